@@ -1,0 +1,128 @@
+# ergo: `make` builds ./ergo and nothing else.
+# POSIX make (GNU make and bmake work too); honours CC, CFLAGS, LDFLAGS,
+# LDLIBS, PREFIX and DESTDIR. Targets: all run test unit asan install clean deps.
+
+.POSIX:
+
+CC	= cc
+AR	= ar
+PYTHON	= python3
+CFLAGS	= -Wall -Wextra -Wpedantic -O2 -g
+LDFLAGS	=
+LDLIBS	= -lbearssl -lsqlite3
+PREFIX	= /usr/local
+SYSCONFDIR = /etc
+DESTDIR	=
+
+# The language and the API ergo is written to: always applied, even when
+# CFLAGS is overridden (so `make CFLAGS=-O0` still builds C11 + POSIX).
+ERGO_CPPFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L
+
+# Sanitizer build: separate binary and object directory.
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
+ASAN_ENV = ERGO_BIN=./ergo-asan \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+HDRS	= ergo.h irc.h
+SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
+	  conf_passwd.c log.c store.c
+# Everything but main(): unit tests link against this archive.
+LIBOBJS	= net.o irc.o irc_util.o irc_chan.o irc_query.o conf.o conf_passwd.o \
+	  log.o store.o
+OBJS	= ergo.o $(LIBOBJS)
+
+all: ergo
+
+ergo: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LDLIBS)
+
+$(OBJS): $(HDRS)
+
+.SUFFIXES: .c .o
+.c.o:
+	$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) -c $<
+
+libergo.a: $(LIBOBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJS)
+
+deps:
+	sh scripts/deps.sh
+
+run:
+	@sh scripts/deps.sh
+	@$(MAKE) ergo
+	./ergo run
+
+# Builds each tests/unit_X.c into tests/unit_X (no POSIX make wildcard, so
+# a shell loop; they are small and rebuilt every time).
+unit-build: libergo.a
+	@for f in tests/unit_*.c; do \
+		[ -f "$$f" ] || continue; \
+		echo "$(CC) ... -o $${f%.c} $$f libergo.a"; \
+		$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) -I. $(LDFLAGS) -o "$${f%.c}" \
+		    "$$f" libergo.a $(LDLIBS) || exit 1; \
+	done
+
+unit: unit-build
+	@$(PYTHON) tests/run.py --unit-only --unit `ls tests/unit_*.c 2>/dev/null | sed 's/\.c$$//'`
+
+test:
+	@sh scripts/deps.sh test
+	@$(MAKE) ergo unit-build
+	@$(PYTHON) tests/run.py --unit `ls tests/unit_*.c 2>/dev/null | sed 's/\.c$$//'`
+
+# Objects go to .asan/ and binaries get an -asan suffix, so a sanitizer
+# run never clobbers the normal build.
+ergo-asan: $(SRCS) $(HDRS)
+	@mkdir -p .asan
+	@for s in $(SRCS); do \
+		echo "$(CC) $(ASAN_FLAGS) -c $$s"; \
+		$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -c "$$s" \
+		    -o ".asan/$${s%.c}.o" || exit 1; \
+	done
+	rm -f .asan/libergo.a
+	cd .asan && $(AR) rcs libergo.a $(LIBOBJS)
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ .asan/ergo.o .asan/libergo.a \
+	    $(LDLIBS)
+
+asan:
+	@sh scripts/deps.sh test
+	@$(MAKE) ergo-asan
+	@units=; for f in tests/unit_*.c; do \
+		[ -f "$$f" ] || continue; \
+		echo "$(CC) $(ASAN_FLAGS) -o $${f%.c}-asan $$f"; \
+		$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -I. $(LDFLAGS) \
+		    -o "$${f%.c}-asan" "$$f" .asan/libergo.a $(LDLIBS) || exit 1; \
+		units="$$units $${f%.c}-asan"; \
+	done; \
+	$(ASAN_ENV) $(PYTHON) tests/run.py --unit $$units
+
+install: ergo
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/ergo
+	cp ergo $(DESTDIR)$(PREFIX)/bin/ergo.new
+	chmod 755 $(DESTDIR)$(PREFIX)/bin/ergo.new
+	mv -f $(DESTDIR)$(PREFIX)/bin/ergo.new $(DESTDIR)$(PREFIX)/bin/ergo
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf ]; then \
+		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf"; \
+	else \
+		echo "./ergo defaultconfig > $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf"; \
+		./ergo defaultconfig > $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new && \
+		chmod 644 $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new && \
+		mv $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new \
+		    $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ergo
+
+clean:
+	rm -f ergo ergo-asan $(OBJS) libergo.a
+	rm -rf .asan
+	@for f in tests/unit_*.c; do \
+		[ -f "$$f" ] && rm -f "$${f%.c}" "$${f%.c}-asan"; \
+	done; true
+	rm -rf tests/__pycache__
+
+.PHONY: all deps run unit-build unit test asan install uninstall clean

@@ -1,0 +1,2078 @@
+/*
+ * conf.c: the config file: a hand-written lexer and a table-driven parser,
+ * the built-in defaults, validation, ERGO__SECTION__KEY environment
+ * overrides and the annotated `ergo defaultconfig` text. Touches no sockets.
+ *
+ * One table per block lists its keys: name, type, where the value goes,
+ * bounds, default and a one-line description. The same tables give the
+ * defaults, the parser, the environment overrides, conf_free and the
+ * default text, so a key cannot be documented without being parsed or
+ * parsed without a default.
+ */
+
+/*
+ * NEEDS-HEADER (ergo.h, conf.c section): conf_passwd_check(), defined in
+ * conf_passwd.c, is declared locally below until ergo.h has it.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ergo.h"
+
+bool	 conf_passwd_check(const char *hash);	/* conf_passwd.c */
+
+extern char **environ;
+
+#define CONF_FILE_MAX	(1024 * 1024)	/* no real config is this big */
+#define CONF_ERRS_MAX	100		/* errors reported per load */
+#define KEYS_MAX	32		/* keys in one block */
+#define ENV_PREFIX	"ERGO__"
+
+enum ktype {
+	K_BLOCK,	/* key { ... }: same struct, aux = struct block */
+	K_TLS,		/* tls { ... } inside listen: sets listen_conf.tls */
+	K_LISTEN,	/* listen ADDR [{ tls { ... } }], repeatable */
+	K_OPER,		/* oper NAME { ... }, repeatable */
+	K_STR,		/* text; min/max bound its length */
+	K_WORD,		/* text without spaces */
+	K_HOST,		/* a hostname with a dot */
+	K_PATH,		/* a file the server reads: relative to the config */
+	K_HASH,		/* a conf_passwd_hash() string */
+	K_MODES,	/* channel modes like +nt */
+	K_UINT,		/* unsigned */
+	K_SIZE,		/* size_t, bytes: 96k */
+	K_SECS,		/* unsigned seconds: 30s, 1h30m */
+	K_MSECS,	/* unsigned milliseconds: 500ms, 2s */
+	K_BOOL,		/* bool: yes/no */
+	K_ENUM		/* int from aux, a struct enumval list */
+};
+
+struct enumval {
+	const char	*name;
+	int		 val;
+};
+
+struct key {
+	const char		*name;
+	enum ktype		 type;
+	size_t			 off;		/* in the block's struct */
+	unsigned long long	 min, max;	/* value, or string length */
+	const void		*aux;
+	const char		*def;		/* as written in a file; or NULL */
+	const char		*help;		/* one line, for defaultconfig */
+	const char		*example;	/* commented-out lines, or NULL */
+};
+
+struct block {
+	const char		*name;		/* for messages; NULL: top level */
+	const struct key	*keys;		/* ends with a NULL name */
+};
+
+#define C(f)	offsetof(struct conf, f)
+#define L(f)	offsetof(struct listen_conf, f)
+#define O(f)	offsetof(struct oper_conf, f)
+#define KB	1024ULL
+#define MB	(1024ULL * 1024ULL)
+#define HOUR_MS	3600000ULL
+#define DAY	86400ULL
+
+static const struct enumval casemap_vals[] = {
+	{ "ascii", CASEMAP_ASCII }, { "rfc1459", CASEMAP_RFC1459 },
+	{ NULL, 0 }
+};
+static const struct enumval method_vals[] = {
+	{ "stderr", LOGM_STDERR }, { "file", LOGM_FILE },
+	{ "syslog", LOGM_SYSLOG }, { NULL, 0 }
+};
+static const struct enumval level_vals[] = {
+	{ "debug", LL_DEBUG }, { "info", LL_INFO }, { "warn", LL_WARN },
+	{ "error", LL_ERROR }, { NULL, 0 }
+};
+
+static const struct key network_keys[] = {
+	{ "name", K_WORD, C(network_name), 1, 64, NULL, "ErgoNet",
+	  "The network's name, shown to clients (005 NETWORK=).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct key tls_keys[] = {
+	{ "cert", K_PATH, L(cert), 1, 4096, NULL, NULL,
+	  "The certificate chain, PEM.", NULL },
+	{ "key", K_PATH, L(key), 1, 4096, NULL, NULL,
+	  "Its private key, PEM.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block tls_block = { "server.listen.tls", tls_keys };
+
+static const struct key listen_keys[] = {
+	{ "tls", K_TLS, L(tls), 0, 0, &tls_block, NULL,
+	  "Speak TLS on this address.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block listen_block = { "server.listen", listen_keys };
+
+static const struct key connlimit_keys[] = {
+	{ "max-per-ip", K_UINT, C(max_per_ip), 0, 1000000, NULL, "16",
+	  "Most connections from one IP address; 0 = no limit.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block connlimit_block = {
+	"server.connection-limits", connlimit_keys
+};
+
+static const struct key timeout_keys[] = {
+	{ "registration", K_SECS, C(reg_timeout), 1, DAY, NULL, "60s",
+	  "Time a new connection has to finish registering.", NULL },
+	{ "idle", K_SECS, C(idle_timeout), 1, DAY, NULL, "90s",
+	  "Silence from a client after which the server sends PING.", NULL },
+	{ "ping", K_SECS, C(ping_timeout), 1, DAY, NULL, "60s",
+	  "Time to answer that PING before being disconnected.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block timeout_block = { "server.timeouts", timeout_keys };
+
+static const struct key fakelag_keys[] = {
+	{ "enabled", K_BOOL, C(fakelag.enabled), 0, 0, NULL, "yes",
+	  "Slow down clients that send commands too fast.", NULL },
+	{ "window", K_MSECS, C(fakelag.window_ms), 1, HOUR_MS, NULL, "1s",
+	  "The time window the message counts below refer to.", NULL },
+	{ "burst-limit", K_UINT, C(fakelag.burst_limit), 1, 100000, NULL,
+	  "5", "Commands a client may send at once before being slowed.",
+	  NULL },
+	{ "messages-per-window", K_UINT, C(fakelag.messages_per_window), 1,
+	  100000, NULL, "2", "Commands per window once a client is slowed.",
+	  NULL },
+	{ "cooldown", K_MSECS, C(fakelag.cooldown_ms), 0, HOUR_MS, NULL, "2s",
+	  "Quiet time after which a slowed client may burst again.", NULL },
+	{ "max-recvq", K_SIZE, C(fakelag.max_recvq), KB, MB, NULL, "16k",
+	  "Input held back beyond this drops the client (1k..1m).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block fakelag_block = { "server.fakelag", fakelag_keys };
+
+static const struct key server_keys[] = {
+	{ "name", K_HOST, C(server_name), 1, 63, NULL, "ergo.test",
+	  "This server's name: a hostname with at least one dot.", NULL },
+	{ "info", K_STR, C(server_info), 0, 200, NULL, "ergo IRC server",
+	  "A one-line description, shown in WHOIS and LINKS.", NULL },
+	{ "listen", K_LISTEN, 0, 0, 0, NULL, "127.0.0.1:6667 [::1]:6667",
+	  "Addresses to listen on (repeatable): host:port, [v6addr]:port,\n"
+	  "or :port for every IPv4 and IPv6 address; numbers, not names.",
+	  "A TLS listener needs a certificate chain and its key:\n"
+	  "listen :6697 { tls { cert fullchain.pem  key privkey.pem } }" },
+	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
+	  "The message of the day file; none by default.",
+	  "motd ergo.motd" },
+	{ "password", K_HASH, C(password), 1, 256, NULL, NULL,
+	  "A password clients must send (PASS) to connect; none by default.",
+	  "password \"<hash printed by ergo genpasswd>\"" },
+	{ "casemapping", K_ENUM, C(casemapping), 0, 0, casemap_vals, "ascii",
+	  "How nicks and channel names compare: ascii or rfc1459.", NULL },
+	{ "max-sendq", K_SIZE, C(max_sendq), KB, 64 * MB, NULL, "96k",
+	  "Unsent output to one client beyond this drops it (1k..64m).",
+	  NULL },
+	{ "max-clients", K_UINT, C(max_clients), 0, 10000000, NULL, "10000",
+	  "Most clients connected at once; 0 = no limit.", NULL },
+	{ "connection-limits", K_BLOCK, 0, 0, 0, &connlimit_block, NULL,
+	  "Limits per client address.", NULL },
+	{ "timeouts", K_BLOCK, 0, 0, 0, &timeout_block, NULL,
+	  "Durations: 30s, 2m, 1h30m, 1d; a plain number is seconds.", NULL },
+	{ "fakelag", K_BLOCK, 0, 0, 0, &fakelag_block, NULL,
+	  "Flood control for registered clients.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct key admin_keys[] = {
+	{ "location1", K_STR, C(admin_loc1), 0, 390, NULL, "ergo server",
+	  "Where the server is (first line of ADMIN).", NULL },
+	{ "location2", K_STR, C(admin_loc2), 0, 390, NULL, "",
+	  "Who runs it (second line of ADMIN).", NULL },
+	{ "email", K_STR, C(admin_email), 0, 390, NULL, "root@localhost",
+	  "How to reach the administrator.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct key datastore_keys[] = {
+	{ "path", K_STR, C(datastore_path), 1, 4096, NULL, "ircd.db",
+	  "The SQLite database, relative to the working directory.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct key logging_keys[] = {
+	{ "method", K_ENUM, C(logging.method), 0, 0, method_vals, "stderr",
+	  "Where log lines go: stderr, file (needs path) or syslog.", NULL },
+	{ "path", K_STR, C(logging.path), 1, 4096, NULL, NULL,
+	  "The log file for method file, relative to the working\n"
+	  "directory; SIGHUP reopens it (for logrotate).",
+	  "path ergo.log" },
+	{ "level", K_ENUM, C(logging.level), 0, 0, level_vals, "info",
+	  "Least severe lines logged: debug, info, warn or error.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct key channel_keys[] = {
+	{ "default-modes", K_MODES, C(default_modes), 1, 16, NULL, "+nt",
+	  "Modes a new channel gets: '+' then letters from imnpst.", NULL },
+	{ "max-per-user", K_UINT, C(chan_max_per_user), 1, 100000, NULL,
+	  "100", "Most channels one client may be in.", NULL },
+	{ "max-list-entries", K_UINT, C(chan_max_list), 1, 100000, NULL,
+	  "100", "Most entries in a channel's ban, except or invite list.",
+	  NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct key limit_keys[] = {
+	{ "nicklen", K_UINT, C(limits.nicklen), 1, NICKLEN_MAX, NULL, "32",
+	  "Longest nickname.", NULL },
+	{ "identlen", K_UINT, C(limits.identlen), 1, 64, NULL, "20",
+	  "Longest username (USER).", NULL },
+	{ "channellen", K_UINT, C(limits.channellen), 2, CHANLEN_MAX, NULL,
+	  "64", "Longest channel name, '#' included.", NULL },
+	{ "topiclen", K_UINT, C(limits.topiclen), 1, IRC_LINE_MAX, NULL,
+	  "390", "Longest topic.", NULL },
+	{ "awaylen", K_UINT, C(limits.awaylen), 1, IRC_LINE_MAX, NULL, "390",
+	  "Longest away message.", NULL },
+	{ "kicklen", K_UINT, C(limits.kicklen), 1, IRC_LINE_MAX, NULL, "390",
+	  "Longest kick reason.", NULL },
+	{ "realnamelen", K_UINT, C(limits.realnamelen), 1, IRC_LINE_MAX,
+	  NULL, "150", "Longest real name (USER).", NULL },
+	{ "whowas-entries", K_UINT, C(limits.whowas), 0, 100000, NULL, "100",
+	  "Nicks remembered for WHOWAS; 0 = none.", NULL },
+	{ "targmax", K_UINT, C(limits.targmax), 1, 64, NULL, "4",
+	  "Most targets of one PRIVMSG or NOTICE.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct key oper_keys[] = {
+	{ "class", K_WORD, O(class), 1, 64, NULL, NULL,
+	  "The operator's class, e.g. server-admin.", NULL },
+	{ "password", K_HASH, O(password), 1, 256, NULL, NULL,
+	  "A hash printed by ergo genpasswd.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block oper_block = { "oper", oper_keys };
+
+static const struct block network_block = { "network", network_keys };
+static const struct block server_block = { "server", server_keys };
+static const struct block admin_block = { "admin", admin_keys };
+static const struct block datastore_block = { "datastore", datastore_keys };
+static const struct block logging_block = { "logging", logging_keys };
+static const struct block channel_block = { "channels", channel_keys };
+static const struct block limit_block = { "limits", limit_keys };
+
+static const struct key top_keys[] = {
+	{ "network", K_BLOCK, 0, 0, 0, &network_block, NULL,
+	  "The network this server belongs to.", NULL },
+	{ "server", K_BLOCK, 0, 0, 0, &server_block, NULL,
+	  "This server.", NULL },
+	{ "admin", K_BLOCK, 0, 0, 0, &admin_block, NULL,
+	  "What the ADMIN command tells.", NULL },
+	{ "datastore", K_BLOCK, 0, 0, 0, &datastore_block, NULL,
+	  "Accounts, registered channels and history.", NULL },
+	{ "logging", K_BLOCK, 0, 0, 0, &logging_block, NULL,
+	  "Log lines.",
+	  "To log to a file instead:\n"
+	  "logging { method file  path /var/log/ergo/ergo.log  level info }" },
+	{ "channels", K_BLOCK, 0, 0, 0, &channel_block, NULL,
+	  "Channels.", NULL },
+	{ "limits", K_BLOCK, 0, 0, 0, &limit_block, NULL,
+	  "Lengths and list sizes, enforced where data comes in.", NULL },
+	{ "oper", K_OPER, 0, 0, 0, &oper_block, NULL,
+	  "IRC operators (repeatable; OPER NAME PASSWORD), none by default.\n"
+	  "Make the hash with: ergo genpasswd",
+	  "oper admin {\n"
+	  "\tclass server-admin\n"
+	  "\tpassword \"$pbkdf2-sha256$4096$...\"\n"
+	  "}" },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block top_block = { NULL, top_keys };
+
+/* ---- the parser's state ---- */
+
+enum { T_EOF, T_NL, T_LBRACE, T_RBRACE, T_WORD, T_STRING, T_ERR };
+
+struct tok {
+	int		 type;
+	char		*s;		/* into the file buffer; no NUL */
+	size_t		 n;
+	unsigned	 line, col;
+};
+
+struct where {
+	unsigned	 line, col;	/* in the file; 0: not from the file */
+	const char	*env;		/* the variable of an override */
+};
+
+/* Where a listen or oper was defined, for "first at line N". */
+struct objpos {
+	struct objpos	*next;
+	const void	*obj;
+	unsigned	 line;
+};
+
+struct parser {
+	const char	*file;		/* as given, for messages */
+	char		*dir;		/* for relative K_PATH values, or NULL */
+	char		*buf;		/* the whole file; strings unescaped in place */
+	size_t		 len, off;
+	unsigned	 line, col;	/* of buf[off] */
+	struct tok	 la;		/* lookahead */
+	bool		 have_la;
+	struct conf	*c;
+	bool		 listen_set;	/* a listen statement or override seen */
+	struct where	 method_at;	/* where logging.method was set */
+	struct objpos	*pos;
+	char		*errs;
+	size_t		 errlen, errsz;
+	unsigned	 nerr;
+	bool		 nomem;
+};
+
+static const struct where default_where = { 0, 0, "built-in default" };
+
+/* ---- errors ---- */
+
+static void
+err_append(struct parser *p, const char *s)
+{
+	size_t n = strlen(s), sz;
+	char *nb;
+
+	if (p->errlen + n + 1 > p->errsz) {
+		sz = p->errsz ? p->errsz : 256;
+		while (sz < p->errlen + n + 1)
+			sz *= 2;
+		if ((nb = realloc(p->errs, sz)) == NULL) {
+			p->nomem = true;
+			return;
+		}
+		p->errs = nb;
+		p->errsz = sz;
+	}
+	memcpy(p->errs + p->errlen, s, n + 1);
+	p->errlen += n;
+}
+
+/* One "FILE:LINE:COL: message" (or "ERGO__X__Y: message") line. */
+static void __attribute__((format(printf, 3, 4)))
+conf_err(struct parser *p, const struct where *w, const char *fmt, ...)
+{
+	char msg[512], line[768];
+	va_list ap;
+
+	if (++p->nerr > CONF_ERRS_MAX)
+		return;
+	if (p->nerr == CONF_ERRS_MAX)
+		snprintf(msg, sizeof(msg), "too many errors; stopping here");
+	else {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+	}
+	if (w != NULL && w->env != NULL)
+		snprintf(line, sizeof(line), "%s: %s\n", w->env, msg);
+	else if (w != NULL && w->line != 0)
+		snprintf(line, sizeof(line), "%s:%u:%u: %s\n", p->file,
+		    w->line, w->col, msg);
+	else
+		snprintf(line, sizeof(line), "%s: %s\n",
+		    p->file ? p->file : "built-in defaults", msg);
+	err_append(p, line);
+}
+
+static struct where
+tok_where(const struct tok *t)
+{
+	struct where w = { t->line, t->col, NULL };
+
+	return w;
+}
+
+/*
+ * Operator text for a message: cut at 40 bytes, control characters
+ * shown as '?', so an error line stays one short line.
+ */
+static const char *
+show(char *buf, size_t sz, const char *s, size_t n)
+{
+	size_t i, o = 0, lim = sz > 44 ? 40 : sz - 4;
+
+	for (i = 0; i < n && o < lim; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		buf[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (i < n) {
+		memcpy(buf + o, "...", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void
+nomem(struct parser *p)
+{
+	p->nomem = true;
+}
+
+static char *
+xstrndup(struct parser *p, const char *s, size_t n)
+{
+	char *d;
+
+	if ((d = malloc(n + 1)) == NULL) {
+		nomem(p);
+		return NULL;
+	}
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static void
+pos_add(struct parser *p, const void *obj, unsigned line)
+{
+	struct objpos *op;
+
+	if ((op = malloc(sizeof(*op))) == NULL) {
+		nomem(p);
+		return;
+	}
+	op->obj = obj;
+	op->line = line;
+	op->next = p->pos;
+	p->pos = op;
+}
+
+static void
+pos_del(struct parser *p, const void *obj)
+{
+	struct objpos **pp, *op;
+
+	for (pp = &p->pos; (op = *pp) != NULL;)
+		if (op->obj == obj) {
+			*pp = op->next;
+			free(op);
+		} else
+			pp = &op->next;
+}
+
+static unsigned
+pos_line(const struct parser *p, const void *obj)
+{
+	const struct objpos *op;
+
+	for (op = p->pos; op != NULL; op = op->next)
+		if (op->obj == obj)
+			return op->line;
+	return 0;
+}
+
+/* ---- lexer ---- */
+
+static void
+lex_advance(struct parser *p)
+{
+	unsigned char ch = (unsigned char)p->buf[p->off++];
+
+	if (ch == '\n') {
+		p->line++;
+		p->col = 1;
+	} else if ((ch & 0xc0) != 0x80)	/* columns count characters */
+		p->col++;
+}
+
+static bool
+lex_space(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\f' ||
+	    ch == '\v';
+}
+
+static bool
+lex_delim(unsigned char ch)
+{
+	return lex_space(ch) || ch == '\n' || ch == '{' || ch == '}' ||
+	    ch == '"' || ch < 0x20 || ch == 0x7f;
+}
+
+/* "quoted string": unescaped in place; it may not span lines. */
+static void
+lex_string(struct parser *p, struct tok *t)
+{
+	struct where bw;
+	size_t w;
+	unsigned char ch;
+	bool bad = false;
+
+	lex_advance(p);
+	w = p->off;
+	t->s = p->buf + w;
+	for (;;) {
+		if (p->off >= p->len || p->buf[p->off] == '\n') {
+			bw = tok_where(t);
+			conf_err(p, &bw, "unterminated string: the closing "
+			    "'\"' must be on the same line");
+			t->type = T_ERR;
+			return;
+		}
+		ch = (unsigned char)p->buf[p->off];
+		if (ch == '"') {
+			lex_advance(p);
+			break;
+		}
+		if (ch == '\\') {
+			bw.line = p->line;
+			bw.col = p->col;
+			bw.env = NULL;
+			lex_advance(p);
+			if (p->off >= p->len || p->buf[p->off] == '\n')
+				continue;	/* reported as unterminated */
+			ch = (unsigned char)p->buf[p->off];
+			if (ch != '"' && ch != '\\') {
+				if (ch > 0x20 && ch < 0x7f)
+					conf_err(p, &bw, "unknown escape \\%c in"
+					    " a string: only \\\" and \\\\ are "
+					    "allowed", ch);
+				else
+					conf_err(p, &bw, "unknown escape in a "
+					    "string: only \\\" and \\\\ are "
+					    "allowed");
+				bad = true;
+			}
+		} else if (ch == '\0') {
+			bw.line = p->line;
+			bw.col = p->col;
+			bw.env = NULL;
+			conf_err(p, &bw, "NUL byte in a string");
+			bad = true;
+		}
+		lex_advance(p);
+		p->buf[w++] = (char)ch;
+	}
+	t->n = (size_t)(p->buf + w - t->s);
+	t->type = bad ? T_ERR : T_STRING;
+}
+
+static void
+lex(struct parser *p, struct tok *t)
+{
+	unsigned char ch;
+	struct where w;
+
+again:
+	while (p->off < p->len && lex_space((unsigned char)p->buf[p->off]))
+		lex_advance(p);
+	t->line = p->line;
+	t->col = p->col;
+	t->s = p->buf + p->off;
+	t->n = 0;
+	if (p->off >= p->len) {
+		t->type = T_EOF;
+		return;
+	}
+	ch = (unsigned char)p->buf[p->off];
+	switch (ch) {
+	case '\n':
+		lex_advance(p);
+		t->type = T_NL;
+		return;
+	case '#':
+		while (p->off < p->len && p->buf[p->off] != '\n')
+			lex_advance(p);
+		goto again;
+	case '{':
+	case '}':
+		lex_advance(p);
+		t->n = 1;
+		t->type = ch == '{' ? T_LBRACE : T_RBRACE;
+		return;
+	case '"':
+		lex_string(p, t);
+		return;
+	}
+	if (ch < 0x20 || ch == 0x7f) {
+		w = tok_where(t);
+		conf_err(p, &w, "unexpected control character 0x%02x", ch);
+		lex_advance(p);
+		t->type = T_ERR;
+		return;
+	}
+	while (p->off < p->len && !lex_delim((unsigned char)p->buf[p->off]))
+		lex_advance(p);
+	t->n = (size_t)(p->buf + p->off - t->s);
+	t->type = T_WORD;
+}
+
+static struct tok *
+peek(struct parser *p)
+{
+	if (!p->have_la) {
+		lex(p, &p->la);
+		p->have_la = true;
+	}
+	return &p->la;
+}
+
+static void
+next(struct parser *p)
+{
+	p->have_la = false;
+}
+
+/*
+ * Error recovery: drops the rest of a statement, including any block it
+ * opened, up to the end of its line or the '}' closing the enclosing
+ * block (which is left for the caller).
+ */
+static void
+skip_statement(struct parser *p)
+{
+	struct tok *t;
+	struct where open = { 0, 0, NULL };
+	unsigned depth = 0;
+
+	for (;;) {
+		t = peek(p);
+		switch (t->type) {
+		case T_EOF:
+			if (depth > 0)
+				conf_err(p, &open, "unterminated block opened "
+				    "here: missing '}'");
+			return;
+		case T_NL:
+			if (depth == 0)
+				return;
+			break;
+		case T_RBRACE:
+			if (depth == 0)
+				return;
+			depth--;
+			break;
+		case T_LBRACE:
+			if (depth++ == 0)
+				open = tok_where(t);
+			break;
+		}
+		next(p);
+	}
+}
+
+/* ---- values ---- */
+
+static bool
+is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static char
+lower(char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
+static bool
+eq_nocase(const char *a, const char *b)
+{
+	for (; *a != '\0' && lower(*a) == lower(*b); a++, b++)
+		;
+	return *a == '\0' && *b == '\0';
+}
+
+/* Plain decimal: digits only, no sign, no overflow. */
+static int
+parse_uint(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; is_digit(*s); s++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	if (*s != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* 512, 96k, 1m, 2g (1024-based). */
+static int
+parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0, mul = 1;
+
+	if (!is_digit(*s))
+		return -1;
+	for (; is_digit(*s); s++) {
+		if (v > (ULLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	switch (lower(*s)) {
+	case '\0':
+		break;
+	case 'k':
+		mul = KB;
+		break;
+	case 'm':
+		mul = MB;
+		break;
+	case 'g':
+		mul = KB * MB;
+		break;
+	default:
+		return -1;
+	}
+	if (*s != '\0' && s[1] != '\0')
+		return -1;
+	if (v > ULLONG_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* In milliseconds: 90 (seconds), 30s, 500ms, 1h30m, 2d, 1w. */
+static int
+parse_duration(const char *s, unsigned long long *out)
+{
+	unsigned long long total = 0, v, mul;
+
+	if (parse_uint(s, &v) == 0) {
+		if (v > ULLONG_MAX / 1000)
+			return -1;
+		*out = v * 1000;
+		return 0;
+	}
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!is_digit(*s))
+			return -1;
+		for (v = 0; is_digit(*s); s++) {
+			if (v > (ULLONG_MAX - 9) / 10)
+				return -1;
+			v = v * 10 + (unsigned long long)(*s - '0');
+		}
+		if (s[0] == 'm' && s[1] == 's') {
+			mul = 1;
+			s++;
+		} else if (*s == 's')
+			mul = 1000;
+		else if (*s == 'm')
+			mul = 60 * 1000ULL;
+		else if (*s == 'h')
+			mul = HOUR_MS;
+		else if (*s == 'd')
+			mul = 24 * HOUR_MS;
+		else if (*s == 'w')
+			mul = 7 * 24 * HOUR_MS;
+		else
+			return -1;
+		s++;
+		if (v > ULLONG_MAX / mul || total > ULLONG_MAX - v * mul)
+			return -1;
+		total += v * mul;
+	}
+	*out = total;
+	return 0;
+}
+
+/* Letters, digits, '-' and '.', with a dot; labels not empty or -edged. */
+static bool
+valid_hostname(const char *s)
+{
+	size_t i, n = strlen(s), lab = 0;
+	bool dot = false;
+	char ch;
+
+	if (n == 0 || n > 63)
+		return false;
+	for (i = 0; i < n; i++) {
+		ch = s[i];
+		if (ch == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return false;
+			dot = true;
+			lab = 0;
+		} else if ((ch >= 'a' && ch <= 'z') ||
+		    (ch >= 'A' && ch <= 'Z') || is_digit(ch) ||
+		    (ch == '-' && lab > 0))
+			lab++;
+		else
+			return false;
+	}
+	return dot && lab > 0 && s[n - 1] != '-';
+}
+
+static bool
+valid_modes(const char *s)
+{
+	if (*s++ != '+')
+		return false;
+	for (; *s != '\0'; s++)
+		if (strchr("imnpst", *s) == NULL)
+			return false;
+	return true;
+}
+
+static void
+fmt_size(char *buf, size_t sz, unsigned long long v)
+{
+	if (v >= MB && v % MB == 0)
+		snprintf(buf, sz, "%llum", v / MB);
+	else if (v >= KB && v % KB == 0)
+		snprintf(buf, sz, "%lluk", v / KB);
+	else
+		snprintf(buf, sz, "%llu", v);
+}
+
+static void
+fmt_ms(char *buf, size_t sz, unsigned long long v)
+{
+	if (v >= HOUR_MS && v % HOUR_MS == 0)
+		snprintf(buf, sz, "%lluh", v / HOUR_MS);
+	else if (v >= 1000 && v % 1000 == 0)
+		snprintf(buf, sz, "%llus", v / 1000);
+	else
+		snprintf(buf, sz, "%llums", v);
+}
+
+/* a/b/c: dir "a/b", so values are read relative to the config file. */
+static char *
+path_resolve(struct parser *p, const char *v)
+{
+	size_t dl, vl;
+	char *r;
+
+	if (v[0] == '/' || p->dir == NULL)
+		return xstrndup(p, v, strlen(v));
+	dl = strlen(p->dir);
+	vl = strlen(v);
+	if ((r = malloc(dl + 1 + vl + 1)) == NULL) {
+		nomem(p);
+		return NULL;
+	}
+	memcpy(r, p->dir, dl);
+	r[dl] = '/';
+	memcpy(r + dl + 1, v, vl + 1);
+	return r;
+}
+
+static int
+set_string(struct parser *p, const struct key *k, void *base, char *v,
+    size_t n, const struct where *w)
+{
+	char **dst = (char **)(void *)((char *)base + k->off), *r;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			conf_err(p, w, "control characters are not allowed "
+			    "in %s", k->name);
+			return -1;
+		}
+	if (n < k->min) {
+		conf_err(p, w, "%s must not be empty", k->name);
+		return -1;
+	}
+	if (n > k->max) {
+		conf_err(p, w, "%s is longer than %llu characters", k->name,
+		    k->max);
+		return -1;
+	}
+	switch (k->type) {
+	case K_WORD:
+		if (strchr(v, ' ') != NULL) {
+			conf_err(p, w, "%s must be one word, without spaces",
+			    k->name);
+			return -1;
+		}
+		break;
+	case K_HOST:
+		if (!valid_hostname(v)) {
+			conf_err(p, w, "expected a hostname with a dot, like "
+			    "irc.example.org (letters, digits, '-' and '.'; "
+			    "at most 63 characters)");
+			return -1;
+		}
+		break;
+	case K_HASH:
+		if (!conf_passwd_check(v)) {
+			conf_err(p, w, "expected a password hash from `ergo "
+			    "genpasswd`, like \"$pbkdf2-sha256$4096$...\"");
+			return -1;
+		}
+		break;
+	case K_MODES:
+		if (!valid_modes(v)) {
+			conf_err(p, w, "expected channel modes like +nt: a '+'"
+			    " then letters from imnpst");
+			return -1;
+		}
+		break;
+	default:
+		break;
+	}
+	if (k->type == K_PATH) {
+		if ((r = path_resolve(p, v)) == NULL)
+			return -1;
+		free(v);
+	} else
+		r = v;
+	free(*dst);
+	*dst = r;
+	return 0;
+}
+
+/*
+ * Sets key k of the struct at base from the text s (n bytes; from the
+ * file, an override or a table default). Returns 0, or -1 (reported).
+ */
+static int
+set_value(struct parser *p, const struct key *k, void *base, const char *s,
+    size_t n, const struct where *w)
+{
+	void *dst = (char *)base + k->off;
+	const struct enumval *ev;
+	unsigned long long v = 0;
+	char lo[32], hi[32], list[128], *t;
+	size_t len;
+	int rc = -1;
+
+	if ((t = xstrndup(p, s, n)) == NULL)
+		return -1;
+	switch (k->type) {
+	case K_STR:
+	case K_WORD:
+	case K_HOST:
+	case K_PATH:
+	case K_HASH:
+	case K_MODES:
+		if (set_string(p, k, base, t, n, w) == 0)
+			return 0;
+		break;
+	case K_BOOL:
+		if (eq_nocase(t, "yes") || eq_nocase(t, "true") ||
+		    eq_nocase(t, "on"))
+			*(bool *)dst = true;
+		else if (eq_nocase(t, "no") || eq_nocase(t, "false") ||
+		    eq_nocase(t, "off"))
+			*(bool *)dst = false;
+		else {
+			conf_err(p, w, "expected yes or no");
+			break;
+		}
+		rc = 0;
+		break;
+	case K_ENUM:
+		for (ev = k->aux; ev->name != NULL; ev++)
+			if (eq_nocase(t, ev->name))
+				break;
+		if (ev->name == NULL) {
+			list[0] = '\0';
+			for (ev = k->aux; ev->name != NULL; ev++) {
+				len = strlen(list);
+				snprintf(list + len, sizeof(list) - len, "%s%s",
+				    len ? ", " : "", ev->name);
+			}
+			conf_err(p, w, "expected one of: %s", list);
+			break;
+		}
+		*(int *)dst = ev->val;
+		if (k->aux == method_vals)
+			p->method_at = *w;
+		rc = 0;
+		break;
+	case K_UINT:
+	case K_SIZE:
+	case K_SECS:
+	case K_MSECS:
+		if (k->type == K_UINT && parse_uint(t, &v) == -1) {
+			conf_err(p, w, "expected a whole number");
+			break;
+		}
+		if (k->type == K_SIZE && parse_size(t, &v) == -1) {
+			conf_err(p, w, "expected a size like 96k");
+			break;
+		}
+		if ((k->type == K_SECS || k->type == K_MSECS) &&
+		    parse_duration(t, &v) == -1) {
+			conf_err(p, w, "expected a duration like 30s, 2m or "
+			    "1h30m");
+			break;
+		}
+		if (k->type == K_SECS) {
+			if (v % 1000 != 0) {
+				conf_err(p, w, "%s takes whole seconds, like "
+				    "60s", k->name);
+				break;
+			}
+			v /= 1000;
+		}
+		if (v < k->min || v > k->max) {
+			if (k->type == K_SIZE) {
+				fmt_size(lo, sizeof(lo), k->min);
+				fmt_size(hi, sizeof(hi), k->max);
+			} else if (k->type == K_MSECS) {
+				fmt_ms(lo, sizeof(lo), k->min);
+				fmt_ms(hi, sizeof(hi), k->max);
+			} else if (k->type == K_SECS) {
+				fmt_ms(lo, sizeof(lo), k->min * 1000);
+				fmt_ms(hi, sizeof(hi), k->max * 1000);
+			} else {
+				snprintf(lo, sizeof(lo), "%llu", k->min);
+				snprintf(hi, sizeof(hi), "%llu", k->max);
+			}
+			conf_err(p, w, "%s must be between %s and %s",
+			    k->name, lo, hi);
+			break;
+		}
+		if (k->type == K_SIZE)
+			*(size_t *)dst = (size_t)v;
+		else
+			*(unsigned *)dst = (unsigned)v;
+		rc = 0;
+		break;
+	default:
+		break;
+	}
+	free(t);
+	return rc;
+}
+
+/* ---- listen addresses ---- */
+
+static void
+listen_free(struct listen_conf *l)
+{
+	if (l == NULL)
+		return;
+	free(l->text);
+	free(l->cert);
+	free(l->key);
+	free(l);
+}
+
+static int
+listen_resolve(const char *host, const char *port, int family,
+    struct listen_conf *l)
+{
+	struct addrinfo hints, *res;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return -1;
+	if (res->ai_addrlen > sizeof(l->ss)) {
+		freeaddrinfo(res);
+		return -1;
+	}
+	memset(&l->ss, 0, sizeof(l->ss));
+	memcpy(&l->ss, res->ai_addr, res->ai_addrlen);
+	l->sslen = (socklen_t)res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+/*
+ * host:port, [v6]:port or :port (two entries: 0.0.0.0 and [::], each
+ * its own socket, since one dual-stack socket is not portable). Fills
+ * out[0] (and out[1]); returns how many, or -1 (reported).
+ */
+static int
+listen_parse(struct parser *p, const char *s, size_t n,
+    const struct where *w, struct listen_conf *out[2])
+{
+	char v[128], shown[64], text[96], *host, *port, *q;
+	int family = AF_INET, i, cnt = 1;
+	bool any = false;
+
+	out[0] = out[1] = NULL;
+	if (n == 0 || n >= sizeof(v)) {
+		conf_err(p, w, "expected an address like 127.0.0.1:6667, "
+		    "[::1]:6667 or :6667");
+		return -1;
+	}
+	memcpy(v, s, n);
+	v[n] = '\0';
+	if (v[0] == '[') {
+		if ((q = strchr(v, ']')) == NULL || q[1] != ':') {
+			conf_err(p, w, "expected [IPv6-address]:port, like "
+			    "[::1]:6667");
+			return -1;
+		}
+		*q = '\0';
+		host = v + 1;
+		port = q + 2;
+		family = AF_INET6;
+	} else {
+		if ((q = strrchr(v, ':')) == NULL) {
+			conf_err(p, w, "expected host:port, like 127.0.0.1:6667"
+			    " or :6667");
+			return -1;
+		}
+		*q = '\0';
+		host = v;
+		port = q + 1;
+		if (strchr(host, ':') != NULL) {
+			conf_err(p, w, "an IPv6 address needs brackets, like "
+			    "[::1]:6667");
+			return -1;
+		}
+		any = host[0] == '\0';
+	}
+	if (port[0] == '\0' || strlen(port) > 5 ||
+	    strspn(port, "0123456789") != strlen(port) ||
+	    strtoul(port, NULL, 10) > 65535) {
+		conf_err(p, w, "expected a port number (0-65535) after ':' in "
+		    "%s", show(shown, sizeof(shown), s, n));
+		return -1;
+	}
+	if (any)
+		cnt = 2;
+	for (i = 0; i < cnt; i++) {
+		if ((out[i] = calloc(1, sizeof(*out[i]))) == NULL)
+			goto nomem;
+		if (any) {
+			snprintf(text, sizeof(text), i == 0 ? "0.0.0.0:%s" :
+			    "[::]:%s", port);
+			host = i == 0 ? "0.0.0.0" : "::";
+			family = i == 0 ? AF_INET : AF_INET6;
+			out[i]->text = xstrndup(p, text, strlen(text));
+		} else
+			out[i]->text = xstrndup(p, s, n);
+		if (out[i]->text == NULL)
+			goto fail;
+		if (listen_resolve(host, port, family, out[i]) == -1) {
+			show(shown, sizeof(shown), host, strlen(host));
+			if (family == AF_INET && strspn(host, "0123456789.") !=
+			    strlen(host))
+				conf_err(p, w, "expected a numeric address, "
+				    "not a hostname: %s", shown);
+			else
+				conf_err(p, w, "expected a numeric %s address,"
+				    " not %s", family == AF_INET ? "IPv4" :
+				    "IPv6", shown);
+			goto fail;
+		}
+	}
+	return cnt;
+nomem:
+	nomem(p);
+fail:
+	listen_free(out[0]);
+	listen_free(out[1]);
+	out[0] = out[1] = NULL;
+	return -1;
+}
+
+static bool
+listen_same(const struct listen_conf *a, const struct listen_conf *b)
+{
+	const struct sockaddr_in *a4, *b4;
+	const struct sockaddr_in6 *a6, *b6;
+
+	if (a->ss.ss_family != b->ss.ss_family)
+		return false;
+	if (a->ss.ss_family == AF_INET) {
+		a4 = (const struct sockaddr_in *)(const void *)&a->ss;
+		b4 = (const struct sockaddr_in *)(const void *)&b->ss;
+		/* port 0 lets the kernel pick: never the same socket */
+		return a4->sin_port != 0 && a4->sin_port == b4->sin_port &&
+		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	}
+	a6 = (const struct sockaddr_in6 *)(const void *)&a->ss;
+	b6 = (const struct sockaddr_in6 *)(const void *)&b->ss;
+	return a6->sin6_port != 0 && a6->sin6_port == b6->sin6_port &&
+	    a6->sin6_scope_id == b6->sin6_scope_id &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
+}
+
+/* Appends l to the listen list, unless its address is there already. */
+static void
+listen_add(struct parser *p, struct listen_conf *l, const struct where *w)
+{
+	struct listen_conf **pp;
+	unsigned first;
+
+	for (pp = &p->c->listens; *pp != NULL; pp = &(*pp)->next)
+		if (listen_same(*pp, l)) {
+			if ((first = pos_line(p, *pp)) != 0)
+				conf_err(p, w, "duplicate listen address %s "
+				    "(first at line %u)", l->text, first);
+			else
+				conf_err(p, w, "duplicate listen address %s",
+				    l->text);
+			listen_free(l);
+			return;
+		}
+	*pp = l;
+	pos_add(p, l, w->line);
+}
+
+/*
+ * A whole listen list from one string ("127.0.0.1:6667 [::1]:6667"),
+ * replacing the current one: for overrides and the defaults.
+ */
+static void
+listen_set_list(struct parser *p, const char *s, const struct where *w)
+{
+	struct listen_conf *l, *out[2];
+	size_t n;
+	int i, cnt, total = 0;
+
+	while ((l = p->c->listens) != NULL) {
+		p->c->listens = l->next;
+		pos_del(p, l);
+		listen_free(l);
+	}
+	p->listen_set = true;
+	for (;;) {
+		s += strspn(s, " \t,");
+		if (*s == '\0')
+			break;
+		n = strcspn(s, " \t,");
+		if ((cnt = listen_parse(p, s, n, w, out)) > 0)
+			for (i = 0; i < cnt; i++) {
+				listen_add(p, out[i], w);
+				total++;
+			}
+		else
+			total++;	/* reported; not "none given" too */
+		s += n;
+	}
+	if (total == 0)
+		conf_err(p, w, "expected at least one listen address, like "
+		    "127.0.0.1:6667");
+}
+
+/* ---- the parser ---- */
+
+static const struct key *
+key_find(const struct block *b, const char *s, size_t n)
+{
+	const struct key *k;
+
+	for (k = b->keys; k->name != NULL; k++)
+		if (strlen(k->name) == n && memcmp(k->name, s, n) == 0)
+			return k;
+	return NULL;
+}
+
+/*
+ * Edit distance of two short strings, an adjacent swap counting as one
+ * edit ("nmae" is one from "name"), for "did you mean".
+ */
+static size_t
+edit_distance(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t d[33][33], i, j, best;
+
+	if (an > 32 || bn > 32)
+		return SIZE_MAX;
+	for (i = 0; i <= an; i++)
+		d[i][0] = i;
+	for (j = 0; j <= bn; j++)
+		d[0][j] = j;
+	for (i = 1; i <= an; i++)
+		for (j = 1; j <= bn; j++) {
+			best = d[i - 1][j - 1] +
+			    (lower(a[i - 1]) != lower(b[j - 1]));
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[an][bn];
+}
+
+static const char *
+block_where(const struct block *b, char *buf, size_t sz)
+{
+	if (b->name == NULL)
+		snprintf(buf, sz, "at top level");
+	else
+		snprintf(buf, sz, "in block %s", b->name);
+	return buf;
+}
+
+static void
+unknown_key(struct parser *p, const struct block *b, const struct tok *t)
+{
+	const struct key *k, *best = NULL;
+	size_t d, bestd = SIZE_MAX;
+	char shown[64], in[64], hint[64] = "";
+	struct where w = tok_where(t);
+
+	for (k = b->keys; k->name != NULL; k++) {
+		d = edit_distance(t->s, t->n, k->name, strlen(k->name));
+		if (d < bestd) {
+			bestd = d;
+			best = k;
+		}
+	}
+	if (best != NULL && bestd <= 2 && bestd * 3 <= strlen(best->name))
+		snprintf(hint, sizeof(hint), "; did you mean \"%s\"?",
+		    best->name);
+	conf_err(p, &w, "unknown key \"%s\" %s%s",
+	    show(shown, sizeof(shown), t->s, t->n),
+	    block_where(b, in, sizeof(in)), hint);
+}
+
+static void parse_body(struct parser *, const struct block *, void *,
+    const struct tok *);
+
+/*
+ * After a statement's value: more on the same line must be the next
+ * statement (`tls { cert a  key b }`), so anything that is not a key of
+ * this block is an error, most often an unquoted value with spaces.
+ */
+static void
+end_statement(struct parser *p, const struct block *b, const struct key *k)
+{
+	struct tok *t = peek(p);
+	struct where w = tok_where(t);
+	char shown[64];
+
+	switch (t->type) {
+	case T_ERR:
+		next(p);
+		skip_statement(p);
+		return;
+	case T_STRING:
+	case T_WORD:
+		if (t->type == T_WORD && key_find(b, t->s, t->n) != NULL)
+			return;
+		if (t->type == T_WORD && k->type != K_STR &&
+		    k->type != K_PATH)
+			unknown_key(p, b, t);
+		else
+			conf_err(p, &w, "unexpected \"%s\" after the value of "
+			    "%s; quote a value that contains spaces",
+			    show(shown, sizeof(shown), t->s, t->n), k->name);
+		skip_statement(p);
+		return;
+	case T_LBRACE:
+		conf_err(p, &w, "%s takes no block", k->name);
+		skip_statement(p);
+		return;
+	default:
+		return;
+	}
+}
+
+/*
+ * After a block's name (and label): '{', on the same line or a later
+ * one. Returns true with it consumed, else false (reported).
+ */
+static bool
+expect_open(struct parser *p, const struct key *k, bool label)
+{
+	struct tok *t;
+	struct where w;
+	bool nl = false;
+
+	while ((t = peek(p))->type == T_NL) {
+		next(p);
+		nl = true;
+	}
+	w = tok_where(t);
+	if (t->type == T_LBRACE) {
+		next(p);
+		return true;
+	}
+	if (t->type == T_ERR) {
+		next(p);
+	} else if (!label && !nl &&
+	    (t->type == T_WORD || t->type == T_STRING))
+		conf_err(p, &w, "block %s takes no label", k->name);
+	else
+		conf_err(p, &w, "expected '{' after %s", k->name);
+	skip_statement(p);
+	return false;
+}
+
+static void
+parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
+{
+	struct tok t = *peek(p);
+	struct where w = tok_where(&t), kw = tok_where(kt);
+	struct oper_conf *o, **pp;
+	char shown[64];
+	unsigned first, nerr;
+	size_t i;
+
+	if (t.type != T_WORD && t.type != T_STRING) {
+		if (t.type == T_ERR)
+			next(p);
+		else
+			conf_err(p, &w, "expected a name after oper, like: "
+			    "oper admin { class server-admin  password "
+			    "\"...\" }");
+		skip_statement(p);
+		return;
+	}
+	next(p);
+	if (!expect_open(p, k, true))
+		return;
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		nomem(p);
+		skip_statement(p);
+		return;
+	}
+	if ((o->name = xstrndup(p, t.s, t.n)) == NULL) {
+		free(o);
+		skip_statement(p);
+		return;
+	}
+	show(shown, sizeof(shown), t.s, t.n);
+	for (i = 0; i < t.n; i++)
+		if ((unsigned char)t.s[i] <= 0x20 || t.s[i] == 0x7f)
+			break;
+	if (t.n == 0 || i < t.n || t.n > 64)
+		conf_err(p, &w, "an oper name is one word of at most 64 "
+		    "characters, not \"%s\"", shown);
+	for (pp = &p->c->opers; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, o->name) == 0) {
+			first = pos_line(p, *pp);
+			conf_err(p, &w, "duplicate oper \"%s\" (first at line "
+			    "%u)", shown, first);
+		}
+	*pp = o;
+	pos_add(p, o, kw.line);
+	nerr = p->nerr;
+	parse_body(p, k->aux, o, kt);
+	if (p->nerr != nerr)
+		return;		/* "needs a password" would be noise */
+	if (o->class == NULL)
+		conf_err(p, &kw, "oper \"%s\" needs a class, like: class "
+		    "server-admin", shown);
+	if (o->password == NULL)
+		conf_err(p, &kw, "oper \"%s\" needs a password: a hash from "
+		    "`ergo genpasswd`", shown);
+}
+
+static void
+parse_listen(struct parser *p, const struct block *b, const struct key *k,
+    const struct tok *kt)
+{
+	struct tok t = *peek(p);
+	struct where w = tok_where(&t);
+	struct listen_conf *out[2], scratch, *l;
+	int cnt, i;
+
+	p->listen_set = true;
+	if (t.type != T_WORD && t.type != T_STRING) {
+		if (t.type == T_ERR)
+			next(p);
+		else
+			conf_err(p, &w, "expected an address after listen, "
+			    "like 127.0.0.1:6667");
+		skip_statement(p);
+		return;
+	}
+	next(p);
+	cnt = listen_parse(p, t.s, t.n, &w, out);
+	if (peek(p)->type == T_LBRACE) {
+		next(p);
+		memset(&scratch, 0, sizeof(scratch));
+		/* a bad address still gets its block checked */
+		l = cnt > 0 ? out[0] : &scratch;
+		parse_body(p, &listen_block, l, kt);
+		free(scratch.cert);
+		free(scratch.key);
+		if (cnt == 2) {	/* ":port": both sockets alike */
+			out[1]->tls = l->tls;
+			if (l->cert != NULL)
+				out[1]->cert = xstrndup(p, l->cert,
+				    strlen(l->cert));
+			if (l->key != NULL)
+				out[1]->key = xstrndup(p, l->key,
+				    strlen(l->key));
+		}
+	}
+	for (i = 0; i < cnt; i++)
+		listen_add(p, out[i], &w);
+	end_statement(p, b, k);
+}
+
+static void
+parse_statement(struct parser *p, const struct block *b, void *base,
+    struct where *seen)
+{
+	struct tok kt = *peek(p), t;
+	struct where kw = tok_where(&kt), w;
+	const struct key *k;
+	struct listen_conf *l;
+	char in[64];
+	unsigned nerr;
+	size_t idx;
+
+	next(p);
+	if ((k = key_find(b, kt.s, kt.n)) == NULL) {
+		unknown_key(p, b, &kt);
+		skip_statement(p);
+		return;
+	}
+	idx = (size_t)(k - b->keys);
+	if (k->type != K_LISTEN && k->type != K_OPER && idx < KEYS_MAX) {
+		if (seen[idx].line != 0)
+			conf_err(p, &kw, "duplicate %s \"%s\" %s (first at "
+			    "line %u)", k->type == K_BLOCK ||
+			    k->type == K_TLS ? "block" : "key", k->name,
+			    block_where(b, in, sizeof(in)), seen[idx].line);
+		else
+			seen[idx] = kw;
+	}
+	switch (k->type) {
+	case K_BLOCK:
+	case K_TLS:
+		if (!expect_open(p, k, false))
+			return;
+		if (k->type == K_TLS)
+			*(bool *)(void *)((char *)base + k->off) = true;
+		nerr = p->nerr;
+		parse_body(p, k->aux, base, &kt);
+		if (k->type == K_TLS && p->nerr == nerr) {
+			l = base;
+			if (l->cert == NULL || l->key == NULL)
+				conf_err(p, &kw, "tls needs both cert and key,"
+				    " like: tls { cert fullchain.pem  key "
+				    "privkey.pem }");
+		}
+		return;
+	case K_OPER:
+		parse_oper(p, k, &kt);
+		return;
+	case K_LISTEN:
+		parse_listen(p, b, k, &kt);
+		return;
+	default:
+		break;
+	}
+	t = *peek(p);
+	w = tok_where(&t);
+	if (t.type != T_WORD && t.type != T_STRING) {
+		if (t.type == T_ERR)
+			next(p);
+		else
+			conf_err(p, &w, "expected a value after %s", k->name);
+		skip_statement(p);
+		return;
+	}
+	next(p);
+	(void)set_value(p, k, base, t.s, t.n, &w);
+	end_statement(p, b, k);
+}
+
+/*
+ * The statements of one block up to its '}' (open: the block's name
+ * token), or of the whole file (open NULL).
+ */
+static void
+parse_body(struct parser *p, const struct block *b, void *base,
+    const struct tok *open)
+{
+	struct where seen[KEYS_MAX], w;
+	struct tok *t;
+	char shown[64];
+
+	memset(seen, 0, sizeof(seen));
+	for (;;) {
+		t = peek(p);
+		w = tok_where(t);
+		switch (t->type) {
+		case T_NL:
+			next(p);
+			break;
+		case T_EOF:
+			if (open != NULL) {
+				w = tok_where(open);
+				conf_err(p, &w, "unterminated block \"%s\" opened"
+				    " here: missing '}'",
+				    show(shown, sizeof(shown), open->s,
+				    open->n));
+			}
+			return;
+		case T_RBRACE:
+			next(p);
+			if (open != NULL)
+				return;
+			conf_err(p, &w, "unexpected '}': no block is open");
+			break;
+		case T_ERR:
+			next(p);
+			skip_statement(p);
+			break;
+		case T_LBRACE:
+			conf_err(p, &w, "expected a key before '{'");
+			skip_statement(p);
+			break;
+		case T_STRING:
+			conf_err(p, &w, "expected a key, not a quoted string");
+			skip_statement(p);
+			break;
+		default:
+			parse_statement(p, b, base, seen);
+			break;
+		}
+	}
+}
+
+/* ---- defaults, overrides, validation ---- */
+
+static void
+defaults_apply(struct parser *p, const struct block *b, void *base)
+{
+	const struct key *k;
+
+	for (k = b->keys; k->name != NULL; k++)
+		if (k->type == K_BLOCK)
+			defaults_apply(p, k->aux, base);
+		else if (k->def != NULL && k->type != K_LISTEN &&
+		    k->type != K_OPER)
+			(void)set_value(p, k, base, k->def, strlen(k->def),
+			    &default_where);
+}
+
+/* "MAX_SENDQ" names "max-sendq": upper case, '_' for '-'. */
+static const struct key *
+env_key_find(const struct block *b, const char *s, size_t n)
+{
+	const struct key *k;
+	size_t i;
+
+	for (k = b->keys; k->name != NULL; k++) {
+		if (strlen(k->name) != n)
+			continue;
+		for (i = 0; i < n; i++)
+			if (lower(s[i]) != (k->name[i] == '-' ? '_' :
+			    k->name[i]))
+				break;
+		if (i == n)
+			return k;
+	}
+	return NULL;
+}
+
+/* "max-sendq" as it is spelled in a variable: "MAX_SENDQ". */
+static void
+env_name(char *buf, size_t sz, const char *key)
+{
+	size_t i;
+
+	for (i = 0; key[i] != '\0' && i + 1 < sz; i++)
+		buf[i] = key[i] == '-' ? '_' : key[i] >= 'a' &&
+		    key[i] <= 'z' ? (char)(key[i] - 'a' + 'A') : key[i];
+	buf[i] = '\0';
+}
+
+/* ERGO__SECTION__KEY=value, applied as if written in that block. */
+static void
+env_apply_one(struct parser *p, const char *var)
+{
+	const char *eq = strchr(var, '='), *comp, *end, *val;
+	const struct block *b = &top_block;
+	const struct key *k = NULL;
+	char name[128], shown[64], in[64];
+	struct where w = { 0, 0, name };
+	size_t n;
+
+	if (eq == NULL)
+		return;
+	n = (size_t)(eq - var);
+	show(name, sizeof(name), var, n);
+	val = eq + 1;
+	for (comp = var + strlen(ENV_PREFIX);; comp = end + 2) {
+		if ((end = strstr(comp, "__")) == NULL || end > eq)
+			end = eq;
+		if (end == comp) {
+			conf_err(p, &w, "expected ERGO__SECTION__KEY=value");
+			return;
+		}
+		if ((k = env_key_find(b, comp, (size_t)(end - comp))) ==
+		    NULL) {
+			show(shown, sizeof(shown), comp, (size_t)(end - comp));
+			conf_err(p, &w, "unknown key %s %s", shown,
+			    block_where(b, in, sizeof(in)));
+			return;
+		}
+		if (k->type == K_OPER) {
+			conf_err(p, &w, "oper blocks cannot be set from the "
+			    "environment");
+			return;
+		}
+		if (end == eq)
+			break;
+		if (k->type != K_BLOCK) {
+			conf_err(p, &w, "%s is not a block", k->name);
+			return;
+		}
+		b = k->aux;
+	}
+	switch (k->type) {
+	case K_BLOCK:
+		env_name(shown, sizeof(shown),
+		    ((const struct block *)k->aux)->keys[0].name);
+		conf_err(p, &w, "%s is a block: name one of its keys, like "
+		    "%s__%s", k->name, name, shown);
+		break;
+	case K_LISTEN:
+		listen_set_list(p, val, &w);
+		break;
+	default:
+		(void)set_value(p, k, p->c, val, strlen(val), &w);
+		break;
+	}
+}
+
+static void
+env_apply(struct parser *p)
+{
+	char **e;
+
+	for (e = environ; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, ENV_PREFIX, strlen(ENV_PREFIX)) == 0)
+			env_apply_one(p, *e);
+}
+
+static void
+validate(struct parser *p)
+{
+	const struct key *k;
+
+	if (!p->listen_set) {
+		k = key_find(&server_block, "listen", 6);
+		listen_set_list(p, k->def, &default_where);
+	}
+	if (p->c->logging.method == LOGM_FILE && p->c->logging.path == NULL)
+		conf_err(p, &p->method_at, "logging method file needs a path,"
+		    " like: logging { method file  path ergo.log }");
+}
+
+static int
+file_read(struct parser *p, const char *path)
+{
+	char *nb;
+	size_t sz = 0;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		conf_err(p, NULL, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		if (p->len == sz) {
+			if (sz >= CONF_FILE_MAX) {
+				conf_err(p, NULL, "larger than %d bytes; not a "
+				    "config file?", CONF_FILE_MAX);
+				close(fd);
+				return -1;
+			}
+			sz = sz ? sz * 2 : 8192;
+			if ((nb = realloc(p->buf, sz)) == NULL) {
+				nomem(p);
+				close(fd);
+				return -1;
+			}
+			p->buf = nb;
+		}
+		if ((n = read(fd, p->buf + p->len, sz - p->len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			conf_err(p, NULL, "cannot read: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		p->len += (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- freeing ---- */
+
+static void
+fields_free(const struct block *b, void *base)
+{
+	const struct key *k;
+	char **s;
+
+	for (k = b->keys; k->name != NULL; k++)
+		switch (k->type) {
+		case K_BLOCK:
+		case K_TLS:
+			fields_free(k->aux, base);
+			break;
+		case K_STR:
+		case K_WORD:
+		case K_HOST:
+		case K_PATH:
+		case K_HASH:
+		case K_MODES:
+			s = (char **)(void *)((char *)base + k->off);
+			free(*s);
+			*s = NULL;
+			break;
+		default:
+			break;
+		}
+}
+
+void
+conf_free(struct conf *c)
+{
+	struct listen_conf *l;
+	struct oper_conf *o;
+
+	if (c == NULL)
+		return;
+	while ((l = c->listens) != NULL) {
+		c->listens = l->next;
+		listen_free(l);
+	}
+	while ((o = c->opers) != NULL) {
+		c->opers = o->next;
+		fields_free(&oper_block, o);
+		free(o->name);
+		free(o);
+	}
+	fields_free(&top_block, c);
+	free(c->path);
+	free(c);
+}
+
+/*
+ * Parses path (NULL: built-in defaults only), then the ERGO__ overrides,
+ * then validates. Every problem is collected into *errs.
+ */
+struct conf *
+conf_load(const char *path, char **errs)
+{
+	struct parser p;
+	struct objpos *op;
+	const char *slash;
+	struct conf *c;
+
+	if (errs != NULL)
+		*errs = NULL;
+	memset(&p, 0, sizeof(p));
+	p.file = path;
+	p.line = 1;
+	p.col = 1;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		nomem(&p);
+		goto done;
+	}
+	p.c = c;
+	defaults_apply(&p, &top_block, c);
+	if (path != NULL) {
+		if ((c->path = xstrndup(&p, path, strlen(path))) == NULL)
+			goto done;
+		if ((slash = strrchr(path, '/')) != NULL &&
+		    (p.dir = xstrndup(&p, path, slash == path ? 1 :
+		    (size_t)(slash - path))) == NULL)
+			goto done;
+		if (file_read(&p, path) == 0)
+			parse_body(&p, &top_block, c, NULL);
+	}
+	env_apply(&p);
+	validate(&p);
+done:
+	while ((op = p.pos) != NULL) {
+		p.pos = op->next;
+		free(op);
+	}
+	free(p.buf);
+	free(p.dir);
+	if (p.nerr == 0 && !p.nomem) {
+		free(p.errs);
+		return c;
+	}
+	conf_free(c);
+	if (p.nomem) {
+		free(p.errs);
+		p.errs = xstrndup(&p, "out of memory\n", 14);
+	}
+	if (errs != NULL)
+		*errs = p.errs;
+	else
+		free(p.errs);
+	return NULL;
+}
+
+/* ---- the annotated default config ---- */
+
+static char	 deftext[16384];
+static size_t	 deflen;
+
+static void
+dt_put(const char *s, size_t n)
+{
+	if (n > sizeof(deftext) - 1 - deflen)
+		n = sizeof(deftext) - 1 - deflen;	/* a unit test catches it */
+	memcpy(deftext + deflen, s, n);
+	deflen += n;
+	deftext[deflen] = '\0';
+}
+
+static void
+dt_puts(const char *s)
+{
+	dt_put(s, strlen(s));
+}
+
+static void
+dt_indent(int depth)
+{
+	while (depth-- > 0)
+		dt_puts("\t");
+}
+
+/* Each line of text as a comment. */
+static void
+dt_comment(int depth, const char *text)
+{
+	size_t n;
+
+	while (text != NULL && *text != '\0') {
+		n = strcspn(text, "\n");
+		dt_indent(depth);
+		dt_puts("# ");
+		dt_put(text, n);
+		dt_puts("\n");
+		text += n;
+		if (*text == '\n')
+			text++;
+	}
+}
+
+/* A value as the parser reads it back: bare if it can be, else quoted. */
+static void
+dt_value(const char *s)
+{
+	bool bare = *s != '\0' && *s != '#';
+	const char *q;
+
+	for (q = s; *q != '\0'; q++)
+		if (lex_delim((unsigned char)*q) || *q == '\\')
+			bare = false;
+	if (bare) {
+		dt_puts(s);
+		return;
+	}
+	dt_puts("\"");
+	for (q = s; *q != '\0'; q++) {
+		if (*q == '"' || *q == '\\')
+			dt_puts("\\");
+		dt_put(q, 1);
+	}
+	dt_puts("\"");
+}
+
+static void
+dt_block(const struct block *b, int depth)
+{
+	const struct key *k;
+	const char *s;
+	size_t n;
+
+	for (k = b->keys; k->name != NULL; k++) {
+		if (depth == 0)
+			dt_puts("\n");
+		dt_comment(depth, k->help);
+		switch (k->type) {
+		case K_BLOCK:
+			dt_comment(depth, k->example);
+			dt_indent(depth);
+			dt_puts(k->name);
+			dt_puts(" {\n");
+			dt_block(k->aux, depth + 1);
+			dt_indent(depth);
+			dt_puts("}\n");
+			continue;
+		case K_OPER:
+			break;
+		case K_LISTEN:
+			for (s = k->def; *s != '\0'; s += n) {
+				s += strspn(s, " ");
+				n = strcspn(s, " ");
+				dt_indent(depth);
+				dt_puts(k->name);
+				dt_puts(" ");
+				dt_put(s, n);
+				dt_puts("\n");
+			}
+			break;
+		default:
+			if (k->def == NULL)
+				break;
+			dt_indent(depth);
+			dt_puts(k->name);
+			dt_puts(" ");
+			dt_value(k->def);
+			dt_puts("\n");
+			break;
+		}
+		dt_comment(depth, k->example);
+	}
+}
+
+/*
+ * The annotated default config (`ergo defaultconfig`): built from the
+ * key tables once, so it always parses back to exactly the defaults.
+ */
+const char *
+conf_default_text(void)
+{
+	if (deflen > 0)
+		return deftext;
+	dt_puts(
+	    "# ergo.conf: the default configuration, annotated.\n"
+	    "# Printed by `ergo defaultconfig`; every key shows its default.\n"
+	    "#\n"
+	    "# A statement is `key value`, one a line; blocks are\n"
+	    "# `name [label] { ... }` and nest; several statements may share\n"
+	    "# a line, as in `tls { cert a.pem  key b.pem }`. Values are bare\n"
+	    "# words or \"quoted strings\" (escapes: \\\" and \\\\).\n"
+	    "# Sizes: 512, 96k, 1m. Durations: 30s, 2m, 1h30m, 1d, 500ms;\n"
+	    "# a plain number is seconds. Booleans: yes or no. A comment\n"
+	    "# runs from a # that starts a word to the end of the line.\n"
+	    "#\n"
+	    "# The environment overrides any key, e.g. for containers:\n"
+	    "#   ERGO__SERVER__NAME=irc.example.org\n"
+	    "#   ERGO__SERVER__FAKELAG__ENABLED=no\n"
+	    "#   ERGO__SERVER__LISTEN=\":6667 :6697\"  (replaces every listen)\n"
+	    "# Relative paths of files the server reads (motd, cert, key) are\n"
+	    "# taken from this file's directory; the datastore and log file\n"
+	    "# from the working directory.\n");
+	dt_block(&top_block, 0);
+	return deftext;
+}

@@ -1,0 +1,396 @@
+/*
+ * ergo.c: main, the subcommands, signals through a self-pipe, the poll
+ * loop and its timers, rehash and orderly shutdown. Knows no protocol.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ergo.h"
+
+struct conf	*conf;
+time_t		 ergo_now;
+uint64_t	 ergo_now_ms;
+
+static int	 sigpipe_fd[2] = { -1, -1 };
+static volatile sig_atomic_t got_sig;	/* only for the pipe-full case */
+static bool	 want_hup, want_term, want_usr1;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: ergo run [--config FILE]     run the server in the foreground\n"
+	    "       ergo checkconfig [--config FILE]\n"
+	    "                                    validate a config file\n"
+	    "       ergo defaultconfig           print the annotated default config\n"
+	    "       ergo genpasswd               hash a password for an oper block\n"
+	    "       ergo version                 print the version\n"
+	    "       ergo help                    print this help\n");
+}
+
+void
+ergo_clock(void)
+{
+	struct timespec ts;
+
+	ergo_now = time(NULL);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		ergo_now_ms = (uint64_t)ts.tv_sec * 1000 +
+		    (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * sd_notify's datagram protocol, spoken directly so a systemd host can use
+ * Type=notify without libsystemd. A no-op unless NOTIFY_SOCKET is set.
+ */
+static void
+notify(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sun;
+	size_t n;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, n);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';	/* Linux abstract namespace */
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1) {
+		log_warn("server", "NOTIFY_SOCKET");
+		return;
+	}
+	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun,
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) == -1)
+		log_warn("server", "NOTIFY_SOCKET %s", path);
+	close(fd);
+}
+
+/* ---- signals: the handler only writes a byte ---- */
+
+static void
+sig_handler(int sig)
+{
+	int saved = errno;
+	char ch = sig == SIGHUP ? 'H' : sig == SIGUSR1 ? 'U' : 'T';
+
+	if (write(sigpipe_fd[1], &ch, 1) == -1)
+		got_sig = 1;	/* pipe full: a byte is already waiting */
+	errno = saved;
+}
+
+static void
+sig_read(int fd, void *arg)
+{
+	char buf[64];
+	ssize_t n, i;
+
+	(void)arg;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++) {
+			if (buf[i] == 'H')
+				want_hup = true;
+			else if (buf[i] == 'U')
+				want_usr1 = true;
+			else
+				want_term = true;
+		}
+}
+
+static void
+sig_setup(void)
+{
+	struct sigaction sa;
+	int i;
+
+	if (pipe(sigpipe_fd) == -1)
+		fatal("pipe");
+	for (i = 0; i < 2; i++)
+		if (fcntl(sigpipe_fd[i], F_SETFL, O_NONBLOCK) == -1 ||
+		    fcntl(sigpipe_fd[i], F_SETFD, FD_CLOEXEC) == -1)
+			fatal("fcntl");
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = sig_handler;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+	if (net_add_fd(sigpipe_fd[0], sig_read, NULL) == -1)
+		fatal("self-pipe");
+}
+
+/* ---- rehash ---- */
+
+static void
+log_apply(const struct conf *c)
+{
+	if (log_configure(c->logging.method, c->logging.path,
+	    c->logging.level) == -1)
+		log_warn("rehash", "logging to %s", c->logging.path ?
+		    c->logging.path : "?");
+}
+
+/*
+ * Parses and validates the whole file first; only a valid config is
+ * swapped in. Keys that cannot change while running are reported and
+ * keep their running value.
+ */
+int
+ergo_rehash(char **errs)
+{
+	struct conf *nc, *old = conf;
+	char *e = NULL;
+
+	*errs = NULL;
+	{
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ergo_now_ms * 1000ULL);
+		notify(msg);
+	}
+	if ((nc = conf_load(conf->path, &e)) == NULL) {
+		const char *p = e ? e : "config error", *nl;
+
+		for (; *p != '\0'; p = *nl ? nl + 1 : nl) {
+			if ((nl = strchr(p, '\n')) == NULL)
+				nl = p + strlen(p);
+			log_error("rehash", "%.*s", (int)(nl - p), p);
+		}
+		log_error("rehash", "config not reloaded; still running on "
+		    "the previous one");
+		notify("READY=1\nSTATUS=config reload failed; running on the "
+		    "previous config");
+		*errs = e;
+		return -1;
+	}
+	if (strcmp(nc->datastore_path, old->datastore_path) != 0) {
+		log_warnx("rehash", "datastore.path cannot change while running;"
+		    " still using %s", old->datastore_path);
+		free(nc->datastore_path);
+		nc->datastore_path = strdup(old->datastore_path);
+	}
+	if (nc->casemapping != old->casemapping) {
+		log_warnx("rehash", "server.casemapping cannot change while "
+		    "running; restart to apply it");
+		nc->casemapping = old->casemapping;
+	}
+	conf = nc;
+	log_apply(conf);
+	(void)net_listen_apply(conf);
+	irc_rehashed(old);
+	conf_free(old);
+	log_info("rehash", "configuration reloaded from %s",
+	    conf->path ? conf->path : "built-in defaults");
+	notify("READY=1\nSTATUS=config reloaded");
+	return 0;
+}
+
+/* ---- the loop ---- */
+
+static int
+run(const char *path)
+{
+	char *errs = NULL;
+	uint64_t last_tick;
+	int timeout, t;
+
+	log_init(LL_INFO);
+	ergo_clock();
+	if ((conf = conf_load(path, &errs)) == NULL) {
+		fputs(errs ? errs : "config error\n", stderr);
+		if (errs != NULL && errs[strlen(errs) - 1] != '\n')
+			fputc('\n', stderr);
+		free(errs);
+		return 1;
+	}
+	log_apply(conf);
+	if (store_open(conf->datastore_path) == -1)
+		return 1;
+	net_init();
+	net_raise_nofile();
+	sig_setup();
+	irc_init();
+	if (net_listen_apply(conf) == -1) {
+		log_error("server", "could not open every listener; exiting");
+		return 1;
+	}
+	log_info("server", "%s ready: %s", ERGO_VERSION, conf->server_name);
+	notify("READY=1\nSTATUS=accepting connections");
+	last_tick = ergo_now_ms;
+	while (!want_term) {
+		timeout = 1000 - (int)(ergo_now_ms - last_tick);
+		if (timeout < 0)
+			timeout = 0;
+		if ((t = irc_next_timer_ms()) >= 0 && t < timeout)
+			timeout = t;
+		net_poll(timeout);
+		ergo_clock();
+		if (got_sig) {
+			got_sig = 0;
+			sig_read(sigpipe_fd[0], NULL);
+		}
+		if (want_hup) {
+			want_hup = false;
+			log_info("rehash", "SIGHUP: reopening logs and "
+			    "reloading config");
+			(void)log_reopen();
+			if (ergo_rehash(&errs) == -1)
+				free(errs);
+		}
+		if (want_usr1) {
+			want_usr1 = false;
+			log_info("server", "%u connections", net_nconns());
+		}
+		irc_tick();
+		if (ergo_now_ms - last_tick >= 1000) {
+			last_tick = ergo_now_ms;
+			net_tick();
+		}
+		net_flush();
+	}
+	log_info("server", "shutting down");
+	notify("STOPPING=1");
+	irc_shutdown();
+	net_shutdown("Server shutting down");
+	store_close();
+	conf_free(conf);
+	return 0;
+}
+
+/* ---- genpasswd ---- */
+
+static int
+read_line(char *buf, size_t sz, bool noecho)
+{
+	struct termios t, saved;
+	size_t n;
+	bool tty = noecho && tcgetattr(STDIN_FILENO, &saved) == 0;
+
+	if (tty) {
+		t = saved;
+		t.c_lflag &= ~(tcflag_t)ECHO;
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+	}
+	if (fgets(buf, (int)sz, stdin) == NULL)
+		buf[0] = '\0';
+	if (tty) {
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+		fputc('\n', stderr);
+	}
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return n > 0 ? 0 : -1;
+}
+
+static int
+genpasswd(void)
+{
+	char a[512], b[512], *h;
+	bool tty = isatty(STDIN_FILENO);
+
+	if (tty)
+		fputs("Enter Password: ", stderr);
+	if (read_line(a, sizeof(a), tty) == -1) {
+		fputs("ergo: empty password\n", stderr);
+		return 1;
+	}
+	if (tty) {
+		fputs("Reenter Password: ", stderr);
+		if (read_line(b, sizeof(b), true) == -1 || strcmp(a, b) != 0) {
+			fputs("ergo: passwords do not match\n", stderr);
+			return 1;
+		}
+	}
+	if ((h = conf_passwd_hash(a, 0)) == NULL) {
+		perror("ergo: genpasswd");
+		return 1;
+	}
+	puts(h);
+	free(h);
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *cmd, *path = NULL;
+	struct conf *c;
+	char *errs = NULL;
+	int i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	for (i = 2; i < argc; i++) {
+		if ((strcmp(argv[i], "--config") == 0 ||
+		    strcmp(argv[i], "-c") == 0) && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+		else {
+			fprintf(stderr, "ergo: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (strcmp(cmd, "run") == 0)
+		return run(path);
+	if (path != NULL && strcmp(cmd, "checkconfig") != 0) {
+		fprintf(stderr, "ergo: %s takes no --config\n", cmd);
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(cmd, "checkconfig") == 0) {
+		if ((c = conf_load(path, &errs)) == NULL) {
+			fputs(errs ? errs : "config error\n", stderr);
+			if (errs != NULL && errs[strlen(errs) - 1] != '\n')
+				fputc('\n', stderr);
+			free(errs);
+			return 1;
+		}
+		conf_free(c);
+		printf("%s: ok\n", path ? path : "built-in defaults");
+		return 0;
+	}
+	if (strcmp(cmd, "defaultconfig") == 0) {
+		fputs(conf_default_text(), stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "genpasswd") == 0)
+		return genpasswd();
+	if (strcmp(cmd, "version") == 0) {
+		puts(ERGO_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+	    strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "ergo: unknown command %s\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,182 @@
+/*
+ * ergo.h: the public face of every part (ergo, net, irc, conf, log, store)
+ * and the compile-time limits. A struct's fields are private to its part
+ * unless it is defined here on purpose (struct conf is shared read-only).
+ */
+#ifndef ERGO_H
+#define ERGO_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define ERGO_VERSION		"ergo-c-0.1.0"
+
+/* Hard ceilings: config values are validated against these. */
+#define IRC_LINE_MAX		512	/* RFC 1459 line, CRLF included */
+#define IRC_TAGS_MAX		8191	/* IRCv3 tag section incl. '@' and ' ' */
+#define IRC_PARAMS_MAX		15
+#define NICKLEN_MAX		64
+#define CHANLEN_MAX		200
+#define READ_CHUNK		16384	/* the shared scratch read buffer */
+#define RECVQ_MAX		(IRC_TAGS_MAX + IRC_LINE_MAX + 1) /* pending partial line */
+
+/* ---- log.c ---- */
+enum { LL_DEBUG, LL_INFO, LL_WARN, LL_ERROR };
+enum { LOGM_STDERR, LOGM_FILE, LOGM_SYSLOG };
+
+void	 log_init(int level);			/* stderr until configured */
+int	 log_configure(int method, const char *path, int level);
+int	 log_reopen(void);			/* 0, or -1: kept old file */
+void	 log_debug(const char *cat, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_info(const char *cat, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_warn(const char *cat, const char *fmt, ...)	/* + strerror */
+	    __attribute__((format(printf, 2, 3)));
+void	 log_warnx(const char *cat, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_error(const char *cat, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 fatal(const char *fmt, ...)			/* + strerror, exit 1 */
+	    __attribute__((format(printf, 1, 2), noreturn));
+void	 fatalx(const char *fmt, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+int	 log_level_parse(const char *s);		/* -1 if unknown */
+
+/* ---- conf.c ---- */
+enum { CASEMAP_ASCII, CASEMAP_RFC1459 };
+
+struct listen_conf {
+	struct listen_conf	*next;
+	char			*text;		/* as written, e.g. "[::1]:6667" */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	bool			 tls;
+	char			*cert, *key;	/* tls only */
+};
+
+struct oper_conf {
+	struct oper_conf	*next;
+	char			*name;
+	char			*class;
+	char			*password;	/* a conf_passwd_hash() string */
+};
+
+struct conf {
+	char		*path;		/* file it came from, or NULL */
+	char		*network_name;
+	char		*server_name;
+	char		*server_info;	/* 004/WHOIS description */
+	struct listen_conf *listens;
+	char		*motd;		/* path, or NULL */
+	char		*password;	/* server password hash, or NULL */
+	int		 casemapping;
+	size_t		 max_sendq;
+	unsigned	 max_clients;
+	unsigned	 max_per_ip;
+	unsigned	 reg_timeout;	/* seconds: server.timeouts.registration */
+	unsigned	 idle_timeout;	/* seconds idle before we PING */
+	unsigned	 ping_timeout;	/* seconds after PING before we drop */
+	struct {
+		bool	 enabled;
+		unsigned window_ms;
+		unsigned burst_limit;
+		unsigned messages_per_window;
+		unsigned cooldown_ms;
+		size_t	 max_recvq;	/* queued input beyond this: Excess Flood */
+	} fakelag;
+	char		*default_modes;	/* e.g. "+nt" */
+	unsigned	 chan_max_per_user;
+	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */
+	struct {
+		unsigned nicklen, identlen, channellen, topiclen,
+			 awaylen, kicklen, realnamelen, whowas, targmax;
+	} limits;
+	struct oper_conf *opers;
+	struct {
+		int	 method;
+		char	*path;
+		int	 level;
+	} logging;
+	char		*datastore_path;
+	char		*admin_loc1, *admin_loc2, *admin_email;
+};
+
+/*
+ * conf_load parses path (NULL: built-in defaults) and applies
+ * ERGO__SECTION__KEY environment overrides. On error it returns NULL and
+ * *errs holds every "FILE:LINE:COL: message" line, newline-separated
+ * (malloc'd, caller frees).
+ */
+struct conf	*conf_load(const char *path, char **errs);
+void		 conf_free(struct conf *);
+const char	*conf_default_text(void);
+
+/* conf_passwd.c: "$pbkdf2-sha256$ITER$SALT_B64$HASH_B64" strings */
+char	*conf_passwd_hash(const char *pw, unsigned iterations);	/* malloc'd */
+bool	 conf_passwd_verify(const char *hash, const char *pw);
+int	 ergo_random(void *buf, size_t len);	/* 0, or -1 with errno */
+
+/* ---- net.c ---- */
+struct conn;
+
+/* Opens listeners new in c, closes those gone; first call opens all. */
+int	 net_listen_apply(const struct conf *c);
+void	 net_init(void);
+void	 net_shutdown(const char *line);	/* send line to all, flush, close */
+int	 net_add_fd(int fd, void (*cb)(int fd, void *arg), void *arg);
+void	 net_poll(int timeout_ms);	/* one poll() and its dispatch */
+/*
+ * End of a loop pass: tell irc about connections that died, write once to
+ * every connection with pending output, then close the dead ones.
+ */
+void	 net_flush(void);
+void	 net_tick(void);		/* once a second: resume accepting */
+bool	 net_has_pending_input(void);	/* lines left to process next pass */
+void	 net_raise_nofile(void);
+
+/* For irc.c: */
+void	 net_conn_send(struct conn *, const char *buf, size_t len);
+void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
+void	 net_conn_resume(struct conn *);	/* irc may take lines again */
+const char *net_conn_ip(const struct conn *);
+bool	 net_conn_tls(const struct conn *);
+size_t	 net_conn_sendq(const struct conn *);
+unsigned net_nconns(void);
+
+/* ---- irc.c (called by net.c and ergo.c) ---- */
+/* A new connection: returns irc's handle, or NULL to refuse. */
+void	*irc_conn_open(struct conn *);
+/*
+ * One line (no CR/LF, NUL-terminated, may be modified). Returns
+ * IRC_MORE to get the next line now, IRC_STOP (line taken) or IRC_DEFER
+ * (line not taken: offer it again) to hold input until irc calls
+ * net_conn_resume(), e.g. for fakelag.
+ */
+enum { IRC_DEFER = -1, IRC_STOP = 0, IRC_MORE = 1 };
+int	 irc_conn_line(void *client, char *line, size_t len);
+void	 irc_conn_toolong(void *client);		/* over 512 / 8191 */
+void	 irc_conn_closed(void *client, const char *reason);
+void	 irc_init(void);
+void	 irc_tick(void);		/* timers; called at least once a second */
+int	 irc_next_timer_ms(void);	/* -1: nothing sooner than the sweep */
+void	 irc_rehashed(const struct conf *old);	/* conf swapped */
+void	 irc_shutdown(void);
+
+/* ---- store.c (the only file that speaks SQL) ---- */
+int	 store_open(const char *path);	/* 0, or -1 (logged) */
+void	 store_close(void);
+
+/* ---- ergo.c ---- */
+extern struct conf *conf;	/* the running config; swapped on rehash */
+extern time_t	 ergo_now;	/* wall clock, updated every pass */
+extern uint64_t	 ergo_now_ms;	/* monotonic milliseconds */
+void	 ergo_clock(void);	/* refresh ergo_now and ergo_now_ms */
+/* REHASH: returns 0, or -1 with *errs set (malloc'd). */
+int	 ergo_rehash(char **errs);
+
+#endif

@@ -1,0 +1,325 @@
+/*
+ * irc.h: state shared by the irc_*.c files (the protocol part). Nothing
+ * outside irc*.c includes this; net.c and ergo.c see only ergo.h.
+ */
+#ifndef IRC_H
+#define IRC_H
+
+#include "ergo.h"
+
+/* ---- parsed message ---- */
+struct msg {
+	char	*tags;		/* raw tag section without '@', or NULL */
+	char	*source;	/* without ':', or NULL */
+	char	*cmd;		/* upper-cased in place */
+	char	*param[IRC_PARAMS_MAX];
+	int	 nparam;
+};
+/* 0, or -1 if there is no command. Modifies line. */
+int	 irc_parse(char *line, struct msg *m);
+
+/* ---- intrusive string-keyed hash table (irc_util.c) ---- */
+struct hent {
+	struct hent	*next;
+	char		*key;		/* casefolded, owned by the entry's owner */
+};
+struct htab {
+	struct hent	**b;
+	size_t		 nb, n;
+};
+void	 htab_init(struct htab *);
+void	 htab_free(struct htab *);		/* the bucket array only */
+struct hent *htab_get(struct htab *, const char *key);
+int	 htab_put(struct htab *, struct hent *);	/* -1 on ENOMEM */
+void	 htab_del(struct htab *, struct hent *);
+
+/* casemapping and matching (irc_util.c) */
+void	 irc_fold(char *dst, const char *src, size_t dstsz); /* per conf */
+int	 irc_casecmp(const char *a, const char *b);
+bool	 irc_match(const char *mask, const char *s);	/* * ? casemapped */
+bool	 irc_nick_valid(const char *nick);		/* syntax + nicklen */
+bool	 irc_chan_valid(const char *name);		/* #&, channellen */
+char	*xstrdup(const char *);		/* NULL on ENOMEM */
+/* Largest n <= max with s[0..n) not ending inside a UTF-8 sequence. */
+size_t	 irc_utf8_cut(const char *s, size_t len, size_t max);
+void	 irc_utf8_trunc(char *s, size_t max);	/* cut NUL-terminated s */
+/* Normalise nick!user@host masks for +b/+e/+I: "foo" -> "foo!*@*". */
+void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
+
+/* ---- users ---- */
+#define UMODE_INVISIBLE	0x01	/* +i */
+#define UMODE_WALLOPS	0x02	/* +w */
+#define UMODE_OPER	0x04	/* +o */
+#define UMODE_TLS	0x08	/* +Z, set by net for TLS conns */
+
+#define CF_NICK		0x01	/* NICK received */
+#define CF_USER		0x02	/* USER received */
+#define CF_CAPNEG	0x04	/* CAP LS/REQ seen, waiting for CAP END */
+#define CF_REG		0x08	/* registered (001 sent) */
+#define CF_PASS		0x10	/* PASS was correct */
+#define CF_CLOSING	0x20	/* quit in progress: send nothing more */
+#define CF_PINGSENT	0x40	/* idle PING outstanding */
+#define CF_THROTTLED	0x80	/* on the fakelag list */
+#define CF_FLOODOK	0x100	/* exempt from fakelag */
+
+/* capability bits (CAP), see irc.c cap table */
+#define CAP_MULTI_PREFIX	0x0001
+#define CAP_USERHOST_NAMES	0x0002
+#define CAP_CAP_NOTIFY		0x0004
+#define CAP_AWAY_NOTIFY		0x0008
+
+struct member;
+
+struct client {
+	struct hent	 h;		/* by folded nick, once NICK is set */
+	struct conn	*conn;
+	char		 nick[NICKLEN_MAX + 1];
+	char		*user;		/* ident from USER, '~'-prefixed */
+	char		*host;		/* shown host (IP for now) */
+	char		*realname;
+	char		*away;		/* NULL when present */
+	char		*oper_class;	/* NULL unless +o */
+	unsigned	 flags;		/* CF_* */
+	unsigned	 umodes;	/* UMODE_* */
+	uint32_t	 caps;		/* CAP_* enabled */
+	unsigned	 capver;	/* 301 or 302 */
+	struct member	*chans;		/* memberships, via unext */
+	unsigned	 nchans;
+	time_t		 signon;	/* connect time (317) */
+	time_t		 last_msg;	/* last PRIVMSG/NOTICE (idle, 317) */
+	uint64_t	 last_recv_ms;	/* last line of any kind */
+	struct client	*tnext, *tprev;	/* timeout list, by last_recv_ms */
+	uint64_t	 tstamp_ms;	/* key of the timeout list it is on */
+	uint32_t	 mark;		/* fan-out dedup generation */
+	/* fakelag (irc.c), Ergo's algorithm */
+	uint64_t	 fl_last;	/* last touch (may be in the future) */
+	unsigned	 fl_count;	/* lines in the current burst */
+	bool		 fl_throttled;	/* burst used up: lines spaced out */
+	bool		 fl_granted;	/* the held line may now run */
+	uint64_t	 fl_next_ms;	/* when the held line may run */
+	struct client	*flnext, *flprev;	/* throttled list */
+	struct client	*gnext;		/* graveyard: freed next tick */
+};
+
+/* ---- channels ---- */
+#define CMODE_INVITE	0x01	/* +i */
+#define CMODE_MODERATED	0x02	/* +m */
+#define CMODE_NOEXT	0x04	/* +n */
+#define CMODE_SECRET	0x08	/* +s */
+#define CMODE_TOPIC	0x10	/* +t */
+#define CMODE_PRIVATE	0x20	/* +p */
+
+#define MEMB_OP		0x01
+#define MEMB_VOICE	0x02
+
+struct member {
+	struct client	*c;
+	struct chan	*ch;
+	unsigned char	 modes;			/* MEMB_* */
+	struct member	*cnext, *cprev;		/* in ch->members */
+	struct member	*unext, *uprev;		/* in c->chans */
+};
+
+struct mask {
+	struct mask	*next;
+	char		*mask;		/* normalised nick!user@host */
+	char		*setter;
+	time_t		 when;
+};
+
+struct invite {
+	struct invite	*next;
+	char		 nick[NICKLEN_MAX + 1];	/* folded */
+};
+
+struct chan {
+	struct hent	 h;		/* by folded name */
+	char		*name;
+	struct member	*members;
+	unsigned	 nmembers;
+	unsigned	 modes;		/* CMODE_* */
+	char		*key;		/* +k */
+	unsigned	 limit;		/* +l, 0 = none */
+	char		*topic, *topic_by;
+	time_t		 topic_time, created;
+	struct mask	*bans, *excepts, *invex;
+	unsigned	 nbans, nexcepts, ninvex;
+	struct invite	*invites;
+	unsigned	 ninvites;
+};
+
+/* ---- server-wide state (irc.c) ---- */
+struct ircstate {
+	struct htab	 nicks;		/* struct client by folded nick */
+	struct htab	 chans;		/* struct chan by folded name */
+	unsigned	 nusers;	/* registered */
+	unsigned	 nunknown;	/* not yet registered */
+	unsigned	 ninvisible, nopers;
+	unsigned	 max_users;
+	time_t		 started;
+};
+extern struct ircstate irc;
+
+/* ---- sending (irc.c) ---- */
+/* raw line; CRLF appended; truncated to 512 bytes at a UTF-8-safe place */
+void	 irc_send(struct client *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* ":server NUM target " + fmt; target is nick or "*" */
+void	 irc_numeric(struct client *, int num, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* A preformatted line including CRLF. */
+void	 irc_send_raw(struct client *, const char *line, size_t len);
+/* nick!user@host of c (static buffer, valid until the next call) */
+const char *irc_prefix(const struct client *);
+/* Format once, send to every member of ch except `except`. */
+void	 irc_chan_send(struct chan *, struct client *except,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Send to c (if self) and every user sharing a channel with c, once each. */
+void	 irc_peers_send(struct client *, bool self, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Build a line into buf (CRLF appended, truncated safely); returns length */
+size_t	 irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap);
+
+struct client *irc_client_find(const char *nick);
+/* Ends c: QUIT to peers, whowas entry, removal; closes the connection. */
+void	 irc_client_exit(struct client *, const char *quitmsg,
+	    const char *error);
+void	 irc_send_welcome(struct client *);	/* 001-005, LUSERS, MOTD */
+void	 irc_send_isupport(struct client *);
+
+/* ---- channels (irc_chan.c) ---- */
+struct chan *irc_chan_find(const char *name);
+struct member *irc_member_find(const struct chan *, const struct client *);
+/* Remove c from every channel (QUIT fan-out is done by the caller). */
+void	 irc_chan_part_all(struct client *);
+/* Whether c may speak in ch now; sets *num to the refusal numeric. */
+bool	 irc_chan_can_send(struct chan *, struct client *, int *num);
+/* "@" "+" or "" (multi-prefix: "@+"), per the client's caps */
+const char *irc_member_prefix(const struct member *, const struct client *to);
+/* Whether the channel should be listed/shown to c (secret/private) */
+bool	 irc_chan_visible(const struct chan *, const struct client *);
+/* c's nick changed: rename pending invites etc. */
+void	 irc_chan_nick_changed(struct client *, const char *oldfolded);
+
+/* ---- whowas (irc_query.c) ---- */
+void	 irc_whowas_add(const struct client *);
+void	 irc_whowas_free(void);
+void	 irc_motd_load(void);	/* (re)reads conf->motd; keeps old on error */
+void	 irc_send_lusers(struct client *);
+void	 irc_send_motd(struct client *);
+
+/* ---- command table ---- */
+#define CMD_REG		0x01	/* needs registration (else 451) */
+#define CMD_OPER	0x02	/* needs +o (else 481) */
+#define CMD_PREREG	0x04	/* allowed before registration */
+#define CMD_NOIDLE	0x08	/* does not reset WHOIS idle */
+
+typedef void cmd_fn(struct client *, struct msg *);
+
+cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
+	h_kill, h_list, h_lusers, h_mode, h_motd, h_names, h_nick, h_notice,
+	h_oper, h_part, h_pass, h_ping, h_pong, h_privmsg, h_quit, h_time,
+	h_topic, h_user, h_userhost, h_version, h_wallops, h_who, h_whois,
+	h_whowas, h_rehash, h_die;
+
+/* ---- numerics ---- */
+#define RPL_WELCOME		1
+#define RPL_YOURHOST		2
+#define RPL_CREATED		3
+#define RPL_MYINFO		4
+#define RPL_ISUPPORT		5
+#define RPL_UMODEIS		221
+#define RPL_LUSERCLIENT		251
+#define RPL_LUSEROP		252
+#define RPL_LUSERUNKNOWN	253
+#define RPL_LUSERCHANNELS	254
+#define RPL_LUSERME		255
+#define RPL_ADMINME		256
+#define RPL_ADMINLOC1		257
+#define RPL_ADMINLOC2		258
+#define RPL_ADMINEMAIL		259
+#define RPL_LOCALUSERS		265
+#define RPL_GLOBALUSERS		266
+#define RPL_AWAY		301
+#define RPL_USERHOST		302
+#define RPL_ISON		303
+#define RPL_UNAWAY		305
+#define RPL_NOWAWAY		306
+#define RPL_WHOISUSER		311
+#define RPL_WHOISSERVER		312
+#define RPL_WHOISOPERATOR	313
+#define RPL_WHOWASUSER		314
+#define RPL_ENDOFWHO		315
+#define RPL_WHOISIDLE		317
+#define RPL_ENDOFWHOIS		318
+#define RPL_WHOISCHANNELS	319
+#define RPL_LISTSTART		321
+#define RPL_LIST		322
+#define RPL_LISTEND		323
+#define RPL_CHANNELMODEIS	324
+#define RPL_CREATIONTIME	329
+#define RPL_NOTOPIC		331
+#define RPL_TOPIC		332
+#define RPL_TOPICWHOTIME	333
+#define RPL_INVITING		341
+#define RPL_INVITELIST		346
+#define RPL_ENDOFINVITELIST	347
+#define RPL_EXCEPTLIST		348
+#define RPL_ENDOFEXCEPTLIST	349
+#define RPL_VERSION		351
+#define RPL_WHOREPLY		352
+#define RPL_NAMREPLY		353
+#define RPL_ENDOFNAMES		366
+#define RPL_BANLIST		367
+#define RPL_ENDOFBANLIST	368
+#define RPL_ENDOFWHOWAS		369
+#define RPL_INFO		371
+#define RPL_MOTD		372
+#define RPL_ENDOFINFO		374
+#define RPL_MOTDSTART		375
+#define RPL_ENDOFMOTD		376
+#define RPL_YOUREOPER		381
+#define RPL_REHASHING		382
+#define RPL_TIME		391
+#define ERR_NOSUCHNICK		401
+#define ERR_NOSUCHSERVER	402
+#define ERR_NOSUCHCHANNEL	403
+#define ERR_CANNOTSENDTOCHAN	404
+#define ERR_TOOMANYCHANNELS	405
+#define ERR_WASNOSUCHNICK	406
+#define ERR_TOOMANYTARGETS	407
+#define ERR_NOORIGIN		409
+#define ERR_NORECIPIENT		411
+#define ERR_NOTEXTTOSEND	412
+#define ERR_INVALIDCAPCMD	410
+#define ERR_INPUTTOOLONG	417
+#define ERR_UNKNOWNCOMMAND	421
+#define ERR_NOMOTD		422
+#define ERR_NONICKNAMEGIVEN	431
+#define ERR_ERRONEUSNICKNAME	432
+#define ERR_NICKNAMEINUSE	433
+#define ERR_USERNOTINCHANNEL	441
+#define ERR_NOTONCHANNEL	442
+#define ERR_USERONCHANNEL	443
+#define ERR_NOTREGISTERED	451
+#define ERR_NEEDMOREPARAMS	461
+#define ERR_ALREADYREGISTERED	462
+#define ERR_PASSWDMISMATCH	464
+#define ERR_KEYSET		467
+#define ERR_CHANNELISFULL	471
+#define ERR_UNKNOWNMODE		472
+#define ERR_INVITEONLYCHAN	473
+#define ERR_BANNEDFROMCHAN	474
+#define ERR_BADCHANNELKEY	475
+#define ERR_BADCHANMASK		476
+#define ERR_NOPRIVILEGES	481
+#define ERR_CHANOPRIVSNEEDED	482
+#define ERR_CANTKILLSERVER	483
+#define ERR_NOOPERHOST		491
+#define ERR_UMODEUNKNOWNFLAG	501
+#define ERR_USERSDONTMATCH	502
+#define ERR_INVALIDKEY		525
+#define ERR_INVALIDMODEPARAM	696
+#define RPL_LOGGEDIN		900
+
+#endif

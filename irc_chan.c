@@ -1,0 +1,1513 @@
+/*
+ * irc_chan.c: channels, memberships, invites and modes (channel and user):
+ * JOIN PART KICK TOPIC NAMES LIST INVITE MODE. Sends only through irc.c.
+ */
+/*
+ * NEEDS-HEADER (irc.h), defined locally below until then:
+ *   #define ERR_BANLISTFULL	478
+ *   #define CHAN_MODES_MAX	6	(parameter modes per MODE; ISUPPORT MODES=6)
+ *   #define CHAN_KEYLEN	32	(longest +k key; ISUPPORT KEYLEN=32)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irc.h"
+
+#ifndef ERR_BANLISTFULL
+#define ERR_BANLISTFULL		478
+#endif
+#ifndef CHAN_MODES_MAX
+#define CHAN_MODES_MAX		6
+#endif
+#ifndef CHAN_KEYLEN
+#define CHAN_KEYLEN		32
+#endif
+#define LIST_TERMS_MAX		16	/* names or masks in one LIST */
+
+/*
+ * A pending invite is linked twice: into its channel (ch->invites, the
+ * irc.h view, bounded by chan_max_list) and into its invitee's list, found
+ * by folded nick in a private table (bounded by chan_max_per_user), so a
+ * nick change or quit reaches a user's invites without a scan of all
+ * channels. struct invite comes first, so a struct invite * on a channel
+ * list is also the struct inv * that holds it.
+ */
+struct invitee;
+struct inv {
+	struct invite	 i;
+	struct chan	*ch;
+	struct invitee	*ie;
+	struct inv	*nnext, *nprev;
+};
+struct invitee {
+	struct hent	 h;		/* key points at key[] */
+	char		 key[NICKLEN_MAX + 1];
+	struct inv	*list;		/* newest first */
+	unsigned	 n;
+};
+static struct htab invitees;
+
+static const struct {
+	char		 letter;
+	unsigned	 bit;
+} cmode_flags[] = {
+	{ 'i', CMODE_INVITE }, { 'm', CMODE_MODERATED }, { 'n', CMODE_NOEXT },
+	{ 'p', CMODE_PRIVATE }, { 's', CMODE_SECRET }, { 't', CMODE_TOPIC },
+};
+
+/* ---- small helpers ---- */
+
+/* Splits *sp at the next comma; NULL once the list is used up. */
+static char *
+tok_next(char **sp)
+{
+	char *s = *sp, *e;
+
+	if (s == NULL)
+		return NULL;
+	if ((e = strchr(s, ',')) != NULL) {
+		*e = '\0';
+		*sp = e + 1;
+	} else
+		*sp = NULL;
+	return s;
+}
+
+/* A client-supplied name that is safe to echo as a middle parameter. */
+static const char *
+echo_name(const char *s)
+{
+	return s[0] == '\0' || s[0] == ':' ? "*" : s;
+}
+
+static unsigned
+cmode_bit(char letter)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmode_flags) / sizeof(cmode_flags[0]); i++)
+		if (cmode_flags[i].letter == letter)
+			return cmode_flags[i].bit;
+	return 0;
+}
+
+static bool
+is_user(const struct client *c)
+{
+	return c != NULL && (c->flags & CF_REG) != 0;
+}
+
+static bool
+is_op(const struct member *mb)
+{
+	return mb != NULL && (mb->modes & MEMB_OP) != 0;
+}
+
+/* ---- channel and membership lifetimes ---- */
+
+static struct chan *
+chan_create(const char *name)
+{
+	struct chan *ch;
+	size_t n = strlen(name) + 1;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return NULL;
+	if ((ch->name = xstrdup(name)) == NULL ||
+	    (ch->h.key = malloc(n)) == NULL)
+		goto fail;
+	irc_fold(ch->h.key, name, n);
+	if (htab_put(&irc.chans, &ch->h) == -1)
+		goto fail;
+	ch->created = ergo_now;
+	return ch;
+fail:
+	free(ch->h.key);
+	free(ch->name);
+	free(ch);
+	return NULL;
+}
+
+static void
+masks_free(struct mask *mk)
+{
+	struct mask *next;
+
+	for (; mk != NULL; mk = next) {
+		next = mk->next;
+		free(mk->mask);
+		free(mk->setter);
+		free(mk);
+	}
+}
+
+static void	inv_free(struct inv *);
+
+/* Frees an empty channel and everything it owns. */
+static void
+chan_destroy(struct chan *ch)
+{
+	htab_del(&irc.chans, &ch->h);
+	masks_free(ch->bans);
+	masks_free(ch->excepts);
+	masks_free(ch->invex);
+	while (ch->invites != NULL)
+		inv_free((struct inv *)(void *)ch->invites);
+	free(ch->key);
+	free(ch->topic);
+	free(ch->topic_by);
+	free(ch->name);
+	free(ch->h.key);
+	free(ch);
+}
+
+static void
+chan_default_modes(struct chan *ch)
+{
+	const char *p;
+	bool add = true;
+	unsigned bit;
+
+	for (p = conf->default_modes; p != NULL && *p != '\0'; p++) {
+		if (*p == '+' || *p == '-')
+			add = *p == '+';
+		else if ((bit = cmode_bit(*p)) != 0) {
+			if (add)
+				ch->modes |= bit;
+			else
+				ch->modes &= ~bit;
+		}
+		/* k, l and the lists need a parameter: not defaults */
+	}
+}
+
+static struct member *
+member_add(struct chan *ch, struct client *c, unsigned char modes)
+{
+	struct member *mb;
+
+	if ((mb = calloc(1, sizeof(*mb))) == NULL)
+		return NULL;
+	mb->c = c;
+	mb->ch = ch;
+	mb->modes = modes;
+	if ((mb->cnext = ch->members) != NULL)
+		mb->cnext->cprev = mb;
+	ch->members = mb;
+	ch->nmembers++;
+	if ((mb->unext = c->chans) != NULL)
+		mb->unext->uprev = mb;
+	c->chans = mb;
+	c->nchans++;
+	return mb;
+}
+
+/* Unlinks and frees mb; the channel goes too when it empties. */
+static void
+member_del(struct member *mb)
+{
+	struct chan *ch = mb->ch;
+	struct client *c = mb->c;
+
+	if (mb->cprev != NULL)
+		mb->cprev->cnext = mb->cnext;
+	else
+		ch->members = mb->cnext;
+	if (mb->cnext != NULL)
+		mb->cnext->cprev = mb->cprev;
+	if (mb->uprev != NULL)
+		mb->uprev->unext = mb->unext;
+	else
+		c->chans = mb->unext;
+	if (mb->unext != NULL)
+		mb->unext->uprev = mb->uprev;
+	ch->nmembers--;
+	c->nchans--;
+	free(mb);
+	if (ch->nmembers == 0)
+		chan_destroy(ch);
+}
+
+/* ---- masks (+b +e +I) ---- */
+
+static bool
+masks_match(const struct mask *mk, const char *nuh)
+{
+	for (; mk != NULL; mk = mk->next)
+		if (irc_match(mk->mask, nuh))
+			return true;
+	return false;
+}
+
+/* Banned and not excepted. */
+static bool
+chan_banned(const struct chan *ch, const struct client *c)
+{
+	char nuh[IRC_LINE_MAX];
+
+	if (ch->bans == NULL)
+		return false;
+	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
+	return masks_match(ch->bans, nuh) && !masks_match(ch->excepts, nuh);
+}
+
+static void
+chan_list_of(struct chan *ch, char mode, struct mask ***head, unsigned **n)
+{
+	switch (mode) {
+	case 'b':
+		*head = &ch->bans;
+		*n = &ch->nbans;
+		break;
+	case 'e':
+		*head = &ch->excepts;
+		*n = &ch->nexcepts;
+		break;
+	default:
+		*head = &ch->invex;
+		*n = &ch->ninvex;
+		break;
+	}
+}
+
+/* ---- invites ---- */
+
+static struct invitee *
+invitee_get(const char *folded)
+{
+	return (struct invitee *)(void *)htab_get(&invitees, folded);
+}
+
+static struct inv *
+inv_find(const struct chan *ch, const char *folded)
+{
+	struct invite *i;
+
+	for (i = ch->invites; i != NULL; i = i->next)
+		if (strcmp(i->nick, folded) == 0)
+			return (struct inv *)(void *)i;
+	return NULL;
+}
+
+static void
+inv_free(struct inv *iv)
+{
+	struct invite **pp;
+	struct invitee *ie = iv->ie;
+
+	for (pp = &iv->ch->invites; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == &iv->i) {
+			*pp = iv->i.next;
+			iv->ch->ninvites--;
+			break;
+		}
+	if (iv->nprev != NULL)
+		iv->nprev->nnext = iv->nnext;
+	else
+		ie->list = iv->nnext;
+	if (iv->nnext != NULL)
+		iv->nnext->nprev = iv->nprev;
+	ie->n--;
+	free(iv);
+	if (ie->list == NULL) {
+		htab_del(&invitees, &ie->h);
+		free(ie);
+		if (invitees.n == 0)
+			htab_free(&invitees);
+	}
+}
+
+/* Frees every invite of one invitee, and with the last, the invitee. */
+static void
+invitee_drop(struct invitee *ie)
+{
+	unsigned n = ie->n;
+
+	while (n-- > 0)
+		inv_free(ie->list);
+}
+
+/* The last of a singly linked channel list, i.e. the oldest invite. */
+static struct inv *
+inv_oldest_in_chan(const struct chan *ch)
+{
+	struct invite *i = ch->invites;
+
+	while (i != NULL && i->next != NULL)
+		i = i->next;
+	return (struct inv *)(void *)i;
+}
+
+/*
+ * Records that t may join ch past +i. Full lists drop their oldest entry,
+ * so the newest invite always counts. 0, or -1 on ENOMEM.
+ */
+static int
+inv_add(struct chan *ch, struct client *t)
+{
+	char key[NICKLEN_MAX + 1];
+	struct invitee *ie;
+	struct inv *iv;
+
+	irc_fold(key, t->nick, sizeof(key));
+	if (inv_find(ch, key) != NULL)
+		return 0;
+	if (conf->chan_max_list == 0 || conf->chan_max_per_user == 0)
+		return 0;
+	if (ch->ninvites >= conf->chan_max_list)
+		inv_free(inv_oldest_in_chan(ch));
+	if ((ie = invitee_get(key)) != NULL && ie->n >= conf->chan_max_per_user) {
+		for (iv = ie->list; iv->nnext != NULL; iv = iv->nnext)
+			;
+		inv_free(iv);		/* may free ie */
+		ie = invitee_get(key);
+	}
+	if (ie == NULL) {
+		if ((ie = calloc(1, sizeof(*ie))) == NULL)
+			return -1;
+		memcpy(ie->key, key, sizeof(key));
+		ie->h.key = ie->key;
+		if (htab_put(&invitees, &ie->h) == -1) {
+			free(ie);
+			return -1;
+		}
+	}
+	if ((iv = calloc(1, sizeof(*iv))) == NULL) {
+		if (ie->list == NULL) {
+			htab_del(&invitees, &ie->h);
+			free(ie);
+		}
+		return -1;
+	}
+	memcpy(iv->i.nick, key, sizeof(key));
+	iv->ch = ch;
+	iv->ie = ie;
+	iv->i.next = ch->invites;
+	ch->invites = &iv->i;
+	ch->ninvites++;
+	if ((iv->nnext = ie->list) != NULL)
+		iv->nnext->nprev = iv;
+	ie->list = iv;
+	ie->n++;
+	return 0;
+}
+
+/* ---- lookups and the irc.h face ---- */
+
+struct chan *
+irc_chan_find(const char *name)
+{
+	char key[CHANLEN_MAX + 1];
+
+	if (strlen(name) > CHANLEN_MAX)
+		return NULL;
+	irc_fold(key, name, sizeof(key));
+	return (struct chan *)(void *)htab_get(&irc.chans, key);
+}
+
+/* Walks the shorter of the two membership lists. */
+struct member *
+irc_member_find(const struct chan *ch, const struct client *c)
+{
+	struct member *mb;
+
+	if (c->nchans < ch->nmembers) {
+		for (mb = c->chans; mb != NULL; mb = mb->unext)
+			if (mb->ch == ch)
+				return mb;
+	} else {
+		for (mb = ch->members; mb != NULL; mb = mb->cnext)
+			if (mb->c == c)
+				return mb;
+	}
+	return NULL;
+}
+
+/*
+ * Forgets c everywhere (memberships and pending invites); the caller has
+ * already told the peers. Called when c goes away.
+ */
+void
+irc_chan_part_all(struct client *c)
+{
+	char key[NICKLEN_MAX + 1];
+	struct invitee *ie;
+
+	while (c->chans != NULL)
+		member_del(c->chans);
+	irc_fold(key, c->nick, sizeof(key));
+	if ((ie = invitee_get(key)) != NULL)
+		invitee_drop(ie);
+}
+
+bool
+irc_chan_can_send(struct chan *ch, struct client *c, int *num)
+{
+	struct member *mb = irc_member_find(ch, c);
+
+	*num = ERR_CANNOTSENDTOCHAN;
+	if (mb != NULL && (mb->modes & (MEMB_OP | MEMB_VOICE)) != 0)
+		return true;
+	if (mb == NULL && (ch->modes & CMODE_NOEXT))
+		return false;
+	if (ch->modes & CMODE_MODERATED)
+		return false;
+	return !chan_banned(ch, c);
+}
+
+const char *
+irc_member_prefix(const struct member *mb, const struct client *to)
+{
+	if ((mb->modes & (MEMB_OP | MEMB_VOICE)) == (MEMB_OP | MEMB_VOICE) &&
+	    (to->caps & CAP_MULTI_PREFIX))
+		return "@+";
+	if (mb->modes & MEMB_OP)
+		return "@";
+	if (mb->modes & MEMB_VOICE)
+		return "+";
+	return "";
+}
+
+bool
+irc_chan_visible(const struct chan *ch, const struct client *c)
+{
+	if ((ch->modes & (CMODE_SECRET | CMODE_PRIVATE)) == 0)
+		return true;
+	return irc_member_find(ch, c) != NULL;
+}
+
+/* Memberships hold pointers; only invites remember the nick. */
+void
+irc_chan_nick_changed(struct client *c, const char *oldfolded)
+{
+	char key[NICKLEN_MAX + 1];
+	struct invitee *ie, *stale;
+	struct inv *iv;
+
+	if ((ie = invitee_get(oldfolded)) == NULL)
+		return;
+	irc_fold(key, c->nick, sizeof(key));
+	if (strcmp(key, ie->key) == 0)
+		return;
+	/* Left by a client that went without irc_chan_part_all: drop. */
+	if ((stale = invitee_get(key)) != NULL)
+		invitee_drop(stale);
+	htab_del(&invitees, &ie->h);
+	memcpy(ie->key, key, sizeof(key));
+	for (iv = ie->list; iv != NULL; iv = iv->nnext)
+		memcpy(iv->i.nick, key, sizeof(key));
+	(void)htab_put(&invitees, &ie->h);	/* cannot fail: a slot was freed */
+}
+
+/* ---- NAMES ---- */
+
+static char
+names_symbol(const struct chan *ch)
+{
+	if (ch->modes & CMODE_SECRET)
+		return '@';
+	if (ch->modes & CMODE_PRIVATE)
+		return '*';
+	return '=';
+}
+
+/*
+ * 353 lines for ch, as many as needed to stay within 512 bytes. Invisible
+ * users are left out for a non-member (RFC 2812 3.2.5).
+ */
+static void
+names_send(struct client *c, struct chan *ch)
+{
+	char buf[IRC_LINE_MAX], item[IRC_LINE_MAX];
+	size_t len = 0, n, room, fixed;
+	bool member = irc_member_find(ch, c) != NULL;
+	char sym = names_symbol(ch);
+	struct member *mb;
+
+	/* ":server 353 nick = #chan :" and CRLF */
+	fixed = strlen(conf->server_name) + strlen(c->nick) +
+	    strlen(ch->name) + 15;
+	room = fixed < IRC_LINE_MAX ? IRC_LINE_MAX - fixed : 0;
+	if (room > sizeof(buf) - 1)
+		room = sizeof(buf) - 1;
+	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
+		struct client *u = mb->c;
+
+		if (!member && (u->umodes & UMODE_INVISIBLE))
+			continue;
+		if (c->caps & CAP_USERHOST_NAMES)
+			n = (size_t)snprintf(item, sizeof(item), "%s%s!%s@%s",
+			    irc_member_prefix(mb, c), u->nick,
+			    u->user != NULL ? u->user : "*",
+			    u->host != NULL ? u->host : "*");
+		else
+			n = (size_t)snprintf(item, sizeof(item), "%s%s",
+			    irc_member_prefix(mb, c), u->nick);
+		if (n >= sizeof(item))
+			n = sizeof(item) - 1;
+		if (len > 0 && len + 1 + n > room) {
+			buf[len] = '\0';
+			irc_numeric(c, RPL_NAMREPLY, "%c %s :%s", sym,
+			    ch->name, buf);
+			len = 0;
+		}
+		if (len > 0)
+			buf[len++] = ' ';
+		if (n > sizeof(buf) - 1 - len)
+			n = sizeof(buf) - 1 - len;
+		memcpy(buf + len, item, n);
+		len += n;
+	}
+	if (len > 0) {
+		buf[len] = '\0';
+		irc_numeric(c, RPL_NAMREPLY, "%c %s :%s", sym, ch->name, buf);
+	}
+}
+
+/*
+ * NAMES [#chan{,#chan}]: a channel the asker may not see gets only its
+ * 366. With no argument only 366 is sent; listing every channel is LIST's
+ * job and would let one line fill a sendq.
+ */
+void
+h_names(struct client *c, struct msg *m)
+{
+	char *list, *name;
+	struct chan *ch;
+
+	if (m->nparam < 1 || m->param[0][0] == '\0') {
+		irc_numeric(c, RPL_ENDOFNAMES, "* :End of /NAMES list");
+		return;
+	}
+	list = m->param[0];
+	while ((name = tok_next(&list)) != NULL) {
+		if (*name == '\0')
+			continue;
+		if ((ch = irc_chan_find(name)) != NULL &&
+		    irc_chan_visible(ch, c)) {
+			names_send(c, ch);
+			name = ch->name;
+		}
+		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",
+		    echo_name(name));
+	}
+}
+
+/* ---- JOIN and PART ---- */
+
+static void
+topic_send(struct client *c, const struct chan *ch)
+{
+	if (ch->topic == NULL) {
+		irc_numeric(c, RPL_NOTOPIC, "%s :No topic is set", ch->name);
+		return;
+	}
+	irc_numeric(c, RPL_TOPIC, "%s :%s", ch->name, ch->topic);
+	irc_numeric(c, RPL_TOPICWHOTIME, "%s %s %lld", ch->name,
+	    ch->topic_by != NULL ? ch->topic_by : conf->server_name,
+	    (long long)ch->topic_time);
+}
+
+/*
+ * The checks of an existing channel, in Ergo's order. An INVITE or a +I
+ * match gets past +i only; +e gets past +b.
+ */
+static bool
+chan_join_allowed(struct client *c, struct chan *ch, const char *key,
+    struct inv **invp)
+{
+	char nuh[IRC_LINE_MAX], folded[NICKLEN_MAX + 1];
+
+	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
+	irc_fold(folded, c->nick, sizeof(folded));
+	*invp = inv_find(ch, folded);
+	if (ch->limit != 0 && ch->nmembers >= ch->limit) {
+		irc_numeric(c, ERR_CHANNELISFULL,
+		    "%s :Cannot join channel (+l)", ch->name);
+		return false;
+	}
+	if (ch->key != NULL && (key == NULL || strcmp(key, ch->key) != 0)) {
+		irc_numeric(c, ERR_BADCHANNELKEY,
+		    "%s :Cannot join channel (+k)", ch->name);
+		return false;
+	}
+	if ((ch->modes & CMODE_INVITE) && *invp == NULL &&
+	    !masks_match(ch->invex, nuh)) {
+		irc_numeric(c, ERR_INVITEONLYCHAN,
+		    "%s :Cannot join channel (+i)", ch->name);
+		return false;
+	}
+	if (masks_match(ch->bans, nuh) && !masks_match(ch->excepts, nuh)) {
+		irc_numeric(c, ERR_BANNEDFROMCHAN,
+		    "%s :Cannot join channel (+b)", ch->name);
+		return false;
+	}
+	return true;
+}
+
+/* One channel of a JOIN. -1 when c was dropped (out of memory). */
+static int
+chan_join(struct client *c, const char *name, const char *key)
+{
+	struct chan *ch;
+	struct inv *iv = NULL;
+
+	if (!irc_chan_valid(name)) {
+		irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+		    echo_name(name));
+		return 0;
+	}
+	ch = irc_chan_find(name);
+	if (ch != NULL && irc_member_find(ch, c) != NULL)
+		return 0;
+	if (c->nchans >= conf->chan_max_per_user) {
+		irc_numeric(c, ERR_TOOMANYCHANNELS,
+		    "%s :You have joined too many channels", name);
+		return 0;
+	}
+	if (ch == NULL) {
+		if ((ch = chan_create(name)) == NULL)
+			goto nomem;
+		if (member_add(ch, c, MEMB_OP) == NULL) {
+			chan_destroy(ch);
+			goto nomem;
+		}
+		chan_default_modes(ch);
+	} else {
+		if (!chan_join_allowed(c, ch, key, &iv))
+			return 0;
+		if (member_add(ch, c, 0) == NULL)
+			goto nomem;
+		if (iv != NULL)
+			inv_free(iv);	/* used up */
+	}
+	irc_chan_send(ch, NULL, ":%s JOIN %s", irc_prefix(c), ch->name);
+	if (ch->topic != NULL)
+		topic_send(c, ch);
+	names_send(c, ch);
+	irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
+	return 0;
+nomem:
+	log_warnx("chan", "out of memory: %s joining %s", c->nick, name);
+	irc_client_exit(c, "Server out of memory", "Server out of memory");
+	return -1;
+}
+
+/* JOIN 0: part every channel, telling each. */
+static void
+chan_part_all_loud(struct client *c)
+{
+	while (c->chans != NULL) {
+		irc_chan_send(c->chans->ch, NULL, ":%s PART %s", irc_prefix(c),
+		    c->chans->ch->name);
+		member_del(c->chans);
+	}
+}
+
+/* JOIN #a,#b [key1,key2] | JOIN 0 */
+void
+h_join(struct client *c, struct msg *m)
+{
+	char *names = m->param[0], *keys = m->nparam > 1 ? m->param[1] : NULL;
+	char *name, *key;
+
+	if (*names == '\0') {
+		irc_numeric(c, ERR_NEEDMOREPARAMS, "JOIN :Not enough parameters");
+		return;
+	}
+	while ((name = tok_next(&names)) != NULL) {
+		key = tok_next(&keys);
+		if (*name == '\0')
+			continue;
+		if (strcmp(name, "0") == 0) {
+			chan_part_all_loud(c);
+			continue;
+		}
+		if (chan_join(c, name, key != NULL && *key != '\0' ? key :
+		    NULL) == -1)
+			return;
+	}
+}
+
+/* PART #a,#b [:reason] */
+void
+h_part(struct client *c, struct msg *m)
+{
+	char *list = m->param[0], *name;
+	const char *reason = m->nparam > 1 ? m->param[1] : "";
+	struct chan *ch;
+	struct member *mb;
+
+	while ((name = tok_next(&list)) != NULL) {
+		if (*name == '\0')
+			continue;
+		if ((ch = irc_chan_find(name)) == NULL) {
+			irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+			    echo_name(name));
+			continue;
+		}
+		if ((mb = irc_member_find(ch, c)) == NULL) {
+			irc_numeric(c, ERR_NOTONCHANNEL,
+			    "%s :You're not on that channel", ch->name);
+			continue;
+		}
+		if (*reason != '\0')
+			irc_chan_send(ch, NULL, ":%s PART %s :%s",
+			    irc_prefix(c), ch->name, reason);
+		else
+			irc_chan_send(ch, NULL, ":%s PART %s", irc_prefix(c),
+			    ch->name);
+		member_del(mb);
+	}
+}
+
+/* ---- KICK ---- */
+
+static void
+chan_kick(struct client *c, const char *chname, const char *nick,
+    const char *reason)
+{
+	struct chan *ch;
+	struct member *me, *tm;
+	struct client *t;
+
+	if ((ch = irc_chan_find(chname)) == NULL) {
+		irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+		    echo_name(chname));
+		return;
+	}
+	if ((me = irc_member_find(ch, c)) == NULL) {
+		irc_numeric(c, ERR_NOTONCHANNEL,
+		    "%s :You're not on that channel", ch->name);
+		return;
+	}
+	if (!is_op(me)) {
+		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
+		    "%s :You're not channel operator", ch->name);
+		return;
+	}
+	if (!is_user(t = irc_client_find(nick))) {
+		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+		    echo_name(nick));
+		return;
+	}
+	if ((tm = irc_member_find(ch, t)) == NULL) {
+		irc_numeric(c, ERR_USERNOTINCHANNEL,
+		    "%s %s :They aren't on that channel", t->nick, ch->name);
+		return;
+	}
+	irc_chan_send(ch, NULL, ":%s KICK %s %s :%s", irc_prefix(c), ch->name,
+	    t->nick, reason);
+	member_del(tm);
+}
+
+/*
+ * KICK #chan nick[,nick] [:reason] kicks each nick from #chan;
+ * KICK #a,#b n1,n2 pairs them up (RFC 2812 3.2.8). At most targmax
+ * nicks (TARGMAX=KICK:n).
+ */
+void
+h_kick(struct client *c, struct msg *m)
+{
+	char *chans = m->param[0], *nicks = m->param[1], *chname, *nick;
+	char reason[IRC_LINE_MAX];
+	bool single = strchr(chans, ',') == NULL;
+	unsigned n = 1;
+	const char *t;
+
+	for (t = nicks; *t != '\0'; t++)
+		n += *t == ',';
+	if (n > conf->limits.targmax) {
+		irc_numeric(c, ERR_TOOMANYTARGETS, "%s :Too many targets. "
+		    "The maximum is %u", echo_name(nicks),
+		    conf->limits.targmax);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "%s", m->nparam > 2 &&
+	    m->param[2][0] != '\0' ? m->param[2] : c->nick);
+	irc_utf8_trunc(reason, conf->limits.kicklen);
+	chname = single ? chans : NULL;
+	while ((nick = tok_next(&nicks)) != NULL) {
+		if (!single && (chname = tok_next(&chans)) == NULL)
+			break;
+		if (*nick == '\0' || *chname == '\0')
+			continue;
+		chan_kick(c, chname, nick, reason);
+	}
+}
+
+/* ---- TOPIC ---- */
+
+void
+h_topic(struct client *c, struct msg *m)
+{
+	struct chan *ch;
+	struct member *mb;
+	char *text, *topic = NULL, *by = NULL;
+
+	if ((ch = irc_chan_find(m->param[0])) == NULL) {
+		irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+		    echo_name(m->param[0]));
+		return;
+	}
+	mb = irc_member_find(ch, c);
+	if (m->nparam < 2) {
+		if (mb == NULL && !irc_chan_visible(ch, c))
+			irc_numeric(c, ERR_NOTONCHANNEL,
+			    "%s :You're not on that channel", ch->name);
+		else
+			topic_send(c, ch);
+		return;
+	}
+	if (mb == NULL) {
+		irc_numeric(c, ERR_NOTONCHANNEL,
+		    "%s :You're not on that channel", ch->name);
+		return;
+	}
+	if ((ch->modes & CMODE_TOPIC) && !is_op(mb)) {
+		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
+		    "%s :You're not channel operator", ch->name);
+		return;
+	}
+	text = m->param[1];
+	irc_utf8_trunc(text, conf->limits.topiclen);
+	if (*text != '\0' && ((topic = xstrdup(text)) == NULL ||
+	    (by = xstrdup(irc_prefix(c))) == NULL)) {
+		free(topic);
+		log_warnx("chan", "out of memory setting topic of %s",
+		    ch->name);
+		return;
+	}
+	free(ch->topic);
+	free(ch->topic_by);
+	ch->topic = topic;
+	ch->topic_by = by;
+	ch->topic_time = ergo_now;
+	irc_chan_send(ch, NULL, ":%s TOPIC %s :%s", irc_prefix(c), ch->name,
+	    text);
+}
+
+/* ---- LIST ---- */
+
+struct list_filter {
+	const char	*pos[LIST_TERMS_MAX], *neg[LIST_TERMS_MAX];
+	size_t		 npos, nneg;
+	unsigned long	 above, below;	/* users > above, users < below */
+	bool		 has_above, has_below, wild;
+};
+
+static bool
+list_number(const char *s, unsigned long *v)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	*v = strtoul(s, &end, 10);
+	return *end == '\0';
+}
+
+static bool
+list_wanted(const struct list_filter *f, const struct chan *ch)
+{
+	size_t i;
+
+	if (f->has_above && ch->nmembers <= f->above)
+		return false;
+	if (f->has_below && ch->nmembers >= f->below)
+		return false;
+	for (i = 0; i < f->nneg; i++)
+		if (irc_match(f->neg[i], ch->name))
+			return false;
+	if (f->npos == 0)
+		return true;
+	for (i = 0; i < f->npos; i++)
+		if (irc_match(f->pos[i], ch->name))
+			return true;
+	return false;
+}
+
+static void
+list_reply(struct client *c, const struct chan *ch)
+{
+	irc_numeric(c, RPL_LIST, "%s %u :%s", ch->name, ch->nmembers,
+	    ch->topic != NULL ? ch->topic : "");
+}
+
+/*
+ * LIST [terms]: terms are channel names, masks (M), !masks (N) and >n <n
+ * user counts (U), as ELIST=MNU says. Plain names are looked up; anything
+ * else walks the channel table, which only LIST does.
+ */
+void
+h_list(struct client *c, struct msg *m)
+{
+	struct list_filter f;
+	char *terms, *t;
+	struct chan *ch;
+	struct hent *e;
+	size_t i;
+
+	memset(&f, 0, sizeof(f));
+	terms = m->nparam > 0 ? m->param[0] : NULL;
+	while ((t = tok_next(&terms)) != NULL) {
+		unsigned long v;
+
+		if (*t == '>' && list_number(t + 1, &v)) {
+			f.above = v;
+			f.has_above = f.wild = true;
+		} else if (*t == '<' && list_number(t + 1, &v)) {
+			f.below = v;
+			f.has_below = f.wild = true;
+		} else if (*t == '!' && t[1] != '\0') {
+			if (f.nneg < LIST_TERMS_MAX)
+				f.neg[f.nneg++] = t + 1;
+			f.wild = true;
+		} else if (*t != '\0' && f.npos < LIST_TERMS_MAX) {
+			f.pos[f.npos++] = t;
+			if (strpbrk(t, "*?") != NULL)
+				f.wild = true;
+		}
+	}
+	irc_numeric(c, RPL_LISTSTART, "Channel :Users  Name");
+	if (f.npos > 0 && !f.wild) {
+		for (i = 0; i < f.npos; i++)
+			if ((ch = irc_chan_find(f.pos[i])) != NULL &&
+			    irc_chan_visible(ch, c))
+				list_reply(c, ch);
+	} else {
+		for (i = 0; i < irc.chans.nb; i++)
+			for (e = irc.chans.b[i]; e != NULL; e = e->next) {
+				ch = (struct chan *)(void *)e;
+				if (irc_chan_visible(ch, c) &&
+				    list_wanted(&f, ch))
+					list_reply(c, ch);
+			}
+	}
+	irc_numeric(c, RPL_LISTEND, ":End of /LIST");
+}
+
+/* ---- INVITE ---- */
+
+/* INVITE nick #chan */
+void
+h_invite(struct client *c, struct msg *m)
+{
+	struct client *t;
+	struct chan *ch;
+	struct member *mb;
+
+	if (!is_user(t = irc_client_find(m->param[0]))) {
+		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+		    echo_name(m->param[0]));
+		return;
+	}
+	if ((ch = irc_chan_find(m->param[1])) == NULL) {
+		irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+		    echo_name(m->param[1]));
+		return;
+	}
+	if ((mb = irc_member_find(ch, c)) == NULL) {
+		irc_numeric(c, ERR_NOTONCHANNEL,
+		    "%s :You're not on that channel", ch->name);
+		return;
+	}
+	if (irc_member_find(ch, t) != NULL) {
+		irc_numeric(c, ERR_USERONCHANNEL, "%s %s :is already on channel",
+		    t->nick, ch->name);
+		return;
+	}
+	if ((ch->modes & CMODE_INVITE) && !is_op(mb)) {
+		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
+		    "%s :You're not channel operator", ch->name);
+		return;
+	}
+	if (inv_add(ch, t) == -1)
+		log_warnx("chan", "out of memory recording invite of %s to %s",
+		    t->nick, ch->name);
+	irc_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
+	irc_send(t, ":%s INVITE %s %s", irc_prefix(c), t->nick, ch->name);
+	if (t->away != NULL)
+		irc_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
+}
+
+/* ---- MODE: user ---- */
+
+static void
+mode_user_string(const struct client *c, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "+%s%s%s%s",
+	    (c->umodes & UMODE_INVISIBLE) ? "i" : "",
+	    (c->umodes & UMODE_OPER) ? "o" : "",
+	    (c->umodes & UMODE_WALLOPS) ? "w" : "",
+	    (c->umodes & UMODE_TLS) ? "Z" : "");
+}
+
+/* Appends sign+letter to a change string, writing the sign only if new. */
+static void
+mode_change_add(char *buf, size_t sz, size_t *len, char *last, char sign,
+    char letter)
+{
+	if (*len + 3 > sz)
+		return;
+	if (*last != sign)
+		buf[(*len)++] = *last = sign;
+	buf[(*len)++] = letter;
+	buf[*len] = '\0';
+}
+
+/*
+ * MODE nick [changes]: only one's own modes. +o comes from OPER and +Z
+ * from the connection, so "+o" and "±Z" are ignored; -o de-opers.
+ */
+static void
+mode_user(struct client *c, struct msg *m)
+{
+	struct client *t = irc_client_find(m->param[0]);
+	char out[IRC_LINE_MAX], sign = '+', last = '\0';
+	size_t len = 0;
+	bool unknown = false;
+	const char *p;
+
+	out[0] = '\0';
+	if (!is_user(t)) {
+		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+		    echo_name(m->param[0]));
+		return;
+	}
+	if (t != c) {
+		irc_numeric(c, ERR_USERSDONTMATCH,
+		    ":Can't change mode for other users");
+		return;
+	}
+	if (m->nparam < 2) {
+		mode_user_string(c, out, sizeof(out));
+		irc_numeric(c, RPL_UMODEIS, "%s", out);
+		return;
+	}
+	for (p = m->param[1]; *p != '\0'; p++) {
+		switch (*p) {
+		case '+':
+		case '-':
+			sign = *p;
+			break;
+		case 'i':
+			if ((sign == '+') == ((c->umodes & UMODE_INVISIBLE) != 0))
+				break;
+			c->umodes ^= UMODE_INVISIBLE;
+			if (sign == '+')
+				irc.ninvisible++;
+			else if (irc.ninvisible > 0)
+				irc.ninvisible--;
+			mode_change_add(out, sizeof(out), &len, &last, sign, 'i');
+			break;
+		case 'w':
+			if ((sign == '+') == ((c->umodes & UMODE_WALLOPS) != 0))
+				break;
+			c->umodes ^= UMODE_WALLOPS;
+			mode_change_add(out, sizeof(out), &len, &last, sign, 'w');
+			break;
+		case 'o':
+			if (sign == '+' || (c->umodes & UMODE_OPER) == 0)
+				break;
+			c->umodes &= ~UMODE_OPER;
+			if (irc.nopers > 0)
+				irc.nopers--;
+			free(c->oper_class);
+			c->oper_class = NULL;
+			mode_change_add(out, sizeof(out), &len, &last, '-', 'o');
+			break;
+		case 'Z':
+			break;
+		default:
+			unknown = true;
+			break;
+		}
+	}
+	if (unknown)
+		irc_numeric(c, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
+	if (len > 0)
+		irc_send(c, ":%s MODE %s :%s", c->nick, c->nick, out);
+}
+
+/* ---- MODE: channel ---- */
+
+/*
+ * The changes one MODE applied, broadcast once as ":who MODE #chan +ov-k
+ * a b key"; split over several lines only if one would pass 512 bytes.
+ */
+struct modebuf {
+	struct chan	*ch;
+	char		 prefix[IRC_LINE_MAX];
+	char		 modes[IRC_LINE_MAX];
+	char		 args[IRC_LINE_MAX];
+	size_t		 nm, na, fixed;
+	char		 sign;
+};
+
+static void
+modebuf_init(struct modebuf *mb, struct chan *ch, const struct client *c)
+{
+	mb->ch = ch;
+	snprintf(mb->prefix, sizeof(mb->prefix), "%s", irc_prefix(c));
+	mb->nm = mb->na = 0;
+	mb->sign = '\0';
+	/* ":" prefix " MODE " name " " and CRLF */
+	mb->fixed = strlen(mb->prefix) + strlen(ch->name) + 10;
+}
+
+static void
+modebuf_flush(struct modebuf *mb)
+{
+	if (mb->nm == 0)
+		return;
+	mb->modes[mb->nm] = '\0';
+	mb->args[mb->na] = '\0';
+	irc_chan_send(mb->ch, NULL, ":%s MODE %s %s%s", mb->prefix,
+	    mb->ch->name, mb->modes, mb->args);
+	mb->nm = mb->na = 0;
+	mb->sign = '\0';
+}
+
+static void
+modebuf_add(struct modebuf *mb, char sign, char letter, const char *arg)
+{
+	size_t alen = arg != NULL ? strlen(arg) : 0;
+	size_t need = 2 + (arg != NULL ? alen + 1 : 0);
+
+	if (mb->nm > 0 && mb->fixed + mb->nm + mb->na + need > IRC_LINE_MAX)
+		modebuf_flush(mb);
+	if (mb->nm + 2 >= sizeof(mb->modes))
+		return;		/* cannot happen: flushed above */
+	if (mb->sign != sign)
+		mb->modes[mb->nm++] = mb->sign = sign;
+	mb->modes[mb->nm++] = letter;
+	if (arg != NULL && mb->na + alen + 2 <= sizeof(mb->args)) {
+		mb->args[mb->na++] = ' ';
+		memcpy(mb->args + mb->na, arg, alen);
+		mb->na += alen;
+	}
+}
+
+/* 324 and 329; key and limit values only for members. */
+static void
+mode_chan_show(struct client *c, const struct chan *ch, bool member)
+{
+	char modes[32], args[IRC_LINE_MAX];
+	size_t nm = 0, i;
+
+	modes[nm++] = '+';
+	args[0] = '\0';
+	for (i = 0; i < sizeof(cmode_flags) / sizeof(cmode_flags[0]); i++) {
+		if (cmode_flags[i].letter == 'm') {
+			/* keep the letters sorted: k and l go before m */
+			if (ch->key != NULL)
+				modes[nm++] = 'k';
+			if (ch->limit != 0)
+				modes[nm++] = 'l';
+		}
+		if (ch->modes & cmode_flags[i].bit)
+			modes[nm++] = cmode_flags[i].letter;
+	}
+	modes[nm] = '\0';
+	if (member && ch->key != NULL && ch->limit != 0)
+		snprintf(args, sizeof(args), " %s %u", ch->key, ch->limit);
+	else if (member && ch->key != NULL)
+		snprintf(args, sizeof(args), " %s", ch->key);
+	else if (member && ch->limit != 0)
+		snprintf(args, sizeof(args), " %u", ch->limit);
+	irc_numeric(c, RPL_CHANNELMODEIS, "%s %s%s", ch->name, modes, args);
+	irc_numeric(c, RPL_CREATIONTIME, "%s %lld", ch->name,
+	    (long long)ch->created);
+}
+
+static void
+mode_list_show(struct client *c, struct chan *ch, char letter)
+{
+	struct mask **head, *mk;
+	unsigned *n;
+	int rpl, end;
+	const char *what;
+
+	chan_list_of(ch, letter, &head, &n);
+	switch (letter) {
+	case 'b':
+		rpl = RPL_BANLIST;
+		end = RPL_ENDOFBANLIST;
+		what = "ban";
+		break;
+	case 'e':
+		rpl = RPL_EXCEPTLIST;
+		end = RPL_ENDOFEXCEPTLIST;
+		what = "exception";
+		break;
+	default:
+		rpl = RPL_INVITELIST;
+		end = RPL_ENDOFINVITELIST;
+		what = "invite";
+		break;
+	}
+	for (mk = *head; mk != NULL; mk = mk->next)
+		irc_numeric(c, rpl, "%s %s %s %lld", ch->name, mk->mask,
+		    mk->setter, (long long)mk->when);
+	irc_numeric(c, end, "%s :End of channel %s list", ch->name, what);
+}
+
+/*
+ * +b/-b mask (and e, I). Returns whether the list changed; out gets the
+ * mask as broadcast. Duplicates and absent masks change nothing.
+ */
+static bool
+mode_list_change(struct client *c, struct chan *ch, char letter, bool add,
+    const char *arg, char *out, size_t outsz, const char *setter)
+{
+	struct mask **head, **pp, *mk;
+	unsigned *n;
+
+	irc_mask_normalize(out, outsz, arg);
+	chan_list_of(ch, letter, &head, &n);
+	for (pp = head; *pp != NULL; pp = &(*pp)->next)
+		if (irc_casecmp((*pp)->mask, out) == 0)
+			break;
+	if (!add) {
+		if ((mk = *pp) == NULL)
+			return false;
+		snprintf(out, outsz, "%s", mk->mask);
+		*pp = mk->next;
+		(*n)--;
+		mk->next = NULL;
+		masks_free(mk);
+		return true;
+	}
+	if (*pp != NULL)
+		return false;
+	if (*n >= conf->chan_max_list) {
+		irc_numeric(c, ERR_BANLISTFULL, "%s %s :Channel list is full",
+		    ch->name, out);
+		return false;
+	}
+	if ((mk = calloc(1, sizeof(*mk))) == NULL ||
+	    (mk->mask = xstrdup(out)) == NULL ||
+	    (mk->setter = xstrdup(setter)) == NULL) {
+		masks_free(mk);
+		log_warnx("chan", "out of memory adding +%c to %s", letter,
+		    ch->name);
+		return false;
+	}
+	mk->when = ergo_now;
+	*pp = mk;		/* at the end: lists keep the order set */
+	(*n)++;
+	return true;
+}
+
+/* A key is one word of at most CHAN_KEYLEN bytes that JOIN can carry. */
+static bool
+mode_key_valid(const char *key)
+{
+	size_t n = strlen(key);
+
+	return n > 0 && n <= CHAN_KEYLEN && key[0] != ':' &&
+	    strpbrk(key, " ,") == NULL;
+}
+
+static bool
+mode_limit_parse(const char *s, unsigned *v)
+{
+	unsigned long l;
+	char *end;
+
+	if (*s < '0' || *s > '9' || strlen(s) > 9)
+		return false;
+	l = strtoul(s, &end, 10);
+	if (*end != '\0' || l == 0)
+		return false;
+	*v = (unsigned)l;
+	return true;
+}
+
+/* Whether c may change modes now; the first refusal of a MODE says 482. */
+static bool
+mode_may_change(struct client *c, struct chan *ch, bool *refused)
+{
+	if (is_op(irc_member_find(ch, c)))
+		return true;
+	if (!*refused)
+		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
+		    "%s :You're not channel operator", ch->name);
+	*refused = true;
+	return false;
+}
+
+/* +o/-o +v/-v nick */
+static void
+mode_member_change(struct client *c, struct chan *ch, struct modebuf *mb,
+    char sign, char letter, const char *nick)
+{
+	struct client *t;
+	struct member *tm;
+	unsigned char bit = letter == 'o' ? MEMB_OP : MEMB_VOICE;
+
+	if (!is_user(t = irc_client_find(nick))) {
+		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+		    echo_name(nick));
+		return;
+	}
+	if ((tm = irc_member_find(ch, t)) == NULL) {
+		irc_numeric(c, ERR_USERNOTINCHANNEL,
+		    "%s %s :They aren't on that channel", t->nick, ch->name);
+		return;
+	}
+	if ((sign == '+') == ((tm->modes & bit) != 0))
+		return;
+	tm->modes ^= bit;
+	modebuf_add(mb, sign, letter, t->nick);
+}
+
+/*
+ * MODE #chan [changes [params]]: list queries (b e I without a parameter)
+ * need no privilege; every change needs +o. At most CHAN_MODES_MAX
+ * parameters are taken; further parameter modes are ignored.
+ */
+static void
+mode_chan(struct client *c, struct chan *ch, struct msg *m)
+{
+	struct modebuf mb;
+	char sign = '+', mask[IRC_LINE_MAX], num[16];
+	bool refused = false, listed[3] = { false, false, false };
+	unsigned char unknown[256 / 8];
+	int ai = 2, nparams = 0;
+	const char *p, *arg;
+	unsigned bit, lim;
+
+	if (m->nparam < 2) {
+		mode_chan_show(c, ch, irc_member_find(ch, c) != NULL);
+		return;
+	}
+	memset(unknown, 0, sizeof(unknown));
+	modebuf_init(&mb, ch, c);
+	for (p = m->param[1]; *p != '\0'; p++) {
+		arg = NULL;
+		switch (*p) {
+		case '+':
+		case '-':
+			sign = *p;
+			continue;
+		case 'b':
+		case 'e':
+		case 'I':
+		case 'k':
+		case 'l':
+		case 'o':
+		case 'v':
+			break;
+		default:
+			if ((bit = cmode_bit(*p)) == 0) {
+				unsigned char u = (unsigned char)*p;
+
+				if ((unknown[u / 8] & (1 << (u % 8))) == 0)
+					irc_numeric(c, ERR_UNKNOWNMODE,
+					    "%c :is unknown mode char to me",
+					    *p);
+				unknown[u / 8] |= 1 << (u % 8);
+				continue;
+			}
+			if (!mode_may_change(c, ch, &refused) ||
+			    (sign == '+') == ((ch->modes & bit) != 0))
+				continue;
+			ch->modes ^= bit;
+			modebuf_add(&mb, sign, *p, NULL);
+			continue;
+		}
+		/* modes with a parameter, or a list query */
+		if (*p == 'l' && sign == '-') {
+			if (mode_may_change(c, ch, &refused) && ch->limit != 0) {
+				ch->limit = 0;
+				modebuf_add(&mb, '-', 'l', NULL);
+			}
+			continue;
+		}
+		if (ai < m->nparam && nparams < CHAN_MODES_MAX) {
+			arg = m->param[ai++];
+			nparams++;
+		} else if (ai < m->nparam)
+			continue;	/* over the MODES limit */
+		if (arg == NULL && strchr("beI", *p) != NULL) {
+			int k = *p == 'b' ? 0 : *p == 'e' ? 1 : 2;
+
+			if (!listed[k])
+				mode_list_show(c, ch, *p);
+			listed[k] = true;
+			continue;
+		}
+		if (arg == NULL && !(*p == 'k' && sign == '-'))
+			continue;	/* missing parameter: ignored */
+		if (!mode_may_change(c, ch, &refused))
+			continue;
+		switch (*p) {
+		case 'b':
+		case 'e':
+		case 'I':
+			if (*arg == '\0' || *arg == ':')
+				break;
+			if (mode_list_change(c, ch, *p, sign == '+', arg, mask,
+			    sizeof(mask), mb.prefix))
+				modebuf_add(&mb, sign, *p, mask);
+			break;
+		case 'k':
+			if (sign == '-') {
+				/* any or no key removes it, as in Ergo */
+				if (ch->key == NULL)
+					break;
+				modebuf_add(&mb, '-', 'k', ch->key);
+				free(ch->key);
+				ch->key = NULL;
+			} else if (!mode_key_valid(arg))
+				irc_numeric(c, ERR_INVALIDKEY,
+				    "%s :Key is not well-formed", ch->name);
+			else if (ch->key != NULL)
+				irc_numeric(c, ERR_KEYSET,
+				    "%s :Channel key already set", ch->name);
+			else if ((ch->key = xstrdup(arg)) == NULL)
+				log_warnx("chan", "out of memory setting key");
+			else
+				modebuf_add(&mb, '+', 'k', ch->key);
+			break;
+		case 'l':
+			if (!mode_limit_parse(arg, &lim)) {
+				irc_numeric(c, ERR_INVALIDMODEPARAM,
+				    "%s l %s :Invalid limit", ch->name,
+				    echo_name(arg));
+				break;
+			}
+			if (lim == ch->limit)
+				break;
+			ch->limit = lim;
+			snprintf(num, sizeof(num), "%u", lim);
+			modebuf_add(&mb, '+', 'l', num);
+			break;
+		default:	/* o, v */
+			mode_member_change(c, ch, &mb, sign, *p, arg);
+			break;
+		}
+	}
+	modebuf_flush(&mb);
+}
+
+void
+h_mode(struct client *c, struct msg *m)
+{
+	const char *target = m->param[0];
+	struct chan *ch;
+
+	if (target[0] != '#' && target[0] != '&') {
+		mode_user(c, m);
+		return;
+	}
+	if ((ch = irc_chan_find(target)) == NULL) {
+		irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+		    echo_name(target));
+		return;
+	}
+	mode_chan(c, ch, m);
+}

@@ -1,0 +1,874 @@
+/*
+ * irc_query.c: informational and operator commands (WHO, WHOIS, WHOWAS,
+ * AWAY, ISON, USERHOST, MOTD, LUSERS, VERSION, TIME, ADMIN, INFO, OPER,
+ * KILL, WALLOPS, REHASH, DIE), the WHOWAS history and the in-memory MOTD.
+ * It only reads and replies through irc.c's helpers: no sockets, no SQL.
+ */
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "irc.h"
+
+/* Not in irc.h: only WHOIS uses it. */
+#define RPL_WHOISSECURE		671
+
+/*
+ * One WHO can name every user on the server; stop after this many 352s
+ * so a single short line cannot be amplified into megabytes of output.
+ */
+#define WHO_REPLIES_MAX		500
+/* An operator's MOTD file is trusted, but not unboundedly. */
+#define MOTD_LINES_MAX		1000
+/* Room for a reply's text after ":server NUM nick " and before CRLF. */
+#define LINE_BODY_MAX		(IRC_LINE_MAX - 2)
+
+#define client_of(e)	((struct client *)(void *)((char *)(e) - \
+			    offsetof(struct client, h)))
+
+static const char *
+server_name(void)
+{
+	return conf->server_name != NULL ? conf->server_name : "irc.test";
+}
+
+static const char *
+server_info(void)
+{
+	return conf->server_info != NULL ? conf->server_info : "ergo";
+}
+
+/* Format one complete line (CRLF included) into buf; returns its length. */
+static size_t
+line_format(char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = irc_vformat(buf, sz, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/*
+ * Room left for a list of words in ":server NUM asker <fixed> :<list>",
+ * where fixed is the text between the asker's nick and the trailing colon.
+ */
+static size_t
+list_room(const struct client *c, const char *fixed)
+{
+	size_t used;
+
+	/* ':' server ' ' NNN ' ' nick ' ' fixed ' ' ':' */
+	used = 1 + strlen(server_name()) + 5 + strlen(c->nick) + 1 +
+	    strlen(fixed) + 2;
+	return used < LINE_BODY_MAX ? LINE_BODY_MAX - used : 0;
+}
+
+/* How many comma-separated targets one command may name. */
+static unsigned
+targmax(void)
+{
+	return conf->limits.targmax > 0 ? conf->limits.targmax : 1;
+}
+
+static bool
+is_user(const struct client *c)
+{
+	return c != NULL && (c->flags & CF_REG) != 0;
+}
+
+static bool
+is_oper(const struct client *c)
+{
+	return (c->umodes & UMODE_OPER) != 0;
+}
+
+/* Whether a and b are both in some channel; walks the shorter list. */
+static bool
+shares_chan(const struct client *a, const struct client *b)
+{
+	const struct member *m;
+
+	if (a->nchans > b->nchans) {
+		const struct client *t = a;
+		a = b;
+		b = t;
+	}
+	for (m = a->chans; m != NULL; m = m->unext)
+		if (irc_member_find(m->ch, b) != NULL)
+			return true;
+	return false;
+}
+
+/* Whether an invisible user u may be seen by c in global queries. */
+static bool
+user_visible(const struct client *u, const struct client *c)
+{
+	return (u->umodes & UMODE_INVISIBLE) == 0 || u == c || is_oper(c) ||
+	    shares_chan(u, c);
+}
+
+/*
+ * A [server] parameter on a query: ours, a nick on this server (RFC 2812
+ * lets you name a user to mean "their server"), or 402.
+ */
+static bool
+target_is_us(struct client *c, struct msg *m, int i)
+{
+	const char *t;
+
+	if (m->nparam <= i || m->param[i][0] == '\0')
+		return true;
+	t = m->param[i];
+	if (irc_match(t, server_name()) || is_user(irc_client_find(t)))
+		return true;
+	irc_numeric(c, ERR_NOSUCHSERVER, "%s :No such server", t);
+	return false;
+}
+
+/* ---- WHO ---- */
+
+static void
+who_reply(struct client *c, const char *chname, struct client *u,
+    const struct member *m)
+{
+	irc_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s :0 %s",
+	    chname, u->user != NULL ? u->user : "*",
+	    u->host != NULL ? u->host : "*", server_name(), u->nick,
+	    u->away != NULL ? 'G' : 'H', is_oper(u) ? "*" : "",
+	    m != NULL ? irc_member_prefix(m, c) : "",
+	    u->realname != NULL ? u->realname : "");
+}
+
+static bool
+who_matches(const char *mask, const struct client *u)
+{
+	if (mask == NULL)
+		return true;
+	return irc_match(mask, u->nick) ||
+	    (u->user != NULL && irc_match(mask, u->user)) ||
+	    (u->host != NULL && irc_match(mask, u->host)) ||
+	    (u->realname != NULL && irc_match(mask, u->realname)) ||
+	    irc_match(mask, server_name());
+}
+
+/*
+ * WHO <#chan|mask> [o]: a channel lists its members (invisible ones only
+ * to fellow members); a mask lists matching users the asker may see.
+ */
+void
+h_who(struct client *c, struct msg *m)
+{
+	const char *arg = m->nparam > 0 && m->param[0][0] != '\0' ?
+	    m->param[0] : "*";
+	const char *mask = arg;
+	bool opers_only = false;
+	unsigned sent = 0;
+	struct chan *ch;
+	struct member *mb;
+	size_t i;
+
+	if (m->nparam > 1) {
+		/* flags end where a WHOX field list ("%...") would start */
+		size_t n = strcspn(m->param[1], "%");
+		opers_only = memchr(m->param[1], 'o', n) != NULL;
+	}
+	if (strcmp(mask, "*") == 0 || strcmp(mask, "0") == 0)
+		mask = NULL;
+	if ((arg[0] == '#' || arg[0] == '&') &&
+	    (ch = irc_chan_find(arg)) != NULL) {
+		bool member = irc_member_find(ch, c) != NULL;
+
+		if (!member && !is_oper(c) && !irc_chan_visible(ch, c))
+			goto done;
+		for (mb = ch->members; mb != NULL && sent < WHO_REPLIES_MAX;
+		    mb = mb->cnext) {
+			struct client *u = mb->c;
+
+			if (opers_only && !is_oper(u))
+				continue;
+			if (!member && !is_oper(c) &&
+			    (u->umodes & UMODE_INVISIBLE))
+				continue;
+			who_reply(c, ch->name, u, mb);
+			sent++;
+		}
+		goto done;
+	}
+	for (i = 0; i < irc.nicks.nb && sent < WHO_REPLIES_MAX; i++) {
+		struct hent *e;
+
+		for (e = irc.nicks.b[i]; e != NULL && sent < WHO_REPLIES_MAX;
+		    e = e->next) {
+			struct client *u = client_of(e);
+
+			if (!is_user(u) || (opers_only && !is_oper(u)))
+				continue;
+			if (!who_matches(mask, u) || !user_visible(u, c))
+				continue;
+			who_reply(c, "*", u, NULL);
+			sent++;
+		}
+	}
+done:
+	irc_numeric(c, RPL_ENDOFWHO, "%s :End of WHO list", arg);
+}
+
+/* ---- WHOIS ---- */
+
+/* 319, split over as many lines as the channel list needs. */
+static void
+whois_channels(struct client *c, struct client *u)
+{
+	char buf[IRC_LINE_MAX];
+	size_t room = list_room(c, u->nick), len = 0;
+	struct member *mb;
+
+	if (room > sizeof(buf) - 1)
+		room = sizeof(buf) - 1;
+	for (mb = u->chans; mb != NULL; mb = mb->unext) {
+		const char *pfx = irc_member_prefix(mb, c);
+		size_t need = (len > 0) + strlen(pfx) + strlen(mb->ch->name);
+
+		if (u != c && !is_oper(c) && !irc_chan_visible(mb->ch, c))
+			continue;
+		if (need > room)
+			continue;	/* cannot happen with sane limits */
+		if (len + need > room) {
+			irc_numeric(c, RPL_WHOISCHANNELS, "%s :%s", u->nick,
+			    buf);
+			len = 0;
+			need--;		/* no leading space on a new line */
+		}
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s%s",
+		    len > 0 ? " " : "", pfx, mb->ch->name);
+	}
+	if (len > 0)
+		irc_numeric(c, RPL_WHOISCHANNELS, "%s :%s", u->nick, buf);
+}
+
+static void
+whois_one(struct client *c, const char *nick)
+{
+	struct client *u = irc_client_find(nick);
+	time_t last;
+
+	if (!is_user(u)) {
+		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+		    nick);
+		return;
+	}
+	irc_numeric(c, RPL_WHOISUSER, "%s %s %s * :%s", u->nick,
+	    u->user != NULL ? u->user : "*", u->host != NULL ? u->host : "*",
+	    u->realname != NULL ? u->realname : "");
+	whois_channels(c, u);
+	irc_numeric(c, RPL_WHOISSERVER, "%s %s :%s", u->nick, server_name(),
+	    server_info());
+	if (u->away != NULL)
+		irc_numeric(c, RPL_AWAY, "%s :%s", u->nick, u->away);
+	if (is_oper(u))
+		irc_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator",
+		    u->nick);
+	if (u->umodes & UMODE_TLS)
+		irc_numeric(c, RPL_WHOISSECURE,
+		    "%s :is using a secure connection", u->nick);
+	last = u->last_msg != 0 ? u->last_msg : u->signon;
+	irc_numeric(c, RPL_WHOISIDLE, "%s %lld %lld :seconds idle, signon time",
+	    u->nick, ergo_now > last ? (long long)(ergo_now - last) : 0LL,
+	    (long long)u->signon);
+}
+
+/* WHOIS [server] nick[,nick...]: at most targmax nicks, one 318 at the end. */
+void
+h_whois(struct client *c, struct msg *m)
+{
+	char *list, *nick, *save = NULL, end[IRC_LINE_MAX];
+	unsigned n = 0;
+
+	if (m->nparam >= 2) {
+		/* "WHOIS nick nick" is the usual way to ask for idle time. */
+		if (!target_is_us(c, m, 0))
+			return;
+		list = m->param[1];
+	} else
+		list = m->param[0];
+	if (list[0] == '\0') {
+		irc_numeric(c, ERR_NONICKNAMEGIVEN, ":No nickname given");
+		return;
+	}
+	snprintf(end, sizeof(end), "%s", list);	/* strtok_r eats commas */
+	for (nick = strtok_r(list, ",", &save); nick != NULL;
+	    nick = strtok_r(NULL, ",", &save)) {
+		if (++n > targmax()) {
+			irc_numeric(c, ERR_TOOMANYTARGETS,
+			    "%s :Too many targets", nick);
+			break;
+		}
+		whois_one(c, nick);
+	}
+	irc_numeric(c, RPL_ENDOFWHOIS, "%s :End of /WHOIS list", end);
+}
+
+/* ---- WHOWAS ---- */
+
+/*
+ * Departed and renamed users, newest first, at most limits.whowas of
+ * them; one allocation per entry holding its strings.
+ */
+struct whowas {
+	struct whowas	*next, *prev;
+	time_t		 when;
+	char		 nick[NICKLEN_MAX + 1];
+	char		*user, *host, *realname;
+	char		 data[];
+};
+
+static struct whowas	*ww_head, *ww_tail;
+static unsigned		 ww_count;
+
+static void
+whowas_unlink(struct whowas *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		ww_head = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	else
+		ww_tail = w->prev;
+	ww_count--;
+	free(w);
+}
+
+/* Drops the oldest entries until at most max remain. */
+static void
+whowas_trim(unsigned max)
+{
+	while (ww_count > max && ww_tail != NULL)
+		whowas_unlink(ww_tail);
+}
+
+void
+irc_whowas_add(const struct client *c)
+{
+	const char *user, *host, *real;
+	size_t ul, hl, rl;
+	struct whowas *w;
+
+	if (!is_user(c) || c->nick[0] == '\0' || conf->limits.whowas == 0) {
+		whowas_trim(conf->limits.whowas);
+		return;
+	}
+	user = c->user != NULL ? c->user : "*";
+	host = c->host != NULL ? c->host : "*";
+	real = c->realname != NULL ? c->realname : "";
+	ul = strlen(user) + 1;
+	hl = strlen(host) + 1;
+	rl = strlen(real) + 1;
+	if ((w = malloc(sizeof(*w) + ul + hl + rl)) == NULL) {
+		log_warn("irc", "whowas entry for %s", c->nick);
+		return;
+	}
+	w->when = ergo_now;
+	snprintf(w->nick, sizeof(w->nick), "%s", c->nick);
+	w->user = w->data;
+	memcpy(w->user, user, ul);
+	w->host = w->user + ul;
+	memcpy(w->host, host, hl);
+	w->realname = w->host + hl;
+	memcpy(w->realname, real, rl);
+	w->prev = NULL;
+	w->next = ww_head;
+	if (ww_head != NULL)
+		ww_head->prev = w;
+	else
+		ww_tail = w;
+	ww_head = w;
+	ww_count++;
+	whowas_trim(conf->limits.whowas);
+}
+
+void
+irc_whowas_free(void)
+{
+	whowas_trim(0);
+}
+
+/* WHOWAS nick[,nick...] [count [server]]: count <= 0 means all. */
+void
+h_whowas(struct client *c, struct msg *m)
+{
+	char *nick, *save = NULL;
+	long count = 0;
+	unsigned n = 0;
+
+	if (m->nparam > 1) {
+		char *end;
+
+		count = strtol(m->param[1], &end, 10);
+		if (*end != '\0')
+			count = 0;
+	}
+	if (m->nparam > 2 && !target_is_us(c, m, 2))
+		return;
+	for (nick = strtok_r(m->param[0], ",", &save); nick != NULL;
+	    nick = strtok_r(NULL, ",", &save)) {
+		struct whowas *w;
+		long found = 0;
+		char when[64];
+
+		if (++n > targmax()) {
+			irc_numeric(c, ERR_TOOMANYTARGETS,
+			    "%s :Too many targets", nick);
+			break;
+		}
+		for (w = ww_head; w != NULL && (count <= 0 || found < count);
+		    w = w->next) {
+			struct tm tm;
+
+			if (irc_casecmp(w->nick, nick) != 0)
+				continue;
+			found++;
+			irc_numeric(c, RPL_WHOWASUSER, "%s %s %s * :%s",
+			    w->nick, w->user, w->host, w->realname);
+			if (gmtime_r(&w->when, &tm) == NULL ||
+			    strftime(when, sizeof(when),
+			    "%a %b %d %H:%M:%S %Y UTC", &tm) == 0)
+				snprintf(when, sizeof(when), "%lld",
+				    (long long)w->when);
+			irc_numeric(c, RPL_WHOISSERVER, "%s %s :%s", w->nick,
+			    server_name(), when);
+		}
+		if (found == 0)
+			irc_numeric(c, ERR_WASNOSUCHNICK,
+			    "%s :There was no such nickname", nick);
+		irc_numeric(c, RPL_ENDOFWHOWAS, "%s :End of WHOWAS", nick);
+	}
+}
+
+/* ---- AWAY, ISON, USERHOST ---- */
+
+void
+h_away(struct client *c, struct msg *m)
+{
+	const char *text = m->nparam > 0 ? m->param[0] : "";
+	size_t n;
+	char *p;
+
+	if (text[0] == '\0') {
+		free(c->away);
+		c->away = NULL;
+		irc_numeric(c, RPL_UNAWAY,
+		    ":You are no longer marked as being away");
+		return;
+	}
+	n = irc_utf8_cut(text, strlen(text), conf->limits.awaylen);
+	if ((p = malloc(n + 1)) == NULL) {
+		log_warn("irc", "away message for %s", c->nick);
+		return;
+	}
+	memcpy(p, text, n);
+	p[n] = '\0';
+	free(c->away);
+	c->away = p;
+	irc_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
+}
+
+/* ISON nick [nick...]: nicks may also come space-separated in one param. */
+void
+h_ison(struct client *c, struct msg *m)
+{
+	char buf[IRC_LINE_MAX], *nick, *save;
+	size_t room = list_room(c, ""), len = 0;
+	int i;
+
+	if (room > sizeof(buf) - 1)
+		room = sizeof(buf) - 1;
+	buf[0] = '\0';
+	for (i = 0; i < m->nparam; i++) {
+		save = NULL;
+		for (nick = strtok_r(m->param[i], " ", &save); nick != NULL;
+		    nick = strtok_r(NULL, " ", &save)) {
+			struct client *u = irc_client_find(nick);
+			size_t need;
+
+			if (!is_user(u))
+				continue;
+			need = (len > 0) + strlen(u->nick);
+			if (len + need > room)
+				goto full;
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			    "%s%s", len > 0 ? " " : "", u->nick);
+		}
+	}
+full:
+	irc_numeric(c, RPL_ISON, ":%s", buf);
+}
+
+/* USERHOST nick{1..5}: nick[*]=[+|-]user@host, * for opers, - for away. */
+void
+h_userhost(struct client *c, struct msg *m)
+{
+	char buf[IRC_LINE_MAX], *nick, *save;
+	size_t room = list_room(c, ""), len = 0;
+	int i, n = 0;
+
+	if (room > sizeof(buf) - 1)
+		room = sizeof(buf) - 1;
+	buf[0] = '\0';
+	for (i = 0; i < m->nparam && n < 5; i++) {
+		save = NULL;
+		for (nick = strtok_r(m->param[i], " ", &save);
+		    nick != NULL && n < 5; nick = strtok_r(NULL, " ", &save)) {
+			struct client *u = irc_client_find(nick);
+			int w;
+
+			n++;
+			if (!is_user(u))
+				continue;
+			w = snprintf(buf + len, sizeof(buf) - len,
+			    "%s%s%s=%c%s@%s", len > 0 ? " " : "", u->nick,
+			    is_oper(u) ? "*" : "", u->away != NULL ? '-' : '+',
+			    u->user != NULL ? u->user : "*",
+			    u->host != NULL ? u->host : "*");
+			if (w < 0 || len + (size_t)w > room) {
+				buf[len] = '\0';	/* drop the partial one */
+				goto full;
+			}
+			len += (size_t)w;
+		}
+	}
+full:
+	irc_numeric(c, RPL_USERHOST, ":%s", buf);
+}
+
+/* ---- MOTD ---- */
+
+static char	**motd;		/* lines, NULL when there is no MOTD */
+static size_t	  motd_n;
+static bool	  motd_have;
+
+static void
+motd_free(char **lines, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+/*
+ * Reads conf->motd into memory, each line cut to fit one 372 reply for
+ * the longest nick. Keeps the previous MOTD if the file cannot be read,
+ * so a typo in a rehash never blanks it.
+ */
+void
+irc_motd_load(void)
+{
+	char line[IRC_LINE_MAX], **lines = NULL, **nl;
+	size_t n = 0, cap = 0, max, len;
+	FILE *f;
+	int ch;
+
+	if (conf->motd == NULL) {
+		motd_free(motd, motd_n);
+		motd = NULL;
+		motd_n = 0;
+		motd_have = false;
+		return;
+	}
+	if ((f = fopen(conf->motd, "r")) == NULL) {
+		log_warn("irc", "motd %s", conf->motd);
+		return;
+	}
+	/* ":server 372 nick :- " + text */
+	len = 1 + strlen(server_name()) + 5 + NICKLEN_MAX + 4;
+	max = len < LINE_BODY_MAX ? LINE_BODY_MAX - len : 0;
+	if (max > sizeof(line) - 1)
+		max = sizeof(line) - 1;
+	while (n < MOTD_LINES_MAX && fgets(line, sizeof(line), f) != NULL) {
+		len = strcspn(line, "\r\n");
+		if (line[len] == '\0' && len == sizeof(line) - 1)
+			/* longer than we keep: skip the rest of it */
+			while ((ch = getc(f)) != EOF && ch != '\n')
+				;
+		line[len] = '\0';
+		irc_utf8_trunc(line, max);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			if ((nl = realloc(lines, cap * sizeof(*lines))) == NULL)
+				goto fail;
+			lines = nl;
+		}
+		if ((lines[n] = xstrdup(line)) == NULL)
+			goto fail;
+		n++;
+	}
+	if (ferror(f)) {
+		log_warn("irc", "motd %s", conf->motd);
+		motd_free(lines, n);
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	motd_free(motd, motd_n);
+	motd = lines;
+	motd_n = n;
+	motd_have = true;
+	return;
+fail:
+	log_warn("irc", "motd %s", conf->motd);
+	motd_free(lines, n);
+	fclose(f);
+}
+
+void
+irc_send_motd(struct client *c)
+{
+	size_t i;
+
+	if (!motd_have) {
+		irc_numeric(c, ERR_NOMOTD, ":MOTD File is missing");
+		return;
+	}
+	irc_numeric(c, RPL_MOTDSTART, ":- %s Message of the day - ",
+	    server_name());
+	for (i = 0; i < motd_n; i++)
+		irc_numeric(c, RPL_MOTD, ":- %s", motd[i]);
+	irc_numeric(c, RPL_ENDOFMOTD, ":End of /MOTD command.");
+}
+
+void
+h_motd(struct client *c, struct msg *m)
+{
+	if (target_is_us(c, m, 0))
+		irc_send_motd(c);
+}
+
+/* ---- LUSERS, VERSION, TIME, ADMIN, INFO ---- */
+
+void
+irc_send_lusers(struct client *c)
+{
+	unsigned users = irc.nusers, invis = irc.ninvisible;
+	unsigned max = irc.max_users > users ? irc.max_users : users;
+
+	if (invis > users)
+		invis = users;
+	irc_numeric(c, RPL_LUSERCLIENT,
+	    ":There are %u users and %u invisible on 1 servers",
+	    users - invis, invis);
+	if (irc.nopers > 0)
+		irc_numeric(c, RPL_LUSEROP, "%u :operator(s) online",
+		    irc.nopers);
+	if (irc.nunknown > 0)
+		irc_numeric(c, RPL_LUSERUNKNOWN, "%u :unknown connection(s)",
+		    irc.nunknown);
+	if (irc.chans.n > 0)
+		irc_numeric(c, RPL_LUSERCHANNELS, "%zu :channels formed",
+		    irc.chans.n);
+	irc_numeric(c, RPL_LUSERME, ":I have %u clients and 0 servers", users);
+	irc_numeric(c, RPL_LOCALUSERS, "%u %u :Current local users %u, max %u",
+	    users, max, users, max);
+	irc_numeric(c, RPL_GLOBALUSERS,
+	    "%u %u :Current global users %u, max %u", users, max, users, max);
+}
+
+void
+h_lusers(struct client *c, struct msg *m)
+{
+	if (target_is_us(c, m, 1))
+		irc_send_lusers(c);
+}
+
+void
+h_version(struct client *c, struct msg *m)
+{
+	if (!target_is_us(c, m, 0))
+		return;
+	irc_numeric(c, RPL_VERSION, "%s %s :portable single-threaded ircd",
+	    ERGO_VERSION, server_name());
+	irc_send_isupport(c);
+}
+
+static void
+time_text(char *buf, size_t sz, time_t t)
+{
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sz, "%A %B %d %Y -- %H:%M:%S %z", &tm) == 0)
+		snprintf(buf, sz, "%lld", (long long)t);
+}
+
+void
+h_time(struct client *c, struct msg *m)
+{
+	char buf[128];
+
+	if (!target_is_us(c, m, 0))
+		return;
+	time_text(buf, sizeof(buf), ergo_now);
+	irc_numeric(c, RPL_TIME, "%s :%s", server_name(), buf);
+}
+
+void
+h_admin(struct client *c, struct msg *m)
+{
+	if (!target_is_us(c, m, 0))
+		return;
+	irc_numeric(c, RPL_ADMINME, "%s :Administrative info", server_name());
+	irc_numeric(c, RPL_ADMINLOC1, ":%s", conf->admin_loc1 != NULL ?
+	    conf->admin_loc1 : server_info());
+	irc_numeric(c, RPL_ADMINLOC2, ":%s", conf->admin_loc2 != NULL ?
+	    conf->admin_loc2 : (conf->network_name != NULL ?
+	    conf->network_name : ""));
+	irc_numeric(c, RPL_ADMINEMAIL, ":%s", conf->admin_email != NULL ?
+	    conf->admin_email : "No contact address configured");
+}
+
+void
+h_info(struct client *c, struct msg *m)
+{
+	char buf[128];
+
+	if (!target_is_us(c, m, 0))
+		return;
+	irc_numeric(c, RPL_INFO, ":%s", ERGO_VERSION);
+	irc_numeric(c, RPL_INFO,
+	    ":A portable, single-threaded poll() IRC server in C,");
+	irc_numeric(c, RPL_INFO,
+	    ":after the design of the Ergo IRC server (ergo.chat).");
+	irc_numeric(c, RPL_INFO, ":Libraries: BearSSL, SQLite.");
+	time_text(buf, sizeof(buf), irc.started);
+	irc_numeric(c, RPL_INFO, ":On-line since %s", buf);
+	irc_numeric(c, RPL_ENDOFINFO, ":End of INFO list");
+}
+
+/* ---- operator commands ---- */
+
+/* OPER name password: name is case-sensitive, as in Ergo's oper blocks. */
+void
+h_oper(struct client *c, struct msg *m)
+{
+	const struct oper_conf *o;
+	char *class;
+
+	if (conf->opers == NULL) {
+		irc_numeric(c, ERR_NOOPERHOST, ":No O-lines for your host");
+		return;
+	}
+	for (o = conf->opers; o != NULL; o = o->next)
+		if (o->name != NULL && strcmp(o->name, m->param[0]) == 0)
+			break;
+	if (o == NULL || o->password == NULL ||
+	    !conf_passwd_verify(o->password, m->param[1])) {
+		log_warnx("opers", "failed OPER as %s by %s", m->param[0],
+		    irc_prefix(c));
+		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
+		return;
+	}
+	if ((class = xstrdup(o->class != NULL ? o->class : o->name)) == NULL)
+		log_warn("opers", "oper class for %s", c->nick);
+	free(c->oper_class);
+	c->oper_class = class;
+	if (!is_oper(c)) {
+		c->umodes |= UMODE_OPER;
+		irc.nopers++;
+		irc_send(c, ":%s MODE %s :+o", c->nick, c->nick);
+	}
+	irc_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
+	log_info("opers", "%s is now an operator (%s, class %s)",
+	    irc_prefix(c), o->name, class != NULL ? class : "?");
+}
+
+/* KILL nick :reason */
+void
+h_kill(struct client *c, struct msg *m)
+{
+	const char *reason = m->param[1][0] != '\0' ? m->param[1] :
+	    "No reason given";
+	char killer[IRC_LINE_MAX], why[IRC_LINE_MAX];
+	struct client *v;
+
+	if (irc_casecmp(m->param[0], server_name()) == 0 ||
+	    strchr(m->param[0], '.') != NULL) {
+		irc_numeric(c, ERR_CANTKILLSERVER, ":You can't kill a server!");
+		return;
+	}
+	if (!is_user(v = irc_client_find(m->param[0]))) {
+		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+		    m->param[0]);
+		return;
+	}
+	snprintf(killer, sizeof(killer), "%s", irc_prefix(c));
+	snprintf(why, sizeof(why), "Killed (%s (%s))", c->nick, reason);
+	log_info("opers", "%s killed %s: %s", killer, irc_prefix(v), reason);
+	irc_send(v, ":%s KILL %s :%s", killer, v->nick, reason);
+	irc_client_exit(v, why, why);
+}
+
+/* WALLOPS :text, to every +w user; formatted once. */
+void
+h_wallops(struct client *c, struct msg *m)
+{
+	char line[IRC_LINE_MAX + 1];
+	size_t len, i;
+	struct hent *e;
+
+	len = line_format(line, sizeof(line), ":%s WALLOPS :%s",
+	    irc_prefix(c), m->param[0]);
+	for (i = 0; i < irc.nicks.nb; i++)
+		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
+			struct client *u = client_of(e);
+
+			if (is_user(u) && (u->umodes & UMODE_WALLOPS))
+				irc_send_raw(u, line, len);
+		}
+}
+
+/*
+ * REHASH: a failed rehash leaves the old config running and tells the
+ * oper why, one NOTICE per FILE:LINE:COL error.
+ */
+void
+h_rehash(struct client *c, struct msg *m)
+{
+	char *errs = NULL, *line, *save = NULL;
+
+	(void)m;
+	log_info("opers", "%s is rehashing", irc_prefix(c));
+	if (ergo_rehash(&errs) == 0) {
+		irc_numeric(c, RPL_REHASHING, "%s :Rehashing",
+		    conf->path != NULL ? conf->path : "ergo.conf");
+		free(errs);
+		return;
+	}
+	if (errs == NULL || errs[0] == '\0')
+		irc_send(c, ":%s NOTICE %s :Rehash failed", server_name(),
+		    c->nick);
+	else
+		for (line = strtok_r(errs, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			irc_send(c, ":%s NOTICE %s :Rehash failed: %s",
+			    server_name(), c->nick, line);
+	free(errs);
+}
+
+/* DIE: an orderly shutdown through the same path as SIGTERM. */
+void
+h_die(struct client *c, struct msg *m)
+{
+	(void)m;
+	log_warnx("opers", "DIE by %s", irc_prefix(c));
+	irc_send(c, ":%s NOTICE %s :Server terminating", server_name(),
+	    c->nick);
+	raise(SIGTERM);
+}

@@ -1,0 +1,914 @@
+/*
+ * net.c: listeners, connections, the dense pollfd array, per-connection
+ * input/output buffers and per-IP limits. It splits input into lines and
+ * hands them to irc.c; it never parses IRC.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ergo.h"
+
+/* Lines handed to irc per connection per pass, so no client starves others */
+#define LINES_PER_PASS	16
+#define IPTAB_SIZE	4096
+#define ACCEPT_PAUSE_S	1
+
+enum { PE_LISTENER, PE_CONN, PE_FD };
+
+#define CONN_CLOSING	0x01	/* flush, then close (irc already told) */
+#define CONN_DEAD	0x02	/* close; irc not yet told */
+#define CONN_PAUSED	0x04	/* irc asked us to hold its lines */
+#define CONN_INQ	0x08	/* on the pending-input list */
+#define CONN_OUTQ	0x10	/* on the pending-output list */
+#define CONN_GONEQ	0x20	/* on the close list */
+#define CONN_SKIP	0x40	/* discarding an overlong line up to LF */
+
+struct ipcount {
+	struct ipcount	*next;
+	unsigned	 n;
+	char		 ip[INET6_ADDRSTRLEN];
+};
+
+struct listener {
+	struct listener	*next;
+	int		 fd;
+	unsigned	 slot;
+	bool		 keep;		/* mark during net_listen_apply */
+	char		*text;
+	struct sockaddr_storage ss;
+	socklen_t	 sslen;
+};
+
+struct conn {
+	int		 fd;
+	unsigned	 slot;
+	unsigned	 flags;
+	void		*client;
+	struct ipcount	*ipc;
+	char		*ibuf;		/* pending input, only while non-empty */
+	size_t		 ilen;
+	char		*obuf;		/* pending output, only while non-empty */
+	size_t		 olen, ooff, ocap;
+	struct conn	*inq, *outq, *goneq;
+	const char	*reason;	/* why it died (static string) */
+	char		 ip[INET6_ADDRSTRLEN];
+};
+
+struct pent {
+	int	 type;
+	void	*p;
+	void	(*cb)(int, void *);
+};
+
+static struct pollfd	*pfd;
+static struct pent	*pent;
+static unsigned		 npfd, cappfd;
+static struct listener	*listeners;
+static struct ipcount	*iptab[IPTAB_SIZE];
+static struct conn	*inq_head, *outq_head, *goneq_head;
+static unsigned		 nconns;
+static time_t		 accept_paused_until;
+static bool		 accept_logged;
+static char		 rbuf[READ_CHUNK + RECVQ_MAX];
+
+static void conn_kill(struct conn *, const char *reason);
+
+/* ---- pollfd array: dense, O(1) add and swap-removal ---- */
+
+static int
+slot_add(int fd, short events, int type, void *p, void (*cb)(int, void *),
+    unsigned *slotp)
+{
+	if (npfd == cappfd) {
+		unsigned ncap = cappfd ? cappfd * 2 : 64;
+		struct pollfd *np = realloc(pfd, ncap * sizeof(*np));
+		struct pent *ne;
+
+		if (np == NULL)
+			return -1;
+		pfd = np;
+		if ((ne = realloc(pent, ncap * sizeof(*ne))) == NULL)
+			return -1;
+		pent = ne;
+		cappfd = ncap;
+	}
+	pfd[npfd].fd = fd;
+	pfd[npfd].events = events;
+	pfd[npfd].revents = 0;
+	pent[npfd].type = type;
+	pent[npfd].p = p;
+	pent[npfd].cb = cb;
+	*slotp = npfd++;
+	return 0;
+}
+
+static void
+slot_del(unsigned slot)
+{
+	unsigned last = --npfd;
+
+	if (slot != last) {
+		pfd[slot] = pfd[last];
+		pent[slot] = pent[last];
+		if (pent[slot].type == PE_CONN)
+			((struct conn *)pent[slot].p)->slot = slot;
+		else if (pent[slot].type == PE_LISTENER)
+			((struct listener *)pent[slot].p)->slot = slot;
+	}
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	return fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int
+net_add_fd(int fd, void (*cb)(int, void *), void *arg)
+{
+	unsigned slot;
+
+	return slot_add(fd, POLLIN, PE_FD, arg, cb, &slot);
+}
+
+/* ---- per-IP counts ---- */
+
+static struct ipcount *
+ip_get(const char *ip, bool create)
+{
+	size_t h = 5381;
+	const char *s;
+	struct ipcount *e;
+
+	for (s = ip; *s != '\0'; s++)
+		h = h * 33 + (unsigned char)*s;
+	h %= IPTAB_SIZE;
+	for (e = iptab[h]; e != NULL; e = e->next)
+		if (strcmp(e->ip, ip) == 0)
+			return e;
+	if (!create || (e = calloc(1, sizeof(*e))) == NULL)
+		return NULL;
+	snprintf(e->ip, sizeof(e->ip), "%s", ip);
+	e->next = iptab[h];
+	iptab[h] = e;
+	return e;
+}
+
+static void
+ip_put(struct ipcount *e)
+{
+	struct ipcount **pp;
+	size_t h = 5381;
+	const char *s;
+
+	if (--e->n > 0)
+		return;
+	for (s = e->ip; *s != '\0'; s++)
+		h = h * 33 + (unsigned char)*s;
+	for (pp = &iptab[h % IPTAB_SIZE]; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			free(e);
+			return;
+		}
+}
+
+/* ---- listeners ---- */
+
+static const char *
+sa_ntop(const struct sockaddr_storage *ss, char *buf, size_t sz)
+{
+	const void *a = ss->ss_family == AF_INET6 ?
+	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
+	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
+
+	if (inet_ntop(ss->ss_family, a, buf, sz) == NULL)
+		snprintf(buf, sz, "?");
+	/* v4-mapped v6 addresses are shown as plain v4 */
+	if (strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, '.') != NULL)
+		memmove(buf, buf + 7, strlen(buf + 7) + 1);
+	return buf;
+}
+
+static int
+listener_open(struct listener *l)
+{
+	int fd, one = 1;
+
+	if ((fd = socket(l->ss.ss_family, SOCK_STREAM, 0)) == -1) {
+		log_warn("server", "listen %s: socket", l->text);
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l->ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (set_nonblock(fd) == -1 ||
+	    bind(fd, (struct sockaddr *)&l->ss, l->sslen) == -1 ||
+	    listen(fd, SOMAXCONN) == -1) {
+		log_warn("server", "listen %s", l->text);
+		close(fd);
+		return -1;
+	}
+	if (slot_add(fd, POLLIN, PE_LISTENER, l, NULL, &l->slot) == -1) {
+		log_warn("server", "listen %s", l->text);
+		close(fd);
+		return -1;
+	}
+	l->fd = fd;
+	log_info("server", "listening on %s", l->text);
+	return 0;
+}
+
+static void
+listener_close(struct listener *l)
+{
+	log_info("server", "no longer listening on %s", l->text);
+	slot_del(l->slot);
+	close(l->fd);
+	free(l->text);
+	free(l);
+}
+
+/*
+ * Opens the listeners of c that are not open yet and closes those no longer
+ * configured; connections accepted on a closed listener stay. Returns -1
+ * if any listener could not be opened (each failure logged).
+ */
+int
+net_listen_apply(const struct conf *c)
+{
+	const struct listen_conf *lc;
+	struct listener *l, **pp;
+	int rc = 0;
+
+	for (l = listeners; l != NULL; l = l->next)
+		l->keep = false;
+	for (lc = c->listens; lc != NULL; lc = lc->next) {
+		if (lc->tls) {
+			log_warnx("server", "listen %s: TLS listeners are not "
+			    "supported by this build yet", lc->text);
+			rc = -1;
+			continue;
+		}
+		for (l = listeners; l != NULL; l = l->next)
+			if (l->sslen == lc->sslen &&
+			    memcmp(&l->ss, &lc->ss, lc->sslen) == 0)
+				break;
+		if (l != NULL) {
+			l->keep = true;
+			continue;
+		}
+		if ((l = calloc(1, sizeof(*l))) == NULL ||
+		    (l->text = strdup(lc->text)) == NULL) {
+			free(l);
+			log_warn("server", "listen %s", lc->text);
+			rc = -1;
+			continue;
+		}
+		l->ss = lc->ss;
+		l->sslen = lc->sslen;
+		l->keep = true;
+		if (listener_open(l) == -1) {
+			free(l->text);
+			free(l);
+			rc = -1;
+			continue;
+		}
+		l->next = listeners;
+		listeners = l;
+	}
+	for (pp = &listeners; *pp != NULL;) {
+		l = *pp;
+		if (l->keep)
+			pp = &l->next;
+		else {
+			*pp = l->next;
+			listener_close(l);
+		}
+	}
+	return rc;
+}
+
+static void
+accept_pause(bool pause)
+{
+	struct listener *l;
+
+	for (l = listeners; l != NULL; l = l->next)
+		pfd[l->slot].events = pause ? 0 : POLLIN;
+}
+
+/* Best-effort refusal line on a socket we will not keep. */
+static void
+refuse(int fd, const char *msg)
+{
+	char line[256];
+	int n = snprintf(line, sizeof(line), "ERROR :%s\r\n", msg);
+
+	if (n > 0 && write(fd, line, (size_t)n) < 0) {
+		/* nothing to do: the socket is closed right after */
+	}
+	close(fd);
+}
+
+static void
+conn_accept(struct listener *l)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct conn *c;
+	char ip[INET6_ADDRSTRLEN];
+	int fd, one = 1;
+
+	for (;;) {
+		sl = sizeof(ss);
+		if ((fd = accept(l->fd, (struct sockaddr *)&ss, &sl)) == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Stop polling listeners for a moment so a
+				 * full fd table doesn't spin the loop. */
+				if (!accept_logged)
+					log_warn("server", "accept (pausing "
+					    "new connections for %ds)",
+					    ACCEPT_PAUSE_S);
+				accept_logged = true;
+				accept_pause(true);
+				accept_paused_until = ergo_now + ACCEPT_PAUSE_S;
+			} else if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_warn("server", "accept on %s", l->text);
+			return;
+		}
+		accept_logged = false;
+		if (set_nonblock(fd) == -1) {
+			close(fd);
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		sa_ntop(&ss, ip, sizeof(ip));
+		if (conf->max_clients && nconns >= conf->max_clients) {
+			log_info("connect", "refused %s: server full", ip);
+			refuse(fd, "Too many connections");
+			continue;
+		}
+		if (conf->max_per_ip) {
+			struct ipcount *e = ip_get(ip, false);
+			if (e != NULL && e->n >= conf->max_per_ip) {
+				log_info("connect", "refused %s: too many "
+				    "connections from this IP", ip);
+				refuse(fd, "Too many connections from your IP");
+				continue;
+			}
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->ipc = ip_get(ip, true)) == NULL) {
+			log_warn("connect", "accept %s", ip);
+			free(c);
+			refuse(fd, "Server out of memory");
+			continue;
+		}
+		c->fd = fd;
+		memcpy(c->ip, ip, sizeof(ip));
+		c->ipc->n++;
+		if (slot_add(fd, POLLIN, PE_CONN, c, NULL, &c->slot) == -1) {
+			ip_put(c->ipc);
+			free(c);
+			refuse(fd, "Server out of memory");
+			continue;
+		}
+		nconns++;
+		log_debug("connect", "accepted %s on %s", ip, l->text);
+		if ((c->client = irc_conn_open(c)) == NULL)
+			conn_kill(c, "Connection refused");
+	}
+}
+
+/* ---- connections ---- */
+
+static void
+goneq_add(struct conn *c)
+{
+	if (c->flags & CONN_GONEQ)
+		return;
+	c->flags |= CONN_GONEQ;
+	c->goneq = goneq_head;
+	goneq_head = c;
+}
+
+/* The connection failed under us: irc is told at the end of the pass. */
+static void
+conn_kill(struct conn *c, const char *reason)
+{
+	if (c->flags & (CONN_CLOSING | CONN_DEAD))
+		return;
+	c->flags |= CONN_DEAD;
+	c->reason = reason;
+	pfd[c->slot].events = 0;
+	goneq_add(c);
+}
+
+/* conn_kill, with "ERROR :reason" written first: the client did this. */
+static void
+conn_kill_error(struct conn *c, const char *reason)
+{
+	char line[128];
+	int n;
+
+	n = snprintf(line, sizeof(line), "ERROR :%s\r\n", reason);
+	if (n > 0 && (size_t)n < sizeof(line))
+		net_conn_send(c, line, (size_t)n);
+	conn_kill(c, reason);
+}
+
+void
+net_conn_close(struct conn *c, const char *error)
+{
+	char line[IRC_LINE_MAX];
+	int n;
+
+	if (c->flags & (CONN_CLOSING | CONN_DEAD)) {
+		c->client = NULL;
+		return;
+	}
+	if (error != NULL) {
+		n = snprintf(line, sizeof(line), "ERROR :%s\r\n", error);
+		if (n > 0)
+			net_conn_send(c, line, (size_t)n < sizeof(line) ?
+			    (size_t)n : sizeof(line) - 1);
+	}
+	c->flags |= CONN_CLOSING;
+	c->client = NULL;
+	pfd[c->slot].events = 0;
+	goneq_add(c);
+}
+
+void
+net_conn_send(struct conn *c, const char *buf, size_t len)
+{
+	if (c->flags & CONN_DEAD)
+		return;
+	if (c->olen - c->ooff + len > conf->max_sendq &&
+	    !(c->flags & CONN_CLOSING)) {
+		/* Drop what is queued: the ERROR is all it will get. */
+		c->olen = c->ooff = 0;
+		c->flags |= CONN_DEAD;
+		c->reason = "SendQ exceeded";
+		pfd[c->slot].events = 0;
+		goneq_add(c);
+		buf = "ERROR :SendQ exceeded\r\n";
+		len = strlen(buf);
+	}
+	if (c->olen + len > c->ocap) {
+		size_t ncap = c->ocap ? c->ocap : 512;
+		char *nb;
+
+		if (c->ooff > 0) {
+			memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
+			c->olen -= c->ooff;
+			c->ooff = 0;
+		}
+		while (ncap < c->olen + len)
+			ncap *= 2;
+		if (ncap > c->ocap) {
+			if ((nb = realloc(c->obuf, ncap)) == NULL) {
+				conn_kill(c, "Out of memory");
+				return;
+			}
+			c->obuf = nb;
+			c->ocap = ncap;
+		}
+	}
+	memcpy(c->obuf + c->olen, buf, len);
+	c->olen += len;
+	if (!(c->flags & CONN_OUTQ)) {
+		c->flags |= CONN_OUTQ;
+		c->outq = outq_head;
+		outq_head = c;
+	}
+}
+
+void
+net_conn_resume(struct conn *c)
+{
+	if (c->flags & (CONN_CLOSING | CONN_DEAD))
+		return;
+	c->flags &= ~CONN_PAUSED;
+	if (c->ilen > 0 && !(c->flags & CONN_INQ)) {
+		c->flags |= CONN_INQ;
+		c->inq = inq_head;
+		inq_head = c;
+	}
+}
+
+const char *
+net_conn_ip(const struct conn *c)
+{
+	return c->ip;
+}
+
+bool
+net_conn_tls(const struct conn *c)
+{
+	(void)c;
+	return false;
+}
+
+size_t
+net_conn_sendq(const struct conn *c)
+{
+	return c->olen - c->ooff;
+}
+
+unsigned
+net_nconns(void)
+{
+	return nconns;
+}
+
+/* First CR or LF in buf[0..len): both end a line (RFC 1459 2.3). */
+static char *
+find_eol(char *buf, size_t len)
+{
+	char *lf = memchr(buf, '\n', len), *cr;
+
+	cr = memchr(buf, '\r', lf ? (size_t)(lf - buf) : len);
+	return cr ? cr : lf;
+}
+
+/*
+ * Hands complete lines in buf to irc, at most LINES_PER_PASS, stopping
+ * early if irc pauses. Returns the bytes consumed.
+ */
+static size_t
+conn_lines(struct conn *c, char *buf, size_t len)
+{
+	size_t off = 0, n, maxlen;
+	char *eol, saved;
+	int lines = 0, rc;
+
+	while (off < len && lines < LINES_PER_PASS &&
+	    !(c->flags & (CONN_PAUSED | CONN_CLOSING | CONN_DEAD))) {
+		if ((eol = find_eol(buf + off, len - off)) == NULL)
+			break;
+		n = (size_t)(eol - (buf + off));
+		if (c->flags & CONN_SKIP) {
+			c->flags &= ~CONN_SKIP;
+			off += n + 1;
+			continue;
+		}
+		if (n == 0) {		/* the LF of a CRLF, or an empty line */
+			off++;
+			continue;
+		}
+		saved = *eol;
+		*eol = '\0';
+		maxlen = buf[off] == '@' ? RECVQ_MAX - 1 : IRC_LINE_MAX - 2;
+		lines++;
+		if (n > maxlen)
+			irc_conn_toolong(c->client);
+		else if ((rc = irc_conn_line(c->client, buf + off, n)) ==
+		    IRC_DEFER) {
+			*eol = saved;	/* offered again after resume */
+			c->flags |= CONN_PAUSED;
+			break;
+		} else if (rc == IRC_STOP)
+			c->flags |= CONN_PAUSED;
+		off += n + 1;
+	}
+	/* A partial line that can never be valid: say so once, skip to EOL. */
+	if (!(c->flags & CONN_SKIP) && len - off >= RECVQ_MAX &&
+	    find_eol(buf + off, len - off) == NULL) {
+		irc_conn_toolong(c->client);
+		c->flags |= CONN_SKIP;
+		off = len;
+	} else if ((c->flags & CONN_SKIP) && off < len &&
+	    find_eol(buf + off, len - off) == NULL)
+		off = len;
+	return off;
+}
+
+/* Keeps buf[off..len) as the connection's pending input. */
+static void
+conn_keep(struct conn *c, const char *buf, size_t off, size_t len)
+{
+	size_t rest = len - off;
+	char *nb;
+
+	if (rest == 0) {
+		free(c->ibuf);
+		c->ibuf = NULL;
+		c->ilen = 0;
+		return;
+	}
+	if (buf == c->ibuf) {
+		memmove(c->ibuf, c->ibuf + off, rest);
+		c->ilen = rest;
+		return;
+	}
+	if ((nb = realloc(c->ibuf, rest)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	memcpy(nb, buf + off, rest);
+	c->ibuf = nb;
+	c->ilen = rest;
+}
+
+static bool
+has_line(const struct conn *c)
+{
+	return c->ilen > 0 && find_eol(c->ibuf, c->ilen) != NULL;
+}
+
+static void
+conn_want_input(struct conn *c)
+{
+	if (c->flags & (CONN_CLOSING | CONN_DEAD))
+		return;
+	/*
+	 * Lines still queued and not held by fakelag: stop reading until they
+	 * are processed, so TCP pushes back instead of our memory growing.
+	 * Held by fakelag: keep reading so an overflow is seen (Excess Flood).
+	 */
+	if (has_line(c) && !(c->flags & CONN_PAUSED)) {
+		pfd[c->slot].events &= ~POLLIN;
+		if (!(c->flags & CONN_INQ)) {
+			c->flags |= CONN_INQ;
+			c->inq = inq_head;
+			inq_head = c;
+		}
+	} else
+		pfd[c->slot].events |= POLLIN;
+}
+
+static void
+conn_read(struct conn *c)
+{
+	size_t have = 0, off;
+	ssize_t n;
+	char *buf = rbuf;
+
+	if (c->flags & CONN_PAUSED) {
+		/* Fakelag holds its lines: queue behind them, bounded. */
+		char tmp[4096], *nb;
+
+		n = read(c->fd, tmp, sizeof(tmp));
+		if (n > 0) {
+			if (c->ilen + (size_t)n > conf->fakelag.max_recvq) {
+				conn_kill_error(c, "Excess Flood");
+				return;
+			}
+			if ((nb = realloc(c->ibuf, c->ilen + (size_t)n)) ==
+			    NULL) {
+				conn_kill(c, "Out of memory");
+				return;
+			}
+			memcpy(nb + c->ilen, tmp, (size_t)n);
+			c->ibuf = nb;
+			c->ilen += (size_t)n;
+			return;
+		}
+	} else {
+		if (c->ilen > 0) {
+			have = c->ilen;
+			memcpy(rbuf, c->ibuf, have);
+		}
+		n = read(c->fd, rbuf + have, READ_CHUNK);
+		if (n > 0) {
+			have += (size_t)n;
+			off = conn_lines(c, buf, have);
+			/* Held back by fakelag beyond the cap: same as above. */
+			if ((c->flags & CONN_PAUSED) &&
+			    have - off > conf->fakelag.max_recvq) {
+				conn_kill_error(c, "Excess Flood");
+				return;
+			}
+			conn_keep(c, buf, off, have);
+			conn_want_input(c);
+			return;
+		}
+	}
+	if (n == 0)
+		conn_kill(c, "Connection closed");
+	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		conn_kill(c, errno == ECONNRESET ? "Connection reset by peer" :
+		    "Read error");
+}
+
+/* Lines left over from an earlier pass (LINES_PER_PASS or fakelag). */
+static void
+process_inq(void)
+{
+	struct conn *c, *list = inq_head;
+	size_t off;
+
+	inq_head = NULL;
+	while ((c = list) != NULL) {
+		list = c->inq;
+		c->flags &= ~CONN_INQ;
+		if (c->flags & (CONN_CLOSING | CONN_DEAD | CONN_PAUSED) ||
+		    c->ilen == 0)
+			continue;
+		off = conn_lines(c, c->ibuf, c->ilen);
+		conn_keep(c, c->ibuf, off, c->ilen);
+		conn_want_input(c);
+	}
+}
+
+bool
+net_has_pending_input(void)
+{
+	return inq_head != NULL;
+}
+
+void
+net_poll(int timeout_ms)
+{
+	unsigned i, n;
+	int rc;
+
+	if (inq_head != NULL)
+		timeout_ms = 0;
+	if ((rc = poll(pfd, npfd, timeout_ms)) == -1) {
+		if (errno != EINTR)
+			log_warn("server", "poll");
+		return;
+	}
+	ergo_clock();
+	/* Walk backwards: a new connection lands at the end (not polled yet). */
+	n = npfd;
+	for (i = n; rc > 0 && i-- > 0;) {
+		short re;
+
+		if (i >= npfd || (re = pfd[i].revents) == 0)
+			continue;
+		pfd[i].revents = 0;
+		rc--;
+		switch (pent[i].type) {
+		case PE_LISTENER:
+			conn_accept(pent[i].p);
+			break;
+		case PE_FD:
+			pent[i].cb(pfd[i].fd, pent[i].p);
+			break;
+		case PE_CONN: {
+			struct conn *c = pent[i].p;
+
+			if (c->flags & (CONN_CLOSING | CONN_DEAD))
+				break;
+			if (re & (POLLIN | POLLHUP | POLLERR))
+				conn_read(c);
+			if ((re & POLLOUT) && !(c->flags & CONN_OUTQ) &&
+			    c->olen > c->ooff) {
+				c->flags |= CONN_OUTQ;
+				c->outq = outq_head;
+				outq_head = c;
+			}
+			break;
+		}
+		}
+	}
+	process_inq();
+}
+
+static void
+conn_write(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->olen == c->ooff)
+		goto empty;
+	n = write(c->fd, c->obuf + c->ooff, c->olen - c->ooff);
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			pfd[c->slot].events |= POLLOUT;
+			return;
+		}
+		c->olen = c->ooff = 0;
+		conn_kill(c, "Write error");
+		goto empty;
+	}
+	c->ooff += (size_t)n;
+	if (c->ooff < c->olen) {
+		if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
+			pfd[c->slot].events |= POLLOUT;
+		return;
+	}
+empty:
+	/* An idle connection holds no output memory. */
+	free(c->obuf);
+	c->obuf = NULL;
+	c->olen = c->ooff = c->ocap = 0;
+	if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
+		pfd[c->slot].events &= ~POLLOUT;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	slot_del(c->slot);
+	close(c->fd);
+	ip_put(c->ipc);
+	free(c->ibuf);
+	free(c->obuf);
+	free(c);
+	nconns--;
+}
+
+void
+net_flush(void)
+{
+	struct conn *c, *list;
+
+	/* Tell irc first: the QUITs it sends are flushed below. */
+	for (c = goneq_head; c != NULL; c = c->goneq)
+		if (c->client != NULL) {
+			void *cl = c->client;
+
+			c->client = NULL;
+			irc_conn_closed(cl, c->reason);
+		}
+	list = outq_head;
+	outq_head = NULL;
+	while ((c = list) != NULL) {
+		list = c->outq;
+		c->flags &= ~CONN_OUTQ;
+		conn_write(c);
+	}
+	list = goneq_head;
+	goneq_head = NULL;
+	while ((c = list) != NULL) {
+		list = c->goneq;
+		if (c->flags & CONN_OUTQ)
+			continue;	/* cannot happen: outq drained above */
+		conn_free(c);
+	}
+}
+
+void
+net_tick(void)
+{
+	if (accept_paused_until != 0 && ergo_now >= accept_paused_until) {
+		accept_paused_until = 0;
+		accept_pause(false);
+	}
+}
+
+void
+net_shutdown(const char *line)
+{
+	unsigned i;
+
+	for (i = 0; i < npfd; i++)
+		if (pent[i].type == PE_CONN)
+			net_conn_close(pent[i].p, line);
+	net_flush();
+	while (listeners != NULL) {
+		struct listener *l = listeners;
+		listeners = l->next;
+		listener_close(l);
+	}
+}
+
+void
+net_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("server", "setrlimit(RLIMIT_NOFILE)");
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	log_info("server", "file descriptor limit %llu: room for about %llu "
+	    "clients", (unsigned long long)rl.rlim_cur,
+	    (unsigned long long)(rl.rlim_cur > 16 ? rl.rlim_cur - 16 : 0));
+}
+
+void
+net_init(void)
+{
+	memset(iptab, 0, sizeof(iptab));
+}

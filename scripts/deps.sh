@@ -1,0 +1,131 @@
+#!/bin/sh
+# deps.sh [build|test]: make sure what ergo needs is installed.
+#   build (default): a C compiler, make, BearSSL, SQLite (headers + libs)
+#   test: build + python3 and ii (the suckless IRC client, for
+#         tests/test_client_ii.py); clang too when CC=clang
+# Silent when everything is there. Otherwise, as root with apt-get (Debian,
+# Ubuntu) or apk (Alpine), installs what is missing; as anyone else, prints
+# the command to run and exits 1. Headers and libraries are found by
+# compiling a tiny program, not by asking the package manager, so a
+# hand-built BearSSL in /usr/local counts too.
+
+# Word lists ($deb, $apk, $CFLAGS) are split on purpose.
+# shellcheck disable=SC2086
+mode=${1:-build}
+case $mode in
+build|test) ;;
+*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+
+cc=${CC:-cc}
+missing=		# what is missing, for people
+deb=			# Debian package names
+apk=			# Alpine package names
+
+need() {	# need WHAT DEBIAN-PKG ALPINE-PKG
+	missing="$missing $1"
+	deb="$deb $2"
+	apk="$apk $3"
+}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ergo-deps.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM
+
+# try_link NAME LIB: compile and link $tmp/NAME.c against LIB
+try_link() {
+	$cc $CFLAGS -o "$tmp/$1" "$tmp/$1.c" $LDFLAGS $2 >/dev/null 2>&1
+}
+
+check() {
+	missing="" deb="" apk=""
+	ccname=${cc%% *}
+	if ! command -v "$ccname" >/dev/null 2>&1; then
+		case $ccname in
+		*clang*) need "$ccname" clang clang ;;
+		*) need "C compiler ($ccname)" build-essential build-base ;;
+		esac
+	fi
+	command -v make >/dev/null 2>&1 ||
+		need make build-essential build-base
+
+	cat >"$tmp/bearssl.c" <<'EOF'
+#include <bearssl.h>
+int main(void) { br_sha256_context c; br_sha256_init(&c); return 0; }
+EOF
+	try_link bearssl -lbearssl ||
+		need "BearSSL (bearssl.h, libbearssl)" libbearssl-dev bearssl-dev
+
+	cat >"$tmp/sqlite.c" <<'EOF'
+#include <sqlite3.h>
+int main(void) { return sqlite3_libversion_number() > 0 ? 0 : 1; }
+EOF
+	try_link sqlite -lsqlite3 ||
+		need "SQLite (sqlite3.h, libsqlite3)" libsqlite3-dev sqlite-dev
+
+	if [ "$mode" = test ]; then
+		command -v python3 >/dev/null 2>&1 ||
+			need python3 python3 python3
+		command -v ii >/dev/null 2>&1 ||
+			need "ii (IRC client, for tests)" ii ii
+	fi
+}
+
+check
+[ -z "$missing" ] && exit 0
+
+# Unique, in order: apt and apk do not mind repeats, people do.
+uniq_words() {
+	out=
+	for w in "$@"; do
+		case " $out " in *" $w "*) ;; *) out="$out $w" ;; esac
+	done
+	echo "${out# }"
+}
+deb=$(uniq_words $deb)
+apk=$(uniq_words $apk)
+
+if command -v apt-get >/dev/null 2>&1; then
+	cmd="apt-get update && apt-get install -y --no-install-recommends $deb"
+elif command -v apk >/dev/null 2>&1; then
+	cmd="apk add $apk"
+else
+	echo "deps.sh: missing:$missing" >&2
+	echo "deps.sh: install them with your package manager" >&2
+	exit 1
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "deps.sh: missing:$missing" >&2
+	echo "deps.sh: as root, run:" >&2
+	echo "    $cmd" >&2
+	exit 1
+fi
+
+echo "deps.sh: installing:$missing"
+if command -v apt-get >/dev/null 2>&1; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null &&
+		apt-get install -y -q --no-install-recommends $deb || exit 1
+else
+	# ii is not in every Alpine release: install it on its own, and let
+	# its test skip itself when it is not there.
+	rest=
+	for p in $apk; do [ "$p" = ii ] || rest="$rest $p"; done
+	[ -n "$rest" ] && { apk add $rest || exit 1; }
+	case " $apk " in *" ii "*)
+		apk add ii 2>/dev/null ||
+			echo "deps.sh: ii is not packaged here;" \
+			    "tests/test_client_ii.py will be skipped" ;;
+	esac
+fi
+
+check
+if [ -n "$missing" ]; then
+	# Alpine without an ii package: its test skips itself.
+	[ "$missing" = " ii (IRC client, for tests)" ] &&
+		! command -v apt-get >/dev/null 2>&1 && exit 0
+	echo "deps.sh: still missing after install:$missing" >&2
+	exit 1
+fi
+exit 0

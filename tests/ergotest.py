@@ -1,0 +1,629 @@
+"""ergotest: drive the real ergo binary from Python tests (stdlib only).
+
+    from ergotest import Server, Client, ErgoTestError
+
+    def test_privmsg():
+        with Server() as srv:
+            a = srv.client("alice")
+            b = srv.client("bob")
+            a.send("PRIVMSG bob :hi")
+            b.expect(r"^:alice!\\S+ PRIVMSG bob :hi$")
+
+Every wait polls with a deadline; nothing sleeps to wait for the server.
+The runner (tests/run.py) calls cleanup() after each test, which closes
+the clients, stops the servers (by their own PIDs) and removes the
+temporary directories that test created.
+
+Environment: ERGO_BIN, the binary under test (default: ergo in the
+directory above tests/; a relative ERGO_BIN is taken from the current
+directory).
+"""
+
+import atexit
+import errno
+import os
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+__all__ = ["Server", "Client", "ErgoTestError", "Skip", "ERGO_BIN",
+           "run_ergo", "wait_for"]
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ERGO_BIN = os.path.abspath(os.environ.get("ERGO_BIN") or
+                           os.path.join(_ROOT, "ergo"))
+
+START_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+POLL = 0.01
+
+# Sanitizer reports (ASan, LSan, UBSan). UBSan's has a file:line:col prefix
+# so a client's text containing "runtime error:" is not mistaken for one.
+SANITIZER_RE = re.compile(
+    r"ERROR: (Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer"
+    r"|^\S+:\d+:\d+: runtime error: "
+    r"|^SUMMARY: \w+Sanitizer", re.M)
+
+
+class ErgoTestError(Exception):
+    """A harness-level failure: timeout, server died, sanitizer report."""
+
+
+class Skip(Exception):
+    """Raise to skip a test (reported as SKIP, not counted as failed)."""
+
+
+# Live objects; cleanup() ends those of a scope. Objects made while
+# setup_module() runs belong to the module (the runner sets _scope) and
+# live until after teardown_module(); the rest end with their test.
+_servers = []
+_clients = []
+_scope = "test"
+
+
+def wait_for(cond, timeout=5.0, what="condition"):
+    """Polls cond() until it returns something true; returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise ErgoTestError("timed out after %.1fs waiting for %s"
+                                % (timeout, what))
+        time.sleep(POLL)
+
+
+def sanitizer_report(text):
+    """Returns the sanitizer report in text, or None."""
+    m = SANITIZER_RE.search(text)
+    if not m:
+        return None
+    start = text.rfind("\n", 0, m.start()) + 1
+    return text[start:start + 6000]
+
+
+def run_ergo(*args, cwd=None, env=None, input=None, timeout=30):
+    """Runs ERGO_BIN with args (e.g. "checkconfig", "--config", path) to
+    completion. Returns a subprocess.CompletedProcess with text stdout and
+    stderr. A sanitizer report in either raises ErgoTestError."""
+    e = dict(os.environ)
+    for k, v in (env or {}).items():
+        if v is None:
+            e.pop(k, None)
+        else:
+            e[k] = str(v)
+    p = subprocess.run([ERGO_BIN] + [str(a) for a in args], cwd=cwd, env=e,
+                       input=input, capture_output=True, timeout=timeout,
+                       text=True, errors="replace")
+    rep = sanitizer_report(p.stdout + p.stderr)
+    if rep:
+        raise ErgoTestError("sanitizer report from ergo %s:\n%s"
+                            % (" ".join(map(str, args)), rep))
+    return p
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+    finally:
+        s.close()
+
+
+class Server:
+    """One ergo process in its own temporary directory.
+
+    conf:    text appended at top level of the generated config
+    server:  text inserted inside the generated server { } block
+    config:  whole config text used instead of the generated one;
+             "{port}" is replaced by the port (if the text contains "{{",
+             str.format(port=...) is used instead, for the escaped style)
+    env:     extra environment variables (value None removes one)
+    args:    the whole argument list instead of
+             ["run", "--config", <dir>/ergo.conf]
+    fakelag: leave fakelag at its defaults (the generated config turns
+             it off otherwise)
+    start:   start now; wait: also wait until the port accepts
+    """
+
+    def __init__(self, conf="", server="", config=None, env=None, args=None,
+                 fakelag=False, start=True, wait=True):
+        self.extra_conf = conf
+        self.extra_server = server
+        self.config_template = config
+        self.env = env or {}
+        self.args = args
+        self.fakelag = fakelag
+        self.dir = tempfile.mkdtemp(prefix="ergotest-")
+        self.conf_path = os.path.join(self.dir, "ergo.conf")
+        self.log_path = os.path.join(self.dir, "ergo.log")
+        self.proc = None
+        self.pid = None
+        self.returncode = None
+        self.port = free_port()
+        self._logf = None
+        self._scope = _scope
+        _servers.append(self)
+        self.write_config()
+        if start:
+            self.start(wait=wait)
+
+    # -- configuration --
+
+    def config_text(self):
+        if self.config_template is not None:
+            t = self.config_template
+            if "{{" in t:
+                return t.format(port=self.port)
+            return t.replace("{port}", str(self.port))
+        fl = "" if self.fakelag else " fakelag { enabled no }\n"
+        srv = self.extra_server
+        if srv and not srv.endswith("\n"):
+            srv += "\n"
+        text = ("network { name TestNet }\n"
+                "server {\n"
+                " name irc.test\n"
+                " listen 127.0.0.1:%d\n"
+                "%s%s"
+                "}\n"
+                "datastore { path ircd.db }\n" % (self.port, fl, srv))
+        return text + self.extra_conf + ("\n" if self.extra_conf else "")
+
+    def write_config(self, text=None):
+        """(Re)writes ergo.conf: the generated text, or text given (e.g.
+        before srv.signal(signal.SIGHUP) in a rehash test)."""
+        if text is None:
+            text = self.config_text()
+        tmp = self.conf_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, self.conf_path)
+
+    # -- process --
+
+    def start(self, wait=True):
+        """Starts the server (again, after stop(), in the same directory).
+        With wait, returns once the port accepts connections; raises
+        ErgoTestError with the log if the server exits or is not ready
+        within 10 s. A port stolen since it was picked is retried."""
+        if not os.access(ERGO_BIN, os.X_OK):
+            raise ErgoTestError("ERGO_BIN %s is not an executable file "
+                                "(run make first)" % ERGO_BIN)
+        if self.running():
+            raise ErgoTestError("server already running (pid %d)"
+                                % self.pid)
+        for attempt in range(5):
+            self._spawn()
+            if not wait:
+                return self
+            try:
+                self.wait_ready()
+                return self
+            except ErgoTestError:
+                log = self.logtext()
+                if (self.proc.poll() is not None and attempt < 4
+                        and self.args is None
+                        and "in use" in log.lower()
+                        and self._port_taken()):
+                    # someone took the port between free_port() and bind
+                    self.port = free_port()
+                    self.write_config()
+                    continue
+                raise
+        return self
+
+    def _port_taken(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", self.port))
+            return False
+        except OSError as e:
+            return e.errno == errno.EADDRINUSE
+        finally:
+            s.close()
+
+    def _spawn(self):
+        env = dict(os.environ)
+        for k, v in self.env.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = str(v)
+        args = self.args
+        if args is None:
+            args = ["run", "--config", self.conf_path]
+        if self._logf is None:
+            self._logf = open(self.log_path, "ab")
+        self._logf.write(("--- %s %s\n" % (ERGO_BIN, " ".join(
+            map(str, args)))).encode())
+        self._logf.flush()
+        self.returncode = None
+        self.proc = subprocess.Popen([ERGO_BIN] + [str(a) for a in args],
+                                     cwd=self.dir, env=env,
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self._logf,
+                                     stderr=subprocess.STDOUT)
+        self.pid = self.proc.pid
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        """Polls until self.port accepts a TCP connection."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode
+                raise ErgoTestError(
+                    "ergo exited with status %d during startup; log:\n%s"
+                    % (self.proc.returncode, self.logtext()))
+            try:
+                s = socket.create_connection(("127.0.0.1", self.port),
+                                             timeout=1)
+            except OSError:
+                s = None
+            if s is not None:
+                self._probe_done(s, deadline)
+                return
+            if time.monotonic() >= deadline:
+                self.kill()
+                raise ErgoTestError(
+                    "ergo did not accept on port %d within %.0fs; log:\n%s"
+                    % (self.port, timeout, self.logtext()))
+            time.sleep(POLL)
+
+    @staticmethod
+    def _probe_done(s, deadline):
+        """Ends the readiness probe with QUIT and waits for the server to
+        close it, so it no longer counts as an unknown connection (in
+        LUSERS, per-IP limits) when the test's first client arrives."""
+        try:
+            s.sendall(b"QUIT\r\n")
+            end = min(deadline, time.monotonic() + 2)
+            while True:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                s.settimeout(left)
+                if not s.recv(4096):
+                    break
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def signal(self, sig):
+        """Sends sig to this server's own PID."""
+        if self.running():
+            os.kill(self.pid, sig)
+
+    def stop(self, timeout=STOP_TIMEOUT, check=True):
+        """SIGTERM, wait for exit (SIGKILL after timeout: an error).
+        Returns the exit status (negative: killed by that signal). Raises
+        ErgoTestError if the log holds a sanitizer report (unless not
+        check)."""
+        if self.proc is None:
+            return None
+        hung = False
+        if self.proc.poll() is None:
+            os.kill(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                hung = True
+                self.proc.kill()
+                self.proc.wait()
+        self.returncode = self.proc.returncode
+        if check:
+            self.check_log()
+            if hung:
+                raise ErgoTestError("ergo did not exit within %.0fs of "
+                                    "SIGTERM; log:\n%s"
+                                    % (timeout, self.logtail()))
+        return self.returncode
+
+    def kill(self):
+        """SIGKILL (as kill -9 would) and reap; returns the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.returncode = self.proc.wait()
+        return self.returncode
+
+    def wait_exit(self, timeout=5):
+        """Waits for the server to exit by itself; returns its status."""
+        try:
+            self.returncode = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise ErgoTestError("ergo still running after %.1fs" % timeout)
+        return self.returncode
+
+    # -- log --
+
+    def logtext(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def logtail(self, n=40):
+        return "\n".join(self.logtext().splitlines()[-n:])
+
+    def wait_log(self, pattern, timeout=5):
+        """Polls the log until a line re.search()es pattern; returns the
+        match object."""
+        rx = re.compile(pattern, re.M)
+        try:
+            return wait_for(lambda: rx.search(self.logtext()), timeout,
+                            "log line matching %r" % pattern)
+        except ErgoTestError:
+            raise ErgoTestError("no log line matching %r within %.1fs; "
+                                "log:\n%s" % (pattern, timeout,
+                                              self.logtail()))
+
+    def check_log(self):
+        rep = sanitizer_report(self.logtext())
+        if rep:
+            raise ErgoTestError("sanitizer report in %s:\n%s"
+                                % (self.log_path, rep))
+
+    # -- clients --
+
+    def client(self, nick=None, **kw):
+        """A Client connected to this server; registered if nick given
+        (extra keywords go to register())."""
+        c = Client(self.port)
+        if nick is not None:
+            c.register(nick, **kw)
+        return c
+
+    # -- lifetime --
+
+    def cleanup(self):
+        """Stops the server (checking its log) and removes its directory."""
+        try:
+            if self.proc is not None and self.proc.poll() is None:
+                self.stop()
+            elif self.proc is not None:
+                self.check_log()
+        finally:
+            if self._logf is not None:
+                self._logf.close()
+                self._logf = None
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+            shutil.rmtree(self.dir, ignore_errors=True)
+            if self in _servers:
+                _servers.remove(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.cleanup()
+        # on an exception the runner's cleanup() keeps the log for the
+        # failure report, then removes everything
+        return False
+
+    def __repr__(self):
+        return "<Server pid=%s port=%s dir=%s>" % (self.pid, self.port,
+                                                   self.dir)
+
+
+class Client:
+    """A raw IRC connection. Received lines are kept until consumed by
+    expect()/lines_until()/sync(); all of them stay in self.received."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=5):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        # sends may block while the server is slow; never forever
+        self.sock.settimeout(10)
+        self.buf = b""
+        self.pending = []       # received, not yet consumed
+        self.received = []      # every line received, for error messages
+        self.eof = False
+        self.nick = None
+        self._sync = 0
+        self._scope = _scope
+        _clients.append(self)
+
+    # -- sending --
+
+    def send(self, line):
+        """Sends one line; CRLF is appended. str or bytes."""
+        if isinstance(line, str):
+            line = line.encode("utf-8")
+        self.sock.sendall(line + b"\r\n")
+
+    def send_raw(self, data):
+        """Sends data as is (no CRLF added)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        self.sock.sendall(data)
+
+    # -- receiving --
+
+    def _read(self, deadline):
+        """Reads what is available, waiting until deadline for something.
+        Returns False on timeout or EOF."""
+        if self.eof:
+            return False
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            return False
+        try:
+            data = self.sock.recv(65536)
+        except (ConnectionResetError, ConnectionAbortedError):
+            data = b""
+        if not data:
+            self.eof = True
+            if self.buf:        # a last line without CRLF
+                self._add(self.buf)
+                self.buf = b""
+            return False
+        self.buf += data
+        while b"\n" in self.buf:
+            raw, self.buf = self.buf.split(b"\n", 1)
+            self._add(raw.rstrip(b"\r"))
+        return True
+
+    def _add(self, raw):
+        line = raw.decode("utf-8", "replace")
+        self.pending.append(line)
+        self.received.append(line)
+
+    def _describe(self):
+        tail = self.received[-60:]
+        more = len(self.received) - len(tail)
+        s = "".join("  <- %s\n" % l for l in tail)
+        if more:
+            s = "  ... %d earlier lines\n" % more + s
+        return s or "  (nothing received)\n"
+
+    def lines_until(self, pattern, timeout=5):
+        """Consumes and returns the pending lines up to and including the
+        first one that re.search()es pattern."""
+        rx = re.compile(pattern) if isinstance(pattern, str) else pattern
+        deadline = time.monotonic() + timeout
+        scanned = 0
+        while True:
+            for i in range(scanned, len(self.pending)):
+                if rx.search(self.pending[i]):
+                    out = self.pending[:i + 1]
+                    del self.pending[:i + 1]
+                    return out
+            scanned = len(self.pending)
+            if not self._read(deadline):
+                if self.eof:
+                    # the server closed: nothing more will come
+                    for i in range(scanned, len(self.pending)):
+                        if rx.search(self.pending[i]):
+                            out = self.pending[:i + 1]
+                            del self.pending[:i + 1]
+                            return out
+                    raise ErgoTestError(
+                        "connection closed while waiting for %r; "
+                        "received:\n%s" % (rx.pattern, self._describe()))
+                if time.monotonic() >= deadline:
+                    raise ErgoTestError(
+                        "timed out after %.1fs waiting for %r; "
+                        "received:\n%s"
+                        % (timeout, rx.pattern, self._describe()))
+
+    def expect(self, pattern, timeout=5):
+        """Returns the first pending line that re.search()es pattern,
+        consuming the lines before it too."""
+        return self.lines_until(pattern, timeout)[-1]
+
+    def expect_numeric(self, num, timeout=5):
+        if isinstance(num, int):
+            num = "%03d" % num
+        return self.expect(r"^:\S+ %s " % re.escape(num), timeout)
+
+    def register(self, nick, user=None, realname="Real Name", timeout=5):
+        """NICK + USER; waits for the end of the MOTD (376 or 422).
+        Returns the lines received. Raises if the server refuses."""
+        self.send("NICK %s" % nick)
+        self.send("USER %s 0 * :%s" % (user or nick, realname))
+        lines = self.lines_until(
+            r"^:\S+ (376|422|43[1-6]|46[1-5]) |^ERROR ", timeout)
+        last = lines[-1]
+        if not re.match(r"^:\S+ (376|422) ", last):
+            raise ErgoTestError("registration as %s failed: %s\n"
+                                "received:\n%s"
+                                % (nick, last, self._describe()))
+        self.nick = nick
+        return lines
+
+    def sync(self, timeout=5):
+        """PING/PONG round trip: returns the lines received before the
+        PONG (consumed), so a test can assert something did not arrive."""
+        self._sync += 1
+        token = "sync%d" % self._sync
+        self.send("PING :%s" % token)
+        lines = self.lines_until(r"^(:\S+ )?PONG( \S+)? :?%s$" % token,
+                                 timeout)
+        return lines[:-1]
+
+    def closed(self, timeout=5):
+        """Waits until the server closes the connection; returns the
+        pending lines (consumed)."""
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            if not self._read(deadline) and not self.eof:
+                if time.monotonic() >= deadline:
+                    raise ErgoTestError(
+                        "connection still open after %.1fs; received:\n%s"
+                        % (timeout, self._describe()))
+        out = self.pending
+        self.pending = []
+        return out
+
+    def close(self):
+        try:
+            self.sock.close()
+        finally:
+            if self in _clients:
+                _clients.remove(self)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.close()
+        return False
+
+
+def cleanup(failed=False, scope="test"):
+    """Called by the runner after each test (scope "test") and after the
+    module (scope None: everything): closes clients, stops servers and
+    removes their directories. Returns a text to add to a failure report
+    (the log tails of all live servers when failed). Raises ErgoTestError
+    if a server's log holds a sanitizer report or a server would not
+    stop."""
+    report = []
+    errors = []
+    if failed:
+        for s in _servers:
+            report.append("--- log of %r (last 40 lines):\n%s"
+                          % (s, s.logtail()))
+    for c in list(_clients):
+        if scope is None or c._scope == scope:
+            try:
+                c.close()
+            except OSError:
+                pass
+    for s in list(_servers):
+        if scope is None or s._scope == scope:
+            try:
+                s.cleanup()
+            except ErgoTestError as e:
+                errors.append(str(e))
+    if errors:
+        raise ErgoTestError("\n".join(errors))
+    return "\n".join(report)
+
+
+@atexit.register
+def _cleanup_at_exit():
+    """Used without tests/run.py (a script, an interactive session): still
+    stop the servers and remove their directories."""
+    try:
+        cleanup(scope=None)
+    except ErgoTestError as e:
+        print("ergotest: %s" % e)

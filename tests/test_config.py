@@ -1,0 +1,370 @@
+"""The config file and the command line: checkconfig, defaultconfig,
+genpasswd, ERGO__ environment overrides, and how `ergo run` reports a bad
+config (conf.c, conf_passwd.c, ergo.c)."""
+
+import errno
+import os
+import re
+import shutil
+import socket
+import tempfile
+
+from ergotest import Server, Skip, run_ergo
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIPPED = os.path.join(ROOT, "ergo.conf")
+HASH_RE = r"^\$pbkdf2-sha256\$4096\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$"
+PASSWORD = "tr0ub4dor&3"
+
+tmp = None
+
+
+def setup_module():
+    global tmp
+    tmp = tempfile.mkdtemp(prefix="ergo-config-")
+
+
+def teardown_module():
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write(name, text):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def checkconfig(text, name="ergo.conf", env=None):
+    """Writes text to a file in tmp and runs checkconfig on it; returns
+    the CompletedProcess. Runs in tmp, so messages name the file as given
+    (a relative name)."""
+    write(name, text)
+    return run_ergo("checkconfig", "--config", name, cwd=tmp, env=env)
+
+
+def assert_errors(text, *lines):
+    """checkconfig must fail with exactly these stderr lines."""
+    p = checkconfig(text)
+    assert p.returncode == 1, (p.returncode, p.stdout, p.stderr)
+    got = p.stderr.splitlines()
+    assert got == list(lines), "stderr:\n%s\nwanted:\n%s" % (
+        p.stderr, "\n".join(lines))
+
+
+def genpasswd(password):
+    p = run_ergo("genpasswd", input=password + "\n", timeout=60)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.strip().splitlines()[-1]
+
+
+# ---- checkconfig ----
+
+def test_checkconfig_valid_file():
+    p = checkconfig("network { name Net }\n"
+                    "server {\n"
+                    "    name irc.example.org\n"
+                    "    listen 127.0.0.1:6667\n"
+                    "    listen [::1]:6667\n"
+                    "    listen :6697 { tls { cert fullchain.pem  "
+                    "key privkey.pem } }\n"
+                    "    max-sendq 128k\n"
+                    "    timeouts { registration 30s  idle 2m  ping 1m }\n"
+                    "}\n"
+                    "logging { method file  path ergo.log  level debug }\n")
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == "", p.stderr
+
+
+def test_checkconfig_shipped_ergo_conf():
+    p = run_ergo("checkconfig", "--config", SHIPPED)
+    assert p.returncode == 0, p.stderr
+
+
+def test_checkconfig_without_config_checks_defaults():
+    p = run_ergo("checkconfig", cwd=tmp)
+    assert p.returncode == 0, p.stderr
+
+
+def test_checkconfig_missing_file():
+    p = run_ergo("checkconfig", "--config", "nonexistent.conf", cwd=tmp)
+    assert p.returncode == 1
+    assert "nonexistent.conf: cannot open: No such file or directory" \
+        in p.stderr, p.stderr
+
+
+def test_checkconfig_unknown_key():
+    assert_errors("server {\n    name irc.example.org\n    foo bar\n}\n",
+                  'ergo.conf:3:5: unknown key "foo" in block server')
+
+
+def test_checkconfig_unknown_key_suggests():
+    assert_errors("server {\n    max-sednq 1m\n}\n",
+                  'ergo.conf:2:5: unknown key "max-sednq" in block server;'
+                  ' did you mean "max-sendq"?')
+
+
+def test_checkconfig_bad_size():
+    assert_errors("server {\n    max-sendq 96kb\n}\n",
+                  'ergo.conf:2:15: expected a size like 96k')
+    assert_errors("server { max-sendq 1g }\n",
+                  'ergo.conf:1:20: max-sendq must be between 1k and 64m')
+
+
+def test_checkconfig_bad_duration():
+    assert_errors("server {\n  timeouts {\n    ping soon\n  }\n}\n",
+                  'ergo.conf:3:10: expected a duration like 30s, 2m or '
+                  '1h30m')
+
+
+def test_checkconfig_bad_bool():
+    assert_errors("server { fakelag { enabled sometimes } }\n",
+                  'ergo.conf:1:28: expected yes or no')
+
+
+def test_checkconfig_unterminated_string():
+    assert_errors('admin {\n  location1 "Somewhere\n}\n',
+                  "ergo.conf:2:13: unterminated string: the closing '\"' "
+                  "must be on the same line")
+
+
+def test_checkconfig_missing_brace():
+    assert_errors("server {\n  name irc.example.org\n"
+                  "limits { nicklen 20 }\n",
+                  "ergo.conf:3:1: unknown key \"limits\" in block server",
+                  "ergo.conf:1:1: unterminated block \"server\" opened "
+                  "here: missing '}'")
+
+
+def test_checkconfig_duplicate_listen():
+    assert_errors("server {\n  listen 127.0.0.1:7000\n"
+                  "  listen 127.0.0.1:7000\n}\n",
+                  "ergo.conf:3:10: duplicate listen address "
+                  "127.0.0.1:7000 (first at line 2)")
+
+
+def test_checkconfig_bad_listen_address():
+    assert_errors("server {\n  listen localhost:6667\n  listen 1.2.3.4\n"
+                  "  listen 127.0.0.1:70000\n}\n",
+                  "ergo.conf:2:10: expected a numeric address, not a "
+                  "hostname: localhost",
+                  "ergo.conf:3:10: expected host:port, like "
+                  "127.0.0.1:6667 or :6667",
+                  "ergo.conf:4:10: expected a port number (0-65535) after "
+                  "':' in 127.0.0.1:70000")
+
+
+def test_checkconfig_bad_casemapping():
+    assert_errors("server { casemapping strict-rfc1459 }\n",
+                  "ergo.conf:1:22: expected one of: ascii, rfc1459")
+
+
+def test_checkconfig_oper_without_password():
+    assert_errors("oper admin {\n  class server-admin\n}\n",
+                  'ergo.conf:1:1: oper "admin" needs a password: a hash '
+                  'from `ergo genpasswd`')
+
+
+def test_checkconfig_oper_plaintext_password():
+    assert_errors('oper admin { class server-admin  password "hunter2" }\n',
+                  'ergo.conf:1:43: expected a password hash from `ergo '
+                  'genpasswd`, like "$pbkdf2-sha256$4096$..."')
+
+
+def test_checkconfig_tls_needs_cert_and_key():
+    assert_errors("server { listen :6697 { tls { key k.pem } } }\n",
+                  "ergo.conf:1:25: tls needs both cert and key, like: tls "
+                  "{ cert fullchain.pem  key privkey.pem }")
+
+
+def test_checkconfig_server_name_needs_a_dot():
+    assert_errors("server { name localhost }\n",
+                  "ergo.conf:1:15: expected a hostname with a dot, like "
+                  "irc.example.org (letters, digits, '-' and '.'; at most "
+                  "63 characters)")
+
+
+def test_checkconfig_collects_every_error():
+    p = checkconfig("server {\n"
+                    "  name x\n"
+                    "  max-sendq lots\n"
+                    "  bogus 1\n"
+                    "}\n"
+                    "limits { nicklen 9999 }\n"
+                    "logging { method file }\n")
+    assert p.returncode == 1
+    locs = [l.split(" ", 1)[0] for l in p.stderr.splitlines()]
+    assert locs == ["ergo.conf:2:8:", "ergo.conf:3:13:", "ergo.conf:4:3:",
+                    "ergo.conf:6:18:", "ergo.conf:7:18:"], p.stderr
+
+
+def test_checkconfig_env_override_error():
+    p = checkconfig("server { name irc.example.org }\n",
+                    env={"ERGO__SERVER__MAX_SENDQ": "big"})
+    assert p.returncode == 1
+    assert p.stderr.strip() == \
+        "ERGO__SERVER__MAX_SENDQ: expected a size like 96k", p.stderr
+
+
+# ---- defaultconfig ----
+
+def test_defaultconfig_equals_shipped_ergo_conf():
+    p = run_ergo("defaultconfig")
+    assert p.returncode == 0, p.stderr
+    with open(SHIPPED) as f:
+        shipped = f.read()
+    assert p.stdout == shipped, \
+        "ergo.conf differs from `ergo defaultconfig`: regenerate it with " \
+        "./ergo defaultconfig > ergo.conf"
+
+
+def test_defaultconfig_passes_checkconfig():
+    p = run_ergo("defaultconfig")
+    assert p.returncode == 0
+    c = checkconfig(p.stdout, name="default.conf")
+    assert c.returncode == 0, c.stderr
+
+
+def test_defaultconfig_documents_keys():
+    out = run_ergo("defaultconfig").stdout
+    for needle in ("max-sendq 96k", "listen 127.0.0.1:6667",
+                   "listen [::1]:6667", "# listen :6697 { tls {",
+                   "# oper admin {", "# logging { method file",
+                   "casemapping ascii", "enabled yes", "nicklen 32"):
+        assert needle in out, needle
+    # every statement has a comment right above it (or above the run of
+    # statements with the same key, like the two default listens)
+    lines = [l.strip() for l in out.splitlines()]
+    for i, s in enumerate(lines):
+        if s and not s.startswith("#") and s != "}":
+            key, j = s.split()[0], i - 1
+            while lines[j].split()[:1] == [key]:
+                j -= 1
+            assert lines[j].startswith("#"), "undocumented: %r" % s
+
+
+# ---- genpasswd and OPER ----
+
+def test_genpasswd_prints_hash():
+    h = genpasswd(PASSWORD)
+    assert re.match(HASH_RE, h), h
+    assert genpasswd(PASSWORD) != h     # salted
+
+
+def test_genpasswd_empty_password_fails():
+    p = run_ergo("genpasswd", input="\n")
+    assert p.returncode != 0
+    assert p.stdout.strip() == ""
+
+
+def test_genpasswd_hash_works_for_oper():
+    h = genpasswd(PASSWORD)
+    conf = 'oper admin { class server-admin  password "%s" }\n' % h
+    with Server(conf=conf) as srv:
+        with srv.client("opgood") as c:
+            c.send("OPER admin :" + PASSWORD)
+            c.expect_numeric("381")
+        with srv.client("opbad") as c:
+            c.send("OPER admin :wrong " + PASSWORD)
+            c.expect_numeric("464")
+
+
+# ---- environment overrides on a running server ----
+
+def test_env_override_changes_server_name():
+    with Server(env={"ERGO__SERVER__NAME": "env.example"}) as srv:
+        with srv.client() as c:
+            c.send("NICK envnick")
+            c.send("USER u 0 * :Real")
+            c.expect(r"^:env\.example 001 envnick ")
+
+
+def test_env_override_bad_value_makes_run_exit_1():
+    path = write("run-env.conf", "server { name irc.example.org  listen "
+                 "127.0.0.1:0 }\ndatastore { path run-env.db }\n")
+    p = run_ergo("run", "--config", path, cwd=tmp, timeout=20,
+                 env={"ERGO__SERVER__FAKELAG__ENABLED": "perhaps"})
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "ERGO__SERVER__FAKELAG__ENABLED: expected yes or no" \
+        in p.stderr, p.stderr
+
+
+def test_run_bad_config_exits_1_with_position():
+    write("run-bad.conf", "server {\n  name irc.example.org\n"
+          "  max-sendq 1x\n}\n")
+    p = run_ergo("run", "--config", "run-bad.conf", cwd=tmp, timeout=20)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert "run-bad.conf:3:13: expected a size like 96k" in p.stderr, \
+        p.stderr
+
+
+def _can_bind(family, addr, port):
+    s = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind((addr, port))
+        return True
+    except OSError as e:
+        if e.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL,
+                           errno.EAFNOSUPPORT, errno.EACCES):
+            raise
+        return False
+    finally:
+        s.close()
+
+
+def test_run_without_config_uses_builtin_defaults():
+    # The defaults listen on 127.0.0.1:6667 and [::1]:6667; only run this
+    # when both are free here, rather than fail on a busy machine.
+    if not (_can_bind(socket.AF_INET, "127.0.0.1", 6667) and
+            _can_bind(socket.AF_INET6, "::1", 6667)):
+        print("skipped: 127.0.0.1:6667 or [::1]:6667 is not free")
+        raise Skip("127.0.0.1:6667 or [::1]:6667 is not free")
+    srv = Server(args=["run"], start=False)
+    os.remove(srv.conf_path)        # an empty directory but for the log
+    srv.port = 6667
+    srv.start()
+    try:
+        with srv.client("deflt") as c:
+            c.send("PING :x")
+            c.expect(r"PONG")
+        # the datastore lands in the working directory
+        assert os.path.exists(os.path.join(srv.dir, "ircd.db"))
+    finally:
+        assert srv.stop() == 0
+
+
+# ---- the command line ----
+
+def test_version():
+    p = run_ergo("version")
+    assert p.returncode == 0
+    assert p.stdout.strip() != ""
+
+
+def test_help():
+    p = run_ergo("help")
+    assert p.returncode == 0
+    assert "checkconfig" in p.stdout and "genpasswd" in p.stdout
+
+
+def test_unknown_subcommand_exits_2_with_usage():
+    p = run_ergo("frobnicate")
+    assert p.returncode == 2
+    assert "usage" in p.stderr.lower()
+    assert p.stdout == ""
+
+
+def test_unknown_flag_exits_2_with_usage():
+    p = run_ergo("checkconfig", "--frob")
+    assert p.returncode == 2
+    assert "usage" in p.stderr.lower()
+
+
+def test_no_arguments_exits_2_with_usage():
+    p = run_ergo()
+    assert p.returncode == 2
+    assert "usage" in p.stderr.lower()

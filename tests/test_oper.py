@@ -1,0 +1,225 @@
+"""Operator commands: OPER, KILL, WALLOPS, REHASH, DIE (irc_query.c)."""
+
+import os
+import re
+import shutil
+import tempfile
+
+from ergotest import Server, run_ergo
+
+PASSWORD = "correct horse battery staple"
+
+HASH = None
+tmp = None
+
+
+def genpasswd(password):
+    """The hash an operator pastes into an oper block."""
+    p = run_ergo("genpasswd", input=password + "\n", timeout=60)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout
+    return [l for l in out.splitlines() if l.strip()][-1].strip()
+
+
+def oper_conf():
+    return 'oper admin { class server-admin  password "%s" }\n' % HASH
+
+
+def setup_module():
+    global HASH, tmp
+    HASH = genpasswd(PASSWORD)
+    tmp = tempfile.mkdtemp(prefix="ergo-oper-")
+
+
+def teardown_module():
+    if tmp is not None:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def oper_up(c):
+    c.send("OPER admin :" + PASSWORD)
+    c.expect_numeric("381")
+
+
+def motd_text(c):
+    c.send("MOTD")
+    lines = c.lines_until(r" (376|422) ")
+    return [l.split(" :", 1)[1] for l in lines if re.search(r" 372 ", l)]
+
+
+def test_genpasswd_prints_a_hash():
+    assert HASH.startswith("$pbkdf2-sha256$"), HASH
+
+
+def test_oper_with_right_password_gives_mode_and_381():
+    with Server(conf=oper_conf()) as s, s.client("opRight") as c:
+        c.send("OPER admin :" + PASSWORD)
+        c.expect(r"^:opRight(!\S+)? MODE opRight :?\+o$")
+        c.expect(r" 381 opRight :You are now an IRC operator$")
+        c.send("WHOIS opRight")
+        c.expect(r" 313 opRight opRight :is an IRC operator")
+        c.send("LUSERS")
+        c.expect(r" 252 opRight 1 :operator\(s\) online")
+        log = s.logtext()
+        assert "opRight" in log and PASSWORD not in log
+
+
+def test_oper_with_wrong_password_gives_464():
+    with Server(conf=oper_conf()) as s, s.client("opWrong") as c:
+        c.send("OPER admin not-the-password")
+        c.expect(r" 464 opWrong :Password incorrect$")
+        lines = c.sync()
+        assert not any(" 381 " in l for l in lines)
+        c.send("WHOIS opWrong")
+        lines = c.lines_until(r" 318 ")
+        assert not any(" 313 " in l for l in lines)
+        assert "not-the-password" not in s.logtext()
+
+
+def test_oper_with_unknown_name_gives_464():
+    with Server(conf=oper_conf()) as s, s.client("opUnknown") as c:
+        c.send("OPER nobody :" + PASSWORD)
+        c.expect(r" 464 opUnknown :Password incorrect$")
+
+
+def test_oper_name_is_case_sensitive():
+    with Server(conf=oper_conf()) as s, s.client("opCase") as c:
+        c.send("OPER ADMIN :" + PASSWORD)
+        c.expect_numeric("464")
+
+
+def test_oper_without_any_oper_block_gives_491():
+    with Server() as s, s.client("opNone") as c:
+        c.send("OPER admin :" + PASSWORD)
+        c.expect(r" 491 opNone :")
+
+
+def test_oper_needs_two_parameters():
+    with Server(conf=oper_conf()) as s, s.client("opShort") as c:
+        c.send("OPER admin")
+        c.expect_numeric("461")
+
+
+def test_non_oper_gets_481_for_oper_commands():
+    with Server(conf=oper_conf()) as s, s.client("plainP") as c, \
+            s.client("victimV") as v:
+        for cmd in ("KILL victimV :no", "WALLOPS :hello", "REHASH", "DIE"):
+            c.send(cmd)
+            c.expect(r" 481 plainP :")
+        lines = v.sync()
+        assert not any("KILL" in l for l in lines)
+        assert s.proc.poll() is None
+
+
+def test_kill_disconnects_victim_and_peers_see_quit():
+    with Server(conf=oper_conf()) as s, s.client("killer") as k, \
+            s.client("victim") as v, s.client("witness") as w:
+        oper_up(k)
+        v.send("JOIN #killroom")
+        v.expect(r"366 victim")
+        w.send("JOIN #killroom")
+        w.expect(r"366 witness")
+        k.send("KILL victim :spamming")
+        v.expect(r"^:killer!\S+ KILL victim :spamming$")
+        rest = v.closed()
+        assert any(l.startswith("ERROR") and "Killed (killer (spamming))" in l
+                   for l in rest), rest
+        w.expect(r"^:victim!\S+ QUIT :Killed \(killer \(spamming\)\)$")
+        k.send("WHOIS victim")
+        k.expect_numeric("401")
+        assert "victim" in s.logtext() and "spamming" in s.logtext()
+
+
+def test_kill_unknown_nick_gives_401():
+    with Server(conf=oper_conf()) as s, s.client("killer2") as k:
+        oper_up(k)
+        k.send("KILL ghost :bye")
+        k.expect(r" 401 killer2 ghost :No such nick")
+
+
+def test_kill_server_gives_483():
+    with Server(conf=oper_conf()) as s, s.client("killer3") as k:
+        oper_up(k)
+        k.send("KILL irc.test :bye")
+        k.expect(r" 483 killer3 :")
+        assert s.proc.poll() is None
+
+
+def test_wallops_reaches_only_plus_w_users():
+    with Server(conf=oper_conf()) as s, s.client("wallOp") as o, \
+            s.client("wallW") as w, s.client("wallQuiet") as q:
+        oper_up(o)
+        w.send("MODE wallW +w")
+        w.expect(r"MODE wallW :?\+w")
+        o.send("WALLOPS :network maintenance at noon")
+        w.expect(r"^:wallOp!\S+ WALLOPS :network maintenance at noon$")
+        lines = q.sync()
+        assert not any("WALLOPS" in l for l in lines), lines
+        lines = o.sync()
+        assert not any("WALLOPS" in l for l in lines), lines
+
+
+def test_rehash_gives_382_and_picks_up_a_changed_motd():
+    path = os.path.join(tmp, "rehash-motd.txt")
+    with open(path, "w") as f:
+        f.write("before rehash\n")
+    with Server(conf=oper_conf(), server="motd %s\n" % path) as s, \
+            s.client("rehasher") as c:
+        assert motd_text(c) == ["- before rehash"]
+        oper_up(c)
+        with open(path, "w") as f:
+            f.write("after rehash\n")
+        c.send("REHASH")
+        line = c.expect_numeric("382")
+        assert re.search(r" 382 rehasher \S*ergo\.conf :Rehashing$", line)
+        assert motd_text(c) == ["- after rehash"]
+        # connected clients stay connected and opered
+        c.send("WHOIS rehasher")
+        c.expect(r" 313 rehasher rehasher ")
+
+
+def test_rehash_with_broken_config_reports_notice_and_keeps_running():
+    path = os.path.join(tmp, "broken-motd.txt")
+    with open(path, "w") as f:
+        f.write("old config motd\n")
+    with Server(conf=oper_conf(), server="motd %s\n" % path) as s, \
+            s.client("brokenOp") as c:
+        oper_up(c)
+        cfg = os.path.join(s.dir, "ergo.conf")
+        with open(cfg) as f:
+            good = f.read()
+        with open(path, "w") as f:
+            f.write("would be the new motd\n")
+        with open(cfg, "w") as f:
+            f.write(good + "\nthis-key-does-not-exist yes\n")
+        c.send("REHASH")
+        line = c.expect(r"^:irc\.test NOTICE brokenOp :Rehash failed: ")
+        assert re.search(r"ergo\.conf:\d+:\d+: ", line), line
+        lines = c.sync()
+        assert not any(" 382 " in l for l in lines), lines
+        # still on the old config: the MOTD was not re-read
+        assert motd_text(c) == ["- old config motd"]
+        assert s.proc.poll() is None
+        with s.client("afterBroken") as d:
+            d.send("WHOIS brokenOp")
+            d.expect(r" 313 afterBroken brokenOp ")
+        # fixing the file makes the next REHASH work
+        with open(cfg, "w") as f:
+            f.write(good)
+        c.send("REHASH")
+        c.expect_numeric("382")
+        assert motd_text(c) == ["- would be the new motd"]
+
+
+def test_die_stops_the_server_with_exit_code_0():
+    s = Server(conf=oper_conf())
+    try:
+        with s.client("dieOp") as c:
+            oper_up(c)
+            c.send("DIE")
+            c.closed(timeout=10)
+        assert s.wait_exit(10) == 0, s.logtext()
+        assert "DIE" in s.logtext() and "dieOp" in s.logtext()
+    finally:
+        if s.proc.poll() is None:
+            s.stop()

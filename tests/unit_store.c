@@ -1,0 +1,219 @@
+/*
+ * unit_store.c: store_open creates the database (mode 0600, WAL, schema
+ * version 1 with meta.created-at), reopens it, and refuses newer schemas
+ * and non-databases. Prints "ok NAME" or "FAIL NAME: why" per case.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "ergo.h"
+
+static int	 nfail;
+static char	 dir[] = "/tmp/unit_store.XXXXXX";
+static char	 logpath[300];
+
+static void
+result(const char *name, const char *why)
+{
+	if (why == NULL)
+		printf("ok %s\n", name);
+	else {
+		printf("FAIL %s: %s\n", name, why);
+		nfail++;
+	}
+	fflush(stdout);
+}
+
+static const char *
+path(const char *name)
+{
+	static char	 p[4][256];
+	static int	 i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+/* First column of the first row of sql, as text, into out. */
+static int
+query(const char *db, const char *sql, char *out, size_t outsz)
+{
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	int		 rc = -1;
+
+	out[0] = '\0';
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+		goto done;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		if (sqlite3_column_text(st, 0) != NULL)
+			snprintf(out, outsz, "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+		rc = 0;
+		break;
+	case SQLITE_DONE:
+		rc = 0;
+		break;
+	}
+	sqlite3_finalize(st);
+done:
+	sqlite3_close(h);
+	return rc;
+}
+
+static bool
+log_has(const char *needle)
+{
+	static char	 buf[8192];
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(logpath, O_RDONLY)) == -1)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n < 0 ? 0 : n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+static const char *
+test_create(void)
+{
+	const char	*db = path("new.db");
+	char		 v[64];
+	struct stat	 st;
+	mode_t		 old;
+
+	old = umask(022);
+	if (store_open(db) != 0) {
+		umask(old);
+		return "store_open failed";
+	}
+	umask(old);
+	if (stat(db, &st) == -1 || (st.st_mode & 0777) != 0600)
+		return "database mode is not 0600";
+	store_close();
+	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
+	    strcmp(v, "1") != 0)
+		return "user_version is not 1";
+	if (query(db, "PRAGMA journal_mode", v, sizeof(v)) != 0 ||
+	    strcmp(v, "wal") != 0)
+		return "journal_mode is not wal";
+	if (query(db, "SELECT value FROM meta WHERE key = 'created-at'", v,
+	    sizeof(v)) != 0 || strlen(v) < 20 || v[4] != '-' || v[10] != 'T')
+		return "meta created-at missing";
+	return NULL;
+}
+
+static const char *
+test_reopen(void)
+{
+	const char	*db = path("new.db");
+	char		 before[64], after[64];
+
+	query(db, "SELECT value FROM meta WHERE key = 'created-at'", before,
+	    sizeof(before));
+	if (store_open(db) != 0)
+		return "second store_open failed";
+	store_close();
+	query(db, "SELECT value FROM meta WHERE key = 'created-at'", after,
+	    sizeof(after));
+	if (strcmp(before, after) != 0 || before[0] == '\0')
+		return "created-at changed on reopen";
+	if (query(db, "SELECT count(*) FROM meta", after, sizeof(after)) != 0 ||
+	    strcmp(after, "1") != 0)
+		return "migration ran twice";
+	return NULL;
+}
+
+static const char *
+test_newer_refused(void)
+{
+	const char	*db = path("new.db");
+	char		 v[64];
+
+	if (query(db, "PRAGMA user_version=99", v, sizeof(v)) != 0)
+		return "setup";
+	if (store_open(db) != -1) {
+		store_close();
+		return "a newer schema was accepted";
+	}
+	if (!log_has("schema version 99 is newer"))
+		return "no clear message";
+	return NULL;
+}
+
+static const char *
+test_not_a_database(void)
+{
+	static const char junk[] = "this is not a database, just text "
+	    "long enough to fill a header\n";
+	const char	*db = path("junk.db");
+	int		 fd;
+
+	if ((fd = open(db, O_WRONLY | O_CREAT, 0600)) == -1)
+		return "setup";
+	if (write(fd, junk, sizeof(junk) - 1) != (ssize_t)sizeof(junk) - 1) {
+		close(fd);
+		return "setup write";
+	}
+	close(fd);
+	if (store_open(db) != -1) {
+		store_close();
+		return "a text file was accepted";
+	}
+	if (!log_has("junk.db: file is not a database"))
+		return "no path: message";
+	return NULL;
+}
+
+static const char *
+test_missing_dir(void)
+{
+	if (store_open(path("nodir/x.db")) != -1) {
+		store_close();
+		return "store_open in a missing directory succeeded";
+	}
+	if (!log_has("nodir/x.db: No such file or directory"))
+		return "no path: message";
+	return NULL;
+}
+
+int
+main(void)
+{
+	char	 cmd[400];
+
+	if (mkdtemp(dir) == NULL) {
+		printf("FAIL setup: mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(logpath, sizeof(logpath), "%s/log", dir);
+	log_init(LL_INFO);
+	if (log_configure(LOGM_FILE, logpath, LL_DEBUG) != 0) {
+		printf("FAIL setup: log_configure\n");
+		return 1;
+	}
+	result("create", test_create());
+	result("reopen", test_reopen());
+	result("newer_refused", test_newer_refused());
+	result("not_a_database", test_not_a_database());
+	result("missing_dir", test_missing_dir());
+	log_init(LL_INFO);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return nfail != 0;
+}

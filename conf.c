@@ -45,6 +45,8 @@ enum ktype {
 	K_TLS,		/* tls { ... } inside listen: sets listen_conf.tls */
 	K_LISTEN,	/* listen ADDR [{ tls { ... } }], repeatable */
 	K_OPER,		/* oper NAME { ... }, repeatable */
+	K_LOG,		/* logging { ... }, repeatable, no label */
+	K_TYPES,	/* log categories: * name -name, one or more words */
 	K_STR,		/* text; min/max bound its length */
 	K_WORD,		/* text without spaces */
 	K_HOST,		/* a hostname with a dot */
@@ -83,6 +85,7 @@ struct block {
 #define C(f)	offsetof(struct conf, f)
 #define L(f)	offsetof(struct listen_conf, f)
 #define O(f)	offsetof(struct oper_conf, f)
+#define G(f)	offsetof(struct log_conf, f)
 #define KB	1024ULL
 #define MB	(1024ULL * 1024ULL)
 #define HOUR_MS	3600000ULL
@@ -211,14 +214,21 @@ static const struct key datastore_keys[] = {
 };
 
 static const struct key logging_keys[] = {
-	{ "method", K_ENUM, C(logging.method), 0, 0, method_vals, "stderr",
-	  "Where log lines go: stderr, file (needs path) or syslog.", NULL },
-	{ "path", K_STR, C(logging.path), 1, 4096, NULL, NULL,
+	{ "method", K_ENUM, G(method), 0, 0, method_vals, "stderr",
+	  "Where log lines go: stderr, file (needs path) or syslog\n"
+	  "(the system logger's socket, facility daemon).", NULL },
+	{ "path", K_STR, G(path), 1, 4096, NULL, NULL,
 	  "The log file for method file, relative to the working\n"
-	  "directory; SIGHUP reopens it (for logrotate).",
+	  "directory; opened append-only, created 0640. SIGHUP reopens\n"
+	  "it (for logrotate).",
 	  "path ergo.log" },
-	{ "level", K_ENUM, C(logging.level), 0, 0, level_vals, "info",
+	{ "level", K_ENUM, G(level), 0, 0, level_vals, "info",
 	  "Least severe lines logged: debug, info, warn or error.", NULL },
+	{ "types", K_TYPES, G(types), 0, 0, NULL, "* -userinput -useroutput",
+	  "Categories logged: * for all, -name to leave one out. Names:\n"
+	  "server connect channels opers rehash store userinput\n"
+	  "useroutput log irc accounts tls (userinput/useroutput are\n"
+	  "every line a client sends/receives, at level debug).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -281,10 +291,14 @@ static const struct key top_keys[] = {
 	  "What the ADMIN command tells.", NULL },
 	{ "datastore", K_BLOCK, 0, 0, 0, &datastore_block, NULL,
 	  "Accounts, registered channels and history.", NULL },
-	{ "logging", K_BLOCK, 0, 0, 0, &logging_block, NULL,
-	  "Log lines.",
-	  "To log to a file instead:\n"
-	  "logging { method file  path /var/log/ergo/ergo.log  level info }" },
+	{ "logging", K_LOG, 0, 0, 0, &logging_block, NULL,
+	  "Log lines (repeatable: each block is one more target, up to 8).\n"
+	  "With no logging block: stderr, level info. ERGO__LOGGING__KEY\n"
+	  "overrides set the first block.",
+	  "To log to a file instead, and every line clients send too:\n"
+	  "logging { method file  path /var/log/ergo/ergo.log  level info }\n"
+	  "logging { method file  path /var/log/ergo/io.log  level debug\n"
+	  "\ttypes userinput useroutput }" },
 	{ "channels", K_BLOCK, 0, 0, 0, &channel_block, NULL,
 	  "Channels.", NULL },
 	{ "limits", K_BLOCK, 0, 0, 0, &limit_block, NULL,
@@ -333,7 +347,10 @@ struct parser {
 	bool		 have_la;
 	struct conf	*c;
 	bool		 listen_set;	/* a listen statement or override seen */
-	struct where	 method_at;	/* where logging.method was set */
+	unsigned	 nlogs;
+	struct where	 method_at;	/* of the block being parsed */
+	struct where	 env_log;	/* an override set the first logging */
+	char		 env_log_name[128];
 	struct objpos	*pos;
 	char		*errs;
 	size_t		 errlen, errsz;
@@ -943,6 +960,52 @@ set_string(struct parser *p, const struct key *k, void *base, char *v,
 }
 
 /*
+ * "* -userinput", "server connect": space-separated words. Starts from
+ * nothing, or from everything when the first word is an exclusion.
+ */
+static int
+types_parse(struct parser *p, const char *s, uint32_t *out,
+    const struct where *w)
+{
+	char shown[64];
+	uint32_t v = 0, b;
+	size_t n;
+	bool first = true, neg;
+
+	for (;;) {
+		s += strspn(s, " \t");
+		if (*s == '\0')
+			break;
+		n = strcspn(s, " \t");
+		if ((neg = *s == '-')) {
+			if (first)
+				v = LOG_TYPES_ALL;
+			s++;
+			n--;
+		}
+		if (n == 1 && *s == '*' && !neg)
+			b = LOG_TYPES_ALL;
+		else if ((b = log_category(s, n)) == 0) {
+			conf_err(p, w, "unknown log type \"%s\"; expected * or"
+			    " some of: server connect channels opers rehash "
+			    "store userinput useroutput log irc accounts tls, "
+			    "each may start with -", show(shown,
+			    sizeof(shown), s, n));
+			return -1;
+		}
+		v = neg ? v & ~b : v | b;
+		first = false;
+		s += n;
+	}
+	if (first) {
+		conf_err(p, w, "types needs at least one name, like: types *");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
  * Sets key k of the struct at base from the text s (n bytes; from the
  * file, an override or a table default). Returns 0, or -1 (reported).
  */
@@ -1050,6 +1113,9 @@ set_value(struct parser *p, const struct key *k, void *base, const char *s,
 		else
 			*(unsigned *)dst = (unsigned)v;
 		rc = 0;
+		break;
+	case K_TYPES:
+		rc = types_parse(p, t, (uint32_t *)dst, w);
 		break;
 	default:
 		break;
@@ -1476,6 +1542,59 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 		    "`ergo genpasswd`", shown);
 }
 
+static void	defaults_apply(struct parser *, const struct block *, void *);
+
+/* New logging block: the table's defaults, appended to the list. */
+static struct log_conf *
+log_new(struct parser *p)
+{
+	struct log_conf *lc, **pp;
+
+	if ((lc = calloc(1, sizeof(*lc))) == NULL) {
+		nomem(p);
+		return NULL;
+	}
+	defaults_apply(p, &logging_block, lc);
+	for (pp = &p->c->logs; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = lc;
+	p->nlogs++;
+	return lc;
+}
+
+static void
+log_check(struct parser *p, const struct log_conf *lc, const struct where *w)
+{
+	if (lc->method == LOGM_FILE && lc->path == NULL)
+		conf_err(p, w, "logging method file needs a path, like: "
+		    "logging { method file  path ergo.log }");
+}
+
+static void
+parse_logging(struct parser *p, const struct key *k, const struct tok *kt)
+{
+	struct where kw = tok_where(kt);
+	struct log_conf *lc;
+	unsigned nerr;
+
+	if (!expect_open(p, k, false))
+		return;
+	if (p->nlogs == LOG_SINKS_MAX) {
+		conf_err(p, &kw, "at most %d logging blocks", LOG_SINKS_MAX);
+		skip_statement(p);
+		return;
+	}
+	if ((lc = log_new(p)) == NULL) {
+		skip_statement(p);
+		return;
+	}
+	nerr = p->nerr;
+	memset(&p->method_at, 0, sizeof(p->method_at));
+	parse_body(p, k->aux, lc, kt);
+	if (p->nerr == nerr)
+		log_check(p, lc, p->method_at.line != 0 ? &p->method_at : &kw);
+}
+
 static void
 parse_listen(struct parser *p, const struct block *b, const struct key *k,
     const struct tok *kt)
@@ -1520,6 +1639,40 @@ parse_listen(struct parser *p, const struct block *b, const struct key *k,
 	end_statement(p, b, k);
 }
 
+/* types: every word up to the end of the statement, as one list. */
+static void
+parse_types(struct parser *p, const struct block *b, void *base,
+    const struct key *k)
+{
+	struct tok *t = peek(p);
+	struct where w = tok_where(t);
+	char list[512];
+	size_t len = 0;
+	int n;
+
+	list[0] = '\0';
+	while ((t = peek(p))->type == T_WORD || t->type == T_STRING) {
+		if (t->type == T_WORD && key_find(b, t->s, t->n) != NULL)
+			break;		/* the next statement on this line */
+		n = snprintf(list + len, sizeof(list) - len, "%s%.*s",
+		    len ? " " : "", (int)t->n, t->s);
+		if (n < 0 || (size_t)n >= sizeof(list) - len) {
+			conf_err(p, &w, "types list is too long");
+			skip_statement(p);
+			return;
+		}
+		len += (size_t)n;
+		next(p);
+	}
+	if (len == 0 && t->type == T_ERR) {
+		next(p);
+		skip_statement(p);
+		return;
+	}
+	(void)set_value(p, k, base, list, len, &w);
+	end_statement(p, b, k);
+}
+
 static void
 parse_statement(struct parser *p, const struct block *b, void *base,
     struct where *seen)
@@ -1539,7 +1692,8 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 		return;
 	}
 	idx = (size_t)(k - b->keys);
-	if (k->type != K_LISTEN && k->type != K_OPER && idx < KEYS_MAX) {
+	if (k->type != K_LISTEN && k->type != K_OPER && k->type != K_LOG &&
+	    idx < KEYS_MAX) {
 		if (seen[idx].line != 0)
 			conf_err(p, &kw, "duplicate %s \"%s\" %s (first at "
 			    "line %u)", k->type == K_BLOCK ||
@@ -1568,8 +1722,14 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 	case K_OPER:
 		parse_oper(p, k, &kt);
 		return;
+	case K_LOG:
+		parse_logging(p, k, &kt);
+		return;
 	case K_LISTEN:
 		parse_listen(p, b, k, &kt);
+		return;
+	case K_TYPES:
+		parse_types(p, b, base, k);
 		return;
 	default:
 		break;
@@ -1654,7 +1814,7 @@ defaults_apply(struct parser *p, const struct block *b, void *base)
 		if (k->type == K_BLOCK)
 			defaults_apply(p, k->aux, base);
 		else if (k->def != NULL && k->type != K_LISTEN &&
-		    k->type != K_OPER)
+		    k->type != K_OPER && k->type != K_LOG)
 			(void)set_value(p, k, base, k->def, strlen(k->def),
 			    &default_where);
 }
@@ -1700,6 +1860,7 @@ env_apply_one(struct parser *p, const char *var)
 	const struct key *k = NULL;
 	char name[128], shown[64], in[64];
 	struct where w = { 0, 0, name };
+	void *base = p->c;
 	size_t n;
 
 	if (eq == NULL)
@@ -1728,14 +1889,22 @@ env_apply_one(struct parser *p, const char *var)
 		}
 		if (end == eq)
 			break;
-		if (k->type != K_BLOCK) {
+		if (k->type != K_BLOCK && k->type != K_LOG) {
 			conf_err(p, &w, "%s is not a block", k->name);
 			return;
+		}
+		if (k->type == K_LOG) {	/* the first logging block */
+			if (p->c->logs == NULL && log_new(p) == NULL)
+				return;
+			base = p->c->logs;
+			memcpy(p->env_log_name, name, sizeof(name));
+			p->env_log.env = p->env_log_name;
 		}
 		b = k->aux;
 	}
 	switch (k->type) {
 	case K_BLOCK:
+	case K_LOG:
 		env_name(shown, sizeof(shown),
 		    ((const struct block *)k->aux)->keys[0].name);
 		conf_err(p, &w, "%s is a block: name one of its keys, like "
@@ -1745,7 +1914,7 @@ env_apply_one(struct parser *p, const char *var)
 		listen_set_list(p, val, &w);
 		break;
 	default:
-		(void)set_value(p, k, p->c, val, strlen(val), &w);
+		(void)set_value(p, k, base, val, strlen(val), &w);
 		break;
 	}
 }
@@ -1769,9 +1938,10 @@ validate(struct parser *p)
 		k = key_find(&server_block, "listen", 6);
 		listen_set_list(p, k->def, &default_where);
 	}
-	if (p->c->logging.method == LOGM_FILE && p->c->logging.path == NULL)
-		conf_err(p, &p->method_at, "logging method file needs a path,"
-		    " like: logging { method file  path ergo.log }");
+	if (p->c->logs == NULL)
+		(void)log_new(p);	/* none configured: stderr, info */
+	else if (p->env_log.env != NULL)
+		log_check(p, p->c->logs, &p->env_log);	/* an override */
 }
 
 static int
@@ -1851,6 +2021,7 @@ conf_free(struct conf *c)
 {
 	struct listen_conf *l;
 	struct oper_conf *o;
+	struct log_conf *lc;
 
 	if (c == NULL)
 		return;
@@ -1863,6 +2034,11 @@ conf_free(struct conf *c)
 		fields_free(&oper_block, o);
 		free(o->name);
 		free(o);
+	}
+	while ((lc = c->logs) != NULL) {
+		c->logs = lc->next;
+		fields_free(&logging_block, lc);
+		free(lc);
 	}
 	fields_free(&top_block, c);
 	free(c->path);
@@ -2016,6 +2192,13 @@ dt_block(const struct block *b, int depth)
 			dt_puts(" {\n");
 			dt_block(k->aux, depth + 1);
 			dt_indent(depth);
+			dt_puts("}\n");
+			continue;
+		case K_LOG:
+			dt_comment(depth, k->example);
+			dt_puts(k->name);
+			dt_puts(" {\n");
+			dt_block(k->aux, depth + 1);
 			dt_puts("}\n");
 			continue;
 		case K_OPER:

@@ -140,19 +140,11 @@ sig_setup(void)
 
 /* ---- rehash ---- */
 
-static void
-log_apply(const struct conf *c)
-{
-	if (log_configure(c->logging.method, c->logging.path,
-	    c->logging.level) == -1)
-		log_warn("rehash", "logging to %s", c->logging.path ?
-		    c->logging.path : "?");
-}
-
 /*
- * Parses and validates the whole file first; only a valid config is
- * swapped in. Keys that cannot change while running are reported and
- * keep their running value.
+ * SIGHUP and REHASH alike: reopen the log files (logrotate moved them),
+ * then parse and validate the whole file; only a valid config, whose log
+ * targets all open, is swapped in. Keys that cannot change while running
+ * are reported and keep their running value.
  */
 int
 ergo_rehash(char **errs)
@@ -161,6 +153,7 @@ ergo_rehash(char **errs)
 	char *e = NULL;
 
 	*errs = NULL;
+	(void)log_reopen();	/* a failure is logged; the old file stays */
 	{
 		char msg[64];
 
@@ -183,6 +176,16 @@ ergo_rehash(char **errs)
 		*errs = e;
 		return -1;
 	}
+	/* Log files are part of the config: one that cannot open fails it. */
+	if (log_configure(nc->logs) == -1) {
+		log_error("rehash", "config not reloaded; still running on "
+		    "the previous one");
+		notify("READY=1\nSTATUS=config reload failed; running on the "
+		    "previous config");
+		conf_free(nc);
+		*errs = strdup(log_configure_error());
+		return -1;
+	}
 	if (strcmp(nc->datastore_path, old->datastore_path) != 0) {
 		log_warnx("rehash", "datastore.path cannot change while running;"
 		    " still using %s", old->datastore_path);
@@ -195,7 +198,6 @@ ergo_rehash(char **errs)
 		nc->casemapping = old->casemapping;
 	}
 	conf = nc;
-	log_apply(conf);
 	(void)net_listen_apply(conf);
 	irc_rehashed(old);
 	conf_free(old);
@@ -223,7 +225,9 @@ run(const char *path)
 		free(errs);
 		return 1;
 	}
-	log_apply(conf);
+	if (log_configure(conf->logs) == -1) {
+		return 1;	/* logged on stderr by log_configure */
+	}
 	if (store_open(conf->datastore_path) == -1)
 		return 1;
 	net_init();
@@ -253,7 +257,6 @@ run(const char *path)
 			want_hup = false;
 			log_info("rehash", "SIGHUP: reopening logs and "
 			    "reloading config");
-			(void)log_reopen();
 			if (ergo_rehash(&errs) == -1)
 				free(errs);
 		}

@@ -28,9 +28,32 @@
 enum { LL_DEBUG, LL_INFO, LL_WARN, LL_ERROR };
 enum { LOGM_STDERR, LOGM_FILE, LOGM_SYSLOG };
 
+#define LOG_SINKS_MAX	8	/* logging blocks in one config */
+
+/* One logging block; conf.c builds the list, log.c opens it. */
+struct log_conf {
+	struct log_conf	*next;
+	int		 method;	/* LOGM_* */
+	char		*path;		/* LOGM_FILE */
+	int		 level;		/* least severe LL_* written */
+	uint32_t	 types;		/* log_category() bits */
+};
+
 void	 log_init(int level);			/* stderr until configured */
-int	 log_configure(int method, const char *path, int level);
-int	 log_reopen(void);			/* 0, or -1: kept old file */
+/*
+ * Opens every target of the list first; only if all opened are they
+ * swapped in (a file already open under the same path is kept, not
+ * reopened). Returns 0, or -1 with the old targets still in force and
+ * the reason logged there.
+ */
+int	 log_configure(const struct log_conf *list);
+const char *log_configure_error(void);	/* why it last returned -1 */
+int	 log_reopen(void);			/* 0, or -1: kept old file(s) */
+bool	 log_wants(int level, const char *cat);	/* would a line be kept? */
+/* The bit of a category name for `types`, or 0 if unknown. */
+uint32_t log_category(const char *name, size_t len);
+#define LOG_TYPES_ALL	0xffffffffU
+uint32_t log_types_default(void);		/* * -userinput -useroutput */
 void	 log_debug(const char *cat, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 log_info(const char *cat, const char *fmt, ...)
@@ -97,11 +120,7 @@ struct conf {
 			 awaylen, kicklen, realnamelen, whowas, targmax;
 	} limits;
 	struct oper_conf *opers;
-	struct {
-		int	 method;
-		char	*path;
-		int	 level;
-	} logging;
+	struct log_conf	*logs;		/* never NULL after conf_load */
 	char		*datastore_path;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

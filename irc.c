@@ -116,8 +116,13 @@ fmt_line(char *buf, size_t sz, const char *fmt, ...)
 void
 irc_send_raw(struct client *c, const char *line, size_t len)
 {
-	if (c->conn != NULL && !(c->flags & CF_CLOSING))
-		net_conn_send(c->conn, line, len);
+	if (c->conn == NULL || (c->flags & CF_CLOSING))
+		return;
+	if (log_wants(LL_DEBUG, "useroutput"))
+		log_debug("useroutput", "%s %s -> %.*s", net_conn_ip(c->conn),
+		    c->nick[0] ? c->nick : "*", (int)(len > 2 ? len - 2 : 0),
+		    line);
+	net_conn_send(c->conn, line, len);
 }
 
 void
@@ -544,6 +549,10 @@ irc_conn_line(void *arg, char *line, size_t len)
 	}
 	/* Any line proves the client is alive. */
 	c->last_recv_ms = ergo_now_ms;
+	/* Opt-in, debug only: this logs passwords (PASS, OPER) too. */
+	if (log_wants(LL_DEBUG, "userinput"))
+		log_debug("userinput", "%s %s <- %s", net_conn_ip(c->conn),
+		    c->nick[0] ? c->nick : "*", line);
 	if (c->flags & CF_REG) {
 		l = tlist_of(c);
 		tlist_del(l, c);

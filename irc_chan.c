@@ -689,7 +689,7 @@ chan_join(struct client *c, const char *name, const char *key)
 	irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
 	return 0;
 nomem:
-	log_warnx("chan", "out of memory: %s joining %s", c->nick, name);
+	log_warnx("channels", "out of memory: %s joining %s", c->nick, name);
 	irc_client_exit(c, "Server out of memory", "Server out of memory");
 	return -1;
 }
@@ -875,7 +875,7 @@ h_topic(struct client *c, struct msg *m)
 	if (*text != '\0' && ((topic = xstrdup(text)) == NULL ||
 	    (by = xstrdup(irc_prefix(c))) == NULL)) {
 		free(topic);
-		log_warnx("chan", "out of memory setting topic of %s",
+		log_warnx("channels", "out of memory setting topic of %s",
 		    ch->name);
 		return;
 	}
@@ -1024,8 +1024,8 @@ h_invite(struct client *c, struct msg *m)
 		return;
 	}
 	if (inv_add(ch, t) == -1)
-		log_warnx("chan", "out of memory recording invite of %s to %s",
-		    t->nick, ch->name);
+		log_warnx("channels", "out of memory recording invite of %s "
+		    "to %s", t->nick, ch->name);
 	irc_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
 	irc_send(t, ":%s INVITE %s %s", irc_prefix(c), t->nick, ch->name);
 	if (t->away != NULL)
@@ -1291,7 +1291,7 @@ mode_list_change(struct client *c, struct chan *ch, char letter, bool add,
 	    (mk->mask = xstrdup(out)) == NULL ||
 	    (mk->setter = xstrdup(setter)) == NULL) {
 		masks_free(mk);
-		log_warnx("chan", "out of memory adding +%c to %s", letter,
+		log_warnx("channels", "out of memory adding +%c to %s", letter,
 		    ch->name);
 		return false;
 	}
@@ -1469,7 +1469,8 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 				irc_numeric(c, ERR_KEYSET,
 				    "%s :Channel key already set", ch->name);
 			else if ((ch->key = xstrdup(arg)) == NULL)
-				log_warnx("chan", "out of memory setting key");
+				log_warnx("channels", "out of memory setting "
+				    "key");
 			else
 				modebuf_add(&mb, '+', 'k', ch->key);
 			break;

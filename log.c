@@ -25,107 +25,261 @@
 #define LOG_LINE_MAX	(LOG_MSG_MAX * 4 + 256)	/* escaped: \xNN is 4 */
 #define LOG_TRUNC	"[...]"
 
-static int	 log_level = LL_INFO;
-static int	 log_method = LOGM_STDERR;
-static int	 log_fd = STDERR_FILENO;
-static char	*log_path;		/* LOGM_FILE only */
-static unsigned long log_lost;		/* lines dropped by failed writes */
+/* One target. A file sink owns its fd and path; stderr's fd is borrowed. */
+struct sink {
+	int		 method;
+	int		 fd;
+	char		*path;
+	int		 level;
+	uint32_t	 types;
+	unsigned long	 lost;		/* lines dropped by failed writes */
+};
+
+static struct sink	 sinks[LOG_SINKS_MAX];
+static size_t		 nsinks;
+static int		 min_level = LL_INFO;	/* least level any sink takes */
+static bool		 syslog_open;
+static char		 why[320];	/* log_configure's last failure */
+
+/*
+ * Categories for `types`, as Ergo names them where Ergo has one. A
+ * category the code uses but this table lacks maps to "other", which
+ * only `*` selects.
+ */
+static const char *const log_cats[] = {
+	"server", "connect", "channels", "opers", "rehash", "store",
+	"userinput", "useroutput", "log", "irc", "accounts", "tls", "other",
+	NULL
+};
+#define CAT_OTHER	12
 
 static const char *const log_words[] = { "debug", "info", "warn", "error" };
 
 static void	 vlog(int, const char *, int, const char *, va_list);
 static size_t	 log_escape(char *, size_t, const char *);
-static void	 log_write_line(const char *, size_t, size_t);
+static void	 log_write_line(struct sink *, const char *, size_t, size_t);
 static int	 log_open_file(const char *);
-static void	 log_close_target(void);
+static void	 sinks_close(struct sink *, size_t, const struct sink *,
+		    size_t);
+
+uint32_t
+log_category(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; log_cats[i] != NULL; i++)
+		if (strlen(log_cats[i]) == len &&
+		    memcmp(log_cats[i], name, len) == 0)
+			return 1U << i;
+	return 0;
+}
+
+uint32_t
+log_types_default(void)
+{
+	return LOG_TYPES_ALL & ~log_category("userinput", 9) &
+	    ~log_category("useroutput", 10);
+}
+
+static uint32_t
+cat_bit(const char *cat)
+{
+	uint32_t b = log_category(cat, strlen(cat));
+
+	return b != 0 ? b : 1U << CAT_OTHER;
+}
+
+static void
+min_level_update(void)
+{
+	size_t	 i;
+
+	min_level = LL_ERROR + 1;
+	for (i = 0; i < nsinks; i++)
+		if (sinks[i].level < min_level)
+			min_level = sinks[i].level;
+}
 
 void
 log_init(int level)
 {
-	log_close_target();
-	log_method = LOGM_STDERR;
-	log_fd = STDERR_FILENO;
-	if (level >= LL_DEBUG && level <= LL_ERROR)
-		log_level = level;
+	sinks_close(sinks, nsinks, NULL, 0);
+	memset(&sinks[0], 0, sizeof(sinks[0]));
+	sinks[0].method = LOGM_STDERR;
+	sinks[0].fd = STDERR_FILENO;
+	sinks[0].level = level >= LL_DEBUG && level <= LL_ERROR ? level :
+	    LL_INFO;
+	sinks[0].types = LOG_TYPES_ALL;
+	nsinks = 1;
+	min_level_update();
 }
 
 /*
- * Switches to a new target. On failure (file cannot be opened, path
- * missing, unknown method) the previous target and level stay in force
- * and the reason is logged there.
+ * Closes what the sinks s[0..n) own, except the fds that keep[0..nk)
+ * took over (a file kept open across a rehash).
  */
-int
-log_configure(int method, const char *path, int level)
+static void
+sinks_close(struct sink *s, size_t n, const struct sink *keep, size_t nk)
 {
-	char	*p = NULL;
-	int	 fd = -1;
+	size_t	 i, j;
 
-	if (level < LL_DEBUG || level > LL_ERROR) {
-		log_warnx("log", "unknown log level %d", level);
-		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i].method == LOGM_FILE && s[i].fd != -1) {
+			for (j = 0; j < nk; j++)
+				if (keep[j].method == LOGM_FILE &&
+				    keep[j].fd == s[i].fd)
+					break;
+			if (j == nk)
+				close(s[i].fd);
+		}
+		free(s[i].path);
+		s[i].path = NULL;
+		s[i].fd = -1;
 	}
-	switch (method) {
-	case LOGM_STDERR:
-	case LOGM_SYSLOG:
-		break;
-	case LOGM_FILE:
-		if (path == NULL || *path == '\0') {
-			log_warnx("log", "method file needs a path");
-			return -1;
-		}
-		if ((p = strdup(path)) == NULL) {
-			log_warn("log", "%s", path);
-			return -1;
-		}
-		if ((fd = log_open_file(path)) == -1) {
-			log_warn("log", "%s", path);
-			free(p);
-			return -1;
-		}
-		break;
-	default:
-		log_warnx("log", "unknown log method %d", method);
-		return -1;
-	}
+}
 
-	log_close_target();
-	log_method = method;
-	log_level = level;
-	switch (method) {
-	case LOGM_STDERR:
-		log_fd = STDERR_FILENO;
-		break;
-	case LOGM_FILE:
-		log_fd = fd;
-		log_path = p;
-		break;
-	case LOGM_SYSLOG:
-		log_fd = -1;
+int
+log_configure(const struct log_conf *list)
+{
+	struct sink		 ns[LOG_SINKS_MAX];
+	const struct log_conf	*lc;
+	bool			 taken[LOG_SINKS_MAX] = { false };
+	bool			 want_syslog = false;
+	size_t			 n = 0, i, j;
+
+	memset(ns, 0, sizeof(ns));
+	for (lc = list; lc != NULL; lc = lc->next) {
+		struct sink *s = &ns[n];
+
+		if (n == LOG_SINKS_MAX) {
+			snprintf(why, sizeof(why), "more than %d logging "
+			    "blocks", LOG_SINKS_MAX);
+			goto fail;
+		}
+		if (lc->level < LL_DEBUG || lc->level > LL_ERROR) {
+			snprintf(why, sizeof(why), "unknown log level %d",
+			    lc->level);
+			goto fail;
+		}
+		s->method = lc->method;
+		s->level = lc->level;
+		s->types = lc->types;
+		s->fd = -1;
+		n++;
+		switch (lc->method) {
+		case LOGM_STDERR:
+			s->fd = STDERR_FILENO;
+			break;
+		case LOGM_SYSLOG:
+			want_syslog = true;
+			break;
+		case LOGM_FILE:
+			if (lc->path == NULL || *lc->path == '\0') {
+				snprintf(why, sizeof(why), "method file needs "
+				    "a path");
+				goto fail;
+			}
+			if ((s->path = strdup(lc->path)) == NULL) {
+				snprintf(why, sizeof(why), "%s: %s", lc->path,
+				    strerror(errno));
+				goto fail;
+			}
+			/* The same file as now: keep its fd (no reopen). */
+			for (j = 0; j < nsinks; j++)
+				if (!taken[j] && sinks[j].method == LOGM_FILE &&
+				    strcmp(sinks[j].path, lc->path) == 0)
+					break;
+			if (j < nsinks) {
+				taken[j] = true;
+				s->fd = sinks[j].fd;
+				s->lost = sinks[j].lost;
+			} else if ((s->fd = log_open_file(lc->path)) == -1) {
+				snprintf(why, sizeof(why), "cannot open log "
+				    "file %s: %s", lc->path, strerror(errno));
+				goto fail;
+			}
+			break;
+		default:
+			snprintf(why, sizeof(why), "unknown log method %d",
+			    lc->method);
+			goto fail;
+		}
+	}
+	if (want_syslog && !syslog_open) {
 		openlog("ergo", LOG_PID | LOG_NDELAY, LOG_DAEMON);
-		break;
+		syslog_open = true;
+	} else if (!want_syslog && syslog_open) {
+		closelog();
+		syslog_open = false;
 	}
+	sinks_close(sinks, nsinks, ns, n);
+	memcpy(sinks, ns, sizeof(ns));
+	nsinks = n;
+	min_level_update();
 	return 0;
+
+fail:
+	log_warnx("log", "%s", why);
+	/* Close only what this call opened: kept fds still belong to sinks. */
+	for (i = 0; i < n; i++) {
+		if (ns[i].method == LOGM_FILE && ns[i].fd != -1) {
+			for (j = 0; j < nsinks; j++)
+				if (sinks[j].method == LOGM_FILE &&
+				    sinks[j].fd == ns[i].fd)
+					break;
+			if (j == nsinks)
+				close(ns[i].fd);
+		}
+		free(ns[i].path);
+	}
+	return -1;
 }
 
 /*
- * After logrotate moved the file away: open the path anew and swap. If the
- * new file cannot be opened, go on writing to the old one (the line lands
- * in the rotated file, which beats losing it) and say so.
+ * After logrotate moved the files away: open each path anew and swap. If
+ * a new file cannot be opened, go on writing to the old one (the line
+ * lands in the rotated file, which beats losing it) and say so.
  */
 int
 log_reopen(void)
 {
-	int	 fd;
+	size_t	 i;
+	int	 fd, rc = 0;
 
-	if (log_method != LOGM_FILE)
-		return 0;
-	if ((fd = log_open_file(log_path)) == -1) {
-		log_warn("log", "reopen %s, keeping the old file", log_path);
-		return -1;
+	for (i = 0; i < nsinks; i++) {
+		if (sinks[i].method != LOGM_FILE)
+			continue;
+		if ((fd = log_open_file(sinks[i].path)) == -1) {
+			log_warn("log", "reopen %s, keeping the old file",
+			    sinks[i].path);
+			rc = -1;
+			continue;
+		}
+		close(sinks[i].fd);
+		sinks[i].fd = fd;
 	}
-	close(log_fd);
-	log_fd = fd;
-	return 0;
+	return rc;
+}
+
+const char *
+log_configure_error(void)
+{
+	return why;
+}
+
+bool
+log_wants(int level, const char *cat)
+{
+	uint32_t b;
+	size_t	 i;
+
+	if (level < min_level)
+		return false;
+	b = cat_bit(cat);
+	for (i = 0; i < nsinks; i++)
+		if (level >= sinks[i].level && (sinks[i].types & b))
+			return true;
+	return false;
 }
 
 int
@@ -144,7 +298,7 @@ log_debug(const char *cat, const char *fmt, ...)
 {
 	va_list	 ap;
 
-	if (log_level > LL_DEBUG)
+	if (min_level > LL_DEBUG)
 		return;
 	va_start(ap, fmt);
 	vlog(LL_DEBUG, cat, 0, fmt, ap);
@@ -225,11 +379,14 @@ vlog(int level, const char *cat, int err, const char *fmt, va_list ap)
 	char		 msg[LOG_MSG_MAX], line[LOG_LINE_MAX];
 	struct timespec	 ts;
 	struct tm	 tm;
-	size_t		 n, len, stamp_len;
+	size_t		 n, len = 0, stamp_len = 0, i;
+	uint32_t	 b;
+	bool		 formatted = false;
 	int		 r;
 
-	if (level < log_level)
+	if (!log_wants(level, cat))
 		return;
+	b = cat_bit(cat);
 
 	r = vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = r < 0 ? 0 : (size_t)r;
@@ -243,33 +400,48 @@ vlog(int level, const char *cat, int err, const char *fmt, va_list ap)
 		memcpy(msg + sizeof(msg) - sizeof(LOG_TRUNC), LOG_TRUNC,
 		    sizeof(LOG_TRUNC));
 
-	if (log_method == LOGM_SYSLOG) {
-		/* syslog stamps the time and the level itself */
-		len = log_escape(line, sizeof(line) - 1, cat);
-		line[len++] = ' ';
-		log_escape(line + len, sizeof(line) - len, msg);
-		syslog(prio[level], "%s", line);
-		return;
-	}
+	for (i = 0; i < nsinks; i++) {
+		struct sink *s = &sinks[i];
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
-	    gmtime_r(&ts.tv_sec, &tm) == NULL) {
-		memset(&tm, 0, sizeof(tm));
-		ts.tv_nsec = 0;
+		if (level < s->level || !(s->types & b))
+			continue;
+		if (s->method == LOGM_SYSLOG) {
+			char sl[LOG_LINE_MAX];
+			size_t sn;
+
+			/* syslog stamps the time and the level itself */
+			sn = log_escape(sl, sizeof(sl) - 1, cat);
+			sl[sn++] = ' ';
+			log_escape(sl + sn, sizeof(sl) - sn, msg);
+			syslog(prio[level], "%s", sl);
+			continue;
+		}
+		if (!formatted) {
+			formatted = true;
+			if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+			    gmtime_r(&ts.tv_sec, &tm) == NULL) {
+				memset(&tm, 0, sizeof(tm));
+				ts.tv_nsec = 0;
+			}
+			len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S",
+			    &tm);
+			r = snprintf(line + len, sizeof(line) - len,
+			    ".%03ldZ ", ts.tv_nsec / 1000000L);
+			len += r < 0 ? 0 : (size_t)r;
+			stamp_len = len;
+			r = snprintf(line + len, sizeof(line) - len, "%s ",
+			    log_words[level]);
+			len += r < 0 ? 0 : (size_t)r;
+			/* reserve room for the ' ' and the '\n' */
+			len += log_escape(line + len, sizeof(line) - len - 2,
+			    cat);
+			line[len++] = ' ';
+			len += log_escape(line + len, sizeof(line) - len - 1,
+			    msg);
+			line[len++] = '\n';
+		}
+		log_write_line(s, line, stamp_len, len);
 	}
-	len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S", &tm);
-	r = snprintf(line + len, sizeof(line) - len, ".%03ldZ ",
-	    ts.tv_nsec / 1000000L);
-	len += r < 0 ? 0 : (size_t)r;
-	stamp_len = len;
-	r = snprintf(line + len, sizeof(line) - len, "%s ", log_words[level]);
-	len += r < 0 ? 0 : (size_t)r;
-	/* reserve room for the ' ' and the '\n' */
-	len += log_escape(line + len, sizeof(line) - len - 2, cat);
-	line[len++] = ' ';
-	len += log_escape(line + len, sizeof(line) - len - 1, msg);
-	line[len++] = '\n';
-	log_write_line(line, stamp_len, len);
 }
 
 /*
@@ -311,26 +483,27 @@ log_escape(char *dst, size_t dstsz, const char *s)
  * stamp_len bytes).
  */
 static void
-log_write_line(const char *line, size_t stamp_len, size_t len)
+log_write_line(struct sink *s, const char *line, size_t stamp_len,
+    size_t len)
 {
 	char	 note[128];
 	int	 r;
 
-	if (log_fd == -1)
+	if (s->fd == -1)
 		return;
-	if (log_lost > 0) {
+	if (s->lost > 0) {
 		r = snprintf(note, sizeof(note), "%.*swarn log %lu log lines "
-		    "lost (write errors)\n", (int)stamp_len, line, log_lost);
+		    "lost (write errors)\n", (int)stamp_len, line, s->lost);
 		if (r < 0 || (size_t)r >= sizeof(note) ||
-		    write(log_fd, note, (size_t)r) == -1) {
-			log_lost++;
+		    write(s->fd, note, (size_t)r) == -1) {
+			s->lost++;
 			return;
 		}
-		log_lost = 0;
+		s->lost = 0;
 	}
-	while (write(log_fd, line, len) == -1) {
+	while (write(s->fd, line, len) == -1) {
 		if (errno != EINTR) {
-			log_lost++;
+			s->lost++;
 			return;
 		}
 	}
@@ -346,16 +519,4 @@ log_open_file(const char *path)
 		    O_NOCTTY, 0640);
 	} while (fd == -1 && errno == EINTR);
 	return fd;
-}
-
-static void
-log_close_target(void)
-{
-	if (log_method == LOGM_FILE && log_fd != -1 &&
-	    log_fd != STDERR_FILENO)
-		close(log_fd);
-	if (log_method == LOGM_SYSLOG)
-		closelog();
-	free(log_path);
-	log_path = NULL;
 }

@@ -148,9 +148,9 @@ conf_diff(const struct conf *a, const struct conf *b)
 	CHECK(a->chan_max_per_user == b->chan_max_per_user);
 	CHECK(a->chan_max_list == b->chan_max_list);
 	CHECK(memcmp(&a->limits, &b->limits, sizeof(a->limits)) == 0);
-	CHECK(a->logging.method == b->logging.method);
-	CHECK(streq(a->logging.path, b->logging.path));
-	CHECK(a->logging.level == b->logging.level);
+	CHECK(a->logs->method == b->logs->method);
+	CHECK(streq(a->logs->path, b->logs->path));
+	CHECK(a->logs->level == b->logs->level);
 	CHECK(streq(a->datastore_path, b->datastore_path));
 	CHECK(streq(a->admin_loc1, b->admin_loc1));
 	CHECK(streq(a->admin_loc2, b->admin_loc2));
@@ -230,8 +230,8 @@ check_builtin_defaults(const struct conf *c)
 	    c->limits.realnamelen == 150 && c->limits.whowas == 100 &&
 	    c->limits.targmax == 4);
 	CHECK(c->opers == NULL);
-	CHECK(c->logging.method == LOGM_STDERR && c->logging.path == NULL &&
-	    c->logging.level == LL_INFO);
+	CHECK(c->logs->method == LOGM_STDERR && c->logs->path == NULL &&
+	    c->logs->level == LL_INFO);
 	CHECK(streq(c->datastore_path, "ircd.db"));
 	CHECK(streq(c->admin_loc1, "ergo server"));
 	CHECK(streq(c->admin_loc2, ""));
@@ -348,8 +348,8 @@ check_every_type(const struct conf *c)
 	CHECK(streq(c->admin_loc2, ""));
 	CHECK(streq(c->admin_email, "ops@example.org"));
 	CHECK(streq(c->datastore_path, "data/ircd.db"));	/* cwd-relative */
-	CHECK(c->logging.method == LOGM_FILE && c->logging.level == LL_DEBUG);
-	CHECK(streq(c->logging.path, "log/ergo.log"));		/* cwd-relative */
+	CHECK(c->logs->method == LOGM_FILE && c->logs->level == LL_DEBUG);
+	CHECK(streq(c->logs->path, "log/ergo.log"));		/* cwd-relative */
 	CHECK(streq(c->default_modes, "+nst"));
 	CHECK(c->chan_max_per_user == 20 && c->chan_max_list == 50);
 	CHECK(c->limits.nicklen == 30 && c->limits.identlen == 10 &&
@@ -838,7 +838,7 @@ test_env(void)
 		    c->max_sendq == 1024 * 1024 && !c->fakelag.enabled &&
 		    c->ping_timeout == 120 &&
 		    streq(c->server_info, "with spaces \"and quotes\"") &&
-		    c->limits.whowas == 7 && c->logging.level == LL_DEBUG ?
+		    c->limits.whowas == 7 && c->logs->level == LL_DEBUG ?
 		    NULL : "not applied");
 		conf_free(c);
 	}

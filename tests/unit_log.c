@@ -43,6 +43,20 @@ path(const char *name)
 }
 
 /* Whole file into buf (NUL-terminated); "" if missing. */
+/* One sink, every category: what most cases need. */
+static int
+configure(int method, const char *file, int level)
+{
+	struct log_conf lc;
+
+	memset(&lc, 0, sizeof(lc));
+	lc.method = method;
+	lc.path = (char *)(uintptr_t)file;
+	lc.level = level;
+	lc.types = LOG_TYPES_ALL;
+	return log_configure(&lc);
+}
+
 static const char *
 slurp(const char *file)
 {
@@ -90,7 +104,7 @@ test_format(void)
 {
 	const char *f = path("format.log");
 
-	if (log_configure(LOGM_FILE, f, LL_DEBUG) != 0)
+	if (configure(LOGM_FILE, f, LL_DEBUG) != 0)
 		return "log_configure failed";
 	log_info("server", "hello %d", 42);
 	slurp(f);
@@ -107,7 +121,7 @@ test_levels(void)
 {
 	const char *f = path("levels.log");
 
-	if (log_configure(LOGM_FILE, f, LL_WARN) != 0)
+	if (configure(LOGM_FILE, f, LL_WARN) != 0)
 		return "log_configure failed";
 	log_debug("c", "d");
 	log_info("c", "i");
@@ -118,7 +132,7 @@ test_levels(void)
 		return "lines below the level written";
 	if (!matches(buf, "Z warn c w$") || !matches(buf, "Z error c e$"))
 		return buf;
-	log_configure(LOGM_FILE, f, LL_DEBUG);
+	configure(LOGM_FILE, f, LL_DEBUG);
 	log_debug("c", "dd");
 	if (!matches(slurp(f), "Z debug c dd$"))
 		return "debug not written at level debug";
@@ -131,7 +145,7 @@ test_warn_errno(void)
 	const char	*f = path("errno.log");
 	char		 want[256];
 
-	log_configure(LOGM_FILE, f, LL_INFO);
+	configure(LOGM_FILE, f, LL_INFO);
 	errno = ENOENT;
 	log_warn("conf", "open %s", "x.conf");
 	if (errno != ENOENT)
@@ -152,7 +166,7 @@ test_escape(void)
 {
 	const char *f = path("escape.log");
 
-	log_configure(LOGM_FILE, f, LL_INFO);
+	configure(LOGM_FILE, f, LL_INFO);
 	log_info("irc", "a\r\nfake 2026 error x\tb\x1b[31m\x7f\xc3\xa9");
 	slurp(f);
 	if (nlines(buf) != 1)
@@ -171,7 +185,7 @@ test_truncate(void)
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[1000] = '\n';		/* escaped to four bytes */
-	log_configure(LOGM_FILE, f, LL_INFO);
+	configure(LOGM_FILE, f, LL_INFO);
 	log_info("c", "%s", big);
 	slurp(f);
 	if (nlines(buf) != 1)
@@ -191,13 +205,13 @@ test_configure_fail_keeps_target(void)
 	struct stat	 st;
 
 	old = umask(0);
-	log_configure(LOGM_FILE, f, LL_INFO);
+	configure(LOGM_FILE, f, LL_INFO);
 	umask(old);
 	if (stat(f, &st) == -1 || (st.st_mode & 0777) != 0640)
 		return "mode not 0640";
-	if (log_configure(LOGM_FILE, path("nodir/x.log"), LL_DEBUG) != -1)
+	if (configure(LOGM_FILE, path("nodir/x.log"), LL_DEBUG) != -1)
 		return "configure to a missing directory succeeded";
-	if (log_configure(LOGM_FILE, NULL, LL_DEBUG) != -1)
+	if (configure(LOGM_FILE, NULL, LL_DEBUG) != -1)
 		return "configure without path succeeded";
 	log_debug("c", "not at debug");
 	log_info("c", "still here");
@@ -213,7 +227,7 @@ test_reopen(void)
 {
 	const char	*f = path("rot.log"), *f1 = path("rot.log.1");
 
-	log_configure(LOGM_FILE, f, LL_INFO);
+	configure(LOGM_FILE, f, LL_INFO);
 	log_info("c", "before");
 	if (rename(f, f1) == -1)
 		return "rename";
@@ -249,7 +263,7 @@ test_lost_lines(void)
 		return NULL;	/* nothing to test on */
 	if (symlink("/dev/full", l) == -1)
 		return "symlink";
-	if (log_configure(LOGM_FILE, l, LL_INFO) != 0)
+	if (configure(LOGM_FILE, l, LL_INFO) != 0)
 		return "configure /dev/full";
 	log_info("c", "lost 1");
 	log_info("c", "lost 2");
@@ -288,7 +302,7 @@ test_fatal(void)
 	pid_t		 pid;
 	int		 st;
 
-	log_configure(LOGM_FILE, f, LL_ERROR);
+	configure(LOGM_FILE, f, LL_ERROR);
 	fflush(stdout);
 	if ((pid = fork()) == -1)
 		return "fork";
@@ -324,7 +338,7 @@ test_stderr(void)
 		return "setup";
 	dup2(fd, STDERR_FILENO);
 	close(fd);
-	log_configure(LOGM_STDERR, NULL, LL_INFO);
+	configure(LOGM_STDERR, NULL, LL_INFO);
 	log_info("c", "to stderr");
 	dup2(saved, STDERR_FILENO);
 	close(saved);

@@ -195,6 +195,8 @@ int
 main(void)
 {
 	char	 cmd[400];
+	struct log_conf lc = { NULL, LOGM_FILE, logpath, LL_DEBUG,
+			       LOG_TYPES_ALL };
 
 	if (mkdtemp(dir) == NULL) {
 		printf("FAIL setup: mkdtemp: %s\n", strerror(errno));
@@ -202,7 +204,7 @@ main(void)
 	}
 	snprintf(logpath, sizeof(logpath), "%s/log", dir);
 	log_init(LL_INFO);
-	if (log_configure(LOGM_FILE, logpath, LL_DEBUG) != 0) {
+	if (log_configure(&lc) != 0) {
 		printf("FAIL setup: log_configure\n");
 		return 1;
 	}

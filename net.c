@@ -667,8 +667,12 @@ conn_read(struct conn *c)
 	ssize_t n;
 	char *buf = rbuf;
 
-	if (c->flags & CONN_PAUSED) {
-		/* Fakelag holds its lines: queue behind them, bounded. */
+	/*
+	 * Fakelag holds its lines, or has just released a backlog larger
+	 * than the scratch buffer's room for leftovers: queue behind them,
+	 * bounded by max-recvq; process_inq works through them.
+	 */
+	if ((c->flags & CONN_PAUSED) || c->ilen > sizeof(rbuf) - READ_CHUNK) {
 		char tmp[4096], *nb;
 
 		n = read(c->fd, tmp, sizeof(tmp));
@@ -685,6 +689,9 @@ conn_read(struct conn *c)
 			memcpy(nb + c->ilen, tmp, (size_t)n);
 			c->ibuf = nb;
 			c->ilen += (size_t)n;
+			if (!(c->flags & CONN_PAUSED))
+				net_conn_resume(c);	/* onto the input list */
+			conn_want_input(c);
 			return;
 		}
 	} else {

@@ -301,3 +301,24 @@ def test_ipv6_listener():
     v6.send("PRIVMSG #mixed :over v6")
     l = v4.expect(r"PRIVMSG #mixed :over v6$")
     assert l.startswith(":six!~six@%s " % host), l
+
+
+def test_throttled_backlog_larger_than_a_line_buffer_keeps_working():
+    # A throttled client may have far more than one line buffer (8.7 KB)
+    # of input held back (max-recvq allows up to 1m). When fakelag lets a
+    # line go while more input arrives, that backlog must not be copied
+    # into the fixed-size scratch read buffer.
+    s = Server(fakelag=True, server="fakelag { enabled yes  window 1s  "
+               "burst-limit 1  messages-per-window 1000  cooldown 10s  "
+               "max-recvq 256k }")
+    c = s.client("backlog")
+    c.send_raw(b"".join(b"PING :b%05d\r\n" % i for i in range(4000)))
+    # ~56 KB held back; keep trickling lines in while it drains
+    for i in range(4000, 4100):
+        c.send("PING :b%05d" % i)
+        time.sleep(0.005)
+    c.expect(r"PONG irc\.test :?b04099$", timeout=60)
+    assert s.running(), s.logtail()
+    other = s.client("unharmed")
+    other.send("PING :fine")
+    other.expect(r"PONG irc\.test :?fine$")

@@ -654,8 +654,13 @@ chan_join(struct client *c, const char *name, const char *key)
 	struct inv *iv = NULL;
 
 	if (!irc_chan_valid(name)) {
-		irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
-		    echo_name(name));
+		/* A channel prefix on a bad name is "bad mask", not "no such" */
+		if (name[0] == '#' || name[0] == '&')
+			irc_numeric(c, ERR_BADCHANMASK, "%s :Bad Channel Mask",
+			    echo_name(name));
+		else
+			irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+			    echo_name(name));
 		return 0;
 	}
 	ch = irc_chan_find(name);

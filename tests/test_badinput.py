@@ -302,8 +302,9 @@ def test_pipelined_registration_and_commands():
 
 def test_wrong_param_counts_461():
     a = srv.client(nick())
-    for cmd in ("JOIN", "PART", "KICK #x", "INVITE x", "TOPIC", "MODE",
-                "WHOIS", "OPER x", "USERHOST", "ISON"):
+    for cmd in ("JOIN", "PART", "KICK #x", "KICK", "INVITE x", "INVITE",
+                "TOPIC", "MODE", "WHOIS", "WHOWAS", "OPER x", "OPER",
+                "USERHOST", "ISON", "CAP", "PASS", "USER a b c"):
         a.send(cmd)
         l = a.expect(r"^:\S+ \d{3} ")
         want = cmd.split()[0]

@@ -126,21 +126,38 @@ def test_join_several_channels_wrong_second_key_475():
 
 
 def test_join_bad_name_403():
+    # not a channel name at all: "no such channel"
     with Server() as srv:
         a = srv.client("alice")
         a.send("JOIN nohash")
         a.expect(r" 403 alice nohash :No such channel$")
+        a.send("JOIN +plus")
+        a.expect(r" 403 alice \+plus :No such channel$")
+
+
+def test_join_invalid_channel_name_476():
+    # a channel prefix but not a valid name: 476 ERR_BADCHANMASK, which
+    # modern.ircdocs.horse calls stronger than 403
+    with Server() as srv:
+        a = srv.client("alice")
         a.send("JOIN #")
-        a.expect(r" 403 alice # :No such channel$")
+        a.expect(r" 476 alice # :Bad Channel Mask$")
+        a.send("JOIN #bell\x07name")
+        a.expect(r" 476 alice #bell\x07name :Bad Channel Mask$")
+        a.send("JOIN #ok,&")
+        a.expect(r" 366 alice #ok ")
+        a.expect(r" 476 alice & :Bad Channel Mask$")
+        a.sync()
+        assert not any(" JOIN " in l for l in a.received if "#bell" in l)
 
 
-def test_join_name_over_channellen_403():
+def test_join_name_over_channellen_476():
     with Server(conf="limits { channellen 10 }") as srv:
         a = srv.client("alice")
         a.send("JOIN #123456789")           # 10 bytes: fine
         a.expect(r" 366 alice #123456789 ")
         a.send("JOIN #1234567890")          # 11 bytes
-        a.expect(r" 403 alice #1234567890 :No such channel$")
+        a.expect(r" 476 alice #1234567890 :Bad Channel Mask$")
 
 
 def test_join_when_already_member_is_ignored():

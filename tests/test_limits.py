@@ -3,9 +3,12 @@ max-per-ip, max-clients, fakelag (lines delayed, never dropped), the
 fakelag input cap (Excess Flood), orderly shutdown on SIGTERM, and an
 IPv6 listener (net.c, irc.c, ergo.c)."""
 
+import os
 import re
+import resource
 import signal
 import socket
+import subprocess
 import time
 
 from ergotest import Server, Client, ErgoTestError, Skip, wait_for
@@ -60,6 +63,24 @@ def test_sendq_exceeded_drops_slow_reader():
     n = s.client("newcomer")
     n.send("PRIVMSG flooder :hello")
     flooder.expect(r"^:newcomer!\S+ PRIVMSG flooder :hello$")
+
+
+def test_sendq_exceeded_sends_error_line_to_the_client():
+    # Replies queued in one pass beyond max-sendq: the client is dropped,
+    # and what it gets is "ERROR :SendQ exceeded", not a truncated flood.
+    s = Server(server="max-sendq 2k")
+    peer = s.client("sqpeer")
+    c = s.client("sqbig")
+    join(peer, "#sq")
+    join(c, "#sq")
+    token = "t" * 450
+    c.send_raw(("PING :%s\r\n" % token).encode() * 12)  # ~5.5 KB of PONGs
+    lines = c.closed(timeout=10)
+    assert lines and lines[-1] == "ERROR :SendQ exceeded", lines[-3:]
+    l = peer.expect(r"^:sqbig!\S+ QUIT ")
+    assert l.endswith(" QUIT :SendQ exceeded"), l
+    peer.send("PING :still")
+    peer.expect(r"PONG irc\.test :?still$")
 
 
 def test_sendq_default_allows_normal_bursts():
@@ -322,3 +343,60 @@ def test_throttled_backlog_larger_than_a_line_buffer_keeps_working():
     other = s.client("unharmed")
     other.send("PING :fine")
     other.expect(r"PONG irc\.test :?fine$")
+
+
+# ---------------------------------------------------------------- EMFILE
+
+class LowFdServer(Server):
+    """A server whose hard RLIMIT_NOFILE is tiny, so accept() hits EMFILE
+    after a handful of clients (ergo raises only the soft limit)."""
+
+    NOFILE = 24
+
+    def _spawn(self):
+        lim = self.NOFILE
+        real = subprocess.Popen
+
+        def popen(*a, **kw):
+            kw["preexec_fn"] = lambda: resource.setrlimit(
+                resource.RLIMIT_NOFILE, (lim, lim))
+            return real(*a, **kw)
+
+        subprocess.Popen = popen
+        try:
+            Server._spawn(self)
+        finally:
+            subprocess.Popen = real
+
+
+def _cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_emfile_pauses_accept_instead_of_spinning():
+    s = LowFdServer()
+    s.wait_log(r"file descriptor limit %d" % LowFdServer.NOFILE)
+    clients = []
+    # more connections than descriptors: the rest wait in the backlog
+    for i in range(LowFdServer.NOFILE + 6):
+        clients.append(Client(s.port))
+    s.wait_log(r"pausing new connections", timeout=10)
+    t0 = time.monotonic()
+    c0 = _cpu_seconds(s.pid)
+    time.sleep(2.0)         # measuring idle CPU use: nothing to wait for
+    used = _cpu_seconds(s.pid) - c0
+    wall = time.monotonic() - t0
+    assert used < 0.5 * wall, "server used %.2fs CPU in %.2fs while out " \
+        "of descriptors: accept is spinning" % (used, wall)
+    # logged once, not once per attempt
+    assert len(re.findall(r"pausing new connections", s.logtext())) <= 3, \
+        s.logtail()
+    # free descriptors: a waiting connection is served once accept resumes
+    for c in clients[:-1]:
+        c.close()
+    last = clients[-1]
+    last.register("latecomer", timeout=10)
+    last.send("PING :served")
+    last.expect(r"PONG irc\.test :?served$")

@@ -111,6 +111,15 @@ def test_non_oper_gets_481_for_oper_commands():
         assert s.proc.poll() is None
 
 
+def test_oper_commands_need_parameters_461():
+    with Server(conf=oper_conf()) as s, s.client("opParams") as c:
+        oper_up(c)
+        for cmd in ("KILL", "KILL someone", "WALLOPS"):
+            c.send(cmd)
+            c.expect(r"^:irc\.test 461 opParams %s :" % cmd.split()[0])
+        assert s.proc.poll() is None
+
+
 def test_kill_disconnects_victim_and_peers_see_quit():
     with Server(conf=oper_conf()) as s, s.client("killer") as k, \
             s.client("victim") as v, s.client("witness") as w:

@@ -345,9 +345,14 @@ def test_isupport_network_name_from_config():
 
 def test_commands_before_registration_451():
     c = srv.client()
+    # every command that needs registration, with and without parameters
     for cmd in ("JOIN #x", "PRIVMSG foo :hi", "NOTICE foo :hi",
                 "MODE #x", "WHOIS foo", "NAMES", "LIST", "AWAY :x",
-                "TOPIC #x"):
+                "TOPIC #x", "PART #x", "KICK #x foo", "INVITE foo #x",
+                "WHO", "WHOWAS foo", "ISON foo", "USERHOST foo", "MOTD",
+                "LUSERS", "VERSION", "TIME", "ADMIN", "INFO",
+                "OPER a b", "KILL foo :x", "WALLOPS :x", "REHASH", "DIE",
+                "JOIN", "KICK", "MODE"):
         c.send(cmd)
         l = c.expect(r"^:\S+ \d{3} ")
         assert re.match(r"^:irc\.test 451 \* ", l), (cmd, l)

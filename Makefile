@@ -12,6 +12,7 @@ LDFLAGS	=
 LDLIBS	= -lbearssl -lsqlite3
 PREFIX	= /usr/local
 SYSCONFDIR = /etc
+MANDIR	= $(PREFIX)/share/man
 DESTDIR	=
 
 # The language and the API ergo is written to: always applied, even when
@@ -99,23 +100,85 @@ asan:
 	done; \
 	$(ASAN_ENV) $(PYTHON) tests/run.py --unit $$units
 
+# install: the binary, the man pages, the OpenRC script and its conf.d
+# file when they are in the tree, and ergo.conf (the shipped copy of
+# `ergo defaultconfig`, kept equal to it by tests/test_config.py) only if
+# no config is there yet: an edited config, or conf.d file, is never
+# overwritten. Each file is written beside its target and renamed into
+# place, so a running ergo never sees half a binary.
 install: ergo
-	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/ergo
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/ergo \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	cp ergo $(DESTDIR)$(PREFIX)/bin/ergo.new
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ergo.new
 	mv -f $(DESTDIR)$(PREFIX)/bin/ergo.new $(DESTDIR)$(PREFIX)/bin/ergo
+	cp ergo.8 $(DESTDIR)$(MANDIR)/man8/ergo.8.new
+	chmod 644 $(DESTDIR)$(MANDIR)/man8/ergo.8.new
+	mv -f $(DESTDIR)$(MANDIR)/man8/ergo.8.new $(DESTDIR)$(MANDIR)/man8/ergo.8
+	cp ergo.conf.5 $(DESTDIR)$(MANDIR)/man5/ergo.conf.5.new
+	chmod 644 $(DESTDIR)$(MANDIR)/man5/ergo.conf.5.new
+	mv -f $(DESTDIR)$(MANDIR)/man5/ergo.conf.5.new \
+	    $(DESTDIR)$(MANDIR)/man5/ergo.conf.5
 	@if [ -e $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf ]; then \
 		echo "keeping existing $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf"; \
 	else \
-		echo "./ergo defaultconfig > $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf"; \
-		./ergo defaultconfig > $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new && \
+		echo "cp ergo.conf $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf"; \
+		cp ergo.conf $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new && \
 		chmod 644 $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new && \
 		mv $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new \
-		    $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf; \
+		    $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf || exit 1; \
+	fi
+	@if [ -f ergo.rc ]; then \
+		d=$(DESTDIR)$(SYSCONFDIR)/init.d; \
+		echo "cp ergo.rc $$d/ergo"; \
+		mkdir -p "$$d" && cp ergo.rc "$$d/ergo.new" && \
+		chmod 755 "$$d/ergo.new" && mv -f "$$d/ergo.new" "$$d/ergo" || \
+		exit 1; \
+	fi
+	@if [ -f distrib/openrc/ergo.confd ]; then \
+		d=$(DESTDIR)$(SYSCONFDIR)/conf.d; \
+		if [ -e "$$d/ergo" ]; then \
+			echo "keeping existing $$d/ergo"; \
+		else \
+			echo "cp distrib/openrc/ergo.confd $$d/ergo"; \
+			mkdir -p "$$d" && \
+			cp distrib/openrc/ergo.confd "$$d/ergo.new" && \
+			chmod 644 "$$d/ergo.new" && \
+			mv "$$d/ergo.new" "$$d/ergo" || exit 1; \
+		fi; \
 	fi
 
+# uninstall: what install put there, except the config files (ergo.conf
+# and conf.d/ergo), which hold the operator's edits.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ergo
+	rm -f $(DESTDIR)$(MANDIR)/man8/ergo.8 $(DESTDIR)$(MANDIR)/man5/ergo.conf.5
+	rm -f $(DESTDIR)$(SYSCONFDIR)/init.d/ergo
+	@for f in $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/conf.d/ergo; do \
+		[ -e "$$f" ] && echo "keeping $$f"; \
+	done; true
+
+# lint-man: both man pages through mandoc's linter and groff's warnings
+# (whichever is installed; both when both are), any warning an error.
+lint-man:
+	@found=; \
+	if command -v mandoc >/dev/null 2>&1; then \
+		found=1; \
+		echo "mandoc -T lint -W warning ergo.8 ergo.conf.5"; \
+		mandoc -T lint -W warning ergo.8 ergo.conf.5 || exit 1; \
+	fi; \
+	if command -v groff >/dev/null 2>&1; then \
+		found=1; \
+		for f in ergo.8 ergo.conf.5; do \
+			echo "groff -mdoc -Tutf8 -ww -z $$f"; \
+			out=`groff -mdoc -Tutf8 -ww -z $$f 2>&1`; \
+			[ -z "$$out" ] || { echo "$$out"; exit 1; }; \
+		done; \
+	fi; \
+	[ -n "$$found" ] || { echo "lint-man: needs mandoc or groff" >&2; \
+	    exit 1; }
+.PHONY: lint-man
 
 clean:
 	rm -f ergo ergo-asan $(OBJS) libergo.a

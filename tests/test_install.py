@@ -1,0 +1,329 @@
+"""`make install` and `make uninstall` (the Makefile), and the man pages
+ergo.8 and ergo.conf.5.
+
+Each test runs the real Makefile with DESTDIR set to a fresh temporary
+directory, in a copy of the tree's build inputs (sources, objects, the
+binary, the pages, ergo.conf, ergo.rc, distrib/) made with their
+modification times, so an `ergo` that is up to date in the tree is up to
+date in the copy and nothing rebuilds or writes in the tree while other
+test modules use ./ergo.
+
+The render checks use mandoc (`mandoc -T lint -W warning`) and groff
+(`groff -mdoc -ww -z`), whichever are installed, and skip with a reason
+when neither is.
+"""
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import tempfile
+
+from ergotest import Skip
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PAGES = {"ergo.8": "man8", "ergo.conf.5": "man5"}
+MAKE_TIMEOUT = 300
+
+_dirs = []
+
+
+def teardown_module():
+    for d in _dirs:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def _tmpdir(prefix):
+    d = tempfile.mkdtemp(prefix=prefix)
+    _dirs.append(d)
+    return d
+
+
+def _copy_tree():
+    """A copy of what `make install` reads, mtimes kept."""
+    src = _tmpdir("ergo-install-src-")
+    for name in os.listdir(ROOT):
+        path = os.path.join(ROOT, name)
+        if not os.path.isfile(path):
+            continue
+        if (name in ("Makefile", "ergo", "ergo.conf", "ergo.rc")
+                or name in PAGES or name.endswith((".c", ".h", ".o"))):
+            shutil.copy2(path, os.path.join(src, name))
+    if os.path.isdir(os.path.join(ROOT, "distrib")):
+        shutil.copytree(os.path.join(ROOT, "distrib"),
+                        os.path.join(src, "distrib"))
+    return src
+
+
+def _env():
+    """The test's environment without make's or ergo's settings, which a
+    `make test PREFIX=...` or an ERGO__ override would leak in."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES")
+            and not k.startswith("ERGO__")}
+
+
+def make(src, *args):
+    p = subprocess.run(["make"] + list(args), cwd=src, env=_env(),
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=MAKE_TIMEOUT)
+    assert p.returncode == 0, "make %s failed (%d):\n%s%s" % (
+        " ".join(args), p.returncode, p.stdout, p.stderr)
+    return p
+
+
+def install(src, dest, *extra):
+    return make(src, "install", "DESTDIR=" + dest, "PREFIX=/usr", *extra)
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def installed(dest, sysconfdir="/etc", mandir="/usr/share/man"):
+    """Where each installed file should be, by name."""
+    return {
+        "bin": os.path.join(dest, "usr/bin/ergo"),
+        "conf": os.path.join(dest, sysconfdir.lstrip("/"), "ergo/ergo.conf"),
+        "rc": os.path.join(dest, sysconfdir.lstrip("/"), "init.d/ergo"),
+        "confd": os.path.join(dest, sysconfdir.lstrip("/"), "conf.d/ergo"),
+        "ergo.8": os.path.join(dest, mandir.lstrip("/"), "man8/ergo.8"),
+        "ergo.conf.5": os.path.join(dest, mandir.lstrip("/"),
+                                    "man5/ergo.conf.5"),
+    }
+
+
+def run_installed(binary, *args):
+    p = subprocess.run([binary] + list(args), env=_env(),
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=30)
+    return p
+
+
+def default_config_text():
+    p = run_installed(os.path.join(ROOT, "ergo"), "defaultconfig")
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def has_rc(src):
+    return os.path.isfile(os.path.join(src, "ergo.rc"))
+
+
+def has_confd(src):
+    return os.path.isfile(os.path.join(src, "distrib/openrc/ergo.confd"))
+
+
+# ---- make install ----
+
+def test_install_puts_every_file_in_place_with_its_mode():
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest)
+    f = installed(dest)
+    assert mode(f["bin"]) == 0o755, oct(mode(f["bin"]))
+    assert read(f["bin"]) == read(os.path.join(src, "ergo"))
+    assert mode(f["conf"]) == 0o644, oct(mode(f["conf"]))
+    # the shipped ergo.conf, which test_config.py keeps equal to
+    # `ergo defaultconfig`
+    assert read(f["conf"]) == read(os.path.join(src, "ergo.conf"))
+    for page in PAGES:
+        assert mode(f[page]) == 0o644, (page, oct(mode(f[page])))
+        assert read(f[page]) == read(os.path.join(src, page)), page
+    if has_rc(src):
+        assert mode(f["rc"]) == 0o755, oct(mode(f["rc"]))
+        assert read(f["rc"]) == read(os.path.join(src, "ergo.rc"))
+    else:
+        assert not os.path.exists(f["rc"])
+    if has_confd(src):
+        assert mode(f["confd"]) == 0o644, oct(mode(f["confd"]))
+        assert read(f["confd"]) == read(
+            os.path.join(src, "distrib/openrc/ergo.confd"))
+    else:
+        assert not os.path.exists(f["confd"])
+    left = [os.path.join(r, n) for r, _, names in os.walk(dest)
+            for n in names if n.endswith(".new")]
+    assert left == [], left
+
+
+def test_install_without_ergo_rc_still_succeeds():
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    for p in ("ergo.rc", "distrib"):
+        path = os.path.join(src, p)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.unlink(path)
+    install(src, dest)
+    f = installed(dest)
+    assert os.path.isfile(f["bin"]) and os.path.isfile(f["conf"])
+    assert not os.path.exists(f["rc"])
+    assert not os.path.exists(f["confd"])
+
+
+def test_install_honours_sysconfdir_and_mandir():
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest, "SYSCONFDIR=/usr/local/etc", "MANDIR=/opt/man")
+    f = installed(dest, sysconfdir="/usr/local/etc", mandir="/opt/man")
+    for key in ("bin", "conf", "ergo.8", "ergo.conf.5"):
+        assert os.path.isfile(f[key]), f[key]
+    if has_rc(src):
+        assert os.path.isfile(f["rc"]), f["rc"]
+    assert not os.path.exists(os.path.join(dest, "etc"))
+    assert not os.path.exists(os.path.join(dest, "usr/share/man"))
+
+
+def test_second_install_keeps_an_edited_config_and_replaces_the_rest():
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest)
+    f = installed(dest)
+    edited = b"# edited by the operator\nnetwork { name EditedNet }\n"
+    with open(f["conf"], "wb") as fp:
+        fp.write(edited)
+    edited_confd = b"# edited conf.d\nERGO_USER=ircd\n"
+    if has_confd(src):
+        with open(f["confd"], "wb") as fp:
+            fp.write(edited_confd)
+    for key in ("bin", "ergo.8", "ergo.conf.5") + (
+            ("rc",) if has_rc(src) else ()):
+        with open(f[key], "wb") as fp:
+            fp.write(b"stale\n")
+    p = install(src, dest)
+    assert "keeping existing" in p.stdout, p.stdout
+    assert read(f["conf"]) == edited, "make install overwrote ergo.conf"
+    if has_confd(src):
+        assert read(f["confd"]) == edited_confd, \
+            "make install overwrote conf.d/ergo"
+    assert read(f["bin"]) == read(os.path.join(src, "ergo"))
+    assert mode(f["bin"]) == 0o755
+    for page in PAGES:
+        assert read(f[page]) == read(os.path.join(src, page)), page
+    if has_rc(src):
+        assert read(f["rc"]) == read(os.path.join(src, "ergo.rc"))
+
+
+def test_installed_binary_runs_and_accepts_the_installed_config():
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest)
+    f = installed(dest)
+    p = run_installed(f["bin"], "version")
+    assert p.returncode == 0, p.stderr
+    want = run_installed(os.path.join(src, "ergo"), "version").stdout
+    assert p.stdout == want and re.match(r"^\S+\n$", p.stdout), p.stdout
+    p = run_installed(f["bin"], "checkconfig", "--config", f["conf"])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "%s: ok\n" % f["conf"], p.stdout
+
+
+# ---- make uninstall ----
+
+def test_uninstall_removes_binary_pages_and_script_but_keeps_the_config():
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest)
+    f = installed(dest)
+    with open(f["conf"], "ab") as fp:
+        fp.write(b"# edited\n")
+    conf = read(f["conf"])
+    confd = read(f["confd"]) if has_confd(src) else None
+    make(src, "uninstall", "DESTDIR=" + dest, "PREFIX=/usr")
+    for key in ("bin", "rc", "ergo.8", "ergo.conf.5"):
+        assert not os.path.exists(f[key]), f[key]
+    assert read(f["conf"]) == conf, "make uninstall touched ergo.conf"
+    if confd is not None:
+        assert read(f["confd"]) == confd, "make uninstall touched conf.d"
+    # a second uninstall, with nothing left to remove, still succeeds
+    make(src, "uninstall", "DESTDIR=" + dest, "PREFIX=/usr")
+
+
+# ---- the man pages ----
+
+def _renderers():
+    have = [t for t in ("mandoc", "groff") if shutil.which(t)]
+    if not have:
+        raise Skip("neither mandoc nor groff is installed (Debian: "
+                   "apt-get install mandoc, or groff-base)")
+    return have
+
+
+def lint(tool, page):
+    """Warnings from tool about page, as text; empty when clean."""
+    if tool == "mandoc":
+        p = subprocess.run(["mandoc", "-T", "lint", "-W", "warning", page],
+                           capture_output=True, text=True, timeout=60)
+        out = (p.stdout + p.stderr).strip()
+        if p.returncode != 0 and not out:
+            out = "mandoc exited %d" % p.returncode
+        return out
+    p = subprocess.run(["groff", "-mdoc", "-Tutf8", "-ww", "-z",
+                        "-rCHECKSTYLE=1", page],
+                       capture_output=True, text=True, timeout=60)
+    out = (p.stdout + p.stderr).strip()
+    if p.returncode != 0 and not out:
+        out = "groff exited %d" % p.returncode
+    return out
+
+
+def render(page):
+    if shutil.which("mandoc"):
+        cmd = ["mandoc", "-T", "utf8", page]
+    else:
+        cmd = ["groff", "-mdoc", "-Tutf8", page]
+    p = subprocess.run(cmd, capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    # drop overstrike bold/underline, as `col -b` would
+    return re.sub(r".\x08", "", p.stdout.decode("utf-8", "replace"))
+
+
+def test_installed_man_pages_render_without_warnings():
+    tools = _renderers()
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest)
+    f = installed(dest)
+    for page in PAGES:
+        for tool in tools:
+            out = lint(tool, f[page])
+            assert out == "", "%s warns about %s:\n%s" % (tool, page, out)
+        text = render(f[page])
+        for section in ("NAME", "DESCRIPTION", "SEE ALSO"):
+            assert re.search(r"^%s$" % section, text, re.M), (page, section)
+
+
+def test_make_lint_man_passes():
+    _renderers()
+    make(_copy_tree(), "lint-man")
+
+
+def test_ergo_8_synopsis_lists_every_subcommand_of_ergo_help():
+    p = run_installed(os.path.join(ROOT, "ergo"), "help")
+    assert p.returncode == 0, p.stderr
+    helped = set(re.findall(r"^(?:usage:)?\s+ergo (\w+)", p.stdout, re.M))
+    assert "run" in helped and "help" in helped, p.stdout
+    page = read(os.path.join(ROOT, "ergo.8")).decode()
+    synopsis = page.split(".Sh SYNOPSIS", 1)[1].split(".Sh ", 1)[0]
+    documented = set(re.findall(r"^\.Cm (\w+)", synopsis, re.M))
+    assert documented == helped, \
+        "ergo.8 SYNOPSIS has %s, `ergo help` has %s" % (
+            sorted(documented), sorted(helped))
+    for cmd in helped:
+        assert re.search(r"^\.It Cm %s\b" % cmd, page, re.M), \
+            "ergo.8 does not describe %s" % cmd
+
+
+def test_ergo_conf_5_describes_every_key_of_defaultconfig():
+    page = read(os.path.join(ROOT, "ergo.conf.5")).decode()
+    described = set(re.findall(r"^\.It Ic ([\w-]+)", page, re.M))
+    described |= set(re.findall(r"^\.Ss ([\w-]+)$", page, re.M))
+    keys = set()
+    for line in default_config_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or line == "}":
+            continue
+        keys.add(line.split()[0])
+    assert "server" in keys and "max-sendq" in keys, keys
+    missing = sorted(keys - described)
+    assert missing == [], "ergo.conf.5 does not describe: %s" % missing

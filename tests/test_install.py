@@ -20,7 +20,7 @@ import stat
 import subprocess
 import tempfile
 
-from ergotest import Skip
+from ergotest import ERGO_BIN, Skip
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = {"ergo.8": "man8", "ergo.conf.5": "man5"}
@@ -107,7 +107,7 @@ def run_installed(binary, *args):
 
 
 def default_config_text():
-    p = run_installed(os.path.join(ROOT, "ergo"), "defaultconfig")
+    p = run_installed(ERGO_BIN, "defaultconfig")
     assert p.returncode == 0, p.stderr
     return p.stdout
 
@@ -299,7 +299,7 @@ def test_make_lint_man_passes():
 
 
 def test_ergo_8_synopsis_lists_every_subcommand_of_ergo_help():
-    p = run_installed(os.path.join(ROOT, "ergo"), "help")
+    p = run_installed(ERGO_BIN, "help")
     assert p.returncode == 0, p.stderr
     helped = set(re.findall(r"^(?:usage:)?\s+ergo (\w+)", p.stdout, re.M))
     assert "run" in helped and "help" in helped, p.stdout

@@ -20,7 +20,8 @@ struct tlist {
 static struct tlist	 t_unreg;	/* by connect time */
 static struct tlist	 t_active;	/* registered, by last line */
 static struct tlist	 t_pinged;	/* registered, by PING time */
-static struct client	*throttled;	/* fakelag holds their input */
+/* Fakelag holds their input; ordered by fl_next_ms, soonest first. */
+static struct client	*throttled, *throttled_tail;
 static struct client	*graveyard;	/* exited this pass */
 static uint32_t		 mark_gen;
 static char		 created[64];
@@ -262,7 +263,37 @@ throttle_del(struct client *c)
 		throttled = c->flnext;
 	if (c->flnext != NULL)
 		c->flnext->flprev = c->flprev;
+	else
+		throttled_tail = c->flprev;
 	c->flnext = c->flprev = NULL;
+}
+
+/*
+ * Holds c's input until fl_next_ms. Every wait is at most one fakelag
+ * interval from now, so a new entry belongs at or near the tail: the
+ * walk back is short, and the timers only ever look at the head.
+ */
+static void
+throttle_add(struct client *c, uint64_t next_ms)
+{
+	struct client *p;
+
+	throttle_del(c);
+	c->fl_next_ms = next_ms;
+	for (p = throttled_tail; p != NULL && p->fl_next_ms > next_ms;
+	    p = p->flprev)
+		;
+	c->flprev = p;
+	c->flnext = p != NULL ? p->flnext : throttled;
+	if (c->flnext != NULL)
+		c->flnext->flprev = c;
+	else
+		throttled_tail = c;
+	if (p != NULL)
+		p->flnext = c;
+	else
+		throttled = c;
+	c->flags |= CF_THROTTLED;
 }
 
 /* ---- clients ---- */
@@ -536,15 +567,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 		return IRC_STOP;
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
 	    !(c->flags & CF_FLOODOK) && (wait = fakelag_touch(c)) > 0) {
-		c->fl_next_ms = ergo_now_ms + wait;
-		if (!(c->flags & CF_THROTTLED)) {
-			c->flags |= CF_THROTTLED;
-			c->flprev = NULL;
-			c->flnext = throttled;
-			if (throttled != NULL)
-				throttled->flprev = c;
-			throttled = c;
-		}
+		throttle_add(c, ergo_now_ms + wait);
 		return IRC_DEFER;
 	}
 	/* Any line proves the client is alive. */
@@ -1007,7 +1030,7 @@ h_notice(struct client *c, struct msg *m)
 void
 irc_tick(void)
 {
-	struct client *c, *next;
+	struct client *c;
 	uint64_t now = ergo_now_ms;
 	char reason[64];
 
@@ -1015,14 +1038,11 @@ irc_tick(void)
 		graveyard = c->gnext;
 		client_free(c);
 	}
-	for (c = throttled; c != NULL; c = next) {
-		next = c->flnext;
-		if (c->fl_next_ms <= now) {
-			throttle_del(c);
-			c->fl_granted = true;
-			if (c->conn != NULL)
-				net_conn_resume(c->conn);
-		}
+	while ((c = throttled) != NULL && c->fl_next_ms <= now) {
+		throttle_del(c);
+		c->fl_granted = true;
+		if (c->conn != NULL)
+			net_conn_resume(c->conn);
 	}
 	while ((c = t_unreg.head) != NULL &&
 	    c->tstamp_ms + conf->reg_timeout * 1000ULL <= now)
@@ -1046,16 +1066,13 @@ irc_tick(void)
 int
 irc_next_timer_ms(void)
 {
-	const struct client *c;
-	uint64_t best = UINT64_MAX;
+	uint64_t best;
 
 	if (graveyard != NULL)
 		return 0;
-	for (c = throttled; c != NULL; c = c->flnext)
-		if (c->fl_next_ms < best)
-			best = c->fl_next_ms;
-	if (best == UINT64_MAX)
+	if (throttled == NULL)
 		return -1;
+	best = throttled->fl_next_ms;
 	return best <= ergo_now_ms ? 0 : (int)(best - ergo_now_ms);
 }
 

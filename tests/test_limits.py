@@ -176,6 +176,19 @@ def test_fakelag_delays_but_never_drops():
     assert elapsed <= 10.0, "20 lines took %.2fs" % elapsed
 
 
+def test_fakelag_several_throttled_clients_each_released_in_turn():
+    s = Server(fakelag=True, server=FAKELAG)
+    cs = [s.client("lag%d" % i) for i in range(5)]
+    for i, c in enumerate(cs):
+        c.send_raw(b"".join(b"PING :c%d-%02d\r\n" % (i, j)
+                            for j in range(12)))
+    for i, c in enumerate(cs):
+        got = [int(l[-2:]) for l in c.lines_until(
+            r"PONG irc\.test :?c%d-11$" % i, timeout=15)
+            if re.search(r"PONG irc\.test :?c%d-\d\d$" % i, l)]
+        assert got == list(range(12)), (i, got)
+
+
 def test_fakelag_burst_is_immediate():
     s = Server(fakelag=True, server=FAKELAG)
     c = s.client("burster")

@@ -394,7 +394,14 @@ irc_client_exit(struct client *c, const char *quitmsg, const char *error)
 	throttle_del(c);
 	nick_unset(c);
 	if (c->conn != NULL) {
-		net_conn_close(c->conn, error);
+		char err[IRC_LINE_MAX];
+
+		/* "ERROR :" + error + CRLF in 512 bytes, cut between characters */
+		if (error != NULL) {
+			snprintf(err, sizeof(err), "%s", error);
+			irc_utf8_trunc(err, IRC_LINE_MAX - 9);
+		}
+		net_conn_close(c->conn, error != NULL ? err : NULL);
 		c->conn = NULL;
 	}
 	c->gnext = graveyard;

@@ -450,10 +450,16 @@ net_conn_close(struct conn *c, const char *error)
 		return;
 	}
 	if (error != NULL) {
-		n = snprintf(line, sizeof(line), "ERROR :%s\r\n", error);
-		if (n > 0)
-			net_conn_send(c, line, (size_t)n < sizeof(line) ?
-			    (size_t)n : sizeof(line) - 1);
+		/* A long reason (KILL) is cut, but the line keeps its CRLF. */
+		n = snprintf(line, sizeof(line), "ERROR :%s", error);
+		if (n > 0) {
+			size_t len = (size_t)n < sizeof(line) - 2 ? (size_t)n :
+			    sizeof(line) - 2;
+
+			line[len++] = '\r';
+			line[len++] = '\n';
+			net_conn_send(c, line, len);
+		}
 	}
 	c->flags |= CONN_CLOSING;
 	c->client = NULL;

@@ -366,13 +366,17 @@ class LowFdServer(Server):
 
     NOFILE = 24
 
+    def __init__(self, soft=None, **kw):
+        self.soft = soft or self.NOFILE
+        Server.__init__(self, **kw)
+
     def _spawn(self):
-        lim = self.NOFILE
+        lim, soft = self.NOFILE, self.soft
         real = subprocess.Popen
 
         def popen(*a, **kw):
             kw["preexec_fn"] = lambda: resource.setrlimit(
-                resource.RLIMIT_NOFILE, (lim, lim))
+                resource.RLIMIT_NOFILE, (soft, lim))
             return real(*a, **kw)
 
         subprocess.Popen = popen
@@ -413,3 +417,21 @@ def test_emfile_pauses_accept_instead_of_spinning():
     last.register("latecomer", timeout=10)
     last.send("PING :served")
     last.expect(r"PONG irc\.test :?served$")
+
+
+def test_nofile_soft_limit_raised_to_hard_and_logged():
+    s = LowFdServer(soft=16)
+    s.wait_log(r"file descriptor limit %d: room for about \d+ clients"
+               % LowFdServer.NOFILE)
+    with open("/proc/%d/limits" % s.pid) as f:
+        row = [l for l in f if l.startswith("Max open files")][0]
+    assert row.split()[3] == str(LowFdServer.NOFILE), row
+
+
+def test_sigpipe_is_ignored():
+    # a write to a connection the peer has reset must not kill the server
+    s = Server()
+    with open("/proc/%d/status" % s.pid) as f:
+        ign = [l for l in f if l.startswith("SigIgn:")][0]
+    mask = int(ign.split()[1], 16)
+    assert mask & (1 << (signal.SIGPIPE - 1)), ign

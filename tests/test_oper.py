@@ -139,6 +139,44 @@ def test_kill_disconnects_victim_and_peers_see_quit():
         assert "victim" in s.logtext() and "spamming" in s.logtext()
 
 
+def _killed_raw(s, k, victim, reason):
+    """Registers victim on a raw socket, has k KILL it; returns every
+    byte the victim got after its MOTD."""
+    import socket
+    v = socket.create_connection(("127.0.0.1", s.port), timeout=10)
+    v.sendall(b"NICK %s\r\nUSER v 0 * :v\r\n" % victim.encode())
+    data = b""
+    while b" 376 " not in data and b" 422 " not in data:
+        chunk = v.recv(65536)
+        assert chunk, data
+        data += chunk
+    k.send("KILL %s :%s" % (victim, reason))
+    data = b""
+    while True:
+        chunk = v.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    v.close()
+    return data
+
+
+def test_kill_with_long_reason_error_line_is_terminated_and_fits():
+    with Server(conf=oper_conf()) as s, s.client("killer2") as k:
+        oper_up(k)
+        # 510-byte KILL lines; the ERROR built from them is longer
+        for victim, reason in (("longvictim", "r" * 493),
+                               ("utfvictim", "\u00e9" * 246)):
+            data = _killed_raw(s, k, victim, reason)
+            assert data.endswith(b"\r\n"), data[-80:]
+            lines = data.split(b"\r\n")[:-1]
+            assert lines[-1].startswith(b"ERROR :Killed (killer2 ("), \
+                lines[-1]
+            lines[-1].decode("utf-8")       # not cut inside a character
+            for l in lines:
+                assert len(l) + 2 <= 512, (len(l), l[:60])
+
+
 def test_kill_unknown_nick_gives_401():
     with Server(conf=oper_conf()) as s, s.client("killer2") as k:
         oper_up(k)

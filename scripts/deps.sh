@@ -2,7 +2,11 @@
 # deps.sh [build|test]: make sure what ergo needs is installed.
 #   build (default): a C compiler, make, BearSSL, SQLite (headers + libs)
 #   test: build + python3 and ii (the suckless IRC client, for
-#         tests/test_client_ii.py); clang too when CC=clang
+#         tests/test_client_ii.py); clang too when CC=clang; and the
+#         service managers and tools tests/test_init.py drives: OpenRC,
+#         runit, s6, logrotate, busybox (syslogd), shellcheck. Installed
+#         with --no-install-recommends: plain `runit` would pull in
+#         runit-run (runsvdir at boot); runit-init is never installed.
 # Silent when everything is there. Otherwise, as root with apt-get (Debian,
 # Ubuntu) or apk (Alpine), installs what is missing; as anyone else, prints
 # the command to run and exits 1. Headers and libraries are found by
@@ -68,6 +72,21 @@ EOF
 			need python3 python3 python3
 		command -v ii >/dev/null 2>&1 ||
 			need "ii (IRC client, for tests)" ii ii
+		# tests/test_init.py (on Alpine, OpenRC is the init already)
+		command -v openrc-run >/dev/null 2>&1 ||
+			need "OpenRC (openrc-run)" openrc openrc
+		command -v runsv >/dev/null 2>&1 ||
+			need "runit (runsv)" runit runit
+		command -v s6-supervise >/dev/null 2>&1 ||
+			need "s6 (s6-supervise)" s6 s6
+		command -v logrotate >/dev/null 2>&1 ||
+			need logrotate logrotate logrotate
+		command -v busybox >/dev/null 2>&1 ||
+			need "busybox (syslogd)" busybox busybox
+		command -v shellcheck >/dev/null 2>&1 ||
+			need shellcheck shellcheck shellcheck
+		command -v nsenter >/dev/null 2>&1 ||
+			need "util-linux (unshare, nsenter)" util-linux util-linux
 	fi
 }
 

@@ -29,6 +29,7 @@ import tempfile
 import time
 
 from ergotest import (Client, ErgoTestError, Server, Skip, ERGO_BIN,
+                      sanitizer_report,
                       free_port, wait_for)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,6 +96,14 @@ def wait_file_match(path, pattern, timeout=10, start=0):
         return wait_for(found, timeout, "%r in %s" % (pattern, path))
     except ErgoTestError as e:
         raise ErgoTestError("%s; it holds:\n%s" % (e, read(path)[-3000:]))
+
+
+def assert_no_sanitizer_report(*paths):
+    """Fails if a log the supervised ergo wrote holds an ASan/UBSan/LSan
+    report (make asan runs these tests against ./ergo-asan)."""
+    for path in paths:
+        rep = sanitizer_report(read(path))
+        assert not rep, "sanitizer report in %s:\n%s" % (path, rep)
 
 
 def accepts(port):
@@ -526,6 +535,7 @@ def test_runit_runsv_supervises_ergo_with_svlogd():
             sv("exit")
             runsv.wait(10)
             assert runsv.returncode == 0, read(box.path("runsv.out"))
+            assert_no_sanitizer_report(current)
         except Exception:
             print("runsv output:\n%s\nlog:\n%s"
                   % (read(box.path("runsv.out")), read(current)[-3000:]))
@@ -610,6 +620,7 @@ def test_s6_supervises_ergo_with_readiness_and_s6_log():
                      10, "s6-supervise ergo to exit")
             run(["s6-svscanctl", "-t", scan])
             svscan.wait(10)
+            assert_no_sanitizer_report(current)
         except Exception:
             print("s6-svscan output:\n%s\nlog:\n%s"
                   % (read(box.path("s6-svscan.out")),
@@ -691,6 +702,7 @@ def test_sysvinit_script_start_status_reload_stop():
             assert re.search(BROKEN_CONFIG_RE, p.stdout), p.stdout
             assert not os.path.exists(pidfile)
             assert not accepts(box.port)
+            assert_no_sanitizer_report(log, box.path("stderr.log"))
         finally:
             pid = daemon_pid()
             if pid:
@@ -806,6 +818,8 @@ def test_openrc_script_start_status_reload_respawn_stop():
             p = rc("status", check=False)
             assert p.returncode == 3 and "stopped" in p.stdout, p.stdout
             assert "ergo" not in ns.run(["ps", "-eo", "comm"]).stdout
+            assert_no_sanitizer_report(log, os.path.join(logdir,
+                                                         "stderr.log"))
         except Exception:
             print("namespace:\n%s\nergo's log:\n%s\nstderr log:\n%s"
                   % (ns.log()[-3000:], read(log)[-3000:],
@@ -878,6 +892,7 @@ def test_syslog_lines_reach_busybox_syslogd_as_daemon_facility():
             assert stat.S_ISSOCK(os.stat(os.path.join(dev, "log")).st_mode)
             os.kill(pid, signal.SIGTERM)
             assert ergo.wait(10) == 0, read(box.path("ergo.out"))
+            assert_no_sanitizer_report(box.path("ergo.out"))
         except Exception:
             print("syslogd:\n%s\nergo:\n%s\nmessages:\n%s"
                   % (read(box.path("syslogd.out")),
@@ -935,3 +950,123 @@ def test_shell_scripts_pass_shellcheck():
     assert p.returncode == 0, p.stdout
     for path in scripts:
         assert os.stat(path).st_mode & 0o111, "%s is not executable" % path
+
+
+# ------------------------------------------------------------ container
+
+def containerfile():
+    """distrib/Containerfile as a list of (INSTRUCTION, argument text)."""
+    out = []
+    for line in read(os.path.join(DISTRIB, "Containerfile")).splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def test_container_image_layout_serves_as_uid_10000():
+    """distrib/Containerfile, without a container engine: its COPY, USER,
+    WORKDIR and ENTRYPOINT lines are applied to an empty directory (the
+    FROM scratch image), and the ENTRYPOINT runs chrooted there as the
+    numeric USER, with ERGO__SECTION__KEY overrides for the address and
+    the server name: it serves a client, creates ircd.db 0600 in the
+    volume, rehashes on SIGHUP and exits 0 on the STOPSIGNAL."""
+    import json
+    need_root("chroot and the switch to the image's numeric USER")
+    static = os.path.join(ROOT, "ergo-static")
+    if not os.path.exists(static):
+        p = run(["sh", "scripts/static.sh"], cwd=ROOT, check=False,
+                timeout=600)
+        assert p.returncode == 0 and os.path.exists(static), \
+            "`make static` (sh scripts/static.sh) failed:\n" + p.stdout
+    steps = containerfile()
+    assert steps[0] == ("FROM", "scratch"), steps[0]
+    root = tempfile.mkdtemp(prefix="ergotest-image-")
+    proc = None
+    try:
+        uid = gid = 0
+        workdir, entry, signame, exposed = "/", None, "SIGTERM", []
+        for word, arg in steps[1:]:
+            if word == "COPY":
+                args = arg.split()
+                owner = None
+                if args[0].startswith("--chown="):
+                    owner = tuple(int(x) for x in
+                                  args.pop(0)[8:].split(":"))
+                src, dst = args
+                src = os.path.join(ROOT, src)
+                dst = os.path.join(root, dst.lstrip("/"))
+                if os.path.isdir(src):
+                    shutil.copytree(src, dst, dirs_exist_ok=True)
+                    made = [dst] + [os.path.join(t, n)
+                                    for t, ds, fs in os.walk(dst)
+                                    for n in ds + fs]
+                else:
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    shutil.copy2(src, dst)
+                    made = [dst]
+                for m in made:
+                    os.chown(m, *(owner or (0, 0)))
+            elif word == "USER":
+                uid, gid = (int(x) for x in arg.split(":"))
+            elif word == "WORKDIR":
+                workdir = arg
+                os.makedirs(os.path.join(root, arg.lstrip("/")),
+                            exist_ok=True)
+            elif word == "ENTRYPOINT":
+                entry = json.loads(arg)
+            elif word == "STOPSIGNAL":
+                signame = arg
+            elif word == "EXPOSE":
+                exposed = arg.split()
+            elif word not in ("VOLUME", "ENV", "LABEL"):
+                raise AssertionError("unexpected %s in Containerfile" % word)
+        assert uid != 0 and gid != 0, "the image runs as root"
+        assert exposed == ["6667", "6697"], exposed
+        assert entry and entry[0] == "/ergo" and entry[1] == "run", entry
+        conf = entry[entry.index("--config") + 1]
+        assert os.path.exists(os.path.join(root, conf.lstrip("/")))
+        os.chmod(root, 0o755)
+
+        port = free_port()
+        env = {"ERGO__SERVER__LISTEN": "127.0.0.1:%d" % port,
+               "ERGO__SERVER__NAME": "irc.container.test"}
+
+        def enter():
+            os.chroot(root)
+            os.chdir(workdir)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+
+        log = os.path.join(os.path.dirname(root),
+                           os.path.basename(root) + ".log")
+        with open(log, "wb") as f:
+            proc = subprocess.Popen(entry, env=env, stdin=subprocess.DEVNULL,
+                                    stdout=f, stderr=subprocess.STDOUT,
+                                    preexec_fn=enter)
+        try:
+            wait_accepts(port)
+            c = Client(port)
+            lines = c.register("alice")
+            assert any(l.startswith(":irc.container.test 001 ")
+                       for l in lines), lines
+            c.close()
+            db = os.path.join(root, workdir.lstrip("/"), "ircd.db")
+            st = os.stat(db)
+            assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (uid, 0o600)
+            assert proc_uid(proc.pid) == uid
+            proc.send_signal(signal.SIGHUP)
+            wait_file_match(log, REHASH_RE + re.escape(conf))
+            proc.send_signal(getattr(signal, signame))
+            assert proc.wait(10) == 0, read(log)
+        finally:
+            text = read(log)
+            os.unlink(log)
+        assert not sanitizer_report(text), text
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(root, ignore_errors=True)

@@ -599,7 +599,9 @@ irc_conn_line(void *arg, char *line, size_t len)
 	if (*line == '@') {
 		char *sp = strchr(line, ' ');
 
-		if (sp == NULL || (size_t)(sp - line) + 1 > IRC_TAGS_MAX) {
+		if (sp == NULL)
+			return IRC_MORE;	/* tags, no command: ignore */
+		if ((size_t)(sp - line) + 1 > IRC_TAGS_MAX) {
 			irc_conn_toolong(c);
 			return IRC_MORE;
 		}

@@ -222,6 +222,15 @@ def test_source_only_line_ignored():
     assert not a.sync()
 
 
+def test_tags_only_line_ignored():
+    # a tag section with no command is malformed, not too long: no 417
+    a = srv.client(nick())
+    a.send("@a=b;c")
+    a.send("@a=b ")
+    a.send("@a=b :some.source")
+    assert not a.sync()
+
+
 def test_client_source_prefix_ignored():
     a, b = pair()
     a.send(":fake!spoof@host PRIVMSG %s :spoofed?" % b.nick)

@@ -946,6 +946,11 @@ h_quit(struct client *c, struct msg *m)
 
 /* ---- PRIVMSG / NOTICE ---- */
 
+/*
+ * A NOTICE never draws an automatic reply (RFC 2812 3.3.2), so its
+ * per-target errors (401 403 404) and RPL_AWAY are not sent; malformed
+ * commands (411 412 407) still are.
+ */
 static void
 message(struct client *c, struct msg *m, const char *cmd, bool notice)
 {
@@ -992,13 +997,16 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 			size_t len;
 
 			if ((ch = irc_chan_find(name)) == NULL) {
-				irc_numeric(c, ERR_NOSUCHCHANNEL,
-				    "%s :No such channel", name);
+				if (!notice)
+					irc_numeric(c, ERR_NOSUCHCHANNEL,
+					    "%s :No such channel", name);
 				continue;
 			}
 			if (!irc_chan_can_send(ch, c, &num)) {
-				irc_numeric(c, num, "%s :Cannot send to channel",
-				    ch->name);
+				if (!notice)
+					irc_numeric(c, num,
+					    "%s :Cannot send to channel",
+					    ch->name);
 				continue;
 			}
 			/* formatted once for every member */
@@ -1011,8 +1019,9 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 		}
 		if (need != 0 || (to = irc_client_find(name)) == NULL ||
 		    !(to->flags & CF_REG)) {
-			irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
-			    name);
+			if (!notice)
+				irc_numeric(c, ERR_NOSUCHNICK,
+				    "%s :No such nick/channel", name);
 			continue;
 		}
 		irc_send(to, ":%s %s %s :%s", irc_prefix(c), cmd, to->nick,

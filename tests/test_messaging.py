@@ -199,8 +199,20 @@ def test_no_such_nick_401():
     a.send("PRIVMSG nobody-here :x")
     l = a.expect(r"^:\S+ \d{3} ")
     assert re.match(r"^:irc\.test 401 %s nobody-here :" % a.nick, l), l
-    a.send("NOTICE nobody-here :x")
-    a.expect(r"^:irc\.test 401 %s nobody-here :" % a.nick)
+
+
+def test_notice_never_gets_a_target_error():
+    # RFC 2812 3.3.2: no automatic reply to a NOTICE, from servers either
+    # (as Ergo and charybdis do): no 401, 403 or 404, while the other
+    # targets of the same NOTICE still get it
+    a, b, _ = three()
+    ch = "#n" + a.nick
+    join(b, ch)             # +n: a is outside
+    a.send("NOTICE nobody-here,#no-such-chan-here,%s,%s :quiet"
+           % (ch, b.nick))
+    b.expect(r"NOTICE %s :quiet$" % b.nick)
+    no_line(a, r" 40[134] ")
+    no_line(b, r"NOTICE %s " % re.escape(ch))
 
 
 def test_unregistered_nick_is_401():

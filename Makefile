@@ -27,10 +27,10 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 
 HDRS	= ergo.h irc.h
 SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
-	  conf_passwd.c log.c store.c
+	  conf_passwd.c log.c store.c net_mkcert.c
 # Everything but main(): unit tests link against this archive.
 LIBOBJS	= net.o irc.o irc_util.o irc_chan.o irc_query.o conf.o conf_passwd.o \
-	  log.o store.o
+	  log.o store.o net_mkcert.o
 OBJS	= ergo.o $(LIBOBJS)
 
 all: ergo

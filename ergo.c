@@ -34,6 +34,8 @@ usage(FILE *f)
 	    "                                    validate a config file\n"
 	    "       ergo defaultconfig           print the annotated default config\n"
 	    "       ergo genpasswd               hash a password for an oper block\n"
+	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
+	    "                                    write a self-signed certificate and key\n"
 	    "       ergo version                 print the version\n"
 	    "       ergo help                    print this help\n");
 }
@@ -334,6 +336,58 @@ genpasswd(void)
 	return 0;
 }
 
+/* argv[*i] is "name VALUE" or "name=VALUE": the value, else NULL. */
+static const char *
+opt_value(int argc, char *argv[], int *i, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] == '\0' && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+/*
+ * mkcerts [--cert FILE] [--key FILE] [--host NAME], argv past "mkcerts":
+ * parsed here because main's loop takes only --config.
+ */
+static int
+mkcerts(int argc, char *argv[])
+{
+	const char *cert = "fullchain.pem", *key = "privkey.pem", *host = NULL;
+	const char *v;
+	char name[256];
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--cert")) != NULL)
+			cert = v;
+		else if ((v = opt_value(argc, argv, &i, "--key")) != NULL)
+			key = v;
+		else if ((v = opt_value(argc, argv, &i, "--host")) != NULL)
+			host = v;
+		else {
+			fprintf(stderr, "ergo: mkcerts: unknown option or "
+			    "missing value: %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (host == NULL) {
+		/* gethostname() need not terminate a truncated name. */
+		if (gethostname(name, sizeof(name)) == 0 && name[0] != '\0') {
+			name[sizeof(name) - 1] = '\0';
+			host = name;
+		} else
+			host = "localhost";
+	}
+	return net_mkcert_write(cert, key, host) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -347,6 +401,8 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	cmd = argv[1];
+	if (strcmp(cmd, "mkcerts") == 0)
+		return mkcerts(argc - 2, argv + 2);
 	for (i = 2; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "-c") == 0) && i + 1 < argc)

@@ -186,6 +186,15 @@ int	 irc_next_timer_ms(void);	/* -1: nothing sooner than the sweep */
 void	 irc_rehashed(const struct conf *old);	/* conf swapped */
 void	 irc_shutdown(void);
 
+/* ---- net_mkcert.c ---- */
+/*
+ * `ergo mkcerts`: a new self-signed P-256 certificate for host and its
+ * key (mode 0600), neither written if either file exists. Prints the
+ * paths and the SHA-256 certfp, errors to stderr. Returns 0, or -1.
+ */
+int	 net_mkcert_write(const char *certpath, const char *keypath,
+	    const char *host);
+
 /* ---- store.c (the only file that speaks SQL) ---- */
 int	 store_open(const char *path);	/* 0, or -1 (logged) */
 void	 store_close(void);

@@ -25,12 +25,12 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-HDRS	= ergo.h irc.h
+HDRS	= ergo.h irc.h net_tls.h
 SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
-	  conf_passwd.c log.c store.c net_mkcert.c
+	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c
 # Everything but main(): unit tests link against this archive.
 LIBOBJS	= net.o irc.o irc_util.o irc_chan.o irc_query.o conf.o conf_passwd.o \
-	  log.o store.o net_mkcert.o
+	  log.o store.o net_tls.o net_mkcert.o
 OBJS	= ergo.o $(LIBOBJS)
 
 all: ergo
@@ -50,6 +50,11 @@ libergo.a: $(LIBOBJS)
 
 deps:
 	sh scripts/deps.sh
+
+# ./ergo-static: musl, BearSSL and SQLite built from Debian's sources (or
+# Alpine's static libraries); see scripts/static.sh.
+static:
+	sh scripts/static.sh
 
 run:
 	@sh scripts/deps.sh
@@ -188,4 +193,4 @@ clean:
 	done; true
 	rm -rf tests/__pycache__
 
-.PHONY: all deps run unit-build unit test asan install uninstall clean
+.PHONY: all deps static run unit-build unit test asan install uninstall clean

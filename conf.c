@@ -110,11 +110,23 @@ static const struct key network_keys[] = {
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+static const struct enumval tlsver_vals[] = {
+	{ "1.2", 0x0303 }, { "1.1", 0x0302 }, { "1.0", 0x0301 }, { NULL, 0 }
+};
+
 static const struct key tls_keys[] = {
 	{ "cert", K_PATH, L(cert), 1, 4096, NULL, NULL,
-	  "The certificate chain, PEM.", NULL },
+	  "The certificate chain, PEM, leaf first (e.g. fullchain.pem).",
+	  NULL },
 	{ "key", K_PATH, L(key), 1, 4096, NULL, NULL,
-	  "Its private key, PEM.", NULL },
+	  "Its private key, PEM: RSA or EC, PKCS#1, SEC1 or PKCS#8.", NULL },
+	{ "min-version", K_ENUM, L(tls_min), 0, 0, tlsver_vals, "1.2",
+	  "Oldest TLS version accepted: 1.2, 1.1 or 1.0 (BearSSL speaks\n"
+	  "TLS 1.2 at most).", NULL },
+	{ "reload-interval", K_SECS, L(reload_s), 0, 7 * DAY, NULL, "0s",
+	  "How often to look for a renewed cert/key pair on disk (mtime,\n"
+	  "size) and load it for new handshakes; 0 = only at rehash.",
+	  NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block tls_block = { "server.listen.tls", tls_keys };
@@ -270,6 +282,10 @@ static const struct key oper_keys[] = {
 	  "The operator's class, e.g. server-admin.", NULL },
 	{ "password", K_HASH, O(password), 1, 256, NULL, NULL,
 	  "A hash printed by ergo genpasswd.", NULL },
+	{ "certfp", K_WORD, O(certfp), 1, 95, NULL, NULL,
+	  "SHA-256 fingerprint of a TLS client certificate (hex; colons\n"
+	  "allowed) that may OPER as this name; with a password too, both\n"
+	  "are needed.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block oper_block = { "oper", oper_keys };
@@ -1482,6 +1498,24 @@ expect_open(struct parser *p, const struct key *k, bool label)
 	return false;
 }
 
+/* "AB:CD:..." or "abcd..." to 64 lowercase hex digits, in place. */
+static int
+certfp_normalize(char *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (s[i] == ':')
+			continue;
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (lower(s[i]) >= 'a' && lower(s[i]) <= 'f')))
+			return -1;
+		s[n++] = lower(s[i]);
+	}
+	s[n] = '\0';
+	return n == 64 ? 0 : -1;
+}
+
 static void
 parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 {
@@ -1537,9 +1571,12 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 	if (o->class == NULL)
 		conf_err(p, &kw, "oper \"%s\" needs a class, like: class "
 		    "server-admin", shown);
-	if (o->password == NULL)
-		conf_err(p, &kw, "oper \"%s\" needs a password: a hash from "
-		    "`ergo genpasswd`", shown);
+	if (o->password == NULL && o->certfp == NULL)
+		conf_err(p, &kw, "oper \"%s\" needs a password (a hash from "
+		    "`ergo genpasswd`) or a certfp", shown);
+	if (o->certfp != NULL && certfp_normalize(o->certfp) == -1)
+		conf_err(p, &kw, "oper \"%s\": certfp must be 64 hex digits "
+		    "(a SHA-256 fingerprint)", shown);
 }
 
 static void	defaults_apply(struct parser *, const struct block *, void *);
@@ -1707,8 +1744,10 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 	case K_TLS:
 		if (!expect_open(p, k, false))
 			return;
-		if (k->type == K_TLS)
+		if (k->type == K_TLS) {
 			*(bool *)(void *)((char *)base + k->off) = true;
+			defaults_apply(p, k->aux, base);	/* min-version */
+		}
 		nerr = p->nerr;
 		parse_body(p, k->aux, base, &kt);
 		if (k->type == K_TLS && p->nerr == nerr) {

@@ -142,6 +142,34 @@ sig_setup(void)
 
 /* ---- rehash ---- */
 
+/* Each line of a multi-line error text as its own log line. */
+static void
+log_lines(const char *cat, const char *text)
+{
+	const char *p, *nl;
+
+	for (p = text; p != NULL && *p != '\0'; p = *nl ? nl + 1 : nl) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		log_error(cat, "%.*s", (int)(nl - p), p);
+	}
+}
+
+/* The old config stays: say so, hand the errors to REHASH's caller. */
+static int
+rehash_failed(struct conf *nc, char *e, bool log_them, char **errs)
+{
+	if (log_them)
+		log_lines("rehash", e);
+	log_error("rehash", "config not reloaded; still running on the "
+	    "previous one");
+	notify("READY=1\nSTATUS=config reload failed; running on the "
+	    "previous config");
+	conf_free(nc);
+	*errs = e;
+	return -1;
+}
+
 /*
  * SIGHUP and REHASH alike: reopen the log files (logrotate moved them),
  * then parse and validate the whole file; only a valid config, whose log
@@ -163,30 +191,16 @@ ergo_rehash(char **errs)
 		    (unsigned long long)ergo_now_ms * 1000ULL);
 		notify(msg);
 	}
-	if ((nc = conf_load(conf->path, &e)) == NULL) {
-		const char *p = e ? e : "config error", *nl;
-
-		for (; *p != '\0'; p = *nl ? nl + 1 : nl) {
-			if ((nl = strchr(p, '\n')) == NULL)
-				nl = p + strlen(p);
-			log_error("rehash", "%.*s", (int)(nl - p), p);
-		}
-		log_error("rehash", "config not reloaded; still running on "
-		    "the previous one");
-		notify("READY=1\nSTATUS=config reload failed; running on the "
-		    "previous config");
-		*errs = e;
-		return -1;
-	}
-	/* Log files are part of the config: one that cannot open fails it. */
+	if ((nc = conf_load(conf->path, &e)) == NULL)
+		return rehash_failed(NULL, e ? e : strdup("config error"),
+		    true, errs);
+	/* Certificates and log files are part of the config too. */
+	if (net_listen_prepare(nc, &e) == -1)
+		return rehash_failed(nc, e, true, errs);
 	if (log_configure(nc->logs) == -1) {
-		log_error("rehash", "config not reloaded; still running on "
-		    "the previous one");
-		notify("READY=1\nSTATUS=config reload failed; running on the "
-		    "previous config");
-		conf_free(nc);
-		*errs = strdup(log_configure_error());
-		return -1;
+		net_listen_unprepare();
+		return rehash_failed(nc, strdup(log_configure_error()), false,
+		    errs);	/* log.c said why */
 	}
 	if (strcmp(nc->datastore_path, old->datastore_path) != 0) {
 		log_warnx("rehash", "datastore.path cannot change while running;"
@@ -229,6 +243,11 @@ run(const char *path)
 	}
 	if (log_configure(conf->logs) == -1) {
 		return 1;	/* logged on stderr by log_configure */
+	}
+	if (net_listen_prepare(conf, &errs) == -1) {
+		log_lines("tls", errs);
+		free(errs);
+		return 1;
 	}
 	if (store_open(conf->datastore_path) == -1)
 		return 1;
@@ -430,6 +449,13 @@ main(int argc, char *argv[])
 			free(errs);
 			return 1;
 		}
+		if (net_listen_prepare(c, &errs) == -1) {
+			fputs(errs ? errs : "certificate error\n", stderr);
+			free(errs);
+			conf_free(c);
+			return 1;
+		}
+		net_listen_unprepare();
 		conf_free(c);
 		printf("%s: ok\n", path ? path : "built-in defaults");
 		return 0;

@@ -80,6 +80,8 @@ struct listen_conf {
 	socklen_t		 sslen;
 	bool			 tls;
 	char			*cert, *key;	/* tls only */
+	int			 tls_min;	/* BR_TLS10 .. BR_TLS12 */
+	unsigned		 reload_s;	/* 0: reload only at rehash */
 };
 
 struct oper_conf {
@@ -87,6 +89,7 @@ struct oper_conf {
 	char			*name;
 	char			*class;
 	char			*password;	/* a conf_passwd_hash() string */
+	char			*certfp;	/* 64 lowercase hex, or NULL */
 };
 
 struct conf {
@@ -143,6 +146,12 @@ int	 ergo_random(void *buf, size_t len);	/* 0, or -1 with errno */
 /* ---- net.c ---- */
 struct conn;
 
+/*
+ * Loads the certificate and key of every TLS listener of c for the next
+ * net_listen_apply; 0, or -1 with *errs (malloc'd lines) and nothing kept.
+ */
+int	 net_listen_prepare(const struct conf *c, char **errs);
+void	 net_listen_unprepare(void);	/* drop what prepare loaded */
 /* Opens listeners new in c, closes those gone; first call opens all. */
 int	 net_listen_apply(const struct conf *c);
 void	 net_init(void);
@@ -164,6 +173,7 @@ void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
 void	 net_conn_resume(struct conn *);	/* irc may take lines again */
 const char *net_conn_ip(const struct conn *);
 bool	 net_conn_tls(const struct conn *);
+const char *net_conn_certfp(const struct conn *); /* client cert, or NULL */
 size_t	 net_conn_sendq(const struct conn *);
 unsigned net_nconns(void);
 

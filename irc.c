@@ -501,7 +501,7 @@ static const struct cmd cmds[] = {
 	{ "NAMES",	h_names,	0, CMD_REG },
 	{ "NICK",	h_nick,		0, CMD_PREREG },
 	{ "NOTICE",	h_notice,	0, CMD_REG },
-	{ "OPER",	h_oper,		2, CMD_REG },
+	{ "OPER",	h_oper,		1, CMD_REG },
 	{ "PART",	h_part,		1, CMD_REG },
 	{ "PASS",	h_pass,		1, CMD_PREREG },
 	{ "PING",	h_ping,		0, CMD_PREREG | CMD_NOIDLE },

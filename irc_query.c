@@ -15,6 +15,7 @@
 
 /* Not in irc.h: only WHOIS uses it. */
 #define RPL_WHOISSECURE		671
+#define RPL_WHOISCERTFP		276
 
 /*
  * One WHO can name every user on the server; stop after this many 352s
@@ -256,6 +257,7 @@ static void
 whois_one(struct client *c, const char *nick)
 {
 	struct client *u = irc_client_find(nick);
+	const char *fp;
 	time_t last;
 
 	if (!is_user(u)) {
@@ -274,6 +276,11 @@ whois_one(struct client *c, const char *nick)
 	if (is_oper(u))
 		irc_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator",
 		    u->nick);
+	/* The fingerprint identifies a person: only to them and to opers. */
+	if (u->conn != NULL && (fp = net_conn_certfp(u->conn)) != NULL &&
+	    (c == u || is_oper(c)))
+		irc_numeric(c, RPL_WHOISCERTFP, "%s :has client certificate "
+		    "fingerprint %s", u->nick, fp);
 	if (u->umodes & UMODE_TLS)
 		irc_numeric(c, RPL_WHOISSECURE,
 		    "%s :is using a secure connection", u->nick);
@@ -759,17 +766,28 @@ void
 h_oper(struct client *c, struct msg *m)
 {
 	const struct oper_conf *o;
+	const char *fp;
 	char *class;
 
+	for (o = conf->opers; o != NULL; o = o->next)
+		if (o->name != NULL && strcmp(o->name, m->param[0]) == 0)
+			break;
+	/* One parameter is enough only for a certfp-only block. */
+	if (m->nparam < 2 && (o == NULL || o->password != NULL)) {
+		irc_numeric(c, ERR_NEEDMOREPARAMS, "OPER :Not enough "
+		    "parameters");
+		return;
+	}
 	if (conf->opers == NULL) {
 		irc_numeric(c, ERR_NOOPERHOST, ":No O-lines for your host");
 		return;
 	}
-	for (o = conf->opers; o != NULL; o = o->next)
-		if (o->name != NULL && strcmp(o->name, m->param[0]) == 0)
-			break;
-	if (o == NULL || o->password == NULL ||
-	    !conf_passwd_verify(o->password, m->param[1])) {
+	/* Every credential the block names must match. */
+	if (o == NULL || (o->password != NULL &&
+	    !conf_passwd_verify(o->password, m->param[1])) ||
+	    (o->certfp != NULL && (c->conn == NULL ||
+	    (fp = net_conn_certfp(c->conn)) == NULL ||
+	    strcmp(fp, o->certfp) != 0))) {
 		log_warnx("opers", "failed OPER as %s by %s", m->param[0],
 		    irc_prefix(c));
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");

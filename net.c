@@ -6,6 +6,7 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "ergo.h"
+#include "net_tls.h"
 
 /* Lines handed to irc per connection per pass, so no client starves others */
 #define LINES_PER_PASS	16
@@ -49,7 +51,25 @@ struct listener {
 	char		*text;
 	struct sockaddr_storage ss;
 	socklen_t	 sslen;
+	/* TLS only: the pair in use, where it came from, when to look again */
+	struct tls_cred	*cred;
+	char		*cert, *key;
+	int		 tls_min;
+	unsigned	 reload_s;
+	time_t		 next_check;
+	/* mtime to the nanosecond, size and inode: a same-size renewal
+	 * written within one second, or renamed into place, still shows */
+	struct filestamp {
+		long long	 sec, nsec, size, ino;
+	} cstamp, kstamp;
 };
+
+/* Certificates loaded by net_listen_prepare for the next apply. */
+static struct staged {
+	const struct listen_conf *lc;
+	struct tls_cred		 *cred;
+} staged[64];
+static size_t		 nstaged;
 
 struct conn {
 	int		 fd;
@@ -62,6 +82,7 @@ struct conn {
 	char		*obuf;		/* pending output, only while non-empty */
 	size_t		 olen, ooff, ocap;
 	struct conn	*inq, *outq, *goneq;
+	struct tls_conn	*tls;		/* NULL: plain text */
 	const char	*reason;	/* why it died (static string) */
 	char		 ip[INET6_ADDRSTRLEN];
 };
@@ -243,7 +264,129 @@ listener_close(struct listener *l)
 	slot_del(l->slot);
 	close(l->fd);
 	free(l->text);
+	free(l->cert);
+	free(l->key);
+	tls_cred_unref(l->cred);	/* live engines keep their own ref */
 	free(l);
+}
+
+static void
+stamp_of(const char *path, struct filestamp *st)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == 0) {
+		st->sec = (long long)sb.st_mtim.tv_sec;
+		st->nsec = (long long)sb.st_mtim.tv_nsec;
+		st->size = (long long)sb.st_size;
+		st->ino = (long long)sb.st_ino;
+	} else
+		st->sec = st->nsec = st->size = st->ino = -1;
+}
+
+/* Swaps cr in as l's pair for new handshakes (takes the reference). */
+static int
+listener_set_tls(struct listener *l, const struct listen_conf *lc,
+    struct tls_cred *cr)
+{
+	char *cert = strdup(lc->cert), *key = strdup(lc->key);
+
+	if (cert == NULL || key == NULL) {
+		free(cert);
+		free(key);
+		tls_cred_unref(cr);
+		log_warn("tls", "listen %s", lc->text);
+		return -1;
+	}
+	free(l->cert);
+	free(l->key);
+	tls_cred_unref(l->cred);
+	l->cert = cert;
+	l->key = key;
+	l->cred = cr;
+	l->tls_min = lc->tls_min;
+	l->reload_s = lc->reload_s;
+	l->next_check = ergo_now + (time_t)lc->reload_s;
+	stamp_of(cert, &l->cstamp);
+	stamp_of(key, &l->kstamp);
+	return 0;
+}
+
+static void
+staged_clear(void)
+{
+	while (nstaged > 0)
+		tls_cred_unref(staged[--nstaged].cred);
+}
+
+/* Appends one line to a malloc'd error text. */
+static void
+errs_add(char **errs, const char *line)
+{
+	size_t have = *errs ? strlen(*errs) : 0, n = strlen(line);
+	char *ne;
+
+	if ((ne = realloc(*errs, have + n + 2)) == NULL)
+		return;
+	memcpy(ne + have, line, n);
+	ne[have + n] = '\n';
+	ne[have + n + 1] = '\0';
+	*errs = ne;
+}
+
+int
+net_listen_prepare(const struct conf *c, char **errs)
+{
+	const struct listen_conf *lc;
+	struct tls_cred *cr;
+	char err[600], line[700];
+	int rc = 0;
+
+	*errs = NULL;
+	staged_clear();
+	for (lc = c->listens; lc != NULL; lc = lc->next) {
+		if (!lc->tls)
+			continue;
+		if (nstaged == sizeof(staged) / sizeof(staged[0])) {
+			errs_add(errs, "too many TLS listeners");
+			rc = -1;
+			break;
+		}
+		if ((cr = tls_cred_load(lc->cert, lc->key, err,
+		    sizeof(err))) == NULL) {
+			snprintf(line, sizeof(line), "listen %s: %s", lc->text,
+			    err);
+			errs_add(errs, line);
+			rc = -1;
+			continue;
+		}
+		staged[nstaged].lc = lc;
+		staged[nstaged++].cred = cr;
+	}
+	if (rc == -1)
+		staged_clear();
+	return rc;
+}
+
+void
+net_listen_unprepare(void)
+{
+	staged_clear();
+}
+
+static struct tls_cred *
+staged_take(const struct listen_conf *lc)
+{
+	struct tls_cred *cr;
+	size_t i;
+
+	for (i = 0; i < nstaged; i++)
+		if (staged[i].lc == lc) {
+			cr = staged[i].cred;
+			staged[i] = staged[--nstaged];
+			return cr;
+		}
+	return NULL;
 }
 
 /*
@@ -251,6 +394,17 @@ listener_close(struct listener *l)
  * configured; connections accepted on a closed listener stay. Returns -1
  * if any listener could not be opened (each failure logged).
  */
+/* Where l is linked from, to unlink it. */
+static struct listener **
+pp_of(struct listener *l)
+{
+	struct listener **pp;
+
+	for (pp = &listeners; *pp != l; pp = &(*pp)->next)
+		;
+	return pp;
+}
+
 int
 net_listen_apply(const struct conf *c)
 {
@@ -261,9 +415,11 @@ net_listen_apply(const struct conf *c)
 	for (l = listeners; l != NULL; l = l->next)
 		l->keep = false;
 	for (lc = c->listens; lc != NULL; lc = lc->next) {
-		if (lc->tls) {
-			log_warnx("server", "listen %s: TLS listeners are not "
-			    "supported by this build yet", lc->text);
+		struct tls_cred *cr = NULL;
+
+		if (lc->tls && (cr = staged_take(lc)) == NULL) {
+			log_warnx("tls", "listen %s: no certificate loaded",
+			    lc->text);
 			rc = -1;
 			continue;
 		}
@@ -272,8 +428,18 @@ net_listen_apply(const struct conf *c)
 			    memcmp(&l->ss, &lc->ss, lc->sslen) == 0)
 				break;
 		if (l != NULL) {
-			l->keep = true;
-			continue;
+			/* Same address: plain stays plain; TLS gets the new
+			 * pair for new handshakes. A listener switching
+			 * between plain and TLS is reopened. */
+			if ((l->cred != NULL) == lc->tls) {
+				l->keep = true;
+				if (cr != NULL)
+					(void)listener_set_tls(l, lc, cr);
+				continue;
+			}
+			l->keep = false;
+			*pp_of(l) = l->next;
+			listener_close(l);
 		}
 		if ((l = calloc(1, sizeof(*l))) == NULL ||
 		    (l->text = strdup(lc->text)) == NULL) {
@@ -285,8 +451,17 @@ net_listen_apply(const struct conf *c)
 		l->ss = lc->ss;
 		l->sslen = lc->sslen;
 		l->keep = true;
+		if (cr != NULL && listener_set_tls(l, lc, cr) == -1) {
+			free(l->text);
+			free(l);
+			rc = -1;
+			continue;
+		}
 		if (listener_open(l) == -1) {
 			free(l->text);
+			free(l->cert);
+			free(l->key);
+			tls_cred_unref(l->cred);
 			free(l);
 			rc = -1;
 			continue;
@@ -303,6 +478,7 @@ net_listen_apply(const struct conf *c)
 			listener_close(l);
 		}
 	}
+	staged_clear();
 	return rc;
 }
 
@@ -394,6 +570,19 @@ conn_accept(struct listener *l)
 			free(c);
 			refuse(fd, "Server out of memory");
 			continue;
+		}
+		if (l->cred != NULL) {
+			char err[200];
+
+			if ((c->tls = tls_conn_new(l->cred, (unsigned)l->tls_min,
+			    err, sizeof(err))) == NULL) {
+				log_warnx("tls", "refused %s: %s", ip, err);
+				slot_del(c->slot);
+				ip_put(c->ipc);
+				free(c);
+				refuse(fd, "TLS is not available");
+				continue;
+			}
 		}
 		nconns++;
 		log_debug("connect", "accepted %s on %s", ip, l->text);
@@ -534,8 +723,13 @@ net_conn_ip(const struct conn *c)
 bool
 net_conn_tls(const struct conn *c)
 {
-	(void)c;
-	return false;
+	return c->tls != NULL;
+}
+
+const char *
+net_conn_certfp(const struct conn *c)
+{
+	return c->tls != NULL ? tls_conn_certfp(c->tls) : NULL;
 }
 
 size_t
@@ -666,12 +860,44 @@ conn_want_input(struct conn *c)
 		pfd[c->slot].events |= POLLIN;
 }
 
+/*
+ * read(2), or for TLS what the engine decrypted. -1 with errno EAGAIN
+ * means nothing yet (a TLS record may be half in); 0 or -1 with *why set
+ * means the connection is over.
+ */
+static ssize_t
+conn_recv(struct conn *c, char *buf, size_t len, const char **why)
+{
+	ssize_t n;
+
+	*why = NULL;
+	if (c->tls == NULL)
+		return read(c->fd, buf, len);
+	n = tls_conn_read(c->tls, c->fd, buf, len, why);
+	/* The engine may owe the client handshake records, or may just
+	 * have become able to take the output queued before it was. */
+	if (!(c->flags & CONN_OUTQ) && (tls_conn_want_write(c->tls) ||
+	    (c->olen > c->ooff && tls_conn_ready(c->tls)))) {
+		c->flags |= CONN_OUTQ;
+		c->outq = outq_head;
+		outq_head = c;
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	if (n == -1 && *why == NULL)
+		*why = "Read error";
+	return n;
+}
+
 static void
 conn_read(struct conn *c)
 {
 	size_t have = 0, off;
 	ssize_t n;
 	char *buf = rbuf;
+	const char *why;
 
 	/*
 	 * Fakelag holds its lines, or has just released a backlog larger
@@ -679,9 +905,10 @@ conn_read(struct conn *c)
 	 * bounded by max-recvq; process_inq works through them.
 	 */
 	if ((c->flags & CONN_PAUSED) || c->ilen > sizeof(rbuf) - READ_CHUNK) {
-		char tmp[4096], *nb;
+		/* rbuf is free here: a whole TLS record always fits. */
+		char *tmp = rbuf, *nb;
 
-		n = read(c->fd, tmp, sizeof(tmp));
+		n = conn_recv(c, tmp, READ_CHUNK, &why);
 		if (n > 0) {
 			if (c->ilen + (size_t)n > conf->fakelag.max_recvq) {
 				conn_kill_error(c, "Excess Flood");
@@ -705,7 +932,7 @@ conn_read(struct conn *c)
 			have = c->ilen;
 			memcpy(rbuf, c->ibuf, have);
 		}
-		n = read(c->fd, rbuf + have, READ_CHUNK);
+		n = conn_recv(c, rbuf + have, READ_CHUNK, &why);
 		if (n > 0) {
 			have += (size_t)n;
 			off = conn_lines(c, buf, have);
@@ -720,7 +947,12 @@ conn_read(struct conn *c)
 			return;
 		}
 	}
-	if (n == 0)
+	if (why != NULL) {
+		if (c->tls != NULL && !tls_conn_ready(c->tls))
+			log_info("tls", "handshake with %s failed: %s", c->ip,
+			    why);
+		conn_kill(c, why);
+	} else if (n == 0)
 		conn_kill(c, "Connection closed");
 	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 		conn_kill(c, errno == ECONNRESET ? "Connection reset by peer" :
@@ -759,7 +991,7 @@ net_poll(int timeout_ms)
 	unsigned i, n;
 	int rc;
 
-	if (inq_head != NULL)
+	if (inq_head != NULL || goneq_head != NULL)
 		timeout_ms = 0;
 	if ((rc = poll(pfd, npfd, timeout_ms)) == -1) {
 		if (errno != EINTR)
@@ -791,7 +1023,8 @@ net_poll(int timeout_ms)
 			if (re & (POLLIN | POLLHUP | POLLERR))
 				conn_read(c);
 			if ((re & POLLOUT) && !(c->flags & CONN_OUTQ) &&
-			    c->olen > c->ooff) {
+			    (c->olen > c->ooff || (c->tls != NULL &&
+			    tls_conn_want_write(c->tls)))) {
 				c->flags |= CONN_OUTQ;
 				c->outq = outq_head;
 				outq_head = c;
@@ -803,11 +1036,46 @@ net_poll(int timeout_ms)
 	process_inq();
 }
 
+/*
+ * TLS: plaintext goes into the engine, records out to the socket. POLLOUT
+ * only while records wait: plaintext the engine cannot take yet (before
+ * the handshake ends) waits for a read to move the handshake on.
+ */
+static void
+conn_write_tls(struct conn *c)
+{
+	const char *why;
+	ssize_t n;
+
+	n = tls_conn_write(c->tls, c->fd, c->obuf + c->ooff,
+	    c->olen - c->ooff, &why);
+	if (n == -1) {
+		c->olen = c->ooff = 0;
+		conn_kill(c, why);
+	} else
+		c->ooff += (size_t)n;
+	if (c->ooff == c->olen) {
+		free(c->obuf);
+		c->obuf = NULL;
+		c->olen = c->ooff = c->ocap = 0;
+	}
+	if (c->flags & (CONN_CLOSING | CONN_DEAD))
+		return;
+	if (n != -1 && tls_conn_want_write(c->tls))
+		pfd[c->slot].events |= POLLOUT;
+	else
+		pfd[c->slot].events &= ~POLLOUT;
+}
+
 static void
 conn_write(struct conn *c)
 {
 	ssize_t n;
 
+	if (c->tls != NULL) {
+		conn_write_tls(c);
+		return;
+	}
 	if (c->olen == c->ooff)
 		goto empty;
 	n = write(c->fd, c->obuf + c->ooff, c->olen - c->ooff);
@@ -838,6 +1106,10 @@ empty:
 static void
 conn_free(struct conn *c)
 {
+	if (c->tls != NULL) {
+		tls_conn_close(c->tls, c->fd);	/* close_notify, best effort */
+		tls_conn_free(c->tls);
+	}
 	slot_del(c->slot);
 	close(c->fd);
 	ip_put(c->ipc);
@@ -871,15 +1143,58 @@ net_flush(void)
 	goneq_head = NULL;
 	while ((c = list) != NULL) {
 		list = c->goneq;
-		if (c->flags & CONN_OUTQ)
-			continue;	/* cannot happen: outq drained above */
+		if (c->client != NULL) {
+			/* Died writing, after irc was told of the others:
+			 * irc hears of it (and its QUIT goes out) next pass. */
+			c->goneq = goneq_head;
+			goneq_head = c;
+			continue;
+		}
 		conn_free(c);
 	}
+}
+
+/*
+ * tls { reload-interval }: a renewed pair on disk (another container's
+ * certbot, say, which cannot signal us) is loaded for new handshakes.
+ * Only a pair that loads and matches is swapped in; a half-written one
+ * is retried when the files change again.
+ */
+static void
+tls_reload_check(struct listener *l)
+{
+	struct filestamp cs, ks;
+	struct tls_cred *cr;
+	char err[600];
+
+	l->next_check = ergo_now + (time_t)l->reload_s;
+	stamp_of(l->cert, &cs);
+	stamp_of(l->key, &ks);
+	if (memcmp(&cs, &l->cstamp, sizeof(cs)) == 0 &&
+	    memcmp(&ks, &l->kstamp, sizeof(ks)) == 0)
+		return;
+	l->cstamp = cs;
+	l->kstamp = ks;
+	if ((cr = tls_cred_load(l->cert, l->key, err, sizeof(err))) == NULL) {
+		log_warnx("tls", "listen %s: renewed certificate not loaded, "
+		    "keeping the old one: %s", l->text, err);
+		return;
+	}
+	tls_cred_unref(l->cred);
+	l->cred = cr;
+	log_info("tls", "%s: reloaded for %s (fingerprint %s)", l->cert,
+	    l->text, tls_cred_fingerprint(cr));
 }
 
 void
 net_tick(void)
 {
+	struct listener *l;
+
+	for (l = listeners; l != NULL; l = l->next)
+		if (l->cred != NULL && l->reload_s > 0 &&
+		    ergo_now >= l->next_check)
+			tls_reload_check(l);
 	if (accept_paused_until != 0 && ergo_now >= accept_paused_until) {
 		accept_paused_until = 0;
 		accept_pause(false);

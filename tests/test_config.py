@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 import tempfile
 
 from ergotest import Server, Skip, run_ergo
@@ -62,6 +63,13 @@ def genpasswd(password):
 # ---- checkconfig ----
 
 def test_checkconfig_valid_file():
+    # checkconfig loads TLS certificates too: give it a real pair
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                    os.path.join(tmp, "privkey.pem"), "-out",
+                    os.path.join(tmp, "fullchain.pem"), "-subj",
+                    "/CN=irc.example.org", "-days", "2"],
+                   check=True, capture_output=True, timeout=60)
     p = checkconfig("network { name Net }\n"
                     "server {\n"
                     "    name irc.example.org\n"
@@ -162,8 +170,8 @@ def test_checkconfig_bad_casemapping():
 
 def test_checkconfig_oper_without_password():
     assert_errors("oper admin {\n  class server-admin\n}\n",
-                  'ergo.conf:1:1: oper "admin" needs a password: a hash '
-                  'from `ergo genpasswd`')
+                  'ergo.conf:1:1: oper "admin" needs a password (a hash '
+                  'from `ergo genpasswd`) or a certfp')
 
 
 def test_checkconfig_oper_plaintext_password():

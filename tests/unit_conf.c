@@ -664,8 +664,8 @@ test_errors(void)
 	    "t.conf:1:25: unknown key \"ssl\" in block server.listen\n");
 	expect_errs("err_oper_without_password",
 	    "oper admin {\n  class server-admin\n}\n",
-	    "t.conf:1:1: oper \"admin\" needs a password: a hash from `ergo "
-	    "genpasswd`\n");
+	    "t.conf:1:1: oper \"admin\" needs a password (a hash from "
+	    "`ergo genpasswd`) or a certfp\n");
 	expect_errs("err_oper_without_class",
 	    "oper admin { password \"$pbkdf2-sha256$1$AAAAAAAAAAAAAAAAAAAAAA"
 	    "$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" }\n",
@@ -759,8 +759,8 @@ test_error_collection(void)
 	    "t.conf:5:10: expected a numeric address, not a hostname: host\n"
 	    "t.conf:7:18: nicklen must be between 1 and 64\n"
 	    "t.conf:7:21: unknown key \"bogus\" in block limits\n"
-	    "t.conf:8:1: oper \"x\" needs a password: a hash from `ergo "
-	    "genpasswd`\n"
+	    "t.conf:8:1: oper \"x\" needs a password (a hash from "
+	    "`ergo genpasswd`) or a certfp\n"
 	    "t.conf:9:18: logging method file needs a path, like: logging { "
 	    "method file  path ergo.log }\n");
 	/* a runaway file is cut off after 100 lines of errors */

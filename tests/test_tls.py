@@ -1,0 +1,487 @@
+"""TLS listeners (net_tls.c on BearSSL): real handshakes from Python's ssl
+module and `openssl s_client`, RSA and EC certificates, a chain with an
+intermediate, client certificates and CertFP, reload of a renewed
+certificate, broken certificates, plaintext and garbage on the TLS port,
+stalled and concurrent handshakes."""
+
+import hashlib
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+
+from ergotest import ErgoTestError, Server, free_port, run_ergo, wait_for
+
+D = None            # certificates made once for the module
+
+
+def openssl(*args, cwd=None):
+    p = subprocess.run(["openssl"] + list(args), cwd=cwd or D,
+                       capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise ErgoTestError("openssl %s: %s" % (" ".join(args), p.stderr))
+    return p.stdout
+
+
+def selfsigned(name, keyalg, cn="localhost"):
+    """name.crt and name.key (PKCS#8), self-signed for localhost."""
+    if keyalg == "ec":
+        newkey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
+    else:
+        newkey = ["-newkey", "rsa:2048"]
+    openssl("req", "-x509", *newkey, "-nodes", "-keyout", name + ".key",
+            "-out", name + ".crt", "-subj", "/CN=" + cn, "-days", "30",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1")
+
+
+def setup_module():
+    global D
+    D = tempfile.mkdtemp(prefix="ergo-tls-")
+    selfsigned("ec", "ec")
+    selfsigned("rsa", "rsa")
+    selfsigned("ec2", "ec")             # the "renewed" certificate
+    selfsigned("client", "ec", cn="tlsuser")
+    # the same keys in their traditional encodings
+    openssl("pkey", "-in", "rsa.key", "-traditional", "-out", "rsa1.key")
+    openssl("ec", "-in", "ec.key", "-out", "ec1.key")
+    # root (RSA) -> intermediate (EC) -> leaf (EC); fullchain = leaf + int
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+            "root.key", "-out", "root.crt", "-subj", "/CN=ergo test root",
+            "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    with open(os.path.join(D, "ca.ext"), "w") as f:
+        f.write("basicConstraints=critical,CA:TRUE,pathlen:0\n"
+                "keyUsage=critical,keyCertSign,cRLSign\n")
+    with open(os.path.join(D, "leaf.ext"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                "extendedKeyUsage=serverAuth\n")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", "int.key", "-out", "int.csr", "-subj",
+            "/CN=ergo test intermediate")
+    openssl("x509", "-req", "-in", "int.csr", "-CA", "root.crt", "-CAkey",
+            "root.key", "-CAcreateserial", "-out", "int.crt", "-days", "30",
+            "-extfile", "ca.ext")
+    openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj",
+            "/CN=localhost")
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "int.crt", "-CAkey",
+            "int.key", "-CAcreateserial", "-out", "leaf.crt", "-days", "30",
+            "-extfile", "leaf.ext")
+    with open(os.path.join(D, "fullchain.pem"), "w") as f:
+        for n in ("leaf.crt", "int.crt"):
+            with open(os.path.join(D, n)) as g:
+                f.write(g.read())
+
+
+def teardown_module():
+    if D is not None:
+        shutil.rmtree(D, ignore_errors=True)
+
+
+def p(name):
+    return os.path.join(D, name)
+
+
+def fingerprint(pem_path):
+    with open(pem_path) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    return hashlib.sha256(der).hexdigest()
+
+
+def tls_server(cert="ec.crt", key="ec.key", tls_extra="", **kw):
+    """A server with a plain listener (port) and a TLS one (tls_port)."""
+    tls_port = free_port()
+    listen = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s" %s } }'
+              % (tls_port, p(cert) if not os.path.isabs(cert) else cert,
+                 p(key) if not os.path.isabs(key) else key, tls_extra))
+    s = Server(server=listen + "\n" + kw.pop("server", ""), **kw)
+    s.tls_port = tls_port
+    return s
+
+
+def context(cafile="ec.crt", client=None):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(p(cafile))
+    if client:
+        ctx.load_cert_chain(p(client + ".crt"), p(client + ".key"))
+    return ctx
+
+
+class TLSClient:
+    """A line-based IRC client over TLS (enough for these tests)."""
+
+    def __init__(self, port, ctx, hostname="localhost", timeout=5):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock = ctx.wrap_socket(raw, server_hostname=hostname)
+        self.buf = b""
+        self.received = []
+
+    def send(self, line):
+        self.sock.sendall(line.encode() + b"\r\n")
+
+    def expect(self, pattern, timeout=5):
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                line = line.rstrip(b"\r").decode("utf-8", "replace")
+                self.received.append(line)
+                if rx.search(line):
+                    return line
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ErgoTestError("no line matching %r; got:\n%s"
+                                    % (pattern,
+                                       "\n".join(self.received[-20:])))
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not data:
+                raise ErgoTestError("connection closed waiting for %r; "
+                                    "got:\n%s" % (pattern, "\n".join(
+                                        self.received[-20:])))
+            self.buf += data
+
+    def register(self, nick):
+        self.send("NICK " + nick)
+        self.send("USER %s 0 * :TLS user" % nick)
+        self.expect(r" 001 %s " % re.escape(nick))
+        self.expect(r" (376|422) ")
+        return self
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+def served_fingerprint(port):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw) as s:
+            return hashlib.sha256(s.getpeercert(binary_form=True)).hexdigest()
+
+
+def closed_soon(sock, timeout=5):
+    """True once the server closed sock (EOF or reset) within timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            if not sock.recv(4096):
+                return True
+        except socket.timeout:
+            continue
+        except (ConnectionResetError, ssl.SSLError, OSError):
+            return True
+    return False
+
+
+# ---- handshakes ----
+
+def test_python_client_registers_over_tls_with_an_ec_certificate():
+    s = tls_server()
+    c = TLSClient(s.tls_port, context()).register("ectls")
+    assert c.sock.version() == "TLSv1.2", c.sock.version()
+    cipher = c.sock.cipher()[0]
+    assert cipher.startswith("ECDHE-ECDSA-") and \
+        ("GCM" in cipher or "CHACHA20" in cipher), cipher
+    c.send("PING :overtls")
+    c.expect(r"PONG \S+ :?overtls$")
+
+
+def test_rsa_certificate_with_a_pkcs1_key():
+    s = tls_server("rsa.crt", "rsa1.key")
+    c = TLSClient(s.tls_port, context("rsa.crt")).register("rsatls")
+    assert c.sock.cipher()[0].startswith("ECDHE-RSA-"), c.sock.cipher()
+
+
+def test_ec_certificate_with_a_sec1_key():
+    s = tls_server("ec.crt", "ec1.key")
+    TLSClient(s.tls_port, context()).register("sec1tls")
+
+
+def test_chain_with_an_intermediate_verifies_against_the_root():
+    s = tls_server("fullchain.pem", "leaf.key")
+    TLSClient(s.tls_port, context("root.crt")).register("chaintls")
+
+
+def test_openssl_s_client_connects_and_registers():
+    s = tls_server()
+    script = ("NICK sclient\r\nUSER sclient 0 * :s_client\r\n"
+              "PING :from-s-client\r\n")
+    proc = subprocess.Popen(
+        ["openssl", "s_client", "-connect", "127.0.0.1:%d" % s.tls_port,
+         "-CAfile", p("ec.crt"), "-verify_return_error", "-quiet",
+         "-servername", "localhost"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    try:
+        proc.stdin.write(script.encode())
+        proc.stdin.flush()
+        out = b""
+        deadline = time.monotonic() + 10
+        while b"from-s-client" not in out and time.monotonic() < deadline:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+        text = out.decode("utf-8", "replace")
+        assert " 001 sclient " in text, text
+        assert re.search(r"PONG \S+ :?from-s-client", text), text
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_tls_1_1_is_refused_by_default():
+    s = tls_server()
+    ctx = context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    try:
+        try:
+            ctx.wrap_socket(raw, server_hostname="localhost")
+        except (ssl.SSLError, ConnectionResetError, OSError):
+            pass
+        else:
+            raise AssertionError("a TLS 1.1 handshake succeeded")
+    finally:
+        raw.close()
+    # and the server is fine
+    TLSClient(s.tls_port, context()).register("after11")
+
+
+# ---- WHOIS, +Z, CertFP ----
+
+def test_whois_shows_secure_and_certfp_to_the_user_and_opers_only():
+    s = tls_server()
+    c = TLSClient(s.tls_port, context(client="client")).register("certy")
+    fp = fingerprint(p("client.crt"))
+    c.send("WHOIS certy")
+    l = c.expect(r" 276 certy certy ")
+    assert l.endswith(":has client certificate fingerprint " + fp), l
+    c.expect(r" 671 certy certy :is using a secure connection")
+    c.expect(r" 318 certy certy ")
+    plain = s.client("plainuser")
+    plain.send("WHOIS certy")
+    lines = plain.lines_until(r" 318 plainuser certy ")
+    assert any(" 671 plainuser certy " in x for x in lines), lines
+    assert not any(" 276 " in x for x in lines), lines
+
+
+def test_tls_users_get_user_mode_z_and_plain_users_do_not():
+    s = tls_server()
+    c = TLSClient(s.tls_port, context()).register("zed")
+    c.send("MODE zed")
+    l = c.expect(r" 221 zed ")
+    assert "Z" in l.split()[-1], l
+    plain = s.client("notzed")
+    plain.send("MODE notzed")
+    l = plain.expect(r" 221 notzed ")
+    assert "Z" not in l.split()[-1], l
+    plain.send("MODE notzed +Z")
+    plain.send("MODE notzed")
+    l = plain.expect(r" 221 notzed ")
+    assert "Z" not in l.split()[-1], l
+
+
+def test_oper_by_certificate_fingerprint():
+    fp = fingerprint(p("client.crt"))
+    s = tls_server(conf="oper certop { class server-admin  certfp %s }\n"
+                   % fp)
+    c = TLSClient(s.tls_port, context(client="client")).register("certop")
+    c.send("OPER certop")
+    c.expect(r" 381 certop ")
+    # without the certificate the same OPER fails
+    d = TLSClient(s.tls_port, context()).register("nocert")
+    d.send("OPER certop")
+    d.expect(r" 464 nocert ")
+
+
+# ---- certificates at start and at rehash ----
+
+def test_missing_certificate_makes_run_exit_1_naming_the_file():
+    s = tls_server("nonexistent.crt", "ec.key", start=False)
+    s.start(wait=False)
+    assert s.wait_exit(10) == 1
+    assert re.search(r"nonexistent\.crt: No such file or directory",
+                     s.logtext()), s.logtext()
+
+
+def test_mismatched_key_makes_run_exit_1():
+    s = tls_server("ec.crt", "ec2.key", start=False)
+    s.start(wait=False)
+    assert s.wait_exit(10) == 1
+    assert re.search(r"ec2\.key does not match the certificate in "
+                     r"\S*ec\.crt", s.logtext()), s.logtext()
+
+
+def test_checkconfig_reports_a_bad_certificate():
+    s = tls_server("ec.key", "ec.key", start=False)
+    r = run_ergo("checkconfig", "--config", s.conf_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "no CERTIFICATE in it" in r.stderr, r.stderr
+
+
+def live_copy(s, cert, key):
+    """Copies cert and key into the server's directory (the files a
+    rehash test will replace) and returns their paths."""
+    c, k = os.path.join(s.dir, "live.crt"), os.path.join(s.dir, "live.key")
+    shutil.copy(p(cert), c)
+    shutil.copy(p(key), k)
+    return c, k
+
+
+def test_rehash_loads_a_renewed_certificate_and_keeps_live_sessions():
+    s = tls_server(start=False)
+    cert, key = live_copy(s, "ec.crt", "ec.key")
+    s.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s" } }'
+                      % (s.tls_port, cert, key))
+    s.write_config()
+    s.start()
+    old = TLSClient(s.tls_port, context()).register("oldsession")
+    assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
+    shutil.copy(p("ec2.crt"), cert)
+    shutil.copy(p("ec2.key"), key)
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: served_fingerprint(s.tls_port) ==
+             fingerprint(p("ec2.crt")), 5, "the renewed certificate")
+    old.send("PING :still-old")
+    old.expect(r"PONG \S+ :?still-old$")
+
+
+def test_rehash_with_a_broken_certificate_keeps_the_old_one():
+    s = tls_server(start=False)
+    cert, key = live_copy(s, "ec.crt", "ec.key")
+    s.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s" } }'
+                      % (s.tls_port, cert, key))
+    s.write_config()
+    s.start()
+    with open(cert, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\nnot base64 !!!\n")
+    s.signal(signal.SIGHUP)
+    s.wait_log(r"error rehash .*live\.crt")
+    s.wait_log(r"config not reloaded")
+    assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
+    TLSClient(s.tls_port, context()).register("stillok")
+
+
+def test_reload_interval_picks_up_a_renewed_pair_without_a_signal():
+    s = tls_server(start=False)
+    cert, key = live_copy(s, "ec.crt", "ec.key")
+    s.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s"  '
+                      'reload-interval 1s } }' % (s.tls_port, cert, key))
+    s.write_config()
+    s.start()
+    assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
+    # key first, then cert: a half-renewed pair must not be swapped in
+    shutil.copy(p("ec2.key"), key)
+    shutil.copy(p("ec2.crt"), cert)
+    wait_for(lambda: served_fingerprint(s.tls_port) ==
+             fingerprint(p("ec2.crt")), 10, "the renewed certificate")
+    s.wait_log(r"info tls \S*live\.crt: reloaded")
+
+
+# ---- hostile and odd clients ----
+
+def test_plaintext_on_the_tls_port_is_dropped_and_others_are_unharmed():
+    s = tls_server()
+    good = TLSClient(s.tls_port, context()).register("tlsgood")
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    raw.sendall(b"NICK plain\r\nUSER plain 0 * :plain\r\n")
+    assert closed_soon(raw), "plaintext client not dropped"
+    raw.close()
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    raw.sendall(os.urandom(3000))
+    assert closed_soon(raw), "garbage client not dropped"
+    raw.close()
+    good.send("PING :unharmed")
+    good.expect(r"PONG \S+ :?unharmed$")
+
+
+def test_a_stalled_handshake_is_timed_out():
+    s = tls_server(server="timeouts { registration 2s }")
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a start
+    good = TLSClient(s.tls_port, context()).register("notstalled")
+    assert closed_soon(raw, timeout=10), "stalled handshake never dropped"
+    raw.close()
+    good.send("PING :fine")
+    good.expect(r"PONG \S+ :?fine$")
+
+
+def test_many_concurrent_handshakes_all_register():
+    s = tls_server(server="connection-limits { max-per-ip 100 }")
+    errors, done = [], []
+
+    def one(i):
+        try:
+            c = TLSClient(s.tls_port, context(), timeout=20)
+            c.register("many%02d" % i)
+            done.append(c)
+        except Exception as e:      # reported below
+            errors.append("%d: %r" % (i, e))
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors
+    assert len(done) == 40
+    for c in done:
+        c.close()
+
+
+def test_close_notify_quits_the_client_cleanly():
+    s = tls_server()
+    peer = s.client("watcher")
+    peer.send("JOIN #tlsq")
+    peer.expect(r" 366 watcher #tlsq ")
+    c = TLSClient(s.tls_port, context()).register("notifier")
+    c.send("JOIN #tlsq")
+    c.expect(r" 366 notifier #tlsq ")
+    c.sock = c.sock.unwrap()        # sends close_notify
+    c.sock.close()
+    l = peer.expect(r"^:notifier!\S+ QUIT ")
+    assert "Connection closed" in l, l
+
+
+def test_min_version_1_0_lets_an_old_client_in():
+    s = tls_server(tls_extra="min-version 1.0")
+    ctx = context()
+    ctx.minimum_version = ssl.TLSVersion.TLSv1
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    try:
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+        c = TLSClient(s.tls_port, ctx)
+    except ssl.SSLError as e:
+        if "NO_PROTOCOLS_AVAILABLE" in str(e) or "no protocols" in str(e):
+            return      # this OpenSSL cannot speak TLS 1.1 at all
+        raise
+    assert c.sock.version() == "TLSv1.1", c.sock.version()
+    c.register("oldtls")
+
+
+def test_checkconfig_rejects_a_malformed_certfp():
+    s = Server(start=False,
+               conf="oper x { class server-admin  certfp abcd }\n")
+    r = run_ergo("checkconfig", "--config", s.conf_path)
+    assert r.returncode == 1
+    assert re.search(r'ergo\.conf:\d+:1: oper "x": certfp must be 64 hex '
+                     r'digits', r.stderr), r.stderr

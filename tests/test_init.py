@@ -119,8 +119,15 @@ def wait_accepts(port, timeout=10):
 
 
 def wait_refuses(port, timeout=10):
-    wait_for(lambda: not accepts(port), timeout,
-             "port %d to stop accepting" % port)
+    try:
+        wait_for(lambda: not accepts(port), timeout,
+                 "port %d to stop accepting" % port)
+    except ErgoTestError as e:
+        who = ""
+        if shutil.which("ss"):
+            who = run(["ss", "-ltnp", "sport = :%d" % port],
+                      check=False).stdout
+        raise ErgoTestError("%s; listening there:\n%s" % (e, who))
 
 
 def chat(port, nick="alice"):
@@ -530,8 +537,8 @@ def test_runit_runsv_supervises_ergo_with_svlogd():
             sv("down")
             wait_dead(second)
             wait_refuses(box.port)
-            assert sv("status").stdout.startswith("down: "), \
-                sv("status").stdout
+            wait_for(lambda: sv("status").stdout.startswith("down: "), 10,
+                     "sv status to say down")
             sv("exit")
             runsv.wait(10)
             assert runsv.returncode == 0, read(box.path("runsv.out"))
@@ -762,9 +769,12 @@ def test_openrc_script_start_status_reload_respawn_stop():
     """The real ergo.rc under OpenRC (openrc-run + supervise-daemon, in a
     private namespace): start runs checkconfig and creates the 0700 home
     and the 0750 log directory, ergo runs as the unprivileged user and
-    serves; status says started; reload rehashes (log line); reload with
-    a broken config prints FILE:LINE:COL, fails, and keeps the server;
-    kill -9 of ergo makes supervise-daemon respawn it; stop ends it."""
+    serves; status says started; reload rehashes (log line); logrotate
+    with the shipped file (only its path changed) rotates and its
+    postrotate reloads; reload with a broken config prints FILE:LINE:COL,
+    fails, and keeps the server, and a rotation then still makes ergo
+    reopen its log; kill -9 of ergo makes supervise-daemon respawn it;
+    stop ends it."""
     with Sandbox("openrc") as box:
         logdir = box.path("log")
         log = os.path.join(logdir, "ergo.log")
@@ -800,11 +810,31 @@ def test_openrc_script_start_status_reload_respawn_stop():
             wait_file_match(log, REHASH_RE, start=mark)
             assert child_pid() == first
 
+            # the shipped logrotate file, only its path changed: its
+            # postrotate's `rc-service ergo reload` HUPs ergo
+            need("logrotate")
+            lr = box.write("logrotate.conf", read(os.path.join(
+                DISTRIB, "logrotate", "ergo")).replace("/var/log/ergo",
+                                                       logdir))
+            lr_state = box.path("logrotate.state")
+            ns.run(["logrotate", "-f", "-s", lr_state, lr])
+            assert os.path.exists(log + ".1"), os.listdir(logdir)
+            wait_file_match(log, REHASH_RE)
+            assert re.search(READY_RE, read(log + ".1"))
+
             box.write("ergo.conf", good + "bogus-key yes\n")
             p = rc("reload", check=False)
             assert p.returncode != 0, p.stdout
             assert re.search(BROKEN_CONFIG_RE, p.stdout), p.stdout
             assert accepts(box.port) and child_pid() == first
+            # a rotation now: reload refuses, postrotate HUPs anyway, so
+            # ergo moves to the new file (and keeps its config)
+            ns.run(["logrotate", "-f", "-s", lr_state, lr])
+            assert os.path.exists(log + ".2.gz"), os.listdir(logdir)
+            wait_file_match(log, BROKEN_CONFIG_RE)
+            assert "SIGHUP: reopening" in read(log + ".1")
+            assert not re.search(REHASH_RE, read(log)), read(log)
+            chat(box.port, "carol")
             box.write("ergo.conf", good)
 
             ns.run(["kill", "-KILL", str(first)])
@@ -813,7 +843,11 @@ def test_openrc_script_start_status_reload_respawn_stop():
             wait_accepts(box.port)
             chat(box.port, "bob")
 
+            second = child_pid()
             rc("stop")
+            wait_for(lambda: ns.run(["kill", "-0", str(second)],
+                                    check=False).returncode != 0,
+                     10, "ergo (pid %d in the namespace) to end" % second)
             wait_refuses(box.port)
             p = rc("status", check=False)
             assert p.returncode == 3 and "stopped" in p.stdout, p.stdout
@@ -824,6 +858,8 @@ def test_openrc_script_start_status_reload_respawn_stop():
             print("namespace:\n%s\nergo's log:\n%s\nstderr log:\n%s"
                   % (ns.log()[-3000:], read(log)[-3000:],
                      read(os.path.join(logdir, "stderr.log"))[-2000:]))
+            print("processes in the namespace:\n" + ns.run(
+                ["ps", "-eo", "pid,ppid,stat,user,args"], check=False).stdout)
             raise
         finally:
             ns.close()
@@ -948,6 +984,13 @@ def test_shell_scripts_pass_shellcheck():
     assert len(scripts) >= 6, scripts
     p = run(["shellcheck", "-s", "sh"] + scripts, check=False)
     assert p.returncode == 0, p.stdout
+    # logrotate runs postrotate ... endscript with /bin/sh
+    m = re.search(r"(?ms)^\tpostrotate\n(.*?)^\tendscript$",
+                  read(os.path.join(DISTRIB, "logrotate", "ergo")))
+    assert m, "no postrotate in distrib/logrotate/ergo"
+    p = subprocess.run(["shellcheck", "-s", "sh", "-"], input=m.group(1),
+                       capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert p.returncode == 0, p.stdout + p.stderr
     for path in scripts:
         assert os.stat(path).st_mode & 0o111, "%s is not executable" % path
 

@@ -772,8 +772,8 @@ def test_openrc_script_start_status_reload_respawn_stop():
     serves; status says started; reload rehashes (log line); logrotate
     with the shipped file (only its path changed) rotates and its
     postrotate reloads; reload with a broken config prints FILE:LINE:COL,
-    fails, and keeps the server, and a rotation then still makes ergo
-    reopen its log; kill -9 of ergo makes supervise-daemon respawn it;
+    fails, and keeps the server (so does restart), and a rotation then
+    still makes ergo reopen its log; kill -9 of ergo makes supervise-daemon respawn it;
     stop ends it."""
     with Sandbox("openrc") as box:
         logdir = box.path("log")
@@ -827,6 +827,12 @@ def test_openrc_script_start_status_reload_respawn_stop():
             assert p.returncode != 0, p.stdout
             assert re.search(BROKEN_CONFIG_RE, p.stdout), p.stdout
             assert accepts(box.port) and child_pid() == first
+            # restart checks first too: the running server is not stopped
+            p = rc("restart", check=False)
+            assert p.returncode != 0, p.stdout
+            assert re.search(BROKEN_CONFIG_RE, p.stdout), p.stdout
+            assert accepts(box.port) and child_pid() == first
+            assert "started" in rc("status").stdout
             # a rotation now: reload refuses, postrotate HUPs anyway, so
             # ergo moves to the new file (and keeps its config)
             ns.run(["logrotate", "-f", "-s", lr_state, lr])
@@ -868,7 +874,8 @@ def test_openrc_script_start_status_reload_respawn_stop():
 def test_openrc_start_with_a_broken_config_shows_the_error():
     """rc-service ergo start with a config error: start_pre's checkconfig
     prints FILE:LINE:COL on the terminal and the start fails (OpenRC says
-    [ ok ] for a daemon that dies at once, so this check is what tells)."""
+    [ ok ] for a daemon that dies at once, so this check is what tells);
+    `rc-service ergo checkconfig` says the same."""
     with Sandbox("openrc-bad") as box:
         bad = config_text(box.port) + "server { nosuchkey 1 }\n"
         ns = openrc_sandbox(box, bad)
@@ -880,6 +887,8 @@ def test_openrc_start_with_a_broken_config_shows_the_error():
             assert not accepts(box.port)
             p = ns.run(["rc-service", "ergo", "status"], check=False)
             assert "started" not in p.stdout, p.stdout
+            p = ns.run(["rc-service", "ergo", "checkconfig"], check=False)
+            assert p.returncode != 0 and "nosuchkey" in p.stdout, p.stdout
         finally:
             ns.close()
 

@@ -673,6 +673,16 @@ def test_quit_sends_error_and_peers_see_quit():
     assert c.nick == an
 
 
+def test_lines_after_quit_in_the_same_write_are_not_processed():
+    an, bn = nick("qx"), nick("qy")
+    a = srv.client(an)
+    b = srv.client(bn)
+    a.send_raw("QUIT :gone\r\nPRIVMSG %s :after quit\r\n" % bn)
+    a.closed()
+    lines = b.sync()
+    assert not any("after quit" in l for l in lines), lines
+
+
 def test_quit_before_registration():
     c = srv.client()
     c.send("NICK %s" % nick())

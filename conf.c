@@ -177,6 +177,21 @@ static const struct key fakelag_keys[] = {
 };
 static const struct block fakelag_block = { "server.fakelag", fakelag_keys };
 
+static const struct key sts_keys[] = {
+	{ "enabled", K_BOOL, C(sts.enabled), 0, 0, NULL, "no",
+	  "Advertise an IRCv3 STS policy: clients that saw it on a TLS\n"
+	  "connection use TLS only, for duration.", NULL },
+	{ "port", K_UINT, C(sts.port), 1, 65535, NULL, "6697",
+	  "The TLS port plain-text clients are sent to.", NULL },
+	{ "duration", K_SECS, C(sts.duration), 0, 400 * DAY, NULL, "30d",
+	  "How long clients keep the policy; 0 asks them to drop it.",
+	  NULL },
+	{ "preload", K_BOOL, C(sts.preload), 0, 0, NULL, "no",
+	  "Agree to be listed in clients' preloaded STS lists.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block sts_block = { "server.sts", sts_keys };
+
 static const struct key server_keys[] = {
 	{ "name", K_HOST, C(server_name), 1, 63, NULL, "ergo.test",
 	  "This server's name: a hostname with at least one dot.", NULL },
@@ -206,6 +221,9 @@ static const struct key server_keys[] = {
 	  "Durations: 30s, 2m, 1h30m, 1d; a plain number is seconds.", NULL },
 	{ "fakelag", K_BLOCK, 0, 0, 0, &fakelag_block, NULL,
 	  "Flood control for registered clients.", NULL },
+	{ "sts", K_BLOCK, 0, 0, 0, &sts_block, NULL,
+	  "Strict Transport Security (needs a TLS listener on port).",
+	  NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -115,6 +115,10 @@ struct conf {
 		unsigned cooldown_ms;
 		size_t	 max_recvq;	/* queued input beyond this: Excess Flood */
 	} fakelag;
+	struct {
+		bool	 enabled, preload;
+		unsigned port, duration;	/* duration in seconds */
+	} sts;
 	char		*default_modes;	/* e.g. "+nt" */
 	unsigned	 chan_max_per_user;
 	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */

@@ -782,6 +782,27 @@ cap_ls(struct client *c, bool enabled_only, const char *sub)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
 		    n ? " " : "", caps[i].name);
 	}
+	/* IRCv3 STS: the policy is a cap value, so 302 clients only; it is
+	 * advertised, never requested, so LIST leaves it out. */
+	if (conf->sts.enabled && c->capver >= 302 && !enabled_only) {
+		char sts[96];
+
+		if (c->conn != NULL && net_conn_tls(c->conn))
+			snprintf(sts, sizeof(sts), "sts=duration=%u%s",
+			    conf->sts.duration, conf->sts.preload ?
+			    ",preload" : "");
+		else
+			snprintf(sts, sizeof(sts), "sts=port=%u%s",
+			    conf->sts.port, conf->sts.preload ? ",preload" :
+			    "");
+		if (n + strlen(sts) + 1 >= sizeof(buf)) {
+			irc_send(c, ":%s CAP %s %s * :%s", conf->server_name,
+			    nick, sub, buf);
+			n = 0;
+		}
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
+		    n ? " " : "", sts);
+	}
 	irc_send(c, ":%s CAP %s %s :%s", conf->server_name, nick, sub, buf);
 }
 

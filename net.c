@@ -1047,8 +1047,9 @@ conn_write_tls(struct conn *c)
 	const char *why;
 	ssize_t n;
 
-	n = tls_conn_write(c->tls, c->fd, c->obuf + c->ooff,
-	    c->olen - c->ooff, &why);
+	/* obuf is NULL when only handshake records are due */
+	n = tls_conn_write(c->tls, c->fd, c->obuf != NULL ? c->obuf + c->ooff :
+	    NULL, c->olen - c->ooff, &why);
 	if (n == -1) {
 		c->olen = c->ooff = 0;
 		conn_kill(c, why);

@@ -485,3 +485,29 @@ def test_checkconfig_rejects_a_malformed_certfp():
     assert r.returncode == 1
     assert re.search(r'ergo\.conf:\d+:1: oper "x": certfp must be 64 hex '
                      r'digits', r.stderr), r.stderr
+
+
+def cap_ls_302(send, expect):
+    send("CAP LS 302")
+    return expect(r" CAP \* LS :")
+
+
+def test_sts_sends_plain_clients_to_the_tls_port_and_tls_clients_a_duration():
+    s = tls_server(server="sts { enabled yes  port 6697  duration 30d }")
+    plain = s.client()
+    l = cap_ls_302(plain.send, plain.expect)
+    assert re.search(r"(^| |:)sts=port=6697( |$)", l), l
+    assert "duration" not in l, l
+    t = TLSClient(s.tls_port, context())
+    l = cap_ls_302(t.send, t.expect)
+    assert re.search(r"(^| |:)sts=duration=2592000( |$)", l), l
+    # a policy is advertised, never negotiated
+    plain.send("CAP REQ :sts")
+    plain.expect(r" CAP \* NAK :sts$")
+    # not for pre-302 clients, and not at all when disabled
+    old = s.client()
+    old.send("CAP LS")
+    assert "sts" not in old.expect(r" CAP \* LS :")
+    s2 = tls_server()
+    c = s2.client()
+    assert "sts" not in cap_ls_302(c.send, c.expect)

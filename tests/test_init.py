@@ -15,9 +15,10 @@ namespaces); `scripts/deps.sh test` installs the tools. A test skips only
 when its tool is not installed, and says which.
 """
 
+import grp
+import json
 import os
 import pwd
-import grp
 import re
 import shutil
 import signal
@@ -29,8 +30,7 @@ import tempfile
 import time
 
 from ergotest import (Client, ErgoTestError, Server, Skip, ERGO_BIN,
-                      sanitizer_report,
-                      free_port, wait_for)
+                      free_port, sanitizer_report, wait_for)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DISTRIB = os.path.join(ROOT, "distrib")
@@ -440,7 +440,6 @@ def test_logrotate_rotates_the_live_log_and_hup_reopens_it():
     with open(conf, "w") as f:
         f.write(logrotate_conf(logdir, srv.pid))
     os.chmod(conf, 0o644)       # 0664 or not root's: silently ignored
-    os.chown(conf, 0, 0) if os.geteuid() == 0 else None
     state = os.path.join(srv.dir, "logrotate.state")
 
     p = run(["logrotate", "-v", "-f", "-s", state, conf], check=False)
@@ -905,6 +904,7 @@ def test_syslog_lines_reach_busybox_syslogd_as_daemon_facility():
     if "syslogd" not in p.stdout.split():
         print("SKIP reason: this busybox has no syslogd applet")
         raise Skip("busybox without syslogd")
+    host_dev_log = os.path.lexists("/dev/log")
     with Sandbox("syslog") as box:
         dev = box.path("dev")
         os.mkdir(dev)
@@ -920,7 +920,6 @@ def test_syslog_lines_reach_busybox_syslogd_as_daemon_facility():
             wait_for(lambda: ns.run(["test", "-S", "/dev/log"],
                                     check=False).returncode == 0,
                      10, "busybox syslogd's /dev/log")
-            assert not os.path.exists(os.path.join(dev, "..", "log"))
             ergo = ns.popen([box.bin, "run", "--config",
                              box.path("ergo.conf")], "ergo.out")
             wait_accepts(box.port)
@@ -935,6 +934,7 @@ def test_syslog_lines_reach_busybox_syslogd_as_daemon_facility():
                             r"configuration reloaded from ")
             # the socket is in the test's /dev, not the host's
             assert stat.S_ISSOCK(os.stat(os.path.join(dev, "log")).st_mode)
+            assert os.path.lexists("/dev/log") == host_dev_log
             os.kill(pid, signal.SIGTERM)
             assert ergo.wait(10) == 0, read(box.path("ergo.out"))
             assert_no_sanitizer_report(box.path("ergo.out"))
@@ -1024,7 +1024,6 @@ def test_container_image_layout_serves_as_uid_10000():
     numeric USER, with ERGO__SECTION__KEY overrides for the address and
     the server name: it serves a client, creates ircd.db 0600 in the
     volume, rehashes on SIGHUP and exits 0 on the STOPSIGNAL."""
-    import json
     need_root("chroot and the switch to the image's numeric USER")
     static = os.path.join(ROOT, "ergo-static")
     if not os.path.exists(static):

@@ -141,18 +141,31 @@ class Jail:
     it as root, with it as working directory otherwise. The log goes to
     a file outside it."""
 
-    def __init__(self):
+    def __init__(self, extra_server=""):
         self.dir = tempfile.mkdtemp(prefix="ergotest-static-")
         self.logdir = tempfile.mkdtemp(prefix="ergotest-static-log-")
         _dirs.extend([self.dir, self.logdir])
         os.chmod(self.dir, 0o755)
         shutil.copy2(STATIC_BIN, os.path.join(self.dir, "ergo-static"))
         self.port = free_port()
+        self.tls_port = free_port()
         with open(os.path.join(self.dir, "ergo.conf"), "w") as f:
-            f.write(CONFIG % self.port)
+            f.write((CONFIG % self.port).replace(
+                " name irc.test\n", " name irc.test\n" +
+                (extra_server % self.tls_port) + "\n", 1)
+                if extra_server else CONFIG % self.port)
         self.log_path = os.path.join(self.logdir, "ergo.log")
         self.chroot = os.geteuid() == 0 and shutil.which("chroot")
         self.proc = None
+
+    def run(self, *args):
+        """ergo-static ARGS to completion, in the jail like start()."""
+        if self.chroot:
+            argv = [self.chroot, self.dir, "/ergo-static"] + list(args)
+        else:
+            argv = [os.path.join(self.dir, "ergo-static")] + list(args)
+        return subprocess.run(argv, cwd=self.dir, env={},
+                              capture_output=True, text=True, timeout=60)
 
     def start(self):
         if self.chroot:
@@ -256,3 +269,31 @@ def test_static_serves_from_empty_dir():
     with Client(jail.port) as c:
         c.register("carol")
     assert jail.stop() == 0, "second run: log:\n%s" % jail.logtext()
+
+
+def test_static_makes_a_certificate_and_serves_tls_in_an_empty_chroot():
+    # No /dev in the jail: key generation (mkcerts) and every TLS engine
+    # must be seeded by getrandom(), never run unseeded.
+    import ssl
+    jail = Jail(' listen 127.0.0.1:%d { tls { cert /c.pem  key /k.pem } }')
+    if not jail.chroot:
+        jail = Jail(' listen 127.0.0.1:%d { tls { cert c.pem  key k.pem } }')
+    r = jail.run("mkcerts", "--cert", "/c.pem" if jail.chroot else "c.pem",
+                 "--key", "/k.pem" if jail.chroot else "k.pem",
+                 "--host", "localhost")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not os.path.exists(os.path.join(jail.dir, "dev"))
+    jail.start()
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(os.path.join(jail.dir, "c.pem"))
+    with socket.create_connection(("127.0.0.1", jail.tls_port),
+                                  timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+            t.sendall(b"NICK tlsstatic\r\nUSER t 0 * :t\r\n")
+            buf = b""
+            deadline = time.monotonic() + 5
+            while b" 001 tlsstatic " not in buf and \
+                    time.monotonic() < deadline:
+                buf += t.recv(65536)
+            assert b" 001 tlsstatic " in buf, buf
+    assert jail.stop() == 0, jail.logtext()

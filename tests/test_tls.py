@@ -511,3 +511,11 @@ def test_sts_sends_plain_clients_to_the_tls_port_and_tls_clients_a_duration():
     s2 = tls_server()
     c = s2.client()
     assert "sts" not in cap_ls_302(c.send, c.expect)
+
+
+def test_several_tls_listeners_serve_their_own_certificates():
+    second = free_port()
+    s = tls_server(server='listen 127.0.0.1:%d { tls { cert "%s"  key "%s" '
+                   '} }' % (second, p("rsa.crt"), p("rsa.key")))
+    assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
+    assert served_fingerprint(second) == fingerprint(p("rsa.crt"))

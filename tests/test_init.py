@@ -223,14 +223,21 @@ class Sandbox:
     def __init__(self, name):
         # in /tmp itself, not $TMPDIR: the runner's is 0700, and the
         # unprivileged user must reach the binary and the config
+        if not os.access(ERGO_BIN, os.X_OK):
+            raise ErgoTestError("ERGO_BIN %s is not an executable file "
+                                "(run make first)" % ERGO_BIN)
         self.dir = tempfile.mkdtemp(prefix="ergotest-%s-" % name,
                                     dir="/tmp")
-        os.chmod(self.dir, 0o755)
-        self.bin = os.path.join(self.dir, "bin", "ergo")
-        os.mkdir(os.path.dirname(self.bin))
-        os.chmod(os.path.dirname(self.bin), 0o755)
-        shutil.copy2(ERGO_BIN, self.bin)
-        os.chmod(self.bin, 0o755)
+        try:
+            os.chmod(self.dir, 0o755)
+            self.bin = os.path.join(self.dir, "bin", "ergo")
+            os.mkdir(os.path.dirname(self.bin))
+            os.chmod(os.path.dirname(self.bin), 0o755)
+            shutil.copy2(ERGO_BIN, self.bin)
+            os.chmod(self.bin, 0o755)
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
         self.procs = []         # Popen objects started here
         self.pids = set()       # other PIDs to kill at the end
         self.port = free_port()

@@ -338,22 +338,23 @@ def test_checkconfig_reports_a_bad_certificate():
     assert "no CERTIFICATE in it" in r.stderr, r.stderr
 
 
-def live_copy(s, cert, key):
-    """Copies cert and key into the server's directory (the files a
-    rehash test will replace) and returns their paths."""
-    c, k = os.path.join(s.dir, "live.crt"), os.path.join(s.dir, "live.key")
-    shutil.copy(p(cert), c)
-    shutil.copy(p(key), k)
-    return c, k
+def live_server(tls_extra=""):
+    """A running TLS server whose cert and key are copies in its own
+    directory (the files a reload test replaces): (server, cert, key)."""
+    s = tls_server(start=False)
+    cert, key = os.path.join(s.dir, "live.crt"), os.path.join(s.dir,
+                                                              "live.key")
+    shutil.copy(p("ec.crt"), cert)
+    shutil.copy(p("ec.key"), key)
+    s.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s" %s '
+                      '} }' % (s.tls_port, cert, key, tls_extra))
+    s.write_config()
+    s.start()
+    return s, cert, key
 
 
 def test_rehash_loads_a_renewed_certificate_and_keeps_live_sessions():
-    s = tls_server(start=False)
-    cert, key = live_copy(s, "ec.crt", "ec.key")
-    s.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s" } }'
-                      % (s.tls_port, cert, key))
-    s.write_config()
-    s.start()
+    s, cert, key = live_server()
     old = TLSClient(s.tls_port, context()).register("oldsession")
     assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
     shutil.copy(p("ec2.crt"), cert)
@@ -366,12 +367,7 @@ def test_rehash_loads_a_renewed_certificate_and_keeps_live_sessions():
 
 
 def test_rehash_with_a_broken_certificate_keeps_the_old_one():
-    s = tls_server(start=False)
-    cert, key = live_copy(s, "ec.crt", "ec.key")
-    s.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s" } }'
-                      % (s.tls_port, cert, key))
-    s.write_config()
-    s.start()
+    s, cert, key = live_server()
     with open(cert, "w") as f:
         f.write("-----BEGIN CERTIFICATE-----\nnot base64 !!!\n")
     s.signal(signal.SIGHUP)
@@ -382,12 +378,7 @@ def test_rehash_with_a_broken_certificate_keeps_the_old_one():
 
 
 def test_reload_interval_picks_up_a_renewed_pair_without_a_signal():
-    s = tls_server(start=False)
-    cert, key = live_copy(s, "ec.crt", "ec.key")
-    s.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s"  '
-                      'reload-interval 1s } }' % (s.tls_port, cert, key))
-    s.write_config()
-    s.start()
+    s, cert, key = live_server("reload-interval 1s")
     assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
     # key first, then cert: a half-renewed pair must not be swapped in
     shutil.copy(p("ec2.key"), key)

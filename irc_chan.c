@@ -654,7 +654,7 @@ chan_join(struct client *c, const char *name, const char *key)
 	struct inv *iv = NULL;
 
 	if (!irc_chan_valid(name)) {
-		/* A channel prefix on a bad name is "bad mask", not "no such" */
+		/* A prefixed but bad name is a "bad mask", not "no such" */
 		if (name[0] == '#' || name[0] == '&')
 			irc_numeric(c, ERR_BADCHANMASK, "%s :Bad Channel Mask",
 			    echo_name(name));
@@ -933,11 +933,20 @@ list_wanted(const struct list_filter *f, const struct chan *ch)
 	return false;
 }
 
-static void
+/*
+ * One 322, or false once the asker's output queue is half full: a LIST
+ * of every channel must not cost the asker its connection (SendQ
+ * exceeded), and a single-threaded server cannot wait for it to drain.
+ */
+static bool
 list_reply(struct client *c, const struct chan *ch)
 {
+	if (c->conn == NULL ||
+	    net_conn_sendq(c->conn) + IRC_LINE_MAX > conf->max_sendq / 2)
+		return false;
 	irc_numeric(c, RPL_LIST, "%s %u :%s", ch->name, ch->nmembers,
 	    ch->topic != NULL ? ch->topic : "");
+	return true;
 }
 
 /*
@@ -953,6 +962,7 @@ h_list(struct client *c, struct msg *m)
 	struct chan *ch;
 	struct hent *e;
 	size_t i;
+	bool full = false;
 
 	memset(&f, 0, sizeof(f));
 	terms = m->nparam > 0 ? m->param[0] : NULL;
@@ -977,19 +987,24 @@ h_list(struct client *c, struct msg *m)
 	}
 	irc_numeric(c, RPL_LISTSTART, "Channel :Users  Name");
 	if (f.npos > 0 && !f.wild) {
-		for (i = 0; i < f.npos; i++)
+		for (i = 0; i < f.npos && !full; i++)
 			if ((ch = irc_chan_find(f.pos[i])) != NULL &&
 			    irc_chan_visible(ch, c))
-				list_reply(c, ch);
+				full = !list_reply(c, ch);
 	} else {
-		for (i = 0; i < irc.chans.nb; i++)
-			for (e = irc.chans.b[i]; e != NULL; e = e->next) {
+		for (i = 0; i < irc.chans.nb && !full; i++)
+			for (e = irc.chans.b[i]; e != NULL && !full;
+			    e = e->next) {
 				ch = (struct chan *)(void *)e;
 				if (irc_chan_visible(ch, c) &&
 				    list_wanted(&f, ch))
-					list_reply(c, ch);
+					full = !list_reply(c, ch);
 			}
 	}
+	if (full)
+		irc_send(c, ":%s NOTICE %s :LIST output truncated: too many "
+		    "channels; narrow it with a mask or >users",
+		    conf->server_name, c->nick);
 	irc_numeric(c, RPL_LISTEND, ":End of /LIST");
 }
 

@@ -159,6 +159,18 @@ who_matches(const char *mask, const struct client *u)
 }
 
 /*
+ * Whether one more 352 fits: past half of max-sendq the reply is cut
+ * short, since the server cannot wait for the asker to read and a full
+ * queue would drop it (SendQ exceeded).
+ */
+static bool
+who_room(const struct client *c, unsigned sent)
+{
+	return sent < WHO_REPLIES_MAX && c->conn != NULL &&
+	    net_conn_sendq(c->conn) + IRC_LINE_MAX <= conf->max_sendq / 2;
+}
+
+/*
  * WHO <#chan|mask> [o]: a channel lists its members (invisible ones only
  * to fellow members); a mask lists matching users the asker may see.
  */
@@ -187,7 +199,7 @@ h_who(struct client *c, struct msg *m)
 
 		if (!member && !is_oper(c) && !irc_chan_visible(ch, c))
 			goto done;
-		for (mb = ch->members; mb != NULL && sent < WHO_REPLIES_MAX;
+		for (mb = ch->members; mb != NULL && who_room(c, sent);
 		    mb = mb->cnext) {
 			struct client *u = mb->c;
 
@@ -201,10 +213,10 @@ h_who(struct client *c, struct msg *m)
 		}
 		goto done;
 	}
-	for (i = 0; i < irc.nicks.nb && sent < WHO_REPLIES_MAX; i++) {
+	for (i = 0; i < irc.nicks.nb && who_room(c, sent); i++) {
 		struct hent *e;
 
-		for (e = irc.nicks.b[i]; e != NULL && sent < WHO_REPLIES_MAX;
+		for (e = irc.nicks.b[i]; e != NULL && who_room(c, sent);
 		    e = e->next) {
 			struct client *u = client_of(e);
 

@@ -616,6 +616,31 @@ def test_names_split_over_lines_within_512_bytes():
 
 # ---- LIST ----
 
+def test_list_of_more_channels_than_the_sendq_holds_ends_cleanly():
+    # A LIST bigger than max-sendq would drop the asker with "SendQ
+    # exceeded"; it is cut short instead, still ending with 323.
+    with Server(server="max-sendq 16k",
+                conf="channels { max-per-user 1000 }") as srv:
+        a = srv.client("maker")
+        names = ["#chan-number-%04d" % i for i in range(600)]
+        for i in range(0, len(names), 20):
+            a.send("JOIN " + ",".join(names[i:i + 20]))
+            a.expect(r" 366 maker %s " % names[i + 19])
+        b = srv.client("lister")
+        b.send("LIST")
+        lines = b.lines_until(r" 323 lister ", timeout=10)
+        got = [l for l in lines if " 322 lister " in l]
+        assert 0 < len(got) < len(names), len(got)
+        assert any(" NOTICE lister :" in l and "LIST" in l
+                   for l in lines), lines[-3:]
+        b.send("PING :alive")
+        b.expect(r"PONG irc\.test :?alive$")
+        # a narrower LIST still answers in full
+        b.send("LIST #chan-number-000*")
+        lines = b.lines_until(r" 323 lister ")
+        assert len([l for l in lines if " 322 " in l]) == 10, lines
+
+
 def test_list_shows_channels_users_and_topic():
     with Server() as srv:
         a = srv.client("alice")

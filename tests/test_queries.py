@@ -101,6 +101,24 @@ def test_who_mask_matches_nick_user_and_realname():
         assert "nobody-matches-this :End of WHO list" in lines[-1]
 
 
+def test_who_bigger_than_the_sendq_ends_cleanly():
+    # WHO * on a busy server must not cost the asker its connection
+    # (SendQ exceeded): the reply is cut short, still ending with 315.
+    with Server(server="max-sendq 4k\nconnection-limits { max-per-ip 100 }"
+                ) as s:
+        users = [s.client("whouser%02d" % i) for i in range(60)]
+        a = s.client("whoasker")
+        a.send("WHO *")
+        lines = a.lines_until(r" 315 whoasker \* ", timeout=10)
+        got = [l for l in lines if " 352 whoasker " in l]
+        assert 0 < len(got) < len(users) + 1, len(got)
+        a.send("PING :alive")
+        a.expect(r"PONG irc\.test :?alive$")
+        a.send("WHO whouser0*")
+        lines = a.lines_until(r" 315 whoasker ")
+        assert len([l for l in lines if " 352 " in l]) == 10, lines
+
+
 def test_who_without_arguments_lists_visible_users_and_ends_with_315():
     with srv.client("whoAll") as a:
         lines = reply_until(a, "WHO", "315")

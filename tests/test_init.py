@@ -417,8 +417,8 @@ def logrotate_conf(logdir, pid):
     """distrib/logrotate/ergo with the test's log directory and a
     postrotate that signals the test's own server."""
     text = read(os.path.join(DISTRIB, "logrotate", "ergo"))
-    assert "/var/log/ergo/*.log {" in text
-    text = text.replace("/var/log/ergo/*.log", logdir + "/*.log")
+    assert "/var/log/ergo/ergo.log {" in text
+    text = text.replace("/var/log/ergo/", logdir + "/")
     text, n = re.subn(r"(?s)postrotate\n.*?endscript",
                       "postrotate\n\t\tkill -HUP %d\n\tendscript" % pid,
                       text)
@@ -754,7 +754,6 @@ def openrc_sandbox(box, config):
         "ERGO_BIN": box.bin, "ERGO_CONFIG": box.path("ergo.conf"),
         "ERGO_USER": box.user, "ERGO_GROUP": box.group,
         "ERGO_HOME": box.path("home"), "ERGO_LOGDIR": box.path("log"),
-        "ERGO_STDERR_LOG": box.path("log", "stderr.log"),
         "ERGO_RESPAWN_DELAY": "1",
     }
     for k, v in settings.items():

@@ -647,9 +647,10 @@ def test_sysvinit_script_start_status_reload_stop():
     """distrib/sysvinit/ergo with dpkg's start-stop-daemon (settings from
     ERGO_DEFAULTS instead of /etc/default/ergo): start waits for ergo's
     READY=1 (--notify-await) so the port accepts at once; status; reload
-    HUPs (rehash line); a broken config fails reload with FILE:LINE:COL
-    and keeps the server; stop removes the pidfile and the process; a
-    broken config fails start the same way."""
+    HUPs (rehash line); a broken config fails reload (and restart) with
+    FILE:LINE:COL and keeps the server; restart gives a new PID; stop
+    removes the pidfile and the process; a broken config fails start the
+    same way."""
     need("start-stop-daemon")
     need_root("start-stop-daemon --chuid nobody")
     version = run(["start-stop-daemon", "--version"], check=False).stdout
@@ -707,7 +708,18 @@ def test_sysvinit_script_start_status_reload_stop():
             assert p.returncode != 0, p.stdout
             assert re.search(BROKEN_CONFIG_RE, p.stdout), p.stdout
             assert alive(pid) and accepts(box.port)
+            p = init("restart", check=False)   # checks before stopping
+            assert p.returncode != 0 and daemon_pid() == pid, p.stdout
             box.write("ergo.conf", good)
+
+            init("restart")
+            wait_dead(pid)
+            new = daemon_pid()
+            assert new and new != pid, read(pidfile)
+            box.pids.add(new)
+            pid = new
+            assert accepts(box.port), "restarted but not listening"
+            chat(box.port, "bob")
 
             p = init("stop")
             assert not os.path.exists(pidfile), p.stdout

@@ -133,12 +133,19 @@ install: ergo
 		mv $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new \
 		    $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf || exit 1; \
 	fi
+	@# ergo.rc is an OpenRC script: never replace another init's ergo
+	@# script (e.g. distrib/sysvinit/ergo on a sysvinit host).
 	@if [ -f ergo.rc ]; then \
 		d=$(DESTDIR)$(SYSCONFDIR)/init.d; \
-		echo "cp ergo.rc $$d/ergo"; \
-		mkdir -p "$$d" && cp ergo.rc "$$d/ergo.new" && \
-		chmod 755 "$$d/ergo.new" && mv -f "$$d/ergo.new" "$$d/ergo" || \
-		exit 1; \
+		if [ -e "$$d/ergo" ] && \
+		    ! head -n 1 "$$d/ergo" | grep -q openrc-run; then \
+			echo "keeping $$d/ergo: not an OpenRC script"; \
+		else \
+			echo "cp ergo.rc $$d/ergo"; \
+			mkdir -p "$$d" && cp ergo.rc "$$d/ergo.new" && \
+			chmod 755 "$$d/ergo.new" && \
+			mv -f "$$d/ergo.new" "$$d/ergo" || exit 1; \
+		fi; \
 	fi
 	@if [ -f distrib/openrc/ergo.confd ]; then \
 		d=$(DESTDIR)$(SYSCONFDIR)/conf.d; \

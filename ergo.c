@@ -24,6 +24,7 @@ uint64_t	 ergo_now_ms;
 static int	 sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t got_sig;	/* only for the pipe-full case */
 static bool	 want_hup, want_term, want_usr1;
+static bool	 notify_off;		/* NOTIFY_SOCKET went away */
 
 static void
 usage(FILE *f)
@@ -34,6 +35,11 @@ usage(FILE *f)
 	    "                                    validate a config file\n"
 	    "       ergo defaultconfig           print the annotated default config\n"
 	    "       ergo genpasswd               hash a password for an oper block\n"
+	    "       ergo initdb [--config FILE]  create the database\n"
+	    "       ergo upgradedb [--config FILE]\n"
+	    "                                    back up, then migrate the database\n"
+	    "       ergo backupdb FILE [--config FILE]\n"
+	    "                                    copy the live database to FILE\n"
 	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
 	    "                                    write a self-signed certificate and key\n"
 	    "       ergo version                 print the version\n"
@@ -63,7 +69,7 @@ notify(const char *msg)
 	size_t n;
 	int fd;
 
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	if (notify_off || path == NULL || (path[0] != '/' && path[0] != '@') ||
 	    (n = strlen(path)) >= sizeof(sun.sun_path))
 		return;
 	memset(&sun, 0, sizeof(sun));
@@ -76,8 +82,16 @@ notify(const char *msg)
 		return;
 	}
 	if (sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sun,
-	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) == -1)
-		log_warn("server", "NOTIFY_SOCKET %s", path);
+	    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) == -1) {
+		/* The listener is gone for good (start-stop-daemon removes
+		 * its socket once READY=1 arrived): say so once, then stop. */
+		if (errno == ENOENT || errno == ECONNREFUSED) {
+			log_info("server", "NOTIFY_SOCKET %s is gone; no more "
+			    "readiness messages", path);
+			notify_off = true;
+		} else
+			log_warn("server", "NOTIFY_SOCKET %s", path);
+	}
 	close(fd);
 }
 
@@ -407,6 +421,59 @@ mkcerts(int argc, char *argv[])
 	return net_mkcert_write(cert, key, host) == 0 ? 0 : 1;
 }
 
+/*
+ * initdb, upgradedb and backupdb: the datastore of the config at path
+ * (NULL: built-in defaults), messages on stderr.
+ */
+static int
+dbcmd(const char *cmd, const char *path, const char *dest)
+{
+	char *errs = NULL;
+	int rc;
+
+	log_init(LL_INFO);
+	if ((conf = conf_load(path, &errs)) == NULL) {
+		fputs(errs ? errs : "config error\n", stderr);
+		if (errs != NULL && errs[strlen(errs) - 1] != '\n')
+			fputc('\n', stderr);
+		free(errs);
+		return 1;
+	}
+	if (strcmp(cmd, "initdb") == 0)
+		rc = store_init(conf->datastore_path);
+	else if (strcmp(cmd, "upgradedb") == 0)
+		rc = store_upgrade(conf->datastore_path);
+	else
+		rc = store_backup(conf->datastore_path, dest);
+	store_close();
+	conf_free(conf);
+	conf = NULL;
+	return rc == 0 ? 0 : 1;
+}
+
+/* backupdb FILE [--config FILE], argv past "backupdb" */
+static int
+backupdb(int argc, char *argv[])
+{
+	const char *dest = NULL, *path = NULL, *v;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if ((v = opt_value(argc, argv, &i, "--config")) != NULL)
+			path = v;
+		else if (dest == NULL && argv[i][0] != '-')
+			dest = argv[i];
+		else
+			break;
+	}
+	if (dest == NULL || i < argc) {
+		fprintf(stderr, "ergo: backupdb needs one FILE\n");
+		usage(stderr);
+		return 2;
+	}
+	return dbcmd("backupdb", path, dest);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -422,6 +489,8 @@ main(int argc, char *argv[])
 	cmd = argv[1];
 	if (strcmp(cmd, "mkcerts") == 0)
 		return mkcerts(argc - 2, argv + 2);
+	if (strcmp(cmd, "backupdb") == 0)
+		return backupdb(argc - 2, argv + 2);
 	for (i = 2; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "-c") == 0) && i + 1 < argc)
@@ -436,6 +505,8 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(cmd, "run") == 0)
 		return run(path);
+	if (strcmp(cmd, "initdb") == 0 || strcmp(cmd, "upgradedb") == 0)
+		return dbcmd(cmd, path, NULL);
 	if (path != NULL && strcmp(cmd, "checkconfig") != 0) {
 		fprintf(stderr, "ergo: %s takes no --config\n", cmd);
 		usage(stderr);

@@ -411,6 +411,32 @@ def test_sd_notify_ready_reloading_ready_stopping():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_sd_notify_socket_gone_is_said_once_then_left_alone():
+    """start-stop-daemon --notify-await removes its socket once READY=1
+    came: ergo must not warn about it at every later rehash."""
+    d = tempfile.mkdtemp(prefix="ergotest-notify-")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        path = os.path.join(d, "notify")
+        sock.bind(path)
+        sock.settimeout(10)
+        srv = Server(env={"NOTIFY_SOCKET": path})
+        assert "READY=1" in sock.recv(4096).decode()
+        sock.close()
+        os.unlink(path)
+        for n in (1, 2, 3):
+            srv.signal(signal.SIGHUP)
+            wait_for(lambda: srv.logtext().count(
+                "configuration reloaded") >= n, 10, "rehash %d" % n)
+        log = srv.logtext()
+        assert log.count("NOTIFY_SOCKET %s is gone" % path) == 1, log
+        assert "warn server NOTIFY_SOCKET" not in log, log
+        assert srv.stop() == 0
+    finally:
+        sock.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 # ------------------------------------------------------------ logrotate
 
 def logrotate_conf(logdir, pid):

@@ -192,7 +192,9 @@ def test_second_install_keeps_an_edited_config_and_replaces_the_rest():
     for key in ("bin", "ergo.8", "ergo.conf.5") + (
             ("rc",) if has_rc(src) else ()):
         with open(f[key], "wb") as fp:
-            fp.write(b"stale\n")
+            # an older OpenRC script is replaced like the rest
+            fp.write(b"#!/sbin/openrc-run\n# stale\n" if key == "rc"
+                     else b"stale\n")
     p = install(src, dest)
     assert "keeping existing" in p.stdout, p.stdout
     assert read(f["conf"]) == edited, "make install overwrote ergo.conf"
@@ -205,6 +207,20 @@ def test_second_install_keeps_an_edited_config_and_replaces_the_rest():
         assert read(f[page]) == read(os.path.join(src, page)), page
     if has_rc(src):
         assert read(f["rc"]) == read(os.path.join(src, "ergo.rc"))
+
+
+def test_install_keeps_an_init_script_of_another_init_system():
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    if not has_rc(src):
+        return
+    f = installed(dest)
+    os.makedirs(os.path.dirname(f["rc"]), exist_ok=True)
+    sysv = read(os.path.join(ROOT, "distrib", "sysvinit", "ergo"))
+    with open(f["rc"], "wb") as fp:
+        fp.write(sysv)
+    p = install(src, dest)
+    assert "not an OpenRC script" in p.stdout, p.stdout
+    assert read(f["rc"]) == sysv, "make install replaced the sysvinit script"
 
 
 def test_installed_binary_runs_and_accepts_the_installed_config():

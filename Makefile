@@ -27,10 +27,11 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 
 HDRS	= ergo.h irc.h net_tls.h
 SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
-	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c
+	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
+	  irc_serv.c
 # Everything but main(): unit tests link against this archive.
 LIBOBJS	= net.o irc.o irc_util.o irc_chan.o irc_query.o conf.o conf_passwd.o \
-	  log.o store.o net_tls.o net_mkcert.o
+	  log.o store.o net_tls.o net_mkcert.o irc_sasl.o irc_serv.o
 OBJS	= ergo.o $(LIBOBJS)
 
 all: ergo
@@ -71,13 +72,68 @@ unit-build: libergo.a
 		    "$$f" libergo.a $(LDLIBS) || exit 1; \
 	done
 
-unit: unit-build
-	@$(PYTHON) tests/run.py --unit-only --unit `ls tests/unit_*.c 2>/dev/null | sed 's/\.c$$//'`
+unit: unit-build fuzz-replay-build
+	@$(PYTHON) tests/run.py --unit-only --unit `ls tests/unit_*.c 2>/dev/null | sed 's/\.c$$//'` $(FUZZ_REPLAYS)
 
 test:
 	@sh scripts/deps.sh test
-	@$(MAKE) ergo unit-build
-	@$(PYTHON) tests/run.py --unit `ls tests/unit_*.c 2>/dev/null | sed 's/\.c$$//'`
+	@$(MAKE) ergo unit-build fuzz-replay-build
+	@$(PYTHON) tests/run.py --unit `ls tests/unit_*.c 2>/dev/null | sed 's/\.c$$//'` $(FUZZ_REPLAYS)
+
+# Fuzzing (tests/fuzz/). Each target also builds, with $(CC) and
+# tests/fuzz/driver.c, into a replay program that runs its corpus (seeds
+# and every crash once found) as a unit test of `make test`/`make asan`.
+# `make fuzz` builds the libFuzzer targets (clang) into .fuzz/;
+# `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds.
+FUZZ_TARGETS = parse conf b64 match tls
+FUZZ_REPLAYS = tests/fuzz/replay_parse tests/fuzz/replay_conf \
+	  tests/fuzz/replay_b64 tests/fuzz/replay_match tests/fuzz/replay_tls
+FUZZ_CC	= clang
+FUZZ_SECONDS = 30
+FUZZ_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
+
+fuzz-replay-build: libergo.a
+	@for t in $(FUZZ_TARGETS); do \
+		echo "$(CC) ... -o tests/fuzz/replay_$$t"; \
+		$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) -I. \
+		    -DFUZZ_NAME="\"fuzz_$$t\"" \
+		    -DFUZZ_CORPUS="\"tests/fuzz/corpus/$$t\"" \
+		    -o tests/fuzz/replay_$$t tests/fuzz/fuzz_$$t.c \
+		    tests/fuzz/stubs.c tests/fuzz/driver.c libergo.a $(LDLIBS) \
+		    || exit 1; \
+	done
+
+fuzz:
+	@mkdir -p .fuzz
+	@for s in $(SRCS); do \
+		echo "$(FUZZ_CC) -fsanitize=fuzzer-no-link,... -c $$s"; \
+		$(FUZZ_CC) $(ERGO_CPPFLAGS) $(FUZZ_FLAGS) \
+		    -fsanitize=fuzzer-no-link -c "$$s" \
+		    -o ".fuzz/$${s%.c}.o" || exit 1; \
+	done
+	rm -f .fuzz/libergo.a
+	cd .fuzz && $(AR) rcs libergo.a $(LIBOBJS)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "$(FUZZ_CC) -fsanitize=fuzzer,... -o .fuzz/fuzz_$$t"; \
+		$(FUZZ_CC) $(ERGO_CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer \
+		    -I. -o .fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
+		    tests/fuzz/stubs.c .fuzz/libergo.a $(LDLIBS) || exit 1; \
+	done
+
+# New inputs go to .fuzz/corpus/T; a crash is left as .fuzz/crash-T-*
+# (copy it into tests/fuzz/corpus/T/ once fixed: it becomes a test).
+fuzz-run: fuzz
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p .fuzz/corpus/$$t; \
+		echo "fuzz_$$t for $(FUZZ_SECONDS)s"; \
+		.fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+		    -print_final_stats=1 -artifact_prefix=.fuzz/crash-$$t- \
+		    .fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+		    >.fuzz/fuzz_$$t.log 2>&1 || \
+		    { tail -n 60 .fuzz/fuzz_$$t.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' \
+		    .fuzz/fuzz_$$t.log; \
+	done
 
 # Objects go to .asan/ and binaries get an -asan suffix, so a sanitizer
 # run never clobbers the normal build.
@@ -102,6 +158,16 @@ asan:
 		$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -I. $(LDFLAGS) \
 		    -o "$${f%.c}-asan" "$$f" .asan/libergo.a $(LDLIBS) || exit 1; \
 		units="$$units $${f%.c}-asan"; \
+	done; \
+	for t in $(FUZZ_TARGETS); do \
+		echo "$(CC) $(ASAN_FLAGS) -o tests/fuzz/replay_$$t-asan"; \
+		$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(ASAN_FLAGS) -I. $(LDFLAGS) \
+		    -DFUZZ_NAME="\"fuzz_$$t\"" \
+		    -DFUZZ_CORPUS="\"tests/fuzz/corpus/$$t\"" \
+		    -o tests/fuzz/replay_$$t-asan tests/fuzz/fuzz_$$t.c \
+		    tests/fuzz/stubs.c tests/fuzz/driver.c .asan/libergo.a \
+		    $(LDLIBS) || exit 1; \
+		units="$$units tests/fuzz/replay_$$t-asan"; \
 	done; \
 	$(ASAN_ENV) $(PYTHON) tests/run.py --unit $$units
 
@@ -194,10 +260,11 @@ lint-man:
 
 clean:
 	rm -f ergo ergo-asan $(OBJS) libergo.a
-	rm -rf .asan
+	rm -rf .asan .fuzz
+	rm -f tests/fuzz/replay_*
 	@for f in tests/unit_*.c; do \
 		[ -f "$$f" ] && rm -f "$${f%.c}" "$${f%.c}-asan"; \
 	done; true
 	rm -rf tests/__pycache__
 
-.PHONY: all deps static run unit-build unit test asan install uninstall clean
+.PHONY: all deps static run unit-build unit test asan fuzz fuzz-run fuzz-replay-build install uninstall clean

@@ -240,6 +240,42 @@ static const struct key admin_keys[] = {
 static const struct key datastore_keys[] = {
 	{ "path", K_STR, C(datastore_path), 1, 4096, NULL, "ircd.db",
 	  "The SQLite database, relative to the working directory.", NULL },
+	{ "autoupgrade", K_BOOL, C(datastore_autoupgrade), 0, 0, NULL, "no",
+	  "Let ergo run migrate an older schema (after a backup copy);\n"
+	  "no: it stops and says to run ergo upgradedb.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+
+static const struct enumval nickres_vals[] = {
+	{ "optional", NICKRES_OPTIONAL }, { "strict", NICKRES_STRICT },
+	{ NULL, 0 }
+};
+
+static const struct key nickres_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.nr_enabled), 0, 0, NULL, "yes",
+	  "A registered nick is reserved for its account.", NULL },
+	{ "method", K_ENUM, C(accounts.nr_method), 0, 0, nickres_vals,
+	  "optional", "optional: each account chooses (NickServ SET\n"
+	  "ENFORCE); strict: others are renamed at once.", NULL },
+	{ "grace", K_SECS, C(accounts.nr_grace), 0, DAY, NULL, "30s",
+	  "Time to log in before a reserved nick is taken away\n"
+	  "(SET ENFORCE timeout).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block nickres_block = {
+	"accounts.nick-reservation", nickres_keys
+};
+
+static const struct key accounts_keys[] = {
+	{ "registration", K_BOOL, C(accounts.registration), 0, 0, NULL, "yes",
+	  "Users may register accounts (NickServ REGISTER).", NULL },
+	{ "authentication-enabled", K_BOOL, C(accounts.auth_enabled), 0, 0,
+	  NULL, "yes", "Users may log in (SASL, NickServ IDENTIFY).", NULL },
+	{ "password-iterations", K_UINT, C(accounts.iterations), 4096,
+	  1000000, NULL, "4096",
+	  "PBKDF2 iterations of new SCRAM-SHA-256 credentials.", NULL },
+	{ "nick-reservation", K_BLOCK, 0, 0, 0, &nickres_block, NULL,
+	  "Nicks reserved for accounts.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -312,6 +348,7 @@ static const struct block network_block = { "network", network_keys };
 static const struct block server_block = { "server", server_keys };
 static const struct block admin_block = { "admin", admin_keys };
 static const struct block datastore_block = { "datastore", datastore_keys };
+static const struct block accounts_block = { "accounts", accounts_keys };
 static const struct block logging_block = { "logging", logging_keys };
 static const struct block channel_block = { "channels", channel_keys };
 static const struct block limit_block = { "limits", limit_keys };
@@ -325,6 +362,8 @@ static const struct key top_keys[] = {
 	  "What the ADMIN command tells.", NULL },
 	{ "datastore", K_BLOCK, 0, 0, 0, &datastore_block, NULL,
 	  "Accounts, registered channels and history.", NULL },
+	{ "accounts", K_BLOCK, 0, 0, 0, &accounts_block, NULL,
+	  "User accounts: NickServ and SASL.", NULL },
 	{ "logging", K_LOG, 0, 0, 0, &logging_block, NULL,
 	  "Log lines (repeatable: each block is one more target, up to 8).\n"
 	  "With no logging block: stderr, level info. ERGO__LOGGING__KEY\n"

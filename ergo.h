@@ -72,6 +72,7 @@ int	 log_level_parse(const char *s);		/* -1 if unknown */
 
 /* ---- conf.c ---- */
 enum { CASEMAP_ASCII, CASEMAP_RFC1459 };
+enum { NICKRES_OPTIONAL, NICKRES_STRICT };
 
 struct listen_conf {
 	struct listen_conf	*next;
@@ -129,6 +130,15 @@ struct conf {
 	struct oper_conf *opers;
 	struct log_conf	*logs;		/* never NULL after conf_load */
 	char		*datastore_path;
+	bool		 datastore_autoupgrade;	/* run migrates an old schema */
+	struct {
+		bool	 registration;		/* NickServ REGISTER allowed */
+		bool	 auth_enabled;		/* SASL and IDENTIFY allowed */
+		unsigned iterations;		/* PBKDF2 for new passwords */
+		bool	 nr_enabled;		/* nick-reservation */
+		int	 nr_method;		/* NICKRES_* */
+		unsigned nr_grace;		/* seconds before a rename */
+	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };
 
@@ -146,6 +156,13 @@ const char	*conf_default_text(void);
 char	*conf_passwd_hash(const char *pw, unsigned iterations);	/* malloc'd */
 bool	 conf_passwd_verify(const char *hash, const char *pw);
 int	 ergo_random(void *buf, size_t len);	/* 0, or -1 with errno */
+void	 conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
+	    size_t saltlen, unsigned iter, void *out, size_t outlen);
+/* base64; (size_t)-1: dst too small, or (decode) malformed input */
+size_t	 conf_b64_encode(char *dst, size_t dstsz, const void *src,
+	    size_t len, bool pad);
+size_t	 conf_b64_decode(void *dst, size_t dstsz, const char *src,
+	    size_t len);
 
 /* ---- net.c ---- */
 struct conn;
@@ -210,8 +227,62 @@ int	 net_mkcert_write(const char *certpath, const char *keypath,
 	    const char *host);
 
 /* ---- store.c (the only file that speaks SQL) ---- */
-int	 store_open(const char *path);	/* 0, or -1 (logged) */
+#define STORE_KEYLEN		32	/* SHA-256: StoredKey, ServerKey */
+#define STORE_SALTMAX		64
+#define STORE_EMAIL_MAX		254
+#define STORE_CERTFP_LEN	64	/* lowercase hex SHA-256 */
+
+/* NickServ SET ENFORCE: how a reserved nick is protected */
+enum { ENFORCE_DEFAULT, ENFORCE_NONE, ENFORCE_TIMEOUT, ENFORCE_STRICT };
+
+/* One account row; SCRAM-SHA-256 credentials, never the password. */
+struct store_account {
+	int64_t		 id;
+	char		 name[NICKLEN_MAX + 1];	/* as registered */
+	unsigned char	 salt[STORE_SALTMAX];
+	size_t		 saltlen;
+	unsigned	 iterations;
+	unsigned char	 stored_key[STORE_KEYLEN];
+	unsigned char	 server_key[STORE_KEYLEN];
+	char		 email[STORE_EMAIL_MAX + 1];	/* "" if none */
+	time_t		 registered;
+	int		 enforce;			/* ENFORCE_* */
+};
+
+/*
+ * store_open: for `ergo run`: creates a new database at the current
+ * schema; an older schema is upgraded only with datastore.autoupgrade
+ * (else it says to run upgradedb), a newer one is refused. store_init
+ * (`ergo initdb`) creates a database that must not exist yet;
+ * store_upgrade (`ergo upgradedb`) backs up, then migrates. All return
+ * 0, or -1 after logging "path: reason".
+ */
+int	 store_open(const char *path);
+int	 store_init(const char *path);
+int	 store_upgrade(const char *path);
 void	 store_close(void);
+/* `ergo backupdb`: consistent copy of the live db at path to dest. */
+int	 store_backup(const char *path, const char *dest);
+const char *store_error(void);	/* why the last call failed, for clients */
+
+/* Lookups return 1 (found, *a filled), 0 (none) or -1 (error, logged). */
+int	 store_account_get(const char *folded, struct store_account *a);
+int	 store_account_by_certfp(const char *certfp, struct store_account *a);
+int	 store_nick_owner(const char *folded, struct store_account *a);
+/*
+ * Creates the account and reserves its name as a nick in one
+ * transaction: 0 once committed, 1 if the name is taken, -1 on error.
+ */
+int	 store_account_create(const char *folded, struct store_account *a);
+int	 store_account_delete(int64_t id);		/* 0 or -1 */
+int	 store_account_passwd(const struct store_account *a);	/* 0 or -1 */
+int	 store_account_enforce(int64_t id, int enforce);	/* 0 or -1 */
+/* 0 added, 1 already on some account, -1 error */
+int	 store_certfp_add(int64_t id, const char *certfp);
+int	 store_certfp_del(int64_t id, const char *certfp); /* 0, 1 none, -1 */
+/* Calls fn for each of the account's certfps; count, or -1. */
+int	 store_certfp_list(int64_t id, void (*fn)(void *, const char *),
+	    void *arg);
 
 /* ---- ergo.c ---- */
 extern struct conf *conf;	/* the running config; swapped on rehash */

@@ -39,6 +39,10 @@ irc_parse(char *line, struct msg *m)
 	char *p = line, *q;
 
 	memset(m, 0, sizeof(*m));
+	/* Leading spaces are skipped before the tags too: otherwise
+	 * "  @x CMD" would make "@X" a command (found by fuzz_parse). */
+	while (*p == ' ')
+		p++;
 	if (*p == '@') {
 		m->tags = ++p;
 		if ((p = strchr(p, ' ')) == NULL)
@@ -416,6 +420,8 @@ client_free(struct client *c)
 	free(c->realname);
 	free(c->away);
 	free(c->oper_class);
+	irc_sasl_free(c);
+	free(c->account);
 	free(c);
 }
 
@@ -485,6 +491,7 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "ADMIN",	h_admin,	0, CMD_REG },
+	{ "AUTHENTICATE", h_authenticate, 1, CMD_PREREG },
 	{ "AWAY",	h_away,		0, CMD_REG },
 	{ "CAP",	h_cap,		1, CMD_PREREG },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
@@ -500,7 +507,9 @@ static const struct cmd cmds[] = {
 	{ "MOTD",	h_motd,		0, CMD_REG },
 	{ "NAMES",	h_names,	0, CMD_REG },
 	{ "NICK",	h_nick,		0, CMD_PREREG },
+	{ "NICKSERV",	h_nickserv,	0, CMD_REG },
 	{ "NOTICE",	h_notice,	0, CMD_REG },
+	{ "NS",		h_nickserv,	0, CMD_REG },
 	{ "OPER",	h_oper,		1, CMD_REG },
 	{ "PART",	h_part,		1, CMD_REG },
 	{ "PASS",	h_pass,		1, CMD_PREREG },
@@ -623,7 +632,8 @@ static void
 try_register(struct client *c)
 {
 	if ((c->flags & CF_REG) || !(c->flags & CF_NICK) ||
-	    !(c->flags & CF_USER) || (c->flags & CF_CAPNEG))
+	    !(c->flags & CF_USER) || (c->flags & CF_CAPNEG) ||
+	    c->sasl != NULL)	/* AUTHENTICATE in progress */
 		return;
 	if (conf->password != NULL && !(c->flags & CF_PASS)) {
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
@@ -639,6 +649,12 @@ try_register(struct client *c)
 		irc.max_users = irc.nusers;
 	log_info("connect", "registered %s", irc_prefix(c));
 	irc_send_welcome(c);
+}
+
+void
+irc_register_retry(struct client *c)
+{
+	try_register(c);
 }
 
 void
@@ -753,10 +769,12 @@ h_user(struct client *c, struct msg *m)
 static const struct {
 	const char	*name;
 	uint32_t	 bit;
+	const char	*value;		/* CAP LS 302 shows name=value */
 } caps[] = {
-	{ "cap-notify",		CAP_CAP_NOTIFY },
-	{ "multi-prefix",	CAP_MULTI_PREFIX },
-	{ "userhost-in-names",	CAP_USERHOST_NAMES },
+	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
+	{ "multi-prefix",	CAP_MULTI_PREFIX,	NULL },
+	{ "sasl",		CAP_SASL,		SASL_MECHS },
+	{ "userhost-in-names",	CAP_USERHOST_NAMES,	NULL },
 };
 #define NCAPS	(sizeof(caps) / sizeof(caps[0]))
 
@@ -769,7 +787,9 @@ cap_ls(struct client *c, bool enabled_only, const char *sub)
 
 	buf[0] = '\0';
 	for (i = 0; i < NCAPS; i++) {
-		size_t l = strlen(caps[i].name);
+		const char *v = c->capver >= 302 && !enabled_only &&
+		    caps[i].value != NULL ? caps[i].value : NULL;
+		size_t l = strlen(caps[i].name) + (v ? strlen(v) + 1 : 0);
 
 		if (enabled_only && !(c->caps & caps[i].bit))
 			continue;
@@ -779,8 +799,8 @@ cap_ls(struct client *c, bool enabled_only, const char *sub)
 			    nick, sub, buf);
 			n = 0;
 		}
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
-		    n ? " " : "", caps[i].name);
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s%s%s",
+		    n ? " " : "", caps[i].name, v ? "=" : "", v ? v : "");
 	}
 	/* IRCv3 STS: the policy is a cap value, so 302 clients only; it is
 	 * advertised, never requested, so LIST leaves it out. */
@@ -929,8 +949,9 @@ irc_send_welcome(struct client *c)
 	irc_send_lusers(c);
 	irc_send_motd(c);
 	if (c->umodes)
-		irc_send(c, ":%s MODE %s :+%s%s", c->nick, c->nick,
+		irc_send(c, ":%s MODE %s :+%s%s%s", c->nick, c->nick,
 		    (c->umodes & UMODE_INVISIBLE) ? "i" : "",
+		    (c->umodes & UMODE_REGISTERED) ? "r" : "",
 		    (c->umodes & UMODE_TLS) ? "Z" : "");
 }
 
@@ -1038,6 +1059,8 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 					irc_send_raw(mb->c, line, len);
 			continue;
 		}
+		if (need == 0 && irc_serv_message(c, name, text, notice))
+			continue;	/* NickServ */
 		if (need != 0 || (to = irc_client_find(name)) == NULL ||
 		    !(to->flags & CF_REG)) {
 			if (!notice)

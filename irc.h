@@ -43,6 +43,22 @@ char	*xstrdup(const char *);		/* NULL on ENOMEM */
 /* Largest n <= max with s[0..n) not ending inside a UTF-8 sequence. */
 size_t	 irc_utf8_cut(const char *s, size_t len, size_t max);
 void	 irc_utf8_trunc(char *s, size_t max);	/* cut NUL-terminated s */
+/* Whether s[0..len) is well-formed UTF-8 (UTF8ONLY). */
+bool	 irc_utf8_valid(const char *s, size_t len);
+/* IRCv3 tags. The unescaped value of key in a raw tag section. */
+bool	 irc_tag_get(const char *tags, const char *key, char *val,
+	    size_t valsz);
+/*
+ * The client-only (+) tags of a raw tag section, escaped canonically,
+ * the last of duplicates kept, CLIENTTAGDENY ones and values that are
+ * not UTF-8 dropped, ';'-separated into out; returns the length.
+ */
+size_t	 irc_tags_client(const char *tags, char *out, size_t outsz);
+/* Escapes a tag value (\: \s \\ \r \n); returns the length. */
+size_t	 irc_tag_escape(char *dst, size_t dstsz, const char *src,
+	    size_t len);
+size_t	 irc_tag_unescape(char *dst, size_t dstsz, const char *src,
+	    size_t len);
 /* Normalise nick!user@host masks for +b/+e/+I: "foo" -> "foo!*@*". */
 void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 
@@ -51,6 +67,8 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define UMODE_WALLOPS	0x02	/* +w */
 #define UMODE_OPER	0x04	/* +o */
 #define UMODE_TLS	0x08	/* +Z, set by net for TLS conns */
+#define UMODE_REGISTERED 0x10	/* +r: logged in to an account */
+#define UMODE_BOT	0x20	/* +B: a bot (IRCv3 bot mode, BOT=B) */
 
 #define CF_NICK		0x01	/* NICK received */
 #define CF_USER		0x02	/* USER received */
@@ -67,6 +85,33 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define CAP_USERHOST_NAMES	0x0002
 #define CAP_CAP_NOTIFY		0x0004
 #define CAP_AWAY_NOTIFY		0x0008
+#define CAP_SASL		0x0010
+#define CAP_MESSAGE_TAGS	0x0020
+#define CAP_SERVER_TIME		0x0040
+#define CAP_ECHO_MESSAGE	0x0080
+#define CAP_BATCH		0x0100
+#define CAP_LABELED		0x0200
+#define CAP_ACCOUNT_TAG		0x0400
+#define CAP_ACCOUNT_NOTIFY	0x0800
+#define CAP_EXTENDED_JOIN	0x1000
+#define CAP_CHGHOST		0x2000
+#define CAP_SETNAME		0x4000
+#define CAP_INVITE_NOTIFY	0x8000
+#define CAP_STANDARD_REPLIES	0x10000
+#define CAP_NO_IMPLICIT_NAMES	0x20000
+/* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
+
+/* Caps that change how a relayed line is tagged (see struct irc_ev). */
+#define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
+
+/* IRCv3 limits */
+#define IRC_CLIENT_TAGS_MAX	4094	/* tag data a client may send */
+#define IRC_LABEL_MAX		64	/* labeled-response label */
+#define IRC_MSGID_LEN		24
+/* A tagged line: tags (8191 incl '@' and ' ') + 512 + NUL */
+#define IRC_OUT_MAX		(IRC_TAGS_MAX + IRC_LINE_MAX + 1)
+/* CLIENTTAGDENY: client-only tags never relayed ("": all allowed) */
+#define IRC_CLIENTTAGDENY	""
 
 struct member;
 
@@ -99,6 +144,10 @@ struct client {
 	uint64_t	 fl_next_ms;	/* when the held line may run */
 	struct client	*flnext, *flprev;	/* throttled list */
 	struct client	*gnext;		/* graveyard: freed next tick */
+	/* accounts (irc_sasl.c, irc_serv.c) */
+	char		*account;	/* account name when logged in */
+	int64_t		 account_id;
+	struct sasl	*sasl;		/* AUTHENTICATE in progress */
 };
 
 /* ---- channels ---- */
@@ -179,6 +228,52 @@ void	 irc_peers_send(struct client *, bool self, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Build a line into buf (CRLF appended, truncated safely); returns length */
 size_t	 irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap);
+/* ":server FAIL|WARN|NOTE <cmd> <code> [ctx] :text" (standard-replies) */
+void	 irc_fail(struct client *, const char *kind, const char *cmd,
+	    const char *code, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+
+/*
+ * One event (a PRIVMSG, JOIN, QUIT...) relayed to many clients. The body
+ * is formatted once (plus an alternative body for clients with altcap,
+ * e.g. extended-join); the tags (time, msgid, account, bot, client-only
+ * tags) once per distinct set of CAP_TAGGING caps among the recipients.
+ * irc_ev_done frees what irc_ev_send cached.
+ */
+#define IRC_EV_VARIANTS	16
+struct irc_ev {
+	struct client	*from;		/* NULL: the server */
+	uint32_t	 need;		/* recipients need all of these caps */
+	uint32_t	 altcap;	/* recipients with it get alt */
+	char		 body[IRC_LINE_MAX + 1], alt[IRC_LINE_MAX + 1];
+	size_t		 blen, alen;	/* CRLF included; alen 0: no alt */
+	char		 msgid[IRC_MSGID_LEN + 1];	/* "" if none */
+	char		 time[32];
+	const char	*ctags;		/* escaped client-only tags, or NULL */
+	unsigned	 nv;
+	struct {
+		uint32_t key;
+		size_t	 len;
+		char	*line;
+	} v[IRC_EV_VARIANTS];
+};
+/* from may be NULL; msgid: give the event a fresh msgid. */
+void	 irc_ev_init(struct irc_ev *, struct client *from, bool msgid,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	 irc_ev_alt(struct irc_ev *, uint32_t cap, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 irc_ev_send(struct irc_ev *, struct client *to);
+void	 irc_ev_chan(struct irc_ev *, struct chan *, struct client *except);
+void	 irc_ev_peers(struct irc_ev *, struct client *c, bool self);
+void	 irc_ev_done(struct irc_ev *);
+/* Event lines from c to its peers (and itself) holding cap only. */
+void	 irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* account-notify: c logged in or out (call after c->account changed) */
+void	 irc_account_notify(struct client *);
+/* chghost: c's user or host changed; peers are told (CHGHOST, or a
+ * QUIT and JOIN for those without the cap). Takes copies. */
+void	 irc_chghost(struct client *, const char *user, const char *host);
 
 struct client *irc_client_find(const char *nick);
 /* Ends c: QUIT to peers, whowas entry, removal; closes the connection. */
@@ -200,6 +295,8 @@ const char *irc_member_prefix(const struct member *, const struct client *to);
 bool	 irc_chan_visible(const struct chan *, const struct client *);
 /* c's nick changed: rename pending invites etc. */
 void	 irc_chan_nick_changed(struct client *, const char *oldfolded);
+/* JOIN line(s) for c in ch to the members but c (chghost fallback) */
+void	 irc_chan_rejoin(struct client *, struct chan *);
 
 /* ---- whowas (irc_query.c) ---- */
 void	 irc_whowas_add(const struct client *);
@@ -220,7 +317,37 @@ cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
 	h_kill, h_list, h_lusers, h_mode, h_motd, h_names, h_nick, h_notice,
 	h_oper, h_part, h_pass, h_ping, h_pong, h_privmsg, h_quit, h_time,
 	h_topic, h_user, h_userhost, h_version, h_wallops, h_who, h_whois,
-	h_whowas, h_rehash, h_die;
+	h_whowas, h_rehash, h_die, h_authenticate, h_nickserv, h_tagmsg,
+	h_setname;
+
+/* registration may go on now (SASL finished); irc.c */
+void	 irc_register_retry(struct client *);
+
+/* ---- accounts and SASL (irc_sasl.c) ---- */
+#define SASL_MECHS		"PLAIN,SCRAM-SHA-256,EXTERNAL"
+#define SASL_CHUNK		400	/* AUTHENTICATE payload per line */
+#define SASL_MSG_MAX		4096	/* one decoded SASL message */
+#define AUTH_FAIL_MAX		5	/* failed logins per window ... */
+#define AUTH_FAIL_WINDOW_MS	60000	/* ... per IP and per account */
+#define ACCOUNT_SALTLEN		16
+
+void	 irc_sasl_free(struct client *);
+/* SCRAM-SHA-256 StoredKey and ServerKey for pw (RFC 5802) into a. */
+void	 irc_account_creds(struct store_account *a, const char *pw);
+/* pw against a's credentials, in constant time. */
+bool	 irc_account_password_ok(const struct store_account *a,
+	    const char *pw);
+/* Too many recent failures for c's IP or the account (folded)? */
+bool	 irc_auth_throttled(const struct client *, const char *folded);
+void	 irc_auth_failed(const struct client *, const char *folded);
+/* Logs c in (900, +r) or out (901, -r). */
+void	 irc_account_login(struct client *, const struct store_account *);
+void	 irc_account_logout(struct client *);
+
+/* ---- services (irc_serv.c) ---- */
+/* PRIVMSG/NOTICE to a service: handled (true), or not a service. */
+bool	 irc_serv_message(struct client *, const char *target,
+	    const char *text, bool notice);
 
 /* ---- numerics ---- */
 #define RPL_WELCOME		1
@@ -241,6 +368,7 @@ cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
 #define RPL_LOCALUSERS		265
 #define RPL_GLOBALUSERS		266
 #define RPL_AWAY		301
+#define RPL_WHOISBOT		335
 #define RPL_USERHOST		302
 #define RPL_ISON		303
 #define RPL_UNAWAY		305
@@ -321,5 +449,12 @@ cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
 #define ERR_INVALIDKEY		525
 #define ERR_INVALIDMODEPARAM	696
 #define RPL_LOGGEDIN		900
+#define RPL_LOGGEDOUT		901
+#define RPL_SASLSUCCESS		903
+#define ERR_SASLFAIL		904
+#define ERR_SASLTOOLONG		905
+#define ERR_SASLABORTED		906
+#define ERR_SASLALREADY		907
+#define RPL_SASLMECHS		908
 
 #endif

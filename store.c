@@ -1,6 +1,7 @@
 /*
  * store.c: the only file that speaks SQL. Owns the SQLite handle, the
- * schema and its forward migrations; keeps no protocol state.
+ * schema and its forward migrations, and one function per query (every
+ * parameter bound, never spliced in); keeps no protocol state.
  */
 
 #include <errno.h>
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -16,6 +18,7 @@
 #include "ergo.h"
 
 #define STORE_BUSY_MS	5000	/* another process (ergo initdb, sqlite3) */
+#define BACKUP_TRIES	100	/* x 50 ms while a writer holds the lock */
 
 /*
  * Forward migrations: migrations[i] takes the schema from user_version i
@@ -26,26 +29,111 @@ static const char *const migrations[] = {
 	"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);"
 	"INSERT INTO meta (key, value) VALUES ('created-at',"
 	"    strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));",
+	/* 1 -> 2: accounts with SCRAM-SHA-256 credentials, their TLS
+	 * certificate fingerprints and the nicks they reserve */
+	"CREATE TABLE accounts ("
+	"    id INTEGER PRIMARY KEY,"
+	"    name TEXT NOT NULL UNIQUE,"		/* casefolded */
+	"    display TEXT NOT NULL,"
+	"    salt BLOB NOT NULL,"
+	"    iterations INTEGER NOT NULL,"
+	"    stored_key BLOB NOT NULL,"
+	"    server_key BLOB NOT NULL,"
+	"    email TEXT,"
+	"    registered INTEGER NOT NULL,"		/* unix time */
+	"    enforce INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE account_certfps ("
+	"    certfp TEXT PRIMARY KEY,"
+	"    account INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE);"
+	"CREATE INDEX account_certfps_account ON account_certfps(account);"
+	"CREATE TABLE nick_reservations ("
+	"    nick TEXT PRIMARY KEY,"			/* casefolded */
+	"    account INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    reserved INTEGER NOT NULL);"
+	"CREATE INDEX nick_reservations_account ON nick_reservations(account);",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+/* Statements prepared once after the schema is current. */
+enum {
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
+	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
+	Q_ACCOUNT_ENFORCE, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
+	Q_COUNT
+};
+
+#define ACCOUNT_COLS	"a.id, a.display, a.salt, a.iterations, " \
+			"a.stored_key, a.server_key, a.email, a.registered, " \
+			"a.enforce"
+
+static const char *const queries[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_ACCOUNT_GET] = "SELECT " ACCOUNT_COLS " FROM accounts a "
+	    "WHERE a.name = ?1",
+	[Q_ACCOUNT_BY_CERTFP] = "SELECT " ACCOUNT_COLS " FROM accounts a "
+	    "JOIN account_certfps c ON c.account = a.id WHERE c.certfp = ?1",
+	[Q_NICK_OWNER] = "SELECT " ACCOUNT_COLS " FROM accounts a "
+	    "JOIN nick_reservations n ON n.account = a.id WHERE n.nick = ?1",
+	[Q_ACCOUNT_INSERT] = "INSERT INTO accounts (name, display, salt, "
+	    "iterations, stored_key, server_key, email, registered, enforce) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[Q_NICK_INSERT] = "INSERT INTO nick_reservations (nick, account, "
+	    "reserved) VALUES (?1, ?2, ?3)",
+	[Q_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?1",
+	[Q_ACCOUNT_PASSWD] = "UPDATE accounts SET salt = ?2, iterations = ?3, "
+	    "stored_key = ?4, server_key = ?5 WHERE id = ?1",
+	[Q_ACCOUNT_ENFORCE] = "UPDATE accounts SET enforce = ?2 WHERE id = ?1",
+	[Q_CERTFP_INSERT] = "INSERT INTO account_certfps (certfp, account) "
+	    "VALUES (?1, ?2)",
+	[Q_CERTFP_DELETE] = "DELETE FROM account_certfps "
+	    "WHERE certfp = ?1 AND account = ?2",
+	[Q_CERTFP_LIST] = "SELECT certfp FROM account_certfps "
+	    "WHERE account = ?1 ORDER BY certfp",
+};
+
 static sqlite3		*db;
 static char		*db_path;	/* for messages */
+static sqlite3_stmt	*stmts[Q_COUNT];
+static char		 errbuf[256];	/* store_error() */
+
+enum { OPEN_RUN, OPEN_INIT, OPEN_UPGRADE };
 
 static int	 store_exec(const char *);
 static int	 store_version_get(int *);
 static int	 store_migrate(int);
+static int	 store_prepare(void);
+static int	 store_copy(sqlite3 *, const char *);
+
+/* Remembers (and logs once) why a runtime query failed. */
+static void
+store_fail(const char *what)
+{
+	snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
+	log_warnx("store", "%s: %s: %s", db_path, what, errbuf);
+}
+
+const char *
+store_error(void)
+{
+	return errbuf[0] != '\0' ? errbuf : "database error";
+}
 
 /*
- * Opens (creating with mode 0600 if missing) the database at path and
- * brings its schema up to date. Returns 0, or -1 after logging
- * "path: reason".
+ * Opens (creating with mode 0600 if missing, unless upgrading) the
+ * database at path and handles its schema as mode says. Returns 0, or -1
+ * after logging "path: reason".
  */
-int
-store_open(const char *path)
+static int
+store_open_mode(const char *path, int mode)
 {
 	sqlite3_stmt	*st = NULL;
-	const char	*mode;
+	const char	*jm;
+	char		 bak[4096 + 64];
 	int		 fd, version;
 
 	if (db != NULL)
@@ -59,10 +147,18 @@ store_open(const char *path)
 	 * Create the file ourselves: sqlite would use 0644 & ~umask, and
 	 * the database will hold password verifiers.
 	 */
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
-	    0600);
+	if (mode == OPEN_UPGRADE)
+		fd = -1, errno = EEXIST;
+	else
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
+		    O_NOCTTY, 0600);
 	if (fd == -1 && errno != EEXIST) {
 		log_warn("store", "%s", path);
+		goto fail;
+	}
+	if (fd == -1 && mode == OPEN_INIT) {
+		log_warnx("store", "%s: already exists; initdb creates a new "
+		    "database only (upgradedb migrates one)", path);
 		goto fail;
 	}
 	if (fd != -1) {
@@ -86,23 +182,55 @@ store_open(const char *path)
 	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
 		goto fail_msg;
-	mode = (const char *)sqlite3_column_text(st, 0);
-	if (mode == NULL || strcmp(mode, "wal") != 0)
+	jm = (const char *)sqlite3_column_text(st, 0);
+	if (jm == NULL || strcmp(jm, "wal") != 0)
 		log_warnx("store", "%s: journal mode is %s, not wal", path,
-		    mode != NULL ? mode : "unknown");
+		    jm != NULL ? jm : "unknown");
 	sqlite3_finalize(st);
 	st = NULL;
 
+	/*
+	 * synchronous=FULL: a COMMIT is on disk before we answer, so a
+	 * confirmed account survives power loss, not only kill -9.
+	 */
 	if (store_exec("PRAGMA foreign_keys=ON") == -1 ||
+	    store_exec("PRAGMA synchronous=FULL") == -1 ||
 	    store_version_get(&version) == -1)
 		goto fail;
+	/* sqlite falls back to read-only quietly; we would fail at COMMIT */
+	if (sqlite3_db_readonly(db, "main") == 1) {
+		log_warnx("store", "%s: the database is read-only", path);
+		goto fail;
+	}
 	if (version > STORE_VERSION) {
 		log_warnx("store", "%s: schema version %d is newer than this "
 		    "ergo supports (%d); use a newer ergo or restore a backup",
 		    path, version, STORE_VERSION);
 		goto fail;
 	}
+	if (version > 0 && version < STORE_VERSION) {
+		if (mode == OPEN_RUN && (conf == NULL ||
+		    !conf->datastore_autoupgrade)) {
+			log_warnx("store", "%s: schema version %d is older than "
+			    "this ergo's (%d); run `ergo upgradedb` (it keeps a "
+			    "backup) or set datastore { autoupgrade yes }",
+			    path, version, STORE_VERSION);
+			goto fail;
+		}
+		/* a consistent copy before the first irreversible step */
+		snprintf(bak, sizeof(bak), "%s.v%d-%lld.bak", path, version,
+		    (long long)time(NULL));
+		if (store_copy(db, bak) == -1)
+			goto fail;
+		log_info("store", "%s: backup of schema version %d in %s",
+		    path, version, bak);
+	}
 	if (version < STORE_VERSION && store_migrate(version) == -1)
+		goto fail;
+	if (mode == OPEN_UPGRADE && version == STORE_VERSION)
+		log_info("store", "%s: schema version %d is current", path,
+		    version);
+	if (store_prepare() == -1)
 		goto fail;
 	return 0;
 
@@ -110,16 +238,45 @@ fail_msg:
 	log_warnx("store", "%s: %s", path, sqlite3_errmsg(db));
 fail:
 	sqlite3_finalize(st);
-	sqlite3_close(db);
-	db = NULL;
+	store_close();
 	free(db_path);
 	db_path = NULL;
 	return -1;
 }
 
+int
+store_open(const char *path)
+{
+	return store_open_mode(path, OPEN_RUN);
+}
+
+int
+store_init(const char *path)
+{
+	return store_open_mode(path, OPEN_INIT);
+}
+
+int
+store_upgrade(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == -1) {
+		log_warn("store", "%s", path);
+		return -1;
+	}
+	return store_open_mode(path, OPEN_UPGRADE);
+}
+
 void
 store_close(void)
 {
+	size_t	 i;
+
+	for (i = 0; i < Q_COUNT; i++) {
+		sqlite3_finalize(stmts[i]);
+		stmts[i] = NULL;
+	}
 	if (db == NULL)
 		return;
 	if (sqlite3_close(db) != SQLITE_OK)
@@ -192,4 +349,433 @@ store_migrate(int from)
 			    db_path, v + 1);
 	}
 	return 0;
+}
+
+static int
+store_prepare(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < Q_COUNT; i++)
+		if (sqlite3_prepare_v3(db, queries[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &stmts[i], NULL) != SQLITE_OK) {
+			log_warnx("store", "%s: %s", db_path,
+			    sqlite3_errmsg(db));
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * Copies the database behind src to dest (created 0600, must not exist)
+ * with the backup API, which gives a consistent snapshot even while the
+ * server writes. Returns 0, or -1 after logging.
+ */
+static int
+store_copy(sqlite3 *src, const char *dest)
+{
+	sqlite3		*dst = NULL;
+	sqlite3_backup	*b;
+	int		 fd, rc, tries = 0;
+
+	fd = open(dest, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+	    0600);
+	if (fd == -1) {
+		log_warn("store", "%s", dest);
+		return -1;
+	}
+	(void)fchmod(fd, 0600);
+	close(fd);
+	if (sqlite3_open_v2(dest, &dst, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		log_warnx("store", "%s: %s", dest, dst != NULL ?
+		    sqlite3_errmsg(dst) : "out of memory");
+		goto fail;
+	}
+	if ((b = sqlite3_backup_init(dst, "main", src, "main")) == NULL) {
+		log_warnx("store", "%s: %s", dest, sqlite3_errmsg(dst));
+		goto fail;
+	}
+	do {
+		rc = sqlite3_backup_step(b, -1);
+		if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+			sqlite3_sleep(50);
+	} while ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) &&
+	    ++tries < BACKUP_TRIES);
+	if (sqlite3_backup_finish(b) != SQLITE_OK || rc != SQLITE_DONE) {
+		log_warnx("store", "%s: backup: %s", dest, rc == SQLITE_DONE ?
+		    sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	if (sqlite3_close(dst) != SQLITE_OK) {
+		log_warnx("store", "%s: %s", dest, sqlite3_errmsg(dst));
+		dst = NULL;
+		goto fail_unlink;
+	}
+	return 0;
+fail:
+	sqlite3_close(dst);
+fail_unlink:
+	unlink(dest);
+	return -1;
+}
+
+/*
+ * `ergo backupdb`: opens the database at path as it is (no migration, no
+ * creation) and copies it to dest.
+ */
+int
+store_backup(const char *path, const char *dest)
+{
+	sqlite3	*src = NULL;
+	int	 rc = -1;
+
+	if (sqlite3_open_v2(path, &src, SQLITE_OPEN_READWRITE, NULL) !=
+	    SQLITE_OK) {
+		log_warnx("store", "%s: %s", path, src != NULL ?
+		    sqlite3_errmsg(src) : "out of memory");
+		goto done;
+	}
+	sqlite3_busy_timeout(src, STORE_BUSY_MS);
+	if (store_copy(src, dest) == 0) {
+		log_info("store", "%s: copied to %s", path, dest);
+		rc = 0;
+	}
+done:
+	sqlite3_close(src);
+	return rc;
+}
+
+/* ---- queries: one function each, every parameter bound ---- */
+
+/* A prepared statement, reset with its bindings cleared. */
+static sqlite3_stmt *
+q(int id)
+{
+	sqlite3_stmt	*st = stmts[id];
+
+	if (st == NULL) {
+		snprintf(errbuf, sizeof(errbuf), "database not open");
+		return NULL;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Steps a statement that returns no rows; 0, or -1 after store_fail. */
+static int
+q_done(sqlite3_stmt *st, const char *what)
+{
+	int	 rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_fail(what);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+tx_begin(void)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_BEGIN)) == NULL)
+		return -1;
+	return q_done(st, "begin");
+}
+
+/* COMMIT; on failure the transaction is rolled back. */
+static int
+tx_commit(void)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_COMMIT)) != NULL && q_done(st, "commit") == 0)
+		return 0;
+	if (!sqlite3_get_autocommit(db) && (st = q(Q_ROLLBACK)) != NULL)
+		(void)q_done(st, "rollback");
+	return -1;
+}
+
+static void
+tx_rollback(void)
+{
+	sqlite3_stmt	*st;
+
+	if (!sqlite3_get_autocommit(db) && (st = q(Q_ROLLBACK)) != NULL)
+		(void)q_done(st, "rollback");
+}
+
+static void
+blob_copy(sqlite3_stmt *st, int col, unsigned char *dst, size_t dstsz,
+    size_t *len)
+{
+	const void	*p = sqlite3_column_blob(st, col);
+	size_t		 n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (p == NULL || n > dstsz)
+		n = 0;
+	if (n > 0)
+		memcpy(dst, p, n);
+	if (len != NULL)
+		*len = n;
+}
+
+/* Steps an ACCOUNT_COLS query: 1 and *a filled, 0 none, -1 error. */
+static int
+account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
+{
+	const unsigned char *t;
+	size_t	 n;
+	int	 rc = sqlite3_step(st);
+
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW) {
+		store_fail(what);
+		sqlite3_reset(st);
+		return -1;
+	}
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(st, 0);
+	if ((t = sqlite3_column_text(st, 1)) != NULL)
+		snprintf(a->name, sizeof(a->name), "%s", (const char *)t);
+	blob_copy(st, 2, a->salt, sizeof(a->salt), &a->saltlen);
+	a->iterations = (unsigned)sqlite3_column_int(st, 3);
+	blob_copy(st, 4, a->stored_key, sizeof(a->stored_key), &n);
+	if (n != STORE_KEYLEN)
+		a->iterations = 0;	/* a damaged row never verifies */
+	blob_copy(st, 5, a->server_key, sizeof(a->server_key), &n);
+	if (n != STORE_KEYLEN)
+		a->iterations = 0;
+	if ((t = sqlite3_column_text(st, 6)) != NULL)
+		snprintf(a->email, sizeof(a->email), "%s", (const char *)t);
+	a->registered = (time_t)sqlite3_column_int64(st, 7);
+	a->enforce = sqlite3_column_int(st, 8);
+	sqlite3_reset(st);
+	return 1;
+}
+
+static int
+account_lookup(int id, const char *key, struct store_account *a,
+    const char *what)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(id)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		store_fail(what);
+		return -1;
+	}
+	return account_row(st, a, what);
+}
+
+/* The account whose casefolded name is folded. */
+int
+store_account_get(const char *folded, struct store_account *a)
+{
+	return account_lookup(Q_ACCOUNT_GET, folded, a, "account lookup");
+}
+
+/* The account a TLS client certificate fingerprint belongs to. */
+int
+store_account_by_certfp(const char *certfp, struct store_account *a)
+{
+	return account_lookup(Q_ACCOUNT_BY_CERTFP, certfp, a,
+	    "certfp lookup");
+}
+
+/* The account that reserves the casefolded nick. */
+int
+store_nick_owner(const char *folded, struct store_account *a)
+{
+	return account_lookup(Q_NICK_OWNER, folded, a, "nick lookup");
+}
+
+int
+store_account_create(const char *folded, struct store_account *a)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (tx_begin() == -1)
+		return -1;
+	if ((st = q(Q_ACCOUNT_INSERT)) == NULL)
+		goto fail;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 3, a->salt, (int)a->saltlen,
+	    SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 4, (int)a->iterations) ||
+	    sqlite3_bind_blob(st, 5, a->stored_key, STORE_KEYLEN,
+	    SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 6, a->server_key, STORE_KEYLEN,
+	    SQLITE_STATIC) ||
+	    (a->email[0] != '\0' ?
+	    sqlite3_bind_text(st, 7, a->email, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 7)) ||
+	    sqlite3_bind_int64(st, 8, (sqlite3_int64)a->registered) ||
+	    sqlite3_bind_int(st, 9, a->enforce)) {
+		store_fail("account create");
+		goto fail;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		tx_rollback();
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail("account create");
+		goto fail;
+	}
+	a->id = sqlite3_last_insert_rowid(db);
+	/* the account's own name is its first reserved nick */
+	if ((st = q(Q_NICK_INSERT)) == NULL)
+		goto fail;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, a->id) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->registered)) {
+		store_fail("nick reserve");
+		goto fail;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+		tx_rollback();
+		return 1;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail("nick reserve");
+		goto fail;
+	}
+	return tx_commit();
+fail:
+	tx_rollback();
+	return -1;
+}
+
+/* Deletes an account; its certfps and nicks go with it (ON DELETE). */
+int
+store_account_delete(int64_t id)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_ACCOUNT_DELETE)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		store_fail("account delete");
+		return -1;
+	}
+	return q_done(st, "account delete");
+}
+
+/* Replaces a's credentials with the ones in a. */
+int
+store_account_passwd(const struct store_account *a)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_ACCOUNT_PASSWD)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, a->id) ||
+	    sqlite3_bind_blob(st, 2, a->salt, (int)a->saltlen,
+	    SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 3, (int)a->iterations) ||
+	    sqlite3_bind_blob(st, 4, a->stored_key, STORE_KEYLEN,
+	    SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 5, a->server_key, STORE_KEYLEN,
+	    SQLITE_STATIC)) {
+		store_fail("password change");
+		return -1;
+	}
+	return q_done(st, "password change");
+}
+
+int
+store_account_enforce(int64_t id, int enforce)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_ACCOUNT_ENFORCE)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) ||
+	    sqlite3_bind_int(st, 2, enforce)) {
+		store_fail("set enforce");
+		return -1;
+	}
+	return q_done(st, "set enforce");
+}
+
+int
+store_certfp_add(int64_t id, const char *certfp)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = q(Q_CERTFP_INSERT)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, certfp, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, id)) {
+		store_fail("certfp add");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		store_fail("certfp add");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_certfp_del(int64_t id, const char *certfp)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_CERTFP_DELETE)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, certfp, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, id)) {
+		store_fail("certfp delete");
+		return -1;
+	}
+	if (q_done(st, "certfp delete") == -1)
+		return -1;
+	return sqlite3_changes(db) > 0 ? 0 : 1;
+}
+
+int
+store_certfp_list(int64_t id, void (*fn)(void *, const char *), void *arg)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	int		 rc, n = 0;
+
+	if ((st = q(Q_CERTFP_LIST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		store_fail("certfp list");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((t = sqlite3_column_text(st, 0)) != NULL) {
+			fn(arg, (const char *)t);
+			n++;
+		}
+	if (rc != SQLITE_DONE) {
+		store_fail("certfp list");
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
 }

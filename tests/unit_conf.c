@@ -556,8 +556,8 @@ test_errors(void)
 	    "t.conf:2:5: unknown key \"nmae\" in block server; did you mean "
 	    "\"name\"?\n");
 	expect_errs("err_unknown_top_level",
-	    "accounts { registration yes }\n",
-	    "t.conf:1:1: unknown key \"accounts\" at top level\n");
+	    "bogus-block { registration yes }\n",
+	    "t.conf:1:1: unknown key \"bogus-block\" at top level\n");
 	expect_errs("err_unknown_nested",
 	    "server {\n  fakelag { enabled no  bogus 1 }\n}\n",
 	    "t.conf:2:25: unknown key \"bogus\" in block server.fakelag\n");

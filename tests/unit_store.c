@@ -1,6 +1,6 @@
 /*
  * unit_store.c: store_open creates the database (mode 0600, WAL, schema
- * version 1 with meta.created-at), reopens it, and refuses newer schemas
+ * version 2 with meta.created-at), reopens it, and refuses newer schemas
  * and non-databases. Prints "ok NAME" or "FAIL NAME: why" per case.
  */
 
@@ -16,6 +16,7 @@
 
 #include "ergo.h"
 
+struct conf	*conf;		/* store.c reads datastore.autoupgrade */
 static int	 nfail;
 static char	 dir[] = "/tmp/unit_store.XXXXXX";
 static char	 logpath[300];
@@ -106,8 +107,8 @@ test_create(void)
 		return "database mode is not 0600";
 	store_close();
 	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
-	    strcmp(v, "1") != 0)
-		return "user_version is not 1";
+	    strcmp(v, "2") != 0)
+		return "user_version is not 2";
 	if (query(db, "PRAGMA journal_mode", v, sizeof(v)) != 0 ||
 	    strcmp(v, "wal") != 0)
 		return "journal_mode is not wal";

@@ -1,0 +1,696 @@
+/*
+ * irc_sasl.c: logging in: AUTHENTICATE (IRCv3 SASL 3.2: PLAIN,
+ * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the failed-login throttle
+ * and the 900/901 login state. Rows come from store.c; no SQL here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <bearssl.h>
+
+#include "irc.h"
+
+enum { MECH_PLAIN, MECH_SCRAM, MECH_EXTERNAL };
+enum { SCRAM_FIRST, SCRAM_FINAL, SCRAM_DONE };
+
+#define SCRAM_NONCE_RAW	18	/* random bytes in our half of the nonce */
+
+/* One AUTHENTICATE exchange; freed when it ends. */
+struct sasl {
+	int		 mech;
+	int		 step;		/* SCRAM_* */
+	char		*buf;		/* base64 received so far */
+	size_t		 len;
+	struct store_account acct;	/* SCRAM: found at client-first */
+	char		*gs2;		/* SCRAM: "n,," as sent */
+	char		*first_bare;	/* SCRAM: client-first-message-bare */
+	char		*server_first;
+	char		 folded[NICKLEN_MAX + 1];
+};
+
+/* ---- crypto helpers ---- */
+
+static void
+hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
+    unsigned char out[32])
+{
+	br_hmac_key_context kc;
+	br_hmac_context hc;
+
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, keylen);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, msg, len);
+	br_hmac_out(&hc, out);
+}
+
+static void
+sha256(const void *msg, size_t len, unsigned char out[32])
+{
+	br_sha256_context sc;
+
+	br_sha256_init(&sc);
+	br_sha256_update(&sc, msg, len);
+	br_sha256_out(&sc, out);
+}
+
+/* Same time wherever a and b differ. */
+static bool
+ct_equal(const unsigned char *a, const unsigned char *b, size_t n)
+{
+	unsigned diff = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		diff |= (unsigned)(a[i] ^ b[i]);
+	return diff == 0;
+}
+
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
+}
+
+/* StoredKey and ServerKey from pw, a->salt and a->iterations. */
+static void
+scram_keys(const struct store_account *a, const char *pw,
+    unsigned char stored[32], unsigned char server[32])
+{
+	unsigned char salted[32], ck[32];
+
+	conf_passwd_pbkdf2(pw, strlen(pw), a->salt, a->saltlen,
+	    a->iterations, salted, sizeof(salted));
+	hmac_sha256(salted, sizeof(salted), "Client Key", 10, ck);
+	sha256(ck, sizeof(ck), stored);
+	hmac_sha256(salted, sizeof(salted), "Server Key", 10, server);
+	wipe(salted, sizeof(salted));
+	wipe(ck, sizeof(ck));
+}
+
+/*
+ * Fresh salt, conf's iterations and the SCRAM keys of pw into a. The
+ * password itself is never kept.
+ */
+void
+irc_account_creds(struct store_account *a, const char *pw)
+{
+	if (ergo_random(a->salt, ACCOUNT_SALTLEN) == -1)
+		fatal("random");	/* never predictable salts */
+	a->saltlen = ACCOUNT_SALTLEN;
+	a->iterations = conf->accounts.iterations;
+	scram_keys(a, pw, a->stored_key, a->server_key);
+}
+
+bool
+irc_account_password_ok(const struct store_account *a, const char *pw)
+{
+	unsigned char stored[32], server[32];
+	bool ok;
+
+	if (a->iterations == 0 || a->saltlen == 0)
+		return false;
+	scram_keys(a, pw, stored, server);
+	ok = ct_equal(stored, a->stored_key, sizeof(stored));
+	wipe(stored, sizeof(stored));
+	wipe(server, sizeof(server));
+	return ok;
+}
+
+/* ---- throttle: a small table of recent failures per key ---- */
+
+#define THROTTLE_SLOTS	256
+#define THROTTLE_PROBE	8
+
+static struct {
+	char		 key[80];	/* "ip:..." or "acct:..." */
+	unsigned	 fails;
+	uint64_t	 start_ms;	/* of the window */
+} throttle[THROTTLE_SLOTS];
+
+static unsigned
+key_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s != '\0')
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* The slot for key, or with create a free, expired or oldest one. */
+static int
+throttle_slot(const char *key, bool create)
+{
+	unsigned h = key_hash(key), i;
+	int best = -1;
+
+	for (i = 0; i < THROTTLE_PROBE; i++) {
+		int s = (int)((h + i) % THROTTLE_SLOTS);
+		bool expired = throttle[s].key[0] == '\0' ||
+		    throttle[s].start_ms + AUTH_FAIL_WINDOW_MS <= ergo_now_ms;
+
+		if (!expired && strcmp(throttle[s].key, key) == 0)
+			return s;
+		if (create && (best == -1 || expired ||
+		    throttle[s].start_ms < throttle[best].start_ms))
+			best = expired && best != -1 &&
+			    throttle[best].key[0] == '\0' ? best : s;
+	}
+	if (best != -1) {
+		snprintf(throttle[best].key, sizeof(throttle[best].key), "%s",
+		    key);
+		throttle[best].fails = 0;
+		throttle[best].start_ms = ergo_now_ms;
+	}
+	return best;
+}
+
+static bool
+key_throttled(const char *key)
+{
+	int s = throttle_slot(key, false);
+
+	return s != -1 && throttle[s].fails >= AUTH_FAIL_MAX;
+}
+
+static void
+key_failed(const char *key)
+{
+	int s = throttle_slot(key, true);
+
+	if (s != -1)
+		throttle[s].fails++;
+}
+
+bool
+irc_auth_throttled(const struct client *c, const char *folded)
+{
+	char key[80];
+
+	snprintf(key, sizeof(key), "ip:%s", c->host);
+	if (key_throttled(key))
+		return true;
+	if (folded == NULL || *folded == '\0')
+		return false;
+	snprintf(key, sizeof(key), "acct:%s", folded);
+	return key_throttled(key);
+}
+
+void
+irc_auth_failed(const struct client *c, const char *folded)
+{
+	char key[80];
+
+	snprintf(key, sizeof(key), "ip:%s", c->host);
+	key_failed(key);
+	if (folded != NULL && *folded != '\0') {
+		snprintf(key, sizeof(key), "acct:%s", folded);
+		key_failed(key);
+	}
+	log_info("accounts", "%s: failed login%s%s", c->host,
+	    folded != NULL ? " for " : "", folded != NULL ? folded : "");
+}
+
+/* ---- login state ---- */
+
+void
+irc_account_login(struct client *c, const struct store_account *a)
+{
+	char *name;
+
+	if ((name = xstrdup(a->name)) == NULL) {
+		irc_client_exit(c, "Out of memory", "Out of memory");
+		return;
+	}
+	free(c->account);
+	c->account = name;
+	c->account_id = a->id;
+	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
+	    irc_prefix(c), a->name, a->name);
+	if (!(c->umodes & UMODE_REGISTERED)) {
+		c->umodes |= UMODE_REGISTERED;
+		if (c->flags & CF_REG)
+			irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
+	}
+	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
+}
+
+void
+irc_account_logout(struct client *c)
+{
+	if (c->account == NULL)
+		return;
+	free(c->account);
+	c->account = NULL;
+	c->account_id = 0;
+	irc_numeric(c, RPL_LOGGEDOUT, "%s :You are now logged out",
+	    irc_prefix(c));
+	if (c->umodes & UMODE_REGISTERED) {
+		c->umodes &= ~UMODE_REGISTERED;
+		if (c->flags & CF_REG)
+			irc_send(c, ":%s MODE %s :-r", c->nick, c->nick);
+	}
+}
+
+/* ---- AUTHENTICATE ---- */
+
+void
+irc_sasl_free(struct client *c)
+{
+	struct sasl *s = c->sasl;
+
+	if (s == NULL)
+		return;
+	if (s->buf != NULL) {
+		wipe(s->buf, s->len);	/* may hold a PLAIN password */
+		free(s->buf);
+	}
+	free(s->gs2);
+	free(s->first_bare);
+	free(s->server_first);
+	wipe(s, sizeof(*s));
+	free(s);
+	c->sasl = NULL;
+}
+
+/* The exchange is over: registration may have been waiting for it. */
+static void
+sasl_end(struct client *c)
+{
+	irc_sasl_free(c);
+	irc_register_retry(c);
+}
+
+static void
+sasl_fail(struct client *c, const char *folded)
+{
+	if (folded != NULL)
+		irc_auth_failed(c, folded);
+	irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
+	sasl_end(c);
+}
+
+static void
+sasl_success(struct client *c, const struct store_account *a)
+{
+	irc_account_login(c, a);
+	irc_numeric(c, RPL_SASLSUCCESS, ":SASL authentication successful");
+	sasl_end(c);
+}
+
+/* AUTHENTICATE lines for a server message, 400 bytes of base64 each. */
+static void
+sasl_send(struct client *c, const char *msg, size_t len)
+{
+	char b64[SASL_MSG_MAX * 4 / 3 + 8];
+	size_t n, off;
+
+	if (len == 0 || (n = conf_b64_encode(b64, sizeof(b64), msg, len,
+	    true)) == (size_t)-1) {
+		irc_send(c, "AUTHENTICATE +");
+		return;
+	}
+	for (off = 0; off < n; off += SASL_CHUNK)
+		irc_send(c, "AUTHENTICATE %.*s", (int)(n - off < SASL_CHUNK ?
+		    n - off : SASL_CHUNK), b64 + off);
+	if (n % SASL_CHUNK == 0)
+		irc_send(c, "AUTHENTICATE +");	/* nothing more follows */
+}
+
+/* Folds an account name as nicks are folded; false if it cannot be one. */
+static bool
+account_fold(char *dst, size_t dstsz, const char *name)
+{
+	if (!irc_nick_valid(name))
+		return false;
+	irc_fold(dst, name, dstsz);
+	return true;
+}
+
+/* "authzid NUL authcid NUL password" */
+static void
+sasl_plain(struct client *c, const char *msg, size_t len)
+{
+	const char *authz = msg, *authc, *pw, *end = msg + len;
+	struct store_account a;
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	if ((authc = memchr(authz, '\0', len)) == NULL) {
+		sasl_fail(c, NULL);
+		return;
+	}
+	authc++;
+	if ((pw = memchr(authc, '\0', (size_t)(end - authc))) == NULL) {
+		sasl_fail(c, NULL);
+		return;
+	}
+	pw++;
+	if (memchr(pw, '\0', (size_t)(end - pw)) != NULL || pw == end) {
+		sasl_fail(c, NULL);
+		return;
+	}
+	if (!account_fold(c->sasl->folded, sizeof(c->sasl->folded), authc) ||
+	    (*authz != '\0' && (!account_fold(fz, sizeof(fz), authz) ||
+	    strcmp(fz, c->sasl->folded) != 0))) {
+		sasl_fail(c, NULL);
+		return;
+	}
+	if (irc_auth_throttled(c, c->sasl->folded)) {
+		sasl_fail(c, NULL);
+		return;
+	}
+	/* msg is NUL-terminated by sasl_data, so pw is a C string */
+	rc = store_account_get(c->sasl->folded, &a);
+	if (rc == -1) {
+		irc_send(c, ":%s NOTICE %s :Login failed: %s", conf->server_name,
+		    c->nick[0] ? c->nick : "*", store_error());
+		sasl_fail(c, NULL);
+		return;
+	}
+	if (rc == 0 || !irc_account_password_ok(&a, pw)) {
+		sasl_fail(c, c->sasl->folded);
+		return;
+	}
+	sasl_success(c, &a);
+}
+
+/* The TLS certificate's fingerprint names the account. */
+static void
+sasl_external(struct client *c, const char *msg, size_t len)
+{
+	const char *fp = c->conn != NULL ? net_conn_certfp(c->conn) : NULL;
+	struct store_account a;
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	if (fp == NULL || irc_auth_throttled(c, NULL)) {
+		sasl_fail(c, NULL);
+		return;
+	}
+	if ((rc = store_account_by_certfp(fp, &a)) != 1) {
+		sasl_fail(c, rc == 0 ? "" : NULL);
+		return;
+	}
+	/* an authzid, if given, must be the certificate's account */
+	if (len > 0) {
+		irc_fold(c->sasl->folded, a.name, sizeof(c->sasl->folded));
+		if (!account_fold(fz, sizeof(fz), msg) ||
+		    strcmp(fz, c->sasl->folded) != 0) {
+			sasl_fail(c, NULL);
+			return;
+		}
+	}
+	sasl_success(c, &a);
+}
+
+/* RFC 5802 saslname: "=2C" is ',', "=3D" is '='; anything else bad. */
+static bool
+saslname_decode(char *dst, size_t dstsz, const char *s, size_t len)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (ch == '=') {
+			if (len - i < 3)
+				return false;
+			if (strncmp(s + i, "=2C", 3) == 0)
+				ch = ',';
+			else if (strncmp(s + i, "=3D", 3) == 0)
+				ch = '=';
+			else
+				return false;
+			i += 2;
+		}
+		if (o + 1 >= dstsz)
+			return false;
+		dst[o++] = ch;
+	}
+	dst[o] = '\0';
+	return o > 0;
+}
+
+/* client-first: gs2-header "n,," or "y,," (with a=), then n=, r= */
+static void
+scram_first(struct client *c, char *msg, size_t len)
+{
+	struct sasl *s = c->sasl;
+	const char *p, *bare, *user, *nonce, *ue, *ne;
+	char name[NICKLEN_MAX + 1], authz[NICKLEN_MAX + 1], fz[NICKLEN_MAX + 1];
+	unsigned char raw[SCRAM_NONCE_RAW];
+	char snonce[SCRAM_NONCE_RAW * 2], salt64[STORE_SALTMAX * 2], sf[512];
+	const char *comma;
+	int rc, n;
+
+	(void)len;
+	/* channel binding ("p=") is not offered, so only n and y */
+	if ((msg[0] != 'n' && msg[0] != 'y') || msg[1] != ',')
+		goto bad;
+	p = msg + 2;
+	authz[0] = '\0';
+	if (strncmp(p, "a=", 2) == 0) {
+		if ((comma = strchr(p, ',')) == NULL ||
+		    !saslname_decode(authz, sizeof(authz), p + 2,
+		    (size_t)(comma - p - 2)))
+			goto bad;
+		p = comma;
+	}
+	if (*p++ != ',')
+		goto bad;
+	bare = p;
+	if (strncmp(bare, "n=", 2) != 0 || (ue = strchr(bare, ',')) == NULL)
+		goto bad;
+	user = bare + 2;
+	if (strncmp(ue, ",r=", 3) != 0)
+		goto bad;
+	nonce = ue + 3;
+	if ((ne = strchr(nonce, ',')) == NULL)
+		ne = nonce + strlen(nonce);
+	if (ne == nonce || ne - nonce > 256 ||
+	    !saslname_decode(name, sizeof(name), user, (size_t)(ue - user)))
+		goto bad;
+	for (p = nonce; p < ne; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			goto bad;
+	if (!account_fold(s->folded, sizeof(s->folded), name) ||
+	    (authz[0] != '\0' && (!account_fold(fz, sizeof(fz), authz) ||
+	    strcmp(fz, s->folded) != 0)))
+		goto bad;
+	if (irc_auth_throttled(c, s->folded))
+		goto bad;
+	if ((rc = store_account_get(s->folded, &s->acct)) != 1 ||
+	    s->acct.iterations == 0) {
+		sasl_fail(c, rc == 0 ? s->folded : NULL);
+		return;
+	}
+	if (ergo_random(raw, sizeof(raw)) == -1 ||
+	    conf_b64_encode(snonce, sizeof(snonce), raw, sizeof(raw), true) ==
+	    (size_t)-1 ||
+	    conf_b64_encode(salt64, sizeof(salt64), s->acct.salt,
+	    s->acct.saltlen, true) == (size_t)-1)
+		goto bad;
+	n = snprintf(sf, sizeof(sf), "r=%.*s%s,s=%s,i=%u", (int)(ne - nonce),
+	    nonce, snonce, salt64, s->acct.iterations);
+	if (n < 0 || (size_t)n >= sizeof(sf))
+		goto bad;
+	if ((s->gs2 = malloc((size_t)(bare - msg) + 1)) == NULL ||
+	    (s->first_bare = xstrdup(bare)) == NULL ||
+	    (s->server_first = xstrdup(sf)) == NULL)
+		goto bad;
+	memcpy(s->gs2, msg, (size_t)(bare - msg));
+	s->gs2[bare - msg] = '\0';
+	s->step = SCRAM_FINAL;
+	sasl_send(c, sf, (size_t)n);
+	return;
+bad:
+	sasl_fail(c, NULL);
+}
+
+/* client-final: c=<gs2 b64>,r=<nonce>,...,p=<proof>; answer v= */
+static void
+scram_final(struct client *c, char *msg, size_t len)
+{
+	struct sasl *s = c->sasl;
+	char *pp, *r, *re, cb[128], *am = NULL, v[64], reply[80];
+	unsigned char proof[64], sig[32], key[32], stored[32];
+	const char *snonce;
+	size_t amlen, i, n, cblen;
+
+	(void)len;
+	if (strncmp(msg, "c=", 2) != 0 || (pp = strstr(msg, ",p=")) == NULL ||
+	    strchr(pp + 3, ',') != NULL)
+		goto bad;
+	/* channel binding data: must be the gs2 header we were sent */
+	if ((r = strchr(msg, ',')) == NULL ||
+	    (cblen = conf_b64_decode(cb, sizeof(cb) - 1, msg + 2,
+	    (size_t)(r - msg - 2))) == (size_t)-1 ||
+	    cblen != strlen(s->gs2) || memcmp(cb, s->gs2, cblen) != 0)
+		goto bad;
+	if (strncmp(r, ",r=", 3) != 0)
+		goto bad;
+	r += 3;
+	if ((re = strchr(r, ',')) == NULL)
+		goto bad;
+	snonce = s->server_first + 2;	/* "r=" */
+	n = strcspn(snonce, ",");
+	if ((size_t)(re - r) != n || memcmp(r, snonce, n) != 0)
+		goto bad;
+	if (conf_b64_decode(proof, sizeof(proof), pp + 3, strlen(pp + 3)) !=
+	    32)
+		goto bad;
+	/* AuthMessage = client-first-bare "," server-first "," final-no-proof */
+	amlen = strlen(s->first_bare) + 1 + strlen(s->server_first) + 1 +
+	    (size_t)(pp - msg);
+	if ((am = malloc(amlen + 1)) == NULL)
+		goto bad;
+	snprintf(am, amlen + 1, "%s,%s,%.*s", s->first_bare, s->server_first,
+	    (int)(pp - msg), msg);
+	hmac_sha256(s->acct.stored_key, 32, am, amlen, sig);
+	for (i = 0; i < 32; i++)
+		key[i] = proof[i] ^ sig[i];
+	sha256(key, sizeof(key), stored);
+	if (!ct_equal(stored, s->acct.stored_key, 32)) {
+		free(am);
+		sasl_fail(c, s->folded);
+		return;
+	}
+	hmac_sha256(s->acct.server_key, 32, am, amlen, sig);
+	free(am);
+	if (conf_b64_encode(v, sizeof(v), sig, sizeof(sig), true) ==
+	    (size_t)-1)
+		goto bad;
+	n = (size_t)snprintf(reply, sizeof(reply), "v=%s", v);
+	s->step = SCRAM_DONE;
+	sasl_send(c, reply, n);
+	return;
+bad:
+	sasl_fail(c, NULL);
+}
+
+/* A whole client message (decoded, NUL-terminated) for the mechanism. */
+static void
+sasl_message(struct client *c, char *msg, size_t len)
+{
+	struct sasl *s = c->sasl;
+
+	switch (s->mech) {
+	case MECH_PLAIN:
+		sasl_plain(c, msg, len);
+		break;
+	case MECH_EXTERNAL:
+		sasl_external(c, msg, len);
+		break;
+	case MECH_SCRAM:
+		if (s->step == SCRAM_FIRST)
+			scram_first(c, msg, len);
+		else if (s->step == SCRAM_FINAL)
+			scram_final(c, msg, len);
+		else {
+			/* the client checked v= and sent its empty reply */
+			struct store_account a = s->acct;
+
+			sasl_success(c, &a);
+			wipe(&a, sizeof(a));
+		}
+		break;
+	}
+}
+
+/* One AUTHENTICATE payload line: collect, decode when complete. */
+static void
+sasl_data(struct client *c, const char *arg)
+{
+	struct sasl *s = c->sasl;
+	size_t n = strcmp(arg, "+") == 0 ? 0 : strlen(arg), dlen;
+	char *nb, *msg;
+
+	if (n > SASL_CHUNK || s->len + n > SASL_MSG_MAX * 4 / 3 + 4) {
+		irc_numeric(c, ERR_SASLTOOLONG, ":SASL message too long");
+		sasl_end(c);
+		return;
+	}
+	if (n > 0) {
+		if ((nb = realloc(s->buf, s->len + n + 1)) == NULL) {
+			sasl_fail(c, NULL);
+			return;
+		}
+		s->buf = nb;
+		memcpy(s->buf + s->len, arg, n);
+		s->len += n;
+		s->buf[s->len] = '\0';
+	}
+	if (n == SASL_CHUNK)
+		return;		/* a full chunk: more follows */
+	if ((msg = malloc(SASL_MSG_MAX + 1)) == NULL) {
+		sasl_fail(c, NULL);
+		return;
+	}
+	dlen = s->len == 0 ? 0 : conf_b64_decode(msg, SASL_MSG_MAX, s->buf,
+	    s->len);
+	if (s->buf != NULL) {
+		wipe(s->buf, s->len);
+		free(s->buf);
+		s->buf = NULL;
+		s->len = 0;
+	}
+	if (dlen == (size_t)-1) {
+		free(msg);
+		sasl_fail(c, NULL);
+		return;
+	}
+	msg[dlen] = '\0';
+	sasl_message(c, msg, dlen);
+	wipe(msg, dlen);
+	free(msg);
+}
+
+void
+h_authenticate(struct client *c, struct msg *m)
+{
+	const char *arg = m->param[0];
+	int mech;
+
+	if (strcmp(arg, "*") == 0) {
+		irc_numeric(c, ERR_SASLABORTED, ":SASL authentication aborted");
+		sasl_end(c);
+		return;
+	}
+	if (c->sasl != NULL) {
+		sasl_data(c, arg);
+		return;
+	}
+	if (c->account != NULL) {
+		irc_numeric(c, ERR_SASLALREADY,
+		    ":You have already authenticated using SASL");
+		return;
+	}
+	if (!conf->accounts.auth_enabled) {
+		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
+		return;
+	}
+	if (strcasecmp(arg, "PLAIN") == 0)
+		mech = MECH_PLAIN;
+	else if (strcasecmp(arg, "SCRAM-SHA-256") == 0)
+		mech = MECH_SCRAM;
+	else if (strcasecmp(arg, "EXTERNAL") == 0)
+		mech = MECH_EXTERNAL;
+	else {
+		irc_numeric(c, RPL_SASLMECHS, "%s :are available SASL "
+		    "mechanisms", SASL_MECHS);
+		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
+		return;
+	}
+	if ((c->sasl = calloc(1, sizeof(*c->sasl))) == NULL) {
+		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
+		return;
+	}
+	c->sasl->mech = mech;
+	irc_send(c, "AUTHENTICATE +");
+}

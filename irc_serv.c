@@ -1,0 +1,544 @@
+/*
+ * irc_serv.c: NickServ (PRIVMSG NickServ, NICKSERV, NS) with Ergo's
+ * syntax and wording, so scripts written for Ergo keep working. Account
+ * rows come from store.c; a reply that says "saved" follows a COMMIT.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "irc.h"
+
+#define NS_ARGS_MAX	4
+#define NS_PASS_MAX	300	/* longer is a paste accident */
+
+struct ns_cmd {
+	const char	*name;
+	void		(*fn)(struct client *, int, char **);
+	const char	*help;
+};
+
+static void ns_help(struct client *, int, char **);
+
+/* A NOTICE from NickServ to c. */
+static void
+ns_reply(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+ns_reply(struct client *c, const char *fmt, ...)
+{
+	char text[IRC_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	irc_send(c, ":NickServ!NickServ@localhost NOTICE %s :%s",
+	    c->nick[0] ? c->nick : "*", text);
+}
+
+static void
+ns_store_failed(struct client *c, const char *what)
+{
+	ns_reply(c, "%s: the account database failed (%s); nothing was "
+	    "saved", what, store_error());
+}
+
+static bool
+ns_logged_in(struct client *c)
+{
+	if (c->account != NULL)
+		return true;
+	ns_reply(c, "You're not logged into an account");
+	return false;
+}
+
+/* The current account's row, fresh from the database. */
+static bool
+ns_my_account(struct client *c, struct store_account *a)
+{
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	if (!ns_logged_in(c))
+		return false;
+	irc_fold(fz, c->account, sizeof(fz));
+	if ((rc = store_account_get(fz, a)) == 1)
+		return true;
+	if (rc == 0) {
+		ns_reply(c, "Your account no longer exists");
+		irc_account_logout(c);
+	} else
+		ns_store_failed(c, "Lookup");
+	return false;
+}
+
+static bool
+ns_password_valid(struct client *c, const char *pw)
+{
+	if (pw[0] == '\0' || strlen(pw) > NS_PASS_MAX ||
+	    strcmp(pw, "*") == 0) {
+		ns_reply(c, "Invalid password");
+		return false;
+	}
+	return true;
+}
+
+/* REGISTER <password> [email]: the current nick becomes an account. */
+static void
+ns_register(struct client *c, int argc, char **argv)
+{
+	struct store_account a, o;
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	if (!conf->accounts.registration) {
+		ns_reply(c, "Account registration is disabled");
+		return;
+	}
+	if (c->account != NULL) {
+		ns_reply(c, "You're already logged into an account");
+		return;
+	}
+	if (argc < 1) {
+		ns_reply(c, "Syntax: REGISTER <password> [email]");
+		return;
+	}
+	if (!ns_password_valid(c, argv[0]))
+		return;
+	if (argc > 1 && (strchr(argv[1], '@') == NULL ||
+	    strlen(argv[1]) > STORE_EMAIL_MAX)) {
+		ns_reply(c, "Invalid e-mail address");
+		return;
+	}
+	irc_fold(fz, c->nick, sizeof(fz));
+	if ((rc = store_nick_owner(fz, &o)) == -1) {
+		ns_store_failed(c, "Registration");
+		return;
+	}
+	if (rc == 1) {
+		ns_reply(c, "Account already exists");
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	snprintf(a.name, sizeof(a.name), "%s", c->nick);
+	if (argc > 1)
+		snprintf(a.email, sizeof(a.email), "%s", argv[1]);
+	a.registered = ergo_now;
+	irc_account_creds(&a, argv[0]);
+	rc = store_account_create(fz, &a);
+	if (rc == 1) {
+		ns_reply(c, "Account already exists");
+		return;
+	}
+	if (rc == -1) {
+		ns_store_failed(c, "Registration");
+		return;
+	}
+	/* committed: now it may be said */
+	log_info("accounts", "%s registered account %s", irc_prefix(c),
+	    a.name);
+	ns_reply(c, "Account created");
+	irc_account_login(c, &a);
+	ns_reply(c, "You're now logged in as %s", a.name);
+}
+
+/* IDENTIFY [account] <password>; with neither, the TLS certificate. */
+static void
+ns_identify(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	const char *name = c->nick, *pw = NULL, *fp;
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	if (c->account != NULL) {
+		ns_reply(c, "You're already logged into an account");
+		return;
+	}
+	if (!conf->accounts.auth_enabled) {
+		ns_reply(c, "Account login is disabled");
+		return;
+	}
+	if (argc >= 2) {
+		name = argv[0];
+		pw = argv[1];
+	} else if (argc == 1)
+		pw = argv[0];
+	if (!irc_nick_valid(name)) {
+		ns_reply(c, "Could not login with your TLS certificate or "
+		    "supplied username/password");
+		return;
+	}
+	irc_fold(fz, name, sizeof(fz));
+	if (irc_auth_throttled(c, pw != NULL ? fz : NULL)) {
+		ns_reply(c, "Too many failed login attempts; try again later");
+		return;
+	}
+	if (pw == NULL) {
+		fp = c->conn != NULL ? net_conn_certfp(c->conn) : NULL;
+		rc = fp != NULL ? store_account_by_certfp(fp, &a) : 0;
+	} else {
+		rc = store_account_get(fz, &a);
+		if (rc == 1 && !irc_account_password_ok(&a, pw))
+			rc = 0;
+	}
+	if (rc == -1) {
+		ns_store_failed(c, "Login");
+		return;
+	}
+	if (rc == 0) {
+		irc_auth_failed(c, pw != NULL ? fz : NULL);
+		ns_reply(c, "Could not login with your TLS certificate or "
+		    "supplied username/password");
+		return;
+	}
+	irc_account_login(c, &a);
+	ns_reply(c, "You're now logged in as %s", a.name);
+}
+
+/* DROP <password>: deletes the account one is logged in to. */
+static void
+ns_drop(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	char fz[NICKLEN_MAX + 1];
+
+	if (!ns_my_account(c, &a))
+		return;
+	irc_fold(fz, a.name, sizeof(fz));
+	if (argc < 1) {
+		ns_reply(c, "Syntax: DROP <password>");
+		return;
+	}
+	if (irc_auth_throttled(c, fz)) {
+		ns_reply(c, "Too many failed login attempts; try again later");
+		return;
+	}
+	if (!irc_account_password_ok(&a, argv[0])) {
+		irc_auth_failed(c, fz);
+		ns_reply(c, "Password incorrect");
+		return;
+	}
+	if (store_account_delete(a.id) == -1) {
+		ns_store_failed(c, "Unregistration");
+		return;
+	}
+	log_info("accounts", "%s dropped account %s", irc_prefix(c), a.name);
+	ns_reply(c, "Successfully unregistered account %s", a.name);
+	irc_account_logout(c);
+}
+
+/* PASSWD <current> <new> */
+static void
+ns_passwd(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	char fz[NICKLEN_MAX + 1];
+
+	if (!ns_my_account(c, &a))
+		return;
+	if (argc < 2) {
+		ns_reply(c, "Syntax: PASSWD <current password> <new password>");
+		return;
+	}
+	irc_fold(fz, a.name, sizeof(fz));
+	if (irc_auth_throttled(c, fz)) {
+		ns_reply(c, "Too many failed login attempts; try again later");
+		return;
+	}
+	if (!irc_account_password_ok(&a, argv[0])) {
+		irc_auth_failed(c, fz);
+		ns_reply(c, "Password incorrect");
+		return;
+	}
+	if (!ns_password_valid(c, argv[1]))
+		return;
+	irc_account_creds(&a, argv[1]);
+	if (store_account_passwd(&a) == -1) {
+		ns_store_failed(c, "Password change");
+		return;
+	}
+	ns_reply(c, "Password changed");
+}
+
+static const char *
+enforce_name(int e)
+{
+	switch (e) {
+	case ENFORCE_NONE:	return "none";
+	case ENFORCE_TIMEOUT:	return "timeout";
+	case ENFORCE_STRICT:	return "strict";
+	default:		return "default";
+	}
+}
+
+/* INFO [account] */
+static void
+ns_info(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	const char *name = argc > 0 ? argv[0] : c->account;
+	char fz[NICKLEN_MAX + 1], when[64];
+	struct tm tm;
+	int rc;
+
+	if (name == NULL) {
+		ns_reply(c, "Syntax: INFO [account]");
+		return;
+	}
+	if (!irc_nick_valid(name)) {
+		ns_reply(c, "No such account");
+		return;
+	}
+	irc_fold(fz, name, sizeof(fz));
+	if ((rc = store_account_get(fz, &a)) == -1) {
+		ns_store_failed(c, "Lookup");
+		return;
+	}
+	if (rc == 0) {
+		ns_reply(c, "No such account");
+		return;
+	}
+	gmtime_r(&a.registered, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	ns_reply(c, "Account: %s", a.name);
+	ns_reply(c, "Registered at: %s", when);
+	/* private details: the owner and opers only */
+	if (c->account_id == a.id || (c->umodes & UMODE_OPER)) {
+		if (a.email[0] != '\0')
+			ns_reply(c, "Email address: %s", a.email);
+		ns_reply(c, "Enforcement: %s", enforce_name(a.enforce));
+	}
+}
+
+/* GHOST <nick>: disconnects a session using one's own reserved nick. */
+static void
+ns_ghost(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	struct client *t;
+	char fz[NICKLEN_MAX + 1], reason[NICKLEN_MAX + 32];
+	int rc;
+
+	if (!ns_logged_in(c))
+		return;
+	if (argc < 1) {
+		ns_reply(c, "Syntax: GHOST <nickname>");
+		return;
+	}
+	if ((t = irc_client_find(argv[0])) == NULL || !(t->flags & CF_REG)) {
+		ns_reply(c, "No such nick");
+		return;
+	}
+	if (t == c) {
+		ns_reply(c, "You can't GHOST yourself (try /QUIT instead)");
+		return;
+	}
+	irc_fold(fz, t->nick, sizeof(fz));
+	if ((rc = store_nick_owner(fz, &a)) == -1) {
+		ns_store_failed(c, "Lookup");
+		return;
+	}
+	if (t->account_id != c->account_id &&
+	    (rc == 0 || a.id != c->account_id)) {
+		ns_reply(c, "You don't own that nick");
+		return;
+	}
+	snprintf(reason, sizeof(reason), "GHOSTed by %s", c->nick);
+	ns_reply(c, "Ghosted %s", t->nick);
+	irc_client_exit(t, reason, reason);
+}
+
+/* 64 hex digits, colons dropped, lowercased; false if not a SHA-256. */
+static bool
+certfp_norm(char *dst, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ':')
+			continue;
+		if (n == STORE_CERTFP_LEN || !((*s >= '0' && *s <= '9') ||
+		    (*s >= 'a' && *s <= 'f') || (*s >= 'A' && *s <= 'F')))
+			return false;
+		dst[n++] = (char)(*s >= 'A' && *s <= 'F' ? *s + 32 : *s);
+	}
+	dst[n] = '\0';
+	return n == STORE_CERTFP_LEN;
+}
+
+static void
+certfp_line(void *arg, const char *fp)
+{
+	ns_reply(arg, "%s", fp);
+}
+
+/* CERT ADD [fp] | CERT DEL <fp> | CERT LIST */
+static void
+ns_cert(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	char fp[STORE_CERTFP_LEN + 1];
+	const char *src;
+	int rc;
+
+	if (!ns_my_account(c, &a))
+		return;
+	if (argc < 1) {
+		ns_reply(c, "Syntax: CERT <LIST | ADD [fingerprint] | "
+		    "DEL <fingerprint>>");
+		return;
+	}
+	if (strcasecmp(argv[0], "LIST") == 0) {
+		ns_reply(c, "Certificate fingerprints for %s:", a.name);
+		if ((rc = store_certfp_list(a.id, certfp_line, c)) == -1)
+			ns_store_failed(c, "Lookup");
+		else if (rc == 0)
+			ns_reply(c, "There are no certificate fingerprints for "
+			    "this account");
+		return;
+	}
+	if (strcasecmp(argv[0], "ADD") != 0 && strcasecmp(argv[0], "DEL") != 0) {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	src = argc > 1 ? argv[1] : (strcasecmp(argv[0], "ADD") == 0 &&
+	    c->conn != NULL ? net_conn_certfp(c->conn) : NULL);
+	if (src == NULL || !certfp_norm(fp, src)) {
+		ns_reply(c, "Invalid certificate fingerprint");
+		return;
+	}
+	if (strcasecmp(argv[0], "ADD") == 0) {
+		if ((rc = store_certfp_add(a.id, fp)) == -1)
+			ns_store_failed(c, "Certificate change");
+		else if (rc == 1)
+			ns_reply(c, "That certificate fingerprint is already "
+			    "associated with an account");
+		else
+			ns_reply(c, "Certificate fingerprint successfully "
+			    "added");
+		return;
+	}
+	if ((rc = store_certfp_del(a.id, fp)) == -1)
+		ns_store_failed(c, "Certificate change");
+	else if (rc == 1)
+		ns_reply(c, "That certificate fingerprint was not associated "
+		    "with your account");
+	else
+		ns_reply(c, "Certificate fingerprint successfully removed");
+}
+
+/* SET ENFORCE <none|timeout|strict|default> */
+static void
+ns_set(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	int e;
+
+	if (!ns_my_account(c, &a))
+		return;
+	if (argc < 2 || strcasecmp(argv[0], "ENFORCE") != 0) {
+		ns_reply(c, "Syntax: SET ENFORCE <none|timeout|strict|default>");
+		return;
+	}
+	for (e = ENFORCE_DEFAULT; e <= ENFORCE_STRICT; e++)
+		if (strcasecmp(argv[1], enforce_name(e)) == 0)
+			break;
+	if (e > ENFORCE_STRICT) {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	if (store_account_enforce(a.id, e) == -1) {
+		ns_store_failed(c, "Setting change");
+		return;
+	}
+	ns_reply(c, "Enforcement method set to %s", enforce_name(e));
+}
+
+static const struct ns_cmd ns_cmds[] = {
+	{ "CERT", ns_cert, "CERT <LIST | ADD [fp] | DEL <fp>>: TLS "
+	    "certificates that log you in (SASL EXTERNAL)" },
+	{ "DROP", ns_drop, "DROP <password>: delete your account" },
+	{ "GHOST", ns_ghost, "GHOST <nick>: disconnect a session using your "
+	    "nick" },
+	{ "HELP", ns_help, "HELP: this list" },
+	{ "IDENTIFY", ns_identify, "IDENTIFY [account] <password>: log in" },
+	{ "INFO", ns_info, "INFO [account]: about an account" },
+	{ "PASSWD", ns_passwd, "PASSWD <current> <new>: change your "
+	    "password" },
+	{ "REGISTER", ns_register, "REGISTER <password> [email]: register "
+	    "your current nick as an account" },
+	{ "SET", ns_set, "SET ENFORCE <none|timeout|strict|default>: how "
+	    "your nick is protected" },
+};
+#define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
+
+static void
+ns_help(struct client *c, int argc, char **argv)
+{
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	ns_reply(c, "NickServ commands (/NS or /msg NickServ):");
+	for (i = 0; i < NS_NCMDS; i++)
+		ns_reply(c, "%s", ns_cmds[i].help);
+}
+
+/* One NickServ command line: words separated by spaces. */
+static void
+ns_command(struct client *c, const char *text)
+{
+	char buf[IRC_LINE_MAX], *argv[NS_ARGS_MAX + 1], *save = NULL, *w;
+	int argc = 0;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, " ", &save); w != NULL && argc <= NS_ARGS_MAX;
+	    w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	if (argc == 0) {
+		ns_help(c, 0, NULL);
+		return;
+	}
+	for (i = 0; i < NS_NCMDS; i++)
+		if (strcasecmp(argv[0], ns_cmds[i].name) == 0) {
+			ns_cmds[i].fn(c, argc - 1, argv + 1);
+			return;
+		}
+	ns_reply(c, "Unknown command. To see the available commands, run: "
+	    "/NS HELP");
+}
+
+bool
+irc_serv_message(struct client *c, const char *target, const char *text,
+    bool notice)
+{
+	if (strcasecmp(target, "NickServ") != 0)
+		return false;
+	if (!notice)	/* a NOTICE never draws a reply */
+		ns_command(c, text);
+	return true;
+}
+
+/* NICKSERV / NS: the words after the command, as if sent by PRIVMSG. */
+void
+h_nickserv(struct client *c, struct msg *m)
+{
+	char text[IRC_LINE_MAX];
+	size_t off = 0;
+	int i, n;
+
+	text[0] = '\0';
+	for (i = 0; i < m->nparam; i++) {
+		n = snprintf(text + off, sizeof(text) - off, "%s%s",
+		    i ? " " : "", m->param[i]);
+		if (n < 0 || (size_t)n >= sizeof(text) - off)
+			break;
+		off += (size_t)n;
+	}
+	ns_command(c, text);
+}

@@ -1,0 +1,45 @@
+/*
+ * fuzz_match.c: wildcard masks (bans, WHO), casefolding and name checks
+ * on arbitrary bytes: input is "mask\0subject" under both casemappings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	char *buf, *mask, *subj, fold[512], norm[512];
+	size_t ml;
+	int cm;
+
+	fuzz_init();
+	if (len > 2048)
+		return 0;
+	buf = fuzz_cstr(data, len);
+	mask = buf;
+	ml = strlen(mask);
+	subj = ml < len ? buf + ml + 1 : buf + ml;
+	for (cm = CASEMAP_ASCII; cm <= CASEMAP_RFC1459; cm++) {
+		conf->casemapping = cm;
+		(void)irc_match(mask, subj);
+		if (!irc_match("*", subj))
+			abort();
+		if (strchr(subj, '*') == NULL && strchr(subj, '?') == NULL &&
+		    !irc_match(subj, subj))
+			abort();	/* a plain string matches itself */
+		irc_fold(fold, subj, sizeof(fold));
+		if (strlen(fold) >= sizeof(fold))
+			abort();
+		(void)irc_nick_valid(subj);
+		(void)irc_chan_valid(subj);
+		irc_mask_normalize(norm, sizeof(norm), mask);
+		if (strlen(norm) >= sizeof(norm))
+			abort();
+		(void)irc_utf8_cut(subj, strlen(subj), strlen(subj) / 2);
+	}
+	conf->casemapping = CASEMAP_ASCII;
+	free(buf);
+	return 0;
+}

@@ -1,0 +1,94 @@
+/*
+ * fuzz_parse.c: the message parser, and a round trip through a
+ * serializer: parse(serialize(parse(line))) must give the same fields,
+ * or a client could make the server relay something it did not parse.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+
+#define LINE_MAX_FUZZ	(IRC_TAGS_MAX + IRC_LINE_MAX + 1)
+
+static size_t
+put(char *dst, size_t off, size_t sz, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (off + n >= sz)
+		abort();		/* cannot be: a line only shrinks */
+	memcpy(dst + off, s, n + 1);
+	return off + n;
+}
+
+static size_t
+serialize(const struct msg *m, char *out, size_t sz)
+{
+	size_t off = 0;
+	int i;
+
+	out[0] = '\0';
+	if (m->tags != NULL) {
+		off = put(out, off, sz, "@");
+		off = put(out, off, sz, m->tags);
+		off = put(out, off, sz, " ");
+	}
+	if (m->source != NULL) {
+		off = put(out, off, sz, ":");
+		off = put(out, off, sz, m->source);
+		off = put(out, off, sz, " ");
+	}
+	off = put(out, off, sz, m->cmd);
+	for (i = 0; i < m->nparam; i++) {
+		const char *p = m->param[i];
+		bool last = i == m->nparam - 1;
+
+		off = put(out, off, sz, " ");
+		if (last && (*p == '\0' || *p == ':' || strchr(p, ' ') != NULL))
+			off = put(out, off, sz, ":");
+		off = put(out, off, sz, p);
+	}
+	return off;
+}
+
+static bool
+same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static char out[LINE_MAX_FUZZ * 2];
+	struct msg a, b;
+	char *line, *again;
+	int i;
+
+	fuzz_init();
+	if (len > LINE_MAX_FUZZ)
+		return 0;		/* net.c never hands irc more */
+	line = fuzz_cstr(data, len);
+	if (irc_parse(line, &a) == 0) {
+		if (a.cmd == NULL || *a.cmd == '\0' || strchr(a.cmd, ' '))
+			abort();
+		for (i = 0; i < a.nparam - 1; i++)
+			if (*a.param[i] == '\0' || strchr(a.param[i], ' ') ||
+			    *a.param[i] == ':')
+				abort();	/* a middle param is one word */
+		serialize(&a, out, sizeof(out));
+		again = fuzz_cstr((const uint8_t *)out, strlen(out));
+		if (irc_parse(again, &b) != 0 || !same(a.tags, b.tags) ||
+		    !same(a.source, b.source) || !same(a.cmd, b.cmd) ||
+		    a.nparam != b.nparam)
+			abort();
+		for (i = 0; i < a.nparam; i++)
+			if (strcmp(a.param[i], b.param[i]) != 0)
+				abort();
+		free(again);
+	}
+	free(line);
+	return 0;
+}

@@ -1,0 +1,301 @@
+"""NickServ accounts on the real binary and a real SQLite file: REGISTER
+(Ergo's wording), IDENTIFY, PASSWD, DROP, INFO, GHOST, CERT, SET ENFORCE,
+persistence across restarts and kill -9, and what the file holds."""
+
+import os
+import re
+import signal
+import sqlite3
+
+from ergotest import Server, ErgoTestError
+
+NS = r"^:NickServ!NickServ@localhost NOTICE %s :"
+
+
+def ns(c, text):
+    c.send("PRIVMSG NickServ :" + text)
+
+
+def ns_expect(c, text, timeout=5):
+    return c.expect(NS % re.escape(c.nick) + re.escape(text), timeout)
+
+
+def register(srv, nick, pw="hunter2", email=None):
+    c = srv.client(nick)
+    ns(c, "REGISTER %s%s" % (pw, " " + email if email else ""))
+    ns_expect(c, "Account created")
+    return c
+
+
+def test_register_replies_account_created_and_logs_in():
+    with Server() as srv:
+        c = srv.client("alice")
+        ns(c, "REGISTER hunter2 alice@example.org")
+        lines = c.lines_until(NS % "alice" + "You're now logged in as alice")
+        text = "\n".join(lines)
+        assert "NOTICE alice :Account created" in text, text
+        assert re.search(r"^:irc\.test 900 alice alice!~alice@\S+ alice "
+                         r":You are now logged in as alice$", text, re.M), text
+        assert re.search(r"^:alice MODE alice :\+r$", text, re.M), text
+
+
+def test_ns_alias_and_nickserv_command():
+    with Server() as srv:
+        c = srv.client("bob")
+        c.send("NS REGISTER pw1")
+        ns_expect(c, "Account created")
+        d = srv.client("carol")
+        d.send("NICKSERV IDENTIFY bob pw1")
+        ns_expect(d, "You're now logged in as bob")
+
+
+def test_register_existing_account_is_refused():
+    with Server() as srv:
+        a = register(srv, "dave")
+        a.send("NICK dave2")
+        a.expect(r"NICK :dave2")
+        b = srv.client("Dave")
+        ns(b, "REGISTER other")
+        ns_expect(b, "Account already exists")
+
+
+def test_register_while_logged_in_is_refused():
+    with Server() as srv:
+        a = register(srv, "erin")
+        ns(a, "REGISTER again")
+        ns_expect(a, "You're already logged into an account")
+
+
+def test_account_survives_restart_and_identify():
+    with Server() as srv:
+        register(srv, "frank", "s3cret")
+        srv.stop()
+        srv.start()
+        c = srv.client("frank")
+        ns(c, "IDENTIFY s3cret")
+        c.expect(r"^:frank MODE frank :\+r$")
+        ns_expect(c, "You're now logged in as frank")
+
+
+def test_identify_wrong_password():
+    with Server() as srv:
+        register(srv, "gina", "right")
+        c = srv.client("other")
+        ns(c, "IDENTIFY gina wrong")
+        ns_expect(c, "Could not login with your TLS certificate or supplied "
+                  "username/password")
+        ns(c, "IDENTIFY nosuch whatever")
+        ns_expect(c, "Could not login with your TLS certificate or supplied "
+                  "username/password")
+
+
+def test_identify_failures_are_throttled():
+    with Server() as srv:
+        register(srv, "hank", "right")
+        c = srv.client("x1")
+        for _ in range(5):
+            ns(c, "IDENTIFY hank wrong")
+            ns_expect(c, "Could not login")
+        ns(c, "IDENTIFY hank right")
+        ns_expect(c, "Too many failed login attempts; try again later")
+
+
+def test_passwd_changes_the_password():
+    with Server() as srv:
+        c = register(srv, "ivy", "old")
+        ns(c, "PASSWD wrong new")
+        ns_expect(c, "Password incorrect")
+        ns(c, "PASSWD old new")
+        ns_expect(c, "Password changed")
+        d = srv.client("z")
+        ns(d, "IDENTIFY ivy old")
+        ns_expect(d, "Could not login")
+        ns(d, "IDENTIFY ivy new")
+        ns_expect(d, "You're now logged in as ivy")
+
+
+def test_drop_deletes_the_account():
+    with Server() as srv:
+        c = register(srv, "jack", "pw")
+        ns(c, "DROP nope")
+        ns_expect(c, "Password incorrect")
+        ns(c, "DROP pw")
+        ns_expect(c, "Successfully unregistered account jack")
+        c.expect(r"^:irc\.test 901 jack \S+ :You are now logged out$")
+        c.expect(r"^:jack MODE jack :-r$")
+        ns(c, "INFO jack")
+        ns_expect(c, "No such account")
+        ns(c, "REGISTER again")
+        ns_expect(c, "Account created")
+
+
+def test_info_shows_email_to_the_owner_only():
+    with Server() as srv:
+        c = register(srv, "kate", "pw", "kate@example.org")
+        ns(c, "INFO")
+        ns_expect(c, "Account: kate")
+        assert re.search(r"Registered at: \d{4}-\d\d-\d\dT",
+                         ns_expect(c, "Registered at: "))
+        ns_expect(c, "Email address: kate@example.org")
+        d = srv.client("lee")
+        ns(d, "INFO kate")
+        ns_expect(d, "Account: kate")
+        ns_expect(d, "Registered at: ")
+        lines = d.sync()
+        assert not any("Email" in l for l in lines), lines
+
+
+def test_ghost_disconnects_a_session_on_ones_nick():
+    with Server() as srv:
+        register(srv, "mike", "pw").close()
+        squatter = srv.client("mike")
+        me = srv.client("mike_")
+        ns(me, "GHOST mike")
+        ns_expect(me, "You're not logged into an account")
+        ns(me, "IDENTIFY mike pw")
+        ns_expect(me, "You're now logged in as mike")
+        ns(me, "GHOST mike")
+        ns_expect(me, "Ghosted mike")
+        lines = squatter.closed()
+        assert any("GHOSTed by mike_" in l for l in lines), lines
+        other = srv.client("nina")
+        ns(me, "GHOST nina")
+        ns_expect(me, "You don't own that nick")
+        ns(me, "GHOST mike_")
+        ns_expect(me, "You can't GHOST yourself (try /QUIT instead)")
+        other.sync()
+
+
+def test_cert_add_list_del():
+    fp = "AB:" * 31 + "CD"
+    norm = ("ab" * 31 + "cd")
+    with Server() as srv:
+        c = register(srv, "olga", "pw")
+        ns(c, "CERT LIST")
+        ns_expect(c, "There are no certificate fingerprints for this account")
+        ns(c, "CERT ADD " + fp)
+        ns_expect(c, "Certificate fingerprint successfully added")
+        ns(c, "CERT ADD " + norm)
+        ns_expect(c, "That certificate fingerprint is already associated "
+                  "with an account")
+        ns(c, "CERT ADD nothex")
+        ns_expect(c, "Invalid certificate fingerprint")
+        ns(c, "CERT LIST")
+        ns_expect(c, norm)
+        ns(c, "CERT DEL " + norm)
+        ns_expect(c, "Certificate fingerprint successfully removed")
+        ns(c, "CERT DEL " + norm)
+        ns_expect(c, "That certificate fingerprint was not associated with "
+                  "your account")
+
+
+def test_set_enforce_is_saved():
+    with Server() as srv:
+        c = register(srv, "pete", "pw")
+        ns(c, "SET ENFORCE strict")
+        ns_expect(c, "Enforcement method set to strict")
+        ns(c, "SET ENFORCE sideways")
+        ns_expect(c, "Invalid parameters")
+        srv.stop()
+        srv.start()
+        c = srv.client("pete")
+        ns(c, "IDENTIFY pw")
+        ns_expect(c, "You're now logged in as pete")
+        ns(c, "INFO")
+        ns_expect(c, "Enforcement: strict")
+
+
+def test_registration_disabled():
+    with Server(conf="accounts { registration no }") as srv:
+        c = srv.client("quinn")
+        ns(c, "REGISTER pw")
+        ns_expect(c, "Account registration is disabled")
+
+
+def test_unknown_command_and_help():
+    with Server() as srv:
+        c = srv.client("rob")
+        ns(c, "FROB")
+        ns_expect(c, "Unknown command. To see the available commands, run: "
+                  "/NS HELP")
+        c.send("NS")
+        ns_expect(c, "NickServ commands")
+        ns_expect(c, "SET ENFORCE")
+        c.send("NOTICE NickServ :HELP")     # a NOTICE draws no reply
+        assert not any("NickServ" in l for l in c.sync())
+
+
+def test_kill_9_right_after_account_created_keeps_the_account():
+    with Server() as srv:
+        c = srv.client("sam")
+        ns(c, "REGISTER durable")
+        ns_expect(c, "Account created")
+        os.kill(srv.pid, signal.SIGKILL)
+        srv.wait_exit()
+        db = os.path.join(srv.dir, "ircd.db")
+        h = sqlite3.connect(db)
+        try:
+            assert h.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert h.execute("SELECT display FROM accounts WHERE name='sam'"
+                             ).fetchone() == ("sam",)
+        finally:
+            h.close()
+        srv.start()
+        d = srv.client("x")
+        ns(d, "IDENTIFY sam durable")
+        ns_expect(d, "You're now logged in as sam")
+
+
+def test_database_holds_scram_credentials_not_the_password():
+    with Server() as srv:
+        register(srv, "tina", "PlainTextSecret", "t@example.org")
+        srv.stop()
+        db = os.path.join(srv.dir, "ircd.db")
+        raw = b""
+        for suffix in ("", "-wal"):
+            if os.path.exists(db + suffix):
+                with open(db + suffix, "rb") as f:
+                    raw += f.read()
+        assert b"PlainTextSecret" not in raw
+        h = sqlite3.connect(db)
+        try:
+            row = h.execute("SELECT length(salt), iterations, "
+                            "length(stored_key), length(server_key) "
+                            "FROM accounts WHERE name='tina'").fetchone()
+        finally:
+            h.close()
+        assert row == (16, 4096, 32, 32), row
+
+
+def test_password_iterations_config():
+    with Server(conf="accounts { password-iterations 5000 }") as srv:
+        register(srv, "uma", "pw")
+        srv.stop()
+        h = sqlite3.connect(os.path.join(srv.dir, "ircd.db"))
+        try:
+            assert h.execute("SELECT iterations FROM accounts").fetchone() \
+                == (5000,)
+        finally:
+            h.close()
+
+
+def test_runtime_database_failure_is_told_and_server_keeps_serving():
+    with Server() as srv:
+        c = srv.client("vera")
+        h = sqlite3.connect(os.path.join(srv.dir, "ircd.db"),
+                            isolation_level=None)
+        try:
+            h.execute("BEGIN EXCLUSIVE")    # every writer waits, then fails
+            ns(c, "REGISTER pw")
+            line = c.expect(NS % "vera" + "Registration: ", timeout=15)
+            assert "nothing was saved" in line and "locked" in line, line
+        finally:
+            h.execute("ROLLBACK")
+            h.close()
+        d = srv.client("walt")
+        d.sync()
+        ns(c, "INFO vera")
+        ns_expect(c, "No such account")
+        ns(c, "REGISTER pw")
+        ns_expect(c, "Account created")
+        srv.wait_log(r"store .*database is locked")

@@ -1,0 +1,376 @@
+"""IRCv3 SASL 3.2 against the real binary: CAP sasl with its mechanism
+list, AUTHENTICATE PLAIN, SCRAM-SHA-256 (a small client here, checking
+the server signature), EXTERNAL over TLS with a client certificate,
+400-byte chunking, abort, the 90x numerics and the failure throttle."""
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import select
+import shutil
+import socket
+import ssl
+import tempfile
+
+from ergotest import Server, Client, run_ergo, free_port
+
+D = None
+
+
+def setup_module():
+    global D
+    D = tempfile.mkdtemp(prefix="ergo-sasl-")
+    for name in ("server", "client"):
+        p = run_ergo("mkcerts", "--cert", name + ".crt", "--key",
+                     name + ".key", "--host", "localhost", cwd=D)
+        assert p.returncode == 0, p.stderr
+
+
+def teardown_module():
+    shutil.rmtree(D, ignore_errors=True)
+
+
+def b64(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return base64.b64encode(data).decode()
+
+
+def ns_register(srv, nick, pw):
+    c = srv.client(nick)
+    c.send("PRIVMSG NickServ :REGISTER %s" % pw)
+    c.expect(r"NOTICE %s :Account created" % nick)
+    c.close()
+
+
+def sasl_start(c, nick="guest"):
+    """CAP LS 302, NICK, USER, CAP REQ sasl: registration now waits."""
+    c.send("CAP LS 302")
+    c.expect(r" CAP \* LS :")
+    c.send("NICK " + nick)
+    c.send("USER %s 0 * :SASL user" % nick)
+    c.send("CAP REQ :sasl")
+    c.expect(r" CAP \S+ ACK :sasl$")
+
+
+def authenticate(c, payload):
+    """Sends a client message as AUTHENTICATE lines of 400 bytes."""
+    data = b64(payload) if payload else ""
+    for i in range(0, len(data), 400):
+        c.send("AUTHENTICATE " + data[i:i + 400])
+    if len(data) % 400 == 0:
+        c.send("AUTHENTICATE +")
+
+
+def plain(c, account, pw, authzid=""):
+    c.send("AUTHENTICATE PLAIN")
+    c.expect(r"^AUTHENTICATE \+$")
+    authenticate(c, "%s\0%s\0%s" % (authzid, account, pw))
+
+
+def server_message(c):
+    """One server SASL message (joined chunks), decoded."""
+    data = ""
+    while True:
+        chunk = c.expect(r"^AUTHENTICATE |^:\S+ 90[4-7] ").split(" ", 1)[1]
+        if re.match(r"^90[4-7]", chunk):
+            raise AssertionError("SASL failed: " + chunk)
+        if chunk != "+":
+            data += chunk
+        if len(chunk) < 400:
+            return base64.b64decode(data).decode()
+
+
+def scram(c, account, pw, tamper_proof=False):
+    """SCRAM-SHA-256 (RFC 5802/7677) as a client; returns True once the
+    server's signature was checked and 903 arrived."""
+    c.send("AUTHENTICATE SCRAM-SHA-256")
+    c.expect(r"^AUTHENTICATE \+$")
+    cnonce = b64(os.urandom(18))
+    first_bare = "n=%s,r=%s" % (account, cnonce)
+    authenticate(c, "n,," + first_bare)
+    server_first = server_message(c)
+    attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+    assert attrs["r"].startswith(cnonce) and len(attrs["r"]) > len(cnonce)
+    salted = hashlib.pbkdf2_hmac("sha256", pw.encode(),
+                                 base64.b64decode(attrs["s"]),
+                                 int(attrs["i"]))
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    final_bare = "c=%s,r=%s" % (b64("n,,"), attrs["r"])
+    auth_msg = ",".join((first_bare, server_first, final_bare)).encode()
+    sig = hmac.new(stored_key, auth_msg, "sha256").digest()
+    proof = bytes(a ^ b for a, b in zip(client_key, sig))
+    if tamper_proof:
+        proof = bytes([proof[0] ^ 1]) + proof[1:]
+    authenticate(c, final_bare + ",p=" + b64(proof))
+    line = c.expect(r"^AUTHENTICATE |^:\S+ 904 ")
+    if " 904 " in line:
+        return False
+    v = base64.b64decode(line.split(" ", 1)[1]).decode()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    want = hmac.new(server_key, auth_msg, "sha256").digest()
+    assert v == "v=" + b64(want), "bad server signature %r" % v
+    c.send("AUTHENTICATE +")
+    c.expect_numeric(903)
+    return True
+
+
+def finish(c, nick):
+    c.send("CAP END")
+    lines = c.lines_until(r"^:\S+ (376|422) ")
+    assert any(re.match(r"^:\S+ 001 %s " % nick, l) for l in lines), lines
+    return lines
+
+
+def test_cap_ls_302_shows_the_mechanisms():
+    with Server() as srv:
+        c = srv.client()
+        c.send("CAP LS 302")
+        c.expect(r" CAP \* LS :.*\bsasl=PLAIN,SCRAM-SHA-256,EXTERNAL\b")
+        d = srv.client()
+        d.send("CAP LS")
+        line = d.expect(r" CAP \* LS :")
+        assert re.search(r"\bsasl( |$)", line) and "sasl=" not in line, line
+
+
+def test_plain_during_registration_then_welcome_with_r():
+    with Server() as srv:
+        ns_register(srv, "alice", "pw-alice")
+        srv.stop()
+        srv.start()
+        c = srv.client()
+        sasl_start(c, "alice")
+        plain(c, "alice", "pw-alice")
+        c.expect(r"^:\S+ 900 alice alice!~alice@\S+ alice :You are now "
+                 r"logged in as alice$")
+        c.expect(r"^:\S+ 903 alice :SASL authentication successful$")
+        lines = finish(c, "alice")
+        c.expect(r"^:alice MODE alice :\+r")
+
+
+def test_plain_wrong_password_is_904():
+    with Server() as srv:
+        ns_register(srv, "bob", "right")
+        c = srv.client()
+        sasl_start(c, "bob")
+        plain(c, "bob", "wrong")
+        c.expect(r"^:\S+ 904 bob :SASL authentication failed$")
+        plain(c, "nosuchaccount", "x")
+        c.expect_numeric(904)
+        plain(c, "bob", "right", authzid="someoneelse")
+        c.expect_numeric(904)
+        plain(c, "bob", "right", authzid="BOB")
+        c.expect_numeric(903)
+        finish(c, "bob")
+
+
+def test_scram_sha_256_login_checks_the_server_signature():
+    with Server() as srv:
+        ns_register(srv, "carol", "pencil")
+        srv.stop()
+        srv.start()
+        c = srv.client()
+        sasl_start(c, "carol")
+        assert scram(c, "carol", "pencil")
+        finish(c, "carol")
+
+
+def test_scram_wrong_password_and_bad_proof_are_904():
+    with Server() as srv:
+        ns_register(srv, "dave", "pencil")
+        c = srv.client()
+        sasl_start(c, "dave")
+        assert not scram(c, "dave", "crayon")
+        assert not scram(c, "dave", "pencil", tamper_proof=True)
+        c.send("AUTHENTICATE SCRAM-SHA-256")
+        c.expect(r"^AUTHENTICATE \+$")
+        authenticate(c, "p=tls-unique,,n=dave,r=abc")     # channel binding
+        c.expect_numeric(904)
+        assert scram(c, "dave", "pencil")
+        finish(c, "dave")
+
+
+def test_login_after_registration():
+    with Server() as srv:
+        ns_register(srv, "erin", "pw")
+        c = srv.client("erin")
+        plain(c, "erin", "pw")
+        c.expect_numeric(900)
+        c.expect(r"^:erin MODE erin :\+r$")
+        c.expect_numeric(903)
+        c.send("AUTHENTICATE PLAIN")
+        c.expect(r"^:\S+ 907 erin :You have already authenticated")
+
+
+def test_chunks_of_400_and_an_exact_multiple_ends_with_plus():
+    pw = "p" * (300 - len("\0frank\0"))      # exactly 400 base64 chars
+    with Server() as srv:
+        c = srv.client("frank")
+        c.send("PRIVMSG NickServ :REGISTER " + pw)
+        c.expect(r"Account created")
+        d = srv.client()
+        sasl_start(d, "other")
+        d.send("AUTHENTICATE PLAIN")
+        d.expect(r"^AUTHENTICATE \+$")
+        data = b64("\0frank\0" + pw)
+        assert len(data) == 400
+        d.send("AUTHENTICATE " + data)
+        assert not any(" 90" in l for l in d.sync())    # waits for more
+        d.send("AUTHENTICATE +")
+        d.expect_numeric(903)
+        e = srv.client()
+        sasl_start(e, "third")
+        plain(e, "frank", pw + "xyzxyzxyz")     # 412 chars: two lines
+        e.expect_numeric(904)
+
+
+def test_abort_is_906_and_registration_goes_on():
+    with Server() as srv:
+        c = srv.client()
+        sasl_start(c, "gina")
+        c.send("AUTHENTICATE PLAIN")
+        c.expect(r"^AUTHENTICATE \+$")
+        c.send("CAP END")
+        assert not any(" 001 " in l for l in c.sync())  # SASL in progress
+        c.send("AUTHENTICATE *")
+        c.expect(r"^:\S+ 906 gina :SASL authentication aborted$")
+        c.expect(r"^:\S+ 001 gina ")
+
+
+def test_overlong_chunk_is_905():
+    with Server() as srv:
+        c = srv.client()
+        sasl_start(c, "hank")
+        c.send("AUTHENTICATE PLAIN")
+        c.expect(r"^AUTHENTICATE \+$")
+        c.send("AUTHENTICATE " + "A" * 401)
+        c.expect(r"^:\S+ 905 hank :SASL message too long$")
+
+
+def test_unknown_mechanism_is_908_then_904():
+    with Server() as srv:
+        c = srv.client()
+        sasl_start(c, "ivy")
+        c.send("AUTHENTICATE DIGEST-MD5")
+        c.expect(r"^:\S+ 908 ivy PLAIN,SCRAM-SHA-256,EXTERNAL :are "
+                 r"available SASL mechanisms$")
+        c.expect_numeric(904)
+
+
+def test_failed_attempts_are_throttled_per_account():
+    with Server() as srv:
+        ns_register(srv, "jack", "right")
+        for i in range(5):
+            c = Client(srv.port)
+            sasl_start(c, "t%d" % i)
+            plain(c, "jack", "wrong%d" % i)
+            c.expect_numeric(904)
+            c.close()
+        c = srv.client()
+        sasl_start(c, "late")
+        plain(c, "jack", "right")       # right, but too many failures
+        c.expect_numeric(904)
+        srv.wait_log(r"failed login for jack")
+
+
+def test_authentication_disabled():
+    with Server(conf="accounts { authentication-enabled no }") as srv:
+        c = srv.client()
+        sasl_start(c, "kate")
+        c.send("AUTHENTICATE PLAIN")
+        c.expect_numeric(904)
+
+
+# ---- EXTERNAL over TLS ----
+
+class TLSClient(Client):
+    """The harness client over TLS with a client certificate."""
+
+    def __init__(self, port, cert=None):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if cert:
+            ctx.load_cert_chain(os.path.join(D, cert + ".crt"),
+                                os.path.join(D, cert + ".key"))
+        super().__init__(port)
+        self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
+        self.sock.settimeout(10)
+
+    def _read(self, deadline):
+        # buffered TLS records are not seen by select()
+        if not self.eof and self.sock.pending() == 0:
+            import time
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            r, _, _ = select.select([self.sock], [], [], left)
+            if not r:
+                return False
+        try:
+            data = self.sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLError):
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        while b"\n" in self.buf:
+            raw, self.buf = self.buf.split(b"\n", 1)
+            self._add(raw.rstrip(b"\r"))
+        return True
+
+
+def tls_server():
+    port = free_port()
+    srv = Server(server='listen 127.0.0.1:%d { tls { cert "%s"  key "%s" '
+                 '} }' % (port, os.path.join(D, "server.crt"),
+                          os.path.join(D, "server.key")))
+    srv.tls_port = port
+    return srv
+
+
+def test_external_with_a_registered_certificate():
+    with tls_server() as srv:
+        c = TLSClient(srv.tls_port, cert="client")
+        c.register("lee")
+        c.send("WHOIS lee")
+        c.expect_numeric(318)
+        c.send("PRIVMSG NickServ :REGISTER pw")
+        c.expect("Account created")
+        c.send("PRIVMSG NickServ :CERT ADD")
+        c.expect("Certificate fingerprint successfully added")
+        c.close()
+        d = TLSClient(srv.tls_port, cert="client")
+        sasl_start(d, "lee")
+        d.send("AUTHENTICATE EXTERNAL")
+        d.expect(r"^AUTHENTICATE \+$")
+        d.send("AUTHENTICATE +")
+        d.expect(r"^:\S+ 900 lee \S+ lee :You are now logged in as lee$")
+        d.expect_numeric(903)
+        finish(d, "lee")
+        e = TLSClient(srv.tls_port, cert="client")
+        sasl_start(e, "lee2")
+        e.send("AUTHENTICATE EXTERNAL")
+        e.expect(r"^AUTHENTICATE \+$")
+        authenticate(e, "notlee")           # authzid must be the account
+        e.expect_numeric(904)
+
+
+def test_external_without_a_certificate_is_904():
+    with tls_server() as srv:
+        c = TLSClient(srv.tls_port)
+        sasl_start(c, "mike")
+        c.send("AUTHENTICATE EXTERNAL")
+        c.expect(r"^AUTHENTICATE \+$")
+        c.send("AUTHENTICATE +")
+        c.expect_numeric(904)
+        d = srv.client()
+        sasl_start(d, "nina")
+        d.send("AUTHENTICATE EXTERNAL")
+        d.expect(r"^AUTHENTICATE \+$")
+        d.send("AUTHENTICATE +")
+        d.expect_numeric(904)

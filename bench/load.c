@@ -1,0 +1,1030 @@
+/*
+ * bench/load.c: the load generator of `make bench` (issue 7). One process,
+ * non-blocking sockets and poll(), loopback only; every run is bounded in
+ * client count and in time (-T). It drives any RFC 1459 server and prints
+ * one "RESULT key=value ..." line for bench/run.sh to collect.
+ *
+ *   load -p PORT -P SERVERPID -s SCENARIO [options]
+ *
+ * Scenarios:
+ *   connect   -n clients (2000), -f in flight (50): registrations/s,
+ *             connect-to-001 latency p50/p99, server CPU per registration,
+ *             how many got 001.
+ *   idle      -n list of steps ("1000,5000,10000"): registers up to each
+ *             step, lets the server settle, reads its VmRSS; bytes per
+ *             client against the RSS before the first connection.
+ *   fanout    -c clients (200) in one channel, -S senders (4) x -m
+ *             messages (2000), closed loop (-w 64 undelivered per sender);
+ *             with -r RATE the senders are paced at RATE msg/s each for
+ *             -d seconds instead.
+ *   channels  -c clients (1000) each in -k (10) of -C channels (100),
+ *             -S senders each sending round-robin to its own channels.
+ *
+ * Every delivered PRIVMSG carries "sender seq send-time" and is checked:
+ * per receiver and sender the sequence must rise, and the total must be
+ * what the channel memberships call for (no loss, no duplicate, no
+ * reordering). Server CPU comes from /proc/PID/task/tid/schedstat (ns; the
+ * same clock as utime+stime, not rounded to ticks), utime+stime from
+ * /proc/PID/stat printed beside it.
+ */
+
+#define _GNU_SOURCE	/* IP_BIND_ADDRESS_NO_PORT when the libc has it */
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define INCAP		4096	/* unparsed input kept per connection */
+#define MAXSEND		16	/* senders */
+#define RING		8192	/* in-flight message slots per sender */
+#define MAXSTEPS	8	/* idle steps */
+
+enum { C_FREE, C_CONNECTING, C_REGISTERING, C_REGISTERED, C_JOINING,
+    C_JOINED, C_SYNCING, C_READY, C_DEAD };
+
+struct conn {
+	int		 fd;
+	int		 state;
+	int		 id;
+	int		 joins_left;
+	int64_t		 t0;		/* connect() time, us */
+	char		*in;
+	size_t		 inlen;
+	char		*out;
+	size_t		 olen, ocap;
+	int32_t		 last[MAXSEND];	/* last seq seen from each sender */
+	uint16_t	*chans;		/* channels scenario: its channels */
+};
+
+static struct conn	*conns;
+static struct pollfd	*pfds;
+static int		 nconns;	/* slots used */
+static struct sockaddr_in srv;
+static int		 nsrc = 100;	/* source addresses 127.0.0.2.. */
+static char		 scratch[65536];
+static char		 nickpfx = 'b';
+
+/* counters */
+static long	 n_registered, n_failed, n_errors, n_joined, n_synced;
+static long	 n_deliv, n_reorder, n_unexpected;
+
+/* latency samples, us */
+static uint32_t	*lat;
+static size_t	 nlat, caplat;
+
+/* messaging state */
+static int	 nsenders = 4;
+static int	 window = 64;
+static int32_t	 sent[MAXSEND], acked[MAXSEND];
+static int32_t	 pending[MAXSEND][RING];	/* receivers still to get it */
+static int	*chan_members;			/* channels scenario */
+static int	 nchan = -1, kper = -1;
+static int	 msglen = 100;			/* padded text length */
+static int	 is_channels;
+
+static int64_t	 deadline;
+static pid_t	 spid;
+
+static int64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+sleep_us(long us)
+{
+	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("load: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/* Server CPU in ns: schedstat of every thread, else utime+stime. */
+static int64_t
+cpu_ns(void)
+{
+	char path[64], buf[512];
+	DIR *d;
+	struct dirent *de;
+	int64_t sum = 0;
+	int any = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)spid);
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			unsigned long long v;
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(buf, sizeof(buf), "%s/%s/schedstat", path,
+			    de->d_name);
+			if ((f = fopen(buf, "r")) == NULL)
+				continue;
+			if (fscanf(f, "%llu", &v) == 1) {
+				sum += (int64_t)v;
+				any = 1;
+			}
+			fclose(f);
+		}
+		closedir(d);
+	}
+	if (any && sum > 0)
+		return sum;
+	return -1;
+}
+
+/* utime+stime from /proc/PID/stat, in ns. */
+static int64_t
+cpu_stat_ns(void)
+{
+	char path[64], buf[1024], *p;
+	FILE *f;
+	unsigned long long ut, st;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)spid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	/* after ")": state ppid pgrp session tty tpgid flags minflt
+	 * cminflt majflt cmajflt utime stime */
+	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+	    "%llu %llu", &ut, &st) != 2)
+		return -1;
+	return (int64_t)((ut + st) * (1000000000ULL /
+	    (unsigned long long)sysconf(_SC_CLK_TCK)));
+}
+
+static long
+rss_kib(void)
+{
+	char path[64], line[256];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)spid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0) {
+			v = strtol(line + 6, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+static int
+server_alive(void)
+{
+	return spid <= 0 || kill(spid, 0) == 0;
+}
+
+static void
+lat_add(int64_t us)
+{
+	if (nlat == caplat) {
+		size_t nc = caplat ? caplat * 2 : 65536;
+		uint32_t *n = realloc(lat, nc * sizeof(*n));
+
+		if (n == NULL)
+			die("out of memory");
+		lat = n;
+		caplat = nc;
+	}
+	lat[nlat++] = us < 0 ? 0 : (uint32_t)us;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentile p (0..100) of the samples, in ms; sorts them. */
+static double
+lat_pct(double p)
+{
+	size_t i;
+
+	if (nlat == 0)
+		return -1;
+	qsort(lat, nlat, sizeof(*lat), cmp_u32);
+	i = (size_t)(p / 100.0 * (double)(nlat - 1) + 0.5);
+	return lat[i] / 1000.0;
+}
+
+static void
+conn_queue(struct conn *c, const char *s, size_t n)
+{
+	if (c->state == C_DEAD)
+		return;
+	if (c->olen + n > c->ocap) {
+		size_t nc = c->ocap ? c->ocap : 512;
+		char *b;
+
+		while (nc < c->olen + n)
+			nc *= 2;
+		if ((b = realloc(c->out, nc)) == NULL)
+			die("out of memory");
+		c->out = b;
+		c->ocap = nc;
+	}
+	memcpy(c->out + c->olen, s, n);
+	c->olen += n;
+	pfds[c - conns].events |= POLLOUT;
+}
+
+static void
+conn_printf(struct conn *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof(buf))
+		conn_queue(c, buf, (size_t)n);
+}
+
+static void
+conn_kill(struct conn *c)
+{
+	if (c->state == C_DEAD || c->state == C_FREE)
+		return;
+	if (c->state == C_CONNECTING || c->state == C_REGISTERING)
+		n_failed++;
+	else
+		n_errors++;
+	c->state = C_DEAD;
+	close(c->fd);
+	pfds[c - conns].fd = -1;
+	free(c->out);
+	c->out = NULL;
+	c->olen = c->ocap = 0;
+}
+
+/* Opens connection number id; returns its slot or -1. */
+static int
+conn_open(int id)
+{
+	struct sockaddr_in src;
+	struct conn *c = &conns[nconns];
+	int fd, one = 1;
+
+	memset(c, 0, sizeof(*c));
+	c->id = id;
+	c->fd = -1;
+	c->state = C_DEAD;
+	pfds[nconns].fd = -1;
+	nconns++;		/* a failed open still uses its slot */
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1) {
+		n_failed++;
+		return -1;
+	}
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (nsrc > 0) {
+#ifdef IP_BIND_ADDRESS_NO_PORT
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+		    sizeof(one));
+#endif
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(0x7f000002u + (uint32_t)(id % nsrc));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) == -1) {
+			close(fd);
+			n_failed++;
+			return -1;
+		}
+	}
+	c->fd = fd;
+	c->t0 = now_us();
+	c->state = C_CONNECTING;
+	if ((c->in = malloc(INCAP)) == NULL)
+		die("out of memory");
+	for (int i = 0; i < MAXSEND; i++)
+		c->last[i] = -1;
+	pfds[c - conns].fd = fd;
+	pfds[c - conns].events = POLLIN | POLLOUT;
+	pfds[c - conns].revents = 0;
+	if (connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == -1 &&
+	    errno != EINPROGRESS) {
+		conn_kill(c);
+		return -1;
+	}
+	conn_printf(c, "NICK %c%d\r\nUSER u%d 0 * :bench %d\r\n", nickpfx, id,
+	    id, id);
+	return nconns - 1;
+}
+
+/* Advances a sender's acknowledged mark over fully delivered messages. */
+static void
+sender_advance(int s)
+{
+	while (acked[s] < sent[s] && pending[s][acked[s] % RING] == 0)
+		acked[s]++;
+}
+
+static void
+on_privmsg(struct conn *c, const char *text)
+{
+	long s, q;
+	long long t;
+	char *e;
+
+	if (text[0] != 'x') {
+		n_unexpected++;
+		return;
+	}
+	s = strtol(text + 1, &e, 10);
+	q = strtol(e, &e, 10);
+	t = strtoll(e, &e, 10);
+	if (s < 0 || s >= nsenders || q < 0 || q >= sent[s] ||
+	    q < acked[s]) {
+		n_unexpected++;
+		return;
+	}
+	if (q <= c->last[s]) {
+		n_reorder++;
+		return;
+	}
+	c->last[s] = (int32_t)q;
+	n_deliv++;
+	lat_add(now_us() - t);
+	if (--pending[s][q % RING] == 0)
+		sender_advance((int)s);
+}
+
+static void
+handle_line(struct conn *c, char *line)
+{
+	char *p = line, *cmd, *rest;
+
+	if (*p == '@')			/* tags: skip */
+		if ((p = strchr(p, ' ')) == NULL)
+			return;
+	while (*p == ' ')
+		p++;
+	if (*p == ':')
+		if ((p = strchr(p, ' ')) == NULL)
+			return;
+	while (*p == ' ')
+		p++;
+	cmd = p;
+	if ((rest = strchr(p, ' ')) != NULL)
+		*rest++ = '\0';
+	else
+		rest = p + strlen(p);
+
+	if (strcmp(cmd, "PRIVMSG") == 0) {
+		char *t = strstr(rest, " :");
+
+		if (t != NULL)
+			on_privmsg(c, t + 2);
+	} else if (strcmp(cmd, "PING") == 0) {
+		conn_printf(c, "PONG %s\r\n", rest);
+	} else if (strcmp(cmd, "001") == 0) {
+		if (c->state == C_REGISTERING || c->state == C_CONNECTING) {
+			c->state = C_REGISTERED;
+			n_registered++;
+			lat_add(now_us() - c->t0);
+		}
+	} else if (strcmp(cmd, "366") == 0) {
+		if (c->state == C_JOINING && --c->joins_left == 0) {
+			c->state = C_JOINED;
+			n_joined++;
+		}
+	} else if (strcmp(cmd, "PONG") == 0) {
+		if (c->state == C_SYNCING) {
+			c->state = C_READY;
+			n_synced++;
+		}
+	} else if (strcmp(cmd, "ERROR") == 0 || strcmp(cmd, "432") == 0 ||
+	    strcmp(cmd, "433") == 0 || strcmp(cmd, "465") == 0 ||
+	    strcmp(cmd, "403") == 0 || strcmp(cmd, "405") == 0 ||
+	    strcmp(cmd, "471") == 0 || strcmp(cmd, "404") == 0) {
+		fprintf(stderr, "load: client %d: %s %.100s\n", c->id, cmd,
+		    rest);
+		if (strcmp(cmd, "404") == 0)
+			n_errors++;
+		else
+			conn_kill(c);
+	}
+}
+
+static void
+conn_read(struct conn *c)
+{
+	ssize_t n;
+	size_t off = 0, have;
+	char *nl;
+
+	memcpy(scratch, c->in, c->inlen);
+	n = read(c->fd, scratch + c->inlen, sizeof(scratch) - c->inlen - 1);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
+		conn_kill(c);
+		return;
+	}
+	if (n < 0)
+		return;
+	have = c->inlen + (size_t)n;
+	scratch[have] = '\0';
+	while (c->state != C_DEAD &&
+	    (nl = memchr(scratch + off, '\n', have - off)) != NULL) {
+		char *line = scratch + off;
+
+		*nl = '\0';
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		off = (size_t)(nl - scratch) + 1;
+		handle_line(c, line);
+	}
+	have -= off;
+	if (have >= INCAP) {
+		fprintf(stderr, "load: client %d: line too long\n", c->id);
+		conn_kill(c);
+		return;
+	}
+	memmove(c->in, scratch + off, have);
+	c->inlen = have;
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	ssize_t n;
+
+	if (c->state == C_CONNECTING) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+		if (err != 0) {
+			conn_kill(c);
+			return;
+		}
+		c->state = C_REGISTERING;
+	}
+	while (c->olen > 0) {
+		n = write(c->fd, c->out, c->olen);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			conn_kill(c);
+			return;
+		}
+		memmove(c->out, c->out + n, c->olen - (size_t)n);
+		c->olen -= (size_t)n;
+	}
+	pfds[c - conns].events &= ~POLLOUT;
+}
+
+/* One poll() and the work it reports; at most timeout ms. */
+static void
+pump(int timeout)
+{
+	int n, i;
+
+	for (i = 0; i < nconns; i++)	/* write what handlers queued */
+		if (conns[i].olen > 0 && conns[i].state != C_CONNECTING &&
+		    conns[i].state != C_DEAD)
+			conn_flush(&conns[i]);
+	n = poll(pfds, (nfds_t)nconns, timeout);
+	if (n <= 0)
+		return;
+	for (i = 0; i < nconns && n > 0; i++) {
+		struct conn *c = &conns[i];
+		short r = pfds[i].revents;
+
+		if (r == 0)
+			continue;
+		n--;
+		if (r & POLLOUT)
+			conn_flush(c);
+		if (c->state != C_DEAD && (r & (POLLIN | POLLHUP | POLLERR)))
+			conn_read(c);
+	}
+}
+
+static int
+timed_out(void)
+{
+	if (now_us() > deadline) {
+		fprintf(stderr, "load: time limit reached\n");
+		return 1;
+	}
+	if (!server_alive()) {
+		fprintf(stderr, "load: server %d is gone\n", (int)spid);
+		deadline = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Opens clients until `total` exist, `inflight` at most registering at
+ * once; returns when all have registered or failed (or time is up).
+ */
+static void
+fill(int total, int inflight)
+{
+	while (n_registered + n_failed < total && !timed_out()) {
+		while (nconns < total &&
+		    nconns - n_registered - n_failed < inflight)
+			conn_open(nconns);
+		pump(50);
+	}
+}
+
+/* Keeps reading for ms milliseconds. */
+static void
+settle(int ms)
+{
+	int64_t end = now_us() + (int64_t)ms * 1000;
+
+	while (now_us() < end && !timed_out())
+		pump(20);
+}
+
+static void
+free_all(void)
+{
+	for (int i = 0; i < nconns; i++)
+		if (conns[i].state != C_DEAD && conns[i].state != C_FREE) {
+			close(conns[i].fd);
+			conns[i].state = C_FREE;
+		}
+}
+
+static void
+raise_nofile(int need)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur >= (rlim_t)need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >=
+	    (rlim_t)need ? (rlim_t)need : rl.rlim_max;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (rlim_t)need) {
+		rl.rlim_max = (rlim_t)need;	/* root may raise the hard one */
+		rl.rlim_cur = (rlim_t)need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			return;
+		getrlimit(RLIMIT_NOFILE, &rl);
+		rl.rlim_cur = rl.rlim_max;
+	}
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < (rlim_t)need)
+		die("cannot raise RLIMIT_NOFILE to %d (have %llu)", need,
+		    (unsigned long long)rl.rlim_cur);
+}
+
+static void
+alloc_conns(int n)
+{
+	conns = calloc((size_t)n, sizeof(*conns));
+	pfds = calloc((size_t)n, sizeof(*pfds));
+	if (conns == NULL || pfds == NULL)
+		die("out of memory");
+	raise_nofile(n + 64);
+}
+
+static void
+scen_connect(int n, int inflight)
+{
+	int64_t t0, t1, c0, c1, s0, s1;
+	double dt;
+
+	alloc_conns(n);
+	nickpfx = 'c';
+	c0 = cpu_ns();
+	s0 = cpu_stat_ns();
+	t0 = now_us();
+	fill(n, inflight);
+	t1 = now_us();
+	c1 = cpu_ns();
+	s1 = cpu_stat_ns();
+	dt = (double)(t1 - t0) / 1e6;
+	printf("RESULT scenario=connect clients=%d inflight=%d registered=%ld "
+	    "failed=%ld regs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
+	    "cpu_us_per_reg=%.1f stat_cpu_us_per_reg=%.1f wall_s=%.3f "
+	    "ok=%d\n", n, inflight, n_registered, n_failed,
+	    n_registered / dt, lat_pct(50), lat_pct(99),
+	    c0 >= 0 ? (double)(c1 - c0) / 1000.0 / n : -1.0,
+	    (double)(s1 - s0) / 1000.0 / n, dt,
+	    n_registered == n && n_failed == 0 && n_errors == 0);
+	free_all();
+}
+
+static void
+scen_idle(const char *steps, int inflight)
+{
+	int st[MAXSTEPS], ns = 0, i;
+	long base, rss[MAXSTEPS];
+	char *e;
+	const char *p = steps;
+
+	while (*p != '\0' && ns < MAXSTEPS) {
+		st[ns++] = (int)strtol(p, &e, 10);
+		if (e == p || st[ns - 1] <= 0)
+			die("bad idle steps: %s", steps);
+		p = *e == ',' ? e + 1 : e;
+	}
+	alloc_conns(st[ns - 1]);
+	nickpfx = 'i';
+	base = rss_kib();
+	for (i = 0; i < ns; i++) {
+		fill(st[i], inflight);
+		settle(1000);	/* the welcome burst read, buffers released */
+		rss[i] = rss_kib();
+	}
+	printf("RESULT scenario=idle base_kib=%ld", base);
+	for (i = 0; i < ns; i++)
+		printf(" rss_%d_kib=%ld bytes_per_client_%d=%.0f", st[i],
+		    rss[i], st[i], (double)(rss[i] - base) * 1024.0 / st[i]);
+	printf(" registered=%ld failed=%ld errors=%ld ok=%d\n", n_registered,
+	    n_failed, n_errors, n_registered == st[ns - 1] && n_failed == 0 &&
+	    n_errors == 0);
+	free_all();
+}
+
+static uint32_t rng = 2463534242u;
+
+static uint32_t
+xorshift(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+/* Sends sender s's next message; returns 0 when its ring is full. */
+static int
+send_one(int s)
+{
+	struct conn *c = &conns[s];
+	char buf[600], chan[32];
+	int q = sent[s], n, ch;
+
+	if (q - acked[s] >= RING)
+		return 0;
+	if (is_channels) {
+		ch = c->chans[q % kper];
+		snprintf(chan, sizeof(chan), "#c%d", ch);
+		pending[s][q % RING] = chan_members[ch] - 1;
+	} else {
+		snprintf(chan, sizeof(chan), "#bench");
+		pending[s][q % RING] = nconns - 1;
+	}
+	n = snprintf(buf, sizeof(buf), "PRIVMSG %s :x%d %d %lld ", chan, s, q,
+	    (long long)now_us());
+	while (n < msglen + 10 && n < (int)sizeof(buf) - 3)
+		buf[n] = (char)('a' + n % 26), n++;
+	buf[n++] = '\r';
+	buf[n++] = '\n';
+	sent[s]++;
+	conn_queue(c, buf, (size_t)n);
+	sender_advance(s);	/* a channel with no one else in it */
+	return 1;
+}
+
+/*
+ * fanout and channels: registers nclients, joins them, syncs every
+ * client with a PING so no JOIN is still in flight, then runs the senders
+ * closed-loop (msgs each, window undelivered) or paced (rate msg/s for
+ * dur seconds).
+ */
+static void
+scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
+    int inflight)
+{
+	int64_t t0, t1, c0, c1, s0, s1, expected = 0;
+	int i, k, s;
+	double dt;
+
+	alloc_conns(nclients);
+	nickpfx = is_channels ? 'h' : 'f';
+	if (is_channels) {
+		chan_members = calloc((size_t)nchan, sizeof(int));
+		if (chan_members == NULL)
+			die("out of memory");
+	}
+	fill(nclients, inflight);
+	if (n_registered != nclients)
+		goto report;
+	/* join: one JOIN line per client, at most 200 clients joining at once */
+	for (i = 0; i < nclients; i++) {
+		struct conn *c = &conns[i];
+		char line[2048];
+		size_t len;
+
+		c->state = C_JOINING;
+		if (!is_channels) {
+			c->joins_left = 1;
+			conn_printf(c, "JOIN #bench\r\n");
+		} else {
+			c->chans = calloc((size_t)kper, sizeof(uint16_t));
+			if (c->chans == NULL)
+				die("out of memory");
+			len = (size_t)snprintf(line, sizeof(line), "JOIN ");
+			for (k = 0; k < kper; k++) {
+				int ch, dup;
+
+				do {
+					ch = (int)(xorshift() % (uint32_t)nchan);
+					dup = 0;
+					for (int j = 0; j < k; j++)
+						dup |= c->chans[j] == ch;
+				} while (dup);
+				c->chans[k] = (uint16_t)ch;
+				chan_members[ch]++;
+				len += (size_t)snprintf(line + len,
+				    sizeof(line) - len, "%s#c%d",
+				    k ? "," : "", ch);
+			}
+			c->joins_left = kper;
+			conn_printf(c, "%s\r\n", line);
+		}
+		while (i + 1 - n_joined >= 200 && !timed_out())
+			pump(50);
+	}
+	while (n_joined < nclients && !timed_out() && n_errors == 0)
+		pump(50);
+	if (n_joined != nclients)
+		goto report;
+	for (i = 0; i < nclients; i++) {
+		conns[i].state = C_SYNCING;
+		conn_printf(&conns[i], "PING :sync\r\n");
+	}
+	while (n_synced < nclients && !timed_out())
+		pump(50);
+	if (n_synced != nclients)
+		goto report;
+
+	nlat = 0;		/* registration latencies are not wanted */
+	c0 = cpu_ns();
+	s0 = cpu_stat_ns();
+	t0 = now_us();
+	if (rate <= 0) {
+		while (!timed_out()) {
+			int more = 0;
+
+			for (s = 0; s < nsenders; s++) {
+				while (sent[s] < msgs &&
+				    sent[s] - acked[s] < window)
+					send_one(s);
+				more |= acked[s] < msgs;
+			}
+			if (!more)
+				break;
+			pump(100);
+		}
+	} else {
+		int64_t gap = 1000000 / rate, next = t0;
+		int64_t end = t0 + (int64_t)(dur * 1e6);
+
+		while (!timed_out()) {
+			int64_t t = now_us();
+			int more = 0;
+
+			if (t >= next && next < end) {
+				for (s = 0; s < nsenders; s++)
+					send_one(s);
+				next += gap;
+			}
+			for (s = 0; s < nsenders; s++)
+				more |= acked[s] < sent[s];
+			if (!more && next >= end)
+				break;
+			t = now_us();
+			pump(next > t && next < end ?
+			    (int)((next - t + 999) / 1000) : 20);
+		}
+	}
+	t1 = now_us();
+	c1 = cpu_ns();
+	s1 = cpu_stat_ns();
+	settle(200);	/* late or duplicate lines are counted too */
+	/* what every message sent should have reached, as in send_one() */
+	for (s = 0; s < nsenders; s++)
+		for (k = 0; k < sent[s]; k++)
+			expected += is_channels ?
+			    chan_members[conns[s].chans[k % kper]] - 1 :
+			    nclients - 1;
+	dt = (double)(t1 - t0) / 1e6;
+	printf("RESULT scenario=%s clients=%d senders=%d sent=%d "
+	    "deliveries=%ld expected=%lld lost=%lld reordered=%ld "
+	    "unexpected=%ld deliv_per_s=%.0f p50_ms=%.3f p99_ms=%.3f "
+	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f wall_s=%.3f ok=%d\n",
+	    name, nclients, nsenders, sent[0] + sent[1] + sent[2] + sent[3],
+	    n_deliv, (long long)expected, (long long)expected - n_deliv,
+	    n_reorder, n_unexpected, n_deliv / dt, lat_pct(50), lat_pct(99),
+	    n_deliv ? (double)(c1 - c0) / 1e9 / (n_deliv / 1e6) : -1.0,
+	    n_deliv ? (double)(s1 - s0) / 1e9 / (n_deliv / 1e6) : -1.0, dt,
+	    n_deliv == expected && n_reorder == 0 && n_unexpected == 0 &&
+	    n_errors == 0 && n_deliv > 0);
+	free_all();
+	return;
+report:
+	printf("RESULT scenario=%s clients=%d registered=%ld joined=%ld "
+	    "synced=%ld failed=%ld errors=%ld ok=0\n", name, nclients,
+	    n_registered, n_joined, n_synced, n_failed, n_errors);
+	free_all();
+}
+
+/*
+ * startup: runs the server given after "--" and measures the time from
+ * fork() to the first successful connect() to its port, then stops it
+ * (SIGTERM, then SIGKILL after 5 s) by its own PID.
+ */
+static void
+scen_startup(char **argv)
+{
+	int64_t t0, t1 = -1, end;
+	pid_t pid;
+	int st;
+
+	t0 = now_us();
+	if ((pid = fork()) == -1)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	end = t0 + 5000000;
+	while (now_us() < end) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		if (fd == -1)
+			die("socket: %s", strerror(errno));
+		if (connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == 0) {
+			t1 = now_us();
+			close(fd);
+			break;
+		}
+		close(fd);
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			pid = -1;
+			break;
+		}
+		sleep_us(200);
+	}
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		for (int i = 0; i < 500 && waitpid(pid, &st, WNOHANG) == 0; i++)
+			sleep_us(10000);
+		if (waitpid(pid, &st, WNOHANG) == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+		}
+	}
+	printf("RESULT scenario=startup startup_ms=%.2f ok=%d\n",
+	    t1 < 0 ? -1.0 : (t1 - t0) / 1000.0, t1 >= 0);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: load -p port [-h 127.0.0.1] [-P server-pid] -s scenario\n"
+	    "  connect:  -n clients(2000) -f inflight(50)\n"
+	    "  idle:     -n steps(1000,5000,10000)\n"
+	    "  fanout:   -c clients(200) -S senders(4) -m msgs(2000) -w window(64)\n"
+	    "            [-r msg/s per sender -d seconds]\n"
+	    "  channels: -c clients(1000) -C channels(100) -k per-client(10)\n"
+	    "            -S -m -w as fanout\n"
+	    "  common:   -T time-limit-s(120) -a source-addresses(100) -l textlen(100)\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *scen = NULL, *host = "127.0.0.1", *nstr = NULL;
+	int port = 0, inflight = 50, clients = -1, msgs = 2000, rate = 0;
+	double dur = 10, tlimit = 120;
+	int o;
+
+	signal(SIGPIPE, SIG_IGN);
+	while ((o = getopt(argc, argv, "p:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:"))
+	    != -1) {
+		switch (o) {
+		case 'p': port = atoi(optarg); break;
+		case 'h': host = optarg; break;
+		case 'P': spid = (pid_t)atoi(optarg); break;
+		case 's': scen = optarg; break;
+		case 'n': nstr = optarg; break;
+		case 'f': inflight = atoi(optarg); break;
+		case 'c': clients = atoi(optarg); break;
+		case 'S': nsenders = atoi(optarg); break;
+		case 'm': msgs = atoi(optarg); break;
+		case 'w': window = atoi(optarg); break;
+		case 'r': rate = atoi(optarg); break;
+		case 'd': dur = atof(optarg); break;
+		case 'C': nchan = atoi(optarg); break;
+		case 'k': kper = atoi(optarg); break;
+		case 'T': tlimit = atof(optarg); break;
+		case 'a': nsrc = atoi(optarg); break;
+		case 'l': msglen = atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (scen == NULL || port <= 0 || port > 65535)
+		usage();
+	memset(&srv, 0, sizeof(srv));
+	srv.sin_family = AF_INET;
+	srv.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &srv.sin_addr) != 1 ||
+	    (ntohl(srv.sin_addr.s_addr) >> 24) != 127)
+		die("host must be an address in 127.0.0.0/8");
+	if (nsrc < 0 || nsrc > 250)
+		die("-a: 0..250 source addresses");
+	if (nsenders < 1 || nsenders > 4)
+		die("-S: 1..4 senders");
+	if (window < 1 || window > RING || msgs < 1 || msgs > 10000000 ||
+	    msglen < 0 || msglen > 400 || tlimit <= 0 || tlimit > 3600 ||
+	    dur <= 0 || dur > 600 || rate < 0 || rate > 100000)
+		die("an option is out of range");
+	deadline = now_us() + (int64_t)(tlimit * 1e6);
+
+	if (strcmp(scen, "startup") == 0) {
+		if (optind >= argc)
+			usage();
+		scen_startup(argv + optind);
+	} else if (strcmp(scen, "connect") == 0) {
+		int n = nstr ? atoi(nstr) : 2000;
+
+		if (n < 1 || n > 100000 || inflight < 1)
+			die("-n: 1..100000 clients");
+		scen_connect(n, inflight);
+	} else if (strcmp(scen, "idle") == 0) {
+		scen_idle(nstr ? nstr : "1000,5000,10000", inflight);
+	} else if (strcmp(scen, "fanout") == 0) {
+		if (clients < 0)
+			clients = 200;
+		if (clients <= nsenders || clients > 100000)
+			die("-c: more clients than senders");
+		scen_msgs("fanout", clients, msgs, rate, dur, inflight);
+	} else if (strcmp(scen, "channels") == 0) {
+		if (clients < 0)
+			clients = 1000;
+		if (nchan < 0)
+			nchan = 100;
+		if (kper < 0)
+			kper = 10;
+		if (clients <= nsenders || clients > 100000 || nchan < 1 ||
+		    nchan > 65535 || kper < 1 || kper > nchan || kper > 100)
+			die("channels: bad -c/-C/-k");
+		is_channels = 1;
+		scen_msgs("channels", clients, msgs, rate, dur, inflight);
+	} else
+		usage();
+	return 0;
+}

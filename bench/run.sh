@@ -1,0 +1,378 @@
+#!/bin/bash
+# bench/run.sh: `make bench`. Builds bench/load, runs every scenario of
+# issue 7 against ./ergo and, when present, InspIRCd and ngIRCd (each on
+# its own free loopback port, started and stopped by this script by PID,
+# flood limits lifted), and prints one table of medians with ratios.
+#
+#   BENCH_RUNS=3       runs per scenario and server (median reported)
+#   BENCH_QUICK=1      small counts, one run: under a minute
+#   BENCH_INSTALL=1    as root: apt-get install inspircd, and fetch
+#                      ngircd + libident (apt-get download, dpkg -x) into
+#                      bench/.cache (Debian's ngircd conflicts with
+#                      ircd-hybrid, so it is never installed system-wide)
+#   BENCH_SERVERS="ergo inspircd ngircd"   which servers to run
+#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels"
+#   BENCH_KEEP=1       keep the temp directory (configs, logs, raw results)
+#
+# Everything stays on 127.0.0.0/8; each load run has a time limit.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+cache=$here/.cache
+runs=${BENCH_RUNS:-3}
+quick=${BENCH_QUICK:-0}
+servers=${BENCH_SERVERS:-"ergo inspircd ngircd"}
+scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels"}
+benchuser=ergobench
+ergo_bin=${ERGO_BIN:-$top/ergo}
+
+if [ "$quick" = 1 ]; then
+	runs=${BENCH_RUNS:-1}
+	N_CONN=100; IDLE=1000; FAN_M=200; PACED_D=1; CH_C=300; CH_M=200
+	TLIMIT=30
+else
+	N_CONN=2000; IDLE=1000,5000,10000; FAN_M=2000; PACED_D=10; CH_C=1000
+	CH_M=2000; TLIMIT=240
+fi
+
+say() { printf '%s\n' "$*" >&2; }
+
+# -- file descriptors: the servers inherit this limit --
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 10100 ]; then
+	say "bench: ulimit -n is $(ulimit -n); the 10,000-client idle step will fail"
+fi
+
+# -- the load generator --
+CC=${CC:-cc}
+if [ ! -x "$here/load" ] || [ "$here/load.c" -nt "$here/load" ]; then
+	$CC -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -O2 \
+	    -o "$here/load" "$here/load.c" || exit 1
+fi
+[ -x "$ergo_bin" ] || { say "bench: no $ergo_bin; run make first"; exit 1; }
+
+tmp=$(mktemp -d /tmp/ergo-bench.XXXXXX) || exit 1
+chmod 755 "$tmp"
+# A private copy: the tree's ./ergo may be rebuilt while we run.
+cp "$ergo_bin" "$tmp/ergo" && ergo_bin=$tmp/ergo || exit 1
+cleanup() {
+	[ -n "${spid:-}" ] && stop_server
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then say "bench: kept $tmp"
+	else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# -- optional installs --
+if [ "${BENCH_INSTALL:-0}" = 1 ]; then
+	if [ "$(id -u)" != 0 ]; then
+		say "bench: BENCH_INSTALL=1 needs root; skipping installs"
+	else
+		if ! command -v inspircd >/dev/null 2>&1; then
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			    apt-get install -y -qq inspircd >&2 ||
+			    say "bench: apt-get install inspircd failed"
+		fi
+		if [ ! -x "$cache/ngircd/usr/sbin/ngircd" ]; then
+			mkdir -p "$cache/deb" "$cache/ngircd"
+			( cd "$cache/deb" && apt-get download ngircd libident >&2 ) &&
+			    for d in "$cache"/deb/*.deb; do
+				dpkg -x "$d" "$cache/ngircd" || exit 1
+			    done || say "bench: could not fetch ngircd"
+		fi
+	fi
+fi
+
+# Other servers refuse root (InspIRCd) or drop to another user: run
+# them as an unprivileged user, made here when missing and we are root.
+as_user=
+if [ "$(id -u)" = 0 ]; then
+	if ! id "$benchuser" >/dev/null 2>&1; then
+		useradd --system --no-create-home --shell /usr/sbin/nologin \
+		    "$benchuser" 2>/dev/null ||
+		    say "bench: could not create user $benchuser"
+	fi
+	if id "$benchuser" >/dev/null 2>&1; then
+		as_user="setpriv --reuid=$benchuser --regid=$benchuser --init-groups --"
+	fi
+fi
+
+have_server() {
+	case $1 in
+	ergo) return 0 ;;
+	inspircd) command -v inspircd >/dev/null 2>&1 &&
+		{ [ "$(id -u)" != 0 ] || [ -n "$as_user" ]; } ;;
+	ngircd) [ -x "$cache/ngircd/usr/sbin/ngircd" ] ||
+		command -v ngircd >/dev/null 2>&1 ;;
+	*) return 1 ;;
+	esac
+}
+
+# A free TCP port on 127.0.0.1 (not listened on, not in use).
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$(( (RANDOM * 32768 + RANDOM) % 30000 + 20000 ))
+		if ! ss -Htan "( sport = :$p or dport = :$p )" 2>/dev/null |
+		    grep -q .; then
+			echo "$p"; return
+		fi
+	done
+	echo $(( RANDOM % 30000 + 20000 ))
+}
+
+# -- per-server configs and command lines --
+# write_conf SERVER DIR PORT: config files; sets cmd (an array).
+write_conf() {
+	local srv=$1 d=$2 port=$3
+	case $srv in
+	ergo)
+		cat >"$d/ergo.conf" <<EOF
+server {
+	name ergo.bench
+	listen 127.0.0.1:$port
+	max-clients 0
+	max-sendq 1m
+	connection-limits { max-per-ip 0 }
+	fakelag { enabled no }
+	timeouts { registration 300s  idle 600s  ping 600s }
+}
+datastore { path $d/ircd.db }
+logging { method stderr  level warn }
+EOF
+		cmd=("$ergo_bin" run --config "$d/ergo.conf")
+		;;
+	inspircd)
+		cat >"$d/inspircd.conf" <<EOF
+<server name="insp.bench" description="bench" network="Bench">
+<admin name="bench" nick="bench" email="bench@localhost">
+<bind address="127.0.0.1" port="$port" type="clients">
+<connect allow="*" timeout="300" pingfreq="600" threshold="1000000"
+	commandrate="100000000" fakelag="no" localmax="100000"
+	globalmax="100000" limit="100000" maxchans="100"
+	resolvehostnames="no" useident="no" softsendq="1048576"
+	hardsendq="16777216" recvq="1048576">
+<channels users="100" opers="100">
+<pid file="$d/inspircd.pid">
+<options prefixquit="Quit: " syntaxhints="no" announcets="yes">
+<security maxtargets="20">
+<performance quietbursts="yes" softlimit="60000" somaxconn="4096"
+	netbuffersize="65536">
+<log method="file" type="* -USERINPUT -USEROUTPUT" level="default"
+	target="$d/inspircd.log">
+<whowas groupsize="10" maxgroups="100000" maxkeep="3d">
+EOF
+		cmd=($as_user inspircd --nofork --config="$d/inspircd.conf")
+		;;
+	ngircd)
+		cat >"$d/ngircd.conf" <<EOF
+[Global]
+	Name = ngircd.bench
+	Info = bench
+	Listen = 127.0.0.1
+	Ports = $port
+	MotdPhrase = bench
+	PidFile = $d/ngircd.pid
+[Limits]
+	MaxConnections = 0
+	MaxConnectionsIP = 0
+	MaxJoins = 0
+	MaxPenaltyTime = 0
+	PingTimeout = 600
+	PongTimeout = 600
+	ConnectRetry = 60
+[Options]
+	DNS = no
+	Ident = no
+	PAM = no
+	OperCanUseMode = yes
+EOF
+		local bin=ngircd
+		if [ -x "$cache/ngircd/usr/sbin/ngircd" ]; then
+			bin=$cache/ngircd/usr/sbin/ngircd
+			export LD_LIBRARY_PATH="$cache/ngircd/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+		fi
+		cmd=($as_user "$bin" -n -f "$d/ngircd.conf")
+		;;
+	esac
+}
+
+spid=
+start_server() {	# SERVER: starts it; sets spid, port
+	local srv=$1 d
+	d=$(mktemp -d "$tmp/$srv.XXXXXX"); chmod 777 "$d"
+	port=$(free_port)
+	write_conf "$srv" "$d" "$port"
+	chmod 644 "$d"/*.conf
+	"${cmd[@]}" >"$d/out.log" 2>&1 &
+	spid=$!
+	local i
+	for i in $(seq 1 300); do	# up to 3 s to listen
+		if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+			return 0
+		fi
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.01
+	done
+	say "bench: $srv did not start; see below"; tail -5 "$d/out.log" >&2
+	stop_server
+	return 1
+}
+
+stop_server() {		# by its own PID, never by name
+	[ -n "$spid" ] || return
+	kill -TERM "$spid" 2>/dev/null
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -KILL "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	spid=
+}
+
+results=$tmp/results
+: >"$results"
+
+# run_one SERVER SCENARIO RUN
+run_one() {
+	local srv=$1 sc=$2 r=$3 args out fillf
+	# Clients registering at once while a scenario fills up: ngIRCd's
+	# listen backlog is 10 (more in flight only makes SYNs time out and
+	# retry); InspIRCd answers on a once-a-second timer, so it needs many.
+	case $srv in
+	ngircd) fillf="-f 10" ;;
+	inspircd) fillf="-f 1000" ;;
+	*) fillf="-f 500" ;;
+	esac
+	if [ "$sc" = startup ]; then
+		local d; d=$(mktemp -d "$tmp/$srv-start.XXXXXX"); chmod 777 "$d"
+		port=$(free_port)
+		write_conf "$srv" "$d" "$port"; chmod 644 "$d"/*.conf
+		out=$("$here/load" -p "$port" -s startup -- "${cmd[@]}" 2>>"$tmp/load.err")
+	else
+		case $sc in
+		connect50) args="-s connect -n $N_CONN -f 50" ;;
+		connect500) args="-s connect -n $N_CONN -f 500" ;;
+		idle) args="-s idle -n $IDLE $fillf" ;;
+		fanout) args="$fillf -s fanout -c 200 -S 4 -m $FAN_M -w 64" ;;
+		paced) args="$fillf -s fanout -c 200 -S 4 -r 50 -d $PACED_D" ;;
+		channels) args="$fillf -s channels -c $CH_C -C 100 -k 10 -S 4 -m $CH_M -w 64" ;;
+		esac
+		start_server "$srv" || return 1
+		# shellcheck disable=SC2086
+		out=$("$here/load" -p "$port" -P "$spid" -T "$TLIMIT" $args 2>>"$tmp/load.err")
+		stop_server
+	fi
+	out=$(printf '%s\n' "$out" | grep '^RESULT' | tail -1)
+	[ -n "$out" ] || out="RESULT scenario=$sc ok=0"
+	say "  $srv $sc #$r: ${out#RESULT }"
+	printf '%s %s %s\n' "$srv" "$sc" "${out#RESULT }" >>"$results"
+}
+
+active=
+for s in $servers; do
+	if have_server "$s"; then active="$active $s"
+	else
+		case $s in
+		inspircd) say "bench: inspircd not installed (BENCH_INSTALL=1 as root installs it); skipped" ;;
+		ngircd) say "bench: ngircd not found (BENCH_INSTALL=1 as root fetches it into bench/.cache); skipped" ;;
+		*) say "bench: unknown server $s; skipped" ;;
+		esac
+	fi
+done
+
+say "bench: servers:$active; scenarios: $scenarios; $runs run(s) each"
+for r in $(seq 1 "$runs"); do
+	for sc in $scenarios; do
+		for s in $active; do
+			run_one "$s" "$sc" "$r"
+		done
+	done
+done
+
+# -- the table --
+# median SERVER SCENARIO KEY: median over runs ("-" if none)
+median() {
+	awk -v s="$1" -v sc="$2" -v k="$3" '
+	$1 == s && $2 == sc { for (i = 3; i <= NF; i++) {
+		split($i, kv, "="); if (kv[1] == k && kv[2] != "") v[n++] = kv[2] + 0 } }
+	END { if (n == 0) { print "-"; exit }
+		for (i = 0; i < n; i++) for (j = i + 1; j < n; j++)
+			if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+		m = n % 2 ? v[int(n / 2)] : (v[n / 2 - 1] + v[n / 2]) / 2
+		print m }' "$results"
+}
+# allok SERVER SCENARIO: "yes" if every run had ok=1
+allok() {
+	awk -v s="$1" -v sc="$2" '
+	$1 == s && $2 == sc { n++; if ($0 !~ / ok=1/) bad++ }
+	END { if (n == 0) print "-"; else if (bad) print "NO (" bad "/" n ")"; else print "yes" }' "$results"
+}
+fmt() {	# value, printf format
+	[ "$1" = - ] && { echo -; return; }
+	printf "$2" "$1"
+}
+ratio() {
+	if [ "$1" = - ] || [ "$2" = - ]; then echo -; return; fi
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'
+}
+
+row() {	# label scenario key format
+	local label=$1 sc=$2 key=$3 f=$4 line v e i n
+	case " $scenarios " in *" $sc "*) ;; *) return ;; esac
+	e=$(median ergo "$sc" "$key"); i=$(median inspircd "$sc" "$key")
+	n=$(median ngircd "$sc" "$key")
+	printf '| %-40s | %10s | %10s | %10s | %7s | %7s |\n' "$label" \
+	    "$(fmt "$e" "$f")" "$(fmt "$i" "$f")" "$(fmt "$n" "$f")" \
+	    "$(ratio "$e" "$i")" "$(ratio "$e" "$n")"
+}
+okrow() {
+	local label=$1 sc=$2
+	case " $scenarios " in *" $sc "*) ;; *) return ;; esac
+	printf '| %-40s | %10s | %10s | %10s | %7s | %7s |\n' "$label" \
+	    "$(allok ergo "$sc")" "$(allok inspircd "$sc")" \
+	    "$(allok ngircd "$sc")" "" ""
+}
+
+i1=${IDLE%%,*}; il=${IDLE##*,}; im=$(echo "$IDLE" | cut -d, -f2)
+echo
+echo "ergo benchmark: medians of $runs run(s)$( [ "$quick" = 1 ] && echo ', QUICK counts')"
+echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)"
+echo
+printf '| %-40s | %10s | %10s | %10s | %7s | %7s |\n' scenario ergo inspircd ngircd \
+    e/insp e/ngircd
+printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ \
+    ------------ ------------ ------------ --------- ---------
+row "start to listening, ms" startup startup_ms %.1f
+for f in 50 500; do
+	row "connect $N_CONN, $f in flight: regs/s" connect$f regs_per_s %.0f
+	row "  connect-to-001 p50, ms" connect$f p50_ms %.2f
+	row "  connect-to-001 p99, ms" connect$f p99_ms %.2f
+	row "  server CPU per registration, us" connect$f cpu_us_per_reg %.1f
+	row "  got 001 (of $N_CONN)" connect$f registered %.0f
+done
+for n in $(echo "$IDLE" | tr , ' '); do
+	row "idle $n: RSS per client, bytes" idle bytes_per_client_$n %.0f
+done
+okrow "  idle: all registered" idle
+row "fanout 200x4x$FAN_M: deliveries/s" fanout deliv_per_s %.0f
+row "  latency p50, ms" fanout p50_ms %.2f
+row "  latency p99, ms" fanout p99_ms %.2f
+row "  server CPU s per 1M deliveries" fanout cpu_s_per_M %.3f
+okrow "  all delivered, in order" fanout
+row "paced 4x50/s ${PACED_D}s: latency p50, ms" paced p50_ms %.2f
+row "  latency p99, ms" paced p99_ms %.2f
+row "  server CPU s per 1M deliveries" paced cpu_s_per_M %.3f
+okrow "  all delivered, in order" paced
+row "channels $CH_C/100x10, 4x$CH_M: deliv/s" channels deliv_per_s %.0f
+row "  latency p50, ms" channels p50_ms %.2f
+row "  latency p99, ms" channels p99_ms %.2f
+row "  server CPU s per 1M deliveries" channels cpu_s_per_M %.3f
+okrow "  all delivered, in order" channels
+echo
+echo "CPU = the server's time on CPU (schedstat of all its threads; utime+stime"
+echo "rounded to ticks is in the raw results). Ratios: ergo's figure / theirs."
+if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "raw results: $results"; fi

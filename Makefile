@@ -172,6 +172,12 @@ asan:
 	done; \
 	$(ASAN_ENV) $(PYTHON) tests/run.py --unit $$units
 
+# bench: the side-by-side benchmark of issue 7 (bench/run.sh; BENCH_QUICK,
+# BENCH_RUNS, BENCH_INSTALL as in the README). On demand, never part of test.
+bench: ergo
+	$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o bench/load bench/load.c
+	bash bench/run.sh
+
 # install: the binary, the man pages, the OpenRC script and its conf.d
 # file when they are in the tree, and ergo.conf (the shipped copy of
 # `ergo defaultconfig`, kept equal to it by tests/test_config.py) only if
@@ -268,4 +274,4 @@ clean:
 	done; true
 	rm -rf tests/__pycache__
 
-.PHONY: all deps static run unit-build unit test asan fuzz fuzz-run fuzz-replay-build install uninstall clean
+.PHONY: all deps static run unit-build unit test asan fuzz fuzz-run fuzz-replay-build install uninstall clean bench

@@ -202,6 +202,12 @@ static const struct key server_keys[] = {
 	  "or :port for every IPv4 and IPv6 address; numbers, not names.",
 	  "A TLS listener needs a certificate chain and its key:\n"
 	  "listen :6697 { tls { cert fullchain.pem  key privkey.pem } }" },
+	{ "user", K_WORD, C(user), 1, 64, NULL, NULL,
+	  "Started as root: the user to become once the listeners are\n"
+	  "bound and the logs and keys are open; none by default.",
+	  "user ergo" },
+	{ "group", K_WORD, C(group), 1, 64, NULL, NULL,
+	  "With user: its group instead of the user's own.", NULL },
 	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
 	  "The message of the day file; none by default.",
 	  "motd ergo.motd" },

@@ -263,16 +263,19 @@ run(const char *path)
 		free(errs);
 		return 1;
 	}
-	if (store_open(conf->datastore_path) == -1)
-		return 1;
 	net_init();
 	net_raise_nofile();
 	sig_setup();
-	irc_init();
 	if (net_listen_apply(conf) == -1) {
 		log_error("server", "could not open every listener; exiting");
 		return 1;
 	}
+	/* Bound and opened as root; the database is the new user's. */
+	if (ergo_priv_drop(conf) == -1)
+		return 1;
+	if (store_open(conf->datastore_path) == -1)
+		return 1;
+	irc_init();
 	log_info("server", "%s ready: %s", ERGO_VERSION, conf->server_name);
 	notify("READY=1\nSTATUS=accepting connections");
 	last_tick = ergo_now_ms;

@@ -100,6 +100,7 @@ struct conf {
 	char		*server_info;	/* 004/WHOIS description */
 	struct listen_conf *listens;
 	char		*motd;		/* path, or NULL */
+	char		*user, *group;	/* to drop root to, or NULL */
 	char		*password;	/* server password hash, or NULL */
 	int		 casemapping;
 	size_t		 max_sendq;
@@ -283,6 +284,9 @@ int	 store_certfp_del(int64_t id, const char *certfp); /* 0, 1 none, -1 */
 /* Calls fn for each of the account's certfps; count, or -1. */
 int	 store_certfp_list(int64_t id, void (*fn)(void *, const char *),
 	    void *arg);
+
+/* ---- ergo_priv.c ---- */
+int	 ergo_priv_drop(const struct conf *);	/* 0, or -1 (logged) */
 
 /* ---- ergo.c ---- */
 extern struct conf *conf;	/* the running config; swapped on rehash */

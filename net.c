@@ -334,6 +334,17 @@ errs_add(char **errs, const char *line)
 	*errs = ne;
 }
 
+/* A private key any local user can read is worth a warning, each load. */
+static void
+key_mode_check(const char *path)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) == 0 && (sb.st_mode & S_IROTH))
+		log_warnx("tls", "%s is readable by every user (mode %03o): "
+		    "chmod o-r it", path, (unsigned)(sb.st_mode & 0777));
+}
+
 int
 net_listen_prepare(const struct conf *c, char **errs)
 {
@@ -360,6 +371,7 @@ net_listen_prepare(const struct conf *c, char **errs)
 			rc = -1;
 			continue;
 		}
+		key_mode_check(lc->key);
 		staged[nstaged].lc = lc;
 		staged[nstaged++].cred = cr;
 	}

@@ -510,3 +510,19 @@ def test_several_tls_listeners_serve_their_own_certificates():
                    '} }' % (second, p("rsa.crt"), p("rsa.key")))
     assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
     assert served_fingerprint(second) == fingerprint(p("rsa.crt"))
+
+
+def test_a_half_closed_tls_client_is_quit_and_others_are_unharmed():
+    s = tls_server()
+    peer = s.client("halfpeer")
+    peer.send("JOIN #half")
+    peer.expect(r" 366 halfpeer #half ")
+    c = TLSClient(s.tls_port, context()).register("halfclosed")
+    c.send("JOIN #half")
+    c.expect(r" 366 halfclosed #half ")
+    c.sock.shutdown(socket.SHUT_WR)     # FIN without close_notify
+    l = peer.expect(r"^:halfclosed!\S+ QUIT ")
+    assert "Connection closed" in l, l
+    other = TLSClient(s.tls_port, context()).register("afterhalf")
+    other.send("PING :ok")
+    other.expect(r"PONG \S+ :?ok$")

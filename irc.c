@@ -420,8 +420,7 @@ client_free(struct client *c)
 	free(c->realname);
 	free(c->away);
 	free(c->oper_class);
-	irc_sasl_free(c);
-	free(c->account);
+	irc_account_client_free(c);
 	free(c);
 }
 
@@ -648,6 +647,7 @@ try_register(struct client *c)
 	if (irc.nusers > irc.max_users)
 		irc.max_users = irc.nusers;
 	log_info("connect", "registered %s", irc_prefix(c));
+	irc_serv_nick_check(c);		/* a reserved nick? */
 	irc_send_welcome(c);
 }
 
@@ -719,6 +719,7 @@ h_nick(struct client *c, struct msg *m)
 			return;
 		}
 		irc_chan_nick_changed(c, oldkey);
+		irc_serv_nick_check(c);	/* renames come from irc_tick */
 	}
 	log_info("connect", "%s is now known as %s", oldprefix, nick);
 	irc_peers_send(c, true, ":%s NICK :%s", oldprefix, nick);
@@ -1096,6 +1097,7 @@ irc_tick(void)
 	uint64_t now = ergo_now_ms;
 	char reason[64];
 
+	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	while ((c = graveyard) != NULL) {
 		graveyard = c->gnext;
 		client_free(c);

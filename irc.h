@@ -148,6 +148,11 @@ struct client {
 	char		*account;	/* account name when logged in */
 	int64_t		 account_id;
 	struct sasl	*sasl;		/* AUTHENTICATE in progress */
+	/* nick enforcement (irc_serv.c): on its list while pending */
+	struct client	*nrnext, *nrprev;
+	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
+	bool		 nr_listed;
+	bool		 nr_told;	/* the warning was sent */
 };
 
 /* ---- channels ---- */
@@ -332,6 +337,7 @@ void	 irc_register_retry(struct client *);
 #define ACCOUNT_SALTLEN		16
 
 void	 irc_sasl_free(struct client *);
+void	 irc_account_client_free(struct client *);	/* client_free */
 /* SCRAM-SHA-256 StoredKey and ServerKey for pw (RFC 5802) into a. */
 void	 irc_account_creds(struct store_account *a, const char *pw);
 /* pw against a's credentials, in constant time. */
@@ -348,6 +354,10 @@ void	 irc_account_logout(struct client *);
 /* PRIVMSG/NOTICE to a service: handled (true), or not a service. */
 bool	 irc_serv_message(struct client *, const char *target,
 	    const char *text, bool notice);
+/* c has a new nick (or just registered): schedule enforcement. */
+void	 irc_serv_nick_check(struct client *);
+void	 irc_serv_forget(struct client *);	/* off the pending list */
+void	 irc_serv_tick(void);			/* renames that are due */
 
 /* ---- numerics ---- */
 #define RPL_WELCOME		1

@@ -278,6 +278,16 @@ irc_sasl_free(struct client *c)
 	c->sasl = NULL;
 }
 
+/* Everything of the account part a client holds; from client_free. */
+void
+irc_account_client_free(struct client *c)
+{
+	irc_sasl_free(c);
+	free(c->account);
+	c->account = NULL;
+	irc_serv_forget(c);
+}
+
 /* The exchange is over: registration may have been waiting for it. */
 static void
 sasl_end(struct client *c)

@@ -542,3 +542,127 @@ h_nickserv(struct client *c, struct msg *m)
 	}
 	ns_command(c, text);
 }
+
+/* ---- nick reservation ---- */
+
+/*
+ * Clients using a nick reserved by an account they are not logged in to,
+ * waiting for their rename. Only such clients are here, so the tick's
+ * walk is short; it is not sorted because strict entries are due at once
+ * and timeout ones after the grace period.
+ */
+static struct client	*nr_head;
+
+void
+irc_serv_forget(struct client *c)
+{
+	if (!c->nr_listed)
+		return;
+	if (c->nrprev != NULL)
+		c->nrprev->nrnext = c->nrnext;
+	else
+		nr_head = c->nrnext;
+	if (c->nrnext != NULL)
+		c->nrnext->nrprev = c->nrprev;
+	c->nrnext = c->nrprev = NULL;
+	c->nr_listed = false;
+}
+
+/* How the owner of c's nick wants it protected from c: ENFORCE_*. */
+static int
+nick_enforcement(struct client *c)
+{
+	struct store_account a;
+	char fz[NICKLEN_MAX + 1];
+
+	if (!conf->accounts.nr_enabled)
+		return ENFORCE_NONE;
+	irc_fold(fz, c->nick, sizeof(fz));
+	/* a database error is logged; nobody is renamed because of it */
+	if (store_nick_owner(fz, &a) != 1 || a.id == c->account_id)
+		return ENFORCE_NONE;
+	if (conf->accounts.nr_method == NICKRES_STRICT)
+		return ENFORCE_STRICT;
+	return a.enforce == ENFORCE_DEFAULT ? ENFORCE_NONE : a.enforce;
+}
+
+void
+irc_serv_nick_check(struct client *c)
+{
+	int e;
+
+	irc_serv_forget(c);
+	if (!(c->flags & CF_REG) || (c->flags & CF_CLOSING))
+		return;
+	if ((e = nick_enforcement(c)) == ENFORCE_NONE)
+		return;
+	/* the warning waits for the tick: registration may not be done */
+	c->nr_due_ms = ergo_now_ms + (e == ENFORCE_STRICT ? 0 :
+	    conf->accounts.nr_grace * 1000ULL);
+	c->nr_told = false;
+	c->nrprev = NULL;
+	c->nrnext = nr_head;
+	if (nr_head != NULL)
+		nr_head->nrprev = c;
+	nr_head = c;
+	c->nr_listed = true;
+}
+
+/* Renames c to a free GuestNNNNN, as if it had sent NICK. */
+static void
+nick_rename_guest(struct client *c)
+{
+	unsigned char r[4];
+	char nick[16];
+	struct msg m;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		if (ergo_random(r, sizeof(r)) == -1)
+			return;
+		snprintf(nick, sizeof(nick), "Guest%05lu",
+		    ((unsigned long)r[0] << 16 | (unsigned long)r[1] << 8 |
+		    r[2]) % 100000);
+		if (irc_client_find(nick) == NULL && irc_nick_valid(nick))
+			break;
+	}
+	if (i == 20)
+		return;
+	log_info("accounts", "%s: reserved nick, renamed to %s",
+	    irc_prefix(c), nick);
+	memset(&m, 0, sizeof(m));
+	m.cmd = "NICK";
+	m.param[0] = nick;
+	m.nparam = 1;
+	h_nick(c, &m);
+}
+
+void
+irc_serv_tick(void)
+{
+	struct client *c, *next;
+
+	for (c = nr_head; c != NULL; c = next) {
+		next = c->nrnext;
+		if (!c->nr_told && !(c->flags & CF_CLOSING)) {
+			c->nr_told = true;
+			if (c->nr_due_ms <= ergo_now_ms)
+				ns_reply(c, "This nickname is reserved by another "
+				    "account; you are being renamed");
+			else
+				ns_reply(c, "This nickname is reserved by another "
+				    "account; log in to it or change your nick "
+				    "within %u seconds, or you will be renamed",
+				    conf->accounts.nr_grace);
+		}
+		if (c->nr_due_ms > ergo_now_ms)
+			continue;
+		irc_serv_forget(c);
+		/* logged in meanwhile, or gone: nothing to do */
+		if ((c->flags & CF_CLOSING) ||
+		    nick_enforcement(c) == ENFORCE_NONE)
+			continue;
+		nick_rename_guest(c);
+		next = nr_head;	/* h_nick may have changed the list */
+	}
+}

@@ -198,8 +198,8 @@ def test_set_enforce_is_saved():
         ns_expect(c, "Invalid parameters")
         srv.stop()
         srv.start()
-        c = srv.client("pete")
-        ns(c, "IDENTIFY pw")
+        c = srv.client("notpete")
+        ns(c, "IDENTIFY pete pw")
         ns_expect(c, "You're now logged in as pete")
         ns(c, "INFO")
         ns_expect(c, "Enforcement: strict")
@@ -299,3 +299,74 @@ def test_runtime_database_failure_is_told_and_server_keeps_serving():
         ns(c, "REGISTER pw")
         ns_expect(c, "Account created")
         srv.wait_log(r"store .*database is locked")
+
+
+def test_nick_reservation_optional_by_default_no_rename():
+    with Server() as srv:
+        register(srv, "xena", "pw").close()
+        c = srv.client("xena")
+        assert not any("reserved" in l for l in c.sync())
+        c.sync()
+
+
+def test_set_enforce_strict_renames_at_once():
+    with Server() as srv:
+        a = register(srv, "yuri", "pw")
+        ns(a, "SET ENFORCE strict")
+        ns_expect(a, "Enforcement method set to strict")
+        a.close()
+        c = srv.client("yuri")
+        c.expect(r"NOTICE yuri :This nickname is reserved by another "
+                 r"account; you are being renamed")
+        line = c.expect(r"^:yuri!\S+ NICK :Guest\d{5}$")
+        srv.wait_log(r"reserved nick, renamed to Guest\d{5}")
+        # the owner logs in and takes the nick
+        d = srv.client("yuri2")
+        ns(d, "IDENTIFY yuri pw")
+        d.expect(r"You're now logged in as yuri")
+        d.send("NICK yuri")
+        d.expect(r"^:yuri2!\S+ NICK :yuri$")
+        lines = d.sync() + d.sync()
+        assert not any(" NICK " in l for l in lines), lines
+
+
+def test_set_enforce_timeout_renames_after_the_grace_period():
+    conf = "accounts { nick-reservation { grace 2s } }"
+    with Server(conf=conf) as srv:
+        a = register(srv, "zack", "pw")
+        ns(a, "SET ENFORCE timeout")
+        ns_expect(a, "Enforcement method set to timeout")
+        a.close()
+        c = srv.client("zack")
+        c.expect(r"NOTICE zack :This nickname is reserved by another "
+                 r"account; log in to it or change your nick within 2 "
+                 r"seconds")
+        assert not any(" NICK " in l for l in c.sync())
+        c.expect(r"^:zack!\S+ NICK :Guest\d{5}$", timeout=6)
+        # logging in within the grace period keeps the nick
+        d = srv.client("zack")
+        d.expect(r"within 2 seconds")
+        ns(d, "IDENTIFY pw")
+        d.expect(r"You're now logged in as zack")
+        import time
+        time.sleep(2.5)
+        assert not any(" NICK " in l for l in d.sync())
+
+
+def test_method_strict_renames_without_opt_in():
+    conf = "accounts { nick-reservation { method strict } }"
+    with Server(conf=conf) as srv:
+        register(srv, "abby", "pw").close()
+        c = srv.client("other")
+        c.send("NICK Abby")
+        c.expect(r"^:other!\S+ NICK :Abby$")
+        c.expect(r"^:Abby!\S+ NICK :Guest\d{5}$")
+
+
+def test_nick_reservation_disabled():
+    conf = ("accounts { nick-reservation { enabled no  method strict } }")
+    with Server(conf=conf) as srv:
+        register(srv, "bert", "pw").close()
+        c = srv.client("bert")
+        c.sync()
+        assert not any(" NICK " in l or "reserved" in l for l in c.sync())

@@ -575,6 +575,9 @@ nick_enforcement(struct client *c)
 	struct store_account a;
 	char fz[NICKLEN_MAX + 1];
 
+	/* nobody may speak as a service */
+	if (irc_casecmp(c->nick, "NickServ") == 0)
+		return ENFORCE_STRICT;
 	if (!conf->accounts.nr_enabled)
 		return ENFORCE_NONE;
 	irc_fold(fz, c->nick, sizeof(fz));

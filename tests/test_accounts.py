@@ -370,3 +370,15 @@ def test_nick_reservation_disabled():
         c = srv.client("bert")
         c.sync()
         assert not any(" NICK " in l or "reserved" in l for l in c.sync())
+
+
+def test_nobody_may_be_called_nickserv():
+    conf = "accounts { nick-reservation { enabled no } }"
+    with Server(conf=conf) as srv:
+        c = srv.client("mallory")
+        c.send("NICK NickServ")
+        c.expect(r"^:mallory!\S+ NICK :NickServ$")
+        c.expect(r"^:NickServ!\S+ NICK :Guest\d{5}$")
+        d = srv.client("victim")
+        ns(d, "HELP")
+        ns_expect(d, "NickServ commands")

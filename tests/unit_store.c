@@ -192,6 +192,120 @@ test_missing_dir(void)
 	return NULL;
 }
 
+static void
+count_fp(void *arg, const char *fp)
+{
+	(void)fp;
+	(*(int *)arg)++;
+}
+
+/* The account queries: create, lookups, duplicates, certfps, cascade. */
+static const char *
+test_accounts(void)
+{
+	const char	*db = path("acct.db");
+	struct store_account a, b;
+	char		 fp1[65], fp2[65];
+	int		 n = 0;
+
+	memset(fp1, 'a', 64);
+	fp1[64] = '\0';
+	memset(fp2, 'b', 64);
+	fp2[64] = '\0';
+	if (store_open(db) != 0)
+		return "store_open failed";
+	memset(&a, 0, sizeof(a));
+	snprintf(a.name, sizeof(a.name), "Alice");
+	snprintf(a.email, sizeof(a.email), "a@example.org");
+	a.saltlen = 16;
+	memset(a.salt, 1, 16);
+	a.iterations = 4096;
+	memset(a.stored_key, 2, 32);
+	memset(a.server_key, 3, 32);
+	a.registered = 1700000000;
+	if (store_account_create("alice", &a) != 0 || a.id <= 0)
+		return "create failed";
+	b = a;
+	if (store_account_create("alice", &b) != 1)
+		return "duplicate name not reported";
+	memset(&b, 0, sizeof(b));
+	if (store_account_get("alice", &b) != 1 || b.id != a.id ||
+	    strcmp(b.name, "Alice") != 0 || b.saltlen != 16 ||
+	    b.iterations != 4096 || memcmp(b.stored_key, a.stored_key, 32) ||
+	    memcmp(b.server_key, a.server_key, 32) ||
+	    strcmp(b.email, "a@example.org") != 0 || b.registered != 1700000000)
+		return "row read back differs";
+	if (store_account_get("bob", &b) != 0)
+		return "missing account found";
+	if (store_nick_owner("alice", &b) != 1 || b.id != a.id)
+		return "the account name is not a reserved nick";
+	if (store_certfp_add(a.id, fp1) != 0 || store_certfp_add(a.id, fp1) != 1)
+		return "certfp add/duplicate";
+	if (store_certfp_add(a.id, fp2) != 0 ||
+	    store_certfp_list(a.id, count_fp, &n) != 2 || n != 2)
+		return "certfp list";
+	if (store_account_by_certfp(fp2, &b) != 1 || b.id != a.id)
+		return "certfp lookup";
+	if (store_certfp_del(a.id, fp2) != 0 || store_certfp_del(a.id, fp2) != 1)
+		return "certfp delete";
+	if (store_account_enforce(a.id, ENFORCE_STRICT) != 0 ||
+	    store_account_get("alice", &b) != 1 || b.enforce != ENFORCE_STRICT)
+		return "enforce";
+	memset(a.stored_key, 9, 32);
+	a.iterations = 5000;
+	if (store_account_passwd(&a) != 0 ||
+	    store_account_get("alice", &b) != 1 || b.iterations != 5000 ||
+	    b.stored_key[0] != 9)
+		return "passwd";
+	if (store_account_delete(a.id) != 0 ||
+	    store_account_get("alice", &b) != 0 ||
+	    store_nick_owner("alice", &b) != 0 ||
+	    store_account_by_certfp(fp1, &b) != 0)
+		return "delete did not cascade";
+	store_close();
+	if (store_account_get("alice", &b) != -1)
+		return "query on a closed store did not fail";
+	return NULL;
+}
+
+/* Version 1: run refuses, upgrade migrates (data kept) after a backup. */
+static const char *
+test_v1_upgrade(void)
+{
+	const char	*db = path("v1.db");
+	char		 v[64], cmd[1];
+
+	sqlite3		*h;
+
+	(void)cmd;
+	if (sqlite3_open(db, &h) != SQLITE_OK ||
+	    sqlite3_exec(h, "CREATE TABLE meta (key TEXT PRIMARY KEY, value "
+	    "TEXT); INSERT INTO meta VALUES ('created-at', 'x'); "
+	    "PRAGMA user_version=1;", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(h);
+		return "setup";
+	}
+	sqlite3_close(h);
+	if (store_open(db) != -1) {
+		store_close();
+		return "run mode accepted schema 1";
+	}
+	if (!log_has("run `ergo upgradedb`"))
+		return "no upgradedb advice";
+	if (store_upgrade(db) != 0)
+		return "upgrade failed";
+	store_close();
+	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
+	    strcmp(v, "2") != 0)
+		return "not at version 2";
+	if (query(db, "SELECT value FROM meta", v, sizeof(v)) != 0 ||
+	    strcmp(v, "x") != 0)
+		return "meta lost";
+	if (!log_has("v1.db: backup of schema version 1 in "))
+		return "no backup";
+	return NULL;
+}
+
 int
 main(void)
 {
@@ -214,6 +328,8 @@ main(void)
 	result("newer_refused", test_newer_refused());
 	result("not_a_database", test_not_a_database());
 	result("missing_dir", test_missing_dir());
+	result("accounts", test_accounts());
+	result("v1_upgrade", test_v1_upgrade());
 	log_init(LL_INFO);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

@@ -121,6 +121,31 @@ irc_account_password_ok(const struct store_account *a, const char *pw)
 	return ok;
 }
 
+/*
+ * Stands in for an account that does not exist, so a login for it costs
+ * the same PBKDF2 and SCRAM shows a salt that stays the same for the
+ * name: neither the time nor the reply tells which accounts exist. No
+ * password matches its random keys.
+ */
+static void
+account_fake(const char *folded, struct store_account *a)
+{
+	static unsigned char secret[32];
+	static bool have;
+	unsigned char h[32];
+
+	if (!have && ergo_random(secret, sizeof(secret)) == 0)
+		have = true;
+	memset(a, 0, sizeof(*a));
+	hmac_sha256(secret, sizeof(secret), folded, strlen(folded), h);
+	memcpy(a->salt, h, ACCOUNT_SALTLEN);
+	a->saltlen = ACCOUNT_SALTLEN;
+	a->iterations = conf->accounts.iterations;
+	if (ergo_random(a->stored_key, sizeof(a->stored_key)) == -1)
+		memset(a->stored_key, 0xa5, sizeof(a->stored_key));
+	memcpy(a->server_key, a->stored_key, sizeof(a->server_key));
+}
+
 /* ---- throttle: a small table of recent failures per key ---- */
 
 #define THROTTLE_SLOTS	256
@@ -383,6 +408,8 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, NULL);
 		return;
 	}
+	if (rc == 0)
+		account_fake(c->sasl->folded, &a);
 	if (rc == 0 || !irc_account_password_ok(&a, pw)) {
 		sasl_fail(c, c->sasl->folded);
 		return;
@@ -495,11 +522,13 @@ scram_first(struct client *c, char *msg, size_t len)
 		goto bad;
 	if (irc_auth_throttled(c, s->folded))
 		goto bad;
-	if ((rc = store_account_get(s->folded, &s->acct)) != 1 ||
-	    s->acct.iterations == 0) {
-		sasl_fail(c, rc == 0 ? s->folded : NULL);
+	if ((rc = store_account_get(s->folded, &s->acct)) == -1 ||
+	    (rc == 1 && s->acct.iterations == 0)) {
+		sasl_fail(c, NULL);
 		return;
 	}
+	if (rc == 0)	/* carry on: the client-final will fail */
+		account_fake(s->folded, &s->acct);
 	if (ergo_random(raw, sizeof(raw)) == -1 ||
 	    conf_b64_encode(snonce, sizeof(snonce), raw, sizeof(raw), true) ==
 	    (size_t)-1 ||

@@ -182,6 +182,13 @@ ns_identify(struct client *c, int argc, char **argv)
 		rc = fp != NULL ? store_account_by_certfp(fp, &a) : 0;
 	} else {
 		rc = store_account_get(fz, &a);
+		if (rc == 0) {
+			/* the same PBKDF2 time as a real account's check */
+			memset(&a, 0, sizeof(a));
+			a.saltlen = ACCOUNT_SALTLEN;
+			a.iterations = conf->accounts.iterations;
+			(void)irc_account_password_ok(&a, pw);
+		}
 		if (rc == 1 && !irc_account_password_ok(&a, pw))
 			rc = 0;
 	}

@@ -374,3 +374,21 @@ def test_external_without_a_certificate_is_904():
         d.expect(r"^AUTHENTICATE \+$")
         d.send("AUTHENTICATE +")
         d.expect_numeric(904)
+
+
+def test_scram_for_a_missing_account_looks_like_a_real_one():
+    with Server() as srv:
+        c = srv.client()
+        sasl_start(c, "olga")
+        firsts = []
+        for _ in range(2):
+            c.send("AUTHENTICATE SCRAM-SHA-256")
+            c.expect(r"^AUTHENTICATE \+$")
+            authenticate(c, "n,,n=nobody,r=abcdef")
+            sf = dict(kv.split("=", 1)
+                      for kv in server_message(c).split(","))
+            firsts.append(sf)
+            authenticate(c, "c=biws,r=%s,p=%s" % (sf["r"], b64(b"x" * 32)))
+            c.expect_numeric(904)
+        assert firsts[0]["s"] == firsts[1]["s"] and firsts[0]["i"] == "4096"
+        assert firsts[0]["r"] != firsts[1]["r"]

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "irc.h"
 
@@ -106,20 +107,70 @@ irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap)
 	return len;
 }
 
-static size_t
-fmt_line(char *buf, size_t sz, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
+/*
+ * Every line to a client ends here. A client with server-time gets a
+ * time= tag on each (event lines bring their own, OUT_EVENT); during a
+ * labeled command the replies to its sender are labeled: one line
+ * carries the label, several go in a labeled-response batch, none get
+ * an ACK (IRCv3 labeled-response).
+ */
+#define OUT_EVENT	0x01	/* tags already made for this recipient */
+#define OUT_NOLABEL	0x02	/* not a reply (a message to oneself) */
 
-	va_start(ap, fmt);
-	n = irc_vformat(buf, sz, fmt, ap);
-	va_end(ap);
-	return n;
+static struct {
+	struct client	*c;		/* sender of the labeled command */
+	char		 tag[IRC_LABEL_MAX * 2 + 8];	/* "label=..." */
+	int		 state;		/* LAB_* */
+	char		 batch[16];
+	size_t		 heldlen;
+	char		 held[IRC_OUT_MAX + 64];
+} lab;
+enum { LAB_NONE, LAB_HELD, LAB_BATCH, LAB_PLAIN };
+static unsigned long	 batch_seq;
+
+/* "2026-12-01T19:20:07.123Z", the wall clock, refreshed once a pass. */
+static const char *
+now_time(void)
+{
+	static char buf[96];
+	static uint64_t at;
+	struct timespec ts;
+	struct tm tm;
+
+	if (buf[0] != '\0' && at == ergo_now_ms)
+		return buf;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+	at = ergo_now_ms;
+	return buf;
 }
 
-void
-irc_send_raw(struct client *c, const char *line, size_t len)
+/* "@add;old-tags rest" or "@add rest" into dst; 0 if it does not fit. */
+static size_t
+tag_prepend(char *dst, size_t dstsz, const char *add, const char *line,
+    size_t len)
+{
+	size_t al = strlen(add);
+
+	if (al + len + 3 > dstsz)
+		return 0;
+	dst[0] = '@';
+	memcpy(dst + 1, add, al);
+	if (line[0] == '@') {
+		dst[1 + al] = ';';
+		memcpy(dst + 2 + al, line + 1, len - 1);
+		return al + len + 1;
+	}
+	dst[1 + al] = ' ';
+	memcpy(dst + 2 + al, line, len);
+	return al + len + 2;
+}
+
+static void
+out_raw(struct client *c, const char *line, size_t len)
 {
 	if (c->conn == NULL || (c->flags & CF_CLOSING))
 		return;
@@ -128,6 +179,142 @@ irc_send_raw(struct client *c, const char *line, size_t len)
 		    c->nick[0] ? c->nick : "*", (int)(len > 2 ? len - 2 : 0),
 		    line);
 	net_conn_send(c->conn, line, len);
+}
+
+/* out_raw with one more tag in front. */
+static void
+out_tag(struct client *c, const char *tag, const char *line, size_t len)
+{
+	char buf[IRC_OUT_MAX + IRC_LABEL_MAX * 2 + 64];
+	size_t n = tag_prepend(buf, sizeof(buf), tag, line, len);
+
+	if (n > 0)
+		out_raw(c, buf, n);
+}
+
+/* A server line of our own (BATCH, ACK), with time= when wanted. */
+static void
+out_server(struct client *c, const char *tag, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX + 1], tbuf[IRC_LINE_MAX + 64];
+	char tags[sizeof(lab.tag) + 48];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = irc_vformat(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (c->caps & CAP_SERVER_TIME) {
+		snprintf(tags, sizeof(tags), "%s%stime=%s", tag ? tag : "",
+		    tag ? ";" : "", now_time());
+		tag = tags;
+	}
+	if (tag == NULL)
+		out_raw(c, buf, n);
+	else if ((n = tag_prepend(tbuf, sizeof(tbuf), tag, buf, n)) > 0)
+		out_raw(c, tbuf, n);
+}
+
+static void
+label_line(const char *line, size_t len)
+{
+	char bt[32];
+
+	switch (lab.state) {
+	case LAB_NONE:
+		memcpy(lab.held, line, len);
+		lab.heldlen = len;
+		lab.state = LAB_HELD;
+		return;
+	case LAB_HELD:
+		if (!(lab.c->caps & CAP_BATCH)) {
+			/* no batch: the first line alone carries the label */
+			out_tag(lab.c, lab.tag, lab.held, lab.heldlen);
+			lab.state = LAB_PLAIN;
+			out_raw(lab.c, line, len);
+			return;
+		}
+		snprintf(lab.batch, sizeof(lab.batch), "%lx", ++batch_seq);
+		out_server(lab.c, lab.tag, ":%s BATCH +%s labeled-response",
+		    conf->server_name, lab.batch);
+		snprintf(bt, sizeof(bt), "batch=%s", lab.batch);
+		out_tag(lab.c, bt, lab.held, lab.heldlen);
+		lab.state = LAB_BATCH;
+		/* FALLTHROUGH */
+	case LAB_BATCH:
+		if (strncmp(line, "@batch=", 7) == 0) {
+			out_raw(lab.c, line, len);	/* in a nested batch */
+			return;
+		}
+		snprintf(bt, sizeof(bt), "batch=%s", lab.batch);
+		out_tag(lab.c, bt, line, len);
+		return;
+	default:
+		out_raw(lab.c, line, len);
+	}
+}
+
+/* A labeled command starts: its replies to c are collected. */
+static void
+label_begin(struct client *c, const char *tags)
+{
+	char v[IRC_LABEL_MAX * 2 + 1], esc[IRC_LABEL_MAX * 2 + 1];
+
+	if (!(c->caps & CAP_LABELED) || tags == NULL ||
+	    !irc_tag_get(tags, "label", v, sizeof(v)) || v[0] == '\0' ||
+	    strlen(v) > IRC_LABEL_MAX)
+		return;
+	irc_tag_escape(esc, sizeof(esc), v, strlen(v));
+	snprintf(lab.tag, sizeof(lab.tag), "label=%s", esc);
+	lab.c = c;
+	lab.state = LAB_NONE;
+}
+
+static void
+label_end(void)
+{
+	struct client *c = lab.c;
+
+	if (c == NULL)
+		return;
+	lab.c = NULL;
+	switch (lab.state) {
+	case LAB_NONE:
+		out_server(c, lab.tag, ":%s ACK", conf->server_name);
+		break;
+	case LAB_HELD:
+		out_tag(c, lab.tag, lab.held, lab.heldlen);
+		break;
+	case LAB_BATCH:
+		out_server(c, NULL, ":%s BATCH -%s", conf->server_name,
+		    lab.batch);
+		break;
+	}
+}
+
+static void
+deliver(struct client *c, const char *line, size_t len, unsigned fl)
+{
+	char buf[IRC_OUT_MAX + 64], t[48];
+
+	if (c->conn == NULL || (c->flags & CF_CLOSING))
+		return;
+	if ((c->caps & CAP_SERVER_TIME) && !(fl & OUT_EVENT)) {
+		snprintf(t, sizeof(t), "time=%s", now_time());
+		if ((len = tag_prepend(buf, sizeof(buf), t, line, len)) == 0)
+			return;
+		line = buf;
+	}
+	if (c == lab.c && !(fl & OUT_NOLABEL))
+		label_line(line, len);
+	else
+		out_raw(c, line, len);
+}
+
+void
+irc_send_raw(struct client *c, const char *line, size_t len)
+{
+	deliver(c, line, len, 0);
 }
 
 void
@@ -140,6 +327,31 @@ irc_send(struct client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = irc_vformat(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	irc_send_raw(c, buf, n);
+}
+
+void
+irc_fail(struct client *c, const char *kind, const char *cmd,
+    const char *code, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX + 1];
+	va_list ap;
+	int hl;
+	size_t n;
+
+	hl = snprintf(buf, sizeof(buf), ":%s %s %s %s ", conf->server_name,
+	    kind, cmd, code);
+	if (hl < 0 || (size_t)hl >= sizeof(buf) - 3)
+		return;
+	va_start(ap, fmt);
+	n = irc_vformat(buf + hl, sizeof(buf) - (size_t)hl, fmt, ap);
+	va_end(ap);
+	n += (size_t)hl;
+	if (n > IRC_LINE_MAX) {
+		n = irc_utf8_cut(buf, n, IRC_LINE_MAX - 2);
+		buf[n++] = '\r';
+		buf[n++] = '\n';
+	}
 	irc_send_raw(c, buf, n);
 }
 
@@ -177,45 +389,272 @@ irc_prefix(const struct client *c)
 	return buf;
 }
 
-void
-irc_chan_send(struct chan *ch, struct client *except, const char *fmt, ...)
-{
-	char buf[IRC_LINE_MAX + 1];
-	struct member *m;
-	va_list ap;
-	size_t n;
+/* ---- events: one body, tags once per capability variant ---- */
 
-	va_start(ap, fmt);
-	n = irc_vformat(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	for (m = ch->members; m != NULL; m = m->cnext)
-		if (m->c != except)
-			irc_send_raw(m->c, buf, n);
+static char	 msgid_base[9];
+static uint64_t	 msgid_seq;
+
+static void
+ev_vinit(struct irc_ev *ev, struct client *from, bool msgid,
+    const char *fmt, va_list ap)
+{
+	ev->from = from;
+	ev->need = ev->altcap = 0;
+	ev->alen = 0;
+	ev->ctags = NULL;
+	ev->nv = 0;
+	ev->msgid[0] = '\0';
+	/* unique across restarts: start time, then a counter */
+	if (msgid)
+		snprintf(ev->msgid, sizeof(ev->msgid), "%s%llx", msgid_base,
+		    (unsigned long long)++msgid_seq);
+	snprintf(ev->time, sizeof(ev->time), "%s", now_time());
+	ev->blen = irc_vformat(ev->body, sizeof(ev->body), fmt, ap);
 }
 
 void
-irc_peers_send(struct client *c, bool self, const char *fmt, ...)
+irc_ev_init(struct irc_ev *ev, struct client *from, bool msgid,
+    const char *fmt, ...)
 {
-	char buf[IRC_LINE_MAX + 1];
-	struct member *um, *m;
 	va_list ap;
-	size_t n;
 
 	va_start(ap, fmt);
-	n = irc_vformat(buf, sizeof(buf), fmt, ap);
+	ev_vinit(ev, from, msgid, fmt, ap);
 	va_end(ap);
+}
+
+void
+irc_ev_alt(struct irc_ev *ev, uint32_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev->alen = irc_vformat(ev->alt, sizeof(ev->alt), fmt, ap);
+	va_end(ap);
+	ev->altcap = cap;
+}
+
+/* The line for recipients whose relevant caps are key, into buf. */
+static size_t
+ev_format(const struct irc_ev *ev, uint32_t key, char *buf, size_t sz)
+{
+	const char *body = (key & ev->altcap) && ev->alen ? ev->alt : ev->body;
+	size_t blen = (key & ev->altcap) && ev->alen ? ev->alen : ev->blen;
+	char acct[2 * NICKLEN_MAX + 1];
+	size_t n = 0;
+	int w;
+
+#define ADD(...) do { \
+	w = snprintf(buf + n, sz - n, "%s", n ? ";" : "@"); \
+	n += (size_t)w; \
+	w = snprintf(buf + n, sz - n, __VA_ARGS__); \
+	n += w < 0 ? 0 : (size_t)w; \
+	if (n >= sz) n = sz - 1; \
+} while (0)
+	if (key & CAP_SERVER_TIME)
+		ADD("time=%s", ev->time);
+	if ((key & CAP_MESSAGE_TAGS) && ev->msgid[0] != '\0')
+		ADD("msgid=%s", ev->msgid);
+	if ((key & CAP_ACCOUNT_TAG) && ev->from != NULL &&
+	    ev->from->account != NULL) {
+		irc_tag_escape(acct, sizeof(acct), ev->from->account,
+		    strlen(ev->from->account));
+		ADD("account=%s", acct);
+	}
+	if ((key & CAP_MESSAGE_TAGS) && ev->from != NULL &&
+	    (ev->from->umodes & UMODE_BOT))
+		ADD("bot");
+	if ((key & CAP_MESSAGE_TAGS) && ev->ctags != NULL &&
+	    ev->ctags[0] != '\0')
+		ADD("%s", ev->ctags);
+#undef ADD
+	if (n > 0)
+		buf[n++] = ' ';
+	if (n + blen > sz)
+		return 0;
+	memcpy(buf + n, body, blen);
+	return n + blen;
+}
+
+static void
+ev_send(struct irc_ev *ev, struct client *to, unsigned fl)
+{
+	uint32_t key = to->caps & (CAP_TAGGING | ev->altcap);
+	char buf[IRC_OUT_MAX];
+	unsigned i;
+	size_t n;
+
+	if ((to->caps & ev->need) != ev->need || to->conn == NULL)
+		return;
+	for (i = 0; i < ev->nv; i++)
+		if (ev->v[i].key == key) {
+			deliver(to, ev->v[i].line, ev->v[i].len,
+			    fl | OUT_EVENT);
+			return;
+		}
+	if ((n = ev_format(ev, key, buf, sizeof(buf))) == 0)
+		return;
+	if (ev->nv < IRC_EV_VARIANTS &&
+	    (ev->v[ev->nv].line = malloc(n)) != NULL) {
+		memcpy(ev->v[ev->nv].line, buf, n);
+		ev->v[ev->nv].len = n;
+		ev->v[ev->nv++].key = key;
+	}
+	deliver(to, buf, n, fl | OUT_EVENT);
+}
+
+void
+irc_ev_send(struct irc_ev *ev, struct client *to)
+{
+	ev_send(ev, to, 0);
+}
+
+void
+irc_ev_chan(struct irc_ev *ev, struct chan *ch, struct client *except)
+{
+	struct member *m;
+
+	for (m = ch->members; m != NULL; m = m->cnext)
+		if (m->c != except)
+			ev_send(ev, m->c, 0);
+}
+
+void
+irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
+{
+	struct member *um, *m;
+
 	/* Each peer once, however many channels it shares with c. */
 	if (++mark_gen == 0)
 		mark_gen = 1;
 	c->mark = mark_gen;
 	if (self)
-		irc_send_raw(c, buf, n);
+		ev_send(ev, c, 0);
 	for (um = c->chans; um != NULL; um = um->unext)
 		for (m = um->ch->members; m != NULL; m = m->cnext)
 			if (m->c->mark != mark_gen) {
 				m->c->mark = mark_gen;
-				irc_send_raw(m->c, buf, n);
+				ev_send(ev, m->c, 0);
 			}
+}
+
+void
+irc_ev_done(struct irc_ev *ev)
+{
+	while (ev->nv > 0)
+		free(ev->v[--ev->nv].line);
+}
+
+void
+irc_chan_send(struct chan *ch, struct client *except, const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, NULL, false, fmt, ap);
+	va_end(ap);
+	irc_ev_chan(&ev, ch, except);
+	irc_ev_done(&ev);
+}
+
+void
+irc_chan_send_from(struct chan *ch, struct client *from,
+    struct client *except, const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, from, false, fmt, ap);
+	va_end(ap);
+	irc_ev_chan(&ev, ch, except);
+	irc_ev_done(&ev);
+}
+
+void
+irc_peers_send(struct client *c, bool self, const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, c, false, fmt, ap);
+	va_end(ap);
+	irc_ev_peers(&ev, c, self);
+	irc_ev_done(&ev);
+}
+
+void
+irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
+    const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, c, false, fmt, ap);
+	va_end(ap);
+	ev.need = cap;
+	irc_ev_peers(&ev, c, self);
+	irc_ev_done(&ev);
+}
+
+void
+irc_account_notify(struct client *c)
+{
+	if (c->flags & CF_REG)
+		irc_peers_cap_send(c, true, CAP_ACCOUNT_NOTIFY,
+		    ":%s ACCOUNT %s", irc_prefix(c),
+		    c->account != NULL ? c->account : "*");
+}
+
+/*
+ * chghost: peers with the cap see CHGHOST; the others see the user quit
+ * and come back (JOIN, and the modes it had), as Ergo does.
+ */
+void
+irc_chghost(struct client *c, const char *user, const char *host)
+{
+	char old[NICKLEN_MAX + 256], *nu = NULL, *nh = NULL;
+	struct member *um, *m;
+	struct irc_ev ev;
+
+	if ((user != NULL && (nu = xstrdup(user)) == NULL) ||
+	    (host != NULL && (nh = xstrdup(host)) == NULL)) {
+		free(nu);
+		return;
+	}
+	snprintf(old, sizeof(old), "%s", irc_prefix(c));
+	if (nu != NULL) {
+		free(c->user);
+		c->user = nu;
+	}
+	if (nh != NULL) {
+		free(c->host);
+		c->host = nh;
+	}
+	if (!(c->flags & CF_REG))
+		return;
+	irc_ev_init(&ev, c, false, ":%s CHGHOST %s %s", old, c->user, c->host);
+	ev.need = CAP_CHGHOST;
+	irc_ev_peers(&ev, c, true);
+	irc_ev_done(&ev);
+	/* the rest: a QUIT, then a JOIN per shared channel */
+	irc_ev_init(&ev, c, false, ":%s QUIT :Changing host", old);
+	if (++mark_gen == 0)
+		mark_gen = 1;
+	c->mark = mark_gen;
+	for (um = c->chans; um != NULL; um = um->unext)
+		for (m = um->ch->members; m != NULL; m = m->cnext)
+			if (m->c->mark != mark_gen) {
+				m->c->mark = mark_gen;
+				if (!(m->c->caps & CAP_CHGHOST))
+					ev_send(&ev, m->c, 0);
+			}
+	irc_ev_done(&ev);
+	for (um = c->chans; um != NULL; um = um->unext)
+		irc_chan_rejoin(c, um->ch);
 }
 
 /* ---- timeout lists ---- */
@@ -517,6 +956,8 @@ static const struct cmd cmds[] = {
 	{ "PRIVMSG",	h_privmsg,	0, CMD_REG },
 	{ "QUIT",	h_quit,		0, CMD_PREREG },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
+	{ "SETNAME",	h_setname,	1, CMD_REG },
+	{ "TAGMSG",	h_tagmsg,	0, CMD_REG },
 	{ "TIME",	h_time,		0, CMD_REG },
 	{ "TOPIC",	h_topic,	1, CMD_REG },
 	{ "USER",	h_user,		4, CMD_PREREG },
@@ -569,6 +1010,60 @@ dispatch(struct client *c, struct msg *m)
 	cmd->fn(c, m);
 }
 
+/* Bytes of client-only (+) tag data in the tag section [p, end). */
+static size_t
+client_tags_len(const char *p, const char *end)
+{
+	size_t n = 0, l;
+
+	while (p < end) {
+		const char *e = memchr(p, ';', (size_t)(end - p));
+
+		l = (size_t)((e != NULL ? e : end) - p);
+		if (l > 0 && *p == '+')
+			n += l + (n > 0);
+		p = e != NULL ? e + 1 : end;
+	}
+	return n;
+}
+
+/*
+ * UTF8ONLY: nothing that is not UTF-8 is relayed. The text of a PRIVMSG
+ * or NOTICE has its bad bytes replaced by '?' and is sent on with a WARN
+ * (the spec's "modified but still accepted"); any other command is
+ * refused (false) with FAIL INVALID_UTF8.
+ */
+static bool
+utf8_repair(struct client *c, struct msg *m)
+{
+	unsigned char *s;
+	size_t i, n, len;
+	int k;
+
+	if (!IRC_UTF8_REPAIR_MESSAGES || (strcmp(m->cmd, "PRIVMSG") != 0 &&
+	    strcmp(m->cmd, "NOTICE") != 0) || m->nparam != 2 ||
+	    !irc_utf8_valid(m->param[0], strlen(m->param[0])))
+		return false;
+	s = (unsigned char *)m->param[1];
+	len = strlen(m->param[1]);
+	for (i = 0; i < len;) {
+		n = s[i] < 0x80 ? 1 : s[i] >= 0xc2 && s[i] <= 0xdf ? 2 :
+		    s[i] >= 0xe0 && s[i] <= 0xef ? 3 :
+		    s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : 0;
+		if (n > 0 && i + n <= len &&
+		    irc_utf8_valid((char *)s + i, n))
+			i += n;
+		else
+			s[i++] = '?';
+	}
+	for (k = 0; k < m->nparam; k++)
+		if (!irc_utf8_valid(m->param[k], strlen(m->param[k])))
+			return false;
+	irc_fail(c, "WARN", m->cmd, "INVALID_UTF8", ":Your message was not "
+	    "correctly encoded as UTF-8 and had to be modified");
+	return true;
+}
+
 int
 irc_conn_line(void *arg, char *line, size_t len)
 {
@@ -577,6 +1072,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 	struct msg m;
 	char *rest;
 	uint64_t wait;
+	bool utf8;
 
 	if (c->flags & CF_CLOSING)
 		return IRC_STOP;
@@ -609,7 +1105,8 @@ irc_conn_line(void *arg, char *line, size_t len)
 
 		if (sp == NULL)
 			return IRC_MORE;	/* tags, no command: ignore */
-		if ((size_t)(sp - line) + 1 > IRC_TAGS_MAX) {
+		if ((size_t)(sp - line) + 1 > IRC_TAGS_MAX ||
+		    client_tags_len(line + 1, sp) > IRC_CLIENT_TAGS_MAX) {
 			irc_conn_toolong(c);
 			return IRC_MORE;
 		}
@@ -619,9 +1116,17 @@ irc_conn_line(void *arg, char *line, size_t len)
 		irc_conn_toolong(c);
 		return IRC_MORE;
 	}
+	utf8 = irc_utf8_valid(rest, strlen(rest));
 	if (irc_parse(line, &m) == -1)
 		return IRC_MORE;	/* empty or source-only: ignore */
-	dispatch(c, &m);
+	label_begin(c, m.tags);
+	if (!utf8 && !utf8_repair(c, &m))
+		irc_fail(c, "FAIL", irc_utf8_valid(m.cmd, strlen(m.cmd)) ?
+		    m.cmd : "*", "INVALID_UTF8", ":Message rejected, your "
+		    "IRC software MUST use UTF-8 encoding on this network");
+	else
+		dispatch(c, &m);
+	label_end();
 	return (c->flags & CF_CLOSING) ? IRC_STOP : IRC_MORE;
 }
 
@@ -772,59 +1277,83 @@ static const struct {
 	uint32_t	 bit;
 	const char	*value;		/* CAP LS 302 shows name=value */
 } caps[] = {
+	{ "account-notify",	CAP_ACCOUNT_NOTIFY,	NULL },
+	{ "account-tag",	CAP_ACCOUNT_TAG,	NULL },
+	{ "away-notify",	CAP_AWAY_NOTIFY,	NULL },
+	{ "batch",		CAP_BATCH,		NULL },
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
+	{ "chghost",		CAP_CHGHOST,		NULL },
+	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
+	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
+	{ "invite-notify",	CAP_INVITE_NOTIFY,	NULL },
+	{ "labeled-response",	CAP_LABELED,		NULL },
+	{ "message-tags",	CAP_MESSAGE_TAGS,	NULL },
 	{ "multi-prefix",	CAP_MULTI_PREFIX,	NULL },
+	{ "no-implicit-names",	CAP_NO_IMPLICIT_NAMES,	NULL },
 	{ "sasl",		CAP_SASL,		SASL_MECHS },
+	{ "server-time",	CAP_SERVER_TIME,	NULL },
+	{ "setname",		CAP_SETNAME,		NULL },
+	{ "standard-replies",	CAP_STANDARD_REPLIES,	NULL },
 	{ "userhost-in-names",	CAP_USERHOST_NAMES,	NULL },
 };
 #define NCAPS	(sizeof(caps) / sizeof(caps[0]))
+/* Bytes of cap list per CAP LS/LIST line before a 302 continuation. */
+#define CAP_LINE_ROOM	200
+
+/*
+ * IRCv3 STS: the policy is a cap value, so 302 clients only; it is
+ * advertised, never requested. False when k offers none.
+ */
+static bool
+sts_value(const struct conf *k, bool tls, char *buf, size_t sz)
+{
+	if (!k->sts.enabled)
+		return false;
+	if (tls)
+		snprintf(buf, sz, "duration=%u%s", k->sts.duration,
+		    k->sts.preload ? ",preload" : "");
+	else
+		snprintf(buf, sz, "port=%u%s", k->sts.port,
+		    k->sts.preload ? ",preload" : "");
+	return true;
+}
+
+/* Appends one "name[=value]" to a CAP reply, flushing full lines. */
+static void
+cap_add(struct client *c, const char *sub, char *buf, size_t *n,
+    const char *name, const char *v)
+{
+	size_t l = strlen(name) + (v != NULL ? strlen(v) + 1 : 0);
+
+	if (*n > 0 && *n + l + 1 > CAP_LINE_ROOM && c->capver >= 302) {
+		irc_send(c, ":%s CAP %s %s * :%s", conf->server_name,
+		    c->nick[0] ? c->nick : "*", sub, buf);
+		*n = 0;
+	}
+	if (*n + l + 2 > IRC_LINE_MAX)
+		return;		/* a 301 client's single line is full */
+	*n += (size_t)snprintf(buf + *n, IRC_LINE_MAX - *n, "%s%s%s%s",
+	    *n ? " " : "", name, v ? "=" : "", v ? v : "");
+}
 
 static void
 cap_ls(struct client *c, bool enabled_only, const char *sub)
 {
-	char buf[400];
+	char buf[IRC_LINE_MAX], sts[96];
 	size_t i, n = 0;
-	const char *nick = c->nick[0] ? c->nick : "*";
 
 	buf[0] = '\0';
 	for (i = 0; i < NCAPS; i++) {
-		const char *v = c->capver >= 302 && !enabled_only &&
-		    caps[i].value != NULL ? caps[i].value : NULL;
-		size_t l = strlen(caps[i].name) + (v ? strlen(v) + 1 : 0);
-
 		if (enabled_only && !(c->caps & caps[i].bit))
 			continue;
-		if (n + l + 1 >= sizeof(buf)) {
-			/* 302 clients get continuation lines */
-			irc_send(c, ":%s CAP %s %s * :%s", conf->server_name,
-			    nick, sub, buf);
-			n = 0;
-		}
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s%s%s",
-		    n ? " " : "", caps[i].name, v ? "=" : "", v ? v : "");
+		cap_add(c, sub, buf, &n, caps[i].name, c->capver >= 302 &&
+		    !enabled_only ? caps[i].value : NULL);
 	}
-	/* IRCv3 STS: the policy is a cap value, so 302 clients only; it is
-	 * advertised, never requested, so LIST leaves it out. */
-	if (conf->sts.enabled && c->capver >= 302 && !enabled_only) {
-		char sts[96];
-
-		if (c->conn != NULL && net_conn_tls(c->conn))
-			snprintf(sts, sizeof(sts), "sts=duration=%u%s",
-			    conf->sts.duration, conf->sts.preload ?
-			    ",preload" : "");
-		else
-			snprintf(sts, sizeof(sts), "sts=port=%u%s",
-			    conf->sts.port, conf->sts.preload ? ",preload" :
-			    "");
-		if (n + strlen(sts) + 1 >= sizeof(buf)) {
-			irc_send(c, ":%s CAP %s %s * :%s", conf->server_name,
-			    nick, sub, buf);
-			n = 0;
-		}
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s",
-		    n ? " " : "", sts);
-	}
-	irc_send(c, ":%s CAP %s %s :%s", conf->server_name, nick, sub, buf);
+	if (c->capver >= 302 && !enabled_only && sts_value(conf,
+	    c->conn != NULL && net_conn_tls(c->conn), sts, sizeof(sts)))
+		cap_add(c, sub, buf, &n, "sts", sts);
+	irc_send(c, ":%s CAP %s %s :%s", conf->server_name,
+	    c->nick[0] ? c->nick : "*", sub, buf);
 }
 
 static void
@@ -861,6 +1390,38 @@ cap_req(struct client *c, char *list)
 	    c->nick[0] ? c->nick : "*", list);
 }
 
+/*
+ * cap-notify: a rehash that starts, stops or changes an STS policy says
+ * CAP NEW or CAP DEL to every client that asked to be told (302 clients
+ * have cap-notify implied, and only they see sts at all).
+ */
+static void
+cap_notify_rehash(const struct conf *old)
+{
+	char ov[96], nv[96];
+	struct hent *e;
+	size_t i;
+
+	for (i = 0; i < irc.nicks.nb; i++)
+		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
+			struct client *c = (struct client *)(void *)
+			    ((char *)e - offsetof(struct client, h));
+			bool tls = c->conn != NULL && net_conn_tls(c->conn);
+			bool had = sts_value(old, tls, ov, sizeof(ov));
+			bool has = sts_value(conf, tls, nv, sizeof(nv));
+
+			if (!(c->caps & CAP_CAP_NOTIFY) || c->capver < 302 ||
+			    (c->flags & CF_CLOSING))
+				continue;
+			if (has && (!had || strcmp(ov, nv) != 0))
+				irc_send(c, ":%s CAP %s NEW :sts=%s",
+				    conf->server_name, c->nick, nv);
+			else if (had && !has)
+				irc_send(c, ":%s CAP %s DEL :sts",
+				    conf->server_name, c->nick);
+		}
+}
+
 void
 h_cap(struct client *c, struct msg *m)
 {
@@ -895,18 +1456,20 @@ h_cap(struct client *c, struct msg *m)
 void
 irc_send_isupport(struct client *c)
 {
-	char tok[24][96];
+	char tok[32][96];
 	size_t n = 0, i, j;
 	const struct conf *k = conf;
 
 #define TOK(...) snprintf(tok[n++], sizeof(tok[0]), __VA_ARGS__)
 	TOK("AWAYLEN=%u", k->limits.awaylen);
+	TOK("BOT=B");
 	TOK("CASEMAPPING=%s", k->casemapping == CASEMAP_RFC1459 ? "rfc1459" :
 	    "ascii");
 	TOK("CHANLIMIT=#&:%u", k->chan_max_per_user);
 	TOK("CHANMODES=beI,k,l,imnpst");
 	TOK("CHANNELLEN=%u", k->limits.channellen);
 	TOK("CHANTYPES=#&");
+	TOK("CLIENTTAGDENY=%s", IRC_CLIENTTAGDENY);
 	TOK("ELIST=MNU");
 	TOK("EXCEPTS=e");
 	TOK("INVEX=I");
@@ -922,6 +1485,7 @@ irc_send_isupport(struct client *c)
 	    k->limits.targmax, k->limits.targmax);
 	TOK("TOPICLEN=%u", k->limits.topiclen);
 	TOK("USERLEN=%u", k->limits.identlen + 1);
+	TOK("UTF8ONLY");
 #undef TOK
 	for (i = 0; i < n; i += 13) {
 		char line[IRC_LINE_MAX];
@@ -944,7 +1508,7 @@ irc_send_welcome(struct client *c)
 	irc_numeric(c, RPL_YOURHOST, ":Your host is %s, running version %s",
 	    conf->server_name, ERGO_VERSION);
 	irc_numeric(c, RPL_CREATED, ":This server was created %s", created);
-	irc_numeric(c, RPL_MYINFO, "%s %s iowZ beIiklmnopstv beIklov",
+	irc_numeric(c, RPL_MYINFO, "%s %s BiorwZ beIiklmnopstv beIklov",
 	    conf->server_name, ERGO_VERSION);
 	irc_send_isupport(c);
 	irc_send_lusers(c);
@@ -987,18 +1551,25 @@ h_quit(struct client *c, struct msg *m)
 	irc_client_exit(c, reason, "Closing link (Quit)");
 }
 
-/* ---- PRIVMSG / NOTICE ---- */
+/* ---- PRIVMSG / NOTICE / TAGMSG ---- */
+
+enum { MSG_PRIVMSG, MSG_NOTICE, MSG_TAGMSG };
 
 /*
  * A NOTICE never draws an automatic reply (RFC 2812 3.3.2), so its
  * per-target errors (401 403 404) and RPL_AWAY are not sent; malformed
- * commands (411 412 407) still are.
+ * commands (411 412 407) still are. Each target's line is one event:
+ * formatted once, tagged once per capability variant among its
+ * recipients (msgid, time, account, bot, the sender's client-only tags);
+ * a sender with echo-message gets it back, labeled if it asked.
  */
 static void
-message(struct client *c, struct msg *m, const char *cmd, bool notice)
+message(struct client *c, struct msg *m, const char *cmd, int kind)
 {
 	char *targets, *t, *save = NULL;
-	const char *text;
+	char ctags[IRC_TAGS_MAX + 1];
+	const char *text = "";
+	bool notice = kind == MSG_NOTICE;
 	unsigned n = 1;
 
 	if (m->nparam < 1 || m->param[0][0] == '\0') {
@@ -1006,12 +1577,13 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 		    cmd);
 		return;
 	}
-	if (m->nparam < 2 || m->param[1][0] == '\0') {
+	if (kind != MSG_TAGMSG && (m->nparam < 2 || m->param[1][0] == '\0')) {
 		irc_numeric(c, ERR_NOTEXTTOSEND, ":No text to send");
 		return;
 	}
 	targets = m->param[0];
-	text = m->param[1];
+	if (kind != MSG_TAGMSG)
+		text = m->param[1];
 	for (t = targets; *t != '\0'; t++)
 		if (*t == ',')
 			n++;
@@ -1020,11 +1592,17 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 		    "The maximum is %u", targets, conf->limits.targmax);
 		return;
 	}
-	c->last_msg = ergo_now;
+	/* client-only tags are taken from clients that speak message-tags */
+	ctags[0] = '\0';
+	if (m->tags != NULL && (c->caps & CAP_MESSAGE_TAGS))
+		irc_tags_client(m->tags, ctags, sizeof(ctags));
+	if (kind != MSG_TAGMSG)
+		c->last_msg = ergo_now;
 	for (t = strtok_r(targets, ",", &save); t != NULL;
 	    t = strtok_r(NULL, ",", &save)) {
 		unsigned char need = 0;
 		const char *name = t;
+		struct irc_ev ev;
 		struct chan *ch;
 		struct client *to;
 		int num;
@@ -1036,8 +1614,6 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 		}
 		if (*name == '#' || *name == '&') {
 			struct member *mb;
-			char line[IRC_LINE_MAX + 1];
-			size_t len;
 
 			if ((ch = irc_chan_find(name)) == NULL) {
 				if (!notice)
@@ -1052,15 +1628,25 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 					    ch->name);
 				continue;
 			}
-			/* formatted once for every member */
-			len = fmt_line(line, sizeof(line), ":%s %s %s :%s",
-			    irc_prefix(c), cmd, t, text);
+			if (kind == MSG_TAGMSG)
+				irc_ev_init(&ev, c, true, ":%s TAGMSG %s",
+				    irc_prefix(c), t);
+			else
+				irc_ev_init(&ev, c, true, ":%s %s %s :%s",
+				    irc_prefix(c), cmd, t, text);
+			ev.ctags = ctags;
+			if (kind == MSG_TAGMSG)
+				ev.need = CAP_MESSAGE_TAGS;
 			for (mb = ch->members; mb != NULL; mb = mb->cnext)
 				if (mb->c != c && (!need || (mb->modes & need)))
-					irc_send_raw(mb->c, line, len);
+					irc_ev_send(&ev, mb->c);
+			if (c->caps & CAP_ECHO_MESSAGE)
+				irc_ev_send(&ev, c);
+			irc_ev_done(&ev);
 			continue;
 		}
-		if (need == 0 && irc_serv_message(c, name, text, notice))
+		if (need == 0 && kind != MSG_TAGMSG &&
+		    irc_serv_message(c, name, text, notice))
 			continue;	/* NickServ */
 		if (need != 0 || (to = irc_client_find(name)) == NULL ||
 		    !(to->flags & CF_REG)) {
@@ -1069,9 +1655,21 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 				    "%s :No such nick/channel", name);
 			continue;
 		}
-		irc_send(to, ":%s %s %s :%s", irc_prefix(c), cmd, to->nick,
-		    text);
-		if (!notice && to->away != NULL)
+		if (kind == MSG_TAGMSG)
+			irc_ev_init(&ev, c, true, ":%s TAGMSG %s",
+			    irc_prefix(c), to->nick);
+		else
+			irc_ev_init(&ev, c, true, ":%s %s %s :%s",
+			    irc_prefix(c), cmd, to->nick, text);
+		ev.ctags = ctags;
+		if (kind == MSG_TAGMSG)
+			ev.need = CAP_MESSAGE_TAGS;
+		/* to oneself: the delivered copy is no reply, the echo is */
+		ev_send(&ev, to, to == c ? OUT_NOLABEL : 0);
+		if (c->caps & CAP_ECHO_MESSAGE)
+			irc_ev_send(&ev, c);
+		irc_ev_done(&ev);
+		if (kind == MSG_PRIVMSG && to->away != NULL)
 			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
 	}
 }
@@ -1079,13 +1677,42 @@ message(struct client *c, struct msg *m, const char *cmd, bool notice)
 void
 h_privmsg(struct client *c, struct msg *m)
 {
-	message(c, m, "PRIVMSG", false);
+	message(c, m, "PRIVMSG", MSG_PRIVMSG);
 }
 
 void
 h_notice(struct client *c, struct msg *m)
 {
-	message(c, m, "NOTICE", true);
+	message(c, m, "NOTICE", MSG_NOTICE);
+}
+
+void
+h_tagmsg(struct client *c, struct msg *m)
+{
+	message(c, m, "TAGMSG", MSG_TAGMSG);
+}
+
+/* SETNAME :realname (IRCv3 setname) */
+void
+h_setname(struct client *c, struct msg *m)
+{
+	const char *text = m->param[0];
+	char *p;
+
+	if (text[0] == '\0' || strlen(text) > conf->limits.realnamelen) {
+		irc_fail(c, "FAIL", "SETNAME", "INVALID_REALNAME",
+		    ":Realname is not valid");
+		return;
+	}
+	if ((p = xstrdup(text)) == NULL) {
+		irc_fail(c, "FAIL", "SETNAME", "CANNOT_CHANGE_REALNAME",
+		    ":Out of memory");
+		return;
+	}
+	free(c->realname);
+	c->realname = p;
+	irc_peers_cap_send(c, true, CAP_SETNAME, ":%s SETNAME :%s",
+	    irc_prefix(c), c->realname);
 }
 
 /* ---- timers ---- */
@@ -1156,8 +1783,9 @@ irc_init(void)
 void
 irc_rehashed(const struct conf *old)
 {
-	(void)old;
 	irc_motd_load();
+	if (old != NULL)
+		cap_notify_rehash(old);
 }
 
 void

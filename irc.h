@@ -110,6 +110,11 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define IRC_MSGID_LEN		24
 /* A tagged line: tags (8191 incl '@' and ' ') + 512 + NUL */
 #define IRC_OUT_MAX		(IRC_TAGS_MAX + IRC_LINE_MAX + 1)
+/*
+ * UTF8ONLY: a PRIVMSG/NOTICE that is not UTF-8 is repaired ('?') and
+ * relayed with WARN INVALID_UTF8; 0 refuses it with FAIL like the rest.
+ */
+#define IRC_UTF8_REPAIR_MESSAGES	1
 /* CLIENTTAGDENY: client-only tags never relayed ("": all allowed) */
 #define IRC_CLIENTTAGDENY	""
 
@@ -223,11 +228,15 @@ void	 irc_numeric(struct client *, int num, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* A preformatted line including CRLF. */
 void	 irc_send_raw(struct client *, const char *line, size_t len);
+/* Same, for a line that carries its own tags: no time= is added. */
 /* nick!user@host of c (static buffer, valid until the next call) */
 const char *irc_prefix(const struct client *);
 /* Format once, send to every member of ch except `except`. */
 void	 irc_chan_send(struct chan *, struct client *except,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void	 irc_chan_send_from(struct chan *, struct client *from,
+	    struct client *except, const char *fmt, ...)
+	    __attribute__((format(printf, 4, 5)));
 /* Send to c (if self) and every user sharing a channel with c, once each. */
 void	 irc_peers_send(struct client *, bool self, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -646,6 +646,66 @@ chan_join_allowed(struct client *c, struct chan *ch, const char *key,
 	return true;
 }
 
+/*
+ * The JOIN of c to the members of ch (extended-join: with account and
+ * realname), and for away-notify clients c's away message. only, if
+ * set, limits it to members without that cap (chghost's fallback).
+ */
+static void
+join_send(struct client *c, struct chan *ch, uint32_t *only)
+{
+	struct irc_ev ev, aw;
+	struct member *mb;
+
+	irc_ev_init(&ev, c, false, ":%s JOIN %s", irc_prefix(c), ch->name);
+	irc_ev_alt(&ev, CAP_EXTENDED_JOIN, ":%s JOIN %s %s :%s",
+	    irc_prefix(c), ch->name, c->account != NULL ? c->account : "*",
+	    c->realname != NULL ? c->realname : "");
+	if (c->away != NULL) {
+		irc_ev_init(&aw, c, false, ":%s AWAY :%s", irc_prefix(c),
+		    c->away);
+		aw.need = CAP_AWAY_NOTIFY;
+	}
+	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
+		if (only != NULL && (mb->c == c || (mb->c->caps & *only)))
+			continue;
+		irc_ev_send(&ev, mb->c);
+		if (c->away != NULL && mb->c != c)
+			irc_ev_send(&aw, mb->c);
+	}
+	irc_ev_done(&ev);
+	if (c->away != NULL)
+		irc_ev_done(&aw);
+}
+
+/* chghost for clients without it: c joins again, with its modes. */
+void
+irc_chan_rejoin(struct client *c, struct chan *ch)
+{
+	uint32_t cap = CAP_CHGHOST;
+	struct member *me = irc_member_find(ch, c), *mb;
+	struct irc_ev ev;
+	char modes[4] = "+", *p = modes + 1;
+
+	if (me == NULL)
+		return;
+	join_send(c, ch, &cap);
+	if (me->modes == 0)
+		return;
+	if (me->modes & MEMB_OP)
+		*p++ = 'o';
+	if (me->modes & MEMB_VOICE)
+		*p++ = 'v';
+	*p = '\0';
+	irc_ev_init(&ev, NULL, false, ":%s MODE %s %s %s%s%s",
+	    conf->server_name, ch->name, modes, c->nick,
+	    p - modes > 2 ? " " : "", p - modes > 2 ? c->nick : "");
+	for (mb = ch->members; mb != NULL; mb = mb->cnext)
+		if (mb->c != c && !(mb->c->caps & CAP_CHGHOST))
+			irc_ev_send(&ev, mb->c);
+	irc_ev_done(&ev);
+}
+
 /* One channel of a JOIN. -1 when c was dropped (out of memory). */
 static int
 chan_join(struct client *c, const char *name, const char *key)
@@ -687,11 +747,14 @@ chan_join(struct client *c, const char *name, const char *key)
 		if (iv != NULL)
 			inv_free(iv);	/* used up */
 	}
-	irc_chan_send(ch, NULL, ":%s JOIN %s", irc_prefix(c), ch->name);
+	join_send(c, ch, NULL);
 	if (ch->topic != NULL)
 		topic_send(c, ch);
-	names_send(c, ch);
-	irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list", ch->name);
+	if (!(c->caps & CAP_NO_IMPLICIT_NAMES)) {
+		names_send(c, ch);
+		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",
+		    ch->name);
+	}
 	return 0;
 nomem:
 	log_warnx("channels", "out of memory: %s joining %s", c->nick, name);
@@ -704,8 +767,8 @@ static void
 chan_part_all_loud(struct client *c)
 {
 	while (c->chans != NULL) {
-		irc_chan_send(c->chans->ch, NULL, ":%s PART %s", irc_prefix(c),
-		    c->chans->ch->name);
+		irc_chan_send_from(c->chans->ch, c, NULL, ":%s PART %s",
+		    irc_prefix(c), c->chans->ch->name);
 		member_del(c->chans);
 	}
 }
@@ -758,11 +821,11 @@ h_part(struct client *c, struct msg *m)
 			continue;
 		}
 		if (*reason != '\0')
-			irc_chan_send(ch, NULL, ":%s PART %s :%s",
+			irc_chan_send_from(ch, c, NULL, ":%s PART %s :%s",
 			    irc_prefix(c), ch->name, reason);
 		else
-			irc_chan_send(ch, NULL, ":%s PART %s", irc_prefix(c),
-			    ch->name);
+			irc_chan_send_from(ch, c, NULL, ":%s PART %s",
+			    irc_prefix(c), ch->name);
 		member_del(mb);
 	}
 }
@@ -802,8 +865,8 @@ chan_kick(struct client *c, const char *chname, const char *nick,
 		    "%s %s :They aren't on that channel", t->nick, ch->name);
 		return;
 	}
-	irc_chan_send(ch, NULL, ":%s KICK %s %s :%s", irc_prefix(c), ch->name,
-	    t->nick, reason);
+	irc_chan_send_from(ch, c, NULL, ":%s KICK %s %s :%s", irc_prefix(c),
+	    ch->name, t->nick, reason);
 	member_del(tm);
 }
 
@@ -889,8 +952,8 @@ h_topic(struct client *c, struct msg *m)
 	ch->topic = topic;
 	ch->topic_by = by;
 	ch->topic_time = ergo_now;
-	irc_chan_send(ch, NULL, ":%s TOPIC %s :%s", irc_prefix(c), ch->name,
-	    text);
+	irc_chan_send_from(ch, c, NULL, ":%s TOPIC %s :%s", irc_prefix(c),
+	    ch->name, text);
 }
 
 /* ---- LIST ---- */
@@ -1016,7 +1079,8 @@ h_invite(struct client *c, struct msg *m)
 {
 	struct client *t;
 	struct chan *ch;
-	struct member *mb;
+	struct member *mb, *om;
+	struct irc_ev ev;
 
 	if (!is_user(t = irc_client_find(m->param[0]))) {
 		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
@@ -1047,7 +1111,15 @@ h_invite(struct client *c, struct msg *m)
 		log_warnx("channels", "out of memory recording invite of %s "
 		    "to %s", t->nick, ch->name);
 	irc_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
-	irc_send(t, ":%s INVITE %s %s", irc_prefix(c), t->nick, ch->name);
+	irc_ev_init(&ev, c, false, ":%s INVITE %s %s", irc_prefix(c), t->nick,
+	    ch->name);
+	irc_ev_send(&ev, t);
+	/* invite-notify: members who could have invited, but the inviter */
+	ev.need = CAP_INVITE_NOTIFY;
+	for (om = ch->members; om != NULL; om = om->cnext)
+		if (om->c != c && (!(ch->modes & CMODE_INVITE) || is_op(om)))
+			irc_ev_send(&ev, om->c);
+	irc_ev_done(&ev);
 	if (t->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
 }
@@ -1057,7 +1129,8 @@ h_invite(struct client *c, struct msg *m)
 static void
 mode_user_string(const struct client *c, char *buf, size_t sz)
 {
-	snprintf(buf, sz, "+%s%s%s%s",
+	snprintf(buf, sz, "+%s%s%s%s%s",
+	    (c->umodes & UMODE_BOT) ? "B" : "",
 	    (c->umodes & UMODE_INVISIBLE) ? "i" : "",
 	    (c->umodes & UMODE_OPER) ? "o" : "",
 	    (c->umodes & UMODE_WALLOPS) ? "w" : "",
@@ -1122,6 +1195,12 @@ mode_user(struct client *c, struct msg *m)
 				irc.ninvisible--;
 			mode_change_add(out, sizeof(out), &len, &last, sign, 'i');
 			break;
+		case 'B':
+			if ((sign == '+') == ((c->umodes & UMODE_BOT) != 0))
+				break;
+			c->umodes ^= UMODE_BOT;
+			mode_change_add(out, sizeof(out), &len, &last, sign, 'B');
+			break;
 		case 'w':
 			if ((sign == '+') == ((c->umodes & UMODE_WALLOPS) != 0))
 				break;
@@ -1159,6 +1238,7 @@ mode_user(struct client *c, struct msg *m)
  */
 struct modebuf {
 	struct chan	*ch;
+	struct client	*from;
 	char		 prefix[IRC_LINE_MAX];
 	char		 modes[IRC_LINE_MAX];
 	char		 args[IRC_LINE_MAX];
@@ -1170,6 +1250,7 @@ static void
 modebuf_init(struct modebuf *mb, struct chan *ch, const struct client *c)
 {
 	mb->ch = ch;
+	mb->from = (struct client *)c;
 	snprintf(mb->prefix, sizeof(mb->prefix), "%s", irc_prefix(c));
 	mb->nm = mb->na = 0;
 	mb->sign = '\0';
@@ -1184,7 +1265,8 @@ modebuf_flush(struct modebuf *mb)
 		return;
 	mb->modes[mb->nm] = '\0';
 	mb->args[mb->na] = '\0';
-	irc_chan_send(mb->ch, NULL, ":%s MODE %s %s%s", mb->prefix,
+	irc_chan_send_from(mb->ch, mb->from, NULL, ":%s MODE %s %s%s",
+	    mb->prefix,
 	    mb->ch->name, mb->modes, mb->args);
 	mb->nm = mb->na = 0;
 	mb->sign = '\0';

@@ -254,3 +254,196 @@ irc_utf8_trunc(char *s, size_t max)
 {
 	s[irc_utf8_cut(s, strlen(s), max)] = '\0';
 }
+
+/* RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF. */
+bool
+irc_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (i < len) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (s[i] >= 0xc2 && s[i] <= 0xdf) {
+			n = 1;
+			cp = s[i] & 0x1f;
+		} else if (s[i] >= 0xe0 && s[i] <= 0xef) {
+			n = 2;
+			cp = s[i] & 0x0f;
+		} else if (s[i] >= 0xf0 && s[i] <= 0xf4) {
+			n = 3;
+			cp = s[i] & 0x07;
+		} else
+			return false;
+		if (len - i - 1 < n)
+			return false;
+		for (k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* ---- IRCv3 message tags ---- */
+
+size_t
+irc_tag_escape(char *dst, size_t dstsz, const char *src, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 3 <= dstsz; i++) {
+		const char *e = NULL;
+
+		switch (src[i]) {
+		case ';':	e = "\\:"; break;
+		case ' ':	e = "\\s"; break;
+		case '\\':	e = "\\\\"; break;
+		case '\r':	e = "\\r"; break;
+		case '\n':	e = "\\n"; break;
+		}
+		if (e != NULL) {
+			dst[n++] = e[0];
+			dst[n++] = e[1];
+		} else
+			dst[n++] = src[i];
+	}
+	if (dstsz > 0)
+		dst[n < dstsz ? n : dstsz - 1] = '\0';
+	return n;
+}
+
+/* A lone trailing backslash is dropped; "\x" for unknown x is "x". */
+size_t
+irc_tag_unescape(char *dst, size_t dstsz, const char *src, size_t len)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < len && n + 1 < dstsz; i++) {
+		char ch = src[i];
+
+		if (ch == '\\') {
+			if (++i == len)
+				break;
+			switch (src[i]) {
+			case ':':	ch = ';'; break;
+			case 's':	ch = ' '; break;
+			case 'r':	ch = '\r'; break;
+			case 'n':	ch = '\n'; break;
+			default:	ch = src[i]; break;
+			}
+		}
+		dst[n++] = ch;
+	}
+	if (dstsz > 0)
+		dst[n] = '\0';
+	return n;
+}
+
+/* Next tag of a raw section: key [k, k+kl), value [v, v+vl) (v NULL). */
+static const char *
+tag_next(const char *p, const char **k, size_t *kl, const char **v,
+    size_t *vl)
+{
+	const char *end = p + strcspn(p, ";"), *eq;
+
+	*k = p;
+	eq = memchr(p, '=', (size_t)(end - p));
+	*kl = (size_t)((eq != NULL ? eq : end) - p);
+	*v = eq != NULL ? eq + 1 : NULL;
+	*vl = eq != NULL ? (size_t)(end - eq - 1) : 0;
+	return *end == ';' ? end + 1 : NULL;
+}
+
+bool
+irc_tag_get(const char *tags, const char *key, char *val, size_t valsz)
+{
+	const char *p = tags, *k, *v;
+	size_t kl, vl, klen = strlen(key);
+	bool found = false;
+
+	while (p != NULL && *p != '\0') {
+		p = tag_next(p, &k, &kl, &v, &vl);
+		if (kl == klen && memcmp(k, key, kl) == 0) {
+			found = true;	/* the last one wins */
+			if (v != NULL)
+				irc_tag_unescape(val, valsz, v, vl);
+			else if (valsz > 0)
+				val[0] = '\0';
+		}
+	}
+	return found;
+}
+
+/* Whether CLIENTTAGDENY denies key ("+" stripped): "*,-a" or "a,b". */
+static bool
+tag_denied(const char *key, size_t kl)
+{
+	const char *p = IRC_CLIENTTAGDENY, *e;
+	bool deny = false;
+
+	while (*p != '\0') {
+		size_t n;
+
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		if (n == 1 && *p == '*')
+			deny = true;
+		else if (*p == '-' && n - 1 == kl && memcmp(p + 1, key, kl) == 0)
+			return false;
+		else if (n == kl && memcmp(p, key, kl) == 0)
+			return true;
+		p = *e == ',' ? e + 1 : e;
+	}
+	return deny;
+}
+
+size_t
+irc_tags_client(const char *tags, char *out, size_t outsz)
+{
+	const char *p = tags, *k, *v, *q, *k2, *v2;
+	char raw[IRC_TAGS_MAX + 1];
+	size_t kl, vl, kl2, vl2, n = 0, r;
+
+	if (outsz == 0)
+		return 0;
+	out[0] = '\0';
+	while (p != NULL && *p != '\0') {
+		bool later = false;
+
+		p = tag_next(p, &k, &kl, &v, &vl);
+		if (kl < 2 || k[0] != '+' || tag_denied(k + 1, kl - 1))
+			continue;
+		/* a later duplicate replaces this one */
+		for (q = p; q != NULL && *q != '\0' && !later;) {
+			q = tag_next(q, &k2, &kl2, &v2, &vl2);
+			later = kl2 == kl && memcmp(k, k2, kl) == 0;
+		}
+		if (later)
+			continue;
+		r = v != NULL ? irc_tag_unescape(raw, sizeof(raw), v, vl) : 0;
+		if (!irc_utf8_valid(raw, r))
+			continue;
+		if (n + (n > 0) + kl + 1 + 2 * r + 1 > outsz)
+			break;
+		if (n > 0)
+			out[n++] = ';';
+		memcpy(out + n, k, kl);
+		n += kl;
+		if (r > 0) {
+			out[n++] = '=';
+			n += irc_tag_escape(out + n, outsz - n, raw, r);
+		}
+		out[n] = '\0';
+	}
+	return n;
+}

@@ -334,8 +334,33 @@ static const struct key limit_keys[] = {
 	  "Nicks remembered for WHOWAS; 0 = none.", NULL },
 	{ "targmax", K_UINT, C(limits.targmax), 1, 64, NULL, "4",
 	  "Most targets of one PRIVMSG or NOTICE.", NULL },
+	{ "monitor-entries", K_UINT, C(limits.monitor), 0, 100000, NULL,
+	  "100", "Most nicks on one client's MONITOR list (005 MONITOR=).",
+	  NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
+
+static const struct key history_keys[] = {
+	{ "enabled", K_BOOL, C(history.enabled), 0, 0, NULL, "yes",
+	  "Keep recent messages for CHATHISTORY (draft/chathistory).", NULL },
+	{ "channel-length", K_UINT, C(history.channel_length), 0, 1000000,
+	  NULL, "2048", "Messages kept per channel; 0 = none.", NULL },
+	{ "client-length", K_UINT, C(history.client_length), 0, 1000000,
+	  NULL, "256", "Direct messages kept per client; 0 = none.", NULL },
+	{ "expire-time", K_SECS, C(history.expire), 0, 3650 * DAY, NULL,
+	  "7d", "Messages older than this are dropped; 0 = never.", NULL },
+	{ "autoreplay-on-join", K_UINT, C(history.autoreplay), 0, 1000, NULL,
+	  "0", "Messages replayed to a client joining a channel (not to\n"
+	  "clients with draft/chathistory); 0 = none.", NULL },
+	{ "chathistory-maxmessages", K_UINT, C(history.maxmessages), 1,
+	  1000, NULL, "100", "Most messages one CHATHISTORY command returns\n"
+	  "(005 CHATHISTORY=).", NULL },
+	{ "persistent", K_BOOL, C(history.persistent), 0, 0, NULL, "no",
+	  "Also keep history in the datastore across restarts: not yet\n"
+	  "available; history is kept in memory only.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block history_block = { "history", history_keys };
 
 static const struct key oper_keys[] = {
 	{ "class", K_WORD, O(class), 1, 64, NULL, NULL,
@@ -382,6 +407,8 @@ static const struct key top_keys[] = {
 	  "Channels.", NULL },
 	{ "limits", K_BLOCK, 0, 0, 0, &limit_block, NULL,
 	  "Lengths and list sizes, enforced where data comes in.", NULL },
+	{ "history", K_BLOCK, 0, 0, 0, &history_block, NULL,
+	  "Message history in memory (CHATHISTORY).", NULL },
 	{ "oper", K_OPER, 0, 0, 0, &oper_block, NULL,
 	  "IRC operators (repeatable; OPER NAME PASSWORD), none by default.\n"
 	  "Make the hash with: ergo genpasswd",

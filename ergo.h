@@ -127,7 +127,17 @@ struct conf {
 	struct {
 		unsigned nicklen, identlen, channellen, topiclen,
 			 awaylen, kicklen, realnamelen, whowas, targmax;
+		unsigned monitor;	/* MONITOR entries per client */
 	} limits;
+	struct {
+		bool	 enabled;
+		bool	 persistent;	/* not yet available: memory only */
+		unsigned channel_length;	/* messages per channel */
+		unsigned client_length;	/* direct messages per client */
+		unsigned expire;	/* seconds; 0: kept until pushed out */
+		unsigned autoreplay;	/* lines replayed on JOIN; 0: none */
+		unsigned maxmessages;	/* CHATHISTORY= limit per command */
+	} history;
 	struct oper_conf *opers;
 	struct log_conf	*logs;		/* never NULL after conf_load */
 	char		*datastore_path;
@@ -283,6 +293,25 @@ int	 store_certfp_add(int64_t id, const char *certfp);
 int	 store_certfp_del(int64_t id, const char *certfp); /* 0, 1 none, -1 */
 /* Calls fn for each of the account's certfps; count, or -1. */
 int	 store_certfp_list(int64_t id, void (*fn)(void *, const char *),
+	    void *arg);
+
+/* A registered channel (ChanServ). */
+struct store_chan {
+	int64_t		 id;
+	char		 name[CHANLEN_MAX + 1];		/* as registered */
+	int64_t		 founder;			/* account id */
+	char		 founder_name[NICKLEN_MAX + 1];
+	time_t		 registered;
+};
+int	 store_chan_get(const char *folded, struct store_chan *ch); /* 1 0 -1 */
+int	 store_chan_create(const char *folded, struct store_chan *ch); /* 0 1 -1 */
+int	 store_chan_delete(int64_t id);				/* 0 or -1 */
+int	 store_chan_founder(int64_t id, int64_t account);	/* 0 or -1 */
+/* AMODE: 'o', 'v', or 0 to remove; get gives the mode, 0 none, -1 */
+int	 store_amode_set(int64_t chan, int64_t account, int mode);
+int	 store_amode_get(int64_t chan, int64_t account);
+/* fn(arg, account name, mode) per entry; count, or -1 */
+int	 store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
 	    void *arg);
 
 /* ---- ergo_priv.c ---- */

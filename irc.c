@@ -317,6 +317,13 @@ irc_send_raw(struct client *c, const char *line, size_t len)
 	deliver(c, line, len, 0);
 }
 
+/* A line that brings its own tags (history replay): no time= added. */
+void
+irc_send_tagged(struct client *c, const char *line, size_t len)
+{
+	irc_send_raw(c, line, len);
+}
+
 void
 irc_send(struct client *c, const char *fmt, ...)
 {
@@ -825,6 +832,8 @@ irc_client_exit(struct client *c, const char *quitmsg, const char *error)
 		    quitmsg);
 		irc_whowas_add(c);
 		irc_chan_part_all(c);
+		irc_monitor_quit(c);
+		irc_hist_client_free(c);
 		irc.nusers--;
 		if (c->umodes & UMODE_INVISIBLE)
 			irc.ninvisible--;
@@ -932,6 +941,7 @@ static const struct cmd cmds[] = {
 	{ "AUTHENTICATE", h_authenticate, 1, CMD_PREREG },
 	{ "AWAY",	h_away,		0, CMD_REG },
 	{ "CAP",	h_cap,		1, CMD_PREREG },
+	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
 	{ "INFO",	h_info,		0, CMD_REG },
 	{ "INVITE",	h_invite,	2, CMD_REG },
@@ -942,6 +952,7 @@ static const struct cmd cmds[] = {
 	{ "LIST",	h_list,		0, CMD_REG },
 	{ "LUSERS",	h_lusers,	0, CMD_REG },
 	{ "MODE",	h_mode,		1, CMD_REG },
+	{ "MONITOR",	h_monitor,	1, CMD_REG },
 	{ "MOTD",	h_motd,		0, CMD_REG },
 	{ "NAMES",	h_names,	0, CMD_REG },
 	{ "NICK",	h_nick,		0, CMD_PREREG },
@@ -1154,6 +1165,7 @@ try_register(struct client *c)
 	log_info("connect", "registered %s", irc_prefix(c));
 	irc_serv_nick_check(c);		/* a reserved nick? */
 	irc_send_welcome(c);
+	irc_monitor_online(c);
 }
 
 void
@@ -1228,6 +1240,7 @@ h_nick(struct client *c, struct msg *m)
 	}
 	log_info("connect", "%s is now known as %s", oldprefix, nick);
 	irc_peers_send(c, true, ":%s NICK :%s", oldprefix, nick);
+	irc_monitor_nick(c, oldprefix);
 }
 
 /* Keeps the characters a user@host part may hold. */
@@ -1282,6 +1295,7 @@ static const struct {
 	{ "away-notify",	CAP_AWAY_NOTIFY,	NULL },
 	{ "batch",		CAP_BATCH,		NULL },
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
+	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "chghost",		CAP_CHGHOST,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
@@ -1469,6 +1483,8 @@ irc_send_isupport(struct client *c)
 	TOK("CHANMODES=beI,k,l,imnpst");
 	TOK("CHANNELLEN=%u", k->limits.channellen);
 	TOK("CHANTYPES=#&");
+	if (k->history.enabled)
+		TOK("CHATHISTORY=%u", k->history.maxmessages);
 	TOK("CLIENTTAGDENY=%s", IRC_CLIENTTAGDENY);
 	TOK("ELIST=MNU");
 	TOK("EXCEPTS=e");
@@ -1476,6 +1492,9 @@ irc_send_isupport(struct client *c)
 	TOK("KICKLEN=%u", k->limits.kicklen);
 	TOK("MAXLIST=beI:%u", k->chan_max_list);
 	TOK("MODES=6");
+	TOK("MONITOR=%u", k->limits.monitor);
+	if (k->history.enabled)
+		TOK("MSGREFTYPES=msgid,timestamp");
 	TOK("NETWORK=%s", k->network_name);
 	TOK("NICKLEN=%u", k->limits.nicklen);
 	TOK("PREFIX=(ov)@+");
@@ -1485,6 +1504,7 @@ irc_send_isupport(struct client *c)
 	    k->limits.targmax, k->limits.targmax);
 	TOK("TOPICLEN=%u", k->limits.topiclen);
 	TOK("USERLEN=%u", k->limits.identlen + 1);
+	TOK("WHOX");
 	TOK("UTF8ONLY");
 #undef TOK
 	for (i = 0; i < n; i += 13) {
@@ -1642,6 +1662,8 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 					irc_ev_send(&ev, mb->c);
 			if (c->caps & CAP_ECHO_MESSAGE)
 				irc_ev_send(&ev, c);
+			if (need == 0 && kind != MSG_TAGMSG)
+				irc_hist_add(c, ch, NULL, cmd, text, &ev);
 			irc_ev_done(&ev);
 			continue;
 		}
@@ -1668,6 +1690,8 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		ev_send(&ev, to, to == c ? OUT_NOLABEL : 0);
 		if (c->caps & CAP_ECHO_MESSAGE)
 			irc_ev_send(&ev, c);
+		if (kind != MSG_TAGMSG)
+			irc_hist_add(c, NULL, to, cmd, text, &ev);
 		irc_ev_done(&ev);
 		if (kind == MSG_PRIVMSG && to->away != NULL)
 			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);

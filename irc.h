@@ -100,6 +100,8 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define CAP_STANDARD_REPLIES	0x10000
 #define CAP_NO_IMPLICIT_NAMES	0x20000
 /* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
+#define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
+#define CAP_EXTENDED_MONITOR	0x200000
 
 /* Caps that change how a relayed line is tagged (see struct irc_ev). */
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
@@ -149,6 +151,10 @@ struct client {
 	uint64_t	 fl_next_ms;	/* when the held line may run */
 	struct client	*flnext, *flprev;	/* throttled list */
 	struct client	*gnext;		/* graveyard: freed next tick */
+	/* MONITOR list (irc_monitor.c), direct-message history (irc_hist.c) */
+	struct mon_link	*monitors;
+	unsigned	 nmonitors;
+	struct hist	*hist;
 	/* accounts (irc_sasl.c, irc_serv.c) */
 	char		*account;	/* account name when logged in */
 	int64_t		 account_id;
@@ -205,6 +211,7 @@ struct chan {
 	unsigned	 nbans, nexcepts, ninvex;
 	struct invite	*invites;
 	unsigned	 ninvites;
+	struct hist	*hist;		/* irc_hist.c; NULL until a message */
 };
 
 /* ---- server-wide state (irc.c) ---- */
@@ -228,6 +235,8 @@ void	 irc_numeric(struct client *, int num, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* A preformatted line including CRLF. */
 void	 irc_send_raw(struct client *, const char *line, size_t len);
+/* Same, for a line that carries its own tags: no time= is added. */
+void	 irc_send_tagged(struct client *, const char *line, size_t len);
 /* Same, for a line that carries its own tags: no time= is added. */
 /* nick!user@host of c (static buffer, valid until the next call) */
 const char *irc_prefix(const struct client *);
@@ -367,6 +376,35 @@ bool	 irc_serv_message(struct client *, const char *target,
 void	 irc_serv_nick_check(struct client *);
 void	 irc_serv_forget(struct client *);	/* off the pending list */
 void	 irc_serv_tick(void);			/* renames that are due */
+
+/* ---- MONITOR and WHOX (irc_monitor.c) ---- */
+cmd_fn	h_monitor;
+/* c is online: after registration. Tells those monitoring its nick. */
+void	 irc_monitor_online(struct client *);
+/* A registered c changed nick; oldprefix is its nick!user@host before. */
+void	 irc_monitor_nick(struct client *, const char *oldprefix);
+/* c leaves: 731 to its watchers, and its own list is freed. */
+void	 irc_monitor_quit(struct client *);
+/* WHO <mask> %<fields>[,<token>]: the fields asked for, by letter. */
+struct whox {
+	bool	 on;		/* a %fields list was given */
+	bool	 fields[128];
+	char	 token[4];	/* 1-3 digits ("0" if none given) */
+};
+void	 irc_whox_parse(const char *arg, struct whox *);
+/* One 354 for u (mb: its membership in chname, or NULL). */
+void	 irc_whox_reply(struct client *, const struct whox *,
+	    const char *chname, struct client *u, const struct member *mb);
+
+/* ---- history and CHATHISTORY (irc_hist.c) ---- */
+cmd_fn	h_chathistory;
+/* A delivered PRIVMSG/NOTICE from c to ch, or (ch NULL) to the client
+ * to; ev (may be NULL) gives the msgid, time and client-only tags. */
+void	 irc_hist_add(struct client *c, struct chan *ch, struct client *to,
+	    const char *cmd, const char *text, const struct irc_ev *ev);
+void	 irc_hist_join(struct client *, struct chan *);	/* autoreplay */
+void	 irc_hist_chan_free(struct chan *);
+void	 irc_hist_client_free(struct client *);
 
 /* ---- numerics ---- */
 #define RPL_WELCOME		1

@@ -149,6 +149,7 @@ static void
 chan_destroy(struct chan *ch)
 {
 	htab_del(&irc.chans, &ch->h);
+	irc_hist_chan_free(ch);
 	masks_free(ch->bans);
 	masks_free(ch->excepts);
 	masks_free(ch->invex);
@@ -755,6 +756,7 @@ chan_join(struct client *c, const char *name, const char *key)
 		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",
 		    ch->name);
 	}
+	irc_hist_join(c, ch);
 	return 0;
 nomem:
 	log_warnx("channels", "out of memory: %s joining %s", c->nick, name);

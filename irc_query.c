@@ -184,8 +184,10 @@ h_who(struct client *c, struct msg *m)
 	unsigned sent = 0;
 	struct chan *ch;
 	struct member *mb;
+	struct whox w;
 	size_t i;
 
+	irc_whox_parse(m->nparam > 1 ? m->param[1] : "", &w);
 	if (m->nparam > 1) {
 		/* flags end where a WHOX field list ("%...") would start */
 		size_t n = strcspn(m->param[1], "%");
@@ -208,7 +210,10 @@ h_who(struct client *c, struct msg *m)
 			if (!member && !is_oper(c) &&
 			    (u->umodes & UMODE_INVISIBLE))
 				continue;
-			who_reply(c, ch->name, u, mb);
+			if (w.on)
+				irc_whox_reply(c, &w, ch->name, u, mb);
+			else
+				who_reply(c, ch->name, u, mb);
 			sent++;
 		}
 		goto done;
@@ -224,7 +229,10 @@ h_who(struct client *c, struct msg *m)
 				continue;
 			if (!who_matches(mask, u) || !user_visible(u, c))
 				continue;
-			who_reply(c, "*", u, NULL);
+			if (w.on)
+				irc_whox_reply(c, &w, "*", u, NULL);
+			else
+				who_reply(c, "*", u, NULL);
 			sent++;
 		}
 	}

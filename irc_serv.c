@@ -1,7 +1,8 @@
 /*
- * irc_serv.c: NickServ (PRIVMSG NickServ, NICKSERV, NS) with Ergo's
- * syntax and wording, so scripts written for Ergo keep working. Account
- * rows come from store.c; a reply that says "saved" follows a COMMIT.
+ * irc_serv.c: the services: NickServ (PRIVMSG NickServ, NICKSERV, NS)
+ * with Ergo's syntax and wording, so scripts written for Ergo keep
+ * working, nick reservation, and ChanServ (PRIVMSG ChanServ). Rows come
+ * from store.c; a reply that says "saved" follows a COMMIT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +22,42 @@ struct ns_cmd {
 
 static void ns_help(struct client *, int, char **);
 
-/* A NOTICE from NickServ to c. */
-static void
-ns_reply(struct client *c, const char *fmt, ...)
+static void serv_vreply(struct client *, const char *, const char *,
+    va_list) __attribute__((format(printf, 3, 0)));
+static void ns_reply(struct client *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+static void cs_reply(struct client *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A NOTICE from service svc to c. */
+static void
+serv_vreply(struct client *c, const char *svc, const char *fmt, va_list ap)
+{
+	char text[IRC_LINE_MAX];
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	irc_send(c, ":%s!%s@localhost NOTICE %s :%s", svc, svc,
+	    c->nick[0] ? c->nick : "*", text);
+}
 
 static void
 ns_reply(struct client *c, const char *fmt, ...)
 {
-	char text[IRC_LINE_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	serv_vreply(c, "NickServ", fmt, ap);
 	va_end(ap);
-	irc_send(c, ":NickServ!NickServ@localhost NOTICE %s :%s",
-	    c->nick[0] ? c->nick : "*", text);
+}
+
+static void
+cs_reply(struct client *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	serv_vreply(c, "ChanServ", fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -44,6 +65,13 @@ ns_store_failed(struct client *c, const char *what)
 {
 	ns_reply(c, "%s: the account database failed (%s); nothing was "
 	    "saved", what, store_error());
+}
+
+static void
+cs_store_failed(struct client *c, const char *what)
+{
+	cs_reply(c, "%s: the database failed (%s); nothing was saved", what,
+	    store_error());
 }
 
 static bool
@@ -520,14 +548,381 @@ ns_command(struct client *c, const char *text)
 	    "/NS HELP");
 }
 
+/* ---- ChanServ ---- */
+
+#define CS_ARGS_MAX	4
+
+/* The registered channel argv names, or a reply saying why not. */
+static bool
+cs_chan(struct client *c, const char *name, struct store_chan *rc_ch)
+{
+	char fz[CHANLEN_MAX + 1];
+	int rc;
+
+	if (!irc_chan_valid(name)) {
+		cs_reply(c, "Invalid channel name");
+		return false;
+	}
+	irc_fold(fz, name, sizeof(fz));
+	if ((rc = store_chan_get(fz, rc_ch)) == -1) {
+		cs_store_failed(c, "Lookup");
+		return false;
+	}
+	if (rc == 0) {
+		cs_reply(c, "Channel %s is not registered", name);
+		return false;
+	}
+	return true;
+}
+
+static bool
+cs_is_founder(struct client *c, const struct store_chan *ch)
+{
+	if (c->account != NULL && c->account_id == ch->founder)
+		return true;
+	cs_reply(c, "Only the channel founder can do that");
+	return false;
+}
+
+/* Sets or clears a member's +o/+v as ChanServ, told to the channel. */
+static void
+cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
+{
+	struct member *m;
+	unsigned char bit = mode == 'o' ? MEMB_OP : MEMB_VOICE;
+
+	if ((m = irc_member_find(ch, t)) == NULL ||
+	    ((m->modes & bit) != 0) == on)
+		return;
+	if (on)
+		m->modes |= bit;
+	else
+		m->modes &= (unsigned char)~bit;
+	irc_chan_send(ch, NULL, ":ChanServ!ChanServ@localhost MODE %s %c%c %s",
+	    ch->name, on ? '+' : '-', mode, t->nick);
+}
+
+/* REGISTER #chan: a chanop logged in to an account becomes founder. */
+static void
+cs_register(struct client *c, int argc, char **argv)
+{
+	struct store_chan sc;
+	struct chan *ch;
+	struct member *m;
+	char fz[CHANLEN_MAX + 1];
+	int rc;
+
+	if (argc < 1) {
+		cs_reply(c, "Syntax: REGISTER <#channel>");
+		return;
+	}
+	if (c->account == NULL) {
+		cs_reply(c, "You must be logged in to register a channel");
+		return;
+	}
+	if ((ch = irc_chan_find(argv[0])) == NULL ||
+	    (m = irc_member_find(ch, c)) == NULL || !(m->modes & MEMB_OP)) {
+		cs_reply(c, "You must be an operator in %s to register it",
+		    argv[0]);
+		return;
+	}
+	memset(&sc, 0, sizeof(sc));
+	snprintf(sc.name, sizeof(sc.name), "%s", ch->name);
+	sc.founder = c->account_id;
+	sc.registered = ergo_now;
+	irc_fold(fz, ch->name, sizeof(fz));
+	if ((rc = store_chan_create(fz, &sc)) == -1) {
+		cs_store_failed(c, "Registration");
+		return;
+	}
+	if (rc == 1) {
+		cs_reply(c, "Channel %s is already registered", ch->name);
+		return;
+	}
+	log_info("accounts", "%s registered channel %s", irc_prefix(c),
+	    ch->name);
+	cs_reply(c, "Channel %s successfully registered", ch->name);
+}
+
+static void
+cs_info(struct client *c, int argc, char **argv)
+{
+	struct store_chan sc;
+	char when[64];
+	struct tm tm;
+
+	if (argc < 1) {
+		cs_reply(c, "Syntax: INFO <#channel>");
+		return;
+	}
+	if (!cs_chan(c, argv[0], &sc))
+		return;
+	gmtime_r(&sc.registered, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	cs_reply(c, "Channel: %s", sc.name);
+	cs_reply(c, "Founder: %s", sc.founder_name);
+	cs_reply(c, "Registered at: %s", when);
+}
+
+static void
+cs_drop(struct client *c, int argc, char **argv)
+{
+	struct store_chan sc;
+
+	if (argc < 1) {
+		cs_reply(c, "Syntax: DROP <#channel>");
+		return;
+	}
+	if (!cs_chan(c, argv[0], &sc))
+		return;
+	if (!(c->umodes & UMODE_OPER) && !cs_is_founder(c, &sc))
+		return;
+	if (store_chan_delete(sc.id) == -1) {
+		cs_store_failed(c, "Unregistration");
+		return;
+	}
+	cs_reply(c, "Channel %s is now unregistered", sc.name);
+}
+
+/* OP/DEOP/VOICE/DEVOICE #chan [nick]: founder, or one's own AMODE. */
+static void
+cs_opcmd(struct client *c, int argc, char **argv, int mode, bool on)
+{
+	struct store_chan sc;
+	struct chan *ch;
+	struct client *t = c;
+	int have;
+
+	if (argc < 1) {
+		cs_reply(c, "Syntax: %s <#channel> [nick]", on ?
+		    (mode == 'o' ? "OP" : "VOICE") :
+		    (mode == 'o' ? "DEOP" : "DEVOICE"));
+		return;
+	}
+	if (!cs_chan(c, argv[0], &sc))
+		return;
+	if (c->account == NULL) {
+		cs_reply(c, "You're not logged into an account");
+		return;
+	}
+	if (c->account_id != sc.founder) {
+		/* without founder rights, only one's own AMODE, on oneself */
+		have = store_amode_get(sc.id, c->account_id);
+		if (have == -1) {
+			cs_store_failed(c, "Lookup");
+			return;
+		}
+		if ((argc > 1 && irc_casecmp(argv[1], c->nick) != 0) ||
+		    (on && have != mode && !(mode == 'v' && have == 'o'))) {
+			cs_reply(c, "Insufficient privileges");
+			return;
+		}
+	}
+	if (argc > 1 && (t = irc_client_find(argv[1])) == NULL) {
+		cs_reply(c, "No such nick");
+		return;
+	}
+	if ((ch = irc_chan_find(sc.name)) == NULL ||
+	    irc_member_find(ch, t) == NULL) {
+		cs_reply(c, "%s is not in %s", t->nick, sc.name);
+		return;
+	}
+	cs_member_mode(ch, t, mode, on);
+}
+
+static void
+cs_op(struct client *c, int argc, char **argv)
+{
+	cs_opcmd(c, argc, argv, 'o', true);
+}
+
+static void
+cs_deop(struct client *c, int argc, char **argv)
+{
+	cs_opcmd(c, argc, argv, 'o', false);
+}
+
+static void
+cs_voice(struct client *c, int argc, char **argv)
+{
+	cs_opcmd(c, argc, argv, 'v', true);
+}
+
+static void
+cs_devoice(struct client *c, int argc, char **argv)
+{
+	cs_opcmd(c, argc, argv, 'v', false);
+}
+
+static void
+amode_line(void *arg, const char *name, int mode)
+{
+	cs_reply(arg, "+%c %s", mode, name);
+}
+
+/* AMODE #chan [+o|-o|+v|-v account]: persistent modes for accounts. */
+static void
+cs_amode(struct client *c, int argc, char **argv)
+{
+	struct store_chan sc;
+	struct store_account a;
+	struct chan *ch;
+	struct member *m;
+	char fz[NICKLEN_MAX + 1];
+	const char *op;
+	int rc, mode;
+
+	if (argc < 1) {
+		cs_reply(c, "Syntax: AMODE <#channel> [+o|-o|+v|-v <account>]");
+		return;
+	}
+	if (!cs_chan(c, argv[0], &sc))
+		return;
+	if (argc < 3) {
+		cs_reply(c, "Persistent modes in %s:", sc.name);
+		if ((rc = store_amode_list(sc.id, amode_line, c)) == -1)
+			cs_store_failed(c, "Lookup");
+		else if (rc == 0)
+			cs_reply(c, "(none)");
+		return;
+	}
+	if (!cs_is_founder(c, &sc))
+		return;
+	op = argv[1];
+	if ((op[0] != '+' && op[0] != '-') || (op[1] != 'o' && op[1] != 'v') ||
+	    op[2] != '\0') {
+		cs_reply(c, "Invalid parameters");
+		return;
+	}
+	mode = op[1];
+	if (!irc_nick_valid(argv[2])) {
+		cs_reply(c, "No such account");
+		return;
+	}
+	irc_fold(fz, argv[2], sizeof(fz));
+	if ((rc = store_account_get(fz, &a)) != 1) {
+		if (rc == -1)
+			cs_store_failed(c, "Lookup");
+		else
+			cs_reply(c, "No such account");
+		return;
+	}
+	if (store_amode_set(sc.id, a.id, op[0] == '+' ? mode : 0) == -1) {
+		cs_store_failed(c, "Mode change");
+		return;
+	}
+	cs_reply(c, "Successfully set persistent mode %s on %s in %s", op,
+	    a.name, sc.name);
+	/* members logged in to the account get it now */
+	if (op[0] == '+' && (ch = irc_chan_find(sc.name)) != NULL)
+		for (m = ch->members; m != NULL; m = m->cnext)
+			if (m->c->account_id == a.id)
+				cs_member_mode(ch, m->c, mode, true);
+}
+
+/* TRANSFER #chan <account> */
+static void
+cs_transfer(struct client *c, int argc, char **argv)
+{
+	struct store_chan sc;
+	struct store_account a;
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	if (argc < 2) {
+		cs_reply(c, "Syntax: TRANSFER <#channel> <account>");
+		return;
+	}
+	if (!cs_chan(c, argv[0], &sc) || !cs_is_founder(c, &sc))
+		return;
+	if (!irc_nick_valid(argv[1])) {
+		cs_reply(c, "No such account");
+		return;
+	}
+	irc_fold(fz, argv[1], sizeof(fz));
+	if ((rc = store_account_get(fz, &a)) != 1) {
+		if (rc == -1)
+			cs_store_failed(c, "Lookup");
+		else
+			cs_reply(c, "No such account");
+		return;
+	}
+	if (store_chan_founder(sc.id, a.id) == -1) {
+		cs_store_failed(c, "Transfer");
+		return;
+	}
+	cs_reply(c, "Transferred channel %s to %s", sc.name, a.name);
+}
+
+static void cs_help(struct client *, int, char **);
+
+static const struct ns_cmd cs_cmds[] = {
+	{ "AMODE", cs_amode, "AMODE <#chan> [+o|-o|+v|-v <account>]: "
+	    "persistent modes" },
+	{ "DEOP", cs_deop, "DEOP <#chan> [nick]" },
+	{ "DEVOICE", cs_devoice, "DEVOICE <#chan> [nick]" },
+	{ "DROP", cs_drop, "DROP <#chan>: unregister a channel" },
+	{ "HELP", cs_help, "HELP: this list" },
+	{ "INFO", cs_info, "INFO <#chan>: about a registered channel" },
+	{ "OP", cs_op, "OP <#chan> [nick]" },
+	{ "REGISTER", cs_register, "REGISTER <#chan>: register a channel "
+	    "you are an operator of" },
+	{ "TRANSFER", cs_transfer, "TRANSFER <#chan> <account>: give the "
+	    "channel away" },
+	{ "VOICE", cs_voice, "VOICE <#chan> [nick]" },
+};
+#define CS_NCMDS	(sizeof(cs_cmds) / sizeof(cs_cmds[0]))
+
+static void
+cs_help(struct client *c, int argc, char **argv)
+{
+	size_t i;
+
+	(void)argc;
+	(void)argv;
+	cs_reply(c, "ChanServ commands (/msg ChanServ):");
+	for (i = 0; i < CS_NCMDS; i++)
+		cs_reply(c, "%s", cs_cmds[i].help);
+}
+
+static void
+cs_command(struct client *c, const char *text)
+{
+	char buf[IRC_LINE_MAX], *argv[CS_ARGS_MAX + 1], *save = NULL, *w;
+	int argc = 0;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, " ", &save); w != NULL && argc <= CS_ARGS_MAX;
+	    w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	if (argc == 0) {
+		cs_help(c, 0, NULL);
+		return;
+	}
+	for (i = 0; i < CS_NCMDS; i++)
+		if (strcasecmp(argv[0], cs_cmds[i].name) == 0) {
+			cs_cmds[i].fn(c, argc - 1, argv + 1);
+			return;
+		}
+	cs_reply(c, "Unknown command. To see the available commands, run: "
+	    "/msg ChanServ HELP");
+}
+
 bool
 irc_serv_message(struct client *c, const char *target, const char *text,
     bool notice)
 {
-	if (strcasecmp(target, "NickServ") != 0)
+	bool ns = strcasecmp(target, "NickServ") == 0;
+
+	if (!ns && strcasecmp(target, "ChanServ") != 0)
 		return false;
-	if (!notice)	/* a NOTICE never draws a reply */
+	if (notice)	/* a NOTICE never draws a reply */
+		return true;
+	if (ns)
 		ns_command(c, text);
+	else
+		cs_command(c, text);
 	return true;
 }
 
@@ -583,7 +978,8 @@ nick_enforcement(struct client *c)
 	char fz[NICKLEN_MAX + 1];
 
 	/* nobody may speak as a service */
-	if (irc_casecmp(c->nick, "NickServ") == 0)
+	if (irc_casecmp(c->nick, "NickServ") == 0 ||
+	    irc_casecmp(c->nick, "ChanServ") == 0)
 		return ENFORCE_STRICT;
 	if (!conf->accounts.nr_enabled)
 		return ENFORCE_NONE;

@@ -53,6 +53,23 @@ static const char *const migrations[] = {
 	"        ON DELETE CASCADE,"
 	"    reserved INTEGER NOT NULL);"
 	"CREATE INDEX nick_reservations_account ON nick_reservations(account);",
+	/* 2 -> 3: channels registered with ChanServ, and their AMODEs */
+	"CREATE TABLE channels ("
+	"    id INTEGER PRIMARY KEY,"
+	"    name TEXT NOT NULL UNIQUE,"		/* casefolded */
+	"    display TEXT NOT NULL,"
+	"    founder INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    registered INTEGER NOT NULL);"
+	"CREATE INDEX channels_founder ON channels(founder);"
+	"CREATE TABLE channel_amodes ("
+	"    channel INTEGER NOT NULL REFERENCES channels(id)"
+	"        ON DELETE CASCADE,"
+	"    account INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    mode TEXT NOT NULL,"			/* 'o' or 'v' */
+	"    PRIMARY KEY (channel, account));"
+	"CREATE INDEX channel_amodes_account ON channel_amodes(account);",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -62,6 +79,8 @@ enum {
 	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
 	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
 	Q_ACCOUNT_ENFORCE, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
+	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER,
+	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
 	Q_COUNT
 };
 
@@ -94,6 +113,23 @@ static const char *const queries[Q_COUNT] = {
 	    "WHERE certfp = ?1 AND account = ?2",
 	[Q_CERTFP_LIST] = "SELECT certfp FROM account_certfps "
 	    "WHERE account = ?1 ORDER BY certfp",
+	[Q_CHAN_GET] = "SELECT c.id, c.display, c.founder, a.display, "
+	    "c.registered FROM channels c JOIN accounts a ON a.id = c.founder "
+	    "WHERE c.name = ?1",
+	[Q_CHAN_INSERT] = "INSERT INTO channels (name, display, founder, "
+	    "registered) VALUES (?1, ?2, ?3, ?4)",
+	[Q_CHAN_DELETE] = "DELETE FROM channels WHERE id = ?1",
+	[Q_CHAN_FOUNDER] = "UPDATE channels SET founder = ?2 WHERE id = ?1",
+	[Q_AMODE_SET] = "INSERT INTO channel_amodes (channel, account, mode) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (channel, account) "
+	    "DO UPDATE SET mode = excluded.mode",
+	[Q_AMODE_DELETE] = "DELETE FROM channel_amodes "
+	    "WHERE channel = ?1 AND account = ?2",
+	[Q_AMODE_GET] = "SELECT mode FROM channel_amodes "
+	    "WHERE channel = ?1 AND account = ?2",
+	[Q_AMODE_LIST] = "SELECT a.display, m.mode FROM channel_amodes m "
+	    "JOIN accounts a ON a.id = m.account WHERE m.channel = ?1 "
+	    "ORDER BY a.name",
 };
 
 static sqlite3		*db;
@@ -774,6 +810,168 @@ store_certfp_list(int64_t id, void (*fn)(void *, const char *), void *arg)
 		}
 	if (rc != SQLITE_DONE) {
 		store_fail("certfp list");
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* ---- registered channels ---- */
+
+int
+store_chan_get(const char *folded, struct store_chan *ch)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	int		 rc;
+
+	if ((st = q(Q_CHAN_GET)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) != SQLITE_OK) {
+		store_fail("channel lookup");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(ch, 0, sizeof(*ch));
+		ch->id = sqlite3_column_int64(st, 0);
+		if ((t = sqlite3_column_text(st, 1)) != NULL)
+			snprintf(ch->name, sizeof(ch->name), "%s",
+			    (const char *)t);
+		ch->founder = sqlite3_column_int64(st, 2);
+		if ((t = sqlite3_column_text(st, 3)) != NULL)
+			snprintf(ch->founder_name, sizeof(ch->founder_name),
+			    "%s", (const char *)t);
+		ch->registered = (time_t)sqlite3_column_int64(st, 4);
+	} else if (rc != SQLITE_DONE)
+		store_fail("channel lookup");
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_chan_create(const char *folded, struct store_chan *ch)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = q(Q_CHAN_INSERT)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, ch->name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, ch->founder) ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)ch->registered)) {
+		store_fail("channel register");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		store_fail("channel register");
+		return -1;
+	}
+	ch->id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+/* One id-keyed UPDATE/DELETE with an optional second integer. */
+static int
+id_update(int id, int64_t a, int64_t b, bool two, const char *what)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(id)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, a) ||
+	    (two && sqlite3_bind_int64(st, 2, b))) {
+		store_fail(what);
+		return -1;
+	}
+	return q_done(st, what);
+}
+
+int
+store_chan_delete(int64_t id)
+{
+	return id_update(Q_CHAN_DELETE, id, 0, false, "channel drop");
+}
+
+int
+store_chan_founder(int64_t id, int64_t account)
+{
+	return id_update(Q_CHAN_FOUNDER, id, account, true,
+	    "channel transfer");
+}
+
+int
+store_amode_set(int64_t chan, int64_t account, int mode)
+{
+	sqlite3_stmt	*st;
+	char		 m[2] = { (char)mode, '\0' };
+
+	if (mode == 0)
+		return id_update(Q_AMODE_DELETE, chan, account, true,
+		    "amode");
+	if ((st = q(Q_AMODE_SET)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, chan) ||
+	    sqlite3_bind_int64(st, 2, account) ||
+	    sqlite3_bind_text(st, 3, m, 1, SQLITE_TRANSIENT)) {
+		store_fail("amode");
+		return -1;
+	}
+	return q_done(st, "amode");
+}
+
+int
+store_amode_get(int64_t chan, int64_t account)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	int		 rc, mode = 0;
+
+	if ((st = q(Q_AMODE_GET)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, chan) ||
+	    sqlite3_bind_int64(st, 2, account)) {
+		store_fail("amode lookup");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (t = sqlite3_column_text(st, 0)) != NULL)
+		mode = t[0];
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_fail("amode lookup");
+		mode = -1;
+	}
+	sqlite3_reset(st);
+	return mode;
+}
+
+int
+store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *name, *mode;
+	int		 rc, n = 0;
+
+	if ((st = q(Q_AMODE_LIST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, chan) != SQLITE_OK) {
+		store_fail("amode list");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((name = sqlite3_column_text(st, 0)) != NULL &&
+		    (mode = sqlite3_column_text(st, 1)) != NULL) {
+			fn(arg, (const char *)name, mode[0]);
+			n++;
+		}
+	if (rc != SQLITE_DONE) {
+		store_fail("amode list");
 		n = -1;
 	}
 	sqlite3_reset(st);

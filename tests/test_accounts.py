@@ -382,3 +382,92 @@ def test_nobody_may_be_called_nickserv():
         d = srv.client("victim")
         ns(d, "HELP")
         ns_expect(d, "NickServ commands")
+
+
+# ---- ChanServ ----
+
+CS = r"^:ChanServ!ChanServ@localhost NOTICE %s :"
+
+
+def cs(c, text):
+    c.send("PRIVMSG ChanServ :" + text)
+
+
+def cs_expect(c, text, timeout=5):
+    return c.expect(CS % re.escape(c.nick) + re.escape(text), timeout)
+
+
+def test_chanserv_register_info_survives_restart():
+    with Server() as srv:
+        a = register(srv, "fred", "pw")
+        cs(a, "REGISTER #room")
+        cs_expect(a, "You must be an operator in #room to register it")
+        a.send("JOIN #room")
+        a.expect(r" 366 ")
+        cs(a, "REGISTER #room")
+        cs_expect(a, "Channel #room successfully registered")
+        cs(a, "REGISTER #Room")
+        cs_expect(a, "Channel #room is already registered")
+        b = srv.client("nobody")
+        cs(b, "REGISTER #other")
+        cs_expect(b, "You must be logged in to register a channel")
+        srv.stop()
+        srv.start()
+        c = srv.client("x")
+        cs(c, "INFO #ROOM")
+        cs_expect(c, "Channel: #room")
+        cs_expect(c, "Founder: fred")
+        cs_expect(c, "Registered at: ")
+        cs(c, "INFO #nope")
+        cs_expect(c, "Channel #nope is not registered")
+
+
+def test_chanserv_op_amode_transfer_drop():
+    with Server() as srv:
+        f = register(srv, "gail", "pw")
+        f.send("JOIN #c")
+        f.expect(r" 366 ")
+        cs(f, "REGISTER #c")
+        cs_expect(f, "Channel #c successfully registered")
+        register(srv, "hugh", "pw2").close()
+        h = srv.client("hugh2")
+        ns(h, "IDENTIFY hugh pw2")
+        ns_expect(h, "You're now logged in as hugh")
+        h.send("JOIN #c")
+        h.expect(r" 366 ")
+        cs(h, "OP #c")
+        cs_expect(h, "Insufficient privileges")
+        cs(h, "AMODE #c +o hugh")
+        cs_expect(h, "Only the channel founder can do that")
+        cs(f, "AMODE #c +o hugh")
+        cs_expect(f, "Successfully set persistent mode +o on hugh in #c")
+        h.expect(r"^:ChanServ!ChanServ@localhost MODE #c \+o hugh2$")
+        cs(f, "AMODE #c")
+        cs_expect(f, "+o hugh")
+        cs(f, "DEOP #c hugh2")
+        h.expect(r"^:ChanServ!\S+ MODE #c -o hugh2$")
+        cs(h, "OP #c")                      # own AMODE
+        h.expect(r"^:ChanServ!\S+ MODE #c \+o hugh2$")
+        cs(h, "DEOP #c gail")
+        cs_expect(h, "Insufficient privileges")
+        cs(f, "TRANSFER #c hugh")
+        cs_expect(f, "Transferred channel #c to hugh")
+        cs(f, "DROP #c")
+        cs_expect(f, "Only the channel founder can do that")
+        cs(h, "DROP #c")
+        cs_expect(h, "Channel #c is now unregistered")
+        cs(h, "INFO #c")
+        cs_expect(h, "Channel #c is not registered")
+
+
+def test_dropping_the_founders_account_drops_the_channel():
+    with Server() as srv:
+        f = register(srv, "iris", "pw")
+        f.send("JOIN #d")
+        f.expect(r" 366 ")
+        cs(f, "REGISTER #d")
+        cs_expect(f, "Channel #d successfully registered")
+        ns(f, "DROP pw")
+        ns_expect(f, "Successfully unregistered account iris")
+        cs(f, "INFO #d")
+        cs_expect(f, "Channel #d is not registered")

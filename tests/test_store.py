@@ -15,7 +15,7 @@ import threading
 
 from ergotest import Server, run_ergo, ERGO_BIN, wait_for, free_port
 
-SCHEMA = 2      # store.c's STORE_VERSION
+SCHEMA = 3      # store.c's STORE_VERSION
 
 
 def db_of(srv):
@@ -61,7 +61,8 @@ def test_database_created_0600_wal_at_the_current_schema():
         names = {r[0] for r in query(db, "SELECT name FROM sqlite_master "
                                          "WHERE type='table'")}
         assert {"meta", "accounts", "account_certfps",
-                "nick_reservations"} <= names, names
+                "nick_reservations", "channels", "channel_amodes"} <= names, \
+            names
 
 
 def test_initdb_creates_and_refuses_an_existing_file():

@@ -1,6 +1,6 @@
 /*
  * unit_store.c: store_open creates the database (mode 0600, WAL, schema
- * version 2 with meta.created-at), reopens it, and refuses newer schemas
+ * version 3 with meta.created-at), reopens it, and refuses newer schemas
  * and non-databases. Prints "ok NAME" or "FAIL NAME: why" per case.
  */
 
@@ -107,8 +107,8 @@ test_create(void)
 		return "database mode is not 0600";
 	store_close();
 	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
-	    strcmp(v, "2") != 0)
-		return "user_version is not 2";
+	    strcmp(v, "3") != 0)
+		return "user_version is not 3";
 	if (query(db, "PRAGMA journal_mode", v, sizeof(v)) != 0 ||
 	    strcmp(v, "wal") != 0)
 		return "journal_mode is not wal";
@@ -296,8 +296,8 @@ test_v1_upgrade(void)
 		return "upgrade failed";
 	store_close();
 	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
-	    strcmp(v, "2") != 0)
-		return "not at version 2";
+	    strcmp(v, "3") != 0)
+		return "not at version 3";
 	if (query(db, "SELECT value FROM meta", v, sizeof(v)) != 0 ||
 	    strcmp(v, "x") != 0)
 		return "meta lost";

@@ -1,0 +1,866 @@
+/*
+ * irc_hist.c: message history in memory: a bounded ring per channel and
+ * per client (its direct messages), CHATHISTORY (draft/chathistory) and
+ * the playback on JOIN (history.autoreplay-on-join). Replies go through
+ * irc.c's helpers: no sockets, no SQL.
+ *
+ * A channel's ring dies with the channel, a client's with the client,
+ * so a new channel of the same name, or a new user of the same nick,
+ * never reads what was said before it existed. Only members read a
+ * channel's history and only the two parties a direct message: secret
+ * and private channels leak nothing, not even their names (TARGETS).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "irc.h"
+
+/* Rings grow by doubling from this, up to the configured length. */
+#define HIST_RING_MIN		16
+#define HIST_TIME_LEN		31	/* 2019-01-04T14:33:26.123Z */
+#define HIST_BATCH_LEN		16
+
+/* One message; its strings follow the struct in the same allocation. */
+struct hmsg {
+	uint64_t	 seq;		/* total order, ties of ms included */
+	int64_t		 ms;		/* wall clock, ms since the epoch */
+	char		 msgid[IRC_MSGID_LEN + 1];
+	char		 time[HIST_TIME_LEN + 1];
+	bool		 notice;
+	const char	*source;	/* nick!user@host when it was sent */
+	const char	*target;	/* #chan, or the recipient's nick */
+	const char	*peer;		/* DMs: the other party's nick */
+	const char	*text;
+	const char	*ctags;		/* escaped client-only tags, or NULL */
+	char		 data[];
+};
+
+/* Oldest at head; slots [head, head + n) modulo cap. */
+struct hist {
+	struct hmsg	**slot;
+	size_t		  cap, head, n;
+};
+
+static uint64_t		 seq;
+static uint64_t		 msgid_salt, msgid_count;
+static unsigned long	 batch_seq;
+
+/* ---- time: wall clock in ms, and the IRCv3 timestamp format ---- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (int64_t)ergo_now * 1000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+time_format(char *buf, size_t sz, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, sz, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	/* the modulos only tell the compiler how wide each field is */
+	snprintf(buf, sz, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)(ms % 1000));
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+digits(const char **pp, int n, int *out)
+{
+	const char *p = *pp;
+	int v = 0;
+
+	while (n-- > 0) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p++ - '0');
+	}
+	*out = v;
+	*pp = p;
+	return true;
+}
+
+/* YYYY-MM-DDThh:mm:ss[.sss]Z to ms since the epoch; false if malformed. */
+static bool
+time_parse(const char *s, int64_t *ms)
+{
+	int y, mo, d, h, mi, sec, frac = 0, fd = 0;
+
+	if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) ||
+	    *s++ != '-' || !digits(&s, 2, &d) || *s++ != 'T' ||
+	    !digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi) ||
+	    *s++ != ':' || !digits(&s, 2, &sec))
+		return false;
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9') {
+			if (fd < 3) {
+				frac = frac * 10 + (*s - '0');
+				fd++;
+			}
+			s++;
+		}
+		if (fd == 0)
+			return false;
+		while (fd++ < 3)
+			frac *= 10;
+	}
+	if (*s++ != 'Z' || *s != '\0')
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return false;
+	*ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL +
+	    sec * 1000LL + frac;
+	return true;
+}
+
+/* Our own msgid when the caller brought none: unique across restarts. */
+static void
+msgid_make(char *buf, size_t sz)
+{
+	if (msgid_salt == 0 && (ergo_random(&msgid_salt,
+	    sizeof(msgid_salt)) == -1 || msgid_salt == 0))
+		msgid_salt = (uint64_t)now_ms() | 1;
+	msgid_count++;
+	snprintf(buf, sz, "%08x%016llx", (unsigned)(msgid_salt >> 32),
+	    (unsigned long long)((msgid_salt << 20) ^ msgid_count));
+}
+
+/* ---- rings ---- */
+
+static struct hmsg *
+slot_at(const struct hist *h, size_t i)
+{
+	return h->slot[(h->head + i) % h->cap];
+}
+
+static void
+hist_drop_oldest(struct hist *h)
+{
+	free(h->slot[h->head]);
+	h->slot[h->head] = NULL;
+	h->head = (h->head + 1) % h->cap;
+	h->n--;
+}
+
+/* Drops what is past expire-time or over max entries. */
+static void
+hist_trim(struct hist *h, size_t max)
+{
+	int64_t cutoff;
+
+	while (h->n > max)
+		hist_drop_oldest(h);
+	if (conf->history.expire == 0)
+		return;
+	cutoff = now_ms() - (int64_t)conf->history.expire * 1000;
+	while (h->n > 0 && slot_at(h, 0)->ms < cutoff)
+		hist_drop_oldest(h);
+}
+
+static void
+hist_free(struct hist *h)
+{
+	if (h == NULL)
+		return;
+	while (h->n > 0)
+		hist_drop_oldest(h);
+	free(h->slot);
+	free(h);
+}
+
+/* Appends m to *hp (made on first use); takes m, frees it on failure. */
+static void
+hist_push(struct hist **hp, struct hmsg *m, size_t max)
+{
+	struct hist *h = *hp;
+
+	if (h == NULL) {
+		if ((h = calloc(1, sizeof(*h))) == NULL)
+			goto fail;
+		*hp = h;
+	}
+	hist_trim(h, max - 1);
+	if (h->n == h->cap) {
+		size_t ncap = h->cap < HIST_RING_MIN ? HIST_RING_MIN :
+		    h->cap * 2, i;
+		struct hmsg **ns;
+
+		if (ncap > max)
+			ncap = max;
+		if (ncap <= h->cap) {
+			/* max shrank below what is held: make room */
+			hist_drop_oldest(h);
+		} else {
+			if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
+				goto fail;
+			for (i = 0; i < h->n; i++)
+				ns[i] = slot_at(h, i);
+			free(h->slot);
+			h->slot = ns;
+			h->cap = ncap;
+			h->head = 0;
+		}
+	}
+	h->slot[(h->head + h->n) % h->cap] = m;
+	h->n++;
+	return;
+fail:
+	log_warnx("irc", "out of memory: history entry dropped");
+	free(m);
+}
+
+static struct hmsg *
+hmsg_new(const struct hmsg *tmpl, const char *source, const char *target,
+    const char *peer, const char *text, const char *ctags)
+{
+	size_t ls = strlen(source) + 1, lt = strlen(target) + 1,
+	    lp = peer != NULL ? strlen(peer) + 1 : 0, lx = strlen(text) + 1,
+	    lc = ctags != NULL ? strlen(ctags) + 1 : 0;
+	struct hmsg *m;
+	char *p;
+
+	if ((m = malloc(sizeof(*m) + ls + lt + lp + lx + lc)) == NULL)
+		return NULL;
+	*m = *tmpl;
+	p = m->data;
+	m->source = memcpy(p, source, ls);
+	p += ls;
+	m->target = memcpy(p, target, lt);
+	p += lt;
+	m->peer = NULL;
+	if (peer != NULL) {
+		m->peer = memcpy(p, peer, lp);
+		p += lp;
+	}
+	m->text = memcpy(p, text, lx);
+	p += lx;
+	m->ctags = NULL;
+	if (ctags != NULL)
+		m->ctags = memcpy(p, ctags, lc);
+	return m;
+}
+
+/*
+ * Records a PRIVMSG or NOTICE that was delivered: from c to channel ch,
+ * or (ch NULL) to the client to. ev, if not NULL, is the relayed event:
+ * its msgid, time and client-only tags are kept, so history shows what
+ * the recipients saw. Without one, a msgid and time are made here.
+ */
+void
+irc_hist_add(struct client *c, struct chan *ch, struct client *to,
+    const char *cmd, const char *text, const struct irc_ev *ev)
+{
+	struct hmsg tmpl, *m;
+	const char *ctags = NULL;
+	char src[NICKLEN_MAX + 256];
+
+	if (!conf->history.enabled || (ch == NULL && to == NULL))
+		return;
+	if (ch != NULL ? conf->history.channel_length == 0 :
+	    conf->history.client_length == 0)
+		return;
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.seq = ++seq;
+	tmpl.notice = strcmp(cmd, "NOTICE") == 0;
+	if (ev != NULL && ev->time[0] != '\0' &&
+	    time_parse(ev->time, &tmpl.ms))
+		snprintf(tmpl.time, sizeof(tmpl.time), "%s", ev->time);
+	else {
+		tmpl.ms = now_ms();
+		time_format(tmpl.time, sizeof(tmpl.time), tmpl.ms);
+	}
+	if (ev != NULL && ev->msgid[0] != '\0')
+		snprintf(tmpl.msgid, sizeof(tmpl.msgid), "%s", ev->msgid);
+	else
+		msgid_make(tmpl.msgid, sizeof(tmpl.msgid));
+	if (ev != NULL)
+		ctags = ev->ctags;
+	snprintf(src, sizeof(src), "%s", irc_prefix(c));
+	if (ch != NULL) {
+		if ((m = hmsg_new(&tmpl, src, ch->name, NULL, text, ctags)) !=
+		    NULL)
+			hist_push(&ch->hist, m, conf->history.channel_length);
+		return;
+	}
+	/* a DM: one copy in each party's ring, one if c wrote to itself */
+	if ((m = hmsg_new(&tmpl, src, to->nick, to->nick, text, ctags)) !=
+	    NULL)
+		hist_push(&c->hist, m, conf->history.client_length);
+	if (to != c && (m = hmsg_new(&tmpl, src, to->nick, c->nick, text,
+	    ctags)) != NULL)
+		hist_push(&to->hist, m, conf->history.client_length);
+}
+
+void
+irc_hist_chan_free(struct chan *ch)
+{
+	hist_free(ch->hist);
+	ch->hist = NULL;
+}
+
+void
+irc_hist_client_free(struct client *c)
+{
+	hist_free(c->hist);
+	c->hist = NULL;
+}
+
+/* ---- replay ---- */
+
+static size_t
+line_format(char *buf, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = irc_vformat(buf, sz, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static bool
+has(const struct client *c, uint32_t cap)
+{
+	return (c->caps & cap) != 0;
+}
+
+/* Starts a batch if c takes them; ref is "" otherwise. */
+static void
+batch_start(struct client *c, char *ref, size_t sz, const char *type,
+    const char *target)
+{
+	ref[0] = '\0';
+	if (!has(c, CAP_BATCH))
+		return;
+	snprintf(ref, sz, "h%lx", ++batch_seq);
+	irc_send(c, ":%s BATCH +%s %s%s%s", conf->server_name, ref, type,
+	    target != NULL ? " " : "", target != NULL ? target : "");
+}
+
+static void
+batch_end(struct client *c, const char *ref)
+{
+	if (ref[0] != '\0')
+		irc_send(c, ":%s BATCH -%s", conf->server_name, ref);
+}
+
+/*
+ * One history line to c, with the tags c negotiated: batch, time, msgid
+ * and client-only tags. The body is cut to 512 bytes like any line; the
+ * tags are outside that budget (IRCv3 message-tags).
+ */
+static void
+replay_one(struct client *c, const struct hmsg *m, const char *ref)
+{
+	char line[IRC_OUT_MAX], body[IRC_LINE_MAX + 1];
+	size_t n = 0, bl;
+	int r;
+
+	bl = line_format(body, sizeof(body), ":%s %s %s :%s", m->source,
+	    m->notice ? "NOTICE" : "PRIVMSG", m->target, m->text);
+#define TAG(...) do {							\
+	r = snprintf(line + n, sizeof(line) - n, "%c", n == 0 ? '@' : ';'); \
+	n += (size_t)r;							\
+	r = snprintf(line + n, sizeof(line) - n, __VA_ARGS__);		\
+	if (r > 0 && (size_t)r < sizeof(line) - n)			\
+		n += (size_t)r;						\
+} while (0)
+	if (ref[0] != '\0')
+		TAG("batch=%s", ref);
+	if (has(c, CAP_SERVER_TIME))
+		TAG("time=%s", m->time);
+	if (has(c, CAP_MESSAGE_TAGS)) {
+		TAG("msgid=%s", m->msgid);
+		if (m->ctags != NULL && m->ctags[0] != '\0' &&
+		    strlen(m->ctags) < IRC_CLIENT_TAGS_MAX)
+			TAG("%s", m->ctags);
+	}
+#undef TAG
+	if (n > 0)
+		line[n++] = ' ';
+	if (n + bl > sizeof(line))
+		n = 0;		/* cannot happen: the tags are bounded */
+	memcpy(line + n, body, bl);
+	irc_send_tagged(c, line, n + bl);
+}
+
+/* Bytes a replayed line may take, to keep a reply under the sendq. */
+static size_t
+replay_cost(const struct hmsg *m)
+{
+	return 96 + strlen(m->source) + strlen(m->target) + strlen(m->text) +
+	    (m->ctags != NULL ? strlen(m->ctags) : 0);
+}
+
+/* What c's queue may still take for one reply: half of max-sendq. */
+static size_t
+reply_budget(const struct client *c)
+{
+	size_t q = c->conn != NULL ? net_conn_sendq(c->conn) : 0;
+
+	return q < conf->max_sendq / 2 ? conf->max_sendq / 2 - q : 0;
+}
+
+/*
+ * Sends v[lo..hi) in a chathistory batch. If the whole would fill more
+ * than half of c's sendq, the end away from the reference is kept: the
+ * newest for backward queries, the oldest for forward ones, so paging
+ * on from the result still finds what was left out.
+ */
+static void
+replay(struct client *c, const char *target, struct hmsg **v, size_t lo,
+    size_t hi, bool backward)
+{
+	char ref[HIST_BATCH_LEN];
+	size_t budget = reply_budget(c), cost = 0, i;
+
+	if (backward) {
+		for (i = hi; i > lo && cost + replay_cost(v[i - 1]) <= budget;
+		    i--)
+			cost += replay_cost(v[i - 1]);
+		lo = i;
+	} else {
+		for (i = lo; i < hi && cost + replay_cost(v[i]) <= budget; i++)
+			cost += replay_cost(v[i]);
+		hi = i;
+	}
+	batch_start(c, ref, sizeof(ref), "chathistory", target);
+	for (i = lo; i < hi; i++)
+		replay_one(c, v[i], ref);
+	batch_end(c, ref);
+}
+
+/* ---- CHATHISTORY ---- */
+
+/* A message reference: msgid=..., timestamp=... or (LATEST only) '*'. */
+struct ref {
+	enum { REF_NONE, REF_MSGID, REF_TIME } type;
+	const char	*msgid;
+	int64_t		 ms;
+};
+
+static bool
+ref_parse(const char *s, struct ref *r, bool star_ok)
+{
+	memset(r, 0, sizeof(*r));
+	if (strcmp(s, "*") == 0) {
+		r->type = REF_NONE;
+		return star_ok;
+	}
+	if (strncmp(s, "msgid=", 6) == 0 && s[6] != '\0') {
+		r->type = REF_MSGID;
+		r->msgid = s + 6;
+		return true;
+	}
+	if (strncmp(s, "timestamp=", 10) == 0 && time_parse(s + 10, &r->ms)) {
+		r->type = REF_TIME;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Where a reference falls in v[0..n) (oldest first), as a position
+ * 0..2n: an odd 2i+1 is the message v[i] itself, an even 2i the gap just
+ * before v[i]. -1: a msgid not in v (nothing can be said about it).
+ */
+static long
+ref_pos(const struct ref *r, struct hmsg **v, size_t n)
+{
+	size_t i;
+
+	if (r->type == REF_MSGID) {
+		for (i = n; i > 0; i--)
+			if (strcmp(v[i - 1]->msgid, r->msgid) == 0)
+				return 2 * (long)(i - 1) + 1;
+		return -1;
+	}
+	/* the first message at or after the time */
+	for (i = 0; i < n && v[i]->ms < r->ms; i++)
+		;
+	return 2 * (long)i;
+}
+
+/* First index strictly after position p, and end of those strictly before. */
+static size_t
+pos_after(long p)
+{
+	return (size_t)((p + 1) / 2);
+}
+
+static size_t
+pos_before(long p)
+{
+	return (size_t)(p / 2);
+}
+
+/*
+ * Messages exactly at a timestamp are neither before nor after it: the
+ * even position 2i is the first at-or-after, so skip equal ones when
+ * looking after it.
+ */
+static size_t
+after_index(const struct ref *r, long p, struct hmsg **v, size_t n)
+{
+	size_t i = pos_after(p);
+
+	if (r->type == REF_TIME)
+		while (i < n && v[i]->ms <= r->ms)
+			i++;
+	return i;
+}
+
+static unsigned
+history_max(void)
+{
+	return conf->history.maxmessages;
+}
+
+static void
+fail(struct client *c, const char *code, const char *sub, const char *ctx,
+    const char *text)
+{
+	irc_send(c, ":%s FAIL CHATHISTORY %s %s%s%s :%s", conf->server_name,
+	    code, sub, ctx != NULL ? " " : "", ctx != NULL ? ctx : "", text);
+}
+
+/*
+ * The messages of target that c may read, oldest first, in a malloc'd
+ * array (*vp, *np); NULL target: none. false: not c's to read.
+ */
+static bool
+gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
+    bool *oom)
+{
+	struct hist *h = NULL;
+	struct hmsg **v = NULL;
+	bool all = false;
+	size_t i, n = 0;
+
+	*vp = NULL;
+	*np = 0;
+	*oom = false;
+	if (target[0] == '#' || target[0] == '&') {
+		struct chan *ch = irc_chan_find(target);
+
+		if (ch == NULL || irc_member_find(ch, c) == NULL)
+			return false;
+		h = ch->hist;
+		if (h != NULL)
+			hist_trim(h, conf->history.channel_length);
+	} else {
+		if (strcmp(target, "*") == 0)
+			all = true;
+		else if (!irc_nick_valid(target))
+			return false;
+		h = c->hist;
+		if (h != NULL)
+			hist_trim(h, conf->history.client_length);
+	}
+	if (h == NULL || h->n == 0)
+		return true;
+	if ((v = calloc(h->n, sizeof(*v))) == NULL) {
+		*oom = true;
+		return true;
+	}
+	for (i = 0; i < h->n; i++) {
+		struct hmsg *m = slot_at(h, i);
+
+		if (m->peer != NULL && !all && irc_casecmp(m->peer, target) != 0)
+			continue;
+		v[n++] = m;
+	}
+	*vp = v;
+	*np = n;
+	return true;
+}
+
+static bool
+limit_parse(const char *s, size_t *limit)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0)
+		return false;
+	if (v == 0 || (history_max() > 0 && v > history_max()))
+		v = history_max() > 0 ? history_max() : 1000;
+	*limit = v;
+	return true;
+}
+
+static void
+targets(struct client *c, const char *sub, struct msg *m)
+{
+	struct tgt {
+		const char	*name;
+		int64_t		 ms;
+		const char	*time;
+	} *t = NULL;
+	struct ref r1, r2;
+	struct member *mb;
+	size_t limit, nt = 0, max, i, j, lo, hi;
+	int64_t a, b;
+	char ref[HIST_BATCH_LEN];
+	bool backward;
+
+	if (!ref_parse(m->param[1], &r1, false) || r1.type != REF_TIME ||
+	    !ref_parse(m->param[2], &r2, false) || r2.type != REF_TIME ||
+	    !limit_parse(m->param[3], &limit)) {
+		fail(c, "INVALID_PARAMS", sub, NULL, "Invalid parameters");
+		return;
+	}
+	backward = r1.ms > r2.ms;
+	a = backward ? r2.ms : r1.ms;
+	b = backward ? r1.ms : r2.ms;
+	max = c->nchans + (c->hist != NULL ? c->hist->n : 0);
+	if (max > 0 && (t = calloc(max, sizeof(*t))) == NULL) {
+		fail(c, "MESSAGE_ERROR", sub, "*",
+		    "Messages could not be retrieved");
+		return;
+	}
+	/* channels c is in: their latest message */
+	for (mb = c->chans; mb != NULL; mb = mb->unext) {
+		struct hist *h = mb->ch->hist;
+		struct hmsg *last;
+
+		if (h == NULL)
+			continue;
+		hist_trim(h, conf->history.channel_length);
+		if (h->n == 0)
+			continue;
+		last = slot_at(h, h->n - 1);
+		if (last->ms > a && last->ms < b) {
+			t[nt].name = mb->ch->name;
+			t[nt].ms = last->ms;
+			t[nt++].time = last->time;
+		}
+	}
+	/* c's correspondents: the newest message with each */
+	if (c->hist != NULL) {
+		hist_trim(c->hist, conf->history.client_length);
+		for (i = c->hist->n; i > 0; i--) {
+			struct hmsg *hm = slot_at(c->hist, i - 1);
+			size_t k;
+
+			if (hm->ms <= a || hm->ms >= b)
+				continue;
+			for (k = 0; k < nt; k++)
+				if (t[k].name[0] != '#' && t[k].name[0] != '&' &&
+				    irc_casecmp(t[k].name, hm->peer) == 0)
+					break;
+			if (k < nt)
+				continue;
+			t[nt].name = hm->peer;
+			t[nt].ms = hm->ms;
+			t[nt++].time = hm->time;
+		}
+	}
+	/* oldest first (insertion sort: a few hundred at most) */
+	for (i = 1; i < nt; i++) {
+		struct tgt x = t[i];
+
+		for (j = i; j > 0 && t[j - 1].ms > x.ms; j--)
+			t[j] = t[j - 1];
+		t[j] = x;
+	}
+	lo = 0;
+	hi = nt;
+	if (hi - lo > limit) {
+		if (backward)
+			lo = hi - limit;
+		else
+			hi = lo + limit;
+	}
+	batch_start(c, ref, sizeof(ref), "draft/chathistory-targets", NULL);
+	for (i = lo; i < hi; i++) {
+		if (ref[0] != '\0')
+			irc_send(c, "@batch=%s :%s CHATHISTORY TARGETS %s %s", ref,
+			    conf->server_name, t[i].name, t[i].time);
+		else
+			irc_send(c, ":%s CHATHISTORY TARGETS %s %s",
+			    conf->server_name, t[i].name, t[i].time);
+	}
+	batch_end(c, ref);
+	free(t);
+}
+
+/*
+ * CHATHISTORY LATEST <target> <*|ref> <limit>
+ *             BEFORE|AFTER|AROUND <target> <ref> <limit>
+ *             BETWEEN <target> <ref> <ref> <limit>
+ *             TARGETS <timestamp> <timestamp> <limit>
+ */
+void
+h_chathistory(struct client *c, struct msg *m)
+{
+	static const char *const subs[] = {
+		"LATEST", "BEFORE", "AFTER", "AROUND", "BETWEEN", "TARGETS"
+	};
+	enum { LATEST, BEFORE, AFTER, AROUND, BETWEEN, TARGETS } op;
+	const char *sub, *target;
+	struct hmsg **v;
+	struct ref r1, r2;
+	size_t n, limit, lo = 0, hi = 0, i;
+	long p1, p2 = 0;
+	bool oom, backward = true;
+	char subu[16];
+
+	if (m->nparam < 1) {
+		fail(c, "NEED_MORE_PARAMS", "*", NULL, "Missing parameters");
+		return;
+	}
+	for (i = 0; i < sizeof(subu) - 1 && m->param[0][i] != '\0'; i++)
+		subu[i] = m->param[0][i] >= 'a' && m->param[0][i] <= 'z' ?
+		    (char)(m->param[0][i] - 32) : m->param[0][i];
+	subu[i] = '\0';
+	if (m->param[0][i] != '\0')
+		i = sizeof(subs) / sizeof(subs[0]);	/* too long to be one */
+	else
+		for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
+			if (strcmp(subu, subs[i]) == 0)
+				break;
+	if (i == sizeof(subs) / sizeof(subs[0])) {
+		fail(c, "UNKNOWN_COMMAND", m->param[0][0] != '\0' &&
+		    m->param[0][0] != ':' && strchr(m->param[0], ' ') == NULL ?
+		    m->param[0] : "*", NULL, "Unknown command");
+		return;
+	}
+	op = i;
+	sub = subs[op];
+	if (m->nparam < (op == BETWEEN ? 5 : 4)) {
+		fail(c, "NEED_MORE_PARAMS", sub, NULL, "Missing parameters");
+		return;
+	}
+	if (op == TARGETS) {
+		targets(c, sub, m);
+		return;
+	}
+	target = m->param[1];
+	if (!ref_parse(m->param[2], &r1, op == LATEST) ||
+	    (op == BETWEEN && !ref_parse(m->param[3], &r2, false)) ||
+	    !limit_parse(m->param[op == BETWEEN ? 4 : 3], &limit)) {
+		fail(c, "INVALID_PARAMS", sub, NULL, "Invalid parameters");
+		return;
+	}
+	if (!gather(c, target, &v, &n, &oom)) {
+		fail(c, "INVALID_TARGET", sub, target,
+		    "Messages could not be retrieved");
+		return;
+	}
+	if (oom) {
+		fail(c, "MESSAGE_ERROR", sub, target,
+		    "Messages could not be retrieved");
+		return;
+	}
+	p1 = r1.type == REF_NONE ? 0 : ref_pos(&r1, v, n);
+	if (op == BETWEEN)
+		p2 = ref_pos(&r2, v, n);
+	if (p1 == -1 || p2 == -1)
+		goto send;	/* an unknown msgid: nothing around it */
+	switch (op) {
+	case LATEST:
+		lo = r1.type == REF_NONE ? 0 : after_index(&r1, p1, v, n);
+		hi = n;
+		if (hi - lo > limit)
+			lo = hi - limit;
+		break;
+	case BEFORE:
+		hi = pos_before(p1);
+		lo = hi > limit ? hi - limit : 0;
+		break;
+	case AFTER:
+		lo = after_index(&r1, p1, v, n);
+		hi = n - lo > limit ? lo + limit : n;
+		backward = false;
+		break;
+	case AROUND:
+		/* limit/2 before the reference, the rest from it on */
+		hi = pos_before(p1);
+		lo = hi > limit / 2 ? hi - limit / 2 : 0;
+		hi = n - lo > limit ? lo + limit : n;
+		if (hi - lo < limit)
+			lo = hi > limit ? hi - limit : 0;
+		backward = false;
+		break;
+	case BETWEEN:
+		if (p1 < p2) {
+			lo = after_index(&r1, p1, v, n);
+			hi = pos_before(p2);
+			if (hi > lo && hi - lo > limit)
+				hi = lo + limit;
+			backward = false;
+		} else {
+			lo = after_index(&r2, p2, v, n);
+			hi = pos_before(p1);
+			if (hi > lo && hi - lo > limit)
+				lo = hi - limit;
+		}
+		if (hi < lo)
+			hi = lo;
+		break;
+	case TARGETS:
+		break;
+	}
+send:
+	replay(c, target, v, lo, hi, backward);
+	free(v);
+}
+
+/*
+ * history.autoreplay-on-join: the latest lines of ch to c, who just
+ * joined it, unless c fetches history itself (draft/chathistory).
+ */
+void
+irc_hist_join(struct client *c, struct chan *ch)
+{
+	struct hist *h = ch->hist;
+	struct hmsg **v;
+	size_t n, i, want = conf->history.autoreplay;
+
+	if (want == 0 || h == NULL || has(c, CAP_CHATHISTORY))
+		return;
+	hist_trim(h, conf->history.channel_length);
+	if (h->n == 0)
+		return;
+	n = h->n < want ? h->n : want;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		v[i] = slot_at(h, h->n - n + i);
+	replay(c, ch->name, v, 0, n, true);
+	free(v);
+}

@@ -1,0 +1,619 @@
+"""History in memory and CHATHISTORY (irc_hist.c): LATEST BEFORE AFTER
+AROUND BETWEEN TARGETS with msgid= and timestamp= references, limits,
+the chathistory batch with server-time and msgid tags, FAIL replies,
+who may read what (members, the two parties of a direct message),
+channel-length, expire-time and autoreplay-on-join. Ordering follows
+the examples of the IRCv3 spec and of irctest's chathistory module."""
+
+import itertools
+import re
+import time
+
+from ergotest import Server, Skip
+
+srv = None
+_ids = itertools.count(1)
+FULL = ["batch", "server-time", "message-tags", "echo-message",
+        "draft/chathistory"]
+
+
+def setup_module():
+    global srv
+    srv = Server(conf="history { chathistory-maxmessages 50 }")
+
+
+def nick(base="ch"):
+    return "%s%d" % (base, next(_ids))
+
+
+def chan():
+    return "#hist%d" % next(_ids)
+
+
+def split(line):
+    """(tags dict, source, command, params) of a received line."""
+    tags = {}
+    if line.startswith("@"):
+        t, line = line[1:].split(" ", 1)
+        for kv in t.split(";"):
+            k, _, v = kv.partition("=")
+            tags[k] = v
+    src = None
+    if line.startswith(":"):
+        src, line = line[1:].split(" ", 1)
+    head, sep, trailing = line.partition(" :")
+    words = head.split(" ")
+    ps = words[1:]
+    if sep:
+        ps.append(trailing)
+    return tags, src, words[0], ps
+
+
+def sync(c):
+    """PING round trip that tolerates tags; returns the lines before."""
+    c.send("PING :hsync")
+    return c.lines_until(r"PONG \S+ :?hsync$")[:-1]
+
+
+def connect(name, want=FULL, required=()):
+    """A registered client with as many of want as the server offers."""
+    c = srv_client_raw()
+    c.send("CAP LS 302")
+    offered = set()
+    while True:
+        line = c.expect(r" CAP \* LS ")
+        _, _, _, ps = split(line)
+        offered |= {w.split("=")[0] for w in ps[-1].split()}
+        if ps[2] != "*":
+            break
+    have = [w for w in want if w in offered]
+    missing = [w for w in required if w not in offered]
+    if missing:
+        c.close()
+        raise Skip("server offers no %s" % " ".join(missing))
+    if have:
+        c.send("CAP REQ :%s" % " ".join(have))
+        c.expect(r" CAP \S+ ACK ")
+    c.send("NICK %s" % name)
+    c.send("USER %s 0 * :%s" % (name, name))
+    c.send("CAP END")
+    c.expect(r" (376|422) ")
+    c.nick = name
+    c.caps = set(have)
+    return c
+
+
+_server_for_client = [None]
+
+
+def srv_client_raw():
+    return (_server_for_client[0] or srv).client()
+
+
+def join(c, ch):
+    c.send("JOIN %s" % ch)
+    c.expect(r" 366 \S+ %s " % re.escape(ch))
+
+
+def history(c, cmd):
+    """Sends a CHATHISTORY command; returns (batch params, messages) where
+    messages are (tags, source, command, params) of the lines inside."""
+    c.send(cmd)
+    if "batch" in c.caps:
+        first = split(c.expect(r" BATCH \+\S+ "))
+        ref = first[3][0][1:]
+        lines = c.lines_until(r" BATCH -%s$" % re.escape(ref))[:-1]
+        msgs = [split(l) for l in lines]
+        for m in msgs:
+            assert m[0].get("batch") == ref, m
+        return first[3][1:], msgs
+    return None, [split(l) for l in sync(c)]
+
+
+def texts(msgs):
+    return [m[3][-1] for m in msgs if m[2] in ("PRIVMSG", "NOTICE")]
+
+
+def say(c, target, n, prefix="message"):
+    """n messages from c to target, a few ms apart; returns the echoes
+    (tags, source, command, params) when c has echo-message."""
+    echoes = []
+    for i in range(n):
+        c.send("PRIVMSG %s :%s %d" % (target, prefix, i))
+        if "echo-message" in c.caps:
+            echoes.append(split(c.expect(r" PRIVMSG \S+ :%s %d$"
+                                         % (prefix, i))))
+        time.sleep(0.003)
+    sync(c)
+    return echoes
+
+
+def full_client(name=None):
+    return connect(name or nick(), FULL, required=FULL)
+
+
+def fail_of(c):
+    line = c.expect(r" FAIL CHATHISTORY ")
+    return split(line)[3]
+
+
+# ---- advertising ----
+
+def test_chathistory_isupport_and_cap():
+    with srv.client() as c:
+        c.send("CAP LS 302")
+        ls = c.lines_until(r" CAP \* LS :")
+        assert any("draft/chathistory" in l for l in ls), ls
+        c.send("CAP END")
+        lines = c.register(nick())
+        assert any(" CHATHISTORY=50 " in l for l in lines), lines
+        assert any(" MSGREFTYPES=msgid,timestamp " in l for l in lines)
+
+
+# ---- the subcommands (irctest's expectations) ----
+
+def setup_channel():
+    c = full_client()
+    ch = chan()
+    join(c, ch)
+    echoes = say(c, ch, 10)
+    assert len({e[0]["msgid"] for e in echoes}) == 10
+    return c, ch, echoes
+
+
+def ids(msgs):
+    return [m[0]["msgid"] for m in msgs]
+
+
+def test_chathistory_latest():
+    c, ch, e = setup_channel()
+    with c:
+        batch, got = history(c, "CHATHISTORY LATEST %s * 100" % ch)
+        assert batch == ["chathistory", ch], batch
+        assert ids(got) == ids(e)
+        assert texts(got) == ["message %d" % i for i in range(10)]
+        assert ids(history(c, "CHATHISTORY LATEST %s * 5" % ch)[1]) == \
+            ids(e[-5:])
+        assert ids(history(c, "CHATHISTORY LATEST %s * 1" % ch)[1]) == \
+            ids(e[-1:])
+        got = history(c, "CHATHISTORY LATEST %s msgid=%s 100"
+                      % (ch, e[4][0]["msgid"]))[1]
+        assert ids(got) == ids(e[5:])
+        got = history(c, "CHATHISTORY LATEST %s timestamp=%s 100"
+                      % (ch, e[4][0]["time"]))[1]
+        assert ids(got) == ids(e[5:])
+
+
+def test_chathistory_lines_carry_time_msgid_source():
+    c, ch, e = setup_channel()
+    with c:
+        got = history(c, "CHATHISTORY LATEST %s * 3" % ch)[1]
+        for g, want in zip(got, e[-3:]):
+            assert g[0]["time"] == want[0]["time"]
+            assert g[0]["msgid"] == want[0]["msgid"]
+            assert g[1] == want[1] and g[1].startswith(c.nick + "!")
+            assert g[2] == "PRIVMSG" and g[3][0] == ch
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$",
+                        got[0][0]["time"])
+
+
+def test_chathistory_before():
+    c, ch, e = setup_channel()
+    with c:
+        got = history(c, "CHATHISTORY BEFORE %s msgid=%s 100"
+                      % (ch, e[6][0]["msgid"]))[1]
+        assert ids(got) == ids(e[:6])
+        got = history(c, "CHATHISTORY BEFORE %s timestamp=%s 100"
+                      % (ch, e[6][0]["time"]))[1]
+        assert ids(got) == ids(e[:6])
+        got = history(c, "CHATHISTORY BEFORE %s timestamp=%s 2"
+                      % (ch, e[6][0]["time"]))[1]
+        assert ids(got) == ids(e[4:6])
+
+
+def test_chathistory_after():
+    c, ch, e = setup_channel()
+    with c:
+        got = history(c, "CHATHISTORY AFTER %s msgid=%s 100"
+                      % (ch, e[3][0]["msgid"]))[1]
+        assert ids(got) == ids(e[4:])
+        got = history(c, "CHATHISTORY AFTER %s timestamp=%s 100"
+                      % (ch, e[3][0]["time"]))[1]
+        assert ids(got) == ids(e[4:])
+        got = history(c, "CHATHISTORY AFTER %s timestamp=%s 3"
+                      % (ch, e[3][0]["time"]))[1]
+        assert ids(got) == ids(e[4:7])
+
+
+def test_chathistory_between():
+    c, ch, e = setup_channel()
+    with c:
+        for kind in ("msgid", "time"):
+            ref = "msgid" if kind == "msgid" else "timestamp"
+            first, last = e[0][0][kind], e[-1][0][kind]
+            got = history(c, "CHATHISTORY BETWEEN %s %s=%s %s=%s 100"
+                          % (ch, ref, first, ref, last))[1]
+            assert ids(got) == ids(e[1:-1]), kind
+            got = history(c, "CHATHISTORY BETWEEN %s %s=%s %s=%s 100"
+                          % (ch, ref, last, ref, first))[1]
+            assert ids(got) == ids(e[1:-1]), kind
+            # with a limit: the end nearest the first reference
+            got = history(c, "CHATHISTORY BETWEEN %s %s=%s %s=%s 3"
+                          % (ch, ref, first, ref, last))[1]
+            assert ids(got) == ids(e[1:4]), kind
+            got = history(c, "CHATHISTORY BETWEEN %s %s=%s %s=%s 3"
+                          % (ch, ref, last, ref, first))[1]
+            assert ids(got) == ids(e[-4:-1]), kind
+
+
+def test_chathistory_around():
+    c, ch, e = setup_channel()
+    with c:
+        got = history(c, "CHATHISTORY AROUND %s msgid=%s 1"
+                      % (ch, e[7][0]["msgid"]))[1]
+        assert ids(got) == ids(e[7:8])
+        got = history(c, "CHATHISTORY AROUND %s msgid=%s 3"
+                      % (ch, e[7][0]["msgid"]))[1]
+        assert ids(got) == ids(e[6:9])
+        got = history(c, "CHATHISTORY AROUND %s timestamp=%s 3"
+                      % (ch, e[7][0]["time"]))[1]
+        assert e[7][0]["msgid"] in ids(got) and len(got) == 3
+        # near the start there is less before: the rest comes after
+        got = history(c, "CHATHISTORY AROUND %s msgid=%s 4"
+                      % (ch, e[0][0]["msgid"]))[1]
+        assert ids(got) == ids(e[0:4])
+
+
+def test_chathistory_unknown_msgid_empty_batch():
+    c, ch, e = setup_channel()
+    with c:
+        for sub in ("BEFORE", "AFTER", "AROUND", "LATEST"):
+            batch, got = history(c, "CHATHISTORY %s %s msgid=nosuchid 10"
+                                 % (sub, ch))
+            assert batch == ["chathistory", ch] and got == [], sub
+
+
+def test_chathistory_limit_clamped_to_isupport():
+    c = full_client()
+    ch = chan()
+    with c:
+        join(c, ch)
+        say(c, ch, 55)
+        got = history(c, "CHATHISTORY LATEST %s * 1000" % ch)[1]
+        assert len(got) == 50
+        assert texts(got)[-1] == "message 54"
+        assert texts(got)[0] == "message 5"
+
+
+def test_chathistory_notice_kept_as_notice():
+    c = full_client()
+    ch = chan()
+    with c:
+        join(c, ch)
+        c.send("NOTICE %s :a notice" % ch)
+        sync(c)
+        got = history(c, "CHATHISTORY LATEST %s * 10" % ch)[1]
+        assert [(m[2], m[3][-1]) for m in got] == [("NOTICE", "a notice")]
+
+
+def test_chathistory_statusmsg_not_kept():
+    c = full_client()
+    ch = chan()
+    with c:
+        join(c, ch)
+        c.send("PRIVMSG @%s :ops only" % ch)
+        c.send("PRIVMSG %s :everyone" % ch)
+        sync(c)
+        got = history(c, "CHATHISTORY LATEST %s * 10" % ch)[1]
+        assert texts(got) == ["everyone"]
+
+
+# ---- direct messages ----
+
+def test_chathistory_direct_messages_both_parties():
+    a, b = full_client(), full_client()
+    with a, b:
+        echoes = []
+        for i in range(6):
+            s, t = (a, b) if i % 2 == 0 else (b, a)
+            s.send("PRIVMSG %s :dm %d" % (t.nick, i))
+            echoes.append(split(s.expect(r" PRIVMSG \S+ :dm %d$" % i)))
+            t.expect(r" PRIVMSG \S+ :dm %d$" % i)
+            time.sleep(0.003)
+        for who, other in ((a, b), (b, a)):
+            batch, got = history(who, "CHATHISTORY LATEST %s * 10"
+                                 % other.nick)
+            assert batch == ["chathistory", other.nick]
+            assert ids(got) == ids(echoes), who.nick
+            assert texts(got) == ["dm %d" % i for i in range(6)]
+        # the target is casemapped, and echoed as given
+        batch, got = history(a, "CHATHISTORY LATEST %s * 10"
+                             % b.nick.upper())
+        assert batch == ["chathistory", b.nick.upper()]
+        assert ids(got) == ids(echoes)
+        got = history(a, "CHATHISTORY BEFORE %s msgid=%s 2"
+                      % (b.nick, echoes[4][0]["msgid"]))[1]
+        assert ids(got) == ids(echoes[2:4])
+
+
+def test_chathistory_direct_messages_other_conversation_apart():
+    a, b, c = full_client(), full_client(), full_client()
+    with a, b, c:
+        a.send("PRIVMSG %s :to b" % b.nick)
+        a.send("PRIVMSG %s :to c" % c.nick)
+        c.send("PRIVMSG %s :c to a" % a.nick)
+        b.expect(r":to b$")
+        a.expect(r":c to a$")
+        sync(a)
+        assert texts(history(a, "CHATHISTORY LATEST %s * 10"
+                             % b.nick)[1]) == ["to b"]
+        assert texts(history(a, "CHATHISTORY LATEST %s * 10"
+                             % c.nick)[1]) == ["to c", "c to a"]
+        # b knows nothing of a's talk with c
+        assert history(b, "CHATHISTORY LATEST %s * 10" % c.nick)[1] == []
+        # "*": every direct message of the asker
+        assert texts(history(a, "CHATHISTORY LATEST * * 10")[1]) == \
+            ["to b", "to c", "c to a"]
+
+
+def test_chathistory_message_to_self_kept_once():
+    a = full_client()
+    with a:
+        a.send("PRIVMSG %s :note to self" % a.nick)
+        sync(a)
+        got = history(a, "CHATHISTORY LATEST %s * 10" % a.nick)[1]
+        assert texts(got) == ["note to self"]
+
+
+def test_chathistory_new_user_of_a_nick_reads_nothing():
+    a, b = full_client(), full_client()
+    name = b.nick
+    with a:
+        a.send("PRIVMSG %s :secret for the first %s" % (name, name))
+        b.expect(r":secret for the first")
+        b.send("QUIT")
+        b.closed()
+        b.close()
+        with full_client(name) as b2:
+            assert history(b2, "CHATHISTORY LATEST %s * 10"
+                           % a.nick)[1] == []
+            assert history(b2, "CHATHISTORY LATEST * * 10")[1] == []
+
+
+# ---- who may read ----
+
+def test_chathistory_invalid_target_nonexistent_and_not_member():
+    a, b = full_client(), full_client()
+    ch = chan()
+    with a, b:
+        a.send("CHATHISTORY LATEST #nosuchchannel%d * 10" % next(_ids))
+        f = fail_of(a)
+        assert f[:3] == ["CHATHISTORY", "INVALID_TARGET", "LATEST"], f
+        join(b, ch)
+        say(b, ch, 3)
+        a.send("CHATHISTORY LATEST %s * 10" % ch)
+        f = fail_of(a)
+        assert f[:4] == ["CHATHISTORY", "INVALID_TARGET", "LATEST", ch], f
+        # after leaving, no longer
+        join(a, ch)
+        assert len(history(a, "CHATHISTORY LATEST %s * 10" % ch)[1]) == 3
+        a.send("PART %s" % ch)
+        a.expect(r" PART %s" % ch)
+        a.send("CHATHISTORY BEFORE %s timestamp=2100-01-01T00:00:00.000Z 10"
+               % ch)
+        assert fail_of(a)[1] == "INVALID_TARGET"
+
+
+def test_chathistory_secret_channel_never_leaks():
+    a, b = full_client(), full_client()
+    ch = chan()
+    with a, b:
+        join(a, ch)
+        a.send("MODE %s +s" % ch)
+        a.send("MODE %s +p" % ch)
+        say(a, ch, 2, "hush")
+        for sub in ("LATEST %s * 10", "BEFORE %s timestamp=2100-01-01T00:00:"
+                    "00.000Z 10", "AROUND %s timestamp=2000-01-01T00:00:"
+                    "00.000Z 10"):
+            b.send("CHATHISTORY " + sub % ch)
+            f = fail_of(b)
+            assert f[1] == "INVALID_TARGET", f
+        b.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+               "timestamp=2100-01-01T00:00:00.000Z 100")
+        lines = b.lines_until(r" BATCH -")
+        assert not any(ch.lower() in l.lower() for l in lines), lines
+        assert texts(history(a, "CHATHISTORY LATEST %s * 10" % ch)[1]) == \
+            ["hush 0", "hush 1"]
+
+
+def test_chathistory_channel_history_ends_with_the_channel():
+    a = full_client()
+    ch = chan()
+    with a:
+        join(a, ch)
+        say(a, ch, 3)
+        a.send("PART %s" % ch)
+        a.expect(r" PART %s" % ch)
+        with full_client() as b:
+            join(b, ch)     # a new channel of the same name
+            assert history(b, "CHATHISTORY LATEST %s * 10" % ch)[1] == []
+
+
+# ---- TARGETS ----
+
+def test_chathistory_targets():
+    a, b, c = full_client(), full_client(), full_client()
+    ch1, ch2, quiet = chan(), chan(), chan()
+    with a, b, c:
+        for x in (ch1, ch2, quiet):
+            join(a, x)
+        t0 = time.time()
+        a.send("PRIVMSG %s :one" % ch1)
+        time.sleep(0.01)
+        b.send("PRIVMSG %s :from b" % a.nick)
+        a.expect(r":from b$")
+        time.sleep(0.01)
+        a.send("PRIVMSG %s :two" % ch2)
+        time.sleep(0.01)
+        a.send("PRIVMSG %s :to c" % c.nick)
+        c.expect(r":to c$")
+        sync(a)
+        lo = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t0 - 5))
+        hi = "2100-01-01T00:00:00.000Z"
+        a.send("CHATHISTORY TARGETS timestamp=%s timestamp=%s 10" % (lo, hi))
+        first = split(a.expect(r" BATCH \+"))
+        assert first[3][1:] == ["draft/chathistory-targets"], first
+        lines = a.lines_until(r" BATCH -")[:-1]
+        got = [split(l)[3] for l in lines]
+        assert [g[0] for g in got] == ["TARGETS"] * 4, got
+        assert [g[1] for g in got] == [ch1, b.nick, ch2, c.nick], got
+        times = [g[2] for g in got]
+        assert times == sorted(times)
+        # a limit keeps the earliest going forwards, the latest backwards
+        a.send("CHATHISTORY TARGETS timestamp=%s timestamp=%s 2" % (lo, hi))
+        a.expect(r" BATCH \+")
+        got = [split(l)[3][1] for l in a.lines_until(r" BATCH -")[:-1]]
+        assert got == [ch1, b.nick], got
+        a.send("CHATHISTORY TARGETS timestamp=%s timestamp=%s 2" % (hi, lo))
+        a.expect(r" BATCH \+")
+        got = [split(l)[3][1] for l in a.lines_until(r" BATCH -")[:-1]]
+        assert got == [ch2, c.nick], got
+
+
+# ---- bad commands ----
+
+def test_chathistory_fail_replies():
+    a = full_client()
+    ch = chan()
+    with a:
+        join(a, ch)
+        a.send("CHATHISTORY FOO %s * 10" % ch)
+        assert fail_of(a)[:3] == ["CHATHISTORY", "UNKNOWN_COMMAND", "FOO"]
+        a.send("CHATHISTORY LATEST %s *" % ch)
+        assert fail_of(a)[:3] == ["CHATHISTORY", "NEED_MORE_PARAMS",
+                                  "LATEST"]
+        a.send("CHATHISTORY")
+        assert fail_of(a)[1] == "NEED_MORE_PARAMS"
+        for bad in ("LATEST %s * ten", "LATEST %s * -1", "BEFORE %s * 10",
+                    "BEFORE %s timestamp=yesterday 10",
+                    "AFTER %s msgid= 10", "AROUND %s foo=bar 10",
+                    "BETWEEN %s * * 10"):
+            a.send("CHATHISTORY " + bad % ch)
+            f = fail_of(a)
+            assert f[1] == "INVALID_PARAMS", (bad, f)
+        a.send("CHATHISTORY TARGETS * * 10")
+        assert fail_of(a)[1] == "INVALID_PARAMS"
+        a.send("CHATHISTORY LATEST bad!nick * 10")
+        assert fail_of(a)[1] == "INVALID_TARGET"
+
+
+# ---- capabilities of the asker ----
+
+def test_chathistory_without_tags_plain_lines():
+    c = connect(nick(), ["draft/chathistory"])
+    ch = chan()
+    with c:
+        join(c, ch)
+        say(c, ch, 3)
+        c.send("CHATHISTORY LATEST %s * 10" % ch)
+        lines = sync(c)
+        assert [l for l in lines if not l.startswith(":")] == [], lines
+        assert [split(l)[3][-1] for l in lines] == \
+            ["message 0", "message 1", "message 2"], lines
+
+
+def test_chathistory_batch_only():
+    c = connect(nick(), ["batch", "draft/chathistory"], required=["batch"])
+    ch = chan()
+    with c:
+        join(c, ch)
+        say(c, ch, 2)
+        batch, got = history(c, "CHATHISTORY LATEST %s * 10" % ch)
+        assert [sorted(m[0]) for m in got] == [["batch"], ["batch"]], got
+
+
+# ---- configuration ----
+
+def test_chathistory_channel_length_drops_oldest():
+    global srv
+    old = srv
+    srv = Server(conf="history { channel-length 4 }")
+    try:
+        c = full_client()
+        ch = chan()
+        with c:
+            join(c, ch)
+            say(c, ch, 7)
+            got = history(c, "CHATHISTORY LATEST %s * 100" % ch)[1]
+            assert texts(got) == ["message %d" % i for i in range(3, 7)]
+    finally:
+        srv.cleanup()
+        srv = old
+
+
+def test_chathistory_expire_time():
+    global srv
+    old = srv
+    srv = Server(conf="history { expire-time 1s }")
+    try:
+        c = full_client()
+        ch = chan()
+        with c:
+            join(c, ch)
+            say(c, ch, 2, "old")
+            time.sleep(1.3)
+            say(c, ch, 1, "new")
+            got = history(c, "CHATHISTORY LATEST %s * 100" % ch)[1]
+            assert texts(got) == ["new 0"]
+    finally:
+        srv.cleanup()
+        srv = old
+
+
+def test_chathistory_disabled():
+    global srv
+    old = srv
+    srv = Server(conf="history { enabled no }")
+    try:
+        c = full_client()
+        ch = chan()
+        with c:
+            join(c, ch)
+            say(c, ch, 2)
+            assert history(c, "CHATHISTORY LATEST %s * 100" % ch)[1] == []
+    finally:
+        srv.cleanup()
+        srv = old
+
+
+def test_autoreplay_on_join():
+    global srv
+    old = srv
+    srv = Server(conf="history { autoreplay-on-join 2 }")
+    try:
+        a = full_client()
+        ch = chan()
+        with a:
+            join(a, ch)
+            say(a, ch, 3)
+            # without draft/chathistory: the latest 2, after the names
+            b = connect(nick(), ["batch", "server-time", "message-tags"])
+            with b:
+                b.send("JOIN %s" % ch)
+                lines = b.lines_until(r" 366 ")
+                lines += sync(b)
+                got = [split(l) for l in lines]
+                replay = [g for g in got if g[2] == "PRIVMSG"]
+                assert texts(replay) == ["message 1", "message 2"], lines
+                if "batch" in b.caps:
+                    assert any(g[2] == "BATCH" and g[3][1:] ==
+                               ["chathistory", ch] for g in got), lines
+            # with draft/chathistory: none
+            c = full_client()
+            with c:
+                c.send("JOIN %s" % ch)
+                c.expect(r" 366 ")
+                assert not any(" PRIVMSG " in l for l in sync(c))
+    finally:
+        srv.cleanup()
+        srv = old

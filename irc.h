@@ -376,6 +376,8 @@ bool	 irc_serv_message(struct client *, const char *target,
 void	 irc_serv_nick_check(struct client *);
 void	 irc_serv_forget(struct client *);	/* off the pending list */
 void	 irc_serv_tick(void);			/* renames that are due */
+/* c joined ch: ChanServ's founder +o and AMODEs (for irc_chan.c) */
+void	 irc_serv_joined(struct client *, struct chan *);
 
 /* ---- MONITOR and WHOX (irc_monitor.c) ---- */
 cmd_fn	h_monitor;

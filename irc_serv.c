@@ -854,6 +854,29 @@ cs_transfer(struct client *c, int argc, char **argv)
 	cs_reply(c, "Transferred channel %s to %s", sc.name, a.name);
 }
 
+/*
+ * c has joined ch: the founder gets +o, an account's AMODE its mode.
+ * For irc_chan.c's JOIN, after the JOIN and NAMES lines went out.
+ */
+void
+irc_serv_joined(struct client *c, struct chan *ch)
+{
+	struct store_chan sc;
+	char fz[CHANLEN_MAX + 1];
+	int mode;
+
+	if (c->account == NULL)
+		return;
+	irc_fold(fz, ch->name, sizeof(fz));
+	if (store_chan_get(fz, &sc) != 1)
+		return;
+	if (sc.founder == c->account_id)
+		mode = 'o';
+	else if ((mode = store_amode_get(sc.id, c->account_id)) <= 0)
+		return;
+	cs_member_mode(ch, c, mode, true);
+}
+
 static void cs_help(struct client *, int, char **);
 
 static const struct ns_cmd cs_cmds[] = {

@@ -321,7 +321,7 @@ irc_send_raw(struct client *c, const char *line, size_t len)
 void
 irc_send_tagged(struct client *c, const char *line, size_t len)
 {
-	irc_send_raw(c, line, len);
+	deliver(c, line, len, OUT_EVENT);
 }
 
 void
@@ -1295,8 +1295,8 @@ static const struct {
 	{ "away-notify",	CAP_AWAY_NOTIFY,	NULL },
 	{ "batch",		CAP_BATCH,		NULL },
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
-	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "chghost",		CAP_CHGHOST,		NULL },
+	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
 	{ "invite-notify",	CAP_INVITE_NOTIFY,	NULL },

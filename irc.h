@@ -237,7 +237,6 @@ void	 irc_numeric(struct client *, int num, const char *fmt, ...)
 void	 irc_send_raw(struct client *, const char *line, size_t len);
 /* Same, for a line that carries its own tags: no time= is added. */
 void	 irc_send_tagged(struct client *, const char *line, size_t len);
-/* Same, for a line that carries its own tags: no time= is added. */
 /* nick!user@host of c (static buffer, valid until the next call) */
 const char *irc_prefix(const struct client *);
 /* Format once, send to every member of ch except `except`. */

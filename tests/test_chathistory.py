@@ -197,6 +197,48 @@ def test_chathistory_lines_carry_time_msgid_source():
                         got[0][0]["time"])
 
 
+def test_chathistory_replay_has_its_own_time_only():
+    """A replayed line carries the message's time, once: not the time of
+    the replay in front of it."""
+    c, ch, e = setup_channel()
+    with c:
+        c.send("CHATHISTORY LATEST %s * 2" % ch)
+        lines = c.lines_until(r" BATCH -")
+        msgs = [l for l in lines if " PRIVMSG " in l]
+        assert len(msgs) == 2, lines
+        for l, want in zip(msgs, e[-2:]):
+            tags = l.split(" ", 1)[0]
+            assert tags.count("time=") == 1, l
+            assert "time=%s" % want[0]["time"] in tags, l
+            assert tags.count("batch=") == 1, l
+
+
+def test_chathistory_in_labeled_response():
+    """Inside a labeled-response batch the chathistory batch nests: its
+    BATCH + line is in the label's batch, its lines only in its own."""
+    c = connect(nick(), FULL + ["labeled-response"],
+                required=FULL + ["labeled-response"])
+    ch = chan()
+    with c:
+        join(c, ch)
+        say(c, ch, 2)
+        c.send("@label=abc CHATHISTORY LATEST %s * 10" % ch)
+        lines = c.lines_until(r" BATCH -\S+$")
+        outer = split(lines[0])
+        assert outer[0].get("label") == "abc" and \
+            outer[3][1] == "labeled-response", lines
+        oref = outer[3][0][1:]
+        inner = split(lines[1])
+        assert inner[0].get("batch") == oref and \
+            inner[3][1:] == ["chathistory", ch], lines
+        iref = inner[3][0][1:]
+        rest = c.lines_until(r" BATCH -%s$" % oref)
+        body = [split(l) for l in lines[2:] + rest]
+        msgs = [b for b in body if b[2] == "PRIVMSG"]
+        assert texts(msgs) == ["message 0", "message 1"], body
+        assert all(m[0].get("batch") == iref for m in msgs), body
+
+
 def test_chathistory_before():
     c, ch, e = setup_channel()
     with c:

@@ -8,6 +8,7 @@ import glob
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -237,3 +238,42 @@ def test_backupdb_while_the_server_runs_and_writes():
         assert p.returncode == 1 and "File exists" in p.stderr, p.stderr
         p = run_ergo("backupdb", cwd=srv.dir)
         assert p.returncode == 2
+
+
+def test_unreadable_database_exits_1_with_path():
+    d = tempfile.mkdtemp(prefix="ergotest-unread-", dir="/tmp")
+    try:
+        conf = os.path.join(d, "ergo.conf")
+        with open(conf, "w") as f:
+            f.write("server { name irc.test  listen 127.0.0.1:%d }\n"
+                    "datastore { path ircd.db }\n" % free_port())
+        p = run_ergo("initdb", "--config", conf, cwd=d)
+        assert p.returncode == 0, p.stderr
+        os.chmod(os.path.join(d, "ircd.db"), 0o000)
+        kw = {}
+        if os.geteuid() == 0:
+            os.chmod(d, 0o777)      # nobody may create the -wal file
+            os.chmod(conf, 0o644)
+            kw["preexec_fn"] = _as_nobody
+        p = subprocess.run([ERGO_BIN, "run", "--config", conf], cwd=d,
+                           capture_output=True, text=True, timeout=20, **kw)
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert re.search(r"ircd\.db: .*(unable to open|Permission denied)",
+                         p.stderr), p.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_accounts_keys_from_rehash_and_environment():
+    with Server(env={"ERGO__ACCOUNTS__REGISTRATION": "no"}) as srv:
+        c = srv.client("jane")
+        c.send("PRIVMSG NickServ :REGISTER pw")
+        c.expect("Account registration is disabled")
+    with Server() as srv:
+        c = srv.client("kim")
+        srv.write_config(srv.config_text() +
+                         "accounts { registration no }\n")
+        srv.signal(signal.SIGHUP)
+        srv.wait_log(r"configuration reloaded")
+        c.send("PRIVMSG NickServ :REGISTER pw")
+        c.expect("Account registration is disabled")

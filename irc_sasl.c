@@ -262,6 +262,7 @@ irc_account_login(struct client *c, const struct store_account *a)
 		if (c->flags & CF_REG)
 			irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
 	}
+	irc_account_notify(c);		/* IRCv3 account-notify */
 	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
 }
 
@@ -280,6 +281,7 @@ irc_account_logout(struct client *c)
 		if (c->flags & CF_REG)
 			irc_send(c, ":%s MODE %s :-r", c->nick, c->nick);
 	}
+	irc_account_notify(c);
 }
 
 /* ---- AUTHENTICATE ---- */
@@ -318,7 +320,8 @@ static void
 sasl_end(struct client *c)
 {
 	irc_sasl_free(c);
-	irc_register_retry(c);
+	if (!(c->flags & CF_CLOSING))	/* e.g. out of memory at login */
+		irc_register_retry(c);
 }
 
 static void

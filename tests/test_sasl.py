@@ -392,3 +392,29 @@ def test_scram_for_a_missing_account_looks_like_a_real_one():
             c.expect_numeric(904)
         assert firsts[0]["s"] == firsts[1]["s"] and firsts[0]["i"] == "4096"
         assert firsts[0]["r"] != firsts[1]["r"]
+
+
+def test_account_notify_and_account_tag_carry_the_login():
+    with Server() as srv:
+        ns_register(srv, "pam", "pw")
+        w = srv.client()
+        w.send("CAP REQ :account-notify extended-join")
+        w.expect("ACK")
+        w.send("CAP END")
+        w.register("watcher")
+        w.send("JOIN #x")
+        w.expect(r" 366 ")
+        c = srv.client("pam2")
+        c.send("JOIN #x")
+        w.expect(r"^:pam2!\S+ JOIN #x \* :")
+        plain(c, "pam", "pw")
+        c.expect_numeric(903)
+        w.expect(r"^:pam2!\S+ ACCOUNT pam$")
+        c.send("PRIVMSG NickServ :DROP pw")
+        c.expect("Successfully unregistered")
+        w.expect(r"^:pam2!\S+ ACCOUNT \*$")
+        d = srv.client("pam3")
+        d.send("PRIVMSG NickServ :REGISTER pw")
+        d.expect("Account created")
+        d.send("JOIN #x")
+        w.expect(r"^:pam3!\S+ JOIN #x pam3 :")

@@ -1798,6 +1798,9 @@ irc_init(void)
 
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);
+	/* msgids: 8 hex digits fixed per run, then a counter */
+	snprintf(msgid_base, sizeof(msgid_base), "%08lx",
+	    (unsigned long)ergo_now & 0xffffffffUL);
 	irc.started = ergo_now;
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);

@@ -138,10 +138,11 @@ static void
 who_reply(struct client *c, const char *chname, struct client *u,
     const struct member *m)
 {
-	irc_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s :0 %s",
+	irc_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s%s :0 %s",
 	    chname, u->user != NULL ? u->user : "*",
 	    u->host != NULL ? u->host : "*", server_name(), u->nick,
 	    u->away != NULL ? 'G' : 'H', is_oper(u) ? "*" : "",
+	    (u->umodes & UMODE_BOT) ? "B" : "",
 	    m != NULL ? irc_member_prefix(m, c) : "",
 	    u->realname != NULL ? u->realname : "");
 }
@@ -296,6 +297,8 @@ whois_one(struct client *c, const char *nick)
 	if (is_oper(u))
 		irc_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator",
 		    u->nick);
+	if (u->umodes & UMODE_BOT)
+		irc_numeric(c, RPL_WHOISBOT, "%s :is a bot", u->nick);
 	/* The fingerprint identifies a person: only to them and to opers. */
 	if (u->conn != NULL && (fp = net_conn_certfp(u->conn)) != NULL &&
 	    (c == u || is_oper(c)))
@@ -493,6 +496,8 @@ h_away(struct client *c, struct msg *m)
 		c->away = NULL;
 		irc_numeric(c, RPL_UNAWAY,
 		    ":You are no longer marked as being away");
+		irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY, ":%s AWAY",
+		    irc_prefix(c));
 		return;
 	}
 	n = irc_utf8_cut(text, strlen(text), conf->limits.awaylen);
@@ -505,6 +510,8 @@ h_away(struct client *c, struct msg *m)
 	free(c->away);
 	c->away = p;
 	irc_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
+	irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",
+	    irc_prefix(c), c->away);
 }
 
 /* ISON nick [nick...]: nicks may also come space-separated in one param. */

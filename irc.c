@@ -543,6 +543,7 @@ irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
 				m->c->mark = mark_gen;
 				ev_send(ev, m->c, 0);
 			}
+	irc_monitor_ev(ev, c);	/* extended-monitor */
 }
 
 void
@@ -1299,6 +1300,7 @@ static const struct {
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
+	{ "extended-monitor",	CAP_EXTENDED_MONITOR,	NULL },
 	{ "invite-notify",	CAP_INVITE_NOTIFY,	NULL },
 	{ "labeled-response",	CAP_LABELED,		NULL },
 	{ "message-tags",	CAP_MESSAGE_TAGS,	NULL },

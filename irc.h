@@ -386,6 +386,9 @@ void	 irc_monitor_online(struct client *);
 void	 irc_monitor_nick(struct client *, const char *oldprefix);
 /* c leaves: 731 to its watchers, and its own list is freed. */
 void	 irc_monitor_quit(struct client *);
+/* extended-monitor: ev (AWAY, ACCOUNT, CHGHOST, SETNAME of c) went to
+ * c's peers; now to its watchers with the cap (irc_ev_peers calls it). */
+void	 irc_monitor_ev(struct irc_ev *, struct client *c);
 /* WHO <mask> %<fields>[,<token>]: the fields asked for, by letter. */
 struct whox {
 	bool	 on;		/* a %fields list was given */

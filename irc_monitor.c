@@ -413,6 +413,34 @@ irc_monitor_quit(struct client *c)
 	monitor_clear(c);
 }
 
+/*
+ * extended-monitor: an AWAY, ACCOUNT, CHGHOST or SETNAME of c that
+ * irc_ev_peers just sent to c's channel peers also reaches those who
+ * monitor c with extended-monitor (and the event's own cap), once:
+ * irc_ev_peers marked everyone it reached with c->mark.
+ */
+void
+irc_monitor_ev(struct irc_ev *ev, struct client *c)
+{
+	char folded[NICKLEN_MAX + 1];
+	struct mon_target *t;
+	struct mon_link *l;
+	uint32_t gen = c->mark;
+
+	if (!(ev->need & (CAP_AWAY_NOTIFY | CAP_ACCOUNT_NOTIFY |
+	    CAP_CHGHOST | CAP_SETNAME)) || !(c->flags & CF_REG))
+		return;
+	irc_fold(folded, c->nick, sizeof(folded));
+	if ((t = target_get(folded)) == NULL)
+		return;
+	for (l = t->watchers; l != NULL; l = l->tnext) {
+		if (l->c->mark == gen || !(l->c->caps & CAP_EXTENDED_MONITOR))
+			continue;
+		l->c->mark = gen;
+		irc_ev_send(ev, l->c);
+	}
+}
+
 /* ---- WHOX (called by WHO in irc_query.c) ---- */
 
 /* Appends to buf[0..*n) what fits; buf stays NUL-terminated. */

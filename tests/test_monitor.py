@@ -5,7 +5,7 @@ on registration, nick change and quit."""
 import itertools
 import re
 
-from ergotest import Server
+from ergotest import Server, Skip
 
 srv = None
 _ids = itertools.count(1)
@@ -103,6 +103,17 @@ def test_monitor_casemapping():
         lines = w.lines_until(r" 733 ")
         assert names_of(lines, "732") == [], lines
         assert params(lines[-1]) == [w.nick, "End of MONITOR list"]
+
+
+def test_monitor_rfc1459_casemapping():
+    s = Server(server="casemapping rfc1459")
+    with s.client("watcher") as w:
+        w.send("MONITOR + nick[a]")
+        w.expect_numeric(731)
+        with s.client("NICK{A}"):
+            assert re.search(r" 730 watcher :NICK\{A\}!",
+                             w.expect_numeric(730))
+    s.cleanup()
 
 
 def test_monitor_list_clear_status():
@@ -212,3 +223,107 @@ def test_monitor_watchers_freed_on_quit():
         w2.expect_numeric(730)
         t.send("QUIT")
         assert params(w2.expect_numeric(731))[-1] == target
+
+
+# ---- extended-monitor ----
+
+def capped(name, caps):
+    """A client that negotiated caps (none of them tag lines)."""
+    c = srv.client()
+    c.send("CAP LS 302")
+    c.send("CAP REQ :%s" % caps)
+    c.expect(r" CAP \S+ ACK ")
+    c.send("CAP END")
+    c.register(name)
+    return c
+
+
+def test_extended_monitor_in_cap_ls():
+    with srv.client() as c:
+        c.send("CAP LS 302")
+        lines = c.lines_until(r" CAP \* LS :")
+        assert any(re.search(r"\bextended-monitor\b", l) for l in lines)
+
+
+def event_sent_to_peers(t, cmd, trigger, cap):
+    """Whether the server tells a channel peer with cap about t's cmd at
+    all (away-notify, setname, ...); if not, there is nothing to extend."""
+    with capped(nick(), cap) as peer:
+        ch = "#xpeer%d" % next(_ids)
+        for c in (peer, t):
+            c.send("JOIN %s" % ch)
+            c.expect(r" 366 \S+ %s " % ch)
+        t.send(trigger)
+        got = any((" %s" % cmd) in l for l in peer.sync())
+        t.send("PART %s" % ch)
+        t.expect(r" PART %s" % ch)
+        return got
+
+
+def test_extended_monitor_away_and_setname():
+    t_n = nick("xa")
+    with capped(nick(), "extended-monitor away-notify setname") as w, \
+            capped(nick(), "away-notify") as plain, \
+            srv.client(t_n) as t:
+        if not event_sent_to_peers(t, "AWAY", "AWAY :x", "away-notify"):
+            raise Skip("no away-notify")
+        t.send("AWAY")
+        t.expect_numeric(305)
+        w.send("MONITOR + %s" % t_n)
+        w.expect_numeric(730)
+        plain.send("MONITOR + %s" % t_n)
+        plain.expect_numeric(730)
+        t.send("AWAY :lunch")
+        t.expect_numeric(306)
+        assert re.match(r"^:%s!\S+ AWAY :lunch$" % t_n, w.expect(r" AWAY "))
+        t.send("AWAY")
+        t.expect_numeric(305)
+        assert re.match(r"^:%s!\S+ AWAY$" % t_n, w.expect(r" AWAY"))
+        t.send("SETNAME :New Name")
+        assert re.match(r"^:%s!\S+ SETNAME :New Name$" % t_n,
+                        w.expect(r" SETNAME "))
+        # without extended-monitor: nothing, as there is no shared channel
+        no_line(plain, r" (AWAY|SETNAME)")
+
+
+def test_extended_monitor_needs_the_event_cap():
+    t_n = nick("xn")
+    with capped(nick(), "extended-monitor") as w, srv.client(t_n) as t:
+        w.send("MONITOR + %s" % t_n)
+        w.expect_numeric(730)
+        t.send("AWAY :gone")
+        t.expect_numeric(306)
+        no_line(w, r" AWAY ")
+
+
+def test_extended_monitor_shared_channel_once():
+    t_n = nick("xs")
+    with capped(nick(), "extended-monitor away-notify") as w, \
+            srv.client(t_n) as t:
+        if not event_sent_to_peers(t, "AWAY", "AWAY :x", "away-notify"):
+            raise Skip("no away-notify")
+        for c in (w, t):
+            c.send("JOIN #xmon")
+            c.expect(r" 366 ")
+        w.send("MONITOR + %s" % t_n)
+        w.expect_numeric(730)
+        t.send("AWAY :brb")
+        t.expect_numeric(306)
+        lines = w.sync()
+        assert len([l for l in lines if " AWAY " in l]) == 1, lines
+
+
+def test_extended_monitor_account():
+    t_n = nick("xacc")
+    with capped(nick(), "extended-monitor account-notify") as w, \
+            srv.client(t_n) as t:
+        with srv.client(nick("probe")) as probe:
+            if not event_sent_to_peers(probe, "ACCOUNT", "NICKSERV "
+                                       "REGISTER sesame-%s" % probe.nick,
+                                       "account-notify"):
+                raise Skip("no account-notify on REGISTER")
+        w.send("MONITOR + %s" % t_n)
+        w.expect_numeric(730)
+        t.send("NICKSERV REGISTER sesame-%s" % t_n)
+        line = w.expect(r" ACCOUNT ", timeout=15)
+        assert re.match(r"^:%s!\S+ ACCOUNT %s$" % (t_n, t_n), line), line

@@ -346,8 +346,11 @@ while True:
                         "unshare's child")[0]
 
     def argv(self, cmd):
+        # --wd: nsenter would otherwise run cmd in the target's root
+        # directory, and relative paths (ircd.db) would land in the
+        # host's / (mount namespaces share the filesystem)
         return ["nsenter", "--target", str(self.pid), "--mount", "--pid",
-                "--"] + cmd
+                "--wd=" + self.box.dir, "--"] + cmd
 
     def run(self, cmd, check=True, timeout=RUN_TIMEOUT, **kw):
         return run(self.argv(cmd), check=check, timeout=timeout, **kw)

@@ -42,19 +42,6 @@ server_info(void)
 	return conf->server_info != NULL ? conf->server_info : "ergo";
 }
 
-/* Format one complete line (CRLF included) into buf; returns its length. */
-static size_t
-line_format(char *buf, size_t sz, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	n = irc_vformat(buf, sz, fmt, ap);
-	va_end(ap);
-	return n;
-}
-
 /*
  * Room left for a list of words in ":server NUM asker <fixed> :<list>",
  * where fixed is the text between the asker's nick and the trailing colon.
@@ -864,19 +851,20 @@ h_kill(struct client *c, struct msg *m)
 void
 h_wallops(struct client *c, struct msg *m)
 {
-	char line[IRC_LINE_MAX + 1];
-	size_t len, i;
+	struct irc_ev ev;
 	struct hent *e;
+	size_t i;
 
-	len = line_format(line, sizeof(line), ":%s WALLOPS :%s",
-	    irc_prefix(c), m->param[0]);
+	irc_ev_init(&ev, c, false, ":%s WALLOPS :%s", irc_prefix(c),
+	    m->param[0]);
 	for (i = 0; i < irc.nicks.nb; i++)
 		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
 			struct client *u = client_of(e);
 
 			if (is_user(u) && (u->umodes & UMODE_WALLOPS))
-				irc_send_raw(u, line, len);
+				irc_ev_send(&ev, u);
 		}
+	irc_ev_done(&ev);
 }
 
 /*

@@ -126,3 +126,14 @@ def test_utf8only_token_and_invalid_utf8_is_refused():
     a.send("PRIVMSG bob :caf\u00e9 \u2603 \U0001f600")
     b.expect("PRIVMSG bob :caf\u00e9 \u2603 \U0001f600$")
     assert not any("FAIL" in l or "WARN" in l for l in a.sync())
+
+
+def test_account_notify_on_login():
+    srv = Server()
+    a = srv.client("alice")
+    b = capclient(srv, "bob", ["account-notify"])
+    c = srv.client("carol")
+    joined(srv, "#an", a, b, c)
+    a.send("PRIVMSG NickServ :REGISTER hunter2")
+    b.expect(r"^:alice!\S+ ACCOUNT alice$")
+    assert not any("ACCOUNT" in l for l in c.sync())

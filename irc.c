@@ -577,6 +577,7 @@ irc_chan_send_from(struct chan *ch, struct client *from,
 	ev_vinit(&ev, from, false, fmt, ap);
 	va_end(ap);
 	irc_ev_chan(&ev, ch, except);
+	irc_hist_event(ch, &ev);	/* PART KICK TOPIC MODE */
 	irc_ev_done(&ev);
 }
 
@@ -590,6 +591,7 @@ irc_peers_send(struct client *c, bool self, const char *fmt, ...)
 	ev_vinit(&ev, c, false, fmt, ap);
 	va_end(ap);
 	irc_ev_peers(&ev, c, self);
+	irc_hist_peers_event(c, &ev);	/* QUIT NICK */
 	irc_ev_done(&ev);
 }
 
@@ -1298,6 +1300,7 @@ static const struct {
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
 	{ "chghost",		CAP_CHGHOST,		NULL },
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
+	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
 	{ "extended-monitor",	CAP_EXTENDED_MONITOR,	NULL },
@@ -1664,7 +1667,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 					irc_ev_send(&ev, mb->c);
 			if (c->caps & CAP_ECHO_MESSAGE)
 				irc_ev_send(&ev, c);
-			if (need == 0 && kind != MSG_TAGMSG)
+			if (need == 0)
 				irc_hist_add(c, ch, NULL, cmd, text, &ev);
 			irc_ev_done(&ev);
 			continue;
@@ -1692,8 +1695,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		ev_send(&ev, to, to == c ? OUT_NOLABEL : 0);
 		if (c->caps & CAP_ECHO_MESSAGE)
 			irc_ev_send(&ev, c);
-		if (kind != MSG_TAGMSG)
-			irc_hist_add(c, NULL, to, cmd, text, &ev);
+		irc_hist_add(c, NULL, to, cmd, text, &ev);
 		irc_ev_done(&ev);
 		if (kind == MSG_PRIVMSG && to->away != NULL)
 			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);

@@ -102,6 +102,7 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 /* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
 #define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
 #define CAP_EXTENDED_MONITOR	0x200000
+#define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
 
 /* Caps that change how a relayed line is tagged (see struct irc_ev). */
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
@@ -407,6 +408,10 @@ cmd_fn	h_chathistory;
 void	 irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 	    const char *cmd, const char *text, const struct irc_ev *ev);
 void	 irc_hist_join(struct client *, struct chan *);	/* autoreplay */
+/* draft/event-playback: ev went to ch's members (JOIN PART KICK TOPIC
+ * MODE), or to c's channels (QUIT NICK, before c leaves them). */
+void	 irc_hist_event(struct chan *, const struct irc_ev *ev);
+void	 irc_hist_peers_event(struct client *c, const struct irc_ev *ev);
 void	 irc_hist_chan_free(struct chan *);
 void	 irc_hist_client_free(struct client *);
 

@@ -674,6 +674,8 @@ join_send(struct client *c, struct chan *ch, uint32_t *only)
 		if (c->away != NULL && mb->c != c)
 			irc_ev_send(&aw, mb->c);
 	}
+	if (only == NULL)
+		irc_hist_event(ch, &ev);	/* not chghost's rejoin */
 	irc_ev_done(&ev);
 	if (c->away != NULL)
 		irc_ev_done(&aw);

@@ -1,8 +1,10 @@
 /*
  * irc_hist.c: message history in memory: a bounded ring per channel and
- * per client (its direct messages), CHATHISTORY (draft/chathistory) and
- * the playback on JOIN (history.autoreplay-on-join). Replies go through
- * irc.c's helpers: no sockets, no SQL.
+ * per client (its direct messages), CHATHISTORY (draft/chathistory, with
+ * draft/event-playback: JOIN PART KICK QUIT NICK TOPIC MODE and
+ * persistent TAGMSG too) and the playback on JOIN
+ * (history.autoreplay-on-join). Replies go through irc.c's helpers: no
+ * sockets, no SQL.
  *
  * A channel's ring dies with the channel, a client's with the client,
  * so a new channel of the same name, or a new user of the same nick,
@@ -23,13 +25,18 @@
 #define HIST_TIME_LEN		31	/* 2019-01-04T14:33:26.123Z */
 #define HIST_BATCH_LEN		16
 
-/* One message; its strings follow the struct in the same allocation. */
+enum { HK_PRIVMSG, HK_NOTICE, HK_TAGMSG, HK_EVENT };
+
+/*
+ * One message or event; its strings follow the struct in the same
+ * allocation. An event (JOIN, TOPIC...) keeps its whole line in text.
+ */
 struct hmsg {
 	uint64_t	 seq;		/* total order, ties of ms included */
 	int64_t		 ms;		/* wall clock, ms since the epoch */
 	char		 msgid[IRC_MSGID_LEN + 1];
 	char		 time[HIST_TIME_LEN + 1];
-	bool		 notice;
+	unsigned char	 kind;		/* HK_* */
 	const char	*source;	/* nick!user@host when it was sent */
 	const char	*target;	/* #chan, or the recipient's nick */
 	const char	*peer;		/* DMs: the other party's nick */
@@ -270,8 +277,43 @@ hmsg_new(const struct hmsg *tmpl, const char *source, const char *target,
 	return m;
 }
 
+/* Whether client-only tags ctags hold +draft/persist. */
+static bool
+persist_tag(const char *ctags)
+{
+	const char *p = ctags;
+	size_t n = strlen("+draft/persist");
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, "+draft/persist", n) == 0 &&
+		    (p[n] == '\0' || p[n] == ';' || p[n] == '='))
+			return true;
+		if ((p = strchr(p, ';')) != NULL)
+			p++;
+	}
+	return false;
+}
+
+/* The msgid and time of ev into tmpl, made here where ev has none. */
+static void
+stamp(struct hmsg *tmpl, const struct irc_ev *ev)
+{
+	tmpl->seq = ++seq;
+	if (ev != NULL && ev->time[0] != '\0' &&
+	    time_parse(ev->time, &tmpl->ms))
+		snprintf(tmpl->time, sizeof(tmpl->time), "%s", ev->time);
+	else {
+		tmpl->ms = now_ms();
+		time_format(tmpl->time, sizeof(tmpl->time), tmpl->ms);
+	}
+	if (ev != NULL && ev->msgid[0] != '\0')
+		snprintf(tmpl->msgid, sizeof(tmpl->msgid), "%s", ev->msgid);
+	else
+		msgid_make(tmpl->msgid, sizeof(tmpl->msgid));
+}
+
 /*
- * Records a PRIVMSG or NOTICE that was delivered: from c to channel ch,
+ * Records a PRIVMSG, NOTICE or TAGMSG that was delivered: from c to channel ch,
  * or (ch NULL) to the client to. ev, if not NULL, is the relayed event:
  * its msgid, time and client-only tags are kept, so history shows what
  * the recipients saw. Without one, a msgid and time are made here.
@@ -290,19 +332,13 @@ irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 	    conf->history.client_length == 0)
 		return;
 	memset(&tmpl, 0, sizeof(tmpl));
-	tmpl.seq = ++seq;
-	tmpl.notice = strcmp(cmd, "NOTICE") == 0;
-	if (ev != NULL && ev->time[0] != '\0' &&
-	    time_parse(ev->time, &tmpl.ms))
-		snprintf(tmpl.time, sizeof(tmpl.time), "%s", ev->time);
-	else {
-		tmpl.ms = now_ms();
-		time_format(tmpl.time, sizeof(tmpl.time), tmpl.ms);
-	}
-	if (ev != NULL && ev->msgid[0] != '\0')
-		snprintf(tmpl.msgid, sizeof(tmpl.msgid), "%s", ev->msgid);
-	else
-		msgid_make(tmpl.msgid, sizeof(tmpl.msgid));
+	tmpl.kind = strcmp(cmd, "NOTICE") == 0 ? HK_NOTICE :
+	    strcmp(cmd, "TAGMSG") == 0 ? HK_TAGMSG : HK_PRIVMSG;
+	/* a TAGMSG is kept only if its sender asks (+draft/persist):
+	 * typing notifications would push real messages out */
+	if (tmpl.kind == HK_TAGMSG && (ev == NULL || !persist_tag(ev->ctags)))
+		return;
+	stamp(&tmpl, ev);
 	if (ev != NULL)
 		ctags = ev->ctags;
 	snprintf(src, sizeof(src), "%s", irc_prefix(c));
@@ -319,6 +355,40 @@ irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 	if (to != c && (m = hmsg_new(&tmpl, src, to->nick, c->nick, text,
 	    ctags)) != NULL)
 		hist_push(&to->hist, m, conf->history.client_length);
+}
+
+/*
+ * draft/event-playback: an event line ev (JOIN, PART, KICK, TOPIC,
+ * MODE...) that went to the members of ch is kept in ch's history, for
+ * clients that asked for events.
+ */
+void
+irc_hist_event(struct chan *ch, const struct irc_ev *ev)
+{
+	struct hmsg tmpl, *m;
+	char line[IRC_LINE_MAX + 1];
+	size_t n = ev->blen;
+
+	if (!conf->history.enabled || conf->history.channel_length == 0 ||
+	    n < 2 || n > IRC_LINE_MAX)
+		return;
+	memcpy(line, ev->body, n - 2);		/* without CRLF */
+	line[n - 2] = '\0';
+	memset(&tmpl, 0, sizeof(tmpl));
+	stamp(&tmpl, ev);
+	tmpl.kind = HK_EVENT;
+	if ((m = hmsg_new(&tmpl, "", ch->name, NULL, line, NULL)) != NULL)
+		hist_push(&ch->hist, m, conf->history.channel_length);
+}
+
+/* An event of c (QUIT, NICK) that went to its channels: one entry each. */
+void
+irc_hist_peers_event(struct client *c, const struct irc_ev *ev)
+{
+	struct member *mb;
+
+	for (mb = c->chans; mb != NULL; mb = mb->unext)
+		irc_hist_event(mb->ch, ev);
 }
 
 void
@@ -387,8 +457,15 @@ replay_one(struct client *c, const struct hmsg *m, const char *ref)
 	size_t n = 0, bl;
 	int r;
 
-	bl = line_format(body, sizeof(body), ":%s %s %s :%s", m->source,
-	    m->notice ? "NOTICE" : "PRIVMSG", m->target, m->text);
+	if (m->kind == HK_EVENT)
+		bl = line_format(body, sizeof(body), "%s", m->text);
+	else if (m->kind == HK_TAGMSG)
+		bl = line_format(body, sizeof(body), ":%s TAGMSG %s",
+		    m->source, m->target);
+	else
+		bl = line_format(body, sizeof(body), ":%s %s %s :%s",
+		    m->source, m->kind == HK_NOTICE ? "NOTICE" : "PRIVMSG",
+		    m->target, m->text);
 #define TAG(...) do {							\
 	r = snprintf(line + n, sizeof(line) - n, "%c", n == 0 ? '@' : ';'); \
 	n += (size_t)r;							\
@@ -556,6 +633,38 @@ fail(struct client *c, const char *code, const char *sub, const char *ctx,
 }
 
 /*
+ * Whether c takes m: PRIVMSG and NOTICE always; events and TAGMSG only
+ * with draft/event-playback (IRCv3 chathistory: "MUST NOT" otherwise).
+ */
+static bool
+wanted(const struct client *c, const struct hmsg *m)
+{
+	switch (m->kind) {
+	case HK_EVENT:
+		return has(c, CAP_EVENT_PLAYBACK);
+	case HK_TAGMSG:
+		return has(c, CAP_EVENT_PLAYBACK) && has(c, CAP_MESSAGE_TAGS);
+	default:
+		return true;
+	}
+}
+
+/* The newest PRIVMSG or NOTICE of h (TARGETS), or NULL. */
+static struct hmsg *
+last_message(const struct hist *h)
+{
+	size_t i;
+
+	for (i = h->n; i > 0; i--) {
+		struct hmsg *m = slot_at(h, i - 1);
+
+		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE)
+			return m;
+	}
+	return NULL;
+}
+
+/*
  * The messages of target that c may read, oldest first, in a malloc'd
  * array (*vp, *np); NULL target: none. false: not c's to read.
  */
@@ -588,7 +697,7 @@ gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
 		if (h != NULL)
 			hist_trim(h, conf->history.client_length);
 	}
-	if (h == NULL || h->n == 0)
+	if (h == NULL || h->n == 0 || !conf->history.enabled)
 		return true;
 	if ((v = calloc(h->n, sizeof(*v))) == NULL) {
 		*oom = true;
@@ -599,7 +708,8 @@ gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
 
 		if (m->peer != NULL && !all && irc_casecmp(m->peer, target) != 0)
 			continue;
-		v[n++] = m;
+		if (wanted(c, m))
+			v[n++] = m;
 	}
 	*vp = v;
 	*np = n;
@@ -660,9 +770,8 @@ targets(struct client *c, const char *sub, struct msg *m)
 		if (h == NULL)
 			continue;
 		hist_trim(h, conf->history.channel_length);
-		if (h->n == 0)
+		if ((last = last_message(h)) == NULL)
 			continue;
-		last = slot_at(h, h->n - 1);
 		if (last->ms > a && last->ms < b) {
 			t[nt].name = mb->ch->name;
 			t[nt].ms = last->ms;
@@ -676,7 +785,7 @@ targets(struct client *c, const char *sub, struct msg *m)
 			struct hmsg *hm = slot_at(c->hist, i - 1);
 			size_t k;
 
-			if (hm->ms <= a || hm->ms >= b)
+			if (hm->ms <= a || hm->ms >= b || hm->kind == HK_TAGMSG)
 				continue;
 			for (k = 0; k < nt; k++)
 				if (t[k].name[0] != '#' && t[k].name[0] != '&' &&
@@ -849,18 +958,29 @@ irc_hist_join(struct client *c, struct chan *ch)
 {
 	struct hist *h = ch->hist;
 	struct hmsg **v;
-	size_t n, i, want = conf->history.autoreplay;
+	size_t n = 0, i, want = conf->history.autoreplay;
 
-	if (want == 0 || h == NULL || has(c, CAP_CHATHISTORY))
+	if (want == 0 || h == NULL || has(c, CAP_CHATHISTORY) ||
+	    !conf->history.enabled)
 		return;
 	hist_trim(h, conf->history.channel_length);
-	if (h->n == 0)
+	if (h->n == 0 || (v = calloc(want < h->n ? want : h->n,
+	    sizeof(*v))) == NULL)
 		return;
-	n = h->n < want ? h->n : want;
-	if ((v = calloc(n, sizeof(*v))) == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		v[i] = slot_at(h, h->n - n + i);
-	replay(c, ch->name, v, 0, n, true);
+	/* the newest messages (no events), collected newest first */
+	for (i = h->n; i > 0 && n < want; i--) {
+		struct hmsg *m = slot_at(h, i - 1);
+
+		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE)
+			v[n++] = m;
+	}
+	for (i = 0; i < n / 2; i++) {
+		struct hmsg *t = v[i];
+
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = t;
+	}
+	if (n > 0)
+		replay(c, ch->name, v, 0, n, true);
 	free(v);
 }

@@ -659,3 +659,126 @@ def test_autoreplay_on_join():
     finally:
         srv.cleanup()
         srv = old
+
+
+# ---- draft/event-playback ----
+
+def test_event_playback_topic_and_messages():
+    """irctest's testChathistoryEventPlayback: with event-playback the
+    TOPICs come back between the messages, in order; without, only the
+    PRIVMSGs (the spec's MUST NOT)."""
+    ev = connect(nick(), FULL + ["draft/event-playback"],
+                 required=FULL + ["draft/event-playback"])
+    plain = full_client()
+    ch = chan()
+    with ev, plain:
+        join(ev, ch)
+        join(plain, ch)
+        sync(ev)
+        for i in range(3):
+            ev.send("TOPIC %s :topic %d" % (ch, i))
+            ev.expect(r" TOPIC %s :topic %d$" % (ch, i))
+            ev.send("PRIVMSG %s :message %d" % (ch, i))
+            ev.expect(r" PRIVMSG %s :message %d$" % (ch, i))
+        sync(plain)
+        got = history(ev, "CHATHISTORY LATEST %s * 100" % ch)[1]
+        kinds = [(m[2], m[3][-1]) for m in got if m[2] in ("TOPIC",
+                                                         "PRIVMSG")]
+        assert kinds == [("TOPIC", "topic 0"), ("PRIVMSG", "message 0"),
+                         ("TOPIC", "topic 1"), ("PRIVMSG", "message 1"),
+                         ("TOPIC", "topic 2"), ("PRIVMSG", "message 2")]
+        assert any(m[2] == "JOIN" and m[1].startswith(plain.nick + "!")
+                   for m in got), got
+        assert all("msgid" in m[0] and "time" in m[0] for m in got)
+        # limits count what the asker gets
+        got = history(ev, "CHATHISTORY LATEST %s * 2" % ch)[1]
+        assert [m[2] for m in got] == ["TOPIC", "PRIVMSG"], got
+        got = history(plain, "CHATHISTORY LATEST %s * 100" % ch)[1]
+        assert {m[2] for m in got} == {"PRIVMSG"}, got
+        got = history(plain, "CHATHISTORY LATEST %s * 2" % ch)[1]
+        assert texts(got) == ["message 1", "message 2"]
+
+
+def test_event_playback_part_kick_quit_nick_mode():
+    ev = connect(nick(), FULL + ["draft/event-playback"],
+                 required=FULL + ["draft/event-playback"])
+    b, d = full_client(), full_client()
+    ch = chan()
+    with ev, b, d:
+        for x in (ev, b, d):
+            join(x, ch)
+        newnick = nick("renamed")
+        b.send("NICK %s" % newnick)
+        b.expect(r" NICK :?%s" % newnick)
+        ev.send("MODE %s +m" % ch)
+        ev.expect(r" MODE %s \+m" % ch)
+        ev.send("KICK %s %s :out" % (ch, d.nick))
+        ev.expect(r" KICK %s %s" % (ch, d.nick))
+        b.send("QUIT :gone now")
+        b.closed()
+        sync(ev)
+        got = history(ev, "CHATHISTORY LATEST %s * 100" % ch)[1]
+        cmds = [m[2] for m in got]
+        for want in ("NICK", "MODE", "KICK", "QUIT"):
+            assert want in cmds, (want, got)
+        assert cmds.index("NICK") < cmds.index("MODE") < \
+            cmds.index("KICK") < cmds.index("QUIT")
+        quit = [m for m in got if m[2] == "QUIT"][0]
+        assert quit[1].startswith(newnick + "!") and \
+            quit[3][-1] == "Quit: gone now", quit
+
+
+def test_event_playback_tagmsg_only_with_persist():
+    ev = connect(nick(), FULL + ["draft/event-playback"],
+                 required=FULL + ["draft/event-playback"])
+    plain = full_client()
+    ch = chan()
+    with ev, plain:
+        join(ev, ch)
+        join(plain, ch)
+        ev.send("@+typing=active TAGMSG %s" % ch)
+        ev.send("@+draft/persist;+client-only-tag-test=success TAGMSG %s"
+                % ch)
+        echo = split(ev.expect(r"client-only-tag-test.* TAGMSG "))
+        sync(ev)
+        got = history(ev, "CHATHISTORY LATEST %s * 10" % ch)[1]
+        tag = [m for m in got if m[2] == "TAGMSG"]
+        assert len(tag) == 1, got
+        assert tag[0][0].get("+client-only-tag-test") == "success"
+        assert tag[0][0]["msgid"] == echo[0]["msgid"]
+        assert not any(m[2] == "TAGMSG"
+                       for m in history(plain, "CHATHISTORY LATEST %s * 10"
+                                        % ch)[1])
+        # and in a direct conversation
+        ev.send("@+draft/persist;+client-only-tag-test=dm TAGMSG %s"
+                % plain.nick)
+        sync(ev)
+        got = history(ev, "CHATHISTORY LATEST %s * 10" % plain.nick)[1]
+        assert [m[0].get("+client-only-tag-test") for m in got
+                if m[2] == "TAGMSG"] == ["dm"], got
+        assert not any(m[2] == "TAGMSG" for m in history(
+            plain, "CHATHISTORY LATEST %s * 10" % ev.nick)[1])
+
+
+def test_autoreplay_skips_events():
+    global srv
+    old = srv
+    srv = Server(conf="history { autoreplay-on-join 3 }")
+    try:
+        a = full_client()
+        ch = chan()
+        with a:
+            join(a, ch)
+            a.send("PRIVMSG %s :only message" % ch)
+            a.send("TOPIC %s :a topic" % ch)
+            sync(a)
+            b = connect(nick(), ["batch"])
+            with b:
+                b.send("JOIN %s" % ch)
+                lines = b.lines_until(r" 366 ") + sync(b)
+                assert [split(l)[3][-1] for l in lines
+                        if " PRIVMSG " in l] == ["only message"], lines
+                assert not any(" TOPIC %s" % ch in l for l in lines), lines
+    finally:
+        srv.cleanup()
+        srv = old

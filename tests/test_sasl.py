@@ -394,7 +394,7 @@ def test_scram_for_a_missing_account_looks_like_a_real_one():
         assert firsts[0]["r"] != firsts[1]["r"]
 
 
-def test_account_notify_and_account_tag_carry_the_login():
+def test_account_notify_and_extended_join_carry_the_login():
     with Server() as srv:
         ns_register(srv, "pam", "pw")
         w = srv.client()

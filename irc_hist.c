@@ -37,11 +37,13 @@ struct hmsg {
 	char		 msgid[IRC_MSGID_LEN + 1];
 	char		 time[HIST_TIME_LEN + 1];
 	unsigned char	 kind;		/* HK_* */
+	bool		 bot;		/* the sender was +B (bot tag) */
 	const char	*source;	/* nick!user@host when it was sent */
 	const char	*target;	/* #chan, or the recipient's nick */
 	const char	*peer;		/* DMs: the other party's nick */
 	const char	*text;
 	const char	*ctags;		/* escaped client-only tags, or NULL */
+	const char	*account;	/* the sender's then (account-tag) */
 	char		 data[];
 };
 
@@ -211,6 +213,10 @@ hist_push(struct hist **hp, struct hmsg *m, size_t max)
 {
 	struct hist *h = *hp;
 
+	if (max == 0) {
+		free(m);
+		return;
+	}
 	if (h == NULL) {
 		if ((h = calloc(1, sizeof(*h))) == NULL)
 			goto fail;
@@ -246,17 +252,21 @@ fail:
 	free(m);
 }
 
+/* A copy of tmpl with the strings; from (may be NULL) sent it. */
 static struct hmsg *
-hmsg_new(const struct hmsg *tmpl, const char *source, const char *target,
-    const char *peer, const char *text, const char *ctags)
+hmsg_new(const struct hmsg *tmpl, const struct client *from,
+    const char *source, const char *target, const char *peer,
+    const char *text, const char *ctags)
 {
+	const char *acct = from != NULL ? from->account : NULL;
 	size_t ls = strlen(source) + 1, lt = strlen(target) + 1,
 	    lp = peer != NULL ? strlen(peer) + 1 : 0, lx = strlen(text) + 1,
-	    lc = ctags != NULL ? strlen(ctags) + 1 : 0;
+	    lc = ctags != NULL ? strlen(ctags) + 1 : 0,
+	    la = acct != NULL ? strlen(acct) + 1 : 0;
 	struct hmsg *m;
 	char *p;
 
-	if ((m = malloc(sizeof(*m) + ls + lt + lp + lx + lc)) == NULL)
+	if ((m = malloc(sizeof(*m) + ls + lt + lp + lx + lc + la)) == NULL)
 		return NULL;
 	*m = *tmpl;
 	p = m->data;
@@ -272,8 +282,12 @@ hmsg_new(const struct hmsg *tmpl, const char *source, const char *target,
 	m->text = memcpy(p, text, lx);
 	p += lx;
 	m->ctags = NULL;
-	if (ctags != NULL)
+	if (ctags != NULL) {
 		m->ctags = memcpy(p, ctags, lc);
+		p += lc;
+	}
+	m->account = acct != NULL ? memcpy(p, acct, la) : NULL;
+	m->bot = from != NULL && (from->umodes & UMODE_BOT);
 	return m;
 }
 
@@ -313,10 +327,11 @@ stamp(struct hmsg *tmpl, const struct irc_ev *ev)
 }
 
 /*
- * Records a PRIVMSG, NOTICE or TAGMSG that was delivered: from c to channel ch,
- * or (ch NULL) to the client to. ev, if not NULL, is the relayed event:
- * its msgid, time and client-only tags are kept, so history shows what
- * the recipients saw. Without one, a msgid and time are made here.
+ * Records a PRIVMSG, NOTICE or TAGMSG that was delivered: from c to
+ * channel ch, or (ch NULL) to the client to. ev, if not NULL, is the
+ * relayed event: its msgid, time and client-only tags are kept (and the
+ * sender's account and bot mode), so history shows what the recipients
+ * saw. Without one, a msgid and time are made here.
  */
 void
 irc_hist_add(struct client *c, struct chan *ch, struct client *to,
@@ -343,16 +358,16 @@ irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 		ctags = ev->ctags;
 	snprintf(src, sizeof(src), "%s", irc_prefix(c));
 	if (ch != NULL) {
-		if ((m = hmsg_new(&tmpl, src, ch->name, NULL, text, ctags)) !=
-		    NULL)
+		if ((m = hmsg_new(&tmpl, c, src, ch->name, NULL, text,
+		    ctags)) != NULL)
 			hist_push(&ch->hist, m, conf->history.channel_length);
 		return;
 	}
 	/* a DM: one copy in each party's ring, one if c wrote to itself */
-	if ((m = hmsg_new(&tmpl, src, to->nick, to->nick, text, ctags)) !=
-	    NULL)
+	if ((m = hmsg_new(&tmpl, c, src, to->nick, to->nick, text,
+	    ctags)) != NULL)
 		hist_push(&c->hist, m, conf->history.client_length);
-	if (to != c && (m = hmsg_new(&tmpl, src, to->nick, c->nick, text,
+	if (to != c && (m = hmsg_new(&tmpl, c, src, to->nick, c->nick, text,
 	    ctags)) != NULL)
 		hist_push(&to->hist, m, conf->history.client_length);
 }
@@ -377,7 +392,8 @@ irc_hist_event(struct chan *ch, const struct irc_ev *ev)
 	memset(&tmpl, 0, sizeof(tmpl));
 	stamp(&tmpl, ev);
 	tmpl.kind = HK_EVENT;
-	if ((m = hmsg_new(&tmpl, "", ch->name, NULL, line, NULL)) != NULL)
+	if ((m = hmsg_new(&tmpl, ev->from, "", ch->name, NULL, line,
+	    NULL)) != NULL)
 		hist_push(&ch->hist, m, conf->history.channel_length);
 }
 
@@ -445,6 +461,24 @@ batch_end(struct client *c, const char *ref)
 		irc_send(c, ":%s BATCH -%s", conf->server_name, ref);
 }
 
+/* Appends ";tag" (or "@tag" first) to line[0..*n) if all of it fits. */
+static void
+tag_add(char *line, size_t sz, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*n + 2 >= sz)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(line + *n + 1, sz - *n - 1, fmt, ap);
+	va_end(ap);
+	if (r <= 0 || (size_t)r >= sz - *n - 1)
+		return;		/* did not fit: the tag is left out */
+	line[*n] = *n == 0 ? '@' : ';';
+	*n += 1 + (size_t)r;
+}
+
 /*
  * One history line to c, with the tags c negotiated: batch, time, msgid
  * and client-only tags. The body is cut to 512 bytes like any line; the
@@ -455,7 +489,6 @@ replay_one(struct client *c, const struct hmsg *m, const char *ref)
 {
 	char line[IRC_OUT_MAX], body[IRC_LINE_MAX + 1];
 	size_t n = 0, bl;
-	int r;
 
 	if (m->kind == HK_EVENT)
 		bl = line_format(body, sizeof(body), "%s", m->text);
@@ -466,19 +499,23 @@ replay_one(struct client *c, const struct hmsg *m, const char *ref)
 		bl = line_format(body, sizeof(body), ":%s %s %s :%s",
 		    m->source, m->kind == HK_NOTICE ? "NOTICE" : "PRIVMSG",
 		    m->target, m->text);
-#define TAG(...) do {							\
-	r = snprintf(line + n, sizeof(line) - n, "%c", n == 0 ? '@' : ';'); \
-	n += (size_t)r;							\
-	r = snprintf(line + n, sizeof(line) - n, __VA_ARGS__);		\
-	if (r > 0 && (size_t)r < sizeof(line) - n)			\
-		n += (size_t)r;						\
-} while (0)
+#define TAG(...)	tag_add(line, sizeof(line), &n, __VA_ARGS__)
 	if (ref[0] != '\0')
 		TAG("batch=%s", ref);
 	if (has(c, CAP_SERVER_TIME))
 		TAG("time=%s", m->time);
-	if (has(c, CAP_MESSAGE_TAGS)) {
+	if (has(c, CAP_MESSAGE_TAGS))
 		TAG("msgid=%s", m->msgid);
+	if (has(c, CAP_ACCOUNT_TAG) && m->account != NULL) {
+		char acct[2 * NICKLEN_MAX + 1];
+
+		irc_tag_escape(acct, sizeof(acct), m->account,
+		    strlen(m->account));
+		TAG("account=%s", acct);
+	}
+	if (has(c, CAP_MESSAGE_TAGS)) {
+		if (m->bot)
+			TAG("bot");
 		if (m->ctags != NULL && m->ctags[0] != '\0' &&
 		    strlen(m->ctags) < IRC_CLIENT_TAGS_MAX)
 			TAG("%s", m->ctags);

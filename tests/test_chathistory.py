@@ -782,3 +782,22 @@ def test_autoreplay_skips_events():
     finally:
         srv.cleanup()
         srv = old
+
+
+def test_chathistory_account_tag_as_sent():
+    """account-tag clients see the sender's account of the time."""
+    a = connect(nick(), FULL + ["account-tag"],
+                required=FULL + ["account-tag"])
+    ch = chan()
+    with a:
+        a.send("NICKSERV REGISTER sesame-%s" % a.nick)
+        a.expect(r" 900 ", timeout=15)
+        join(a, ch)
+        echo = say(a, ch, 1)[0]
+        got = history(a, "CHATHISTORY LATEST %s * 1" % ch)[1]
+        assert got[0][0].get("account") == a.nick, got
+        assert echo[0].get("account") == a.nick, echo
+        with full_client() as b:     # no account-tag: no account=
+            join(b, ch)
+            got = history(b, "CHATHISTORY LATEST %s * 1" % ch)[1]
+            assert "account" not in got[0][0], got

@@ -801,3 +801,68 @@ def test_chathistory_account_tag_as_sent():
             join(b, ch)
             got = history(b, "CHATHISTORY LATEST %s * 1" % ch)[1]
             assert "account" not in got[0][0], got
+
+
+# ---- a real client library ----
+
+PY = "/usr/bin/python3"
+LIB_SCRIPT = r'''
+import json, sys, time
+import irc.client
+
+port = int(sys.argv[1])
+out = {"raw": [], "acked": False}
+r = irc.client.IRC()
+c = r.server().connect("127.0.0.1", port, "histlib")
+
+def on_welcome(conn, e):
+    conn.cap("REQ", "batch", "server-time", "message-tags",
+             "draft/chathistory")
+
+def on_raw(conn, e):
+    # once server-time is on every line has tags, which this version's
+    # events do not parse: the raw lines drive the rest
+    line = e.arguments[0]
+    if " CAP " in line and " ACK " in line and not out["acked"]:
+        out["acked"] = True
+        conn.join("#libhist")
+    if " 366 histlib #libhist " in line:
+        for i in range(3):
+            conn.privmsg("#libhist", "kept %d" % i)
+        conn.send_raw("CHATHISTORY LATEST #libhist * 10")
+    if " BATCH " in line or " PRIVMSG #libhist " in line:
+        out["raw"].append(line)
+    if " BATCH -" in line:
+        conn.quit("done")
+
+for ev, fn in (("welcome", on_welcome), ("all_raw_messages", on_raw)):
+    r.add_global_handler(ev, fn)
+end = time.time() + 10
+while time.time() < end and not any(" BATCH -" in l for l in out["raw"]):
+    r.process_once(0.1)
+print(json.dumps(out))
+'''
+
+
+def test_python3_irc_fetches_history():
+    """Debian's python3-irc (the system python) asks for the history of
+    a channel it just talked in and gets it back in a chathistory batch."""
+    import json
+    import os
+    import subprocess
+    if not os.access(PY, os.X_OK) or subprocess.run(
+            [PY, "-c", "import irc.client"], capture_output=True).returncode:
+        raise Skip("python3-irc is not installed (apt-get install "
+                   "python3-irc)")
+    p = subprocess.run([PY, "-c", LIB_SCRIPT, str(srv.port)],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    assert out["acked"], out
+    lines = [split(l) for l in out["raw"]]
+    start = [m for m in lines if m[2] == "BATCH" and m[3][0][0] == "+"]
+    assert start and start[0][3][1:] == ["chathistory", "#libhist"], out
+    ref = start[0][3][0][1:]
+    inside = [m for m in lines if m[0].get("batch") == ref]
+    assert texts(inside) == ["kept 0", "kept 1", "kept 2"], out
+    assert all("time" in m[0] and "msgid" in m[0] for m in inside), out

@@ -144,6 +144,20 @@ fuzz-run: fuzz
 		    .fuzz/fuzz_$$t.log; \
 	done
 
+# The integration tests against ./ergo under valgrind's memcheck: any
+# invalid access or definite/indirect leak in a server's log fails its
+# test (tests/ergotest.py). On demand; slow (deadlines x ERGO_SLOW).
+VALGRIND_TESTS = tests/test_registration.py tests/test_channels.py \
+	  tests/test_messaging.py tests/test_modes.py tests/test_queries.py \
+	  tests/test_oper.py tests/test_badinput.py tests/test_logging.py \
+	  tests/test_rehash.py tests/test_tls.py
+valgrind: ergo
+	@printf '#!/bin/sh\nexec valgrind -q --leak-check=full %s %s "$$@"\n' \
+	    '--show-leak-kinds=definite,indirect --track-fds=no' \
+	    "$$(pwd)/ergo" >.valgrind-ergo && chmod +x .valgrind-ergo
+	ERGO_BIN=./.valgrind-ergo ERGO_SLOW=6 ERGO_TEST_TIMEOUT=600 \
+	    $(PYTHON) tests/run.py $(VALGRIND_TESTS)
+
 # Objects go to .asan/ and binaries get an -asan suffix, so a sanitizer
 # run never clobbers the normal build.
 ergo-asan: $(SRCS) $(HDRS)
@@ -275,11 +289,11 @@ lint-man:
 
 clean:
 	rm -f ergo ergo-asan $(OBJS) libergo.a
-	rm -rf .asan .fuzz
+	rm -rf .asan .fuzz .valgrind-ergo
 	rm -f tests/fuzz/replay_*
 	@for f in tests/unit_*.c; do \
 		[ -f "$$f" ] && rm -f "$${f%.c}" "$${f%.c}-asan"; \
 	done; true
 	rm -rf tests/__pycache__
 
-.PHONY: all deps static run unit-build unit test asan fuzz fuzz-run fuzz-replay-build install uninstall clean bench
+.PHONY: all deps static run unit-build unit test asan valgrind fuzz fuzz-run fuzz-replay-build install uninstall clean bench

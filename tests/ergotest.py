@@ -38,16 +38,23 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ERGO_BIN = os.path.abspath(os.environ.get("ERGO_BIN") or
                            os.path.join(_ROOT, "ergo"))
 
-START_TIMEOUT = 10.0
-STOP_TIMEOUT = 10.0
+# ERGO_SLOW=N multiplies the start and stop deadlines (`make valgrind`).
+_SLOW = float(os.environ.get("ERGO_SLOW") or 1)
+START_TIMEOUT = 10.0 * _SLOW
+STOP_TIMEOUT = 10.0 * _SLOW
 POLL = 0.01
 
-# Sanitizer reports (ASan, LSan, UBSan). UBSan's has a file:line:col prefix
-# so a client's text containing "runtime error:" is not mistaken for one.
+# Sanitizer reports (ASan, LSan, UBSan) and valgrind's (memcheck errors and
+# leaks, "==PID== ..."). UBSan's has a file:line:col prefix so a client's
+# text containing "runtime error:" is not mistaken for one.
 SANITIZER_RE = re.compile(
     r"ERROR: (Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer"
     r"|^\S+:\d+:\d+: runtime error: "
-    r"|^SUMMARY: \w+Sanitizer", re.M)
+    r"|^SUMMARY: \w+Sanitizer"
+    r"|^==\d+== (Invalid (read|write|free)|Conditional jump|Use of "
+    r"uninitialised|Syscall param|Mismatched free|Source and destination "
+    r"overlap|\d[\d,]* bytes in [\d,]+ blocks are (definitely|indirectly) "
+    r"lost)", re.M)
 
 
 class ErgoTestError(Exception):

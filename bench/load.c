@@ -101,6 +101,7 @@ static int	 msglen = 100;			/* padded text length */
 static int	 is_channels;
 
 static int64_t	 deadline;
+static const char *hook;	/* -H: shell command run before measuring */
 static pid_t	 spid;
 
 static int64_t
@@ -808,6 +809,8 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	if (n_synced != nclients)
 		goto report;
 
+	if (hook != NULL && system(hook) != 0)
+		fprintf(stderr, "load: hook failed: %s\n", hook);
 	nlat = 0;		/* registration latencies are not wanted */
 	c0 = cpu_ns();
 	s0 = cpu_stat_ns();
@@ -953,7 +956,7 @@ main(int argc, char **argv)
 	int o;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((o = getopt(argc, argv, "p:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:"))
+	while ((o = getopt(argc, argv, "p:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:"))
 	    != -1) {
 		switch (o) {
 		case 'p': port = atoi(optarg); break;
@@ -973,6 +976,7 @@ main(int argc, char **argv)
 		case 'T': tlimit = atof(optarg); break;
 		case 'a': nsrc = atoi(optarg); break;
 		case 'l': msglen = atoi(optarg); break;
+		case 'H': hook = optarg; break;
 		default: usage();
 		}
 	}

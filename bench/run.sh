@@ -13,6 +13,7 @@
 #   BENCH_SERVERS="ergo inspircd ngircd"   which servers to run
 #   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels"
 #   BENCH_KEEP=1       keep the temp directory (configs, logs, raw results)
+#   BENCH_TABLE_FROM=FILE  run nothing: print the table of a kept results file
 #
 # Everything stays on 127.0.0.0/8; each load run has a time limit.
 set -u
@@ -284,8 +285,13 @@ for s in $servers; do
 	fi
 done
 
-say "bench: servers:$active; scenarios: $scenarios; $runs run(s) each"
-for r in $(seq 1 "$runs"); do
+if [ -n "${BENCH_TABLE_FROM:-}" ]; then	# only print the table of a raw results file
+	cp "$BENCH_TABLE_FROM" "$results" || exit 1
+	runs=$(awk '{ n[$1 " " $2]++ } END { for (k in n) if (n[k] > m) m = n[k]; print m + 0 }' "$results")
+	active=
+fi
+[ -n "$active" ] && say "bench: servers:$active; scenarios: $scenarios; $runs run(s) each"
+for r in $( [ -n "$active" ] && seq 1 "$runs"); do
 	for sc in $scenarios; do
 		for s in $active; do
 			run_one "$s" "$sc" "$r"
@@ -320,19 +326,20 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "-"; else printf "%.2f", a / b }'
 }
 
-row() {	# label scenario key format
-	local label=$1 sc=$2 key=$3 f=$4 line v e i n
+row() {	# label scenario key format [noratio]
+	local label=$1 sc=$2 key=$3 f=$4 e i n r1 r2
 	case " $scenarios " in *" $sc "*) ;; *) return ;; esac
 	e=$(median ergo "$sc" "$key"); i=$(median inspircd "$sc" "$key")
 	n=$(median ngircd "$sc" "$key")
-	printf '| %-40s | %10s | %10s | %10s | %7s | %7s |\n' "$label" \
-	    "$(fmt "$e" "$f")" "$(fmt "$i" "$f")" "$(fmt "$n" "$f")" \
-	    "$(ratio "$e" "$i")" "$(ratio "$e" "$n")"
+	r1=$(ratio "$e" "$i"); r2=$(ratio "$e" "$n")
+	[ "${5:-}" = noratio ] && r1= r2=
+	printf '| %-40s | %10s | %10s | %10s | %7s | %8s |\n' "$label" \
+	    "$(fmt "$e" "$f")" "$(fmt "$i" "$f")" "$(fmt "$n" "$f")" "$r1" "$r2"
 }
 okrow() {
 	local label=$1 sc=$2
 	case " $scenarios " in *" $sc "*) ;; *) return ;; esac
-	printf '| %-40s | %10s | %10s | %10s | %7s | %7s |\n' "$label" \
+	printf '| %-40s | %10s | %10s | %10s | %7s | %8s |\n' "$label" \
 	    "$(allok ergo "$sc")" "$(allok inspircd "$sc")" \
 	    "$(allok ngircd "$sc")" "" ""
 }
@@ -342,17 +349,17 @@ echo
 echo "ergo benchmark: medians of $runs run(s)$( [ "$quick" = 1 ] && echo ', QUICK counts')"
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)"
 echo
-printf '| %-40s | %10s | %10s | %10s | %7s | %7s |\n' scenario ergo inspircd ngircd \
+printf '| %-40s | %10s | %10s | %10s | %7s | %8s |\n' scenario ergo inspircd ngircd \
     e/insp e/ngircd
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ \
-    ------------ ------------ ------------ --------- ---------
+    ------------ ------------ ------------ --------- ----------
 row "start to listening, ms" startup startup_ms %.1f
 for f in 50 500; do
 	row "connect $N_CONN, $f in flight: regs/s" connect$f regs_per_s %.0f
 	row "  connect-to-001 p50, ms" connect$f p50_ms %.2f
 	row "  connect-to-001 p99, ms" connect$f p99_ms %.2f
 	row "  server CPU per registration, us" connect$f cpu_us_per_reg %.1f
-	row "  got 001 (of $N_CONN)" connect$f registered %.0f
+	row "  got 001 (of $N_CONN)" connect$f registered %.0f noratio
 done
 for n in $(echo "$IDLE" | tr , ' '); do
 	row "idle $n: RSS per client, bytes" idle bytes_per_client_$n %.0f

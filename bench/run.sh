@@ -11,7 +11,8 @@
 #                      bench/.cache (Debian's ngircd conflicts with
 #                      ircd-hybrid, so it is never installed system-wide)
 #   BENCH_SERVERS="ergo inspircd ngircd"   which servers to run
-#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels"
+#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls"
+#                      (tls: bench/tls.py, ergo only; needs python3, openssl)
 #   BENCH_KEEP=1       keep the temp directory (configs, logs, raw results)
 #   BENCH_TABLE_FROM=FILE  run nothing: print the table of a kept results file
 #
@@ -24,17 +25,17 @@ cache=$here/.cache
 runs=${BENCH_RUNS:-3}
 quick=${BENCH_QUICK:-0}
 servers=${BENCH_SERVERS:-"ergo inspircd ngircd"}
-scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels"}
+scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls"}
 benchuser=ergobench
 ergo_bin=${ERGO_BIN:-$top/ergo}
 
 if [ "$quick" = 1 ]; then
 	runs=${BENCH_RUNS:-1}
-	N_CONN=100; IDLE=1000; FAN_M=200; PACED_D=1; CH_C=300; CH_M=200
+	N_CONN=100; IDLE=1000; FAN_M=200; PACED_D=1; CH_C=300; CH_M=200; N_TLS=200
 	TLIMIT=30
 else
 	N_CONN=2000; IDLE=1000,5000,10000; FAN_M=2000; PACED_D=10; CH_C=1000
-	CH_M=2000; TLIMIT=240
+	CH_M=2000; TLIMIT=240; N_TLS=1000
 fi
 
 say() { printf '%s\n' "$*" >&2; }
@@ -248,7 +249,15 @@ run_one() {
 	inspircd) fillf="-f 1000" ;;
 	*) fillf="-f 500" ;;
 	esac
-	if [ "$sc" = startup ]; then
+	if [ "$sc" = tls ]; then	# bench/tls.py drives ergo only
+		[ "$srv" = ergo ] || return 0
+		command -v python3 >/dev/null && command -v openssl >/dev/null ||
+		    { say "bench: tls needs python3 and openssl; skipped"; return 0; }
+		out=$(ERGO_BIN=$ergo_bin timeout "$TLIMIT" python3 "$here/tls.py" \
+		    "$N_TLS" 2>>"$tmp/load.err" | awk '
+		    /^tls:/ { hs = $2; kib = $4; ms = $8 }
+		    END { if (hs != "") printf "RESULT scenario=tls handshakes_per_s=%s bytes_per_tls_client=%.0f cpu_us_per_handshake=%.0f ok=1\n", hs, kib * 1024, ms * 1000 }')
+	elif [ "$sc" = startup ]; then
 		local d; d=$(mktemp -d "$tmp/$srv-start.XXXXXX"); chmod 777 "$d"
 		port=$(free_port)
 		write_conf "$srv" "$d" "$port"; chmod 644 "$d"/*.conf
@@ -379,6 +388,9 @@ row "  latency p50, ms" channels p50_ms %.2f
 row "  latency p99, ms" channels p99_ms %.2f
 row "  server CPU s per 1M deliveries" channels cpu_s_per_M %.3f
 okrow "  all delivered, in order" channels
+row "tls $N_TLS (bench/tls.py): handshakes/s" tls handshakes_per_s %.0f
+row "  RSS per idle TLS client, bytes" tls bytes_per_tls_client %.0f
+row "  server CPU per handshake+reg, us" tls cpu_us_per_handshake %.0f
 echo
 echo "CPU = the server's time on CPU (schedstat of all its threads; utime+stime"
 echo "rounded to ticks is in the raw results). Ratios: ergo's figure / theirs."

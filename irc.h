@@ -395,8 +395,13 @@ struct whox {
 	bool	 on;		/* a %fields list was given */
 	bool	 fields[128];
 	char	 token[4];	/* 1-3 digits ("0" if none given) */
+	bool	 matchsel;	/* letters before '%' chose what to match */
+	bool	 match[128];
 };
 void	 irc_whox_parse(const char *arg, struct whox *);
+/* Whether mask matches u in the fields w chose (w->matchsel). */
+bool	 irc_whox_matches(const struct whox *, const char *mask,
+	    const struct client *u);
 /* One 354 for u (mb: its membership in chname, or NULL). */
 void	 irc_whox_reply(struct client *, const struct whox *,
 	    const char *chname, struct client *u, const struct member *mb);

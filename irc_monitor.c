@@ -480,6 +480,12 @@ irc_whox_parse(const char *arg, struct whox *w)
 	if ((p = strchr(arg, '%')) == NULL)
 		return;
 	w->on = true;
+	/* before '%': which fields the mask is matched against (ircu) */
+	for (comma = arg; comma < p; comma++)
+		if (strchr("nuhisra", *comma) != NULL) {
+			w->match[(unsigned char)*comma] = true;
+			w->matchsel = true;
+		}
 	p++;
 	comma = strchr(p, ',');
 	n = comma != NULL ? (size_t)(comma - p) : strlen(p);
@@ -495,6 +501,30 @@ irc_whox_parse(const char *arg, struct whox *w)
 	}
 	if (w->token[0] == '\0')
 		snprintf(w->token, sizeof(w->token), "0");
+}
+
+/*
+ * WHOX matching: with letters before the '%' ("WHO alice n%na"), the
+ * mask is matched only against those fields: n nick, u user, h host,
+ * i IP, s server, r real name, a account. false if none was given.
+ */
+bool
+irc_whox_matches(const struct whox *w, const char *mask,
+    const struct client *u)
+{
+#define SEL(ch)	(w->match[(unsigned char)(ch)])
+	if (mask == NULL)
+		return true;
+	return (SEL('n') && irc_match(mask, u->nick)) ||
+	    (SEL('u') && u->user != NULL && irc_match(mask, u->user)) ||
+	    (SEL('h') && u->host != NULL && irc_match(mask, u->host)) ||
+	    (SEL('i') && u->conn != NULL &&
+	    irc_match(mask, net_conn_ip(u->conn))) ||
+	    (SEL('s') && irc_match(mask, conf->server_name)) ||
+	    (SEL('r') && u->realname != NULL &&
+	    irc_match(mask, u->realname)) ||
+	    (SEL('a') && u->account != NULL && irc_match(mask, u->account));
+#undef SEL
 }
 
 /*

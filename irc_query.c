@@ -215,7 +215,8 @@ h_who(struct client *c, struct msg *m)
 
 			if (!is_user(u) || (opers_only && !is_oper(u)))
 				continue;
-			if (!who_matches(mask, u) || !user_visible(u, c))
+			if (!(w.matchsel ? irc_whox_matches(&w, mask, u) :
+			    who_matches(mask, u)) || !user_visible(u, c))
 				continue;
 			if (w.on)
 				irc_whox_reply(c, &w, "*", u, NULL);

@@ -152,3 +152,33 @@ def test_whox_opers_only_flag():
     with srv.client(n), srv.client(nick()) as b:
         rows, _ = who(b, "%s o%%n" % n)
         assert rows == [], rows
+
+
+def test_whox_match_fields_before_percent():
+    """ircu's WHOX: letters before '%' choose what the mask matches."""
+    n = nick("sel")
+    with srv.client(n, user="seluser", realname="Findable Person") as a, \
+            srv.client(nick()) as b:
+        rows, _ = who(b, "%s n%%n" % n)
+        assert rows == [[b.nick, n]], rows
+        # the nick is not the user name: no match on u only
+        rows, _ = who(b, "%s u%%n" % n)
+        assert rows == [], rows
+        rows, _ = who(b, "~seluser u%n")
+        assert [r[1] for r in rows] == [n], rows
+        rows, _ = who(b, "*Findable* r%n")
+        assert [r[1] for r in rows] == [n], rows
+        # without letters the mask matches any field, as plain WHO
+        rows, _ = who(b, "*Findable* %n")
+        assert [r[1] for r in rows] == [n], rows
+
+
+def test_whox_match_account():
+    n = nick("acc")
+    with srv.client(n) as a, srv.client(nick()) as b:
+        a.send("NICKSERV REGISTER sesame-%s" % n)
+        a.expect(r" 900 ", timeout=15)
+        rows, _ = who(b, "%s a%%na" % n)
+        assert rows == [[b.nick, n, n]], rows
+        rows, _ = who(b, "nosuchaccount a%na")
+        assert rows == [], rows

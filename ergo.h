@@ -302,17 +302,43 @@ struct store_chan {
 	int64_t		 founder;			/* account id */
 	char		 founder_name[NICKLEN_MAX + 1];
 	time_t		 registered;
+	/* the state kept across restarts; "" / 0 when unset */
+	char		 modes[32];			/* letters, e.g. "nt" */
+	char		 key[IRC_LINE_MAX];
+	unsigned	 limit;
+	char		 topic[IRC_LINE_MAX + 1];
+	char		 topic_by[IRC_LINE_MAX];	/* nick!user@host */
+	time_t		 topic_time;
 };
 int	 store_chan_get(const char *folded, struct store_chan *ch); /* 1 0 -1 */
 int	 store_chan_create(const char *folded, struct store_chan *ch); /* 0 1 -1 */
 int	 store_chan_delete(int64_t id);				/* 0 or -1 */
 int	 store_chan_founder(int64_t id, int64_t account);	/* 0 or -1 */
+int	 store_chan_state(const struct store_chan *ch);		/* 0 or -1 */
 /* AMODE: 'o', 'v', or 0 to remove; get gives the mode, 0 none, -1 */
 int	 store_amode_set(int64_t chan, int64_t account, int mode);
 int	 store_amode_get(int64_t chan, int64_t account);
 /* fn(arg, account name, mode) per entry; count, or -1 */
 int	 store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
 	    void *arg);
+
+/* A K-line (kind 'k', mask user@host) or D-line ('d', IP or CIDR). */
+#define STORE_BAN_MASK_MAX	128
+#define STORE_BAN_REASON_MAX	390
+struct store_ban {
+	char		 kind;
+	char		 mask[STORE_BAN_MASK_MAX + 1];
+	char		 reason[STORE_BAN_REASON_MAX + 1];
+	char		 setter[IRC_LINE_MAX];		/* oper's nick!user@host */
+	time_t		 set_at;
+	time_t		 expires;			/* 0: permanent */
+};
+int	 store_ban_set(const struct store_ban *);	/* add/replace: 0, -1 */
+int	 store_ban_del(int kind, const char *mask);	/* 0, 1 none, -1 */
+/* fn(arg, ban) per ban not expired at now; count, or -1 */
+int	 store_ban_list(time_t now,
+	    void (*fn)(void *, const struct store_ban *), void *arg);
+int	 store_ban_expire(time_t now);			/* 0 or -1 */
 
 /* ---- ergo_priv.c ---- */
 int	 ergo_priv_drop(const struct conf *);	/* 0, or -1 (logged) */

@@ -770,6 +770,8 @@ irc_conn_open(struct conn *conn)
 	const char *ip = net_conn_ip(conn);
 	size_t n = strlen(ip);
 
+	if (irc_bans_conn_refused(conn))	/* D-lined: ERROR, closed */
+		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
 	    (c->host = malloc(n + 2)) == NULL) {
 		free(c);
@@ -944,14 +946,18 @@ static const struct cmd cmds[] = {
 	{ "AUTHENTICATE", h_authenticate, 1, CMD_PREREG },
 	{ "AWAY",	h_away,		0, CMD_REG },
 	{ "CAP",	h_cap,		1, CMD_PREREG },
+	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
 	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
+	{ "CS",		h_chanserv,	0, CMD_REG },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
+	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER },
 	{ "INFO",	h_info,		0, CMD_REG },
 	{ "INVITE",	h_invite,	2, CMD_REG },
 	{ "ISON",	h_ison,		1, CMD_REG },
 	{ "JOIN",	h_join,		1, CMD_REG },
 	{ "KICK",	h_kick,		2, CMD_REG },
 	{ "KILL",	h_kill,		2, CMD_REG | CMD_OPER },
+	{ "KLINE",	h_kline,	1, CMD_REG | CMD_OPER },
 	{ "LIST",	h_list,		0, CMD_REG },
 	{ "LUSERS",	h_lusers,	0, CMD_REG },
 	{ "MODE",	h_mode,		1, CMD_REG },
@@ -971,9 +977,12 @@ static const struct cmd cmds[] = {
 	{ "QUIT",	h_quit,		0, CMD_PREREG },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
+	{ "STATS",	h_stats,	1, CMD_REG },
 	{ "TAGMSG",	h_tagmsg,	0, CMD_REG },
 	{ "TIME",	h_time,		0, CMD_REG },
 	{ "TOPIC",	h_topic,	1, CMD_REG },
+	{ "UNDLINE",	h_undline,	1, CMD_REG | CMD_OPER },
+	{ "UNKLINE",	h_unkline,	1, CMD_REG | CMD_OPER },
 	{ "USER",	h_user,		4, CMD_PREREG },
 	{ "USERHOST",	h_userhost,	1, CMD_REG },
 	{ "VERSION",	h_version,	0, CMD_REG },
@@ -1158,6 +1167,8 @@ try_register(struct client *c)
 		irc_client_exit(c, "Bad password", "Bad password");
 		return;
 	}
+	if (irc_bans_check(c))	/* K-lined or D-lined: 465, gone */
+		return;
 	tlist_del(&t_unreg, c);
 	c->flags |= CF_REG;
 	tlist_add(&t_active, c, ergo_now_ms);

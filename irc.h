@@ -378,6 +378,19 @@ void	 irc_serv_forget(struct client *);	/* off the pending list */
 void	 irc_serv_tick(void);			/* renames that are due */
 /* c joined ch: ChanServ's founder +o and AMODEs (for irc_chan.c) */
 void	 irc_serv_joined(struct client *, struct chan *);
+/* A registered channel's saved state (for irc_chan.c): restored when
+ * c's JOIN creates it (0 not registered, 1 c is its founder, 2 someone
+ * else), saved when TOPIC or MODE change it. */
+int	 irc_serv_chan_restore(struct chan *, struct client *);
+void	 irc_serv_chan_changed(struct chan *);
+cmd_fn	 h_chanserv;
+
+/* ---- K-lines, D-lines and STATS (irc_bans.c) ---- */
+#define IRC_BANS_MAX		10000	/* K-lines and D-lines together */
+cmd_fn	 h_kline, h_unkline, h_dline, h_undline, h_stats;
+bool	 irc_bans_conn_refused(struct conn *);	/* D-lined: ERROR, closed */
+bool	 irc_bans_check(struct client *);	/* registration: 465, gone */
+void	 irc_bans_tick(void);			/* drops expired ones */
 
 /* ---- MONITOR and WHOX (irc_monitor.c) ---- */
 cmd_fn	h_monitor;
@@ -426,7 +439,11 @@ void	 irc_hist_client_free(struct client *);
 #define RPL_CREATED		3
 #define RPL_MYINFO		4
 #define RPL_ISUPPORT		5
+#define RPL_STATSKLINE		216
+#define RPL_ENDOFSTATS		219
 #define RPL_UMODEIS		221
+#define RPL_STATSDLINE		225
+#define RPL_STATSUPTIME		242
 #define RPL_LUSERCLIENT		251
 #define RPL_LUSEROP		252
 #define RPL_LUSERUNKNOWN	253
@@ -439,6 +456,7 @@ void	 irc_hist_client_free(struct client *);
 #define RPL_LOCALUSERS		265
 #define RPL_GLOBALUSERS		266
 #define RPL_AWAY		301
+#define RPL_WHOISACCOUNT	330
 #define RPL_WHOISBOT		335
 #define RPL_USERHOST		302
 #define RPL_ISON		303
@@ -504,6 +522,7 @@ void	 irc_hist_client_free(struct client *);
 #define ERR_NEEDMOREPARAMS	461
 #define ERR_ALREADYREGISTERED	462
 #define ERR_PASSWDMISMATCH	464
+#define ERR_YOUREBANNEDCREEP	465
 #define ERR_KEYSET		467
 #define ERR_CHANNELISFULL	471
 #define ERR_UNKNOWNMODE		472

@@ -715,6 +715,7 @@ chan_join(struct client *c, const char *name, const char *key)
 {
 	struct chan *ch;
 	struct inv *iv = NULL;
+	int reg;
 
 	if (!irc_chan_valid(name)) {
 		/* A prefixed but bad name is a "bad mask", not "no such" */
@@ -737,11 +738,17 @@ chan_join(struct client *c, const char *name, const char *key)
 	if (ch == NULL) {
 		if ((ch = chan_create(name)) == NULL)
 			goto nomem;
-		if (member_add(ch, c, MEMB_OP) == NULL) {
+		chan_default_modes(ch);
+		/* registered: its saved modes and topic; ChanServ gives ops */
+		if ((reg = irc_serv_chan_restore(ch, c)) == 2 &&
+		    !chan_join_allowed(c, ch, key, &iv)) {
+			chan_destroy(ch);
+			return 0;
+		}
+		if (member_add(ch, c, reg == 0 ? MEMB_OP : 0) == NULL) {
 			chan_destroy(ch);
 			goto nomem;
 		}
-		chan_default_modes(ch);
 	} else {
 		if (!chan_join_allowed(c, ch, key, &iv))
 			return 0;
@@ -758,6 +765,7 @@ chan_join(struct client *c, const char *name, const char *key)
 		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",
 		    ch->name);
 	}
+	irc_serv_joined(c, ch);		/* ChanServ: founder +o, AMODEs */
 	irc_hist_join(c, ch);
 	return 0;
 nomem:
@@ -956,6 +964,7 @@ h_topic(struct client *c, struct msg *m)
 	ch->topic = topic;
 	ch->topic_by = by;
 	ch->topic_time = ergo_now;
+	irc_serv_chan_changed(ch);	/* a registered channel keeps it */
 	irc_chan_send_from(ch, c, NULL, ":%s TOPIC %s :%s", irc_prefix(c),
 	    ch->name, text);
 }
@@ -1599,6 +1608,7 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 		}
 	}
 	modebuf_flush(&mb);
+	irc_serv_chan_changed(ch);	/* a registered channel keeps them */
 }
 
 void

@@ -285,6 +285,9 @@ whois_one(struct client *c, const char *nick)
 	if (is_oper(u))
 		irc_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator",
 		    u->nick);
+	if (u->account != NULL)
+		irc_numeric(c, RPL_WHOISACCOUNT, "%s %s :is logged in as",
+		    u->nick, u->account);
 	if (u->umodes & UMODE_BOT)
 		irc_numeric(c, RPL_WHOISBOT, "%s :is a bot", u->nick);
 	/* The fingerprint identifies a person: only to them and to opers. */

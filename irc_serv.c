@@ -642,6 +642,7 @@ cs_register(struct client *c, int argc, char **argv)
 	log_info("accounts", "%s registered channel %s", irc_prefix(c),
 	    ch->name);
 	cs_reply(c, "Channel %s successfully registered", ch->name);
+	irc_serv_chan_changed(ch);	/* its topic and modes as they are */
 }
 
 static void
@@ -877,6 +878,102 @@ irc_serv_joined(struct client *c, struct chan *ch)
 	cs_member_mode(ch, c, mode, true);
 }
 
+/* The simple channel modes kept for a registered channel. */
+static const struct {
+	char		 letter;
+	unsigned	 bit;
+} cs_modes[] = {
+	{ 'i', CMODE_INVITE }, { 'm', CMODE_MODERATED }, { 'n', CMODE_NOEXT },
+	{ 'p', CMODE_PRIVATE }, { 's', CMODE_SECRET }, { 't', CMODE_TOPIC },
+};
+#define CS_NMODES	(sizeof(cs_modes) / sizeof(cs_modes[0]))
+
+/* ch's modes, key, limit and topic into sc (its id and names kept). */
+static void
+cs_state_of(const struct chan *ch, struct store_chan *sc)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < CS_NMODES; i++)
+		if (ch->modes & cs_modes[i].bit)
+			sc->modes[n++] = cs_modes[i].letter;
+	sc->modes[n] = '\0';
+	snprintf(sc->key, sizeof(sc->key), "%s", ch->key != NULL ?
+	    ch->key : "");
+	sc->limit = ch->limit;
+	snprintf(sc->topic, sizeof(sc->topic), "%s", ch->topic != NULL ?
+	    ch->topic : "");
+	snprintf(sc->topic_by, sizeof(sc->topic_by), "%s",
+	    ch->topic != NULL && ch->topic_by != NULL ? ch->topic_by : "");
+	sc->topic_time = ch->topic != NULL ? ch->topic_time : 0;
+}
+
+/*
+ * ch's topic or modes may have changed (TOPIC, MODE in irc_chan.c): a
+ * registered channel's row follows, written only when it differs.
+ */
+void
+irc_serv_chan_changed(struct chan *ch)
+{
+	struct store_chan sc, now;
+	char fz[CHANLEN_MAX + 1];
+
+	irc_fold(fz, ch->name, sizeof(fz));
+	if (store_chan_get(fz, &sc) != 1)
+		return;		/* not registered; an error is logged */
+	now = sc;
+	cs_state_of(ch, &now);
+	if (strcmp(now.modes, sc.modes) == 0 && strcmp(now.key, sc.key) == 0 &&
+	    now.limit == sc.limit && strcmp(now.topic, sc.topic) == 0 &&
+	    strcmp(now.topic_by, sc.topic_by) == 0 &&
+	    now.topic_time == sc.topic_time)
+		return;
+	(void)store_chan_state(&now);	/* a failure is logged */
+}
+
+/*
+ * ch was just created by c's JOIN: a registered channel comes back with
+ * its saved modes, key, limit and topic. Returns 0 if ch is not
+ * registered, 1 if c is its founder, 2 if c is someone else (who gets no
+ * ops for creating it and must pass its +k/+l/+i).
+ */
+int
+irc_serv_chan_restore(struct chan *ch, struct client *c)
+{
+	struct store_chan sc;
+	char fz[CHANLEN_MAX + 1], *k = NULL, *t = NULL, *by = NULL;
+	const char *p;
+	size_t i;
+
+	irc_fold(fz, ch->name, sizeof(fz));
+	if (store_chan_get(fz, &sc) != 1)
+		return 0;
+	if ((sc.key[0] != '\0' && (k = xstrdup(sc.key)) == NULL) ||
+	    (sc.topic[0] != '\0' && ((t = xstrdup(sc.topic)) == NULL ||
+	    (by = xstrdup(sc.topic_by[0] != '\0' ? sc.topic_by :
+	    "ChanServ")) == NULL))) {
+		free(k);
+		free(t);
+		log_warnx("channels", "out of memory restoring %s", ch->name);
+		goto done;
+	}
+	ch->modes = 0;
+	for (p = sc.modes; *p != '\0'; p++)
+		for (i = 0; i < CS_NMODES; i++)
+			if (cs_modes[i].letter == *p)
+				ch->modes |= cs_modes[i].bit;
+	free(ch->key);
+	ch->key = k;
+	ch->limit = sc.limit;
+	free(ch->topic);
+	free(ch->topic_by);
+	ch->topic = t;
+	ch->topic_by = by;
+	ch->topic_time = t != NULL ? sc.topic_time : 0;
+done:
+	return c->account != NULL && c->account_id == sc.founder ? 1 : 2;
+}
+
 static void cs_help(struct client *, int, char **);
 
 static const struct ns_cmd cs_cmds[] = {
@@ -903,7 +1000,7 @@ cs_help(struct client *c, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
-	cs_reply(c, "ChanServ commands (/msg ChanServ):");
+	cs_reply(c, "ChanServ commands (/CS or /msg ChanServ):");
 	for (i = 0; i < CS_NCMDS; i++)
 		cs_reply(c, "%s", cs_cmds[i].help);
 }
@@ -929,7 +1026,7 @@ cs_command(struct client *c, const char *text)
 			return;
 		}
 	cs_reply(c, "Unknown command. To see the available commands, run: "
-	    "/msg ChanServ HELP");
+	    "/CS HELP");
 }
 
 bool
@@ -949,23 +1046,41 @@ irc_serv_message(struct client *c, const char *target, const char *text,
 	return true;
 }
 
-/* NICKSERV / NS: the words after the command, as if sent by PRIVMSG. */
-void
-h_nickserv(struct client *c, struct msg *m)
+/* The parameters of m joined by spaces, as a PRIVMSG's text. */
+static void
+serv_words(const struct msg *m, char *text, size_t sz)
 {
-	char text[IRC_LINE_MAX];
 	size_t off = 0;
 	int i, n;
 
 	text[0] = '\0';
 	for (i = 0; i < m->nparam; i++) {
-		n = snprintf(text + off, sizeof(text) - off, "%s%s",
+		n = snprintf(text + off, sz - off, "%s%s",
 		    i ? " " : "", m->param[i]);
-		if (n < 0 || (size_t)n >= sizeof(text) - off)
+		if (n < 0 || (size_t)n >= sz - off)
 			break;
 		off += (size_t)n;
 	}
+}
+
+/* NICKSERV / NS: the words after the command, as if sent by PRIVMSG. */
+void
+h_nickserv(struct client *c, struct msg *m)
+{
+	char text[IRC_LINE_MAX];
+
+	serv_words(m, text, sizeof(text));
 	ns_command(c, text);
+}
+
+/* CHANSERV / CS */
+void
+h_chanserv(struct client *c, struct msg *m)
+{
+	char text[IRC_LINE_MAX];
+
+	serv_words(m, text, sizeof(text));
+	cs_command(c, text);
 }
 
 /* ---- nick reservation ---- */
@@ -1071,6 +1186,7 @@ irc_serv_tick(void)
 {
 	struct client *c, *next;
 
+	irc_bans_tick();	/* K/D-lines that expired */
 	for (c = nr_head; c != NULL; c = next) {
 		next = c->nrnext;
 		if (!c->nr_told && !(c->flags & CF_CLOSING)) {

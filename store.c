@@ -70,6 +70,24 @@ static const char *const migrations[] = {
 	"    mode TEXT NOT NULL,"			/* 'o' or 'v' */
 	"    PRIMARY KEY (channel, account));"
 	"CREATE INDEX channel_amodes_account ON channel_amodes(account);",
+	/* 3 -> 4: a registered channel's state kept across restarts, and
+	 * K-lines and D-lines */
+	"ALTER TABLE channels ADD COLUMN modes TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE channels ADD COLUMN chan_key TEXT;"
+	"ALTER TABLE channels ADD COLUMN chan_limit INTEGER NOT NULL "
+	"    DEFAULT 0;"
+	"ALTER TABLE channels ADD COLUMN topic TEXT;"
+	"ALTER TABLE channels ADD COLUMN topic_by TEXT;"
+	"ALTER TABLE channels ADD COLUMN topic_time INTEGER NOT NULL "
+	"    DEFAULT 0;"
+	"CREATE TABLE bans ("
+	"    kind TEXT NOT NULL,"			/* 'k' or 'd' */
+	"    mask TEXT NOT NULL,"			/* normalised */
+	"    reason TEXT NOT NULL,"
+	"    setter TEXT NOT NULL,"
+	"    set_at INTEGER NOT NULL,"		/* unix time */
+	"    expires INTEGER NOT NULL,"		/* unix time; 0 never */
+	"    PRIMARY KEY (kind, mask));",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -81,6 +99,7 @@ enum {
 	Q_ACCOUNT_ENFORCE, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
 	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
+	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_COUNT
 };
 
@@ -114,8 +133,9 @@ static const char *const queries[Q_COUNT] = {
 	[Q_CERTFP_LIST] = "SELECT certfp FROM account_certfps "
 	    "WHERE account = ?1 ORDER BY certfp",
 	[Q_CHAN_GET] = "SELECT c.id, c.display, c.founder, a.display, "
-	    "c.registered FROM channels c JOIN accounts a ON a.id = c.founder "
-	    "WHERE c.name = ?1",
+	    "c.registered, c.modes, c.chan_key, c.chan_limit, c.topic, "
+	    "c.topic_by, c.topic_time FROM channels c "
+	    "JOIN accounts a ON a.id = c.founder WHERE c.name = ?1",
 	[Q_CHAN_INSERT] = "INSERT INTO channels (name, display, founder, "
 	    "registered) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHAN_DELETE] = "DELETE FROM channels WHERE id = ?1",
@@ -130,6 +150,19 @@ static const char *const queries[Q_COUNT] = {
 	[Q_AMODE_LIST] = "SELECT a.display, m.mode FROM channel_amodes m "
 	    "JOIN accounts a ON a.id = m.account WHERE m.channel = ?1 "
 	    "ORDER BY a.name",
+	[Q_CHAN_STATE] = "UPDATE channels SET modes = ?2, chan_key = ?3, "
+	    "chan_limit = ?4, topic = ?5, topic_by = ?6, topic_time = ?7 "
+	    "WHERE id = ?1",
+	[Q_BAN_SET] = "INSERT INTO bans (kind, mask, reason, setter, set_at, "
+	    "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "ON CONFLICT (kind, mask) DO UPDATE SET reason = excluded.reason, "
+	    "setter = excluded.setter, set_at = excluded.set_at, "
+	    "expires = excluded.expires",
+	[Q_BAN_DELETE] = "DELETE FROM bans WHERE kind = ?1 AND mask = ?2",
+	[Q_BAN_LIST] = "SELECT kind, mask, reason, setter, set_at, expires "
+	    "FROM bans WHERE expires = 0 OR expires > ?1 ORDER BY kind, set_at",
+	[Q_BAN_EXPIRE] = "DELETE FROM bans WHERE expires != 0 AND "
+	    "expires <= ?1",
 };
 
 static sqlite3		*db;
@@ -843,6 +876,20 @@ store_chan_get(const char *folded, struct store_chan *ch)
 			snprintf(ch->founder_name, sizeof(ch->founder_name),
 			    "%s", (const char *)t);
 		ch->registered = (time_t)sqlite3_column_int64(st, 4);
+		if ((t = sqlite3_column_text(st, 5)) != NULL)
+			snprintf(ch->modes, sizeof(ch->modes), "%s",
+			    (const char *)t);
+		if ((t = sqlite3_column_text(st, 6)) != NULL)
+			snprintf(ch->key, sizeof(ch->key), "%s",
+			    (const char *)t);
+		ch->limit = (unsigned)sqlite3_column_int64(st, 7);
+		if ((t = sqlite3_column_text(st, 8)) != NULL)
+			snprintf(ch->topic, sizeof(ch->topic), "%s",
+			    (const char *)t);
+		if ((t = sqlite3_column_text(st, 9)) != NULL)
+			snprintf(ch->topic_by, sizeof(ch->topic_by), "%s",
+			    (const char *)t);
+		ch->topic_time = (time_t)sqlite3_column_int64(st, 10);
 	} else if (rc != SQLITE_DONE)
 		store_fail("channel lookup");
 	sqlite3_reset(st);
@@ -976,4 +1023,126 @@ store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
 	}
 	sqlite3_reset(st);
 	return n;
+}
+
+/* Binds s as text, or NULL when it is empty. */
+static int
+bind_text_or_null(sqlite3_stmt *st, int col, const char *s)
+{
+	return s[0] != '\0' ? sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, col);
+}
+
+/* Saves ch's modes, key, limit and topic (ch->id names the row). */
+int
+store_chan_state(const struct store_chan *ch)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_CHAN_STATE)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, ch->id) ||
+	    sqlite3_bind_text(st, 2, ch->modes, -1, SQLITE_STATIC) ||
+	    bind_text_or_null(st, 3, ch->key) ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)ch->limit) ||
+	    bind_text_or_null(st, 5, ch->topic) ||
+	    bind_text_or_null(st, 6, ch->topic_by) ||
+	    sqlite3_bind_int64(st, 7, (sqlite3_int64)ch->topic_time)) {
+		store_fail("channel state");
+		return -1;
+	}
+	return q_done(st, "channel state");
+}
+
+/* ---- K-lines and D-lines ---- */
+
+/* Adds b, or replaces the ban of the same kind and mask. 0 or -1. */
+int
+store_ban_set(const struct store_ban *b)
+{
+	sqlite3_stmt	*st;
+	char		 k[2] = { b->kind, '\0' };
+
+	if ((st = q(Q_BAN_SET)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, k, 1, SQLITE_TRANSIENT) ||
+	    sqlite3_bind_text(st, 2, b->mask, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, b->reason, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, b->setter, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, (sqlite3_int64)b->set_at) ||
+	    sqlite3_bind_int64(st, 6, (sqlite3_int64)b->expires)) {
+		store_fail("ban add");
+		return -1;
+	}
+	return q_done(st, "ban add");
+}
+
+/* 0 removed, 1 there was none, -1 error. */
+int
+store_ban_del(int kind, const char *mask)
+{
+	sqlite3_stmt	*st;
+	char		 k[2] = { (char)kind, '\0' };
+
+	if ((st = q(Q_BAN_DELETE)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, k, 1, SQLITE_TRANSIENT) ||
+	    sqlite3_bind_text(st, 2, mask, -1, SQLITE_STATIC)) {
+		store_fail("ban remove");
+		return -1;
+	}
+	if (q_done(st, "ban remove") == -1)
+		return -1;
+	return sqlite3_changes(db) > 0 ? 0 : 1;
+}
+
+/* fn(arg, ban) for each ban not expired at now; count, or -1. */
+int
+store_ban_list(time_t now, void (*fn)(void *, const struct store_ban *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	struct store_ban b;
+	const unsigned char *t;
+	int		 rc, n = 0;
+
+	if ((st = q(Q_BAN_LIST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK) {
+		store_fail("ban list");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&b, 0, sizeof(b));
+		if ((t = sqlite3_column_text(st, 0)) == NULL ||
+		    (t[0] != 'k' && t[0] != 'd'))
+			continue;
+		b.kind = (char)t[0];
+		if ((t = sqlite3_column_text(st, 1)) == NULL)
+			continue;
+		snprintf(b.mask, sizeof(b.mask), "%s", (const char *)t);
+		if ((t = sqlite3_column_text(st, 2)) != NULL)
+			snprintf(b.reason, sizeof(b.reason), "%s",
+			    (const char *)t);
+		if ((t = sqlite3_column_text(st, 3)) != NULL)
+			snprintf(b.setter, sizeof(b.setter), "%s",
+			    (const char *)t);
+		b.set_at = (time_t)sqlite3_column_int64(st, 4);
+		b.expires = (time_t)sqlite3_column_int64(st, 5);
+		fn(arg, &b);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail("ban list");
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* Deletes the bans expired at now; 0 or -1. */
+int
+store_ban_expire(time_t now)
+{
+	return id_update(Q_BAN_EXPIRE, (int64_t)now, 0, false, "ban expiry");
 }

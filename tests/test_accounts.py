@@ -471,3 +471,19 @@ def test_dropping_the_founders_account_drops_the_channel():
         ns_expect(f, "Successfully unregistered account iris")
         cs(f, "INFO #d")
         cs_expect(f, "Channel #d is not registered")
+
+
+def test_whois_shows_the_account_of_logged_in_users():
+    with Server() as srv:
+        a = register(srv, "wendy")
+        a.send("NICK wendy_away")
+        a.expect(r"NICK :wendy_away")
+        b = srv.client("asker")
+        b.send("WHOIS wendy_away")
+        lines = b.lines_until(r" 318 ")
+        assert [l for l in lines if re.search(
+            r"^:irc\.test 330 asker wendy_away wendy :is logged in as$",
+            l)], lines
+        b.send("WHOIS asker")
+        lines = b.lines_until(r" 318 ")
+        assert not [l for l in lines if " 330 " in l], lines

@@ -1,6 +1,6 @@
 /*
  * unit_store.c: store_open creates the database (mode 0600, WAL, schema
- * version 3 with meta.created-at), reopens it, and refuses newer schemas
+ * version 4 with meta.created-at), reopens it, and refuses newer schemas
  * and non-databases. Prints "ok NAME" or "FAIL NAME: why" per case.
  */
 
@@ -107,8 +107,8 @@ test_create(void)
 		return "database mode is not 0600";
 	store_close();
 	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
-	    strcmp(v, "3") != 0)
-		return "user_version is not 3";
+	    strcmp(v, "4") != 0)
+		return "user_version is not 4";
 	if (query(db, "PRAGMA journal_mode", v, sizeof(v)) != 0 ||
 	    strcmp(v, "wal") != 0)
 		return "journal_mode is not wal";
@@ -296,13 +296,129 @@ test_v1_upgrade(void)
 		return "upgrade failed";
 	store_close();
 	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
-	    strcmp(v, "3") != 0)
-		return "not at version 3";
+	    strcmp(v, "4") != 0)
+		return "not at version 4";
 	if (query(db, "SELECT value FROM meta", v, sizeof(v)) != 0 ||
 	    strcmp(v, "x") != 0)
 		return "meta lost";
 	if (!log_has("v1.db: backup of schema version 1 in "))
 		return "no backup";
+	return NULL;
+}
+
+/* A registered channel's modes, key, limit and topic, read back. */
+static const char *
+test_chan_state(void)
+{
+	const char	*db = path("chan.db");
+	struct store_account a;
+	struct store_chan c, r;
+
+	if (store_open(db) != 0)
+		return "store_open failed";
+	memset(&a, 0, sizeof(a));
+	snprintf(a.name, sizeof(a.name), "Fo");
+	a.saltlen = 16;
+	a.iterations = 4096;
+	if (store_account_create("fo", &a) != 0)
+		return "account create failed";
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "#Chan");
+	c.founder = a.id;
+	c.registered = 1700000000;
+	if (store_chan_create("#chan", &c) != 0)
+		return "channel create failed";
+	if (store_chan_get("#chan", &r) != 1 || r.modes[0] != '\0' ||
+	    r.key[0] != '\0' || r.limit != 0 || r.topic[0] != '\0' ||
+	    r.topic_time != 0)
+		return "a new channel has state";
+	snprintf(c.modes, sizeof(c.modes), "imnt");
+	snprintf(c.key, sizeof(c.key), "k3y");
+	c.limit = 42;
+	snprintf(c.topic, sizeof(c.topic), "the topic");
+	snprintf(c.topic_by, sizeof(c.topic_by), "fo!~fo@host");
+	c.topic_time = 1700000123;
+	if (store_chan_state(&c) != 0)
+		return "state save failed";
+	store_close();
+	if (store_open(db) != 0)
+		return "reopen failed";
+	if (store_chan_get("#chan", &r) != 1 || strcmp(r.modes, "imnt") ||
+	    strcmp(r.key, "k3y") || r.limit != 42 ||
+	    strcmp(r.topic, "the topic") || strcmp(r.topic_by, "fo!~fo@host") ||
+	    r.topic_time != 1700000123 || strcmp(r.founder_name, "Fo"))
+		return "state read back differs";
+	c.key[0] = '\0';
+	c.topic[0] = '\0';
+	if (store_chan_state(&c) != 0 || store_chan_get("#chan", &r) != 1 ||
+	    r.key[0] != '\0' || r.topic[0] != '\0')
+		return "cleared key or topic came back";
+	store_close();
+	return NULL;
+}
+
+static int	 nlisted;
+static char	 listed[4][STORE_BAN_MASK_MAX + STORE_BAN_REASON_MAX + 8];
+
+static void
+ban_seen(void *arg, const struct store_ban *b)
+{
+	(void)arg;
+	if (nlisted < 4)
+		snprintf(listed[nlisted], sizeof(listed[0]), "%c %s %s",
+		    b->kind, b->mask, b->reason);
+	nlisted++;
+}
+
+/* K/D-lines: set, replace, list without the expired, expire, delete. */
+static const char *
+test_bans(void)
+{
+	const char	*db = path("bans.db");
+	struct store_ban b;
+
+	if (store_open(db) != 0)
+		return "store_open failed";
+	memset(&b, 0, sizeof(b));
+	b.kind = 'k';
+	snprintf(b.mask, sizeof(b.mask), "*@bad.host");
+	snprintf(b.reason, sizeof(b.reason), "first");
+	snprintf(b.setter, sizeof(b.setter), "op!~op@h");
+	b.set_at = 1000;
+	if (store_ban_set(&b) != 0)
+		return "kline add failed";
+	snprintf(b.reason, sizeof(b.reason), "second");
+	if (store_ban_set(&b) != 0)
+		return "kline replace failed";
+	b.kind = 'd';
+	snprintf(b.mask, sizeof(b.mask), "10.0.0.0/8");
+	snprintf(b.reason, sizeof(b.reason), "temp");
+	b.expires = 2000;
+	if (store_ban_set(&b) != 0)
+		return "dline add failed";
+	store_close();
+	if (store_open(db) != 0)
+		return "reopen failed";
+	nlisted = 0;
+	if (store_ban_list(1500, ban_seen, NULL) != 2 || nlisted != 2 ||
+	    strcmp(listed[0], "d 10.0.0.0/8 temp") ||
+	    strcmp(listed[1], "k *@bad.host second"))
+		return "list before expiry differs";
+	nlisted = 0;
+	if (store_ban_list(2000, ban_seen, NULL) != 1 ||
+	    strcmp(listed[0], "k *@bad.host second"))
+		return "expired ban listed";
+	if (store_ban_expire(2000) != 0)
+		return "expire failed";
+	if (store_ban_del('d', "10.0.0.0/8") != 1)
+		return "expired ban still stored";
+	if (store_ban_del('k', "*@bad.host") != 0 ||
+	    store_ban_del('k', "*@bad.host") != 1)
+		return "delete wrong";
+	nlisted = 0;
+	if (store_ban_list(0, ban_seen, NULL) != 0)
+		return "bans left";
+	store_close();
 	return NULL;
 }
 
@@ -330,6 +446,8 @@ main(void)
 	result("missing_dir", test_missing_dir());
 	result("accounts", test_accounts());
 	result("v1_upgrade", test_v1_upgrade());
+	result("chan_state", test_chan_state());
+	result("bans", test_bans());
 	log_init(LL_INFO);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

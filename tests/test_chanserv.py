@@ -1,0 +1,196 @@
+"""ChanServ on the real binary: the CS alias, founder ops and AMODEs at
+JOIN, and a registered channel's founder, topic (setter, time), modes,
+key and limit kept in the database across a restart."""
+
+import re
+import sqlite3
+import os
+
+from ergotest import Server
+
+NS = r"^:NickServ!NickServ@localhost NOTICE %s :"
+CS = r"^:ChanServ!ChanServ@localhost NOTICE %s :"
+
+
+def ns_expect(c, text):
+    return c.expect(NS % re.escape(c.nick) + re.escape(text))
+
+
+def cs_expect(c, text):
+    return c.expect(CS % re.escape(c.nick) + re.escape(text))
+
+
+def account(srv, nick, pw="pw"):
+    """A client registered and logged in to the account nick."""
+    c = srv.client(nick)
+    c.send("NS REGISTER " + pw)
+    ns_expect(c, "Account created")
+    return c
+
+
+def login(srv, nick, acct, pw="pw"):
+    c = srv.client(nick)
+    c.send("NS IDENTIFY %s %s" % (acct, pw))
+    ns_expect(c, "You're now logged in as " + acct)
+    return c
+
+
+def registered_channel(srv, founder, chan):
+    founder.send("JOIN " + chan)
+    founder.expect(r" 366 ")
+    founder.send("CS REGISTER " + chan)
+    cs_expect(founder, "Channel %s successfully registered" % chan)
+
+
+def test_cs_alias_and_chanserv_command():
+    with Server() as srv:
+        a = account(srv, "ann")
+        a.send("CS HELP")
+        cs_expect(a, "ChanServ commands")
+        a.send("CHANSERV INFO #none")
+        cs_expect(a, "Channel #none is not registered")
+        a.send("CS BOGUS")
+        cs_expect(a, "Unknown command")
+
+
+def test_founder_gets_op_on_join():
+    with Server() as srv:
+        f = account(srv, "fay")
+        registered_channel(srv, f, "#ops")
+        other = srv.client("watcher")
+        other.send("JOIN #ops")
+        other.expect(r" 366 ")
+        f.send("PART #ops")
+        f.expect(r" PART #ops")
+        f.send("JOIN #ops")
+        f.expect(r" 366 ")
+        other.expect(r"^:ChanServ!ChanServ@localhost MODE #ops \+o fay$")
+        f.expect(r"^:ChanServ!ChanServ@localhost MODE #ops \+o fay$")
+
+
+def test_amode_applied_on_join():
+    with Server() as srv:
+        f = account(srv, "gus")
+        registered_channel(srv, f, "#am")
+        account(srv, "hal").close()
+        account(srv, "ivy").close()
+        f.send("CS AMODE #am +o hal")
+        cs_expect(f, "Successfully set persistent mode +o on hal in #am")
+        f.send("CS AMODE #am +v ivy")
+        cs_expect(f, "Successfully set persistent mode +v on ivy in #am")
+        h = login(srv, "hal2", "hal")
+        h.send("JOIN #am")
+        f.expect(r"^:ChanServ!\S+ MODE #am \+o hal2$")
+        i = login(srv, "ivy2", "ivy")
+        i.send("JOIN #am")
+        f.expect(r"^:ChanServ!\S+ MODE #am \+v ivy2$")
+        # not logged in: nothing
+        n = srv.client("nobody")
+        n.send("JOIN #am")
+        n.expect(r" 366 ")
+        lines = f.sync()
+        assert not [l for l in lines if "MODE #am" in l], lines
+
+
+def test_creator_of_empty_registered_channel_gets_no_ops():
+    with Server() as srv:
+        f = account(srv, "jan")
+        registered_channel(srv, f, "#own")
+        f.send("PART #own")
+        f.expect(r" PART #own")
+        x = srv.client("squatter")
+        x.send("JOIN #own")
+        lines = x.lines_until(r" 366 ")
+        names = [l for l in lines if " 353 " in l]
+        assert names and "@squatter" not in names[0], lines
+        assert not [l for l in x.sync() if "MODE #own +o" in l]
+        x.send("MODE #own +i")
+        x.expect(r" 482 ")
+
+
+def test_channel_state_survives_restart():
+    with Server() as srv:
+        f = account(srv, "kim")
+        registered_channel(srv, f, "#keep")
+        f.send("CS OP #keep")
+        f.send("TOPIC #keep :saved topic here")
+        f.expect(r" TOPIC #keep :saved topic here")
+        f.send("MODE #keep +msk-t sekrit")
+        f.expect(r" MODE #keep ")
+        f.send("MODE #keep +l 25")
+        f.expect(r" MODE #keep \+l 25")
+        f.send("TOPIC #keep")
+        when = f.expect(r" 333 kim #keep ").split()[-1]
+        srv.stop()
+        srv.start()
+        # someone without the key cannot bring it back empty
+        x = srv.client("outsider")
+        x.send("JOIN #keep")
+        x.expect(r" 475 outsider #keep ")
+        x.send("JOIN #keep sekrit")
+        lines = x.lines_until(r" 366 ")
+        text = "\n".join(lines)
+        assert re.search(r" 332 outsider #keep :saved topic here$", text,
+                         re.M), text
+        assert re.search(r" 333 outsider #keep kim!~kim@\S+ %s$" % when,
+                         text, re.M), text
+        x.send("MODE #keep")
+        modes = x.expect(r" 324 outsider #keep ")
+        flags = modes.split()[4]
+        for ch in "mskl":
+            assert ch in flags, modes
+        assert "t" not in flags, modes
+        assert "25" in modes, modes
+        # the founder comes back and gets ops from ChanServ
+        f = login(srv, "kim", "kim")
+        f.send("JOIN #keep sekrit")
+        x.expect(r"^:ChanServ!\S+ MODE #keep \+o kim$")
+        x.send("CS INFO #keep")
+        cs_expect(x, "Founder: kim")
+
+
+def test_founder_recreates_keyed_channel_without_the_key():
+    with Server() as srv:
+        f = account(srv, "lee")
+        registered_channel(srv, f, "#lock")
+        f.send("MODE #lock +ik lockkey")
+        f.expect(r" MODE #lock \+ik lockkey")
+        f.send("PART #lock")
+        f.expect(r" PART #lock")
+        f.send("JOIN #lock")
+        f.expect(r"^:ChanServ!\S+ MODE #lock \+o lee$")
+        f.send("MODE #lock")
+        assert "ik" in f.expect(r" 324 lee #lock ").split()[4]
+
+
+def test_unregistered_channels_are_not_kept():
+    with Server() as srv:
+        a = srv.client("mo")
+        a.send("JOIN #tmp")
+        a.expect(r" 366 ")
+        a.send("TOPIC #tmp :gone after restart")
+        a.expect(r" TOPIC #tmp ")
+        srv.stop()
+        srv.start()
+        b = srv.client("mo")
+        b.send("JOIN #tmp")
+        lines = b.lines_until(r" 366 ")
+        assert not [l for l in lines if " 332 " in l], lines
+        assert [l for l in lines if "@mo" in l and " 353 " in l], lines
+
+
+def test_dropped_channel_state_is_gone():
+    with Server() as srv:
+        f = account(srv, "ned")
+        registered_channel(srv, f, "#dr")
+        f.send("CS OP #dr")
+        f.send("TOPIC #dr :old topic")
+        f.expect(r" TOPIC #dr :old topic")
+        f.send("CS DROP #dr")
+        cs_expect(f, "Channel #dr is now unregistered")
+        db = sqlite3.connect(os.path.join(srv.dir, "ircd.db"))
+        try:
+            rows = db.execute("SELECT count(*) FROM channels").fetchall()
+        finally:
+            db.close()
+        assert rows == [(0,)], rows

@@ -486,7 +486,7 @@ static void
 ban_add(struct client *c, struct msg *m, int kind)
 {
 	struct store_ban sb;
-	struct ban *b;
+	struct ban *b, **pp;
 	char dur[32], text[IRC_LINE_MAX];
 	const char *cmd = kind == 'k' ? "KLINE" : "DLINE";
 	long long secs = 0;
@@ -568,7 +568,8 @@ ban_add(struct client *c, struct msg *m, int kind)
 	log_info("opers", "%s added %s%s for %s: %s", sb.setter,
 	    secs > 0 ? "temporary " : "", kind_name(kind), sb.mask,
 	    sb.reason);
-	if ((b = *ban_find(kind, sb.mask)) != NULL && (n = (int)ban_apply(b)))
+	if ((pp = ban_find(kind, sb.mask)) != NULL &&
+	    (n = (int)ban_apply(*pp)) > 0)
 		ban_notice(c, "%d client%s removed by the %s", n, n == 1 ? "" :
 		    "s", kind_name(kind));
 	return;

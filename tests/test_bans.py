@@ -254,3 +254,21 @@ def test_bans_survive_restart_and_durations():
         c.send("NICK z")
         c.send("USER zero 0 * :x")
         assert [l for l in c.closed() if " 465 " in l and "never" in l]
+
+
+def test_kline_host_cidr_and_nick_form():
+    with server() as srv:
+        o = oper(srv)
+        a = client_from(srv, "127.0.0.49")
+        a.register("fortynine")
+        b = client_from(srv, "127.0.0.52")
+        b.register("fiftytwo")
+        o.send("KLINE ANDKILL someone!*@127.0.0.48/30 :range")
+        notice(o, "Added K-Line for *@127.0.0.48/30")
+        notice(o, "1 client removed by the K-Line")
+        assert "range" in refused(a)
+        b.sync()
+        o.send("KLINE bad@host with spaces")
+        notice(o, "Added K-Line for bad@host")
+        o.send("STATS k")
+        o.expect(r" 216 opal K host \* bad :with spaces$")

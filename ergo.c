@@ -148,7 +148,10 @@ sig_setup(void)
 	    sigaction(SIGUSR1, &sa, NULL) == -1)
 		fatal("sigaction");
 	sa.sa_handler = SIG_IGN;
-	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+	/* SIGXFSZ: past a file size limit a write must fail with EFBIG (a
+	 * full disk, for the log and the database), not kill the server. */
+	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
+	    sigaction(SIGXFSZ, &sa, NULL) == -1)
 		fatal("sigaction");
 	if (net_add_fd(sigpipe_fd[0], sig_read, NULL) == -1)
 		fatal("self-pipe");

@@ -1487,8 +1487,27 @@ h_cap(struct client *c, struct msg *m)
 
 /* ---- welcome ---- */
 
+#define ISUPPORT_LINES	4
+static char	 isupport[ISUPPORT_LINES][IRC_LINE_MAX];
+static size_t	 nisupport;		/* 0: build at the next use */
+static void	 isupport_build(void);
+
 void
 irc_send_isupport(struct client *c)
+{
+	size_t i;
+
+	/* The tokens change only at a rehash: built once, not per client
+	 * (they were half of a registration's instructions in bench/). */
+	if (nisupport == 0)
+		isupport_build();
+	for (i = 0; i < nisupport; i++)
+		irc_numeric(c, RPL_ISUPPORT, "%s :are supported by this server",
+		    isupport[i]);
+}
+
+static void
+isupport_build(void)
 {
 	char tok[32][96];
 	size_t n = 0, i, j;
@@ -1527,16 +1546,14 @@ irc_send_isupport(struct client *c)
 	TOK("WHOX");
 	TOK("UTF8ONLY");
 #undef TOK
-	for (i = 0; i < n; i += 13) {
-		char line[IRC_LINE_MAX];
+	for (i = 0; i < n && nisupport < ISUPPORT_LINES; i += 13) {
+		char *line = isupport[nisupport++];
 		size_t off = 0;
 
 		line[0] = '\0';
 		for (j = i; j < n && j < i + 13; j++)
-			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			off += (size_t)snprintf(line + off, IRC_LINE_MAX - off,
 			    "%s%s", off ? " " : "", tok[j]);
-		irc_numeric(c, RPL_ISUPPORT, "%s :are supported by this server",
-		    line);
 	}
 }
 
@@ -1829,6 +1846,7 @@ irc_init(void)
 void
 irc_rehashed(const struct conf *old)
 {
+	nisupport = 0;		/* limits, network name, ... may have changed */
 	irc_motd_load();
 	if (old != NULL)
 		cap_notify_rehash(old);

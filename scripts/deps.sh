@@ -85,6 +85,9 @@ EOF
 			need "busybox (syslogd)" busybox busybox
 		command -v shellcheck >/dev/null 2>&1 ||
 			need shellcheck shellcheck shellcheck
+		# certificates for the TLS tests, and their s_client test
+		command -v openssl >/dev/null 2>&1 ||
+			need "openssl (command line)" openssl openssl
 		command -v nsenter >/dev/null 2>&1 ||
 			need "util-linux (unshare, nsenter)" util-linux util-linux
 	fi

@@ -11,7 +11,7 @@
 
 #include "irc.h"
 
-#define NS_ARGS_MAX	4
+#define SERV_ARGS_MAX	4	/* words after a service command */
 #define NS_PASS_MAX	300	/* longer is a paste accident */
 
 struct ns_cmd {
@@ -24,6 +24,9 @@ static void ns_help(struct client *, int, char **);
 
 static void serv_vreply(struct client *, const char *, const char *,
     va_list) __attribute__((format(printf, 3, 0)));
+struct service;
+static void serv_reply(struct client *, const struct service *,
+    const char *, ...) __attribute__((format(printf, 3, 4)));
 static void ns_reply(struct client *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 static void cs_reply(struct client *, const char *, ...)
@@ -38,6 +41,60 @@ serv_vreply(struct client *c, const char *svc, const char *fmt, va_list ap)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	irc_send(c, ":%s!%s@localhost NOTICE %s :%s", svc, svc,
 	    c->nick[0] ? c->nick : "*", text);
+}
+
+/* A service: its nick, the alias users are told of, its commands. */
+struct service {
+	const char		*nick;
+	const char		*alias;
+	const struct ns_cmd	*cmds;
+	size_t			 ncmds;
+};
+
+static void
+serv_help(struct client *c, const struct service *sv)
+{
+	size_t i;
+
+	serv_reply(c, sv, "%s commands (/%s or /msg %s):", sv->nick,
+	    sv->alias, sv->nick);
+	for (i = 0; i < sv->ncmds; i++)
+		serv_reply(c, sv, "%s", sv->cmds[i].help);
+}
+
+/* One command line to a service: words separated by spaces. */
+static void
+serv_command(struct client *c, const struct service *sv, const char *text)
+{
+	char buf[IRC_LINE_MAX], *argv[SERV_ARGS_MAX + 1], *save = NULL, *w;
+	int argc = 0;
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (w = strtok_r(buf, " ", &save); w != NULL &&
+	    argc <= SERV_ARGS_MAX; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	if (argc == 0) {
+		serv_help(c, sv);
+		return;
+	}
+	for (i = 0; i < sv->ncmds; i++)
+		if (strcasecmp(argv[0], sv->cmds[i].name) == 0) {
+			sv->cmds[i].fn(c, argc - 1, argv + 1);
+			return;
+		}
+	serv_reply(c, sv, "Unknown command. To see the available commands, "
+	    "run: /%s HELP", sv->alias);
+}
+
+static void
+serv_reply(struct client *c, const struct service *sv, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	serv_vreply(c, sv->nick, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -511,46 +568,26 @@ static const struct ns_cmd ns_cmds[] = {
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 
+static const struct service nickserv = {
+	"NickServ", "NS", ns_cmds, NS_NCMDS
+};
+
 static void
 ns_help(struct client *c, int argc, char **argv)
 {
-	size_t i;
-
 	(void)argc;
 	(void)argv;
-	ns_reply(c, "NickServ commands (/NS or /msg NickServ):");
-	for (i = 0; i < NS_NCMDS; i++)
-		ns_reply(c, "%s", ns_cmds[i].help);
+	serv_help(c, &nickserv);
 }
 
-/* One NickServ command line: words separated by spaces. */
 static void
 ns_command(struct client *c, const char *text)
 {
-	char buf[IRC_LINE_MAX], *argv[NS_ARGS_MAX + 1], *save = NULL, *w;
-	int argc = 0;
-	size_t i;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (w = strtok_r(buf, " ", &save); w != NULL && argc <= NS_ARGS_MAX;
-	    w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
-	if (argc == 0) {
-		ns_help(c, 0, NULL);
-		return;
-	}
-	for (i = 0; i < NS_NCMDS; i++)
-		if (strcasecmp(argv[0], ns_cmds[i].name) == 0) {
-			ns_cmds[i].fn(c, argc - 1, argv + 1);
-			return;
-		}
-	ns_reply(c, "Unknown command. To see the available commands, run: "
-	    "/NS HELP");
+	serv_command(c, &nickserv, text);
 }
 
 /* ---- ChanServ ---- */
 
-#define CS_ARGS_MAX	4
 
 /* The registered channel argv names, or a reply saying why not. */
 static bool
@@ -993,40 +1030,22 @@ static const struct ns_cmd cs_cmds[] = {
 };
 #define CS_NCMDS	(sizeof(cs_cmds) / sizeof(cs_cmds[0]))
 
+static const struct service chanserv = {
+	"ChanServ", "CS", cs_cmds, CS_NCMDS
+};
+
 static void
 cs_help(struct client *c, int argc, char **argv)
 {
-	size_t i;
-
 	(void)argc;
 	(void)argv;
-	cs_reply(c, "ChanServ commands (/CS or /msg ChanServ):");
-	for (i = 0; i < CS_NCMDS; i++)
-		cs_reply(c, "%s", cs_cmds[i].help);
+	serv_help(c, &chanserv);
 }
 
 static void
 cs_command(struct client *c, const char *text)
 {
-	char buf[IRC_LINE_MAX], *argv[CS_ARGS_MAX + 1], *save = NULL, *w;
-	int argc = 0;
-	size_t i;
-
-	snprintf(buf, sizeof(buf), "%s", text);
-	for (w = strtok_r(buf, " ", &save); w != NULL && argc <= CS_ARGS_MAX;
-	    w = strtok_r(NULL, " ", &save))
-		argv[argc++] = w;
-	if (argc == 0) {
-		cs_help(c, 0, NULL);
-		return;
-	}
-	for (i = 0; i < CS_NCMDS; i++)
-		if (strcasecmp(argv[0], cs_cmds[i].name) == 0) {
-			cs_cmds[i].fn(c, argc - 1, argv + 1);
-			return;
-		}
-	cs_reply(c, "Unknown command. To see the available commands, run: "
-	    "/CS HELP");
+	serv_command(c, &chanserv, text);
 }
 
 bool

@@ -747,7 +747,8 @@ def test_sysvinit_script_start_status_reload_stop():
             assert new and new != pid, read(pidfile)
             box.pids.add(new)
             pid = new
-            assert accepts(box.port), "restarted but not listening"
+            wait_for(lambda: accepts(box.port), 10,
+                     "the restarted server to listen")
             chat(box.port, "bob")
 
             p = init("stop")

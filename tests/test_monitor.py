@@ -5,7 +5,7 @@ on registration, nick change and quit."""
 import itertools
 import re
 
-from ergotest import Server, Skip
+from ergotest import Server
 
 srv = None
 _ids = itertools.count(1)
@@ -254,6 +254,7 @@ def event_sent_to_peers(t, cmd, trigger, cap):
             c.send("JOIN %s" % ch)
             c.expect(r" 366 \S+ %s " % ch)
         t.send(trigger)
+        t.sync()        # t's line is processed before the peer's PING
         got = any((" %s" % cmd) in l for l in peer.sync())
         t.send("PART %s" % ch)
         t.expect(r" PART %s" % ch)
@@ -266,7 +267,7 @@ def test_extended_monitor_away_and_setname():
             capped(nick(), "away-notify") as plain, \
             srv.client(t_n) as t:
         if not event_sent_to_peers(t, "AWAY", "AWAY :x", "away-notify"):
-            raise Skip("no away-notify")
+            raise AssertionError("AWAY did not reach an away-notify peer")
         t.send("AWAY")
         t.expect_numeric(305)
         w.send("MONITOR + %s" % t_n)
@@ -301,7 +302,7 @@ def test_extended_monitor_shared_channel_once():
     with capped(nick(), "extended-monitor away-notify") as w, \
             srv.client(t_n) as t:
         if not event_sent_to_peers(t, "AWAY", "AWAY :x", "away-notify"):
-            raise Skip("no away-notify")
+            raise AssertionError("AWAY did not reach an away-notify peer")
         for c in (w, t):
             c.send("JOIN #xmon")
             c.expect(r" 366 ")
@@ -321,7 +322,8 @@ def test_extended_monitor_account():
             if not event_sent_to_peers(probe, "ACCOUNT", "NICKSERV "
                                        "REGISTER sesame-%s" % probe.nick,
                                        "account-notify"):
-                raise Skip("no account-notify on REGISTER")
+                raise AssertionError("REGISTER sent no ACCOUNT to an "
+                                     "account-notify peer")
         w.send("MONITOR + %s" % t_n)
         w.expect_numeric(730)
         t.send("NICKSERV REGISTER sesame-%s" % t_n)

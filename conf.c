@@ -192,6 +192,21 @@ static const struct key sts_keys[] = {
 };
 static const struct block sts_block = { "server.sts", sts_keys };
 
+static const struct key cloak_keys[] = {
+	{ "enabled", K_BOOL, C(cloak.enabled), 0, 0, NULL, "yes",
+	  "Show users an HMAC of their address instead of the address, so\n"
+	  "they cannot be located by it; opers still see the real one.",
+	  NULL },
+	{ "netname", K_WORD, C(cloak.netname), 1, 32, NULL, "irc",
+	  "The last label of a cloak, as in 3u7fq2x9kp4cw6ma.irc.", NULL },
+	{ "secret", K_STR, C(cloak.secret), 16, 256, NULL, NULL,
+	  "The HMAC key; by default one is made on first launch and kept in\n"
+	  "the database. Changing it changes every cloak.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block cloak_block = { "server.ip-cloaking",
+	cloak_keys };
+
 static const struct key server_keys[] = {
 	{ "name", K_HOST, C(server_name), 1, 63, NULL, "ergo.test",
 	  "This server's name: a hostname with at least one dot.", NULL },
@@ -227,6 +242,8 @@ static const struct key server_keys[] = {
 	  "Durations: 30s, 2m, 1h30m, 1d; a plain number is seconds.", NULL },
 	{ "fakelag", K_BLOCK, 0, 0, 0, &fakelag_block, NULL,
 	  "Flood control for registered clients.", NULL },
+	{ "ip-cloaking", K_BLOCK, 0, 0, 0, &cloak_block, NULL,
+	  "Privacy: users' addresses shown as cloaks (as in Ergo).", NULL },
 	{ "sts", K_BLOCK, 0, 0, 0, &sts_block, NULL,
 	  "Strict Transport Security (needs a TLS listener on port).",
 	  NULL },

@@ -101,6 +101,11 @@ struct conf {
 	struct listen_conf *listens;
 	char		*motd;		/* path, or NULL */
 	char		*user, *group;	/* to drop root to, or NULL */
+	struct {
+		bool	 enabled;
+		char	*netname;	/* the cloak's last label */
+		char	*secret;	/* or NULL: one kept in the database */
+	} cloak;
 	char		*password;	/* server password hash, or NULL */
 	int		 casemapping;
 	size_t		 max_sendq;
@@ -275,6 +280,8 @@ void	 store_close(void);
 /* `ergo backupdb`: consistent copy of the live db at path to dest. */
 int	 store_backup(const char *path, const char *dest);
 const char *store_error(void);	/* why the last call failed, for clients */
+int	 store_meta_get(const char *key, char *buf, size_t sz); /* 1, 0, -1 */
+int	 store_meta_set(const char *key, const char *value);	/* 0, -1 */
 
 /* Lookups return 1 (found, *a filled), 0 (none) or -1 (error, logged). */
 int	 store_account_get(const char *folded, struct store_account *a);

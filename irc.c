@@ -772,13 +772,24 @@ irc_conn_open(struct conn *conn)
 
 	if (irc_bans_conn_refused(conn))	/* D-lined: ERROR, closed */
 		return NULL;
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->host = malloc(n + 2)) == NULL) {
-		free(c);
-		return NULL;
+	if (irc_cloak_on()) {
+		char cloak[IRC_HOST_CLOAK];
+
+		irc_cloak(ip, cloak, sizeof(cloak));
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->host = xstrdup(cloak)) == NULL) {
+			free(c);
+			return NULL;
+		}
+	} else {
+		if ((c = calloc(1, sizeof(*c))) == NULL ||
+		    (c->host = malloc(n + 2)) == NULL) {
+			free(c);
+			return NULL;
+		}
+		/* "::1" would read as a trailing parameter in a prefix */
+		snprintf(c->host, n + 2, "%s%s", ip[0] == ':' ? "0" : "", ip);
 	}
-	/* "::1" would read as a trailing parameter in a prefix */
-	snprintf(c->host, n + 2, "%s%s", ip[0] == ':' ? "0" : "", ip);
 	c->conn = conn;
 	c->signon = ergo_now;
 	c->last_msg = ergo_now;
@@ -1838,6 +1849,7 @@ irc_init(void)
 	snprintf(msgid_base, sizeof(msgid_base), "%08lx",
 	    (unsigned long)ergo_now & 0xffffffffUL);
 	irc.started = ergo_now;
+	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();
@@ -1846,6 +1858,7 @@ irc_init(void)
 void
 irc_rehashed(const struct conf *old)
 {
+	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	nisupport = 0;		/* limits, network name, ... may have changed */
 	irc_motd_load();
 	if (old != NULL)

@@ -7,6 +7,12 @@
 
 #include "ergo.h"
 
+/* ---- IP cloaking (irc_cloak.c) ---- */
+#define IRC_HOST_CLOAK	64		/* room for a cloak and netname */
+int	 irc_cloak_init(void);		/* at start and rehash; 0 or -1 */
+bool	 irc_cloak_on(void);
+void	 irc_cloak(const char *ip, char *buf, size_t sz);
+
 /* ---- parsed message ---- */
 struct msg {
 	char	*tags;		/* raw tag section without '@', or NULL */

@@ -232,11 +232,26 @@ member_del(struct member *mb)
 
 /* ---- masks (+b +e +I) ---- */
 
+/*
+ * Whether a mask matches c: as others see it, and, when its host is a
+ * cloak, also as nick!user@realip, so bans on addresses keep working.
+ */
 static bool
-masks_match(const struct mask *mk, const char *nuh)
+masks_match(const struct mask *mk, const struct client *c)
 {
+	char nuh[IRC_LINE_MAX], nui[IRC_LINE_MAX];
+	bool cloaked = c->conn != NULL && c->host != NULL &&
+	    strcmp(c->host, net_conn_ip(c->conn)) != 0;
+
+	if (mk == NULL)
+		return false;
+	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
+	if (cloaked)
+		snprintf(nui, sizeof(nui), "%s!%s@%s", c->nick,
+		    c->user != NULL ? c->user : "*", net_conn_ip(c->conn));
 	for (; mk != NULL; mk = mk->next)
-		if (irc_match(mk->mask, nuh))
+		if (irc_match(mk->mask, nuh) ||
+		    (cloaked && irc_match(mk->mask, nui)))
 			return true;
 	return false;
 }
@@ -245,12 +260,9 @@ masks_match(const struct mask *mk, const char *nuh)
 static bool
 chan_banned(const struct chan *ch, const struct client *c)
 {
-	char nuh[IRC_LINE_MAX];
-
 	if (ch->bans == NULL)
 		return false;
-	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
-	return masks_match(ch->bans, nuh) && !masks_match(ch->excepts, nuh);
+	return masks_match(ch->bans, c) && !masks_match(ch->excepts, c);
 }
 
 static void
@@ -618,9 +630,8 @@ static bool
 chan_join_allowed(struct client *c, struct chan *ch, const char *key,
     struct inv **invp)
 {
-	char nuh[IRC_LINE_MAX], folded[NICKLEN_MAX + 1];
+	char folded[NICKLEN_MAX + 1];
 
-	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
 	irc_fold(folded, c->nick, sizeof(folded));
 	*invp = inv_find(ch, folded);
 	if (ch->limit != 0 && ch->nmembers >= ch->limit) {
@@ -634,12 +645,12 @@ chan_join_allowed(struct client *c, struct chan *ch, const char *key,
 		return false;
 	}
 	if ((ch->modes & CMODE_INVITE) && *invp == NULL &&
-	    !masks_match(ch->invex, nuh)) {
+	    !masks_match(ch->invex, c)) {
 		irc_numeric(c, ERR_INVITEONLYCHAN,
 		    "%s :Cannot join channel (+i)", ch->name);
 		return false;
 	}
-	if (masks_match(ch->bans, nuh) && !masks_match(ch->excepts, nuh)) {
+	if (masks_match(ch->bans, c) && !masks_match(ch->excepts, c)) {
 		irc_numeric(c, ERR_BANNEDFROMCHAN,
 		    "%s :Cannot join channel (+b)", ch->name);
 		return false;

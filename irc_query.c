@@ -16,6 +16,7 @@
 /* Not in irc.h: only WHOIS uses it. */
 #define RPL_WHOISSECURE		671
 #define RPL_WHOISCERTFP		276
+#define RPL_WHOISHOST		378
 
 /*
  * One WHO can name every user on the server; stop after this many 352s
@@ -290,6 +291,11 @@ whois_one(struct client *c, const char *nick)
 		    u->nick, u->account);
 	if (u->umodes & UMODE_BOT)
 		irc_numeric(c, RPL_WHOISBOT, "%s :is a bot", u->nick);
+	/* Behind a cloak, the real address: only to them and to opers. */
+	if (u->conn != NULL && (c == u || is_oper(c)) && u->host != NULL &&
+	    strcmp(u->host, net_conn_ip(u->conn)) != 0)
+		irc_numeric(c, RPL_WHOISHOST, "%s :is connecting from *@%s %s",
+		    u->nick, net_conn_ip(u->conn), net_conn_ip(u->conn));
 	/* The fingerprint identifies a person: only to them and to opers. */
 	if (u->conn != NULL && (fp = net_conn_certfp(u->conn)) != NULL &&
 	    (c == u || is_oper(c)))

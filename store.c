@@ -1146,3 +1146,63 @@ store_ban_expire(time_t now)
 {
 	return id_update(Q_BAN_EXPIRE, (int64_t)now, 0, false, "ban expiry");
 }
+
+/* ---- meta: small server-wide values (the cloak secret) ---- */
+
+/*
+ * The value of key in meta into buf: 1, 0 if there is none, -1 on error
+ * (logged). Used once at start and at a rehash: prepared each call.
+ */
+int
+store_meta_get(const char *key, char *buf, size_t sz)
+{
+	sqlite3_stmt *st;
+	const unsigned char *t;
+	int rc, found = 0;
+
+	if (db == NULL || sqlite3_prepare_v2(db, "SELECT value FROM meta "
+	    "WHERE key = ?", -1, &st, NULL) != SQLITE_OK) {
+		if (db != NULL)
+			store_fail("meta");
+		return -1;
+	}
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
+		store_fail("meta");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (t = sqlite3_column_text(st, 0)) != NULL) {
+		snprintf(buf, sz, "%s", (const char *)t);
+		found = 1;
+	} else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail("meta");
+		found = -1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Sets key in meta to value, committed; 0 or -1 (logged). */
+int
+store_meta_set(const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (db == NULL || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta "
+	    "(key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK) {
+		if (db != NULL)
+			store_fail("meta");
+		return -1;
+	}
+	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
+		store_fail("meta");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}

@@ -138,17 +138,20 @@ class Server:
              ["run", "--config", <dir>/ergo.conf]
     fakelag: leave fakelag at its defaults (the generated config turns
              it off otherwise)
+    cloaking: leave IP cloaking at its default, on (the generated config
+             turns it off, so tests see 127.0.0.1)
     start:   start now; wait: also wait until the port accepts
     """
 
     def __init__(self, conf="", server="", config=None, env=None, args=None,
-                 fakelag=False, start=True, wait=True):
+                 fakelag=False, start=True, wait=True, cloaking=False):
         self.extra_conf = conf
         self.extra_server = server
         self.config_template = config
         self.env = env or {}
         self.args = args
         self.fakelag = fakelag
+        self.cloaking = cloaking
         self.dir = tempfile.mkdtemp(prefix="ergotest-")
         self.conf_path = os.path.join(self.dir, "ergo.conf")
         self.log_path = os.path.join(self.dir, "ergo.log")
@@ -172,6 +175,9 @@ class Server:
                 return t.format(port=self.port)
             return t.replace("{port}", str(self.port))
         fl = "" if self.fakelag else " fakelag { enabled no }\n"
+        # tests see real addresses unless they ask for cloaks
+        if not self.cloaking:
+            fl += " ip-cloaking { enabled no }\n"
         srv = self.extra_server
         if srv and not srv.endswith("\n"):
             srv += "\n"

@@ -315,6 +315,7 @@ def test_ipv6_listener():
                " listen 127.0.0.1:{port}\n"
                " listen [::1]:{port}\n"
                " fakelag { enabled no }\n"
+               " ip-cloaking { enabled no }\n"
                "}\n"
                "datastore { path ircd.db }\n")
     v6 = Client(s.port, host="::1")

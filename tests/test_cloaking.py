@@ -1,0 +1,90 @@
+"""IP cloaking (irc_cloak.c), on by default as in Ergo: others see an
+HMAC of a client's address, the client and opers see the real one
+(WHOIS 378), the secret is made on first launch and kept in the database,
+and bans on addresses still match cloaked clients."""
+
+import re
+import sqlite3
+import os
+
+from ergotest import Server, run_ergo
+
+PASSWORD = "cloak-oper-pw"
+CLOAK_RE = r"[a-z2-7]{16}\.irc"
+
+
+def host_of(c, nick):
+    c.send("WHOIS %s" % nick)
+    return c.expect(r" 311 \S+ %s " % nick).split()[5]
+
+
+def oper_conf():
+    p = run_ergo("genpasswd", input=PASSWORD + "\n", timeout=60)
+    return ('oper admin { class server-admin  password "%s" }\n'
+            % p.stdout.split()[-1])
+
+
+def test_others_see_a_cloak_and_never_the_address():
+    s = Server(cloaking=True)
+    a, b = s.client("cloaka"), s.client("cloakb")
+    h = host_of(b, "cloaka")
+    assert re.fullmatch(CLOAK_RE, h), h
+    a.send("JOIN #c")
+    a.expect(r" 366 ")
+    b.send("JOIN #c")
+    l = a.expect(r"^:cloakb!\S+ JOIN")
+    assert "127.0.0.1" not in l, l
+    b.send("WHOIS cloaka")
+    lines = b.lines_until(r" 318 ")
+    assert not any("127.0.0.1" in x for x in lines), lines
+
+
+def test_the_user_and_opers_see_the_real_address_in_whois_378():
+    s = Server(cloaking=True, conf=oper_conf())
+    a, op = s.client("selfsee"), s.client("opsee")
+    a.send("WHOIS selfsee")
+    l = a.expect(r" 378 selfsee selfsee ")
+    assert l.endswith(":is connecting from *@127.0.0.1 127.0.0.1"), l
+    op.send("OPER admin %s" % PASSWORD)
+    op.expect(r" 381 ")
+    op.send("WHOIS selfsee")
+    op.expect(r" 378 opsee selfsee :is connecting from \*@127\.0\.0\.1 ")
+
+
+def test_the_secret_is_made_once_and_kept_across_restarts():
+    s = Server(cloaking=True)
+    first = host_of(s.client("keep1"), "keep1")
+    s.wait_log(r"made a new IP cloaking secret")
+    s.stop()
+    db = sqlite3.connect(os.path.join(s.dir, "ircd.db"))
+    row = db.execute("SELECT value FROM meta WHERE key = 'cloak-secret'"
+                     ).fetchone()
+    db.close()
+    assert row and re.fullmatch(r"[0-9a-f]{64}", row[0]), row
+    s.start()
+    assert host_of(s.client("keep2"), "keep2") == first
+
+
+def test_a_configured_secret_sets_the_cloak():
+    one = Server(cloaking=True, server='ip-cloaking { secret "%s" }'
+                 % ("a" * 32))
+    two = Server(cloaking=True, server='ip-cloaking { secret "%s" }'
+                 % ("b" * 32))
+    h1 = host_of(one.client("sec1"), "sec1")
+    h2 = host_of(two.client("sec2"), "sec2")
+    assert h1 != h2 and re.fullmatch(CLOAK_RE, h1), (h1, h2)
+    again = Server(cloaking=True, server='ip-cloaking { secret "%s"  '
+                   'netname example }' % ("a" * 32))
+    h3 = host_of(again.client("sec3"), "sec3")
+    assert h3 == h1.replace(".irc", ".example"), (h1, h3)
+
+
+def test_a_channel_ban_on_the_real_address_still_matches():
+    s = Server(cloaking=True)
+    op, u = s.client("banop"), s.client("banned")
+    op.send("JOIN #b")
+    op.expect(r" 366 ")
+    op.send("MODE #b +b *!*@127.0.0.1")
+    op.expect(r" MODE #b \+b ")
+    u.send("JOIN #b")
+    u.expect(r" 474 banned #b ")

@@ -1,6 +1,7 @@
 /*
- * fuzz_match.c: wildcard masks (bans, WHO), casefolding and name checks
- * on arbitrary bytes: input is "mask\0subject" under both casemappings.
+ * fuzz_match.c: wildcard masks (bans, WHO), casefolding, name checks,
+ * UTF-8 validation and cutting, on arbitrary bytes: input is
+ * "mask\0subject", under both casemappings.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		irc_mask_normalize(norm, sizeof(norm), mask);
 		if (strlen(norm) >= sizeof(norm))
 			abort();
-		(void)irc_utf8_cut(subj, strlen(subj), strlen(subj) / 2);
+		/* UTF8ONLY's check, and the cut that must keep valid text
+		 * valid */
+		if (irc_utf8_valid(subj, strlen(subj)) &&
+		    !irc_utf8_valid(subj, irc_utf8_cut(subj, strlen(subj),
+		    strlen(subj) / 2)))
+			abort();
 	}
 	conf->casemapping = CASEMAP_ASCII;
 	free(buf);

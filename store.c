@@ -100,6 +100,7 @@ enum {
 	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
+	Q_META_GET, Q_META_SET,
 	Q_COUNT
 };
 
@@ -163,6 +164,9 @@ static const char *const queries[Q_COUNT] = {
 	    "FROM bans WHERE expires = 0 OR expires > ?1 ORDER BY kind, set_at",
 	[Q_BAN_EXPIRE] = "DELETE FROM bans WHERE expires != 0 AND "
 	    "expires <= ?1",
+	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[Q_META_SET] = "INSERT OR REPLACE INTO meta (key, value) "
+	    "VALUES (?1, ?2)",
 };
 
 static sqlite3		*db;
@@ -1149,10 +1153,7 @@ store_ban_expire(time_t now)
 
 /* ---- meta: small server-wide values (the cloak secret) ---- */
 
-/*
- * The value of key in meta into buf: 1, 0 if there is none, -1 on error
- * (logged). Used once at start and at a rehash: prepared each call.
- */
+/* The value of key in meta into buf: 1, 0 if there is none, -1 (logged). */
 int
 store_meta_get(const char *key, char *buf, size_t sz)
 {
@@ -1160,26 +1161,22 @@ store_meta_get(const char *key, char *buf, size_t sz)
 	const unsigned char *t;
 	int rc, found = 0;
 
-	if (db == NULL || sqlite3_prepare_v2(db, "SELECT value FROM meta "
-	    "WHERE key = ?", -1, &st, NULL) != SQLITE_OK) {
-		if (db != NULL)
-			store_fail("meta");
+	if ((st = q(Q_META_GET)) == NULL)
 		return -1;
-	}
 	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
 		store_fail("meta");
-		sqlite3_finalize(st);
 		return -1;
 	}
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
-	    (t = sqlite3_column_text(st, 0)) != NULL) {
-		snprintf(buf, sz, "%s", (const char *)t);
-		found = 1;
-	} else if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((t = sqlite3_column_text(st, 0)) != NULL) {
+			snprintf(buf, sz, "%s", (const char *)t);
+			found = 1;
+		}
+	} else if (rc != SQLITE_DONE) {
 		store_fail("meta");
 		found = -1;
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return found;
 }
 
@@ -1188,21 +1185,13 @@ int
 store_meta_set(const char *key, const char *value)
 {
 	sqlite3_stmt *st;
-	int rc;
 
-	if (db == NULL || sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta "
-	    "(key, value) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK) {
-		if (db != NULL)
-			store_fail("meta");
+	if ((st = q(Q_META_SET)) == NULL)
 		return -1;
-	}
 	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    (rc = sqlite3_step(st)) != SQLITE_DONE) {
+	    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC) != SQLITE_OK) {
 		store_fail("meta");
-		sqlite3_finalize(st);
 		return -1;
 	}
-	sqlite3_finalize(st);
-	return 0;
+	return q_done(st, "meta");
 }

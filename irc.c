@@ -768,27 +768,19 @@ irc_conn_open(struct conn *conn)
 {
 	struct client *c;
 	const char *ip = net_conn_ip(conn);
-	size_t n = strlen(ip);
+	char host[IRC_HOST_CLOAK];	/* an address fits too (46 + 1) */
 
 	if (irc_bans_conn_refused(conn))	/* D-lined: ERROR, closed */
 		return NULL;
-	if (irc_cloak_on()) {
-		char cloak[IRC_HOST_CLOAK];
-
-		irc_cloak(ip, cloak, sizeof(cloak));
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->host = xstrdup(cloak)) == NULL) {
-			free(c);
-			return NULL;
-		}
-	} else {
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->host = malloc(n + 2)) == NULL) {
-			free(c);
-			return NULL;
-		}
-		/* "::1" would read as a trailing parameter in a prefix */
-		snprintf(c->host, n + 2, "%s%s", ip[0] == ':' ? "0" : "", ip);
+	if (irc_cloak_on())
+		irc_cloak(ip, host, sizeof(host));
+	else	/* "::1" would read as a trailing parameter in a prefix */
+		snprintf(host, sizeof(host), "%s%s", ip[0] == ':' ? "0" : "",
+		    ip);
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->host = xstrdup(host)) == NULL) {
+		free(c);
+		return NULL;
 	}
 	c->conn = conn;
 	c->signon = ergo_now;

@@ -373,8 +373,10 @@ static const struct key history_keys[] = {
 	  1000, NULL, "100", "Most messages one CHATHISTORY command returns\n"
 	  "(005 CHATHISTORY=).", NULL },
 	{ "persistent", K_BOOL, C(history.persistent), 0, 0, NULL, "no",
-	  "Also keep history in the datastore across restarts: not yet\n"
-	  "available; history is kept in memory only.", NULL },
+	  "Also keep history in the datastore, read back at start: the\n"
+	  "messages of registered channels and the direct messages of\n"
+	  "logged-in users (per account). Written in batches once a\n"
+	  "second: a crash (kill -9) loses at most the last second.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block history_block = { "history", history_keys };

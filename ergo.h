@@ -136,7 +136,7 @@ struct conf {
 	} limits;
 	struct {
 		bool	 enabled;
-		bool	 persistent;	/* not yet available: memory only */
+		bool	 persistent;	/* also in the datastore (store.c) */
 		unsigned channel_length;	/* messages per channel */
 		unsigned client_length;	/* direct messages per client */
 		unsigned expire;	/* seconds; 0: kept until pushed out */
@@ -346,6 +346,28 @@ int	 store_ban_del(int kind, const char *mask);	/* 0, 1 none, -1 */
 int	 store_ban_list(time_t now,
 	    void (*fn)(void *, const struct store_ban *), void *arg);
 int	 store_ban_expire(time_t now);			/* 0 or -1 */
+
+/*
+ * One persistent history row: a message of a registered channel
+ * (channel: its id) or a direct message kept for an account (account:
+ * its id); the other id is 0. floor: on write, the seq of the oldest
+ * entry still in its ring (older rows of the same owner are deleted).
+ */
+struct store_hrow {
+	int64_t		 channel, account;
+	uint64_t	 seq, floor;
+	int64_t		 ms;
+	int		 kind;
+	bool		 bot;
+	const char	*msgid, *time, *source, *target, *peer, *text,
+			*ctags, *acct_tag;	/* peer, ctags, acct_tag: or NULL */
+};
+/* One transaction for n rows: 0, or -1 (store_error(); not logged). */
+int	 store_hist_write(const struct store_hrow *rows, size_t n);
+/* fn(arg, row) per row from since_ms on, oldest first; count, or -1 */
+int	 store_hist_load(int64_t since_ms,
+	    void (*fn)(void *, const struct store_hrow *), void *arg);
+int	 store_hist_expire(int64_t before_ms);	/* 0, or -1 (not logged) */
 
 /* ---- ergo_priv.c ---- */
 int	 ergo_priv_drop(const struct conf *);	/* 0, or -1 (logged) */

@@ -1788,6 +1788,7 @@ irc_tick(void)
 	char reason[64];
 
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
+	irc_hist_tick();	/* persistent history: batched writes */
 	while ((c = graveyard) != NULL) {
 		graveyard = c->gnext;
 		client_free(c);
@@ -1834,17 +1835,23 @@ void
 irc_init(void)
 {
 	struct tm tm;
+	uint32_t rnd;
 
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);
 	/* msgids: 8 hex digits fixed per run, then a counter */
+	/* random, not the start time: two starts in one second would
+	 * reuse msgids that persistent history still holds */
+	if (ergo_random(&rnd, sizeof(rnd)) == -1)
+		rnd = (uint32_t)ergo_now;
 	snprintf(msgid_base, sizeof(msgid_base), "%08lx",
-	    (unsigned long)ergo_now & 0xffffffffUL);
+	    (unsigned long)rnd & 0xffffffffUL);
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();
+	irc_hist_load();	/* history.persistent */
 }
 
 void
@@ -1853,6 +1860,7 @@ irc_rehashed(const struct conf *old)
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	nisupport = 0;		/* limits, network name, ... may have changed */
 	irc_motd_load();
+	irc_hist_flush();	/* before persistent may have been turned off */
 	if (old != NULL)
 		cap_notify_rehash(old);
 }
@@ -1861,5 +1869,6 @@ void
 irc_shutdown(void)
 {
 	irc_tick();	/* free the graveyard */
+	irc_hist_flush();
 	irc_whowas_free();
 }

@@ -219,6 +219,7 @@ struct chan {
 	struct invite	*invites;
 	unsigned	 ninvites;
 	struct hist	*hist;		/* irc_hist.c; NULL until a message */
+	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
 };
 
 /* ---- server-wide state (irc.c) ---- */
@@ -438,6 +439,13 @@ void	 irc_hist_event(struct chan *, const struct irc_ev *ev);
 void	 irc_hist_peers_event(struct client *c, const struct irc_ev *ev);
 void	 irc_hist_chan_free(struct chan *);
 void	 irc_hist_client_free(struct client *);
+/* history.persistent: load at start; write the queued rows (rehash,
+ * shutdown); the once-a-pass timer; a dropped channel's or account's
+ * ring (one id 0) forgotten. */
+void	 irc_hist_load(void);
+void	 irc_hist_flush(void);
+void	 irc_hist_tick(void);
+void	 irc_hist_forget(int64_t channel, int64_t account);
 
 /* ---- numerics ---- */
 #define RPL_WELCOME		1

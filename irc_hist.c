@@ -11,6 +11,17 @@
  * never reads what was said before it existed. Only members read a
  * channel's history and only the two parties a direct message: secret
  * and private channels leak nothing, not even their names (TARGETS).
+ *
+ * history.persistent: the rings that have an owner who outlives a
+ * restart, a registered channel (ChanServ) and an account, are also
+ * written to the datastore, batched: rows are queued here and written
+ * in one transaction a second (or every HIST_FLUSH_ROWS), at rehash and
+ * at shutdown, and read back at start. A registered channel's ring is
+ * parked while the channel is empty and adopted again when it is
+ * recreated (by then with its saved modes and key); the direct messages
+ * of a logged-in client go to its account's ring, which every session
+ * of the account reads. Unregistered channels and clients without an
+ * account stay in memory only, as above.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +35,9 @@
 #define HIST_RING_MIN		16
 #define HIST_TIME_LEN		31	/* 2019-01-04T14:33:26.123Z */
 #define HIST_BATCH_LEN		16
+#define HIST_FLUSH_MS		1000	/* most a queued row waits */
+#define HIST_FLUSH_ROWS		512	/* or a batch this large */
+#define HIST_EXPIRE_MS		60000	/* expired rows deleted this often */
 
 enum { HK_PRIVMSG, HK_NOTICE, HK_TAGMSG, HK_EVENT };
 
@@ -56,6 +70,28 @@ struct hist {
 static uint64_t		 seq;
 static uint64_t		 msgid_salt, msgid_count;
 static unsigned long	 batch_seq;
+
+/* A ring that outlives its channel or client: "c<id>", "a<id>". */
+struct pring {
+	struct hent	 h;
+	char		 key[24];
+	struct hist	*hist;
+};
+static struct htab	 prings;
+static bool		 prings_init;
+
+/* Rows waiting for the next batch; each holds a copy of its entry. */
+struct qrow {
+	struct qrow	*next;
+	int64_t		 channel, account;
+	uint64_t	 floor;
+	struct hmsg	*m;
+};
+static struct qrow	*q_head, **q_tail = &q_head;
+static size_t		 q_len;
+static uint64_t		 q_last_ms, expire_last_ms;
+static bool		 q_failing;	/* logged; quiet until a batch works */
+static unsigned long	 q_lost;	/* rows dropped while failing */
 
 /* ---- time: wall clock in ms, and the IRCv3 timestamp format ---- */
 
@@ -252,13 +288,11 @@ fail:
 	free(m);
 }
 
-/* A copy of tmpl with the strings; from (may be NULL) sent it. */
+/* A copy of tmpl with the strings; acct: the sender's account tag. */
 static struct hmsg *
-hmsg_new(const struct hmsg *tmpl, const struct client *from,
-    const char *source, const char *target, const char *peer,
-    const char *text, const char *ctags)
+hmsg_build(const struct hmsg *tmpl, const char *acct, const char *source,
+    const char *target, const char *peer, const char *text, const char *ctags)
 {
-	const char *acct = from != NULL ? from->account : NULL;
 	size_t ls = strlen(source) + 1, lt = strlen(target) + 1,
 	    lp = peer != NULL ? strlen(peer) + 1 : 0, lx = strlen(text) + 1,
 	    lc = ctags != NULL ? strlen(ctags) + 1 : 0,
@@ -287,8 +321,303 @@ hmsg_new(const struct hmsg *tmpl, const struct client *from,
 		p += lc;
 	}
 	m->account = acct != NULL ? memcpy(p, acct, la) : NULL;
-	m->bot = from != NULL && (from->umodes & UMODE_BOT);
 	return m;
+}
+
+/* A copy of tmpl with the strings; from (may be NULL) sent it. */
+static struct hmsg *
+hmsg_new(const struct hmsg *tmpl, const struct client *from,
+    const char *source, const char *target, const char *peer,
+    const char *text, const char *ctags)
+{
+	struct hmsg *m;
+
+	m = hmsg_build(tmpl, from != NULL ? from->account : NULL, source,
+	    target, peer, text, ctags);
+	if (m != NULL)
+		m->bot = from != NULL && (from->umodes & UMODE_BOT);
+	return m;
+}
+
+/* ---- persistent rings and the write queue ---- */
+
+static bool
+persisting(void)
+{
+	return conf->history.enabled && conf->history.persistent;
+}
+
+/* The parked ring of key, made if make; NULL if none (or no memory). */
+static struct pring *
+pring_get(const char *key, bool make)
+{
+	struct pring *p;
+
+	if (!prings_init) {
+		htab_init(&prings);
+		prings_init = true;
+	}
+	if ((p = (struct pring *)(void *)htab_get(&prings, key)) != NULL ||
+	    !make)
+		return p;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	snprintf(p->key, sizeof(p->key), "%s", key);
+	p->h.key = p->key;
+	if (htab_put(&prings, &p->h) == -1) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void
+pring_key(char *buf, size_t sz, char kind, int64_t id)
+{
+	snprintf(buf, sz, "%c%lld", kind, (long long)id);
+}
+
+/* Frees the parked ring of key, if any. */
+static void
+pring_drop(const char *key)
+{
+	struct pring *p;
+
+	if ((p = pring_get(key, false)) == NULL)
+		return;
+	htab_del(&prings, &p->h);
+	hist_free(p->hist);
+	free(p);
+}
+
+/*
+ * ch's ring: a registered channel recreated after it emptied (or after
+ * a restart) takes back its parked one first.
+ */
+static struct hist **
+chan_hist(struct chan *ch)
+{
+	struct pring *p;
+	char key[24];
+
+	if (ch->hist == NULL && ch->reg_id != 0 && prings_init) {
+		pring_key(key, sizeof(key), 'c', ch->reg_id);
+		if ((p = pring_get(key, false)) != NULL) {
+			ch->hist = p->hist;
+			p->hist = NULL;
+			pring_drop(key);
+		}
+	}
+	return &ch->hist;
+}
+
+/* c's direct messages: its account's ring when persistent, else its own. */
+static struct hist **
+dm_hist(struct client *c)
+{
+	struct pring *p;
+	char key[24];
+
+	if (c->account_id == 0 || !persisting())
+		return &c->hist;
+	pring_key(key, sizeof(key), 'a', c->account_id);
+	if ((p = pring_get(key, true)) == NULL)
+		return &c->hist;
+	return &p->hist;
+}
+
+/* Queues a copy of m for the datastore; h is the ring it went into. */
+static void
+queue_row(const struct hmsg *m, const struct hist *h, int64_t channel,
+    int64_t account)
+{
+	struct qrow *r;
+
+	if (h == NULL || h->n == 0 || slot_at(h, h->n - 1) != m)
+		return;		/* it was not kept (max 0, no memory) */
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->m = hmsg_build(m, m->account, m->source, m->target, m->peer,
+	    m->text, m->ctags)) == NULL) {
+		free(r);
+		log_warnx("irc", "out of memory: history entry not saved");
+		return;
+	}
+	r->channel = channel;
+	r->account = account;
+	r->floor = slot_at(h, 0)->seq;
+	*q_tail = r;
+	q_tail = &r->next;
+	q_len++;
+}
+
+/* Pushes m to ch's ring, and queues it if ch is registered. */
+static void
+chan_push(struct chan *ch, struct hmsg *m)
+{
+	struct hist **hp = chan_hist(ch);
+
+	hist_push(hp, m, conf->history.channel_length);
+	if (ch->reg_id != 0 && persisting())
+		queue_row(m, *hp, ch->reg_id, 0);
+}
+
+/* Pushes m to c's direct-message ring, queued if that is an account's. */
+static void
+dm_push(struct client *c, struct hmsg *m)
+{
+	struct hist **hp = dm_hist(c);
+
+	hist_push(hp, m, conf->history.client_length);
+	if (hp != &c->hist && persisting())
+		queue_row(m, *hp, 0, c->account_id);
+}
+
+static void
+queue_free(void)
+{
+	struct qrow *r;
+
+	while ((r = q_head) != NULL) {
+		q_head = r->next;
+		free(r->m);
+		free(r);
+	}
+	q_tail = &q_head;
+	q_len = 0;
+}
+
+/*
+ * Writes the queue in one transaction. A failure drops the batch (the
+ * queue never grows while the disk is full) and is logged once, with a
+ * count of what was lost when writes work again.
+ */
+void
+irc_hist_flush(void)
+{
+	struct store_hrow *rows;
+	struct qrow *r;
+	size_t i = 0;
+
+	q_last_ms = ergo_now_ms;
+	if (q_len == 0)
+		return;
+	if ((rows = calloc(q_len, sizeof(*rows))) == NULL) {
+		log_warnx("irc", "out of memory: %zu history entries not saved",
+		    q_len);
+		queue_free();
+		return;
+	}
+	for (r = q_head; r != NULL; r = r->next, i++) {
+		const struct hmsg *m = r->m;
+
+		rows[i].channel = r->channel;
+		rows[i].account = r->account;
+		rows[i].seq = m->seq;
+		rows[i].floor = r->floor;
+		rows[i].ms = m->ms;
+		rows[i].kind = m->kind;
+		rows[i].bot = m->bot;
+		rows[i].msgid = m->msgid;
+		rows[i].time = m->time;
+		rows[i].source = m->source;
+		rows[i].target = m->target;
+		rows[i].peer = m->peer;
+		rows[i].text = m->text;
+		rows[i].ctags = m->ctags;
+		rows[i].acct_tag = m->account;
+	}
+	if (store_hist_write(rows, q_len) == -1) {
+		if (!q_failing)
+			log_warnx("store", "history: %zu messages not saved: %s "
+			    "(not logged again until saving works)", q_len,
+			    store_error());
+		q_failing = true;
+		q_lost += q_len;
+	} else if (q_failing) {
+		log_info("store", "history: saving works again; %lu messages "
+		    "were not saved", q_lost);
+		q_failing = false;
+		q_lost = 0;
+	}
+	free(rows);
+	queue_free();
+}
+
+/* Once a pass: the queue after HIST_FLUSH_MS, expired rows each minute. */
+void
+irc_hist_tick(void)
+{
+	if (q_len > 0 && (q_len >= HIST_FLUSH_ROWS ||
+	    ergo_now_ms - q_last_ms >= HIST_FLUSH_MS))
+		irc_hist_flush();
+	else if (q_len == 0)
+		q_last_ms = ergo_now_ms;
+	if (conf->history.expire == 0 || !persisting() ||
+	    ergo_now_ms - expire_last_ms < HIST_EXPIRE_MS)
+		return;
+	expire_last_ms = ergo_now_ms;
+	if (store_hist_expire(now_ms() -
+	    (int64_t)conf->history.expire * 1000) == -1 && !q_failing)
+		log_warnx("store", "history: expired messages not deleted: %s",
+		    store_error());
+}
+
+static void
+load_row(void *arg, const struct store_hrow *r)
+{
+	struct hmsg tmpl, *m;
+	struct pring *p;
+	char key[24];
+
+	(void)arg;
+	memset(&tmpl, 0, sizeof(tmpl));
+	tmpl.seq = r->seq;
+	tmpl.ms = r->ms;
+	tmpl.kind = r->kind >= HK_PRIVMSG && r->kind <= HK_EVENT ?
+	    (unsigned char)r->kind : HK_PRIVMSG;
+	tmpl.bot = r->bot;
+	snprintf(tmpl.msgid, sizeof(tmpl.msgid), "%s", r->msgid);
+	snprintf(tmpl.time, sizeof(tmpl.time), "%s", r->time);
+	if (r->seq > seq)
+		seq = r->seq;
+	pring_key(key, sizeof(key), r->channel != 0 ? 'c' : 'a',
+	    r->channel != 0 ? r->channel : r->account);
+	if ((p = pring_get(key, true)) == NULL ||
+	    (m = hmsg_build(&tmpl, r->acct_tag, r->source, r->target,
+	    r->peer, r->text, r->ctags)) == NULL) {
+		log_warnx("irc", "out of memory: history entry not loaded");
+		return;
+	}
+	hist_push(&p->hist, m, r->channel != 0 ?
+	    conf->history.channel_length : conf->history.client_length);
+}
+
+/* At start: the persistent rings back from the datastore. */
+void
+irc_hist_load(void)
+{
+	int64_t since = 0;
+	int n;
+
+	if (!persisting())
+		return;
+	if (conf->history.expire != 0)
+		since = now_ms() - (int64_t)conf->history.expire * 1000;
+	if ((n = store_hist_load(since, load_row, NULL)) > 0)
+		log_info("store", "history: %d messages loaded", n);
+}
+
+/* ChanServ DROP of channel id, NickServ DROP of account id: forget. */
+void
+irc_hist_forget(int64_t channel, int64_t account)
+{
+	char key[24];
+
+	if (!prings_init)
+		return;
+	pring_key(key, sizeof(key), channel != 0 ? 'c' : 'a',
+	    channel != 0 ? channel : account);
+	pring_drop(key);
 }
 
 /* Whether client-only tags ctags hold +draft/persist. */
@@ -360,16 +689,16 @@ irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 	if (ch != NULL) {
 		if ((m = hmsg_new(&tmpl, c, src, ch->name, NULL, text,
 		    ctags)) != NULL)
-			hist_push(&ch->hist, m, conf->history.channel_length);
+			chan_push(ch, m);
 		return;
 	}
 	/* a DM: one copy in each party's ring, one if c wrote to itself */
 	if ((m = hmsg_new(&tmpl, c, src, to->nick, to->nick, text,
 	    ctags)) != NULL)
-		hist_push(&c->hist, m, conf->history.client_length);
+		dm_push(c, m);
 	if (to != c && (m = hmsg_new(&tmpl, c, src, to->nick, c->nick, text,
 	    ctags)) != NULL)
-		hist_push(&to->hist, m, conf->history.client_length);
+		dm_push(to, m);
 }
 
 /*
@@ -394,7 +723,7 @@ irc_hist_event(struct chan *ch, const struct irc_ev *ev)
 	tmpl.kind = HK_EVENT;
 	if ((m = hmsg_new(&tmpl, ev->from, "", ch->name, NULL, line,
 	    NULL)) != NULL)
-		hist_push(&ch->hist, m, conf->history.channel_length);
+		chan_push(ch, m);
 }
 
 /* An event of c (QUIT, NICK) that went to its channels: one entry each. */
@@ -407,9 +736,21 @@ irc_hist_peers_event(struct client *c, const struct irc_ev *ev)
 		irc_hist_event(mb->ch, ev);
 }
 
+/* A registered channel's ring is parked for when it comes back. */
 void
 irc_hist_chan_free(struct chan *ch)
 {
+	struct pring *p;
+	char key[24];
+
+	if (ch->hist != NULL && ch->reg_id != 0 && persisting()) {
+		pring_key(key, sizeof(key), 'c', ch->reg_id);
+		if ((p = pring_get(key, true)) != NULL && p->hist == NULL) {
+			p->hist = ch->hist;
+			ch->hist = NULL;
+			return;
+		}
+	}
 	hist_free(ch->hist);
 	ch->hist = NULL;
 }
@@ -722,7 +1063,7 @@ gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
 
 		if (ch == NULL || irc_member_find(ch, c) == NULL)
 			return false;
-		h = ch->hist;
+		h = *chan_hist(ch);
 		if (h != NULL)
 			hist_trim(h, conf->history.channel_length);
 	} else {
@@ -730,7 +1071,7 @@ gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
 			all = true;
 		else if (!irc_nick_valid(target))
 			return false;
-		h = c->hist;
+		h = *dm_hist(c);
 		if (h != NULL)
 			hist_trim(h, conf->history.client_length);
 	}
@@ -779,6 +1120,7 @@ targets(struct client *c, const char *sub, struct msg *m)
 	} *t = NULL;
 	struct ref r1, r2;
 	struct member *mb;
+	struct hist *dm;
 	size_t limit, nt = 0, max, i, j, lo, hi;
 	int64_t a, b;
 	char ref[HIST_BATCH_LEN];
@@ -793,7 +1135,8 @@ targets(struct client *c, const char *sub, struct msg *m)
 	backward = r1.ms > r2.ms;
 	a = backward ? r2.ms : r1.ms;
 	b = backward ? r1.ms : r2.ms;
-	max = c->nchans + (c->hist != NULL ? c->hist->n : 0);
+	dm = *dm_hist(c);
+	max = c->nchans + (dm != NULL ? dm->n : 0);
 	if (max > 0 && (t = calloc(max, sizeof(*t))) == NULL) {
 		fail(c, "MESSAGE_ERROR", sub, "*",
 		    "Messages could not be retrieved");
@@ -801,7 +1144,7 @@ targets(struct client *c, const char *sub, struct msg *m)
 	}
 	/* channels c is in: their latest message */
 	for (mb = c->chans; mb != NULL; mb = mb->unext) {
-		struct hist *h = mb->ch->hist;
+		struct hist *h = *chan_hist(mb->ch);
 		struct hmsg *last;
 
 		if (h == NULL)
@@ -816,10 +1159,10 @@ targets(struct client *c, const char *sub, struct msg *m)
 		}
 	}
 	/* c's correspondents: the newest message with each */
-	if (c->hist != NULL) {
-		hist_trim(c->hist, conf->history.client_length);
-		for (i = c->hist->n; i > 0; i--) {
-			struct hmsg *hm = slot_at(c->hist, i - 1);
+	if (dm != NULL) {
+		hist_trim(dm, conf->history.client_length);
+		for (i = dm->n; i > 0; i--) {
+			struct hmsg *hm = slot_at(dm, i - 1);
 			size_t k;
 
 			if (hm->ms <= a || hm->ms >= b || hm->kind == HK_TAGMSG)
@@ -993,7 +1336,7 @@ send:
 void
 irc_hist_join(struct client *c, struct chan *ch)
 {
-	struct hist *h = ch->hist;
+	struct hist *h = *chan_hist(ch);
 	struct hmsg **v;
 	size_t n = 0, i, want = conf->history.autoreplay;
 

@@ -318,6 +318,7 @@ ns_drop(struct client *c, int argc, char **argv)
 		ns_store_failed(c, "Unregistration");
 		return;
 	}
+	irc_hist_forget(0, a.id);	/* its rows went with it */
 	log_info("accounts", "%s dropped account %s", irc_prefix(c), a.name);
 	ns_reply(c, "Successfully unregistered account %s", a.name);
 	irc_account_logout(c);
@@ -676,6 +677,7 @@ cs_register(struct client *c, int argc, char **argv)
 		cs_reply(c, "Channel %s is already registered", ch->name);
 		return;
 	}
+	ch->reg_id = sc.id;
 	log_info("accounts", "%s registered channel %s", irc_prefix(c),
 	    ch->name);
 	cs_reply(c, "Channel %s successfully registered", ch->name);
@@ -706,6 +708,7 @@ static void
 cs_drop(struct client *c, int argc, char **argv)
 {
 	struct store_chan sc;
+	struct chan *ch;
 
 	if (argc < 1) {
 		cs_reply(c, "Syntax: DROP <#channel>");
@@ -719,6 +722,10 @@ cs_drop(struct client *c, int argc, char **argv)
 		cs_store_failed(c, "Unregistration");
 		return;
 	}
+	/* its saved history went with the row; the live ring stays */
+	if ((ch = irc_chan_find(sc.name)) != NULL)
+		ch->reg_id = 0;
+	irc_hist_forget(sc.id, 0);
 	cs_reply(c, "Channel %s is now unregistered", sc.name);
 }
 
@@ -985,6 +992,7 @@ irc_serv_chan_restore(struct chan *ch, struct client *c)
 	irc_fold(fz, ch->name, sizeof(fz));
 	if (store_chan_get(fz, &sc) != 1)
 		return 0;
+	ch->reg_id = sc.id;	/* its history is kept (irc_hist.c) */
 	if ((sc.key[0] != '\0' && (k = xstrdup(sc.key)) == NULL) ||
 	    (sc.topic[0] != '\0' && ((t = xstrdup(sc.topic)) == NULL ||
 	    (by = xstrdup(sc.topic_by[0] != '\0' ? sc.topic_by :

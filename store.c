@@ -88,6 +88,28 @@ static const char *const migrations[] = {
 	"    set_at INTEGER NOT NULL,"		/* unix time */
 	"    expires INTEGER NOT NULL,"		/* unix time; 0 never */
 	"    PRIMARY KEY (kind, mask));",
+	/* 4 -> 5: persistent history (history.persistent): the messages of
+	 * registered channels and the direct messages of accounts, each row
+	 * owned by one of them, so dropping it drops its history */
+	"CREATE TABLE history ("
+	"    id INTEGER PRIMARY KEY,"
+	"    channel INTEGER REFERENCES channels(id) ON DELETE CASCADE,"
+	"    account INTEGER REFERENCES accounts(id) ON DELETE CASCADE,"
+	"    seq INTEGER NOT NULL,"			/* order in the ring */
+	"    ms INTEGER NOT NULL,"			/* unix time, ms */
+	"    kind INTEGER NOT NULL,"
+	"    bot INTEGER NOT NULL DEFAULT 0,"
+	"    msgid TEXT NOT NULL,"
+	"    time TEXT NOT NULL,"			/* as sent, server-time */
+	"    source TEXT NOT NULL,"
+	"    target TEXT NOT NULL,"
+	"    peer TEXT,"
+	"    text TEXT NOT NULL,"
+	"    ctags TEXT,"
+	"    acct_tag TEXT);"
+	"CREATE INDEX history_channel ON history(channel, seq);"
+	"CREATE INDEX history_account ON history(account, seq);"
+	"CREATE INDEX history_ms ON history(ms);",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -101,6 +123,8 @@ enum {
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
+	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
+	Q_HIST_EXPIRE,
 	Q_COUNT
 };
 
@@ -167,6 +191,18 @@ static const char *const queries[Q_COUNT] = {
 	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[Q_META_SET] = "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES (?1, ?2)",
+	[Q_HIST_INSERT] = "INSERT INTO history (channel, account, seq, ms, "
+	    "kind, bot, msgid, time, source, target, peer, text, ctags, "
+	    "acct_tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	    "?12, ?13, ?14)",
+	[Q_HIST_PRUNE_CHAN] = "DELETE FROM history WHERE channel = ?1 AND "
+	    "seq < ?2",
+	[Q_HIST_PRUNE_ACCT] = "DELETE FROM history WHERE account = ?1 AND "
+	    "seq < ?2",
+	[Q_HIST_LOAD] = "SELECT channel, account, seq, ms, kind, bot, msgid, "
+	    "time, source, target, peer, text, ctags, acct_tag FROM history "
+	    "WHERE ms >= ?1 ORDER BY seq, id",
+	[Q_HIST_EXPIRE] = "DELETE FROM history WHERE ms < ?1",
 };
 
 static sqlite3		*db;
@@ -1194,4 +1230,193 @@ store_meta_set(const char *key, const char *value)
 		return -1;
 	}
 	return q_done(st, "meta");
+}
+
+/* ---- persistent history (irc_hist.c batches the writes) ---- */
+
+/* Like store_fail, but silent: irc_hist.c logs a failing batch once. */
+static void
+hist_fail(void)
+{
+	snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
+}
+
+static int
+bind_id_or_null(sqlite3_stmt *st, int col, int64_t id)
+{
+	return id != 0 ? sqlite3_bind_int64(st, col, id) :
+	    sqlite3_bind_null(st, col);
+}
+
+static int
+bind_opt_text(sqlite3_stmt *st, int col, const char *s)
+{
+	return s != NULL ? sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, col);
+}
+
+/* One row, and the rows of its owner older than its ring's oldest. */
+static int
+hist_row_write(const struct store_hrow *r)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = q(Q_HIST_INSERT)) == NULL)
+		return -1;
+	if (bind_id_or_null(st, 1, r->channel) ||
+	    bind_id_or_null(st, 2, r->account) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->seq) ||
+	    sqlite3_bind_int64(st, 4, r->ms) ||
+	    sqlite3_bind_int(st, 5, r->kind) ||
+	    sqlite3_bind_int(st, 6, r->bot) ||
+	    sqlite3_bind_text(st, 7, r->msgid, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 8, r->time, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 9, r->source, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 10, r->target, -1, SQLITE_STATIC) ||
+	    bind_opt_text(st, 11, r->peer) ||
+	    sqlite3_bind_text(st, 12, r->text, -1, SQLITE_STATIC) ||
+	    bind_opt_text(st, 13, r->ctags) ||
+	    bind_opt_text(st, 14, r->acct_tag)) {
+		hist_fail();
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return 0;	/* its channel or account was dropped since */
+	if (rc != SQLITE_DONE) {
+		hist_fail();
+		return -1;
+	}
+	if ((st = q(r->channel != 0 ? Q_HIST_PRUNE_CHAN : Q_HIST_PRUNE_ACCT)) ==
+	    NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, r->channel != 0 ? r->channel :
+	    r->account) ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->floor)) {
+		hist_fail();
+		return -1;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		hist_fail();
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
+}
+
+/*
+ * Writes n history rows in one transaction (each also prunes its
+ * owner's rows older than r->floor). 0 once committed; -1 with nothing
+ * written and the reason in store_error(), not logged: the caller logs
+ * a failing run of batches once.
+ */
+int
+store_hist_write(const struct store_hrow *rows, size_t n)
+{
+	sqlite3_stmt	*st;
+	size_t		 i;
+
+	if ((st = q(Q_BEGIN)) == NULL)
+		return -1;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		hist_fail();
+		return -1;
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < n; i++)
+		if (hist_row_write(&rows[i]) == -1)
+			goto fail;
+	if ((st = q(Q_COMMIT)) == NULL)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		sqlite3_reset(st);
+		hist_fail();
+		goto fail;
+	}
+	sqlite3_reset(st);
+	return 0;
+fail:
+	if (!sqlite3_get_autocommit(db) && (st = q(Q_ROLLBACK)) != NULL) {
+		(void)sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	return -1;
+}
+
+static const char *
+col_text(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+/* fn(arg, row) for each row from since_ms on, oldest first; count or -1. */
+int
+store_hist_load(int64_t since_ms, void (*fn)(void *, const struct store_hrow *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+	struct store_hrow r;
+	int		 rc, n = 0;
+
+	if ((st = q(Q_HIST_LOAD)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK) {
+		store_fail("history load");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.channel = sqlite3_column_int64(st, 0);
+		r.account = sqlite3_column_int64(st, 1);
+		r.seq = (uint64_t)sqlite3_column_int64(st, 2);
+		r.ms = sqlite3_column_int64(st, 3);
+		r.kind = sqlite3_column_int(st, 4);
+		r.bot = sqlite3_column_int(st, 5) != 0;
+		r.msgid = col_text(st, 6);
+		r.time = col_text(st, 7);
+		r.source = col_text(st, 8);
+		r.target = col_text(st, 9);
+		r.peer = col_text(st, 10);
+		r.text = col_text(st, 11);
+		r.ctags = col_text(st, 12);
+		r.acct_tag = col_text(st, 13);
+		if (r.msgid == NULL || r.time == NULL || r.source == NULL ||
+		    r.target == NULL || r.text == NULL ||
+		    (r.channel == 0) == (r.account == 0))
+			continue;	/* a damaged row is left out */
+		fn(arg, &r);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail("history load");
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* Deletes the history rows older than before_ms; 0 or -1 (not logged). */
+int
+store_hist_expire(int64_t before_ms)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = q(Q_HIST_EXPIRE)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, before_ms) != SQLITE_OK) {
+		hist_fail();
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		hist_fail();
+		return -1;
+	}
+	return 0;
 }

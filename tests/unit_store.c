@@ -1,6 +1,6 @@
 /*
  * unit_store.c: store_open creates the database (mode 0600, WAL, schema
- * version 4 with meta.created-at), reopens it, and refuses newer schemas
+ * version SCHEMA with meta.created-at), reopens it, and refuses newer schemas
  * and non-databases. Prints "ok NAME" or "FAIL NAME: why" per case.
  */
 
@@ -15,6 +15,8 @@
 #include <sqlite3.h>
 
 #include "ergo.h"
+
+#define SCHEMA	"5"	/* store.c's STORE_VERSION */
 
 struct conf	*conf;		/* store.c reads datastore.autoupgrade */
 static int	 nfail;
@@ -107,8 +109,8 @@ test_create(void)
 		return "database mode is not 0600";
 	store_close();
 	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
-	    strcmp(v, "4") != 0)
-		return "user_version is not 4";
+	    strcmp(v, SCHEMA) != 0)
+		return "user_version is not " SCHEMA;
 	if (query(db, "PRAGMA journal_mode", v, sizeof(v)) != 0 ||
 	    strcmp(v, "wal") != 0)
 		return "journal_mode is not wal";
@@ -296,8 +298,8 @@ test_v1_upgrade(void)
 		return "upgrade failed";
 	store_close();
 	if (query(db, "PRAGMA user_version", v, sizeof(v)) != 0 ||
-	    strcmp(v, "4") != 0)
-		return "not at version 4";
+	    strcmp(v, SCHEMA) != 0)
+		return "not at version " SCHEMA;
 	if (query(db, "SELECT value FROM meta", v, sizeof(v)) != 0 ||
 	    strcmp(v, "x") != 0)
 		return "meta lost";

@@ -1,0 +1,379 @@
+"""Persistent history (history { persistent yes }, irc_hist.c + store.c):
+the messages of registered channels and the direct messages of accounts
+are written to the database in batches and read back at start, so
+CHATHISTORY gives the same answers (msgids, timestamps, order) after a
+restart; channel-length and expire-time bound what comes back; kill -9
+loses at most the last unwritten batch; a failing disk is logged once and
+the server goes on; unregistered channels, clients without an account
+and persistent no keep nothing in the database."""
+
+import os
+import re
+import resource
+import sqlite3
+import subprocess
+import time
+
+from ergotest import Server, wait_for
+
+CAPS = "batch server-time message-tags echo-message draft/chathistory"
+PERSIST = "history { persistent yes }"
+NS = r" :NickServ!NickServ@localhost NOTICE %s :"
+CS = r" :ChanServ!ChanServ@localhost NOTICE %s :"
+
+
+def split(line):
+    """(tags dict, source, command, params) of a received line."""
+    tags = {}
+    if line.startswith("@"):
+        t, line = line[1:].split(" ", 1)
+        for kv in t.split(";"):
+            k, _, v = kv.partition("=")
+            tags[k] = v
+    src = None
+    if line.startswith(":"):
+        src, line = line[1:].split(" ", 1)
+    head, sep, trailing = line.partition(" :")
+    words = head.split(" ")
+    ps = words[1:]
+    if sep:
+        ps.append(trailing)
+    return tags, src, words[0], ps
+
+
+def client(srv, nick, register=None, identify=None, pw="pw"):
+    """A registered client with CAPS; NickServ REGISTER (a new account)
+    or IDENTIFY (an existing one) if asked."""
+    c = srv.client()
+    c.send("CAP REQ :" + CAPS)
+    c.expect(r" CAP \S+ ACK ")
+    c.send("NICK " + nick)
+    c.send("USER %s 0 * :%s" % (nick, nick))
+    c.send("CAP END")
+    c.expect(r" (376|422) ")
+    c.nick = nick
+    if register:
+        c.send("NS REGISTER " + pw)
+        c.expect(NS % nick + "Account created")
+    if identify:
+        c.send("NS IDENTIFY %s %s" % (identify, pw))
+        c.expect(NS % nick + re.escape("You're now logged in as "
+                                       + identify))
+    return c
+
+
+def join(c, ch, key=None):
+    c.send("JOIN %s%s" % (ch, " " + key if key else ""))
+    c.expect(r" 366 \S+ %s " % re.escape(ch))
+
+
+def register_chan(c, ch):
+    join(c, ch)
+    c.send("CS REGISTER " + ch)
+    c.expect(CS % c.nick + re.escape("Channel %s successfully registered"
+                                     % ch))
+
+
+def say(c, target, texts):
+    """Sends each text; returns the echoes as (msgid, time, text)."""
+    out = []
+    for t in texts:
+        c.send("PRIVMSG %s :%s" % (target, t))
+        tags, _, _, ps = split(c.expect(r" PRIVMSG \S+ :%s$"
+                                        % re.escape(t)))
+        out.append((tags["msgid"], tags["time"], t))
+        time.sleep(0.002)      # distinct millisecond timestamps
+    return out
+
+
+def history(c, cmd):
+    """The lines of a CHATHISTORY reply as (msgid, time, source, text)."""
+    c.send(cmd)
+    first = split(c.expect(r" BATCH \+\S+ "))
+    ref = first[3][0][1:]
+    lines = c.lines_until(r" BATCH -%s$" % re.escape(ref))[:-1]
+    out = []
+    for l in lines:
+        tags, src, cmd_, ps = split(l)
+        if cmd_ in ("PRIVMSG", "NOTICE"):
+            out.append((tags.get("msgid"), tags.get("time"),
+                        src.split("!")[0], ps[-1]))
+    return out
+
+
+def db_rows(srv, sql="SELECT count(*) FROM history WHERE source != ''"):
+    """Rows of the server's database; by default the count of messages
+    (events such as JOIN have no source)."""
+    db = sqlite3.connect(os.path.join(srv.dir, "ircd.db"), timeout=5)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def restart(srv):
+    assert srv.stop() == 0
+    srv.start()
+
+
+QUERIES = [
+    "CHATHISTORY LATEST {t} * 50",
+    "CHATHISTORY LATEST {t} * 3",
+    "CHATHISTORY BEFORE {t} msgid={m3} 2",
+    "CHATHISTORY AFTER {t} msgid={m1} 3",
+    "CHATHISTORY AROUND {t} msgid={m3} 3",
+    "CHATHISTORY BETWEEN {t} msgid={m0} msgid={m4} 10",
+    "CHATHISTORY BETWEEN {t} msgid={m4} msgid={m0} 2",
+    "CHATHISTORY AFTER {t} timestamp={t1} 10",
+    "CHATHISTORY BEFORE {t} timestamp={t4} 10",
+]
+
+
+def answers(c, target, sent):
+    refs = {"t": target}
+    for i, (mid, tm, _) in enumerate(sent):
+        refs["m%d" % i] = mid
+        refs["t%d" % i] = tm
+    return [history(c, q.format(**refs)) for q in QUERIES]
+
+
+def test_channel_and_dm_history_come_back_after_a_restart():
+    with Server(conf=PERSIST) as srv:
+        alice = client(srv, "alice", register=True)
+        bob = client(srv, "bob", register=True)
+        register_chan(alice, "#p")
+        join(bob, "#p")
+        sent = say(alice, "#p", ["one", "two", "three"])
+        sent += say(bob, "#p", ["four", "five", "six"])
+        dms = say(alice, "bob", ["hi bob", "are you there"])
+        dms += say(bob, "alice", ["yes", "here", "bye"])
+        before = answers(alice, "#p", sent)
+        dm_alice = answers(alice, "bob", dms)
+        dm_bob = answers(bob, "alice", dms)
+        assert [m[3] for m in before[0]] == [s[2] for s in sent]
+        assert [(m[0], m[1]) for m in before[0]] == \
+            [(s[0], s[1]) for s in sent]
+        assert [m[3] for m in dm_alice[0]] == [s[2] for s in dms]
+        alice.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                   "timestamp=2100-01-01T00:00:00.000Z 10")
+        alice.expect(r"CHATHISTORY TARGETS bob ")
+        restart(srv)
+        assert db_rows(srv) == [(len(sent) + 2 * len(dms),)]
+
+        alice = client(srv, "alice", identify="alice")
+        bob = client(srv, "bob", identify="bob")
+        join(alice, "#p")
+        join(bob, "#p")
+        assert answers(alice, "#p", sent) == before
+        assert answers(bob, "#p", sent) == before
+        assert answers(alice, "bob", dms) == dm_alice
+        assert answers(bob, "alice", dms) == dm_bob
+        # TARGETS knows both, with the times they had
+        alice.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                   "timestamp=2100-01-01T00:00:00.000Z 10")
+        got = alice.lines_until(r" BATCH -")
+        tg = {split(l)[3][1]: split(l)[3][2] for l in got
+              if " CHATHISTORY TARGETS " in l}
+        assert tg == {"#p": sent[-1][1], "bob": dms[-1][1]}, got
+
+
+def test_history_goes_on_in_order_with_limits_across_a_restart():
+    with Server(conf="history { persistent yes  channel-length 6 }") as srv:
+        a = client(srv, "olga", register=True)
+        register_chan(a, "#ord")
+        first = say(a, "#ord", ["m%d" % i for i in range(8)])
+        restart(srv)
+        # only channel-length came back, and only that is kept on disk
+        assert db_rows(srv, "SELECT count(*) FROM history") == [(6,)]
+        a = client(srv, "olga", identify="olga")
+        join(a, "#ord")
+        # events count against channel-length too: the JOIN pushed m2 out
+        got = history(a, "CHATHISTORY LATEST #ord * 50")
+        assert [m[3] for m in got] == ["m%d" % i for i in range(3, 8)]
+        assert [(m[0], m[1]) for m in got] == \
+            [(s[0], s[1]) for s in first[3:]]
+        more = say(a, "#ord", ["n0", "n1"])
+        got = history(a, "CHATHISTORY LATEST #ord * 50")
+        assert [m[3] for m in got] == ["m5", "m6", "m7", "n0", "n1"]
+        assert [m[0] for m in got] == \
+            [s[0] for s in first[5:]] + [s[0] for s in more]
+        got = history(a, "CHATHISTORY LATEST #ord * 3")
+        assert [m[3] for m in got] == ["m7", "n0", "n1"]
+        got = history(a, "CHATHISTORY BEFORE #ord msgid=%s 2" % more[0][0])
+        assert [m[3] for m in got] == ["m6", "m7"]
+        got = history(a, "CHATHISTORY AFTER #ord msgid=%s 2" % first[6][0])
+        assert [m[3] for m in got] == ["m7", "n0"]
+        got = history(a, "CHATHISTORY BETWEEN #ord timestamp=%s "
+                      "timestamp=%s 10" % (first[5][1], more[1][1]))
+        assert [m[3] for m in got] == ["m6", "m7", "n0"]
+        restart(srv)
+        a = client(srv, "olga", identify="olga")
+        join(a, "#ord")
+        got = history(a, "CHATHISTORY LATEST #ord * 50")
+        assert [m[3] for m in got] == ["m6", "m7", "n0", "n1"]
+        # msgids are new after a restart, never reused
+        new = say(a, "#ord", ["after"])
+        assert new[0][0] not in {m[0] for m in got}
+
+
+def test_expired_messages_neither_come_back_nor_stay_on_disk():
+    with Server(conf=PERSIST) as srv:
+        a = client(srv, "exa", register=True)
+        register_chan(a, "#exp")
+        say(a, "#exp", ["old1", "old2", "new1"])
+        assert srv.stop() == 0
+        # age two rows past the 7-day expire-time
+        db = sqlite3.connect(os.path.join(srv.dir, "ircd.db"))
+        db.execute("UPDATE history SET ms = ms - 8 * 86400000 "
+                   "WHERE text LIKE 'old%'")
+        db.commit()
+        db.close()
+        srv.start()
+        a = client(srv, "exa", identify="exa")
+        join(a, "#exp")
+        got = history(a, "CHATHISTORY LATEST #exp * 50")
+        assert [m[3] for m in got] == ["new1"]
+        # and the periodic sweep deletes them from the database
+        wait_for(lambda: db_rows(srv, "SELECT text FROM history WHERE "
+                                 "text LIKE 'old%'") == [],
+                 what="expired rows deleted")
+
+
+def test_kill_9_loses_at_most_the_last_batch():
+    with Server(conf=PERSIST) as srv:
+        a = client(srv, "kia", register=True)
+        register_chan(a, "#k")
+        sent = say(a, "#k", ["k%d" % i for i in range(5)])
+        # within about a second the batch is on disk
+        wait_for(lambda: db_rows(srv) == [(5,)], what="batch written")
+        srv.kill()
+        srv.start()
+        a = client(srv, "kia", identify="kia")
+        join(a, "#k")
+        got = history(a, "CHATHISTORY LATEST #k * 50")
+        assert [(m[0], m[3]) for m in got] == [(s[0], s[2]) for s in sent]
+
+
+def test_dm_history_stays_between_the_two_accounts():
+    with Server(conf=PERSIST) as srv:
+        amy = client(srv, "amy", register=True)
+        ben = client(srv, "ben", register=True)
+        client(srv, "cyd", register=True).close()
+        say(amy, "ben", ["secret one", "secret two"])
+        restart(srv)
+        # the nick without the account, and another account: nothing
+        fake = client(srv, "amy")
+        assert history(fake, "CHATHISTORY LATEST ben * 50") == []
+        assert history(fake, "CHATHISTORY LATEST * * 50") == []
+        fake.close()
+        cyd = client(srv, "cyd", identify="cyd")
+        assert history(cyd, "CHATHISTORY LATEST ben * 50") == []
+        assert history(cyd, "CHATHISTORY LATEST amy * 50") == []
+        # each party, and every session of its account, reads them
+        ben = client(srv, "ben", identify="ben")
+        ben2 = client(srv, "ben2", identify="ben")
+        for c in (ben, ben2):
+            got = history(c, "CHATHISTORY LATEST amy * 50")
+            assert [m[3] for m in got] == ["secret one", "secret two"]
+        amy = client(srv, "amy", identify="amy")
+        got = history(amy, "CHATHISTORY LATEST ben * 50")
+        assert [m[3] for m in got] == ["secret one", "secret two"]
+
+
+def test_unregistered_and_keyed_channels_leak_nothing():
+    with Server(conf=PERSIST) as srv:
+        own = client(srv, "own", register=True)
+        register_chan(own, "#locked")
+        own.send("MODE #locked +sk sekrit")
+        own.expect(r" MODE #locked \+sk sekrit")
+        say(own, "#locked", ["hidden"])
+        join(own, "#plain")
+        say(own, "#plain", ["not kept"])
+        guest = client(srv, "guest")
+        guest.send("PRIVMSG own :from a guest")
+        own.expect(r"from a guest")
+        restart(srv)
+        # only the registered channel was written, and own's copy of
+        # the DM, which belongs to own's account (the guest has none)
+        assert db_rows(srv, "SELECT text, channel IS NOT NULL FROM history "
+                       "WHERE source != '' ORDER BY seq") == \
+            [("hidden", 1), ("from a guest", 0)]
+        spy = client(srv, "spy")
+        spy.send("JOIN #locked")
+        spy.expect(r" 475 spy #locked ")
+        spy.send("CHATHISTORY LATEST #locked * 10")
+        spy.expect(r"FAIL CHATHISTORY INVALID_TARGET LATEST #locked ")
+        spy.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                 "timestamp=2100-01-01T00:00:00.000Z 10")
+        got = spy.lines_until(r" BATCH -")
+        assert not any("#locked" in l for l in got), got
+        join(spy, "#plain")
+        assert history(spy, "CHATHISTORY LATEST #plain * 10") == []
+        guest = client(srv, "guest")
+        assert history(guest, "CHATHISTORY LATEST own * 10") == []
+        # the key lets a member in, who reads it
+        join(spy, "#locked", "sekrit")
+        got = history(spy, "CHATHISTORY LATEST #locked * 10")
+        assert [m[3] for m in got] == ["hidden"]
+
+
+def test_persistent_no_keeps_nothing_in_the_database():
+    with Server() as srv:
+        a = client(srv, "nop", register=True)
+        b = client(srv, "nop2", register=True)
+        register_chan(a, "#nop")
+        say(a, "#nop", ["x", "y"])
+        say(a, "nop2", ["dm"])
+        b.expect(r"PRIVMSG nop2 :dm$")
+        restart(srv)
+        assert db_rows(srv) == [(0,)]
+        a = client(srv, "nop", identify="nop")
+        join(a, "#nop")
+        assert history(a, "CHATHISTORY LATEST #nop * 10") == []
+        assert history(a, "CHATHISTORY LATEST nop2 * 10") == []
+
+
+def test_a_failing_disk_is_logged_once_and_the_server_goes_on():
+    srv = Server(conf=PERSIST)
+    a = client(srv, "dsk", register=True)
+    register_chan(a, "#dsk")
+    assert srv.stop() == 0
+    size = os.path.getsize(os.path.join(srv.dir, "ircd.db"))
+    limit = size + 16384
+
+    def lim():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    real = subprocess.Popen
+
+    def popen(*args, **kw):
+        kw["preexec_fn"] = lim
+        return real(*args, **kw)
+    subprocess.Popen = popen
+    try:
+        srv.start()
+    finally:
+        subprocess.Popen = real
+    a = client(srv, "dsk", identify="dsk")
+    join(a, "#dsk")
+    big = "z" * 400
+    for batch in range(10):
+        say(a, "#dsk", ["%s %d %d" % (big, batch, i) for i in range(40)])
+        n = batch + 1
+        wait_for(lambda: "messages not saved" in srv.logtext() or
+                 db_rows(srv) == [(40 * n,)], what="batch %d" % batch)
+        if "messages not saved" in srv.logtext():
+            break
+    assert "messages not saved" in srv.logtext(), srv.logtail()
+    # the history in memory is whole all the same, and the server serves
+    say(a, "#dsk", ["%s more %d" % (big, i) for i in range(40)])
+    got = history(a, "CHATHISTORY LATEST #dsk * 5")
+    assert [m[3] for m in got][-1] == big + " more 39"
+    a.send("PING :alive")
+    a.expect(r"PONG \S+ :?alive$")
+    assert srv.running()
+    # the batch at shutdown fails too: still the one line
+    assert srv.stop() == 0
+    assert srv.logtext().count("messages not saved") == 1, srv.logtail()
+    db = sqlite3.connect(os.path.join(srv.dir, "ircd.db"))
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()

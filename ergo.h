@@ -369,6 +369,10 @@ int	 store_hist_load(int64_t since_ms,
 	    void (*fn)(void *, const struct store_hrow *), void *arg);
 int	 store_hist_expire(int64_t before_ms);	/* 0, or -1 (not logged) */
 
+/* draft/read-marker of an account for a casefolded target, in ms */
+int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
+int	 store_marker_set(int64_t account, const char *target, int64_t ms);
+
 /* ---- ergo_priv.c ---- */
 int	 ergo_priv_drop(const struct conf *);	/* 0, or -1 (logged) */
 

@@ -109,6 +109,7 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
 #define CAP_EXTENDED_MONITOR	0x200000
 #define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
+#define CAP_READ_MARKER		0x800000	/* draft/read-marker */
 
 /* Caps that change how a relayed line is tagged (see struct irc_ev). */
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
@@ -165,6 +166,10 @@ struct client {
 	/* accounts (irc_sasl.c, irc_serv.c) */
 	char		*account;	/* account name when logged in */
 	int64_t		 account_id;
+	struct client	*acnext, *acprev;	/* sessions of the account */
+	bool		 ac_listed;
+	struct mark	*marks;		/* read markers without an account */
+	unsigned	 nmarks;
 	struct sasl	*sasl;		/* AUTHENTICATE in progress */
 	/* nick enforcement (irc_serv.c): on its list while pending */
 	struct client	*nrnext, *nrprev;
@@ -374,6 +379,14 @@ void	 irc_auth_failed(const struct client *, const char *folded);
 /* Logs c in (900, +r) or out (901, -r). */
 void	 irc_account_login(struct client *, const struct store_account *);
 void	 irc_account_logout(struct client *);
+/* The sessions logged in to account id: the first, then ->acnext. */
+struct client *irc_account_sessions(int64_t id);
+
+/* ---- draft/read-marker (irc_markread.c) ---- */
+#define IRC_MARKS_MAX		128	/* markers a client without account keeps */
+cmd_fn	 h_markread;
+void	 irc_markread_join(struct client *, struct chan *);	/* after JOIN */
+void	 irc_markread_client_free(struct client *);
 
 /* ---- services (irc_serv.c) ---- */
 /* PRIVMSG/NOTICE to a service: handled (true), or not a service. */
@@ -446,6 +459,10 @@ void	 irc_hist_load(void);
 void	 irc_hist_flush(void);
 void	 irc_hist_tick(void);
 void	 irc_hist_forget(int64_t channel, int64_t account);
+/* IRCv3 server-time text <-> ms since the epoch */
+bool	 irc_time_parse(const char *s, int64_t *ms);
+void	 irc_time_format(char *buf, size_t sz, int64_t ms);
+int64_t	 irc_time_now_ms(void);
 
 /* ---- numerics ---- */
 #define RPL_WELCOME		1

@@ -771,6 +771,7 @@ chan_join(struct client *c, const char *name, const char *key)
 	join_send(c, ch, NULL);
 	if (ch->topic != NULL)
 		topic_send(c, ch);
+	irc_markread_join(c, ch);	/* before 366 (draft/read-marker) */
 	if (!(c->caps & CAP_NO_IMPLICIT_NAMES)) {
 		names_send(c, ch);
 		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",

@@ -188,6 +188,24 @@ time_parse(const char *s, int64_t *ms)
 	return true;
 }
 
+bool
+irc_time_parse(const char *s, int64_t *ms)
+{
+	return time_parse(s, ms);
+}
+
+void
+irc_time_format(char *buf, size_t sz, int64_t ms)
+{
+	time_format(buf, sz, ms);
+}
+
+int64_t
+irc_time_now_ms(void)
+{
+	return now_ms();
+}
+
 /* Our own msgid when the caller brought none: unique across restarts. */
 static void
 msgid_make(char *buf, size_t sz)

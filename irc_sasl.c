@@ -1,7 +1,8 @@
 /*
  * irc_sasl.c: logging in: AUTHENTICATE (IRCv3 SASL 3.2: PLAIN,
  * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the failed-login throttle
- * and the 900/901 login state. Rows come from store.c; no SQL here.
+ * and the 900/901 login state, with the index of the sessions logged in
+ * to each account. Rows come from store.c; no SQL here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,89 @@ struct sasl {
 	char		*server_first;
 	char		 folded[NICKLEN_MAX + 1];
 };
+
+/* The clients logged in to one account, linked by acnext/acprev. */
+struct acct_sessions {
+	struct hent	 h;
+	char		 key[24];	/* the account id */
+	struct client	*head;
+};
+static struct htab	 sessions;
+static bool		 sessions_init;
+
+static struct acct_sessions *
+sessions_get(int64_t id, bool make)
+{
+	struct acct_sessions *as;
+	char key[24];
+
+	if (!sessions_init) {
+		htab_init(&sessions);
+		sessions_init = true;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	as = (struct acct_sessions *)(void *)htab_get(&sessions, key);
+	if (as != NULL || !make)
+		return as;
+	if ((as = calloc(1, sizeof(*as))) == NULL)
+		return NULL;
+	memcpy(as->key, key, sizeof(key));
+	as->h.key = as->key;
+	if (htab_put(&sessions, &as->h) == -1) {
+		free(as);
+		return NULL;
+	}
+	return as;
+}
+
+/* The first session logged in to account id (then ->acnext), or NULL. */
+struct client *
+irc_account_sessions(int64_t id)
+{
+	struct acct_sessions *as;
+
+	if (id == 0 || !sessions_init || (as = sessions_get(id, false)) == NULL)
+		return NULL;
+	return as->head;
+}
+
+static void
+sessions_unlink(struct client *c)
+{
+	struct acct_sessions *as;
+
+	if (!c->ac_listed)
+		return;
+	c->ac_listed = false;
+	if (c->acnext != NULL)
+		c->acnext->acprev = c->acprev;
+	if (c->acprev != NULL)
+		c->acprev->acnext = c->acnext;
+	else if ((as = sessions_get(c->account_id, false)) != NULL &&
+	    (as->head = c->acnext) == NULL) {
+		htab_del(&sessions, &as->h);
+		free(as);
+	}
+	c->acnext = c->acprev = NULL;
+}
+
+/* false: no memory; c is then left out of the index (logged). */
+static void
+sessions_link(struct client *c)
+{
+	struct acct_sessions *as;
+
+	if ((as = sessions_get(c->account_id, true)) == NULL) {
+		log_warnx("accounts", "out of memory: %s not in the session "
+		    "index", c->nick);
+		return;
+	}
+	c->acprev = NULL;
+	if ((c->acnext = as->head) != NULL)
+		as->head->acprev = c;
+	as->head = c;
+	c->ac_listed = true;
+}
 
 /* ---- crypto helpers ---- */
 
@@ -252,9 +336,11 @@ irc_account_login(struct client *c, const struct store_account *a)
 		irc_client_exit(c, "Out of memory", "Out of memory");
 		return;
 	}
+	sessions_unlink(c);
 	free(c->account);
 	c->account = name;
 	c->account_id = a->id;
+	sessions_link(c);
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
 	    irc_prefix(c), a->name, a->name);
 	if (!(c->umodes & UMODE_REGISTERED)) {
@@ -271,6 +357,7 @@ irc_account_logout(struct client *c)
 {
 	if (c->account == NULL)
 		return;
+	sessions_unlink(c);
 	free(c->account);
 	c->account = NULL;
 	c->account_id = 0;
@@ -310,9 +397,11 @@ void
 irc_account_client_free(struct client *c)
 {
 	irc_sasl_free(c);
+	sessions_unlink(c);
 	free(c->account);
 	c->account = NULL;
 	irc_serv_forget(c);
+	irc_markread_client_free(c);
 }
 
 /* The exchange is over: registration may have been waiting for it. */

@@ -110,6 +110,13 @@ static const char *const migrations[] = {
 	"CREATE INDEX history_channel ON history(channel, seq);"
 	"CREATE INDEX history_account ON history(account, seq);"
 	"CREATE INDEX history_ms ON history(ms);",
+	/* 5 -> 6: draft/read-marker, per account and target */
+	"CREATE TABLE read_markers ("
+	"    account INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    target TEXT NOT NULL,"			/* casefolded */
+	"    ms INTEGER NOT NULL,"			/* unix time, ms */
+	"    PRIMARY KEY (account, target));",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -124,7 +131,7 @@ enum {
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
-	Q_HIST_EXPIRE,
+	Q_HIST_EXPIRE, Q_MARKER_GET, Q_MARKER_SET,
 	Q_COUNT
 };
 
@@ -203,6 +210,12 @@ static const char *const queries[Q_COUNT] = {
 	    "time, source, target, peer, text, ctags, acct_tag FROM history "
 	    "WHERE ms >= ?1 ORDER BY seq, id",
 	[Q_HIST_EXPIRE] = "DELETE FROM history WHERE ms < ?1",
+	[Q_MARKER_GET] = "SELECT ms FROM read_markers WHERE account = ?1 AND "
+	    "target = ?2",
+	/* only ever forward (draft/read-marker) */
+	[Q_MARKER_SET] = "INSERT INTO read_markers (account, target, ms) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, target) DO UPDATE "
+	    "SET ms = excluded.ms WHERE excluded.ms > read_markers.ms",
 };
 
 static sqlite3		*db;
@@ -1419,4 +1432,46 @@ store_hist_expire(int64_t before_ms)
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- read markers (draft/read-marker, irc_markread.c) ---- */
+
+/* The read marker of account for folded target: 1 and *ms, 0 none, -1. */
+int
+store_marker_get(int64_t account, const char *target, int64_t *ms)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = q(Q_MARKER_GET)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account) ||
+	    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC)) {
+		store_fail("read marker");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ms = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		store_fail("read marker");
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Moves the marker forward to ms (never back), committed; 0 or -1. */
+int
+store_marker_set(int64_t account, const char *target, int64_t ms)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_MARKER_SET)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account) ||
+	    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, ms)) {
+		store_fail("read marker");
+		return -1;
+	}
+	return q_done(st, "read marker");
 }

@@ -1824,13 +1824,15 @@ int
 irc_next_timer_ms(void)
 {
 	uint64_t best;
+	int h = irc_hist_next_ms(), t;
 
 	if (graveyard != NULL)
 		return 0;
 	if (throttled == NULL)
-		return -1;
+		return h;
 	best = throttled->fl_next_ms;
-	return best <= ergo_now_ms ? 0 : (int)(best - ergo_now_ms);
+	t = best <= ergo_now_ms ? 0 : (int)(best - ergo_now_ms);
+	return h >= 0 && h < t ? h : t;
 }
 
 void

@@ -458,6 +458,7 @@ void	 irc_hist_client_free(struct client *);
 void	 irc_hist_load(void);
 void	 irc_hist_flush(void);
 void	 irc_hist_tick(void);
+int	 irc_hist_next_ms(void);	/* until the next batch is due, or -1 */
 void	 irc_hist_forget(int64_t channel, int64_t account);
 /* IRCv3 server-time text <-> ms since the epoch */
 bool	 irc_time_parse(const char *s, int64_t *ms);

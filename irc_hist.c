@@ -75,6 +75,7 @@ static unsigned long	 batch_seq;
 struct pring {
 	struct hent	 h;
 	char		 key[24];
+	char		 name[CHANLEN_MAX + 1];	/* channels: folded name */
 	struct hist	*hist;
 };
 static struct htab	 prings;
@@ -580,6 +581,16 @@ irc_hist_tick(void)
 		    store_error());
 }
 
+int
+irc_hist_next_ms(void)
+{
+	uint64_t due = q_last_ms + HIST_FLUSH_MS;
+
+	if (q_len == 0)
+		return -1;
+	return due <= ergo_now_ms ? 0 : (int)(due - ergo_now_ms);
+}
+
 static void
 load_row(void *arg, const struct store_hrow *r)
 {
@@ -606,6 +617,8 @@ load_row(void *arg, const struct store_hrow *r)
 		log_warnx("irc", "out of memory: history entry not loaded");
 		return;
 	}
+	if (r->channel != 0)
+		irc_fold(p->name, r->target, sizeof(p->name));
 	hist_push(&p->hist, m, r->channel != 0 ?
 	    conf->history.channel_length : conf->history.client_length);
 }
@@ -625,17 +638,61 @@ irc_hist_load(void)
 		log_info("store", "history: %d messages loaded", n);
 }
 
+/* Whether folded still names the registered channel id. */
+static bool
+chan_still(const char *folded, int64_t id)
+{
+	struct store_chan sc;
+	int rc = store_chan_get(folded, &sc);
+
+	return rc == -1 || (rc == 1 && sc.id == id);	/* -1: keep, logged */
+}
+
+/*
+ * An account's drop took the channels it founded with it (ON DELETE
+ * CASCADE): their rings are forgotten and live channels no longer
+ * saved, so a later channel given a reused id never adopts them. Rare
+ * (NickServ DROP), so one pass over registered channels is fine.
+ */
+static void
+forget_orphans(void)
+{
+	struct hent *e, *next;
+	struct chan *ch;
+	size_t i;
+	char fz[CHANLEN_MAX + 1];
+
+	for (i = 0; prings_init && i < prings.nb; i++)
+		for (e = prings.b[i]; e != NULL; e = next) {
+			struct pring *p = (struct pring *)(void *)e;
+
+			next = e->next;
+			if (p->key[0] == 'c' && !chan_still(p->name,
+			    strtoll(p->key + 1, NULL, 10)))
+				pring_drop(p->key);
+		}
+	for (i = 0; i < irc.chans.nb; i++)
+		for (e = irc.chans.b[i]; e != NULL; e = e->next) {
+			ch = (struct chan *)(void *)e;
+			irc_fold(fz, ch->name, sizeof(fz));
+			if (ch->reg_id != 0 && !chan_still(fz, ch->reg_id))
+				ch->reg_id = 0;
+		}
+}
+
 /* ChanServ DROP of channel id, NickServ DROP of account id: forget. */
 void
 irc_hist_forget(int64_t channel, int64_t account)
 {
 	char key[24];
 
-	if (!prings_init)
-		return;
-	pring_key(key, sizeof(key), channel != 0 ? 'c' : 'a',
-	    channel != 0 ? channel : account);
-	pring_drop(key);
+	if (prings_init) {
+		pring_key(key, sizeof(key), channel != 0 ? 'c' : 'a',
+		    channel != 0 ? channel : account);
+		pring_drop(key);
+	}
+	if (account != 0)
+		forget_orphans();
 }
 
 /* Whether client-only tags ctags hold +draft/persist. */
@@ -764,6 +821,7 @@ irc_hist_chan_free(struct chan *ch)
 	if (ch->hist != NULL && ch->reg_id != 0 && persisting()) {
 		pring_key(key, sizeof(key), 'c', ch->reg_id);
 		if ((p = pring_get(key, true)) != NULL && p->hist == NULL) {
+			irc_fold(p->name, ch->name, sizeof(p->name));
 			p->hist = ch->hist;
 			ch->hist = NULL;
 			return;

@@ -296,6 +296,7 @@ static void
 ns_drop(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
+	struct client *s;
 	char fz[NICKLEN_MAX + 1];
 
 	if (!ns_my_account(c, &a))
@@ -321,7 +322,9 @@ ns_drop(struct client *c, int argc, char **argv)
 	irc_hist_forget(0, a.id);	/* its rows went with it */
 	log_info("accounts", "%s dropped account %s", irc_prefix(c), a.name);
 	ns_reply(c, "Successfully unregistered account %s", a.name);
-	irc_account_logout(c);
+	/* every session: a later account may be given the same id */
+	while ((s = irc_account_sessions(a.id)) != NULL)
+		irc_account_logout(s);
 }
 
 /* PASSWD <current> <new> */

@@ -377,3 +377,35 @@ def test_a_failing_disk_is_logged_once_and_the_server_goes_on():
     db = sqlite3.connect(os.path.join(srv.dir, "ircd.db"))
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
+
+
+def test_dropping_an_account_forgets_its_history_everywhere():
+    with Server(conf=PERSIST) as srv:
+        x = client(srv, "xav", register=True)
+        x2 = client(srv, "xav2", identify="xav")
+        register_chan(x, "#gone")
+        say(x, "#gone", ["old secret"])
+        say(x, "xav2", ["note to self"])
+        wait_for(lambda: db_rows(srv) == [(3,)], what="rows written")
+        x.send("NS DROP pw")
+        x.expect(NS % "xav" + "Successfully unregistered account xav")
+        # every session of the account is logged out
+        x2.expect(r" 901 xav2 ")
+        assert db_rows(srv) == [(0,)]
+        x.send("PART #gone")
+        x.expect(r" PART #gone")
+        # a new channel that may be given the dropped one's id reads
+        # nothing of it, now or after a restart
+        y = client(srv, "yan", register=True)
+        register_chan(y, "#new")
+        y.send("PART #new")
+        y.expect(r" PART #new")
+        join(y, "#new")
+        assert history(y, "CHATHISTORY LATEST #new * 10") == []
+        y.send("PART #new")
+        y.expect(r" PART #new")
+        restart(srv)
+        y = client(srv, "yan", identify="yan")
+        join(y, "#new")
+        assert history(y, "CHATHISTORY LATEST #new * 10") == []
+        assert history(y, "CHATHISTORY LATEST xav * 10") == []

@@ -262,15 +262,18 @@ hist_free(struct hist *h)
 	free(h);
 }
 
-/* Appends m to *hp (made on first use); takes m, frees it on failure. */
-static void
+/*
+ * Appends m to *hp (made on first use); takes m, frees it on failure.
+ * Returns whether m was kept.
+ */
+static bool
 hist_push(struct hist **hp, struct hmsg *m, size_t max)
 {
 	struct hist *h = *hp;
 
 	if (max == 0) {
 		free(m);
-		return;
+		return false;
 	}
 	if (h == NULL) {
 		if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -301,10 +304,11 @@ hist_push(struct hist **hp, struct hmsg *m, size_t max)
 	}
 	h->slot[(h->head + h->n) % h->cap] = m;
 	h->n++;
-	return;
+	return true;
 fail:
 	log_warnx("irc", "out of memory: history entry dropped");
 	free(m);
+	return false;
 }
 
 /* A copy of tmpl with the strings; acct: the sender's account tag. */
@@ -445,15 +449,13 @@ dm_hist(struct client *c)
 	return &p->hist;
 }
 
-/* Queues a copy of m for the datastore; h is the ring it went into. */
+/* Queues a copy of m for the datastore; h is the ring that kept it. */
 static void
 queue_row(const struct hmsg *m, const struct hist *h, int64_t channel,
     int64_t account)
 {
 	struct qrow *r;
 
-	if (h == NULL || h->n == 0 || slot_at(h, h->n - 1) != m)
-		return;		/* it was not kept (max 0, no memory) */
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->m = hmsg_build(m, m->account, m->source, m->target, m->peer,
 	    m->text, m->ctags)) == NULL) {
@@ -475,8 +477,8 @@ chan_push(struct chan *ch, struct hmsg *m)
 {
 	struct hist **hp = chan_hist(ch);
 
-	hist_push(hp, m, conf->history.channel_length);
-	if (ch->reg_id != 0 && persisting())
+	if (hist_push(hp, m, conf->history.channel_length) &&
+	    ch->reg_id != 0 && persisting())
 		queue_row(m, *hp, ch->reg_id, 0);
 }
 
@@ -486,8 +488,8 @@ dm_push(struct client *c, struct hmsg *m)
 {
 	struct hist **hp = dm_hist(c);
 
-	hist_push(hp, m, conf->history.client_length);
-	if (hp != &c->hist && persisting())
+	if (hist_push(hp, m, conf->history.client_length) &&
+	    hp != &c->hist && persisting())
 		queue_row(m, *hp, 0, c->account_id);
 }
 
@@ -619,7 +621,7 @@ load_row(void *arg, const struct store_hrow *r)
 	}
 	if (r->channel != 0)
 		irc_fold(p->name, r->target, sizeof(p->name));
-	hist_push(&p->hist, m, r->channel != 0 ?
+	(void)hist_push(&p->hist, m, r->channel != 0 ?
 	    conf->history.channel_length : conf->history.client_length);
 }
 

@@ -411,7 +411,7 @@ ev_vinit(struct irc_ev *ev, struct client *from, bool msgid,
 	ev->ctags = NULL;
 	ev->nv = 0;
 	ev->msgid[0] = '\0';
-	/* unique across restarts: start time, then a counter */
+	/* unique across restarts: a random base, then a counter */
 	if (msgid)
 		snprintf(ev->msgid, sizeof(ev->msgid), "%s%llx", msgid_base,
 		    (unsigned long long)++msgid_seq);
@@ -1843,9 +1843,9 @@ irc_init(void)
 
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);
-	/* msgids: 8 hex digits fixed per run, then a counter */
-	/* random, not the start time: two starts in one second would
-	 * reuse msgids that persistent history still holds */
+	/* msgids: 8 random hex digits per run, then a counter; not the
+	 * start time: two starts in one second would reuse msgids that
+	 * persistent history still holds */
 	if (ergo_random(&rnd, sizeof(rnd)) == -1)
 		rnd = (uint32_t)ergo_now;
 	snprintf(msgid_base, sizeof(msgid_base), "%08lx",

@@ -96,7 +96,7 @@ sessions_unlink(struct client *c)
 	c->acnext = c->acprev = NULL;
 }
 
-/* false: no memory; c is then left out of the index (logged). */
+/* Out of memory, c is left out of the index (logged): no MARKREAD sync. */
 static void
 sessions_link(struct client *c)
 {

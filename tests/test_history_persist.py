@@ -10,6 +10,7 @@ and persistent no keep nothing in the database."""
 import os
 import re
 import resource
+import signal
 import sqlite3
 import subprocess
 import time
@@ -409,3 +410,36 @@ def test_dropping_an_account_forgets_its_history_everywhere():
         join(y, "#new")
         assert history(y, "CHATHISTORY LATEST #new * 10") == []
         assert history(y, "CHATHISTORY LATEST xav * 10") == []
+
+
+def rehash_to(srv, conf):
+    srv.extra_conf = conf
+    srv.write_config()
+    n = srv.logtext().count("configuration reloaded")
+    srv.signal(signal.SIGHUP)
+    wait_for(lambda: srv.logtext().count("configuration reloaded") > n,
+             what="rehash")
+
+
+def test_a_rehash_writes_the_queue_and_persistent_no_stops_the_writes():
+    with Server(conf=PERSIST) as srv:
+        a = client(srv, "reh", register=True)
+        register_chan(a, "#reh")
+        say(a, "#reh", ["kept"])
+        # what was queued is written by the rehash that turns it off
+        rehash_to(srv, "history { persistent no }")
+        assert db_rows(srv, "SELECT text FROM history WHERE source != ''") \
+            == [("kept",)]
+        say(a, "#reh", ["memory only"])
+        got = history(a, "CHATHISTORY LATEST #reh * 10")
+        assert [m[3] for m in got] == ["kept", "memory only"]
+        rehash_to(srv, PERSIST)
+        say(a, "#reh", ["kept again"])
+        assert srv.stop() == 0
+        assert db_rows(srv, "SELECT text FROM history WHERE source != '' "
+                       "ORDER BY seq") == [("kept",), ("kept again",)]
+        srv.start()
+        a = client(srv, "reh", identify="reh")
+        join(a, "#reh")
+        got = history(a, "CHATHISTORY LATEST #reh * 10")
+        assert [m[3] for m in got] == ["kept", "kept again"]

@@ -317,7 +317,8 @@ static const struct key logging_keys[] = {
 	  "Categories logged: * for all, -name to leave one out. Names:\n"
 	  "server connect channels opers rehash store userinput\n"
 	  "useroutput log irc accounts tls (userinput/useroutput are\n"
-	  "every line a client sends/receives, at level debug).", NULL },
+	  "every line a client sends/receives, at level debug;\n"
+	  "passwords and SASL payloads show as *****).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -101,6 +101,7 @@ struct conf {
 	struct listen_conf *listens;
 	char		*motd;		/* path, or NULL */
 	char		*user, *group;	/* to drop root to, or NULL */
+	char		*chroot;	/* directory to chroot(2) into, or NULL */
 	struct {
 		bool	 enabled;
 		char	*netname;	/* the cloak's last label */
@@ -348,7 +349,8 @@ int	 store_ban_list(time_t now,
 int	 store_ban_expire(time_t now);			/* 0 or -1 */
 
 /* ---- ergo_priv.c ---- */
-int	 ergo_priv_drop(const struct conf *);	/* 0, or -1 (logged) */
+int	 ergo_priv_drop(struct conf *);	/* 0, or -1 (logged) */
+void	 ergo_priv_paths(struct conf *);	/* as seen inside the chroot */
 
 /* ---- ergo.c ---- */
 extern struct conf *conf;	/* the running config; swapped on rehash */

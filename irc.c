@@ -1115,7 +1115,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 
 		log_debug("userinput", "%s %s <- %s", net_conn_ip(c->conn),
 		    c->nick[0] ? c->nick : "*",
-		    irc_redact(line, red, sizeof(red)));
+		    irc_userinput_mask(line, red, sizeof(red)));
 	}
 	if (c->flags & CF_REG) {
 		l = tlist_of(c);

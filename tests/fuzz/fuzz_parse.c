@@ -2,7 +2,7 @@
  * fuzz_parse.c: the message parser, and a round trip through a
  * serializer: parse(serialize(parse(line))) must give the same fields,
  * or a client could make the server relay something it did not parse.
- * The userinput log's redaction (irc_redact.c) parses the same lines:
+ * The userinput log's redaction (irc_userinput.c) parses the same lines:
  * it stays in its buffer and keeps what it does not hide.
  */
 #include <stdio.h>
@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (len > LINE_MAX_FUZZ)
 		return 0;		/* net.c never hands irc more */
 	line = fuzz_cstr(data, len);
-	red = irc_redact(line, out, sizeof(out));
+	red = irc_userinput_mask(line, out, sizeof(out));
 	if (red != line && (red != out || strlen(out) >= sizeof(out) ||
 	    strstr(out, "*****") == NULL))
 		abort();	/* a rebuilt line is one with a secret hidden */

@@ -1,5 +1,5 @@
 /*
- * irc_redact.c: a client's line with its secrets hidden, for the
+ * irc_userinput.c: a client's line with its secrets hidden, for the
  * userinput log: the passwords of PASS, OPER and NickServ's IDENTIFY,
  * REGISTER, DROP and PASSWD, and every AUTHENTICATE payload. Only the
  * logged copy changes, never the line the server acts on.
@@ -111,7 +111,7 @@ to_nickserv(const char *targets)
  * its spacing may differ from what the client sent.
  */
 const char *
-irc_redact(const char *line, char *buf, size_t sz)
+irc_userinput_mask(const char *line, char *buf, size_t sz)
 {
 	char copy[RECVQ_MAX + 1], text[IRC_LINE_MAX];
 	struct out o = { buf, sz, 0 };

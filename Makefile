@@ -31,16 +31,14 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-HDRS	= ergo.h irc.h net_tls.h
+HDRS	= ergo.h irc.h irc_sasl.h net_tls.h
 SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
-	  irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c irc_markread.c
+	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c \
+	  irc_userinput.c irc_markread.c
 # Everything but main(): unit tests link against this archive.
-LIBOBJS	= net.o irc.o irc_util.o irc_chan.o irc_query.o conf.o conf_passwd.o \
-	  irc_monitor.o irc_hist.o \
-	  log.o store.o net_tls.o net_mkcert.o irc_sasl.o irc_serv.o \
-	  irc_bans.o ergo_priv.o irc_cloak.o irc_markread.o
+LIBOBJS	= $(filter-out ergo.o,$(SRCS:.c=.o))
 OBJS	= ergo.o $(LIBOBJS)
 
 all: ergo
@@ -94,9 +92,10 @@ test:
 # and every crash once found) as a unit test of `make test`/`make asan`.
 # `make fuzz` builds the libFuzzer targets (clang) into .fuzz/;
 # `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds.
-FUZZ_TARGETS = parse conf b64 match tls
+FUZZ_TARGETS = parse conf b64 match tls sasl
 FUZZ_REPLAYS = tests/fuzz/replay_parse tests/fuzz/replay_conf \
-	  tests/fuzz/replay_b64 tests/fuzz/replay_match tests/fuzz/replay_tls
+	  tests/fuzz/replay_b64 tests/fuzz/replay_match tests/fuzz/replay_tls \
+	  tests/fuzz/replay_sasl
 FUZZ_CC	= clang
 FUZZ_SECONDS = 30
 FUZZ_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g

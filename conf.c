@@ -223,6 +223,12 @@ static const struct key server_keys[] = {
 	  "user ergo" },
 	{ "group", K_WORD, C(group), 1, 64, NULL, NULL,
 	  "With user: its group instead of the user's own.", NULL },
+	{ "chroot", K_STR, C(chroot), 1, 4096, NULL, NULL,
+	  "Started as root: chroot(2) into this directory once the\n"
+	  "listeners are bound and the logs and keys are open, before\n"
+	  "dropping to user and opening the database. Paths under it\n"
+	  "lose that prefix; rehash reads every file inside it.",
+	  "chroot /var/lib/ergo" },
 	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
 	  "The message of the day file; none by default.",
 	  "motd ergo.motd" },
@@ -317,7 +323,8 @@ static const struct key logging_keys[] = {
 	  "Categories logged: * for all, -name to leave one out. Names:\n"
 	  "server connect channels opers rehash store userinput\n"
 	  "useroutput log irc accounts tls (userinput/useroutput are\n"
-	  "every line a client sends/receives, at level debug).", NULL },
+	  "every line a client sends/receives, at level debug;\n"
+	  "passwords and SASL payloads show as *****).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

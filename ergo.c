@@ -211,6 +211,7 @@ ergo_rehash(char **errs)
 	if ((nc = conf_load(conf->path, &e)) == NULL)
 		return rehash_failed(NULL, e ? e : strdup("config error"),
 		    true, errs);
+	ergo_priv_paths(nc);	/* chrooted: paths seen from inside */
 	/* Certificates and log files are part of the config too. */
 	if (net_listen_prepare(nc, &e) == -1)
 		return rehash_failed(nc, e, true, errs);
@@ -224,6 +225,13 @@ ergo_rehash(char **errs)
 		    " still using %s", old->datastore_path);
 		free(nc->datastore_path);
 		nc->datastore_path = strdup(old->datastore_path);
+	}
+	if ((nc->chroot == NULL) != (old->chroot == NULL) ||
+	    (nc->chroot != NULL && strcmp(nc->chroot, old->chroot) != 0)) {
+		log_warnx("rehash", "server.chroot cannot change while "
+		    "running; restart to apply it");
+		free(nc->chroot);
+		nc->chroot = old->chroot != NULL ? strdup(old->chroot) : NULL;
 	}
 	if (nc->casemapping != old->casemapping) {
 		log_warnx("rehash", "server.casemapping cannot change while "

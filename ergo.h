@@ -101,6 +101,7 @@ struct conf {
 	struct listen_conf *listens;
 	char		*motd;		/* path, or NULL */
 	char		*user, *group;	/* to drop root to, or NULL */
+	char		*chroot;	/* directory to chroot(2) into, or NULL */
 	struct {
 		bool	 enabled;
 		char	*netname;	/* the cloak's last label */
@@ -374,7 +375,8 @@ int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
 int	 store_marker_set(int64_t account, const char *target, int64_t ms);
 
 /* ---- ergo_priv.c ---- */
-int	 ergo_priv_drop(const struct conf *);	/* 0, or -1 (logged) */
+int	 ergo_priv_drop(struct conf *);	/* 0, or -1 (logged) */
+void	 ergo_priv_paths(struct conf *);	/* as seen inside the chroot */
 
 /* ---- ergo.c ---- */
 extern struct conf *conf;	/* the running config; swapped on rehash */

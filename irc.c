@@ -1110,10 +1110,14 @@ irc_conn_line(void *arg, char *line, size_t len)
 	}
 	/* Any line proves the client is alive. */
 	c->last_recv_ms = ergo_now_ms;
-	/* Opt-in, debug only: this logs passwords (PASS, OPER) too. */
-	if (log_wants(LL_DEBUG, "userinput"))
+	/* Opt-in, debug only; passwords and SASL payloads hidden. */
+	if (log_wants(LL_DEBUG, "userinput")) {
+		char red[RECVQ_MAX + 1];
+
 		log_debug("userinput", "%s %s <- %s", net_conn_ip(c->conn),
-		    c->nick[0] ? c->nick : "*", line);
+		    c->nick[0] ? c->nick : "*",
+		    irc_userinput_mask(line, red, sizeof(red)));
+	}
 	if (c->flags & CF_REG) {
 		l = tlist_of(c);
 		tlist_del(l, c);

@@ -13,6 +13,9 @@ int	 irc_cloak_init(void);		/* at start and rehash; 0 or -1 */
 bool	 irc_cloak_on(void);
 void	 irc_cloak(const char *ip, char *buf, size_t sz);
 
+/* ---- a client's line for the userinput log (irc_userinput.c) ---- */
+const char *irc_userinput_mask(const char *line, char *buf, size_t sz);
+
 /* ---- parsed message ---- */
 struct msg {
 	char	*tags;		/* raw tag section without '@', or NULL */

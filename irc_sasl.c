@@ -2,7 +2,8 @@
  * irc_sasl.c: logging in: AUTHENTICATE (IRCv3 SASL 3.2: PLAIN,
  * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the failed-login throttle
  * and the 900/901 login state, with the index of the sessions logged in
- * to each account. Rows come from store.c; no SQL here.
+ * to each account. Rows come from store.c; no SQL here. The syntax of
+ * the messages is irc_sasl_parse.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <bearssl.h>
 
 #include "irc.h"
+#include "irc_sasl.h"
 
 enum { MECH_PLAIN, MECH_SCRAM, MECH_EXTERNAL };
 enum { SCRAM_FIRST, SCRAM_FINAL, SCRAM_DONE };
@@ -463,27 +465,19 @@ account_fold(char *dst, size_t dstsz, const char *name)
 static void
 sasl_plain(struct client *c, const char *msg, size_t len)
 {
-	const char *authz = msg, *authc, *pw, *end = msg + len;
+	struct sasl_plain p;
 	struct store_account a;
 	char fz[NICKLEN_MAX + 1];
 	int rc;
 
-	if ((authc = memchr(authz, '\0', len)) == NULL) {
+	/* msg is NUL-terminated by sasl_data, as the parser needs */
+	if (irc_sasl_plain_parse(msg, len, &p) == -1) {
 		sasl_fail(c, NULL);
 		return;
 	}
-	authc++;
-	if ((pw = memchr(authc, '\0', (size_t)(end - authc))) == NULL) {
-		sasl_fail(c, NULL);
-		return;
-	}
-	pw++;
-	if (memchr(pw, '\0', (size_t)(end - pw)) != NULL || pw == end) {
-		sasl_fail(c, NULL);
-		return;
-	}
-	if (!account_fold(c->sasl->folded, sizeof(c->sasl->folded), authc) ||
-	    (*authz != '\0' && (!account_fold(fz, sizeof(fz), authz) ||
+	if (!account_fold(c->sasl->folded, sizeof(c->sasl->folded),
+	    p.authcid) || (*p.authzid != '\0' &&
+	    (!account_fold(fz, sizeof(fz), p.authzid) ||
 	    strcmp(fz, c->sasl->folded) != 0))) {
 		sasl_fail(c, NULL);
 		return;
@@ -492,7 +486,6 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, NULL);
 		return;
 	}
-	/* msg is NUL-terminated by sasl_data, so pw is a C string */
 	rc = store_account_get(c->sasl->folded, &a);
 	if (rc == -1) {
 		irc_send(c, ":%s NOTICE %s :Login failed: %s", conf->server_name,
@@ -502,7 +495,7 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 	}
 	if (rc == 0)
 		account_fake(c->sasl->folded, &a);
-	if (rc == 0 || !irc_account_password_ok(&a, pw)) {
+	if (rc == 0 || !irc_account_password_ok(&a, p.passwd)) {
 		sasl_fail(c, c->sasl->folded);
 		return;
 	}
@@ -538,79 +531,23 @@ sasl_external(struct client *c, const char *msg, size_t len)
 	sasl_success(c, &a);
 }
 
-/* RFC 5802 saslname: "=2C" is ',', "=3D" is '='; anything else bad. */
-static bool
-saslname_decode(char *dst, size_t dstsz, const char *s, size_t len)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (ch == '=') {
-			if (len - i < 3)
-				return false;
-			if (strncmp(s + i, "=2C", 3) == 0)
-				ch = ',';
-			else if (strncmp(s + i, "=3D", 3) == 0)
-				ch = '=';
-			else
-				return false;
-			i += 2;
-		}
-		if (o + 1 >= dstsz)
-			return false;
-		dst[o++] = ch;
-	}
-	dst[o] = '\0';
-	return o > 0;
-}
-
-/* client-first: gs2-header "n,," or "y,," (with a=), then n=, r= */
+/* client-first: its syntax is irc_scram_first_parse's */
 static void
 scram_first(struct client *c, char *msg, size_t len)
 {
 	struct sasl *s = c->sasl;
-	const char *p, *bare, *user, *nonce, *ue, *ne;
-	char name[NICKLEN_MAX + 1], authz[NICKLEN_MAX + 1], fz[NICKLEN_MAX + 1];
+	struct scram_first f;
+	char fz[NICKLEN_MAX + 1];
 	unsigned char raw[SCRAM_NONCE_RAW];
 	char snonce[SCRAM_NONCE_RAW * 2], salt64[STORE_SALTMAX * 2], sf[512];
-	const char *comma;
 	int rc, n;
 
 	(void)len;
-	/* channel binding ("p=") is not offered, so only n and y */
-	if ((msg[0] != 'n' && msg[0] != 'y') || msg[1] != ',')
+	if (irc_scram_first_parse(msg, &f) == -1)
 		goto bad;
-	p = msg + 2;
-	authz[0] = '\0';
-	if (strncmp(p, "a=", 2) == 0) {
-		if ((comma = strchr(p, ',')) == NULL ||
-		    !saslname_decode(authz, sizeof(authz), p + 2,
-		    (size_t)(comma - p - 2)))
-			goto bad;
-		p = comma;
-	}
-	if (*p++ != ',')
-		goto bad;
-	bare = p;
-	if (strncmp(bare, "n=", 2) != 0 || (ue = strchr(bare, ',')) == NULL)
-		goto bad;
-	user = bare + 2;
-	if (strncmp(ue, ",r=", 3) != 0)
-		goto bad;
-	nonce = ue + 3;
-	if ((ne = strchr(nonce, ',')) == NULL)
-		ne = nonce + strlen(nonce);
-	if (ne == nonce || ne - nonce > 256 ||
-	    !saslname_decode(name, sizeof(name), user, (size_t)(ue - user)))
-		goto bad;
-	for (p = nonce; p < ne; p++)
-		if (*p < 0x21 || *p > 0x7e)
-			goto bad;
-	if (!account_fold(s->folded, sizeof(s->folded), name) ||
-	    (authz[0] != '\0' && (!account_fold(fz, sizeof(fz), authz) ||
-	    strcmp(fz, s->folded) != 0)))
+	if (!account_fold(s->folded, sizeof(s->folded), f.user) ||
+	    (f.authzid[0] != '\0' && (!account_fold(fz, sizeof(fz),
+	    f.authzid) || strcmp(fz, s->folded) != 0)))
 		goto bad;
 	if (irc_auth_throttled(c, s->folded))
 		goto bad;
@@ -627,16 +564,16 @@ scram_first(struct client *c, char *msg, size_t len)
 	    conf_b64_encode(salt64, sizeof(salt64), s->acct.salt,
 	    s->acct.saltlen, true) == (size_t)-1)
 		goto bad;
-	n = snprintf(sf, sizeof(sf), "r=%.*s%s,s=%s,i=%u", (int)(ne - nonce),
-	    nonce, snonce, salt64, s->acct.iterations);
+	n = snprintf(sf, sizeof(sf), "r=%.*s%s,s=%s,i=%u", (int)f.noncelen,
+	    f.nonce, snonce, salt64, s->acct.iterations);
 	if (n < 0 || (size_t)n >= sizeof(sf))
 		goto bad;
-	if ((s->gs2 = malloc((size_t)(bare - msg) + 1)) == NULL ||
-	    (s->first_bare = xstrdup(bare)) == NULL ||
+	if ((s->gs2 = malloc(f.gs2len + 1)) == NULL ||
+	    (s->first_bare = xstrdup(f.bare)) == NULL ||
 	    (s->server_first = xstrdup(sf)) == NULL)
 		goto bad;
-	memcpy(s->gs2, msg, (size_t)(bare - msg));
-	s->gs2[bare - msg] = '\0';
+	memcpy(s->gs2, msg, f.gs2len);
+	s->gs2[f.gs2len] = '\0';
 	s->step = SCRAM_FINAL;
 	sasl_send(c, sf, (size_t)n);
 	return;
@@ -644,45 +581,26 @@ bad:
 	sasl_fail(c, NULL);
 }
 
-/* client-final: c=<gs2 b64>,r=<nonce>,...,p=<proof>; answer v= */
+/* client-final: its syntax is irc_scram_final_parse's; answer v= */
 static void
 scram_final(struct client *c, char *msg, size_t len)
 {
 	struct sasl *s = c->sasl;
-	char *pp, *r, *re, cb[128], *am = NULL, v[64], reply[80];
-	unsigned char proof[64], sig[32], key[32], stored[32];
-	const char *snonce;
-	size_t amlen, i, n, cblen;
+	char *am = NULL, v[64], reply[80];
+	unsigned char proof[SCRAM_PROOF_LEN], sig[32], key[32], stored[32];
+	const char *snonce = s->server_first + 2;	/* "r=" */
+	size_t amlen, i, n, wp;
 
 	(void)len;
-	if (strncmp(msg, "c=", 2) != 0 || (pp = strstr(msg, ",p=")) == NULL ||
-	    strchr(pp + 3, ',') != NULL)
-		goto bad;
-	/* channel binding data: must be the gs2 header we were sent */
-	if ((r = strchr(msg, ',')) == NULL ||
-	    (cblen = conf_b64_decode(cb, sizeof(cb) - 1, msg + 2,
-	    (size_t)(r - msg - 2))) == (size_t)-1 ||
-	    cblen != strlen(s->gs2) || memcmp(cb, s->gs2, cblen) != 0)
-		goto bad;
-	if (strncmp(r, ",r=", 3) != 0)
-		goto bad;
-	r += 3;
-	if ((re = strchr(r, ',')) == NULL)
-		goto bad;
-	snonce = s->server_first + 2;	/* "r=" */
-	n = strcspn(snonce, ",");
-	if ((size_t)(re - r) != n || memcmp(r, snonce, n) != 0)
-		goto bad;
-	if (conf_b64_decode(proof, sizeof(proof), pp + 3, strlen(pp + 3)) !=
-	    32)
+	if (irc_scram_final_parse(msg, s->gs2, snonce, strcspn(snonce, ","),
+	    proof, &wp) == -1)
 		goto bad;
 	/* AuthMessage = client-first-bare "," server-first "," final-no-proof */
-	amlen = strlen(s->first_bare) + 1 + strlen(s->server_first) + 1 +
-	    (size_t)(pp - msg);
+	amlen = strlen(s->first_bare) + 1 + strlen(s->server_first) + 1 + wp;
 	if ((am = malloc(amlen + 1)) == NULL)
 		goto bad;
 	snprintf(am, amlen + 1, "%s,%s,%.*s", s->first_bare, s->server_first,
-	    (int)(pp - msg), msg);
+	    (int)wp, msg);
 	hmac_sha256(s->acct.stored_key, 32, am, amlen, sig);
 	for (i = 0; i < 32; i++)
 		key[i] = proof[i] ^ sig[i];

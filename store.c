@@ -231,12 +231,29 @@ static int	 store_migrate(int);
 static int	 store_prepare(void);
 static int	 store_copy(sqlite3 *, const char *);
 
-/* Remembers (and logs once) why a runtime query failed. */
+/*
+ * Remembers (and logs once) why a runtime query failed; for a failure
+ * of the filesystem, with e (errno just after the step), the reason
+ * SQLite's message does not give (a read-only file, a full disk).
+ */
+static void
+store_fail_errno(const char *what, int e)
+{
+	int rc = sqlite3_errcode(db) & 0xff;
+
+	if (e != 0 && (rc == SQLITE_IOERR || rc == SQLITE_FULL ||
+	    rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN))
+		snprintf(errbuf, sizeof(errbuf), "%s: %s", sqlite3_errmsg(db),
+		    strerror(e));
+	else
+		snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
+	log_warnx("store", "%s: %s: %s", db_path, what, errbuf);
+}
+
 static void
 store_fail(const char *what)
 {
-	snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
-	log_warnx("store", "%s: %s: %s", db_path, what, errbuf);
+	store_fail_errno(what, 0);
 }
 
 const char *
@@ -589,11 +606,14 @@ q(int id)
 static int
 q_done(sqlite3_stmt *st, const char *what)
 {
-	int	 rc = sqlite3_step(st);
+	int	 rc, e;
 
+	errno = 0;
+	rc = sqlite3_step(st);
+	e = errno;
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		store_fail(what);
+		store_fail_errno(what, e);
 		return -1;
 	}
 	return 0;

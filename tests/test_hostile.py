@@ -1,9 +1,12 @@
 """Hostile clients and resource exhaustion against the real binary:
 half-open registrations, partial lines that must not spin the loop,
 garbage that must not grow memory, connect churn and signal storms that
-must not leak fds, per-IP limits by source address, a removed log file."""
+must not leak fds, per-IP limits by source address, a removed log file,
+JOIN/PART storms and nick-change floods (throttled by fakelag, never
+amplified into output for others, their channels' memory returned)."""
 
 import os
+import re
 import signal
 import socket
 import time
@@ -190,3 +193,137 @@ def test_a_removed_log_file_never_stops_the_server_and_hup_recreates_it():
     wait_for(lambda: os.path.exists(path) and
              "configuration reloaded" in open(path).read(), 5,
              "the log file recreated")
+
+
+# ---------------------------------------------------------------- storms
+
+STORM_LAG = ("fakelag { enabled yes  window 1s  burst-limit 3  "
+             "messages-per-window 10  cooldown 2s  max-recvq 64k }\n"
+             "connection-limits { max-per-ip 0 }")
+STORM_CHANS = ",".join("#storm%d" % i for i in range(10))
+
+
+def arrivals(c, pattern, count, timeout):
+    """(time, line) of the next count lines matching pattern, timed as
+    they are read."""
+    rx = re.compile(pattern)
+    out = []
+    deadline = time.monotonic() + timeout
+    while len(out) < count:
+        while c.pending and len(out) < count:
+            line = c.pending.pop(0)
+            if rx.search(line):
+                out.append((time.monotonic(), line))
+        if len(out) < count and not c._read(deadline):
+            raise ErgoTestError("%d of %d lines matching %r; last: %r"
+                                % (len(out), count, pattern,
+                                   c.received[-5:]))
+    return out
+
+
+def storm_watchers(s):
+    watcher = s.client("watcher")
+    watcher.send("JOIN " + STORM_CHANS)
+    watcher.expect(r" 366 watcher #storm9 ")
+    return watcher, s.client("bystander")
+
+
+def test_a_join_part_storm_is_throttled_and_others_are_served():
+    s = Server(fakelag=True, server=STORM_LAG)
+    watcher, bystander = storm_watchers(s)
+    storm = s.client("stormer")
+    n = 30                                  # lines, each for 10 channels
+    storm.send_raw(b"".join(b"%s %s\r\n" % (b"PART" if i % 2 else b"JOIN",
+                                            STORM_CHANS.encode())
+                            for i in range(n)))
+    t0 = time.monotonic()
+    bystander.send("PING :during")
+    bystander.expect(r"PONG \S+ :?during$")
+    assert time.monotonic() - t0 < 0.5, "the storm delayed another client"
+    got = arrivals(watcher, r"^:stormer!\S+ (JOIN|PART) ", n * 10, 30)
+    # one line per channel per command: nothing lost, nothing amplified
+    kinds = [l.split()[1] for _, l in got]
+    assert kinds == [k for i in range(n)
+                     for k in ["PART" if i % 2 else "JOIN"] * 10], kinds
+    first = got[0][0]
+    in_first_second = sum(1 for t, _ in got if t - first < 1.0)
+    # burst 3, then 10 a second: at most ~14 lines' worth in a second
+    assert in_first_second <= 150, \
+        "%d JOIN/PARTs reached a watcher in 1s: not throttled" % \
+        in_first_second
+    assert got[-1][0] - first >= 2.0, \
+        "%d lines in %.2fs: not throttled" % (n, got[-1][0] - first)
+    assert not any(" 437 " in l or "ERROR" in l for l in storm.sync())
+
+
+def test_a_join_part_storm_past_max_recvq_is_an_excess_flood():
+    s = Server(fakelag=True, server=STORM_LAG.replace("64k", "2k"))
+    watcher, bystander = storm_watchers(s)
+    storm = s.client("stormer")
+    blast = b"".join(b"%s %s\r\n" % (b"PART" if i % 2 else b"JOIN",
+                                     STORM_CHANS.encode())
+                     for i in range(400))          # ~30 KB, never read
+    try:
+        storm.send_raw(blast)
+    except OSError:
+        pass
+    quit_line = watcher.expect(r"^:stormer!\S+ QUIT ", timeout=10)
+    assert "Excess Flood" in quit_line, quit_line
+    storm.closed(timeout=5)
+    seen = [l for l in watcher.received
+            if re.match(r"^:stormer!\S+ (JOIN|PART) ", l)]
+    # what got through before the drop, not 400 lines x 10 channels
+    assert len(seen) <= 100, "%d storm lines reached the watcher" % len(seen)
+    assert sum(1 for l in watcher.received if " QUIT " in l) == 1
+    bystander.send("PING :after")
+    bystander.expect(r"PONG \S+ :?after$")
+
+
+def test_channels_made_and_unmade_by_a_join_part_storm_return_their_memory():
+    asan = os.environ.get("ASAN_OPTIONS")
+    env = {"ASAN_OPTIONS": asan + ":quarantine_size_mb=0"} if asan else None
+    s = Server(server="connection-limits { max-per-ip 0 }", env=env)
+    c = s.client("cycler")
+
+    def cycle(base):                        # 2,000 fresh channels
+        for k in range(base, base + 2000, 200):
+            c.send_raw(b"".join(b"JOIN #cy%d\r\nPART #cy%d\r\n" % (i, i)
+                                for i in range(k, k + 200)))
+            c.expect(r"^:cycler!\S+ PART #cy%d( |$)" % (k + 199),
+                     timeout=30)
+            c.pending.clear()
+            del c.received[:]
+    cycle(0)            # the first round sizes the hash tables
+    before = rss_kib(s.pid)
+    for r in range(1, 5):
+        cycle(r * 10000)
+    grown = rss_kib(s.pid) - before
+    # 8,000 channels made and unmade after the first 2,000: none kept
+    # (8,000 channels kept cost about 5 MiB)
+    assert grown < 1024, "RSS grew by %d KiB" % grown
+    c.send("LIST")
+    lines = c.lines_until(r" 323 ")
+    assert not [l for l in lines if " 322 " in l], lines
+
+
+def test_a_nick_change_flood_is_throttled_and_loses_nothing():
+    s = Server(fakelag=True, server=STORM_LAG)
+    watcher, bystander = storm_watchers(s)
+    f = s.client("nf0")
+    f.send("JOIN #storm0")
+    f.expect(r" 366 nf0 #storm0 ")
+    watcher.sync()
+    n = 30
+    f.send_raw(b"".join(b"NICK nf%d\r\n" % i for i in range(1, n + 1)))
+    t0 = time.monotonic()
+    bystander.send("PING :during")
+    bystander.expect(r"PONG \S+ :?during$")
+    assert time.monotonic() - t0 < 0.5, "the flood delayed another client"
+    got = arrivals(watcher, r"^:nf\d+!\S+ NICK ", n, 30)
+    # each change seen once, in order, by the one channel peer
+    assert [re.match(r"^:nf(\d+)!\S+ NICK :?nf(\d+)$", l).groups()
+            for _, l in got] == [(str(i - 1), str(i))
+                                 for i in range(1, n + 1)], got
+    assert got[-1][0] - got[0][0] >= 2.0, "the nick flood was not throttled"
+    bystander.send("WHOIS nf%d" % n)
+    bystander.expect(r" 311 bystander nf%d " % n)

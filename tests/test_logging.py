@@ -240,6 +240,44 @@ def test_userinput_and_useroutput_types_log_client_lines():
     assert "hello-io" not in read(os.path.join(s.dir, "main.log"))
 
 
+def test_userinput_hides_passwords_and_sasl_payloads():
+    s = Server(conf=logging(
+        "method file  path io.log  level debug  types userinput"))
+    c = s.client()
+    c.send("PASS sekret-pass")
+    c.send("CAP LS 302")
+    c.send("CAP REQ :sasl")
+    c.send("AUTHENTICATE PLAIN")
+    c.send("AUTHENTICATE AGhpZGRlbgBzZWtyZXQtc2FzbA==")   # \0hidden\0...
+    c.send("CAP END")
+    c.register("redact")
+    c.send("OPER admin sekret-oper")
+    c.send("PRIVMSG NickServ :REGISTER sekret-reg me@example.org")
+    c.send("PRIVMSG NickServ :identify redact sekret-id1")
+    c.send("NOTICE bob,nickserv :IDENTIFY sekret-id2")
+    c.send("NS PASSWD sekret-old sekret-new")
+    c.send("NICKSERV DROP :sekret-drop")
+    c.send("@label=x PRIVMSG NickServ :INFO redact")
+    c.send("PRIVMSG #chan :PASS sekret-not-really")
+    c.sync()
+    io = os.path.join(s.dir, "io.log")
+    wait_file(io, r"<- PING :sync1$")
+    got = read(io)
+    # every secret hidden; the command, account and email still shown
+    for want in ["<- PASS *****", "<- AUTHENTICATE PLAIN",
+                 "<- AUTHENTICATE *****", "<- OPER admin *****",
+                 "<- PRIVMSG NickServ :REGISTER *****",
+                 "<- PRIVMSG NickServ :identify redact *****",
+                 "<- NOTICE bob,nickserv :IDENTIFY *****",
+                 "<- NS PASSWD *****", "<- NICKSERV DROP *****",
+                 "<- @label=x PRIVMSG NickServ :INFO redact",
+                 "<- PRIVMSG #chan :PASS sekret-not-really"]:
+        assert want + "\n" in got, (want, got)
+    assert "sekret-not-really" in got      # only what goes to NickServ
+    assert "sekret-" not in got.replace("sekret-not-really", ""), got
+    assert "AGhpZGRl" not in got, got
+
+
 def test_checkconfig_rejects_unknown_log_type_with_position(tmp_path=None):
     s = Server(start=False,
                conf="logging {\n  method stderr\n  types server bogus\n}\n")

@@ -2,6 +2,8 @@
  * fuzz_parse.c: the message parser, and a round trip through a
  * serializer: parse(serialize(parse(line))) must give the same fields,
  * or a client could make the server relay something it did not parse.
+ * The userinput log's redaction (irc_userinput.c) parses the same lines:
+ * it stays in its buffer and keeps what it does not hide.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,12 +67,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	static char out[LINE_MAX_FUZZ * 2];
 	struct msg a, b;
 	char *line, *again;
+	const char *red;
 	int i;
 
 	fuzz_init();
 	if (len > LINE_MAX_FUZZ)
 		return 0;		/* net.c never hands irc more */
 	line = fuzz_cstr(data, len);
+	red = irc_userinput_mask(line, out, sizeof(out));
+	if (red != line && (red != out || strlen(out) >= sizeof(out) ||
+	    strstr(out, "*****") == NULL))
+		abort();	/* a rebuilt line is one with a secret hidden */
 	if (irc_parse(line, &a) == 0) {
 		if (a.cmd == NULL || *a.cmd == '\0' || strchr(a.cmd, ' '))
 			abort();

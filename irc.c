@@ -1053,43 +1053,6 @@ client_tags_len(const char *p, const char *end)
 	return n;
 }
 
-/*
- * UTF8ONLY: nothing that is not UTF-8 is relayed. The text of a PRIVMSG
- * or NOTICE has its bad bytes replaced by '?' and is sent on with a WARN
- * (the spec's "modified but still accepted"); any other command is
- * refused (false) with FAIL INVALID_UTF8.
- */
-static bool
-utf8_repair(struct client *c, struct msg *m)
-{
-	unsigned char *s;
-	size_t i, n, len;
-	int k;
-
-	if (!IRC_UTF8_REPAIR_MESSAGES || (strcmp(m->cmd, "PRIVMSG") != 0 &&
-	    strcmp(m->cmd, "NOTICE") != 0) || m->nparam != 2 ||
-	    !irc_utf8_valid(m->param[0], strlen(m->param[0])))
-		return false;
-	s = (unsigned char *)m->param[1];
-	len = strlen(m->param[1]);
-	for (i = 0; i < len;) {
-		n = s[i] < 0x80 ? 1 : s[i] >= 0xc2 && s[i] <= 0xdf ? 2 :
-		    s[i] >= 0xe0 && s[i] <= 0xef ? 3 :
-		    s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : 0;
-		if (n > 0 && i + n <= len &&
-		    irc_utf8_valid((char *)s + i, n))
-			i += n;
-		else
-			s[i++] = '?';
-	}
-	for (k = 0; k < m->nparam; k++)
-		if (!irc_utf8_valid(m->param[k], strlen(m->param[k])))
-			return false;
-	irc_fail(c, "WARN", m->cmd, "INVALID_UTF8", ":Your message was not "
-	    "correctly encoded as UTF-8 and had to be modified");
-	return true;
-}
-
 int
 irc_conn_line(void *arg, char *line, size_t len)
 {
@@ -1146,7 +1109,10 @@ irc_conn_line(void *arg, char *line, size_t len)
 	if (irc_parse(line, &m) == -1)
 		return IRC_MORE;	/* empty or source-only: ignore */
 	label_begin(c, m.tags);
-	if (!utf8 && !utf8_repair(c, &m))
+	/* UTF8ONLY: refused, never relayed or repaired (as Ergo does).
+	 * A NOTICE too: this is a malformed command, like 412, not an
+	 * automatic reply to its text. */
+	if (!utf8)
 		irc_fail(c, "FAIL", irc_utf8_valid(m.cmd, strlen(m.cmd)) ?
 		    m.cmd : "*", "INVALID_UTF8", ":Message rejected, your "
 		    "IRC software MUST use UTF-8 encoding on this network");

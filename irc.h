@@ -119,11 +119,6 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define IRC_MSGID_LEN		24
 /* A tagged line: tags (8191 incl '@' and ' ') + 512 + NUL */
 #define IRC_OUT_MAX		(IRC_TAGS_MAX + IRC_LINE_MAX + 1)
-/*
- * UTF8ONLY: a PRIVMSG/NOTICE that is not UTF-8 is repaired ('?') and
- * relayed with WARN INVALID_UTF8; 0 refuses it with FAIL like the rest.
- */
-#define IRC_UTF8_REPAIR_MESSAGES	1
 /* CLIENTTAGDENY: client-only tags never relayed ("": all allowed) */
 #define IRC_CLIENTTAGDENY	""
 

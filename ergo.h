@@ -133,6 +133,7 @@ struct conf {
 		unsigned nicklen, identlen, channellen, topiclen,
 			 awaylen, kicklen, realnamelen, whowas, targmax;
 		unsigned monitor;	/* MONITOR entries per client */
+		unsigned ml_bytes, ml_lines;	/* draft/multiline */
 	} limits;
 	struct {
 		bool	 enabled;

@@ -292,6 +292,26 @@ label_end(void)
 	}
 }
 
+bool
+irc_label_take(struct client *c, char *tag, size_t sz)
+{
+	if (lab.c != c || lab.state != LAB_NONE)
+		return false;
+	snprintf(tag, sz, "%s", lab.tag);
+	lab.c = NULL;
+	return true;
+}
+
+void
+irc_label_resume(struct client *c, const char *tag)
+{
+	if (lab.c != NULL || tag[0] == '\0')
+		return;
+	snprintf(lab.tag, sizeof(lab.tag), "%s", tag);
+	lab.c = c;
+	lab.state = LAB_NONE;
+}
+
 static void
 deliver(struct client *c, const char *line, size_t len, unsigned fl)
 {
@@ -544,6 +564,13 @@ irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
 				ev_send(ev, m->c, 0);
 			}
 	irc_monitor_ev(ev, c);	/* extended-monitor */
+}
+
+size_t
+irc_ev_format(struct irc_ev *ev, const struct client *to, char *buf,
+    size_t sz)
+{
+	return ev_format(ev, to->caps & (CAP_TAGGING | ev->altcap), buf, sz);
 }
 
 void
@@ -876,6 +903,7 @@ client_free(struct client *c)
 	free(c->realname);
 	free(c->away);
 	free(c->oper_class);
+	irc_ml_free(c);
 	irc_account_client_free(c);
 	free(c);
 }
@@ -948,6 +976,7 @@ static const struct cmd cmds[] = {
 	{ "ADMIN",	h_admin,	0, CMD_REG },
 	{ "AUTHENTICATE", h_authenticate, 1, CMD_PREREG },
 	{ "AWAY",	h_away,		0, CMD_REG },
+	{ "BATCH",	h_batch,	1, CMD_REG },
 	{ "CAP",	h_cap,		1, CMD_PREREG },
 	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
 	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
@@ -1066,7 +1095,8 @@ irc_conn_line(void *arg, char *line, size_t len)
 	if (c->flags & CF_CLOSING)
 		return IRC_STOP;
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
-	    !(c->flags & CF_FLOODOK) && (wait = fakelag_touch(c)) > 0) {
+	    !(c->flags & CF_FLOODOK) && !irc_ml_fakelag_exempt(c) &&
+	    (wait = fakelag_touch(c)) > 0) {
 		throttle_add(c, ergo_now_ms + wait);
 		return IRC_DEFER;
 	}
@@ -1116,7 +1146,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 		irc_fail(c, "FAIL", irc_utf8_valid(m.cmd, strlen(m.cmd)) ?
 		    m.cmd : "*", "INVALID_UTF8", ":Message rejected, your "
 		    "IRC software MUST use UTF-8 encoding on this network");
-	else
+	else if (!irc_ml_line(c, &m))
 		dispatch(c, &m);
 	label_end();
 	return (c->flags & CF_CLOSING) ? IRC_STOP : IRC_MORE;
@@ -1281,6 +1311,7 @@ static const struct {
 	{ "chghost",		CAP_CHGHOST,		NULL },
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
+	{ "draft/multiline",	CAP_MULTILINE,		irc_ml_capvalue },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
 	{ "extended-monitor",	CAP_EXTENDED_MONITOR,	NULL },
@@ -1808,6 +1839,7 @@ irc_init(void)
 	    (unsigned long)ergo_now & 0xffffffffUL);
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
+	irc_ml_conf();
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();
@@ -1818,6 +1850,7 @@ irc_rehashed(const struct conf *old)
 {
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	nisupport = 0;		/* limits, network name, ... may have changed */
+	irc_ml_conf();
 	irc_motd_load();
 	if (old != NULL)
 		cap_notify_rehash(old);

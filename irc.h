@@ -109,6 +109,10 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
 #define CAP_EXTENDED_MONITOR	0x200000
 #define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
+/* drafts, from the top bit down (irc_multiline.c, irc_redact.c) */
+#define CAP_MULTILINE		0x80000000U	/* draft/multiline */
+#define CAP_REDACTION		0x40000000U	/* draft/message-redaction */
+#define CAP_PRE_AWAY		0x20000000U	/* draft/pre-away */
 
 /* Caps that change how a relayed line is tagged (see struct irc_ev). */
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
@@ -166,6 +170,7 @@ struct client {
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
 	bool		 nr_listed;
 	bool		 nr_told;	/* the warning was sent */
+	struct ml	*ml;		/* open draft/multiline batch */
 };
 
 /* ---- channels ---- */
@@ -290,6 +295,18 @@ void	 irc_ev_send(struct irc_ev *, struct client *to);
 void	 irc_ev_chan(struct irc_ev *, struct chan *, struct client *except);
 void	 irc_ev_peers(struct irc_ev *, struct client *c, bool self);
 void	 irc_ev_done(struct irc_ev *);
+/* The line ev would be to `to` (its tags for to's caps); 0 if none. */
+size_t	 irc_ev_format(struct irc_ev *, const struct client *to, char *buf,
+	    size_t sz);
+/*
+ * labeled-response for a reply that carries the label itself (the
+ * opening BATCH of a multiline echo): takes c's "label=..." tag into
+ * tag and stops labeling this command (no ACK); false if c's command
+ * has no label or its replies began. resume labels c's replies from
+ * here to the end of the command with a taken tag, unless it has one.
+ */
+bool	 irc_label_take(struct client *, char *tag, size_t sz);
+void	 irc_label_resume(struct client *, const char *tag);
 /* Event lines from c to its peers (and itself) holding cap only. */
 void	 irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -342,7 +359,7 @@ cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
 	h_oper, h_part, h_pass, h_ping, h_pong, h_privmsg, h_quit, h_time,
 	h_topic, h_user, h_userhost, h_version, h_wallops, h_who, h_whois,
 	h_whowas, h_rehash, h_die, h_authenticate, h_nickserv, h_tagmsg,
-	h_setname;
+	h_setname, h_batch;
 
 /* registration may go on now (SASL finished); irc.c */
 void	 irc_register_retry(struct client *);
@@ -419,6 +436,16 @@ bool	 irc_whox_matches(const struct whox *, const char *mask,
 /* One 354 for u (mb: its membership in chname, or NULL). */
 void	 irc_whox_reply(struct client *, const struct whox *,
 	    const char *chname, struct client *u, const struct member *mb);
+
+/* ---- draft/multiline (irc_multiline.c) ---- */
+#define IRC_ML_REF_MAX	64	/* a client's batch reference */
+extern char irc_ml_capvalue[];	/* "max-bytes=N,max-lines=N" */
+void	 irc_ml_conf(void);	/* at start and rehash: the cap value */
+/* A line in (or claiming to be in) c's open batch: taken, true. */
+bool	 irc_ml_line(struct client *, struct msg *);
+/* Lines of c's open batch skip fakelag (the spec: sent all at once). */
+bool	 irc_ml_fakelag_exempt(struct client *);
+void	 irc_ml_free(struct client *);
 
 /* ---- history and CHATHISTORY (irc_hist.c) ---- */
 cmd_fn	h_chathistory;

@@ -360,6 +360,9 @@ static const struct key limit_keys[] = {
 	{ "multiline-max-lines", K_UINT, C(limits.ml_lines), 1, 1000, NULL,
 	  "100", "Most lines in one draft/multiline batch (max-lines).",
 	  NULL },
+	{ "redact-window", K_SECS, C(limits.redact_window), 0, 3650 * DAY,
+	  NULL, "15m", "How long a sender may REDACT its own message\n"
+	  "(draft/message-redaction); ops and opers may at any time.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -134,6 +134,7 @@ struct conf {
 			 awaylen, kicklen, realnamelen, whowas, targmax;
 		unsigned monitor;	/* MONITOR entries per client */
 		unsigned ml_bytes, ml_lines;	/* draft/multiline */
+		unsigned redact_window;	/* seconds a sender may REDACT */
 	} limits;
 	struct {
 		bool	 enabled;

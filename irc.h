@@ -359,7 +359,7 @@ cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
 	h_oper, h_part, h_pass, h_ping, h_pong, h_privmsg, h_quit, h_time,
 	h_topic, h_user, h_userhost, h_version, h_wallops, h_who, h_whois,
 	h_whowas, h_rehash, h_die, h_authenticate, h_nickserv, h_tagmsg,
-	h_setname, h_batch;
+	h_setname, h_batch, h_redact;
 
 /* registration may go on now (SASL finished); irc.c */
 void	 irc_register_retry(struct client *);
@@ -458,6 +458,16 @@ void	 irc_hist_join(struct client *, struct chan *);	/* autoreplay */
  * MODE), or to c's channels (QUIT NICK, before c leaves them). */
 void	 irc_hist_event(struct chan *, const struct irc_ev *ev);
 void	 irc_hist_peers_event(struct client *c, const struct irc_ev *ev);
+/* draft/message-redaction (irc_redact.c): the message msgid of ch, or
+ * of c's direct messages with peer: who sent it and when; removed from
+ * history too if remove (every line of a multiline message). */
+struct hist_info {
+	char	 source[NICKLEN_MAX + 256];	/* nick!user@host then */
+	char	 account[NICKLEN_MAX + 1];	/* "" if none */
+	int64_t	 ms;		/* wall clock, ms since the epoch */
+};
+bool	 irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
+	    const char *msgid, bool remove, struct hist_info *out);
 void	 irc_hist_chan_free(struct chan *);
 void	 irc_hist_client_free(struct client *);
 

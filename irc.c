@@ -980,6 +980,7 @@ static const struct cmd cmds[] = {
 	{ "CAP",	h_cap,		1, CMD_PREREG },
 	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
 	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
+	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER },
 	{ "CS",		h_chanserv,	0, CMD_REG },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
 	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER },

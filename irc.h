@@ -359,7 +359,7 @@ cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
 	h_oper, h_part, h_pass, h_ping, h_pong, h_privmsg, h_quit, h_time,
 	h_topic, h_user, h_userhost, h_version, h_wallops, h_who, h_whois,
 	h_whowas, h_rehash, h_die, h_authenticate, h_nickserv, h_tagmsg,
-	h_setname, h_batch, h_redact;
+	h_setname, h_batch, h_redact, h_chghost;
 
 /* registration may go on now (SASL finished); irc.c */
 void	 irc_register_retry(struct client *);

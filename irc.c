@@ -975,7 +975,7 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "ADMIN",	h_admin,	0, CMD_REG },
 	{ "AUTHENTICATE", h_authenticate, 1, CMD_PREREG },
-	{ "AWAY",	h_away,		0, CMD_REG },
+	{ "AWAY",	h_away,		0, CMD_PREREG },	/* pre-away */
 	{ "BATCH",	h_batch,	1, CMD_REG },
 	{ "CAP",	h_cap,		1, CMD_PREREG },
 	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
@@ -1315,6 +1315,7 @@ static const struct {
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/message-redaction", CAP_REDACTION,	NULL },
 	{ "draft/multiline",	CAP_MULTILINE,		irc_ml_capvalue },
+	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
 	{ "extended-monitor",	CAP_EXTENDED_MONITOR,	NULL },

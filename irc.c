@@ -1314,7 +1314,7 @@ static const struct {
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/message-redaction", CAP_REDACTION,	NULL },
-	{ "draft/multiline",	CAP_MULTILINE,		irc_ml_capvalue },
+	{ "draft/multiline",	CAP_MULTILINE,		NULL },	/* limits */
 	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
@@ -1356,6 +1356,28 @@ sts_value(const struct conf *k, bool tls, char *buf, size_t sz)
 	return true;
 }
 
+/*
+ * Whether k offers caps[i] (sasl only while authentication is enabled),
+ * and its value (*v, NULL if none; buf holds one made from k). A rehash
+ * may start, stop or change an offer: cap_notify_rehash says so.
+ */
+static bool
+cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
+    size_t sz)
+{
+	*v = caps[i].value;
+	switch (caps[i].bit) {
+	case CAP_SASL:
+		return k->accounts.auth_enabled;
+	case CAP_MULTILINE:
+		snprintf(buf, sz, "max-bytes=%u,max-lines=%u",
+		    k->limits.ml_bytes, k->limits.ml_lines);
+		*v = buf;
+		return true;
+	}
+	return true;
+}
+
 /* Appends one "name[=value]" to a CAP reply, flushing full lines. */
 static void
 cap_add(struct client *c, const char *sub, char *buf, size_t *n,
@@ -1377,15 +1399,17 @@ cap_add(struct client *c, const char *sub, char *buf, size_t *n,
 static void
 cap_ls(struct client *c, bool enabled_only, const char *sub)
 {
-	char buf[IRC_LINE_MAX], sts[96];
+	char buf[IRC_LINE_MAX], sts[96], vb[96];
+	const char *v;
 	size_t i, n = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < NCAPS; i++) {
-		if (enabled_only && !(c->caps & caps[i].bit))
+		if (enabled_only ? !(c->caps & caps[i].bit) :
+		    !cap_offer(conf, i, &v, vb, sizeof(vb)))
 			continue;
 		cap_add(c, sub, buf, &n, caps[i].name, c->capver >= 302 &&
-		    !enabled_only ? caps[i].value : NULL);
+		    !enabled_only ? v : NULL);
 	}
 	if (c->capver >= 302 && !enabled_only && sts_value(conf,
 	    c->conn != NULL && net_conn_tls(c->conn), sts, sizeof(sts)))
@@ -1397,8 +1421,9 @@ cap_ls(struct client *c, bool enabled_only, const char *sub)
 static void
 cap_req(struct client *c, char *list)
 {
-	char copy[IRC_LINE_MAX], *tok, *save = NULL;
+	char copy[IRC_LINE_MAX], *tok, *save = NULL, vb[96];
 	uint32_t add = 0, del = 0;
+	const char *v;
 	size_t i;
 
 	snprintf(copy, sizeof(copy), "%s", list);
@@ -1413,7 +1438,8 @@ cap_req(struct client *c, char *list)
 				break;
 		/* One unknown cap NAKs the whole request (IRCv3). */
 		if (i == NCAPS || (neg && caps[i].bit == CAP_CAP_NOTIFY &&
-		    c->capver >= 302)) {
+		    c->capver >= 302) ||
+		    (!neg && !cap_offer(conf, i, &v, vb, sizeof(vb)))) {
 			irc_send(c, ":%s CAP %s NAK :%s", conf->server_name,
 			    c->nick[0] ? c->nick : "*", list);
 			return;
@@ -1428,35 +1454,73 @@ cap_req(struct client *c, char *list)
 	    c->nick[0] ? c->nick : "*", list);
 }
 
+/* Appends " word" (or "word") to a CAP NEW/DEL list, if it fits. */
+static void
+cap_list_add(char *buf, size_t sz, size_t *n, const char *name,
+    const char *v)
+{
+	int w = snprintf(buf + *n, sz - *n, "%s%s%s%s", *n ? " " : "", name,
+	    v != NULL ? "=" : "", v != NULL ? v : "");
+
+	if (w > 0 && (size_t)w < sz - *n)
+		*n += (size_t)w;
+	else
+		buf[*n] = '\0';
+}
+
 /*
- * cap-notify: a rehash that starts, stops or changes an STS policy says
- * CAP NEW or CAP DEL to every client that asked to be told (302 clients
- * have cap-notify implied, and only they see sts at all).
+ * cap-notify: a rehash that starts, stops or changes what is offered
+ * (sasl with authentication-enabled, draft/multiline's limits, an STS
+ * policy) says CAP NEW (with values for 302 clients) or CAP DEL to every
+ * client that asked to be told; 302 clients have cap-notify implied,
+ * and only they see sts at all. A deleted cap is disabled for the
+ * client (IRCv3 cap-notify).
  */
 static void
 cap_notify_rehash(const struct conf *old)
 {
-	char ov[96], nv[96];
+	char ov[96], nv[96], nb[IRC_LINE_MAX], db[IRC_LINE_MAX];
+	const char *o, *v;
 	struct hent *e;
-	size_t i;
+	size_t i, j, nn, dn;
 
 	for (i = 0; i < irc.nicks.nb; i++)
 		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
 			struct client *c = (struct client *)(void *)
 			    ((char *)e - offsetof(struct client, h));
 			bool tls = c->conn != NULL && net_conn_tls(c->conn);
-			bool had = sts_value(old, tls, ov, sizeof(ov));
-			bool has = sts_value(conf, tls, nv, sizeof(nv));
+			bool v302 = c->capver >= 302, had, has;
 
-			if (!(c->caps & CAP_CAP_NOTIFY) || c->capver < 302 ||
+			if (!(c->caps & CAP_CAP_NOTIFY) ||
 			    (c->flags & CF_CLOSING))
 				continue;
-			if (has && (!had || strcmp(ov, nv) != 0))
-				irc_send(c, ":%s CAP %s NEW :sts=%s",
-				    conf->server_name, c->nick, nv);
-			else if (had && !has)
-				irc_send(c, ":%s CAP %s DEL :sts",
-				    conf->server_name, c->nick);
+			nn = dn = 0;
+			nb[0] = db[0] = '\0';
+			for (j = 0; j < NCAPS; j++) {
+				had = cap_offer(old, j, &o, ov, sizeof(ov));
+				has = cap_offer(conf, j, &v, nv, sizeof(nv));
+				if (has && (!had || (v302 && v != NULL &&
+				    (o == NULL || strcmp(o, v) != 0))))
+					cap_list_add(nb, sizeof(nb), &nn,
+					    caps[j].name, v302 ? v : NULL);
+				else if (had && !has) {
+					cap_list_add(db, sizeof(db), &dn,
+					    caps[j].name, NULL);
+					c->caps &= ~caps[j].bit;
+				}
+			}
+			had = sts_value(old, tls, ov, sizeof(ov));
+			has = sts_value(conf, tls, nv, sizeof(nv));
+			if (v302 && has && (!had || strcmp(ov, nv) != 0))
+				cap_list_add(nb, sizeof(nb), &nn, "sts", nv);
+			else if (v302 && had && !has)
+				cap_list_add(db, sizeof(db), &dn, "sts", NULL);
+			if (dn > 0)
+				irc_send(c, ":%s CAP %s DEL :%s",
+				    conf->server_name, c->nick, db);
+			if (nn > 0)
+				irc_send(c, ":%s CAP %s NEW :%s",
+				    conf->server_name, c->nick, nb);
 		}
 }
 
@@ -1843,7 +1907,6 @@ irc_init(void)
 	    (unsigned long)ergo_now & 0xffffffffUL);
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
-	irc_ml_conf();
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();
@@ -1854,7 +1917,6 @@ irc_rehashed(const struct conf *old)
 {
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	nisupport = 0;		/* limits, network name, ... may have changed */
-	irc_ml_conf();
 	irc_motd_load();
 	if (old != NULL)
 		cap_notify_rehash(old);

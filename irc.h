@@ -439,8 +439,6 @@ void	 irc_whox_reply(struct client *, const struct whox *,
 
 /* ---- draft/multiline (irc_multiline.c) ---- */
 #define IRC_ML_REF_MAX	64	/* a client's batch reference */
-extern char irc_ml_capvalue[];	/* "max-bytes=N,max-lines=N" */
-void	 irc_ml_conf(void);	/* at start and rehash: the cap value */
 /* A line in (or claiming to be in) c's open batch: taken, true. */
 bool	 irc_ml_line(struct client *, struct msg *);
 /* Lines of c's open batch skip fakelag (the spec: sent all at once). */

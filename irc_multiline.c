@@ -35,16 +35,7 @@ struct ml {
 	bool		 failed;	/* FAIL sent: wait for BATCH - */
 };
 
-char		 irc_ml_capvalue[48];
 static unsigned long ml_seq;
-
-void
-irc_ml_conf(void)
-{
-	snprintf(irc_ml_capvalue, sizeof(irc_ml_capvalue),
-	    "max-bytes=%u,max-lines=%u", conf->limits.ml_bytes,
-	    conf->limits.ml_lines);
-}
 
 void
 irc_ml_free(struct client *c)

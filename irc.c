@@ -1144,11 +1144,12 @@ irc_conn_line(void *arg, char *line, size_t len)
 	/* UTF8ONLY: refused, never relayed or repaired (as Ergo does).
 	 * A NOTICE too: this is a malformed command, like 412, not an
 	 * automatic reply to its text. */
-	if (!utf8)
+	if (!utf8) {
 		irc_fail(c, "FAIL", irc_utf8_valid(m.cmd, strlen(m.cmd)) ?
 		    m.cmd : "*", "INVALID_UTF8", ":Message rejected, your "
 		    "IRC software MUST use UTF-8 encoding on this network");
-	else if (!irc_ml_line(c, &m))
+		irc_ml_reject(c, &m);	/* a batch without it: none */
+	} else if (!irc_ml_line(c, &m))
 		dispatch(c, &m);
 	label_end();
 	return (c->flags & CF_CLOSING) ? IRC_STOP : IRC_MORE;

@@ -443,6 +443,8 @@ void	 irc_whox_reply(struct client *, const struct whox *,
 bool	 irc_ml_line(struct client *, struct msg *);
 /* Lines of c's open batch skip fakelag (the spec: sent all at once). */
 bool	 irc_ml_fakelag_exempt(struct client *);
+/* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
+void	 irc_ml_reject(struct client *, struct msg *);
 void	 irc_ml_free(struct client *);
 
 /* ---- history and CHATHISTORY (irc_hist.c) ---- */
@@ -534,6 +536,7 @@ void	 irc_hist_client_free(struct client *);
 #define RPL_YOUREOPER		381
 #define RPL_REHASHING		382
 #define RPL_TIME		391
+#define RPL_VISIBLEHOST		396
 #define ERR_NOSUCHNICK		401
 #define ERR_NOSUCHSERVER	402
 #define ERR_NOSUCHCHANNEL	403

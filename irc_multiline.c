@@ -229,6 +229,19 @@ irc_ml_line(struct client *c, struct msg *m)
 	return true;
 }
 
+void
+irc_ml_reject(struct client *c, struct msg *m)
+{
+	char ref[IRC_ML_REF_MAX * 2 + 1];
+
+	if (c->ml == NULL || c->ml->failed || m->tags == NULL ||
+	    !irc_tag_get(m->tags, "batch", ref, sizeof(ref)) ||
+	    strcmp(ref, c->ml->ref) != 0)
+		return;
+	ml_fail(c, "MULTILINE_INVALID", ":Invalid multiline batch: a line "
+	    "was refused");
+}
+
 /* Recipients with the cap get the batch, the others its lines. */
 static bool
 ml_capable(const struct client *r)

@@ -62,6 +62,11 @@ def test_spec_example_and_fallback():
     got = tsync(ext)
     assert got[1] == (":nick!newuser@new.host.goes.here JOIN #cg * "
                       ":Real Name"), got
+    # a target without the cap is told by 396
+    p = srv.client("nocap")
+    o.send("CHGHOST nocap nu nh.example")
+    p.expect(r"^:irc\.test 396 nocap nu@nh\.example :is now your "
+             r"displayed host$")
     # the new mask sticks
     plain.send("WHOIS nick")
     plain.expect(r" 311 plainpeer nick newuser new\.host\.goes\.here ")

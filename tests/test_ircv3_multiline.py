@@ -211,6 +211,23 @@ def test_spec_example_invalid_batches():
     b.expect(r"PRIVMSG #channel :fine$")
 
 
+def test_a_refused_line_fails_the_batch():
+    # a line that is not UTF-8 is refused; the batch would lose it, so
+    # none of it is delivered
+    srv = Server()
+    a = capclient(srv, "alice", ML)
+    b = capclient(srv, "bob", ML)
+    a.send("BATCH +u draft/multiline bob")
+    a.send("@batch=u PRIVMSG bob :one")
+    a.send_raw(b"@batch=u PRIVMSG bob :caf\xe9\r\n")
+    a.expect(r"^:irc\.test FAIL PRIVMSG INVALID_UTF8 :")
+    a.expect(r"^:irc\.test FAIL BATCH MULTILINE_INVALID :")
+    a.send("@batch=u PRIVMSG bob :three")
+    a.send("BATCH -u")
+    assert not any("FAIL" in l for l in tsync(a))
+    assert not any("PRIVMSG" in l or "BATCH" in l for l in tsync(b))
+
+
 def test_batch_needs_the_cap():
     srv = Server()
     a = capclient(srv, "alice", ["batch"])

@@ -1097,7 +1097,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 	if (c->flags & CF_CLOSING)
 		return IRC_STOP;
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
-	    !(c->flags & CF_FLOODOK) && !irc_ml_fakelag_exempt(c) &&
+	    !(c->flags & CF_FLOODOK) && !irc_ml_fakelag_exempt(c, line) &&
 	    (wait = fakelag_touch(c)) > 0) {
 		throttle_add(c, ergo_now_ms + wait);
 		return IRC_DEFER;

@@ -441,8 +441,9 @@ void	 irc_whox_reply(struct client *, const struct whox *,
 #define IRC_ML_REF_MAX	64	/* a client's batch reference */
 /* A line in (or claiming to be in) c's open batch: taken, true. */
 bool	 irc_ml_line(struct client *, struct msg *);
-/* Lines of c's open batch skip fakelag (the spec: sent all at once). */
-bool	 irc_ml_fakelag_exempt(struct client *);
+/* Whether raw line is one of c's open batch: those skip fakelag, up to
+ * max-lines (the spec: clients send a batch all at once). */
+bool	 irc_ml_fakelag_exempt(struct client *, const char *line);
 /* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
 void	 irc_ml_reject(struct client *, struct msg *);
 void	 irc_ml_free(struct client *);
@@ -459,8 +460,9 @@ void	 irc_hist_join(struct client *, struct chan *);	/* autoreplay */
 void	 irc_hist_event(struct chan *, const struct irc_ev *ev);
 void	 irc_hist_peers_event(struct client *c, const struct irc_ev *ev);
 /* draft/message-redaction (irc_redact.c): the message msgid of ch, or
- * of c's direct messages with peer: who sent it and when; removed from
- * history too if remove (every line of a multiline message). */
+ * of c's direct messages with peer (NULL: anyone): who sent it and
+ * when; removed from history too if remove (every line of a multiline
+ * message). */
 struct hist_info {
 	char	 source[NICKLEN_MAX + 256];	/* nick!user@host then */
 	char	 account[NICKLEN_MAX + 1];	/* "" if none */

@@ -1026,7 +1026,7 @@ irc_hist_join(struct client *c, struct chan *ch)
 
 /*
  * The PRIVMSG, NOTICE or TAGMSG msgid in ch's history, or (ch NULL) in
- * c's direct messages with peer: into *out, its sender and when it was
+ * c's direct messages with peer (NULL: with anyone): into *out, its sender and when it was
  * sent. Then, if remove, every entry with that msgid (a multiline
  * message has one per line) is dropped, so CHATHISTORY leaves it out.
  * false if it is not (or no longer) kept.
@@ -1045,7 +1045,7 @@ irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
 	for (i = 0; i < h->n && !found; i++) {
 		m = slot_at(h, i);
 		if (m->kind == HK_EVENT || strcmp(m->msgid, msgid) != 0 ||
-		    (ch == NULL && (m->peer == NULL ||
+		    (ch == NULL && peer != NULL && (m->peer == NULL ||
 		    irc_casecmp(m->peer, peer) != 0)))
 			continue;
 		found = true;

@@ -52,9 +52,20 @@ irc_ml_free(struct client *c)
 }
 
 bool
-irc_ml_fakelag_exempt(struct client *c)
+irc_ml_fakelag_exempt(struct client *c, const char *line)
 {
-	if (c->ml == NULL || c->ml->exempt == 0)
+	char tags[IRC_TAGS_MAX + 1], ref[IRC_ML_REF_MAX * 2 + 1];
+	const char *sp;
+	size_t n;
+
+	if (c->ml == NULL || c->ml->exempt == 0 || line[0] != '@' ||
+	    (sp = strchr(line, ' ')) == NULL ||
+	    (n = (size_t)(sp - line) - 1) >= sizeof(tags))
+		return false;
+	memcpy(tags, line + 1, n);
+	tags[n] = '\0';
+	if (!irc_tag_get(tags, "batch", ref, sizeof(ref)) ||
+	    strcmp(ref, c->ml->ref) != 0)
 		return false;
 	c->ml->exempt--;
 	return true;

@@ -89,7 +89,7 @@ h_redact(struct client *c, struct msg *m)
 	}
 	(void)irc_hist_redact(ch, c, target, msgid, true, &hi);
 	if (to != NULL && to != c)
-		(void)irc_hist_redact(NULL, to, c->nick, msgid, true, &hi);
+		(void)irc_hist_redact(NULL, to, NULL, msgid, true, &hi);
 	log_info("irc", "%s redacted %s in %s", irc_prefix(c), msgid, target);
 	if (reason != NULL)
 		irc_ev_init(&ev, c, true, ":%s REDACT %s %s :%s", irc_prefix(c),

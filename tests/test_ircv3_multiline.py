@@ -336,6 +336,14 @@ def test_batch_lines_skip_fakelag():
     lines = b.lines_until(r" BATCH -", timeout=10)
     assert len(lines) == 32, lines
     assert time.monotonic() - t0 < 3, "batch lines were fakelagged"
+    # other commands while a batch is open are not exempt
+    a.send("BATCH +g draft/multiline bob")
+    t0 = time.monotonic()
+    for i in range(12):
+        a.send("PING :p%d" % i)
+    a.expect(r"PONG irc\.test :?p11$", timeout=15)
+    assert time.monotonic() - t0 > 2, "PINGs in an open batch skipped fakelag"
+    a.send("BATCH -g")
 
 
 def test_open_batch_freed_on_quit():

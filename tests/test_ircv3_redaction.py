@@ -133,6 +133,17 @@ def test_direct_message_redacted_for_both():
     a.expect(r" REDACT bob %s :typo$" % mid)
     assert history(a, "bob") == []
     assert history(b, "alice") == []
+    # a logged-in sender under a new nick still removes bob's copy
+    a.send("PRIVMSG NickServ :REGISTER hunter2")
+    a.expect(r"NickServ!\S+ NOTICE alice :Account created")
+    mid = sent(a, "PRIVMSG bob :again")
+    b.expect(r"PRIVMSG bob :again")
+    assert len(history(b, "alice")) == 1
+    a.send("NICK alice2")
+    a.expect(r"NICK :?alice2")
+    a.send("REDACT bob %s" % mid)
+    b.expect(r":alice2!\S+ REDACT bob %s$" % mid)
+    assert history(b, "alice") == []
 
 
 def test_oper_redacts_anywhere():

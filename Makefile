@@ -33,7 +33,8 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 
 HDRS	= ergo.h irc.h irc_sasl.h net_tls.h
 SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
-	  irc_monitor.c irc_hist.c \
+	  irc_monitor.c irc_hist.c irc_multiline.c irc_redact.c \
+	  irc_chghost.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c \
 	  irc_userinput.c irc_markread.c

@@ -361,6 +361,15 @@ static const struct key limit_keys[] = {
 	{ "monitor-entries", K_UINT, C(limits.monitor), 0, 100000, NULL,
 	  "100", "Most nicks on one client's MONITOR list (005 MONITOR=).",
 	  NULL },
+	{ "multiline-max-bytes", K_UINT, C(limits.ml_bytes), 512, 65536,
+	  NULL, "4096", "Most bytes of one draft/multiline message, line\n"
+	  "feeds included (the cap's max-bytes).", NULL },
+	{ "multiline-max-lines", K_UINT, C(limits.ml_lines), 1, 1000, NULL,
+	  "100", "Most lines in one draft/multiline batch (max-lines).",
+	  NULL },
+	{ "redact-window", K_SECS, C(limits.redact_window), 0, 3650 * DAY,
+	  NULL, "15m", "How long a sender may REDACT its own message\n"
+	  "(draft/message-redaction); ops and opers may at any time.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

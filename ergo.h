@@ -134,6 +134,8 @@ struct conf {
 		unsigned nicklen, identlen, channellen, topiclen,
 			 awaylen, kicklen, realnamelen, whowas, targmax;
 		unsigned monitor;	/* MONITOR entries per client */
+		unsigned ml_bytes, ml_lines;	/* draft/multiline */
+		unsigned redact_window;	/* seconds a sender may REDACT */
 	} limits;
 	struct {
 		bool	 enabled;
@@ -369,6 +371,9 @@ int	 store_hist_write(const struct store_hrow *rows, size_t n);
 int	 store_hist_load(int64_t since_ms,
 	    void (*fn)(void *, const struct store_hrow *), void *arg);
 int	 store_hist_expire(int64_t before_ms);	/* 0, or -1 (not logged) */
+/* REDACT: msgid's rows saved by channel's or account's ring (other 0);
+ * 0, or -1 (logged) */
+int	 store_hist_redact(int64_t channel, int64_t account, const char *msgid);
 
 /* draft/read-marker of an account for a casefolded target, in ms */
 int	 store_marker_get(int64_t account, const char *target, int64_t *ms);

@@ -292,6 +292,26 @@ label_end(void)
 	}
 }
 
+bool
+irc_label_take(struct client *c, char *tag, size_t sz)
+{
+	if (lab.c != c || lab.state != LAB_NONE)
+		return false;
+	snprintf(tag, sz, "%s", lab.tag);
+	lab.c = NULL;
+	return true;
+}
+
+void
+irc_label_resume(struct client *c, const char *tag)
+{
+	if (lab.c != NULL || tag[0] == '\0')
+		return;
+	snprintf(lab.tag, sizeof(lab.tag), "%s", tag);
+	lab.c = c;
+	lab.state = LAB_NONE;
+}
+
 static void
 deliver(struct client *c, const char *line, size_t len, unsigned fl)
 {
@@ -544,6 +564,13 @@ irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
 				ev_send(ev, m->c, 0);
 			}
 	irc_monitor_ev(ev, c);	/* extended-monitor */
+}
+
+size_t
+irc_ev_format(struct irc_ev *ev, const struct client *to, char *buf,
+    size_t sz)
+{
+	return ev_format(ev, to->caps & (CAP_TAGGING | ev->altcap), buf, sz);
 }
 
 void
@@ -876,6 +903,7 @@ client_free(struct client *c)
 	free(c->realname);
 	free(c->away);
 	free(c->oper_class);
+	irc_ml_free(c);
 	irc_account_client_free(c);
 	free(c);
 }
@@ -947,10 +975,12 @@ struct cmd {
 static const struct cmd cmds[] = {
 	{ "ADMIN",	h_admin,	0, CMD_REG },
 	{ "AUTHENTICATE", h_authenticate, 1, CMD_PREREG },
-	{ "AWAY",	h_away,		0, CMD_REG },
+	{ "AWAY",	h_away,		0, CMD_PREREG },	/* pre-away */
+	{ "BATCH",	h_batch,	1, CMD_REG },
 	{ "CAP",	h_cap,		1, CMD_PREREG },
 	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
 	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
+	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER },
 	{ "CS",		h_chanserv,	0, CMD_REG },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
 	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER },
@@ -979,6 +1009,7 @@ static const struct cmd cmds[] = {
 	{ "PONG",	h_pong,		0, CMD_PREREG | CMD_NOIDLE },
 	{ "PRIVMSG",	h_privmsg,	0, CMD_REG },
 	{ "QUIT",	h_quit,		0, CMD_PREREG },
+	{ "REDACT",	h_redact,	2, CMD_REG },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
 	{ "STATS",	h_stats,	1, CMD_REG },
@@ -1054,43 +1085,6 @@ client_tags_len(const char *p, const char *end)
 	return n;
 }
 
-/*
- * UTF8ONLY: nothing that is not UTF-8 is relayed. The text of a PRIVMSG
- * or NOTICE has its bad bytes replaced by '?' and is sent on with a WARN
- * (the spec's "modified but still accepted"); any other command is
- * refused (false) with FAIL INVALID_UTF8.
- */
-static bool
-utf8_repair(struct client *c, struct msg *m)
-{
-	unsigned char *s;
-	size_t i, n, len;
-	int k;
-
-	if (!IRC_UTF8_REPAIR_MESSAGES || (strcmp(m->cmd, "PRIVMSG") != 0 &&
-	    strcmp(m->cmd, "NOTICE") != 0) || m->nparam != 2 ||
-	    !irc_utf8_valid(m->param[0], strlen(m->param[0])))
-		return false;
-	s = (unsigned char *)m->param[1];
-	len = strlen(m->param[1]);
-	for (i = 0; i < len;) {
-		n = s[i] < 0x80 ? 1 : s[i] >= 0xc2 && s[i] <= 0xdf ? 2 :
-		    s[i] >= 0xe0 && s[i] <= 0xef ? 3 :
-		    s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : 0;
-		if (n > 0 && i + n <= len &&
-		    irc_utf8_valid((char *)s + i, n))
-			i += n;
-		else
-			s[i++] = '?';
-	}
-	for (k = 0; k < m->nparam; k++)
-		if (!irc_utf8_valid(m->param[k], strlen(m->param[k])))
-			return false;
-	irc_fail(c, "WARN", m->cmd, "INVALID_UTF8", ":Your message was not "
-	    "correctly encoded as UTF-8 and had to be modified");
-	return true;
-}
-
 int
 irc_conn_line(void *arg, char *line, size_t len)
 {
@@ -1104,7 +1098,8 @@ irc_conn_line(void *arg, char *line, size_t len)
 	if (c->flags & CF_CLOSING)
 		return IRC_STOP;
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
-	    !(c->flags & CF_FLOODOK) && (wait = fakelag_touch(c)) > 0) {
+	    !(c->flags & CF_FLOODOK) && !irc_ml_fakelag_exempt(c, line) &&
+	    (wait = fakelag_touch(c)) > 0) {
 		throttle_add(c, ergo_now_ms + wait);
 		return IRC_DEFER;
 	}
@@ -1151,11 +1146,15 @@ irc_conn_line(void *arg, char *line, size_t len)
 	if (irc_parse(line, &m) == -1)
 		return IRC_MORE;	/* empty or source-only: ignore */
 	label_begin(c, m.tags);
-	if (!utf8 && !utf8_repair(c, &m))
+	/* UTF8ONLY: refused, never relayed or repaired (as Ergo does).
+	 * A NOTICE too: this is a malformed command, like 412, not an
+	 * automatic reply to its text. */
+	if (!utf8) {
 		irc_fail(c, "FAIL", irc_utf8_valid(m.cmd, strlen(m.cmd)) ?
 		    m.cmd : "*", "INVALID_UTF8", ":Message rejected, your "
 		    "IRC software MUST use UTF-8 encoding on this network");
-	else
+		irc_ml_reject(c, &m);	/* a batch without it: none */
+	} else if (!irc_ml_line(c, &m))
 		dispatch(c, &m);
 	label_end();
 	return (c->flags & CF_CLOSING) ? IRC_STOP : IRC_MORE;
@@ -1321,6 +1320,9 @@ static const struct {
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
+	{ "draft/message-redaction", CAP_REDACTION,	NULL },
+	{ "draft/multiline",	CAP_MULTILINE,		NULL },	/* limits */
+	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
 	{ "extended-monitor",	CAP_EXTENDED_MONITOR,	NULL },
@@ -1361,6 +1363,28 @@ sts_value(const struct conf *k, bool tls, char *buf, size_t sz)
 	return true;
 }
 
+/*
+ * Whether k offers caps[i] (sasl only while authentication is enabled),
+ * and its value (*v, NULL if none; buf holds one made from k). A rehash
+ * may start, stop or change an offer: cap_notify_rehash says so.
+ */
+static bool
+cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
+    size_t sz)
+{
+	*v = caps[i].value;
+	switch (caps[i].bit) {
+	case CAP_SASL:
+		return k->accounts.auth_enabled;
+	case CAP_MULTILINE:
+		snprintf(buf, sz, "max-bytes=%u,max-lines=%u",
+		    k->limits.ml_bytes, k->limits.ml_lines);
+		*v = buf;
+		return true;
+	}
+	return true;
+}
+
 /* Appends one "name[=value]" to a CAP reply, flushing full lines. */
 static void
 cap_add(struct client *c, const char *sub, char *buf, size_t *n,
@@ -1382,15 +1406,17 @@ cap_add(struct client *c, const char *sub, char *buf, size_t *n,
 static void
 cap_ls(struct client *c, bool enabled_only, const char *sub)
 {
-	char buf[IRC_LINE_MAX], sts[96];
+	char buf[IRC_LINE_MAX], sts[96], vb[96];
+	const char *v;
 	size_t i, n = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < NCAPS; i++) {
-		if (enabled_only && !(c->caps & caps[i].bit))
+		if (enabled_only ? !(c->caps & caps[i].bit) :
+		    !cap_offer(conf, i, &v, vb, sizeof(vb)))
 			continue;
 		cap_add(c, sub, buf, &n, caps[i].name, c->capver >= 302 &&
-		    !enabled_only ? caps[i].value : NULL);
+		    !enabled_only ? v : NULL);
 	}
 	if (c->capver >= 302 && !enabled_only && sts_value(conf,
 	    c->conn != NULL && net_conn_tls(c->conn), sts, sizeof(sts)))
@@ -1402,8 +1428,9 @@ cap_ls(struct client *c, bool enabled_only, const char *sub)
 static void
 cap_req(struct client *c, char *list)
 {
-	char copy[IRC_LINE_MAX], *tok, *save = NULL;
+	char copy[IRC_LINE_MAX], *tok, *save = NULL, vb[96];
 	uint32_t add = 0, del = 0;
+	const char *v;
 	size_t i;
 
 	snprintf(copy, sizeof(copy), "%s", list);
@@ -1418,7 +1445,8 @@ cap_req(struct client *c, char *list)
 				break;
 		/* One unknown cap NAKs the whole request (IRCv3). */
 		if (i == NCAPS || (neg && caps[i].bit == CAP_CAP_NOTIFY &&
-		    c->capver >= 302)) {
+		    c->capver >= 302) ||
+		    (!neg && !cap_offer(conf, i, &v, vb, sizeof(vb)))) {
 			irc_send(c, ":%s CAP %s NAK :%s", conf->server_name,
 			    c->nick[0] ? c->nick : "*", list);
 			return;
@@ -1433,35 +1461,73 @@ cap_req(struct client *c, char *list)
 	    c->nick[0] ? c->nick : "*", list);
 }
 
+/* Appends " word" (or "word") to a CAP NEW/DEL list, if it fits. */
+static void
+cap_list_add(char *buf, size_t sz, size_t *n, const char *name,
+    const char *v)
+{
+	int w = snprintf(buf + *n, sz - *n, "%s%s%s%s", *n ? " " : "", name,
+	    v != NULL ? "=" : "", v != NULL ? v : "");
+
+	if (w > 0 && (size_t)w < sz - *n)
+		*n += (size_t)w;
+	else
+		buf[*n] = '\0';
+}
+
 /*
- * cap-notify: a rehash that starts, stops or changes an STS policy says
- * CAP NEW or CAP DEL to every client that asked to be told (302 clients
- * have cap-notify implied, and only they see sts at all).
+ * cap-notify: a rehash that starts, stops or changes what is offered
+ * (sasl with authentication-enabled, draft/multiline's limits, an STS
+ * policy) says CAP NEW (with values for 302 clients) or CAP DEL to every
+ * client that asked to be told; 302 clients have cap-notify implied,
+ * and only they see sts at all. A deleted cap is disabled for the
+ * client (IRCv3 cap-notify).
  */
 static void
 cap_notify_rehash(const struct conf *old)
 {
-	char ov[96], nv[96];
+	char ov[96], nv[96], nb[IRC_LINE_MAX], db[IRC_LINE_MAX];
+	const char *o, *v;
 	struct hent *e;
-	size_t i;
+	size_t i, j, nn, dn;
 
 	for (i = 0; i < irc.nicks.nb; i++)
 		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
 			struct client *c = (struct client *)(void *)
 			    ((char *)e - offsetof(struct client, h));
 			bool tls = c->conn != NULL && net_conn_tls(c->conn);
-			bool had = sts_value(old, tls, ov, sizeof(ov));
-			bool has = sts_value(conf, tls, nv, sizeof(nv));
+			bool v302 = c->capver >= 302, had, has;
 
-			if (!(c->caps & CAP_CAP_NOTIFY) || c->capver < 302 ||
+			if (!(c->caps & CAP_CAP_NOTIFY) ||
 			    (c->flags & CF_CLOSING))
 				continue;
-			if (has && (!had || strcmp(ov, nv) != 0))
-				irc_send(c, ":%s CAP %s NEW :sts=%s",
-				    conf->server_name, c->nick, nv);
-			else if (had && !has)
-				irc_send(c, ":%s CAP %s DEL :sts",
-				    conf->server_name, c->nick);
+			nn = dn = 0;
+			nb[0] = db[0] = '\0';
+			for (j = 0; j < NCAPS; j++) {
+				had = cap_offer(old, j, &o, ov, sizeof(ov));
+				has = cap_offer(conf, j, &v, nv, sizeof(nv));
+				if (has && (!had || (v302 && v != NULL &&
+				    (o == NULL || strcmp(o, v) != 0))))
+					cap_list_add(nb, sizeof(nb), &nn,
+					    caps[j].name, v302 ? v : NULL);
+				else if (had && !has) {
+					cap_list_add(db, sizeof(db), &dn,
+					    caps[j].name, NULL);
+					c->caps &= ~caps[j].bit;
+				}
+			}
+			had = sts_value(old, tls, ov, sizeof(ov));
+			has = sts_value(conf, tls, nv, sizeof(nv));
+			if (v302 && has && (!had || strcmp(ov, nv) != 0))
+				cap_list_add(nb, sizeof(nb), &nn, "sts", nv);
+			else if (v302 && had && !has)
+				cap_list_add(db, sizeof(db), &dn, "sts", NULL);
+			if (dn > 0)
+				irc_send(c, ":%s CAP %s DEL :%s",
+				    conf->server_name, c->nick, db);
+			if (nn > 0)
+				irc_send(c, ":%s CAP %s NEW :%s",
+				    conf->server_name, c->nick, nb);
 		}
 }
 

@@ -113,6 +113,10 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define CAP_EXTENDED_MONITOR	0x200000
 #define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
 #define CAP_READ_MARKER		0x800000	/* draft/read-marker */
+/* drafts, from the top bit down (irc_multiline.c, irc_redact.c) */
+#define CAP_MULTILINE		0x80000000U	/* draft/multiline */
+#define CAP_REDACTION		0x40000000U	/* draft/message-redaction */
+#define CAP_PRE_AWAY		0x20000000U	/* draft/pre-away */
 
 /* Caps that change how a relayed line is tagged (see struct irc_ev). */
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
@@ -123,11 +127,6 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define IRC_MSGID_LEN		24
 /* A tagged line: tags (8191 incl '@' and ' ') + 512 + NUL */
 #define IRC_OUT_MAX		(IRC_TAGS_MAX + IRC_LINE_MAX + 1)
-/*
- * UTF8ONLY: a PRIVMSG/NOTICE that is not UTF-8 is repaired ('?') and
- * relayed with WARN INVALID_UTF8; 0 refuses it with FAIL like the rest.
- */
-#define IRC_UTF8_REPAIR_MESSAGES	1
 /* CLIENTTAGDENY: client-only tags never relayed ("": all allowed) */
 #define IRC_CLIENTTAGDENY	""
 
@@ -179,6 +178,7 @@ struct client {
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
 	bool		 nr_listed;
 	bool		 nr_told;	/* the warning was sent */
+	struct ml	*ml;		/* open draft/multiline batch */
 };
 
 /* ---- channels ---- */
@@ -304,6 +304,18 @@ void	 irc_ev_send(struct irc_ev *, struct client *to);
 void	 irc_ev_chan(struct irc_ev *, struct chan *, struct client *except);
 void	 irc_ev_peers(struct irc_ev *, struct client *c, bool self);
 void	 irc_ev_done(struct irc_ev *);
+/* The line ev would be to `to` (its tags for to's caps); 0 if none. */
+size_t	 irc_ev_format(struct irc_ev *, const struct client *to, char *buf,
+	    size_t sz);
+/*
+ * labeled-response for a reply that carries the label itself (the
+ * opening BATCH of a multiline echo): takes c's "label=..." tag into
+ * tag and stops labeling this command (no ACK); false if c's command
+ * has no label or its replies began. resume labels c's replies from
+ * here to the end of the command with a taken tag, unless it has one.
+ */
+bool	 irc_label_take(struct client *, char *tag, size_t sz);
+void	 irc_label_resume(struct client *, const char *tag);
 /* Event lines from c to its peers (and itself) holding cap only. */
 void	 irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -356,7 +368,7 @@ cmd_fn	h_admin, h_away, h_cap, h_info, h_invite, h_ison, h_join, h_kick,
 	h_oper, h_part, h_pass, h_ping, h_pong, h_privmsg, h_quit, h_time,
 	h_topic, h_user, h_userhost, h_version, h_wallops, h_who, h_whois,
 	h_whowas, h_rehash, h_die, h_authenticate, h_nickserv, h_tagmsg,
-	h_setname;
+	h_setname, h_batch, h_redact, h_chghost;
 
 /* registration may go on now (SASL finished); irc.c */
 void	 irc_register_retry(struct client *);
@@ -442,6 +454,17 @@ bool	 irc_whox_matches(const struct whox *, const char *mask,
 void	 irc_whox_reply(struct client *, const struct whox *,
 	    const char *chname, struct client *u, const struct member *mb);
 
+/* ---- draft/multiline (irc_multiline.c) ---- */
+#define IRC_ML_REF_MAX	64	/* a client's batch reference */
+/* A line in (or claiming to be in) c's open batch: taken, true. */
+bool	 irc_ml_line(struct client *, struct msg *);
+/* Whether raw line is one of c's open batch: those skip fakelag, up to
+ * max-lines (the spec: clients send a batch all at once). */
+bool	 irc_ml_fakelag_exempt(struct client *, const char *line);
+/* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
+void	 irc_ml_reject(struct client *, struct msg *);
+void	 irc_ml_free(struct client *);
+
 /* ---- history and CHATHISTORY (irc_hist.c) ---- */
 cmd_fn	h_chathistory;
 /* A delivered PRIVMSG/NOTICE from c to ch, or (ch NULL) to the client
@@ -453,6 +476,17 @@ void	 irc_hist_join(struct client *, struct chan *);	/* autoreplay */
  * MODE), or to c's channels (QUIT NICK, before c leaves them). */
 void	 irc_hist_event(struct chan *, const struct irc_ev *ev);
 void	 irc_hist_peers_event(struct client *c, const struct irc_ev *ev);
+/* draft/message-redaction (irc_redact.c): the message msgid of ch, or
+ * of c's direct messages with peer (NULL: anyone): who sent it and
+ * when; removed from history too if remove (every line of a multiline
+ * message). */
+struct hist_info {
+	char	 source[NICKLEN_MAX + 256];	/* nick!user@host then */
+	char	 account[NICKLEN_MAX + 1];	/* "" if none */
+	int64_t	 ms;		/* wall clock, ms since the epoch */
+};
+bool	 irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
+	    const char *msgid, bool remove, struct hist_info *out);
 void	 irc_hist_chan_free(struct chan *);
 void	 irc_hist_client_free(struct client *);
 /* history.persistent: load at start; write the queued rows (rehash,
@@ -533,6 +567,7 @@ int64_t	 irc_time_now_ms(void);
 #define RPL_YOUREOPER		381
 #define RPL_REHASHING		382
 #define RPL_TIME		391
+#define RPL_VISIBLEHOST		396
 #define ERR_NOSUCHNICK		401
 #define ERR_NOSUCHSERVER	402
 #define ERR_NOSUCHCHANNEL	403

@@ -1442,3 +1442,59 @@ irc_hist_join(struct client *c, struct chan *ch)
 		replay(c, ch->name, v, 0, n, true);
 	free(v);
 }
+
+/* ---- draft/message-redaction ---- */
+
+/*
+ * The PRIVMSG, NOTICE or TAGMSG msgid in ch's history, or (ch NULL) in
+ * c's direct messages with peer (NULL: with anyone): into *out, its sender and when it was
+ * sent. Then, if remove, every entry with that msgid (a multiline
+ * message has one per line) is dropped, so CHATHISTORY leaves it out.
+ * false if it is not (or no longer) kept.
+ */
+bool
+irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
+    const char *msgid, bool remove, struct hist_info *out)
+{
+	struct hist *h = ch != NULL ? *chan_hist(ch) : *dm_hist(c);
+	struct hmsg *m;
+	size_t i, k;
+	bool found = false;
+
+	if (h == NULL)
+		return false;
+	for (i = 0; i < h->n && !found; i++) {
+		m = slot_at(h, i);
+		if (m->kind == HK_EVENT || strcmp(m->msgid, msgid) != 0 ||
+		    (ch == NULL && peer != NULL && (m->peer == NULL ||
+		    irc_casecmp(m->peer, peer) != 0)))
+			continue;
+		found = true;
+		snprintf(out->source, sizeof(out->source), "%s", m->source);
+		snprintf(out->account, sizeof(out->account), "%s",
+		    m->account != NULL ? m->account : "");
+		out->ms = m->ms;
+	}
+	if (!found || !remove)
+		return found;
+	/* keep the others in order, closing the gaps */
+	for (i = k = 0; i < h->n; i++) {
+		m = slot_at(h, i);
+		if (m->kind != HK_EVENT && strcmp(m->msgid, msgid) == 0) {
+			free(m);
+			continue;
+		}
+		h->slot[(h->head + k++) % h->cap] = m;
+	}
+	for (i = k; i < h->n; i++)
+		h->slot[(h->head + i) % h->cap] = NULL;
+	h->n = k;
+	/* a saved ring: the queue first, so no queued copy comes back */
+	if (persisting() && (ch != NULL ? ch->reg_id != 0 :
+	    h != c->hist)) {
+		irc_hist_flush();
+		(void)store_hist_redact(ch != NULL ? ch->reg_id : 0,
+		    ch != NULL ? 0 : c->account_id, msgid);
+	}
+	return true;
+}

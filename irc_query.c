@@ -488,13 +488,21 @@ h_away(struct client *c, struct msg *m)
 	size_t n;
 	char *p;
 
+	/* draft/pre-away: before registration only with the cap; then
+	 * nobody is told (no peers yet, and MONITOR must not see it).
+	 * "AWAY *" (not present, no reason) is kept and shown as is. */
+	if (!(c->flags & CF_REG) && !(c->caps & CAP_PRE_AWAY)) {
+		irc_numeric(c, ERR_NOTREGISTERED, ":You have not registered");
+		return;
+	}
 	if (text[0] == '\0') {
 		free(c->away);
 		c->away = NULL;
 		irc_numeric(c, RPL_UNAWAY,
 		    ":You are no longer marked as being away");
-		irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY, ":%s AWAY",
-		    irc_prefix(c));
+		if (c->flags & CF_REG)
+			irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY,
+			    ":%s AWAY", irc_prefix(c));
 		return;
 	}
 	n = irc_utf8_cut(text, strlen(text), conf->limits.awaylen);
@@ -507,8 +515,9 @@ h_away(struct client *c, struct msg *m)
 	free(c->away);
 	c->away = p;
 	irc_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
-	irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",
-	    irc_prefix(c), c->away);
+	if (c->flags & CF_REG)
+		irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",
+		    irc_prefix(c), c->away);
 }
 
 /* ISON nick [nick...]: nicks may also come space-separated in one param. */

@@ -131,7 +131,7 @@ enum {
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
-	Q_HIST_EXPIRE, Q_MARKER_GET, Q_MARKER_SET,
+	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	Q_COUNT
 };
 
@@ -210,6 +210,8 @@ static const char *const queries[Q_COUNT] = {
 	    "time, source, target, peer, text, ctags, acct_tag FROM history "
 	    "WHERE ms >= ?1 ORDER BY seq, id",
 	[Q_HIST_EXPIRE] = "DELETE FROM history WHERE ms < ?1",
+	[Q_HIST_REDACT] = "DELETE FROM history WHERE msgid = ?3 AND "
+	    "(channel = ?1 OR account = ?2)",
 	[Q_MARKER_GET] = "SELECT ms FROM read_markers WHERE account = ?1 AND "
 	    "target = ?2",
 	/* only ever forward (draft/read-marker) */
@@ -1452,6 +1454,27 @@ store_hist_expire(int64_t before_ms)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Deletes the rows of msgid (REDACT: every line of a multiline message)
+ * that channel's or account's ring saved (the other id 0); 0, or -1
+ * (logged).
+ */
+int
+store_hist_redact(int64_t channel, int64_t account, const char *msgid)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_HIST_REDACT)) == NULL)
+		return -1;
+	if (bind_id_or_null(st, 1, channel) != SQLITE_OK ||
+	    bind_id_or_null(st, 2, account) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 3, msgid, -1, SQLITE_STATIC) != SQLITE_OK) {
+		store_fail("history redact");
+		return -1;
+	}
+	return q_done(st, "history redact");
 }
 
 /* ---- read markers (draft/read-marker, irc_markread.c) ---- */

@@ -172,10 +172,27 @@ def test_garbage_bytes_server_survives():
 
 
 def test_invalid_utf8_does_not_break_anything():
+    # UTF8ONLY: refused with FAIL, never relayed; both sides keep working
     a, b = pair()
     a.send_raw(b"PRIVMSG " + b.nick.encode() + b" :\xff\xfe\xc3\r\n")
-    b.expect(r"PRIVMSG %s :" % b.nick)
+    a.expect(r"^:irc\.test FAIL PRIVMSG INVALID_UTF8 :")
+    no_line(b, r"PRIVMSG")
     alive(a)
+    a.send("PRIVMSG %s :fine" % b.nick)
+    b.expect(r"PRIVMSG %s :fine$" % b.nick)
+
+
+def test_invalid_utf8_notice_refused_not_relayed():
+    # a NOTICE gets the FAIL too (a malformed command, like 412)
+    a, b = pair()
+    a.send("JOIN #u8n")
+    a.expect(r"JOIN #u8n")
+    b.send("JOIN #u8n")
+    b.expect(r" 366 ")
+    a.send_raw(b"NOTICE #u8n :caf\xe9\r\n")
+    a.expect(r"^:irc\.test FAIL NOTICE INVALID_UTF8 :")
+    no_line(b, r"NOTICE")
+    alive(b)
 
 
 # ---------------------------------------------------------------- commands

@@ -443,3 +443,38 @@ def test_a_rehash_writes_the_queue_and_persistent_no_stops_the_writes():
         join(a, "#reh")
         got = history(a, "CHATHISTORY LATEST #reh * 10")
         assert [m[3] for m in got] == ["kept", "kept again"]
+
+
+def test_a_redacted_message_stays_gone_after_a_restart():
+    with Server(conf=PERSIST) as srv:
+        def rclient(nick, **kw):
+            c = client(srv, nick, **kw)
+            c.send("CAP REQ draft/message-redaction")
+            c.expect(r" CAP \S+ ACK :?draft/message-redaction")
+            return c
+        alice = rclient("alice", register=True)
+        bob = rclient("bob", register=True)
+        register_chan(alice, "#r")
+        join(bob, "#r")
+        sent = say(alice, "#r", ["keep", "oops", "keep too"])
+        dms = say(alice, "bob", ["dm keep", "dm oops"])
+        alice.send("REDACT #r %s :typo" % sent[1][0])
+        alice.expect(r" REDACT #r %s :typo$" % re.escape(sent[1][0]))
+        bob.expect(r" REDACT #r %s :typo$" % re.escape(sent[1][0]))
+        alice.send("REDACT bob %s" % dms[1][0])
+        alice.expect(r" REDACT bob %s$" % re.escape(dms[1][0]))
+        bob.expect(r" REDACT bob %s$" % re.escape(dms[1][0]))
+        assert [m[3] for m in history(alice, "CHATHISTORY LATEST #r * 50")] \
+            == ["keep", "keep too"]
+        restart(srv)
+        # neither the queue nor the saved rows bring it back
+        assert db_rows(srv, "SELECT count(*) FROM history WHERE msgid IN "
+                       "('%s', '%s')" % (sent[1][0], dms[1][0])) == [(0,)]
+        alice = client(srv, "alice", identify="alice")
+        bob = client(srv, "bob", identify="bob")
+        join(alice, "#r")
+        assert [m[3] for m in history(alice, "CHATHISTORY LATEST #r * 50")] \
+            == ["keep", "keep too"]
+        for c, peer in ((alice, "bob"), (bob, "alice")):
+            got = history(c, "CHATHISTORY LATEST %s * 50" % peer)
+            assert [m[3] for m in got] == ["dm keep"], (c.nick, got)

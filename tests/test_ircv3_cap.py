@@ -1,6 +1,7 @@
 """IRCv3 capability negotiation (ircv3.net/specs/extensions/capability-
 negotiation, cap-notify): 302 values and multi-line LS, REQ NAK'd whole,
-LIST, and CAP NEW/DEL when a rehash changes what is offered (sts)."""
+LIST, and CAP NEW/DEL when a rehash changes what is offered (sts, sasl
+with accounts.authentication-enabled, draft/multiline's limits)."""
 
 import re
 import signal
@@ -167,3 +168,55 @@ def test_cap_notify_new_and_del_when_a_rehash_changes_sts():
     rehash(srv)
     assert not any(" CAP " in l for l in c.sync())
     assert not any(" CAP " in l for l in old.sync())
+
+
+def test_cap_notify_when_a_rehash_changes_sasl_and_multiline():
+    srv = Server()
+    c = srv.client()
+    ls_lines(c)                      # 302: cap-notify implied
+    c.send("CAP REQ :sasl draft/multiline batch")
+    c.expect(r" CAP \S+ ACK ")
+    c.send("CAP END")
+    c.register("notified")
+    # a 301 client that asked for cap-notify: told too, without values
+    old = srv.client()
+    ls_lines(old, version=None)
+    old.send("CAP REQ :cap-notify")
+    old.expect(r" CAP \S+ ACK ")
+    old.send("CAP END")
+    old.register("oldie")
+    # a 301 client without cap-notify: never told
+    quiet = srv.client("quiet")
+    srv.extra_conf = "accounts { authentication-enabled no }"
+    srv.write_config()
+    rehash(srv)
+    c.expect(r"^:irc\.test CAP notified DEL :sasl$")
+    old.expect(r"^:irc\.test CAP oldie DEL :sasl$")
+    # a deleted cap is disabled, and no longer offered or accepted
+    c.send("CAP LIST")
+    l = c.expect(r" CAP notified LIST ")
+    assert "sasl" not in l and "draft/multiline" in l, l
+    c.send("CAP LS 302")
+    ls = [l for l in c.lines_until(r" CAP notified LS :")
+          if " CAP notified LS " in l]
+    assert "sasl" not in offered(ls), ls
+    c.send("CAP REQ sasl")
+    c.expect(r" CAP notified NAK :sasl$")
+    srv.extra_conf = ("limits { multiline-max-bytes 8192 "
+                      "multiline-max-lines 50 }")
+    srv.write_config()
+    rehash(srv)
+    l = c.expect(r" CAP notified NEW ")
+    assert sorted(l.split(" :", 1)[1].split()) == [
+        "draft/multiline=max-bytes=8192,max-lines=50",
+        "sasl=PLAIN,SCRAM-SHA-256,EXTERNAL"], l
+    # 301: only what is newly offered, no values, no changed values
+    assert old.expect(r" CAP oldie NEW ") == ":irc.test CAP oldie NEW :sasl"
+    assert not any(" CAP " in l for l in old.sync())
+    assert not any(" CAP " in l for l in quiet.sync())
+    # the new limits hold
+    c.send("BATCH +b draft/multiline notified")
+    for i in range(51):
+        c.send("@batch=b PRIVMSG notified :%d" % i)
+    c.expect(r"FAIL BATCH MULTILINE_MAX_LINES 50 ")
+    c.send("BATCH -b")

@@ -119,3 +119,20 @@ def test_setname_fail_is_a_standard_reply():
     l = a.expect(r"FAIL")
     assert l == ("@label=s1 :irc.test FAIL SETNAME INVALID_REALNAME "
                  ":Realname is not valid"), l
+
+
+def test_invalid_utf8_fail_carries_the_label():
+    # irctest's Ergo case: a labeled non-UTF-8 PRIVMSG is refused with a
+    # labeled FAIL, and neither echoed nor relayed
+    srv = Server()
+    a = capclient(srv, "alice", LR + ["echo-message"])
+    b = capclient(srv, "bob", ["message-tags"])
+    a.send("JOIN #qux")
+    a.expect(r"JOIN #qux")
+    b.send("JOIN #qux")
+    b.expect(r" 366 ")
+    a.send_raw(b"@label=xyz PRIVMSG #qux hi\xaa\r\n")
+    l = a.expect(r" FAIL ")
+    assert l.startswith("@label=xyz :irc.test FAIL PRIVMSG INVALID_UTF8 :"), l
+    assert not any("PRIVMSG" in x for x in a.sync()), a.received
+    assert not any("PRIVMSG" in x for x in b.sync()), b.received

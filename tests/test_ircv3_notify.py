@@ -117,10 +117,11 @@ def test_utf8only_token_and_invalid_utf8_is_refused():
     a.send_raw(b"AWAY :\xc3\x28\r\n")
     a.expect(r"^:irc\.test FAIL AWAY INVALID_UTF8 :")
     a.send_raw(b"PRIVMSG bob :ok \xed\xa0\x80 surrogate\r\n")
-    # message text: repaired, sent on with a WARN; no invalid byte leaves
-    a.expect(r"^:irc\.test WARN PRIVMSG INVALID_UTF8 :")
-    l = b.expect(r"PRIVMSG bob :ok ")
-    assert l.endswith(":ok ??? surrogate"), l
+    # message text too: refused, nothing relayed, nothing repaired
+    a.expect(r"^:irc\.test FAIL PRIVMSG INVALID_UTF8 :")
+    a.send_raw(b"NOTICE bob :\xc0\xaf\r\n")
+    a.expect(r"^:irc\.test FAIL NOTICE INVALID_UTF8 :")
+    assert not any("PRIVMSG" in l or "NOTICE" in l for l in b.sync())
     assert "\ufffd" not in "".join(b.received)
     # valid multi-byte text is untouched
     a.send("PRIVMSG bob :caf\u00e9 \u2603 \U0001f600")

@@ -277,9 +277,16 @@ def test_failed_attempts_are_throttled_per_account():
 
 
 def test_authentication_disabled():
+    # as Ergo: sasl is not offered, and AUTHENTICATE anyway fails
     with Server(conf="accounts { authentication-enabled no }") as srv:
         c = srv.client()
-        sasl_start(c, "kate")
+        c.send("CAP LS 302")
+        ls = " ".join(c.lines_until(r" CAP \* LS :"))
+        assert "sasl" not in ls, ls
+        c.send("NICK kate")
+        c.send("USER kate 0 * :SASL user")
+        c.send("CAP REQ :sasl")
+        c.expect(r" CAP \S+ NAK :sasl$")
         c.send("AUTHENTICATE PLAIN")
         c.expect_numeric(904)
 

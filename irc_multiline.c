@@ -1,0 +1,476 @@
+/*
+ * irc_multiline.c: draft/multiline (ircv3.net/specs/extensions/multiline):
+ * a client's BATCH +ref draft/multiline <target>, its PRIVMSG or NOTICE
+ * lines, and at BATCH -ref the delivery: a batch to recipients with the
+ * cap, the lines one by one (no blank ones) to the others, each line in
+ * history. Replies go through irc.c's helpers: no sockets, no SQL.
+ *
+ * The fallback keeps the sender's line composition, as the spec asks
+ * ("SHOULD maintain the line composition"): a draft/multiline-concat
+ * line stays a line of its own, since the client split it to fit 512.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irc.h"
+
+struct ml_line {
+	size_t	 off, len;	/* in text */
+	bool	 concat;	/* draft/multiline-concat */
+};
+
+struct ml {
+	char		 ref[IRC_ML_REF_MAX + 1];
+	char		 target[CHANLEN_MAX + NICKLEN_MAX + 2];
+	char		 cmd[8];	/* PRIVMSG or NOTICE, from line 1 */
+	char		 label[IRC_LABEL_MAX * 2 + 8];	/* "" or label=... */
+	char		*ctags;		/* client-only tags of BATCH + */
+	char		*text;		/* lines' texts, max-bytes */
+	size_t		 tlen, bytes;	/* bytes: '\n' joiners included */
+	size_t		 tsz;
+	struct ml_line	*lines;
+	unsigned	 nlines, maxlines;
+	unsigned	 exempt;	/* lines left that skip fakelag */
+	bool		 failed;	/* FAIL sent: wait for BATCH - */
+};
+
+static unsigned long ml_seq;
+
+void
+irc_ml_free(struct client *c)
+{
+	struct ml *ml = c->ml;
+
+	if (ml == NULL)
+		return;
+	free(ml->ctags);
+	free(ml->text);
+	free(ml->lines);
+	free(ml);
+	c->ml = NULL;
+}
+
+bool
+irc_ml_fakelag_exempt(struct client *c, const char *line)
+{
+	char tags[IRC_TAGS_MAX + 1], ref[IRC_ML_REF_MAX * 2 + 1];
+	const char *sp;
+	size_t n;
+
+	if (c->ml == NULL || c->ml->exempt == 0 || line[0] != '@' ||
+	    (sp = strchr(line, ' ')) == NULL ||
+	    (n = (size_t)(sp - line) - 1) >= sizeof(tags))
+		return false;
+	memcpy(tags, line + 1, n);
+	tags[n] = '\0';
+	if (!irc_tag_get(tags, "batch", ref, sizeof(ref)) ||
+	    strcmp(ref, c->ml->ref) != 0)
+		return false;
+	c->ml->exempt--;
+	return true;
+}
+
+static void
+ml_fail(struct client *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* FAIL BATCH <code> ...: the open batch, if any, is dropped silently
+ * from here to its BATCH -. */
+static void
+ml_fail(struct client *c, const char *code, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	irc_fail(c, "FAIL", "BATCH", code, "%s", buf);
+	if (c->ml != NULL) {
+		c->ml->failed = true;
+		free(c->ml->text);
+		c->ml->text = NULL;
+		free(c->ml->lines);
+		c->ml->lines = NULL;
+	}
+}
+
+/* A client's batch reference: printable, no tag syntax in it. */
+static bool
+ref_valid(const char *r)
+{
+	size_t n = strlen(r);
+
+	if (n == 0 || n > IRC_ML_REF_MAX)
+		return false;
+	for (; *r != '\0'; r++)
+		if (*r <= ' ' || *r > '~' || *r == ';' || *r == '\\' ||
+		    *r == '=')
+			return false;
+	return true;
+}
+
+static void
+ml_open(struct client *c, struct msg *m, const char *ref)
+{
+	struct ml *ml;
+	char ctags[IRC_TAGS_MAX + 1];
+
+	if (!(c->caps & CAP_MULTILINE) || !(c->caps & CAP_BATCH)) {
+		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
+		    ":draft/multiline and batch are not both enabled");
+		return;
+	}
+	if (c->ml != NULL) {
+		irc_ml_free(c);
+		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
+		    ":A multiline batch was already open; both dropped");
+		return;
+	}
+	if (!ref_valid(ref) || m->nparam < 3 ||
+	    strcmp(m->param[1], "draft/multiline") != 0 ||
+	    m->param[2][0] == '\0' ||
+	    strlen(m->param[2]) >= sizeof(ml->target)) {
+		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
+		    ":Only BATCH +<ref> draft/multiline <target> is accepted");
+		return;
+	}
+	if ((ml = calloc(1, sizeof(*ml))) == NULL ||
+	    (ml->text = malloc(conf->limits.ml_bytes)) == NULL ||
+	    (ml->lines = calloc(conf->limits.ml_lines,
+	    sizeof(*ml->lines))) == NULL)
+		goto nomem;
+	ml->tsz = conf->limits.ml_bytes;
+	ml->maxlines = conf->limits.ml_lines;
+	ml->exempt = ml->maxlines + 1;
+	snprintf(ml->ref, sizeof(ml->ref), "%s", ref);
+	snprintf(ml->target, sizeof(ml->target), "%s", m->param[2]);
+	/* the label belongs to the echo's BATCH +, not to an ACK now */
+	(void)irc_label_take(c, ml->label, sizeof(ml->label));
+	if (m->tags != NULL && (c->caps & CAP_MESSAGE_TAGS) &&
+	    irc_tags_client(m->tags, ctags, sizeof(ctags)) > 0 &&
+	    (ml->ctags = xstrdup(ctags)) == NULL)
+		goto nomem;
+	c->ml = ml;
+	return;
+nomem:
+	if (ml != NULL) {
+		free(ml->text);
+		free(ml->lines);
+		free(ml);
+	}
+	log_warnx("irc", "out of memory: multiline batch refused");
+	irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID", ":Out of memory");
+}
+
+/* Takes one line of the open batch (or fails the batch). */
+static void
+ml_add(struct client *c, struct msg *m)
+{
+	struct ml *ml = c->ml;
+	const char *text;
+	char v[8];
+	bool concat;
+	size_t len, add;
+
+	if (ml->failed)
+		return;
+	if ((strcmp(m->cmd, "PRIVMSG") != 0 && strcmp(m->cmd, "NOTICE") != 0) ||
+	    (ml->nlines > 0 && strcmp(m->cmd, ml->cmd) != 0) ||
+	    m->nparam < 2) {
+		ml_fail(c, "MULTILINE_INVALID", ":A multiline batch holds "
+		    "PRIVMSG or NOTICE lines, all the same command");
+		return;
+	}
+	if (irc_casecmp(m->param[0], ml->target) != 0) {
+		ml_fail(c, "MULTILINE_INVALID_TARGET", "%s %s :Invalid "
+		    "multiline target", ml->target, m->param[0]);
+		return;
+	}
+	text = m->param[1];
+	len = strlen(text);
+	concat = irc_tag_get(m->tags, "draft/multiline-concat", v, sizeof(v));
+	if (concat && len == 0) {
+		ml_fail(c, "MULTILINE_INVALID", ":A blank line cannot be "
+		    "concatenated");
+		return;
+	}
+	if (ml->nlines + 1 > ml->maxlines) {
+		ml_fail(c, "MULTILINE_MAX_LINES", "%u :Multiline batch "
+		    "max-lines exceeded", ml->maxlines);
+		return;
+	}
+	add = len + (ml->nlines > 0 && !concat);
+	if (ml->bytes + add > ml->tsz) {
+		ml_fail(c, "MULTILINE_MAX_BYTES", "%zu :Multiline batch "
+		    "max-bytes exceeded", ml->tsz);
+		return;
+	}
+	if (ml->nlines == 0)
+		snprintf(ml->cmd, sizeof(ml->cmd), "%s", m->cmd);
+	memcpy(ml->text + ml->tlen, text, len);
+	ml->lines[ml->nlines].off = ml->tlen;
+	ml->lines[ml->nlines].len = len;
+	ml->lines[ml->nlines++].concat = concat;
+	ml->tlen += len;
+	ml->bytes += add;
+}
+
+bool
+irc_ml_line(struct client *c, struct msg *m)
+{
+	char ref[IRC_ML_REF_MAX * 2 + 1], drop[IRC_LABEL_MAX * 2 + 8];
+	bool msg;
+
+	if (m->tags == NULL || !irc_tag_get(m->tags, "batch", ref,
+	    sizeof(ref)))
+		return false;
+	msg = strcmp(m->cmd, "PRIVMSG") == 0 || strcmp(m->cmd, "NOTICE") == 0;
+	if (!msg && (c->ml == NULL || strcmp(ref, c->ml->ref) != 0))
+		return false;	/* a tag on some other command: ignored */
+	/* lines of a batch have no reply of their own */
+	(void)irc_label_take(c, drop, sizeof(drop));
+	if (c->ml == NULL || strcmp(ref, c->ml->ref) != 0) {
+		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID", ":No "
+		    "multiline batch %s is open", ref);
+		return true;
+	}
+	ml_add(c, m);
+	return true;
+}
+
+void
+irc_ml_reject(struct client *c, struct msg *m)
+{
+	char ref[IRC_ML_REF_MAX * 2 + 1];
+
+	if (c->ml == NULL || c->ml->failed || m->tags == NULL ||
+	    !irc_tag_get(m->tags, "batch", ref, sizeof(ref)) ||
+	    strcmp(ref, c->ml->ref) != 0)
+		return;
+	ml_fail(c, "MULTILINE_INVALID", ":Invalid multiline batch: a line "
+	    "was refused");
+}
+
+/* Recipients with the cap get the batch, the others its lines. */
+static bool
+ml_capable(const struct client *r)
+{
+	return (r->caps & (CAP_MULTILINE | CAP_BATCH)) ==
+	    (CAP_MULTILINE | CAP_BATCH);
+}
+
+/* The echo's BATCH + to the labeled sender: the label goes on it. */
+static void
+send_open_labeled(struct irc_ev *ev, struct client *c, const char *label)
+{
+	char line[IRC_OUT_MAX], buf[IRC_OUT_MAX + IRC_LABEL_MAX * 2 + 16];
+	size_t n = irc_ev_format(ev, c, line, sizeof(line)), ll;
+
+	ll = strlen(label);
+	if (n == 0 || n + ll + 3 > sizeof(buf))
+		return;
+	buf[0] = '@';
+	memcpy(buf + 1, label, ll);
+	if (line[0] == '@') {
+		buf[1 + ll] = ';';
+		memcpy(buf + 2 + ll, line + 1, n - 1);
+		n += ll + 1;
+	} else {
+		buf[1 + ll] = ' ';
+		memcpy(buf + 2 + ll, line, n);
+		n += ll + 2;
+	}
+	irc_send_tagged(c, buf, n);
+}
+
+/*
+ * Delivers the batch to rcpt[0..n) (the sender last when it echoes):
+ * pass 0 opens the batch for the capable, then one pass per line, then
+ * the close. One event at a time, so a long batch costs no big stack.
+ */
+static void
+ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
+    size_t n, struct chan *ch, struct client *to, bool hist)
+{
+	char oref[24], echolabel[sizeof(ml->label)];
+	char line[IRC_OUT_MAX], prefix[NICKLEN_MAX + 256];
+	struct irc_ev ev, fe;
+	bool first = true, labeled = false;
+	size_t i, k, len;
+
+	snprintf(prefix, sizeof(prefix), "%s", irc_prefix(c));
+	snprintf(oref, sizeof(oref), "ml%lx", ++ml_seq);
+	irc_ev_init(&ev, c, true, ":%s BATCH +%s draft/multiline %s", prefix,
+	    oref, ml->target);
+	ev.ctags = ml->ctags;
+	if (n > 0 && rcpt[n - 1] == c && (c->caps & CAP_ECHO_MESSAGE))
+		labeled = irc_label_take(c, echolabel, sizeof(echolabel));
+	for (k = 0; k < n; k++) {
+		if (!ml_capable(rcpt[k]))
+			continue;
+		if (labeled && k == n - 1)
+			send_open_labeled(&ev, c, echolabel);
+		else
+			irc_ev_send(&ev, rcpt[k]);
+	}
+	for (i = 0; i < ml->nlines; i++) {
+		const struct ml_line *l = &ml->lines[i];
+		const char *text = ml->text + l->off;
+
+		len = (size_t)snprintf(line, sizeof(line), "@batch=%s%s :%s %s "
+		    "%s :%.*s\r\n", oref, l->concat ? ";draft/multiline-concat" :
+		    "", prefix, ml->cmd, ml->target, (int)l->len, text);
+		if (len >= sizeof(line))
+			continue;	/* cannot happen: 512 + tags */
+		irc_ev_init(&fe, c, false, ":%s %s %s :%.*s", prefix, ml->cmd,
+		    ml->target, (int)l->len, text);
+		/* the batch's tags go on the first line sent to the rest */
+		if (first && l->len > 0) {
+			memcpy(fe.msgid, ev.msgid, sizeof(fe.msgid));
+			fe.ctags = ml->ctags;
+		}
+		memcpy(fe.time, ev.time, sizeof(fe.time));
+		for (k = 0; k < n; k++) {
+			if (ml_capable(rcpt[k]))
+				irc_send_tagged(rcpt[k], line, len);
+			else if (l->len > 0)	/* never a blank line */
+				irc_ev_send(&fe, rcpt[k]);
+		}
+		if (l->len > 0) {
+			first = false;
+			/* each line in history, all with the batch's msgid,
+			 * as clients without the cap saw them */
+			memcpy(fe.msgid, ev.msgid, sizeof(fe.msgid));
+			fe.ctags = ml->ctags;
+			if (hist) {
+				char t[IRC_LINE_MAX + 1];
+
+				memcpy(t, text, l->len);
+				t[l->len] = '\0';
+				irc_hist_add(c, ch, to, ml->cmd, t, &fe);
+			}
+		}
+		irc_ev_done(&fe);
+	}
+	len = (size_t)snprintf(line, sizeof(line), ":%s BATCH -%s\r\n",
+	    conf->server_name, oref);
+	for (k = 0; k < n; k++)
+		if (ml_capable(rcpt[k]))
+			irc_send_tagged(rcpt[k], line, len);
+	irc_ev_done(&ev);
+}
+
+/* Services (NickServ...) take the lines one by one; false: no service. */
+static bool
+ml_service(struct client *c, struct ml *ml, bool notice)
+{
+	char t[IRC_LINE_MAX + 1];
+	unsigned i;
+	bool any = false;
+
+	for (i = 0; i < ml->nlines; i++) {
+		if (ml->lines[i].len == 0)
+			continue;
+		memcpy(t, ml->text + ml->lines[i].off, ml->lines[i].len);
+		t[ml->lines[i].len] = '\0';
+		if (!irc_serv_message(c, ml->target, t, notice))
+			return any;
+		any = true;
+	}
+	return any;
+}
+
+/* BATCH -ref: the whole message goes to its target, as PRIVMSG would. */
+static void
+ml_close(struct client *c)
+{
+	struct ml *ml = c->ml;
+	bool notice = strcmp(ml->cmd, "NOTICE") == 0;
+	const char *name = ml->target;
+	unsigned char need = 0;
+	struct client **rcpt = NULL, *to = NULL;
+	struct chan *ch = NULL;
+	struct member *mb;
+	size_t n = 0;
+	unsigned i;
+	int num;
+
+	irc_label_resume(c, ml->label);
+	for (i = 0; i < ml->nlines; i++)
+		if (ml->lines[i].len > 0)
+			break;
+	if (i == ml->nlines) {
+		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
+		    ":Invalid multiline batch: no text");
+		return;
+	}
+	if (*name == '@' || *name == '+') {	/* STATUSMSG */
+		need = *name == '@' ? MEMB_OP : MEMB_OP | MEMB_VOICE;
+		name++;
+	}
+	if (*name == '#' || *name == '&') {
+		if ((ch = irc_chan_find(name)) == NULL) {
+			if (!notice)
+				irc_numeric(c, ERR_NOSUCHCHANNEL,
+				    "%s :No such channel", name);
+			return;
+		}
+		if (!irc_chan_can_send(ch, c, &num)) {
+			if (!notice)
+				irc_numeric(c, num, "%s :Cannot send to "
+				    "channel", ch->name);
+			return;
+		}
+		if ((rcpt = calloc(ch->nmembers + 1, sizeof(*rcpt))) == NULL)
+			goto nomem;
+		for (mb = ch->members; mb != NULL; mb = mb->cnext)
+			if (mb->c != c && (!need || (mb->modes & need)))
+				rcpt[n++] = mb->c;
+	} else {
+		if (need == 0 && ml_service(c, ml, notice))
+			return;
+		if (need != 0 || (to = irc_client_find(name)) == NULL ||
+		    !(to->flags & CF_REG)) {
+			if (!notice)
+				irc_numeric(c, ERR_NOSUCHNICK,
+				    "%s :No such nick/channel", name);
+			return;
+		}
+		if ((rcpt = calloc(2, sizeof(*rcpt))) == NULL)
+			goto nomem;
+		rcpt[n++] = to;
+	}
+	if (c->caps & CAP_ECHO_MESSAGE)
+		rcpt[n++] = c;
+	c->last_msg = ergo_now;
+	ml_deliver(c, ml, rcpt, n, ch, ch != NULL ? NULL : to, need == 0);
+	free(rcpt);
+	if (to != NULL && !notice && to->away != NULL)
+		irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
+	return;
+nomem:
+	log_warnx("irc", "out of memory: multiline batch dropped");
+	irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID", ":Out of memory");
+}
+
+/* BATCH +ref draft/multiline <target> | BATCH -ref */
+void
+h_batch(struct client *c, struct msg *m)
+{
+	const char *p = m->param[0];
+
+	if (*p == '+') {
+		ml_open(c, m, p + 1);
+		return;
+	}
+	if (*p != '-' || c->ml == NULL || strcmp(p + 1, c->ml->ref) != 0) {
+		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
+		    ":No such multiline batch is open");
+		return;
+	}
+	if (!c->ml->failed)
+		ml_close(c);
+	irc_ml_free(c);
+}

@@ -35,12 +35,12 @@ HDRS	= ergo.h irc.h net_tls.h
 SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
-	  irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c
+	  irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c irc_register.c
 # Everything but main(): unit tests link against this archive.
 LIBOBJS	= net.o irc.o irc_util.o irc_chan.o irc_query.o conf.o conf_passwd.o \
 	  irc_monitor.o irc_hist.o \
 	  log.o store.o net_tls.o net_mkcert.o irc_sasl.o irc_serv.o \
-	  irc_bans.o ergo_priv.o irc_cloak.o
+	  irc_bans.o ergo_priv.o irc_cloak.o irc_register.o
 OBJS	= ergo.o $(LIBOBJS)
 
 all: ergo

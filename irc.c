@@ -978,6 +978,7 @@ static const struct cmd cmds[] = {
 	{ "PONG",	h_pong,		0, CMD_PREREG | CMD_NOIDLE },
 	{ "PRIVMSG",	h_privmsg,	0, CMD_REG },
 	{ "QUIT",	h_quit,		0, CMD_PREREG },
+	{ "REGISTER",	h_register,	3, CMD_PREREG },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
 	{ "STATS",	h_stats,	1, CMD_REG },
@@ -988,6 +989,7 @@ static const struct cmd cmds[] = {
 	{ "UNKLINE",	h_unkline,	1, CMD_REG | CMD_OPER },
 	{ "USER",	h_user,		4, CMD_PREREG },
 	{ "USERHOST",	h_userhost,	1, CMD_REG },
+	{ "VERIFY",	h_verify,	2, CMD_PREREG },
 	{ "VERSION",	h_version,	0, CMD_REG },
 	{ "WALLOPS",	h_wallops,	1, CMD_REG | CMD_OPER },
 	{ "WHO",	h_who,		0, CMD_REG },
@@ -1313,6 +1315,7 @@ static const struct {
 	{ "batch",		CAP_BATCH,		NULL },
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
 	{ "chghost",		CAP_CHGHOST,		NULL },
+	{ "draft/account-registration", CAP_ACCOUNT_REGISTRATION, NULL },
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
@@ -1330,6 +1333,16 @@ static const struct {
 	{ "userhost-in-names",	CAP_USERHOST_NAMES,	NULL },
 };
 #define NCAPS	(sizeof(caps) / sizeof(caps[0]))
+
+/* Whether caps[i] is offered now, and its value: a few depend on conf. */
+static bool
+cap_offered(size_t i, const char **value)
+{
+	*value = caps[i].value;
+	if (caps[i].bit == CAP_ACCOUNT_REGISTRATION)
+		return irc_register_cap(conf, value);
+	return true;
+}
 /*
  * Bytes of cap list per CAP LS/LIST line before a 302 continuation:
  * well inside 512, and short enough that today's list (about 310 bytes
@@ -1377,14 +1390,16 @@ static void
 cap_ls(struct client *c, bool enabled_only, const char *sub)
 {
 	char buf[IRC_LINE_MAX], sts[96];
+	const char *v;
 	size_t i, n = 0;
 
 	buf[0] = '\0';
 	for (i = 0; i < NCAPS; i++) {
-		if (enabled_only && !(c->caps & caps[i].bit))
+		if ((enabled_only && !(c->caps & caps[i].bit)) ||
+		    !cap_offered(i, &v))
 			continue;
 		cap_add(c, sub, buf, &n, caps[i].name, c->capver >= 302 &&
-		    !enabled_only ? caps[i].value : NULL);
+		    !enabled_only ? v : NULL);
 	}
 	if (c->capver >= 302 && !enabled_only && sts_value(conf,
 	    c->conn != NULL && net_conn_tls(c->conn), sts, sizeof(sts)))
@@ -1398,6 +1413,7 @@ cap_req(struct client *c, char *list)
 {
 	char copy[IRC_LINE_MAX], *tok, *save = NULL;
 	uint32_t add = 0, del = 0;
+	const char *v;
 	size_t i;
 
 	snprintf(copy, sizeof(copy), "%s", list);
@@ -1411,7 +1427,8 @@ cap_req(struct client *c, char *list)
 			if (strcmp(tok, caps[i].name) == 0)
 				break;
 		/* One unknown cap NAKs the whole request (IRCv3). */
-		if (i == NCAPS || (neg && caps[i].bit == CAP_CAP_NOTIFY &&
+		if (i == NCAPS || (!neg && !cap_offered(i, &v)) ||
+		    (neg && caps[i].bit == CAP_CAP_NOTIFY &&
 		    c->capver >= 302)) {
 			irc_send(c, ":%s CAP %s NAK :%s", conf->server_name,
 			    c->nick[0] ? c->nick : "*", list);
@@ -1853,8 +1870,10 @@ irc_rehashed(const struct conf *old)
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	nisupport = 0;		/* limits, network name, ... may have changed */
 	irc_motd_load();
-	if (old != NULL)
+	if (old != NULL) {
 		cap_notify_rehash(old);
+		irc_register_rehashed(old);
+	}
 }
 
 void

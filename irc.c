@@ -1343,6 +1343,7 @@ cap_offered(size_t i, const char **value)
 		return irc_register_cap(conf, value);
 	return true;
 }
+
 /*
  * Bytes of cap list per CAP LS/LIST line before a 302 continuation:
  * well inside 512, and short enough that today's list (about 310 bytes

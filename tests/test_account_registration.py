@@ -2,13 +2,17 @@
 registration) on the real binary: the cap and its value, REGISTER after
 and before the connection completes, each FAIL code, VERIFY, the account
 then working for SASL on a new connection and across a restart, the
-per-IP throttle shared with NickServ REGISTER, and the config switching
-it all off."""
+per-IP throttle shared with NickServ REGISTER, a full disk, and the
+config switching it all off."""
 
 import base64
+import os
 import re
+import resource
 import signal
 import socket
+import sqlite3
+import subprocess
 
 import ergotest
 from ergotest import Server, Client, run_ergo, wait_for
@@ -460,3 +464,43 @@ def test_registration_config_errors_name_the_place():
         p = run_ergo("checkconfig", "--config", srv.conf_path)
         assert p.returncode == 1, (text, p.stdout, p.stderr)
         assert re.search(err, p.stderr), (text, p.stderr)
+
+
+def test_a_full_disk_fails_register_cleanly():
+    s = Server(start=False, conf="accounts { registration { throttling { "
+               "enabled no } } }")
+    s.start()                      # create the database at full size
+    s.stop()
+    limit = os.path.getsize(os.path.join(s.dir, "ircd.db")) + 8192
+    real = subprocess.Popen
+
+    def popen(*a, **kw):
+        kw["preexec_fn"] = lambda: resource.setrlimit(
+            resource.RLIMIT_FSIZE, (limit, limit))
+        return real(*a, **kw)
+    subprocess.Popen = popen
+    try:
+        s.start()
+    finally:
+        subprocess.Popen = real
+    got, failed = [], None
+    for i in range(200):
+        c = s.client("disk%d" % i)
+        c.send("REGISTER * * correct-horse")
+        l = c.expect(r" REGISTER ")
+        c.close()
+        if " SUCCESS " not in l:
+            failed = l
+            break
+        got.append("disk%d" % i)
+    assert failed is not None, "200 accounts fit in %d bytes" % limit
+    assert re.match(r"^:irc\.test FAIL REGISTER TEMPORARILY_UNAVAILABLE "
+                    r"disk\d+ :The account database failed .*nothing was "
+                    r"saved$", failed), failed
+    assert s.running(), s.logtail()
+    s.stop()
+    db = sqlite3.connect(os.path.join(s.dir, "ircd.db"))
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    names = {r[0] for r in db.execute("SELECT name FROM accounts")}
+    db.close()
+    assert set(got) <= names and failed.split()[4] not in names, (got, names)

@@ -386,6 +386,9 @@ cmd_fn	 h_register, h_verify;		/* draft/account-registration */
 /* Whether conf offers the cap, and its value (NULL: none; static). */
 bool	 irc_register_cap(const struct conf *, const char **value);
 void	 irc_register_rehashed(const struct conf *old);	/* CAP NEW/DEL */
+/* Whether name may be a new account's: a nick, not a service's or a
+ * GuestNNNNN (what nick enforcement renames to). */
+bool	 irc_register_name_ok(const char *name);
 /* Why pw cannot be the password of account name: NULL if it can;
  * *weak tells a weak password from an unacceptable one. */
 const char *irc_register_password_bad(const char *name, const char *pw,

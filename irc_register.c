@@ -112,12 +112,19 @@ email_ok(const char *s)
 	return true;
 }
 
-/* The services' nicks and "*" name no account. */
-static bool
-account_name_ok(const char *name)
+bool
+irc_register_name_ok(const char *name)
 {
-	return irc_nick_valid(name) && irc_casecmp(name, "NickServ") != 0 &&
-	    irc_casecmp(name, "ChanServ") != 0;
+	char fz[NICKLEN_MAX + 1];
+
+	if (!irc_nick_valid(name) || irc_casecmp(name, "NickServ") == 0 ||
+	    irc_casecmp(name, "ChanServ") == 0)
+		return false;
+	/* GuestNNNNN is what nick enforcement renames people to: as an
+	 * account it would have them renamed again (Ergo forbids it too) */
+	irc_fold(fz, name, sizeof(fz));
+	return !(strncmp(fz, "guest", 5) == 0 && fz[5] != '\0' &&
+	    strspn(fz + 5, "0123456789") == strlen(fz + 5));
 }
 
 const char *
@@ -229,11 +236,12 @@ h_register(struct client *c, struct msg *m)
 		return;
 	}
 	name = strcmp(want, "*") == 0 ? c->nick : want;
-	if (!account_name_ok(name)) {
+	if (!irc_register_name_ok(name)) {
 		irc_fail(c, "FAIL", "REGISTER", "BAD_ACCOUNT_NAME", "%s :Account "
-		    "names are nicknames: a letter or one of []\\`_^{|} first, "
-		    "then also digits and -, at most %u long, not a service's "
-		    "name", param_safe(name), conf->limits.nicklen);
+		    "names are nicknames (a letter or one of []\\`_^{|} first, "
+		    "then also digits and -, at most %u long), but not "
+		    "NickServ, ChanServ or GuestNNNNN", param_safe(name),
+		    conf->limits.nicklen);
 		return;
 	}
 	if (conf->accounts.nr_enabled) {

@@ -191,6 +191,11 @@ ns_register(struct client *c, int argc, char **argv)
 		ns_reply(c, "Syntax: REGISTER <password> [email]");
 		return;
 	}
+	if (!irc_register_name_ok(c->nick)) {
+		ns_reply(c, "%s cannot be registered: choose another nick",
+		    c->nick);
+		return;
+	}
 	if (!ns_password_valid(c, c->nick, argv[0]))
 		return;
 	if (argc > 1 && (strchr(argv[1], '@') == NULL ||

@@ -293,7 +293,8 @@ def test_account_exists():
 def test_bad_account_names():
     srv = Server()
     c = srv.client("goodnick")
-    for name in ("NickServ", "chanserv", "9lives", "a" * 40, "#chan"):
+    for name in ("NickServ", "chanserv", "Guest12345", "9lives", "a" * 40,
+                 "#chan"):
         c.send("REGISTER %s * correct-horse" % name)
         fail(c, "REGISTER", "BAD_ACCOUNT_NAME", name)
     # valid, but not the nick: with nick reservation it must be
@@ -301,6 +302,11 @@ def test_bad_account_names():
     fail(c, "REGISTER", "ACCOUNT_NAME_MUST_BE_NICK", "othername")
     assert whois_account(c, "goodnick") is None
     register_ok(c, "goodnick")
+    # NickServ keeps the same names back; Guest alone is a fine name
+    g = srv.client("guest00042")
+    g.send("PRIVMSG NickServ :REGISTER correct-horse")
+    g.expect(r"NOTICE guest00042 :guest00042 cannot be registered")
+    register_ok(srv.client("Guest"), "Guest")
 
 
 def test_custom_account_name_without_nick_reservation():

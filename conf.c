@@ -42,6 +42,8 @@ extern char **environ;
 
 enum ktype {
 	K_BLOCK,	/* key { ... }: same struct, aux = struct block */
+	K_SWITCH,	/* key { ... } as K_BLOCK, or key yes|no: sets the
+			   block's first key (a bool), e.g. `registration no` */
 	K_TLS,		/* tls { ... } inside listen: sets listen_conf.tls */
 	K_LISTEN,	/* listen ADDR [{ tls { ... } }], repeatable */
 	K_OPER,		/* oper NAME { ... }, repeatable */
@@ -295,9 +297,43 @@ static const struct block nickres_block = {
 	"accounts.nick-reservation", nickres_keys
 };
 
+static const struct key regthrottle_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.reg_throttle), 0, 0, NULL, "yes",
+	  "Limit the accounts registered from one IP address.", NULL },
+	{ "duration", K_SECS, C(accounts.reg_throttle_secs), 1, 7 * DAY, NULL,
+	  "10m", "The window the limit counts in.", NULL },
+	{ "max-attempts", K_UINT, C(accounts.reg_throttle_max), 1, 100000,
+	  NULL, "30", "Registrations from one IP address per window.",
+	  NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block regthrottle_block = {
+	"accounts.registration.throttling", regthrottle_keys
+};
+
+static const struct key registration_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.registration), 0, 0, NULL, "yes",
+	  "Users may register accounts (REGISTER, NickServ REGISTER).\n"
+	  "`registration no` is short for `registration { enabled no }`.",
+	  NULL },
+	{ "allow-before-connect", K_BOOL, C(accounts.reg_before_connect), 0, 0,
+	  NULL, "yes", "REGISTER works before the connection completes (CAP\n"
+	  "draft/account-registration=before-connect); not with a\n"
+	  "server password.", NULL },
+	{ "min-password-length", K_UINT, C(accounts.reg_min_password), 0, 300,
+	  NULL, "0", "Shorter new passwords are refused as weak; 0 = any.",
+	  NULL },
+	{ "throttling", K_BLOCK, 0, 0, 0, &regthrottle_block, NULL,
+	  "Registrations per IP address (REGISTER and NickServ).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block registration_block = {
+	"accounts.registration", registration_keys
+};
+
 static const struct key accounts_keys[] = {
-	{ "registration", K_BOOL, C(accounts.registration), 0, 0, NULL, "yes",
-	  "Users may register accounts (NickServ REGISTER).", NULL },
+	{ "registration", K_SWITCH, 0, 0, 0, &registration_block, NULL,
+	  "Registering accounts.", NULL },
 	{ "authentication-enabled", K_BOOL, C(accounts.auth_enabled), 0, 0,
 	  NULL, "yes", "Users may log in (SASL, NickServ IDENTIFY).", NULL },
 	{ "password-iterations", K_UINT, C(accounts.iterations), 4096,
@@ -1859,13 +1895,26 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 		if (seen[idx].line != 0)
 			conf_err(p, &kw, "duplicate %s \"%s\" %s (first at "
 			    "line %u)", k->type == K_BLOCK ||
-			    k->type == K_TLS ? "block" : "key", k->name,
+			    k->type == K_SWITCH || k->type == K_TLS ? "block" :
+			    "key", k->name,
 			    block_where(b, in, sizeof(in)), seen[idx].line);
 		else
 			seen[idx] = kw;
 	}
+	if (k->type == K_SWITCH) {
+		t = *peek(p);
+		if (t.type == T_WORD || t.type == T_STRING) {
+			next(p);
+			w = tok_where(&t);
+			(void)set_value(p, ((const struct block *)k->aux)->keys,
+			    base, t.s, t.n, &w);
+			end_statement(p, b, k);
+			return;
+		}
+	}
 	switch (k->type) {
 	case K_BLOCK:
+	case K_SWITCH:
 	case K_TLS:
 		if (!expect_open(p, k, false))
 			return;
@@ -1975,7 +2024,7 @@ defaults_apply(struct parser *p, const struct block *b, void *base)
 	const struct key *k;
 
 	for (k = b->keys; k->name != NULL; k++)
-		if (k->type == K_BLOCK)
+		if (k->type == K_BLOCK || k->type == K_SWITCH)
 			defaults_apply(p, k->aux, base);
 		else if (k->def != NULL && k->type != K_LISTEN &&
 		    k->type != K_OPER && k->type != K_LOG)
@@ -2053,7 +2102,8 @@ env_apply_one(struct parser *p, const char *var)
 		}
 		if (end == eq)
 			break;
-		if (k->type != K_BLOCK && k->type != K_LOG) {
+		if (k->type != K_BLOCK && k->type != K_SWITCH &&
+		    k->type != K_LOG) {
 			conf_err(p, &w, "%s is not a block", k->name);
 			return;
 		}
@@ -2067,6 +2117,10 @@ env_apply_one(struct parser *p, const char *var)
 		b = k->aux;
 	}
 	switch (k->type) {
+	case K_SWITCH:	/* ERGO__ACCOUNTS__REGISTRATION=no */
+		(void)set_value(p, ((const struct block *)k->aux)->keys, base,
+		    val, strlen(val), &w);
+		break;
 	case K_BLOCK:
 	case K_LOG:
 		env_name(shown, sizeof(shown),
@@ -2162,6 +2216,7 @@ fields_free(const struct block *b, void *base)
 	for (k = b->keys; k->name != NULL; k++)
 		switch (k->type) {
 		case K_BLOCK:
+		case K_SWITCH:
 		case K_TLS:
 			fields_free(k->aux, base);
 			break;
@@ -2350,6 +2405,7 @@ dt_block(const struct block *b, int depth)
 		dt_comment(depth, k->help);
 		switch (k->type) {
 		case K_BLOCK:
+		case K_SWITCH:
 			dt_comment(depth, k->example);
 			dt_indent(depth);
 			dt_puts(k->name);

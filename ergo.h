@@ -151,7 +151,12 @@ struct conf {
 	char		*datastore_path;
 	bool		 datastore_autoupgrade;	/* run migrates an old schema */
 	struct {
-		bool	 registration;		/* NickServ REGISTER allowed */
+		bool	 registration;		/* REGISTER, NickServ REGISTER */
+		bool	 reg_before_connect;	/* REGISTER before CAP END */
+		unsigned reg_min_password;	/* bytes; 0: no minimum */
+		bool	 reg_throttle;		/* per-IP registration limit */
+		unsigned reg_throttle_secs;	/* its window */
+		unsigned reg_throttle_max;	/* registrations per window */
 		bool	 auth_enabled;		/* SASL and IDENTIFY allowed */
 		unsigned iterations;		/* PBKDF2 for new passwords */
 		bool	 nr_enabled;		/* nick-reservation */

@@ -1010,6 +1010,7 @@ static const struct cmd cmds[] = {
 	{ "PRIVMSG",	h_privmsg,	0, CMD_REG },
 	{ "QUIT",	h_quit,		0, CMD_PREREG },
 	{ "REDACT",	h_redact,	2, CMD_REG },
+	{ "REGISTER",	h_register,	3, CMD_PREREG },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
 	{ "STATS",	h_stats,	1, CMD_REG },
@@ -1020,6 +1021,7 @@ static const struct cmd cmds[] = {
 	{ "UNKLINE",	h_unkline,	1, CMD_REG | CMD_OPER },
 	{ "USER",	h_user,		4, CMD_PREREG },
 	{ "USERHOST",	h_userhost,	1, CMD_REG },
+	{ "VERIFY",	h_verify,	2, CMD_PREREG },
 	{ "VERSION",	h_version,	0, CMD_REG },
 	{ "WALLOPS",	h_wallops,	1, CMD_REG | CMD_OPER },
 	{ "WHO",	h_who,		0, CMD_REG },
@@ -1317,6 +1319,7 @@ static const struct {
 	{ "batch",		CAP_BATCH,		NULL },
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
 	{ "chghost",		CAP_CHGHOST,		NULL },
+	{ "draft/account-registration", CAP_ACCOUNT_REGISTRATION, NULL },
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
@@ -1338,6 +1341,7 @@ static const struct {
 	{ "userhost-in-names",	CAP_USERHOST_NAMES,	NULL },
 };
 #define NCAPS	(sizeof(caps) / sizeof(caps[0]))
+
 /*
  * Bytes of cap list per CAP LS/LIST line before a 302 continuation:
  * well inside 512, and short enough that today's list (about 310 bytes
@@ -1376,6 +1380,8 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 	switch (caps[i].bit) {
 	case CAP_SASL:
 		return k->accounts.auth_enabled;
+	case CAP_ACCOUNT_REGISTRATION:
+		return irc_register_cap(k, buf, sz, v);
 	case CAP_MULTILINE:
 		snprintf(buf, sz, "max-bytes=%u,max-lines=%u",
 		    k->limits.ml_bytes, k->limits.ml_lines);

@@ -117,6 +117,7 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define CAP_MULTILINE		0x80000000U	/* draft/multiline */
 #define CAP_REDACTION		0x40000000U	/* draft/message-redaction */
 #define CAP_PRE_AWAY		0x20000000U	/* draft/pre-away */
+#define CAP_ACCOUNT_REGISTRATION 0x10000000U	/* irc_register.c */
 
 /* Caps that change how a relayed line is tagged (see struct irc_ev). */
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
@@ -388,6 +389,11 @@ void	 irc_account_creds(struct store_account *a, const char *pw);
 /* pw against a's credentials, in constant time. */
 bool	 irc_account_password_ok(const struct store_account *a,
 	    const char *pw);
+/* Fixed-window counters by key, one table each (irc_sasl.c). */
+enum { THROTTLE_AUTH, THROTTLE_REG, THROTTLE_NTABS };
+bool	 irc_throttle_full(int tab, const char *key, unsigned max,
+	    uint64_t window_ms);
+void	 irc_throttle_count(int tab, const char *key, uint64_t window_ms);
 /* Too many recent failures for c's IP or the account (folded)? */
 bool	 irc_auth_throttled(const struct client *, const char *folded);
 void	 irc_auth_failed(const struct client *, const char *folded);
@@ -402,6 +408,30 @@ struct client *irc_account_sessions(int64_t id);
 cmd_fn	 h_markread;
 void	 irc_markread_join(struct client *, struct chan *);	/* after JOIN */
 void	 irc_markread_client_free(struct client *);
+
+/* ---- account registration (irc_register.c) ---- */
+#define REG_PASS_MAX		300	/* bytes: the spec's safe limit */
+cmd_fn	 h_register, h_verify;		/* draft/account-registration */
+/* Whether conf offers the cap, and its value (NULL: none) made in buf;
+ * irc.c's cap_offer, so CAP LS and cap-notify at rehash agree. */
+bool	 irc_register_cap(const struct conf *, char *buf, size_t sz,
+	    const char **value);
+/* Whether name may be a new account's: a nick, not a service's or a
+ * GuestNNNNN (what nick enforcement renames to). */
+bool	 irc_register_name_ok(const char *name);
+/* Why pw cannot be the password of account name: NULL if it can;
+ * *weak tells a weak password from an unacceptable one. */
+const char *irc_register_password_bad(const char *name, const char *pw,
+	    bool *weak);
+/*
+ * Creates account name (a valid nick) for c with password pw and email
+ * ("" for none) into *a, counted against c's IP: REG_OK once committed
+ * (the caller logs c in), REG_EXISTS if the name is owned, REG_THROTTLED
+ * if c's IP registered too many lately, REG_FAILED (store_error()).
+ */
+enum { REG_OK, REG_EXISTS, REG_THROTTLED, REG_FAILED };
+int	 irc_register_account(struct client *, const char *name,
+	    const char *email, const char *pw, struct store_account *a);
 
 /* ---- services (irc_serv.c) ---- */
 /* PRIVMSG/NOTICE to a service: handled (true), or not a service. */

@@ -1,9 +1,10 @@
 /*
  * irc_sasl.c: logging in: AUTHENTICATE (IRCv3 SASL 3.2: PLAIN,
- * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the failed-login throttle
- * and the 900/901 login state, with the index of the sessions logged in
- * to each account. Rows come from store.c; no SQL here. The syntax of
- * the messages is irc_sasl_parse.c's.
+ * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the throttles (failed
+ * logins; registrations for irc_register.c) and the 900/901 login
+ * state, with the index of the sessions logged in to each account. Rows
+ * come from store.c; no SQL here. The syntax of the messages is
+ * irc_sasl_parse.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,16 +233,22 @@ account_fake(const char *folded, struct store_account *a)
 	memcpy(a->server_key, a->stored_key, sizeof(a->server_key));
 }
 
-/* ---- throttle: a small table of recent failures per key ---- */
+/*
+ * ---- throttles: small tables of fixed-window counters per key ----
+ * THROTTLE_AUTH counts failed logins ("ip:..." and "acct:..."),
+ * THROTTLE_REG accounts registered per IP (irc_register.c). Each has its
+ * own table, so a flood of one cannot push the other's counters out.
+ */
 
 #define THROTTLE_SLOTS	256
 #define THROTTLE_PROBE	8
 
-static struct {
+struct throttle {
 	char		 key[80];	/* "ip:..." or "acct:..." */
-	unsigned	 fails;
+	unsigned	 n;
 	uint64_t	 start_ms;	/* of the window */
-} throttle[THROTTLE_SLOTS];
+};
+static struct throttle throttles[THROTTLE_NTABS][THROTTLE_SLOTS];
 
 static unsigned
 key_hash(const char *s)
@@ -254,48 +261,49 @@ key_hash(const char *s)
 }
 
 /* The slot for key, or with create a free, expired or oldest one. */
-static int
-throttle_slot(const char *key, bool create)
+static struct throttle *
+throttle_slot(int tab, const char *key, uint64_t window_ms, bool create)
 {
+	struct throttle *t = throttles[tab];
 	unsigned h = key_hash(key), i;
 	int best = -1;
 
 	for (i = 0; i < THROTTLE_PROBE; i++) {
 		int s = (int)((h + i) % THROTTLE_SLOTS);
-		bool expired = throttle[s].key[0] == '\0' ||
-		    throttle[s].start_ms + AUTH_FAIL_WINDOW_MS <= ergo_now_ms;
+		bool expired = t[s].key[0] == '\0' ||
+		    t[s].start_ms + window_ms <= ergo_now_ms;
 
-		if (!expired && strcmp(throttle[s].key, key) == 0)
-			return s;
+		if (!expired && strcmp(t[s].key, key) == 0)
+			return &t[s];
 		if (create && (best == -1 || expired ||
-		    throttle[s].start_ms < throttle[best].start_ms))
+		    t[s].start_ms < t[best].start_ms))
 			best = expired && best != -1 &&
-			    throttle[best].key[0] == '\0' ? best : s;
+			    t[best].key[0] == '\0' ? best : s;
 	}
-	if (best != -1) {
-		snprintf(throttle[best].key, sizeof(throttle[best].key), "%s",
-		    key);
-		throttle[best].fails = 0;
-		throttle[best].start_ms = ergo_now_ms;
-	}
-	return best;
+	if (best == -1)
+		return NULL;
+	snprintf(t[best].key, sizeof(t[best].key), "%s", key);
+	t[best].n = 0;
+	t[best].start_ms = ergo_now_ms;
+	return &t[best];
 }
 
-static bool
-key_throttled(const char *key)
+bool
+irc_throttle_full(int tab, const char *key, unsigned max,
+    uint64_t window_ms)
 {
-	int s = throttle_slot(key, false);
+	struct throttle *t = throttle_slot(tab, key, window_ms, false);
 
-	return s != -1 && throttle[s].fails >= AUTH_FAIL_MAX;
+	return t != NULL && t->n >= max;
 }
 
-static void
-key_failed(const char *key)
+void
+irc_throttle_count(int tab, const char *key, uint64_t window_ms)
 {
-	int s = throttle_slot(key, true);
+	struct throttle *t = throttle_slot(tab, key, window_ms, true);
 
-	if (s != -1)
-		throttle[s].fails++;
+	if (t != NULL)
+		t->n++;
 }
 
 bool
@@ -304,12 +312,14 @@ irc_auth_throttled(const struct client *c, const char *folded)
 	char key[80];
 
 	snprintf(key, sizeof(key), "ip:%s", c->host);
-	if (key_throttled(key))
+	if (irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
+	    AUTH_FAIL_WINDOW_MS))
 		return true;
 	if (folded == NULL || *folded == '\0')
 		return false;
 	snprintf(key, sizeof(key), "acct:%s", folded);
-	return key_throttled(key);
+	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
+	    AUTH_FAIL_WINDOW_MS);
 }
 
 void
@@ -318,10 +328,10 @@ irc_auth_failed(const struct client *c, const char *folded)
 	char key[80];
 
 	snprintf(key, sizeof(key), "ip:%s", c->host);
-	key_failed(key);
+	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
 	if (folded != NULL && *folded != '\0') {
 		snprintf(key, sizeof(key), "acct:%s", folded);
-		key_failed(key);
+		irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
 	}
 	log_info("accounts", "%s: failed login%s%s", c->host,
 	    folded != NULL ? " for " : "", folded != NULL ? folded : "");

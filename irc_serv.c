@@ -12,7 +12,6 @@
 #include "irc.h"
 
 #define SERV_ARGS_MAX	4	/* words after a service command */
-#define NS_PASS_MAX	300	/* longer is a paste accident */
 
 struct ns_cmd {
 	const char	*name;
@@ -160,12 +159,15 @@ ns_my_account(struct client *c, struct store_account *a)
 	return false;
 }
 
+/* The rules of every new password (irc_register.c), for account name. */
 static bool
-ns_password_valid(struct client *c, const char *pw)
+ns_password_valid(struct client *c, const char *name, const char *pw)
 {
-	if (pw[0] == '\0' || strlen(pw) > NS_PASS_MAX ||
-	    strcmp(pw, "*") == 0) {
-		ns_reply(c, "Invalid password");
+	const char *why;
+	bool weak;
+
+	if ((why = irc_register_password_bad(name, pw, &weak)) != NULL) {
+		ns_reply(c, "Invalid password: %s", why);
 		return false;
 	}
 	return true;
@@ -175,9 +177,7 @@ ns_password_valid(struct client *c, const char *pw)
 static void
 ns_register(struct client *c, int argc, char **argv)
 {
-	struct store_account a, o;
-	char fz[NICKLEN_MAX + 1];
-	int rc;
+	struct store_account a;
 
 	if (!conf->accounts.registration) {
 		ns_reply(c, "Account registration is disabled");
@@ -191,43 +191,36 @@ ns_register(struct client *c, int argc, char **argv)
 		ns_reply(c, "Syntax: REGISTER <password> [email]");
 		return;
 	}
-	if (!ns_password_valid(c, argv[0]))
+	if (!irc_register_name_ok(c->nick)) {
+		ns_reply(c, "%s cannot be registered: choose another nick",
+		    c->nick);
+		return;
+	}
+	if (!ns_password_valid(c, c->nick, argv[0]))
 		return;
 	if (argc > 1 && (strchr(argv[1], '@') == NULL ||
 	    strlen(argv[1]) > STORE_EMAIL_MAX)) {
 		ns_reply(c, "Invalid e-mail address");
 		return;
 	}
-	irc_fold(fz, c->nick, sizeof(fz));
-	if ((rc = store_nick_owner(fz, &o)) == -1) {
-		ns_store_failed(c, "Registration");
-		return;
-	}
-	if (rc == 1) {
+	switch (irc_register_account(c, c->nick, argc > 1 ? argv[1] : "",
+	    argv[0], &a)) {
+	case REG_OK:
+		ns_reply(c, "Account created");
+		irc_account_login(c, &a);
+		ns_reply(c, "You're now logged in as %s", a.name);
+		break;
+	case REG_EXISTS:
 		ns_reply(c, "Account already exists");
-		return;
-	}
-	memset(&a, 0, sizeof(a));
-	snprintf(a.name, sizeof(a.name), "%s", c->nick);
-	if (argc > 1)
-		snprintf(a.email, sizeof(a.email), "%s", argv[1]);
-	a.registered = ergo_now;
-	irc_account_creds(&a, argv[0]);
-	rc = store_account_create(fz, &a);
-	if (rc == 1) {
-		ns_reply(c, "Account already exists");
-		return;
-	}
-	if (rc == -1) {
+		break;
+	case REG_THROTTLED:
+		ns_reply(c, "Too many accounts were registered from your "
+		    "address; try again later");
+		break;
+	default:
 		ns_store_failed(c, "Registration");
-		return;
+		break;
 	}
-	/* committed: now it may be said */
-	log_info("accounts", "%s registered account %s", irc_prefix(c),
-	    a.name);
-	ns_reply(c, "Account created");
-	irc_account_login(c, &a);
-	ns_reply(c, "You're now logged in as %s", a.name);
 }
 
 /* IDENTIFY [account] <password>; with neither, the TLS certificate. */
@@ -350,7 +343,7 @@ ns_passwd(struct client *c, int argc, char **argv)
 		ns_reply(c, "Password incorrect");
 		return;
 	}
-	if (!ns_password_valid(c, argv[1]))
+	if (!ns_password_valid(c, a.name, argv[1]))
 		return;
 	irc_account_creds(&a, argv[1]);
 	if (store_account_passwd(&a) == -1) {

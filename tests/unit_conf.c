@@ -1133,6 +1133,59 @@ test_random(void)
 	}
 }
 
+/* accounts.registration: `registration no`, or a block of its own keys. */
+static void
+test_switch(void)
+{
+	struct conf *c;
+	char *errs = NULL;
+
+	if ((c = expect_ok("switch_defaults", "")) != NULL) {
+		result("switch_defaults", c->accounts.registration &&
+		    c->accounts.reg_before_connect &&
+		    c->accounts.reg_min_password == 0 &&
+		    c->accounts.reg_throttle &&
+		    c->accounts.reg_throttle_secs == 600 &&
+		    c->accounts.reg_throttle_max == 30 ? NULL : "wrong");
+		conf_free(c);
+	}
+	if ((c = expect_ok("switch_short_form",
+	    "accounts { registration no }\n")) != NULL) {
+		result("switch_short_form", !c->accounts.registration &&
+		    c->accounts.reg_before_connect ? NULL : "wrong");
+		conf_free(c);
+	}
+	if ((c = expect_ok("switch_block_form", "accounts {\n registration"
+	    "\n {\n  allow-before-connect no\n  min-password-length 8\n"
+	    "  throttling { max-attempts 3  duration 1h }\n }\n}\n")) !=
+	    NULL) {
+		result("switch_block_form", c->accounts.registration &&
+		    !c->accounts.reg_before_connect &&
+		    c->accounts.reg_min_password == 8 &&
+		    c->accounts.reg_throttle_max == 3 &&
+		    c->accounts.reg_throttle_secs == 3600 ? NULL : "wrong");
+		conf_free(c);
+	}
+	expect_errs("switch_bad_value", "accounts { registration maybe }\n",
+	    "t.conf:1:25: expected yes or no\n");
+	expect_errs("switch_both_forms", "accounts {\n registration no\n"
+	    " registration { enabled yes }\n}\n", "t.conf:3:2: duplicate "
+	    "block \"registration\" in block accounts (first at line 2)\n");
+	clear_ergo_env();
+	setenv("ERGO__ACCOUNTS__REGISTRATION", "no", 1);
+	setenv("ERGO__ACCOUNTS__REGISTRATION__THROTTLING__MAX_ATTEMPTS", "4",
+	    1);
+	if ((c = conf_load(NULL, &errs)) == NULL)
+		result("switch_env", errs);
+	else {
+		result("switch_env", !c->accounts.registration &&
+		    c->accounts.reg_throttle_max == 4 ? NULL : "not applied");
+		conf_free(c);
+	}
+	free(errs);
+	clear_ergo_env();
+}
+
 int
 main(void)
 {
@@ -1158,6 +1211,7 @@ main(void)
 	test_errors();
 	test_error_collection();
 	test_env();
+	test_switch();
 	free(hash_pw);
 	(void)unlink("t.conf");
 	(void)unlink("sub/t.conf");

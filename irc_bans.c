@@ -529,9 +529,11 @@ ban_add(struct client *c, struct msg *m, int kind)
 			break;
 		off += (size_t)n;
 	}
-	snprintf(sb.reason, sizeof(sb.reason), "%s", text[0] != '\0' ? text :
-	    "No reason given");
-	irc_utf8_trunc(sb.reason, STORE_BAN_REASON_MAX);
+	if (text[0] == '\0')
+		snprintf(text, sizeof(text), "No reason given");
+	irc_utf8_trunc(text, STORE_BAN_REASON_MAX);	/* cut on a character */
+	snprintf(sb.reason, sizeof(sb.reason), "%.*s",
+	    (int)STORE_BAN_REASON_MAX, text);
 	snprintf(sb.setter, sizeof(sb.setter), "%s", irc_prefix(c));
 	sb.set_at = ergo_now;
 	sb.expires = secs > 0 ? ergo_now + (time_t)secs : 0;

@@ -613,13 +613,36 @@ def test_chathistory_expire_time():
 
 
 def test_chathistory_disabled():
+    """history { enabled no }: draft/chathistory and draft/event-playback
+    are not offered (as in Ergo: a client that sees the cap would send
+    CHATHISTORY and wait for history that never comes), nor are
+    CHATHISTORY= and MSGREFTYPES= in 005; a CHATHISTORY sent anyway
+    finds nothing."""
     global srv
     old = srv
     srv = Server(conf="history { enabled no }")
     try:
-        c = full_client()
+        with srv.client() as c:
+            c.send("CAP LS 302")
+            ls = " ".join(l.split(" :", 1)[1] for l in
+                          c.lines_until(r" CAP \* LS :") if " LS " in l)
+            offered = {w.split("=")[0] for w in ls.split()}
+            assert "draft/chathistory" not in offered, ls
+            assert "draft/event-playback" not in offered, ls
+            assert "batch" in offered and "server-time" in offered, ls
+            c.send("CAP REQ :batch draft/chathistory")
+            c.expect(r"^:irc\.test CAP \* NAK :batch draft/chathistory$")
+            c.send("CAP REQ :draft/event-playback")
+            c.expect(r"^:irc\.test CAP \* NAK :draft/event-playback$")
+            c.send("CAP END")
+            lines = c.register(nick())
+            isupport = " ".join(l for l in lines if " 005 " in l)
+            assert "CHATHISTORY=" not in isupport, isupport
+            assert "MSGREFTYPES=" not in isupport, isupport
+        c = connect(nick(), FULL)
         ch = chan()
         with c:
+            assert "draft/chathistory" not in c.caps, c.caps
             join(c, ch)
             say(c, ch, 2)
             assert history(c, "CHATHISTORY LATEST %s * 100" % ch)[1] == []

@@ -447,25 +447,41 @@ def test_chathistory_invalid_target_nonexistent_and_not_member():
 
 
 def test_chathistory_secret_channel_never_leaks():
-    a, b = full_client(), full_client()
-    ch = chan()
-    with a, b:
-        join(a, ch)
-        a.send("MODE %s +s" % ch)
-        a.send("MODE %s +p" % ch)
-        say(a, ch, 2, "hush")
-        for sub in ("LATEST %s * 10", "BEFORE %s timestamp=2100-01-01T00:00:"
-                    "00.000Z 10", "AROUND %s timestamp=2000-01-01T00:00:"
-                    "00.000Z 10"):
-            b.send("CHATHISTORY " + sub % ch)
-            f = fail_of(b)
-            assert f[1] == "INVALID_TARGET", f
-        b.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
-               "timestamp=2100-01-01T00:00:00.000Z 100")
-        lines = b.lines_until(r" BATCH -")
-        assert not any(ch.lower() in l.lower() for l in lines), lines
-        assert texts(history(a, "CHATHISTORY LATEST %s * 10" % ch)[1]) == \
-            ["hush 0", "hush 1"]
+    """+s, +p and both: a non-member gets INVALID_TARGET from every
+    subcommand, even with the right msgids, and TARGETS never names the
+    channel; a member who leaves can no longer read it."""
+    for modes in ("+s", "+p", "+sp"):
+        a, b = full_client(), full_client()
+        ch = chan()
+        with a, b:
+            join(a, ch)
+            a.send("MODE %s %s" % (ch, modes))
+            a.expect(r" MODE %s \%s" % (ch, modes))
+            e = say(a, ch, 3, "hush")
+            m0, m2 = e[0][0]["msgid"], e[2][0]["msgid"]
+            for sub in ("LATEST %s * 10", "LATEST %s msgid=" + m0 + " 10",
+                        "BEFORE %s msgid=" + m2 + " 10",
+                        "AFTER %s msgid=" + m0 + " 10",
+                        "AROUND %s msgid=" + m0 + " 10",
+                        "BETWEEN %s msgid=" + m0 + " msgid=" + m2 + " 10",
+                        "BEFORE %s timestamp=2100-01-01T00:00:00.000Z 10",
+                        "AROUND %s timestamp=2000-01-01T00:00:00.000Z 10"):
+                b.send("CHATHISTORY " + sub % ch)
+                f = fail_of(b)
+                assert f[1:3] == ["INVALID_TARGET", sub.split()[0]], (sub, f)
+            b.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                   "timestamp=2100-01-01T00:00:00.000Z 100")
+            lines = b.lines_until(r" BATCH -")
+            assert not any(ch.lower() in l.lower() for l in lines), lines
+            assert texts(history(a, "CHATHISTORY LATEST %s * 10" % ch)[1]) \
+                == ["hush 0", "hush 1", "hush 2"]
+            join(b, ch)
+            assert texts(history(b, "CHATHISTORY LATEST %s * 10" % ch)[1]) \
+                == ["hush 0", "hush 1", "hush 2"]
+            b.send("PART %s" % ch)
+            b.expect(r" PART %s" % ch)
+            b.send("CHATHISTORY LATEST %s * 10" % ch)
+            assert fail_of(b)[1] == "INVALID_TARGET"
 
 
 def test_chathistory_channel_history_ends_with_the_channel():

@@ -318,6 +318,53 @@ def test_unregistered_and_keyed_channels_leak_nothing():
         assert [m[3] for m in got] == ["hidden"]
 
 
+def test_secret_and_private_channels_leak_nothing_after_a_restart():
+    """Registered +s and +p channels (no key, so anyone may join): after
+    a restart a non-member reads nothing of them with any subcommand,
+    knowing every msgid, and TARGETS does not name them; the founder's
+    TARGETS does, and a member reads everything, in order."""
+    with Server(conf=PERSIST) as srv:
+        own = client(srv, "owner", register=True)
+        sent = {}
+        for ch, mode in (("#sec", "+s"), ("#priv", "+p")):
+            register_chan(own, ch)
+            own.send("MODE %s %s" % (ch, mode))
+            own.expect(r" MODE %s \%s" % (ch, mode))
+            sent[ch] = say(own, ch, ["%s %d" % (ch, i) for i in range(5)])
+        restart(srv)
+        spy = client(srv, "spy")
+        for ch in sent:
+            for q in QUERIES:
+                cmd = q.format(t=ch, **{"m%d" % i: m[0] for i, m in
+                                       enumerate(sent[ch])},
+                               **{"t%d" % i: m[1] for i, m in
+                                  enumerate(sent[ch])})
+                spy.send(cmd)
+                l = spy.expect(r" FAIL CHATHISTORY ")
+                assert " INVALID_TARGET %s %s " % (cmd.split()[1], ch) in l, \
+                    (cmd, l)
+        targets = ("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                   "timestamp=2100-01-01T00:00:00.000Z 10")
+        spy.send(targets)
+        got = spy.lines_until(r" BATCH -")
+        assert not any("#sec" in l or "#priv" in l for l in got), got
+        own = client(srv, "owner", identify="owner")
+        for ch in sent:
+            join(own, ch)
+        own.send(targets)
+        got = [split(l)[3][1] for l in own.lines_until(r" BATCH -")
+               if " CHATHISTORY TARGETS " in l]
+        assert got == ["#sec", "#priv"], got
+        # the restored modes still hide them from a non-member's LIST
+        spy.send("LIST")
+        assert not any("#sec" in l or "#priv" in l
+                       for l in spy.lines_until(r" 323 "))
+        for ch in sent:
+            assert [h[3] for h in history(
+                own, "CHATHISTORY LATEST %s * 10" % ch)] == \
+                [t for _, _, t in sent[ch]]
+
+
 def test_persistent_no_keeps_nothing_in_the_database():
     with Server() as srv:
         a = client(srv, "nop", register=True)

@@ -609,6 +609,30 @@ def test_chathistory_channel_length_drops_oldest():
         srv = old
 
 
+def test_chathistory_client_length_drops_oldest():
+    """history { client-length 3 }: a client keeps its last 3 direct
+    messages, sent and received, whoever they were with."""
+    global srv
+    old = srv
+    srv = Server(conf="history { client-length 3 }")
+    try:
+        a, b, c = full_client(), full_client(), full_client()
+        with a, b, c:
+            say(a, b.nick, 3, "to b")
+            say(c, a.nick, 2, "from c")
+            assert texts(history(a, "CHATHISTORY LATEST %s * 100"
+                                 % b.nick)[1]) == ["to b 2"]
+            assert texts(history(a, "CHATHISTORY LATEST %s * 100"
+                                 % c.nick)[1]) == ["from c 0", "from c 1"]
+            # b's own ring kept all three: they are b's last three
+            assert texts(history(b, "CHATHISTORY LATEST %s * 100"
+                                 % a.nick)[1]) == ["to b %d" % i
+                                                   for i in range(3)]
+    finally:
+        srv.cleanup()
+        srv = old
+
+
 def test_chathistory_expire_time():
     global srv
     old = srv

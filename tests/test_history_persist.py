@@ -255,6 +255,28 @@ def test_kill_9_loses_at_most_the_last_batch():
         assert [(m[0], m[3]) for m in got] == [(s[0], s[2]) for s in sent]
 
 
+def test_messages_are_written_in_batches_not_a_transaction_each():
+    """200 messages to a registered channel reach the database in a few
+    transactions: the write-ahead log (one frame per page a transaction
+    writes, each commit at least one) grows by far fewer frames than one
+    transaction per message would write."""
+    with Server(conf=PERSIST) as srv:
+        a = client(srv, "bulk", register=True)
+        register_chan(a, "#bulk")
+        wal = os.path.join(srv.dir, "ircd.db-wal")
+        wait_for(lambda: db_rows(srv) == [(0,)] and os.path.exists(wal),
+                 what="the channel registered")
+        page = db_rows(srv, "PRAGMA page_size")[0][0]
+        before = os.path.getsize(wal)
+        n = 200
+        a.send_raw("".join("PRIVMSG #bulk :bulk %d\r\n" % i
+                           for i in range(n)).encode())
+        a.expect(r" PRIVMSG #bulk :bulk %d$" % (n - 1))
+        wait_for(lambda: db_rows(srv) == [(n,)], what="the batch written")
+        frames = (os.path.getsize(wal) - before) // (page + 24)
+        assert 0 < frames < n // 4, (frames, n)
+
+
 def test_dm_history_stays_between_the_two_accounts():
     with Server(conf=PERSIST) as srv:
         amy = client(srv, "amy", register=True)

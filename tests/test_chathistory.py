@@ -693,6 +693,17 @@ def test_chathistory_disabled():
 
 def test_autoreplay_on_join():
     global srv
+    # the default is 0: nothing replayed, even without draft/chathistory
+    a = full_client()
+    ch = chan()
+    with a:
+        join(a, ch)
+        say(a, ch, 3)
+        with connect(nick(), ["batch", "server-time", "message-tags"]) as b:
+            b.send("JOIN %s" % ch)
+            lines = b.lines_until(r" 366 ") + sync(b)
+            assert not any(" PRIVMSG " in l or " BATCH " in l
+                           for l in lines), lines
     old = srv
     srv = Server(conf="history { autoreplay-on-join 2 }")
     try:

@@ -547,3 +547,46 @@ def test_a_redacted_message_stays_gone_after_a_restart():
         for c, peer in ((alice, "bob"), (bob, "alice")):
             got = history(c, "CHATHISTORY LATEST %s * 50" % peer)
             assert [m[3] for m in got] == ["dm keep"], (c.nick, got)
+
+
+def test_a_reaction_comes_back_after_a_restart_and_can_be_redacted():
+    """A +draft/react TAGMSG in a registered channel is saved like a
+    message (history.tagmsg-storage): after a restart an event-playback
+    client gets it back in place, with its msgid and tags, and REDACT
+    still finds it; a +typing TAGMSG is never written."""
+    with Server(conf=PERSIST) as srv:
+        ev = "draft/event-playback draft/message-redaction"
+        a = client(srv, "reacter", register=True)
+        a.send("CAP REQ :" + ev)
+        a.expect(r" CAP \S+ ACK ")
+        register_chan(a, "#react")
+        first = say(a, "#react", ["react to this"])
+        a.send("@+typing=active TAGMSG #react")
+        a.expect(r"\+typing=active\S* \S+ TAGMSG #react$")
+        a.send("@+draft/reply=%s;+draft/react=yes TAGMSG #react"
+               % first[0][0])
+        react = split(a.expect(r"\+draft/react=yes\S* \S+ TAGMSG #react$"))
+        last = say(a, "#react", ["after"])
+        restart(srv)
+        assert db_rows(srv, "SELECT count(*) FROM history WHERE source != ''"
+                       " AND msgid NOT IN ('%s', '%s')"
+                       % (first[0][0], last[0][0])) == [(1,)]
+        a = client(srv, "reacter", identify="reacter")
+        a.send("CAP REQ :" + ev)
+        a.expect(r" CAP \S+ ACK ")
+        join(a, "#react")
+        a.send("CHATHISTORY LATEST #react * 50")
+        ref = split(a.expect(r" BATCH \+\S+ "))[3][0][1:]
+        got = [split(l) for l in a.lines_until(r" BATCH -%s$" % ref)[:-1]]
+        said = [(m[0]["msgid"], m[2]) for m in got
+                if m[2] in ("PRIVMSG", "TAGMSG")]
+        assert said == [(first[0][0], "PRIVMSG"), (react[0]["msgid"], "TAGMSG"),
+                        (last[0][0], "PRIVMSG")], got
+        tag = [m for m in got if m[2] == "TAGMSG"][0]
+        assert tag[0]["+draft/react"] == "yes", tag
+        assert tag[0]["+draft/reply"] == first[0][0], tag
+        a.send("REDACT #react %s" % react[0]["msgid"])
+        a.expect(r" REDACT #react %s$" % re.escape(react[0]["msgid"]))
+        wait_for(lambda: db_rows(srv, "SELECT count(*) FROM history WHERE "
+                                 "msgid = '%s'" % react[0]["msgid"])
+                 == [(0,)], what="the reaction deleted")

@@ -802,7 +802,8 @@ def test_event_playback_part_kick_quit_nick_mode():
             quit[3][-1] == "Quit: gone now", quit
 
 
-def test_event_playback_tagmsg_only_with_persist():
+def test_event_playback_tagmsg_only_with_a_stored_tag():
+    """+typing is not in history.tagmsg-storage, +draft/persist is."""
     ev = connect(nick(), FULL + ["draft/event-playback"],
                  required=FULL + ["draft/event-playback"])
     plain = full_client()

@@ -55,6 +55,7 @@ enum ktype {
 	K_PATH,		/* a file the server reads: relative to the config */
 	K_HASH,		/* a conf_passwd_hash() string */
 	K_MODES,	/* channel modes like +nt */
+	K_TAGS,		/* client-only tag names: "+draft/react +react" */
 	K_UINT,		/* unsigned */
 	K_SIZE,		/* size_t, bytes: 96k */
 	K_SECS,		/* unsigned seconds: 30s, 1h30m */
@@ -424,6 +425,12 @@ static const struct key history_keys[] = {
 	{ "chathistory-maxmessages", K_UINT, C(history.maxmessages), 1,
 	  1000, NULL, "100", "Most messages one CHATHISTORY command returns\n"
 	  "(005 CHATHISTORY=).", NULL },
+	{ "tagmsg-storage", K_TAGS, C(history.tagmsg_tags), 0, 256, NULL,
+	  "+draft/react +react +draft/persist",
+	  "A TAGMSG is kept in history (for draft/event-playback and\n"
+	  "REDACT) only if it carries one of these client-only tags, as\n"
+	  "Ergo's tagmsg-storage whitelist; \"\" keeps none. +typing is\n"
+	  "better left out: it would push real messages out.", NULL },
 	{ "persistent", K_BOOL, C(history.persistent), 0, 0, NULL, "no",
 	  "Also keep history in the datastore, read back at start: the\n"
 	  "messages of registered channels and the direct messages of\n"
@@ -1016,6 +1023,29 @@ valid_hostname(const char *s)
 	return dot && lab > 0 && s[n - 1] != '-';
 }
 
+/* "+draft/react +react": client-only tag names, spaces between. */
+static bool
+valid_tags(const char *s)
+{
+	bool inword = false;
+
+	for (; *s != '\0'; s++) {
+		if (*s == ' ') {
+			if (inword && s[-1] == '+')
+				return false;
+			inword = false;
+		} else if (!inword) {
+			if (*s != '+')
+				return false;
+			inword = true;
+		} else if (!((*s >= 'a' && *s <= 'z') ||
+		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		    strchr("-./", *s) != NULL))
+			return false;
+	}
+	return !inword || s[-1] != '+';
+}
+
 static bool
 valid_modes(const char *s)
 {
@@ -1122,6 +1152,14 @@ set_string(struct parser *p, const struct key *k, void *base, char *v,
 			return -1;
 		}
 		break;
+	case K_TAGS:
+		if (!valid_tags(v)) {
+			conf_err(p, w, "expected client-only tag names "
+			    "separated by spaces, each a '+' then letters, "
+			    "digits and -./ like \"+draft/react +react\"");
+			return -1;
+		}
+		break;
 	default:
 		break;
 	}
@@ -1206,6 +1244,7 @@ set_value(struct parser *p, const struct key *k, void *base, const char *s,
 	case K_PATH:
 	case K_HASH:
 	case K_MODES:
+	case K_TAGS:
 		if (set_string(p, k, base, t, n, w) == 0)
 			return 0;
 		break;
@@ -1611,7 +1650,7 @@ end_statement(struct parser *p, const struct block *b, const struct key *k)
 		if (t->type == T_WORD && key_find(b, t->s, t->n) != NULL)
 			return;
 		if (t->type == T_WORD && k->type != K_STR &&
-		    k->type != K_PATH)
+		    k->type != K_PATH && k->type != K_TAGS)
 			unknown_key(p, b, t);
 		else
 			conf_err(p, &w, "unexpected \"%s\" after the value of "
@@ -2226,6 +2265,7 @@ fields_free(const struct block *b, void *base)
 		case K_PATH:
 		case K_HASH:
 		case K_MODES:
+		case K_TAGS:
 			s = (char **)(void *)((char *)base + k->off);
 			free(*s);
 			*s = NULL;

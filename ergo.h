@@ -145,6 +145,7 @@ struct conf {
 		unsigned expire;	/* seconds; 0: kept until pushed out */
 		unsigned autoreplay;	/* lines replayed on JOIN; 0: none */
 		unsigned maxmessages;	/* CHATHISTORY= limit per command */
+		char	*tagmsg_tags;	/* "+draft/react +react": TAGMSGs kept */
 	} history;
 	struct oper_conf *opers;
 	struct log_conf	*logs;		/* never NULL after conf_load */

@@ -1368,9 +1368,11 @@ sts_value(const struct conf *k, bool tls, char *buf, size_t sz)
 }
 
 /*
- * Whether k offers caps[i] (sasl only while authentication is enabled),
- * and its value (*v, NULL if none; buf holds one made from k). A rehash
- * may start, stop or change an offer: cap_notify_rehash says so.
+ * Whether k offers caps[i] (sasl only while authentication is enabled,
+ * draft/chathistory and draft/event-playback only while history is, as
+ * Ergo does: a client that sees the cap will send CHATHISTORY), and its
+ * value (*v, NULL if none; buf holds one made from k). A rehash may
+ * start, stop or change an offer: cap_notify_rehash says so.
  */
 static bool
 cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
@@ -1380,6 +1382,9 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 	switch (caps[i].bit) {
 	case CAP_SASL:
 		return k->accounts.auth_enabled;
+	case CAP_CHATHISTORY:
+	case CAP_EVENT_PLAYBACK:
+		return k->history.enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
 	case CAP_MULTILINE:
@@ -1483,8 +1488,9 @@ cap_list_add(char *buf, size_t sz, size_t *n, const char *name,
 
 /*
  * cap-notify: a rehash that starts, stops or changes what is offered
- * (sasl with authentication-enabled, draft/multiline's limits, an STS
- * policy) says CAP NEW (with values for 302 clients) or CAP DEL to every
+ * (sasl with authentication-enabled, draft/chathistory and
+ * draft/event-playback with history.enabled, draft/multiline's limits,
+ * an STS policy) says CAP NEW (with values for 302 clients) or CAP DEL to every
  * client that asked to be told; 302 clients have cap-notify implied,
  * and only they see sts at all. A deleted cap is disabled for the
  * client (IRCv3 cap-notify).

@@ -1,8 +1,8 @@
 /*
  * irc_hist.c: message history in memory: a bounded ring per channel and
  * per client (its direct messages), CHATHISTORY (draft/chathistory, with
- * draft/event-playback: JOIN PART KICK QUIT NICK TOPIC MODE and
- * persistent TAGMSG too) and the playback on JOIN
+ * draft/event-playback: JOIN PART KICK QUIT NICK TOPIC MODE and the
+ * TAGMSGs of history.tagmsg-storage too) and the playback on JOIN
  * (history.autoreplay-on-join). Replies go through irc.c's helpers: no
  * sockets, no SQL.
  *
@@ -697,19 +697,26 @@ irc_hist_forget(int64_t channel, int64_t account)
 		forget_orphans();
 }
 
-/* Whether client-only tags ctags hold +draft/persist. */
+/*
+ * Whether a TAGMSG with client-only tags ctags ("+a=1;+b") is kept:
+ * one of them is named in history.tagmsg-storage (as Ergo's whitelist:
+ * reactions are, typing notifications would push real messages out).
+ */
 static bool
-persist_tag(const char *ctags)
+tagmsg_kept(const char *ctags)
 {
-	const char *p = ctags;
-	size_t n = strlen("+draft/persist");
+	const char *p, *w, *list = conf->history.tagmsg_tags;
+	size_t n, kn, wn;
 
-	while (p != NULL && *p != '\0') {
-		if (strncmp(p, "+draft/persist", n) == 0 &&
-		    (p[n] == '\0' || p[n] == ';' || p[n] == '='))
-			return true;
-		if ((p = strchr(p, ';')) != NULL)
-			p++;
+	for (p = ctags; p != NULL && *p != '\0'; p += n + (p[n] != '\0')) {
+		n = strcspn(p, ";");
+		kn = strcspn(p, "=;");
+		for (w = list; w != NULL && *w != '\0'; w += strspn(w, " ")) {
+			wn = strcspn(w, " ");
+			if (wn == kn && strncmp(w, p, kn) == 0)
+				return true;
+			w += wn;
+		}
 	}
 	return false;
 }
@@ -755,9 +762,7 @@ irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.kind = strcmp(cmd, "NOTICE") == 0 ? HK_NOTICE :
 	    strcmp(cmd, "TAGMSG") == 0 ? HK_TAGMSG : HK_PRIVMSG;
-	/* a TAGMSG is kept only if its sender asks (+draft/persist):
-	 * typing notifications would push real messages out */
-	if (tmpl.kind == HK_TAGMSG && (ev == NULL || !persist_tag(ev->ctags)))
+	if (tmpl.kind == HK_TAGMSG && (ev == NULL || !tagmsg_kept(ev->ctags)))
 		return;
 	stamp(&tmpl, ev);
 	if (ev != NULL)

@@ -2,7 +2,9 @@
 # deps.sh [build|test]: make sure what ergo needs is installed.
 #   build (default): a C compiler, make, BearSSL, SQLite (headers + libs)
 #   test: build + python3 and ii (the suckless IRC client, for
-#         tests/test_client_ii.py); clang too when CC=clang; and the
+#         tests/test_client_ii.py), python3-irc and weechat-headless
+#         (real IRCv3 clients, for tests/test_ircv3_client_lib.py);
+#         clang too when CC=clang; and the
 #         service managers and tools tests/test_init.py drives: OpenRC,
 #         runit, s6, logrotate, busybox (syslogd), shellcheck. Installed
 #         with --no-install-recommends: plain `runit` would pull in
@@ -72,6 +74,13 @@ EOF
 			need python3 python3 python3
 		command -v ii >/dev/null 2>&1 ||
 			need "ii (IRC client, for tests)" ii ii
+		# tests/test_ircv3_client_lib.py runs the system's python3
+		/usr/bin/python3 -c 'import irc.client' >/dev/null 2>&1 ||
+			need "python3-irc (IRC library, for tests)" \
+			    python3-irc py3-irc
+		command -v weechat-headless >/dev/null 2>&1 ||
+			need "weechat-headless (IRC client, for tests)" \
+			    weechat-headless weechat
 		# tests/test_init.py (on Alpine, OpenRC is the init already)
 		command -v openrc-run >/dev/null 2>&1 ||
 			need "OpenRC (openrc-run)" openrc openrc
@@ -130,23 +139,33 @@ if command -v apt-get >/dev/null 2>&1; then
 	apt-get update -q >/dev/null &&
 		apt-get install -y -q --no-install-recommends $deb || exit 1
 else
-	# ii is not in every Alpine release: install it on its own, and let
-	# its test skip itself when it is not there.
+	# The test clients are not in every Alpine release (nor is
+	# weechat-headless there: the weechat package may lack it): install
+	# each on its own, and let their tests skip themselves.
+	optional="ii py3-irc weechat"
 	rest=
-	for p in $apk; do [ "$p" = ii ] || rest="$rest $p"; done
+	for p in $apk; do
+		case " $optional " in *" $p "*) ;; *) rest="$rest $p" ;; esac
+	done
 	[ -n "$rest" ] && { apk add $rest || exit 1; }
-	case " $apk " in *" ii "*)
-		apk add ii 2>/dev/null ||
-			echo "deps.sh: ii is not packaged here;" \
-			    "tests/test_client_ii.py will be skipped" ;;
-	esac
+	for p in $optional; do
+		case " $apk " in *" $p "*)
+			apk add "$p" 2>/dev/null ||
+				echo "deps.sh: $p is not packaged here;" \
+				    "its tests will be skipped" ;;
+		esac
+	done
 fi
 
 check
 if [ -n "$missing" ]; then
-	# Alpine without an ii package: its test skips itself.
-	[ "$missing" = " ii (IRC client, for tests)" ] &&
-		! command -v apt-get >/dev/null 2>&1 && exit 0
+	# Alpine without the test clients: their tests skip themselves.
+	if ! command -v apt-get >/dev/null 2>&1; then
+		rest=$(echo "$missing" | sed -e 's/ ii (IRC client, for tests)//' \
+		    -e 's/ python3-irc (IRC library, for tests)//' \
+		    -e 's/ weechat-headless (IRC client, for tests)//')
+		[ -z "$rest" ] && exit 0
+	fi
 	echo "deps.sh: still missing after install:$missing" >&2
 	exit 1
 fi

@@ -126,6 +126,21 @@ def test_checkconfig_bad_duration():
                   '1h30m')
 
 
+def test_checkconfig_bad_tagmsg_storage():
+    want = ("expected client-only tag names separated by spaces, each a "
+            "'+' then letters, digits and -./ like \"+draft/react +react\"")
+    assert_errors('history { tagmsg-storage "+draft/react react" }\n',
+                  "ergo.conf:1:26: " + want)
+    assert_errors('history { tagmsg-storage "+ok +" }\n',
+                  "ergo.conf:1:26: " + want)
+    assert_errors("history { tagmsg-storage +draft/react +react }\n",
+                  'ergo.conf:1:39: unexpected "+react" after the value of '
+                  'tagmsg-storage; quote a value that contains spaces')
+    for ok in ('""', "+react", '"+a  +b/c.d-e"'):
+        p = checkconfig("history { tagmsg-storage %s }\n" % ok)
+        assert p.returncode == 0, (ok, p.stderr)
+
+
 def test_checkconfig_bad_bool():
     assert_errors("server { fakelag { enabled sometimes } }\n",
                   'ergo.conf:1:28: expected yes or no')

@@ -255,6 +255,28 @@ def test_kill_9_loses_at_most_the_last_batch():
         assert [(m[0], m[3]) for m in got] == [(s[0], s[2]) for s in sent]
 
 
+def test_messages_are_written_in_batches_not_a_transaction_each():
+    """200 messages to a registered channel reach the database in a few
+    transactions: the write-ahead log (one frame per page a transaction
+    writes, each commit at least one) grows by far fewer frames than one
+    transaction per message would write."""
+    with Server(conf=PERSIST) as srv:
+        a = client(srv, "bulk", register=True)
+        register_chan(a, "#bulk")
+        wal = os.path.join(srv.dir, "ircd.db-wal")
+        wait_for(lambda: db_rows(srv) == [(0,)] and os.path.exists(wal),
+                 what="the channel registered")
+        page = db_rows(srv, "PRAGMA page_size")[0][0]
+        before = os.path.getsize(wal)
+        n = 200
+        a.send_raw("".join("PRIVMSG #bulk :bulk %d\r\n" % i
+                           for i in range(n)).encode())
+        a.expect(r" PRIVMSG #bulk :bulk %d$" % (n - 1))
+        wait_for(lambda: db_rows(srv) == [(n,)], what="the batch written")
+        frames = (os.path.getsize(wal) - before) // (page + 24)
+        assert 0 < frames < n // 4, (frames, n)
+
+
 def test_dm_history_stays_between_the_two_accounts():
     with Server(conf=PERSIST) as srv:
         amy = client(srv, "amy", register=True)
@@ -316,6 +338,53 @@ def test_unregistered_and_keyed_channels_leak_nothing():
         join(spy, "#locked", "sekrit")
         got = history(spy, "CHATHISTORY LATEST #locked * 10")
         assert [m[3] for m in got] == ["hidden"]
+
+
+def test_secret_and_private_channels_leak_nothing_after_a_restart():
+    """Registered +s and +p channels (no key, so anyone may join): after
+    a restart a non-member reads nothing of them with any subcommand,
+    knowing every msgid, and TARGETS does not name them; the founder's
+    TARGETS does, and a member reads everything, in order."""
+    with Server(conf=PERSIST) as srv:
+        own = client(srv, "owner", register=True)
+        sent = {}
+        for ch, mode in (("#sec", "+s"), ("#priv", "+p")):
+            register_chan(own, ch)
+            own.send("MODE %s %s" % (ch, mode))
+            own.expect(r" MODE %s \%s" % (ch, mode))
+            sent[ch] = say(own, ch, ["%s %d" % (ch, i) for i in range(5)])
+        restart(srv)
+        spy = client(srv, "spy")
+        for ch in sent:
+            for q in QUERIES:
+                cmd = q.format(t=ch, **{"m%d" % i: m[0] for i, m in
+                                       enumerate(sent[ch])},
+                               **{"t%d" % i: m[1] for i, m in
+                                  enumerate(sent[ch])})
+                spy.send(cmd)
+                l = spy.expect(r" FAIL CHATHISTORY ")
+                assert " INVALID_TARGET %s %s " % (cmd.split()[1], ch) in l, \
+                    (cmd, l)
+        targets = ("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
+                   "timestamp=2100-01-01T00:00:00.000Z 10")
+        spy.send(targets)
+        got = spy.lines_until(r" BATCH -")
+        assert not any("#sec" in l or "#priv" in l for l in got), got
+        own = client(srv, "owner", identify="owner")
+        for ch in sent:
+            join(own, ch)
+        own.send(targets)
+        got = [split(l)[3][1] for l in own.lines_until(r" BATCH -")
+               if " CHATHISTORY TARGETS " in l]
+        assert got == ["#sec", "#priv"], got
+        # the restored modes still hide them from a non-member's LIST
+        spy.send("LIST")
+        assert not any("#sec" in l or "#priv" in l
+                       for l in spy.lines_until(r" 323 "))
+        for ch in sent:
+            assert [h[3] for h in history(
+                own, "CHATHISTORY LATEST %s * 10" % ch)] == \
+                [t for _, _, t in sent[ch]]
 
 
 def test_persistent_no_keeps_nothing_in_the_database():
@@ -478,3 +547,46 @@ def test_a_redacted_message_stays_gone_after_a_restart():
         for c, peer in ((alice, "bob"), (bob, "alice")):
             got = history(c, "CHATHISTORY LATEST %s * 50" % peer)
             assert [m[3] for m in got] == ["dm keep"], (c.nick, got)
+
+
+def test_a_reaction_comes_back_after_a_restart_and_can_be_redacted():
+    """A +draft/react TAGMSG in a registered channel is saved like a
+    message (history.tagmsg-storage): after a restart an event-playback
+    client gets it back in place, with its msgid and tags, and REDACT
+    still finds it; a +typing TAGMSG is never written."""
+    with Server(conf=PERSIST) as srv:
+        ev = "draft/event-playback draft/message-redaction"
+        a = client(srv, "reacter", register=True)
+        a.send("CAP REQ :" + ev)
+        a.expect(r" CAP \S+ ACK ")
+        register_chan(a, "#react")
+        first = say(a, "#react", ["react to this"])
+        a.send("@+typing=active TAGMSG #react")
+        a.expect(r"\+typing=active\S* \S+ TAGMSG #react$")
+        a.send("@+draft/reply=%s;+draft/react=yes TAGMSG #react"
+               % first[0][0])
+        react = split(a.expect(r"\+draft/react=yes\S* \S+ TAGMSG #react$"))
+        last = say(a, "#react", ["after"])
+        restart(srv)
+        assert db_rows(srv, "SELECT count(*) FROM history WHERE source != ''"
+                       " AND msgid NOT IN ('%s', '%s')"
+                       % (first[0][0], last[0][0])) == [(1,)]
+        a = client(srv, "reacter", identify="reacter")
+        a.send("CAP REQ :" + ev)
+        a.expect(r" CAP \S+ ACK ")
+        join(a, "#react")
+        a.send("CHATHISTORY LATEST #react * 50")
+        ref = split(a.expect(r" BATCH \+\S+ "))[3][0][1:]
+        got = [split(l) for l in a.lines_until(r" BATCH -%s$" % ref)[:-1]]
+        said = [(m[0]["msgid"], m[2]) for m in got
+                if m[2] in ("PRIVMSG", "TAGMSG")]
+        assert said == [(first[0][0], "PRIVMSG"), (react[0]["msgid"], "TAGMSG"),
+                        (last[0][0], "PRIVMSG")], got
+        tag = [m for m in got if m[2] == "TAGMSG"][0]
+        assert tag[0]["+draft/react"] == "yes", tag
+        assert tag[0]["+draft/reply"] == first[0][0], tag
+        a.send("REDACT #react %s" % react[0]["msgid"])
+        a.expect(r" REDACT #react %s$" % re.escape(react[0]["msgid"]))
+        wait_for(lambda: db_rows(srv, "SELECT count(*) FROM history WHERE "
+                                 "msgid = '%s'" % react[0]["msgid"])
+                 == [(0,)], what="the reaction deleted")

@@ -220,3 +220,39 @@ def test_cap_notify_when_a_rehash_changes_sasl_and_multiline():
         c.send("@batch=b PRIVMSG notified :%d" % i)
     c.expect(r"FAIL BATCH MULTILINE_MAX_LINES 50 ")
     c.send("BATCH -b")
+
+
+def test_cap_notify_when_a_rehash_turns_history_off_and_on():
+    """history { enabled no } takes draft/chathistory and
+    draft/event-playback away (CAP DEL, disabled for who had them) and
+    enabled yes gives them back (CAP NEW)."""
+    srv = Server()
+    c = srv.client()
+    ls_lines(c)
+    c.send("CAP REQ :batch draft/chathistory draft/event-playback")
+    c.expect(r" CAP \S+ ACK ")
+    c.send("CAP END")
+    c.register("histcap")
+    srv.extra_conf = "history { enabled no }"
+    srv.write_config()
+    rehash(srv)
+    l = c.expect(r" CAP histcap DEL ")
+    assert sorted(l.split(" :", 1)[1].split()) == [
+        "draft/chathistory", "draft/event-playback"], l
+    c.send("CAP LIST")
+    l = c.expect(r" CAP histcap LIST ")
+    assert l.split(" :", 1)[1].split() == ["batch", "cap-notify"], l
+    c.send("CAP REQ draft/chathistory")
+    c.expect(r" CAP histcap NAK :draft/chathistory$")
+    c.send("VERSION")
+    isupport = [l for l in c.sync() if " 005 " in l]
+    assert isupport and not any("CHATHISTORY=" in l for l in isupport), \
+        isupport
+    srv.extra_conf = ""
+    srv.write_config()
+    rehash(srv)
+    l = c.expect(r" CAP histcap NEW ")
+    assert sorted(l.split(" :", 1)[1].split()) == [
+        "draft/chathistory", "draft/event-playback"], l
+    c.send("CAP REQ draft/chathistory")
+    c.expect(r" CAP histcap ACK :draft/chathistory$")

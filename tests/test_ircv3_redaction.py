@@ -49,15 +49,76 @@ def test_spec_example_deleting_a_privmsg():
 
 
 def test_spec_example_deleting_a_tagmsg():
+    """A reaction is a TAGMSG kept in history by default (+draft/react
+    and +react are in history.tagmsg-storage, as in Ergo), so it can be
+    redacted: the spec's example, with no other tag asking for it."""
     srv = Server()
-    a = capclient(srv, "nick", RC)
+    a = capclient(srv, "nick", RC + HIST)
     b = capclient(srv, "bob", RC)
     joined(srv, "#channel", a, b)
-    a.send("@+draft/react=\U0001f91e;+draft/persist TAGMSG #channel")
+    a.send("@+draft/react=\U0001f91e TAGMSG #channel")
     mid = tags_of(a.expect(r"TAGMSG"))["msgid"]
+    assert tags_of(b.expect(r"TAGMSG"))["msgid"] == mid
     a.send("REDACT #channel %s" % mid)
-    l = b.expect(r" REDACT ")
-    assert body(l) == ":nick!~nick@127.0.0.1 REDACT #channel %s" % mid, l
+    for c in (a, b):
+        l = c.expect(r" REDACT ")
+        assert body(l) == ":nick!~nick@127.0.0.1 REDACT #channel %s" % mid, l
+
+
+def test_reactions_kept_for_event_playback_and_redacted_from_it():
+    """+draft/react and +react TAGMSGs come back with CHATHISTORY to
+    clients with draft/event-playback, in order among the messages, and
+    not once redacted; a +typing TAGMSG is never kept."""
+    srv = Server()
+    ev = capclient(srv, "evp", RC + HIST + ["draft/event-playback"])
+    b = capclient(srv, "bob", RC)
+    joined(srv, "#r", ev, b)
+    def said(c, line):
+        for o in (ev, b):
+            tsync(o)     # what o was relayed before is not its echo
+        return sent(c, line)
+    first = said(b, "PRIVMSG #r :react to me")
+    ev.send("@+typing=active TAGMSG #r")
+    ev.expect(r"\+typing=active.* TAGMSG #r")
+    r1 = said(ev, "@+draft/reply=%s;+draft/react=\U0001f44d TAGMSG #r"
+              % first)
+    r2 = said(b, "@+react=ok TAGMSG #r")
+    last = said(b, "PRIVMSG #r :after")
+    got = history(ev, "#r")
+    assert [tags_of(l)["msgid"] for l in got] == [first, r1, r2, last], got
+    assert tags_of(got[1])["+draft/react"] == "\U0001f44d", got[1]
+    assert tags_of(got[1])["+draft/reply"] == first, got[1]
+    assert tags_of(got[2])["+react"] == "ok", got[2]
+    assert not any("+typing" in l for l in got), got
+    ev.send("REDACT #r %s" % r1)
+    ev.expect(r" REDACT #r %s$" % re.escape(r1))
+    assert [tags_of(l)["msgid"] for l in history(ev, "#r")] == [
+        first, r2, last]
+    # without draft/event-playback: the messages only
+    noev = capclient(srv, "noev", HIST)
+    joined(srv, "#r", noev)
+    assert [tags_of(l)["msgid"] for l in history(noev, "#r")] == [
+        first, last]
+
+
+def test_tagmsg_storage_chooses_which_tagmsgs_are_kept():
+    """history { tagmsg-storage "+custom" }: only TAGMSGs with +custom are
+    kept (a reaction is not, so it cannot be redacted); "" keeps none."""
+    srv = Server(conf='history { tagmsg-storage "+custom" }')
+    a = capclient(srv, "a", RC + HIST + ["draft/event-playback"])
+    joined(srv, "#t", a)
+    react = sent(a, "@+draft/react=x TAGMSG #t")
+    kept = sent(a, "@+custom=1 TAGMSG #t")
+    assert [tags_of(l)["msgid"] for l in history(a, "#t")] == [kept]
+    a.send("REDACT #t %s" % react)
+    l = a.expect(r" FAIL ")
+    assert " FAIL REDACT UNKNOWN_MSGID #t %s " % react in l, l
+    srv2 = Server(conf='history { tagmsg-storage "" }')
+    c = capclient(srv2, "c", RC + HIST + ["draft/event-playback"])
+    joined(srv2, "#t", c)
+    sent(c, "@+draft/react=x TAGMSG #t")
+    sent(c, "@+draft/persist TAGMSG #t")
+    assert history(c, "#t") == []
 
 
 def test_spec_example_deleting_someone_elses_privmsg():

@@ -185,6 +185,32 @@ def test_client_tags_over_4094_bytes_417_but_8191_total_accepted():
     assert not any(" 417 " in l for l in tsync(a))
 
 
+def test_clienttagdeny_in_isupport_and_the_tags_clients_use_relayed():
+    """CLIENTTAGDENY= (in 005) denies nothing, so the client-only tags
+    modern clients send (+typing, +draft/reply, +draft/react, +reply,
+    +react, +draft/channel-context) reach message-tags clients on
+    PRIVMSG, NOTICE and TAGMSG, to a nick and to a channel."""
+    srv = Server()
+    a = capclient(srv, "alice", ["message-tags"])
+    b = capclient(srv, "bob", ["message-tags"])
+    deny = [t for l in a.received if " 005 " in l for t in l.split()
+            if t.startswith("CLIENTTAGDENY")]
+    assert deny == ["CLIENTTAGDENY="], deny
+    joined(srv, "#ct", a, b)
+    tags = ("+typing=active;+draft/reply=abc;+draft/react=\U0001f44d;"
+            "+reply=abc;+react=x;+draft/channel-context=#ct")
+    want = {"+typing": "active", "+draft/reply": "abc",
+            "+draft/react": "\U0001f44d", "+reply": "abc", "+react": "x",
+            "+draft/channel-context": "#ct"}
+    for cmd, target in (("TAGMSG", "bob"), ("TAGMSG", "#ct"),
+                        ("PRIVMSG", "bob"), ("NOTICE", "#ct")):
+        text = "" if cmd == "TAGMSG" else " :hi"
+        a.send("@%s %s %s%s" % (tags, cmd, target, text))
+        l = b.expect(r" %s %s( |$)" % (cmd, re.escape(target)))
+        got = tags_of(l)
+        assert {k: got.get(k) for k in want} == want, l
+
+
 def test_tags_from_a_client_without_message_tags_are_not_relayed():
     srv = Server()
     a = srv.client("alice")

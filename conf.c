@@ -401,8 +401,9 @@ static const struct key limit_keys[] = {
 	  NULL, "4096", "Most bytes of one draft/multiline message, line\n"
 	  "feeds included (the cap's max-bytes).", NULL },
 	{ "multiline-max-lines", K_UINT, C(limits.ml_lines), 1, 1000, NULL,
-	  "100", "Most lines in one draft/multiline batch (max-lines).",
-	  NULL },
+	  "100", "Most lines in one draft/multiline batch (max-lines).\n"
+	  "Both are lowered where a whole batch would not fit in\n"
+	  "max-sendq.", NULL },
 	{ "redact-window", K_SECS, C(limits.redact_window), 0, 3650 * DAY,
 	  NULL, "15m", "How long a sender may REDACT its own message\n"
 	  "(draft/message-redaction); ops and opers may at any time.", NULL },

@@ -1382,11 +1382,14 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 		return k->accounts.auth_enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
-	case CAP_MULTILINE:
-		snprintf(buf, sz, "max-bytes=%u,max-lines=%u",
-		    k->limits.ml_bytes, k->limits.ml_lines);
+	case CAP_MULTILINE: {
+		unsigned mb, ml;
+
+		irc_ml_limits(k, &mb, &ml);
+		snprintf(buf, sz, "max-bytes=%u,max-lines=%u", mb, ml);
 		*v = buf;
 		return true;
+	}
 	}
 	return true;
 }

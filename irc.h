@@ -494,6 +494,9 @@ bool	 irc_ml_fakelag_exempt(struct client *, const char *line);
 /* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
 void	 irc_ml_reject(struct client *, struct msg *);
 void	 irc_ml_free(struct client *);
+/* k's max-bytes and max-lines, lowered where a whole batch would not
+ * fit in a recipient's max-sendq: what the cap says and ml_open keeps. */
+void	 irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines);
 
 /* ---- history and CHATHISTORY (irc_hist.c) ---- */
 cmd_fn	h_chathistory;

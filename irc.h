@@ -59,8 +59,8 @@ bool	 irc_tag_get(const char *tags, const char *key, char *val,
 	    size_t valsz);
 /*
  * The client-only (+) tags of a raw tag section, escaped canonically,
- * the last of duplicates kept, CLIENTTAGDENY ones and values that are
- * not UTF-8 dropped, ';'-separated into out; returns the length.
+ * the last of duplicates kept, CLIENTTAGDENY ones, malformed keys and
+ * values that are not UTF-8 dropped, ';'-separated into out; returns the length.
  */
 size_t	 irc_tags_client(const char *tags, char *out, size_t outsz);
 /* Escapes a tag value (\: \s \\ \r \n); returns the length. */

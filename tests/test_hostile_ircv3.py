@@ -363,3 +363,18 @@ def test_a_chathistory_flood_with_persistent_history_is_bounded():
     assert list(batches.values())[0][-1] == "0599"
     assert not [l for l in got if l.startswith("ERROR")]
     served(f, "alive")
+
+
+# --------------------------------------------------------- client tags
+
+def test_client_tags_with_malformed_keys_are_not_relayed():
+    # found by fuzz_parse: a key's raw bytes went to every recipient
+    s = Server()
+    a = capclient(s, "tagger", ["message-tags"])
+    b = capclient(s, "tagged", ["message-tags"])
+    a.send_raw(b"@+ok=1;+b\x01d=2;+caf\xc3\xa9=3;+a,b=4;+v.example/k-2=5;"
+               b"+x\\y=6 PRIVMSG tagged :hi\r\n")
+    line = b.expect(r"PRIVMSG tagged :hi$")
+    tags = line[1:].split(" ", 1)[0].split(";")
+    assert sorted(t for t in tags if t.startswith("+")) == \
+        ["+ok=1", "+v.example/k-2=5"], line

@@ -249,8 +249,11 @@ def test_userinput_hides_passwords_and_sasl_payloads():
     c.send("CAP REQ :sasl")
     c.send("AUTHENTICATE PLAIN")
     c.send("AUTHENTICATE AGhpZGRlbgBzZWtyZXQtc2FzbA==")   # \0hidden\0...
+    c.send("REGISTER redact0 me@example.org sekret-ircv3")
+    c.send("VERIFY redact0 sekret-code")
     c.send("CAP END")
     c.register("redact")
+    c.send("REGISTER sekret-alone")
     c.send("OPER admin sekret-oper")
     c.send("PRIVMSG NickServ :REGISTER sekret-reg me@example.org")
     c.send("PRIVMSG NickServ :identify redact sekret-id1")
@@ -266,6 +269,8 @@ def test_userinput_hides_passwords_and_sasl_payloads():
     # every secret hidden; the command, account and email still shown
     for want in ["<- PASS *****", "<- AUTHENTICATE PLAIN",
                  "<- AUTHENTICATE *****", "<- OPER admin *****",
+                 "<- REGISTER redact0 *****", "<- VERIFY redact0 *****",
+                 "<- REGISTER *****",
                  "<- PRIVMSG NickServ :REGISTER *****",
                  "<- PRIVMSG NickServ :identify redact *****",
                  "<- NOTICE bob,nickserv :IDENTIFY *****",

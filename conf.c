@@ -143,6 +143,14 @@ static const struct block listen_block = { "server.listen", listen_keys };
 static const struct key connlimit_keys[] = {
 	{ "max-per-ip", K_UINT, C(max_per_ip), 0, 1000000, NULL, "16",
 	  "Most connections from one IP address; 0 = no limit.", NULL },
+	{ "throttle", K_BOOL, C(conn_throttle), 0, 0, NULL, "yes",
+	  "Limit how often one IP address may connect (as Ergo's\n"
+	  "ip-limits throttle); 127.0.0.1 and ::1 are exempt.", NULL },
+	{ "window", K_SECS, C(conn_throttle_secs), 1, 7 * DAY, NULL, "10m",
+	  "The window the throttle counts in.", NULL },
+	{ "max-connections-per-window", K_UINT, C(conn_throttle_max), 1,
+	  1000000, NULL, "32", "Connections from one IP address per window.",
+	  NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block connlimit_block = {

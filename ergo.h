@@ -112,6 +112,8 @@ struct conf {
 	size_t		 max_sendq;
 	unsigned	 max_clients;
 	unsigned	 max_per_ip;
+	bool		 conn_throttle;		/* connections per IP per window */
+	unsigned	 conn_throttle_secs, conn_throttle_max;
 	unsigned	 reg_timeout;	/* seconds: server.timeouts.registration */
 	unsigned	 idle_timeout;	/* seconds idle before we PING */
 	unsigned	 ping_timeout;	/* seconds after PING before we drop */

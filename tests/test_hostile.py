@@ -13,7 +13,7 @@ import signal
 import socket
 import time
 
-from ergotest import ErgoTestError, Server, wait_for
+from ergotest import ErgoTestError, Server, free_port, run_ergo, wait_for
 
 
 def nfds(pid):
@@ -435,3 +435,67 @@ def test_mass_who_and_list_requests_are_throttled_and_bounded():
         (n // 2) * 33
     asker.send("PING :alive")
     asker.expect(r"PONG \S+ :?alive$", timeout=30)
+
+
+# ------------------------------------------------- TLS and slow readers
+
+def test_hundreds_of_stalled_tls_handshakes_are_timed_out_and_freed():
+    s = Server(start=False, server="timeouts { registration 2s }\n"
+                                   "connection-limits { max-per-ip 0 }")
+    cert, key = os.path.join(s.dir, "c.pem"), os.path.join(s.dir, "k.pem")
+    r = run_ergo("mkcerts", "--cert", cert, "--key", key, "--host",
+                 "localhost")
+    assert r.returncode == 0, r.stderr
+    tls_port = free_port()
+    s.extra_server += ('\nlisten 127.0.0.1:%d { tls { cert "%s"  key "%s" '
+                       '} }' % (tls_port, cert, key))
+    s.write_config()
+    s.start()
+    base = nfds(s.pid)
+    socks = []
+    for i in range(200):
+        c = connect(tls_port)
+        if i % 2:       # half a ClientHello, or nothing at all
+            c.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        socks.append(c)
+    wait_for(lambda: nfds(s.pid) >= base + 200, 10, "all 200 accepted")
+    served = s.client("plain")
+    served.send("PING :during")
+    served.expect(r"PONG \S+ :?during$")
+    for c in socks:
+        assert closed_by_server(c), "a stalled handshake stayed"
+        c.close()
+    wait_for(lambda: nfds(s.pid) <= base + 1, 10, "fds back to baseline")
+
+
+def test_members_that_never_read_are_dropped_and_memory_stays_bounded():
+    s = Server(server="max-sendq 64k\nconnection-limits { max-per-ip 0 }")
+    talker = s.client("talker")
+    talker.send("JOIN #busy")
+    talker.expect(r" 366 talker #busy ")
+    before = rss_kib(s.pid)
+    sleepers = []
+    for i in range(20):
+        r = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        r.settimeout(10)
+        r.connect(("127.0.0.1", s.port))
+        r.sendall(b"NICK sleeper%d\r\nUSER s 0 * :s\r\nJOIN #busy\r\n" % i)
+        talker.expect(r"^:sleeper%d!\S+ JOIN :?#busy$" % i)
+        sleepers.append(r)
+    line = ("PRIVMSG #busy :" + "z" * 400 + "\r\n").encode()
+    peak = 0
+    deadline = time.monotonic() + 60
+    while sum(1 for l in talker.received if " QUIT :SendQ exceeded" in l) \
+            < 20:
+        assert time.monotonic() < deadline, "sleepers not all dropped"
+        talker.send_raw(line * 100)
+        talker.sync(timeout=10)
+        peak = max(peak, rss_kib(s.pid) - before)
+    # 20 x 64k of sendq at most, plus the kernel's buffers: never the
+    # megabytes that went to the channel
+    assert peak < 20 * 64 + 4096, "RSS rose by %d KiB" % peak
+    for r in sleepers:
+        r.close()
+    talker.send("PING :after")
+    talker.expect(r"PONG \S+ :?after$")

@@ -12,10 +12,13 @@ import sqlite3
 import time
 
 from ergotest import ErgoTestError, Server, wait_for
-from test_hostile import connect, cpu_s, nfds, rss_kib
+from test_hostile import arrivals, connect, cpu_s, nfds, rss_kib
 from test_ircv3_tags import capclient, tsync
 
 ML = ["draft/multiline", "batch", "message-tags"]
+STORM_LAG = ("fakelag { enabled yes  window 1s  burst-limit 3  "
+             "messages-per-window 10  cooldown 2s  max-recvq 64k }\n"
+             "connection-limits { max-per-ip 0 }")
 
 
 def no_quarantine():
@@ -123,6 +126,37 @@ def test_overlapping_and_nested_batch_references_deliver_nothing():
     assert not [l for l in b.sync() if "PRIVMSG" in l or "BATCH" in l]
 
 
+def test_floods_of_oversized_batches_fail_once_each_and_are_throttled():
+    # max-lines lines of ~400 bytes each: far past max-bytes (4096)
+    s = Server(fakelag=True, server=STORM_LAG)
+    a = capclient(s, "oversize", ML)
+    b = capclient(s, "target", ML)
+    bystander = s.client("bystander")
+
+    def batch(k):
+        return ml_raw(b"big%d" % k, b"target",
+                      [b"%03d" % i + b"w" * 400 for i in range(100)])
+    t0 = time.monotonic()
+    for k in range(8):          # one after another, each within max-recvq
+        a.send_raw(batch(k))
+        got = a.lines_until(r" FAIL BATCH MULTILINE_MAX_BYTES 4096 ",
+                            timeout=30)
+        served(bystander, "b%d" % k)
+    took = time.monotonic() - t0
+    # the lines after the FAIL go without a word; the BATCH commands
+    # are paced by fakelag
+    assert not [l for l in a.sync(timeout=30) if " FAIL " in l]
+    assert took >= 1.0, "8 batches in %.2fs: not throttled" % took
+    # all at once, 330 KB: past max-recvq, an Excess Flood
+    try:
+        a.send_raw(b"".join(batch(k) for k in range(8, 16)))
+    except OSError:
+        pass
+    assert "Excess Flood" in "".join(a.closed(timeout=30))
+    assert not [l for l in b.sync() if "PRIVMSG" in l or "BATCH" in l]
+    served(bystander, "after")
+
+
 def cap_ml(s):
     """(max-bytes, max-lines) of the server's draft/multiline cap."""
     c = s.client()
@@ -184,9 +218,6 @@ def test_max_lines_are_lowered_to_what_max_sendq_holds():
 
 # ------------------------------------------------------------- REDACT
 
-STORM_LAG = ("fakelag { enabled yes  window 1s  burst-limit 3  "
-             "messages-per-window 10  cooldown 2s  max-recvq 64k }\n"
-             "connection-limits { max-per-ip 0 }")
 
 
 def test_a_redact_flood_is_throttled_answered_once_each_and_others_served():

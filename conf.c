@@ -144,6 +144,14 @@ static const struct block listen_block = { "server.listen", listen_keys };
 static const struct key connlimit_keys[] = {
 	{ "max-per-ip", K_UINT, C(max_per_ip), 0, 1000000, NULL, "16",
 	  "Most connections from one IP address; 0 = no limit.", NULL },
+	{ "throttle", K_BOOL, C(conn_throttle), 0, 0, NULL, "yes",
+	  "Limit how often one IP address may connect (as Ergo's\n"
+	  "ip-limits throttle); 127.0.0.1 and ::1 are exempt.", NULL },
+	{ "window", K_SECS, C(conn_throttle_secs), 1, 7 * DAY, NULL, "10m",
+	  "The window the throttle counts in.", NULL },
+	{ "max-connections-per-window", K_UINT, C(conn_throttle_max), 1,
+	  1000000, NULL, "32", "Connections from one IP address per window.",
+	  NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block connlimit_block = {
@@ -402,8 +410,9 @@ static const struct key limit_keys[] = {
 	  NULL, "4096", "Most bytes of one draft/multiline message, line\n"
 	  "feeds included (the cap's max-bytes).", NULL },
 	{ "multiline-max-lines", K_UINT, C(limits.ml_lines), 1, 1000, NULL,
-	  "100", "Most lines in one draft/multiline batch (max-lines).",
-	  NULL },
+	  "100", "Most lines in one draft/multiline batch (max-lines).\n"
+	  "Both are lowered where a whole batch would not fit in\n"
+	  "max-sendq.", NULL },
 	{ "redact-window", K_SECS, C(limits.redact_window), 0, 3650 * DAY,
 	  NULL, "15m", "How long a sender may REDACT its own message\n"
 	  "(draft/message-redaction); ops and opers may at any time.", NULL },

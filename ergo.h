@@ -112,6 +112,8 @@ struct conf {
 	size_t		 max_sendq;
 	unsigned	 max_clients;
 	unsigned	 max_per_ip;
+	bool		 conn_throttle;		/* connections per IP per window */
+	unsigned	 conn_throttle_secs, conn_throttle_max;
 	unsigned	 reg_timeout;	/* seconds: server.timeouts.registration */
 	unsigned	 idle_timeout;	/* seconds idle before we PING */
 	unsigned	 ping_timeout;	/* seconds after PING before we drop */
@@ -382,6 +384,7 @@ int	 store_hist_expire(int64_t before_ms);	/* 0, or -1 (not logged) */
 int	 store_hist_redact(int64_t channel, int64_t account, const char *msgid);
 
 /* draft/read-marker of an account for a casefolded target, in ms */
+#define STORE_MARKERS_MAX	1000	/* an account's; the oldest go */
 int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
 int	 store_marker_set(int64_t account, const char *target, int64_t ms);
 

@@ -790,6 +790,37 @@ irc_client_find(const char *nick)
 	return (struct client *)((char *)e - offsetof(struct client, h));
 }
 
+/*
+ * connection-limits' throttle: true if conn is one connection too many
+ * from its address this window (closed with an ERROR). Said in the log
+ * once a window, when the limit is reached, not per refusal.
+ */
+static bool
+conn_throttled(struct conn *conn)
+{
+	const char *ip = net_conn_ip(conn);
+	uint64_t window = (uint64_t)conf->conn_throttle_secs * 1000;
+	char key[80];
+
+	if (!conf->conn_throttle || strcmp(ip, "127.0.0.1") == 0 ||
+	    strcmp(ip, "::1") == 0 || strcmp(ip, "::ffff:127.0.0.1") == 0)
+		return false;
+	snprintf(key, sizeof(key), "ip:%s", ip);
+	if (irc_throttle_full(THROTTLE_CONN, key, conf->conn_throttle_max,
+	    window)) {
+		net_conn_close(conn, "Too many connection attempts from your "
+		    "IP; wait a while and try again");
+		return true;
+	}
+	irc_throttle_count(THROTTLE_CONN, key, window);
+	if (irc_throttle_full(THROTTLE_CONN, key, conf->conn_throttle_max,
+	    window))
+		log_warnx("connect", "%s: connections throttled: %u in %us "
+		    "from this address", ip, conf->conn_throttle_max,
+		    conf->conn_throttle_secs);
+	return false;
+}
+
 void *
 irc_conn_open(struct conn *conn)
 {
@@ -797,7 +828,8 @@ irc_conn_open(struct conn *conn)
 	const char *ip = net_conn_ip(conn);
 	char host[IRC_HOST_CLOAK];	/* an address fits too (46 + 1) */
 
-	if (irc_bans_conn_refused(conn))	/* D-lined: ERROR, closed */
+	if (irc_bans_conn_refused(conn) ||	/* D-lined: ERROR, closed */
+	    conn_throttled(conn))
 		return NULL;
 	if (irc_cloak_on())
 		irc_cloak(ip, host, sizeof(host));
@@ -1387,11 +1419,14 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 		return k->history.enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
-	case CAP_MULTILINE:
-		snprintf(buf, sz, "max-bytes=%u,max-lines=%u",
-		    k->limits.ml_bytes, k->limits.ml_lines);
+	case CAP_MULTILINE: {
+		unsigned mb, ml;
+
+		irc_ml_limits(k, &mb, &ml);
+		snprintf(buf, sz, "max-bytes=%u,max-lines=%u", mb, ml);
 		*v = buf;
 		return true;
+	}
 	}
 	return true;
 }

@@ -59,8 +59,8 @@ bool	 irc_tag_get(const char *tags, const char *key, char *val,
 	    size_t valsz);
 /*
  * The client-only (+) tags of a raw tag section, escaped canonically,
- * the last of duplicates kept, CLIENTTAGDENY ones and values that are
- * not UTF-8 dropped, ';'-separated into out; returns the length.
+ * the last of duplicates kept, CLIENTTAGDENY ones, malformed keys and
+ * values that are not UTF-8 dropped, ';'-separated into out; returns the length.
  */
 size_t	 irc_tags_client(const char *tags, char *out, size_t outsz);
 /* Escapes a tag value (\: \s \\ \r \n); returns the length. */
@@ -390,7 +390,7 @@ void	 irc_account_creds(struct store_account *a, const char *pw);
 bool	 irc_account_password_ok(const struct store_account *a,
 	    const char *pw);
 /* Fixed-window counters by key, one table each (irc_sasl.c). */
-enum { THROTTLE_AUTH, THROTTLE_REG, THROTTLE_NTABS };
+enum { THROTTLE_AUTH, THROTTLE_REG, THROTTLE_CONN, THROTTLE_NTABS };
 bool	 irc_throttle_full(int tab, const char *key, unsigned max,
 	    uint64_t window_ms);
 void	 irc_throttle_count(int tab, const char *key, uint64_t window_ms);
@@ -494,6 +494,9 @@ bool	 irc_ml_fakelag_exempt(struct client *, const char *line);
 /* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
 void	 irc_ml_reject(struct client *, struct msg *);
 void	 irc_ml_free(struct client *);
+/* k's max-bytes and max-lines, lowered where a whole batch would not
+ * fit in a recipient's max-sendq: what the cap says and ml_open keeps. */
+void	 irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines);
 
 /* ---- history and CHATHISTORY (irc_hist.c) ---- */
 cmd_fn	h_chathistory;

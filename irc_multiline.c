@@ -37,6 +37,41 @@ struct ml {
 
 static unsigned long ml_seq;
 
+/*
+ * What one line of a batch can cost a recipient beyond its text: tags
+ * (@batch=ref;draft/multiline-concat, or for the fallback time, msgid
+ * and account), the sender's nick!user@host, the command and target.
+ */
+static size_t
+ml_line_cost(const struct conf *k)
+{
+	return 128 + 2 * (size_t)k->limits.nicklen + k->limits.identlen +
+	    IRC_HOST_CLOAK + k->limits.channellen + 16;
+}
+
+/*
+ * A batch is delivered in one pass, so all of it sits in each
+ * recipient's output buffer at once: the largest one the cap allows
+ * must fit in max-sendq, or a sender could have every member of a
+ * channel dropped ("SendQ exceeded") with one batch. The BATCH + line
+ * and the first fallback line may carry the client's tags.
+ */
+void
+irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines)
+{
+	size_t cost = ml_line_cost(k), fixed = 2 * (IRC_CLIENT_TAGS_MAX +
+	    cost), b = k->limits.ml_bytes, n = k->limits.ml_lines;
+
+	if (fixed + b + cost > k->max_sendq)
+		b = k->max_sendq > fixed + cost + 512 ?
+		    k->max_sendq - fixed - cost : 512;
+	if (fixed + b + n * cost > k->max_sendq)
+		n = k->max_sendq > fixed + b + cost ?
+		    (k->max_sendq - fixed - b) / cost : 1;
+	*bytes = (unsigned)b;
+	*lines = (unsigned)n;
+}
+
 void
 irc_ml_free(struct client *c)
 {
@@ -116,6 +151,7 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 {
 	struct ml *ml;
 	char ctags[IRC_TAGS_MAX + 1];
+	unsigned maxbytes, maxlines;
 
 	if (!(c->caps & CAP_MULTILINE) || !(c->caps & CAP_BATCH)) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
@@ -136,13 +172,13 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 		    ":Only BATCH +<ref> draft/multiline <target> is accepted");
 		return;
 	}
+	irc_ml_limits(conf, &maxbytes, &maxlines);
 	if ((ml = calloc(1, sizeof(*ml))) == NULL ||
-	    (ml->text = malloc(conf->limits.ml_bytes)) == NULL ||
-	    (ml->lines = calloc(conf->limits.ml_lines,
-	    sizeof(*ml->lines))) == NULL)
+	    (ml->text = malloc(maxbytes)) == NULL ||
+	    (ml->lines = calloc(maxlines, sizeof(*ml->lines))) == NULL)
 		goto nomem;
-	ml->tsz = conf->limits.ml_bytes;
-	ml->maxlines = conf->limits.ml_lines;
+	ml->tsz = maxbytes;
+	ml->maxlines = maxlines;
 	ml->exempt = ml->maxlines + 1;
 	snprintf(ml->ref, sizeof(ml->ref), "%s", ref);
 	snprintf(ml->target, sizeof(ml->target), "%s", m->param[2]);

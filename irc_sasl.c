@@ -236,7 +236,8 @@ account_fake(const char *folded, struct store_account *a)
 /*
  * ---- throttles: small tables of fixed-window counters per key ----
  * THROTTLE_AUTH counts failed logins ("ip:..." and "acct:..."),
- * THROTTLE_REG accounts registered per IP (irc_register.c). Each has its
+ * THROTTLE_REG accounts registered per IP (irc_register.c),
+ * THROTTLE_CONN connections per IP (irc_conn_open). Each has its
  * own table, so a flood of one cannot push the other's counters out.
  */
 

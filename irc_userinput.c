@@ -1,7 +1,8 @@
 /*
  * irc_userinput.c: a client's line with its secrets hidden, for the
- * userinput log: the passwords of PASS, OPER and NickServ's IDENTIFY,
- * REGISTER, DROP and PASSWD, and every AUTHENTICATE payload. Only the
+ * userinput log: the passwords of PASS, OPER, REGISTER (its e-mail too)
+ * and NickServ's IDENTIFY, REGISTER, DROP and PASSWD, VERIFY's code and
+ * every AUTHENTICATE payload. Only the
  * logged copy changes, never the line the server acts on.
  */
 #include <string.h>
@@ -126,8 +127,11 @@ irc_userinput_mask(const char *line, char *buf, size_t sz)
 		return line;
 	if (strcmp(m.cmd, "PASS") == 0)
 		from = 0;
-	else if (strcmp(m.cmd, "OPER") == 0)
+	else if (strcmp(m.cmd, "OPER") == 0 ||
+	    strcmp(m.cmd, "VERIFY") == 0)
 		from = 1;
+	else if (strcmp(m.cmd, "REGISTER") == 0)	/* <account> ... */
+		from = m.nparam > 1 ? 1 : 0;
 	else if (strcmp(m.cmd, "AUTHENTICATE") == 0) {
 		if (!listed(m.param[0], strlen(m.param[0]), sasl_plain_words,
 		    sizeof(sasl_plain_words) / sizeof(sasl_plain_words[0])))

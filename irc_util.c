@@ -407,6 +407,24 @@ tag_denied(const char *key, size_t kl)
 	return deny;
 }
 
+/*
+ * A client-only tag's key after its '+': [vendor/]name, letters, digits,
+ * '-', and '.' in a vendor (message-tags' grammar, loosely). Anything
+ * else would be relayed as raw bytes to every recipient.
+ */
+static bool
+tag_key_ok(const char *k, size_t kl)
+{
+	size_t i;
+
+	for (i = 0; i < kl; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= 'A' &&
+		    k[i] <= 'Z') || (k[i] >= '0' && k[i] <= '9') ||
+		    k[i] == '-' || k[i] == '.' || k[i] == '/'))
+			return false;
+	return true;
+}
+
 size_t
 irc_tags_client(const char *tags, char *out, size_t outsz)
 {
@@ -421,7 +439,8 @@ irc_tags_client(const char *tags, char *out, size_t outsz)
 		bool later = false;
 
 		p = tag_next(p, &k, &kl, &v, &vl);
-		if (kl < 2 || k[0] != '+' || tag_denied(k + 1, kl - 1))
+		if (kl < 2 || k[0] != '+' || !tag_key_ok(k + 1, kl - 1) ||
+		    tag_denied(k + 1, kl - 1))
 			continue;
 		/* a later duplicate replaces this one */
 		for (q = p; q != NULL && *q != '\0' && !later;) {

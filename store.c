@@ -132,6 +132,7 @@ enum {
 	Q_META_GET, Q_META_SET,
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
+	    Q_MARKER_TRIM,
 	Q_COUNT
 };
 
@@ -218,6 +219,10 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MARKER_SET] = "INSERT INTO read_markers (account, target, ms) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, target) DO UPDATE "
 	    "SET ms = excluded.ms WHERE excluded.ms > read_markers.ms",
+	/* all but the ?2 read last: an account names any targets it likes */
+	[Q_MARKER_TRIM] = "DELETE FROM read_markers WHERE account = ?1 AND "
+	    "target IN (SELECT target FROM read_markers WHERE account = ?1 "
+	    "ORDER BY ms DESC, target LIMIT -1 OFFSET ?2)",
 };
 
 static sqlite3		*db;
@@ -1502,19 +1507,31 @@ store_marker_get(int64_t account, const char *target, int64_t *ms)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Moves the marker forward to ms (never back), committed; 0 or -1. */
+/*
+ * Moves the marker forward to ms (never back), committed; 0 or -1. An
+ * account keeps STORE_MARKERS_MAX markers, those read last: a flood of
+ * MARKREADs to made-up targets cannot grow the database.
+ */
 int
 store_marker_set(int64_t account, const char *target, int64_t ms)
 {
-	sqlite3_stmt	*st;
+	sqlite3_stmt	*st, *tr;
 
-	if ((st = q(Q_MARKER_SET)) == NULL)
+	if ((st = q(Q_MARKER_SET)) == NULL || (tr = q(Q_MARKER_TRIM)) == NULL)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, account) ||
 	    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, ms)) {
+	    sqlite3_bind_int64(st, 3, ms) ||
+	    sqlite3_bind_int64(tr, 1, account) ||
+	    sqlite3_bind_int(tr, 2, STORE_MARKERS_MAX)) {
 		store_fail("read marker");
 		return -1;
 	}
-	return q_done(st, "read marker");
+	if (tx_begin() == -1)
+		return -1;
+	if (q_done(st, "read marker") == -1 || q_done(tr, "read marker") == -1) {
+		tx_rollback();
+		return -1;
+	}
+	return tx_commit();
 }

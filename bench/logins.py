@@ -51,7 +51,7 @@ def main():
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     iters = int(sys.argv[2]) if len(sys.argv) > 2 else 4096
     srv = Server(conf="accounts { password-iterations %d }" % iters,
-                 server="connection-limits { max-per-ip 0 }")
+                 server="connection-limits { max-per-ip 0  throttle no }")
     c = srv.client("bench")
     c.send("PRIVMSG NickServ :REGISTER benchpass")
     c.expect(r"Account created")

@@ -43,7 +43,7 @@ server {
 	listen 127.0.0.1:$port
 	max-clients 0
 	max-sendq 4m
-	connection-limits { max-per-ip 0 }
+	connection-limits { max-per-ip 0  throttle no }
 	fakelag { enabled no }
 	timeouts { registration 600s  idle 900s  ping 900s }
 }

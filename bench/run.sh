@@ -136,7 +136,7 @@ server {
 	listen 127.0.0.1:$port
 	max-clients 0
 	max-sendq 1m
-	connection-limits { max-per-ip 0 }
+	connection-limits { max-per-ip 0  throttle no }
 	fakelag { enabled no }
 	timeouts { registration 300s  idle 600s  ping 600s }
 }

@@ -45,7 +45,7 @@ def main():
                    capture_output=True)
     tls_port = free_port()
     s = Server(server="listen 127.0.0.1:%d { tls { cert %s/c.pem  key "
-               "%s/k.pem } }\nconnection-limits { max-per-ip 0 }\n"
+               "%s/k.pem } }\nconnection-limits { max-per-ip 0  throttle no }\n"
                "max-clients 0" % (tls_port, d, d))
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False

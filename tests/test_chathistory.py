@@ -383,6 +383,7 @@ def test_chathistory_direct_messages_other_conversation_apart():
     with a, b, c:
         a.send("PRIVMSG %s :to b" % b.nick)
         a.send("PRIVMSG %s :to c" % c.nick)
+        c.expect(r":to c$")     # else c's line may be read first
         c.send("PRIVMSG %s :c to a" % a.nick)
         b.expect(r":to b$")
         a.expect(r":c to a$")

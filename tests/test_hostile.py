@@ -1,9 +1,11 @@
 """Hostile clients and resource exhaustion against the real binary:
 half-open registrations, partial lines that must not spin the loop,
 garbage that must not grow memory, connect churn and signal storms that
-must not leak fds, per-IP limits by source address, a removed log file,
-JOIN/PART storms and nick-change floods (throttled by fakelag, never
-amplified into output for others, their channels' memory returned)."""
+must not leak fds, per-IP limits and the connection throttle by source
+address, a removed log file, JOIN/PART storms and nick-change floods
+(throttled by fakelag, never amplified into output for others, their
+channels' memory returned), hundreds of targets and parameters in one
+line, and mass WHO/LIST requests."""
 
 import os
 import re
@@ -11,7 +13,7 @@ import signal
 import socket
 import time
 
-from ergotest import ErgoTestError, Server, wait_for
+from ergotest import ErgoTestError, Server, free_port, run_ergo, wait_for
 
 
 def nfds(pid):
@@ -156,6 +158,56 @@ def test_per_ip_limit_counts_each_source_address():
         assert chunk, got
         got += chunk
     for c in a + [third, other]:
+        c.close()
+
+
+def answered(c):
+    """Whether a fresh connection is served (PING before registering)."""
+    c.sendall(b"PING :in\r\n")
+    data = b""
+    while b"\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_connections_per_window_are_throttled_per_source_address():
+    s = Server(server="connection-limits { max-per-ip 0  window 2s  "
+                      "max-connections-per-window 5 }")
+    kept = connect(s.port, "127.0.0.4")
+    assert b"PONG" in answered(kept)
+    for _ in range(4):                       # 5 in the window
+        c = connect(s.port, "127.0.0.4")
+        assert b"PONG" in answered(c)
+        c.close()
+    for _ in range(20):                      # the rest: refused, once said
+        c = connect(s.port, "127.0.0.4")
+        got = answered(c)
+        assert got.startswith(b"ERROR :Too many connection attempts from "
+                              b"your IP"), got
+        assert closed_by_server(c)
+        c.close()
+    assert s.logtext().count("connections throttled") == 1, s.logtail()
+    # the one already in is untouched; other addresses and 127.0.0.1
+    # (exempt, like Ergo's localhost) are not held back
+    kept.sendall(b"PING :still\r\n")
+    assert b"still" in kept.recv(4096)
+    other = connect(s.port, "127.0.0.5")
+    assert b"PONG" in answered(other)
+    for _ in range(10):
+        c = connect(s.port, "127.0.0.1")
+        assert b"PONG" in answered(c)
+        c.close()
+
+    def again():                             # the window ends
+        c = connect(s.port, "127.0.0.4")
+        ok = b"PONG" in answered(c)
+        c.close()
+        return ok
+    wait_for(again, 10, "a connection after the window")
+    for c in (kept, other):
         c.close()
 
 
@@ -327,3 +379,129 @@ def test_a_nick_change_flood_is_throttled_and_loses_nothing():
     assert got[-1][0] - got[0][0] >= 2.0, "the nick flood was not throttled"
     bystander.send("WHOIS nf%d" % n)
     bystander.expect(r" 311 bystander nf%d " % n)
+
+
+def test_hundreds_of_targets_and_parameters_get_one_answer_each_at_most():
+    asan = os.environ.get("ASAN_OPTIONS")
+    env = {"ASAN_OPTIONS": asan + ":quarantine_size_mb=0"} if asan else None
+    s = Server(server="connection-limits { max-per-ip 0 }", env=env)
+    a, b = s.client("many"), s.client("bystander")
+    # as many as fit in 510 bytes
+    nicks = ",".join("n%d" % i for i in range(100)) + ",bystander"
+    b36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+    chans = ",".join("#" + b36[i // 36] + b36[i % 36] for i in range(120))
+    params = "x " + " ".join(["a"] * 239)
+    assert max(map(len, (nicks, chans, params))) < 490
+    before = rss_kib(s.pid)
+    for r in range(20):
+        a.send("PRIVMSG %s :too many" % nicks)     # 101 targets, 1 line
+        a.send("JOIN " + chans)                    # past max-per-user
+        a.send("PRIVMSG bystander " + params)      # 241 parameters
+        a.send("PART " + chans)
+        got = a.sync(timeout=20)
+        assert len([l for l in got if " 407 " in l]) == 1, got[:5]
+        joined = [l for l in got if re.match(r"^:many!\S+ JOIN ", l)]
+        full = [l for l in got if " 405 " in l]
+        assert len(joined) == 100 and len(full) == 20, (len(joined),
+                                                         len(full))
+        assert len(got) < 1000, len(got)
+        # the text is the parameter after the target; the rest unused
+        b.expect(r"^:many!\S+ PRIVMSG bystander :x$")
+        assert "too many" not in "".join(b.sync())
+    grown = rss_kib(s.pid) - before
+    assert grown < 2048, "RSS grew by %d KiB" % grown
+    b.send("PING :after")
+    b.expect(r"PONG \S+ :?after$")
+
+
+def test_mass_who_and_list_requests_are_throttled_and_bounded():
+    s = Server(fakelag=True, server=STORM_LAG + "\nmax-sendq 32k")
+    users = [s.client("wl%02d" % i) for i in range(30)]
+    for u in users:
+        u.send("JOIN #wl")
+    asker, bystander = s.client("asker"), s.client("bystander")
+    n = 60
+    asker.send_raw(b"".join(b"WHO *\r\nLIST\r\n" for _ in range(n // 2)))
+    t0 = time.monotonic()
+    bystander.send("PING :during")
+    bystander.expect(r"PONG \S+ :?during$")
+    assert time.monotonic() - t0 < 0.5, "the requests delayed another"
+    got = arrivals(asker, r" (315|323) asker ", n, 30)
+    assert got[-1][0] - got[0][0] >= 2.0, "not throttled"
+    everything = asker.received
+    # each answered, none past its end line, and nobody dropped
+    assert not [l for l in everything if l.startswith("ERROR")]
+    assert len([l for l in everything if " 352 asker " in l]) <= \
+        (n // 2) * 33
+    asker.send("PING :alive")
+    asker.expect(r"PONG \S+ :?alive$", timeout=30)
+
+
+# ------------------------------------------------- TLS and slow readers
+
+def test_hundreds_of_stalled_tls_handshakes_are_timed_out_and_freed():
+    s = Server(start=False, server="timeouts { registration 2s }\n"
+                                   "connection-limits { max-per-ip 0 }")
+    cert, key = os.path.join(s.dir, "c.pem"), os.path.join(s.dir, "k.pem")
+    r = run_ergo("mkcerts", "--cert", cert, "--key", key, "--host",
+                 "localhost")
+    assert r.returncode == 0, r.stderr
+    tls_port = free_port()
+    s.extra_server += ('\nlisten 127.0.0.1:%d { tls { cert "%s"  key "%s" '
+                       '} }' % (tls_port, cert, key))
+    s.write_config()
+    s.start()
+    base = nfds(s.pid)
+    socks = []
+    for i in range(200):
+        c = connect(tls_port)
+        if i % 2:       # half a ClientHello, or nothing at all
+            c.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        socks.append(c)
+    wait_for(lambda: nfds(s.pid) >= base + 200, 10, "all 200 accepted")
+    served = s.client("plain")
+    served.send("PING :during")
+    served.expect(r"PONG \S+ :?during$")
+    for c in socks:
+        assert closed_by_server(c), "a stalled handshake stayed"
+        c.close()
+    wait_for(lambda: nfds(s.pid) <= base + 1, 10, "fds back to baseline")
+
+
+def test_members_that_never_read_are_dropped_and_memory_stays_bounded():
+    asan = os.environ.get("ASAN_OPTIONS")
+    env = {"ASAN_OPTIONS": asan + ":quarantine_size_mb=0"} if asan else None
+    s = Server(server="max-sendq 64k\nconnection-limits { max-per-ip 0 }",
+               env=env)
+    talker = s.client("talker")
+    talker.send("JOIN #busy")
+    talker.expect(r" 366 talker #busy ")
+    before = rss_kib(s.pid)
+    sleepers = []
+    for i in range(20):
+        r = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        r.settimeout(10)
+        r.connect(("127.0.0.1", s.port))
+        r.sendall(b"NICK sleeper%d\r\nUSER s 0 * :s\r\nJOIN #busy\r\n" % i)
+        talker.expect(r"^:sleeper%d!\S+ JOIN :?#busy$" % i)
+        sleepers.append(r)
+    line = ("PRIVMSG #busy :" + "z" * 400 + "\r\n").encode()
+    peak = sent = 0
+    deadline = time.monotonic() + 60
+    while sum(1 for l in talker.received if " QUIT :SendQ exceeded" in l) \
+            < 20:
+        assert time.monotonic() < deadline, "sleepers not all dropped"
+        talker.send_raw(line * 100)
+        sent += len(line) * 100 * 20         # fanned out to 20 sleepers
+        talker.sync(timeout=10)
+        peak = max(peak, rss_kib(s.pid) - before)
+    # 20 x 64k of sendq at most, and the kernel's and allocator's share
+    # (ASan's redzones and shadow on top): never what went to the channel
+    limit = 20 * 64 + (12288 if asan else 4096)
+    assert peak < limit and peak * 1024 < sent // 4, \
+        "RSS rose by %d KiB; %d KiB were sent" % (peak, sent // 1024)
+    for r in sleepers:
+        r.close()
+    talker.send("PING :after")
+    talker.expect(r"PONG \S+ :?after$")

@@ -420,6 +420,28 @@ def test_emfile_pauses_accept_instead_of_spinning():
     last.expect(r"PONG irc\.test :?served$")
 
 
+def test_existing_clients_chat_on_while_accept_is_paused():
+    s = LowFdServer()
+    a, b = s.client("early1"), s.client("early2")
+    for c in (a, b):
+        c.send("JOIN #fds")
+        c.expect(r" 366 %s #fds " % c.nick)
+    waiting = [Client(s.port) for _ in range(LowFdServer.NOFILE + 6)]
+    s.wait_log(r"pausing new connections", timeout=10)
+    # out of descriptors: those already in are served as before
+    for i in range(20):
+        a.send("PRIVMSG #fds :m%d" % i)
+    b.expect(r"PRIVMSG #fds :m19$", timeout=10)
+    assert len([l for l in b.received if " PRIVMSG #fds :m" in l]) == 20
+    b.send("PING :out-of-fds")
+    b.expect(r"PONG irc\.test :?out-of-fds$")
+    for c in waiting[:-1]:
+        c.close()
+    waiting[-1].register("resumed", timeout=10)
+    waiting[-1].send("JOIN #fds")
+    a.expect(r":resumed!\S+ JOIN #fds", timeout=10)
+
+
 def test_nofile_soft_limit_raised_to_hard_and_logged():
     s = LowFdServer(soft=16)
     s.wait_log(r"file descriptor limit %d: room for about \d+ clients"

@@ -7,7 +7,8 @@ import re
 import signal
 import stat
 
-from ergotest import ErgoTestError, Server, run_ergo, wait_for
+from ergotest import ErgoTestError, Server, Skip, run_ergo, wait_for
+from test_store_faults import chattr
 
 STAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
 
@@ -225,6 +226,37 @@ def test_full_disk_never_stops_the_server_and_lost_lines_are_counted():
     c.expect(r"PONG \S+ :?alive2$")
 
 
+def test_a_log_file_made_unwritable_never_stops_the_server():
+    # chattr +i: root ignores modes, and an immutable file refuses writes
+    # even through the descriptor the server has open (as a read-only
+    # filesystem would)
+    s = Server(conf=logging("method file  path main.log"))
+    path = os.path.join(s.dir, "main.log")
+    wait_file(path, r" ready: ")
+    ok, err = chattr("+i", [path])
+    if not ok:
+        raise Skip("chattr +i not supported here: %s" % err.strip())
+    try:
+        a, b = s.client("unlogged1"), s.client("unlogged2")
+        a.send("JOIN #nolog")
+        a.expect(r" 366 unlogged1 #nolog ")
+        b.send("JOIN #nolog")
+        b.expect(r" 366 unlogged2 #nolog ")
+        s.signal(signal.SIGHUP)        # the reopen is refused too
+        a.send("PRIVMSG #nolog :still served")
+        b.expect(r"PRIVMSG #nolog :still served$")
+        assert "unlogged1" not in read(path)
+    finally:
+        chattr("-i", [path])
+    c = s.client("logged")
+    m = wait_file(path, r"warn log (\d+) log lines lost \(write errors\)")
+    assert int(m.group(1)) >= 3, m.group(0)
+    wait_file(path, r"registered logged!")
+    for x in (a, b, c):
+        x.send("PING :alive")
+        x.expect(r"PONG \S+ :?alive$")
+
+
 def test_userinput_and_useroutput_types_log_client_lines():
     s = Server(conf=logging(
         "method file  path main.log",
@@ -249,8 +281,11 @@ def test_userinput_hides_passwords_and_sasl_payloads():
     c.send("CAP REQ :sasl")
     c.send("AUTHENTICATE PLAIN")
     c.send("AUTHENTICATE AGhpZGRlbgBzZWtyZXQtc2FzbA==")   # \0hidden\0...
+    c.send("REGISTER redact0 me@example.org sekret-ircv3")
+    c.send("VERIFY redact0 sekret-code")
     c.send("CAP END")
     c.register("redact")
+    c.send("REGISTER sekret-alone")
     c.send("OPER admin sekret-oper")
     c.send("PRIVMSG NickServ :REGISTER sekret-reg me@example.org")
     c.send("PRIVMSG NickServ :identify redact sekret-id1")
@@ -266,6 +301,8 @@ def test_userinput_hides_passwords_and_sasl_payloads():
     # every secret hidden; the command, account and email still shown
     for want in ["<- PASS *****", "<- AUTHENTICATE PLAIN",
                  "<- AUTHENTICATE *****", "<- OPER admin *****",
+                 "<- REGISTER redact0 *****", "<- VERIFY redact0 *****",
+                 "<- REGISTER *****",
                  "<- PRIVMSG NickServ :REGISTER *****",
                  "<- PRIVMSG NickServ :identify redact *****",
                  "<- NOTICE bob,nickserv :IDENTIFY *****",

@@ -3,7 +3,12 @@
  * serializer: parse(serialize(parse(line))) must give the same fields,
  * or a client could make the server relay something it did not parse.
  * The userinput log's redaction (irc_userinput.c) parses the same lines:
- * it stays in its buffer and keeps what it does not hide.
+ * it stays in its buffer and keeps what it does not hide. What handlers
+ * then read from a parsed line goes through here too: tag values
+ * (draft/multiline's batch and concat, label), the client-only tags
+ * that are relayed (canonical: a second pass changes nothing), the
+ * timestamps of MARKREAD and CHATHISTORY (a round trip through the
+ * formatter) and REGISTER's account name and password checks.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +66,53 @@ same(const char *a, const char *b)
 	    (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
+/* Year 9999's last millisecond: what a timestamp can be written as. */
+#define TIME_MAX_MS	253402300799999LL
+
+static void
+fields(const struct msg *m)
+{
+	static const char *const keys[] = { "batch", "label",
+	    "draft/multiline-concat", "+draft/reply", "" };
+	static char ct[IRC_TAGS_MAX + 1], again[IRC_TAGS_MAX + 1];
+	char v[IRC_ML_REF_MAX * 2 + 1], t[40];
+	const char *p;
+	int64_t ms, ms2;
+	size_t i, n;
+	bool weak;
+
+	if (m->tags != NULL) {
+		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			if (irc_tag_get(m->tags, keys[i], v, sizeof(v)) &&
+			    strlen(v) >= sizeof(v))
+				abort();
+			if (irc_tag_get(m->tags, keys[i], v, 1) && v[0] != '\0')
+				abort();	/* room for the NUL only */
+		}
+		n = irc_tags_client(m->tags, ct, sizeof(ct));
+		if (n != strlen(ct) || strpbrk(ct, " \r\n") != NULL)
+			abort();	/* relayed as one escaped word */
+		for (p = ct; n > 0 && p != NULL; p = strchr(p, ';'))
+			if (*(p += *p == ';') != '+')
+				abort();	/* only client-only tags */
+		if (irc_tags_client(ct, again, sizeof(again)) != n ||
+		    strcmp(ct, again) != 0)
+			abort();
+	}
+	for (i = 0; i < (size_t)m->nparam; i++) {
+		p = m->param[i];
+		if (strncmp(p, "timestamp=", 10) == 0)
+			p += 10;
+		if (irc_time_parse(p, &ms) && ms >= 0 && ms <= TIME_MAX_MS) {
+			irc_time_format(t, sizeof(t), ms);
+			if (!irc_time_parse(t, &ms2) || ms2 != ms)
+				abort();
+		}
+		(void)irc_register_name_ok(m->param[i]);
+		(void)irc_register_password_bad("account", m->param[i], &weak);
+	}
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
@@ -95,6 +147,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			if (strcmp(a.param[i], b.param[i]) != 0)
 				abort();
 		free(again);
+		fields(&a);
 	}
 	free(line);
 	return 0;

@@ -3,6 +3,9 @@
  * input/output buffers and per-IP limits. It splits input into lines and
  * hands them to irc.c; it never parses IRC.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE	/* accept4: glibc declares it only so */
+#endif
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -589,6 +592,32 @@ refuse(int fd, const char *msg)
 	close(fd);
 }
 
+/*
+ * accept(2) of a non-blocking, close-on-exec socket: one system call
+ * where accept4 exists, else three.
+ */
+static int
+accept_nb(int lfd, struct sockaddr_storage *ss, socklen_t *sl)
+{
+	int fd;
+
+#ifdef SOCK_NONBLOCK
+	fd = accept4(lfd, (struct sockaddr *)ss, sl, SOCK_NONBLOCK |
+	    SOCK_CLOEXEC);
+#else
+	if ((fd = accept(lfd, (struct sockaddr *)ss, sl)) != -1 &&
+	    set_nonblock(fd) == -1) {
+		close(fd);
+		errno = ECONNABORTED;	/* taken as "try the next one" */
+		fd = -1;
+	}
+#endif
+	return fd;
+}
+
+static void conn_read(struct conn *);
+static void goneq_tell(void);
+
 static void
 conn_accept(struct listener *l)
 {
@@ -600,7 +629,7 @@ conn_accept(struct listener *l)
 
 	for (;;) {
 		sl = sizeof(ss);
-		if ((fd = accept(l->fd, (struct sockaddr *)&ss, &sl)) == -1) {
+		if ((fd = accept_nb(l->fd, &ss, &sl)) == -1) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
 			if (errno == EMFILE || errno == ENFILE ||
@@ -619,10 +648,6 @@ conn_accept(struct listener *l)
 			return;
 		}
 		accept_logged = false;
-		if (set_nonblock(fd) == -1) {
-			close(fd);
-			continue;
-		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 		    sizeof(one));
 		sa_ntop(&ss, ip, sizeof(ip));
@@ -671,8 +696,17 @@ conn_accept(struct listener *l)
 		}
 		nconns++;
 		log_debug("connect", "accepted %s on %s", ip, l->text);
-		if ((c->client = irc_conn_open(c)) == NULL)
+		if ((c->client = irc_conn_open(c)) == NULL) {
 			conn_kill(c, "Connection refused");
+			continue;
+		}
+		/* A client often sent NICK and USER before we got here: read
+		 * them now, and its welcome leaves in this pass, not after
+		 * another poll() over every connection. Connections seen to
+		 * close in this pass let go of their nicks first, as they
+		 * would have before a read in the next pass. */
+		goneq_tell();
+		conn_read(c);
 	}
 }
 
@@ -686,6 +720,21 @@ goneq_add(struct conn *c)
 	c->flags |= CONN_GONEQ;
 	c->goneq = goneq_head;
 	goneq_head = c;
+}
+
+/* irc hears of the connections that died since it was last told. */
+static void
+goneq_tell(void)
+{
+	struct conn *c;
+
+	for (c = goneq_head; c != NULL; c = c->goneq)
+		if (c->client != NULL) {
+			void *cl = c->client;
+
+			c->client = NULL;
+			irc_conn_closed(cl, c->reason);
+		}
 }
 
 /* The connection failed under us: irc is told at the end of the pass. */
@@ -1207,13 +1256,7 @@ net_flush(void)
 	struct conn *c, *list;
 
 	/* Tell irc first: the QUITs it sends are flushed below. */
-	for (c = goneq_head; c != NULL; c = c->goneq)
-		if (c->client != NULL) {
-			void *cl = c->client;
-
-			c->client = NULL;
-			irc_conn_closed(cl, c->reason);
-		}
+	goneq_tell();
 	list = outq_head;
 	outq_head = NULL;
 	while ((c = list) != NULL) {

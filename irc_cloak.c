@@ -15,6 +15,10 @@
 #define CLOAK_CHARS		16	/* 80 bits of the HMAC, base32 */
 
 static char	 secret[257];		/* the key in use; "" until set */
+/* HMAC's inner and outer pads of secret, made at the first cloak after
+ * the key is chosen: half of the hashing of each new connection. */
+static br_hmac_key_context kc;
+static bool	 keyed;
 
 /*
  * Picks the key: the config's, else the database's, else a new random
@@ -30,6 +34,7 @@ irc_cloak_init(void)
 	int rc;
 
 	secret[0] = '\0';
+	keyed = false;
 	if (!conf->cloak.enabled)
 		return 0;
 	if (conf->cloak.secret != NULL) {
@@ -69,14 +74,17 @@ void
 irc_cloak(const char *ip, char *buf, size_t sz)
 {
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-	br_hmac_key_context kc;
 	br_hmac_context hc;
 	unsigned char mac[32];
 	char out[CLOAK_CHARS + 1];
 	unsigned bits = 0, acc = 0;
 	size_t i, n = 0;
 
-	br_hmac_key_init(&kc, &br_sha256_vtable, secret, strlen(secret));
+	if (!keyed) {
+		br_hmac_key_init(&kc, &br_sha256_vtable, secret,
+		    strlen(secret));
+		keyed = true;
+	}
 	br_hmac_init(&hc, &kc, 0);
 	br_hmac_update(&hc, ip, strlen(ip));
 	br_hmac_out(&hc, mac);

@@ -1007,7 +1007,7 @@ conn_recv(struct conn *c, char *buf, size_t len, const char **why)
 
 	*why = NULL;
 	if (c->tls == NULL)
-		return read(c->fd, buf, len);
+		return recv(c->fd, buf, len, 0);
 	n = tls_conn_read(c->tls, c->fd, buf, len, why);
 	/* The engine may owe the client handshake records, or may just
 	 * have become able to take the output queued before it was. */
@@ -1211,7 +1211,7 @@ conn_write(struct conn *c)
 	}
 	if (c->olen == c->ooff)
 		goto empty;
-	n = write(c->fd, c->obuf + c->ooff, c->olen - c->ooff);
+	n = send(c->fd, c->obuf + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			pfd[c->slot].events |= POLLOUT;

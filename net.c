@@ -88,6 +88,8 @@ struct conn {
 	size_t		 olen, ooff, ocap;
 	struct conn	*inq, *outq, *goneq;
 	struct conn	*kprev, *knext;	/* on kept_head's list */
+	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
+	uint32_t	 oempty_pass;	/* flush_pass then; 0: never */
 	struct tls_conn	*tls;		/* NULL: plain text */
 	const char	*reason;	/* why it died (static string) */
 	char		 ip[INET6_ADDRSTRLEN];
@@ -116,9 +118,14 @@ static char		 rbuf[READ_CHUNK + RECVQ_MAX];
  * malloc and a chain of reallocs every loop pass (half the instructions
  * of a channel fan-out in bench/profile.sh), and a client idle for a
  * second or two still holds no output memory. Only buffers up to
- * OBUF_KEEP_MAX are kept; a larger one (a burst) is freed at once.
+ * OBUF_KEEP_MAX are kept; a larger one (a burst) is freed at once. The
+ * cap is above what a busy channel member gathers in one pass (a few
+ * hundred lines when the socket took only part of the last write):
+ * at 16 KiB such buffers were freed and regrown by doubling every few
+ * passes, and those realloc copies were a third of a fan-out's
+ * instructions. max-sendq still bounds every buffer.
  */
-#define OBUF_KEEP_MAX	16384
+#define OBUF_KEEP_MAX	65536
 static struct conn	*kept_head;	/* conns holding an empty buffer */
 
 static void
@@ -145,13 +152,30 @@ obuf_release(struct conn *c)
 	c->olen = c->ooff = c->ocap = 0;
 }
 
-/* All output written: keep the buffer for now (see above), or free it. */
+/*
+ * All output written: keep the buffer for now (see above), or free it.
+ * Only a connection whose output also emptied a moment ago (within the
+ * last second or the last OBUF_KEEP_PASSES loop passes) keeps it: a
+ * welcome burst, or the odd reply to an idle client, frees its buffer
+ * at once as before, so thousands of clients registering together do
+ * not each hold one until the sweep (that fragmented the heap: 1.2 KB
+ * of RSS per idle client at 10,000 instead of 0.8).
+ */
+#define OBUF_KEEP_PASSES	16
+static uint32_t		 flush_pass = 1;	/* net_flush calls, from 1 */
+
 static void
 obuf_emptied(struct conn *c)
 {
+	uint32_t now = (uint32_t)ergo_now_ms, ms = c->oempty_ms,
+	    pass = c->oempty_pass;
+
 	c->olen = c->ooff = 0;
+	c->oempty_ms = now;
+	c->oempty_pass = flush_pass;
 	if (c->obuf == NULL || c->ocap > OBUF_KEEP_MAX ||
-	    (c->flags & (CONN_CLOSING | CONN_DEAD))) {
+	    (c->flags & (CONN_CLOSING | CONN_DEAD)) || pass == 0 ||
+	    (now - ms > 1000 && flush_pass - pass > OBUF_KEEP_PASSES)) {
 		obuf_release(c);
 		return;
 	}
@@ -1255,6 +1279,8 @@ net_flush(void)
 {
 	struct conn *c, *list;
 
+	if (++flush_pass == 0)
+		flush_pass = 1;
 	/* Tell irc first: the QUITs it sends are flushed below. */
 	goneq_tell();
 	list = outq_head;

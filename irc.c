@@ -169,15 +169,27 @@ tag_prepend(char *dst, size_t dstsz, const char *add, const char *line,
 	return al + len + 2;
 }
 
+/*
+ * Whether "useroutput" debug lines are kept: asked of log.c once per
+ * log configuration (start and rehash, which configure logging first),
+ * not for each of the million lines a busy minute sends.
+ */
+static bool	 log_output;
+
+static __attribute__((noinline)) void
+out_log(struct client *c, const char *line, size_t len)
+{
+	log_debug("useroutput", "%s %s -> %.*s", net_conn_ip(c->conn),
+	    c->nick[0] ? c->nick : "*", (int)(len > 2 ? len - 2 : 0), line);
+}
+
 static void
 out_raw(struct client *c, const char *line, size_t len)
 {
 	if (c->conn == NULL || (c->flags & CF_CLOSING))
 		return;
-	if (log_wants(LL_DEBUG, "useroutput"))
-		log_debug("useroutput", "%s %s -> %.*s", net_conn_ip(c->conn),
-		    c->nick[0] ? c->nick : "*", (int)(len > 2 ? len - 2 : 0),
-		    line);
+	if (log_output)
+		out_log(c, line, len);
 	net_conn_send(c->conn, line, len);
 }
 
@@ -1908,6 +1920,7 @@ irc_init(void)
 	snprintf(msgid_base, sizeof(msgid_base), "%08lx",
 	    (unsigned long)ergo_now & 0xffffffffUL);
 	irc.started = ergo_now;
+	log_output = log_wants(LL_DEBUG, "useroutput");
 	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
@@ -1917,6 +1930,7 @@ irc_init(void)
 void
 irc_rehashed(const struct conf *old)
 {
+	log_output = log_wants(LL_DEBUG, "useroutput");
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	nisupport = 0;		/* limits, network name, ... may have changed */
 	irc_motd_load();

@@ -53,6 +53,8 @@ struct listener {
 	int		 fd;
 	unsigned	 slot;
 	bool		 keep;		/* mark during net_listen_apply */
+	int		 nodelay;	/* accepted sockets inherit TCP_NODELAY:
+					 * 1 yes, -1 no, 0 not known yet */
 	char		*text;
 	struct sockaddr_storage ss;
 	socklen_t	 sslen;
@@ -337,6 +339,10 @@ listener_open(struct listener *l)
 		return -1;
 	}
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Linux hands this on to accepted sockets: one call less for each
+	 * (conn_accept checks the first and sets it itself if not). */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	l->nodelay = 0;
 	if (l->ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 		    sizeof(one));
@@ -672,8 +678,16 @@ conn_accept(struct listener *l)
 			return;
 		}
 		accept_logged = false;
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
+		if (l->nodelay == 0) {
+			int v = 0;
+			socklen_t vl = sizeof(v);
+
+			l->nodelay = getsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
+			    &v, &vl) == 0 && v != 0 ? 1 : -1;
+		}
+		if (l->nodelay < 0)
+			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+			    sizeof(one));
 		sa_ntop(&ss, ip, sizeof(ip));
 		if (conf->max_clients && nconns >= conf->max_clients) {
 			log_info("connect", "refused %s: server full", ip);

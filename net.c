@@ -828,6 +828,35 @@ net_conn_close(struct conn *c, const char *error)
 	goneq_add(c);
 }
 
+/*
+ * Makes room for len more bytes of output: 0, or -1 with c killed.
+ * Apart from net_conn_send, which runs once per recipient of every line
+ * and so stays small (this is its rare case).
+ */
+static __attribute__((noinline)) int
+obuf_room(struct conn *c, size_t len)
+{
+	size_t ncap = c->ocap ? c->ocap : 512;
+	char *nb;
+
+	if (c->ooff > 0) {
+		memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
+		c->olen -= c->ooff;
+		c->ooff = 0;
+	}
+	while (ncap < c->olen + len)
+		ncap *= 2;
+	if (ncap > c->ocap) {
+		if ((nb = realloc(c->obuf, ncap)) == NULL) {
+			conn_kill(c, "Out of memory");
+			return -1;
+		}
+		c->obuf = nb;
+		c->ocap = ncap;
+	}
+	return 0;
+}
+
 void
 net_conn_send(struct conn *c, const char *buf, size_t len)
 {
@@ -845,26 +874,8 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 		len = strlen(buf);
 	}
 	c->flags |= CONN_OUSED;
-	if (c->olen + len > c->ocap) {
-		size_t ncap = c->ocap ? c->ocap : 512;
-		char *nb;
-
-		if (c->ooff > 0) {
-			memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
-			c->olen -= c->ooff;
-			c->ooff = 0;
-		}
-		while (ncap < c->olen + len)
-			ncap *= 2;
-		if (ncap > c->ocap) {
-			if ((nb = realloc(c->obuf, ncap)) == NULL) {
-				conn_kill(c, "Out of memory");
-				return;
-			}
-			c->obuf = nb;
-			c->ocap = ncap;
-		}
-	}
+	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
+		return;
 	memcpy(c->obuf + c->olen, buf, len);
 	c->olen += len;
 	if (!(c->flags & CONN_OUTQ)) {

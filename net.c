@@ -657,6 +657,10 @@ conn_accept(struct listener *l)
 	char ip[INET6_ADDRSTRLEN];
 	int fd, one = 1;
 
+	/* New clients' lines are read below, in this pass: connections
+	 * seen to close earlier in the pass let go of their nicks first,
+	 * as they did when those lines waited for the next pass. */
+	goneq_tell();
 	for (;;) {
 		sl = sizeof(ss);
 		if ((fd = accept_nb(l->fd, &ss, &sl)) == -1) {
@@ -740,10 +744,7 @@ conn_accept(struct listener *l)
 		}
 		/* A client often sent NICK and USER before we got here: read
 		 * them now, and its welcome leaves in this pass, not after
-		 * another poll() over every connection. Connections seen to
-		 * close in this pass let go of their nicks first, as they
-		 * would have before a read in the next pass. */
-		goneq_tell();
+		 * another poll() over every connection. */
 		conn_read(c);
 	}
 }

@@ -15,6 +15,21 @@
 #define CLOAK_CHARS		16	/* 80 bits of the HMAC, base32 */
 
 static char	 secret[257];		/* the key in use; "" until set */
+/* HMAC's inner and outer pads of secret, made at the first cloak after
+ * the key is chosen: half of the hashing of each new connection. */
+static br_hmac_key_context kc;
+static bool	 keyed;
+
+/*
+ * The last cloaks made, by address: many clients share one (a NAT, a
+ * bouncer host, a reconnect wave after a restart), and each cloak costs
+ * two SHA-256 compressions. Direct-mapped; emptied when the key changes.
+ */
+#define CLOAK_CACHE	256
+static struct cloak_cached {
+	char	 ip[48];		/* INET6_ADDRSTRLEN fits */
+	char	 out[CLOAK_CHARS + 1];
+} cache[CLOAK_CACHE];
 
 /*
  * Picks the key: the config's, else the database's, else a new random
@@ -30,6 +45,7 @@ irc_cloak_init(void)
 	int rc;
 
 	secret[0] = '\0';
+	keyed = false;
 	if (!conf->cloak.enabled)
 		return 0;
 	if (conf->cloak.secret != NULL) {
@@ -69,16 +85,29 @@ void
 irc_cloak(const char *ip, char *buf, size_t sz)
 {
 	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
-	br_hmac_key_context kc;
 	br_hmac_context hc;
 	unsigned char mac[32];
-	char out[CLOAK_CHARS + 1];
+	char *out;
 	unsigned bits = 0, acc = 0;
-	size_t i, n = 0;
+	size_t i, n = 0, iplen = strlen(ip);
+	uint32_t h = 2166136261u;	/* FNV-1a */
+	struct cloak_cached *e;
 
-	br_hmac_key_init(&kc, &br_sha256_vtable, secret, strlen(secret));
+	if (!keyed) {
+		br_hmac_key_init(&kc, &br_sha256_vtable, secret,
+		    strlen(secret));
+		memset(cache, 0, sizeof(cache));
+		keyed = true;
+	}
+	for (i = 0; i < iplen; i++)
+		h = (h ^ (unsigned char)ip[i]) * 16777619u;
+	e = &cache[((h * 2654435769u) >> 16) % CLOAK_CACHE];
+	out = e->out;
+	if (iplen < sizeof(e->ip) && strcmp(e->ip, ip) == 0)
+		goto done;
+	e->ip[0] = '\0';
 	br_hmac_init(&hc, &kc, 0);
-	br_hmac_update(&hc, ip, strlen(ip));
+	br_hmac_update(&hc, ip, iplen);
 	br_hmac_out(&hc, mac);
 	for (i = 0; i < sizeof(mac) && n < CLOAK_CHARS; i++) {
 		acc = (acc << 8) | mac[i];
@@ -89,5 +118,8 @@ irc_cloak(const char *ip, char *buf, size_t sz)
 		}
 	}
 	out[n] = '\0';
+	if (iplen < sizeof(e->ip))
+		memcpy(e->ip, ip, iplen + 1);
+done:
 	snprintf(buf, sz, "%s.%s", out, conf->cloak.netname);
 }

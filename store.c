@@ -233,6 +233,10 @@ static char		 errbuf[256];	/* store_error() */
 enum { OPEN_RUN, OPEN_INIT, OPEN_UPGRADE };
 
 static int	 store_exec(const char *);
+static void	 owned_hook(void *, int, const char *, const char *,
+		    sqlite3_int64);
+/* the nick-owner filter (store_nick_owner): rebuild, trusted, or off */
+static enum { OWNED_STALE, OWNED_OK, OWNED_OFF } owned_state;
 static int	 store_version_get(int *);
 static int	 store_migrate(int);
 static int	 store_prepare(void);
@@ -321,6 +325,8 @@ store_open_mode(const char *path, int mode)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(db, 1);
+	sqlite3_update_hook(db, owned_hook, NULL);
+	owned_state = OWNED_STALE;
 	if (sqlite3_busy_timeout(db, STORE_BUSY_MS) != SQLITE_OK)
 		goto fail_msg;
 
@@ -740,10 +746,93 @@ store_account_by_certfp(const char *certfp, struct store_account *a)
 	    "certfp lookup");
 }
 
+/*
+ * Which nicks some account reserves, as a Bloom filter: every
+ * registration asks store_nick_owner, and most nicks are nobody's, so a
+ * clear bit answers "none" without SQL (it was 9% of a registration's
+ * instructions in bench/profile.sh). A set bit may be a false alarm; the
+ * query decides. Any insert into nick_reservations through this
+ * connection (the update hook sees them all, whatever the code path)
+ * marks the filter stale and the next lookup rebuilds it from the table.
+ */
+static uint64_t	 owned_bits[1024];	/* 65536 bits, 8 KiB */
+
+static uint64_t
+owned_hash(const char *folded)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *folded != '\0'; folded++)
+		h = (h ^ (unsigned char)*folded) * 1099511628211ULL;
+	return h;
+}
+
+static void
+owned_add(const char *folded)
+{
+	uint64_t h = owned_hash(folded);
+	int i;
+
+	for (i = 0; i < 3; i++, h >>= 16)
+		owned_bits[(h & 0xffff) >> 6] |= 1ULL << (h & 63);
+}
+
+static bool
+owned_maybe(const char *folded)
+{
+	uint64_t h = owned_hash(folded);
+	int i;
+
+	for (i = 0; i < 3; i++, h >>= 16)
+		if (!(owned_bits[(h & 0xffff) >> 6] & (1ULL << (h & 63))))
+			return false;
+	return true;
+}
+
+/* Rebuilds the filter; on any error it stays off (every lookup asks). */
+static void
+owned_build(void)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	int		 rc;
+
+	owned_state = OWNED_OFF;
+	memset(owned_bits, 0, sizeof(owned_bits));
+	if (sqlite3_prepare_v2(db, "SELECT nick FROM nick_reservations", -1,
+	    &st, NULL) != SQLITE_OK) {
+		store_fail("nick filter");
+		return;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((t = sqlite3_column_text(st, 0)) != NULL)
+			owned_add((const char *)t);
+	if (rc == SQLITE_DONE)
+		owned_state = OWNED_OK;
+	else
+		store_fail("nick filter");
+	sqlite3_finalize(st);
+}
+
+static void
+owned_hook(void *arg, int op, const char *dbname, const char *table,
+    sqlite3_int64 rowid)
+{
+	(void)arg;
+	(void)dbname;
+	(void)rowid;
+	if (op != SQLITE_DELETE && strcmp(table, "nick_reservations") == 0)
+		owned_state = OWNED_STALE;
+}
+
 /* The account that reserves the casefolded nick. */
 int
 store_nick_owner(const char *folded, struct store_account *a)
 {
+	if (owned_state == OWNED_STALE)
+		owned_build();
+	if (owned_state == OWNED_OK && !owned_maybe(folded))
+		return 0;
 	return account_lookup(Q_NICK_OWNER, folded, a, "nick lookup");
 }
 

@@ -9,19 +9,8 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "irc.h"
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return (int64_t)ergo_now * 1000;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Whether c sent the message hi describes. */
 static bool
@@ -79,7 +68,7 @@ h_redact(struct client *c, struct msg *m)
 			    "message", target, msgid);
 			return;
 		}
-		if (wall_ms() - hi.ms >= (int64_t)conf->limits.redact_window *
+		if (irc_time_now_ms() - hi.ms >= (int64_t)conf->limits.redact_window *
 		    1000) {
 			irc_fail(c, "FAIL", "REDACT", "REDACT_WINDOW_EXPIRED",
 			    "%s %s %u :You can no longer edit this message",

@@ -73,6 +73,26 @@ _clients = []
 _scope = "test"
 
 
+def split_line(line):
+    """(tags dict, source, command, params) of a received line; tag
+    values as sent (escaped)."""
+    tags = {}
+    if line.startswith("@"):
+        t, line = line[1:].split(" ", 1)
+        for kv in t.split(";"):
+            k, _, v = kv.partition("=")
+            tags[k] = v
+    src = None
+    if line.startswith(":"):
+        src, line = line[1:].split(" ", 1)
+    head, sep, trailing = line.partition(" :")
+    words = head.split(" ")
+    ps = words[1:]
+    if sep:
+        ps.append(trailing)
+    return tags, src, words[0], ps
+
+
 def wait_for(cond, timeout=5.0, what="condition"):
     """Polls cond() until it returns something true; returns that value."""
     deadline = time.monotonic() + timeout

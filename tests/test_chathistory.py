@@ -9,7 +9,7 @@ import itertools
 import re
 import time
 
-from ergotest import Server, Skip
+from ergotest import Server, Skip, split_line
 
 srv = None
 _ids = itertools.count(1)
@@ -30,25 +30,6 @@ def chan():
     return "#hist%d" % next(_ids)
 
 
-def split(line):
-    """(tags dict, source, command, params) of a received line."""
-    tags = {}
-    if line.startswith("@"):
-        t, line = line[1:].split(" ", 1)
-        for kv in t.split(";"):
-            k, _, v = kv.partition("=")
-            tags[k] = v
-    src = None
-    if line.startswith(":"):
-        src, line = line[1:].split(" ", 1)
-    head, sep, trailing = line.partition(" :")
-    words = head.split(" ")
-    ps = words[1:]
-    if sep:
-        ps.append(trailing)
-    return tags, src, words[0], ps
-
-
 def sync(c):
     """PING round trip that tolerates tags; returns the lines before."""
     c.send("PING :hsync")
@@ -62,7 +43,7 @@ def connect(name, want=FULL, required=()):
     offered = set()
     while True:
         line = c.expect(r" CAP \* LS ")
-        _, _, _, ps = split(line)
+        _, _, _, ps = split_line(line)
         offered |= {w.split("=")[0] for w in ps[-1].split()}
         if ps[2] != "*":
             break
@@ -100,14 +81,14 @@ def history(c, cmd):
     messages are (tags, source, command, params) of the lines inside."""
     c.send(cmd)
     if "batch" in c.caps:
-        first = split(c.expect(r" BATCH \+\S+ "))
+        first = split_line(c.expect(r" BATCH \+\S+ "))
         ref = first[3][0][1:]
         lines = c.lines_until(r" BATCH -%s$" % re.escape(ref))[:-1]
-        msgs = [split(l) for l in lines]
+        msgs = [split_line(l) for l in lines]
         for m in msgs:
             assert m[0].get("batch") == ref, m
         return first[3][1:], msgs
-    return None, [split(l) for l in sync(c)]
+    return None, [split_line(l) for l in sync(c)]
 
 
 def texts(msgs):
@@ -121,7 +102,7 @@ def say(c, target, n, prefix="message"):
     for i in range(n):
         c.send("PRIVMSG %s :%s %d" % (target, prefix, i))
         if "echo-message" in c.caps:
-            echoes.append(split(c.expect(r" PRIVMSG \S+ :%s %d$"
+            echoes.append(split_line(c.expect(r" PRIVMSG \S+ :%s %d$"
                                          % (prefix, i))))
         time.sleep(0.003)
     sync(c)
@@ -134,7 +115,7 @@ def full_client(name=None):
 
 def fail_of(c):
     line = c.expect(r" FAIL CHATHISTORY ")
-    return split(line)[3]
+    return split_line(line)[3]
 
 
 # ---- advertising ----
@@ -224,16 +205,16 @@ def test_chathistory_in_labeled_response():
         say(c, ch, 2)
         c.send("@label=abc CHATHISTORY LATEST %s * 10" % ch)
         lines = c.lines_until(r" BATCH -\S+$")
-        outer = split(lines[0])
+        outer = split_line(lines[0])
         assert outer[0].get("label") == "abc" and \
             outer[3][1] == "labeled-response", lines
         oref = outer[3][0][1:]
-        inner = split(lines[1])
+        inner = split_line(lines[1])
         assert inner[0].get("batch") == oref and \
             inner[3][1:] == ["chathistory", ch], lines
         iref = inner[3][0][1:]
         rest = c.lines_until(r" BATCH -%s$" % oref)
-        body = [split(l) for l in lines[2:] + rest]
+        body = [split_line(l) for l in lines[2:] + rest]
         msgs = [b for b in body if b[2] == "PRIVMSG"]
         assert texts(msgs) == ["message 0", "message 1"], body
         assert all(m[0].get("batch") == iref for m in msgs), body
@@ -359,7 +340,7 @@ def test_chathistory_direct_messages_both_parties():
         for i in range(6):
             s, t = (a, b) if i % 2 == 0 else (b, a)
             s.send("PRIVMSG %s :dm %d" % (t.nick, i))
-            echoes.append(split(s.expect(r" PRIVMSG \S+ :dm %d$" % i)))
+            echoes.append(split_line(s.expect(r" PRIVMSG \S+ :dm %d$" % i)))
             t.expect(r" PRIVMSG \S+ :dm %d$" % i)
             time.sleep(0.003)
         for who, other in ((a, b), (b, a)):
@@ -520,10 +501,10 @@ def test_chathistory_targets():
         lo = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t0 - 5))
         hi = "2100-01-01T00:00:00.000Z"
         a.send("CHATHISTORY TARGETS timestamp=%s timestamp=%s 10" % (lo, hi))
-        first = split(a.expect(r" BATCH \+"))
+        first = split_line(a.expect(r" BATCH \+"))
         assert first[3][1:] == ["draft/chathistory-targets"], first
         lines = a.lines_until(r" BATCH -")[:-1]
-        got = [split(l)[3] for l in lines]
+        got = [split_line(l)[3] for l in lines]
         assert [g[0] for g in got] == ["TARGETS"] * 4, got
         assert [g[1] for g in got] == [ch1, b.nick, ch2, c.nick], got
         times = [g[2] for g in got]
@@ -531,11 +512,11 @@ def test_chathistory_targets():
         # a limit keeps the earliest going forwards, the latest backwards
         a.send("CHATHISTORY TARGETS timestamp=%s timestamp=%s 2" % (lo, hi))
         a.expect(r" BATCH \+")
-        got = [split(l)[3][1] for l in a.lines_until(r" BATCH -")[:-1]]
+        got = [split_line(l)[3][1] for l in a.lines_until(r" BATCH -")[:-1]]
         assert got == [ch1, b.nick], got
         a.send("CHATHISTORY TARGETS timestamp=%s timestamp=%s 2" % (hi, lo))
         a.expect(r" BATCH \+")
-        got = [split(l)[3][1] for l in a.lines_until(r" BATCH -")[:-1]]
+        got = [split_line(l)[3][1] for l in a.lines_until(r" BATCH -")[:-1]]
         assert got == [ch2, c.nick], got
 
 
@@ -577,7 +558,7 @@ def test_chathistory_without_tags_plain_lines():
         c.send("CHATHISTORY LATEST %s * 10" % ch)
         lines = sync(c)
         assert [l for l in lines if not l.startswith(":")] == [], lines
-        assert [split(l)[3][-1] for l in lines] == \
+        assert [split_line(l)[3][-1] for l in lines] == \
             ["message 0", "message 1", "message 2"], lines
 
 
@@ -719,7 +700,7 @@ def test_autoreplay_on_join():
                 b.send("JOIN %s" % ch)
                 lines = b.lines_until(r" 366 ")
                 lines += sync(b)
-                got = [split(l) for l in lines]
+                got = [split_line(l) for l in lines]
                 replay = [g for g in got if g[2] == "PRIVMSG"]
                 assert texts(replay) == ["message 1", "message 2"], lines
                 if "batch" in b.caps:
@@ -815,7 +796,7 @@ def test_event_playback_tagmsg_only_with_a_stored_tag():
         ev.send("@+typing=active TAGMSG %s" % ch)
         ev.send("@+draft/persist;+client-only-tag-test=success TAGMSG %s"
                 % ch)
-        echo = split(ev.expect(r"client-only-tag-test.* TAGMSG "))
+        echo = split_line(ev.expect(r"client-only-tag-test.* TAGMSG "))
         sync(ev)
         got = history(ev, "CHATHISTORY LATEST %s * 10" % ch)[1]
         tag = [m for m in got if m[2] == "TAGMSG"]
@@ -852,7 +833,7 @@ def test_autoreplay_skips_events():
             with b:
                 b.send("JOIN %s" % ch)
                 lines = b.lines_until(r" 366 ") + sync(b)
-                assert [split(l)[3][-1] for l in lines
+                assert [split_line(l)[3][-1] for l in lines
                         if " PRIVMSG " in l] == ["only message"], lines
                 assert not any(" TOPIC %s" % ch in l for l in lines), lines
     finally:

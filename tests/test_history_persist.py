@@ -15,31 +15,12 @@ import sqlite3
 import subprocess
 import time
 
-from ergotest import Server, wait_for
+from ergotest import Server, split_line, wait_for
 
 CAPS = "batch server-time message-tags echo-message draft/chathistory"
 PERSIST = "history { persistent yes }"
 NS = r" :NickServ!NickServ@localhost NOTICE %s :"
 CS = r" :ChanServ!ChanServ@localhost NOTICE %s :"
-
-
-def split(line):
-    """(tags dict, source, command, params) of a received line."""
-    tags = {}
-    if line.startswith("@"):
-        t, line = line[1:].split(" ", 1)
-        for kv in t.split(";"):
-            k, _, v = kv.partition("=")
-            tags[k] = v
-    src = None
-    if line.startswith(":"):
-        src, line = line[1:].split(" ", 1)
-    head, sep, trailing = line.partition(" :")
-    words = head.split(" ")
-    ps = words[1:]
-    if sep:
-        ps.append(trailing)
-    return tags, src, words[0], ps
 
 
 def client(srv, nick, register=None, identify=None, pw="pw"):
@@ -80,7 +61,7 @@ def say(c, target, texts):
     out = []
     for t in texts:
         c.send("PRIVMSG %s :%s" % (target, t))
-        tags, _, _, ps = split(c.expect(r" PRIVMSG \S+ :%s$"
+        tags, _, _, ps = split_line(c.expect(r" PRIVMSG \S+ :%s$"
                                         % re.escape(t)))
         out.append((tags["msgid"], tags["time"], t))
         time.sleep(0.002)      # distinct millisecond timestamps
@@ -90,12 +71,12 @@ def say(c, target, texts):
 def history(c, cmd):
     """The lines of a CHATHISTORY reply as (msgid, time, source, text)."""
     c.send(cmd)
-    first = split(c.expect(r" BATCH \+\S+ "))
+    first = split_line(c.expect(r" BATCH \+\S+ "))
     ref = first[3][0][1:]
     lines = c.lines_until(r" BATCH -%s$" % re.escape(ref))[:-1]
     out = []
     for l in lines:
-        tags, src, cmd_, ps = split(l)
+        tags, src, cmd_, ps = split_line(l)
         if cmd_ in ("PRIVMSG", "NOTICE"):
             out.append((tags.get("msgid"), tags.get("time"),
                         src.split("!")[0], ps[-1]))
@@ -173,7 +154,7 @@ def test_channel_and_dm_history_come_back_after_a_restart():
         alice.send("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z "
                    "timestamp=2100-01-01T00:00:00.000Z 10")
         got = alice.lines_until(r" BATCH -")
-        tg = {split(l)[3][1]: split(l)[3][2] for l in got
+        tg = {split_line(l)[3][1]: split_line(l)[3][2] for l in got
               if " CHATHISTORY TARGETS " in l}
         assert tg == {"#p": sent[-1][1], "bob": dms[-1][1]}, got
 
@@ -374,7 +355,7 @@ def test_secret_and_private_channels_leak_nothing_after_a_restart():
         for ch in sent:
             join(own, ch)
         own.send(targets)
-        got = [split(l)[3][1] for l in own.lines_until(r" BATCH -")
+        got = [split_line(l)[3][1] for l in own.lines_until(r" BATCH -")
                if " CHATHISTORY TARGETS " in l]
         assert got == ["#sec", "#priv"], got
         # the restored modes still hide them from a non-member's LIST
@@ -565,7 +546,7 @@ def test_a_reaction_comes_back_after_a_restart_and_can_be_redacted():
         a.expect(r"\+typing=active\S* \S+ TAGMSG #react$")
         a.send("@+draft/reply=%s;+draft/react=yes TAGMSG #react"
                % first[0][0])
-        react = split(a.expect(r"\+draft/react=yes\S* \S+ TAGMSG #react$"))
+        react = split_line(a.expect(r"\+draft/react=yes\S* \S+ TAGMSG #react$"))
         last = say(a, "#react", ["after"])
         restart(srv)
         assert db_rows(srv, "SELECT count(*) FROM history WHERE source != ''"
@@ -576,8 +557,8 @@ def test_a_reaction_comes_back_after_a_restart_and_can_be_redacted():
         a.expect(r" CAP \S+ ACK ")
         join(a, "#react")
         a.send("CHATHISTORY LATEST #react * 50")
-        ref = split(a.expect(r" BATCH \+\S+ "))[3][0][1:]
-        got = [split(l) for l in a.lines_until(r" BATCH -%s$" % ref)[:-1]]
+        ref = split_line(a.expect(r" BATCH \+\S+ "))[3][0][1:]
+        got = [split_line(l) for l in a.lines_until(r" BATCH -%s$" % ref)[:-1]]
         said = [(m[0]["msgid"], m[2]) for m in got
                 if m[2] in ("PRIVMSG", "TAGMSG")]
         assert said == [(first[0][0], "PRIVMSG"), (react[0]["msgid"], "TAGMSG"),

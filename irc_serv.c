@@ -308,6 +308,9 @@ ns_drop(struct client *c, int argc, char **argv)
 		ns_reply(c, "Password incorrect");
 		return;
 	}
+	/* queued rows first, so the delete takes them with it: the id may
+	 * be the next account's, which must not inherit them */
+	irc_hist_flush();
 	if (store_account_delete(a.id) == -1) {
 		ns_store_failed(c, "Unregistration");
 		return;
@@ -714,6 +717,7 @@ cs_drop(struct client *c, int argc, char **argv)
 		return;
 	if (!(c->umodes & UMODE_OPER) && !cs_is_founder(c, &sc))
 		return;
+	irc_hist_flush();	/* as for NickServ DROP: ids are reused */
 	if (store_chan_delete(sc.id) == -1) {
 		cs_store_failed(c, "Unregistration");
 		return;

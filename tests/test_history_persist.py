@@ -462,6 +462,35 @@ def test_dropping_an_account_forgets_its_history_everywhere():
         assert history(y, "CHATHISTORY LATEST xav * 10") == []
 
 
+
+def test_a_drop_takes_its_queued_rows_so_a_reused_id_inherits_nothing():
+    # SQLite gives a new account or channel the highest free id, which a
+    # DROP has just freed: rows still queued for the dropped one must not
+    # be written under the next one (the DROP is well inside the batch
+    # window, before any write)
+    with Server(conf=PERSIST) as srv:
+        v = client(srv, "victim", register=True)
+        b = client(srv, "bob")
+        register_chan(v, "#secret")
+        v.send("MODE #secret +s")
+        v.expect(r" MODE #secret \+s")
+        say(v, "#secret", ["launch codes"])
+        say(v, "bob", ["dm for victim only"])
+        v.send("CS DROP #secret")
+        v.expect(CS % "victim" + "Channel #secret is now unregistered")
+        v.send("NS DROP pw")
+        v.expect(NS % "victim" + "Successfully unregistered account victim")
+        m = client(srv, "mallory", register=True)
+        register_chan(m, "#public")
+        restart(srv)
+        assert db_rows(srv, "SELECT count(*) FROM history WHERE text IN "
+                       "('launch codes', 'dm for victim only')") == [(0,)]
+        m = client(srv, "mallory", identify="mallory")
+        join(m, "#public")
+        assert history(m, "CHATHISTORY LATEST #public * 50") == []
+        assert history(m, "CHATHISTORY LATEST * * 50") == []
+        assert history(m, "CHATHISTORY LATEST bob * 50") == []
+
 def rehash_to(srv, conf):
     srv.extra_conf = conf
     srv.write_config()

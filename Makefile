@@ -150,7 +150,11 @@ fuzz-run: fuzz
 VALGRIND_TESTS = tests/test_registration.py tests/test_channels.py \
 	  tests/test_messaging.py tests/test_modes.py tests/test_queries.py \
 	  tests/test_oper.py tests/test_badinput.py tests/test_logging.py \
-	  tests/test_rehash.py tests/test_tls.py
+	  tests/test_rehash.py tests/test_tls.py tests/test_sasl.py \
+	  tests/test_ircv3_multiline.py tests/test_ircv3_redaction.py \
+	  tests/test_account_registration.py tests/test_read_marker.py \
+	  tests/test_history_persist.py tests/test_chghost.py \
+	  tests/test_ircv3_preaway.py
 valgrind: ergo
 	@printf '#!/bin/sh\nexec valgrind -q --leak-check=full %s %s "$$@"\n' \
 	    '--show-leak-kinds=definite,indirect --track-fds=no' \

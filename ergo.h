@@ -384,9 +384,12 @@ int	 store_hist_expire(int64_t before_ms);	/* 0, or -1 (not logged) */
 int	 store_hist_redact(int64_t channel, int64_t account, const char *msgid);
 
 /* draft/read-marker of an account for a casefolded target, in ms */
-#define STORE_MARKERS_MAX	1000	/* an account's; the oldest go */
+#define STORE_MARKERS_MAX	1000	/* an account's; the least lately set go */
 int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
-int	 store_marker_set(int64_t account, const char *target, int64_t ms);
+/* ...set to ms (forward only) at wall-clock now_ms, which orders the
+ * trim to STORE_MARKERS_MAX per account */
+int	 store_marker_set(int64_t account, const char *target, int64_t ms,
+	    int64_t now_ms);
 
 /* ---- ergo_priv.c ---- */
 int	 ergo_priv_drop(struct conf *);	/* 0, or -1 (logged) */

@@ -91,7 +91,8 @@ mark_set(struct client *c, const char *folded, int64_t ms)
 	size_t len = strlen(folded) + 1;
 
 	if (c->account_id != 0)
-		return store_marker_set(c->account_id, folded, ms);
+		return store_marker_set(c->account_id, folded, ms,
+		    irc_time_now_ms());
 	mp = conn_find(c, folded);
 	if ((m = *mp) != NULL) {
 		if (ms > m->ms)

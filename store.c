@@ -116,6 +116,7 @@ static const char *const migrations[] = {
 	"        ON DELETE CASCADE,"
 	"    target TEXT NOT NULL,"			/* casefolded */
 	"    ms INTEGER NOT NULL,"			/* unix time, ms */
+	"    set_at INTEGER NOT NULL,"		/* when, ms: the trim */
 	"    PRIMARY KEY (account, target));",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -216,13 +217,15 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MARKER_GET] = "SELECT ms FROM read_markers WHERE account = ?1 AND "
 	    "target = ?2",
 	/* only ever forward (draft/read-marker) */
-	[Q_MARKER_SET] = "INSERT INTO read_markers (account, target, ms) "
-	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, target) DO UPDATE "
-	    "SET ms = excluded.ms WHERE excluded.ms > read_markers.ms",
-	/* all but the ?2 read last: an account names any targets it likes */
+	[Q_MARKER_SET] = "INSERT INTO read_markers (account, target, ms, "
+	    "set_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (account, target) "
+	    "DO UPDATE SET ms = excluded.ms, set_at = excluded.set_at "
+	    "WHERE excluded.ms > read_markers.ms",
+	/* all but the ?2 set last (not the client's own timestamps, which
+	 * may be old): an account names any targets it likes */
 	[Q_MARKER_TRIM] = "DELETE FROM read_markers WHERE account = ?1 AND "
 	    "target IN (SELECT target FROM read_markers WHERE account = ?1 "
-	    "ORDER BY ms DESC, target LIMIT -1 OFFSET ?2)",
+	    "ORDER BY set_at DESC, rowid DESC LIMIT -1 OFFSET ?2)",
 };
 
 static sqlite3		*db;
@@ -1598,11 +1601,12 @@ store_marker_get(int64_t account, const char *target, int64_t *ms)
 
 /*
  * Moves the marker forward to ms (never back), committed; 0 or -1. An
- * account keeps STORE_MARKERS_MAX markers, those read last: a flood of
+ * account keeps STORE_MARKERS_MAX markers, those set last: a flood of
  * MARKREADs to made-up targets cannot grow the database.
  */
 int
-store_marker_set(int64_t account, const char *target, int64_t ms)
+store_marker_set(int64_t account, const char *target, int64_t ms,
+    int64_t now_ms)
 {
 	sqlite3_stmt	*st, *tr;
 
@@ -1611,6 +1615,7 @@ store_marker_set(int64_t account, const char *target, int64_t ms)
 	if (sqlite3_bind_int64(st, 1, account) ||
 	    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC) ||
 	    sqlite3_bind_int64(st, 3, ms) ||
+	    sqlite3_bind_int64(st, 4, now_ms) ||
 	    sqlite3_bind_int64(tr, 1, account) ||
 	    sqlite3_bind_int(tr, 2, STORE_MARKERS_MAX)) {
 		store_fail("read marker");

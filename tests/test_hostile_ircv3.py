@@ -334,6 +334,15 @@ def test_a_markread_flood_keeps_the_database_bounded():
     c.expect(r" MARKREAD #m0 \*$")
     c.send("MARKREAD #m500")
     c.expect(r" MARKREAD #m500 timestamp=")
+    # what is kept is what was set last, whatever time the client gives
+    c.send("MARKREAD #late timestamp=2000-01-01T00:00:00.000Z")
+    c.expect(r" MARKREAD #late timestamp=2000-01-01T00:00:00\.000Z$")
+    c.send("MARKREAD #late")
+    c.expect(r" MARKREAD #late timestamp=2000-01-01T00:00:00\.000Z$")
+    c.send("MARKREAD #m500")
+    c.expect(r" MARKREAD #m500 \*$")
+    c.send("MARKREAD #m501")
+    c.expect(r" MARKREAD #m501 timestamp=")
 
 
 # -------------------------------------------------------- CHATHISTORY

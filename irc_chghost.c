@@ -70,8 +70,9 @@ h_chghost(struct client *c, struct msg *m)
 		    conf->server_name, c->nick, t->nick, user, host);
 		return;
 	}
-	log_info("opers", "%s changed the host of %s to %s@%s", irc_prefix(c),
-	    irc_prefix(t), user, host);
+	/* irc_prefix's buffer is one: the target's spelled out */
+	log_info("opers", "%s changed the host of %s!%s@%s to %s@%s",
+	    irc_prefix(c), t->nick, t->user, t->host, user, host);
 	irc_chghost(t, user, host);
 	if (!(t->caps & CAP_CHGHOST))	/* it told t with the cap */
 		irc_numeric(t, RPL_VISIBLEHOST, "%s@%s :is now your "

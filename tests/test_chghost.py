@@ -82,6 +82,10 @@ def test_peer_in_two_channels_told_once():
     joined(srv, "#c1", t, p)
     joined(srv, "#c2", t, p)
     o.send("CHGHOST twice u2 h2.example")
+    # done before p's sync: p's PING could otherwise be read first
+    o.expect(r"NOTICE op2 :Changed the host of twice to u2@h2\.example$")
+    srv.wait_log(r"opers op2!\S+ changed the host of "
+                 r"twice!~twice@127\.0\.0\.1 to u2@h2\.example")
     got = tsync(p)
     assert [l for l in got if " QUIT " in l] == [
         ":twice!~twice@127.0.0.1 QUIT :Changing host"], got

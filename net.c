@@ -53,6 +53,7 @@ struct listener {
 	int		 fd;
 	unsigned	 slot;
 	bool		 keep;		/* mark during net_listen_apply */
+	bool		 ready;		/* poll_once: connections to accept */
 	int		 nodelay;	/* accepted sockets inherit TCP_NODELAY:
 					 * 1 yes, -1 no, 0 not known yet */
 	char		*text;
@@ -1177,8 +1178,10 @@ net_has_pending_input(void)
 static bool
 poll_once(int timeout_ms)
 {
+	struct listener *l;
 	unsigned i, n;
 	int rc;
+	bool accepts = false;
 
 	if ((rc = poll(pfd, npfd, timeout_ms)) == -1) {
 		if (errno != EINTR)
@@ -1186,7 +1189,6 @@ poll_once(int timeout_ms)
 		return false;
 	}
 	ergo_clock();
-	/* Walk backwards: a new connection lands at the end (not polled yet). */
 	n = npfd;
 	for (i = n; rc > 0 && i-- > 0;) {
 		short re;
@@ -1197,7 +1199,8 @@ poll_once(int timeout_ms)
 		rc--;
 		switch (pent[i].type) {
 		case PE_LISTENER:
-			conn_accept(pent[i].p);
+			((struct listener *)pent[i].p)->ready = true;
+			accepts = true;
 			break;
 		case PE_FD:
 			pent[i].cb(pfd[i].fd, pent[i].p);
@@ -1220,6 +1223,19 @@ poll_once(int timeout_ms)
 			break;
 		}
 		}
+	}
+	/*
+	 * New connections last: a client that closed and at once reconnects
+	 * (a bouncer on the same host) has its old connection's end seen, and
+	 * irc told so its nick is free, before the new one's NICK is read.
+	 */
+	if (accepts) {
+		goneq_tell();
+		for (l = listeners; l != NULL; l = l->next)
+			if (l->ready) {
+				l->ready = false;
+				conn_accept(l);
+			}
 	}
 	process_inq();
 	return true;

@@ -5,6 +5,8 @@ timeouts, QUIT (irc.c)."""
 
 import itertools
 import re
+import socket
+import time
 
 from ergotest import Server, Client, ErgoTestError, run_ergo
 
@@ -477,6 +479,29 @@ def test_nick_in_use_by_unregistered_client():
     b = srv.client()
     b.send("NICK %s" % n)
     b.expect(r"^:irc\.test 433 \* %s :" % n)
+
+
+def test_reconnect_at_once_gets_its_nick_back():
+    # A client whose connection drops closes it and reconnects at once (a
+    # bouncer on the same host): the old connection's end is seen before
+    # the new one's NICK, even when NICK arrives with the connect.
+    for _ in range(30):
+        n = nick("back")
+        srv.client(n).close()
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+        try:
+            s.sendall(("NICK %s\r\nUSER u 0 * :r\r\n" % n).encode())
+            got = b""
+            deadline = time.monotonic() + 5
+            while not re.search(rb" (001|433) ", got):
+                assert time.monotonic() < deadline, got
+                data = s.recv(4096)
+                assert data, got
+                got += data
+            assert re.search(rb"^:irc\.test 001 %s " % n.encode(), got,
+                             re.M), got
+        finally:
+            s.close()
 
 
 def test_nick_rfc1459_collision():

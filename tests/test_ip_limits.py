@@ -78,9 +78,11 @@ class V6Addrs:
     net(i, j) is the j-th address of the i-th /64."""
 
     def __init__(self, pairs):
-        r = random.getrandbits(40)
-        self.prefix = "fd%02x:%04x:%04x" % (r >> 32, (r >> 16) & 0xffff,
-                                            r & 0xffff)
+        # a random ULA /48, written as inet_ntop writes it (no leading
+        # zeros, no zero groups to compress) for matching the log
+        self.prefix = "fd%02x:%x:%x" % (random.randrange(256),
+                                        random.randrange(0x1000, 0x10000),
+                                        random.randrange(0x1000, 0x10000))
         self.added = []
         for i, j in pairs:
             a = self.net(i, j)
@@ -224,6 +226,24 @@ def test_cidr_len_ipv4_groups_failed_logins():
     sasl_start(c, "other")
     plain(c, "jack", "right")         # another /24 may log in
     c.expect_numeric(903)
+
+
+def test_failed_logins_count_the_address_not_the_cloak():
+    # cloaks differ per address: counting them would group nothing
+    from test_sasl import ns_register, plain, sasl_start
+    s = Server(server="connection-limits { max-per-ip 0  throttle no  "
+                      "cidr-len-ipv4 24 }", cloaking=True)
+    ns_register(s, "jill", "right")
+    for i in range(5):
+        c = client_from(s.port, "127.0.11.%d" % (i + 2))
+        sasl_start(c, "t%d" % i)
+        plain(c, "nobody%d" % i, "wrong")
+        c.expect_numeric(904)
+        c.close()
+    c = client_from(s.port, "127.0.11.30")
+    sasl_start(c, "late")
+    plain(c, "jill", "right")
+    c.expect_numeric(904)
 
 
 def test_rehash_of_cidr_len_applies_to_new_counts_and_is_validated():

@@ -37,7 +37,8 @@ SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_chghost.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c \
-	  irc_userinput.c irc_markread.c irc_register.c
+	  irc_userinput.c irc_markread.c irc_register.c irc_throttle.c \
+	  net_addr.c
 # Everything but main(): unit tests link against this archive.
 LIBOBJS	= $(filter-out ergo.o,$(SRCS:.c=.o))
 OBJS	= ergo.o $(LIBOBJS)

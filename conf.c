@@ -152,6 +152,13 @@ static const struct key connlimit_keys[] = {
 	{ "max-connections-per-window", K_UINT, C(conn_throttle_max), 1,
 	  1000000, NULL, "32", "Connections from one IP address per window.",
 	  NULL },
+	{ "cidr-len-ipv4", K_UINT, C(cidr_v4), 0, 32, NULL, "32",
+	  "Prefix length IPv4 addresses are grouped by for max-per-ip, the\n"
+	  "throttle, registration throttling and failed logins (as Ergo's\n"
+	  "ip-limits cidr-len-ipv4); 32 = each address alone.", NULL },
+	{ "cidr-len-ipv6", K_UINT, C(cidr_v6), 0, 128, NULL, "64",
+	  "The same for IPv6: one user usually holds a whole /64, so its\n"
+	  "addresses count as one; 128 = each address alone.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block connlimit_block = {

@@ -114,6 +114,7 @@ struct conf {
 	unsigned	 max_per_ip;
 	bool		 conn_throttle;		/* connections per IP per window */
 	unsigned	 conn_throttle_secs, conn_throttle_max;
+	unsigned	 cidr_v4, cidr_v6;	/* per-address limits' prefix */
 	unsigned	 reg_timeout;	/* seconds: server.timeouts.registration */
 	unsigned	 idle_timeout;	/* seconds idle before we PING */
 	unsigned	 ping_timeout;	/* seconds after PING before we drop */
@@ -220,6 +221,15 @@ void	 net_conn_send(struct conn *, const char *buf, size_t len);
 void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
 void	 net_conn_resume(struct conn *);	/* irc may take lines again */
 const char *net_conn_ip(const struct conn *);
+/*
+ * net_addr.c: the key every per-address limit counts under: the address
+ * masked to cidr-len-ipv4/-ipv6 bits ("192.0.2.7", "2001:db8:1:2::/64");
+ * a v4-mapped IPv6 address is IPv4. Text that is no address is copied.
+ */
+#define NET_ADDRKEY_LEN	52	/* INET6_ADDRSTRLEN + "/128" */
+void	 net_addr_key(const struct sockaddr *, unsigned v4len, unsigned v6len,
+	    char *buf, size_t sz);
+void	 net_ip_key(const char *ip, char *buf, size_t sz);	/* by conf */
 bool	 net_conn_tls(const struct conn *);
 const char *net_conn_certfp(const struct conn *); /* client cert, or NULL */
 size_t	 net_conn_sendq(const struct conn *);

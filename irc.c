@@ -883,12 +883,14 @@ conn_throttled(struct conn *conn)
 {
 	const char *ip = net_conn_ip(conn);
 	uint64_t window = (uint64_t)conf->conn_throttle_secs * 1000;
-	char key[80];
+	char key[NET_ADDRKEY_LEN + 3];
 
+	/* the exact address, before grouping: ::1 is exempt, its /64 not */
 	if (!conf->conn_throttle || strcmp(ip, "127.0.0.1") == 0 ||
-	    strcmp(ip, "::1") == 0 || strcmp(ip, "::ffff:127.0.0.1") == 0)
+	    strcmp(ip, "::1") == 0)
 		return false;
-	snprintf(key, sizeof(key), "ip:%s", ip);
+	memcpy(key, "ip:", 3);
+	net_ip_key(ip, key + 3, sizeof(key) - 3);
 	if (irc_throttle_full(THROTTLE_CONN, key, conf->conn_throttle_max,
 	    window)) {
 		net_conn_close(conn, "Too many connection attempts from your "
@@ -899,7 +901,7 @@ conn_throttled(struct conn *conn)
 	if (irc_throttle_full(THROTTLE_CONN, key, conf->conn_throttle_max,
 	    window))
 		log_warnx("connect", "%s: connections throttled: %u in %us "
-		    "from this address", ip, conf->conn_throttle_max,
+		    "from this address", key + 3, conf->conn_throttle_max,
 		    conf->conn_throttle_secs);
 	return false;
 }

@@ -124,13 +124,14 @@ irc_register_account(struct client *c, const char *name, const char *email,
 {
 	const struct conf *k = conf;
 	uint64_t window = (uint64_t)k->accounts.reg_throttle_secs * 1000;
-	char fz[NICKLEN_MAX + 1], key[80];
+	char fz[NICKLEN_MAX + 1], ak[NET_ADDRKEY_LEN], key[80];
 	struct store_account o;
 	int rc;
 
 	irc_fold(fz, name, sizeof(fz));
-	snprintf(key, sizeof(key), "ip:%s", c->conn != NULL ?
-	    net_conn_ip(c->conn) : c->host);
+	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, ak,
+	    sizeof(ak));
+	snprintf(key, sizeof(key), "ip:%s", ak);
 	if (k->accounts.reg_throttle && irc_throttle_full(THROTTLE_REG, key,
 	    k->accounts.reg_throttle_max, window))
 		return REG_THROTTLED;

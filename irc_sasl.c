@@ -1,7 +1,7 @@
 /*
  * irc_sasl.c: logging in: AUTHENTICATE (IRCv3 SASL 3.2: PLAIN,
- * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the throttles (failed
- * logins; registrations for irc_register.c) and the 900/901 login
+ * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the failed-login
+ * throttle's keys and the 900/901 login
  * state, with the index of the sessions logged in to each account. Rows
  * come from store.c; no SQL here. The syntax of the messages is
  * irc_sasl_parse.c's.
@@ -233,78 +233,20 @@ account_fake(const char *folded, struct store_account *a)
 	memcpy(a->server_key, a->stored_key, sizeof(a->server_key));
 }
 
+/* ---- the failed-login throttle (counted in irc_throttle.c) ---- */
+
 /*
- * ---- throttles: small tables of fixed-window counters per key ----
- * THROTTLE_AUTH counts failed logins ("ip:..." and "acct:..."),
- * THROTTLE_REG accounts registered per IP (irc_register.c),
- * THROTTLE_CONN connections per IP (irc_conn_open). Each has its
- * own table, so a flood of one cannot push the other's counters out.
+ * Keyed by the real address (grouped by cidr-len), not c->host: that may
+ * be a cloak or a vhost, and a CHGHOST must not wipe the count.
  */
-
-#define THROTTLE_SLOTS	256
-#define THROTTLE_PROBE	8
-
-struct throttle {
-	char		 key[80];	/* "ip:..." or "acct:..." */
-	unsigned	 n;
-	uint64_t	 start_ms;	/* of the window */
-};
-static struct throttle throttles[THROTTLE_NTABS][THROTTLE_SLOTS];
-
-static unsigned
-key_hash(const char *s)
+static void
+auth_ip_key(const struct client *c, char *key, size_t sz)
 {
-	unsigned h = 2166136261u;
+	char k[NET_ADDRKEY_LEN];
 
-	while (*s != '\0')
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
-}
-
-/* The slot for key, or with create a free, expired or oldest one. */
-static struct throttle *
-throttle_slot(int tab, const char *key, uint64_t window_ms, bool create)
-{
-	struct throttle *t = throttles[tab];
-	unsigned h = key_hash(key), i;
-	int best = -1;
-
-	for (i = 0; i < THROTTLE_PROBE; i++) {
-		int s = (int)((h + i) % THROTTLE_SLOTS);
-		bool expired = t[s].key[0] == '\0' ||
-		    t[s].start_ms + window_ms <= ergo_now_ms;
-
-		if (!expired && strcmp(t[s].key, key) == 0)
-			return &t[s];
-		if (create && (best == -1 || expired ||
-		    t[s].start_ms < t[best].start_ms))
-			best = expired && best != -1 &&
-			    t[best].key[0] == '\0' ? best : s;
-	}
-	if (best == -1)
-		return NULL;
-	snprintf(t[best].key, sizeof(t[best].key), "%s", key);
-	t[best].n = 0;
-	t[best].start_ms = ergo_now_ms;
-	return &t[best];
-}
-
-bool
-irc_throttle_full(int tab, const char *key, unsigned max,
-    uint64_t window_ms)
-{
-	struct throttle *t = throttle_slot(tab, key, window_ms, false);
-
-	return t != NULL && t->n >= max;
-}
-
-void
-irc_throttle_count(int tab, const char *key, uint64_t window_ms)
-{
-	struct throttle *t = throttle_slot(tab, key, window_ms, true);
-
-	if (t != NULL)
-		t->n++;
+	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, k,
+	    sizeof(k));
+	snprintf(key, sz, "ip:%s", k);
 }
 
 bool
@@ -312,7 +254,7 @@ irc_auth_throttled(const struct client *c, const char *folded)
 {
 	char key[80];
 
-	snprintf(key, sizeof(key), "ip:%s", c->host);
+	auth_ip_key(c, key, sizeof(key));
 	if (irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
 	    AUTH_FAIL_WINDOW_MS))
 		return true;
@@ -328,7 +270,7 @@ irc_auth_failed(const struct client *c, const char *folded)
 {
 	char key[80];
 
-	snprintf(key, sizeof(key), "ip:%s", c->host);
+	auth_ip_key(c, key, sizeof(key));
 	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
 	if (folded != NULL && *folded != '\0') {
 		snprintf(key, sizeof(key), "acct:%s", folded);

@@ -45,7 +45,7 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 struct ipcount {
 	struct ipcount	*next;
 	unsigned	 n;
-	char		 ip[INET6_ADDRSTRLEN];
+	char		 ip[NET_ADDRKEY_LEN];	/* net_addr_key's */
 };
 
 struct listener {
@@ -272,7 +272,13 @@ net_add_fd(int fd, void (*cb)(int, void *), void *arg)
 	return slot_add(fd, POLLIN, PE_FD, arg, cb, &slot);
 }
 
-/* ---- per-IP counts ---- */
+/*
+ * ---- per-IP counts: max-per-ip ----
+ * Keyed by net_addr_key, so cidr-len groups them. An entry lives exactly
+ * as long as a connection holds it, so none is ever evicted and memory
+ * is bounded by the connections. A connection keeps the entry it took:
+ * a rehash that changes cidr-len applies to new connections.
+ */
 
 static struct ipcount *
 ip_get(const char *ip, bool create)
@@ -656,7 +662,7 @@ conn_accept(struct listener *l)
 	struct sockaddr_storage ss;
 	socklen_t sl;
 	struct conn *c;
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], key[NET_ADDRKEY_LEN];
 	int fd, one = 1;
 
 	/* New clients' lines are read below, in this pass: connections
@@ -700,17 +706,19 @@ conn_accept(struct listener *l)
 			refuse(fd, "Too many connections");
 			continue;
 		}
+		net_addr_key((struct sockaddr *)&ss, conf->cidr_v4,
+		    conf->cidr_v6, key, sizeof(key));
 		if (conf->max_per_ip) {
-			struct ipcount *e = ip_get(ip, false);
+			struct ipcount *e = ip_get(key, false);
 			if (e != NULL && e->n >= conf->max_per_ip) {
 				log_info("connect", "refused %s: too many "
-				    "connections from this IP", ip);
+				    "connections from %s", ip, key);
 				refuse(fd, "Too many connections from your IP");
 				continue;
 			}
 		}
 		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->ipc = ip_get(ip, true)) == NULL) {
+		    (c->ipc = ip_get(key, true)) == NULL) {
 			log_warn("connect", "accept %s", ip);
 			free(c);
 			refuse(fd, "Server out of memory");

@@ -211,7 +211,8 @@ ergo_rehash(char **errs)
 	if ((nc = conf_load(conf->path, &e)) == NULL)
 		return rehash_failed(NULL, e ? e : strdup("config error"),
 		    true, errs);
-	ergo_priv_paths(nc);	/* chrooted: paths seen from inside */
+	if (ergo_priv_paths(nc, old, &e) == -1)	/* chrooted: from inside */
+		return rehash_failed(nc, e, true, errs);
 	/* Certificates and log files are part of the config too. */
 	if (net_listen_prepare(nc, &e) == -1)
 		return rehash_failed(nc, e, true, errs);

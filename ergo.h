@@ -403,7 +403,8 @@ int	 store_marker_set(int64_t account, const char *target, int64_t ms,
 
 /* ---- ergo_priv.c ---- */
 int	 ergo_priv_drop(struct conf *);	/* 0, or -1 (logged) */
-void	 ergo_priv_paths(struct conf *);	/* as seen inside the chroot */
+/* c's paths as seen inside the chroot; -1 with *err: one lies outside */
+int	 ergo_priv_paths(struct conf *c, const struct conf *old, char **err);
 
 /* ---- ergo.c ---- */
 extern struct conf *conf;	/* the running config; swapped on rehash */

@@ -9,11 +9,13 @@
 #define _BSD_SOURCE
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -24,45 +26,240 @@
 #define PATH_MAX	4096
 #endif
 
-/* The chroot directory (resolved) once inside it; "" before or without. */
+/* The chroot directory (resolved), set just before chroot(2); "" without. */
 static char	root[PATH_MAX];
 static size_t	rootlen;
+/* The same directory as the config names it, if that differs (a link). */
+static char	root_as_written[PATH_MAX];
 
 /*
- * p as seen from inside the chroot: an absolute path under the
- * directory loses that prefix, in place (as unbound does); any other
- * path is left alone, and reaches what it names inside the chroot.
+ * Each directory a path named at start-up, resolved by realpath(3) then,
+ * while the names outside could still be followed: a rehash finds the
+ * same directories through the same names (a symlink included).
  */
-static void
-chroot_path(char *p)
+struct dir_seen {
+	struct dir_seen	*next;
+	char		*as_written;
+	char		*resolved;
+};
+static struct dir_seen	*dirs_seen;
+
+/* p without the directory prefix r (length n), or NULL if not under it. */
+static const char *
+under(const char *p, const char *r, size_t n)
 {
-	if (p == NULL || rootlen == 0 || strncmp(p, root, rootlen) != 0)
+	if (n == 0 || strncmp(p, r, n) != 0 ||
+	    (p[n] != '\0' && p[n] != '/'))
+		return NULL;
+	return p + n;
+}
+
+/* Remembers what dir resolved to; failure only forgets (logged). */
+static void
+dir_seen_add(const char *dir, const char *resolved)
+{
+	struct dir_seen *d;
+
+	for (d = dirs_seen; d != NULL; d = d->next)
+		if (strcmp(d->as_written, dir) == 0)
+			return;
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->as_written = strdup(dir)) == NULL ||
+	    (d->resolved = strdup(resolved)) == NULL) {
+		log_warn("server", "server.chroot: %s", dir);
+		if (d != NULL)
+			free(d->as_written);
+		free(d);
 		return;
-	if (p[rootlen] == '\0')
-		memcpy(p, "/", 2);
-	else if (p[rootlen] == '/')
-		memmove(p, p + rootlen, strlen(p + rootlen) + 1);
+	}
+	d->next = dirs_seen;
+	dirs_seen = d;
 }
 
 /*
- * The paths of c (but its own: the config file's path is rewritten once,
- * at the chroot) as seen inside the chroot; a no-op outside one. For
- * each config loaded after the chroot, before it is used.
+ * *pp as seen from inside the chroot: an absolute path whose directory
+ * lies under it loses that prefix (as in unbound), reallocated. Before
+ * the chroot (resolve) the directory is resolved with realpath(3), not
+ * the file, which may not exist yet (the database on first launch), so
+ * a path written through a symlink to the chroot directory, or to one
+ * under it, is found inside too; after it (a rehash) the directories
+ * resolved then, and the chroot's own two spellings, are all it knows,
+ * and a path it cannot map is left alone if its directory is there
+ * inside (a relative value made absolute from the config's own path,
+ * which is the inside one by then). A relative path is left alone: the
+ * working directory stays the same place inside (or is the top, as
+ * warned). Returns 0 (inside, or relative), 1 (outside, or nowhere
+ * inside: left as it is) or -1 (no memory, logged).
  */
-void
-ergo_priv_paths(struct conf *c)
+static int
+chroot_path(char **pp, bool resolve)
+{
+	char dir[PATH_MAX], real[PATH_MAX], *n;
+	const char *p = *pp, *d, *in, *base;
+	struct dir_seen *s;
+	struct stat sb;
+	size_t dl, il;
+
+	if (p == NULL || p[0] != '/' || rootlen == 0)
+		return 0;
+	base = strrchr(p, '/') + 1;
+	dl = base - p > 1 ? (size_t)(base - p) - 1 : 1;
+	if (dl >= sizeof(dir))
+		return 1;
+	memcpy(dir, p, dl);
+	dir[dl] = '\0';
+	d = dir;
+	if (resolve && realpath(dir, real) != NULL) {
+		dir_seen_add(dir, real);
+		d = real;
+	} else if (!resolve) {
+		for (s = dirs_seen; s != NULL; s = s->next)
+			if (strcmp(s->as_written, dir) == 0) {
+				d = s->resolved;
+				break;
+			}
+	}
+	if ((in = under(d, root, rootlen)) == NULL &&
+	    (in = under(d, root_as_written, strlen(root_as_written))) == NULL)
+		return !resolve && stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) ?
+		    0 : 1;
+	il = strlen(in);
+	if ((n = malloc(il + 1 + strlen(base) + 1)) == NULL) {
+		log_warn("server", "server.chroot: %s", p);
+		return -1;
+	}
+	memcpy(n, in, il);
+	n[il] = '/';
+	memcpy(n + il + 1, base, strlen(base) + 1);
+	free(*pp);
+	*pp = n;
+	return 0;
+}
+
+/* A log file path that the running server already has open. */
+static bool
+log_open_already(const struct conf *old, const char *path)
+{
+	const struct log_conf *lg;
+
+	for (lg = old != NULL ? old->logs : NULL; lg != NULL; lg = lg->next)
+		if (lg->path != NULL && strcmp(lg->path, path) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The paths of c as seen inside the chroot (c->path, the config's own,
+ * is rewritten once, at the chroot); a no-op outside one. For each
+ * config loaded after the chroot (old: the running one), before it is
+ * used. A certificate, key or new log file outside the chroot cannot be
+ * opened from inside: -1 with *err naming it (the rehash fails, the old
+ * config stays). A MOTD outside is said (it keeps the old one); a log
+ * file outside that is already open keeps its file.
+ */
+int
+ergo_priv_paths(struct conf *c, const struct conf *old, char **err)
+{
+	char msg[PATH_MAX + 160];
+	struct listen_conf *l;
+	struct log_conf *lg;
+	const char *what = NULL, *path = NULL;
+	int r;
+
+	*err = NULL;
+	if (rootlen == 0)
+		return 0;
+	if (chroot_path(&c->datastore_path, false) == -1)
+		goto nomem;
+	if ((r = chroot_path(&c->motd, false)) == -1)
+		goto nomem;
+	if (r == 1)
+		log_warnx("rehash", "server.motd %s cannot be reached inside "
+		    "server.chroot %s, where it is read: move it under it",
+		    c->motd, root);
+	for (l = c->listens; l != NULL && what == NULL; l = l->next) {
+		if ((r = chroot_path(&l->cert, false)) == -1)
+			goto nomem;
+		if (r == 1) {
+			what = "tls cert", path = l->cert;
+			break;
+		}
+		if ((r = chroot_path(&l->key, false)) == -1)
+			goto nomem;
+		if (r == 1)
+			what = "tls key", path = l->key;
+	}
+	for (lg = c->logs; lg != NULL && what == NULL; lg = lg->next) {
+		if ((r = chroot_path(&lg->path, false)) == -1)
+			goto nomem;
+		if (r == 1 && !log_open_already(old, lg->path))
+			what = "logging path", path = lg->path;
+	}
+	if (what == NULL)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s %s cannot be reached inside "
+	    "server.chroot %s, so it cannot be opened now: move it under it",
+	    what, path, root);
+	*err = strdup(msg);
+	return -1;
+nomem:
+	*err = strdup("out of memory");
+	return -1;
+}
+
+/*
+ * Before chroot(2): every path of c as it will be seen inside. The
+ * database, opened inside, must lie under the directory; certificates,
+ * keys, log files and the config outside it are open or read now but
+ * cannot be at a rehash or log reopen, which is said, once, here.
+ */
+static int
+chroot_paths_enter(struct conf *c)
 {
 	struct listen_conf *l;
 	struct log_conf *lg;
+	int r;
 
-	chroot_path(c->datastore_path);
-	chroot_path(c->motd);
-	for (l = c->listens; l != NULL; l = l->next) {
-		chroot_path(l->cert);
-		chroot_path(l->key);
+	if ((r = chroot_path(&c->datastore_path, true)) != 0) {
+		if (r == 1)
+			log_error("server", "datastore.path %s lies outside "
+			    "server.chroot %s, where the database is opened: "
+			    "move it under it", c->datastore_path, root);
+		return -1;
 	}
-	for (lg = c->logs; lg != NULL; lg = lg->next)
-		chroot_path(lg->path);
+	if ((r = chroot_path(&c->path, true)) == -1)
+		return -1;
+	if (r == 1)
+		log_warnx("server", "the config %s lies outside server.chroot "
+		    "%s: a rehash cannot read it", c->path, root);
+	if ((r = chroot_path(&c->motd, true)) == -1)
+		return -1;
+	if (r == 1)
+		log_warnx("server", "server.motd %s lies outside server.chroot "
+		    "%s, where it is read: move it under it", c->motd, root);
+	for (l = c->listens; l != NULL; l = l->next) {
+		if ((r = chroot_path(&l->cert, true)) == -1)
+			return -1;
+		if (r == 1)
+			log_warnx("server", "tls cert %s lies outside "
+			    "server.chroot %s: a rehash cannot read it",
+			    l->cert, root);
+		if ((r = chroot_path(&l->key, true)) == -1)
+			return -1;
+		if (r == 1)
+			log_warnx("server", "tls key %s lies outside "
+			    "server.chroot %s: a rehash cannot read it",
+			    l->key, root);
+	}
+	for (lg = c->logs; lg != NULL; lg = lg->next) {
+		if ((r = chroot_path(&lg->path, true)) == -1)
+			return -1;
+		if (r == 1)
+			log_warnx("server", "logging path %s lies outside "
+			    "server.chroot %s: it stays open, but is not "
+			    "reopened after logrotate", lg->path, root);
+	}
+	return 0;
 }
 
 /*
@@ -74,7 +271,7 @@ chroot_enter(struct conf *c)
 {
 	char dir[PATH_MAX], cwd[PATH_MAX];
 	const char *in = "/";
-	size_t n;
+	size_t n, w;
 
 	if (realpath(c->chroot, dir) == NULL) {
 		log_error("server", "server.chroot %s: %s", c->chroot,
@@ -92,22 +289,30 @@ chroot_enter(struct conf *c)
 		log_warnx("server", "server.chroot %s: the working directory "
 		    "is outside it; relative paths now start from its top",
 		    dir);
+	if (n > 1) {		/* chroot / changes no path */
+		memcpy(root, dir, n + 1);
+		rootlen = n;
+		w = strlen(c->chroot);
+		while (w > 1 && c->chroot[w - 1] == '/')
+			w--;
+		if (c->chroot[0] == '/' && w < sizeof(root_as_written) &&
+		    (w != n || strncmp(c->chroot, dir, n) != 0)) {
+			memcpy(root_as_written, c->chroot, w);
+			root_as_written[w] = '\0';
+		}
+		if (chroot_paths_enter(c) == -1)
+			return -1;	/* logged */
+	}
 	if (chroot(dir) == -1) {
 		log_error("server", "server.chroot %s: %s", dir,
 		    strerror(errno));
 		return -1;
-	}
-	if (n > 1) {		/* chroot / changes no path */
-		memcpy(root, dir, n + 1);
-		rootlen = n;
 	}
 	if (chdir(in) == -1 && chdir("/") == -1) {
 		log_error("server", "server.chroot %s: chdir: %s", dir,
 		    strerror(errno));
 		return -1;
 	}
-	chroot_path(c->path);
-	ergo_priv_paths(c);
 	/* the same log files by their paths inside, for HUP (still root) */
 	(void)log_configure(c->logs);	/* failed: the old fds stay */
 	log_info("server", "chrooted to %s", dir);

@@ -321,14 +321,23 @@ send_open_labeled(struct irc_ev *ev, struct client *c, const char *label)
 	irc_send_tagged(c, buf, n);
 }
 
+/* One delivery's msgid and time, shared by its copies (see ml_close). */
+struct ml_stamp {
+	char	msgid[IRC_MSGID_LEN + 1];	/* "": make them */
+	char	time[32];
+};
+
 /*
- * Delivers the batch to rcpt[0..n) (the sender last when it echoes):
- * pass 0 opens the batch for the capable, then one pass per line, then
- * the close. One event at a time, so a long batch costs no big stack.
+ * Delivers the batch to rcpt[0..n) (with echo, the last is the sender's
+ * echo, labeled if it asked): pass 0 opens the batch for the capable,
+ * then one pass per line, then the close. One event at a time, so a
+ * long batch costs no big stack. The batch gets st's msgid and time, or
+ * new ones, left in st.
  */
 static void
 ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
-    size_t n, struct chan *ch, struct client *to, bool hist)
+    size_t n, struct chan *ch, struct client *to, bool hist, bool echo,
+    struct ml_stamp *st)
 {
 	char oref[24], echolabel[sizeof(ml->label)];
 	char line[IRC_OUT_MAX], prefix[NICKLEN_MAX + 256];
@@ -341,7 +350,14 @@ ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
 	irc_ev_init(&ev, c, true, ":%s BATCH +%s draft/multiline %s", prefix,
 	    oref, ml->target);
 	ev.ctags = ml->ctags;
-	if (n > 0 && rcpt[n - 1] == c && (c->caps & CAP_ECHO_MESSAGE))
+	if (st->msgid[0] != '\0') {
+		memcpy(ev.msgid, st->msgid, sizeof(ev.msgid));
+		memcpy(ev.time, st->time, sizeof(ev.time));
+	} else {
+		memcpy(st->msgid, ev.msgid, sizeof(st->msgid));
+		memcpy(st->time, ev.time, sizeof(st->time));
+	}
+	if (echo && n > 0 && rcpt[n - 1] == c)
 		labeled = irc_label_take(c, echolabel, sizeof(echolabel));
 	for (k = 0; k < n; k++) {
 		if (!ml_capable(rcpt[k]))
@@ -429,6 +445,9 @@ ml_close(struct client *c)
 	struct client **rcpt = NULL, *to = NULL;
 	struct chan *ch = NULL;
 	struct member *mb;
+	struct ml_stamp st;
+	char label[sizeof(ml->label)];
+	bool echo = (c->caps & CAP_ECHO_MESSAGE) != 0, labeled;
 	size_t n = 0;
 	unsigned i;
 	int num;
@@ -478,10 +497,27 @@ ml_close(struct client *c)
 			goto nomem;
 		rcpt[n++] = to;
 	}
-	if (c->caps & CAP_ECHO_MESSAGE)
-		rcpt[n++] = c;
 	c->last_msg = ergo_now;
-	ml_deliver(c, ml, rcpt, n, ch, ch != NULL ? NULL : to, need == 0);
+	memset(&st, 0, sizeof(st));
+	if (to == c) {
+		/*
+		 * To oneself, as Ergo does: the delivered copy (no reply, so
+		 * unlabeled), then with echo-message the echo, each its own
+		 * batch with its own reference, one msgid; history once.
+		 */
+		labeled = irc_label_take(c, label, sizeof(label));
+		ml_deliver(c, ml, rcpt, n, NULL, to, true, false, &st);
+		if (labeled)
+			irc_label_resume(c, label);
+		if (echo)
+			ml_deliver(c, ml, rcpt, n, NULL, NULL, false, true,
+			    &st);
+	} else {
+		if (echo)
+			rcpt[n++] = c;
+		ml_deliver(c, ml, rcpt, n, ch, ch != NULL ? NULL : to,
+		    need == 0, echo, &st);
+	}
 	free(rcpt);
 	if (to != NULL && !notice && to->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);

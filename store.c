@@ -118,6 +118,48 @@ static const char *const migrations[] = {
 	"    ms INTEGER NOT NULL,"			/* unix time, ms */
 	"    set_at INTEGER NOT NULL,"		/* when, ms: the trim */
 	"    PRIMARY KEY (account, target));",
+	/* 6 -> 7: account and channel ids are never handed out again
+	 * (AUTOINCREMENT), so rows keyed by a dropped one elsewhere cannot
+	 * pass to whoever registers next; SQLite cannot ALTER that, so each
+	 * table is made anew, copied, and renamed over the old one (with
+	 * foreign keys off: see store_migrate), its index made again */
+	"CREATE TABLE accounts_v7 ("
+	"    id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"    name TEXT NOT NULL UNIQUE,"		/* casefolded */
+	"    display TEXT NOT NULL,"
+	"    salt BLOB NOT NULL,"
+	"    iterations INTEGER NOT NULL,"
+	"    stored_key BLOB NOT NULL,"
+	"    server_key BLOB NOT NULL,"
+	"    email TEXT,"
+	"    registered INTEGER NOT NULL,"		/* unix time */
+	"    enforce INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO accounts_v7 (id, name, display, salt, iterations,"
+	"    stored_key, server_key, email, registered, enforce)"
+	"    SELECT id, name, display, salt, iterations, stored_key,"
+	"    server_key, email, registered, enforce FROM accounts;"
+	"DROP TABLE accounts;"
+	"ALTER TABLE accounts_v7 RENAME TO accounts;"
+	"CREATE TABLE channels_v7 ("
+	"    id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"    name TEXT NOT NULL UNIQUE,"		/* casefolded */
+	"    display TEXT NOT NULL,"
+	"    founder INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    registered INTEGER NOT NULL,"
+	"    modes TEXT NOT NULL DEFAULT '',"
+	"    chan_key TEXT,"
+	"    chan_limit INTEGER NOT NULL DEFAULT 0,"
+	"    topic TEXT,"
+	"    topic_by TEXT,"
+	"    topic_time INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO channels_v7 (id, name, display, founder, registered,"
+	"    modes, chan_key, chan_limit, topic, topic_by, topic_time)"
+	"    SELECT id, name, display, founder, registered, modes, chan_key,"
+	"    chan_limit, topic, topic_by, topic_time FROM channels;"
+	"DROP TABLE channels;"
+	"ALTER TABLE channels_v7 RENAME TO channels;"
+	"CREATE INDEX channels_founder ON channels(founder);",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -478,32 +520,70 @@ store_version_get(int *version)
 }
 
 /*
+ * 0 if every foreign key of the database points at a row (PRAGMA
+ * foreign_key_check answers nothing), else -1, logged with the first.
+ */
+static int
+store_fk_check(void)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st,
+	    NULL) != SQLITE_OK) {
+		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(db));
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		log_warnx("store", "%s: table %s row %lld: a foreign key points "
+		    "at no row of %s", db_path, sqlite3_column_text(st, 0),
+		    (long long)sqlite3_column_int64(st, 1),
+		    sqlite3_column_text(st, 2));
+	else if (rc != SQLITE_DONE)
+		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
  * Each step runs in its own IMMEDIATE transaction together with the
  * user_version bump, so a crash leaves the schema at a version boundary.
+ * Foreign keys are off meanwhile (the pragma is a no-op inside a
+ * transaction): a step that remakes a table drops the old one, which
+ * with them on would cascade to every row that refers to it. Each step
+ * is checked to leave none dangling before it commits.
  */
 static int
 store_migrate(int from)
 {
 	char	 sql[64];
-	int	 v;
+	int	 v, rc = 0;
 
+	if (store_exec("PRAGMA foreign_keys=OFF") == -1)
+		return -1;
 	for (v = from; v < STORE_VERSION; v++) {
-		if (store_exec("BEGIN IMMEDIATE") == -1)
-			return -1;
+		if (store_exec("BEGIN IMMEDIATE") == -1) {
+			rc = -1;
+			break;
+		}
 		/* user_version cannot be bound; v is ours, not input */
 		snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v + 1);
-		if (store_exec(migrations[v]) == -1 || store_exec(sql) == -1 ||
-		    store_exec("COMMIT") == -1) {
+		if (store_exec(migrations[v]) == -1 || store_fk_check() == -1 ||
+		    store_exec(sql) == -1 || store_exec("COMMIT") == -1) {
 			store_exec("ROLLBACK");
 			log_warnx("store", "%s: migration to schema version %d "
 			    "failed", db_path, v + 1);
-			return -1;
+			rc = -1;
+			break;
 		}
 		if (from > 0)
 			log_info("store", "%s: schema upgraded to version %d",
 			    db_path, v + 1);
 	}
-	return 0;
+	if (store_exec("PRAGMA foreign_keys=ON") == -1)
+		rc = -1;
+	return rc;
 }
 
 static int

@@ -489,6 +489,8 @@ def test_chathistory_targets():
             join(a, x)
         t0 = time.time()
         a.send("PRIVMSG %s :one" % ch1)
+        # handled before b's line: both read in one pass could go b first
+        a.expect(r"PRIVMSG %s :one$" % re.escape(ch1))
         time.sleep(0.01)
         b.send("PRIVMSG %s :from b" % a.nick)
         a.expect(r":from b$")

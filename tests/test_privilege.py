@@ -8,10 +8,12 @@ import pwd
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
 import tempfile
 
-from ergotest import Server, Skip, run_ergo, wait_for
+from ergotest import Server, Skip, free_port, run_ergo, wait_for
 
 
 def need_root():
@@ -150,6 +152,7 @@ def test_chroot_confines_the_server_and_rehash_reads_inside_it():
              "the log reopened inside the chroot")
     text = open(log + ".1").read() + open(log).read()
     assert "not reloaded" not in text and "cannot open" not in text, text
+    assert "outside" not in text and "cannot be reached" not in text, text
     assert "motd-after" in motd_of(s, "inside3")
 
 
@@ -167,10 +170,110 @@ def test_rehash_in_a_chroot_cannot_reach_a_certificate_outside_it():
         s.wait_log(r"info server chrooted to ")
         s.signal(signal.SIGHUP)
         s.wait_log(r"config not reloaded; still running on the previous")
-        assert re.search(r"error rehash .*c\.pem", s.logtext()), s.logtail()
+        assert re.search(r"warn server tls cert %s lies outside "
+                         r"server\.chroot .*: a rehash cannot read it"
+                         % re.escape(cert), s.logtext()), s.logtail()
+        assert re.search(r"error rehash tls cert %s cannot be reached "
+                         r"inside server\.chroot \S+, so it cannot be "
+                         r"opened now" % re.escape(cert), s.logtext()), \
+            s.logtail()
         c = s.client("stillserved")
         c.send("PING :x")
         c.expect(r"PONG \S+ :?x$")
+    finally:
+        shutil.rmtree(outside)
+
+
+def served_tls(port):
+    """A TLS handshake with the listener on port succeeds."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with ctx.wrap_socket(raw) as t:
+            return t.version() is not None
+
+
+def test_chroot_through_a_symlink_finds_every_path_inside():
+    """server { chroot LINK } with LINK -> the real directory, and every
+    path written with LINK (or another link into it) as its prefix, the
+    config's too: the database, log, MOTD (relative to the config) and
+    certificate are all found inside, at start and at rehash; the
+    database is made inside on first launch."""
+    s = chrooted()
+    links = tempfile.mkdtemp(prefix="ergo-links-")
+    try:
+        link = os.path.join(links, "ergo-link")
+        os.symlink(s.dir, link)
+        os.mkdir(os.path.join(s.dir, "certs"))
+        certs = os.path.join(links, "certs-link")      # another link in
+        os.symlink(os.path.join(s.dir, "certs"), certs)
+        r = run_ergo("mkcerts", "--cert", os.path.join(certs, "c.pem"),
+                     "--key", os.path.join(certs, "k.pem"), "--host",
+                     "localhost")
+        assert r.returncode == 0, r.stderr
+        nobody = pwd.getpwnam("nobody")
+        for f in ("c.pem", "k.pem"):      # read again by nobody at rehash
+            os.chown(os.path.join(s.dir, "certs", f), nobody.pw_uid,
+                     nobody.pw_gid)
+        with open(os.path.join(s.dir, "ergo.motd"), "w") as f:
+            f.write("motd-before\n")
+        tls = free_port()
+        log = os.path.join(link, "main.log")
+        s.write_config(
+            "server {\n name irc.test\n listen 127.0.0.1:%d\n"
+            ' listen 127.0.0.1:%d { tls { cert "%s/c.pem"  key "%s/k.pem" }'
+            ' }\n ip-cloaking { enabled no }\n user nobody\n'
+            ' chroot "%s"\n motd ergo.motd\n}\n'
+            'datastore { path "%s/ircd.db" }\n'
+            'logging { method file  path "%s" }\n'
+            % (s.port, tls, certs, certs, link, link, log))
+        # the config by the link too: its relative MOTD is under the link
+        s.args = ["run", "--config", os.path.join(link, "ergo.conf")]
+        s.start()
+        real_log = os.path.join(s.dir, "main.log")
+        wait_for(lambda: os.path.exists(real_log) and
+                 "running as nobody" in open(real_log).read(), 5,
+                 "the chroot")
+        assert os.readlink("/proc/%d/root" % s.pid) == \
+            os.path.realpath(s.dir)
+        assert "lies outside" not in open(real_log).read()
+        assert "motd-before" in motd_of(s, "link1")
+        c = s.client("link2")
+        c.send("PRIVMSG NickServ :REGISTER pw-link")
+        c.expect(r"NOTICE link2 :Account created")
+        st = os.stat(os.path.join(s.dir, "ircd.db"))
+        assert st.st_uid == pwd.getpwnam("nobody").pw_uid
+        assert served_tls(tls)
+        # rehash and log reopen: the same names, read from inside
+        with open(os.path.join(s.dir, "ergo.motd"), "w") as f:
+            f.write("motd-after\n")
+        os.rename(real_log, real_log + ".1")
+        s.signal(signal.SIGHUP)
+        wait_for(lambda: os.path.exists(real_log) and
+                 "configuration reloaded" in open(real_log).read(), 5,
+                 "the log reopened inside the chroot")
+        text = open(real_log + ".1").read() + open(real_log).read()
+        assert "not reloaded" not in text and "outside" not in text, text
+        assert "motd-after" in motd_of(s, "link3")
+        assert served_tls(tls)
+    finally:
+        shutil.rmtree(links)
+
+
+def test_a_database_outside_the_chroot_is_refused_by_name():
+    s = chrooted()
+    outside = tempfile.mkdtemp(prefix="ergo-outside-")
+    try:
+        db = os.path.join(outside, "ircd.db")
+        s.write_config(s.config_text().replace(
+            "datastore { path ircd.db }", 'datastore { path "%s" }' % db))
+        s.start(wait=False)
+        assert s.wait_exit(10) == 1, s.logtext()
+        assert "error server datastore.path %s lies outside server.chroot " \
+            "%s, where the database is opened" \
+            % (db, os.path.realpath(s.dir)) in s.logtext(), s.logtext()
+        assert not os.path.exists(db)
     finally:
         shutil.rmtree(outside)
 

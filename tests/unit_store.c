@@ -16,7 +16,7 @@
 
 #include "ergo.h"
 
-#define SCHEMA	"6"	/* store.c's STORE_VERSION */
+#define SCHEMA	"7"	/* store.c's STORE_VERSION */
 
 struct conf	*conf;		/* store.c reads datastore.autoupgrade */
 static int	 nfail;

@@ -897,9 +897,8 @@ conn_throttled(struct conn *conn)
 		    "IP; wait a while and try again");
 		return true;
 	}
-	irc_throttle_count(THROTTLE_CONN, key, window);
-	if (irc_throttle_full(THROTTLE_CONN, key, conf->conn_throttle_max,
-	    window))
+	if (irc_throttle_count(THROTTLE_CONN, key, window) >=
+	    conf->conn_throttle_max)
 		log_warnx("connect", "%s: connections throttled: %u in %us "
 		    "from this address", key + 3, conf->conn_throttle_max,
 		    conf->conn_throttle_secs);

@@ -393,7 +393,7 @@ bool	 irc_account_password_ok(const struct store_account *a,
 enum { THROTTLE_AUTH, THROTTLE_REG, THROTTLE_CONN, THROTTLE_NTABS };
 bool	 irc_throttle_full(int tab, const char *key, unsigned max,
 	    uint64_t window_ms);
-void	 irc_throttle_count(int tab, const char *key, uint64_t window_ms);
+unsigned irc_throttle_count(int tab, const char *key, uint64_t window_ms);
 /* Too many recent failures for c's IP or the account (folded)? */
 bool	 irc_auth_throttled(const struct client *, const char *folded);
 void	 irc_auth_failed(const struct client *, const char *folded);

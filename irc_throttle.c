@@ -249,12 +249,15 @@ irc_throttle_full(int tab, const char *key, unsigned max,
 	return n >= max;
 }
 
-void
+unsigned
 irc_throttle_count(int tab, const char *key, uint64_t window_ms)
 {
 	unsigned n;
 	struct tslot *s = slot(tab, key, window_ms, true, &n);
 
-	if (s != NULL && s->n < UINT32_MAX)
+	if (s == NULL)
+		return n;
+	if (s->n < UINT32_MAX)
 		s->n++;
+	return s->n;
 }

@@ -351,6 +351,13 @@ listener_open(struct listener *l)
 	 * (conn_accept checks the first and sets it itself if not). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	l->nodelay = 0;
+#ifdef TCP_DEFER_ACCEPT
+	/* Linux: a connection is accepted once its first bytes are in
+	 * (IRC and TLS clients speak first), so accept, read and the
+	 * welcome take one wake-up, not two polls over every connection;
+	 * one that stays silent is accepted after a second all the same. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
+#endif
 	if (l->ss.ss_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 		    sizeof(one));

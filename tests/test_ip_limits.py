@@ -294,8 +294,10 @@ FLOOD = 17000       # distinct addresses: more than a throttle table holds
 
 
 def flood(port, n, base=(1, 0, 0)):
-    """Connects once from each of n addresses 127.a.b.c and closes,
-    several at a time so the listen queue never overflows."""
+    """Connects once from each of n addresses 127.a.b.c, sends a line
+    (a silent connection never reaches the server where the kernel
+    defers accept until data) and closes, several at a time so the
+    listen queue never overflows."""
     a, b, c = base
     batch = []
     for _ in range(n):
@@ -308,6 +310,7 @@ def flood(port, n, base=(1, 0, 0)):
         s.settimeout(10)
         s.bind(("127.%d.%d.%d" % (a, b, c), 0))
         s.connect(("127.0.0.1", port))
+        s.sendall(b"PING :f\r\n")
         batch.append(s)
         if len(batch) == 64:
             for x in batch:

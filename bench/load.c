@@ -20,6 +20,11 @@
  *   channels  -c clients (1000) each in -k (10) of -C channels (100),
  *             -S senders each sending round-robin to its own channels.
  *
+ * -A pins the server (each of its threads) to one CPU and this process
+ * to another (Linux; elsewhere, or with one CPU, it does nothing): on a
+ * small machine the two otherwise meet on one core now and then, and a
+ * latency percentile measures the scheduler. RESULT says pinned=0|1.
+ *
  * Every delivered PRIVMSG carries "sender seq send-time" and is checked:
  * per receiver and sender the sequence must rise, and the total must be
  * what the channel memberships call for (no loss, no duplicate, no
@@ -43,6 +48,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#ifdef __linux__
+#include <sched.h>
+#endif
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -103,6 +111,7 @@ static int	 is_channels;
 static int64_t	 deadline;
 static const char *hook;	/* -H: shell command run before measuring */
 static pid_t	 spid;
+static int	 pinned;	/* -A took effect */
 
 static int64_t
 now_us(void)
@@ -167,6 +176,56 @@ cpu_ns(void)
 	if (any && sum > 0)
 		return sum;
 	return -1;
+}
+
+/*
+ * -A: the server's threads on the first CPU this process may use, this
+ * process on the last. Sets pinned when both took.
+ */
+static void
+pin_cpus(void)
+{
+#ifdef __linux__
+	cpu_set_t mine, one;
+	int first = -1, last = -1, ok = 1;
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+
+	if (sched_getaffinity(0, sizeof(mine), &mine) == -1)
+		return;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &mine)) {
+			if (first < 0)
+				first = i;
+			last = i;
+		}
+	if (first < 0 || first == last || spid <= 0) {
+		fprintf(stderr, "load: -A needs two CPUs and -P; not pinned\n");
+		return;
+	}
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)spid);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' &&
+		    sched_setaffinity((pid_t)atoi(de->d_name), sizeof(one),
+		    &one) == -1)
+			ok = 0;
+	closedir(d);
+	CPU_ZERO(&one);
+	CPU_SET(last, &one);
+	if (sched_setaffinity(0, sizeof(one), &one) == -1)
+		ok = 0;
+	if (!ok)
+		fprintf(stderr, "load: -A: sched_setaffinity: %s\n",
+		    strerror(errno));
+	pinned = ok;
+#else
+	fprintf(stderr, "load: -A is Linux-only; not pinned\n");
+#endif
 }
 
 /* utime+stime from /proc/PID/stat, in ns. */
@@ -655,10 +714,10 @@ scen_connect(int n, int inflight)
 	printf("RESULT scenario=connect clients=%d inflight=%d registered=%ld "
 	    "failed=%ld regs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f "
 	    "cpu_us_per_reg=%.1f stat_cpu_us_per_reg=%.1f wall_s=%.3f "
-	    "ok=%d\n", n, inflight, n_registered, n_failed,
+	    "pinned=%d ok=%d\n", n, inflight, n_registered, n_failed,
 	    n_registered / dt, lat_pct(50), lat_pct(99),
 	    c0 >= 0 ? (double)(c1 - c0) / 1000.0 / n : -1.0,
-	    (double)(s1 - s0) / 1000.0 / n, dt,
+	    (double)(s1 - s0) / 1000.0 / n, dt, pinned,
 	    n_registered == n && n_failed == 0 && n_errors == 0);
 	free_all();
 }
@@ -865,12 +924,14 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	printf("RESULT scenario=%s clients=%d senders=%d sent=%d "
 	    "deliveries=%ld expected=%lld lost=%lld reordered=%ld "
 	    "unexpected=%ld deliv_per_s=%.0f p50_ms=%.3f p99_ms=%.3f "
-	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f wall_s=%.3f ok=%d\n",
+	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f wall_s=%.3f pinned=%d "
+	    "ok=%d\n",
 	    name, nclients, nsenders, sent[0] + sent[1] + sent[2] + sent[3],
 	    n_deliv, (long long)expected, (long long)expected - n_deliv,
 	    n_reorder, n_unexpected, n_deliv / dt, lat_pct(50), lat_pct(99),
 	    n_deliv ? (double)(c1 - c0) / 1e9 / (n_deliv / 1e6) : -1.0,
 	    n_deliv ? (double)(s1 - s0) / 1e9 / (n_deliv / 1e6) : -1.0, dt,
+	    pinned,
 	    n_deliv == expected && n_reorder == 0 && n_unexpected == 0 &&
 	    n_errors == 0 && n_deliv > 0);
 	free_all();
@@ -936,14 +997,15 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: load -p port [-h 127.0.0.1] [-P server-pid] -s scenario\n"
+	    "usage: load -p port [-h 127.0.0.1] [-P server-pid] [-A] -s scenario\n"
 	    "  connect:  -n clients(2000) -f inflight(50)\n"
 	    "  idle:     -n steps(1000,5000,10000)\n"
 	    "  fanout:   -c clients(200) -S senders(4) -m msgs(2000) -w window(64)\n"
 	    "            [-r msg/s per sender -d seconds]\n"
 	    "  channels: -c clients(1000) -C channels(100) -k per-client(10)\n"
 	    "            -S -m -w as fanout\n"
-	    "  common:   -T time-limit-s(120) -a source-addresses(100) -l textlen(100)\n");
+	    "  common:   -T time-limit-s(120) -a source-addresses(100) -l textlen(100)\n"
+	    "            -A pin the server and this process to two CPUs\n");
 	exit(2);
 }
 
@@ -953,12 +1015,13 @@ main(int argc, char **argv)
 	const char *scen = NULL, *host = "127.0.0.1", *nstr = NULL;
 	int port = 0, inflight = 50, clients = -1, msgs = 2000, rate = 0;
 	double dur = 10, tlimit = 120;
-	int o;
+	int o, pin = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((o = getopt(argc, argv, "p:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:"))
+	while ((o = getopt(argc, argv, "Ap:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:"))
 	    != -1) {
 		switch (o) {
+		case 'A': pin = 1; break;
 		case 'p': port = atoi(optarg); break;
 		case 'h': host = optarg; break;
 		case 'P': spid = (pid_t)atoi(optarg); break;
@@ -997,6 +1060,8 @@ main(int argc, char **argv)
 	    dur <= 0 || dur > 600 || rate < 0 || rate > 100000)
 		die("an option is out of range");
 	deadline = now_us() + (int64_t)(tlimit * 1e6);
+	if (pin)
+		pin_cpus();
 
 	if (strcmp(scen, "startup") == 0) {
 		if (optind >= argc)

@@ -13,6 +13,9 @@
 #   BENCH_SERVERS="ergo inspircd ngircd"   which servers to run
 #   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls"
 #                      (tls: bench/tls.py, ergo only; needs python3, openssl)
+#   BENCH_PIN="paced"  scenarios run with load -A: the server on one CPU,
+#                      the load generator on another (Linux, 2+ CPUs), so
+#                      latency does not measure the two meeting on a core
 #   BENCH_KEEP=1       keep the temp directory (configs, logs, raw results)
 #   BENCH_TABLE_FROM=FILE  run nothing: print the table of a kept results file
 #
@@ -26,6 +29,7 @@ runs=${BENCH_RUNS:-3}
 quick=${BENCH_QUICK:-0}
 servers=${BENCH_SERVERS:-"ergo inspircd ngircd"}
 scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls"}
+pin_scenarios=${BENCH_PIN-paced}
 benchuser=ergobench
 ergo_bin=${ERGO_BIN:-$top/ergo}
 
@@ -271,6 +275,7 @@ run_one() {
 		paced) args="$fillf -s fanout -c 200 -S 4 -r 50 -d $PACED_D" ;;
 		channels) args="$fillf -s channels -c $CH_C -C 100 -k 10 -S 4 -m $CH_M -w 64" ;;
 		esac
+		case " $pin_scenarios " in *" $sc "*) args="-A $args" ;; esac
 		start_server "$srv" || return 1
 		# shellcheck disable=SC2086
 		out=$("$here/load" -p "$port" -P "$spid" -T "$TLIMIT" $args 2>>"$tmp/load.err")
@@ -394,4 +399,6 @@ row "  server CPU per handshake+reg, us" tls cpu_us_per_handshake %.0f
 echo
 echo "CPU = the server's time on CPU (schedstat of all its threads; utime+stime"
 echo "rounded to ticks is in the raw results). Ratios: ergo's figure / theirs."
+pinned=$(awk '/ pinned=1/ { if (!seen[$2]++) printf " %s", $2 }' "$results")
+[ -n "$pinned" ] && echo "Pinned (server on one CPU, load generator on another):$pinned."
 if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "raw results: $results"; fi

@@ -465,6 +465,9 @@ static const struct key oper_keys[] = {
 	  "SHA-256 fingerprint of a TLS client certificate (hex; colons\n"
 	  "allowed) that may OPER as this name; with a password too, both\n"
 	  "are needed.", NULL },
+	{ "nofakelag", K_BOOL, O(nofakelag), 0, 0, NULL, "yes",
+	  "Whether OPER lifts fakelag for this operator (Ergo's nofakelag\n"
+	  "capability): a trusted bot or tool may send at full speed.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block oper_block = { "oper", oper_keys };
@@ -509,6 +512,7 @@ static const struct key top_keys[] = {
 	  "oper admin {\n"
 	  "\tclass server-admin\n"
 	  "\tpassword \"$pbkdf2-sha256$4096$...\"\n"
+	  "\tnofakelag yes\n"
 	  "}" },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
@@ -1732,6 +1736,8 @@ certfp_normalize(char *s)
 	return n == 64 ? 0 : -1;
 }
 
+static void	defaults_apply(struct parser *, const struct block *, void *);
+
 static void
 parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 {
@@ -1765,6 +1771,7 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 		skip_statement(p);
 		return;
 	}
+	defaults_apply(p, k->aux, o);
 	show(shown, sizeof(shown), t.s, t.n);
 	for (i = 0; i < t.n; i++)
 		if ((unsigned char)t.s[i] <= 0x20 || t.s[i] == 0x7f)
@@ -1794,8 +1801,6 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 		conf_err(p, &kw, "oper \"%s\": certfp must be 64 hex digits "
 		    "(a SHA-256 fingerprint)", shown);
 }
-
-static void	defaults_apply(struct parser *, const struct block *, void *);
 
 /* New logging block: the table's defaults, appended to the list. */
 static struct log_conf *

@@ -1236,6 +1236,7 @@ mode_user(struct client *c, struct msg *m)
 			if (sign == '+' || (c->umodes & UMODE_OPER) == 0)
 				break;
 			c->umodes &= ~UMODE_OPER;
+			c->flags &= ~CF_FLOODOK;	/* fakelag again */
 			if (irc.nopers > 0)
 				irc.nopers--;
 			free(c->oper_class);

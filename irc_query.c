@@ -830,14 +830,20 @@ h_oper(struct client *c, struct msg *m)
 		log_warn("opers", "oper class for %s", c->nick);
 	free(c->oper_class);
 	c->oper_class = class;
+	/* re-OPER under another block takes that block's say */
+	if (o->nofakelag)
+		c->flags |= CF_FLOODOK;
+	else
+		c->flags &= ~CF_FLOODOK;
 	if (!is_oper(c)) {
 		c->umodes |= UMODE_OPER;
 		irc.nopers++;
 		irc_send(c, ":%s MODE %s :+o", c->nick, c->nick);
 	}
 	irc_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
-	log_info("opers", "%s is now an operator (%s, class %s)",
-	    irc_prefix(c), o->name, class != NULL ? class : "?");
+	log_info("opers", "%s is now an operator (%s, class %s%s)",
+	    irc_prefix(c), o->name, class != NULL ? class : "?",
+	    o->nofakelag ? ", no fakelag" : "");
 }
 
 /* KILL nick :reason */

@@ -20,6 +20,10 @@
  *   channels  -c clients (1000) each in -k (10) of -C channels (100),
  *             -S senders each sending round-robin to its own channels.
  *
+ * -O NAME:PASSWORD has the senders of fanout and channels OPER up before
+ * they send (ergo: an oper block with nofakelag lifts fakelag for them
+ * alone, so the server runs with flood control on for everyone else).
+ *
  * -A pins the server (each of its threads) to one CPU and this process
  * to another (Linux; elsewhere, or with one CPU, it does nothing): on a
  * small machine the two otherwise meet on one core now and then, and a
@@ -92,6 +96,7 @@ static char		 nickpfx = 'b';
 
 /* counters */
 static long	 n_registered, n_failed, n_errors, n_joined, n_synced;
+static long	 n_opered;
 static long	 n_deliv, n_reorder, n_unexpected;
 
 /* latency samples, us */
@@ -112,6 +117,7 @@ static int64_t	 deadline;
 static const char *hook;	/* -H: shell command run before measuring */
 static pid_t	 spid;
 static int	 pinned;	/* -A took effect */
+static const char *oper;	/* -O name:password for the senders */
 
 static int64_t
 now_us(void)
@@ -494,6 +500,8 @@ handle_line(struct conn *c, char *line)
 			n_registered++;
 			lat_add(now_us() - c->t0);
 		}
+	} else if (strcmp(cmd, "381") == 0) {
+		n_opered++;
 	} else if (strcmp(cmd, "366") == 0) {
 		if (c->state == C_JOINING && --c->joins_left == 0) {
 			c->state = C_JOINED;
@@ -507,7 +515,8 @@ handle_line(struct conn *c, char *line)
 	} else if (strcmp(cmd, "ERROR") == 0 || strcmp(cmd, "432") == 0 ||
 	    strcmp(cmd, "433") == 0 || strcmp(cmd, "465") == 0 ||
 	    strcmp(cmd, "403") == 0 || strcmp(cmd, "405") == 0 ||
-	    strcmp(cmd, "471") == 0 || strcmp(cmd, "404") == 0) {
+	    strcmp(cmd, "471") == 0 || strcmp(cmd, "404") == 0 ||
+	    strcmp(cmd, "464") == 0 || strcmp(cmd, "491") == 0) {
 		fprintf(stderr, "load: client %d: %s %.100s\n", c->id, cmd,
 		    rest);
 		if (strcmp(cmd, "404") == 0)
@@ -819,6 +828,18 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	fill(nclients, inflight);
 	if (n_registered != nclients)
 		goto report;
+	if (oper != NULL) {
+		const char *colon = strchr(oper, ':');
+
+		for (s = 0; s < nsenders; s++)
+			conn_printf(&conns[s], "OPER %.*s %s\r\n",
+			    (int)(colon - oper), oper, colon + 1);
+		while (n_opered < nsenders && !timed_out() && n_errors == 0 &&
+		    conns[0].state != C_DEAD)
+			pump(50);
+		if (n_opered < nsenders)
+			goto report;
+	}
 	/* join: one JOIN line per client, at most 200 clients joining at once */
 	for (i = 0; i < nclients; i++) {
 		struct conn *c = &conns[i];
@@ -938,8 +959,9 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	return;
 report:
 	printf("RESULT scenario=%s clients=%d registered=%ld joined=%ld "
-	    "synced=%ld failed=%ld errors=%ld ok=0\n", name, nclients,
-	    n_registered, n_joined, n_synced, n_failed, n_errors);
+	    "synced=%ld opered=%ld failed=%ld errors=%ld ok=0\n", name,
+	    nclients, n_registered, n_joined, n_synced, n_opered, n_failed,
+	    n_errors);
 	free_all();
 }
 
@@ -1005,7 +1027,8 @@ usage(void)
 	    "  channels: -c clients(1000) -C channels(100) -k per-client(10)\n"
 	    "            -S -m -w as fanout\n"
 	    "  common:   -T time-limit-s(120) -a source-addresses(100) -l textlen(100)\n"
-	    "            -A pin the server and this process to two CPUs\n");
+	    "            -A pin the server and this process to two CPUs\n"
+	    "            -O name:password  senders OPER before sending\n");
 	exit(2);
 }
 
@@ -1018,10 +1041,11 @@ main(int argc, char **argv)
 	int o, pin = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((o = getopt(argc, argv, "Ap:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:"))
+	while ((o = getopt(argc, argv, "AO:p:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:"))
 	    != -1) {
 		switch (o) {
 		case 'A': pin = 1; break;
+		case 'O': oper = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'h': host = optarg; break;
 		case 'P': spid = (pid_t)atoi(optarg); break;
@@ -1053,6 +1077,9 @@ main(int argc, char **argv)
 		die("host must be an address in 127.0.0.0/8");
 	if (nsrc < 0 || nsrc > 250)
 		die("-a: 0..250 source addresses");
+	if (oper != NULL && (strchr(oper, ':') == NULL || oper[0] == ':' ||
+	    strpbrk(oper, " \r\n") != NULL))
+		die("-O: NAME:PASSWORD, no spaces");
 	if (nsenders < 1 || nsenders > 4)
 		die("-S: 1..4 senders");
 	if (window < 1 || window > RING || msgs < 1 || msgs > 10000000 ||

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import time
 
-from ergotest import Server, Client, ErgoTestError, Skip, wait_for
+from ergotest import Server, Client, ErgoTestError, Skip, run_ergo, wait_for
 
 
 def join(c, chan):
@@ -209,6 +209,62 @@ def test_fakelag_off_by_default_in_harness():
     c.send_raw(b"".join(b"PING :f%02d\r\n" % i for i in range(30)))
     c.expect(r"PONG irc\.test :?f29$")
     assert time.monotonic() - t0 < 1.0
+
+
+SLOWLAG = ("fakelag { enabled yes  window 1s  burst-limit 3  "
+           "messages-per-window 1  cooldown 10s }")
+OPER_PASSWORD = "flood gate"
+
+
+def oper_hash():
+    p = run_ergo("genpasswd", input=OPER_PASSWORD + "\n", timeout=60)
+    assert p.returncode == 0, p.stderr
+    return [l for l in p.stdout.splitlines() if l.strip()][-1].strip()
+
+
+def pings(c, tag, n=40):
+    c.send_raw(b"".join(b"PING :%s%02d\r\n" % (tag.encode(), i)
+                        for i in range(n)))
+
+
+def lagged(c, tag, n=40):
+    """Whether n PINGs sent at once are still being paced after 3 s (at
+    one a second past a burst of 3 they need over 30)."""
+    pings(c, tag, n)
+    try:
+        c.expect(r"PONG irc\.test :?%s%02d$" % (tag, n - 1), timeout=3)
+        return False
+    except ErgoTestError:
+        return True
+
+
+def test_nofakelag_oper_sends_at_full_speed_others_stay_paced():
+    h = oper_hash()
+    s = Server(fakelag=True, server=SLOWLAG, conf=(
+        'oper bot { class relay  password "%s" }\n'
+        'oper mod { class chat-moderator  password "%s"  nofakelag no }'
+        % (h, h)))
+    bot = s.client("relaybot")
+    bot.send("OPER bot :" + OPER_PASSWORD)
+    bot.expect_numeric("381")
+    pings(bot, "b")
+    got = [l for l in bot.lines_until(r"PONG irc\.test :?b39$", timeout=5)
+           if re.search(r"PONG irc\.test :?b\d\d$", l)]
+    assert len(got) == 40, got          # in order, none lost, at once
+    # the exemption is the oper's alone: a client beside it is paced
+    plain = s.client("plain")
+    assert lagged(plain, "p")
+    # an oper block with nofakelag no lifts nothing
+    mod = s.client("moder")
+    mod.send("OPER mod :" + OPER_PASSWORD)
+    mod.expect_numeric("381")
+    assert lagged(mod, "m")
+    s.wait_log(r"relaybot!\S+ is now an operator \(bot, class relay, "
+               r"no fakelag\)")
+    # giving up +o gives up the exemption
+    bot.send("MODE relaybot -o")
+    bot.expect(r"MODE relaybot :?-o$")
+    assert lagged(bot, "d")
 
 
 EXCESS = ("fakelag { enabled yes  window 1s  burst-limit 3  "

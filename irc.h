@@ -479,7 +479,7 @@ struct whox {
 void	 irc_whox_parse(const char *arg, struct whox *);
 /* Whether mask matches u in the fields w chose (w->matchsel). */
 bool	 irc_whox_matches(const struct whox *, const char *mask,
-	    const struct client *u);
+	    const struct client *asker, const struct client *u);
 /* One 354 for u (mb: its membership in chname, or NULL). */
 void	 irc_whox_reply(struct client *, const struct whox *,
 	    const char *chname, struct client *u, const struct member *mb);

@@ -507,19 +507,25 @@ irc_whox_parse(const char *arg, struct whox *w)
  * WHOX matching: with letters before the '%' ("WHO alice n%na"), the
  * mask is matched only against those fields: n nick, u user, h host,
  * i IP, s server, r real name, a account. false if none was given.
+ * The IP a mask is matched against is the one the asker c may see: the
+ * real address for the user and opers, the shown host (a cloak) for
+ * everyone else, or narrowing a mask would recover a cloaked address.
  */
 bool
 irc_whox_matches(const struct whox *w, const char *mask,
-    const struct client *u)
+    const struct client *c, const struct client *u)
 {
+	const char *ip;
+
 #define SEL(ch)	(w->match[(unsigned char)(ch)])
 	if (mask == NULL)
 		return true;
+	ip = u->conn != NULL && (c == u || (c->umodes & UMODE_OPER)) ?
+	    net_conn_ip(u->conn) : u->host;
 	return (SEL('n') && irc_match(mask, u->nick)) ||
 	    (SEL('u') && u->user != NULL && irc_match(mask, u->user)) ||
 	    (SEL('h') && u->host != NULL && irc_match(mask, u->host)) ||
-	    (SEL('i') && u->conn != NULL &&
-	    irc_match(mask, net_conn_ip(u->conn))) ||
+	    (SEL('i') && ip != NULL && irc_match(mask, ip)) ||
 	    (SEL('s') && irc_match(mask, conf->server_name)) ||
 	    (SEL('r') && u->realname != NULL &&
 	    irc_match(mask, u->realname)) ||

@@ -216,7 +216,7 @@ h_who(struct client *c, struct msg *m)
 
 			if (!is_user(u) || (opers_only && !is_oper(u)))
 				continue;
-			if (!(w.matchsel ? irc_whox_matches(&w, mask, u) :
+			if (!(w.matchsel ? irc_whox_matches(&w, mask, c, u) :
 			    who_matches(mask, u)) || !user_visible(u, c))
 				continue;
 			if (w.on)

@@ -88,3 +88,26 @@ def test_a_channel_ban_on_the_real_address_still_matches():
     op.expect(r" MODE #b \+b ")
     u.send("JOIN #b")
     u.expect(r" 474 banned #b ")
+
+
+def whox_nicks(c, args):
+    c.send("WHO %s" % args)
+    lines = c.lines_until(r" 315 ")
+    return [x.split()[3] for x in lines if " 354 " in x]
+
+
+def test_whox_ip_selector_never_matches_a_cloaked_address_for_others():
+    s = Server(cloaking=True, conf=oper_conf())
+    a, b, op = s.client("hidden1"), s.client("prober"), s.client("ipop")
+    cloak = host_of(b, "hidden1")
+    for mask in ("127.0.0.1", "127.*", "127.0.0.?", "1*"):
+        got = whox_nicks(b, "%s i%%n" % mask)
+        assert "hidden1" not in got, (mask, got)
+    # others match the address they are shown: the cloak
+    assert "hidden1" in whox_nicks(b, "%s i%%n" % cloak)
+    # the user and opers match the real address
+    assert "hidden1" in whox_nicks(a, "127.0.0.1 i%n")
+    op.send("OPER admin %s" % PASSWORD)
+    op.expect(r" 381 ")
+    assert "hidden1" in whox_nicks(op, "127.0.0.* i%n")
+    assert "hidden1" not in whox_nicks(op, "10.* i%n")

@@ -31,14 +31,15 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-HDRS	= ergo.h irc.h irc_sasl.h net_tls.h
+HDRS	= ergo.h log.h conf.h util.h net.h store.h ergo_priv.h irc.h \
+	  irc_state.h irc_sasl.h net_tls.h
 SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_redact.c \
 	  irc_chghost.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_register.c irc_throttle.c \
-	  net_addr.c
+	  net_addr.c util.c irc_out.c irc_state.c irc_user.c irc_account.c
 # Everything but main(): unit tests link against this archive.
 LIBOBJS	= $(filter-out ergo.o,$(SRCS:.c=.o))
 OBJS	= ergo.o $(LIBOBJS)

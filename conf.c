@@ -10,11 +10,6 @@
  * parsed without a default.
  */
 
-/*
- * NEEDS-HEADER (ergo.h, conf.c section): conf_passwd_check(), defined in
- * conf_passwd.c, is declared locally below until ergo.h has it.
- */
-
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -30,8 +25,10 @@
 #include <unistd.h>
 
 #include "ergo.h"
+#include "conf.h"
+#include "log.h"
 
-bool	 conf_passwd_check(const char *hash);	/* conf_passwd.c */
+struct conf	*conf;
 
 extern char **environ;
 

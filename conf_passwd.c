@@ -1,20 +1,7 @@
 /*
  * conf_passwd.c: password hashes for oper blocks and server.password
- * ("$pbkdf2-sha256$ITER$SALT$HASH"), PBKDF2-HMAC-SHA256 over BearSSL,
- * base64, and the system's random bytes. Knows nothing of the config file.
- */
-
-/*
- * NEEDS-HEADER (ergo.h, conf.c section), for conf.c and later SASL/SCRAM:
- *
- * #define CONF_PASSWD_ITER_DEFAULT 4096
- * bool	 conf_passwd_check(const char *hash);	// well-formed hash?
- * void	 conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
- *	    size_t saltlen, unsigned iter, void *out, size_t outlen);
- * size_t conf_b64_encode(char *dst, size_t dstsz, const void *src,
- *	    size_t len, bool pad);		// (size_t)-1: dst too small
- * size_t conf_b64_decode(void *dst, size_t dstsz, const char *src,
- *	    size_t len);			// (size_t)-1: malformed/too big
+ * ("$pbkdf2-sha256$ITER$SALT$HASH") and PBKDF2-HMAC-SHA256 over BearSSL.
+ * Knows nothing of the config file.
  */
 
 #include <errno.h>
@@ -24,26 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__linux__) && defined(__has_include)
-#if __has_include(<sys/random.h>)
-#include <sys/random.h>
-#define HAVE_GETRANDOM 1
-#endif
-#endif
-
 #include <bearssl.h>
 
-#include "ergo.h"
-
-/* Until ergo.h declares them (see NEEDS-HEADER above). */
-#define CONF_PASSWD_ITER_DEFAULT 4096
-bool	 conf_passwd_check(const char *hash);
-void	 conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
-	    size_t saltlen, unsigned iter, void *out, size_t outlen);
-size_t	 conf_b64_encode(char *dst, size_t dstsz, const void *src,
-	    size_t len, bool pad);
-size_t	 conf_b64_decode(void *dst, size_t dstsz, const char *src,
-	    size_t len);
+#include "conf.h"
+#include "util.h"
 
 #define PASSWD_PREFIX	"$pbkdf2-sha256$"
 #define PASSWD_SALTLEN	16
@@ -52,12 +23,9 @@ size_t	 conf_b64_decode(void *dst, size_t dstsz, const char *src,
 /* A hash in a config file cannot make every OPER take minutes. */
 #define PASSWD_ITER_MAX	10000000U
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /* Wipes memory in a way the compiler may not drop as a dead store. */
-static void
-passwd_wipe(void *p, size_t n)
+void
+conf_passwd_wipe(void *p, size_t n)
 {
 	volatile unsigned char *v = p;
 
@@ -65,107 +33,40 @@ passwd_wipe(void *p, size_t n)
 		*v++ = 0;
 }
 
-/*
- * Standard base64 of src into dst, NUL-terminated, with or without '='
- * padding (hashes omit it; SASL wants it). Returns the length written
- * without the NUL, or (size_t)-1 if dst is too small.
- */
-size_t
-conf_b64_encode(char *dst, size_t dstsz, const void *src, size_t len,
-    bool pad)
+/* HMAC-SHA256 of msg under key into out. */
+void
+conf_passwd_hmac(const void *key, size_t keylen, const void *msg, size_t len,
+    unsigned char out[32])
 {
-	const unsigned char *s = src;
-	size_t need, i, o = 0;
-	unsigned long v;
+	br_hmac_key_context kc;
+	br_hmac_context hc;
 
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return (size_t)-1;
-	need = len / 3 * 4;
-	if (len % 3 != 0)
-		need += pad ? 4 : len % 3 + 1;
-	if (dstsz < need + 1)
-		return (size_t)-1;
-	for (i = 0; i + 3 <= len; i += 3) {
-		v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8 |
-		    s[i + 2];
-		dst[o++] = b64_alphabet[v >> 18 & 63];
-		dst[o++] = b64_alphabet[v >> 12 & 63];
-		dst[o++] = b64_alphabet[v >> 6 & 63];
-		dst[o++] = b64_alphabet[v & 63];
-	}
-	if (len - i == 1) {
-		v = (unsigned long)s[i] << 16;
-		dst[o++] = b64_alphabet[v >> 18 & 63];
-		dst[o++] = b64_alphabet[v >> 12 & 63];
-		if (pad) {
-			dst[o++] = '=';
-			dst[o++] = '=';
-		}
-	} else if (len - i == 2) {
-		v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8;
-		dst[o++] = b64_alphabet[v >> 18 & 63];
-		dst[o++] = b64_alphabet[v >> 12 & 63];
-		dst[o++] = b64_alphabet[v >> 6 & 63];
-		if (pad)
-			dst[o++] = '=';
-	}
-	dst[o] = '\0';
-	return o;
+	br_hmac_key_init(&kc, &br_sha256_vtable, key, keylen);
+	br_hmac_init(&hc, &kc, 0);
+	br_hmac_update(&hc, msg, len);
+	br_hmac_out(&hc, out);
 }
 
-static int
-b64_value(unsigned char c)
+void
+conf_passwd_sha256(const void *msg, size_t len, unsigned char out[32])
 {
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
+	br_sha256_context sc;
+
+	br_sha256_init(&sc);
+	br_sha256_update(&sc, msg, len);
+	br_sha256_out(&sc, out);
 }
 
-/*
- * Decodes len bytes of standard base64 (padding optional but, if present,
- * exactly right) into dst. Strict: no whitespace, no stray characters, no
- * non-zero bits after the last byte, so every value has one spelling.
- * Returns the number of bytes decoded, or (size_t)-1.
- */
-size_t
-conf_b64_decode(void *dst, size_t dstsz, const char *src, size_t len)
+/* Same time wherever a and b differ. */
+bool
+conf_passwd_equal(const unsigned char *a, const unsigned char *b, size_t n)
 {
-	unsigned char *d = dst;
-	size_t i, o = 0, npad = 0, rem;
-	unsigned long v = 0;
-	int x, bits = 0;
+	unsigned diff = 0;
+	size_t i;
 
-	while (npad < 2 && len > 0 && src[len - 1] == '=') {
-		len--;
-		npad++;
-	}
-	rem = len % 4;
-	if (rem == 1 || (npad > 0 && npad != 4 - rem))
-		return (size_t)-1;
-	if (len / 4 * 3 + (rem ? rem - 1 : 0) > dstsz)
-		return (size_t)-1;
-	for (i = 0; i < len; i++) {
-		if ((x = b64_value((unsigned char)src[i])) == -1)
-			return (size_t)-1;
-		v = (v << 6 | (unsigned long)x) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			d[o++] = (unsigned char)(v >> bits & 0xff);
-		}
-	}
-	/* The leftover bits of a partial group must be zero. */
-	if (bits > 0 && (v & ((1UL << bits) - 1)) != 0)
-		return (size_t)-1;
-	return o;
+	for (i = 0; i < n; i++)
+		diff |= (unsigned)(a[i] ^ b[i]);
+	return diff == 0;
 }
 
 /*
@@ -207,10 +108,10 @@ conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
 		o += n;
 		outlen -= n;
 	}
-	passwd_wipe(u, sizeof(u));
-	passwd_wipe(t, sizeof(t));
-	passwd_wipe(&kc, sizeof(kc));
-	passwd_wipe(&hc, sizeof(hc));
+	conf_passwd_wipe(u, sizeof(u));
+	conf_passwd_wipe(t, sizeof(t));
+	conf_passwd_wipe(&kc, sizeof(kc));
+	conf_passwd_wipe(&hc, sizeof(hc));
 }
 
 struct passwd_parsed {
@@ -244,13 +145,13 @@ passwd_parse(const char *s, struct passwd_parsed *pp)
 		return -1;
 	if (memchr(p, '=', (size_t)(end - p)) != NULL)
 		return -1;
-	pp->saltlen = conf_b64_decode(pp->salt, sizeof(pp->salt), p,
+	pp->saltlen = util_b64_decode(pp->salt, sizeof(pp->salt), p,
 	    (size_t)(end - p));
 	if (pp->saltlen == (size_t)-1 || pp->saltlen == 0)
 		return -1;
 	p = end + 1;
 	if (strchr(p, '$') != NULL || strchr(p, '=') != NULL ||
-	    conf_b64_decode(pp->hash, sizeof(pp->hash), p, strlen(p)) !=
+	    util_b64_decode(pp->hash, sizeof(pp->hash), p, strlen(p)) !=
 	    PASSWD_HASHLEN)
 		return -1;
 	pp->iter = (unsigned)iter;
@@ -291,14 +192,14 @@ conf_passwd_hash(const char *pw, unsigned iterations)
 		return NULL;
 	conf_passwd_pbkdf2(pw, strlen(pw), salt, sizeof(salt), iterations,
 	    hash, sizeof(hash));
-	if (conf_b64_encode(salt64, sizeof(salt64), salt, sizeof(salt),
+	if (util_b64_encode(salt64, sizeof(salt64), salt, sizeof(salt),
 	    false) == (size_t)-1 ||
-	    conf_b64_encode(hash64, sizeof(hash64), hash, sizeof(hash),
+	    util_b64_encode(hash64, sizeof(hash64), hash, sizeof(hash),
 	    false) == (size_t)-1) {
 		errno = EOVERFLOW;
 		return NULL;
 	}
-	passwd_wipe(hash, sizeof(hash));
+	conf_passwd_wipe(hash, sizeof(hash));
 	sz = strlen(PASSWD_PREFIX) + 10 + 1 + strlen(salt64) + 1 +
 	    strlen(hash64) + 1;
 	if ((out = malloc(sz)) == NULL)
@@ -331,69 +232,6 @@ conf_passwd_verify(const char *hash, const char *pw)
 	    sizeof(got));
 	for (i = 0; i < sizeof(got); i++)
 		diff |= (unsigned)(got[i] ^ pp.hash[i]);
-	passwd_wipe(got, sizeof(got));
+	conf_passwd_wipe(got, sizeof(got));
 	return diff == 0;
-}
-
-/* /dev/urandom, for systems (or kernels) without getrandom(). */
-static int
-random_urandom(unsigned char *p, size_t len)
-{
-	ssize_t n;
-	int fd, saved;
-
-	do
-		fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	while (fd == -1 && errno == EINTR);
-	if (fd == -1)
-		return -1;
-	while (len > 0) {
-		if ((n = read(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			saved = errno;
-			close(fd);
-			errno = saved;
-			return -1;
-		}
-		if (n == 0) {
-			close(fd);
-			errno = EIO;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	close(fd);
-	return 0;
-}
-
-/*
- * len bytes from the system's CSPRNG. Returns 0, or -1 with errno set;
- * never returns predictable bytes.
- */
-int
-ergo_random(void *buf, size_t len)
-{
-	unsigned char *p = buf;
-#ifdef HAVE_GETRANDOM
-	ssize_t n;
-
-	while (len > 0) {
-		/* At most 256 bytes per call are never cut short. */
-		n = getrandom(p, len > 256 ? 256 : len, 0);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ENOSYS)	/* kernel older than 3.17 */
-				return random_urandom(p, len);
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-#else
-	return random_urandom(p, len);
-#endif
 }

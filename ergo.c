@@ -16,10 +16,13 @@
 #include <unistd.h>
 
 #include "ergo.h"
-
-struct conf	*conf;
-time_t		 ergo_now;
-uint64_t	 ergo_now_ms;
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "store.h"
+#include "ergo_priv.h"
+#include "irc.h"
 
 static int	 sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t got_sig;	/* only for the pipe-full case */
@@ -44,17 +47,6 @@ usage(FILE *f)
 	    "                                    write a self-signed certificate and key\n"
 	    "       ergo version                 print the version\n"
 	    "       ergo help                    print this help\n");
-}
-
-void
-ergo_clock(void)
-{
-	struct timespec ts;
-
-	ergo_now = time(NULL);
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
-		ergo_now_ms = (uint64_t)ts.tv_sec * 1000 +
-		    (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /*
@@ -193,7 +185,7 @@ rehash_failed(struct conf *nc, char *e, bool log_them, char **errs)
  * targets all open, is swapped in. Keys that cannot change while running
  * are reported and keep their running value.
  */
-int
+static int
 ergo_rehash(char **errs)
 {
 	struct conf *nc, *old = conf;
@@ -275,7 +267,7 @@ run(const char *path)
 		free(errs);
 		return 1;
 	}
-	net_init();
+	net_init(&irc_net_handlers);
 	net_raise_nofile();
 	sig_setup();
 	if (net_listen_apply(conf) == -1) {
@@ -287,7 +279,7 @@ run(const char *path)
 		return 1;
 	if (store_open(conf->datastore_path) == -1)
 		return 1;
-	irc_init();
+	irc_init(ergo_rehash);
 	log_info("server", "%s ready: %s", ERGO_VERSION, conf->server_name);
 	notify("READY=1\nSTATUS=accepting connections");
 	last_tick = ergo_now_ms;

@@ -21,6 +21,9 @@
 #include <unistd.h>
 
 #include "ergo.h"
+#include "ergo_priv.h"
+#include "log.h"
+#include "conf.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX	4096

@@ -11,8 +11,32 @@
 #include <time.h>
 
 #include "irc.h"
-
-struct ircstate irc;
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_cloak.h"
+#include "irc_userinput.h"
+#include "irc_throttle.h"
+#include "irc_account.h"
+#include "irc_bans.h"
+#include "irc_chan.h"
+#include "irc_chghost.h"
+#include "irc_hist.h"
+#include "irc_markread.h"
+#include "irc_monitor.h"
+#include "irc_multiline.h"
+#include "irc_num.h"
+#include "irc_query.h"
+#include "irc_redact.h"
+#include "irc_register.h"
+#include "irc_sasl.h"
+#include "irc_serv.h"
+#include "irc_user.h"
 
 /* Timeout lists, each FIFO by its own key (tstamp_ms). */
 struct tlist {
@@ -24,758 +48,7 @@ static struct tlist	 t_pinged;	/* registered, by PING time */
 /* Fakelag holds their input; ordered by fl_next_ms, soonest first. */
 static struct client	*throttled, *throttled_tail;
 static struct client	*graveyard;	/* exited this pass */
-static uint32_t		 mark_gen;
 static char		 created[64];
-
-/* ---- parsing ---- */
-
-/*
- * RFC 1459 / IRCv3 message grammar: ['@' tags SP] [':' source SP]
- * command *(SP param) [SP ':' trailing]. Runs of spaces separate; the
- * 15th parameter takes the rest of the line.
- */
-int
-irc_parse(char *line, struct msg *m)
-{
-	char *p = line, *q;
-
-	memset(m, 0, sizeof(*m));
-	/* Leading spaces are skipped before the tags too: otherwise
-	 * "  @x CMD" would make "@X" a command (found by fuzz_parse). */
-	while (*p == ' ')
-		p++;
-	if (*p == '@') {
-		m->tags = ++p;
-		if ((p = strchr(p, ' ')) == NULL)
-			return -1;
-		*p++ = '\0';
-	}
-	while (*p == ' ')
-		p++;
-	if (*p == ':') {
-		m->source = ++p;
-		if ((p = strchr(p, ' ')) == NULL)
-			return -1;
-		*p++ = '\0';
-		while (*p == ' ')
-			p++;
-	}
-	if (*p == '\0')
-		return -1;
-	m->cmd = p;
-	while (*p != '\0' && *p != ' ') {
-		if (*p >= 'a' && *p <= 'z')
-			*p -= 32;
-		p++;
-	}
-	for (;;) {
-		while (*p == ' ')
-			*p++ = '\0';
-		if (*p == '\0')
-			break;
-		if (*p == ':' || m->nparam == IRC_PARAMS_MAX - 1) {
-			m->param[m->nparam++] = *p == ':' ? p + 1 : p;
-			break;
-		}
-		m->param[m->nparam++] = p;
-		if ((q = strchr(p, ' ')) == NULL)
-			break;
-		p = q;
-	}
-	return 0;
-}
-
-/* ---- output ---- */
-
-/*
- * Formats one line into buf with CRLF. An overlong line is cut at 510
- * bytes, never inside a UTF-8 sequence.
- */
-size_t
-irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap)
-{
-	int n;
-	size_t len, max = (sz < IRC_LINE_MAX ? sz : IRC_LINE_MAX) - 2;
-
-	n = vsnprintf(buf, sz, fmt, ap);
-	len = n < 0 ? 0 : (size_t)n;
-	if (len >= sz)
-		len = sz - 1;	/* vsnprintf kept this much */
-	len = irc_utf8_cut(buf, len, max);
-	buf[len++] = '\r';
-	buf[len++] = '\n';
-	return len;
-}
-
-/*
- * Every line to a client ends here. A client with server-time gets a
- * time= tag on each (event lines bring their own, OUT_EVENT); during a
- * labeled command the replies to its sender are labeled: one line
- * carries the label, several go in a labeled-response batch, none get
- * an ACK (IRCv3 labeled-response).
- */
-#define OUT_EVENT	0x01	/* tags already made for this recipient */
-#define OUT_NOLABEL	0x02	/* not a reply (a message to oneself) */
-
-static struct {
-	struct client	*c;		/* sender of the labeled command */
-	char		 tag[IRC_LABEL_MAX * 2 + 8];	/* "label=..." */
-	int		 state;		/* LAB_* */
-	char		 batch[16];
-	size_t		 heldlen;
-	char		 held[IRC_OUT_MAX + 64];
-} lab;
-enum { LAB_NONE, LAB_HELD, LAB_BATCH, LAB_PLAIN };
-static unsigned long	 batch_seq;
-
-/* "2026-12-01T19:20:07.123Z", the wall clock, refreshed once a pass. */
-static const char *
-now_time(void)
-{
-	static char buf[96];
-	static uint64_t at;
-	struct timespec ts;
-	struct tm tm;
-
-	if (buf[0] != '\0' && at == ergo_now_ms)
-		return buf;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
-	at = ergo_now_ms;
-	return buf;
-}
-
-/* "@add;old-tags rest" or "@add rest" into dst; 0 if it does not fit. */
-static size_t
-tag_prepend(char *dst, size_t dstsz, const char *add, const char *line,
-    size_t len)
-{
-	size_t al = strlen(add);
-
-	if (al + len + 3 > dstsz)
-		return 0;
-	dst[0] = '@';
-	memcpy(dst + 1, add, al);
-	if (line[0] == '@') {
-		dst[1 + al] = ';';
-		memcpy(dst + 2 + al, line + 1, len - 1);
-		return al + len + 1;
-	}
-	dst[1 + al] = ' ';
-	memcpy(dst + 2 + al, line, len);
-	return al + len + 2;
-}
-
-/*
- * Whether "useroutput" debug lines are kept: asked of log.c once per
- * log configuration (start and rehash, which configure logging first),
- * not for each of the million lines a busy minute sends.
- */
-static bool	 log_output;
-
-static __attribute__((noinline)) void
-out_log(struct client *c, const char *line, size_t len)
-{
-	log_debug("useroutput", "%s %s -> %.*s", net_conn_ip(c->conn),
-	    c->nick[0] ? c->nick : "*", (int)(len > 2 ? len - 2 : 0), line);
-}
-
-static void
-out_raw(struct client *c, const char *line, size_t len)
-{
-	if (c->conn == NULL || (c->flags & CF_CLOSING))
-		return;
-	if (log_output)
-		out_log(c, line, len);
-	net_conn_send(c->conn, line, len);
-}
-
-/* out_raw with one more tag in front. */
-static void
-out_tag(struct client *c, const char *tag, const char *line, size_t len)
-{
-	char buf[IRC_OUT_MAX + IRC_LABEL_MAX * 2 + 64];
-	size_t n = tag_prepend(buf, sizeof(buf), tag, line, len);
-
-	if (n > 0)
-		out_raw(c, buf, n);
-}
-
-/* A server line of our own (BATCH, ACK), with time= when wanted. */
-static void
-out_server(struct client *c, const char *tag, const char *fmt, ...)
-{
-	char buf[IRC_LINE_MAX + 1], tbuf[IRC_LINE_MAX + 64];
-	char tags[sizeof(lab.tag) + 48];
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	n = irc_vformat(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (c->caps & CAP_SERVER_TIME) {
-		snprintf(tags, sizeof(tags), "%s%stime=%s", tag ? tag : "",
-		    tag ? ";" : "", now_time());
-		tag = tags;
-	}
-	if (tag == NULL)
-		out_raw(c, buf, n);
-	else if ((n = tag_prepend(tbuf, sizeof(tbuf), tag, buf, n)) > 0)
-		out_raw(c, tbuf, n);
-}
-
-static void
-label_line(const char *line, size_t len)
-{
-	char bt[32];
-
-	switch (lab.state) {
-	case LAB_NONE:
-		memcpy(lab.held, line, len);
-		lab.heldlen = len;
-		lab.state = LAB_HELD;
-		return;
-	case LAB_HELD:
-		if (!(lab.c->caps & CAP_BATCH)) {
-			/* no batch: the first line alone carries the label */
-			out_tag(lab.c, lab.tag, lab.held, lab.heldlen);
-			lab.state = LAB_PLAIN;
-			out_raw(lab.c, line, len);
-			return;
-		}
-		snprintf(lab.batch, sizeof(lab.batch), "%lx", ++batch_seq);
-		out_server(lab.c, lab.tag, ":%s BATCH +%s labeled-response",
-		    conf->server_name, lab.batch);
-		snprintf(bt, sizeof(bt), "batch=%s", lab.batch);
-		out_tag(lab.c, bt, lab.held, lab.heldlen);
-		lab.state = LAB_BATCH;
-		/* FALLTHROUGH */
-	case LAB_BATCH:
-		if (strncmp(line, "@batch=", 7) == 0) {
-			out_raw(lab.c, line, len);	/* in a nested batch */
-			return;
-		}
-		snprintf(bt, sizeof(bt), "batch=%s", lab.batch);
-		out_tag(lab.c, bt, line, len);
-		return;
-	default:
-		out_raw(lab.c, line, len);
-	}
-}
-
-/* A labeled command starts: its replies to c are collected. */
-static void
-label_begin(struct client *c, const char *tags)
-{
-	char v[IRC_LABEL_MAX * 2 + 1], esc[IRC_LABEL_MAX * 2 + 1];
-
-	if (!(c->caps & CAP_LABELED) || tags == NULL ||
-	    !irc_tag_get(tags, "label", v, sizeof(v)) || v[0] == '\0' ||
-	    strlen(v) > IRC_LABEL_MAX)
-		return;
-	irc_tag_escape(esc, sizeof(esc), v, strlen(v));
-	snprintf(lab.tag, sizeof(lab.tag), "label=%s", esc);
-	lab.c = c;
-	lab.state = LAB_NONE;
-}
-
-static void
-label_end(void)
-{
-	struct client *c = lab.c;
-
-	if (c == NULL)
-		return;
-	lab.c = NULL;
-	switch (lab.state) {
-	case LAB_NONE:
-		out_server(c, lab.tag, ":%s ACK", conf->server_name);
-		break;
-	case LAB_HELD:
-		out_tag(c, lab.tag, lab.held, lab.heldlen);
-		break;
-	case LAB_BATCH:
-		out_server(c, NULL, ":%s BATCH -%s", conf->server_name,
-		    lab.batch);
-		break;
-	}
-}
-
-bool
-irc_label_take(struct client *c, char *tag, size_t sz)
-{
-	if (lab.c != c || lab.state != LAB_NONE)
-		return false;
-	snprintf(tag, sz, "%s", lab.tag);
-	lab.c = NULL;
-	return true;
-}
-
-void
-irc_label_resume(struct client *c, const char *tag)
-{
-	if (lab.c != NULL || tag[0] == '\0')
-		return;
-	snprintf(lab.tag, sizeof(lab.tag), "%s", tag);
-	lab.c = c;
-	lab.state = LAB_NONE;
-}
-
-/*
- * The hot path of every line (a channel message runs it once per
- * member) keeps a small stack frame: the 8 KiB buffers of a line that
- * needs a tag or a new variant live in the slow paths, which are never
- * inlined into it (perf put a quarter of a fan-out's CPU on setting up
- * deliver's frame when the buffer was its own).
- */
-#if defined(__GNUC__) || defined(__clang__)
-#define SLOW_PATH	__attribute__((noinline))
-#else
-#define SLOW_PATH
-#endif
-
-static void
-deliver_final(struct client *c, const char *line, size_t len, unsigned fl)
-{
-	if (c == lab.c && !(fl & OUT_NOLABEL))
-		label_line(line, len);
-	else
-		out_raw(c, line, len);
-}
-
-/* deliver, for a line that needs its time= tag made here. */
-static SLOW_PATH void
-deliver_timed(struct client *c, const char *line, size_t len, unsigned fl)
-{
-	char buf[IRC_OUT_MAX + 64], t[48];
-
-	snprintf(t, sizeof(t), "time=%s", now_time());
-	if ((len = tag_prepend(buf, sizeof(buf), t, line, len)) == 0)
-		return;
-	deliver_final(c, buf, len, fl);
-}
-
-static void
-deliver(struct client *c, const char *line, size_t len, unsigned fl)
-{
-	if (c->conn == NULL || (c->flags & CF_CLOSING))
-		return;
-	if ((c->caps & CAP_SERVER_TIME) && !(fl & OUT_EVENT))
-		deliver_timed(c, line, len, fl);
-	else
-		deliver_final(c, line, len, fl);
-}
-
-void
-irc_send_raw(struct client *c, const char *line, size_t len)
-{
-	deliver(c, line, len, 0);
-}
-
-/* A line that brings its own tags (history replay): no time= added. */
-void
-irc_send_tagged(struct client *c, const char *line, size_t len)
-{
-	deliver(c, line, len, OUT_EVENT);
-}
-
-void
-irc_send(struct client *c, const char *fmt, ...)
-{
-	char buf[IRC_LINE_MAX + 1];
-	va_list ap;
-	size_t n;
-
-	va_start(ap, fmt);
-	n = irc_vformat(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	irc_send_raw(c, buf, n);
-}
-
-void
-irc_fail(struct client *c, const char *kind, const char *cmd,
-    const char *code, const char *fmt, ...)
-{
-	char buf[IRC_LINE_MAX + 1];
-	va_list ap;
-	int hl;
-	size_t n;
-
-	hl = snprintf(buf, sizeof(buf), ":%s %s %s %s ", conf->server_name,
-	    kind, cmd, code);
-	if (hl < 0 || (size_t)hl >= sizeof(buf) - 3)
-		return;
-	va_start(ap, fmt);
-	n = irc_vformat(buf + hl, sizeof(buf) - (size_t)hl, fmt, ap);
-	va_end(ap);
-	n += (size_t)hl;
-	if (n > IRC_LINE_MAX) {
-		n = irc_utf8_cut(buf, n, IRC_LINE_MAX - 2);
-		buf[n++] = '\r';
-		buf[n++] = '\n';
-	}
-	irc_send_raw(c, buf, n);
-}
-
-/*
- * ":server NNN nick " into buf: its length, or -1 if it does not leave
- * room for a body. Copied, not printed: a registration sends twenty of
- * these, and snprintf was a fifth of its instructions in bench/.
- */
-static int
-numeric_head(char *buf, size_t sz, int num, const struct client *c)
-{
-	const char *nick = c->nick[0] ? c->nick : "*";
-	size_t sl = strlen(conf->server_name), nl = strlen(nick), n = 0;
-
-	if (num < 0 || num > 999 || sl + nl + 8 > sz - 3)
-		return -1;
-	buf[n++] = ':';
-	memcpy(buf + n, conf->server_name, sl);
-	n += sl;
-	buf[n++] = ' ';
-	buf[n++] = (char)('0' + num / 100);
-	buf[n++] = (char)('0' + num / 10 % 10);
-	buf[n++] = (char)('0' + num % 10);
-	buf[n++] = ' ';
-	memcpy(buf + n, nick, nl);
-	n += nl;
-	buf[n++] = ' ';
-	return (int)n;
-}
-
-void
-irc_numeric(struct client *c, int num, const char *fmt, ...)
-{
-	char buf[IRC_LINE_MAX + 1];
-	va_list ap;
-	size_t n;
-	int hl;
-
-	if ((hl = numeric_head(buf, sizeof(buf), num, c)) < 0)
-		return;
-	va_start(ap, fmt);
-	n = irc_vformat(buf + hl, sizeof(buf) - (size_t)hl, fmt, ap);
-	va_end(ap);
-	n += (size_t)hl;
-	if (n > IRC_LINE_MAX) {		/* header ate into the budget */
-		n = irc_utf8_cut(buf, n, IRC_LINE_MAX - 2);
-		buf[n++] = '\r';
-		buf[n++] = '\n';
-	}
-	irc_send_raw(c, buf, n);
-}
-
-const char *
-irc_prefix(const struct client *c)
-{
-	static char buf[NICKLEN_MAX + 256];
-	const char *part[3] = { c->nick[0] ? c->nick : "*",
-	    c->user ? c->user : "*", c->host };
-	size_t n = 0, l, i;
-
-	/* copied, not printed: every message and welcome makes one */
-	for (i = 0; i < 3; i++) {
-		l = strlen(part[i]);
-		if (l > sizeof(buf) - 1 - n - (i < 2))
-			l = sizeof(buf) - 1 - n - (i < 2);
-		memcpy(buf + n, part[i], l);
-		n += l;
-		if (i < 2)
-			buf[n++] = i == 0 ? '!' : '@';
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* ---- events: one body, tags once per capability variant ---- */
-
-static char	 msgid_base[9];
-static uint64_t	 msgid_seq;
-
-static void
-ev_vinit(struct irc_ev *ev, struct client *from, bool msgid,
-    const char *fmt, va_list ap)
-{
-	ev->from = from;
-	ev->need = ev->altcap = 0;
-	ev->alen = 0;
-	ev->ctags = NULL;
-	ev->nv = 0;
-	ev->msgid[0] = '\0';
-	/* unique across restarts: a random base, then a counter */
-	if (msgid)
-		snprintf(ev->msgid, sizeof(ev->msgid), "%s%llx", msgid_base,
-		    (unsigned long long)++msgid_seq);
-	snprintf(ev->time, sizeof(ev->time), "%s", now_time());
-	ev->blen = irc_vformat(ev->body, sizeof(ev->body), fmt, ap);
-}
-
-void
-irc_ev_init(struct irc_ev *ev, struct client *from, bool msgid,
-    const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ev_vinit(ev, from, msgid, fmt, ap);
-	va_end(ap);
-}
-
-void
-irc_ev_alt(struct irc_ev *ev, uint32_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	ev->alen = irc_vformat(ev->alt, sizeof(ev->alt), fmt, ap);
-	va_end(ap);
-	ev->altcap = cap;
-}
-
-/* The line for recipients whose relevant caps are key, into buf. */
-static size_t
-ev_format(const struct irc_ev *ev, uint32_t key, char *buf, size_t sz)
-{
-	const char *body = (key & ev->altcap) && ev->alen ? ev->alt : ev->body;
-	size_t blen = (key & ev->altcap) && ev->alen ? ev->alen : ev->blen;
-	char acct[2 * NICKLEN_MAX + 1];
-	size_t n = 0;
-	int w;
-
-#define ADD(...) do { \
-	w = snprintf(buf + n, sz - n, "%s", n ? ";" : "@"); \
-	n += (size_t)w; \
-	w = snprintf(buf + n, sz - n, __VA_ARGS__); \
-	n += w < 0 ? 0 : (size_t)w; \
-	if (n >= sz) n = sz - 1; \
-} while (0)
-	if (key & CAP_SERVER_TIME)
-		ADD("time=%s", ev->time);
-	if ((key & CAP_MESSAGE_TAGS) && ev->msgid[0] != '\0')
-		ADD("msgid=%s", ev->msgid);
-	if ((key & CAP_ACCOUNT_TAG) && ev->from != NULL &&
-	    ev->from->account != NULL) {
-		irc_tag_escape(acct, sizeof(acct), ev->from->account,
-		    strlen(ev->from->account));
-		ADD("account=%s", acct);
-	}
-	if ((key & CAP_MESSAGE_TAGS) && ev->from != NULL &&
-	    (ev->from->umodes & UMODE_BOT))
-		ADD("bot");
-	if ((key & CAP_MESSAGE_TAGS) && ev->ctags != NULL &&
-	    ev->ctags[0] != '\0')
-		ADD("%s", ev->ctags);
-#undef ADD
-	if (n > 0)
-		buf[n++] = ' ';
-	if (n + blen > sz)
-		return 0;
-	memcpy(buf + n, body, blen);
-	return n + blen;
-}
-
-/* ev_send for the first recipient of a variant: format and keep it. */
-static SLOW_PATH void
-ev_send_new(struct irc_ev *ev, struct client *to, uint32_t key, unsigned fl)
-{
-	char buf[IRC_OUT_MAX];
-	size_t n;
-
-	if ((n = ev_format(ev, key, buf, sizeof(buf))) == 0)
-		return;
-	if (ev->nv < IRC_EV_VARIANTS &&
-	    (ev->v[ev->nv].line = malloc(n)) != NULL) {
-		memcpy(ev->v[ev->nv].line, buf, n);
-		ev->v[ev->nv].len = n;
-		ev->v[ev->nv++].key = key;
-	}
-	deliver(to, buf, n, fl | OUT_EVENT);
-}
-
-static void
-ev_send(struct irc_ev *ev, struct client *to, unsigned fl)
-{
-	uint32_t key = to->caps & (CAP_TAGGING | ev->altcap);
-	unsigned i;
-
-	if ((to->caps & ev->need) != ev->need || to->conn == NULL)
-		return;
-	for (i = 0; i < ev->nv; i++)
-		if (ev->v[i].key == key) {
-			deliver(to, ev->v[i].line, ev->v[i].len,
-			    fl | OUT_EVENT);
-			return;
-		}
-	ev_send_new(ev, to, key, fl);
-}
-
-void
-irc_ev_send(struct irc_ev *ev, struct client *to)
-{
-	ev_send(ev, to, 0);
-}
-
-void
-irc_ev_chan(struct irc_ev *ev, struct chan *ch, struct client *except)
-{
-	struct member *m;
-
-	for (m = ch->members; m != NULL; m = m->cnext)
-		if (m->c != except)
-			ev_send(ev, m->c, 0);
-}
-
-void
-irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
-{
-	struct member *um, *m;
-
-	/* Each peer once, however many channels it shares with c. */
-	if (++mark_gen == 0)
-		mark_gen = 1;
-	c->mark = mark_gen;
-	if (self)
-		ev_send(ev, c, 0);
-	for (um = c->chans; um != NULL; um = um->unext)
-		for (m = um->ch->members; m != NULL; m = m->cnext)
-			if (m->c->mark != mark_gen) {
-				m->c->mark = mark_gen;
-				ev_send(ev, m->c, 0);
-			}
-	irc_monitor_ev(ev, c);	/* extended-monitor */
-}
-
-size_t
-irc_ev_format(struct irc_ev *ev, const struct client *to, char *buf,
-    size_t sz)
-{
-	return ev_format(ev, to->caps & (CAP_TAGGING | ev->altcap), buf, sz);
-}
-
-void
-irc_ev_done(struct irc_ev *ev)
-{
-	while (ev->nv > 0)
-		free(ev->v[--ev->nv].line);
-}
-
-void
-irc_chan_send(struct chan *ch, struct client *except, const char *fmt, ...)
-{
-	struct irc_ev ev;
-	va_list ap;
-
-	va_start(ap, fmt);
-	ev_vinit(&ev, NULL, false, fmt, ap);
-	va_end(ap);
-	irc_ev_chan(&ev, ch, except);
-	irc_ev_done(&ev);
-}
-
-void
-irc_chan_send_from(struct chan *ch, struct client *from,
-    struct client *except, const char *fmt, ...)
-{
-	struct irc_ev ev;
-	va_list ap;
-
-	va_start(ap, fmt);
-	ev_vinit(&ev, from, false, fmt, ap);
-	va_end(ap);
-	irc_ev_chan(&ev, ch, except);
-	irc_hist_event(ch, &ev);	/* PART KICK TOPIC MODE */
-	irc_ev_done(&ev);
-}
-
-void
-irc_peers_send(struct client *c, bool self, const char *fmt, ...)
-{
-	struct irc_ev ev;
-	va_list ap;
-
-	va_start(ap, fmt);
-	ev_vinit(&ev, c, false, fmt, ap);
-	va_end(ap);
-	irc_ev_peers(&ev, c, self);
-	irc_hist_peers_event(c, &ev);	/* QUIT NICK */
-	irc_ev_done(&ev);
-}
-
-void
-irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
-    const char *fmt, ...)
-{
-	struct irc_ev ev;
-	va_list ap;
-
-	va_start(ap, fmt);
-	ev_vinit(&ev, c, false, fmt, ap);
-	va_end(ap);
-	ev.need = cap;
-	irc_ev_peers(&ev, c, self);
-	irc_ev_done(&ev);
-}
-
-void
-irc_account_notify(struct client *c)
-{
-	if (c->flags & CF_REG)
-		irc_peers_cap_send(c, true, CAP_ACCOUNT_NOTIFY,
-		    ":%s ACCOUNT %s", irc_prefix(c),
-		    c->account != NULL ? c->account : "*");
-}
-
-/*
- * chghost: peers with the cap see CHGHOST; the others see the user quit
- * and come back (JOIN, and the modes it had), as Ergo does.
- */
-void
-irc_chghost(struct client *c, const char *user, const char *host)
-{
-	char old[NICKLEN_MAX + 256], *nu = NULL, *nh = NULL;
-	struct member *um, *m;
-	struct irc_ev ev;
-
-	if ((user != NULL && (nu = xstrdup(user)) == NULL) ||
-	    (host != NULL && (nh = xstrdup(host)) == NULL)) {
-		free(nu);
-		return;
-	}
-	snprintf(old, sizeof(old), "%s", irc_prefix(c));
-	if (nu != NULL) {
-		free(c->user);
-		c->user = nu;
-	}
-	if (nh != NULL) {
-		free(c->host);
-		c->host = nh;
-	}
-	if (!(c->flags & CF_REG))
-		return;
-	irc_ev_init(&ev, c, false, ":%s CHGHOST %s %s", old, c->user, c->host);
-	ev.need = CAP_CHGHOST;
-	irc_ev_peers(&ev, c, true);
-	irc_ev_done(&ev);
-	/* the rest: a QUIT, then a JOIN per shared channel */
-	irc_ev_init(&ev, c, false, ":%s QUIT :Changing host", old);
-	if (++mark_gen == 0)
-		mark_gen = 1;
-	c->mark = mark_gen;
-	for (um = c->chans; um != NULL; um = um->unext)
-		for (m = um->ch->members; m != NULL; m = m->cnext)
-			if (m->c->mark != mark_gen) {
-				m->c->mark = mark_gen;
-				if (!(m->c->caps & CAP_CHGHOST))
-					ev_send(&ev, m->c, 0);
-			}
-	irc_ev_done(&ev);
-	for (um = c->chans; um != NULL; um = um->unext)
-		irc_chan_rejoin(c, um->ch);
-}
 
 /* ---- timeout lists ---- */
 
@@ -861,17 +134,6 @@ throttle_add(struct client *c, uint64_t next_ms)
 
 /* ---- clients ---- */
 
-struct client *
-irc_client_find(const char *nick)
-{
-	char key[NICKLEN_MAX + 1];
-	struct hent *e;
-
-	irc_fold(key, nick, sizeof(key));
-	if ((e = htab_get(&irc.nicks, key)) == NULL)
-		return NULL;
-	return (struct client *)((char *)e - offsetof(struct client, h));
-}
 
 /*
  * connection-limits' throttle: true if conn is one connection too many
@@ -905,7 +167,7 @@ conn_throttled(struct conn *conn)
 	return false;
 }
 
-void *
+static void *
 irc_conn_open(struct conn *conn)
 {
 	struct client *c;
@@ -937,54 +199,26 @@ irc_conn_open(struct conn *conn)
 	return c;
 }
 
-static void
-nick_unset(struct client *c)
-{
-	if (c->h.key == NULL)
-		return;
-	htab_del(&irc.nicks, &c->h);
-	free(c->h.key);
-	c->h.key = NULL;
-}
-
-/* Sets c's nick and its hash entry; 0, or -1 on ENOMEM. */
-static int
-nick_set(struct client *c, const char *nick)
-{
-	char key[NICKLEN_MAX + 1], *k;
-
-	irc_fold(key, nick, sizeof(key));
-	if ((k = xstrdup(key)) == NULL)
-		return -1;
-	nick_unset(c);
-	c->h.key = k;
-	if (htab_put(&irc.nicks, &c->h) == -1) {
-		free(k);
-		c->h.key = NULL;
-		return -1;
-	}
-	snprintf(c->nick, sizeof(c->nick), "%s", nick);
-	return 0;
-}
-
 /*
- * Ends a client: QUIT to everyone sharing a channel, a WHOWAS entry,
- * removal from every table. The struct itself is freed at the next tick
- * so handlers still holding the pointer this pass stay safe.
+ * Ends c, marked dead by irc_user_kill, in one place and a fixed order:
+ * QUIT to everyone sharing a channel, its WHOWAS entry, its channels,
+ * the quit hooks (MONITOR 731, then history), the tables and counters,
+ * then ERROR and the connection. The struct itself is freed at the next
+ * tick (client_free), so pointers held this pass stay safe.
  */
-void
-irc_client_exit(struct client *c, const char *quitmsg, const char *error)
+static void
+client_exit(struct client *c)
 {
-	if (c->flags & CF_CLOSING)
-		return;
+	const char *quitmsg = c->quitmsg != NULL ? c->quitmsg :
+	    "Client exited";
+
 	if (c->flags & CF_REG) {
 		log_info("connect", "%s quit: %s", irc_prefix(c), quitmsg);
-		irc_peers_send(c, false, ":%s QUIT :%s", irc_prefix(c),
+		irc_peers_event(c, false, ":%s QUIT :%s", irc_prefix(c),
 		    quitmsg);
 		irc_whowas_add(c);
 		irc_chan_part_all(c);
-		irc_monitor_quit(c);
-		irc_hist_client_free(c);
+		IRC_HOOK_RUN(quit, c);
 		irc.nusers--;
 		if (c->umodes & UMODE_INVISIBLE)
 			irc.ninvisible--;
@@ -992,48 +226,64 @@ irc_client_exit(struct client *c, const char *quitmsg, const char *error)
 			irc.nopers--;
 	} else
 		irc.nunknown--;
-	c->flags |= CF_CLOSING;
 	tlist_del(tlist_of(c), c);
 	throttle_del(c);
-	nick_unset(c);
+	irc_nick_unset(c);
 	if (c->conn != NULL) {
-		char err[IRC_LINE_MAX];
-
 		/* "ERROR :" + error + CRLF in 512 bytes, cut between characters */
-		if (error != NULL) {
-			snprintf(err, sizeof(err), "%s", error);
-			irc_utf8_trunc(err, IRC_LINE_MAX - 9);
-		}
-		net_conn_close(c->conn, error != NULL ? err : NULL);
+		if (c->error != NULL)
+			irc_utf8_trunc(c->error, IRC_LINE_MAX - 9);
+		net_conn_close(c->conn, c->error);
 		c->conn = NULL;
 	}
 	c->gnext = graveyard;
 	graveyard = c;
 }
 
+/* Ends every client marked dead since the last call. */
+static void
+reap(void)
+{
+	struct client *c;
+
+	while ((c = irc.dead) != NULL) {
+		irc.dead = c->dnext;
+		client_exit(c);
+	}
+}
+
+/* The roof's own kills (timeouts, bad password): at once. */
+static void
+client_kill(struct client *c, const char *quitmsg, const char *error)
+{
+	irc_user_kill(c, quitmsg, error);
+	reap();
+}
+
 static void
 client_free(struct client *c)
 {
+	IRC_HOOK_RUN(client_free, c);
 	free(c->user);
 	free(c->host);
 	free(c->realname);
 	free(c->away);
 	free(c->oper_class);
-	irc_ml_free(c);
-	irc_account_client_free(c);
+	free(c->quitmsg);
+	free(c->error);
 	free(c);
 }
 
-void
+static void
 irc_conn_closed(void *arg, const char *reason)
 {
 	struct client *c = arg;
 
 	c->conn = NULL;		/* net is done with it */
-	irc_client_exit(c, reason, NULL);
+	client_kill(c, reason, NULL);
 }
 
-void
+static void
 irc_conn_toolong(void *arg)
 {
 	irc_numeric(arg, ERR_INPUTTOOLONG, ":Input line was too long");
@@ -1079,7 +329,18 @@ fakelag_touch(struct client *c)
 	return 0;
 }
 
+static void	 try_register(struct client *);
+static void	 irc_send_welcome(struct client *);
+
 /* ---- command table: sorted by name, searched with bsearch ---- */
+
+/* A row's flags, each checked by dispatch; none: also before 001. */
+#define CMD_REG		0x01	/* needs registration (else 451) */
+#define CMD_OPER	0x02	/* needs +o (else 481) */
+
+/* The roof's own commands: registration, PING, QUIT, messages. */
+static cmd_fn	h_cap, h_nick, h_notice, h_pass, h_ping, h_pong, h_privmsg,
+		h_quit, h_setname, h_tagmsg, h_user;
 
 struct cmd {
 	const char	*name;
@@ -1090,10 +351,10 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "ADMIN",	h_admin,	0, CMD_REG },
-	{ "AUTHENTICATE", h_authenticate, 1, CMD_PREREG },
-	{ "AWAY",	h_away,		0, CMD_PREREG },	/* pre-away */
+	{ "AUTHENTICATE", h_authenticate, 1, 0 },
+	{ "AWAY",	h_away,		0, 0 },	/* pre-away */
 	{ "BATCH",	h_batch,	1, CMD_REG },
-	{ "CAP",	h_cap,		1, CMD_PREREG },
+	{ "CAP",	h_cap,		1, 0 },
 	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
 	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
 	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER },
@@ -1114,19 +375,19 @@ static const struct cmd cmds[] = {
 	{ "MONITOR",	h_monitor,	1, CMD_REG },
 	{ "MOTD",	h_motd,		0, CMD_REG },
 	{ "NAMES",	h_names,	0, CMD_REG },
-	{ "NICK",	h_nick,		0, CMD_PREREG },
+	{ "NICK",	h_nick,		0, 0 },
 	{ "NICKSERV",	h_nickserv,	0, CMD_REG },
 	{ "NOTICE",	h_notice,	0, CMD_REG },
 	{ "NS",		h_nickserv,	0, CMD_REG },
 	{ "OPER",	h_oper,		1, CMD_REG },
 	{ "PART",	h_part,		1, CMD_REG },
-	{ "PASS",	h_pass,		1, CMD_PREREG },
-	{ "PING",	h_ping,		0, CMD_PREREG | CMD_NOIDLE },
-	{ "PONG",	h_pong,		0, CMD_PREREG | CMD_NOIDLE },
+	{ "PASS",	h_pass,		1, 0 },
+	{ "PING",	h_ping,		0, 0 },
+	{ "PONG",	h_pong,		0, 0 },
 	{ "PRIVMSG",	h_privmsg,	0, CMD_REG },
-	{ "QUIT",	h_quit,		0, CMD_PREREG },
+	{ "QUIT",	h_quit,		0, 0 },
 	{ "REDACT",	h_redact,	2, CMD_REG },
-	{ "REGISTER",	h_register,	3, CMD_PREREG },
+	{ "REGISTER",	h_register,	3, 0 },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
 	{ "STATS",	h_stats,	1, CMD_REG },
@@ -1135,9 +396,9 @@ static const struct cmd cmds[] = {
 	{ "TOPIC",	h_topic,	1, CMD_REG },
 	{ "UNDLINE",	h_undline,	1, CMD_REG | CMD_OPER },
 	{ "UNKLINE",	h_unkline,	1, CMD_REG | CMD_OPER },
-	{ "USER",	h_user,		4, CMD_PREREG },
+	{ "USER",	h_user,		4, 0 },
 	{ "USERHOST",	h_userhost,	1, CMD_REG },
-	{ "VERIFY",	h_verify,	2, CMD_PREREG },
+	{ "VERIFY",	h_verify,	2, 0 },
 	{ "VERSION",	h_version,	0, CMD_REG },
 	{ "WALLOPS",	h_wallops,	1, CMD_REG | CMD_OPER },
 	{ "WHO",	h_who,		0, CMD_REG },
@@ -1203,7 +464,7 @@ client_tags_len(const char *p, const char *end)
 	return n;
 }
 
-int
+static int
 irc_conn_line(void *arg, char *line, size_t len)
 {
 	struct client *c = arg;
@@ -1214,12 +475,12 @@ irc_conn_line(void *arg, char *line, size_t len)
 	bool utf8;
 
 	if (c->flags & CF_CLOSING)
-		return IRC_STOP;
+		return NET_STOP;
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
 	    !(c->flags & CF_FLOODOK) && !irc_ml_fakelag_exempt(c, line) &&
 	    (wait = fakelag_touch(c)) > 0) {
 		throttle_add(c, ergo_now_ms + wait);
-		return IRC_DEFER;
+		return NET_DEFER;
 	}
 	/* Any line proves the client is alive. */
 	c->last_recv_ms = ergo_now_ms;
@@ -1241,29 +502,29 @@ irc_conn_line(void *arg, char *line, size_t len)
 		/* NUL bytes never pass through to anyone */
 		irc_send(c, ":%s FAIL * INVALID_LINE :Line contains a NUL "
 		    "byte", conf->server_name);
-		return IRC_MORE;
+		return NET_MORE;
 	}
 	rest = line;
 	if (*line == '@') {
 		char *sp = strchr(line, ' ');
 
 		if (sp == NULL)
-			return IRC_MORE;	/* tags, no command: ignore */
+			return NET_MORE;	/* tags, no command: ignore */
 		if ((size_t)(sp - line) + 1 > IRC_TAGS_MAX ||
 		    client_tags_len(line + 1, sp) > IRC_CLIENT_TAGS_MAX) {
 			irc_conn_toolong(c);
-			return IRC_MORE;
+			return NET_MORE;
 		}
 		rest = sp + 1;
 	}
 	if (strlen(rest) > IRC_LINE_MAX - 2) {
 		irc_conn_toolong(c);
-		return IRC_MORE;
+		return NET_MORE;
 	}
 	utf8 = irc_utf8_valid(rest, strlen(rest));
 	if (irc_parse(line, &m) == -1)
-		return IRC_MORE;	/* empty or source-only: ignore */
-	label_begin(c, m.tags);
+		return NET_MORE;	/* empty or source-only: ignore */
+	irc_label_begin(c, m.tags);
 	/* UTF8ONLY: refused, never relayed or repaired (as Ergo does).
 	 * A NOTICE too: this is a malformed command, like 412, not an
 	 * automatic reply to its text. */
@@ -1274,8 +535,12 @@ irc_conn_line(void *arg, char *line, size_t len)
 		irc_ml_reject(c, &m);	/* a batch without it: none */
 	} else if (!irc_ml_line(c, &m))
 		dispatch(c, &m);
-	label_end();
-	return (c->flags & CF_CLOSING) ? IRC_STOP : IRC_MORE;
+	/* registration goes on once NICK, USER, CAP END and SASL allow */
+	if (!(c->flags & (CF_REG | CF_CLOSING)))
+		try_register(c);
+	irc_label_end(c);
+	reap();
+	return (c->flags & CF_CLOSING) ? NET_STOP : NET_MORE;
 }
 
 /* ---- registration ---- */
@@ -1289,7 +554,7 @@ try_register(struct client *c)
 		return;
 	if (conf->password != NULL && !(c->flags & CF_PASS)) {
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
-		irc_client_exit(c, "Bad password", "Bad password");
+		irc_user_kill(c, "Bad password", "Bad password");
 		return;
 	}
 	if (irc_bans_check(c))	/* K-lined or D-lined: 465, gone */
@@ -1307,13 +572,7 @@ try_register(struct client *c)
 	irc_monitor_online(c);
 }
 
-void
-irc_register_retry(struct client *c)
-{
-	try_register(c);
-}
-
-void
+static void
 h_pass(struct client *c, struct msg *m)
 {
 	if (c->flags & CF_REG) {
@@ -1327,16 +586,15 @@ h_pass(struct client *c, struct msg *m)
 		c->flags |= CF_PASS;
 	else {
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
-		irc_client_exit(c, "Bad password", "Bad password");
+		irc_user_kill(c, "Bad password", "Bad password");
 	}
 }
 
-void
+static void
 h_nick(struct client *c, struct msg *m)
 {
 	struct client *o;
 	const char *nick;
-	char oldprefix[NICKLEN_MAX + 256];
 
 	if (m->nparam < 1 || m->param[0][0] == '\0') {
 		irc_numeric(c, ERR_NONICKNAMEGIVEN, ":No nickname given");
@@ -1356,30 +614,14 @@ h_nick(struct client *c, struct msg *m)
 		return;
 	}
 	if (!(c->flags & CF_REG)) {
-		if (nick_set(c, nick) == -1)
-			irc_client_exit(c, "Out of memory", "Out of memory");
-		else {
-			c->flags |= CF_NICK;
-			try_register(c);
-		}
+		if (irc_nick_set(c, nick) == -1)
+			irc_user_kill(c, "Out of memory", "Out of memory");
+		else
+			c->flags |= CF_NICK;	/* registers after the command */
 		return;
 	}
-	snprintf(oldprefix, sizeof(oldprefix), "%s", irc_prefix(c));
-	irc_whowas_add(c);
-	{
-		char oldkey[NICKLEN_MAX + 1];
-
-		irc_fold(oldkey, c->nick, sizeof(oldkey));
-		if (nick_set(c, nick) == -1) {
-			irc_client_exit(c, "Out of memory", "Out of memory");
-			return;
-		}
-		irc_chan_nick_changed(c, oldkey);
-		irc_serv_nick_check(c);	/* renames come from irc_tick */
-	}
-	log_info("connect", "%s is now known as %s", oldprefix, nick);
-	irc_peers_send(c, true, ":%s NICK :%s", oldprefix, nick);
-	irc_monitor_nick(c, oldprefix);
+	if (irc_user_rename(c, nick) == -1)
+		irc_user_kill(c, "Out of memory", "Out of memory");
 }
 
 /* Keeps the characters a user@host part may hold. */
@@ -1404,7 +646,7 @@ user_clean(const char *in)
 	return xstrdup(buf);
 }
 
-void
+static void
 h_user(struct client *c, struct msg *m)
 {
 	if (c->flags & (CF_REG | CF_USER)) {
@@ -1415,11 +657,10 @@ h_user(struct client *c, struct msg *m)
 	irc_utf8_trunc(m->param[3], conf->limits.realnamelen);
 	if ((c->user = user_clean(m->param[0])) == NULL ||
 	    (c->realname = xstrdup(m->param[3])) == NULL) {
-		irc_client_exit(c, "Out of memory", "Out of memory");
+		irc_user_kill(c, "Out of memory", "Out of memory");
 		return;
 	}
-	c->flags |= CF_USER;
-	try_register(c);
+	c->flags |= CF_USER;	/* registers after the command */
 }
 
 /* ---- CAP (IRCv3 capability negotiation) ---- */
@@ -1662,7 +903,7 @@ cap_notify_rehash(const struct conf *old)
 		}
 }
 
-void
+static void
 h_cap(struct client *c, struct msg *m)
 {
 	const char *sub = m->param[0];
@@ -1682,10 +923,7 @@ h_cap(struct client *c, struct msg *m)
 			c->flags |= CF_CAPNEG;
 		cap_req(c, m->nparam > 1 ? m->param[1] : "");
 	} else if (strcasecmp(sub, "END") == 0) {
-		if (!(c->flags & CF_REG)) {
-			c->flags &= ~CF_CAPNEG;
-			try_register(c);
-		}
+		c->flags &= ~CF_CAPNEG;	/* registers after the command */
 	} else
 		irc_numeric(c, ERR_INVALIDCAPCMD, "%s :Invalid CAP command",
 		    sub);
@@ -1693,77 +931,8 @@ h_cap(struct client *c, struct msg *m)
 
 /* ---- welcome ---- */
 
-#define ISUPPORT_LINES	4
-static char	 isupport[ISUPPORT_LINES][IRC_LINE_MAX];
-static size_t	 nisupport;		/* 0: build at the next use */
-static void	 isupport_build(void);
-
-void
-irc_send_isupport(struct client *c)
-{
-	size_t i;
-
-	/* The tokens change only at a rehash: built once, not per client
-	 * (they were half of a registration's instructions in bench/). */
-	if (nisupport == 0)
-		isupport_build();
-	for (i = 0; i < nisupport; i++)
-		irc_numeric(c, RPL_ISUPPORT, "%s :are supported by this server",
-		    isupport[i]);
-}
 
 static void
-isupport_build(void)
-{
-	char tok[32][96];
-	size_t n = 0, i, j;
-	const struct conf *k = conf;
-
-#define TOK(...) snprintf(tok[n++], sizeof(tok[0]), __VA_ARGS__)
-	TOK("AWAYLEN=%u", k->limits.awaylen);
-	TOK("BOT=B");
-	TOK("CASEMAPPING=%s", k->casemapping == CASEMAP_RFC1459 ? "rfc1459" :
-	    "ascii");
-	TOK("CHANLIMIT=#&:%u", k->chan_max_per_user);
-	TOK("CHANMODES=beI,k,l,imnpst");
-	TOK("CHANNELLEN=%u", k->limits.channellen);
-	TOK("CHANTYPES=#&");
-	if (k->history.enabled)
-		TOK("CHATHISTORY=%u", k->history.maxmessages);
-	TOK("CLIENTTAGDENY=%s", IRC_CLIENTTAGDENY);
-	TOK("ELIST=MNU");
-	TOK("EXCEPTS=e");
-	TOK("INVEX=I");
-	TOK("KICKLEN=%u", k->limits.kicklen);
-	TOK("MAXLIST=beI:%u", k->chan_max_list);
-	TOK("MODES=6");
-	TOK("MONITOR=%u", k->limits.monitor);
-	if (k->history.enabled)
-		TOK("MSGREFTYPES=msgid,timestamp");
-	TOK("NETWORK=%s", k->network_name);
-	TOK("NICKLEN=%u", k->limits.nicklen);
-	TOK("PREFIX=(ov)@+");
-	TOK("STATUSMSG=@+");
-	TOK("TARGMAX=JOIN:,KICK:%u,NAMES:1,NOTICE:%u,PART:,PRIVMSG:%u,"
-	    "WHOIS:%u", k->limits.targmax, k->limits.targmax,
-	    k->limits.targmax, k->limits.targmax);
-	TOK("TOPICLEN=%u", k->limits.topiclen);
-	TOK("USERLEN=%u", k->limits.identlen + 1);
-	TOK("WHOX");
-	TOK("UTF8ONLY");
-#undef TOK
-	for (i = 0; i < n && nisupport < ISUPPORT_LINES; i += 13) {
-		char *line = isupport[nisupport++];
-		size_t off = 0;
-
-		line[0] = '\0';
-		for (j = i; j < n && j < i + 13; j++)
-			off += (size_t)snprintf(line + off, IRC_LINE_MAX - off,
-			    "%s%s", off ? " " : "", tok[j]);
-	}
-}
-
-void
 irc_send_welcome(struct client *c)
 {
 	irc_numeric(c, RPL_WELCOME, ":Welcome to the %s IRC Network %s",
@@ -1785,7 +954,7 @@ irc_send_welcome(struct client *c)
 
 /* ---- PING PONG QUIT ---- */
 
-void
+static void
 h_ping(struct client *c, struct msg *m)
 {
 	if (m->nparam < 1 || m->param[0][0] == '\0') {
@@ -1796,14 +965,14 @@ h_ping(struct client *c, struct msg *m)
 	    m->param[0]);
 }
 
-void
+static void
 h_pong(struct client *c, struct msg *m)
 {
 	(void)c;
 	(void)m;	/* irc_conn_line already counted it as activity */
 }
 
-void
+static void
 h_quit(struct client *c, struct msg *m)
 {
 	char reason[IRC_LINE_MAX];
@@ -1811,7 +980,7 @@ h_quit(struct client *c, struct msg *m)
 	snprintf(reason, sizeof(reason), "Quit: %s",
 	    m->nparam > 0 ? m->param[0] : "");
 	irc_utf8_trunc(reason, 6 + conf->limits.kicklen);
-	irc_client_exit(c, reason, "Closing link (Quit)");
+	irc_user_kill(c, reason, "Closing link (Quit)");
 }
 
 /* ---- PRIVMSG / NOTICE / TAGMSG ---- */
@@ -1906,7 +1075,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			if (c->caps & CAP_ECHO_MESSAGE)
 				irc_ev_send(&ev, c);
 			if (need == 0)
-				irc_hist_add(c, ch, NULL, cmd, text, &ev);
+				irc_ev_message(&ev, c, ch, NULL, cmd, text);
 			irc_ev_done(&ev);
 			continue;
 		}
@@ -1930,36 +1099,39 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		if (kind == MSG_TAGMSG)
 			ev.need = CAP_MESSAGE_TAGS;
 		/* to oneself: the delivered copy is no reply, the echo is */
-		ev_send(&ev, to, to == c ? OUT_NOLABEL : 0);
+		if (to == c)
+			irc_ev_send_unlabeled(&ev, to);
+		else
+			irc_ev_send(&ev, to);
 		if (c->caps & CAP_ECHO_MESSAGE)
 			irc_ev_send(&ev, c);
-		irc_hist_add(c, NULL, to, cmd, text, &ev);
+		irc_ev_message(&ev, c, NULL, to, cmd, text);
 		irc_ev_done(&ev);
 		if (kind == MSG_PRIVMSG && to->away != NULL)
 			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
 	}
 }
 
-void
+static void
 h_privmsg(struct client *c, struct msg *m)
 {
 	message(c, m, "PRIVMSG", MSG_PRIVMSG);
 }
 
-void
+static void
 h_notice(struct client *c, struct msg *m)
 {
 	message(c, m, "NOTICE", MSG_NOTICE);
 }
 
-void
+static void
 h_tagmsg(struct client *c, struct msg *m)
 {
 	message(c, m, "TAGMSG", MSG_TAGMSG);
 }
 
 /* SETNAME :realname (IRCv3 setname) */
-void
+static void
 h_setname(struct client *c, struct msg *m)
 {
 	const char *text = m->param[0];
@@ -1991,7 +1163,9 @@ irc_tick(void)
 	char reason[64];
 
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
+	irc_bans_tick();	/* K/D-lines that expired */
 	irc_hist_tick();	/* persistent history: batched writes */
+	reap();
 	while ((c = graveyard) != NULL) {
 		graveyard = c->gnext;
 		client_free(c);
@@ -2004,7 +1178,7 @@ irc_tick(void)
 	}
 	while ((c = t_unreg.head) != NULL &&
 	    c->tstamp_ms + conf->reg_timeout * 1000ULL <= now)
-		irc_client_exit(c, "Registration timed out",
+		client_kill(c, "Registration timed out",
 		    "Registration timed out");
 	while ((c = t_active.head) != NULL &&
 	    c->tstamp_ms + conf->idle_timeout * 1000ULL <= now) {
@@ -2017,7 +1191,7 @@ irc_tick(void)
 	    c->tstamp_ms + conf->ping_timeout * 1000ULL <= now) {
 		snprintf(reason, sizeof(reason), "Ping timeout: %u seconds",
 		    conf->idle_timeout + conf->ping_timeout);
-		irc_client_exit(c, reason, reason);
+		client_kill(c, reason, reason);
 	}
 }
 
@@ -2036,23 +1210,29 @@ irc_next_timer_ms(void)
 	return h >= 0 && h < t ? h : t;
 }
 
+const struct net_handlers irc_net_handlers = {
+	irc_conn_open, irc_conn_line, irc_conn_toolong, irc_conn_closed
+};
+
 void
-irc_init(void)
+irc_init(int (*rehash)(char **errs))
 {
 	struct tm tm;
-	uint32_t rnd;
 
+	irc.rehash = rehash;
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);
-	/* msgids: 8 random hex digits per run, then a counter; not the
-	 * start time: two starts in one second would reuse msgids that
-	 * persistent history still holds */
-	if (ergo_random(&rnd, sizeof(rnd)) == -1)
-		rnd = (uint32_t)ergo_now;
-	snprintf(msgid_base, sizeof(msgid_base), "%08lx",
-	    (unsigned long)rnd & 0xffffffffUL);
+	irc_out_init();
+	/* each feature's hooks: the order here is the order they run */
+	irc_serv_init();
+	irc_monitor_init();
+	irc_hist_init();
+	irc_markread_init();
+	irc_ml_init();
+	irc_sasl_init();
+	irc_account_init();
+	irc_bans_init();
 	irc.started = ergo_now;
-	log_output = log_wants(LL_DEBUG, "useroutput");
 	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
@@ -2063,9 +1243,8 @@ irc_init(void)
 void
 irc_rehashed(const struct conf *old)
 {
-	log_output = log_wants(LL_DEBUG, "useroutput");
+	irc_out_rehashed();
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
-	nisupport = 0;		/* limits, network name, ... may have changed */
 	irc_motd_load();
 	irc_hist_flush();	/* before persistent may have been turned off */
 	if (old != NULL)

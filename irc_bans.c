@@ -9,7 +9,18 @@
 #include <string.h>
 #include <strings.h>
 
-#include "irc.h"
+#include "irc_bans.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "store.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_num.h"
+#include "irc_user.h"
 
 #define BAN_DURATION_MAX	(10LL * 366 * 86400)	/* ten years */
 
@@ -285,7 +296,7 @@ ban_exit(struct client *c, const struct ban *b)
 	    b->b.reason);
 	log_info("connect", "%s: %s %s", irc_prefix(c), b->b.kind == 'k' ?
 	    "K-Line" : "D-Line", b->b.mask);
-	irc_client_exit(c, quit, err);
+	irc_user_kill(c, quit, err);
 }
 
 /*
@@ -696,4 +707,11 @@ h_stats(struct client *c, struct msg *m)
 		    rest);
 	}
 	irc_numeric(c, RPL_ENDOFSTATS, "%c :End of /STATS report", letter);
+}
+
+/* The hook of K- and D-lines (irc_state.h). */
+void
+irc_bans_init(void)
+{
+	irc_hooks.banned = irc_bans_check;
 }

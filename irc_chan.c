@@ -2,51 +2,23 @@
  * irc_chan.c: channels, memberships, invites and modes (channel and user):
  * JOIN PART KICK TOPIC NAMES LIST INVITE MODE. Sends only through irc.c.
  */
-/*
- * NEEDS-HEADER (irc.h), defined locally below until then:
- *   #define ERR_BANLISTFULL	478
- *   #define CHAN_MODES_MAX	6	(parameter modes per MODE; ISUPPORT MODES=6)
- *   #define CHAN_KEYLEN	32	(longest +k key; ISUPPORT KEYLEN=32)
- */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc.h"
+#include "irc_chan.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_num.h"
+#include "irc_user.h"
 
-#ifndef ERR_BANLISTFULL
-#define ERR_BANLISTFULL		478
-#endif
-#ifndef CHAN_MODES_MAX
-#define CHAN_MODES_MAX		6
-#endif
-#ifndef CHAN_KEYLEN
-#define CHAN_KEYLEN		32
-#endif
 #define LIST_TERMS_MAX		16	/* names or masks in one LIST */
-
-/*
- * A pending invite is linked twice: into its channel (ch->invites, the
- * irc.h view, bounded by chan_max_list) and into its invitee's list, found
- * by folded nick in a private table (bounded by chan_max_per_user), so a
- * nick change or quit reaches a user's invites without a scan of all
- * channels. struct invite comes first, so a struct invite * on a channel
- * list is also the struct inv * that holds it.
- */
-struct invitee;
-struct inv {
-	struct invite	 i;
-	struct chan	*ch;
-	struct invitee	*ie;
-	struct inv	*nnext, *nprev;
-};
-struct invitee {
-	struct hent	 h;		/* key points at key[] */
-	char		 key[NICKLEN_MAX + 1];
-	struct inv	*list;		/* newest first */
-	unsigned	 n;
-};
-static struct htab invitees;
 
 static const struct {
 	char		 letter;
@@ -106,63 +78,6 @@ is_op(const struct member *mb)
 
 /* ---- channel and membership lifetimes ---- */
 
-static struct chan *
-chan_create(const char *name)
-{
-	struct chan *ch;
-	size_t n = strlen(name) + 1;
-
-	if ((ch = calloc(1, sizeof(*ch))) == NULL)
-		return NULL;
-	if ((ch->name = xstrdup(name)) == NULL ||
-	    (ch->h.key = malloc(n)) == NULL)
-		goto fail;
-	irc_fold(ch->h.key, name, n);
-	if (htab_put(&irc.chans, &ch->h) == -1)
-		goto fail;
-	ch->created = ergo_now;
-	return ch;
-fail:
-	free(ch->h.key);
-	free(ch->name);
-	free(ch);
-	return NULL;
-}
-
-static void
-masks_free(struct mask *mk)
-{
-	struct mask *next;
-
-	for (; mk != NULL; mk = next) {
-		next = mk->next;
-		free(mk->mask);
-		free(mk->setter);
-		free(mk);
-	}
-}
-
-static void	inv_free(struct inv *);
-
-/* Frees an empty channel and everything it owns. */
-static void
-chan_destroy(struct chan *ch)
-{
-	htab_del(&irc.chans, &ch->h);
-	irc_hist_chan_free(ch);
-	masks_free(ch->bans);
-	masks_free(ch->excepts);
-	masks_free(ch->invex);
-	while (ch->invites != NULL)
-		inv_free((struct inv *)(void *)ch->invites);
-	free(ch->key);
-	free(ch->topic);
-	free(ch->topic_by);
-	free(ch->name);
-	free(ch->h.key);
-	free(ch);
-}
-
 static void
 chan_default_modes(struct chan *ch)
 {
@@ -183,87 +98,7 @@ chan_default_modes(struct chan *ch)
 	}
 }
 
-static struct member *
-member_add(struct chan *ch, struct client *c, unsigned char modes)
-{
-	struct member *mb;
-
-	if ((mb = calloc(1, sizeof(*mb))) == NULL)
-		return NULL;
-	mb->c = c;
-	mb->ch = ch;
-	mb->modes = modes;
-	if ((mb->cnext = ch->members) != NULL)
-		mb->cnext->cprev = mb;
-	ch->members = mb;
-	ch->nmembers++;
-	if ((mb->unext = c->chans) != NULL)
-		mb->unext->uprev = mb;
-	c->chans = mb;
-	c->nchans++;
-	return mb;
-}
-
-/* Unlinks and frees mb; the channel goes too when it empties. */
-static void
-member_del(struct member *mb)
-{
-	struct chan *ch = mb->ch;
-	struct client *c = mb->c;
-
-	if (mb->cprev != NULL)
-		mb->cprev->cnext = mb->cnext;
-	else
-		ch->members = mb->cnext;
-	if (mb->cnext != NULL)
-		mb->cnext->cprev = mb->cprev;
-	if (mb->uprev != NULL)
-		mb->uprev->unext = mb->unext;
-	else
-		c->chans = mb->unext;
-	if (mb->unext != NULL)
-		mb->unext->uprev = mb->uprev;
-	ch->nmembers--;
-	c->nchans--;
-	free(mb);
-	if (ch->nmembers == 0)
-		chan_destroy(ch);
-}
-
 /* ---- masks (+b +e +I) ---- */
-
-/*
- * Whether a mask matches c: as others see it, and, when its host is a
- * cloak, also as nick!user@realip, so bans on addresses keep working.
- */
-static bool
-masks_match(const struct mask *mk, const struct client *c)
-{
-	char nuh[IRC_LINE_MAX], nui[IRC_LINE_MAX];
-	bool cloaked = c->conn != NULL && c->host != NULL &&
-	    strcmp(c->host, net_conn_ip(c->conn)) != 0;
-
-	if (mk == NULL)
-		return false;
-	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
-	if (cloaked)
-		snprintf(nui, sizeof(nui), "%s!%s@%s", c->nick,
-		    c->user != NULL ? c->user : "*", net_conn_ip(c->conn));
-	for (; mk != NULL; mk = mk->next)
-		if (irc_match(mk->mask, nuh) ||
-		    (cloaked && irc_match(mk->mask, nui)))
-			return true;
-	return false;
-}
-
-/* Banned and not excepted. */
-static bool
-chan_banned(const struct chan *ch, const struct client *c)
-{
-	if (ch->bans == NULL)
-		return false;
-	return masks_match(ch->bans, c) && !masks_match(ch->excepts, c);
-}
 
 static void
 chan_list_of(struct chan *ch, char mode, struct mask ***head, unsigned **n)
@@ -282,235 +117,6 @@ chan_list_of(struct chan *ch, char mode, struct mask ***head, unsigned **n)
 		*n = &ch->ninvex;
 		break;
 	}
-}
-
-/* ---- invites ---- */
-
-static struct invitee *
-invitee_get(const char *folded)
-{
-	return (struct invitee *)(void *)htab_get(&invitees, folded);
-}
-
-static struct inv *
-inv_find(const struct chan *ch, const char *folded)
-{
-	struct invite *i;
-
-	for (i = ch->invites; i != NULL; i = i->next)
-		if (strcmp(i->nick, folded) == 0)
-			return (struct inv *)(void *)i;
-	return NULL;
-}
-
-static void
-inv_free(struct inv *iv)
-{
-	struct invite **pp;
-	struct invitee *ie = iv->ie;
-
-	for (pp = &iv->ch->invites; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == &iv->i) {
-			*pp = iv->i.next;
-			iv->ch->ninvites--;
-			break;
-		}
-	if (iv->nprev != NULL)
-		iv->nprev->nnext = iv->nnext;
-	else
-		ie->list = iv->nnext;
-	if (iv->nnext != NULL)
-		iv->nnext->nprev = iv->nprev;
-	ie->n--;
-	free(iv);
-	if (ie->list == NULL) {
-		htab_del(&invitees, &ie->h);
-		free(ie);
-		if (invitees.n == 0)
-			htab_free(&invitees);
-	}
-}
-
-/* Frees every invite of one invitee, and with the last, the invitee. */
-static void
-invitee_drop(struct invitee *ie)
-{
-	unsigned n = ie->n;
-
-	while (n-- > 0)
-		inv_free(ie->list);
-}
-
-/* The last of a singly linked channel list, i.e. the oldest invite. */
-static struct inv *
-inv_oldest_in_chan(const struct chan *ch)
-{
-	struct invite *i = ch->invites;
-
-	while (i != NULL && i->next != NULL)
-		i = i->next;
-	return (struct inv *)(void *)i;
-}
-
-/*
- * Records that t may join ch past +i. Full lists drop their oldest entry,
- * so the newest invite always counts. 0, or -1 on ENOMEM.
- */
-static int
-inv_add(struct chan *ch, struct client *t)
-{
-	char key[NICKLEN_MAX + 1];
-	struct invitee *ie;
-	struct inv *iv;
-
-	irc_fold(key, t->nick, sizeof(key));
-	if (inv_find(ch, key) != NULL)
-		return 0;
-	if (conf->chan_max_list == 0 || conf->chan_max_per_user == 0)
-		return 0;
-	if (ch->ninvites >= conf->chan_max_list)
-		inv_free(inv_oldest_in_chan(ch));
-	if ((ie = invitee_get(key)) != NULL && ie->n >= conf->chan_max_per_user) {
-		for (iv = ie->list; iv->nnext != NULL; iv = iv->nnext)
-			;
-		inv_free(iv);		/* may free ie */
-		ie = invitee_get(key);
-	}
-	if (ie == NULL) {
-		if ((ie = calloc(1, sizeof(*ie))) == NULL)
-			return -1;
-		memcpy(ie->key, key, sizeof(key));
-		ie->h.key = ie->key;
-		if (htab_put(&invitees, &ie->h) == -1) {
-			free(ie);
-			return -1;
-		}
-	}
-	if ((iv = calloc(1, sizeof(*iv))) == NULL) {
-		if (ie->list == NULL) {
-			htab_del(&invitees, &ie->h);
-			free(ie);
-		}
-		return -1;
-	}
-	memcpy(iv->i.nick, key, sizeof(key));
-	iv->ch = ch;
-	iv->ie = ie;
-	iv->i.next = ch->invites;
-	ch->invites = &iv->i;
-	ch->ninvites++;
-	if ((iv->nnext = ie->list) != NULL)
-		iv->nnext->nprev = iv;
-	ie->list = iv;
-	ie->n++;
-	return 0;
-}
-
-/* ---- lookups and the irc.h face ---- */
-
-struct chan *
-irc_chan_find(const char *name)
-{
-	char key[CHANLEN_MAX + 1];
-
-	if (strlen(name) > CHANLEN_MAX)
-		return NULL;
-	irc_fold(key, name, sizeof(key));
-	return (struct chan *)(void *)htab_get(&irc.chans, key);
-}
-
-/* Walks the shorter of the two membership lists. */
-struct member *
-irc_member_find(const struct chan *ch, const struct client *c)
-{
-	struct member *mb;
-
-	if (c->nchans < ch->nmembers) {
-		for (mb = c->chans; mb != NULL; mb = mb->unext)
-			if (mb->ch == ch)
-				return mb;
-	} else {
-		for (mb = ch->members; mb != NULL; mb = mb->cnext)
-			if (mb->c == c)
-				return mb;
-	}
-	return NULL;
-}
-
-/*
- * Forgets c everywhere (memberships and pending invites); the caller has
- * already told the peers. Called when c goes away.
- */
-void
-irc_chan_part_all(struct client *c)
-{
-	char key[NICKLEN_MAX + 1];
-	struct invitee *ie;
-
-	while (c->chans != NULL)
-		member_del(c->chans);
-	irc_fold(key, c->nick, sizeof(key));
-	if ((ie = invitee_get(key)) != NULL)
-		invitee_drop(ie);
-}
-
-bool
-irc_chan_can_send(struct chan *ch, struct client *c, int *num)
-{
-	struct member *mb = irc_member_find(ch, c);
-
-	*num = ERR_CANNOTSENDTOCHAN;
-	if (mb != NULL && (mb->modes & (MEMB_OP | MEMB_VOICE)) != 0)
-		return true;
-	if (mb == NULL && (ch->modes & CMODE_NOEXT))
-		return false;
-	if (ch->modes & CMODE_MODERATED)
-		return false;
-	return !chan_banned(ch, c);
-}
-
-const char *
-irc_member_prefix(const struct member *mb, const struct client *to)
-{
-	if ((mb->modes & (MEMB_OP | MEMB_VOICE)) == (MEMB_OP | MEMB_VOICE) &&
-	    (to->caps & CAP_MULTI_PREFIX))
-		return "@+";
-	if (mb->modes & MEMB_OP)
-		return "@";
-	if (mb->modes & MEMB_VOICE)
-		return "+";
-	return "";
-}
-
-bool
-irc_chan_visible(const struct chan *ch, const struct client *c)
-{
-	if ((ch->modes & (CMODE_SECRET | CMODE_PRIVATE)) == 0)
-		return true;
-	return irc_member_find(ch, c) != NULL;
-}
-
-/* Memberships hold pointers; only invites remember the nick. */
-void
-irc_chan_nick_changed(struct client *c, const char *oldfolded)
-{
-	char key[NICKLEN_MAX + 1];
-	struct invitee *ie, *stale;
-	struct inv *iv;
-
-	if ((ie = invitee_get(oldfolded)) == NULL)
-		return;
-	irc_fold(key, c->nick, sizeof(key));
-	if (strcmp(key, ie->key) == 0)
-		return;
-	/* Left by a client that went without irc_chan_part_all: drop. */
-	if ((stale = invitee_get(key)) != NULL)
-		invitee_drop(stale);
-	htab_del(&invitees, &ie->h);
-	memcpy(ie->key, key, sizeof(key));
-	for (iv = ie->list; iv != NULL; iv = iv->nnext)
-		memcpy(iv->i.nick, key, sizeof(key));
-	(void)htab_put(&invitees, &ie->h);	/* cannot fail: a slot was freed */
 }
 
 /* ---- NAMES ---- */
@@ -633,7 +239,7 @@ chan_join_allowed(struct client *c, struct chan *ch, const char *key,
 	char folded[NICKLEN_MAX + 1];
 
 	irc_fold(folded, c->nick, sizeof(folded));
-	*invp = inv_find(ch, folded);
+	*invp = irc_invite_find(ch, folded);
 	if (ch->limit != 0 && ch->nmembers >= ch->limit) {
 		irc_numeric(c, ERR_CHANNELISFULL,
 		    "%s :Cannot join channel (+l)", ch->name);
@@ -645,79 +251,17 @@ chan_join_allowed(struct client *c, struct chan *ch, const char *key,
 		return false;
 	}
 	if ((ch->modes & CMODE_INVITE) && *invp == NULL &&
-	    !masks_match(ch->invex, c)) {
+	    !irc_masks_match(ch->invex, c)) {
 		irc_numeric(c, ERR_INVITEONLYCHAN,
 		    "%s :Cannot join channel (+i)", ch->name);
 		return false;
 	}
-	if (masks_match(ch->bans, c) && !masks_match(ch->excepts, c)) {
+	if (irc_masks_match(ch->bans, c) && !irc_masks_match(ch->excepts, c)) {
 		irc_numeric(c, ERR_BANNEDFROMCHAN,
 		    "%s :Cannot join channel (+b)", ch->name);
 		return false;
 	}
 	return true;
-}
-
-/*
- * The JOIN of c to the members of ch (extended-join: with account and
- * realname), and for away-notify clients c's away message. only, if
- * set, limits it to members without that cap (chghost's fallback).
- */
-static void
-join_send(struct client *c, struct chan *ch, uint32_t *only)
-{
-	struct irc_ev ev, aw;
-	struct member *mb;
-
-	irc_ev_init(&ev, c, false, ":%s JOIN %s", irc_prefix(c), ch->name);
-	irc_ev_alt(&ev, CAP_EXTENDED_JOIN, ":%s JOIN %s %s :%s",
-	    irc_prefix(c), ch->name, c->account != NULL ? c->account : "*",
-	    c->realname != NULL ? c->realname : "");
-	if (c->away != NULL) {
-		irc_ev_init(&aw, c, false, ":%s AWAY :%s", irc_prefix(c),
-		    c->away);
-		aw.need = CAP_AWAY_NOTIFY;
-	}
-	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
-		if (only != NULL && (mb->c == c || (mb->c->caps & *only)))
-			continue;
-		irc_ev_send(&ev, mb->c);
-		if (c->away != NULL && mb->c != c)
-			irc_ev_send(&aw, mb->c);
-	}
-	if (only == NULL)
-		irc_hist_event(ch, &ev);	/* not chghost's rejoin */
-	irc_ev_done(&ev);
-	if (c->away != NULL)
-		irc_ev_done(&aw);
-}
-
-/* chghost for clients without it: c joins again, with its modes. */
-void
-irc_chan_rejoin(struct client *c, struct chan *ch)
-{
-	uint32_t cap = CAP_CHGHOST;
-	struct member *me = irc_member_find(ch, c), *mb;
-	struct irc_ev ev;
-	char modes[4] = "+", *p = modes + 1;
-
-	if (me == NULL)
-		return;
-	join_send(c, ch, &cap);
-	if (me->modes == 0)
-		return;
-	if (me->modes & MEMB_OP)
-		*p++ = 'o';
-	if (me->modes & MEMB_VOICE)
-		*p++ = 'v';
-	*p = '\0';
-	irc_ev_init(&ev, NULL, false, ":%s MODE %s %s %s%s%s",
-	    conf->server_name, ch->name, modes, c->nick,
-	    p - modes > 2 ? " " : "", p - modes > 2 ? c->nick : "");
-	for (mb = ch->members; mb != NULL; mb = mb->cnext)
-		if (mb->c != c && !(mb->c->caps & CAP_CHGHOST))
-			irc_ev_send(&ev, mb->c);
-	irc_ev_done(&ev);
 }
 
 /* One channel of a JOIN. -1 when c was dropped (out of memory). */
@@ -747,42 +291,43 @@ chan_join(struct client *c, const char *name, const char *key)
 		return 0;
 	}
 	if (ch == NULL) {
-		if ((ch = chan_create(name)) == NULL)
+		if ((ch = irc_chan_create(name)) == NULL)
 			goto nomem;
 		chan_default_modes(ch);
 		/* registered: its saved modes and topic; ChanServ gives ops */
-		if ((reg = irc_serv_chan_restore(ch, c)) == 2 &&
+		reg = irc_hooks.chan_restore != NULL ?
+		    irc_hooks.chan_restore(ch, c) : 0;
+		if (reg == 2 &&
 		    !chan_join_allowed(c, ch, key, &iv)) {
-			chan_destroy(ch);
+			irc_chan_destroy(ch);
 			return 0;
 		}
-		if (member_add(ch, c, reg == 0 ? MEMB_OP : 0) == NULL) {
-			chan_destroy(ch);
+		if (irc_member_add(ch, c, reg == 0 ? MEMB_OP : 0) == NULL) {
+			irc_chan_destroy(ch);
 			goto nomem;
 		}
 	} else {
 		if (!chan_join_allowed(c, ch, key, &iv))
 			return 0;
-		if (member_add(ch, c, 0) == NULL)
+		if (irc_member_add(ch, c, 0) == NULL)
 			goto nomem;
 		if (iv != NULL)
-			inv_free(iv);	/* used up */
+			irc_invite_free(iv);	/* used up */
 	}
-	join_send(c, ch, NULL);
+	irc_user_join_send(c, ch);
 	if (ch->topic != NULL)
 		topic_send(c, ch);
-	irc_markread_join(c, ch);	/* before 366 (draft/read-marker) */
+	IRC_HOOK_RUN(join_names, c, ch);	/* before 366: read-marker */
 	if (!(c->caps & CAP_NO_IMPLICIT_NAMES)) {
 		names_send(c, ch);
 		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",
 		    ch->name);
 	}
-	irc_serv_joined(c, ch);		/* ChanServ: founder +o, AMODEs */
-	irc_hist_join(c, ch);
+	IRC_HOOK_RUN(joined, c, ch);	/* ChanServ's modes, history replay */
 	return 0;
 nomem:
 	log_warnx("channels", "out of memory: %s joining %s", c->nick, name);
-	irc_client_exit(c, "Server out of memory", "Server out of memory");
+	irc_user_kill(c, "Server out of memory", "Server out of memory");
 	return -1;
 }
 
@@ -791,9 +336,9 @@ static void
 chan_part_all_loud(struct client *c)
 {
 	while (c->chans != NULL) {
-		irc_chan_send_from(c->chans->ch, c, NULL, ":%s PART %s",
+		irc_chan_event(c->chans->ch, c, NULL, ":%s PART %s",
 		    irc_prefix(c), c->chans->ch->name);
-		member_del(c->chans);
+		irc_member_del(c->chans);
 	}
 }
 
@@ -845,12 +390,12 @@ h_part(struct client *c, struct msg *m)
 			continue;
 		}
 		if (*reason != '\0')
-			irc_chan_send_from(ch, c, NULL, ":%s PART %s :%s",
+			irc_chan_event(ch, c, NULL, ":%s PART %s :%s",
 			    irc_prefix(c), ch->name, reason);
 		else
-			irc_chan_send_from(ch, c, NULL, ":%s PART %s",
+			irc_chan_event(ch, c, NULL, ":%s PART %s",
 			    irc_prefix(c), ch->name);
-		member_del(mb);
+		irc_member_del(mb);
 	}
 }
 
@@ -889,9 +434,9 @@ chan_kick(struct client *c, const char *chname, const char *nick,
 		    "%s %s :They aren't on that channel", t->nick, ch->name);
 		return;
 	}
-	irc_chan_send_from(ch, c, NULL, ":%s KICK %s %s :%s", irc_prefix(c),
+	irc_chan_event(ch, c, NULL, ":%s KICK %s %s :%s", irc_prefix(c),
 	    ch->name, t->nick, reason);
-	member_del(tm);
+	irc_member_del(tm);
 }
 
 /*
@@ -976,8 +521,8 @@ h_topic(struct client *c, struct msg *m)
 	ch->topic = topic;
 	ch->topic_by = by;
 	ch->topic_time = ergo_now;
-	irc_serv_chan_changed(ch);	/* a registered channel keeps it */
-	irc_chan_send_from(ch, c, NULL, ":%s TOPIC %s :%s", irc_prefix(c),
+	IRC_HOOK_RUN(chan_changed, ch);	/* a registered channel keeps it */
+	irc_chan_event(ch, c, NULL, ":%s TOPIC %s :%s", irc_prefix(c),
 	    ch->name, text);
 }
 
@@ -1132,7 +677,7 @@ h_invite(struct client *c, struct msg *m)
 		    "%s :You're not channel operator", ch->name);
 		return;
 	}
-	if (inv_add(ch, t) == -1)
+	if (irc_invite_add(ch, t) == -1)
 		log_warnx("channels", "out of memory recording invite of %s "
 		    "to %s", t->nick, ch->name);
 	irc_numeric(c, RPL_INVITING, "%s %s", t->nick, ch->name);
@@ -1291,7 +836,7 @@ modebuf_flush(struct modebuf *mb)
 		return;
 	mb->modes[mb->nm] = '\0';
 	mb->args[mb->na] = '\0';
-	irc_chan_send_from(mb->ch, mb->from, NULL, ":%s MODE %s %s%s",
+	irc_chan_event(mb->ch, mb->from, NULL, ":%s MODE %s %s%s",
 	    mb->prefix,
 	    mb->ch->name, mb->modes, mb->args);
 	mb->nm = mb->na = 0;
@@ -1405,7 +950,7 @@ mode_list_change(struct client *c, struct chan *ch, char letter, bool add,
 		*pp = mk->next;
 		(*n)--;
 		mk->next = NULL;
-		masks_free(mk);
+		irc_masks_free(mk);
 		return true;
 	}
 	if (*pp != NULL)
@@ -1418,7 +963,7 @@ mode_list_change(struct client *c, struct chan *ch, char letter, bool add,
 	if ((mk = calloc(1, sizeof(*mk))) == NULL ||
 	    (mk->mask = xstrdup(out)) == NULL ||
 	    (mk->setter = xstrdup(setter)) == NULL) {
-		masks_free(mk);
+		irc_masks_free(mk);
 		log_warnx("channels", "out of memory adding +%c to %s", letter,
 		    ch->name);
 		return false;
@@ -1621,7 +1166,7 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 		}
 	}
 	modebuf_flush(&mb);
-	irc_serv_chan_changed(ch);	/* a registered channel keeps them */
+	IRC_HOOK_RUN(chan_changed, ch);	/* a registered one keeps them */
 }
 
 void

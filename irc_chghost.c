@@ -1,12 +1,20 @@
 /*
  * irc_chghost.c: the oper command CHGHOST <nick> <user> <host> (as in
  * InspIRCd and UnrealIRCd): checks the new user and host, then
- * irc_chghost() tells the peers (CHGHOST with the chghost cap, a QUIT
+ * irc_user_chghost() tells the peers (CHGHOST with the chghost cap, a QUIT
  * and JOIN otherwise). No sockets, no SQL.
  */
 #include <string.h>
 
-#include "irc.h"
+#include "irc_chghost.h"
+#include "log.h"
+#include "conf.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_cloak.h"
+#include "irc_num.h"
+#include "irc_user.h"
 
 /* An ident: what USER keeps (user_clean in irc.c), '~' allowed. */
 static bool
@@ -73,7 +81,7 @@ h_chghost(struct client *c, struct msg *m)
 	/* irc_prefix's buffer is one: the target's spelled out */
 	log_info("opers", "%s changed the host of %s!%s@%s to %s@%s",
 	    irc_prefix(c), t->nick, t->user, t->host, user, host);
-	irc_chghost(t, user, host);
+	irc_user_chghost(t, user, host);
 	if (!(t->caps & CAP_CHGHOST))	/* it told t with the cap */
 		irc_numeric(t, RPL_VISIBLEHOST, "%s@%s :is now your "
 		    "displayed host", t->user, t->host);

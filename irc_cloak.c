@@ -9,7 +9,11 @@
 
 #include <bearssl.h>
 
-#include "irc.h"
+#include "irc_cloak.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "store.h"
 
 #define CLOAK_SECRET_KEY	"cloak-secret"
 #define CLOAK_CHARS		16	/* 80 bits of the HMAC, base32 */

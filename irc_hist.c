@@ -29,7 +29,16 @@
 #include <string.h>
 #include <time.h>
 
-#include "irc.h"
+#include "irc_hist.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "store.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
 
 /* Rings grow by doubling from this, up to the configured length. */
 #define HIST_RING_MIN		16
@@ -94,126 +103,13 @@ static uint64_t		 q_last_ms, expire_last_ms;
 static bool		 q_failing;	/* logged; quiet until a batch works */
 static unsigned long	 q_lost;	/* rows dropped while failing */
 
-/* ---- time: wall clock in ms, and the IRCv3 timestamp format ---- */
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return (int64_t)ergo_now * 1000;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-time_format(char *buf, size_t sz, int64_t ms)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(buf, sz, "1970-01-01T00:00:00.000Z");
-		return;
-	}
-	/* the modulos only tell the compiler how wide each field is */
-	snprintf(buf, sz, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-	    (unsigned)(tm.tm_year + 1900) % 10000u,
-	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-	    (unsigned)tm.tm_sec % 100u, (unsigned)(ms % 1000));
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static bool
-digits(const char **pp, int n, int *out)
-{
-	const char *p = *pp;
-	int v = 0;
-
-	while (n-- > 0) {
-		if (*p < '0' || *p > '9')
-			return false;
-		v = v * 10 + (*p++ - '0');
-	}
-	*out = v;
-	*pp = p;
-	return true;
-}
-
-/* YYYY-MM-DDThh:mm:ss[.sss]Z to ms since the epoch; false if malformed. */
-static bool
-time_parse(const char *s, int64_t *ms)
-{
-	int y, mo, d, h, mi, sec, frac = 0, fd = 0;
-
-	if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) ||
-	    *s++ != '-' || !digits(&s, 2, &d) || *s++ != 'T' ||
-	    !digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi) ||
-	    *s++ != ':' || !digits(&s, 2, &sec))
-		return false;
-	if (*s == '.') {
-		s++;
-		while (*s >= '0' && *s <= '9') {
-			if (fd < 3) {
-				frac = frac * 10 + (*s - '0');
-				fd++;
-			}
-			s++;
-		}
-		if (fd == 0)
-			return false;
-		while (fd++ < 3)
-			frac *= 10;
-	}
-	if (*s++ != 'Z' || *s != '\0')
-		return false;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
-	    sec > 60)
-		return false;
-	*ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL +
-	    sec * 1000LL + frac;
-	return true;
-}
-
-bool
-irc_time_parse(const char *s, int64_t *ms)
-{
-	return time_parse(s, ms);
-}
-
-void
-irc_time_format(char *buf, size_t sz, int64_t ms)
-{
-	time_format(buf, sz, ms);
-}
-
-int64_t
-irc_time_now_ms(void)
-{
-	return now_ms();
-}
-
 /* Our own msgid when the caller brought none: unique across restarts. */
 static void
 msgid_make(char *buf, size_t sz)
 {
 	if (msgid_salt == 0 && (ergo_random(&msgid_salt,
 	    sizeof(msgid_salt)) == -1 || msgid_salt == 0))
-		msgid_salt = (uint64_t)now_ms() | 1;
+		msgid_salt = (uint64_t)irc_time_now_ms() | 1;
 	msgid_count++;
 	snprintf(buf, sz, "%08x%016llx", (unsigned)(msgid_salt >> 32),
 	    (unsigned long long)((msgid_salt << 20) ^ msgid_count));
@@ -246,7 +142,7 @@ hist_trim(struct hist *h, size_t max)
 		hist_drop_oldest(h);
 	if (conf->history.expire == 0)
 		return;
-	cutoff = now_ms() - (int64_t)conf->history.expire * 1000;
+	cutoff = irc_time_now_ms() - (int64_t)conf->history.expire * 1000;
 	while (h->n > 0 && slot_at(h, 0)->ms < cutoff)
 		hist_drop_oldest(h);
 }
@@ -577,7 +473,7 @@ irc_hist_tick(void)
 	    ergo_now_ms - expire_last_ms < HIST_EXPIRE_MS)
 		return;
 	expire_last_ms = ergo_now_ms;
-	if (store_hist_expire(now_ms() -
+	if (store_hist_expire(irc_time_now_ms() -
 	    (int64_t)conf->history.expire * 1000) == -1 && !q_failing)
 		log_warnx("store", "history: expired messages not deleted: %s",
 		    store_error());
@@ -626,6 +522,30 @@ load_row(void *arg, const struct store_hrow *r)
 }
 
 /* At start: the persistent rings back from the datastore. */
+/* dropping hook: rows still queued go first, so the delete takes them
+ * (the id may be the next channel's or account's). */
+static void
+hist_dropping(int64_t channel, int64_t account)
+{
+	(void)channel;
+	(void)account;
+	irc_hist_flush();
+}
+
+void
+irc_hist_init(void)
+{
+	IRC_HOOK_ADD(chan_event, irc_hist_event);
+	IRC_HOOK_ADD(peers_event, irc_hist_peers_event);
+	IRC_HOOK_ADD(message, irc_hist_add);
+	IRC_HOOK_ADD(quit, irc_hist_client_free);
+	IRC_HOOK_ADD(chan_free, irc_hist_chan_free);
+	IRC_HOOK_ADD(joined, irc_hist_join);
+	IRC_HOOK_ADD(dropping, hist_dropping);
+	IRC_HOOK_ADD(dropped, irc_hist_forget);
+	irc_hooks.hist_redact = irc_hist_redact;
+}
+
 void
 irc_hist_load(void)
 {
@@ -635,7 +555,7 @@ irc_hist_load(void)
 	if (!persisting())
 		return;
 	if (conf->history.expire != 0)
-		since = now_ms() - (int64_t)conf->history.expire * 1000;
+		since = irc_time_now_ms() - (int64_t)conf->history.expire * 1000;
 	if ((n = store_hist_load(since, load_row, NULL)) > 0)
 		log_info("store", "history: %d messages loaded", n);
 }
@@ -727,11 +647,11 @@ stamp(struct hmsg *tmpl, const struct irc_ev *ev)
 {
 	tmpl->seq = ++seq;
 	if (ev != NULL && ev->time[0] != '\0' &&
-	    time_parse(ev->time, &tmpl->ms))
+	    irc_time_parse(ev->time, &tmpl->ms))
 		snprintf(tmpl->time, sizeof(tmpl->time), "%s", ev->time);
 	else {
-		tmpl->ms = now_ms();
-		time_format(tmpl->time, sizeof(tmpl->time), tmpl->ms);
+		tmpl->ms = irc_time_now_ms();
+		irc_time_format(tmpl->time, sizeof(tmpl->time), tmpl->ms);
 	}
 	if (ev != NULL && ev->msgid[0] != '\0')
 		snprintf(tmpl->msgid, sizeof(tmpl->msgid), "%s", ev->msgid);
@@ -1021,7 +941,7 @@ ref_parse(const char *s, struct ref *r, bool star_ok)
 		r->msgid = s + 6;
 		return true;
 	}
-	if (strncmp(s, "timestamp=", 10) == 0 && time_parse(s + 10, &r->ms)) {
+	if (strncmp(s, "timestamp=", 10) == 0 && irc_time_parse(s + 10, &r->ms)) {
 		r->type = REF_TIME;
 		return true;
 	}

@@ -12,7 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc.h"
+#include "irc_markread.h"
+#include "ergo.h"
+#include "conf.h"
+#include "store.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_account.h"
 
 /* Clients may run a little ahead of our clock: this much is accepted. */
 #define MARK_SKEW_MS	60000
@@ -222,4 +229,12 @@ irc_markread_client_free(struct client *c)
 		free(m);
 	}
 	c->nmarks = 0;
+}
+
+/* The hooks of draft/read-marker (irc_state.h). */
+void
+irc_markread_init(void)
+{
+	IRC_HOOK_ADD(join_names, irc_markread_join);
+	IRC_HOOK_ADD(client_free, irc_markread_client_free);
 }

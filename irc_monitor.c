@@ -13,15 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc.h"
+#include "irc_monitor.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_num.h"
 
-#define RPL_WHOSPCRPL		354
-#define ERR_UNKNOWNERROR	400
-#define RPL_MONONLINE		730
-#define RPL_MONOFFLINE		731
-#define RPL_MONLIST		732
-#define RPL_ENDOFMONLIST	733
-#define ERR_MONLISTFULL		734
 
 /* Room for a reply's text after ":server NUM nick " and before CRLF. */
 #define LINE_BODY_MAX		(IRC_LINE_MAX - 2)
@@ -420,6 +421,14 @@ irc_monitor_quit(struct client *c)
  * irc_ev_peers marked everyone it reached with c->mark.
  */
 void
+irc_monitor_init(void)
+{
+	IRC_HOOK_ADD(peers_sent, irc_monitor_ev);
+	IRC_HOOK_ADD(nick_changed, irc_monitor_nick);
+	IRC_HOOK_ADD(quit, irc_monitor_quit);
+}
+
+void
 irc_monitor_ev(struct irc_ev *ev, struct client *c)
 {
 	char folded[NICKLEN_MAX + 1];
@@ -439,153 +448,4 @@ irc_monitor_ev(struct irc_ev *ev, struct client *c)
 		l->c->mark = gen;
 		irc_ev_send(ev, l->c);
 	}
-}
-
-/* ---- WHOX (called by WHO in irc_query.c) ---- */
-
-/* Appends to buf[0..*n) what fits; buf stays NUL-terminated. */
-static void
-add(char *buf, size_t sz, size_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int r;
-
-	if (*n >= sz - 1)
-		return;
-	va_start(ap, fmt);
-	r = vsnprintf(buf + *n, sz - *n, fmt, ap);
-	va_end(ap);
-	if (r > 0)
-		*n = (size_t)r >= sz - *n ? sz - 1 : *n + (size_t)r;
-}
-
-/* The 'a' field: the account name, or "0" when not logged in. */
-static const char *
-whox_account(const struct client *u)
-{
-	return u->account != NULL ? u->account : "0";
-}
-
-/*
- * Whether fields (the text after '%', up to an optional ",token") is a
- * WHOX request. The token is kept only if it is 1 to 3 digits.
- */
-void
-irc_whox_parse(const char *arg, struct whox *w)
-{
-	const char *p, *comma;
-	size_t n;
-
-	memset(w, 0, sizeof(*w));
-	if ((p = strchr(arg, '%')) == NULL)
-		return;
-	w->on = true;
-	/* before '%': which fields the mask is matched against (ircu) */
-	for (comma = arg; comma < p; comma++)
-		if (strchr("nuhisra", *comma) != NULL) {
-			w->match[(unsigned char)*comma] = true;
-			w->matchsel = true;
-		}
-	p++;
-	comma = strchr(p, ',');
-	n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-	for (; n > 0; n--, p++)
-		if (strchr("tcuihsnfdlaor", *p) != NULL)
-			w->fields[(unsigned char)*p] = true;
-	if (comma != NULL) {
-		size_t tl = strlen(comma + 1);
-
-		if (tl >= 1 && tl <= 3 &&
-		    strspn(comma + 1, "0123456789") == tl)
-			memcpy(w->token, comma + 1, tl + 1);
-	}
-	if (w->token[0] == '\0')
-		snprintf(w->token, sizeof(w->token), "0");
-}
-
-/*
- * WHOX matching: with letters before the '%' ("WHO alice n%na"), the
- * mask is matched only against those fields: n nick, u user, h host,
- * i IP, s server, r real name, a account. false if none was given.
- * The IP a mask is matched against is the one the asker c may see: the
- * real address for the user and opers, the shown host (a cloak) for
- * everyone else, or narrowing a mask would recover a cloaked address.
- */
-bool
-irc_whox_matches(const struct whox *w, const char *mask,
-    const struct client *c, const struct client *u)
-{
-	const char *ip;
-
-#define SEL(ch)	(w->match[(unsigned char)(ch)])
-	if (mask == NULL)
-		return true;
-	ip = u->conn != NULL && (c == u || (c->umodes & UMODE_OPER)) ?
-	    net_conn_ip(u->conn) : u->host;
-	return (SEL('n') && irc_match(mask, u->nick)) ||
-	    (SEL('u') && u->user != NULL && irc_match(mask, u->user)) ||
-	    (SEL('h') && u->host != NULL && irc_match(mask, u->host)) ||
-	    (SEL('i') && ip != NULL && irc_match(mask, ip)) ||
-	    (SEL('s') && irc_match(mask, conf->server_name)) ||
-	    (SEL('r') && u->realname != NULL &&
-	    irc_match(mask, u->realname)) ||
-	    (SEL('a') && u->account != NULL && irc_match(mask, u->account));
-#undef SEL
-}
-
-/*
- * One 354 for u: the fields asked for, always in the order t c u i h s
- * n f d l a o r (realname last, as the trailing parameter).
- */
-void
-irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
-    struct client *u, const struct member *mb)
-{
-	char buf[IRC_LINE_MAX];
-	size_t n = 0;
-	time_t last;
-	bool see_ip = c == u || (c->umodes & UMODE_OPER);
-
-#define ADD(...)	add(buf, sizeof(buf), &n, __VA_ARGS__)
-#define HAS(ch)	(w->fields[(unsigned char)(ch)])
-	buf[0] = '\0';
-	if (HAS('t'))
-		ADD(" %s", w->token);
-	if (HAS('c'))
-		ADD(" %s", chname);
-	if (HAS('u'))
-		ADD(" %s", u->user != NULL ? u->user : "*");
-	if (HAS('i')) {
-		const char *ip = see_ip && u->conn != NULL ?
-		    net_conn_ip(u->conn) : "255.255.255.255";
-
-		/* "::1" would read as a trailing parameter */
-		ADD(" %s%s", ip[0] == ':' ? "0" : "", ip);
-	}
-	if (HAS('h'))
-		ADD(" %s", u->host != NULL ? u->host : "*");
-	if (HAS('s'))
-		ADD(" %s", conf->server_name);
-	if (HAS('n'))
-		ADD(" %s", u->nick);
-	if (HAS('f'))
-		ADD(" %c%s%s", u->away != NULL ? 'G' : 'H',
-		    (u->umodes & UMODE_OPER) ? "*" : "",
-		    mb != NULL ? irc_member_prefix(mb, c) : "");
-	if (HAS('d'))
-		ADD(" 0");
-	if (HAS('l')) {
-		last = u->last_msg != 0 ? u->last_msg : u->signon;
-		ADD(" %lld", ergo_now > last ? (long long)(ergo_now - last) :
-		    0LL);
-	}
-	if (HAS('a'))
-		ADD(" %s", whox_account(u));
-	if (HAS('o'))
-		ADD(" n/a");
-	if (HAS('r'))
-		ADD(" :%s", u->realname != NULL ? u->realname : "");
-#undef HAS
-#undef ADD
-	irc_numeric(c, RPL_WHOSPCRPL, "%s", n > 0 ? buf + 1 : "");
 }

@@ -13,7 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc.h"
+#include "irc_multiline.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_cloak.h"
+#include "irc_num.h"
 
 struct ml_line {
 	size_t	 off, len;	/* in text */
@@ -401,7 +410,7 @@ ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
 
 				memcpy(t, text, l->len);
 				t[l->len] = '\0';
-				irc_hist_add(c, ch, to, ml->cmd, t, &fe);
+				irc_ev_message(&fe, c, ch, to, ml->cmd, t);
 			}
 		}
 		irc_ev_done(&fe);
@@ -427,7 +436,8 @@ ml_service(struct client *c, struct ml *ml, bool notice)
 			continue;
 		memcpy(t, ml->text + ml->lines[i].off, ml->lines[i].len);
 		t[ml->lines[i].len] = '\0';
-		if (!irc_serv_message(c, ml->target, t, notice))
+		if (irc_hooks.service_message == NULL ||
+		    !irc_hooks.service_message(c, ml->target, t, notice))
 			return any;
 		any = true;
 	}
@@ -545,4 +555,11 @@ h_batch(struct client *c, struct msg *m)
 	if (!c->ml->failed)
 		ml_close(c);
 	irc_ml_free(c);
+}
+
+/* The hook of draft/multiline (irc_state.h). */
+void
+irc_ml_init(void)
+{
+	IRC_HOOK_ADD(client_free, irc_ml_free);
 }

@@ -11,12 +11,19 @@
 #include <string.h>
 #include <time.h>
 
-#include "irc.h"
+#include "irc_query.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_num.h"
+#include "irc_user.h"
 
 /* Not in irc.h: only WHOIS uses it. */
-#define RPL_WHOISSECURE		671
-#define RPL_WHOISCERTFP		276
-#define RPL_WHOISHOST		378
 
 /*
  * One WHO can name every user on the server; stop after this many 352s
@@ -118,6 +125,164 @@ target_is_us(struct client *c, struct msg *m, int i)
 		return true;
 	irc_numeric(c, ERR_NOSUCHSERVER, "%s :No such server", t);
 	return false;
+}
+
+/* ---- WHOX ---- */
+
+/* WHO <mask> %<fields>[,<token>]: the fields asked for, by letter. */
+struct whox {
+	bool	 on;		/* a %fields list was given */
+	bool	 fields[128];
+	char	 token[4];	/* 1-3 digits ("0" if none given) */
+	bool	 matchsel;	/* letters before '%' chose what to match */
+	bool	 match[128];
+};
+
+/* Appends to buf[0..*n) what fits; buf stays NUL-terminated. */
+static void
+add(char *buf, size_t sz, size_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	if (*n >= sz - 1)
+		return;
+	va_start(ap, fmt);
+	r = vsnprintf(buf + *n, sz - *n, fmt, ap);
+	va_end(ap);
+	if (r > 0)
+		*n = (size_t)r >= sz - *n ? sz - 1 : *n + (size_t)r;
+}
+
+/* The 'a' field: the account name, or "0" when not logged in. */
+static const char *
+whox_account(const struct client *u)
+{
+	return u->account != NULL ? u->account : "0";
+}
+
+/*
+ * Whether fields (the text after '%', up to an optional ",token") is a
+ * WHOX request. The token is kept only if it is 1 to 3 digits.
+ */
+static void
+irc_whox_parse(const char *arg, struct whox *w)
+{
+	const char *p, *comma;
+	size_t n;
+
+	memset(w, 0, sizeof(*w));
+	if ((p = strchr(arg, '%')) == NULL)
+		return;
+	w->on = true;
+	/* before '%': which fields the mask is matched against (ircu) */
+	for (comma = arg; comma < p; comma++)
+		if (strchr("nuhisra", *comma) != NULL) {
+			w->match[(unsigned char)*comma] = true;
+			w->matchsel = true;
+		}
+	p++;
+	comma = strchr(p, ',');
+	n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+	for (; n > 0; n--, p++)
+		if (strchr("tcuihsnfdlaor", *p) != NULL)
+			w->fields[(unsigned char)*p] = true;
+	if (comma != NULL) {
+		size_t tl = strlen(comma + 1);
+
+		if (tl >= 1 && tl <= 3 &&
+		    strspn(comma + 1, "0123456789") == tl)
+			memcpy(w->token, comma + 1, tl + 1);
+	}
+	if (w->token[0] == '\0')
+		snprintf(w->token, sizeof(w->token), "0");
+}
+
+/*
+ * WHOX matching: with letters before the '%' ("WHO alice n%na"), the
+ * mask is matched only against those fields: n nick, u user, h host,
+ * i IP, s server, r real name, a account. false if none was given.
+ * The IP a mask is matched against is the one the asker c may see: the
+ * real address for the user and opers, the shown host (a cloak) for
+ * everyone else, or narrowing a mask would recover a cloaked address.
+ */
+static bool
+irc_whox_matches(const struct whox *w, const char *mask,
+    const struct client *c, const struct client *u)
+{
+	const char *ip;
+
+#define SEL(ch)	(w->match[(unsigned char)(ch)])
+	if (mask == NULL)
+		return true;
+	ip = u->conn != NULL && (c == u || (c->umodes & UMODE_OPER)) ?
+	    net_conn_ip(u->conn) : u->host;
+	return (SEL('n') && irc_match(mask, u->nick)) ||
+	    (SEL('u') && u->user != NULL && irc_match(mask, u->user)) ||
+	    (SEL('h') && u->host != NULL && irc_match(mask, u->host)) ||
+	    (SEL('i') && ip != NULL && irc_match(mask, ip)) ||
+	    (SEL('s') && irc_match(mask, conf->server_name)) ||
+	    (SEL('r') && u->realname != NULL &&
+	    irc_match(mask, u->realname)) ||
+	    (SEL('a') && u->account != NULL && irc_match(mask, u->account));
+#undef SEL
+}
+
+/*
+ * One 354 for u: the fields asked for, always in the order t c u i h s
+ * n f d l a o r (realname last, as the trailing parameter).
+ */
+static void
+irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
+    struct client *u, const struct member *mb)
+{
+	char buf[IRC_LINE_MAX];
+	size_t n = 0;
+	time_t last;
+	bool see_ip = c == u || (c->umodes & UMODE_OPER);
+
+#define ADD(...)	add(buf, sizeof(buf), &n, __VA_ARGS__)
+#define HAS(ch)	(w->fields[(unsigned char)(ch)])
+	buf[0] = '\0';
+	if (HAS('t'))
+		ADD(" %s", w->token);
+	if (HAS('c'))
+		ADD(" %s", chname);
+	if (HAS('u'))
+		ADD(" %s", u->user != NULL ? u->user : "*");
+	if (HAS('i')) {
+		const char *ip = see_ip && u->conn != NULL ?
+		    net_conn_ip(u->conn) : "255.255.255.255";
+
+		/* "::1" would read as a trailing parameter */
+		ADD(" %s%s", ip[0] == ':' ? "0" : "", ip);
+	}
+	if (HAS('h'))
+		ADD(" %s", u->host != NULL ? u->host : "*");
+	if (HAS('s'))
+		ADD(" %s", conf->server_name);
+	if (HAS('n'))
+		ADD(" %s", u->nick);
+	if (HAS('f'))
+		ADD(" %c%s%s", u->away != NULL ? 'G' : 'H',
+		    (u->umodes & UMODE_OPER) ? "*" : "",
+		    mb != NULL ? irc_member_prefix(mb, c) : "");
+	if (HAS('d'))
+		ADD(" 0");
+	if (HAS('l')) {
+		last = u->last_msg != 0 ? u->last_msg : u->signon;
+		ADD(" %lld", ergo_now > last ? (long long)(ergo_now - last) :
+		    0LL);
+	}
+	if (HAS('a'))
+		ADD(" %s", whox_account(u));
+	if (HAS('o'))
+		ADD(" n/a");
+	if (HAS('r'))
+		ADD(" :%s", u->realname != NULL ? u->realname : "");
+#undef HAS
+#undef ADD
+	irc_numeric(c, RPL_WHOSPCRPL, "%s", n > 0 ? buf + 1 : "");
 }
 
 /* ---- WHO ---- */
@@ -343,90 +508,6 @@ h_whois(struct client *c, struct msg *m)
 
 /* ---- WHOWAS ---- */
 
-/*
- * Departed and renamed users, newest first, at most limits.whowas of
- * them; one allocation per entry holding its strings.
- */
-struct whowas {
-	struct whowas	*next, *prev;
-	time_t		 when;
-	char		 nick[NICKLEN_MAX + 1];
-	char		*user, *host, *realname;
-	char		 data[];
-};
-
-static struct whowas	*ww_head, *ww_tail;
-static unsigned		 ww_count;
-
-static void
-whowas_unlink(struct whowas *w)
-{
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		ww_head = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	else
-		ww_tail = w->prev;
-	ww_count--;
-	free(w);
-}
-
-/* Drops the oldest entries until at most max remain. */
-static void
-whowas_trim(unsigned max)
-{
-	while (ww_count > max && ww_tail != NULL)
-		whowas_unlink(ww_tail);
-}
-
-void
-irc_whowas_add(const struct client *c)
-{
-	const char *user, *host, *real;
-	size_t ul, hl, rl;
-	struct whowas *w;
-
-	if (!is_user(c) || c->nick[0] == '\0' || conf->limits.whowas == 0) {
-		whowas_trim(conf->limits.whowas);
-		return;
-	}
-	user = c->user != NULL ? c->user : "*";
-	host = c->host != NULL ? c->host : "*";
-	real = c->realname != NULL ? c->realname : "";
-	ul = strlen(user) + 1;
-	hl = strlen(host) + 1;
-	rl = strlen(real) + 1;
-	if ((w = malloc(sizeof(*w) + ul + hl + rl)) == NULL) {
-		log_warn("irc", "whowas entry for %s", c->nick);
-		return;
-	}
-	w->when = ergo_now;
-	snprintf(w->nick, sizeof(w->nick), "%s", c->nick);
-	w->user = w->data;
-	memcpy(w->user, user, ul);
-	w->host = w->user + ul;
-	memcpy(w->host, host, hl);
-	w->realname = w->host + hl;
-	memcpy(w->realname, real, rl);
-	w->prev = NULL;
-	w->next = ww_head;
-	if (ww_head != NULL)
-		ww_head->prev = w;
-	else
-		ww_tail = w;
-	ww_head = w;
-	ww_count++;
-	whowas_trim(conf->limits.whowas);
-}
-
-void
-irc_whowas_free(void)
-{
-	whowas_trim(0);
-}
-
 /* WHOWAS nick[,nick...] [count [server]]: count <= 0 means all. */
 void
 h_whowas(struct client *c, struct msg *m)
@@ -446,7 +527,7 @@ h_whowas(struct client *c, struct msg *m)
 		return;
 	for (nick = strtok_r(m->param[0], ",", &save); nick != NULL;
 	    nick = strtok_r(NULL, ",", &save)) {
-		struct whowas *w;
+		const struct whowas *w;
 		long found = 0;
 		char when[64];
 
@@ -455,7 +536,7 @@ h_whowas(struct client *c, struct msg *m)
 			    "%s :Too many targets", nick);
 			break;
 		}
-		for (w = ww_head; w != NULL && (count <= 0 || found < count);
+		for (w = irc_whowas_first(); w != NULL && (count <= 0 || found < count);
 		    w = w->next) {
 			struct tm tm;
 
@@ -869,7 +950,7 @@ h_kill(struct client *c, struct msg *m)
 	snprintf(why, sizeof(why), "Killed (%s (%s))", c->nick, reason);
 	log_info("opers", "%s killed %s: %s", killer, irc_prefix(v), reason);
 	irc_send(v, ":%s KILL %s :%s", killer, v->nick, reason);
-	irc_client_exit(v, why, why);
+	irc_user_kill(v, why, why);
 }
 
 /* WALLOPS :text, to every +w user; formatted once. */
@@ -903,7 +984,7 @@ h_rehash(struct client *c, struct msg *m)
 
 	(void)m;
 	log_info("opers", "%s is rehashing", irc_prefix(c));
-	if (ergo_rehash(&errs) == 0) {
+	if (irc.rehash(&errs) == 0) {
 		irc_numeric(c, RPL_REHASHING, "%s :Rehashing",
 		    conf->path != NULL ? conf->path : "ergo.conf");
 		free(errs);

@@ -10,7 +10,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "irc.h"
+#include "irc_redact.h"
+#include "log.h"
+#include "conf.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_hist.h"
 
 /* Whether c sent the message hi describes. */
 static bool
@@ -56,7 +62,8 @@ h_redact(struct client *c, struct msg *m)
 		return;
 	}
 	if (msgid[0] == '\0' || strlen(msgid) > IRC_MSGID_LEN + 8 ||
-	    !irc_hist_redact(ch, c, target, msgid, false, &hi)) {
+	    irc_hooks.hist_redact == NULL ||
+	    !irc_hooks.hist_redact(ch, c, target, msgid, false, &hi)) {
 		irc_fail(c, "FAIL", "REDACT", "UNKNOWN_MSGID", "%s %s :This "
 		    "message does not exist or is too old", target, msgid);
 		return;
@@ -76,9 +83,9 @@ h_redact(struct client *c, struct msg *m)
 			return;
 		}
 	}
-	(void)irc_hist_redact(ch, c, target, msgid, true, &hi);
+	(void)irc_hooks.hist_redact(ch, c, target, msgid, true, &hi);
 	if (to != NULL && to != c)
-		(void)irc_hist_redact(NULL, to, NULL, msgid, true, &hi);
+		(void)irc_hooks.hist_redact(NULL, to, NULL, msgid, true, &hi);
 	log_info("irc", "%s redacted %s in %s", irc_prefix(c), msgid, target);
 	if (reason != NULL)
 		irc_ev_init(&ev, c, true, ":%s REDACT %s %s :%s", irc_prefix(c),

@@ -10,7 +10,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "irc.h"
+#include "irc_register.h"
+#include "ergo.h"
+#include "conf.h"
+#include "store.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_account.h"
 
 
 /*
@@ -75,92 +82,6 @@ email_ok(const char *s)
 	return true;
 }
 
-bool
-irc_register_name_ok(const char *name)
-{
-	char fz[NICKLEN_MAX + 1];
-
-	if (!irc_nick_valid(name) || irc_casecmp(name, "NickServ") == 0 ||
-	    irc_casecmp(name, "ChanServ") == 0)
-		return false;
-	/* GuestNNNNN is what nick enforcement renames people to: as an
-	 * account it would have them renamed again (Ergo forbids it too) */
-	irc_fold(fz, name, sizeof(fz));
-	return !(strncmp(fz, "guest", 5) == 0 && fz[5] != '\0' &&
-	    strspn(fz + 5, "0123456789") == strlen(fz + 5));
-}
-
-const char *
-irc_register_password_bad(const char *name, const char *pw, bool *weak)
-{
-	static char why[64];
-	const unsigned char *p;
-
-	*weak = false;
-	if (pw[0] == '\0' || strcmp(pw, "*") == 0)
-		return "A password is required";
-	if (strlen(pw) > REG_PASS_MAX)
-		return "Passwords may be at most 300 bytes long";
-	/* a space could never be typed to NickServ IDENTIFY */
-	for (p = (const unsigned char *)pw; *p != '\0'; p++)
-		if (*p <= 0x20 || *p == 0x7f)
-			return "Passwords may not contain spaces or control "
-			    "characters";
-	*weak = true;
-	if (irc_casecmp(pw, name) == 0)
-		return "The password may not be the account name";
-	if (strlen(pw) < conf->accounts.reg_min_password) {
-		snprintf(why, sizeof(why), "Passwords must be at least %u "
-		    "bytes long", conf->accounts.reg_min_password);
-		return why;
-	}
-	*weak = false;
-	return NULL;
-}
-
-int
-irc_register_account(struct client *c, const char *name, const char *email,
-    const char *pw, struct store_account *a)
-{
-	const struct conf *k = conf;
-	uint64_t window = (uint64_t)k->accounts.reg_throttle_secs * 1000;
-	char fz[NICKLEN_MAX + 1], ak[NET_ADDRKEY_LEN], key[80];
-	struct store_account o;
-	int rc;
-
-	irc_fold(fz, name, sizeof(fz));
-	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, ak,
-	    sizeof(ak));
-	snprintf(key, sizeof(key), "ip:%s", ak);
-	if (k->accounts.reg_throttle && irc_throttle_full(THROTTLE_REG, key,
-	    k->accounts.reg_throttle_max, window))
-		return REG_THROTTLED;
-	if ((rc = store_nick_owner(fz, &o)) != 0)
-		return rc == 1 ? REG_EXISTS : REG_FAILED;
-	/* counted before the PBKDF2 work that a flood would cost us; said
-	 * once a window, when the limit is reached, not per refusal */
-	if (k->accounts.reg_throttle) {
-		irc_throttle_count(THROTTLE_REG, key, window);
-		if (irc_throttle_full(THROTTLE_REG, key,
-		    k->accounts.reg_throttle_max, window))
-			log_warnx("accounts", "%s: registration throttled: %u "
-			    "accounts in %us from this address", key + 3,
-			    k->accounts.reg_throttle_max,
-			    k->accounts.reg_throttle_secs);
-	}
-	memset(a, 0, sizeof(*a));
-	snprintf(a->name, sizeof(a->name), "%s", name);
-	snprintf(a->email, sizeof(a->email), "%s", email);
-	a->registered = ergo_now;
-	irc_account_creds(a, pw);
-	if ((rc = store_account_create(fz, a)) != 0)
-		return rc == 1 ? REG_EXISTS : REG_FAILED;
-	/* committed: now it may be said */
-	log_info("accounts", "%s registered account %s", irc_prefix(c),
-	    a->name);
-	return REG_OK;
-}
-
 /* Before the connection completes, only if before-connect is offered. */
 static bool
 reg_allowed_now(struct client *c, const char *cmd)
@@ -200,7 +121,7 @@ h_register(struct client *c, struct msg *m)
 		return;
 	}
 	name = strcmp(want, "*") == 0 ? c->nick : want;
-	if (!irc_register_name_ok(name)) {
+	if (!irc_account_name_ok(name)) {
 		irc_fail(c, "FAIL", "REGISTER", "BAD_ACCOUNT_NAME", "%s :Account "
 		    "names are nicknames (a letter or one of []\\`_^{|} first, "
 		    "then also digits and -, at most %u long), but not "
@@ -228,15 +149,16 @@ h_register(struct client *c, struct msg *m)
 		    "not an e-mail address", name);
 		return;
 	}
-	if ((why = irc_register_password_bad(name, pw, &weak)) != NULL) {
+	if ((why = irc_account_password_bad(name, pw, &weak)) != NULL) {
 		irc_fail(c, "FAIL", "REGISTER", weak ? "WEAK_PASSWORD" :
 		    "UNACCEPTABLE_PASSWORD", "%s :%s", name, why);
 		return;
 	}
 	/* a K-lined client must not create accounts before it is refused */
-	if (!(c->flags & CF_REG) && (c->flags & CF_USER) && irc_bans_check(c))
+	if (!(c->flags & CF_REG) && (c->flags & CF_USER) &&
+	    irc_hooks.banned != NULL && irc_hooks.banned(c))
 		return;
-	switch (irc_register_account(c, name, email, pw, &a)) {
+	switch (irc_account_register(c, name, email, pw, &a)) {
 	case REG_OK:
 		irc_send(c, ":%s REGISTER SUCCESS %s :Account successfully "
 		    "registered", conf->server_name, a.name);

@@ -13,8 +13,18 @@
 
 #include <bearssl.h>
 
-#include "irc.h"
 #include "irc_sasl.h"
+#include "ergo.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "store.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_sasl_parse.h"
+#include "irc_account.h"
+#include "irc_num.h"
 
 enum { MECH_PLAIN, MECH_SCRAM, MECH_EXTERNAL };
 enum { SCRAM_FIRST, SCRAM_FINAL, SCRAM_DONE };
@@ -34,180 +44,6 @@ struct sasl {
 	char		 folded[NICKLEN_MAX + 1];
 };
 
-/* The clients logged in to one account, linked by acnext/acprev. */
-struct acct_sessions {
-	struct hent	 h;
-	char		 key[24];	/* the account id */
-	struct client	*head;
-};
-static struct htab	 sessions;
-static bool		 sessions_init;
-
-static struct acct_sessions *
-sessions_get(int64_t id, bool make)
-{
-	struct acct_sessions *as;
-	char key[24];
-
-	if (!sessions_init) {
-		htab_init(&sessions);
-		sessions_init = true;
-	}
-	snprintf(key, sizeof(key), "%lld", (long long)id);
-	as = (struct acct_sessions *)(void *)htab_get(&sessions, key);
-	if (as != NULL || !make)
-		return as;
-	if ((as = calloc(1, sizeof(*as))) == NULL)
-		return NULL;
-	memcpy(as->key, key, sizeof(key));
-	as->h.key = as->key;
-	if (htab_put(&sessions, &as->h) == -1) {
-		free(as);
-		return NULL;
-	}
-	return as;
-}
-
-/* The first session logged in to account id (then ->acnext), or NULL. */
-struct client *
-irc_account_sessions(int64_t id)
-{
-	struct acct_sessions *as;
-
-	if (id == 0 || !sessions_init || (as = sessions_get(id, false)) == NULL)
-		return NULL;
-	return as->head;
-}
-
-static void
-sessions_unlink(struct client *c)
-{
-	struct acct_sessions *as;
-
-	if (!c->ac_listed)
-		return;
-	c->ac_listed = false;
-	if (c->acnext != NULL)
-		c->acnext->acprev = c->acprev;
-	if (c->acprev != NULL)
-		c->acprev->acnext = c->acnext;
-	else if ((as = sessions_get(c->account_id, false)) != NULL &&
-	    (as->head = c->acnext) == NULL) {
-		htab_del(&sessions, &as->h);
-		free(as);
-	}
-	c->acnext = c->acprev = NULL;
-}
-
-/* Out of memory, c is left out of the index (logged): no MARKREAD sync. */
-static void
-sessions_link(struct client *c)
-{
-	struct acct_sessions *as;
-
-	if ((as = sessions_get(c->account_id, true)) == NULL) {
-		log_warnx("accounts", "out of memory: %s not in the session "
-		    "index", c->nick);
-		return;
-	}
-	c->acprev = NULL;
-	if ((c->acnext = as->head) != NULL)
-		as->head->acprev = c;
-	as->head = c;
-	c->ac_listed = true;
-}
-
-/* ---- crypto helpers ---- */
-
-static void
-hmac_sha256(const void *key, size_t keylen, const void *msg, size_t len,
-    unsigned char out[32])
-{
-	br_hmac_key_context kc;
-	br_hmac_context hc;
-
-	br_hmac_key_init(&kc, &br_sha256_vtable, key, keylen);
-	br_hmac_init(&hc, &kc, 0);
-	br_hmac_update(&hc, msg, len);
-	br_hmac_out(&hc, out);
-}
-
-static void
-sha256(const void *msg, size_t len, unsigned char out[32])
-{
-	br_sha256_context sc;
-
-	br_sha256_init(&sc);
-	br_sha256_update(&sc, msg, len);
-	br_sha256_out(&sc, out);
-}
-
-/* Same time wherever a and b differ. */
-static bool
-ct_equal(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	unsigned diff = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		diff |= (unsigned)(a[i] ^ b[i]);
-	return diff == 0;
-}
-
-static void
-wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n-- > 0)
-		*v++ = 0;
-}
-
-/* StoredKey and ServerKey from pw, a->salt and a->iterations. */
-static void
-scram_keys(const struct store_account *a, const char *pw,
-    unsigned char stored[32], unsigned char server[32])
-{
-	unsigned char salted[32], ck[32];
-
-	conf_passwd_pbkdf2(pw, strlen(pw), a->salt, a->saltlen,
-	    a->iterations, salted, sizeof(salted));
-	hmac_sha256(salted, sizeof(salted), "Client Key", 10, ck);
-	sha256(ck, sizeof(ck), stored);
-	hmac_sha256(salted, sizeof(salted), "Server Key", 10, server);
-	wipe(salted, sizeof(salted));
-	wipe(ck, sizeof(ck));
-}
-
-/*
- * Fresh salt, conf's iterations and the SCRAM keys of pw into a. The
- * password itself is never kept.
- */
-void
-irc_account_creds(struct store_account *a, const char *pw)
-{
-	if (ergo_random(a->salt, ACCOUNT_SALTLEN) == -1)
-		fatal("random");	/* never predictable salts */
-	a->saltlen = ACCOUNT_SALTLEN;
-	a->iterations = conf->accounts.iterations;
-	scram_keys(a, pw, a->stored_key, a->server_key);
-}
-
-bool
-irc_account_password_ok(const struct store_account *a, const char *pw)
-{
-	unsigned char stored[32], server[32];
-	bool ok;
-
-	if (a->iterations == 0 || a->saltlen == 0)
-		return false;
-	scram_keys(a, pw, stored, server);
-	ok = ct_equal(stored, a->stored_key, sizeof(stored));
-	wipe(stored, sizeof(stored));
-	wipe(server, sizeof(server));
-	return ok;
-}
-
 /*
  * Stands in for an account that does not exist, so a login for it costs
  * the same PBKDF2 and SCRAM shows a salt that stays the same for the
@@ -224,106 +60,13 @@ account_fake(const char *folded, struct store_account *a)
 	if (!have && ergo_random(secret, sizeof(secret)) == 0)
 		have = true;
 	memset(a, 0, sizeof(*a));
-	hmac_sha256(secret, sizeof(secret), folded, strlen(folded), h);
+	conf_passwd_hmac(secret, sizeof(secret), folded, strlen(folded), h);
 	memcpy(a->salt, h, ACCOUNT_SALTLEN);
 	a->saltlen = ACCOUNT_SALTLEN;
 	a->iterations = conf->accounts.iterations;
 	if (ergo_random(a->stored_key, sizeof(a->stored_key)) == -1)
 		memset(a->stored_key, 0xa5, sizeof(a->stored_key));
 	memcpy(a->server_key, a->stored_key, sizeof(a->server_key));
-}
-
-/* ---- the failed-login throttle (counted in irc_throttle.c) ---- */
-
-/*
- * Keyed by the real address (grouped by cidr-len), not c->host: that may
- * be a cloak or a vhost, and a CHGHOST must not wipe the count.
- */
-static void
-auth_ip_key(const struct client *c, char *key, size_t sz)
-{
-	char k[NET_ADDRKEY_LEN];
-
-	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, k,
-	    sizeof(k));
-	snprintf(key, sz, "ip:%s", k);
-}
-
-bool
-irc_auth_throttled(const struct client *c, const char *folded)
-{
-	char key[80];
-
-	auth_ip_key(c, key, sizeof(key));
-	if (irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
-	    AUTH_FAIL_WINDOW_MS))
-		return true;
-	if (folded == NULL || *folded == '\0')
-		return false;
-	snprintf(key, sizeof(key), "acct:%s", folded);
-	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
-	    AUTH_FAIL_WINDOW_MS);
-}
-
-void
-irc_auth_failed(const struct client *c, const char *folded)
-{
-	char key[80];
-
-	auth_ip_key(c, key, sizeof(key));
-	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
-	if (folded != NULL && *folded != '\0') {
-		snprintf(key, sizeof(key), "acct:%s", folded);
-		irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
-	}
-	log_info("accounts", "%s: failed login%s%s", c->host,
-	    folded != NULL ? " for " : "", folded != NULL ? folded : "");
-}
-
-/* ---- login state ---- */
-
-void
-irc_account_login(struct client *c, const struct store_account *a)
-{
-	char *name;
-
-	if ((name = xstrdup(a->name)) == NULL) {
-		irc_client_exit(c, "Out of memory", "Out of memory");
-		return;
-	}
-	sessions_unlink(c);
-	free(c->account);
-	c->account = name;
-	c->account_id = a->id;
-	sessions_link(c);
-	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
-	    irc_prefix(c), a->name, a->name);
-	if (!(c->umodes & UMODE_REGISTERED)) {
-		c->umodes |= UMODE_REGISTERED;
-		if (c->flags & CF_REG)
-			irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
-	}
-	irc_account_notify(c);		/* IRCv3 account-notify */
-	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
-}
-
-void
-irc_account_logout(struct client *c)
-{
-	if (c->account == NULL)
-		return;
-	sessions_unlink(c);
-	free(c->account);
-	c->account = NULL;
-	c->account_id = 0;
-	irc_numeric(c, RPL_LOGGEDOUT, "%s :You are now logged out",
-	    irc_prefix(c));
-	if (c->umodes & UMODE_REGISTERED) {
-		c->umodes &= ~UMODE_REGISTERED;
-		if (c->flags & CF_REG)
-			irc_send(c, ":%s MODE %s :-r", c->nick, c->nick);
-	}
-	irc_account_notify(c);
 }
 
 /* ---- AUTHENTICATE ---- */
@@ -336,36 +79,23 @@ irc_sasl_free(struct client *c)
 	if (s == NULL)
 		return;
 	if (s->buf != NULL) {
-		wipe(s->buf, s->len);	/* may hold a PLAIN password */
+		conf_passwd_wipe(s->buf, s->len);	/* may hold a PLAIN password */
 		free(s->buf);
 	}
 	free(s->gs2);
 	free(s->first_bare);
 	free(s->server_first);
-	wipe(s, sizeof(*s));
+	conf_passwd_wipe(s, sizeof(*s));
 	free(s);
 	c->sasl = NULL;
 }
 
-/* Everything of the account part a client holds; from client_free. */
-void
-irc_account_client_free(struct client *c)
-{
-	irc_sasl_free(c);
-	sessions_unlink(c);
-	free(c->account);
-	c->account = NULL;
-	irc_serv_forget(c);
-	irc_markread_client_free(c);
-}
 
-/* The exchange is over: registration may have been waiting for it. */
+/* The exchange is over: registration may go on after the command. */
 static void
 sasl_end(struct client *c)
 {
 	irc_sasl_free(c);
-	if (!(c->flags & CF_CLOSING))	/* e.g. out of memory at login */
-		irc_register_retry(c);
 }
 
 static void
@@ -392,7 +122,7 @@ sasl_send(struct client *c, const char *msg, size_t len)
 	char b64[SASL_MSG_MAX * 4 / 3 + 8];
 	size_t n, off;
 
-	if (len == 0 || (n = conf_b64_encode(b64, sizeof(b64), msg, len,
+	if (len == 0 || (n = util_b64_encode(b64, sizeof(b64), msg, len,
 	    true)) == (size_t)-1) {
 		irc_send(c, "AUTHENTICATE +");
 		return;
@@ -512,9 +242,9 @@ scram_first(struct client *c, char *msg, size_t len)
 	if (rc == 0)	/* carry on: the client-final will fail */
 		account_fake(s->folded, &s->acct);
 	if (ergo_random(raw, sizeof(raw)) == -1 ||
-	    conf_b64_encode(snonce, sizeof(snonce), raw, sizeof(raw), true) ==
+	    util_b64_encode(snonce, sizeof(snonce), raw, sizeof(raw), true) ==
 	    (size_t)-1 ||
-	    conf_b64_encode(salt64, sizeof(salt64), s->acct.salt,
+	    util_b64_encode(salt64, sizeof(salt64), s->acct.salt,
 	    s->acct.saltlen, true) == (size_t)-1)
 		goto bad;
 	n = snprintf(sf, sizeof(sf), "r=%.*s%s,s=%s,i=%u", (int)f.noncelen,
@@ -554,18 +284,18 @@ scram_final(struct client *c, char *msg, size_t len)
 		goto bad;
 	snprintf(am, amlen + 1, "%s,%s,%.*s", s->first_bare, s->server_first,
 	    (int)wp, msg);
-	hmac_sha256(s->acct.stored_key, 32, am, amlen, sig);
+	conf_passwd_hmac(s->acct.stored_key, 32, am, amlen, sig);
 	for (i = 0; i < 32; i++)
 		key[i] = proof[i] ^ sig[i];
-	sha256(key, sizeof(key), stored);
-	if (!ct_equal(stored, s->acct.stored_key, 32)) {
+	conf_passwd_sha256(key, sizeof(key), stored);
+	if (!conf_passwd_equal(stored, s->acct.stored_key, 32)) {
 		free(am);
 		sasl_fail(c, s->folded);
 		return;
 	}
-	hmac_sha256(s->acct.server_key, 32, am, amlen, sig);
+	conf_passwd_hmac(s->acct.server_key, 32, am, amlen, sig);
 	free(am);
-	if (conf_b64_encode(v, sizeof(v), sig, sizeof(sig), true) ==
+	if (util_b64_encode(v, sizeof(v), sig, sizeof(sig), true) ==
 	    (size_t)-1)
 		goto bad;
 	n = (size_t)snprintf(reply, sizeof(reply), "v=%s", v);
@@ -599,7 +329,7 @@ sasl_message(struct client *c, char *msg, size_t len)
 			struct store_account a = s->acct;
 
 			sasl_success(c, &a);
-			wipe(&a, sizeof(a));
+			conf_passwd_wipe(&a, sizeof(a));
 		}
 		break;
 	}
@@ -634,10 +364,10 @@ sasl_data(struct client *c, const char *arg)
 		sasl_fail(c, NULL);
 		return;
 	}
-	dlen = s->len == 0 ? 0 : conf_b64_decode(msg, SASL_MSG_MAX, s->buf,
+	dlen = s->len == 0 ? 0 : util_b64_decode(msg, SASL_MSG_MAX, s->buf,
 	    s->len);
 	if (s->buf != NULL) {
-		wipe(s->buf, s->len);
+		conf_passwd_wipe(s->buf, s->len);
 		free(s->buf);
 		s->buf = NULL;
 		s->len = 0;
@@ -649,7 +379,7 @@ sasl_data(struct client *c, const char *arg)
 	}
 	msg[dlen] = '\0';
 	sasl_message(c, msg, dlen);
-	wipe(msg, dlen);
+	conf_passwd_wipe(msg, dlen);
 	free(msg);
 }
 
@@ -695,4 +425,11 @@ h_authenticate(struct client *c, struct msg *m)
 	}
 	c->sasl->mech = mech;
 	irc_send(c, "AUTHENTICATE +");
+}
+
+/* The hook of SASL (irc_state.h): an exchange in progress goes. */
+void
+irc_sasl_init(void)
+{
+	IRC_HOOK_ADD(client_free, irc_sasl_free);
 }

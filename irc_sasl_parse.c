@@ -6,7 +6,8 @@
  */
 #include <string.h>
 
-#include "irc_sasl.h"
+#include "irc_sasl_parse.h"
+#include "util.h"
 
 /*
  * RFC 5802 saslname: "=2C" is ',', "=3D" is '='; any other '=' is bad.
@@ -131,7 +132,7 @@ irc_scram_final_parse(const char *msg, const char *gs2, const char *nonce,
 	    strchr(pp + 3, ',') != NULL)
 		return -1;
 	if ((r = strchr(msg, ',')) == NULL ||
-	    (cblen = conf_b64_decode(cb, sizeof(cb) - 1, msg + 2,
+	    (cblen = util_b64_decode(cb, sizeof(cb) - 1, msg + 2,
 	    (size_t)(r - msg - 2))) == (size_t)-1 ||
 	    cblen != strlen(gs2) || memcmp(cb, gs2, cblen) != 0)
 		return -1;
@@ -141,7 +142,7 @@ irc_scram_final_parse(const char *msg, const char *gs2, const char *nonce,
 	if ((re = strchr(r, ',')) == NULL || (size_t)(re - r) != noncelen ||
 	    memcmp(r, nonce, noncelen) != 0)
 		return -1;
-	if (conf_b64_decode(buf, sizeof(buf), pp + 3, strlen(pp + 3)) !=
+	if (util_b64_decode(buf, sizeof(buf), pp + 3, strlen(pp + 3)) !=
 	    SCRAM_PROOF_LEN)
 		return -1;
 	memcpy(proof, buf, SCRAM_PROOF_LEN);

@@ -9,7 +9,18 @@
 #include <string.h>
 #include <strings.h>
 
-#include "irc.h"
+#include "irc_serv.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "store.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_account.h"
+#include "irc_user.h"
 
 #define SERV_ARGS_MAX	4	/* words after a service command */
 
@@ -166,7 +177,7 @@ ns_password_valid(struct client *c, const char *name, const char *pw)
 	const char *why;
 	bool weak;
 
-	if ((why = irc_register_password_bad(name, pw, &weak)) != NULL) {
+	if ((why = irc_account_password_bad(name, pw, &weak)) != NULL) {
 		ns_reply(c, "Invalid password: %s", why);
 		return false;
 	}
@@ -191,7 +202,7 @@ ns_register(struct client *c, int argc, char **argv)
 		ns_reply(c, "Syntax: REGISTER <password> [email]");
 		return;
 	}
-	if (!irc_register_name_ok(c->nick)) {
+	if (!irc_account_name_ok(c->nick)) {
 		ns_reply(c, "%s cannot be registered: choose another nick",
 		    c->nick);
 		return;
@@ -203,7 +214,7 @@ ns_register(struct client *c, int argc, char **argv)
 		ns_reply(c, "Invalid e-mail address");
 		return;
 	}
-	switch (irc_register_account(c, c->nick, argc > 1 ? argv[1] : "",
+	switch (irc_account_register(c, c->nick, argc > 1 ? argv[1] : "",
 	    argv[0], &a)) {
 	case REG_OK:
 		ns_reply(c, "Account created");
@@ -310,12 +321,12 @@ ns_drop(struct client *c, int argc, char **argv)
 	}
 	/* queued rows first, so the delete takes them with it: the id may
 	 * be the next account's, which must not inherit them */
-	irc_hist_flush();
+	IRC_HOOK_RUN(dropping, 0, a.id);
 	if (store_account_delete(a.id) == -1) {
 		ns_store_failed(c, "Unregistration");
 		return;
 	}
-	irc_hist_forget(0, a.id);	/* its rows went with it */
+	IRC_HOOK_RUN(dropped, 0, a.id);	/* its rows went with it */
 	log_info("accounts", "%s dropped account %s", irc_prefix(c), a.name);
 	ns_reply(c, "Successfully unregistered account %s", a.name);
 	/* every session: a later account may be given the same id */
@@ -441,7 +452,7 @@ ns_ghost(struct client *c, int argc, char **argv)
 	}
 	snprintf(reason, sizeof(reason), "GHOSTed by %s", c->nick);
 	ns_reply(c, "Ghosted %s", t->nick);
-	irc_client_exit(t, reason, reason);
+	irc_user_kill(t, reason, reason);
 }
 
 /* 64 hex digits, colons dropped, lowercased; false if not a SHA-256. */
@@ -717,7 +728,7 @@ cs_drop(struct client *c, int argc, char **argv)
 		return;
 	if (!(c->umodes & UMODE_OPER) && !cs_is_founder(c, &sc))
 		return;
-	irc_hist_flush();	/* as for NickServ DROP: ids are reused */
+	IRC_HOOK_RUN(dropping, sc.id, 0);	/* as NickServ DROP: ids reused */
 	if (store_chan_delete(sc.id) == -1) {
 		cs_store_failed(c, "Unregistration");
 		return;
@@ -725,7 +736,7 @@ cs_drop(struct client *c, int argc, char **argv)
 	/* its saved history went with the row; the live ring stays */
 	if ((ch = irc_chan_find(sc.name)) != NULL)
 		ch->reg_id = 0;
-	irc_hist_forget(sc.id, 0);
+	IRC_HOOK_RUN(dropped, sc.id, 0);
 	cs_reply(c, "Channel %s is now unregistered", sc.name);
 }
 
@@ -1157,6 +1168,14 @@ nick_enforcement(struct client *c)
 	return a.enforce == ENFORCE_DEFAULT ? ENFORCE_NONE : a.enforce;
 }
 
+/* nick_changed hook: the new nick may be a reserved one. */
+static void
+serv_nick_changed(struct client *c, const char *oldprefix)
+{
+	(void)oldprefix;
+	irc_serv_nick_check(c);
+}
+
 void
 irc_serv_nick_check(struct client *c)
 {
@@ -1185,7 +1204,6 @@ nick_rename_guest(struct client *c)
 {
 	unsigned char r[4];
 	char nick[16];
-	struct msg m;
 	int i;
 
 	for (i = 0; i < 20; i++) {
@@ -1201,11 +1219,8 @@ nick_rename_guest(struct client *c)
 		return;
 	log_info("accounts", "%s: reserved nick, renamed to %s",
 	    irc_prefix(c), nick);
-	memset(&m, 0, sizeof(m));
-	m.cmd = "NICK";
-	m.param[0] = nick;
-	m.nparam = 1;
-	h_nick(c, &m);
+	if (irc_user_rename(c, nick) == -1)
+		irc_user_kill(c, "Out of memory", "Out of memory");
 }
 
 void
@@ -1213,7 +1228,6 @@ irc_serv_tick(void)
 {
 	struct client *c, *next;
 
-	irc_bans_tick();	/* K/D-lines that expired */
 	for (c = nr_head; c != NULL; c = next) {
 		next = c->nrnext;
 		if (!c->nr_told && !(c->flags & CF_CLOSING)) {
@@ -1235,6 +1249,18 @@ irc_serv_tick(void)
 		    nick_enforcement(c) == ENFORCE_NONE)
 			continue;
 		nick_rename_guest(c);
-		next = nr_head;	/* h_nick may have changed the list */
+		next = nr_head;	/* the rename may have changed the list */
 	}
+}
+
+/* The hooks of NickServ and ChanServ (irc_state.h). */
+void
+irc_serv_init(void)
+{
+	irc_hooks.chan_restore = irc_serv_chan_restore;
+	irc_hooks.service_message = irc_serv_message;
+	IRC_HOOK_ADD(joined, irc_serv_joined);
+	IRC_HOOK_ADD(chan_changed, irc_serv_chan_changed);
+	IRC_HOOK_ADD(nick_changed, serv_nick_changed);
+	IRC_HOOK_ADD(client_free, irc_serv_forget);
 }

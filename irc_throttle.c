@@ -33,7 +33,9 @@
 
 #include <bearssl.h>
 
-#include "irc.h"
+#include "irc_throttle.h"
+#include "log.h"
+#include "util.h"
 
 #define THROTTLE_MIN	256		/* slots; powers of two */
 #define THROTTLE_MAX	16384

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "irc.h"
+#include "irc_userinput.h"
+#include "ergo.h"
+#include "irc_util.h"
 
 #define REDACTED	"*****"
 

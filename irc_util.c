@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc.h"
+#include "irc_util.h"
+#include "ergo.h"
+#include "conf.h"
+#include "util.h"
 
 static unsigned char
 fold1(unsigned char ch)
@@ -109,17 +112,6 @@ irc_chan_valid(const char *name)
 		return false;
 	/* RFC 2812: no space, BEL, comma (colon is allowed by modern servers) */
 	return strpbrk(name, " ,\a") == NULL;
-}
-
-char *
-xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *p = malloc(n);
-
-	if (p != NULL)
-		memcpy(p, s, n);
-	return p;
 }
 
 /* "nick" -> "nick!*@*", "user@host" -> "*!user@host", "a!b" -> "a!b@*" */
@@ -465,4 +457,157 @@ irc_tags_client(const char *tags, char *out, size_t outsz)
 		out[n] = '\0';
 	}
 	return n;
+}
+
+/* ---- parsing ---- */
+
+/*
+ * RFC 1459 / IRCv3 message grammar: ['@' tags SP] [':' source SP]
+ * command *(SP param) [SP ':' trailing]. Runs of spaces separate; the
+ * 15th parameter takes the rest of the line.
+ */
+int
+irc_parse(char *line, struct msg *m)
+{
+	char *p = line, *q;
+
+	memset(m, 0, sizeof(*m));
+	/* Leading spaces are skipped before the tags too: otherwise
+	 * "  @x CMD" would make "@X" a command (found by fuzz_parse). */
+	while (*p == ' ')
+		p++;
+	if (*p == '@') {
+		m->tags = ++p;
+		if ((p = strchr(p, ' ')) == NULL)
+			return -1;
+		*p++ = '\0';
+	}
+	while (*p == ' ')
+		p++;
+	if (*p == ':') {
+		m->source = ++p;
+		if ((p = strchr(p, ' ')) == NULL)
+			return -1;
+		*p++ = '\0';
+		while (*p == ' ')
+			p++;
+	}
+	if (*p == '\0')
+		return -1;
+	m->cmd = p;
+	while (*p != '\0' && *p != ' ') {
+		if (*p >= 'a' && *p <= 'z')
+			*p -= 32;
+		p++;
+	}
+	for (;;) {
+		while (*p == ' ')
+			*p++ = '\0';
+		if (*p == '\0')
+			break;
+		if (*p == ':' || m->nparam == IRC_PARAMS_MAX - 1) {
+			m->param[m->nparam++] = *p == ':' ? p + 1 : p;
+			break;
+		}
+		m->param[m->nparam++] = p;
+		if ((q = strchr(p, ' ')) == NULL)
+			break;
+		p = q;
+	}
+	return 0;
+}
+
+/* ---- time: wall clock in ms, and the IRCv3 timestamp format ---- */
+
+int64_t
+irc_time_now_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
+		return (int64_t)ergo_now * 1000;
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+irc_time_format(char *buf, size_t sz, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL) {
+		snprintf(buf, sz, "1970-01-01T00:00:00.000Z");
+		return;
+	}
+	/* the modulos only tell the compiler how wide each field is */
+	snprintf(buf, sz, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	    (unsigned)(tm.tm_year + 1900) % 10000u,
+	    (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
+	    (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
+	    (unsigned)tm.tm_sec % 100u, (unsigned)(ms % 1000));
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static bool
+digits(const char **pp, int n, int *out)
+{
+	const char *p = *pp;
+	int v = 0;
+
+	while (n-- > 0) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p++ - '0');
+	}
+	*out = v;
+	*pp = p;
+	return true;
+}
+
+/* YYYY-MM-DDThh:mm:ss[.sss]Z to ms since the epoch; false if malformed. */
+bool
+irc_time_parse(const char *s, int64_t *ms)
+{
+	int y, mo, d, h, mi, sec, frac = 0, fd = 0;
+
+	if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) ||
+	    *s++ != '-' || !digits(&s, 2, &d) || *s++ != 'T' ||
+	    !digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi) ||
+	    *s++ != ':' || !digits(&s, 2, &sec))
+		return false;
+	if (*s == '.') {
+		s++;
+		while (*s >= '0' && *s <= '9') {
+			if (fd < 3) {
+				frac = frac * 10 + (*s - '0');
+				fd++;
+			}
+			s++;
+		}
+		if (fd == 0)
+			return false;
+		while (fd++ < 3)
+			frac *= 10;
+	}
+	if (*s++ != 'Z' || *s != '\0')
+		return false;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return false;
+	*ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL +
+	    sec * 1000LL + frac;
+	return true;
 }

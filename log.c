@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "ergo.h"
+#include "log.h"
 
 #define LOG_MSG_MAX	4096	/* formatted message before escaping */
 #define LOG_LINE_MAX	(LOG_MSG_MAX * 4 + 256)	/* escaped: \xNN is 4 */

@@ -23,6 +23,10 @@
 #include <unistd.h>
 
 #include "ergo.h"
+#include "net.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
 #include "net_tls.h"
 
 /* Lines handed to irc per connection per pass, so no client starves others */
@@ -77,6 +81,8 @@ static struct staged {
 	const struct listen_conf *lc;
 	struct tls_cred		 *cred;
 } staged[64];
+/* irc's calls, given at net_init: net never names them */
+static const struct net_handlers *up;
 static size_t		 nstaged;
 
 struct conn {
@@ -755,7 +761,7 @@ conn_accept(struct listener *l)
 		}
 		nconns++;
 		log_debug("connect", "accepted %s on %s", ip, l->text);
-		if ((c->client = irc_conn_open(c)) == NULL) {
+		if ((c->client = up->open(c)) == NULL) {
 			conn_kill(c, "Connection refused");
 			continue;
 		}
@@ -789,7 +795,7 @@ goneq_tell(void)
 			void *cl = c->client;
 
 			c->client = NULL;
-			irc_conn_closed(cl, c->reason);
+			up->closed(cl, c->reason);
 		}
 }
 
@@ -987,20 +993,20 @@ conn_lines(struct conn *c, char *buf, size_t len)
 		maxlen = buf[off] == '@' ? RECVQ_MAX - 1 : IRC_LINE_MAX - 2;
 		lines++;
 		if (n > maxlen)
-			irc_conn_toolong(c->client);
-		else if ((rc = irc_conn_line(c->client, buf + off, n)) ==
-		    IRC_DEFER) {
+			up->toolong(c->client);
+		else if ((rc = up->line(c->client, buf + off, n)) ==
+		    NET_DEFER) {
 			*eol = saved;	/* offered again after resume */
 			c->flags |= CONN_PAUSED;
 			break;
-		} else if (rc == IRC_STOP)
+		} else if (rc == NET_STOP)
 			c->flags |= CONN_PAUSED;
 		off += n + 1;
 	}
 	/* A partial line that can never be valid: say so once, skip to EOL. */
 	if (!(c->flags & CONN_SKIP) && len - off >= RECVQ_MAX &&
 	    find_eol(buf + off, len - off) == NULL) {
-		irc_conn_toolong(c->client);
+		up->toolong(c->client);
 		c->flags |= CONN_SKIP;
 		off = len;
 	} else if ((c->flags & CONN_SKIP) && off < len &&
@@ -1470,7 +1476,8 @@ net_raise_nofile(void)
 }
 
 void
-net_init(void)
+net_init(const struct net_handlers *h)
 {
+	up = h;
 	memset(iptab, 0, sizeof(iptab));
 }

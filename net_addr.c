@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "ergo.h"
+#include "conf.h"
+#include "net.h"
 
 /* Zero every bit of a (len bytes) past the first bits. */
 static void

@@ -16,6 +16,8 @@
 #include <bearssl.h>
 
 #include "ergo.h"
+#include "util.h"
+#include "net.h"
 
 #define MKCERT_DER_MAX	2048	/* a CN and two SANs of 253 bytes fit */
 #define MKCERT_PEM_MAX	4096	/* base64 of MKCERT_DER_MAX, lines, banners */

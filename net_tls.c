@@ -22,6 +22,7 @@
 #include <bearssl.h>
 
 #include "ergo.h"
+#include "util.h"
 #include "net_tls.h"
 
 #define PEM_FILE_MAX	(1024 * 1024)	/* no chain or key is this big */

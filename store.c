@@ -16,6 +16,9 @@
 #include <sqlite3.h>
 
 #include "ergo.h"
+#include "store.h"
+#include "log.h"
+#include "conf.h"
 
 #define STORE_BUSY_MS	5000	/* another process (ergo initdb, sqlite3) */
 #define BACKUP_TRIES	100	/* x 50 ms while a writer holds the lock */

@@ -15,14 +15,18 @@
 #include <unistd.h>
 
 #include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "store.h"
 
 /* conf_passwd.c, until ergo.h declares them (NEEDS-HEADER there). */
 bool	 conf_passwd_check(const char *hash);
 void	 conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
 	    size_t saltlen, unsigned iter, void *out, size_t outlen);
-size_t	 conf_b64_encode(char *dst, size_t dstsz, const void *src,
+size_t	 util_b64_encode(char *dst, size_t dstsz, const void *src,
 	    size_t len, bool pad);
-size_t	 conf_b64_decode(void *dst, size_t dstsz, const char *src,
+size_t	 util_b64_decode(void *dst, size_t dstsz, const char *src,
 	    size_t len);
 
 extern char **environ;
@@ -996,30 +1000,30 @@ test_b64(void)
 
 	for (i = 0; i < 7 && w == NULL; i++) {
 		n = strlen(plain[i]);
-		if (conf_b64_encode(enc, sizeof(enc), plain[i], n, true) !=
+		if (util_b64_encode(enc, sizeof(enc), plain[i], n, true) !=
 		    strlen(padded[i]) || strcmp(enc, padded[i]) != 0)
 			w = padded[i];
-		else if (conf_b64_encode(enc, sizeof(enc), plain[i], n,
+		else if (util_b64_encode(enc, sizeof(enc), plain[i], n,
 		    false) != strlen(bare[i]) || strcmp(enc, bare[i]) != 0)
 			w = bare[i];
-		else if (conf_b64_decode(dec, sizeof(dec), padded[i],
+		else if (util_b64_decode(dec, sizeof(dec), padded[i],
 		    strlen(padded[i])) != n || memcmp(dec, plain[i], n) != 0)
 			w = padded[i];
-		else if (conf_b64_decode(dec, sizeof(dec), bare[i],
+		else if (util_b64_decode(dec, sizeof(dec), bare[i],
 		    strlen(bare[i])) != n || memcmp(dec, plain[i], n) != 0)
 			w = bare[i];
 	}
 	result("b64_rfc4648_vectors", w);
-	result("b64_encode_too_small", conf_b64_encode(enc, 4, "foo", 3,
-	    false) == (size_t)-1 && conf_b64_encode(enc, 5, "foo", 3, false)
+	result("b64_encode_too_small", util_b64_encode(enc, 4, "foo", 3,
+	    false) == (size_t)-1 && util_b64_encode(enc, 5, "foo", 3, false)
 	    == 4 ? NULL : "wrong");
-	result("b64_decode_rejects", conf_b64_decode(dec, 32, "Zm9v!", 5) ==
-	    (size_t)-1 && conf_b64_decode(dec, 32, "Z", 1) == (size_t)-1 &&
-	    conf_b64_decode(dec, 32, "Zh", 2) == (size_t)-1 &&	/* bits */
-	    conf_b64_decode(dec, 32, "Zg=", 3) == (size_t)-1 &&
-	    conf_b64_decode(dec, 32, "Zm9v=", 5) == (size_t)-1 &&
-	    conf_b64_decode(dec, 32, "Zm 9v", 5) == (size_t)-1 &&
-	    conf_b64_decode(dec, 2, "Zm9v", 4) == (size_t)-1 ? NULL :
+	result("b64_decode_rejects", util_b64_decode(dec, 32, "Zm9v!", 5) ==
+	    (size_t)-1 && util_b64_decode(dec, 32, "Z", 1) == (size_t)-1 &&
+	    util_b64_decode(dec, 32, "Zh", 2) == (size_t)-1 &&	/* bits */
+	    util_b64_decode(dec, 32, "Zg=", 3) == (size_t)-1 &&
+	    util_b64_decode(dec, 32, "Zm9v=", 5) == (size_t)-1 &&
+	    util_b64_decode(dec, 32, "Zm 9v", 5) == (size_t)-1 &&
+	    util_b64_decode(dec, 2, "Zm9v", 4) == (size_t)-1 ? NULL :
 	    "accepted bad input");
 }
 

@@ -10,24 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "irc.h"
-
-/* ergo.c is not in libergo.a: the globals and calls it provides. */
-struct conf	*conf;
-time_t		 ergo_now;
-uint64_t	 ergo_now_ms;
-
-int
-ergo_rehash(char **errs)
-{
-	*errs = NULL;
-	return 0;
-}
-
-void
-ergo_clock(void)
-{
-}
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_throttle.h"
 
 static int	 nfail;
 static char	 why[1024];

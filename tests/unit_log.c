@@ -14,6 +14,10 @@
 #include <unistd.h>
 
 #include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "store.h"
 
 static int	 nfail;
 static char	 dir[] = "/tmp/unit_log.XXXXXX";

@@ -15,6 +15,10 @@
 #include <sqlite3.h>
 
 #include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "store.h"
 
 #define SCHEMA	"7"	/* store.c's STORE_VERSION */
 

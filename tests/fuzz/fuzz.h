@@ -11,7 +11,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../irc.h"
+#include "../../ergo.h"
+#include "../../log.h"
+#include "../../conf.h"
+#include "../../util.h"
+#include "../../irc_util.h"
+#include "../../irc_state.h"
 
 void	 fuzz_init(void);
 /* A NUL-terminated copy of data (malloc'd; aborts on ENOMEM). */

@@ -17,14 +17,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	fuzz_init();
 	if (len > 8000)
 		return 0;
-	n = conf_b64_decode(dec, sizeof(dec), (const char *)data, len);
+	n = util_b64_decode(dec, sizeof(dec), (const char *)data, len);
 	if (n != (size_t)-1 && n > sizeof(dec))
 		abort();
 	/* any bytes encode, and decode back to themselves */
-	e = conf_b64_encode(enc, sizeof(enc), data, len, true);
+	e = util_b64_encode(enc, sizeof(enc), data, len, true);
 	if (e == (size_t)-1 || e >= sizeof(enc))
 		abort();
-	m = conf_b64_decode(back, sizeof(back), enc, e);
+	m = util_b64_decode(back, sizeof(back), enc, e);
 	if (m != len || memcmp(back, data, len) != 0)
 		abort();
 	return 0;

@@ -15,6 +15,9 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "../../irc_account.h"
+#include "../../irc_multiline.h"
+#include "../../irc_userinput.h"
 
 #define LINE_MAX_FUZZ	(IRC_TAGS_MAX + IRC_LINE_MAX + 1)
 
@@ -108,8 +111,8 @@ fields(const struct msg *m)
 			if (!irc_time_parse(t, &ms2) || ms2 != ms)
 				abort();
 		}
-		(void)irc_register_name_ok(m->param[i]);
-		(void)irc_register_password_bad("account", m->param[i], &weak);
+		(void)irc_account_name_ok(m->param[i]);
+		(void)irc_account_password_bad("account", m->param[i], &weak);
 	}
 }
 

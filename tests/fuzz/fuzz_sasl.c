@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "../../irc_sasl_parse.h"
 #include "../../irc_sasl.h"
 
 /* the server half of the nonce in RFC 7677's example */
@@ -123,8 +124,8 @@ check_final(const char *msg, const char *gs2, const char *nonce)
 	    strchr(msg + wp + 3, ',') != NULL)
 		abort();
 	/* the same fields, freshly serialized, parse to the same proof */
-	if (conf_b64_encode(b1, sizeof(b1), gs2, strlen(gs2), true) ==
-	    (size_t)-1 || conf_b64_encode(b2, sizeof(b2), proof,
+	if (util_b64_encode(b1, sizeof(b1), gs2, strlen(gs2), true) ==
+	    (size_t)-1 || util_b64_encode(b2, sizeof(b2), proof,
 	    sizeof(proof), true) == (size_t)-1)
 		abort();
 	snprintf(redo, sizeof(redo), "c=%s,r=%s,p=%s", b1, nonce, b2);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "../../net.h"
 #include "../../net_tls.h"
 
 static struct tls_cred *cred;

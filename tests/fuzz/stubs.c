@@ -8,22 +8,6 @@
 
 #include "fuzz.h"
 
-struct conf	*conf;
-time_t		 ergo_now;
-uint64_t	 ergo_now_ms;
-
-int
-ergo_rehash(char **errs)
-{
-	*errs = NULL;
-	return 0;
-}
-
-void
-ergo_clock(void)
-{
-}
-
 void
 fuzz_init(void)
 {

@@ -1,0 +1,144 @@
+/*
+ * conf.h: what conf.c (the config file and its defaults) and
+ * conf_passwd.c (password hashes) export, and the running config.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "ergo.h"
+
+enum { CASEMAP_ASCII, CASEMAP_RFC1459 };
+enum { NICKRES_OPTIONAL, NICKRES_STRICT };
+
+struct listen_conf {
+	struct listen_conf	*next;
+	char			*text;		/* as written, e.g. "[::1]:6667" */
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	bool			 tls;
+	char			*cert, *key;	/* tls only */
+	int			 tls_min;	/* BR_TLS10 .. BR_TLS12 */
+	unsigned		 reload_s;	/* 0: reload only at rehash */
+};
+
+struct oper_conf {
+	struct oper_conf	*next;
+	char			*name;
+	char			*class;
+	char			*password;	/* a conf_passwd_hash() string */
+	char			*certfp;	/* 64 lowercase hex, or NULL */
+	bool			 nofakelag;	/* OPER lifts fakelag */
+};
+
+struct conf {
+	char		*path;		/* file it came from, or NULL */
+	char		*network_name;
+	char		*server_name;
+	char		*server_info;	/* 004/WHOIS description */
+	struct listen_conf *listens;
+	char		*motd;		/* path, or NULL */
+	char		*user, *group;	/* to drop root to, or NULL */
+	char		*chroot;	/* directory to chroot(2) into, or NULL */
+	struct {
+		bool	 enabled;
+		char	*netname;	/* the cloak's last label */
+		char	*secret;	/* or NULL: one kept in the database */
+	} cloak;
+	char		*password;	/* server password hash, or NULL */
+	int		 casemapping;
+	size_t		 max_sendq;
+	unsigned	 max_clients;
+	unsigned	 max_per_ip;
+	bool		 conn_throttle;		/* connections per IP per window */
+	unsigned	 conn_throttle_secs, conn_throttle_max;
+	unsigned	 cidr_v4, cidr_v6;	/* per-address limits' prefix */
+	unsigned	 reg_timeout;	/* seconds: server.timeouts.registration */
+	unsigned	 idle_timeout;	/* seconds idle before we PING */
+	unsigned	 ping_timeout;	/* seconds after PING before we drop */
+	struct {
+		bool	 enabled;
+		unsigned window_ms;
+		unsigned burst_limit;
+		unsigned messages_per_window;
+		unsigned cooldown_ms;
+		size_t	 max_recvq;	/* queued input beyond this: Excess Flood */
+	} fakelag;
+	struct {
+		bool	 enabled, preload;
+		unsigned port, duration;	/* duration in seconds */
+	} sts;
+	char		*default_modes;	/* e.g. "+nt" */
+	unsigned	 chan_max_per_user;
+	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */
+	struct {
+		unsigned nicklen, identlen, channellen, topiclen,
+			 awaylen, kicklen, realnamelen, whowas, targmax;
+		unsigned monitor;	/* MONITOR entries per client */
+		unsigned ml_bytes, ml_lines;	/* draft/multiline */
+		unsigned redact_window;	/* seconds a sender may REDACT */
+	} limits;
+	struct {
+		bool	 enabled;
+		bool	 persistent;	/* also in the datastore (store.c) */
+		unsigned channel_length;	/* messages per channel */
+		unsigned client_length;	/* direct messages per client */
+		unsigned expire;	/* seconds; 0: kept until pushed out */
+		unsigned autoreplay;	/* lines replayed on JOIN; 0: none */
+		unsigned maxmessages;	/* CHATHISTORY= limit per command */
+		char	*tagmsg_tags;	/* "+draft/react +react": TAGMSGs kept */
+	} history;
+	struct oper_conf *opers;
+	struct log_conf	*logs;		/* never NULL after conf_load */
+	char		*datastore_path;
+	bool		 datastore_autoupgrade;	/* run migrates an old schema */
+	struct {
+		bool	 registration;		/* REGISTER, NickServ REGISTER */
+		bool	 reg_before_connect;	/* REGISTER before CAP END */
+		unsigned reg_min_password;	/* bytes; 0: no minimum */
+		bool	 reg_throttle;		/* per-IP registration limit */
+		unsigned reg_throttle_secs;	/* its window */
+		unsigned reg_throttle_max;	/* registrations per window */
+		bool	 auth_enabled;		/* SASL and IDENTIFY allowed */
+		unsigned iterations;		/* PBKDF2 for new passwords */
+		bool	 nr_enabled;		/* nick-reservation */
+		int	 nr_method;		/* NICKRES_* */
+		unsigned nr_grace;		/* seconds before a rename */
+	} accounts;
+	char		*admin_loc1, *admin_loc2, *admin_email;
+};
+
+/*
+ * conf_load parses path (NULL: built-in defaults) and applies
+ * ERGO__SECTION__KEY environment overrides. On error it returns NULL and
+ * *errs holds every "FILE:LINE:COL: message" line, newline-separated
+ * (malloc'd, caller frees).
+ */
+struct conf	*conf_load(const char *path, char **errs);
+void		 conf_free(struct conf *);
+const char	*conf_default_text(void);
+
+/* The running config: read-only for everyone; ergo.c swaps it on rehash. */
+extern struct conf *conf;
+
+/* conf_passwd.c: "$pbkdf2-sha256$ITER$SALT_B64$HASH_B64" strings */
+#define CONF_PASSWD_ITER_DEFAULT 4096
+char	*conf_passwd_hash(const char *pw, unsigned iterations);	/* malloc'd */
+bool	 conf_passwd_verify(const char *hash, const char *pw);
+bool	 conf_passwd_check(const char *hash);	/* well-formed? */
+void	 conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
+	    size_t saltlen, unsigned iter, void *out, size_t outlen);
+/* The SHA-256 primitives SCRAM needs, over BearSSL. */
+void	 conf_passwd_hmac(const void *key, size_t keylen, const void *msg,
+	    size_t len, unsigned char out[32]);
+void	 conf_passwd_sha256(const void *msg, size_t len, unsigned char out[32]);
+bool	 conf_passwd_equal(const unsigned char *a, const unsigned char *b,
+	    size_t n);				/* in constant time */
+void	 conf_passwd_wipe(void *p, size_t n);	/* not optimised away */
+
+#endif

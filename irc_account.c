@@ -1,0 +1,351 @@
+/*
+ * irc_account.c: accounts as the protocol sees them, shared by SASL,
+ * REGISTER and NickServ: SCRAM-SHA-256 credentials, creating an account,
+ * the failed-login throttle's keys, logging a client in and out (900,
+ * 901, +r, account-notify) and the index of the clients logged in to
+ * each account. Rows come from store.c; no SQL here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irc_account.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "store.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+#include "irc_throttle.h"
+#include "irc_num.h"
+#include "irc_user.h"
+
+/* The clients logged in to one account, linked by acnext/acprev. */
+struct acct_sessions {
+	struct hent	 h;
+	char		 key[24];	/* the account id */
+	struct client	*head;
+};
+static struct htab	 sessions;
+static bool		 sessions_init;
+
+static struct acct_sessions *
+sessions_get(int64_t id, bool make)
+{
+	struct acct_sessions *as;
+	char key[24];
+
+	if (!sessions_init) {
+		htab_init(&sessions);
+		sessions_init = true;
+	}
+	snprintf(key, sizeof(key), "%lld", (long long)id);
+	as = (struct acct_sessions *)(void *)htab_get(&sessions, key);
+	if (as != NULL || !make)
+		return as;
+	if ((as = calloc(1, sizeof(*as))) == NULL)
+		return NULL;
+	memcpy(as->key, key, sizeof(key));
+	as->h.key = as->key;
+	if (htab_put(&sessions, &as->h) == -1) {
+		free(as);
+		return NULL;
+	}
+	return as;
+}
+
+/* The first session logged in to account id (then ->acnext), or NULL. */
+struct client *
+irc_account_sessions(int64_t id)
+{
+	struct acct_sessions *as;
+
+	if (id == 0 || !sessions_init || (as = sessions_get(id, false)) == NULL)
+		return NULL;
+	return as->head;
+}
+
+static void
+sessions_unlink(struct client *c)
+{
+	struct acct_sessions *as;
+
+	if (!c->ac_listed)
+		return;
+	c->ac_listed = false;
+	if (c->acnext != NULL)
+		c->acnext->acprev = c->acprev;
+	if (c->acprev != NULL)
+		c->acprev->acnext = c->acnext;
+	else if ((as = sessions_get(c->account_id, false)) != NULL &&
+	    (as->head = c->acnext) == NULL) {
+		htab_del(&sessions, &as->h);
+		free(as);
+	}
+	c->acnext = c->acprev = NULL;
+}
+
+/* Out of memory, c is left out of the index (logged): no MARKREAD sync. */
+static void
+sessions_link(struct client *c)
+{
+	struct acct_sessions *as;
+
+	if ((as = sessions_get(c->account_id, true)) == NULL) {
+		log_warnx("accounts", "out of memory: %s not in the session "
+		    "index", c->nick);
+		return;
+	}
+	c->acprev = NULL;
+	if ((c->acnext = as->head) != NULL)
+		as->head->acprev = c;
+	as->head = c;
+	c->ac_listed = true;
+}
+
+/* ---- SCRAM credentials ---- */
+
+/* StoredKey and ServerKey from pw, a->salt and a->iterations. */
+void
+irc_account_scram_keys(const struct store_account *a, const char *pw,
+    unsigned char stored[32], unsigned char server[32])
+{
+	unsigned char salted[32], ck[32];
+
+	conf_passwd_pbkdf2(pw, strlen(pw), a->salt, a->saltlen,
+	    a->iterations, salted, sizeof(salted));
+	conf_passwd_hmac(salted, sizeof(salted), "Client Key", 10, ck);
+	conf_passwd_sha256(ck, sizeof(ck), stored);
+	conf_passwd_hmac(salted, sizeof(salted), "Server Key", 10, server);
+	conf_passwd_wipe(salted, sizeof(salted));
+	conf_passwd_wipe(ck, sizeof(ck));
+}
+
+/*
+ * Fresh salt, conf's iterations and the SCRAM keys of pw into a. The
+ * password itself is never kept.
+ */
+void
+irc_account_creds(struct store_account *a, const char *pw)
+{
+	if (ergo_random(a->salt, ACCOUNT_SALTLEN) == -1)
+		fatal("random");	/* never predictable salts */
+	a->saltlen = ACCOUNT_SALTLEN;
+	a->iterations = conf->accounts.iterations;
+	irc_account_scram_keys(a, pw, a->stored_key, a->server_key);
+}
+
+bool
+irc_account_password_ok(const struct store_account *a, const char *pw)
+{
+	unsigned char stored[32], server[32];
+	bool ok;
+
+	if (a->iterations == 0 || a->saltlen == 0)
+		return false;
+	irc_account_scram_keys(a, pw, stored, server);
+	ok = conf_passwd_equal(stored, a->stored_key, sizeof(stored));
+	conf_passwd_wipe(stored, sizeof(stored));
+	conf_passwd_wipe(server, sizeof(server));
+	return ok;
+}
+
+/* ---- the failed-login throttle (counted in irc_throttle.c) ---- */
+
+/*
+ * Keyed by the real address (grouped by cidr-len), not c->host: that may
+ * be a cloak or a vhost, and a CHGHOST must not wipe the count.
+ */
+static void
+auth_ip_key(const struct client *c, char *key, size_t sz)
+{
+	char k[NET_ADDRKEY_LEN];
+
+	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, k,
+	    sizeof(k));
+	snprintf(key, sz, "ip:%s", k);
+}
+
+bool
+irc_auth_throttled(const struct client *c, const char *folded)
+{
+	char key[80];
+
+	auth_ip_key(c, key, sizeof(key));
+	if (irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
+	    AUTH_FAIL_WINDOW_MS))
+		return true;
+	if (folded == NULL || *folded == '\0')
+		return false;
+	snprintf(key, sizeof(key), "acct:%s", folded);
+	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
+	    AUTH_FAIL_WINDOW_MS);
+}
+
+void
+irc_auth_failed(const struct client *c, const char *folded)
+{
+	char key[80];
+
+	auth_ip_key(c, key, sizeof(key));
+	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	if (folded != NULL && *folded != '\0') {
+		snprintf(key, sizeof(key), "acct:%s", folded);
+		irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	}
+	log_info("accounts", "%s: failed login%s%s", c->host,
+	    folded != NULL ? " for " : "", folded != NULL ? folded : "");
+}
+
+/* ---- login state ---- */
+
+void
+irc_account_login(struct client *c, const struct store_account *a)
+{
+	char *name;
+
+	if ((name = xstrdup(a->name)) == NULL) {
+		irc_user_kill(c, "Out of memory", "Out of memory");
+		return;
+	}
+	sessions_unlink(c);
+	free(c->account);
+	c->account = name;
+	c->account_id = a->id;
+	sessions_link(c);
+	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
+	    irc_prefix(c), a->name, a->name);
+	if (!(c->umodes & UMODE_REGISTERED)) {
+		c->umodes |= UMODE_REGISTERED;
+		if (c->flags & CF_REG)
+			irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
+	}
+	irc_user_account_notify(c);		/* IRCv3 account-notify */
+	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
+}
+
+void
+irc_account_logout(struct client *c)
+{
+	if (c->account == NULL)
+		return;
+	sessions_unlink(c);
+	free(c->account);
+	c->account = NULL;
+	c->account_id = 0;
+	irc_numeric(c, RPL_LOGGEDOUT, "%s :You are now logged out",
+	    irc_prefix(c));
+	if (c->umodes & UMODE_REGISTERED) {
+		c->umodes &= ~UMODE_REGISTERED;
+		if (c->flags & CF_REG)
+			irc_send(c, ":%s MODE %s :-r", c->nick, c->nick);
+	}
+	irc_user_account_notify(c);
+}
+
+/* client_free hook: c leaves the index; its account name goes. */
+static void
+account_client_free(struct client *c)
+{
+	sessions_unlink(c);
+	free(c->account);
+	c->account = NULL;
+}
+
+/* ---- new accounts ---- */
+
+bool
+irc_account_name_ok(const char *name)
+{
+	char fz[NICKLEN_MAX + 1];
+
+	if (!irc_nick_valid(name) || irc_casecmp(name, "NickServ") == 0 ||
+	    irc_casecmp(name, "ChanServ") == 0)
+		return false;
+	/* GuestNNNNN is what nick enforcement renames people to: as an
+	 * account it would have them renamed again (Ergo forbids it too) */
+	irc_fold(fz, name, sizeof(fz));
+	return !(strncmp(fz, "guest", 5) == 0 && fz[5] != '\0' &&
+	    strspn(fz + 5, "0123456789") == strlen(fz + 5));
+}
+
+const char *
+irc_account_password_bad(const char *name, const char *pw, bool *weak)
+{
+	static char why[64];
+	const unsigned char *p;
+
+	*weak = false;
+	if (pw[0] == '\0' || strcmp(pw, "*") == 0)
+		return "A password is required";
+	if (strlen(pw) > REG_PASS_MAX)
+		return "Passwords may be at most 300 bytes long";
+	/* a space could never be typed to NickServ IDENTIFY */
+	for (p = (const unsigned char *)pw; *p != '\0'; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return "Passwords may not contain spaces or control "
+			    "characters";
+	*weak = true;
+	if (irc_casecmp(pw, name) == 0)
+		return "The password may not be the account name";
+	if (strlen(pw) < conf->accounts.reg_min_password) {
+		snprintf(why, sizeof(why), "Passwords must be at least %u "
+		    "bytes long", conf->accounts.reg_min_password);
+		return why;
+	}
+	*weak = false;
+	return NULL;
+}
+
+int
+irc_account_register(struct client *c, const char *name, const char *email,
+    const char *pw, struct store_account *a)
+{
+	const struct conf *k = conf;
+	uint64_t window = (uint64_t)k->accounts.reg_throttle_secs * 1000;
+	char fz[NICKLEN_MAX + 1], ak[NET_ADDRKEY_LEN], key[80];
+	struct store_account o;
+	int rc;
+
+	irc_fold(fz, name, sizeof(fz));
+	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, ak,
+	    sizeof(ak));
+	snprintf(key, sizeof(key), "ip:%s", ak);
+	if (k->accounts.reg_throttle && irc_throttle_full(THROTTLE_REG, key,
+	    k->accounts.reg_throttle_max, window))
+		return REG_THROTTLED;
+	if ((rc = store_nick_owner(fz, &o)) != 0)
+		return rc == 1 ? REG_EXISTS : REG_FAILED;
+	/* counted before the PBKDF2 work that a flood would cost us; said
+	 * once a window, when the limit is reached, not per refusal */
+	if (k->accounts.reg_throttle) {
+		irc_throttle_count(THROTTLE_REG, key, window);
+		if (irc_throttle_full(THROTTLE_REG, key,
+		    k->accounts.reg_throttle_max, window))
+			log_warnx("accounts", "%s: registration throttled: %u "
+			    "accounts in %us from this address", key + 3,
+			    k->accounts.reg_throttle_max,
+			    k->accounts.reg_throttle_secs);
+	}
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	snprintf(a->email, sizeof(a->email), "%s", email);
+	a->registered = ergo_now;
+	irc_account_creds(a, pw);
+	if ((rc = store_account_create(fz, a)) != 0)
+		return rc == 1 ? REG_EXISTS : REG_FAILED;
+	/* committed: now it may be said */
+	log_info("accounts", "%s registered account %s", irc_prefix(c),
+	    a->name);
+	return REG_OK;
+}
+
+/* The hook of accounts (irc_state.h). */
+void
+irc_account_init(void)
+{
+	IRC_HOOK_ADD(client_free, account_client_free);
+}

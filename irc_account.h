@@ -1,0 +1,55 @@
+/*
+ * irc_account.h: what irc_account.c exports: accounts as SASL, REGISTER
+ * and NickServ share them (credentials, creation, login state).
+ */
+#ifndef IRC_ACCOUNT_H
+#define IRC_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "irc_state.h"
+
+struct store_account;
+
+#define AUTH_FAIL_MAX		5	/* failed logins per window ... */
+#define AUTH_FAIL_WINDOW_MS	60000	/* ... per IP and per account */
+#define ACCOUNT_SALTLEN		16
+#define REG_PASS_MAX		300	/* bytes: the spec's safe limit */
+
+void	 irc_account_init(void);		/* its hook */
+/* The clients logged in to account id: the first, then ->acnext. */
+struct client *irc_account_sessions(int64_t id);
+/* SCRAM-SHA-256 StoredKey and ServerKey (RFC 5802) of pw, a's salt and
+ * iterations; creds makes a fresh salt first (conf's iterations). */
+void	 irc_account_scram_keys(const struct store_account *a,
+	    const char *pw, unsigned char stored[32],
+	    unsigned char server[32]);
+void	 irc_account_creds(struct store_account *a, const char *pw);
+/* pw against a's credentials, in constant time. */
+bool	 irc_account_password_ok(const struct store_account *a,
+	    const char *pw);
+/* Too many recent failures for c's IP or the account (folded)? */
+bool	 irc_auth_throttled(const struct client *, const char *folded);
+void	 irc_auth_failed(const struct client *, const char *folded);
+/* Logs c in (900, +r) or out (901, -r); account-notify tells peers. */
+void	 irc_account_login(struct client *, const struct store_account *);
+void	 irc_account_logout(struct client *);
+/* Whether name may be a new account's: a nick, not a service's or a
+ * GuestNNNNN (what nick enforcement renames to). */
+bool	 irc_account_name_ok(const char *name);
+/* Why pw cannot be the password of account name: NULL if it can;
+ * *weak tells a weak password from an unacceptable one. */
+const char *irc_account_password_bad(const char *name, const char *pw,
+	    bool *weak);
+/*
+ * Creates account name (a valid nick) for c with password pw and email
+ * ("" for none) into *a, counted against c's IP: REG_OK once committed
+ * (the caller logs c in), REG_EXISTS if the name is owned, REG_THROTTLED
+ * if c's IP registered too many lately, REG_FAILED (store_error()).
+ */
+enum { REG_OK, REG_EXISTS, REG_THROTTLED, REG_FAILED };
+int	 irc_account_register(struct client *, const char *name,
+	    const char *email, const char *pw, struct store_account *a);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * irc_chan.h: what irc_chan.c exports: the channel commands (JOIN PART
+ * KICK TOPIC NAMES LIST INVITE MODE).
+ */
+#ifndef IRC_CHAN_H
+#define IRC_CHAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "irc_state.h"
+
+cmd_fn	h_invite, h_join, h_kick, h_list, h_mode, h_names, h_part, h_topic;
+
+
+#endif

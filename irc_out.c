@@ -1,0 +1,791 @@
+/*
+ * irc_out.c: every byte the protocol sends: line formatting, numerics,
+ * standard replies, labeled-response (state on the labeled client),
+ * events formatted once per capability variant, and fan-out to a
+ * channel or a user's peers. History and MONITOR observe events through
+ * irc_hooks; nothing here keeps protocol state of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "irc_out.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_num.h"
+
+static uint32_t		 mark_gen;	/* fan-out dedup generation */
+
+/*
+ * Formats one line into buf with CRLF. An overlong line is cut at 510
+ * bytes, never inside a UTF-8 sequence.
+ */
+size_t
+irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap)
+{
+	int n;
+	size_t len, max = (sz < IRC_LINE_MAX ? sz : IRC_LINE_MAX) - 2;
+
+	n = vsnprintf(buf, sz, fmt, ap);
+	len = n < 0 ? 0 : (size_t)n;
+	if (len >= sz)
+		len = sz - 1;	/* vsnprintf kept this much */
+	len = irc_utf8_cut(buf, len, max);
+	buf[len++] = '\r';
+	buf[len++] = '\n';
+	return len;
+}
+
+/*
+ * Every line to a client ends here. A client with server-time gets a
+ * time= tag on each (event lines bring their own, OUT_EVENT); during a
+ * labeled command the replies to its sender are labeled: one line
+ * carries the label, several go in a labeled-response batch, none get
+ * an ACK (IRCv3 labeled-response).
+ */
+#define OUT_EVENT	0x01	/* tags already made for this recipient */
+#define OUT_NOLABEL	0x02	/* not a reply (a message to oneself) */
+
+/*
+ * A labeled command's state, pointed to by its sender's c->label while
+ * the command runs: one command runs at a time, so one slot serves all.
+ */
+struct label {
+	char		 tag[IRC_LABEL_MAX * 2 + 8];	/* "label=..." */
+	int		 state;		/* LAB_* */
+	char		 batch[16];
+	size_t		 heldlen;
+	char		 held[IRC_OUT_MAX + 64];
+};
+static struct label	 label_slot;
+enum { LAB_NONE, LAB_HELD, LAB_BATCH, LAB_PLAIN };
+static unsigned long	 batch_seq;
+
+/* "2026-12-01T19:20:07.123Z", the wall clock, refreshed once a pass. */
+static const char *
+now_time(void)
+{
+	static char buf[96];
+	static uint64_t at;
+	struct timespec ts;
+	struct tm tm;
+
+	if (buf[0] != '\0' && at == ergo_now_ms)
+		return buf;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
+	at = ergo_now_ms;
+	return buf;
+}
+
+/* "@add;old-tags rest" or "@add rest" into dst; 0 if it does not fit. */
+static size_t
+tag_prepend(char *dst, size_t dstsz, const char *add, const char *line,
+    size_t len)
+{
+	size_t al = strlen(add);
+
+	if (al + len + 3 > dstsz)
+		return 0;
+	dst[0] = '@';
+	memcpy(dst + 1, add, al);
+	if (line[0] == '@') {
+		dst[1 + al] = ';';
+		memcpy(dst + 2 + al, line + 1, len - 1);
+		return al + len + 1;
+	}
+	dst[1 + al] = ' ';
+	memcpy(dst + 2 + al, line, len);
+	return al + len + 2;
+}
+
+/*
+ * Whether "useroutput" debug lines are kept: asked of log.c once per
+ * log configuration (start and rehash, which configure logging first),
+ * not for each of the million lines a busy minute sends.
+ */
+static bool	 log_output;
+
+static __attribute__((noinline)) void
+out_log(struct client *c, const char *line, size_t len)
+{
+	log_debug("useroutput", "%s %s -> %.*s", net_conn_ip(c->conn),
+	    c->nick[0] ? c->nick : "*", (int)(len > 2 ? len - 2 : 0), line);
+}
+
+static void
+out_raw(struct client *c, const char *line, size_t len)
+{
+	if (c->conn == NULL || (c->flags & CF_CLOSING))
+		return;
+	if (log_output)
+		out_log(c, line, len);
+	net_conn_send(c->conn, line, len);
+}
+
+/* out_raw with one more tag in front. */
+static void
+out_tag(struct client *c, const char *tag, const char *line, size_t len)
+{
+	char buf[IRC_OUT_MAX + IRC_LABEL_MAX * 2 + 64];
+	size_t n = tag_prepend(buf, sizeof(buf), tag, line, len);
+
+	if (n > 0)
+		out_raw(c, buf, n);
+}
+
+/* A server line of our own (BATCH, ACK), with time= when wanted. */
+static void
+out_server(struct client *c, const char *tag, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX + 1], tbuf[IRC_LINE_MAX + 64];
+	char tags[sizeof(label_slot.tag) + 48];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = irc_vformat(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (c->caps & CAP_SERVER_TIME) {
+		snprintf(tags, sizeof(tags), "%s%stime=%s", tag ? tag : "",
+		    tag ? ";" : "", now_time());
+		tag = tags;
+	}
+	if (tag == NULL)
+		out_raw(c, buf, n);
+	else if ((n = tag_prepend(tbuf, sizeof(tbuf), tag, buf, n)) > 0)
+		out_raw(c, tbuf, n);
+}
+
+static void
+label_line(struct client *c, const char *line, size_t len)
+{
+	struct label *lab = c->label;
+	char bt[32];
+
+	switch (lab->state) {
+	case LAB_NONE:
+		memcpy(lab->held, line, len);
+		lab->heldlen = len;
+		lab->state = LAB_HELD;
+		return;
+	case LAB_HELD:
+		if (!(c->caps & CAP_BATCH)) {
+			/* no batch: the first line alone carries the label */
+			out_tag(c, lab->tag, lab->held, lab->heldlen);
+			lab->state = LAB_PLAIN;
+			out_raw(c, line, len);
+			return;
+		}
+		snprintf(lab->batch, sizeof(lab->batch), "%lx", ++batch_seq);
+		out_server(c, lab->tag, ":%s BATCH +%s labeled-response",
+		    conf->server_name, lab->batch);
+		snprintf(bt, sizeof(bt), "batch=%s", lab->batch);
+		out_tag(c, bt, lab->held, lab->heldlen);
+		lab->state = LAB_BATCH;
+		/* FALLTHROUGH */
+	case LAB_BATCH:
+		if (strncmp(line, "@batch=", 7) == 0) {
+			out_raw(c, line, len);	/* in a nested batch */
+			return;
+		}
+		snprintf(bt, sizeof(bt), "batch=%s", lab->batch);
+		out_tag(c, bt, line, len);
+		return;
+	default:
+		out_raw(c, line, len);
+	}
+}
+
+/* A labeled command starts: its replies to c are collected. */
+void
+irc_label_begin(struct client *c, const char *tags)
+{
+	char v[IRC_LABEL_MAX * 2 + 1], esc[IRC_LABEL_MAX * 2 + 1];
+
+	if (!(c->caps & CAP_LABELED) || tags == NULL ||
+	    !irc_tag_get(tags, "label", v, sizeof(v)) || v[0] == '\0' ||
+	    strlen(v) > IRC_LABEL_MAX)
+		return;
+	irc_tag_escape(esc, sizeof(esc), v, strlen(v));
+	c->label = &label_slot;
+	snprintf(c->label->tag, sizeof(c->label->tag), "label=%s", esc);
+	c->label->state = LAB_NONE;
+}
+
+/* c's command ended: the ACK, the held line, or the batch's end. */
+void
+irc_label_end(struct client *c)
+{
+	struct label *lab = c->label;
+
+	if (lab == NULL)
+		return;
+	c->label = NULL;
+	switch (lab->state) {
+	case LAB_NONE:
+		out_server(c, lab->tag, ":%s ACK", conf->server_name);
+		break;
+	case LAB_HELD:
+		out_tag(c, lab->tag, lab->held, lab->heldlen);
+		break;
+	case LAB_BATCH:
+		out_server(c, NULL, ":%s BATCH -%s", conf->server_name,
+		    lab->batch);
+		break;
+	}
+}
+
+bool
+irc_label_take(struct client *c, char *tag, size_t sz)
+{
+	if (c->label == NULL || c->label->state != LAB_NONE)
+		return false;
+	snprintf(tag, sz, "%s", c->label->tag);
+	c->label = NULL;
+	return true;
+}
+
+void
+irc_label_resume(struct client *c, const char *tag)
+{
+	if (c->label != NULL || tag[0] == '\0')
+		return;
+	c->label = &label_slot;
+	snprintf(c->label->tag, sizeof(c->label->tag), "%s", tag);
+	c->label->state = LAB_NONE;
+}
+
+/*
+ * The hot path of every line (a channel message runs it once per
+ * member) keeps a small stack frame: the 8 KiB buffers of a line that
+ * needs a tag or a new variant live in the slow paths, which are never
+ * inlined into it (perf put a quarter of a fan-out's CPU on setting up
+ * deliver's frame when the buffer was its own).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define SLOW_PATH	__attribute__((noinline))
+#else
+#define SLOW_PATH
+#endif
+
+static void
+deliver_final(struct client *c, const char *line, size_t len, unsigned fl)
+{
+	if (c->label != NULL && !(fl & OUT_NOLABEL))
+		label_line(c, line, len);
+	else
+		out_raw(c, line, len);
+}
+
+/* deliver, for a line that needs its time= tag made here. */
+static SLOW_PATH void
+deliver_timed(struct client *c, const char *line, size_t len, unsigned fl)
+{
+	char buf[IRC_OUT_MAX + 64], t[48];
+
+	snprintf(t, sizeof(t), "time=%s", now_time());
+	if ((len = tag_prepend(buf, sizeof(buf), t, line, len)) == 0)
+		return;
+	deliver_final(c, buf, len, fl);
+}
+
+static void
+deliver(struct client *c, const char *line, size_t len, unsigned fl)
+{
+	if (c->conn == NULL || (c->flags & CF_CLOSING))
+		return;
+	if ((c->caps & CAP_SERVER_TIME) && !(fl & OUT_EVENT))
+		deliver_timed(c, line, len, fl);
+	else
+		deliver_final(c, line, len, fl);
+}
+
+void
+irc_send_raw(struct client *c, const char *line, size_t len)
+{
+	deliver(c, line, len, 0);
+}
+
+/* A line that brings its own tags (history replay): no time= added. */
+void
+irc_send_tagged(struct client *c, const char *line, size_t len)
+{
+	deliver(c, line, len, OUT_EVENT);
+}
+
+void
+irc_send(struct client *c, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX + 1];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = irc_vformat(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	irc_send_raw(c, buf, n);
+}
+
+void
+irc_fail(struct client *c, const char *kind, const char *cmd,
+    const char *code, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX + 1];
+	va_list ap;
+	int hl;
+	size_t n;
+
+	hl = snprintf(buf, sizeof(buf), ":%s %s %s %s ", conf->server_name,
+	    kind, cmd, code);
+	if (hl < 0 || (size_t)hl >= sizeof(buf) - 3)
+		return;
+	va_start(ap, fmt);
+	n = irc_vformat(buf + hl, sizeof(buf) - (size_t)hl, fmt, ap);
+	va_end(ap);
+	n += (size_t)hl;
+	if (n > IRC_LINE_MAX) {
+		n = irc_utf8_cut(buf, n, IRC_LINE_MAX - 2);
+		buf[n++] = '\r';
+		buf[n++] = '\n';
+	}
+	irc_send_raw(c, buf, n);
+}
+
+/*
+ * ":server NNN nick " into buf: its length, or -1 if it does not leave
+ * room for a body. Copied, not printed: a registration sends twenty of
+ * these, and snprintf was a fifth of its instructions in bench/.
+ */
+static int
+numeric_head(char *buf, size_t sz, int num, const struct client *c)
+{
+	const char *nick = c->nick[0] ? c->nick : "*";
+	size_t sl = strlen(conf->server_name), nl = strlen(nick), n = 0;
+
+	if (num < 0 || num > 999 || sl + nl + 8 > sz - 3)
+		return -1;
+	buf[n++] = ':';
+	memcpy(buf + n, conf->server_name, sl);
+	n += sl;
+	buf[n++] = ' ';
+	buf[n++] = (char)('0' + num / 100);
+	buf[n++] = (char)('0' + num / 10 % 10);
+	buf[n++] = (char)('0' + num % 10);
+	buf[n++] = ' ';
+	memcpy(buf + n, nick, nl);
+	n += nl;
+	buf[n++] = ' ';
+	return (int)n;
+}
+
+void
+irc_numeric(struct client *c, int num, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX + 1];
+	va_list ap;
+	size_t n;
+	int hl;
+
+	if ((hl = numeric_head(buf, sizeof(buf), num, c)) < 0)
+		return;
+	va_start(ap, fmt);
+	n = irc_vformat(buf + hl, sizeof(buf) - (size_t)hl, fmt, ap);
+	va_end(ap);
+	n += (size_t)hl;
+	if (n > IRC_LINE_MAX) {		/* header ate into the budget */
+		n = irc_utf8_cut(buf, n, IRC_LINE_MAX - 2);
+		buf[n++] = '\r';
+		buf[n++] = '\n';
+	}
+	irc_send_raw(c, buf, n);
+}
+
+const char *
+irc_member_prefix(const struct member *mb, const struct client *to)
+{
+	if ((mb->modes & (MEMB_OP | MEMB_VOICE)) == (MEMB_OP | MEMB_VOICE) &&
+	    (to->caps & CAP_MULTI_PREFIX))
+		return "@+";
+	if (mb->modes & MEMB_OP)
+		return "@";
+	if (mb->modes & MEMB_VOICE)
+		return "+";
+	return "";
+}
+
+
+/* ---- events: one body, tags once per capability variant ---- */
+
+static char	 msgid_base[9];
+static uint64_t	 msgid_seq;
+
+static void
+ev_vinit(struct irc_ev *ev, struct client *from, bool msgid,
+    const char *fmt, va_list ap)
+{
+	ev->from = from;
+	ev->need = ev->altcap = 0;
+	ev->alen = 0;
+	ev->ctags = NULL;
+	ev->nv = 0;
+	ev->msgid[0] = '\0';
+	/* unique across restarts: a random base, then a counter */
+	if (msgid)
+		snprintf(ev->msgid, sizeof(ev->msgid), "%s%llx", msgid_base,
+		    (unsigned long long)++msgid_seq);
+	snprintf(ev->time, sizeof(ev->time), "%s", now_time());
+	ev->blen = irc_vformat(ev->body, sizeof(ev->body), fmt, ap);
+}
+
+void
+irc_ev_init(struct irc_ev *ev, struct client *from, bool msgid,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(ev, from, msgid, fmt, ap);
+	va_end(ap);
+}
+
+void
+irc_ev_alt(struct irc_ev *ev, uint32_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev->alen = irc_vformat(ev->alt, sizeof(ev->alt), fmt, ap);
+	va_end(ap);
+	ev->altcap = cap;
+}
+
+/* The line for recipients whose relevant caps are key, into buf. */
+static size_t
+ev_format(const struct irc_ev *ev, uint32_t key, char *buf, size_t sz)
+{
+	const char *body = (key & ev->altcap) && ev->alen ? ev->alt : ev->body;
+	size_t blen = (key & ev->altcap) && ev->alen ? ev->alen : ev->blen;
+	char acct[2 * NICKLEN_MAX + 1];
+	size_t n = 0;
+	int w;
+
+#define ADD(...) do { \
+	w = snprintf(buf + n, sz - n, "%s", n ? ";" : "@"); \
+	n += (size_t)w; \
+	w = snprintf(buf + n, sz - n, __VA_ARGS__); \
+	n += w < 0 ? 0 : (size_t)w; \
+	if (n >= sz) n = sz - 1; \
+} while (0)
+	if (key & CAP_SERVER_TIME)
+		ADD("time=%s", ev->time);
+	if ((key & CAP_MESSAGE_TAGS) && ev->msgid[0] != '\0')
+		ADD("msgid=%s", ev->msgid);
+	if ((key & CAP_ACCOUNT_TAG) && ev->from != NULL &&
+	    ev->from->account != NULL) {
+		irc_tag_escape(acct, sizeof(acct), ev->from->account,
+		    strlen(ev->from->account));
+		ADD("account=%s", acct);
+	}
+	if ((key & CAP_MESSAGE_TAGS) && ev->from != NULL &&
+	    (ev->from->umodes & UMODE_BOT))
+		ADD("bot");
+	if ((key & CAP_MESSAGE_TAGS) && ev->ctags != NULL &&
+	    ev->ctags[0] != '\0')
+		ADD("%s", ev->ctags);
+#undef ADD
+	if (n > 0)
+		buf[n++] = ' ';
+	if (n + blen > sz)
+		return 0;
+	memcpy(buf + n, body, blen);
+	return n + blen;
+}
+
+/* ev_send for the first recipient of a variant: format and keep it. */
+static SLOW_PATH void
+ev_send_new(struct irc_ev *ev, struct client *to, uint32_t key, unsigned fl)
+{
+	char buf[IRC_OUT_MAX];
+	size_t n;
+
+	if ((n = ev_format(ev, key, buf, sizeof(buf))) == 0)
+		return;
+	if (ev->nv < IRC_EV_VARIANTS &&
+	    (ev->v[ev->nv].line = malloc(n)) != NULL) {
+		memcpy(ev->v[ev->nv].line, buf, n);
+		ev->v[ev->nv].len = n;
+		ev->v[ev->nv++].key = key;
+	}
+	deliver(to, buf, n, fl | OUT_EVENT);
+}
+
+static void
+ev_send(struct irc_ev *ev, struct client *to, unsigned fl)
+{
+	uint32_t key = to->caps & (CAP_TAGGING | ev->altcap);
+	unsigned i;
+
+	if ((to->caps & ev->need) != ev->need || to->conn == NULL)
+		return;
+	for (i = 0; i < ev->nv; i++)
+		if (ev->v[i].key == key) {
+			deliver(to, ev->v[i].line, ev->v[i].len,
+			    fl | OUT_EVENT);
+			return;
+		}
+	ev_send_new(ev, to, key, fl);
+}
+
+void
+irc_ev_send(struct irc_ev *ev, struct client *to)
+{
+	ev_send(ev, to, 0);
+}
+
+/* A copy delivered to its own sender (a message to oneself): no reply. */
+void
+irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
+{
+	ev_send(ev, to, OUT_NOLABEL);
+}
+
+void
+irc_ev_chan(struct irc_ev *ev, struct chan *ch, struct client *except)
+{
+	struct member *m;
+
+	for (m = ch->members; m != NULL; m = m->cnext)
+		if (m->c != except)
+			ev_send(ev, m->c, 0);
+}
+
+/* irc_ev_chan, and history observes it (JOIN). */
+void
+irc_ev_chan_event(struct irc_ev *ev, struct chan *ch, struct client *except)
+{
+	irc_ev_chan(ev, ch, except);
+	IRC_HOOK_RUN(chan_event, ch, ev);	/* history */
+}
+
+/* A delivered message (ch, or the user to): history observes it. */
+void
+irc_ev_message(const struct irc_ev *ev, struct client *from, struct chan *ch,
+    struct client *to, const char *cmd, const char *text)
+{
+	IRC_HOOK_RUN(message, from, ch, to, cmd, text, ev);
+}
+
+void
+irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
+{
+	struct member *um, *m;
+
+	/* Each peer once, however many channels it shares with c. */
+	if (++mark_gen == 0)
+		mark_gen = 1;
+	c->mark = mark_gen;
+	if (self)
+		ev_send(ev, c, 0);
+	for (um = c->chans; um != NULL; um = um->unext)
+		for (m = um->ch->members; m != NULL; m = m->cnext)
+			if (m->c->mark != mark_gen) {
+				m->c->mark = mark_gen;
+				ev_send(ev, m->c, 0);
+			}
+	IRC_HOOK_RUN(peers_sent, ev, c);	/* extended-monitor */
+}
+
+/* ev to each peer of c (not c) that lacks cap, once (chghost's QUIT). */
+void
+irc_ev_peers_lacking(struct irc_ev *ev, struct client *c, uint32_t cap)
+{
+	struct member *um, *m;
+
+	if (++mark_gen == 0)
+		mark_gen = 1;
+	c->mark = mark_gen;
+	for (um = c->chans; um != NULL; um = um->unext)
+		for (m = um->ch->members; m != NULL; m = m->cnext)
+			if (m->c->mark != mark_gen) {
+				m->c->mark = mark_gen;
+				if (!(m->c->caps & cap))
+					ev_send(ev, m->c, 0);
+			}
+}
+
+size_t
+irc_ev_format(struct irc_ev *ev, const struct client *to, char *buf,
+    size_t sz)
+{
+	return ev_format(ev, to->caps & (CAP_TAGGING | ev->altcap), buf, sz);
+}
+
+void
+irc_ev_done(struct irc_ev *ev)
+{
+	while (ev->nv > 0)
+		free(ev->v[--ev->nv].line);
+}
+
+void
+irc_chan_send(struct chan *ch, struct client *except, const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, NULL, false, fmt, ap);
+	va_end(ap);
+	irc_ev_chan(&ev, ch, except);
+	irc_ev_done(&ev);
+}
+
+void
+irc_chan_event(struct chan *ch, struct client *from,
+    struct client *except, const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, from, false, fmt, ap);
+	va_end(ap);
+	irc_ev_chan(&ev, ch, except);
+	IRC_HOOK_RUN(chan_event, ch, &ev);	/* history */
+	irc_ev_done(&ev);
+}
+
+void
+irc_peers_event(struct client *c, bool self, const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, c, false, fmt, ap);
+	va_end(ap);
+	irc_ev_peers(&ev, c, self);
+	IRC_HOOK_RUN(peers_event, c, &ev);	/* history */
+	irc_ev_done(&ev);
+}
+
+void
+irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
+    const char *fmt, ...)
+{
+	struct irc_ev ev;
+	va_list ap;
+
+	va_start(ap, fmt);
+	ev_vinit(&ev, c, false, fmt, ap);
+	va_end(ap);
+	ev.need = cap;
+	irc_ev_peers(&ev, c, self);
+	irc_ev_done(&ev);
+}
+
+
+/* ---- ISUPPORT (005) ---- */
+
+#define ISUPPORT_LINES	4
+static char	 isupport[ISUPPORT_LINES][IRC_LINE_MAX];
+static size_t	 nisupport;		/* 0: build at the next use */
+static void	 isupport_build(void);
+
+void
+irc_send_isupport(struct client *c)
+{
+	size_t i;
+
+	/* The tokens change only at a rehash: built once, not per client
+	 * (they were half of a registration's instructions in bench/). */
+	if (nisupport == 0)
+		isupport_build();
+	for (i = 0; i < nisupport; i++)
+		irc_numeric(c, RPL_ISUPPORT, "%s :are supported by this server",
+		    isupport[i]);
+}
+
+static void
+isupport_build(void)
+{
+	char tok[32][96];
+	size_t n = 0, i, j;
+	const struct conf *k = conf;
+
+#define TOK(...) snprintf(tok[n++], sizeof(tok[0]), __VA_ARGS__)
+	TOK("AWAYLEN=%u", k->limits.awaylen);
+	TOK("BOT=B");
+	TOK("CASEMAPPING=%s", k->casemapping == CASEMAP_RFC1459 ? "rfc1459" :
+	    "ascii");
+	TOK("CHANLIMIT=#&:%u", k->chan_max_per_user);
+	TOK("CHANMODES=beI,k,l,imnpst");
+	TOK("CHANNELLEN=%u", k->limits.channellen);
+	TOK("CHANTYPES=#&");
+	if (k->history.enabled)
+		TOK("CHATHISTORY=%u", k->history.maxmessages);
+	TOK("CLIENTTAGDENY=%s", IRC_CLIENTTAGDENY);
+	TOK("ELIST=MNU");
+	TOK("EXCEPTS=e");
+	TOK("INVEX=I");
+	TOK("KICKLEN=%u", k->limits.kicklen);
+	TOK("MAXLIST=beI:%u", k->chan_max_list);
+	TOK("MODES=6");
+	TOK("MONITOR=%u", k->limits.monitor);
+	if (k->history.enabled)
+		TOK("MSGREFTYPES=msgid,timestamp");
+	TOK("NETWORK=%s", k->network_name);
+	TOK("NICKLEN=%u", k->limits.nicklen);
+	TOK("PREFIX=(ov)@+");
+	TOK("STATUSMSG=@+");
+	TOK("TARGMAX=JOIN:,KICK:%u,NAMES:1,NOTICE:%u,PART:,PRIVMSG:%u,"
+	    "WHOIS:%u", k->limits.targmax, k->limits.targmax,
+	    k->limits.targmax, k->limits.targmax);
+	TOK("TOPICLEN=%u", k->limits.topiclen);
+	TOK("USERLEN=%u", k->limits.identlen + 1);
+	TOK("WHOX");
+	TOK("UTF8ONLY");
+#undef TOK
+	for (i = 0; i < n && nisupport < ISUPPORT_LINES; i += 13) {
+		char *line = isupport[nisupport++];
+		size_t off = 0;
+
+		line[0] = '\0';
+		for (j = i; j < n && j < i + 13; j++)
+			off += (size_t)snprintf(line + off, IRC_LINE_MAX - off,
+			    "%s%s", off ? " " : "", tok[j]);
+	}
+}
+
+void
+irc_out_init(void)
+{
+	uint32_t rnd;
+
+	/* msgids: 8 random hex digits per run, then a counter; not the
+	 * start time: two starts in one second would reuse msgids that
+	 * persistent history still holds */
+	if (ergo_random(&rnd, sizeof(rnd)) == -1)
+		rnd = (uint32_t)ergo_now;
+	snprintf(msgid_base, sizeof(msgid_base), "%08lx",
+	    (unsigned long)rnd & 0xffffffffUL);
+	irc_out_rehashed();
+}
+
+/* After log_configure: whether "useroutput" lines are wanted. */
+void
+irc_out_rehashed(void)
+{
+	log_output = log_wants(LL_DEBUG, "useroutput");
+	nisupport = 0;		/* limits, network name, ... may have changed */
+}

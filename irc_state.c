@@ -1,0 +1,552 @@
+/*
+ * irc_state.c: the protocol's model: the server-wide tables (nicks,
+ * channels, counters), channels with their memberships, masks and
+ * invites, and the hooks features register at init. Sends nothing.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irc_state.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "net.h"
+#include "irc_util.h"
+#include "irc_num.h"
+
+struct ircstate	 irc;
+struct irc_hooks irc_hooks;
+
+struct client *
+irc_client_find(const char *nick)
+{
+	char key[NICKLEN_MAX + 1];
+	struct hent *e;
+
+	irc_fold(key, nick, sizeof(key));
+	if ((e = htab_get(&irc.nicks, key)) == NULL)
+		return NULL;
+	return (struct client *)((char *)e - offsetof(struct client, h));
+}
+
+const char *
+irc_prefix(const struct client *c)
+{
+	static char buf[NICKLEN_MAX + 256];
+	const char *part[3] = { c->nick[0] ? c->nick : "*",
+	    c->user ? c->user : "*", c->host };
+	size_t n = 0, l, i;
+
+	/* copied, not printed: every message and welcome makes one */
+	for (i = 0; i < 3; i++) {
+		l = strlen(part[i]);
+		if (l > sizeof(buf) - 1 - n - (i < 2))
+			l = sizeof(buf) - 1 - n - (i < 2);
+		memcpy(buf + n, part[i], l);
+		n += l;
+		if (i < 2)
+			buf[n++] = i == 0 ? '!' : '@';
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ---- nicks ---- */
+
+void
+irc_nick_unset(struct client *c)
+{
+	if (c->h.key == NULL)
+		return;
+	htab_del(&irc.nicks, &c->h);
+	free(c->h.key);
+	c->h.key = NULL;
+}
+
+/* Sets c's nick and its hash entry; 0, or -1 on ENOMEM. */
+int
+irc_nick_set(struct client *c, const char *nick)
+{
+	char key[NICKLEN_MAX + 1], *k;
+
+	irc_fold(key, nick, sizeof(key));
+	if ((k = xstrdup(key)) == NULL)
+		return -1;
+	irc_nick_unset(c);
+	c->h.key = k;
+	if (htab_put(&irc.nicks, &c->h) == -1) {
+		free(k);
+		c->h.key = NULL;
+		return -1;
+	}
+	snprintf(c->nick, sizeof(c->nick), "%s", nick);
+	return 0;
+}
+
+/* ---- WHOWAS ---- */
+
+/*
+ * Departed and renamed users, newest first, at most limits.whowas of
+ * them; one allocation per entry holding its strings.
+ */
+
+static struct whowas	*ww_head, *ww_tail;
+static unsigned		 ww_count;
+
+static void
+whowas_unlink(struct whowas *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		ww_head = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	else
+		ww_tail = w->prev;
+	ww_count--;
+	free(w);
+}
+
+/* Drops the oldest entries until at most max remain. */
+static void
+whowas_trim(unsigned max)
+{
+	while (ww_count > max && ww_tail != NULL)
+		whowas_unlink(ww_tail);
+}
+
+void
+irc_whowas_add(const struct client *c)
+{
+	const char *user, *host, *real;
+	size_t ul, hl, rl;
+	struct whowas *w;
+
+	if (!(c->flags & CF_REG) || c->nick[0] == '\0' || conf->limits.whowas == 0) {
+		whowas_trim(conf->limits.whowas);
+		return;
+	}
+	user = c->user != NULL ? c->user : "*";
+	host = c->host != NULL ? c->host : "*";
+	real = c->realname != NULL ? c->realname : "";
+	ul = strlen(user) + 1;
+	hl = strlen(host) + 1;
+	rl = strlen(real) + 1;
+	if ((w = malloc(sizeof(*w) + ul + hl + rl)) == NULL) {
+		log_warn("irc", "whowas entry for %s", c->nick);
+		return;
+	}
+	w->when = ergo_now;
+	snprintf(w->nick, sizeof(w->nick), "%s", c->nick);
+	w->user = w->data;
+	memcpy(w->user, user, ul);
+	w->host = w->user + ul;
+	memcpy(w->host, host, hl);
+	w->realname = w->host + hl;
+	memcpy(w->realname, real, rl);
+	w->prev = NULL;
+	w->next = ww_head;
+	if (ww_head != NULL)
+		ww_head->prev = w;
+	else
+		ww_tail = w;
+	ww_head = w;
+	ww_count++;
+	whowas_trim(conf->limits.whowas);
+}
+
+void
+irc_whowas_free(void)
+{
+	whowas_trim(0);
+}
+
+/* The newest entry (then ->next), or NULL. */
+const struct whowas *
+irc_whowas_first(void)
+{
+	return ww_head;
+}
+
+/* ---- channels and memberships ---- */
+
+/*
+ * A pending invite is linked twice: into its channel (ch->invites, the
+ * irc.h view, bounded by chan_max_list) and into its invitee's list, found
+ * by folded nick in a private table (bounded by chan_max_per_user), so a
+ * nick change or quit reaches a user's invites without a scan of all
+ * channels. struct invite comes first, so a struct invite * on a channel
+ * list is also the struct inv * that holds it.
+ */
+struct invitee;
+struct inv {
+	struct invite	 i;
+	struct chan	*ch;
+	struct invitee	*ie;
+	struct inv	*nnext, *nprev;
+};
+struct invitee {
+	struct hent	 h;		/* key points at key[] */
+	char		 key[NICKLEN_MAX + 1];
+	struct inv	*list;		/* newest first */
+	unsigned	 n;
+};
+static struct htab invitees;
+
+
+struct chan *
+irc_chan_create(const char *name)
+{
+	struct chan *ch;
+	size_t n = strlen(name) + 1;
+
+	if ((ch = calloc(1, sizeof(*ch))) == NULL)
+		return NULL;
+	if ((ch->name = xstrdup(name)) == NULL ||
+	    (ch->h.key = malloc(n)) == NULL)
+		goto fail;
+	irc_fold(ch->h.key, name, n);
+	if (htab_put(&irc.chans, &ch->h) == -1)
+		goto fail;
+	ch->created = ergo_now;
+	return ch;
+fail:
+	free(ch->h.key);
+	free(ch->name);
+	free(ch);
+	return NULL;
+}
+
+void
+irc_masks_free(struct mask *mk)
+{
+	struct mask *next;
+
+	for (; mk != NULL; mk = next) {
+		next = mk->next;
+		free(mk->mask);
+		free(mk->setter);
+		free(mk);
+	}
+}
+
+
+/* Frees an empty channel and everything it owns. */
+void
+irc_chan_destroy(struct chan *ch)
+{
+	htab_del(&irc.chans, &ch->h);
+	IRC_HOOK_RUN(chan_free, ch);
+	irc_masks_free(ch->bans);
+	irc_masks_free(ch->excepts);
+	irc_masks_free(ch->invex);
+	while (ch->invites != NULL)
+		irc_invite_free((struct inv *)(void *)ch->invites);
+	free(ch->key);
+	free(ch->topic);
+	free(ch->topic_by);
+	free(ch->name);
+	free(ch->h.key);
+	free(ch);
+}
+
+struct member *
+irc_member_add(struct chan *ch, struct client *c, unsigned char modes)
+{
+	struct member *mb;
+
+	if ((mb = calloc(1, sizeof(*mb))) == NULL)
+		return NULL;
+	mb->c = c;
+	mb->ch = ch;
+	mb->modes = modes;
+	if ((mb->cnext = ch->members) != NULL)
+		mb->cnext->cprev = mb;
+	ch->members = mb;
+	ch->nmembers++;
+	if ((mb->unext = c->chans) != NULL)
+		mb->unext->uprev = mb;
+	c->chans = mb;
+	c->nchans++;
+	return mb;
+}
+
+/* Unlinks and frees mb; the channel goes too when it empties. */
+void
+irc_member_del(struct member *mb)
+{
+	struct chan *ch = mb->ch;
+	struct client *c = mb->c;
+
+	if (mb->cprev != NULL)
+		mb->cprev->cnext = mb->cnext;
+	else
+		ch->members = mb->cnext;
+	if (mb->cnext != NULL)
+		mb->cnext->cprev = mb->cprev;
+	if (mb->uprev != NULL)
+		mb->uprev->unext = mb->unext;
+	else
+		c->chans = mb->unext;
+	if (mb->unext != NULL)
+		mb->unext->uprev = mb->uprev;
+	ch->nmembers--;
+	c->nchans--;
+	free(mb);
+	if (ch->nmembers == 0)
+		irc_chan_destroy(ch);
+}
+
+/*
+ * Whether a mask matches c: as others see it, and, when its host is a
+ * cloak, also as nick!user@realip, so bans on addresses keep working.
+ */
+bool
+irc_masks_match(const struct mask *mk, const struct client *c)
+{
+	char nuh[IRC_LINE_MAX], nui[IRC_LINE_MAX];
+	bool cloaked = c->conn != NULL && c->host != NULL &&
+	    strcmp(c->host, net_conn_ip(c->conn)) != 0;
+
+	if (mk == NULL)
+		return false;
+	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
+	if (cloaked)
+		snprintf(nui, sizeof(nui), "%s!%s@%s", c->nick,
+		    c->user != NULL ? c->user : "*", net_conn_ip(c->conn));
+	for (; mk != NULL; mk = mk->next)
+		if (irc_match(mk->mask, nuh) ||
+		    (cloaked && irc_match(mk->mask, nui)))
+			return true;
+	return false;
+}
+
+/* Banned and not excepted. */
+bool
+irc_chan_banned(const struct chan *ch, const struct client *c)
+{
+	if (ch->bans == NULL)
+		return false;
+	return irc_masks_match(ch->bans, c) && !irc_masks_match(ch->excepts, c);
+}
+
+/* ---- invites ---- */
+
+static struct invitee *
+invitee_get(const char *folded)
+{
+	return (struct invitee *)(void *)htab_get(&invitees, folded);
+}
+
+struct inv *
+irc_invite_find(const struct chan *ch, const char *folded)
+{
+	struct invite *i;
+
+	for (i = ch->invites; i != NULL; i = i->next)
+		if (strcmp(i->nick, folded) == 0)
+			return (struct inv *)(void *)i;
+	return NULL;
+}
+
+void
+irc_invite_free(struct inv *iv)
+{
+	struct invite **pp;
+	struct invitee *ie = iv->ie;
+
+	for (pp = &iv->ch->invites; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == &iv->i) {
+			*pp = iv->i.next;
+			iv->ch->ninvites--;
+			break;
+		}
+	if (iv->nprev != NULL)
+		iv->nprev->nnext = iv->nnext;
+	else
+		ie->list = iv->nnext;
+	if (iv->nnext != NULL)
+		iv->nnext->nprev = iv->nprev;
+	ie->n--;
+	free(iv);
+	if (ie->list == NULL) {
+		htab_del(&invitees, &ie->h);
+		free(ie);
+		if (invitees.n == 0)
+			htab_free(&invitees);
+	}
+}
+
+/* Frees every invite of one invitee, and with the last, the invitee. */
+static void
+invitee_drop(struct invitee *ie)
+{
+	unsigned n = ie->n;
+
+	while (n-- > 0)
+		irc_invite_free(ie->list);
+}
+
+/* The last of a singly linked channel list, i.e. the oldest invite. */
+static struct inv *
+inv_oldest_in_chan(const struct chan *ch)
+{
+	struct invite *i = ch->invites;
+
+	while (i != NULL && i->next != NULL)
+		i = i->next;
+	return (struct inv *)(void *)i;
+}
+
+/*
+ * Records that t may join ch past +i. Full lists drop their oldest entry,
+ * so the newest invite always counts. 0, or -1 on ENOMEM.
+ */
+int
+irc_invite_add(struct chan *ch, struct client *t)
+{
+	char key[NICKLEN_MAX + 1];
+	struct invitee *ie;
+	struct inv *iv;
+
+	irc_fold(key, t->nick, sizeof(key));
+	if (irc_invite_find(ch, key) != NULL)
+		return 0;
+	if (conf->chan_max_list == 0 || conf->chan_max_per_user == 0)
+		return 0;
+	if (ch->ninvites >= conf->chan_max_list)
+		irc_invite_free(inv_oldest_in_chan(ch));
+	if ((ie = invitee_get(key)) != NULL && ie->n >= conf->chan_max_per_user) {
+		for (iv = ie->list; iv->nnext != NULL; iv = iv->nnext)
+			;
+		irc_invite_free(iv);		/* may free ie */
+		ie = invitee_get(key);
+	}
+	if (ie == NULL) {
+		if ((ie = calloc(1, sizeof(*ie))) == NULL)
+			return -1;
+		memcpy(ie->key, key, sizeof(key));
+		ie->h.key = ie->key;
+		if (htab_put(&invitees, &ie->h) == -1) {
+			free(ie);
+			return -1;
+		}
+	}
+	if ((iv = calloc(1, sizeof(*iv))) == NULL) {
+		if (ie->list == NULL) {
+			htab_del(&invitees, &ie->h);
+			free(ie);
+		}
+		return -1;
+	}
+	memcpy(iv->i.nick, key, sizeof(key));
+	iv->ch = ch;
+	iv->ie = ie;
+	iv->i.next = ch->invites;
+	ch->invites = &iv->i;
+	ch->ninvites++;
+	if ((iv->nnext = ie->list) != NULL)
+		iv->nnext->nprev = iv;
+	ie->list = iv;
+	ie->n++;
+	return 0;
+}
+
+/* ---- lookups ---- */
+
+struct chan *
+irc_chan_find(const char *name)
+{
+	char key[CHANLEN_MAX + 1];
+
+	if (strlen(name) > CHANLEN_MAX)
+		return NULL;
+	irc_fold(key, name, sizeof(key));
+	return (struct chan *)(void *)htab_get(&irc.chans, key);
+}
+
+/* Walks the shorter of the two membership lists. */
+struct member *
+irc_member_find(const struct chan *ch, const struct client *c)
+{
+	struct member *mb;
+
+	if (c->nchans < ch->nmembers) {
+		for (mb = c->chans; mb != NULL; mb = mb->unext)
+			if (mb->ch == ch)
+				return mb;
+	} else {
+		for (mb = ch->members; mb != NULL; mb = mb->cnext)
+			if (mb->c == c)
+				return mb;
+	}
+	return NULL;
+}
+
+/*
+ * Forgets c everywhere (memberships and pending invites); the caller has
+ * already told the peers. Called when c goes away.
+ */
+void
+irc_chan_part_all(struct client *c)
+{
+	char key[NICKLEN_MAX + 1];
+	struct invitee *ie;
+
+	while (c->chans != NULL)
+		irc_member_del(c->chans);
+	irc_fold(key, c->nick, sizeof(key));
+	if ((ie = invitee_get(key)) != NULL)
+		invitee_drop(ie);
+}
+
+bool
+irc_chan_can_send(struct chan *ch, struct client *c, int *num)
+{
+	struct member *mb = irc_member_find(ch, c);
+
+	*num = ERR_CANNOTSENDTOCHAN;
+	if (mb != NULL && (mb->modes & (MEMB_OP | MEMB_VOICE)) != 0)
+		return true;
+	if (mb == NULL && (ch->modes & CMODE_NOEXT))
+		return false;
+	if (ch->modes & CMODE_MODERATED)
+		return false;
+	return !irc_chan_banned(ch, c);
+}
+
+bool
+irc_chan_visible(const struct chan *ch, const struct client *c)
+{
+	if ((ch->modes & (CMODE_SECRET | CMODE_PRIVATE)) == 0)
+		return true;
+	return irc_member_find(ch, c) != NULL;
+}
+
+/* Memberships hold pointers; only invites remember the nick. */
+void
+irc_chan_nick_changed(struct client *c, const char *oldfolded)
+{
+	char key[NICKLEN_MAX + 1];
+	struct invitee *ie, *stale;
+	struct inv *iv;
+
+	if ((ie = invitee_get(oldfolded)) == NULL)
+		return;
+	irc_fold(key, c->nick, sizeof(key));
+	if (strcmp(key, ie->key) == 0)
+		return;
+	/* Left by a client that went without irc_chan_part_all: drop. */
+	if ((stale = invitee_get(key)) != NULL)
+		invitee_drop(stale);
+	htab_del(&invitees, &ie->h);
+	memcpy(ie->key, key, sizeof(key));
+	for (iv = ie->list; iv != NULL; iv = iv->nnext)
+		memcpy(iv->i.nick, key, sizeof(key));
+	(void)htab_put(&invitees, &ie->h);	/* cannot fail: a slot was freed */
+}
+

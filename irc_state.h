@@ -1,0 +1,309 @@
+/*
+ * irc_state.h: the protocol's model (irc_state.c): users, channels,
+ * memberships, masks, invites, the server-wide tables, and the hooks:
+ * the only calls that go up or across the protocol's layers.
+ */
+#ifndef IRC_STATE_H
+#define IRC_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ergo.h"
+#include "irc_util.h"
+
+/* ---- users ---- */
+#define UMODE_INVISIBLE	0x01	/* +i */
+#define UMODE_WALLOPS	0x02	/* +w */
+#define UMODE_OPER	0x04	/* +o */
+#define UMODE_TLS	0x08	/* +Z, set by net for TLS conns */
+#define UMODE_REGISTERED 0x10	/* +r: logged in to an account */
+#define UMODE_BOT	0x20	/* +B: a bot (IRCv3 bot mode, BOT=B) */
+
+#define CF_NICK		0x01	/* NICK received */
+#define CF_USER		0x02	/* USER received */
+#define CF_CAPNEG	0x04	/* CAP LS/REQ seen, waiting for CAP END */
+#define CF_REG		0x08	/* registered (001 sent) */
+#define CF_PASS		0x10	/* PASS was correct */
+#define CF_CLOSING	0x20	/* quit in progress: send nothing more */
+#define CF_PINGSENT	0x40	/* idle PING outstanding */
+#define CF_THROTTLED	0x80	/* on the fakelag list */
+#define CF_FLOODOK	0x100	/* exempt from fakelag */
+#define CF_DEAD		0x200	/* killed: irc.c ends it after the command */
+
+/* capability bits (CAP), see irc.c cap table */
+#define CAP_MULTI_PREFIX	0x0001
+#define CAP_USERHOST_NAMES	0x0002
+#define CAP_CAP_NOTIFY		0x0004
+#define CAP_AWAY_NOTIFY		0x0008
+#define CAP_SASL		0x0010
+#define CAP_MESSAGE_TAGS	0x0020
+#define CAP_SERVER_TIME		0x0040
+#define CAP_ECHO_MESSAGE	0x0080
+#define CAP_BATCH		0x0100
+#define CAP_LABELED		0x0200
+#define CAP_ACCOUNT_TAG		0x0400
+#define CAP_ACCOUNT_NOTIFY	0x0800
+#define CAP_EXTENDED_JOIN	0x1000
+#define CAP_CHGHOST		0x2000
+#define CAP_SETNAME		0x4000
+#define CAP_INVITE_NOTIFY	0x8000
+#define CAP_STANDARD_REPLIES	0x10000
+#define CAP_NO_IMPLICIT_NAMES	0x20000
+/* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
+#define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
+#define CAP_EXTENDED_MONITOR	0x200000
+#define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
+#define CAP_READ_MARKER		0x800000	/* draft/read-marker */
+/* drafts, from the top bit down (irc_multiline.c, irc_redact.c) */
+#define CAP_MULTILINE		0x80000000U	/* draft/multiline */
+#define CAP_REDACTION		0x40000000U	/* draft/message-redaction */
+#define CAP_PRE_AWAY		0x20000000U	/* draft/pre-away */
+#define CAP_ACCOUNT_REGISTRATION 0x10000000U	/* irc_register.c */
+
+/* Caps that change how a relayed line is tagged (see struct irc_ev). */
+#define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
+
+struct member;
+
+struct client {
+	struct hent	 h;		/* by folded nick, once NICK is set */
+	struct conn	*conn;
+	char		 nick[NICKLEN_MAX + 1];
+	char		*user;		/* ident from USER, '~'-prefixed */
+	char		*host;		/* shown host (IP for now) */
+	char		*realname;
+	char		*away;		/* NULL when present */
+	char		*oper_class;	/* NULL unless +o */
+	unsigned	 flags;		/* CF_* */
+	unsigned	 umodes;	/* UMODE_* */
+	uint32_t	 caps;		/* CAP_* enabled */
+	unsigned	 capver;	/* 301 or 302 */
+	struct member	*chans;		/* memberships, via unext */
+	unsigned	 nchans;
+	time_t		 signon;	/* connect time (317) */
+	time_t		 last_msg;	/* last PRIVMSG/NOTICE (idle, 317) */
+	uint64_t	 last_recv_ms;	/* last line of any kind */
+	struct client	*tnext, *tprev;	/* timeout list, by last_recv_ms */
+	uint64_t	 tstamp_ms;	/* key of the timeout list it is on */
+	uint32_t	 mark;		/* fan-out dedup generation */
+	/* fakelag (irc.c), Ergo's algorithm */
+	uint64_t	 fl_last;	/* last touch (may be in the future) */
+	unsigned	 fl_count;	/* lines in the current burst */
+	bool		 fl_throttled;	/* burst used up: lines spaced out */
+	bool		 fl_granted;	/* the held line may now run */
+	uint64_t	 fl_next_ms;	/* when the held line may run */
+	struct client	*flnext, *flprev;	/* throttled list */
+	struct client	*gnext;		/* graveyard: freed next tick */
+	struct client	*dnext;		/* irc.dead: ended after the command */
+	char		*quitmsg, *error;	/* why, once dead (or NULL) */
+	/* MONITOR list (irc_monitor.c), direct-message history (irc_hist.c) */
+	struct mon_link	*monitors;
+	unsigned	 nmonitors;
+	struct hist	*hist;
+	/* accounts (irc_sasl.c, irc_serv.c) */
+	char		*account;	/* account name when logged in */
+	int64_t		 account_id;
+	struct client	*acnext, *acprev;	/* sessions of the account */
+	bool		 ac_listed;
+	struct mark	*marks;		/* read markers without an account */
+	unsigned	 nmarks;
+	struct sasl	*sasl;		/* AUTHENTICATE in progress */
+	/* nick enforcement (irc_serv.c): on its list while pending */
+	struct client	*nrnext, *nrprev;
+	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
+	bool		 nr_listed;
+	bool		 nr_told;	/* the warning was sent */
+	struct ml	*ml;		/* open draft/multiline batch */
+	struct label	*label;		/* labeled command running (irc_out.c) */
+};
+
+/* ---- channels ---- */
+#define CMODE_INVITE	0x01	/* +i */
+#define CMODE_MODERATED	0x02	/* +m */
+#define CMODE_NOEXT	0x04	/* +n */
+#define CMODE_SECRET	0x08	/* +s */
+#define CMODE_TOPIC	0x10	/* +t */
+#define CMODE_PRIVATE	0x20	/* +p */
+
+#define CHAN_MODES_MAX	6	/* parameter modes per MODE (ISUPPORT MODES) */
+#define CHAN_KEYLEN	32	/* longest +k key (ISUPPORT KEYLEN) */
+
+#define MEMB_OP		0x01
+#define MEMB_VOICE	0x02
+
+struct member {
+	struct client	*c;
+	struct chan	*ch;
+	unsigned char	 modes;			/* MEMB_* */
+	struct member	*cnext, *cprev;		/* in ch->members */
+	struct member	*unext, *uprev;		/* in c->chans */
+};
+
+struct mask {
+	struct mask	*next;
+	char		*mask;		/* normalised nick!user@host */
+	char		*setter;
+	time_t		 when;
+};
+
+struct invite {
+	struct invite	*next;
+	char		 nick[NICKLEN_MAX + 1];	/* folded */
+};
+
+struct chan {
+	struct hent	 h;		/* by folded name */
+	char		*name;
+	struct member	*members;
+	unsigned	 nmembers;
+	unsigned	 modes;		/* CMODE_* */
+	char		*key;		/* +k */
+	unsigned	 limit;		/* +l, 0 = none */
+	char		*topic, *topic_by;
+	time_t		 topic_time, created;
+	struct mask	*bans, *excepts, *invex;
+	unsigned	 nbans, nexcepts, ninvex;
+	struct invite	*invites;
+	unsigned	 ninvites;
+	struct hist	*hist;		/* irc_hist.c; NULL until a message */
+	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
+};
+
+/* ---- server-wide state (irc.c) ---- */
+struct ircstate {
+	struct htab	 nicks;		/* struct client by folded nick */
+	struct htab	 chans;		/* struct chan by folded name */
+	unsigned	 nusers;	/* registered */
+	unsigned	 nunknown;	/* not yet registered */
+	unsigned	 ninvisible, nopers;
+	unsigned	 max_users;
+	time_t		 started;
+	struct client	*dead;		/* killed, ended after the command */
+	int		(*rehash)(char **errs);	/* ergo.c's, for REHASH */
+};
+extern struct ircstate irc;
+
+/*
+ * The hooks: the only calls that go up or across the protocol's layers
+ * (families never call each other, irc_out and irc_state never call a
+ * family). Each feature fills in its own at init (irc_init calls every
+ * feature's init, in a fixed order, which is the order observers run).
+ * IRC_HOOK_RUN calls each observer of a list; a one-slot hook may be
+ * NULL (the feature is not there).
+ */
+#define IRC_HOOKS_MAX	8
+struct irc_ev;
+struct hist_info;
+struct irc_hooks {
+	/* irc_out observers: an event sent to a channel's members
+	 * (irc_chan_event) or to a user's peers (irc_peers_event): history;
+	 * any event to a user's peers (irc_ev_peers): extended-monitor; a
+	 * delivered PRIVMSG/NOTICE/TAGMSG (ch, or the user to): history */
+	void	(*chan_event[IRC_HOOKS_MAX])(struct chan *,
+		    const struct irc_ev *);
+	void	(*peers_event[IRC_HOOKS_MAX])(struct client *,
+		    const struct irc_ev *);
+	void	(*peers_sent[IRC_HOOKS_MAX])(struct irc_ev *, struct client *);
+	void	(*message[IRC_HOOKS_MAX])(struct client *from, struct chan *ch,
+		    struct client *to, const char *cmd, const char *text,
+		    const struct irc_ev *);
+	/* users: a registered user renamed (oldprefix: nick!user@host
+	 * before); a registered user left (peers were told); a client's
+	 * memory goes (registered or not) */
+	void	(*nick_changed[IRC_HOOKS_MAX])(struct client *,
+		    const char *oldprefix);
+	void	(*quit[IRC_HOOKS_MAX])(struct client *);
+	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
+	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
+	 * its founder, 2 someone else's); c joined ch, before NAMES and
+	 * after; ch's topic or modes changed; ch goes */
+	int	(*chan_restore)(struct chan *, struct client *);
+	void	(*join_names[IRC_HOOKS_MAX])(struct client *, struct chan *);
+	void	(*joined[IRC_HOOKS_MAX])(struct client *, struct chan *);
+	void	(*chan_changed[IRC_HOOKS_MAX])(struct chan *);
+	void	(*chan_free[IRC_HOOKS_MAX])(struct chan *);
+	/* services: a message to a service's nick (true: taken); a K- or
+	 * D-line on a client not registered yet (true: 465 sent, killed) */
+	bool	(*service_message)(struct client *, const char *target,
+		    const char *text, bool notice);
+	bool	(*banned)(struct client *);
+	/* history: a message found (and removed) by REDACT; a registered
+	 * channel's or an account's rows about to be deleted (ids reused:
+	 * queued rows are written first) and then gone */
+	bool	(*hist_redact)(struct chan *, struct client *,
+		    const char *peer, const char *msgid, bool remove,
+		    struct hist_info *);
+	void	(*dropping[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
+	void	(*dropped[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
+};
+extern struct irc_hooks irc_hooks;
+
+/* Adds fn to the hook list name (aborts if full: a build mistake). */
+#define IRC_HOOK_ADD(name, fn) do {					\
+	size_t i_;							\
+	for (i_ = 0; i_ < IRC_HOOKS_MAX && irc_hooks.name[i_] != NULL;	\
+	    i_++)							\
+		;							\
+	if (i_ == IRC_HOOKS_MAX)					\
+		abort();						\
+	irc_hooks.name[i_] = (fn);					\
+} while (0)
+#define IRC_HOOK_RUN(name, ...) do {					\
+	size_t i_;							\
+	for (i_ = 0; i_ < IRC_HOOKS_MAX && irc_hooks.name[i_] != NULL;	\
+	    i_++)							\
+		irc_hooks.name[i_](__VA_ARGS__);			\
+} while (0)
+
+/* ---- the model's calls ---- */
+struct chan *irc_chan_find(const char *name);
+struct member *irc_member_find(const struct chan *, const struct client *);
+/* Remove c from every channel (QUIT fan-out is done by the caller). */
+void	 irc_chan_part_all(struct client *);
+/* Whether c may speak in ch now; sets *num to the refusal numeric. */
+bool	 irc_chan_can_send(struct chan *, struct client *, int *num);
+/* Whether the channel should be listed/shown to c (secret/private) */
+bool	 irc_chan_visible(const struct chan *, const struct client *);
+/* c's nick changed: rename pending invites etc. */
+void	 irc_chan_nick_changed(struct client *, const char *oldfolded);
+/* Model changes for the channel commands (irc_chan.c). */
+struct chan *irc_chan_create(const char *name);		/* NULL: ENOMEM */
+void	 irc_chan_destroy(struct chan *);	/* an empty one */
+struct member *irc_member_add(struct chan *, struct client *,
+	    unsigned char modes);			/* NULL: ENOMEM */
+void	 irc_member_del(struct member *);	/* an emptied channel goes */
+void	 irc_masks_free(struct mask *);
+/* Whether a mask of the list matches c (also by its real IP if cloaked) */
+bool	 irc_masks_match(const struct mask *, const struct client *);
+bool	 irc_chan_banned(const struct chan *, const struct client *);
+struct inv;			/* a pending invite */
+struct inv *irc_invite_find(const struct chan *, const char *folded);
+void	 irc_invite_free(struct inv *);
+int	 irc_invite_add(struct chan *, struct client *);	/* 0, -1 */
+
+struct client *irc_client_find(const char *nick);
+/* Sets c's nick and its table entry (0, or -1 on ENOMEM); or drops it. */
+int	 irc_nick_set(struct client *, const char *nick);
+void	 irc_nick_unset(struct client *);
+
+/* WHOWAS: departed and renamed users, newest first, limits.whowas. */
+struct whowas {
+	struct whowas	*next, *prev;
+	time_t		 when;
+	char		 nick[NICKLEN_MAX + 1];
+	char		*user, *host, *realname;
+	char		 data[];
+};
+void	 irc_whowas_add(const struct client *);
+const struct whowas *irc_whowas_first(void);	/* then ->next */
+void	 irc_whowas_free(void);
+/* nick!user@host of c (static buffer, valid until the next call) */
+const char *irc_prefix(const struct client *);
+
+/* A command handler (the roof's table; each family declares its own). */
+typedef void cmd_fn(struct client *, struct msg *);
+
+#endif

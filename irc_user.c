@@ -1,0 +1,180 @@
+/*
+ * irc_user.c: the changes to a user that others are told of, shared by
+ * the roof and the command families: a rename, a host change, a login's
+ * account-notify, a JOIN's lines, and marking a client dead (irc.c
+ * reaps it after the command). Calls irc_state, irc_out and the hooks;
+ * never a command family.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "irc_user.h"
+#include "ergo.h"
+#include "log.h"
+#include "conf.h"
+#include "util.h"
+#include "irc_util.h"
+#include "irc_state.h"
+#include "irc_out.h"
+
+static void	rejoin(struct client *, struct chan *);
+
+/*
+ * Renames a registered c to nick (valid and free: the caller checked):
+ * a WHOWAS entry for the old nick, NICK to c and its peers, and the
+ * nick_changed hooks (nick enforcement, MONITOR). 0, or -1 on ENOMEM
+ * (the caller ends c).
+ */
+int
+irc_user_rename(struct client *c, const char *nick)
+{
+	char oldprefix[NICKLEN_MAX + 256], oldkey[NICKLEN_MAX + 1];
+
+	snprintf(oldprefix, sizeof(oldprefix), "%s", irc_prefix(c));
+	irc_whowas_add(c);
+	irc_fold(oldkey, c->nick, sizeof(oldkey));
+	if (irc_nick_set(c, nick) == -1)
+		return -1;
+	irc_chan_nick_changed(c, oldkey);
+	log_info("connect", "%s is now known as %s", oldprefix, nick);
+	irc_peers_event(c, true, ":%s NICK :%s", oldprefix, nick);
+	IRC_HOOK_RUN(nick_changed, c, oldprefix);
+	return 0;
+}
+
+/*
+ * Marks c dead: nothing more is sent to it, and irc.c ends it after the
+ * command that is running (QUIT to its peers with quitmsg, then ERROR
+ * :error to it, or no ERROR if error is NULL). A second call keeps the
+ * first reasons.
+ */
+void
+irc_user_kill(struct client *c, const char *quitmsg, const char *error)
+{
+	if (c->flags & (CF_CLOSING | CF_DEAD))
+		return;
+	c->flags |= CF_DEAD | CF_CLOSING;
+	/* out of memory: irc.c says "Client exited", and ERROR without text */
+	c->quitmsg = xstrdup(quitmsg);
+	c->error = error != NULL ? xstrdup(error) : NULL;
+	c->dnext = irc.dead;
+	irc.dead = c;
+}
+
+void
+irc_user_account_notify(struct client *c)
+{
+	if (c->flags & CF_REG)
+		irc_peers_cap_send(c, true, CAP_ACCOUNT_NOTIFY,
+		    ":%s ACCOUNT %s", irc_prefix(c),
+		    c->account != NULL ? c->account : "*");
+}
+
+/*
+ * chghost: peers with the cap see CHGHOST; the others see the user quit
+ * and come back (JOIN, and the modes it had), as Ergo does.
+ */
+void
+irc_user_chghost(struct client *c, const char *user, const char *host)
+{
+	char old[NICKLEN_MAX + 256], *nu = NULL, *nh = NULL;
+	struct member *um;
+	struct irc_ev ev;
+
+	if ((user != NULL && (nu = xstrdup(user)) == NULL) ||
+	    (host != NULL && (nh = xstrdup(host)) == NULL)) {
+		free(nu);
+		return;
+	}
+	snprintf(old, sizeof(old), "%s", irc_prefix(c));
+	if (nu != NULL) {
+		free(c->user);
+		c->user = nu;
+	}
+	if (nh != NULL) {
+		free(c->host);
+		c->host = nh;
+	}
+	if (!(c->flags & CF_REG))
+		return;
+	irc_ev_init(&ev, c, false, ":%s CHGHOST %s %s", old, c->user, c->host);
+	ev.need = CAP_CHGHOST;
+	irc_ev_peers(&ev, c, true);
+	irc_ev_done(&ev);
+	/* the rest: a QUIT, then a JOIN per shared channel */
+	irc_ev_init(&ev, c, false, ":%s QUIT :Changing host", old);
+	irc_ev_peers_lacking(&ev, c, CAP_CHGHOST);
+	irc_ev_done(&ev);
+	for (um = c->chans; um != NULL; um = um->unext)
+		rejoin(c, um->ch);
+}
+
+/*
+ * The JOIN of c to the members of ch (extended-join: with account and
+ * realname), and for away-notify clients c's away message. only, if
+ * set, limits it to members without that cap (chghost's fallback).
+ */
+static void
+join_send(struct client *c, struct chan *ch, const uint32_t *only)
+{
+	struct irc_ev ev, aw;
+	struct member *mb;
+
+	irc_ev_init(&ev, c, false, ":%s JOIN %s", irc_prefix(c), ch->name);
+	irc_ev_alt(&ev, CAP_EXTENDED_JOIN, ":%s JOIN %s %s :%s",
+	    irc_prefix(c), ch->name, c->account != NULL ? c->account : "*",
+	    c->realname != NULL ? c->realname : "");
+	if (c->away != NULL) {
+		irc_ev_init(&aw, c, false, ":%s AWAY :%s", irc_prefix(c),
+		    c->away);
+		aw.need = CAP_AWAY_NOTIFY;
+	}
+	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
+		if (only != NULL && (mb->c == c || (mb->c->caps & *only)))
+			continue;
+		irc_ev_send(&ev, mb->c);
+		if (c->away != NULL && mb->c != c)
+			irc_ev_send(&aw, mb->c);
+	}
+	if (only == NULL)	/* not chghost's rejoin */
+		IRC_HOOK_RUN(chan_event, ch, &ev);	/* history */
+	irc_ev_done(&ev);
+	if (c->away != NULL)
+		irc_ev_done(&aw);
+}
+
+/* chghost for clients without it: c joins again, with its modes. */
+static void
+rejoin(struct client *c, struct chan *ch)
+{
+	uint32_t cap = CAP_CHGHOST;
+	struct member *me = irc_member_find(ch, c), *mb;
+	struct irc_ev ev;
+	char modes[4] = "+", *p = modes + 1;
+
+	if (me == NULL)
+		return;
+	join_send(c, ch, &cap);
+	if (me->modes == 0)
+		return;
+	if (me->modes & MEMB_OP)
+		*p++ = 'o';
+	if (me->modes & MEMB_VOICE)
+		*p++ = 'v';
+	*p = '\0';
+	irc_ev_init(&ev, NULL, false, ":%s MODE %s %s %s%s%s",
+	    conf->server_name, ch->name, modes, c->nick,
+	    p - modes > 2 ? " " : "", p - modes > 2 ? c->nick : "");
+	for (mb = ch->members; mb != NULL; mb = mb->cnext)
+		if (mb->c != c && !(mb->c->caps & CAP_CHGHOST))
+			irc_ev_send(&ev, mb->c);
+	irc_ev_done(&ev);
+}
+
+/* c joined ch: its JOIN (and away state) to the members, c included. */
+void
+irc_user_join_send(struct client *c, struct chan *ch)
+{
+	join_send(c, ch, NULL);
+}

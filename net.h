@@ -1,0 +1,82 @@
+/*
+ * net.h: what net.c (listeners, connections, buffers), net_addr.c
+ * (address keys) and net_mkcert.c (`ergo mkcerts`) export.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct conn;
+struct conf;
+
+/*
+ * What net hands up, given at net_init (irc.c's irc_net_handlers): a new
+ * connection (returns the protocol's handle, or NULL to refuse); one
+ * line (no CR/LF, NUL-terminated, may be modified) returning NET_MORE to
+ * get the next line now, NET_STOP (line taken) or NET_DEFER (not taken:
+ * offer it again), both holding input until net_conn_resume() (fakelag);
+ * a line over the limits; the end of a connection.
+ */
+enum { NET_DEFER = -1, NET_STOP = 0, NET_MORE = 1 };
+struct net_handlers {
+	void	*(*open)(struct conn *);
+	int	 (*line)(void *handle, char *line, size_t len);
+	void	 (*toolong)(void *handle);		/* over 512 / 8191 */
+	void	 (*closed)(void *handle, const char *reason);
+};
+
+/*
+ * Loads the certificate and key of every TLS listener of c for the next
+ * net_listen_apply; 0, or -1 with *errs (malloc'd lines) and nothing kept.
+ */
+int	 net_listen_prepare(const struct conf *c, char **errs);
+void	 net_listen_unprepare(void);	/* drop what prepare loaded */
+/* Opens listeners new in c, closes those gone; first call opens all. */
+int	 net_listen_apply(const struct conf *c);
+void	 net_init(const struct net_handlers *);
+void	 net_shutdown(const char *line);	/* send line to all, flush, close */
+int	 net_add_fd(int fd, void (*cb)(int fd, void *arg), void *arg);
+void	 net_poll(int timeout_ms);	/* one poll() and its dispatch */
+/*
+ * End of a loop pass: tell irc about connections that died, write once to
+ * every connection with pending output, then close the dead ones.
+ */
+void	 net_flush(void);
+void	 net_tick(void);		/* once a second: resume accepting */
+bool	 net_has_pending_input(void);	/* lines left to process next pass */
+void	 net_raise_nofile(void);
+
+/* For irc.c: */
+void	 net_conn_send(struct conn *, const char *buf, size_t len);
+void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
+void	 net_conn_resume(struct conn *);	/* irc may take lines again */
+const char *net_conn_ip(const struct conn *);
+/*
+ * net_addr.c: the key every per-address limit counts under: the address
+ * masked to cidr-len-ipv4/-ipv6 bits ("192.0.2.7", "2001:db8:1:2::/64");
+ * a v4-mapped IPv6 address is IPv4. Text that is no address is copied.
+ */
+#define NET_ADDRKEY_LEN	52	/* INET6_ADDRSTRLEN + "/128" */
+void	 net_addr_key(const struct sockaddr *, unsigned v4len, unsigned v6len,
+	    char *buf, size_t sz);
+void	 net_ip_key(const char *ip, char *buf, size_t sz);	/* by conf */
+bool	 net_conn_tls(const struct conn *);
+const char *net_conn_certfp(const struct conn *); /* client cert, or NULL */
+size_t	 net_conn_sendq(const struct conn *);
+unsigned net_nconns(void);
+
+/* net_mkcert.c */
+/*
+ * `ergo mkcerts`: a new self-signed P-256 certificate for host and its
+ * key (mode 0600), neither written if either file exists. Prints the
+ * paths and the SHA-256 certfp, errors to stderr. Returns 0, or -1.
+ */
+int	 net_mkcert_write(const char *certpath, const char *keypath,
+	    const char *host);
+
+#endif

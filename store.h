@@ -1,0 +1,152 @@
+/*
+ * store.h: what store.c exports: the only file that speaks SQL.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ergo.h"
+
+#define STORE_KEYLEN		32	/* SHA-256: StoredKey, ServerKey */
+#define STORE_SALTMAX		64
+#define STORE_EMAIL_MAX		254
+#define STORE_CERTFP_LEN	64	/* lowercase hex SHA-256 */
+
+/* NickServ SET ENFORCE: how a reserved nick is protected */
+enum { ENFORCE_DEFAULT, ENFORCE_NONE, ENFORCE_TIMEOUT, ENFORCE_STRICT };
+
+/* One account row; SCRAM-SHA-256 credentials, never the password. */
+struct store_account {
+	int64_t		 id;
+	char		 name[NICKLEN_MAX + 1];	/* as registered */
+	unsigned char	 salt[STORE_SALTMAX];
+	size_t		 saltlen;
+	unsigned	 iterations;
+	unsigned char	 stored_key[STORE_KEYLEN];
+	unsigned char	 server_key[STORE_KEYLEN];
+	char		 email[STORE_EMAIL_MAX + 1];	/* "" if none */
+	time_t		 registered;
+	int		 enforce;			/* ENFORCE_* */
+};
+
+/*
+ * store_open: for `ergo run`: creates a new database at the current
+ * schema; an older schema is upgraded only with datastore.autoupgrade
+ * (else it says to run upgradedb), a newer one is refused. store_init
+ * (`ergo initdb`) creates a database that must not exist yet;
+ * store_upgrade (`ergo upgradedb`) backs up, then migrates. All return
+ * 0, or -1 after logging "path: reason".
+ */
+int	 store_open(const char *path);
+int	 store_init(const char *path);
+int	 store_upgrade(const char *path);
+void	 store_close(void);
+/* `ergo backupdb`: consistent copy of the live db at path to dest. */
+int	 store_backup(const char *path, const char *dest);
+const char *store_error(void);	/* why the last call failed, for clients */
+int	 store_meta_get(const char *key, char *buf, size_t sz); /* 1, 0, -1 */
+int	 store_meta_set(const char *key, const char *value);	/* 0, -1 */
+
+/* Lookups return 1 (found, *a filled), 0 (none) or -1 (error, logged). */
+int	 store_account_get(const char *folded, struct store_account *a);
+int	 store_account_by_certfp(const char *certfp, struct store_account *a);
+int	 store_nick_owner(const char *folded, struct store_account *a);
+/*
+ * Creates the account and reserves its name as a nick in one
+ * transaction: 0 once committed, 1 if the name is taken, -1 on error.
+ */
+int	 store_account_create(const char *folded, struct store_account *a);
+int	 store_account_delete(int64_t id);		/* 0 or -1 */
+int	 store_account_passwd(const struct store_account *a);	/* 0 or -1 */
+int	 store_account_enforce(int64_t id, int enforce);	/* 0 or -1 */
+/* 0 added, 1 already on some account, -1 error */
+int	 store_certfp_add(int64_t id, const char *certfp);
+int	 store_certfp_del(int64_t id, const char *certfp); /* 0, 1 none, -1 */
+/* Calls fn for each of the account's certfps; count, or -1. */
+int	 store_certfp_list(int64_t id, void (*fn)(void *, const char *),
+	    void *arg);
+
+/* A registered channel (ChanServ). */
+struct store_chan {
+	int64_t		 id;
+	char		 name[CHANLEN_MAX + 1];		/* as registered */
+	int64_t		 founder;			/* account id */
+	char		 founder_name[NICKLEN_MAX + 1];
+	time_t		 registered;
+	/* the state kept across restarts; "" / 0 when unset */
+	char		 modes[32];			/* letters, e.g. "nt" */
+	char		 key[IRC_LINE_MAX];
+	unsigned	 limit;
+	char		 topic[IRC_LINE_MAX + 1];
+	char		 topic_by[IRC_LINE_MAX];	/* nick!user@host */
+	time_t		 topic_time;
+};
+int	 store_chan_get(const char *folded, struct store_chan *ch); /* 1 0 -1 */
+int	 store_chan_create(const char *folded, struct store_chan *ch); /* 0 1 -1 */
+int	 store_chan_delete(int64_t id);				/* 0 or -1 */
+int	 store_chan_founder(int64_t id, int64_t account);	/* 0 or -1 */
+int	 store_chan_state(const struct store_chan *ch);		/* 0 or -1 */
+/* AMODE: 'o', 'v', or 0 to remove; get gives the mode, 0 none, -1 */
+int	 store_amode_set(int64_t chan, int64_t account, int mode);
+int	 store_amode_get(int64_t chan, int64_t account);
+/* fn(arg, account name, mode) per entry; count, or -1 */
+int	 store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
+	    void *arg);
+
+/* A K-line (kind 'k', mask user@host) or D-line ('d', IP or CIDR). */
+#define STORE_BAN_MASK_MAX	128
+#define STORE_BAN_REASON_MAX	390
+struct store_ban {
+	char		 kind;
+	char		 mask[STORE_BAN_MASK_MAX + 1];
+	char		 reason[STORE_BAN_REASON_MAX + 1];
+	char		 setter[IRC_LINE_MAX];		/* oper's nick!user@host */
+	time_t		 set_at;
+	time_t		 expires;			/* 0: permanent */
+};
+int	 store_ban_set(const struct store_ban *);	/* add/replace: 0, -1 */
+int	 store_ban_del(int kind, const char *mask);	/* 0, 1 none, -1 */
+/* fn(arg, ban) per ban not expired at now; count, or -1 */
+int	 store_ban_list(time_t now,
+	    void (*fn)(void *, const struct store_ban *), void *arg);
+int	 store_ban_expire(time_t now);			/* 0 or -1 */
+
+/*
+ * One persistent history row: a message of a registered channel
+ * (channel: its id) or a direct message kept for an account (account:
+ * its id); the other id is 0. floor: on write, the seq of the oldest
+ * entry still in its ring (older rows of the same owner are deleted).
+ */
+struct store_hrow {
+	int64_t		 channel, account;
+	uint64_t	 seq, floor;
+	int64_t		 ms;
+	int		 kind;
+	bool		 bot;
+	const char	*msgid, *time, *source, *target, *peer, *text,
+			*ctags, *acct_tag;	/* peer, ctags, acct_tag: or NULL */
+};
+/* One transaction for n rows: 0, or -1 (store_error(); not logged). */
+int	 store_hist_write(const struct store_hrow *rows, size_t n);
+/* fn(arg, row) per row from since_ms on, oldest first; count, or -1 */
+int	 store_hist_load(int64_t since_ms,
+	    void (*fn)(void *, const struct store_hrow *), void *arg);
+int	 store_hist_expire(int64_t before_ms);	/* 0, or -1 (not logged) */
+/* REDACT: msgid's rows saved by channel's or account's ring (other 0);
+ * 0, or -1 (logged) */
+int	 store_hist_redact(int64_t channel, int64_t account, const char *msgid);
+
+/* draft/read-marker of an account for a casefolded target, in ms */
+#define STORE_MARKERS_MAX	1000	/* an account's; the least lately set go */
+int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
+/* ...set to ms (forward only) at wall-clock now_ms, which orders the
+ * trim to STORE_MARKERS_MAX per account */
+int	 store_marker_set(int64_t account, const char *target, int64_t ms,
+	    int64_t now_ms);
+
+#endif

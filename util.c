@@ -1,0 +1,215 @@
+/*
+ * util.c: small helpers that serve every part and belong to none: the
+ * program's clock, the system's random bytes, base64 and xstrdup.
+ * Knows no protocol, config or socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__linux__) && defined(__has_include)
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define HAVE_GETRANDOM 1
+#endif
+#endif
+
+#include "util.h"
+
+time_t		 ergo_now;
+uint64_t	 ergo_now_ms;
+
+void
+ergo_clock(void)
+{
+	struct timespec ts;
+
+	ergo_now = time(NULL);
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		ergo_now_ms = (uint64_t)ts.tv_sec * 1000 +
+		    (uint64_t)ts.tv_nsec / 1000000;
+}
+
+char *
+xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+
+/*
+ * Standard base64 of src into dst, NUL-terminated, with or without '='
+ * padding (hashes omit it; SASL wants it). Returns the length written
+ * without the NUL, or (size_t)-1 if dst is too small.
+ */
+size_t
+util_b64_encode(char *dst, size_t dstsz, const void *src, size_t len,
+    bool pad)
+{
+	const unsigned char *s = src;
+	size_t need, i, o = 0;
+	unsigned long v;
+
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
+		return (size_t)-1;
+	need = len / 3 * 4;
+	if (len % 3 != 0)
+		need += pad ? 4 : len % 3 + 1;
+	if (dstsz < need + 1)
+		return (size_t)-1;
+	for (i = 0; i + 3 <= len; i += 3) {
+		v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8 |
+		    s[i + 2];
+		dst[o++] = b64_alphabet[v >> 18 & 63];
+		dst[o++] = b64_alphabet[v >> 12 & 63];
+		dst[o++] = b64_alphabet[v >> 6 & 63];
+		dst[o++] = b64_alphabet[v & 63];
+	}
+	if (len - i == 1) {
+		v = (unsigned long)s[i] << 16;
+		dst[o++] = b64_alphabet[v >> 18 & 63];
+		dst[o++] = b64_alphabet[v >> 12 & 63];
+		if (pad) {
+			dst[o++] = '=';
+			dst[o++] = '=';
+		}
+	} else if (len - i == 2) {
+		v = (unsigned long)s[i] << 16 | (unsigned long)s[i + 1] << 8;
+		dst[o++] = b64_alphabet[v >> 18 & 63];
+		dst[o++] = b64_alphabet[v >> 12 & 63];
+		dst[o++] = b64_alphabet[v >> 6 & 63];
+		if (pad)
+			dst[o++] = '=';
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decodes len bytes of standard base64 (padding optional but, if present,
+ * exactly right) into dst. Strict: no whitespace, no stray characters, no
+ * non-zero bits after the last byte, so every value has one spelling.
+ * Returns the number of bytes decoded, or (size_t)-1.
+ */
+size_t
+util_b64_decode(void *dst, size_t dstsz, const char *src, size_t len)
+{
+	unsigned char *d = dst;
+	size_t i, o = 0, npad = 0, rem;
+	unsigned long v = 0;
+	int x, bits = 0;
+
+	while (npad < 2 && len > 0 && src[len - 1] == '=') {
+		len--;
+		npad++;
+	}
+	rem = len % 4;
+	if (rem == 1 || (npad > 0 && npad != 4 - rem))
+		return (size_t)-1;
+	if (len / 4 * 3 + (rem ? rem - 1 : 0) > dstsz)
+		return (size_t)-1;
+	for (i = 0; i < len; i++) {
+		if ((x = b64_value((unsigned char)src[i])) == -1)
+			return (size_t)-1;
+		v = (v << 6 | (unsigned long)x) & 0xffffff;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			d[o++] = (unsigned char)(v >> bits & 0xff);
+		}
+	}
+	/* The leftover bits of a partial group must be zero. */
+	if (bits > 0 && (v & ((1UL << bits) - 1)) != 0)
+		return (size_t)-1;
+	return o;
+}
+
+/* /dev/urandom, for systems (or kernels) without getrandom(). */
+static int
+random_urandom(unsigned char *p, size_t len)
+{
+	ssize_t n;
+	int fd, saved;
+
+	do
+		fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	while (fd == -1 && errno == EINTR);
+	if (fd == -1)
+		return -1;
+	while (len > 0) {
+		if ((n = read(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
+		if (n == 0) {
+			close(fd);
+			errno = EIO;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * len bytes from the system's CSPRNG. Returns 0, or -1 with errno set;
+ * never returns predictable bytes.
+ */
+int
+ergo_random(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+#ifdef HAVE_GETRANDOM
+	ssize_t n;
+
+	while (len > 0) {
+		/* At most 256 bytes per call are never cut short. */
+		n = getrandom(p, len > 256 ? 256 : len, 0);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOSYS)	/* kernel older than 3.17 */
+				return random_urandom(p, len);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+#else
+	return random_urandom(p, len);
+#endif
+}

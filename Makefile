@@ -1,5 +1,6 @@
 # ergo: `make` builds ./ergo and nothing else.
-# POSIX make (GNU make and bmake work too); honours CC, CFLAGS, LDFLAGS,
+# POSIX make: no GNU or BSD extensions, so GNU make and bmake both work
+# (tests/test_install.py builds with bmake). Honours CC, CFLAGS, LDFLAGS,
 # LDLIBS, PREFIX and DESTDIR. Targets: all run test unit asan install clean deps.
 
 .POSIX:
@@ -32,15 +33,17 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 HDRS	= ergo.h irc.h irc_sasl.h net_tls.h
-SRCS	= ergo.c net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
+# Everything but main(): the unit tests and fuzz targets link against
+# these (libergo.a). A new .c file goes here; ergo.c stays apart.
+LIBSRCS	= net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_redact.c \
 	  irc_chghost.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_register.c irc_throttle.c \
 	  net_addr.c
-# Everything but main(): unit tests link against this archive.
-LIBOBJS	= $(filter-out ergo.o,$(SRCS:.c=.o))
+SRCS	= ergo.c $(LIBSRCS)
+LIBOBJS	= $(LIBSRCS:.c=.o)
 OBJS	= ergo.o $(LIBOBJS)
 
 all: ergo

@@ -8,6 +8,10 @@ modification times, so an `ergo` that is up to date in the tree is up to
 date in the copy and nothing rebuilds or writes in the tree while other
 test modules use ./ergo.
 
+test_bmake_builds_ergo_and_runs_the_unit_tests builds a fresh copy of the
+sources with BSD make (bmake), which scripts/deps.sh test installs: the
+Makefile is POSIX make, not GNU make.
+
 The render checks use mandoc (`mandoc -T lint -W warning`) and groff
 (`groff -mdoc -ww -z`), whichever are installed, and skip with a reason
 when neither is.
@@ -254,6 +258,62 @@ def test_uninstall_removes_binary_pages_and_script_but_keeps_the_config():
         assert read(f["confd"]) == confd, "make uninstall touched conf.d"
     # a second uninstall, with nothing left to remove, still succeeds
     make(src, "uninstall", "DESTDIR=" + dest, "PREFIX=/usr")
+
+
+# ---- BSD make ----
+
+def _bmake():
+    """bmake's path. scripts/deps.sh test installs it, so in CI (CI set)
+    its absence is a failure; elsewhere the test is skipped."""
+    path = shutil.which("bmake")
+    if path is None:
+        if os.environ.get("CI"):
+            raise AssertionError("bmake is missing: scripts/deps.sh test "
+                                 "installs it")
+        raise Skip("bmake is not installed (Debian, Alpine: bmake; "
+                   "sh scripts/deps.sh test installs it)")
+    return path
+
+
+def _copy_sources():
+    """The tree's sources and tests, nothing built: a fresh checkout."""
+    src = _tmpdir("ergo-bmake-src-")
+    for name in os.listdir(ROOT):
+        path = os.path.join(ROOT, name)
+        if os.path.isfile(path) and (
+                name in ("Makefile", "ergo.conf", "ergo.rc")
+                or name in PAGES or name.endswith((".c", ".h"))):
+            shutil.copy2(path, os.path.join(src, name))
+
+    def built(d, names):
+        return [n for n in names
+                if n == "__pycache__" or n.startswith("replay_")
+                or (n.startswith("unit_") and "." not in n)]
+    shutil.copytree(os.path.join(ROOT, "tests"), os.path.join(src, "tests"),
+                    ignore=built)
+    return src
+
+
+def test_bmake_builds_ergo_and_runs_the_unit_tests():
+    # The Makefile is POSIX make: BSD make must build the same program
+    # (a GNU-only function such as $(filter-out) expands to nothing there
+    # and the link fails) and its unit target must pass.
+    bmake = _bmake()
+    src = _copy_sources()
+    for args in (["ergo"], ["unit"]):
+        p = subprocess.run([bmake] + args, cwd=src, env=_env(),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=MAKE_TIMEOUT)
+        assert p.returncode == 0, "bmake %s failed (%d):\n%s%s" % (
+            " ".join(args), p.returncode, p.stdout[-4000:], p.stderr[-4000:])
+        if args == ["unit"]:
+            last = p.stdout.strip().splitlines()[-1]
+            assert re.match(r"^[1-9]\d* passed, 0 failed$", last), p.stdout
+    built = run_installed(os.path.join(src, "ergo"), "version")
+    assert built.returncode == 0, built.stderr
+    assert built.stdout == run_installed(ERGO_BIN, "version").stdout
+    p = run_installed(os.path.join(src, "ergo"), "defaultconfig")
+    assert p.stdout == default_config_text()
 
 
 # ---- the man pages ----

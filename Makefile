@@ -203,7 +203,8 @@ asan:
 	$(ASAN_ENV) $(PYTHON) tests/run.py --unit $$units
 
 # bench: the side-by-side benchmark of issue 7 (bench/run.sh; BENCH_QUICK,
-# BENCH_RUNS, BENCH_INSTALL as in the README). On demand, never part of test.
+# BENCH_RUNS, BENCH_INSTALL as in bench/README.md; results in
+# bench/RESULTS.md). On demand, never part of test.
 bench: ergo
 	$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o bench/load bench/load.c
 	bash bench/run.sh

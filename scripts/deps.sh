@@ -4,7 +4,8 @@
 #   test: build + python3 and ii (the suckless IRC client, for
 #         tests/test_client_ii.py), python3-irc and weechat-headless
 #         (real IRCv3 clients, for tests/test_ircv3_client_lib.py);
-#         clang too when CC=clang; and the
+#         clang too when CC=clang; bmake (BSD make: tests/test_install.py
+#         builds with it, the Makefile being POSIX make); and the
 #         service managers and tools tests/test_init.py drives: OpenRC,
 #         runit, s6, logrotate, busybox (syslogd), shellcheck. Installed
 #         with --no-install-recommends: plain `runit` would pull in
@@ -81,6 +82,9 @@ EOF
 		command -v weechat-headless >/dev/null 2>&1 ||
 			need "weechat-headless (IRC client, for tests)" \
 			    weechat-headless weechat
+		# tests/test_install.py builds with BSD make as well as make
+		command -v bmake >/dev/null 2>&1 ||
+			need "bmake (BSD make, for tests)" bmake bmake
 		# tests/test_init.py (on Alpine, OpenRC is the init already)
 		command -v openrc-run >/dev/null 2>&1 ||
 			need "OpenRC (openrc-run)" openrc openrc

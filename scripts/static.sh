@@ -122,12 +122,14 @@ install_pkgs() {
 	fi
 }
 
-# The sources ergo is made of, read from the Makefile's SRCS so the two
-# never drift apart.
+# The sources ergo is made of: the Makefile's SRCS as make expands it
+# (it is built from other variables), so the two never drift apart.
+# POSIX make reads a second makefile from stdin with -f -.
+# shellcheck disable=SC2016 # $(SRCS) is make's to expand, not the shell's
 ergo_srcs() {
-	awk '/^SRCS[ \t]*=/ { on = 1; sub(/^SRCS[ \t]*=/, "") }
-	     on { c = sub(/\\$/, ""); printf "%s ", $0; if (!c) exit }' \
-	    Makefile
+	printf 'ergo-static-srcs:\n\t@echo "SRCS: $(SRCS)"\n' |
+	    ${MAKE:-make} -s -f Makefile -f - ergo-static-srcs |
+	    sed -n 's/^SRCS: //p'
 }
 
 sha256_of() {

@@ -1,4 +1,4 @@
-"""The build's hardening (README "Security", Makefile HARDEN_CFLAGS and
+"""The build's hardening (doc/security.md, Makefile HARDEN_CFLAGS and
 HARDEN_LDFLAGS), read from the ELF headers of ./ergo as `make` built it:
 a position-independent executable, full RELRO (read-only relocations,
 bound at start), a non-executable stack, the stack protector, and

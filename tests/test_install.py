@@ -8,11 +8,16 @@ modification times, so an `ergo` that is up to date in the tree is up to
 date in the copy and nothing rebuilds or writes in the tree while other
 test modules use ./ergo.
 
+test_bmake_builds_ergo_and_runs_the_unit_tests builds a fresh copy of the
+sources with BSD make (bmake), which scripts/deps.sh test installs: the
+Makefile is POSIX make, not GNU make.
+
 The render checks use mandoc (`mandoc -T lint -W warning`) and groff
 (`groff -mdoc -ww -z`), whichever are installed, and skip with a reason
 when neither is.
 """
 
+import glob
 import os
 import re
 import shutil
@@ -256,6 +261,62 @@ def test_uninstall_removes_binary_pages_and_script_but_keeps_the_config():
     make(src, "uninstall", "DESTDIR=" + dest, "PREFIX=/usr")
 
 
+# ---- BSD make ----
+
+def _bmake():
+    """bmake's path. scripts/deps.sh test installs it, so in CI (CI set)
+    its absence is a failure; elsewhere the test is skipped."""
+    path = shutil.which("bmake")
+    if path is None:
+        if os.environ.get("CI"):
+            raise AssertionError("bmake is missing: scripts/deps.sh test "
+                                 "installs it")
+        raise Skip("bmake is not installed (Debian, Alpine: bmake; "
+                   "sh scripts/deps.sh test installs it)")
+    return path
+
+
+def _copy_sources():
+    """The tree's sources and tests, nothing built: a fresh checkout."""
+    src = _tmpdir("ergo-bmake-src-")
+    for name in os.listdir(ROOT):
+        path = os.path.join(ROOT, name)
+        if os.path.isfile(path) and (
+                name in ("Makefile", "ergo.conf", "ergo.rc")
+                or name in PAGES or name.endswith((".c", ".h"))):
+            shutil.copy2(path, os.path.join(src, name))
+
+    def built(d, names):
+        return [n for n in names
+                if n == "__pycache__" or n.startswith("replay_")
+                or (n.startswith("unit_") and "." not in n)]
+    shutil.copytree(os.path.join(ROOT, "tests"), os.path.join(src, "tests"),
+                    ignore=built)
+    return src
+
+
+def test_bmake_builds_ergo_and_runs_the_unit_tests():
+    # The Makefile is POSIX make: BSD make must build the same program
+    # (a GNU-only function such as $(filter-out) expands to nothing there
+    # and the link fails) and its unit target must pass.
+    bmake = _bmake()
+    src = _copy_sources()
+    for args in (["ergo"], ["unit"]):
+        p = subprocess.run([bmake] + args, cwd=src, env=_env(),
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=MAKE_TIMEOUT)
+        assert p.returncode == 0, "bmake %s failed (%d):\n%s%s" % (
+            " ".join(args), p.returncode, p.stdout[-4000:], p.stderr[-4000:])
+        if args == ["unit"]:
+            last = p.stdout.strip().splitlines()[-1]
+            assert re.match(r"^[1-9]\d* passed, 0 failed$", last), p.stdout
+    built = run_installed(os.path.join(src, "ergo"), "version")
+    assert built.returncode == 0, built.stderr
+    assert built.stdout == run_installed(ERGO_BIN, "version").stdout
+    p = run_installed(os.path.join(src, "ergo"), "defaultconfig")
+    assert p.stdout == default_config_text()
+
+
 # ---- the man pages ----
 
 def _renderers():
@@ -343,3 +404,132 @@ def test_ergo_conf_5_describes_every_key_of_defaultconfig():
     assert "server" in keys and "max-sendq" in keys, keys
     missing = sorted(keys - described)
     assert missing == [], "ergo.conf.5 does not describe: %s" % missing
+
+
+def _conf_table_keys():
+    """Every key of the config key table (conf.c's `struct key` arrays,
+    each named by its `struct block`, whose name is the block's path:
+    "server.listen.tls"), as dotted paths such as server.listen.tls.cert.
+    The table is read from the source, the one place that lists the keys
+    `ergo defaultconfig` leaves out (group, secret, certfp, tls);
+    test_ergo_accepts_every_key_of_the_config_table checks it against
+    the binary."""
+    text = ""
+    for path in sorted(glob.glob(os.path.join(ROOT, "conf*.c"))):
+        text += read(path).decode()
+    arrays = {}
+    for name, body in re.findall(
+            r"static const struct key (\w+)\[\] = \{(.*?)\n\};", text, re.S):
+        arrays[name] = re.findall(r'\{\s*"([\w-]+)",\s*K_\w+,', body)
+    blocks = re.findall(r"static const struct block \w+ = \{\s*"
+                        r"(?:\"([\w.-]*)\"|NULL),\s*(\w+)\s*\}", text)
+    assert "top_keys" in arrays, "no top_keys table in conf*.c"
+    assert sorted(a for _, a in blocks) == sorted(arrays), (blocks, arrays)
+    keys = set()
+    for prefix, array in blocks:
+        for name in arrays[array]:
+            keys.add(prefix + "." + name if prefix else name)
+    return keys
+
+
+def _conf_5_keys():
+    """The keys ergo.conf.5 describes under BLOCKS AND KEYS, as dotted
+    paths: a .Ss is a top-level block, an `.It Ic key` an entry of the
+    list it is in, and a list inside an entry holds that entry's keys."""
+    page = read(os.path.join(ROOT, "ergo.conf.5")).decode()
+    section = page.split("\n.Sh BLOCKS AND KEYS\n", 1)[1]
+    section = section.split("\n.Sh ", 1)[0]
+    keys, parents, item = set(), [], None
+    for line in section.splitlines():
+        m = re.match(r"^\.Ss ([\w-]+)$", line)
+        if m:
+            assert parents == [], "unclosed list before .Ss %s" % m.group(1)
+            item = m.group(1)
+            keys.add(item)
+            continue
+        if line.startswith(".Bl"):
+            parents.append(item)
+            item = None
+        elif line.startswith(".El"):
+            item = parents.pop()
+        elif line.startswith(".It"):
+            m = re.match(r"^\.It Ic ([\w-]+)", line)
+            # an entry that is not a key (the log categories) has no keys
+            item = None if m is None or parents[-1] is None else \
+                parents[-1] + "." + m.group(1)
+            if item:
+                keys.add(item)
+    assert parents == [], "unclosed .Bl in ergo.conf.5"
+    return keys
+
+
+def _defaultconfig_keys():
+    """The statements `ergo defaultconfig` prints (not the commented-out
+    examples), as dotted paths."""
+    keys, path = set(), []
+    for line in default_config_text().splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words:
+            continue
+        if words == ["}"]:
+            path.pop()
+            continue
+        keys.add(".".join(path + [words[0]]))
+        if words[-1] == "{":
+            path.append(words[0])
+    return keys
+
+
+def test_ergo_conf_5_documents_exactly_the_keys_of_the_config_table():
+    table, page = _conf_table_keys(), _conf_5_keys()
+    assert {"server.max-sendq", "server.listen.tls.cert", "oper.certfp",
+            "accounts.registration.throttling.max-attempts"} <= table, table
+    undocumented = sorted(table - page)
+    assert undocumented == [], \
+        "keys of conf.c's table that ergo.conf.5 does not describe " \
+        "(BLOCKS AND KEYS): %s" % undocumented
+    unknown = sorted(page - table)
+    assert unknown == [], \
+        "keys ergo.conf.5 describes that conf.c's table does not " \
+        "have: %s" % unknown
+    # what the binary prints is in the table, nested the same way
+    printed = _defaultconfig_keys()
+    assert "server.connection-limits.max-per-ip" in printed, printed
+    assert sorted(printed - table) == [], sorted(printed - table)
+
+
+def _checkconfig_statement(path):
+    """A config that sets the key at path (dotted), with a dummy value."""
+    words = path.split(".")
+    text = "x"
+    for i in range(len(words) - 1, -1, -1):
+        key = words[i]
+        if i == len(words) - 1:
+            text = key + " x"
+        else:
+            text = key + " { " + text + " }"
+        if key == "oper" and i == 0:
+            text = text.replace("oper ", "oper admin ", 1)
+        if key == "listen" and i == 1:
+            text = text.replace("listen ", "listen 127.0.0.1:0 ", 1) \
+                if i < len(words) - 1 else "listen 127.0.0.1:0"
+    return text + "\n"
+
+
+def test_ergo_accepts_every_key_of_the_config_table():
+    # The table as read from the source is the binary's: checkconfig
+    # calls none of its keys unknown (bad dummy values are other errors),
+    # and does call a made-up one unknown.
+    tmp = _tmpdir("ergo-conf-keys-")
+    conf = os.path.join(tmp, "k.conf")
+
+    def unknown(path):
+        with open(conf, "w") as f:
+            f.write(_checkconfig_statement(path))
+        p = run_installed(ERGO_BIN, "checkconfig", "--config", conf)
+        return "unknown key" in p.stderr, p.stderr
+    bogus, err = unknown("server.fakelag.no-such-key")
+    assert bogus, err
+    for path in sorted(_conf_table_keys()):
+        bad, err = unknown(path)
+        assert not bad, "%s: %s" % (path, err)

@@ -1,4 +1,4 @@
-"""Secrets are never logged or shown (README "Security"): the TLS private
+"""Secrets are never logged or shown (doc/security.md): the TLS private
 key, the oper password hashes, the credentials and cloak secret in the
 database, and the passwords clients send. One server logs everything
 (every category at debug, userinput and useroutput included) while

@@ -917,6 +917,8 @@ irc_conn_open(struct conn *conn)
 		return NULL;
 	if (irc_cloak_on())
 		irc_cloak(ip, host, sizeof(host));
+	else if (conf->cloak.enabled)	/* no key (logged): never show ip */
+		return NULL;
 	else	/* "::1" would read as a trailing parameter in a prefix */
 		snprintf(host, sizeof(host), "%s%s", ip[0] == ':' ? "0" : "",
 		    ip);
@@ -2053,7 +2055,7 @@ irc_init(void)
 	    (unsigned long)rnd & 0xffffffffUL);
 	irc.started = ergo_now;
 	log_output = log_wants(LL_DEBUG, "useroutput");
-	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
+	(void)irc_cloak_init();	/* logged; never off while enabled */
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();

@@ -124,6 +124,7 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 
 /* IRCv3 limits */
 #define IRC_CLIENT_TAGS_MAX	4094	/* tag data a client may send */
+#define IRC_CLIENT_TAGS_N	64	/* client-only tags read per line */
 #define IRC_LABEL_MAX		64	/* labeled-response label */
 #define IRC_MSGID_LEN		24
 /* A tagged line: tags (8191 incl '@' and ' ') + 512 + NUL */

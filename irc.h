@@ -70,6 +70,7 @@ size_t	 irc_tag_unescape(char *dst, size_t dstsz, const char *src,
 	    size_t len);
 /* Normalise nick!user@host masks for +b/+e/+I: "foo" -> "foo!*@*". */
 void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
+bool	 irc_mask_valid(const char *mask);	/* a +b/+e/+I mask */
 
 /* ---- users ---- */
 #define UMODE_INVISIBLE	0x01	/* +i */

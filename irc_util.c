@@ -122,24 +122,60 @@ xstrdup(const char *s)
 	return p;
 }
 
-/* "nick" -> "nick!*@*", "user@host" -> "*!user@host", "a!b" -> "a!b@*" */
+/*
+ * Whether a +b/+e/+I mask can be listed and broadcast as one word: not
+ * empty, no space, control character or comma (each would desync
+ * clients' lists or split a reply), no '@' before the '!' (as in Ergo).
+ */
+bool
+irc_mask_valid(const char *mask)
+{
+	const char *p, *bang = strchr(mask, '!'), *at = strchr(mask, '@');
+
+	if (*mask == '\0' || *mask == ':' ||
+	    (bang != NULL && at != NULL && at < bang))
+		return false;
+	for (p = mask; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == ',')
+			return false;
+	return true;
+}
+
+/*
+ * "nick" -> "nick!*@*", "user@host" -> "*!user@host", "a!b" -> "a!b@*";
+ * an empty part is '*' too: "a!@" -> "a!*@*", "@h" -> "*!*@h" (Ergo's
+ * CanonicalizeMaskWildcard, InspIRCd and solanum do the same).
+ */
 void
 irc_mask_normalize(char *dst, size_t dstsz, const char *mask)
 {
-	const char *bang = strchr(mask, '!'), *at = strchr(mask, '@');
-	size_t n;
+	const char *bang = strchr(mask, '!'), *at, *end;
+	const char *nick = "", *user = "", *host = "";
+	int nl = 0, ul = 0, hl = 0;
 
 	if (dstsz == 0)
 		return;
-	if (bang == NULL && at == NULL)
-		n = (size_t)snprintf(dst, dstsz, "%s!*@*", mask);
-	else if (bang == NULL)
-		n = (size_t)snprintf(dst, dstsz, "*!%s", mask);
-	else if (at == NULL || at < bang)
-		n = (size_t)snprintf(dst, dstsz, "%s@*", mask);
-	else
-		n = (size_t)snprintf(dst, dstsz, "%s", mask);
-	(void)n;
+	at = strchr(bang != NULL ? bang + 1 : mask, '@');
+	end = mask + strlen(mask);
+	if (bang != NULL) {
+		nick = mask;
+		nl = (int)(bang - mask);
+		user = bang + 1;
+		ul = (int)((at != NULL ? at : end) - user);
+	} else if (at != NULL) {
+		user = mask;
+		ul = (int)(at - mask);
+	} else {
+		nick = mask;
+		nl = (int)(end - mask);
+	}
+	if (at != NULL) {
+		host = at + 1;
+		hl = (int)(end - host);
+	}
+	snprintf(dst, dstsz, "%.*s!%.*s@%.*s", nl > 0 ? nl : 1,
+	    nl > 0 ? nick : "*", ul > 0 ? ul : 1, ul > 0 ? user : "*",
+	    hl > 0 ? hl : 1, hl > 0 ? host : "*");
 }
 
 /* ---- hash table: FNV-1a, chained, power-of-two buckets ---- */

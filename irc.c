@@ -1345,7 +1345,7 @@ h_nick(struct client *c, struct msg *m)
 		return;
 	}
 	nick = m->param[0];
-	if (!irc_nick_valid(nick)) {
+	if (!irc_nick_valid(nick) || irc_nick_reserved(nick)) {
 		irc_numeric(c, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname",
 		    nick);
 		return;

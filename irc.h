@@ -47,6 +47,7 @@ void	 irc_fold(char *dst, const char *src, size_t dstsz); /* per conf */
 int	 irc_casecmp(const char *a, const char *b);
 bool	 irc_match(const char *mask, const char *s);	/* * ? casemapped */
 bool	 irc_nick_valid(const char *nick);		/* syntax + nicklen */
+bool	 irc_nick_reserved(const char *nick);	/* a service's: 432 */
 bool	 irc_chan_valid(const char *name);		/* #&, channellen */
 char	*xstrdup(const char *);		/* NULL on ENOMEM */
 /* Largest n <= max with s[0..n) not ending inside a UTF-8 sequence. */

@@ -80,8 +80,7 @@ irc_register_name_ok(const char *name)
 {
 	char fz[NICKLEN_MAX + 1];
 
-	if (!irc_nick_valid(name) || irc_casecmp(name, "NickServ") == 0 ||
-	    irc_casecmp(name, "ChanServ") == 0)
+	if (!irc_nick_valid(name) || irc_nick_reserved(name))
 		return false;
 	/* GuestNNNNN is what nick enforcement renames people to: as an
 	 * account it would have them renamed again (Ergo forbids it too) */

@@ -98,6 +98,26 @@ irc_nick_valid(const char *nick)
 	return true;
 }
 
+/*
+ * Whether nick is a service's (NickServ, ChanServ, and HostServ and
+ * HistServ, which Ergo runs) or one Ergo keeps for services it does not
+ * run (MemoServ, BotServ, OperServ, Global): nobody may take it, so
+ * nobody can send as :NickServ!... even for a moment.
+ */
+bool
+irc_nick_reserved(const char *nick)
+{
+	static const char *const names[] = { "NickServ", "ChanServ",
+	    "HostServ", "HistServ", "MemoServ", "BotServ", "OperServ",
+	    "Global" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (irc_casecmp(nick, names[i]) == 0)
+			return true;
+	return false;
+}
+
 bool
 irc_chan_valid(const char *name)
 {

@@ -497,6 +497,8 @@ bool	 irc_ml_fakelag_exempt(struct client *, const char *line);
 /* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
 void	 irc_ml_reject(struct client *, struct msg *);
 void	 irc_ml_free(struct client *);
+/* Batches open now and the heap bytes they hold (STATS z). */
+void	 irc_ml_stats(size_t *nopen, size_t *bytes);
 /* k's max-bytes and max-lines, lowered where a whole batch would not
  * fit in a recipient's max-sendq: what the cap says and ml_open keeps. */
 void	 irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines);
@@ -549,6 +551,7 @@ int64_t	 irc_time_now_ms(void);
 #define RPL_UMODEIS		221
 #define RPL_STATSDLINE		225
 #define RPL_STATSUPTIME		242
+#define RPL_STATSDEBUG		249
 #define RPL_LUSERCLIENT		251
 #define RPL_LUSEROP		252
 #define RPL_LUSERUNKNOWN	253

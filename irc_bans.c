@@ -640,7 +640,8 @@ h_undline(struct client *c, struct msg *m)
 	ban_remove(c, m, 'd');
 }
 
-/* STATS k|d (opers): the K-lines (216) and D-lines (225); u: uptime. */
+/* STATS k|d (opers): the K-lines (216) and D-lines (225); u: uptime;
+ * z (opers): memory the server holds for clients and accounts for. */
 void
 h_stats(struct client *c, struct msg *m)
 {
@@ -657,7 +658,7 @@ h_stats(struct client *c, struct msg *m)
 	}
 	kind = letter == 'k' || letter == 'K' ? 'k' : letter == 'd' ||
 	    letter == 'D' ? 'd' : 0;
-	if (kind != 0 && !(c->umodes & UMODE_OPER)) {
+	if ((kind != 0 || letter == 'z') && !(c->umodes & UMODE_OPER)) {
 		irc_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're "
 		    "not an IRC operator");
 		return;
@@ -667,6 +668,13 @@ h_stats(struct client *c, struct msg *m)
 		irc_numeric(c, RPL_STATSUPTIME, ":Server Up %lld days "
 		    "%lld:%02lld:%02lld", up / 86400, up / 3600 % 24,
 		    up / 60 % 60, up % 60);
+	}
+	if (letter == 'z') {
+		size_t nopen, bytes;
+
+		irc_ml_stats(&nopen, &bytes);
+		irc_numeric(c, RPL_STATSDEBUG, "z :multiline batches open %zu "
+		    "holding %zu bytes", nopen, bytes);
 	}
 	if (kind != 0)
 		irc_bans_tick();	/* what expired is not listed */

@@ -36,6 +36,25 @@ struct ml {
 };
 
 static unsigned long ml_seq;
+/* What open batches hold, for STATS z: they are the largest thing a
+ * client can make the server keep (max-bytes each) until BATCH -. */
+static size_t ml_nopen, ml_held;
+
+/* The heap bytes ml holds: itself, its text and line table, its tags. */
+static size_t
+ml_size(const struct ml *ml)
+{
+	return sizeof(*ml) + (ml->text != NULL ? ml->tsz : 0) +
+	    (ml->lines != NULL ? ml->maxlines * sizeof(*ml->lines) : 0) +
+	    (ml->ctags != NULL ? strlen(ml->ctags) + 1 : 0);
+}
+
+void
+irc_ml_stats(size_t *nopen, size_t *bytes)
+{
+	*nopen = ml_nopen;
+	*bytes = ml_held;
+}
 
 /*
  * What one line of a batch can cost a recipient beyond its text: tags
@@ -79,6 +98,8 @@ irc_ml_free(struct client *c)
 
 	if (ml == NULL)
 		return;
+	ml_held -= ml_size(ml);
+	ml_nopen--;
 	free(ml->ctags);
 	free(ml->text);
 	free(ml->lines);
@@ -124,10 +145,12 @@ ml_fail(struct client *c, const char *code, const char *fmt, ...)
 	irc_fail(c, "FAIL", "BATCH", code, "%s", buf);
 	if (c->ml != NULL) {
 		c->ml->failed = true;
+		ml_held -= ml_size(c->ml);
 		free(c->ml->text);
 		c->ml->text = NULL;
 		free(c->ml->lines);
 		c->ml->lines = NULL;
+		ml_held += ml_size(c->ml);
 	}
 }
 
@@ -189,6 +212,8 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 	    (ml->ctags = xstrdup(ctags)) == NULL)
 		goto nomem;
 	c->ml = ml;
+	ml_held += ml_size(ml);
+	ml_nopen++;
 	return;
 nomem:
 	if (ml != NULL) {

@@ -400,6 +400,9 @@ unsigned irc_throttle_count(int tab, const char *key, uint64_t window_ms);
 /* Too many recent failures for c's IP or the account (folded)? */
 bool	 irc_auth_throttled(const struct client *, const char *folded);
 void	 irc_auth_failed(const struct client *, const char *folded);
+/* The same for OPER: by address and by oper name (irc_sasl.c). */
+bool	 irc_oper_throttled(const struct client *, const char *name);
+void	 irc_oper_failed(const struct client *, const char *name);
 /* Logs c in (900, +r) or out (901, -r). */
 void	 irc_account_login(struct client *, const struct store_account *);
 void	 irc_account_logout(struct client *);

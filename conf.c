@@ -462,6 +462,11 @@ static const struct key oper_keys[] = {
 	  "SHA-256 fingerprint of a TLS client certificate (hex; colons\n"
 	  "allowed) that may OPER as this name; with a password too, both\n"
 	  "are needed.", NULL },
+	{ "hosts", K_STR, O(hosts), 1, 1024, NULL, NULL,
+	  "Where this operator may OPER from: masks separated by spaces,\n"
+	  "user@host or host, with * and ?, matched against the real\n"
+	  "address (never a cloak), e.g. \"*@192.0.2.* ~ops@10.0.0.5\".\n"
+	  "Unset: from anywhere.", NULL },
 	{ "nofakelag", K_BOOL, O(nofakelag), 0, 0, NULL, "yes",
 	  "Whether OPER lifts fakelag for this operator (Ergo's nofakelag\n"
 	  "capability): a trusted bot or tool may send at full speed.", NULL },
@@ -509,6 +514,8 @@ static const struct key top_keys[] = {
 	  "oper admin {\n"
 	  "\tclass server-admin\n"
 	  "\tpassword \"$pbkdf2-sha256$4096$...\"\n"
+	  "\tcertfp 0123...cdef    # also required, if given\n"
+	  "\thosts \"*@192.0.2.* ~ops@10.0.0.5\"    # real addresses\n"
 	  "\tnofakelag yes\n"
 	  "}" },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }

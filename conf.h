@@ -33,6 +33,7 @@ struct oper_conf {
 	char			*class;
 	char			*password;	/* a conf_passwd_hash() string */
 	char			*certfp;	/* 64 lowercase hex, or NULL */
+	char			*hosts;		/* "user@host ..." masks, or NULL */
 	bool			 nofakelag;	/* OPER lifts fakelag */
 };
 

@@ -179,6 +179,8 @@ irc_conn_open(struct conn *conn)
 		return NULL;
 	if (irc_cloak_on())
 		irc_cloak(ip, host, sizeof(host));
+	else if (conf->cloak.enabled)	/* no key (logged): never show ip */
+		return NULL;
 	else	/* "::1" would read as a trailing parameter in a prefix */
 		snprintf(host, sizeof(host), "%s%s", ip[0] == ':' ? "0" : "",
 		    ip);
@@ -601,7 +603,7 @@ h_nick(struct client *c, struct msg *m)
 		return;
 	}
 	nick = m->param[0];
-	if (!irc_nick_valid(nick)) {
+	if (!irc_nick_valid(nick) || irc_nick_reserved(nick)) {
 		irc_numeric(c, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname",
 		    nick);
 		return;
@@ -1233,7 +1235,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_account_init();
 	irc_bans_init();
 	irc.started = ergo_now;
-	(void)irc_cloak_init();	/* logged; cloaking stays off on failure */
+	(void)irc_cloak_init();	/* logged; never off while enabled */
 	gmtime_r(&ergo_now, &tm);
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();

@@ -200,6 +200,35 @@ irc_auth_failed(const struct client *c, const char *folded)
 	    folded != NULL ? " for " : "", folded != NULL ? folded : "");
 }
 
+/*
+ * OPER failures count as failed logins of the address (so SASL, NickServ
+ * and OPER guesses share its five a minute) and of "oper:NAME", known
+ * name or not: a throttle that only counted real names would tell which
+ * exist.
+ */
+bool
+irc_oper_throttled(const struct client *c, const char *name)
+{
+	char key[80];
+
+	if (irc_auth_throttled(c, NULL))
+		return true;
+	snprintf(key, sizeof(key), "oper:%.64s", name);
+	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
+	    AUTH_FAIL_WINDOW_MS);
+}
+
+void
+irc_oper_failed(const struct client *c, const char *name)
+{
+	char key[80];
+
+	auth_ip_key(c, key, sizeof(key));
+	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	snprintf(key, sizeof(key), "oper:%.64s", name);
+	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+}
+
 /* ---- login state ---- */
 
 void
@@ -262,8 +291,7 @@ irc_account_name_ok(const char *name)
 {
 	char fz[NICKLEN_MAX + 1];
 
-	if (!irc_nick_valid(name) || irc_casecmp(name, "NickServ") == 0 ||
-	    irc_casecmp(name, "ChanServ") == 0)
+	if (!irc_nick_valid(name) || irc_nick_reserved(name))
 		return false;
 	/* GuestNNNNN is what nick enforcement renames people to: as an
 	 * account it would have them renamed again (Ergo forbids it too) */

@@ -32,6 +32,9 @@ bool	 irc_account_password_ok(const struct store_account *a,
 /* Too many recent failures for c's IP or the account (folded)? */
 bool	 irc_auth_throttled(const struct client *, const char *folded);
 void	 irc_auth_failed(const struct client *, const char *folded);
+/* The same for OPER: by address and by oper name. */
+bool	 irc_oper_throttled(const struct client *, const char *name);
+void	 irc_oper_failed(const struct client *, const char *name);
 /* Logs c in (900, +r) or out (901, -r); account-notify tells peers. */
 void	 irc_account_login(struct client *, const struct store_account *);
 void	 irc_account_logout(struct client *);

@@ -651,7 +651,8 @@ h_undline(struct client *c, struct msg *m)
 	ban_remove(c, m, 'd');
 }
 
-/* STATS k|d (opers): the K-lines (216) and D-lines (225); u: uptime. */
+/* STATS k|d (opers): the K-lines (216) and D-lines (225); u: uptime;
+ * z (opers): memory the server holds for clients and accounts for. */
 void
 h_stats(struct client *c, struct msg *m)
 {
@@ -668,7 +669,7 @@ h_stats(struct client *c, struct msg *m)
 	}
 	kind = letter == 'k' || letter == 'K' ? 'k' : letter == 'd' ||
 	    letter == 'D' ? 'd' : 0;
-	if (kind != 0 && !(c->umodes & UMODE_OPER)) {
+	if ((kind != 0 || letter == 'z') && !(c->umodes & UMODE_OPER)) {
 		irc_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're "
 		    "not an IRC operator");
 		return;
@@ -679,6 +680,8 @@ h_stats(struct client *c, struct msg *m)
 		    "%lld:%02lld:%02lld", up / 86400, up / 3600 % 24,
 		    up / 60 % 60, up % 60);
 	}
+	if (letter == 'z')	/* what features hold, by their own count */
+		IRC_HOOK_RUN(stats_z, c);
 	if (kind != 0)
 		irc_bans_tick();	/* what expired is not listed */
 	for (b = kind != 0 ? bans : NULL; b != NULL; b = b->next) {

@@ -53,6 +53,18 @@ echo_name(const char *s)
 	return s[0] == '\0' || s[0] == ':' ? "*" : s;
 }
 
+/* Like echo_name, and "*" for anything with a space or control byte. */
+static const char *
+echo_word(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return "*";
+	return echo_name(s);
+}
+
 static unsigned
 cmode_bit(char letter)
 {
@@ -1123,6 +1135,12 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 		case 'I':
 			if (*arg == '\0' || *arg == ':')
 				break;
+			if (!irc_mask_valid(arg)) {	/* as Ergo words it */
+				irc_numeric(c, ERR_INVALIDMODEPARAM, "%s %c %s "
+				    ":Invalid mode %c parameter: %s", ch->name,
+				    *p, echo_word(arg), *p, echo_word(arg));
+				break;
+			}
 			if (mode_list_change(c, ch, *p, sign == '+', arg, mask,
 			    sizeof(mask), mb.prefix))
 				modebuf_add(&mb, sign, *p, mask);

@@ -35,46 +35,68 @@ static struct cloak_cached {
 	char	 out[CLOAK_CHARS + 1];
 } cache[CLOAK_CACHE];
 
+/* The random key made for this run when the database could not keep or
+ * give one; reused by every rehash that still cannot, so cloaks stay the
+ * same until the next restart. */
+static char	 runkey[65];
+
 /*
  * Picks the key: the config's, else the database's, else a new random
- * one saved there. At start and at every rehash. 0, or -1 (logged):
- * then cloaking is off rather than keyed by something guessable.
+ * one saved there. At start and at every rehash. When the database can
+ * neither give nor keep one, cloaking stays on with a random key held
+ * only for this run (an error is logged: cloaks change at the next
+ * restart); never off, which would show everyone's address. -1 only
+ * when no random key can be made and none is in use (logged).
  */
 int
 irc_cloak_init(void)
 {
 	unsigned char raw[32];
-	char hex[65];
+	char hex[65], got[sizeof(secret)];
 	size_t i;
 	int rc;
 
-	secret[0] = '\0';
 	keyed = false;
-	if (!conf->cloak.enabled)
+	if (!conf->cloak.enabled) {
+		secret[0] = '\0';
 		return 0;
+	}
 	if (conf->cloak.secret != NULL) {
 		snprintf(secret, sizeof(secret), "%s", conf->cloak.secret);
 		return 0;
 	}
-	if ((rc = store_meta_get(CLOAK_SECRET_KEY, secret, sizeof(secret))) ==
-	    1 && secret[0] != '\0')
+	if ((rc = store_meta_get(CLOAK_SECRET_KEY, got, sizeof(got))) == 1 &&
+	    got[0] != '\0') {
+		snprintf(secret, sizeof(secret), "%s", got);
 		return 0;
-	if (rc == -1 || ergo_random(raw, sizeof(raw)) == -1) {
-		log_warnx("server", "no cloak secret: IP cloaking is off until "
-		    "a rehash finds one");
-		secret[0] = '\0';
-		return -1;
 	}
-	for (i = 0; i < sizeof(raw); i++)
-		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	if (store_meta_set(CLOAK_SECRET_KEY, hex) == -1) {
-		log_warnx("server", "cloak secret not saved: IP cloaking is "
-		    "off until a rehash can save one");
-		return -1;
+	if (runkey[0] == '\0') {
+		if (ergo_random(raw, sizeof(raw)) == -1) {
+			log_error("server", "no random cloak secret could be "
+			    "made%s", secret[0] != '\0' ? ": keeping the one in "
+			    "use" : ": clients are refused until a rehash "
+			    "makes one");
+			return secret[0] != '\0' ? 0 : -1;
+		}
+		for (i = 0; i < sizeof(raw); i++)
+			snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+		snprintf(runkey, sizeof(runkey), "%s", hex);
 	}
-	snprintf(secret, sizeof(secret), "%s", hex);
-	log_info("server", "made a new IP cloaking secret (kept in the "
-	    "database)");
+	/* A secret that could not be read may still be there: never
+	 * overwrite it, or every saved cloak would change. */
+	if (rc == -1) {
+		log_error("server", "cloak secret not read from the database: "
+		    "IP cloaking uses a random secret for this run (cloaks "
+		    "change at the next restart)");
+	} else if (store_meta_set(CLOAK_SECRET_KEY, runkey) == -1) {
+		log_error("server", "cloak secret not saved in the database: "
+		    "IP cloaking uses a random secret for this run (cloaks "
+		    "change at the next restart)");
+	} else {
+		log_info("server", "made a new IP cloaking secret (kept in the "
+		    "database)");
+	}
+	snprintf(secret, sizeof(secret), "%s", runkey);
 	return 0;
 }
 

@@ -45,6 +45,26 @@ struct ml {
 };
 
 static unsigned long ml_seq;
+/* What open batches hold, for STATS z: they are the largest thing a
+ * client can make the server keep (max-bytes each) until BATCH -. */
+static size_t ml_nopen, ml_held;
+
+/* The heap bytes ml holds: itself, its text and line table, its tags. */
+static size_t
+ml_size(const struct ml *ml)
+{
+	return sizeof(*ml) + (ml->text != NULL ? ml->tsz : 0) +
+	    (ml->lines != NULL ? ml->maxlines * sizeof(*ml->lines) : 0) +
+	    (ml->ctags != NULL ? strlen(ml->ctags) + 1 : 0);
+}
+
+/* stats_z hook: batches open now and the heap bytes they hold. */
+static void
+ml_stats_z(struct client *c)
+{
+	irc_numeric(c, RPL_STATSDEBUG, "z :multiline batches open %zu "
+	    "holding %zu bytes", ml_nopen, ml_held);
+}
 
 /*
  * What one line of a batch can cost a recipient beyond its text: tags
@@ -88,6 +108,8 @@ irc_ml_free(struct client *c)
 
 	if (ml == NULL)
 		return;
+	ml_held -= ml_size(ml);
+	ml_nopen--;
 	free(ml->ctags);
 	free(ml->text);
 	free(ml->lines);
@@ -133,10 +155,12 @@ ml_fail(struct client *c, const char *code, const char *fmt, ...)
 	irc_fail(c, "FAIL", "BATCH", code, "%s", buf);
 	if (c->ml != NULL) {
 		c->ml->failed = true;
+		ml_held -= ml_size(c->ml);
 		free(c->ml->text);
 		c->ml->text = NULL;
 		free(c->ml->lines);
 		c->ml->lines = NULL;
+		ml_held += ml_size(c->ml);
 	}
 }
 
@@ -198,6 +222,8 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 	    (ml->ctags = xstrdup(ctags)) == NULL)
 		goto nomem;
 	c->ml = ml;
+	ml_held += ml_size(ml);
+	ml_nopen++;
 	return;
 nomem:
 	if (ml != NULL) {
@@ -562,4 +588,5 @@ void
 irc_ml_init(void)
 {
 	IRC_HOOK_ADD(client_free, irc_ml_free);
+	IRC_HOOK_ADD(stats_z, ml_stats_z);
 }

@@ -20,6 +20,7 @@
 #include "irc_util.h"
 #include "irc_state.h"
 #include "irc_out.h"
+#include "irc_account.h"
 #include "irc_num.h"
 #include "irc_user.h"
 
@@ -875,13 +876,57 @@ h_info(struct client *c, struct msg *m)
 
 /* ---- operator commands ---- */
 
-/* OPER name password: name is case-sensitive, as in Ergo's oper blocks. */
+/*
+ * Whether c may OPER from where it is: o's hosts masks (user@host or
+ * host, space-separated) against its ident and its real address, never
+ * its cloak or a vhost; no hosts: from anywhere.
+ */
+static bool
+oper_host_ok(const struct client *c, const struct oper_conf *o)
+{
+	char mask[256];
+	const char *p = o->hosts, *ip, *at, *user, *host;
+	size_t n;
+
+	if (p == NULL)
+		return true;
+	ip = c->conn != NULL ? net_conn_ip(c->conn) : c->host;
+	user = c->user != NULL ? c->user : "";
+	while (*p != '\0') {
+		p += strspn(p, " ");
+		if ((n = strcspn(p, " ")) == 0)
+			break;
+		snprintf(mask, sizeof(mask), "%.*s", (int)n, p);
+		p += n;
+		if ((at = strchr(mask, '@')) != NULL) {
+			mask[at - mask] = '\0';
+			host = at + 1;
+			/* "ops@" also hits "~ops", who runs no identd */
+			if (!irc_match(mask, user) && !(user[0] == '~' &&
+			    irc_match(mask, user + 1)))
+				continue;
+		} else
+			host = mask;
+		if (irc_match(host, ip))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * OPER name password: name is case-sensitive, as in Ergo's oper blocks.
+ * Failures are throttled (5 a minute by address and by name, shared with
+ * SASL and NickServ logins) and logged at warn with the real address; an
+ * unknown name costs the PBKDF2 a known one does, and every refusal reads
+ * the same (464), so neither timing nor replies tell which names exist.
+ */
 void
 h_oper(struct client *c, struct msg *m)
 {
-	const struct oper_conf *o;
-	const char *fp;
+	const struct oper_conf *o, *d;
+	const char *fp, *why = NULL;
 	char *class;
+	bool throttled;
 
 	for (o = conf->opers; o != NULL; o = o->next)
 		if (o->name != NULL && strcmp(o->name, m->param[0]) == 0)
@@ -896,14 +941,32 @@ h_oper(struct client *c, struct msg *m)
 		irc_numeric(c, ERR_NOOPERHOST, ":No O-lines for your host");
 		return;
 	}
-	/* Every credential the block names must match. */
-	if (o == NULL || (o->password != NULL &&
-	    !conf_passwd_verify(o->password, m->param[1])) ||
-	    (o->certfp != NULL && (c->conn == NULL ||
+	if ((throttled = irc_oper_throttled(c, m->param[0])))
+		why = "too many failures, throttled";
+	else if (o == NULL) {
+		/* the hash a known name would cost, the answer ignored */
+		for (d = conf->opers; d != NULL && d->password == NULL;
+		    d = d->next)
+			;
+		if (d != NULL)
+			(void)conf_passwd_verify(d->password, m->nparam > 1 ?
+			    m->param[1] : "");
+		why = "no such oper";
+	} else if (o->password != NULL &&
+	    !conf_passwd_verify(o->password, m->param[1]))
+		why = "wrong password";
+	else if (o->certfp != NULL && (c->conn == NULL ||
 	    (fp = net_conn_certfp(c->conn)) == NULL ||
-	    strcmp(fp, o->certfp) != 0))) {
-		log_warnx("opers", "failed OPER as %s by %s", m->param[0],
-		    irc_prefix(c));
+	    strcmp(fp, o->certfp) != 0))
+		why = "certfp missing or not the block's";
+	else if (!oper_host_ok(c, o))
+		why = "host not in the block's hosts";
+	if (why != NULL) {
+		if (!throttled)
+			irc_oper_failed(c, m->param[0]);
+		log_warnx("opers", "failed OPER as %s by %s from %s: %s",
+		    m->param[0], irc_prefix(c), c->conn != NULL ?
+		    net_conn_ip(c->conn) : c->host, why);
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
 		return;
 	}

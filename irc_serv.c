@@ -1154,8 +1154,7 @@ nick_enforcement(struct client *c)
 	char fz[NICKLEN_MAX + 1];
 
 	/* nobody may speak as a service */
-	if (irc_casecmp(c->nick, "NickServ") == 0 ||
-	    irc_casecmp(c->nick, "ChanServ") == 0)
+	if (irc_nick_reserved(c->nick))
 		return ENFORCE_STRICT;
 	if (!conf->accounts.nr_enabled)
 		return ENFORCE_NONE;

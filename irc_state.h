@@ -230,6 +230,8 @@ struct irc_hooks {
 	bool	(*service_message)(struct client *, const char *target,
 		    const char *text, bool notice);
 	bool	(*banned)(struct client *);
+	/* STATS z (opers): each feature's 249 line about what it holds */
+	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
 	/* history: a message found (and removed) by REDACT; a registered
 	 * channel's or an account's rows about to be deleted (ids reused:
 	 * queued rows are written first) and then gone */

@@ -101,6 +101,26 @@ irc_nick_valid(const char *nick)
 	return true;
 }
 
+/*
+ * Whether nick is a service's (NickServ, ChanServ, and HostServ and
+ * HistServ, which Ergo runs) or one Ergo keeps for services it does not
+ * run (MemoServ, BotServ, OperServ, Global): nobody may take it, so
+ * nobody can send as :NickServ!... even for a moment.
+ */
+bool
+irc_nick_reserved(const char *nick)
+{
+	static const char *const names[] = { "NickServ", "ChanServ",
+	    "HostServ", "HistServ", "MemoServ", "BotServ", "OperServ",
+	    "Global" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (irc_casecmp(nick, names[i]) == 0)
+			return true;
+	return false;
+}
+
 bool
 irc_chan_valid(const char *name)
 {
@@ -114,24 +134,60 @@ irc_chan_valid(const char *name)
 	return strpbrk(name, " ,\a") == NULL;
 }
 
-/* "nick" -> "nick!*@*", "user@host" -> "*!user@host", "a!b" -> "a!b@*" */
+/*
+ * Whether a +b/+e/+I mask can be listed and broadcast as one word: not
+ * empty, no space, control character or comma (each would desync
+ * clients' lists or split a reply), no '@' before the '!' (as in Ergo).
+ */
+bool
+irc_mask_valid(const char *mask)
+{
+	const char *p, *bang = strchr(mask, '!'), *at = strchr(mask, '@');
+
+	if (*mask == '\0' || *mask == ':' ||
+	    (bang != NULL && at != NULL && at < bang))
+		return false;
+	for (p = mask; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == ',')
+			return false;
+	return true;
+}
+
+/*
+ * "nick" -> "nick!*@*", "user@host" -> "*!user@host", "a!b" -> "a!b@*";
+ * an empty part is '*' too: "a!@" -> "a!*@*", "@h" -> "*!*@h" (Ergo's
+ * CanonicalizeMaskWildcard, InspIRCd and solanum do the same).
+ */
 void
 irc_mask_normalize(char *dst, size_t dstsz, const char *mask)
 {
-	const char *bang = strchr(mask, '!'), *at = strchr(mask, '@');
-	size_t n;
+	const char *bang = strchr(mask, '!'), *at, *end;
+	const char *nick = "", *user = "", *host = "";
+	int nl = 0, ul = 0, hl = 0;
 
 	if (dstsz == 0)
 		return;
-	if (bang == NULL && at == NULL)
-		n = (size_t)snprintf(dst, dstsz, "%s!*@*", mask);
-	else if (bang == NULL)
-		n = (size_t)snprintf(dst, dstsz, "*!%s", mask);
-	else if (at == NULL || at < bang)
-		n = (size_t)snprintf(dst, dstsz, "%s@*", mask);
-	else
-		n = (size_t)snprintf(dst, dstsz, "%s", mask);
-	(void)n;
+	at = strchr(bang != NULL ? bang + 1 : mask, '@');
+	end = mask + strlen(mask);
+	if (bang != NULL) {
+		nick = mask;
+		nl = (int)(bang - mask);
+		user = bang + 1;
+		ul = (int)((at != NULL ? at : end) - user);
+	} else if (at != NULL) {
+		user = mask;
+		ul = (int)(at - mask);
+	} else {
+		nick = mask;
+		nl = (int)(end - mask);
+	}
+	if (at != NULL) {
+		host = at + 1;
+		hl = (int)(end - host);
+	}
+	snprintf(dst, dstsz, "%.*s!%.*s@%.*s", nl > 0 ? nl : 1,
+	    nl > 0 ? nick : "*", ul > 0 ? ul : 1, ul > 0 ? user : "*",
+	    hl > 0 ? hl : 1, hl > 0 ? host : "*");
 }
 
 /* ---- hash table: FNV-1a, chained, power-of-two buckets ---- */
@@ -417,39 +473,78 @@ tag_key_ok(const char *k, size_t kl)
 	return true;
 }
 
+/* A client-only tag of a line, and where it stood. */
+struct ctag {
+	const char	*k, *v;
+	size_t		 kl, vl;
+	unsigned	 i;
+};
+
+/* By key, then by place: a key's last copy sorts last among its own. */
+static int
+ctag_cmp(const void *a, const void *b)
+{
+	const struct ctag *x = a, *y = b;
+	int d = memcmp(x->k, y->k, x->kl < y->kl ? x->kl : y->kl);
+
+	if (d != 0)
+		return d;
+	if (x->kl != y->kl)
+		return x->kl < y->kl ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * The client-only tags of a raw section, to relay: the first
+ * IRC_CLIENT_TAGS_N allowed ones (the rest are ignored), a later
+ * duplicate among them replacing an earlier one. One pass and a sort of
+ * at most IRC_CLIENT_TAGS_N keys: a line of thousands of tags costs
+ * O(n), not a rescan of the rest of the line per tag.
+ */
 size_t
 irc_tags_client(const char *tags, char *out, size_t outsz)
 {
-	const char *p = tags, *k, *v, *q, *k2, *v2;
+	const char *p = tags, *k, *v;
 	char raw[IRC_TAGS_MAX + 1];
-	size_t kl, vl, kl2, vl2, n = 0, r;
+	struct ctag t[IRC_CLIENT_TAGS_N], s[IRC_CLIENT_TAGS_N];
+	bool later[IRC_CLIENT_TAGS_N];
+	size_t kl, vl, n = 0, r, nt = 0, i;
 
 	if (outsz == 0)
 		return 0;
 	out[0] = '\0';
-	while (p != NULL && *p != '\0') {
-		bool later = false;
-
+	while (p != NULL && *p != '\0' && nt < IRC_CLIENT_TAGS_N) {
 		p = tag_next(p, &k, &kl, &v, &vl);
 		if (kl < 2 || k[0] != '+' || !tag_key_ok(k + 1, kl - 1) ||
 		    tag_denied(k + 1, kl - 1))
 			continue;
-		/* a later duplicate replaces this one */
-		for (q = p; q != NULL && *q != '\0' && !later;) {
-			q = tag_next(q, &k2, &kl2, &v2, &vl2);
-			later = kl2 == kl && memcmp(k, k2, kl) == 0;
-		}
-		if (later)
+		t[nt].k = k;
+		t[nt].kl = kl;
+		t[nt].v = v;
+		t[nt].vl = vl;
+		t[nt].i = (unsigned)nt;
+		later[nt] = false;
+		nt++;
+	}
+	memcpy(s, t, nt * sizeof(*t));
+	qsort(s, nt, sizeof(*s), ctag_cmp);
+	for (i = 0; i + 1 < nt; i++)	/* a later duplicate replaces it */
+		if (s[i].kl == s[i + 1].kl &&
+		    memcmp(s[i].k, s[i + 1].k, s[i].kl) == 0)
+			later[s[i].i] = true;
+	for (i = 0; i < nt; i++) {
+		if (later[i])
 			continue;
-		r = v != NULL ? irc_tag_unescape(raw, sizeof(raw), v, vl) : 0;
+		r = t[i].v != NULL ? irc_tag_unescape(raw, sizeof(raw),
+		    t[i].v, t[i].vl) : 0;
 		if (!irc_utf8_valid(raw, r))
 			continue;
-		if (n + (n > 0) + kl + 1 + 2 * r + 1 > outsz)
+		if (n + (n > 0) + t[i].kl + 1 + 2 * r + 1 > outsz)
 			break;
 		if (n > 0)
 			out[n++] = ';';
-		memcpy(out + n, k, kl);
-		n += kl;
+		memcpy(out + n, t[i].k, t[i].kl);
+		n += t[i].kl;
 		if (r > 0) {
 			out[n++] = '=';
 			n += irc_tag_escape(out + n, outsz - n, raw, r);

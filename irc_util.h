@@ -43,6 +43,8 @@ void	 irc_fold(char *dst, const char *src, size_t dstsz); /* per conf */
 int	 irc_casecmp(const char *a, const char *b);
 bool	 irc_match(const char *mask, const char *s);	/* * ? casemapped */
 bool	 irc_nick_valid(const char *nick);		/* syntax + nicklen */
+bool	 irc_nick_reserved(const char *nick);	/* a service's: 432 */
+bool	 irc_mask_valid(const char *mask);	/* a +b/+e/+I mask */
 bool	 irc_chan_valid(const char *name);		/* #&, channellen */
 char	*xstrdup(const char *);		/* NULL on ENOMEM */
 /* Largest n <= max with s[0..n) not ending inside a UTF-8 sequence. */
@@ -69,6 +71,7 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 
 /* IRCv3 limits */
 #define IRC_CLIENT_TAGS_MAX	4094	/* tag data a client may send */
+#define IRC_CLIENT_TAGS_N	64	/* client-only tags read per line */
 #define IRC_LABEL_MAX		64	/* labeled-response label */
 #define IRC_MSGID_LEN		24
 /* A tagged line: tags (8191 incl '@' and ' ') + 512 + NUL */

@@ -811,6 +811,21 @@ conn_kill(struct conn *c, const char *reason)
 	goneq_add(c);
 }
 
+/*
+ * conn_kill for a TLS connection that the read or the write path found
+ * over: if its handshake never finished, logged once with the reason
+ * (a scan, plaintext, an old or TLS 1.3-only client), whichever path
+ * finds it first.
+ */
+static void
+conn_kill_tls(struct conn *c, const char *why)
+{
+	if (!(c->flags & (CONN_CLOSING | CONN_DEAD)) &&
+	    !tls_conn_shook(c->tls))
+		log_info("tls", "handshake with %s failed: %s", c->ip, why);
+	conn_kill(c, why);
+}
+
 /* conn_kill, with "ERROR :reason" written first: the client did this. */
 static void
 conn_kill_error(struct conn *c, const char *reason)
@@ -834,6 +849,13 @@ net_conn_close(struct conn *c, const char *error)
 		c->client = NULL;
 		return;
 	}
+	/* a begun handshake timed out; not a refusal at accept (D-line,
+	 * throttle), which is logged where it is decided, or not per
+	 * connection at all */
+	if (c->tls != NULL && tls_conn_begun(c->tls) &&
+	    !tls_conn_shook(c->tls))
+		log_info("tls", "handshake with %s failed: %s", c->ip,
+		    error != NULL ? error : "closed by the server");
 	if (error != NULL) {
 		/* A long reason (KILL) is cut, but the line keeps its CRLF. */
 		n = snprintf(line, sizeof(line), "ERROR :%s", error);
@@ -1158,10 +1180,10 @@ conn_read(struct conn *c)
 		}
 	}
 	if (why != NULL) {
-		if (c->tls != NULL && !tls_conn_ready(c->tls))
-			log_info("tls", "handshake with %s failed: %s", c->ip,
-			    why);
-		conn_kill(c, why);
+		if (c->tls != NULL)
+			conn_kill_tls(c, why);
+		else
+			conn_kill(c, why);
 	} else if (n == 0)
 		conn_kill(c, "Connection closed");
 	else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -1298,7 +1320,7 @@ conn_write_tls(struct conn *c)
 	    NULL, c->olen - c->ooff, &why);
 	if (n == -1) {
 		c->olen = c->ooff = 0;
-		conn_kill(c, why);
+		conn_kill_tls(c, why);
 	} else
 		c->ooff += (size_t)n;
 	if (c->ooff == c->olen)

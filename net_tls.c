@@ -64,6 +64,8 @@ struct tls_conn {
 	struct anycert		*x;		/* freed after the handshake */
 	struct tls_cred		*cred;
 	bool			 have_fp;
+	bool			 shook;		/* the handshake was done */
+	int			 first;		/* first byte read, or -1 */
 	char			 fp[65];
 	unsigned char		 buf[TLS_IBUF + TLS_OBUF];
 };
@@ -543,6 +545,8 @@ tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
 	}
 	memset(&t->sc, 0, sizeof(t->sc));
 	t->have_fp = false;
+	t->shook = false;
+	t->first = -1;
 	t->fp[0] = '\0';
 	t->cred = cr;
 	tls_cred_ref(cr);
@@ -610,10 +614,13 @@ x509_release(struct tls_conn *t, unsigned st)
 
 /* A static reason for a closed engine, for the QUIT and the log. */
 static const char *
-closed_why(br_ssl_engine_context *eng)
+closed_why(struct tls_conn *t, br_ssl_engine_context *eng)
 {
 	int e = br_ssl_engine_last_error(eng);
 
+	/* not a handshake record (22): plaintext, a scan, another protocol */
+	if (e != BR_ERR_OK && !t->shook && t->first != -1 && t->first != 22)
+		return "TLS error: not a TLS client";
 	switch (e) {
 	case BR_ERR_OK:
 		return "Connection closed";
@@ -630,6 +637,13 @@ closed_why(br_ssl_engine_context *eng)
 		if (e >= BR_ERR_RECV_FATAL_ALERT &&
 		    e < BR_ERR_RECV_FATAL_ALERT + 256)
 			return "TLS error: the client sent an alert";
+		/* our alert: a client offering only versions below
+		 * min-version, or only TLS 1.3's suites (BearSSL has none) */
+		if (e == BR_ERR_SEND_FATAL_ALERT + BR_ALERT_PROTOCOL_VERSION)
+			return "TLS error: unsupported protocol version";
+		if (e == BR_ERR_SEND_FATAL_ALERT + BR_ALERT_HANDSHAKE_FAILURE)
+			return "TLS error: no shared cipher suite or curve "
+			    "(a TLS 1.3-only client?)";
 		if (e >= BR_ERR_SEND_FATAL_ALERT &&
 		    e < BR_ERR_SEND_FATAL_ALERT + 256)
 			return "TLS error: handshake failed";
@@ -650,10 +664,11 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 
 	for (;;) {
 		st = br_ssl_engine_current_state(eng);
+		t->shook |= (st & BR_SSL_SENDAPP) != 0;
 		if (st & BR_SSL_CLOSED) {
 			if (got > 0)
 				return (ssize_t)got;	/* the rest next time */
-			*why = closed_why(eng);
+			*why = closed_why(t, eng);
 			return -1;
 		}
 		if ((st & BR_SSL_RECVAPP) && got < outsz) {
@@ -683,6 +698,8 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 			    "Connection reset by peer" : "Read error";
 			return -1;
 		}
+		if (t->first == -1)
+			t->first = b[0];
 		br_ssl_engine_recvrec_ack(eng, (size_t)n);
 		did_read = true;
 	}
@@ -700,8 +717,9 @@ tls_conn_write(struct tls_conn *t, int fd, const char *buf, size_t len,
 
 	for (;;) {
 		st = br_ssl_engine_current_state(eng);
+		t->shook |= (st & BR_SSL_SENDAPP) != 0;
 		if (st & BR_SSL_CLOSED) {
-			*why = closed_why(eng);
+			*why = closed_why(t, eng);
 			return -1;
 		}
 		if (st & BR_SSL_SENDREC) {
@@ -745,6 +763,20 @@ tls_conn_ready(struct tls_conn *t)
 {
 	return (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDAPP) !=
 	    0;
+}
+
+/* Whether the handshake was ever done (it may be closed since). */
+bool
+tls_conn_shook(const struct tls_conn *t)
+{
+	return t->shook;
+}
+
+/* Whether the client sent anything yet (a handshake was begun). */
+bool
+tls_conn_begun(const struct tls_conn *t)
+{
+	return t->first != -1;
 }
 
 void

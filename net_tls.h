@@ -46,6 +46,8 @@ ssize_t		 tls_conn_write(struct tls_conn *, int fd, const char *buf,
 		    size_t len, const char **why);
 bool		 tls_conn_want_write(struct tls_conn *); /* records pending */
 bool		 tls_conn_ready(struct tls_conn *);	/* handshake done */
+bool		 tls_conn_shook(const struct tls_conn *); /* ever done */
+bool		 tls_conn_begun(const struct tls_conn *); /* bytes came */
 /* Sends close_notify, best effort (one write, no waiting). */
 void		 tls_conn_close(struct tls_conn *, int fd);
 /* SHA-256 of the client certificate's DER, lowercase hex; or NULL. */

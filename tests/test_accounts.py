@@ -372,16 +372,33 @@ def test_nick_reservation_disabled():
         assert not any(" NICK " in l or "reserved" in l for l in c.sync())
 
 
+SERVICE_NICKS = ["NickServ", "ChanServ", "nickserv", "CHANSERV", "HostServ",
+                 "HistServ", "MemoServ", "BotServ", "OperServ", "Global"]
+
+
 def test_nobody_may_be_called_nickserv():
+    """A service's nick (and the ones Ergo keeps for services it does not
+    run) is refused with 432 before and after registration, so nobody
+    can hold it even for a moment and send as :NickServ!..."""
     conf = "accounts { nick-reservation { enabled no } }"
     with Server(conf=conf) as srv:
+        u = srv.client()
+        for n in SERVICE_NICKS:
+            u.send("NICK %s" % n)
+            u.expect(r"^:irc\.test 432 \* %s :Erroneous nickname$" % n)
+        u.send("USER u 0 * :u")
+        u.send("NICK early")
+        u.expect(r" 001 early ")
         c = srv.client("mallory")
-        c.send("NICK NickServ")
-        c.expect(r"^:mallory!\S+ NICK :NickServ$")
-        c.expect(r"^:NickServ!\S+ NICK :Guest\d{5}$")
+        for n in SERVICE_NICKS:
+            c.send("NICK %s" % n)
+            c.expect(r"^:irc\.test 432 mallory %s :Erroneous nickname$" % n)
         d = srv.client("victim")
+        assert not any(" NICK " in l for l in c.sync() + d.sync())
         ns(d, "HELP")
         ns_expect(d, "NickServ commands")
+        d.send("WHOIS NickServ")
+        d.expect(r" 401 victim NickServ ")
 
 
 # ---- ChanServ ----

@@ -6,8 +6,9 @@ and bans on addresses still match cloaked clients."""
 import re
 import sqlite3
 import os
+import signal
 
-from ergotest import Server, run_ergo
+from ergotest import Server, run_ergo, wait_for
 
 PASSWORD = "cloak-oper-pw"
 CLOAK_RE = r"[a-z2-7]{16}\.irc"
@@ -111,3 +112,67 @@ def test_whox_ip_selector_never_matches_a_cloaked_address_for_others():
     op.expect(r" 381 ")
     assert "hidden1" in whox_nicks(op, "127.0.0.* i%n")
     assert "hidden1" not in whox_nicks(op, "10.* i%n")
+
+
+def fault_meta(s, sql):
+    """Starts and stops s once without cloaking (to create its database),
+    then runs sql on the database to make the cloak secret's row fail."""
+    s.start()
+    s.stop()
+    db = sqlite3.connect(os.path.join(s.dir, "ircd.db"))
+    db.executescript(sql)
+    db.commit()
+    db.close()
+    s.cloaking = True
+    s.write_config()
+    s.start()
+
+
+def assert_cloaked_all_run(s, nicks):
+    """Others see a cloak, never the address, and the same one all run
+    (also after a rehash that still cannot reach the secret)."""
+    a, b = s.client(nicks[0]), s.client(nicks[1])
+    h = host_of(b, nicks[0])
+    assert re.fullmatch(CLOAK_RE, h), h
+    assert host_of(a, nicks[1]) == h
+    n = s.logtext().count(" error server ")
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: s.logtext().count(" error server ") > n, 5,
+             "the rehash's error line")
+    c = s.client(nicks[2])
+    assert host_of(c, nicks[2]) == h, "the cloak changed within a run"
+    assert s.running()
+
+
+def test_cloaking_stays_on_with_a_random_secret_when_it_cannot_be_saved():
+    s = Server(start=False)
+    fault_meta(s, "CREATE TRIGGER full BEFORE INSERT ON meta "
+               "WHEN NEW.key = 'cloak-secret' BEGIN "
+               "SELECT RAISE(ABORT, 'database or disk is full'); END;")
+    s.wait_log(r" error server .*cloak secret not saved.*random secret "
+               r"for this run")
+    assert_cloaked_all_run(s, ["nosave1", "nosave2", "nosave3"])
+    assert "IP cloaking is off" not in s.logtext()
+
+
+def test_cloaking_stays_on_with_a_random_secret_when_it_cannot_be_read():
+    s = Server(start=False)
+    # a read error (as from a bad sector) on every read of meta; writes
+    # go through, and must not replace a secret that could not be read
+    fault_meta(s, "INSERT INTO meta (key, value) VALUES "
+               "('cloak-secret', '%s');"
+               "ALTER TABLE meta RENAME TO meta_real;"
+               "CREATE VIEW meta (key, value) AS SELECT key, value "
+               "FROM meta_real WHERE abs(-9223372036854775807 - 1) >= 0;"
+               "CREATE TRIGGER meta_w INSTEAD OF INSERT ON meta BEGIN "
+               "INSERT OR REPLACE INTO meta_real VALUES "
+               "(NEW.key, NEW.value); END;" % ("5e" * 32))
+    s.wait_log(r" error server .*cloak secret not read.*random secret "
+               r"for this run")
+    assert_cloaked_all_run(s, ["noread1", "noread2", "noread3"])
+    s.stop()
+    db = sqlite3.connect(os.path.join(s.dir, "ircd.db"))
+    row = db.execute("SELECT value FROM meta_real WHERE key = "
+                     "'cloak-secret'").fetchone()
+    db.close()
+    assert row == ("5e" * 32,), "the unreadable secret was replaced"

@@ -1,9 +1,19 @@
 """IRCv3 message-tags, server-time, message-ids, echo-message, account-tag
 and bot mode (ircv3.net/specs/extensions/...), with the specs' examples."""
 
+import os
 import re
 
 from ergotest import Server
+
+SLOW = float(os.environ.get("ERGO_SLOW") or 1)
+
+
+def cpu_s(pid):
+    """The server's user + system CPU seconds so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
@@ -182,6 +192,62 @@ def test_client_tags_over_4094_bytes_417_but_8191_total_accepted():
     a.send("@a=%s;+ok=1 PRIVMSG bob :mixed" % ("x" * 7000))
     l = b.expect(r"PRIVMSG bob :mixed$")
     assert tags_of(l)["+ok"] == "1" and "a" not in tags_of(l), l
+    assert not any(" 417 " in l for l in tsync(a))
+
+
+def hostile_tag_section():
+    """An 8 KB tag section: as many distinct client-only tags as 4094
+    bytes hold (~870), then ~2000 short server-only ones."""
+    digits = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+    def name(i):            # a..9, aa..99: the shortest distinct keys
+        out = ""
+        i += 1
+        while i > 0:
+            i -= 1
+            out = digits[i % 36] + out
+            i //= 36
+        return "+" + out
+    ctags, n = [], -1
+    while True:
+        t = name(len(ctags))
+        if n + 1 + len(t) > 4094:
+            break
+        ctags.append(t)
+        n += 1 + len(t)
+    section = ";".join(ctags)
+    while len(section) + 2 < 8190:
+        section += ";a"
+    return ctags, section
+
+
+def test_many_distinct_client_tags_are_capped_and_cost_little():
+    """An 8 KB tag section of ~870 distinct client-only tags is relayed
+    with the first 64 only, each line is cheap (the duplicate check is
+    not quadratic), and a bystander's PING still answers."""
+    srv = Server()
+    a = capclient(srv, "alice", ["message-tags"])
+    b = capclient(srv, "bob", ["message-tags"])
+    by = srv.client("bystander")
+    ctags, section = hostile_tag_section()
+    assert len(ctags) > 800 and len(section) <= 8189, len(section)
+    a.send("@%s TAGMSG bob" % section)
+    got = tags_of(b.expect(r" TAGMSG bob$"))
+    relayed = [k for k in got if k.startswith("+")]
+    assert relayed == ctags[:64], (len(relayed), relayed[:3], relayed[-3:])
+    # a later duplicate still replaces an earlier one under the cap
+    a.send("@+dup=1;%s;+dup=2 TAGMSG bob" % ";".join(ctags[:62]))
+    got = tags_of(b.expect(r" TAGMSG bob$"))
+    assert got["+dup"] == "2" and len([k for k in got if k[0] == "+"]) == 63
+    t0 = cpu_s(srv.pid)
+    for i in range(100):
+        a.send("@%s PRIVMSG bob :n%d" % (section, i))
+    b.expect(r"PRIVMSG bob :n99$", timeout=30)
+    used = cpu_s(srv.pid) - t0
+    by.send("PING :still")
+    by.expect(r"PONG \S+ :?still$")
+    # quadratic: about 30 ms a line (3 s); linear: well under 10 ms
+    assert used < 1.0 * SLOW, "%.2f s CPU for 100 tag-heavy lines" % used
     assert not any(" 417 " in l for l in tsync(a))
 
 

@@ -290,6 +290,36 @@ def test_mode_ban_mask_is_normalised():
         mode(a, "#m", "+b eve!ident", "+b eve!ident@*")
 
 
+def test_list_masks_with_spaces_controls_or_commas_are_refused_696():
+    """A +b/+e/+I mask with a space (as a trailing parameter), a control
+    character or a comma would desync clients' lists (MODE #c +b :evil +o
+    x was broadcast as +b evil +o x!*@*): refused with 696, nothing is
+    broadcast or listed; empty parts of a mask become '*'."""
+    with Server() as srv:
+        a, b = setup(srv, "alice", "bob")
+        bad = {":evil +o bob": "*", ":x y": "*", "a\x01b": "*",
+               "a\tb": "*", "a\x7fb": "*", "a,b": "a,b", "*!*@a,b": "*!*@a,b",
+               "a@b!c": "a@b!c"}
+        for letter in "beI":
+            for arg, echo in bad.items():
+                a.send("MODE #m +%s %s" % (letter, arg))
+                a.expect(r"^:irc\.test 696 alice #m %s %s :Invalid mode %s "
+                         r"parameter: %s$" % (letter, E(echo), letter,
+                                              E(echo)))
+            a.send("MODE #m -%s :x y" % letter)
+            a.expect(r" 696 alice #m %s \* :" % letter)
+        assert not any(" MODE #m " in l for l in b.sync()), b.received
+        assert list_entries(a, "#m", "b", "367", "368") == []
+        assert list_entries(a, "#m", "e", "348", "349") == []
+        assert list_entries(a, "#m", "I", "346", "347") == []
+        # empty nick, user or host parts are wildcards, as elsewhere
+        mode(a, "#m", "+b bob!@", "+b bob!*@*")
+        mode(a, "#m", "+b @host.example", "+b *!*@host.example")
+        mode(a, "#m", "+e !ident@", "+e *!ident@*")
+        mode(a, "#m", "+I x!", "+I x!*@*")
+        mode(a, "#m", "-b bob!*@", "-b bob!*@*")
+
+
 def test_mode_ban_matches_user_and_host_wildcards():
     with Server() as srv:
         a, = setup(srv, "alice")

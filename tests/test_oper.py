@@ -1,11 +1,14 @@
 """Operator commands: OPER, KILL, WALLOPS, REHASH, DIE (irc_query.c)."""
 
+import base64
+import hashlib
 import os
 import re
 import shutil
+import socket
 import tempfile
 
-from ergotest import Server, run_ergo
+from ergotest import Client, Server, run_ergo
 
 PASSWORD = "correct horse battery staple"
 
@@ -86,6 +89,111 @@ def test_oper_name_is_case_sensitive():
     with Server(conf=oper_conf()) as s, s.client("opCase") as c:
         c.send("OPER ADMIN :" + PASSWORD)
         c.expect_numeric("464")
+
+
+def client_from(s, ip, nick):
+    """A registered client connecting from ip (127.0.0.0/8 is all ours)."""
+    c = Client(s.port)
+    c.sock.close()
+    c.sock = socket.create_connection(("127.0.0.1", s.port), timeout=5,
+                                      source_address=(ip, 0))
+    c.sock.settimeout(10)
+    c.register(nick)
+    return c
+
+
+def oper_try(c, name, pw):
+    c.send("OPER %s :%s" % (name, pw))
+    return c.expect(r" (381|464) ").split()[1]
+
+
+def test_oper_failures_are_throttled_per_address_and_per_name():
+    """Like SASL: 5 failures a minute by address and by oper name, then
+    even the right password gets 464; each failure is logged at warn
+    with the real address."""
+    conf = oper_conf() + ('oper other { class server-admin  password '
+                          '"%s" }\n' % HASH)
+    with Server(conf=conf) as s:
+        a = client_from(s, "127.0.0.2", "guesser")
+        for i in range(5):
+            assert oper_try(a, "admin", "wrong%d" % i) == "464"
+        assert oper_try(a, "admin", PASSWORD) == "464", "not throttled"
+        s.wait_log(r" warn opers failed OPER as admin by guesser!\S+ from "
+                   r"127\.0\.0\.2: wrong password$")
+        s.wait_log(r" warn opers failed OPER as admin by guesser!\S+ from "
+                   r"127\.0\.0\.2: too many failures, throttled$")
+        # the name is throttled from anywhere; another name is not
+        b = client_from(s, "127.0.0.3", "elsewhere")
+        assert oper_try(b, "admin", PASSWORD) == "464"
+        assert oper_try(b, "other", PASSWORD) == "381"
+        # the address is throttled whatever names it tries
+        c = client_from(s, "127.0.0.4", "sprayer")
+        for i in range(5):
+            assert oper_try(c, "nosuch%d" % i, "x") == "464"
+        assert oper_try(c, "other", PASSWORD) == "464"
+        assert len(re.findall(r" warn opers failed OPER as nosuch",
+                              s.logtext())) == 5
+
+
+def slow_hash(password, iterations):
+    """An oper hash with many PBKDF2 iterations, made here (the format
+    genpasswd prints), so checking it costs measurable CPU."""
+    for n in range(1000):
+        salt = hashlib.sha256(b"salt%d" % n).digest()[:16]
+        dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt,
+                                 iterations)
+        b = [base64.b64encode(x).decode().rstrip("=") for x in (salt, dk)]
+        if not any(ch in "".join(b) for ch in "+/"):
+            return "$pbkdf2-sha256$%d$%s$%s" % (iterations, b[0], b[1])
+    raise AssertionError("no plain base64 salt")
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_an_unknown_oper_name_costs_the_hash_a_known_one_does():
+    """An unknown name used to skip PBKDF2, so timing told which oper
+    names exist: now it runs the same hash (server CPU per try)."""
+    conf = ('oper slow { class server-admin  password "%s" }\n'
+            % slow_hash(PASSWORD, 200000))
+    with Server(conf=conf) as s:
+        assert oper_try(s.client("warmup"), "slow", PASSWORD) == "381"
+        k = client_from(s, "127.0.0.5", "known")
+        t0 = cpu_s(s.pid)
+        for i in range(4):
+            assert oper_try(k, "slow", "wrong%d" % i) == "464"
+        known = cpu_s(s.pid) - t0
+        u = client_from(s, "127.0.0.6", "unknown")
+        t0 = cpu_s(s.pid)
+        for i in range(4):
+            assert oper_try(u, "nosuch%d" % i, "wrong") == "464"
+        unknown = cpu_s(s.pid) - t0
+        assert known >= 0.1, "the slow hash cost only %.2fs" % known
+        assert unknown >= known / 2, (known, unknown)
+
+
+def test_oper_hosts_and_certfp_must_all_match():
+    """hosts: masks of the real address (and ident) the oper may come
+    from; with a password and a certfp, every one must match, and a
+    refusal reads like a wrong password."""
+    conf = ('oper local { class server-admin  password "%s"  '
+            'hosts "*@10.9.9.9 ~oops@127.0.0.7 *@127.0.0.8" }\n'
+            'oper cert { class server-admin  password "%s"  certfp %s }\n'
+            % (HASH, HASH, "ab" * 32))
+    with Server(conf=conf) as s:
+        assert oper_try(client_from(s, "127.0.0.7", "wrongident"), "local",
+                        PASSWORD) == "464"
+        s.wait_log(r"failed OPER as local by wrongident!\S+ from "
+                   r"127\.0\.0\.7: host not in the block's hosts$")
+        assert oper_try(client_from(s, "127.0.0.8", "rightip"), "local",
+                        PASSWORD) == "381"
+        c = client_from(s, "127.0.0.9", "nocert")
+        assert oper_try(c, "cert", PASSWORD) == "464"
+        s.wait_log(r"failed OPER as cert by nocert!\S+ from 127\.0\.0\.9: "
+                   r"certfp missing")
 
 
 def test_oper_without_any_oper_block_gives_491():

@@ -266,6 +266,74 @@ def test_tls_1_1_is_refused_by_default():
     TLSClient(s.tls_port, context()).register("after11")
 
 
+def s_client(port, *flags):
+    """openssl s_client with stdin closed: a handshake, then goodbye."""
+    return subprocess.run(
+        ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+         "-servername", "localhost"] + list(flags),
+        stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=15)
+
+
+def test_every_failed_handshake_is_logged_once_with_its_reason():
+    """TLS 1.3-only and TLS 1.0-only clients, found over by the write
+    path (our alert), plaintext and a stalled handshake (read path and
+    timeout) each leave one info line naming the reason; a handshake
+    that completed leaves none."""
+    s = tls_server(server="timeouts { registration 2s }")
+    failed = r"info tls handshake with 127\.0\.0\.1 failed: "
+
+    def count(reason=""):
+        return len(re.findall(failed + reason, s.logtext()))
+
+    s_client(s.tls_port, "-tls1_3")
+    s.wait_log(failed + r"TLS error: no shared cipher suite")
+    old = s_client(s.tls_port, "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0")
+    tls10 = "no protocols available" not in old.stderr
+    if tls10:       # else this OpenSSL cannot even offer TLS 1.0
+        s.wait_log(failed + r"TLS error: unsupported protocol version")
+    done = s_client(s.tls_port, "-tls1_2")
+    assert "Cipher is" in done.stdout, done.stdout + done.stderr
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    raw.sendall(b"NICK plain\r\nUSER plain 0 * :plain\r\n")
+    assert closed_soon(raw)
+    raw.close()
+    s.wait_log(failed + r"TLS error: not a TLS client")
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    assert closed_soon(raw, timeout=10)
+    raw.close()
+    s.wait_log(failed + r"Registration timed out$")
+    # a client that completes its handshake is not a failure; sync on
+    # one more registration, then each attempt was logged exactly once
+    TLSClient(s.tls_port, context()).register("afterall")
+    assert count("TLS error: no shared cipher suite") == 1
+    assert count("TLS error: unsupported protocol version") == int(tls10)
+    assert count("TLS error: not a TLS client") == 1
+    assert count() == 3 + int(tls10), s.logtail()
+
+
+def test_throttled_tls_connections_are_not_each_logged_as_failed():
+    """A connection refused at accept (the throttle, a D-line) is logged
+    where that is decided, once a window: never as one failed handshake
+    line per connection, which would undo that."""
+    s = tls_server(server="connection-limits { max-connections-per-window "
+                          "1 }")
+    for i in range(6):
+        raw = socket.create_connection(("127.0.0.1", s.tls_port),
+                                       timeout=5,
+                                       source_address=("127.0.0.11", 0))
+        raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        if i > 0:
+            assert closed_soon(raw)
+        raw.close()
+    s.wait_log(r"127\.0\.0\.11\S*: connections throttled")
+    TLSClient(s.tls_port, context()).register("notthrottled")
+    handshakes = re.findall(r"handshake with 127\.0\.0\.11 failed",
+                            s.logtext())
+    assert len(handshakes) <= 1, s.logtail()
+
+
 # ---- WHOIS, +Z, CertFP ----
 
 def test_whois_shows_secure_and_certfp_to_the_user_and_opers_only():

@@ -380,6 +380,16 @@ static const struct key logging_keys[] = {
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+static const struct key chanreg_keys[] = {
+	{ "max-channels-per-account", K_UINT, C(chan_max_reg), 1, 100000,
+	  NULL, "15", "Most channels one account may register with ChanServ\n"
+	  "(opers are exempt).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block chanreg_block = {
+	"channels.registration", chanreg_keys
+};
+
 static const struct key channel_keys[] = {
 	{ "default-modes", K_MODES, C(default_modes), 1, 16, NULL, "+nt",
 	  "Modes a new channel gets: '+' then letters from imnpst.", NULL },
@@ -388,6 +398,8 @@ static const struct key channel_keys[] = {
 	{ "max-list-entries", K_UINT, C(chan_max_list), 1, 100000, NULL,
 	  "100", "Most entries in a channel's ban, except or invite list.",
 	  NULL },
+	{ "registration", K_BLOCK, 0, 0, 0, &chanreg_block, NULL,
+	  "Registering channels (ChanServ REGISTER).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

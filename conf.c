@@ -353,8 +353,10 @@ static const struct key accounts_keys[] = {
 	{ "authentication-enabled", K_BOOL, C(accounts.auth_enabled), 0, 0,
 	  NULL, "yes", "Users may log in (SASL, NickServ IDENTIFY).", NULL },
 	{ "password-iterations", K_UINT, C(accounts.iterations), 4096,
-	  1000000, NULL, "4096",
-	  "PBKDF2 iterations of new SCRAM-SHA-256 credentials.", NULL },
+	  1000000, NULL, "32768",
+	  "PBKDF2 iterations of new SCRAM-SHA-256 credentials; a login\n"
+	  "with the password (PLAIN, IDENTIFY) re-hashes one made with\n"
+	  "fewer.", NULL },
 	{ "nick-reservation", K_BLOCK, 0, 0, 0, &nickres_block, NULL,
 	  "Nicks reserved for accounts.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
@@ -523,7 +525,7 @@ static const struct key top_keys[] = {
 	  "Make the hash with: ergo genpasswd",
 	  "oper admin {\n"
 	  "\tclass server-admin\n"
-	  "\tpassword \"$pbkdf2-sha256$4096$...\"\n"
+	  "\tpassword \"$pbkdf2-sha256$32768$...\"\n"
 	  "\tnofakelag yes\n"
 	  "}" },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
@@ -1173,7 +1175,7 @@ set_string(struct parser *p, const struct key *k, void *base, char *v,
 	case K_HASH:
 		if (!conf_passwd_check(v)) {
 			conf_err(p, w, "expected a password hash from `ergo "
-			    "genpasswd`, like \"$pbkdf2-sha256$4096$...\"");
+			    "genpasswd`, like \"$pbkdf2-sha256$32768$...\"");
 			return -1;
 		}
 		break;

@@ -389,6 +389,9 @@ void	 irc_account_creds(struct store_account *a, const char *pw);
 /* pw against a's credentials, in constant time. */
 bool	 irc_account_password_ok(const struct store_account *a,
 	    const char *pw);
+/* After a login with pw: new credentials if a's iterations are stale. */
+void	 irc_account_rehash(const struct client *c, struct store_account *a,
+	    const char *pw);
 /* Fixed-window counters by key, one table each (irc_throttle.c). */
 enum { THROTTLE_AUTH, THROTTLE_REG, THROTTLE_CONN, THROTTLE_NTABS };
 bool	 irc_throttle_full(int tab, const char *key, unsigned max,

@@ -280,6 +280,8 @@ ns_identify(struct client *c, int argc, char **argv)
 		    "supplied username/password");
 		return;
 	}
+	if (pw != NULL)
+		irc_account_rehash(c, &a, pw);
 	irc_account_login(c, &a);
 	ns_reply(c, "You're now logged in as %s", a.name);
 }

@@ -447,6 +447,17 @@ static const struct key history_keys[] = {
 	  NULL, "2048", "Messages kept per channel; 0 = none.", NULL },
 	{ "client-length", K_UINT, C(history.client_length), 0, 1000000,
 	  NULL, "256", "Direct messages kept per client; 0 = none.", NULL },
+	{ "channel-max-bytes", K_SIZE, C(history.channel_bytes), 4 * KB,
+	  KB * MB, NULL, "2m", "Memory one channel's history may hold (the\n"
+	  "oldest messages go first): client tags make a message up to\n"
+	  "eight times as big as its text.", NULL },
+	{ "client-max-bytes", K_SIZE, C(history.client_bytes), 4 * KB,
+	  KB * MB, NULL, "512k", "Memory one client's (or account's) direct\n"
+	  "messages may hold.", NULL },
+	{ "total-max-bytes", K_SIZE, C(history.total_bytes), 64 * KB,
+	  KB * MB, NULL, "64m", "Memory all history together may hold:\n"
+	  "past it the oldest messages anywhere go first. Oper STATS z\n"
+	  "shows what is held.", NULL },
 	{ "expire-time", K_SECS, C(history.expire), 0, 3650 * DAY, NULL,
 	  "7d", "Messages older than this are dropped; 0 = never.", NULL },
 	{ "autoreplay-on-join", K_UINT, C(history.autoreplay), 0, 1000, NULL,

@@ -147,6 +147,9 @@ struct conf {
 		bool	 persistent;	/* also in the datastore (store.c) */
 		unsigned channel_length;	/* messages per channel */
 		unsigned client_length;	/* direct messages per client */
+		size_t	 channel_bytes;	/* bytes per channel's ring */
+		size_t	 client_bytes;	/* bytes per client's ring */
+		size_t	 total_bytes;	/* bytes of all history */
 		unsigned expire;	/* seconds; 0: kept until pushed out */
 		unsigned autoreplay;	/* lines replayed on JOIN; 0: none */
 		unsigned maxmessages;	/* CHATHISTORY= limit per command */

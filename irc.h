@@ -492,7 +492,8 @@ void	 irc_whox_reply(struct client *, const struct whox *,
 /* A line in (or claiming to be in) c's open batch: taken, true. */
 bool	 irc_ml_line(struct client *, struct msg *);
 /* Whether raw line is one of c's open batch: those skip fakelag, up to
- * max-lines (the spec: clients send a batch all at once). */
+ * max-lines (the spec: clients send a batch all at once), but each 512
+ * bytes of the batch (its lines and tags) counts as one command. */
 bool	 irc_ml_fakelag_exempt(struct client *, const char *line);
 /* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
 void	 irc_ml_reject(struct client *, struct msg *);
@@ -533,6 +534,7 @@ void	 irc_hist_flush(void);
 void	 irc_hist_tick(void);
 int	 irc_hist_next_ms(void);	/* until the next batch is due, or -1 */
 void	 irc_hist_forget(int64_t channel, int64_t account);
+void	 irc_hist_bytes(size_t *count, size_t *bytes);	/* held now */
 /* IRCv3 server-time text <-> ms since the epoch */
 bool	 irc_time_parse(const char *s, int64_t *ms);
 void	 irc_time_format(char *buf, size_t sz, int64_t ms);
@@ -549,6 +551,7 @@ int64_t	 irc_time_now_ms(void);
 #define RPL_UMODEIS		221
 #define RPL_STATSDLINE		225
 #define RPL_STATSUPTIME		242
+#define RPL_STATSDEBUG		249
 #define RPL_LUSERCLIENT		251
 #define RPL_LUSEROP		252
 #define RPL_LUSERUNKNOWN	253

@@ -640,7 +640,10 @@ h_undline(struct client *c, struct msg *m)
 	ban_remove(c, m, 'd');
 }
 
-/* STATS k|d (opers): the K-lines (216) and D-lines (225); u: uptime. */
+/*
+ * STATS k|d (opers): the K-lines (216) and D-lines (225); u: uptime;
+ * z (opers): memory history holds (249).
+ */
 void
 h_stats(struct client *c, struct msg *m)
 {
@@ -657,7 +660,7 @@ h_stats(struct client *c, struct msg *m)
 	}
 	kind = letter == 'k' || letter == 'K' ? 'k' : letter == 'd' ||
 	    letter == 'D' ? 'd' : 0;
-	if (kind != 0 && !(c->umodes & UMODE_OPER)) {
+	if ((kind != 0 || letter == 'z') && !(c->umodes & UMODE_OPER)) {
 		irc_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied- You're "
 		    "not an IRC operator");
 		return;
@@ -667,6 +670,14 @@ h_stats(struct client *c, struct msg *m)
 		irc_numeric(c, RPL_STATSUPTIME, ":Server Up %lld days "
 		    "%lld:%02lld:%02lld", up / 86400, up / 3600 % 24,
 		    up / 60 % 60, up % 60);
+	}
+	if (letter == 'z') {
+		size_t n, bytes;
+
+		irc_hist_bytes(&n, &bytes);
+		irc_numeric(c, RPL_STATSDEBUG, "z :History: %zu messages, %zu "
+		    "bytes held (total-max-bytes %zu)", n, bytes,
+		    conf->history.total_bytes);
 	}
 	if (kind != 0)
 		irc_bans_tick();	/* what expired is not listed */

@@ -383,6 +383,8 @@ void	 irc_register_retry(struct client *);
 #define ACCOUNT_SALTLEN		16
 
 void	 irc_sasl_free(struct client *);
+/* The server-first message of c's SCRAM exchange, or NULL (fuzz_scram). */
+const char *irc_sasl_scram_server_first(const struct client *c);
 void	 irc_account_client_free(struct client *);	/* client_free */
 /* SCRAM-SHA-256 StoredKey and ServerKey for pw (RFC 5802) into a. */
 void	 irc_account_creds(struct store_account *a, const char *pw);

@@ -418,6 +418,19 @@ irc_sasl_free(struct client *c)
 	c->sasl = NULL;
 }
 
+/*
+ * What the server sent as server-first in c's SCRAM exchange, or NULL:
+ * for tests/fuzz/fuzz_scram.c, which plays a client that knows the
+ * password and so needs the server's nonce (its output goes nowhere).
+ */
+const char *
+irc_sasl_scram_server_first(const struct client *c)
+{
+	if (c->sasl == NULL || c->sasl->mech != MECH_SCRAM)
+		return NULL;
+	return c->sasl->server_first;
+}
+
 /* Everything of the account part a client holds; from client_free. */
 void
 irc_account_client_free(struct client *c)

@@ -350,8 +350,10 @@ static const struct key accounts_keys[] = {
 	{ "authentication-enabled", K_BOOL, C(accounts.auth_enabled), 0, 0,
 	  NULL, "yes", "Users may log in (SASL, NickServ IDENTIFY).", NULL },
 	{ "password-iterations", K_UINT, C(accounts.iterations), 4096,
-	  1000000, NULL, "4096",
-	  "PBKDF2 iterations of new SCRAM-SHA-256 credentials.", NULL },
+	  1000000, NULL, "32768",
+	  "PBKDF2 iterations of new SCRAM-SHA-256 credentials; a login\n"
+	  "with the password (PLAIN, IDENTIFY) re-hashes one made with\n"
+	  "fewer.", NULL },
 	{ "nick-reservation", K_BLOCK, 0, 0, 0, &nickres_block, NULL,
 	  "Nicks reserved for accounts.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
@@ -377,6 +379,16 @@ static const struct key logging_keys[] = {
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+static const struct key chanreg_keys[] = {
+	{ "max-channels-per-account", K_UINT, C(chan_max_reg), 1, 100000,
+	  NULL, "15", "Most channels one account may register with ChanServ\n"
+	  "(opers are exempt).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block chanreg_block = {
+	"channels.registration", chanreg_keys
+};
+
 static const struct key channel_keys[] = {
 	{ "default-modes", K_MODES, C(default_modes), 1, 16, NULL, "+nt",
 	  "Modes a new channel gets: '+' then letters from imnpst.", NULL },
@@ -385,6 +397,8 @@ static const struct key channel_keys[] = {
 	{ "max-list-entries", K_UINT, C(chan_max_list), 1, 100000, NULL,
 	  "100", "Most entries in a channel's ban, except or invite list.",
 	  NULL },
+	{ "registration", K_BLOCK, 0, 0, 0, &chanreg_block, NULL,
+	  "Registering channels (ChanServ REGISTER).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -430,6 +444,17 @@ static const struct key history_keys[] = {
 	  NULL, "2048", "Messages kept per channel; 0 = none.", NULL },
 	{ "client-length", K_UINT, C(history.client_length), 0, 1000000,
 	  NULL, "256", "Direct messages kept per client; 0 = none.", NULL },
+	{ "channel-max-bytes", K_SIZE, C(history.channel_bytes), 4 * KB,
+	  KB * MB, NULL, "2m", "Memory one channel's history may hold (the\n"
+	  "oldest messages go first): client tags make a message up to\n"
+	  "eight times as big as its text.", NULL },
+	{ "client-max-bytes", K_SIZE, C(history.client_bytes), 4 * KB,
+	  KB * MB, NULL, "512k", "Memory one client's (or account's) direct\n"
+	  "messages may hold.", NULL },
+	{ "total-max-bytes", K_SIZE, C(history.total_bytes), 64 * KB,
+	  KB * MB, NULL, "64m", "Memory all history together may hold:\n"
+	  "past it the oldest messages anywhere go first. Oper STATS z\n"
+	  "shows what is held.", NULL },
 	{ "expire-time", K_SECS, C(history.expire), 0, 3650 * DAY, NULL,
 	  "7d", "Messages older than this are dropped; 0 = never.", NULL },
 	{ "autoreplay-on-join", K_UINT, C(history.autoreplay), 0, 1000, NULL,
@@ -513,7 +538,7 @@ static const struct key top_keys[] = {
 	  "Make the hash with: ergo genpasswd",
 	  "oper admin {\n"
 	  "\tclass server-admin\n"
-	  "\tpassword \"$pbkdf2-sha256$4096$...\"\n"
+	  "\tpassword \"$pbkdf2-sha256$32768$...\"\n"
 	  "\tcertfp 0123...cdef    # also required, if given\n"
 	  "\thosts \"*@192.0.2.* ~ops@10.0.0.5\"    # real addresses\n"
 	  "\tnofakelag yes\n"
@@ -1165,7 +1190,7 @@ set_string(struct parser *p, const struct key *k, void *base, char *v,
 	case K_HASH:
 		if (!conf_passwd_check(v)) {
 			conf_err(p, w, "expected a password hash from `ergo "
-			    "genpasswd`, like \"$pbkdf2-sha256$4096$...\"");
+			    "genpasswd`, like \"$pbkdf2-sha256$32768$...\"");
 			return -1;
 		}
 		break;

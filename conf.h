@@ -77,6 +77,7 @@ struct conf {
 	char		*default_modes;	/* e.g. "+nt" */
 	unsigned	 chan_max_per_user;
 	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */
+	unsigned	 chan_max_reg;	/* registered channels per account */
 	struct {
 		unsigned nicklen, identlen, channellen, topiclen,
 			 awaylen, kicklen, realnamelen, whowas, targmax;
@@ -93,6 +94,9 @@ struct conf {
 		unsigned autoreplay;	/* lines replayed on JOIN; 0: none */
 		unsigned maxmessages;	/* CHATHISTORY= limit per command */
 		char	*tagmsg_tags;	/* "+draft/react +react": TAGMSGs kept */
+		size_t	 channel_bytes;	/* bytes per channel's ring */
+		size_t	 client_bytes;	/* bytes per client's ring */
+		size_t	 total_bytes;	/* bytes of all history */
 	} history;
 	struct oper_conf *opers;
 	struct log_conf	*logs;		/* never NULL after conf_load */
@@ -128,7 +132,7 @@ const char	*conf_default_text(void);
 extern struct conf *conf;
 
 /* conf_passwd.c: "$pbkdf2-sha256$ITER$SALT_B64$HASH_B64" strings */
-#define CONF_PASSWD_ITER_DEFAULT 4096
+#define CONF_PASSWD_ITER_DEFAULT 32768	/* see conf_passwd_hash */
 char	*conf_passwd_hash(const char *pw, unsigned iterations);	/* malloc'd */
 bool	 conf_passwd_verify(const char *hash, const char *pw);
 bool	 conf_passwd_check(const char *hash);	/* well-formed? */

@@ -170,9 +170,10 @@ conf_passwd_check(const char *hash)
 /*
  * "$pbkdf2-sha256$ITER$SALT$HASH" for pw, with a fresh 16-byte salt and
  * base64 without padding. iterations 0 means CONF_PASSWD_ITER_DEFAULT
- * (4096: these are checked only on OPER and connection passwords, and
- * 4096 is what SCRAM-SHA-256 clients expect). Returns a malloc'd string,
- * or NULL with errno set.
+ * (32768, eight times SCRAM's minimum of 4096: about 15 ms of one core
+ * per OPER or connection password, see the README; older hashes keep
+ * the count they name). Returns a malloc'd string, or NULL with errno
+ * set.
  */
 char *
 conf_passwd_hash(const char *pw, unsigned iterations)

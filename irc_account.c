@@ -153,6 +153,36 @@ irc_account_password_ok(const struct store_account *a, const char *pw)
 	return ok;
 }
 
+/*
+ * c logged in with pw to a, whose credentials were made with fewer
+ * PBKDF2 iterations than accounts.password-iterations now asks: make
+ * them anew at the configured count (a fresh salt too) and save them.
+ * SCRAM never shows the server the password, so only PLAIN and IDENTIFY
+ * get here. A failed save is logged; the login stands.
+ */
+void
+irc_account_rehash(const struct client *c, struct store_account *a,
+    const char *pw)
+{
+	struct store_account n;
+	unsigned old = a->iterations;
+
+	if (old >= conf->accounts.iterations)
+		return;
+	n = *a;
+	irc_account_creds(&n, pw);
+	if (store_account_passwd(&n) == -1) {
+		log_warnx("accounts", "%s: credentials of %s not re-hashed: %s",
+		    c->host, a->name, store_error());
+		conf_passwd_wipe(&n, sizeof(n));
+		return;
+	}
+	*a = n;
+	conf_passwd_wipe(&n, sizeof(n));
+	log_info("accounts", "%s: credentials of %s re-hashed from %u to %u "
+	    "PBKDF2 iterations", c->host, a->name, old, a->iterations);
+}
+
 /* ---- the failed-login throttle (counted in irc_throttle.c) ---- */
 
 /*

@@ -29,6 +29,9 @@ void	 irc_account_creds(struct store_account *a, const char *pw);
 /* pw against a's credentials, in constant time. */
 bool	 irc_account_password_ok(const struct store_account *a,
 	    const char *pw);
+/* After a login with pw: new credentials if a's iterations are stale. */
+void	 irc_account_rehash(const struct client *c, struct store_account *a,
+	    const char *pw);
 /* Too many recent failures for c's IP or the account (folded)? */
 bool	 irc_auth_throttled(const struct client *, const char *folded);
 void	 irc_auth_failed(const struct client *, const char *folded);

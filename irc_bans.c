@@ -652,7 +652,7 @@ h_undline(struct client *c, struct msg *m)
 }
 
 /* STATS k|d (opers): the K-lines (216) and D-lines (225); u: uptime;
- * z (opers): memory the server holds for clients and accounts for. */
+ * z (opers): what the server holds for clients, by its own count (249). */
 void
 h_stats(struct client *c, struct msg *m)
 {

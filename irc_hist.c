@@ -22,6 +22,14 @@
  * of a logged-in client go to its account's ring, which every session
  * of the account reads. Unregistered channels and clients without an
  * account stay in memory only, as above.
+ *
+ * Memory is bounded in bytes as well as in messages: each ring by
+ * history.channel-max-bytes or client-max-bytes, all rings together by
+ * total-max-bytes, the oldest message going first (all entries are on
+ * one list in the order they were kept). The client-only tags of an
+ * entry are shared with the entries made just before from the same
+ * tags (the lines of one multiline batch, the two copies of a DM), so a
+ * batch's tags are held once, not once per line.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -39,6 +47,7 @@
 #include "irc_util.h"
 #include "irc_state.h"
 #include "irc_out.h"
+#include "irc_num.h"
 
 /* Rings grow by doubling from this, up to the configured length. */
 #define HIST_RING_MIN		16
@@ -49,6 +58,15 @@
 #define HIST_EXPIRE_MS		60000	/* expired rows deleted this often */
 
 enum { HK_PRIVMSG, HK_NOTICE, HK_TAGMSG, HK_EVENT };
+
+/* Client-only tags, shared by the entries that carry the same ones. */
+struct htags {
+	unsigned	 refs;
+	size_t		 size;		/* of this allocation */
+	char		 s[];
+};
+
+struct hist;
 
 /*
  * One message or event; its strings follow the struct in the same
@@ -67,6 +85,11 @@ struct hmsg {
 	const char	*text;
 	const char	*ctags;		/* escaped client-only tags, or NULL */
 	const char	*account;	/* the sender's then (account-tag) */
+	struct htags	*tags;		/* holds ctags, or NULL */
+	struct hist	*ring;		/* the ring that keeps it, or NULL */
+	struct hmsg	*gprev, *gnext;	/* all kept entries, oldest first */
+	size_t		 size;		/* of this allocation */
+	size_t		 charge;	/* to its ring: size, + tags it made */
 	char		 data[];
 };
 
@@ -74,7 +97,13 @@ struct hmsg {
 struct hist {
 	struct hmsg	**slot;
 	size_t		  cap, head, n;
+	size_t		  bytes;	/* the charges of its entries */
 };
+
+/* Every kept entry, in the order kept, and what they hold in all. */
+static struct hmsg	*g_head, *g_tail;
+static size_t		 g_bytes, g_count;
+static struct htags	*tags_last;	/* made last: the next line's? */
 
 static uint64_t		 seq;
 static uint64_t		 msgid_salt, msgid_count;
@@ -117,19 +146,149 @@ msgid_make(char *buf, size_t sz)
 
 /* ---- rings ---- */
 
+/*
+ * Tags s for a new entry: those of the entry made just before if they
+ * are the same (the next line of a batch, a DM's second copy), else a
+ * new copy, *made set. NULL if out of memory.
+ */
+static struct htags *
+tags_get(const char *s, bool *made)
+{
+	struct htags *t;
+	size_t n;
+
+	*made = false;
+	if (tags_last != NULL && strcmp(tags_last->s, s) == 0) {
+		tags_last->refs++;
+		return tags_last;
+	}
+	n = strlen(s) + 1;
+	if ((t = malloc(sizeof(*t) + n)) == NULL)
+		return NULL;
+	t->refs = 1;
+	t->size = sizeof(*t) + n;
+	memcpy(t->s, s, n);
+	g_bytes += t->size;
+	tags_last = t;
+	*made = true;
+	return t;
+}
+
+static void
+tags_put(struct htags *t)
+{
+	if (t == NULL || --t->refs > 0)
+		return;
+	g_bytes -= t->size;
+	if (tags_last == t)
+		tags_last = NULL;
+	free(t);
+}
+
+static void
+hmsg_free(struct hmsg *m)
+{
+	if (m == NULL)
+		return;
+	tags_put(m->tags);
+	free(m);
+}
+
 static struct hmsg *
 slot_at(const struct hist *h, size_t i)
 {
 	return h->slot[(h->head + i) % h->cap];
 }
 
+/* m joins ring h (already in its slots): counted, last on the list. */
+static void
+entry_link(struct hist *h, struct hmsg *m)
+{
+	m->ring = h;
+	h->bytes += m->charge;
+	m->gnext = NULL;
+	if ((m->gprev = g_tail) != NULL)
+		g_tail->gnext = m;
+	else
+		g_head = m;
+	g_tail = m;
+	g_bytes += m->size;
+	g_count++;
+}
+
+/* m leaves its ring (out of its slots already) and is freed. */
+static void
+entry_drop(struct hmsg *m)
+{
+	if (m->ring != NULL)
+		m->ring->bytes -= m->charge;
+	if (m->gprev != NULL)
+		m->gprev->gnext = m->gnext;
+	else
+		g_head = m->gnext;
+	if (m->gnext != NULL)
+		m->gnext->gprev = m->gprev;
+	else
+		g_tail = m->gprev;
+	g_bytes -= m->size;
+	g_count--;
+	hmsg_free(m);
+}
+
 static void
 hist_drop_oldest(struct hist *h)
 {
-	free(h->slot[h->head]);
+	entry_drop(h->slot[h->head]);
 	h->slot[h->head] = NULL;
 	h->head = (h->head + 1) % h->cap;
 	h->n--;
+}
+
+/* Drops the entry at position i of h, closing the gap. */
+static void
+hist_drop_at(struct hist *h, size_t i)
+{
+	entry_drop(slot_at(h, i));
+	for (; i + 1 < h->n; i++)
+		h->slot[(h->head + i) % h->cap] = slot_at(h, i + 1);
+	h->slot[(h->head + h->n - 1) % h->cap] = NULL;
+	h->n--;
+}
+
+/*
+ * history.total-max-bytes: the oldest entries anywhere go until all
+ * history is within it, but never keep, the one just kept. The oldest
+ * kept is its ring's oldest (rings only ever lose from the middle), so
+ * this is O(1) an entry.
+ */
+static void
+hist_budget(const struct hmsg *keep)
+{
+	struct hmsg *m;
+	struct hist *h;
+	size_t i;
+
+	while (g_bytes > conf->history.total_bytes && (m = g_head) != NULL &&
+	    m != keep) {
+		h = m->ring;
+		if (h->n > 0 && slot_at(h, 0) == m) {
+			hist_drop_oldest(h);
+			continue;
+		}
+		for (i = 1; i < h->n && slot_at(h, i) != m; i++)
+			;
+		if (i >= h->n)
+			break;		/* cannot happen: not in its ring */
+		hist_drop_at(h, i);
+	}
+}
+
+/* Sizes in bytes and counts: what history holds now (STATS z). */
+void
+irc_hist_bytes(size_t *count, size_t *bytes)
+{
+	*count = g_count;
+	*bytes = g_bytes;
 }
 
 /* Drops what is past expire-time or over max entries. */
@@ -163,12 +322,12 @@ hist_free(struct hist *h)
  * Returns whether m was kept.
  */
 static bool
-hist_push(struct hist **hp, struct hmsg *m, size_t max)
+hist_push(struct hist **hp, struct hmsg *m, size_t max, size_t maxbytes)
 {
 	struct hist *h = *hp;
 
 	if (max == 0) {
-		free(m);
+		hmsg_free(m);
 		return false;
 	}
 	if (h == NULL) {
@@ -200,28 +359,52 @@ hist_push(struct hist **hp, struct hmsg *m, size_t max)
 	}
 	h->slot[(h->head + h->n) % h->cap] = m;
 	h->n++;
+	entry_link(h, m);
+	/* its ring within its bytes, then all history within the total */
+	while (h->bytes > maxbytes && h->n > 1)
+		hist_drop_oldest(h);
+	hist_budget(m);
 	return true;
 fail:
 	log_warnx("irc", "out of memory: history entry dropped");
-	free(m);
+	hmsg_free(m);
 	return false;
 }
 
-/* A copy of tmpl with the strings; acct: the sender's account tag. */
+/*
+ * A copy of tmpl with the strings; acct: the sender's account tag. The
+ * tags are share's (a queued copy of a kept entry), or ctags's.
+ */
 static struct hmsg *
 hmsg_build(const struct hmsg *tmpl, const char *acct, const char *source,
-    const char *target, const char *peer, const char *text, const char *ctags)
+    const char *target, const char *peer, const char *text, const char *ctags,
+    struct htags *share)
 {
 	size_t ls = strlen(source) + 1, lt = strlen(target) + 1,
 	    lp = peer != NULL ? strlen(peer) + 1 : 0, lx = strlen(text) + 1,
-	    lc = ctags != NULL ? strlen(ctags) + 1 : 0,
-	    la = acct != NULL ? strlen(acct) + 1 : 0;
+	    la = acct != NULL ? strlen(acct) + 1 : 0, sz;
+	struct htags *t = NULL;
 	struct hmsg *m;
+	bool made = false;
 	char *p;
 
-	if ((m = malloc(sizeof(*m) + ls + lt + lp + lx + lc + la)) == NULL)
+	if (share != NULL) {
+		t = share;
+		t->refs++;
+	} else if (ctags != NULL && (t = tags_get(ctags, &made)) == NULL)
 		return NULL;
+	sz = sizeof(*m) + ls + lt + lp + lx + la;
+	if ((m = malloc(sz)) == NULL) {
+		tags_put(t);
+		return NULL;
+	}
 	*m = *tmpl;
+	m->tags = t;
+	m->ctags = t != NULL ? t->s : NULL;
+	m->ring = NULL;
+	m->gprev = m->gnext = NULL;
+	m->size = sz;
+	m->charge = sz + (made ? t->size : 0);
 	p = m->data;
 	m->source = memcpy(p, source, ls);
 	p += ls;
@@ -234,11 +417,6 @@ hmsg_build(const struct hmsg *tmpl, const char *acct, const char *source,
 	}
 	m->text = memcpy(p, text, lx);
 	p += lx;
-	m->ctags = NULL;
-	if (ctags != NULL) {
-		m->ctags = memcpy(p, ctags, lc);
-		p += lc;
-	}
 	m->account = acct != NULL ? memcpy(p, acct, la) : NULL;
 	return m;
 }
@@ -252,7 +430,7 @@ hmsg_new(const struct hmsg *tmpl, const struct client *from,
 	struct hmsg *m;
 
 	m = hmsg_build(tmpl, from != NULL ? from->account : NULL, source,
-	    target, peer, text, ctags);
+	    target, peer, text, ctags, NULL);
 	if (m != NULL)
 		m->bot = from != NULL && (from->umodes & UMODE_BOT);
 	return m;
@@ -354,7 +532,7 @@ queue_row(const struct hmsg *m, const struct hist *h, int64_t channel,
 
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
 	    (r->m = hmsg_build(m, m->account, m->source, m->target, m->peer,
-	    m->text, m->ctags)) == NULL) {
+	    m->text, m->ctags, m->tags)) == NULL) {
 		free(r);
 		log_warnx("irc", "out of memory: history entry not saved");
 		return;
@@ -373,7 +551,8 @@ chan_push(struct chan *ch, struct hmsg *m)
 {
 	struct hist **hp = chan_hist(ch);
 
-	if (hist_push(hp, m, conf->history.channel_length) &&
+	if (hist_push(hp, m, conf->history.channel_length,
+	    conf->history.channel_bytes) &&
 	    ch->reg_id != 0 && persisting())
 		queue_row(m, *hp, ch->reg_id, 0);
 }
@@ -384,7 +563,8 @@ dm_push(struct client *c, struct hmsg *m)
 {
 	struct hist **hp = dm_hist(c);
 
-	if (hist_push(hp, m, conf->history.client_length) &&
+	if (hist_push(hp, m, conf->history.client_length,
+	    conf->history.client_bytes) &&
 	    hp != &c->hist && persisting())
 		queue_row(m, *hp, 0, c->account_id);
 }
@@ -396,7 +576,7 @@ queue_free(void)
 
 	while ((r = q_head) != NULL) {
 		q_head = r->next;
-		free(r->m);
+		hmsg_free(r->m);
 		free(r);
 	}
 	q_tail = &q_head;
@@ -511,17 +691,30 @@ load_row(void *arg, const struct store_hrow *r)
 	    r->channel != 0 ? r->channel : r->account);
 	if ((p = pring_get(key, true)) == NULL ||
 	    (m = hmsg_build(&tmpl, r->acct_tag, r->source, r->target,
-	    r->peer, r->text, r->ctags)) == NULL) {
+	    r->peer, r->text, r->ctags, NULL)) == NULL) {
 		log_warnx("irc", "out of memory: history entry not loaded");
 		return;
 	}
 	if (r->channel != 0)
 		irc_fold(p->name, r->target, sizeof(p->name));
 	(void)hist_push(&p->hist, m, r->channel != 0 ?
-	    conf->history.channel_length : conf->history.client_length);
+	    conf->history.channel_length : conf->history.client_length,
+	    r->channel != 0 ? conf->history.channel_bytes :
+	    conf->history.client_bytes);
 }
 
 /* At start: the persistent rings back from the datastore. */
+/* stats_z hook: what history holds now, by its own count. */
+static void
+hist_stats_z(struct client *c)
+{
+	size_t n, bytes;
+
+	irc_hist_bytes(&n, &bytes);
+	irc_numeric(c, RPL_STATSDEBUG, "z :History: %zu messages, %zu bytes "
+	    "held (total-max-bytes %zu)", n, bytes, conf->history.total_bytes);
+}
+
 /* dropping hook: rows still queued go first, so the delete takes them
  * (the id may be the next channel's or account's). */
 static void
@@ -543,6 +736,7 @@ irc_hist_init(void)
 	IRC_HOOK_ADD(joined, irc_hist_join);
 	IRC_HOOK_ADD(dropping, hist_dropping);
 	IRC_HOOK_ADD(dropped, irc_hist_forget);
+	IRC_HOOK_ADD(stats_z, hist_stats_z);
 	irc_hooks.hist_redact = irc_hist_redact;
 }
 
@@ -1406,7 +1600,7 @@ irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
 	for (i = k = 0; i < h->n; i++) {
 		m = slot_at(h, i);
 		if (m->kind != HK_EVENT && strcmp(m->msgid, msgid) == 0) {
-			free(m);
+			entry_drop(m);
 			continue;
 		}
 		h->slot[(h->head + k++) % h->cap] = m;

@@ -44,5 +44,6 @@ void	 irc_hist_flush(void);
 void	 irc_hist_tick(void);
 int	 irc_hist_next_ms(void);	/* until the next batch is due, or -1 */
 void	 irc_hist_forget(int64_t channel, int64_t account);
+void	 irc_hist_bytes(size_t *count, size_t *bytes);	/* held now */
 
 #endif

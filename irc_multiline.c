@@ -41,8 +41,12 @@ struct ml {
 	struct ml_line	*lines;
 	unsigned	 nlines, maxlines;
 	unsigned	 exempt;	/* lines left that skip fakelag */
+	size_t		 flbytes;	/* not yet charged to fakelag */
 	bool		 failed;	/* FAIL sent: wait for BATCH - */
 };
+
+/* Bytes of a batch that fakelag counts as one command: one IRC line. */
+#define ML_FAKELAG_BYTES	IRC_LINE_MAX
 
 static unsigned long ml_seq;
 /* What open batches hold, for STATS z: they are the largest thing a
@@ -117,6 +121,14 @@ irc_ml_free(struct client *c)
 	c->ml = NULL;
 }
 
+/*
+ * Whether line, a line of c's open batch, skips fakelag. The spec lets a
+ * client send a batch at once, but not for free: its bytes (the lines,
+ * and the client tags of BATCH +, which history keeps) are counted, and
+ * each ML_FAKELAG_BYTES of them is one command to fakelag. The lines of
+ * a batch that failed are dropped unread, so not counted. The line held
+ * back by fakelag comes here again when released: it was charged.
+ */
 bool
 irc_ml_fakelag_exempt(struct client *c, const char *line)
 {
@@ -124,6 +136,8 @@ irc_ml_fakelag_exempt(struct client *c, const char *line)
 	const char *sp;
 	size_t n;
 
+	if (c->fl_granted)
+		return false;
 	if (c->ml == NULL || c->ml->exempt == 0 || line[0] != '@' ||
 	    (sp = strchr(line, ' ')) == NULL ||
 	    (n = (size_t)(sp - line) - 1) >= sizeof(tags))
@@ -134,7 +148,13 @@ irc_ml_fakelag_exempt(struct client *c, const char *line)
 	    strcmp(ref, c->ml->ref) != 0)
 		return false;
 	c->ml->exempt--;
-	return true;
+	if (c->ml->failed)
+		return true;
+	c->ml->flbytes += strlen(line);
+	if (c->ml->flbytes < ML_FAKELAG_BYTES)
+		return true;
+	c->ml->flbytes -= ML_FAKELAG_BYTES;
+	return false;
 }
 
 static void
@@ -221,6 +241,8 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 	    irc_tags_client(m->tags, ctags, sizeof(ctags)) > 0 &&
 	    (ml->ctags = xstrdup(ctags)) == NULL)
 		goto nomem;
+	/* the tags are paid for by the lines (irc_ml_fakelag_exempt) */
+	ml->flbytes = ml->ctags != NULL ? strlen(ml->ctags) : 0;
 	c->ml = ml;
 	ml_held += ml_size(ml);
 	ml_nopen++;

@@ -17,7 +17,8 @@ cmd_fn	h_batch;
 /* A line in (or claiming to be in) c's open batch: taken, true. */
 bool	 irc_ml_line(struct client *, struct msg *);
 /* Whether raw line is one of c's open batch: those skip fakelag, up to
- * max-lines (the spec: clients send a batch all at once). */
+ * max-lines (the spec: clients send a batch all at once), but each 512
+ * bytes of the batch (its lines and tags) counts as one command. */
 bool	 irc_ml_fakelag_exempt(struct client *, const char *line);
 /* m was refused (not UTF-8): if it was a line of c's batch, so is that. */
 void	 irc_ml_reject(struct client *, struct msg *);

@@ -15,6 +15,7 @@
 
 #include "irc_sasl.h"
 #include "ergo.h"
+#include "log.h"
 #include "conf.h"
 #include "util.h"
 #include "net.h"
@@ -44,23 +45,64 @@ struct sasl {
 	char		 folded[NICKLEN_MAX + 1];
 };
 
+#define FAKE_SECRET_KEY	"scram-fake-secret"
+
+/*
+ * The key of the fake salts, kept in the database's meta table so they
+ * stay the same across restarts as real salts do (else a restart shows
+ * which names are accounts). Made on first use. If the database cannot
+ * give or keep one, a random key for this run, logged: the salts then
+ * change at the next restart, which only tells what a restart told before.
+ */
+static const unsigned char *
+fake_secret(void)
+{
+	static unsigned char secret[32];
+	static bool have;
+	char hex[2 * sizeof(secret) + 1];
+	size_t i;
+	unsigned v;
+	int rc;
+
+	if (have)
+		return secret;
+	rc = store_meta_get(FAKE_SECRET_KEY, hex, sizeof(hex));
+	if (rc == 1 && strlen(hex) == 2 * sizeof(secret)) {
+		for (i = 0; i < sizeof(secret); i++) {
+			if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+				break;
+			secret[i] = (unsigned char)v;
+		}
+		if (i == sizeof(secret)) {
+			have = true;
+			return secret;
+		}
+	}
+	if (ergo_random(secret, sizeof(secret)) == -1)
+		fatal("random");	/* never a guessable key */
+	for (i = 0; i < sizeof(secret); i++)
+		snprintf(hex + 2 * i, 3, "%02x", secret[i]);
+	if (rc == -1 || store_meta_set(FAKE_SECRET_KEY, hex) == -1)
+		log_warnx("accounts", "the key of unknown accounts' SCRAM "
+		    "salts is not in the database: it changes at a restart");
+	have = true;
+	return secret;
+}
+
 /*
  * Stands in for an account that does not exist, so a login for it costs
  * the same PBKDF2 and SCRAM shows a salt that stays the same for the
- * name: neither the time nor the reply tells which accounts exist. No
- * password matches its random keys.
+ * name, across restarts too: neither the time nor the reply tells which
+ * accounts exist. No password matches its random keys.
  */
 static void
 account_fake(const char *folded, struct store_account *a)
 {
-	static unsigned char secret[32];
-	static bool have;
+	const unsigned char *secret = fake_secret();
 	unsigned char h[32];
 
-	if (!have && ergo_random(secret, sizeof(secret)) == 0)
-		have = true;
 	memset(a, 0, sizeof(*a));
-	conf_passwd_hmac(secret, sizeof(secret), folded, strlen(folded), h);
+	conf_passwd_hmac(secret, 32, folded, strlen(folded), h);
 	memcpy(a->salt, h, ACCOUNT_SALTLEN);
 	a->saltlen = ACCOUNT_SALTLEN;
 	a->iterations = conf->accounts.iterations;
@@ -88,6 +130,19 @@ irc_sasl_free(struct client *c)
 	conf_passwd_wipe(s, sizeof(*s));
 	free(s);
 	c->sasl = NULL;
+}
+
+/*
+ * What the server sent as server-first in c's SCRAM exchange, or NULL:
+ * for tests/fuzz/fuzz_scram.c, which plays a client that knows the
+ * password and so needs the server's nonce (its output goes nowhere).
+ */
+const char *
+irc_sasl_scram_server_first(const struct client *c)
+{
+	if (c->sasl == NULL || c->sasl->mech != MECH_SCRAM)
+		return NULL;
+	return c->sasl->server_first;
 }
 
 
@@ -182,6 +237,7 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, c->sasl->folded);
 		return;
 	}
+	irc_account_rehash(c, &a, p.passwd);
 	sasl_success(c, &a);
 }
 

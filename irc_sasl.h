@@ -14,5 +14,7 @@
 cmd_fn	 h_authenticate;
 void	 irc_sasl_init(void);		/* its hook */
 void	 irc_sasl_free(struct client *);	/* an exchange in progress */
+/* The server-first message of c's SCRAM exchange, or NULL (fuzz_scram). */
+const char *irc_sasl_scram_server_first(const struct client *c);
 
 #endif

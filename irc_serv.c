@@ -291,6 +291,8 @@ ns_identify(struct client *c, int argc, char **argv)
 		    "supplied username/password");
 		return;
 	}
+	if (pw != NULL)
+		irc_account_rehash(c, &a, pw);
 	irc_account_login(c, &a);
 	ns_reply(c, "You're now logged in as %s", a.name);
 }
@@ -674,6 +676,19 @@ cs_register(struct client *c, int argc, char **argv)
 		    argv[0]);
 		return;
 	}
+	/* Ergo's checkChanLimit: opers (its chanreg capability) exempt */
+	if (!(c->umodes & UMODE_OPER)) {
+		if ((rc = store_chan_count(c->account_id)) == -1) {
+			cs_store_failed(c, "Registration");
+			return;
+		}
+		if ((unsigned)rc >= conf->chan_max_reg) {
+			cs_reply(c, "You have already registered the maximum "
+			    "number of channels; try dropping some with "
+			    "/CS UNREGISTER");
+			return;
+		}
+	}
 	memset(&sc, 0, sizeof(sc));
 	snprintf(sc.name, sizeof(sc.name), "%s", ch->name);
 	sc.founder = c->account_id;
@@ -1045,6 +1060,7 @@ static const struct ns_cmd cs_cmds[] = {
 	    "you are an operator of" },
 	{ "TRANSFER", cs_transfer, "TRANSFER <#chan> <account>: give the "
 	    "channel away" },
+	{ "UNREGISTER", cs_drop, "UNREGISTER <#chan>: the same as DROP" },
 	{ "VOICE", cs_voice, "VOICE <#chan> [nick]" },
 };
 #define CS_NCMDS	(sizeof(cs_cmds) / sizeof(cs_cmds[0]))

@@ -172,7 +172,7 @@ enum {
 	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
 	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
 	Q_ACCOUNT_ENFORCE, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
-	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER,
+	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_COUNT,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
@@ -219,6 +219,7 @@ static const char *const queries[Q_COUNT] = {
 	    "registered) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHAN_DELETE] = "DELETE FROM channels WHERE id = ?1",
 	[Q_CHAN_FOUNDER] = "UPDATE channels SET founder = ?2 WHERE id = ?1",
+	[Q_CHAN_COUNT] = "SELECT count(*) FROM channels WHERE founder = ?1",
 	[Q_AMODE_SET] = "INSERT INTO channel_amodes (channel, account, mode) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (channel, account) "
 	    "DO UPDATE SET mode = excluded.mode",
@@ -1198,6 +1199,27 @@ int
 store_chan_delete(int64_t id)
 {
 	return id_update(Q_CHAN_DELETE, id, 0, false, "channel drop");
+}
+
+/* How many channels account founded, or -1. */
+int
+store_chan_count(int64_t account)
+{
+	sqlite3_stmt	*st;
+	int		 rc, n = -1;
+
+	if ((st = q(Q_CHAN_COUNT)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account) != SQLITE_OK) {
+		store_fail("channel count");
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	else
+		store_fail("channel count");
+	sqlite3_reset(st);
+	return n;
 }
 
 int

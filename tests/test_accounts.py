@@ -264,7 +264,7 @@ def test_database_holds_scram_credentials_not_the_password():
                             "FROM accounts WHERE name='tina'").fetchone()
         finally:
             h.close()
-        assert row == (16, 4096, 32, 32), row
+        assert row == (16, 32768, 32, 32), row
 
 
 def test_password_iterations_config():

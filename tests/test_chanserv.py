@@ -194,3 +194,53 @@ def test_dropped_channel_state_is_gone():
         finally:
             db.close()
         assert rows == [(0,)], rows
+
+
+CHANLIMIT_REFUSAL = ("You have already registered the maximum number of "
+                     "channels; try dropping some with /CS UNREGISTER")
+
+
+def test_max_channels_per_account_refuses_past_the_limit():
+    """channels { registration { max-channels-per-account N } } as in
+    Ergo: the N+1st CS REGISTER from one account is refused with Ergo's
+    wording; dropping one makes room again."""
+    conf = "channels { registration { max-channels-per-account 3 } }"
+    with Server(conf=conf) as srv:
+        f = account(srv, "pat")
+        for i in range(3):
+            registered_channel(srv, f, "#lim%d" % i)
+        f.send("JOIN #lim3")
+        f.expect(r" 366 ")
+        f.send("CS REGISTER #lim3")
+        cs_expect(f, CHANLIMIT_REFUSAL)
+        f.send("CS INFO #lim3")
+        cs_expect(f, "Channel #lim3 is not registered")
+        f.send("CS UNREGISTER #lim0")
+        cs_expect(f, "Channel #lim0 is now unregistered")
+        f.send("CS REGISTER #lim3")
+        cs_expect(f, "Channel #lim3 successfully registered")
+
+
+def test_max_channels_per_account_defaults_to_15():
+    with Server() as srv:
+        f = account(srv, "quin")
+        for i in range(15):
+            registered_channel(srv, f, "#d%d" % i)
+        f.send("JOIN #d15")
+        f.expect(r" 366 ")
+        f.send("CS REGISTER #d15")
+        cs_expect(f, CHANLIMIT_REFUSAL)
+
+
+def test_opers_are_exempt_from_max_channels_per_account():
+    from test_oper import genpasswd
+    pw = "oper pass"
+    conf = ("channels { registration { max-channels-per-account 1 } }\n"
+            'oper admin { class server-admin  password "%s" }'
+            % genpasswd(pw))
+    with Server(conf=conf) as srv:
+        f = account(srv, "rex")
+        f.send("OPER admin :" + pw)
+        f.expect_numeric("381")
+        for i in range(3):
+            registered_channel(srv, f, "#op%d" % i)

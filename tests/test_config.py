@@ -14,7 +14,7 @@ from ergotest import Server, Skip, run_ergo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIPPED = os.path.join(ROOT, "ergo.conf")
-HASH_RE = r"^\$pbkdf2-sha256\$4096\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$"
+HASH_RE = r"^\$pbkdf2-sha256\$32768\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$"
 PASSWORD = "tr0ub4dor&3"
 
 tmp = None
@@ -192,7 +192,7 @@ def test_checkconfig_oper_without_password():
 def test_checkconfig_oper_plaintext_password():
     assert_errors('oper admin { class server-admin  password "hunter2" }\n',
                   'ergo.conf:1:43: expected a password hash from `ergo '
-                  'genpasswd`, like "$pbkdf2-sha256$4096$..."')
+                  'genpasswd`, like "$pbkdf2-sha256$32768$..."')
 
 
 def test_checkconfig_tls_needs_cert_and_key():

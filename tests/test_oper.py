@@ -54,6 +54,23 @@ def test_genpasswd_prints_a_hash():
     assert HASH.startswith("$pbkdf2-sha256$"), HASH
 
 
+def test_genpasswd_uses_the_raised_default_iterations():
+    assert HASH.split("$")[2] == "32768", HASH
+
+
+def test_oper_hash_of_4096_iterations_still_verifies():
+    """A hash made by an older genpasswd (4096 iterations) keeps working."""
+    import base64
+    import hashlib
+    salt = os.urandom(16)
+    dk = hashlib.pbkdf2_hmac("sha256", PASSWORD.encode(), salt, 4096)
+    b = lambda x: base64.b64encode(x).decode().rstrip("=")
+    old = "$pbkdf2-sha256$4096$%s$%s" % (b(salt), b(dk))
+    conf = 'oper admin { class server-admin  password "%s" }\n' % old
+    with Server(conf=conf) as s, s.client("opOld") as c:
+        oper_up(c)
+
+
 def test_oper_with_right_password_gives_mode_and_381():
     with Server(conf=oper_conf()) as s, s.client("opRight") as c:
         c.send("OPER admin :" + PASSWORD)

@@ -397,7 +397,8 @@ def test_scram_for_a_missing_account_looks_like_a_real_one():
             firsts.append(sf)
             authenticate(c, "c=biws,r=%s,p=%s" % (sf["r"], b64(b"x" * 32)))
             c.expect_numeric(904)
-        assert firsts[0]["s"] == firsts[1]["s"] and firsts[0]["i"] == "4096"
+        assert firsts[0]["s"] == firsts[1]["s"]
+        assert firsts[0]["i"] == str(ITER_DEFAULT)
         assert firsts[0]["r"] != firsts[1]["r"]
 
 
@@ -425,3 +426,97 @@ def test_account_notify_and_extended_join_carry_the_login():
         d.expect("Account created")
         d.send("JOIN #x")
         w.expect(r"^:pam3!\S+ JOIN #x pam3 :")
+
+
+ITER_DEFAULT = 32768
+
+
+def db_rows(srv, sql):
+    import sqlite3
+    db = sqlite3.connect(os.path.join(srv.dir, "ircd.db"))
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def scram_first_attrs(c, account):
+    """Sends client-first for account, aborts; the server-first's attrs."""
+    c.send("AUTHENTICATE SCRAM-SHA-256")
+    c.expect(r"^AUTHENTICATE \+$")
+    authenticate(c, "n,,n=%s,r=abcdef" % account)
+    sf = dict(kv.split("=", 1) for kv in server_message(c).split(","))
+    c.send("AUTHENTICATE *")
+    c.expect_numeric(906)
+    return sf
+
+
+def test_new_accounts_get_the_raised_default_iterations():
+    with Server() as srv:
+        ns_register(srv, "iris", "pencil")
+        assert db_rows(srv, "SELECT iterations FROM accounts") == \
+            [(ITER_DEFAULT,)]
+        c = srv.client()
+        sasl_start(c, "iris")
+        assert scram_first_attrs(c, "iris")["i"] == str(ITER_DEFAULT)
+        # an unknown account shows the same count as a new one
+        assert scram_first_attrs(c, "nobody")["i"] == str(ITER_DEFAULT)
+        assert scram(c, "iris", "pencil")
+
+
+def test_login_rehashes_credentials_below_the_configured_iterations():
+    """Accounts made at 4096 log in (PLAIN, NickServ IDENTIFY) and come
+    out at the configured count; SCRAM then works with the new salt."""
+    with Server(conf="accounts { password-iterations 4096 }") as srv:
+        ns_register(srv, "jo", "pencil")
+        ns_register(srv, "kit", "crayon")
+        assert db_rows(srv, "SELECT iterations FROM accounts") == \
+            [(4096,), (4096,)]
+        old = db_rows(srv, "SELECT salt, stored_key FROM accounts "
+                      "WHERE name = 'jo'")
+        srv.stop()
+        srv.extra_conf = ""
+        srv.write_config()
+        srv.start()
+        c = srv.client()
+        sasl_start(c, "jo")
+        plain(c, "jo", "pencil")
+        c.expect_numeric(903)
+        finish(c, "jo")
+        d = srv.client("kit")
+        d.send("PRIVMSG NickServ :IDENTIFY kit crayon")
+        d.expect(r"NOTICE kit :You're now logged in as kit")
+        d.sync()
+        rows = db_rows(srv, "SELECT name, iterations FROM accounts "
+                       "ORDER BY name")
+        assert rows == [("jo", ITER_DEFAULT), ("kit", ITER_DEFAULT)], rows
+        assert db_rows(srv, "SELECT salt, stored_key FROM accounts "
+                       "WHERE name = 'jo'") != old
+        srv.wait_log(r"accounts.*jo.*re-hashed.*4096.*%d" % ITER_DEFAULT)
+        e = srv.client()
+        sasl_start(e, "jo2")
+        assert scram(e, "jo", "pencil")
+        # a wrong password changes nothing
+        f = srv.client()
+        sasl_start(f, "kit2")
+        plain(f, "kit", "wrong")
+        f.expect_numeric(904)
+
+
+def test_fake_scram_salt_survives_a_restart():
+    """An unknown account's SCRAM salt comes from a secret kept in the
+    database: after a restart it is the same, as a real account's is."""
+    with Server() as srv:
+        ns_register(srv, "lou", "pencil")
+        salts = []
+        for _ in range(2):
+            c = srv.client()
+            sasl_start(c, "probe")
+            salts.append((scram_first_attrs(c, "ghost")["s"],
+                          scram_first_attrs(c, "lou")["s"]))
+            c.close()
+            srv.stop()
+            srv.start()
+        assert salts[0] == salts[1], salts
+        assert db_rows(srv, "SELECT count(*) FROM meta WHERE key = "
+                       "'scram-fake-secret'") == [(1,)]

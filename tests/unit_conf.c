@@ -678,7 +678,7 @@ test_errors(void)
 	expect_errs("err_oper_bad_hash",
 	    "oper admin { class a  password hunter2 }\n",
 	    "t.conf:1:32: expected a password hash from `ergo genpasswd`, like"
-	    " \"$pbkdf2-sha256$4096$...\"\n");
+	    " \"$pbkdf2-sha256$32768$...\"\n");
 	expect_errs("err_oper_without_name",
 	    "oper { class a }\n",
 	    "t.conf:1:6: expected a name after oper, like: oper admin { class "
@@ -1069,8 +1069,8 @@ test_passwd(void)
 		return;
 	}
 	result("passwd_hash_default_iterations",
-	    strncmp(h, "$pbkdf2-sha256$4096$", 20) == 0 &&
-	    strlen(h) == 20 + 22 + 1 + 43 ? NULL : h);
+	    strncmp(h, "$pbkdf2-sha256$32768$", 21) == 0 &&
+	    strlen(h) == 21 + 22 + 1 + 43 ? NULL : h);
 	result("passwd_hash_is_well_formed", conf_passwd_check(h) ? NULL : h);
 	result("passwd_verify_right", conf_passwd_verify(h, "secret") ? NULL :
 	    "rejected");

@@ -38,98 +38,98 @@
 #include "irc_serv.h"
 #include "irc_user.h"
 
-/* Timeout lists, each FIFO by its own key (tstamp_ms). */
+/* Timeout lists of sessions, each FIFO by its own key (tstamp_ms). */
 struct tlist {
-	struct client	*head, *tail;
+	struct session	*head, *tail;
 };
 static struct tlist	 t_unreg;	/* by connect time */
 static struct tlist	 t_active;	/* registered, by last line */
 static struct tlist	 t_pinged;	/* registered, by PING time */
 /* Fakelag holds their input; ordered by fl_next_ms, soonest first. */
-static struct client	*throttled, *throttled_tail;
+static struct session	*throttled, *throttled_tail;
 static struct client	*graveyard;	/* exited this pass */
 static char		 created[64];
 
 /* ---- timeout lists ---- */
 
 static struct tlist *
-tlist_of(const struct client *c)
+tlist_of(const struct session *s)
 {
-	if (!(c->flags & CF_REG))
+	if (!(s->user->flags & CF_REG))
 		return &t_unreg;
-	return (c->flags & CF_PINGSENT) ? &t_pinged : &t_active;
+	return (s->flags & SF_PINGSENT) ? &t_pinged : &t_active;
 }
 
 static void
-tlist_del(struct tlist *l, struct client *c)
+tlist_del(struct tlist *l, struct session *s)
 {
-	if (c->tprev != NULL)
-		c->tprev->tnext = c->tnext;
+	if (s->tprev != NULL)
+		s->tprev->tnext = s->tnext;
 	else
-		l->head = c->tnext;
-	if (c->tnext != NULL)
-		c->tnext->tprev = c->tprev;
+		l->head = s->tnext;
+	if (s->tnext != NULL)
+		s->tnext->tprev = s->tprev;
 	else
-		l->tail = c->tprev;
-	c->tnext = c->tprev = NULL;
+		l->tail = s->tprev;
+	s->tnext = s->tprev = NULL;
 }
 
 static void
-tlist_add(struct tlist *l, struct client *c, uint64_t stamp)
+tlist_add(struct tlist *l, struct session *s, uint64_t stamp)
 {
-	c->tstamp_ms = stamp;
-	c->tnext = NULL;
-	c->tprev = l->tail;
+	s->tstamp_ms = stamp;
+	s->tnext = NULL;
+	s->tprev = l->tail;
 	if (l->tail != NULL)
-		l->tail->tnext = c;
+		l->tail->tnext = s;
 	else
-		l->head = c;
-	l->tail = c;
+		l->head = s;
+	l->tail = s;
 }
 
 static void
-throttle_del(struct client *c)
+throttle_del(struct session *s)
 {
-	if (!(c->flags & CF_THROTTLED))
+	if (!(s->flags & SF_THROTTLED))
 		return;
-	c->flags &= ~CF_THROTTLED;
-	if (c->flprev != NULL)
-		c->flprev->flnext = c->flnext;
+	s->flags &= ~SF_THROTTLED;
+	if (s->flprev != NULL)
+		s->flprev->flnext = s->flnext;
 	else
-		throttled = c->flnext;
-	if (c->flnext != NULL)
-		c->flnext->flprev = c->flprev;
+		throttled = s->flnext;
+	if (s->flnext != NULL)
+		s->flnext->flprev = s->flprev;
 	else
-		throttled_tail = c->flprev;
-	c->flnext = c->flprev = NULL;
+		throttled_tail = s->flprev;
+	s->flnext = s->flprev = NULL;
 }
 
 /*
- * Holds c's input until fl_next_ms. Every wait is at most one fakelag
+ * Holds s's input until fl_next_ms. Every wait is at most one fakelag
  * interval from now, so a new entry belongs at or near the tail: the
  * walk back is short, and the timers only ever look at the head.
  */
 static void
-throttle_add(struct client *c, uint64_t next_ms)
+throttle_add(struct session *s, uint64_t next_ms)
 {
-	struct client *p;
+	struct session *p;
 
-	throttle_del(c);
-	c->fl_next_ms = next_ms;
+	throttle_del(s);
+	s->fl_next_ms = next_ms;
 	for (p = throttled_tail; p != NULL && p->fl_next_ms > next_ms;
 	    p = p->flprev)
 		;
-	c->flprev = p;
-	c->flnext = p != NULL ? p->flnext : throttled;
-	if (c->flnext != NULL)
-		c->flnext->flprev = c;
+	s->flprev = p;
+	s->flnext = p != NULL ? p->flnext : throttled;
+	if (s->flnext != NULL)
+		s->flnext->flprev = s;
 	else
-		throttled_tail = c;
+		throttled_tail = s;
 	if (p != NULL)
-		p->flnext = c;
+		p->flnext = s;
 	else
-		throttled = c;
-	c->flags |= CF_THROTTLED;
+		throttled = s;
+	s->flags |= SF_THROTTLED;
 }
 
 /* ---- clients ---- */
@@ -184,21 +184,26 @@ irc_conn_open(struct conn *conn)
 	else	/* "::1" would read as a trailing parameter in a prefix */
 		snprintf(host, sizeof(host), "%s%s", ip[0] == ':' ? "0" : "",
 		    ip);
+	/* a user and its one session; the session is net's handle */
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
 	    (c->host = xstrdup(host)) == NULL) {
+		if (c != NULL)
+			free(c->sess);
 		free(c);
 		return NULL;
 	}
-	c->conn = conn;
+	c->sess->user = c;
+	c->sess->conn = conn;
 	c->signon = ergo_now;
 	c->last_msg = ergo_now;
-	c->capver = 301;
-	c->last_recv_ms = ergo_now_ms;
+	c->sess->capver = 301;
+	c->sess->last_recv_ms = ergo_now_ms;
 	if (net_conn_tls(conn))
 		c->umodes |= UMODE_TLS;
-	tlist_add(&t_unreg, c, ergo_now_ms);
+	tlist_add(&t_unreg, c->sess, ergo_now_ms);
 	irc.nunknown++;
-	return c;
+	return c->sess;
 }
 
 /*
@@ -228,15 +233,15 @@ client_exit(struct client *c)
 			irc.nopers--;
 	} else
 		irc.nunknown--;
-	tlist_del(tlist_of(c), c);
-	throttle_del(c);
+	tlist_del(tlist_of(c->sess), c->sess);
+	throttle_del(c->sess);
 	irc_nick_unset(c);
-	if (c->conn != NULL) {
+	if (c->sess->conn != NULL) {
 		/* "ERROR :" + error + CRLF in 512 bytes, cut between characters */
 		if (c->error != NULL)
 			irc_utf8_trunc(c->error, IRC_LINE_MAX - 9);
-		net_conn_close(c->conn, c->error);
-		c->conn = NULL;
+		net_conn_close(c->sess->conn, c->error);
+		c->sess->conn = NULL;
 	}
 	c->gnext = graveyard;
 	graveyard = c;
@@ -273,50 +278,58 @@ client_free(struct client *c)
 	free(c->oper_class);
 	free(c->quitmsg);
 	free(c->error);
+	free(c->sess);
 	free(c);
 }
 
 static void
 irc_conn_closed(void *arg, const char *reason)
 {
-	struct client *c = arg;
+	struct session *s = arg;
 
-	c->conn = NULL;		/* net is done with it */
-	client_kill(c, reason, NULL);
+	s->conn = NULL;		/* net is done with it */
+	client_kill(s->user, reason, NULL);
+}
+
+/* A line over 512 bytes (8191 with tags): 417, and the session goes on. */
+static void
+session_toolong(struct session *s)
+{
+	irc_numeric(s->user, ERR_INPUTTOOLONG, ":Input line was too long");
 }
 
 static void
 irc_conn_toolong(void *arg)
 {
-	irc_numeric(arg, ERR_INPUTTOOLONG, ":Input line was too long");
+	session_toolong(arg);
 }
 
 /* ---- fakelag (Ergo's algorithm) ---- */
 
 /* 0 if the line may run now, else milliseconds to hold it. */
 static uint64_t
-fakelag_touch(struct client *c)
+fakelag_touch(struct session *s)
 {
 	int64_t elapsed;
 	uint64_t interval;
 
-	if (c->fl_granted) {
-		c->fl_granted = false;
+	if (s->fl_granted) {
+		s->fl_granted = false;
 		return 0;
 	}
-	elapsed = (int64_t)ergo_now_ms - (int64_t)c->fl_last;
-	c->fl_last = ergo_now_ms;
-	if (!c->fl_throttled) {
+	elapsed = (int64_t)ergo_now_ms - (int64_t)s->fl_last;
+	s->fl_last = ergo_now_ms;
+	if (!s->fl_throttled) {
 		if (elapsed > (int64_t)conf->fakelag.cooldown_ms)
-			c->fl_count = 0;
-		if (++c->fl_count <= conf->fakelag.burst_limit)
+			s->fl_count = 0;
+		if (++s->fl_count <= conf->fakelag.burst_limit)
 			return 0;
-		c->fl_count = 0;
-		c->fl_throttled = true;
+		s->fl_count = 0;
+		s->fl_throttled = true;
 	}
 	if (elapsed > (int64_t)conf->fakelag.cooldown_ms) {
-		c->fl_throttled = false;
-		c->fl_count = 1;
+		s->fl_throttled = false;
+		s->fl_count = 1;
 		return 0;
 	}
 	interval = conf->fakelag.messages_per_window ?
@@ -325,7 +338,7 @@ fakelag_touch(struct client *c)
 	if ((int64_t)interval > elapsed) {
 		uint64_t wait = interval - (uint64_t)(elapsed > 0 ? elapsed : 0);
 
-		c->fl_last = ergo_now_ms + wait;
+		s->fl_last = ergo_now_ms + wait;
 		return wait;
 	}
 	return 0;
@@ -469,7 +482,8 @@ client_tags_len(const char *p, const char *end)
 static int
 irc_conn_line(void *arg, char *line, size_t len)
 {
-	struct client *c = arg;
+	struct session *s = arg;
+	struct client *c = s->user;
 	struct tlist *l;
 	struct msg m;
 	char *rest;
@@ -479,26 +493,27 @@ irc_conn_line(void *arg, char *line, size_t len)
 	if (c->flags & CF_CLOSING)
 		return NET_STOP;
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
-	    !(c->flags & CF_FLOODOK) && !irc_ml_fakelag_exempt(c, line) &&
-	    (wait = fakelag_touch(c)) > 0) {
-		throttle_add(c, ergo_now_ms + wait);
+	    !(c->flags & CF_FLOODOK) &&
+	    (s->fl_granted || !irc_ml_fakelag_exempt(c, line)) &&
+	    (wait = fakelag_touch(s)) > 0) {
+		throttle_add(s, ergo_now_ms + wait);
 		return NET_DEFER;
 	}
 	/* Any line proves the client is alive. */
-	c->last_recv_ms = ergo_now_ms;
+	s->last_recv_ms = ergo_now_ms;
 	/* Opt-in, debug only; passwords and SASL payloads hidden. */
 	if (log_wants(LL_DEBUG, "userinput")) {
 		char red[RECVQ_MAX + 1];
 
-		log_debug("userinput", "%s %s <- %s", net_conn_ip(c->conn),
+		log_debug("userinput", "%s %s <- %s", net_conn_ip(s->conn),
 		    c->nick[0] ? c->nick : "*",
 		    irc_userinput_mask(line, red, sizeof(red)));
 	}
 	if (c->flags & CF_REG) {
-		l = tlist_of(c);
-		tlist_del(l, c);
-		c->flags &= ~CF_PINGSENT;
-		tlist_add(&t_active, c, ergo_now_ms);
+		l = tlist_of(s);
+		tlist_del(l, s);
+		s->flags &= ~SF_PINGSENT;
+		tlist_add(&t_active, s, ergo_now_ms);
 	}
 	if (strlen(line) != len) {
 		/* NUL bytes never pass through to anyone */
@@ -514,13 +529,13 @@ irc_conn_line(void *arg, char *line, size_t len)
 			return NET_MORE;	/* tags, no command: ignore */
 		if ((size_t)(sp - line) + 1 > IRC_TAGS_MAX ||
 		    client_tags_len(line + 1, sp) > IRC_CLIENT_TAGS_MAX) {
-			irc_conn_toolong(c);
+			session_toolong(s);
 			return NET_MORE;
 		}
 		rest = sp + 1;
 	}
 	if (strlen(rest) > IRC_LINE_MAX - 2) {
-		irc_conn_toolong(c);
+		session_toolong(s);
 		return NET_MORE;
 	}
 	utf8 = irc_utf8_valid(rest, strlen(rest));
@@ -551,8 +566,8 @@ static void
 try_register(struct client *c)
 {
 	if ((c->flags & CF_REG) || !(c->flags & CF_NICK) ||
-	    !(c->flags & CF_USER) || (c->flags & CF_CAPNEG) ||
-	    c->sasl != NULL)	/* AUTHENTICATE in progress */
+	    !(c->flags & CF_USER) || (c->sess->flags & SF_CAPNEG) ||
+	    c->sess->sasl != NULL)	/* AUTHENTICATE in progress */
 		return;
 	if (conf->password != NULL && !(c->flags & CF_PASS)) {
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
@@ -561,9 +576,9 @@ try_register(struct client *c)
 	}
 	if (irc_bans_check(c))	/* K-lined or D-lined: 465, gone */
 		return;
-	tlist_del(&t_unreg, c);
+	tlist_del(&t_unreg, c->sess);
 	c->flags |= CF_REG;
-	tlist_add(&t_active, c, ergo_now_ms);
+	tlist_add(&t_active, c->sess, ergo_now_ms);
 	irc.nunknown--;
 	irc.nusers++;
 	if (irc.nusers > irc.max_users)
@@ -765,7 +780,7 @@ cap_add(struct client *c, const char *sub, char *buf, size_t *n,
 {
 	size_t l = strlen(name) + (v != NULL ? strlen(v) + 1 : 0);
 
-	if (*n > 0 && *n + l + 1 > CAP_LINE_ROOM && c->capver >= 302) {
+	if (*n > 0 && *n + l + 1 > CAP_LINE_ROOM && c->sess->capver >= 302) {
 		irc_send(c, ":%s CAP %s %s * :%s", conf->server_name,
 		    c->nick[0] ? c->nick : "*", sub, buf);
 		*n = 0;
@@ -785,14 +800,15 @@ cap_ls(struct client *c, bool enabled_only, const char *sub)
 
 	buf[0] = '\0';
 	for (i = 0; i < NCAPS; i++) {
-		if (enabled_only ? !(c->caps & caps[i].bit) :
+		if (enabled_only ? !(c->sess->caps & caps[i].bit) :
 		    !cap_offer(conf, i, &v, vb, sizeof(vb)))
 			continue;
-		cap_add(c, sub, buf, &n, caps[i].name, c->capver >= 302 &&
+		cap_add(c, sub, buf, &n, caps[i].name, c->sess->capver >= 302 &&
 		    !enabled_only ? v : NULL);
 	}
-	if (c->capver >= 302 && !enabled_only && sts_value(conf,
-	    c->conn != NULL && net_conn_tls(c->conn), sts, sizeof(sts)))
+	if (c->sess->capver >= 302 && !enabled_only && sts_value(conf,
+	    c->sess->conn != NULL && net_conn_tls(c->sess->conn), sts,
+	    sizeof(sts)))
 		cap_add(c, sub, buf, &n, "sts", sts);
 	irc_send(c, ":%s CAP %s %s :%s", conf->server_name,
 	    c->nick[0] ? c->nick : "*", sub, buf);
@@ -818,7 +834,7 @@ cap_req(struct client *c, char *list)
 				break;
 		/* One unknown cap NAKs the whole request (IRCv3). */
 		if (i == NCAPS || (neg && caps[i].bit == CAP_CAP_NOTIFY &&
-		    c->capver >= 302) ||
+		    c->sess->capver >= 302) ||
 		    (!neg && !cap_offer(conf, i, &v, vb, sizeof(vb)))) {
 			irc_send(c, ":%s CAP %s NAK :%s", conf->server_name,
 			    c->nick[0] ? c->nick : "*", list);
@@ -829,7 +845,7 @@ cap_req(struct client *c, char *list)
 		else
 			add |= caps[i].bit;
 	}
-	c->caps = (c->caps | add) & ~del;
+	c->sess->caps = (c->sess->caps | add) & ~del;
 	irc_send(c, ":%s CAP %s ACK :%s", conf->server_name,
 	    c->nick[0] ? c->nick : "*", list);
 }
@@ -869,10 +885,11 @@ cap_notify_rehash(const struct conf *old)
 		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
 			struct client *c = (struct client *)(void *)
 			    ((char *)e - offsetof(struct client, h));
-			bool tls = c->conn != NULL && net_conn_tls(c->conn);
-			bool v302 = c->capver >= 302, had, has;
+			bool tls = c->sess->conn != NULL &&
+			    net_conn_tls(c->sess->conn);
+			bool v302 = c->sess->capver >= 302, had, has;
 
-			if (!(c->caps & CAP_CAP_NOTIFY) ||
+			if (!(c->sess->caps & CAP_CAP_NOTIFY) ||
 			    (c->flags & CF_CLOSING))
 				continue;
 			nn = dn = 0;
@@ -887,7 +904,7 @@ cap_notify_rehash(const struct conf *old)
 				else if (had && !has) {
 					cap_list_add(db, sizeof(db), &dn,
 					    caps[j].name, NULL);
-					c->caps &= ~caps[j].bit;
+					c->sess->caps &= ~caps[j].bit;
 				}
 			}
 			had = sts_value(old, tls, ov, sizeof(ov));
@@ -912,20 +929,20 @@ h_cap(struct client *c, struct msg *m)
 
 	if (strcasecmp(sub, "LS") == 0) {
 		if (!(c->flags & CF_REG))
-			c->flags |= CF_CAPNEG;
+			c->sess->flags |= SF_CAPNEG;
 		if (m->nparam > 1 && atoi(m->param[1]) >= 302) {
-			c->capver = 302;
-			c->caps |= CAP_CAP_NOTIFY;	/* implied by 302 */
+			c->sess->capver = 302;
+			c->sess->caps |= CAP_CAP_NOTIFY; /* implied by 302 */
 		}
 		cap_ls(c, false, "LS");
 	} else if (strcasecmp(sub, "LIST") == 0)
 		cap_ls(c, true, "LIST");
 	else if (strcasecmp(sub, "REQ") == 0) {
 		if (!(c->flags & CF_REG))
-			c->flags |= CF_CAPNEG;
+			c->sess->flags |= SF_CAPNEG;
 		cap_req(c, m->nparam > 1 ? m->param[1] : "");
 	} else if (strcasecmp(sub, "END") == 0) {
-		c->flags &= ~CF_CAPNEG;	/* registers after the command */
+		c->sess->flags &= ~SF_CAPNEG;	/* registers after this */
 	} else
 		irc_numeric(c, ERR_INVALIDCAPCMD, "%s :Invalid CAP command",
 		    sub);
@@ -1028,7 +1045,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 	}
 	/* client-only tags are taken from clients that speak message-tags */
 	ctags[0] = '\0';
-	if (m->tags != NULL && (c->caps & CAP_MESSAGE_TAGS))
+	if (m->tags != NULL && (c->sess->caps & CAP_MESSAGE_TAGS))
 		irc_tags_client(m->tags, ctags, sizeof(ctags));
 	if (kind != MSG_TAGMSG)
 		c->last_msg = ergo_now;
@@ -1047,8 +1064,6 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			name++;
 		}
 		if (*name == '#' || *name == '&') {
-			struct member *mb;
-
 			if ((ch = irc_chan_find(name)) == NULL) {
 				if (!notice)
 					irc_numeric(c, ERR_NOSUCHCHANNEL,
@@ -1071,10 +1086,11 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			ev.ctags = ctags;
 			if (kind == MSG_TAGMSG)
 				ev.need = CAP_MESSAGE_TAGS;
-			for (mb = ch->members; mb != NULL; mb = mb->cnext)
-				if (mb->c != c && (!need || (mb->modes & need)))
-					irc_ev_send(&ev, mb->c);
-			if (c->caps & CAP_ECHO_MESSAGE)
+			if (need != 0)	/* STATUSMSG: @#chan, +#chan */
+				irc_ev_chan_status(&ev, ch, c, need);
+			else
+				irc_ev_chan(&ev, ch, c);
+			if (c->sess->caps & CAP_ECHO_MESSAGE)
 				irc_ev_send(&ev, c);
 			if (need == 0)
 				irc_ev_message(&ev, c, ch, NULL, cmd, text);
@@ -1105,7 +1121,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			irc_ev_send_unlabeled(&ev, to);
 		else
 			irc_ev_send(&ev, to);
-		if (c->caps & CAP_ECHO_MESSAGE)
+		if (c->sess->caps & CAP_ECHO_MESSAGE)
 			irc_ev_send(&ev, c);
 		irc_ev_message(&ev, c, NULL, to, cmd, text);
 		irc_ev_done(&ev);
@@ -1161,6 +1177,7 @@ void
 irc_tick(void)
 {
 	struct client *c;
+	struct session *s;
 	uint64_t now = ergo_now_ms;
 	char reason[64];
 
@@ -1172,28 +1189,28 @@ irc_tick(void)
 		graveyard = c->gnext;
 		client_free(c);
 	}
-	while ((c = throttled) != NULL && c->fl_next_ms <= now) {
-		throttle_del(c);
-		c->fl_granted = true;
-		if (c->conn != NULL)
-			net_conn_resume(c->conn);
+	while ((s = throttled) != NULL && s->fl_next_ms <= now) {
+		throttle_del(s);
+		s->fl_granted = true;
+		if (s->conn != NULL)
+			net_conn_resume(s->conn);
 	}
-	while ((c = t_unreg.head) != NULL &&
-	    c->tstamp_ms + conf->reg_timeout * 1000ULL <= now)
-		client_kill(c, "Registration timed out",
+	while ((s = t_unreg.head) != NULL &&
+	    s->tstamp_ms + conf->reg_timeout * 1000ULL <= now)
+		client_kill(s->user, "Registration timed out",
 		    "Registration timed out");
-	while ((c = t_active.head) != NULL &&
-	    c->tstamp_ms + conf->idle_timeout * 1000ULL <= now) {
-		tlist_del(&t_active, c);
-		c->flags |= CF_PINGSENT;
-		tlist_add(&t_pinged, c, now);
-		irc_send(c, "PING :%s", conf->server_name);
+	while ((s = t_active.head) != NULL &&
+	    s->tstamp_ms + conf->idle_timeout * 1000ULL <= now) {
+		tlist_del(&t_active, s);
+		s->flags |= SF_PINGSENT;
+		tlist_add(&t_pinged, s, now);
+		irc_send(s->user, "PING :%s", conf->server_name);
 	}
-	while ((c = t_pinged.head) != NULL &&
-	    c->tstamp_ms + conf->ping_timeout * 1000ULL <= now) {
+	while ((s = t_pinged.head) != NULL &&
+	    s->tstamp_ms + conf->ping_timeout * 1000ULL <= now) {
 		snprintf(reason, sizeof(reason), "Ping timeout: %u seconds",
 		    conf->idle_timeout + conf->ping_timeout);
-		client_kill(c, reason, reason);
+		client_kill(s->user, reason, reason);
 	}
 }
 
@@ -1220,7 +1237,12 @@ void
 irc_init(int (*rehash)(char **errs))
 {
 	struct tm tm;
+	size_t i;
 
+	for (i = 1; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i - 1].name, cmds[i].name) >= 0)
+			fatalx("command table: %s before %s: bsearch needs "
+			    "it sorted", cmds[i - 1].name, cmds[i].name);
 	irc.rehash = rehash;
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);

@@ -194,13 +194,18 @@ auth_ip_key(const struct client *c, char *key, size_t sz)
 {
 	char k[NET_ADDRKEY_LEN];
 
-	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, k,
+	net_ip_key(irc_client_ip(c) != NULL ? irc_client_ip(c) : c->host, k,
 	    sizeof(k));
 	snprintf(key, sz, "ip:%s", k);
 }
 
-bool
-irc_auth_throttled(const struct client *c, const char *folded)
+/*
+ * Whether the address, or the name's own count ("acct:NAME" for logins,
+ * "oper:NAME" for OPER, counted whether or not the name exists), is over
+ * its failures; and one failure more for both.
+ */
+static bool
+auth_full(const struct client *c, const char *kind, const char *name)
 {
 	char key[80];
 
@@ -208,24 +213,36 @@ irc_auth_throttled(const struct client *c, const char *folded)
 	if (irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
 	    AUTH_FAIL_WINDOW_MS))
 		return true;
-	if (folded == NULL || *folded == '\0')
+	if (name == NULL || *name == '\0')
 		return false;
-	snprintf(key, sizeof(key), "acct:%s", folded);
+	snprintf(key, sizeof(key), "%s:%.64s", kind, name);
 	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
 	    AUTH_FAIL_WINDOW_MS);
 }
 
-void
-irc_auth_failed(const struct client *c, const char *folded)
+static void
+auth_count(const struct client *c, const char *kind, const char *name)
 {
 	char key[80];
 
 	auth_ip_key(c, key, sizeof(key));
 	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
-	if (folded != NULL && *folded != '\0') {
-		snprintf(key, sizeof(key), "acct:%s", folded);
-		irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
-	}
+	if (name == NULL || *name == '\0')
+		return;
+	snprintf(key, sizeof(key), "%s:%.64s", kind, name);
+	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+}
+
+bool
+irc_auth_throttled(const struct client *c, const char *folded)
+{
+	return auth_full(c, "acct", folded);
+}
+
+void
+irc_auth_failed(const struct client *c, const char *folded)
+{
+	auth_count(c, "acct", folded);
 	log_info("accounts", "%s: failed login%s%s", c->host,
 	    folded != NULL ? " for " : "", folded != NULL ? folded : "");
 }
@@ -234,29 +251,18 @@ irc_auth_failed(const struct client *c, const char *folded)
  * OPER failures count as failed logins of the address (so SASL, NickServ
  * and OPER guesses share its five a minute) and of "oper:NAME", known
  * name or not: a throttle that only counted real names would tell which
- * exist.
+ * exist. The caller logs them.
  */
 bool
 irc_oper_throttled(const struct client *c, const char *name)
 {
-	char key[80];
-
-	if (irc_auth_throttled(c, NULL))
-		return true;
-	snprintf(key, sizeof(key), "oper:%.64s", name);
-	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
-	    AUTH_FAIL_WINDOW_MS);
+	return auth_full(c, "oper", name);
 }
 
 void
 irc_oper_failed(const struct client *c, const char *name)
 {
-	char key[80];
-
-	auth_ip_key(c, key, sizeof(key));
-	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
-	snprintf(key, sizeof(key), "oper:%.64s", name);
-	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	auth_count(c, "oper", name);
 }
 
 /* ---- login state ---- */
@@ -369,7 +375,7 @@ irc_account_register(struct client *c, const char *name, const char *email,
 	int rc;
 
 	irc_fold(fz, name, sizeof(fz));
-	net_ip_key(c->conn != NULL ? net_conn_ip(c->conn) : c->host, ak,
+	net_ip_key(irc_client_ip(c) != NULL ? irc_client_ip(c) : c->host, ak,
 	    sizeof(ak));
 	snprintf(key, sizeof(key), "ip:%s", ak);
 	if (k->accounts.reg_throttle && irc_throttle_full(THROTTLE_REG, key,

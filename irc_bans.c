@@ -276,7 +276,7 @@ static const struct ban *
 ban_of(const struct client *c, int kind)
 {
 	const struct ban *b;
-	const char *ip = c->conn != NULL ? net_conn_ip(c->conn) : NULL;
+	const char *ip = irc_client_ip(c);
 
 	bans_load();
 	for (b = bans; b != NULL; b = b->next)
@@ -351,8 +351,8 @@ ban_apply(const struct ban *b)
 			next = e->next;		/* u leaves the table */
 			u = (struct client *)(void *)((char *)e -
 			    offsetof(struct client, h));
-			if ((u->flags & CF_CLOSING) || !ban_matches(b, u,
-			    u->conn != NULL ? net_conn_ip(u->conn) : NULL))
+			if ((u->flags & CF_CLOSING) ||
+			    !ban_matches(b, u, irc_client_ip(u)))
 				continue;
 			ban_exit(u, b);
 			n++;
@@ -552,8 +552,8 @@ ban_add(struct client *c, struct msg *m, int kind)
 	/* a ban on oneself is a typo unless said outright (Ergo's MYSELF) */
 	if ((b = ban_new(&sb)) == NULL)
 		goto nomem;
-	if (!myself && ban_matches(b, c, c->conn != NULL ?
-	    net_conn_ip(c->conn) : NULL)) {
+	if (!myself && ban_matches(b, c, c->sess->conn != NULL ?
+	    net_conn_ip(c->sess->conn) : NULL)) {
 		ban_free(b);
 		ban_notice(c, "This ban matches you. To %s yourself, you must "
 		    "use the command:  /%s MYSELF <arguments>", cmd, cmd);

@@ -199,7 +199,7 @@ h_markread(struct client *c, struct msg *m)
 	mark_send(c, name, ms);
 	for (s = irc_account_sessions(c->account_id); s != NULL;
 	    s = s->acnext)
-		if (s != c && (s->caps & CAP_READ_MARKER) &&
+		if (s != c && (s->sess->caps & CAP_READ_MARKER) &&
 		    (s->flags & CF_REG))
 			mark_send(s, name, ms);
 }
@@ -211,7 +211,7 @@ irc_markread_join(struct client *c, struct chan *ch)
 	char folded[CHANLEN_MAX + 1];
 	int64_t ms;
 
-	if (!(c->caps & CAP_READ_MARKER))
+	if (!(c->sess->caps & CAP_READ_MARKER))
 		return;
 	irc_fold(folded, ch->name, sizeof(folded));
 	if ((ms = mark_get(c, folded)) == -2)

@@ -108,7 +108,7 @@ irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines)
 void
 irc_ml_free(struct client *c)
 {
-	struct ml *ml = c->ml;
+	struct ml *ml = c->sess->ml;
 
 	if (ml == NULL)
 		return;
@@ -118,7 +118,7 @@ irc_ml_free(struct client *c)
 	free(ml->text);
 	free(ml->lines);
 	free(ml);
-	c->ml = NULL;
+	c->sess->ml = NULL;
 }
 
 /*
@@ -127,7 +127,8 @@ irc_ml_free(struct client *c)
  * and the client tags of BATCH +, which history keeps) are counted, and
  * each ML_FAKELAG_BYTES of them is one command to fakelag. The lines of
  * a batch that failed are dropped unread, so not counted. The line held
- * back by fakelag comes here again when released: it was charged.
+ * back by fakelag is not asked again when released (irc.c): it was
+ * charged.
  */
 bool
 irc_ml_fakelag_exempt(struct client *c, const char *line)
@@ -136,24 +137,22 @@ irc_ml_fakelag_exempt(struct client *c, const char *line)
 	const char *sp;
 	size_t n;
 
-	if (c->fl_granted)
-		return false;
-	if (c->ml == NULL || c->ml->exempt == 0 || line[0] != '@' ||
+	if (c->sess->ml == NULL || c->sess->ml->exempt == 0 || line[0] != '@' ||
 	    (sp = strchr(line, ' ')) == NULL ||
 	    (n = (size_t)(sp - line) - 1) >= sizeof(tags))
 		return false;
 	memcpy(tags, line + 1, n);
 	tags[n] = '\0';
 	if (!irc_tag_get(tags, "batch", ref, sizeof(ref)) ||
-	    strcmp(ref, c->ml->ref) != 0)
+	    strcmp(ref, c->sess->ml->ref) != 0)
 		return false;
-	c->ml->exempt--;
-	if (c->ml->failed)
+	c->sess->ml->exempt--;
+	if (c->sess->ml->failed)
 		return true;
-	c->ml->flbytes += strlen(line);
-	if (c->ml->flbytes < ML_FAKELAG_BYTES)
+	c->sess->ml->flbytes += strlen(line);
+	if (c->sess->ml->flbytes < ML_FAKELAG_BYTES)
 		return true;
-	c->ml->flbytes -= ML_FAKELAG_BYTES;
+	c->sess->ml->flbytes -= ML_FAKELAG_BYTES;
 	return false;
 }
 
@@ -173,14 +172,14 @@ ml_fail(struct client *c, const char *code, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	irc_fail(c, "FAIL", "BATCH", code, "%s", buf);
-	if (c->ml != NULL) {
-		c->ml->failed = true;
-		ml_held -= ml_size(c->ml);
-		free(c->ml->text);
-		c->ml->text = NULL;
-		free(c->ml->lines);
-		c->ml->lines = NULL;
-		ml_held += ml_size(c->ml);
+	if (c->sess->ml != NULL) {
+		c->sess->ml->failed = true;
+		ml_held -= ml_size(c->sess->ml);
+		free(c->sess->ml->text);
+		c->sess->ml->text = NULL;
+		free(c->sess->ml->lines);
+		c->sess->ml->lines = NULL;
+		ml_held += ml_size(c->sess->ml);
 	}
 }
 
@@ -206,12 +205,12 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 	char ctags[IRC_TAGS_MAX + 1];
 	unsigned maxbytes, maxlines;
 
-	if (!(c->caps & CAP_MULTILINE) || !(c->caps & CAP_BATCH)) {
+	if (!(c->sess->caps & CAP_MULTILINE) || !(c->sess->caps & CAP_BATCH)) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":draft/multiline and batch are not both enabled");
 		return;
 	}
-	if (c->ml != NULL) {
+	if (c->sess->ml != NULL) {
 		irc_ml_free(c);
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":A multiline batch was already open; both dropped");
@@ -237,13 +236,13 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 	snprintf(ml->target, sizeof(ml->target), "%s", m->param[2]);
 	/* the label belongs to the echo's BATCH +, not to an ACK now */
 	(void)irc_label_take(c, ml->label, sizeof(ml->label));
-	if (m->tags != NULL && (c->caps & CAP_MESSAGE_TAGS) &&
+	if (m->tags != NULL && (c->sess->caps & CAP_MESSAGE_TAGS) &&
 	    irc_tags_client(m->tags, ctags, sizeof(ctags)) > 0 &&
 	    (ml->ctags = xstrdup(ctags)) == NULL)
 		goto nomem;
 	/* the tags are paid for by the lines (irc_ml_fakelag_exempt) */
 	ml->flbytes = ml->ctags != NULL ? strlen(ml->ctags) : 0;
-	c->ml = ml;
+	c->sess->ml = ml;
 	ml_held += ml_size(ml);
 	ml_nopen++;
 	return;
@@ -261,7 +260,7 @@ nomem:
 static void
 ml_add(struct client *c, struct msg *m)
 {
-	struct ml *ml = c->ml;
+	struct ml *ml = c->sess->ml;
 	const char *text;
 	char v[8];
 	bool concat;
@@ -320,11 +319,11 @@ irc_ml_line(struct client *c, struct msg *m)
 	    sizeof(ref)))
 		return false;
 	msg = strcmp(m->cmd, "PRIVMSG") == 0 || strcmp(m->cmd, "NOTICE") == 0;
-	if (!msg && (c->ml == NULL || strcmp(ref, c->ml->ref) != 0))
+	if (!msg && (c->sess->ml == NULL || strcmp(ref, c->sess->ml->ref) != 0))
 		return false;	/* a tag on some other command: ignored */
 	/* lines of a batch have no reply of their own */
 	(void)irc_label_take(c, drop, sizeof(drop));
-	if (c->ml == NULL || strcmp(ref, c->ml->ref) != 0) {
+	if (c->sess->ml == NULL || strcmp(ref, c->sess->ml->ref) != 0) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID", ":No "
 		    "multiline batch %s is open", ref);
 		return true;
@@ -338,9 +337,9 @@ irc_ml_reject(struct client *c, struct msg *m)
 {
 	char ref[IRC_ML_REF_MAX * 2 + 1];
 
-	if (c->ml == NULL || c->ml->failed || m->tags == NULL ||
+	if (c->sess->ml == NULL || c->sess->ml->failed || m->tags == NULL ||
 	    !irc_tag_get(m->tags, "batch", ref, sizeof(ref)) ||
-	    strcmp(ref, c->ml->ref) != 0)
+	    strcmp(ref, c->sess->ml->ref) != 0)
 		return;
 	ml_fail(c, "MULTILINE_INVALID", ":Invalid multiline batch: a line "
 	    "was refused");
@@ -350,7 +349,7 @@ irc_ml_reject(struct client *c, struct msg *m)
 static bool
 ml_capable(const struct client *r)
 {
-	return (r->caps & (CAP_MULTILINE | CAP_BATCH)) ==
+	return (r->sess->caps & (CAP_MULTILINE | CAP_BATCH)) ==
 	    (CAP_MULTILINE | CAP_BATCH);
 }
 
@@ -496,7 +495,7 @@ ml_service(struct client *c, struct ml *ml, bool notice)
 static void
 ml_close(struct client *c)
 {
-	struct ml *ml = c->ml;
+	struct ml *ml = c->sess->ml;
 	bool notice = strcmp(ml->cmd, "NOTICE") == 0;
 	const char *name = ml->target;
 	unsigned char need = 0;
@@ -505,7 +504,7 @@ ml_close(struct client *c)
 	struct member *mb;
 	struct ml_stamp st;
 	char label[sizeof(ml->label)];
-	bool echo = (c->caps & CAP_ECHO_MESSAGE) != 0, labeled;
+	bool echo = (c->sess->caps & CAP_ECHO_MESSAGE) != 0, labeled;
 	size_t n = 0;
 	unsigned i;
 	int num;
@@ -595,12 +594,13 @@ h_batch(struct client *c, struct msg *m)
 		ml_open(c, m, p + 1);
 		return;
 	}
-	if (*p != '-' || c->ml == NULL || strcmp(p + 1, c->ml->ref) != 0) {
+	if (*p != '-' || c->sess->ml == NULL ||
+	    strcmp(p + 1, c->sess->ml->ref) != 0) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":No such multiline batch is open");
 		return;
 	}
-	if (!c->ml->failed)
+	if (!c->sess->ml->failed)
 		ml_close(c);
 	irc_ml_free(c);
 }

@@ -53,7 +53,7 @@ irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap)
 #define OUT_NOLABEL	0x02	/* not a reply (a message to oneself) */
 
 /*
- * A labeled command's state, pointed to by its sender's c->label while
+ * A labeled command's state, pointed to by its session's label while
  * the command runs: one command runs at a time, so one slot serves all.
  */
 struct label {
@@ -116,36 +116,43 @@ tag_prepend(char *dst, size_t dstsz, const char *add, const char *line,
 static bool	 log_output;
 
 static __attribute__((noinline)) void
-out_log(struct client *c, const char *line, size_t len)
+out_log(const struct session *s, const char *line, size_t len)
 {
-	log_debug("useroutput", "%s %s -> %.*s", net_conn_ip(c->conn),
-	    c->nick[0] ? c->nick : "*", (int)(len > 2 ? len - 2 : 0), line);
+	log_debug("useroutput", "%s %s -> %.*s", net_conn_ip(s->conn),
+	    s->user->nick[0] ? s->user->nick : "*", (int)(len > 2 ? len - 2 : 0), line);
+}
+
+/* Appends a line to s's connection; the caller checked that it may. */
+static inline void
+out_put(struct session *s, const char *line, size_t len)
+{
+	if (log_output)
+		out_log(s, line, len);
+	net_conn_send(s->conn, line, len);
 }
 
 static void
-out_raw(struct client *c, const char *line, size_t len)
+out_raw(struct session *s, const char *line, size_t len)
 {
-	if (c->conn == NULL || (c->flags & CF_CLOSING))
+	if (s->conn == NULL || (s->flags & SF_CLOSING))
 		return;
-	if (log_output)
-		out_log(c, line, len);
-	net_conn_send(c->conn, line, len);
+	out_put(s, line, len);
 }
 
 /* out_raw with one more tag in front. */
 static void
-out_tag(struct client *c, const char *tag, const char *line, size_t len)
+out_tag(struct session *s, const char *tag, const char *line, size_t len)
 {
 	char buf[IRC_OUT_MAX + IRC_LABEL_MAX * 2 + 64];
 	size_t n = tag_prepend(buf, sizeof(buf), tag, line, len);
 
 	if (n > 0)
-		out_raw(c, buf, n);
+		out_raw(s, buf, n);
 }
 
 /* A server line of our own (BATCH, ACK), with time= when wanted. */
 static void
-out_server(struct client *c, const char *tag, const char *fmt, ...)
+out_server(struct session *s, const char *tag, const char *fmt, ...)
 {
 	char buf[IRC_LINE_MAX + 1], tbuf[IRC_LINE_MAX + 64];
 	char tags[sizeof(label_slot.tag) + 48];
@@ -155,21 +162,21 @@ out_server(struct client *c, const char *tag, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = irc_vformat(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (c->caps & CAP_SERVER_TIME) {
+	if (s->caps & CAP_SERVER_TIME) {
 		snprintf(tags, sizeof(tags), "%s%stime=%s", tag ? tag : "",
 		    tag ? ";" : "", now_time());
 		tag = tags;
 	}
 	if (tag == NULL)
-		out_raw(c, buf, n);
+		out_raw(s, buf, n);
 	else if ((n = tag_prepend(tbuf, sizeof(tbuf), tag, buf, n)) > 0)
-		out_raw(c, tbuf, n);
+		out_raw(s, tbuf, n);
 }
 
 static void
-label_line(struct client *c, const char *line, size_t len)
+label_line(struct session *s, const char *line, size_t len)
 {
-	struct label *lab = c->label;
+	struct label *lab = s->label;
 	char bt[32];
 
 	switch (lab->state) {
@@ -179,30 +186,30 @@ label_line(struct client *c, const char *line, size_t len)
 		lab->state = LAB_HELD;
 		return;
 	case LAB_HELD:
-		if (!(c->caps & CAP_BATCH)) {
+		if (!(s->caps & CAP_BATCH)) {
 			/* no batch: the first line alone carries the label */
-			out_tag(c, lab->tag, lab->held, lab->heldlen);
+			out_tag(s, lab->tag, lab->held, lab->heldlen);
 			lab->state = LAB_PLAIN;
-			out_raw(c, line, len);
+			out_raw(s, line, len);
 			return;
 		}
 		snprintf(lab->batch, sizeof(lab->batch), "%lx", ++batch_seq);
-		out_server(c, lab->tag, ":%s BATCH +%s labeled-response",
+		out_server(s, lab->tag, ":%s BATCH +%s labeled-response",
 		    conf->server_name, lab->batch);
 		snprintf(bt, sizeof(bt), "batch=%s", lab->batch);
-		out_tag(c, bt, lab->held, lab->heldlen);
+		out_tag(s, bt, lab->held, lab->heldlen);
 		lab->state = LAB_BATCH;
 		/* FALLTHROUGH */
 	case LAB_BATCH:
 		if (strncmp(line, "@batch=", 7) == 0) {
-			out_raw(c, line, len);	/* in a nested batch */
+			out_raw(s, line, len);	/* in a nested batch */
 			return;
 		}
 		snprintf(bt, sizeof(bt), "batch=%s", lab->batch);
-		out_tag(c, bt, line, len);
+		out_tag(s, bt, line, len);
 		return;
 	default:
-		out_raw(c, line, len);
+		out_raw(s, line, len);
 	}
 }
 
@@ -212,34 +219,34 @@ irc_label_begin(struct client *c, const char *tags)
 {
 	char v[IRC_LABEL_MAX * 2 + 1], esc[IRC_LABEL_MAX * 2 + 1];
 
-	if (!(c->caps & CAP_LABELED) || tags == NULL ||
+	if (!(c->sess->caps & CAP_LABELED) || tags == NULL ||
 	    !irc_tag_get(tags, "label", v, sizeof(v)) || v[0] == '\0' ||
 	    strlen(v) > IRC_LABEL_MAX)
 		return;
 	irc_tag_escape(esc, sizeof(esc), v, strlen(v));
-	c->label = &label_slot;
-	snprintf(c->label->tag, sizeof(c->label->tag), "label=%s", esc);
-	c->label->state = LAB_NONE;
+	c->sess->label = &label_slot;
+	snprintf(label_slot.tag, sizeof(label_slot.tag), "label=%s", esc);
+	label_slot.state = LAB_NONE;
 }
 
 /* c's command ended: the ACK, the held line, or the batch's end. */
 void
 irc_label_end(struct client *c)
 {
-	struct label *lab = c->label;
+	struct label *lab = c->sess->label;
 
 	if (lab == NULL)
 		return;
-	c->label = NULL;
+	c->sess->label = NULL;
 	switch (lab->state) {
 	case LAB_NONE:
-		out_server(c, lab->tag, ":%s ACK", conf->server_name);
+		out_server(c->sess, lab->tag, ":%s ACK", conf->server_name);
 		break;
 	case LAB_HELD:
-		out_tag(c, lab->tag, lab->held, lab->heldlen);
+		out_tag(c->sess, lab->tag, lab->held, lab->heldlen);
 		break;
 	case LAB_BATCH:
-		out_server(c, NULL, ":%s BATCH -%s", conf->server_name,
+		out_server(c->sess, NULL, ":%s BATCH -%s", conf->server_name,
 		    lab->batch);
 		break;
 	}
@@ -248,21 +255,21 @@ irc_label_end(struct client *c)
 bool
 irc_label_take(struct client *c, char *tag, size_t sz)
 {
-	if (c->label == NULL || c->label->state != LAB_NONE)
+	if (c->sess->label == NULL || c->sess->label->state != LAB_NONE)
 		return false;
-	snprintf(tag, sz, "%s", c->label->tag);
-	c->label = NULL;
+	snprintf(tag, sz, "%s", c->sess->label->tag);
+	c->sess->label = NULL;
 	return true;
 }
 
 void
 irc_label_resume(struct client *c, const char *tag)
 {
-	if (c->label != NULL || tag[0] == '\0')
+	if (c->sess->label != NULL || tag[0] == '\0')
 		return;
-	c->label = &label_slot;
-	snprintf(c->label->tag, sizeof(c->label->tag), "%s", tag);
-	c->label->state = LAB_NONE;
+	c->sess->label = &label_slot;
+	snprintf(label_slot.tag, sizeof(label_slot.tag), "%s", tag);
+	label_slot.state = LAB_NONE;
 }
 
 /*
@@ -274,53 +281,59 @@ irc_label_resume(struct client *c, const char *tag)
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define SLOW_PATH	__attribute__((noinline))
+#define HOT_INLINE	inline __attribute__((always_inline))
 #else
 #define SLOW_PATH
+#define HOT_INLINE	inline
 #endif
 
-static void
-deliver_final(struct client *c, const char *line, size_t len, unsigned fl)
+static HOT_INLINE void
+deliver_final(struct session *s, const char *line, size_t len, unsigned fl)
 {
-	if (c->label != NULL && !(fl & OUT_NOLABEL))
-		label_line(c, line, len);
+	if (s->label != NULL && !(fl & OUT_NOLABEL))
+		label_line(s, line, len);
 	else
-		out_raw(c, line, len);
+		out_put(s, line, len);	/* deliver checked s */
 }
 
 /* deliver, for a line that needs its time= tag made here. */
 static SLOW_PATH void
-deliver_timed(struct client *c, const char *line, size_t len, unsigned fl)
+deliver_timed(struct session *s, const char *line, size_t len, unsigned fl)
 {
 	char buf[IRC_OUT_MAX + 64], t[48];
 
 	snprintf(t, sizeof(t), "time=%s", now_time());
 	if ((len = tag_prepend(buf, sizeof(buf), t, line, len)) == 0)
 		return;
-	deliver_final(c, buf, len, fl);
+	deliver_final(s, buf, len, fl);
 }
 
 static void
-deliver(struct client *c, const char *line, size_t len, unsigned fl)
+deliver(struct session *s, const char *line, size_t len, unsigned fl)
 {
-	if (c->conn == NULL || (c->flags & CF_CLOSING))
+	if (s->conn == NULL || (s->flags & SF_CLOSING))
 		return;
-	if ((c->caps & CAP_SERVER_TIME) && !(fl & OUT_EVENT))
-		deliver_timed(c, line, len, fl);
+	if ((s->caps & CAP_SERVER_TIME) && !(fl & OUT_EVENT))
+		deliver_timed(s, line, len, fl);
 	else
-		deliver_final(c, line, len, fl);
+		deliver_final(s, line, len, fl);
 }
 
+/*
+ * Replies go to the user's session that sent the command (today its only
+ * one); events (irc_ev_*) go to every session.
+ */
 void
 irc_send_raw(struct client *c, const char *line, size_t len)
 {
-	deliver(c, line, len, 0);
+	deliver(c->sess, line, len, 0);
 }
 
 /* A line that brings its own tags (history replay): no time= added. */
 void
 irc_send_tagged(struct client *c, const char *line, size_t len)
 {
-	deliver(c, line, len, OUT_EVENT);
+	deliver(c->sess, line, len, OUT_EVENT);
 }
 
 void
@@ -414,7 +427,7 @@ const char *
 irc_member_prefix(const struct member *mb, const struct client *to)
 {
 	if ((mb->modes & (MEMB_OP | MEMB_VOICE)) == (MEMB_OP | MEMB_VOICE) &&
-	    (to->caps & CAP_MULTI_PREFIX))
+	    (to->sess->caps & CAP_MULTI_PREFIX))
 		return "@+";
 	if (mb->modes & MEMB_OP)
 		return "@";
@@ -513,7 +526,7 @@ ev_format(const struct irc_ev *ev, uint32_t key, char *buf, size_t sz)
 
 /* ev_send for the first recipient of a variant: format and keep it. */
 static SLOW_PATH void
-ev_send_new(struct irc_ev *ev, struct client *to, uint32_t key, unsigned fl)
+ev_send_new(struct irc_ev *ev, struct session *s, uint32_t key, unsigned fl)
 {
 	char buf[IRC_OUT_MAX];
 	size_t n;
@@ -526,26 +539,50 @@ ev_send_new(struct irc_ev *ev, struct client *to, uint32_t key, unsigned fl)
 		ev->v[ev->nv].len = n;
 		ev->v[ev->nv++].key = key;
 	}
-	deliver(to, buf, n, fl | OUT_EVENT);
+	deliver(s, buf, n, fl | OUT_EVENT);
 }
 
+/* ev to one session, in the variant its capabilities need. */
 static void
-ev_send(struct irc_ev *ev, struct client *to, unsigned fl)
+ev_send_session(struct irc_ev *ev, struct session *s, unsigned fl)
 {
-	uint32_t key = to->caps & (CAP_TAGGING | ev->altcap);
+	uint32_t key = s->caps & (CAP_TAGGING | ev->altcap);
 	unsigned i;
 
-	if ((to->caps & ev->need) != ev->need || to->conn == NULL)
+	if ((s->caps & ev->need) != ev->need || s->conn == NULL)
 		return;
 	for (i = 0; i < ev->nv; i++)
 		if (ev->v[i].key == key) {
-			deliver(to, ev->v[i].line, ev->v[i].len,
+			deliver(s, ev->v[i].line, ev->v[i].len,
 			    fl | OUT_EVENT);
 			return;
 		}
-	ev_send_new(ev, to, key, fl);
+	ev_send_new(ev, s, key, fl);
 }
 
+/* ev_send for a user with several sessions (multiclient). */
+static SLOW_PATH void
+ev_send_all(struct irc_ev *ev, struct client *to, unsigned fl)
+{
+	struct session *s;
+
+	for (s = to->sess; s != NULL; s = s->next)
+		ev_send_session(ev, s, fl);
+}
+
+/*
+ * An event reaches every session of the user. One session, the usual
+ * case, costs no more than before users had sessions (fan-out's hot
+ * path, bench/profile.sh fanout).
+ */
+static inline void
+ev_send(struct irc_ev *ev, struct client *to, unsigned fl)
+{
+	if (to->sess->next == NULL)
+		ev_send_session(ev, to->sess, fl);
+	else
+		ev_send_all(ev, to, fl);
+}
 void
 irc_ev_send(struct irc_ev *ev, struct client *to)
 {
@@ -566,6 +603,18 @@ irc_ev_chan(struct irc_ev *ev, struct chan *ch, struct client *except)
 
 	for (m = ch->members; m != NULL; m = m->cnext)
 		if (m->c != except)
+			ev_send(ev, m->c, 0);
+}
+
+/* To the members but except holding one of the prefix modes in (STATUSMSG). */
+void
+irc_ev_chan_status(struct irc_ev *ev, struct chan *ch, struct client *except,
+    unsigned char modes)
+{
+	struct member *m;
+
+	for (m = ch->members; m != NULL; m = m->cnext)
+		if (m->c != except && (m->modes & modes))
 			ev_send(ev, m->c, 0);
 }
 
@@ -610,6 +659,7 @@ void
 irc_ev_peers_lacking(struct irc_ev *ev, struct client *c, uint32_t cap)
 {
 	struct member *um, *m;
+	struct session *s;
 
 	if (++mark_gen == 0)
 		mark_gen = 1;
@@ -618,8 +668,9 @@ irc_ev_peers_lacking(struct irc_ev *ev, struct client *c, uint32_t cap)
 		for (m = um->ch->members; m != NULL; m = m->cnext)
 			if (m->c->mark != mark_gen) {
 				m->c->mark = mark_gen;
-				if (!(m->c->caps & cap))
-					ev_send(ev, m->c, 0);
+				for (s = m->c->sess; s != NULL; s = s->next)
+					if (!(s->caps & cap))
+						ev_send_session(ev, s, 0);
 			}
 }
 
@@ -627,7 +678,8 @@ size_t
 irc_ev_format(struct irc_ev *ev, const struct client *to, char *buf,
     size_t sz)
 {
-	return ev_format(ev, to->caps & (CAP_TAGGING | ev->altcap), buf, sz);
+	return ev_format(ev, to->sess->caps & (CAP_TAGGING | ev->altcap), buf,
+	    sz);
 }
 
 void
@@ -660,8 +712,7 @@ irc_chan_event(struct chan *ch, struct client *from,
 	va_start(ap, fmt);
 	ev_vinit(&ev, from, false, fmt, ap);
 	va_end(ap);
-	irc_ev_chan(&ev, ch, except);
-	IRC_HOOK_RUN(chan_event, ch, &ev);	/* history */
+	irc_ev_chan_event(&ev, ch, except);
 	irc_ev_done(&ev);
 }
 

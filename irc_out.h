@@ -74,6 +74,9 @@ void	 irc_ev_send(struct irc_ev *, struct client *to);
 /* To its own sender (a message to oneself): not a labeled reply. */
 void	 irc_ev_send_unlabeled(struct irc_ev *, struct client *to);
 void	 irc_ev_chan(struct irc_ev *, struct chan *, struct client *except);
+/* The same, to the members holding one of the prefix modes (MEMB_*). */
+void	 irc_ev_chan_status(struct irc_ev *, struct chan *,
+	    struct client *except, unsigned char modes);
 /* irc_ev_chan for an event history records (JOIN). */
 void	 irc_ev_chan_event(struct irc_ev *, struct chan *, struct client *except);
 /* ev, a PRIVMSG/NOTICE/TAGMSG from `from`, was delivered to ch or to

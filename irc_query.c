@@ -216,8 +216,8 @@ irc_whox_matches(const struct whox *w, const char *mask,
 #define SEL(ch)	(w->match[(unsigned char)(ch)])
 	if (mask == NULL)
 		return true;
-	ip = u->conn != NULL && (c == u || (c->umodes & UMODE_OPER)) ?
-	    net_conn_ip(u->conn) : u->host;
+	ip = u->sess->conn != NULL && (c == u || (c->umodes & UMODE_OPER)) ?
+	    net_conn_ip(u->sess->conn) : u->host;
 	return (SEL('n') && irc_match(mask, u->nick)) ||
 	    (SEL('u') && u->user != NULL && irc_match(mask, u->user)) ||
 	    (SEL('h') && u->host != NULL && irc_match(mask, u->host)) ||
@@ -252,8 +252,8 @@ irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
 	if (HAS('u'))
 		ADD(" %s", u->user != NULL ? u->user : "*");
 	if (HAS('i')) {
-		const char *ip = see_ip && u->conn != NULL ?
-		    net_conn_ip(u->conn) : "255.255.255.255";
+		const char *ip = see_ip && u->sess->conn != NULL ?
+		    net_conn_ip(u->sess->conn) : "255.255.255.255";
 
 		/* "::1" would read as a trailing parameter */
 		ADD(" %s%s", ip[0] == ':' ? "0" : "", ip);
@@ -321,8 +321,8 @@ who_matches(const char *mask, const struct client *u)
 static bool
 who_room(const struct client *c, unsigned sent)
 {
-	return sent < WHO_REPLIES_MAX && c->conn != NULL &&
-	    net_conn_sendq(c->conn) + IRC_LINE_MAX <= conf->max_sendq / 2;
+	return sent < WHO_REPLIES_MAX && c->sess->conn != NULL &&
+	    net_conn_sendq(c->sess->conn) + IRC_LINE_MAX <= conf->max_sendq / 2;
 }
 
 /*
@@ -433,7 +433,7 @@ static void
 whois_one(struct client *c, const char *nick)
 {
 	struct client *u = irc_client_find(nick);
-	const char *fp;
+	const char *fp, *ip;
 	time_t last;
 
 	if (!is_user(u)) {
@@ -458,13 +458,12 @@ whois_one(struct client *c, const char *nick)
 	if (u->umodes & UMODE_BOT)
 		irc_numeric(c, RPL_WHOISBOT, "%s :is a bot", u->nick);
 	/* Behind a cloak, the real address: only to them and to opers. */
-	if (u->conn != NULL && (c == u || is_oper(c)) && u->host != NULL &&
-	    strcmp(u->host, net_conn_ip(u->conn)) != 0)
+	if ((ip = irc_client_ip(u)) != NULL && (c == u || is_oper(c)) &&
+	    u->host != NULL && strcmp(u->host, ip) != 0)
 		irc_numeric(c, RPL_WHOISHOST, "%s :is connecting from *@%s %s",
-		    u->nick, net_conn_ip(u->conn), net_conn_ip(u->conn));
+		    u->nick, ip, ip);
 	/* The fingerprint identifies a person: only to them and to opers. */
-	if (u->conn != NULL && (fp = net_conn_certfp(u->conn)) != NULL &&
-	    (c == u || is_oper(c)))
+	if ((fp = irc_client_certfp(u)) != NULL && (c == u || is_oper(c)))
 		irc_numeric(c, RPL_WHOISCERTFP, "%s :has client certificate "
 		    "fingerprint %s", u->nick, fp);
 	if (u->umodes & UMODE_TLS)
@@ -573,7 +572,7 @@ h_away(struct client *c, struct msg *m)
 	/* draft/pre-away: before registration only with the cap; then
 	 * nobody is told (no peers yet, and MONITOR must not see it).
 	 * "AWAY *" (not present, no reason) is kept and shown as is. */
-	if (!(c->flags & CF_REG) && !(c->caps & CAP_PRE_AWAY)) {
+	if (!(c->flags & CF_REG) && !(c->sess->caps & CAP_PRE_AWAY)) {
 		irc_numeric(c, ERR_NOTREGISTERED, ":You have not registered");
 		return;
 	}
@@ -890,7 +889,7 @@ oper_host_ok(const struct client *c, const struct oper_conf *o)
 
 	if (p == NULL)
 		return true;
-	ip = c->conn != NULL ? net_conn_ip(c->conn) : c->host;
+	ip = c->sess->conn != NULL ? net_conn_ip(c->sess->conn) : c->host;
 	user = c->user != NULL ? c->user : "";
 	while (*p != '\0') {
 		p += strspn(p, " ");
@@ -955,8 +954,8 @@ h_oper(struct client *c, struct msg *m)
 	} else if (o->password != NULL &&
 	    !conf_passwd_verify(o->password, m->param[1]))
 		why = "wrong password";
-	else if (o->certfp != NULL && (c->conn == NULL ||
-	    (fp = net_conn_certfp(c->conn)) == NULL ||
+	else if (o->certfp != NULL && (c->sess->conn == NULL ||
+	    (fp = net_conn_certfp(c->sess->conn)) == NULL ||
 	    strcmp(fp, o->certfp) != 0))
 		why = "certfp missing or not the block's";
 	else if (!oper_host_ok(c, o))
@@ -965,8 +964,8 @@ h_oper(struct client *c, struct msg *m)
 		if (!throttled)
 			irc_oper_failed(c, m->param[0]);
 		log_warnx("opers", "failed OPER as %s by %s from %s: %s",
-		    m->param[0], irc_prefix(c), c->conn != NULL ?
-		    net_conn_ip(c->conn) : c->host, why);
+		    m->param[0], irc_prefix(c), c->sess->conn != NULL ?
+		    net_conn_ip(c->sess->conn) : c->host, why);
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
 		return;
 	}

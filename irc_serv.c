@@ -267,7 +267,7 @@ ns_identify(struct client *c, int argc, char **argv)
 		return;
 	}
 	if (pw == NULL) {
-		fp = c->conn != NULL ? net_conn_certfp(c->conn) : NULL;
+		fp = irc_client_certfp(c);
 		rc = fp != NULL ? store_account_by_certfp(fp, &a) : 0;
 	} else {
 		rc = store_account_get(fz, &a);
@@ -510,8 +510,8 @@ ns_cert(struct client *c, int argc, char **argv)
 		ns_reply(c, "Invalid parameters");
 		return;
 	}
-	src = argc > 1 ? argv[1] : (strcasecmp(argv[0], "ADD") == 0 &&
-	    c->conn != NULL ? net_conn_certfp(c->conn) : NULL);
+	src = argc > 1 ? argv[1] : (strcasecmp(argv[0], "ADD") == 0 ?
+	    irc_client_certfp(c) : NULL);
 	if (src == NULL || !certfp_norm(fp, src)) {
 		ns_reply(c, "Invalid certificate fingerprint");
 		return;

@@ -54,6 +54,20 @@ irc_prefix(const struct client *c)
 	return buf;
 }
 
+/* The real address of c's connection, or NULL once it has none. */
+const char *
+irc_client_ip(const struct client *c)
+{
+	return c->sess->conn != NULL ? net_conn_ip(c->sess->conn) : NULL;
+}
+
+/* The fingerprint of c's client certificate, or NULL. */
+const char *
+irc_client_certfp(const struct client *c)
+{
+	return c->sess->conn != NULL ? net_conn_certfp(c->sess->conn) : NULL;
+}
+
 /* ---- nicks ---- */
 
 void
@@ -309,15 +323,15 @@ bool
 irc_masks_match(const struct mask *mk, const struct client *c)
 {
 	char nuh[IRC_LINE_MAX], nui[IRC_LINE_MAX];
-	bool cloaked = c->conn != NULL && c->host != NULL &&
-	    strcmp(c->host, net_conn_ip(c->conn)) != 0;
+	const char *ip = irc_client_ip(c);
+	bool cloaked = ip != NULL && c->host != NULL && strcmp(c->host, ip) != 0;
 
 	if (mk == NULL)
 		return false;
 	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
 	if (cloaked)
 		snprintf(nui, sizeof(nui), "%s!%s@%s", c->nick,
-		    c->user != NULL ? c->user : "*", net_conn_ip(c->conn));
+		    c->user != NULL ? c->user : "*", ip);
 	for (; mk != NULL; mk = mk->next)
 		if (irc_match(mk->mask, nuh) ||
 		    (cloaked && irc_match(mk->mask, nui)))

@@ -24,12 +24,9 @@
 
 #define CF_NICK		0x01	/* NICK received */
 #define CF_USER		0x02	/* USER received */
-#define CF_CAPNEG	0x04	/* CAP LS/REQ seen, waiting for CAP END */
 #define CF_REG		0x08	/* registered (001 sent) */
 #define CF_PASS		0x10	/* PASS was correct */
 #define CF_CLOSING	0x20	/* quit in progress: send nothing more */
-#define CF_PINGSENT	0x40	/* idle PING outstanding */
-#define CF_THROTTLED	0x80	/* on the fakelag list */
 #define CF_FLOODOK	0x100	/* exempt from fakelag */
 #define CF_DEAD		0x200	/* killed: irc.c ends it after the command */
 
@@ -68,9 +65,48 @@
 
 struct member;
 
+/*
+ * A session: one connection's side of a user: what it negotiated (CAP),
+ * its timers and fakelag, a SASL exchange, a multiline batch or a
+ * labeled command in progress. net hands lines up with the session as
+ * the handle; irc_out delivers a user's events to each of its sessions
+ * in the variant that session's capabilities need.
+ */
+#define SF_CAPNEG	0x01	/* CAP LS/REQ seen, waiting for CAP END */
+#define SF_PINGSENT	0x02	/* idle PING outstanding */
+#define SF_THROTTLED	0x04	/* on the fakelag list */
+#define SF_CLOSING	0x08	/* its user is dead: send nothing more */
+
+struct session {
+	struct session	*next;		/* the user's other sessions */
+	struct client	*user;		/* whose session it is */
+	struct conn	*conn;		/* NULL once net is done with it */
+	unsigned	 flags;		/* SF_* */
+	uint32_t	 caps;		/* CAP_* enabled */
+	unsigned	 capver;	/* 301 or 302 */
+	uint64_t	 last_recv_ms;	/* last line of any kind */
+	struct session	*tnext, *tprev;	/* timeout list, by last_recv_ms */
+	uint64_t	 tstamp_ms;	/* key of the timeout list it is on */
+	/* fakelag (irc.c), Ergo's algorithm */
+	uint64_t	 fl_last;	/* last touch (may be in the future) */
+	unsigned	 fl_count;	/* lines in the current burst */
+	bool		 fl_throttled;	/* burst used up: lines spaced out */
+	bool		 fl_granted;	/* the held line may now run */
+	uint64_t	 fl_next_ms;	/* when the held line may run */
+	struct session	*flnext, *flprev;	/* throttled list */
+	struct sasl	*sasl;		/* AUTHENTICATE in progress */
+	struct ml	*ml;		/* open draft/multiline batch */
+	struct label	*label;		/* labeled command running (irc_out.c) */
+};
+
+/*
+ * A user: what other clients see (nick, ident, host, account, modes,
+ * channels, away) and what outlives a connection. Its sessions hang
+ * from sess; today every user has exactly one (multiclient links more).
+ */
 struct client {
 	struct hent	 h;		/* by folded nick, once NICK is set */
-	struct conn	*conn;
+	struct session	*sess;		/* its sessions (never NULL) */
 	char		 nick[NICKLEN_MAX + 1];
 	char		*user;		/* ident from USER, '~'-prefixed */
 	char		*host;		/* shown host (IP for now) */
@@ -79,23 +115,11 @@ struct client {
 	char		*oper_class;	/* NULL unless +o */
 	unsigned	 flags;		/* CF_* */
 	unsigned	 umodes;	/* UMODE_* */
-	uint32_t	 caps;		/* CAP_* enabled */
-	unsigned	 capver;	/* 301 or 302 */
 	struct member	*chans;		/* memberships, via unext */
 	unsigned	 nchans;
 	time_t		 signon;	/* connect time (317) */
 	time_t		 last_msg;	/* last PRIVMSG/NOTICE (idle, 317) */
-	uint64_t	 last_recv_ms;	/* last line of any kind */
-	struct client	*tnext, *tprev;	/* timeout list, by last_recv_ms */
-	uint64_t	 tstamp_ms;	/* key of the timeout list it is on */
 	uint32_t	 mark;		/* fan-out dedup generation */
-	/* fakelag (irc.c), Ergo's algorithm */
-	uint64_t	 fl_last;	/* last touch (may be in the future) */
-	unsigned	 fl_count;	/* lines in the current burst */
-	bool		 fl_throttled;	/* burst used up: lines spaced out */
-	bool		 fl_granted;	/* the held line may now run */
-	uint64_t	 fl_next_ms;	/* when the held line may run */
-	struct client	*flnext, *flprev;	/* throttled list */
 	struct client	*gnext;		/* graveyard: freed next tick */
 	struct client	*dnext;		/* irc.dead: ended after the command */
 	char		*quitmsg, *error;	/* why, once dead (or NULL) */
@@ -110,14 +134,11 @@ struct client {
 	bool		 ac_listed;
 	struct mark	*marks;		/* read markers without an account */
 	unsigned	 nmarks;
-	struct sasl	*sasl;		/* AUTHENTICATE in progress */
 	/* nick enforcement (irc_serv.c): on its list while pending */
 	struct client	*nrnext, *nrprev;
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
 	bool		 nr_listed;
 	bool		 nr_told;	/* the warning was sent */
-	struct ml	*ml;		/* open draft/multiline batch */
-	struct label	*label;		/* labeled command running (irc_out.c) */
 };
 
 /* ---- channels ---- */
@@ -287,6 +308,9 @@ void	 irc_invite_free(struct inv *);
 int	 irc_invite_add(struct chan *, struct client *);	/* 0, -1 */
 
 struct client *irc_client_find(const char *nick);
+/* c's real address and client certificate fingerprint, or NULL. */
+const char *irc_client_ip(const struct client *);
+const char *irc_client_certfp(const struct client *);
 /* Sets c's nick and its table entry (0, or -1 on ENOMEM); or drops it. */
 int	 irc_nick_set(struct client *, const char *nick);
 void	 irc_nick_unset(struct client *);

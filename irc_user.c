@@ -52,9 +52,13 @@ irc_user_rename(struct client *c, const char *nick)
 void
 irc_user_kill(struct client *c, const char *quitmsg, const char *error)
 {
+	struct session *s;
+
 	if (c->flags & (CF_CLOSING | CF_DEAD))
 		return;
 	c->flags |= CF_DEAD | CF_CLOSING;
+	for (s = c->sess; s != NULL; s = s->next)
+		s->flags |= SF_CLOSING;	/* what irc_out looks at */
 	/* out of memory: irc.c says "Client exited", and ERROR without text */
 	c->quitmsg = xstrdup(quitmsg);
 	c->error = error != NULL ? xstrdup(error) : NULL;
@@ -131,7 +135,7 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 		aw.need = CAP_AWAY_NOTIFY;
 	}
 	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
-		if (only != NULL && (mb->c == c || (mb->c->caps & *only)))
+		if (only != NULL && (mb->c == c || (mb->c->sess->caps & *only)))
 			continue;
 		irc_ev_send(&ev, mb->c);
 		if (c->away != NULL && mb->c != c)
@@ -167,7 +171,7 @@ rejoin(struct client *c, struct chan *ch)
 	    conf->server_name, ch->name, modes, c->nick,
 	    p - modes > 2 ? " " : "", p - modes > 2 ? c->nick : "");
 	for (mb = ch->members; mb != NULL; mb = mb->cnext)
-		if (mb->c != c && !(mb->c->caps & CAP_CHGHOST))
+		if (mb->c != c && !(mb->c->sess->caps & CAP_CHGHOST))
 			irc_ev_send(&ev, mb->c);
 	irc_ev_done(&ev);
 }

@@ -83,6 +83,12 @@ static struct staged {
 } staged[64];
 /* irc's calls, given at net_init: net never names them */
 static const struct net_handlers *up;
+/* Limits net enforces, copied by net_listen_apply from the config it
+ * applies: net reads no config of its own. */
+static struct {
+	unsigned	 max_clients, max_per_ip, cidr_v4, cidr_v6;
+	size_t		 max_sendq, max_recvq;
+} lim;
 static size_t		 nstaged;
 
 struct conn {
@@ -551,6 +557,15 @@ net_listen_apply(const struct conf *c)
 	struct listener *l, **pp;
 	int rc = 0;
 
+	/* the connection limits net enforces, from the config being applied */
+	lim.max_clients = c->max_clients;
+	lim.max_per_ip = c->max_per_ip;
+	lim.cidr_v4 = c->cidr_v4;
+	lim.cidr_v6 = c->cidr_v6;
+	lim.max_sendq = c->max_sendq;
+	lim.max_recvq = c->fakelag.max_recvq;
+	net_addr_cidr(c->cidr_v4, c->cidr_v6);
+
 	for (l = listeners; l != NULL; l = l->next)
 		l->keep = false;
 	for (lc = c->listens; lc != NULL; lc = lc->next) {
@@ -714,16 +729,16 @@ conn_accept(struct listener *l)
 			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 			    sizeof(one));
 		sa_ntop(&ss, ip, sizeof(ip));
-		if (conf->max_clients && nconns >= conf->max_clients) {
+		if (lim.max_clients && nconns >= lim.max_clients) {
 			log_info("connect", "refused %s: server full", ip);
 			refuse(fd, "Too many connections");
 			continue;
 		}
-		net_addr_key((struct sockaddr *)&ss, conf->cidr_v4,
-		    conf->cidr_v6, key, sizeof(key));
-		if (conf->max_per_ip) {
+		net_addr_key((struct sockaddr *)&ss, lim.cidr_v4,
+		    lim.cidr_v6, key, sizeof(key));
+		if (lim.max_per_ip) {
 			struct ipcount *e = ip_get(key, false);
-			if (e != NULL && e->n >= conf->max_per_ip) {
+			if (e != NULL && e->n >= lim.max_per_ip) {
 				log_info("connect", "refused %s: too many "
 				    "connections from %s", ip, key);
 				refuse(fd, "Too many connections from your IP");
@@ -908,7 +923,7 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 {
 	if (c->flags & CONN_DEAD)
 		return;
-	if (c->olen - c->ooff + len > conf->max_sendq &&
+	if (c->olen - c->ooff + len > lim.max_sendq &&
 	    !(c->flags & CONN_CLOSING)) {
 		/* Drop what is queued: the ERROR is all it will get. */
 		c->olen = c->ooff = 0;
@@ -1142,7 +1157,7 @@ conn_read(struct conn *c)
 
 		n = conn_recv(c, tmp, READ_CHUNK, &why);
 		if (n > 0) {
-			if (c->ilen + (size_t)n > conf->fakelag.max_recvq) {
+			if (c->ilen + (size_t)n > lim.max_recvq) {
 				conn_kill_error(c, "Excess Flood");
 				return;
 			}
@@ -1170,7 +1185,7 @@ conn_read(struct conn *c)
 			off = conn_lines(c, buf, have);
 			/* Held back by fakelag beyond the cap: same as above. */
 			if ((c->flags & CONN_PAUSED) &&
-			    have - off > conf->fakelag.max_recvq) {
+			    have - off > lim.max_recvq) {
 				conn_kill_error(c, "Excess Flood");
 				return;
 			}

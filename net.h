@@ -64,7 +64,8 @@ const char *net_conn_ip(const struct conn *);
 #define NET_ADDRKEY_LEN	52	/* INET6_ADDRSTRLEN + "/128" */
 void	 net_addr_key(const struct sockaddr *, unsigned v4len, unsigned v6len,
 	    char *buf, size_t sz);
-void	 net_ip_key(const char *ip, char *buf, size_t sz);	/* by conf */
+void	 net_ip_key(const char *ip, char *buf, size_t sz);	/* by cidr */
+void	 net_addr_cidr(unsigned v4len, unsigned v6len);	/* the prefixes */
 bool	 net_conn_tls(const struct conn *);
 const char *net_conn_certfp(const struct conn *); /* client cert, or NULL */
 size_t	 net_conn_sendq(const struct conn *);

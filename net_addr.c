@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "ergo.h"
-#include "conf.h"
 #include "net.h"
 
 /* Zero every bit of a (len bytes) past the first bits. */
@@ -77,6 +76,16 @@ net_addr_key(const struct sockaddr *sa, unsigned v4len, unsigned v6len,
 }
 
 /* The key for an address in text (net_conn_ip's), by the running config. */
+/* cidr-len-ipv4/-ipv6 of the running config (net_listen_apply sets them). */
+static unsigned	 cidr_v4 = 32, cidr_v6 = 64;
+
+void
+net_addr_cidr(unsigned v4len, unsigned v6len)
+{
+	cidr_v4 = v4len;
+	cidr_v6 = v6len;
+}
+
 void
 net_ip_key(const char *ip, char *buf, size_t sz)
 {
@@ -87,12 +96,12 @@ net_ip_key(const char *ip, char *buf, size_t sz)
 	memset(&sin6, 0, sizeof(sin6));
 	if (inet_pton(AF_INET, ip, &sin.sin_addr) == 1) {
 		sin.sin_family = AF_INET;
-		net_addr_key((struct sockaddr *)&sin, conf->cidr_v4,
-		    conf->cidr_v6, buf, sz);
+		net_addr_key((struct sockaddr *)&sin, cidr_v4, cidr_v6, buf,
+		    sz);
 	} else if (inet_pton(AF_INET6, ip, &sin6.sin6_addr) == 1) {
 		sin6.sin6_family = AF_INET6;
-		net_addr_key((struct sockaddr *)&sin6, conf->cidr_v4,
-		    conf->cidr_v6, buf, sz);
+		net_addr_key((struct sockaddr *)&sin6, cidr_v4, cidr_v6, buf,
+		    sz);
 	} else
 		snprintf(buf, sz, "%s", ip);
 }

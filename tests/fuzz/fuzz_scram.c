@@ -23,8 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <bearssl.h>
-
 #include "fuzz.h"
 #include "../../store.h"
 #include "../../irc_account.h"
@@ -56,26 +54,12 @@ cleanup(void)
 	rmdir(dir);
 }
 
-static void
-hmac(const void *key, size_t kl, const void *msg, size_t ml,
-    unsigned char out[32])
-{
-	br_hmac_key_context kc;
-	br_hmac_context hc;
-
-	br_hmac_key_init(&kc, &br_sha256_vtable, key, kl);
-	br_hmac_init(&hc, &kc, 0);
-	br_hmac_update(&hc, msg, ml);
-	br_hmac_out(&hc, out);
-}
-
 /* The store with the account, and the keys a client derives from PASS. */
 static void
 setup(void)
 {
 	struct store_account a;
 	unsigned char salted[32];
-	br_sha256_context sc;
 
 	fuzz_init();
 	irc_sasl_init();	/* the client_free hooks client_free runs */
@@ -95,10 +79,8 @@ setup(void)
 		abort();
 	conf_passwd_pbkdf2(PASS, strlen(PASS), a.salt, a.saltlen,
 	    a.iterations, salted, sizeof(salted));
-	hmac(salted, sizeof(salted), "Client Key", 10, client_key);
-	br_sha256_init(&sc);
-	br_sha256_update(&sc, client_key, sizeof(client_key));
-	br_sha256_out(&sc, stored_key);
+	conf_passwd_hmac(salted, sizeof(salted), "Client Key", 10, client_key);
+	conf_passwd_sha256(client_key, sizeof(client_key), stored_key);
 }
 
 /* Whether s[0..len) holds w (memmem is not POSIX). */
@@ -117,9 +99,11 @@ static void
 client_new(void)
 {
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
 	    (c->host = strdup("127.0.0.1")) == NULL)
 		abort();
-	c->caps = CAP_SASL;
+	c->sess->user = c;
+	c->sess->caps = CAP_SASL;
 	first[0] = '\0';
 	showed_password = false;
 }
@@ -129,6 +113,7 @@ client_free(void)
 {
 	IRC_HOOK_RUN(client_free, c);
 	free(c->host);
+	free(c->sess);
 	free(c);
 	c = NULL;
 }
@@ -203,7 +188,7 @@ final(bool tamper)
 	r = snprintf(am, sizeof(am), "%s,%s,%s", bare, sf, fb);
 	if (r < 0 || (size_t)r >= sizeof(am))
 		return;
-	hmac(stored_key, sizeof(stored_key), am, strlen(am), sig);
+	conf_passwd_hmac(stored_key, sizeof(stored_key), am, strlen(am), sig);
 	for (i = 0; i < sizeof(proof); i++)
 		proof[i] = client_key[i] ^ sig[i];
 	if (tamper)

@@ -344,6 +344,20 @@ static const struct block registration_block = {
 	"accounts.registration", registration_keys
 };
 
+static const struct key multiclient_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.mc_enabled), 0, 0, NULL, "yes",
+	  "A client that logs in (SASL) to an account whose user is\n"
+	  "online under the nick it asks for attaches to that user:\n"
+	  "one nick and one set of channels on many devices.", NULL },
+	{ "allowed-by-default", K_BOOL, C(accounts.mc_default), 0, 0, NULL,
+	  "yes", "Accounts may attach several clients unless they said no.",
+	  NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block multiclient_block = {
+	"accounts.multiclient", multiclient_keys
+};
+
 static const struct key accounts_keys[] = {
 	{ "registration", K_SWITCH, 0, 0, 0, &registration_block, NULL,
 	  "Registering accounts.", NULL },
@@ -356,6 +370,8 @@ static const struct key accounts_keys[] = {
 	  "fewer.", NULL },
 	{ "nick-reservation", K_BLOCK, 0, 0, 0, &nickres_block, NULL,
 	  "Nicks reserved for accounts.", NULL },
+	{ "multiclient", K_BLOCK, 0, 0, 0, &multiclient_block, NULL,
+	  "One account's user on several connections at once.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

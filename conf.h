@@ -114,6 +114,8 @@ struct conf {
 		bool	 nr_enabled;		/* nick-reservation */
 		int	 nr_method;		/* NICKRES_* */
 		unsigned nr_grace;		/* seconds before a rename */
+		bool	 mc_enabled;		/* multiclient */
+		bool	 mc_default;		/* ... for accounts that said nothing */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

@@ -48,6 +48,7 @@ static struct tlist	 t_pinged;	/* registered, by PING time */
 /* Fakelag holds their input; ordered by fl_next_ms, soonest first. */
 static struct session	*throttled, *throttled_tail;
 static struct client	*graveyard;	/* exited this pass */
+static struct session	*sgraveyard;	/* sessions detached this pass */
 static char		 created[64];
 
 /* ---- timeout lists ---- */
@@ -195,6 +196,8 @@ irc_conn_open(struct conn *conn)
 	}
 	c->sess->user = c;
 	c->sess->conn = conn;
+	c->sess->id = ++irc.session_ids;
+	c->sess->signon = ergo_now;
 	c->signon = ergo_now;
 	c->last_msg = ergo_now;
 	c->sess->capver = 301;
@@ -213,11 +216,24 @@ irc_conn_open(struct conn *conn)
  * then ERROR and the connection. The struct itself is freed at the next
  * tick (client_free), so pointers held this pass stay safe.
  */
+/* Off the timers; ERROR :error (or none) and the connection closed. */
+static void
+session_close(struct session *s, const char *error)
+{
+	tlist_del(tlist_of(s), s);
+	throttle_del(s);
+	if (s->conn != NULL) {
+		net_conn_close(s->conn, error);
+		s->conn = NULL;
+	}
+}
+
 static void
 client_exit(struct client *c)
 {
 	const char *quitmsg = c->quitmsg != NULL ? c->quitmsg :
 	    "Client exited";
+	struct session *s;
 
 	if (c->flags & CF_REG) {
 		log_info("connect", "%s quit: %s", irc_prefix(c), quitmsg);
@@ -233,30 +249,69 @@ client_exit(struct client *c)
 			irc.nopers--;
 	} else
 		irc.nunknown--;
-	tlist_del(tlist_of(c->sess), c->sess);
-	throttle_del(c->sess);
 	irc_nick_unset(c);
-	if (c->sess->conn != NULL) {
-		/* "ERROR :" + error + CRLF in 512 bytes, cut between characters */
-		if (c->error != NULL)
-			irc_utf8_trunc(c->error, IRC_LINE_MAX - 9);
-		net_conn_close(c->sess->conn, c->error);
-		c->sess->conn = NULL;
-	}
+	/* "ERROR :" + error + CRLF in 512 bytes, cut between characters */
+	if (c->error != NULL)
+		irc_utf8_trunc(c->error, IRC_LINE_MAX - 9);
+	for (s = c->sess; s != NULL; s = s->next)
+		session_close(s, c->error);
 	c->gnext = graveyard;
 	graveyard = c;
 }
 
-/* Ends every client marked dead since the last call. */
+/*
+ * A session ended alone (multiclient): it leaves its user, whom nobody
+ * sees change; freed at the next tick. A user whose sessions were all
+ * ended so goes with them.
+ */
+static void
+session_detach(struct session *s)
+{
+	struct client *c = s->user;
+	struct session **pp;
+
+	if (c->flags & CF_DEAD)
+		return;		/* the user goes too: client_exit closes it */
+	for (pp = &c->sess; *pp != NULL && *pp != s; pp = &(*pp)->next)
+		;
+	if (*pp == NULL)
+		return;
+	if (s == c->sess && s->next == NULL) {	/* was its last */
+		irc_user_kill(c, "Client exited", s->error);
+		return;
+	}
+	*pp = s->next;
+	if (c->cur == s)
+		c->cur = NULL;
+	log_info("connect", "%s: a session left (%u left)", irc_prefix(c),
+	    irc_user_sessions(c));
+	session_close(s, s->error);
+	s->next = sgraveyard;
+	sgraveyard = s;
+}
+
+/* Ends every session and client marked dead since the last call. */
 static void
 reap(void)
 {
+	struct session *s;
 	struct client *c;
 
+	while ((s = irc.dead_sessions) != NULL) {
+		irc.dead_sessions = s->dnext;
+		session_detach(s);
+	}
 	while ((c = irc.dead) != NULL) {
 		irc.dead = c->dnext;
 		client_exit(c);
 	}
+}
+
+static void
+session_free(struct session *s)
+{
+	free(s->error);
+	free(s);
 }
 
 /* The roof's own kills (timeouts, bad password): at once. */
@@ -270,7 +325,10 @@ client_kill(struct client *c, const char *quitmsg, const char *error)
 static void
 client_free(struct client *c)
 {
-	IRC_HOOK_RUN(client_free, c);
+	struct session *s;
+
+	if (c->sess != NULL)	/* else a shell left by session_attach */
+		IRC_HOOK_RUN(client_free, c);
 	free(c->user);
 	free(c->host);
 	free(c->realname);
@@ -278,7 +336,10 @@ client_free(struct client *c)
 	free(c->oper_class);
 	free(c->quitmsg);
 	free(c->error);
-	free(c->sess);
+	while ((s = c->sess) != NULL) {
+		c->sess = s->next;
+		session_free(s);
+	}
 	free(c);
 }
 
@@ -288,7 +349,8 @@ irc_conn_closed(void *arg, const char *reason)
 	struct session *s = arg;
 
 	s->conn = NULL;		/* net is done with it */
-	client_kill(s->user, reason, NULL);
+	irc_session_kill(s, reason, NULL);
+	reap();
 }
 
 /* A line over 512 bytes (8191 with tags): 417, and the session goes on. */
@@ -480,9 +542,8 @@ client_tags_len(const char *p, const char *end)
 }
 
 static int
-irc_conn_line(void *arg, char *line, size_t len)
+session_line(struct session *s, char *line, size_t len)
 {
-	struct session *s = arg;
 	struct client *c = s->user;
 	struct tlist *l;
 	struct msg m;
@@ -490,7 +551,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 	uint64_t wait;
 	bool utf8;
 
-	if (c->flags & CF_CLOSING)
+	if (s->flags & SF_CLOSING)
 		return NET_STOP;
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
 	    !(c->flags & CF_FLOODOK) &&
@@ -557,17 +618,90 @@ irc_conn_line(void *arg, char *line, size_t len)
 		try_register(c);
 	irc_label_end(c);
 	reap();
-	return (c->flags & CF_CLOSING) ? NET_STOP : NET_MORE;
+	return (s->flags & SF_CLOSING) ? NET_STOP : NET_MORE;
+}
+
+/* One line of session s: its user's replies go to s while it runs. */
+static int
+irc_conn_line(void *arg, char *line, size_t len)
+{
+	struct session *s = arg;
+	struct client *c = s->user;
+	int rc;
+
+	c->cur = s;
+	rc = session_line(s, line, len);
+	c->cur = NULL;
+	s->user->cur = NULL;	/* s may have attached to another user */
+	return rc;
 }
 
 /* ---- registration ---- */
 
+/* Whether a client logged in to o's account may attach to user o. */
+static bool
+multiclient_target(const struct client *o)
+{
+	return conf->accounts.mc_enabled && conf->accounts.mc_default &&
+	    (o->flags & CF_REG) && !(o->flags & CF_CLOSING) &&
+	    o->account != NULL;
+}
+
+/*
+ * Multiclient: c, not registered, logged in to the account of user u
+ * and asking for its nick, becomes a session of u. c's own state goes
+ * (nothing of it was seen); the session gets u's welcome, modes and
+ * channels as if it had joined them, and nobody else sees a thing.
+ */
+static void
+session_attach(struct client *c, struct client *u)
+{
+	struct session *s = c->sess;
+	struct member *mb;
+	struct msg m;
+
+	tlist_del(&t_unreg, s);
+	throttle_del(s);
+	IRC_HOOK_RUN(client_free, c);	/* c's own login, markers, ... */
+	c->sess = NULL;			/* a shell, freed at the next tick */
+	c->flags |= CF_CLOSING;
+	c->gnext = graveyard;
+	graveyard = c;
+	irc.nunknown--;
+	s->user = u;
+	s->next = u->sess;
+	u->sess = s;
+	u->cur = s;
+	tlist_add(&t_active, s, ergo_now_ms);
+	log_info("connect", "%s: a session attached (%u sessions)",
+	    irc_prefix(u), irc_user_sessions(u));
+	irc_send_welcome(u);
+	memset(&m, 0, sizeof(m));	/* its modes: 221, as MODE nick says */
+	m.cmd = "MODE";
+	m.param[0] = u->nick;
+	m.nparam = 1;
+	h_mode(u, &m);
+	for (mb = u->chans; mb != NULL; mb = mb->unext) {
+		irc_send(u, ":%s JOIN %s", irc_prefix(u), mb->ch->name);
+		m.param[0] = mb->ch->name;
+		if (mb->ch->topic != NULL) {
+			m.cmd = "TOPIC";
+			h_topic(u, &m);
+		}
+		m.cmd = "NAMES";
+		h_names(u, &m);
+	}
+}
+
 static void
 try_register(struct client *c)
 {
+	struct client *o;
+	char nick[NICKLEN_MAX + 1];
+
 	if ((c->flags & CF_REG) || !(c->flags & CF_NICK) ||
-	    !(c->flags & CF_USER) || (c->sess->flags & SF_CAPNEG) ||
-	    c->sess->sasl != NULL)	/* AUTHENTICATE in progress */
+	    !(c->flags & CF_USER) || (irc_sess(c)->flags & SF_CAPNEG) ||
+	    irc_sess(c)->sasl != NULL)	/* AUTHENTICATE in progress */
 		return;
 	if (conf->password != NULL && !(c->flags & CF_PASS)) {
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
@@ -576,6 +710,26 @@ try_register(struct client *c)
 	}
 	if (irc_bans_check(c))	/* K-lined or D-lined: 465, gone */
 		return;
+	if (c->flags & CF_ATTACH) {	/* NICK named a user of an account */
+		c->flags &= ~CF_ATTACH;
+		snprintf(nick, sizeof(nick), "%s", c->nick);
+		if ((o = irc_client_find(nick)) != NULL && o != c) {
+			if (multiclient_target(o) && c->account_id != 0 &&
+			    c->account_id == o->account_id) {
+				session_attach(c, o);
+				return;
+			}
+			c->nick[0] = '\0';	/* waits for another NICK */
+			c->flags &= ~CF_NICK;
+			irc_numeric(c, ERR_NICKNAMEINUSE,
+			    "%s :Nickname is already in use", nick);
+			return;
+		}
+		if (irc_nick_set(c, nick) == -1) {	/* its user left */
+			irc_user_kill(c, "Out of memory", "Out of memory");
+			return;
+		}
+	}
 	tlist_del(&t_unreg, c->sess);
 	c->flags |= CF_REG;
 	tlist_add(&t_active, c->sess, ergo_now_ms);
@@ -626,11 +780,20 @@ h_nick(struct client *c, struct msg *m)
 	if (strcmp(nick, c->nick) == 0)
 		return;
 	if ((o = irc_client_find(nick)) != NULL && o != c) {
+		if (!(c->flags & CF_REG) && multiclient_target(o)) {
+			/* perhaps its own account's user: registration
+			 * decides, once SASL has said who c is */
+			irc_nick_unset(c);
+			snprintf(c->nick, sizeof(c->nick), "%s", nick);
+			c->flags |= CF_NICK | CF_ATTACH;
+			return;
+		}
 		irc_numeric(c, ERR_NICKNAMEINUSE,
 		    "%s :Nickname is already in use", nick);
 		return;
 	}
 	if (!(c->flags & CF_REG)) {
+		c->flags &= ~CF_ATTACH;
 		if (irc_nick_set(c, nick) == -1)
 			irc_user_kill(c, "Out of memory", "Out of memory");
 		else
@@ -780,7 +943,7 @@ cap_add(struct client *c, const char *sub, char *buf, size_t *n,
 {
 	size_t l = strlen(name) + (v != NULL ? strlen(v) + 1 : 0);
 
-	if (*n > 0 && *n + l + 1 > CAP_LINE_ROOM && c->sess->capver >= 302) {
+	if (*n > 0 && *n + l + 1 > CAP_LINE_ROOM && irc_sess(c)->capver >= 302) {
 		irc_send(c, ":%s CAP %s %s * :%s", conf->server_name,
 		    c->nick[0] ? c->nick : "*", sub, buf);
 		*n = 0;
@@ -800,14 +963,14 @@ cap_ls(struct client *c, bool enabled_only, const char *sub)
 
 	buf[0] = '\0';
 	for (i = 0; i < NCAPS; i++) {
-		if (enabled_only ? !(c->sess->caps & caps[i].bit) :
+		if (enabled_only ? !(irc_sess(c)->caps & caps[i].bit) :
 		    !cap_offer(conf, i, &v, vb, sizeof(vb)))
 			continue;
-		cap_add(c, sub, buf, &n, caps[i].name, c->sess->capver >= 302 &&
+		cap_add(c, sub, buf, &n, caps[i].name, irc_sess(c)->capver >= 302 &&
 		    !enabled_only ? v : NULL);
 	}
-	if (c->sess->capver >= 302 && !enabled_only && sts_value(conf,
-	    c->sess->conn != NULL && net_conn_tls(c->sess->conn), sts,
+	if (irc_sess(c)->capver >= 302 && !enabled_only && sts_value(conf,
+	    irc_sess(c)->conn != NULL && net_conn_tls(irc_sess(c)->conn), sts,
 	    sizeof(sts)))
 		cap_add(c, sub, buf, &n, "sts", sts);
 	irc_send(c, ":%s CAP %s %s :%s", conf->server_name,
@@ -834,7 +997,7 @@ cap_req(struct client *c, char *list)
 				break;
 		/* One unknown cap NAKs the whole request (IRCv3). */
 		if (i == NCAPS || (neg && caps[i].bit == CAP_CAP_NOTIFY &&
-		    c->sess->capver >= 302) ||
+		    irc_sess(c)->capver >= 302) ||
 		    (!neg && !cap_offer(conf, i, &v, vb, sizeof(vb)))) {
 			irc_send(c, ":%s CAP %s NAK :%s", conf->server_name,
 			    c->nick[0] ? c->nick : "*", list);
@@ -845,7 +1008,7 @@ cap_req(struct client *c, char *list)
 		else
 			add |= caps[i].bit;
 	}
-	c->sess->caps = (c->sess->caps | add) & ~del;
+	irc_sess(c)->caps = (irc_sess(c)->caps | add) & ~del;
 	irc_send(c, ":%s CAP %s ACK :%s", conf->server_name,
 	    c->nick[0] ? c->nick : "*", list);
 }
@@ -885,11 +1048,11 @@ cap_notify_rehash(const struct conf *old)
 		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
 			struct client *c = (struct client *)(void *)
 			    ((char *)e - offsetof(struct client, h));
-			bool tls = c->sess->conn != NULL &&
-			    net_conn_tls(c->sess->conn);
-			bool v302 = c->sess->capver >= 302, had, has;
+			bool tls = irc_sess(c)->conn != NULL &&
+			    net_conn_tls(irc_sess(c)->conn);
+			bool v302 = irc_sess(c)->capver >= 302, had, has;
 
-			if (!(c->sess->caps & CAP_CAP_NOTIFY) ||
+			if (!(irc_sess(c)->caps & CAP_CAP_NOTIFY) ||
 			    (c->flags & CF_CLOSING))
 				continue;
 			nn = dn = 0;
@@ -904,7 +1067,7 @@ cap_notify_rehash(const struct conf *old)
 				else if (had && !has) {
 					cap_list_add(db, sizeof(db), &dn,
 					    caps[j].name, NULL);
-					c->sess->caps &= ~caps[j].bit;
+					irc_sess(c)->caps &= ~caps[j].bit;
 				}
 			}
 			had = sts_value(old, tls, ov, sizeof(ov));
@@ -929,20 +1092,20 @@ h_cap(struct client *c, struct msg *m)
 
 	if (strcasecmp(sub, "LS") == 0) {
 		if (!(c->flags & CF_REG))
-			c->sess->flags |= SF_CAPNEG;
+			irc_sess(c)->flags |= SF_CAPNEG;
 		if (m->nparam > 1 && atoi(m->param[1]) >= 302) {
-			c->sess->capver = 302;
-			c->sess->caps |= CAP_CAP_NOTIFY; /* implied by 302 */
+			irc_sess(c)->capver = 302;
+			irc_sess(c)->caps |= CAP_CAP_NOTIFY; /* implied by 302 */
 		}
 		cap_ls(c, false, "LS");
 	} else if (strcasecmp(sub, "LIST") == 0)
 		cap_ls(c, true, "LIST");
 	else if (strcasecmp(sub, "REQ") == 0) {
 		if (!(c->flags & CF_REG))
-			c->sess->flags |= SF_CAPNEG;
+			irc_sess(c)->flags |= SF_CAPNEG;
 		cap_req(c, m->nparam > 1 ? m->param[1] : "");
 	} else if (strcasecmp(sub, "END") == 0) {
-		c->sess->flags &= ~SF_CAPNEG;	/* registers after this */
+		irc_sess(c)->flags &= ~SF_CAPNEG;	/* registers after this */
 	} else
 		irc_numeric(c, ERR_INVALIDCAPCMD, "%s :Invalid CAP command",
 		    sub);
@@ -999,7 +1162,8 @@ h_quit(struct client *c, struct msg *m)
 	snprintf(reason, sizeof(reason), "Quit: %s",
 	    m->nparam > 0 ? m->param[0] : "");
 	irc_utf8_trunc(reason, 6 + conf->limits.kicklen);
-	irc_user_kill(c, reason, "Closing link (Quit)");
+	/* multiclient: only this session goes, unless it is the last */
+	irc_session_kill(irc_sess(c), reason, "Closing link (Quit)");
 }
 
 /* ---- PRIVMSG / NOTICE / TAGMSG ---- */
@@ -1045,7 +1209,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 	}
 	/* client-only tags are taken from clients that speak message-tags */
 	ctags[0] = '\0';
-	if (m->tags != NULL && (c->sess->caps & CAP_MESSAGE_TAGS))
+	if (m->tags != NULL && (irc_sess(c)->caps & CAP_MESSAGE_TAGS))
 		irc_tags_client(m->tags, ctags, sizeof(ctags));
 	if (kind != MSG_TAGMSG)
 		c->last_msg = ergo_now;
@@ -1090,8 +1254,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 				irc_ev_chan_status(&ev, ch, c, need);
 			else
 				irc_ev_chan(&ev, ch, c);
-			if (c->sess->caps & CAP_ECHO_MESSAGE)
-				irc_ev_send(&ev, c);
+			irc_ev_echo(&ev, c);
 			if (need == 0)
 				irc_ev_message(&ev, c, ch, NULL, cmd, text);
 			irc_ev_done(&ev);
@@ -1121,8 +1284,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			irc_ev_send_unlabeled(&ev, to);
 		else
 			irc_ev_send(&ev, to);
-		if (c->sess->caps & CAP_ECHO_MESSAGE)
-			irc_ev_send(&ev, c);
+		irc_ev_echo(&ev, c);
 		irc_ev_message(&ev, c, NULL, to, cmd, text);
 		irc_ev_done(&ev);
 		if (kind == MSG_PRIVMSG && to->away != NULL)
@@ -1189,6 +1351,10 @@ irc_tick(void)
 		graveyard = c->gnext;
 		client_free(c);
 	}
+	while ((s = sgraveyard) != NULL) {
+		sgraveyard = s->next;
+		session_free(s);
+	}
 	while ((s = throttled) != NULL && s->fl_next_ms <= now) {
 		throttle_del(s);
 		s->fl_granted = true;
@@ -1204,13 +1370,16 @@ irc_tick(void)
 		tlist_del(&t_active, s);
 		s->flags |= SF_PINGSENT;
 		tlist_add(&t_pinged, s, now);
+		s->user->cur = s;	/* this session's, not the user's */
 		irc_send(s->user, "PING :%s", conf->server_name);
+		s->user->cur = NULL;
 	}
 	while ((s = t_pinged.head) != NULL &&
 	    s->tstamp_ms + conf->ping_timeout * 1000ULL <= now) {
 		snprintf(reason, sizeof(reason), "Ping timeout: %u seconds",
 		    conf->idle_timeout + conf->ping_timeout);
-		client_kill(s->user, reason, reason);
+		irc_session_kill(s, reason, reason);
+		reap();
 	}
 }
 
@@ -1220,7 +1389,7 @@ irc_next_timer_ms(void)
 	uint64_t best;
 	int h = irc_hist_next_ms(), t;
 
-	if (graveyard != NULL)
+	if (graveyard != NULL || sgraveyard != NULL)
 		return 0;
 	if (throttled == NULL)
 		return h;

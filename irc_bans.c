@@ -552,8 +552,8 @@ ban_add(struct client *c, struct msg *m, int kind)
 	/* a ban on oneself is a typo unless said outright (Ergo's MYSELF) */
 	if ((b = ban_new(&sb)) == NULL)
 		goto nomem;
-	if (!myself && ban_matches(b, c, c->sess->conn != NULL ?
-	    net_conn_ip(c->sess->conn) : NULL)) {
+	if (!myself && ban_matches(b, c, irc_sess(c)->conn != NULL ?
+	    net_conn_ip(irc_sess(c)->conn) : NULL)) {
 		ban_free(b);
 		ban_notice(c, "This ban matches you. To %s yourself, you must "
 		    "use the command:  /%s MYSELF <arguments>", cmd, cmd);

@@ -167,7 +167,7 @@ names_send(struct client *c, struct chan *ch)
 
 		if (!member && (u->umodes & UMODE_INVISIBLE))
 			continue;
-		if (c->sess->caps & CAP_USERHOST_NAMES)
+		if (irc_sess(c)->caps & CAP_USERHOST_NAMES)
 			n = (size_t)snprintf(item, sizeof(item), "%s%s!%s@%s",
 			    irc_member_prefix(mb, c), u->nick,
 			    u->user != NULL ? u->user : "*",
@@ -330,7 +330,7 @@ chan_join(struct client *c, const char *name, const char *key)
 	if (ch->topic != NULL)
 		topic_send(c, ch);
 	IRC_HOOK_RUN(join_names, c, ch);	/* before 366: read-marker */
-	if (!(c->sess->caps & CAP_NO_IMPLICIT_NAMES)) {
+	if (!(irc_sess(c)->caps & CAP_NO_IMPLICIT_NAMES)) {
 		names_send(c, ch);
 		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",
 		    ch->name);
@@ -586,8 +586,8 @@ list_wanted(const struct list_filter *f, const struct chan *ch)
 static bool
 list_reply(struct client *c, const struct chan *ch)
 {
-	if (c->sess->conn == NULL ||
-	    net_conn_sendq(c->sess->conn) + IRC_LINE_MAX > conf->max_sendq / 2)
+	if (irc_sess(c)->conn == NULL ||
+	    net_conn_sendq(irc_sess(c)->conn) + IRC_LINE_MAX > conf->max_sendq / 2)
 		return false;
 	irc_numeric(c, RPL_LIST, "%s %u :%s", ch->name, ch->nmembers,
 	    ch->topic != NULL ? ch->topic : "");

@@ -976,7 +976,7 @@ line_format(char *buf, size_t sz, const char *fmt, ...)
 static bool
 has(const struct client *c, uint32_t cap)
 {
-	return (c->sess->caps & cap) != 0;
+	return (irc_sess(c)->caps & cap) != 0;
 }
 
 /* Starts a batch if c takes them; ref is "" otherwise. */
@@ -1079,7 +1079,7 @@ replay_cost(const struct hmsg *m)
 static size_t
 reply_budget(const struct client *c)
 {
-	size_t q = c->sess->conn != NULL ? net_conn_sendq(c->sess->conn) : 0;
+	size_t q = irc_sess(c)->conn != NULL ? net_conn_sendq(irc_sess(c)->conn) : 0;
 
 	return q < conf->max_sendq / 2 ? conf->max_sendq / 2 - q : 0;
 }

@@ -211,7 +211,7 @@ irc_markread_join(struct client *c, struct chan *ch)
 	char folded[CHANLEN_MAX + 1];
 	int64_t ms;
 
-	if (!(c->sess->caps & CAP_READ_MARKER))
+	if (!(irc_sess(c)->caps & CAP_READ_MARKER))
 		return;
 	irc_fold(folded, ch->name, sizeof(folded));
 	if ((ms = mark_get(c, folded)) == -2)

@@ -108,7 +108,7 @@ irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines)
 void
 irc_ml_free(struct client *c)
 {
-	struct ml *ml = c->sess->ml;
+	struct ml *ml = irc_sess(c)->ml;
 
 	if (ml == NULL)
 		return;
@@ -118,7 +118,7 @@ irc_ml_free(struct client *c)
 	free(ml->text);
 	free(ml->lines);
 	free(ml);
-	c->sess->ml = NULL;
+	irc_sess(c)->ml = NULL;
 }
 
 /*
@@ -137,22 +137,22 @@ irc_ml_fakelag_exempt(struct client *c, const char *line)
 	const char *sp;
 	size_t n;
 
-	if (c->sess->ml == NULL || c->sess->ml->exempt == 0 || line[0] != '@' ||
+	if (irc_sess(c)->ml == NULL || irc_sess(c)->ml->exempt == 0 || line[0] != '@' ||
 	    (sp = strchr(line, ' ')) == NULL ||
 	    (n = (size_t)(sp - line) - 1) >= sizeof(tags))
 		return false;
 	memcpy(tags, line + 1, n);
 	tags[n] = '\0';
 	if (!irc_tag_get(tags, "batch", ref, sizeof(ref)) ||
-	    strcmp(ref, c->sess->ml->ref) != 0)
+	    strcmp(ref, irc_sess(c)->ml->ref) != 0)
 		return false;
-	c->sess->ml->exempt--;
-	if (c->sess->ml->failed)
+	irc_sess(c)->ml->exempt--;
+	if (irc_sess(c)->ml->failed)
 		return true;
-	c->sess->ml->flbytes += strlen(line);
-	if (c->sess->ml->flbytes < ML_FAKELAG_BYTES)
+	irc_sess(c)->ml->flbytes += strlen(line);
+	if (irc_sess(c)->ml->flbytes < ML_FAKELAG_BYTES)
 		return true;
-	c->sess->ml->flbytes -= ML_FAKELAG_BYTES;
+	irc_sess(c)->ml->flbytes -= ML_FAKELAG_BYTES;
 	return false;
 }
 
@@ -172,14 +172,14 @@ ml_fail(struct client *c, const char *code, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	irc_fail(c, "FAIL", "BATCH", code, "%s", buf);
-	if (c->sess->ml != NULL) {
-		c->sess->ml->failed = true;
-		ml_held -= ml_size(c->sess->ml);
-		free(c->sess->ml->text);
-		c->sess->ml->text = NULL;
-		free(c->sess->ml->lines);
-		c->sess->ml->lines = NULL;
-		ml_held += ml_size(c->sess->ml);
+	if (irc_sess(c)->ml != NULL) {
+		irc_sess(c)->ml->failed = true;
+		ml_held -= ml_size(irc_sess(c)->ml);
+		free(irc_sess(c)->ml->text);
+		irc_sess(c)->ml->text = NULL;
+		free(irc_sess(c)->ml->lines);
+		irc_sess(c)->ml->lines = NULL;
+		ml_held += ml_size(irc_sess(c)->ml);
 	}
 }
 
@@ -205,12 +205,12 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 	char ctags[IRC_TAGS_MAX + 1];
 	unsigned maxbytes, maxlines;
 
-	if (!(c->sess->caps & CAP_MULTILINE) || !(c->sess->caps & CAP_BATCH)) {
+	if (!(irc_sess(c)->caps & CAP_MULTILINE) || !(irc_sess(c)->caps & CAP_BATCH)) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":draft/multiline and batch are not both enabled");
 		return;
 	}
-	if (c->sess->ml != NULL) {
+	if (irc_sess(c)->ml != NULL) {
 		irc_ml_free(c);
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":A multiline batch was already open; both dropped");
@@ -236,13 +236,13 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 	snprintf(ml->target, sizeof(ml->target), "%s", m->param[2]);
 	/* the label belongs to the echo's BATCH +, not to an ACK now */
 	(void)irc_label_take(c, ml->label, sizeof(ml->label));
-	if (m->tags != NULL && (c->sess->caps & CAP_MESSAGE_TAGS) &&
+	if (m->tags != NULL && (irc_sess(c)->caps & CAP_MESSAGE_TAGS) &&
 	    irc_tags_client(m->tags, ctags, sizeof(ctags)) > 0 &&
 	    (ml->ctags = xstrdup(ctags)) == NULL)
 		goto nomem;
 	/* the tags are paid for by the lines (irc_ml_fakelag_exempt) */
 	ml->flbytes = ml->ctags != NULL ? strlen(ml->ctags) : 0;
-	c->sess->ml = ml;
+	irc_sess(c)->ml = ml;
 	ml_held += ml_size(ml);
 	ml_nopen++;
 	return;
@@ -260,7 +260,7 @@ nomem:
 static void
 ml_add(struct client *c, struct msg *m)
 {
-	struct ml *ml = c->sess->ml;
+	struct ml *ml = irc_sess(c)->ml;
 	const char *text;
 	char v[8];
 	bool concat;
@@ -319,11 +319,11 @@ irc_ml_line(struct client *c, struct msg *m)
 	    sizeof(ref)))
 		return false;
 	msg = strcmp(m->cmd, "PRIVMSG") == 0 || strcmp(m->cmd, "NOTICE") == 0;
-	if (!msg && (c->sess->ml == NULL || strcmp(ref, c->sess->ml->ref) != 0))
+	if (!msg && (irc_sess(c)->ml == NULL || strcmp(ref, irc_sess(c)->ml->ref) != 0))
 		return false;	/* a tag on some other command: ignored */
 	/* lines of a batch have no reply of their own */
 	(void)irc_label_take(c, drop, sizeof(drop));
-	if (c->sess->ml == NULL || strcmp(ref, c->sess->ml->ref) != 0) {
+	if (irc_sess(c)->ml == NULL || strcmp(ref, irc_sess(c)->ml->ref) != 0) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID", ":No "
 		    "multiline batch %s is open", ref);
 		return true;
@@ -337,9 +337,9 @@ irc_ml_reject(struct client *c, struct msg *m)
 {
 	char ref[IRC_ML_REF_MAX * 2 + 1];
 
-	if (c->sess->ml == NULL || c->sess->ml->failed || m->tags == NULL ||
+	if (irc_sess(c)->ml == NULL || irc_sess(c)->ml->failed || m->tags == NULL ||
 	    !irc_tag_get(m->tags, "batch", ref, sizeof(ref)) ||
-	    strcmp(ref, c->sess->ml->ref) != 0)
+	    strcmp(ref, irc_sess(c)->ml->ref) != 0)
 		return;
 	ml_fail(c, "MULTILINE_INVALID", ":Invalid multiline batch: a line "
 	    "was refused");
@@ -495,7 +495,7 @@ ml_service(struct client *c, struct ml *ml, bool notice)
 static void
 ml_close(struct client *c)
 {
-	struct ml *ml = c->sess->ml;
+	struct ml *ml = irc_sess(c)->ml;
 	bool notice = strcmp(ml->cmd, "NOTICE") == 0;
 	const char *name = ml->target;
 	unsigned char need = 0;
@@ -504,7 +504,7 @@ ml_close(struct client *c)
 	struct member *mb;
 	struct ml_stamp st;
 	char label[sizeof(ml->label)];
-	bool echo = (c->sess->caps & CAP_ECHO_MESSAGE) != 0, labeled;
+	bool echo = (irc_sess(c)->caps & CAP_ECHO_MESSAGE) != 0, labeled;
 	size_t n = 0;
 	unsigned i;
 	int num;
@@ -594,13 +594,13 @@ h_batch(struct client *c, struct msg *m)
 		ml_open(c, m, p + 1);
 		return;
 	}
-	if (*p != '-' || c->sess->ml == NULL ||
-	    strcmp(p + 1, c->sess->ml->ref) != 0) {
+	if (*p != '-' || irc_sess(c)->ml == NULL ||
+	    strcmp(p + 1, irc_sess(c)->ml->ref) != 0) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":No such multiline batch is open");
 		return;
 	}
-	if (!c->sess->ml->failed)
+	if (!irc_sess(c)->ml->failed)
 		ml_close(c);
 	irc_ml_free(c);
 }

@@ -214,17 +214,25 @@ label_line(struct session *s, const char *line, size_t len)
 }
 
 /* A labeled command starts: its replies to c are collected. */
+/* The session a label belongs to: the one whose command runs. */
+static struct session *
+lsess(struct client *c)
+{
+	return c->cur != NULL ? c->cur : c->sess;
+}
+
 void
 irc_label_begin(struct client *c, const char *tags)
 {
 	char v[IRC_LABEL_MAX * 2 + 1], esc[IRC_LABEL_MAX * 2 + 1];
+	struct session *s = lsess(c);
 
-	if (!(c->sess->caps & CAP_LABELED) || tags == NULL ||
+	if (!(s->caps & CAP_LABELED) || tags == NULL ||
 	    !irc_tag_get(tags, "label", v, sizeof(v)) || v[0] == '\0' ||
 	    strlen(v) > IRC_LABEL_MAX)
 		return;
 	irc_tag_escape(esc, sizeof(esc), v, strlen(v));
-	c->sess->label = &label_slot;
+	s->label = &label_slot;
 	snprintf(label_slot.tag, sizeof(label_slot.tag), "label=%s", esc);
 	label_slot.state = LAB_NONE;
 }
@@ -233,20 +241,21 @@ irc_label_begin(struct client *c, const char *tags)
 void
 irc_label_end(struct client *c)
 {
-	struct label *lab = c->sess->label;
+	struct session *s = lsess(c);
+	struct label *lab = s->label;
 
 	if (lab == NULL)
 		return;
-	c->sess->label = NULL;
+	s->label = NULL;
 	switch (lab->state) {
 	case LAB_NONE:
-		out_server(c->sess, lab->tag, ":%s ACK", conf->server_name);
+		out_server(s, lab->tag, ":%s ACK", conf->server_name);
 		break;
 	case LAB_HELD:
-		out_tag(c->sess, lab->tag, lab->held, lab->heldlen);
+		out_tag(s, lab->tag, lab->held, lab->heldlen);
 		break;
 	case LAB_BATCH:
-		out_server(c->sess, NULL, ":%s BATCH -%s", conf->server_name,
+		out_server(s, NULL, ":%s BATCH -%s", conf->server_name,
 		    lab->batch);
 		break;
 	}
@@ -255,19 +264,23 @@ irc_label_end(struct client *c)
 bool
 irc_label_take(struct client *c, char *tag, size_t sz)
 {
-	if (c->sess->label == NULL || c->sess->label->state != LAB_NONE)
+	struct session *s = lsess(c);
+
+	if (s->label == NULL || s->label->state != LAB_NONE)
 		return false;
-	snprintf(tag, sz, "%s", c->sess->label->tag);
-	c->sess->label = NULL;
+	snprintf(tag, sz, "%s", s->label->tag);
+	s->label = NULL;
 	return true;
 }
 
 void
 irc_label_resume(struct client *c, const char *tag)
 {
-	if (c->sess->label != NULL || tag[0] == '\0')
+	struct session *s = lsess(c);
+
+	if (s->label != NULL || tag[0] == '\0')
 		return;
-	c->sess->label = &label_slot;
+	s->label = &label_slot;
 	snprintf(label_slot.tag, sizeof(label_slot.tag), "%s", tag);
 	label_slot.state = LAB_NONE;
 }
@@ -320,20 +333,33 @@ deliver(struct session *s, const char *line, size_t len, unsigned fl)
 }
 
 /*
- * Replies go to the user's session that sent the command (today its only
- * one); events (irc_ev_*) go to every session.
+ * Replies go to the session whose command runs (c->cur); a line for a
+ * user outside its own command (a timer, another's command) to each of
+ * its sessions. Events (irc_ev_*) always go to every session.
  */
+static void
+reply(struct client *c, const char *line, size_t len, unsigned fl)
+{
+	struct session *s;
+
+	if (c->cur != NULL)
+		deliver(c->cur, line, len, fl);
+	else
+		for (s = c->sess; s != NULL; s = s->next)
+			deliver(s, line, len, fl);
+}
+
 void
 irc_send_raw(struct client *c, const char *line, size_t len)
 {
-	deliver(c->sess, line, len, 0);
+	reply(c, line, len, 0);
 }
 
 /* A line that brings its own tags (history replay): no time= added. */
 void
 irc_send_tagged(struct client *c, const char *line, size_t len)
 {
-	deliver(c->sess, line, len, OUT_EVENT);
+	reply(c, line, len, OUT_EVENT);
 }
 
 void
@@ -587,6 +613,21 @@ void
 irc_ev_send(struct irc_ev *ev, struct client *to)
 {
 	ev_send(ev, to, 0);
+}
+
+/*
+ * A message c sent, to c's own sessions: every other one (multiclient:
+ * they see what the user said), and the one that sent it if it has
+ * echo-message.
+ */
+void
+irc_ev_echo(struct irc_ev *ev, struct client *c)
+{
+	struct session *s;
+
+	for (s = c->sess; s != NULL; s = s->next)
+		if (s != c->cur || (s->caps & CAP_ECHO_MESSAGE))
+			ev_send_session(ev, s, 0);
 }
 
 /* A copy delivered to its own sender (a message to oneself): no reply. */

@@ -71,6 +71,9 @@ void	 irc_ev_init(struct irc_ev *, struct client *from, bool msgid,
 void	 irc_ev_alt(struct irc_ev *, uint32_t cap, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 irc_ev_send(struct irc_ev *, struct client *to);
+/* A message c sent, to its own sessions: the others, and the sender's
+ * if it has echo-message. */
+void	 irc_ev_echo(struct irc_ev *, struct client *c);
 /* To its own sender (a message to oneself): not a labeled reply. */
 void	 irc_ev_send_unlabeled(struct irc_ev *, struct client *to);
 void	 irc_ev_chan(struct irc_ev *, struct chan *, struct client *except);

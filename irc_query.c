@@ -321,8 +321,8 @@ who_matches(const char *mask, const struct client *u)
 static bool
 who_room(const struct client *c, unsigned sent)
 {
-	return sent < WHO_REPLIES_MAX && c->sess->conn != NULL &&
-	    net_conn_sendq(c->sess->conn) + IRC_LINE_MAX <= conf->max_sendq / 2;
+	return sent < WHO_REPLIES_MAX && irc_sess(c)->conn != NULL &&
+	    net_conn_sendq(irc_sess(c)->conn) + IRC_LINE_MAX <= conf->max_sendq / 2;
 }
 
 /*
@@ -572,7 +572,7 @@ h_away(struct client *c, struct msg *m)
 	/* draft/pre-away: before registration only with the cap; then
 	 * nobody is told (no peers yet, and MONITOR must not see it).
 	 * "AWAY *" (not present, no reason) is kept and shown as is. */
-	if (!(c->flags & CF_REG) && !(c->sess->caps & CAP_PRE_AWAY)) {
+	if (!(c->flags & CF_REG) && !(irc_sess(c)->caps & CAP_PRE_AWAY)) {
 		irc_numeric(c, ERR_NOTREGISTERED, ":You have not registered");
 		return;
 	}
@@ -889,7 +889,7 @@ oper_host_ok(const struct client *c, const struct oper_conf *o)
 
 	if (p == NULL)
 		return true;
-	ip = c->sess->conn != NULL ? net_conn_ip(c->sess->conn) : c->host;
+	ip = irc_sess(c)->conn != NULL ? net_conn_ip(irc_sess(c)->conn) : c->host;
 	user = c->user != NULL ? c->user : "";
 	while (*p != '\0') {
 		p += strspn(p, " ");
@@ -954,8 +954,8 @@ h_oper(struct client *c, struct msg *m)
 	} else if (o->password != NULL &&
 	    !conf_passwd_verify(o->password, m->param[1]))
 		why = "wrong password";
-	else if (o->certfp != NULL && (c->sess->conn == NULL ||
-	    (fp = net_conn_certfp(c->sess->conn)) == NULL ||
+	else if (o->certfp != NULL && (irc_sess(c)->conn == NULL ||
+	    (fp = net_conn_certfp(irc_sess(c)->conn)) == NULL ||
 	    strcmp(fp, o->certfp) != 0))
 		why = "certfp missing or not the block's";
 	else if (!oper_host_ok(c, o))
@@ -964,8 +964,8 @@ h_oper(struct client *c, struct msg *m)
 		if (!throttled)
 			irc_oper_failed(c, m->param[0]);
 		log_warnx("opers", "failed OPER as %s by %s from %s: %s",
-		    m->param[0], irc_prefix(c), c->sess->conn != NULL ?
-		    net_conn_ip(c->sess->conn) : c->host, why);
+		    m->param[0], irc_prefix(c), irc_sess(c)->conn != NULL ?
+		    net_conn_ip(irc_sess(c)->conn) : c->host, why);
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
 		return;
 	}

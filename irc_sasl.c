@@ -116,7 +116,7 @@ account_fake(const char *folded, struct store_account *a)
 void
 irc_sasl_free(struct client *c)
 {
-	struct sasl *s = c->sess->sasl;
+	struct sasl *s = irc_sess(c)->sasl;
 
 	if (s == NULL)
 		return;
@@ -129,7 +129,7 @@ irc_sasl_free(struct client *c)
 	free(s->server_first);
 	conf_passwd_wipe(s, sizeof(*s));
 	free(s);
-	c->sess->sasl = NULL;
+	irc_sess(c)->sasl = NULL;
 }
 
 /*
@@ -140,9 +140,9 @@ irc_sasl_free(struct client *c)
 const char *
 irc_sasl_scram_server_first(const struct client *c)
 {
-	if (c->sess->sasl == NULL || c->sess->sasl->mech != MECH_SCRAM)
+	if (irc_sess(c)->sasl == NULL || irc_sess(c)->sasl->mech != MECH_SCRAM)
 		return NULL;
-	return c->sess->sasl->server_first;
+	return irc_sess(c)->sasl->server_first;
 }
 
 
@@ -213,18 +213,18 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, NULL);
 		return;
 	}
-	if (!account_fold(c->sess->sasl->folded, sizeof(c->sess->sasl->folded),
+	if (!account_fold(irc_sess(c)->sasl->folded, sizeof(irc_sess(c)->sasl->folded),
 	    p.authcid) || (*p.authzid != '\0' &&
 	    (!account_fold(fz, sizeof(fz), p.authzid) ||
-	    strcmp(fz, c->sess->sasl->folded) != 0))) {
+	    strcmp(fz, irc_sess(c)->sasl->folded) != 0))) {
 		sasl_fail(c, NULL);
 		return;
 	}
-	if (irc_auth_throttled(c, c->sess->sasl->folded)) {
+	if (irc_auth_throttled(c, irc_sess(c)->sasl->folded)) {
 		sasl_fail(c, NULL);
 		return;
 	}
-	rc = store_account_get(c->sess->sasl->folded, &a);
+	rc = store_account_get(irc_sess(c)->sasl->folded, &a);
 	if (rc == -1) {
 		irc_send(c, ":%s NOTICE %s :Login failed: %s", conf->server_name,
 		    c->nick[0] ? c->nick : "*", store_error());
@@ -232,9 +232,9 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		return;
 	}
 	if (rc == 0)
-		account_fake(c->sess->sasl->folded, &a);
+		account_fake(irc_sess(c)->sasl->folded, &a);
 	if (rc == 0 || !irc_account_password_ok(&a, p.passwd)) {
-		sasl_fail(c, c->sess->sasl->folded);
+		sasl_fail(c, irc_sess(c)->sasl->folded);
 		return;
 	}
 	irc_account_rehash(c, &a, p.passwd);
@@ -260,10 +260,10 @@ sasl_external(struct client *c, const char *msg, size_t len)
 	}
 	/* an authzid, if given, must be the certificate's account */
 	if (len > 0) {
-		irc_fold(c->sess->sasl->folded, a.name,
-		    sizeof(c->sess->sasl->folded));
+		irc_fold(irc_sess(c)->sasl->folded, a.name,
+		    sizeof(irc_sess(c)->sasl->folded));
 		if (!account_fold(fz, sizeof(fz), msg) ||
-		    strcmp(fz, c->sess->sasl->folded) != 0) {
+		    strcmp(fz, irc_sess(c)->sasl->folded) != 0) {
 			sasl_fail(c, NULL);
 			return;
 		}
@@ -275,7 +275,7 @@ sasl_external(struct client *c, const char *msg, size_t len)
 static void
 scram_first(struct client *c, char *msg, size_t len)
 {
-	struct sasl *s = c->sess->sasl;
+	struct sasl *s = irc_sess(c)->sasl;
 	struct scram_first f;
 	char fz[NICKLEN_MAX + 1];
 	unsigned char raw[SCRAM_NONCE_RAW];
@@ -325,7 +325,7 @@ bad:
 static void
 scram_final(struct client *c, char *msg, size_t len)
 {
-	struct sasl *s = c->sess->sasl;
+	struct sasl *s = irc_sess(c)->sasl;
 	char *am = NULL, v[64], reply[80];
 	unsigned char proof[SCRAM_PROOF_LEN], sig[32], key[32], stored[32];
 	const char *snonce = s->server_first + 2;	/* "r=" */
@@ -367,7 +367,7 @@ bad:
 static void
 sasl_message(struct client *c, char *msg, size_t len)
 {
-	struct sasl *s = c->sess->sasl;
+	struct sasl *s = irc_sess(c)->sasl;
 
 	switch (s->mech) {
 	case MECH_PLAIN:
@@ -396,7 +396,7 @@ sasl_message(struct client *c, char *msg, size_t len)
 static void
 sasl_data(struct client *c, const char *arg)
 {
-	struct sasl *s = c->sess->sasl;
+	struct sasl *s = irc_sess(c)->sasl;
 	size_t n = strcmp(arg, "+") == 0 ? 0 : strlen(arg), dlen;
 	char *nb, *msg;
 
@@ -451,7 +451,7 @@ h_authenticate(struct client *c, struct msg *m)
 		sasl_end(c);
 		return;
 	}
-	if (c->sess->sasl != NULL) {
+	if (irc_sess(c)->sasl != NULL) {
 		sasl_data(c, arg);
 		return;
 	}
@@ -476,11 +476,11 @@ h_authenticate(struct client *c, struct msg *m)
 		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
 		return;
 	}
-	if ((c->sess->sasl = calloc(1, sizeof(*c->sess->sasl))) == NULL) {
+	if ((irc_sess(c)->sasl = calloc(1, sizeof(*irc_sess(c)->sasl))) == NULL) {
 		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
 		return;
 	}
-	c->sess->sasl->mech = mech;
+	irc_sess(c)->sasl->mech = mech;
 	irc_send(c, "AUTHENTICATE +");
 }
 

@@ -380,6 +380,54 @@ enforce_name(int e)
 	}
 }
 
+/*
+ * CLIENTS LIST: the sessions (connections) of one's user, as Ergo words
+ * it; CLIENTS LOGOUT <n|all>: ends one of them, or all (the last one
+ * ends the user).
+ */
+static void
+ns_clients(struct client *c, int argc, char **argv)
+{
+	struct session *s, *next;
+	char when[64];
+	struct tm tm;
+	unsigned n = 0, want = 0;
+	bool all;
+
+	if (!ns_logged_in(c))
+		return;
+	if (argc == 0 || strcasecmp(argv[0], "LIST") == 0) {
+		ns_reply(c, "Nickname %s has %u attached clients(s)", c->nick,
+		    irc_user_sessions(c));
+		for (s = c->sess; s != NULL; s = s->next) {
+			ns_reply(c, "Client %u:%s", ++n,
+			    s == irc_sess(c) ? " (this one)" : "");
+			ns_reply(c, "IP address:  %s", s->conn != NULL ?
+			    net_conn_ip(s->conn) : "-");
+			gmtime_r(&s->signon, &tm);
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			ns_reply(c, "Created at:  %s", when);
+		}
+		return;
+	}
+	all = argc > 1 && strcasecmp(argv[1], "all") == 0;
+	if (strcasecmp(argv[0], "LOGOUT") != 0 || argc < 2 ||
+	    (!all && (want = (unsigned)strtoul(argv[1], NULL, 10)) == 0)) {
+		ns_reply(c, "Syntax: CLIENTS <LIST | LOGOUT <number | all>>");
+		return;
+	}
+	for (s = c->sess; s != NULL; s = next) {
+		next = s->next;
+		if (all || ++n == want) {
+			ns_reply(c, "Logged out client %u", all ? ++n : n);
+			irc_session_kill(s, "Logged out by NickServ",
+			    "Logged out by NickServ");
+		}
+	}
+	if (!all && n < want)
+		ns_reply(c, "No such client");
+}
+
 /* INFO [account] */
 static void
 ns_info(struct client *c, int argc, char **argv)
@@ -566,6 +614,8 @@ ns_set(struct client *c, int argc, char **argv)
 static const struct ns_cmd ns_cmds[] = {
 	{ "CERT", ns_cert, "CERT <LIST | ADD [fp] | DEL <fp>>: TLS "
 	    "certificates that log you in (SASL EXTERNAL)" },
+	{ "CLIENTS", ns_clients, "CLIENTS <LIST | LOGOUT <n | all>>: the "
+	    "connections attached to your nick" },
 	{ "DROP", ns_drop, "DROP <password>: delete your account" },
 	{ "GHOST", ns_ghost, "GHOST <nick>: disconnect a session using your "
 	    "nick" },

@@ -68,6 +68,18 @@ irc_client_certfp(const struct client *c)
 	return c->sess->conn != NULL ? net_conn_certfp(c->sess->conn) : NULL;
 }
 
+/* How many sessions c has (multiclient). */
+unsigned
+irc_user_sessions(const struct client *c)
+{
+	const struct session *s;
+	unsigned n = 0;
+
+	for (s = c->sess; s != NULL; s = s->next)
+		n++;
+	return n;
+}
+
 /* ---- nicks ---- */
 
 void

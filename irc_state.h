@@ -29,6 +29,8 @@
 #define CF_CLOSING	0x20	/* quit in progress: send nothing more */
 #define CF_FLOODOK	0x100	/* exempt from fakelag */
 #define CF_DEAD		0x200	/* killed: irc.c ends it after the command */
+#define CF_ATTACH	0x400	/* NICK names a user of an account: attach to
+				 * it at registration if logged in to it */
 
 /* capability bits (CAP), see irc.c cap table */
 #define CAP_MULTI_PREFIX	0x0001
@@ -75,7 +77,8 @@ struct member;
 #define SF_CAPNEG	0x01	/* CAP LS/REQ seen, waiting for CAP END */
 #define SF_PINGSENT	0x02	/* idle PING outstanding */
 #define SF_THROTTLED	0x04	/* on the fakelag list */
-#define SF_CLOSING	0x08	/* its user is dead: send nothing more */
+#define SF_CLOSING	0x08	/* it or its user is dead: send nothing */
+#define SF_DEAD		0x10	/* ended alone (multiclient): irc.c detaches it */
 
 struct session {
 	struct session	*next;		/* the user's other sessions */
@@ -97,6 +100,10 @@ struct session {
 	struct sasl	*sasl;		/* AUTHENTICATE in progress */
 	struct ml	*ml;		/* open draft/multiline batch */
 	struct label	*label;		/* labeled command running (irc_out.c) */
+	struct session	*dnext;		/* irc.dead_sessions */
+	char		*error;		/* ERROR text once dead, or NULL */
+	uint64_t	 id;		/* for NickServ CLIENTS */
+	time_t		 signon;
 };
 
 /*
@@ -107,6 +114,7 @@ struct session {
 struct client {
 	struct hent	 h;		/* by folded nick, once NICK is set */
 	struct session	*sess;		/* its sessions (never NULL) */
+	struct session	*cur;		/* the one whose command runs, or NULL */
 	char		 nick[NICKLEN_MAX + 1];
 	char		*user;		/* ident from USER, '~'-prefixed */
 	char		*host;		/* shown host (IP for now) */
@@ -203,6 +211,8 @@ struct ircstate {
 	unsigned	 max_users;
 	time_t		 started;
 	struct client	*dead;		/* killed, ended after the command */
+	struct session	*dead_sessions;	/* ended alone, detached after it */
+	uint64_t	 session_ids;	/* the last session id given */
 	int		(*rehash)(char **errs);	/* ergo.c's, for REHASH */
 };
 extern struct ircstate irc;
@@ -308,6 +318,14 @@ void	 irc_invite_free(struct inv *);
 int	 irc_invite_add(struct chan *, struct client *);	/* 0, -1 */
 
 struct client *irc_client_find(const char *nick);
+/* The session of c a command or reply is about: the one whose command
+ * runs, else its first (every user has at least one). */
+static inline struct session *
+irc_sess(const struct client *c)
+{
+	return c->cur != NULL ? c->cur : c->sess;
+}
+unsigned irc_user_sessions(const struct client *);	/* how many */
 /* c's real address and client certificate fingerprint, or NULL. */
 const char *irc_client_ip(const struct client *);
 const char *irc_client_certfp(const struct client *);

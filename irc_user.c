@@ -66,6 +66,32 @@ irc_user_kill(struct client *c, const char *quitmsg, const char *error)
 	irc.dead = c;
 }
 
+/*
+ * Ends one session of c: if c has others (multiclient), irc.c detaches
+ * it after the command (ERROR :error to it, nobody else is told); the
+ * last one ends c itself, with quitmsg.
+ */
+void
+irc_session_kill(struct session *s, const char *quitmsg, const char *error)
+{
+	struct client *c = s->user;
+	struct session *o;
+
+	for (o = c->sess; o != NULL; o = o->next)
+		if (o != s && !(o->flags & SF_DEAD))
+			break;
+	if (o == NULL) {	/* its last: the user goes */
+		irc_user_kill(c, quitmsg, error);
+		return;
+	}
+	if (s->flags & (SF_DEAD | SF_CLOSING))
+		return;
+	s->flags |= SF_DEAD | SF_CLOSING;
+	s->error = error != NULL ? xstrdup(error) : NULL;
+	s->dnext = irc.dead_sessions;
+	irc.dead_sessions = s;
+}
+
 void
 irc_user_account_notify(struct client *c)
 {

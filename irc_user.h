@@ -12,6 +12,10 @@ int	 irc_user_rename(struct client *, const char *nick);
 /* Marks c dead; irc.c ends it after the command (QUIT, then ERROR). */
 void	 irc_user_kill(struct client *, const char *quitmsg,
 	    const char *error);
+/* Ends session s of its user: alone if the user has others, else the
+ * user (irc_user_kill). */
+void	 irc_session_kill(struct session *, const char *quitmsg,
+	    const char *error);
 /* account-notify: c logged in or out (call after c->account changed) */
 void	 irc_user_account_notify(struct client *);
 /* chghost: c's user or host changed; peers are told (CHGHOST, or a

@@ -1,0 +1,201 @@
+"""Multiclient (Ergo's `accounts { multiclient }`): a client that logs in
+with SASL to an account whose user is online under the nick it asks for
+attaches to that user as one more session: one nick, one set of
+channels, on several connections at once. Peers see one user."""
+
+import base64
+
+from ergotest import Server
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def account(srv, nick, pw="pw-" + "x" * 8):
+    """Registers account nick and returns its first, registered client."""
+    c = srv.client(nick)
+    c.send("PRIVMSG NickServ :REGISTER %s" % pw)
+    c.expect(r"NOTICE %s :Account created" % nick)
+    return c
+
+
+def attach(srv, nick, pw="pw-" + "x" * 8, caps="sasl"):
+    """A new connection: SASL PLAIN as nick, NICK nick, then CAP END."""
+    c = srv.client()
+    c.send("CAP LS 302")
+    c.expect(r" CAP \* LS :")
+    c.send("NICK " + nick)
+    c.send("USER %s 0 * :second device" % nick)
+    c.send("CAP REQ :" + caps)
+    c.expect(r" CAP \S+ ACK :")
+    c.send("AUTHENTICATE PLAIN")
+    c.expect(r"^AUTHENTICATE \+$")
+    c.send("AUTHENTICATE " + b64("\0%s\0%s" % (nick, pw)))
+    c.expect(r" 903 ")
+    c.send("CAP END")
+    return c
+
+
+def test_a_second_login_attaches_with_the_users_nick_and_channels():
+    with Server() as srv:
+        a = account(srv, "alice")
+        bob = srv.client("bob")
+        a.send("JOIN #room")
+        a.expect(r" 366 alice #room ")
+        a.send("TOPIC #room :the topic")
+        a.expect(r" TOPIC #room :the topic")
+        bob.send("JOIN #room")
+        bob.expect(r" 366 bob #room ")
+        b = attach(srv, "alice")
+        b.expect(r"^:\S+ 001 alice :Welcome .* alice!")
+        b.expect(r"^:alice!\S+ JOIN #room$")
+        b.expect(r" 332 alice #room :the topic")
+        names = b.expect(r" 353 alice \S #room :")
+        assert "bob" in names and "@alice" in names, names
+        b.expect(r" 366 alice #room ")
+        # nobody saw a second alice arrive
+        bob.send("WHOIS alice")
+        lines = bob.lines_until(r" 318 ")
+        assert not any(" JOIN " in l for l in lines), lines
+        assert sum(" 311 bob alice " in l for l in lines) == 1, lines
+        bob.send("NAMES #room")
+        names = bob.expect(r" 353 bob \S #room :")
+        assert names.split(":", 2)[2].split().count("@alice") == 1, names
+
+
+def test_every_session_sees_what_the_user_says_and_receives():
+    with Server() as srv:
+        a = account(srv, "carol")
+        bob = srv.client("bob")
+        for c, n in ((a, "carol"), (bob, "bob")):
+            c.send("JOIN #c")
+            c.expect(r" 366 %s #c " % n)
+        b = attach(srv, "carol")
+        b.expect(r" 366 carol #c ")
+        bob.send("PRIVMSG #c :to the channel")
+        a.expect(r"^:bob!\S+ PRIVMSG #c :to the channel$")
+        b.expect(r"^:bob!\S+ PRIVMSG #c :to the channel$")
+        bob.send("PRIVMSG carol :to the user")
+        a.expect(r"^:bob!\S+ PRIVMSG carol :to the user$")
+        b.expect(r"^:bob!\S+ PRIVMSG carol :to the user$")
+        # what one device says, the other sees; the peer sees it once
+        a.send("PRIVMSG #c :from the laptop")
+        b.expect(r"^:carol!\S+ PRIVMSG #c :from the laptop$")
+        bob.expect(r"^:carol!\S+ PRIVMSG #c :from the laptop$")
+        a.send("PRIVMSG bob :in private")
+        b.expect(r"^:carol!\S+ PRIVMSG bob :in private$")
+        bob.expect(r"^:carol!\S+ PRIVMSG bob :in private$")
+        bob.send("PING :once")
+        lines = bob.lines_until(r"PONG \S+ :once")
+        assert not any("from the laptop" in l for l in lines), lines
+
+
+def test_replies_go_only_to_the_session_that_asked():
+    with Server() as srv:
+        a = account(srv, "dora")
+        srv.client("bob")
+        b = attach(srv, "dora")
+        b.expect(r" 001 dora ")
+        b.sync()
+        a.send("WHOIS bob")
+        a.expect(r" 311 dora bob ")
+        a.expect(r" 318 dora bob ")
+        b.send("PING :mark")
+        lines = b.lines_until(r"PONG \S+ :mark")
+        assert not any(" 311 " in l for l in lines), lines
+
+
+def test_one_quit_when_the_last_session_leaves():
+    with Server() as srv:
+        a = account(srv, "erin")
+        bob = srv.client("bob")
+        for c, n in ((a, "erin"), (bob, "bob")):
+            c.send("JOIN #q")
+            c.expect(r" 366 %s #q " % n)
+        b = attach(srv, "erin")
+        b.expect(r" 366 erin #q ")
+        a.send("QUIT :laptop closed")
+        a.expect(r"^ERROR ")
+        # the user is still here, on the other device
+        b.send("PRIVMSG #q :still here")
+        bob.expect(r"^:erin!\S+ PRIVMSG #q :still here$")
+        bob.send("WHOIS erin")
+        lines = bob.lines_until(r" 318 ")
+        assert any(" 311 bob erin " in l for l in lines), lines
+        b.send("QUIT :phone off")
+        line = bob.expect(r"^:erin!\S+ (QUIT|PRIVMSG)")
+        assert " QUIT :Quit: phone off" in line, line
+
+
+def test_a_dropped_connection_ends_only_its_session():
+    with Server() as srv:
+        a = account(srv, "fay")
+        bob = srv.client("bob")
+        for c, n in ((a, "fay"), (bob, "bob")):
+            c.send("JOIN #d")
+            c.expect(r" 366 %s #d " % n)
+        b = attach(srv, "fay")
+        b.expect(r" 366 fay #d ")
+        b.close()
+        a.send("PRIVMSG #d :after the drop")
+        line = bob.expect(r"^:fay!\S+ (QUIT|PRIVMSG)")
+        assert "PRIVMSG #d :after the drop" in line, line
+        srv.wait_log(r"fay!\S+: a session left \(1 left\)")
+
+
+def test_nickserv_clients_lists_and_logs_out_sessions():
+    with Server() as srv:
+        a = account(srv, "gus")
+        b = attach(srv, "gus")
+        b.expect(r" 001 gus ")
+        a.send("NS CLIENTS LIST")
+        a.expect(r"NOTICE gus :Nickname gus has 2 attached clients\(s\)")
+        a.expect(r"NOTICE gus :Client 1:")
+        a.expect(r"NOTICE gus :IP address:  127\.0\.0\.1")
+        a.expect(r"NOTICE gus :Client 2:")
+        a.send("NS CLIENTS LOGOUT 1")
+        a.expect(r"NOTICE gus :Logged out client 1")
+        b.expect(r"^ERROR :Logged out by NickServ")
+        a.send("NS CLIENTS LIST")
+        a.expect(r"NOTICE gus :Nickname gus has 1 attached clients\(s\)")
+
+
+def test_another_account_or_no_login_still_gets_433():
+    with Server() as srv:
+        account(srv, "hal")
+        account(srv, "ivy").close()
+        c = attach(srv, "ivy")      # logged in as ivy, asks for ivy: fine
+        c.expect(r" 001 ivy ")
+        d = srv.client()
+        d.send("NICK hal")
+        d.send("USER x 0 * :x")
+        d.expect(r" 433 \* hal ")
+        e = attach_other(srv, "hal", "ivy")
+        e.expect(r" 433 \S+ hal ")
+
+
+def attach_other(srv, nick, acct, pw="pw-" + "x" * 8):
+    """Logs in as acct while asking for nick (someone else's)."""
+    c = srv.client()
+    c.send("CAP LS 302")
+    c.expect(r" CAP \* LS :")
+    c.send("NICK " + nick)
+    c.send("USER x 0 * :x")
+    c.send("CAP REQ :sasl")
+    c.expect(r" CAP \S+ ACK :")
+    c.send("AUTHENTICATE PLAIN")
+    c.expect(r"^AUTHENTICATE \+$")
+    c.send("AUTHENTICATE " + b64("\0%s\0%s" % (acct, pw)))
+    c.expect(r" 903 ")
+    c.send("CAP END")
+    return c
+
+
+def test_multiclient_off_keeps_the_nick_taken():
+    with Server(conf="accounts { multiclient { enabled no } }") as srv:
+        account(srv, "jon")
+        c = srv.client()
+        c.send("NICK jon")
+        c.send("USER jon 0 * :x")
+        c.expect(r" 433 \* jon ")

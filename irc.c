@@ -1,8 +1,10 @@
 /*
- * irc.c: the protocol core: message parsing, the command table and
- * dispatch, registration (PASS NICK USER CAP), PING/PONG, QUIT, PRIVMSG
- * and NOTICE, replies and fan-out, fakelag and client timeouts.
- * Never touches a socket or SQL: output goes through net_conn_send.
+ * irc.c: the protocol's roof: net's calls (a new session, its lines, its
+ * end), line intake, the sorted command table and dispatch, registration
+ * (PASS NICK USER CAP, retried after every command, multiclient attach),
+ * PING/PONG, QUIT, PRIVMSG/NOTICE/TAGMSG, fakelag and timeouts, and
+ * reaping what handlers marked dead. Called only by ergo.c; calls down
+ * into the families, irc_user/irc_out/irc_state, never a socket or SQL.
  */
 #include <stdio.h>
 #include <stdlib.h>

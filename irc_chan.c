@@ -1,6 +1,8 @@
 /*
- * irc_chan.c: channels, memberships, invites and modes (channel and user):
- * JOIN PART KICK TOPIC NAMES LIST INVITE MODE. Sends only through irc.c.
+ * irc_chan.c: the channel and mode commands (channel and user modes):
+ * JOIN PART KICK TOPIC NAMES LIST INVITE MODE. The channels themselves
+ * are irc_state.c's; replies go through irc_out.c; ChanServ, history and
+ * read markers hear of a JOIN through hooks.
  */
 #include <stdio.h>
 #include <stdlib.h>

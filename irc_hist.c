@@ -3,8 +3,8 @@
  * per client (its direct messages), CHATHISTORY (draft/chathistory, with
  * draft/event-playback: JOIN PART KICK QUIT NICK TOPIC MODE and the
  * TAGMSGs of history.tagmsg-storage too) and the playback on JOIN
- * (history.autoreplay-on-join). Replies go through irc.c's helpers: no
- * sockets, no SQL.
+ * (history.autoreplay-on-join). It hears of what was sent through hooks
+ * (irc_state.h) and replies through irc_out.c: no sockets, no SQL.
  *
  * A channel's ring dies with the channel, a client's with the client,
  * so a new channel of the same name, or a new user of the same nick,

@@ -1,7 +1,7 @@
 /*
  * irc_monitor.c: presence for modern clients: IRCv3 MONITOR (730-734,
- * extended-monitor) and the WHOX reply (354) that WHO builds from a
- * %fields list. Replies go through irc.c's helpers: no sockets, no SQL.
+ * extended-monitor), told of nick changes, quits and events through
+ * hooks. Replies go through irc_out.c: no sockets, no SQL.
  *
  * Every watched nick has one mon_target (hashed by its folded form)
  * listing its watchers; every watcher lists its own links, so adding,

@@ -3,7 +3,8 @@
  * a client's BATCH +ref draft/multiline <target>, its PRIVMSG or NOTICE
  * lines, and at BATCH -ref the delivery: a batch to recipients with the
  * cap, the lines one by one (no blank ones) to the others, each line in
- * history. Replies go through irc.c's helpers: no sockets, no SQL.
+ * history (the message hook). Replies go through irc_out.c: no sockets,
+ * no SQL.
  *
  * The fallback keeps the sender's line composition, as the spec asks
  * ("SHOULD maintain the line composition"): a draft/multiline-concat

@@ -1,6 +1,6 @@
 /*
  * irc_out.c: every byte the protocol sends: line formatting, numerics,
- * standard replies, labeled-response (state on the labeled client),
+ * standard replies, labeled-response (state on the labeled session),
  * events formatted once per capability variant, and fan-out to a
  * channel or a user's peers. History and MONITOR observe events through
  * irc_hooks; nothing here keeps protocol state of its own.

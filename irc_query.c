@@ -1,8 +1,8 @@
 /*
  * irc_query.c: informational and operator commands (WHO, WHOIS, WHOWAS,
  * AWAY, ISON, USERHOST, MOTD, LUSERS, VERSION, TIME, ADMIN, INFO, OPER,
- * KILL, WALLOPS, REHASH, DIE), the WHOWAS history and the in-memory MOTD.
- * It only reads and replies through irc.c's helpers: no sockets, no SQL.
+ * KILL, WALLOPS, REHASH, DIE) with WHOX, and the in-memory MOTD. It
+ * reads the model and replies through irc_out.c: no sockets, no SQL.
  */
 #include <signal.h>
 #include <stddef.h>

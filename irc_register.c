@@ -1,7 +1,7 @@
 /*
- * irc_register.c: creating accounts: IRCv3 draft/account-registration
- * (REGISTER, VERIFY, the cap and its value) and the checks, per-IP
- * throttle and store call that NickServ REGISTER shares. No SQL here.
+ * irc_register.c: IRCv3 draft/account-registration: REGISTER, VERIFY,
+ * the cap and its value. Creating the account (checks, per-IP throttle,
+ * store call) is irc_account.c's, shared with NickServ REGISTER.
  *
  * No mail is ever sent, so no registration needs verifying: REGISTER
  * either succeeds at once (the client is then logged in, as after SASL)

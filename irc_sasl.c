@@ -1,10 +1,9 @@
 /*
  * irc_sasl.c: logging in: AUTHENTICATE (IRCv3 SASL 3.2: PLAIN,
- * SCRAM-SHA-256, EXTERNAL), SCRAM credentials, the failed-login
- * throttle's keys and the 900/901 login
- * state, with the index of the sessions logged in to each account. Rows
- * come from store.c; no SQL here. The syntax of the messages is
- * irc_sasl_parse.c's.
+ * SCRAM-SHA-256, EXTERNAL) and the fake credentials of unknown accounts.
+ * Credentials, the failed-login throttle and the login state are
+ * irc_account.c's; the syntax of the messages is irc_sasl_parse.c's. Rows
+ * come from store.c; no SQL here.
  */
 #include <stdio.h>
 #include <stdlib.h>

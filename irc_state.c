@@ -1,7 +1,8 @@
 /*
- * irc_state.c: the protocol's model: the server-wide tables (nicks,
- * channels, counters), channels with their memberships, masks and
- * invites, and the hooks features register at init. Sends nothing.
+ * irc_state.c: the protocol's model: users and their sessions, the
+ * server-wide tables (nicks, channels, counters), channels with their
+ * memberships, masks and invites, WHOWAS, and the hooks features register
+ * at init. Sends nothing; calls no family.
  */
 #include <stddef.h>
 #include <stdio.h>

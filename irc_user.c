@@ -1,8 +1,8 @@
 /*
  * irc_user.c: the changes to a user that others are told of, shared by
  * the roof and the command families: a rename, a host change, a login's
- * account-notify, a JOIN's lines, and marking a client dead (irc.c
- * reaps it after the command). Calls irc_state, irc_out and the hooks;
+ * account-notify, a JOIN's lines, and marking a user or one of its
+ * sessions dead (irc.c reaps them after the command). Calls irc_state, irc_out and the hooks;
  * never a command family.
  */
 #include <stdio.h>

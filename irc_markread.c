@@ -149,7 +149,9 @@ h_markread(struct client *c, struct msg *m)
 {
 	const char *target, *name;
 	char folded[CHANLEN_MAX + 1];
-	struct client *s;
+	struct client *u;
+	struct session *s;
+	char v[64];
 	int64_t ms, old;
 
 	if (m->nparam < 1 || m->param[0][0] == '\0') {
@@ -197,11 +199,15 @@ h_markread(struct client *c, struct msg *m)
 		return;
 	}
 	mark_send(c, name, ms);
-	for (s = irc_account_sessions(c->account_id); s != NULL;
-	    s = s->acnext)
-		if (s != c && (s->sess->caps & CAP_READ_MARKER) &&
-		    (s->flags & CF_REG))
-			mark_send(s, name, ms);
+	/* every other session of the account, its own user's too */
+	mark_text(v, sizeof(v), ms);
+	for (u = irc_account_sessions(c->account_id); u != NULL;
+	    u = u->acnext)
+		for (s = u->sess; s != NULL; s = s->next)
+			if (s != irc_sess(c) && (s->caps & CAP_READ_MARKER) &&
+			    (u->flags & CF_REG))
+				irc_send_session(s, ":%s MARKREAD %s %s",
+				    conf->server_name, name, v);
 }
 
 /* After c's JOIN of ch, before 366: its marker for ch. */

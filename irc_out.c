@@ -362,6 +362,20 @@ irc_send_tagged(struct client *c, const char *line, size_t len)
 	reply(c, line, len, OUT_EVENT);
 }
 
+/* A line to one session of a user, whichever command runs. */
+void
+irc_send_session(struct session *s, const char *fmt, ...)
+{
+	char buf[IRC_LINE_MAX + 1];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = irc_vformat(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	deliver(s, buf, n, 0);
+}
+
 void
 irc_send(struct client *c, const char *fmt, ...)
 {

@@ -16,6 +16,9 @@
 /* raw line; CRLF appended; truncated to 512 bytes at a UTF-8-safe place */
 void	 irc_send(struct client *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* The same to one session (of a user with several). */
+void	 irc_send_session(struct session *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
 /* ":server NUM target " + fmt; target is nick or "*" */
 void	 irc_numeric(struct client *, int num, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

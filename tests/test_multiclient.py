@@ -199,3 +199,17 @@ def test_multiclient_off_keeps_the_nick_taken():
         c.send("NICK jon")
         c.send("USER jon 0 * :x")
         c.expect(r" 433 \* jon ")
+
+
+def test_a_read_marker_set_on_one_device_reaches_the_other():
+    with Server() as srv:
+        a = account(srv, "kim")
+        a.send("CAP REQ :draft/read-marker")
+        a.expect(r" CAP \S+ ACK :draft/read-marker")
+        a.send("JOIN #m")
+        a.expect(r" 366 kim #m ")
+        b = attach(srv, "kim", caps="sasl draft/read-marker")
+        b.expect(r" 366 kim #m ")
+        a.send("MARKREAD #m timestamp=2026-01-02T03:04:05.678Z")
+        a.expect(r"MARKREAD #m timestamp=2026-01-02T03:04:05\.678Z")
+        b.expect(r"^:\S+ MARKREAD #m timestamp=2026-01-02T03:04:05\.678Z$")

@@ -4,8 +4,14 @@ attaches to that user as one more session: one nick, one set of
 channels, on several connections at once. Peers see one user."""
 
 import base64
+import os
+import shutil
+import subprocess
+import tempfile
 
-from ergotest import Server
+from ergotest import Server, Skip, wait_for
+
+WEECHAT = shutil.which("weechat-headless")
 
 
 def b64(s):
@@ -213,3 +219,68 @@ def test_a_read_marker_set_on_one_device_reaches_the_other():
         a.send("MARKREAD #m timestamp=2026-01-02T03:04:05.678Z")
         a.expect(r"MARKREAD #m timestamp=2026-01-02T03:04:05\.678Z")
         b.expect(r"^:\S+ MARKREAD #m timestamp=2026-01-02T03:04:05\.678Z$")
+
+
+def test_weechat_attaches_to_a_user_online_elsewhere_and_sees_both_sides():
+    """A real client: WeeChat logs in with SASL PLAIN to an account whose
+    user is online on a raw connection, under its nick; it gets the
+    user's channel (the JOIN the server sends on attach opens it), then
+    logs what a peer says there and what the user says from the other
+    device."""
+    if WEECHAT is None:
+        raise Skip("weechat-headless is not installed (apt-get install "
+                   "weechat-headless)")
+    pw = "pw-" + "x" * 8
+    with Server() as srv:
+        raw = account(srv, "wee", pw)
+        bob = srv.client("bob")
+        for c, n in ((raw, "wee"), (bob, "bob")):
+            c.send("JOIN #mc")
+            c.expect(r" 366 %s #mc " % n)
+        home = tempfile.mkdtemp(prefix="ergotest-weechat-")
+        logs = os.path.join(home, "logs")
+        chanlog = os.path.join(logs, "irc.ergo.#mc.weechatlog")
+        srvlog = os.path.join(logs, "irc.server.ergo.weechatlog")
+        cmds = ("/set logger.file.flush_delay 0; "
+                "/set logger.file.path %s; "
+                "/server add ergo 127.0.0.1/%d -nicks=wee "
+                "-sasl_mechanism=plain -sasl_username=wee "
+                "-sasl_password=%s -anti_flood_prio_high=0; "
+                "/connect ergo" % (logs, srv.port, pw))
+        env = dict(os.environ, TZ="UTC", HOME=home)
+        proc = subprocess.Popen(
+            [WEECHAT, "--dir", home, "--run-command", cmds],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, env=env)
+
+        def read(path):
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    return fh.read()
+            except FileNotFoundError:
+                return ""
+        try:
+            srv.wait_log(r"wee!\S+: a session attached \(2 sessions\)",
+                         timeout=15)
+            bob.send("PRIVMSG #mc :hello both")
+            raw.send("PRIVMSG #mc :from the raw device")
+            wait_for(lambda: "from the raw device" in read(chanlog)
+                     and "hello both" in read(chanlog), 15,
+                     "WeeChat's log of #mc")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            chan, server = read(chanlog), read(srvlog)
+            shutil.rmtree(home, ignore_errors=True)
+        assert "SASL authentication successful" in server, server
+        said = [l.split("\t")[1:] for l in chan.splitlines()]
+        assert ["bob", "hello both"] in said, said
+        assert ["@wee", "from the raw device"] in said, said
+        # bob still sees one wee, who said it once
+        bob.send("NAMES #mc")
+        names = bob.expect(r" 353 bob \S #mc :")
+        assert names.split(":", 2)[2].split().count("@wee") == 1, names

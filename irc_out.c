@@ -467,7 +467,7 @@ const char *
 irc_member_prefix(const struct member *mb, const struct client *to)
 {
 	if ((mb->modes & (MEMB_OP | MEMB_VOICE)) == (MEMB_OP | MEMB_VOICE) &&
-	    (to->sess->caps & CAP_MULTI_PREFIX))
+	    (irc_sess(to)->caps & CAP_MULTI_PREFIX))
 		return "@+";
 	if (mb->modes & MEMB_OP)
 		return "@";

@@ -216,8 +216,7 @@ irc_whox_matches(const struct whox *w, const char *mask,
 #define SEL(ch)	(w->match[(unsigned char)(ch)])
 	if (mask == NULL)
 		return true;
-	ip = u->sess->conn != NULL && (c == u || (c->umodes & UMODE_OPER)) ?
-	    net_conn_ip(u->sess->conn) : u->host;
+	ip = c == u || (c->umodes & UMODE_OPER) ? irc_client_ip(u) : u->host;
 	return (SEL('n') && irc_match(mask, u->nick)) ||
 	    (SEL('u') && u->user != NULL && irc_match(mask, u->user)) ||
 	    (SEL('h') && u->host != NULL && irc_match(mask, u->host)) ||
@@ -252,8 +251,8 @@ irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
 	if (HAS('u'))
 		ADD(" %s", u->user != NULL ? u->user : "*");
 	if (HAS('i')) {
-		const char *ip = see_ip && u->sess->conn != NULL ?
-		    net_conn_ip(u->sess->conn) : "255.255.255.255";
+		const char *ip = see_ip && irc_client_ip(u) != NULL ?
+		    irc_client_ip(u) : "255.255.255.255";
 
 		/* "::1" would read as a trailing parameter */
 		ADD(" %s%s", ip[0] == ':' ? "0" : "", ip);

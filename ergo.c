@@ -22,6 +22,7 @@
 #include "net.h"
 #include "store.h"
 #include "ergo_priv.h"
+#include "ergo_check.h"
 #include "irc.h"
 
 static int	 sigpipe_fd[2] = { -1, -1 };
@@ -34,8 +35,9 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: ergo run [--config FILE]     run the server in the foreground\n"
-	    "       ergo checkconfig [--config FILE]\n"
-	    "                                    validate a config file\n"
+	    "       ergo checkconfig [--config FILE] [--user USER[:GROUP]]\n"
+	    "                                    validate a config file and, as the\n"
+	    "                                    server's user, the files it opens\n"
 	    "       ergo defaultconfig           print the annotated default config\n"
 	    "       ergo genpasswd               hash a password for an oper block\n"
 	    "       ergo initdb [--config FILE]  create the database\n"
@@ -484,9 +486,7 @@ backupdb(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
-	const char *cmd, *path = NULL;
-	struct conf *c;
-	char *errs = NULL;
+	const char *cmd, *path = NULL, *as_user = NULL, *v;
 	int i;
 
 	if (argc < 2) {
@@ -504,6 +504,9 @@ main(int argc, char *argv[])
 			path = argv[++i];
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			path = argv[i] + 9;
+		else if (strcmp(cmd, "checkconfig") == 0 &&
+		    (v = opt_value(argc, argv, &i, "--user")) != NULL)
+			as_user = v;
 		else {
 			fprintf(stderr, "ergo: unknown option %s\n", argv[i]);
 			usage(stderr);
@@ -519,25 +522,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(cmd, "checkconfig") == 0) {
-		if ((c = conf_load(path, &errs)) == NULL) {
-			fputs(errs ? errs : "config error\n", stderr);
-			if (errs != NULL && errs[strlen(errs) - 1] != '\n')
-				fputc('\n', stderr);
-			free(errs);
-			return 1;
-		}
-		if (net_listen_prepare(c, &errs) == -1) {
-			fputs(errs ? errs : "certificate error\n", stderr);
-			free(errs);
-			conf_free(c);
-			return 1;
-		}
-		net_listen_unprepare();
-		conf_free(c);
-		printf("%s: ok\n", path ? path : "built-in defaults");
-		return 0;
-	}
+	if (strcmp(cmd, "checkconfig") == 0)
+		return ergo_check(path, as_user);
 	if (strcmp(cmd, "defaultconfig") == 0) {
 		fputs(conf_default_text(), stdout);
 		return 0;

@@ -1181,3 +1181,182 @@ def test_container_image_layout_serves_as_uid_10000():
             proc.kill()
             proc.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# ------------------------------------- checkconfig as the service's user
+
+def root_only_key(box):
+    """A certificate and a root-owned 0600 key in the sandbox (the key
+    `ergo mkcerts` makes as root), and a config line for a TLS listener
+    on them; the server's user cannot read the key."""
+    run([box.bin, "mkcerts", "--cert", box.path("fullchain.pem"),
+         "--key", box.path("privkey.pem"), "--host", "irc.test"])
+    os.chmod(box.path("privkey.pem"), 0o600)
+    return (" listen 127.0.0.1:%d { tls { cert %s  key %s } }\n"
+            % (free_port(), box.path("fullchain.pem"),
+               box.path("privkey.pem")))
+
+
+def root_made_database(box):
+    """ircd.db made by `ergo initdb` as root in the service's home, as an
+    operator following the docs with sudo would: 0600, root's."""
+    home = box.path("home")
+    os.makedirs(home, exist_ok=True)
+    os.chown(home, box.uid, -1)
+    os.chmod(home, 0o700)
+    run([box.bin, "initdb", "--config", box.path("ergo.conf")], cwd=home)
+    st = os.stat(os.path.join(home, "ircd.db"))
+    assert st.st_uid == 0 and stat.S_IMODE(st.st_mode) == 0o600
+
+
+def test_checkconfig_checks_files_as_the_servers_user():
+    """checkconfig run as root checks what the server will open as the
+    user it will run as (server { user }, or --user as the init scripts
+    pass it): a root-only key, a log directory and a database directory
+    that user cannot write are each named with an absolute path; as root
+    (--user root) the same config is fine."""
+    need_root("checks as the user nobody")
+    with Sandbox("check-user") as box:
+        tls = root_only_key(box)
+        os.mkdir(box.path("rootonly"))
+        os.chmod(box.path("rootonly"), 0o755)
+        text = config_text(box.port, "logging { method file  path %s }"
+                           % box.path("rootonly", "ergo.log"),
+                           extra=tls + " user %s\n" % box.user)
+        text = text.replace("path ircd.db", "path rootonly/ircd.db")
+        box.write("ergo.conf", text)
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf"],
+                cwd=box.dir, check=False)
+        assert p.returncode == 1, p.stdout
+        assert "%s: Permission denied" % box.path("privkey.pem") \
+            in p.stdout, p.stdout
+        assert "logging path %s: user nobody cannot create files in %s" \
+            % (box.path("rootonly", "ergo.log"), box.path("rootonly")) \
+            in p.stdout, p.stdout
+        assert "datastore.path %s: user nobody cannot create" \
+            % box.path("rootonly", "ircd.db") in p.stdout, p.stdout
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf", "--user",
+                 "root"], cwd=box.dir)
+        assert "ok" in p.stdout
+        # --user overrides server { user }; a root-made database
+        os.chown(box.path("rootonly"), box.uid, -1)
+        os.chmod(box.path("privkey.pem"), 0o644)
+        run([box.bin, "checkconfig", "--config", "ergo.conf"], cwd=box.dir)
+        run([box.bin, "initdb", "--config", "ergo.conf"], cwd=box.dir)
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf", "--user",
+                 "%s:%s" % (box.user, box.group)], cwd=box.dir, check=False)
+        assert p.returncode == 1
+        assert "datastore.path %s: user nobody cannot write it" \
+            % box.path("rootonly", "ircd.db") in p.stdout, p.stdout
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf", "--user",
+                 "no-such-user-here"], cwd=box.dir, check=False)
+        assert p.returncode == 1 and "no-such-user-here" in p.stdout
+
+
+def test_openrc_start_refuses_a_key_the_user_cannot_read():
+    """The issue's outage: a root-owned 0600 privkey.pem. `rc-service ergo
+    start` used to say [ ok ] while ergo crash-looped; now start_pre's
+    checkconfig runs as ERGO_USER and fails, naming the key; restart and
+    reload of a running server refuse the same way."""
+    with Sandbox("openrc-key") as box:
+        good = config_text(box.port)
+        ns = openrc_sandbox(box, good)
+        try:
+            tls = root_only_key(box)
+            bad = config_text(box.port, extra=tls)
+            box.write("ergo.conf", bad)
+            p = ns.run(["rc-service", "ergo", "start"], check=False)
+            assert p.returncode != 0, p.stdout
+            assert box.path("privkey.pem") in p.stdout, p.stdout
+            assert "Permission denied" in p.stdout, p.stdout
+            assert "started" not in ns.run(["rc-service", "ergo", "status"],
+                                           check=False).stdout
+            box.write("ergo.conf", good)
+            ns.run(["rc-service", "ergo", "start"])
+            wait_accepts(box.port)
+            box.write("ergo.conf", bad)
+            for cmd in ("reload", "restart"):
+                p = ns.run(["rc-service", "ergo", cmd], check=False)
+                assert p.returncode != 0, (cmd, p.stdout)
+                assert box.path("privkey.pem") in p.stdout, p.stdout
+                assert accepts(box.port)
+            box.write("ergo.conf", good)
+            ns.run(["rc-service", "ergo", "stop"])
+        finally:
+            ns.close()
+
+
+def test_openrc_start_refuses_a_database_made_by_root():
+    """ircd.db made by `ergo initdb` as root: start fails at once, naming
+    the database (it used to say [ ok ] until respawn gave up)."""
+    with Sandbox("openrc-db") as box:
+        ns = openrc_sandbox(box, config_text(box.port))
+        try:
+            root_made_database(box)
+            p = ns.run(["rc-service", "ergo", "start"], check=False)
+            assert p.returncode != 0, p.stdout
+            assert "%s: user nobody cannot write it" % os.path.join(
+                box.path("home"), "ircd.db") in p.stdout, p.stdout
+            assert not accepts(box.port)
+        finally:
+            ns.close()
+
+
+def sysv(box, extra=""):
+    script = box.path("ergo.init")
+    shutil.copy2(os.path.join(DISTRIB, "sysvinit", "ergo"), script)
+    pidfile = box.path("ergo.pid")
+    defaults = box.write("default", service_conf(
+        box, box.path("log"), "ERGO_PIDFILE=%s\nERGO_NOTIFY_TIMEOUT=10\n%s"
+        % (pidfile, extra)))
+
+    def init(cmd, check=True, timeout=RUN_TIMEOUT):
+        return run(["sh", script, cmd], env={"ERGO_DEFAULTS": defaults},
+                   check=check, timeout=timeout)
+    return init, pidfile
+
+
+def test_sysvinit_start_refuses_a_database_made_by_root_at_once():
+    """The sysvinit script with a root-made ircd.db: start fails at once
+    (not after the 30 s notify timeout) and names the database; a
+    root-only key fails the same way."""
+    need("start-stop-daemon")
+    need_root("start-stop-daemon --chuid nobody")
+    with Sandbox("sysv-db") as box:
+        box.write("ergo.conf", config_text(box.port))
+        init, pidfile = sysv(box)
+        root_made_database(box)
+        t0 = time.monotonic()
+        p = init("start", check=False)
+        assert p.returncode != 0, p.stdout
+        assert time.monotonic() - t0 < 5, "start took the notify timeout"
+        assert "%s: user nobody cannot write it" % os.path.join(
+            box.path("home"), "ircd.db") in p.stdout, p.stdout
+        assert not os.path.exists(pidfile)
+        os.unlink(os.path.join(box.path("home"), "ircd.db"))
+        box.write("ergo.conf", config_text(box.port,
+                                           extra=root_only_key(box)))
+        p = init("start", check=False)
+        assert p.returncode != 0 and box.path("privkey.pem") in p.stdout, \
+            p.stdout
+        assert not os.path.exists(pidfile)
+
+
+def test_runit_and_s6_run_scripts_check_as_the_user_first():
+    """distrib/runit and distrib/s6 run scripts run checkconfig as
+    ERGO_USER before exec'ing ergo (the README said they did; they did
+    not): with a root-only key, the run script exits 1 before ergo starts
+    and the reason reaches the service's log (stdout/stderr)."""
+    need("chpst", "s6-setuidgid")
+    need_root("the run scripts switch to the user nobody")
+    for kind in ("runit", "s6"):
+        with Sandbox("%s-check" % kind) as box:
+            svc = box.copy_tree(os.path.join(DISTRIB, kind, "ergo"), "ergo")
+            box.write("ergo.conf", config_text(box.port,
+                                               extra=root_only_key(box)))
+            box.write("ergo/conf", service_conf(box, box.path("log")))
+            p = run(["sh", "./run"], cwd=svc, check=False, timeout=10)
+            assert p.returncode != 0, (kind, p.stdout)
+            assert box.path("privkey.pem") in p.stdout, (kind, p.stdout)
+            assert "Permission denied" in p.stdout, (kind, p.stdout)
+            assert not accepts(box.port)

@@ -1,0 +1,11 @@
+/*
+ * ergo_check.h: what ergo_check.c exports: `ergo checkconfig`, which
+ * checks the config and the files the server needs as its user.
+ */
+#ifndef ERGO_CHECK_H
+#define ERGO_CHECK_H
+
+/* the exit status: 0 ok, 1 a problem (said on stderr) */
+int	 ergo_check(const char *path, const char *as_user);
+
+#endif

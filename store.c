@@ -322,6 +322,53 @@ store_error(void)
 	return errbuf[0] != '\0' ? errbuf : "database error";
 }
 
+static int	 lock_fd = -1;	/* PATH.lock, held while the server runs */
+
+/*
+ * One server per database: an fcntl(2) write lock on PATH.lock (created
+ * 0600), held until exit, with the holder's PID written in it. Not a lock
+ * on the database itself: SQLite keeps its own fcntl locks there, and
+ * closing any other descriptor of that file would drop them. Only `run`
+ * takes it; backupdb and upgradedb work on a live database through
+ * SQLite's own locking, as before. Returns 0, or -1 (logged).
+ */
+static int
+store_lock(const char *path)
+{
+	char lp[4096 + 8], pid[32];
+	struct flock fl;
+	int fd, n;
+
+	snprintf(lp, sizeof(lp), "%s.lock", path);
+	if ((fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0600)) == -1) {
+		log_error("store", "%s: %s", lp, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == -1) {
+		if (errno == EACCES || errno == EAGAIN) {
+			if (fcntl(fd, F_GETLK, &fl) == -1 ||
+			    fl.l_type == F_UNLCK)
+				fl.l_pid = 0;
+			log_error("store", "%s is in use by pid %ld (it holds "
+			    "%s): one server per database", path,
+			    (long)fl.l_pid, lp);
+		} else
+			log_error("store", "%s: lock: %s", lp,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, pid, (size_t)n) != n)
+		log_warn("store", "%s", lp);	/* the lock holds anyway */
+	lock_fd = fd;
+	return 0;
+}
+
 /*
  * Opens (creating with mode 0600 if missing, unless upgrading) the
  * database at path and handles its schema as mode says. Returns 0, or -1
@@ -403,6 +450,9 @@ store_open_mode(const char *path, int mode)
 		log_warnx("store", "%s: the database is read-only", path);
 		goto fail;
 	}
+	/* after the checks that say more, before anything is written */
+	if (mode == OPEN_RUN && lock_fd == -1 && store_lock(path) == -1)
+		goto fail;
 	if (version > STORE_VERSION) {
 		log_warnx("store", "%s: schema version %d is newer than this "
 		    "ergo supports (%d); use a newer ergo or restore a backup",
@@ -477,6 +527,10 @@ store_close(void)
 	for (i = 0; i < Q_COUNT; i++) {
 		sqlite3_finalize(stmts[i]);
 		stmts[i] = NULL;
+	}
+	if (lock_fd != -1) {	/* the file stays: unlinking it would race */
+		close(lock_fd);
+		lock_fd = -1;
 	}
 	if (db == NULL)
 		return;

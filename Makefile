@@ -32,7 +32,7 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h ergo_check.h \
+HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h ergo_check.h ergo_wait.h \
 	  irc.h irc_util.h irc_state.h irc_out.h irc_num.h irc_user.h \
 	  irc_account.h irc_bans.h irc_chan.h irc_chghost.h irc_cloak.h \
 	  irc_hist.h irc_markread.h irc_monitor.h irc_multiline.h \
@@ -44,7 +44,7 @@ LIBSRCS	= net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_redact.c \
 	  irc_chghost.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
-	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c ergo_check.c \
+	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_register.c irc_throttle.c \
 	  net_addr.c util.c irc_out.c irc_state.c irc_user.c irc_account.c

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "store.h"
 #include "ergo_priv.h"
 #include "ergo_check.h"
+#include "ergo_wait.h"
 #include "irc.h"
 
 static int	 sigpipe_fd[2] = { -1, -1 };
@@ -47,6 +49,9 @@ usage(FILE *f)
 	    "                                    copy the live database to FILE\n"
 	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
 	    "                                    write a self-signed certificate and key\n"
+	    "       ergo waitready --socket PATH [--timeout S] [--user U[:G]]\n"
+	    "                [--pid-file F] [-- COMMAND ...]\n"
+	    "                                    for init scripts: wait for READY=1\n"
 	    "       ergo version                 print the version\n"
 	    "       ergo help                    print this help\n");
 }
@@ -245,14 +250,31 @@ ergo_rehash(char **errs)
 
 /* ---- the loop ---- */
 
+/* A fatal start-up error, at level error (so on stderr too): exit 1. */
+static int
+not_started(const char *fmt, ...)
+{
+	char msg[4400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("server", "not started: %s", msg);
+	return 1;
+}
+
 static int
 run(const char *path)
 {
-	char *errs = NULL;
+	char *errs = NULL, db[4096 + 2];
 	uint64_t last_tick;
 	int timeout, t;
 
 	log_init(LL_INFO);
+	/* until it serves, every error reaches stderr too (init scripts
+	 * keep it), whatever the logging blocks say */
+	log_errors_to_stderr(true);
 	ergo_clock();
 	if ((conf = conf_load(path, &errs)) == NULL) {
 		fputs(errs ? errs : "config error\n", stderr);
@@ -261,29 +283,31 @@ run(const char *path)
 		free(errs);
 		return 1;
 	}
-	if (log_configure(conf->logs) == -1) {
-		return 1;	/* logged on stderr by log_configure */
-	}
+	if (log_configure(conf->logs) == -1)
+		return not_started("%s", log_configure_error());
 	if (net_listen_prepare(conf, &errs) == -1) {
 		log_lines("tls", errs);
 		free(errs);
-		return 1;
+		return not_started("a TLS certificate or key cannot be "
+		    "loaded");
 	}
 	net_init(&irc_net_handlers);
 	net_raise_nofile();
 	sig_setup();
-	if (net_listen_apply(conf) == -1) {
-		log_error("server", "could not open every listener; exiting");
-		return 1;
-	}
+	if (net_listen_apply(conf) == -1)
+		return not_started("could not open every listener");
 	/* Bound and opened as root; the database is the new user's. */
 	if (ergo_priv_drop(conf) == -1)
-		return 1;
-	if (store_open(conf->datastore_path) == -1)
-		return 1;
+		return not_started("%s", "see the error above");
+	/* absolute in every message (the path stays as written in conf,
+	 * which a rehash compares) */
+	if (store_open(ergo_check_abspath(conf->datastore_path, db,
+	    sizeof(db))) == -1)
+		return not_started("the database %s cannot be used", db);
 	irc_init(ergo_rehash);
 	log_info("server", "%s ready: %s", ERGO_VERSION, conf->server_name);
 	notify("READY=1\nSTATUS=accepting connections");
+	log_errors_to_stderr(false);
 	last_tick = ergo_now_ms;
 	while (!want_term) {
 		timeout = 1000 - (int)(ergo_now_ms - last_tick);
@@ -498,6 +522,8 @@ main(int argc, char *argv[])
 		return mkcerts(argc - 2, argv + 2);
 	if (strcmp(cmd, "backupdb") == 0)
 		return backupdb(argc - 2, argv + 2);
+	if (strcmp(cmd, "waitready") == 0)
+		return ergo_waitready(argc - 2, argv + 2);
 	for (i = 2; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "-c") == 0) && i + 1 < argc)

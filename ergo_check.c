@@ -47,8 +47,8 @@ problem(const char *fmt, ...)
 }
 
 /* path made absolute from the working directory, for messages */
-static const char *
-absolute(const char *path, char *buf, size_t sz)
+const char *
+ergo_check_abspath(const char *path, char *buf, size_t sz)
 {
 	char cwd[PATH_MAX];
 
@@ -83,7 +83,7 @@ check_open(const char *what, const char *path, int flags)
 		if (errno == ENOENT)
 			return 0;
 		problem("%s %s: %s cannot %s it: %s", what,
-		    absolute(path, abuf, sizeof(abuf)), who,
+		    ergo_check_abspath(path, abuf, sizeof(abuf)), who,
 		    (flags & O_ACCMODE) == O_RDONLY ? "read" : "write",
 		    strerror(errno));
 		return -1;
@@ -101,8 +101,8 @@ check_dir(const char *what, const char *path, const char *why)
 	dir_of(path, dir, sizeof(dir));
 	if (access(dir, W_OK | X_OK) == -1)
 		problem("%s %s: %s cannot create files in %s (%s): %s", what,
-		    absolute(path, abuf, sizeof(abuf)), who,
-		    absolute(dir, dbuf, sizeof(dbuf)), why,
+		    ergo_check_abspath(path, abuf, sizeof(abuf)), who,
+		    ergo_check_abspath(dir, dbuf, sizeof(dbuf)), why,
 		    strerror(errno));
 }
 

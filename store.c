@@ -385,7 +385,7 @@ store_open_mode(const char *path, int mode)
 	if (db != NULL)
 		store_close();
 	if ((db_path = strdup(path)) == NULL) {
-		log_warn("store", "%s", path);
+		log_error("store", "%s: %s", path, strerror(errno));
 		return -1;
 	}
 
@@ -399,11 +399,11 @@ store_open_mode(const char *path, int mode)
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOCTTY, 0600);
 	if (fd == -1 && errno != EEXIST) {
-		log_warn("store", "%s", path);
+		log_error("store", "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (fd == -1 && mode == OPEN_INIT) {
-		log_warnx("store", "%s: already exists; initdb creates a new "
+		log_error("store", "%s: already exists; initdb creates a new "
 		    "database only (upgradedb migrates one)", path);
 		goto fail;
 	}
@@ -416,7 +416,7 @@ store_open_mode(const char *path, int mode)
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
-		log_warnx("store", "%s: %s", path, db != NULL ?
+		log_error("store", "%s: %s", path, db != NULL ?
 		    sqlite3_errmsg(db) : "out of memory");
 		goto fail;
 	}
@@ -447,14 +447,14 @@ store_open_mode(const char *path, int mode)
 		goto fail;
 	/* sqlite falls back to read-only quietly; we would fail at COMMIT */
 	if (sqlite3_db_readonly(db, "main") == 1) {
-		log_warnx("store", "%s: the database is read-only", path);
+		log_error("store", "%s: the database is read-only", path);
 		goto fail;
 	}
 	/* after the checks that say more, before anything is written */
 	if (mode == OPEN_RUN && lock_fd == -1 && store_lock(path) == -1)
 		goto fail;
 	if (version > STORE_VERSION) {
-		log_warnx("store", "%s: schema version %d is newer than this "
+		log_error("store", "%s: schema version %d is newer than this "
 		    "ergo supports (%d); use a newer ergo or restore a backup",
 		    path, version, STORE_VERSION);
 		goto fail;
@@ -462,7 +462,7 @@ store_open_mode(const char *path, int mode)
 	if (version > 0 && version < STORE_VERSION) {
 		if (mode == OPEN_RUN && (conf == NULL ||
 		    !conf->datastore_autoupgrade)) {
-			log_warnx("store", "%s: schema version %d is older than "
+			log_error("store", "%s: schema version %d is older than "
 			    "this ergo's (%d); run `ergo upgradedb` (it keeps a "
 			    "backup) or set datastore { autoupgrade yes }",
 			    path, version, STORE_VERSION);
@@ -486,7 +486,7 @@ store_open_mode(const char *path, int mode)
 	return 0;
 
 fail_msg:
-	log_warnx("store", "%s: %s", path, sqlite3_errmsg(db));
+	log_error("store", "%s: %s", path, sqlite3_errmsg(db));
 fail:
 	sqlite3_finalize(st);
 	store_close();

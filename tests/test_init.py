@@ -1360,3 +1360,78 @@ def test_runit_and_s6_run_scripts_check_as_the_user_first():
             assert box.path("privkey.pem") in p.stdout, (kind, p.stdout)
             assert "Permission denied" in p.stdout, (kind, p.stdout)
             assert not accepts(box.port)
+
+
+# ------------------------------------------ start fails when ergo does
+
+def taken(port):
+    """A listening socket on 127.0.0.1:port, so ergo cannot bind it (a
+    failure checkconfig cannot see)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(1)
+    return s
+
+
+def test_sysvinit_start_fails_at_once_when_ergo_exits_and_says_why():
+    """A server that exits at start (its port is taken): the sysvinit
+    start fails within a few seconds (not after the notify timeout),
+    leaves no pidfile, and stderr.log holds the reason at level error."""
+    need("start-stop-daemon")
+    need_root("start-stop-daemon --chuid nobody")
+    with Sandbox("sysv-dies") as box:
+        log = box.path("log", "ergo.log")
+        box.write("ergo.conf", config_text(
+            box.port, "logging { method file  path %s }" % log))
+        init, pidfile = sysv(box, "ERGO_NOTIFY_SOCKET=%s\n"
+                             % box.path("notify.sock"))
+        s = taken(box.port)
+        try:
+            t0 = time.monotonic()
+            p = init("start", check=False)
+            took = time.monotonic() - t0
+        finally:
+            s.close()
+        assert p.returncode != 0, p.stdout
+        assert took < 5, "start took %.1f s" % took
+        assert "exited before it was ready" in p.stdout, p.stdout
+        assert not os.path.exists(pidfile)
+        err = read(box.path("log", "stderr.log"))
+        assert re.search(r" error server not started: could not open "
+                         r"every listener", err), err
+        # and with the port free, start waits for READY=1 and serves
+        init("start")
+        box.pids.add(int(read(pidfile)))
+        assert accepts(box.port)
+        init("stop")
+
+
+def test_openrc_start_fails_when_ergo_exits_instead_of_saying_ok():
+    """OpenRC said [ ok ] for a server that died at once. Now start waits
+    for READY=1 (`ergo waitready`): with the port taken, ergo exits,
+    start fails at once, the supervisor is stopped (no respawn loop) and
+    status is not started; stderr.log says why at level error."""
+    with Sandbox("openrc-dies") as box:
+        log = box.path("log", "ergo.log")
+        ns = openrc_sandbox(box, config_text(
+            box.port, "logging { method file  path %s }" % log))
+        s = taken(box.port)
+        try:
+            t0 = time.monotonic()
+            p = ns.run(["rc-service", "ergo", "start"], check=False)
+            took = time.monotonic() - t0
+            assert p.returncode != 0, p.stdout
+            assert took < 8, "start took %.1f s" % took
+            assert "exited before it was ready" in p.stdout, p.stdout
+            assert "started" not in ns.run(["rc-service", "ergo", "status"],
+                                           check=False).stdout
+            wait_for(lambda: "ergo" not in ns.run(
+                ["ps", "-eo", "comm"]).stdout.split(), 10,
+                "no ergo or supervisor left")
+            err = read(box.path("log", "stderr.log"))
+            assert " error server not started: could not open every " \
+                "listener" in err, err
+        finally:
+            s.close()
+            ns.close()

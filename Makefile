@@ -75,10 +75,12 @@ deps:
 static:
 	sh scripts/static.sh
 
+# As root (a container, a sandbox) it passes --allow-root: ergo run
+# refuses root without server { user } otherwise.
 run:
 	@sh scripts/deps.sh
 	@$(MAKE) ergo
-	./ergo run
+	./ergo run `[ "$$(id -u)" = 0 ] && echo --allow-root`
 
 # Builds each tests/unit_X.c into tests/unit_X (no POSIX make wildcard, so
 # a shell loop; they are small and rebuilt every time).

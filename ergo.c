@@ -36,7 +36,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: ergo run [--config FILE]     run the server in the foreground\n"
+	    "usage: ergo run [--config FILE] [--allow-root]\n"
+	    "                                    run the server in the foreground\n"
 	    "       ergo checkconfig [--config FILE] [--user USER[:GROUP]]\n"
 	    "                                    validate a config file and, as the\n"
 	    "                                    server's user, the files it opens\n"
@@ -265,7 +266,7 @@ not_started(const char *fmt, ...)
 }
 
 static int
-run(const char *path)
+run(const char *path, bool allow_root)
 {
 	char *errs = NULL, db[4096 + 2];
 	uint64_t last_tick;
@@ -285,6 +286,13 @@ run(const char *path)
 	}
 	if (log_configure(conf->logs) == -1)
 		return not_started("%s", log_configure_error());
+	/* what root creates (ircd.db, log files) a later unprivileged
+	 * start could not open */
+	if (geteuid() == 0 && conf->user == NULL && !allow_root)
+		return not_started("running as root without server { user "
+		    "NAME }: the files it creates would be root's; set server "
+		    "{ user NAME } to drop privileges after binding, or pass "
+		    "--allow-root to run as root all the same");
 	if (net_listen_prepare(conf, &errs) == -1) {
 		log_lines("tls", errs);
 		free(errs);
@@ -511,6 +519,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *cmd, *path = NULL, *as_user = NULL, *v;
+	bool allow_root = false;
 	int i;
 
 	if (argc < 2) {
@@ -533,6 +542,9 @@ main(int argc, char *argv[])
 		else if (strcmp(cmd, "checkconfig") == 0 &&
 		    (v = opt_value(argc, argv, &i, "--user")) != NULL)
 			as_user = v;
+		else if (strcmp(cmd, "run") == 0 &&
+		    strcmp(argv[i], "--allow-root") == 0)
+			allow_root = true;
 		else {
 			fprintf(stderr, "ergo: unknown option %s\n", argv[i]);
 			usage(stderr);
@@ -540,7 +552,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (strcmp(cmd, "run") == 0)
-		return run(path);
+		return run(path, allow_root);
 	if (strcmp(cmd, "initdb") == 0 || strcmp(cmd, "upgradedb") == 0)
 		return dbcmd(cmd, path, NULL);
 	if (path != NULL && strcmp(cmd, "checkconfig") != 0) {

@@ -981,7 +981,8 @@ def test_syslog_lines_reach_busybox_syslogd_as_daemon_facility():
                                     check=False).returncode == 0,
                      10, "busybox syslogd's /dev/log")
             ergo = ns.popen([box.bin, "run", "--config",
-                             box.path("ergo.conf")], "ergo.out")
+                             box.path("ergo.conf"), "--allow-root"],
+                            "ergo.out")
             wait_accepts(box.port)
             chat(box.port)
             line = wait_file_match(messages,

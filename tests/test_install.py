@@ -21,11 +21,13 @@ import glob
 import os
 import re
 import shutil
+import signal
+import socket
 import stat
 import subprocess
 import tempfile
 
-from ergotest import ERGO_BIN, Skip
+from ergotest import ERGO_BIN, Skip, free_port, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = {"ergo.8": "man8", "ergo.conf.5": "man5"}
@@ -533,3 +535,38 @@ def test_ergo_accepts_every_key_of_the_config_table():
     for path in sorted(_conf_table_keys()):
         bad, err = unknown(path)
         assert not bad, "%s: %s" % (path, err)
+
+
+def test_make_run_serves_on_builtin_defaults_even_as_root():
+    """`make run` (the README's first command) runs ./ergo in the
+    foreground on the built-in defaults; as root it passes --allow-root,
+    since ergo run refuses root without server { user } otherwise. Only
+    the address is overridden (ERGO__SERVER__LISTEN), to a free port."""
+    src = _copy_tree()
+    shutil.copytree(os.path.join(ROOT, "scripts"),
+                    os.path.join(src, "scripts"))
+    port = free_port()
+    env = _env()
+    env["ERGO__SERVER__LISTEN"] = "127.0.0.1:%d" % port
+    out = os.path.join(src, "make-run.out")
+    with open(out, "wb") as f:
+        p = subprocess.Popen(["make", "run"], cwd=src, env=env,
+                             stdin=subprocess.DEVNULL, stdout=f,
+                             stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    try:
+        def up():
+            assert p.poll() is None, read(out).decode()
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, 60, "make run to serve")
+        text = read(out).decode()
+        if os.geteuid() == 0:       # it got past the refusal
+            assert "warn server running as root" in text, text
+        assert os.path.exists(os.path.join(src, "ircd.db"))
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)    # make and its ergo, ours
+        p.wait(15)

@@ -7,7 +7,8 @@ import re
 import signal
 import stat
 
-from ergotest import ErgoTestError, Server, Skip, run_ergo, wait_for
+from ergotest import (ALLOW_ROOT, ErgoTestError, Server, Skip, run_ergo,
+                      wait_for)
 from test_store_faults import chattr
 
 STAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
@@ -344,7 +345,8 @@ def test_fatal_start_up_errors_go_to_stderr_at_error_with_absolute_paths():
         text = f.read().replace("path ircd.db", "path nodir/ircd.db")
     with open(os.path.join(d, "ergo.conf"), "w") as f:
         f.write(text)
-    p = run_ergo("run", "--config", os.path.join(d, "ergo.conf"), cwd=d,
+    p = run_ergo("run", "--config", os.path.join(d, "ergo.conf"),
+                 *ALLOW_ROOT, cwd=d,
                  timeout=20)
     assert p.returncode == 1, (p.returncode, p.stderr)
     db = os.path.join(d, "nodir", "ircd.db")
@@ -359,7 +361,8 @@ def test_fatal_start_up_errors_go_to_stderr_at_error_with_absolute_paths():
     # a log file that cannot be opened: named absolutely, at error
     with open(os.path.join(d, "ergo.conf"), "w") as f:
         f.write(text.replace("path main.log", "path nolog/main.log"))
-    p = run_ergo("run", "--config", os.path.join(d, "ergo.conf"), cwd=d,
+    p = run_ergo("run", "--config", os.path.join(d, "ergo.conf"),
+                 *ALLOW_ROOT, cwd=d,
                  timeout=20)
     assert p.returncode == 1
     assert re.search(r" error server not started: cannot open log file "

@@ -15,7 +15,8 @@ import subprocess
 import tempfile
 import threading
 
-from ergotest import Server, run_ergo, ERGO_BIN, wait_for, free_port
+from ergotest import (ALLOW_ROOT, Server, run_ergo, ERGO_BIN, wait_for,
+                      free_port)
 
 SCHEMA = 7      # store.c's STORE_VERSION
 
@@ -295,7 +296,8 @@ def test_second_server_on_the_same_database_refuses_with_the_pid():
             text = f.read()
         with open(conf2, "w") as f:
             f.write(text.replace(str(srv.port), str(free_port())))
-        p = run_ergo("run", "--config", conf2, cwd=srv.dir, timeout=20)
+        p = run_ergo("run", "--config", conf2, *ALLOW_ROOT, cwd=srv.dir,
+                     timeout=20)
         assert p.returncode == 1, (p.returncode, p.stderr)
         assert re.search(r"error store \S*ircd\.db is in use by pid %d "
                          % srv.pid, p.stderr), p.stderr
@@ -312,7 +314,7 @@ def test_second_server_on_the_same_database_refuses_with_the_pid():
         port2 = free_port()
         with open(conf2, "w") as f:
             f.write(text.replace(str(srv.port), str(port2)))
-        p = subprocess.Popen([ERGO_BIN, "run", "--config", conf2],
+        p = subprocess.Popen([ERGO_BIN, "run", "--config", conf2] + ALLOW_ROOT,
                              cwd=srv.dir, stdin=subprocess.DEVNULL,
                              stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)

@@ -445,6 +445,22 @@ def test_rehash_with_a_broken_certificate_keeps_the_old_one():
     TLSClient(s.tls_port, context()).register("stillok")
 
 
+def test_rehash_with_a_missing_certificate_names_the_config_line():
+    """The certificate removed under a running server: the rehash error
+    says FILE:LINE of the listen that names it, as a config error does,
+    and the old pair goes on serving."""
+    s, cert, key = live_server()
+    os.unlink(cert)
+    s.signal(signal.SIGHUP)
+    line = [n for n, l in enumerate(open(s.conf_path).read().split("\n"),
+                                    1) if "live.crt" in l][0]
+    s.wait_log(r"error rehash %s:%d: listen 127\.0\.0\.1:%d: \S*live\.crt: "
+               r"No such file or directory"
+               % (re.escape(s.conf_path), line, s.tls_port))
+    s.wait_log(r"config not reloaded")
+    TLSClient(s.tls_port, context()).register("stillok")
+
+
 def test_reload_interval_picks_up_a_renewed_pair_without_a_signal():
     s, cert, key = live_server("reload-interval 1s")
     assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))

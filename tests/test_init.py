@@ -1436,3 +1436,100 @@ def test_openrc_start_fails_when_ergo_exits_instead_of_saying_ok():
         finally:
             s.close()
             ns.close()
+
+
+# ------------------------------------- the docs' commands, run as written
+
+def doc_block_with(path, needle):
+    """The indented code block of a Markdown file holding needle, as
+    lines without the indent."""
+    block, blocks = [], []
+    for line in read(path).splitlines() + [""]:
+        if line.startswith("    "):
+            block.append(line[4:])
+        else:
+            if block:
+                blocks.append(block)
+            block = []
+    found = [b for b in blocks if any(needle in l for l in b)]
+    assert found, "no code block with %r in %s" % (needle, path)
+    return found[0]
+
+
+SERVICE_DOC = os.path.join(ROOT, "doc", "running-as-a-service.md")
+
+
+def test_doc_supervise_daemon_hup_by_hand_names_rc_svcname():
+    """doc/running-as-a-service.md's by-hand HUP under OpenRC: plain
+    `supervise-daemon ergo --signal HUP` fails (supervise-daemon finds
+    its service through RC_SVCNAME), the documented line rehashes."""
+    cmd = [l for l in doc_block_with(SERVICE_DOC, "--signal HUP")
+           if "--signal HUP" in l][0].split("#")[0].strip()
+    assert cmd.startswith("RC_SVCNAME=ergo "), cmd
+    with Sandbox("openrc-hup") as box:
+        log = box.path("log", "ergo.log")
+        ns = openrc_sandbox(box, config_text(
+            box.port, "logging { method file  path %s }" % log))
+        try:
+            ns.run(["rc-service", "ergo", "start"])
+            wait_file_match(log, READY_RE)
+            p = ns.run(["env", "-u", "RC_SVCNAME", "supervise-daemon", "ergo",
+                        "--signal", "HUP"], check=False)
+            assert p.returncode != 0, p.stdout
+            mark = len(read(log))
+            ns.run(["sh", "-c", cmd])
+            wait_file_match(log, REHASH_RE, start=mark)
+            ns.run(["rc-service", "ergo", "stop"])
+        finally:
+            ns.close()
+
+
+def test_doc_s6_steps_start_ergo_only_with_svscanctl_a():
+    """doc/running-as-a-service.md's s6 steps, in a scan directory that
+    s6-svscan already watches: a link alone is not picked up (no periodic
+    rescan), `s6-svscanctl -a` as the doc says is, and `s6-svwait -U`
+    then returns with ergo serving."""
+    need("s6-svscan", "s6-svscanctl", "s6-svwait", "s6-notifyoncheck",
+         "s6-setuidgid", "s6-log")
+    need_root("the run script switches to the user nobody")
+    steps = doc_block_with(SERVICE_DOC, "s6-svscanctl")
+    assert any(l.startswith("s6-svscanctl -a /run/service") for l in steps), \
+        steps
+    with Sandbox("s6-doc") as box:
+        scan = box.path("scan")
+        os.mkdir(scan)
+        sv = box.copy_tree(os.path.join(DISTRIB, "s6", "ergo"), "sv/ergo")
+        box.write("ergo.conf", config_text(box.port))
+        box.write("sv/ergo/conf", service_conf(
+            box, box.path("log"), "ERGO_LOG_USER=%s\nERGO_CHECK_PORT=%d\n"
+            % (box.user, box.port)))
+        svscan = box.popen(["s6-svscan", scan], "s6-svscan.out")
+        try:
+            time.sleep(0.5)
+            os.symlink(sv, os.path.join(scan, "ergo"))
+            time.sleep(2)
+            assert run(["s6-svstat", os.path.join(scan, "ergo")],
+                       check=False).returncode != 0, "picked up without -a"
+            run(["s6-svscanctl", "-a", scan])
+            run(["s6-svwait", "-U", "-t", "15000", os.path.join(scan, "ergo")])
+            assert accepts(box.port)
+            run(["s6-svc", "-d", os.path.join(scan, "ergo")])
+            run(["s6-svwait", "-d", "-t", "10000", os.path.join(scan, "ergo")])
+        finally:
+            run(["s6-svscanctl", "-t", scan], check=False)
+            svscan.wait(10)
+
+
+def test_ergo_8_logrotate_example_is_the_shipped_file():
+    """ergo.8's logrotate example used `postrotate rc-service ergo reload`
+    alone, which never reopens the log while the config is broken; it is
+    now the shipped distrib/logrotate/ergo (its comments aside)."""
+    page = read(os.path.join(ROOT, "ergo.8"))
+    m = re.search(r"(?s)\n(/var/log/ergo/ergo\.log \{\n.*?\n\})\n\.Ed", page)
+    assert m, "no logrotate example in ergo.8"
+    example = m.group(1).replace("\\e", "\\")
+    shipped = "\n".join(l for l in read(os.path.join(
+        DISTRIB, "logrotate", "ergo")).splitlines()
+        if not l.lstrip().startswith("#") and l.strip())
+    assert example == shipped, "ergo.8:\n%s\nshipped:\n%s" % (example,
+                                                               shipped)

@@ -394,7 +394,9 @@ ergo_priv_drop(struct conf *c)
 			    c->chroot);
 			return -1;
 		}
-		if (c->user != NULL)
+		/* as that user already (an init script's switch): fine */
+		if (c->user != NULL && (ergo_priv_lookup(c->user, c->group,
+		    &uid, &gid, err, sizeof(err)) == -1 || uid != geteuid()))
 			log_warnx("server", "server.user %s: not started as "
 			    "root, so already running unprivileged", c->user);
 		return 0;

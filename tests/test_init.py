@@ -1533,3 +1533,29 @@ def test_ergo_8_logrotate_example_is_the_shipped_file():
         if not l.lstrip().startswith("#") and l.strip())
     assert example == shipped, "ergo.8:\n%s\nshipped:\n%s" % (example,
                                                                shipped)
+
+
+def test_server_user_already_in_effect_draws_no_warning():
+    """The example config says server { user ergo }, and the shipped
+    scripts already start ergo as that user: then ergo serves without
+    the 'not started as root' warning (kept for another user)."""
+    need_root("runs ergo as the user nobody")
+    with Sandbox("same-user") as box:
+        home = box.path("home")
+        os.mkdir(home)
+        os.chown(home, box.uid, -1)
+        box.write("ergo.conf", config_text(box.port, extra=" user %s\n"
+                                           % box.user))
+        pw = pwd.getpwnam(box.user)
+
+        def as_user():
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+        p = box.popen([box.bin, "run", "--config", box.path("ergo.conf")],
+                      "ergo.out", cwd=home, preexec_fn=as_user)
+        wait_accepts(box.port)
+        p.terminate()
+        assert p.wait(10) == 0
+        out = read(box.path("ergo.out"))
+        assert "ready" in out and "not started as root" not in out, out

@@ -76,7 +76,7 @@ now_s(void)
  * arrives (exit 0), the PID in F (once it is another than F held at
  * the start) exits or changes, that is, the server died before it was
  * ready (exit 1, at once), or S seconds pass (exit 1). PATH is removed
- * at the end.
+ * at the end if it is still the socket bound here.
  */
 int
 ergo_waitready(int argc, char *argv[])
@@ -84,6 +84,7 @@ ergo_waitready(int argc, char *argv[])
 	const char *sock = NULL, *pidfile = NULL, *user = NULL;
 	char **cmd = NULL, name[256], err[320], buf[512], *colon, *group;
 	struct sockaddr_un sun;
+	struct stat mine, sb;
 	struct pollfd pfd;
 	double timeout = 30, deadline;
 	long pid, seen = 0, stale;
@@ -123,6 +124,12 @@ ergo_waitready(int argc, char *argv[])
 	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		fprintf(stderr, "ergo: waitready: %s: %s\n", sock,
 		    strerror(errno));
+		return 1;
+	}
+	if (stat(sock, &mine) == -1) {
+		fprintf(stderr, "ergo: waitready: %s: %s\n", sock,
+		    strerror(errno));
+		close(fd);
 		return 1;
 	}
 	if (user != NULL) {
@@ -200,7 +207,10 @@ ergo_waitready(int argc, char *argv[])
 	}
 out:
 	close(fd);
-	(void)unlink(sock);
+	/* only our own: a later waitready may have bound the name anew */
+	if (stat(sock, &sb) == 0 && sb.st_dev == mine.st_dev &&
+	    sb.st_ino == mine.st_ino)
+		(void)unlink(sock);
 	return rc;
 usage:
 	fprintf(stderr, "usage: ergo waitready --socket PATH [--timeout "

@@ -700,7 +700,7 @@ def test_sysvinit_script_start_status_reload_stop():
         pidfile = box.path("ergo.pid")
         defaults = box.write("default", service_conf(
             box, logdir, "ERGO_PIDFILE=%s\nERGO_NOTIFY_TIMEOUT=10\n"
-            % pidfile))
+            "ERGO_NOTIFY_SOCKET=%s\n" % (pidfile, box.path("notify.sock"))))
         env = {"ERGO_DEFAULTS": defaults}
 
         def init(cmd, check=True):
@@ -1307,6 +1307,8 @@ def sysv(box, extra=""):
     script = box.path("ergo.init")
     shutil.copy2(os.path.join(DISTRIB, "sysvinit", "ergo"), script)
     pidfile = box.path("ergo.pid")
+    if "ERGO_NOTIFY_SOCKET" not in extra:   # not the host's /run
+        extra += "ERGO_NOTIFY_SOCKET=%s\n" % box.path("notify.sock")
     defaults = box.write("default", service_conf(
         box, box.path("log"), "ERGO_PIDFILE=%s\nERGO_NOTIFY_TIMEOUT=10\n%s"
         % (pidfile, extra)))
@@ -1559,3 +1561,40 @@ def test_server_user_already_in_effect_draws_no_warning():
         assert p.wait(10) == 0
         out = read(box.path("ergo.out"))
         assert "ready" in out and "not started as root" not in out, out
+
+
+def test_waitready_exits_0_on_ready_1_on_timeout_and_leaves_a_newer_socket():
+    """ergo waitready alone: READY=1 on its socket is exit 0 (and the
+    socket is gone); nothing within --timeout is exit 1 saying so; a
+    socket bound anew at the same path by a later waitready is not
+    removed by the earlier one ending."""
+    d = tempfile.mkdtemp(prefix="ergotest-waitready-")
+    try:
+        sock = os.path.join(d, "n.sock")
+        p = subprocess.Popen([ERGO_BIN, "waitready", "--socket", sock,
+                              "--timeout", "10"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: os.path.exists(sock), 5, "the socket")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.sendto(b"STATUS=x\nREADY=1\n", sock)
+        s.close()
+        assert p.wait(5) == 0, p.stdout.read()
+        assert not os.path.exists(sock)
+
+        t0 = time.monotonic()
+        first = subprocess.Popen([ERGO_BIN, "waitready", "--socket", sock,
+                                  "--timeout", "1"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: os.path.exists(sock), 5, "the socket")
+        os.unlink(sock)     # as the next start's `rm -f` does
+        second = subprocess.Popen([ERGO_BIN, "waitready", "--socket", sock,
+                                   "--timeout", "10"])
+        wait_for(lambda: os.path.exists(sock), 5, "the second socket")
+        assert first.wait(5) == 1
+        assert time.monotonic() - t0 < 4
+        assert "not ready after 1 s" in first.stdout.read()
+        assert os.path.exists(sock), "the first removed the second's socket"
+        second.kill()
+        second.wait(5)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

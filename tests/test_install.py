@@ -549,9 +549,7 @@ def test_make_run_serves_on_builtin_defaults_even_as_root():
     foreground on the built-in defaults; as root it passes --allow-root,
     since ergo run refuses root without server { user } otherwise. Only
     the address is overridden (ERGO__SERVER__LISTEN), to a free port."""
-    src = _copy_tree()
-    shutil.copytree(os.path.join(ROOT, "scripts"),
-                    os.path.join(src, "scripts"))
+    src = _copy_tree()          # scripts/ too: make run calls deps.sh
     port = free_port()
     env = _env()
     env["ERGO__SERVER__LISTEN"] = "127.0.0.1:%d" % port

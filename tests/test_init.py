@@ -1513,6 +1513,10 @@ def test_doc_s6_steps_start_ergo_only_with_svscanctl_a():
             assert run(["s6-svstat", os.path.join(scan, "ergo")],
                        check=False).returncode != 0, "picked up without -a"
             run(["s6-svscanctl", "-a", scan])
+            # s6-supervise starts a moment after the rescan
+            wait_for(lambda: run(["s6-svstat", os.path.join(scan, "ergo")],
+                                 check=False).returncode == 0,
+                     10, "s6-supervise for ergo after s6-svscanctl -a")
             run(["s6-svwait", "-U", "-t", "15000", os.path.join(scan, "ergo")])
             assert accepts(box.port)
             run(["s6-svc", "-d", os.path.join(scan, "ergo")])

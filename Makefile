@@ -32,7 +32,7 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h \
+HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h ergo_check.h ergo_wait.h \
 	  irc.h irc_util.h irc_state.h irc_out.h irc_num.h irc_user.h \
 	  irc_account.h irc_bans.h irc_chan.h irc_chghost.h irc_cloak.h \
 	  irc_hist.h irc_markread.h irc_monitor.h irc_multiline.h \
@@ -44,7 +44,8 @@ LIBSRCS	= net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_redact.c \
 	  irc_chghost.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
-	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c irc_cloak.c \
+	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
+	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_register.c irc_throttle.c \
 	  net_addr.c util.c irc_out.c irc_state.c irc_user.c irc_account.c
 SRCS	= ergo.c $(LIBSRCS)
@@ -74,10 +75,12 @@ deps:
 static:
 	sh scripts/static.sh
 
+# As root (a container, a sandbox) it passes --allow-root: ergo run
+# refuses root without server { user } otherwise.
 run:
 	@sh scripts/deps.sh
 	@$(MAKE) ergo
-	./ergo run
+	./ergo run `[ "$$(id -u)" = 0 ] && echo --allow-root`
 
 # Builds each tests/unit_X.c into tests/unit_X (no POSIX make wildcard, so
 # a shell loop; they are small and rebuilt every time).
@@ -215,16 +218,27 @@ bench: ergo
 	$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o bench/load bench/load.c
 	bash bench/run.sh
 
-# install: the binary, the man pages, the OpenRC script and its conf.d
-# file when they are in the tree, and ergo.conf (the shipped copy of
-# `ergo defaultconfig`, kept equal to it by tests/test_config.py) only if
-# no config is there yet: an edited config, or conf.d file, is never
-# overwritten. Each file is written beside its target and renamed into
-# place, so a running ergo never sees half a binary.
+# install: the binary (stripped: INSTALL_STRIP=no keeps its symbols),
+# the man pages, ergo.conf (the shipped copy of `ergo defaultconfig`,
+# kept equal to it by tests/test_config.py) only if no config is there
+# yet, ergo.conf.example (a deployable one: TLS listener, file log, user)
+# beside it, and the service files of INIT (openrc, sysvinit, systemd,
+# runit, s6 or none; empty: detected on this host; a packager names it)
+# with the logrotate file (scripts/install-service.sh). An edited config,
+# conf.d or runit/s6 conf file is never overwritten. Each file is
+# written beside its target and renamed into place, so a running ergo
+# never sees half a binary.
+INIT	=
+INSTALL_STRIP = yes
+STRIP	= strip
 install: ergo
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/ergo \
 	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	cp ergo $(DESTDIR)$(PREFIX)/bin/ergo.new
+	@if [ "$(INSTALL_STRIP)" != no ]; then \
+		echo "$(STRIP) $(DESTDIR)$(PREFIX)/bin/ergo.new"; \
+		$(STRIP) $(DESTDIR)$(PREFIX)/bin/ergo.new || exit 1; \
+	fi
 	chmod 755 $(DESTDIR)$(PREFIX)/bin/ergo.new
 	mv -f $(DESTDIR)$(PREFIX)/bin/ergo.new $(DESTDIR)$(PREFIX)/bin/ergo
 	cp ergo.8 $(DESTDIR)$(MANDIR)/man8/ergo.8.new
@@ -243,41 +257,30 @@ install: ergo
 		mv $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.new \
 		    $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf || exit 1; \
 	fi
-	@# ergo.rc is an OpenRC script: never replace another init's ergo
-	@# script (e.g. distrib/sysvinit/ergo on a sysvinit host).
-	@if [ -f ergo.rc ]; then \
-		d=$(DESTDIR)$(SYSCONFDIR)/init.d; \
-		if [ -e "$$d/ergo" ] && \
-		    ! head -n 1 "$$d/ergo" | grep -q openrc-run; then \
-			echo "keeping $$d/ergo: not an OpenRC script"; \
-		else \
-			echo "cp ergo.rc $$d/ergo"; \
-			mkdir -p "$$d" && cp ergo.rc "$$d/ergo.new" && \
-			chmod 755 "$$d/ergo.new" && \
-			mv -f "$$d/ergo.new" "$$d/ergo" || exit 1; \
-		fi; \
+	@if [ -f distrib/ergo.conf.example ]; then \
+		f=$(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.example; \
+		echo "cp distrib/ergo.conf.example $$f"; \
+		cp distrib/ergo.conf.example "$$f.new" && \
+		chmod 644 "$$f.new" && mv -f "$$f.new" "$$f" || exit 1; \
 	fi
-	@if [ -f distrib/openrc/ergo.confd ]; then \
-		d=$(DESTDIR)$(SYSCONFDIR)/conf.d; \
-		if [ -e "$$d/ergo" ]; then \
-			echo "keeping existing $$d/ergo"; \
-		else \
-			echo "cp distrib/openrc/ergo.confd $$d/ergo"; \
-			mkdir -p "$$d" && \
-			cp distrib/openrc/ergo.confd "$$d/ergo.new" && \
-			chmod 644 "$$d/ergo.new" && \
-			mv "$$d/ergo.new" "$$d/ergo" || exit 1; \
-		fi; \
+	@if [ -f scripts/install-service.sh ]; then \
+		sh scripts/install-service.sh "$(INIT)" "$(DESTDIR)" \
+		    "$(PREFIX)" "$(SYSCONFDIR)" || exit 1; \
 	fi
 
-# uninstall: what install put there, except the config files (ergo.conf
-# and conf.d/ergo), which hold the operator's edits.
+# uninstall: what install put there, except the config files (ergo.conf,
+# conf.d/ergo, logrotate.d/ergo, runit's and s6's service directories),
+# which hold the operator's edits.
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ergo
 	rm -f $(DESTDIR)$(MANDIR)/man8/ergo.8 $(DESTDIR)$(MANDIR)/man5/ergo.conf.5
 	rm -f $(DESTDIR)$(SYSCONFDIR)/init.d/ergo
+	rm -f $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf.example
+	rm -f $(DESTDIR)$(PREFIX)/lib/systemd/system/ergo.service
 	@for f in $(DESTDIR)$(SYSCONFDIR)/ergo/ergo.conf \
-	    $(DESTDIR)$(SYSCONFDIR)/conf.d/ergo; do \
+	    $(DESTDIR)$(SYSCONFDIR)/conf.d/ergo \
+	    $(DESTDIR)$(SYSCONFDIR)/logrotate.d/ergo \
+	    $(DESTDIR)$(SYSCONFDIR)/sv/ergo $(DESTDIR)$(SYSCONFDIR)/s6/sv/ergo; do \
 		[ -e "$$f" ] && echo "keeping $$f"; \
 	done; true
 

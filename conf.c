@@ -605,6 +605,17 @@ struct parser {
 	size_t		 errlen, errsz;
 	unsigned	 nerr;
 	bool		 nomem;
+	/*
+	 * The first key inside a block that is the name of a top-level
+	 * block (`datastore` inside `server`): where a missing '}' starts
+	 * a cascade of "unknown key" errors, dropped if the block turns
+	 * out unterminated. errlen and nerr then, and the key.
+	 */
+	bool		 cascade;
+	size_t		 cascade_len;
+	unsigned	 cascade_nerr, cascade_line, cascade_depth;
+	unsigned	 depth;		/* of open blocks */
+	char		 cascade_key[64];
 };
 
 static const struct where default_where = { 0, 0, "built-in default" };
@@ -1510,6 +1521,7 @@ listen_parse(struct parser *p, const char *s, size_t n,
 			out[i]->text = xstrndup(p, s, n);
 		if (out[i]->text == NULL)
 			goto fail;
+		out[i]->line = w->env == NULL ? w->line : 0;
 		if (listen_resolve(host, port, family, out[i]) == -1) {
 			show(shown, sizeof(shown), host, strlen(host));
 			if (family == AF_INET && strspn(host, "0123456789.") !=
@@ -1667,6 +1679,8 @@ block_where(const struct block *b, char *buf, size_t sz)
 	return buf;
 }
 
+static const struct block top_block;
+
 static void
 unknown_key(struct parser *p, const struct block *b, const struct tok *t)
 {
@@ -1674,6 +1688,20 @@ unknown_key(struct parser *p, const struct block *b, const struct tok *t)
 	size_t d, bestd = SIZE_MAX;
 	char shown[64], in[64], hint[64] = "";
 	struct where w = tok_where(t);
+
+	if (b != &top_block && !p->cascade)
+		for (k = top_block.keys; k->name != NULL; k++)
+			if (k->type == K_BLOCK && strlen(k->name) == t->n &&
+			    memcmp(k->name, t->s, t->n) == 0) {
+				p->cascade = true;
+				p->cascade_len = p->errlen;
+				p->cascade_nerr = p->nerr;
+				p->cascade_line = t->line;
+				p->cascade_depth = p->depth;
+				show(p->cascade_key, sizeof(p->cascade_key),
+				    t->s, t->n);
+				break;
+			}
 
 	for (k = b->keys; k->name != NULL; k++) {
 		d = edit_distance(t->s, t->n, k->name, strlen(k->name));
@@ -2068,6 +2096,46 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 }
 
 /*
+ * A block still open at the end of the file, whose errors began at
+ * offset at of p->errs: its error goes there, in the order of the file,
+ * before the errors found after its opening (it was said last, after
+ * them), and the "unknown key" errors from the first top-level block
+ * name inside it on (the rest of the file read as part of it) are
+ * dropped, that name given as the likely place of the missing '}'.
+ */
+static void
+unterminated(struct parser *p, const struct tok *open, size_t at)
+{
+	struct where w = tok_where(open);
+	char shown[64], hint[160] = "", *rest;
+	size_t n;
+
+	if (p->cascade) {
+		p->errlen = p->cascade_len;
+		p->nerr = p->cascade_nerr;
+		if (p->errs != NULL)
+			p->errs[p->errlen] = '\0';
+		snprintf(hint, sizeof(hint), " (line %u starts block \"%s\" "
+		    "inside it: is the '}' missing before it?)",
+		    p->cascade_line, p->cascade_key);
+		p->cascade = false;
+	}
+	n = p->errlen;
+	conf_err(p, &w, "unterminated block \"%s\" opened here: missing "
+	    "'}'%s", show(shown, sizeof(shown), open->s, open->n), hint);
+	/* move the line just added to offset at */
+	if (p->errs == NULL || p->errlen == n || n <= at)
+		return;
+	if ((rest = strdup(p->errs + n)) == NULL) {
+		p->nomem = true;
+		return;
+	}
+	memmove(p->errs + at + (p->errlen - n), p->errs + at, n - at);
+	memcpy(p->errs + at, rest, p->errlen - n);
+	free(rest);
+}
+
+/*
  * The statements of one block up to its '}' (open: the block's name
  * token), or of the whole file (open NULL).
  */
@@ -2077,9 +2145,12 @@ parse_body(struct parser *p, const struct block *b, void *base,
 {
 	struct where seen[KEYS_MAX], w;
 	struct tok *t;
-	char shown[64];
+	size_t start;
 
 	memset(seen, 0, sizeof(seen));
+	if (open != NULL)
+		p->depth++;
+	start = p->errlen;
 	for (;;) {
 		t = peek(p);
 		w = tok_where(t);
@@ -2089,17 +2160,19 @@ parse_body(struct parser *p, const struct block *b, void *base,
 			break;
 		case T_EOF:
 			if (open != NULL) {
-				w = tok_where(open);
-				conf_err(p, &w, "unterminated block \"%s\" opened"
-				    " here: missing '}'",
-				    show(shown, sizeof(shown), open->s,
-				    open->n));
+				unterminated(p, open, start);
+				p->depth--;
 			}
 			return;
 		case T_RBRACE:
 			next(p);
-			if (open != NULL)
+			if (open != NULL) {
+				/* closed: a cascade marked inside was not one */
+				if (p->cascade && p->cascade_depth >= p->depth)
+					p->cascade = false;
+				p->depth--;
 				return;
+			}
 			conf_err(p, &w, "unexpected '}': no block is open");
 			break;
 		case T_ERR:

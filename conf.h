@@ -19,6 +19,7 @@ enum { NICKRES_OPTIONAL, NICKRES_STRICT };
 struct listen_conf {
 	struct listen_conf	*next;
 	char			*text;		/* as written, e.g. "[::1]:6667" */
+	unsigned		 line;		/* of the config; 0: an override */
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
 	bool			 tls;

@@ -6,6 +6,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <signal.h>
@@ -22,6 +23,8 @@
 #include "net.h"
 #include "store.h"
 #include "ergo_priv.h"
+#include "ergo_check.h"
+#include "ergo_wait.h"
 #include "irc.h"
 
 static int	 sigpipe_fd[2] = { -1, -1 };
@@ -33,9 +36,11 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: ergo run [--config FILE]     run the server in the foreground\n"
-	    "       ergo checkconfig [--config FILE]\n"
-	    "                                    validate a config file\n"
+	    "usage: ergo run [--config FILE] [--allow-root]\n"
+	    "                                    run the server in the foreground\n"
+	    "       ergo checkconfig [--config FILE] [--user USER[:GROUP]]\n"
+	    "                                    validate a config file and, as the\n"
+	    "                                    server's user, the files it opens\n"
 	    "       ergo defaultconfig           print the annotated default config\n"
 	    "       ergo genpasswd               hash a password for an oper block\n"
 	    "       ergo initdb [--config FILE]  create the database\n"
@@ -45,6 +50,9 @@ usage(FILE *f)
 	    "                                    copy the live database to FILE\n"
 	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
 	    "                                    write a self-signed certificate and key\n"
+	    "       ergo waitready --socket PATH [--timeout S] [--user U[:G]]\n"
+	    "                [--pid-file F] [-- COMMAND ...]\n"
+	    "                                    for init scripts: wait for READY=1\n"
 	    "       ergo version                 print the version\n"
 	    "       ergo help                    print this help\n");
 }
@@ -243,14 +251,31 @@ ergo_rehash(char **errs)
 
 /* ---- the loop ---- */
 
+/* A fatal start-up error, at level error (so on stderr too): exit 1. */
 static int
-run(const char *path)
+not_started(const char *fmt, ...)
 {
-	char *errs = NULL;
+	char msg[4400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_error("server", "not started: %s", msg);
+	return 1;
+}
+
+static int
+run(const char *path, bool allow_root)
+{
+	char *errs = NULL, db[4096 + 2];
 	uint64_t last_tick;
 	int timeout, t;
 
 	log_init(LL_INFO);
+	/* until it serves, every error reaches stderr too (init scripts
+	 * keep it), whatever the logging blocks say */
+	log_errors_to_stderr(true);
 	ergo_clock();
 	if ((conf = conf_load(path, &errs)) == NULL) {
 		fputs(errs ? errs : "config error\n", stderr);
@@ -259,29 +284,38 @@ run(const char *path)
 		free(errs);
 		return 1;
 	}
-	if (log_configure(conf->logs) == -1) {
-		return 1;	/* logged on stderr by log_configure */
-	}
+	if (log_configure(conf->logs) == -1)
+		return not_started("%s", log_configure_error());
+	/* what root creates (ircd.db, log files) a later unprivileged
+	 * start could not open */
+	if (geteuid() == 0 && conf->user == NULL && !allow_root)
+		return not_started("running as root without server { user "
+		    "NAME }: the files it creates would be root's; set server "
+		    "{ user NAME } to drop privileges after binding, or pass "
+		    "--allow-root to run as root all the same");
 	if (net_listen_prepare(conf, &errs) == -1) {
 		log_lines("tls", errs);
 		free(errs);
-		return 1;
+		return not_started("a TLS certificate or key cannot be "
+		    "loaded");
 	}
 	net_init(&irc_net_handlers);
 	net_raise_nofile();
 	sig_setup();
-	if (net_listen_apply(conf) == -1) {
-		log_error("server", "could not open every listener; exiting");
-		return 1;
-	}
+	if (net_listen_apply(conf) == -1)
+		return not_started("could not open every listener");
 	/* Bound and opened as root; the database is the new user's. */
 	if (ergo_priv_drop(conf) == -1)
-		return 1;
-	if (store_open(conf->datastore_path) == -1)
-		return 1;
+		return not_started("%s", "see the error above");
+	/* absolute in every message (the path stays as written in conf,
+	 * which a rehash compares) */
+	if (store_open(ergo_check_abspath(conf->datastore_path, db,
+	    sizeof(db))) == -1)
+		return not_started("the database %s cannot be used", db);
 	irc_init(ergo_rehash);
 	log_info("server", "%s ready: %s", ERGO_VERSION, conf->server_name);
 	notify("READY=1\nSTATUS=accepting connections");
+	log_errors_to_stderr(false);
 	last_tick = ergo_now_ms;
 	while (!want_term) {
 		timeout = 1000 - (int)(ergo_now_ms - last_tick);
@@ -484,9 +518,8 @@ backupdb(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
-	const char *cmd, *path = NULL;
-	struct conf *c;
-	char *errs = NULL;
+	const char *cmd, *path = NULL, *as_user = NULL, *v;
+	bool allow_root = false;
 	int i;
 
 	if (argc < 2) {
@@ -498,12 +531,20 @@ main(int argc, char *argv[])
 		return mkcerts(argc - 2, argv + 2);
 	if (strcmp(cmd, "backupdb") == 0)
 		return backupdb(argc - 2, argv + 2);
+	if (strcmp(cmd, "waitready") == 0)
+		return ergo_waitready(argc - 2, argv + 2);
 	for (i = 2; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "-c") == 0) && i + 1 < argc)
 			path = argv[++i];
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			path = argv[i] + 9;
+		else if (strcmp(cmd, "checkconfig") == 0 &&
+		    (v = opt_value(argc, argv, &i, "--user")) != NULL)
+			as_user = v;
+		else if (strcmp(cmd, "run") == 0 &&
+		    strcmp(argv[i], "--allow-root") == 0)
+			allow_root = true;
 		else {
 			fprintf(stderr, "ergo: unknown option %s\n", argv[i]);
 			usage(stderr);
@@ -511,7 +552,7 @@ main(int argc, char *argv[])
 		}
 	}
 	if (strcmp(cmd, "run") == 0)
-		return run(path);
+		return run(path, allow_root);
 	if (strcmp(cmd, "initdb") == 0 || strcmp(cmd, "upgradedb") == 0)
 		return dbcmd(cmd, path, NULL);
 	if (path != NULL && strcmp(cmd, "checkconfig") != 0) {
@@ -519,25 +560,8 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (strcmp(cmd, "checkconfig") == 0) {
-		if ((c = conf_load(path, &errs)) == NULL) {
-			fputs(errs ? errs : "config error\n", stderr);
-			if (errs != NULL && errs[strlen(errs) - 1] != '\n')
-				fputc('\n', stderr);
-			free(errs);
-			return 1;
-		}
-		if (net_listen_prepare(c, &errs) == -1) {
-			fputs(errs ? errs : "certificate error\n", stderr);
-			free(errs);
-			conf_free(c);
-			return 1;
-		}
-		net_listen_unprepare();
-		conf_free(c);
-		printf("%s: ok\n", path ? path : "built-in defaults");
-		return 0;
-	}
+	if (strcmp(cmd, "checkconfig") == 0)
+		return ergo_check(path, as_user);
 	if (strcmp(cmd, "defaultconfig") == 0) {
 		fputs(conf_default_text(), stdout);
 		return 0;

@@ -323,6 +323,56 @@ chroot_enter(struct conf *c)
 }
 
 /*
+ * The uid and primary gid of user (group: that group's instead), as
+ * server { user group } or checkconfig --user USER:GROUP name them;
+ * -1 with err saying which name is unknown.
+ */
+int
+ergo_priv_lookup(const char *user, const char *group, uid_t *uid,
+    gid_t *gid, char *err, size_t errsz)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errsz, "server.user %s: %s", user, errno ?
+		    strerror(errno) : "no such user");
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	if (group != NULL) {
+		errno = 0;
+		if ((gr = getgrnam(group)) == NULL) {
+			snprintf(err, errsz, "server.group %s: %s", group,
+			    errno ? strerror(errno) : "no such group");
+			return -1;
+		}
+		*gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+/*
+ * checkconfig: become uid/gid for good, with gid as the only group, as
+ * ergo_priv_drop leaves the server and `chpst -u USER:GROUP` a service
+ * (stricter than a supervisor's initgroups: what passes here passes
+ * there). -1 with err.
+ */
+int
+ergo_priv_become(uid_t uid, gid_t gid, char *err, size_t errsz)
+{
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(uid) == -1) {
+		snprintf(err, errsz, "switching to uid %ld: %s", (long)uid,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * As root with server { user NAME [group NAME] }: become that user for
  * good (supplementary groups too) and check that root cannot come back.
  * As root without it: say loudly that it runs as root. With server {
@@ -333,8 +383,7 @@ chroot_enter(struct conf *c)
 int
 ergo_priv_drop(struct conf *c)
 {
-	struct passwd *pw;
-	struct group *gr;
+	char err[256];
 	gid_t gid;
 	uid_t uid;
 
@@ -345,7 +394,9 @@ ergo_priv_drop(struct conf *c)
 			    c->chroot);
 			return -1;
 		}
-		if (c->user != NULL)
+		/* as that user already (an init script's switch): fine */
+		if (c->user != NULL && (ergo_priv_lookup(c->user, c->group,
+		    &uid, &gid, err, sizeof(err)) == -1 || uid != geteuid()))
 			log_warnx("server", "server.user %s: not started as "
 			    "root, so already running unprivileged", c->user);
 		return 0;
@@ -356,22 +407,10 @@ ergo_priv_drop(struct conf *c)
 		    c->chroot != NULL ? " (root can leave a chroot)" : "");
 		return c->chroot != NULL ? chroot_enter(c) : 0;
 	}
-	errno = 0;
-	if ((pw = getpwnam(c->user)) == NULL) {
-		log_error("server", "server.user %s: %s", c->user, errno ?
-		    strerror(errno) : "no such user");
+	if (ergo_priv_lookup(c->user, c->group, &uid, &gid, err,
+	    sizeof(err)) == -1) {
+		log_error("server", "%s", err);
 		return -1;
-	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	if (c->group != NULL) {
-		errno = 0;
-		if ((gr = getgrnam(c->group)) == NULL) {
-			log_error("server", "server.group %s: %s", c->group,
-			    errno ? strerror(errno) : "no such group");
-			return -1;
-		}
-		gid = gr->gr_gid;
 	}
 	if (uid == 0) {
 		log_error("server", "server.user %s is root; name an "

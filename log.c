@@ -40,7 +40,8 @@ static struct sink	 sinks[LOG_SINKS_MAX];
 static size_t		 nsinks;
 static int		 min_level = LL_INFO;	/* least level any sink takes */
 static bool		 syslog_open;
-static char		 why[320];	/* log_configure's last failure */
+static char		 why[320 + 4096];	/* log_configure's last failure */
+static bool		 echo_errors;	/* start-up: errors to stderr too */
 
 /*
  * Categories for `types`, as Ergo names them where Ergo has one. A
@@ -59,6 +60,8 @@ static const char *const log_words[] = { "debug", "info", "warn", "error" };
 static void	 vlog(int, const char *, int, const char *, va_list);
 static size_t	 log_escape(char *, size_t, const char *);
 static void	 log_write_line(struct sink *, const char *, size_t, size_t);
+static size_t	 log_format(char *, size_t, int, const char *, const char *,
+		    size_t *);
 static int	 log_open_file(const char *);
 static void	 sinks_close(struct sink *, size_t, const struct sink *,
 		    size_t);
@@ -195,8 +198,18 @@ log_configure(const struct log_conf *list)
 				s->fd = sinks[j].fd;
 				s->lost = sinks[j].lost;
 			} else if ((s->fd = log_open_file(lc->path)) == -1) {
+				int e = errno;
+				char cwd[4096];
+
+				/* absolute: the reader of a start-up failure
+				 * may not know the server's directory */
+				if (lc->path[0] == '/' ||
+				    getcwd(cwd, sizeof(cwd)) == NULL)
+					cwd[0] = '\0';
 				snprintf(why, sizeof(why), "cannot open log "
-				    "file %s: %s", lc->path, strerror(errno));
+				    "file %s%s%s: %s", cwd, cwd[0] != '\0' &&
+				    strcmp(cwd, "/") != 0 ? "/" : "", lc->path,
+				    strerror(e));
 				goto fail;
 			}
 			break;
@@ -266,6 +279,17 @@ const char *
 log_configure_error(void)
 {
 	return why;
+}
+
+/*
+ * While on (ergo run, until it serves), a line at level error goes to
+ * stderr as well when no stderr target took it: a server that cannot
+ * start says why where its supervisor looks, whatever the config says.
+ */
+void
+log_errors_to_stderr(bool on)
+{
+	echo_errors = on;
 }
 
 bool
@@ -378,14 +402,13 @@ vlog(int level, const char *cat, int err, const char *fmt, va_list ap)
 	static const int prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING,
 				    LOG_ERR };
 	char		 msg[LOG_MSG_MAX], line[LOG_LINE_MAX];
-	struct timespec	 ts;
-	struct tm	 tm;
 	size_t		 n, len = 0, stamp_len = 0, i;
 	uint32_t	 b;
-	bool		 formatted = false;
+	bool		 formatted = false, echo;
 	int		 r;
 
-	if (!log_wants(level, cat))
+	echo = echo_errors && level >= LL_ERROR;
+	if (!log_wants(level, cat) && !echo)
 		return;
 	b = cat_bit(cat);
 
@@ -417,32 +440,53 @@ vlog(int level, const char *cat, int err, const char *fmt, va_list ap)
 			syslog(prio[level], "%s", sl);
 			continue;
 		}
+		if (s->method == LOGM_STDERR)
+			echo = false;	/* it goes there anyway */
 		if (!formatted) {
 			formatted = true;
-			if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
-			    gmtime_r(&ts.tv_sec, &tm) == NULL) {
-				memset(&tm, 0, sizeof(tm));
-				ts.tv_nsec = 0;
-			}
-			len = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%S",
-			    &tm);
-			r = snprintf(line + len, sizeof(line) - len,
-			    ".%03ldZ ", ts.tv_nsec / 1000000L);
-			len += r < 0 ? 0 : (size_t)r;
-			stamp_len = len;
-			r = snprintf(line + len, sizeof(line) - len, "%s ",
-			    log_words[level]);
-			len += r < 0 ? 0 : (size_t)r;
-			/* reserve room for the ' ' and the '\n' */
-			len += log_escape(line + len, sizeof(line) - len - 2,
-			    cat);
-			line[len++] = ' ';
-			len += log_escape(line + len, sizeof(line) - len - 1,
-			    msg);
-			line[len++] = '\n';
+			len = log_format(line, sizeof(line), level, cat, msg,
+			    &stamp_len);
 		}
 		log_write_line(s, line, stamp_len, len);
 	}
+	if (echo) {
+		struct sink err = { .method = LOGM_STDERR,
+				    .fd = STDERR_FILENO };
+
+		if (!formatted)
+			len = log_format(line, sizeof(line), level, cat, msg,
+			    &stamp_len);
+		log_write_line(&err, line, stamp_len, len);
+	}
+}
+
+/* "STAMP LEVEL CAT MSG\n" into line; its length, the stamp's in *stamp */
+static size_t
+log_format(char *line, size_t sz, int level, const char *cat,
+    const char *msg, size_t *stamp)
+{
+	struct timespec	 ts;
+	struct tm	 tm;
+	size_t		 len;
+	int		 r;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 ||
+	    gmtime_r(&ts.tv_sec, &tm) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		ts.tv_nsec = 0;
+	}
+	len = strftime(line, sz, "%Y-%m-%dT%H:%M:%S", &tm);
+	r = snprintf(line + len, sz - len, ".%03ldZ ", ts.tv_nsec / 1000000L);
+	len += r < 0 ? 0 : (size_t)r;
+	*stamp = len;
+	r = snprintf(line + len, sz - len, "%s ", log_words[level]);
+	len += r < 0 ? 0 : (size_t)r;
+	/* reserve room for the ' ' and the '\n' */
+	len += log_escape(line + len, sz - len - 2, cat);
+	line[len++] = ' ';
+	len += log_escape(line + len, sz - len - 1, msg);
+	line[len++] = '\n';
+	return len;
 }
 
 /*

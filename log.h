@@ -25,6 +25,7 @@ struct log_conf {
 };
 
 void	 log_init(int level);			/* stderr until configured */
+void	 log_errors_to_stderr(bool on);		/* start-up: errors there too */
 /*
  * Opens every target of the list first; only if all opened are they
  * swapped in (a file already open under the same path is kept, not

@@ -483,7 +483,7 @@ net_listen_prepare(const struct conf *c, char **errs)
 {
 	const struct listen_conf *lc;
 	struct tls_cred *cr;
-	char err[600], line[700];
+	char err[600], line[700 + 4096];
 	int rc = 0;
 
 	*errs = NULL;
@@ -498,8 +498,13 @@ net_listen_prepare(const struct conf *c, char **errs)
 		}
 		if ((cr = tls_cred_load(lc->cert, lc->key, err,
 		    sizeof(err))) == NULL) {
-			snprintf(line, sizeof(line), "listen %s: %s", lc->text,
-			    err);
+			/* FILE:LINE of the listen that names it */
+			if (lc->line != 0 && c->path != NULL)
+				snprintf(line, sizeof(line), "%s:%u: listen %s: "
+				    "%s", c->path, lc->line, lc->text, err);
+			else
+				snprintf(line, sizeof(line), "listen %s: %s",
+				    lc->text, err);
 			errs_add(errs, line);
 			rc = -1;
 			continue;

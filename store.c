@@ -322,6 +322,53 @@ store_error(void)
 	return errbuf[0] != '\0' ? errbuf : "database error";
 }
 
+static int	 lock_fd = -1;	/* PATH.lock, held while the server runs */
+
+/*
+ * One server per database: an fcntl(2) write lock on PATH.lock (created
+ * 0600), held until exit, with the holder's PID written in it. Not a lock
+ * on the database itself: SQLite keeps its own fcntl locks there, and
+ * closing any other descriptor of that file would drop them. Only `run`
+ * takes it; backupdb and upgradedb work on a live database through
+ * SQLite's own locking, as before. Returns 0, or -1 (logged).
+ */
+static int
+store_lock(const char *path)
+{
+	char lp[4096 + 8], pid[32];
+	struct flock fl;
+	int fd, n;
+
+	snprintf(lp, sizeof(lp), "%s.lock", path);
+	if ((fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY,
+	    0600)) == -1) {
+		log_error("store", "%s: %s", lp, strerror(errno));
+		return -1;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(fd, F_SETLK, &fl) == -1) {
+		if (errno == EACCES || errno == EAGAIN) {
+			if (fcntl(fd, F_GETLK, &fl) == -1 ||
+			    fl.l_type == F_UNLCK)
+				fl.l_pid = 0;
+			log_error("store", "%s is in use by pid %ld (it holds "
+			    "%s): one server per database", path,
+			    (long)fl.l_pid, lp);
+		} else
+			log_error("store", "%s: lock: %s", lp,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || write(fd, pid, (size_t)n) != n)
+		log_warn("store", "%s", lp);	/* the lock holds anyway */
+	lock_fd = fd;
+	return 0;
+}
+
 /*
  * Opens (creating with mode 0600 if missing, unless upgrading) the
  * database at path and handles its schema as mode says. Returns 0, or -1
@@ -338,7 +385,7 @@ store_open_mode(const char *path, int mode)
 	if (db != NULL)
 		store_close();
 	if ((db_path = strdup(path)) == NULL) {
-		log_warn("store", "%s", path);
+		log_error("store", "%s: %s", path, strerror(errno));
 		return -1;
 	}
 
@@ -352,11 +399,11 @@ store_open_mode(const char *path, int mode)
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC |
 		    O_NOCTTY, 0600);
 	if (fd == -1 && errno != EEXIST) {
-		log_warn("store", "%s", path);
+		log_error("store", "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	if (fd == -1 && mode == OPEN_INIT) {
-		log_warnx("store", "%s: already exists; initdb creates a new "
+		log_error("store", "%s: already exists; initdb creates a new "
 		    "database only (upgradedb migrates one)", path);
 		goto fail;
 	}
@@ -369,7 +416,7 @@ store_open_mode(const char *path, int mode)
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
-		log_warnx("store", "%s: %s", path, db != NULL ?
+		log_error("store", "%s: %s", path, db != NULL ?
 		    sqlite3_errmsg(db) : "out of memory");
 		goto fail;
 	}
@@ -400,11 +447,14 @@ store_open_mode(const char *path, int mode)
 		goto fail;
 	/* sqlite falls back to read-only quietly; we would fail at COMMIT */
 	if (sqlite3_db_readonly(db, "main") == 1) {
-		log_warnx("store", "%s: the database is read-only", path);
+		log_error("store", "%s: the database is read-only", path);
 		goto fail;
 	}
+	/* after the checks that say more, before anything is written */
+	if (mode == OPEN_RUN && lock_fd == -1 && store_lock(path) == -1)
+		goto fail;
 	if (version > STORE_VERSION) {
-		log_warnx("store", "%s: schema version %d is newer than this "
+		log_error("store", "%s: schema version %d is newer than this "
 		    "ergo supports (%d); use a newer ergo or restore a backup",
 		    path, version, STORE_VERSION);
 		goto fail;
@@ -412,7 +462,7 @@ store_open_mode(const char *path, int mode)
 	if (version > 0 && version < STORE_VERSION) {
 		if (mode == OPEN_RUN && (conf == NULL ||
 		    !conf->datastore_autoupgrade)) {
-			log_warnx("store", "%s: schema version %d is older than "
+			log_error("store", "%s: schema version %d is older than "
 			    "this ergo's (%d); run `ergo upgradedb` (it keeps a "
 			    "backup) or set datastore { autoupgrade yes }",
 			    path, version, STORE_VERSION);
@@ -436,7 +486,7 @@ store_open_mode(const char *path, int mode)
 	return 0;
 
 fail_msg:
-	log_warnx("store", "%s: %s", path, sqlite3_errmsg(db));
+	log_error("store", "%s: %s", path, sqlite3_errmsg(db));
 fail:
 	sqlite3_finalize(st);
 	store_close();
@@ -477,6 +527,10 @@ store_close(void)
 	for (i = 0; i < Q_COUNT; i++) {
 		sqlite3_finalize(stmts[i]);
 		stmts[i] = NULL;
+	}
+	if (lock_fd != -1) {	/* the file stays: unlinking it would race */
+		close(lock_fd);
+		lock_fd = -1;
 	}
 	if (db == NULL)
 		return;

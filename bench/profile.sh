@@ -53,7 +53,9 @@ EOF
 	f=$out/callgrind.out.$s
 	rm -f "$f"
 	valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$f" \
-	    "$tmp/ergo" run --config "$tmp/ergo.conf" 2>"$out/valgrind-$s.log" &
+	    "$tmp/ergo" run --config "$tmp/ergo.conf" \
+	    $( [ "$(id -u)" != 0 ] || echo --allow-root ) \
+	    2>"$out/valgrind-$s.log" &
 	pid=$!
 	for _ in $(seq 1 200); do
 		ss -Hltn "sport = :$port" | grep -q . && break

@@ -154,6 +154,8 @@ logging { method stderr  level warn }
 oper bench { class bench  password "$oper_hash"  nofakelag yes }
 EOF
 		cmd=("$ergo_bin" run --config "$d/ergo.conf")
+		# ergo refuses root without server { user } unless told
+		[ "$(id -u)" != 0 ] || cmd+=(--allow-root)
 		;;
 	inspircd)
 		cat >"$d/inspircd.conf" <<EOF

@@ -32,7 +32,7 @@ import tempfile
 import time
 
 __all__ = ["Server", "Client", "ErgoTestError", "Skip", "ERGO_BIN",
-           "run_ergo", "wait_for"]
+           "ALLOW_ROOT", "run_ergo", "wait_for"]
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ERGO_BIN = os.path.abspath(os.environ.get("ERGO_BIN") or
@@ -135,6 +135,12 @@ def run_ergo(*args, cwd=None, env=None, input=None, timeout=30):
     return p
 
 
+# ergo run refuses root without server { user } unless told: the tests run
+# as root in the sandbox, and Server passes this to every `run` (so
+# do tests that start `ergo run` themselves, as root).
+ALLOW_ROOT = ["--allow-root"] if os.geteuid() == 0 else []
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -155,7 +161,8 @@ class Server:
              str.format(port=...) is used instead, for the escaped style)
     env:     extra environment variables (value None removes one)
     args:    the whole argument list instead of
-             ["run", "--config", <dir>/ergo.conf]
+             ["run", "--config", <dir>/ergo.conf]; as root, --allow-root
+             is added to a `run` that lacks it
     fakelag: leave fakelag at its defaults (the generated config turns
              it off otherwise)
     cloaking: leave IP cloaking at its default, on (the generated config
@@ -273,6 +280,8 @@ class Server:
         args = self.args
         if args is None:
             args = ["run", "--config", self.conf_path]
+        args = list(args) + ALLOW_ROOT if args[:1] == ["run"] and \
+            "--allow-root" not in args else args
         if self._logf is None:
             self._logf = open(self.log_path, "ab")
         self._logf.write(("--- %s %s\n" % (ERGO_BIN, " ".join(

@@ -153,11 +153,29 @@ def test_checkconfig_unterminated_string():
 
 
 def test_checkconfig_missing_brace():
+    """The cause first, without the cascade of "unknown key" lines that
+    reading the rest of the file as part of the block used to give; the
+    first top-level block name inside it is named as the likely place."""
     assert_errors("server {\n  name irc.example.org\n"
-                  "limits { nicklen 20 }\n",
-                  "ergo.conf:3:1: unknown key \"limits\" in block server",
+                  "limits { nicklen 20 }\n"
+                  "datastore { path x.db }\nlogging { method stderr }\n",
                   "ergo.conf:1:1: unterminated block \"server\" opened "
-                  "here: missing '}'")
+                  "here: missing '}' (line 3 starts block \"limits\" "
+                  "inside it: is the '}' missing before it?)")
+
+
+def test_checkconfig_unterminated_block_is_said_in_file_order():
+    """The unterminated block's error comes where the block opens, before
+    the errors found after it (it used to come last); errors before it
+    are kept, and a misplaced block inside a block that is closed is
+    still an error and starts no cascade."""
+    assert_errors("server {\n  name irc.example.org\n  max-sendq 1x\n"
+                  "  logging { }\n}\nlimits {\n  nicklen 9999\n",
+                  "ergo.conf:3:13: expected a size like 96k",
+                  "ergo.conf:4:3: unknown key \"logging\" in block server",
+                  "ergo.conf:6:1: unterminated block \"limits\" opened "
+                  "here: missing '}'",
+                  "ergo.conf:7:11: nicklen must be between 1 and 64")
 
 
 def test_checkconfig_duplicate_listen():

@@ -700,7 +700,7 @@ def test_sysvinit_script_start_status_reload_stop():
         pidfile = box.path("ergo.pid")
         defaults = box.write("default", service_conf(
             box, logdir, "ERGO_PIDFILE=%s\nERGO_NOTIFY_TIMEOUT=10\n"
-            % pidfile))
+            "ERGO_NOTIFY_SOCKET=%s\n" % (pidfile, box.path("notify.sock"))))
         env = {"ERGO_DEFAULTS": defaults}
 
         def init(cmd, check=True):
@@ -981,7 +981,8 @@ def test_syslog_lines_reach_busybox_syslogd_as_daemon_facility():
                                     check=False).returncode == 0,
                      10, "busybox syslogd's /dev/log")
             ergo = ns.popen([box.bin, "run", "--config",
-                             box.path("ergo.conf")], "ergo.out")
+                             box.path("ergo.conf"), "--allow-root"],
+                            "ergo.out")
             wait_accepts(box.port)
             chat(box.port)
             line = wait_file_match(messages,
@@ -1181,3 +1182,423 @@ def test_container_image_layout_serves_as_uid_10000():
             proc.kill()
             proc.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+# ------------------------------------- checkconfig as the service's user
+
+def root_only_key(box):
+    """A certificate and a root-owned 0600 key in the sandbox (the key
+    `ergo mkcerts` makes as root), and a config line for a TLS listener
+    on them; the server's user cannot read the key."""
+    run([box.bin, "mkcerts", "--cert", box.path("fullchain.pem"),
+         "--key", box.path("privkey.pem"), "--host", "irc.test"])
+    os.chmod(box.path("privkey.pem"), 0o600)
+    return (" listen 127.0.0.1:%d { tls { cert %s  key %s } }\n"
+            % (free_port(), box.path("fullchain.pem"),
+               box.path("privkey.pem")))
+
+
+def root_made_database(box):
+    """ircd.db made by `ergo initdb` as root in the service's home, as an
+    operator following the docs with sudo would: 0600, root's."""
+    home = box.path("home")
+    os.makedirs(home, exist_ok=True)
+    os.chown(home, box.uid, -1)
+    os.chmod(home, 0o700)
+    run([box.bin, "initdb", "--config", box.path("ergo.conf")], cwd=home)
+    st = os.stat(os.path.join(home, "ircd.db"))
+    assert st.st_uid == 0 and stat.S_IMODE(st.st_mode) == 0o600
+
+
+def test_checkconfig_checks_files_as_the_servers_user():
+    """checkconfig run as root checks what the server will open as the
+    user it will run as (server { user }, or --user as the init scripts
+    pass it): a root-only key, a log directory and a database directory
+    that user cannot write are each named with an absolute path; as root
+    (--user root) the same config is fine."""
+    need_root("checks as the user nobody")
+    with Sandbox("check-user") as box:
+        tls = root_only_key(box)
+        os.mkdir(box.path("rootonly"))
+        os.chmod(box.path("rootonly"), 0o755)
+        text = config_text(box.port, "logging { method file  path %s }"
+                           % box.path("rootonly", "ergo.log"),
+                           extra=tls + " user %s\n" % box.user)
+        text = text.replace("path ircd.db", "path rootonly/ircd.db")
+        box.write("ergo.conf", text)
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf"],
+                cwd=box.dir, check=False)
+        assert p.returncode == 1, p.stdout
+        assert "%s: Permission denied" % box.path("privkey.pem") \
+            in p.stdout, p.stdout
+        assert "logging path %s: user nobody cannot create files in %s" \
+            % (box.path("rootonly", "ergo.log"), box.path("rootonly")) \
+            in p.stdout, p.stdout
+        assert "datastore.path %s: user nobody cannot create" \
+            % box.path("rootonly", "ircd.db") in p.stdout, p.stdout
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf", "--user",
+                 "root"], cwd=box.dir)
+        assert "ok" in p.stdout
+        # --user overrides server { user }; a root-made database
+        os.chown(box.path("rootonly"), box.uid, -1)
+        os.chmod(box.path("privkey.pem"), 0o644)
+        run([box.bin, "checkconfig", "--config", "ergo.conf"], cwd=box.dir)
+        run([box.bin, "initdb", "--config", "ergo.conf"], cwd=box.dir)
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf", "--user",
+                 "%s:%s" % (box.user, box.group)], cwd=box.dir, check=False)
+        assert p.returncode == 1
+        assert "datastore.path %s: user nobody cannot write it" \
+            % box.path("rootonly", "ircd.db") in p.stdout, p.stdout
+        p = run([box.bin, "checkconfig", "--config", "ergo.conf", "--user",
+                 "no-such-user-here"], cwd=box.dir, check=False)
+        assert p.returncode == 1 and "no-such-user-here" in p.stdout
+
+
+def test_openrc_start_refuses_a_key_the_user_cannot_read():
+    """The issue's outage: a root-owned 0600 privkey.pem. `rc-service ergo
+    start` used to say [ ok ] while ergo crash-looped; now start_pre's
+    checkconfig runs as ERGO_USER and fails, naming the key; restart and
+    reload of a running server refuse the same way."""
+    with Sandbox("openrc-key") as box:
+        good = config_text(box.port)
+        ns = openrc_sandbox(box, good)
+        try:
+            tls = root_only_key(box)
+            bad = config_text(box.port, extra=tls)
+            box.write("ergo.conf", bad)
+            p = ns.run(["rc-service", "ergo", "start"], check=False)
+            assert p.returncode != 0, p.stdout
+            assert box.path("privkey.pem") in p.stdout, p.stdout
+            assert "Permission denied" in p.stdout, p.stdout
+            assert "started" not in ns.run(["rc-service", "ergo", "status"],
+                                           check=False).stdout
+            box.write("ergo.conf", good)
+            ns.run(["rc-service", "ergo", "start"])
+            wait_accepts(box.port)
+            box.write("ergo.conf", bad)
+            for cmd in ("reload", "restart"):
+                p = ns.run(["rc-service", "ergo", cmd], check=False)
+                assert p.returncode != 0, (cmd, p.stdout)
+                assert box.path("privkey.pem") in p.stdout, p.stdout
+                assert accepts(box.port)
+            box.write("ergo.conf", good)
+            ns.run(["rc-service", "ergo", "stop"])
+        finally:
+            ns.close()
+
+
+def test_openrc_start_refuses_a_database_made_by_root():
+    """ircd.db made by `ergo initdb` as root: start fails at once, naming
+    the database (it used to say [ ok ] until respawn gave up)."""
+    with Sandbox("openrc-db") as box:
+        ns = openrc_sandbox(box, config_text(box.port))
+        try:
+            root_made_database(box)
+            p = ns.run(["rc-service", "ergo", "start"], check=False)
+            assert p.returncode != 0, p.stdout
+            assert "%s: user nobody cannot write it" % os.path.join(
+                box.path("home"), "ircd.db") in p.stdout, p.stdout
+            assert not accepts(box.port)
+        finally:
+            ns.close()
+
+
+def sysv(box, extra=""):
+    script = box.path("ergo.init")
+    shutil.copy2(os.path.join(DISTRIB, "sysvinit", "ergo"), script)
+    pidfile = box.path("ergo.pid")
+    if "ERGO_NOTIFY_SOCKET" not in extra:   # not the host's /run
+        extra += "ERGO_NOTIFY_SOCKET=%s\n" % box.path("notify.sock")
+    defaults = box.write("default", service_conf(
+        box, box.path("log"), "ERGO_PIDFILE=%s\nERGO_NOTIFY_TIMEOUT=10\n%s"
+        % (pidfile, extra)))
+
+    def init(cmd, check=True, timeout=RUN_TIMEOUT):
+        return run(["sh", script, cmd], env={"ERGO_DEFAULTS": defaults},
+                   check=check, timeout=timeout)
+    return init, pidfile
+
+
+def test_sysvinit_start_refuses_a_database_made_by_root_at_once():
+    """The sysvinit script with a root-made ircd.db: start fails at once
+    (not after the 30 s notify timeout) and names the database; a
+    root-only key fails the same way."""
+    need("start-stop-daemon")
+    need_root("start-stop-daemon --chuid nobody")
+    with Sandbox("sysv-db") as box:
+        box.write("ergo.conf", config_text(box.port))
+        init, pidfile = sysv(box)
+        root_made_database(box)
+        t0 = time.monotonic()
+        p = init("start", check=False)
+        assert p.returncode != 0, p.stdout
+        assert time.monotonic() - t0 < 5, "start took the notify timeout"
+        assert "%s: user nobody cannot write it" % os.path.join(
+            box.path("home"), "ircd.db") in p.stdout, p.stdout
+        assert not os.path.exists(pidfile)
+        os.unlink(os.path.join(box.path("home"), "ircd.db"))
+        box.write("ergo.conf", config_text(box.port,
+                                           extra=root_only_key(box)))
+        p = init("start", check=False)
+        assert p.returncode != 0 and box.path("privkey.pem") in p.stdout, \
+            p.stdout
+        assert not os.path.exists(pidfile)
+
+
+def test_runit_and_s6_run_scripts_check_as_the_user_first():
+    """distrib/runit and distrib/s6 run scripts run checkconfig as
+    ERGO_USER before exec'ing ergo (the README said they did; they did
+    not): with a root-only key, the run script exits 1 before ergo starts
+    and the reason reaches the service's log (stdout/stderr)."""
+    need("chpst", "s6-setuidgid")
+    need_root("the run scripts switch to the user nobody")
+    for kind in ("runit", "s6"):
+        with Sandbox("%s-check" % kind) as box:
+            svc = box.copy_tree(os.path.join(DISTRIB, kind, "ergo"), "ergo")
+            box.write("ergo.conf", config_text(box.port,
+                                               extra=root_only_key(box)))
+            box.write("ergo/conf", service_conf(box, box.path("log")))
+            p = run(["sh", "./run"], cwd=svc, check=False, timeout=10)
+            assert p.returncode != 0, (kind, p.stdout)
+            assert box.path("privkey.pem") in p.stdout, (kind, p.stdout)
+            assert "Permission denied" in p.stdout, (kind, p.stdout)
+            assert not accepts(box.port)
+
+
+# ------------------------------------------ start fails when ergo does
+
+def taken(port):
+    """A listening socket on 127.0.0.1:port, so ergo cannot bind it (a
+    failure checkconfig cannot see)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(1)
+    return s
+
+
+def test_sysvinit_start_fails_at_once_when_ergo_exits_and_says_why():
+    """A server that exits at start (its port is taken): the sysvinit
+    start fails within a few seconds (not after the notify timeout),
+    leaves no pidfile, and stderr.log holds the reason at level error."""
+    need("start-stop-daemon")
+    need_root("start-stop-daemon --chuid nobody")
+    with Sandbox("sysv-dies") as box:
+        log = box.path("log", "ergo.log")
+        box.write("ergo.conf", config_text(
+            box.port, "logging { method file  path %s }" % log))
+        init, pidfile = sysv(box, "ERGO_NOTIFY_SOCKET=%s\n"
+                             % box.path("notify.sock"))
+        s = taken(box.port)
+        try:
+            t0 = time.monotonic()
+            p = init("start", check=False)
+            took = time.monotonic() - t0
+        finally:
+            s.close()
+        assert p.returncode != 0, p.stdout
+        assert took < 5, "start took %.1f s" % took
+        assert "exited before it was ready" in p.stdout, p.stdout
+        assert not os.path.exists(pidfile)
+        err = read(box.path("log", "stderr.log"))
+        assert re.search(r" error server not started: could not open "
+                         r"every listener", err), err
+        # and with the port free, start waits for READY=1 and serves
+        init("start")
+        box.pids.add(int(read(pidfile)))
+        assert accepts(box.port)
+        init("stop")
+
+
+def test_openrc_start_fails_when_ergo_exits_instead_of_saying_ok():
+    """OpenRC said [ ok ] for a server that died at once. Now start waits
+    for READY=1 (`ergo waitready`): with the port taken, ergo exits,
+    start fails at once, the supervisor is stopped (no respawn loop) and
+    status is not started; stderr.log says why at level error."""
+    with Sandbox("openrc-dies") as box:
+        log = box.path("log", "ergo.log")
+        ns = openrc_sandbox(box, config_text(
+            box.port, "logging { method file  path %s }" % log))
+        s = taken(box.port)
+        try:
+            t0 = time.monotonic()
+            p = ns.run(["rc-service", "ergo", "start"], check=False)
+            took = time.monotonic() - t0
+            assert p.returncode != 0, p.stdout
+            assert took < 8, "start took %.1f s" % took
+            assert "exited before it was ready" in p.stdout, p.stdout
+            assert "started" not in ns.run(["rc-service", "ergo", "status"],
+                                           check=False).stdout
+            wait_for(lambda: "ergo" not in ns.run(
+                ["ps", "-eo", "comm"]).stdout.split(), 10,
+                "no ergo or supervisor left")
+            err = read(box.path("log", "stderr.log"))
+            assert " error server not started: could not open every " \
+                "listener" in err, err
+        finally:
+            s.close()
+            ns.close()
+
+
+# ------------------------------------- the docs' commands, run as written
+
+def doc_block_with(path, needle):
+    """The indented code block of a Markdown file holding needle, as
+    lines without the indent."""
+    block, blocks = [], []
+    for line in read(path).splitlines() + [""]:
+        if line.startswith("    "):
+            block.append(line[4:])
+        else:
+            if block:
+                blocks.append(block)
+            block = []
+    found = [b for b in blocks if any(needle in l for l in b)]
+    assert found, "no code block with %r in %s" % (needle, path)
+    return found[0]
+
+
+SERVICE_DOC = os.path.join(ROOT, "doc", "running-as-a-service.md")
+
+
+def test_doc_supervise_daemon_hup_by_hand_names_rc_svcname():
+    """doc/running-as-a-service.md's by-hand HUP under OpenRC: plain
+    `supervise-daemon ergo --signal HUP` fails (supervise-daemon finds
+    its service through RC_SVCNAME), the documented line rehashes."""
+    cmd = [l for l in doc_block_with(SERVICE_DOC, "--signal HUP")
+           if "--signal HUP" in l][0].split("#")[0].strip()
+    assert cmd.startswith("RC_SVCNAME=ergo "), cmd
+    with Sandbox("openrc-hup") as box:
+        log = box.path("log", "ergo.log")
+        ns = openrc_sandbox(box, config_text(
+            box.port, "logging { method file  path %s }" % log))
+        try:
+            ns.run(["rc-service", "ergo", "start"])
+            wait_file_match(log, READY_RE)
+            p = ns.run(["env", "-u", "RC_SVCNAME", "supervise-daemon", "ergo",
+                        "--signal", "HUP"], check=False)
+            assert p.returncode != 0, p.stdout
+            mark = len(read(log))
+            ns.run(["sh", "-c", cmd])
+            wait_file_match(log, REHASH_RE, start=mark)
+            ns.run(["rc-service", "ergo", "stop"])
+        finally:
+            ns.close()
+
+
+def test_doc_s6_steps_start_ergo_only_with_svscanctl_a():
+    """doc/running-as-a-service.md's s6 steps, in a scan directory that
+    s6-svscan already watches: a link alone is not picked up (no periodic
+    rescan), `s6-svscanctl -a` as the doc says is, and `s6-svwait -U`
+    then returns with ergo serving."""
+    need("s6-svscan", "s6-svscanctl", "s6-svwait", "s6-notifyoncheck",
+         "s6-setuidgid", "s6-log")
+    need_root("the run script switches to the user nobody")
+    steps = doc_block_with(SERVICE_DOC, "s6-svscanctl")
+    assert any(l.startswith("s6-svscanctl -a /run/service") for l in steps), \
+        steps
+    with Sandbox("s6-doc") as box:
+        scan = box.path("scan")
+        os.mkdir(scan)
+        sv = box.copy_tree(os.path.join(DISTRIB, "s6", "ergo"), "sv/ergo")
+        box.write("ergo.conf", config_text(box.port))
+        box.write("sv/ergo/conf", service_conf(
+            box, box.path("log"), "ERGO_LOG_USER=%s\nERGO_CHECK_PORT=%d\n"
+            % (box.user, box.port)))
+        svscan = box.popen(["s6-svscan", scan], "s6-svscan.out")
+        try:
+            time.sleep(0.5)
+            os.symlink(sv, os.path.join(scan, "ergo"))
+            time.sleep(2)
+            assert run(["s6-svstat", os.path.join(scan, "ergo")],
+                       check=False).returncode != 0, "picked up without -a"
+            run(["s6-svscanctl", "-a", scan])
+            # s6-supervise starts a moment after the rescan
+            wait_for(lambda: run(["s6-svstat", os.path.join(scan, "ergo")],
+                                 check=False).returncode == 0,
+                     10, "s6-supervise for ergo after s6-svscanctl -a")
+            run(["s6-svwait", "-U", "-t", "15000", os.path.join(scan, "ergo")])
+            assert accepts(box.port)
+            run(["s6-svc", "-d", os.path.join(scan, "ergo")])
+            run(["s6-svwait", "-d", "-t", "10000", os.path.join(scan, "ergo")])
+        finally:
+            run(["s6-svscanctl", "-t", scan], check=False)
+            svscan.wait(10)
+
+
+def test_ergo_8_logrotate_example_is_the_shipped_file():
+    """ergo.8's logrotate example used `postrotate rc-service ergo reload`
+    alone, which never reopens the log while the config is broken; it is
+    now the shipped distrib/logrotate/ergo (its comments aside)."""
+    page = read(os.path.join(ROOT, "ergo.8"))
+    m = re.search(r"(?s)\n(/var/log/ergo/ergo\.log \{\n.*?\n\})\n\.Ed", page)
+    assert m, "no logrotate example in ergo.8"
+    example = m.group(1).replace("\\e", "\\")
+    shipped = "\n".join(l for l in read(os.path.join(
+        DISTRIB, "logrotate", "ergo")).splitlines()
+        if not l.lstrip().startswith("#") and l.strip())
+    assert example == shipped, "ergo.8:\n%s\nshipped:\n%s" % (example,
+                                                               shipped)
+
+
+def test_server_user_already_in_effect_draws_no_warning():
+    """The example config says server { user ergo }, and the shipped
+    scripts already start ergo as that user: then ergo serves without
+    the 'not started as root' warning (kept for another user)."""
+    need_root("runs ergo as the user nobody")
+    with Sandbox("same-user") as box:
+        home = box.path("home")
+        os.mkdir(home)
+        os.chown(home, box.uid, -1)
+        box.write("ergo.conf", config_text(box.port, extra=" user %s\n"
+                                           % box.user))
+        pw = pwd.getpwnam(box.user)
+
+        def as_user():
+            os.setgroups([])
+            os.setgid(pw.pw_gid)
+            os.setuid(pw.pw_uid)
+        p = box.popen([box.bin, "run", "--config", box.path("ergo.conf")],
+                      "ergo.out", cwd=home, preexec_fn=as_user)
+        wait_accepts(box.port)
+        p.terminate()
+        assert p.wait(10) == 0
+        out = read(box.path("ergo.out"))
+        assert "ready" in out and "not started as root" not in out, out
+
+
+def test_waitready_exits_0_on_ready_1_on_timeout_and_leaves_a_newer_socket():
+    """ergo waitready alone: READY=1 on its socket is exit 0 (and the
+    socket is gone); nothing within --timeout is exit 1 saying so; a
+    socket bound anew at the same path by a later waitready is not
+    removed by the earlier one ending."""
+    d = tempfile.mkdtemp(prefix="ergotest-waitready-")
+    try:
+        sock = os.path.join(d, "n.sock")
+        p = subprocess.Popen([ERGO_BIN, "waitready", "--socket", sock,
+                              "--timeout", "10"], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: os.path.exists(sock), 5, "the socket")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.sendto(b"STATUS=x\nREADY=1\n", sock)
+        s.close()
+        assert p.wait(5) == 0, p.stdout.read()
+        assert not os.path.exists(sock)
+
+        t0 = time.monotonic()
+        first = subprocess.Popen([ERGO_BIN, "waitready", "--socket", sock,
+                                  "--timeout", "1"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, text=True)
+        wait_for(lambda: os.path.exists(sock), 5, "the socket")
+        os.unlink(sock)     # as the next start's `rm -f` does
+        second = subprocess.Popen([ERGO_BIN, "waitready", "--socket", sock,
+                                   "--timeout", "10"])
+        wait_for(lambda: os.path.exists(sock), 5, "the second socket")
+        assert first.wait(5) == 1
+        assert time.monotonic() - t0 < 4
+        assert "not ready after 1 s" in first.stdout.read()
+        assert os.path.exists(sock), "the first removed the second's socket"
+        second.kill()
+        second.wait(5)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

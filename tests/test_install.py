@@ -19,13 +19,16 @@ when neither is.
 
 import glob
 import os
+import pwd
 import re
 import shutil
+import signal
+import socket
 import stat
 import subprocess
 import tempfile
 
-from ergotest import ERGO_BIN, Skip
+from ergotest import ERGO_BIN, Skip, free_port, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = {"ergo.8": "man8", "ergo.conf.5": "man5"}
@@ -55,9 +58,9 @@ def _copy_tree():
         if (name in ("Makefile", "ergo", "ergo.conf", "ergo.rc")
                 or name in PAGES or name.endswith((".c", ".h", ".o"))):
             shutil.copy2(path, os.path.join(src, name))
-    if os.path.isdir(os.path.join(ROOT, "distrib")):
-        shutil.copytree(os.path.join(ROOT, "distrib"),
-                        os.path.join(src, "distrib"))
+    for d in ("distrib", "scripts"):
+        if os.path.isdir(os.path.join(ROOT, d)):
+            shutil.copytree(os.path.join(ROOT, d), os.path.join(src, d))
     return src
 
 
@@ -79,7 +82,13 @@ def make(src, *args):
 
 
 def install(src, dest, *extra):
-    return make(src, "install", "DESTDIR=" + dest, "PREFIX=/usr", *extra)
+    """make install into dest; INIT=openrc and INSTALL_STRIP=no unless
+    extra says otherwise (the host's init is not what these test)."""
+    args = ["DESTDIR=" + dest, "PREFIX=/usr"]
+    for k, v in (("INIT", "openrc"), ("INSTALL_STRIP", "no")):
+        if not any(a.startswith(k + "=") for a in extra):
+            args.append("%s=%s" % (k, v))
+    return make(src, "install", *(args + list(extra)))
 
 
 def mode(path):
@@ -533,3 +542,188 @@ def test_ergo_accepts_every_key_of_the_config_table():
     for path in sorted(_conf_table_keys()):
         bad, err = unknown(path)
         assert not bad, "%s: %s" % (path, err)
+
+
+def test_make_run_serves_on_builtin_defaults_even_as_root():
+    """`make run` (the README's first command) runs ./ergo in the
+    foreground on the built-in defaults; as root it passes --allow-root,
+    since ergo run refuses root without server { user } otherwise. Only
+    the address is overridden (ERGO__SERVER__LISTEN), to a free port."""
+    src = _copy_tree()          # scripts/ too: make run calls deps.sh
+    port = free_port()
+    env = _env()
+    env["ERGO__SERVER__LISTEN"] = "127.0.0.1:%d" % port
+    out = os.path.join(src, "make-run.out")
+    with open(out, "wb") as f:
+        p = subprocess.Popen(["make", "run"], cwd=src, env=env,
+                             stdin=subprocess.DEVNULL, stdout=f,
+                             stderr=subprocess.STDOUT,
+                             start_new_session=True)
+    try:
+        def up():
+            assert p.poll() is None, read(out).decode()
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                return True
+            except OSError:
+                return False
+        wait_for(up, 60, "make run to serve")
+        text = read(out).decode()
+        if os.geteuid() == 0:       # it got past the refusal
+            assert "warn server running as root" in text, text
+        assert os.path.exists(os.path.join(src, "ircd.db"))
+    finally:
+        os.killpg(p.pid, signal.SIGTERM)    # make and its ergo, ours
+        p.wait(15)
+
+
+# ---- packaging: strip, INIT, logrotate, example config, .deb ----
+
+def test_install_strips_the_binary_unless_install_strip_no():
+    """make install strips (a package's binary has no symbol table);
+    INSTALL_STRIP=no installs the built binary as it is."""
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest, "INSTALL_STRIP=yes")
+    b = installed(dest)["bin"]
+    built = read(os.path.join(src, "ergo"))
+    assert b".symtab" in built, "the build has no symbols to strip"
+    assert b".symtab" not in read(b) and len(read(b)) < len(built)
+    assert run_installed(b, "version").returncode == 0
+    dest2 = _tmpdir("ergo-destdir-")
+    install(src, dest2, "INSTALL_STRIP=no")
+    assert read(installed(dest2)["bin"]) == built
+
+
+def test_install_init_names_the_service_files_installed():
+    """INIT=openrc|sysvinit|systemd|runit|s6|none installs that init's
+    files and no other's (never an OpenRC script for another init); the
+    systemd unit names the binary under PREFIX; openrc, sysvinit and
+    systemd get the logrotate file; the example config is beside the
+    default one."""
+    src = _copy_tree()
+    etc = lambda d, *p: os.path.join(d, "etc", *p)   # noqa: E731
+    want = {
+        "openrc": ["etc/init.d/ergo", "etc/conf.d/ergo",
+                   "etc/logrotate.d/ergo"],
+        "sysvinit": ["etc/init.d/ergo", "etc/logrotate.d/ergo"],
+        "systemd": ["usr/lib/systemd/system/ergo.service",
+                    "etc/logrotate.d/ergo"],
+        "runit": ["etc/sv/ergo/run", "etc/sv/ergo/log/run",
+                  "etc/sv/ergo/conf"],
+        "s6": ["etc/s6/sv/ergo/run", "etc/s6/sv/ergo/log/run",
+               "etc/s6/sv/ergo/data/check", "etc/s6/sv/ergo/type",
+               "etc/s6/sv/ergo/notification-fd", "etc/s6/sv/ergo/conf"],
+        "none": [],
+    }
+    common = {"usr/bin/ergo", "etc/ergo/ergo.conf",
+              "etc/ergo/ergo.conf.example", "usr/share/man/man8/ergo.8",
+              "usr/share/man/man5/ergo.conf.5"}
+    for init, files in want.items():
+        dest = _tmpdir("ergo-destdir-%s-" % init)
+        install(src, dest, "INIT=" + init)
+        got = {os.path.relpath(os.path.join(r, n), dest)
+               for r, _, names in os.walk(dest) for n in names}
+        assert got == common | set(files), (init, sorted(got))
+        if init == "sysvinit":
+            assert read(etc(dest, "init.d", "ergo")) == read(os.path.join(
+                src, "distrib", "sysvinit", "ergo"))
+        if init in ("runit", "s6"):
+            assert mode(etc(dest, *files[0].split("/")[1:])) == 0o755
+        if init == "systemd":
+            unit = read(os.path.join(dest, files[0])).decode()
+            assert "ExecStart=/usr/bin/ergo run " in unit, unit
+            assert "/usr/local" not in unit, unit
+    p = subprocess.run(["make", "install", "DESTDIR=" + _tmpdir("x-"),
+                        "INIT=upstart"], cwd=src, env=_env(),
+                       capture_output=True, text=True, timeout=MAKE_TIMEOUT)
+    assert p.returncode != 0 and "INIT=upstart" in p.stderr, p.stderr
+
+
+def test_install_without_init_detects_the_hosts_init():
+    """No INIT: make install says which init it found on this host and
+    installs its files; an OpenRC script only where OpenRC is."""
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    p = make(src, "install", "DESTDIR=" + dest, "PREFIX=/usr")
+    m = re.search(r"INIT not given: detected (\w+)", p.stdout)
+    assert m, p.stdout
+    openrc = bool(shutil.which("openrc-run")) or os.access(
+        "/sbin/openrc-run", os.X_OK)
+    rc = installed(dest)["rc"]
+    if m.group(1) != "openrc":
+        assert not os.path.exists(rc) or b"openrc-run" not in read(rc)
+    else:
+        assert openrc and b"openrc-run" in read(rc)
+
+
+def test_installed_example_config_is_deployable():
+    """ergo.conf.example (TLS listener, file log, user): with its paths
+    pointed at a scratch directory holding an `ergo mkcerts` pair, it
+    passes checkconfig, files included, as the user ergo would run as."""
+    src, dest = _copy_tree(), _tmpdir("ergo-destdir-")
+    install(src, dest)
+    text = read(os.path.join(dest, "etc/ergo/ergo.conf.example")).decode()
+    for want in ("listen :6697", "tls {", "method file", "user ergo"):
+        assert want in text, want
+    d = _tmpdir("ergo-example-")
+    r = run_installed(ERGO_BIN, "mkcerts", "--cert", d + "/fullchain.pem",
+                      "--key", d + "/privkey.pem", "--host", "irc.test")
+    assert r.returncode == 0, r.stderr
+    for old in ("/etc/ergo/", "/var/lib/ergo/", "/var/log/ergo/"):
+        text = text.replace(old, d + "/")
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    text = text.replace("user ergo", "user %s" % me)
+    conf = os.path.join(d, "ergo.conf")
+    with open(conf, "w") as f:
+        f.write(text)
+    p = run_installed(ERGO_BIN, "checkconfig", "--config", conf, "--user",
+                      me)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_debian_recipe_builds_a_package_with_the_service_files():
+    """distrib/debian/build-deb.sh (dpkg-deb, no debhelper) builds
+    ergo-c_VERSION-1_ARCH.deb from the tree: a stripped /usr/bin/ergo,
+    the sysvinit script, the systemd unit under /usr, the logrotate file,
+    both configs as conffiles, a postinst making the user, and control
+    data that dpkg-deb reads back."""
+    if shutil.which("dpkg-deb") is None:
+        raise Skip("dpkg-deb is not installed (not a Debian system)")
+    src = _copy_tree()
+    shutil.copy2(os.path.join(ROOT, "README.md"), src)
+    out = _tmpdir("ergo-deb-")
+    p = subprocess.run(["sh", "distrib/debian/build-deb.sh", "9.8.7"],
+                       cwd=src, env=dict(_env(), OUT=out),
+                       capture_output=True, text=True, timeout=MAKE_TIMEOUT)
+    assert p.returncode == 0, p.stdout + p.stderr
+    deb = p.stdout.strip().splitlines()[-1]
+    assert re.search(r"/ergo-c_9\.8\.7-1_\w+\.deb$", deb), deb
+    info = subprocess.run(["dpkg-deb", "--info", deb], capture_output=True,
+                          text=True).stdout
+    for want in ("Package: ergo-c", "Version: 9.8.7-1", "Conflicts: ergo",
+                 "libbearssl0", "libsqlite3-0", "postinst", "conffiles"):
+        assert want in info, (want, info)
+    files = subprocess.run(["dpkg-deb", "--contents", deb],
+                           capture_output=True, text=True).stdout
+    for want in ("./usr/bin/ergo", "./etc/init.d/ergo",
+                 "./usr/lib/systemd/system/ergo.service",
+                 "./etc/logrotate.d/ergo", "./etc/ergo/ergo.conf",
+                 "./etc/ergo/ergo.conf.example",
+                 "./usr/share/man/man8/ergo.8.gz"):
+        assert re.search(r" %s$" % re.escape(want), files, re.M), \
+            (want, files)
+    assert "root/root" in files and "./etc/conf.d/" not in files
+    x = _tmpdir("ergo-deb-x-")
+    subprocess.run(["dpkg-deb", "-R", deb, x], check=True)
+    conffiles = read(os.path.join(x, "DEBIAN", "conffiles")).decode()
+    assert "/etc/ergo/ergo.conf\n" in conffiles, conffiles
+    assert b".symtab" not in read(os.path.join(x, "usr/bin/ergo"))
+    unit = read(os.path.join(x, "usr/lib/systemd/system/ergo.service"))
+    assert b"ExecStart=/usr/bin/ergo run" in unit
+    postinst = os.path.join(x, "DEBIAN", "postinst")
+    assert mode(postinst) == 0o755 and b"adduser --system" in read(postinst)
+    if shutil.which("shellcheck"):
+        for s in ("postinst", "prerm", "postrm"):
+            r = subprocess.run(["shellcheck", "-s", "sh",
+                                os.path.join(x, "DEBIAN", s)],
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout

@@ -14,8 +14,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 
-from ergotest import Server, Skip, wait_for
+from ergotest import Server, Skip, free_port, run_ergo, wait_for
 
 PY = "/usr/bin/python3"
 
@@ -259,3 +260,70 @@ def test_weechat_negotiates_caps_and_fetches_history():
         (t[:10] + " " + t[11:19], "line %d" % i)
         for i, t in enumerate(times) if i >= 2], (got, times)
     alice.close()
+
+
+def test_weechat_3_8_tls_recipe_of_doc_install_md():
+    """doc/install.md's WeeChat recipe over TLS, as written (only the
+    port changed): `-ssl` plus `ssl_verify off` for a certificate made
+    by `ergo mkcerts` connects over TLS (WHOIS shows 671, a secure
+    connection); `-tls`, unknown to WeeChat 3.8, leaves the server
+    without TLS, and it never registers on the TLS port."""
+    if WEECHAT is None:
+        raise Skip("weechat-headless is not installed (apt-get install "
+                   "weechat-headless)")
+    doc = open(os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "doc", "install.md")).read()
+    recipe = [l.strip() for l in doc.split("WeeChat 3.8 (Debian 12)", 1)[1]
+              .split("\n\n", 2)[1].splitlines() if l.strip()]
+    assert recipe[0] == "/server add ergotls localhost/6697 -ssl", recipe
+    srv = Server(start=False)
+    cert, key = (os.path.join(srv.dir, n) for n in ("c.pem", "k.pem"))
+    r = run_ergo("mkcerts", "--cert", cert, "--key", key, "--host",
+                 "localhost")
+    assert r.returncode == 0, r.stderr
+    tls_port = free_port()
+    srv.extra_server = ('listen 127.0.0.1:%d { tls { cert "%s"  key "%s" } }'
+                        % (tls_port, cert, key))
+    srv.write_config()
+    srv.start()
+    watcher = srv.client("watcher")
+
+    def weechat(cmds, nick):
+        home = tempfile.mkdtemp(prefix="ergotest-weechat-")
+        cmds = [c.replace("localhost/6697", "127.0.0.1/%d" % tls_port)
+                for c in cmds]
+        cmds.insert(1, "/set irc.server.ergotls.nicks %s" % nick)
+        p = subprocess.Popen([WEECHAT, "--dir", home, "--run-command",
+                              "; ".join(cmds)],
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL,
+                             env=dict(os.environ, HOME=home))
+        return p, home
+
+    p, home = weechat(recipe, "weetls")
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            watcher.send("WHOIS weetls")
+            line = watcher.expect(r" (311|401) watcher weetls ")
+            if " 311 " in line:
+                break
+            assert time.monotonic() < deadline, "weetls never registered"
+            time.sleep(0.2)
+        watcher.expect(r" 671 watcher weetls :is using a secure connection")
+    finally:
+        p.terminate()
+        p.wait(10)
+        shutil.rmtree(home, ignore_errors=True)
+
+    wrong = [recipe[0].replace("-ssl", "-tls")] + recipe[1:]
+    p, home = weechat(wrong, "weeplain")
+    try:
+        time.sleep(3)
+        watcher.send("WHOIS weeplain")
+        watcher.expect(r" 401 watcher weeplain ")
+    finally:
+        p.terminate()
+        p.wait(10)
+        shutil.rmtree(home, ignore_errors=True)

@@ -7,7 +7,8 @@ import re
 import signal
 import stat
 
-from ergotest import ErgoTestError, Server, Skip, run_ergo, wait_for
+from ergotest import (ALLOW_ROOT, ErgoTestError, Server, Skip, run_ergo,
+                      wait_for)
 from test_store_faults import chattr
 
 STAMP = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
@@ -189,7 +190,7 @@ def test_rehash_to_an_unopenable_log_file_keeps_the_old_config():
     s.extra_server = "motd new.motd"
     s.write_config()
     s.signal(signal.SIGHUP)
-    wait_file(one, r"warn log cannot open log file nodir/x\.log: No such "
+    wait_file(one, r"warn log cannot open log file \S*nodir/x\.log: No such "
               r"file or directory")
     wait_file(one, r"error rehash config not reloaded; still running on "
               r"the previous one")
@@ -202,7 +203,7 @@ def test_start_with_an_unopenable_log_file_exits_1():
     s = Server(conf=logging("method file  path nodir/x.log"), start=False)
     s.start(wait=False)
     assert s.wait_exit(10) == 1
-    assert re.search(r"cannot open log file nodir/x\.log: No such file",
+    assert re.search(r"cannot open log file \S*nodir/x\.log: No such file",
                      s.logtext()), s.logtext()
 
 
@@ -330,3 +331,50 @@ def test_checkconfig_rejects_more_than_eight_logging_blocks():
     assert p.returncode == 1
     assert re.search(r"ergo\.conf:\d+:1: at most 8 logging blocks",
                      p.stderr), p.stderr
+
+
+def test_fatal_start_up_errors_go_to_stderr_at_error_with_absolute_paths():
+    """A server that cannot start says why at level error, with absolute
+    paths, in its log file and on stderr as well, though the config logs
+    only to a file (stderr is what init scripts keep: it used to stay
+    empty, the reason only in the file, at warn, with a relative path).
+    Once it serves, errors go only where the config says."""
+    conf = logging("method file  path main.log")
+    d = Server(conf=conf, start=False).dir
+    with open(os.path.join(d, "ergo.conf")) as f:
+        text = f.read().replace("path ircd.db", "path nodir/ircd.db")
+    with open(os.path.join(d, "ergo.conf"), "w") as f:
+        f.write(text)
+    p = run_ergo("run", "--config", os.path.join(d, "ergo.conf"),
+                 *ALLOW_ROOT, cwd=d,
+                 timeout=20)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    db = os.path.join(d, "nodir", "ircd.db")
+    want = [r" error store %s: No such file or directory$" % re.escape(db),
+            r" error server not started: the database %s cannot be used$"
+            % re.escape(db)]
+    with open(os.path.join(d, "main.log")) as f:
+        logged = f.read()
+    for w in want:
+        assert re.search(w, p.stderr, re.M), p.stderr
+        assert re.search(w, logged, re.M), logged
+    # a log file that cannot be opened: named absolutely, at error
+    with open(os.path.join(d, "ergo.conf"), "w") as f:
+        f.write(text.replace("path main.log", "path nolog/main.log"))
+    p = run_ergo("run", "--config", os.path.join(d, "ergo.conf"),
+                 *ALLOW_ROOT, cwd=d,
+                 timeout=20)
+    assert p.returncode == 1
+    assert re.search(r" error server not started: cannot open log file "
+                     r"%s: No such file" % re.escape(
+                         os.path.join(d, "nolog", "main.log")),
+                     p.stderr), p.stderr
+
+
+def test_errors_after_start_go_only_where_the_config_says():
+    s = Server(conf=logging("method file  path main.log"))
+    s.write_config(s.config_text() + "bogus-key yes\n")
+    s.signal(signal.SIGHUP)
+    wait_file(os.path.join(s.dir, "main.log"),
+              r"error rehash config not reloaded")
+    assert " error " not in s.logtext(), s.logtext()

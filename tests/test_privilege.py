@@ -13,7 +13,7 @@ import ssl
 import subprocess
 import tempfile
 
-from ergotest import Server, Skip, free_port, run_ergo, wait_for
+from ergotest import ERGO_BIN, Server, Skip, free_port, run_ergo, wait_for
 
 
 def need_root():
@@ -76,9 +76,39 @@ def test_root_user_is_refused():
 
 
 def test_running_as_root_without_a_user_is_warned_about():
+    """With --allow-root (which the harness passes as root), it runs and
+    says loudly that it runs as root."""
     need_root()
     s = Server()
+    assert "--allow-root" in open(s.log_path).read().split("\n")[0]
     s.wait_log(r"warn server running as root: set server \{ user NAME \}")
+
+
+def test_running_as_root_without_a_user_is_refused_without_allow_root():
+    """A root run without server { user } left root-owned files (ircd.db,
+    log files) that a later start as the service user could not open:
+    ergo run now refuses it, before it opens a listener or the database,
+    unless --allow-root says so; with server { user } it needs no flag."""
+    need_root()
+    s = Server(start=False)
+    p = subprocess.run([ERGO_BIN, "run", "--config", s.conf_path],
+                       cwd=s.dir, capture_output=True, text=True,
+                       timeout=20)
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    assert re.search(r" error server not started: running as root without "
+                     r"server \{ user NAME \}.*--allow-root", p.stderr), \
+        p.stderr
+    assert not os.path.exists(os.path.join(s.dir, "ircd.db"))
+    # with server { user }, no flag: it gets past the check and drops
+    # root (the test's directory is the runner's 0700 one, so nobody
+    # then cannot create ircd.db there: that exit is not the refusal)
+    s.extra_server = "user nobody"
+    s.write_config()
+    p = subprocess.run([ERGO_BIN, "run", "--config", s.conf_path],
+                       cwd=s.dir, capture_output=True, text=True,
+                       timeout=20)
+    assert "running as root without" not in p.stderr, p.stderr
+    assert "running as nobody" in p.stderr, p.stderr
 
 
 def test_a_world_readable_tls_key_is_warned_about_at_start_and_rehash():

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from ergotest import Client, ErgoTestError, free_port, wait_for
+from ergotest import ALLOW_ROOT, Client, ErgoTestError, free_port, wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STATIC_BIN = os.path.join(ROOT, "ergo-static")
@@ -170,10 +170,10 @@ class Jail:
     def start(self):
         if self.chroot:
             argv = [self.chroot, self.dir, "/ergo-static", "run",
-                    "--config", "/ergo.conf"]
+                    "--config", "/ergo.conf", "--allow-root"]
         else:
             argv = [os.path.join(self.dir, "ergo-static"), "run",
-                    "--config", "ergo.conf"]
+                    "--config", "ergo.conf"] + ALLOW_ROOT
         logf = open(self.log_path, "ab")
         logf.write(("--- %s\n" % " ".join(argv)).encode())
         logf.flush()

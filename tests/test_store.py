@@ -9,12 +9,14 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import tempfile
 import threading
 
-from ergotest import Server, run_ergo, ERGO_BIN, wait_for, free_port
+from ergotest import (ALLOW_ROOT, Server, run_ergo, ERGO_BIN, wait_for,
+                      free_port)
 
 SCHEMA = 7      # store.c's STORE_VERSION
 
@@ -277,3 +279,55 @@ def test_accounts_keys_from_rehash_and_environment():
         srv.wait_log(r"configuration reloaded")
         c.send("PRIVMSG NickServ :REGISTER pw")
         c.expect("Account registration is disabled")
+
+
+def test_second_server_on_the_same_database_refuses_with_the_pid():
+    """Two `ergo run` on one ircd.db (another port each) used to both
+    serve: two writers on one database. The second now exits 1 with
+    "ircd.db is in use by pid N" (N the first's PID), logged at error,
+    while the first serves on; backupdb and upgradedb still work on the
+    live database, and once the first stops, a new server starts."""
+    with Server() as srv:
+        c = srv.client("alice")
+        c.send("PRIVMSG NickServ :REGISTER pw1")
+        c.expect("Account created")
+        conf2 = os.path.join(srv.dir, "second.conf")
+        with open(srv.conf_path) as f:
+            text = f.read()
+        with open(conf2, "w") as f:
+            f.write(text.replace(str(srv.port), str(free_port())))
+        p = run_ergo("run", "--config", conf2, *ALLOW_ROOT, cwd=srv.dir,
+                     timeout=20)
+        assert p.returncode == 1, (p.returncode, p.stderr)
+        assert re.search(r"error store \S*ircd\.db is in use by pid %d "
+                         % srv.pid, p.stderr), p.stderr
+        c.send("PING :still")
+        c.expect("PONG .*still")
+        dest = os.path.join(srv.dir, "live-copy.db")
+        p = run_ergo("backupdb", dest, "--config", srv.conf_path,
+                     cwd=srv.dir)
+        assert p.returncode == 0, p.stderr
+        assert query(dest, "SELECT count(*) FROM accounts")[0][0] == 1
+        p = run_ergo("upgradedb", "--config", srv.conf_path, cwd=srv.dir)
+        assert p.returncode == 0, p.stderr
+        assert srv.stop() == 0
+        port2 = free_port()
+        with open(conf2, "w") as f:
+            f.write(text.replace(str(srv.port), str(port2)))
+        p = subprocess.Popen([ERGO_BIN, "run", "--config", conf2] + ALLOW_ROOT,
+                             cwd=srv.dir, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            def up():
+                assert p.poll() is None, "exited %d" % p.returncode
+                try:
+                    socket.create_connection(("127.0.0.1", port2),
+                                             timeout=1).close()
+                    return True
+                except OSError:
+                    return False
+            wait_for(up, 10, "a server on the freed database")
+        finally:
+            p.terminate()
+            assert p.wait(10) == 0

@@ -445,6 +445,22 @@ def test_rehash_with_a_broken_certificate_keeps_the_old_one():
     TLSClient(s.tls_port, context()).register("stillok")
 
 
+def test_rehash_with_a_missing_certificate_names_the_config_line():
+    """The certificate removed under a running server: the rehash error
+    says FILE:LINE of the listen that names it, as a config error does,
+    and the old pair goes on serving."""
+    s, cert, key = live_server()
+    os.unlink(cert)
+    s.signal(signal.SIGHUP)
+    line = [n for n, l in enumerate(open(s.conf_path).read().split("\n"),
+                                    1) if "live.crt" in l][0]
+    s.wait_log(r"error rehash %s:%d: listen 127\.0\.0\.1:%d: \S*live\.crt: "
+               r"No such file or directory"
+               % (re.escape(s.conf_path), line, s.tls_port))
+    s.wait_log(r"config not reloaded")
+    TLSClient(s.tls_port, context()).register("stillok")
+
+
 def test_reload_interval_picks_up_a_renewed_pair_without_a_signal():
     s, cert, key = live_server("reload-interval 1s")
     assert served_fingerprint(s.tls_port) == fingerprint(p("ec.crt"))
@@ -594,3 +610,22 @@ def test_a_half_closed_tls_client_is_quit_and_others_are_unharmed():
     other = TLSClient(s.tls_port, context()).register("afterhalf")
     other.send("PING :ok")
     other.expect(r"PONG \S+ :?ok$")
+
+
+def test_sts_duration_0_withdraws_the_policy_over_tls_after_a_rehash():
+    """doc/tls.md: a policy is withdrawn by `duration 0` and a rehash,
+    keeping the TLS listener: TLS clients are then told
+    sts=duration=0 (drop it); plain ones are still sent to the port."""
+    s = tls_server(server="sts { enabled yes  port 6697  duration 30d }")
+    t = TLSClient(s.tls_port, context())
+    assert "sts=duration=2592000" in cap_ls_302(t.send, t.expect)
+    s.extra_server = s.extra_server.replace("duration 30d", "duration 0")
+    s.write_config()
+    s.signal(signal.SIGHUP)
+    s.wait_log(r"configuration reloaded")
+    t2 = TLSClient(s.tls_port, context())
+    l = cap_ls_302(t2.send, t2.expect)
+    assert re.search(r"(^| |:)sts=duration=0( |$)", l), l
+    doc = open(os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "doc", "tls.md")).read()
+    assert "duration 0" in doc and "sts=duration=0" in doc

@@ -604,10 +604,10 @@ test_errors(void)
 	    "the same line\n");
 	expect_errs("err_unterminated_string_at_eof",
 	    "admin { email \"abc",
-	    "t.conf:1:15: unterminated string: the closing '\"' must be on "
-	    "the same line\n"
 	    "t.conf:1:1: unterminated block \"admin\" opened here: missing "
-	    "'}'\n");
+	    "'}'\n"
+	    "t.conf:1:15: unterminated string: the closing '\"' must be on "
+	    "the same line\n");
 	expect_errs("err_bad_escape",
 	    "admin { email \"a\\nb\" }\n",
 	    "t.conf:1:17: unknown escape \\n in a string: only \\\" and \\\\ "

@@ -23,6 +23,7 @@
 #include "store.h"
 #include "ergo_priv.h"
 #include "irc.h"
+#include "ergo_import.h"
 
 static int	 sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t got_sig;	/* only for the pipe-full case */
@@ -43,6 +44,9 @@ usage(FILE *f)
 	    "                                    back up, then migrate the database\n"
 	    "       ergo backupdb FILE [--config FILE]\n"
 	    "                                    copy the live database to FILE\n"
+	    "       ergo importdb FILE [--config FILE]\n"
+	    "                                    import accounts and channels from\n"
+	    "                                    Ergo's JSON format (Anope, Atheme)\n"
 	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
 	    "                                    write a self-signed certificate and key\n"
 	    "       ergo version                 print the version\n"
@@ -429,8 +433,8 @@ mkcerts(int argc, char *argv[])
 }
 
 /*
- * initdb, upgradedb and backupdb: the datastore of the config at path
- * (NULL: built-in defaults), messages on stderr.
+ * initdb, upgradedb, backupdb and importdb: the datastore of the config
+ * at path (NULL: built-in defaults), messages on stderr.
  */
 static int
 dbcmd(const char *cmd, const char *path, const char *dest)
@@ -450,6 +454,9 @@ dbcmd(const char *cmd, const char *path, const char *dest)
 		rc = store_init(conf->datastore_path);
 	else if (strcmp(cmd, "upgradedb") == 0)
 		rc = store_upgrade(conf->datastore_path);
+	else if (strcmp(cmd, "importdb") == 0)
+		rc = store_open(conf->datastore_path) == -1 ? -1 :
+		    ergo_import_db(dest);
 	else
 		rc = store_backup(conf->datastore_path, dest);
 	store_close();
@@ -458,9 +465,9 @@ dbcmd(const char *cmd, const char *path, const char *dest)
 	return rc == 0 ? 0 : 1;
 }
 
-/* backupdb FILE [--config FILE], argv past "backupdb" */
+/* backupdb or importdb FILE [--config FILE], argv past cmd */
 static int
-backupdb(int argc, char *argv[])
+filecmd(const char *cmd, int argc, char *argv[])
 {
 	const char *dest = NULL, *path = NULL, *v;
 	int i;
@@ -474,11 +481,11 @@ backupdb(int argc, char *argv[])
 			break;
 	}
 	if (dest == NULL || i < argc) {
-		fprintf(stderr, "ergo: backupdb needs one FILE\n");
+		fprintf(stderr, "ergo: %s needs one FILE\n", cmd);
 		usage(stderr);
 		return 2;
 	}
-	return dbcmd("backupdb", path, dest);
+	return dbcmd(cmd, path, dest);
 }
 
 int
@@ -496,8 +503,8 @@ main(int argc, char *argv[])
 	cmd = argv[1];
 	if (strcmp(cmd, "mkcerts") == 0)
 		return mkcerts(argc - 2, argv + 2);
-	if (strcmp(cmd, "backupdb") == 0)
-		return backupdb(argc - 2, argv + 2);
+	if (strcmp(cmd, "backupdb") == 0 || strcmp(cmd, "importdb") == 0)
+		return filecmd(cmd, argc - 2, argv + 2);
 	for (i = 2; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "-c") == 0) && i + 1 < argc)

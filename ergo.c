@@ -46,7 +46,8 @@ usage(FILE *f)
 	    "                                    copy the live database to FILE\n"
 	    "       ergo importdb FILE [--config FILE]\n"
 	    "                                    import accounts and channels from\n"
-	    "                                    Ergo's JSON format (Anope, Atheme)\n"
+	    "                                    Ergo (its ircd.db or JSON from Anope\n"
+	    "                                    or Atheme)\n"
 	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
 	    "                                    write a self-signed certificate and key\n"
 	    "       ergo version                 print the version\n"
@@ -455,8 +456,7 @@ dbcmd(const char *cmd, const char *path, const char *dest)
 	else if (strcmp(cmd, "upgradedb") == 0)
 		rc = store_upgrade(conf->datastore_path);
 	else if (strcmp(cmd, "importdb") == 0)
-		rc = store_open(conf->datastore_path) == -1 ? -1 :
-		    ergo_import_db(dest);
+		rc = ergo_import_db(dest, conf->datastore_path);
 	else
 		rc = store_backup(conf->datastore_path, dest);
 	store_close();

@@ -9,11 +9,12 @@
 #define IMPORT_FILE_MAX	(256u << 20)	/* bytes read from one file */
 
 /*
- * Imports file into the database store_open opened (conf loaded):
- * every record that cannot be kept whole is reported on stderr, never
- * dropped in silence. 0 if the file was read (even with warnings), -1
- * if it could not be read or parsed (nothing imported then).
+ * Imports file into the database at dbpath (conf loaded), which is
+ * opened (store_open) only once the file has parsed: every record that
+ * cannot be kept whole is reported on stderr, never dropped in silence.
+ * 0 if the file was read (even with warnings), -1 if it could not be
+ * read or parsed or the database not opened (nothing imported then).
  */
-int	 ergo_import_db(const char *file);
+int	 ergo_import_db(const char *file, const char *dbpath);
 
 #endif

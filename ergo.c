@@ -24,6 +24,7 @@
 #include "ergo_priv.h"
 #include "irc.h"
 #include "ergo_import.h"
+#include "conf_yaml.h"
 
 static int	 sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t got_sig;	/* only for the pipe-full case */
@@ -48,6 +49,8 @@ usage(FILE *f)
 	    "                                    import accounts and channels from\n"
 	    "                                    Ergo (its ircd.db or JSON from Anope\n"
 	    "                                    or Atheme)\n"
+	    "       ergo importconf FILE         print Ergo's ircd.yaml FILE as an\n"
+	    "                                    ergo.conf\n"
 	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
 	    "                                    write a self-signed certificate and key\n"
 	    "       ergo version                 print the version\n"
@@ -505,6 +508,15 @@ main(int argc, char *argv[])
 		return mkcerts(argc - 2, argv + 2);
 	if (strcmp(cmd, "backupdb") == 0 || strcmp(cmd, "importdb") == 0)
 		return filecmd(cmd, argc - 2, argv + 2);
+	if (strcmp(cmd, "importconf") == 0) {
+		if (argc != 3 || argv[2][0] == '-') {
+			fprintf(stderr, "ergo: importconf needs one FILE\n");
+			usage(stderr);
+			return 2;
+		}
+		log_init(LL_INFO);
+		return conf_yaml_convert(argv[2], stdout) == 0 ? 0 : 1;
+	}
 	for (i = 2; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 ||
 		    strcmp(argv[i], "-c") == 0) && i + 1 < argc)

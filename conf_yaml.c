@@ -404,6 +404,7 @@ struct out {
 
 struct cv {
 	const char	*file;
+	bool		 quiet;		/* conf_yaml_check: no report */
 	struct out	*o;
 	size_t		 n, cap;
 	unsigned	 dropped;
@@ -412,7 +413,8 @@ struct cv {
 static void
 drop(struct cv *cv, const struct ynode *y, const char *path, const char *why)
 {
-	fprintf(stderr, "ergo: importconf: %s:%d: %s: %s\n", cv->file,
+	if (!cv->quiet)
+		fprintf(stderr, "ergo: importconf: %s:%d: %s: %s\n", cv->file,
 	    y->line, path, why);
 	cv->dropped++;
 }
@@ -951,6 +953,8 @@ print_lines(FILE *f, const struct cv *cv, const char *path, int depth)
 			continue;
 		for (t = cv->o[i].text; *t != '\0'; t = *nl ? nl + 1 : nl) {
 			nl = t + strcspn(t, "\n");
+			if (f == NULL)
+				continue;
 			for (k = 0; k < depth; k++)
 				fputc('\t', f);
 			fprintf(f, "%.*s\n", (int)(nl - t), t);
@@ -990,9 +994,10 @@ print_block(FILE *f, const struct cv *cv, const char *path, int depth)
 				break;
 		if (j < i)
 			continue;	/* printed already */
-		for (k = 0; k < depth; k++)
+		for (k = 0; f != NULL && k < depth; k++)
 			fputc('\t', f);
-		fprintf(f, "%s {\n", child);
+		if (f != NULL)
+			fprintf(f, "%s {\n", child);
 		{
 			char sub[96];
 
@@ -1000,12 +1005,58 @@ print_block(FILE *f, const struct cv *cv, const char *path, int depth)
 			    pl > 0 ? "." : "", child);
 			print_block(f, cv, sub, depth + 1);
 		}
-		for (k = 0; k < depth; k++)
+		for (k = 0; f != NULL && k < depth; k++)
 			fputc('\t', f);
-		fprintf(f, "}\n");
+		if (f != NULL)
+			fprintf(f, "}\n");
 	}
 	if (pl == 0)	/* top level: oper and logging blocks last */
 		print_lines(f, cv, path, depth);
+}
+
+static void
+cv_free(struct cv *cv)
+{
+	size_t i;
+
+	for (i = 0; i < cv->n; i++)
+		free(cv->o[i].text);
+	free(cv->o);
+}
+
+int
+conf_yaml_check(const char *text, size_t len, char *err, size_t errsz)
+{
+	struct yp yp;
+	struct cv cv;
+	struct ynode *root;
+	char *buf;
+	int rc = -1;
+
+	snprintf(err, errsz, "not YAML");
+	if (len > YAML_FILE_MAX || memchr(text, '\0', len) != NULL ||
+	    (buf = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	memset(&yp, 0, sizeof(yp));
+	memset(&cv, 0, sizeof(cv));
+	yp.file = cv.file = "yaml";
+	cv.quiet = true;
+	if ((root = yaml_parse(&yp, buf)) != NULL && yp.err[0] == '\0') {
+		if (root->t == Y_MAP) {
+			walk(&cv, root, "");
+			print_block(NULL, &cv, "", 0);
+		}
+		rc = 0;
+	} else
+		snprintf(err, errsz, "%s", yp.err[0] != '\0' ? yp.err :
+		    "out of memory");
+	cv_free(&cv);
+	ynode_free(root);
+	free(yp.l);
+	free(buf);
+	return rc;
 }
 
 int
@@ -1017,7 +1068,7 @@ conf_yaml_convert(const char *path, FILE *out)
 	struct conf *c;
 	char *text = NULL, *errs = NULL, tmp[] = "/tmp/ergo-importconf.XXXXXX";
 	FILE *f, *tf;
-	size_t n = 0, r, i;
+	size_t n = 0, r;
 	int fd, rc = -1, ch;
 
 	memset(&yp, 0, sizeof(yp));
@@ -1081,9 +1132,7 @@ done_f:
 	fclose(f);
 	ynode_free(root);
 	free(yp.l);
-	for (i = 0; i < cv.n; i++)
-		free(cv.o[i].text);
-	free(cv.o);
+	cv_free(&cv);
 	free(text);
 	return rc;
 }

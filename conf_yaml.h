@@ -18,5 +18,9 @@
  * the YAML could not be read or parsed, or the result did not load.
  */
 int	 conf_yaml_convert(const char *path, FILE *out);
+/* Parses and converts len bytes of YAML, writing nothing (for the fuzz
+ * target): 0, or -1 with why in err. */
+int	 conf_yaml_check(const char *text, size_t len, char *err,
+	    size_t errsz);
 
 #endif

@@ -138,9 +138,15 @@ def test_importdb_atheme_pbkdf2v2_identify_with_nickserv():
     srv = Server(start=False)
     p = importdb(srv, {"version": 1, "source": "atheme", "users": {
         "dave": {"name": "dave", "hash": ATHEME_PBKDF2V2,
-                 "registeredAt": 1600134392 * 10**9}}, "channels": {}})
+                 "registeredAt": 1600134392 * 10**9,
+                 # atheme2json writes it so; Ergo's reader ignores case
+                 "additionalnicks": ["davey"]}}, "channels": {}})
     assert p.returncode == 0, p.stderr
+    assert "unknown field" not in p.stderr, p.stderr
     srv.start()
+    r = srv.client("davey")
+    r.send("PRIVMSG NickServ :REGISTER somepassword")
+    r.expect(r"Account already exists")
     c = srv.client("dave")
     c.send("PRIVMSG NickServ :IDENTIFY dave passw0rd")
     c.expect(r"Could not login")

@@ -515,7 +515,7 @@ import_json(struct imp *im, const char *text, size_t len)
 		goto fail;
 	}
 	unknown_fields(im, "(top)", root, known, NULL);
-	if (store_open(im->dbpath) == -1)
+	if (store_open(im->dbpath) == -1 || store_bulk(true) == -1)
 		goto fail;
 	/* accounts first: channels name their founders and AMODEs */
 	if ((users = json_get(root, "users")) != NULL) {
@@ -1077,7 +1077,7 @@ import_bunt(struct imp *im, char *text, size_t len)
 		free(b.v);
 		return -1;
 	}
-	if (store_open(im->dbpath) == -1) {
+	if (store_open(im->dbpath) == -1 || store_bulk(true) == -1) {
 		free(b.v);
 		return -1;
 	}

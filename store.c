@@ -457,6 +457,19 @@ store_open(const char *path)
 	return store_open_mode(path, OPEN_RUN);
 }
 
+/*
+ * For `ergo importdb`, which commits once per row: synchronous=NORMAL
+ * (in WAL mode still safe from corruption, only the last commits may
+ * be lost to a power cut, and an import can be run again) instead of a
+ * sync per commit. The last of it is synced at store_close.
+ */
+int
+store_bulk(bool on)
+{
+	return store_exec(on ? "PRAGMA synchronous=NORMAL" :
+	    "PRAGMA synchronous=FULL");
+}
+
 int
 store_init(const char *path)
 {

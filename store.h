@@ -50,6 +50,8 @@ int	 store_open(const char *path);
 int	 store_init(const char *path);
 int	 store_upgrade(const char *path);
 void	 store_close(void);
+/* `ergo importdb`: no sync per commit while on (0 or -1, logged) */
+int	 store_bulk(bool on);
 /* `ergo backupdb`: consistent copy of the live db at path to dest. */
 int	 store_backup(const char *path, const char *dest);
 const char *store_error(void);	/* why the last call failed, for clients */

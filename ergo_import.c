@@ -137,6 +137,14 @@ account_add(struct imp *im, struct store_account *a)
 		return -1;
 	}
 	irc_fold(fz, a->name, sizeof(fz));
+	if ((rc = store_account_create(fz, a)) != 0) {
+		warn(im, "account %s: %s; skipped", a->name, rc == 1 ?
+		    "the name is already an account or a reserved nick" :
+		    store_error());
+		im->skipped++;
+		return -1;
+	}
+	im->accounts++;
 	if (a->legacy[0] != '\0') {
 		im->legacy++;
 		if (!pwhash_legacy_supported(a->legacy)) {
@@ -147,14 +155,6 @@ account_add(struct imp *im, struct store_account *a)
 			    "given a new password", a->name, a->legacy);
 		}
 	}
-	if ((rc = store_account_create(fz, a)) != 0) {
-		warn(im, "account %s: %s; skipped", a->name, rc == 1 ?
-		    "the name is already an account or a reserved nick" :
-		    store_error());
-		im->skipped++;
-		return -1;
-	}
-	im->accounts++;
 	return 0;
 }
 
@@ -260,9 +260,9 @@ chan_add(struct imp *im, const struct chan_in *in, struct store_chan *ch)
 		if (strlen(in->topic) > conf->limits.topiclen)
 			warn(im, "channel %s: topic longer than topiclen %u; "
 			    "cut", in->name, conf->limits.topiclen);
-		snprintf(ch->topic, sizeof(ch->topic), "%.*s",
-		    (int)conf->limits.topiclen, in->topic);
-		irc_utf8_trunc(ch->topic, strlen(ch->topic));
+		/* whole characters only: JSON strings are valid UTF-8 */
+		snprintf(ch->topic, sizeof(ch->topic), "%s", in->topic);
+		irc_utf8_trunc(ch->topic, conf->limits.topiclen);
 		snprintf(ch->topic_by, sizeof(ch->topic_by), "%s",
 		    in->topic_by != NULL && *in->topic_by != '\0' ?
 		    in->topic_by : "ChanServ");
@@ -428,9 +428,10 @@ json_user(struct imp *im, const char *source, const struct json *u)
 		for (e = l->child; e != NULL; e = e->next)
 			if (e->type == JSON_STR)
 				certfp_add(im, &a, e->s);
-	if (jstr(im, where, u, "vhost") != NULL)
+	if ((l = json_get(u, "vhost")) != NULL && l->type == JSON_STR &&
+	    l->s[0] != '\0')
 		warn(im, "%s: vhost %s not imported: this ergo has no "
-		    "per-account vhosts", where, jstr(im, where, u, "vhost"));
+		    "per-account vhosts", where, l->s);
 }
 
 static void

@@ -793,11 +793,114 @@ atheme_pbkdf2v2_ok(const char *hash, const char *pw, bool check_only)
 	return conf_passwd_equal(want, got, wantlen);
 }
 
+/*
+ * md5crypt ("$1$SALT$HASH", Poul-Henning Kamp's FreeBSD crypt(3)), what
+ * Atheme's crypto/posix wrote on Linux: 1000 rounds of MD5.
+ */
+static const char crypt_b64[] =
+    "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static char *
+to64(char *o, unsigned long v, int n)
+{
+	while (n-- > 0) {
+		*o++ = crypt_b64[v & 0x3f];
+		v >>= 6;
+	}
+	return o;
+}
+
+static bool
+md5crypt_ok(const char *hash, const char *pw, bool check_only)
+{
+	br_md5_context c;
+	unsigned char fin[16];
+	const char *salt = hash + 3, *end;
+	char got[64], *o;
+	size_t pl = strlen(pw), sl, i, n;
+	bool ok;
+
+	if (strncmp(hash, "$1$", 3) != 0 || (end = strchr(salt, '$')) == NULL)
+		return false;
+	if ((sl = (size_t)(end - salt)) > 8 || strlen(end + 1) != 22 ||
+	    strspn(end + 1, crypt_b64) != 22)
+		return false;
+	if (check_only)
+		return true;
+	br_md5_init(&c);
+	br_md5_update(&c, pw, pl);
+	br_md5_update(&c, salt, sl);
+	br_md5_update(&c, pw, pl);
+	br_md5_out(&c, fin);
+	br_md5_init(&c);
+	br_md5_update(&c, pw, pl);
+	br_md5_update(&c, "$1$", 3);
+	br_md5_update(&c, salt, sl);
+	for (n = pl; n > 0; n -= n > 16 ? 16 : n)
+		br_md5_update(&c, fin, n > 16 ? 16 : n);
+	for (i = pl; i != 0; i >>= 1)
+		br_md5_update(&c, (i & 1) ? "" : pw, 1);
+	br_md5_out(&c, fin);
+	for (i = 0; i < 1000; i++) {
+		br_md5_init(&c);
+		if (i & 1)
+			br_md5_update(&c, pw, pl);
+		else
+			br_md5_update(&c, fin, 16);
+		if (i % 3)
+			br_md5_update(&c, salt, sl);
+		if (i % 7)
+			br_md5_update(&c, pw, pl);
+		if (i & 1)
+			br_md5_update(&c, fin, 16);
+		else
+			br_md5_update(&c, pw, pl);
+		br_md5_out(&c, fin);
+	}
+	o = to64(got, (unsigned long)fin[0] << 16 | fin[6] << 8 | fin[12], 4);
+	o = to64(o, (unsigned long)fin[1] << 16 | fin[7] << 8 | fin[13], 4);
+	o = to64(o, (unsigned long)fin[2] << 16 | fin[8] << 8 | fin[14], 4);
+	o = to64(o, (unsigned long)fin[3] << 16 | fin[9] << 8 | fin[15], 4);
+	o = to64(o, (unsigned long)fin[4] << 16 | fin[10] << 8 | fin[5], 4);
+	o = to64(o, fin[11], 2);
+	*o = '\0';
+	ok = conf_passwd_equal((const unsigned char *)got,
+	    (const unsigned char *)end + 1, 22);
+	conf_passwd_wipe(fin, sizeof(fin));
+	conf_passwd_wipe(&c, sizeof(c));
+	return ok;
+}
+
+/*
+ * Anope's enc_sha256: "sha256:HASH:IV", SHA-256 of the password from
+ * the initial state IV (eight big-endian words, in hex) instead of the
+ * standard one.
+ */
+static bool
+anope_sha256_ok(const char *h, const char *pw, bool check_only)
+{
+	br_sha256_context c;
+	unsigned char want[32], iv[32], got[32];
+	const char *colon = strchr(h, ':');
+
+	if (colon == NULL || hex_decode(want, sizeof(want), h,
+	    (size_t)(colon - h)) != 32 || hex_decode(iv, sizeof(iv),
+	    colon + 1, strlen(colon + 1)) != 32)
+		return false;
+	if (check_only)
+		return true;
+	br_sha256_init(&c);
+	br_sha256_set_state(&c, iv, 0);
+	br_sha256_update(&c, pw, strlen(pw));
+	br_sha256_out(&c, got);
+	return conf_passwd_equal(want, got, sizeof(got));
+}
+
 /* ---- the stored forms ---- */
 
 /*
- * Anope's "SCHEME:DATA" (enc_bcrypt, enc_md5, enc_sha1, enc_none); its
- * enc_sha256 (SHA-256 with a secret IV) and enc_old are not supported.
+ * Anope's "SCHEME:DATA" (enc_bcrypt, enc_md5, enc_sha1, enc_sha256,
+ * enc_none); enc_old is not supported.
  */
 static bool
 anope_ok(const char *h, const char *pw, bool check_only)
@@ -812,6 +915,8 @@ anope_ok(const char *h, const char *pw, bool check_only)
 			return bcrypt_parse(h + 7, salt) != -1;
 		return pwhash_bcrypt_ok(h + 7, pw, strlen(pw));
 	}
+	if (strncmp(h, "sha256:", 7) == 0)
+		return anope_sha256_ok(h + 7, pw, check_only);
 	if (strncmp(h, "md5:", 4) == 0)
 		return check_only ? strlen(h + 4) == 32 :
 		    raw_digest_ok(&br_md5_vtable, h + 4, pw);
@@ -832,8 +937,9 @@ anope_ok(const char *h, const char *pw, bool check_only)
 
 /*
  * Atheme's modules: crypto/bcrypt ("$2b$"), crypto/pbkdf2v2 ("$z$"),
- * crypto/pbkdf2 (144 characters) and "$rawsha1$" (crypto/rawsha1).
- * crypt3-md5 ("$1$"), crypt3-des, crypt3-sha2 and ircservices are not.
+ * crypto/pbkdf2 (144 characters), "$rawsha1$" (crypto/rawsha1) and
+ * crypto/posix as Linux wrote it ("$1$", md5crypt). crypt3-des,
+ * crypt3-sha2 ("$5$", "$6$") and ircservices are not.
  */
 static bool
 atheme_ok(const char *h, const char *pw, bool check_only)
@@ -845,6 +951,8 @@ atheme_ok(const char *h, const char *pw, bool check_only)
 		    pwhash_bcrypt_ok(h, pw, strlen(pw));
 	if (strncmp(h, "$z$", 3) == 0)
 		return atheme_pbkdf2v2_ok(h, pw, check_only);
+	if (strncmp(h, "$1$", 3) == 0)
+		return md5crypt_ok(h, pw, check_only);
 	if (strncmp(h, "$rawsha1$", 9) == 0)
 		return check_only ? strlen(h + 9) == 40 :
 		    raw_digest_ok(&br_sha1_vtable, h + 9, pw);

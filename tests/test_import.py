@@ -49,11 +49,10 @@ def anope_export():
             "bob": {"name": "bob", "hash": "md5:dbf8be80e8dccdd33915b482e4390426",
                     "registeredAt": 1600134400 * 10**9,
                     "vhost": "bob.example.org"},
+            # enc_old: a scheme not supported
             "carol": {"name": "carol", "hash":
-                      "sha256:ff337943c8c4219cd330a3075a699492e0f8b1a823bb76"
-                      "af0129f1f117ba0630:60250c3053f7b34e35576fc5063b8b39"
-                      "6fe7b9ab416842117991a8e027aa72f6", "favouriteColour":
-                      "blue"},
+                      "oldmd5:ce4bd864f37ffaa1b871aef22eea82ff",
+                      "favouriteColour": "blue"},
         },
         "channels": {
             "#Place": {"name": "#Place", "founder": "Alice",

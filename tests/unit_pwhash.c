@@ -121,9 +121,9 @@ static const struct {
 	  "a\\s0-_2f~f348@!7asdf142@#!afa", 1 },
 	{ PWHASH_ANOPE "plain:YVxzMC1fMmZ+ZjM0OEAhN2FzZGYxNDJAIyFhZmE=",
 	  "edpassphrase", 0 },
-	/* enc_sha256 (a secret IV): not supported, never verifies */
+	/* enc_sha256: SHA-256 from another initial state */
 	{ PWHASH_ANOPE "sha256:ff337943c8c4219cd330a3075a699492e0f8b1a823bb76af0129f1f117ba0630:60250c3053f7b34e35576fc5063b8b396fe7b9ab416842117991a8e027aa72f6",
-	  "shivarampassphrase", 0 },
+	  "shivarampassphrase", 1 },
 	/* Atheme */
 	{ PWHASH_ATHEME "$rawsha1$49fffa5543f21dd6effe88a79633e4073e36a828",
 	  "shivarampassphrase", 1 },
@@ -143,10 +143,29 @@ static const struct {
 	  "pHQpwje5CjS3-Lx0RaeS7w", 0 },
 	{ PWHASH_ATHEME "$2b$04$abcdefghijklmnopqrstuu9GfC55fmVwuFG6SpFdz7I0yKRCRsHXS",
 	  "atheme-pass", 1 },
-	/* crypt3-md5: not supported */
+	/* crypto/posix on Linux: md5crypt */
 	{ PWHASH_ATHEME "$1$hcspif$nCm4r3S14Me9ifsOPGuJT.",
-	  "shivarampassphrase", 0 },
+	  "shivarampassphrase", 1 },
 	{ "unknown:abc", "abc", 0 },
+	{ PWHASH_ANOPE "sha256:ff337943c8c4219cd330a3075a699492e0f8b1a823bb76af0129f1f117ba0630:60250c3053f7b34e35576fc5063b8b396fe7b9ab416842117991a8e027aa72f6",
+	  "edpassphrase", 0 },
+	{ PWHASH_ANOPE "sha256:93a430c8c3c6917dc6e9a32ac1aba90bc5768265278a45b86eacd636fc723d8f:10ea72683a499c155d72cd3571cb80e5050280620f789a44492c0e0c7956942f",
+	  "edpassphrase", 1 },
+	{ PWHASH_ANOPE "sha256:06d11a06025354e37a7ddf48913a1c9831ffab47d04e4c22a89fd7835abcb6cc:3137788c2749da0419bc9df320991d2d72495c7065da4f39004fd21710601409",
+	  "1Ss1GN4q-3e8SgIJblfQxw", 1 },
+	{ PWHASH_ATHEME "$1$hcspif$nCm4r3S14Me9ifsOPGuJT.",
+	  "sh1varampassphrase", 0 },
+	{ PWHASH_ATHEME "$1$diwesm$9MjapdOyhyC.2FdHzKMzK.",
+	  "1Ss1GN4q-3e8SgIJblfQxw", 1 },
+	/* made with libxcrypt: an empty password, a long one */
+	{ PWHASH_ATHEME "$1$abcdefgh$M55TzYaaccxVGbptZWaxX/", "", 1 },
+	{ PWHASH_ATHEME "$1$salt$FvP0fcRbyU.l5ktrVZqLj/",
+	  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+	  1 },
+	/* Anope's enc_old, Atheme's crypt3-sha2: not supported */
+	{ PWHASH_ANOPE "oldmd5:ce4bd864f37ffaa1b871aef22eea82ff",
+	  "shivarampassphrase", 0 },
+	{ PWHASH_ATHEME "$6$salt$abc", "abc", 0 },
 };
 
 static void
@@ -164,9 +183,12 @@ test_legacy_vectors(void)
 	check("legacy_supported_says_which",
 	    pwhash_legacy_supported(legacy_vectors[0].stored) &&
 	    pwhash_legacy_supported(legacy_vectors[13].stored) &&
-	    !pwhash_legacy_supported(legacy_vectors[10].stored) &&
-	    !pwhash_legacy_supported(PWHASH_ATHEME "$1$hcspif$nCm4r3S14Me9"
+	    pwhash_legacy_supported(legacy_vectors[10].stored) &&
+	    pwhash_legacy_supported(PWHASH_ATHEME "$1$hcspif$nCm4r3S14Me9"
 	    "ifsOPGuJT.") &&
+	    !pwhash_legacy_supported(PWHASH_ANOPE "oldmd5:ce4bd864f37ffaa1"
+	    "b871aef22eea82ff") &&
+	    !pwhash_legacy_supported(PWHASH_ATHEME "$6$salt$abc") &&
 	    !pwhash_legacy_supported(PWHASH_ERGO "$2a$20$abcdefghijklmnop"
 	    "qrstuu6iD6.E8aaD1gtLdKRWfONgzvty9lLPq"));
 }

@@ -37,7 +37,8 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h ergo_check
 	  irc_account.h irc_bans.h irc_chan.h irc_chghost.h irc_cloak.h \
 	  irc_hist.h irc_markread.h irc_monitor.h irc_multiline.h \
 	  irc_query.h irc_redact.h irc_register.h irc_sasl.h \
-	  irc_sasl_parse.h irc_serv.h irc_throttle.h irc_userinput.h
+	  irc_sasl_parse.h irc_serv.h irc_throttle.h irc_userinput.h pwhash.h \
+	  json.h ergo_import.h conf_yaml.h
 # Everything but main(): the unit tests and fuzz targets link against
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.
 LIBSRCS	= net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
@@ -47,7 +48,8 @@ LIBSRCS	= net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_register.c irc_throttle.c \
-	  net_addr.c util.c irc_out.c irc_state.c irc_user.c irc_account.c
+	  net_addr.c util.c irc_out.c irc_state.c irc_user.c irc_account.c \
+	  pwhash.c json.c ergo_import.c conf_yaml.c
 SRCS	= ergo.c $(LIBSRCS)
 LIBOBJS	= $(LIBSRCS:.c=.o)
 OBJS	= ergo.o $(LIBOBJS)
@@ -105,11 +107,12 @@ test:
 # and every crash once found) as a unit test of `make test`/`make asan`.
 # `make fuzz` builds the libFuzzer targets (clang) into .fuzz/;
 # `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds.
-FUZZ_TARGETS = parse conf b64 match tls sasl scram store
+FUZZ_TARGETS = parse conf b64 match tls sasl scram store json yaml
 FUZZ_REPLAYS = tests/fuzz/replay_parse tests/fuzz/replay_conf \
 	  tests/fuzz/replay_b64 tests/fuzz/replay_match tests/fuzz/replay_tls \
 	  tests/fuzz/replay_sasl tests/fuzz/replay_scram \
-	  tests/fuzz/replay_store
+	  tests/fuzz/replay_store tests/fuzz/replay_json \
+	  tests/fuzz/replay_yaml
 FUZZ_CC	= clang
 FUZZ_SECONDS = 30
 FUZZ_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g

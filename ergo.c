@@ -26,6 +26,8 @@
 #include "ergo_check.h"
 #include "ergo_wait.h"
 #include "irc.h"
+#include "ergo_import.h"
+#include "conf_yaml.h"
 
 static int	 sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t got_sig;	/* only for the pipe-full case */
@@ -48,6 +50,12 @@ usage(FILE *f)
 	    "                                    back up, then migrate the database\n"
 	    "       ergo backupdb FILE [--config FILE]\n"
 	    "                                    copy the live database to FILE\n"
+	    "       ergo importdb FILE [--config FILE]\n"
+	    "                                    import accounts and channels from\n"
+	    "                                    Ergo (its ircd.db or JSON from Anope\n"
+	    "                                    or Atheme)\n"
+	    "       ergo importconf FILE         print Ergo's ircd.yaml FILE as an\n"
+	    "                                    ergo.conf\n"
 	    "       ergo mkcerts [--cert FILE] [--key FILE] [--host NAME]\n"
 	    "                                    write a self-signed certificate and key\n"
 	    "       ergo waitready --socket PATH [--timeout S] [--user U[:G]]\n"
@@ -463,8 +471,8 @@ mkcerts(int argc, char *argv[])
 }
 
 /*
- * initdb, upgradedb and backupdb: the datastore of the config at path
- * (NULL: built-in defaults), messages on stderr.
+ * initdb, upgradedb, backupdb and importdb: the datastore of the config
+ * at path (NULL: built-in defaults), messages on stderr.
  */
 static int
 dbcmd(const char *cmd, const char *path, const char *dest)
@@ -484,6 +492,8 @@ dbcmd(const char *cmd, const char *path, const char *dest)
 		rc = store_init(conf->datastore_path);
 	else if (strcmp(cmd, "upgradedb") == 0)
 		rc = store_upgrade(conf->datastore_path);
+	else if (strcmp(cmd, "importdb") == 0)
+		rc = ergo_import_db(dest, conf->datastore_path);
 	else
 		rc = store_backup(conf->datastore_path, dest);
 	store_close();
@@ -492,9 +502,9 @@ dbcmd(const char *cmd, const char *path, const char *dest)
 	return rc == 0 ? 0 : 1;
 }
 
-/* backupdb FILE [--config FILE], argv past "backupdb" */
+/* backupdb or importdb FILE [--config FILE], argv past cmd */
 static int
-backupdb(int argc, char *argv[])
+filecmd(const char *cmd, int argc, char *argv[])
 {
 	const char *dest = NULL, *path = NULL, *v;
 	int i;
@@ -508,11 +518,11 @@ backupdb(int argc, char *argv[])
 			break;
 	}
 	if (dest == NULL || i < argc) {
-		fprintf(stderr, "ergo: backupdb needs one FILE\n");
+		fprintf(stderr, "ergo: %s needs one FILE\n", cmd);
 		usage(stderr);
 		return 2;
 	}
-	return dbcmd("backupdb", path, dest);
+	return dbcmd(cmd, path, dest);
 }
 
 int
@@ -529,8 +539,17 @@ main(int argc, char *argv[])
 	cmd = argv[1];
 	if (strcmp(cmd, "mkcerts") == 0)
 		return mkcerts(argc - 2, argv + 2);
-	if (strcmp(cmd, "backupdb") == 0)
-		return backupdb(argc - 2, argv + 2);
+	if (strcmp(cmd, "backupdb") == 0 || strcmp(cmd, "importdb") == 0)
+		return filecmd(cmd, argc - 2, argv + 2);
+	if (strcmp(cmd, "importconf") == 0) {
+		if (argc != 3 || argv[2][0] == '-') {
+			fprintf(stderr, "ergo: importconf needs one FILE\n");
+			usage(stderr);
+			return 2;
+		}
+		log_init(LL_INFO);
+		return conf_yaml_convert(argv[2], stdout) == 0 ? 0 : 1;
+	}
 	if (strcmp(cmd, "waitready") == 0)
 		return ergo_waitready(argc - 2, argv + 2);
 	for (i = 2; i < argc; i++) {

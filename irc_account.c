@@ -22,6 +22,7 @@
 #include "irc_throttle.h"
 #include "irc_num.h"
 #include "irc_user.h"
+#include "pwhash.h"
 
 /* The clients logged in to one account, linked by acnext/acprev. */
 struct acct_sessions {
@@ -144,6 +145,10 @@ irc_account_password_ok(const struct store_account *a, const char *pw)
 	unsigned char stored[32], server[32];
 	bool ok;
 
+	/* imported from Ergo, Anope or Atheme: its old hash, until the
+	 * first login (irc_account_rehash) replaces it */
+	if (a->legacy[0] != '\0')
+		return pwhash_legacy_ok(a->legacy, pw);
 	if (a->iterations == 0 || a->saltlen == 0)
 		return false;
 	irc_account_scram_keys(a, pw, stored, server);
@@ -155,8 +160,9 @@ irc_account_password_ok(const struct store_account *a, const char *pw)
 
 /*
  * c logged in with pw to a, whose credentials were made with fewer
- * PBKDF2 iterations than accounts.password-iterations now asks: make
- * them anew at the configured count (a fresh salt too) and save them.
+ * PBKDF2 iterations than accounts.password-iterations now asks, or
+ * which has only an imported hash: make them anew at the configured
+ * count (a fresh salt too) and save them, which drops that hash.
  * SCRAM never shows the server the password, so only PLAIN and IDENTIFY
  * get here. A failed save is logged; the login stands.
  */
@@ -167,20 +173,26 @@ irc_account_rehash(const struct client *c, struct store_account *a,
 	struct store_account n;
 	unsigned old = a->iterations;
 
-	if (old >= conf->accounts.iterations)
+	if (old >= conf->accounts.iterations && a->legacy[0] == '\0')
 		return;
 	n = *a;
 	irc_account_creds(&n, pw);
+	n.legacy[0] = '\0';
 	if (store_account_passwd(&n) == -1) {
 		log_warnx("accounts", "%s: credentials of %s not re-hashed: %s",
 		    c->host, a->name, store_error());
 		conf_passwd_wipe(&n, sizeof(n));
 		return;
 	}
+	if (a->legacy[0] != '\0')
+		log_info("accounts", "%s: imported password hash of %s replaced "
+		    "by SCRAM-SHA-256 credentials", c->host, a->name);
+	else
+		log_info("accounts", "%s: credentials of %s re-hashed from %u "
+		    "to %u PBKDF2 iterations", c->host, a->name, old,
+		    n.iterations);
 	*a = n;
 	conf_passwd_wipe(&n, sizeof(n));
-	log_info("accounts", "%s: credentials of %s re-hashed from %u to %u "
-	    "PBKDF2 iterations", c->host, a->name, old, a->iterations);
 }
 
 /* ---- the failed-login throttle (counted in irc_throttle.c) ---- */

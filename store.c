@@ -163,6 +163,10 @@ static const char *const migrations[] = {
 	"DROP TABLE channels;"
 	"ALTER TABLE channels_v7 RENAME TO channels;"
 	"CREATE INDEX channels_founder ON channels(founder);",
+	/* 7 -> 8: an account imported from Ergo, Anope or Atheme keeps its
+	 * old password hash (pwhash.h's form) until its first login with
+	 * the password makes SCRAM credentials; NULL once it has them */
+	"ALTER TABLE accounts ADD COLUMN legacy_hash TEXT;",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -184,7 +188,7 @@ enum {
 
 #define ACCOUNT_COLS	"a.id, a.display, a.salt, a.iterations, " \
 			"a.stored_key, a.server_key, a.email, a.registered, " \
-			"a.enforce"
+			"a.enforce, a.legacy_hash"
 
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -197,13 +201,15 @@ static const char *const queries[Q_COUNT] = {
 	[Q_NICK_OWNER] = "SELECT " ACCOUNT_COLS " FROM accounts a "
 	    "JOIN nick_reservations n ON n.account = a.id WHERE n.nick = ?1",
 	[Q_ACCOUNT_INSERT] = "INSERT INTO accounts (name, display, salt, "
-	    "iterations, stored_key, server_key, email, registered, enforce) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	    "iterations, stored_key, server_key, email, registered, enforce, "
+	    "legacy_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[Q_NICK_INSERT] = "INSERT INTO nick_reservations (nick, account, "
 	    "reserved) VALUES (?1, ?2, ?3)",
 	[Q_ACCOUNT_DELETE] = "DELETE FROM accounts WHERE id = ?1",
+	/* new credentials replace an imported hash for good */
 	[Q_ACCOUNT_PASSWD] = "UPDATE accounts SET salt = ?2, iterations = ?3, "
-	    "stored_key = ?4, server_key = ?5 WHERE id = ?1",
+	    "stored_key = ?4, server_key = ?5, legacy_hash = NULL "
+	    "WHERE id = ?1",
 	[Q_ACCOUNT_ENFORCE] = "UPDATE accounts SET enforce = ?2 WHERE id = ?1",
 	[Q_CERTFP_INSERT] = "INSERT INTO account_certfps (certfp, account) "
 	    "VALUES (?1, ?2)",
@@ -499,6 +505,19 @@ int
 store_open(const char *path)
 {
 	return store_open_mode(path, OPEN_RUN);
+}
+
+/*
+ * For `ergo importdb`, which commits once per row: synchronous=NORMAL
+ * (in WAL mode still safe from corruption, only the last commits may
+ * be lost to a power cut, and an import can be run again) instead of a
+ * sync per commit. The last of it is synced at store_close.
+ */
+int
+store_bulk(bool on)
+{
+	return store_exec(on ? "PRAGMA synchronous=NORMAL" :
+	    "PRAGMA synchronous=FULL");
 }
 
 int
@@ -853,6 +872,8 @@ account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
 		snprintf(a->email, sizeof(a->email), "%s", (const char *)t);
 	a->registered = (time_t)sqlite3_column_int64(st, 7);
 	a->enforce = sqlite3_column_int(st, 8);
+	if ((t = sqlite3_column_text(st, 9)) != NULL)
+		snprintf(a->legacy, sizeof(a->legacy), "%s", (const char *)t);
 	sqlite3_reset(st);
 	return 1;
 }
@@ -1000,7 +1021,10 @@ store_account_create(const char *folded, struct store_account *a)
 	    sqlite3_bind_text(st, 7, a->email, -1, SQLITE_STATIC) :
 	    sqlite3_bind_null(st, 7)) ||
 	    sqlite3_bind_int64(st, 8, (sqlite3_int64)a->registered) ||
-	    sqlite3_bind_int(st, 9, a->enforce)) {
+	    sqlite3_bind_int(st, 9, a->enforce) ||
+	    (a->legacy[0] != '\0' ?
+	    sqlite3_bind_text(st, 10, a->legacy, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 10))) {
 		store_fail("account create");
 		goto fail;
 	}
@@ -1038,6 +1062,32 @@ store_account_create(const char *folded, struct store_account *a)
 fail:
 	tx_rollback();
 	return -1;
+}
+
+/* One more nick reserved by account id: 0, 1 if it is taken, -1. */
+int
+store_nick_reserve(int64_t id, const char *folded, time_t when)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = q(Q_NICK_INSERT)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 2, id) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)when)) {
+		store_fail("nick reserve");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		store_fail("nick reserve");
+		return -1;
+	}
+	return 0;
 }
 
 /* Deletes an account; its certfps and nicks go with it (ON DELETE). */

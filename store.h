@@ -16,6 +16,7 @@
 #define STORE_SALTMAX		64
 #define STORE_EMAIL_MAX		254
 #define STORE_CERTFP_LEN	64	/* lowercase hex SHA-256 */
+#define STORE_LEGACY_MAX	400	/* pwhash.h's PWHASH_LEGACY_MAX */
 
 /* NickServ SET ENFORCE: how a reserved nick is protected */
 enum { ENFORCE_DEFAULT, ENFORCE_NONE, ENFORCE_TIMEOUT, ENFORCE_STRICT };
@@ -32,6 +33,9 @@ struct store_account {
 	char		 email[STORE_EMAIL_MAX + 1];	/* "" if none */
 	time_t		 registered;
 	int		 enforce;			/* ENFORCE_* */
+	/* an imported hash (pwhash.h) until the first login replaces it
+	 * with SCRAM credentials; "" if none */
+	char		 legacy[STORE_LEGACY_MAX + 1];
 };
 
 /*
@@ -46,6 +50,8 @@ int	 store_open(const char *path);
 int	 store_init(const char *path);
 int	 store_upgrade(const char *path);
 void	 store_close(void);
+/* `ergo importdb`: no sync per commit while on (0 or -1, logged) */
+int	 store_bulk(bool on);
 /* `ergo backupdb`: consistent copy of the live db at path to dest. */
 int	 store_backup(const char *path, const char *dest);
 const char *store_error(void);	/* why the last call failed, for clients */
@@ -62,7 +68,10 @@ int	 store_nick_owner(const char *folded, struct store_account *a);
  */
 int	 store_account_create(const char *folded, struct store_account *a);
 int	 store_account_delete(int64_t id);		/* 0 or -1 */
-int	 store_account_passwd(const struct store_account *a);	/* 0 or -1 */
+/* Reserves one more nick for account id: 0, 1 if taken, -1 on error. */
+int	 store_nick_reserve(int64_t id, const char *folded, time_t when);
+/* New SCRAM credentials for a; drops an imported hash. 0 or -1 */
+int	 store_account_passwd(const struct store_account *a);
 int	 store_account_enforce(int64_t id, int enforce);	/* 0 or -1 */
 /* 0 added, 1 already on some account, -1 error */
 int	 store_certfp_add(int64_t id, const char *certfp);

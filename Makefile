@@ -102,11 +102,11 @@ test:
 # and every crash once found) as a unit test of `make test`/`make asan`.
 # `make fuzz` builds the libFuzzer targets (clang) into .fuzz/;
 # `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds.
-FUZZ_TARGETS = parse conf b64 match tls sasl scram store
+FUZZ_TARGETS = parse conf b64 match tls sasl scram store dispatch
 FUZZ_REPLAYS = tests/fuzz/replay_parse tests/fuzz/replay_conf \
 	  tests/fuzz/replay_b64 tests/fuzz/replay_match tests/fuzz/replay_tls \
 	  tests/fuzz/replay_sasl tests/fuzz/replay_scram \
-	  tests/fuzz/replay_store
+	  tests/fuzz/replay_store tests/fuzz/replay_dispatch
 FUZZ_CC	= clang
 FUZZ_SECONDS = 30
 FUZZ_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g

@@ -1,0 +1,516 @@
+/*
+ * fuzz_dispatch.c: the whole protocol, line by line, as several clients
+ * drive it: registration, CAP, labels and batches, channels and MODE,
+ * multiline, CHATHISTORY, MONITOR, WHO/WHOX, the services' words,
+ * fakelag and the timers. It enters irc only through irc_net_handlers
+ * and irc_tick, as net.c does, and gives irc a fake net: this file
+ * defines struct conn and every net_conn_* irc calls, so the linker
+ * never takes net.o from the library (if some new net symbol made it,
+ * the duplicate definitions would fail the link, not pass silently).
+ *
+ * The input is one operation a line ('\n'; a '\r' ends a line too):
+ *
+ *	0..7<line>	<line> from client N % NCLIENTS (opened if need be)
+ *	x<digit>	client N's connection drops (EOF)
+ *	t<ms>		time goes on by ms (at most 10 minutes), timers run
+ *	other<line>	<line> from client (byte % NCLIENTS)
+ *
+ * Clients 0 and 1 are plain from 127.0.0.1 and 192.0.2.1, 2 is TLS from
+ * 2001:db8::2, 3 is TLS from 192.0.2.1 with a client certificate.
+ * Every line irc sends is checked: CRLF-terminated, no NUL, CR or LF
+ * inside, within 512 bytes after at most 8191 of tags. At the end the
+ * held lines are let through (time moves to each next timer), then
+ * every client goes, so whatever a client owned and irc did not free
+ * shows up as a leak. FUZZ_ECHO=1 in the environment prints the
+ * session (lines in, lines out) on stderr.
+ *
+ * State outside the clients (accounts and channels in the store,
+ * WHOWAS, history) stays from one input to the next; time moves a day
+ * between inputs so throttles and expiries forget the last one. No
+ * oper is configured: a permanent K-line would outlive its input and
+ * DIE would stop the fuzzer.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "../../net.h"
+#include "../../irc.h"
+#include "../../store.h"
+
+#define NCLIENTS	4
+#define TIME_MAX_MS	(10 * 60 * 1000)
+#define DRAIN_PASSES	2000	/* held lines let through at the end */
+#define CERTFP	"4f9ec1e0a0c7e2b4a3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0"
+
+/* A line held while irc defers (fakelag), as net keeps pending input. */
+struct held {
+	struct held	*next;
+	size_t		 len;
+	char		 line[];
+};
+
+struct conn {
+	void		*client;	/* irc's handle; NULL once irc is done */
+	const char	*ip;
+	const char	*certfp;
+	bool		 tls;
+	bool		 closing;	/* net_conn_close: irc ended it */
+	bool		 dead;		/* dropped under irc: it is told */
+	bool		 paused;	/* NET_DEFER/NET_STOP until resume */
+	const char	*reason;
+	size_t		 sendq;		/* bytes since the last pass */
+	size_t		 heldbytes;
+	struct held	*held, **heldtail;
+};
+
+static const struct {
+	const char	*ip;
+	bool		 tls;
+	const char	*certfp;
+} kinds[NCLIENTS] = {
+	{ "127.0.0.1", false, NULL },
+	{ "192.0.2.1", false, NULL },
+	{ "2001:db8::2", true, NULL },
+	{ "192.0.2.1", true, CERTFP },
+};
+
+static struct conn *conns[NCLIENTS];
+static bool	 echo;		/* FUZZ_ECHO set: the session on stderr */
+static char	 dir[64], dbpath[96], confpath[96];
+
+/* ---- the fake net: what irc calls ---- */
+
+static void
+bad_output(const char *why, const char *buf, size_t len)
+{
+	fprintf(stderr, "fuzz_dispatch: irc sent %s: %.*s\n", why,
+	    (int)(len > 600 ? 600 : len), buf);
+	abort();
+}
+
+/* Each line of buf: CRLF at its end only, no NUL, sane lengths. */
+static void
+output_check(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len, *eol, *body;
+
+	if (len == 0)
+		bad_output("nothing", buf, len);
+	while (p < end) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			bad_output("a line without LF", p, (size_t)(end - p));
+		if (eol == p || eol[-1] != '\r')
+			bad_output("a line without CRLF", p,
+			    (size_t)(eol - p + 1));
+		if (memchr(p, '\0', (size_t)(eol - p)) != NULL ||
+		    memchr(p, '\r', (size_t)(eol - 1 - p)) != NULL)
+			bad_output("a NUL or CR inside a line", p,
+			    (size_t)(eol - p + 1));
+		body = p;
+		if (*p == '@') {
+			if ((body = memchr(p, ' ', (size_t)(eol - p))) == NULL)
+				bad_output("tags and no command", p,
+				    (size_t)(eol - p + 1));
+			body++;
+			if ((size_t)(body - p) > IRC_TAGS_MAX)
+				bad_output("too many tags", p,
+				    (size_t)(eol - p + 1));
+		}
+		if ((size_t)(eol + 1 - body) > IRC_LINE_MAX)
+			bad_output("a line over 512 bytes", p,
+			    (size_t)(eol - p + 1));
+		p = eol + 1;
+	}
+}
+
+void
+net_conn_send(struct conn *c, const char *buf, size_t len)
+{
+	if (c->dead)
+		return;
+	output_check(buf, len);
+	if (echo)
+		fprintf(stderr, "%s <- %.*s", c->ip, (int)len, buf);
+	if (c->sendq + len > conf->max_sendq && !c->closing) {
+		c->dead = true;		/* as net: ERROR, irc told at the end */
+		c->reason = "SendQ exceeded";
+		return;
+	}
+	c->sendq += len;
+}
+
+void
+net_conn_close(struct conn *c, const char *error)
+{
+	char line[IRC_LINE_MAX];
+	int n;
+
+	c->client = NULL;
+	if (c->closing || c->dead)
+		return;
+	if (error != NULL) {
+		n = snprintf(line, sizeof(line) - 2, "ERROR :%s", error);
+		if (n > 0) {
+			size_t l = (size_t)n < sizeof(line) - 2 ? (size_t)n :
+			    sizeof(line) - 3;
+
+			line[l++] = '\r';
+			line[l++] = '\n';
+			net_conn_send(c, line, l);
+		}
+	}
+	c->closing = true;
+}
+
+void
+net_conn_resume(struct conn *c)
+{
+	if (!c->closing && !c->dead)
+		c->paused = false;
+}
+
+const char *
+net_conn_ip(const struct conn *c)
+{
+	return c->ip;
+}
+
+bool
+net_conn_tls(const struct conn *c)
+{
+	return c->tls;
+}
+
+const char *
+net_conn_certfp(const struct conn *c)
+{
+	return c->certfp;
+}
+
+size_t
+net_conn_sendq(const struct conn *c)
+{
+	return c->sendq;
+}
+
+/* ---- connections: what net does with them ---- */
+
+static struct conn *
+conn_open(unsigned k)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		abort();
+	c->ip = kinds[k].ip;
+	c->tls = kinds[k].tls;
+	c->certfp = kinds[k].certfp;
+	c->heldtail = &c->held;
+	conns[k] = c;
+	if ((c->client = irc_net_handlers.open(c)) == NULL && !c->closing) {
+		c->dead = true;
+		c->reason = "Connection refused";
+	}
+	return c;
+}
+
+static void
+conn_free(unsigned k)
+{
+	struct conn *c = conns[k];
+	struct held *h;
+
+	while ((h = c->held) != NULL) {
+		c->held = h->next;
+		free(h);
+	}
+	free(c);
+	conns[k] = NULL;
+}
+
+static void
+hold(struct conn *c, const char *line, size_t len, bool front)
+{
+	struct held *h;
+
+	if (c->heldbytes + len > conf->fakelag.max_recvq) {
+		net_conn_send(c, "ERROR :Excess Flood\r\n", 21);
+		c->dead = true;
+		c->reason = "Excess Flood";
+		return;
+	}
+	if ((h = malloc(sizeof(*h) + len)) == NULL)
+		abort();
+	memcpy(h->line, line, len);
+	h->len = len;
+	c->heldbytes += len;
+	if (front) {
+		if ((h->next = c->held) == NULL)
+			c->heldtail = &h->next;
+		c->held = h;
+	} else {
+		h->next = NULL;
+		*c->heldtail = h;
+		c->heldtail = &h->next;
+	}
+}
+
+/* One line up to irc, as net's conn_lines hands it (a copy irc may cut). */
+static void
+feed(struct conn *c, const char *line, size_t len)
+{
+	size_t maxlen;
+	char *buf;
+	int rc;
+
+	if (c->client == NULL || c->closing || c->dead)
+		return;
+	maxlen = line[0] == '@' ? RECVQ_MAX - 1 : IRC_LINE_MAX - 2;
+	if (len > maxlen) {
+		irc_net_handlers.toolong(c->client);
+		return;
+	}
+	/* exactly its size: a read past the line is an ASan report */
+	if ((buf = malloc(len + 1)) == NULL)
+		abort();
+	memcpy(buf, line, len);
+	buf[len] = '\0';
+	if (echo)
+		fprintf(stderr, "%s -> %.*s\n", c->ip, (int)len, line);
+	rc = irc_net_handlers.line(c->client, buf, len);
+	free(buf);
+	if (rc == NET_DEFER) {
+		hold(c, line, len, true);
+		c->paused = true;
+	} else if (rc == NET_STOP)
+		c->paused = true;
+}
+
+/* The lines c holds, while irc takes them. */
+static void
+drain(struct conn *c)
+{
+	struct held *h;
+
+	while ((h = c->held) != NULL && !c->paused && !c->closing &&
+	    !c->dead && c->client != NULL) {
+		if ((c->held = h->next) == NULL)
+			c->heldtail = &c->held;
+		c->heldbytes -= h->len;
+		feed(c, h->line, h->len);
+		free(h);
+	}
+}
+
+/*
+ * The end of a loop pass: timers, then (net_flush) irc hears of the
+ * connections that died under it, output is "written", the ended
+ * connections are freed.
+ */
+static void
+pass(void)
+{
+	unsigned k;
+	void *cl;
+
+	irc_tick();
+	for (k = 0; k < NCLIENTS; k++)
+		if (conns[k] != NULL && conns[k]->dead &&
+		    (cl = conns[k]->client) != NULL) {
+			conns[k]->client = NULL;
+			irc_net_handlers.closed(cl, conns[k]->reason);
+		}
+	for (k = 0; k < NCLIENTS; k++)
+		if (conns[k] != NULL) {
+			conns[k]->sendq = 0;
+			if (conns[k]->closing || conns[k]->dead)
+				conn_free(k);
+		}
+}
+
+/* A line from client k: now, or after the ones it already holds. */
+static void
+client_line(unsigned k, const char *line, size_t len)
+{
+	struct conn *c = conns[k];
+
+	if (len == 0)
+		return;
+	if (c == NULL)
+		c = conn_open(k);
+	if (c->closing || c->dead)
+		return;
+	if (c->paused || c->held != NULL)
+		hold(c, line, len, false);
+	else
+		feed(c, line, len);
+}
+
+static bool
+any_held(void)
+{
+	unsigned k;
+
+	for (k = 0; k < NCLIENTS; k++)
+		if (conns[k] != NULL && conns[k]->held != NULL)
+			return true;
+	return false;
+}
+
+static void
+time_on(uint64_t ms)
+{
+	ergo_now_ms += ms;
+	ergo_now = (time_t)(ergo_now_ms / 1000);
+}
+
+/* ---- setup ---- */
+
+static int
+no_rehash(char **errs)
+{
+	*errs = NULL;
+	return -1;
+}
+
+static void
+rm_dir(void)
+{
+	char p[400];
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		unlink(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void
+cleanup(void)
+{
+	irc_shutdown();
+	store_close();
+	rm_dir();
+}
+
+static void
+setup(void)
+{
+	struct stat st;
+	char *errs = NULL;
+	FILE *f;
+
+	log_init(LL_ERROR);
+	echo = getenv("FUZZ_ECHO") != NULL;
+	/* tmpfs where there is one: the store syncs every commit */
+	snprintf(dir, sizeof(dir), "%s/ergo-fuzz-dispatch.XXXXXX",
+	    stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+	    access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+	if (mkdtemp(dir) == NULL)
+		abort();
+	snprintf(dbpath, sizeof(dbpath), "%s/ircd.db", dir);
+	snprintf(confpath, sizeof(confpath), "%s/ergo.conf", dir);
+	/* the defaults, with what reaches more code at less cost */
+	if ((f = fopen(confpath, "w")) == NULL)
+		abort();
+	fprintf(f,
+	    "server { name ergo.fuzz }\n"
+	    "datastore { path \"%s\" }\n"
+	    "accounts { password-iterations 4096 }\n"
+	    "history { autoreplay-on-join 5  persistent yes }\n"
+	    "limits { monitor-entries 8  multiline-max-lines 8 }\n",
+	    dbpath);
+	if (fclose(f) == EOF)
+		abort();
+	if ((conf = conf_load(confpath, &errs)) == NULL) {
+		fprintf(stderr, "fuzz_dispatch: config: %s\n", errs ? errs :
+		    "?");
+		abort();
+	}
+	ergo_clock();
+	if (store_open(dbpath) == -1)
+		abort();
+	atexit(cleanup);
+	irc_init(no_rehash);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	const char *p = (const char *)data, *end = p + len, *eol, *cr;
+	unsigned k, n;
+	size_t l;
+
+	if (conf == NULL)
+		setup();
+	time_on(86400 * 1000ULL);	/* the last input is forgotten */
+	pass();
+	for (; p < end; p = eol + 1) {
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		l = (size_t)(eol - p);
+		if (l == 0)
+			continue;
+		if (p[0] == 't') {
+			for (n = 0, cr = p + 1; cr < eol && *cr >= '0' &&
+			    *cr <= '9' && n <= TIME_MAX_MS; cr++)
+				n = n * 10 + (unsigned)(*cr - '0');
+			time_on(n < TIME_MAX_MS ? n : TIME_MAX_MS);
+		} else if (p[0] == 'x') {
+			k = l > 1 ? (unsigned char)p[1] % NCLIENTS : 0;
+			if (conns[k] != NULL && !conns[k]->closing &&
+			    !conns[k]->dead) {
+				conns[k]->dead = true;
+				conns[k]->reason = "Connection closed";
+			}
+		} else {
+			k = (unsigned char)p[0] % NCLIENTS;	/* '0' is 48 */
+			/* net ends a line at a CR as at a LF */
+			for (p++; p < eol; p = cr + 1) {
+				if ((cr = memchr(p, '\r', (size_t)(eol - p))) ==
+				    NULL)
+					cr = eol;
+				client_line(k, p, (size_t)(cr - p));
+			}
+		}
+		for (k = 0; k < NCLIENTS; k++)
+			if (conns[k] != NULL)
+				drain(conns[k]);
+		pass();
+		if (eol == end)
+			break;
+	}
+	/* the held lines, each when fakelag lets it through */
+	for (n = 0; n < DRAIN_PASSES && any_held(); n++) {
+		int t = irc_next_timer_ms();
+
+		time_on(t > 0 ? (uint64_t)t : 1000);
+		pass();
+		for (k = 0; k < NCLIENTS; k++)
+			if (conns[k] != NULL)
+				drain(conns[k]);
+		pass();
+	}
+	for (k = 0; k < NCLIENTS; k++)
+		if (conns[k] != NULL && !conns[k]->closing && !conns[k]->dead) {
+			conns[k]->dead = true;
+			conns[k]->reason = "Connection closed";
+		}
+	pass();
+	pass();		/* the graveyard */
+	return 0;
+}

@@ -141,13 +141,16 @@ fuzz:
 
 # New inputs go to .fuzz/corpus/T; a crash is left as .fuzz/crash-T-*
 # (copy it into tests/fuzz/corpus/T/ once fixed: it becomes a test).
+# tests/fuzz/T.dict, if there is one, is the target's libFuzzer dictionary.
 fuzz-run: fuzz
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p .fuzz/corpus/$$t; \
 		echo "fuzz_$$t for $(FUZZ_SECONDS)s"; \
+		dict=; if [ -f tests/fuzz/$$t.dict ]; then \
+		    dict=-dict=tests/fuzz/$$t.dict; fi; \
 		.fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 		    -print_final_stats=1 -artifact_prefix=.fuzz/crash-$$t- \
-		    .fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+		    $$dict .fuzz/corpus/$$t tests/fuzz/corpus/$$t \
 		    >.fuzz/fuzz_$$t.log 2>&1 || \
 		    { tail -n 60 .fuzz/fuzz_$$t.log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units|^Done' \

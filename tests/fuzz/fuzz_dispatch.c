@@ -18,7 +18,9 @@
  * Clients 0 and 1 are plain from 127.0.0.1 and 192.0.2.1, 2 is TLS from
  * 2001:db8::2, 3 is TLS from 192.0.2.1 with a client certificate.
  * Every line irc sends is checked: CRLF-terminated, no NUL, CR or LF
- * inside, within 512 bytes after at most 8191 of tags. At the end the
+ * inside, within 512 bytes after at most 8191 of tags, and no tag the
+ * client did not enable the cap of (time: server-time, label:
+ * labeled-response, ...; the caps as irc's CAP ACK lines said). At the end the
  * held lines are let through (time moves to each next timer), then
  * every client goes, so whatever a client owned and irc did not free
  * shows up as a leak. FUZZ_ECHO=1 in the environment prints the
@@ -66,6 +68,7 @@ struct conn {
 	bool		 paused;	/* NET_DEFER/NET_STOP until resume */
 	const char	*reason;
 	size_t		 sendq;		/* bytes since the last pass */
+	unsigned	 caps;		/* TC_*: as irc's CAP ACKs said */
 	size_t		 heldbytes;
 	struct held	*held, **heldtail;
 };
@@ -79,6 +82,21 @@ static const struct {
 	{ "192.0.2.1", false, NULL },
 	{ "2001:db8::2", true, NULL },
 	{ "192.0.2.1", true, CERTFP },
+};
+
+/*
+ * The caps a tag in irc's output needs: a client that did not ask for
+ * it must never see it (an old client mis-parses a line with tags).
+ */
+enum { TC_TAGS = 1, TC_TIME = 2, TC_ACCOUNT = 4, TC_BATCH = 8,
+    TC_LABEL = 16, TC_ML = 32 };
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} tagcaps[] = {
+	{ "message-tags", TC_TAGS }, { "server-time", TC_TIME },
+	{ "account-tag", TC_ACCOUNT }, { "batch", TC_BATCH },
+	{ "labeled-response", TC_LABEL }, { "draft/multiline", TC_ML },
 };
 
 static struct conn *conns[NCLIENTS];
@@ -95,9 +113,105 @@ bad_output(const char *why, const char *buf, size_t len)
 	abort();
 }
 
+static unsigned
+tagcap_bit(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tagcaps) / sizeof(tagcaps[0]); i++)
+		if (strlen(tagcaps[i].name) == n &&
+		    memcmp(tagcaps[i].name, name, n) == 0)
+			return tagcaps[i].bit;
+	return 0;
+}
+
+/* The cap a tag key needs; anything but these is message-tags'. */
+static unsigned
+tag_needs(const char *k, size_t n)
+{
+#define IS(s)	(n == sizeof(s) - 1 && memcmp(k, s, n) == 0)
+	if (IS("time"))
+		return TC_TIME;
+	if (IS("account"))
+		return TC_ACCOUNT;
+	if (IS("batch"))
+		return TC_BATCH;
+	if (IS("label"))
+		return TC_LABEL;
+	if (IS("draft/multiline-concat"))
+		return TC_ML;
+	return TC_TAGS;
+#undef IS
+}
+
+/*
+ * "CAP <who> ACK|DEL :<caps>" in body[0..n): the caps it turns on go in
+ * before the line's own tags are checked (the ACK of server-time has
+ * one), those it turns off after.
+ */
+static void
+caps_seen(struct conn *c, const char *body, size_t n, bool on)
+{
+	const char *p = body, *end = body + n, *w;
+	char sub[8];
+	int i;
+
+	if (p < end && *p == ':' && (p = memchr(p, ' ', n)) == NULL)
+		return;
+	for (i = 0; i < 3 && p != NULL && p < end; i++) {
+		while (p < end && *p == ' ')
+			p++;
+		w = p;
+		if ((p = memchr(p, ' ', (size_t)(end - p))) == NULL)
+			return;
+		if (i == 0 && ((size_t)(p - w) != 3 || memcmp(w, "CAP", 3)))
+			return;
+		if (i == 2)
+			snprintf(sub, sizeof(sub), "%.*s", (int)(p - w), w);
+	}
+	if (p == NULL || (strcmp(sub, "ACK") != 0 && strcmp(sub, "DEL") != 0))
+		return;
+	while (p < end && (*p == ' ' || *p == ':'))
+		p++;
+	while (p < end) {
+		bool minus = *p == '-' || strcmp(sub, "DEL") == 0;
+
+		p += *p == '-';
+		for (w = p; p < end && *p != ' ' && *p != '\r'; p++)
+			;
+		if (minus != on) {
+			if (on)
+				c->caps |= tagcap_bit(w, (size_t)(p - w));
+			else
+				c->caps &= ~tagcap_bit(w, (size_t)(p - w));
+		}
+		while (p < end && (*p == ' ' || *p == '\r'))
+			p++;
+	}
+}
+
+/* Each tag of the section tags[0..n) is one c asked for. */
+static void
+tags_check(const struct conn *c, const char *tags, size_t n)
+{
+	const char *p = tags, *end = tags + n, *e, *k;
+	unsigned need;
+
+	while (p < end) {
+		if ((e = memchr(p, ';', (size_t)(end - p))) == NULL)
+			e = end;
+		for (k = p; k < e && *k != '='; k++)
+			;
+		need = tag_needs(p, (size_t)(k - p));
+		if (!(c->caps & need))
+			bad_output("a tag the client did not ask for", tags, n);
+		p = e + 1;
+	}
+}
+
 /* Each line of buf: CRLF at its end only, no NUL, sane lengths. */
 static void
-output_check(const char *buf, size_t len)
+output_check(struct conn *c, const char *buf, size_t len)
 {
 	const char *p = buf, *end = buf + len, *eol, *body;
 
@@ -126,6 +240,10 @@ output_check(const char *buf, size_t len)
 		if ((size_t)(eol + 1 - body) > IRC_LINE_MAX)
 			bad_output("a line over 512 bytes", p,
 			    (size_t)(eol - p + 1));
+		caps_seen(c, body, (size_t)(eol - body), true);
+		if (body > p)
+			tags_check(c, p + 1, (size_t)(body - p - 2));
+		caps_seen(c, body, (size_t)(eol - body), false);
 		p = eol + 1;
 	}
 }
@@ -135,7 +253,7 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 {
 	if (c->dead)
 		return;
-	output_check(buf, len);
+	output_check(c, buf, len);
 	if (echo)
 		fprintf(stderr, "%s <- %.*s", c->ip, (int)len, buf);
 	if (c->sendq + len > conf->max_sendq && !c->closing) {

@@ -1090,7 +1090,10 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 			if ((bit = cmode_bit(*p)) == 0) {
 				unsigned char u = (unsigned char)*p;
 
-				if ((unknown[u / 8] & (1 << (u % 8))) == 0)
+				/* named only if it can be a parameter: not
+				 * a space, a ':' or a byte of a UTF-8 one */
+				if (u > ' ' && u < 0x7f && u != ':' &&
+				    (unknown[u / 8] & (1 << (u % 8))) == 0)
 					irc_numeric(c, ERR_UNKNOWNMODE,
 					    "%c :is unknown mode char to me",
 					    *p);

@@ -209,6 +209,27 @@ tags_check(const struct conn *c, const char *tags, size_t n)
 	}
 }
 
+/*
+ * Before the trailing parameter (" :"), single spaces between non-empty
+ * words: an empty middle parameter, or a space at the end, is no
+ * parameter a client can parse (RFC 1459's <middle> is never empty).
+ */
+static void
+params_check(const char *body, const char *end)
+{
+	const char *p, *mid = end;
+
+	for (p = body + 1; p + 1 < end; p++)
+		if (p[0] == ' ' && p[1] == ':') {
+			mid = p;
+			break;
+		}
+	for (p = body; p < mid; p++)
+		if (*p == ' ' && (p + 1 == end || p[1] == ' '))
+			bad_output("an empty parameter", body,
+			    (size_t)(end - body));
+}
+
 /* Each line of buf: CRLF at its end only, no NUL, sane lengths. */
 static void
 output_check(struct conn *c, const char *buf, size_t len)
@@ -240,6 +261,7 @@ output_check(struct conn *c, const char *buf, size_t len)
 		if ((size_t)(eol + 1 - body) > IRC_LINE_MAX)
 			bad_output("a line over 512 bytes", p,
 			    (size_t)(eol - p + 1));
+		params_check(body, eol - 1);
 		caps_seen(c, body, (size_t)(eol - body), true);
 		if (body > p)
 			tags_check(c, p + 1, (size_t)(body - p - 2));

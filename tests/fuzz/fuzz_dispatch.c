@@ -18,7 +18,8 @@
  * Clients 0 and 1 are plain from 127.0.0.1 and 192.0.2.1, 2 is TLS from
  * 2001:db8::2, 3 is TLS from 192.0.2.1 with a client certificate.
  * Every line irc sends is checked: CRLF-terminated, no NUL, CR or LF
- * inside, within 512 bytes after at most 8191 of tags, and no tag the
+ * inside, UTF-8 (a client's text was), within 512 bytes after at most
+ * 8191 of tags, no empty parameter, and no tag the
  * client did not enable the cap of (time: server-time, label:
  * labeled-response, ...; the caps as irc's CAP ACK lines said). At the end the
  * held lines are let through (time moves to each next timer), then
@@ -262,6 +263,8 @@ output_check(struct conn *c, const char *buf, size_t len)
 			bad_output("a line over 512 bytes", p,
 			    (size_t)(eol - p + 1));
 		params_check(body, eol - 1);
+		if (!irc_utf8_valid(p, (size_t)(eol - 1 - p)))
+			bad_output("invalid UTF-8", p, (size_t)(eol - p + 1));
 		caps_seen(c, body, (size_t)(eol - body), true);
 		if (body > p)
 			tags_check(c, p + 1, (size_t)(body - p - 2));
@@ -504,11 +507,17 @@ any_held(void)
 	return false;
 }
 
+/* Both clocks on by ms: the monotonic one and the wall clock. */
 static void
 time_on(uint64_t ms)
 {
+	static uint64_t wall_ms;	/* of ergo_now: its milliseconds */
+
+	if (wall_ms == 0)
+		wall_ms = (uint64_t)ergo_now * 1000;
 	ergo_now_ms += ms;
-	ergo_now = (time_t)(ergo_now_ms / 1000);
+	wall_ms += ms;
+	ergo_now = (time_t)(wall_ms / 1000);
 }
 
 /* ---- setup ---- */

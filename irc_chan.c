@@ -46,11 +46,16 @@ tok_next(char **sp)
 	return s;
 }
 
-/* A client-supplied name that is safe to echo as a middle parameter. */
+/*
+ * A client-supplied name that is safe to echo as a middle parameter:
+ * "*" for one that is empty, starts with ':' or holds a space (a name
+ * from a trailing parameter, "NAMES : #a b", may).
+ */
 static const char *
 echo_name(const char *s)
 {
-	return s[0] == '\0' || s[0] == ':' ? "*" : s;
+	return s[0] == '\0' || s[0] == ':' || strchr(s, ' ') != NULL ?
+	    "*" : s;
 }
 
 /* Like echo_name, and "*" for anything with a space or control byte. */

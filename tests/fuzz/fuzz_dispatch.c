@@ -106,11 +106,14 @@ static char	 dir[64], dbpath[96], confpath[96];
 
 /* ---- the fake net: what irc calls ---- */
 
+static void	 rm_dir(void);
+
 static void
 bad_output(const char *why, const char *buf, size_t len)
 {
 	fprintf(stderr, "fuzz_dispatch: irc sent %s: %.*s\n", why,
 	    (int)(len > 600 ? 600 : len), buf);
+	rm_dir();	/* abort() runs no atexit */
 	abort();
 }
 

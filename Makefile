@@ -107,12 +107,12 @@ test:
 # and every crash once found) as a unit test of `make test`/`make asan`.
 # `make fuzz` builds the libFuzzer targets (clang) into .fuzz/;
 # `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds.
-FUZZ_TARGETS = parse conf b64 match tls sasl scram store json yaml
+FUZZ_TARGETS = parse conf b64 match tls sasl scram store json yaml dispatch
 FUZZ_REPLAYS = tests/fuzz/replay_parse tests/fuzz/replay_conf \
 	  tests/fuzz/replay_b64 tests/fuzz/replay_match tests/fuzz/replay_tls \
 	  tests/fuzz/replay_sasl tests/fuzz/replay_scram \
 	  tests/fuzz/replay_store tests/fuzz/replay_json \
-	  tests/fuzz/replay_yaml
+	  tests/fuzz/replay_yaml tests/fuzz/replay_dispatch
 FUZZ_CC	= clang
 FUZZ_SECONDS = 30
 FUZZ_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
@@ -147,13 +147,16 @@ fuzz:
 
 # New inputs go to .fuzz/corpus/T; a crash is left as .fuzz/crash-T-*
 # (copy it into tests/fuzz/corpus/T/ once fixed: it becomes a test).
+# tests/fuzz/T.dict, if there is one, is the target's libFuzzer dictionary.
 fuzz-run: fuzz
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p .fuzz/corpus/$$t; \
 		echo "fuzz_$$t for $(FUZZ_SECONDS)s"; \
+		dict=; if [ -f tests/fuzz/$$t.dict ]; then \
+		    dict=-dict=tests/fuzz/$$t.dict; fi; \
 		.fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 		    -print_final_stats=1 -artifact_prefix=.fuzz/crash-$$t- \
-		    .fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+		    $$dict .fuzz/corpus/$$t tests/fuzz/corpus/$$t \
 		    >.fuzz/fuzz_$$t.log 2>&1 || \
 		    { tail -n 60 .fuzz/fuzz_$$t.log; exit 1; }; \
 		grep -E '^stat::number_of_executed_units|^Done' \

@@ -601,7 +601,9 @@ session_line(struct session *s, char *line, size_t len)
 		session_toolong(s);
 		return NET_MORE;
 	}
-	utf8 = irc_utf8_valid(rest, strlen(rest));
+	/* the tags too: a batch reference or a client tag's value is
+	 * echoed in replies and relayed to others */
+	utf8 = irc_utf8_valid(line, len);
 	if (irc_parse(line, &m) == -1)
 		return NET_MORE;	/* empty or source-only: ignore */
 	irc_label_begin(c, m.tags);

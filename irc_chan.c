@@ -48,11 +48,16 @@ tok_next(char **sp)
 	return s;
 }
 
-/* A client-supplied name that is safe to echo as a middle parameter. */
+/*
+ * A client-supplied name that is safe to echo as a middle parameter:
+ * "*" for one that is empty, starts with ':' or holds a space (a name
+ * from a trailing parameter, "NAMES : #a b", may).
+ */
 static const char *
 echo_name(const char *s)
 {
-	return s[0] == '\0' || s[0] == ':' ? "*" : s;
+	return s[0] == '\0' || s[0] == ':' || strchr(s, ' ') != NULL ?
+	    "*" : s;
 }
 
 /* Like echo_name, and "*" for anything with a space or control byte. */
@@ -1092,7 +1097,10 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 			if ((bit = cmode_bit(*p)) == 0) {
 				unsigned char u = (unsigned char)*p;
 
-				if ((unknown[u / 8] & (1 << (u % 8))) == 0)
+				/* named only if it can be a parameter: not
+				 * a space, a ':' or a byte of a UTF-8 one */
+				if (u > ' ' && u < 0x7f && u != ':' &&
+				    (unknown[u / 8] & (1 << (u % 8))) == 0)
 					irc_numeric(c, ERR_UNKNOWNMODE,
 					    "%c :is unknown mode char to me",
 					    *p);

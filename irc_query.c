@@ -282,7 +282,11 @@ irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
 		ADD(" :%s", u->realname != NULL ? u->realname : "");
 #undef HAS
 #undef ADD
-	irc_numeric(c, RPL_WHOSPCRPL, "%s", n > 0 ? buf + 1 : "");
+	if (n > 0)
+		irc_numeric(c, RPL_WHOSPCRPL, "%s", buf + 1);
+	else	/* no field asked for: the nick, no empty parameter */
+		irc_send(c, ":%s %03d %s", server_name(), RPL_WHOSPCRPL,
+		    c->nick);
 }
 
 /* ---- WHO ---- */

@@ -182,6 +182,28 @@ def test_invalid_utf8_does_not_break_anything():
     b.expect(r"PRIVMSG %s :fine$" % b.nick)
 
 
+def test_invalid_utf8_in_tags_refused_never_echoed_or_relayed():
+    # fuzz_dispatch: a batch reference in invalid UTF-8 came back in
+    # "FAIL BATCH ... :No multiline batch <ref> is open", and a client
+    # tag's value went on to others as it was: the whole line, tags
+    # too, must be UTF-8
+    a, b = pair()
+    for c in (a, b):
+        c.send("CAP REQ :message-tags")
+        c.expect(r" ACK :message-tags")
+    a.send_raw(b"@+draft/reply=\xff\xfe TAGMSG " + b.nick.encode() +
+               b"\r\n")
+    a.expect(r"^:irc\.test FAIL TAGMSG INVALID_UTF8 :")
+    a.send_raw(b"@batch=q\xf9 PRIVMSG " + b.nick.encode() + b" :hi\r\n")
+    a.expect(r"^:irc\.test FAIL PRIVMSG INVALID_UTF8 :")
+    lines = no_line(b, r"TAGMSG|PRIVMSG")
+    assert not any("\ufffd" in l for l in lines), lines
+    assert not any("\ufffd" in l for l in no_line(a, r"No multiline")), a
+    alive(a)
+    a.send("@+draft/reply=ok TAGMSG %s" % b.nick)
+    b.expect(r"^@\S*\+draft/reply=ok[; ].*TAGMSG %s$" % b.nick)
+
+
 def test_invalid_utf8_notice_refused_not_relayed():
     # a NOTICE gets the FAIL too (a malformed command, like 412)
     a, b = pair()

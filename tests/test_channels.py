@@ -520,6 +520,24 @@ def test_names_without_argument_sends_only_end():
         assert lines == [":irc.test 366 alice * :End of /NAMES list"], lines
 
 
+def test_names_part_join_never_echo_a_name_with_spaces():
+    # fuzz_dispatch: "NAMES : #m -k+k x" answered "366 bob  #m -k+k x
+    # :End of /NAMES list": a trailing parameter echoed as a middle one,
+    # spaces and all (a client reads "#m", "-k+k" ... as parameters)
+    with Server() as srv:
+        a = srv.client("alice")
+        join(a, "#c")
+        a.send("NAMES : #c -k+k x")
+        line = a.expect(r" 366 ")
+        assert line == ":irc.test 366 alice * :End of /NAMES list", line
+        a.send("PART :#c x")
+        line = a.expect(r" 40[0-9] ")
+        assert re.search(r" 40[0-9] alice \* :", line), line
+        a.send("JOIN :&x y")
+        line = a.expect(r" (403|476|479) ")
+        assert re.search(r" (403|476|479) alice \* :", line), line
+
+
 def test_names_of_secret_channel_hidden_from_nonmember():
     with Server() as srv:
         a = srv.client("alice")

@@ -657,3 +657,19 @@ def test_user_mode_minus_o_deopers():
         assert not any(" 313 " in l for l in lines), lines
         a.send("WALLOPS :still oper?")
         a.expect(r" 481 alice ")
+
+
+def test_mode_unknown_char_472_never_an_unparsable_parameter():
+    # fuzz_dispatch: "MODE #m :evil +o x" sent "472 alice   :is unknown
+    # mode char to me" (a space as the parameter); a ':' would start a
+    # trailing one and a byte of a UTF-8 character is no text: only
+    # printable ASCII is named in a 472
+    with Server() as srv:
+        a, = setup(srv, "alice")
+        a.send("MODE #m :+X Y:\u00e9")
+        lines = a.sync()
+        got = [l for l in lines if " 472 " in l]
+        assert [l.split(" ")[3] for l in got] == ["X", "Y"], lines
+        for l in got:
+            assert re.search(r" 472 alice [!-~] :is unknown mode char "
+                             r"to me$", l), repr(l)

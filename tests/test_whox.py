@@ -182,3 +182,19 @@ def test_whox_match_account():
         assert rows == [[b.nick, n, n]], rows
         rows, _ = who(b, "nosuchaccount a%na")
         assert rows == [], rows
+
+
+def test_whox_no_known_field_sends_no_empty_parameter():
+    # fuzz_dispatch: "WHO #c %" sent "354 asker " with a trailing space
+    # (an empty parameter); no field asked for is just the asker's nick
+    n, o = nick("nof"), nick("asker")
+    with srv.client(n) as a, srv.client(o) as b:
+        a.send("JOIN #whoxnof")
+        a.expect(r" 366 ")
+        for args in ("#whoxnof %", "#whoxnof %,12", "%s %%zq" % n):
+            b.send("WHO %s" % args)
+            lines = b.lines_until(r" 315 ")
+            rows = [l for l in lines if " 354 " in l]
+            assert rows, lines
+            for l in rows:
+                assert l.endswith(" 354 %s" % o), repr(l)

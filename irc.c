@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "util.h"
 #include "net.h"
+#include "store.h"
 #include "irc_util.h"
 #include "irc_state.h"
 #include "irc_out.h"
@@ -646,7 +647,8 @@ irc_conn_line(void *arg, char *line, size_t len)
 static bool
 multiclient_target(const struct client *o)
 {
-	return conf->accounts.mc_enabled && conf->accounts.mc_default &&
+	return conf->accounts.mc_enabled && (o->account_mc == MC_ON ||
+	    (o->account_mc == MC_DEFAULT && conf->accounts.mc_default)) &&
 	    (o->flags & CF_REG) && !(o->flags & CF_CLOSING) &&
 	    o->account != NULL;
 }

@@ -292,6 +292,7 @@ irc_account_login(struct client *c, const struct store_account *a)
 	free(c->account);
 	c->account = name;
 	c->account_id = a->id;
+	c->account_mc = a->multiclient;
 	sessions_link(c);
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
 	    irc_prefix(c), a->name, a->name);

@@ -585,6 +585,35 @@ ns_cert(struct client *c, int argc, char **argv)
 }
 
 /* SET ENFORCE <none|timeout|strict|default> */
+/*
+ * SET MULTICLIENT on|off|default: whether more clients may attach to
+ * the account's user (default: accounts.multiclient.allowed-by-default).
+ * Sessions already attached stay.
+ */
+static void
+ns_set_multiclient(struct client *c, const struct store_account *a,
+    const char *v)
+{
+	static const char *const names[] = { "default", "on", "off" };
+	struct client *u;
+	int mc;
+
+	for (mc = MC_DEFAULT; mc <= MC_OFF; mc++)
+		if (strcasecmp(v, names[mc]) == 0)
+			break;
+	if (mc > MC_OFF) {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	if (store_account_multiclient(a->id, mc) == -1) {
+		ns_store_failed(c, "Setting change");
+		return;
+	}
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
+		u->account_mc = mc;
+	ns_reply(c, "Your setting for multiclient is now %s", names[mc]);
+}
+
 static void
 ns_set(struct client *c, int argc, char **argv)
 {
@@ -593,8 +622,13 @@ ns_set(struct client *c, int argc, char **argv)
 
 	if (!ns_my_account(c, &a))
 		return;
+	if (argc >= 2 && strcasecmp(argv[0], "MULTICLIENT") == 0) {
+		ns_set_multiclient(c, &a, argv[1]);
+		return;
+	}
 	if (argc < 2 || strcasecmp(argv[0], "ENFORCE") != 0) {
-		ns_reply(c, "Syntax: SET ENFORCE <none|timeout|strict|default>");
+		ns_reply(c, "Syntax: SET ENFORCE <none|timeout|strict|default> "
+		    "| SET MULTICLIENT <on|off|default>");
 		return;
 	}
 	for (e = ENFORCE_DEFAULT; e <= ENFORCE_STRICT; e++)
@@ -627,7 +661,8 @@ static const struct ns_cmd ns_cmds[] = {
 	{ "REGISTER", ns_register, "REGISTER <password> [email]: register "
 	    "your current nick as an account" },
 	{ "SET", ns_set, "SET ENFORCE <none|timeout|strict|default>: how "
-	    "your nick is protected" },
+	    "your nick is protected; SET MULTICLIENT <on|off|default>: "
+	    "whether more clients may attach to it" },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 

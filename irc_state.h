@@ -138,6 +138,7 @@ struct client {
 	/* accounts (irc_sasl.c, irc_serv.c) */
 	char		*account;	/* account name when logged in */
 	int64_t		 account_id;
+	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
 	struct client	*acnext, *acprev;	/* sessions of the account */
 	bool		 ac_listed;
 	struct mark	*marks;		/* read markers without an account */

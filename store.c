@@ -167,6 +167,9 @@ static const char *const migrations[] = {
 	 * old password hash (pwhash.h's form) until its first login with
 	 * the password makes SCRAM credentials; NULL once it has them */
 	"ALTER TABLE accounts ADD COLUMN legacy_hash TEXT;",
+	/* 8 -> 9: NickServ SET MULTICLIENT (MC_*); NULL or 0 follows the
+	 * config */
+	"ALTER TABLE accounts ADD COLUMN multiclient INTEGER;",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -175,7 +178,7 @@ enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
 	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
 	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
-	Q_ACCOUNT_ENFORCE, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
+	Q_ACCOUNT_ENFORCE, Q_ACCOUNT_MC, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
 	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_COUNT,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
@@ -188,7 +191,7 @@ enum {
 
 #define ACCOUNT_COLS	"a.id, a.display, a.salt, a.iterations, " \
 			"a.stored_key, a.server_key, a.email, a.registered, " \
-			"a.enforce, a.legacy_hash"
+			"a.enforce, a.legacy_hash, a.multiclient"
 
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -211,6 +214,7 @@ static const char *const queries[Q_COUNT] = {
 	    "stored_key = ?4, server_key = ?5, legacy_hash = NULL "
 	    "WHERE id = ?1",
 	[Q_ACCOUNT_ENFORCE] = "UPDATE accounts SET enforce = ?2 WHERE id = ?1",
+	[Q_ACCOUNT_MC] = "UPDATE accounts SET multiclient = ?2 WHERE id = ?1",
 	[Q_CERTFP_INSERT] = "INSERT INTO account_certfps (certfp, account) "
 	    "VALUES (?1, ?2)",
 	[Q_CERTFP_DELETE] = "DELETE FROM account_certfps "
@@ -874,6 +878,7 @@ account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
 	a->enforce = sqlite3_column_int(st, 8);
 	if ((t = sqlite3_column_text(st, 9)) != NULL)
 		snprintf(a->legacy, sizeof(a->legacy), "%s", (const char *)t);
+	a->multiclient = sqlite3_column_int(st, 10);
 	sqlite3_reset(st);
 	return 1;
 }
@@ -1125,6 +1130,20 @@ store_account_passwd(const struct store_account *a)
 		return -1;
 	}
 	return q_done(st, "password change");
+}
+
+int
+store_account_multiclient(int64_t id, int mc)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_ACCOUNT_MC)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, mc)) {
+		store_fail("set multiclient");
+		return -1;
+	}
+	return q_done(st, "set multiclient");
 }
 
 int

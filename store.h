@@ -20,6 +20,8 @@
 
 /* NickServ SET ENFORCE: how a reserved nick is protected */
 enum { ENFORCE_DEFAULT, ENFORCE_NONE, ENFORCE_TIMEOUT, ENFORCE_STRICT };
+/* NickServ SET MULTICLIENT: several sessions of the account's user */
+enum { MC_DEFAULT, MC_ON, MC_OFF };
 
 /* One account row; SCRAM-SHA-256 credentials, never the password. */
 struct store_account {
@@ -33,6 +35,7 @@ struct store_account {
 	char		 email[STORE_EMAIL_MAX + 1];	/* "" if none */
 	time_t		 registered;
 	int		 enforce;			/* ENFORCE_* */
+	int		 multiclient;			/* MC_* */
 	/* an imported hash (pwhash.h) until the first login replaces it
 	 * with SCRAM credentials; "" if none */
 	char		 legacy[STORE_LEGACY_MAX + 1];
@@ -73,6 +76,7 @@ int	 store_nick_reserve(int64_t id, const char *folded, time_t when);
 /* New SCRAM credentials for a; drops an imported hash. 0 or -1 */
 int	 store_account_passwd(const struct store_account *a);
 int	 store_account_enforce(int64_t id, int enforce);	/* 0 or -1 */
+int	 store_account_multiclient(int64_t id, int mc);		/* 0 or -1 */
 /* 0 added, 1 already on some account, -1 error */
 int	 store_certfp_add(int64_t id, const char *certfp);
 int	 store_certfp_del(int64_t id, const char *certfp); /* 0, 1 none, -1 */

@@ -284,3 +284,38 @@ def test_weechat_attaches_to_a_user_online_elsewhere_and_sees_both_sides():
         bob.send("NAMES #mc")
         names = bob.expect(r" 353 bob \S #mc :")
         assert names.split(":", 2)[2].split().count("@wee") == 1, names
+
+
+def nick_taken(srv, nick):
+    """A new connection asking for nick gets 433 at once."""
+    c = srv.client()
+    c.send("NICK " + nick)
+    c.send("USER x 0 * :x")
+    c.expect(r" 433 \* %s " % nick)
+    c.close()
+
+
+def test_ns_set_multiclient_off_and_on_per_account():
+    with Server() as srv:
+        a = account(srv, "lou")
+        a.send("NS SET MULTICLIENT off")
+        a.expect(r"NOTICE lou :Your setting for multiclient is now off")
+        nick_taken(srv, "lou")
+        a.send("NS SET MULTICLIENT default")
+        a.expect(r"NOTICE lou :Your setting for multiclient is now default")
+        c = attach(srv, "lou")
+        c.expect(r" 001 lou ")
+    # on: wins over allowed-by-default no, and is kept in the database
+    with Server(conf="accounts { multiclient { allowed-by-default no } }"
+                ) as srv:
+        a = account(srv, "max")
+        nick_taken(srv, "max")
+        a.send("NS SET MULTICLIENT on")
+        a.expect(r"NOTICE max :Your setting for multiclient is now on")
+        a.close()
+        srv.stop()
+        srv.start()
+        a = attach(srv, "max")      # logs in; nobody holds the nick
+        a.expect(r" 001 max ")
+        c = attach(srv, "max")
+        c.expect(r" 001 max ")

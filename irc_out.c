@@ -229,8 +229,8 @@ irc_label_begin(struct client *c, const char *tags)
 
 	if (!(s->caps & CAP_LABELED) || tags == NULL ||
 	    !irc_tag_get(tags, "label", v, sizeof(v)) || v[0] == '\0' ||
-	    strlen(v) > IRC_LABEL_MAX)
-		return;
+	    strlen(v) > IRC_LABEL_MAX || !irc_utf8_valid(v, strlen(v)))
+		return;		/* none, or none a reply may carry */
 	irc_tag_escape(esc, sizeof(esc), v, strlen(v));
 	s->label = &label_slot;
 	snprintf(label_slot.tag, sizeof(label_slot.tag), "label=%s", esc);

@@ -121,6 +121,18 @@ def test_setname_fail_is_a_standard_reply():
                  ":Realname is not valid"), l
 
 
+def test_label_not_utf8_is_never_echoed():
+    # fuzz_dispatch: a label in invalid UTF-8 came back on the FAIL (and,
+    # before tags were checked at all, on every reply): a label that is
+    # not UTF-8 is no label; the line still gets its FAIL, unlabeled
+    srv = Server()
+    a = capclient(srv, "alice", LR)
+    a.send_raw(b"@label=\xd0\xd0x PRIVMSG alice :hi\r\n")
+    l = a.expect(r" FAIL ")
+    assert l.startswith(":irc.test FAIL PRIVMSG INVALID_UTF8 :"), l
+    assert not any("\ufffd" in x for x in a.sync()), a.received
+
+
 def test_invalid_utf8_fail_carries_the_label():
     # irctest's Ergo case: a labeled non-UTF-8 PRIVMSG is refused with a
     # labeled FAIL, and neither echoed nor relayed

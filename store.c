@@ -1132,33 +1132,31 @@ store_account_passwd(const struct store_account *a)
 	return q_done(st, "password change");
 }
 
-int
-store_account_multiclient(int64_t id, int mc)
+/* One integer setting of an account (q: its UPDATE); 0 or -1. */
+static int
+account_set(int qi, int64_t id, int v, const char *what)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_ACCOUNT_MC)) == NULL)
+	if ((st = q(qi)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, mc)) {
-		store_fail("set multiclient");
+	if (sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, v)) {
+		store_fail(what);
 		return -1;
 	}
-	return q_done(st, "set multiclient");
+	return q_done(st, what);
+}
+
+int
+store_account_multiclient(int64_t id, int mc)
+{
+	return account_set(Q_ACCOUNT_MC, id, mc, "set multiclient");
 }
 
 int
 store_account_enforce(int64_t id, int enforce)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_ACCOUNT_ENFORCE)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, id) ||
-	    sqlite3_bind_int(st, 2, enforce)) {
-		store_fail("set enforce");
-		return -1;
-	}
-	return q_done(st, "set enforce");
+	return account_set(Q_ACCOUNT_ENFORCE, id, enforce, "set enforce");
 }
 
 int

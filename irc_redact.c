@@ -64,8 +64,11 @@ h_redact(struct client *c, struct msg *m)
 	if (msgid[0] == '\0' || strlen(msgid) > IRC_MSGID_LEN + 8 ||
 	    irc_hooks.hist_redact == NULL ||
 	    !irc_hooks.hist_redact(ch, c, target, msgid, false, &hi)) {
+		/* a msgid given as the trailing parameter may be "" or hold
+		 * spaces: "*" stands in for it as a middle parameter */
 		irc_fail(c, "FAIL", "REDACT", "UNKNOWN_MSGID", "%s %s :This "
-		    "message does not exist or is too old", target, msgid);
+		    "message does not exist or is too old", target,
+		    irc_param_safe(msgid));
 		return;
 	}
 	if (!privileged) {

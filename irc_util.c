@@ -612,6 +612,17 @@ irc_parse(char *line, struct msg *m)
 	return 0;
 }
 
+/*
+ * s as a middle parameter of a reply: itself, or "*" if it could not be
+ * one (empty, a leading ':', a space, a CR or LF).
+ */
+const char *
+irc_param_safe(const char *s)
+{
+	return s[0] == '\0' || s[0] == ':' || strpbrk(s, " \r\n") != NULL ?
+	    "*" : s;
+}
+
 /* ---- time: wall clock in ms, and the IRCv3 timestamp format ---- */
 
 int64_t

@@ -66,6 +66,8 @@ size_t	 irc_tag_escape(char *dst, size_t dstsz, const char *src,
 	    size_t len);
 size_t	 irc_tag_unescape(char *dst, size_t dstsz, const char *src,
 	    size_t len);
+/* s as a middle parameter of a reply, or "*" if it cannot be one. */
+const char *irc_param_safe(const char *s);
 /* Normalise nick!user@host masks for +b/+e/+I: "foo" -> "foo!*@*". */
 void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 

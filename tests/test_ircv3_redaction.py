@@ -164,6 +164,13 @@ def test_unknown_msgid_and_invalid_target():
     assert a.expect(r" FAIL ") == (":irc.test FAIL REDACT UNKNOWN_MSGID #t "
                                    "nosuchid :This message does not exist "
                                    "or is too old")
+    # a msgid that cannot be a middle parameter is answered as "*"
+    # (found by fuzz_dispatch: "#t  :x" had an empty parameter)
+    for bad in (":", ": :x", ":a b"):
+        a.send("REDACT #t %s" % bad)
+        assert a.expect(r" FAIL ") == (":irc.test FAIL REDACT UNKNOWN_MSGID "
+                                       "#t * :This message does not exist "
+                                       "or is too old"), bad
     a.send("REDACT #nowhere x")
     assert a.expect(r" FAIL ") == (":irc.test FAIL REDACT INVALID_TARGET "
                                    "#nowhere :You cannot delete messages "

@@ -141,6 +141,12 @@ bool	 conf_passwd_verify(const char *hash, const char *pw);
 bool	 conf_passwd_check(const char *hash);	/* well-formed? */
 void	 conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
 	    size_t saltlen, unsigned iter, void *out, size_t outlen);
+/* The same over any of BearSSL's hashes (a br_hash_class; SHA-512 for
+ * imported hashes, pwhash.c). */
+struct br_hash_class_;
+void	 conf_passwd_pbkdf2_hash(const struct br_hash_class_ *h,
+	    const void *pw, size_t pwlen, const void *salt, size_t saltlen,
+	    unsigned iter, void *out, size_t outlen);
 /* The SHA-256 primitives SCRAM needs, over BearSSL. */
 void	 conf_passwd_hmac(const void *key, size_t keylen, const void *msg,
 	    size_t len, unsigned char out[32]);

@@ -70,22 +70,25 @@ conf_passwd_equal(const unsigned char *a, const unsigned char *b, size_t n)
 }
 
 /*
- * PBKDF2 (RFC 8018) with HMAC-SHA256: outlen bytes derived from pw and
- * salt with iter iterations (0 is taken as 1). The HMAC key context is
- * computed once, so each iteration costs two SHA-256 compressions.
+ * PBKDF2 (RFC 8018) over HMAC with any of BearSSL's hashes (h): outlen
+ * bytes derived from pw and salt with iter iterations (0 is taken as 1).
+ * The HMAC key context is computed once, so each iteration costs two
+ * compressions. pwhash.c checks imported SHA-512 hashes with it.
  */
 void
-conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
-    size_t saltlen, unsigned iter, void *out, size_t outlen)
+conf_passwd_pbkdf2_hash(const br_hash_class *h, const void *pw,
+    size_t pwlen, const void *salt, size_t saltlen, unsigned iter,
+    void *out, size_t outlen)
 {
 	br_hmac_key_context kc;
 	br_hmac_context hc;
-	unsigned char u[32], t[32], cnt[4], *o = out;
+	unsigned char u[64], t[64], cnt[4], *o = out;
+	size_t hl = (h->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
 	uint32_t block;
 	unsigned i;
 	size_t j, n;
 
-	br_hmac_key_init(&kc, &br_sha256_vtable, pw, pwlen);
+	br_hmac_key_init(&kc, h, pw, pwlen);
 	for (block = 1; outlen > 0; block++) {
 		cnt[0] = (unsigned char)(block >> 24);
 		cnt[1] = (unsigned char)(block >> 16);
@@ -95,15 +98,15 @@ conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
 		br_hmac_update(&hc, salt, saltlen);
 		br_hmac_update(&hc, cnt, sizeof(cnt));
 		br_hmac_out(&hc, u);
-		memcpy(t, u, sizeof(t));
+		memcpy(t, u, hl);
 		for (i = 1; i < iter; i++) {
 			br_hmac_init(&hc, &kc, 0);
-			br_hmac_update(&hc, u, sizeof(u));
+			br_hmac_update(&hc, u, hl);
 			br_hmac_out(&hc, u);
-			for (j = 0; j < sizeof(t); j++)
+			for (j = 0; j < hl; j++)
 				t[j] ^= u[j];
 		}
-		n = outlen < sizeof(t) ? outlen : sizeof(t);
+		n = outlen < hl ? outlen : hl;
 		memcpy(o, t, n);
 		o += n;
 		outlen -= n;
@@ -112,6 +115,15 @@ conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
 	conf_passwd_wipe(t, sizeof(t));
 	conf_passwd_wipe(&kc, sizeof(kc));
 	conf_passwd_wipe(&hc, sizeof(hc));
+}
+
+/* The same with HMAC-SHA256: our hashes and SCRAM credentials. */
+void
+conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
+    size_t saltlen, unsigned iter, void *out, size_t outlen)
+{
+	conf_passwd_pbkdf2_hash(&br_sha256_vtable, pw, pwlen, salt, saltlen,
+	    iter, out, outlen);
 }
 
 struct passwd_parsed {

@@ -662,48 +662,6 @@ raw_digest_ok(const br_hash_class *h, const char *expect, const char *pw)
 	return conf_passwd_equal(want, got, n);
 }
 
-/* PBKDF2 (RFC 8018) over HMAC with any of BearSSL's hashes. */
-static void
-pbkdf2(const br_hash_class *h, const void *pw, size_t pwlen,
-    const void *salt, size_t saltlen, unsigned iter, unsigned char *out,
-    size_t outlen)
-{
-	br_hmac_key_context kc;
-	br_hmac_context hc;
-	unsigned char u[64], t[64], cnt[4];
-	size_t hl = (h->desc >> BR_HASHDESC_OUT_OFF) & BR_HASHDESC_OUT_MASK;
-	uint32_t block;
-	unsigned i;
-	size_t j, n;
-
-	br_hmac_key_init(&kc, h, pw, pwlen);
-	for (block = 1; outlen > 0; block++) {
-		cnt[0] = (unsigned char)(block >> 24);
-		cnt[1] = (unsigned char)(block >> 16);
-		cnt[2] = (unsigned char)(block >> 8);
-		cnt[3] = (unsigned char)block;
-		br_hmac_init(&hc, &kc, 0);
-		br_hmac_update(&hc, salt, saltlen);
-		br_hmac_update(&hc, cnt, sizeof(cnt));
-		br_hmac_out(&hc, u);
-		memcpy(t, u, hl);
-		for (i = 1; i < iter; i++) {
-			br_hmac_init(&hc, &kc, 0);
-			br_hmac_update(&hc, u, hl);
-			br_hmac_out(&hc, u);
-			for (j = 0; j < hl; j++)
-				t[j] ^= u[j];
-		}
-		n = outlen < hl ? outlen : hl;
-		memcpy(out, t, n);
-		out += n;
-		outlen -= n;
-	}
-	conf_passwd_wipe(u, sizeof(u));
-	conf_passwd_wipe(t, sizeof(t));
-	conf_passwd_wipe(&kc, sizeof(kc));
-}
-
 /* Atheme's crypto/pbkdf2: SHA-512, 128000 rounds, 16 salt characters,
  * then the hex digest. */
 static bool
@@ -714,7 +672,8 @@ atheme_pbkdf2_ok(const char *hash, const char *pw)
 	if (strlen(hash) != 144 || hex_decode(want, sizeof(want), hash + 16,
 	    128) != 64)
 		return false;
-	pbkdf2(&br_sha512_vtable, pw, strlen(pw), hash, 16, 128000, got, 64);
+	conf_passwd_pbkdf2_hash(&br_sha512_vtable, pw, strlen(pw), hash, 16,
+	    128000, got, 64);
 	return conf_passwd_equal(want, got, 64);
 }
 
@@ -780,16 +739,16 @@ atheme_pbkdf2v2_ok(const char *hash, const char *pw, bool check_only)
 		br_hmac_key_context kc;
 		br_hmac_context hc;
 
-		pbkdf2(h, pw, strlen(pw), salt, saltlen, (unsigned)iter, key,
-		    hl);
+		conf_passwd_pbkdf2_hash(h, pw, strlen(pw), salt, saltlen,
+		    (unsigned)iter, key, hl);
 		br_hmac_key_init(&kc, h, key, hl);
 		br_hmac_init(&hc, &kc, 0);
 		br_hmac_update(&hc, "Server Key", 10);
 		br_hmac_out(&hc, got);
 		conf_passwd_wipe(key, sizeof(key));
 	} else
-		pbkdf2(h, pw, strlen(pw), salt, saltlen, (unsigned)iter, got,
-		    wantlen);
+		conf_passwd_pbkdf2_hash(h, pw, strlen(pw), salt, saltlen,
+		    (unsigned)iter, got, wantlen);
 	return conf_passwd_equal(want, got, wantlen);
 }
 

@@ -330,7 +330,7 @@ client_free(struct client *c)
 {
 	struct session *s;
 
-	if (c->sess != NULL)	/* else a shell left by session_attach */
+	if (!(c->flags & CF_SHELL))	/* session_attach ran its hooks */
 		IRC_HOOK_RUN(client_free, c);
 	irc_accept_forget(c);
 	free(c->user);
@@ -672,7 +672,7 @@ session_attach(struct client *c, struct client *u)
 	throttle_del(s);
 	IRC_HOOK_RUN(client_free, c);	/* c's own login, markers, ... */
 	c->sess = NULL;			/* a shell, freed at the next tick */
-	c->flags |= CF_CLOSING;
+	c->flags |= CF_CLOSING | CF_SHELL;
 	c->gnext = graveyard;
 	graveyard = c;
 	irc.nunknown--;
@@ -1040,56 +1040,67 @@ cap_list_add(char *buf, size_t sz, size_t *n, const char *name,
  * (sasl with authentication-enabled, draft/chathistory and
  * draft/event-playback with history.enabled, draft/multiline's limits,
  * an STS policy) says CAP NEW (with values for 302 clients) or CAP DEL to every
- * client that asked to be told; 302 clients have cap-notify implied,
+ * session that asked to be told; 302 clients have cap-notify implied,
  * and only they see sts at all. A deleted cap is disabled for the
- * client (IRCv3 cap-notify).
+ * session (IRCv3 cap-notify). Each session of a user negotiated on its
+ * own, so each is told what changed for it; a user with no session is
+ * told nothing.
  */
 static void
-cap_notify_rehash(const struct conf *old)
+cap_notify_session(struct client *c, struct session *s,
+    const struct conf *old)
 {
 	char ov[96], nv[96], nb[IRC_LINE_MAX], db[IRC_LINE_MAX];
 	const char *o, *v;
+	bool tls = s->conn != NULL && net_conn_tls(s->conn);
+	bool v302 = s->capver >= 302, had, has;
+	size_t j, nn = 0, dn = 0;
+
+	if (!(s->caps & CAP_CAP_NOTIFY) || (s->flags & SF_CLOSING))
+		return;
+	nb[0] = db[0] = '\0';
+	for (j = 0; j < NCAPS; j++) {
+		had = cap_offer(old, j, &o, ov, sizeof(ov));
+		has = cap_offer(conf, j, &v, nv, sizeof(nv));
+		if (has && (!had || (v302 && v != NULL &&
+		    (o == NULL || strcmp(o, v) != 0))))
+			cap_list_add(nb, sizeof(nb), &nn, caps[j].name,
+			    v302 ? v : NULL);
+		else if (had && !has) {
+			cap_list_add(db, sizeof(db), &dn, caps[j].name, NULL);
+			s->caps &= ~caps[j].bit;
+		}
+	}
+	had = sts_value(old, tls, ov, sizeof(ov));
+	has = sts_value(conf, tls, nv, sizeof(nv));
+	if (v302 && has && (!had || strcmp(ov, nv) != 0))
+		cap_list_add(nb, sizeof(nb), &nn, "sts", nv);
+	else if (v302 && had && !has)
+		cap_list_add(db, sizeof(db), &dn, "sts", NULL);
+	if (dn > 0)
+		irc_send_session(s, ":%s CAP %s DEL :%s", conf->server_name,
+		    c->nick, db);
+	if (nn > 0)
+		irc_send_session(s, ":%s CAP %s NEW :%s", conf->server_name,
+		    c->nick, nb);
+}
+
+static void
+cap_notify_rehash(const struct conf *old)
+{
+	struct session *s;
 	struct hent *e;
-	size_t i, j, nn, dn;
+	size_t i;
 
 	for (i = 0; i < irc.nicks.nb; i++)
 		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
 			struct client *c = (struct client *)(void *)
 			    ((char *)e - offsetof(struct client, h));
-			bool tls = irc_sess(c)->conn != NULL &&
-			    net_conn_tls(irc_sess(c)->conn);
-			bool v302 = irc_sess(c)->capver >= 302, had, has;
 
-			if (!(irc_sess(c)->caps & CAP_CAP_NOTIFY) ||
-			    (c->flags & CF_CLOSING))
+			if (c->flags & CF_CLOSING)
 				continue;
-			nn = dn = 0;
-			nb[0] = db[0] = '\0';
-			for (j = 0; j < NCAPS; j++) {
-				had = cap_offer(old, j, &o, ov, sizeof(ov));
-				has = cap_offer(conf, j, &v, nv, sizeof(nv));
-				if (has && (!had || (v302 && v != NULL &&
-				    (o == NULL || strcmp(o, v) != 0))))
-					cap_list_add(nb, sizeof(nb), &nn,
-					    caps[j].name, v302 ? v : NULL);
-				else if (had && !has) {
-					cap_list_add(db, sizeof(db), &dn,
-					    caps[j].name, NULL);
-					irc_sess(c)->caps &= ~caps[j].bit;
-				}
-			}
-			had = sts_value(old, tls, ov, sizeof(ov));
-			has = sts_value(conf, tls, nv, sizeof(nv));
-			if (v302 && has && (!had || strcmp(ov, nv) != 0))
-				cap_list_add(nb, sizeof(nb), &nn, "sts", nv);
-			else if (v302 && had && !has)
-				cap_list_add(db, sizeof(db), &dn, "sts", NULL);
-			if (dn > 0)
-				irc_send(c, ":%s CAP %s DEL :%s",
-				    conf->server_name, c->nick, db);
-			if (nn > 0)
-				irc_send(c, ":%s CAP %s NEW :%s",
-				    conf->server_name, c->nick, nb);
+			for (s = c->sess; s != NULL; s = s->next)
+				cap_notify_session(c, s, old);
 		}
 }
 

@@ -167,7 +167,7 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 	hidden = (ch->modes & CMODE_AUDITORIUM) &&
 	    irc_member_rank(irc_member_find(ch, c)) == 0;
 	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
-		if (only != NULL && (mb->c == c || (mb->c->sess->caps & *only)))
+		if (only != NULL && (mb->c == c || (irc_user_caps(mb->c) & *only)))
 			continue;
 		if (hidden && mb->c != c && mb->modes == 0)
 			continue;
@@ -208,7 +208,7 @@ rejoin(struct client *c, struct chan *ch)
 	irc_ev_init(&ev, NULL, false, ":%s MODE %s %s%s",
 	    conf->server_name, ch->name, modes, nicks);
 	for (mb = ch->members; mb != NULL; mb = mb->cnext)
-		if (mb->c != c && !(mb->c->sess->caps & CAP_CHGHOST))
+		if (mb->c != c && !(irc_user_caps(mb->c) & CAP_CHGHOST))
 			irc_ev_send(&ev, mb->c);
 	irc_ev_done(&ev);
 }

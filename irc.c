@@ -33,6 +33,7 @@
 #include "irc_link.h"
 #include "irc_markread.h"
 #include "irc_metadata.h"
+#include "irc_rename.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
 #include "irc_num.h"
@@ -477,6 +478,7 @@ static const struct cmd cmds[] = {
 	{ "REDACT",	h_redact,	2, CMD_REG },
 	{ "REGISTER",	h_register,	3, 0 },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
+	{ "RENAME",	h_rename,	2, CMD_REG },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
 	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER },
 	{ "STATS",	h_stats,	1, CMD_REG },
@@ -873,6 +875,7 @@ static const struct {
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
 	{ "chghost",		CAP_CHGHOST,		NULL },
 	{ "draft/account-registration", CAP_ACCOUNT_REGISTRATION, NULL },
+	{ "draft/channel-rename", CAP_CHANNEL_RENAME,	NULL },
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
@@ -1477,6 +1480,7 @@ irc_init(int (*rehash)(char **errs))
 	htab_init(&irc.chans);
 	irc_out_init();
 	/* each feature's hooks: the order here is the order they run */
+	irc_chan_init();
 	irc_serv_init();
 	irc_monitor_init();
 	irc_hist_init();

@@ -17,6 +17,7 @@
 #include "irc_util.h"
 #include "irc_state.h"
 #include "irc_out.h"
+#include "irc_oper.h"
 
 static void	rejoin(struct client *, struct chan *);
 
@@ -38,6 +39,8 @@ irc_user_rename(struct client *c, const char *nick)
 		return -1;
 	irc_chan_nick_changed(c, oldkey);
 	log_info("connect", "%s is now known as %s", oldprefix, nick);
+	irc_sno('n', "%.*s changed nickname to %s",
+	    (int)strcspn(oldprefix, "!"), oldprefix, nick);
 	irc_peers_event(c, true, ":%s NICK :%s", oldprefix, nick);
 	IRC_HOOK_RUN(nick_changed, c, oldprefix);
 	return 0;
@@ -207,4 +210,5 @@ void
 irc_user_join_send(struct client *c, struct chan *ch)
 {
 	join_send(c, ch, NULL);
+	irc_sno('j', "%s joined channel %s", c->nick, ch->name);
 }

@@ -32,6 +32,7 @@
 #include "irc_hist.h"
 #include "irc_link.h"
 #include "irc_markread.h"
+#include "irc_metadata.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
 #include "irc_num.h"
@@ -316,6 +317,7 @@ reap(void)
 static void
 session_free(struct session *s)
 {
+	irc_metadata_session_free(s);
 	free(s->error);
 	free(s);
 }
@@ -462,6 +464,7 @@ static const struct cmd cmds[] = {
 	{ "LIST",	h_list,		0, CMD_REG, NULL },
 	{ "LUSERS",	h_lusers,	0, CMD_REG, NULL },
 	{ "MARKREAD",	h_markread,	0, CMD_REG, NULL },
+	{ "METADATA",	h_metadata,	2, 0, NULL },	/* before-connect */
 	{ "MODE",	h_mode,		1, CMD_REG, NULL },
 	{ "MONITOR",	h_monitor,	1, CMD_REG, NULL },
 	{ "MOTD",	h_motd,		0, CMD_REG, NULL },
@@ -765,6 +768,7 @@ try_register(struct client *c)
 	    irc_client_ip(c) : c->host, c->realname != NULL ? c->realname : "");
 	irc_serv_nick_check(c);		/* a reserved nick? */
 	irc_send_welcome(c);
+	irc_metadata_registered(c);
 	irc_monitor_online(c);
 }
 
@@ -886,6 +890,7 @@ static const struct {
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
 	{ "draft/message-redaction", CAP_REDACTION,	NULL },
+	{ "draft/metadata-2",	CAP_METADATA,		NULL },	/* limits */
 	{ "draft/multiline",	CAP_MULTILINE,		NULL },	/* limits */
 	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
@@ -949,6 +954,8 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 		return k->history.enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
+	case CAP_METADATA:
+		return irc_metadata_cap(k, buf, sz, v);
 	case CAP_MULTILINE: {
 		unsigned mb, ml;
 
@@ -1487,6 +1494,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_monitor_init();
 	irc_hist_init();
 	irc_markread_init();
+	irc_metadata_init();
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();

@@ -1,10 +1,11 @@
 /*
  * irc_rename.c: IRCv3 draft/channel-rename: RENAME <old> <new> [:reason]
  * by a channel operator (a registered channel's founder) or an IRC
- * operator. The channel keeps everything but its name; members with the
- * cap see RENAME, the others PART the old name and JOIN the new one
- * (with its topic and NAMES), unless only the case changed. ChanServ and
- * history follow through the chan_renamed hook. No SQL, no sockets.
+ * operator with the chanreg capability. The channel keeps everything
+ * but its name; members with the cap see RENAME, the others PART the
+ * old name and JOIN the new one (with its topic and NAMES), unless only
+ * the case changed. ChanServ and history follow through the
+ * chan_renamed hook. No SQL, no sockets.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_num.h"
+#include "irc_oper.h"
 
 static const char *
 echo(const char *s)
@@ -59,9 +61,9 @@ fallback(struct client *u, struct session *s, struct chan *ch,
 
 /*
  * RENAME <old> <new> [:reason]: Ergo's rules: channel operators (and
- * IRC operators) rename; a registered channel only by its founder; the
- * prefix stays; a name in use or registered to another channel is
- * refused (FAIL RENAME CHANNEL_NAME_IN_USE).
+ * IRC operators with chanreg) rename; a registered channel only by its
+ * founder; the prefix stays; a name in use or registered to another
+ * channel is refused (FAIL RENAME CHANNEL_NAME_IN_USE).
  */
 void
 h_rename(struct client *c, struct msg *m)
@@ -73,7 +75,8 @@ h_rename(struct client *c, struct msg *m)
 	struct chan *ch, *other;
 	struct member *mb;
 	struct session *s;
-	bool oper = (c->umodes & UMODE_OPER) != 0, caseonly, told = false;
+	/* Ergo's: opers whose class has chanreg */
+	bool oper = irc_oper_can(c, "chanreg"), caseonly, told = false;
 	int rc;
 
 	if ((ch = irc_chan_find(m->param[0])) == NULL) {

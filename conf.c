@@ -145,6 +145,9 @@ static const struct key listen_keys[] = {
 	{ "proxy", K_BOOL, L(proxy), 0, 0, NULL, NULL,
 	  "Every connection starts with a PROXY protocol header (v1 or v2)\n"
 	  "giving the client's real address.", NULL },
+	{ "websocket", K_BOOL, L(websocket), 0, 0, NULL, NULL,
+	  "Speak WebSocket (for browsers: gamja, Kiwi IRC), with or without\n"
+	  "tls.", NULL },
 	{ "server", K_BOOL, L(server), 0, 0, NULL, NULL,
 	  "For other servers (TS6 links, see link blocks), not clients.",
 	  NULL },
@@ -236,6 +239,15 @@ static const struct key cloak_keys[] = {
 static const struct block cloak_block = { "server.ip-cloaking",
 	cloak_keys };
 
+static const struct key ws_keys[] = {
+	{ "allowed-origins", K_STR, C(ws_origins), 1, 4096, NULL, NULL,
+	  "Web pages (the browser's Origin header) whose scripts may connect,\n"
+	  "separated by spaces, with * as a wildcard; unset: any page.",
+	  "allowed-origins \"https://example.org https://*.example.org\"" },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block ws_block = { "server.websockets", ws_keys };
+
 static const struct key server_keys[] = {
 	{ "name", K_HOST, C(server_name), 1, 63, NULL, "ergo.test",
 	  "This server's name: a hostname with at least one dot.", NULL },
@@ -246,11 +258,15 @@ static const struct key server_keys[] = {
 	  "or :port for every IPv4 and IPv6 address; numbers, not names.",
 	  "A TLS listener needs a certificate chain and its key:\n"
 	  "listen :6697 { tls { cert fullchain.pem  key privkey.pem } }\n"
-	  "Behind HAProxy or nginx (a PROXY header first), on a Unix socket:\n"
+	  "Behind HAProxy or nginx (a PROXY header first), on a Unix socket,\n"
+	  "and for web clients (WebSocket):\n"
 	  "listen 127.0.0.1:6668 { proxy yes }\n"
+	  "listen :8097 { websocket yes  tls { cert fullchain.pem  key privkey.pem } }\n"
 	  "listen /run/ergo/ergo.sock" },
 	{ "unix-bind-mode", K_FMODE, C(unix_mode), 0, 0777, NULL, "0777",
 	  "The file mode of Unix socket listeners (octal).", NULL },
+	{ "websockets", K_BLOCK, 0, 0, 0, &ws_block, NULL,
+	  "WebSocket listeners (listen ADDR { websocket yes }).", NULL },
 	{ "proxy-allowed-from", K_NETS, C(proxy_allowed_from), 1, 4096, NULL,
 	  NULL,
 	  "Addresses (and CIDR blocks; localhost = 127.0.0.0/8 and ::1)\n"
@@ -2164,6 +2180,7 @@ parse_listen(struct parser *p, const struct block *b, const struct key *k,
 		if (cnt == 2) {	/* ":port": both sockets alike */
 			out[1]->tls = l->tls;
 			out[1]->proxy = l->proxy;
+			out[1]->websocket = l->websocket;
 			out[1]->server = l->server;
 			if (l->cert != NULL)
 				out[1]->cert = xstrndup(p, l->cert,

@@ -1,8 +1,9 @@
 /*
  * net.c: listeners (TCP, TLS, Unix), connections, the dense pollfd
  * array, per-connection input/output buffers and per-IP limits; the
- * PROXY header's reading (net_proxy.c parses it). It splits input into
- * lines and hands them to irc.c; it never parses IRC.
+ * PROXY header's reading and the WebSocket upgrade (net_proxy.c and
+ * net_ws.c parse them), and where WebSocket frames meet lines. It
+ * splits input into lines and hands them to irc.c; it never parses IRC.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE	/* accept4: glibc declares it only so */
@@ -32,6 +33,7 @@
 #include "util.h"
 #include "net_tls.h"
 #include "net_proxy.h"
+#include "net_ws.h"
 
 /* Lines handed to irc per connection per pass, so no client starves others */
 #define LINES_PER_PASS	16
@@ -72,6 +74,7 @@ struct listener {
 					 * 1 yes, -1 no, 0 not known yet */
 	char		*text;
 	bool		 proxy;		/* a PROXY header first, always */
+	bool		 websocket;	/* then a WebSocket upgrade */
 	struct sockaddr_storage ss;
 	socklen_t	 sslen;
 	/* TLS only: the pair in use, where it came from, when to look again */
@@ -102,6 +105,7 @@ static struct {
 	size_t		 max_sendq, max_recvq;
 	size_t		 nproxy_from;
 	struct util_net	 proxy_from[UTIL_NETS_MAX];	/* proxy-allowed-from */
+	char		*ws_origins;	/* allowed-origins, or NULL: any */
 } lim;
 static size_t		 nstaged;
 
@@ -123,6 +127,7 @@ struct conn {
 	uint32_t	 oempty_pass;	/* flush_pass then; 0: never */
 	struct tls_conn	*tls;		/* NULL: plain text */
 	struct conn_pre	*pre;		/* irc not told yet: a header to come */
+	struct ws	*ws;		/* a WebSocket: lines are frames */
 	const char	*reason;	/* why it died (static string) */
 	char		 ip[INET6_ADDRSTRLEN];
 };
@@ -131,13 +136,16 @@ struct conn {
  * A connection irc has not heard of yet: its PROXY header is still to
  * come. Only while it lasts; on pre_head's list for the deadline sweep.
  */
-enum { PRE_PROXY, PRE_PROXY_OPT };
+enum { PRE_PROXY, PRE_PROXY_OPT, PRE_WS };
 struct conn_pre {
 	struct conn	*prev, *next;
 	time_t		 deadline;
 	int		 step;		/* PRE_* */
+	bool		 ws;		/* a WebSocket upgrade after the header */
 	size_t		 len;		/* header bytes taken so far */
-	unsigned char	 buf[PROXY_HDR_MAX];
+	unsigned char	*buf;		/* those bytes, only while some came */
+	char		*req;		/* the upgrade request so far */
+	size_t		 reqlen;
 };
 
 struct pent {
@@ -156,7 +164,8 @@ static unsigned		 noutq;		/* connections on outq */
 static unsigned		 nconns;
 static time_t		 accept_paused_until;
 static bool		 accept_logged;
-static char		 rbuf[READ_CHUNK + RECVQ_MAX];
+/* + 1: a WebSocket chunk decodes to at most its length and one LF */
+static char		 rbuf[READ_CHUNK + RECVQ_MAX + 1];
 
 /*
  * An output buffer that empties is kept until the next once-a-second
@@ -661,6 +670,8 @@ net_listen_apply(const struct conf *c)
 	lim.max_recvq = c->fakelag.max_recvq;
 	lim.reg_timeout = c->reg_timeout;
 	lim.unix_mode = c->unix_mode;
+	free(lim.ws_origins);
+	lim.ws_origins = c->ws_origins != NULL ? strdup(c->ws_origins) : NULL;
 	lim.nproxy_from = 0;
 	if (c->proxy_allowed_from != NULL) {
 		const char *bad;
@@ -693,6 +704,7 @@ net_listen_apply(const struct conf *c)
 			if ((l->cred != NULL) == lc->tls) {
 				l->keep = true;
 				l->proxy = lc->proxy;	/* for new connections */
+				l->websocket = lc->websocket;
 				l->server = lc->server;
 				if (cr != NULL)
 					(void)listener_set_tls(l, lc, cr);
@@ -714,6 +726,7 @@ net_listen_apply(const struct conf *c)
 		l->server = lc->server;
 		l->keep = true;
 		l->proxy = lc->proxy;
+		l->websocket = lc->websocket;
 		if (cr != NULL && listener_set_tls(l, lc, cr) == -1) {
 			free(l->text);
 			free(l);
@@ -791,7 +804,7 @@ accept_nb(int lfd, struct sockaddr_storage *ss, socklen_t *sl)
 }
 
 static void conn_read(struct conn *);
-static int pre_start(struct conn *, int step);
+static int pre_start(struct conn *, int step, bool ws);
 static void goneq_tell(void);
 
 static void
@@ -857,7 +870,8 @@ conn_accept(struct listener *l)
 			    "proxy-allowed-from", ip, l->text);
 			refuse(fd, "Your address may not send a PROXY header");
 			continue;
-		}
+		} else if (l->websocket)
+			step = PRE_WS;
 		net_ip_key(ip, key, sizeof(key));
 		if (lim.max_per_ip && step == -1) {
 			struct ipcount *e = ip_get(key, false);
@@ -901,7 +915,7 @@ conn_accept(struct listener *l)
 		log_debug("connect", "accepted %s on %s", ip, l->text);
 		c->h = l->server ? srv : up;
 		if (step != -1) {
-			if (pre_start(c, step) == -1)
+			if (pre_start(c, step, l->websocket) == -1)
 				conn_kill(c, "Out of memory");
 			else
 				conn_read(c);	/* the header may be in */
@@ -989,13 +1003,14 @@ conn_kill_error(struct conn *c, const char *reason)
 /* ---- before irc hears of a connection: the PROXY header ---- */
 
 static int
-pre_start(struct conn *c, int step)
+pre_start(struct conn *c, int step, bool ws)
 {
 	struct conn_pre *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return -1;
 	p->step = step;
+	p->ws = ws;
 	p->deadline = ergo_now + (time_t)lim.reg_timeout;
 	p->next = pre_head;
 	if (pre_head != NULL)
@@ -1018,6 +1033,8 @@ pre_end(struct conn *c)
 		pre_head = p->next;
 	if (p->next != NULL)
 		p->next->pre->prev = p->prev;
+	free(p->req);
+	free(p->buf);
 	free(p);
 	c->pre = NULL;
 }
@@ -1043,7 +1060,8 @@ static void
 conn_open(struct conn *c)
 {
 	pre_end(c);
-	c->flags |= CONN_FRESH;
+	if (c->ws == NULL)
+		c->flags |= CONN_FRESH;
 	if ((c->client = c->h->open(c)) == NULL)
 		conn_kill(c, "Connection refused");
 }
@@ -1081,7 +1099,7 @@ static void
 pre_proxy(struct conn *c)
 {
 	struct conn_pre *p = c->pre;
-	unsigned char buf[PROXY_HDR_MAX];
+	unsigned char buf[PROXY_HDR_MAX], *nb;
 	struct proxy_hdr h;
 	const char *why;
 	char ip[INET6_ADDRSTRLEN];
@@ -1089,7 +1107,8 @@ pre_proxy(struct conn *c)
 	size_t take;
 	int rc;
 
-	memcpy(buf, p->buf, p->len);
+	if (p->len > 0)
+		memcpy(buf, p->buf, p->len);
 	n = recv(c->fd, buf + p->len, sizeof(buf) - p->len, MSG_PEEK);
 	if (n == 0) {
 		conn_kill(c, "Connection closed");
@@ -1123,6 +1142,11 @@ pre_proxy(struct conn *c)
 	}
 	/* all of it is header, or the header ends within it */
 	take = rc == PROXY_MORE ? (size_t)n : (size_t)rc - p->len;
+	if ((nb = realloc(p->buf, p->len + take)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	p->buf = nb;
 	if ((n = recv(c->fd, p->buf + p->len, take, 0)) <= 0) {
 		conn_kill(c, "Read error");
 		return;
@@ -1141,7 +1165,86 @@ pre_proxy(struct conn *c)
 	}
 	if (h.tls)
 		c->flags |= CONN_PTLS;
+	if (p->ws) {
+		p->len = 0;
+		p->step = PRE_WS;	/* the upgrade comes next */
+		return;
+	}
 	conn_open(c);
+}
+
+static ssize_t conn_recv_raw(struct conn *, char *, size_t, const char **);
+static void conn_send_raw(struct conn *, const char *, size_t);
+static ssize_t conn_ws_input(struct conn *, const char *, size_t, char *);
+
+/*
+ * The WebSocket upgrade: the HTTP request is gathered (bounded by
+ * WS_REQ_MAX) and answered; an error answer ends the connection. Bytes
+ * a client sent after its request, without waiting, are frames.
+ */
+static void
+pre_ws(struct conn *c)
+{
+	struct conn_pre *p = c->pre;
+	char resp[WS_RESP_MAX], *nr;
+	const char *why;
+	bool binary;
+	ssize_t n;
+	int rc;
+
+	n = conn_recv_raw(c, rbuf, READ_CHUNK, &why);
+	if (n <= 0) {
+		if (why != NULL)
+			conn_kill(c, why);
+		else if (n == 0)
+			conn_kill(c, "Connection closed");
+		else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			conn_kill(c, "Read error");
+		return;
+	}
+	if (p->reqlen + (size_t)n > WS_REQ_MAX + READ_CHUNK ||
+	    (nr = realloc(p->req, p->reqlen + (size_t)n)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	memcpy(nr + p->reqlen, rbuf, (size_t)n);
+	p->req = nr;
+	p->reqlen += (size_t)n;
+	rc = ws_handshake(p->req, p->reqlen > WS_REQ_MAX ? WS_REQ_MAX :
+	    p->reqlen, lim.ws_origins, resp, sizeof(resp), &binary, &why);
+	if (rc == 0)
+		return;
+	conn_send_raw(c, resp, strlen(resp));
+	if (rc < 0) {
+		log_info("connect", "refused %s: WebSocket upgrade: %s", c->ip,
+		    why);
+		conn_kill(c, why);
+		return;
+	}
+	if ((c->ws = ws_new(binary)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	if (p->reqlen > (size_t)rc) {
+		/* frames right behind the request: decoded into ibuf */
+		size_t extra = p->reqlen - (size_t)rc;
+
+		if ((c->ibuf = malloc(extra + 1)) == NULL) {
+			conn_kill(c, "Out of memory");
+			return;
+		}
+		if ((n = conn_ws_input(c, p->req + rc, extra, c->ibuf)) < 0)
+			return;
+		c->ilen = (size_t)n;
+		if (n == 0) {
+			free(c->ibuf);
+			c->ibuf = NULL;
+		}
+	}
+	conn_open(c);
+	if (c->ilen > 0)
+		net_conn_resume(c);	/* onto the input list */
 }
 
 /* Once a second: connections whose header is overdue. */
@@ -1157,6 +1260,11 @@ pre_sweep(void)
 			continue;
 		if (c->pre->step == PRE_PROXY_OPT)	/* a silent client */
 			conn_kill_error(c, "Registration timed out");
+		else if (c->pre->step == PRE_WS) {
+			log_info("connect", "refused %s: no WebSocket upgrade "
+			    "in time", c->ip);
+			conn_kill(c, "Registration timed out");
+		}
 		else
 			pre_refuse(c, "no PROXY header in time",
 			    "Registration timed out");
@@ -1211,6 +1319,12 @@ net_conn_close(struct conn *c, const char *error)
 			net_conn_send(c, line, len);
 		}
 	}
+	if (c->ws != NULL && !ws_close_sent(c->ws)) {
+		char f[127];
+
+		conn_send_raw(c, f, ws_frame_close(f, 1000, ""));
+		ws_set_close_sent(c->ws);
+	}
 	c->flags |= CONN_CLOSING;
 	c->client = NULL;
 	pfd[c->slot].events = 0;
@@ -1246,9 +1360,42 @@ obuf_room(struct conn *c, size_t len)
 	return 0;
 }
 
+/*
+ * WebSocket output: each line of buf a frame (net_ws.c's ws_frame_line,
+ * the one place lines become frames), queued as raw bytes.
+ */
+static void
+conn_send_ws(struct conn *c, const char *buf, size_t len)
+{
+	static char frame[WS_FRAME_HDR + 3 * (RECVQ_MAX + IRC_LINE_MAX)];
+	const char *lf;
+	size_t n;
+
+	while (len > 0 && !(c->flags & CONN_DEAD)) {
+		lf = memchr(buf, '\n', len);
+		n = lf != NULL ? (size_t)(lf - buf) + 1 : len;
+		if (n > RECVQ_MAX + IRC_LINE_MAX)	/* never from irc */
+			n = RECVQ_MAX + IRC_LINE_MAX;
+		conn_send_raw(c, frame, ws_frame_line(c->ws, frame, buf, n));
+		buf += n;
+		len -= n;
+	}
+}
+
 void
 net_conn_send(struct conn *c, const char *buf, size_t len)
 {
+	if (c->ws != NULL)
+		conn_send_ws(c, buf, len);
+	else
+		conn_send_raw(c, buf, len);
+}
+
+static void
+conn_send_raw(struct conn *c, const char *buf, size_t len)
+{
+	char frame[64];
+
 	if (c->flags & CONN_DEAD)
 		return;
 	if (c->olen - c->ooff + len > (c->sendq ? c->sendq : lim.max_sendq) &&
@@ -1261,6 +1408,13 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 		goneq_add(c);
 		buf = "ERROR :SendQ exceeded\r\n";
 		len = strlen(buf);
+		if (c->ws != NULL) {
+			len = ws_frame_line(c->ws, frame, buf, len);
+			len += ws_frame_close(frame + len, 1008,
+			    "SendQ exceeded");
+			ws_set_close_sent(c->ws);
+			buf = frame;
+		}
 	}
 	c->flags |= CONN_OUSED;
 	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
@@ -1441,7 +1595,7 @@ conn_want_input(struct conn *c)
  * means the connection is over.
  */
 static ssize_t
-conn_recv(struct conn *c, char *buf, size_t len, const char **why)
+conn_recv_raw(struct conn *c, char *buf, size_t len, const char **why)
 {
 	ssize_t n;
 
@@ -1468,6 +1622,58 @@ conn_recv(struct conn *c, char *buf, size_t len, const char **why)
 }
 
 static void
+ws_send_cb(void *arg, const char *frame, size_t len)
+{
+	conn_send_raw(arg, frame, len);
+}
+
+/*
+ * Frames in[0..len) into out (len + 1 bytes): the lines they carry.
+ * -1: the connection is over (its close frame queued, c killed).
+ */
+static ssize_t
+conn_ws_input(struct conn *c, const char *in, size_t len, char *out)
+{
+	const char *why;
+	long n;
+
+	n = ws_decode(c->ws, (const unsigned char *)in, len, out,
+	    RECVQ_MAX - 1, ws_send_cb, c, &why);
+	if (n < 0) {
+		log_debug("connect", "%s: %s", c->ip, why);
+		conn_kill(c, why);
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * What conn_read reads: conn_recv_raw's bytes, or for a WebSocket the
+ * lines its frames carry (buf needs len + 1 bytes then).
+ */
+static ssize_t
+conn_recv(struct conn *c, char *buf, size_t len, const char **why)
+{
+	static char raw[READ_CHUNK];
+	ssize_t n;
+
+	if (c->ws == NULL)
+		return conn_recv_raw(c, buf, len, why);
+	n = conn_recv_raw(c, raw, len < sizeof(raw) ? len : sizeof(raw), why);
+	if (n <= 0)
+		return n;
+	if ((n = conn_ws_input(c, raw, (size_t)n, buf)) < 0) {
+		*why = c->reason;
+		return -1;
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return n;
+}
+
+static void
 conn_read(struct conn *c)
 {
 	size_t have = 0, off;
@@ -1475,10 +1681,17 @@ conn_read(struct conn *c)
 	char *buf = rbuf;
 	const char *why;
 
-	if (c->pre != NULL) {
-		pre_proxy(c);
-		if (c->pre != NULL || (c->flags & (CONN_CLOSING | CONN_DEAD)))
+	while (c->pre != NULL) {
+		int step = c->pre->step;
+
+		if (step == PRE_WS)
+			pre_ws(c);
+		else
+			pre_proxy(c);
+		if (c->flags & (CONN_CLOSING | CONN_DEAD))
 			return;
+		if (c->pre != NULL && c->pre->step == step)
+			return;		/* more to come */
 	}
 	/*
 	 * Fakelag holds its lines, or has just released a backlog larger
@@ -1833,6 +2046,7 @@ conn_free(struct conn *c)
 		tls_conn_free(c->tls);
 	}
 	pre_end(c);
+	ws_free(c->ws);
 	slot_del(c->slot);
 	close(c->fd);
 	ip_put(c->ipc);

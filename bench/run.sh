@@ -11,8 +11,10 @@
 #                      bench/.cache (Debian's ngircd conflicts with
 #                      ircd-hybrid, so it is never installed system-wide)
 #   BENCH_SERVERS="ergo inspircd ngircd"   which servers to run
-#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls"
-#                      (tls: bench/tls.py, ergo only; needs python3, openssl)
+#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls tlsconnect"
+#                      (tls: bench/tls.py, ergo only; tlsconnect:
+#                      bench/tls_connect.py, ergo against openssl s_server;
+#                      both need python3, openssl)
 #   BENCH_PIN="paced"  scenarios run with load -A: the server on one CPU,
 #                      the load generator on another (Linux, 2+ CPUs), so
 #                      latency does not measure the two meeting on a core
@@ -28,7 +30,7 @@ cache=$here/.cache
 runs=${BENCH_RUNS:-3}
 quick=${BENCH_QUICK:-0}
 servers=${BENCH_SERVERS:-"ergo inspircd ngircd"}
-scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls"}
+scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls tlsconnect"}
 pin_scenarios=${BENCH_PIN-paced}
 benchuser=ergobench
 ergo_bin=${ERGO_BIN:-$top/ergo}
@@ -36,10 +38,11 @@ ergo_bin=${ERGO_BIN:-$top/ergo}
 if [ "$quick" = 1 ]; then
 	runs=${BENCH_RUNS:-1}
 	N_CONN=100; IDLE=1000; FAN_M=200; PACED_D=1; CH_C=300; CH_M=200; N_TLS=200
+	N_HS=50
 	TLIMIT=30
 else
 	N_CONN=2000; IDLE=1000,5000,10000; FAN_M=2000; PACED_D=10; CH_C=1000
-	CH_M=2000; TLIMIT=240; N_TLS=1000
+	CH_M=2000; TLIMIT=240; N_TLS=1000; N_HS=300
 fi
 
 say() { printf '%s\n' "$*" >&2; }
@@ -261,7 +264,13 @@ run_one() {
 	inspircd) fillf="-f 1000" ;;
 	*) fillf="-f 500" ;;
 	esac
-	if [ "$sc" = tls ]; then	# bench/tls.py drives ergo only
+	if [ "$sc" = tlsconnect ]; then	# ergo against openssl s_server
+		[ "$srv" = ergo ] || return 0
+		command -v python3 >/dev/null && command -v openssl >/dev/null ||
+		    { say "bench: tlsconnect needs python3 and openssl; skipped"; return 0; }
+		out=$(ERGO_BIN=$ergo_bin timeout "$TLIMIT" python3 \
+		    "$here/tls_connect.py" -n "$N_HS" -r 1 2>>"$tmp/load.err")
+	elif [ "$sc" = tls ]; then	# bench/tls.py drives ergo only
 		[ "$srv" = ergo ] || return 0
 		command -v python3 >/dev/null && command -v openssl >/dev/null ||
 		    { say "bench: tls needs python3 and openssl; skipped"; return 0; }
@@ -408,6 +417,14 @@ okrow "  all delivered, in order" channels
 row "tls $N_TLS (bench/tls.py): handshakes/s" tls handshakes_per_s %.0f
 row "  RSS per idle TLS client, bytes" tls bytes_per_tls_client %.0f
 row "  server CPU per handshake+reg, us" tls cpu_us_per_handshake %.0f
+row "tls-connect: full handshake CPU, us" tlsconnect full_us %.0f
+row "  openssl s_server, same cert, us" tlsconnect ossl_full_us %.0f
+row "  ergo / openssl (full)" tlsconnect full_ratio %.2f noratio
+row "  full, client offers only P-256, us" tlsconnect p256_us %.0f
+row "  resumed handshake CPU, us" tlsconnect resumed_us %.0f
+row "  openssl resumed, us" tlsconnect ossl_resumed_us %.0f
+row "  TCP connect+close alone, us" tlsconnect tcp_us %.0f
+okrow "  every resumption resumed" tlsconnect
 echo
 echo "CPU = the server's time on CPU (schedstat of all its threads; utime+stime"
 echo "rounded to ticks is in the raw results). Ratios: ergo's figure / theirs."

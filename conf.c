@@ -510,7 +510,7 @@ static const struct key history_keys[] = {
 	  "Ergo's tagmsg-storage whitelist; \"\" keeps none. +typing is\n"
 	  "better left out: it would push real messages out.", NULL },
 	{ "persistent", K_BOOL, C(history.persistent), 0, 0, NULL, "no",
-	  "Also keep history in the datastore, read back at start: the\n"
+	  "Also keep history in the datastore, read back when needed: the\n"
 	  "messages of registered channels and the direct messages of\n"
 	  "logged-in users (per account). Written in batches once a\n"
 	  "second: a crash (kill -9) loses at most the last second.", NULL },

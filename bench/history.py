@@ -85,6 +85,8 @@ def main():
     ap.add_argument("-q", type=int, default=300)
     ap.add_argument("-m", type=int, default=100000,
                     help="messages written in the write test")
+    ap.add_argument("--from-db", help="copy this database (made by an "
+                    "earlier run with the same -r and -c) instead")
     a = ap.parse_args()
     d = tempfile.mkdtemp(prefix="ergo-bench-hist-")
     db = os.path.join(d, "ircd.db")
@@ -96,12 +98,15 @@ def main():
                 "throttle no }\n fakelag { enabled no }\n}\n"
                 "datastore { path %s }\nlogging { method stderr  level "
                 "warn }\nhistory { persistent yes  total-max-bytes 900m }\n"
-                % (port, db))
+                "channels { max-per-user 1000 }\n" % (port, db))
     subprocess.run([ERGO_BIN, "initdb", "--config", conf], check=True,
                    capture_output=True)
     t0 = time.monotonic()
-    subprocess.run([sys.executable, os.path.join(HERE, "mkdb.py"), db,
-                    "1000", str(a.r), str(a.c)], check=True)
+    if a.from_db:
+        shutil.copyfile(a.from_db, db)
+    else:
+        subprocess.run([sys.executable, os.path.join(HERE, "mkdb.py"), db,
+                        "1000", str(a.r), str(a.c)], check=True)
     print("made %d rows in %.0f s" % (a.r, time.monotonic() - t0),
           file=sys.stderr)
     size = os.path.getsize(db)

@@ -554,10 +554,14 @@ echo
 echo "ergo benchmark: medians of $runs run(s)$( [ "$quick" = 1 ] && echo ', QUICK counts')"
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)"
 echo
+case " $scenarios " in
+*" startup "* | *" connect50 "* | *" connect500 "* | *" idle "* | *" fanout "* | \
+*" paced "* | *" channels "* | *" tls "* | *" tlsconnect "*)
 printf '| %-40s | %10s | %10s | %10s | %7s | %8s |\n' scenario ergo inspircd ngircd \
     e/insp e/ngircd
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ \
-    ------------ ------------ ------------ --------- ----------
+    ------------ ------------ ------------ --------- ---------- ;;
+esac
 row "start to listening, ms" startup startup_ms %.1f
 for f in 50 500; do
 	row "connect $N_CONN, $f in flight: regs/s" connect$f regs_per_s %.0f

@@ -41,13 +41,19 @@ SQLITE_SHA256=aaa776260ab4dc976db34aa7891819484c8676b5b2783123ebc6301e2ca5d655
 # ergo does not load extensions, use threads, the UTF-16 API, decltype,
 # progress callbacks, shared cache or deprecated calls. SQLITE_DQS=0: a
 # double-quoted string literal is an error (SQL must use 'strings').
+# These change SQL's grammar, so lemon must see them when sqlite3.c is
+# generated from the canonical sources (OPTS below), not only the compiler.
+SQLITE_GRAMMAR="-DSQLITE_OMIT_EXPLAIN -DSQLITE_OMIT_VIRTUALTABLE
+	-DSQLITE_OMIT_WINDOWFUNC -DSQLITE_OMIT_AUTHORIZATION"
 SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 	-DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED
 	-DSQLITE_OMIT_SHARED_CACHE -DSQLITE_OMIT_PROGRESS_CALLBACK
 	-DSQLITE_OMIT_DECLTYPE -DSQLITE_OMIT_UTF16 -DSQLITE_OMIT_COMPLETE
 	-DSQLITE_OMIT_GET_TABLE -DSQLITE_OMIT_TCL_VARIABLE -DSQLITE_DQS=0
 	-DSQLITE_LIKE_DOESNT_MATCH_BLOBS -DSQLITE_MAX_EXPR_DEPTH=0
-	-DSQLITE_USE_ALLOCA"
+	-DSQLITE_USE_ALLOCA -DSQLITE_OMIT_JSON -DSQLITE_OMIT_TRACE
+	-DSQLITE_OMIT_DESERIALIZE -DSQLITE_OMIT_COMPILEOPTION_DIAGS
+	-DSQLITE_OMIT_INCRBLOB $SQLITE_GRAMMAR"
 # No unwind tables: C has no exceptions, and they are a tenth of the size.
 # One line: BearSSL's make puts CFLAGS into recipes, where a newline
 # ends the command.
@@ -300,7 +306,7 @@ build_sqlite() {
 	(cd "$work/sqlite3-build" &&
 	    "$work/unpack/sqlite3/configure" --disable-tcl --disable-readline \
 		--disable-threadsafe --disable-load-extension &&
-	    make sqlite3.c &&
+	    make sqlite3.c OPTS="$(echo $SQLITE_GRAMMAR)" &&
 	    musl-gcc $SIZE_CFLAGS $SQLITE_DEFS -c sqlite3.c -o sqlite3.o &&
 	    rm -f libsqlite3.a && ar rcs libsqlite3.a sqlite3.o) \
 	    >>"$work/log/sqlite3.log" 2>&1 ||

@@ -26,6 +26,7 @@
 #include "irc_userinput.h"
 #include "irc_throttle.h"
 #include "irc_account.h"
+#include "irc_alwayson.h"
 #include "irc_bans.h"
 #include "irc_chan.h"
 #include "irc_chghost.h"
@@ -279,8 +280,8 @@ session_detach(struct session *s)
 		;
 	if (*pp == NULL)
 		return;
-	if (s == c->sess && s->next == NULL) {	/* was its last */
-		irc_user_kill(c, "Client exited", s->error);
+	if (s == c->sess && s->next == NULL && !c->always_on) {
+		irc_user_kill(c, "Client exited", s->error);	/* its last */
 		return;
 	}
 	*pp = s->next;
@@ -291,6 +292,8 @@ session_detach(struct session *s)
 	session_close(s, s->error);
 	s->next = sgraveyard;
 	sgraveyard = s;
+	if (c->sess == NULL)		/* always-on: it stays, unseen */
+		irc_alwayson_detached(c);
 }
 
 /* Ends every session and client marked dead since the last call. */
@@ -313,6 +316,7 @@ reap(void)
 static void
 session_free(struct session *s)
 {
+	IRC_HOOK_RUN(session_free, s);	/* its SASL exchange, batch, ... */
 	free(s->error);
 	free(s);
 }
@@ -332,6 +336,7 @@ client_free(struct client *c)
 
 	if (!(c->flags & CF_SHELL))	/* session_attach ran its hooks */
 		IRC_HOOK_RUN(client_free, c);
+	irc_user_unchanged(c);
 	free(c->user);
 	free(c->host);
 	free(c->realname);
@@ -621,7 +626,12 @@ session_line(struct session *s, char *line, size_t len)
 	/* registration goes on once NICK, USER, CAP END and SASL allow */
 	if (!(c->flags & (CF_REG | CF_CLOSING)))
 		try_register(c);
+	/* s may have attached to another user: its state is what changed */
+	irc_user_changed(s->user);
 	irc_label_end(c);
+	reap();
+	/* written before the reply leaves: a reply says it is kept */
+	irc_alwayson_sync();
 	reap();
 	return (s->flags & SF_CLOSING) ? NET_STOP : NET_MORE;
 }
@@ -668,6 +678,7 @@ session_attach(struct client *c, struct client *u)
 
 	tlist_del(&t_unreg, s);
 	throttle_del(s);
+	irc_nick_unset(c);		/* an attach by account: its own nick */
 	IRC_HOOK_RUN(client_free, c);	/* c's own login, markers, ... */
 	c->sess = NULL;			/* a shell, freed at the next tick */
 	c->flags |= CF_CLOSING | CF_SHELL;
@@ -697,6 +708,22 @@ session_attach(struct client *c, struct client *u)
 		m.cmd = "NAMES";
 		h_names(u, &m);
 	}
+	irc_alwayson_attached(u);	/* back from auto-away */
+}
+
+/*
+ * Whether c may attach to user o as one more session: under
+ * max-sessions; else c is told why and waits for another NICK.
+ */
+static bool
+session_room(struct client *c, struct client *o)
+{
+	if (irc_user_sessions(o) < conf->accounts.max_sessions)
+		return true;
+	irc_fail(c, "FAIL", "NICK", "TOO_MANY_SESSIONS", "%s :Too many "
+	    "clients are attached to this account (max-sessions %u)",
+	    o->nick, conf->accounts.max_sessions);
+	return false;
 }
 
 static void
@@ -716,12 +743,30 @@ try_register(struct client *c)
 	}
 	if (irc_bans_check(c))	/* K-lined or D-lined: 465, gone */
 		return;
+	/* the account's always-on user: attached whatever nick c asked */
+	if (c->account_id != 0 && (o = irc_alwayson_user(c->account_id)) !=
+	    NULL && o != c) {
+		if (!session_room(c, o)) {
+			irc_user_kill(c, "Too many sessions",
+			    "Too many clients attached to this account");
+			return;
+		}
+		c->flags &= ~CF_ATTACH;
+		session_attach(c, o);
+		return;
+	}
 	if (c->flags & CF_ATTACH) {	/* NICK named a user of an account */
 		c->flags &= ~CF_ATTACH;
 		snprintf(nick, sizeof(nick), "%s", c->nick);
 		if ((o = irc_client_find(nick)) != NULL && o != c) {
 			if (multiclient_target(o) && c->account_id != 0 &&
 			    c->account_id == o->account_id) {
+				if (!session_room(c, o)) {
+					irc_user_kill(c, "Too many sessions",
+					    "Too many clients attached to "
+					    "this account");
+					return;
+				}
 				session_attach(c, o);
 				return;
 			}
@@ -1363,6 +1408,9 @@ irc_tick(void)
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	irc_bans_tick();	/* K/D-lines that expired */
 	irc_hist_tick();	/* persistent history: batched writes */
+	irc_alwayson_tick();	/* always-on-expiration */
+	reap();
+	irc_alwayson_sync();	/* what the timers and closed connections changed */
 	reap();
 	while ((c = graveyard) != NULL) {
 		graveyard = c->gnext;
@@ -1441,6 +1489,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();
+	irc_alwayson_init();
 	irc_bans_init();
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; never off while enabled */
@@ -1448,6 +1497,8 @@ irc_init(int (*rehash)(char **errs))
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();
 	irc_hist_load();	/* history.persistent */
+	/* before the loop's first poll accepts anyone */
+	irc_alwayson_restore();
 }
 
 void

@@ -97,26 +97,6 @@ is_op(const struct member *mb)
 
 /* ---- channel and membership lifetimes ---- */
 
-static void
-chan_default_modes(struct chan *ch)
-{
-	const char *p;
-	bool add = true;
-	unsigned bit;
-
-	for (p = conf->default_modes; p != NULL && *p != '\0'; p++) {
-		if (*p == '+' || *p == '-')
-			add = *p == '+';
-		else if ((bit = cmode_bit(*p)) != 0) {
-			if (add)
-				ch->modes |= bit;
-			else
-				ch->modes &= ~bit;
-		}
-		/* k, l and the lists need a parameter: not defaults */
-	}
-}
-
 /* ---- masks (+b +e +I) ---- */
 
 static void
@@ -312,7 +292,7 @@ chan_join(struct client *c, const char *name, const char *key)
 	if (ch == NULL) {
 		if ((ch = irc_chan_create(name)) == NULL)
 			goto nomem;
-		chan_default_modes(ch);
+		irc_chan_default_modes(ch);
 		/* registered: its saved modes and topic; ChanServ gives ops */
 		reg = irc_hooks.chan_restore != NULL ?
 		    irc_hooks.chan_restore(ch, c) : 0;
@@ -1053,6 +1033,7 @@ mode_member_change(struct client *c, struct chan *ch, struct modebuf *mb,
 	if ((sign == '+') == ((tm->modes & bit) != 0))
 		return;
 	tm->modes ^= bit;
+	irc_user_changed(t);
 	modebuf_add(mb, sign, letter, t->nick);
 }
 

@@ -106,10 +106,11 @@ irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines)
 	*lines = (unsigned)n;
 }
 
-void
-irc_ml_free(struct client *c)
+/* session_free hook: s's open batch, if any, goes. */
+static void
+ml_session_free(struct session *s)
 {
-	struct ml *ml = irc_sess(c)->ml;
+	struct ml *ml = s->ml;
 
 	if (ml == NULL)
 		return;
@@ -119,7 +120,14 @@ irc_ml_free(struct client *c)
 	free(ml->text);
 	free(ml->lines);
 	free(ml);
-	irc_sess(c)->ml = NULL;
+	s->ml = NULL;
+}
+
+void
+irc_ml_free(struct client *c)
+{
+	if (irc_sess(c) != NULL)
+		ml_session_free(irc_sess(c));
 }
 
 /*
@@ -610,6 +618,6 @@ h_batch(struct client *c, struct msg *m)
 void
 irc_ml_init(void)
 {
-	IRC_HOOK_ADD(client_free, irc_ml_free);
+	IRC_HOOK_ADD(session_free, ml_session_free);
 	IRC_HOOK_ADD(stats_z, ml_stats_z);
 }

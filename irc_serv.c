@@ -20,6 +20,7 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_account.h"
+#include "irc_alwayson.h"
 #include "irc_user.h"
 
 #define SERV_ARGS_MAX	4	/* words after a service command */
@@ -614,6 +615,58 @@ ns_set_multiclient(struct client *c, const struct store_account *a,
 	ns_reply(c, "Your setting for multiclient is now %s", names[mc]);
 }
 
+/*
+ * SET ALWAYS-ON / AUTO-AWAY on|off|default: kept per account, applied
+ * to its users after the command (irc_alwayson.c writes or forgets the
+ * always-on user before this reply leaves). Refused when the config
+ * leaves the account no choice (disabled, mandatory) or, for always-on,
+ * when max-always-on is reached.
+ */
+static void
+ns_set_persist(struct client *c, const struct store_account *a,
+    const char *key, const char *v)
+{
+	static const char *const names[] = { "default", "on", "off" };
+	bool ao = strcasecmp(key, "ALWAYS-ON") == 0;
+	int policy = ao ? conf->accounts.always_on : conf->accounts.auto_away;
+	struct client *u;
+	int set;
+
+	for (set = SET_DEFAULT; set <= SET_OFF; set++)
+		if (strcasecmp(v, names[set]) == 0)
+			break;
+	if (set > SET_OFF) {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	if (policy == PERSIST_DISABLED || policy == PERSIST_MANDATORY ||
+	    (ao && !conf->accounts.mc_enabled)) {
+		ns_reply(c, "The server administrator has %s this setting",
+		    policy == PERSIST_MANDATORY ? "made mandatory" :
+		    "disabled");
+		return;
+	}
+	if (ao && irc_account_always_on(set) && !irc_alwayson_room(c)) {
+		ns_reply(c, "This server has as many always-on users as it "
+		    "allows (max-always-on %u)", conf->accounts.max_always_on);
+		return;
+	}
+	if ((ao ? store_account_always_on(a->id, set) :
+	    store_account_auto_away(a->id, set)) == -1) {
+		ns_store_failed(c, "Setting change");
+		return;
+	}
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext) {
+		if (ao)
+			u->account_ao = set;
+		else
+			u->account_aa = set;
+		irc_user_changed(u);
+	}
+	ns_reply(c, "Your setting for %s is now %s", ao ? "always-on" :
+	    "auto-away", names[set]);
+}
+
 static void
 ns_set(struct client *c, int argc, char **argv)
 {
@@ -626,9 +679,16 @@ ns_set(struct client *c, int argc, char **argv)
 		ns_set_multiclient(c, &a, argv[1]);
 		return;
 	}
+	if (argc >= 2 && (strcasecmp(argv[0], "ALWAYS-ON") == 0 ||
+	    strcasecmp(argv[0], "AUTO-AWAY") == 0)) {
+		ns_set_persist(c, &a, argv[0], argv[1]);
+		return;
+	}
 	if (argc < 2 || strcasecmp(argv[0], "ENFORCE") != 0) {
 		ns_reply(c, "Syntax: SET ENFORCE <none|timeout|strict|default> "
-		    "| SET MULTICLIENT <on|off|default>");
+		    "| SET MULTICLIENT <on|off|default> "
+		    "| SET ALWAYS-ON <on|off|default> "
+		    "| SET AUTO-AWAY <on|off|default>");
 		return;
 	}
 	for (e = ENFORCE_DEFAULT; e <= ENFORCE_STRICT; e++)
@@ -662,7 +722,9 @@ static const struct ns_cmd ns_cmds[] = {
 	    "your current nick as an account" },
 	{ "SET", ns_set, "SET ENFORCE <none|timeout|strict|default>: how "
 	    "your nick is protected; SET MULTICLIENT <on|off|default>: "
-	    "whether more clients may attach to it" },
+	    "whether more clients may attach to it; SET ALWAYS-ON "
+	    "<on|off|default>: whether it stays online with no client; SET "
+	    "AUTO-AWAY <on|off|default>: whether it is away then" },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 
@@ -733,6 +795,7 @@ cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
 		m->modes |= bit;
 	else
 		m->modes &= (unsigned char)~bit;
+	irc_user_changed(t);
 	irc_chan_send(ch, NULL, ":ChanServ!ChanServ@localhost MODE %s %c%c %s",
 	    ch->name, on ? '+' : '-', mode, t->nick);
 }

@@ -153,6 +153,14 @@ struct client {
 	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
 	struct client	*acnext, *acprev;	/* sessions of the account */
 	bool		 ac_listed;
+	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
+	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
+	bool		 auto_away;	/* its away is auto-away's */
+	bool		 changed;	/* on irc.changed */
+	struct client	*chnext;
+	uint64_t	 ao_saved;	/* hash of the state last written */
+	int64_t		 ao_account;	/* the account its row is under */
+	time_t		 last_seen;	/* its last session left */
 	struct mark	*marks;		/* read markers without an account */
 	unsigned	 nmarks;
 	/* nick enforcement (irc_serv.c): on its list while pending */
@@ -225,6 +233,7 @@ struct ircstate {
 	time_t		 started;
 	struct client	*dead;		/* killed, ended after the command */
 	struct session	*dead_sessions;	/* ended alone, detached after it */
+	struct client	*changed;	/* users whose lasting state changed */
 	uint64_t	 session_ids;	/* the last session id given */
 	int		(*rehash)(char **errs);	/* ergo.c's, for REHASH */
 };
@@ -256,11 +265,13 @@ struct irc_hooks {
 		    const struct irc_ev *);
 	/* users: a registered user renamed (oldprefix: nick!user@host
 	 * before); a registered user left (peers were told); a client's
-	 * memory goes (registered or not) */
+	 * memory goes (registered or not); a session's memory goes (ended
+	 * alone, or with its user): per-session state (SASL, multiline) */
 	void	(*nick_changed[IRC_HOOKS_MAX])(struct client *,
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
+	void	(*session_free[IRC_HOOKS_MAX])(struct session *);
 	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
 	 * its founder, 2 someone else's); c joined ch, before NAMES and
 	 * after; ch's topic or modes changed; ch goes */
@@ -353,6 +364,16 @@ unsigned irc_user_sessions(const struct client *);	/* how many */
  * irc_sess), or NULL: none for a user with no session. */
 const char *irc_client_ip(const struct client *);
 const char *irc_client_certfp(const struct client *);
+/*
+ * Notes that something of registered c that outlives a connection (its
+ * nick, channels, member or user modes, away) may have changed: the
+ * always-on users are written from irc.changed after each command.
+ */
+void	 irc_user_changed(struct client *);
+/* Unlinks c from irc.changed (c's memory goes). */
+void	 irc_user_unchanged(struct client *);
+/* A new channel's modes: channels.default-modes (flag modes only). */
+void	 irc_chan_default_modes(struct chan *);
 /* Sets c's nick and its table entry (0, or -1 on ENOMEM); or drops it. */
 int	 irc_nick_set(struct client *, const char *nick);
 void	 irc_nick_unset(struct client *);

@@ -31,6 +31,7 @@
 #include "irc_chan.h"
 #include "irc_chghost.h"
 #include "irc_hist.h"
+#include "irc_link.h"
 #include "irc_markread.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
@@ -443,6 +444,7 @@ static const struct cmd cmds[] = {
 	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
 	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
 	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER },
+	{ "CONNECT",	h_connect,	1, CMD_REG | CMD_OPER },
 	{ "CS",		h_chanserv,	0, CMD_REG },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
 	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER },
@@ -453,6 +455,7 @@ static const struct cmd cmds[] = {
 	{ "KICK",	h_kick,		2, CMD_REG },
 	{ "KILL",	h_kill,		2, CMD_REG | CMD_OPER },
 	{ "KLINE",	h_kline,	1, CMD_REG | CMD_OPER },
+	{ "LINKS",	h_links,	0, CMD_REG },
 	{ "LIST",	h_list,		0, CMD_REG },
 	{ "LUSERS",	h_lusers,	0, CMD_REG },
 	{ "MARKREAD",	h_markread,	0, CMD_REG },
@@ -475,6 +478,7 @@ static const struct cmd cmds[] = {
 	{ "REGISTER",	h_register,	3, 0 },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
+	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER },
 	{ "STATS",	h_stats,	1, CMD_REG },
 	{ "TAGMSG",	h_tagmsg,	0, CMD_REG },
 	{ "TIME",	h_time,		0, CMD_REG },
@@ -1407,6 +1411,7 @@ irc_tick(void)
 
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	irc_bans_tick();	/* K/D-lines that expired */
+	irc_link_tick();	/* server links: PINGs, autoconnect */
 	irc_hist_tick();	/* persistent history: batched writes */
 	irc_alwayson_tick();	/* always-on-expiration */
 	reap();
@@ -1467,6 +1472,37 @@ const struct net_handlers irc_net_handlers = {
 	irc_conn_open, irc_conn_line, irc_conn_toolong, irc_conn_closed
 };
 
+/* ---- server links: their lines go to the link family ---- */
+
+static void *
+link_open(struct conn *conn)
+{
+	if (irc_bans_conn_refused(conn))	/* D-lined: ERROR, closed */
+		return NULL;
+	return irc_link_open(conn);
+}
+
+/* A server's line may end users (KILL, QUIT, a split): reaped after. */
+static int
+link_line(void *arg, char *line, size_t len)
+{
+	int rc = irc_link_line(arg, line, len);
+
+	reap();
+	return rc;
+}
+
+static void
+link_closed(void *arg, const char *reason)
+{
+	irc_link_closed(arg, reason);
+	reap();
+}
+
+const struct net_handlers irc_link_net_handlers = {
+	link_open, link_line, irc_link_toolong, link_closed
+};
+
 void
 irc_init(int (*rehash)(char **errs))
 {
@@ -1491,6 +1527,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_account_init();
 	irc_alwayson_init();
 	irc_bans_init();
+	irc_link_init();
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; never off while enabled */
 	gmtime_r(&ergo_now, &tm);
@@ -1507,6 +1544,7 @@ irc_rehashed(const struct conf *old)
 	irc_out_rehashed();
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	irc_motd_load();
+	irc_link_rehashed();
 	irc_hist_flush();	/* before persistent may have been turned off */
 	if (old != NULL)
 		cap_notify_rehash(old);

@@ -173,9 +173,11 @@ irc_alwayson_sync(void)
 				ao_on(c);
 			}
 			ao_save(c);
-		} else {
+		} else if (c->always_on) {
 			ao_off(c);
-			if (c->sess == NULL && (c->flags & CF_REG))
+			/* only what always-on kept: not a user of another
+			 * server, which has no session here either */
+			if (c->sess == NULL)
 				irc_user_kill(c, "Client exited", NULL);
 		}
 	}

@@ -68,6 +68,7 @@
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
 
 struct member;
+struct lk_user;
 
 /*
  * A session: one connection's side of a user: what it negotiated (CAP),
@@ -168,6 +169,9 @@ struct client {
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
 	bool		 nr_listed;
 	bool		 nr_told;	/* the warning was sent */
+	/* server links (irc_link_user.c): UID, nick TS, and for a remote
+	 * user (no sessions here) the server it is on; NULL until used */
+	struct lk_user	*lk;
 };
 
 /* ---- channels ---- */

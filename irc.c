@@ -681,6 +681,8 @@ session_attach(struct client *c, struct client *u)
 	struct session *s = c->sess;
 	struct member *mb;
 	struct msg m;
+	bool missed = u->sess == NULL && u->always_on &&
+	    u->account_arm == SET_ON;
 
 	tlist_del(&t_unreg, s);
 	throttle_del(s);
@@ -714,6 +716,11 @@ session_attach(struct client *c, struct client *u)
 		m.cmd = "NAMES";
 		h_names(u, &m);
 	}
+	/* SET AUTOREPLAY-MISSED: what came while nobody was attached */
+	if (missed)
+		irc_hist_missed(u, u->last_seen_ms, u->account_arl >= 0 ?
+		    (size_t)u->account_arl : conf->history.maxmessages,
+		    u->account_rj == RJ_ALWAYS);
 	irc_alwayson_attached(u);	/* back from auto-away */
 }
 

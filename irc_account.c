@@ -295,6 +295,9 @@ irc_account_login(struct client *c, const struct store_account *a)
 	c->account_mc = a->multiclient;
 	c->account_ao = a->always_on;
 	c->account_aa = a->auto_away;
+	c->account_arm = a->autoreplay_missed;
+	c->account_arl = a->autoreplay_lines;
+	c->account_rj = a->replay_joins;
 	sessions_link(c);
 	irc_user_changed(c);	/* always-on, if its account says so */
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
@@ -470,6 +473,7 @@ irc_account_register(struct client *c, const char *name, const char *email,
 			    k->accounts.reg_throttle_secs);
 	}
 	memset(a, 0, sizeof(*a));
+	a->autoreplay_lines = -1;	/* the config's, as the row says */
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	snprintf(a->email, sizeof(a->email), "%s", email);
 	a->registered = ergo_now;

@@ -34,24 +34,51 @@
 static unsigned	 ao_count;	/* always-on users now */
 static time_t	 ao_swept;	/* last always-on-expiration sweep */
 
-/* "@#a +#b #c" into a malloc'd string (NULL: out of memory). */
+/*
+ * "o,#a ov,#b ,&c": each channel with the letters of the member's ranks
+ * (q a o h v) and a comma, which no channel name holds; not the prefix
+ * symbols, as & is a rank's and a channel type's both. Malloc'd; NULL:
+ * out of memory.
+ */
 static char *
 chans_text(const struct client *c)
 {
+	static const unsigned char bits[] = { MEMB_FOUNDER, MEMB_ADMIN,
+	    MEMB_OP, MEMB_HALFOP, MEMB_VOICE };
 	const struct member *mb;
-	size_t n = 1, off = 0;
+	size_t n = 1, off = 0, i;
 	char *s;
 
 	for (mb = c->chans; mb != NULL; mb = mb->unext)
-		n += strlen(mb->ch->name) + 2;
+		n += strlen(mb->ch->name) + sizeof(bits) + 2;
 	if ((s = malloc(n)) == NULL)
 		return NULL;
 	s[0] = '\0';
-	for (mb = c->chans; mb != NULL; mb = mb->unext)
-		off += (size_t)snprintf(s + off, n - off, "%s%s%s",
-		    off > 0 ? " " : "", (mb->modes & MEMB_OP) ? "@" :
-		    (mb->modes & MEMB_VOICE) ? "+" : "", mb->ch->name);
+	for (mb = c->chans; mb != NULL; mb = mb->unext) {
+		if (off > 0)
+			s[off++] = ' ';
+		for (i = 0; i < sizeof(bits); i++)
+			if (mb->modes & bits[i])
+				s[off++] = irc_memb_letter_of(bits[i]);
+		off += (size_t)snprintf(s + off, n - off, ",%s", mb->ch->name);
+	}
 	return s;
+}
+
+/* The ranks of a saved "ov,#chan": their bits; *name past the comma. */
+static unsigned char
+ranks_of(char **name)
+{
+	unsigned char modes = 0;
+	char *comma = strchr(*name, ',');
+	const char *p;
+
+	if (comma == NULL)
+		return 0;
+	for (p = *name; p < comma; p++)
+		modes |= irc_memb_letter(*p);
+	*name = comma + 1;
+	return modes;
 }
 
 /* FNV-1a over the strings and numbers a write would hold. */
@@ -234,6 +261,7 @@ irc_alwayson_detached(struct client *c)
 	if (c->sess != NULL || !c->always_on)
 		return;
 	c->last_seen = ergo_now;
+	c->last_seen_ms = irc_time_now_ms();
 	irc_user_changed(c);
 	if (c->away == NULL && irc_account_auto_away(c->account_aa)) {
 		c->auto_away = true;
@@ -301,8 +329,12 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	c->signon = ergo_now;
 	c->last_msg = u->last_seen;
 	c->last_seen = u->last_seen;
+	c->last_seen_ms = (int64_t)u->last_seen * 1000;
 	c->account_ao = u->always_on;
 	c->account_aa = u->auto_away;
+	c->account_arm = u->autoreplay_missed;
+	c->account_arl = u->autoreplay_lines;
+	c->account_rj = u->replay_joins;
 	ao_on(c);
 	irc.nusers++;
 	if (irc.nusers > irc.max_users)
@@ -312,9 +344,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	if ((list = xstrdup(u->channels)) != NULL) {
 		for (t = strtok_r(list, " ", &save); t != NULL;
 		    t = strtok_r(NULL, " ", &save)) {
-			modes = 0;
-			if (*t == '@' || *t == '+')
-				modes = *t++ == '@' ? MEMB_OP : MEMB_VOICE;
+			modes = ranks_of(&t);
 			if (!irc_chan_valid(t) ||
 			    c->nchans >= conf->chan_max_per_user)
 				continue;

@@ -1535,7 +1535,9 @@ irc_hist_join(struct client *c, struct chan *ch)
 {
 	struct hist *h = *chan_hist(ch);
 	struct hmsg **v;
-	size_t n = 0, i, want = conf->history.autoreplay;
+	/* NickServ SET AUTOREPLAY-LINES, else the config's */
+	size_t n = 0, i, want = c->account != NULL && c->account_arl >= 0 ?
+	    (size_t)c->account_arl : conf->history.autoreplay;
 
 	if (want == 0 || h == NULL || has(c, CAP_CHATHISTORY) ||
 	    !conf->history.enabled)
@@ -1559,6 +1561,78 @@ irc_hist_join(struct client *c, struct chan *ch)
 	}
 	if (n > 0)
 		replay(c, ch->name, v, 0, n, true);
+	free(v);
+}
+
+/*
+ * The entries of h newer than since_ms that a missed-message replay
+ * sends (messages; events too if events), at most max of the newest,
+ * oldest first, into a malloc'd *vp. The count (0: none or ENOMEM).
+ */
+static size_t
+missed_of(struct hist *h, int64_t since_ms, size_t max, bool events,
+    struct hmsg ***vp)
+{
+	struct hmsg **v;
+	size_t n = 0, i, first;
+
+	*vp = NULL;
+	if (h == NULL || h->n == 0 || max == 0)
+		return 0;
+	for (first = h->n; first > 0 && n < max; first--) {
+		struct hmsg *m = slot_at(h, first - 1);
+
+		if (m->ms <= since_ms)
+			break;
+		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
+		    (events && m->kind == HK_EVENT))
+			n++;
+	}
+	if (n == 0 || (v = calloc(n, sizeof(*v))) == NULL)
+		return 0;
+	for (n = 0, i = first; i < h->n; i++) {
+		struct hmsg *m = slot_at(h, i);
+
+		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
+		    (events && m->kind == HK_EVENT))
+			v[n++] = m;
+	}
+	*vp = v;
+	return n;
+}
+
+/*
+ * Missed messages (NickServ SET AUTOREPLAY-MISSED): what c's channels
+ * and direct messages got after since_ms (when its last session left),
+ * to the session that just attached: one chathistory batch per channel
+ * and one (target: c's nick) for direct messages, each at most lines of
+ * the newest, with their original time and msgid tags for a session
+ * that has the caps. A session with draft/chathistory fetches them
+ * itself and gets none.
+ */
+void
+irc_hist_missed(struct client *c, int64_t since_ms, size_t lines,
+    bool events)
+{
+	struct member *mb;
+	struct hmsg **v;
+	size_t n;
+
+	if (!conf->history.enabled || has(c, CAP_CHATHISTORY))
+		return;
+	for (mb = c->chans; mb != NULL; mb = mb->unext) {
+		if (*chan_hist(mb->ch) != NULL)
+			hist_trim(*chan_hist(mb->ch),
+			    conf->history.channel_length);
+		if ((n = missed_of(*chan_hist(mb->ch), since_ms, lines,
+		    events, &v)) > 0)
+			replay(c, mb->ch->name, v, 0, n, true);
+		free(v);
+	}
+	if (*dm_hist(c) != NULL)
+		hist_trim(*dm_hist(c), conf->history.client_length);
+	if ((n = missed_of(*dm_hist(c), since_ms, lines, false, &v)) > 0)
+		replay(c, c->nick, v, 0, n, true);
 	free(v);
 }
 

@@ -667,6 +667,66 @@ ns_set_persist(struct client *c, const struct store_account *a,
 	    "auto-away", names[set]);
 }
 
+/*
+ * SET AUTOREPLAY-MISSED on|off, AUTOREPLAY-LINES <n|default>, REPLAY-JOINS
+ * commands-only|always|never: what a client attaching to an always-on
+ * user is sent of what it missed (irc_hist_missed), and how many lines
+ * of a channel a JOIN replays (history.autoreplay-on-join otherwise).
+ */
+static void
+ns_set_replay(struct client *c, const struct store_account *a,
+    const char *key, const char *v)
+{
+	static const char *const onoff[] = { "off", "on", "off" };
+	static const char *const rj[] = { "commands-only", "always", "never" };
+	char shown[24];
+	struct client *u;
+	char *end;
+	long n = -1;
+	int which = strcasecmp(key, "AUTOREPLAY-MISSED") == 0 ? 0 :
+	    strcasecmp(key, "AUTOREPLAY-LINES") == 0 ? 1 : 2, val, rc;
+
+	if (which == 0 && (strcasecmp(v, "on") == 0 ||
+	    strcasecmp(v, "off") == 0))
+		val = strcasecmp(v, "on") == 0 ? SET_ON : SET_OFF;
+	else if (which == 1 && strcasecmp(v, "default") == 0)
+		val = -1;
+	else if (which == 1 && (n = strtol(v, &end, 10)) >= 0 &&
+	    *end == '\0' && end != v &&
+	    n <= (long)conf->history.maxmessages)
+		val = (int)n;
+	else if (which == 2) {
+		for (val = RJ_COMMANDS_ONLY; val <= RJ_NEVER; val++)
+			if (strcasecmp(v, rj[val]) == 0)
+				break;
+		if (val > RJ_NEVER) {
+			ns_reply(c, "Invalid parameters");
+			return;
+		}
+	} else {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	rc = which == 0 ? store_account_autoreplay_missed(a->id, val) :
+	    which == 1 ? store_account_autoreplay_lines(a->id, val) :
+	    store_account_replay_joins(a->id, val);
+	if (rc == -1) {
+		ns_store_failed(c, "Setting change");
+		return;
+	}
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
+		*(which == 0 ? &u->account_arm : which == 1 ?
+		    &u->account_arl : &u->account_rj) = val;
+	if (which == 1 && val >= 0)
+		snprintf(shown, sizeof(shown), "%d", val);
+	else
+		snprintf(shown, sizeof(shown), "%s", which == 0 ? onoff[val] :
+		    which == 1 ? "default" : rj[val]);
+	ns_reply(c, "Your setting for %s is now %s", which == 0 ?
+	    "autoreplay-missed" : which == 1 ? "autoreplay-lines" :
+	    "replay-joins", shown);
+}
+
 static void
 ns_set(struct client *c, int argc, char **argv)
 {
@@ -684,11 +744,20 @@ ns_set(struct client *c, int argc, char **argv)
 		ns_set_persist(c, &a, argv[0], argv[1]);
 		return;
 	}
+	if (argc >= 2 && (strcasecmp(argv[0], "AUTOREPLAY-MISSED") == 0 ||
+	    strcasecmp(argv[0], "AUTOREPLAY-LINES") == 0 ||
+	    strcasecmp(argv[0], "REPLAY-JOINS") == 0)) {
+		ns_set_replay(c, &a, argv[0], argv[1]);
+		return;
+	}
 	if (argc < 2 || strcasecmp(argv[0], "ENFORCE") != 0) {
 		ns_reply(c, "Syntax: SET ENFORCE <none|timeout|strict|default> "
 		    "| SET MULTICLIENT <on|off|default> "
 		    "| SET ALWAYS-ON <on|off|default> "
-		    "| SET AUTO-AWAY <on|off|default>");
+		    "| SET AUTO-AWAY <on|off|default> "
+		    "| SET AUTOREPLAY-MISSED <on|off> "
+		    "| SET AUTOREPLAY-LINES <n|default> "
+		    "| SET REPLAY-JOINS <commands-only|always|never>");
 		return;
 	}
 	for (e = ENFORCE_DEFAULT; e <= ENFORCE_STRICT; e++)
@@ -724,7 +793,10 @@ static const struct ns_cmd ns_cmds[] = {
 	    "your nick is protected; SET MULTICLIENT <on|off|default>: "
 	    "whether more clients may attach to it; SET ALWAYS-ON "
 	    "<on|off|default>: whether it stays online with no client; SET "
-	    "AUTO-AWAY <on|off|default>: whether it is away then" },
+	    "AUTO-AWAY <on|off|default>: whether it is away then; SET "
+	    "AUTOREPLAY-MISSED <on|off>, AUTOREPLAY-LINES <n|default>, "
+	    "REPLAY-JOINS <commands-only|always|never>: what a client "
+	    "attaching to it is sent of what it missed" },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 

@@ -160,6 +160,8 @@ struct client {
 	struct client	*acnext, *acprev;	/* sessions of the account */
 	bool		 ac_listed;
 	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
+	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
+	int		 account_rj;		/* REPLAY-JOINS */
 	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
 	bool		 auto_away;	/* its away is auto-away's */
 	bool		 changed;	/* on irc.changed */
@@ -167,6 +169,7 @@ struct client {
 	uint64_t	 ao_saved;	/* hash of the state last written */
 	int64_t		 ao_account;	/* the account its row is under */
 	time_t		 last_seen;	/* its last session left */
+	int64_t		 last_seen_ms;	/* the same, wall clock ms */
 	struct mark	*marks;		/* read markers without an account */
 	unsigned	 nmarks;
 	/* nick enforcement (irc_serv.c): on its list while pending */

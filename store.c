@@ -173,7 +173,8 @@ static const char *const migrations[] = {
 	/* 9 -> 10: NickServ SET ALWAYS-ON and AUTO-AWAY (SET_* of
 	 * store.h; NULL or 0 follows the config), and the always-on users:
 	 * what a restart brings back with no connection (channels as
-	 * "@#a +#b #c": the member's prefix, then the name) */
+	 * "o,#a ov,#b ,#c": the letters of the member's ranks, a comma,
+	 * the name) */
 	"ALTER TABLE accounts ADD COLUMN always_on INTEGER;"
 	"ALTER TABLE accounts ADD COLUMN auto_away INTEGER;"
 	"CREATE TABLE always_on ("
@@ -187,6 +188,11 @@ static const char *const migrations[] = {
 	"    away TEXT,"
 	"    channels TEXT NOT NULL,"
 	"    last_seen INTEGER NOT NULL);",
+	/* 10 -> 11: NickServ SET AUTOREPLAY-MISSED (SET_*), AUTOREPLAY-LINES
+	 * (NULL: the config's) and REPLAY-JOINS (RJ_*) */
+	"ALTER TABLE accounts ADD COLUMN autoreplay_missed INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN autoreplay_lines INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN replay_joins INTEGER;",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -196,6 +202,7 @@ enum {
 	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
 	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
 	Q_ACCOUNT_ENFORCE, Q_ACCOUNT_MC, Q_ACCOUNT_AO, Q_ACCOUNT_AA,
+	Q_ACCOUNT_ARM, Q_ACCOUNT_ARL, Q_ACCOUNT_RJ,
 	Q_AO_PUT, Q_AO_DELETE, Q_AO_LIST, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
 	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_COUNT,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
@@ -210,7 +217,8 @@ enum {
 #define ACCOUNT_COLS	"a.id, a.display, a.salt, a.iterations, " \
 			"a.stored_key, a.server_key, a.email, a.registered, " \
 			"a.enforce, a.legacy_hash, a.multiclient, " \
-			"a.always_on, a.auto_away"
+			"a.always_on, a.auto_away, a.autoreplay_missed, " \
+			"a.autoreplay_lines, a.replay_joins"
 
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -236,6 +244,12 @@ static const char *const queries[Q_COUNT] = {
 	[Q_ACCOUNT_MC] = "UPDATE accounts SET multiclient = ?2 WHERE id = ?1",
 	[Q_ACCOUNT_AO] = "UPDATE accounts SET always_on = ?2 WHERE id = ?1",
 	[Q_ACCOUNT_AA] = "UPDATE accounts SET auto_away = ?2 WHERE id = ?1",
+	[Q_ACCOUNT_ARM] = "UPDATE accounts SET autoreplay_missed = ?2 "
+	    "WHERE id = ?1",
+	/* -1 (default) is kept as NULL */
+	[Q_ACCOUNT_ARL] = "UPDATE accounts SET autoreplay_lines = "
+	    "nullif(?2, -1) WHERE id = ?1",
+	[Q_ACCOUNT_RJ] = "UPDATE accounts SET replay_joins = ?2 WHERE id = ?1",
 	[Q_AO_PUT] = "INSERT INTO always_on (account, nick, username, host, "
 	    "realname, umodes, away, channels, last_seen) VALUES (?1, ?2, ?3, "
 	    "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (account) DO UPDATE SET "
@@ -246,7 +260,9 @@ static const char *const queries[Q_COUNT] = {
 	[Q_AO_DELETE] = "DELETE FROM always_on WHERE account = ?1",
 	[Q_AO_LIST] = "SELECT o.account, a.display, a.multiclient, "
 	    "a.always_on, a.auto_away, o.nick, o.username, o.host, "
-	    "o.realname, o.umodes, o.away, o.channels, o.last_seen "
+	    "o.realname, o.umodes, o.away, o.channels, o.last_seen, "
+	    "a.autoreplay_missed, ifnull(a.autoreplay_lines, -1), "
+	    "a.replay_joins "
 	    "FROM always_on o JOIN accounts a ON a.id = o.account "
 	    "ORDER BY o.account",
 	[Q_CERTFP_INSERT] = "INSERT INTO account_certfps (certfp, account) "
@@ -915,6 +931,10 @@ account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
 	a->multiclient = sqlite3_column_int(st, 10);
 	a->always_on = sqlite3_column_int(st, 11);
 	a->auto_away = sqlite3_column_int(st, 12);
+	a->autoreplay_missed = sqlite3_column_int(st, 13);
+	a->autoreplay_lines = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 14);
+	a->replay_joins = sqlite3_column_int(st, 15);
 	sqlite3_reset(st);
 	return 1;
 }
@@ -1201,6 +1221,24 @@ store_account_auto_away(int64_t id, int v)
 	return account_set(Q_ACCOUNT_AA, id, v, "set auto-away");
 }
 
+int
+store_account_autoreplay_missed(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_ARM, id, v, "set autoreplay-missed");
+}
+
+int
+store_account_autoreplay_lines(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_ARL, id, v, "set autoreplay-lines");
+}
+
+int
+store_account_replay_joins(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_RJ, id, v, "set replay-joins");
+}
+
 /* Text column i of st, or "" for NULL. */
 static const char *
 col_str(sqlite3_stmt *st, int i)
@@ -1281,6 +1319,9 @@ store_alwayson_list(void (*fn)(void *, const struct store_alwayson *),
 		u.away = away;
 		u.channels = col_str(st, 11);
 		u.last_seen = (time_t)sqlite3_column_int64(st, 12);
+		u.autoreplay_missed = sqlite3_column_int(st, 13);
+		u.autoreplay_lines = sqlite3_column_int(st, 14);
+		u.replay_joins = sqlite3_column_int(st, 15);
 		fn(arg, &u);
 	}
 	if (rc != SQLITE_DONE) {

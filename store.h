@@ -24,6 +24,8 @@ enum { ENFORCE_DEFAULT, ENFORCE_NONE, ENFORCE_TIMEOUT, ENFORCE_STRICT };
 enum { MC_DEFAULT, MC_ON, MC_OFF };
 /* NickServ SET ALWAYS-ON and AUTO-AWAY: the config's, on, off */
 enum { SET_DEFAULT, SET_ON, SET_OFF };
+/* NickServ SET REPLAY-JOINS (Ergo's values; commands-only is 0) */
+enum { RJ_COMMANDS_ONLY, RJ_ALWAYS, RJ_NEVER };
 
 /* One account row; SCRAM-SHA-256 credentials, never the password. */
 struct store_account {
@@ -39,6 +41,9 @@ struct store_account {
 	int		 enforce;			/* ENFORCE_* */
 	int		 multiclient;			/* MC_* */
 	int		 always_on, auto_away;		/* SET_* */
+	int		 autoreplay_missed;		/* SET_* */
+	int		 autoreplay_lines;		/* -1: the config's */
+	int		 replay_joins;			/* RJ_* */
 	/* an imported hash (pwhash.h) until the first login replaces it
 	 * with SCRAM credentials; "" if none */
 	char		 legacy[STORE_LEGACY_MAX + 1];
@@ -82,16 +87,20 @@ int	 store_account_enforce(int64_t id, int enforce);	/* 0 or -1 */
 int	 store_account_multiclient(int64_t id, int mc);		/* 0 or -1 */
 int	 store_account_always_on(int64_t id, int v);		/* 0 or -1 */
 int	 store_account_auto_away(int64_t id, int v);		/* 0 or -1 */
+int	 store_account_autoreplay_missed(int64_t id, int v);	/* 0 or -1 */
+int	 store_account_autoreplay_lines(int64_t id, int v);	/* 0 or -1 */
+int	 store_account_replay_joins(int64_t id, int v);		/* 0 or -1 */
 
 /*
  * An always-on user (irc_alwayson.c): what a restart brings back with
- * no connection. channels: "@#a +#b #c" (each member's prefix, then
+ * no connection. channels: "o,#a ov,#b ,#c" (each member's rank letters,
  * the channel). In a listing the strings live until fn returns.
  */
 struct store_alwayson {
 	int64_t		 account;
 	char		 account_name[NICKLEN_MAX + 1];	/* listing only */
 	int		 multiclient, always_on, auto_away; /* listing only */
+	int		 autoreplay_missed, autoreplay_lines, replay_joins;
 	const char	*nick, *user, *host, *realname, *away;	/* away: NULL */
 	const char	*channels;
 	unsigned	 umodes;

@@ -85,7 +85,7 @@ def attach(srv, acct, nick=None, caps="sasl"):
     c = srv.client()
     sasl_begin(c, nick or acct, caps)
     c.send("AUTHENTICATE PLAIN")
-    c.expect(r"^AUTHENTICATE \+$")
+    c.expect(r"AUTHENTICATE \+$")
     c.send("AUTHENTICATE " + b64("\0%s\0%s" % (acct, PW)))
     c.expect(r" 903 ")
     c.send("CAP END")
@@ -129,6 +129,16 @@ def names(c, nick, ch):
     line = c.expect(r" 353 %s \S %s :" % (nick, ch))
     c.expect(r" 366 %s %s " % (nick, ch))
     return line.split(":", 2)[2].split()
+
+
+_tok = [0]
+
+
+def sync(c):
+    """PING/PONG round trip (lines may carry tags): the lines before."""
+    _tok[0] += 1
+    c.send("PING :t%d" % _tok[0])
+    return c.lines_until(r"PONG \S+ :t%d$" % _tok[0])[:-1]
 
 
 def db_rows(srv, sql):
@@ -256,7 +266,7 @@ def test_drop_ends_the_always_on_user():
     join(a, "hal", "#ao7")
     bob = peer(SRV, "bob7", ["#ao7"])
     assert db_rows(SRV, "SELECT nick, channels FROM always_on "
-                   "WHERE nick = 'hal'") == [("hal", "@#ao7")]
+                   "WHERE nick = 'hal'") == [("hal", "o,#ao7")]
     a.send("PRIVMSG NickServ :DROP %s" % PW)
     a.expect(r"Successfully unregistered account hal")
     assert db_rows(SRV, "SELECT nick FROM always_on WHERE nick = 'hal'") \
@@ -313,6 +323,9 @@ def test_restart_after_kill_9_keeps_the_last_confirmed_change():
         join(a, "kim", "#k1")
         join(a, "kim", "#k2")
         join(a, "kim", "#k3")
+        join(a, "kim", "&k4")
+        a.send("MODE &k4 +v kim")
+        a.expect(r"MODE &k4 \+v kim")
         a.send("PART #k2")
         a.expect(r"^:kim!\S+ PART #k2")     # confirmed: it is written
         srv.kill()
@@ -320,6 +333,17 @@ def test_restart_after_kill_9_keeps_the_last_confirmed_change():
         bob = srv.client("bob")
         assert "@kim" in names(bob, "bob", "#k1")
         assert "@kim" in names(bob, "bob", "#k3")
+        join(bob, "bob", "&k4")
+        bob.send("NAMES &k4")
+        line = bob.expect(r" 353 bob \S &k4 :")
+        assert "@+kim" in line or "@kim" in line, line
+        b0 = srv.client()
+        b0.send("CAP REQ :multi-prefix")
+        b0.send("CAP END")
+        b0.register("bob0")
+        b0.send("NAMES &k4")
+        line = b0.expect(r" 353 bob0 \S &k4 :")
+        assert "@+kim" in line, line
         bob.send("NAMES #k2")
         line = bob.expect(r" 366 bob #k2 ")
         assert not any(" 353 bob = #k2 " in l and "kim" in l
@@ -369,3 +393,101 @@ def test_max_always_on_and_disabled_refuse_the_setting():
         quit_and_wait(a)
         bob.expect(r"^:ole!\S+ AWAY :")
         assert "@ole" in names(bob, "bob", "#m1")
+
+
+# ---- missed messages ----
+
+def away_user(srv, nick, chan, settings=()):
+    """An always-on user with AUTOREPLAY-MISSED on (and settings) in chan,
+    its connection gone; a peer with server-time in chan."""
+    a = account(srv, nick)
+    for s in ("AUTOREPLAY-MISSED on",) + tuple(settings):
+        a.send("PRIVMSG NickServ :SET " + s)
+        a.expect(r"NOTICE %s :Your setting for " % nick)
+    join(a, nick, chan)
+    p = srv.client("p" + nick)
+    p.send("CAP REQ :server-time message-tags")
+    p.expect(r" CAP \S+ ACK :")
+    join(p, "p" + nick, chan)
+    quit_and_wait(a)
+    return p
+
+
+def test_missed_channel_and_direct_messages_replayed_with_their_time():
+    p = away_user(SRV, "nia", "#mm1")
+    sent = []
+    for text in ("first while away", "second while away"):
+        p.send("PRIVMSG #mm1 :" + text)
+    p.send("PRIVMSG nia :a direct one")
+    p.expect(r" 301 pnia nia ")
+    sync(p)
+    b = attach(SRV, "nia", caps="sasl server-time batch message-tags")
+    b.expect(r" 366 nia #mm1 ")
+    start = b.expect(r"^(@\S+ )?:\S+ BATCH \+(\S+) chathistory #mm1$")
+    ref = start.split("BATCH +")[1].split()[0]
+    for text in ("first while away", "second while away"):
+        line = b.expect(r"PRIVMSG #mm1 :" + text)
+        assert line.startswith("@batch=%s;time=" % ref), line
+        assert ";msgid=" in line, line
+        sent.append(line)
+    b.expect(r"BATCH -" + ref)
+    b.expect(r"BATCH \+\S+ chathistory nia$")
+    dm = b.expect(r"PRIVMSG nia :a direct one")
+    assert ";time=" in dm, dm
+    # the original time: earlier than the attach, as the peer saw it
+    t1 = sent[0].split("time=")[1].split(";")[0].split(" ")[0]
+    b.send("PING :x")
+    pong = b.expect(r"PONG")
+    assert pong.startswith("@time="), pong
+    assert t1 <= pong[6:30], (t1, pong)
+
+
+def test_a_client_with_chathistory_is_not_flooded():
+    p = away_user(SRV, "oli", "#mm2")
+    p.send("PRIVMSG #mm2 :you missed this")
+    sync(p)
+    b = attach(SRV, "oli", caps="sasl batch draft/chathistory")
+    b.expect(r" 366 oli #mm2 ")
+    lines = sync(b)
+    assert not any("you missed this" in l for l in lines), lines
+    b.send("CHATHISTORY LATEST #mm2 * 10")
+    b.expect(r"PRIVMSG #mm2 :you missed this")
+
+
+def test_autoreplay_missed_off_replays_nothing_and_lines_caps_it():
+    p = away_user(SRV, "pam", "#mm3", ("AUTOREPLAY-MISSED off",))
+    p.send("PRIVMSG #mm3 :not replayed")
+    sync(p)
+    b = attach(SRV, "pam")
+    b.expect(r" 366 pam #mm3 ")
+    assert not any("not replayed" in l for l in sync(b))
+    b.send("PRIVMSG NickServ :SET AUTOREPLAY-MISSED on")
+    b.expect(r"autoreplay-missed is now on")
+    b.send("PRIVMSG NickServ :SET AUTOREPLAY-LINES 1")
+    b.expect(r"autoreplay-lines is now 1")
+    b.send("PRIVMSG NickServ :SET AUTOREPLAY-LINES lots")
+    b.expect(r"NOTICE pam :Invalid parameters")
+    quit_and_wait(b)
+    p.send("PRIVMSG #mm3 :older")
+    p.send("PRIVMSG #mm3 :newest")
+    sync(p)
+    c = attach(SRV, "pam")
+    c.expect(r" 366 pam #mm3 ")
+    got = [l for l in sync(c) if "PRIVMSG #mm3" in l]
+    assert len(got) == 1 and got[0].endswith(":newest"), got
+
+
+def test_replay_joins_always_includes_who_came_and_went():
+    p = away_user(SRV, "quin", "#mm4", ("REPLAY-JOINS always",))
+    q = SRV.client("qvisitor")
+    join(q, "qvisitor", "#mm4")
+    q.send("PART #mm4 :bye")
+    q.expect(r"PART #mm4")
+    p.send("PRIVMSG #mm4 :hello")
+    sync(p)
+    b = attach(SRV, "quin", caps="sasl batch")
+    b.expect(r" 366 quin #mm4 ")
+    lines = sync(b)
+    assert any(":qvisitor!" in l and " JOIN #mm4" in l for l in lines), lines
+    assert any(":qvisitor!" in l and " PART #mm4" in l for l in lines), lines
+    assert any("PRIVMSG #mm4 :hello" in l for l in lines), lines

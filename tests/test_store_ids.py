@@ -12,7 +12,7 @@ import sqlite3
 
 from ergotest import Server, run_ergo
 
-SCHEMA = 10     # store.c's STORE_VERSION
+SCHEMA = 11     # store.c's STORE_VERSION
 OLD = 6
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = r":NickServ!NickServ@localhost NOTICE %s :"
@@ -23,7 +23,8 @@ TABLES = ("meta", "accounts", "account_certfps", "nick_reservations",
 # and 9 -> 10: NickServ SET settings); an
 # upgrade from 6 leaves them NULL, and the rows compare without them
 LATER = {"accounts": ("legacy_hash", "multiclient", "always_on",
-                      "auto_away")}
+                      "auto_away", "autoreplay_missed", "autoreplay_lines",
+                      "replay_joins")}
 
 
 def migrations():

@@ -35,6 +35,7 @@
 #include "irc_markread.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
+#include "irc_persistence.h"
 #include "irc_num.h"
 #include "irc_query.h"
 #include "irc_redact.h"
@@ -472,6 +473,7 @@ static const struct cmd cmds[] = {
 	{ "OPER",	h_oper,		1, CMD_REG },
 	{ "PART",	h_part,		1, CMD_REG },
 	{ "PASS",	h_pass,		1, 0 },
+	{ "PERSISTENCE", h_persistence,	1, CMD_REG },
 	{ "PING",	h_ping,		0, 0 },
 	{ "PONG",	h_pong,		0, 0 },
 	{ "PRIVMSG",	h_privmsg,	0, CMD_REG },
@@ -926,6 +928,7 @@ static const struct {
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
 	{ "draft/message-redaction", CAP_REDACTION,	NULL },
 	{ "draft/multiline",	CAP_MULTILINE,		NULL },	/* limits */
+	{ "draft/persistence",	CAP_PERSISTENCE,	NULL },
 	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
@@ -940,6 +943,9 @@ static const struct {
 	{ "setname",		CAP_SETNAME,		NULL },
 	{ "standard-replies",	CAP_STANDARD_REPLIES,	NULL },
 	{ "userhost-in-names",	CAP_USERHOST_NAMES,	NULL },
+	{ "znc.in/playback",	CAP_ZNC_PLAYBACK,	NULL },
+	/* every session gets what the others send (multiclient) */
+	{ "znc.in/self-message", CAP_ZNC_SELF,		NULL },
 };
 #define NCAPS	(sizeof(caps) / sizeof(caps[0]))
 
@@ -985,6 +991,7 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 		return k->accounts.auth_enabled;
 	case CAP_CHATHISTORY:
 	case CAP_EVENT_PLAYBACK:
+	case CAP_ZNC_PLAYBACK:
 		return k->history.enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
@@ -1329,6 +1336,11 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			if (need == 0)
 				irc_ev_message(&ev, c, ch, NULL, cmd, text);
 			irc_ev_done(&ev);
+			continue;
+		}
+		if (need == 0 && kind == MSG_PRIVMSG &&
+		    strcasecmp(name, "*playback") == 0) {
+			irc_hist_playback(c, text);	/* znc.in/playback */
 			continue;
 		}
 		if (need == 0 && kind != MSG_TAGMSG &&

@@ -55,6 +55,9 @@
 #define CAP_INVITE_NOTIFY	0x8000
 #define CAP_STANDARD_REPLIES	0x10000
 #define CAP_NO_IMPLICIT_NAMES	0x20000
+#define CAP_PERSISTENCE		0x40000		/* draft/persistence */
+#define CAP_ZNC_PLAYBACK	0x80000		/* znc.in/playback */
+#define CAP_ZNC_SELF		0x1000000	/* znc.in/self-message */
 /* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
 #define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
 #define CAP_EXTENDED_MONITOR	0x200000

@@ -491,3 +491,69 @@ def test_replay_joins_always_includes_who_came_and_went():
     assert any(":qvisitor!" in l and " JOIN #mm4" in l for l in lines), lines
     assert any(":qvisitor!" in l and " PART #mm4" in l for l in lines), lines
     assert any("PRIVMSG #mm4 :hello" in l for l in lines), lines
+
+
+# ---- draft/persistence, znc.in/playback, znc.in/self-message ----
+
+def test_persistence_get_and_set_reach_every_session_with_the_cap():
+    a = account(SRV, "rex", always_on=False)
+    a.send("PERSISTENCE GET")
+    a.expect(r"FAIL PERSISTENCE|PERSISTENCE STATUS DEFAULT OFF$")
+    b = attach(SRV, "rex", caps="sasl draft/persistence")
+    b.expect(r" 001 rex ")
+    b.send("PERSISTENCE GET")
+    b.expect(r"^:\S+ PERSISTENCE STATUS DEFAULT OFF$")
+    c = attach(SRV, "rex", caps="sasl draft/persistence")
+    c.expect(r" 001 rex ")
+    b.send("PERSISTENCE SET ON")
+    b.expect(r"^:\S+ PERSISTENCE STATUS ON ON$")
+    c.expect(r"^:\S+ PERSISTENCE STATUS ON ON$")     # told too
+    wait_for(lambda: db_rows(SRV, "SELECT nick FROM always_on WHERE "
+                             "nick = 'rex'") == [("rex",)],
+             what="the always-on row")
+    b.send("PERSISTENCE SET maybe")
+    b.expect(r"FAIL PERSISTENCE INVALID_PARAMS :Invalid parameters")
+    b.send("PERSISTENCE SET DEFAULT")
+    b.expect(r"PERSISTENCE STATUS DEFAULT OFF$")
+    n = SRV.client("nobody")
+    n.send("PERSISTENCE GET")
+    n.expect(r"FAIL PERSISTENCE ACCOUNT_REQUIRED ")
+    for x in (a, b, c):
+        quit_and_wait(x)
+
+
+def test_znc_playback_plays_channels_and_direct_messages_after_a_time():
+    p = away_user(SRV, "sid", "#zp1", ("AUTOREPLAY-MISSED off",))
+    p.send("PRIVMSG #zp1 :before the mark")
+    sync(p)
+    import time
+    mark = time.time()
+    # the mark must be later than "before" by the server's clock
+    wait_for(lambda: time.time() > mark + 0.05, what="a moment")
+    p.send("PRIVMSG #zp1 :after the mark")
+    p.send("PRIVMSG sid :a direct one after")
+    sync(p)
+    b = attach(SRV, "sid",
+               caps="sasl znc.in/playback znc.in/self-message server-time")
+    b.expect(r" 366 sid #zp1 ")
+    b.send("PRIVMSG *playback :PLAY * %.3f" % (mark + 0.01))
+    lines = sync(b)
+    texts = [l.split(" PRIVMSG ", 1)[1].split(" :", 1)[1] for l in lines if " PRIVMSG " in l]
+    assert texts == ["after the mark", "a direct one after"], lines
+    assert all(l.startswith("@time=") for l in lines if " PRIVMSG " in l)
+    b.send("PRIVMSG *playback :PLAY #zp1 0")
+    texts = [l.split(" PRIVMSG ", 1)[1].split(" :", 1)[1] for l in sync(b) if " PRIVMSG " in l]
+    assert texts == ["before the mark", "after the mark"], texts
+    b.send("PRIVMSG *playback :PLAY #zp1 0 %.3f" % mark)
+    texts = [l.split(" PRIVMSG ", 1)[1].split(" :", 1)[1] for l in sync(b) if " PRIVMSG " in l]
+    assert texts == ["before the mark"], texts
+
+
+def test_cap_ls_offers_the_bouncer_caps():
+    c = SRV.client()
+    c.send("CAP LS 302")
+    lines = c.lines_until(r" CAP \* LS :")
+    text = " ".join(lines)
+    for cap in ("draft/persistence", "znc.in/playback",
+                "znc.in/self-message"):
+        assert cap in text, text

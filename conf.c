@@ -319,7 +319,7 @@ static const struct key nickres_keys[] = {
 	  "A registered nick is reserved for its account.", NULL },
 	{ "method", K_ENUM, C(accounts.nr_method), 0, 0, nickres_vals,
 	  "optional", "optional: each account chooses (NickServ SET\n"
-	  "ENFORCE); strict: others are renamed at once.", NULL },
+	  "ENFORCE); strict: the nick is refused to everyone else.", NULL },
 	{ "grace", K_SECS, C(accounts.nr_grace), 0, DAY, NULL, "30s",
 	  "Time to log in before a reserved nick is taken away\n"
 	  "(SET ENFORCE timeout).", NULL },

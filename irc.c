@@ -796,6 +796,16 @@ try_register(struct client *c)
 			return;
 		}
 	}
+	/* strict nick enforcement, once SASL said who c is: 433 says *
+	 * as the current nick, and c waits for another NICK */
+	snprintf(nick, sizeof(nick), "%s", c->nick);
+	c->nick[0] = '\0';
+	if (irc_serv_nick_refused(c, nick)) {
+		irc_nick_unset(c);
+		c->flags &= ~CF_NICK;
+		return;
+	}
+	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	tlist_del(&t_unreg, c->sess);
 	c->flags |= CF_REG;
 	tlist_add(&t_active, c->sess, ergo_now_ms);
@@ -866,6 +876,8 @@ h_nick(struct client *c, struct msg *m)
 			c->flags |= CF_NICK;	/* registers after the command */
 		return;
 	}
+	if (irc_serv_nick_refused(c, nick))	/* strict enforcement */
+		return;
 	if (irc_user_rename(c, nick) == -1)
 		irc_user_kill(c, "Out of memory", "Out of memory");
 }

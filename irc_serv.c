@@ -1393,25 +1393,50 @@ irc_serv_forget(struct client *c)
 	c->nr_listed = false;
 }
 
-/* How the owner of c's nick wants it protected from c: ENFORCE_*. */
+/* How the owner of nick wants it protected from c: ENFORCE_*. */
 static int
-nick_enforcement(struct client *c)
+nick_enforcement_of(struct client *c, const char *nick)
 {
 	struct store_account a;
 	char fz[NICKLEN_MAX + 1];
 
 	/* nobody may speak as a service */
-	if (irc_nick_reserved(c->nick))
+	if (irc_nick_reserved(nick))
 		return ENFORCE_STRICT;
 	if (!conf->accounts.nr_enabled)
 		return ENFORCE_NONE;
-	irc_fold(fz, c->nick, sizeof(fz));
+	irc_fold(fz, nick, sizeof(fz));
 	/* a database error is logged; nobody is renamed because of it */
 	if (store_nick_owner(fz, &a) != 1 || a.id == c->account_id)
 		return ENFORCE_NONE;
 	if (conf->accounts.nr_method == NICKRES_STRICT)
 		return ENFORCE_STRICT;
 	return a.enforce == ENFORCE_DEFAULT ? ENFORCE_NONE : a.enforce;
+}
+
+static int
+nick_enforcement(struct client *c)
+{
+	return nick_enforcement_of(c, c->nick);
+}
+
+/*
+ * Strict enforcement refuses the nick instead of renaming its taker
+ * afterwards, as Ergo does: before registration completes (once SASL
+ * has said who c is) 433 and FAIL NICK NICKNAME_RESERVED, after it the
+ * FAIL alone. True if refused (told).
+ */
+bool
+irc_serv_nick_refused(struct client *c, const char *nick)
+{
+	if (nick_enforcement_of(c, nick) != ENFORCE_STRICT)
+		return false;
+	if (!(c->flags & CF_REG))
+		irc_numeric(c, ERR_NICKNAMEINUSE, "%s :Nickname is reserved "
+		    "by a different account", nick);
+	irc_fail(c, "FAIL", "NICK", "NICKNAME_RESERVED", "%s :Nickname is "
+	    "reserved by a different account", nick);
+	return true;
 }
 
 /* nick_changed hook: the new nick may be a reserved one. */

@@ -170,7 +170,15 @@ static const char *const migrations[] = {
 	/* 8 -> 9: NickServ SET MULTICLIENT (MC_*); NULL or 0 follows the
 	 * config */
 	"ALTER TABLE accounts ADD COLUMN multiclient INTEGER;",
-	/* 9 -> 10: NickServ SET ALWAYS-ON and AUTO-AWAY (SET_* of
+	/* 9 -> 10: draft/metadata-2 keys of an account (METADATA * SET),
+	 * dropped with it */
+	"CREATE TABLE account_metadata ("
+	"    account INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    key TEXT NOT NULL,"			/* lower case */
+	"    value TEXT NOT NULL,"
+	"    PRIMARY KEY (account, key));",
+	/* 10 -> 11: NickServ SET ALWAYS-ON and AUTO-AWAY (SET_* of
 	 * store.h; NULL or 0 follows the config), and the always-on users:
 	 * what a restart brings back with no connection (channels as
 	 * "o,#a ov,#b ,#c": the letters of the member's ranks, a comma,
@@ -188,7 +196,7 @@ static const char *const migrations[] = {
 	"    away TEXT,"
 	"    channels TEXT NOT NULL,"
 	"    last_seen INTEGER NOT NULL);",
-	/* 10 -> 11: NickServ SET AUTOREPLAY-MISSED (SET_*), AUTOREPLAY-LINES
+	/* 11 -> 12: NickServ SET AUTOREPLAY-MISSED (SET_*), AUTOREPLAY-LINES
 	 * (NULL: the config's) and REPLAY-JOINS (RJ_*) */
 	"ALTER TABLE accounts ADD COLUMN autoreplay_missed INTEGER;"
 	"ALTER TABLE accounts ADD COLUMN autoreplay_lines INTEGER;"
@@ -211,6 +219,7 @@ enum {
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	    Q_MARKER_TRIM,
+	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
 	Q_COUNT
 };
 
@@ -332,6 +341,14 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MARKER_TRIM] = "DELETE FROM read_markers WHERE account = ?1 AND "
 	    "target IN (SELECT target FROM read_markers WHERE account = ?1 "
 	    "ORDER BY set_at DESC, rowid DESC LIMIT -1 OFFSET ?2)",
+	[Q_MD_LIST] = "SELECT key, value FROM account_metadata WHERE "
+	    "account = ?1 ORDER BY key",
+	[Q_MD_SET] = "INSERT INTO account_metadata (account, key, value) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, key) DO UPDATE SET "
+	    "value = excluded.value",
+	[Q_MD_DEL] = "DELETE FROM account_metadata WHERE account = ?1 AND "
+	    "key = ?2",
+	[Q_MD_CLEAR] = "DELETE FROM account_metadata WHERE account = ?1",
 };
 
 static sqlite3		*db;
@@ -2034,4 +2051,68 @@ store_marker_set(int64_t account, const char *target, int64_t ms,
 		return -1;
 	}
 	return tx_commit();
+}
+
+/* ---- draft/metadata-2 of accounts ---- */
+
+/* fn(arg, key, value) for each key of account, by key; count or -1 */
+int
+store_md_list(int64_t account,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *k, *v;
+	int		 rc, n = 0;
+
+	if ((st = q(Q_MD_LIST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account) != SQLITE_OK) {
+		store_fail("metadata list");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((k = sqlite3_column_text(st, 0)) != NULL &&
+		    (v = sqlite3_column_text(st, 1)) != NULL) {
+			fn(arg, (const char *)k, (const char *)v);
+			n++;
+		}
+	if (rc != SQLITE_DONE) {
+		store_fail("metadata list");
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* Sets key to value (NULL: deletes it), committed; 0 or -1. */
+int
+store_md_set(int64_t account, const char *key, const char *value)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(value != NULL ? Q_MD_SET : Q_MD_DEL)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account) ||
+	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) ||
+	    (value != NULL &&
+	    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC))) {
+		store_fail("metadata set");
+		return -1;
+	}
+	return q_done(st, "metadata set");
+}
+
+/* Deletes every key of account; 0 or -1. */
+int
+store_md_clear(int64_t account)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_MD_CLEAR)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account)) {
+		store_fail("metadata clear");
+		return -1;
+	}
+	return q_done(st, "metadata clear");
 }

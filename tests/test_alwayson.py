@@ -557,3 +557,34 @@ def test_cap_ls_offers_the_bouncer_caps():
     for cap in ("draft/persistence", "znc.in/playback",
                 "znc.in/self-message"):
         assert cap in text, text
+
+
+# ---- multiline across sessions ----
+
+def test_a_multiline_message_reaches_the_users_other_sessions():
+    a = account(SRV, "tim", always_on=False)
+    join(a, "tim", "#ml1")
+    bob = SRV.client("bobml")
+    join(bob, "bobml", "#ml1")
+    b = attach(SRV, "tim", caps="sasl batch draft/multiline")
+    b.expect(r" 366 tim #ml1 ")
+    d = attach(SRV, "tim",
+               caps="sasl batch draft/multiline echo-message")
+    d.expect(r" 366 tim #ml1 ")
+    d.send("BATCH +m1 draft/multiline #ml1")
+    d.send("@batch=m1 PRIVMSG #ml1 :line one")
+    d.send("@batch=m1 PRIVMSG #ml1 :line two")
+    d.send("BATCH -m1")
+    # b (the caps) gets the batch, a (none) two lines, d its echo
+    for x in (b, d):
+        start = x.expect(r"^(@\S+ )?:tim!\S+ BATCH \+(\S+) draft/multiline "
+                         r"#ml1$")
+        ref = start.split("BATCH +")[1].split()[0]
+        x.expect(r"^@batch=%s :tim!\S+ PRIVMSG #ml1 :line one$" % ref)
+        x.expect(r"^@batch=%s :tim!\S+ PRIVMSG #ml1 :line two$" % ref)
+        x.expect(r":\S+ BATCH -%s$" % ref)
+    a.expect(r"^:tim!\S+ PRIVMSG #ml1 :line one$")
+    a.expect(r"^:tim!\S+ PRIVMSG #ml1 :line two$")
+    bob.expect(r"^:tim!\S+ PRIVMSG #ml1 :line two$")
+    for x in (a, b, d):
+        quit_and_wait(x)

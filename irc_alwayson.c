@@ -370,8 +370,12 @@ ao_restore(void *arg, const struct store_alwayson *u)
 		c->auto_away = c->away != NULL;
 	} else if (c->away != NULL && strcmp(c->away, AUTO_AWAY_TEXT) == 0)
 		c->auto_away = true;
-	c->ao_saved = 0;
-	irc_user_changed(c);
+	/* what the row holds (auto-away is made again at each start):
+	 * no write per user at start, which would cost a sync each */
+	if ((list = chans_text(c)) != NULL) {
+		c->ao_saved = state_hash(c, list);
+		free(list);
+	}
 	(*n)++;
 }
 

@@ -588,3 +588,29 @@ def test_a_multiline_message_reaches_the_users_other_sessions():
     bob.expect(r"^:tim!\S+ PRIVMSG #ml1 :line two$")
     for x in (a, b, d):
         quit_and_wait(x)
+
+
+def test_cap_notify_at_a_rehash_goes_to_each_session_as_it_negotiated():
+    """cap-notify is per session: a rehash that turns history off tells
+    each session of one user what it loses, by its own caps."""
+    with Server() as srv:
+        a = account(srv, "una", always_on=False)
+        b = attach(srv, "una", caps="sasl cap-notify draft/chathistory")
+        b.expect(r" 001 una ")
+        c = attach(srv, "una", caps="sasl cap-notify")
+        c.expect(r" 001 una ")
+        n = srv.logtext().count("configuration reloaded")
+        srv.extra_conf = "history { enabled no }"
+        srv.write_config()
+        srv.signal(signal.SIGHUP)
+        wait_for(lambda: srv.logtext().count("configuration reloaded") > n,
+                 what="the rehash")
+        l = b.expect(r" CAP una DEL :")
+        assert "draft/chathistory" in l, l
+        l = c.expect(r" CAP una DEL :")
+        assert "draft/chathistory" in l, l
+        b.send("CAP LIST")
+        l = b.expect(r" CAP una LIST ")
+        assert "draft/chathistory" not in l, l
+        # a, which never asked for cap-notify (a 301 client), hears nothing
+        assert not any(" CAP " in x for x in sync(a)), a.received

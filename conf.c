@@ -382,7 +382,7 @@ static const struct key nickres_keys[] = {
 	  "A registered nick is reserved for its account.", NULL },
 	{ "method", K_ENUM, C(accounts.nr_method), 0, 0, nickres_vals,
 	  "optional", "optional: each account chooses (NickServ SET\n"
-	  "ENFORCE); strict: others are renamed at once.", NULL },
+	  "ENFORCE); strict: the nick is refused to everyone else.", NULL },
 	{ "grace", K_SECS, C(accounts.nr_grace), 0, DAY, NULL, "30s",
 	  "Time to log in before a reserved nick is taken away\n"
 	  "(SET ENFORCE timeout).", NULL },
@@ -426,6 +426,12 @@ static const struct block registration_block = {
 	"accounts.registration", registration_keys
 };
 
+static const struct enumval persist_vals[] = {
+	{ "disabled", PERSIST_DISABLED }, { "opt-in", PERSIST_OPT_IN },
+	{ "opt-out", PERSIST_OPT_OUT }, { "mandatory", PERSIST_MANDATORY },
+	{ NULL, 0 }
+};
+
 static const struct key multiclient_keys[] = {
 	{ "enabled", K_BOOL, C(accounts.mc_enabled), 0, 0, NULL, "yes",
 	  "A client that logs in (SASL) to an account whose user is\n"
@@ -434,6 +440,30 @@ static const struct key multiclient_keys[] = {
 	{ "allowed-by-default", K_BOOL, C(accounts.mc_default), 0, 0, NULL,
 	  "yes", "Accounts may attach several clients unless they said no.",
 	  NULL },
+	{ "always-on", K_ENUM, C(accounts.always_on), 0, 0, persist_vals,
+	  "opt-in",
+	  "Whether an account's user stays online, in its channels, with\n"
+	  "no client connected, across restarts (NickServ SET ALWAYS-ON):\n"
+	  "disabled, opt-in (off unless the account says on), opt-out (on\n"
+	  "unless it says off) or mandatory. Needs multiclient enabled.",
+	  NULL },
+	{ "auto-away", K_ENUM, C(accounts.auto_away), 0, 0, persist_vals,
+	  "opt-out",
+	  "Whether an always-on user with no client connected is away\n"
+	  "(NickServ SET AUTO-AWAY): disabled, opt-in, opt-out, mandatory.",
+	  NULL },
+	{ "always-on-expiration", K_SECS, C(accounts.always_on_expiration),
+	  0, 3650 * DAY, NULL, "0s",
+	  "An always-on user with no client connected for this long is\n"
+	  "ended (its peers see it quit); 0 = never.", NULL },
+	{ "max-sessions", K_UINT, C(accounts.max_sessions), 1, 1000, NULL,
+	  "16",
+	  "Connections attached to one account's user at once; one more\n"
+	  "is refused (ergo's own key: Ergo has no such limit).", NULL },
+	{ "max-always-on", K_UINT, C(accounts.max_always_on), 1, 10000000,
+	  NULL, "10000",
+	  "Always-on users on this server at once; past it, a user turned\n"
+	  "always-on stays an ordinary one (ergo's own key).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block multiclient_block = {

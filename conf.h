@@ -15,6 +15,8 @@
 
 enum { CASEMAP_ASCII, CASEMAP_RFC1459 };
 enum { NICKRES_OPTIONAL, NICKRES_STRICT };
+/* accounts.multiclient always-on and auto-away (Ergo's values) */
+enum { PERSIST_DISABLED, PERSIST_OPT_IN, PERSIST_OPT_OUT, PERSIST_MANDATORY };
 
 struct listen_conf {
 	struct listen_conf	*next;
@@ -208,6 +210,11 @@ struct conf {
 		unsigned nr_grace;		/* seconds before a rename */
 		bool	 mc_enabled;		/* multiclient */
 		bool	 mc_default;		/* ... for accounts that said nothing */
+		int	 always_on;		/* PERSIST_*: always-on users */
+		int	 auto_away;		/* PERSIST_*: away with no session */
+		unsigned always_on_expiration;	/* seconds; 0 = never */
+		unsigned max_sessions;		/* per account's user */
+		unsigned max_always_on;		/* per server */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

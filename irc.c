@@ -26,6 +26,7 @@
 #include "irc_userinput.h"
 #include "irc_throttle.h"
 #include "irc_account.h"
+#include "irc_alwayson.h"
 #include "irc_bans.h"
 #include "irc_chan.h"
 #include "irc_chghost.h"
@@ -37,6 +38,7 @@
 #include "irc_rename.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
+#include "irc_persistence.h"
 #include "irc_num.h"
 #include "irc_oper.h"
 #include "irc_query.h"
@@ -286,8 +288,8 @@ session_detach(struct session *s)
 		;
 	if (*pp == NULL)
 		return;
-	if (s == c->sess && s->next == NULL) {	/* was its last */
-		irc_user_kill(c, "Client exited", s->error);
+	if (s == c->sess && s->next == NULL && !c->always_on) {
+		irc_user_kill(c, "Client exited", s->error);	/* its last */
 		return;
 	}
 	*pp = s->next;
@@ -298,6 +300,8 @@ session_detach(struct session *s)
 	session_close(s, s->error);
 	s->next = sgraveyard;
 	sgraveyard = s;
+	if (c->sess == NULL)		/* always-on: it stays, unseen */
+		irc_alwayson_detached(c);
 }
 
 /* Ends every session and client marked dead since the last call. */
@@ -320,6 +324,7 @@ reap(void)
 static void
 session_free(struct session *s)
 {
+	IRC_HOOK_RUN(session_free, s);	/* its SASL exchange, batch, ... */
 	irc_metadata_session_free(s);
 	free(s->error);
 	free(s);
@@ -340,6 +345,7 @@ client_free(struct client *c)
 
 	if (!(c->flags & CF_SHELL))	/* session_attach ran its hooks */
 		IRC_HOOK_RUN(client_free, c);
+	irc_user_unchanged(c);
 	irc_accept_forget(c);
 	free(c->user);
 	free(c->host);
@@ -482,6 +488,7 @@ static const struct cmd cmds[] = {
 	{ "OPER",	h_oper,		1, CMD_REG, NULL },
 	{ "PART",	h_part,		1, CMD_REG, NULL },
 	{ "PASS",	h_pass,		1, 0, NULL },
+	{ "PERSISTENCE", h_persistence,	1, CMD_REG, NULL },
 	{ "PING",	h_ping,		0, 0, NULL },
 	{ "PONG",	h_pong,		0, 0, NULL },
 	{ "PRIVMSG",	h_privmsg,	0, CMD_REG, NULL },
@@ -650,7 +657,12 @@ session_line(struct session *s, char *line, size_t len)
 	/* registration goes on once NICK, USER, CAP END and SASL allow */
 	if (!(c->flags & (CF_REG | CF_CLOSING)))
 		try_register(c);
+	/* s may have attached to another user: its state is what changed */
+	irc_user_changed(s->user);
 	irc_label_end(c);
+	reap();
+	/* written before the reply leaves: a reply says it is kept */
+	irc_alwayson_sync();
 	reap();
 	return (s->flags & SF_CLOSING) ? NET_STOP : NET_MORE;
 }
@@ -694,9 +706,12 @@ session_attach(struct client *c, struct client *u)
 	struct session *s = c->sess;
 	struct member *mb;
 	struct msg m;
+	bool missed = u->sess == NULL && u->always_on &&
+	    u->account_arm == SET_ON;
 
 	tlist_del(&t_unreg, s);
 	throttle_del(s);
+	irc_nick_unset(c);		/* an attach by account: its own nick */
 	IRC_HOOK_RUN(client_free, c);	/* c's own login, markers, ... */
 	c->sess = NULL;			/* a shell, freed at the next tick */
 	c->flags |= CF_CLOSING | CF_SHELL;
@@ -726,6 +741,27 @@ session_attach(struct client *c, struct client *u)
 		m.cmd = "NAMES";
 		h_names(u, &m);
 	}
+	/* SET AUTOREPLAY-MISSED: what came while nobody was attached */
+	if (missed)
+		irc_hist_missed(u, u->last_seen_ms, u->account_arl >= 0 ?
+		    (size_t)u->account_arl : conf->history.maxmessages,
+		    u->account_rj == RJ_ALWAYS);
+	irc_alwayson_attached(u);	/* back from auto-away */
+}
+
+/*
+ * Whether c may attach to user o as one more session: under
+ * max-sessions; else c is told why and waits for another NICK.
+ */
+static bool
+session_room(struct client *c, struct client *o)
+{
+	if (irc_user_sessions(o) < conf->accounts.max_sessions)
+		return true;
+	irc_fail(c, "FAIL", "NICK", "TOO_MANY_SESSIONS", "%s :Too many "
+	    "clients are attached to this account (max-sessions %u)",
+	    o->nick, conf->accounts.max_sessions);
+	return false;
 }
 
 static void
@@ -745,12 +781,30 @@ try_register(struct client *c)
 	}
 	if (irc_bans_check(c))	/* K-lined or D-lined: 465, gone */
 		return;
+	/* the account's always-on user: attached whatever nick c asked */
+	if (c->account_id != 0 && (o = irc_alwayson_user(c->account_id)) !=
+	    NULL && o != c) {
+		if (!session_room(c, o)) {
+			irc_user_kill(c, "Too many sessions",
+			    "Too many clients attached to this account");
+			return;
+		}
+		c->flags &= ~CF_ATTACH;
+		session_attach(c, o);
+		return;
+	}
 	if (c->flags & CF_ATTACH) {	/* NICK named a user of an account */
 		c->flags &= ~CF_ATTACH;
 		snprintf(nick, sizeof(nick), "%s", c->nick);
 		if ((o = irc_client_find(nick)) != NULL && o != c) {
 			if (multiclient_target(o) && c->account_id != 0 &&
 			    c->account_id == o->account_id) {
+				if (!session_room(c, o)) {
+					irc_user_kill(c, "Too many sessions",
+					    "Too many clients attached to "
+					    "this account");
+					return;
+				}
 				session_attach(c, o);
 				return;
 			}
@@ -765,6 +819,16 @@ try_register(struct client *c)
 			return;
 		}
 	}
+	/* strict nick enforcement, once SASL said who c is: 433 says *
+	 * as the current nick, and c waits for another NICK */
+	snprintf(nick, sizeof(nick), "%s", c->nick);
+	c->nick[0] = '\0';
+	if (irc_serv_nick_refused(c, nick)) {
+		irc_nick_unset(c);
+		c->flags &= ~CF_NICK;
+		return;
+	}
+	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	tlist_del(&t_unreg, c->sess);
 	c->flags |= CF_REG;
 	tlist_add(&t_active, c->sess, ergo_now_ms);
@@ -839,6 +903,8 @@ h_nick(struct client *c, struct msg *m)
 			c->flags |= CF_NICK;	/* registers after the command */
 		return;
 	}
+	if (irc_serv_nick_refused(c, nick))	/* strict enforcement */
+		return;
 	if (irc_user_rename(c, nick) == -1)
 		irc_user_kill(c, "Out of memory", "Out of memory");
 }
@@ -903,6 +969,7 @@ static const struct {
 	{ "draft/message-redaction", CAP_REDACTION,	NULL },
 	{ "draft/metadata-2",	CAP_METADATA,		NULL },	/* limits */
 	{ "draft/multiline",	CAP_MULTILINE,		NULL },	/* limits */
+	{ "draft/persistence",	CAP_PERSISTENCE,	NULL },
 	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
 	{ "extended-join",	CAP_EXTENDED_JOIN,	NULL },
@@ -917,6 +984,9 @@ static const struct {
 	{ "setname",		CAP_SETNAME,		NULL },
 	{ "standard-replies",	CAP_STANDARD_REPLIES,	NULL },
 	{ "userhost-in-names",	CAP_USERHOST_NAMES,	NULL },
+	{ "znc.in/playback",	CAP_ZNC_PLAYBACK,	NULL },
+	/* every session gets what the others send (multiclient) */
+	{ "znc.in/self-message", CAP_ZNC_SELF,		NULL },
 };
 #define NCAPS	(sizeof(caps) / sizeof(caps[0]))
 
@@ -962,6 +1032,7 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 		return k->accounts.auth_enabled;
 	case CAP_CHATHISTORY:
 	case CAP_EVENT_PLAYBACK:
+	case CAP_ZNC_PLAYBACK:
 		return k->history.enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
@@ -1310,6 +1381,11 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			irc_ev_done(&ev);
 			continue;
 		}
+		if (need == 0 && kind == MSG_PRIVMSG &&
+		    strcasecmp(name, "*playback") == 0) {
+			irc_hist_playback(c, text);	/* znc.in/playback */
+			continue;
+		}
 		if (need == 0 && kind != MSG_TAGMSG &&
 		    irc_serv_message(c, name, text, notice))
 			continue;	/* NickServ */
@@ -1409,6 +1485,9 @@ irc_tick(void)
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	irc_bans_tick();	/* K/D-lines that expired */
 	irc_link_tick();	/* server links: PINGs, autoconnect */
+	irc_alwayson_tick();	/* always-on-expiration */
+	reap();
+	irc_alwayson_sync();	/* what the timers and closed connections changed */
 	reap();
 	while ((c = graveyard) != NULL) {
 		graveyard = c->gnext;
@@ -1526,6 +1605,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();
+	irc_alwayson_init();
 	irc_bans_init();
 	irc_link_init();
 	irc.started = ergo_now;
@@ -1534,6 +1614,8 @@ irc_init(int (*rehash)(char **errs))
 	strftime(created, sizeof(created), "%a %b %d %Y at %H:%M:%S UTC", &tm);
 	irc_motd_load();
 	irc_hist_load();	/* history.persistent */
+	/* before the loop's first poll accepts anyone */
+	irc_alwayson_restore();
 }
 
 void

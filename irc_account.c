@@ -293,7 +293,13 @@ irc_account_login(struct client *c, const struct store_account *a)
 	c->account = name;
 	c->account_id = a->id;
 	c->account_mc = a->multiclient;
+	c->account_ao = a->always_on;
+	c->account_aa = a->auto_away;
+	c->account_arm = a->autoreplay_missed;
+	c->account_arl = a->autoreplay_lines;
+	c->account_rj = a->replay_joins;
 	sessions_link(c);
+	irc_user_changed(c);	/* always-on, if its account says so */
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
 	    irc_prefix(c), a->name, a->name);
 	if (!(c->umodes & UMODE_REGISTERED)) {
@@ -315,6 +321,7 @@ irc_account_logout(struct client *c)
 	free(c->account);
 	c->account = NULL;
 	c->account_id = 0;
+	irc_user_changed(c);	/* no longer always-on */
 	irc_numeric(c, RPL_LOGGEDOUT, "%s :You are now logged out",
 	    irc_prefix(c));
 	if (c->umodes & UMODE_REGISTERED) {
@@ -323,6 +330,64 @@ irc_account_logout(struct client *c)
 			irc_send(c, ":%s MODE %s :-r", c->nick, c->nick);
 	}
 	irc_user_account_notify(c);
+}
+
+/*
+ * A user brought back with no session (irc_alwayson.c): logged in to
+ * account id as it was, quietly (nobody to tell). 0, or -1 on ENOMEM.
+ */
+int
+irc_account_restore(struct client *c, int64_t id, const char *name, int mc)
+{
+	if ((c->account = xstrdup(name)) == NULL)
+		return -1;
+	c->account_id = id;
+	c->account_mc = mc;
+	sessions_link(c);
+	return 0;
+}
+
+/* accounts.multiclient always-on and auto-away for an account's SET_*. */
+static bool
+persist(int policy, int setting)
+{
+	switch (policy) {
+	case PERSIST_OPT_IN:
+		return setting == SET_ON;
+	case PERSIST_OPT_OUT:
+		return setting != SET_OFF;
+	case PERSIST_MANDATORY:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool
+irc_account_always_on(int setting)
+{
+	return conf->accounts.mc_enabled &&
+	    persist(conf->accounts.always_on, setting);
+}
+
+bool
+irc_account_auto_away(int setting)
+{
+	return persist(conf->accounts.auto_away, setting);
+}
+
+/*
+ * Ends every user logged in to account id, always-on ones included,
+ * with reason as their QUIT and ERROR (for a suspended or dropped
+ * account: oper SUSPEND, SADROP). irc.c reaps them after the command.
+ */
+void
+irc_account_end_users(int64_t id, const char *reason)
+{
+	struct client *u;
+
+	for (u = irc_account_sessions(id); u != NULL; u = u->acnext)
+		irc_user_kill(u, reason, reason);
 }
 
 /* client_free hook: c leaves the index; its account name goes. */
@@ -411,6 +476,7 @@ irc_account_register(struct client *c, const char *name, const char *email,
 			    k->accounts.reg_throttle_secs);
 	}
 	memset(a, 0, sizeof(*a));
+	a->autoreplay_lines = -1;	/* the config's, as the row says */
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	snprintf(a->email, sizeof(a->email), "%s", email);
 	a->registered = ergo_now;

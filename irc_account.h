@@ -41,6 +41,16 @@ void	 irc_oper_failed(const struct client *, const char *name);
 /* Logs c in (900, +r) or out (901, -r); account-notify tells peers. */
 void	 irc_account_login(struct client *, const struct store_account *);
 void	 irc_account_logout(struct client *);
+/* Logs a restored always-on user in without a word: 0, -1 (ENOMEM). */
+int	 irc_account_restore(struct client *, int64_t id, const char *name,
+	    int mc);
+/* Whether an account with this SET ALWAYS-ON / AUTO-AWAY (SET_*) is
+ * always-on / auto-away under the config (accounts.multiclient). */
+bool	 irc_account_always_on(int setting);
+bool	 irc_account_auto_away(int setting);
+/* Ends every user of account id (always-on ones too): QUIT and ERROR
+ * say reason. For oper SUSPEND and SADROP. */
+void	 irc_account_end_users(int64_t id, const char *reason);
 /* Whether name may be a new account's: a nick, not a service's or a
  * GuestNNNNN (what nick enforcement renames to). */
 bool	 irc_account_name_ok(const char *name);

@@ -108,26 +108,6 @@ not_op(struct client *c, const struct chan *ch)
 
 /* ---- channel and membership lifetimes ---- */
 
-static void
-chan_default_modes(struct chan *ch)
-{
-	const char *p;
-	bool add = true;
-	unsigned bit;
-
-	for (p = conf->default_modes; p != NULL && *p != '\0'; p++) {
-		if (*p == '+' || *p == '-')
-			add = *p == '+';
-		else if ((bit = cmode_bit(*p)) != 0) {
-			if (add)
-				ch->modes |= bit;
-			else
-				ch->modes &= ~bit;
-		}
-		/* k, l and the lists need a parameter: not defaults */
-	}
-}
-
 /* ---- masks (+b +e +I) ---- */
 
 static void
@@ -380,7 +360,7 @@ chan_join(struct client *c, const char *name, const char *key, bool fwd)
 		}
 		if ((ch = irc_chan_create(name)) == NULL)
 			goto nomem;
-		chan_default_modes(ch);
+		irc_chan_default_modes(ch);
 		/* registered: its saved modes and topic; ChanServ gives ops */
 		reg = irc_hooks.chan_restore != NULL ?
 		    irc_hooks.chan_restore(ch, c) : 0;
@@ -1219,6 +1199,7 @@ mode_member_change(struct client *c, struct chan *ch, struct modebuf *mb,
 	if ((sign == '+') == ((tm->modes & bit) != 0))
 		return;
 	tm->modes ^= bit;
+	irc_user_changed(t);
 	modebuf_add(mb, sign, letter, t->nick);
 }
 

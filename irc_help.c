@@ -218,9 +218,13 @@ static const struct help helps[] = {
 	  "Registers your current nick as an account." },
 	{ "NICKSERV SET", NULL, "Changes your account's settings",
 	  "SET <ENFORCE <none|timeout|strict|default> | MULTICLIENT "
-	  "<on|off|default>>\n"
+	  "<on|off|default> | ALWAYS-ON <on|off|default> | AUTO-AWAY "
+	  "<on|off|default> | AUTOREPLAY-MISSED <on|off> | AUTOREPLAY-LINES "
+	  "<n|default> | REPLAY-JOINS <commands-only|always|never>>\n"
 	  "How your nick is protected; whether more clients may attach to "
-	  "it." },
+	  "it; whether it stays online with no client (always-on) and is "
+	  "away then; what a client attaching to it is sent of what it "
+	  "missed." },
 	{ "NOTICE", NULL, NULL,
 	  "NOTICE <target>[,target...] <text>\n"
 	  "Sends a notice, which no automatic reply may answer." },
@@ -236,6 +240,11 @@ static const struct help helps[] = {
 	{ "PASS", NULL, NULL,
 	  "PASS <password>\n"
 	  "The server password, before registration." },
+	{ "PERSISTENCE", NULL, NULL,
+	  "PERSISTENCE <GET | SET <ON|OFF|DEFAULT>>\n"
+	  "Whether your account's user stays online with no client "
+	  "(always-on, draft/persistence): your setting and whether it is "
+	  "in effect." },
 	{ "PING", NULL, NULL,
 	  "PING <token>\n"
 	  "The server answers PONG with the token." },

@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "irc_hist.h"
@@ -1574,9 +1575,12 @@ irc_hist_join(struct client *c, struct chan *ch)
 {
 	struct hist *h = *chan_hist(ch);
 	struct hmsg **v;
-	size_t n = 0, i, want = conf->history.autoreplay;
+	/* NickServ SET AUTOREPLAY-LINES, else the config's */
+	size_t n = 0, i, want = c->account != NULL && c->account_arl >= 0 ?
+	    (size_t)c->account_arl : conf->history.autoreplay;
 
 	if (want == 0 || h == NULL || has(c, CAP_CHATHISTORY) ||
+	    has(c, CAP_ZNC_PLAYBACK) ||	/* it will PLAY what it wants */
 	    !conf->history.enabled)
 		return;
 	hist_trim(h, conf->history.channel_length);
@@ -1599,6 +1603,147 @@ irc_hist_join(struct client *c, struct chan *ch)
 	if (n > 0)
 		replay(c, ch->name, v, 0, n, true);
 	free(v);
+}
+
+/*
+ * The entries of h newer than since_ms that a missed-message replay
+ * sends (messages; events too if events), at most max of the newest,
+ * oldest first, into a malloc'd *vp. The count (0: none or ENOMEM).
+ */
+static size_t
+missed_of(struct hist *h, int64_t since_ms, int64_t until_ms, size_t max,
+    bool events, struct hmsg ***vp)
+{
+	struct hmsg **v;
+	size_t n = 0, i, first, last;
+
+	*vp = NULL;
+	if (h == NULL || h->n == 0 || max == 0)
+		return 0;
+	/* (since, until]; until 0: up to now */
+	for (last = h->n; last > 0 && until_ms > 0 &&
+	    slot_at(h, last - 1)->ms > until_ms; last--)
+		;
+	for (first = last; first > 0 && n < max; first--) {
+		struct hmsg *m = slot_at(h, first - 1);
+
+		if (m->ms <= since_ms)
+			break;
+		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
+		    (events && m->kind == HK_EVENT))
+			n++;
+	}
+	if (n == 0 || (v = calloc(n, sizeof(*v))) == NULL)
+		return 0;
+	for (n = 0, i = first; i < last; i++) {
+		struct hmsg *m = slot_at(h, i);
+
+		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
+		    (events && m->kind == HK_EVENT))
+			v[n++] = m;
+	}
+	*vp = v;
+	return n;
+}
+
+/*
+ * Missed messages (NickServ SET AUTOREPLAY-MISSED): what c's channels
+ * and direct messages got after since_ms (when its last session left),
+ * to the session that just attached: one chathistory batch per channel
+ * and one (target: c's nick) for direct messages, each at most lines of
+ * the newest, with their original time and msgid tags for a session
+ * that has the caps. A session with draft/chathistory fetches them
+ * itself and gets none.
+ */
+void
+irc_hist_missed(struct client *c, int64_t since_ms, size_t lines,
+    bool events)
+{
+	struct member *mb;
+	struct hmsg **v;
+	size_t n;
+
+	if (!conf->history.enabled || has(c, CAP_CHATHISTORY) ||
+	    has(c, CAP_ZNC_PLAYBACK))	/* they ask for it themselves */
+		return;
+	for (mb = c->chans; mb != NULL; mb = mb->unext) {
+		if (*chan_hist(mb->ch) != NULL)
+			hist_trim(*chan_hist(mb->ch),
+			    conf->history.channel_length);
+		if ((n = missed_of(*chan_hist(mb->ch), since_ms, 0, lines,
+		    events, &v)) > 0)
+			replay(c, mb->ch->name, v, 0, n, true);
+		free(v);
+	}
+	if (*dm_hist(c) != NULL)
+		hist_trim(*dm_hist(c), conf->history.client_length);
+	if ((n = missed_of(*dm_hist(c), since_ms, 0, lines, false, &v)) > 0)
+		replay(c, c->nick, v, 0, n, true);
+	free(v);
+}
+
+/* ZNC's time: seconds since the epoch, a fraction for milliseconds. */
+static int64_t
+znc_time_ms(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end != '\0' || !(v >= 0) || v > 1e13)
+		return -1;
+	return (int64_t)(v * 1000.0);
+}
+
+/*
+ * znc.in/playback, as Ergo emulates it: PRIVMSG *playback :PLAY
+ * <targets> [after] [before] replays the messages of each target (a
+ * comma list of channels the user is in; * for every channel and the
+ * direct messages) newer than after and not newer than before, in a
+ * chathistory batch each. Anything else to *playback is ignored.
+ */
+void
+irc_hist_playback(struct client *c, const char *text)
+{
+	char buf[IRC_LINE_MAX], *w[4], *save = NULL, *t;
+	struct member *mb;
+	struct hmsg **v;
+	int64_t after = 0, before = 0;
+	size_t n, nw = 0;
+	bool all;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	for (t = strtok_r(buf, " ", &save); t != NULL && nw < 4;
+	    t = strtok_r(NULL, " ", &save))
+		w[nw++] = t;
+	if (nw < 2 || strcasecmp(w[0], "PLAY") != 0 ||
+	    !conf->history.enabled)
+		return;
+	if ((nw > 2 && (after = znc_time_ms(w[2])) < 0) ||
+	    (nw > 3 && (before = znc_time_ms(w[3])) < 0))
+		return;
+	all = strcmp(w[1], "*") == 0;
+	for (mb = c->chans; mb != NULL; mb = mb->unext) {
+		if (!all) {	/* is it one of the names asked for? */
+			char list[IRC_LINE_MAX], *s2 = NULL, *x;
+			bool found = false;
+
+			snprintf(list, sizeof(list), "%s", w[1]);
+			for (x = strtok_r(list, ",", &s2); x != NULL && !found;
+			    x = strtok_r(NULL, ",", &s2))
+				found = irc_casecmp(x, mb->ch->name) == 0;
+			if (!found)
+				continue;
+		}
+		if ((n = missed_of(*chan_hist(mb->ch), after, before,
+		    conf->history.channel_length, false, &v)) > 0)
+			replay(c, mb->ch->name, v, 0, n, true);
+		free(v);
+	}
+	if (all && (n = missed_of(*dm_hist(c), after, before,
+	    conf->history.client_length, false, &v)) > 0) {
+		replay(c, c->nick, v, 0, n, true);
+		free(v);
+	}
 }
 
 /* ---- draft/message-redaction ---- */

@@ -18,6 +18,12 @@ cmd_fn	h_chathistory;
 void	 irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 	    const char *cmd, const char *text, const struct irc_ev *ev);
 void	 irc_hist_join(struct client *, struct chan *);	/* autoreplay */
+/* A session attached to always-on c: what it missed since since_ms
+ * (wall clock), at most lines per target, events (JOIN...) if asked. */
+void	 irc_hist_missed(struct client *c, int64_t since_ms, size_t lines,
+	    bool events);
+/* znc.in/playback: text of a PRIVMSG to *playback ("PLAY * 1558374442"). */
+void	 irc_hist_playback(struct client *c, const char *text);
 /* draft/event-playback: ev went to ch's members (JOIN PART KICK TOPIC
  * MODE), or to c's channels (QUIT NICK, before c leaves them). */
 void	 irc_hist_event(struct chan *, const struct irc_ev *ev);

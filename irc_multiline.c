@@ -122,10 +122,11 @@ irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines)
 	*lines = (unsigned)n;
 }
 
-void
-irc_ml_free(struct client *c)
+/* session_free hook: s's open batch, if any, goes. */
+static void
+ml_session_free(struct session *s)
 {
-	struct ml *ml = irc_sess(c)->ml;
+	struct ml *ml = s->ml;
 
 	if (ml == NULL)
 		return;
@@ -135,7 +136,14 @@ irc_ml_free(struct client *c)
 	free(ml->text);
 	free(ml->lines);
 	free(ml);
-	irc_sess(c)->ml = NULL;
+	s->ml = NULL;
+}
+
+void
+irc_ml_free(struct client *c)
+{
+	if (irc_sess(c) != NULL)
+		ml_session_free(irc_sess(c));
 }
 
 /*
@@ -362,12 +370,43 @@ irc_ml_reject(struct client *c, struct msg *m)
 	    "was refused");
 }
 
-/* Recipients with the cap get the batch, the others its lines. */
+/* Sessions with the caps get the batch, the others its lines. */
 static bool
-ml_capable(const struct client *r)
+ml_capable(const struct session *s)
 {
-	return (irc_user_caps(r) & (CAP_MULTILINE | CAP_BATCH)) ==
+	return (s->caps & (CAP_MULTILINE | CAP_BATCH)) ==
 	    (CAP_MULTILINE | CAP_BATCH);
+}
+
+/*
+ * The sessions a delivery reaches, into a malloc'd array (NULL: out of
+ * memory): every session of each recipient; of the sender c, its other
+ * sessions if others (they see what the user says, as with PRIVMSG),
+ * and the one whose command runs, last, if self (echo-message).
+ */
+static struct session **
+ml_sessions(struct client *c, struct client **rcpt, size_t n, bool others,
+    bool self, size_t *ns)
+{
+	struct session **v, *s;
+	size_t k, cnt = 1;
+
+	for (k = 0; k < n; k++)
+		cnt += irc_user_sessions(rcpt[k]);
+	cnt += irc_user_sessions(c);
+	if ((v = calloc(cnt, sizeof(*v))) == NULL)
+		return NULL;
+	*ns = 0;
+	for (k = 0; k < n; k++)
+		for (s = rcpt[k]->sess; s != NULL; s = s->next)
+			v[(*ns)++] = s;
+	if (others)
+		for (s = c->sess; s != NULL; s = s->next)
+			if (s != c->cur)
+				v[(*ns)++] = s;
+	if (self && c->cur != NULL)
+		v[(*ns)++] = c->cur;
+	return v;
 }
 
 /* The echo's BATCH + to the labeled sender: the label goes on it. */
@@ -401,23 +440,27 @@ struct ml_stamp {
 };
 
 /*
- * Delivers the batch to rcpt[0..n) (with echo, the last is the sender's
- * echo, labeled if it asked): pass 0 opens the batch for the capable,
+ * Delivers the batch to the sessions of rcpt[0..n), and of the sender
+ * its other sessions if others and its own, last and labeled if it
+ * asked, if echo (ml_sessions): pass 0 opens the batch for the capable,
  * then one pass per line, then the close. One event at a time, so a
  * long batch costs no big stack. The batch gets st's msgid and time, or
- * new ones, left in st.
+ * new ones, left in st. False: out of memory, nothing sent.
  */
-static void
+static bool
 ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
-    size_t n, struct chan *ch, struct client *to, bool hist, bool echo,
-    struct ml_stamp *st)
+    size_t n, bool others, struct chan *ch, struct client *to, bool hist,
+    bool echo, struct ml_stamp *st)
 {
 	char oref[24], echolabel[sizeof(ml->label)];
 	char line[IRC_OUT_MAX], prefix[NICKLEN_MAX + 256];
+	struct session **ss;
 	struct irc_ev ev, fe;
 	bool first = true, labeled = false;
-	size_t i, k, len;
+	size_t i, k, len, ns = 0;
 
+	if ((ss = ml_sessions(c, rcpt, n, others, echo, &ns)) == NULL)
+		return false;
 	snprintf(prefix, sizeof(prefix), "%s", irc_prefix(c));
 	snprintf(oref, sizeof(oref), "ml%lx", ++ml_seq);
 	irc_ev_init(&ev, c, true, ":%s BATCH +%s draft/multiline %s", prefix,
@@ -430,15 +473,15 @@ ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
 		memcpy(st->msgid, ev.msgid, sizeof(st->msgid));
 		memcpy(st->time, ev.time, sizeof(st->time));
 	}
-	if (echo && n > 0 && rcpt[n - 1] == c)
+	if (echo && ns > 0 && ss[ns - 1] == c->cur)
 		labeled = irc_label_take(c, echolabel, sizeof(echolabel));
-	for (k = 0; k < n; k++) {
-		if (!ml_capable(rcpt[k]))
+	for (k = 0; k < ns; k++) {
+		if (!ml_capable(ss[k]))
 			continue;
-		if (labeled && k == n - 1)
+		if (labeled && k == ns - 1)
 			send_open_labeled(&ev, c, echolabel);
 		else
-			irc_ev_send(&ev, rcpt[k]);
+			irc_ev_send_session(&ev, ss[k]);
 	}
 	for (i = 0; i < ml->nlines; i++) {
 		const struct ml_line *l = &ml->lines[i];
@@ -457,11 +500,11 @@ ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
 			fe.ctags = ml->ctags;
 		}
 		memcpy(fe.time, ev.time, sizeof(fe.time));
-		for (k = 0; k < n; k++) {
-			if (ml_capable(rcpt[k]))
-				irc_send_tagged(rcpt[k], line, len);
+		for (k = 0; k < ns; k++) {
+			if (ml_capable(ss[k]))
+				irc_send_session_tagged(ss[k], line, len);
 			else if (l->len > 0)	/* never a blank line */
-				irc_ev_send(&fe, rcpt[k]);
+				irc_ev_send_session(&fe, ss[k]);
 		}
 		if (l->len > 0) {
 			first = false;
@@ -481,10 +524,12 @@ ml_deliver(struct client *c, struct ml *ml, struct client **rcpt,
 	}
 	len = (size_t)snprintf(line, sizeof(line), ":%s BATCH -%s\r\n",
 	    conf->server_name, oref);
-	for (k = 0; k < n; k++)
-		if (ml_capable(rcpt[k]))
-			irc_send_tagged(rcpt[k], line, len);
+	for (k = 0; k < ns; k++)
+		if (ml_capable(ss[k]))
+			irc_send_session_tagged(ss[k], line, len);
 	irc_ev_done(&ev);
+	free(ss);
+	return true;
 }
 
 /* Services (NickServ...) take the lines one by one; false: no service. */
@@ -573,28 +618,29 @@ ml_close(struct client *c)
 	memset(&st, 0, sizeof(st));
 	if (to == c) {
 		/*
-		 * To oneself, as Ergo does: the delivered copy (no reply, so
-		 * unlabeled), then with echo-message the echo, each its own
-		 * batch with its own reference, one msgid; history once.
+		 * To oneself, as Ergo does: the delivered copy to every
+		 * session (no reply, so unlabeled), then with echo-message
+		 * the echo, each its own batch with its own reference, one
+		 * msgid; history once.
 		 */
 		labeled = irc_label_take(c, label, sizeof(label));
-		ml_deliver(c, ml, rcpt, n, NULL, to, true, false, &st);
+		if (!ml_deliver(c, ml, rcpt, n, false, NULL, to, true, false,
+		    &st))
+			goto nomem;
 		if (labeled)
 			irc_label_resume(c, label);
-		if (echo)
-			ml_deliver(c, ml, rcpt, n, NULL, NULL, false, true,
-			    &st);
-	} else {
-		if (echo)
-			rcpt[n++] = c;
-		ml_deliver(c, ml, rcpt, n, ch, ch != NULL ? NULL : to,
-		    need == 0, echo, &st);
-	}
+		if (echo && !ml_deliver(c, ml, NULL, 0, false, NULL, NULL,
+		    false, true, &st))
+			goto nomem;
+	} else if (!ml_deliver(c, ml, rcpt, n, true, ch, ch != NULL ? NULL :
+	    to, need == 0, echo, &st))
+		goto nomem;
 	free(rcpt);
 	if (to != NULL && !notice && to->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
 	return;
 nomem:
+	free(rcpt);
 	log_warnx("irc", "out of memory: multiline batch dropped");
 	irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID", ":Out of memory");
 }
@@ -624,6 +670,6 @@ h_batch(struct client *c, struct msg *m)
 void
 irc_ml_init(void)
 {
-	IRC_HOOK_ADD(client_free, irc_ml_free);
+	IRC_HOOK_ADD(session_free, ml_session_free);
 	IRC_HOOK_ADD(stats_z, ml_stats_z);
 }

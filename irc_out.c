@@ -362,6 +362,12 @@ irc_send_tagged(struct client *c, const char *line, size_t len)
 	reply(c, line, len, OUT_EVENT);
 }
 
+void
+irc_send_session_tagged(struct session *s, const char *line, size_t len)
+{
+	deliver(s, line, len, OUT_EVENT);
+}
+
 /* A line to one session of a user, whichever command runs. */
 void
 irc_send_session(struct session *s, const char *fmt, ...)
@@ -626,6 +632,12 @@ void
 irc_ev_send(struct irc_ev *ev, struct client *to)
 {
 	ev_send(ev, to, 0);
+}
+
+void
+irc_ev_send_session(struct irc_ev *ev, struct session *s)
+{
+	ev_send_session(ev, s, 0);
 }
 
 /*

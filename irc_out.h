@@ -26,6 +26,12 @@ void	 irc_numeric(struct client *, int num, const char *fmt, ...)
 void	 irc_send_raw(struct client *, const char *line, size_t len);
 /* Same, for a line that carries its own tags: no time= is added. */
 void	 irc_send_tagged(struct client *, const char *line, size_t len);
+/* The same to one session of a user; ev to one session (multiline's
+ * per-session delivery), in the variant its capabilities need. */
+void	 irc_send_session_tagged(struct session *, const char *line,
+	    size_t len);
+struct irc_ev;
+void	 irc_ev_send_session(struct irc_ev *, struct session *);
 /* Format once, send to every member of ch except `except`. */
 void	 irc_chan_send(struct chan *, struct client *except,
 	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -112,10 +112,11 @@ account_fake(const char *folded, struct store_account *a)
 
 /* ---- AUTHENTICATE ---- */
 
-void
-irc_sasl_free(struct client *c)
+/* session_free hook: ss's exchange, if any, goes (wiped). */
+static void
+sasl_session_free(struct session *ss)
 {
-	struct sasl *s = irc_sess(c)->sasl;
+	struct sasl *s = ss->sasl;
 
 	if (s == NULL)
 		return;
@@ -128,7 +129,14 @@ irc_sasl_free(struct client *c)
 	free(s->server_first);
 	conf_passwd_wipe(s, sizeof(*s));
 	free(s);
-	irc_sess(c)->sasl = NULL;
+	ss->sasl = NULL;
+}
+
+void
+irc_sasl_free(struct client *c)
+{
+	if (irc_sess(c) != NULL)
+		sasl_session_free(irc_sess(c));
 }
 
 /*
@@ -487,5 +495,5 @@ h_authenticate(struct client *c, struct msg *m)
 void
 irc_sasl_init(void)
 {
-	IRC_HOOK_ADD(client_free, irc_sasl_free);
+	IRC_HOOK_ADD(session_free, sasl_session_free);
 }

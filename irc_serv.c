@@ -21,6 +21,7 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_account.h"
+#include "irc_alwayson.h"
 #include "irc_user.h"
 
 #define SERV_ARGS_MAX	4	/* words after a service command */
@@ -617,6 +618,118 @@ ns_set_multiclient(struct client *c, const struct store_account *a,
 	ns_reply(c, "Your setting for multiclient is now %s", names[mc]);
 }
 
+/*
+ * SET ALWAYS-ON / AUTO-AWAY on|off|default: kept per account, applied
+ * to its users after the command (irc_alwayson.c writes or forgets the
+ * always-on user before this reply leaves). Refused when the config
+ * leaves the account no choice (disabled, mandatory) or, for always-on,
+ * when max-always-on is reached.
+ */
+static void
+ns_set_persist(struct client *c, const struct store_account *a,
+    const char *key, const char *v)
+{
+	static const char *const names[] = { "default", "on", "off" };
+	bool ao = strcasecmp(key, "ALWAYS-ON") == 0;
+	int policy = ao ? conf->accounts.always_on : conf->accounts.auto_away;
+	struct client *u;
+	int set;
+
+	for (set = SET_DEFAULT; set <= SET_OFF; set++)
+		if (strcasecmp(v, names[set]) == 0)
+			break;
+	if (set > SET_OFF) {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	if (policy == PERSIST_DISABLED || policy == PERSIST_MANDATORY ||
+	    (ao && !conf->accounts.mc_enabled)) {
+		ns_reply(c, "The server administrator has %s this setting",
+		    policy == PERSIST_MANDATORY ? "made mandatory" :
+		    "disabled");
+		return;
+	}
+	if (ao && irc_account_always_on(set) && !irc_alwayson_room(c)) {
+		ns_reply(c, "This server has as many always-on users as it "
+		    "allows (max-always-on %u)", conf->accounts.max_always_on);
+		return;
+	}
+	if ((ao ? store_account_always_on(a->id, set) :
+	    store_account_auto_away(a->id, set)) == -1) {
+		ns_store_failed(c, "Setting change");
+		return;
+	}
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext) {
+		if (ao)
+			u->account_ao = set;
+		else
+			u->account_aa = set;
+		irc_user_changed(u);
+	}
+	ns_reply(c, "Your setting for %s is now %s", ao ? "always-on" :
+	    "auto-away", names[set]);
+}
+
+/*
+ * SET AUTOREPLAY-MISSED on|off, AUTOREPLAY-LINES <n|default>, REPLAY-JOINS
+ * commands-only|always|never: what a client attaching to an always-on
+ * user is sent of what it missed (irc_hist_missed), and how many lines
+ * of a channel a JOIN replays (history.autoreplay-on-join otherwise).
+ */
+static void
+ns_set_replay(struct client *c, const struct store_account *a,
+    const char *key, const char *v)
+{
+	static const char *const onoff[] = { "off", "on", "off" };
+	static const char *const rj[] = { "commands-only", "always", "never" };
+	char shown[24];
+	struct client *u;
+	char *end;
+	long n = -1;
+	int which = strcasecmp(key, "AUTOREPLAY-MISSED") == 0 ? 0 :
+	    strcasecmp(key, "AUTOREPLAY-LINES") == 0 ? 1 : 2, val, rc;
+
+	if (which == 0 && (strcasecmp(v, "on") == 0 ||
+	    strcasecmp(v, "off") == 0))
+		val = strcasecmp(v, "on") == 0 ? SET_ON : SET_OFF;
+	else if (which == 1 && strcasecmp(v, "default") == 0)
+		val = -1;
+	else if (which == 1 && (n = strtol(v, &end, 10)) >= 0 &&
+	    *end == '\0' && end != v &&
+	    n <= (long)conf->history.maxmessages)
+		val = (int)n;
+	else if (which == 2) {
+		for (val = RJ_COMMANDS_ONLY; val <= RJ_NEVER; val++)
+			if (strcasecmp(v, rj[val]) == 0)
+				break;
+		if (val > RJ_NEVER) {
+			ns_reply(c, "Invalid parameters");
+			return;
+		}
+	} else {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	rc = which == 0 ? store_account_autoreplay_missed(a->id, val) :
+	    which == 1 ? store_account_autoreplay_lines(a->id, val) :
+	    store_account_replay_joins(a->id, val);
+	if (rc == -1) {
+		ns_store_failed(c, "Setting change");
+		return;
+	}
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
+		*(which == 0 ? &u->account_arm : which == 1 ?
+		    &u->account_arl : &u->account_rj) = val;
+	if (which == 1 && val >= 0)
+		snprintf(shown, sizeof(shown), "%d", val);
+	else
+		snprintf(shown, sizeof(shown), "%s", which == 0 ? onoff[val] :
+		    which == 1 ? "default" : rj[val]);
+	ns_reply(c, "Your setting for %s is now %s", which == 0 ?
+	    "autoreplay-missed" : which == 1 ? "autoreplay-lines" :
+	    "replay-joins", shown);
+}
+
 static void
 ns_set(struct client *c, int argc, char **argv)
 {
@@ -629,9 +742,25 @@ ns_set(struct client *c, int argc, char **argv)
 		ns_set_multiclient(c, &a, argv[1]);
 		return;
 	}
+	if (argc >= 2 && (strcasecmp(argv[0], "ALWAYS-ON") == 0 ||
+	    strcasecmp(argv[0], "AUTO-AWAY") == 0)) {
+		ns_set_persist(c, &a, argv[0], argv[1]);
+		return;
+	}
+	if (argc >= 2 && (strcasecmp(argv[0], "AUTOREPLAY-MISSED") == 0 ||
+	    strcasecmp(argv[0], "AUTOREPLAY-LINES") == 0 ||
+	    strcasecmp(argv[0], "REPLAY-JOINS") == 0)) {
+		ns_set_replay(c, &a, argv[0], argv[1]);
+		return;
+	}
 	if (argc < 2 || strcasecmp(argv[0], "ENFORCE") != 0) {
 		ns_reply(c, "Syntax: SET ENFORCE <none|timeout|strict|default> "
-		    "| SET MULTICLIENT <on|off|default>");
+		    "| SET MULTICLIENT <on|off|default> "
+		    "| SET ALWAYS-ON <on|off|default> "
+		    "| SET AUTO-AWAY <on|off|default> "
+		    "| SET AUTOREPLAY-MISSED <on|off> "
+		    "| SET AUTOREPLAY-LINES <n|default> "
+		    "| SET REPLAY-JOINS <commands-only|always|never>");
 		return;
 	}
 	for (e = ENFORCE_DEFAULT; e <= ENFORCE_STRICT; e++)
@@ -727,6 +856,7 @@ cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
 		m->modes |= bit;
 	else
 		m->modes &= (unsigned char)~bit;
+	irc_user_changed(t);
 	irc_chan_send(ch, NULL, ":ChanServ!ChanServ@localhost MODE %s %c%c %s",
 	    ch->name, on ? '+' : '-', mode, t->nick);
 }
@@ -1247,25 +1377,50 @@ irc_serv_forget(struct client *c)
 	c->nr_listed = false;
 }
 
-/* How the owner of c's nick wants it protected from c: ENFORCE_*. */
+/* How the owner of nick wants it protected from c: ENFORCE_*. */
 static int
-nick_enforcement(struct client *c)
+nick_enforcement_of(struct client *c, const char *nick)
 {
 	struct store_account a;
 	char fz[NICKLEN_MAX + 1];
 
 	/* nobody may speak as a service */
-	if (irc_nick_reserved(c->nick))
+	if (irc_nick_reserved(nick))
 		return ENFORCE_STRICT;
 	if (!conf->accounts.nr_enabled)
 		return ENFORCE_NONE;
-	irc_fold(fz, c->nick, sizeof(fz));
+	irc_fold(fz, nick, sizeof(fz));
 	/* a database error is logged; nobody is renamed because of it */
 	if (store_nick_owner(fz, &a) != 1 || a.id == c->account_id)
 		return ENFORCE_NONE;
 	if (conf->accounts.nr_method == NICKRES_STRICT)
 		return ENFORCE_STRICT;
 	return a.enforce == ENFORCE_DEFAULT ? ENFORCE_NONE : a.enforce;
+}
+
+static int
+nick_enforcement(struct client *c)
+{
+	return nick_enforcement_of(c, c->nick);
+}
+
+/*
+ * Strict enforcement refuses the nick instead of renaming its taker
+ * afterwards, as Ergo does: before registration completes (once SASL
+ * has said who c is) 433 and FAIL NICK NICKNAME_RESERVED, after it the
+ * FAIL alone. True if refused (told).
+ */
+bool
+irc_serv_nick_refused(struct client *c, const char *nick)
+{
+	if (nick_enforcement_of(c, nick) != ENFORCE_STRICT)
+		return false;
+	if (!(c->flags & CF_REG))
+		irc_numeric(c, ERR_NICKNAMEINUSE, "%s :Nickname is reserved "
+		    "by a different account", nick);
+	irc_fail(c, "FAIL", "NICK", "NICKNAME_RESERVED", "%s :Nickname is "
+	    "reserved by a different account", nick);
+	return true;
 }
 
 /* nick_changed hook: the new nick may be a reserved one. */

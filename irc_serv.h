@@ -28,4 +28,7 @@ void	 irc_serv_chan_changed(struct chan *);
 cmd_fn	 h_chanserv;
 void	 irc_serv_init(void);		/* its hooks */
 
+/* Strict nick enforcement: nick refused to c (433/FAIL sent)? */
+bool	 irc_serv_nick_refused(struct client *c, const char *nick);
+
 #endif

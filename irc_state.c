@@ -85,6 +85,32 @@ irc_user_sessions(const struct client *c)
 	return n;
 }
 
+void
+irc_user_changed(struct client *c)
+{
+	if (c->changed || !(c->flags & CF_REG))
+		return;
+	c->changed = true;
+	c->chnext = irc.changed;
+	irc.changed = c;
+}
+
+void
+irc_user_unchanged(struct client *c)
+{
+	struct client **pp;
+
+	if (!c->changed)
+		return;
+	for (pp = &irc.changed; *pp != NULL; pp = &(*pp)->chnext)
+		if (*pp == c) {
+			*pp = c->chnext;
+			break;
+		}
+	c->changed = false;
+	c->chnext = NULL;
+}
+
 /* ---- nicks ---- */
 
 void
@@ -114,6 +140,7 @@ irc_nick_set(struct client *c, const char *nick)
 		return -1;
 	}
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
+	irc_user_changed(c);
 	return 0;
 }
 
@@ -276,6 +303,28 @@ irc_chan_rename(struct chan *ch, const char *name)
 }
 
 void
+irc_chan_default_modes(struct chan *ch)
+{
+	static const char letters[] = "imnpst";
+	static const unsigned bits[] = { CMODE_INVITE, CMODE_MODERATED,
+	    CMODE_NOEXT, CMODE_PRIVATE, CMODE_SECRET, CMODE_TOPIC };
+	const char *p, *l;
+	bool add = true;
+
+	for (p = conf->default_modes; p != NULL && *p != '\0'; p++) {
+		if (*p == '+' || *p == '-')
+			add = *p == '+';
+		else if ((l = strchr(letters, *p)) != NULL) {
+			if (add)
+				ch->modes |= bits[l - letters];
+			else
+				ch->modes &= ~bits[l - letters];
+		}
+		/* k, l and the lists need a parameter: not defaults */
+	}
+}
+
+void
 irc_masks_free(struct mask *mk)
 {
 	struct mask *next;
@@ -327,6 +376,7 @@ irc_member_add(struct chan *ch, struct client *c, unsigned char modes)
 		mb->unext->uprev = mb;
 	c->chans = mb;
 	c->nchans++;
+	irc_user_changed(c);
 	return mb;
 }
 
@@ -351,6 +401,7 @@ irc_member_del(struct member *mb)
 		mb->unext->uprev = mb->uprev;
 	ch->nmembers--;
 	c->nchans--;
+	irc_user_changed(c);
 	free(mb);
 	if (ch->nmembers == 0)
 		irc_chan_destroy(ch);

@@ -55,6 +55,9 @@
 #define CAP_INVITE_NOTIFY	0x8000
 #define CAP_STANDARD_REPLIES	0x10000
 #define CAP_NO_IMPLICIT_NAMES	0x20000
+#define CAP_PERSISTENCE		0x40000		/* draft/persistence */
+#define CAP_ZNC_PLAYBACK	0x80000		/* znc.in/playback */
+#define CAP_ZNC_SELF		0x1000000	/* znc.in/self-message */
 /* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
 #define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
 #define CAP_EXTENDED_MONITOR	0x200000
@@ -166,6 +169,17 @@ struct client {
 	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
 	struct client	*acnext, *acprev;	/* sessions of the account */
 	bool		 ac_listed;
+	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
+	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
+	int		 account_rj;		/* REPLAY-JOINS */
+	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
+	bool		 auto_away;	/* its away is auto-away's */
+	bool		 changed;	/* on irc.changed */
+	struct client	*chnext;
+	uint64_t	 ao_saved;	/* hash of the state last written */
+	int64_t		 ao_account;	/* the account its row is under */
+	time_t		 last_seen;	/* its last session left */
+	int64_t		 last_seen_ms;	/* the same, wall clock ms */
 	struct mark	*marks;		/* read markers without an account */
 	unsigned	 nmarks;
 	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
@@ -266,6 +280,7 @@ struct ircstate {
 	time_t		 started;
 	struct client	*dead;		/* killed, ended after the command */
 	struct session	*dead_sessions;	/* ended alone, detached after it */
+	struct client	*changed;	/* users whose lasting state changed */
 	uint64_t	 session_ids;	/* the last session id given */
 	int		(*rehash)(char **errs);	/* ergo.c's, for REHASH */
 	unsigned	 defcon;	/* Ergo's DEFCON 1-5 (irc_bans.c) */
@@ -298,11 +313,13 @@ struct irc_hooks {
 		    const struct irc_ev *);
 	/* users: a registered user renamed (oldprefix: nick!user@host
 	 * before); a registered user left (peers were told); a client's
-	 * memory goes (registered or not) */
+	 * memory goes (registered or not); a session's memory goes (ended
+	 * alone, or with its user): per-session state (SASL, multiline) */
 	void	(*nick_changed[IRC_HOOKS_MAX])(struct client *,
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
+	void	(*session_free[IRC_HOOKS_MAX])(struct session *);
 	/* a client logged in to an account (after 900) */
 	void	(*logged_in[IRC_HOOKS_MAX])(struct client *);
 	/* MONITOR (irc_monitor.c): calls fn for each user watching c */
@@ -444,6 +461,16 @@ unsigned irc_user_sessions(const struct client *);	/* how many */
  * irc_sess), or NULL: none for a user with no session. */
 const char *irc_client_ip(const struct client *);
 const char *irc_client_certfp(const struct client *);
+/*
+ * Notes that something of registered c that outlives a connection (its
+ * nick, channels, member or user modes, away) may have changed: the
+ * always-on users are written from irc.changed after each command.
+ */
+void	 irc_user_changed(struct client *);
+/* Unlinks c from irc.changed (c's memory goes). */
+void	 irc_user_unchanged(struct client *);
+/* A new channel's modes: channels.default-modes (flag modes only). */
+void	 irc_chan_default_modes(struct chan *);
 /* Sets c's nick and its table entry (0, or -1 on ENOMEM); or drops it. */
 int	 irc_nick_set(struct client *, const char *nick);
 void	 irc_nick_unset(struct client *);

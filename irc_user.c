@@ -71,9 +71,9 @@ irc_user_kill(struct client *c, const char *quitmsg, const char *error)
 }
 
 /*
- * Ends one session of c: if c has others (multiclient), irc.c detaches
- * it after the command (ERROR :error to it, nobody else is told); the
- * last one ends c itself, with quitmsg.
+ * Ends one session of c: if c has others (multiclient) or is always-on,
+ * irc.c detaches it after the command (ERROR :error to it, nobody else
+ * is told); the last one of any other user ends c itself, with quitmsg.
  */
 void
 irc_session_kill(struct session *s, const char *quitmsg, const char *error)
@@ -84,7 +84,7 @@ irc_session_kill(struct session *s, const char *quitmsg, const char *error)
 	for (o = c->sess; o != NULL; o = o->next)
 		if (o != s && !(o->flags & SF_DEAD))
 			break;
-	if (o == NULL) {	/* its last: the user goes */
+	if (o == NULL && !c->always_on) {	/* its last: the user goes */
 		irc_user_kill(c, quitmsg, error);
 		return;
 	}
@@ -132,6 +132,7 @@ irc_user_chghost(struct client *c, const char *user, const char *host)
 	}
 	if (!(c->flags & CF_REG))
 		return;
+	irc_user_changed(c);
 	irc_ev_init(&ev, c, false, ":%s CHGHOST %s %s", old, c->user, c->host);
 	ev.need = CAP_CHGHOST;
 	irc_ev_peers(&ev, c, true);

@@ -178,6 +178,29 @@ static const char *const migrations[] = {
 	"    key TEXT NOT NULL,"			/* lower case */
 	"    value TEXT NOT NULL,"
 	"    PRIMARY KEY (account, key));",
+	/* 10 -> 11: NickServ SET ALWAYS-ON and AUTO-AWAY (SET_* of
+	 * store.h; NULL or 0 follows the config), and the always-on users:
+	 * what a restart brings back with no connection (channels as
+	 * "o,#a ov,#b ,#c": the letters of the member's ranks, a comma,
+	 * the name) */
+	"ALTER TABLE accounts ADD COLUMN always_on INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN auto_away INTEGER;"
+	"CREATE TABLE always_on ("
+	"    account INTEGER PRIMARY KEY REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    nick TEXT NOT NULL,"
+	"    username TEXT NOT NULL,"
+	"    host TEXT NOT NULL,"
+	"    realname TEXT NOT NULL,"
+	"    umodes INTEGER NOT NULL,"
+	"    away TEXT,"
+	"    channels TEXT NOT NULL,"
+	"    last_seen INTEGER NOT NULL);",
+	/* 11 -> 12: NickServ SET AUTOREPLAY-MISSED (SET_*), AUTOREPLAY-LINES
+	 * (NULL: the config's) and REPLAY-JOINS (RJ_*) */
+	"ALTER TABLE accounts ADD COLUMN autoreplay_missed INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN autoreplay_lines INTEGER;"
+	"ALTER TABLE accounts ADD COLUMN replay_joins INTEGER;",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -186,7 +209,9 @@ enum {
 	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
 	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
 	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
-	Q_ACCOUNT_ENFORCE, Q_ACCOUNT_MC, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
+	Q_ACCOUNT_ENFORCE, Q_ACCOUNT_MC, Q_ACCOUNT_AO, Q_ACCOUNT_AA,
+	Q_ACCOUNT_ARM, Q_ACCOUNT_ARL, Q_ACCOUNT_RJ,
+	Q_AO_PUT, Q_AO_DELETE, Q_AO_LIST, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
 	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_RENAME, Q_CHAN_COUNT,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
@@ -201,7 +226,9 @@ enum {
 
 #define ACCOUNT_COLS	"a.id, a.display, a.salt, a.iterations, " \
 			"a.stored_key, a.server_key, a.email, a.registered, " \
-			"a.enforce, a.legacy_hash, a.multiclient"
+			"a.enforce, a.legacy_hash, a.multiclient, " \
+			"a.always_on, a.auto_away, a.autoreplay_missed, " \
+			"a.autoreplay_lines, a.replay_joins"
 
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -225,6 +252,29 @@ static const char *const queries[Q_COUNT] = {
 	    "WHERE id = ?1",
 	[Q_ACCOUNT_ENFORCE] = "UPDATE accounts SET enforce = ?2 WHERE id = ?1",
 	[Q_ACCOUNT_MC] = "UPDATE accounts SET multiclient = ?2 WHERE id = ?1",
+	[Q_ACCOUNT_AO] = "UPDATE accounts SET always_on = ?2 WHERE id = ?1",
+	[Q_ACCOUNT_AA] = "UPDATE accounts SET auto_away = ?2 WHERE id = ?1",
+	[Q_ACCOUNT_ARM] = "UPDATE accounts SET autoreplay_missed = ?2 "
+	    "WHERE id = ?1",
+	/* -1 (default) is kept as NULL */
+	[Q_ACCOUNT_ARL] = "UPDATE accounts SET autoreplay_lines = "
+	    "nullif(?2, -1) WHERE id = ?1",
+	[Q_ACCOUNT_RJ] = "UPDATE accounts SET replay_joins = ?2 WHERE id = ?1",
+	[Q_AO_PUT] = "INSERT INTO always_on (account, nick, username, host, "
+	    "realname, umodes, away, channels, last_seen) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (account) DO UPDATE SET "
+	    "nick = excluded.nick, username = excluded.username, "
+	    "host = excluded.host, realname = excluded.realname, "
+	    "umodes = excluded.umodes, away = excluded.away, "
+	    "channels = excluded.channels, last_seen = excluded.last_seen",
+	[Q_AO_DELETE] = "DELETE FROM always_on WHERE account = ?1",
+	[Q_AO_LIST] = "SELECT o.account, a.display, a.multiclient, "
+	    "a.always_on, a.auto_away, o.nick, o.username, o.host, "
+	    "o.realname, o.umodes, o.away, o.channels, o.last_seen, "
+	    "a.autoreplay_missed, ifnull(a.autoreplay_lines, -1), "
+	    "a.replay_joins "
+	    "FROM always_on o JOIN accounts a ON a.id = o.account "
+	    "ORDER BY o.account",
 	[Q_CERTFP_INSERT] = "INSERT INTO account_certfps (certfp, account) "
 	    "VALUES (?1, ?2)",
 	[Q_CERTFP_DELETE] = "DELETE FROM account_certfps "
@@ -913,6 +963,12 @@ account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
 	if ((t = sqlite3_column_text(st, 9)) != NULL)
 		snprintf(a->legacy, sizeof(a->legacy), "%s", (const char *)t);
 	a->multiclient = sqlite3_column_int(st, 10);
+	a->always_on = sqlite3_column_int(st, 11);
+	a->auto_away = sqlite3_column_int(st, 12);
+	a->autoreplay_missed = sqlite3_column_int(st, 13);
+	a->autoreplay_lines = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int(st, 14);
+	a->replay_joins = sqlite3_column_int(st, 15);
 	sqlite3_reset(st);
 	return 1;
 }
@@ -1185,6 +1241,130 @@ int
 store_account_multiclient(int64_t id, int mc)
 {
 	return account_set(Q_ACCOUNT_MC, id, mc, "set multiclient");
+}
+
+int
+store_account_always_on(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_AO, id, v, "set always-on");
+}
+
+int
+store_account_auto_away(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_AA, id, v, "set auto-away");
+}
+
+int
+store_account_autoreplay_missed(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_ARM, id, v, "set autoreplay-missed");
+}
+
+int
+store_account_autoreplay_lines(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_ARL, id, v, "set autoreplay-lines");
+}
+
+int
+store_account_replay_joins(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_RJ, id, v, "set replay-joins");
+}
+
+/* Text column i of st, or "" for NULL. */
+static const char *
+col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t != NULL ? (const char *)t : "";
+}
+
+/*
+ * Writes (or replaces) the always-on user of u->account: committed
+ * when this returns 0 (autocommit), so a kill -9 after it keeps it.
+ */
+int
+store_alwayson_put(const struct store_alwayson *u)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_AO_PUT)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, u->account) ||
+	    sqlite3_bind_text(st, 2, u->nick, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, u->user, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, u->host, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 5, u->realname, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 6, (int)u->umodes) ||
+	    (u->away != NULL ? sqlite3_bind_text(st, 7, u->away, -1,
+	    SQLITE_STATIC) : sqlite3_bind_null(st, 7)) ||
+	    sqlite3_bind_text(st, 8, u->channels, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 9, (sqlite3_int64)u->last_seen)) {
+		store_fail("save always-on user");
+		return -1;
+	}
+	return q_done(st, "save always-on user");
+}
+
+int
+store_alwayson_delete(int64_t account)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_AO_DELETE)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account)) {
+		store_fail("forget always-on user");
+		return -1;
+	}
+	return q_done(st, "forget always-on user");
+}
+
+/* Calls fn for each always-on user; 0, or -1 (logged). */
+int
+store_alwayson_list(void (*fn)(void *, const struct store_alwayson *),
+    void *arg)
+{
+	struct store_alwayson u;
+	sqlite3_stmt	*st;
+	const char	*away;
+	int		 rc;
+
+	if ((st = q(Q_AO_LIST)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&u, 0, sizeof(u));
+		u.account = sqlite3_column_int64(st, 0);
+		snprintf(u.account_name, sizeof(u.account_name), "%s",
+		    col_str(st, 1));
+		u.multiclient = sqlite3_column_int(st, 2);
+		u.always_on = sqlite3_column_int(st, 3);
+		u.auto_away = sqlite3_column_int(st, 4);
+		u.nick = col_str(st, 5);
+		u.user = col_str(st, 6);
+		u.host = col_str(st, 7);
+		u.realname = col_str(st, 8);
+		u.umodes = (unsigned)sqlite3_column_int(st, 9);
+		away = sqlite3_column_type(st, 10) == SQLITE_NULL ? NULL :
+		    col_str(st, 10);
+		u.away = away;
+		u.channels = col_str(st, 11);
+		u.last_seen = (time_t)sqlite3_column_int64(st, 12);
+		u.autoreplay_missed = sqlite3_column_int(st, 13);
+		u.autoreplay_lines = sqlite3_column_int(st, 14);
+		u.replay_joins = sqlite3_column_int(st, 15);
+		fn(arg, &u);
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail("load always-on users");
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	return 0;
 }
 
 int

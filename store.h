@@ -22,6 +22,10 @@
 enum { ENFORCE_DEFAULT, ENFORCE_NONE, ENFORCE_TIMEOUT, ENFORCE_STRICT };
 /* NickServ SET MULTICLIENT: several sessions of the account's user */
 enum { MC_DEFAULT, MC_ON, MC_OFF };
+/* NickServ SET ALWAYS-ON and AUTO-AWAY: the config's, on, off */
+enum { SET_DEFAULT, SET_ON, SET_OFF };
+/* NickServ SET REPLAY-JOINS (Ergo's values; commands-only is 0) */
+enum { RJ_COMMANDS_ONLY, RJ_ALWAYS, RJ_NEVER };
 
 /* One account row; SCRAM-SHA-256 credentials, never the password. */
 struct store_account {
@@ -36,6 +40,10 @@ struct store_account {
 	time_t		 registered;
 	int		 enforce;			/* ENFORCE_* */
 	int		 multiclient;			/* MC_* */
+	int		 always_on, auto_away;		/* SET_* */
+	int		 autoreplay_missed;		/* SET_* */
+	int		 autoreplay_lines;		/* -1: the config's */
+	int		 replay_joins;			/* RJ_* */
 	/* an imported hash (pwhash.h) until the first login replaces it
 	 * with SCRAM credentials; "" if none */
 	char		 legacy[STORE_LEGACY_MAX + 1];
@@ -77,6 +85,31 @@ int	 store_nick_reserve(int64_t id, const char *folded, time_t when);
 int	 store_account_passwd(const struct store_account *a);
 int	 store_account_enforce(int64_t id, int enforce);	/* 0 or -1 */
 int	 store_account_multiclient(int64_t id, int mc);		/* 0 or -1 */
+int	 store_account_always_on(int64_t id, int v);		/* 0 or -1 */
+int	 store_account_auto_away(int64_t id, int v);		/* 0 or -1 */
+int	 store_account_autoreplay_missed(int64_t id, int v);	/* 0 or -1 */
+int	 store_account_autoreplay_lines(int64_t id, int v);	/* 0 or -1 */
+int	 store_account_replay_joins(int64_t id, int v);		/* 0 or -1 */
+
+/*
+ * An always-on user (irc_alwayson.c): what a restart brings back with
+ * no connection. channels: "o,#a ov,#b ,#c" (each member's rank letters,
+ * the channel). In a listing the strings live until fn returns.
+ */
+struct store_alwayson {
+	int64_t		 account;
+	char		 account_name[NICKLEN_MAX + 1];	/* listing only */
+	int		 multiclient, always_on, auto_away; /* listing only */
+	int		 autoreplay_missed, autoreplay_lines, replay_joins;
+	const char	*nick, *user, *host, *realname, *away;	/* away: NULL */
+	const char	*channels;
+	unsigned	 umodes;
+	time_t		 last_seen;
+};
+int	 store_alwayson_put(const struct store_alwayson *);	/* 0 or -1 */
+int	 store_alwayson_delete(int64_t account);		/* 0 or -1 */
+int	 store_alwayson_list(void (*fn)(void *, const struct store_alwayson *),
+	    void *arg);						/* 0 or -1 */
 /* 0 added, 1 already on some account, -1 error */
 int	 store_certfp_add(int64_t id, const char *certfp);
 int	 store_certfp_del(int64_t id, const char *certfp); /* 0, 1 none, -1 */

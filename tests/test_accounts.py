@@ -310,17 +310,40 @@ def test_nick_reservation_optional_by_default_no_rename():
         c.sync()
 
 
-def test_set_enforce_strict_renames_at_once():
+def test_set_enforce_strict_refuses_the_nick():
+    """As Ergo: 433 "reserved" and FAIL NICK NICKNAME_RESERVED before
+    registration, the FAIL alone after it; nobody is renamed."""
     with Server() as srv:
         a = register(srv, "yuri", "pw")
         ns(a, "SET ENFORCE strict")
         ns_expect(a, "Enforcement method set to strict")
         a.close()
-        c = srv.client("yuri")
-        c.expect(r"NOTICE yuri :This nickname is reserved by another "
-                 r"account; you are being renamed")
-        line = c.expect(r"^:yuri!\S+ NICK :Guest\d{5}$")
-        srv.wait_log(r"reserved nick, renamed to Guest\d{5}")
+        c = srv.client()
+        c.send("NICK yuri")
+        c.send("USER u 0 * :r")
+        c.expect(r"^:\S+ 433 \* yuri :Nickname is reserved by a "
+                 r"different account$")
+        c.expect(r"^:\S+ FAIL NICK NICKNAME_RESERVED yuri :Nickname is "
+                 r"reserved by a different account$")
+        c.send("NICK yuri_")
+        c.expect(r" 001 yuri_ ")
+        c.send("NICK yuri")
+        c.expect(r"FAIL NICK NICKNAME_RESERVED yuri ")
+        lines = c.sync()
+        assert not any(" NICK " in l or " 433 " in l for l in lines), lines
+        # SASL before registration: the owner keeps its nick
+        s = srv.client()
+        s.send("CAP REQ :sasl")
+        s.send("NICK yuri")
+        s.send("USER u 0 * :r")
+        s.send("AUTHENTICATE PLAIN")
+        s.expect(r"AUTHENTICATE \+")
+        import base64
+        s.send("AUTHENTICATE " + base64.b64encode(b"\0yuri\0pw").decode())
+        s.expect(r" 903 ")
+        s.send("CAP END")
+        s.expect(r" 001 yuri ")
+        s.close()
         # the owner logs in and takes the nick
         d = srv.client("yuri2")
         ns(d, "IDENTIFY yuri pw")
@@ -354,14 +377,15 @@ def test_set_enforce_timeout_renames_after_the_grace_period():
         assert not any(" NICK " in l for l in d.sync())
 
 
-def test_method_strict_renames_without_opt_in():
+def test_method_strict_refuses_without_opt_in():
     conf = "accounts { nick-reservation { method strict } }"
     with Server(conf=conf) as srv:
         register(srv, "abby", "pw").close()
         c = srv.client("other")
         c.send("NICK Abby")
-        c.expect(r"^:other!\S+ NICK :Abby$")
-        c.expect(r"^:Abby!\S+ NICK :Guest\d{5}$")
+        c.expect(r"^:\S+ FAIL NICK NICKNAME_RESERVED Abby :Nickname is "
+                 r"reserved by a different account$")
+        assert not any(" NICK " in l for l in c.sync())
 
 
 def test_nick_reservation_disabled():

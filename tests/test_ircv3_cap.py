@@ -223,9 +223,9 @@ def test_cap_notify_when_a_rehash_changes_sasl_and_multiline():
 
 
 def test_cap_notify_when_a_rehash_turns_history_off_and_on():
-    """history { enabled no } takes draft/chathistory and
-    draft/event-playback away (CAP DEL, disabled for who had them) and
-    enabled yes gives them back (CAP NEW)."""
+    """history { enabled no } takes draft/chathistory,
+    draft/event-playback and znc.in/playback away (CAP DEL, disabled for
+    who had them) and enabled yes gives them back (CAP NEW)."""
     srv = Server()
     c = srv.client()
     ls_lines(c)
@@ -238,7 +238,7 @@ def test_cap_notify_when_a_rehash_turns_history_off_and_on():
     rehash(srv)
     l = c.expect(r" CAP histcap DEL ")
     assert sorted(l.split(" :", 1)[1].split()) == [
-        "draft/chathistory", "draft/event-playback"], l
+        "draft/chathistory", "draft/event-playback", "znc.in/playback"], l
     c.send("CAP LIST")
     l = c.expect(r" CAP histcap LIST ")
     assert l.split(" :", 1)[1].split() == ["batch", "cap-notify"], l
@@ -253,6 +253,6 @@ def test_cap_notify_when_a_rehash_turns_history_off_and_on():
     rehash(srv)
     l = c.expect(r" CAP histcap NEW ")
     assert sorted(l.split(" :", 1)[1].split()) == [
-        "draft/chathistory", "draft/event-playback"], l
+        "draft/chathistory", "draft/event-playback", "znc.in/playback"], l
     c.send("CAP REQ draft/chathistory")
     c.expect(r" CAP histcap ACK :draft/chathistory$")

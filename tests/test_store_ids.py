@@ -12,16 +12,19 @@ import sqlite3
 
 from ergotest import Server, run_ergo
 
-SCHEMA = 10     # store.c's STORE_VERSION
+SCHEMA = 12     # store.c's STORE_VERSION
 OLD = 6
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = r":NickServ!NickServ@localhost NOTICE %s :"
 CS = r":ChanServ!ChanServ@localhost NOTICE %s :"
 TABLES = ("meta", "accounts", "account_certfps", "nick_reservations",
           "channels", "channel_amodes", "bans", "history", "read_markers")
-# columns later migrations add (7 -> 8: an imported password hash); an
+# columns later migrations add (7 -> 8: an imported password hash; 8 -> 9
+# and later: NickServ SET settings); an
 # upgrade from 6 leaves them NULL, and the rows compare without them
-LATER = {"accounts": ("legacy_hash", "multiclient")}
+LATER = {"accounts": ("legacy_hash", "multiclient", "always_on",
+                      "auto_away", "autoreplay_missed", "autoreplay_lines",
+                      "replay_joins")}
 
 
 def migrations():

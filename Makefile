@@ -38,7 +38,7 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h ergo_check
 	  irc_hist.h irc_link.h irc_link_int.h irc_markread.h irc_monitor.h \
 	  irc_multiline.h \
 	  irc_query.h irc_redact.h irc_register.h irc_sasl.h \
-	  irc_sasl_parse.h irc_serv.h irc_throttle.h irc_userinput.h pwhash.h \
+	  irc_sasl_parse.h irc_serv.h irc_serv_int.h irc_throttle.h irc_userinput.h pwhash.h \
 	  json.h ergo_import.h conf_yaml.h
 # Everything but main(): the unit tests and fuzz targets link against
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.
@@ -46,7 +46,7 @@ LIBSRCS	= net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_redact.c \
 	  irc_chghost.c irc_link.c irc_link_user.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
-	  irc_sasl_parse.c irc_serv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
+	  irc_sasl_parse.c irc_serv.c irc_chanserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_register.c irc_throttle.c \
 	  net_addr.c util.c irc_out.c irc_state.c irc_user.c irc_account.c \

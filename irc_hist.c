@@ -549,11 +549,15 @@ queue_row(const struct hmsg *m, const struct hist *h, int64_t channel,
 static void
 chan_push(struct chan *ch, struct hmsg *m)
 {
-	struct hist **hp = chan_hist(ch);
+	struct hist **hp;
 
+	if (ch->history == CHAN_HIST_OFF)	/* ChanServ SET history */
+		return;
+	hp = chan_hist(ch);
 	if (hist_push(hp, m, conf->history.channel_length,
 	    conf->history.channel_bytes) &&
-	    ch->reg_id != 0 && persisting())
+	    ch->reg_id != 0 && persisting() &&
+	    ch->history != CHAN_HIST_EPHEMERAL)
 		queue_row(m, *hp, ch->reg_id, 0);
 }
 

@@ -238,7 +238,13 @@ struct chan {
 	struct hist	*hist;		/* irc_hist.c; NULL until a message */
 	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
 	int64_t		 founder;	/* its founder's account id, or 0 */
+	unsigned char	 history;	/* ChanServ SET history (CHAN_HIST_*) */
 };
+/* Ergo's HistoryStatus: a registered channel's own history setting */
+#define CHAN_HIST_DEFAULT	0
+#define CHAN_HIST_OFF		1
+#define CHAN_HIST_EPHEMERAL	2
+#define CHAN_HIST_ON		3
 
 /* ---- server-wide state (irc.c) ---- */
 struct ircstate {
@@ -288,7 +294,7 @@ struct irc_hooks {
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
-	 * its founder, 2 someone else's); c joined ch, before NAMES and
+	 * its founder, 2 someone else's, 3 purged: no one may use it); c joined ch, before NAMES and
 	 * after; ch's topic or modes changed; ch goes */
 	int	(*chan_restore)(struct chan *, struct client *);
 	void	(*join_names[IRC_HOOKS_MAX])(struct client *, struct chan *);

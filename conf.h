@@ -138,6 +138,9 @@ struct conf {
 		unsigned nr_grace;		/* seconds before a rename */
 		bool	 mc_enabled;		/* multiclient */
 		bool	 mc_default;		/* ... for accounts that said nothing */
+		bool	 vh_enabled;		/* HostServ: vhosts */
+		unsigned vh_max_length;
+		char	*vh_regexp;		/* POSIX ERE a vhost must match */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <regex.h>
 #include <time.h>
 
 #include "irc_serv.h"
@@ -674,15 +673,17 @@ cs_clear(struct client *c, int argc, char **argv)
 		cs_reply(c, "Invalid parameters");
 }
 
+struct cs_list_walk {
+	struct client	*c;
+	const char	*re;		/* NULL: every channel */
+};
+
 static void
 cs_list_line(void *arg, const char *name)
 {
-	struct {
-		struct client	*c;
-		regex_t		*re;
-	} *w = arg;
+	struct cs_list_walk *w = arg;
 
-	if (w->re == NULL || regexec(w->re, name, 0, NULL, 0) == 0)
+	if (w->re == NULL || irc_ere_match(w->re, name) == 1)
 		cs_reply(w->c, "    %s", name);
 }
 
@@ -690,29 +691,20 @@ cs_list_line(void *arg, const char *name)
 static void
 cs_list(struct client *c, int argc, char **argv)
 {
-	struct {
-		struct client	*c;
-		regex_t		*re;
-	} w = { c, NULL };
-	regex_t re;
+	struct cs_list_walk w = { c, argc > 0 ? argv[0] : NULL };
 
 	if (!cs_oper(c)) {
 		cs_reply(c, "Insufficient privileges");
 		return;
 	}
-	if (argc > 0) {
-		if (regcomp(&re, argv[0], REG_EXTENDED | REG_NOSUB) != 0) {
-			cs_reply(c, "Invalid regex");
-			return;
-		}
-		w.re = &re;
+	if (w.re != NULL && irc_ere_match(w.re, "") == -1) {
+		cs_reply(c, "Invalid regex");
+		return;
 	}
 	cs_reply(c, "*** \002ChanServ LIST\002 ***");
 	if (store_chan_list(cs_list_line, &w) == -1)
 		cs_store_failed(c, "Lookup");
 	cs_reply(c, "*** \002End of ChanServ LIST\002 ***");
-	if (w.re != NULL)
-		regfree(&re);
 }
 
 /* HOWTOBAN #chan nick: the ban that keeps nick out (ops and opers). */

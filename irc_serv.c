@@ -652,16 +652,20 @@ bool
 irc_serv_message(struct client *c, const char *target, const char *text,
     bool notice)
 {
-	bool ns = strcasecmp(target, "NickServ") == 0;
+	void (*fn)(struct client *, const char *);
 
-	if (!ns && strcasecmp(target, "ChanServ") != 0)
-		return false;
-	if (notice)	/* a NOTICE never draws a reply */
-		return true;
-	if (ns)
-		ns_command(c, text);
+	if (strcasecmp(target, "NickServ") == 0)
+		fn = ns_command;
+	else if (strcasecmp(target, "ChanServ") == 0)
+		fn = cs_command;
+	else if (strcasecmp(target, "HostServ") == 0)
+		fn = hs_command;
+	else if (strcasecmp(target, "HistServ") == 0)
+		fn = hist_command;
 	else
-		cs_command(c, text);
+		return false;
+	if (!notice)	/* a NOTICE never draws a reply */
+		fn(c, text);
 	return true;
 }
 
@@ -833,4 +837,5 @@ irc_serv_init(void)
 	IRC_HOOK_ADD(chan_changed, irc_serv_chan_changed);
 	IRC_HOOK_ADD(nick_changed, serv_nick_changed);
 	IRC_HOOK_ADD(client_free, irc_serv_forget);
+	irc_hostserv_init();
 }

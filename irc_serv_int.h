@@ -1,6 +1,6 @@
 /*
- * irc_serv_int.h: what the services' files (irc_serv.c, irc_chanserv.c)
- * share among themselves: a service's command table, its replies and
+ * irc_serv_int.h: what the services' files (irc_serv.c, irc_chanserv.c,
+ * irc_hostserv.c, irc_histserv.c) share among themselves: a service's command table, its replies and
  * its dispatch. Nothing outside the services includes it.
  */
 #ifndef IRC_SERV_INT_H
@@ -37,7 +37,9 @@ void	 serv_command(struct client *, const struct service *,
 	    const char *text);
 /* The parameters of m joined by spaces, as a PRIVMSG's text. */
 void	 serv_words(const struct msg *, char *text, size_t sz);
-/* ChanServ (irc_chanserv.c): a command line; its hooks. */
+/* ChanServ (irc_chanserv.c), HostServ (irc_hostserv.c): a command line */
 void	 cs_command(struct client *, const char *text);
+void	 hs_command(struct client *, const char *text);
+void	 hist_command(struct client *, const char *text);	/* HistServ */
 
 #endif

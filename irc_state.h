@@ -292,6 +292,8 @@ struct irc_hooks {
 	void	(*nick_changed[IRC_HOOKS_MAX])(struct client *,
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
+	/* accounts: c logged in or out (c->account says which) */
+	void	(*logged_in[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
 	 * its founder, 2 someone else's, 3 purged: no one may use it); c joined ch, before NAMES and
@@ -314,6 +316,14 @@ struct irc_hooks {
 	bool	(*hist_redact)(struct chan *, struct client *,
 		    const char *peer, const char *msgid, bool remove,
 		    struct hist_info *);
+	/* HistServ: PLAY calls fn on the PRIVMSGs and NOTICEs among the
+	 * last limit entries of ch's history or (ch NULL) c's direct
+	 * messages with peer (NULL: with anyone), oldest first; FORGET
+	 * drops every message the account sent, kept and saved (a count) */
+	void	(*hist_play)(struct chan *, struct client *, const char *peer,
+		    unsigned limit, void (*fn)(void *, const struct hist_info *,
+		    const char *text), void *arg);
+	size_t	(*hist_forget_account)(const char *account);
 	void	(*dropping[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
 	void	(*dropped[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
 };

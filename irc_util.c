@@ -3,6 +3,7 @@
  * string-keyed hash table behind nick and channel lookups.
  * Pure functions over memory: no I/O, no protocol state.
  */
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -716,4 +717,17 @@ irc_time_parse(const char *s, int64_t *ms)
 	*ms = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL +
 	    sec * 1000LL + frac;
 	return true;
+}
+
+int
+irc_ere_match(const char *pattern, const char *s)
+{
+	regex_t re;
+	int rc;
+
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+		return -1;
+	rc = regexec(&re, s, 0, NULL, 0) == 0;
+	regfree(&re);
+	return rc;
 }

@@ -86,4 +86,8 @@ bool	 irc_time_parse(const char *s, int64_t *ms);
 void	 irc_time_format(char *buf, size_t sz, int64_t ms);
 int64_t	 irc_time_now_ms(void);
 
+/* s against a POSIX extended regular expression: 1 matches, 0 does
+ * not, -1 the pattern does not compile (ChanServ LIST, vhosts). */
+int	 irc_ere_match(const char *pattern, const char *s);
+
 #endif

@@ -170,12 +170,11 @@ static const char *const migrations[] = {
 	/* 8 -> 9: NickServ SET MULTICLIENT (MC_*); NULL or 0 follows the
 	 * config */
 	"ALTER TABLE accounts ADD COLUMN multiclient INTEGER;",
-	/* 9 -> 10: ChanServ SET history and query-cutoff (CS_HIST_*,
-	 * CS_CUTOFF_*; 0 follows the config), PURGE, and HostServ's vhost
-	 * of an account (NULL none) and whether it is on */
-	"ALTER TABLE channels ADD COLUMN history INTEGER NOT NULL DEFAULT 0;"
-	"ALTER TABLE channels ADD COLUMN query_cutoff INTEGER NOT NULL "
-	"    DEFAULT 0;"
+	/* 9 -> 10: ChanServ SET history and query-cutoff (CHAN_HIST_*,
+	 * ChanServ's cutoffs; NULL or 0 follows the config), PURGE, and
+	 * HostServ's vhost of an account (NULL none) and whether it is on */
+	"ALTER TABLE channels ADD COLUMN history INTEGER;"
+	"ALTER TABLE channels ADD COLUMN query_cutoff INTEGER;"
 	"CREATE TABLE channel_purges ("
 	"    name TEXT PRIMARY KEY,"			/* casefolded */
 	"    display TEXT NOT NULL,"
@@ -183,7 +182,7 @@ static const char *const migrations[] = {
 	"    reason TEXT NOT NULL,"
 	"    purged_at INTEGER NOT NULL);"
 	"ALTER TABLE accounts ADD COLUMN vhost TEXT;"
-	"ALTER TABLE accounts ADD COLUMN vhost_on INTEGER NOT NULL DEFAULT 0;",
+	"ALTER TABLE accounts ADD COLUMN vhost_on INTEGER;",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -196,7 +195,7 @@ enum {
 	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_COUNT,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST, Q_AMODE_CLEAR,
 	Q_CHAN_LIST, Q_CHAN_SETTINGS, Q_PURGE_ADD, Q_PURGE_DEL, Q_PURGE_GET,
-	Q_PURGE_LIST, Q_ACCOUNT_VHOST,
+	Q_PURGE_LIST, Q_ACCOUNT_VHOST, Q_HIST_FORGET,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
@@ -270,6 +269,8 @@ static const char *const queries[Q_COUNT] = {
 	[Q_PURGE_GET] = "SELECT display, oper, reason, purged_at "
 	    "FROM channel_purges WHERE name = ?1",
 	[Q_PURGE_LIST] = "SELECT display FROM channel_purges ORDER BY name",
+	[Q_HIST_FORGET] = "DELETE FROM history WHERE acct_tag = ?1 "
+	    "COLLATE NOCASE",
 	[Q_CHAN_STATE] = "UPDATE channels SET modes = ?2, chan_key = ?3, "
 	    "chan_limit = ?4, topic = ?5, topic_by = ?6, topic_time = ?7 "
 	    "WHERE id = ?1",
@@ -1591,6 +1592,21 @@ store_purge_get(const char *folded, struct store_purge *p)
 	}
 	sqlite3_reset(st);
 	return found;
+}
+
+/* HistServ FORGET: every saved message the account sent. */
+int
+store_hist_forget(const char *account)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_HIST_FORGET)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC)) {
+		store_fail("history forget");
+		return -1;
+	}
+	return q_done(st, "history forget");
 }
 
 /* An account's vhost (NULL or "" for none) and whether it is on. */

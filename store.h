@@ -132,6 +132,8 @@ int	 store_purge_get(const char *folded, struct store_purge *); /* 1 0 -1 */
 int	 store_purge_list(void (*fn)(void *, const char *), void *arg);
 /* HostServ: an account's vhost ("" or NULL: none) and whether it is on */
 int	 store_account_vhost(int64_t id, const char *vhost, bool on);
+/* HistServ FORGET: the saved messages account sent; 0 or -1 */
+int	 store_hist_forget(const char *account);
 
 /* A K-line (kind 'k', mask user@host) or D-line ('d', IP or CIDR). */
 #define STORE_BAN_MASK_MAX	128

@@ -12,16 +12,18 @@ import sqlite3
 
 from ergotest import Server, run_ergo
 
-SCHEMA = 9      # store.c's STORE_VERSION
+SCHEMA = 10     # store.c's STORE_VERSION
 OLD = 6
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = r":NickServ!NickServ@localhost NOTICE %s :"
 CS = r":ChanServ!ChanServ@localhost NOTICE %s :"
 TABLES = ("meta", "accounts", "account_certfps", "nick_reservations",
           "channels", "channel_amodes", "bans", "history", "read_markers")
-# columns later migrations add (7 -> 8: an imported password hash); an
+# columns later migrations add (7 -> 8: an imported password hash; 9 ->
+# 10: ChanServ's settings and HostServ's vhosts); an
 # upgrade from 6 leaves them NULL, and the rows compare without them
-LATER = {"accounts": ("legacy_hash", "multiclient")}
+LATER = {"accounts": ("legacy_hash", "multiclient", "vhost", "vhost_on"),
+         "channels": ("history", "query_cutoff")}
 
 
 def migrations():
@@ -69,8 +71,10 @@ def dump(path):
 
 def schema_of(path):
     """The indexes (name -> SQL) and each table's foreign keys."""
+    # (tables later versions add, such as channel_purges, are not here)
     idx = dict(query(path, "SELECT name, sql FROM sqlite_master WHERE "
-                           "type = 'index'"))
+                           "type = 'index' AND tbl_name IN (%s)"
+                     % ", ".join("'%s'" % t for t in TABLES)))
     fks = {t: query(path, "SELECT * FROM pragma_foreign_key_list(?)", (t,))
            for t in TABLES}
     cols = {t: [c for c in query(path, "SELECT name, type, \"notnull\", "

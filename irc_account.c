@@ -303,7 +303,7 @@ irc_account_login(struct client *c, const struct store_account *a)
 	}
 	irc_user_account_notify(c);		/* IRCv3 account-notify */
 	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
-	IRC_HOOK_RUN(logged_in, c);		/* HostServ's vhost */
+	IRC_HOOK_RUN(logged_in, c);
 }
 
 void
@@ -323,7 +323,7 @@ irc_account_logout(struct client *c)
 			irc_send(c, ":%s MODE %s :-r", c->nick, c->nick);
 	}
 	irc_user_account_notify(c);
-	IRC_HOOK_RUN(logged_in, c);
+	IRC_HOOK_RUN(logged_out, c);		/* HostServ: no vhost */
 }
 
 /* client_free hook: c leaves the index; its account name goes. */

@@ -21,6 +21,7 @@
 #include "irc_out.h"
 #include "irc_user.h"
 #include "irc_account.h"
+#include "irc_oper.h"
 #include "irc_serv_int.h"
 
 static void cs_reply(struct client *, const char *, ...)
@@ -69,11 +70,11 @@ cs_chan(struct client *c, const char *name, struct store_chan *rc_ch)
 	return true;
 }
 
-/* Ergo's chanreg capability (the oper check until oper classes land). */
+/* An oper whose class has Ergo's chanreg capability. */
 static bool
 cs_oper(const struct client *c)
 {
-	return (c->umodes & UMODE_OPER) != 0;
+	return irc_oper_can(c, "chanreg");
 }
 
 /* Ergo's csPrivsCheck: an oper, or the founder's account. */
@@ -168,8 +169,8 @@ cs_register(struct client *c, int argc, char **argv)
 		    argv[0]);
 		return;
 	}
-	/* Ergo's checkChanLimit: opers (its chanreg capability) exempt */
-	if (!(c->umodes & UMODE_OPER)) {
+	/* Ergo's checkChanLimit: opers with chanreg are exempt */
+	if (!cs_oper(c)) {
 		if ((rc = store_chan_count(c->account_id)) == -1) {
 			cs_store_failed(c, "Registration");
 			return;
@@ -729,7 +730,8 @@ cs_howtoban(struct client *c, int argc, char **argv)
 		cs_reply(c, "No such channel");
 		return;
 	}
-	if (!irc_chan_is_at_least(ch, c, MEMB_OP) && !cs_oper(c)) {
+	if (!irc_chan_is_at_least(ch, c, MEMB_OP) &&
+	    !irc_oper_can(c, "samode")) {
 		cs_reply(c, "Insufficient privileges");
 		return;
 	}

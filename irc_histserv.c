@@ -21,6 +21,7 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_hist.h"
+#include "irc_oper.h"
 #include "irc_serv_int.h"
 
 #define HIST_PLAY_DEFAULT	100	/* Ergo's PLAY without a limit */
@@ -38,11 +39,11 @@ hist_reply(struct client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Ergo's history capability (the oper check until oper classes land). */
+/* An oper whose class has Ergo's history capability. */
 static bool
 hist_oper(struct client *c)
 {
-	if (c->umodes & UMODE_OPER)
+	if (irc_oper_can(c, "history"))
 		return true;
 	hist_reply(c, "Command restricted");
 	return false;
@@ -102,7 +103,7 @@ hist_play(struct client *c, int argc, char **argv)
 	if (argv[0][0] == '#' || argv[0][0] == '&') {
 		if ((ch = irc_chan_find(argv[0])) == NULL ||
 		    (irc_member_find(ch, c) == NULL &&
-		    !(c->umodes & UMODE_OPER))) {
+		    !irc_oper_can(c, "history"))) {
 			hist_reply(c, "Could not retrieve history");
 			return;
 		}
@@ -130,7 +131,7 @@ hist_delete(struct client *c, int argc, char **argv)
 		hist_reply(c, "Syntax: DELETE <target> <msgid>");
 		return;
 	}
-	if (!(c->umodes & UMODE_OPER)) {
+	if (!irc_oper_can(c, "history")) {
 		hist_reply(c, "Insufficient privileges");
 		return;
 	}

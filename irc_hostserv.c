@@ -21,6 +21,7 @@
 #include "irc_user.h"
 #include "irc_account.h"
 #include "irc_cloak.h"
+#include "irc_oper.h"
 #include "irc_serv_int.h"
 
 static void hs_reply(struct client *, const char *, ...)
@@ -36,11 +37,11 @@ hs_reply(struct client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Ergo's vhosts capability (the oper check until oper classes land). */
+/* An oper whose class has Ergo's vhosts capability. */
 static bool
 hs_oper(struct client *c)
 {
-	if (c->umodes & UMODE_OPER)
+	if (irc_oper_can(c, "vhosts"))
 		return true;
 	hs_reply(c, "Command restricted");
 	return false;
@@ -85,7 +86,8 @@ hs_apply(const struct store_account *a)
 		    a->vhost[0] != '\0' ? a->vhost : NULL);
 }
 
-/* logged_in hook: a login shows the account's vhost, a logout drops it. */
+/* logged_in and logged_out hooks: a login shows the account's vhost, a
+ * logout drops it. */
 static void
 hs_logged_in(struct client *c)
 {
@@ -316,4 +318,5 @@ void
 irc_hostserv_init(void)
 {
 	IRC_HOOK_ADD(logged_in, hs_logged_in);
+	IRC_HOOK_ADD(logged_out, hs_logged_in);
 }

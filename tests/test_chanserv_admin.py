@@ -20,14 +20,19 @@ def setup_module():
     HASH = [l for l in p.stdout.splitlines() if l.strip()][-1].strip()
 
 
-def server():
-    return Server(conf='oper admin { class server-admin  password "%s" }\n'
-                  % HASH)
+def server(extra=""):
+    """admin: every capability this file needs; helper: only kill."""
+    return Server(conf='oper-class helper { capabilities "kill" }\n'
+                  'oper-class server-admin { capabilities "kill ban '
+                  'chanreg vhosts history samode" }\n'
+                  'oper admin { class server-admin  password "%s" }\n'
+                  'oper helper { class helper  password "%s" }\n'
+                  % (HASH, HASH) + extra)
 
 
-def oper(srv, nick):
+def oper(srv, nick="oo", name="admin"):
     c = srv.client(nick)
-    c.send("OPER admin :%s" % PASSWORD)
+    c.send("OPER %s :%s" % (name, PASSWORD))
     c.expect(r" 381 ")
     return c
 
@@ -155,6 +160,9 @@ def test_list_is_for_opers_with_a_regex():
         f2 = registered(srv, "fp", "#beta")
         f2.send("CS LIST")
         cs_expect(f2, "Insufficient privileges")
+        hp = oper(srv, "hp", "helper")		# no chanreg
+        hp.send("CS LIST")
+        cs_expect(hp, "Insufficient privileges")
         o = oper(srv, "oo")
         o.send("CS LIST")
         cs_expect(o, "*** \x02ChanServ LIST\x02 ***")
@@ -270,6 +278,9 @@ def test_purge_closes_a_channel_for_opers_only():
         join(m, "#p")
         f.send("CS PURGE ADD #p")
         cs_expect(f, "Insufficient privileges")
+        hp = oper(srv, "hp", "helper")		# no chanreg
+        hp.send("CS PURGE ADD #p")
+        cs_expect(hp, "Insufficient privileges")
         o = oper(srv, "oo")
         o.send("CS PURGE ADD #p")
         cs_expect(o, "\x02Warning: you are about to empty this channel and "

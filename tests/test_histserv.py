@@ -21,13 +21,18 @@ def setup_module():
 
 
 def server(extra=""):
-    return Server(conf='oper admin { class server-admin  password "%s" }\n'
-                  % HASH + extra)
+    """admin: every capability this file needs; helper: only kill."""
+    return Server(conf='oper-class helper { capabilities "kill" }\n'
+                  'oper-class server-admin { capabilities "kill ban '
+                  'chanreg vhosts history samode" }\n'
+                  'oper admin { class server-admin  password "%s" }\n'
+                  'oper helper { class helper  password "%s" }\n'
+                  % (HASH, HASH) + extra)
 
 
-def oper(srv, nick="oo"):
+def oper(srv, nick="oo", name="admin"):
     c = srv.client(nick)
-    c.send("OPER admin :%s" % PASSWORD)
+    c.send("OPER %s :%s" % (name, PASSWORD))
     c.expect(r" 381 ")
     return c
 
@@ -120,6 +125,9 @@ def test_forget_drops_an_accounts_messages_kept_and_saved():
         f.expect(r"PRIVMSG #f :buy now")
         s.send("HISTSERV FORGET spam")
         hist_expect(s, "Command restricted")
+        hp = oper(srv, "hp", "helper")		# no history
+        hp.send("HISTSERV FORGET spam")
+        hist_expect(hp, "Command restricted")
         o = oper(srv)
         o.send("HISTSERV FORGET Spam")
         hist_expect(o, "Enqueued account spam for message deletion")

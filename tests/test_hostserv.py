@@ -21,13 +21,18 @@ def setup_module():
 
 
 def server(extra=""):
-    return Server(conf='oper admin { class server-admin  password "%s" }\n'
-                  % HASH + extra)
+    """admin: every capability this file needs; helper: only kill."""
+    return Server(conf='oper-class helper { capabilities "kill" }\n'
+                  'oper-class server-admin { capabilities "kill ban '
+                  'chanreg vhosts history samode" }\n'
+                  'oper admin { class server-admin  password "%s" }\n'
+                  'oper helper { class helper  password "%s" }\n'
+                  % (HASH, HASH) + extra)
 
 
-def oper(srv, nick="oo"):
+def oper(srv, nick="oo", name="admin"):
     c = srv.client(nick)
-    c.send("OPER admin :%s" % PASSWORD)
+    c.send("OPER %s :%s" % (name, PASSWORD))
     c.expect(r" 381 ")
     return c
 
@@ -60,6 +65,9 @@ def test_set_needs_an_oper_and_shows_the_vhost_everywhere():
         ch.expect(r" 366 ")
         u.send("HS SET vic vic.example")
         hs_expect(u, "Command restricted")
+        hp = oper(srv, "hp", "helper")		# no vhosts
+        hp.send("HS SET vic vic.example")
+        hs_expect(hp, "Command restricted")
         o = oper(srv)
         o.send("HS SET vic bad host")
         hs_expect(o, "Invalid vhost")

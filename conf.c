@@ -385,9 +385,10 @@ static const struct key vhosts_keys[] = {
 	  "place of the host while its owner has it on (HS ON/OFF).", NULL },
 	{ "max-length", K_UINT, C(accounts.vh_max_length), 1, 64, NULL, "64",
 	  "The longest vhost, in bytes.", NULL },
-	{ "valid-regexp", K_STR, C(accounts.vh_regexp), 1, 200, NULL,
-	  "^[0-9A-Za-z._/-]+$",
-	  "A POSIX extended regular expression every vhost must match.",
+	{ "valid-chars", K_STR, C(accounts.vh_chars), 1, 200, NULL,
+	  "0-9A-Za-z._/-",
+	  "The characters a vhost may hold, with ranges: what Ergo's\n"
+	  "default valid-regexp allows (no regex engine in ergo).",
 	  NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };

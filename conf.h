@@ -193,7 +193,7 @@ struct conf {
 		bool	 mc_default;		/* ... for accounts that said nothing */
 		bool	 vh_enabled;		/* HostServ: vhosts */
 		unsigned vh_max_length;
-		char	*vh_regexp;		/* POSIX ERE a vhost must match */
+		char	*vh_chars;		/* the bytes a vhost may hold */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

@@ -676,7 +676,7 @@ cs_clear(struct client *c, int argc, char **argv)
 
 struct cs_list_walk {
 	struct client	*c;
-	const char	*re;		/* NULL: every channel */
+	const char	*mask;		/* NULL: every channel */
 };
 
 static void
@@ -684,11 +684,12 @@ cs_list_line(void *arg, const char *name)
 {
 	struct cs_list_walk *w = arg;
 
-	if (w->re == NULL || irc_ere_match(w->re, name) == 1)
+	if (w->mask == NULL || irc_match(w->mask, name))
 		cs_reply(w->c, "    %s", name);
 }
 
-/* LIST [regex]: registered channels (opers; POSIX extended regex). */
+/* LIST [mask]: registered channels (opers). Ergo takes a regex; a glob
+ * (* and ?) here, which needs no regex engine in the binary. */
 static void
 cs_list(struct client *c, int argc, char **argv)
 {
@@ -696,10 +697,6 @@ cs_list(struct client *c, int argc, char **argv)
 
 	if (!cs_oper(c)) {
 		cs_reply(c, "Insufficient privileges");
-		return;
-	}
-	if (w.re != NULL && irc_ere_match(w.re, "") == -1) {
-		cs_reply(c, "Invalid regex");
 		return;
 	}
 	cs_reply(c, "*** \002ChanServ LIST\002 ***");
@@ -1127,7 +1124,7 @@ static const struct ns_cmd cs_cmds[] = {
 	{ "HOWTOBAN", cs_howtoban, "HOWTOBAN <#chan> <nick>: the best ban "
 	    "for a user" },
 	{ "INFO", cs_info, "INFO <#chan>: about a registered channel" },
-	{ "LIST", cs_list, "LIST [regex]: registered channels (opers)" },
+	{ "LIST", cs_list, "LIST [mask]: registered channels (opers)" },
 	{ "OP", cs_op, "OP <#chan> [nick]" },
 	{ "PURGE", cs_purge, "PURGE <ADD|DEL|LIST> [#chan] [code] [reason]: "
 	    "close a channel (opers)" },

@@ -200,20 +200,14 @@ hs_status(struct client *c, int argc, char **argv)
 		    "enabled with /HS ON");
 }
 
-/* Ergo's validateVhost: accounts.vhosts max-length and valid-regexp. */
+/* Ergo's validateVhost: accounts.vhosts max-length, and its characters
+ * (valid-chars, what Ergo's default valid-regexp allows). */
 static bool
 hs_vhost_valid(const char *v)
 {
-	int rc;
-
-	if (strlen(v) > conf->accounts.vh_max_length ||
-	    strlen(v) > STORE_VHOST_MAX)
-		return false;
-	if ((rc = irc_ere_match(conf->accounts.vh_regexp, v)) == -1)
-		log_warnx("accounts", "accounts.vhosts.valid-regexp %s is not "
-		    "a valid regular expression: no vhost passes",
-		    conf->accounts.vh_regexp);
-	return rc == 1;
+	return strlen(v) <= conf->accounts.vh_max_length &&
+	    strlen(v) <= STORE_VHOST_MAX &&
+	    irc_chars_ok(conf->accounts.vh_chars, v);
 }
 
 /* An account's vhost approved and on, or (NULL) deleted (opers). */

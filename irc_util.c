@@ -3,7 +3,6 @@
  * string-keyed hash table behind nick and channel lookups.
  * Pure functions over memory: no I/O, no protocol state.
  */
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -719,15 +718,29 @@ irc_time_parse(const char *s, int64_t *ms)
 	return true;
 }
 
-int
-irc_ere_match(const char *pattern, const char *s)
+static bool
+char_in(const char *set, unsigned char ch)
 {
-	regex_t re;
-	int rc;
+	const unsigned char *p = (const unsigned char *)set;
 
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-		return -1;
-	rc = regexec(&re, s, 0, NULL, 0) == 0;
-	regfree(&re);
-	return rc;
+	for (; *p != '\0'; p++) {
+		if (p[1] == '-' && p[2] != '\0') {
+			if (ch >= p[0] && ch <= p[2])
+				return true;
+			p += 2;
+		} else if (*p == ch)
+			return true;
+	}
+	return false;
+}
+
+bool
+irc_chars_ok(const char *set, const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!char_in(set, (unsigned char)*s))
+			return false;
+	return true;
 }

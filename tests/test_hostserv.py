@@ -1,5 +1,5 @@
 """HostServ as Ergo's: opers SET and DEL an account's vhost
-(accounts.vhosts: enabled, max-length, valid-regexp), its owner turns it
+(accounts.vhosts: enabled, max-length, valid-chars), its owner turns it
 ON and OFF and asks its STATUS; the vhost is shown in WHOIS, WHO and JOIN
 lines, with CHGHOST to clients that have the cap."""
 
@@ -134,7 +134,7 @@ def test_on_off_and_del_and_login_brings_it_back():
 
 def test_vhost_rules_come_from_the_config():
     conf = ("accounts { vhosts { max-length 8  "
-            "valid-regexp \"^[a-z.]+$\" } }\n")
+            "valid-chars \"a-z.\" } }\n")
     with server(conf) as srv:
         account(srv, "vic").close()
         o = oper(srv)

@@ -1112,30 +1112,23 @@ done:
 static void cs_help(struct client *, int, char **);
 
 static const struct ns_cmd cs_cmds[] = {
-	{ "AMODE", cs_amode, "AMODE <#chan> [+mode|-mode <account>]: "
-	    "persistent modes (q a o h v)" },
-	{ "CLEAR", cs_clear, "CLEAR <#chan> <users|access>: kick everyone, "
-	    "or reset bans and AMODEs" },
-	{ "DEOP", cs_deop, "DEOP <#chan> [nick]" },
-	{ "DEVOICE", cs_devoice, "DEVOICE <#chan> [nick]" },
-	{ "DROP", cs_drop, "DROP <#chan> [code]: the same as UNREGISTER" },
-	{ "GET", cs_get, "GET <#chan> <history|query-cutoff>" },
-	{ "HELP", cs_help, "HELP: this list" },
-	{ "HOWTOBAN", cs_howtoban, "HOWTOBAN <#chan> <nick>: the best ban "
-	    "for a user" },
-	{ "INFO", cs_info, "INFO <#chan>: about a registered channel" },
-	{ "LIST", cs_list, "LIST [mask]: registered channels (opers)" },
-	{ "OP", cs_op, "OP <#chan> [nick]" },
-	{ "PURGE", cs_purge, "PURGE <ADD|DEL|LIST> [#chan] [code] [reason]: "
-	    "close a channel (opers)" },
-	{ "REGISTER", cs_register, "REGISTER <#chan>: register a channel "
-	    "you are an operator of" },
-	{ "SET", cs_set, "SET <#chan> <history|query-cutoff> <value>" },
-	{ "TRANSFER", cs_transfer, "TRANSFER [ACCEPT] <#chan> <account> "
-	    "[code]: give the channel away" },
-	{ "UNREGISTER", cs_drop, "UNREGISTER <#chan> [code]: drop a "
-	    "registration" },
-	{ "VOICE", cs_voice, "VOICE <#chan> [nick]" },
+	{ "AMODE", cs_amode },
+	{ "CLEAR", cs_clear },
+	{ "DEOP", cs_deop },
+	{ "DEVOICE", cs_devoice },
+	{ "DROP", cs_drop },
+	{ "GET", cs_get },
+	{ "HELP", cs_help },
+	{ "HOWTOBAN", cs_howtoban },
+	{ "INFO", cs_info },
+	{ "LIST", cs_list },
+	{ "OP", cs_op },
+	{ "PURGE", cs_purge },
+	{ "REGISTER", cs_register },
+	{ "SET", cs_set },
+	{ "TRANSFER", cs_transfer },
+	{ "UNREGISTER", cs_drop },
+	{ "VOICE", cs_voice },
 };
 #define CS_NCMDS	(sizeof(cs_cmds) / sizeof(cs_cmds[0]))
 
@@ -1146,9 +1139,7 @@ static const struct service chanserv = {
 static void
 cs_help(struct client *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	serv_help(c, &chanserv);
+	serv_help(c, &chanserv, argc, argv);
 }
 
 void

@@ -181,13 +181,10 @@ hist_forget(struct client *c, int argc, char **argv)
 static void hist_help(struct client *, int, char **);
 
 static const struct ns_cmd hist_cmds[] = {
-	{ "DELETE", hist_delete, "DELETE <target> <msgid>: delete a message "
-	    "(opers)" },
-	{ "FORGET", hist_forget, "FORGET <account>: delete every message an "
-	    "account sent (opers)" },
-	{ "HELP", hist_help, "HELP: this list" },
-	{ "PLAY", hist_play, "PLAY <target> [limit]: play back history as "
-	    "notices" },
+	{ "DELETE", hist_delete },
+	{ "FORGET", hist_forget },
+	{ "HELP", hist_help },
+	{ "PLAY", hist_play },
 };
 
 static const struct service histserv = {
@@ -198,9 +195,7 @@ static const struct service histserv = {
 static void
 hist_help(struct client *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	serv_help(c, &histserv);
+	serv_help(c, &histserv, argc, argv);
 }
 
 void

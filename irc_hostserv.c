@@ -271,13 +271,12 @@ hs_del(struct client *c, int argc, char **argv)
 static void hs_help(struct client *, int, char **);
 
 static const struct ns_cmd hs_cmds[] = {
-	{ "DEL", hs_del, "DEL <user>: delete a user's vhost (opers)" },
-	{ "HELP", hs_help, "HELP: this list" },
-	{ "OFF", hs_off, "OFF: disable your vhost" },
-	{ "ON", hs_on, "ON: enable your vhost, if you have one approved" },
-	{ "SET", hs_set, "SET <user> <vhost>: set a user's vhost (opers)" },
-	{ "STATUS", hs_status, "STATUS [user]: your vhost status (an "
-	    "oper's: anyone's)" },
+	{ "DEL", hs_del },
+	{ "HELP", hs_help },
+	{ "OFF", hs_off },
+	{ "ON", hs_on },
+	{ "SET", hs_set },
+	{ "STATUS", hs_status },
 };
 
 static const struct service hostserv = {
@@ -287,9 +286,7 @@ static const struct service hostserv = {
 static void
 hs_help(struct client *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	serv_help(c, &hostserv);
+	serv_help(c, &hostserv, argc, argv);
 }
 
 void

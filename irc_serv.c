@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "irc_help.h"
 #include "irc_serv.h"
 #include "ergo.h"
 #include "log.h"
@@ -42,15 +43,13 @@ serv_vreply(struct client *c, const char *svc, const char *fmt, va_list ap)
 }
 
 
+/* HELP [subcommand]: the texts are irc_help.c's. */
 void
-serv_help(struct client *c, const struct service *sv)
+serv_help(struct client *c, const struct service *sv, int argc, char **argv)
 {
-	size_t i;
-
-	serv_reply(c, sv, "%s commands (/%s or /msg %s):", sv->nick,
-	    sv->alias, sv->nick);
-	for (i = 0; i < sv->ncmds; i++)
-		serv_reply(c, sv, "%s", sv->cmds[i].help);
+	if (!irc_help_service(c, sv->nick, argc > 0 ? argv[0] : NULL))
+		serv_reply(c, sv, "Unknown command. To see the available "
+		    "commands, run: /%s HELP", sv->alias);
 }
 
 /* One command line to a service: words separated by spaces. */
@@ -66,7 +65,7 @@ serv_command(struct client *c, const struct service *sv, const char *text)
 	    argc <= SERV_ARGS_MAX; w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	if (argc == 0) {
-		serv_help(c, sv);
+		serv_help(c, sv, 0, NULL);
 		return;
 	}
 	for (i = 0; i < sv->ncmds; i++)
@@ -610,23 +609,16 @@ ns_set(struct client *c, int argc, char **argv)
 }
 
 static const struct ns_cmd ns_cmds[] = {
-	{ "CERT", ns_cert, "CERT <LIST | ADD [fp] | DEL <fp>>: TLS "
-	    "certificates that log you in (SASL EXTERNAL)" },
-	{ "CLIENTS", ns_clients, "CLIENTS <LIST | LOGOUT <n | all>>: the "
-	    "connections attached to your nick" },
-	{ "DROP", ns_drop, "DROP <password>: delete your account" },
-	{ "GHOST", ns_ghost, "GHOST <nick>: disconnect a session using your "
-	    "nick" },
-	{ "HELP", ns_help, "HELP: this list" },
-	{ "IDENTIFY", ns_identify, "IDENTIFY [account] <password>: log in" },
-	{ "INFO", ns_info, "INFO [account]: about an account" },
-	{ "PASSWD", ns_passwd, "PASSWD <current> <new>: change your "
-	    "password" },
-	{ "REGISTER", ns_register, "REGISTER <password> [email]: register "
-	    "your current nick as an account" },
-	{ "SET", ns_set, "SET ENFORCE <none|timeout|strict|default>: how "
-	    "your nick is protected; SET MULTICLIENT <on|off|default>: "
-	    "whether more clients may attach to it" },
+	{ "CERT", ns_cert },
+	{ "CLIENTS", ns_clients },
+	{ "DROP", ns_drop },
+	{ "GHOST", ns_ghost },
+	{ "HELP", ns_help },
+	{ "IDENTIFY", ns_identify },
+	{ "INFO", ns_info },
+	{ "PASSWD", ns_passwd },
+	{ "REGISTER", ns_register },
+	{ "SET", ns_set },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 
@@ -637,9 +629,7 @@ static const struct service nickserv = {
 static void
 ns_help(struct client *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	serv_help(c, &nickserv);
+	serv_help(c, &nickserv, argc, argv);
 }
 
 static void

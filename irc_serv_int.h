@@ -12,10 +12,11 @@
 
 #define SERV_ARGS_MAX	4	/* words after a service command */
 
+/* A service's subcommand; its help text is irc_help.c's
+ * "SERVICE NAME" entry. */
 struct ns_cmd {
 	const char	*name;
 	void		(*fn)(struct client *, int, char **);
-	const char	*help;
 };
 
 /* A service: its nick, the alias users are told of, its commands. */
@@ -31,7 +32,9 @@ void	 serv_vreply(struct client *, const char *svc, const char *fmt,
 	    va_list) __attribute__((format(printf, 3, 0)));
 void	 serv_reply(struct client *, const struct service *,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
-void	 serv_help(struct client *, const struct service *);
+/* HELP [subcommand]: the texts are irc_help.c's. */
+void	 serv_help(struct client *, const struct service *, int argc,
+	    char **argv);
 /* One command line to a service: words separated by spaces. */
 void	 serv_command(struct client *, const struct service *,
 	    const char *text);

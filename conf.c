@@ -470,6 +470,23 @@ static const struct block multiclient_block = {
 	"accounts.multiclient", multiclient_keys
 };
 
+static const struct key vhosts_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.vh_enabled), 0, 0, NULL, "yes",
+	  "HostServ: opers give accounts a vhost (HS SET), shown in\n"
+	  "place of the host while its owner has it on (HS ON/OFF).", NULL },
+	{ "max-length", K_UINT, C(accounts.vh_max_length), 1, 64, NULL, "64",
+	  "The longest vhost, in bytes.", NULL },
+	{ "valid-chars", K_STR, C(accounts.vh_chars), 1, 200, NULL,
+	  "0-9A-Za-z._/-",
+	  "The characters a vhost may hold, with ranges: what Ergo's\n"
+	  "default valid-regexp allows (no regex engine in ergo).",
+	  NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block vhosts_block = {
+	"accounts.vhosts", vhosts_keys
+};
+
 static const struct key accounts_keys[] = {
 	{ "registration", K_SWITCH, 0, 0, 0, &registration_block, NULL,
 	  "Registering accounts.", NULL },
@@ -484,6 +501,8 @@ static const struct key accounts_keys[] = {
 	  "Nicks reserved for accounts.", NULL },
 	{ "multiclient", K_BLOCK, 0, 0, 0, &multiclient_block, NULL,
 	  "One account's user on several connections at once.", NULL },
+	{ "vhosts", K_BLOCK, 0, 0, 0, &vhosts_block, NULL,
+	  "Virtual hosts (HostServ).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -215,6 +215,9 @@ struct conf {
 		unsigned always_on_expiration;	/* seconds; 0 = never */
 		unsigned max_sessions;		/* per account's user */
 		unsigned max_always_on;		/* per server */
+		bool	 vh_enabled;		/* HostServ: vhosts */
+		unsigned vh_max_length;
+		char	*vh_chars;		/* the bytes a vhost may hold */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

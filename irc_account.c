@@ -330,6 +330,7 @@ irc_account_logout(struct client *c)
 			irc_send(c, ":%s MODE %s :-r", c->nick, c->nick);
 	}
 	irc_user_account_notify(c);
+	IRC_HOOK_RUN(logged_out, c);		/* HostServ: no vhost */
 }
 
 /*

@@ -364,6 +364,13 @@ chan_join(struct client *c, const char *name, const char *key, bool fwd)
 		/* registered: its saved modes and topic; ChanServ gives ops */
 		reg = irc_hooks.chan_restore != NULL ?
 		    irc_hooks.chan_restore(ch, c) : 0;
+		if (reg == 3) {
+			irc_chan_destroy(ch);
+			irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :This channel was "
+			    "purged by the server operators and cannot be used",
+			    echo_name(name));
+			return 0;
+		}
 		if (reg == 2 && (num = chan_join_check(c, ch, key, &iv)) != 0) {
 			irc_chan_destroy(ch);
 			chan_join_refused(c, name, num);

@@ -32,9 +32,9 @@ struct help {
 /* Sorted by topic (bsearch; irc_help_init checks). */
 static const struct help helps[] = {
 	{ "ACCEPT", NULL, NULL,
-	  "ACCEPT <nick>[,nick...] | ACCEPT -<nick> | ACCEPT *\n"
+	  "ACCEPT <nick>[,nick...] | ACCEPT -<nick>\n"
 	  "Lets nicks message you while you have user mode +R (only "
-	  "logged-in users); -nick takes one off the list, * lists it." },
+	  "logged-in users); -nick takes one off the list." },
 	{ "ADMIN", NULL, NULL,
 	  "ADMIN [server]\n"
 	  "Shows who runs this server and how to reach them." },
@@ -55,9 +55,14 @@ static const struct help helps[] = {
 	  "Talks to ChanServ, which registers channels. /CS HELP lists its "
 	  "commands." },
 	{ "CHANSERV AMODE", NULL, "Modes given to accounts on join",
-	  "AMODE <#channel> [+o|-o|+v|-v <account>]\n"
-	  "Lists, or changes, the modes ChanServ gives accounts when they "
-	  "join." },
+	  "AMODE <#channel> [+mode|-mode <account>]\n"
+	  "Lists, or changes, the ranks (q a o h v) ChanServ gives accounts "
+	  "when they join. The founder and opers change any; others only "
+	  "ranks their own AMODE is over; halfops and up list them." },
+	{ "CHANSERV CLEAR", NULL, "Kicks everyone, or resets access",
+	  "CLEAR <#channel> <users|access>\n"
+	  "users kicks everyone but you; access empties the ban, exception "
+	  "and invite lists and the AMODEs. The founder or an oper." },
 	{ "CHANSERV DEOP", NULL, "Removes +o",
 	  "DEOP <#channel> [nick]\n"
 	  "Removes channel operator status from you or nick." },
@@ -65,27 +70,49 @@ static const struct help helps[] = {
 	  "DEVOICE <#channel> [nick]\n"
 	  "Removes voice from you or nick." },
 	{ "CHANSERV DROP", NULL, "Unregisters a channel",
-	  "DROP <#channel>\n"
-	  "Unregisters a channel you founded." },
+	  "DROP <#channel> [code]\n"
+	  "The same as UNREGISTER." },
+	{ "CHANSERV GET", NULL, "Shows a channel setting",
+	  "GET <#channel> <history|query-cutoff>\n"
+	  "Shows a setting as stored and as in effect." },
 	{ "CHANSERV HELP", NULL, "Shows this help",
 	  "HELP [command]\n"
 	  "Lists ChanServ's commands you may use, or explains one." },
+	{ "CHANSERV HOWTOBAN", NULL, "Suggests how to ban a user",
+	  "HOWTOBAN <#channel> <nick>\n"
+	  "Suggests the ban (by account, by host) that keeps nick out, and "
+	  "who else it would hit. Channel operators and opers." },
 	{ "CHANSERV INFO", NULL, "Shows a registered channel",
 	  "INFO <#channel>\n"
-	  "Shows a registered channel's founder and registration time." },
+	  "Shows a registered channel's founder and registration time, and "
+	  "whether it was purged." },
+	{ "CHANSERV LIST", "chanreg", "Lists registered channels",
+	  "LIST [mask]\n"
+	  "Lists the registered channels matching a mask (* and ?)." },
 	{ "CHANSERV OP", NULL, "Gives +o",
 	  "OP <#channel> [nick]\n"
 	  "Gives channel operator status to you or nick." },
+	{ "CHANSERV PURGE", "chanreg", "Closes a channel",
+	  "PURGE <ADD|DEL|LIST> [#channel] [code] [reason]\n"
+	  "ADD empties a channel and lets no one join it (run it twice: the "
+	  "first answer gives the code); DEL lifts it; LIST shows them." },
 	{ "CHANSERV REGISTER", NULL, "Registers a channel",
 	  "REGISTER <#channel>\n"
 	  "Registers a channel you are an operator of, with you as its "
-	  "founder." },
+	  "founder (+q)." },
+	{ "CHANSERV SET", NULL, "Changes a channel setting",
+	  "SET <#channel> <history|query-cutoff> <value>\n"
+	  "history: off, ephemeral, on or default; query-cutoff: none, "
+	  "registration-time, join-time or default. The founder or an oper." },
 	{ "CHANSERV TRANSFER", NULL, "Transfers a channel",
-	  "TRANSFER <#channel> <account>\n"
-	  "Gives a channel you founded to another account." },
+	  "TRANSFER [ACCEPT] <#channel> <account> [code]\n"
+	  "Offers a channel you founded to another account (the first answer "
+	  "gives the code), which takes it with TRANSFER ACCEPT #channel; an "
+	  "oper's transfer is done at once; to yourself cancels an offer." },
 	{ "CHANSERV UNREGISTER", NULL, "Unregisters a channel",
-	  "UNREGISTER <#channel>\n"
-	  "The same as DROP." },
+	  "UNREGISTER <#channel> [code]\n"
+	  "Unregisters a channel (the founder or an oper); the first answer "
+	  "gives the code to send with it." },
 	{ "CHANSERV VOICE", NULL, "Gives +v",
 	  "VOICE <#channel> [nick]\n"
 	  "Gives voice to you or nick." },
@@ -129,6 +156,48 @@ static const struct help helps[] = {
 	{ "HELPOP", NULL, NULL,
 	  "HELPOP [topic]\n"
 	  "Explains a command; HELPOP INDEX lists the topics." },
+	{ "HISTSERV", NULL, NULL,
+	  "HISTSERV <subcommand> [params]\n"
+	  "Talks to HistServ, which plays and manages message history. "
+	  "/HISTSERV HELP lists its commands." },
+	{ "HISTSERV DELETE", "history", "Deletes a message",
+	  "DELETE <target> <msgid>\n"
+	  "Deletes one message from a channel's (or a user's) history." },
+	{ "HISTSERV FORGET", "history", "Forgets an account's messages",
+	  "FORGET <account>\n"
+	  "Deletes every message an account sent, kept and saved." },
+	{ "HISTSERV HELP", NULL, "Shows this help",
+	  "HELP [command]\n"
+	  "Lists HistServ's commands you may use, or explains one." },
+	{ "HISTSERV PLAY", NULL, "Plays back history",
+	  "PLAY <target> [limit]\n"
+	  "Plays a channel's history, or your direct messages with a nick, "
+	  "as notices." },
+	{ "HOSTSERV", NULL, NULL,
+	  "HOSTSERV <subcommand> [params]\n"
+	  "Talks to HostServ, which manages vhosts. /HS HELP lists its "
+	  "commands." },
+	{ "HOSTSERV DEL", "vhosts", "Deletes a vhost",
+	  "DEL <account>\n"
+	  "Deletes an account's vhost." },
+	{ "HOSTSERV HELP", NULL, "Shows this help",
+	  "HELP [command]\n"
+	  "Lists HostServ's commands you may use, or explains one." },
+	{ "HOSTSERV OFF", NULL, "Disables your vhost",
+	  "OFF\n"
+	  "Shows your real host again." },
+	{ "HOSTSERV ON", NULL, "Enables your vhost",
+	  "ON\n"
+	  "Shows your approved vhost in place of your host." },
+	{ "HOSTSERV SET", "vhosts", "Sets a vhost",
+	  "SET <account> <vhost>\n"
+	  "Approves a vhost for an account and turns it on." },
+	{ "HOSTSERV STATUS", NULL, "Shows your vhost",
+	  "STATUS [account]\n"
+	  "Shows your vhost and whether it is on (an oper's: anyone's)." },
+	{ "HS", NULL, NULL,
+	  "HS <subcommand> [params]\n"
+	  "An alias for HOSTSERV." },
 	{ "INFO", NULL, NULL,
 	  "INFO\n"
 	  "Shows what this server is." },
@@ -500,7 +569,7 @@ irc_help_service(struct client *c, const char *svc, const char *sub)
 	n = (size_t)snprintf(line, sizeof(line), "To see in-depth help for a "
 	    "specific %s command, try: \002/%s HELP <command>\002", svc,
 	    strcmp(svc, "NickServ") == 0 ? "NS" : strcmp(svc, "ChanServ") ==
-	    0 ? "CS" : svc);
+	    0 ? "CS" : strcmp(svc, "HostServ") == 0 ? "HS" : svc);
 	svc_notice(c, svc, line, n);
 	svc_notice(c, svc, "Here are the commands you can use:", 34);
 	for (i = 0; i < NHELPS; i++) {

@@ -59,6 +59,11 @@
 #define HIST_EXPIRE_MS		60000	/* expired rows deleted this often */
 #define HIST_EXPIRE_BATCH	2000	/* at most this many rows a pass */
 
+static void	 hist_play(struct chan *, struct client *, const char *,
+		    unsigned, void (*)(void *, const struct hist_info *,
+		    const char *), void *);
+static size_t	 hist_forget_account(const char *);
+
 enum { HK_PRIVMSG, HK_NOTICE, HK_TAGMSG, HK_EVENT };
 
 /* Client-only tags, shared by the entries that carry the same ones. */
@@ -560,11 +565,15 @@ queue_row(const struct hmsg *m, const struct hist *h, int64_t channel,
 static void
 chan_push(struct chan *ch, struct hmsg *m)
 {
-	struct hist **hp = chan_hist(ch);
+	struct hist **hp;
 
+	if (ch->history == CHAN_HIST_OFF)	/* ChanServ SET history */
+		return;
+	hp = chan_hist(ch);
 	if (hist_push(hp, m, conf->history.channel_length,
 	    conf->history.channel_bytes) &&
-	    ch->reg_id != 0 && persisting())
+	    ch->reg_id != 0 && persisting() &&
+	    ch->history != CHAN_HIST_EPHEMERAL)
 		queue_row(m, *hp, ch->reg_id, 0);
 }
 
@@ -771,6 +780,8 @@ irc_hist_init(void)
 	IRC_HOOK_ADD(dropped, irc_hist_forget);
 	IRC_HOOK_ADD(stats_z, hist_stats_z);
 	irc_hooks.hist_redact = irc_hist_redact;
+	irc_hooks.hist_play = hist_play;
+	irc_hooks.hist_forget_account = hist_forget_account;
 }
 
 /* At start: rings are loaded when first needed; seq goes on from the
@@ -1800,4 +1811,89 @@ irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
 		    ch != NULL ? 0 : c->account_id, msgid);
 	}
 	return true;
+}
+
+/* HistServ PLAY (irc_hooks.hist_play): see irc_state.h. */
+static bool
+play_match(const struct hmsg *m, const struct chan *ch, const char *peer)
+{
+	return (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE) &&
+	    (ch != NULL || peer == NULL || (m->peer != NULL &&
+	    irc_casecmp(m->peer, peer) == 0));
+}
+
+static void
+hist_play(struct chan *ch, struct client *c, const char *peer,
+    unsigned limit, void (*fn)(void *, const struct hist_info *,
+    const char *), void *arg)
+{
+	struct hist *h = ch != NULL ? *chan_hist(ch) : *dm_hist(c);
+	struct hist_info hi;
+	struct hmsg *m;
+	size_t i, n = 0;
+
+	if (h == NULL)
+		return;
+	for (i = h->n; i > 0 && n < limit; i--)
+		if (play_match(slot_at(h, i - 1), ch, peer))
+			n++;
+	for (; i < h->n; i++) {
+		m = slot_at(h, i);
+		if (!play_match(m, ch, peer))
+			continue;
+		snprintf(hi.source, sizeof(hi.source), "%s", m->source);
+		snprintf(hi.account, sizeof(hi.account), "%s",
+		    m->account != NULL ? m->account : "");
+		hi.ms = m->ms;
+		fn(arg, &hi, m->text);
+	}
+}
+
+/* Drops the entries of ring h the account sent; how many went. */
+static size_t
+ring_forget(struct hist *h, const char *account)
+{
+	struct hmsg *m;
+	size_t i, k, n = 0;
+
+	for (i = k = 0; i < h->n; i++) {
+		m = slot_at(h, i);
+		if (m->account != NULL && irc_casecmp(m->account, account) == 0) {
+			entry_drop(m);
+			n++;
+			continue;
+		}
+		h->slot[(h->head + k++) % h->cap] = m;
+	}
+	for (i = k; i < h->n; i++)
+		h->slot[(h->head + i) % h->cap] = NULL;
+	h->n = k;
+	return n;
+}
+
+/*
+ * HistServ FORGET (irc_hooks.hist_forget_account): every message the
+ * account sent, in every ring (found through the list of all entries:
+ * a ring is compacted once, then the walk starts again) and saved.
+ */
+static size_t
+hist_forget_account(const char *account)
+{
+	struct hmsg *m;
+	size_t n = 0;
+
+	for (m = g_head; m != NULL; ) {
+		if (m->account == NULL || m->ring == NULL ||
+		    irc_casecmp(m->account, account) != 0) {
+			m = m->gnext;
+			continue;
+		}
+		n += ring_forget(m->ring, account);
+		m = g_head;
+	}
+	if (persisting()) {
+		irc_hist_flush();	/* no queued copy comes back */
+		(void)store_hist_forget(account);
+	}
+	return n;
 }

@@ -1,8 +1,9 @@
 /*
  * irc_serv.c: the services: NickServ (PRIVMSG NickServ, NICKSERV, NS)
  * with Ergo's syntax and wording, so scripts written for Ergo keep
- * working, nick reservation, and ChanServ (PRIVMSG ChanServ). Rows come
- * from store.c; a reply that says "saved" follows a COMMIT.
+ * working, nick reservation, and the plumbing every service shares
+ * (irc_serv_int.h; ChanServ is irc_chanserv.c). Rows come from store.c;
+ * a reply that says "saved" follows a COMMIT.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,30 +24,16 @@
 #include "irc_account.h"
 #include "irc_alwayson.h"
 #include "irc_user.h"
+#include "irc_serv_int.h"
 
-#define SERV_ARGS_MAX	4	/* words after a service command */
-
-/* A service's subcommand; its help text is irc_help.c's
- * "SERVICE NAME" entry. */
-struct ns_cmd {
-	const char	*name;
-	void		(*fn)(struct client *, int, char **);
-};
 
 static void ns_help(struct client *, int, char **);
 
-static void serv_vreply(struct client *, const char *, const char *,
-    va_list) __attribute__((format(printf, 3, 0)));
-struct service;
-static void serv_reply(struct client *, const struct service *,
-    const char *, ...) __attribute__((format(printf, 3, 4)));
 static void ns_reply(struct client *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-static void cs_reply(struct client *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* A NOTICE from service svc to c. */
-static void
+void
 serv_vreply(struct client *c, const char *svc, const char *fmt, va_list ap)
 {
 	char text[IRC_LINE_MAX];
@@ -56,16 +43,9 @@ serv_vreply(struct client *c, const char *svc, const char *fmt, va_list ap)
 	    c->nick[0] ? c->nick : "*", text);
 }
 
-/* A service: its nick, the alias users are told of, its commands. */
-struct service {
-	const char		*nick;
-	const char		*alias;
-	const struct ns_cmd	*cmds;
-	size_t			 ncmds;
-};
 
 /* HELP [subcommand]: the texts are irc_help.c's. */
-static void
+void
 serv_help(struct client *c, const struct service *sv, int argc, char **argv)
 {
 	if (!irc_help_service(c, sv->nick, argc > 0 ? argv[0] : NULL))
@@ -74,7 +54,7 @@ serv_help(struct client *c, const struct service *sv, int argc, char **argv)
 }
 
 /* One command line to a service: words separated by spaces. */
-static void
+void
 serv_command(struct client *c, const struct service *sv, const char *text)
 {
 	char buf[IRC_LINE_MAX], *argv[SERV_ARGS_MAX + 1], *save = NULL, *w;
@@ -98,7 +78,7 @@ serv_command(struct client *c, const struct service *sv, const char *text)
 	    "run: /%s HELP", sv->alias);
 }
 
-static void
+void
 serv_reply(struct client *c, const struct service *sv, const char *fmt, ...)
 {
 	va_list ap;
@@ -119,27 +99,10 @@ ns_reply(struct client *c, const char *fmt, ...)
 }
 
 static void
-cs_reply(struct client *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	serv_vreply(c, "ChanServ", fmt, ap);
-	va_end(ap);
-}
-
-static void
 ns_store_failed(struct client *c, const char *what)
 {
 	ns_reply(c, "%s: the account database failed (%s); nothing was "
 	    "saved", what, store_error());
-}
-
-static void
-cs_store_failed(struct client *c, const char *what)
-{
-	cs_reply(c, "%s: the database failed (%s); nothing was saved", what,
-	    store_error());
 }
 
 static bool
@@ -807,516 +770,29 @@ ns_command(struct client *c, const char *text)
 	serv_command(c, &nickserv, text);
 }
 
-/* ---- ChanServ ---- */
-
-
-/* The registered channel argv names, or a reply saying why not. */
-static bool
-cs_chan(struct client *c, const char *name, struct store_chan *rc_ch)
-{
-	char fz[CHANLEN_MAX + 1];
-	int rc;
-
-	if (!irc_chan_valid(name)) {
-		cs_reply(c, "Invalid channel name");
-		return false;
-	}
-	irc_fold(fz, name, sizeof(fz));
-	if ((rc = store_chan_get(fz, rc_ch)) == -1) {
-		cs_store_failed(c, "Lookup");
-		return false;
-	}
-	if (rc == 0) {
-		cs_reply(c, "Channel %s is not registered", name);
-		return false;
-	}
-	return true;
-}
-
-static bool
-cs_is_founder(struct client *c, const struct store_chan *ch)
-{
-	if (c->account != NULL && c->account_id == ch->founder)
-		return true;
-	cs_reply(c, "Only the channel founder can do that");
-	return false;
-}
-
-/* Sets or clears a member's +o/+v as ChanServ, told to the channel. */
-static void
-cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
-{
-	struct member *m;
-	unsigned char bit = irc_memb_letter((char)mode);
-
-	if ((m = irc_member_find(ch, t)) == NULL ||
-	    ((m->modes & bit) != 0) == on)
-		return;
-	if (on)
-		m->modes |= bit;
-	else
-		m->modes &= (unsigned char)~bit;
-	irc_user_changed(t);
-	irc_chan_send(ch, NULL, ":ChanServ!ChanServ@localhost MODE %s %c%c %s",
-	    ch->name, on ? '+' : '-', mode, t->nick);
-}
-
-/* REGISTER #chan: a chanop logged in to an account becomes founder. */
-static void
-cs_register(struct client *c, int argc, char **argv)
-{
-	struct store_chan sc;
-	struct chan *ch;
-	struct member *m;
-	char fz[CHANLEN_MAX + 1];
-	int rc;
-
-	if (argc < 1) {
-		cs_reply(c, "Syntax: REGISTER <#channel>");
-		return;
-	}
-	if (c->account == NULL) {
-		cs_reply(c, "You must be logged in to register a channel");
-		return;
-	}
-	if ((ch = irc_chan_find(argv[0])) == NULL ||
-	    (m = irc_member_find(ch, c)) == NULL ||
-	    !irc_chan_is_at_least(ch, c, MEMB_OP)) {
-		cs_reply(c, "You must be an operator in %s to register it",
-		    argv[0]);
-		return;
-	}
-	/* Ergo's checkChanLimit: opers (its chanreg capability) exempt */
-	if (!(c->umodes & UMODE_OPER)) {
-		if ((rc = store_chan_count(c->account_id)) == -1) {
-			cs_store_failed(c, "Registration");
-			return;
-		}
-		if ((unsigned)rc >= conf->chan_max_reg) {
-			cs_reply(c, "You have already registered the maximum "
-			    "number of channels; try dropping some with "
-			    "/CS UNREGISTER");
-			return;
-		}
-	}
-	memset(&sc, 0, sizeof(sc));
-	snprintf(sc.name, sizeof(sc.name), "%s", ch->name);
-	sc.founder = c->account_id;
-	sc.registered = ergo_now;
-	irc_fold(fz, ch->name, sizeof(fz));
-	if ((rc = store_chan_create(fz, &sc)) == -1) {
-		cs_store_failed(c, "Registration");
-		return;
-	}
-	if (rc == 1) {
-		cs_reply(c, "Channel %s is already registered", ch->name);
-		return;
-	}
-	ch->reg_id = sc.id;
-	ch->founder = c->account_id;
-	log_info("accounts", "%s registered channel %s", irc_prefix(c),
-	    ch->name);
-	cs_reply(c, "Channel %s successfully registered", ch->name);
-	cs_member_mode(ch, c, 'q', true);	/* Ergo: founder privs */
-	irc_serv_chan_changed(ch);	/* its topic and modes as they are */
-}
-
-static void
-cs_info(struct client *c, int argc, char **argv)
-{
-	struct store_chan sc;
-	char when[64];
-	struct tm tm;
-
-	if (argc < 1) {
-		cs_reply(c, "Syntax: INFO <#channel>");
-		return;
-	}
-	if (!cs_chan(c, argv[0], &sc))
-		return;
-	gmtime_r(&sc.registered, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	cs_reply(c, "Channel: %s", sc.name);
-	cs_reply(c, "Founder: %s", sc.founder_name);
-	cs_reply(c, "Registered at: %s", when);
-}
-
-static void
-cs_drop(struct client *c, int argc, char **argv)
-{
-	struct store_chan sc;
-	struct chan *ch;
-
-	if (argc < 1) {
-		cs_reply(c, "Syntax: DROP <#channel>");
-		return;
-	}
-	if (!cs_chan(c, argv[0], &sc))
-		return;
-	if (!(c->umodes & UMODE_OPER) && !cs_is_founder(c, &sc))
-		return;
-	IRC_HOOK_RUN(dropping, sc.id, 0);	/* as NickServ DROP: ids reused */
-	if (store_chan_delete(sc.id) == -1) {
-		cs_store_failed(c, "Unregistration");
-		return;
-	}
-	/* its saved history went with the row; the live ring stays */
-	if ((ch = irc_chan_find(sc.name)) != NULL) {
-		ch->reg_id = 0;
-		ch->founder = 0;
-	}
-	IRC_HOOK_RUN(dropped, sc.id, 0);
-	cs_reply(c, "Channel %s is now unregistered", sc.name);
-}
-
-/* OP/DEOP/VOICE/DEVOICE #chan [nick]: founder, or one's own AMODE. */
-static void
-cs_opcmd(struct client *c, int argc, char **argv, int mode, bool on)
-{
-	struct store_chan sc;
-	struct chan *ch;
-	struct client *t = c;
-	int have;
-
-	if (argc < 1) {
-		cs_reply(c, "Syntax: %s <#channel> [nick]", on ?
-		    (mode == 'o' ? "OP" : "VOICE") :
-		    (mode == 'o' ? "DEOP" : "DEVOICE"));
-		return;
-	}
-	if (!cs_chan(c, argv[0], &sc))
-		return;
-	if (c->account == NULL) {
-		cs_reply(c, "You're not logged into an account");
-		return;
-	}
-	if (c->account_id != sc.founder) {
-		/* without founder rights, only one's own AMODE, on oneself */
-		have = store_amode_get(sc.id, c->account_id);
-		if (have == -1) {
-			cs_store_failed(c, "Lookup");
-			return;
-		}
-		if ((argc > 1 && irc_casecmp(argv[1], c->nick) != 0) ||
-		    (on && have != mode && !(mode == 'v' && have == 'o'))) {
-			cs_reply(c, "Insufficient privileges");
-			return;
-		}
-	}
-	if (argc > 1 && (t = irc_client_find(argv[1])) == NULL) {
-		cs_reply(c, "No such nick");
-		return;
-	}
-	if ((ch = irc_chan_find(sc.name)) == NULL ||
-	    irc_member_find(ch, t) == NULL) {
-		cs_reply(c, "%s is not in %s", t->nick, sc.name);
-		return;
-	}
-	cs_member_mode(ch, t, mode, on);
-}
-
-static void
-cs_op(struct client *c, int argc, char **argv)
-{
-	cs_opcmd(c, argc, argv, 'o', true);
-}
-
-static void
-cs_deop(struct client *c, int argc, char **argv)
-{
-	cs_opcmd(c, argc, argv, 'o', false);
-}
-
-static void
-cs_voice(struct client *c, int argc, char **argv)
-{
-	cs_opcmd(c, argc, argv, 'v', true);
-}
-
-static void
-cs_devoice(struct client *c, int argc, char **argv)
-{
-	cs_opcmd(c, argc, argv, 'v', false);
-}
-
-static void
-amode_line(void *arg, const char *name, int mode)
-{
-	cs_reply(arg, "+%c %s", mode, name);
-}
-
-/* AMODE #chan [+o|-o|+v|-v account]: persistent modes for accounts. */
-static void
-cs_amode(struct client *c, int argc, char **argv)
-{
-	struct store_chan sc;
-	struct store_account a;
-	struct chan *ch;
-	struct member *m;
-	char fz[NICKLEN_MAX + 1];
-	const char *op;
-	int rc, mode;
-
-	if (argc < 1) {
-		cs_reply(c, "Syntax: AMODE <#channel> [+o|-o|+v|-v <account>]");
-		return;
-	}
-	if (!cs_chan(c, argv[0], &sc))
-		return;
-	if (argc < 3) {
-		cs_reply(c, "Persistent modes in %s:", sc.name);
-		if ((rc = store_amode_list(sc.id, amode_line, c)) == -1)
-			cs_store_failed(c, "Lookup");
-		else if (rc == 0)
-			cs_reply(c, "(none)");
-		return;
-	}
-	if (!cs_is_founder(c, &sc))
-		return;
-	op = argv[1];
-	if ((op[0] != '+' && op[0] != '-') || (op[1] != 'o' && op[1] != 'v') ||
-	    op[2] != '\0') {
-		cs_reply(c, "Invalid parameters");
-		return;
-	}
-	mode = op[1];
-	if (!irc_nick_valid(argv[2])) {
-		cs_reply(c, "No such account");
-		return;
-	}
-	irc_fold(fz, argv[2], sizeof(fz));
-	if ((rc = store_account_get(fz, &a)) != 1) {
-		if (rc == -1)
-			cs_store_failed(c, "Lookup");
-		else
-			cs_reply(c, "No such account");
-		return;
-	}
-	if (store_amode_set(sc.id, a.id, op[0] == '+' ? mode : 0) == -1) {
-		cs_store_failed(c, "Mode change");
-		return;
-	}
-	cs_reply(c, "Successfully set persistent mode %s on %s in %s", op,
-	    a.name, sc.name);
-	/* members logged in to the account get it now */
-	if (op[0] == '+' && (ch = irc_chan_find(sc.name)) != NULL)
-		for (m = ch->members; m != NULL; m = m->cnext)
-			if (m->c->account_id == a.id)
-				cs_member_mode(ch, m->c, mode, true);
-}
-
-/* TRANSFER #chan <account> */
-static void
-cs_transfer(struct client *c, int argc, char **argv)
-{
-	struct store_chan sc;
-	struct store_account a;
-	struct chan *ch;
-	char fz[NICKLEN_MAX + 1];
-	int rc;
-
-	if (argc < 2) {
-		cs_reply(c, "Syntax: TRANSFER <#channel> <account>");
-		return;
-	}
-	if (!cs_chan(c, argv[0], &sc) || !cs_is_founder(c, &sc))
-		return;
-	if (!irc_nick_valid(argv[1])) {
-		cs_reply(c, "No such account");
-		return;
-	}
-	irc_fold(fz, argv[1], sizeof(fz));
-	if ((rc = store_account_get(fz, &a)) != 1) {
-		if (rc == -1)
-			cs_store_failed(c, "Lookup");
-		else
-			cs_reply(c, "No such account");
-		return;
-	}
-	if (store_chan_founder(sc.id, a.id) == -1) {
-		cs_store_failed(c, "Transfer");
-		return;
-	}
-	if ((ch = irc_chan_find(sc.name)) != NULL)
-		ch->founder = a.id;
-	cs_reply(c, "Transferred channel %s to %s", sc.name, a.name);
-}
-
-/*
- * c has joined ch: the founder gets +o, an account's AMODE its mode.
- * For irc_chan.c's JOIN, after the JOIN and NAMES lines went out.
- */
-void
-irc_serv_joined(struct client *c, struct chan *ch)
-{
-	struct store_chan sc;
-	char fz[CHANLEN_MAX + 1];
-	int mode;
-
-	if (c->account == NULL)
-		return;
-	irc_fold(fz, ch->name, sizeof(fz));
-	if (store_chan_get(fz, &sc) != 1)
-		return;
-	if (sc.founder == c->account_id)
-		mode = 'q';
-	else if ((mode = store_amode_get(sc.id, c->account_id)) <= 0)
-		return;
-	cs_member_mode(ch, c, mode, true);
-}
-
-/* The simple channel modes kept for a registered channel. */
-static const struct {
-	char		 letter;
-	unsigned	 bit;
-} cs_modes[] = {
-	{ 'C', CMODE_NOCTCP }, { 'M', CMODE_REGSPEAK }, { 'R', CMODE_REGONLY },
-	{ 'U', CMODE_OPMOD }, { 'i', CMODE_INVITE }, { 'm', CMODE_MODERATED },
-	{ 'n', CMODE_NOEXT }, { 'p', CMODE_PRIVATE }, { 's', CMODE_SECRET },
-	{ 't', CMODE_TOPIC }, { 'u', CMODE_AUDITORIUM },
-};
-#define CS_NMODES	(sizeof(cs_modes) / sizeof(cs_modes[0]))
-
-/* ch's modes, key, limit and topic into sc (its id and names kept). */
-static void
-cs_state_of(const struct chan *ch, struct store_chan *sc)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < CS_NMODES; i++)
-		if (ch->modes & cs_modes[i].bit)
-			sc->modes[n++] = cs_modes[i].letter;
-	sc->modes[n] = '\0';
-	snprintf(sc->key, sizeof(sc->key), "%s", ch->key != NULL ?
-	    ch->key : "");
-	sc->limit = ch->limit;
-	snprintf(sc->topic, sizeof(sc->topic), "%s", ch->topic != NULL ?
-	    ch->topic : "");
-	snprintf(sc->topic_by, sizeof(sc->topic_by), "%s",
-	    ch->topic != NULL && ch->topic_by != NULL ? ch->topic_by : "");
-	sc->topic_time = ch->topic != NULL ? ch->topic_time : 0;
-}
-
-/*
- * ch's topic or modes may have changed (TOPIC, MODE in irc_chan.c): a
- * registered channel's row follows, written only when it differs.
- */
-void
-irc_serv_chan_changed(struct chan *ch)
-{
-	struct store_chan sc, now;
-	char fz[CHANLEN_MAX + 1];
-
-	irc_fold(fz, ch->name, sizeof(fz));
-	if (store_chan_get(fz, &sc) != 1)
-		return;		/* not registered; an error is logged */
-	now = sc;
-	cs_state_of(ch, &now);
-	if (strcmp(now.modes, sc.modes) == 0 && strcmp(now.key, sc.key) == 0 &&
-	    now.limit == sc.limit && strcmp(now.topic, sc.topic) == 0 &&
-	    strcmp(now.topic_by, sc.topic_by) == 0 &&
-	    now.topic_time == sc.topic_time)
-		return;
-	(void)store_chan_state(&now);	/* a failure is logged */
-}
-
-/*
- * ch was just created by c's JOIN: a registered channel comes back with
- * its saved modes, key, limit and topic. Returns 0 if ch is not
- * registered, 1 if c is its founder, 2 if c is someone else (who gets no
- * ops for creating it and must pass its +k/+l/+i).
- */
-int
-irc_serv_chan_restore(struct chan *ch, struct client *c)
-{
-	struct store_chan sc;
-	char fz[CHANLEN_MAX + 1], *k = NULL, *t = NULL, *by = NULL;
-	const char *p;
-	size_t i;
-
-	irc_fold(fz, ch->name, sizeof(fz));
-	if (store_chan_get(fz, &sc) != 1)
-		return 0;
-	ch->reg_id = sc.id;	/* its history is kept (irc_hist.c) */
-	ch->founder = sc.founder;
-	if ((sc.key[0] != '\0' && (k = xstrdup(sc.key)) == NULL) ||
-	    (sc.topic[0] != '\0' && ((t = xstrdup(sc.topic)) == NULL ||
-	    (by = xstrdup(sc.topic_by[0] != '\0' ? sc.topic_by :
-	    "ChanServ")) == NULL))) {
-		free(k);
-		free(t);
-		log_warnx("channels", "out of memory restoring %s", ch->name);
-		goto done;
-	}
-	ch->modes = 0;
-	for (p = sc.modes; *p != '\0'; p++)
-		for (i = 0; i < CS_NMODES; i++)
-			if (cs_modes[i].letter == *p)
-				ch->modes |= cs_modes[i].bit;
-	free(ch->key);
-	ch->key = k;
-	ch->limit = sc.limit;
-	free(ch->topic);
-	free(ch->topic_by);
-	ch->topic = t;
-	ch->topic_by = by;
-	ch->topic_time = t != NULL ? sc.topic_time : 0;
-done:
-	return c->account != NULL && c->account_id == sc.founder ? 1 : 2;
-}
-
-static void cs_help(struct client *, int, char **);
-
-static const struct ns_cmd cs_cmds[] = {
-	{ "AMODE", cs_amode },
-	{ "DEOP", cs_deop },
-	{ "DEVOICE", cs_devoice },
-	{ "DROP", cs_drop },
-	{ "HELP", cs_help },
-	{ "INFO", cs_info },
-	{ "OP", cs_op },
-	{ "REGISTER", cs_register },
-	{ "TRANSFER", cs_transfer },
-	{ "UNREGISTER", cs_drop },
-	{ "VOICE", cs_voice },
-};
-#define CS_NCMDS	(sizeof(cs_cmds) / sizeof(cs_cmds[0]))
-
-static const struct service chanserv = {
-	"ChanServ", "CS", cs_cmds, CS_NCMDS
-};
-
-static void
-cs_help(struct client *c, int argc, char **argv)
-{
-	serv_help(c, &chanserv, argc, argv);
-}
-
-static void
-cs_command(struct client *c, const char *text)
-{
-	serv_command(c, &chanserv, text);
-}
-
 bool
 irc_serv_message(struct client *c, const char *target, const char *text,
     bool notice)
 {
-	bool ns = strcasecmp(target, "NickServ") == 0;
+	void (*fn)(struct client *, const char *);
 
-	if (!ns && strcasecmp(target, "ChanServ") != 0)
-		return false;
-	if (notice)	/* a NOTICE never draws a reply */
-		return true;
-	if (ns)
-		ns_command(c, text);
+	if (strcasecmp(target, "NickServ") == 0)
+		fn = ns_command;
+	else if (strcasecmp(target, "ChanServ") == 0)
+		fn = cs_command;
+	else if (strcasecmp(target, "HostServ") == 0)
+		fn = hs_command;
+	else if (strcasecmp(target, "HistServ") == 0)
+		fn = hist_command;
 	else
-		cs_command(c, text);
+		return false;
+	if (!notice)	/* a NOTICE never draws a reply */
+		fn(c, text);
 	return true;
 }
 
 /* The parameters of m joined by spaces, as a PRIVMSG's text. */
-static void
+void
 serv_words(const struct msg *m, char *text, size_t sz)
 {
 	size_t off = 0;
@@ -1340,16 +816,6 @@ h_nickserv(struct client *c, struct msg *m)
 
 	serv_words(m, text, sizeof(text));
 	ns_command(c, text);
-}
-
-/* CHANSERV / CS */
-void
-h_chanserv(struct client *c, struct msg *m)
-{
-	char text[IRC_LINE_MAX];
-
-	serv_words(m, text, sizeof(text));
-	cs_command(c, text);
 }
 
 /* ---- nick reservation ---- */
@@ -1533,4 +999,5 @@ irc_serv_init(void)
 	IRC_HOOK_ADD(chan_changed, irc_serv_chan_changed);
 	IRC_HOOK_ADD(nick_changed, serv_nick_changed);
 	IRC_HOOK_ADD(client_free, irc_serv_forget);
+	irc_hostserv_init();
 }

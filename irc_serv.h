@@ -25,8 +25,9 @@ void	 irc_serv_joined(struct client *, struct chan *);
  * else), saved when TOPIC or MODE change it. */
 int	 irc_serv_chan_restore(struct chan *, struct client *);
 void	 irc_serv_chan_changed(struct chan *);
-cmd_fn	 h_chanserv;
+cmd_fn	 h_chanserv, h_histserv, h_hostserv;
 void	 irc_serv_init(void);		/* its hooks */
+void	 irc_hostserv_init(void);	/* HostServ's (irc_hostserv.c) */
 
 /* Strict nick enforcement: nick refused to c (433/FAIL sent)? */
 bool	 irc_serv_nick_refused(struct client *c, const char *nick);

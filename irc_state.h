@@ -265,9 +265,15 @@ struct chan {
 	struct hist	*hist;		/* irc_hist.c; NULL until a message */
 	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
 	int64_t		 founder;	/* its founder's account id, or 0 */
+	unsigned char	 history;	/* ChanServ SET history (CHAN_HIST_*) */
 	struct mdkv	*meta;		/* draft/metadata-2 (irc_metadata.c) */
 	unsigned	 nmeta;
 };
+/* Ergo's HistoryStatus: a registered channel's own history setting */
+#define CHAN_HIST_DEFAULT	0
+#define CHAN_HIST_OFF		1
+#define CHAN_HIST_EPHEMERAL	2
+#define CHAN_HIST_ON		3
 
 /* ---- server-wide state (irc.c) ---- */
 struct ircstate {
@@ -320,13 +326,14 @@ struct irc_hooks {
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	void	(*session_free[IRC_HOOKS_MAX])(struct session *);
-	/* a client logged in to an account (after 900) */
+	/* a client logged in to an account (after 900), logged out (901) */
 	void	(*logged_in[IRC_HOOKS_MAX])(struct client *);
+	void	(*logged_out[IRC_HOOKS_MAX])(struct client *);
 	/* MONITOR (irc_monitor.c): calls fn for each user watching c */
 	void	(*watchers)(struct client *c,
 		    void (*fn)(struct client *watcher, void *arg), void *arg);
 	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
-	 * its founder, 2 someone else's); c joined ch, before NAMES and
+	 * its founder, 2 someone else's, 3 purged: no one may use it); c joined ch, before NAMES and
 	 * after; ch's topic or modes changed; ch goes */
 	int	(*chan_restore)(struct chan *, struct client *);
 	void	(*join_names[IRC_HOOKS_MAX])(struct client *, struct chan *);
@@ -351,6 +358,14 @@ struct irc_hooks {
 	bool	(*hist_redact)(struct chan *, struct client *,
 		    const char *peer, const char *msgid, bool remove,
 		    struct hist_info *);
+	/* HistServ: PLAY calls fn on the PRIVMSGs and NOTICEs among the
+	 * last limit entries of ch's history or (ch NULL) c's direct
+	 * messages with peer (NULL: with anyone), oldest first; FORGET
+	 * drops every message the account sent, kept and saved (a count) */
+	void	(*hist_play)(struct chan *, struct client *, const char *peer,
+		    unsigned limit, void (*fn)(void *, const struct hist_info *,
+		    const char *text), void *arg);
+	size_t	(*hist_forget_account)(const char *account);
 	void	(*dropping[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
 	void	(*dropped[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
 };

@@ -717,3 +717,30 @@ irc_time_parse(const char *s, int64_t *ms)
 	    sec * 1000LL + frac;
 	return true;
 }
+
+static bool
+char_in(const char *set, unsigned char ch)
+{
+	const unsigned char *p = (const unsigned char *)set;
+
+	for (; *p != '\0'; p++) {
+		if (p[1] == '-' && p[2] != '\0') {
+			if (ch >= p[0] && ch <= p[2])
+				return true;
+			p += 2;
+		} else if (*p == ch)
+			return true;
+	}
+	return false;
+}
+
+bool
+irc_chars_ok(const char *set, const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!char_in(set, (unsigned char)*s))
+			return false;
+	return true;
+}

@@ -86,4 +86,8 @@ bool	 irc_time_parse(const char *s, int64_t *ms);
 void	 irc_time_format(char *buf, size_t sz, int64_t ms);
 int64_t	 irc_time_now_ms(void);
 
+/* Whether every byte of s (non-empty) is in set, a list of characters
+ * and ranges ("0-9A-Za-z._/-": a '-' first or last is itself). */
+bool	 irc_chars_ok(const char *set, const char *s);
+
 #endif

@@ -201,6 +201,19 @@ static const char *const migrations[] = {
 	"ALTER TABLE accounts ADD COLUMN autoreplay_missed INTEGER;"
 	"ALTER TABLE accounts ADD COLUMN autoreplay_lines INTEGER;"
 	"ALTER TABLE accounts ADD COLUMN replay_joins INTEGER;",
+	/* 12 -> 13: ChanServ SET history and query-cutoff (CHAN_HIST_*,
+	 * ChanServ's cutoffs; NULL or 0 follows the config), PURGE, and
+	 * HostServ's vhost of an account (NULL none) and whether it is on */
+	"ALTER TABLE channels ADD COLUMN history INTEGER;"
+	"ALTER TABLE channels ADD COLUMN query_cutoff INTEGER;"
+	"CREATE TABLE channel_purges ("
+	"    name TEXT PRIMARY KEY,"			/* casefolded */
+	"    display TEXT NOT NULL,"
+	"    oper TEXT NOT NULL,"
+	"    reason TEXT NOT NULL,"
+	"    purged_at INTEGER NOT NULL);"
+	"ALTER TABLE accounts ADD COLUMN vhost TEXT;"
+	"ALTER TABLE accounts ADD COLUMN vhost_on INTEGER;",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -213,7 +226,9 @@ enum {
 	Q_ACCOUNT_ARM, Q_ACCOUNT_ARL, Q_ACCOUNT_RJ,
 	Q_AO_PUT, Q_AO_DELETE, Q_AO_LIST, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
 	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_RENAME, Q_CHAN_COUNT,
-	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
+	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST, Q_AMODE_CLEAR,
+	Q_CHAN_LIST, Q_CHAN_SETTINGS, Q_PURGE_ADD, Q_PURGE_DEL, Q_PURGE_GET,
+	Q_PURGE_LIST, Q_ACCOUNT_VHOST, Q_HIST_FORGET,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
@@ -228,7 +243,7 @@ enum {
 			"a.stored_key, a.server_key, a.email, a.registered, " \
 			"a.enforce, a.legacy_hash, a.multiclient, " \
 			"a.always_on, a.auto_away, a.autoreplay_missed, " \
-			"a.autoreplay_lines, a.replay_joins"
+			"a.autoreplay_lines, a.replay_joins, a.vhost, a.vhost_on"
 
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -275,6 +290,8 @@ static const char *const queries[Q_COUNT] = {
 	    "a.replay_joins "
 	    "FROM always_on o JOIN accounts a ON a.id = o.account "
 	    "ORDER BY o.account",
+	[Q_ACCOUNT_VHOST] = "UPDATE accounts SET vhost = ?2, vhost_on = ?3 "
+	    "WHERE id = ?1",
 	[Q_CERTFP_INSERT] = "INSERT INTO account_certfps (certfp, account) "
 	    "VALUES (?1, ?2)",
 	[Q_CERTFP_DELETE] = "DELETE FROM account_certfps "
@@ -283,7 +300,8 @@ static const char *const queries[Q_COUNT] = {
 	    "WHERE account = ?1 ORDER BY certfp",
 	[Q_CHAN_GET] = "SELECT c.id, c.display, c.founder, a.display, "
 	    "c.registered, c.modes, c.chan_key, c.chan_limit, c.topic, "
-	    "c.topic_by, c.topic_time FROM channels c "
+	    "c.topic_by, c.topic_time, c.history, c.query_cutoff "
+	    "FROM channels c "
 	    "JOIN accounts a ON a.id = c.founder WHERE c.name = ?1",
 	[Q_CHAN_INSERT] = "INSERT INTO channels (name, display, founder, "
 	    "registered) VALUES (?1, ?2, ?3, ?4)",
@@ -302,6 +320,18 @@ static const char *const queries[Q_COUNT] = {
 	[Q_AMODE_LIST] = "SELECT a.display, m.mode FROM channel_amodes m "
 	    "JOIN accounts a ON a.id = m.account WHERE m.channel = ?1 "
 	    "ORDER BY a.name",
+	[Q_AMODE_CLEAR] = "DELETE FROM channel_amodes WHERE channel = ?1",
+	[Q_CHAN_LIST] = "SELECT display FROM channels ORDER BY name",
+	[Q_CHAN_SETTINGS] = "UPDATE channels SET history = ?2, "
+	    "query_cutoff = ?3 WHERE id = ?1",
+	[Q_PURGE_ADD] = "INSERT OR REPLACE INTO channel_purges (name, "
+	    "display, oper, reason, purged_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[Q_PURGE_DEL] = "DELETE FROM channel_purges WHERE name = ?1",
+	[Q_PURGE_GET] = "SELECT display, oper, reason, purged_at "
+	    "FROM channel_purges WHERE name = ?1",
+	[Q_PURGE_LIST] = "SELECT display FROM channel_purges ORDER BY name",
+	[Q_HIST_FORGET] = "DELETE FROM history WHERE acct_tag = ?1 "
+	    "COLLATE NOCASE",
 	[Q_CHAN_STATE] = "UPDATE channels SET modes = ?2, chan_key = ?3, "
 	    "chan_limit = ?4, topic = ?5, topic_by = ?6, topic_time = ?7 "
 	    "WHERE id = ?1",
@@ -969,6 +999,9 @@ account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
 	a->autoreplay_lines = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int(st, 14);
 	a->replay_joins = sqlite3_column_int(st, 15);
+	if ((t = sqlite3_column_text(st, 16)) != NULL)
+		snprintf(a->vhost, sizeof(a->vhost), "%s", (const char *)t);
+	a->vhost_on = sqlite3_column_int(st, 17) != 0;
 	sqlite3_reset(st);
 	return 1;
 }
@@ -1481,6 +1514,8 @@ store_chan_get(const char *folded, struct store_chan *ch)
 			snprintf(ch->topic_by, sizeof(ch->topic_by), "%s",
 			    (const char *)t);
 		ch->topic_time = (time_t)sqlite3_column_int64(st, 10);
+		ch->history = sqlite3_column_int(st, 11);
+		ch->query_cutoff = sqlite3_column_int(st, 12);
 	} else if (rc != SQLITE_DONE)
 		store_fail("channel lookup");
 	sqlite3_reset(st);
@@ -1524,6 +1559,22 @@ id_update(int id, int64_t a, int64_t b, bool two, const char *what)
 		return -1;
 	if (sqlite3_bind_int64(st, 1, a) ||
 	    (two && sqlite3_bind_int64(st, 2, b))) {
+		store_fail(what);
+		return -1;
+	}
+	return q_done(st, what);
+}
+
+/* The same with three integers (id, then two values). */
+static int
+id_update3(int id, int64_t a, int64_t b, int64_t c, const char *what)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(id)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, a) || sqlite3_bind_int64(st, 2, b) ||
+	    sqlite3_bind_int64(st, 3, c)) {
 		store_fail(what);
 		return -1;
 	}
@@ -1652,6 +1703,159 @@ store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
 	}
 	sqlite3_reset(st);
 	return n;
+}
+
+int
+store_amode_clear(int64_t chan)
+{
+	return id_update(Q_AMODE_CLEAR, chan, 0, false, "amode clear");
+}
+
+int
+store_chan_settings(int64_t id, int history, int cutoff)
+{
+	return id_update3(Q_CHAN_SETTINGS, id, history, cutoff,
+	    "channel settings");
+}
+
+/* fn(arg, first column) for each row of a one-text-column query. */
+static int
+names_list(int id, void (*fn)(void *, const char *), void *arg,
+    const char *what)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	int		 rc, n = 0;
+
+	if ((st = q(id)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((t = sqlite3_column_text(st, 0)) != NULL) {
+			fn(arg, (const char *)t);
+			n++;
+		}
+	if (rc != SQLITE_DONE) {
+		store_fail(what);
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+int
+store_chan_list(void (*fn)(void *, const char *), void *arg)
+{
+	return names_list(Q_CHAN_LIST, fn, arg, "channel list");
+}
+
+int
+store_purge_list(void (*fn)(void *, const char *), void *arg)
+{
+	return names_list(Q_PURGE_LIST, fn, arg, "purge list");
+}
+
+int
+store_purge_add(const char *folded, const struct store_purge *p)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_PURGE_ADD)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, p->oper, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 4, p->reason, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 5, (sqlite3_int64)p->when)) {
+		store_fail("purge");
+		return -1;
+	}
+	return q_done(st, "purge");
+}
+
+/* 1 removed, 0 there was none, -1 error */
+int
+store_purge_del(const char *folded)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_PURGE_DEL)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
+		store_fail("unpurge");
+		return -1;
+	}
+	if (q_done(st, "unpurge") == -1)
+		return -1;
+	return sqlite3_changes(db) > 0;
+}
+
+int
+store_purge_get(const char *folded, struct store_purge *p)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	int		 rc, found = 0;
+
+	if ((st = q(Q_PURGE_GET)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
+		store_fail("purge lookup");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(p, 0, sizeof(*p));
+		if ((t = sqlite3_column_text(st, 0)) != NULL)
+			snprintf(p->name, sizeof(p->name), "%s",
+			    (const char *)t);
+		if ((t = sqlite3_column_text(st, 1)) != NULL)
+			snprintf(p->oper, sizeof(p->oper), "%s",
+			    (const char *)t);
+		if ((t = sqlite3_column_text(st, 2)) != NULL)
+			snprintf(p->reason, sizeof(p->reason), "%s",
+			    (const char *)t);
+		p->when = (time_t)sqlite3_column_int64(st, 3);
+		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		store_fail("purge lookup");
+		found = -1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+/* HistServ FORGET: every saved message the account sent. */
+int
+store_hist_forget(const char *account)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_HIST_FORGET)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC)) {
+		store_fail("history forget");
+		return -1;
+	}
+	return q_done(st, "history forget");
+}
+
+/* An account's vhost (NULL or "" for none) and whether it is on. */
+int
+store_account_vhost(int64_t id, const char *vhost, bool on)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_ACCOUNT_VHOST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) ||
+	    (vhost != NULL && vhost[0] != '\0' ?
+	    sqlite3_bind_text(st, 2, vhost, -1, SQLITE_STATIC) :
+	    sqlite3_bind_null(st, 2)) ||
+	    sqlite3_bind_int(st, 3, on)) {
+		store_fail("vhost");
+		return -1;
+	}
+	return q_done(st, "vhost");
 }
 
 /* Binds s as text, or NULL when it is empty. */

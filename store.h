@@ -17,6 +17,7 @@
 #define STORE_EMAIL_MAX		254
 #define STORE_CERTFP_LEN	64	/* lowercase hex SHA-256 */
 #define STORE_LEGACY_MAX	400	/* pwhash.h's PWHASH_LEGACY_MAX */
+#define STORE_VHOST_MAX	64	/* HostServ: the most a vhost may be */
 
 /* NickServ SET ENFORCE: how a reserved nick is protected */
 enum { ENFORCE_DEFAULT, ENFORCE_NONE, ENFORCE_TIMEOUT, ENFORCE_STRICT };
@@ -47,6 +48,8 @@ struct store_account {
 	/* an imported hash (pwhash.h) until the first login replaces it
 	 * with SCRAM credentials; "" if none */
 	char		 legacy[STORE_LEGACY_MAX + 1];
+	char		 vhost[STORE_VHOST_MAX + 1];	/* HostServ; "" none */
+	bool		 vhost_on;
 };
 
 /*
@@ -131,6 +134,7 @@ struct store_chan {
 	char		 topic[IRC_LINE_MAX + 1];
 	char		 topic_by[IRC_LINE_MAX];	/* nick!user@host */
 	time_t		 topic_time;
+	int		 history, query_cutoff;	/* ChanServ SET; 0 default */
 };
 int	 store_chan_get(const char *folded, struct store_chan *ch); /* 1 0 -1 */
 int	 store_chan_create(const char *folded, struct store_chan *ch); /* 0 1 -1 */
@@ -146,6 +150,25 @@ int	 store_amode_get(int64_t chan, int64_t account);
 /* fn(arg, account name, mode) per entry; count, or -1 */
 int	 store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
 	    void *arg);
+int	 store_amode_clear(int64_t chan);			/* 0 or -1 */
+int	 store_chan_settings(int64_t id, int history, int cutoff);
+/* fn(arg, channel name) per registered channel, by name; n or -1 */
+int	 store_chan_list(void (*fn)(void *, const char *), void *arg);
+/* ChanServ PURGE: a channel no one may use */
+struct store_purge {
+	char		 name[CHANLEN_MAX + 1];
+	char		 oper[NICKLEN_MAX + 1];
+	char		 reason[IRC_LINE_MAX];
+	time_t		 when;
+};
+int	 store_purge_add(const char *folded, const struct store_purge *);
+int	 store_purge_del(const char *folded);	/* 1 removed, 0 none, -1 */
+int	 store_purge_get(const char *folded, struct store_purge *); /* 1 0 -1 */
+int	 store_purge_list(void (*fn)(void *, const char *), void *arg);
+/* HostServ: an account's vhost ("" or NULL: none) and whether it is on */
+int	 store_account_vhost(int64_t id, const char *vhost, bool on);
+/* HistServ FORGET: the saved messages account sent; 0 or -1 */
+int	 store_hist_forget(const char *account);
 
 /* A K-line (kind 'k', mask user@host) or D-line ('d', IP or CIDR). */
 #define STORE_BAN_MASK_MAX	128

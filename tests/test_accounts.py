@@ -457,7 +457,7 @@ def test_chanserv_register_info_survives_restart():
         srv.start()
         c = srv.client("x")
         cs(c, "INFO #ROOM")
-        cs_expect(c, "Channel: #room")
+        cs_expect(c, "Channel #room is registered")
         cs_expect(c, "Founder: fred")
         cs_expect(c, "Registered at: ")
         cs(c, "INFO #nope")
@@ -480,12 +480,13 @@ def test_chanserv_op_amode_transfer_drop():
         cs(h, "OP #c")
         cs_expect(h, "Insufficient privileges")
         cs(h, "AMODE #c +o hugh")
-        cs_expect(h, "Only the channel founder can do that")
+        cs_expect(h, "Insufficient privileges")
         cs(f, "AMODE #c +o hugh")
-        cs_expect(f, "Successfully set persistent mode +o on hugh in #c")
+        cs_expect(f, "Successfully set persistent mode +o on hugh")
         h.expect(r"^:ChanServ!ChanServ@localhost MODE #c \+o hugh2$")
         cs(f, "AMODE #c")
-        cs_expect(f, "+o hugh")
+        cs_expect(f, "Channel #c has 1 persistent modes set")
+        cs_expect(f, "Account hugh receives mode +o")
         cs(f, "DEOP #c hugh2")
         h.expect(r"^:ChanServ!\S+ MODE #c -o hugh2$")
         cs(h, "OP #c")                      # own AMODE
@@ -493,10 +494,22 @@ def test_chanserv_op_amode_transfer_drop():
         cs(h, "DEOP #c gail")
         cs_expect(h, "Insufficient privileges")
         cs(f, "TRANSFER #c hugh")
-        cs_expect(f, "Transferred channel #c to hugh")
+        code = cs_expect(f, "To confirm your channel transfer, type: "
+                         "/CS TRANSFER #c hugh ").split()[-1]
+        cs(f, "TRANSFER #c hugh " + code)
+        cs_expect(h, "You have been offered ownership of channel #c. To "
+                  "accept, /CS TRANSFER ACCEPT #c")
+        cs_expect(f, "Transfer of channel #c to account hugh succeeded, "
+                  "pending acceptance")
+        cs(h, "TRANSFER ACCEPT #c")
+        h.expect(r"^:ChanServ!\S+ MODE #c \+q hugh2$")
+        cs_expect(h, "Successfully accepted ownership of channel #c")
         cs(f, "DROP #c")
-        cs_expect(f, "Only the channel founder can do that")
+        cs_expect(f, "Insufficient privileges")
         cs(h, "DROP #c")
+        code = cs_expect(h, "To confirm, run this command: /CS UNREGISTER "
+                         "#c ").split()[-1]
+        cs(h, "DROP #c " + code)
         cs_expect(h, "Channel #c is now unregistered")
         cs(h, "INFO #c")
         cs_expect(h, "Channel #c is not registered")

@@ -35,6 +35,15 @@ def login(srv, nick, acct, pw="pw"):
     return c
 
 
+def unregister(c, chan, cmd="UNREGISTER"):
+    """CS UNREGISTER with the code ChanServ asks for (Ergo's flow)."""
+    c.send("CS %s %s" % (cmd, chan))
+    code = cs_expect(c, "To confirm, run this command: /CS UNREGISTER "
+                     "%s " % chan.lower()).split()[-1]
+    c.send("CS %s %s %s" % (cmd, chan, code))
+    cs_expect(c, "Channel %s is now unregistered" % chan.lower())
+
+
 def registered_channel(srv, founder, chan):
     founder.send("JOIN " + chan)
     founder.expect(r" 366 ")
@@ -75,9 +84,9 @@ def test_amode_applied_on_join():
         account(srv, "hal").close()
         account(srv, "ivy").close()
         f.send("CS AMODE #am +o hal")
-        cs_expect(f, "Successfully set persistent mode +o on hal in #am")
+        cs_expect(f, "Successfully set persistent mode +o on hal")
         f.send("CS AMODE #am +v ivy")
-        cs_expect(f, "Successfully set persistent mode +v on ivy in #am")
+        cs_expect(f, "Successfully set persistent mode +v on ivy")
         h = login(srv, "hal2", "hal")
         h.send("JOIN #am")
         f.expect(r"^:ChanServ!\S+ MODE #am \+o hal2$")
@@ -186,8 +195,7 @@ def test_dropped_channel_state_is_gone():
         f.send("CS OP #dr")
         f.send("TOPIC #dr :old topic")
         f.expect(r" TOPIC #dr :old topic")
-        f.send("CS DROP #dr")
-        cs_expect(f, "Channel #dr is now unregistered")
+        unregister(f, "#dr", "DROP")
         db = sqlite3.connect(os.path.join(srv.dir, "ircd.db"))
         try:
             rows = db.execute("SELECT count(*) FROM channels").fetchall()
@@ -215,8 +223,7 @@ def test_max_channels_per_account_refuses_past_the_limit():
         cs_expect(f, CHANLIMIT_REFUSAL)
         f.send("CS INFO #lim3")
         cs_expect(f, "Channel #lim3 is not registered")
-        f.send("CS UNREGISTER #lim0")
-        cs_expect(f, "Channel #lim0 is now unregistered")
+        unregister(f, "#lim0")
         f.send("CS REGISTER #lim3")
         cs_expect(f, "Channel #lim3 successfully registered")
 

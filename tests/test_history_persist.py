@@ -477,6 +477,9 @@ def test_a_drop_takes_its_queued_rows_so_a_reused_id_inherits_nothing():
         say(v, "#secret", ["launch codes"])
         say(v, "bob", ["dm for victim only"])
         v.send("CS DROP #secret")
+        code = v.expect(CS % "victim" + "To confirm, run this command: "
+                        "/CS UNREGISTER #secret ").split()[-1]
+        v.send("CS DROP #secret " + code)
         v.expect(CS % "victim" + "Channel #secret is now unregistered")
         v.send("NS DROP pw")
         v.expect(NS % "victim" + "Successfully unregistered account victim")

@@ -1,0 +1,48 @@
+/*
+ * irc_serv_int.h: what the services' files (irc_serv.c, irc_chanserv.c,
+ * irc_hostserv.c, irc_histserv.c) share among themselves: a service's command table, its replies and
+ * its dispatch. Nothing outside the services includes it.
+ */
+#ifndef IRC_SERV_INT_H
+#define IRC_SERV_INT_H
+
+#include <stdarg.h>
+
+#include "irc_state.h"
+
+#define SERV_ARGS_MAX	4	/* words after a service command */
+
+/* A service's subcommand; its help text is irc_help.c's
+ * "SERVICE NAME" entry. */
+struct ns_cmd {
+	const char	*name;
+	void		(*fn)(struct client *, int, char **);
+};
+
+/* A service: its nick, the alias users are told of, its commands. */
+struct service {
+	const char		*nick;
+	const char		*alias;
+	const struct ns_cmd	*cmds;
+	size_t			 ncmds;
+};
+
+/* A NOTICE from service svc (a nick) to c. */
+void	 serv_vreply(struct client *, const char *svc, const char *fmt,
+	    va_list) __attribute__((format(printf, 3, 0)));
+void	 serv_reply(struct client *, const struct service *,
+	    const char *, ...) __attribute__((format(printf, 3, 4)));
+/* HELP [subcommand]: the texts are irc_help.c's. */
+void	 serv_help(struct client *, const struct service *, int argc,
+	    char **argv);
+/* One command line to a service: words separated by spaces. */
+void	 serv_command(struct client *, const struct service *,
+	    const char *text);
+/* The parameters of m joined by spaces, as a PRIVMSG's text. */
+void	 serv_words(const struct msg *, char *text, size_t sz);
+/* ChanServ (irc_chanserv.c), HostServ (irc_hostserv.c): a command line */
+void	 cs_command(struct client *, const char *text);
+void	 hs_command(struct client *, const char *text);
+void	 hist_command(struct client *, const char *text);	/* HistServ */
+
+#endif

@@ -706,9 +706,11 @@ try_register(struct client *c)
 	char nick[NICKLEN_MAX + 1];
 
 	if ((c->flags & CF_REG) || !(c->flags & CF_NICK) ||
-	    !(c->flags & CF_USER) || (irc_sess(c)->flags & SF_CAPNEG) ||
-	    irc_sess(c)->sasl != NULL)	/* AUTHENTICATE in progress */
+	    !(c->flags & CF_USER) || (irc_sess(c)->flags & SF_CAPNEG))
 		return;
+	/* NICK, USER and CAP END are all in: an unfinished AUTHENTICATE
+	 * is abandoned (906) and the client registers without it */
+	irc_sasl_abort(c);
 	if (conf->password != NULL && !(c->flags & CF_PASS)) {
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
 		irc_user_kill(c, "Bad password", "Bad password");
@@ -838,6 +840,10 @@ h_user(struct client *c, struct msg *m)
 	if (c->flags & (CF_REG | CF_USER)) {
 		irc_numeric(c, ERR_ALREADYREGISTERED,
 		    ":You may not reregister");
+		return;
+	}
+	if (m->param[3][0] == '\0') {	/* as Ergo: a realname is needed */
+		irc_numeric(c, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
 		return;
 	}
 	irc_utf8_trunc(m->param[3], conf->limits.realnamelen);

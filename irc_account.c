@@ -279,8 +279,9 @@ irc_oper_failed(const struct client *c, const char *name)
 
 /* ---- login state ---- */
 
+/* Logs c in with 900 and account-notify; +r is for the caller to send. */
 void
-irc_account_login(struct client *c, const struct store_account *a)
+irc_account_login_quiet(struct client *c, const struct store_account *a)
 {
 	char *name;
 
@@ -296,13 +297,26 @@ irc_account_login(struct client *c, const struct store_account *a)
 	sessions_link(c);
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
 	    irc_prefix(c), a->name, a->name);
-	if (!(c->umodes & UMODE_REGISTERED)) {
-		c->umodes |= UMODE_REGISTERED;
-		if (c->flags & CF_REG)
-			irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
-	}
 	irc_user_account_notify(c);		/* IRCv3 account-notify */
 	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
+}
+
+/* After the login's last reply (SASL's 903): user mode +r. */
+void
+irc_account_login_mode(struct client *c)
+{
+	if (c->account == NULL || (c->umodes & UMODE_REGISTERED))
+		return;
+	c->umodes |= UMODE_REGISTERED;
+	if (c->flags & CF_REG)
+		irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
+}
+
+void
+irc_account_login(struct client *c, const struct store_account *a)
+{
+	irc_account_login_quiet(c, a);
+	irc_account_login_mode(c);
 }
 
 void

@@ -248,8 +248,9 @@ topic_send(struct client *c, const struct chan *ch)
 }
 
 /*
- * The checks of an existing channel, in Ergo's order. An INVITE or a +I
- * match gets past +i only; +e gets past +b.
+ * The checks of an existing channel, in Ergo's order. An INVITE gets
+ * past +l, +i and +b (the modern spec's and Ergo's INVITE), not +k; a
+ * +I match gets past +i only; +e gets past +b.
  */
 static bool
 chan_join_allowed(struct client *c, struct chan *ch, const char *key,
@@ -259,7 +260,7 @@ chan_join_allowed(struct client *c, struct chan *ch, const char *key,
 
 	irc_fold(folded, c->nick, sizeof(folded));
 	*invp = irc_invite_find(ch, folded);
-	if (ch->limit != 0 && ch->nmembers >= ch->limit) {
+	if (ch->limit != 0 && ch->nmembers >= ch->limit && *invp == NULL) {
 		irc_numeric(c, ERR_CHANNELISFULL,
 		    "%s :Cannot join channel (+l)", ch->name);
 		return false;
@@ -275,7 +276,8 @@ chan_join_allowed(struct client *c, struct chan *ch, const char *key,
 		    "%s :Cannot join channel (+i)", ch->name);
 		return false;
 	}
-	if (irc_masks_match(ch->bans, c) && !irc_masks_match(ch->excepts, c)) {
+	if (*invp == NULL && irc_masks_match(ch->bans, c) &&
+	    !irc_masks_match(ch->excepts, c)) {
 		irc_numeric(c, ERR_BANNEDFROMCHAN,
 		    "%s :Cannot join channel (+b)", ch->name);
 		return false;
@@ -552,6 +554,8 @@ struct list_filter {
 	size_t		 npos, nneg;
 	unsigned long	 above, below;	/* users > above, users < below */
 	bool		 has_above, has_below, wild;
+	/* ELIST=CT: created / topic set after and before these times */
+	time_t		 c_after, c_before, t_after, t_before;
 };
 
 static bool
@@ -573,6 +577,11 @@ list_wanted(const struct list_filter *f, const struct chan *ch)
 	if (f->has_above && ch->nmembers <= f->above)
 		return false;
 	if (f->has_below && ch->nmembers >= f->below)
+		return false;
+	if ((f->c_after != 0 && ch->created <= f->c_after) ||
+	    (f->c_before != 0 && ch->created >= f->c_before) ||
+	    (f->t_after != 0 && ch->topic_time <= f->t_after) ||
+	    (f->t_before != 0 && ch->topic_time >= f->t_before))
 		return false;
 	for (i = 0; i < f->nneg; i++)
 		if (irc_match(f->neg[i], ch->name))
@@ -602,8 +611,9 @@ list_reply(struct client *c, const struct chan *ch)
 }
 
 /*
- * LIST [terms]: terms are channel names, masks (M), !masks (N) and >n <n
- * user counts (U), as ELIST=MNU says. Plain names are looked up; anything
+ * LIST [terms]: terms are channel names, masks (M), !masks (N), >n <n
+ * user counts (U), C<n C>n creation and T<n T>n topic times in minutes
+ * ago (C, T), as ELIST=CMNTU says. Plain names are looked up; anything
  * else walks the channel table, which only LIST does.
  */
 void
@@ -621,7 +631,20 @@ h_list(struct client *c, struct msg *m)
 	while ((t = tok_next(&terms)) != NULL) {
 		unsigned long v;
 
-		if (*t == '>' && list_number(t + 1, &v)) {
+		if ((*t == 'C' || *t == 'T' || *t == 'c' || *t == 't') &&
+		    (t[1] == '<' || t[1] == '>') && list_number(t + 2, &v)) {
+			/* ELIST=CT: C<n created under n minutes ago, C>n over;
+			 * T the same for the topic */
+			time_t when = ergo_now - (time_t)(v > 5256000 ? 5256000 :
+			    v) * 60;
+			bool topic = *t == 'T' || *t == 't';
+
+			if (t[1] == '<')
+				*(topic ? &f.t_after : &f.c_after) = when;
+			else
+				*(topic ? &f.t_before : &f.c_before) = when;
+			f.wild = true;
+		} else if (*t == '>' && list_number(t + 1, &v)) {
 			f.above = v;
 			f.has_above = f.wild = true;
 		} else if (*t == '<' && list_number(t + 1, &v)) {
@@ -662,7 +685,14 @@ h_list(struct client *c, struct msg *m)
 
 /* ---- INVITE ---- */
 
-/* INVITE nick #chan */
+/* One line of the invites list (336). */
+static void
+invite_listed(struct chan *ch, void *arg)
+{
+	irc_numeric(arg, RPL_INVITELIST_USER, "%s", ch->name);
+}
+
+/* INVITE nick #chan; INVITE alone lists your pending invites */
 void
 h_invite(struct client *c, struct msg *m)
 {
@@ -670,7 +700,20 @@ h_invite(struct client *c, struct msg *m)
 	struct chan *ch;
 	struct member *mb, *om;
 	struct irc_ev ev;
+	char folded[NICKLEN_MAX + 1];
 
+	if (m->nparam == 0) {
+		irc_fold(folded, c->nick, sizeof(folded));
+		irc_invite_each(folded, invite_listed, c);
+		irc_numeric(c, RPL_ENDOFINVITELIST_USER,
+		    ":End of /INVITE list");
+		return;
+	}
+	if (m->nparam < 2) {
+		irc_numeric(c, ERR_NEEDMOREPARAMS,
+		    "INVITE :Not enough parameters");
+		return;
+	}
 	if (!is_user(t = irc_client_find(m->param[0]))) {
 		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
 		    echo_name(m->param[0]));

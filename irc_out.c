@@ -841,9 +841,9 @@ isupport_build(void)
 	if (k->history.enabled)
 		TOK("CHATHISTORY=%u", k->history.maxmessages);
 	TOK("CLIENTTAGDENY=%s", IRC_CLIENTTAGDENY);
-	TOK("ELIST=MNU");
-	TOK("EXCEPTS=e");
-	TOK("INVEX=I");
+	TOK("ELIST=CMNTU");
+	TOK("EXCEPTS");		/* bare, as Ergo writes them: e and I */
+	TOK("INVEX");
 	TOK("KICKLEN=%u", k->limits.kicklen);
 	TOK("MAXLIST=beI:%u", k->chan_max_list);
 	TOK("MODES=6");
@@ -854,7 +854,7 @@ isupport_build(void)
 	TOK("NICKLEN=%u", k->limits.nicklen);
 	TOK("PREFIX=(ov)@+");
 	TOK("STATUSMSG=@+");
-	TOK("TARGMAX=JOIN:,KICK:%u,NAMES:1,NOTICE:%u,PART:,PRIVMSG:%u,"
+	TOK("TARGMAX=JOIN:,KICK:%u,NAMES:,NOTICE:%u,PART:,PRIVMSG:%u,"
 	    "WHOIS:%u", k->limits.targmax, k->limits.targmax,
 	    k->limits.targmax, k->limits.targmax);
 	TOK("TOPICLEN=%u", k->limits.topiclen);

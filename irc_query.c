@@ -342,6 +342,7 @@ h_who(struct client *c, struct msg *m)
 	unsigned sent = 0;
 	struct chan *ch;
 	struct member *mb;
+	struct client *u1;
 	struct whox w;
 	size_t i;
 
@@ -374,6 +375,15 @@ h_who(struct client *c, struct msg *m)
 				who_reply(c, ch->name, u, mb);
 			sent++;
 		}
+		goto done;
+	}
+	/* an exact nick names that user, +i or not (the modern spec) */
+	if (mask != NULL && strpbrk(mask, "*?") == NULL && !opers_only &&
+	    !w.matchsel && is_user(u1 = irc_client_find(mask))) {
+		if (w.on)
+			irc_whox_reply(c, &w, "*", u1, NULL);
+		else
+			who_reply(c, "*", u1, NULL);
 		goto done;
 	}
 	for (i = 0; i < irc.nicks.nb && who_room(c, sent); i++) {
@@ -415,7 +425,11 @@ whois_channels(struct client *c, struct client *u)
 		const char *pfx = irc_member_prefix(mb, c);
 		size_t need = (len > 0) + strlen(pfx) + strlen(mb->ch->name);
 
-		if (u != c && !is_oper(c) && !irc_chan_visible(mb->ch, c))
+		/* others see a +i user's channels only where they meet;
+		 * anyone's +s/+p channels only as members */
+		if (u != c && !is_oper(c) && (!irc_chan_visible(mb->ch, c) ||
+		    ((u->umodes & UMODE_INVISIBLE) &&
+		    irc_member_find(mb->ch, c) == NULL)))
 			continue;
 		if (need > room)
 			continue;	/* cannot happen with sane limits */
@@ -803,6 +817,33 @@ irc_send_lusers(struct client *c)
 	    users, max, users, max);
 	irc_numeric(c, RPL_GLOBALUSERS,
 	    "%u %u :Current global users %u, max %u", users, max, users, max);
+}
+
+/* ISUPPORT: the 005 lines again (as Ergo and the modern spec have it) */
+void
+h_isupport(struct client *c, struct msg *m)
+{
+	(void)m;
+	irc_send_isupport(c);
+}
+
+/*
+ * LINKS [[server] mask]: this one server, hop count 0, when it matches
+ * the mask. Linked servers will add their lines here.
+ */
+void
+h_links(struct client *c, struct msg *m)
+{
+	const char *mask = m->nparam > 0 ? m->param[m->nparam > 1] : "*";
+
+	if (m->nparam > 1 && !target_is_us(c, m, 0))
+		return;
+	if (mask[0] == '\0' || irc_match(mask, server_name()))
+		irc_numeric(c, RPL_LINKS, "%s %s :0 %s", server_name(),
+		    server_name(), server_info());
+	irc_numeric(c, RPL_ENDOFLINKS, "%s :End of /LINKS list",
+	    mask[0] == '\0' || strchr(mask, ' ') != NULL || mask[0] == ':' ?
+	    "*" : mask);
 }
 
 void

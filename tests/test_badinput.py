@@ -350,7 +350,8 @@ def test_pipelined_registration_and_commands():
 
 def test_wrong_param_counts_461():
     a = srv.client(nick())
-    for cmd in ("JOIN", "PART", "KICK #x", "KICK", "INVITE x", "INVITE",
+    # INVITE alone lists your invites (test_conformance_chan.py)
+    for cmd in ("JOIN", "PART", "KICK #x", "KICK", "INVITE x",
                 "TOPIC", "MODE", "WHOIS", "WHOWAS", "OPER x", "OPER",
                 "USERHOST", "ISON", "CAP", "PASS", "USER a b c"):
         a.send(cmd)

@@ -247,6 +247,9 @@ static const struct key server_keys[] = {
 	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
 	  "The message of the day file; none by default.",
 	  "motd ergo.motd" },
+	{ "suppress-lusers", K_BOOL, C(suppress_lusers), 0, 0, NULL, "no",
+	  "Show the user counts (LUSERS, and at connect) to operators\n"
+	  "only, as Ergo's key of the same name.", NULL },
 	{ "password", K_HASH, C(password), 1, 256, NULL, NULL,
 	  "A password clients must send (PASS) to connect; none by default.",
 	  "password \"<hash printed by ergo genpasswd>\"" },
@@ -396,6 +399,9 @@ static const struct key logging_keys[] = {
 };
 
 static const struct key chanreg_keys[] = {
+	{ "enabled", K_BOOL, C(chan_reg_enabled), 0, 0, NULL, "yes",
+	  "Users may register channels (ChanServ REGISTER); channels\n"
+	  "registered before stay registered.", NULL },
 	{ "max-channels-per-account", K_UINT, C(chan_max_reg), 1, 100000,
 	  NULL, "15", "Most channels one account may register with ChanServ\n"
 	  "(opers are exempt).", NULL },

@@ -79,6 +79,8 @@ struct conf {
 	unsigned	 chan_max_per_user;
 	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */
 	unsigned	 chan_max_reg;	/* registered channels per account */
+	bool		 chan_reg_enabled;	/* ChanServ REGISTER */
+	bool		 suppress_lusers;	/* LUSERS for opers only */
 	struct {
 		unsigned nicklen, identlen, channellen, topiclen,
 			 awaylen, kicklen, realnamelen, whowas, targmax;

@@ -798,6 +798,8 @@ irc_send_lusers(struct client *c)
 	unsigned users = irc.nusers, invis = irc.ninvisible;
 	unsigned max = irc.max_users > users ? irc.max_users : users;
 
+	if (conf->suppress_lusers && !is_oper(c))	/* Ergo's key */
+		return;
 	if (invis > users)
 		invis = users;
 	irc_numeric(c, RPL_LUSERCLIENT,

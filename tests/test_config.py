@@ -409,3 +409,24 @@ def test_no_arguments_exits_2_with_usage():
     p = run_ergo()
     assert p.returncode == 2
     assert "usage" in p.stderr.lower()
+
+
+def test_ergo_channels_registration_enabled_no_refuses_chanserv_register():
+    with Server(conf="channels { registration { enabled no } }") as srv:
+        c = srv.client("founder")
+        c.send("NS REGISTER pw12345678")
+        c.expect(r" 900 ")
+        c.send("JOIN #mine")
+        c.expect(r" 366 ")
+        c.send("CS REGISTER #mine")
+        c.expect(r"NOTICE founder :Channel registration is not enabled$")
+
+
+def test_ergo_server_suppress_lusers_shows_counts_to_opers_only():
+    with Server(server="suppress-lusers yes") as srv:
+        lines = srv.client().register("plain")
+        assert not any(re.match(r"^:\S+ (251|255|265|266) ", l)
+                       for l in lines), lines
+        c = srv.client("asker")
+        c.send("LUSERS")
+        assert not any(re.match(r"^:\S+ 25\d ", l) for l in c.sync())

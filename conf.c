@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "ergo.h"
@@ -44,11 +45,13 @@ enum ktype {
 	K_TLS,		/* tls { ... } inside listen: sets listen_conf.tls */
 	K_LISTEN,	/* listen ADDR [{ tls { ... } }], repeatable */
 	K_OPER,		/* oper NAME { ... }, repeatable */
+	K_LINK,		/* link NAME { ... }, repeatable */
 	K_LOG,		/* logging { ... }, repeatable, no label */
 	K_TYPES,	/* log categories: * name -name, one or more words */
 	K_STR,		/* text; min/max bound its length */
 	K_WORD,		/* text without spaces */
 	K_HOST,		/* a hostname with a dot */
+	K_SID,		/* a TS6 server id: digit, then two of 0-9 A-Z */
 	K_PATH,		/* a file the server reads: relative to the config */
 	K_HASH,		/* a conf_passwd_hash() string */
 	K_MODES,	/* channel modes like +nt */
@@ -86,6 +89,7 @@ struct block {
 #define L(f)	offsetof(struct listen_conf, f)
 #define O(f)	offsetof(struct oper_conf, f)
 #define G(f)	offsetof(struct log_conf, f)
+#define LK(f)	offsetof(struct link_conf, f)
 #define KB	1024ULL
 #define MB	(1024ULL * 1024ULL)
 #define HOUR_MS	3600000ULL
@@ -134,6 +138,9 @@ static const struct block tls_block = { "server.listen.tls", tls_keys };
 static const struct key listen_keys[] = {
 	{ "tls", K_TLS, L(tls), 0, 0, &tls_block, NULL,
 	  "Speak TLS on this address.", NULL },
+	{ "server", K_BOOL, L(server), 0, 0, NULL, NULL,
+	  "For other servers (TS6 links, see link blocks), not clients.",
+	  NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block listen_block = { "server.listen", listen_keys };
@@ -253,6 +260,18 @@ static const struct key server_keys[] = {
 	{ "password", K_HASH, C(password), 1, 256, NULL, NULL,
 	  "A password clients must send (PASS) to connect; none by default.",
 	  "password \"<hash printed by ergo genpasswd>\"" },
+	{ "sid", K_SID, C(sid), 3, 3, NULL, NULL,
+	  "This server's TS6 id, unique in its network: a digit then two\n"
+	  "digits or capitals. Needed to link to other servers.",
+	  "sid 0AB" },
+	{ "ts-max-delta", K_SECS, C(ts_max_delta), 1, DAY, NULL, "5m",
+	  "A linking server whose clock is further off is refused.", NULL },
+	{ "link-ping", K_SECS, C(link_ping), 5, DAY, NULL, "60s",
+	  "Silence from a linked server after which it is PINGed; as long\n"
+	  "again without an answer ends the link.", NULL },
+	{ "link-retry", K_SECS, C(link_retry), 1, DAY, NULL, "10s",
+	  "autoconnect: wait before the first retry, doubled after each\n"
+	  "failure up to 32 times this.", NULL },
 	{ "casemapping", K_ENUM, C(casemapping), 0, 0, casemap_vals, "ascii",
 	  "How nicks and channel names compare: ascii or rfc1459.", NULL },
 	{ "max-sendq", K_SIZE, C(max_sendq), KB, 64 * MB, NULL, "96k",
@@ -392,7 +411,7 @@ static const struct key logging_keys[] = {
 	{ "types", K_TYPES, G(types), 0, 0, NULL, "* -userinput -useroutput",
 	  "Categories logged: * for all, -name to leave one out. Names:\n"
 	  "server connect channels opers rehash store userinput\n"
-	  "useroutput log irc accounts tls (userinput/useroutput are\n"
+	  "useroutput log irc accounts tls link (userinput/useroutput are\n"
 	  "every line a client sends/receives, at level debug;\n"
 	  "passwords and SASL payloads show as *****).", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
@@ -521,6 +540,32 @@ static const struct key oper_keys[] = {
 };
 static const struct block oper_block = { "oper", oper_keys };
 
+static const struct key link_keys[] = {
+	{ "host", K_STR, LK(host), 1, 64, NULL, NULL,
+	  "The peer's numeric address, to connect to it; unset: it\n"
+	  "connects to us (a listen block with server yes).", NULL },
+	{ "port", K_UINT, LK(port), 1, 65535, NULL, "6900",
+	  "Its port for servers.", NULL },
+	{ "tls", K_BOOL, LK(tls), 0, 0, NULL, "no",
+	  "Connect with TLS (not implemented yet: refused).", NULL },
+	{ "certfp", K_WORD, LK(certfp), 1, 95, NULL, NULL,
+	  "SHA-256 fingerprint the peer's TLS certificate must have.",
+	  NULL },
+	{ "send-password", K_WORD, LK(send_password), 1, 256, NULL, NULL,
+	  "The password we send (its receive password): one word.", NULL },
+	{ "receive-password", K_HASH, LK(recv_password), 1, 256, NULL, NULL,
+	  "A hash (ergo genpasswd) of the password it must send.", NULL },
+	{ "autoconnect", K_BOOL, LK(autoconnect), 0, 0, NULL, "no",
+	  "Connect at start and whenever the link is down (with host).",
+	  NULL },
+	{ "hub", K_BOOL, LK(hub), 0, 0, NULL, "no",
+	  "It may introduce other servers behind it.", NULL },
+	{ "max-sendq", K_SIZE, LK(sendq), 64 * KB, 1024 * MB, NULL, "16m",
+	  "Unsent output to it beyond this ends the link.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block link_block = { "link", link_keys };
+
 static const struct block network_block = { "network", network_keys };
 static const struct block server_block = { "server", server_keys };
 static const struct block admin_block = { "admin", admin_keys };
@@ -564,6 +609,15 @@ static const struct key top_keys[] = {
 	  "\tcertfp 0123...cdef    # also required, if given\n"
 	  "\thosts \"*@192.0.2.* ~ops@10.0.0.5\"    # real addresses\n"
 	  "\tnofakelag yes\n"
+	  "}" },
+	{ "link", K_LINK, 0, 0, 0, &link_block, NULL,
+	  "Servers linked to this one with TS6 (repeatable; needs\n"
+	  "server.sid), none by default. See doc/linking.md.",
+	  "link hub.example.org {\n"
+	  "\thost 192.0.2.1  port 6900\n"
+	  "\tsend-password \"secret sent to it\"\n"
+	  "\treceive-password \"<hash of the one it sends>\"\n"
+	  "\tautoconnect yes  hub yes\n"
 	  "}" },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
@@ -1220,6 +1274,14 @@ set_string(struct parser *p, const struct key *k, void *base, char *v,
 			return -1;
 		}
 		break;
+	case K_SID:
+		if (n != 3 || !is_digit(v[0]) ||
+		    strspn(v + 1, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 2) {
+			conf_err(p, w, "expected a server id: a digit then two "
+			    "digits or capital letters, like 0AB");
+			return -1;
+		}
+		break;
 	case K_HASH:
 		if (!conf_passwd_check(v)) {
 			conf_err(p, w, "expected a password hash from `ergo "
@@ -1285,8 +1347,8 @@ types_parse(struct parser *p, const char *s, uint32_t *out,
 		else if ((b = log_category(s, n)) == 0) {
 			conf_err(p, w, "unknown log type \"%s\"; expected * or"
 			    " some of: server connect channels opers rehash "
-			    "store userinput useroutput log irc accounts tls, "
-			    "each may start with -", show(shown,
+			    "store userinput useroutput log irc accounts tls "
+			    "link, each may start with -", show(shown,
 			    sizeof(shown), s, n));
 			return -1;
 		}
@@ -1323,6 +1385,7 @@ set_value(struct parser *p, const struct key *k, void *base, const char *s,
 	case K_STR:
 	case K_WORD:
 	case K_HOST:
+	case K_SID:
 	case K_PATH:
 	case K_HASH:
 	case K_MODES:
@@ -1881,6 +1944,70 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 		    "(a SHA-256 fingerprint)", shown);
 }
 
+/* link NAME { ... }: a TS6 peer. */
+static void
+parse_link(struct parser *p, const struct key *k, const struct tok *kt)
+{
+	struct tok t = *peek(p);
+	struct where w = tok_where(&t), kw = tok_where(kt);
+	struct link_conf *l, **pp;
+	char shown[64];
+	unsigned first, nerr;
+
+	if (t.type != T_WORD && t.type != T_STRING) {
+		if (t.type == T_ERR)
+			next(p);
+		else
+			conf_err(p, &w, "expected a server name after link, "
+			    "like: link hub.example.org { host 192.0.2.1 "
+			    "... }");
+		skip_statement(p);
+		return;
+	}
+	next(p);
+	if (!expect_open(p, k, true))
+		return;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		nomem(p);
+		skip_statement(p);
+		return;
+	}
+	if ((l->name = xstrndup(p, t.s, t.n)) == NULL) {
+		free(l);
+		skip_statement(p);
+		return;
+	}
+	defaults_apply(p, k->aux, l);
+	show(shown, sizeof(shown), t.s, t.n);
+	if (!valid_hostname(l->name))
+		conf_err(p, &w, "a link's name is the peer's server name, a "
+		    "hostname with a dot, not \"%s\"", shown);
+	for (pp = &p->c->links; *pp != NULL; pp = &(*pp)->next)
+		if (strcasecmp((*pp)->name, l->name) == 0) {
+			first = pos_line(p, *pp);
+			conf_err(p, &w, "duplicate link \"%s\" (first at line "
+			    "%u)", shown, first);
+		}
+	*pp = l;
+	pos_add(p, l, kw.line);
+	nerr = p->nerr;
+	parse_body(p, k->aux, l, kt);
+	if (p->nerr != nerr)
+		return;
+	if (l->send_password == NULL || l->recv_password == NULL)
+		conf_err(p, &kw, "link \"%s\" needs send-password and "
+		    "receive-password", shown);
+	if (l->certfp != NULL && certfp_normalize(l->certfp) == -1)
+		conf_err(p, &kw, "link \"%s\": certfp must be 64 hex digits "
+		    "(a SHA-256 fingerprint)", shown);
+	if (l->autoconnect && l->host == NULL)
+		conf_err(p, &kw, "link \"%s\": autoconnect needs a host",
+		    shown);
+	if (l->tls)
+		conf_err(p, &kw, "link \"%s\": tls yes is not implemented "
+		    "yet; link over a private network or a tunnel", shown);
+}
+
 /* New logging block: the table's defaults, appended to the list. */
 static struct log_conf *
 log_new(struct parser *p)
@@ -1963,6 +2090,7 @@ parse_listen(struct parser *p, const struct block *b, const struct key *k,
 		free(scratch.key);
 		if (cnt == 2) {	/* ":port": both sockets alike */
 			out[1]->tls = l->tls;
+			out[1]->server = l->server;
 			if (l->cert != NULL)
 				out[1]->cert = xstrndup(p, l->cert,
 				    strlen(l->cert));
@@ -2030,7 +2158,7 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 	}
 	idx = (size_t)(k - b->keys);
 	if (k->type != K_LISTEN && k->type != K_OPER && k->type != K_LOG &&
-	    idx < KEYS_MAX) {
+	    k->type != K_LINK && idx < KEYS_MAX) {
 		if (seen[idx].line != 0)
 			conf_err(p, &kw, "duplicate %s \"%s\" %s (first at "
 			    "line %u)", k->type == K_BLOCK ||
@@ -2073,6 +2201,9 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 		return;
 	case K_OPER:
 		parse_oper(p, k, &kt);
+		return;
+	case K_LINK:
+		parse_link(p, k, &kt);
 		return;
 	case K_LOG:
 		parse_logging(p, k, &kt);
@@ -2211,7 +2342,7 @@ defaults_apply(struct parser *p, const struct block *b, void *base)
 		if (k->type == K_BLOCK || k->type == K_SWITCH)
 			defaults_apply(p, k->aux, base);
 		else if (k->def != NULL && k->type != K_LISTEN &&
-		    k->type != K_OPER && k->type != K_LOG)
+		    k->type != K_OPER && k->type != K_LOG && k->type != K_LINK)
 			(void)set_value(p, k, base, k->def, strlen(k->def),
 			    &default_where);
 }
@@ -2279,9 +2410,9 @@ env_apply_one(struct parser *p, const char *var)
 			    block_where(b, in, sizeof(in)));
 			return;
 		}
-		if (k->type == K_OPER) {
-			conf_err(p, &w, "oper blocks cannot be set from the "
-			    "environment");
+		if (k->type == K_OPER || k->type == K_LINK) {
+			conf_err(p, &w, "%s blocks cannot be set from the "
+			    "environment", k->name);
 			return;
 		}
 		if (end == eq)
@@ -2339,6 +2470,12 @@ validate(struct parser *p)
 	if (!p->listen_set) {
 		k = key_find(&server_block, "listen", 6);
 		listen_set_list(p, k->def, &default_where);
+	}
+	if (p->c->links != NULL && p->c->sid == NULL) {
+		struct where lw = { pos_line(p, p->c->links), 1, NULL };
+
+		conf_err(p, &lw, "link blocks need server.sid, this "
+		    "server's TS6 id, like: sid 0AB");
 	}
 	if (p->c->logs == NULL)
 		(void)log_new(p);	/* none configured: stderr, info */
@@ -2407,6 +2544,7 @@ fields_free(const struct block *b, void *base)
 		case K_STR:
 		case K_WORD:
 		case K_HOST:
+		case K_SID:
 		case K_PATH:
 		case K_HASH:
 		case K_MODES:
@@ -2425,6 +2563,7 @@ conf_free(struct conf *c)
 {
 	struct listen_conf *l;
 	struct oper_conf *o;
+	struct link_conf *lk;
 	struct log_conf *lc;
 
 	if (c == NULL)
@@ -2438,6 +2577,12 @@ conf_free(struct conf *c)
 		fields_free(&oper_block, o);
 		free(o->name);
 		free(o);
+	}
+	while ((lk = c->links) != NULL) {
+		c->links = lk->next;
+		fields_free(&link_block, lk);
+		free(lk->name);
+		free(lk);
 	}
 	while ((lc = c->logs) != NULL) {
 		c->logs = lc->next;
@@ -2607,6 +2752,7 @@ dt_block(const struct block *b, int depth)
 			dt_puts("}\n");
 			continue;
 		case K_OPER:
+		case K_LINK:
 			break;
 		case K_LISTEN:
 			for (s = k->def; *s != '\0'; s += n) {

@@ -26,6 +26,22 @@ struct listen_conf {
 	char			*cert, *key;	/* tls only */
 	int			 tls_min;	/* BR_TLS10 .. BR_TLS12 */
 	unsigned		 reload_s;	/* 0: reload only at rehash */
+	bool			 server;	/* for server links (TS6) */
+};
+
+/* link NAME { ... }: a TS6 peer (irc_link.c) */
+struct link_conf {
+	struct link_conf	*next;
+	char			*name;		/* the peer's server name */
+	char			*host;		/* numeric address, or NULL */
+	unsigned		 port;
+	bool			 tls;
+	char			*certfp;	/* 64 lowercase hex, or NULL */
+	char			*send_password;	/* sent in our PASS */
+	char			*recv_password;	/* a conf_passwd_hash() */
+	bool			 autoconnect;
+	bool			 hub;		/* may introduce other servers */
+	size_t			 sendq;
 };
 
 struct oper_conf {
@@ -102,6 +118,11 @@ struct conf {
 		size_t	 total_bytes;	/* bytes of all history */
 	} history;
 	struct oper_conf *opers;
+	char		*sid;		/* TS6 server id, or NULL: no linking */
+	unsigned	 ts_max_delta;	/* seconds of clock skew allowed */
+	unsigned	 link_ping;	/* seconds idle before a link is PINGed */
+	unsigned	 link_retry;	/* autoconnect: first retry, seconds */
+	struct link_conf *links;
 	struct log_conf	*logs;		/* never NULL after conf_load */
 	char		*datastore_path;
 	bool		 datastore_autoupgrade;	/* run migrates an old schema */

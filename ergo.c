@@ -307,7 +307,7 @@ run(const char *path, bool allow_root)
 		return not_started("a TLS certificate or key cannot be "
 		    "loaded");
 	}
-	net_init(&irc_net_handlers);
+	net_init(&irc_net_handlers, &irc_link_net_handlers);
 	net_raise_nofile();
 	sig_setup();
 	if (net_listen_apply(conf) == -1)

@@ -30,6 +30,7 @@
 #include "irc_chan.h"
 #include "irc_chghost.h"
 #include "irc_hist.h"
+#include "irc_link.h"
 #include "irc_markread.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
@@ -330,7 +331,7 @@ client_free(struct client *c)
 {
 	struct session *s;
 
-	if (c->sess != NULL)	/* else a shell left by session_attach */
+	if (!(c->flags & CF_SHELL))	/* session_attach ran its hooks */
 		IRC_HOOK_RUN(client_free, c);
 	free(c->user);
 	free(c->host);
@@ -438,6 +439,7 @@ static const struct cmd cmds[] = {
 	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
 	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
 	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER },
+	{ "CONNECT",	h_connect,	1, CMD_REG | CMD_OPER },
 	{ "CS",		h_chanserv,	0, CMD_REG },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
 	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER },
@@ -472,6 +474,7 @@ static const struct cmd cmds[] = {
 	{ "REGISTER",	h_register,	3, 0 },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
 	{ "SETNAME",	h_setname,	1, CMD_REG },
+	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER },
 	{ "STATS",	h_stats,	1, CMD_REG },
 	{ "TAGMSG",	h_tagmsg,	0, CMD_REG },
 	{ "TIME",	h_time,		0, CMD_REG },
@@ -672,7 +675,7 @@ session_attach(struct client *c, struct client *u)
 	throttle_del(s);
 	IRC_HOOK_RUN(client_free, c);	/* c's own login, markers, ... */
 	c->sess = NULL;			/* a shell, freed at the next tick */
-	c->flags |= CF_CLOSING;
+	c->flags |= CF_CLOSING | CF_SHELL;
 	c->gnext = graveyard;
 	graveyard = c;
 	irc.nunknown--;
@@ -1046,56 +1049,67 @@ cap_list_add(char *buf, size_t sz, size_t *n, const char *name,
  * (sasl with authentication-enabled, draft/chathistory and
  * draft/event-playback with history.enabled, draft/multiline's limits,
  * an STS policy) says CAP NEW (with values for 302 clients) or CAP DEL to every
- * client that asked to be told; 302 clients have cap-notify implied,
+ * session that asked to be told; 302 clients have cap-notify implied,
  * and only they see sts at all. A deleted cap is disabled for the
- * client (IRCv3 cap-notify).
+ * session (IRCv3 cap-notify). Each session of a user negotiated on its
+ * own, so each is told what changed for it; a user with no session is
+ * told nothing.
  */
 static void
-cap_notify_rehash(const struct conf *old)
+cap_notify_session(struct client *c, struct session *s,
+    const struct conf *old)
 {
 	char ov[96], nv[96], nb[IRC_LINE_MAX], db[IRC_LINE_MAX];
 	const char *o, *v;
+	bool tls = s->conn != NULL && net_conn_tls(s->conn);
+	bool v302 = s->capver >= 302, had, has;
+	size_t j, nn = 0, dn = 0;
+
+	if (!(s->caps & CAP_CAP_NOTIFY) || (s->flags & SF_CLOSING))
+		return;
+	nb[0] = db[0] = '\0';
+	for (j = 0; j < NCAPS; j++) {
+		had = cap_offer(old, j, &o, ov, sizeof(ov));
+		has = cap_offer(conf, j, &v, nv, sizeof(nv));
+		if (has && (!had || (v302 && v != NULL &&
+		    (o == NULL || strcmp(o, v) != 0))))
+			cap_list_add(nb, sizeof(nb), &nn, caps[j].name,
+			    v302 ? v : NULL);
+		else if (had && !has) {
+			cap_list_add(db, sizeof(db), &dn, caps[j].name, NULL);
+			s->caps &= ~caps[j].bit;
+		}
+	}
+	had = sts_value(old, tls, ov, sizeof(ov));
+	has = sts_value(conf, tls, nv, sizeof(nv));
+	if (v302 && has && (!had || strcmp(ov, nv) != 0))
+		cap_list_add(nb, sizeof(nb), &nn, "sts", nv);
+	else if (v302 && had && !has)
+		cap_list_add(db, sizeof(db), &dn, "sts", NULL);
+	if (dn > 0)
+		irc_send_session(s, ":%s CAP %s DEL :%s", conf->server_name,
+		    c->nick, db);
+	if (nn > 0)
+		irc_send_session(s, ":%s CAP %s NEW :%s", conf->server_name,
+		    c->nick, nb);
+}
+
+static void
+cap_notify_rehash(const struct conf *old)
+{
+	struct session *s;
 	struct hent *e;
-	size_t i, j, nn, dn;
+	size_t i;
 
 	for (i = 0; i < irc.nicks.nb; i++)
 		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
 			struct client *c = (struct client *)(void *)
 			    ((char *)e - offsetof(struct client, h));
-			bool tls = irc_sess(c)->conn != NULL &&
-			    net_conn_tls(irc_sess(c)->conn);
-			bool v302 = irc_sess(c)->capver >= 302, had, has;
 
-			if (!(irc_sess(c)->caps & CAP_CAP_NOTIFY) ||
-			    (c->flags & CF_CLOSING))
+			if (c->flags & CF_CLOSING)
 				continue;
-			nn = dn = 0;
-			nb[0] = db[0] = '\0';
-			for (j = 0; j < NCAPS; j++) {
-				had = cap_offer(old, j, &o, ov, sizeof(ov));
-				has = cap_offer(conf, j, &v, nv, sizeof(nv));
-				if (has && (!had || (v302 && v != NULL &&
-				    (o == NULL || strcmp(o, v) != 0))))
-					cap_list_add(nb, sizeof(nb), &nn,
-					    caps[j].name, v302 ? v : NULL);
-				else if (had && !has) {
-					cap_list_add(db, sizeof(db), &dn,
-					    caps[j].name, NULL);
-					irc_sess(c)->caps &= ~caps[j].bit;
-				}
-			}
-			had = sts_value(old, tls, ov, sizeof(ov));
-			has = sts_value(conf, tls, nv, sizeof(nv));
-			if (v302 && has && (!had || strcmp(ov, nv) != 0))
-				cap_list_add(nb, sizeof(nb), &nn, "sts", nv);
-			else if (v302 && had && !has)
-				cap_list_add(db, sizeof(db), &dn, "sts", NULL);
-			if (dn > 0)
-				irc_send(c, ":%s CAP %s DEL :%s",
-				    conf->server_name, c->nick, db);
-			if (nn > 0)
-				irc_send(c, ":%s CAP %s NEW :%s",
-				    conf->server_name, c->nick, nb);
+			for (s = c->sess; s != NULL; s = s->next)
+				cap_notify_session(c, s, old);
 		}
 }
 
@@ -1359,6 +1373,7 @@ irc_tick(void)
 
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	irc_bans_tick();	/* K/D-lines that expired */
+	irc_link_tick();	/* server links: PINGs, autoconnect */
 	irc_hist_tick();	/* persistent history: batched writes */
 	reap();
 	while ((c = graveyard) != NULL) {
@@ -1416,6 +1431,37 @@ const struct net_handlers irc_net_handlers = {
 	irc_conn_open, irc_conn_line, irc_conn_toolong, irc_conn_closed
 };
 
+/* ---- server links: their lines go to the link family ---- */
+
+static void *
+link_open(struct conn *conn)
+{
+	if (irc_bans_conn_refused(conn))	/* D-lined: ERROR, closed */
+		return NULL;
+	return irc_link_open(conn);
+}
+
+/* A server's line may end users (KILL, QUIT, a split): reaped after. */
+static int
+link_line(void *arg, char *line, size_t len)
+{
+	int rc = irc_link_line(arg, line, len);
+
+	reap();
+	return rc;
+}
+
+static void
+link_closed(void *arg, const char *reason)
+{
+	irc_link_closed(arg, reason);
+	reap();
+}
+
+const struct net_handlers irc_link_net_handlers = {
+	link_open, link_line, irc_link_toolong, link_closed
+};
+
 void
 irc_init(int (*rehash)(char **errs))
 {
@@ -1439,6 +1485,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_sasl_init();
 	irc_account_init();
 	irc_bans_init();
+	irc_link_init();
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; never off while enabled */
 	gmtime_r(&ergo_now, &tm);
@@ -1453,6 +1500,7 @@ irc_rehashed(const struct conf *old)
 	irc_out_rehashed();
 	(void)irc_cloak_init();	/* new clients only: nobody's host changes */
 	irc_motd_load();
+	irc_link_rehashed();
 	irc_hist_flush();	/* before persistent may have been turned off */
 	if (old != NULL)
 		cap_notify_rehash(old);

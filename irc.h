@@ -11,6 +11,8 @@ struct net_handlers;
 
 /* net_init's argument: new connections, their lines, their ends. */
 extern const struct net_handlers irc_net_handlers;
+/* The same for server links (listen { server yes }, outgoing links). */
+extern const struct net_handlers irc_link_net_handlers;
 
 /* rehash: ergo.c's, for the REHASH command (0, or -1 with *errs). */
 void	 irc_init(int (*rehash)(char **errs));

@@ -82,7 +82,7 @@ h_chghost(struct client *c, struct msg *m)
 	log_info("opers", "%s changed the host of %s!%s@%s to %s@%s",
 	    irc_prefix(c), t->nick, t->user, t->host, user, host);
 	irc_user_chghost(t, user, host);
-	if (!(t->sess->caps & CAP_CHGHOST))	/* it told t with the cap */
+	if (!(irc_user_caps(t) & CAP_CHGHOST))	/* it told t with the cap */
 		irc_numeric(t, RPL_VISIBLEHOST, "%s@%s :is now your "
 		    "displayed host", t->user, t->host);
 	irc_send(c, ":%s NOTICE %s :Changed the host of %s to %s@%s",

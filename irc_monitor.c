@@ -444,7 +444,7 @@ irc_monitor_ev(struct irc_ev *ev, struct client *c)
 		return;
 	for (l = t->watchers; l != NULL; l = l->tnext) {
 		if (l->c->mark == gen ||
-		    !(irc_sess(l->c)->caps & CAP_EXTENDED_MONITOR))
+		    !(irc_user_caps(l->c) & CAP_EXTENDED_MONITOR))
 			continue;
 		l->c->mark = gen;
 		irc_ev_send(ev, l->c);

@@ -350,7 +350,7 @@ irc_ml_reject(struct client *c, struct msg *m)
 static bool
 ml_capable(const struct client *r)
 {
-	return (r->sess->caps & (CAP_MULTILINE | CAP_BATCH)) ==
+	return (irc_user_caps(r) & (CAP_MULTILINE | CAP_BATCH)) ==
 	    (CAP_MULTILINE | CAP_BATCH);
 }
 

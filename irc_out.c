@@ -234,7 +234,7 @@ label_line(struct session *s, const char *line, size_t len)
 static struct session *
 lsess(struct client *c)
 {
-	return c->cur != NULL ? c->cur : c->sess;
+	return irc_sess(c);
 }
 
 void
@@ -243,7 +243,7 @@ irc_label_begin(struct client *c, const char *tags)
 	char v[IRC_LABEL_MAX * 2 + 1], esc[IRC_LABEL_MAX * 2 + 1];
 	struct session *s = lsess(c);
 
-	if (!(s->caps & CAP_LABELED) || tags == NULL ||
+	if (s == NULL || !(s->caps & CAP_LABELED) || tags == NULL ||
 	    !irc_tag_get(tags, "label", v, sizeof(v)) || v[0] == '\0' ||
 	    strlen(v) > IRC_LABEL_MAX || !irc_utf8_valid(v, strlen(v)))
 		return;		/* none, or none a reply may carry */
@@ -258,7 +258,7 @@ void
 irc_label_end(struct client *c)
 {
 	struct session *s = lsess(c);
-	struct label *lab = s->label;
+	struct label *lab = s != NULL ? s->label : NULL;
 
 	if (lab == NULL)
 		return;
@@ -282,7 +282,7 @@ irc_label_take(struct client *c, char *tag, size_t sz)
 {
 	struct session *s = lsess(c);
 
-	if (s->label == NULL || s->label->state != LAB_NONE)
+	if (s == NULL || s->label == NULL || s->label->state != LAB_NONE)
 		return false;
 	snprintf(tag, sz, "%s", s->label->tag);
 	s->label = NULL;
@@ -294,7 +294,7 @@ irc_label_resume(struct client *c, const char *tag)
 {
 	struct session *s = lsess(c);
 
-	if (s->label != NULL || tag[0] == '\0')
+	if (s == NULL || s->label != NULL || tag[0] == '\0')
 		return;
 	s->label = &label_slot;
 	snprintf(label_slot.tag, sizeof(label_slot.tag), "%s", tag);
@@ -483,7 +483,7 @@ const char *
 irc_member_prefix(const struct member *mb, const struct client *to)
 {
 	if ((mb->modes & (MEMB_OP | MEMB_VOICE)) == (MEMB_OP | MEMB_VOICE) &&
-	    (irc_sess(to)->caps & CAP_MULTI_PREFIX))
+	    (irc_user_caps(to) & CAP_MULTI_PREFIX))
 		return "@+";
 	if (mb->modes & MEMB_OP)
 		return "@";
@@ -627,13 +627,15 @@ ev_send_all(struct irc_ev *ev, struct client *to, unsigned fl)
 }
 
 /*
- * An event reaches every session of the user. One session, the usual
- * case, costs no more than before users had sessions (fan-out's hot
- * path, bench/profile.sh fanout).
+ * An event reaches every session of the user, none if it has none. One
+ * session, the usual case, costs no more than before users had sessions
+ * (fan-out's hot path, bench/profile.sh fanout).
  */
 static inline void
 ev_send(struct irc_ev *ev, struct client *to, unsigned fl)
 {
+	if (to->sess == NULL)
+		return;
 	if (to->sess->next == NULL)
 		ev_send_session(ev, to->sess, fl);
 	else
@@ -749,8 +751,8 @@ size_t
 irc_ev_format(struct irc_ev *ev, const struct client *to, char *buf,
     size_t sz)
 {
-	return ev_format(ev, to->sess->caps & (CAP_TAGGING | ev->altcap), buf,
-	    sz);
+	return ev_format(ev, irc_user_caps(to) & (CAP_TAGGING | ev->altcap),
+	    buf, sz);
 }
 
 void

@@ -829,25 +829,6 @@ h_isupport(struct client *c, struct msg *m)
 	irc_send_isupport(c);
 }
 
-/*
- * LINKS [[server] mask]: this one server, hop count 0, when it matches
- * the mask. Linked servers will add their lines here.
- */
-void
-h_links(struct client *c, struct msg *m)
-{
-	const char *mask = m->nparam > 0 ? m->param[m->nparam > 1] : "*";
-
-	if (m->nparam > 1 && !target_is_us(c, m, 0))
-		return;
-	if (mask[0] == '\0' || irc_match(mask, server_name()))
-		irc_numeric(c, RPL_LINKS, "%s %s :0 %s", server_name(),
-		    server_name(), server_info());
-	irc_numeric(c, RPL_ENDOFLINKS, "%s :End of /LINKS list",
-	    mask[0] == '\0' || strchr(mask, ' ') != NULL || mask[0] == ':' ?
-	    "*" : mask);
-}
-
 void
 h_lusers(struct client *c, struct msg *m)
 {

@@ -1,6 +1,6 @@
 /*
  * irc_query.h: what irc_query.c exports: the query and oper commands
- * (WHO WHOIS WHOWAS LUSERS LINKS ISUPPORT MOTD ... OPER KILL REHASH DIE)
+ * (WHO WHOIS WHOWAS LUSERS ISUPPORT MOTD ... OPER KILL REHASH DIE)
  * and WHOWAS.
  */
 #ifndef IRC_QUERY_H
@@ -12,7 +12,7 @@
 
 #include "irc_state.h"
 
-cmd_fn	h_admin, h_away, h_info, h_ison, h_isupport, h_kill, h_links, h_lusers,
+cmd_fn	h_admin, h_away, h_info, h_ison, h_isupport, h_kill, h_lusers,
 	h_motd, h_oper,
 	h_time, h_userhost, h_version, h_wallops, h_who, h_whois, h_whowas,
 	h_rehash, h_die;

@@ -59,14 +59,18 @@ irc_prefix(const struct client *c)
 const char *
 irc_client_ip(const struct client *c)
 {
-	return c->sess->conn != NULL ? net_conn_ip(c->sess->conn) : NULL;
+	const struct session *s = irc_sess(c);
+
+	return s != NULL && s->conn != NULL ? net_conn_ip(s->conn) : NULL;
 }
 
 /* The fingerprint of c's client certificate, or NULL. */
 const char *
 irc_client_certfp(const struct client *c)
 {
-	return c->sess->conn != NULL ? net_conn_certfp(c->sess->conn) : NULL;
+	const struct session *s = irc_sess(c);
+
+	return s != NULL && s->conn != NULL ? net_conn_certfp(s->conn) : NULL;
 }
 
 /* How many sessions c has (multiclient). */

@@ -31,6 +31,8 @@
 #define CF_DEAD		0x200	/* killed: irc.c ends it after the command */
 #define CF_ATTACH	0x400	/* NICK names a user of an account: attach to
 				 * it at registration if logged in to it */
+#define CF_SHELL	0x800	/* attached to another user: only its memory
+				 * is left, freed at the next tick */
 
 /* capability bits (CAP), see irc.c cap table */
 #define CAP_MULTI_PREFIX	0x0001
@@ -66,6 +68,7 @@
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
 
 struct member;
+struct lk_user;
 
 /*
  * A session: one connection's side of a user: what it negotiated (CAP),
@@ -109,11 +112,21 @@ struct session {
 /*
  * A user: what other clients see (nick, ident, host, account, modes,
  * channels, away) and what outlives a connection. Its sessions hang
- * from sess; today every user has exactly one (multiclient links more).
+ * from sess: one per connection (multiclient links more), or none.
+ *
+ * The invariant of a user with no session (sess == NULL): it has no
+ * local connection: an always-on user whose every device is away, or
+ * (later) a user of another server. It is in the nick table and its
+ * channels like any other registered user, peers see it, and events to
+ * it are simply delivered to nobody. It never runs a command, so cur is
+ * NULL and irc_sess() is NULL for it: code about a user other than the
+ * one whose command runs asks irc_user_caps(), irc_client_ip() and
+ * irc_client_certfp(), which answer for a user with no session (0,
+ * NULL), and walks sessions with a loop that may run zero times.
  */
 struct client {
 	struct hent	 h;		/* by folded nick, once NICK is set */
-	struct session	*sess;		/* its sessions (never NULL) */
+	struct session	*sess;		/* its sessions, or NULL (see above) */
 	struct session	*cur;		/* the one whose command runs, or NULL */
 	char		 nick[NICKLEN_MAX + 1];
 	char		*user;		/* ident from USER, '~'-prefixed */
@@ -148,6 +161,9 @@ struct client {
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
 	bool		 nr_listed;
 	bool		 nr_told;	/* the warning was sent */
+	/* server links (irc_link_user.c): UID, nick TS, and for a remote
+	 * user (no sessions here) the server it is on; NULL until used */
+	struct lk_user	*lk;
 };
 
 /* ---- channels ---- */
@@ -322,14 +338,25 @@ void	 irc_invite_each(const char *folded,
 
 struct client *irc_client_find(const char *nick);
 /* The session of c a command or reply is about: the one whose command
- * runs, else its first (every user has at least one). */
+ * runs, else its first; NULL for a user with no session (irc_sess is
+ * never NULL inside c's own command). */
 static inline struct session *
 irc_sess(const struct client *c)
 {
 	return c->cur != NULL ? c->cur : c->sess;
 }
+/* The capabilities of irc_sess(c), 0 for a user with no session: what
+ * to ask about a user that is not the one whose command runs. */
+static inline uint32_t
+irc_user_caps(const struct client *c)
+{
+	const struct session *s = irc_sess(c);
+
+	return s != NULL ? s->caps : 0;
+}
 unsigned irc_user_sessions(const struct client *);	/* how many */
-/* c's real address and client certificate fingerprint, or NULL. */
+/* c's real address and client certificate fingerprint (of its session
+ * irc_sess), or NULL: none for a user with no session. */
 const char *irc_client_ip(const struct client *);
 const char *irc_client_certfp(const struct client *);
 /* Sets c's nick and its table entry (0, or -1 on ENOMEM); or drops it. */

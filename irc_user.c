@@ -161,7 +161,7 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 		aw.need = CAP_AWAY_NOTIFY;
 	}
 	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
-		if (only != NULL && (mb->c == c || (mb->c->sess->caps & *only)))
+		if (only != NULL && (mb->c == c || (irc_user_caps(mb->c) & *only)))
 			continue;
 		irc_ev_send(&ev, mb->c);
 		if (c->away != NULL && mb->c != c)
@@ -197,7 +197,7 @@ rejoin(struct client *c, struct chan *ch)
 	    conf->server_name, ch->name, modes, c->nick,
 	    p - modes > 2 ? " " : "", p - modes > 2 ? c->nick : "");
 	for (mb = ch->members; mb != NULL; mb = mb->cnext)
-		if (mb->c != c && !(mb->c->sess->caps & CAP_CHGHOST))
+		if (mb->c != c && !(irc_user_caps(mb->c) & CAP_CHGHOST))
 			irc_ev_send(&ev, mb->c);
 	irc_ev_done(&ev);
 }

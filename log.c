@@ -50,10 +50,10 @@ static bool		 echo_errors;	/* start-up: errors to stderr too */
  */
 static const char *const log_cats[] = {
 	"server", "connect", "channels", "opers", "rehash", "store",
-	"userinput", "useroutput", "log", "irc", "accounts", "tls", "other",
-	NULL
+	"userinput", "useroutput", "log", "irc", "accounts", "tls", "link",
+	"other", NULL
 };
-#define CAT_OTHER	12
+#define CAT_OTHER	13
 
 static const char *const log_words[] = { "debug", "info", "warn", "error" };
 

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netdb.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -45,6 +46,9 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 #define CONN_SKIP	0x40	/* discarding an overlong line up to LF */
 #define CONN_KEPT	0x80	/* empty output buffer kept, on kept list */
 #define CONN_OUSED	0x100	/* output queued since the last sweep */
+#define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
+/* A server link's burst is thousands of lines: taken in larger bites. */
+#define LINES_PER_PASS_SERVER	512
 
 struct ipcount {
 	struct ipcount	*next;
@@ -58,6 +62,7 @@ struct listener {
 	unsigned	 slot;
 	bool		 keep;		/* mark during net_listen_apply */
 	bool		 ready;		/* poll_once: connections to accept */
+	bool		 server;	/* for server links: srv's handlers */
 	int		 nodelay;	/* accepted sockets inherit TCP_NODELAY:
 					 * 1 yes, -1 no, 0 not known yet */
 	char		*text;
@@ -82,7 +87,7 @@ static struct staged {
 	struct tls_cred		 *cred;
 } staged[64];
 /* irc's calls, given at net_init: net never names them */
-static const struct net_handlers *up;
+static const struct net_handlers *up, *srv;
 /* Limits net enforces, copied by net_listen_apply from the config it
  * applies: net reads no config of its own. */
 static struct {
@@ -96,6 +101,8 @@ struct conn {
 	unsigned	 slot;
 	unsigned	 flags;
 	void		*client;
+	const struct net_handlers *h;	/* up, or srv for server links */
+	size_t		 sendq;		/* its cap; 0: max-sendq */
 	struct ipcount	*ipc;
 	char		*ibuf;		/* pending input, only while non-empty */
 	size_t		 ilen;
@@ -593,6 +600,7 @@ net_listen_apply(const struct conf *c)
 			 * between plain and TLS is reopened. */
 			if ((l->cred != NULL) == lc->tls) {
 				l->keep = true;
+				l->server = lc->server;
 				if (cr != NULL)
 					(void)listener_set_tls(l, lc, cr);
 				continue;
@@ -610,6 +618,7 @@ net_listen_apply(const struct conf *c)
 		}
 		l->ss = lc->ss;
 		l->sslen = lc->sslen;
+		l->server = lc->server;
 		l->keep = true;
 		if (cr != NULL && listener_set_tls(l, lc, cr) == -1) {
 			free(l->text);
@@ -782,7 +791,8 @@ conn_accept(struct listener *l)
 		}
 		nconns++;
 		log_debug("connect", "accepted %s on %s", ip, l->text);
-		if ((c->client = up->open(c)) == NULL) {
+		c->h = l->server ? srv : up;
+		if ((c->client = c->h->open(c)) == NULL) {
 			conn_kill(c, "Connection refused");
 			continue;
 		}
@@ -816,7 +826,7 @@ goneq_tell(void)
 			void *cl = c->client;
 
 			c->client = NULL;
-			up->closed(cl, c->reason);
+			c->h->closed(cl, c->reason);
 		}
 }
 
@@ -929,7 +939,7 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 {
 	if (c->flags & CONN_DEAD)
 		return;
-	if (c->olen - c->ooff + len > lim.max_sendq &&
+	if (c->olen - c->ooff + len > (c->sendq ? c->sendq : lim.max_sendq) &&
 	    !(c->flags & CONN_CLOSING)) {
 		/* Drop what is queued: the ERROR is all it will get. */
 		c->olen = c->ooff = 0;
@@ -1036,7 +1046,8 @@ conn_lines(struct conn *c, char *buf, size_t len)
 	char *eol, saved;
 	int lines = 0, rc;
 
-	while (off < len && lines < LINES_PER_PASS &&
+	while (off < len && lines < (c->h == srv ? LINES_PER_PASS_SERVER :
+	    LINES_PER_PASS) &&
 	    !(c->flags & (CONN_PAUSED | CONN_CLOSING | CONN_DEAD))) {
 		if ((eol = find_eol(buf + off, len - off)) == NULL)
 			break;
@@ -1063,8 +1074,8 @@ conn_lines(struct conn *c, char *buf, size_t len)
 			conn_readq(c);
 			return len;
 		} else if (n > maxlen)
-			up->toolong(c->client);
-		else if ((rc = up->line(c->client, buf + off, n)) ==
+			c->h->toolong(c->client);
+		else if ((rc = c->h->line(c->client, buf + off, n)) ==
 		    NET_DEFER) {
 			*eol = saved;	/* offered again after resume */
 			c->flags |= CONN_PAUSED;
@@ -1082,7 +1093,7 @@ conn_lines(struct conn *c, char *buf, size_t len)
 			conn_readq(c);
 			return len;
 		}
-		up->toolong(c->client);
+		c->h->toolong(c->client);
 		c->flags |= CONN_SKIP;
 		c->skipped = len - off;
 		off = len;
@@ -1276,6 +1287,102 @@ net_has_pending_input(void)
 	return inq_head != NULL;
 }
 
+/*
+ * An outgoing connection (net_connect) finished connect(2): it becomes
+ * like any other, or dies with the reason (irc told as usual).
+ */
+static void
+conn_connected(struct conn *c)
+{
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
+		err = errno;
+	if (err == EINPROGRESS || err == EALREADY)
+		return;
+	if (err != 0) {
+		log_info("connect", "connecting to %s: %s", c->ip,
+		    strerror(err));
+		conn_kill(c, err == ECONNREFUSED ? "Connection refused" :
+		    err == ETIMEDOUT ? "Connection timed out" :
+		    "Connection failed");
+		return;
+	}
+	c->flags &= ~CONN_CONNECTING;
+	pfd[c->slot].events = POLLIN;
+	if (c->olen > c->ooff && !(c->flags & CONN_OUTQ)) {
+		c->flags |= CONN_OUTQ;
+		c->outq = outq_head;
+		outq_head = c;
+		noutq++;
+	}
+}
+
+struct conn *
+net_connect(const char *host, unsigned port, void *handle)
+{
+	struct addrinfo hints, *res;
+	struct conn *c;
+	char ps[8], key[NET_ADDRKEY_LEN];
+	int fd, one = 1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	snprintf(ps, sizeof(ps), "%u", port);
+	if (getaddrinfo(host, ps, &hints, &res) != 0) {
+		log_warnx("connect", "connect to %s: not a numeric address",
+		    host);
+		return NULL;
+	}
+	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) == -1 ||
+	    set_nonblock(fd) == -1) {
+		log_warn("connect", "connect to %s port %u", host, port);
+		if (fd != -1)
+			close(fd);
+		freeaddrinfo(res);
+		return NULL;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
+	    errno != EINPROGRESS) {
+		log_warn("connect", "connect to %s port %u", host, port);
+		close(fd);
+		freeaddrinfo(res);
+		return NULL;
+	}
+	net_addr_key(res->ai_addr, 128, 128, key, sizeof(key));
+	freeaddrinfo(res);
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->ipc = ip_get(key, true)) == NULL) {
+		log_warn("connect", "connect to %s", host);
+		free(c);
+		close(fd);
+		return NULL;
+	}
+	c->ipc->n++;
+	c->fd = fd;
+	snprintf(c->ip, sizeof(c->ip), "%s", host);
+	c->flags = CONN_CONNECTING;
+	c->h = srv;
+	c->client = handle;
+	if (slot_add(fd, POLLOUT, PE_CONN, c, NULL, &c->slot) == -1) {
+		ip_put(c->ipc);
+		free(c);
+		close(fd);
+		return NULL;
+	}
+	nconns++;
+	return c;
+}
+
+void
+net_conn_set_sendq(struct conn *c, size_t max)
+{
+	c->sendq = max;
+}
+
 /* One poll(2) and its events; false if poll failed. */
 static bool
 poll_once(int timeout_ms)
@@ -1312,6 +1419,10 @@ poll_once(int timeout_ms)
 
 			if (c->flags & (CONN_CLOSING | CONN_DEAD))
 				break;
+			if (c->flags & CONN_CONNECTING) {
+				conn_connected(c);
+				break;
+			}
 			if (re & (POLLIN | POLLHUP | POLLERR))
 				conn_read(c);
 			if ((re & POLLOUT) && !(c->flags & CONN_OUTQ) &&
@@ -1397,6 +1508,10 @@ conn_write(struct conn *c)
 {
 	ssize_t n;
 
+	if (c->flags & CONN_CONNECTING) {	/* written once connected */
+		pfd[c->slot].events |= POLLOUT;
+		return;
+	}
 	if (c->tls != NULL) {
 		conn_write_tls(c);
 		return;
@@ -1557,8 +1672,9 @@ net_raise_nofile(void)
 }
 
 void
-net_init(const struct net_handlers *h)
+net_init(const struct net_handlers *h, const struct net_handlers *servers)
 {
 	up = h;
+	srv = servers;
 	memset(iptab, 0, sizeof(iptab));
 }

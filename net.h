@@ -38,7 +38,10 @@ int	 net_listen_prepare(const struct conf *c, char **errs);
 void	 net_listen_unprepare(void);	/* drop what prepare loaded */
 /* Opens listeners new in c, closes those gone; first call opens all. */
 int	 net_listen_apply(const struct conf *c);
-void	 net_init(const struct net_handlers *);
+/* h: clients' connections; servers: server links (listen { server yes }
+ * and net_connect). */
+void	 net_init(const struct net_handlers *h,
+	    const struct net_handlers *servers);
 void	 net_shutdown(const char *line);	/* send line to all, flush, close */
 int	 net_add_fd(int fd, void (*cb)(int fd, void *arg), void *arg);
 void	 net_poll(int timeout_ms);	/* one poll() and its dispatch */
@@ -55,6 +58,13 @@ void	 net_raise_nofile(void);
 void	 net_conn_send(struct conn *, const char *buf, size_t len);
 void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
 void	 net_conn_resume(struct conn *);	/* irc may take lines again */
+/*
+ * An outgoing server link to a numeric host: its lines go to the
+ * servers' handlers with handle (open is not called); NULL, logged, if
+ * it cannot start. A failed connect ends like any connection (closed).
+ */
+struct conn *net_connect(const char *host, unsigned port, void *handle);
+void	 net_conn_set_sendq(struct conn *, size_t max);	/* its own cap */
 const char *net_conn_ip(const struct conn *);
 /*
  * net_addr.c: the key every per-address limit counts under: the address

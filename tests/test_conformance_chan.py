@@ -194,13 +194,13 @@ def test_links_answers_364_and_365_for_this_server():
         lines = a.lines_until(r" 365 ")
         assert lines == [
             ":irc.test 364 alice irc.test irc.test :0 ergo IRC server",
-            ":irc.test 365 alice * :End of /LINKS list"], lines
+            ":irc.test 365 alice * :End of /LINKS list."], lines
         a.send("LINKS *.test")
         assert len(nums(a.lines_until(r" 365 alice \*\.test "), "364")) == 1
         a.send("LINKS other.example")
         lines = a.lines_until(r" 365 ")
         assert lines == [":irc.test 365 alice other.example :End of "
-                         "/LINKS list"], lines
+                         "/LINKS list."], lines
 
 
 def test_isupport_command_resends_005_with_bare_invex_and_excepts():

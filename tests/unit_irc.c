@@ -1,7 +1,8 @@
 /*
  * unit_irc.c: the pure parts of the protocol core: the message parser,
  * casemapping, wildcard matching, nick/channel syntax, ban-mask
- * normalisation, the hash table and the UTF-8-safe line formatter.
+ * normalisation, the hash table, the UTF-8-safe line formatter, and
+ * the model's promise about a user with no session (irc_state.h).
  * Prints "ok NAME" or "FAIL NAME: why" per case; links against libergo.a.
  */
 
@@ -724,6 +725,77 @@ t_vformat(void)
 	report("vformat_small_buffer");
 }
 
+/*
+ * A user with no session (always-on, every device away; later a user
+ * of another server) is a channel member like any other: fan-out,
+ * replies, peers' events and the questions asked about another user
+ * (caps, address, mask match) must pass it by, never dereference its
+ * sessions.
+ */
+static void
+t_sessionless(void)
+{
+	struct client u, v;
+	struct session vs;
+	struct chan *ch;
+	struct irc_ev ev;
+	struct mask mk = { NULL, "u!*@*", "x", 0 };
+	char buf[IRC_OUT_MAX];
+
+	htab_init(&irc.nicks);
+	htab_init(&irc.chans);
+	memset(&u, 0, sizeof(u));
+	memset(&v, 0, sizeof(v));
+	memset(&vs, 0, sizeof(vs));
+	snprintf(u.nick, sizeof(u.nick), "u");
+	snprintf(v.nick, sizeof(v.nick), "v");
+	u.user = v.user = "~x";
+	u.host = v.host = "h";
+	u.flags = v.flags = CF_REG;
+	vs.user = &v;		/* a session net is done with: conn NULL */
+	vs.caps = CAP_MESSAGE_TAGS;
+	v.sess = &vs;
+	if ((ch = irc_chan_create("#c")) == NULL ||
+	    irc_member_add(ch, &u, MEMB_OP) == NULL ||
+	    irc_member_add(ch, &v, 0) == NULL) {
+		bad("out of memory");
+		report("sessionless_user");
+		return;
+	}
+	CHECK(irc_sess(&u) == NULL, "irc_sess of a sessionless user");
+	CHECK(irc_user_caps(&u) == 0, "caps of a sessionless user");
+	CHECK(irc_user_caps(&v) == CAP_MESSAGE_TAGS, "caps of v");
+	CHECK(irc_user_sessions(&u) == 0, "sessions of u");
+	CHECK(irc_client_ip(&u) == NULL, "ip of a sessionless user");
+	CHECK(irc_client_certfp(&u) == NULL, "certfp of a sessionless user");
+	CHECK(irc_masks_match(&mk, &u), "a mask matches a sessionless user");
+	CHECK(strcmp(irc_member_prefix(ch->members->cnext, &v), "@") == 0,
+	    "prefix of u");
+	/* events to and about it, replies to it: delivered to nobody */
+	irc_chan_event(ch, &v, NULL, ":v!~x@h PRIVMSG #c :hi");
+	irc_chan_send(ch, NULL, ":irc.test MODE #c +o u");
+	irc_peers_event(&u, true, ":u!~x@h AWAY :gone");
+	irc_peers_cap_send(&u, true, CAP_AWAY_NOTIFY, ":u!~x@h AWAY");
+	irc_ev_init(&ev, &v, true, ":v!~x@h PRIVMSG u :hi");
+	irc_ev_send(&ev, &u);
+	irc_ev_send_unlabeled(&ev, &u);
+	irc_ev_echo(&ev, &u);
+	CHECK(irc_ev_format(&ev, &u, buf, sizeof(buf)) > 0,
+	    "an event formatted for a sessionless user");
+	irc_ev_done(&ev);
+	irc_send(&u, ":irc.test NOTICE u :hello");
+	irc_numeric(&u, 1, ":Welcome");
+	irc_fail(&u, "FAIL", "NICK", "X", ":no");
+	irc_label_begin(&u, "label=1");
+	irc_label_end(&u);
+	while (u.chans != NULL)
+		irc_member_del(u.chans);
+	while (v.chans != NULL)
+		irc_member_del(v.chans);
+	CHECK(irc_chan_find("#c") == NULL, "the emptied channel went");
+	report("sessionless_user");
+}
+
 int
 main(void)
 {
@@ -747,6 +819,7 @@ main(void)
 	t_mask_normalize();
 	t_htab();
 	t_vformat();
+	t_sessionless();
 	conf_free(conf);
 	return nfail ? 1 : 0;
 }

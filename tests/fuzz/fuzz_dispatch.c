@@ -346,6 +346,23 @@ net_conn_sendq(const struct conn *c)
 	return c->sendq;
 }
 
+/* server links (irc_link.c): no outgoing connections here */
+struct conn *
+net_connect(const char *host, unsigned port, void *handle)
+{
+	(void)host;
+	(void)port;
+	(void)handle;
+	return NULL;
+}
+
+void
+net_conn_set_sendq(struct conn *c, size_t max)
+{
+	(void)c;
+	(void)max;
+}
+
 /* ---- connections: what net does with them ---- */
 
 static struct conn *

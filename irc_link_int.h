@@ -1,0 +1,93 @@
+/*
+ * irc_link_int.h: what the link family's two files share: the server
+ * tree and the links (irc_link.c), and the users, channels and burst
+ * carried over them (irc_link_user.c). Nothing outside the family
+ * includes this.
+ */
+#ifndef IRC_LINK_INT_H
+#define IRC_LINK_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "irc_state.h"
+
+#define LK_SIDLEN	3
+#define LK_UIDLEN	9
+#define LK_SERVERS_MAX	1024	/* servers one network may show us */
+
+/* peer capabilities (CAPAB) we act on */
+#define LKCAP_EUID	0x01
+#define LKCAP_TB	0x02
+#define LKCAP_ENCAP	0x04
+#define LKCAP_EX	0x08
+#define LKCAP_IE	0x10
+
+struct link;
+
+/* A server of the network: us, a peer, or one behind a peer. */
+struct server {
+	struct server	*next;		/* all of them but us */
+	char		 sid[LK_SIDLEN + 1];
+	char		 name[64];
+	char		 info[128];
+	unsigned	 hops;
+	struct server	*uplink;	/* NULL: us */
+	struct link	*via;		/* the peer it is behind; NULL: us */
+	unsigned	 nusers;
+};
+
+enum { LS_HANDSHAKE, LS_UP };
+
+/* One connection to a peer server. */
+struct link {
+	struct link	*next;
+	struct conn	*conn;		/* NULL once closed */
+	int		 state;		/* LS_* */
+	bool		 outbound;	/* we connected */
+	bool		 dead;		/* dropped: freed at the next tick */
+	bool		 sent_hello;	/* our PASS CAPAB SERVER went out */
+	bool		 got_pass, got_svinfo, eob;
+	unsigned	 caps;		/* LKCAP_* */
+	char		 name[64];	/* configured, or announced */
+	char		 peer_sid[LK_SIDLEN + 1];
+	char		*pass;		/* its PASS until SERVER checks it */
+	struct server	*srv;		/* once SERVER was accepted */
+	uint64_t	 since_ms, last_recv_ms, ping_ms;
+	bool		 pinged;
+	char		 ip[64];
+};
+
+extern struct server	 lk_me;
+extern struct link	*lk_links;
+extern struct server	*lk_servers;
+/* The link whose line runs (NULL: a local command). */
+extern struct link	*lk_cur;
+
+struct server *lk_server_sid(const char *sid);
+struct server *lk_server_name(const char *name);
+/* One line to one link (CRLF appended); to every link up but except. */
+void	 lk_send(struct link *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 lk_send_all(struct link *except, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* ERROR :reason, the link closed and what was behind it split off. */
+void	 lk_drop(struct link *, const char *reason);
+
+/* irc_link_user.c */
+/* A server command's handler: from is the server or NULL, u the user
+ * it came from or NULL (one of them is set). */
+struct msg;
+typedef void lk_fn(struct link *, struct server *from, struct client *u,
+    struct msg *);
+lk_fn	 lk_away, lk_encap, lk_euid, lk_join, lk_kick, lk_kill, lk_mode,
+	 lk_nick, lk_notice, lk_part, lk_privmsg, lk_quit, lk_sjoin,
+	 lk_tagmsg, lk_tb, lk_tmode, lk_topic, lk_uid, lk_bmask, lk_whois;
+struct client *lk_user_uid(const char *uid);
+struct server *lk_user_server(const struct client *);	/* &lk_me: ours */
+void	 lk_burst(struct link *);	/* users and channels */
+/* Every user on s (gone) quits, told to local peers only. */
+void	 lk_users_split(struct server *s);
+void	 lk_user_init(void);
+
+#endif

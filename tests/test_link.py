@@ -1,0 +1,200 @@
+"""TS6 server links between our own servers (irc_link.c, irc_link_user.c):
+config, handshake, LINKS, CONNECT/SQUIT, burst and live traffic."""
+
+import re
+import socket
+import time
+
+from ergotest import Server, run_ergo, wait_for, ErgoTestError
+from ergotest import free_port
+
+LINKPW = "link-secret"
+OPERPW = "oper secret"
+HASHES = {}
+
+
+def genpasswd(password):
+    p = run_ergo("genpasswd", input=password + "\n", timeout=60)
+    assert p.returncode == 0, p.stderr
+    return [l for l in p.stdout.splitlines() if l.strip()][-1].strip()
+
+
+def setup_module():
+    HASHES["link"] = genpasswd(LINKPW)
+    HASHES["oper"] = genpasswd(OPERPW)
+
+
+CONF = """network { name TestNet }
+server {
+ name %(name)s
+ sid %(sid)s
+ listen 127.0.0.1:{port}
+ listen 127.0.0.1:%(lport)d { server yes }
+ fakelag { enabled no }
+ ip-cloaking { enabled no }
+ link-retry 1s
+ link-ping %(ping)s
+%(extra)s}
+datastore { path ircd.db }
+logging { method stderr  level %(level)s }
+oper admin { class server-admin  password "%(oper)s" }
+%(links)s
+"""
+
+LINK = """link %(name)s {
+ host 127.0.0.1  port %(lport)d
+ send-password "%(pw)s"
+ receive-password "%(hash)s"
+ autoconnect %(auto)s  hub yes
+}
+"""
+
+
+class Net:
+    seq = 0
+    """Servers named a.test, b.test, ... with SIDs 0AA, 0AB, ...; edges
+    (x, y) link x to y, x connecting (autoconnect) unless told not to."""
+
+    def __init__(self, n, edges, auto=True, pw=None, extra=None,
+                 ping="60s", level="info"):
+        self.names = ["%s.test" % chr(ord("a") + i) for i in range(n)]
+        self.lports = [free_port() for _ in range(n)]
+        self.srv = []
+        for i, name in enumerate(self.names):
+            links = ""
+            for (x, y) in edges:
+                if i not in (x, y):
+                    continue
+                o = y if i == x else x
+                links += LINK % {
+                    "name": self.names[o], "lport": self.lports[o],
+                    "pw": pw.get(i, LINKPW) if pw else LINKPW,
+                    "hash": HASHES["link"],
+                    "auto": "yes" if auto and i == x else "no"}
+            text = CONF % {"name": name, "sid": "0A%s" % chr(65 + i),
+                           "lport": self.lports[i], "oper": HASHES["oper"],
+                           "links": links, "ping": ping, "level": level,
+                           "extra": (extra or {}).get(i, "")}
+            self.srv.append(Server(config=text))
+
+    def links(self, i):
+        Net.seq += 1
+        c = self.srv[i].client("links%d" % Net.seq)
+        c.send("LINKS")
+        lines = c.lines_until(r" 365 ")
+        c.close()
+        return sorted(l.split()[3] for l in lines if " 364 " in l)
+
+    def wait_linked(self, i, names, timeout=10):
+        want = sorted(names)
+        wait_for(lambda: self.links(i) == want, timeout,
+                 "%s to see %s" % (self.names[i], want))
+
+
+def oper(c):
+    c.send("OPER admin :%s" % OPERPW)
+    c.expect(r" 381 ")
+
+
+# ---- config ----
+
+def test_link_config_errors_name_the_line():
+    bad = Server(config="server { name x.test\n listen 127.0.0.1:{port}\n"
+                 " sid 0ab }\n", start=False)
+    p = run_ergo("checkconfig", "--config", bad.conf_path)
+    assert p.returncode != 0
+    assert re.search(r"ergo.conf:3:\d+: expected a server id",
+                     p.stdout + p.stderr), p.stdout + p.stderr
+    nosid = Server(config="server { name x.test\n listen 127.0.0.1:{port} }"
+                   "\nlink y.test { send-password a\n receive-password "
+                   "\"%s\" }\n" % HASHES["link"], start=False)
+    p = run_ergo("checkconfig", "--config", nosid.conf_path)
+    assert p.returncode != 0
+    assert "link blocks need server.sid" in p.stdout + p.stderr
+
+
+# ---- handshake ----
+
+def test_two_servers_link_and_list_each_other():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.wait_linked(1, ["a.test", "b.test"])
+    net.srv[0].wait_log(r"link with b\.test \(0AB, 127\.0\.0\.1\) "
+                        r"established")
+    net.srv[1].wait_log(r"end of burst from a\.test")
+
+
+def test_wrong_link_password_is_refused():
+    net = Net(2, [(0, 1)], pw={0: "not-the-password"})
+    net.srv[1].wait_log(r"server a\.test from 127\.0\.0\.1: wrong password")
+    assert net.links(1) == ["b.test"]
+    assert net.links(0) == ["a.test"]
+
+
+def test_not_ts6_gets_error_and_is_closed():
+    net = Net(1, [])
+    s = socket.create_connection(("127.0.0.1", net.lports[0]), timeout=5)
+    s.sendall(b"NICK foo\r\nUSER a 0 * :b\r\n")
+    data = b""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+    s.close()
+    assert b"ERROR :Command before the handshake ended" in data, data
+
+
+def test_three_servers_in_a_chain():
+    net = Net(3, [(1, 0), (1, 2)])     # b is the hub
+    all3 = ["a.test", "b.test", "c.test"]
+    for i in range(3):
+        net.wait_linked(i, all3)
+    c = net.srv[0].client("viewer")
+    c.send("LINKS")
+    lines = c.lines_until(r" 365 ")
+    assert any(re.search(r" 364 viewer c\.test b\.test :2 ", l)
+               for l in lines), lines
+
+
+def test_squit_splits_and_autoconnect_relinks():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    c = net.srv[0].client("op")
+    oper(c)
+    c.send("SQUIT b.test :maintenance")
+    net.srv[1].wait_log(r"ERROR from a\.test: maintenance|"
+                        r"link with a\.test .* ended")
+    # autoconnect brings it back after link-retry
+    net.srv[0].wait_log(r"connecting to b\.test", timeout=10)
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.wait_linked(1, ["a.test", "b.test"])
+
+
+def test_connect_by_oper():
+    net = Net(2, [(0, 1)], auto=False)
+    assert net.links(0) == ["a.test"]
+    c = net.srv[0].client("op")
+    c.send("CONNECT b.test")
+    c.expect(r" 481 ")
+    oper(c)
+    c.send("CONNECT nowhere.test")
+    c.expect(r" 402 op nowhere\.test ")
+    c.send("CONNECT b.test")
+    c.expect(r"NOTICE op :\*\*\* Connecting to b\.test port \d+")
+    net.wait_linked(0, ["a.test", "b.test"])
+    c.send("CONNECT b.test")
+    c.expect(r"NOTICE op :\*\*\* Connect: b\.test is already linked")
+
+
+def test_link_lost_is_noticed_by_ping_timeout():
+    net = Net(2, [(0, 1)], ping="5s")
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.srv[1].signal(19)   # SIGSTOP: b stops answering
+    try:
+        net.srv[0].wait_log(r"link with b\.test .* ended: Ping timeout",
+                            timeout=20)
+    finally:
+        net.srv[1].signal(18)   # SIGCONT
+    net.wait_linked(0, ["a.test", "b.test"], timeout=20)

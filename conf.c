@@ -99,6 +99,14 @@ static const struct enumval casemap_vals[] = {
 	{ "ascii", CASEMAP_ASCII }, { "rfc1459", CASEMAP_RFC1459 },
 	{ NULL, 0 }
 };
+/* Ergo's default-user-modes: +i or none (the modes a user may set) */
+static const struct enumval umode_vals[] = {
+	{ "+", 0 }, { "+i", 1 }, { NULL, 0 }
+};
+/* Ergo's lookup-hostnames: only no, there is no resolver */
+static const struct enumval nolookup_vals[] = {
+	{ "no", 0 }, { "false", 0 }, { NULL, 0 }
+};
 static const struct enumval method_vals[] = {
 	{ "stderr", LOGM_STDERR }, { "file", LOGM_FILE },
 	{ "syslog", LOGM_SYSLOG }, { NULL, 0 }
@@ -254,6 +262,9 @@ static const struct key server_keys[] = {
 	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
 	  "The message of the day file; none by default.",
 	  "motd ergo.motd" },
+	{ "lookup-hostnames", K_ENUM, C(lookup_hostnames), 0, 0,
+	  nolookup_vals, "no", "Ergo's key; only no: hosts are addresses or cloaks,\n"
+	  "never resolved (a lookup would block the one thread).", NULL },
 	{ "suppress-lusers", K_BOOL, C(suppress_lusers), 0, 0, NULL, "no",
 	  "Show the user counts (LUSERS, and at connect) to operators\n"
 	  "only, as Ergo's key of the same name.", NULL },
@@ -380,6 +391,21 @@ static const struct block multiclient_block = {
 	"accounts.multiclient", multiclient_keys
 };
 
+static const struct key loginthrottle_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.login_throttle), 0, 0, NULL, "yes",
+	  "Limit failed logins (SASL, NickServ IDENTIFY) per IP address\n"
+	  "and per account; OPER failures keep 5 a minute.", NULL },
+	{ "duration", K_SECS, C(accounts.login_throttle_secs), 1, DAY, NULL,
+	  "1m", "The window the limit counts in.", NULL },
+	{ "max-attempts", K_UINT, C(accounts.login_throttle_max), 1, 1000,
+	  NULL, "5", "Failed logins per window; then every attempt fails.",
+	  NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block loginthrottle_block = {
+	"accounts.login-throttling", loginthrottle_keys
+};
+
 static const struct key accounts_keys[] = {
 	{ "registration", K_SWITCH, 0, 0, 0, &registration_block, NULL,
 	  "Registering accounts.", NULL },
@@ -394,6 +420,11 @@ static const struct key accounts_keys[] = {
 	  "Nicks reserved for accounts.", NULL },
 	{ "multiclient", K_BLOCK, 0, 0, 0, &multiclient_block, NULL,
 	  "One account's user on several connections at once.", NULL },
+	{ "login-throttling", K_BLOCK, 0, 0, 0, &loginthrottle_block, NULL,
+	  "Failed logins.", NULL },
+	{ "default-user-modes", K_ENUM, C(accounts.default_umodes), 0, 0,
+	  umode_vals, "+", "Modes every user gets at connect: + (none) or\n"
+	  "+i (invisible), as Ergo's key.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

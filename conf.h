@@ -97,6 +97,7 @@ struct conf {
 	unsigned	 chan_max_reg;	/* registered channels per account */
 	bool		 chan_reg_enabled;	/* ChanServ REGISTER */
 	bool		 suppress_lusers;	/* LUSERS for opers only */
+	int		 lookup_hostnames;	/* always 0: no resolver */
 	struct {
 		unsigned nicklen, identlen, channellen, topiclen,
 			 awaylen, kicklen, realnamelen, whowas, targmax;
@@ -140,6 +141,10 @@ struct conf {
 		unsigned nr_grace;		/* seconds before a rename */
 		bool	 mc_enabled;		/* multiclient */
 		bool	 mc_default;		/* ... for accounts that said nothing */
+		int	 default_umodes;	/* UMODE_INVISIBLE or 0 */
+		bool	 login_throttle;	/* failed logins limited */
+		unsigned login_throttle_secs;	/* its window */
+		unsigned login_throttle_max;	/* failures per window */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

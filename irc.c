@@ -743,6 +743,11 @@ try_register(struct client *c)
 			return;
 		}
 	}
+	/* accounts { default-user-modes +i } */
+	if (conf->accounts.default_umodes && !(c->umodes & UMODE_INVISIBLE)) {
+		c->umodes |= UMODE_INVISIBLE;
+		irc.ninvisible++;
+	}
 	tlist_del(&t_unreg, c->sess);
 	c->flags |= CF_REG;
 	tlist_add(&t_active, c->sess, ergo_now_ms);

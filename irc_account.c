@@ -216,33 +216,54 @@ auth_ip_key(const struct client *c, char *key, size_t sz)
  * "oper:NAME" for OPER, counted whether or not the name exists), is over
  * its failures; and one failure more for both.
  */
+/* Logins: accounts { login-throttling }; OPER: AUTH_FAIL_* always. */
+static void
+auth_limits(const char *kind, unsigned *max, uint64_t *win)
+{
+	if (strcmp(kind, "acct") == 0) {
+		*max = conf->accounts.login_throttle_max;
+		*win = (uint64_t)conf->accounts.login_throttle_secs * 1000;
+	} else {
+		*max = AUTH_FAIL_MAX;
+		*win = AUTH_FAIL_WINDOW_MS;
+	}
+}
+
 static bool
 auth_full(const struct client *c, const char *kind, const char *name)
 {
 	char key[80];
+	unsigned max;
+	uint64_t win;
 
+	if (strcmp(kind, "acct") == 0 && !conf->accounts.login_throttle)
+		return false;
+	auth_limits(kind, &max, &win);
 	auth_ip_key(c, key, sizeof(key));
-	if (irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
-	    AUTH_FAIL_WINDOW_MS))
+	if (irc_throttle_full(THROTTLE_AUTH, key, max, win))
 		return true;
 	if (name == NULL || *name == '\0')
 		return false;
 	snprintf(key, sizeof(key), "%s:%.64s", kind, name);
-	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
-	    AUTH_FAIL_WINDOW_MS);
+	return irc_throttle_full(THROTTLE_AUTH, key, max, win);
 }
 
 static void
 auth_count(const struct client *c, const char *kind, const char *name)
 {
 	char key[80];
+	unsigned max;
+	uint64_t win;
 
+	if (strcmp(kind, "acct") == 0 && !conf->accounts.login_throttle)
+		return;
+	auth_limits(kind, &max, &win);
 	auth_ip_key(c, key, sizeof(key));
-	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	irc_throttle_count(THROTTLE_AUTH, key, win);
 	if (name == NULL || *name == '\0')
 		return;
 	snprintf(key, sizeof(key), "%s:%.64s", kind, name);
-	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	irc_throttle_count(THROTTLE_AUTH, key, win);
 }
 
 bool

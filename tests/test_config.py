@@ -430,3 +430,62 @@ def test_ergo_server_suppress_lusers_shows_counts_to_opers_only():
         c = srv.client("asker")
         c.send("LUSERS")
         assert not any(re.match(r"^:\S+ 25\d ", l) for l in c.sync())
+
+
+def test_ergo_accounts_default_user_modes_plus_i_makes_users_invisible():
+    with Server(conf="accounts { default-user-modes +i }") as srv:
+        a = srv.client("alice")
+        a.send("MODE alice")
+        a.expect(r" 221 alice \+i")
+        a.send("LUSERS")
+        a.expect(r" 251 alice :There are 0 users and 1 invisible ")
+        b = srv.client("bob")
+        b.send("WHO al*")            # invisible to masks, as +i is
+        assert not any(" 352 " in l for l in b.lines_until(r" 315 "))
+        a.send("QUIT")
+        a.closed()
+        b.send("LUSERS")
+        b.expect(r" 251 bob :There are 0 users and 1 invisible ")
+
+
+def test_ergo_accounts_login_throttling_sets_the_failed_login_limit():
+    conf = ("accounts { login-throttling { enabled yes  duration 1h\n"
+            " max-attempts 2 } }")
+    with Server(conf=conf) as srv:
+        a = srv.client("victim")
+        a.send("NS REGISTER pw12345678")
+        a.expect(r" 900 ")
+        c = srv.client("guess")
+        for _ in range(2):
+            c.send("NS IDENTIFY victim wrong")
+            c.expect(r"NOTICE guess :")
+        c.send("NS IDENTIFY victim pw12345678")   # right, but throttled
+        line = c.expect(r"NOTICE guess :")
+        assert "now logged in" not in line.lower(), line
+    with Server(conf="accounts { login-throttling { enabled no } }") as srv:
+        a = srv.client("victim")
+        a.send("NS REGISTER pw12345678")
+        a.expect(r" 900 ")
+        c = srv.client("guess")
+        for _ in range(8):
+            c.send("NS IDENTIFY victim wrong")
+            c.expect(r"NOTICE guess :")
+        c.send("NS IDENTIFY victim pw12345678")
+        c.expect(r" 900 guess ")
+
+
+def test_ergo_server_lookup_hostnames_only_no():
+    with Server(server="lookup-hostnames no") as srv:
+        srv.client("fine")
+    d = tempfile.mkdtemp(prefix="ergo-lookup-")
+    try:
+        path = os.path.join(d, "ergo.conf")
+        with open(path, "w") as f:
+            f.write("server { name irc.test  lookup-hostnames yes }\n")
+        p = run_ergo("checkconfig", "--config", path)
+        assert p.returncode != 0
+        # line 1, column 42: the value of lookup-hostnames
+        assert "ergo.conf:1:42: expected one of: no, false" in p.stderr, \
+            p.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

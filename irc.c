@@ -333,6 +333,7 @@ client_free(struct client *c)
 
 	if (!(c->flags & CF_SHELL))	/* session_attach ran its hooks */
 		IRC_HOOK_RUN(client_free, c);
+	irc_accept_forget(c);
 	free(c->user);
 	free(c->host);
 	free(c->realname);
@@ -431,6 +432,7 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+	{ "ACCEPT",	h_accept,	1, CMD_REG },
 	{ "ADMIN",	h_admin,	0, CMD_REG },
 	{ "AUTHENTICATE", h_authenticate, 1, 0 },
 	{ "AWAY",	h_away,		0, 0 },	/* pre-away */
@@ -1155,7 +1157,7 @@ irc_send_welcome(struct client *c)
 	irc_numeric(c, RPL_YOURHOST, ":Your host is %s, running version %s",
 	    conf->server_name, ERGO_VERSION);
 	irc_numeric(c, RPL_CREATED, ":This server was created %s", created);
-	irc_numeric(c, RPL_MYINFO, "%s %s BiorwZ beIiklmnopstv beIklov",
+	irc_numeric(c, RPL_MYINFO, "%s %s BRTiorwZ CIMRUabefhiklmnopqstuv Iabefhkloqv",
 	    conf->server_name, ERGO_VERSION);
 	irc_send_isupport(c);
 	irc_send_lusers(c);
@@ -1253,11 +1255,11 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		struct irc_ev ev;
 		struct chan *ch;
 		struct client *to;
-		int num;
 
-		/* STATUSMSG: @#chan reaches ops, +#chan voices and ops */
-		if (*name == '@' || *name == '+') {
-			need = *name == '@' ? MEMB_OP : MEMB_OP | MEMB_VOICE;
+		/* STATUSMSG: @#chan reaches ops and up, +#chan voices
+		 * and up, and so on for ~ & % */
+		if (irc_memb_symbol(*name) != 0) {
+			need = MEMB_ATLEAST(irc_memb_symbol(*name));
 			name++;
 		}
 		if (*name == '#' || *name == '&') {
@@ -1267,13 +1269,9 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 					    "%s :No such channel", name);
 				continue;
 			}
-			if (!irc_chan_can_send(ch, c, &num)) {
-				if (!notice)
-					irc_numeric(c, num,
-					    "%s :Cannot send to channel",
-					    ch->name);
+			if (!irc_user_may_send_chan(c, ch, text, notice,
+			    &need))
 				continue;
-			}
 			if (kind == MSG_TAGMSG)
 				irc_ev_init(&ev, c, true, ":%s TAGMSG %s",
 				    irc_prefix(c), t);
@@ -1303,6 +1301,8 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 				    "%s :No such nick/channel", name);
 			continue;
 		}
+		if (!irc_user_may_send_user(c, to, text, notice))
+			continue;
 		if (kind == MSG_TAGMSG)
 			irc_ev_init(&ev, c, true, ":%s TAGMSG %s",
 			    irc_prefix(c), to->nick);

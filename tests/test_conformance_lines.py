@@ -136,7 +136,8 @@ def test_multiline_blank_lines_kept_in_batch_and_all_blank_refused():
         a.send("@batch=m2 PRIVMSG fred :")
         a.send("@batch=m2 PRIVMSG fred :two")
         a.send("BATCH -m2")
-        got = [l for l in f.sync() if "PRIVMSG" in l]
+        got = [l for l in f.lines_until(r"PRIVMSG fred :two$")
+               if "PRIVMSG" in l]
         assert [l.rsplit(" :", 1)[1] for l in got] == ["one", "two"], got
         # a batch of blank lines only is invalid
         a.send("BATCH +m3 draft/multiline bob")

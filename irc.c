@@ -32,6 +32,7 @@
 #include "irc_hist.h"
 #include "irc_link.h"
 #include "irc_markread.h"
+#include "irc_metadata.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
 #include "irc_num.h"
@@ -314,6 +315,7 @@ reap(void)
 static void
 session_free(struct session *s)
 {
+	irc_metadata_session_free(s);
 	free(s->error);
 	free(s);
 }
@@ -457,6 +459,7 @@ static const struct cmd cmds[] = {
 	{ "LIST",	h_list,		0, CMD_REG },
 	{ "LUSERS",	h_lusers,	0, CMD_REG },
 	{ "MARKREAD",	h_markread,	0, CMD_REG },
+	{ "METADATA",	h_metadata,	2, 0 },	/* before-connect */
 	{ "MODE",	h_mode,		1, CMD_REG },
 	{ "MONITOR",	h_monitor,	1, CMD_REG },
 	{ "MOTD",	h_motd,		0, CMD_REG },
@@ -760,6 +763,7 @@ try_register(struct client *c)
 	log_info("connect", "registered %s", irc_prefix(c));
 	irc_serv_nick_check(c);		/* a reserved nick? */
 	irc_send_welcome(c);
+	irc_metadata_registered(c);
 	irc_monitor_online(c);
 }
 
@@ -885,6 +889,7 @@ static const struct {
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
 	{ "draft/message-redaction", CAP_REDACTION,	NULL },
+	{ "draft/metadata-2",	CAP_METADATA,		NULL },	/* limits */
 	{ "draft/multiline",	CAP_MULTILINE,		NULL },	/* limits */
 	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
@@ -948,6 +953,8 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 		return k->history.enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
+	case CAP_METADATA:
+		return irc_metadata_cap(k, buf, sz, v);
 	case CAP_MULTILINE: {
 		unsigned mb, ml;
 
@@ -1486,6 +1493,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_monitor_init();
 	irc_hist_init();
 	irc_markread_init();
+	irc_metadata_init();
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();

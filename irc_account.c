@@ -320,6 +320,7 @@ irc_account_login_quiet(struct client *c, const struct store_account *a)
 	    irc_prefix(c), a->name, a->name);
 	irc_user_account_notify(c);		/* IRCv3 account-notify */
 	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
+	IRC_HOOK_RUN(logged_in, c);
 }
 
 /* After the login's last reply (SASL's 903): user mode +r. */

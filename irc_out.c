@@ -864,6 +864,8 @@ isupport_build(void)
 	TOK("INVEX");
 	TOK("KICKLEN=%u", k->limits.kicklen);
 	TOK("MAXLIST=beI:%u", k->chan_max_list);
+	if (k->metadata.enabled)
+		TOK("METADATA=%u", k->metadata.max_keys);
 	TOK("MODES=6");
 	TOK("MONITOR=%u", k->limits.monitor);
 	if (k->history.enabled)

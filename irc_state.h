@@ -60,6 +60,8 @@
 #define CAP_EXTENDED_MONITOR	0x200000
 #define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
 #define CAP_READ_MARKER		0x800000	/* draft/read-marker */
+#define CAP_METADATA		0x1000000	/* draft/metadata-2 */
+#define CAP_CHANNEL_RENAME	0x2000000	/* draft/channel-rename */
 /* drafts, from the top bit down (irc_multiline.c, irc_redact.c) */
 #define CAP_MULTILINE		0x80000000U	/* draft/multiline */
 #define CAP_REDACTION		0x40000000U	/* draft/message-redaction */
@@ -105,6 +107,8 @@ struct session {
 	struct sasl	*sasl;		/* AUTHENTICATE in progress */
 	struct ml	*ml;		/* open draft/multiline batch */
 	struct label	*label;		/* labeled command running (irc_out.c) */
+	struct mdsub	*mdsubs;	/* METADATA SUB keys (irc_metadata.c) */
+	unsigned	 nmdsubs;
 	struct session	*dnext;		/* irc.dead_sessions */
 	char		*error;		/* ERROR text once dead, or NULL */
 	uint64_t	 id;		/* for NickServ CLIENTS */
@@ -161,6 +165,12 @@ struct client {
 	bool		 ac_listed;
 	struct mark	*marks;		/* read markers without an account */
 	unsigned	 nmarks;
+	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
+	struct mdkv	*meta;
+	unsigned	 nmeta;
+	uint64_t	 md_win_ms;
+	unsigned	 md_count;
+	uint32_t	 md_mark;	/* its notices' dedup generation */
 	/* nick enforcement (irc_serv.c): on its list while pending */
 	struct client	*nrnext, *nrprev;
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
@@ -238,6 +248,8 @@ struct chan {
 	struct hist	*hist;		/* irc_hist.c; NULL until a message */
 	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
 	int64_t		 founder;	/* its founder's account id, or 0 */
+	struct mdkv	*meta;		/* draft/metadata-2 (irc_metadata.c) */
+	unsigned	 nmeta;
 };
 
 /* ---- server-wide state (irc.c) ---- */
@@ -287,6 +299,11 @@ struct irc_hooks {
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
+	/* a client logged in to an account (after 900) */
+	void	(*logged_in[IRC_HOOKS_MAX])(struct client *);
+	/* MONITOR (irc_monitor.c): calls fn for each user watching c */
+	void	(*watchers)(struct client *c,
+		    void (*fn)(struct client *watcher, void *arg), void *arg);
 	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
 	 * its founder, 2 someone else's); c joined ch, before NAMES and
 	 * after; ch's topic or modes changed; ch goes */

@@ -471,6 +471,10 @@ static const struct key channel_keys[] = {
 	  NULL },
 	{ "registration", K_BLOCK, 0, 0, 0, &chanreg_block, NULL,
 	  "Registering channels (ChanServ REGISTER).", NULL },
+	/* Ergo's name of max-per-user; no default of its own, so
+	 * defaultconfig leaves it out */
+	{ "max-channels-per-client", K_UINT, C(chan_max_per_user), 1, 100000,
+	  NULL, NULL, NULL, NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -493,6 +497,9 @@ static const struct key limit_keys[] = {
 	  "Nicks remembered for WHOWAS; 0 = none.", NULL },
 	{ "targmax", K_UINT, C(limits.targmax), 1, 64, NULL, "4",
 	  "Most targets of one PRIVMSG or NOTICE.", NULL },
+	/* Ergo's key of channels' max-list-entries (not printed) */
+	{ "chan-list-modes", K_UINT, C(chan_max_list), 1, 100000, NULL, NULL,
+	  NULL, NULL },
 	{ "monitor-entries", K_UINT, C(limits.monitor), 0, 100000, NULL,
 	  "100", "Most nicks on one client's MONITOR list (005 MONITOR=).",
 	  NULL },

@@ -489,3 +489,11 @@ def test_ergo_server_lookup_hostnames_only_no():
             p.stderr
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_ergo_names_max_channels_per_client_and_chan_list_modes():
+    conf = ("channels { max-channels-per-client 7 }\n"
+            "limits { chan-list-modes 9 }")
+    with Server(conf=conf) as srv:
+        lines = " ".join(srv.client().register("alice"))
+        assert "CHANLIMIT=#&:7" in lines and "MAXLIST=beI:9" in lines, lines

@@ -44,6 +44,7 @@
 #include "irc_sasl.h"
 #include "irc_serv.h"
 #include "irc_user.h"
+#include "irc_webirc.h"
 
 /* Timeout lists of sessions, each FIFO by its own key (tstamp_ms). */
 struct tlist {
@@ -500,6 +501,7 @@ static const struct cmd cmds[] = {
 	{ "VERIFY",	h_verify,	2, 0, NULL },
 	{ "VERSION",	h_version,	0, CMD_REG, NULL },
 	{ "WALLOPS",	h_wallops,	1, CMD_REG | CMD_OPER, NULL },
+	{ "WEBIRC",	h_webirc,	4, 0, NULL },
 	{ "WHO",	h_who,		0, CMD_REG, NULL },
 	{ "WHOIS",	h_whois,	1, CMD_REG, NULL },
 	{ "WHOWAS",	h_whowas,	1, CMD_REG, NULL },

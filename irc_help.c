@@ -292,6 +292,10 @@ static const struct help helps[] = {
 	{ "WALLOPS", "", NULL,
 	  "WALLOPS <text>\n"
 	  "Sends text to every user with +w." },
+	{ "WEBIRC", NULL, NULL,
+	  "WEBIRC <password> <gateway> <hostname> <ip> [:secure]\n"
+	  "For a web gateway of a webirc block, before registration: the\n"
+	  "user's real address and hostname." },
 	{ "WHO", NULL, NULL,
 	  "WHO <mask|#channel> [o][%fields]\n"
 	  "Lists users matching a mask or on a channel (WHOX with %)." },

@@ -452,6 +452,7 @@ static const struct cmd cmds[] = {
 	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER, "vhosts" },
 	{ "CONNECT",	h_connect,	1, CMD_REG | CMD_OPER, NULL },
 	{ "CS",		h_chanserv,	0, CMD_REG, NULL },
+	{ "DEFCON",	h_defcon,	0, CMD_REG | CMD_OPER, "defcon" },
 	{ "DEOPER",	h_deoper,	0, CMD_REG, NULL },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER, "die" },
 	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER, "ban" },
@@ -488,12 +489,14 @@ static const struct cmd cmds[] = {
 	{ "REDACT",	h_redact,	2, CMD_REG, NULL },
 	{ "REGISTER",	h_register,	3, 0, NULL },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER, "rehash" },
+	{ "SANICK",	h_sanick,	2, CMD_REG | CMD_OPER, "samode" },
 	{ "SETNAME",	h_setname,	1, CMD_REG, NULL },
 	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER, NULL },
 	{ "STATS",	h_stats,	1, CMD_REG, NULL },
 	{ "TAGMSG",	h_tagmsg,	0, CMD_REG, NULL },
 	{ "TIME",	h_time,		0, CMD_REG, NULL },
 	{ "TOPIC",	h_topic,	1, CMD_REG, NULL },
+	{ "UBAN",	h_uban,		1, CMD_REG | CMD_OPER, "ban" },
 	{ "UNDLINE",	h_undline,	1, CMD_REG | CMD_OPER, "ban" },
 	{ "UNKLINE",	h_unkline,	1, CMD_REG | CMD_OPER, "ban" },
 	{ "USER",	h_user,		4, 0, NULL },
@@ -1393,6 +1396,17 @@ h_setname(struct client *c, struct msg *m)
 
 /* ---- timers ---- */
 
+/*
+ * After the pass's output went out: the persistent history's batched
+ * writes (and expiry) wait on the disk, and the lines of this pass must
+ * not wait behind them.
+ */
+void
+irc_tick_late(void)
+{
+	irc_hist_tick();
+}
+
 void
 irc_tick(void)
 {
@@ -1404,7 +1418,6 @@ irc_tick(void)
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	irc_bans_tick();	/* K/D-lines that expired */
 	irc_link_tick();	/* server links: PINGs, autoconnect */
-	irc_hist_tick();	/* persistent history: batched writes */
 	reap();
 	while ((c = graveyard) != NULL) {
 		graveyard = c->gnext;
@@ -1502,6 +1515,7 @@ irc_init(int (*rehash)(char **errs))
 		if (strcmp(cmds[i - 1].name, cmds[i].name) >= 0)
 			fatalx("command table: %s before %s: bsearch needs "
 			    "it sorted", cmds[i - 1].name, cmds[i].name);
+	irc.defcon = 5;
 	irc_help_init();
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!irc_help_exists(cmds[i].name))

@@ -106,6 +106,14 @@ static const struct enumval casemap_vals[] = {
 	{ "ascii", CASEMAP_ASCII }, { "rfc1459", CASEMAP_RFC1459 },
 	{ NULL, 0 }
 };
+/* Ergo's default-user-modes: +i or none (the modes a user may set) */
+static const struct enumval umode_vals[] = {
+	{ "+", 0 }, { "+i", 1 }, { NULL, 0 }
+};
+/* Ergo's lookup-hostnames: only no, there is no resolver */
+static const struct enumval nolookup_vals[] = {
+	{ "no", 0 }, { "false", 0 }, { NULL, 0 }
+};
 static const struct enumval method_vals[] = {
 	{ "stderr", LOGM_STDERR }, { "file", LOGM_FILE },
 	{ "syslog", LOGM_SYSLOG }, { NULL, 0 }
@@ -317,6 +325,12 @@ static const struct key server_keys[] = {
 	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
 	  "The message of the day file; none by default.",
 	  "motd ergo.motd" },
+	{ "lookup-hostnames", K_ENUM, C(lookup_hostnames), 0, 0,
+	  nolookup_vals, "no", "Ergo's key; only no: hosts are addresses or cloaks,\n"
+	  "never resolved (a lookup would block the one thread).", NULL },
+	{ "suppress-lusers", K_BOOL, C(suppress_lusers), 0, 0, NULL, "no",
+	  "Show the user counts (LUSERS, and at connect) to operators\n"
+	  "only, as Ergo's key of the same name.", NULL },
 	{ "password", K_HASH, C(password), 1, 256, NULL, NULL,
 	  "A password clients must send (PASS) to connect; none by default.",
 	  "password \"<hash printed by ergo genpasswd>\"" },
@@ -486,6 +500,20 @@ static const struct key vhosts_keys[] = {
 static const struct block vhosts_block = {
 	"accounts.vhosts", vhosts_keys
 };
+static const struct key loginthrottle_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.login_throttle), 0, 0, NULL, "yes",
+	  "Limit failed logins (SASL, NickServ IDENTIFY) per IP address\n"
+	  "and per account; OPER failures keep 5 a minute.", NULL },
+	{ "duration", K_SECS, C(accounts.login_throttle_secs), 1, DAY, NULL,
+	  "1m", "The window the limit counts in.", NULL },
+	{ "max-attempts", K_UINT, C(accounts.login_throttle_max), 1, 1000,
+	  NULL, "5", "Failed logins per window; then every attempt fails.",
+	  NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block loginthrottle_block = {
+	"accounts.login-throttling", loginthrottle_keys
+};
 
 static const struct key accounts_keys[] = {
 	{ "registration", K_SWITCH, 0, 0, 0, &registration_block, NULL,
@@ -503,6 +531,11 @@ static const struct key accounts_keys[] = {
 	  "One account's user on several connections at once.", NULL },
 	{ "vhosts", K_BLOCK, 0, 0, 0, &vhosts_block, NULL,
 	  "Virtual hosts (HostServ).", NULL },
+	{ "login-throttling", K_BLOCK, 0, 0, 0, &loginthrottle_block, NULL,
+	  "Failed logins.", NULL },
+	{ "default-user-modes", K_ENUM, C(accounts.default_umodes), 0, 0,
+	  umode_vals, "+", "Modes every user gets at connect: + (none) or\n"
+	  "+i (invisible), as Ergo's key.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -527,6 +560,9 @@ static const struct key logging_keys[] = {
 };
 
 static const struct key chanreg_keys[] = {
+	{ "enabled", K_BOOL, C(chan_reg_enabled), 0, 0, NULL, "yes",
+	  "Users may register channels (ChanServ REGISTER); channels\n"
+	  "registered before stay registered.", NULL },
 	{ "max-channels-per-account", K_UINT, C(chan_max_reg), 1, 100000,
 	  NULL, "15", "Most channels one account may register with ChanServ\n"
 	  "(opers are exempt).", NULL },
@@ -546,6 +582,10 @@ static const struct key channel_keys[] = {
 	  NULL },
 	{ "registration", K_BLOCK, 0, 0, 0, &chanreg_block, NULL,
 	  "Registering channels (ChanServ REGISTER).", NULL },
+	/* Ergo's name of max-per-user; no default of its own, so
+	 * defaultconfig leaves it out */
+	{ "max-channels-per-client", K_UINT, C(chan_max_per_user), 1, 100000,
+	  NULL, NULL, NULL, NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
@@ -568,6 +608,9 @@ static const struct key limit_keys[] = {
 	  "Nicks remembered for WHOWAS; 0 = none.", NULL },
 	{ "targmax", K_UINT, C(limits.targmax), 1, 64, NULL, "4",
 	  "Most targets of one PRIVMSG or NOTICE.", NULL },
+	/* Ergo's key of channels' max-list-entries (not printed) */
+	{ "chan-list-modes", K_UINT, C(chan_max_list), 1, 100000, NULL, NULL,
+	  NULL, NULL },
 	{ "monitor-entries", K_UINT, C(limits.monitor), 0, 100000, NULL,
 	  "100", "Most nicks on one client's MONITOR list (005 MONITOR=).",
 	  NULL },

@@ -158,6 +158,9 @@ struct conf {
 	unsigned	 chan_max_per_user;
 	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */
 	unsigned	 chan_max_reg;	/* registered channels per account */
+	bool		 chan_reg_enabled;	/* ChanServ REGISTER */
+	bool		 suppress_lusers;	/* LUSERS for opers only */
+	int		 lookup_hostnames;	/* always 0: no resolver */
 	struct {
 		unsigned nicklen, identlen, channellen, topiclen,
 			 awaylen, kicklen, realnamelen, whowas, targmax;
@@ -218,6 +221,10 @@ struct conf {
 		bool	 vh_enabled;		/* HostServ: vhosts */
 		unsigned vh_max_length;
 		char	*vh_chars;		/* the bytes a vhost may hold */
+		int	 default_umodes;	/* UMODE_INVISIBLE or 0 */
+		bool	 login_throttle;	/* failed logins limited */
+		unsigned login_throttle_secs;	/* its window */
+		unsigned login_throttle_max;	/* failures per window */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

@@ -571,6 +571,15 @@ static const struct map {
 	  "accounts.registration.throttling", "max-attempts", CV_UINT },
 	{ "accounts.nick-reservation.enabled", "accounts.nick-reservation",
 	  "enabled", CV_BOOL },
+	{ "accounts.login-throttling.enabled", "accounts.login-throttling",
+	  "enabled", CV_BOOL },
+	{ "accounts.login-throttling.duration", "accounts.login-throttling",
+	  "duration", CV_DUR },
+	{ "accounts.login-throttling.max-attempts",
+	  "accounts.login-throttling", "max-attempts", CV_UINT },
+	{ "server.suppress-lusers", "server", "suppress-lusers", CV_BOOL },
+	{ "channels.registration.enabled", "channels.registration", "enabled",
+	  CV_BOOL },
 	{ "channels.default-modes", "channels", "default-modes", CV_MODES },
 	{ "channels.max-channels-per-client", "channels", "max-per-user",
 	  CV_UINT },
@@ -919,6 +928,7 @@ walk(struct cv *cv, const struct ynode *y, const char *prefix)
 		    strcmp(path, "accounts.registration") == 0 ||
 		    strcmp(path, "accounts.registration.throttling") == 0 ||
 		    strcmp(path, "accounts.nick-reservation") == 0 ||
+		    strcmp(path, "accounts.login-throttling") == 0 ||
 		    strcmp(path, "channels.registration") == 0 ||
 		    strcmp(path, "limits.multiline") == 0 ||
 		    strcmp(path, "history.restrictions") == 0 ||

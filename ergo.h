@@ -17,5 +17,15 @@
 #define CHANLEN_MAX		200
 #define READ_CHUNK		16384	/* the shared scratch read buffer */
 #define RECVQ_MAX		(IRC_TAGS_MAX + IRC_LINE_MAX + 1) /* pending partial line */
+/* A partial line this long, with no end in sight, ends the connection
+ * (Ergo's readq: "ERROR :Input line too long"). */
+#define READQ_MAX		16384
+/*
+ * A client's 512-byte line relayed with its nick!user@host in front is
+ * longer than 512: relayed whole (as Ergo does, and clients take longer
+ * server lines), never cut. The source is at most this long.
+ */
+#define IRC_PREFIX_MAX		256
+#define IRC_RELAY_MAX		(IRC_LINE_MAX + IRC_PREFIX_MAX)
 
 #endif

@@ -469,8 +469,9 @@ static const struct cmd cmds[] = {
 	{ "HOSTSERV",	h_hostserv,	0, CMD_REG, NULL },
 	{ "HS",		h_hostserv,	0, CMD_REG, NULL },
 	{ "INFO",	h_info,		0, CMD_REG, NULL },
-	{ "INVITE",	h_invite,	2, CMD_REG, NULL },
+	{ "INVITE",	h_invite,	0, CMD_REG, NULL },
 	{ "ISON",	h_ison,		1, CMD_REG, NULL },
+	{ "ISUPPORT",	h_isupport,	0, CMD_REG, NULL },
 	{ "JOIN",	h_join,		1, CMD_REG, NULL },
 	{ "KICK",	h_kick,		2, CMD_REG, NULL },
 	{ "KILL",	h_kill,		1, CMD_REG | CMD_OPER, "kill" },
@@ -774,9 +775,11 @@ try_register(struct client *c)
 	char nick[NICKLEN_MAX + 1];
 
 	if ((c->flags & CF_REG) || !(c->flags & CF_NICK) ||
-	    !(c->flags & CF_USER) || (irc_sess(c)->flags & SF_CAPNEG) ||
-	    irc_sess(c)->sasl != NULL)	/* AUTHENTICATE in progress */
+	    !(c->flags & CF_USER) || (irc_sess(c)->flags & SF_CAPNEG))
 		return;
+	/* NICK, USER and CAP END are all in: an unfinished AUTHENTICATE
+	 * is abandoned (906) and the client registers without it */
+	irc_sasl_abort(c);
 	if (conf->password != NULL && !(c->flags & CF_PASS)) {
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
 		irc_user_kill(c, "Bad password", "Bad password");
@@ -832,6 +835,11 @@ try_register(struct client *c)
 		return;
 	}
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);
+	/* accounts { default-user-modes +i } */
+	if (conf->accounts.default_umodes && !(c->umodes & UMODE_INVISIBLE)) {
+		c->umodes |= UMODE_INVISIBLE;
+		irc.ninvisible++;
+	}
 	tlist_del(&t_unreg, c->sess);
 	c->flags |= CF_REG;
 	tlist_add(&t_active, c->sess, ergo_now_ms);
@@ -940,6 +948,10 @@ h_user(struct client *c, struct msg *m)
 	if (c->flags & (CF_REG | CF_USER)) {
 		irc_numeric(c, ERR_ALREADYREGISTERED,
 		    ":You may not reregister");
+		return;
+	}
+	if (m->param[3][0] == '\0') {	/* as Ergo: a realname is needed */
+		irc_numeric(c, ERR_NEEDMOREPARAMS, "USER :Not enough parameters");
 		return;
 	}
 	irc_utf8_trunc(m->param[3], conf->limits.realnamelen);

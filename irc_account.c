@@ -216,33 +216,54 @@ auth_ip_key(const struct client *c, char *key, size_t sz)
  * "oper:NAME" for OPER, counted whether or not the name exists), is over
  * its failures; and one failure more for both.
  */
+/* Logins: accounts { login-throttling }; OPER: AUTH_FAIL_* always. */
+static void
+auth_limits(const char *kind, unsigned *max, uint64_t *win)
+{
+	if (strcmp(kind, "acct") == 0) {
+		*max = conf->accounts.login_throttle_max;
+		*win = (uint64_t)conf->accounts.login_throttle_secs * 1000;
+	} else {
+		*max = AUTH_FAIL_MAX;
+		*win = AUTH_FAIL_WINDOW_MS;
+	}
+}
+
 static bool
 auth_full(const struct client *c, const char *kind, const char *name)
 {
 	char key[80];
+	unsigned max;
+	uint64_t win;
 
+	if (strcmp(kind, "acct") == 0 && !conf->accounts.login_throttle)
+		return false;
+	auth_limits(kind, &max, &win);
 	auth_ip_key(c, key, sizeof(key));
-	if (irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
-	    AUTH_FAIL_WINDOW_MS))
+	if (irc_throttle_full(THROTTLE_AUTH, key, max, win))
 		return true;
 	if (name == NULL || *name == '\0')
 		return false;
 	snprintf(key, sizeof(key), "%s:%.64s", kind, name);
-	return irc_throttle_full(THROTTLE_AUTH, key, AUTH_FAIL_MAX,
-	    AUTH_FAIL_WINDOW_MS);
+	return irc_throttle_full(THROTTLE_AUTH, key, max, win);
 }
 
 static void
 auth_count(const struct client *c, const char *kind, const char *name)
 {
 	char key[80];
+	unsigned max;
+	uint64_t win;
 
+	if (strcmp(kind, "acct") == 0 && !conf->accounts.login_throttle)
+		return;
+	auth_limits(kind, &max, &win);
 	auth_ip_key(c, key, sizeof(key));
-	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	irc_throttle_count(THROTTLE_AUTH, key, win);
 	if (name == NULL || *name == '\0')
 		return;
 	snprintf(key, sizeof(key), "%s:%.64s", kind, name);
-	irc_throttle_count(THROTTLE_AUTH, key, AUTH_FAIL_WINDOW_MS);
+	irc_throttle_count(THROTTLE_AUTH, key, win);
 }
 
 bool
@@ -279,8 +300,9 @@ irc_oper_failed(const struct client *c, const char *name)
 
 /* ---- login state ---- */
 
+/* Logs c in with 900 and account-notify; +r is for the caller to send. */
 void
-irc_account_login(struct client *c, const struct store_account *a)
+irc_account_login_quiet(struct client *c, const struct store_account *a)
 {
 	char *name;
 
@@ -302,14 +324,27 @@ irc_account_login(struct client *c, const struct store_account *a)
 	irc_user_changed(c);	/* always-on, if its account says so */
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
 	    irc_prefix(c), a->name, a->name);
-	if (!(c->umodes & UMODE_REGISTERED)) {
-		c->umodes |= UMODE_REGISTERED;
-		if (c->flags & CF_REG)
-			irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
-	}
 	irc_user_account_notify(c);		/* IRCv3 account-notify */
 	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
 	IRC_HOOK_RUN(logged_in, c);
+}
+
+/* After the login's last reply (SASL's 903): user mode +r. */
+void
+irc_account_login_mode(struct client *c)
+{
+	if (c->account == NULL || (c->umodes & UMODE_REGISTERED))
+		return;
+	c->umodes |= UMODE_REGISTERED;
+	if (c->flags & CF_REG)
+		irc_send(c, ":%s MODE %s :+r", c->nick, c->nick);
+}
+
+void
+irc_account_login(struct client *c, const struct store_account *a)
+{
+	irc_account_login_quiet(c, a);
+	irc_account_login_mode(c);
 }
 
 void

@@ -40,6 +40,10 @@ bool	 irc_oper_throttled(const struct client *, const char *name);
 void	 irc_oper_failed(const struct client *, const char *name);
 /* Logs c in (900, +r) or out (901, -r); account-notify tells peers. */
 void	 irc_account_login(struct client *, const struct store_account *);
+/* The same in two steps: 900 and account-notify, then user mode +r. */
+void	 irc_account_login_quiet(struct client *,
+	    const struct store_account *);
+void	 irc_account_login_mode(struct client *);
 void	 irc_account_logout(struct client *);
 /* Logs a restored always-on user in without a word: 0, -1 (ENOMEM). */
 int	 irc_account_restore(struct client *, int64_t id, const char *name,

@@ -264,8 +264,9 @@ irc_chan_init(void)
 
 /*
  * The checks of an existing channel, in Ergo's order; 0 or the numeric
- * that refuses. An INVITE or a +I match gets past +i and +R (the
- * founder's account past all of them); +e gets past +b.
+ * that refuses. An INVITE gets past +l, +i, +b and +R (the modern
+ * spec's and Ergo's INVITE), not +k; a +I match past +i and +R; the
+ * founder's account past all of them; +e gets past +b.
  */
 static int
 chan_join_check(struct client *c, struct chan *ch, const char *key,
@@ -280,13 +281,14 @@ chan_join_check(struct client *c, struct chan *ch, const char *key,
 	    c->account_id == ch->founder)
 		return 0;
 	invex = *invp != NULL || irc_masks_match(ch->invex, c);
-	if (ch->limit != 0 && ch->nmembers >= ch->limit)
+	if (ch->limit != 0 && ch->nmembers >= ch->limit && *invp == NULL)
 		return ERR_CHANNELISFULL;
 	if (ch->key != NULL && (key == NULL || strcmp(key, ch->key) != 0))
 		return ERR_BADCHANNELKEY;
 	if ((ch->modes & CMODE_INVITE) && !invex)
 		return ERR_INVITEONLYCHAN;
-	if (irc_masks_match(ch->bans, c) && !irc_masks_match(ch->excepts, c))
+	if (*invp == NULL && irc_masks_match(ch->bans, c) &&
+	    !irc_masks_match(ch->excepts, c))
 		return ERR_BANNEDFROMCHAN;
 	if ((ch->modes & CMODE_REGONLY) && c->account == NULL && !invex)
 		return ERR_NEEDREGGEDNICK;
@@ -610,6 +612,8 @@ struct list_filter {
 	size_t		 npos, nneg;
 	unsigned long	 above, below;	/* users > above, users < below */
 	bool		 has_above, has_below, wild;
+	/* ELIST=CT: created / topic set after and before these times */
+	time_t		 c_after, c_before, t_after, t_before;
 };
 
 static bool
@@ -631,6 +635,11 @@ list_wanted(const struct list_filter *f, const struct chan *ch)
 	if (f->has_above && ch->nmembers <= f->above)
 		return false;
 	if (f->has_below && ch->nmembers >= f->below)
+		return false;
+	if ((f->c_after != 0 && ch->created <= f->c_after) ||
+	    (f->c_before != 0 && ch->created >= f->c_before) ||
+	    (f->t_after != 0 && ch->topic_time <= f->t_after) ||
+	    (f->t_before != 0 && ch->topic_time >= f->t_before))
 		return false;
 	for (i = 0; i < f->nneg; i++)
 		if (irc_match(f->neg[i], ch->name))
@@ -660,8 +669,9 @@ list_reply(struct client *c, const struct chan *ch)
 }
 
 /*
- * LIST [terms]: terms are channel names, masks (M), !masks (N) and >n <n
- * user counts (U), as ELIST=MNU says. Plain names are looked up; anything
+ * LIST [terms]: terms are channel names, masks (M), !masks (N), >n <n
+ * user counts (U), C<n C>n creation and T<n T>n topic times in minutes
+ * ago (C, T), as ELIST=CMNTU says. Plain names are looked up; anything
  * else walks the channel table, which only LIST does.
  */
 void
@@ -679,7 +689,20 @@ h_list(struct client *c, struct msg *m)
 	while ((t = tok_next(&terms)) != NULL) {
 		unsigned long v;
 
-		if (*t == '>' && list_number(t + 1, &v)) {
+		if ((*t == 'C' || *t == 'T' || *t == 'c' || *t == 't') &&
+		    (t[1] == '<' || t[1] == '>') && list_number(t + 2, &v)) {
+			/* ELIST=CT: C<n created under n minutes ago, C>n over;
+			 * T the same for the topic */
+			time_t when = ergo_now - (time_t)(v > 5256000 ? 5256000 :
+			    v) * 60;
+			bool topic = *t == 'T' || *t == 't';
+
+			if (t[1] == '<')
+				*(topic ? &f.t_after : &f.c_after) = when;
+			else
+				*(topic ? &f.t_before : &f.c_before) = when;
+			f.wild = true;
+		} else if (*t == '>' && list_number(t + 1, &v)) {
 			f.above = v;
 			f.has_above = f.wild = true;
 		} else if (*t == '<' && list_number(t + 1, &v)) {
@@ -720,7 +743,14 @@ h_list(struct client *c, struct msg *m)
 
 /* ---- INVITE ---- */
 
-/* INVITE nick #chan */
+/* One line of the invites list (336). */
+static void
+invite_listed(struct chan *ch, void *arg)
+{
+	irc_numeric(arg, RPL_INVITELIST_USER, "%s", ch->name);
+}
+
+/* INVITE nick #chan; INVITE alone lists your pending invites */
 void
 h_invite(struct client *c, struct msg *m)
 {
@@ -728,7 +758,20 @@ h_invite(struct client *c, struct msg *m)
 	struct chan *ch;
 	struct member *om;
 	struct irc_ev ev;
+	char folded[NICKLEN_MAX + 1];
 
+	if (m->nparam == 0) {
+		irc_fold(folded, c->nick, sizeof(folded));
+		irc_invite_each(folded, invite_listed, c);
+		irc_numeric(c, RPL_ENDOFINVITELIST_USER,
+		    ":End of /INVITE list");
+		return;
+	}
+	if (m->nparam < 2) {
+		irc_numeric(c, ERR_NEEDMOREPARAMS,
+		    "INVITE :Not enough parameters");
+		return;
+	}
 	if (!is_user(t = irc_client_find(m->param[0]))) {
 		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
 		    echo_name(m->param[0]));

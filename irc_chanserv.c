@@ -159,6 +159,10 @@ cs_register(struct client *c, int argc, char **argv)
 		cs_reply(c, "Syntax: REGISTER <#channel>");
 		return;
 	}
+	if (!conf->chan_reg_enabled) {	/* channels { registration no } */
+		cs_reply(c, "Channel registration is not enabled");
+		return;
+	}
 	if (c->account == NULL) {
 		cs_reply(c, "You must be logged in to register a channel");
 		return;

@@ -203,10 +203,14 @@ static const struct help helps[] = {
 	  "Shows what this server is." },
 	{ "INVITE", NULL, NULL,
 	  "INVITE <nick> <#channel>\n"
-	  "Invites nick to a channel (needed for +i channels)." },
+	  "Invites nick to a channel: it may then join past +i, +b and\n"
+	  "+l (not +k). INVITE alone lists your pending invites." },
 	{ "ISON", NULL, NULL,
 	  "ISON <nick> [nick ...]\n"
 	  "Says which of the nicks are online." },
+	{ "ISUPPORT", NULL, NULL,
+	  "ISUPPORT\n"
+	  "Sends the server's 005 (ISUPPORT) lines again." },
 	{ "JOIN", NULL, NULL,
 	  "JOIN <#channel>[,#channel...] [key[,key...]]\n"
 	  "Joins channels; JOIN 0 parts every channel." },
@@ -223,8 +227,9 @@ static const struct help helps[] = {
 	  "LINKS\n"
 	  "Lists the servers of the network." },
 	{ "LIST", NULL, NULL,
-	  "LIST [#channel[,...]|>n|<n]\n"
-	  "Lists channels with their user counts and topics." },
+	  "LIST [#channel[,...]|>n|<n|C<n|C>n|T<n|T>n]\n"
+	  "Lists channels with their user counts and topics; C and T\n"
+	  "filter by creation and topic time, in minutes ago." },
 	{ "LUSERS", NULL, NULL,
 	  "LUSERS\n"
 	  "Counts users, operators and channels." },

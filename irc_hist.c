@@ -949,11 +949,11 @@ void
 irc_hist_event(struct chan *ch, const struct irc_ev *ev)
 {
 	struct hmsg tmpl, *m;
-	char line[IRC_LINE_MAX + 1];
+	char line[IRC_RELAY_MAX + 1];
 	size_t n = ev->blen;
 
 	if (!conf->history.enabled || conf->history.channel_length == 0 ||
-	    n < 2 || n > IRC_LINE_MAX)
+	    n < 2 || n > IRC_RELAY_MAX)
 		return;
 	memcpy(line, ev->body, n - 2);		/* without CRLF */
 	line[n - 2] = '\0';
@@ -1011,7 +1011,7 @@ line_format(char *buf, size_t sz, const char *fmt, ...)
 	size_t n;
 
 	va_start(ap, fmt);
-	n = irc_vformat(buf, sz, fmt, ap);
+	n = irc_vformat_relay(buf, sz, fmt, ap);	/* as it was relayed */
 	va_end(ap);
 	return n;
 }
@@ -1069,7 +1069,7 @@ static void
 replay_one(struct client *c, const struct hmsg *m, const char *ref,
     const char *chname)
 {
-	char line[IRC_OUT_MAX], body[IRC_LINE_MAX + 1];
+	char line[IRC_OUT_MAX], body[IRC_RELAY_MAX + 1];
 	size_t n = 0, bl;
 
 	if (m->kind == HK_EVENT)

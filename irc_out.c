@@ -23,14 +23,14 @@
 static uint32_t		 mark_gen;	/* fan-out dedup generation */
 
 /*
- * Formats one line into buf with CRLF. An overlong line is cut at 510
- * bytes, never inside a UTF-8 sequence.
+ * Formats one line into buf with CRLF. An overlong line is cut at lim - 2
+ * bytes (510 for a line of our own), never inside a UTF-8 sequence.
  */
-size_t
-irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap)
+static size_t
+vformat_max(char *buf, size_t sz, size_t lim, const char *fmt, va_list ap)
 {
 	int n;
-	size_t len, max = (sz < IRC_LINE_MAX ? sz : IRC_LINE_MAX) - 2;
+	size_t len, max = (sz < lim ? sz : lim) - 2;
 
 	n = vsnprintf(buf, sz, fmt, ap);
 	len = n < 0 ? 0 : (size_t)n;
@@ -40,6 +40,22 @@ irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap)
 	buf[len++] = '\r';
 	buf[len++] = '\n';
 	return len;
+}
+
+size_t
+irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap)
+{
+	return vformat_max(buf, sz, IRC_LINE_MAX, fmt, ap);
+}
+
+/*
+ * An event (a relayed message, JOIN, TOPIC...): a client's whole line
+ * with its source in front may pass 512 bytes and is sent whole.
+ */
+size_t
+irc_vformat_relay(char *buf, size_t sz, const char *fmt, va_list ap)
+{
+	return vformat_max(buf, sz, IRC_RELAY_MAX, fmt, ap);
 }
 
 /*
@@ -500,7 +516,7 @@ ev_vinit(struct irc_ev *ev, struct client *from, bool msgid,
 		snprintf(ev->msgid, sizeof(ev->msgid), "%s%llx", msgid_base,
 		    (unsigned long long)++msgid_seq);
 	snprintf(ev->time, sizeof(ev->time), "%s", now_time());
-	ev->blen = irc_vformat(ev->body, sizeof(ev->body), fmt, ap);
+	ev->blen = irc_vformat_relay(ev->body, sizeof(ev->body), fmt, ap);
 }
 
 void
@@ -520,7 +536,7 @@ irc_ev_alt(struct irc_ev *ev, uint32_t cap, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	ev->alen = irc_vformat(ev->alt, sizeof(ev->alt), fmt, ap);
+	ev->alen = irc_vformat_relay(ev->alt, sizeof(ev->alt), fmt, ap);
 	va_end(ap);
 	ev->altcap = cap;
 }
@@ -853,11 +869,11 @@ isupport_build(void)
 	if (k->history.enabled)
 		TOK("CHATHISTORY=%u", k->history.maxmessages);
 	TOK("CLIENTTAGDENY=%s", IRC_CLIENTTAGDENY);
-	TOK("ELIST=MNU");
-	TOK("EXCEPTS=e");
+	TOK("ELIST=CMNTU");
+	TOK("EXCEPTS");		/* bare, as Ergo writes them: e and I */
 	TOK("EXTBAN=,am");
 	TOK("FORWARD=f");
-	TOK("INVEX=I");
+	TOK("INVEX");
 	TOK("KICKLEN=%u", k->limits.kicklen);
 	TOK("MAXLIST=beI:%u", k->chan_max_list);
 	if (k->metadata.enabled)
@@ -870,7 +886,7 @@ isupport_build(void)
 	TOK("NICKLEN=%u", k->limits.nicklen);
 	TOK("PREFIX=(qaohv)~&@%%+");
 	TOK("STATUSMSG=~&@%%+");
-	TOK("TARGMAX=JOIN:,KICK:%u,NAMES:1,NOTICE:%u,PART:,PRIVMSG:%u,"
+	TOK("TARGMAX=JOIN:,KICK:%u,NAMES:,NOTICE:%u,PART:,PRIVMSG:%u,"
 	    "WHOIS:%u", k->limits.targmax, k->limits.targmax,
 	    k->limits.targmax, k->limits.targmax);
 	TOK("TOPICLEN=%u", k->limits.topiclen);

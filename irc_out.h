@@ -45,6 +45,8 @@ void	 irc_peers_event(struct client *, bool self, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 /* Build a line into buf (CRLF appended, truncated safely); returns length */
 size_t	 irc_vformat(char *buf, size_t sz, const char *fmt, va_list ap);
+/* The same with room for a relayed line's source (IRC_RELAY_MAX). */
+size_t	 irc_vformat_relay(char *buf, size_t sz, const char *fmt, va_list ap);
 /* ":server FAIL|WARN|NOTE <cmd> <code> [ctx] :text" (standard-replies) */
 void	 irc_fail(struct client *, const char *kind, const char *cmd,
 	    const char *code, const char *fmt, ...)
@@ -62,7 +64,8 @@ struct irc_ev {
 	struct client	*from;		/* NULL: the server */
 	uint32_t	 need;		/* recipients need all of these caps */
 	uint32_t	 altcap;	/* recipients with it get alt */
-	char		 body[IRC_LINE_MAX + 1], alt[IRC_LINE_MAX + 1];
+	/* a relayed line: a client's 512 bytes plus the source */
+	char		 body[IRC_RELAY_MAX + 1], alt[IRC_RELAY_MAX + 1];
 	size_t		 blen, alen;	/* CRLF included; alen 0: no alt */
 	char		 msgid[IRC_MSGID_LEN + 1];	/* "" if none */
 	char		 time[32];

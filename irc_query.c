@@ -343,6 +343,7 @@ h_who(struct client *c, struct msg *m)
 	unsigned sent = 0;
 	struct chan *ch;
 	struct member *mb;
+	struct client *u1;
 	struct whox w;
 	size_t i;
 
@@ -375,6 +376,15 @@ h_who(struct client *c, struct msg *m)
 				who_reply(c, ch->name, u, mb);
 			sent++;
 		}
+		goto done;
+	}
+	/* an exact nick names that user, +i or not (the modern spec) */
+	if (mask != NULL && strpbrk(mask, "*?") == NULL && !opers_only &&
+	    !w.matchsel && is_user(u1 = irc_client_find(mask))) {
+		if (w.on)
+			irc_whox_reply(c, &w, "*", u1, NULL);
+		else
+			who_reply(c, "*", u1, NULL);
 		goto done;
 	}
 	for (i = 0; i < irc.nicks.nb && who_room(c, sent); i++) {
@@ -416,7 +426,11 @@ whois_channels(struct client *c, struct client *u)
 		const char *pfx = irc_member_prefix(mb, c);
 		size_t need = (len > 0) + strlen(pfx) + strlen(mb->ch->name);
 
-		if (u != c && !is_oper(c) && !irc_chan_visible(mb->ch, c))
+		/* others see a +i user's channels only where they meet;
+		 * anyone's +s/+p channels only as members */
+		if (u != c && !is_oper(c) && (!irc_chan_visible(mb->ch, c) ||
+		    ((u->umodes & UMODE_INVISIBLE) &&
+		    irc_member_find(mb->ch, c) == NULL)))
 			continue;
 		if (need > room)
 			continue;	/* cannot happen with sane limits */
@@ -792,6 +806,8 @@ irc_send_lusers(struct client *c)
 	unsigned users = irc.nusers, invis = irc.ninvisible;
 	unsigned max = irc.max_users > users ? irc.max_users : users;
 
+	if (conf->suppress_lusers && !is_oper(c))	/* Ergo's key */
+		return;
 	if (invis > users)
 		invis = users;
 	irc_numeric(c, RPL_LUSERCLIENT,
@@ -811,6 +827,14 @@ irc_send_lusers(struct client *c)
 	    users, max, users, max);
 	irc_numeric(c, RPL_GLOBALUSERS,
 	    "%u %u :Current global users %u, max %u", users, max, users, max);
+}
+
+/* ISUPPORT: the 005 lines again (as Ergo and the modern spec have it) */
+void
+h_isupport(struct client *c, struct msg *m)
+{
+	(void)m;
+	irc_send_isupport(c);
 }
 
 void

@@ -100,6 +100,7 @@ h_register(struct client *c, struct msg *m)
 	const char *want = m->param[0], *email = m->param[1];
 	const char *pw = m->param[2], *name, *why;
 	struct store_account a;
+	struct client *o;
 	char fn[NICKLEN_MAX + 1], fw[NICKLEN_MAX + 1];
 	bool weak;
 
@@ -141,6 +142,13 @@ h_register(struct client *c, struct msg *m)
 			return;
 		}
 		name = c->nick;
+	}
+	/* a name another connection holds as its nick (registered or
+	 * not) is taken: no registering it from under its user */
+	if ((o = irc_client_find(name)) != NULL && o != c) {
+		irc_fail(c, "FAIL", "REGISTER", "ACCOUNT_EXISTS", "%s :Account "
+		    "already exists", name);
+		return;
 	}
 	if (strcmp(email, "*") == 0)
 		email = "";

@@ -169,11 +169,13 @@ sasl_fail(struct client *c, const char *folded)
 	sasl_end(c);
 }
 
+/* 900 then 903, and only then +r (the order of the SASL spec) */
 static void
 sasl_success(struct client *c, const struct store_account *a)
 {
-	irc_account_login(c, a);
+	irc_account_login_quiet(c, a);
 	irc_numeric(c, RPL_SASLSUCCESS, ":SASL authentication successful");
+	irc_account_login_mode(c);
 	sasl_end(c);
 }
 
@@ -407,9 +409,13 @@ sasl_data(struct client *c, const char *arg)
 	size_t n = strcmp(arg, "+") == 0 ? 0 : strlen(arg), dlen;
 	char *nb, *msg;
 
-	if (n > SASL_CHUNK || s->len + n > SASL_MSG_MAX * 4 / 3 + 4) {
+	if (n > SASL_CHUNK) {	/* one line too long: 905 */
 		irc_numeric(c, ERR_SASLTOOLONG, ":SASL message too long");
 		sasl_end(c);
+		return;
+	}
+	if (s->len + n > SASL_MSG_MAX * 4 / 3 + 4) {	/* the whole: 904 */
+		sasl_fail(c, NULL);
 		return;
 	}
 	if (n > 0) {
@@ -467,7 +473,10 @@ h_authenticate(struct client *c, struct msg *m)
 		    ":You have already authenticated using SASL");
 		return;
 	}
-	if (!conf->accounts.auth_enabled) {
+	/* before registration without the cap a client cannot know that
+	 * the exchange holds registration back: refused, it goes on */
+	if (!conf->accounts.auth_enabled || (!(c->flags & CF_REG) &&
+	    !(irc_sess(c)->caps & CAP_SASL))) {
 		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
 		return;
 	}
@@ -489,6 +498,19 @@ h_authenticate(struct client *c, struct msg *m)
 	}
 	irc_sess(c)->sasl->mech = mech;
 	irc_send(c, "AUTHENTICATE +");
+}
+
+/*
+ * Registration completes (NICK, USER, CAP END) with an exchange still
+ * open: it is abandoned with 906 and the client registers without it.
+ */
+void
+irc_sasl_abort(struct client *c)
+{
+	if (irc_sess(c)->sasl == NULL)
+		return;
+	irc_numeric(c, ERR_SASLABORTED, ":SASL authentication aborted");
+	sasl_end(c);
 }
 
 /* The hook of SASL (irc_state.h): an exchange in progress goes. */

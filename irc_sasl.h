@@ -14,6 +14,8 @@
 cmd_fn	 h_authenticate;
 void	 irc_sasl_init(void);		/* its hook */
 void	 irc_sasl_free(struct client *);	/* an exchange in progress */
+/* Registration completes during an exchange: 906, and it ends. */
+void	 irc_sasl_abort(struct client *);
 /* The server-first message of c's SCRAM exchange, or NULL (fuzz_scram). */
 const char *irc_sasl_scram_server_first(const struct client *c);
 

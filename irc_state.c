@@ -744,6 +744,18 @@ inv_oldest_in_chan(const struct chan *ch)
 	return (struct inv *)(void *)i;
 }
 
+/* Calls fn for each channel the folded nick is invited to, newest first. */
+void
+irc_invite_each(const char *folded, void (*fn)(struct chan *, void *),
+    void *arg)
+{
+	struct invitee *ie = invitee_get(folded);
+	struct inv *iv;
+
+	for (iv = ie != NULL ? ie->list : NULL; iv != NULL; iv = iv->nnext)
+		fn(iv->ch, arg);
+}
+
 /*
  * Records that t may join ch past +i. Full lists drop their oldest entry,
  * so the newest invite always counts. 0, or -1 on ENOMEM.

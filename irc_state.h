@@ -440,6 +440,8 @@ struct inv;			/* a pending invite */
 struct inv *irc_invite_find(const struct chan *, const char *folded);
 void	 irc_invite_free(struct inv *);
 int	 irc_invite_add(struct chan *, struct client *);	/* 0, -1 */
+void	 irc_invite_each(const char *folded,
+	    void (*)(struct chan *, void *), void *);
 
 struct client *irc_client_find(const char *nick);
 

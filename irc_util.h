@@ -77,7 +77,7 @@ void	 irc_mask_normalize(char *dst, size_t dstsz, const char *mask);
 #define IRC_LABEL_MAX		64	/* labeled-response label */
 #define IRC_MSGID_LEN		24
 /* A tagged line: tags (8191 incl '@' and ' ') + 512 + NUL */
-#define IRC_OUT_MAX		(IRC_TAGS_MAX + IRC_LINE_MAX + 1)
+#define IRC_OUT_MAX		(IRC_TAGS_MAX + IRC_RELAY_MAX + 1)
 /* CLIENTTAGDENY: client-only tags never relayed ("": all allowed) */
 #define IRC_CLIENTTAGDENY	""
 

@@ -120,6 +120,7 @@ struct conn {
 	struct ipcount	*ipc;
 	char		*ibuf;		/* pending input, only while non-empty */
 	size_t		 ilen;
+	size_t		 skipped;	/* of an overlong line (CONN_SKIP) */
 	char		*obuf;		/* pending output, only while non-empty */
 	size_t		 olen, ooff, ocap;
 	struct conn	*inq, *outq, *goneq;
@@ -1499,8 +1500,27 @@ find_eol(char *buf, size_t len)
 }
 
 /*
+ * A line past READQ_MAX with no end: the client is fed on no longer
+ * (Ergo's readq). Like SendQ exceeded: ERROR, then irc hears of it.
+ */
+static void
+conn_readq(struct conn *c)
+{
+	static const char err[] = "ERROR :Input line too long\r\n";
+
+	if (c->flags & (CONN_CLOSING | CONN_DEAD))
+		return;
+	net_conn_send(c, err, sizeof(err) - 1);
+	c->flags |= CONN_DEAD;
+	c->reason = "Input line too long";
+	pfd[c->slot].events = 0;
+	goneq_add(c);
+}
+
+/*
  * Hands complete lines in buf to irc, at most LINES_PER_PASS, stopping
- * early if irc pauses. Returns the bytes consumed.
+ * early if irc pauses. Returns the bytes consumed. An overlong line is
+ * 417 once and skipped to its end; one past READQ_MAX ends the client.
  */
 static size_t
 conn_lines(struct conn *c, char *buf, size_t len)
@@ -1517,6 +1537,11 @@ conn_lines(struct conn *c, char *buf, size_t len)
 		n = (size_t)(eol - (buf + off));
 		if (c->flags & CONN_SKIP) {
 			c->flags &= ~CONN_SKIP;
+			if (c->skipped + n >= READQ_MAX) {
+				conn_readq(c);
+				return len;
+			}
+			c->skipped = 0;
 			off += n + 1;
 			continue;
 		}
@@ -1528,7 +1553,10 @@ conn_lines(struct conn *c, char *buf, size_t len)
 		*eol = '\0';
 		maxlen = buf[off] == '@' ? RECVQ_MAX - 1 : IRC_LINE_MAX - 2;
 		lines++;
-		if (n > maxlen)
+		if (n >= READQ_MAX) {
+			conn_readq(c);
+			return len;
+		} else if (n > maxlen)
 			c->h->toolong(c->client);
 		else if ((rc = c->h->line(c->client, buf + off, n)) ==
 		    NET_DEFER) {
@@ -1540,14 +1568,25 @@ conn_lines(struct conn *c, char *buf, size_t len)
 		off += n + 1;
 	}
 	/* A partial line that can never be valid: say so once, skip to EOL. */
+	if (c->flags & (CONN_CLOSING | CONN_DEAD))
+		return off;
 	if (!(c->flags & CONN_SKIP) && len - off >= RECVQ_MAX &&
 	    find_eol(buf + off, len - off) == NULL) {
+		if (len - off >= READQ_MAX) {
+			conn_readq(c);
+			return len;
+		}
 		c->h->toolong(c->client);
 		c->flags |= CONN_SKIP;
+		c->skipped = len - off;
 		off = len;
 	} else if ((c->flags & CONN_SKIP) && off < len &&
-	    find_eol(buf + off, len - off) == NULL)
+	    find_eol(buf + off, len - off) == NULL) {
+		c->skipped += len - off;
 		off = len;
+		if (c->skipped >= READQ_MAX)
+			conn_readq(c);
+	}
 	return off;
 }
 

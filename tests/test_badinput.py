@@ -73,9 +73,11 @@ def test_overlong_line_before_registration_417():
     c.expect_numeric("001")
 
 
-def test_20000_bytes_without_newline_417_once():
+# Under the 16 KiB readq (past it the client is disconnected:
+# test_conformance_lines.py).
+def test_10000_bytes_without_newline_417_once():
     a, b = pair()
-    a.send_raw(b"PRIVMSG " + b.nick.encode() + b" :" + b"w" * 20000)
+    a.send_raw(b"PRIVMSG " + b.nick.encode() + b" :" + b"w" * 10000)
     a.send("")              # the CRLF ending the monster
     a.send("PRIVMSG %s :next" % b.nick)
     b.expect(r"PRIVMSG %s :next$" % b.nick)
@@ -88,8 +90,8 @@ def test_20000_bytes_without_newline_417_once():
 def test_huge_partial_line_in_pieces():
     a, b = pair()
     a.send_raw(b"PRIVMSG " + b.nick.encode() + b" :")
-    for _ in range(10):
-        a.send_raw(b"q" * 5000)
+    for _ in range(3):
+        a.send_raw(b"q" * 4000)
     a.send_raw(b"\r\nPRIVMSG " + b.nick.encode() + b" :fine\r\n")
     b.expect(r"PRIVMSG %s :fine$" % b.nick)
     lines = a.sync()
@@ -350,7 +352,8 @@ def test_pipelined_registration_and_commands():
 
 def test_wrong_param_counts_461():
     a = srv.client(nick())
-    for cmd in ("JOIN", "PART", "KICK #x", "KICK", "INVITE x", "INVITE",
+    # INVITE alone lists your invites (test_conformance_chan.py)
+    for cmd in ("JOIN", "PART", "KICK #x", "KICK", "INVITE x",
                 "TOPIC", "MODE", "WHOIS", "WHOWAS", "OPER x", "OPER",
                 "USERHOST", "ISON", "CAP", "PASS", "USER a b c"):
         a.send(cmd)

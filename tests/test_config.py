@@ -409,3 +409,91 @@ def test_no_arguments_exits_2_with_usage():
     p = run_ergo()
     assert p.returncode == 2
     assert "usage" in p.stderr.lower()
+
+
+def test_ergo_channels_registration_enabled_no_refuses_chanserv_register():
+    with Server(conf="channels { registration { enabled no } }") as srv:
+        c = srv.client("founder")
+        c.send("NS REGISTER pw12345678")
+        c.expect(r" 900 ")
+        c.send("JOIN #mine")
+        c.expect(r" 366 ")
+        c.send("CS REGISTER #mine")
+        c.expect(r"NOTICE founder :Channel registration is not enabled$")
+
+
+def test_ergo_server_suppress_lusers_shows_counts_to_opers_only():
+    with Server(server="suppress-lusers yes") as srv:
+        lines = srv.client().register("plain")
+        assert not any(re.match(r"^:\S+ (251|255|265|266) ", l)
+                       for l in lines), lines
+        c = srv.client("asker")
+        c.send("LUSERS")
+        assert not any(re.match(r"^:\S+ 25\d ", l) for l in c.sync())
+
+
+def test_ergo_accounts_default_user_modes_plus_i_makes_users_invisible():
+    with Server(conf="accounts { default-user-modes +i }") as srv:
+        a = srv.client("alice")
+        a.send("MODE alice")
+        a.expect(r" 221 alice \+i")
+        a.send("LUSERS")
+        a.expect(r" 251 alice :There are 0 users and 1 invisible ")
+        b = srv.client("bob")
+        b.send("WHO al*")            # invisible to masks, as +i is
+        assert not any(" 352 " in l for l in b.lines_until(r" 315 "))
+        a.send("QUIT")
+        a.closed()
+        b.send("LUSERS")
+        b.expect(r" 251 bob :There are 0 users and 1 invisible ")
+
+
+def test_ergo_accounts_login_throttling_sets_the_failed_login_limit():
+    conf = ("accounts { login-throttling { enabled yes  duration 1h\n"
+            " max-attempts 2 } }")
+    with Server(conf=conf) as srv:
+        a = srv.client("victim")
+        a.send("NS REGISTER pw12345678")
+        a.expect(r" 900 ")
+        c = srv.client("guess")
+        for _ in range(2):
+            c.send("NS IDENTIFY victim wrong")
+            c.expect(r"NOTICE guess :")
+        c.send("NS IDENTIFY victim pw12345678")   # right, but throttled
+        line = c.expect(r"NOTICE guess :")
+        assert "now logged in" not in line.lower(), line
+    with Server(conf="accounts { login-throttling { enabled no } }") as srv:
+        a = srv.client("victim")
+        a.send("NS REGISTER pw12345678")
+        a.expect(r" 900 ")
+        c = srv.client("guess")
+        for _ in range(8):
+            c.send("NS IDENTIFY victim wrong")
+            c.expect(r"NOTICE guess :")
+        c.send("NS IDENTIFY victim pw12345678")
+        c.expect(r" 900 guess ")
+
+
+def test_ergo_server_lookup_hostnames_only_no():
+    with Server(server="lookup-hostnames no") as srv:
+        srv.client("fine")
+    d = tempfile.mkdtemp(prefix="ergo-lookup-")
+    try:
+        path = os.path.join(d, "ergo.conf")
+        with open(path, "w") as f:
+            f.write("server { name irc.test  lookup-hostnames yes }\n")
+        p = run_ergo("checkconfig", "--config", path)
+        assert p.returncode != 0
+        # line 1, column 42: the value of lookup-hostnames
+        assert "ergo.conf:1:42: expected one of: no, false" in p.stderr, \
+            p.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_ergo_names_max_channels_per_client_and_chan_list_modes():
+    conf = ("channels { max-channels-per-client 7 }\n"
+            "limits { chan-list-modes 9 }")
+    with Server(conf=conf) as srv:
+        lines = " ".join(srv.client().register("alice"))
+        assert "CHANLIMIT=#&:7" in lines and "MAXLIST=beI:9" in lines, lines

@@ -6,6 +6,7 @@ flow lists, a | block); it is not Ergo's file."""
 
 import os
 import re
+import shutil
 import tempfile
 
 from ergotest import Server, run_ergo, free_port
@@ -453,3 +454,30 @@ def test_importconf_bad_yaml_says_where():
     p, _ = convert("limits:\n    nicklen: 100000\n")
     assert p.returncode == 1 and "does not load" in p.stderr, p.stderr
     assert p.stdout == ""
+
+
+def test_importconf_carries_login_throttling_suppress_lusers_chanreg():
+    p, d = convert("""
+network:
+    name: ErgoTest
+server:
+    name: ergo.test
+    suppress-lusers: true
+accounts:
+    login-throttling:
+        enabled: true
+        duration: 2m
+        max-attempts: 3
+channels:
+    registration:
+        enabled: false
+""")
+    try:
+        assert p.returncode == 0, p.stderr
+        for want in (r"\tsuppress-lusers yes\n",
+                     r"\tlogin-throttling \{\n\t\tenabled yes\n\t\t"
+                     r"duration 120s\n\t\tmax-attempts 3\n",
+                     r"\tregistration \{\n\t\tenabled no\n"):
+            assert re.search(want, p.stdout), (want, p.stdout)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

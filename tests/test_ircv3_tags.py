@@ -179,7 +179,9 @@ def test_client_tags_over_4094_bytes_417_but_8191_total_accepted():
     a = capclient(srv, "alice", ["message-tags"])
     b = capclient(srv, "bob", ["message-tags"])
     # the spec's example: too much client tag data is refused whole
-    many = ";".join("+tag%d" % i for i in range(1, 5001))
+    # (1000 tags: 5000 made a 45 KB line, past the 16 KiB readq, which
+    # now ends the connection: test_conformance_lines.py)
+    many = ";".join("+tag%d" % i for i in range(1, 1001))
     a.send("@%s TAGMSG bob" % many)
     a.expect(r"^:irc\.test 417 alice :Input line was too long$")
     exact = "+big=" + "v" * (4094 - 5)

@@ -236,15 +236,18 @@ def test_mode_limit_invalid_696():
         a.expect(r" 696 alice #m l 0 :")
 
 
-def test_invite_does_not_bypass_limit():
+def test_invite_gets_past_limit_as_the_modern_spec_says():
     with Server() as srv:
         a, = setup(srv, "alice")
         b = srv.client("bob")
+        c = srv.client("carol")
         mode(a, "#m", "+l 1")
+        c.send("JOIN #m")               # not invited: still 471
+        c.expect(r" 471 carol #m ")
         a.send("INVITE bob #m")
         a.expect(r" 341 ")
         b.send("JOIN #m")
-        b.expect(r" 471 bob #m ")
+        b.expect(r"^:bob!\S+ JOIN #m$")
 
 
 # ---- +i +I ----

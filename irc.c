@@ -751,6 +751,7 @@ try_register(struct client *c)
 	irc_serv_nick_check(c);		/* a reserved nick? */
 	irc_send_welcome(c);
 	irc_monitor_online(c);
+	IRC_HOOK_RUN(registered, c);	/* server links: the network hears */
 }
 
 static void
@@ -1469,7 +1470,9 @@ irc_init(int (*rehash)(char **errs))
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);
 	irc_out_init();
-	/* each feature's hooks: the order here is the order they run */
+	/* each feature's hooks: the order here is the order they run;
+	 * links first, so a JOIN reaches them before ChanServ's MODE */
+	irc_link_init();
 	irc_serv_init();
 	irc_monitor_init();
 	irc_hist_init();
@@ -1478,7 +1481,6 @@ irc_init(int (*rehash)(char **errs))
 	irc_sasl_init();
 	irc_account_init();
 	irc_bans_init();
-	irc_link_init();
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; never off while enabled */
 	gmtime_r(&ergo_now, &tm);

@@ -109,10 +109,10 @@ irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines)
 void
 irc_ml_free(struct client *c)
 {
-	struct ml *ml = irc_sess(c)->ml;
+	struct ml *ml;
 
-	if (ml == NULL)
-		return;
+	if (irc_sess(c) == NULL || (ml = irc_sess(c)->ml) == NULL)
+		return;		/* no session (a remote user), or no batch */
 	ml_held -= ml_size(ml);
 	ml_nopen--;
 	free(ml->ctags);

@@ -115,10 +115,10 @@ account_fake(const char *folded, struct store_account *a)
 void
 irc_sasl_free(struct client *c)
 {
-	struct sasl *s = irc_sess(c)->sasl;
+	struct sasl *s;
 
-	if (s == NULL)
-		return;
+	if (irc_sess(c) == NULL || (s = irc_sess(c)->sasl) == NULL)
+		return;		/* no session (a remote user), or no exchange */
 	if (s->buf != NULL) {
 		conf_passwd_wipe(s->buf, s->len);	/* may hold a PLAIN password */
 		free(s->buf);

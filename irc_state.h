@@ -264,6 +264,7 @@ struct irc_hooks {
 	void	(*nick_changed[IRC_HOOKS_MAX])(struct client *,
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
+	void	(*registered[IRC_HOOKS_MAX])(struct client *);	/* 001 sent */
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
 	 * its founder, 2 someone else's); c joined ch, before NAMES and

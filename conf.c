@@ -513,6 +513,41 @@ static const struct key history_keys[] = {
 };
 static const struct block history_block = { "history", history_keys };
 
+static const struct key mdthrottle_keys[] = {
+	{ "enabled", K_BOOL, C(metadata.throttle), 0, 0, NULL, "yes",
+	  "Limit how often one client changes metadata (each change is\n"
+	  "sent to everyone sharing a channel with it).", NULL },
+	{ "duration", K_SECS, C(metadata.throttle_secs), 1, 7 * DAY, NULL,
+	  "2m", "The window the limit counts in.", NULL },
+	{ "max-attempts", K_UINT, C(metadata.throttle_max), 1, 100000, NULL,
+	  "10", "METADATA SET and CLEAR per client per window; past it:\n"
+	  "FAIL METADATA RATE_LIMITED with the seconds to wait.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block mdthrottle_block = {
+	"metadata.client-throttle", mdthrottle_keys
+};
+
+static const struct key metadata_keys[] = {
+	{ "enabled", K_BOOL, C(metadata.enabled), 0, 0, NULL, "yes",
+	  "IRCv3 draft/metadata-2: METADATA on users and channels (avatar,\n"
+	  "display-name, ...); kept in the datastore for accounts.", NULL },
+	{ "max-subs", K_UINT, C(metadata.max_subs), 1, 1000, NULL, "100",
+	  "Most keys one connection may subscribe to (the cap's max-subs).",
+	  NULL },
+	{ "max-keys", K_UINT, C(metadata.max_keys), 1, 1000, NULL, "100",
+	  "Most keys one user or channel may hold (max-keys, 005\n"
+	  "METADATA=).", NULL },
+	{ "max-value-bytes", K_UINT, C(metadata.max_value_bytes), 1, 300,
+	  NULL, "300", "Longest value in bytes (max-value-bytes); a key and\n"
+	  "its value together stay under 350 so a reply fits one line.",
+	  NULL },
+	{ "client-throttle", K_BLOCK, 0, 0, 0, &mdthrottle_block, NULL,
+	  "Rate limit on metadata changes.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block metadata_block = { "metadata", metadata_keys };
+
 static const struct key oper_keys[] = {
 	{ "class", K_WORD, O(class), 1, 64, NULL, NULL,
 	  "The operator's class, e.g. server-admin.", NULL },
@@ -594,6 +629,8 @@ static const struct key top_keys[] = {
 	  "Lengths and list sizes, enforced where data comes in.", NULL },
 	{ "history", K_BLOCK, 0, 0, 0, &history_block, NULL,
 	  "Message history in memory (CHATHISTORY).", NULL },
+	{ "metadata", K_BLOCK, 0, 0, 0, &metadata_block, NULL,
+	  "User and channel metadata (draft/metadata-2).", NULL },
 	{ "oper", K_OPER, 0, 0, 0, &oper_block, NULL,
 	  "IRC operators (repeatable; OPER NAME PASSWORD), none by default.\n"
 	  "Make the hash with: ergo genpasswd",

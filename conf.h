@@ -115,6 +115,14 @@ struct conf {
 		size_t	 client_bytes;	/* bytes per client's ring */
 		size_t	 total_bytes;	/* bytes of all history */
 	} history;
+	struct {
+		bool	 enabled;		/* draft/metadata-2 */
+		unsigned max_subs;		/* keys one session subscribes to */
+		unsigned max_keys;		/* keys one user or channel holds */
+		unsigned max_value_bytes;	/* longest value */
+		bool	 throttle;		/* client-throttle: SETs per window */
+		unsigned throttle_secs, throttle_max;
+	} metadata;
 	struct oper_conf *opers;
 	char		*sid;		/* TS6 server id, or NULL: no linking */
 	unsigned	 ts_max_delta;	/* seconds of clock skew allowed */

@@ -32,6 +32,7 @@
 #include "irc_hist.h"
 #include "irc_link.h"
 #include "irc_markread.h"
+#include "irc_metadata.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
 #include "irc_num.h"
@@ -314,6 +315,7 @@ reap(void)
 static void
 session_free(struct session *s)
 {
+	irc_metadata_session_free(s);
 	free(s->error);
 	free(s);
 }
@@ -333,6 +335,7 @@ client_free(struct client *c)
 
 	if (!(c->flags & CF_SHELL))	/* session_attach ran its hooks */
 		IRC_HOOK_RUN(client_free, c);
+	irc_accept_forget(c);
 	free(c->user);
 	free(c->host);
 	free(c->realname);
@@ -431,6 +434,7 @@ struct cmd {
 };
 
 static const struct cmd cmds[] = {
+	{ "ACCEPT",	h_accept,	1, CMD_REG },
 	{ "ADMIN",	h_admin,	0, CMD_REG },
 	{ "AUTHENTICATE", h_authenticate, 1, 0 },
 	{ "AWAY",	h_away,		0, 0 },	/* pre-away */
@@ -454,6 +458,7 @@ static const struct cmd cmds[] = {
 	{ "LIST",	h_list,		0, CMD_REG },
 	{ "LUSERS",	h_lusers,	0, CMD_REG },
 	{ "MARKREAD",	h_markread,	0, CMD_REG },
+	{ "METADATA",	h_metadata,	2, 0 },	/* before-connect */
 	{ "MODE",	h_mode,		1, CMD_REG },
 	{ "MONITOR",	h_monitor,	1, CMD_REG },
 	{ "MOTD",	h_motd,		0, CMD_REG },
@@ -750,6 +755,7 @@ try_register(struct client *c)
 	log_info("connect", "registered %s", irc_prefix(c));
 	irc_serv_nick_check(c);		/* a reserved nick? */
 	irc_send_welcome(c);
+	irc_metadata_registered(c);
 	irc_monitor_online(c);
 	IRC_HOOK_RUN(registered, c);	/* server links: the network hears */
 }
@@ -872,6 +878,7 @@ static const struct {
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
 	{ "draft/message-redaction", CAP_REDACTION,	NULL },
+	{ "draft/metadata-2",	CAP_METADATA,		NULL },	/* limits */
 	{ "draft/multiline",	CAP_MULTILINE,		NULL },	/* limits */
 	{ "draft/pre-away",	CAP_PRE_AWAY,		NULL },
 	{ "echo-message",	CAP_ECHO_MESSAGE,	NULL },
@@ -935,6 +942,8 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 		return k->history.enabled;
 	case CAP_ACCOUNT_REGISTRATION:
 		return irc_register_cap(k, buf, sz, v);
+	case CAP_METADATA:
+		return irc_metadata_cap(k, buf, sz, v);
 	case CAP_MULTILINE: {
 		unsigned mb, ml;
 
@@ -1144,7 +1153,7 @@ irc_send_welcome(struct client *c)
 	irc_numeric(c, RPL_YOURHOST, ":Your host is %s, running version %s",
 	    conf->server_name, ERGO_VERSION);
 	irc_numeric(c, RPL_CREATED, ":This server was created %s", created);
-	irc_numeric(c, RPL_MYINFO, "%s %s BiorwZ beIiklmnopstv beIklov",
+	irc_numeric(c, RPL_MYINFO, "%s %s BRTiorwZ CIMRUabefhiklmnopqstuv Iabefhkloqv",
 	    conf->server_name, ERGO_VERSION);
 	irc_send_isupport(c);
 	irc_send_lusers(c);
@@ -1242,11 +1251,11 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		struct irc_ev ev;
 		struct chan *ch;
 		struct client *to;
-		int num;
 
-		/* STATUSMSG: @#chan reaches ops, +#chan voices and ops */
-		if (*name == '@' || *name == '+') {
-			need = *name == '@' ? MEMB_OP : MEMB_OP | MEMB_VOICE;
+		/* STATUSMSG: @#chan reaches ops and up, +#chan voices
+		 * and up, and so on for ~ & % */
+		if (irc_memb_symbol(*name) != 0) {
+			need = MEMB_ATLEAST(irc_memb_symbol(*name));
 			name++;
 		}
 		if (*name == '#' || *name == '&') {
@@ -1256,13 +1265,9 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 					    "%s :No such channel", name);
 				continue;
 			}
-			if (!irc_chan_can_send(ch, c, &num)) {
-				if (!notice)
-					irc_numeric(c, num,
-					    "%s :Cannot send to channel",
-					    ch->name);
+			if (!irc_user_may_send_chan(c, ch, text, notice,
+			    &need))
 				continue;
-			}
 			if (kind == MSG_TAGMSG)
 				irc_ev_init(&ev, c, true, ":%s TAGMSG %s",
 				    irc_prefix(c), t);
@@ -1292,6 +1297,8 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 				    "%s :No such nick/channel", name);
 			continue;
 		}
+		if (!irc_user_may_send_user(c, to, text, notice))
+			continue;
 		if (kind == MSG_TAGMSG)
 			irc_ev_init(&ev, c, true, ":%s TAGMSG %s",
 			    irc_prefix(c), to->nick);
@@ -1477,6 +1484,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_monitor_init();
 	irc_hist_init();
 	irc_markread_init();
+	irc_metadata_init();
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();

@@ -303,6 +303,7 @@ irc_account_login(struct client *c, const struct store_account *a)
 	}
 	irc_user_account_notify(c);		/* IRCv3 account-notify */
 	log_info("accounts", "%s logged in as %s", irc_prefix(c), a->name);
+	IRC_HOOK_RUN(logged_in, c);
 }
 
 void

@@ -1,6 +1,6 @@
 /*
  * irc_chan.c: the channel and mode commands (channel and user modes):
- * JOIN PART KICK TOPIC NAMES LIST INVITE MODE. The channels themselves
+ * JOIN PART KICK TOPIC NAMES LIST INVITE MODE, and ACCEPT for +R. The channels themselves
  * are irc_state.c's; replies go through irc_out.c; ChanServ, history and
  * read markers hear of a JOIN through hooks.
  */
@@ -26,8 +26,10 @@ static const struct {
 	char		 letter;
 	unsigned	 bit;
 } cmode_flags[] = {
-	{ 'i', CMODE_INVITE }, { 'm', CMODE_MODERATED }, { 'n', CMODE_NOEXT },
-	{ 'p', CMODE_PRIVATE }, { 's', CMODE_SECRET }, { 't', CMODE_TOPIC },
+	{ 'C', CMODE_NOCTCP }, { 'M', CMODE_REGSPEAK }, { 'R', CMODE_REGONLY },
+	{ 'U', CMODE_OPMOD }, { 'i', CMODE_INVITE }, { 'm', CMODE_MODERATED },
+	{ 'n', CMODE_NOEXT }, { 'p', CMODE_PRIVATE }, { 's', CMODE_SECRET },
+	{ 't', CMODE_TOPIC }, { 'u', CMODE_AUDITORIUM },
 };
 
 /* ---- small helpers ---- */
@@ -89,10 +91,18 @@ is_user(const struct client *c)
 	return c != NULL && (c->flags & CF_REG) != 0;
 }
 
+/* Ergo's ClientIsAtLeast(ChannelOperator): q, a or o, or the founder. */
 static bool
-is_op(const struct member *mb)
+is_op(const struct chan *ch, const struct client *c)
 {
-	return mb != NULL && (mb->modes & MEMB_OP) != 0;
+	return irc_chan_is_at_least(ch, c, MEMB_OP);
+}
+
+static void
+not_op(struct client *c, const struct chan *ch)
+{
+	irc_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You're not a channel "
+	    "operator", ch->name);
 }
 
 /* ---- channel and membership lifetimes ---- */
@@ -159,9 +169,12 @@ names_send(struct client *c, struct chan *ch)
 {
 	char buf[IRC_LINE_MAX], item[IRC_LINE_MAX];
 	size_t len = 0, n, room, fixed;
-	bool member = irc_member_find(ch, c) != NULL;
+	struct member *me = irc_member_find(ch, c), *mb;
+	bool member = me != NULL;
+	/* +u: a plain member sees the ranks only (Ergo) */
+	bool audit = (ch->modes & CMODE_AUDITORIUM) && !is_op(ch, c) &&
+	    irc_member_rank(me) == 0;
 	char sym = names_symbol(ch);
-	struct member *mb;
 
 	/* ":server 353 nick = #chan :" and CRLF */
 	fixed = strlen(conf->server_name) + strlen(c->nick) +
@@ -173,6 +186,8 @@ names_send(struct client *c, struct chan *ch)
 		struct client *u = mb->c;
 
 		if (!member && (u->umodes & UMODE_INVISIBLE))
+			continue;
+		if (audit && mb->modes == 0)
 			continue;
 		if (irc_sess(c)->caps & CAP_USERHOST_NAMES)
 			n = (size_t)snprintf(item, sizeof(item), "%s%s!%s@%s",
@@ -248,48 +263,75 @@ topic_send(struct client *c, const struct chan *ch)
 }
 
 /*
- * The checks of an existing channel, in Ergo's order. An INVITE or a +I
- * match gets past +i only; +e gets past +b.
+ * The checks of an existing channel, in Ergo's order; 0 or the numeric
+ * that refuses. An INVITE or a +I match gets past +i and +R (the
+ * founder's account past all of them); +e gets past +b.
  */
-static bool
-chan_join_allowed(struct client *c, struct chan *ch, const char *key,
+static int
+chan_join_check(struct client *c, struct chan *ch, const char *key,
     struct inv **invp)
 {
 	char folded[NICKLEN_MAX + 1];
+	bool invex;
 
 	irc_fold(folded, c->nick, sizeof(folded));
 	*invp = irc_invite_find(ch, folded);
-	if (ch->limit != 0 && ch->nmembers >= ch->limit) {
-		irc_numeric(c, ERR_CHANNELISFULL,
-		    "%s :Cannot join channel (+l)", ch->name);
-		return false;
-	}
-	if (ch->key != NULL && (key == NULL || strcmp(key, ch->key) != 0)) {
-		irc_numeric(c, ERR_BADCHANNELKEY,
-		    "%s :Cannot join channel (+k)", ch->name);
-		return false;
-	}
-	if ((ch->modes & CMODE_INVITE) && *invp == NULL &&
-	    !irc_masks_match(ch->invex, c)) {
-		irc_numeric(c, ERR_INVITEONLYCHAN,
-		    "%s :Cannot join channel (+i)", ch->name);
-		return false;
-	}
-	if (irc_masks_match(ch->bans, c) && !irc_masks_match(ch->excepts, c)) {
-		irc_numeric(c, ERR_BANNEDFROMCHAN,
-		    "%s :Cannot join channel (+b)", ch->name);
-		return false;
-	}
-	return true;
+	if (ch->founder != 0 && c->account != NULL &&
+	    c->account_id == ch->founder)
+		return 0;
+	invex = *invp != NULL || irc_masks_match(ch->invex, c);
+	if (ch->limit != 0 && ch->nmembers >= ch->limit)
+		return ERR_CHANNELISFULL;
+	if (ch->key != NULL && (key == NULL || strcmp(key, ch->key) != 0))
+		return ERR_BADCHANNELKEY;
+	if ((ch->modes & CMODE_INVITE) && !invex)
+		return ERR_INVITEONLYCHAN;
+	if (irc_masks_match(ch->bans, c) && !irc_masks_match(ch->excepts, c))
+		return ERR_BANNEDFROMCHAN;
+	if ((ch->modes & CMODE_REGONLY) && c->account == NULL && !invex)
+		return ERR_NEEDREGGEDNICK;
+	return 0;
 }
 
-/* One channel of a JOIN. -1 when c was dropped (out of memory). */
+/* A refused JOIN's numeric, in Ergo's words. */
+static void
+chan_join_refused(struct client *c, const char *name, int num)
+{
+	const char *mode;
+
+	switch (num) {
+	case ERR_CHANNELISFULL:
+		mode = "l";
+		break;
+	case ERR_BADCHANNELKEY:
+		mode = "k";
+		break;
+	case ERR_INVITEONLYCHAN:
+		mode = "i";
+		break;
+	case ERR_BANNEDFROMCHAN:
+		mode = "b";
+		break;
+	default:
+		irc_numeric(c, num, "%s :You must be registered to join that "
+		    "channel", name);
+		return;
+	}
+	irc_numeric(c, num, "%s :Cannot join channel (+%s)", name, mode);
+}
+
+/*
+ * One channel of a JOIN; a refusal from a +f channel (but for a ban)
+ * forwards c to its target with 470, once. -1 when c was dropped (out
+ * of memory).
+ */
 static int
-chan_join(struct client *c, const char *name, const char *key)
+chan_join(struct client *c, const char *name, const char *key, bool fwd)
 {
 	struct chan *ch;
 	struct inv *iv = NULL;
-	int reg;
+	char target[CHANLEN_MAX + 1];
+	int reg, num;
 
 	if (!irc_chan_valid(name)) {
 		/* A prefixed but bad name is a "bad mask", not "no such" */
@@ -316,9 +358,9 @@ chan_join(struct client *c, const char *name, const char *key)
 		/* registered: its saved modes and topic; ChanServ gives ops */
 		reg = irc_hooks.chan_restore != NULL ?
 		    irc_hooks.chan_restore(ch, c) : 0;
-		if (reg == 2 &&
-		    !chan_join_allowed(c, ch, key, &iv)) {
+		if (reg == 2 && (num = chan_join_check(c, ch, key, &iv)) != 0) {
 			irc_chan_destroy(ch);
+			chan_join_refused(c, name, num);
 			return 0;
 		}
 		if (irc_member_add(ch, c, reg == 0 ? MEMB_OP : 0) == NULL) {
@@ -326,8 +368,19 @@ chan_join(struct client *c, const char *name, const char *key)
 			goto nomem;
 		}
 	} else {
-		if (!chan_join_allowed(c, ch, key, &iv))
+		if ((num = chan_join_check(c, ch, key, &iv)) != 0) {
+			if (fwd && ch->forward != NULL &&
+			    num != ERR_BANNEDFROMCHAN) {
+				snprintf(target, sizeof(target), "%s",
+				    ch->forward);
+				irc_numeric(c, ERR_LINKCHANNEL, "%s %s :"
+				    "Forwarding to another channel", ch->name,
+				    target);
+				return chan_join(c, target, key, false);
+			}
+			chan_join_refused(c, ch->name, num);
 			return 0;
+		}
 		if (irc_member_add(ch, c, 0) == NULL)
 			goto nomem;
 		if (iv != NULL)
@@ -354,11 +407,8 @@ nomem:
 static void
 chan_part_all_loud(struct client *c)
 {
-	while (c->chans != NULL) {
-		irc_chan_event(c->chans->ch, c, NULL, ":%s PART %s",
-		    irc_prefix(c), c->chans->ch->name);
-		irc_member_del(c->chans);
-	}
+	while (c->chans != NULL)
+		irc_user_part(c, c->chans->ch, NULL);
 }
 
 /* JOIN #a,#b [key1,key2] | JOIN 0 */
@@ -381,7 +431,7 @@ h_join(struct client *c, struct msg *m)
 			continue;
 		}
 		if (chan_join(c, name, key != NULL && *key != '\0' ? key :
-		    NULL) == -1)
+		    NULL, true) == -1)
 			return;
 	}
 }
@@ -393,7 +443,6 @@ h_part(struct client *c, struct msg *m)
 	char *list = m->param[0], *name;
 	const char *reason = m->nparam > 1 ? m->param[1] : "";
 	struct chan *ch;
-	struct member *mb;
 
 	while ((name = tok_next(&list)) != NULL) {
 		if (*name == '\0')
@@ -403,18 +452,12 @@ h_part(struct client *c, struct msg *m)
 			    echo_name(name));
 			continue;
 		}
-		if ((mb = irc_member_find(ch, c)) == NULL) {
+		if (irc_member_find(ch, c) == NULL) {
 			irc_numeric(c, ERR_NOTONCHANNEL,
 			    "%s :You're not on that channel", ch->name);
 			continue;
 		}
-		if (*reason != '\0')
-			irc_chan_event(ch, c, NULL, ":%s PART %s :%s",
-			    irc_prefix(c), ch->name, reason);
-		else
-			irc_chan_event(ch, c, NULL, ":%s PART %s",
-			    irc_prefix(c), ch->name);
-		irc_member_del(mb);
+		irc_user_part(c, ch, reason);
 	}
 }
 
@@ -425,7 +468,7 @@ chan_kick(struct client *c, const char *chname, const char *nick,
     const char *reason)
 {
 	struct chan *ch;
-	struct member *me, *tm;
+	struct member *tm;
 	struct client *t;
 
 	if ((ch = irc_chan_find(chname)) == NULL) {
@@ -433,14 +476,9 @@ chan_kick(struct client *c, const char *chname, const char *nick,
 		    echo_name(chname));
 		return;
 	}
-	if ((me = irc_member_find(ch, c)) == NULL) {
+	if (irc_member_find(ch, c) == NULL) {
 		irc_numeric(c, ERR_NOTONCHANNEL,
 		    "%s :You're not on that channel", ch->name);
-		return;
-	}
-	if (!is_op(me)) {
-		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
-		    "%s :You're not channel operator", ch->name);
 		return;
 	}
 	if (!is_user(t = irc_client_find(nick))) {
@@ -451,6 +489,12 @@ chan_kick(struct client *c, const char *chname, const char *nick,
 	if ((tm = irc_member_find(ch, t)) == NULL) {
 		irc_numeric(c, ERR_USERNOTINCHANNEL,
 		    "%s %s :They aren't on that channel", t->nick, ch->name);
+		return;
+	}
+	/* Ergo's ClientHasPrivsOver: halfops kick only below them */
+	if (!irc_chan_privs_over(ch, c, t)) {
+		irc_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You don't have "
+		    "enough channel privileges", ch->name);
 		return;
 	}
 	irc_chan_event(ch, c, NULL, ":%s KICK %s %s :%s", irc_prefix(c),
@@ -521,9 +565,10 @@ h_topic(struct client *c, struct msg *m)
 		    "%s :You're not on that channel", ch->name);
 		return;
 	}
-	if ((ch->modes & CMODE_TOPIC) && !is_op(mb)) {
-		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
-		    "%s :You're not channel operator", ch->name);
+	/* +t: halfops and up (Ergo) */
+	if ((ch->modes & CMODE_TOPIC) &&
+	    !irc_chan_is_at_least(ch, c, MEMB_HALFOP)) {
+		not_op(c, ch);
 		return;
 	}
 	text = m->param[1];
@@ -668,7 +713,7 @@ h_invite(struct client *c, struct msg *m)
 {
 	struct client *t;
 	struct chan *ch;
-	struct member *mb, *om;
+	struct member *om;
 	struct irc_ev ev;
 
 	if (!is_user(t = irc_client_find(m->param[0]))) {
@@ -681,7 +726,7 @@ h_invite(struct client *c, struct msg *m)
 		    echo_name(m->param[1]));
 		return;
 	}
-	if ((mb = irc_member_find(ch, c)) == NULL) {
+	if (irc_member_find(ch, c) == NULL) {
 		irc_numeric(c, ERR_NOTONCHANNEL,
 		    "%s :You're not on that channel", ch->name);
 		return;
@@ -691,9 +736,8 @@ h_invite(struct client *c, struct msg *m)
 		    t->nick, ch->name);
 		return;
 	}
-	if ((ch->modes & CMODE_INVITE) && !is_op(mb)) {
-		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
-		    "%s :You're not channel operator", ch->name);
+	if ((ch->modes & CMODE_INVITE) && !is_op(ch, c)) {
+		not_op(c, ch);
 		return;
 	}
 	if (irc_invite_add(ch, t) == -1)
@@ -706,11 +750,47 @@ h_invite(struct client *c, struct msg *m)
 	/* invite-notify: members who could have invited, but the inviter */
 	ev.need = CAP_INVITE_NOTIFY;
 	for (om = ch->members; om != NULL; om = om->cnext)
-		if (om->c != c && (!(ch->modes & CMODE_INVITE) || is_op(om)))
+		if (om->c != c && (!(ch->modes & CMODE_INVITE) ||
+		    is_op(ch, om->c)))
 			irc_ev_send(&ev, om->c);
 	irc_ev_done(&ev);
 	if (t->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
+}
+
+/* ---- ACCEPT ---- */
+
+/*
+ * ACCEPT nick{,-nick}: who may message c despite its +R, as Ergo (no
+ * reply but FAIL; at most limits.monitor nicks, as many as MONITOR).
+ */
+void
+h_accept(struct client *c, struct msg *m)
+{
+	char *list = m->param[0], *nick;
+	struct client *t;
+	bool del;
+
+	while ((nick = tok_next(&list)) != NULL) {
+		if ((del = *nick == '-'))
+			nick++;
+		if (*nick == '\0')
+			continue;
+		if (!is_user(t = irc_client_find(nick))) {
+			irc_fail(c, "FAIL", "ACCEPT", "INVALID_USER", "%s :No "
+			    "such user", echo_word(nick));
+			continue;
+		}
+		if (del)
+			(void)irc_accept_del(c, t);
+		else if (c->naccepts >= conf->limits.monitor &&
+		    !irc_accept_has(c, t))
+			irc_fail(c, "FAIL", "ACCEPT", "LIMIT_REACHED", "%s :Your "
+			    "ACCEPT list is full", t->nick);
+		else if (irc_accept_add(c, t) == -1)
+			log_warnx("channels", "out of memory: ACCEPT of %s by "
+			    "%s", t->nick, c->nick);
+	}
 }
 
 /* ---- MODE: user ---- */
@@ -718,8 +798,10 @@ h_invite(struct client *c, struct msg *m)
 static void
 mode_user_string(const struct client *c, char *buf, size_t sz)
 {
-	snprintf(buf, sz, "+%s%s%s%s%s",
+	snprintf(buf, sz, "+%s%s%s%s%s%s%s",
 	    (c->umodes & UMODE_BOT) ? "B" : "",
+	    (c->umodes & UMODE_REGONLY) ? "R" : "",
+	    (c->umodes & UMODE_NOCTCP) ? "T" : "",
 	    (c->umodes & UMODE_INVISIBLE) ? "i" : "",
 	    (c->umodes & UMODE_OPER) ? "o" : "",
 	    (c->umodes & UMODE_WALLOPS) ? "w" : "",
@@ -751,6 +833,7 @@ mode_user(struct client *c, struct msg *m)
 	size_t len = 0;
 	bool unknown = false;
 	const char *p;
+	unsigned bit;
 
 	out[0] = '\0';
 	if (!is_user(t)) {
@@ -785,16 +868,15 @@ mode_user(struct client *c, struct msg *m)
 			mode_change_add(out, sizeof(out), &len, &last, sign, 'i');
 			break;
 		case 'B':
-			if ((sign == '+') == ((c->umodes & UMODE_BOT) != 0))
-				break;
-			c->umodes ^= UMODE_BOT;
-			mode_change_add(out, sizeof(out), &len, &last, sign, 'B');
-			break;
+		case 'R':
+		case 'T':
 		case 'w':
-			if ((sign == '+') == ((c->umodes & UMODE_WALLOPS) != 0))
+			bit = *p == 'B' ? UMODE_BOT : *p == 'R' ? UMODE_REGONLY :
+			    *p == 'T' ? UMODE_NOCTCP : UMODE_WALLOPS;
+			if ((sign == '+') == ((c->umodes & bit) != 0))
 				break;
-			c->umodes ^= UMODE_WALLOPS;
-			mode_change_add(out, sizeof(out), &len, &last, sign, 'w');
+			c->umodes ^= bit;
+			mode_change_add(out, sizeof(out), &len, &last, sign, *p);
 			break;
 		case 'o':
 			if (sign == '+' || (c->umodes & UMODE_OPER) == 0)
@@ -882,16 +964,19 @@ modebuf_add(struct modebuf *mb, char sign, char letter, const char *arg)
 	}
 }
 
-/* 324 and 329; key and limit values only for members. */
+/* 324 and 329: letters sorted, then f k l's values (key and limit
+ * values only for members, the +f target for all, as Ergo). */
 static void
 mode_chan_show(struct client *c, const struct chan *ch, bool member)
 {
 	char modes[32], args[IRC_LINE_MAX];
-	size_t nm = 0, i;
+	size_t nm = 0, na = 0, i;
 
 	modes[nm++] = '+';
 	args[0] = '\0';
 	for (i = 0; i < sizeof(cmode_flags) / sizeof(cmode_flags[0]); i++) {
+		if (cmode_flags[i].letter == 'i' && ch->forward != NULL)
+			modes[nm++] = 'f';
 		if (cmode_flags[i].letter == 'm') {
 			/* keep the letters sorted: k and l go before m */
 			if (ch->key != NULL)
@@ -903,12 +988,14 @@ mode_chan_show(struct client *c, const struct chan *ch, bool member)
 			modes[nm++] = cmode_flags[i].letter;
 	}
 	modes[nm] = '\0';
-	if (member && ch->key != NULL && ch->limit != 0)
-		snprintf(args, sizeof(args), " %s %u", ch->key, ch->limit);
-	else if (member && ch->key != NULL)
-		snprintf(args, sizeof(args), " %s", ch->key);
-	else if (member && ch->limit != 0)
-		snprintf(args, sizeof(args), " %u", ch->limit);
+	if (ch->forward != NULL)
+		na += (size_t)snprintf(args + na, sizeof(args) - na, " %s",
+		    ch->forward);
+	if (member && ch->key != NULL && na < sizeof(args))
+		na += (size_t)snprintf(args + na, sizeof(args) - na, " %s",
+		    ch->key);
+	if (member && ch->limit != 0 && na < sizeof(args))
+		snprintf(args + na, sizeof(args) - na, " %u", ch->limit);
 	irc_numeric(c, RPL_CHANNELMODEIS, "%s %s%s", ch->name, modes, args);
 	irc_numeric(c, RPL_CREATIONTIME, "%s %lld", ch->name,
 	    (long long)ch->created);
@@ -947,6 +1034,26 @@ mode_list_show(struct client *c, struct chan *ch, char letter)
 }
 
 /*
+ * A list entry as kept and shown: a nick!user@host mask completed, the
+ * extbans (EXTBAN=,am) "m:" before any mask and "a:account" as given.
+ */
+static void
+mask_canon(char *dst, size_t sz, const char *arg)
+{
+	if ((arg[0] == 'm' || arg[0] == 'a') && arg[1] == ':' &&
+	    arg[2] != '\0' && sz > 2) {
+		dst[0] = arg[0];
+		dst[1] = ':';
+		if (arg[0] == 'm')
+			mask_canon(dst + 2, sz - 2, arg + 2);
+		else
+			snprintf(dst + 2, sz - 2, "%s", arg + 2);
+		return;
+	}
+	irc_mask_normalize(dst, sz, arg);
+}
+
+/*
  * +b/-b mask (and e, I). Returns whether the list changed; out gets the
  * mask as broadcast. Duplicates and absent masks change nothing.
  */
@@ -957,7 +1064,7 @@ mode_list_change(struct client *c, struct chan *ch, char letter, bool add,
 	struct mask **head, **pp, *mk;
 	unsigned *n;
 
-	irc_mask_normalize(out, outsz, arg);
+	mask_canon(out, outsz, arg);
 	chan_list_of(ch, letter, &head, &n);
 	for (pp = head; *pp != NULL; pp = &(*pp)->next)
 		if (irc_casecmp((*pp)->mask, out) == 0)
@@ -1018,31 +1125,43 @@ mode_limit_parse(const char *s, unsigned *v)
 	return true;
 }
 
-/* Whether c may change modes now; the first refusal of a MODE says 482. */
+/* Whether c may change modes now (ops and up); the first refusal of a
+ * MODE says 482. */
 static bool
 mode_may_change(struct client *c, struct chan *ch, bool *refused)
 {
-	if (is_op(irc_member_find(ch, c)))
+	if (is_op(ch, c))
 		return true;
 	if (!*refused)
-		irc_numeric(c, ERR_CHANOPRIVSNEEDED,
-		    "%s :You're not channel operator", ch->name);
+		not_op(c, ch);
 	*refused = true;
 	return false;
 }
 
-/* +o/-o +v/-v nick */
+/*
+ * +q/+a/+o/+h/+v nick and their removal. Ergo's rules: the founder's
+ * account does anything, anyone may take a mode off themselves, else
+ * c's rank must be over the mode (channelUserModeHasPrivsOver).
+ */
 static void
 mode_member_change(struct client *c, struct chan *ch, struct modebuf *mb,
-    char sign, char letter, const char *nick)
+    char sign, char letter, const char *nick, bool *refused)
 {
 	struct client *t;
 	struct member *tm;
-	unsigned char bit = letter == 'o' ? MEMB_OP : MEMB_VOICE;
+	unsigned char bit = irc_memb_letter(letter);
 
 	if (!is_user(t = irc_client_find(nick))) {
 		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
 		    echo_name(nick));
+		return;
+	}
+	if (!(sign == '-' && t == c) &&
+	    !irc_chan_is_at_least(ch, c, MEMB_FOUNDER) &&
+	    !irc_rank_over(irc_member_rank(irc_member_find(ch, c)), bit)) {
+		if (!*refused)
+			not_op(c, ch);
+		*refused = true;
 		return;
 	}
 	if ((tm = irc_member_find(ch, t)) == NULL) {
@@ -1054,6 +1173,38 @@ mode_member_change(struct client *c, struct chan *ch, struct modebuf *mb,
 		return;
 	tm->modes ^= bit;
 	modebuf_add(mb, sign, letter, t->nick);
+}
+
+/* +f #target: an existing channel, not this one, where c is an op. */
+static void
+mode_forward_set(struct client *c, struct chan *ch, struct modebuf *mb,
+    const char *arg)
+{
+	struct chan *to = irc_chan_find(arg);
+	char *f;
+
+	if (to == NULL || to == ch) {
+		irc_numeric(c, ERR_INVALIDMODEPARAM, "%s f %s :%s", ch->name,
+		    echo_word(arg), to == NULL ? "No such channel" :
+		    "You can't forward a channel to itself");
+		return;
+	}
+	if (!is_op(to, c)) {
+		irc_numeric(c, ERR_CHANOPRIVSNEEDED, "%s :You must be a "
+		    "channel operator in the channel you are forwarding to",
+		    to->name);
+		return;
+	}
+	if (ch->forward != NULL && strcmp(ch->forward, to->name) == 0)
+		return;
+	if ((f = xstrdup(to->name)) == NULL) {
+		log_warnx("channels", "out of memory setting +f on %s",
+		    ch->name);
+		return;
+	}
+	free(ch->forward);
+	ch->forward = f;
+	modebuf_add(mb, '+', 'f', f);
 }
 
 /*
@@ -1088,9 +1239,13 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 		case 'b':
 		case 'e':
 		case 'I':
+		case 'f':
 		case 'k':
 		case 'l':
+		case 'q':
+		case 'a':
 		case 'o':
+		case 'h':
 		case 'v':
 			break;
 		default:
@@ -1122,6 +1277,15 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 			}
 			continue;
 		}
+		if (*p == 'f' && sign == '-') {
+			if (mode_may_change(c, ch, &refused) &&
+			    ch->forward != NULL) {
+				free(ch->forward);
+				ch->forward = NULL;
+				modebuf_add(&mb, '-', 'f', NULL);
+			}
+			continue;
+		}
 		if (ai < m->nparam && nparams < CHAN_MODES_MAX) {
 			arg = m->param[ai++];
 			nparams++;
@@ -1137,6 +1301,11 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 		}
 		if (arg == NULL && !(*p == 'k' && sign == '-'))
 			continue;	/* missing parameter: ignored */
+		if (irc_memb_letter(*p) != 0) {	/* checked per rank */
+			mode_member_change(c, ch, &mb, sign, *p, arg,
+			    &refused);
+			continue;
+		}
 		if (!mode_may_change(c, ch, &refused))
 			continue;
 		switch (*p) {
@@ -1188,8 +1357,10 @@ mode_chan(struct client *c, struct chan *ch, struct msg *m)
 			snprintf(num, sizeof(num), "%u", lim);
 			modebuf_add(&mb, '+', 'l', num);
 			break;
-		default:	/* o, v */
-			mode_member_change(c, ch, &mb, sign, *p, arg);
+		case 'f':
+			mode_forward_set(c, ch, &mb, arg);
+			break;
+		default:
 			break;
 		}
 	}

@@ -1,6 +1,6 @@
 /*
  * irc_chan.h: what irc_chan.c exports: the channel commands (JOIN PART
- * KICK TOPIC NAMES LIST INVITE MODE).
+ * KICK TOPIC NAMES LIST INVITE MODE) and ACCEPT (user mode +R).
  */
 #ifndef IRC_CHAN_H
 #define IRC_CHAN_H
@@ -11,7 +11,7 @@
 
 #include "irc_state.h"
 
-cmd_fn	h_invite, h_join, h_kick, h_list, h_mode, h_names, h_part, h_topic;
+cmd_fn	h_accept, h_invite, h_join, h_kick, h_list, h_mode, h_names, h_part, h_topic;
 
 
 #endif

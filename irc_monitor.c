@@ -420,9 +420,27 @@ irc_monitor_quit(struct client *c)
  * monitor c with extended-monitor (and the event's own cap), once:
  * irc_ev_peers marked everyone it reached with c->mark.
  */
+/* The watchers hook: fn for each user monitoring c's nick (not c). */
+static void
+monitor_watchers(struct client *c, void (*fn)(struct client *, void *),
+    void *arg)
+{
+	char folded[NICKLEN_MAX + 1];
+	struct mon_target *t;
+	struct mon_link *l;
+
+	irc_fold(folded, c->nick, sizeof(folded));
+	if ((t = target_get(folded)) == NULL)
+		return;
+	for (l = t->watchers; l != NULL; l = l->tnext)
+		if (l->c != c)
+			fn(l->c, arg);
+}
+
 void
 irc_monitor_init(void)
 {
+	irc_hooks.watchers = monitor_watchers;
 	IRC_HOOK_ADD(peers_sent, irc_monitor_ev);
 	IRC_HOOK_ADD(nick_changed, irc_monitor_nick);
 	IRC_HOOK_ADD(quit, irc_monitor_quit);

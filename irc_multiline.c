@@ -22,6 +22,7 @@
 #include "irc_util.h"
 #include "irc_state.h"
 #include "irc_out.h"
+#include "irc_user.h"
 #include "irc_cloak.h"
 #include "irc_num.h"
 
@@ -53,6 +54,21 @@ static unsigned long ml_seq;
 /* What open batches hold, for STATS z: they are the largest thing a
  * client can make the server keep (max-bytes each) until BATCH -. */
 static size_t ml_nopen, ml_held;
+
+/* The start of the batch's first line, enough to tell a CTCP (+C, +T). */
+static const char *
+ml_first_text(const struct ml *ml)
+{
+	static char buf[16];
+	size_t n = ml->nlines > 0 ? ml->lines[0].len : 0;
+
+	if (n > sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	if (n > 0)
+		memcpy(buf, ml->text + ml->lines[0].off, n);
+	buf[n] = '\0';
+	return buf;
+}
 
 /* The heap bytes ml holds: itself, its text and line table, its tags. */
 static size_t
@@ -508,7 +524,6 @@ ml_close(struct client *c)
 	bool echo = (irc_sess(c)->caps & CAP_ECHO_MESSAGE) != 0, labeled;
 	size_t n = 0;
 	unsigned i;
-	int num;
 
 	irc_label_resume(c, ml->label);
 	for (i = 0; i < ml->nlines; i++)
@@ -519,8 +534,8 @@ ml_close(struct client *c)
 		    ":Invalid multiline batch: no text");
 		return;
 	}
-	if (*name == '@' || *name == '+') {	/* STATUSMSG */
-		need = *name == '@' ? MEMB_OP : MEMB_OP | MEMB_VOICE;
+	if (irc_memb_symbol(*name) != 0) {	/* STATUSMSG */
+		need = MEMB_ATLEAST(irc_memb_symbol(*name));
 		name++;
 	}
 	if (*name == '#' || *name == '&') {
@@ -530,12 +545,9 @@ ml_close(struct client *c)
 				    "%s :No such channel", name);
 			return;
 		}
-		if (!irc_chan_can_send(ch, c, &num)) {
-			if (!notice)
-				irc_numeric(c, num, "%s :Cannot send to "
-				    "channel", ch->name);
+		if (!irc_user_may_send_chan(c, ch, ml_first_text(ml), notice,
+		    &need))
 			return;
-		}
 		if ((rcpt = calloc(ch->nmembers + 1, sizeof(*rcpt))) == NULL)
 			goto nomem;
 		for (mb = ch->members; mb != NULL; mb = mb->cnext)
@@ -551,6 +563,8 @@ ml_close(struct client *c)
 				    "%s :No such nick/channel", name);
 			return;
 		}
+		if (!irc_user_may_send_user(c, to, ml_first_text(ml), notice))
+			return;
 		if ((rcpt = calloc(2, sizeof(*rcpt))) == NULL)
 			goto nomem;
 		rcpt[n++] = to;

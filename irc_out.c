@@ -466,14 +466,11 @@ irc_numeric(struct client *c, int num, const char *fmt, ...)
 const char *
 irc_member_prefix(const struct member *mb, const struct client *to)
 {
-	if ((mb->modes & (MEMB_OP | MEMB_VOICE)) == (MEMB_OP | MEMB_VOICE) &&
-	    (irc_user_caps(to) & CAP_MULTI_PREFIX))
-		return "@+";
-	if (mb->modes & MEMB_OP)
-		return "@";
-	if (mb->modes & MEMB_VOICE)
-		return "+";
-	return "";
+	static char buf[8];
+
+	irc_memb_symbols(mb->modes, (irc_user_caps(to) & CAP_MULTI_PREFIX) != 0,
+	    buf, sizeof(buf));
+	return buf;
 }
 
 
@@ -832,12 +829,13 @@ isupport_build(void)
 	const struct conf *k = conf;
 
 #define TOK(...) snprintf(tok[n++], sizeof(tok[0]), __VA_ARGS__)
+	TOK("ACCOUNTEXTBAN=a");
 	TOK("AWAYLEN=%u", k->limits.awaylen);
 	TOK("BOT=B");
 	TOK("CASEMAPPING=%s", k->casemapping == CASEMAP_RFC1459 ? "rfc1459" :
 	    "ascii");
 	TOK("CHANLIMIT=#&:%u", k->chan_max_per_user);
-	TOK("CHANMODES=beI,k,l,imnpst");
+	TOK("CHANMODES=beI,k,fl,CMRUimnpstu");
 	TOK("CHANNELLEN=%u", k->limits.channellen);
 	TOK("CHANTYPES=#&");
 	if (k->history.enabled)
@@ -845,17 +843,21 @@ isupport_build(void)
 	TOK("CLIENTTAGDENY=%s", IRC_CLIENTTAGDENY);
 	TOK("ELIST=MNU");
 	TOK("EXCEPTS=e");
+	TOK("EXTBAN=,am");
+	TOK("FORWARD=f");
 	TOK("INVEX=I");
 	TOK("KICKLEN=%u", k->limits.kicklen);
 	TOK("MAXLIST=beI:%u", k->chan_max_list);
+	if (k->metadata.enabled)
+		TOK("METADATA=%u", k->metadata.max_keys);
 	TOK("MODES=6");
 	TOK("MONITOR=%u", k->limits.monitor);
 	if (k->history.enabled)
 		TOK("MSGREFTYPES=msgid,timestamp");
 	TOK("NETWORK=%s", k->network_name);
 	TOK("NICKLEN=%u", k->limits.nicklen);
-	TOK("PREFIX=(ov)@+");
-	TOK("STATUSMSG=@+");
+	TOK("PREFIX=(qaohv)~&@%%+");
+	TOK("STATUSMSG=~&@%%+");
 	TOK("TARGMAX=JOIN:,KICK:%u,NAMES:1,NOTICE:%u,PART:,PRIVMSG:%u,"
 	    "WHOIS:%u", k->limits.targmax, k->limits.targmax,
 	    k->limits.targmax, k->limits.targmax);

@@ -117,7 +117,7 @@ void	 irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
 
 /* 005: the tokens of the running config, built once per rehash. */
 void	 irc_send_isupport(struct client *);
-/* "@" "+" or "" (multi-prefix: "@+"), per the client's caps */
+/* "@", "%", "" ... (multi-prefix: "~@+"), per the client's caps */
 const char *irc_member_prefix(const struct member *, const struct client *to);
 
 #endif

@@ -54,7 +54,7 @@ h_redact(struct client *c, struct msg *m)
 			invalid_target(c, target);
 			return;
 		}
-		if (mb != NULL && (mb->modes & MEMB_OP))
+		if (mb != NULL && irc_chan_is_at_least(ch, c, MEMB_OP))
 			privileged = true;
 	} else if ((to = irc_client_find(target)) == NULL ||
 	    !(to->flags & CF_REG)) {

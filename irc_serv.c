@@ -724,7 +724,7 @@ static void
 cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
 {
 	struct member *m;
-	unsigned char bit = mode == 'o' ? MEMB_OP : MEMB_VOICE;
+	unsigned char bit = irc_memb_letter((char)mode);
 
 	if ((m = irc_member_find(ch, t)) == NULL ||
 	    ((m->modes & bit) != 0) == on)
@@ -756,7 +756,8 @@ cs_register(struct client *c, int argc, char **argv)
 		return;
 	}
 	if ((ch = irc_chan_find(argv[0])) == NULL ||
-	    (m = irc_member_find(ch, c)) == NULL || !(m->modes & MEMB_OP)) {
+	    (m = irc_member_find(ch, c)) == NULL ||
+	    !irc_chan_is_at_least(ch, c, MEMB_OP)) {
 		cs_reply(c, "You must be an operator in %s to register it",
 		    argv[0]);
 		return;
@@ -788,9 +789,11 @@ cs_register(struct client *c, int argc, char **argv)
 		return;
 	}
 	ch->reg_id = sc.id;
+	ch->founder = c->account_id;
 	log_info("accounts", "%s registered channel %s", irc_prefix(c),
 	    ch->name);
 	cs_reply(c, "Channel %s successfully registered", ch->name);
+	cs_member_mode(ch, c, 'q', true);	/* Ergo: founder privs */
 	irc_serv_chan_changed(ch);	/* its topic and modes as they are */
 }
 
@@ -834,8 +837,10 @@ cs_drop(struct client *c, int argc, char **argv)
 		return;
 	}
 	/* its saved history went with the row; the live ring stays */
-	if ((ch = irc_chan_find(sc.name)) != NULL)
+	if ((ch = irc_chan_find(sc.name)) != NULL) {
 		ch->reg_id = 0;
+		ch->founder = 0;
+	}
 	IRC_HOOK_RUN(dropped, sc.id, 0);
 	cs_reply(c, "Channel %s is now unregistered", sc.name);
 }
@@ -982,6 +987,7 @@ cs_transfer(struct client *c, int argc, char **argv)
 {
 	struct store_chan sc;
 	struct store_account a;
+	struct chan *ch;
 	char fz[NICKLEN_MAX + 1];
 	int rc;
 
@@ -1007,6 +1013,8 @@ cs_transfer(struct client *c, int argc, char **argv)
 		cs_store_failed(c, "Transfer");
 		return;
 	}
+	if ((ch = irc_chan_find(sc.name)) != NULL)
+		ch->founder = a.id;
 	cs_reply(c, "Transferred channel %s to %s", sc.name, a.name);
 }
 
@@ -1027,7 +1035,7 @@ irc_serv_joined(struct client *c, struct chan *ch)
 	if (store_chan_get(fz, &sc) != 1)
 		return;
 	if (sc.founder == c->account_id)
-		mode = 'o';
+		mode = 'q';
 	else if ((mode = store_amode_get(sc.id, c->account_id)) <= 0)
 		return;
 	cs_member_mode(ch, c, mode, true);
@@ -1038,8 +1046,10 @@ static const struct {
 	char		 letter;
 	unsigned	 bit;
 } cs_modes[] = {
-	{ 'i', CMODE_INVITE }, { 'm', CMODE_MODERATED }, { 'n', CMODE_NOEXT },
-	{ 'p', CMODE_PRIVATE }, { 's', CMODE_SECRET }, { 't', CMODE_TOPIC },
+	{ 'C', CMODE_NOCTCP }, { 'M', CMODE_REGSPEAK }, { 'R', CMODE_REGONLY },
+	{ 'U', CMODE_OPMOD }, { 'i', CMODE_INVITE }, { 'm', CMODE_MODERATED },
+	{ 'n', CMODE_NOEXT }, { 'p', CMODE_PRIVATE }, { 's', CMODE_SECRET },
+	{ 't', CMODE_TOPIC }, { 'u', CMODE_AUDITORIUM },
 };
 #define CS_NMODES	(sizeof(cs_modes) / sizeof(cs_modes[0]))
 
@@ -1104,6 +1114,7 @@ irc_serv_chan_restore(struct chan *ch, struct client *c)
 	if (store_chan_get(fz, &sc) != 1)
 		return 0;
 	ch->reg_id = sc.id;	/* its history is kept (irc_hist.c) */
+	ch->founder = sc.founder;
 	if ((sc.key[0] != '\0' && (k = xstrdup(sc.key)) == NULL) ||
 	    (sc.topic[0] != '\0' && ((t = xstrdup(sc.topic)) == NULL ||
 	    (by = xstrdup(sc.topic_by[0] != '\0' ? sc.topic_by :

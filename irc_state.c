@@ -278,6 +278,7 @@ irc_chan_destroy(struct chan *ch)
 	while (ch->invites != NULL)
 		irc_invite_free((struct inv *)(void *)ch->invites);
 	free(ch->key);
+	free(ch->forward);
 	free(ch->topic);
 	free(ch->topic_by);
 	free(ch->name);
@@ -339,21 +340,57 @@ irc_member_del(struct member *mb)
 bool
 irc_masks_match(const struct mask *mk, const struct client *c)
 {
-	char nuh[IRC_LINE_MAX], nui[IRC_LINE_MAX];
-	const char *ip = irc_client_ip(c);
-	bool cloaked = ip != NULL && c->host != NULL && strcmp(c->host, ip) != 0;
-
-	if (mk == NULL)
-		return false;
-	snprintf(nuh, sizeof(nuh), "%s", irc_prefix(c));
-	if (cloaked)
-		snprintf(nui, sizeof(nui), "%s!%s@%s", c->nick,
-		    c->user != NULL ? c->user : "*", ip);
 	for (; mk != NULL; mk = mk->next)
-		if (irc_match(mk->mask, nuh) ||
-		    (cloaked && irc_match(mk->mask, nui)))
+		if (irc_mask_matches(mk->mask, c))
 			return true;
 	return false;
+}
+
+/*
+ * One mask against c. Extbans (EXTBAN=,am): "a:glob" matches the
+ * account c is logged in to; "m:..." (a mute) never bans, only mutes.
+ */
+static bool
+mask_match_one(const char *mask, const struct client *c)
+{
+	char nuh[IRC_LINE_MAX];
+	const char *ip;
+
+	if (mask[0] == 'm' && mask[1] == ':')
+		return false;
+	if (mask[0] == 'a' && mask[1] == ':')
+		return c->account != NULL && irc_match(mask + 2, c->account);
+	if (irc_match(mask, irc_prefix(c)))
+		return true;
+	ip = irc_client_ip(c);
+	if (ip == NULL || c->host == NULL || strcmp(c->host, ip) == 0)
+		return false;
+	snprintf(nuh, sizeof(nuh), "%s!%s@%s", c->nick,
+	    c->user != NULL ? c->user : "*", ip);
+	return irc_match(mask, nuh);
+}
+
+bool
+irc_mask_matches(const char *mask, const struct client *c)
+{
+	return mask_match_one(mask, c);
+}
+
+/* Whether an m: entry of the list matches c (by what follows "m:"). */
+static bool
+mutes_match(const struct mask *mk, const struct client *c)
+{
+	for (; mk != NULL; mk = mk->next)
+		if (mk->mask[0] == 'm' && mk->mask[1] == ':' &&
+		    mask_match_one(mk->mask + 2, c))
+			return true;
+	return false;
+}
+
+bool
+irc_chan_muted(const struct chan *ch, const struct client *c)
+{
+	return mutes_match(ch->bans, c) && !mutes_match(ch->excepts, c);
 }
 
 /* Banned and not excepted. */
@@ -363,6 +400,206 @@ irc_chan_banned(const struct chan *ch, const struct client *c)
 	if (ch->bans == NULL)
 		return false;
 	return irc_masks_match(ch->bans, c) && !irc_masks_match(ch->excepts, c);
+}
+
+/* ---- ACCEPT ---- */
+
+bool
+irc_accept_has(const struct client *by, const struct client *who)
+{
+	const struct accept *a;
+
+	for (a = by->accepts; a != NULL; a = a->bnext)
+		if (a->who == who)
+			return true;
+	return false;
+}
+
+int
+irc_accept_add(struct client *by, struct client *who)
+{
+	struct accept *a;
+
+	if (irc_accept_has(by, who))
+		return 1;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return -1;
+	a->by = by;
+	a->who = who;
+	if ((a->bnext = by->accepts) != NULL)
+		a->bnext->bprev = a;
+	by->accepts = a;
+	if ((a->wnext = who->accepted_by) != NULL)
+		a->wnext->wprev = a;
+	who->accepted_by = a;
+	by->naccepts++;
+	return 0;
+}
+
+static void
+accept_free(struct accept *a)
+{
+	if (a->bprev != NULL)
+		a->bprev->bnext = a->bnext;
+	else
+		a->by->accepts = a->bnext;
+	if (a->bnext != NULL)
+		a->bnext->bprev = a->bprev;
+	if (a->wprev != NULL)
+		a->wprev->wnext = a->wnext;
+	else
+		a->who->accepted_by = a->wnext;
+	if (a->wnext != NULL)
+		a->wnext->wprev = a->wprev;
+	a->by->naccepts--;
+	free(a);
+}
+
+bool
+irc_accept_del(struct client *by, struct client *who)
+{
+	struct accept *a;
+
+	for (a = by->accepts; a != NULL; a = a->bnext)
+		if (a->who == who) {
+			accept_free(a);
+			return true;
+		}
+	return false;
+}
+
+void
+irc_accept_forget(struct client *c)
+{
+	while (c->accepts != NULL)
+		accept_free(c->accepts);
+	while (c->accepted_by != NULL)
+		accept_free(c->accepted_by);
+}
+
+/* ---- ranks (Ergo's modes.ChannelUserModes) ---- */
+
+static const struct {
+	char		 letter, sym;
+	unsigned char	 bit;
+} memb_modes[] = {
+	{ 'q', '~', MEMB_FOUNDER }, { 'a', '&', MEMB_ADMIN },
+	{ 'o', '@', MEMB_OP }, { 'h', '%', MEMB_HALFOP },
+	{ 'v', '+', MEMB_VOICE },
+};
+#define NMEMB_MODES	(sizeof(memb_modes) / sizeof(memb_modes[0]))
+
+unsigned char
+irc_memb_letter(char letter)
+{
+	size_t i;
+
+	for (i = 0; i < NMEMB_MODES; i++)
+		if (memb_modes[i].letter == letter)
+			return memb_modes[i].bit;
+	return 0;
+}
+
+unsigned char
+irc_memb_symbol(char sym)
+{
+	size_t i;
+
+	for (i = 0; i < NMEMB_MODES; i++)
+		if (memb_modes[i].sym == sym)
+			return memb_modes[i].bit;
+	return 0;
+}
+
+char
+irc_memb_letter_of(unsigned char bit)
+{
+	size_t i;
+
+	for (i = 0; i < NMEMB_MODES; i++)
+		if (memb_modes[i].bit == bit)
+			return memb_modes[i].letter;
+	return '\0';
+}
+
+/* Writes the symbols of modes, highest first (all, or the highest). */
+size_t
+irc_memb_symbols(unsigned char modes, bool all, char *buf, size_t sz)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < NMEMB_MODES && n + 1 < sz; i++)
+		if (modes & memb_modes[i].bit) {
+			buf[n++] = memb_modes[i].sym;
+			if (!all)
+				break;
+		}
+	if (sz > 0)
+		buf[n] = '\0';
+	return n;
+}
+
+unsigned char
+irc_member_rank(const struct member *mb)
+{
+	unsigned char b;
+
+	if (mb == NULL)
+		return 0;
+	for (b = MEMB_FOUNDER; b != 0; b >>= 1)
+		if (mb->modes & b)
+			return b;
+	return 0;
+}
+
+static bool
+chan_founder_is(const struct chan *ch, const struct client *c)
+{
+	return ch->founder != 0 && c->account != NULL &&
+	    c->account_id == ch->founder;
+}
+
+bool
+irc_chan_is_at_least(const struct chan *ch, const struct client *c,
+    unsigned char rank)
+{
+	if (chan_founder_is(ch, c))
+		return true;
+	return irc_member_rank(irc_member_find(ch, c)) >= rank;
+}
+
+/* Founders act on anyone; admins and ops on anyone below admin (ops
+ * on ops too); halfops on voices and plain members; no one else. */
+bool
+irc_rank_over(unsigned char r, unsigned char t)
+{
+	switch (r) {
+	case MEMB_FOUNDER:
+		return true;
+	case MEMB_ADMIN:
+	case MEMB_OP:
+		return t != MEMB_FOUNDER && t != MEMB_ADMIN;
+	case MEMB_HALFOP:
+		return t == MEMB_VOICE || t == 0;
+	default:
+		return false;
+	}
+}
+
+bool
+irc_chan_privs_over(const struct chan *ch, const struct client *c,
+    const struct client *t)
+{
+	struct member *cm, *tm;
+
+	if (chan_founder_is(ch, c))
+		return true;
+	if (chan_founder_is(ch, t))
+		return false;	/* only the founder acts on the founder */
+	cm = irc_member_find(ch, c);
+	tm = irc_member_find(ch, t);
+	return cm != NULL && tm != NULL &&
+	    irc_rank_over(irc_member_rank(cm), irc_member_rank(tm));
 }
 
 /* ---- invites ---- */
@@ -535,19 +772,28 @@ irc_chan_part_all(struct client *c)
 		invitee_drop(ie);
 }
 
+/*
+ * Ergo's CanSpeak: any rank (voice and up) speaks through +m, +M, mutes
+ * and bans; -n keeps non-members out.
+ */
 bool
-irc_chan_can_send(struct chan *ch, struct client *c, int *num)
+irc_chan_can_send(struct chan *ch, struct client *c, int *num, char *mode)
 {
 	struct member *mb = irc_member_find(ch, c);
 
 	*num = ERR_CANNOTSENDTOCHAN;
-	if (mb != NULL && (mb->modes & (MEMB_OP | MEMB_VOICE)) != 0)
+	*mode = '\0';
+	if (irc_member_rank(mb) != 0)
 		return true;
 	if (mb == NULL && (ch->modes & CMODE_NOEXT))
-		return false;
-	if (ch->modes & CMODE_MODERATED)
-		return false;
-	return !irc_chan_banned(ch, c);
+		*mode = 'n';
+	else if (irc_chan_muted(ch, c) || irc_chan_banned(ch, c))
+		*mode = 'b';
+	else if (ch->modes & CMODE_MODERATED)
+		*mode = 'm';
+	else if ((ch->modes & CMODE_REGSPEAK) && c->account == NULL)
+		*mode = 'M';
+	return *mode == '\0';
 }
 
 bool

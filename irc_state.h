@@ -21,6 +21,8 @@
 #define UMODE_TLS	0x08	/* +Z, set by net for TLS conns */
 #define UMODE_REGISTERED 0x10	/* +r: logged in to an account */
 #define UMODE_BOT	0x20	/* +B: a bot (IRCv3 bot mode, BOT=B) */
+#define UMODE_REGONLY	0x40	/* +R: direct messages only from accounts */
+#define UMODE_NOCTCP	0x80	/* +T: no CTCP but ACTION */
 
 #define CF_NICK		0x01	/* NICK received */
 #define CF_USER		0x02	/* USER received */
@@ -58,6 +60,8 @@
 #define CAP_EXTENDED_MONITOR	0x200000
 #define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
 #define CAP_READ_MARKER		0x800000	/* draft/read-marker */
+#define CAP_METADATA		0x1000000	/* draft/metadata-2 */
+#define CAP_CHANNEL_RENAME	0x2000000	/* draft/channel-rename */
 /* drafts, from the top bit down (irc_multiline.c, irc_redact.c) */
 #define CAP_MULTILINE		0x80000000U	/* draft/multiline */
 #define CAP_REDACTION		0x40000000U	/* draft/message-redaction */
@@ -103,6 +107,8 @@ struct session {
 	struct sasl	*sasl;		/* AUTHENTICATE in progress */
 	struct ml	*ml;		/* open draft/multiline batch */
 	struct label	*label;		/* labeled command running (irc_out.c) */
+	struct mdsub	*mdsubs;	/* METADATA SUB keys (irc_metadata.c) */
+	unsigned	 nmdsubs;
 	struct session	*dnext;		/* irc.dead_sessions */
 	char		*error;		/* ERROR text once dead, or NULL */
 	uint64_t	 id;		/* for NickServ CLIENTS */
@@ -148,6 +154,9 @@ struct client {
 	struct mon_link	*monitors;
 	unsigned	 nmonitors;
 	struct hist	*hist;
+	/* ACCEPT (user mode +R): whom c accepts, who accepts c */
+	struct accept	*accepts, *accepted_by;
+	unsigned	 naccepts;
 	/* accounts (irc_sasl.c, irc_serv.c) */
 	char		*account;	/* account name when logged in */
 	int64_t		 account_id;
@@ -156,6 +165,12 @@ struct client {
 	bool		 ac_listed;
 	struct mark	*marks;		/* read markers without an account */
 	unsigned	 nmarks;
+	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
+	struct mdkv	*meta;
+	unsigned	 nmeta;
+	uint64_t	 md_win_ms;
+	unsigned	 md_count;
+	uint32_t	 md_mark;	/* its notices' dedup generation */
 	/* nick enforcement (irc_serv.c): on its list while pending */
 	struct client	*nrnext, *nrprev;
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
@@ -173,12 +188,27 @@ struct client {
 #define CMODE_SECRET	0x08	/* +s */
 #define CMODE_TOPIC	0x10	/* +t */
 #define CMODE_PRIVATE	0x20	/* +p */
+#define CMODE_REGONLY	0x40	/* +R: only logged-in users may join */
+#define CMODE_REGSPEAK	0x80	/* +M: only logged-in users may speak */
+#define CMODE_NOCTCP	0x100	/* +C: no CTCP but ACTION */
+#define CMODE_AUDITORIUM 0x200	/* +u: JOIN/PART of plain members to ranks */
+#define CMODE_OPMOD	0x400	/* +U: plain members' messages to ranks */
 
 #define CHAN_MODES_MAX	6	/* parameter modes per MODE (ISUPPORT MODES) */
 #define CHAN_KEYLEN	32	/* longest +k key (ISUPPORT KEYLEN) */
 
-#define MEMB_OP		0x01
-#define MEMB_VOICE	0x02
+/*
+ * Prefix modes, Ergo's ranks from the lowest (PREFIX=(qaohv)~&@%+): a
+ * higher rank is a higher bit, so a member's rank is its highest bit.
+ */
+#define MEMB_VOICE	0x01	/* +v + */
+#define MEMB_HALFOP	0x02	/* +h % */
+#define MEMB_OP		0x04	/* +o @ */
+#define MEMB_ADMIN	0x08	/* +a & */
+#define MEMB_FOUNDER	0x10	/* +q ~ */
+#define MEMB_ALL	0x1f
+/* The bits of rank and every rank above it (rank is one MEMB_* bit). */
+#define MEMB_ATLEAST(rank)	((unsigned char)(MEMB_ALL & ~((rank) - 1)))
 
 struct member {
 	struct client	*c;
@@ -214,8 +244,12 @@ struct chan {
 	unsigned	 nbans, nexcepts, ninvex;
 	struct invite	*invites;
 	unsigned	 ninvites;
+	char		*forward;	/* +f: where a refused JOIN goes */
 	struct hist	*hist;		/* irc_hist.c; NULL until a message */
 	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
+	int64_t		 founder;	/* its founder's account id, or 0 */
+	struct mdkv	*meta;		/* draft/metadata-2 (irc_metadata.c) */
+	unsigned	 nmeta;
 };
 
 /* ---- server-wide state (irc.c) ---- */
@@ -266,6 +300,11 @@ struct irc_hooks {
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*registered[IRC_HOOKS_MAX])(struct client *);	/* 001 sent */
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
+	/* a client logged in to an account (after 900) */
+	void	(*logged_in[IRC_HOOKS_MAX])(struct client *);
+	/* MONITOR (irc_monitor.c): calls fn for each user watching c */
+	void	(*watchers)(struct client *c,
+		    void (*fn)(struct client *watcher, void *arg), void *arg);
 	/* channels: c's JOIN created ch (returns 0 not registered, 1 c is
 	 * its founder, 2 someone else's); c joined ch, before NAMES and
 	 * after; ch's topic or modes changed; ch goes */
@@ -314,8 +353,27 @@ struct chan *irc_chan_find(const char *name);
 struct member *irc_member_find(const struct chan *, const struct client *);
 /* Remove c from every channel (QUIT fan-out is done by the caller). */
 void	 irc_chan_part_all(struct client *);
-/* Whether c may speak in ch now; sets *num to the refusal numeric. */
-bool	 irc_chan_can_send(struct chan *, struct client *, int *num);
+/* Whether c may speak in ch now; sets *num to the refusal numeric and
+ * *mode to the mode letter that refused (Ergo's "(+m)"). */
+bool	 irc_chan_can_send(struct chan *, struct client *, int *num,
+	    char *mode);
+/* Ergo's channel modes and ranks: the MEMB_* bit of a prefix letter
+ * (q a o h v) or symbol (~ & @ % +), 0 if none; a member's rank (its
+ * highest bit, 0 for none or NULL); whether c is at least rank in ch
+ * (its founder's account always is); Ergo's channelUserModeHasPrivsOver
+ * (whether rank r may kick, or give or take the mode t) and
+ * ClientHasPrivsOver (c over member t, the founder's account first). */
+unsigned char irc_memb_letter(char letter);
+unsigned char irc_memb_symbol(char sym);
+char	 irc_memb_letter_of(unsigned char bit);
+unsigned char irc_member_rank(const struct member *);
+bool	 irc_chan_is_at_least(const struct chan *, const struct client *,
+	    unsigned char rank);
+bool	 irc_rank_over(unsigned char r, unsigned char t);
+bool	 irc_chan_privs_over(const struct chan *, const struct client *c,
+	    const struct client *t);
+/* Whether ch holds a mute (m:) that matches c and no m: exception. */
+bool	 irc_chan_muted(const struct chan *, const struct client *);
 /* Whether the channel should be listed/shown to c (secret/private) */
 bool	 irc_chan_visible(const struct chan *, const struct client *);
 /* c's nick changed: rename pending invites etc. */
@@ -330,12 +388,30 @@ void	 irc_masks_free(struct mask *);
 /* Whether a mask of the list matches c (also by its real IP if cloaked) */
 bool	 irc_masks_match(const struct mask *, const struct client *);
 bool	 irc_chan_banned(const struct chan *, const struct client *);
+/* One mask (nick!user@host, or an extban a:account) against c. */
+bool	 irc_mask_matches(const char *mask, const struct client *);
+/* The symbols (~&@%+) of modes into buf, highest first: all of them
+ * (multi-prefix) or only the highest; returns the length. */
+size_t	 irc_memb_symbols(unsigned char modes, bool all, char *buf,
+	    size_t sz);
 struct inv;			/* a pending invite */
 struct inv *irc_invite_find(const struct chan *, const char *folded);
 void	 irc_invite_free(struct inv *);
 int	 irc_invite_add(struct chan *, struct client *);	/* 0, -1 */
 
 struct client *irc_client_find(const char *nick);
+
+/* ACCEPT: by lets who message it despite +R (Ergo's AcceptManager). */
+struct accept {
+	struct client	*by, *who;
+	struct accept	*bnext, *bprev;	/* in by->accepts */
+	struct accept	*wnext, *wprev;	/* in who->accepted_by */
+};
+bool	 irc_accept_has(const struct client *by, const struct client *who);
+/* 0 added, 1 already there, -1 out of memory */
+int	 irc_accept_add(struct client *by, struct client *who);
+bool	 irc_accept_del(struct client *by, struct client *who);
+void	 irc_accept_forget(struct client *);	/* both ways; c goes */
 /* The session of c a command or reply is about: the one whose command
  * runs, else its first; NULL for a user with no session (irc_sess is
  * never NULL inside c's own command). */

@@ -17,6 +17,7 @@
 #include "irc_util.h"
 #include "irc_state.h"
 #include "irc_out.h"
+#include "irc_num.h"
 
 static void	rejoin(struct client *, struct chan *);
 
@@ -150,6 +151,7 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 {
 	struct irc_ev ev, aw;
 	struct member *mb;
+	bool hidden;
 
 	irc_ev_init(&ev, c, false, ":%s JOIN %s", irc_prefix(c), ch->name);
 	irc_ev_alt(&ev, CAP_EXTENDED_JOIN, ":%s JOIN %s %s :%s",
@@ -160,14 +162,20 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 		    c->away);
 		aw.need = CAP_AWAY_NOTIFY;
 	}
+	/* +u (auditorium): a plain member's JOIN reaches the ranks only,
+	 * and history keeps none of it (Ergo's respectAuditorium) */
+	hidden = (ch->modes & CMODE_AUDITORIUM) &&
+	    irc_member_rank(irc_member_find(ch, c)) == 0;
 	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
 		if (only != NULL && (mb->c == c || (irc_user_caps(mb->c) & *only)))
+			continue;
+		if (hidden && mb->c != c && mb->modes == 0)
 			continue;
 		irc_ev_send(&ev, mb->c);
 		if (c->away != NULL && mb->c != c)
 			irc_ev_send(&aw, mb->c);
 	}
-	if (only == NULL)	/* not chghost's rejoin */
+	if (only == NULL && !hidden)	/* not chghost's rejoin */
 		IRC_HOOK_RUN(chan_event, ch, &ev);	/* history */
 	irc_ev_done(&ev);
 	if (c->away != NULL)
@@ -181,21 +189,24 @@ rejoin(struct client *c, struct chan *ch)
 	uint32_t cap = CAP_CHGHOST;
 	struct member *me = irc_member_find(ch, c), *mb;
 	struct irc_ev ev;
-	char modes[4] = "+", *p = modes + 1;
+	char modes[8] = "+", nicks[6 * (NICKLEN_MAX + 1)], *p = modes + 1;
+	unsigned char b;
+	size_t n = 0;
 
 	if (me == NULL)
 		return;
 	join_send(c, ch, &cap);
 	if (me->modes == 0)
 		return;
-	if (me->modes & MEMB_OP)
-		*p++ = 'o';
-	if (me->modes & MEMB_VOICE)
-		*p++ = 'v';
+	for (b = MEMB_FOUNDER; b != 0; b >>= 1)
+		if (me->modes & b) {
+			*p++ = irc_memb_letter_of(b);
+			n += (size_t)snprintf(nicks + n, sizeof(nicks) - n,
+			    " %s", c->nick);
+		}
 	*p = '\0';
-	irc_ev_init(&ev, NULL, false, ":%s MODE %s %s %s%s%s",
-	    conf->server_name, ch->name, modes, c->nick,
-	    p - modes > 2 ? " " : "", p - modes > 2 ? c->nick : "");
+	irc_ev_init(&ev, NULL, false, ":%s MODE %s %s%s",
+	    conf->server_name, ch->name, modes, nicks);
 	for (mb = ch->members; mb != NULL; mb = mb->cnext)
 		if (mb->c != c && !(irc_user_caps(mb->c) & CAP_CHGHOST))
 			irc_ev_send(&ev, mb->c);
@@ -207,4 +218,83 @@ void
 irc_user_join_send(struct client *c, struct chan *ch)
 {
 	join_send(c, ch, NULL);
+}
+
+/* c leaves ch: PART to the members (the ranks only for a plain member
+ * of a +u channel, then history records none of it), c included. */
+void
+irc_user_part(struct client *c, struct chan *ch, const char *reason)
+{
+	struct member *me = irc_member_find(ch, c);
+	struct irc_ev ev;
+
+	if (me == NULL)
+		return;
+	if (reason != NULL && *reason != '\0')
+		irc_ev_init(&ev, c, false, ":%s PART %s :%s", irc_prefix(c),
+		    ch->name, reason);
+	else
+		irc_ev_init(&ev, c, false, ":%s PART %s", irc_prefix(c),
+		    ch->name);
+	if ((ch->modes & CMODE_AUDITORIUM) && me->modes == 0) {
+		irc_ev_chan_status(&ev, ch, c, MEMB_ALL);
+		irc_ev_send(&ev, c);
+	} else
+		irc_ev_chan_event(&ev, ch, NULL);
+	irc_ev_done(&ev);
+	irc_member_del(me);
+}
+
+/* Ergo's IsRestrictedCTCPMessage: a CTCP other than ACTION. */
+static bool
+ctcp_restricted(const char *text)
+{
+	return text != NULL && text[0] == '\001' &&
+	    strncmp(text + 1, "ACTION", 6) != 0;
+}
+
+bool
+irc_user_may_send_chan(struct client *c, struct chan *ch, const char *text,
+    bool notice, unsigned char *need)
+{
+	char mode;
+	int num;
+
+	if (irc_chan_can_send(ch, c, &num, &mode)) {
+		if (!(ch->modes & CMODE_NOCTCP) || !ctcp_restricted(text)) {
+			/* +U: a plain member's message reaches halfops and
+			 * up (Ergo: max(the STATUSMSG rank, halfop)) */
+			if ((ch->modes & CMODE_OPMOD) &&
+			    irc_member_rank(irc_member_find(ch, c)) == 0 &&
+			    (*need == 0 || (*need & MEMB_VOICE)))
+				*need = MEMB_ATLEAST(MEMB_HALFOP);
+			return true;
+		}
+		mode = 'C';
+	}
+	if (!notice)
+		irc_numeric(c, num, "%s :Cannot send to channel (+%c)",
+		    ch->name, mode);
+	return false;
+}
+
+bool
+irc_user_may_send_user(struct client *c, struct client *to, const char *text,
+    bool notice)
+{
+	(void)notice;	/* Ergo answers a NOTICE's +R refusal too */
+	if ((to->umodes & UMODE_NOCTCP) && ctcp_restricted(text))
+		return false;
+	if (c->account == NULL && (to->umodes & UMODE_REGONLY) && to != c &&
+	    !irc_accept_has(to, c)) {
+		irc_numeric(c, ERR_NEEDREGGEDNICK, "%s :You must be registered "
+		    "to send a direct message to this user", to->nick);
+		return false;
+	}
+	/* Ergo #1688: a +R user's own message accepts the replies */
+	if ((c->umodes & UMODE_REGONLY) && to->account == NULL && to != c &&
+	    c->naccepts < conf->limits.monitor && irc_accept_add(c, to) == -1)
+		log_warnx("irc", "out of memory: ACCEPT of %s by %s", to->nick,
+		    c->nick);
+	return true;
 }

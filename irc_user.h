@@ -24,5 +24,19 @@ void	 irc_user_chghost(struct client *, const char *user,
 	    const char *host);
 /* c joined ch: its JOIN (extended-join, away) to the members and c. */
 void	 irc_user_join_send(struct client *, struct chan *);
+/* c leaves ch (PART, with reason or NULL): told to the members (only to
+ * the ranks under +u for a plain member), then the membership goes. */
+void	 irc_user_part(struct client *, struct chan *, const char *reason);
+/*
+ * Whether c may send text (NULL: a TAGMSG) to channel ch (Ergo's
+ * CanSpeak, then +C), or to user to (+T drops CTCP silently, +R wants
+ * an account or an ACCEPT). A refusal gets its numeric unless notice.
+ * *need (a channel): the ranks the message reaches, 0 for everyone; in
+ * a STATUSMSG's ranks, widened by +U for a plain member.
+ */
+bool	 irc_user_may_send_chan(struct client *, struct chan *,
+	    const char *text, bool notice, unsigned char *need);
+bool	 irc_user_may_send_user(struct client *, struct client *to,
+	    const char *text, bool notice);
 
 #endif

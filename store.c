@@ -170,6 +170,14 @@ static const char *const migrations[] = {
 	/* 8 -> 9: NickServ SET MULTICLIENT (MC_*); NULL or 0 follows the
 	 * config */
 	"ALTER TABLE accounts ADD COLUMN multiclient INTEGER;",
+	/* 9 -> 10: draft/metadata-2 keys of an account (METADATA * SET),
+	 * dropped with it */
+	"CREATE TABLE account_metadata ("
+	"    account INTEGER NOT NULL REFERENCES accounts(id)"
+	"        ON DELETE CASCADE,"
+	"    key TEXT NOT NULL,"			/* lower case */
+	"    value TEXT NOT NULL,"
+	"    PRIMARY KEY (account, key));",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -186,6 +194,7 @@ enum {
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	    Q_MARKER_TRIM,
+	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
 	Q_COUNT
 };
 
@@ -282,6 +291,14 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MARKER_TRIM] = "DELETE FROM read_markers WHERE account = ?1 AND "
 	    "target IN (SELECT target FROM read_markers WHERE account = ?1 "
 	    "ORDER BY set_at DESC, rowid DESC LIMIT -1 OFFSET ?2)",
+	[Q_MD_LIST] = "SELECT key, value FROM account_metadata WHERE "
+	    "account = ?1 ORDER BY key",
+	[Q_MD_SET] = "INSERT INTO account_metadata (account, key, value) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (account, key) DO UPDATE SET "
+	    "value = excluded.value",
+	[Q_MD_DEL] = "DELETE FROM account_metadata WHERE account = ?1 AND "
+	    "key = ?2",
+	[Q_MD_CLEAR] = "DELETE FROM account_metadata WHERE account = ?1",
 };
 
 static sqlite3		*db;
@@ -1854,4 +1871,68 @@ store_marker_set(int64_t account, const char *target, int64_t ms,
 		return -1;
 	}
 	return tx_commit();
+}
+
+/* ---- draft/metadata-2 of accounts ---- */
+
+/* fn(arg, key, value) for each key of account, by key; count or -1 */
+int
+store_md_list(int64_t account,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *k, *v;
+	int		 rc, n = 0;
+
+	if ((st = q(Q_MD_LIST)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account) != SQLITE_OK) {
+		store_fail("metadata list");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((k = sqlite3_column_text(st, 0)) != NULL &&
+		    (v = sqlite3_column_text(st, 1)) != NULL) {
+			fn(arg, (const char *)k, (const char *)v);
+			n++;
+		}
+	if (rc != SQLITE_DONE) {
+		store_fail("metadata list");
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+/* Sets key to value (NULL: deletes it), committed; 0 or -1. */
+int
+store_md_set(int64_t account, const char *key, const char *value)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(value != NULL ? Q_MD_SET : Q_MD_DEL)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account) ||
+	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) ||
+	    (value != NULL &&
+	    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC))) {
+		store_fail("metadata set");
+		return -1;
+	}
+	return q_done(st, "metadata set");
+}
+
+/* Deletes every key of account; 0 or -1. */
+int
+store_md_clear(int64_t account)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_MD_CLEAR)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, account)) {
+		store_fail("metadata clear");
+		return -1;
+	}
+	return q_done(st, "metadata clear");
 }

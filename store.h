@@ -163,4 +163,10 @@ int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
 int	 store_marker_set(int64_t account, const char *target, int64_t ms,
 	    int64_t now_ms);
 
+/* draft/metadata-2 keys of an account (lower-case keys) */
+int	 store_md_list(int64_t account,
+	    void (*fn)(void *, const char *key, const char *value), void *arg);
+int	 store_md_set(int64_t account, const char *key, const char *value);
+int	 store_md_clear(int64_t account);			/* 0 or -1 */
+
 #endif

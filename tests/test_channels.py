@@ -385,7 +385,7 @@ def test_kick_needs_channel_operator_482():
         join(a, "#k")
         join(b, "#k")
         b.send("KICK #k alice")
-        b.expect(r" 482 bob #k :You're not channel operator$")
+        b.expect(r" 482 bob #k :You don't have enough channel privileges$")
         assert not any("KICK" in l for l in a.sync())
 
 
@@ -444,7 +444,7 @@ def test_topic_protected_by_plus_t_needs_op_482():
         join(a, "#t")
         join(b, "#t")
         b.send("TOPIC #t :mine now")
-        b.expect(r" 482 bob #t :You're not channel operator$")
+        b.expect(r" 482 bob #t :You're not a channel operator$")
         a.send("MODE #t -t")
         b.expect(r"MODE #t -t$")
         b.send("TOPIC #t :mine now")
@@ -836,7 +836,7 @@ def test_invite_to_invite_only_channel_needs_op_482():
         a.send("MODE #inv +i")
         b.expect(r"MODE #inv \+i")
         b.send("INVITE carol #inv")
-        b.expect(r" 482 bob #inv :You're not channel operator$")
+        b.expect(r" 482 bob #inv :You're not a channel operator$")
         assert not any("INVITE" in l for l in c.sync())
         a.send("MODE #inv -i")
         b.expect(r"MODE #inv -i")

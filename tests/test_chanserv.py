@@ -64,8 +64,8 @@ def test_founder_gets_op_on_join():
         f.expect(r" PART #ops")
         f.send("JOIN #ops")
         f.expect(r" 366 ")
-        other.expect(r"^:ChanServ!ChanServ@localhost MODE #ops \+o fay$")
-        f.expect(r"^:ChanServ!ChanServ@localhost MODE #ops \+o fay$")
+        other.expect(r"^:ChanServ!ChanServ@localhost MODE #ops \+q fay$")
+        f.expect(r"^:ChanServ!ChanServ@localhost MODE #ops \+q fay$")
 
 
 def test_amode_applied_on_join():
@@ -144,7 +144,7 @@ def test_channel_state_survives_restart():
         # the founder comes back and gets ops from ChanServ
         f = login(srv, "kim", "kim")
         f.send("JOIN #keep sekrit")
-        x.expect(r"^:ChanServ!\S+ MODE #keep \+o kim$")
+        x.expect(r"^:ChanServ!\S+ MODE #keep \+q kim$")
         x.send("CS INFO #keep")
         cs_expect(x, "Founder: kim")
 
@@ -158,7 +158,7 @@ def test_founder_recreates_keyed_channel_without_the_key():
         f.send("PART #lock")
         f.expect(r" PART #lock")
         f.send("JOIN #lock")
-        f.expect(r"^:ChanServ!\S+ MODE #lock \+o lee$")
+        f.expect(r"^:ChanServ!\S+ MODE #lock \+q lee$")
         f.send("MODE #lock")
         assert "ik" in f.expect(r" 324 lee #lock ").split()[4]
 

@@ -103,7 +103,7 @@ def test_mode_change_by_non_operator_482():
     with Server() as srv:
         a, b = setup(srv, "alice", "bob")
         b.send("MODE #m +i")
-        b.expect(r" 482 bob #m :You're not channel operator$")
+        b.expect(r" 482 bob #m :You're not a channel operator$")
         b.send("MODE #m +imsp")          # one 482 per command
         lines = b.sync()
         assert len([l for l in lines if " 482 " in l]) == 1, lines
@@ -115,7 +115,7 @@ def test_mode_change_by_non_member_482():
         a, = setup(srv, "alice")
         b = srv.client("bob")
         b.send("MODE #m -t")
-        b.expect(r" 482 bob #m :You're not channel operator$")
+        b.expect(r" 482 bob #m :You're not a channel operator$")
 
 
 def test_unknown_channel_mode_char_472():
@@ -343,7 +343,7 @@ def test_mode_ban_silences_member_404():
         a, b = setup(srv, "alice", "bob")
         mode(a, "#m", "+b bob!*@*")
         b.send("PRIVMSG #m :hello?")
-        b.expect(r" 404 bob #m :Cannot send to channel$")
+        b.expect(r" 404 bob #m :Cannot send to channel \(\+b\)$")
         mode(a, "#m", "+v bob")
         b.send("PRIVMSG #m :voiced now")
         a.expect(r"PRIVMSG #m :voiced now$")
@@ -446,7 +446,7 @@ def test_mode_moderated_needs_voice_404():
         a, b = setup(srv, "alice", "bob")
         mode(a, "#m", "+m")
         b.send("PRIVMSG #m :can anyone hear me")
-        b.expect(r" 404 bob #m :Cannot send to channel$")
+        b.expect(r" 404 bob #m :Cannot send to channel \(\+m\)$")
         a.send("PRIVMSG #m :ops can speak")
         b.expect(r"PRIVMSG #m :ops can speak$")
         mode(a, "#m", "+v bob")
@@ -459,7 +459,7 @@ def test_mode_no_external_messages_404():
         a, = setup(srv, "alice")
         b = srv.client("bob")
         b.send("PRIVMSG #m :from outside")
-        b.expect(r" 404 bob #m :Cannot send to channel$")
+        b.expect(r" 404 bob #m :Cannot send to channel \(\+n\)$")
         mode(a, "#m", "-n")
         b.send("PRIVMSG #m :from outside")
         a.expect(r"^:bob!\S+ PRIVMSG #m :from outside$")

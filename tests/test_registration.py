@@ -270,7 +270,9 @@ def test_isupport_has_every_token():
     assert toks["TOPICLEN"] == "390", toks
     assert toks["AWAYLEN"] == "390", toks
     assert toks["KICKLEN"] == "390", toks
-    assert toks["PREFIX"] == "(ov)@+", toks
+    assert toks["PREFIX"] == "(qaohv)~&@%+", toks
+    assert toks["EXTBAN"] == ",am" and toks["ACCOUNTEXTBAN"] == "a", toks
+    assert toks["FORWARD"] == "f", toks
     assert "#" in toks["CHANTYPES"], toks
     assert toks["STATUSMSG"] is not None and "@" in toks["STATUSMSG"] \
         and "+" in toks["STATUSMSG"], toks
@@ -286,7 +288,8 @@ def test_isupport_has_every_token():
     for m in "beI":
         assert m in classes[0], toks
     assert "k" in classes[1] and "l" in classes[2], toks
-    for m in "imnpst":
+    assert "f" in classes[2], toks
+    for m in "CMRUimnpstu":
         assert m in classes[3], toks
 
 

@@ -45,6 +45,7 @@ enum ktype {
 	K_TLS,		/* tls { ... } inside listen: sets listen_conf.tls */
 	K_LISTEN,	/* listen ADDR [{ tls { ... } }], repeatable */
 	K_OPER,		/* oper NAME { ... }, repeatable */
+	K_OPERCLASS,	/* oper-class NAME { ... }, repeatable */
 	K_LINK,		/* link NAME { ... }, repeatable */
 	K_LOG,		/* logging { ... }, repeatable, no label */
 	K_TYPES,	/* log categories: * name -name, one or more words */
@@ -88,6 +89,7 @@ struct block {
 #define C(f)	offsetof(struct conf, f)
 #define L(f)	offsetof(struct listen_conf, f)
 #define O(f)	offsetof(struct oper_conf, f)
+#define OC(f)	offsetof(struct operclass_conf, f)
 #define G(f)	offsetof(struct log_conf, f)
 #define LK(f)	offsetof(struct link_conf, f)
 #define KB	1024ULL
@@ -565,10 +567,51 @@ static const struct key oper_keys[] = {
 	{ "nofakelag", K_BOOL, O(nofakelag), 0, 0, NULL, "yes",
 	  "Whether OPER lifts fakelag for this operator (Ergo's nofakelag\n"
 	  "capability): a trusted bot or tool may send at full speed.", NULL },
+	{ "whois-line", K_STR, O(whois_line), 1, 300, NULL, NULL,
+	  "WHOIS's 313 line for this operator, e.g. \"is the network admin\".",
+	  NULL },
+	{ "vhost", K_HOST, O(vhost), 1, 63, NULL, NULL,
+	  "A host shown instead of the real one from OPER on.", NULL },
+	{ "hidden", K_BOOL, O(hidden), 0, 0, NULL, "no",
+	  "Whether only other operators see this one's operator status.",
+	  NULL },
+	{ "modes", K_STR, O(modes), 1, 64, NULL, NULL,
+	  "User modes and snomasks set at OPER, e.g. \"+is cjknoqux\".", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block oper_block = { "oper", oper_keys };
 
+static const struct key operclass_keys[] = {
+	{ "title", K_STR, OC(title), 1, 64, NULL, NULL,
+	  "Shown in WHOIS as \"is a TITLE\" unless the oper has a whois-line.",
+	  NULL },
+	{ "extends", K_WORD, OC(extends), 1, 64, NULL, NULL,
+	  "Another oper-class whose capabilities this one has too.", NULL },
+	{ "capabilities", K_STR, OC(capabilities), 0, 1024, NULL, NULL,
+	  "Ergo's capability names, separated by spaces: kill ban nofakelag\n"
+	  "roleplay relaymsg vhosts sajoin samode snomasks rehash accreg\n"
+	  "chanreg history defcon massmessage die.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block operclass_block = { "oper-class", operclass_keys };
+
+const char *const conf_opcap_names[] = {
+	"kill", "ban", "nofakelag", "roleplay", "relaymsg", "vhosts",
+	"sajoin", "samode", "snomasks", "rehash", "accreg", "chanreg",
+	"history", "defcon", "massmessage", "die", NULL
+};
+
+unsigned
+conf_opcap(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; conf_opcap_names[i] != NULL; i++)
+		if (strlen(conf_opcap_names[i]) == len &&
+		    memcmp(conf_opcap_names[i], name, len) == 0)
+			return 1U << i;
+	return 0;
+}
 static const struct key link_keys[] = {
 	{ "host", K_STR, LK(host), 1, 64, NULL, NULL,
 	  "The peer's numeric address, to connect to it; unset: it\n"
@@ -631,6 +674,20 @@ static const struct key top_keys[] = {
 	  "Message history in memory (CHATHISTORY).", NULL },
 	{ "metadata", K_BLOCK, 0, 0, 0, &metadata_block, NULL,
 	  "User and channel metadata (draft/metadata-2).", NULL },
+	{ "oper-class", K_OPERCLASS, 0, 0, 0, &operclass_block, NULL,
+	  "Operator classes (repeatable; Ergo's oper-classes): what the opers\n"
+	  "of each class may do. With none, every oper may do everything.",
+	  "oper-class chat-moderator {\n"
+	  "\ttitle \"Chat Moderator\"\n"
+	  "\tcapabilities \"kill ban nofakelag relaymsg vhosts sajoin samode"
+	  " snomasks\"\n"
+	  "}\n"
+	  "oper-class server-admin {\n"
+	  "\ttitle \"Server Admin\"\n"
+	  "\textends chat-moderator\n"
+	  "\tcapabilities \"rehash accreg chanreg history defcon massmessage"
+	  " die\"\n"
+	  "}" },
 	{ "oper", K_OPER, 0, 0, 0, &oper_block, NULL,
 	  "IRC operators (repeatable; OPER NAME PASSWORD), none by default.\n"
 	  "Make the hash with: ergo genpasswd",
@@ -640,6 +697,10 @@ static const struct key top_keys[] = {
 	  "\tcertfp 0123...cdef    # also required, if given\n"
 	  "\thosts \"*@192.0.2.* ~ops@10.0.0.5\"    # real addresses\n"
 	  "\tnofakelag yes\n"
+	  "\twhois-line \"is the network administrator\"\n"
+	  "\tvhost staff.example.org\n"
+	  "\thidden no\n"
+	  "\tmodes \"+is cjknoqux\"\n"
 	  "}" },
 	{ "link", K_LINK, 0, 0, 0, &link_block, NULL,
 	  "Servers linked to this one with TS6 (repeatable; needs\n"
@@ -1909,6 +1970,27 @@ certfp_normalize(char *s)
 	return n == 64 ? 0 : -1;
 }
 
+/*
+ * An oper's modes: "+is" and then, optionally, snomask letters
+ * ("+is cjk"), as Ergo's modes key.
+ */
+static bool
+oper_modes_ok(const char *s)
+{
+	size_t n;
+
+	if (*s != '+')
+		return false;
+	n = strspn(s + 1, "iwBs");
+	s += 1 + n;
+	if (*s == '\0')
+		return true;
+	if (*s != ' ')
+		return false;
+	s += strspn(s, " ");
+	return strspn(s, "acjknoqtuvx") == strlen(s);
+}
+
 static void	defaults_apply(struct parser *, const struct block *, void *);
 
 static void
@@ -1973,6 +2055,134 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 	if (o->certfp != NULL && certfp_normalize(o->certfp) == -1)
 		conf_err(p, &kw, "oper \"%s\": certfp must be 64 hex digits "
 		    "(a SHA-256 fingerprint)", shown);
+	if (o->modes != NULL && !oper_modes_ok(o->modes))
+		conf_err(p, &kw, "oper \"%s\": modes must be like \"+is\" or "
+		    "\"+is cjknoqux\": a '+' then letters from iwBs, then "
+		    "snomask letters from acjknoqtuvx", shown);
+}
+
+/* oper-class NAME { title  extends  capabilities }: resolved in validate. */
+static void
+parse_operclass(struct parser *p, const struct key *k, const struct tok *kt)
+{
+	struct tok t = *peek(p);
+	struct where w = tok_where(&t), kw = tok_where(kt);
+	struct operclass_conf *oc, **pp;
+	const char *c;
+	char shown[64];
+	unsigned nerr;
+	size_t n;
+
+	if (t.type != T_WORD && t.type != T_STRING) {
+		if (t.type == T_ERR)
+			next(p);
+		else
+			conf_err(p, &w, "expected a name after oper-class, "
+			    "like: oper-class server-admin { capabilities "
+			    "\"kill ban\" }");
+		skip_statement(p);
+		return;
+	}
+	next(p);
+	if (!expect_open(p, k, true))
+		return;
+	if ((oc = calloc(1, sizeof(*oc))) == NULL) {
+		nomem(p);
+		skip_statement(p);
+		return;
+	}
+	if ((oc->name = xstrndup(p, t.s, t.n)) == NULL) {
+		free(oc);
+		skip_statement(p);
+		return;
+	}
+	show(shown, sizeof(shown), t.s, t.n);
+	if (t.n == 0 || t.n > 64 || strcspn(oc->name, " \t") != t.n)
+		conf_err(p, &w, "an oper-class name is one word of at most 64 "
+		    "characters, not \"%s\"", shown);
+	for (pp = &p->c->operclasses; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, oc->name) == 0)
+			conf_err(p, &w, "duplicate oper-class \"%s\" (first at "
+			    "line %u)", shown, pos_line(p, *pp));
+	*pp = oc;
+	pos_add(p, oc, kw.line);
+	nerr = p->nerr;
+	parse_body(p, k->aux, oc, kt);
+	if (p->nerr != nerr || oc->capabilities == NULL)
+		return;
+	for (c = oc->capabilities;; c += n) {
+		unsigned b;
+
+		c += strspn(c, " \t");
+		if (*c == '\0')
+			break;
+		n = strcspn(c, " \t");
+		if ((b = conf_opcap(c, n)) == 0)
+			conf_err(p, &kw, "oper-class \"%s\": unknown capability "
+			    "\"%s\"; expected some of: kill ban nofakelag "
+			    "roleplay relaymsg vhosts sajoin samode snomasks "
+			    "rehash accreg chanreg history defcon massmessage "
+			    "die", shown, show(shown, sizeof(shown), c, n));
+		oc->caps |= b;
+	}
+}
+
+/*
+ * Oper classes' extends chains (each must name a class, no loops) and
+ * each oper's capabilities. Without any oper-class block every oper has
+ * every capability: configs older than oper-class keep working as they
+ * did, when the class was only a label.
+ */
+static void
+operclass_resolve(struct parser *p)
+{
+	struct operclass_conf *oc, *e, *x;
+	struct oper_conf *o;
+	unsigned caps, depth, nclass = 0;
+	struct where w = { 0, 1, NULL };
+
+	for (oc = p->c->operclasses; oc != NULL; oc = oc->next)
+		nclass++;
+	for (oc = p->c->operclasses; oc != NULL; oc = oc->next) {
+		w.line = pos_line(p, oc);
+		caps = oc->caps;
+		for (e = oc, depth = 0; e->extends != NULL; e = x) {
+			for (x = p->c->operclasses; x != NULL; x = x->next)
+				if (strcmp(x->name, e->extends) == 0)
+					break;
+			if (x == NULL) {
+				conf_err(p, &w, "oper-class \"%s\" extends "
+				    "\"%s\", which is not an oper-class",
+				    e->name, e->extends);
+				break;
+			}
+			if (++depth > nclass) {
+				conf_err(p, &w, "oper-class \"%s\": its "
+				    "extends chain loops", oc->name);
+				break;
+			}
+			caps |= x->caps;
+		}
+		oc->caps = caps;
+	}
+	for (o = p->c->opers; o != NULL; o = o->next) {
+		if (nclass == 0) {
+			o->caps = OPCAP_ALL;
+			continue;
+		}
+		for (oc = p->c->operclasses; oc != NULL; oc = oc->next)
+			if (o->class != NULL && strcmp(oc->name, o->class) == 0)
+				break;
+		if (oc == NULL) {
+			w.line = pos_line(p, o);
+			conf_err(p, &w, "oper \"%s\": class \"%s\" is not an "
+			    "oper-class", o->name, o->class != NULL ?
+			    o->class : "");
+			continue;
+		}
+		o->cls = oc;
+		o->caps = oc->caps;
+	}
 }
 
 /* link NAME { ... }: a TS6 peer. */
@@ -2189,7 +2399,7 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 	}
 	idx = (size_t)(k - b->keys);
 	if (k->type != K_LISTEN && k->type != K_OPER && k->type != K_LOG &&
-	    k->type != K_LINK && idx < KEYS_MAX) {
+	    k->type != K_OPERCLASS && k->type != K_LINK && idx < KEYS_MAX) {
 		if (seen[idx].line != 0)
 			conf_err(p, &kw, "duplicate %s \"%s\" %s (first at "
 			    "line %u)", k->type == K_BLOCK ||
@@ -2232,6 +2442,9 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 		return;
 	case K_OPER:
 		parse_oper(p, k, &kt);
+		return;
+	case K_OPERCLASS:
+		parse_operclass(p, k, &kt);
 		return;
 	case K_LINK:
 		parse_link(p, k, &kt);
@@ -2373,7 +2586,8 @@ defaults_apply(struct parser *p, const struct block *b, void *base)
 		if (k->type == K_BLOCK || k->type == K_SWITCH)
 			defaults_apply(p, k->aux, base);
 		else if (k->def != NULL && k->type != K_LISTEN &&
-		    k->type != K_OPER && k->type != K_LOG && k->type != K_LINK)
+		    k->type != K_OPER && k->type != K_OPERCLASS &&
+		    k->type != K_LOG && k->type != K_LINK)
 			(void)set_value(p, k, base, k->def, strlen(k->def),
 			    &default_where);
 }
@@ -2441,7 +2655,8 @@ env_apply_one(struct parser *p, const char *var)
 			    block_where(b, in, sizeof(in)));
 			return;
 		}
-		if (k->type == K_OPER || k->type == K_LINK) {
+		if (k->type == K_OPER || k->type == K_OPERCLASS ||
+		    k->type == K_LINK) {
 			conf_err(p, &w, "%s blocks cannot be set from the "
 			    "environment", k->name);
 			return;
@@ -2512,6 +2727,7 @@ validate(struct parser *p)
 		(void)log_new(p);	/* none configured: stderr, info */
 	else if (p->env_log.env != NULL)
 		log_check(p, p->c->logs, &p->env_log);	/* an override */
+	operclass_resolve(p);
 }
 
 static int
@@ -2594,6 +2810,7 @@ conf_free(struct conf *c)
 {
 	struct listen_conf *l;
 	struct oper_conf *o;
+	struct operclass_conf *oc;
 	struct link_conf *lk;
 	struct log_conf *lc;
 
@@ -2608,6 +2825,12 @@ conf_free(struct conf *c)
 		fields_free(&oper_block, o);
 		free(o->name);
 		free(o);
+	}
+	while ((oc = c->operclasses) != NULL) {
+		c->operclasses = oc->next;
+		fields_free(&operclass_block, oc);
+		free(oc->name);
+		free(oc);
 	}
 	while ((lk = c->links) != NULL) {
 		c->links = lk->next;
@@ -2783,6 +3006,7 @@ dt_block(const struct block *b, int depth)
 			dt_puts("}\n");
 			continue;
 		case K_OPER:
+		case K_OPERCLASS:
 		case K_LINK:
 			break;
 		case K_LISTEN:

@@ -44,6 +44,43 @@ struct link_conf {
 	size_t			 sendq;
 };
 
+/*
+ * Ergo's oper capabilities: what an oper class allows. Each privileged
+ * command names the one it needs (irc_oper_can in irc_oper.c).
+ */
+#define OPCAP_KILL	0x0001
+#define OPCAP_BAN	0x0002
+#define OPCAP_NOFAKELAG	0x0004
+#define OPCAP_ROLEPLAY	0x0008
+#define OPCAP_RELAYMSG	0x0010
+#define OPCAP_VHOSTS	0x0020
+#define OPCAP_SAJOIN	0x0040
+#define OPCAP_SAMODE	0x0080
+#define OPCAP_SNOMASKS	0x0100
+#define OPCAP_REHASH	0x0200
+#define OPCAP_ACCREG	0x0400
+#define OPCAP_CHANREG	0x0800
+#define OPCAP_HISTORY	0x1000
+#define OPCAP_DEFCON	0x2000
+#define OPCAP_MASSMESSAGE 0x4000
+#define OPCAP_DIE	0x8000
+#define OPCAP_ALL	0xffff
+
+/* "vhosts" -> OPCAP_VHOSTS; 0 if no such capability. */
+unsigned	 conf_opcap(const char *name, size_t len);
+/* The capability names, in bit order, NULL-terminated. */
+extern const char *const conf_opcap_names[];
+
+/* oper-class NAME { title, extends, capabilities } */
+struct operclass_conf {
+	struct operclass_conf	*next;
+	char			*name;
+	char			*title;		/* WHOIS: "is a TITLE", or NULL */
+	char			*extends;	/* another class, or NULL */
+	char			*capabilities;	/* "kill ban ...", as written */
+	unsigned		 caps;		/* OPCAP_*, extends included */
+};
+
 struct oper_conf {
 	struct oper_conf	*next;
 	char			*name;
@@ -52,6 +89,13 @@ struct oper_conf {
 	char			*certfp;	/* 64 lowercase hex, or NULL */
 	char			*hosts;		/* "user@host ..." masks, or NULL */
 	bool			 nofakelag;	/* OPER lifts fakelag */
+	char			*whois_line;	/* 313's text, or NULL */
+	char			*vhost;		/* host set at OPER, or NULL */
+	bool			 hidden;	/* 313 and WHO's * to opers only */
+	char			*modes;		/* "+is cjk": set at OPER */
+	unsigned		 caps;		/* OPCAP_*: its class's; every
+						 * one if no oper-class exists */
+	const struct operclass_conf *cls;	/* its class, or NULL */
 };
 
 struct conf {
@@ -124,6 +168,7 @@ struct conf {
 		unsigned throttle_secs, throttle_max;
 	} metadata;
 	struct oper_conf *opers;
+	struct operclass_conf *operclasses;
 	char		*sid;		/* TS6 server id, or NULL: no linking */
 	unsigned	 ts_max_delta;	/* seconds of clock skew allowed */
 	unsigned	 link_ping;	/* seconds idle before a link is PINGed */

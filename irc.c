@@ -36,6 +36,7 @@
 #include "irc_monitor.h"
 #include "irc_multiline.h"
 #include "irc_num.h"
+#include "irc_oper.h"
 #include "irc_query.h"
 #include "irc_redact.h"
 #include "irc_register.h"
@@ -242,6 +243,7 @@ client_exit(struct client *c)
 
 	if (c->flags & CF_REG) {
 		log_info("connect", "%s quit: %s", irc_prefix(c), quitmsg);
+		irc_sno('q', "%s exited the network", c->nick);
 		irc_peers_event(c, false, ":%s QUIT :%s", irc_prefix(c),
 		    quitmsg);
 		irc_whowas_add(c);
@@ -341,6 +343,8 @@ client_free(struct client *c)
 	free(c->realname);
 	free(c->away);
 	free(c->oper_class);
+	free(c->oper_name);
+	irc_oper_free(c);
 	free(c->quitmsg);
 	free(c->error);
 	while ((s = c->sess) != NULL) {
@@ -431,68 +435,70 @@ struct cmd {
 	cmd_fn		*fn;
 	int		 min;	/* parameters, else 461 */
 	int		 flags;
+	const char	*cap;	/* oper capability needed (else 481), or NULL */
 };
 
 static const struct cmd cmds[] = {
-	{ "ACCEPT",	h_accept,	1, CMD_REG },
-	{ "ADMIN",	h_admin,	0, CMD_REG },
-	{ "AUTHENTICATE", h_authenticate, 1, 0 },
-	{ "AWAY",	h_away,		0, 0 },	/* pre-away */
-	{ "BATCH",	h_batch,	1, CMD_REG },
-	{ "CAP",	h_cap,		1, 0 },
-	{ "CHANSERV",	h_chanserv,	0, CMD_REG },
-	{ "CHATHISTORY", h_chathistory,	0, CMD_REG },
-	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER },
-	{ "CONNECT",	h_connect,	1, CMD_REG | CMD_OPER },
-	{ "CS",		h_chanserv,	0, CMD_REG },
-	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER },
-	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER },
-	{ "INFO",	h_info,		0, CMD_REG },
-	{ "INVITE",	h_invite,	2, CMD_REG },
-	{ "ISON",	h_ison,		1, CMD_REG },
-	{ "JOIN",	h_join,		1, CMD_REG },
-	{ "KICK",	h_kick,		2, CMD_REG },
-	{ "KILL",	h_kill,		2, CMD_REG | CMD_OPER },
-	{ "KLINE",	h_kline,	1, CMD_REG | CMD_OPER },
-	{ "LINKS",	h_links,	0, CMD_REG },
-	{ "LIST",	h_list,		0, CMD_REG },
-	{ "LUSERS",	h_lusers,	0, CMD_REG },
-	{ "MARKREAD",	h_markread,	0, CMD_REG },
-	{ "METADATA",	h_metadata,	2, 0 },	/* before-connect */
-	{ "MODE",	h_mode,		1, CMD_REG },
-	{ "MONITOR",	h_monitor,	1, CMD_REG },
-	{ "MOTD",	h_motd,		0, CMD_REG },
-	{ "NAMES",	h_names,	0, CMD_REG },
-	{ "NICK",	h_nick,		0, 0 },
-	{ "NICKSERV",	h_nickserv,	0, CMD_REG },
-	{ "NOTICE",	h_notice,	0, CMD_REG },
-	{ "NS",		h_nickserv,	0, CMD_REG },
-	{ "OPER",	h_oper,		1, CMD_REG },
-	{ "PART",	h_part,		1, CMD_REG },
-	{ "PASS",	h_pass,		1, 0 },
-	{ "PING",	h_ping,		0, 0 },
-	{ "PONG",	h_pong,		0, 0 },
-	{ "PRIVMSG",	h_privmsg,	0, CMD_REG },
-	{ "QUIT",	h_quit,		0, 0 },
-	{ "REDACT",	h_redact,	2, CMD_REG },
-	{ "REGISTER",	h_register,	3, 0 },
-	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER },
-	{ "SETNAME",	h_setname,	1, CMD_REG },
-	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER },
-	{ "STATS",	h_stats,	1, CMD_REG },
-	{ "TAGMSG",	h_tagmsg,	0, CMD_REG },
-	{ "TIME",	h_time,		0, CMD_REG },
-	{ "TOPIC",	h_topic,	1, CMD_REG },
-	{ "UNDLINE",	h_undline,	1, CMD_REG | CMD_OPER },
-	{ "UNKLINE",	h_unkline,	1, CMD_REG | CMD_OPER },
-	{ "USER",	h_user,		4, 0 },
-	{ "USERHOST",	h_userhost,	1, CMD_REG },
-	{ "VERIFY",	h_verify,	2, 0 },
-	{ "VERSION",	h_version,	0, CMD_REG },
-	{ "WALLOPS",	h_wallops,	1, CMD_REG | CMD_OPER },
-	{ "WHO",	h_who,		0, CMD_REG },
-	{ "WHOIS",	h_whois,	1, CMD_REG },
-	{ "WHOWAS",	h_whowas,	1, CMD_REG },
+	{ "ACCEPT",	h_accept,	1, CMD_REG, NULL },
+	{ "ADMIN",	h_admin,	0, CMD_REG, NULL },
+	{ "AUTHENTICATE", h_authenticate, 1, 0, NULL },
+	{ "AWAY",	h_away,		0, 0, NULL },	/* pre-away */
+	{ "BATCH",	h_batch,	1, CMD_REG, NULL },
+	{ "CAP",	h_cap,		1, 0, NULL },
+	{ "CHANSERV",	h_chanserv,	0, CMD_REG, NULL },
+	{ "CHATHISTORY", h_chathistory,	0, CMD_REG, NULL },
+	{ "CHGHOST",	h_chghost,	3, CMD_REG | CMD_OPER, "vhosts" },
+	{ "CONNECT",	h_connect,	1, CMD_REG | CMD_OPER, NULL },
+	{ "CS",		h_chanserv,	0, CMD_REG, NULL },
+	{ "DEOPER",	h_deoper,	0, CMD_REG, NULL },
+	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER, "die" },
+	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER, "ban" },
+	{ "INFO",	h_info,		0, CMD_REG, NULL },
+	{ "INVITE",	h_invite,	2, CMD_REG, NULL },
+	{ "ISON",	h_ison,		1, CMD_REG, NULL },
+	{ "JOIN",	h_join,		1, CMD_REG, NULL },
+	{ "KICK",	h_kick,		2, CMD_REG, NULL },
+	{ "KILL",	h_kill,		1, CMD_REG | CMD_OPER, "kill" },
+	{ "KLINE",	h_kline,	1, CMD_REG | CMD_OPER, "ban" },
+	{ "LINKS",	h_links,	0, CMD_REG, NULL },
+	{ "LIST",	h_list,		0, CMD_REG, NULL },
+	{ "LUSERS",	h_lusers,	0, CMD_REG, NULL },
+	{ "MARKREAD",	h_markread,	0, CMD_REG, NULL },
+	{ "METADATA",	h_metadata,	2, 0, NULL },	/* before-connect */
+	{ "MODE",	h_mode,		1, CMD_REG, NULL },
+	{ "MONITOR",	h_monitor,	1, CMD_REG, NULL },
+	{ "MOTD",	h_motd,		0, CMD_REG, NULL },
+	{ "NAMES",	h_names,	0, CMD_REG, NULL },
+	{ "NICK",	h_nick,		0, 0, NULL },
+	{ "NICKSERV",	h_nickserv,	0, CMD_REG, NULL },
+	{ "NOTICE",	h_notice,	0, CMD_REG, NULL },
+	{ "NS",		h_nickserv,	0, CMD_REG, NULL },
+	{ "OPER",	h_oper,		1, CMD_REG, NULL },
+	{ "PART",	h_part,		1, CMD_REG, NULL },
+	{ "PASS",	h_pass,		1, 0, NULL },
+	{ "PING",	h_ping,		0, 0, NULL },
+	{ "PONG",	h_pong,		0, 0, NULL },
+	{ "PRIVMSG",	h_privmsg,	0, CMD_REG, NULL },
+	{ "QUIT",	h_quit,		0, 0, NULL },
+	{ "REDACT",	h_redact,	2, CMD_REG, NULL },
+	{ "REGISTER",	h_register,	3, 0, NULL },
+	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER, "rehash" },
+	{ "SETNAME",	h_setname,	1, CMD_REG, NULL },
+	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER, NULL },
+	{ "STATS",	h_stats,	1, CMD_REG, NULL },
+	{ "TAGMSG",	h_tagmsg,	0, CMD_REG, NULL },
+	{ "TIME",	h_time,		0, CMD_REG, NULL },
+	{ "TOPIC",	h_topic,	1, CMD_REG, NULL },
+	{ "UNDLINE",	h_undline,	1, CMD_REG | CMD_OPER, "ban" },
+	{ "UNKLINE",	h_unkline,	1, CMD_REG | CMD_OPER, "ban" },
+	{ "USER",	h_user,		4, 0, NULL },
+	{ "USERHOST",	h_userhost,	1, CMD_REG, NULL },
+	{ "VERIFY",	h_verify,	2, 0, NULL },
+	{ "VERSION",	h_version,	0, CMD_REG, NULL },
+	{ "WALLOPS",	h_wallops,	1, CMD_REG | CMD_OPER, NULL },
+	{ "WHO",	h_who,		0, CMD_REG, NULL },
+	{ "WHOIS",	h_whois,	1, CMD_REG, NULL },
+	{ "WHOWAS",	h_whowas,	1, CMD_REG, NULL },
 };
 
 static int
@@ -531,6 +537,10 @@ dispatch(struct client *c, struct msg *m)
 	if ((cmd->flags & CMD_OPER) && !(c->umodes & UMODE_OPER)) {
 		irc_numeric(c, ERR_NOPRIVILEGES,
 		    ":Permission Denied- You're not an IRC operator");
+		return;
+	}
+	if (cmd->cap != NULL && !irc_oper_can(c, cmd->cap)) {
+		irc_numeric(c, ERR_NOPRIVILEGES, ":Permission Denied");
 		return;
 	}
 	cmd->fn(c, m);
@@ -753,6 +763,9 @@ try_register(struct client *c)
 	if (irc.nusers > irc.max_users)
 		irc.max_users = irc.nusers;
 	log_info("connect", "registered %s", irc_prefix(c));
+	irc_sno('c', "Client connected [%s] [u:%s] [h:%s] [ip:%s] [r:%s]",
+	    c->nick, c->user, c->host, irc_client_ip(c) != NULL ?
+	    irc_client_ip(c) : c->host, c->realname != NULL ? c->realname : "");
 	irc_serv_nick_check(c);		/* a reserved nick? */
 	irc_send_welcome(c);
 	irc_metadata_registered(c);
@@ -1153,7 +1166,7 @@ irc_send_welcome(struct client *c)
 	irc_numeric(c, RPL_YOURHOST, ":Your host is %s, running version %s",
 	    conf->server_name, ERGO_VERSION);
 	irc_numeric(c, RPL_CREATED, ":This server was created %s", created);
-	irc_numeric(c, RPL_MYINFO, "%s %s BRTiorwZ CIMRUabefhiklmnopqstuv Iabefhkloqv",
+	irc_numeric(c, RPL_MYINFO, "%s %s BRTiorswZ CIMRUabefhiklmnopqstuv Iabefhkloqv",
 	    conf->server_name, ERGO_VERSION);
 	irc_send_isupport(c);
 	irc_send_lusers(c);

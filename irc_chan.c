@@ -18,6 +18,7 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_num.h"
+#include "irc_oper.h"
 #include "irc_user.h"
 
 #define LIST_TERMS_MAX		16	/* names or masks in one LIST */
@@ -798,14 +799,19 @@ h_accept(struct client *c, struct msg *m)
 static void
 mode_user_string(const struct client *c, char *buf, size_t sz)
 {
-	snprintf(buf, sz, "+%s%s%s%s%s%s%s",
+	char sno[32];
+
+	irc_sno_string(c, sno, sizeof(sno));
+	snprintf(buf, sz, "+%s%s%s%s%s%s%s%s%s%s",
 	    (c->umodes & UMODE_BOT) ? "B" : "",
 	    (c->umodes & UMODE_REGONLY) ? "R" : "",
 	    (c->umodes & UMODE_NOCTCP) ? "T" : "",
 	    (c->umodes & UMODE_INVISIBLE) ? "i" : "",
 	    (c->umodes & UMODE_OPER) ? "o" : "",
+	    sno[0] != '\0' ? "s" : "",
 	    (c->umodes & UMODE_WALLOPS) ? "w" : "",
-	    (c->umodes & UMODE_TLS) ? "Z" : "");
+	    (c->umodes & UMODE_TLS) ? "Z" : "",
+	    sno[0] != '\0' ? " " : "", sno);
 }
 
 /* Appends sign+letter to a change string, writing the sign only if new. */
@@ -824,6 +830,8 @@ mode_change_add(char *buf, size_t sz, size_t *len, char *last, char sign,
 /*
  * MODE nick [changes]: only one's own modes. +o comes from OPER and +Z
  * from the connection, so "+o" and "±Z" are ignored; -o de-opers.
+ * +s [mask] (Ergo's snomasks, "+s +cjk" or "+s -k"; alone: all) needs
+ * the snomasks capability: else 481.
  */
 static void
 mode_user(struct client *c, struct msg *m)
@@ -832,10 +840,13 @@ mode_user(struct client *c, struct msg *m)
 	char out[IRC_LINE_MAX], sign = '+', last = '\0';
 	size_t len = 0;
 	bool unknown = false;
-	const char *p;
+	const char *p, *sparam;
+	char sno[32];
+	int np = 2;
 	unsigned bit;
 
 	out[0] = '\0';
+	sno[0] = '\0';
 	if (!is_user(t)) {
 		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
 		    echo_name(m->param[0]));
@@ -881,13 +892,22 @@ mode_user(struct client *c, struct msg *m)
 		case 'o':
 			if (sign == '+' || (c->umodes & UMODE_OPER) == 0)
 				break;
-			c->umodes &= ~UMODE_OPER;
-			c->flags &= ~CF_FLOODOK;	/* fakelag again */
-			if (irc.nopers > 0)
-				irc.nopers--;
-			free(c->oper_class);
-			c->oper_class = NULL;
+			irc_oper_down(c);
 			mode_change_add(out, sizeof(out), &len, &last, '-', 'o');
+			break;
+		case 's':
+			sparam = np < m->nparam ? m->param[np++] : NULL;
+			if (sign == '+' && !irc_oper_can(c, "snomasks")) {
+				irc_numeric(c, ERR_NOPRIVILEGES,
+				    ":Permission Denied");
+				break;
+			}
+			if (sign == '-' && c->snomask == 0)
+				break;
+			irc_sno_change(c, sign == '-' ? "-*" : sparam != NULL ?
+			    sparam : "+*", sno, sizeof(sno));
+			mode_change_add(out, sizeof(out), &len, &last,
+			    sno[0] != '\0' ? '+' : '-', 's');
 			break;
 		case 'Z':
 			break;
@@ -900,6 +920,8 @@ mode_user(struct client *c, struct msg *m)
 		irc_numeric(c, ERR_UMODEUNKNOWNFLAG, ":Unknown MODE flag");
 	if (len > 0)
 		irc_send(c, ":%s MODE %s :%s", c->nick, c->nick, out);
+	if (sno[0] != '\0')
+		irc_numeric(c, RPL_SNOMASK, "+%s :Server notice masks", sno);
 }
 
 /* ---- MODE: channel ---- */

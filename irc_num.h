@@ -10,6 +10,7 @@
 #define RPL_CREATED		3
 #define RPL_MYINFO		4
 #define RPL_ISUPPORT		5
+#define RPL_SNOMASK		8
 #define RPL_STATSKLINE		216
 #define RPL_ENDOFSTATS		219
 #define RPL_UMODEIS		221

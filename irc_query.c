@@ -22,6 +22,7 @@
 #include "irc_out.h"
 #include "irc_account.h"
 #include "irc_num.h"
+#include "irc_oper.h"
 #include "irc_user.h"
 
 /* Not in irc.h: only WHOIS uses it. */
@@ -265,7 +266,7 @@ irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
 		ADD(" %s", u->nick);
 	if (HAS('f'))
 		ADD(" %c%s%s", u->away != NULL ? 'G' : 'H',
-		    (u->umodes & UMODE_OPER) ? "*" : "",
+		    irc_oper_visible(c, u) ? "*" : "",
 		    mb != NULL ? irc_member_prefix(mb, c) : "");
 	if (HAS('d'))
 		ADD(" 0");
@@ -298,7 +299,7 @@ who_reply(struct client *c, const char *chname, struct client *u,
 	irc_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s%s :0 %s",
 	    chname, u->user != NULL ? u->user : "*",
 	    u->host != NULL ? u->host : "*", server_name(), u->nick,
-	    u->away != NULL ? 'G' : 'H', is_oper(u) ? "*" : "",
+	    u->away != NULL ? 'G' : 'H', irc_oper_visible(c, u) ? "*" : "",
 	    (u->umodes & UMODE_BOT) ? "B" : "",
 	    m != NULL ? irc_member_prefix(m, c) : "",
 	    u->realname != NULL ? u->realname : "");
@@ -363,7 +364,7 @@ h_who(struct client *c, struct msg *m)
 		    mb = mb->cnext) {
 			struct client *u = mb->c;
 
-			if (opers_only && !is_oper(u))
+			if (opers_only && !irc_oper_visible(c, u))
 				continue;
 			if (!member && !is_oper(c) &&
 			    (u->umodes & UMODE_INVISIBLE))
@@ -383,7 +384,7 @@ h_who(struct client *c, struct msg *m)
 		    e = e->next) {
 			struct client *u = client_of(e);
 
-			if (!is_user(u) || (opers_only && !is_oper(u)))
+			if (!is_user(u) || (opers_only && !irc_oper_visible(c, u)))
 				continue;
 			if (!(w.matchsel ? irc_whox_matches(&w, mask, c, u) :
 			    who_matches(mask, u)) || !user_visible(u, c))
@@ -452,9 +453,9 @@ whois_one(struct client *c, const char *nick)
 	    server_info());
 	if (u->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", u->nick, u->away);
-	if (is_oper(u))
-		irc_numeric(c, RPL_WHOISOPERATOR, "%s :is an IRC operator",
-		    u->nick);
+	if (irc_oper_visible(c, u))
+		irc_numeric(c, RPL_WHOISOPERATOR, "%s :%s", u->nick,
+		    irc_oper_whois_line(u));
 	if (u->account != NULL)
 		irc_numeric(c, RPL_WHOISACCOUNT, "%s %s :is logged in as",
 		    u->nick, u->account);
@@ -658,7 +659,8 @@ h_userhost(struct client *c, struct msg *m)
 				continue;
 			w = snprintf(buf + len, sizeof(buf) - len,
 			    "%s%s%s=%c%s@%s", len > 0 ? " " : "", u->nick,
-			    is_oper(u) ? "*" : "", u->away != NULL ? '-' : '+',
+			    irc_oper_visible(c, u) ? "*" : "",
+			    u->away != NULL ? '-' : '+',
 			    u->user != NULL ? u->user : "*",
 			    u->host != NULL ? u->host : "*");
 			if (w < 0 || len + (size_t)w > room) {
@@ -927,7 +929,6 @@ h_oper(struct client *c, struct msg *m)
 {
 	const struct oper_conf *o, *d;
 	const char *fp, *why = NULL;
-	char *class;
 	bool throttled;
 
 	for (o = conf->opers; o != NULL; o = o->next)
@@ -972,32 +973,45 @@ h_oper(struct client *c, struct msg *m)
 		irc_numeric(c, ERR_PASSWDMISMATCH, ":Password incorrect");
 		return;
 	}
-	if ((class = xstrdup(o->class != NULL ? o->class : o->name)) == NULL)
-		log_warn("opers", "oper class for %s", c->nick);
-	free(c->oper_class);
-	c->oper_class = class;
-	/* re-OPER under another block takes that block's say */
-	if (o->nofakelag)
-		c->flags |= CF_FLOODOK;
-	else
-		c->flags &= ~CF_FLOODOK;
-	if (!is_oper(c)) {
-		c->umodes |= UMODE_OPER;
-		irc.nopers++;
-		irc_send(c, ":%s MODE %s :+o", c->nick, c->nick);
+	if (!irc_oper_up(c, o))
+		return;
+	if (o->vhost != NULL && strcmp(o->vhost, c->host) != 0) {
+		irc_user_chghost(c, NULL, o->vhost);
+		irc_numeric(c, RPL_VISIBLEHOST, "%s :is now your displayed host",
+		    c->host);
 	}
 	irc_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
 	log_info("opers", "%s is now an operator (%s, class %s%s)",
-	    irc_prefix(c), o->name, class != NULL ? class : "?",
-	    o->nofakelag ? ", no fakelag" : "");
+	    irc_prefix(c), o->name, c->oper_class,
+	    (c->flags & CF_FLOODOK) ? ", no fakelag" : "");
+	irc_sno('o', "Client opered up [%s, %s]", irc_prefix(c), o->name);
 }
 
-/* KILL nick :reason */
+/*
+ * DEOPER: as MODE nick -o, as Ergo does it; "Insufficient oper privs"
+ * to one who is not an operator.
+ */
+void
+h_deoper(struct client *c, struct msg *m)
+{
+	(void)m;
+	if (!is_oper(c)) {
+		irc_send(c, ":%s NOTICE %s :Insufficient oper privs",
+		    server_name(), c->nick);
+		return;
+	}
+	log_info("opers", "%s is no longer an operator (%s)", irc_prefix(c),
+	    c->oper_name != NULL ? c->oper_name : "?");
+	irc_oper_down(c);
+	irc_send(c, ":%s MODE %s :-o", c->nick, c->nick);
+}
+
+/* KILL nick [:reason] (Ergo: the reason is optional) */
 void
 h_kill(struct client *c, struct msg *m)
 {
-	const char *reason = m->param[1][0] != '\0' ? m->param[1] :
-	    "No reason given";
+	const char *reason = m->nparam > 1 && m->param[1][0] != '\0' ?
+	    m->param[1] : "No reason given";
 	char killer[IRC_LINE_MAX], why[IRC_LINE_MAX];
 	struct client *v;
 
@@ -1014,6 +1028,7 @@ h_kill(struct client *c, struct msg *m)
 	snprintf(killer, sizeof(killer), "%s", irc_prefix(c));
 	snprintf(why, sizeof(why), "Killed (%s (%s))", c->nick, reason);
 	log_info("opers", "%s killed %s: %s", killer, irc_prefix(v), reason);
+	irc_sno('k', "%s was killed by %s [%s]", v->nick, c->nick, reason);
 	irc_send(v, ":%s KILL %s :%s", killer, v->nick, reason);
 	irc_user_kill(v, why, why);
 }

@@ -140,6 +140,9 @@ struct client {
 	char		*realname;
 	char		*away;		/* NULL when present */
 	char		*oper_class;	/* NULL unless +o */
+	char		*oper_name;	/* its oper block, NULL unless +o */
+	uint32_t	 snomask;	/* SNO_* (irc_oper.c) */
+	struct client	*snonext, *snoprev;	/* on the snomask list */
 	unsigned	 flags;		/* CF_* */
 	unsigned	 umodes;	/* UMODE_* */
 	struct member	*chans;		/* memberships, via unext */

@@ -17,6 +17,7 @@
 #include "irc_util.h"
 #include "irc_state.h"
 #include "irc_out.h"
+#include "irc_oper.h"
 #include "irc_num.h"
 
 static void	rejoin(struct client *, struct chan *);
@@ -39,6 +40,8 @@ irc_user_rename(struct client *c, const char *nick)
 		return -1;
 	irc_chan_nick_changed(c, oldkey);
 	log_info("connect", "%s is now known as %s", oldprefix, nick);
+	irc_sno('n', "%.*s changed nickname to %s",
+	    (int)strcspn(oldprefix, "!"), oldprefix, nick);
 	irc_peers_event(c, true, ":%s NICK :%s", oldprefix, nick);
 	IRC_HOOK_RUN(nick_changed, c, oldprefix);
 	return 0;
@@ -218,6 +221,7 @@ void
 irc_user_join_send(struct client *c, struct chan *ch)
 {
 	join_send(c, ch, NULL);
+	irc_sno('j', "%s joined channel %s", c->nick, ch->name);
 }
 
 /* c leaves ch: PART to the members (the ranks only for a plain member
@@ -242,6 +246,7 @@ irc_user_part(struct client *c, struct chan *ch, const char *reason)
 	} else
 		irc_ev_chan_event(&ev, ch, NULL);
 	irc_ev_done(&ev);
+	irc_sno('j', "%s left channel %s", c->nick, ch->name);
 	irc_member_del(me);
 }
 

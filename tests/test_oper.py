@@ -239,7 +239,7 @@ def test_non_oper_gets_481_for_oper_commands():
 def test_oper_commands_need_parameters_461():
     with Server(conf=oper_conf()) as s, s.client("opParams") as c:
         oper_up(c)
-        for cmd in ("KILL", "KILL someone", "WALLOPS"):
+        for cmd in ("KILL", "WALLOPS"):
             c.send(cmd)
             c.expect(r"^:irc\.test 461 opParams %s :" % cmd.split()[0])
         assert s.proc.poll() is None

@@ -1441,9 +1441,19 @@ on_peers_sent(struct irc_ev *ev, struct client *c)
 		lk_send_all(NULL, ":%s AWAY", c->lk->uid);
 }
 
+static const char *
+on_user_server(const struct client *c, const char **info)
+{
+	if (!is_remote(c))
+		return NULL;
+	*info = c->lk->server->info;
+	return c->lk->server->name;
+}
+
 void
 lk_user_init(void)
 {
+	irc_hooks.user_server = on_user_server;
 	htab_init(&uids);
 	IRC_HOOK_ADD(registered, on_registered);
 	IRC_HOOK_ADD(quit, on_quit);

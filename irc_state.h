@@ -321,6 +321,9 @@ struct irc_hooks {
 	bool	(*service_message)(struct client *, const char *target,
 		    const char *text, bool notice);
 	bool	(*banned)(struct client *);
+	/* links: the server a user is on, its name and description, or
+	 * NULL (this one); for WHOIS and WHO */
+	const char *(*user_server)(const struct client *, const char **info);
 	/* STATS z (opers): each feature's 249 line about what it holds */
 	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
 	/* history: a message found (and removed) by REDACT; a registered

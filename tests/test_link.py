@@ -384,3 +384,39 @@ def test_squit_splits_users_and_relink_rebursts():
     bob.expect(r"^:alice!\S+ JOIN #split", timeout=15)
     alice.send("PRIVMSG #split :after")
     bob.expect(r"PRIVMSG #split :after$")
+
+
+def test_oper_kills_a_user_on_another_server():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    bob = net.srv[1].client("bob")
+    watcher = net.srv[1].client("watcher")
+    joined(bob, "#k")
+    joined(watcher, "#k")
+    op = net.srv[0].client("op")
+    oper(op)
+    sees(op, "#k", "bob")
+    op.send("KILL bob :spamming")
+    bob.expect(r"^ERROR :.*Killed .*spamming")
+    watcher.expect(r"^:bob!\S+ QUIT :Killed .*spamming")
+    gone(op, "bob")
+
+
+def test_away_crosses_the_link():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    bob = net.srv[1].client("bob")
+    alice = net.srv[0].client("alice")
+    bob.send("AWAY :at lunch")
+    bob.expect(r" 306 ")
+
+    def away():
+        alice.send("WHOIS bob")
+        return any(re.search(r" 301 alice bob :at lunch", l)
+                   for l in alice.lines_until(r" 318 "))
+    wait_for(away, 10, "bob's away message on a.test")
+    alice.send("WHOIS bob")
+    alice.expect(r" 312 alice bob b\.test :")
+    alice.send("PRIVMSG bob :there?")
+    alice.expect(r" 301 alice bob :at lunch")
+    bob.expect(r"PRIVMSG bob :there\?")

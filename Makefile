@@ -32,7 +32,7 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h ergo_check.h ergo_wait.h \
+HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h net_proxy.h net_ws.h store.h ergo_priv.h ergo_check.h ergo_wait.h \
 	  irc.h irc_util.h irc_state.h irc_out.h irc_num.h irc_user.h \
 	  irc_account.h irc_bans.h irc_chan.h irc_chghost.h irc_cloak.h \
 	  irc_hist.h irc_link.h irc_link_int.h irc_markread.h irc_metadata.h irc_monitor.h \
@@ -42,7 +42,7 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h store.h ergo_priv.h ergo_check
 	  json.h ergo_import.h conf_yaml.h
 # Everything but main(): the unit tests and fuzz targets link against
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.
-LIBSRCS	= net.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
+LIBSRCS	= net.c net_proxy.c net_ws.c irc.c irc_util.c irc_chan.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_redact.c \
 	  irc_chghost.c irc_link.c irc_link_user.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
@@ -108,12 +108,14 @@ test:
 # and every crash once found) as a unit test of `make test`/`make asan`.
 # `make fuzz` builds the libFuzzer targets (clang) into .fuzz/;
 # `make fuzz-run FUZZ_SECONDS=N` runs each for N seconds.
-FUZZ_TARGETS = parse conf b64 match tls sasl scram store json yaml dispatch
+FUZZ_TARGETS = parse conf b64 match tls sasl scram store json yaml dispatch \
+	  proxy ws
 FUZZ_REPLAYS = tests/fuzz/replay_parse tests/fuzz/replay_conf \
 	  tests/fuzz/replay_b64 tests/fuzz/replay_match tests/fuzz/replay_tls \
 	  tests/fuzz/replay_sasl tests/fuzz/replay_scram \
 	  tests/fuzz/replay_store tests/fuzz/replay_json \
-	  tests/fuzz/replay_yaml tests/fuzz/replay_dispatch
+	  tests/fuzz/replay_yaml tests/fuzz/replay_dispatch \
+	  tests/fuzz/replay_proxy tests/fuzz/replay_ws
 FUZZ_CC	= clang
 FUZZ_SECONDS = 30
 FUZZ_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g

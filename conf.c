@@ -12,6 +12,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include "ergo.h"
 #include "conf.h"
 #include "log.h"
+#include "util.h"
 
 struct conf	*conf;
 
@@ -56,6 +58,8 @@ enum ktype {
 	K_PATH,		/* a file the server reads: relative to the config */
 	K_HASH,		/* a conf_passwd_hash() string */
 	K_MODES,	/* channel modes like +nt */
+	K_NETS,		/* addresses and CIDR blocks: "localhost 10.0.0.0/8" */
+	K_FMODE,	/* a file mode in octal: 0770 */
 	K_TAGS,		/* client-only tag names: "+draft/react +react" */
 	K_UINT,		/* unsigned */
 	K_SIZE,		/* size_t, bytes: 96k */
@@ -140,6 +144,12 @@ static const struct block tls_block = { "server.listen.tls", tls_keys };
 static const struct key listen_keys[] = {
 	{ "tls", K_TLS, L(tls), 0, 0, &tls_block, NULL,
 	  "Speak TLS on this address.", NULL },
+	{ "proxy", K_BOOL, L(proxy), 0, 0, NULL, NULL,
+	  "Every connection starts with a PROXY protocol header (v1 or v2)\n"
+	  "giving the client's real address.", NULL },
+	{ "websocket", K_BOOL, L(websocket), 0, 0, NULL, NULL,
+	  "Speak WebSocket (for browsers: gamja, Kiwi IRC), with or without\n"
+	  "tls.", NULL },
 	{ "server", K_BOOL, L(server), 0, 0, NULL, NULL,
 	  "For other servers (TS6 links, see link blocks), not clients.",
 	  NULL },
@@ -231,6 +241,15 @@ static const struct key cloak_keys[] = {
 static const struct block cloak_block = { "server.ip-cloaking",
 	cloak_keys };
 
+static const struct key ws_keys[] = {
+	{ "allowed-origins", K_STR, C(ws_origins), 1, 4096, NULL, NULL,
+	  "Web pages (the browser's Origin header) whose scripts may connect,\n"
+	  "separated by spaces, with * as a wildcard; unset: any page.",
+	  "allowed-origins \"https://example.org https://*.example.org\"" },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block ws_block = { "server.websockets", ws_keys };
+
 static const struct key server_keys[] = {
 	{ "name", K_HOST, C(server_name), 1, 63, NULL, "ergo.test",
 	  "This server's name: a hostname with at least one dot.", NULL },
@@ -240,7 +259,22 @@ static const struct key server_keys[] = {
 	  "Addresses to listen on (repeatable): host:port, [v6addr]:port,\n"
 	  "or :port for every IPv4 and IPv6 address; numbers, not names.",
 	  "A TLS listener needs a certificate chain and its key:\n"
-	  "listen :6697 { tls { cert fullchain.pem  key privkey.pem } }" },
+	  "listen :6697 { tls { cert fullchain.pem  key privkey.pem } }\n"
+	  "Behind HAProxy or nginx (a PROXY header first), on a Unix socket,\n"
+	  "and for web clients (WebSocket):\n"
+	  "listen 127.0.0.1:6668 { proxy yes }\n"
+	  "listen :8097 { websocket yes  tls { cert fullchain.pem  key privkey.pem } }\n"
+	  "listen /run/ergo/ergo.sock" },
+	{ "unix-bind-mode", K_FMODE, C(unix_mode), 0, 0777, NULL, "0777",
+	  "The file mode of Unix socket listeners (octal).", NULL },
+	{ "websockets", K_BLOCK, 0, 0, 0, &ws_block, NULL,
+	  "WebSocket listeners (listen ADDR { websocket yes }).", NULL },
+	{ "proxy-allowed-from", K_NETS, C(proxy_allowed_from), 1, 4096, NULL,
+	  NULL,
+	  "Addresses (and CIDR blocks; localhost = 127.0.0.0/8 and ::1)\n"
+	  "that may start a connection with a PROXY header on any listener;\n"
+	  "when set, a proxy listener also takes one only from these.",
+	  "proxy-allowed-from \"localhost 192.0.2.0/24\"" },
 	{ "user", K_WORD, C(user), 1, 64, NULL, NULL,
 	  "Started as root: the user to become once the listeners are\n"
 	  "bound and the logs and keys are open; none by default.",
@@ -1388,6 +1422,24 @@ set_string(struct parser *p, const struct key *k, void *base, char *v,
 			return -1;
 		}
 		break;
+	case K_NETS: {
+		struct util_net nets[UTIL_NETS_MAX];
+		const char *bad;
+		int cnt = util_nets_parse(v, nets, UTIL_NETS_MAX, &bad);
+
+		if (cnt == -1 && bad != NULL)
+			conf_err(p, w, "expected addresses or CIDR blocks like "
+			    "\"localhost 192.0.2.0/24\" (at most %d), not "
+			    "\"%.*s\"", UTIL_NETS_MAX, (int)strcspn(bad, " \t,"),
+			    bad);
+		if (cnt <= 0) {
+			if (cnt == 0)
+				conf_err(p, w, "%s needs at least one address",
+				    k->name);
+			return -1;
+		}
+		break;
+	}
 	case K_TAGS:
 		if (!valid_tags(v)) {
 			conf_err(p, w, "expected client-only tag names "
@@ -1482,6 +1534,7 @@ set_value(struct parser *p, const struct key *k, void *base, const char *s,
 	case K_HASH:
 	case K_MODES:
 	case K_TAGS:
+	case K_NETS:
 		if (set_string(p, k, base, t, n, w) == 0)
 			return 0;
 		break;
@@ -1567,6 +1620,16 @@ set_value(struct parser *p, const struct key *k, void *base, const char *s,
 			*(unsigned *)dst = (unsigned)v;
 		rc = 0;
 		break;
+	case K_FMODE:
+		if (n == 0 || n > 4 || strspn(t, "01234567") != n ||
+		    (v = strtoul(t, NULL, 8)) > k->max) {
+			conf_err(p, w, "expected a file mode in octal, like "
+			    "0770");
+			break;
+		}
+		*(unsigned *)dst = (unsigned)v;
+		rc = 0;
+		break;
 	case K_TYPES:
 		rc = types_parse(p, t, (uint32_t *)dst, w);
 		break;
@@ -1613,6 +1676,34 @@ listen_resolve(const char *host, const char *port, int family,
 	return 0;
 }
 
+/* A Unix socket's path: out[0]. */
+static int
+listen_unix(struct parser *p, const char *path, const struct where *w,
+    struct listen_conf *out[2])
+{
+	struct sockaddr_un *sun;
+
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		conf_err(p, w, "a Unix socket path is at most %zu bytes",
+		    sizeof(sun->sun_path) - 1);
+		return -1;
+	}
+	if ((out[0] = calloc(1, sizeof(*out[0]))) == NULL ||
+	    (out[0]->text = xstrndup(p, path, strlen(path))) == NULL) {
+		if (out[0] == NULL)
+			nomem(p);
+		free(out[0]);
+		out[0] = NULL;
+		return -1;
+	}
+	out[0]->line = w->env == NULL ? w->line : 0;
+	sun = (struct sockaddr_un *)(void *)&out[0]->ss;
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	out[0]->sslen = (socklen_t)sizeof(*sun);
+	return 1;
+}
+
 /*
  * host:port, [v6]:port or :port (two entries: 0.0.0.0 and [::], each
  * its own socket, since one dual-stack socket is not portable). Fills
@@ -1634,6 +1725,8 @@ listen_parse(struct parser *p, const char *s, size_t n,
 	}
 	memcpy(v, s, n);
 	v[n] = '\0';
+	if (v[0] == '/')
+		return listen_unix(p, v, w, out);
 	if (v[0] == '[') {
 		if ((q = strchr(v, ']')) == NULL || q[1] != ':') {
 			conf_err(p, w, "expected [IPv6-address]:port, like "
@@ -1714,6 +1807,8 @@ listen_same(const struct listen_conf *a, const struct listen_conf *b)
 
 	if (a->ss.ss_family != b->ss.ss_family)
 		return false;
+	if (a->ss.ss_family == AF_UNIX)
+		return strcmp(a->text, b->text) == 0;
 	if (a->ss.ss_family == AF_INET) {
 		a4 = (const struct sockaddr_in *)(const void *)&a->ss;
 		b4 = (const struct sockaddr_in *)(const void *)&b->ss;
@@ -2331,6 +2426,8 @@ parse_listen(struct parser *p, const struct block *b, const struct key *k,
 		free(scratch.key);
 		if (cnt == 2) {	/* ":port": both sockets alike */
 			out[1]->tls = l->tls;
+			out[1]->proxy = l->proxy;
+			out[1]->websocket = l->websocket;
 			out[1]->server = l->server;
 			if (l->cert != NULL)
 				out[1]->cert = xstrndup(p, l->cert,
@@ -2796,6 +2893,7 @@ fields_free(const struct block *b, void *base)
 		case K_HASH:
 		case K_MODES:
 		case K_TAGS:
+		case K_NETS:
 			s = (char **)(void *)((char *)base + k->off);
 			free(*s);
 			*s = NULL;

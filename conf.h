@@ -26,6 +26,8 @@ struct listen_conf {
 	char			*cert, *key;	/* tls only */
 	int			 tls_min;	/* BR_TLS10 .. BR_TLS12 */
 	unsigned		 reload_s;	/* 0: reload only at rehash */
+	bool			 proxy;		/* a PROXY header comes first */
+	bool			 websocket;	/* WebSocket (RFC 6455) framing */
 	bool			 server;	/* for server links (TS6) */
 };
 
@@ -104,6 +106,9 @@ struct conf {
 	char		*server_name;
 	char		*server_info;	/* 004/WHOIS description */
 	struct listen_conf *listens;
+	char		*proxy_allowed_from;	/* address list, or NULL */
+	char		*ws_origins;	/* allowed-origins patterns, or NULL */
+	unsigned	 unix_mode;	/* of Unix socket listeners */
 	char		*motd;		/* path, or NULL */
 	char		*user, *group;	/* to drop root to, or NULL */
 	char		*chroot;	/* directory to chroot(2) into, or NULL */

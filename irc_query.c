@@ -484,6 +484,12 @@ whois_one(struct client *c, const char *nick)
 	    u->host != NULL && strcmp(u->host, ip) != 0)
 		irc_numeric(c, RPL_WHOISHOST, "%s :is connecting from *@%s %s",
 		    u->nick, ip, ip);
+	/* The address it really connects from (behind a PROXY header or
+	 * a WEBIRC gateway too): to opers, as Ergo's 338. */
+	if (ip != NULL && is_oper(c))
+		irc_numeric(c, RPL_WHOISACTUALLY, "%s %s@%s %s :Actual "
+		    "user@host, Actual IP", u->nick, u->user != NULL ?
+		    u->user : "*", ip, ip);
 	/* The fingerprint identifies a person: only to them and to opers. */
 	if ((fp = irc_client_certfp(u)) != NULL && (c == u || is_oper(c)))
 		irc_numeric(c, RPL_WHOISCERTFP, "%s :has client certificate "

@@ -1,7 +1,9 @@
 /*
- * net.c: listeners, connections, the dense pollfd array, per-connection
- * input/output buffers and per-IP limits. It splits input into lines and
- * hands them to irc.c; it never parses IRC.
+ * net.c: listeners (TCP, TLS, Unix), connections, the dense pollfd
+ * array, per-connection input/output buffers and per-IP limits; the
+ * PROXY header's reading and the WebSocket upgrade (net_proxy.c and
+ * net_ws.c parse them), and where WebSocket frames meet lines. It
+ * splits input into lines and hands them to irc.c; it never parses IRC.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE	/* accept4: glibc declares it only so */
@@ -10,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netdb.h>
@@ -29,6 +32,8 @@
 #include "conf.h"
 #include "util.h"
 #include "net_tls.h"
+#include "net_proxy.h"
+#include "net_ws.h"
 
 /* Lines handed to irc per connection per pass, so no client starves others */
 #define LINES_PER_PASS	16
@@ -47,6 +52,8 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 #define CONN_KEPT	0x80	/* empty output buffer kept, on kept list */
 #define CONN_OUSED	0x100	/* output queued since the last sweep */
 #define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
+#define CONN_FRESH	0x400	/* nothing read yet (irc has it) */
+#define CONN_PTLS	0x800	/* the PROXY header said: client spoke TLS */
 /* A server link's burst is thousands of lines: taken in larger bites. */
 #define LINES_PER_PASS_SERVER	512
 
@@ -66,6 +73,8 @@ struct listener {
 	int		 nodelay;	/* accepted sockets inherit TCP_NODELAY:
 					 * 1 yes, -1 no, 0 not known yet */
 	char		*text;
+	bool		 proxy;		/* a PROXY header first, always */
+	bool		 websocket;	/* then a WebSocket upgrade */
 	struct sockaddr_storage ss;
 	socklen_t	 sslen;
 	/* TLS only: the pair in use, where it came from, when to look again */
@@ -92,7 +101,11 @@ static const struct net_handlers *up, *srv;
  * applies: net reads no config of its own. */
 static struct {
 	unsigned	 max_clients, max_per_ip, cidr_v4, cidr_v6;
+	unsigned	 reg_timeout, unix_mode;
 	size_t		 max_sendq, max_recvq;
+	size_t		 nproxy_from;
+	struct util_net	 proxy_from[UTIL_NETS_MAX];	/* proxy-allowed-from */
+	char		*ws_origins;	/* allowed-origins, or NULL: any */
 } lim;
 static size_t		 nstaged;
 
@@ -113,8 +126,26 @@ struct conn {
 	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
 	uint32_t	 oempty_pass;	/* flush_pass then; 0: never */
 	struct tls_conn	*tls;		/* NULL: plain text */
+	struct conn_pre	*pre;		/* irc not told yet: a header to come */
+	struct ws	*ws;		/* a WebSocket: lines are frames */
 	const char	*reason;	/* why it died (static string) */
 	char		 ip[INET6_ADDRSTRLEN];
+};
+
+/*
+ * A connection irc has not heard of yet: its PROXY header is still to
+ * come. Only while it lasts; on pre_head's list for the deadline sweep.
+ */
+enum { PRE_PROXY, PRE_PROXY_OPT, PRE_WS };
+struct conn_pre {
+	struct conn	*prev, *next;
+	time_t		 deadline;
+	int		 step;		/* PRE_* */
+	bool		 ws;		/* a WebSocket upgrade after the header */
+	size_t		 len;		/* header bytes taken so far */
+	unsigned char	*buf;		/* those bytes, only while some came */
+	char		*req;		/* the upgrade request so far */
+	size_t		 reqlen;
 };
 
 struct pent {
@@ -128,12 +159,13 @@ static struct pent	*pent;
 static unsigned		 npfd, cappfd;
 static struct listener	*listeners;
 static struct ipcount	*iptab[IPTAB_SIZE];
-static struct conn	*inq_head, *outq_head, *goneq_head;
+static struct conn	*inq_head, *outq_head, *goneq_head, *pre_head;
 static unsigned		 noutq;		/* connections on outq */
 static unsigned		 nconns;
 static time_t		 accept_paused_until;
 static bool		 accept_logged;
-static char		 rbuf[READ_CHUNK + RECVQ_MAX];
+/* + 1: a WebSocket chunk decodes to at most its length and one LF */
+static char		 rbuf[READ_CHUNK + RECVQ_MAX + 1];
 
 /*
  * An output buffer that empties is kept until the next once-a-second
@@ -344,7 +376,13 @@ ip_put(struct ipcount *e)
 static const char *
 sa_ntop(const struct sockaddr_storage *ss, char *buf, size_t sz)
 {
-	const void *a = ss->ss_family == AF_INET6 ?
+	const void *a;
+
+	if (ss->ss_family == AF_UNIX) {	/* a local client or gateway */
+		snprintf(buf, sz, "127.0.0.1");
+		return buf;
+	}
+	a = ss->ss_family == AF_INET6 ?
 	    (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr :
 	    (const void *)&((const struct sockaddr_in *)ss)->sin_addr;
 
@@ -356,11 +394,62 @@ sa_ntop(const struct sockaddr_storage *ss, char *buf, size_t sz)
 	return buf;
 }
 
+/*
+ * A Unix socket: a stale file left by a server that died is replaced;
+ * one a live server answers on is not. Mode unix-bind-mode.
+ */
+static int
+listener_open_unix(struct listener *l)
+{
+	const struct sockaddr_un *sun = (const void *)&l->ss;
+	struct stat sb;
+	int fd;
+
+	if (lstat(sun->sun_path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
+		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1) {
+			if (connect(fd, (const struct sockaddr *)sun,
+			    l->sslen) == 0) {
+				log_warnx("server", "listen %s: a server is "
+				    "listening there already", l->text);
+				close(fd);
+				return -1;
+			}
+			close(fd);
+		}
+		(void)unlink(sun->sun_path);
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
+		log_warn("server", "listen %s: socket", l->text);
+		return -1;
+	}
+	if (set_nonblock(fd) == -1 ||
+	    bind(fd, (const struct sockaddr *)sun, l->sslen) == -1) {
+		log_warn("server", "listen %s", l->text);
+		close(fd);
+		return -1;
+	}
+	if (chmod(sun->sun_path, (mode_t)lim.unix_mode) == -1 ||
+	    listen(fd, SOMAXCONN) == -1 ||
+	    slot_add(fd, POLLIN, PE_LISTENER, l, NULL, &l->slot) == -1) {
+		log_warn("server", "listen %s", l->text);
+		(void)unlink(sun->sun_path);
+		close(fd);
+		return -1;
+	}
+	l->fd = fd;
+	l->nodelay = 1;		/* no TCP options to set */
+	log_info("server", "listening on %s (mode %04o)", l->text,
+	    lim.unix_mode);
+	return 0;
+}
+
 static int
 listener_open(struct listener *l)
 {
 	int fd, one = 1;
 
+	if (l->ss.ss_family == AF_UNIX)
+		return listener_open_unix(l);
 	if ((fd = socket(l->ss.ss_family, SOCK_STREAM, 0)) == -1) {
 		log_warn("server", "listen %s: socket", l->text);
 		return -1;
@@ -403,6 +492,9 @@ listener_close(struct listener *l)
 	log_info("server", "no longer listening on %s", l->text);
 	slot_del(l->slot);
 	close(l->fd);
+	if (l->ss.ss_family == AF_UNIX)
+		(void)unlink(((const struct sockaddr_un *)(void *)&l->ss)->
+		    sun_path);
 	free(l->text);
 	free(l->cert);
 	free(l->key);
@@ -576,6 +668,18 @@ net_listen_apply(const struct conf *c)
 	lim.cidr_v6 = c->cidr_v6;
 	lim.max_sendq = c->max_sendq;
 	lim.max_recvq = c->fakelag.max_recvq;
+	lim.reg_timeout = c->reg_timeout;
+	lim.unix_mode = c->unix_mode;
+	free(lim.ws_origins);
+	lim.ws_origins = c->ws_origins != NULL ? strdup(c->ws_origins) : NULL;
+	lim.nproxy_from = 0;
+	if (c->proxy_allowed_from != NULL) {
+		const char *bad;
+		int n = util_nets_parse(c->proxy_allowed_from, lim.proxy_from,
+		    UTIL_NETS_MAX, &bad);
+
+		lim.nproxy_from = n > 0 ? (size_t)n : 0;	/* conf checked */
+	}
 	net_addr_cidr(c->cidr_v4, c->cidr_v6);
 
 	for (l = listeners; l != NULL; l = l->next)
@@ -599,6 +703,8 @@ net_listen_apply(const struct conf *c)
 			 * between plain and TLS is reopened. */
 			if ((l->cred != NULL) == lc->tls) {
 				l->keep = true;
+				l->proxy = lc->proxy;	/* for new connections */
+				l->websocket = lc->websocket;
 				l->server = lc->server;
 				if (cr != NULL)
 					(void)listener_set_tls(l, lc, cr);
@@ -619,6 +725,8 @@ net_listen_apply(const struct conf *c)
 		l->sslen = lc->sslen;
 		l->server = lc->server;
 		l->keep = true;
+		l->proxy = lc->proxy;
+		l->websocket = lc->websocket;
 		if (cr != NULL && listener_set_tls(l, lc, cr) == -1) {
 			free(l->text);
 			free(l);
@@ -696,6 +804,7 @@ accept_nb(int lfd, struct sockaddr_storage *ss, socklen_t *sl)
 }
 
 static void conn_read(struct conn *);
+static int pre_start(struct conn *, int step, bool ws);
 static void goneq_tell(void);
 
 static void
@@ -705,7 +814,7 @@ conn_accept(struct listener *l)
 	socklen_t sl;
 	struct conn *c;
 	char ip[INET6_ADDRSTRLEN], key[NET_ADDRKEY_LEN];
-	int fd, one = 1;
+	int fd, one = 1, step;
 
 	/* New clients' lines are read below, in this pass: connections
 	 * seen to close earlier in the pass let go of their nicks first,
@@ -748,9 +857,23 @@ conn_accept(struct listener *l)
 			refuse(fd, "Too many connections");
 			continue;
 		}
-		net_addr_key((struct sockaddr *)&ss, lim.cidr_v4,
-		    lim.cidr_v6, key, sizeof(key));
-		if (lim.max_per_ip) {
+		/* A proxy's connections count under the address its header
+		 * gives (pre_proxy), not the proxy's own. */
+		step = -1;
+		if (lim.nproxy_from > 0 && util_nets_contain(lim.proxy_from,
+		    lim.nproxy_from, ip))
+			step = l->proxy ? PRE_PROXY : PRE_PROXY_OPT;
+		else if (l->proxy && lim.nproxy_from == 0)
+			step = PRE_PROXY;
+		else if (l->proxy) {
+			log_info("connect", "refused %s on %s: not in "
+			    "proxy-allowed-from", ip, l->text);
+			refuse(fd, "Your address may not send a PROXY header");
+			continue;
+		} else if (l->websocket)
+			step = PRE_WS;
+		net_ip_key(ip, key, sizeof(key));
+		if (lim.max_per_ip && step == -1) {
 			struct ipcount *e = ip_get(key, false);
 			if (e != NULL && e->n >= lim.max_per_ip) {
 				log_info("connect", "refused %s: too many "
@@ -791,6 +914,14 @@ conn_accept(struct listener *l)
 		nconns++;
 		log_debug("connect", "accepted %s on %s", ip, l->text);
 		c->h = l->server ? srv : up;
+		if (step != -1) {
+			if (pre_start(c, step, l->websocket) == -1)
+				conn_kill(c, "Out of memory");
+			else
+				conn_read(c);	/* the header may be in */
+			continue;
+		}
+		c->flags |= CONN_FRESH;
 		if ((c->client = c->h->open(c)) == NULL) {
 			conn_kill(c, "Connection refused");
 			continue;
@@ -869,6 +1000,296 @@ conn_kill_error(struct conn *c, const char *reason)
 	conn_kill(c, reason);
 }
 
+/* ---- before irc hears of a connection: the PROXY header ---- */
+
+static int
+pre_start(struct conn *c, int step, bool ws)
+{
+	struct conn_pre *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return -1;
+	p->step = step;
+	p->ws = ws;
+	p->deadline = ergo_now + (time_t)lim.reg_timeout;
+	p->next = pre_head;
+	if (pre_head != NULL)
+		pre_head->pre->prev = c;
+	pre_head = c;
+	c->pre = p;
+	return 0;
+}
+
+static void
+pre_end(struct conn *c)
+{
+	struct conn_pre *p = c->pre;
+
+	if (p == NULL)
+		return;
+	if (p->prev != NULL)
+		p->prev->pre->next = p->next;
+	else
+		pre_head = p->next;
+	if (p->next != NULL)
+		p->next->pre->prev = p->prev;
+	free(p->req);
+	free(p->buf);
+	free(p);
+	c->pre = NULL;
+}
+
+/* Refused before irc knew of it: logged, ERROR if plain text, closed. */
+static void
+pre_refuse(struct conn *c, const char *why, const char *error)
+{
+	log_info("connect", "refused %s: %s", c->ip, why);
+	/* what was only peeked, taken: unread input would turn our close
+	 * into a reset that can discard the ERROR before it is read */
+	if (c->tls == NULL) {
+		if (recv(c->fd, rbuf, READ_CHUNK, 0) < 0) {
+			/* nothing was left: fine */
+		}
+		conn_kill_error(c, error);
+	} else
+		conn_kill(c, why);
+}
+
+/* irc hears of c now: its address is final. */
+static void
+conn_open(struct conn *c)
+{
+	pre_end(c);
+	if (c->ws == NULL)
+		c->flags |= CONN_FRESH;
+	if ((c->client = c->h->open(c)) == NULL)
+		conn_kill(c, "Connection refused");
+}
+
+/*
+ * c's address becomes ip (a PROXY header, WEBIRC): the per-IP count
+ * moves to it. -1 if that address has max-per-ip connections already.
+ */
+static int
+conn_readdr(struct conn *c, const char *ip)
+{
+	char key[NET_ADDRKEY_LEN];
+	struct ipcount *e;
+
+	net_ip_key(ip, key, sizeof(key));
+	e = ip_get(key, false);
+	if (e != c->ipc && e != NULL && lim.max_per_ip &&
+	    e->n >= lim.max_per_ip)
+		return -1;
+	if (e == NULL && (e = ip_get(key, true)) == NULL)
+		return -1;
+	e->n++;
+	ip_put(c->ipc);
+	c->ipc = e;
+	snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	return 0;
+}
+
+/*
+ * Reads the PROXY header straight from the socket (a TLS client's
+ * records come after it): what is peeked is taken only up to the
+ * header's end, the rest left for the TLS engine or the line reader.
+ */
+static void
+pre_proxy(struct conn *c)
+{
+	struct conn_pre *p = c->pre;
+	unsigned char buf[PROXY_HDR_MAX], *nb;
+	struct proxy_hdr h;
+	const char *why;
+	char ip[INET6_ADDRSTRLEN];
+	ssize_t n;
+	size_t take;
+	int rc;
+
+	if (p->len > 0)
+		memcpy(buf, p->buf, p->len);
+	n = recv(c->fd, buf + p->len, sizeof(buf) - p->len, MSG_PEEK);
+	if (n == 0) {
+		conn_kill(c, "Connection closed");
+		return;
+	}
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			conn_kill(c, "Read error");
+		return;
+	}
+	rc = proxy_parse(buf, p->len + (size_t)n, &h, &why);
+	if (rc == PROXY_NONE && p->step == PRE_PROXY_OPT && (p->len == 0 ||
+	    c->tls == NULL)) {
+		/* an ordinary client from that address; what looked like
+		 * the start of a header ("PR") is its first line's */
+		if (p->len > 0) {
+			if ((c->ibuf = malloc(p->len)) == NULL) {
+				conn_kill(c, "Out of memory");
+				return;
+			}
+			memcpy(c->ibuf, p->buf, p->len);
+			c->ilen = p->len;
+		}
+		conn_open(c);
+		return;
+	}
+	if (rc == PROXY_NONE || rc == PROXY_BAD) {
+		pre_refuse(c, why != NULL ? why : "no PROXY header",
+		    "Bad PROXY header");
+		return;
+	}
+	/* all of it is header, or the header ends within it */
+	take = rc == PROXY_MORE ? (size_t)n : (size_t)rc - p->len;
+	if ((nb = realloc(p->buf, p->len + take)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	p->buf = nb;
+	if ((n = recv(c->fd, p->buf + p->len, take, 0)) <= 0) {
+		conn_kill(c, "Read error");
+		return;
+	}
+	p->len += (size_t)n;
+	if (rc == PROXY_MORE || (size_t)n < take)
+		return;
+	if (h.src.ss_family != AF_UNSPEC) {
+		sa_ntop(&h.src, ip, sizeof(ip));
+		if (conn_readdr(c, ip) == -1) {
+			log_info("connect", "refused %s (through %s): too "
+			    "many connections from it", ip, c->ip);
+			conn_kill_error(c, "Too many connections from your IP");
+			return;
+		}
+	}
+	if (h.tls)
+		c->flags |= CONN_PTLS;
+	if (p->ws) {
+		p->len = 0;
+		p->step = PRE_WS;	/* the upgrade comes next */
+		return;
+	}
+	conn_open(c);
+}
+
+static ssize_t conn_recv_raw(struct conn *, char *, size_t, const char **);
+static void conn_send_raw(struct conn *, const char *, size_t);
+static ssize_t conn_ws_input(struct conn *, const char *, size_t, char *);
+
+/*
+ * The WebSocket upgrade: the HTTP request is gathered (bounded by
+ * WS_REQ_MAX) and answered; an error answer ends the connection. Bytes
+ * a client sent after its request, without waiting, are frames.
+ */
+static void
+pre_ws(struct conn *c)
+{
+	struct conn_pre *p = c->pre;
+	char resp[WS_RESP_MAX], *nr;
+	const char *why;
+	bool binary;
+	ssize_t n;
+	int rc;
+
+	n = conn_recv_raw(c, rbuf, READ_CHUNK, &why);
+	if (n <= 0) {
+		if (why != NULL)
+			conn_kill(c, why);
+		else if (n == 0)
+			conn_kill(c, "Connection closed");
+		else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			conn_kill(c, "Read error");
+		return;
+	}
+	if (p->reqlen + (size_t)n > WS_REQ_MAX + READ_CHUNK ||
+	    (nr = realloc(p->req, p->reqlen + (size_t)n)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	memcpy(nr + p->reqlen, rbuf, (size_t)n);
+	p->req = nr;
+	p->reqlen += (size_t)n;
+	rc = ws_handshake(p->req, p->reqlen > WS_REQ_MAX ? WS_REQ_MAX :
+	    p->reqlen, lim.ws_origins, resp, sizeof(resp), &binary, &why);
+	if (rc == 0)
+		return;
+	conn_send_raw(c, resp, strlen(resp));
+	if (rc < 0) {
+		log_info("connect", "refused %s: WebSocket upgrade: %s", c->ip,
+		    why);
+		conn_kill(c, why);
+		return;
+	}
+	if ((c->ws = ws_new(binary)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	if (p->reqlen > (size_t)rc) {
+		/* frames right behind the request: decoded into ibuf */
+		size_t extra = p->reqlen - (size_t)rc;
+
+		if ((c->ibuf = malloc(extra + 1)) == NULL) {
+			conn_kill(c, "Out of memory");
+			return;
+		}
+		if ((n = conn_ws_input(c, p->req + rc, extra, c->ibuf)) < 0)
+			return;
+		c->ilen = (size_t)n;
+		if (n == 0) {
+			free(c->ibuf);
+			c->ibuf = NULL;
+		}
+	}
+	conn_open(c);
+	if (c->ilen > 0)
+		net_conn_resume(c);	/* onto the input list */
+}
+
+/* Once a second: connections whose header is overdue. */
+static void
+pre_sweep(void)
+{
+	struct conn *c, *next;
+
+	for (c = pre_head; c != NULL; c = next) {
+		next = c->pre->next;
+		if (ergo_now < c->pre->deadline ||
+		    (c->flags & (CONN_CLOSING | CONN_DEAD)))
+			continue;
+		if (c->pre->step == PRE_PROXY_OPT)	/* a silent client */
+			conn_kill_error(c, "Registration timed out");
+		else if (c->pre->step == PRE_WS) {
+			log_info("connect", "refused %s: no WebSocket upgrade "
+			    "in time", c->ip);
+			conn_kill(c, "Registration timed out");
+		}
+		else
+			pre_refuse(c, "no PROXY header in time",
+			    "Registration timed out");
+	}
+}
+
+/*
+ * The first bytes of an ordinary connection: a PROXY header from an
+ * address proxy-allowed-from does not list is refused, and logged.
+ */
+static bool
+conn_proxy_refused(struct conn *c, const char *buf, size_t len)
+{
+	static const char v2sig[] = "\r\n\r\n\0\r\nQUIT\n";
+
+	if ((len >= 6 && memcmp(buf, "PROXY ", 6) == 0) ||
+	    (len >= 12 && memcmp(buf, v2sig, 12) == 0)) {
+		log_info("connect", "refused %s: a PROXY header, and the "
+		    "address is not in proxy-allowed-from", c->ip);
+		conn_kill_error(c, "Your address may not send a PROXY header");
+		return true;
+	}
+	return false;
+}
+
 void
 net_conn_close(struct conn *c, const char *error)
 {
@@ -897,6 +1318,12 @@ net_conn_close(struct conn *c, const char *error)
 			line[len++] = '\n';
 			net_conn_send(c, line, len);
 		}
+	}
+	if (c->ws != NULL && !ws_close_sent(c->ws)) {
+		char f[127];
+
+		conn_send_raw(c, f, ws_frame_close(f, 1000, ""));
+		ws_set_close_sent(c->ws);
 	}
 	c->flags |= CONN_CLOSING;
 	c->client = NULL;
@@ -933,9 +1360,42 @@ obuf_room(struct conn *c, size_t len)
 	return 0;
 }
 
+/*
+ * WebSocket output: each line of buf a frame (net_ws.c's ws_frame_line,
+ * the one place lines become frames), queued as raw bytes.
+ */
+static void
+conn_send_ws(struct conn *c, const char *buf, size_t len)
+{
+	static char frame[WS_FRAME_HDR + 3 * (RECVQ_MAX + IRC_LINE_MAX)];
+	const char *lf;
+	size_t n;
+
+	while (len > 0 && !(c->flags & CONN_DEAD)) {
+		lf = memchr(buf, '\n', len);
+		n = lf != NULL ? (size_t)(lf - buf) + 1 : len;
+		if (n > RECVQ_MAX + IRC_LINE_MAX)	/* never from irc */
+			n = RECVQ_MAX + IRC_LINE_MAX;
+		conn_send_raw(c, frame, ws_frame_line(c->ws, frame, buf, n));
+		buf += n;
+		len -= n;
+	}
+}
+
 void
 net_conn_send(struct conn *c, const char *buf, size_t len)
 {
+	if (c->ws != NULL)
+		conn_send_ws(c, buf, len);
+	else
+		conn_send_raw(c, buf, len);
+}
+
+static void
+conn_send_raw(struct conn *c, const char *buf, size_t len)
+{
+	char frame[64];
+
 	if (c->flags & CONN_DEAD)
 		return;
 	if (c->olen - c->ooff + len > (c->sendq ? c->sendq : lim.max_sendq) &&
@@ -948,6 +1408,13 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 		goneq_add(c);
 		buf = "ERROR :SendQ exceeded\r\n";
 		len = strlen(buf);
+		if (c->ws != NULL) {
+			len = ws_frame_line(c->ws, frame, buf, len);
+			len += ws_frame_close(frame + len, 1008,
+			    "SendQ exceeded");
+			ws_set_close_sent(c->ws);
+			buf = frame;
+		}
 	}
 	c->flags |= CONN_OUSED;
 	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
@@ -984,7 +1451,7 @@ net_conn_ip(const struct conn *c)
 bool
 net_conn_tls(const struct conn *c)
 {
-	return c->tls != NULL;
+	return c->tls != NULL || (c->flags & CONN_PTLS);
 }
 
 const char *
@@ -1128,7 +1595,7 @@ conn_want_input(struct conn *c)
  * means the connection is over.
  */
 static ssize_t
-conn_recv(struct conn *c, char *buf, size_t len, const char **why)
+conn_recv_raw(struct conn *c, char *buf, size_t len, const char **why)
 {
 	ssize_t n;
 
@@ -1155,6 +1622,58 @@ conn_recv(struct conn *c, char *buf, size_t len, const char **why)
 }
 
 static void
+ws_send_cb(void *arg, const char *frame, size_t len)
+{
+	conn_send_raw(arg, frame, len);
+}
+
+/*
+ * Frames in[0..len) into out (len + 1 bytes): the lines they carry.
+ * -1: the connection is over (its close frame queued, c killed).
+ */
+static ssize_t
+conn_ws_input(struct conn *c, const char *in, size_t len, char *out)
+{
+	const char *why;
+	long n;
+
+	n = ws_decode(c->ws, (const unsigned char *)in, len, out,
+	    RECVQ_MAX - 1, ws_send_cb, c, &why);
+	if (n < 0) {
+		log_debug("connect", "%s: %s", c->ip, why);
+		conn_kill(c, why);
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * What conn_read reads: conn_recv_raw's bytes, or for a WebSocket the
+ * lines its frames carry (buf needs len + 1 bytes then).
+ */
+static ssize_t
+conn_recv(struct conn *c, char *buf, size_t len, const char **why)
+{
+	static char raw[READ_CHUNK];
+	ssize_t n;
+
+	if (c->ws == NULL)
+		return conn_recv_raw(c, buf, len, why);
+	n = conn_recv_raw(c, raw, len < sizeof(raw) ? len : sizeof(raw), why);
+	if (n <= 0)
+		return n;
+	if ((n = conn_ws_input(c, raw, (size_t)n, buf)) < 0) {
+		*why = c->reason;
+		return -1;
+	}
+	if (n == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return n;
+}
+
+static void
 conn_read(struct conn *c)
 {
 	size_t have = 0, off;
@@ -1162,6 +1681,18 @@ conn_read(struct conn *c)
 	char *buf = rbuf;
 	const char *why;
 
+	while (c->pre != NULL) {
+		int step = c->pre->step;
+
+		if (step == PRE_WS)
+			pre_ws(c);
+		else
+			pre_proxy(c);
+		if (c->flags & (CONN_CLOSING | CONN_DEAD))
+			return;
+		if (c->pre != NULL && c->pre->step == step)
+			return;		/* more to come */
+	}
 	/*
 	 * Fakelag holds its lines, or has just released a backlog larger
 	 * than the scratch buffer's room for leftovers: queue behind them,
@@ -1196,6 +1727,11 @@ conn_read(struct conn *c)
 			memcpy(rbuf, c->ibuf, have);
 		}
 		n = conn_recv(c, rbuf + have, READ_CHUNK, &why);
+		if (n > 0 && (c->flags & CONN_FRESH)) {
+			c->flags &= ~CONN_FRESH;
+			if (conn_proxy_refused(c, rbuf + have, (size_t)n))
+				return;
+		}
 		if (n > 0) {
 			have += (size_t)n;
 			off = conn_lines(c, buf, have);
@@ -1509,6 +2045,8 @@ conn_free(struct conn *c)
 		tls_conn_close(c->tls, c->fd);	/* close_notify, best effort */
 		tls_conn_free(c->tls);
 	}
+	pre_end(c);
+	ws_free(c->ws);
 	slot_del(c->slot);
 	close(c->fd);
 	ip_put(c->ipc);
@@ -1588,6 +2126,7 @@ net_tick(void)
 	struct listener *l;
 
 	kept_sweep();
+	pre_sweep();
 	for (l = listeners; l != NULL; l = l->next)
 		if (l->cred != NULL && l->reload_s > 0 &&
 		    ergo_now >= l->next_check)

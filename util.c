@@ -1,8 +1,14 @@
 /*
  * util.c: small helpers that serve every part and belong to none: the
- * program's clock, the system's random bytes, base64 and xstrdup.
+ * program's clock, the system's random bytes, base64, xstrdup and
+ * address lists.
  * Knows no protocol, config or socket.
  */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -212,4 +218,113 @@ ergo_random(void *buf, size_t len)
 #else
 	return random_urandom(p, len);
 #endif
+}
+
+/* One word of an address list into n[0] (and n[1]): how many, or -1. */
+static int
+net_word(const char *w, struct util_net *n, size_t room)
+{
+	char buf[64], *slash;
+	unsigned long bits;
+	char *end;
+
+	if (strcmp(w, "localhost") == 0) {
+		if (room < 2)
+			return -1;
+		memset(n, 0, 2 * sizeof(*n));
+		n[0].family = AF_INET;
+		n[0].bits = 8;
+		n[0].addr[0] = 127;
+		n[1].family = AF_INET6;
+		n[1].bits = 128;
+		n[1].addr[15] = 1;
+		return 2;
+	}
+	if (strlen(w) >= sizeof(buf) || room < 1)
+		return -1;
+	memcpy(buf, w, strlen(w) + 1);
+	memset(n, 0, sizeof(*n));
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, n->addr) == 1) {
+		n->family = AF_INET;
+		n->bits = 32;
+	} else if (inet_pton(AF_INET6, buf, n->addr) == 1) {
+		n->family = AF_INET6;
+		n->bits = 128;
+	} else
+		return -1;
+	if (slash != NULL) {
+		if (*slash < '0' || *slash > '9')
+			return -1;
+		bits = strtoul(slash, &end, 10);
+		if (*end != '\0' || bits > n->bits)
+			return -1;
+		n->bits = (unsigned)bits;
+	}
+	return 1;
+}
+
+int
+util_nets_parse(const char *list, struct util_net *out, size_t max,
+    const char **bad)
+{
+	char w[64];
+	size_t len, cnt = 0;
+	int k;
+
+	*bad = NULL;
+	for (;;) {
+		list += strspn(list, " \t,");
+		if (*list == '\0')
+			break;
+		len = strcspn(list, " \t,");
+		if (len >= sizeof(w)) {
+			*bad = list;
+			return -1;
+		}
+		memcpy(w, list, len);
+		w[len] = '\0';
+		if ((k = net_word(w, out + cnt, max - cnt)) == -1) {
+			*bad = list;
+			return -1;
+		}
+		cnt += (size_t)k;
+		list += len;
+	}
+	return (int)cnt;
+}
+
+bool
+util_nets_contain(const struct util_net *n, size_t cnt, const char *ip)
+{
+	unsigned char a[16];
+	int fam;
+	size_t i;
+	unsigned full, rest;
+
+	if (inet_pton(AF_INET, ip, a) == 1)
+		fam = AF_INET;
+	else if (inet_pton(AF_INET6, ip, a) == 1) {
+		fam = AF_INET6;
+		/* ::ffff:192.0.2.7 is 192.0.2.7 */
+		if (memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+			memmove(a, a + 12, 4);
+			fam = AF_INET;
+		}
+	} else
+		return false;
+	for (i = 0; i < cnt; i++) {
+		if (n[i].family != fam)
+			continue;
+		full = n[i].bits / 8;
+		rest = n[i].bits % 8;
+		if (memcmp(a, n[i].addr, full) != 0)
+			continue;
+		if (rest != 0 && ((a[full] ^ n[i].addr[full]) &
+		    (unsigned char)(0xff << (8 - rest))) != 0)
+			continue;
+		return true;
+	}
+	return false;
 }

@@ -25,4 +25,21 @@ size_t	 util_b64_decode(void *dst, size_t dstsz, const char *src,
 
 char	*xstrdup(const char *);		/* NULL on ENOMEM */
 
+/*
+ * Address lists (proxy-allowed-from, webirc hosts): words of "192.0.2.7",
+ * "192.0.2.0/24", "2001:db8::/32" or "localhost" (127.0.0.0/8 and ::1).
+ * util_nets_parse fills up to max entries and returns how many, or -1
+ * with *bad pointing at the first word that is none of those.
+ */
+#define UTIL_NETS_MAX	64	/* entries of one list */
+struct util_net {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned	 bits;
+	unsigned char	 addr[16];
+};
+int	 util_nets_parse(const char *list, struct util_net *out, size_t max,
+	    const char **bad);
+/* ip: text as net_conn_ip gives it; a v4-mapped v6 address is IPv4 */
+bool	 util_nets_contain(const struct util_net *, size_t n, const char *ip);
+
 #endif

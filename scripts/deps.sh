@@ -4,6 +4,8 @@
 #   test: build + python3 and ii (the suckless IRC client, for
 #         tests/test_client_ii.py), python3-irc and weechat-headless
 #         (real IRCv3 clients, for tests/test_ircv3_client_lib.py);
+#         python3-websockets, haproxy and chromium (web clients and
+#         proxies: tests/test_websocket.py, tests/test_web_real.py);
 #         clang too when CC=clang; bmake (BSD make: tests/test_install.py
 #         builds with it, the Makefile being POSIX make); and the
 #         service managers and tools tests/test_init.py drives: OpenRC,
@@ -103,6 +105,17 @@ EOF
 			need "openssl (command line)" openssl openssl
 		command -v nsenter >/dev/null 2>&1 ||
 			need "util-linux (unshare, nsenter)" util-linux util-linux
+		# web clients and proxies (tests/test_websocket.py,
+		# tests/test_web_real.py): a WebSocket client library, HAProxy
+		# in front of a proxy listener, a real browser
+		/usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 ||
+			need "python3-websockets (WebSocket library, for tests)" \
+			    python3-websockets py3-websockets
+		command -v haproxy >/dev/null 2>&1 ||
+			need "haproxy (for tests)" haproxy haproxy
+		command -v chromium >/dev/null 2>&1 ||
+			need "chromium (headless browser, for tests)" chromium \
+			    chromium
 	fi
 }
 
@@ -146,7 +159,7 @@ else
 	# The test clients are not in every Alpine release (nor is
 	# weechat-headless there: the weechat package may lack it): install
 	# each on its own, and let their tests skip themselves.
-	optional="ii py3-irc weechat"
+	optional="ii py3-irc weechat py3-websockets chromium"
 	rest=
 	for p in $apk; do
 		case " $optional " in *" $p "*) ;; *) rest="$rest $p" ;; esac
@@ -167,7 +180,9 @@ if [ -n "$missing" ]; then
 	if ! command -v apt-get >/dev/null 2>&1; then
 		rest=$(echo "$missing" | sed -e 's/ ii (IRC client, for tests)//' \
 		    -e 's/ python3-irc (IRC library, for tests)//' \
-		    -e 's/ weechat-headless (IRC client, for tests)//')
+		    -e 's/ weechat-headless (IRC client, for tests)//' \
+		    -e 's/ python3-websockets (WebSocket library, for tests)//' \
+		    -e 's/ chromium (headless browser, for tests)//')
 		[ -z "$rest" ] && exit 0
 	fi
 	echo "deps.sh: still missing after install:$missing" >&2

@@ -56,7 +56,7 @@ class Net:
     (x, y) link x to y, x connecting (autoconnect) unless told not to."""
 
     def __init__(self, n, edges, auto=True, pw=None, extra=None,
-                 ping="60s", level="info"):
+                 ping="60s", level="info", top=None):
         self.names = ["%s.test" % chr(ord("a") + i) for i in range(n)]
         self.lports = [free_port() for _ in range(n)]
         self.srv = []
@@ -71,6 +71,7 @@ class Net:
                     "pw": pw.get(i, LINKPW) if pw else LINKPW,
                     "hash": HASHES["link"],
                     "auto": "yes" if auto and i == x else "no"}
+            links += (top or {}).get(i, "")
             text = CONF % {"name": name, "sid": "0A%s" % chr(65 + i),
                            "lport": self.lports[i], "oper": HASHES["oper"],
                            "links": links, "ping": ping, "level": level,
@@ -420,3 +421,55 @@ def test_away_crosses_the_link():
     alice.send("PRIVMSG bob :there?")
     alice.expect(r" 301 alice bob :at lunch")
     bob.expect(r"PRIVMSG bob :there\?")
+
+
+def test_hostile_peer_cannot_crash_or_desync():
+    """A peer that speaks TS6 and then sends junk: ignored line by line,
+    an unknown command logged once; a leaf that introduces a server ends
+    the link, and its users split off."""
+    fake = ("link fake.test {\n send-password x\n receive-password "
+            "\"%s\"\n}\n" % HASHES["link"])
+    net = Net(1, [], top={0: fake})
+    s = socket.create_connection(("127.0.0.1", net.lports[0]), timeout=5)
+    f = s.makefile("rwb", buffering=0)
+
+    def send(line):
+        f.write(line.encode() + b"\r\n")
+
+    def expect(rx, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = f.readline().decode(errors="replace").rstrip("\r\n")
+            if not line:
+                break
+            if re.search(rx, line):
+                return line
+        raise ErgoTestError("fake peer: no line matching %r" % rx)
+
+    send("PASS %s TS 6 :9ZZ" % LINKPW)
+    send("CAPAB :QS EX IE ENCAP TB EUID")
+    send("SERVER fake.test 1 :a fake peer")
+    expect(r"^SVINFO 6 6 0 :\d+$")
+    send("SVINFO 6 6 0 :%d" % int(time.time()))
+    send(":9ZZ EUID visitor 1 %d +i v host.example 192.0.2.9 9ZZAAAAAA "
+         "* * :a visitor" % int(time.time()))
+    for junk in (":9ZZ UID", ":9ZZ SJOIN 123 #c +nt :@9ZZNOSUCH",
+                 ":9ZZ KILL 9ZZNOBODY :x", ":9ZZ FROBNICATE a b c",
+                 ":9ZZ FROBNICATE again", ":9ZZAAAAAA PRIVMSG #nowhere :x",
+                 ":9ZZ TMODE 1 #nochan +o x", ":9ZZBBBBBB QUIT :who?",
+                 ":9ZZ EUID visitor 1 1 +i v h 0 9ZZAAAAAA * * :dup",
+                 ":9ZZ SJOIN notanumber #x + :9ZZAAAAAA",
+                 ":9ZZ BMASK 1 #x q :a!b@c", ":9ZZ TB #x"):
+        send(junk)
+    c = net.srv[0].client("local")
+    c.send("WHOIS visitor")
+    c.expect(r" 312 local visitor fake\.test :a fake peer")
+    text = net.srv[0].logtext()
+    assert text.count("sent FROBNICATE, which is not implemented") <= 1
+    send(":9ZZ SID loop.test 2 0AA :our own SID")
+    expect(r"^ERROR :Not a hub")
+    c.send("WHOIS visitor")
+    c.expect(r" 401 local visitor ")
+    s.close()
+    net.srv[0].wait_log(r"sent FROBNICATE, which is not implemented")
+    assert net.srv[0].logtext().count("sent FROBNICATE") == 1

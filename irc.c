@@ -29,6 +29,7 @@
 #include "irc_bans.h"
 #include "irc_chan.h"
 #include "irc_chghost.h"
+#include "irc_help.h"
 #include "irc_hist.h"
 #include "irc_link.h"
 #include "irc_markread.h"
@@ -453,6 +454,8 @@ static const struct cmd cmds[] = {
 	{ "DEOPER",	h_deoper,	0, CMD_REG, NULL },
 	{ "DIE",	h_die,		0, CMD_REG | CMD_OPER, "die" },
 	{ "DLINE",	h_dline,	1, CMD_REG | CMD_OPER, "ban" },
+	{ "HELP",	h_help,		0, CMD_REG, NULL },
+	{ "HELPOP",	h_help,		0, CMD_REG, NULL },
 	{ "INFO",	h_info,		0, CMD_REG, NULL },
 	{ "INVITE",	h_invite,	2, CMD_REG, NULL },
 	{ "ISON",	h_ison,		1, CMD_REG, NULL },
@@ -1486,6 +1489,11 @@ irc_init(int (*rehash)(char **errs))
 		if (strcmp(cmds[i - 1].name, cmds[i].name) >= 0)
 			fatalx("command table: %s before %s: bsearch needs "
 			    "it sorted", cmds[i - 1].name, cmds[i].name);
+	irc_help_init();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!irc_help_exists(cmds[i].name))
+			fatalx("command table: %s has no help entry in "
+			    "irc_help.c", cmds[i].name);
 	irc.rehash = rehash;
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);

@@ -144,4 +144,10 @@
 #define ERR_SASLALREADY		907
 #define RPL_SASLMECHS		908
 
+/* HELP/HELPOP (Ergo) */
+#define ERR_HELPNOTFOUND	524
+#define RPL_HELPSTART		704
+#define RPL_HELPTXT		705
+#define RPL_ENDOFHELP		706
+
 #endif

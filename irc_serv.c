@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "irc_help.h"
 #include "irc_serv.h"
 #include "ergo.h"
 #include "log.h"
@@ -24,10 +25,11 @@
 
 #define SERV_ARGS_MAX	4	/* words after a service command */
 
+/* A service's subcommand; its help text is irc_help.c's
+ * "SERVICE NAME" entry. */
 struct ns_cmd {
 	const char	*name;
 	void		(*fn)(struct client *, int, char **);
-	const char	*help;
 };
 
 static void ns_help(struct client *, int, char **);
@@ -61,15 +63,13 @@ struct service {
 	size_t			 ncmds;
 };
 
+/* HELP [subcommand]: the texts are irc_help.c's. */
 static void
-serv_help(struct client *c, const struct service *sv)
+serv_help(struct client *c, const struct service *sv, int argc, char **argv)
 {
-	size_t i;
-
-	serv_reply(c, sv, "%s commands (/%s or /msg %s):", sv->nick,
-	    sv->alias, sv->nick);
-	for (i = 0; i < sv->ncmds; i++)
-		serv_reply(c, sv, "%s", sv->cmds[i].help);
+	if (!irc_help_service(c, sv->nick, argc > 0 ? argv[0] : NULL))
+		serv_reply(c, sv, "Unknown command. To see the available "
+		    "commands, run: /%s HELP", sv->alias);
 }
 
 /* One command line to a service: words separated by spaces. */
@@ -85,7 +85,7 @@ serv_command(struct client *c, const struct service *sv, const char *text)
 	    argc <= SERV_ARGS_MAX; w = strtok_r(NULL, " ", &save))
 		argv[argc++] = w;
 	if (argc == 0) {
-		serv_help(c, sv);
+		serv_help(c, sv, 0, NULL);
 		return;
 	}
 	for (i = 0; i < sv->ncmds; i++)
@@ -646,23 +646,16 @@ ns_set(struct client *c, int argc, char **argv)
 }
 
 static const struct ns_cmd ns_cmds[] = {
-	{ "CERT", ns_cert, "CERT <LIST | ADD [fp] | DEL <fp>>: TLS "
-	    "certificates that log you in (SASL EXTERNAL)" },
-	{ "CLIENTS", ns_clients, "CLIENTS <LIST | LOGOUT <n | all>>: the "
-	    "connections attached to your nick" },
-	{ "DROP", ns_drop, "DROP <password>: delete your account" },
-	{ "GHOST", ns_ghost, "GHOST <nick>: disconnect a session using your "
-	    "nick" },
-	{ "HELP", ns_help, "HELP: this list" },
-	{ "IDENTIFY", ns_identify, "IDENTIFY [account] <password>: log in" },
-	{ "INFO", ns_info, "INFO [account]: about an account" },
-	{ "PASSWD", ns_passwd, "PASSWD <current> <new>: change your "
-	    "password" },
-	{ "REGISTER", ns_register, "REGISTER <password> [email]: register "
-	    "your current nick as an account" },
-	{ "SET", ns_set, "SET ENFORCE <none|timeout|strict|default>: how "
-	    "your nick is protected; SET MULTICLIENT <on|off|default>: "
-	    "whether more clients may attach to it" },
+	{ "CERT", ns_cert },
+	{ "CLIENTS", ns_clients },
+	{ "DROP", ns_drop },
+	{ "GHOST", ns_ghost },
+	{ "HELP", ns_help },
+	{ "IDENTIFY", ns_identify },
+	{ "INFO", ns_info },
+	{ "PASSWD", ns_passwd },
+	{ "REGISTER", ns_register },
+	{ "SET", ns_set },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 
@@ -673,9 +666,7 @@ static const struct service nickserv = {
 static void
 ns_help(struct client *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	serv_help(c, &nickserv);
+	serv_help(c, &nickserv, argc, argv);
 }
 
 static void
@@ -1144,20 +1135,17 @@ done:
 static void cs_help(struct client *, int, char **);
 
 static const struct ns_cmd cs_cmds[] = {
-	{ "AMODE", cs_amode, "AMODE <#chan> [+o|-o|+v|-v <account>]: "
-	    "persistent modes" },
-	{ "DEOP", cs_deop, "DEOP <#chan> [nick]" },
-	{ "DEVOICE", cs_devoice, "DEVOICE <#chan> [nick]" },
-	{ "DROP", cs_drop, "DROP <#chan>: unregister a channel" },
-	{ "HELP", cs_help, "HELP: this list" },
-	{ "INFO", cs_info, "INFO <#chan>: about a registered channel" },
-	{ "OP", cs_op, "OP <#chan> [nick]" },
-	{ "REGISTER", cs_register, "REGISTER <#chan>: register a channel "
-	    "you are an operator of" },
-	{ "TRANSFER", cs_transfer, "TRANSFER <#chan> <account>: give the "
-	    "channel away" },
-	{ "UNREGISTER", cs_drop, "UNREGISTER <#chan>: the same as DROP" },
-	{ "VOICE", cs_voice, "VOICE <#chan> [nick]" },
+	{ "AMODE", cs_amode },
+	{ "DEOP", cs_deop },
+	{ "DEVOICE", cs_devoice },
+	{ "DROP", cs_drop },
+	{ "HELP", cs_help },
+	{ "INFO", cs_info },
+	{ "OP", cs_op },
+	{ "REGISTER", cs_register },
+	{ "TRANSFER", cs_transfer },
+	{ "UNREGISTER", cs_drop },
+	{ "VOICE", cs_voice },
 };
 #define CS_NCMDS	(sizeof(cs_cmds) / sizeof(cs_cmds[0]))
 
@@ -1168,9 +1156,7 @@ static const struct service chanserv = {
 static void
 cs_help(struct client *c, int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	serv_help(c, &chanserv);
+	serv_help(c, &chanserv, argc, argv);
 }
 
 static void

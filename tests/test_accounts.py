@@ -219,8 +219,9 @@ def test_unknown_command_and_help():
         ns_expect(c, "Unknown command. To see the available commands, run: "
                   "/NS HELP")
         c.send("NS")
-        ns_expect(c, "NickServ commands")
-        ns_expect(c, "SET ENFORCE")
+        ns_expect(c, "*** \x02NickServ HELP\x02 ***")
+        ns_expect(c, "    \x02SET\x02    ")
+        ns_expect(c, "*** \x02End of NickServ HELP\x02 ***")
         c.send("NOTICE NickServ :HELP")     # a NOTICE draws no reply
         assert not any("NickServ" in l for l in c.sync())
 
@@ -396,7 +397,7 @@ def test_nobody_may_be_called_nickserv():
         d = srv.client("victim")
         assert not any(" NICK " in l for l in c.sync() + d.sync())
         ns(d, "HELP")
-        ns_expect(d, "NickServ commands")
+        ns_expect(d, "*** \x02NickServ HELP\x02 ***")
         d.send("WHOIS NickServ")
         d.expect(r" 401 victim NickServ ")
 

@@ -46,7 +46,7 @@ def test_cs_alias_and_chanserv_command():
     with Server() as srv:
         a = account(srv, "ann")
         a.send("CS HELP")
-        cs_expect(a, "ChanServ commands")
+        cs_expect(a, "*** \x02ChanServ HELP\x02 ***")
         a.send("CHANSERV INFO #none")
         cs_expect(a, "Channel #none is not registered")
         a.send("CS BOGUS")

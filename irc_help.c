@@ -1,0 +1,482 @@
+/*
+ * irc_help.c: every help text in one table: the commands (HELP and
+ * HELPOP, Ergo's 704/705/706 and 524) and the services' subcommands (a
+ * service's HELP lists what the caller may use). Below the command
+ * families: calls irc_out and irc_oper only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "irc_help.h"
+#include "conf.h"
+#include "log.h"
+#include "irc_num.h"
+#include "irc_oper.h"
+#include "irc_out.h"
+
+/*
+ * One entry: a command ("KILL") or a service's subcommand ("NICKSERV
+ * REGISTER"). cap: NULL for everyone, "" for any operator, else the
+ * oper capability it needs. brief: a service subcommand's line in its
+ * HELP listing. text: lines separated by '\n', the first the syntax.
+ */
+struct help {
+	const char	*topic;
+	const char	*cap;
+	const char	*brief;
+	const char	*text;
+};
+
+/* Sorted by topic (bsearch; irc_help_init checks). */
+static const struct help helps[] = {
+	{ "ACCEPT", NULL, NULL,
+	  "ACCEPT <nick>[,nick...] | ACCEPT -<nick> | ACCEPT *\n"
+	  "Lets nicks message you while you have user mode +R (only "
+	  "logged-in users); -nick takes one off the list, * lists it." },
+	{ "ADMIN", NULL, NULL,
+	  "ADMIN [server]\n"
+	  "Shows who runs this server and how to reach them." },
+	{ "AUTHENTICATE", NULL, NULL,
+	  "AUTHENTICATE <mechanism|data>\n"
+	  "SASL login (PLAIN, EXTERNAL, SCRAM-SHA-256), after CAP REQ sasl." },
+	{ "AWAY", NULL, NULL,
+	  "AWAY [message]\n"
+	  "With a message, marks you away; without, back." },
+	{ "BATCH", NULL, NULL,
+	  "BATCH <+ref|-ref> [type params]\n"
+	  "Opens or closes a client batch (draft/multiline)." },
+	{ "CAP", NULL, NULL,
+	  "CAP <LS|LIST|REQ|END> [302|capabilities]\n"
+	  "Negotiates IRCv3 capabilities." },
+	{ "CHANSERV", NULL, NULL,
+	  "CHANSERV <subcommand> [params]\n"
+	  "Talks to ChanServ, which registers channels. /CS HELP lists its "
+	  "commands." },
+	{ "CHANSERV AMODE", NULL, "Modes given to accounts on join",
+	  "AMODE <#channel> [+o|-o|+v|-v <account>]\n"
+	  "Lists, or changes, the modes ChanServ gives accounts when they "
+	  "join." },
+	{ "CHANSERV DEOP", NULL, "Removes +o",
+	  "DEOP <#channel> [nick]\n"
+	  "Removes channel operator status from you or nick." },
+	{ "CHANSERV DEVOICE", NULL, "Removes +v",
+	  "DEVOICE <#channel> [nick]\n"
+	  "Removes voice from you or nick." },
+	{ "CHANSERV DROP", NULL, "Unregisters a channel",
+	  "DROP <#channel>\n"
+	  "Unregisters a channel you founded." },
+	{ "CHANSERV HELP", NULL, "Shows this help",
+	  "HELP [command]\n"
+	  "Lists ChanServ's commands you may use, or explains one." },
+	{ "CHANSERV INFO", NULL, "Shows a registered channel",
+	  "INFO <#channel>\n"
+	  "Shows a registered channel's founder and registration time." },
+	{ "CHANSERV OP", NULL, "Gives +o",
+	  "OP <#channel> [nick]\n"
+	  "Gives channel operator status to you or nick." },
+	{ "CHANSERV REGISTER", NULL, "Registers a channel",
+	  "REGISTER <#channel>\n"
+	  "Registers a channel you are an operator of, with you as its "
+	  "founder." },
+	{ "CHANSERV TRANSFER", NULL, "Transfers a channel",
+	  "TRANSFER <#channel> <account>\n"
+	  "Gives a channel you founded to another account." },
+	{ "CHANSERV UNREGISTER", NULL, "Unregisters a channel",
+	  "UNREGISTER <#channel>\n"
+	  "The same as DROP." },
+	{ "CHANSERV VOICE", NULL, "Gives +v",
+	  "VOICE <#channel> [nick]\n"
+	  "Gives voice to you or nick." },
+	{ "CHATHISTORY", NULL, NULL,
+	  "CHATHISTORY <LATEST|BEFORE|AFTER|AROUND|BETWEEN|TARGETS> <target> "
+	  "...\n"
+	  "Fetches message history (draft/chathistory)." },
+	{ "CHGHOST", "vhosts", NULL,
+	  "CHGHOST <nick> <user> <host>\n"
+	  "Changes a user's shown user and host. Needs the vhosts "
+	  "capability." },
+	{ "CONNECT", "", NULL,
+	  "CONNECT <server>\n"
+	  "Links a server of a link block now." },
+	{ "CS", NULL, NULL,
+	  "CS <subcommand> [params]\n"
+	  "An alias for CHANSERV." },
+	{ "DEOPER", "", NULL,
+	  "DEOPER\n"
+	  "Drops your operator status, as MODE <yournick> -o." },
+	{ "DIE", "die", NULL,
+	  "DIE\n"
+	  "Shuts the server down. Needs the die capability." },
+	{ "DLINE", "ban", NULL,
+	  "DLINE [ANDKILL] [duration] <ip|cidr> [ON <server>] [reason]\n"
+	  "Bans an address or network from connecting. Needs the ban "
+	  "capability." },
+	{ "HELP", NULL, NULL,
+	  "HELP [topic]\n"
+	  "Explains a command; HELP INDEX lists the topics. HELPOP is the "
+	  "same." },
+	{ "HELPOP", NULL, NULL,
+	  "HELPOP [topic]\n"
+	  "Explains a command; HELPOP INDEX lists the topics." },
+	{ "INFO", NULL, NULL,
+	  "INFO\n"
+	  "Shows what this server is." },
+	{ "INVITE", NULL, NULL,
+	  "INVITE <nick> <#channel>\n"
+	  "Invites nick to a channel (needed for +i channels)." },
+	{ "ISON", NULL, NULL,
+	  "ISON <nick> [nick ...]\n"
+	  "Says which of the nicks are online." },
+	{ "JOIN", NULL, NULL,
+	  "JOIN <#channel>[,#channel...] [key[,key...]]\n"
+	  "Joins channels; JOIN 0 parts every channel." },
+	{ "KICK", NULL, NULL,
+	  "KICK <#channel> <nick>[,nick...] [reason]\n"
+	  "Removes users from a channel you are an operator of." },
+	{ "KILL", "kill", NULL,
+	  "KILL <nick> [reason]\n"
+	  "Disconnects a user. Needs the kill capability." },
+	{ "KLINE", "ban", NULL,
+	  "KLINE [ANDKILL] [duration] <user@host> [ON <server>] [reason]\n"
+	  "Bans a user@host mask from connecting. Needs the ban capability." },
+	{ "LINKS", NULL, NULL,
+	  "LINKS\n"
+	  "Lists the servers of the network." },
+	{ "LIST", NULL, NULL,
+	  "LIST [#channel[,...]|>n|<n]\n"
+	  "Lists channels with their user counts and topics." },
+	{ "LUSERS", NULL, NULL,
+	  "LUSERS\n"
+	  "Counts users, operators and channels." },
+	{ "MARKREAD", NULL, NULL,
+	  "MARKREAD <target> [timestamp=...]\n"
+	  "Reads or sets your read marker of a target (draft/read-marker)." },
+	{ "METADATA", NULL, NULL,
+	  "METADATA <target> <GET|LIST|SET|CLEAR|SUB|UNSUB|SUBS|SYNC> "
+	  "[key [value]]\n"
+	  "Reads or sets metadata (avatar, display-name...) of users and "
+	  "channels (draft/metadata-2)." },
+	{ "MODE", NULL, NULL,
+	  "MODE <#channel|nick> [modes [params]]\n"
+	  "Shows or changes a channel's modes or your own. User modes: +i "
+	  "invisible, +w wallops, +B bot, +s snomasks (operators with the "
+	  "snomasks capability: MODE nick +s +cjknoqux)." },
+	{ "MONITOR", NULL, NULL,
+	  "MONITOR <+|-> <nick>[,nick...] | MONITOR <C|L|S>\n"
+	  "Tells you when nicks come online or leave." },
+	{ "MOTD", NULL, NULL,
+	  "MOTD\n"
+	  "Shows the message of the day." },
+	{ "NAMES", NULL, NULL,
+	  "NAMES [#channel]\n"
+	  "Lists a channel's members." },
+	{ "NICK", NULL, NULL,
+	  "NICK <nickname>\n"
+	  "Changes your nick." },
+	{ "NICKSERV", NULL, NULL,
+	  "NICKSERV <subcommand> [params]\n"
+	  "Talks to NickServ, which registers accounts. /NS HELP lists its "
+	  "commands." },
+	{ "NICKSERV CERT", NULL, "Manages your certificate fingerprints",
+	  "CERT <LIST | ADD [fingerprint] | DEL <fingerprint>>\n"
+	  "The TLS client certificates that log you in (SASL EXTERNAL)." },
+	{ "NICKSERV CLIENTS", NULL, "Lists your connections",
+	  "CLIENTS <LIST | LOGOUT <n | all>>\n"
+	  "The connections attached to your nick." },
+	{ "NICKSERV DROP", NULL, "Deletes your account",
+	  "DROP <password>\n"
+	  "Deletes your account." },
+	{ "NICKSERV GHOST", NULL, "Disconnects a session using your nick",
+	  "GHOST <nick>\n"
+	  "Disconnects the client using your account's nick." },
+	{ "NICKSERV HELP", NULL, "Shows this help",
+	  "HELP [command]\n"
+	  "Lists NickServ's commands you may use, or explains one." },
+	{ "NICKSERV IDENTIFY", NULL, "Logs you in",
+	  "IDENTIFY [account] <password>\n"
+	  "Logs you in to an account." },
+	{ "NICKSERV INFO", NULL, "Shows an account",
+	  "INFO [account]\n"
+	  "Shows an account's registration time; its owner and operators "
+	  "also see its details." },
+	{ "NICKSERV PASSWD", NULL, "Changes your password",
+	  "PASSWD <current> <new>\n"
+	  "Changes your password." },
+	{ "NICKSERV REGISTER", NULL, "Registers your nick",
+	  "REGISTER <password> [email]\n"
+	  "Registers your current nick as an account." },
+	{ "NICKSERV SET", NULL, "Changes your account's settings",
+	  "SET <ENFORCE <none|timeout|strict|default> | MULTICLIENT "
+	  "<on|off|default>>\n"
+	  "How your nick is protected; whether more clients may attach to "
+	  "it." },
+	{ "NOTICE", NULL, NULL,
+	  "NOTICE <target>[,target...] <text>\n"
+	  "Sends a notice, which no automatic reply may answer." },
+	{ "NS", NULL, NULL,
+	  "NS <subcommand> [params]\n"
+	  "An alias for NICKSERV." },
+	{ "OPER", NULL, NULL,
+	  "OPER <name> [password]\n"
+	  "Makes you an operator of an oper block of the config." },
+	{ "PART", NULL, NULL,
+	  "PART <#channel>[,#channel...] [reason]\n"
+	  "Leaves channels." },
+	{ "PASS", NULL, NULL,
+	  "PASS <password>\n"
+	  "The server password, before registration." },
+	{ "PING", NULL, NULL,
+	  "PING <token>\n"
+	  "The server answers PONG with the token." },
+	{ "PONG", NULL, NULL,
+	  "PONG <token>\n"
+	  "The answer to the server's PING." },
+	{ "PRIVMSG", NULL, NULL,
+	  "PRIVMSG <target>[,target...] <text>\n"
+	  "Sends a message to users or channels." },
+	{ "QUIT", NULL, NULL,
+	  "QUIT [reason]\n"
+	  "Disconnects you." },
+	{ "REDACT", NULL, NULL,
+	  "REDACT <target> <msgid> [reason]\n"
+	  "Deletes a message you sent (draft/message-redaction)." },
+	{ "REGISTER", NULL, NULL,
+	  "REGISTER <account|*> <email|*> <password>\n"
+	  "Registers an account (draft/account-registration)." },
+	{ "REHASH", "rehash", NULL,
+	  "REHASH\n"
+	  "Reloads the config. Needs the rehash capability." },
+	{ "SETNAME", NULL, NULL,
+	  "SETNAME <realname>\n"
+	  "Changes your realname." },
+	{ "SQUIT", "", NULL,
+	  "SQUIT <server> [reason]\n"
+	  "Ends a server link." },
+	{ "STATS", NULL, NULL,
+	  "STATS <letter>\n"
+	  "u: uptime; operators: k K-lines, d D-lines, z memory." },
+	{ "TAGMSG", NULL, NULL,
+	  "TAGMSG <target>\n"
+	  "Sends only tags (message-tags)." },
+	{ "TIME", NULL, NULL,
+	  "TIME\n"
+	  "Shows the server's time." },
+	{ "TOPIC", NULL, NULL,
+	  "TOPIC <#channel> [topic]\n"
+	  "Shows or sets a channel's topic." },
+	{ "UNDLINE", "ban", NULL,
+	  "UNDLINE <ip|cidr>\n"
+	  "Removes a D-line. Needs the ban capability." },
+	{ "UNKLINE", "ban", NULL,
+	  "UNKLINE <user@host>\n"
+	  "Removes a K-line. Needs the ban capability." },
+	{ "USER", NULL, NULL,
+	  "USER <username> 0 * <realname>\n"
+	  "Your username and realname, at registration." },
+	{ "USERHOST", NULL, NULL,
+	  "USERHOST <nick> [nick ...]\n"
+	  "Shows users' user@host." },
+	{ "VERIFY", NULL, NULL,
+	  "VERIFY <account> <code>\n"
+	  "Completes an account registration with the code you were sent." },
+	{ "VERSION", NULL, NULL,
+	  "VERSION\n"
+	  "Shows the server's version and ISUPPORT." },
+	{ "WALLOPS", "", NULL,
+	  "WALLOPS <text>\n"
+	  "Sends text to every user with +w." },
+	{ "WHO", NULL, NULL,
+	  "WHO <mask|#channel> [o][%fields]\n"
+	  "Lists users matching a mask or on a channel (WHOX with %)." },
+	{ "WHOIS", NULL, NULL,
+	  "WHOIS [server] <nick>\n"
+	  "Shows a user's details." },
+	{ "WHOWAS", NULL, NULL,
+	  "WHOWAS <nick> [count]\n"
+	  "Shows users who had a nick." },
+};
+#define NHELPS	(sizeof(helps) / sizeof(helps[0]))
+
+static int
+help_cmp(const void *key, const void *elem)
+{
+	return strcasecmp(key, ((const struct help *)elem)->topic);
+}
+
+static const struct help *
+help_find(const char *topic)
+{
+	return bsearch(topic, helps, NHELPS, sizeof(helps[0]), help_cmp);
+}
+
+void
+irc_help_init(void)
+{
+	size_t i;
+
+	for (i = 1; i < NHELPS; i++)
+		if (strcasecmp(helps[i - 1].topic, helps[i].topic) >= 0)
+			fatalx("help table: %s before %s: bsearch needs it "
+			    "sorted", helps[i - 1].topic, helps[i].topic);
+}
+
+bool
+irc_help_exists(const char *topic)
+{
+	return help_find(topic) != NULL;
+}
+
+/* Whether c may use what entry h describes. */
+static bool
+help_allowed(const struct client *c, const struct help *h)
+{
+	if (h->cap == NULL)
+		return true;
+	if (!(c->umodes & UMODE_OPER))
+		return false;
+	return h->cap[0] == '\0' || irc_oper_can(c, h->cap);
+}
+
+/* One line of text at p up to '\n' or its end; n its length. */
+static size_t
+line_len(const char *p)
+{
+	return strcspn(p, "\n");
+}
+
+static void
+help_index(struct client *c, const char *topic)
+{
+	char line[400];
+	size_t i, n = 0, w;
+
+	irc_numeric(c, RPL_HELPSTART, "%s :Help topics (HELP <topic>):",
+	    topic);
+	for (i = 0; i < NHELPS; i++) {
+		if (strchr(helps[i].topic, ' ') != NULL ||
+		    !help_allowed(c, &helps[i]))
+			continue;
+		w = strlen(helps[i].topic);
+		if (n > 0 && n + 1 + w >= sizeof(line) - 1) {
+			irc_numeric(c, RPL_HELPTXT, "%s :%s", topic, line);
+			n = 0;
+		}
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s",
+		    n > 0 ? " " : "", helps[i].topic);
+	}
+	if (n > 0)
+		irc_numeric(c, RPL_HELPTXT, "%s :%s", topic, line);
+	irc_numeric(c, RPL_ENDOFHELP, "%s :End of /HELPOP", topic);
+}
+
+/*
+ * HELP [topic], HELPOP [topic]: Ergo's 704 (the first line), 705 (the
+ * others), 706; 524 for a topic that does not exist or is for operators
+ * (of a capability) the caller is not.
+ */
+void
+h_help(struct client *c, struct msg *m)
+{
+	const struct help *h;
+	const char *p, *topic;
+	char up[64];
+	size_t i, n;
+
+	if (m->nparam < 1 || m->param[0][0] == '\0') {
+		topic = "HELPOP";
+		h = help_find("HELP");
+	} else {
+		for (i = 0; m->param[0][i] != '\0' && i + 1 < sizeof(up) &&
+		    m->param[0][i] != ' '; i++)
+			up[i] = (char)(m->param[0][i] >= 'a' &&
+			    m->param[0][i] <= 'z' ? m->param[0][i] - 32 :
+			    m->param[0][i]);
+		up[i] = '\0';
+		topic = up;
+		if (strcmp(up, "INDEX") == 0) {
+			help_index(c, up);
+			return;
+		}
+		h = up[0] != '\0' && up[0] != ':' ? help_find(up) : NULL;
+		if (h == NULL || strchr(h->topic, ' ') != NULL ||
+		    !help_allowed(c, h)) {
+			irc_numeric(c, ERR_HELPNOTFOUND, "%s :Help not found",
+			    up[0] != '\0' && up[0] != ':' ? up : "*");
+			return;
+		}
+	}
+	for (p = h->text, i = 0; *p != '\0'; i++) {
+		n = line_len(p);
+		irc_numeric(c, i == 0 ? RPL_HELPSTART : RPL_HELPTXT,
+		    "%s :%.*s", topic, (int)n, p);
+		p += n;
+		if (*p == '\n')
+			p++;
+	}
+	irc_numeric(c, RPL_ENDOFHELP, "%s :End of /HELPOP", topic);
+}
+
+static void
+svc_notice(struct client *c, const char *svc, const char *text, size_t n)
+{
+	irc_send(c, ":%s!%s@localhost NOTICE %s :%.*s", svc, svc,
+	    c->nick[0] ? c->nick : "*", (int)n, text);
+}
+
+bool
+irc_help_service(struct client *c, const char *svc, const char *sub)
+{
+	char key[80], line[IRC_LINE_MAX];
+	const struct help *h;
+	const char *p;
+	size_t i, plen, n;
+
+	snprintf(key, sizeof(key), "%s ", svc);
+	for (i = 0; key[i] != '\0'; i++)
+		if (key[i] >= 'a' && key[i] <= 'z')
+			key[i] = (char)(key[i] - 32);
+	plen = strlen(key);
+	if (sub != NULL) {
+		snprintf(key + plen, sizeof(key) - plen, "%s", sub);
+		if ((h = help_find(key)) == NULL || !help_allowed(c, h))
+			return false;
+		n = (size_t)snprintf(line, sizeof(line), "*** \002Help for %s"
+		    "\002 ***", h->topic + plen);
+		svc_notice(c, svc, line, n);
+		for (p = h->text; *p != '\0';) {
+			n = line_len(p);
+			svc_notice(c, svc, p, n);
+			p += n;
+			if (*p == '\n')
+				p++;
+		}
+		n = (size_t)snprintf(line, sizeof(line), "*** \002End of Help "
+		    "for %s\002 ***", h->topic + plen);
+		svc_notice(c, svc, line, n);
+		return true;
+	}
+	n = (size_t)snprintf(line, sizeof(line), "*** \002%s HELP\002 ***",
+	    svc);
+	svc_notice(c, svc, line, n);
+	n = (size_t)snprintf(line, sizeof(line), "To see in-depth help for a "
+	    "specific %s command, try: \002/%s HELP <command>\002", svc,
+	    strcmp(svc, "NickServ") == 0 ? "NS" : strcmp(svc, "ChanServ") ==
+	    0 ? "CS" : svc);
+	svc_notice(c, svc, line, n);
+	svc_notice(c, svc, "Here are the commands you can use:", 34);
+	for (i = 0; i < NHELPS; i++) {
+		if (strncmp(helps[i].topic, key, plen) != 0 ||
+		    !help_allowed(c, &helps[i]))
+			continue;
+		n = (size_t)snprintf(line, sizeof(line), "    \002%s\002    %s",
+		    helps[i].topic + plen, helps[i].brief != NULL ?
+		    helps[i].brief : "");
+		svc_notice(c, svc, line, n);
+	}
+	n = (size_t)snprintf(line, sizeof(line), "*** \002End of %s HELP\002 "
+	    "***", svc);
+	svc_notice(c, svc, line, n);
+	return true;
+}

@@ -49,6 +49,7 @@ enum ktype {
 	K_OPER,		/* oper NAME { ... }, repeatable */
 	K_OPERCLASS,	/* oper-class NAME { ... }, repeatable */
 	K_LINK,		/* link NAME { ... }, repeatable */
+	K_WEBIRC,	/* webirc NAME { ... } in server, repeatable */
 	K_LOG,		/* logging { ... }, repeatable, no label */
 	K_TYPES,	/* log categories: * name -name, one or more words */
 	K_STR,		/* text; min/max bound its length */
@@ -241,6 +242,20 @@ static const struct key cloak_keys[] = {
 static const struct block cloak_block = { "server.ip-cloaking",
 	cloak_keys };
 
+#define W(f)	offsetof(struct webirc_conf, f)
+static const struct key webirc_keys[] = {
+	{ "password", K_HASH, W(password), 1, 256, NULL, NULL,
+	  "A hash printed by ergo genpasswd, of the password the gateway\n"
+	  "sends in WEBIRC.", NULL },
+	{ "certfp", K_WORD, W(certfp), 1, 95, NULL, NULL,
+	  "SHA-256 fingerprint of the gateway's TLS client certificate;\n"
+	  "with a password too, both are needed.", NULL },
+	{ "hosts", K_NETS, W(hosts), 1, 4096, NULL, NULL,
+	  "The gateway's addresses and CIDR blocks (localhost too).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block webirc_block = { "server.webirc", webirc_keys };
+
 static const struct key ws_keys[] = {
 	{ "allowed-origins", K_STR, C(ws_origins), 1, 4096, NULL, NULL,
 	  "Web pages (the browser's Origin header) whose scripts may connect,\n"
@@ -267,6 +282,13 @@ static const struct key server_keys[] = {
 	  "listen /run/ergo/ergo.sock" },
 	{ "unix-bind-mode", K_FMODE, C(unix_mode), 0, 0777, NULL, "0777",
 	  "The file mode of Unix socket listeners (octal).", NULL },
+	{ "webirc", K_WEBIRC, 0, 0, 0, &webirc_block, NULL,
+	  "WEBIRC gateways (repeatable): a web client's gateway that passes\n"
+	  "on each user's real address; none by default.",
+	  "webirc kiwi {\n"
+	  "\tpassword \"$pbkdf2-sha256$32768$...\"\n"
+	  "\thosts \"localhost 192.0.2.10\"\n"
+	  "}" },
 	{ "websockets", K_BLOCK, 0, 0, 0, &ws_block, NULL,
 	  "WebSocket listeners (listen ADDR { websocket yes }).", NULL },
 	{ "proxy-allowed-from", K_NETS, C(proxy_allowed_from), 1, 4096, NULL,
@@ -2344,6 +2366,63 @@ parse_link(struct parser *p, const struct key *k, const struct tok *kt)
 		    "yet; link over a private network or a tunnel", shown);
 }
 
+/* webirc NAME { password ... }: a WEBIRC gateway (irc_webirc.c). */
+static void
+parse_webirc(struct parser *p, const struct key *k, const struct tok *kt)
+{
+	struct tok t = *peek(p);
+	struct where w = tok_where(&t), kw = tok_where(kt);
+	struct webirc_conf *g, **pp;
+	char shown[64];
+	unsigned first, nerr;
+
+	if (t.type != T_WORD && t.type != T_STRING) {
+		if (t.type == T_ERR)
+			next(p);
+		else
+			conf_err(p, &w, "expected a name after webirc, like: "
+			    "webirc gamja { password \"...\"  hosts "
+			    "localhost }");
+		skip_statement(p);
+		return;
+	}
+	next(p);
+	if (!expect_open(p, k, true))
+		return;
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		nomem(p);
+		skip_statement(p);
+		return;
+	}
+	if ((g->name = xstrndup(p, t.s, t.n)) == NULL) {
+		free(g);
+		skip_statement(p);
+		return;
+	}
+	show(shown, sizeof(shown), t.s, t.n);
+	for (pp = &p->c->webircs; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, g->name) == 0) {
+			first = pos_line(p, *pp);
+			conf_err(p, &w, "duplicate webirc \"%s\" (first at "
+			    "line %u)", shown, first);
+		}
+	*pp = g;
+	pos_add(p, g, kw.line);
+	nerr = p->nerr;
+	parse_body(p, k->aux, g, kt);
+	if (p->nerr != nerr)
+		return;
+	if (g->password == NULL && g->certfp == NULL)
+		conf_err(p, &kw, "webirc \"%s\" needs a password or a certfp "
+		    "(or both)", shown);
+	if (g->hosts == NULL)
+		conf_err(p, &kw, "webirc \"%s\" needs hosts: the gateway's "
+		    "addresses, like hosts localhost", shown);
+	if (g->certfp != NULL && certfp_normalize(g->certfp) == -1)
+		conf_err(p, &kw, "webirc \"%s\": certfp must be 64 hex digits "
+		    "(a SHA-256 fingerprint)", shown);
+}
+
 /* New logging block: the table's defaults, appended to the list. */
 static struct log_conf *
 log_new(struct parser *p)
@@ -2496,7 +2575,8 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 	}
 	idx = (size_t)(k - b->keys);
 	if (k->type != K_LISTEN && k->type != K_OPER && k->type != K_LOG &&
-	    k->type != K_OPERCLASS && k->type != K_LINK && idx < KEYS_MAX) {
+	    k->type != K_OPERCLASS && k->type != K_LINK &&
+	    k->type != K_WEBIRC && idx < KEYS_MAX) {
 		if (seen[idx].line != 0)
 			conf_err(p, &kw, "duplicate %s \"%s\" %s (first at "
 			    "line %u)", k->type == K_BLOCK ||
@@ -2545,6 +2625,9 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 		return;
 	case K_LINK:
 		parse_link(p, k, &kt);
+		return;
+	case K_WEBIRC:
+		parse_webirc(p, k, &kt);
 		return;
 	case K_LOG:
 		parse_logging(p, k, &kt);
@@ -2684,7 +2767,8 @@ defaults_apply(struct parser *p, const struct block *b, void *base)
 			defaults_apply(p, k->aux, base);
 		else if (k->def != NULL && k->type != K_LISTEN &&
 		    k->type != K_OPER && k->type != K_OPERCLASS &&
-		    k->type != K_LOG && k->type != K_LINK)
+		    k->type != K_LOG && k->type != K_LINK &&
+		    k->type != K_WEBIRC)
 			(void)set_value(p, k, base, k->def, strlen(k->def),
 			    &default_where);
 }
@@ -2753,7 +2837,7 @@ env_apply_one(struct parser *p, const char *var)
 			return;
 		}
 		if (k->type == K_OPER || k->type == K_OPERCLASS ||
-		    k->type == K_LINK) {
+		    k->type == K_LINK || k->type == K_WEBIRC) {
 			conf_err(p, &w, "%s blocks cannot be set from the "
 			    "environment", k->name);
 			return;
@@ -2910,6 +2994,7 @@ conf_free(struct conf *c)
 	struct oper_conf *o;
 	struct operclass_conf *oc;
 	struct link_conf *lk;
+	struct webirc_conf *wc;
 	struct log_conf *lc;
 
 	if (c == NULL)
@@ -2935,6 +3020,12 @@ conf_free(struct conf *c)
 		fields_free(&link_block, lk);
 		free(lk->name);
 		free(lk);
+	}
+	while ((wc = c->webircs) != NULL) {
+		c->webircs = wc->next;
+		fields_free(&webirc_block, wc);
+		free(wc->name);
+		free(wc);
 	}
 	while ((lc = c->logs) != NULL) {
 		c->logs = lc->next;
@@ -3106,6 +3197,7 @@ dt_block(const struct block *b, int depth)
 		case K_OPER:
 		case K_OPERCLASS:
 		case K_LINK:
+		case K_WEBIRC:
 			break;
 		case K_LISTEN:
 			for (s = k->def; *s != '\0'; s += n) {

@@ -83,6 +83,15 @@ struct operclass_conf {
 	unsigned		 caps;		/* OPCAP_*, extends included */
 };
 
+/* webirc NAME { ... } in server: a WEBIRC gateway (irc_webirc.c) */
+struct webirc_conf {
+	struct webirc_conf	*next;
+	char			*name;
+	char			*password;	/* a conf_passwd_hash(), or NULL */
+	char			*certfp;	/* 64 lowercase hex, or NULL */
+	char			*hosts;		/* an address list (util_nets) */
+};
+
 struct oper_conf {
 	struct oper_conf	*next;
 	char			*name;
@@ -108,6 +117,7 @@ struct conf {
 	struct listen_conf *listens;
 	char		*proxy_allowed_from;	/* address list, or NULL */
 	char		*ws_origins;	/* allowed-origins patterns, or NULL */
+	struct webirc_conf *webircs;
 	unsigned	 unix_mode;	/* of Unix socket listeners */
 	char		*motd;		/* path, or NULL */
 	char		*user, *group;	/* to drop root to, or NULL */

@@ -388,6 +388,8 @@ irc_account_register(struct client *c, const char *name, const char *email,
 	struct store_account o;
 	int rc;
 
+	if (irc.defcon <= 4 && !(c->umodes & UMODE_OPER))
+		return REG_DEFCON;
 	irc_fold(fz, name, sizeof(fz));
 	net_ip_key(irc_client_ip(c) != NULL ? irc_client_ip(c) : c->host, ak,
 	    sizeof(ak));

@@ -52,9 +52,10 @@ const char *irc_account_password_bad(const char *name, const char *pw,
  * Creates account name (a valid nick) for c with password pw and email
  * ("" for none) into *a, counted against c's IP: REG_OK once committed
  * (the caller logs c in), REG_EXISTS if the name is owned, REG_THROTTLED
- * if c's IP registered too many lately, REG_FAILED (store_error()).
+ * if c's IP registered too many lately, REG_DEFCON at DEFCON 4 or
+ * lower, REG_FAILED (store_error()).
  */
-enum { REG_OK, REG_EXISTS, REG_THROTTLED, REG_FAILED };
+enum { REG_OK, REG_EXISTS, REG_THROTTLED, REG_FAILED, REG_DEFCON };
 int	 irc_account_register(struct client *, const char *name,
 	    const char *email, const char *pw, struct store_account *a);
 

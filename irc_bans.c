@@ -21,6 +21,7 @@
 #include "irc_out.h"
 #include "irc_num.h"
 #include "irc_user.h"
+#include "irc_oper.h"
 
 #define BAN_DURATION_MAX	(10LL * 366 * 86400)	/* ten years */
 
@@ -310,6 +311,14 @@ irc_bans_conn_refused(struct conn *conn)
 	const char *ip = net_conn_ip(conn);
 	char err[IRC_LINE_MAX];
 
+	/* DEFCON 1: only loopback connects */
+	if (irc.defcon <= 1 && ip != NULL && strcmp(ip, "::1") != 0 &&
+	    strncmp(ip, "127.", 4) != 0) {
+		log_info("connect", "refused %s: DEFCON %u", ip, irc.defcon);
+		net_conn_close(conn, "New connections to this server are "
+		    "temporarily restricted");
+		return true;
+	}
 	bans_load();
 	for (b = bans; b != NULL; b = b->next)
 		if (b->b.kind == 'd' && !ban_expired(b) && net_contains(b, ip))
@@ -329,6 +338,15 @@ irc_bans_check(struct client *c)
 {
 	const struct ban *b;
 
+	/* DEFCON 2: only clients logged in by SASL may connect */
+	if (irc.defcon <= 2 && c->account == NULL) {
+		irc_numeric(c, ERR_YOUREBANNEDCREEP, ":You must log in with "
+		    "SASL to connect to this server right now");
+		irc_user_kill(c, "Unauthenticated connection refused",
+		    "You must log in with SASL to connect to this server "
+		    "right now");
+		return true;
+	}
 	if ((b = ban_of(c, 0)) == NULL)
 		return false;
 	irc_numeric(c, ERR_YOUREBANNEDCREEP, ":You are banned from this "
@@ -492,13 +510,15 @@ kind_name(int kind)
 	return kind == 'k' ? "K-Line" : "D-Line";
 }
 
+static int	ban_commit(struct client *, struct store_ban *, long long,
+		    bool, bool);
+
 /* KLINE|DLINE [ANDKILL] [MYSELF] [duration] <mask> [ON server] [reason] */
 static void
 ban_add(struct client *c, struct msg *m, int kind)
 {
 	struct store_ban sb;
-	struct ban *b, **pp;
-	char dur[32], text[IRC_LINE_MAX];
+	char text[IRC_LINE_MAX];
 	const char *cmd = kind == 'k' ? "KLINE" : "DLINE";
 	long long secs = 0;
 	bool myself = false;
@@ -545,50 +565,78 @@ ban_add(struct client *c, struct msg *m, int kind)
 	irc_utf8_trunc(text, STORE_BAN_REASON_MAX);	/* cut on a character */
 	snprintf(sb.reason, sizeof(sb.reason), "%.*s",
 	    (int)STORE_BAN_REASON_MAX, text);
-	snprintf(sb.setter, sizeof(sb.setter), "%s", irc_prefix(c));
-	sb.set_at = ergo_now;
-	sb.expires = secs > 0 ? ergo_now + (time_t)secs : 0;
+	(void)ban_commit(c, &sb, secs, myself, false);
+}
+
+/*
+ * Stores ban sb (setter and times filled in here) and applies it to the
+ * clients here, with KLINE/DLINE's notices (uban: UBAN's, Ergo's).
+ * The number of clients it removed, or -1 (said to c).
+ */
+static int
+ban_commit(struct client *c, struct store_ban *sb, long long secs,
+    bool myself, bool uban)
+{
+	struct ban *b, **pp;
+	char dur[32];
+	const char *cmd = uban ? "UBAN ADD" : sb->kind == 'k' ? "KLINE" :
+	    "DLINE";
+	int kind = sb->kind, n = 0;
+
+	snprintf(sb->setter, sizeof(sb->setter), "%s", irc_prefix(c));
+	sb->set_at = ergo_now;
+	sb->expires = secs > 0 ? ergo_now + (time_t)secs : 0;
 
 	/* a ban on oneself is a typo unless said outright (Ergo's MYSELF) */
-	if ((b = ban_new(&sb)) == NULL)
+	if ((b = ban_new(sb)) == NULL)
 		goto nomem;
 	if (!myself && ban_matches(b, c, irc_sess(c)->conn != NULL ?
 	    net_conn_ip(irc_sess(c)->conn) : NULL)) {
 		ban_free(b);
 		ban_notice(c, "This ban matches you. To %s yourself, you must "
 		    "use the command:  /%s MYSELF <arguments>", cmd, cmd);
-		return;
+		return -1;
 	}
 	ban_free(b);
-	if (ban_find(kind, sb.mask) == NULL && nbans >= IRC_BANS_MAX) {
+	if (ban_find(kind, sb->mask) == NULL && nbans >= IRC_BANS_MAX) {
 		ban_notice(c, "Could not add the %s: there are %u bans "
 		    "already", kind_name(kind), IRC_BANS_MAX);
-		return;
+		return -1;
 	}
-	if (store_ban_set(&sb) == -1) {
+	if (store_ban_set(sb) == -1) {
 		ban_notice(c, "Could not add the %s: the database failed (%s)",
 		    kind_name(kind), store_error());
-		return;
+		return -1;
 	}
-	if (ban_put(&sb) == -1)
+	if (ban_put(sb) == -1)
 		goto nomem;
-	if (secs > 0) {
+	dur[0] = '\0';
+	if (secs > 0)
 		dur_format(dur, sizeof(dur), secs);
+	if (uban)
+		ban_notice(c, "Successfully added UBAN for %s", sb->mask);
+	else if (secs > 0)
 		ban_notice(c, "Added temporary (%s) %s for %s", dur,
-		    kind_name(kind), sb.mask);
-	} else
-		ban_notice(c, "Added %s for %s", kind_name(kind), sb.mask);
-	log_info("opers", "%s added %s%s for %s: %s", sb.setter,
-	    secs > 0 ? "temporary " : "", kind_name(kind), sb.mask,
-	    sb.reason);
-	if ((pp = ban_find(kind, sb.mask)) != NULL &&
+		    kind_name(kind), sb->mask);
+	else
+		ban_notice(c, "Added %s for %s", kind_name(kind), sb->mask);
+	log_info("opers", "%s added %s%s for %s: %s", sb->setter,
+	    secs > 0 ? "temporary " : "", kind_name(kind), sb->mask,
+	    sb->reason);
+	irc_sno('x', "%s [%s] added %s%s%s%s%s for %s", c->nick,
+	    c->oper_name != NULL ? c->oper_name : "?", secs > 0 ?
+	    "temporary (" : "", dur, secs > 0 ? ") " : "", uban ? "UBAN " : "",
+	    kind_name(kind), sb->mask);
+	if ((pp = ban_find(kind, sb->mask)) != NULL &&
 	    (n = (int)ban_apply(*pp)) > 0)
-		ban_notice(c, "%d client%s removed by the %s", n, n == 1 ? "" :
-		    "s", kind_name(kind));
-	return;
+		ban_notice(c, uban ? "Killed %d active client(s)" :
+		    "%d client%s removed by the %s", n, n == 1 ? "" : "s",
+		    kind_name(kind));
+	return n;
 nomem:
 	log_warnx("opers", "out of memory adding a %s", kind_name(kind));
 	ban_notice(c, "Could not add the %s: out of memory", kind_name(kind));
+	return -1;
 }
 
 /* UNKLINE|UNDLINE <mask> */
@@ -710,6 +758,266 @@ h_stats(struct client *c, struct msg *m)
 		    rest);
 	}
 	irc_numeric(c, RPL_ENDOFSTATS, "%c :End of /STATS report", letter);
+}
+
+/* ---- UBAN, DEFCON, SANICK ---- */
+
+/* "Ban - MASK - added by SETTER - REASON [expires in D]", Ergo's form */
+static void
+uban_show(struct client *c, const struct ban *b)
+{
+	char d[32], rest[64] = "";
+
+	if (b->b.expires != 0) {
+		dur_format(d, sizeof(d), (long long)(b->b.expires - ergo_now));
+		snprintf(rest, sizeof(rest), " [expires in %s]", d);
+	}
+	ban_notice(c, "Ban - %s - added by %s - %s%s", b->b.mask, b->b.setter,
+	    b->b.reason, rest);
+}
+
+/* The users matching b (counted, and their nicks into buf). */
+static unsigned
+uban_affected(const struct ban *b, char *buf, size_t sz)
+{
+	struct hent *e;
+	unsigned n = 0;
+	size_t i, len = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < irc.nicks.nb; i++)
+		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
+			struct client *u = (struct client *)(void *)
+			    ((char *)e - offsetof(struct client, h));
+
+			if ((u->flags & CF_CLOSING) || !(u->flags & CF_REG) ||
+			    !ban_matches(b, u, irc_client_ip(u)))
+				continue;
+			n++;
+			if (len + strlen(u->nick) + 2 < sz)
+				len += (size_t)snprintf(buf + len, sz - len,
+				    "%s%s", len ? " " : "", u->nick);
+		}
+	return n;
+}
+
+/*
+ * UBAN <ADD|DEL|LIST|INFO> [target] [DURATION <duration>] [reason]:
+ * Ergo's unified bans over the same K- and D-lines: an IP or CIDR is a
+ * D-line, a mask with ! or @ a K-line (its nick part dropped, as
+ * KLINE's), a bare name an account (suspension: not implemented).
+ */
+void
+h_uban(struct client *c, struct msg *m)
+{
+	struct store_ban sb;
+	struct ban **pp, *b;
+	char text[IRC_LINE_MAX], nicks[400];
+	const char *sub = m->param[0], *t;
+	long long secs = 0;
+	size_t off = 0;
+	unsigned n;
+	int i, kind, w;
+
+	bans_load();
+	if (strcasecmp(sub, "LIST") == 0) {
+		irc_bans_tick();
+		for (n = 0, b = bans; b != NULL; b = b->next)
+			n += b->b.kind == 'd';
+		ban_notice(c, "There are %u active IP/network ban(s) (DLINEs)",
+		    n);
+		for (b = bans; b != NULL; b = b->next)
+			if (b->b.kind == 'd')
+				uban_show(c, b);
+		for (n = 0, b = bans; b != NULL; b = b->next)
+			n += b->b.kind == 'k';
+		ban_notice(c, "There are %u active ban(s) on nick-user-host "
+		    "masks (KLINEs)", n);
+		for (b = bans; b != NULL; b = b->next)
+			if (b->b.kind == 'k')
+				uban_show(c, b);
+		return;
+	}
+	if (strcasecmp(sub, "ADD") != 0 && strcasecmp(sub, "DEL") != 0 &&
+	    strcasecmp(sub, "REMOVE") != 0 && strcasecmp(sub, "RM") != 0 &&
+	    strcasecmp(sub, "INFO") != 0) {
+		irc_fail(c, "FAIL", "UBAN", "UNKNOWN_COMMAND", ":Unknown "
+		    "command");
+		return;
+	}
+	if (m->nparam < 2 || m->param[1][0] == '\0') {
+		irc_fail(c, "FAIL", "UBAN", "INVALID_PARAMS", ":Not enough "
+		    "parameters");
+		return;
+	}
+	t = m->param[1];
+	memset(&sb, 0, sizeof(sb));
+	if (dline_mask(sb.mask, sizeof(sb.mask), t))
+		kind = 'd';
+	else if (strpbrk(t, "!@") != NULL && kline_mask(sb.mask,
+	    sizeof(sb.mask), t))
+		kind = 'k';
+	else if (irc_nick_valid(t))
+		kind = 'a';
+	else {
+		irc_fail(c, "FAIL", "UBAN", "INVALID_PARAMS", ":Couldn't parse "
+		    "ban target");
+		return;
+	}
+	sb.kind = (char)kind;
+	if (kind == 'a') {
+		struct client *u = irc_client_find(t);
+
+		if (strcasecmp(sub, "INFO") == 0) {
+			if (u == NULL || !(u->flags & CF_REG))
+				ban_notice(c, "No client is currently using "
+				    "that nickname");
+			else if (u->account == NULL)
+				ban_notice(c, "Client %s is unauthenticated "
+				    "and connected from %s", u->nick,
+				    irc_client_ip(u) != NULL ?
+				    irc_client_ip(u) : u->host);
+			else
+				ban_notice(c, "Client %s is logged into "
+				    "account %s", u->nick, u->account);
+			return;
+		}
+		ban_notice(c, "Account suspension is not implemented yet; ban "
+		    "the client's address or mask instead");
+		return;
+	}
+	if (strcasecmp(sub, "INFO") == 0) {
+		if ((pp = ban_find(kind, sb.mask)) != NULL)
+			uban_show(c, *pp);
+		else if (kind == 'd')
+			ban_notice(c, "There is no active IP ban against %s",
+			    sb.mask);
+		else
+			ban_notice(c, "No ban exists for %s", sb.mask);
+		if ((b = ban_new(&sb)) == NULL)
+			return;
+		n = uban_affected(b, nicks, sizeof(nicks));
+		ban_free(b);
+		if (kind == 'd' && n > 0) {
+			ban_notice(c, "There are %u active client(s) from %s:",
+			    n, sb.mask);
+			ban_notice(c, "%s", nicks);
+		} else if (kind == 'k')
+			ban_notice(c, "Adding this mask would affect %u "
+			    "clients", n);
+		return;
+	}
+	if (strcasecmp(sub, "ADD") != 0) {	/* DEL */
+		if (store_ban_del(kind, sb.mask) == -1) {
+			ban_notice(c, "Could not remove ban: the database "
+			    "failed (%s)", store_error());
+			return;
+		}
+		if ((pp = ban_find(kind, sb.mask)) == NULL) {
+			ban_notice(c, "Could not remove ban: no such ban");
+			return;
+		}
+		b = *pp;
+		*pp = b->next;
+		ban_free(b);
+		nbans--;
+		log_info("opers", "%s removed %s for %s", irc_prefix(c),
+		    kind_name(kind), sb.mask);
+		irc_sno('x', "Operator %s removed %s UBAN against %s",
+		    c->oper_name != NULL ? c->oper_name : c->nick,
+		    kind == 'd' ? "an IP-based" : "a NUH-mask", sb.mask);
+		ban_notice(c, "Successfully removed ban on %s", sb.mask);
+		return;
+	}
+	/* ADD: DURATION <d> and REQUIRE-SASL in any order, then a reason */
+	for (i = 2; i < m->nparam; i++) {
+		if (strcasecmp(m->param[i], "DURATION") == 0 &&
+		    i + 1 < m->nparam) {
+			if ((secs = dur_parse(m->param[i + 1])) < 0) {
+				ban_notice(c, "Invalid time duration for UBAN");
+				return;
+			}
+			i++;
+		} else if (strcasecmp(m->param[i], "REQUIRE-SASL") == 0) {
+			ban_notice(c, "REQUIRE-SASL is not implemented yet");
+			return;
+		} else
+			break;
+	}
+	text[0] = '\0';
+	for (; i < m->nparam; i++) {
+		w = snprintf(text + off, sizeof(text) - off, "%s%s",
+		    off ? " " : "", m->param[i]);
+		if (w < 0 || (size_t)w >= sizeof(text) - off)
+			break;
+		off += (size_t)w;
+	}
+	if (text[0] == '\0')
+		snprintf(text, sizeof(text), "No reason given");
+	irc_utf8_trunc(text, STORE_BAN_REASON_MAX);
+	snprintf(sb.reason, sizeof(sb.reason), "%.*s",
+	    (int)STORE_BAN_REASON_MAX, text);
+	(void)ban_commit(c, &sb, secs, false, true);
+}
+
+/*
+ * DEFCON [level]: Ergo's levels, each including those above it:
+ * 5 normal; 4 no new accounts; 3 every user +R (only logged-in users
+ * may message them), no CHGHOST; 2 no unauthenticated connections, no
+ * new channels but by opers; 1 no connections but from loopback.
+ */
+void
+h_defcon(struct client *c, struct msg *m)
+{
+	char *end;
+	unsigned long v;
+
+	if (m->nparam > 0) {
+		v = strtoul(m->param[0], &end, 10);
+		if (*end != '\0' || end == m->param[0] || v < 1 || v > 5) {
+			ban_notice(c, "Invalid DEFCON parameter");
+			return;
+		}
+		irc.defcon = (unsigned)v;
+		log_warnx("opers", "%s set DEFCON level to %u", irc_prefix(c),
+		    irc.defcon);
+		irc_sno('a', "Operator %s set DEFCON level to %u",
+		    c->oper_name != NULL ? c->oper_name : c->nick, irc.defcon);
+	}
+	ban_notice(c, "Current DEFCON level is %u", irc.defcon);
+}
+
+/* SANICK <nick> <newnick>: renames another user (capability samode). */
+void
+h_sanick(struct client *c, struct msg *m)
+{
+	struct client *u = irc_client_find(m->param[0]), *o;
+	char old[NICKLEN_MAX + 1];
+
+	if (u == NULL || !(u->flags & CF_REG) || (u->flags & CF_CLOSING)) {
+		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+		    m->param[0]);
+		return;
+	}
+	if (!irc_nick_valid(m->param[1]) || irc_nick_reserved(m->param[1])) {
+		irc_numeric(c, ERR_ERRONEUSNICKNAME, "%s :Erroneous nickname",
+		    m->param[1]);
+		return;
+	}
+	if ((o = irc_client_find(m->param[1])) != NULL && o != u) {
+		irc_numeric(c, ERR_NICKNAMEINUSE, "%s :Nickname is already in "
+		    "use", m->param[1]);
+		return;
+	}
+	snprintf(old, sizeof(old), "%s", u->nick);
+	if (strcmp(old, m->param[1]) == 0)
+		return;
+	if (irc_user_rename(u, m->param[1]) == -1) {
+		irc_user_kill(u, "Out of memory", "Out of memory");
+		return;
+	}
+	log_info("opers", "%s renamed %s to %s (SANICK)", irc_prefix(c), old,
+	    u->nick);
 }
 
 /* The hook of K- and D-lines (irc_state.h). */

@@ -353,6 +353,12 @@ chan_join(struct client *c, const char *name, const char *key, bool fwd)
 		return 0;
 	}
 	if (ch == NULL) {
+		/* DEFCON 2: no new channels but by operators */
+		if (irc.defcon <= 2 && !(c->umodes & UMODE_OPER)) {
+			irc_numeric(c, ERR_NOSUCHCHANNEL, "%s :No such channel",
+			    name);
+			return 0;
+		}
 		if ((ch = irc_chan_create(name)) == NULL)
 			goto nomem;
 		chan_default_modes(ch);

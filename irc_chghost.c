@@ -55,6 +55,12 @@ h_chghost(struct client *c, struct msg *m)
 	const char *user = m->param[1], *host = m->param[2];
 	struct client *t;
 
+	if (irc.defcon <= 3) {		/* Ergo: no vhost changes */
+		irc_fail(c, "FAIL", "CHGHOST", "TEMPORARILY_UNAVAILABLE",
+		    "%s :Host changes are disabled at DEFCON %u", m->param[0],
+		    irc.defcon);
+		return;
+	}
 	if ((t = irc_client_find(m->param[0])) == NULL ||
 	    !(t->flags & CF_REG)) {
 		irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",

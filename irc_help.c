@@ -103,6 +103,15 @@ static const struct help helps[] = {
 	{ "CS", NULL, NULL,
 	  "CS <subcommand> [params]\n"
 	  "An alias for CHANSERV." },
+	{ "DEFCON", "defcon", NULL,
+	  "DEFCON [level]\n"
+	  "Shows or sets the DEFCON level, 5 (normal) to 1; each includes "
+	  "those above it.\n"
+	  "4: no new accounts. 3: every user +R (only logged-in users may "
+	  "message them), no CHGHOST.\n"
+	  "2: no unauthenticated connections, no new channels but by "
+	  "operators. 1: no connections but from loopback.\n"
+	  "Needs the defcon capability." },
 	{ "DEOPER", "", NULL,
 	  "DEOPER\n"
 	  "Drops your operator status, as MODE <yournick> -o." },
@@ -248,6 +257,9 @@ static const struct help helps[] = {
 	{ "REHASH", "rehash", NULL,
 	  "REHASH\n"
 	  "Reloads the config. Needs the rehash capability." },
+	{ "SANICK", "samode", NULL,
+	  "SANICK <nick> <newnick>\n"
+	  "Changes another user's nick. Needs the samode capability." },
 	{ "SETNAME", NULL, NULL,
 	  "SETNAME <realname>\n"
 	  "Changes your realname." },
@@ -266,6 +278,13 @@ static const struct help helps[] = {
 	{ "TOPIC", NULL, NULL,
 	  "TOPIC <#channel> [topic]\n"
 	  "Shows or sets a channel's topic." },
+	{ "UBAN", "ban", NULL,
+	  "UBAN <ADD|DEL|LIST|INFO> [target] [DURATION <duration>] [reason]\n"
+	  "Unified bans: a target that is an IP or a CIDR is a D-line, a "
+	  "mask with ! or @ a K-line.\n"
+	  "UBAN ADD 192.0.2.0/24 DURATION 1h spam; UBAN DEL <target>; UBAN "
+	  "LIST; UBAN INFO <target> (what it would hit).\n"
+	  "Needs the ban capability." },
 	{ "UNDLINE", "ban", NULL,
 	  "UNDLINE <ip|cidr>\n"
 	  "Removes a D-line. Needs the ban capability." },
@@ -287,6 +306,10 @@ static const struct help helps[] = {
 	{ "WALLOPS", "", NULL,
 	  "WALLOPS <text>\n"
 	  "Sends text to every user with +w." },
+	{ "WEBIRC", NULL, NULL,
+	  "WEBIRC <password> <gateway> <hostname> <ip> [:secure]\n"
+	  "For a web gateway of a webirc block, before registration: the\n"
+	  "user's real address and hostname." },
 	{ "WHO", NULL, NULL,
 	  "WHO <mask|#channel> [o][%fields]\n"
 	  "Lists users matching a mask or on a channel (WHOX with %)." },

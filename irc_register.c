@@ -173,6 +173,10 @@ h_register(struct client *c, struct msg *m)
 		    "%s :Too many accounts were registered from your address; "
 		    "try again later", name);
 		break;
+	case REG_DEFCON:
+		irc_fail(c, "FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE",
+		    "%s :Account registration is temporarily disabled", name);
+		break;
 	default:
 		irc_fail(c, "FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE",
 		    "%s :The account database failed (%s); nothing was saved",

@@ -228,6 +228,9 @@ ns_register(struct client *c, int argc, char **argv)
 		ns_reply(c, "Too many accounts were registered from your "
 		    "address; try again later");
 		break;
+	case REG_DEFCON:
+		ns_reply(c, "Account registration is temporarily disabled");
+		break;
 	default:
 		ns_store_failed(c, "Registration");
 		break;

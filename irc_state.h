@@ -268,6 +268,7 @@ struct ircstate {
 	struct session	*dead_sessions;	/* ended alone, detached after it */
 	uint64_t	 session_ids;	/* the last session id given */
 	int		(*rehash)(char **errs);	/* ergo.c's, for REHASH */
+	unsigned	 defcon;	/* Ergo's DEFCON 1-5 (irc_bans.c) */
 };
 extern struct ircstate irc;
 

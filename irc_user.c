@@ -290,7 +290,8 @@ irc_user_may_send_user(struct client *c, struct client *to, const char *text,
 	(void)notice;	/* Ergo answers a NOTICE's +R refusal too */
 	if ((to->umodes & UMODE_NOCTCP) && ctcp_restricted(text))
 		return false;
-	if (c->account == NULL && (to->umodes & UMODE_REGONLY) && to != c &&
+	if (c->account == NULL && ((to->umodes & UMODE_REGONLY) ||
+	    irc.defcon <= 3) && to != c &&
 	    !irc_accept_has(to, c)) {
 		irc_numeric(c, ERR_NEEDREGGEDNICK, "%s :You must be registered "
 		    "to send a direct message to this user", to->nick);

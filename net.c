@@ -1448,6 +1448,17 @@ net_conn_ip(const struct conn *c)
 	return c->ip;
 }
 
+int
+net_conn_set_ip(struct conn *c, const char *ip)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	/* "::ffff:192.0.2.7" is 192.0.2.7, as an accepted one would be */
+	snprintf(buf, sizeof(buf), "%s", strncmp(ip, "::ffff:", 7) == 0 &&
+	    strchr(ip + 7, '.') != NULL ? ip + 7 : ip);
+	return conn_readdr(c, buf);
+}
+
 bool
 net_conn_tls(const struct conn *c)
 {

@@ -66,6 +66,9 @@ void	 net_conn_resume(struct conn *);	/* irc may take lines again */
 struct conn *net_connect(const char *host, unsigned port, void *handle);
 void	 net_conn_set_sendq(struct conn *, size_t max);	/* its own cap */
 const char *net_conn_ip(const struct conn *);
+/* WEBIRC: the connection's address becomes ip (the per-IP count moves);
+ * -1 if that address has max-per-ip connections already. */
+int	 net_conn_set_ip(struct conn *, const char *ip);
 /*
  * net_addr.c: the key every per-address limit counts under: the address
  * masked to cidr-len-ipv4/-ipv6 bits ("192.0.2.7", "2001:db8:1:2::/64");

@@ -403,3 +403,35 @@ def test_python3_websockets_binary_client_over_tls():
     assert out["subprotocol"] == "binary.ircv3.net", out
     assert set(out["types"]) == {"bytes"}, out
     assert out["msg"].endswith("PRIVMSG #lib :from a tcp client"), out
+
+
+def test_sasl_history_and_multiclient_over_websocket():
+    # the ordinary session's features: SASL PLAIN, CHATHISTORY, and a
+    # second (WebSocket) session attached to the same account
+    import base64
+    srv = ws_server()
+    t = srv.client("alice")
+    t.send("PRIVMSG NickServ :REGISTER wspassword")
+    t.expect(r"NOTICE alice :Account created")
+    t.send("JOIN #hist")
+    t.expect(r" JOIN #hist$")
+    t.send("PRIVMSG #hist :said before the browser came")
+    w = WSClient(srv.wport)
+    w.send("CAP LS 302")
+    w.expect(r" CAP \* LS :")
+    w.send("NICK alice")
+    w.send("USER alice 0 * :web")
+    w.send("CAP REQ :sasl draft/chathistory batch server-time "
+           "message-tags")
+    w.expect(r" CAP \S+ ACK :sasl")
+    w.send("AUTHENTICATE PLAIN")
+    w.expect(r"AUTHENTICATE \+$")
+    w.send("AUTHENTICATE " + base64.b64encode(
+        b"\0alice\0wspassword").decode())
+    w.expect(r" 903 ")
+    w.send("CAP END")
+    w.expect(r" 001 alice ")          # attached: the same user
+    w.send("CHATHISTORY LATEST #hist * 10")
+    w.expect(r"PRIVMSG #hist :said before the browser came$")
+    t.send("PRIVMSG #hist :seen by both sessions")
+    w.expect(r"PRIVMSG #hist :seen by both sessions$")

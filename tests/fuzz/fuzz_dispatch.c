@@ -62,6 +62,7 @@ struct held {
 struct conn {
 	void		*client;	/* irc's handle; NULL once irc is done */
 	const char	*ip;
+	char		 ipbuf[64];	/* net_conn_set_ip's */
 	const char	*certfp;
 	bool		 tls;
 	bool		 closing;	/* net_conn_close: irc ended it */
@@ -326,6 +327,15 @@ const char *
 net_conn_ip(const struct conn *c)
 {
 	return c->ip;
+}
+
+/* WEBIRC: the new address lives in the conn (one per fake connection). */
+int
+net_conn_set_ip(struct conn *c, const char *ip)
+{
+	snprintf(c->ipbuf, sizeof(c->ipbuf), "%s", ip);
+	c->ip = c->ipbuf;
+	return 0;
 }
 
 bool

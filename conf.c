@@ -138,6 +138,11 @@ static const struct key tls_keys[] = {
 	  "How often to look for a renewed cert/key pair on disk (mtime,\n"
 	  "size) and load it for new handshakes; 0 = only at rehash.",
 	  NULL },
+	{ "session-cache", K_UINT, L(sess_cache), 0, 1000000, NULL, "1024",
+	  "TLS sessions kept for resumption (about 210 bytes each); a\n"
+	  "returning client skips the key exchange; 0 = none.", NULL },
+	{ "session-lifetime", K_SECS, L(sess_life), 0, 7 * DAY, NULL, "1h",
+	  "How long a session stays resumable.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block tls_block = { "server.listen.tls", tls_keys };
@@ -563,7 +568,7 @@ static const struct key history_keys[] = {
 	  "Ergo's tagmsg-storage whitelist; \"\" keeps none. +typing is\n"
 	  "better left out: it would push real messages out.", NULL },
 	{ "persistent", K_BOOL, C(history.persistent), 0, 0, NULL, "no",
-	  "Also keep history in the datastore, read back at start: the\n"
+	  "Also keep history in the datastore, read back when needed: the\n"
 	  "messages of registered channels and the direct messages of\n"
 	  "logged-in users (per account). Written in batches once a\n"
 	  "second: a crash (kill -9) loses at most the last second.", NULL },

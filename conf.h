@@ -26,6 +26,8 @@ struct listen_conf {
 	char			*cert, *key;	/* tls only */
 	int			 tls_min;	/* BR_TLS10 .. BR_TLS12 */
 	unsigned		 reload_s;	/* 0: reload only at rehash */
+	unsigned		 sess_cache;	/* resumable sessions kept */
+	unsigned		 sess_life;	/* seconds one stays resumable */
 	bool			 proxy;		/* a PROXY header comes first */
 	bool			 websocket;	/* WebSocket (RFC 6455) framing */
 	bool			 server;	/* for server links (TS6) */

@@ -354,6 +354,7 @@ run(const char *path, bool allow_root)
 			net_tick();
 		}
 		net_flush();
+		irc_tick_late();
 	}
 	log_info("server", "shutting down");
 	notify("STOPPING=1");

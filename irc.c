@@ -1385,6 +1385,17 @@ h_setname(struct client *c, struct msg *m)
 
 /* ---- timers ---- */
 
+/*
+ * After the pass's output went out: the persistent history's batched
+ * writes (and expiry) wait on the disk, and the lines of this pass must
+ * not wait behind them.
+ */
+void
+irc_tick_late(void)
+{
+	irc_hist_tick();
+}
+
 void
 irc_tick(void)
 {
@@ -1396,7 +1407,6 @@ irc_tick(void)
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	irc_bans_tick();	/* K/D-lines that expired */
 	irc_link_tick();	/* server links: PINGs, autoconnect */
-	irc_hist_tick();	/* persistent history: batched writes */
 	reap();
 	while ((c = graveyard) != NULL) {
 		graveyard = c->gnext;

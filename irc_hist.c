@@ -56,6 +56,7 @@
 #define HIST_FLUSH_MS		1000	/* most a queued row waits */
 #define HIST_FLUSH_ROWS		512	/* or a batch this large */
 #define HIST_EXPIRE_MS		60000	/* expired rows deleted this often */
+#define HIST_EXPIRE_BATCH	2000	/* at most this many rows a pass */
 
 enum { HK_PRIVMSG, HK_NOTICE, HK_TAGMSG, HK_EVENT };
 
@@ -115,6 +116,7 @@ struct pring {
 	char		 key[24];
 	char		 name[CHANLEN_MAX + 1];	/* channels: folded name */
 	struct hist	*hist;
+	bool		 loaded;	/* read from the datastore once */
 };
 static struct htab	 prings;
 static bool		 prings_init;
@@ -438,6 +440,8 @@ hmsg_new(const struct hmsg *tmpl, const struct client *from,
 
 /* ---- persistent rings and the write queue ---- */
 
+static void	ring_load(struct pring *, int64_t channel, int64_t account);
+
 static bool
 persisting(void)
 {
@@ -497,12 +501,16 @@ chan_hist(struct chan *ch)
 	struct pring *p;
 	char key[24];
 
-	if (ch->hist == NULL && ch->reg_id != 0 && prings_init) {
+	if (ch->hist == NULL && ch->reg_id != 0 && persisting()) {
 		pring_key(key, sizeof(key), 'c', ch->reg_id);
-		if ((p = pring_get(key, false)) != NULL) {
+		if ((p = pring_get(key, true)) != NULL) {
+			if (!p->loaded) {
+				irc_fold(p->name, ch->name, sizeof(p->name));
+				ring_load(p, ch->reg_id, 0);
+			}
+			/* the entry stays, with its loaded mark */
 			ch->hist = p->hist;
 			p->hist = NULL;
-			pring_drop(key);
 		}
 	}
 	return &ch->hist;
@@ -520,6 +528,8 @@ dm_hist(struct client *c)
 	pring_key(key, sizeof(key), 'a', c->account_id);
 	if ((p = pring_get(key, true)) == NULL)
 		return &c->hist;
+	if (!p->loaded)
+		ring_load(p, 0, c->account_id);
 	return &p->hist;
 }
 
@@ -640,10 +650,17 @@ irc_hist_flush(void)
 	queue_free();
 }
 
-/* Once a pass: the queue after HIST_FLUSH_MS, expired rows each minute. */
+/*
+ * Once a pass: the queue after HIST_FLUSH_MS; expired rows each minute,
+ * HIST_EXPIRE_BATCH at a time, the next batch in the next pass while
+ * there are more (a day of backlog is many short deletes, not one long
+ * one that holds up the loop).
+ */
 void
 irc_hist_tick(void)
 {
+	int n;
+
 	if (q_len > 0 && (q_len >= HIST_FLUSH_ROWS ||
 	    ergo_now_ms - q_last_ms >= HIST_FLUSH_MS))
 		irc_hist_flush();
@@ -653,10 +670,13 @@ irc_hist_tick(void)
 	    ergo_now_ms - expire_last_ms < HIST_EXPIRE_MS)
 		return;
 	expire_last_ms = ergo_now_ms;
-	if (store_hist_expire(irc_time_now_ms() -
-	    (int64_t)conf->history.expire * 1000) == -1 && !q_failing)
+	n = store_hist_expire(irc_time_now_ms() -
+	    (int64_t)conf->history.expire * 1000, HIST_EXPIRE_BATCH);
+	if (n == -1 && !q_failing)
 		log_warnx("store", "history: expired messages not deleted: %s",
 		    store_error());
+	else if (n == HIST_EXPIRE_BATCH)
+		expire_last_ms = ergo_now_ms - HIST_EXPIRE_MS;	/* more */
 }
 
 int
@@ -672,11 +692,9 @@ irc_hist_next_ms(void)
 static void
 load_row(void *arg, const struct store_hrow *r)
 {
+	struct pring *p = arg;
 	struct hmsg tmpl, *m;
-	struct pring *p;
-	char key[24];
 
-	(void)arg;
 	memset(&tmpl, 0, sizeof(tmpl));
 	tmpl.seq = r->seq;
 	tmpl.ms = r->ms;
@@ -687,20 +705,34 @@ load_row(void *arg, const struct store_hrow *r)
 	snprintf(tmpl.time, sizeof(tmpl.time), "%s", r->time);
 	if (r->seq > seq)
 		seq = r->seq;
-	pring_key(key, sizeof(key), r->channel != 0 ? 'c' : 'a',
-	    r->channel != 0 ? r->channel : r->account);
-	if ((p = pring_get(key, true)) == NULL ||
-	    (m = hmsg_build(&tmpl, r->acct_tag, r->source, r->target,
+	if ((m = hmsg_build(&tmpl, r->acct_tag, r->source, r->target,
 	    r->peer, r->text, r->ctags, NULL)) == NULL) {
 		log_warnx("irc", "out of memory: history entry not loaded");
 		return;
 	}
-	if (r->channel != 0)
-		irc_fold(p->name, r->target, sizeof(p->name));
 	(void)hist_push(&p->hist, m, r->channel != 0 ?
 	    conf->history.channel_length : conf->history.client_length,
 	    r->channel != 0 ? conf->history.channel_bytes :
 	    conf->history.client_bytes);
+}
+
+/*
+ * A persistent ring is read from the datastore the first time it is
+ * needed (its channel made, its account's DMs read or written), not at
+ * start: start time does not grow with the history stored, and each
+ * load is one index range of at most the ring's length.
+ */
+static void
+ring_load(struct pring *p, int64_t channel, int64_t account)
+{
+	int64_t since = 0;
+
+	p->loaded = true;
+	if (conf->history.expire != 0)
+		since = irc_time_now_ms() - (int64_t)conf->history.expire * 1000;
+	(void)store_hist_load_ring(channel, account, since, channel != 0 ?
+	    conf->history.channel_length : conf->history.client_length,
+	    load_row, p);
 }
 
 /* At start: the persistent rings back from the datastore. */
@@ -740,18 +772,17 @@ irc_hist_init(void)
 	irc_hooks.hist_redact = irc_hist_redact;
 }
 
+/* At start: rings are loaded when first needed; seq goes on from the
+ * largest stored, so new entries sort after every saved one. */
 void
 irc_hist_load(void)
 {
-	int64_t since = 0;
-	int n;
+	int64_t max;
 
 	if (!persisting())
 		return;
-	if (conf->history.expire != 0)
-		since = irc_time_now_ms() - (int64_t)conf->history.expire * 1000;
-	if ((n = store_hist_load(since, load_row, NULL)) > 0)
-		log_info("store", "history: %d messages loaded", n);
+	if ((max = store_hist_max_seq()) > 0 && (uint64_t)max > seq)
+		seq = (uint64_t)max;
 }
 
 /* Whether folded still names the registered channel id. */

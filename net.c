@@ -82,6 +82,7 @@ struct listener {
 	char		*cert, *key;
 	int		 tls_min;
 	unsigned	 reload_s;
+	unsigned	 sess_cache, sess_life;	/* for a reloaded pair */
 	time_t		 next_check;
 	/* mtime to the nanosecond, size and inode: a same-size renewal
 	 * written within one second, or renamed into place, still shows */
@@ -538,6 +539,8 @@ listener_set_tls(struct listener *l, const struct listen_conf *lc,
 	l->cred = cr;
 	l->tls_min = lc->tls_min;
 	l->reload_s = lc->reload_s;
+	l->sess_cache = lc->sess_cache;
+	l->sess_life = lc->sess_life;
 	l->next_check = ergo_now + (time_t)lc->reload_s;
 	stamp_of(cert, &l->cstamp);
 	stamp_of(key, &l->kstamp);
@@ -609,6 +612,8 @@ net_listen_prepare(const struct conf *c, char **errs)
 			continue;
 		}
 		key_mode_check(lc->key);
+		if (tls_cred_set_cache(cr, lc->sess_cache, lc->sess_life) == -1)
+			log_warn("tls", "listen %s: no session cache", lc->text);
 		staged[nstaged].lc = lc;
 		staged[nstaged++].cred = cr;
 	}
@@ -2125,6 +2130,8 @@ tls_reload_check(struct listener *l)
 		    "keeping the old one: %s", l->text, err);
 		return;
 	}
+	if (tls_cred_set_cache(cr, l->sess_cache, l->sess_life) == -1)
+		log_warn("tls", "listen %s: no session cache", l->text);
 	tls_cred_unref(l->cred);
 	l->cred = cr;
 	log_info("tls", "%s: reloaded for %s (fingerprint %s)", l->cert,

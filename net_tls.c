@@ -6,8 +6,10 @@
  * records for net.c; never parses IRC.
  *
  * The engine's state flags map onto poll: RECVREC wants POLLIN, SENDREC
- * wants POLLOUT. Session resumption is off: a resumed session would not
- * carry the client certificate, and CertFP must never silently vanish.
+ * wants POLLOUT. Sessions are resumed from a small per-certificate LRU
+ * cache (session IDs); the cache keeps each session's client certificate
+ * fingerprint beside it, and a session whose fingerprint is not there is
+ * not resumed, so CertFP never silently vanishes.
  */
 #include <sys/types.h>
 #include <sys/stat.h>
@@ -29,11 +31,35 @@
 #define CHAIN_MAX	16
 /*
  * Input must hold a whole 16 KiB record; output records may be small.
- * 2 KiB of output keeps an idle client near 22 KiB and costs ~1.5% in
- * record overhead on bulk output.
+ * 2 KiB of output costs ~1.5% in record overhead on bulk output.
  */
 #define TLS_IBUF	BR_SSL_BUFSIZE_INPUT
 #define TLS_OBUF	(2048 + 85)
+#define PAGE		4096
+
+/* One resumable session's client certificate, beside BearSSL's cache. */
+struct sess_fp {
+	unsigned char	 id[32];	/* session ID; all zero: free */
+	time_t		 at;		/* when the full handshake was done */
+	bool		 have_fp;
+	char		 fp[65];	/* the client's certfp, as tls_conn's */
+};
+
+/*
+ * Session cache: BearSSL's LRU (session ID -> master secret) wrapped so
+ * that a save also records the connection's client certificate and a
+ * load succeeds only while that record is there and young enough. The
+ * side table is direct-mapped by session ID (random bytes): a collision
+ * only costs one later full handshake.
+ */
+struct sess_cache {
+	const br_ssl_session_cache_class *vtable;	/* first */
+	br_ssl_session_cache_lru	 lru;
+	unsigned char			*store;
+	struct sess_fp			*fps;
+	size_t				 mask;		/* fps has mask+1 */
+	unsigned			 lifetime;	/* seconds */
+};
 
 struct tls_cred {
 	unsigned		 refs;
@@ -43,6 +69,7 @@ struct tls_cred {
 	int			 key_type;	/* BR_KEYTYPE_RSA or _EC */
 	unsigned		 issuer_type;	/* key type that signed the leaf */
 	char			 fp[65];
+	struct sess_cache	*cache;		/* NULL: no resumption */
 };
 
 /*
@@ -59,16 +86,115 @@ struct anycert {
 	bool			 leaf_done;
 };
 
+/*
+ * Page-aligned, and laid out so that what an idle connection touches
+ * (the 4 KiB engine, these fields, the output buffer and the head of the
+ * input buffer, where small records land) is two pages; the rest of the
+ * input buffer is touched only by a client that sends large records.
+ */
 struct tls_conn {
-	br_ssl_server_context	 sc;
+	br_ssl_server_context	 sc;		/* first: the cache casts */
+	struct slab		*slab;		/* where it was carved */
 	struct anycert		*x;		/* freed after the handshake */
 	struct tls_cred		*cred;
 	bool			 have_fp;
 	bool			 shook;		/* the handshake was done */
+	bool			 from_cache;	/* fp from the session cache */
 	int			 first;		/* first byte read, or -1 */
 	char			 fp[65];
-	unsigned char		 buf[TLS_IBUF + TLS_OBUF];
+	unsigned char		 obuf[TLS_OBUF];
+	unsigned char		 ibuf[TLS_IBUF];
 };
+#define TLS_CONN_ALLOC	((sizeof(struct tls_conn) + PAGE - 1) / PAGE * PAGE)
+
+/*
+ * Engines are carved from slabs of page-aligned slots, each slab one
+ * large allocation (malloc maps those apart from its heap). Page-aligned
+ * engines from the heap itself left a ~4 KiB hole before each, which
+ * small allocations then spread over: a third resident page per client.
+ * A slab whose slots are all free is given back, unless it is the only
+ * one with room.
+ */
+#define SLAB_SLOTS	32
+
+struct slab {
+	struct slab	*next, *prev;	/* slabs with a free slot */
+	unsigned	 used;
+	void		*free;		/* free slots, linked by first word */
+	unsigned char	*mem;
+};
+static struct slab *slabs_room;
+
+static void
+slab_unlink(struct slab *sl)
+{
+	if (sl->prev != NULL)
+		sl->prev->next = sl->next;
+	else
+		slabs_room = sl->next;
+	if (sl->next != NULL)
+		sl->next->prev = sl->prev;
+	sl->next = sl->prev = NULL;
+}
+
+static void
+slab_link(struct slab *sl)
+{
+	sl->prev = NULL;
+	sl->next = slabs_room;
+	if (slabs_room != NULL)
+		slabs_room->prev = sl;
+	slabs_room = sl;
+}
+
+static struct tls_conn *
+slot_get(void)
+{
+	struct slab *sl = slabs_room;
+	struct tls_conn *t;
+	unsigned i;
+
+	if (sl == NULL) {
+		if ((sl = calloc(1, sizeof(*sl))) == NULL)
+			return NULL;
+		if ((sl->mem = aligned_alloc(PAGE, SLAB_SLOTS *
+		    TLS_CONN_ALLOC)) == NULL) {
+			free(sl);
+			return NULL;
+		}
+		for (i = SLAB_SLOTS; i-- > 0; ) {
+			void **slot = (void **)(void *)(sl->mem +
+			    (size_t)i * TLS_CONN_ALLOC);
+
+			*slot = sl->free;
+			sl->free = slot;
+		}
+		slab_link(sl);
+	}
+	t = sl->free;
+	sl->free = *(void **)sl->free;
+	if (++sl->used == SLAB_SLOTS)
+		slab_unlink(sl);
+	t->slab = sl;
+	return t;
+}
+
+static void
+slot_put(struct tls_conn *t)
+{
+	struct slab *sl = t->slab;
+	void **slot = (void **)(void *)t;
+
+	if (sl->used-- == SLAB_SLOTS)
+		slab_link(sl);
+	*slot = sl->free;
+	sl->free = slot;
+	if (sl->used == 0 && (sl->next != NULL || sl->prev != NULL)) {
+		slab_unlink(sl);
+		free(sl->mem);
+		free(sl);
+	}
+}
 
 /* CN=ergo: BearSSL requests a client certificate only if it has names. */
 static const unsigned char ta_dn[] = {
@@ -93,14 +219,18 @@ static const uint16_t suites[] = {
 	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
 };
 
-/* Zeroes secrets in a way the compiler may not drop as a dead store. */
+/*
+ * Zeroes secrets in a way the compiler may not drop as a dead store: a
+ * call through a volatile pointer it cannot see through, at memset's
+ * speed (a byte loop through a volatile pointer was 5 instructions a
+ * byte, over the whole 23 KiB of an engine at every disconnect).
+ */
+static void *(*const volatile wipe_fn)(void *, int, size_t) = memset;
+
 static void
 explicit_wipe(void *p, size_t n)
 {
-	volatile unsigned char *v = p;
-
-	while (n-- > 0)
-		*v++ = 0;
+	(void)wipe_fn(p, 0, n);
 }
 
 static void
@@ -346,6 +476,122 @@ key_matches(const struct tls_cred *cr, const br_x509_pkey *pk)
 	}
 }
 
+/* ---- the session cache ---- */
+
+/*
+ * BearSSL's LRU entry is 100 bytes (the session ID, the master secret,
+ * version, suite and tree links); ours beside it ~110.
+ */
+#define LRU_ENTRY	100
+
+static struct sess_fp *
+cache_slot(struct sess_cache *sc, const unsigned char *id)
+{
+	size_t h = (size_t)id[0] | (size_t)id[1] << 8 | (size_t)id[2] << 16 |
+	    (size_t)id[3] << 24;
+
+	return &sc->fps[h & sc->mask];
+}
+
+/* After a full handshake: BearSSL saves it; we note its certificate. */
+static void
+cache_save(const br_ssl_session_cache_class **ctx,
+    br_ssl_server_context *server_ctx, const br_ssl_session_parameters *params)
+{
+	struct sess_cache *sc = (struct sess_cache *)(void *)ctx;
+	struct tls_conn *t = (struct tls_conn *)(void *)server_ctx;
+	struct sess_fp *e;
+
+	if (t->from_cache) {
+		/* a load whose resumption BearSSL then declined, and the
+		 * full handshake brought no certificate */
+		t->from_cache = false;
+		t->have_fp = false;
+		t->fp[0] = '\0';
+	}
+	if (params->session_id_len != 32)
+		return;
+	sc->lru.vtable->save(&sc->lru.vtable, server_ctx, params);
+	e = cache_slot(sc, params->session_id);
+	memcpy(e->id, params->session_id, 32);
+	e->have_fp = t->have_fp;
+	memcpy(e->fp, t->fp, sizeof(e->fp));
+	e->at = ergo_now;
+}
+
+/*
+ * A ClientHello offers a session ID: resumed only while its certificate
+ * record is there and young. BearSSL may still go on to a full
+ * handshake after a load (the client no longer offers the session's
+ * suite, say): then the fingerprint set here is replaced by the chain
+ * the client sends (any_start_chain) or cleared at the save.
+ */
+static int
+cache_load(const br_ssl_session_cache_class **ctx,
+    br_ssl_server_context *server_ctx, br_ssl_session_parameters *params)
+{
+	struct sess_cache *sc = (struct sess_cache *)(void *)ctx;
+	struct tls_conn *t = (struct tls_conn *)(void *)server_ctx;
+	struct sess_fp *e;
+
+	if (params->session_id_len != 32)
+		return 0;
+	e = cache_slot(sc, params->session_id);
+	if (memcmp(e->id, params->session_id, 32) != 0 ||
+	    ergo_now < e->at || ergo_now - e->at >= (time_t)sc->lifetime ||
+	    !sc->lru.vtable->load(&sc->lru.vtable, server_ctx, params))
+		return 0;
+	t->have_fp = e->have_fp;
+	memcpy(t->fp, e->fp, sizeof(t->fp));
+	t->from_cache = true;
+	return 1;
+}
+
+static const br_ssl_session_cache_class cache_vtable = {
+	sizeof(struct sess_cache),
+	cache_save,
+	cache_load
+};
+
+static void
+cache_free(struct sess_cache *sc)
+{
+	if (sc == NULL)
+		return;
+	explicit_wipe(sc->store, (size_t)(sc->mask + 1) * LRU_ENTRY);
+	free(sc->store);
+	free(sc->fps);
+	free(sc);
+}
+
+int
+tls_cred_set_cache(struct tls_cred *cr, unsigned entries, unsigned lifetime)
+{
+	struct sess_cache *sc;
+	size_t n = 1;
+
+	cache_free(cr->cache);
+	cr->cache = NULL;
+	if (entries == 0 || lifetime == 0)
+		return 0;
+	while (n < entries)
+		n <<= 1;
+	if ((sc = calloc(1, sizeof(*sc))) == NULL ||
+	    (sc->store = malloc(n * LRU_ENTRY)) == NULL ||
+	    (sc->fps = calloc(n, sizeof(*sc->fps))) == NULL) {
+		if (sc != NULL)
+			free(sc->store);
+		free(sc);
+		return -1;
+	}
+	sc->vtable = &cache_vtable;
+	sc->mask = n - 1;
+	sc->lifetime = lifetime;
+	br_ssl_session_cache_lru_init(&sc->lru, sc->store, n * LRU_ENTRY);
+	cr->cache = sc;
+	return 0;
+}
+
 struct tls_cred *
 tls_cred_load(const char *certfile, const char *keyfile, char *err,
     size_t errsz)
@@ -434,6 +680,7 @@ tls_cred_unref(struct tls_cred *cr)
 	for (i = 0; i < cr->nchain; i++)
 		free(cr->chain[i].data);
 	explicit_wipe(&cr->sk, sizeof(cr->sk));
+	cache_free(cr->cache);
 	free(cr);
 }
 
@@ -451,6 +698,8 @@ any_start_chain(const br_x509_class **ctx, const char *server_name)
 	struct anycert *a = (struct anycert *)(void *)ctx;
 
 	(void)server_name;
+	a->t->from_cache = false;	/* a full handshake after all */
+	a->t->have_fp = false;
 	a->ncert = 0;
 	a->leaf_done = false;
 	br_x509_decoder_init(&a->dec, NULL, NULL);
@@ -523,6 +772,100 @@ static const br_x509_class anycert_vtable = {
 
 /* ---- engines ---- */
 
+/*
+ * The implementations br_ssl_server_init_full_* would pick, found once:
+ * picking them asks the CPU (cpuid) three or four times, and in a
+ * virtual machine each ask is a trap to the hypervisor (8 us each on
+ * the bench machine), at every connection.
+ */
+static struct {
+	bool				 done;
+	const br_block_cbcenc_class	*aes_cbcenc;
+	const br_block_cbcdec_class	*aes_cbcdec;
+	const br_block_ctr_class	*aes_ctr;
+	br_ghash			 ghash;
+	br_chacha20_run			 chacha;
+	br_poly1305_run			 poly;
+	const br_ec_impl		*ec;
+	br_ecdsa_vrfy			 ecdsa_vrfy;
+	br_rsa_pkcs1_vrfy		 rsa_vrfy;
+	br_ecdsa_sign			 ecdsa_sign;
+	br_rsa_private			 rsa_priv;
+	br_rsa_pkcs1_sign		 rsa_sign;
+} impl;
+
+static void
+impl_init(void)
+{
+	static br_ssl_server_context tmp;
+	br_ssl_engine_context *eng = &tmp.eng;
+
+	br_ssl_server_init_full_ec(&tmp, NULL, 0, BR_KEYTYPE_EC, NULL);
+	impl.aes_cbcenc = eng->iaes_cbcenc;
+	impl.aes_cbcdec = eng->iaes_cbcdec;
+	impl.aes_ctr = eng->iaes_ctr;
+	impl.ghash = eng->ighash;
+	impl.chacha = eng->ichacha;
+	impl.poly = eng->ipoly;
+	impl.ec = br_ec_get_default();
+	impl.ecdsa_vrfy = br_ecdsa_vrfy_asn1_get_default();
+	impl.rsa_vrfy = br_rsa_pkcs1_vrfy_get_default();
+	impl.ecdsa_sign = br_ecdsa_sign_asn1_get_default();
+	impl.rsa_priv = br_rsa_private_get_default();
+	impl.rsa_sign = br_rsa_pkcs1_sign_get_default();
+	impl.done = true;
+}
+
+/*
+ * What br_ssl_server_init_full_* sets, for our suites only: the record
+ * layers of ChaCha20-Poly1305, AES-GCM and AES-CBC; PRFs and hashes of
+ * TLS 1.2 (MD5 and the 1.0/1.1 PRF only when min-version allows those);
+ * SHA-1 for the CBC suites' HMAC.
+ */
+static void
+engine_setup(struct tls_conn *t, const struct tls_cred *cr,
+    unsigned min_version)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+
+	br_ssl_server_zero(&t->sc);
+	br_ssl_engine_set_versions(eng, min_version, BR_TLS12);
+	br_ssl_engine_set_suites(eng, suites, sizeof(suites) /
+	    sizeof(suites[0]));
+	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	if (min_version < BR_TLS12) {
+		br_ssl_engine_set_hash(eng, br_md5_ID, &br_md5_vtable);
+		br_ssl_engine_set_prf10(eng, &br_tls10_prf);
+	}
+	br_ssl_engine_set_cbc(eng, &br_sslrec_in_cbc_vtable,
+	    &br_sslrec_out_cbc_vtable);
+	br_ssl_engine_set_aes_cbc(eng, impl.aes_cbcenc, impl.aes_cbcdec);
+	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable,
+	    &br_sslrec_out_gcm_vtable);
+	br_ssl_engine_set_aes_ctr(eng, impl.aes_ctr);
+	br_ssl_engine_set_ghash(eng, impl.ghash);
+	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable,
+	    &br_sslrec_out_chapol_vtable);
+	br_ssl_engine_set_chacha20(eng, impl.chacha);
+	br_ssl_engine_set_poly1305(eng, impl.poly);
+	/* X25519 first when offered, then P-256 (BearSSL's own order) */
+	br_ssl_engine_set_ec(eng, impl.ec);
+	br_ssl_engine_set_ecdsa(eng, impl.ecdsa_vrfy);
+	br_ssl_engine_set_rsavrfy(eng, impl.rsa_vrfy);
+	if (cr->key_type == BR_KEYTYPE_RSA)
+		br_ssl_server_set_single_rsa(&t->sc, cr->chain, cr->nchain,
+		    br_skey_decoder_get_rsa(&cr->sk), BR_KEYTYPE_SIGN,
+		    impl.rsa_priv, impl.rsa_sign);
+	else
+		br_ssl_server_set_single_ec(&t->sc, cr->chain, cr->nchain,
+		    br_skey_decoder_get_ec(&cr->sk), BR_KEYTYPE_SIGN,
+		    cr->issuer_type, impl.ec, impl.ecdsa_sign);
+}
+
 struct tls_conn *
 tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
     size_t errsz)
@@ -537,29 +880,25 @@ tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
 		    strerror(errno));
 		return NULL;
 	}
-	if ((t = malloc(sizeof(*t))) == NULL ||
+	if (!impl.done)
+		impl_init();
+	if ((t = slot_get()) == NULL ||
 	    (t->x = calloc(1, sizeof(*t->x))) == NULL) {
-		free(t);
+		if (t != NULL)
+			slot_put(t);
+		explicit_wipe(seed, sizeof(seed));
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	memset(&t->sc, 0, sizeof(t->sc));
+	engine_setup(t, cr, min_version);	/* zeroes sc, not slab */
 	t->have_fp = false;
 	t->shook = false;
+	t->from_cache = false;
 	t->first = -1;
 	t->fp[0] = '\0';
 	t->cred = cr;
 	tls_cred_ref(cr);
-	if (cr->key_type == BR_KEYTYPE_RSA)
-		br_ssl_server_init_full_rsa(&t->sc, cr->chain, cr->nchain,
-		    br_skey_decoder_get_rsa(&cr->sk));
-	else
-		br_ssl_server_init_full_ec(&t->sc, cr->chain, cr->nchain,
-		    cr->issuer_type, br_skey_decoder_get_ec(&cr->sk));
 	eng = &t->sc.eng;
-	br_ssl_engine_set_versions(eng, min_version, BR_TLS12);
-	br_ssl_engine_set_suites(eng, suites, sizeof(suites) /
-	    sizeof(suites[0]));
 	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
 	    BR_OPT_NO_RENEGOTIATION | BR_OPT_TOLERATE_NO_CLIENT_AUTH);
 	/* Client certificates: asked for, optional, any accepted. */
@@ -567,12 +906,15 @@ tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
 	t->x->t = t;
 	br_ssl_engine_set_x509(eng, &t->x->vtable);
 	br_ssl_server_set_trust_anchor_names(&t->sc, ta_names, 1);
-	br_ssl_engine_set_default_rsavrfy(eng);
-	br_ssl_engine_set_default_ecdsa(eng);
-	br_ssl_engine_set_buffers_bidi(eng, t->buf, TLS_IBUF,
-	    t->buf + TLS_IBUF, TLS_OBUF);
+	if (cr->cache != NULL)
+		br_ssl_server_set_cache(&t->sc, &cr->cache->vtable);
+	br_ssl_engine_set_buffers_bidi(eng, t->ibuf, TLS_IBUF, t->obuf,
+	    TLS_OBUF);
 	br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));
 	explicit_wipe(seed, sizeof(seed));
+	/* Seeded from getrandom() above: skip BearSSL's own OS seeding at
+	 * reset (cpuid and rdrand, traps in a virtual machine). */
+	eng->rng_os_rand_done = 1;
 	if (!br_ssl_server_reset(&t->sc)) {
 		snprintf(err, errsz, "TLS engine reset failed (BearSSL error "
 		    "%d)", br_ssl_engine_last_error(eng));
@@ -582,6 +924,12 @@ tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
 	return t;
 }
 
+/*
+ * The engine holds the keys; the buffers only records and IRC lines
+ * that net.c has copied out anyway, and wiping all of them would touch
+ * (and make resident) the 16 KiB input buffer's pages a connection
+ * never used.
+ */
 void
 tls_conn_free(struct tls_conn *t)
 {
@@ -589,8 +937,9 @@ tls_conn_free(struct tls_conn *t)
 		return;
 	tls_cred_unref(t->cred);
 	free(t->x);
-	explicit_wipe(t, sizeof(*t));	/* session keys */
-	free(t);
+	explicit_wipe(&t->sc, sizeof(t->sc));
+	explicit_wipe(t->obuf, sizeof(t->obuf));
+	slot_put(t);
 }
 
 size_t
@@ -660,7 +1009,7 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 	unsigned char *b;
 	size_t got = 0, len;
 	ssize_t n;
-	bool did_read = false;
+	bool drained = false;
 
 	for (;;) {
 		st = br_ssl_engine_current_state(eng);
@@ -680,7 +1029,13 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 			got += len;
 			continue;
 		}
-		if (got > 0 || did_read || !(st & BR_SSL_RECVREC)) {
+		/*
+		 * The engine asks for one record header, then its body:
+		 * while each read fills what it asked for, more may be
+		 * waiting, so read on instead of returning to poll() (over
+		 * every connection) twice per record of the handshake.
+		 */
+		if (got > 0 || drained || !(st & BR_SSL_RECVREC)) {
 			x509_release(t, st);
 			return (ssize_t)got;
 		}
@@ -701,7 +1056,7 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 		if (t->first == -1)
 			t->first = b[0];
 		br_ssl_engine_recvrec_ack(eng, (size_t)n);
-		did_read = true;
+		drained = (size_t)n < len;
 	}
 }
 

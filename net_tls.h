@@ -23,6 +23,13 @@ struct tls_cred	*tls_cred_load(const char *certfile, const char *keyfile,
 void		 tls_cred_ref(struct tls_cred *);
 void		 tls_cred_unref(struct tls_cred *);	/* NULL is fine */
 const char	*tls_cred_fingerprint(const struct tls_cred *); /* leaf, hex */
+/*
+ * Gives cr a session cache of entries (rounded up to a power of two),
+ * each resumable for lifetime seconds; 0 for either: no resumption.
+ * Returns -1 when out of memory (cr is then without a cache).
+ */
+int		 tls_cred_set_cache(struct tls_cred *, unsigned entries,
+		    unsigned lifetime);
 
 /* TLS 1.0 .. 1.2 as BearSSL numbers them, for tls { min-version }. */
 struct tls_conn	*tls_conn_new(struct tls_cred *, unsigned min_version,
@@ -30,8 +37,9 @@ struct tls_conn	*tls_conn_new(struct tls_cred *, unsigned min_version,
 void		 tls_conn_free(struct tls_conn *);
 
 /*
- * One read(2) of what the engine wants, then every decrypted byte copied
- * to out (one record at most, so outsz >= 16384 never leaves any in the
+ * read(2)s of what the engine wants, until one comes back short or a
+ * record of data is decrypted, then every decrypted byte copied to out
+ * (one record at most, so outsz >= 16384 never leaves any in the
  * engine). Returns the bytes copied (0: none yet, e.g. mid-handshake or
  * EAGAIN), or -1 when the connection is over, with *why a static string.
  */

@@ -192,6 +192,7 @@ enum {
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
+	Q_HIST_LOAD_CHAN, Q_HIST_LOAD_ACCT, Q_HIST_MAXSEQ,
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	    Q_MARKER_TRIM,
 	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
@@ -276,7 +277,21 @@ static const char *const queries[Q_COUNT] = {
 	[Q_HIST_LOAD] = "SELECT channel, account, seq, ms, kind, bot, msgid, "
 	    "time, source, target, peer, text, ctags, acct_tag FROM history "
 	    "WHERE ms >= ?1 ORDER BY seq, id",
-	[Q_HIST_EXPIRE] = "DELETE FROM history WHERE ms < ?1",
+	/* one ring's newest rows, by its index, oldest first */
+	[Q_HIST_LOAD_CHAN] = "SELECT * FROM (SELECT channel, account, seq, "
+	    "ms, kind, bot, msgid, time, source, target, peer, text, ctags, "
+	    "acct_tag, id FROM history WHERE channel = ?1 AND ms >= ?2 "
+	    "ORDER BY seq DESC LIMIT ?3) ORDER BY seq, id",
+	[Q_HIST_LOAD_ACCT] = "SELECT * FROM (SELECT channel, account, seq, "
+	    "ms, kind, bot, msgid, time, source, target, peer, text, ctags, "
+	    "acct_tag, id FROM history WHERE account = ?1 AND ms >= ?2 "
+	    "ORDER BY seq DESC LIMIT ?3) ORDER BY seq, id",
+	/* rows are written in seq order: the last ones hold the largest */
+	[Q_HIST_MAXSEQ] = "SELECT max(seq) FROM (SELECT seq FROM history "
+	    "ORDER BY id DESC LIMIT 1000)",
+	/* in bounded batches: a month of rows is not one DELETE */
+	[Q_HIST_EXPIRE] = "DELETE FROM history WHERE id IN (SELECT id FROM "
+	    "history WHERE ms < ?1 LIMIT ?2)",
 	[Q_HIST_REDACT] = "DELETE FROM history WHERE msgid = ?3 AND "
 	    "(channel = ?1 OR account = ?2)",
 	[Q_MARKER_GET] = "SELECT ms FROM read_markers WHERE account = ?1 AND "
@@ -1630,7 +1645,9 @@ bind_opt_text(sqlite3_stmt *st, int col, const char *s)
 	    sqlite3_bind_null(st, col);
 }
 
-/* One row, and the rows of its owner older than its ring's oldest. */
+static int	hist_write_tx(const struct store_hrow *, size_t);
+
+/* One row. */
 static int
 hist_row_write(const struct store_hrow *r)
 {
@@ -1664,6 +1681,15 @@ hist_row_write(const struct store_hrow *r)
 		hist_fail();
 		return -1;
 	}
+	return 0;
+}
+
+/* The rows of r's owner older than its ring's oldest (r->floor). */
+static int
+hist_prune(const struct store_hrow *r)
+{
+	sqlite3_stmt	*st;
+
 	if ((st = q(r->channel != 0 ? Q_HIST_PRUNE_CHAN : Q_HIST_PRUNE_ACCT)) ==
 	    NULL)
 		return -1;
@@ -1682,6 +1708,22 @@ hist_row_write(const struct store_hrow *r)
 	return 0;
 }
 
+/* Orders rows by owner, then position: the last of each owner last. */
+static const struct store_hrow *sort_rows;
+
+static int
+owner_cmp(const void *a, const void *b)
+{
+	const struct store_hrow *x = &sort_rows[*(const size_t *)a];
+	const struct store_hrow *y = &sort_rows[*(const size_t *)b];
+
+	if (x->channel != y->channel)
+		return x->channel < y->channel ? -1 : 1;
+	if (x->account != y->account)
+		return x->account < y->account ? -1 : 1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
 /*
  * Writes n history rows in one transaction (each also prunes its
  * owner's rows older than r->floor). 0 once committed; -1 with nothing
@@ -1691,8 +1733,27 @@ hist_row_write(const struct store_hrow *r)
 int
 store_hist_write(const struct store_hrow *rows, size_t n)
 {
+	int		 rc;
+
+	/*
+	 * History is not worth an fsync in the loop at every batch: in WAL
+	 * mode a NORMAL commit is atomic and only not yet durable; the next
+	 * FULL commit (any account or channel change) or checkpoint makes
+	 * it so. A power cut can lose the last batches, never corrupt.
+	 */
+	if (store_exec("PRAGMA synchronous=NORMAL") == -1)
+		return -1;
+	rc = hist_write_tx(rows, n);
+	if (store_exec("PRAGMA synchronous=FULL") == -1)
+		rc = -1;
+	return rc;
+}
+
+static int
+hist_write_tx(const struct store_hrow *rows, size_t n)
+{
 	sqlite3_stmt	*st;
-	size_t		 i;
+	size_t		 i, *order;
 
 	if ((st = q(Q_BEGIN)) == NULL)
 		return -1;
@@ -1705,6 +1766,35 @@ store_hist_write(const struct store_hrow *rows, size_t n)
 	for (i = 0; i < n; i++)
 		if (hist_row_write(&rows[i]) == -1)
 			goto fail;
+	/*
+	 * One prune per owner with its last row's floor (floors only rise
+	 * along a ring): the same rows go as with one per row, for a
+	 * statement per channel or account instead of one per message.
+	 */
+	if ((order = malloc(n * sizeof(*order))) == NULL) {
+		for (i = 0; i < n; i++)
+			if (hist_prune(&rows[i]) == -1)
+				goto fail;
+	} else {
+		for (i = 0; i < n; i++)
+			order[i] = i;
+		sort_rows = rows;
+		qsort(order, n, sizeof(*order), owner_cmp);
+		for (i = 0; i < n; i++) {
+			const struct store_hrow *r = &rows[order[i]];
+			const struct store_hrow *nx = i + 1 < n ?
+			    &rows[order[i + 1]] : NULL;
+
+			if (nx != NULL && nx->channel == r->channel &&
+			    nx->account == r->account)
+				continue;
+			if (hist_prune(r) == -1) {
+				free(order);
+				goto fail;
+			}
+		}
+		free(order);
+	}
 	if ((st = q(Q_COMMIT)) == NULL)
 		goto fail;
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -1728,21 +1818,14 @@ col_text(sqlite3_stmt *st, int col)
 	return (const char *)sqlite3_column_text(st, col);
 }
 
-/* fn(arg, row) for each row from since_ms on, oldest first; count or -1. */
-int
-store_hist_load(int64_t since_ms, void (*fn)(void *, const struct store_hrow *),
+/* fn(arg, row) for each row st yields; count or -1. */
+static int
+hist_rows(sqlite3_stmt *st, void (*fn)(void *, const struct store_hrow *),
     void *arg)
 {
-	sqlite3_stmt	*st;
 	struct store_hrow r;
 	int		 rc, n = 0;
 
-	if ((st = q(Q_HIST_LOAD)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK) {
-		store_fail("history load");
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof(r));
 		r.channel = sqlite3_column_int64(st, 0);
@@ -1774,16 +1857,76 @@ store_hist_load(int64_t since_ms, void (*fn)(void *, const struct store_hrow *),
 	return n;
 }
 
-/* Deletes the history rows older than before_ms; 0 or -1 (not logged). */
+/* fn(arg, row) for each row from since_ms on, oldest first; count or -1. */
 int
-store_hist_expire(int64_t before_ms)
+store_hist_load(int64_t since_ms, void (*fn)(void *, const struct store_hrow *),
+    void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_HIST_LOAD)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK) {
+		store_fail("history load");
+		return -1;
+	}
+	return hist_rows(st, fn, arg);
+}
+
+/*
+ * The newest limit rows of one ring (channel's, or account's when
+ * channel is 0) from since_ms on, oldest first: one index range.
+ */
+int
+store_hist_load_ring(int64_t channel, int64_t account, int64_t since_ms,
+    unsigned limit, void (*fn)(void *, const struct store_hrow *), void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(channel != 0 ? Q_HIST_LOAD_CHAN : Q_HIST_LOAD_ACCT)) ==
+	    NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, channel != 0 ? channel : account) ||
+	    sqlite3_bind_int64(st, 2, since_ms) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit)) {
+		store_fail("history load");
+		return -1;
+	}
+	return hist_rows(st, fn, arg);
+}
+
+/* The largest seq stored (0 when none), or -1 (logged). */
+int64_t
+store_hist_max_seq(void)
+{
+	sqlite3_stmt	*st;
+	int64_t		 v = -1;
+	int		 rc;
+
+	if ((st = q(Q_HIST_MAXSEQ)) == NULL)
+		return -1;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);	/* NULL: 0 */
+	else
+		store_fail("history");
+	sqlite3_reset(st);
+	return v;
+}
+
+/*
+ * Deletes at most limit history rows older than before_ms: the number
+ * deleted (limit: call again), or -1 (not logged).
+ */
+int
+store_hist_expire(int64_t before_ms, unsigned limit)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
 	if ((st = q(Q_HIST_EXPIRE)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, before_ms) != SQLITE_OK) {
+	if (sqlite3_bind_int64(st, 1, before_ms) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit) != SQLITE_OK) {
 		hist_fail();
 		return -1;
 	}
@@ -1793,7 +1936,7 @@ store_hist_expire(int64_t before_ms)
 		hist_fail();
 		return -1;
 	}
-	return 0;
+	return sqlite3_changes(db);
 }
 
 /*

@@ -150,7 +150,13 @@ int	 store_hist_write(const struct store_hrow *rows, size_t n);
 /* fn(arg, row) per row from since_ms on, oldest first; count, or -1 */
 int	 store_hist_load(int64_t since_ms,
 	    void (*fn)(void *, const struct store_hrow *), void *arg);
-int	 store_hist_expire(int64_t before_ms);	/* 0, or -1 (not logged) */
+/* the newest limit rows of one ring (channel's, else account's) */
+int	 store_hist_load_ring(int64_t channel, int64_t account,
+	    int64_t since_ms, unsigned limit,
+	    void (*fn)(void *, const struct store_hrow *), void *arg);
+int64_t	 store_hist_max_seq(void);		/* 0 if none; -1 (logged) */
+/* at most limit rows older than before_ms: how many, or -1 (not logged) */
+int	 store_hist_expire(int64_t before_ms, unsigned limit);
 /* REDACT: msgid's rows saved by channel's or account's ring (other 0);
  * 0, or -1 (logged) */
 int	 store_hist_redact(int64_t channel, int64_t account, const char *msgid);

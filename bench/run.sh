@@ -11,8 +11,10 @@
 #                      bench/.cache (Debian's ngircd conflicts with
 #                      ircd-hybrid, so it is never installed system-wide)
 #   BENCH_SERVERS="ergo inspircd ngircd"   which servers to run
-#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls"
-#                      (tls: bench/tls.py, ergo only; needs python3, openssl)
+#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls tlsconnect"
+#                      (tls: bench/tls.py, ergo only; tlsconnect:
+#                      bench/tls_connect.py, ergo against openssl s_server;
+#                      both need python3, openssl)
 #   BENCH_PIN="paced"  scenarios run with load -A: the server on one CPU,
 #                      the load generator on another (Linux, 2+ CPUs), so
 #                      latency does not measure the two meeting on a core
@@ -28,7 +30,7 @@ cache=$here/.cache
 runs=${BENCH_RUNS:-3}
 quick=${BENCH_QUICK:-0}
 servers=${BENCH_SERVERS:-"ergo inspircd ngircd"}
-scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls"}
+scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls tlsconnect"}
 pin_scenarios=${BENCH_PIN-paced}
 benchuser=ergobench
 ergo_bin=${ERGO_BIN:-$top/ergo}
@@ -36,10 +38,17 @@ ergo_bin=${ERGO_BIN:-$top/ergo}
 if [ "$quick" = 1 ]; then
 	runs=${BENCH_RUNS:-1}
 	N_CONN=100; IDLE=1000; FAN_M=200; PACED_D=1; CH_C=300; CH_M=200; N_TLS=200
+	N_HS=50; SW_FAN="10 100 1000"; SW_FAN_D=200000; SW_IDLE=1000,2000
+	SW_CONN="0 1000"; SW_START="0:0 10000:0 10000:100000"
+	HIST_ROWS=100000; HIST_CH=50
 	TLIMIT=30
 else
 	N_CONN=2000; IDLE=1000,5000,10000; FAN_M=2000; PACED_D=10; CH_C=1000
-	CH_M=2000; TLIMIT=240; N_TLS=1000
+	CH_M=2000; TLIMIT=240; N_TLS=1000; N_HS=300
+	SW_FAN="10 100 1000 5000"; SW_FAN_D=1600000
+	SW_IDLE=1000,5000,10000,15000,19000; SW_CONN="0 5000 15000"
+	SW_START="0:0 10000:0 100000:0 100000:1000000"
+	HIST_ROWS=1000000; HIST_CH=500
 fi
 
 say() { printf '%s\n' "$*" >&2; }
@@ -250,6 +259,75 @@ stop_server() {		# by its own PID, never by name
 results=$tmp/results
 : >"$results"
 
+# -- scaling sweeps: one RESULT line with a key per size --
+# kv LINE KEY: the value of KEY= in a RESULT line
+kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+
+# sweep SERVER SCENARIO: runs the sizes, prints "RESULT scenario=..."
+sweep() {
+	local srv=$1 sc=$2 n m o line="RESULT scenario=$2" ok=1 f
+	case $srv in ngircd) f="-f 10" ;; inspircd) f="-f 1000" ;; *) f="-f 500" ;; esac
+	case $sc in
+	sweepfanout)
+		for n in $SW_FAN; do
+			# about the same number of deliveries at every size
+			m=$(( SW_FAN_D / (4 * n) )); [ "$m" -lt 20 ] && m=20
+			[ "$m" -gt 50000 ] && m=50000
+			start_server "$srv" || return 1
+			o=$("$here/load" -p "$port" -P "$spid" -T "$TLIMIT" $f \
+			    $( [ "$srv" = ergo ] && echo "-O bench:$oper_pass" ) \
+			    -s fanout -c "$n" -S 4 -m "$m" -w 64 2>>"$tmp/load.err" |
+			    grep '^RESULT' | tail -1)
+			stop_server
+			line="$line cpu_ns_per_deliv_$n=$(awk -v v="$(kv "$o" cpu_s_per_M)" 'BEGIN { if (v == "") print ""; else printf "%.1f", v * 1000 }')"
+			[ "$(kv "$o" ok)" = 1 ] || ok=0
+		done ;;
+	sweepidle)
+		start_server "$srv" || return 1
+		o=$("$here/load" -p "$port" -P "$spid" -T "$TLIMIT" $f -s idle \
+		    -n "$SW_IDLE" 2>>"$tmp/load.err" | grep '^RESULT' | tail -1)
+		stop_server
+		for n in $(echo "$SW_IDLE" | tr , ' '); do
+			line="$line bytes_per_client_$n=$(kv "$o" bytes_per_client_$n)"
+		done
+		[ "$(kv "$o" ok)" = 1 ] || ok=0 ;;
+	sweepconnect)
+		for n in $SW_CONN; do
+			start_server "$srv" || return 1
+			o=$("$here/load" -p "$port" -P "$spid" -T "$TLIMIT" \
+			    -s connect -n "$N_CONN" -f 50 -b "$n" \
+			    2>>"$tmp/load.err" | grep '^RESULT' | tail -1)
+			stop_server
+			line="$line cpu_us_per_reg_$n=$(kv "$o" cpu_us_per_reg)"
+			line="$line p99_ms_$n=$(kv "$o" p99_ms)"
+			[ "$(kv "$o" ok)" = 1 ] || ok=0
+		done ;;
+	esac
+	echo "$line ok=$ok"
+}
+
+# sweep_start: ergo's start (fork to the first 001) against its database
+sweep_start() {
+	local spec d o line="RESULT scenario=sweepstart" ok=1 key
+	for spec in $SW_START; do	# ACCOUNTS:HISTORY_ROWS
+		d=$(mktemp -d "$tmp/start.XXXXXX"); chmod 777 "$d"
+		port=$(free_port)
+		write_conf ergo "$d" "$port"
+		printf 'history { persistent yes }\n' >>"$d/ergo.conf"
+		chmod 644 "$d/ergo.conf"
+		"$ergo_bin" initdb --config "$d/ergo.conf" >/dev/null 2>&1 &&
+		    python3 "$here/mkdb.py" "$d/ircd.db" "${spec%%:*}" \
+		    "${spec##*:}" 2>>"$tmp/load.err" || { ok=0; continue; }
+		key=${spec%%:*}a_${spec##*:}h
+		o=$("$here/load" -p "$port" -s startup -- "${cmd[@]}" \
+		    2>>"$tmp/load.err" | grep '^RESULT' | tail -1)
+		line="$line ready_ms_$key=$(kv "$o" ready_ms) cpu_ms_$key=$(kv "$o" ready_cpu_ms)"
+		[ "$(kv "$o" ok)" = 1 ] || ok=0
+		rm -rf "$d"
+	done
+	echo "$line ok=$ok"
+}
+
 # run_one SERVER SCENARIO RUN
 run_one() {
 	local srv=$1 sc=$2 r=$3 args out fillf
@@ -261,7 +339,24 @@ run_one() {
 	inspircd) fillf="-f 1000" ;;
 	*) fillf="-f 500" ;;
 	esac
-	if [ "$sc" = tls ]; then	# bench/tls.py drives ergo only
+	if [ "$sc" = sweepfanout ] || [ "$sc" = sweepidle ] ||
+	    [ "$sc" = sweepconnect ]; then
+		out=$(sweep "$srv" "$sc")
+	elif [ "$sc" = sweepstart ]; then
+		[ "$srv" = ergo ] || return 0
+		out=$(sweep_start)
+	elif [ "$sc" = history ]; then
+		[ "$srv" = ergo ] || return 0
+		out=$(ERGO_BIN=$ergo_bin timeout 900 python3 "$here/history.py" \
+		    -r "$HIST_ROWS" -c "$HIST_CH" 2>>"$tmp/load.err" |
+		    tee -a "$tmp/history.txt")
+	elif [ "$sc" = tlsconnect ]; then	# ergo against openssl s_server
+		[ "$srv" = ergo ] || return 0
+		command -v python3 >/dev/null && command -v openssl >/dev/null ||
+		    { say "bench: tlsconnect needs python3 and openssl; skipped"; return 0; }
+		out=$(ERGO_BIN=$ergo_bin timeout "$TLIMIT" python3 \
+		    "$here/tls_connect.py" -n "$N_HS" -r 1 2>>"$tmp/load.err")
+	elif [ "$sc" = tls ]; then	# bench/tls.py drives ergo only
 		[ "$srv" = ergo ] || return 0
 		command -v python3 >/dev/null && command -v openssl >/dev/null ||
 		    { say "bench: tls needs python3 and openssl; skipped"; return 0; }
@@ -325,6 +420,90 @@ for r in $( [ -n "$active" ] && seq 1 "$runs"); do
 	done
 done
 
+# -- plots: gnuplot SVGs of the sweeps and of the servers side by side --
+plotdir=${BENCH_PLOTS:-$here/plots}
+plots() {
+	command -v gnuplot >/dev/null 2>&1 || {
+		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+			say "bench: installing gnuplot-nox for the plots"
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			    gnuplot-nox >/dev/null 2>&1 ||
+			    { apt-get update -qq >/dev/null 2>&1 &&
+			    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			    gnuplot-nox >/dev/null 2>&1; }
+		fi
+		command -v gnuplot >/dev/null 2>&1 ||
+		    { say "bench: no gnuplot; no plots"; return 0; }
+	}
+	mkdir -p "$plotdir"
+	local sc title ylab s any
+	for sc in sweepfanout sweepidle sweepconnect sweepstart; do
+		grep -q "^$sc " "$tmp/sweeps.dat" 2>/dev/null || continue
+		case $sc in
+		sweepfanout) title="fanout: CPU per delivery vs channel size"
+			ylab="CPU ns per delivery" ;;
+		sweepidle) title="idle: RSS per client vs clients"
+			ylab="bytes per client" ;;
+		sweepconnect) title="connect: CPU per registration vs clients connected"
+			ylab="CPU us per registration" ;;
+		sweepstart) title="start to first 001 vs database (accounts_history rows)"
+			ylab="ms (wall)" ;;
+		esac
+		any=
+		for s in ergo inspircd ngircd; do
+			# the first key's rows only (connect: CPU, start: wall)
+			awk -v sc="$sc" -v s="$s" '$1 == sc && $2 == s && !seen[$3]++ && $4 != "-" { print $3, $4 }' \
+			    "$tmp/sweeps.dat" >"$tmp/plot_${sc}_$s.dat"
+			[ -s "$tmp/plot_${sc}_$s.dat" ] && any="$any $s"
+		done
+		[ -n "$any" ] || continue
+		{
+			echo "set terminal svg size 640,400 dynamic background rgb 'white'"
+			echo "set output '$plotdir/$sc.svg'"
+			echo "set title '$title'"
+			echo "set ylabel '$ylab'"
+			echo "set yrange [0:*]"
+			echo "set grid"
+			echo "set key top left"
+			printf 'plot '
+			local first=1
+			for s in $any; do
+				[ $first = 1 ] || printf ', '
+				first=0
+				printf "'%s' using 0:2:xtic(1) with linespoints lw 2 title '%s'" \
+				    "$tmp/plot_${sc}_$s.dat" "$s"
+			done
+			echo
+		} >"$tmp/$sc.gp"
+		gnuplot "$tmp/$sc.gp" 2>>"$tmp/load.err" && say "bench: wrote $plotdir/$sc.svg"
+	done
+	# the servers side by side: server CPU of the main scenarios
+	: >"$tmp/cmp.dat"
+	for k in "fanout cpu_s_per_M fanout" "channels cpu_s_per_M channels" \
+	    "paced cpu_s_per_M paced" "connect50 cpu_us_per_reg connect_us_per_reg/100"; do
+		set -- $k
+		local e i n div=1
+		[ "$1" = connect50 ] && div=100
+		e=$(median ergo "$1" "$2"); i=$(median inspircd "$1" "$2"); n=$(median ngircd "$1" "$2")
+		[ "$e" = - ] && continue
+		awk -v l="$3" -v e="$e" -v i="$i" -v n="$n" -v d="$div" 'BEGIN {
+			printf "%s %s %s %s\n", l, e / d, (i == "-" ? "NaN" : i / d), (n == "-" ? "NaN" : n / d) }' >>"$tmp/cmp.dat"
+	done
+	if [ -s "$tmp/cmp.dat" ]; then
+		{
+			echo "set terminal svg size 640,400 dynamic background rgb 'white'"
+			echo "set output '$plotdir/servers.svg'"
+			echo "set title 'server CPU, s per 1M deliveries (connect: us per registration / 100)'"
+			echo "set style data histograms"
+			echo "set style fill solid 0.8 border -1"
+			echo "set yrange [0:*]"
+			echo "set grid ytics"
+			echo "plot '$tmp/cmp.dat' using 2:xtic(1) title 'ergo', '' using 3 title 'inspircd', '' using 4 title 'ngircd'"
+		} >"$tmp/servers.gp"
+		gnuplot "$tmp/servers.gp" 2>>"$tmp/load.err" && say "bench: wrote $plotdir/servers.svg"
+	fi
+}
+
 # -- the table --
 # median SERVER SCENARIO KEY: median over runs ("-" if none)
 median() {
@@ -375,10 +554,14 @@ echo
 echo "ergo benchmark: medians of $runs run(s)$( [ "$quick" = 1 ] && echo ', QUICK counts')"
 echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)"
 echo
+case " $scenarios " in
+*" startup "* | *" connect50 "* | *" connect500 "* | *" idle "* | *" fanout "* | \
+*" paced "* | *" channels "* | *" tls "* | *" tlsconnect "*)
 printf '| %-40s | %10s | %10s | %10s | %7s | %8s |\n' scenario ergo inspircd ngircd \
     e/insp e/ngircd
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ \
-    ------------ ------------ ------------ --------- ----------
+    ------------ ------------ ------------ --------- ---------- ;;
+esac
 row "start to listening, ms" startup startup_ms %.1f
 for f in 50 500; do
 	row "connect $N_CONN, $f in flight: regs/s" connect$f regs_per_s %.0f
@@ -408,6 +591,53 @@ okrow "  all delivered, in order" channels
 row "tls $N_TLS (bench/tls.py): handshakes/s" tls handshakes_per_s %.0f
 row "  RSS per idle TLS client, bytes" tls bytes_per_tls_client %.0f
 row "  server CPU per handshake+reg, us" tls cpu_us_per_handshake %.0f
+row "tls-connect: full handshake CPU, us" tlsconnect full_us %.0f
+row "  openssl s_server, same cert, us" tlsconnect ossl_full_us %.0f
+row "  ergo / openssl (full)" tlsconnect full_ratio %.2f noratio
+row "  full, client offers only P-256, us" tlsconnect p256_us %.0f
+row "  resumed handshake CPU, us" tlsconnect resumed_us %.0f
+row "  openssl resumed, us" tlsconnect ossl_resumed_us %.0f
+row "  TCP connect+close alone, us" tlsconnect tcp_us %.0f
+okrow "  every resumption resumed" tlsconnect
+# sweep_table SCENARIO KEYPREFIX "LABEL" "SIZES" FORMAT [SIZELABEL]:
+# medians per size and server, and each one's ratio to its smallest size
+sweep_table() {
+	local sc=$1 k=$2 label=$3 sizes=$4 f=$5 sl=${6:-size} n s v b line
+	case " $scenarios " in *" $sc "*) ;; *) return ;; esac
+	echo
+	echo "$label (ratio: to the first row, same server, same run)"
+	echo
+	line="| $(printf '%-16s' "$sl") |"
+	for s in ergo inspircd ngircd; do
+		[ "$(median "$s" "$sc" "$k${sizes%% *}")" = - ] && continue
+		line="$line $(printf '%10s' "$s") |  ratio |"
+	done
+	echo "$line"
+	echo "$line" | sed 's/[^|]/-/g'
+	for n in $sizes; do
+		line="| $(printf '%-16s' "$n") |"
+		for s in ergo inspircd ngircd; do
+			b=$(median "$s" "$sc" "$k${sizes%% *}")
+			[ "$b" = - ] && continue
+			v=$(median "$s" "$sc" "$k$n")
+			line="$line $(printf '%10s' "$(fmt "$v" "$f")") | $(printf '%6s' "$(ratio "$v" "$b")") |"
+			printf '%s %s %s %s %s\n' "$sc" "$s" "$n" "$v" \
+			    "$(ratio "$v" "$b")" >>"$tmp/sweeps.dat"
+		done
+		echo "$line"
+	done
+}
+: >"$tmp/sweeps.dat"
+sweep_table sweepfanout cpu_ns_per_deliv_ "fanout: server CPU per delivery, ns, against channel size" "$SW_FAN" %.1f members
+sweep_table sweepidle bytes_per_client_ "idle: RSS per client, bytes, against clients connected" "$(echo "$SW_IDLE" | tr , ' ')" %.0f clients
+sweep_table sweepconnect cpu_us_per_reg_ "connect $N_CONN at 50 in flight: server CPU per registration, us, against clients already connected" "$SW_CONN" %.1f connected
+sweep_table sweepconnect p99_ms_ "  connect-to-001 p99, ms" "$SW_CONN" %.2f connected
+sweep_table sweepstart ready_ms_ "start, fork to first 001, ms (wall), against the database" "$(for x in $SW_START; do printf '%sa_%sh ' "${x%%:*}" "${x##*:}"; done)" %.1f accounts_history
+sweep_table sweepstart cpu_ms_ "  server CPU to first 001, ms" "$(for x in $SW_START; do printf '%sa_%sh ' "${x%%:*}" "${x##*:}"; done)" %.1f accounts_history
+case " $scenarios " in *" history "*)
+	echo; echo "history (bench/history.py, ergo):"; cat "$tmp/history.txt" 2>/dev/null | grep -v '^RESULT' ;;
+esac
+plots
 echo
 echo "CPU = the server's time on CPU (schedstat of all its threads; utime+stime"
 echo "rounded to ticks is in the raw results). Ratios: ergo's figure / theirs."

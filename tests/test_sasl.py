@@ -296,15 +296,18 @@ def test_authentication_disabled():
 class TLSClient(Client):
     """The harness client over TLS with a client certificate."""
 
-    def __init__(self, port, cert=None):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-        if cert:
-            ctx.load_cert_chain(os.path.join(D, cert + ".crt"),
-                                os.path.join(D, cert + ".key"))
+    def __init__(self, port, cert=None, ctx=None, session=None):
+        if ctx is None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            if cert:
+                ctx.load_cert_chain(os.path.join(D, cert + ".crt"),
+                                    os.path.join(D, cert + ".key"))
+        self.ctx = ctx
         super().__init__(port)
-        self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost")
+        self.sock = ctx.wrap_socket(self.sock, server_hostname="localhost",
+                                    session=session)
         self.sock.settimeout(10)
 
     def _read(self, deadline):
@@ -365,6 +368,44 @@ def test_external_with_a_registered_certificate():
         e.expect(r"^AUTHENTICATE \+$")
         authenticate(e, "notlee")           # authzid must be the account
         e.expect_numeric(904)
+
+
+def test_external_after_session_resumption():
+    """A resumed TLS session skips the certificate exchange: the
+    fingerprint of the full handshake's certificate must still log in,
+    and a session begun without a certificate must not gain one."""
+    with tls_server() as srv:
+        c = TLSClient(srv.tls_port, cert="client")
+        c.register("rhea")
+        c.send("PRIVMSG NickServ :REGISTER pw")
+        c.expect("Account created")
+        c.send("PRIVMSG NickServ :CERT ADD")
+        c.expect("Certificate fingerprint successfully added")
+        sess = c.sock.session
+        c.close()
+        d = TLSClient(srv.tls_port, ctx=c.ctx, session=sess)
+        assert d.sock.session_reused, "the session was not resumed"
+        sasl_start(d, "rhea")
+        d.send("AUTHENTICATE EXTERNAL")
+        d.expect(r"^AUTHENTICATE \+$")
+        d.send("AUTHENTICATE +")
+        d.expect(r"^:\S+ 900 rhea \S+ rhea :You are now logged in as rhea$")
+        d.expect_numeric(903)
+        finish(d, "rhea")
+        d.send("WHOIS rhea")
+        d.expect(r" 276 rhea rhea :has client certificate fingerprint "
+                 r"[0-9a-f]{64}$")
+        # a session without a certificate, resumed: still none
+        e = TLSClient(srv.tls_port)
+        sess = e.sock.session
+        e.close()
+        f = TLSClient(srv.tls_port, ctx=e.ctx, session=sess)
+        assert f.sock.session_reused, "the session was not resumed"
+        sasl_start(f, "sven")
+        f.send("AUTHENTICATE EXTERNAL")
+        f.expect(r"^AUTHENTICATE \+$")
+        f.send("AUTHENTICATE +")
+        f.expect_numeric(904)
 
 
 def test_external_without_a_certificate_is_904():

@@ -629,3 +629,74 @@ def test_sts_duration_0_withdraws_the_policy_over_tls_after_a_rehash():
     doc = open(os.path.join(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__))), "doc", "tls.md")).read()
     assert "duration 0" in doc and "sts=duration=0" in doc
+
+
+# ---- key exchange and session resumption ----
+
+def s_client_temp_key(port, curves):
+    """The "Server Temp Key" openssl s_client reports when it offers
+    only the given curves (TLS 1.2)."""
+    p = subprocess.run(["openssl", "s_client", "-connect",
+                        "127.0.0.1:%d" % port, "-tls1_2", "-curves", curves],
+                       input=b"", capture_output=True, timeout=20)
+    m = re.search(rb"Server Temp Key: ([^\n]+)", p.stdout)
+    assert m, p.stdout.decode("utf-8", "replace")[-2000:]
+    return m.group(1).decode()
+
+
+def test_x25519_is_chosen_when_offered_and_p256_otherwise():
+    s = tls_server()
+    assert s_client_temp_key(s.tls_port, "P-256:X25519").startswith(
+        "X25519")
+    assert "prime256v1" in s_client_temp_key(s.tls_port, "P-256")
+
+
+def resumed(port, ctx, session):
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
+    r = c.session_reused
+    c.close()
+    return r
+
+
+def test_a_returning_client_resumes_its_session_and_registers():
+    s = tls_server()
+    ctx = context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    a = TLSClient(s.tls_port, ctx).register("first")
+    sess = a.sock.session
+    assert not a.sock.session_reused
+    b = TLSClient.__new__(TLSClient)
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    b.sock = ctx.wrap_socket(raw, server_hostname="localhost",
+                             session=sess)
+    b.buf, b.received = b"", []
+    assert b.sock.session_reused, "the session was not resumed"
+    b.register("again")
+    b.send("PING :resumed")
+    b.expect(r"PONG \S+ :?resumed$")
+
+
+def test_session_cache_0_resumes_nothing():
+    s = tls_server(tls_extra="session-cache 0")
+    ctx = context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    a = TLSClient(s.tls_port, ctx).register("nocache")
+    sess = a.sock.session
+    assert not resumed(s.tls_port, ctx, sess)
+    TLSClient(s.tls_port, ctx).register("nocache2")
+
+
+def test_a_session_is_not_resumed_after_its_lifetime():
+    s = tls_server(tls_extra="session-lifetime 1s")
+    ctx = context()
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    raw = socket.create_connection(("127.0.0.1", s.tls_port), timeout=5)
+    c = ctx.wrap_socket(raw, server_hostname="localhost")
+    sess = c.session
+    c.close()
+    assert resumed(s.tls_port, ctx, sess)
+    # expires within a second or two (whole seconds of the server clock)
+    wait_for(lambda: not resumed(s.tls_port, ctx, sess), timeout=5,
+             what="the session to expire")
+    TLSClient(s.tls_port, ctx).register("expired")

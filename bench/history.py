@@ -1,0 +1,263 @@
+#!/usr/bin/env python3
+"""history: persistent history (history { persistent yes }) at a million
+stored rows. Run on demand:
+
+    python3 bench/history.py [-r ROWS] [-c CHANNELS] [-q QUERIES]
+
+Makes a database of ROWS (1,000,000) rows over CHANNELS (500) registered
+channels (bench/mkdb.py; 2,000 rows each, within the default
+channel-length of 2048), starts ergo on it and prints:
+
+- start: fork to the first client's 001 (wall) and the server's CPU;
+- first use of a channel's ring (the JOIN that reads it from the
+  datastore), per channel;
+- CHATHISTORY LATEST * 100, BEFORE, AROUND (at random points of each
+  ring) and TARGETS, each QUERIES times over random channels: p50/p99 of
+  the client's wait for the whole batch, and the server's CPU per query;
+- writes: four senders, closed loop, in registered #bench with 10 members
+  (bench/load fanout) with persistence on against the same run with it
+  off: messages/s, server CPU per million messages, the extra CPU per
+  million persisted, and the database's growth per million messages;
+- the database file size per million stored rows.
+Every CHATHISTORY batch is checked for its count and order. Loopback
+only; every process it starts is stopped by its PID."""
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))
+from ergotest import ERGO_BIN, Server, free_port  # noqa: E402
+
+
+def cpu_ns(pid):
+    with open("/proc/%d/schedstat" % pid) as f:
+        return int(f.read().split()[0])
+
+
+class C:
+    def __init__(self, port, nick):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+        self.send("CAP REQ :draft/chathistory batch server-time "
+                  "message-tags")
+        self.send("NICK %s" % nick)
+        self.send("USER %s 0 * :%s" % (nick, nick))
+        self.send("CAP END")
+        self.until(lambda l: " 001 " in l)
+
+    def send(self, line):
+        self.s.sendall(line.encode() + b"\r\n")
+
+    def until(self, done):
+        lines = []
+        while True:
+            while b"\n" in self.buf:
+                raw, self.buf = self.buf.split(b"\n", 1)
+                line = raw.rstrip(b"\r").decode("utf-8", "replace")
+                lines.append(line)
+                if done(line):
+                    return lines
+            d = self.s.recv(1 << 20)
+            if not d:
+                raise RuntimeError("closed")
+            self.buf += d
+
+
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(len(v) * p / 100))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-r", type=int, default=1000000)
+    ap.add_argument("-c", type=int, default=500)
+    ap.add_argument("-q", type=int, default=300)
+    ap.add_argument("-m", type=int, default=100000,
+                    help="messages written in the write test")
+    ap.add_argument("--from-db", help="copy this database (made by an "
+                    "earlier run with the same -r and -c) instead")
+    a = ap.parse_args()
+    d = tempfile.mkdtemp(prefix="ergo-bench-hist-")
+    db = os.path.join(d, "ircd.db")
+    conf = os.path.join(d, "ergo.conf")
+    port = free_port()
+    with open(conf, "w") as f:
+        f.write("server {\n name irc.bench\n listen 127.0.0.1:%d\n"
+                " max-clients 0\n connection-limits { max-per-ip 0  "
+                "throttle no }\n fakelag { enabled no }\n}\n"
+                "datastore { path %s }\nlogging { method stderr  level "
+                "warn }\nhistory { persistent yes  total-max-bytes 900m }\n"
+                "channels { max-per-user 1000 }\n" % (port, db))
+    subprocess.run([ERGO_BIN, "initdb", "--config", conf], check=True,
+                   capture_output=True)
+    t0 = time.monotonic()
+    if a.from_db:
+        shutil.copyfile(a.from_db, db)
+    else:
+        subprocess.run([sys.executable, os.path.join(HERE, "mkdb.py"), db,
+                        "1000", str(a.r), str(a.c)], check=True)
+    print("made %d rows in %.0f s" % (a.r, time.monotonic() - t0),
+          file=sys.stderr)
+    size = os.path.getsize(db)
+    load = os.path.join(HERE, "load")
+    allow = ["--allow-root"] if os.geteuid() == 0 else []
+    r = subprocess.run([load, "-p", str(port), "-s", "startup", "--",
+                        ERGO_BIN, "run", "--config", conf] + allow,
+                       capture_output=True, text=True)
+    m = re.search(r"ready_ms=([\d.]+) ready_cpu_ms=([\d.]+)", r.stdout)
+    start = (float(m.group(1)), float(m.group(2))) if m else (-1, -1)
+
+    srv = subprocess.Popen([ERGO_BIN, "run", "--config", conf] + allow,
+                           stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL,
+                           stderr=open(os.path.join(d, "log"), "w"))
+    try:
+        for _ in range(500):
+            try:
+                socket.create_connection(("127.0.0.1", port), 1).close()
+                break
+            except OSError:
+                time.sleep(0.01)
+        c = C(port, "reader")
+        chans = ["#chan%d" % i for i in range(a.c)]
+        # first use of each ring: the JOIN reads it from the datastore
+        joins = []
+        cpu0 = cpu_ns(srv.pid)
+        for ch in chans:
+            t = time.monotonic()
+            c.send("JOIN " + ch)
+            c.until(lambda l: " 366 " in l)
+            joins.append(time.monotonic() - t)
+        join_cpu = (cpu_ns(srv.pid) - cpu0) / 1e6 / len(chans)
+        rnd = random.Random(7)
+        res = {}
+        ok = True
+        for kind in ("LATEST", "BEFORE", "AROUND", "TARGETS"):
+            lat = []
+            cpu0 = cpu_ns(srv.pid)
+            for i in range(a.q):
+                ch = rnd.choice(chans)
+                k = int(ch[5:])
+                if kind == "LATEST":
+                    cmd = "CHATHISTORY LATEST %s * 100" % ch
+                elif kind == "TARGETS":
+                    cmd = ("CHATHISTORY TARGETS timestamp=2000-01-01T00:00:"
+                           "00.000Z timestamp=2100-01-01T00:00:00.000Z 100")
+                else:
+                    # a message of this channel's ring (row i % c == k)
+                    j = a.r - a.c * rnd.randint(1, 1900) + k
+                    cmd = "CHATHISTORY %s %s msgid=m%015x 100" % (kind, ch,
+                                                                  j)
+                t = time.monotonic()
+                c.send(cmd)
+                lines = c.until(lambda l: " BATCH -" in l)
+                lat.append(time.monotonic() - t)
+                n = sum(1 for l in lines if " PRIVMSG " in l or
+                        " CHATHISTORY TARGETS " in l)
+                want = {"LATEST": 100, "BEFORE": 100, "AROUND": 100,
+                        "TARGETS": min(a.c, 100)}[kind]
+                if n < want - 1:
+                    ok = False
+                    print("short %s: %d lines: %s" % (kind, n, cmd),
+                          file=sys.stderr)
+                nums = [int(x, 16) for x in re.findall(r"msgid=m([0-9a-f]+)",
+                                                        "\n".join(lines))]
+                if nums != sorted(nums):
+                    ok = False
+            res[kind] = (pct(lat, 50) * 1000, pct(lat, 99) * 1000,
+                         (cpu_ns(srv.pid) - cpu0) / 1e3 / a.q)
+    finally:
+        srv.terminate()
+        srv.wait()
+
+    # writes: persistent on, then off, same load
+    def writes(persist):
+        with open(conf, "w") as f:
+            f.write("server {\n name irc.bench\n listen 127.0.0.1:%d\n"
+                    " max-clients 0\n connection-limits { max-per-ip 0  "
+                    "throttle no }\n fakelag { enabled no }\n}\n"
+                    "datastore { path %s }\nlogging { method stderr  level "
+                    "warn }\nhistory { persistent %s }\n"
+                    % (port, db, "yes" if persist else "no"))
+        s0 = os.path.getsize(db) + (os.path.getsize(db + "-wal") if
+                                    os.path.exists(db + "-wal") else 0)
+        p = subprocess.Popen([ERGO_BIN, "run", "--config", conf] + allow,
+                             stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(500):
+                try:
+                    socket.create_connection(("127.0.0.1", port), 1).close()
+                    break
+                except OSError:
+                    time.sleep(0.01)
+            out = subprocess.run([load, "-p", str(port), "-P", str(p.pid),
+                                  "-T", "120", "-s", "fanout", "-c", "10",
+                                  "-S", "4", "-m", str(a.m // 4), "-w", "64"],
+                                 capture_output=True, text=True).stdout
+        finally:
+            p.terminate()
+            p.wait()
+        s1 = os.path.getsize(db) + (os.path.getsize(db + "-wal") if
+                                    os.path.exists(db + "-wal") else 0)
+        m = re.search(r"deliv_per_s=([\d.]+).*?cpu_s_per_M=([\d.]+).*ok=(\d)",
+                      out)
+        if not m:
+            print(out, file=sys.stderr)
+            return (0, 0, 0, 0)
+        dps, cpm, okk = float(m.group(1)), float(m.group(2)), m.group(3)
+        # 10 members: each message is 10 deliveries (the sender's echo
+        # included only with echo-message, which load does not ask for)
+        return (dps / 9, cpm * 9, okk == "1", s1 - s0)
+    won = writes(True)
+    woff = writes(False)
+    shutil.rmtree(d, ignore_errors=True)
+    print("history: %d rows over %d registered channels, database %.0f MB "
+          "(%.0f MB per million rows)" % (a.r, a.c, size / 1e6,
+                                           size / 1e6 / (a.r / 1e6)))
+    print("start to first 001: %.0f ms wall, %.1f ms server CPU"
+          % start)
+    print("first JOIN of a channel (its ring read from disk): p50 %.2f ms,"
+          " p99 %.2f ms wall, %.2f ms server CPU each"
+          % (pct(joins, 50) * 1000, pct(joins, 99) * 1000, join_cpu))
+    print("| %-28s | %8s | %8s | %12s |" % ("query", "p50 ms", "p99 ms",
+                                            "CPU us/query"))
+    print("|%s|%s|%s|%s|" % ("-" * 30, "-" * 10, "-" * 10, "-" * 14))
+    for k, lab in (("LATEST", "LATEST #chan * 100"),
+                   ("BEFORE", "BEFORE #chan msgid= 100"),
+                   ("AROUND", "AROUND #chan msgid= 100"),
+                   ("TARGETS", "TARGETS (500 channels) 100")):
+        print("| %-28s | %8.2f | %8.2f | %12.0f |" % ((lab,) + res[k]))
+    print("writes, 4 senders to #bench (10 members), %d messages: "
+          "persistent %.0f msg/s, %.2f s CPU per 1M messages; "
+          "in memory only %.0f msg/s, %.2f s; persisting costs %.2f s "
+          "CPU per 1M; database grew %.0f MB per 1M messages; all "
+          "delivered in order: %s"
+          % (a.m, won[0], won[1], woff[0], woff[1], won[1] - woff[1],
+             won[3] / 1e6 / (a.m / 1e6), "yes" if won[2] and woff[2]
+             else "NO"))
+    print("RESULT scenario=history rows=%d db_mb_per_M=%.0f start_ms=%.0f "
+          "start_cpu_ms=%.1f join_p99_ms=%.2f latest_p99_ms=%.2f "
+          "before_p99_ms=%.2f around_p99_ms=%.2f targets_p99_ms=%.2f "
+          "write_msgs_per_s=%.0f write_cpu_s_per_M=%.2f "
+          "persist_cpu_s_per_M=%.2f ok=%d"
+          % (a.r, size / 1e6 / (a.r / 1e6), start[0], start[1],
+             pct(joins, 99) * 1000, res["LATEST"][1], res["BEFORE"][1],
+             res["AROUND"][1], res["TARGETS"][1], won[0], won[1],
+             won[1] - woff[1], int(ok and won[2] and woff[2])))
+
+
+if __name__ == "__main__":
+    main()

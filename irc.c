@@ -34,6 +34,7 @@
 #include "irc_link.h"
 #include "irc_markread.h"
 #include "irc_metadata.h"
+#include "irc_rename.h"
 #include "irc_monitor.h"
 #include "irc_multiline.h"
 #include "irc_num.h"
@@ -488,6 +489,7 @@ static const struct cmd cmds[] = {
 	{ "REDACT",	h_redact,	2, CMD_REG, NULL },
 	{ "REGISTER",	h_register,	3, 0, NULL },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER, "rehash" },
+	{ "RENAME",	h_rename,	2, CMD_REG, NULL },
 	{ "SANICK",	h_sanick,	2, CMD_REG | CMD_OPER, "samode" },
 	{ "SETNAME",	h_setname,	1, CMD_REG, NULL },
 	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER, NULL },
@@ -895,6 +897,7 @@ static const struct {
 	{ "cap-notify",		CAP_CAP_NOTIFY,		NULL },
 	{ "chghost",		CAP_CHGHOST,		NULL },
 	{ "draft/account-registration", CAP_ACCOUNT_REGISTRATION, NULL },
+	{ "draft/channel-rename", CAP_CHANNEL_RENAME,	NULL },
 	{ "draft/chathistory",	CAP_CHATHISTORY,	NULL },
 	{ "draft/event-playback", CAP_EVENT_PLAYBACK,	NULL },
 	{ "draft/read-marker",	CAP_READ_MARKER,	NULL },
@@ -1517,6 +1520,7 @@ irc_init(int (*rehash)(char **errs))
 	/* each feature's hooks: the order here is the order they run;
 	 * links first, so a JOIN reaches them before ChanServ's MODE */
 	irc_link_init();
+	irc_chan_init();
 	irc_serv_init();
 	irc_monitor_init();
 	irc_hist_init();

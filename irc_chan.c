@@ -263,6 +263,25 @@ topic_send(struct client *c, const struct chan *ch)
 	    (long long)ch->topic_time);
 }
 
+/* The chan_greet hook: after a JOIN line, the topic and NAMES. */
+static void
+chan_greet(struct client *c, struct chan *ch)
+{
+	if (ch->topic != NULL)
+		topic_send(c, ch);
+	if (!(irc_sess(c)->caps & CAP_NO_IMPLICIT_NAMES)) {
+		names_send(c, ch);
+		irc_numeric(c, RPL_ENDOFNAMES, "%s :End of /NAMES list",
+		    ch->name);
+	}
+}
+
+void
+irc_chan_init(void)
+{
+	irc_hooks.chan_greet = chan_greet;
+}
+
 /*
  * The checks of an existing channel, in Ergo's order; 0 or the numeric
  * that refuses. An INVITE or a +I match gets past +i and +R (the

@@ -11,6 +11,7 @@
 
 #include "irc_state.h"
 
+void	 irc_chan_init(void);	/* its hook (chan_greet) */
 cmd_fn	h_accept, h_invite, h_join, h_kick, h_list, h_mode, h_names, h_part, h_topic;
 
 

@@ -257,6 +257,11 @@ static const struct help helps[] = {
 	{ "REHASH", "rehash", NULL,
 	  "REHASH\n"
 	  "Reloads the config. Needs the rehash capability." },
+	{ "RENAME", NULL, NULL,
+	  "RENAME <#old> <#new> [reason]\n"
+	  "Renames a channel you are an operator of (its founder's, if "
+	  "registered); it keeps its members, modes and history "
+	  "(draft/channel-rename)." },
 	{ "SANICK", "samode", NULL,
 	  "SANICK <nick> <newnick>\n"
 	  "Changes another user's nick. Needs the samode capability." },

@@ -1054,7 +1054,8 @@ tag_add(char *line, size_t sz, size_t *n, const char *fmt, ...)
  * tags are outside that budget (IRCv3 message-tags).
  */
 static void
-replay_one(struct client *c, const struct hmsg *m, const char *ref)
+replay_one(struct client *c, const struct hmsg *m, const char *ref,
+    const char *chname)
 {
 	char line[IRC_OUT_MAX], body[IRC_LINE_MAX + 1];
 	size_t n = 0, bl;
@@ -1063,11 +1064,11 @@ replay_one(struct client *c, const struct hmsg *m, const char *ref)
 		bl = line_format(body, sizeof(body), "%s", m->text);
 	else if (m->kind == HK_TAGMSG)
 		bl = line_format(body, sizeof(body), ":%s TAGMSG %s",
-		    m->source, m->target);
+		    m->source, chname != NULL ? chname : m->target);
 	else
 		bl = line_format(body, sizeof(body), ":%s %s %s :%s",
 		    m->source, m->kind == HK_NOTICE ? "NOTICE" : "PRIVMSG",
-		    m->target, m->text);
+		    chname != NULL ? chname : m->target, m->text);
 #define TAG(...)	tag_add(line, sizeof(line), &n, __VA_ARGS__)
 	if (ref[0] != '\0')
 		TAG("batch=%s", ref);
@@ -1127,6 +1128,13 @@ replay(struct client *c, const char *target, struct hmsg **v, size_t lo,
 {
 	char ref[HIST_BATCH_LEN];
 	size_t budget = reply_budget(c), cost = 0, i;
+	const struct chan *ch;
+	const char *chname = NULL;
+
+	/* a channel's messages under its name now (RENAME) */
+	if ((target[0] == '#' || target[0] == '&') &&
+	    (ch = irc_chan_find(target)) != NULL)
+		chname = ch->name;
 
 	if (backward) {
 		for (i = hi; i > lo && cost + replay_cost(v[i - 1]) <= budget;
@@ -1140,7 +1148,7 @@ replay(struct client *c, const char *target, struct hmsg **v, size_t lo,
 	}
 	batch_start(c, ref, sizeof(ref), "chathistory", target);
 	for (i = lo; i < hi; i++)
-		replay_one(c, v[i], ref);
+		replay_one(c, v[i], ref, chname);
 	batch_end(c, ref);
 }
 

@@ -347,14 +347,11 @@ t_list(const struct target *t, unsigned **n)
 static bool
 may_edit(const struct client *c, const struct target *t)
 {
-	const struct member *mb;
-
 	if (c->umodes & UMODE_OPER)
 		return true;
 	if (t->u != NULL)
 		return t->u == c;
-	return (mb = irc_member_find(t->ch, c)) != NULL &&
-	    (mb->modes & MEMB_OP);
+	return irc_chan_is_at_least(t->ch, c, MEMB_OP);
 }
 
 /* A channel's keys are for its members (and opers); a user's for all. */

@@ -1354,9 +1354,24 @@ irc_serv_tick(void)
 }
 
 /* The hooks of NickServ and ChanServ (irc_state.h). */
+/* chan_renamed: a registered channel's row takes the new name. */
+static void
+serv_chan_renamed(struct chan *ch, const char *old)
+{
+	char folded[CHANLEN_MAX + 1];
+
+	if (ch->reg_id == 0)
+		return;
+	irc_fold(folded, ch->name, sizeof(folded));
+	if (store_chan_rename(ch->reg_id, folded, ch->name) == -1)
+		log_warnx("channels", "%s renamed to %s: the registration "
+		    "keeps the old name: %s", old, ch->name, store_error());
+}
+
 void
 irc_serv_init(void)
 {
+	IRC_HOOK_ADD(chan_renamed, serv_chan_renamed);
 	irc_hooks.chan_restore = irc_serv_chan_restore;
 	irc_hooks.service_message = irc_serv_message;
 	IRC_HOOK_ADD(joined, irc_serv_joined);

@@ -252,6 +252,29 @@ fail:
 	return NULL;
 }
 
+int
+irc_chan_rename(struct chan *ch, const char *name)
+{
+	size_t n = strlen(name) + 1;
+	char *nn, *nk;
+
+	if ((nn = xstrdup(name)) == NULL)
+		return -1;
+	if ((nk = malloc(n)) == NULL) {
+		free(nn);
+		return -1;
+	}
+	irc_fold(nk, name, n);
+	/* out and back in: the same count, so the table does not grow */
+	htab_del(&irc.chans, &ch->h);
+	free(ch->h.key);
+	ch->h.key = nk;
+	free(ch->name);
+	ch->name = nn;
+	(void)htab_put(&irc.chans, &ch->h);
+	return 0;
+}
+
 void
 irc_masks_free(struct mask *mk)
 {

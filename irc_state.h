@@ -316,6 +316,11 @@ struct irc_hooks {
 	void	(*join_names[IRC_HOOKS_MAX])(struct client *, struct chan *);
 	void	(*joined[IRC_HOOKS_MAX])(struct client *, struct chan *);
 	void	(*chan_changed[IRC_HOOKS_MAX])(struct chan *);
+	/* ch was renamed (RENAME); old is its name before */
+	void	(*chan_renamed[IRC_HOOKS_MAX])(struct chan *, const char *old);
+	/* what a JOIN of ch shows c after its JOIN line: the topic and
+	 * NAMES (irc_chan.c), to c's current session */
+	void	(*chan_greet)(struct client *, struct chan *);
 	void	(*chan_free[IRC_HOOKS_MAX])(struct chan *);
 	/* services: a message to a service's nick (true: taken); a K- or
 	 * D-line on a client not registered yet (true: 465 sent, killed) */
@@ -388,6 +393,8 @@ void	 irc_chan_nick_changed(struct client *, const char *oldfolded);
 /* Model changes for the channel commands (irc_chan.c). */
 struct chan *irc_chan_create(const char *name);		/* NULL: ENOMEM */
 void	 irc_chan_destroy(struct chan *);	/* an empty one */
+/* Renames ch (its table key too): 0, or -1 on ENOMEM (unchanged). */
+int	 irc_chan_rename(struct chan *, const char *name);
 struct member *irc_member_add(struct chan *, struct client *,
 	    unsigned char modes);			/* NULL: ENOMEM */
 void	 irc_member_del(struct member *);	/* an emptied channel goes */

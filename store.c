@@ -187,7 +187,7 @@ enum {
 	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
 	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
 	Q_ACCOUNT_ENFORCE, Q_ACCOUNT_MC, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
-	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_COUNT,
+	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_RENAME, Q_CHAN_COUNT,
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST,
 	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
@@ -239,6 +239,8 @@ static const char *const queries[Q_COUNT] = {
 	    "registered) VALUES (?1, ?2, ?3, ?4)",
 	[Q_CHAN_DELETE] = "DELETE FROM channels WHERE id = ?1",
 	[Q_CHAN_FOUNDER] = "UPDATE channels SET founder = ?2 WHERE id = ?1",
+	[Q_CHAN_RENAME] = "UPDATE channels SET name = ?2, display = ?3 "
+	    "WHERE id = ?1",
 	[Q_CHAN_COUNT] = "SELECT count(*) FROM channels WHERE founder = ?1",
 	[Q_AMODE_SET] = "INSERT INTO channel_amodes (channel, account, mode) "
 	    "VALUES (?1, ?2, ?3) ON CONFLICT (channel, account) "
@@ -1380,6 +1382,23 @@ store_chan_founder(int64_t id, int64_t account)
 {
 	return id_update(Q_CHAN_FOUNDER, id, account, true,
 	    "channel transfer");
+}
+
+/* RENAME: registered channel id is now folded (shown as display). */
+int
+store_chan_rename(int64_t id, const char *folded, const char *display)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_CHAN_RENAME)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) ||
+	    sqlite3_bind_text(st, 2, folded, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 3, display, -1, SQLITE_STATIC)) {
+		store_fail("channel rename");
+		return -1;
+	}
+	return q_done(st, "channel rename");
 }
 
 int

@@ -104,6 +104,8 @@ int	 store_chan_create(const char *folded, struct store_chan *ch); /* 0 1 -1 */
 int	 store_chan_delete(int64_t id);				/* 0 or -1 */
 int	 store_chan_count(int64_t account);		/* founded; n or -1 */
 int	 store_chan_founder(int64_t id, int64_t account);	/* 0 or -1 */
+int	 store_chan_rename(int64_t id, const char *folded,
+	    const char *display);				/* 0 or -1 */
 int	 store_chan_state(const struct store_chan *ch);		/* 0 or -1 */
 /* AMODE: 'o', 'v', or 0 to remove; get gives the mode, 0 none, -1 */
 int	 store_amode_set(int64_t chan, int64_t account, int mode);

@@ -1,0 +1,211 @@
+"""draft/channel-rename (irc_rename.c): RENAME by a channel operator,
+members with the cap see RENAME (with an empty reason when none was
+given), the others PART and JOIN with the topic and NAMES (not for a
+change of case), the channel keeps its members, modes and topic, the
+errors of the spec (FAIL RENAME CHANNEL_NAME_IN_USE, CANNOT_RENAME) and
+the numerics it names, ChanServ's registration kept across a restart
+under the new name, and the channel's history following it."""
+
+import re
+
+from ergotest import Server, run_ergo
+
+CAP = "draft/channel-rename"
+CS = r"^:ChanServ!ChanServ@localhost NOTICE %s :"
+NS = r"^:NickServ!NickServ@localhost NOTICE %s :"
+
+
+def client(srv, nick, caps=(CAP,)):
+    c = srv.client()
+    if caps:
+        c.send("CAP REQ :" + " ".join(caps))
+        c.expect(r" CAP \S+ ACK ")
+    c.send("NICK " + nick)
+    c.send("USER %s 0 * :%s" % (nick, nick))
+    if caps:
+        c.send("CAP END")
+    c.expect(r" (376|422) ")
+    c.nick = nick
+    return c
+
+
+def join(c, chan):
+    c.send("JOIN " + chan)
+    c.expect(r" 366 %s " % c.nick)
+
+
+def test_the_cap_is_offered():
+    with Server() as srv:
+        c = srv.client()
+        c.send("CAP LS 302")
+        caps = []
+        while True:
+            line = c.expect(r" CAP \* LS ")
+            caps += line.split(":", 2)[-1].split()
+            if " LS * :" not in line:
+                break
+        assert CAP in caps, caps
+
+
+def test_members_with_the_cap_see_rename_and_others_part_and_join():
+    with Server() as srv:
+        op = client(srv, "renamer")
+        join(op, "#boaring")
+        op.send("TOPIC #boaring :all about boring things")
+        op.expect(r" TOPIC #boaring ")
+        capped = client(srv, "capped")
+        join(capped, "#boaring")
+        plain = client(srv, "plain", caps=())
+        join(plain, "#boaring")
+        capped.sync()
+        op.sync()
+        op.send("RENAME #boaring #boring :Typo fix")
+        pfx = r":renamer!~renamer@127\.0\.0\.1"
+        op.expect(r"^%s RENAME #boaring #boring :Typo fix$" % pfx)
+        capped.expect(r"^%s RENAME #boaring #boring :Typo fix$" % pfx)
+        lines = plain.lines_until(r" 366 plain #boring ")
+        body = [l for l in lines if not l.startswith("PING")]
+        assert re.match(r"^:plain!~plain@127\.0\.0\.1 PART #boaring "
+                        r":Typo fix$", body[0]), body
+        assert re.match(r"^:plain!~plain@127\.0\.0\.1 JOIN #boring$",
+                        body[1]), body
+        assert re.match(r"^:irc\.test 332 plain #boring :all about boring "
+                        r"things$", body[2]), body
+        assert re.match(r"^:irc\.test 333 plain #boring ", body[3]), body
+        assert re.match(r"^:irc\.test 353 plain [=@*] #boring :", body[4])
+        assert set(body[4].split(":", 2)[2].split()) == {
+            "@renamer", "capped", "plain"}, body
+        # the channel is the same one, under its new name
+        plain.send("PRIVMSG #boring :still here")
+        capped.expect(r"^:plain!\S+ PRIVMSG #boring :still here$")
+        op.send("MODE #boring")
+        op.expect(r" 324 renamer #boring \+\S*n")
+        op.send("NAMES #boaring")
+        op.expect(r" 366 renamer #boaring ")
+
+
+def test_without_a_reason_the_rename_has_an_empty_one():
+    with Server() as srv:
+        op = client(srv, "coder")
+        join(op, "#coding")
+        plain = client(srv, "other", caps=())
+        join(plain, "#coding")
+        op.send("RENAME #coding #programming")
+        op.expect(r"^:coder!\S+ RENAME #coding #programming :$")
+        plain.expect(r"^:other!\S+ PART #coding :Channel renamed$")
+        plain.expect(r"^:other!\S+ JOIN #programming$")
+
+
+def test_a_change_of_case_is_a_rename_without_part_and_join():
+    with Server() as srv:
+        op = client(srv, "caser")
+        join(op, "#lower")
+        plain = client(srv, "plainer", caps=())
+        join(plain, "#lower")
+        op.send("RENAME #lower #LOWER")
+        op.expect(r"^:caser!\S+ RENAME #lower #LOWER :$")
+        lines = plain.sync()
+        assert not any(" PART " in l or " JOIN " in l for l in lines), lines
+        plain.send("NAMES #lower")
+        plain.expect(r" 353 plainer [=@*] #LOWER :")
+
+
+def test_errors_are_the_specs():
+    with Server() as srv:
+        op = client(srv, "chop")
+        join(op, "#evil")
+        join(op, "#good")
+        member = client(srv, "member")
+        join(member, "#evil")
+        out = client(srv, "outside")
+        op.send("RENAME #evil #good :Don't be evil")
+        op.expect(r"^:irc\.test FAIL RENAME CHANNEL_NAME_IN_USE #evil "
+                  r"#good :")
+        op.send("RENAME #evil &evil")
+        op.expect(r"^:irc\.test FAIL RENAME CANNOT_RENAME #evil &evil :")
+        op.send("RENAME #evil #bad,name")
+        op.expect(r"^:irc\.test FAIL RENAME CANNOT_RENAME #evil #bad,name :")
+        op.send("RENAME #evil #evil")
+        op.expect(r"^:irc\.test FAIL RENAME CANNOT_RENAME #evil #evil :")
+        member.send("RENAME #evil #nice")
+        member.expect(r"^:irc\.test 482 member #evil :")
+        out.send("RENAME #evil #nice")
+        out.expect(r"^:irc\.test 442 outside #evil :")
+        out.send("RENAME #nowhere #nice")
+        out.expect(r"^:irc\.test 403 outside #nowhere :")
+        out.send("RENAME #evil")
+        out.expect(r"^:irc\.test 461 outside RENAME :")
+        # nothing was renamed
+        member.send("NAMES #evil")
+        member.expect(r" 353 member [=@*] #evil :")
+
+
+def test_an_oper_renames_any_channel():
+    p = run_ergo("genpasswd", input="operpw\n", timeout=60)
+    assert p.returncode == 0, p.stderr
+    h = [l for l in p.stdout.splitlines() if l.strip()][-1].strip()
+    conf = 'oper admin { class server-admin  password "%s" }' % h
+    with Server(conf=conf) as srv:
+        owner = client(srv, "owner")
+        join(owner, "#theirs")
+        o = client(srv, "oper")
+        o.send("OPER admin operpw")
+        o.expect(r" 381 ")
+        o.send("RENAME #theirs #ours :mine now")
+        o.expect(r"^:oper!\S+ RENAME #theirs #ours :mine now$")
+        owner.expect(r"^:oper!\S+ RENAME #theirs #ours :mine now$")
+
+
+def test_chanserv_registration_follows_the_channel():
+    with Server() as srv:
+        f = client(srv, "founder")
+        f.send("NS REGISTER pw")
+        f.expect(NS % "founder" + "Account created")
+        join(f, "#old")
+        f.send("CS REGISTER #old")
+        f.expect(CS % "founder" + "Channel #old successfully registered")
+        f.send("TOPIC #old :kept")
+        f.expect(r" TOPIC #old :kept")
+        helper = client(srv, "helper")
+        join(helper, "#old")
+        f.send("MODE #old +o helper")
+        helper.expect(r" MODE #old \+o helper")
+        # an op who is not the founder may not rename a registered one
+        helper.send("RENAME #old #new")
+        helper.expect(r"^:irc\.test FAIL RENAME CANNOT_RENAME #old #new :")
+        # nor may anyone rename onto a registered name
+        join(helper, "#squat")
+        helper.send("RENAME #squat #old")
+        helper.expect(r"^:irc\.test FAIL RENAME CHANNEL_NAME_IN_USE "
+                      r"#squat #old :")
+        f.send("RENAME #old #new :moving")
+        f.expect(r"^:founder!\S+ RENAME #old #new :moving$")
+        f.send("CS INFO #new")
+        f.expect(CS % "founder" + "Founder: founder")
+        f.send("CS INFO #old")
+        f.expect(CS % "founder" + ".*not registered")
+        srv.stop()
+        srv.start()
+        x = client(srv, "later", caps=())
+        x.send("JOIN #new")
+        x.expect(r" 332 later #new :kept$")
+        x.send("CS INFO #new")
+        x.expect(CS % "later" + "Founder: founder")
+
+
+def test_history_follows_the_channel():
+    with Server() as srv:
+        op = client(srv, "talker", caps=(CAP, "batch",
+                                         "draft/chathistory"))
+        join(op, "#hist")
+        for i in range(3):
+            op.send("PRIVMSG #hist :line %d" % i)
+        op.sync()
+        op.send("RENAME #hist #story")
+        op.expect(r" RENAME #hist #story ")
+        op.send("CHATHISTORY LATEST #story * 10")
+        lines = op.lines_until(r"^(@\S+ )?:irc\.test BATCH -")
+        msgs = [l for l in lines if " PRIVMSG " in l]
+        assert [m.rsplit(" :", 1)[1] for m in msgs] == [
+            "line 0", "line 1", "line 2"], lines
+        assert all(" PRIVMSG #story :" in m for m in msgs), msgs

@@ -855,6 +855,7 @@ try_register(struct client *c)
 	irc_send_welcome(c);
 	irc_metadata_registered(c);
 	irc_monitor_online(c);
+	IRC_HOOK_RUN(registered, c);	/* server links: the network hears */
 }
 
 static void
@@ -1610,7 +1611,9 @@ irc_init(int (*rehash)(char **errs))
 	htab_init(&irc.nicks);
 	htab_init(&irc.chans);
 	irc_out_init();
-	/* each feature's hooks: the order here is the order they run */
+	/* each feature's hooks: the order here is the order they run;
+	 * links first, so a JOIN reaches them before ChanServ's MODE */
+	irc_link_init();
 	irc_chan_init();
 	irc_serv_init();
 	irc_monitor_init();
@@ -1622,7 +1625,6 @@ irc_init(int (*rehash)(char **errs))
 	irc_account_init();
 	irc_alwayson_init();
 	irc_bans_init();
-	irc_link_init();
 	irc.started = ergo_now;
 	(void)irc_cloak_init();	/* logged; never off while enabled */
 	gmtime_r(&ergo_now, &tm);

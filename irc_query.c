@@ -52,6 +52,23 @@ server_info(void)
 	return conf->server_info != NULL ? conf->server_info : "ergo";
 }
 
+/* The server u is on (another one's, over a link) and its info. */
+static const char *
+user_server(const struct client *u, const char **info)
+{
+	const char *name = NULL, *i = NULL;
+
+	if (irc_hooks.user_server != NULL)
+		name = irc_hooks.user_server(u, &i);
+	if (name == NULL) {
+		name = server_name();
+		i = server_info();
+	}
+	if (info != NULL)
+		*info = i;
+	return name;
+}
+
 /*
  * Room left for a list of words in ":server NUM asker <fixed> :<list>",
  * where fixed is the text between the asker's nick and the trailing colon.
@@ -298,7 +315,7 @@ who_reply(struct client *c, const char *chname, struct client *u,
 {
 	irc_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s%s :0 %s",
 	    chname, u->user != NULL ? u->user : "*",
-	    u->host != NULL ? u->host : "*", server_name(), u->nick,
+	    u->host != NULL ? u->host : "*", user_server(u, NULL), u->nick,
 	    u->away != NULL ? 'G' : 'H', irc_oper_visible(c, u) ? "*" : "",
 	    (u->umodes & UMODE_BOT) ? "B" : "",
 	    m != NULL ? irc_member_prefix(m, c) : "",
@@ -451,7 +468,7 @@ static void
 whois_one(struct client *c, const char *nick)
 {
 	struct client *u = irc_client_find(nick);
-	const char *fp, *ip;
+	const char *fp, *ip, *info = NULL, *sname;
 	time_t last;
 
 	if (!is_user(u)) {
@@ -463,8 +480,9 @@ whois_one(struct client *c, const char *nick)
 	    u->user != NULL ? u->user : "*", u->host != NULL ? u->host : "*",
 	    u->realname != NULL ? u->realname : "");
 	whois_channels(c, u);
-	irc_numeric(c, RPL_WHOISSERVER, "%s %s :%s", u->nick, server_name(),
-	    server_info());
+	sname = user_server(u, &info);
+	irc_numeric(c, RPL_WHOISSERVER, "%s %s :%s", u->nick, sname,
+	    info != NULL ? info : "");
 	if (u->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", u->nick, u->away);
 	if (irc_oper_visible(c, u))

@@ -324,6 +324,7 @@ struct irc_hooks {
 	void	(*nick_changed[IRC_HOOKS_MAX])(struct client *,
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
+	void	(*registered[IRC_HOOKS_MAX])(struct client *);	/* 001 sent */
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	void	(*session_free[IRC_HOOKS_MAX])(struct session *);
 	/* a client logged in to an account (after 900), logged out (901) */
@@ -350,6 +351,9 @@ struct irc_hooks {
 	bool	(*service_message)(struct client *, const char *target,
 		    const char *text, bool notice);
 	bool	(*banned)(struct client *);
+	/* links: the server a user is on, its name and description, or
+	 * NULL (this one); for WHOIS and WHO */
+	const char *(*user_server)(const struct client *, const char **info);
 	/* STATS z (opers): each feature's 249 line about what it holds */
 	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
 	/* history: a message found (and removed) by REDACT; a registered

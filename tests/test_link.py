@@ -56,7 +56,7 @@ class Net:
     (x, y) link x to y, x connecting (autoconnect) unless told not to."""
 
     def __init__(self, n, edges, auto=True, pw=None, extra=None,
-                 ping="60s", level="info"):
+                 ping="60s", level="info", top=None):
         self.names = ["%s.test" % chr(ord("a") + i) for i in range(n)]
         self.lports = [free_port() for _ in range(n)]
         self.srv = []
@@ -71,6 +71,7 @@ class Net:
                     "pw": pw.get(i, LINKPW) if pw else LINKPW,
                     "hash": HASHES["link"],
                     "auto": "yes" if auto and i == x else "no"}
+            links += (top or {}).get(i, "")
             text = CONF % {"name": name, "sid": "0A%s" % chr(65 + i),
                            "lport": self.lports[i], "oper": HASHES["oper"],
                            "links": links, "ping": ping, "level": level,
@@ -198,3 +199,277 @@ def test_link_lost_is_noticed_by_ping_timeout():
     finally:
         net.srv[1].signal(18)   # SIGCONT
     net.wait_linked(0, ["a.test", "b.test"], timeout=20)
+
+
+# ---- users and channels ----
+
+def joined(c, chan):
+    c.send("JOIN %s" % chan)
+    c.expect(r" 366 ")
+
+
+def sees(c, chan, nick):
+    """Waits until c's server has nick in chan (the other server's JOIN
+    arrived), so what c does next is not a race with it."""
+    def check():
+        c.send("NAMES %s" % chan)
+        lines = c.lines_until(r" 366 ")
+        return any(re.search(r" 353 .*[:@+ ]%s( |$)" % nick, l)
+                   for l in lines)
+    wait_for(check, 10, "%s in %s" % (nick, chan))
+
+
+def gone(c, nick):
+    """Waits until c's server no longer knows nick."""
+    def check():
+        c.send("WHOIS %s" % nick)
+        return " 401 " in "\n".join(c.lines_until(r" 318 "))
+    wait_for(check, 10, "%s to be gone" % nick)
+
+
+def test_users_chat_in_a_channel_and_in_private():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    alice = net.srv[0].client("alice")
+    bob = net.srv[1].client("bob")
+    joined(alice, "#net")
+    sees(bob, "#net", "alice")
+    joined(bob, "#net")
+    alice.expect(r"^:bob!~bob@127\.0\.0\.1 JOIN #net$")
+    alice.send("PRIVMSG #net :hello from a")
+    bob.expect(r"^:alice!~alice@127\.0\.0\.1 PRIVMSG #net :hello from a$")
+    bob.send("PRIVMSG alice :hi alice, from b")
+    alice.expect(r"^:bob!~bob@127\.0\.0\.1 PRIVMSG alice :hi alice, "
+                 r"from b$")
+    bob.send("NAMES #net")
+    names = bob.expect(r" 353 ")
+    assert "@alice" in names and "bob" in names, names
+    alice.send("NICK alicia")
+    bob.expect(r"^:alice!\S+ NICK :?alicia$")
+    bob.send("PRIVMSG alicia :renamed?")
+    alice.expect(r"PRIVMSG alicia :renamed\?$")
+    alice.send("PART #net :bye")
+    bob.expect(r"^:alicia!\S+ PART #net :bye$")
+    alice.send("QUIT :gone home")
+    gone(bob, "alicia")
+
+
+def test_burst_brings_users_channels_modes_and_topic():
+    net = Net(2, [(0, 1)], auto=False)
+    alice = net.srv[0].client("alice")
+    joined(alice, "#burst")
+    alice.send("TOPIC #burst :before the link")
+    alice.send("MODE #burst +sb spam!*@*")
+    alice.expect(r"MODE #burst \+sb spam!\*@\*")
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("CONNECT b.test")
+    net.wait_linked(1, ["a.test", "b.test"])
+    net.srv[1].wait_log(r"end of burst from a\.test")
+    bob = net.srv[1].client("bob")
+    bob.send("JOIN #burst")
+    lines = bob.lines_until(r" 366 ")
+    text = "\n".join(lines)
+    assert re.search(r" 332 bob #burst :before the link", text), text
+    assert re.search(r" 353 bob @ #burst :.*@alice", text), text
+    bob.send("MODE #burst")
+    bob.expect(r" 324 bob #burst \+\S*s")
+    bob.send("MODE #burst b")
+    bob.expect(r" 367 bob #burst spam!\*@\* ")
+    alice.expect(r"^:bob!\S+ JOIN #burst")
+
+
+def test_three_servers_chat_through_the_hub():
+    net = Net(3, [(1, 0), (1, 2)])
+    for i in range(3):
+        net.wait_linked(i, ["a.test", "b.test", "c.test"])
+    a = net.srv[0].client("usera")
+    c = net.srv[2].client("userc")
+    joined(a, "#chain")
+    sees(c, "#chain", "usera")
+    joined(c, "#chain")
+    a.expect(r"^:userc!\S+ JOIN #chain")
+    a.send("PRIVMSG #chain :one")
+    c.expect(r"^:usera!\S+ PRIVMSG #chain :one$")
+    c.send("PRIVMSG usera :two")
+    a.expect(r"^:userc!\S+ PRIVMSG usera :two$")
+    # one copy each: a message that arrived twice would show here
+    a.send("PRIVMSG #chain :three")
+    c.expect(r"PRIVMSG #chain :three$")
+    assert not any("three" in l for l in c.sync())
+
+
+def test_ops_and_modes_converge():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    alice = net.srv[0].client("alice")
+    bob = net.srv[1].client("bob")
+    joined(alice, "#ops")
+    sees(bob, "#ops", "alice")
+    joined(bob, "#ops")
+    alice.expect(r"^:bob!\S+ JOIN #ops")
+    alice.send("MODE #ops +o bob")
+    bob.expect(r"^:alice!\S+ MODE #ops \+o bob$")
+    bob.send("MODE #ops +m-o alice")
+    alice.expect(r"^:bob!\S+ MODE #ops \+m-o alice$")
+    for c, who in ((alice, "alice"), (bob, "bob")):
+        c.send("NAMES #ops")
+        names = c.expect(r" 353 ")
+        assert re.search(r":(.* )?@bob( |$)", names), names
+        assert re.search(r"[: ]alice( |$)", names), names
+    bob.send("TOPIC #ops :set on b")
+    alice.expect(r"^:bob!\S+ TOPIC #ops :set on b$")
+    bob.send("KICK #ops alice :out")
+    alice.expect(r"^:bob!\S+ KICK #ops alice :out$")
+
+
+def next_second():
+    t = time.time()
+    time.sleep(1.05 - (t - int(t)))  # a new TS second, not a server wait
+
+
+def test_nick_collision_keeps_the_older():
+    net = Net(2, [(0, 1)], auto=False)
+    old = net.srv[0].client("dup")
+    next_second()
+    new = net.srv[1].client("dup")
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("CONNECT b.test")
+    new.expect(r"^ERROR :.*Nick collision")
+    net.wait_linked(1, ["a.test", "b.test"])
+    old.send("PING :still")
+    old.expect(r"PONG .*still")
+    watcher = net.srv[1].client("watcher")
+    watcher.send("WHOIS dup")
+    watcher.expect(r" 311 watcher dup ")
+
+
+def test_channel_ts_older_wins_when_linking():
+    net = Net(2, [(0, 1)], auto=False)
+    alice = net.srv[0].client("alice")
+    joined(alice, "#ts")
+    next_second()
+    bob = net.srv[1].client("bob")
+    joined(bob, "#ts")
+    bob.send("MODE #ts +i")
+    bob.expect(r"MODE #ts \+i")
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("CONNECT b.test")
+    # b's channel is newer: bob loses his op and +i, alice keeps hers
+    bob.expect(r"^:a\.test MODE #ts -\S*i\S*o bob$")
+    alice.expect(r"^:bob!\S+ JOIN #ts")
+    for c in (alice, bob):
+        c.send("NAMES #ts")
+        names = c.expect(r" 353 ")
+        assert "@alice" in names and "@bob" not in names, names
+
+
+def test_squit_splits_users_and_relink_rebursts():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    alice = net.srv[0].client("alice")
+    bob = net.srv[1].client("bob")
+    joined(alice, "#split")
+    sees(bob, "#split", "alice")
+    joined(bob, "#split")
+    alice.expect(r"^:bob!\S+ JOIN #split")
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("SQUIT b.test :testing splits")
+    alice.expect(r"^:bob!\S+ QUIT :\*\.net \*\.split$")
+    bob.expect(r"^:alice!\S+ QUIT :\*\.net \*\.split$")
+    # autoconnect links again; each side sees the other come back
+    alice.expect(r"^:bob!\S+ JOIN #split", timeout=15)
+    bob.expect(r"^:alice!\S+ JOIN #split", timeout=15)
+    alice.send("PRIVMSG #split :after")
+    bob.expect(r"PRIVMSG #split :after$")
+
+
+def test_oper_kills_a_user_on_another_server():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    bob = net.srv[1].client("bob")
+    watcher = net.srv[1].client("watcher")
+    joined(bob, "#k")
+    joined(watcher, "#k")
+    op = net.srv[0].client("op")
+    oper(op)
+    sees(op, "#k", "bob")
+    op.send("KILL bob :spamming")
+    bob.expect(r"^ERROR :.*Killed .*spamming")
+    watcher.expect(r"^:bob!\S+ QUIT :Killed .*spamming")
+    gone(op, "bob")
+
+
+def test_away_crosses_the_link():
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    bob = net.srv[1].client("bob")
+    alice = net.srv[0].client("alice")
+    bob.send("AWAY :at lunch")
+    bob.expect(r" 306 ")
+
+    def away():
+        alice.send("WHOIS bob")
+        return any(re.search(r" 301 alice bob :at lunch", l)
+                   for l in alice.lines_until(r" 318 "))
+    wait_for(away, 10, "bob's away message on a.test")
+    alice.send("WHOIS bob")
+    alice.expect(r" 312 alice bob b\.test :")
+    alice.send("PRIVMSG bob :there?")
+    alice.expect(r" 301 alice bob :at lunch")
+    bob.expect(r"PRIVMSG bob :there\?")
+
+
+def test_hostile_peer_cannot_crash_or_desync():
+    """A peer that speaks TS6 and then sends junk: ignored line by line,
+    an unknown command logged once; a leaf that introduces a server ends
+    the link, and its users split off."""
+    fake = ("link fake.test {\n send-password x\n receive-password "
+            "\"%s\"\n}\n" % HASHES["link"])
+    net = Net(1, [], top={0: fake})
+    s = socket.create_connection(("127.0.0.1", net.lports[0]), timeout=5)
+    f = s.makefile("rwb", buffering=0)
+
+    def send(line):
+        f.write(line.encode() + b"\r\n")
+
+    def expect(rx, timeout=5):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = f.readline().decode(errors="replace").rstrip("\r\n")
+            if not line:
+                break
+            if re.search(rx, line):
+                return line
+        raise ErgoTestError("fake peer: no line matching %r" % rx)
+
+    send("PASS %s TS 6 :9ZZ" % LINKPW)
+    send("CAPAB :QS EX IE ENCAP TB EUID")
+    send("SERVER fake.test 1 :a fake peer")
+    expect(r"^SVINFO 6 6 0 :\d+$")
+    send("SVINFO 6 6 0 :%d" % int(time.time()))
+    send(":9ZZ EUID visitor 1 %d +i v host.example 192.0.2.9 9ZZAAAAAA "
+         "* * :a visitor" % int(time.time()))
+    for junk in (":9ZZ UID", ":9ZZ SJOIN 123 #c +nt :@9ZZNOSUCH",
+                 ":9ZZ KILL 9ZZNOBODY :x", ":9ZZ FROBNICATE a b c",
+                 ":9ZZ FROBNICATE again", ":9ZZAAAAAA PRIVMSG #nowhere :x",
+                 ":9ZZ TMODE 1 #nochan +o x", ":9ZZBBBBBB QUIT :who?",
+                 ":9ZZ EUID visitor 1 1 +i v h 0 9ZZAAAAAA * * :dup",
+                 ":9ZZ SJOIN notanumber #x + :9ZZAAAAAA",
+                 ":9ZZ BMASK 1 #x q :a!b@c", ":9ZZ TB #x"):
+        send(junk)
+    c = net.srv[0].client("local")
+    c.send("WHOIS visitor")
+    c.expect(r" 312 local visitor fake\.test :a fake peer")
+    text = net.srv[0].logtext()
+    assert text.count("sent FROBNICATE, which is not implemented") <= 1
+    send(":9ZZ SID loop.test 2 0AA :our own SID")
+    expect(r"^ERROR :Not a hub")
+    c.send("WHOIS visitor")
+    c.expect(r" 401 local visitor ")
+    s.close()
+    net.srv[0].wait_log(r"sent FROBNICATE, which is not implemented")
+    assert net.srv[0].logtext().count("sent FROBNICATE") == 1

@@ -13,7 +13,7 @@
 
 #include "ergo.h"
 
-enum { CASEMAP_ASCII, CASEMAP_RFC1459 };
+enum { CASEMAP_ASCII, CASEMAP_RFC1459, CASEMAP_PRECIS };
 enum { NICKRES_OPTIONAL, NICKRES_STRICT };
 
 struct listen_conf {

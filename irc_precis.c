@@ -4,7 +4,10 @@
  * skeletons (UTS #39, as Ergo's), over the tables scripts/gen_precis.sh
  * makes from ICU's Unicode data (irc_precis_tab.h). A subset of PRECIS,
  * said in doc/ircv3.md: no combining marks (a nick must be in NFC with
- * precomposed letters), no bidi rule. Pure functions: no I/O.
+ * precomposed letters), no bidi rule, skeletons only where the
+ * prototype is in a two-byte UTF-8 alphabet. Pure functions: no I/O.
+ * The tables are byte streams walked in order where a NICK alone reads
+ * them, to keep the static binary under 1 MiB.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -83,21 +86,39 @@ ascii_nick(uint32_t c)
 	    (c != 0 && strchr("[]\\`_^{|}", (int)c) != NULL);
 }
 
-/* Whether non-ASCII c may be in a nickname. */
+/* One varint of the tables at *p (7 bits a byte, low first). */
+static uint32_t
+varint(const unsigned char **p)
+{
+	uint32_t v = 0;
+	unsigned sh = 0;
+
+	while (**p & 0x80) {
+		v |= (uint32_t)(**p & 0x7F) << sh;
+		sh += 7;
+		(*p)++;
+	}
+	v |= (uint32_t)**p << sh;
+	(*p)++;
+	return v;
+}
+
+/* Whether non-ASCII c may be in a nickname: a walk of the ranges (a
+ * NICK's check only, so small beats fast). */
 static bool
 valid(uint32_t c)
 {
-	size_t lo = 0, hi = N(precis_valid);
+	const unsigned char *p = precis_valid, *end = p + N(precis_valid);
+	uint32_t lo = 0x80, n;
 
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-
-		if (c < precis_valid[m][0])
-			hi = m;
-		else if (c > precis_valid[m][1])
-			lo = m + 1;
-		else
+	while (p < end) {
+		lo += varint(&p);
+		n = varint(&p);
+		if (c < lo)
+			return false;
+		if (c <= lo + n)
 			return true;
+		lo += n + 1;
 	}
 	return false;
 }
@@ -116,7 +137,7 @@ fold(uint32_t c)
 
 		if (c < f->lo)
 			hi = m;
-		else if (c > f->hi)
+		else if (c > f->lo + (uint32_t)f->n * f->stride)
 			lo = m + 1;
 		else
 			return (c - f->lo) % f->stride == 0 ?
@@ -185,30 +206,28 @@ irc_precis_fold(char *dst, const char *src, size_t dstsz)
 static void
 skel1(char *dst, size_t sz, size_t *o, uint32_t c)
 {
-	size_t lo = 0, hi = N(precis_skel), bl;
-	const char *p = NULL;
+	const unsigned char *p = precis_skel, *end = p + N(precis_skel);
+	const char *s = NULL;
+	uint32_t cp = 0;
+	size_t bl = 0;
 	char b[4];
 
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-
-		if (c < precis_skel[m].cp)
-			hi = m;
-		else if (c > precis_skel[m].cp)
-			lo = m + 1;
-		else {
-			p = (const char *)precis_pool + precis_skel[m].off;
-			bl = precis_skel[m].len;
+	while (p < end) {
+		cp += varint(&p);
+		bl = *p++;
+		if (cp >= c)
 			break;
-		}
+		p += bl;
 	}
-	if (p == NULL) {
+	if (cp == c)
+		s = (const char *)p;
+	else {
 		bl = u8_put(b, fold(c));
-		p = b;
+		s = b;
 	}
 	if (*o + bl >= sz)
 		return;
-	memcpy(dst + *o, p, bl);
+	memcpy(dst + *o, s, bl);
 	*o += bl;
 }
 

@@ -88,6 +88,38 @@ fold(UChar32 c)
 	return t;
 }
 
+/* The output bytes of a table, 12 a line. */
+static unsigned char	 obuf[1 << 20];
+static size_t		 olen;
+
+static void
+byte(unsigned char b)
+{
+	obuf[olen++] = b;
+}
+
+/* 7 bits a byte, low first; 0x80: more follow */
+static void
+varint(uint32_t v)
+{
+	while (v >= 0x80) {
+		byte((unsigned char)(0x80 | (v & 0x7F)));
+		v >>= 7;
+	}
+	byte((unsigned char)v);
+}
+
+static void
+flush_bytes(void)
+{
+	size_t i;
+
+	for (i = 0; i < olen; i++)
+		printf("%s0x%02x,%s", i % 12 == 0 ? "\t" : "", obuf[i],
+		    i % 12 == 11 || i + 1 == olen ? "\n" : " ");
+	olen = 0;
+}
+
 static void
 emit_u8(FILE *f, UChar32 c)
 {
@@ -131,26 +163,35 @@ main(void)
 	    "and the confusable skeletons.\n */\n", U_ICU_VERSION, uvs);
 	printf("#define PRECIS_UNICODE \"%s\"\n\n", uvs);
 
-	/* valid non-ASCII code points, as ranges */
-	printf("static const uint32_t precis_valid[][2] = {\n");
-	for (c = 0x80; c <= 0x110000; c++) {
-		bool ok = c < 0x110000 && !U_IS_SURROGATE(c) && fold(c) >= 0;
+	/* valid non-ASCII code points, as ranges: a byte stream of
+	 * varints, (start - end of the last range, length - 1) */
+	printf("static const unsigned char precis_valid[] = {\n");
+	{
+		UChar32 last = 0x80;
 
-		if (ok && lo < 0)
-			lo = c;
-		else if (!ok && lo >= 0) {
-			printf("\t{ 0x%04X, 0x%04X },\n", (unsigned)lo,
-			    (unsigned)(c - 1));
-			nv++;
-			lo = -1;
+		for (c = 0x80; c <= 0x110000; c++) {
+			bool ok = c < 0x110000 && !U_IS_SURROGATE(c) &&
+			    fold(c) >= 0;
+
+			if (ok && lo < 0)
+				lo = c;
+			else if (!ok && lo >= 0) {
+				varint(lo - last);
+				varint(c - 1 - lo);
+				last = c;
+				nv++;
+				lo = -1;
+			}
 		}
+		flush_bytes();
 	}
 	printf("};\n\n");
 
 	/* folds: runs of equal delta and stride */
-	printf("/* lo, hi, stride: lo, lo+stride, ... hi fold to cp + delta "
-	    "*/\nstatic const struct precis_fold { uint32_t lo, hi; "
-	    "int32_t delta; uint32_t stride; } precis_fold[] = {\n");
+	printf("/* lo, lo+stride, ... (n+1 of them) fold to cp + delta "
+	    "*/\nstatic const struct precis_fold { uint32_t lo; "
+	    "int32_t delta; uint16_t n; uint8_t stride; } precis_fold[] = "
+	    "{\n");
 	for (c = 0x80; c <= 0x110000; c++) {
 		int32_t d;
 
@@ -166,8 +207,9 @@ main(void)
 			continue;
 		}
 		if (flo >= 0) {
-			printf("\t{ 0x%04X, 0x%04X, %d, %d },\n", (unsigned)flo,
-			    (unsigned)fhi, fdelta, fstride ? fstride : 1);
+			printf("\t{ 0x%04X, %d, %d, %d },\n", (unsigned)flo,
+			    fdelta, (int)((fhi - flo) / (fstride ? fstride : 1)),
+			    fstride ? fstride : 1);
 			nf++;
 		}
 		flo = fhi = c;
@@ -175,20 +217,21 @@ main(void)
 		fstride = 0;
 	}
 	if (flo >= 0) {
-		printf("\t{ 0x%04X, 0x%04X, %d, %d },\n", (unsigned)flo,
-		    (unsigned)fhi, fdelta, fstride ? fstride : 1);
+		printf("\t{ 0x%04X, %d, %d, %d },\n", (unsigned)flo, fdelta,
+		    (int)((fhi - flo) / (fstride ? fstride : 1)),
+		    fstride ? fstride : 1);
 		nf++;
 	}
 	printf("};\n\n");
 	(void)prev_t;
 
 	/* skeletons of every nick code point whose differs from itself */
-	printf("/* cp: its skeleton is pool[off .. off+len) */\n"
-	    "static const struct precis_skel { uint32_t cp; uint16_t off; "
-	    "uint8_t len; } precis_skel[] = {\n");
+	printf("/* a byte stream: varint (cp - the last cp), length, the "
+	    "skeleton's\n * UTF-8 bytes; only skeletons made of code points "
+	    "below U+0800 */\nstatic const unsigned char precis_skel[] = "
+	    "{\n");
 	{
-		static char poolbuf[1 << 20];
-		size_t i;
+		UChar32 last = 0;
 
 		for (c = 0x21; c < 0x110000; c++) {
 			UChar in[2], sk[64], fo[128];
@@ -241,27 +284,29 @@ main(void)
 				continue;
 			if (n8 == sn && memcmp(u8, self, (size_t)sn) == 0)
 				continue;
-			printf("\t{ 0x%04X, %zu, %d },\n", (unsigned)c, pool,
-			    (int)n8);
-			memcpy(poolbuf + pool, u8, (size_t)n8);
+			{
+				/* the subset: prototypes in the alphabets
+				 * of two-byte UTF-8 (Latin, Greek, Cyrillic,
+				 * Armenian, Hebrew, Arabic...) */
+				int32_t q;
+				bool small = true;
+
+				for (q = 0; q < n8; q++)
+					if ((unsigned char)u8[q] >= 0xE0)
+						small = false;
+				if (!small)
+					continue;
+			}
+			varint(c - last);
+			last = c;
+			byte((unsigned char)n8);
+			for (k = 0; k < n8; k++)
+				byte((unsigned char)u8[k]);
 			pool += (size_t)n8;
 			ns++;
 		}
-		printf("};\n\nstatic const unsigned char precis_pool[] = {\n");
-		for (i = 0; i < pool; i += 12) {
-			size_t j;
-
-			printf("\t");
-			for (j = i; j < i + 12 && j < pool; j++)
-				printf("0x%02x,%s", (unsigned char)poolbuf[j],
-				    j + 1 < i + 12 && j + 1 < pool ? " " : "");
-			printf("\n");
-		}
+		flush_bytes();
 		printf("};\n");
-		if (pool > 65535) {
-			fprintf(stderr, "gen_precis: pool too big\n");
-			return 1;
-		}
 	}
 	fprintf(stderr, "gen_precis: %ld valid ranges, %ld fold runs, "
 	    "%ld skeletons, %zu pool bytes\n", nv, nf, ns, pool);

@@ -104,6 +104,7 @@ struct block {
 
 static const struct enumval casemap_vals[] = {
 	{ "ascii", CASEMAP_ASCII }, { "rfc1459", CASEMAP_RFC1459 },
+	{ "precis", CASEMAP_PRECIS },
 	{ NULL, 0 }
 };
 /* Ergo's default-user-modes: +i or none (the modes a user may set) */
@@ -347,7 +348,8 @@ static const struct key server_keys[] = {
 	  "autoconnect: wait before the first retry, doubled after each\n"
 	  "failure up to 32 times this.", NULL },
 	{ "casemapping", K_ENUM, C(casemapping), 0, 0, casemap_vals, "ascii",
-	  "How nicks and channel names compare: ascii or rfc1459.", NULL },
+	  "How nicks and channel names compare: ascii, rfc1459, or precis\n"
+	  "(UTF-8 nicknames, RFC 8265 as Ergo, lookalikes refused).", NULL },
 	{ "max-sendq", K_SIZE, C(max_sendq), KB, 64 * MB, NULL, "96k",
 	  "Unsent output to one client beyond this drops it (1k..64m).",
 	  NULL },

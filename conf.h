@@ -13,7 +13,7 @@
 
 #include "ergo.h"
 
-enum { CASEMAP_ASCII, CASEMAP_RFC1459 };
+enum { CASEMAP_ASCII, CASEMAP_RFC1459, CASEMAP_PRECIS };
 enum { NICKRES_OPTIONAL, NICKRES_STRICT };
 /* accounts.multiclient always-on and auto-away (Ergo's values) */
 enum { PERSIST_DISABLED, PERSIST_OPT_IN, PERSIST_OPT_OUT, PERSIST_MANDATORY };

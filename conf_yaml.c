@@ -888,11 +888,12 @@ walk(struct cv *cv, const struct ynode *y, const char *prefix)
 		else if (strcmp(path, "server.casemapping") == 0 &&
 		    c->t == Y_SCALAR) {
 			if (strcmp(c->val, "ascii") == 0 ||
-			    strcmp(c->val, "rfc1459") == 0)
+			    strcmp(c->val, "rfc1459") == 0 ||
+			    strcmp(c->val, "precis") == 0)
 				emit(cv, "server", "casemapping %s", c->val);
 			else
-				drop(cv, c, path, "only ascii and rfc1459 here; "
-				    "dropped (ascii is the default)");
+				drop(cv, c, path, "only ascii, rfc1459 and precis "
+				    "here; dropped (ascii is the default)");
 		} else if (strcmp(path, "server.password") == 0 &&
 		    c->t == Y_SCALAR) {
 			if (conf_passwd_check(c->val))

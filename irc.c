@@ -907,6 +907,12 @@ h_nick(struct client *c, struct msg *m)
 		    "%s :Nickname is already in use", nick);
 		return;
 	}
+	if ((o = irc_client_confusable(nick)) != NULL && o != c) {
+		/* casemapping precis: it looks like o's (Ergo's skeleton) */
+		irc_numeric(c, ERR_NICKNAMEINUSE,
+		    "%s :Nickname is already in use", nick);
+		return;
+	}
 	if (!(c->flags & CF_REG)) {
 		c->flags &= ~CF_ATTACH;
 		if (irc_nick_set(c, nick) == -1)

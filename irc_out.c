@@ -861,7 +861,7 @@ isupport_build(void)
 	TOK("AWAYLEN=%u", k->limits.awaylen);
 	TOK("BOT=B");
 	TOK("CASEMAPPING=%s", k->casemapping == CASEMAP_RFC1459 ? "rfc1459" :
-	    "ascii");
+	    "ascii");		/* precis too, as Ergo: ASCII folds so */
 	TOK("CHANLIMIT=#&:%u", k->chan_max_per_user);
 	TOK("CHANMODES=beI,k,fl,CMRUimnpstu");
 	TOK("CHANNELLEN=%u", k->limits.channellen);
@@ -891,6 +891,8 @@ isupport_build(void)
 	    k->limits.targmax, k->limits.targmax);
 	TOK("TOPICLEN=%u", k->limits.topiclen);
 	TOK("USERLEN=%u", k->limits.identlen + 1);
+	if (k->casemapping == CASEMAP_PRECIS)
+		TOK("UTF8MAPPING=rfc8265");
 	TOK("WHOX");
 	TOK("UTF8ONLY");
 #undef TOK

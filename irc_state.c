@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "irc_state.h"
+#include "irc_precis.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -31,6 +32,55 @@ irc_client_find(const char *nick)
 	if ((e = htab_get(&irc.nicks, key)) == NULL)
 		return NULL;
 	return (struct client *)((char *)e - offsetof(struct client, h));
+}
+
+/* Skeletons of the nicks in use (casemapping precis only). */
+static struct htab skels;
+
+struct client *
+irc_client_confusable(const char *nick)
+{
+	char key[IRC_LINE_MAX];
+	struct hent *e;
+
+	if (conf->casemapping != CASEMAP_PRECIS || skels.n == 0)
+		return NULL;
+	irc_precis_skeleton(key, nick, sizeof(key));
+	if ((e = htab_get(&skels, key)) == NULL)
+		return NULL;
+	return (struct client *)((char *)e - offsetof(struct client, sk));
+}
+
+static void
+skel_unset(struct client *c)
+{
+	if (c->sk.key == NULL)
+		return;
+	htab_del(&skels, &c->sk);
+	free(c->sk.key);
+	c->sk.key = NULL;
+	if (skels.n == 0)
+		htab_free(&skels);
+}
+
+/* c's skeleton entry for its new nick; -1 on ENOMEM. */
+static int
+skel_set(struct client *c, const char *nick)
+{
+	char key[IRC_LINE_MAX];
+
+	skel_unset(c);
+	if (conf->casemapping != CASEMAP_PRECIS)
+		return 0;
+	irc_precis_skeleton(key, nick, sizeof(key));
+	if ((c->sk.key = xstrdup(key)) == NULL)
+		return -1;
+	if (htab_put(&skels, &c->sk) == -1) {
+		free(c->sk.key);
+		c->sk.key = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 const char *
@@ -116,6 +166,7 @@ irc_user_unchanged(struct client *c)
 void
 irc_nick_unset(struct client *c)
 {
+	skel_unset(c);
 	if (c->h.key == NULL)
 		return;
 	htab_del(&irc.nicks, &c->h);
@@ -137,6 +188,10 @@ irc_nick_set(struct client *c, const char *nick)
 	if (htab_put(&irc.nicks, &c->h) == -1) {
 		free(k);
 		c->h.key = NULL;
+		return -1;
+	}
+	if (skel_set(c, nick) == -1) {
+		irc_nick_unset(c);
 		return -1;
 	}
 	snprintf(c->nick, sizeof(c->nick), "%s", nick);

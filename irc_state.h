@@ -135,6 +135,7 @@ struct session {
  */
 struct client {
 	struct hent	 h;		/* by folded nick, once NICK is set */
+	struct hent	 sk;		/* by skeleton (casemapping precis) */
 	struct session	*sess;		/* its sessions, or NULL (see above) */
 	struct session	*cur;		/* the one whose command runs, or NULL */
 	char		 nick[NICKLEN_MAX + 1];
@@ -448,6 +449,9 @@ void	 irc_invite_each(const char *folded,
 	    void (*)(struct chan *, void *), void *);
 
 struct client *irc_client_find(const char *nick);
+/* casemapping precis: the user whose nick looks like nick (the same
+ * confusable skeleton), or NULL; always NULL otherwise. */
+struct client *irc_client_confusable(const char *nick);
 
 /* ACCEPT: by lets who message it despite +R (Ergo's AcceptManager). */
 struct accept {

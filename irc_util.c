@@ -11,6 +11,7 @@
 #include "ergo.h"
 #include "conf.h"
 #include "util.h"
+#include "irc_precis.h"
 
 static unsigned char
 fold1(unsigned char ch)
@@ -30,6 +31,10 @@ irc_fold(char *dst, const char *src, size_t dstsz)
 
 	if (dstsz == 0)
 		return;
+	if (conf->casemapping == CASEMAP_PRECIS) {
+		irc_precis_fold(dst, src, dstsz);
+		return;
+	}
 	for (i = 0; src[i] != '\0' && i + 1 < dstsz; i++)
 		dst[i] = (char)fold1((unsigned char)src[i]);
 	dst[i] = '\0';
@@ -40,6 +45,13 @@ irc_casecmp(const char *a, const char *b)
 {
 	unsigned char x, y;
 
+	if (conf->casemapping == CASEMAP_PRECIS) {
+		char fa[IRC_LINE_MAX * 2], fb[IRC_LINE_MAX * 2];
+
+		irc_precis_fold(fa, a, sizeof(fa));
+		irc_precis_fold(fb, b, sizeof(fb));
+		return strcmp(fa, fb);
+	}
 	do {
 		x = fold1((unsigned char)*a++);
 		y = fold1((unsigned char)*b++);
@@ -52,8 +64,23 @@ irc_casecmp(const char *a, const char *b)
  * len(s)) worst case, no recursion, so a hostile mask cannot blow the
  * stack or go exponential.
  */
+static bool	 match_folded(const char *, const char *);
+
+/* precis: both folded first; '?' is then one byte, not one letter. */
 bool
 irc_match(const char *mask, const char *s)
+{
+	char fm[IRC_LINE_MAX * 2], fs[IRC_LINE_MAX * 2];
+
+	if (conf->casemapping != CASEMAP_PRECIS)
+		return match_folded(mask, s);
+	irc_precis_fold(fm, mask, sizeof(fm));
+	irc_precis_fold(fs, s, sizeof(fs));
+	return match_folded(fm, fs);
+}
+
+static bool
+match_folded(const char *mask, const char *s)
 {
 	const char *star = NULL, *sback = NULL;
 
@@ -87,6 +114,8 @@ irc_nick_valid(const char *nick)
 {
 	size_t i, n = strlen(nick);
 
+	if (conf->casemapping == CASEMAP_PRECIS)
+		return irc_precis_nick_valid(nick, conf->limits.nicklen);
 	if (n == 0 || n > conf->limits.nicklen)
 		return false;
 	if (!(((nick[0] | 32) >= 'a' && (nick[0] | 32) <= 'z') ||

@@ -198,7 +198,7 @@ def test_checkconfig_bad_listen_address():
 
 def test_checkconfig_bad_casemapping():
     assert_errors("server { casemapping strict-rfc1459 }\n",
-                  "ergo.conf:1:22: expected one of: ascii, rfc1459")
+                  "ergo.conf:1:22: expected one of: ascii, rfc1459, precis")
 
 
 def test_checkconfig_oper_without_password():

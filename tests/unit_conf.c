@@ -594,7 +594,7 @@ test_errors(void)
 	    "t.conf:1:18: expected a whole number\n");
 	expect_errs("err_bad_casemapping",
 	    "server { casemapping utf8 }\n",
-	    "t.conf:1:22: expected one of: ascii, rfc1459\n");
+	    "t.conf:1:22: expected one of: ascii, rfc1459, precis\n");
 	expect_errs("err_bad_level",
 	    "logging { level loud }\n",
 	    "t.conf:1:17: expected one of: debug, info, warn, error\n");

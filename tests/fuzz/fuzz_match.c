@@ -1,12 +1,15 @@
 /*
  * fuzz_match.c: wildcard masks (bans, WHO), casefolding, name checks,
  * UTF-8 validation and cutting, on arbitrary bytes: input is
- * "mask\0subject", under both casemappings.
+ * "mask\0subject", under every casemapping; under precis, a valid
+ * nickname folds to a valid one, folding twice changes nothing, and
+ * its skeleton is not empty.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
+#include "irc_precis.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -22,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	mask = buf;
 	ml = strlen(mask);
 	subj = ml < len ? buf + ml + 1 : buf + ml;
-	for (cm = CASEMAP_ASCII; cm <= CASEMAP_RFC1459; cm++) {
+	for (cm = CASEMAP_ASCII; cm <= CASEMAP_PRECIS; cm++) {
 		conf->casemapping = cm;
 		(void)irc_match(mask, subj);
 		if (!irc_match("*", subj))
@@ -33,7 +36,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		irc_fold(fold, subj, sizeof(fold));
 		if (strlen(fold) >= sizeof(fold))
 			abort();
-		(void)irc_nick_valid(subj);
+		if (irc_nick_valid(subj) && cm == CASEMAP_PRECIS) {
+			char again[512], skel[512];
+
+			if (!irc_nick_valid(fold) && strlen(fold) > 0 &&
+			    !((fold[0] >= '0' && fold[0] <= '9') ||
+			    fold[0] == '-'))
+				abort();
+			irc_fold(again, fold, sizeof(again));
+			if (strcmp(again, fold) != 0)
+				abort();
+			irc_precis_skeleton(skel, subj, sizeof(skel));
+			if (skel[0] == '\0')
+				abort();
+		}
 		(void)irc_chan_valid(subj);
 		irc_mask_normalize(norm, sizeof(norm), mask);
 		if (strlen(norm) >= sizeof(norm))

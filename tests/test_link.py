@@ -462,8 +462,12 @@ def test_hostile_peer_cannot_crash_or_desync():
                  ":9ZZ BMASK 1 #x q :a!b@c", ":9ZZ TB #x"):
         send(junk)
     c = net.srv[0].client("local")
-    c.send("WHOIS visitor")
-    c.expect(r" 312 local visitor fake\.test :a fake peer")
+
+    def visitor_known():	# the peer's lines and ours arrive apart
+        c.send("WHOIS visitor")
+        return re.search(r" 312 local visitor fake\.test :a fake peer",
+                         "\n".join(c.lines_until(r" 318 ")))
+    wait_for(visitor_known, 10, "the fake peer's visitor")
     text = net.srv[0].logtext()
     assert text.count("sent FROBNICATE, which is not implemented") <= 1
     send(":9ZZ SID loop.test 2 0AA :our own SID")

@@ -1631,14 +1631,16 @@ missed_of(struct hist *h, int64_t since_ms, int64_t until_ms, size_t max,
 	*vp = NULL;
 	if (h == NULL || h->n == 0 || max == 0)
 		return 0;
-	/* (since, until]; until 0: up to now */
+	/* [since, until]; until 0: up to now */
 	for (last = h->n; last > 0 && until_ms > 0 &&
 	    slot_at(h, last - 1)->ms > until_ms; last--)
 		;
 	for (first = last; first > 0 && n < max; first--) {
 		struct hmsg *m = slot_at(h, first - 1);
 
-		if (m->ms <= since_ms)
+		/* the millisecond the last session left counts as missed:
+		 * a line twice beats a line lost */
+		if (m->ms < since_ms)
 			break;
 		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
 		    (events && m->kind == HK_EVENT))

@@ -57,7 +57,6 @@
 #define CAP_NO_IMPLICIT_NAMES	0x20000
 #define CAP_PERSISTENCE		0x40000		/* draft/persistence */
 #define CAP_ZNC_PLAYBACK	0x80000		/* znc.in/playback */
-#define CAP_ZNC_SELF		0x1000000	/* znc.in/self-message */
 /* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
 #define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
 #define CAP_EXTENDED_MONITOR	0x200000
@@ -65,6 +64,7 @@
 #define CAP_READ_MARKER		0x800000	/* draft/read-marker */
 #define CAP_METADATA		0x1000000	/* draft/metadata-2 */
 #define CAP_CHANNEL_RENAME	0x2000000	/* draft/channel-rename */
+#define CAP_ZNC_SELF		0x4000000	/* znc.in/self-message */
 /* drafts, from the top bit down (irc_multiline.c, irc_redact.c) */
 #define CAP_MULTILINE		0x80000000U	/* draft/multiline */
 #define CAP_REDACTION		0x40000000U	/* draft/message-redaction */

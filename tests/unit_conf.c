@@ -259,7 +259,7 @@ test_defaults(void)
 	result("builtin_defaults", check_builtin_defaults(d));
 	result("default_text_is_stable", text == conf_default_text() &&
 	    strlen(conf_default_text()) == n ? NULL : "changed");
-	result("default_text_not_truncated", n > 1000 && n < 16000 &&
+	result("default_text_not_truncated", n > 1000 && n < 32000 &&
 	    strcmp(text + n - 4, "# }\n") == 0 ? NULL : "bad ending");
 	{
 		static const char *keys[] = { "name ErgoNet", "name ergo.test",

@@ -567,8 +567,10 @@ chan_push(struct chan *ch, struct hmsg *m)
 {
 	struct hist **hp;
 
-	if (ch->history == CHAN_HIST_OFF)	/* ChanServ SET history */
+	if (ch->history == CHAN_HIST_OFF) {	/* ChanServ SET history */
+		hmsg_free(m);			/* the ring owns what it keeps */
 		return;
+	}
 	hp = chan_hist(ch);
 	if (hist_push(hp, m, conf->history.channel_length,
 	    conf->history.channel_bytes) &&

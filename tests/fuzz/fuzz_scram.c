@@ -111,6 +111,7 @@ client_new(void)
 static void
 client_free(void)
 {
+	IRC_HOOK_RUN(session_free, c->sess);	/* its SASL exchange */
 	IRC_HOOK_RUN(client_free, c);
 	free(c->host);
 	free(c->sess);

@@ -3213,7 +3213,7 @@ done:
 
 /* ---- the annotated default config ---- */
 
-static char	 deftext[16384];
+static char	 deftext[24576];	/* the text is about 16k */
 static size_t	 deflen;
 
 static void

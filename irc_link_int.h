@@ -100,6 +100,8 @@ void	 lk_svc_rehashed(void);
 /* A PRIVMSG/NOTICE from a link for our services: true if taken. */
 bool	 lk_svc_message(struct link *, struct client *u, struct msg *,
 	    bool notice);
+/* A user came from a link (EUID): its account, as the services see it. */
+void	 lk_svc_user_added(struct client *);
 /* An ENCAP for us: SU, SVSLOGIN, SASL (true if taken). */
 bool	 lk_svc_encap(struct link *, struct server *from, struct client *u,
 	    struct msg *);

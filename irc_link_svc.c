@@ -255,6 +255,42 @@ account_name_ok(const char *s)
 }
 
 /*
+ * On the services server (ours): another server's user logged in to
+ * acct gets the account's row as a local login would (its id, for
+ * ChanServ founders and NickServ DROP; the 900 goes nowhere). false if
+ * the services are not ours or acct is no account here.
+ */
+static bool
+account_attach(struct client *c, const char *acct)
+{
+	struct store_account a;
+	char fz[NICKLEN_MAX + 1];
+
+	if (!conf->services.enabled || !irc_nick_valid(acct))
+		return false;
+	irc_fold(fz, acct, sizeof(fz));
+	if (store_account_get(fz, &a) != 1)
+		return false;
+	irc_account_login_quiet(c, &a);
+	c->umodes |= UMODE_REGISTERED;
+	return true;
+}
+
+void
+lk_svc_user_added(struct client *c)
+{
+	char *acct;
+
+	if (c->account == NULL || !conf->services.enabled ||
+	    (acct = xstrdup(c->account)) == NULL)
+		return;
+	applying = true;
+	(void)account_attach(c, acct);
+	applying = false;
+	free(acct);
+}
+
+/*
  * The services server says c is logged in to acct (NULL: out). Our own
  * user gets 900 (or 901), +r and account-notify as a local login would;
  * the account is known by its name only (no row here: account_id 0).
@@ -267,7 +303,13 @@ login_apply(struct client *c, const char *acct)
 	if (acct != NULL && !account_name_ok(acct))
 		return;
 	applying = true;
-	if (lk_user_server(c) != &lk_me) {
+	if (lk_user_server(c) != &lk_me && acct != NULL &&
+	    account_attach(c, acct))
+		;	/* an account of our services' */
+	else if (lk_user_server(c) != &lk_me && acct == NULL &&
+	    c->account_id != 0)
+		irc_account_logout(c);
+	else if (lk_user_server(c) != &lk_me) {
 		/* another server's user: what its peers here see */
 		name = acct != NULL ? xstrdup(acct) : NULL;
 		if (acct == NULL || name != NULL) {

@@ -371,6 +371,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		irc.max_users = irc.nusers;
 	from->nusers++;
 	introduce(l, true, c);
+	lk_svc_user_added(c);	/* its account, if the services are ours */
 	return;
 nomem:
 	log_warnx("link", "out of memory adding %s from %s", nick, l->name);

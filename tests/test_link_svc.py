@@ -218,3 +218,26 @@ def test_leaf_without_services_has_no_local_nickserv():
     d.send("USER lone 0 * :x")
     d.send("AUTHENTICATE PLAIN")
     d.expect(r" 904 lone :SASL authentication failed")
+
+
+def test_chanserv_from_the_leaf_after_sasl():
+    net = hub_and_leaf()
+    ns_register(net.srv[0], "founder", "founder-pass-1").close()
+    wait_user(net.srv[1], "ChanServ")
+    c = net.srv[1].client()
+    lines = sasl_plain(c, "founder", "founder-pass-1", "fnick")
+    assert " 903 fnick " in lines[-1], lines
+    c.send("CAP END")
+    c.expect(r" (376|422) fnick ")
+    c.send("JOIN #mine")
+    c.expect(r" 366 fnick #mine ")
+    # the hub has the account's row for the leaf's user (from the EUID):
+    # ChanServ makes it the founder
+    def registered():
+        c.send("CS REGISTER #mine")
+        line = c.expect(r"ChanServ!ChanServ@localhost NOTICE fnick :",
+                        timeout=10)
+        return "successfully registered" in line
+    wait_for(registered, 10, "ChanServ REGISTER from the leaf")
+    c.send("PRIVMSG ChanServ :INFO #mine")
+    c.expect(r"NOTICE fnick :.*[Ff]ounder.*founder", timeout=10)

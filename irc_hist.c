@@ -1701,12 +1701,9 @@ irc_hist_missed(struct client *c, int64_t since_ms, size_t lines,
 static int64_t
 znc_time_ms(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end);
+	int64_t ms = util_milli(s);
 
-	if (end == s || *end != '\0' || !(v >= 0) || v > 1e13)
-		return -1;
-	return (int64_t)(v * 1000.0);
+	return ms > INT64_C(10000000000000000) ? -1 : ms;
 }
 
 /*

@@ -583,20 +583,36 @@ ev_format(const struct irc_ev *ev, uint32_t key, char *buf, size_t sz)
 	return n + blen;
 }
 
+/*
+ * A variant to one session: by reference to the shared line when it goes
+ * as it is (no label to wrap it in, no output logging), else as deliver.
+ */
+static HOT_INLINE void
+ev_deliver(struct irc_ev *ev, unsigned i, struct session *s, unsigned fl)
+{
+	if (ev->v[i].nl != NULL && !log_output && (s->flags & SF_CLOSING) == 0 &&
+	    (s->label == NULL || (fl & OUT_NOLABEL)))
+		net_conn_send_line(s->conn, ev->v[i].nl);
+	else
+		deliver(s, ev->v[i].line, ev->v[i].len, fl | OUT_EVENT);
+}
+
 /* ev_send for the first recipient of a variant: format and keep it. */
 static SLOW_PATH void
 ev_send_new(struct irc_ev *ev, struct session *s, uint32_t key, unsigned fl)
 {
 	char buf[IRC_OUT_MAX];
+	struct net_line *nl;
 	size_t n;
 
 	if ((n = ev_format(ev, key, buf, sizeof(buf))) == 0)
 		return;
-	if (ev->nv < IRC_EV_VARIANTS &&
-	    (ev->v[ev->nv].line = malloc(n)) != NULL) {
-		memcpy(ev->v[ev->nv].line, buf, n);
-		ev->v[ev->nv].len = n;
+	if (ev->nv < IRC_EV_VARIANTS && (nl = net_line_new(buf, n)) != NULL) {
+		ev->v[ev->nv].nl = nl;
+		ev->v[ev->nv].line = net_line_data(nl, &ev->v[ev->nv].len);
 		ev->v[ev->nv++].key = key;
+		ev_deliver(ev, ev->nv - 1, s, fl);
+		return;
 	}
 	deliver(s, buf, n, fl | OUT_EVENT);
 }
@@ -612,8 +628,7 @@ ev_send_session(struct irc_ev *ev, struct session *s, unsigned fl)
 		return;
 	for (i = 0; i < ev->nv; i++)
 		if (ev->v[i].key == key) {
-			deliver(s, ev->v[i].line, ev->v[i].len,
-			    fl | OUT_EVENT);
+			ev_deliver(ev, i, s, fl);
 			return;
 		}
 	ev_send_new(ev, s, key, fl);
@@ -768,7 +783,7 @@ void
 irc_ev_done(struct irc_ev *ev)
 {
 	while (ev->nv > 0)
-		free(ev->v[--ev->nv].line);
+		net_line_unref(ev->v[--ev->nv].nl);
 }
 
 void

@@ -12,7 +12,6 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netdb.h>
@@ -177,7 +176,7 @@ struct oseg {
 };
 
 struct oq {
-	unsigned	 head, n, cap;	/* a ring of cap segments */
+	unsigned	 head, n, cap;	/* a ring of cap (a power of 2) */
 	size_t		 off;		/* of the head segment, sent */
 	size_t		 bytes;		/* shared bytes not yet sent */
 	struct oseg	 seg[];
@@ -220,7 +219,7 @@ oq_clear(struct conn *c)
 		return;
 	while (q->n > 0) {
 		net_line_unref(q->seg[q->head].l);
-		q->head = (q->head + 1) % q->cap;
+		q->head = (q->head + 1) & (q->cap - 1);
 		q->n--;
 	}
 	q->head = 0;
@@ -235,7 +234,7 @@ oq_push(struct conn *c, struct net_line *l, size_t len)
 	unsigned ncap, i;
 
 	if (q != NULL && q->n > 0) {
-		struct oseg *t = &q->seg[(q->head + q->n - 1) % q->cap];
+		struct oseg *t = &q->seg[(q->head + q->n - 1) & (q->cap - 1)];
 
 		if (l == NULL && t->l == NULL) {	/* more of obuf */
 			t->len += len;
@@ -249,7 +248,7 @@ oq_push(struct conn *c, struct net_line *l, size_t len)
 			return false;
 		if (q != NULL) {	/* unwrapped into the new ring */
 			for (i = 0; i < q->n; i++)
-				nq->seg[i] = q->seg[(q->head + i) % q->cap];
+				nq->seg[i] = q->seg[(q->head + i) & (q->cap - 1)];
 			nq->n = q->n;
 			nq->off = q->off;
 			nq->bytes = q->bytes;
@@ -260,7 +259,7 @@ oq_push(struct conn *c, struct net_line *l, size_t len)
 		nq->cap = ncap;
 		c->oq = q = nq;
 	}
-	q->seg[(q->head + q->n++) % q->cap] = (struct oseg){ l, len };
+	q->seg[(q->head + q->n++) & (q->cap - 1)] = (struct oseg){ l, len };
 	if (l != NULL) {
 		l->refs++;
 		q->bytes += len;
@@ -1756,40 +1755,44 @@ conn_write_tls(struct conn *c)
 }
 
 /*
- * Output with shared lines: one sendmsg of up to OQ_IOV segments from
- * where they are, then the next batch while the socket takes it all.
+ * Output with shared lines: the segments are gathered into one scratch
+ * buffer, which stays in the cache from one connection to the next, and
+ * sent with one send(2). Handing the kernel the segments themselves
+ * (sendmsg, an iovec each) cost as much again: it copies each short
+ * line on its own, and a member gathers a hundred a pass.
  */
-#define OQ_IOV	64
+static char	 oq_scratch[65536];
 
 static void
 conn_writev(struct conn *c)
 {
 	struct oq *q = c->oq;
-	struct iovec iov[OQ_IOV];
-	struct msghdr mh;
 	struct oseg *sg;
-	size_t pos, want, rem, skip;
+	size_t pos, want, rem, skip, len;
 	ssize_t n;
 	unsigned i;
 
 	while (q->n > 0) {
 		pos = c->ooff;
 		want = 0;
-		for (i = 0; i < q->n && i < OQ_IOV; i++) {
-			sg = &q->seg[(q->head + i) % q->cap];
+		for (i = 0; i < q->n; i++) {
+			sg = &q->seg[(q->head + i) & (q->cap - 1)];
 			skip = i == 0 ? q->off : 0;
-			iov[i].iov_len = sg->len - skip;
+			len = sg->len - skip;
+			if (want + len > sizeof(oq_scratch)) {
+				if (want == 0)	/* never: lines are short */
+					len = sizeof(oq_scratch);
+				else
+					break;
+			}
 			if (sg->l == NULL) {
-				iov[i].iov_base = c->obuf + pos;
-				pos += iov[i].iov_len;
+				memcpy(oq_scratch + want, c->obuf + pos, len);
+				pos += sg->len - skip;
 			} else
-				iov[i].iov_base = sg->l->data + skip;
-			want += iov[i].iov_len;
+				memcpy(oq_scratch + want, sg->l->data + skip, len);
+			want += len;
 		}
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_iov = iov;
-		mh.msg_iovlen = i;
-		n = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+		n = send(c->fd, oq_scratch, want, MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR) {
@@ -1820,7 +1823,7 @@ conn_writev(struct conn *c)
 				net_line_unref(sg->l);
 			}
 			q->off = 0;
-			q->head = (q->head + 1) % q->cap;
+			q->head = (q->head + 1) & (q->cap - 1);
 			q->n--;
 		}
 		if ((size_t)n < want) {

@@ -693,14 +693,62 @@ irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
 	ev_send(ev, to, OUT_NOLABEL);
 }
 
+/*
+ * A channel's members, with what the next ones need fetched ahead: each
+ * delivery reads a member, its user, its session, the connection and its
+ * queue, five places in memory that a large channel no longer holds in
+ * the cache, and fan-out to 5,000 members spent most of its time
+ * waiting on them in turn. Each step of the walk asks for the member
+ * five ahead, the user four ahead, ... so they are there when reached.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p)	__builtin_prefetch(p)
+#else
+#define PREFETCH(p)	((void)(p))
+#endif
+
+#define CHAN_PREFETCH_MIN	256
+
+static inline void
+chan_prefetch(struct member *const w[6])
+{
+	struct session *s;
+
+	if (w[5] != NULL)
+		PREFETCH(w[5]);
+	if (w[4] != NULL)
+		PREFETCH(w[4]->c);
+	if (w[3] != NULL)
+		PREFETCH(w[3]->c->sess);
+	if (w[2] != NULL && (s = w[2]->c->sess) != NULL && s->conn != NULL)
+		net_conn_prefetch(s->conn, false);
+	if (w[1] != NULL && (s = w[1]->c->sess) != NULL && s->conn != NULL)
+		net_conn_prefetch(s->conn, true);
+}
+
 void
 irc_ev_chan(struct irc_ev *ev, struct chan *ch, struct client *except)
 {
-	struct member *m;
+	struct member *w[6];	/* w[0]: this member, w[k]: k ahead */
+	unsigned k;
 
-	for (m = ch->members; m != NULL; m = m->cnext)
-		if (m->c != except)
-			ev_send(ev, m->c, 0);
+	if (ch->nmembers < CHAN_PREFETCH_MIN) {	/* in the cache anyway */
+		for (w[0] = ch->members; w[0] != NULL; w[0] = w[0]->cnext)
+			if (w[0]->c != except)
+				ev_send(ev, w[0]->c, 0);
+		return;
+	}
+	w[0] = ch->members;
+	for (k = 1; k < 6; k++)
+		w[k] = w[k - 1] != NULL ? w[k - 1]->cnext : NULL;
+	while (w[0] != NULL) {
+		chan_prefetch(w);
+		if (w[0]->c != except)
+			ev_send(ev, w[0]->c, 0);
+		for (k = 0; k < 5; k++)
+			w[k] = w[k + 1];
+		w[5] = w[4] != NULL ? w[4]->cnext : NULL;
+	}
 }
 
 /* To the members but except holding one of the prefix modes in (STATUSMSG). */

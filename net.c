@@ -1107,6 +1107,20 @@ conn_send_raw(struct conn *c, const char *buf, size_t len)
 	outq_add(c);
 }
 
+void
+net_conn_prefetch(const struct conn *c, bool queue)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	if (!queue)
+		__builtin_prefetch(c);
+	else if (c->oq != NULL)
+		__builtin_prefetch(c->oq);
+#else
+	(void)c;
+	(void)queue;
+#endif
+}
+
 /*
  * A shared line, queued by reference on a plain TCP connection; copied
  * for TLS (the engine takes the bytes) and WebSocket (framed per line).

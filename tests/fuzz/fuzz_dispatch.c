@@ -328,6 +328,13 @@ net_line_data(const struct net_line *l, size_t *len)
 }
 
 void
+net_conn_prefetch(const struct conn *c, bool queue)
+{
+	(void)c;
+	(void)queue;
+}
+
+void
 net_conn_send_line(struct conn *c, struct net_line *l)
 {
 	net_conn_send(c, l->data, l->len);

@@ -299,6 +299,18 @@ def test_static_makes_a_certificate_and_serves_tls_in_an_empty_chroot():
     assert jail.stop() == 0, jail.logtext()
 
 
+def test_static_says_it_has_no_importers():
+    """ergo-static leaves Ergo's importers out (doc/static.md): asked for
+    one, it says so and where to run it, and fails."""
+    for cmd in ("importconf", "importdb"):
+        p = subprocess.run([STATIC_BIN, cmd, "/nonexistent/ircd.yaml"],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 1, (cmd, p.returncode, p.stderr)
+        assert ("ergo: %s is not in this build" % cmd) in p.stderr, p.stderr
+        assert ("run `ergo %s` from a regular build" % cmd) in p.stderr
+
+
 def test_static_sqlite_keeps_what_the_store_uses():
     """scripts/static.sh builds SQLite without much of its grammar and
     library; what the store needs (ALTER TABLE in migrations, foreign-key

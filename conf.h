@@ -225,6 +225,14 @@ struct conf {
 		bool	 login_throttle;	/* failed logins limited */
 		unsigned login_throttle_secs;	/* its window */
 		unsigned login_throttle_max;	/* failures per window */
+		/* mail through a sendmail program (irc_mail.c) */
+		unsigned verify_timeout;	/* seconds a registration waits */
+		bool	 ev_enabled;		/* email-verification */
+		char	*ev_sender, *ev_sendmail, *ev_subject;
+		unsigned ev_timeout;		/* seconds a sendmail may run */
+		unsigned ev_max_running;	/* sendmails at once */
+		bool	 pr_enabled;		/* password-reset */
+		unsigned pr_cooldown, pr_timeout;	/* seconds */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

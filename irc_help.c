@@ -289,7 +289,18 @@ static const struct help helps[] = {
 	  "Changes your password." },
 	{ "NICKSERV REGISTER", NULL, "Registers your nick",
 	  "REGISTER <password> [email]\n"
-	  "Registers your current nick as an account." },
+	  "Registers your current nick as an account. With e-mail "
+	  "verification on, the address is required and the account waits "
+	  "for VERIFY with the code mailed to it." },
+	{ "NICKSERV RESETPASS", NULL, "Completes an email-based password reset",
+	  "RESETPASS <account> <code> <password>\n"
+	  "Sets a new password for the account, with the code mailed by "
+	  "SENDPASS." },
+	{ "NICKSERV SENDPASS", NULL, "Initiates an email-based password reset",
+	  "SENDPASS <account>\n"
+	  "Mails a password reset code to the account's e-mail address, "
+	  "for RESETPASS (when the server has email-verification and "
+	  "password-reset on)." },
 	{ "NICKSERV SET", NULL, "Changes your account's settings",
 	  "SET <ENFORCE <none|timeout|strict|default> | MULTICLIENT "
 	  "<on|off|default> | ALWAYS-ON <on|off|default> | AUTO-AWAY "
@@ -299,6 +310,10 @@ static const struct help helps[] = {
 	  "it; whether it stays online with no client (always-on) and is "
 	  "away then; what a client attaching to it is sent of what it "
 	  "missed." },
+	{ "NICKSERV VERIFY", NULL, "Completes account registration",
+	  "VERIFY <account> <code>\n"
+	  "Completes a registration with the code mailed to its address "
+	  "(when the server has email-verification on), and logs you in." },
 	{ "NOTICE", NULL, NULL,
 	  "NOTICE <target>[,target...] <text>\n"
 	  "Sends a notice, which no automatic reply may answer." },

@@ -227,6 +227,22 @@ int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
 int	 store_marker_set(int64_t account, const char *target, int64_t ms,
 	    int64_t now_ms);
 
+/*
+ * Codes sent by mail (irc_mail.c): kind 'v', a registration waiting for
+ * VERIFY (a's name, email and credentials), 'r', a password reset of
+ * account a->id. code: what to compare (a hash). put: 0, 1 if a live
+ * one is there, -1; get: 1, 0 none or expired, -1; del, expire: 0, -1.
+ */
+#define STORE_CODE_MAX		64
+int	 store_code_put(int kind, const char *folded,
+	    const struct store_account *a, const char *code, time_t now,
+	    time_t expires);
+int	 store_code_get(int kind, const char *folded, time_t now,
+	    struct store_account *a, char *code, size_t codesz,
+	    time_t *created);
+int	 store_code_del(int kind, const char *folded);
+int	 store_code_expire(time_t now);
+
 /* draft/metadata-2 keys of an account (lower-case keys) */
 int	 store_md_list(int64_t account,
 	    void (*fn)(void *, const char *key, const char *value), void *arg);

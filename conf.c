@@ -326,6 +326,10 @@ static const struct key server_keys[] = {
 	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
 	  "The message of the day file; none by default.",
 	  "motd ergo.motd" },
+	{ "output-path", K_STR, C(output_path), 1, 4096, NULL, NULL,
+	  "Where files the server writes on request go (HistServ EXPORT);\n"
+	  "unset: the working directory.",
+	  "output-path /var/lib/ergo/out" },
 	{ "lookup-hostnames", K_ENUM, C(lookup_hostnames), 0, 0,
 	  nolookup_vals, "no", "Ergo's key; only no: hosts are addresses or cloaks,\n"
 	  "never resolved (a lookup would block the one thread).", NULL },

@@ -126,6 +126,7 @@ struct conf {
 	char		*motd;		/* path, or NULL */
 	char		*user, *group;	/* to drop root to, or NULL */
 	char		*chroot;	/* directory to chroot(2) into, or NULL */
+	char		*output_path;	/* HistServ EXPORT's files; NULL: cwd */
 	struct {
 		bool	 enabled;
 		char	*netname;	/* the cloak's last label */

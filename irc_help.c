@@ -163,6 +163,11 @@ static const struct help helps[] = {
 	{ "HISTSERV DELETE", "history", "Deletes a message",
 	  "DELETE <target> <msgid>\n"
 	  "Deletes one message from a channel's (or a user's) history." },
+	{ "HISTSERV EXPORT", "history", "Exports an account's messages",
+	  "EXPORT <account>\n"
+	  "Writes every message an account sent, kept and saved, as JSON "
+	  "(one object a line) to a new file in server.output-path, and "
+	  "tells you its name." },
 	{ "HISTSERV FORGET", "history", "Forgets an account's messages",
 	  "FORGET <account>\n"
 	  "Deletes every message an account sent, kept and saved." },

@@ -255,6 +255,7 @@ enum {
 	    Q_MARKER_TRIM,
 	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
 	Q_CODE_PURGE, Q_CODE_INSERT, Q_CODE_GET, Q_CODE_DEL, Q_CODE_EXPIRE,
+	Q_HIST_EXPORT,
 	Q_COUNT
 };
 
@@ -428,6 +429,11 @@ static const char *const queries[Q_COUNT] = {
 	[Q_CODE_DEL] = "DELETE FROM account_codes WHERE kind = ?1 AND "
 	    "name = ?2",
 	[Q_CODE_EXPIRE] = "DELETE FROM account_codes WHERE expires <= ?1",
+	/* HistServ EXPORT: one scan, as FORGET's (acct_tag has no index) */
+	[Q_HIST_EXPORT] = "SELECT channel, account, seq, ms, kind, bot, "
+	    "msgid, time, source, target, peer, text, ctags, acct_tag "
+	    "FROM history WHERE acct_tag = ?1 COLLATE NOCASE "
+	    "ORDER BY ms, id",
 };
 
 static sqlite3		*db;
@@ -2658,4 +2664,21 @@ store_code_expire(time_t now)
 		return -1;
 	}
 	return q_done(st, "code expiry");
+}
+
+/* HistServ EXPORT: fn per saved row account sent,
+ * oldest first; count, or -1 (logged) */
+int
+store_hist_export(const char *account,
+    void (*fn)(void *, const struct store_hrow *), void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_HIST_EXPORT)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC)) {
+		store_fail("history export");
+		return -1;
+	}
+	return hist_rows(st, fn, arg);
 }

@@ -215,6 +215,10 @@ int	 store_hist_load_ring(int64_t channel, int64_t account,
 int64_t	 store_hist_max_seq(void);		/* 0 if none; -1 (logged) */
 /* at most limit rows older than before_ms: how many, or -1 (not logged) */
 int	 store_hist_expire(int64_t before_ms, unsigned limit);
+/* HistServ EXPORT: fn per saved row the account sent, oldest first;
+ * count, or -1 (logged) */
+int	 store_hist_export(const char *account,
+	    void (*fn)(void *, const struct store_hrow *), void *arg);
 /* REDACT: msgid's rows saved by channel's or account's ring (other 0);
  * 0, or -1 (logged) */
 int	 store_hist_redact(int64_t channel, int64_t account, const char *msgid);

@@ -3062,7 +3062,7 @@ validate(struct parser *p)
 	if (p->c->accounts.ev_enabled && (p->c->accounts.ev_sender == NULL ||
 	    strchr(p->c->accounts.ev_sender, '@') == NULL ||
 	    strpbrk(p->c->accounts.ev_sender, "<>\"") != NULL))
-		conf_err(p, &default_where, "accounts.registration."
+		conf_err(p, NULL, "accounts.registration."
 		    "email-verification.sender must be an address like "
 		    "admin@example.org");
 	if (p->c->logs == NULL)

@@ -456,3 +456,15 @@ def test_userinput_log_hides_the_mailed_codes():
     srv.wait_log(r"RESETPASS \*{5}")
     log = srv.logtext()
     assert "0123secretcode" not in log and "newsecretpw" not in log, log
+
+
+def test_config_refuses_a_sender_that_is_no_address():
+    from ergotest import run_ergo
+    srv = Server(start=False,
+                 conf="accounts { registration { email-verification { "
+                 "enabled yes  sender nobody } } }")
+    p = run_ergo("checkconfig", "--config", srv.conf_path)
+    assert p.returncode != 0
+    assert re.search(r"ergo\.conf: accounts\.registration\.email-"
+                     r"verification\.sender must be an address",
+                     p.stdout + p.stderr), p.stdout + p.stderr

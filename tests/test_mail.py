@@ -468,3 +468,16 @@ def test_config_refuses_a_sender_that_is_no_address():
     assert re.search(r"ergo\.conf: accounts\.registration\.email-"
                      r"verification\.sender must be an address",
                      p.stdout + p.stderr), p.stdout + p.stderr
+
+
+def test_labeled_register_is_acked_and_answered_when_mail_is_sent():
+    srv = mail_server()
+    c = srv.client()
+    c.send("CAP REQ :labeled-response batch")
+    c.expect(r" ACK ")
+    c.send("CAP END")
+    c.register("tia")
+    c.send("@label=r1 REGISTER * tia@example.org correct-horse")
+    c.expect(r"^@label=r1 :irc\.test ACK$")
+    l = c.expect(r" REGISTER VERIFICATION_REQUIRED tia ")
+    assert "label=" not in l, l

@@ -63,9 +63,13 @@ SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 # ends the command.
 SIZE_CFLAGS="-Os -ffunction-sections -fdata-sections"
 SIZE_CFLAGS="$SIZE_CFLAGS -fno-asynchronous-unwind-tables -fno-unwind-tables"
+# ergo's own objects with link-time optimisation (4 KiB less), and
+# rodata in the code segment rather than page-aligned apart from it
+# (-z noseparate-code: 8 KiB less padding): that keeps the binary under
+# its 1 MiB target. The cached libraries are built as before.
 ERGO_CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
-	$SIZE_CFLAGS"
-LINK_FLAGS="-static -Wl,--gc-sections -s"
+	$SIZE_CFLAGS -flto"
+LINK_FLAGS="-static -flto -Os -Wl,--gc-sections -Wl,-z,noseparate-code -s"
 
 say() { echo "static.sh: $*"; }
 die() { echo "static.sh: $*" >&2; exit 1; }

@@ -38,7 +38,7 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_conn.h net_tls.h net_proxy.h net_ws.
 	  irc_cloak.h irc_help.h irc_hist.h irc_link.h irc_link_int.h \
 	  irc_markread.h irc_metadata.h irc_monitor.h irc_multiline.h \
 	  irc_oper.h irc_persistence.h irc_precis.h irc_precis_tab.h \
-	  irc_query.h irc_redact.h irc_register.h irc_rename.h irc_sasl.h \
+	  irc_query.h irc_redact.h irc_register.h irc_mail.h irc_rename.h irc_sasl.h \
 	  irc_sasl_parse.h irc_serv.h irc_serv_int.h irc_throttle.h irc_userinput.h irc_webirc.h pwhash.h \
 	  json.h ergo_import.h conf_yaml.h
 # Everything but main(): the unit tests and fuzz targets link against
@@ -49,7 +49,7 @@ LIBSRCS	= net.c net_listen.c net_proxy.c net_ws.c irc.c irc_util.c irc_chan.c ir
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
-	  irc_userinput.c irc_markread.c irc_metadata.c irc_register.c irc_throttle.c \
+	  irc_userinput.c irc_markread.c irc_metadata.c irc_register.c irc_mail.c irc_throttle.c \
 	  irc_webirc.c net_addr.c util.c irc_out.c irc_state.c irc_user.c \
 	  irc_account.c irc_alwayson.c irc_persistence.c pwhash.c json.c \
 	  ergo_import.c conf_yaml.c irc_oper.c irc_help.c

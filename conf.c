@@ -326,6 +326,10 @@ static const struct key server_keys[] = {
 	{ "motd", K_PATH, C(motd), 1, 4096, NULL, NULL,
 	  "The message of the day file; none by default.",
 	  "motd ergo.motd" },
+	{ "output-path", K_STR, C(output_path), 1, 4096, NULL, NULL,
+	  "Where files the server writes on request go (HistServ EXPORT);\n"
+	  "unset: the working directory.",
+	  "output-path /var/lib/ergo/out" },
 	{ "lookup-hostnames", K_ENUM, C(lookup_hostnames), 0, 0,
 	  nolookup_vals, "no", "Ergo's key; only no: hosts are addresses or cloaks,\n"
 	  "never resolved (a lookup would block the one thread).", NULL },
@@ -422,6 +426,52 @@ static const struct block regthrottle_block = {
 	"accounts.registration.throttling", regthrottle_keys
 };
 
+static const struct key pwreset_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.pr_enabled), 0, 0, NULL, "no",
+	  "NickServ SENDPASS mails a reset code to the account's address;\n"
+	  "RESETPASS with it sets a new password.", NULL },
+	{ "cooldown", K_SECS, C(accounts.pr_cooldown), 0, 30 * DAY, NULL,
+	  "1h", "Time before another reset mail for the same account.",
+	  NULL },
+	{ "timeout", K_SECS, C(accounts.pr_timeout), 60, 30 * DAY, NULL,
+	  "1d", "How long a reset code works.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block pwreset_block = {
+	"accounts.registration.email-verification.password-reset",
+	pwreset_keys
+};
+
+static const struct key emailverif_keys[] = {
+	{ "enabled", K_BOOL, C(accounts.ev_enabled), 0, 0, NULL, "no",
+	  "A registration with an e-mail address waits until VERIFY gives\n"
+	  "the code mailed to it (REGISTER must then give an address).",
+	  NULL },
+	{ "sender", K_WORD, C(accounts.ev_sender), 3, 254, NULL,
+	  "admin@my.network", "The From: address of the mail.", NULL },
+	{ "sendmail", K_PATH, C(accounts.ev_sendmail), 1, 4096, NULL,
+	  "/usr/sbin/sendmail",
+	  "The sendmail-compatible program the mail is piped to (run as\n"
+	  "`sendmail -t`, the message on its standard input; OpenSMTPD,\n"
+	  "msmtp, Postfix and busybox provide one). ergo's own key: Ergo\n"
+	  "speaks SMTP itself.", NULL },
+	{ "verify-message-subject", K_STR, C(accounts.ev_subject), 0, 200,
+	  NULL, "", "Subject of a verification mail; empty: \"Verify your\n"
+	  "account on SERVER\".", NULL },
+	{ "timeout", K_SECS, C(accounts.ev_timeout), 1, HOUR_MS / 1000,
+	  NULL, "60s", "A sendmail that has not finished by then is killed\n"
+	  "and the mail reported as not sent.", NULL },
+	{ "max-concurrency", K_UINT, C(accounts.ev_max_running), 1, 1000,
+	  NULL, "8", "Sendmail programs running at once; past it, a\n"
+	  "request is refused for now (ergo's own key).", NULL },
+	{ "password-reset", K_BLOCK, 0, 0, 0, &pwreset_block, NULL,
+	  "Password reset by mail (NickServ SENDPASS, RESETPASS).", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block emailverif_block = {
+	"accounts.registration.email-verification", emailverif_keys
+};
+
 static const struct key registration_keys[] = {
 	{ "enabled", K_BOOL, C(accounts.registration), 0, 0, NULL, "yes",
 	  "Users may register accounts (REGISTER, NickServ REGISTER).\n"
@@ -436,6 +486,12 @@ static const struct key registration_keys[] = {
 	  NULL },
 	{ "throttling", K_BLOCK, 0, 0, 0, &regthrottle_block, NULL,
 	  "Registrations per IP address (REGISTER and NickServ).", NULL },
+	{ "verify-timeout", K_SECS, C(accounts.verify_timeout), 1,
+	  365 * DAY, NULL, "32h", "A registration not verified by then is\n"
+	  "forgotten, and its name free again.", NULL },
+	{ "email-verification", K_BLOCK, 0, 0, 0, &emailverif_block, NULL,
+	  "Verification of new accounts' e-mail addresses, and password\n"
+	  "reset, by mail through a sendmail program.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block registration_block = {
@@ -3019,6 +3075,12 @@ validate(struct parser *p)
 		conf_err(p, &lw, "link blocks need server.sid, this "
 		    "server's TS6 id, like: sid 0AB");
 	}
+	if (p->c->accounts.ev_enabled && (p->c->accounts.ev_sender == NULL ||
+	    strchr(p->c->accounts.ev_sender, '@') == NULL ||
+	    strpbrk(p->c->accounts.ev_sender, "<>\"") != NULL))
+		conf_err(p, NULL, "accounts.registration."
+		    "email-verification.sender must be an address like "
+		    "admin@example.org");
 	if (p->c->logs == NULL)
 		(void)log_new(p);	/* none configured: stderr, info */
 	else if (p->env_log.env != NULL)
@@ -3213,7 +3275,7 @@ done:
 
 /* ---- the annotated default config ---- */
 
-static char	 deftext[24576];	/* the text is about 16k */
+static char	 deftext[32768];	/* the text is about 18k */
 static size_t	 deflen;
 
 static void

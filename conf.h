@@ -126,6 +126,7 @@ struct conf {
 	char		*motd;		/* path, or NULL */
 	char		*user, *group;	/* to drop root to, or NULL */
 	char		*chroot;	/* directory to chroot(2) into, or NULL */
+	char		*output_path;	/* HistServ EXPORT's files; NULL: cwd */
 	struct {
 		bool	 enabled;
 		char	*netname;	/* the cloak's last label */
@@ -229,6 +230,14 @@ struct conf {
 		bool	 login_throttle;	/* failed logins limited */
 		unsigned login_throttle_secs;	/* its window */
 		unsigned login_throttle_max;	/* failures per window */
+		/* mail through a sendmail program (irc_mail.c) */
+		unsigned verify_timeout;	/* seconds a registration waits */
+		bool	 ev_enabled;		/* email-verification */
+		char	*ev_sender, *ev_sendmail, *ev_subject;
+		unsigned ev_timeout;		/* seconds a sendmail may run */
+		unsigned ev_max_running;	/* sendmails at once */
+		bool	 pr_enabled;		/* password-reset */
+		unsigned pr_cooldown, pr_timeout;	/* seconds */
 	} accounts;
 	char		*admin_loc1, *admin_loc2, *admin_email;
 };

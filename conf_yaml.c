@@ -569,6 +569,24 @@ static const struct map {
 	  "accounts.registration.throttling", "duration", CV_DUR },
 	{ "accounts.registration.throttling.max-attempts",
 	  "accounts.registration.throttling", "max-attempts", CV_UINT },
+	{ "accounts.registration.verify-timeout", "accounts.registration",
+	  "verify-timeout", CV_DUR },
+	{ "accounts.registration.email-verification.enabled",
+	  "accounts.registration.email-verification", "enabled", CV_BOOL },
+	{ "accounts.registration.email-verification.sender",
+	  "accounts.registration.email-verification", "sender", CV_WORD },
+	{ "accounts.registration.email-verification.timeout",
+	  "accounts.registration.email-verification", "timeout", CV_DUR },
+	{ "accounts.registration.email-verification.password-reset.enabled",
+	  "accounts.registration.email-verification.password-reset",
+	  "enabled", CV_BOOL },
+	{ "accounts.registration.email-verification.password-reset.cooldown",
+	  "accounts.registration.email-verification.password-reset",
+	  "cooldown", CV_DUR },
+	{ "accounts.registration.email-verification.password-reset.timeout",
+	  "accounts.registration.email-verification.password-reset",
+	  "timeout", CV_DUR },
+	{ "server.output-path", "server", "output-path", CV_WORD },
 	{ "accounts.nick-reservation.enabled", "accounts.nick-reservation",
 	  "enabled", CV_BOOL },
 	{ "accounts.login-throttling.enabled", "accounts.login-throttling",
@@ -928,6 +946,9 @@ walk(struct cv *cv, const struct ynode *y, const char *prefix)
 		    strcmp(path, "server.sts") == 0 ||
 		    strcmp(path, "accounts.registration") == 0 ||
 		    strcmp(path, "accounts.registration.throttling") == 0 ||
+		    strcmp(path, "accounts.registration.email-verification") ==
+		    0 || strcmp(path, "accounts.registration.email-verification."
+		    "password-reset") == 0 ||
 		    strcmp(path, "accounts.nick-reservation") == 0 ||
 		    strcmp(path, "accounts.login-throttling") == 0 ||
 		    strcmp(path, "channels.registration") == 0 ||

@@ -33,6 +33,7 @@
 #include "irc_help.h"
 #include "irc_hist.h"
 #include "irc_link.h"
+#include "irc_mail.h"
 #include "irc_markread.h"
 #include "irc_metadata.h"
 #include "irc_rename.h"
@@ -1514,6 +1515,7 @@ irc_tick(void)
 	irc_bans_tick();	/* K/D-lines that expired */
 	irc_link_tick();	/* server links: PINGs, autoconnect */
 	irc_alwayson_tick();	/* always-on-expiration */
+	irc_mail_tick();	/* sendmail programs: fed, reaped, answered */
 	reap();
 	irc_alwayson_sync();	/* what the timers and closed connections changed */
 	reap();
@@ -1557,10 +1559,12 @@ int
 irc_next_timer_ms(void)
 {
 	uint64_t best;
-	int h = irc_hist_next_ms(), t;
+	int h = irc_hist_next_ms(), t, m = irc_mail_next_ms();
 
 	if (graveyard != NULL || sgraveyard != NULL)
 		return 0;
+	if (m >= 0 && (h < 0 || m < h))
+		h = m;
 	if (throttled == NULL)
 		return h;
 	best = throttled->fl_next_ms;
@@ -1635,6 +1639,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();
+	irc_mail_init();
 	irc_alwayson_init();
 	irc_bans_init();
 	irc.started = ergo_now;
@@ -1663,6 +1668,7 @@ void
 irc_shutdown(void)
 {
 	irc_tick();	/* free the graveyard */
+	irc_mail_shutdown();
 	irc_hist_flush();
 	irc_whowas_free();
 }

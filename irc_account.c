@@ -572,18 +572,16 @@ irc_account_password_bad(const char *name, const char *pw, bool *weak)
 }
 
 int
-irc_account_register(struct client *c, const char *name, const char *email,
-    const char *pw, struct store_account *a)
+irc_account_reg_admit(struct client *c, const char *fz)
 {
 	const struct conf *k = conf;
 	uint64_t window = (uint64_t)k->accounts.reg_throttle_secs * 1000;
-	char fz[NICKLEN_MAX + 1], ak[NET_ADDRKEY_LEN], key[80];
+	char ak[NET_ADDRKEY_LEN], key[80];
 	struct store_account o;
 	int rc;
 
 	if (irc.defcon <= 4 && !(c->umodes & UMODE_OPER))
 		return REG_DEFCON;
-	irc_fold(fz, name, sizeof(fz));
 	net_ip_key(irc_client_ip(c) != NULL ? irc_client_ip(c) : c->host, ak,
 	    sizeof(ak));
 	snprintf(key, sizeof(key), "ip:%s", ak);
@@ -606,6 +604,19 @@ irc_account_register(struct client *c, const char *name, const char *email,
 			    k->accounts.reg_throttle_max,
 			    k->accounts.reg_throttle_secs);
 	}
+	return REG_OK;
+}
+
+int
+irc_account_register(struct client *c, const char *name, const char *email,
+    const char *pw, struct store_account *a)
+{
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	irc_fold(fz, name, sizeof(fz));
+	if ((rc = irc_account_reg_admit(c, fz)) != REG_OK)
+		return rc;
 	memset(a, 0, sizeof(*a));
 	a->autoreplay_lines = -1;	/* the config's, as the row says */
 	snprintf(a->name, sizeof(a->name), "%s", name);

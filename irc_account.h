@@ -87,6 +87,9 @@ const char *irc_account_password_bad(const char *name, const char *pw,
  * lower, REG_FAILED (store_error()).
  */
 enum { REG_OK, REG_EXISTS, REG_THROTTLED, REG_FAILED, REG_DEFCON };
+/* Its checks before the row, counted against c's IP: REG_OK if the
+ * casefolded name fz may be registered now (irc_mail.c's pending). */
+int	 irc_account_reg_admit(struct client *, const char *fz);
 int	 irc_account_register(struct client *, const char *name,
 	    const char *email, const char *pw, struct store_account *a);
 

@@ -163,6 +163,11 @@ static const struct help helps[] = {
 	{ "HISTSERV DELETE", "history", "Deletes a message",
 	  "DELETE <target> <msgid>\n"
 	  "Deletes one message from a channel's (or a user's) history." },
+	{ "HISTSERV EXPORT", "history", "Exports an account's messages",
+	  "EXPORT <account>\n"
+	  "Writes every message an account sent, kept and saved, as JSON "
+	  "(one object a line) to a new file in server.output-path, and "
+	  "tells you its name." },
 	{ "HISTSERV FORGET", "history", "Forgets an account's messages",
 	  "FORGET <account>\n"
 	  "Deletes every message an account sent, kept and saved." },
@@ -305,11 +310,17 @@ static const struct help helps[] = {
 	  "sets another account's password with the second form." },
 	{ "NICKSERV REGISTER", NULL, "Registers your nick",
 	  "REGISTER <password> [email]\n"
-	  "Registers your current nick as an account." },
+	  "Registers your current nick as an account. With e-mail "
+	  "verification on, the address is required and the account waits "
+	  "for VERIFY with the code mailed to it." },
 	{ "NICKSERV RENAME", "accreg", "Renames an account",
 	  "RENAME <account> <newname>\n"
 	  "Changes how an account's name is written; only its casing may "
 	  "change (Alice to alice). Needs the accreg capability." },
+	{ "NICKSERV RESETPASS", NULL, "Completes an email-based password reset",
+	  "RESETPASS <account> <code> <password>\n"
+	  "Sets a new password for the account, with the code mailed by "
+	  "SENDPASS." },
 	{ "NICKSERV SADROP", "accreg", "Deletes another's account",
 	  "SADROP <account>\n"
 	  "Deletes an account, as its owner's DROP does, and disconnects "
@@ -325,6 +336,11 @@ static const struct help helps[] = {
 	  "SASET <account> <setting> <value>\n"
 	  "SET for someone else's account; SASET <account> PASSWORD <new> "
 	  "sets its password. Needs the accreg capability." },
+	{ "NICKSERV SENDPASS", NULL, "Initiates an email-based password reset",
+	  "SENDPASS <account>\n"
+	  "Mails a password reset code to the account's e-mail address, "
+	  "for RESETPASS (when the server has email-verification and "
+	  "password-reset on)." },
 	{ "NICKSERV SET", NULL, "Changes your account's settings",
 	  "SET <ENFORCE <none|timeout|strict|default> | MULTICLIENT "
 	  "<on|off|default> | ALWAYS-ON <on|off|default> | AUTO-AWAY "
@@ -347,6 +363,10 @@ static const struct help helps[] = {
 	  "Deletes your account (or anyone's, for an operator with accreg); "
 	  "its name stays reserved. Without the code, says the command "
 	  "that carries it." },
+	{ "NICKSERV VERIFY", NULL, "Completes account registration",
+	  "VERIFY <account> <code>\n"
+	  "Completes a registration with the code mailed to its address "
+	  "(when the server has email-verification on), and logs you in." },
 	{ "NOTICE", NULL, NULL,
 	  "NOTICE <target>[,target...] <text>\n"
 	  "Sends a notice, which no automatic reply may answer." },

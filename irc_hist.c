@@ -71,8 +71,9 @@ static void	 hist_play(struct chan *, struct client *, const char *,
 		    unsigned, void (*)(void *, const struct hist_info *,
 		    const char *), void *);
 static size_t	 hist_forget_account(const char *);
+static size_t	 hist_export_account(const char *,
+		    void (*)(void *, const struct store_hrow *), void *);
 
-enum { HK_PRIVMSG, HK_NOTICE, HK_TAGMSG, HK_EVENT };
 
 /* Client-only tags, shared by the entries that carry the same ones. */
 struct htags {
@@ -807,6 +808,7 @@ irc_hist_init(void)
 	irc_hooks.hist_redact = irc_hist_redact;
 	irc_hooks.hist_play = hist_play;
 	irc_hooks.hist_forget_account = hist_forget_account;
+	irc_hooks.hist_export_account = hist_export_account;
 }
 
 /* At start: rings are loaded when first needed; seq goes on from the
@@ -2072,6 +2074,48 @@ hist_forget_account(const char *account)
 	if (persisting()) {
 		irc_hist_flush();	/* no queued copy comes back */
 		(void)store_hist_forget(account);
+	}
+	return n;
+}
+
+/*
+ * HistServ EXPORT (irc_hooks.hist_export_account): every message the
+ * account sent, kept in memory (all entries are on one list), then the
+ * saved ones (the queue written first, so none is missed); repeats are
+ * the caller's to drop, by msgid. How many were given.
+ */
+static size_t
+hist_export_account(const char *account,
+    void (*fn)(void *, const struct store_hrow *), void *arg)
+{
+	struct store_hrow r;
+	struct hmsg *m;
+	size_t n = 0;
+	int rc;
+
+	for (m = g_head; m != NULL; m = m->gnext) {
+		if (m->account == NULL || m->ring == NULL ||
+		    irc_casecmp(m->account, account) != 0)
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.ms = m->ms;
+		r.kind = m->kind;
+		r.bot = m->bot;
+		r.msgid = m->msgid;
+		r.time = m->time;
+		r.source = m->source;
+		r.target = m->target;
+		r.peer = m->peer;
+		r.text = m->text;
+		r.ctags = m->ctags;
+		r.acct_tag = m->account;
+		fn(arg, &r);
+		n++;
+	}
+	if (persisting()) {
+		irc_hist_flush();
+		if ((rc = store_hist_export(account, fn, arg)) > 0)
+			n += (size_t)rc;
 	}
 	return n;
 }

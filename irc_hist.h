@@ -32,6 +32,9 @@ void	 irc_hist_peers_event(struct client *c, const struct irc_ev *ev);
  * of c's direct messages with peer (NULL: anyone): who sent it and
  * when; removed from history too if remove (every line of a multiline
  * message). */
+/* The kinds of entries, in memory and in the datastore's rows. */
+enum { HK_PRIVMSG, HK_NOTICE, HK_TAGMSG, HK_EVENT };
+
 struct hist_info {
 	char	 source[NICKLEN_MAX + 256];	/* nick!user@host then */
 	char	 account[NICKLEN_MAX + 1];	/* "" if none */

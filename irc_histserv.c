@@ -1,15 +1,19 @@
 /*
  * irc_histserv.c: HistServ (PRIVMSG HistServ, HISTSERV) with Ergo's
  * syntax and wording: PLAY a channel's or one's direct messages' history
- * as notices, and for opers DELETE one message and FORGET an account's.
+ * as notices, and for opers DELETE one message, FORGET an account's and
+ * EXPORT them as JSON to a file.
  * Part of the services (irc_serv_int.h); the history itself is
  * irc_hist.c's, reached through its hooks.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "irc_serv.h"
 #include "ergo.h"
@@ -178,10 +182,178 @@ hist_forget(struct client *c, int argc, char **argv)
 	hist_reply(c, "Enqueued account %s for message deletion", name);
 }
 
+/* ---- EXPORT ---- */
+
+/* A msgid already written, so a message held in memory and in the
+ * datastore, or a direct message's two copies, is written once. */
+struct seen {
+	struct hent	 h;
+	struct seen	*next;
+};
+
+struct export {
+	FILE		*f;
+	struct htab	 ids;
+	struct seen	*all;
+	size_t		 n;
+	bool		 nomem;
+};
+
+/* s as a JSON string (RFC 8259): quotes, backslashes and controls
+ * escaped; the rest is UTF-8 already (every line is checked). */
+static void
+json_str(FILE *f, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', f);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/* One message: a line of JSON with the field names of Ergo's export
+ * (its history.Item), Type as a name rather than Ergo's number. */
+static void
+export_row(void *arg, const struct store_hrow *r)
+{
+	static const char *const kinds[] = { "PRIVMSG", "NOTICE", "TAGMSG" };
+	struct export *x = arg;
+	struct seen *s;
+	size_t n;
+
+	if (r->kind < HK_PRIVMSG || r->kind > HK_TAGMSG || x->nomem ||
+	    htab_get(&x->ids, r->msgid) != NULL)
+		return;
+	n = strlen(r->msgid) + 1;
+	if ((s = malloc(sizeof(*s) + n)) == NULL) {
+		x->nomem = true;
+		return;
+	}
+	s->h.key = (char *)(s + 1);
+	memcpy(s->h.key, r->msgid, n);
+	if (htab_put(&x->ids, &s->h) == -1) {
+		free(s);
+		x->nomem = true;
+		return;
+	}
+	s->next = x->all;
+	x->all = s;
+	fprintf(x->f, "{\"Type\":\"%s\",\"Nick\":", kinds[r->kind]);
+	json_str(x->f, r->source);
+	fputs(",\"AccountName\":", x->f);
+	json_str(x->f, r->acct_tag != NULL ? r->acct_tag : "");
+	fputs(",\"Target\":", x->f);
+	json_str(x->f, r->target);
+	fputs(",\"Message\":{\"Message\":", x->f);
+	json_str(x->f, r->text);
+	fputs(",\"Msgid\":", x->f);
+	json_str(x->f, r->msgid);
+	fputs(",\"Time\":", x->f);
+	json_str(x->f, r->time);
+	fputc('}', x->f);
+	if (r->ctags != NULL && r->ctags[0] != '\0') {
+		fputs(",\"ClientOnlyTags\":", x->f);
+		json_str(x->f, r->ctags);
+	}
+	if (r->bot)
+		fputs(",\"IsBot\":true", x->f);
+	fputs("}\n", x->f);
+	x->n++;
+}
+
+/*
+ * EXPORT <account> (opers): every message the account sent, kept and
+ * saved, one JSON object a line, into a new file of server.output-path
+ * (the working directory if unset), as Ergo does; the oper is told its
+ * name. Written at once: the loop waits for it (store.c reads the rows
+ * in one scan).
+ */
+static void
+hist_export(struct client *c, int argc, char **argv)
+{
+	struct store_account a;
+	struct export x;
+	struct seen *s;
+	char fz[NICKLEN_MAX + 1], name[NICKLEN_MAX + 1], path[4200];
+	char file[96], when[40];
+	unsigned char r[16];
+	const char *dir = conf->output_path;
+	struct tm tm;
+	time_t now = ergo_now;
+	int fd, i, ok;
+
+	if (!hist_enabled(c) || !hist_oper(c))
+		return;
+	if (argc < 1 || irc_hooks.hist_export_account == NULL) {
+		hist_reply(c, "Syntax: EXPORT <account>");
+		return;
+	}
+	if (!irc_nick_valid(argv[0])) {
+		hist_reply(c, "Invalid account name");
+		return;
+	}
+	irc_fold(fz, argv[0], sizeof(fz));
+	snprintf(name, sizeof(name), "%s", store_account_get(fz, &a) == 1 ?
+	    a.name : fz);
+	/* no account name in the file's name: nothing to escape */
+	if (ergo_random(r, sizeof(r)) == -1)
+		memset(r, 0, sizeof(r));
+	for (i = 0; i < 16; i++)
+		snprintf(file + 2 * i, 3, "%02x", r[i]);
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(file + 32, sizeof(file) - 32, "-%s.%03dZ.json", when,
+	    (int)(irc_time_now_ms() % 1000));
+	if (dir != NULL)
+		snprintf(path, sizeof(path), "%s/%s", dir, file);
+	else
+		snprintf(path, sizeof(path), "%s", file);
+	memset(&x, 0, sizeof(x));
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1 || (x.f = fdopen(fd, "w")) == NULL) {
+		hist_reply(c, "Error opening export file: %s", strerror(errno));
+		log_warn("opers", "HistServ EXPORT of %s: %s", name, path);
+		if (fd != -1)
+			(void)close(fd);
+		return;
+	}
+	hist_reply(c, "Started exporting data for account %s to file %s",
+	    name, path);
+	htab_init(&x.ids);
+	(void)irc_hooks.hist_export_account(name, export_row, &x);
+	while ((s = x.all) != NULL) {
+		x.all = s->next;
+		free(s);
+	}
+	htab_free(&x.ids);
+	ok = !x.nomem && !ferror(x.f);
+	if (fclose(x.f) != 0)
+		ok = 0;
+	if (!ok) {
+		hist_reply(c, "Error writing export file %s: %s", path,
+		    x.nomem ? "out of memory" : strerror(errno));
+		log_warn("opers", "HistServ EXPORT of %s: %s", name, path);
+		(void)unlink(path);
+		return;
+	}
+	log_info("opers", "Operator %s exported %zu messages of account %s "
+	    "to %s", c->nick, x.n, name, path);
+	hist_reply(c, "Data export for %s completed and written to %s", name,
+	    path);
+}
+
 static void hist_help(struct client *, int, char **);
 
 static const struct ns_cmd hist_cmds[] = {
 	{ "DELETE", hist_delete },
+	{ "EXPORT", hist_export },
 	{ "FORGET", hist_forget },
 	{ "HELP", hist_help },
 	{ "PLAY", hist_play },

@@ -3,9 +3,10 @@
  * the cap and its value. Creating the account (checks, per-IP throttle,
  * store call) is irc_account.c's, shared with NickServ REGISTER.
  *
- * No mail is ever sent, so no registration needs verifying: REGISTER
- * either succeeds at once (the client is then logged in, as after SASL)
- * or fails, and VERIFY has no code that could be right.
+ * Without accounts.registration.email-verification, REGISTER either
+ * succeeds at once (the client is then logged in, as after SASL) or
+ * fails, and VERIFY has no code that could be right; with it, an
+ * account waits for the code mailed to it (irc_mail.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_account.h"
+#include "irc_mail.h"
 
 
 /*
@@ -35,13 +37,15 @@ static bool
 cap_value(const struct conf *k, char *buf, size_t sz)
 {
 	bool bc = before_connect(k), cn = !k->accounts.nr_enabled;
+	bool er = k->accounts.ev_enabled;
 
 	buf[0] = '\0';
 	if (!k->accounts.registration)
 		return false;
 	/* with nick reservation, an account is the nick it reserves */
-	snprintf(buf, sz, "%s%s%s", bc ? "before-connect" : "",
-	    bc && cn ? "," : "", cn ? "custom-account-name" : "");
+	snprintf(buf, sz, "%s%s%s%s%s", bc ? "before-connect" : "",
+	    bc && cn ? "," : "", cn ? "custom-account-name" : "",
+	    (bc || cn) && er ? "," : "", er ? "email-required" : "");
 	return true;
 }
 
@@ -167,6 +171,10 @@ h_register(struct client *c, struct msg *m)
 	if (!(c->flags & CF_REG) && (c->flags & CF_USER) &&
 	    irc_hooks.banned != NULL && irc_hooks.banned(c))
 		return;
+	if (irc_mail_verifying()) {	/* the account waits for VERIFY */
+		irc_mail_register(c, true, name, email, pw);
+		return;
+	}
 	switch (irc_account_register(c, name, email, pw, &a)) {
 	case REG_OK:
 		irc_send(c, ":%s REGISTER SUCCESS %s :Account successfully "
@@ -212,7 +220,10 @@ h_verify(struct client *c, struct msg *m)
 		    "%s :You're already logged into an account", c->account);
 		return;
 	}
-	irc_fail(c, "FAIL", "VERIFY", "INVALID_CODE", "%s :Invalid "
-	    "verification code: accounts here need none, REGISTER completes "
-	    "them", acct);
+	if (irc_mail_verifying())
+		irc_mail_verify(c, true, m->param[0], m->param[1]);
+	else
+		irc_fail(c, "FAIL", "VERIFY", "INVALID_CODE", "%s :Invalid "
+		    "verification code: accounts here need none, REGISTER "
+		    "completes them", acct);
 }

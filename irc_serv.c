@@ -23,6 +23,7 @@
 #include "irc_out.h"
 #include "irc_account.h"
 #include "irc_alwayson.h"
+#include "irc_mail.h"
 #include "irc_user.h"
 #include "irc_oper.h"
 #include "irc_serv_int.h"
@@ -186,6 +187,11 @@ ns_register(struct client *c, int argc, char **argv)
 	if (argc > 1 && (strchr(argv[1], '@') == NULL ||
 	    strlen(argv[1]) > STORE_EMAIL_MAX)) {
 		ns_reply(c, "Invalid e-mail address");
+		return;
+	}
+	if (irc_mail_verifying()) {	/* the account waits for VERIFY */
+		irc_mail_register(c, false, c->nick, argc > 1 ? argv[1] : "",
+		    argv[0]);
 		return;
 	}
 	switch (irc_account_register(c, c->nick, argc > 1 ? argv[1] : "",
@@ -851,13 +857,16 @@ static const struct ns_cmd ns_cmds[] = {
 	{ "PASSWD", ns_passwd },
 	{ "REGISTER", ns_register },
 	{ "RENAME", ns_rename },
+	{ "RESETPASS", irc_mail_ns_resetpass },
 	{ "SADROP", ns_sadrop },
 	{ "SAGET", ns_saget },
 	{ "SAREGISTER", ns_saregister },
 	{ "SASET", ns_saset },
+	{ "SENDPASS", irc_mail_ns_sendpass },
 	{ "SET", ns_set },
 	{ "SUSPEND", ns_suspend },
 	{ "UNREGISTER", ns_unregister },
+	{ "VERIFY", irc_mail_ns_verify },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 

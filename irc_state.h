@@ -307,6 +307,7 @@ extern struct ircstate irc;
 #define IRC_HOOKS_MAX	8
 struct irc_ev;
 struct hist_info;
+struct store_hrow;
 struct irc_hooks {
 	/* irc_out observers: an event sent to a channel's members
 	 * (irc_chan_event) or to a user's peers (irc_peers_event): history;
@@ -387,6 +388,12 @@ struct irc_hooks {
 		    unsigned limit, void (*fn)(void *, const struct hist_info *,
 		    const char *text), void *arg);
 	size_t	(*hist_forget_account)(const char *account);
+	/* EXPORT: fn on every entry (events too: HK_* of irc_hist.h) the
+	 * account sent, kept and saved, oldest first in each; one held in
+	 * both, or a direct message's two copies, may come twice (same
+	 * msgid) */
+	size_t	(*hist_export_account)(const char *account,
+		    void (*fn)(void *, const struct store_hrow *), void *arg);
 	void	(*dropping[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
 	void	(*dropped[IRC_HOOKS_MAX])(int64_t channel, int64_t account);
 };

@@ -1,7 +1,8 @@
 /*
  * irc_userinput.c: a client's line with its secrets hidden, for the
  * userinput log: the passwords of PASS, OPER, REGISTER (its e-mail too)
- * and NickServ's IDENTIFY, REGISTER, DROP and PASSWD, VERIFY's code and
+ * and NickServ's IDENTIFY, REGISTER, DROP, PASSWD, RESETPASS and VERIFY
+ * (the mailed codes), VERIFY's code and
  * every AUTHENTICATE payload. Only the
  * logged copy changes, never the line the server acts on.
  */
@@ -16,7 +17,7 @@
 
 /* NickServ commands whose words after the command are secret. */
 static const char *const ns_secret[] = {
-	"DROP", "IDENTIFY", "PASSWD", "REGISTER"
+	"DROP", "IDENTIFY", "PASSWD", "REGISTER", "RESETPASS", "VERIFY"
 };
 
 /* AUTHENTICATE parameters that carry no secret. */

@@ -224,6 +224,24 @@ static const char *const migrations[] = {
 	"    name TEXT PRIMARY KEY,"			/* casefolded */
 	"    display TEXT NOT NULL,"
 	"    unregistered INTEGER NOT NULL);",		/* unix time */
+	/* 14 -> 15: codes sent by mail (irc_mail.c): kind 'v', a
+	 * registration waiting for VERIFY (not an account yet, so no login
+	 * sees it; its credentials wait here), kind 'r', a password reset
+	 * of account; the code as the hex SHA-256 of what was mailed */
+	"CREATE TABLE account_codes ("
+	"    kind TEXT NOT NULL,"			/* 'v' or 'r' */
+	"    name TEXT NOT NULL,"			/* casefolded */
+	"    display TEXT NOT NULL,"
+	"    account INTEGER REFERENCES accounts(id) ON DELETE CASCADE,"
+	"    email TEXT NOT NULL,"
+	"    code TEXT NOT NULL,"
+	"    created INTEGER NOT NULL,"		/* unix time */
+	"    expires INTEGER NOT NULL,"
+	"    salt BLOB,"
+	"    iterations INTEGER,"
+	"    stored_key BLOB,"
+	"    server_key BLOB,"
+	"    PRIMARY KEY (kind, name));",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -248,6 +266,8 @@ enum {
 	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
 	Q_ACCOUNT_DMH, Q_ACCOUNT_RENAME, Q_ACCOUNT_LIST, Q_BAN_GET,
 	Q_SUSPENSION_DEL, Q_UNREG_ADD, Q_UNREG_DEL, Q_UNREG_GET,
+	Q_CODE_PURGE, Q_CODE_INSERT, Q_CODE_GET, Q_CODE_DEL, Q_CODE_EXPIRE,
+	Q_HIST_EXPORT,
 	Q_COUNT
 };
 
@@ -426,6 +446,24 @@ static const char *const queries[Q_COUNT] = {
 	[Q_UNREG_DEL] = "DELETE FROM unregistered_accounts WHERE name = ?1",
 	[Q_UNREG_GET] = "SELECT display FROM unregistered_accounts "
 	    "WHERE name = ?1",
+	[Q_CODE_PURGE] = "DELETE FROM account_codes WHERE kind = ?1 AND "
+	    "name = ?2 AND expires <= ?3",
+	[Q_CODE_INSERT] = "INSERT INTO account_codes (kind, name, display, "
+	    "account, email, code, created, expires, salt, iterations, "
+	    "stored_key, server_key) VALUES (?1, ?2, ?3, nullif(?4, 0), ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	[Q_CODE_GET] = "SELECT display, ifnull(account, 0), email, code, "
+	    "created, salt, iterations, stored_key, server_key "
+	    "FROM account_codes WHERE kind = ?1 AND name = ?2 AND "
+	    "expires > ?3",
+	[Q_CODE_DEL] = "DELETE FROM account_codes WHERE kind = ?1 AND "
+	    "name = ?2",
+	[Q_CODE_EXPIRE] = "DELETE FROM account_codes WHERE expires <= ?1",
+	/* HistServ EXPORT: one scan, as FORGET's (acct_tag has no index) */
+	[Q_HIST_EXPORT] = "SELECT channel, account, seq, ms, kind, bot, "
+	    "msgid, time, source, target, peer, text, ctags, acct_tag "
+	    "FROM history WHERE acct_tag = ?1 COLLATE NOCASE "
+	    "ORDER BY ms, id",
 };
 
 static sqlite3		*db;
@@ -2669,4 +2707,166 @@ store_md_clear(int64_t account)
 		return -1;
 	}
 	return q_done(st, "metadata clear");
+}
+
+/* ---- codes sent by mail (irc_mail.c) ---- */
+
+static int
+code_key(sqlite3_stmt *st, int kind, const char *folded)
+{
+	char k[2] = { (char)kind, '\0' };
+
+	return sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT) ||
+	    sqlite3_bind_text(st, 2, folded, -1, SQLITE_STATIC);
+}
+
+/*
+ * A code of kind ('v': a registration waiting for VERIFY, with a's
+ * credentials; 'r': a reset of account a->id) for the casefolded name:
+ * 0 once committed, 1 if a live one is there already, -1 on error.
+ * An expired one of the same name is replaced.
+ */
+int
+store_code_put(int kind, const char *folded, const struct store_account *a,
+    const char *code, time_t now, time_t expires)
+{
+	sqlite3_stmt	*st;
+	bool		 cred = kind == 'v';
+	int		 rc;
+
+	if ((st = q(Q_CODE_PURGE)) == NULL)
+		return -1;
+	if (code_key(st, kind, folded) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now)) {
+		store_fail("code");
+		return -1;
+	}
+	if (q_done(st, "code") == -1 || (st = q(Q_CODE_INSERT)) == NULL)
+		return -1;
+	if (code_key(st, kind, folded) ||
+	    sqlite3_bind_text(st, 3, a->name, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 4, cred ? 0 : a->id) ||
+	    sqlite3_bind_text(st, 5, a->email, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 6, code, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 7, (sqlite3_int64)now) ||
+	    sqlite3_bind_int64(st, 8, (sqlite3_int64)expires) ||
+	    (cred ? sqlite3_bind_blob(st, 9, a->salt, (int)a->saltlen,
+	    SQLITE_STATIC) ||
+	    sqlite3_bind_int(st, 10, (int)a->iterations) ||
+	    sqlite3_bind_blob(st, 11, a->stored_key, STORE_KEYLEN,
+	    SQLITE_STATIC) ||
+	    sqlite3_bind_blob(st, 12, a->server_key, STORE_KEYLEN,
+	    SQLITE_STATIC) : 0)) {
+		store_fail("code");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		store_fail("code");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The live code of kind for folded into code (hex, 65 bytes) and a
+ * (display name, email, account id for 'r', credentials for 'v'),
+ * *created when it was made: 1, 0 none (or expired), -1 on error.
+ */
+int
+store_code_get(int kind, const char *folded, time_t now,
+    struct store_account *a, char *code, size_t codesz, time_t *created)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	size_t		 n;
+	int		 rc, found = 0;
+
+	if ((st = q(Q_CODE_GET)) == NULL)
+		return -1;
+	if (code_key(st, kind, folded) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now)) {
+		store_fail("code lookup");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(a, 0, sizeof(*a));
+		a->autoreplay_lines = -1;
+		if ((t = sqlite3_column_text(st, 0)) != NULL)
+			snprintf(a->name, sizeof(a->name), "%s",
+			    (const char *)t);
+		a->id = sqlite3_column_int64(st, 1);
+		if ((t = sqlite3_column_text(st, 2)) != NULL)
+			snprintf(a->email, sizeof(a->email), "%s",
+			    (const char *)t);
+		code[0] = '\0';
+		if ((t = sqlite3_column_text(st, 3)) != NULL)
+			snprintf(code, codesz, "%s", (const char *)t);
+		*created = (time_t)sqlite3_column_int64(st, 4);
+		blob_copy(st, 5, a->salt, sizeof(a->salt), &a->saltlen);
+		a->iterations = (unsigned)sqlite3_column_int(st, 6);
+		blob_copy(st, 7, a->stored_key, sizeof(a->stored_key), &n);
+		if (n != STORE_KEYLEN)
+			a->iterations = 0;	/* never verifies */
+		blob_copy(st, 8, a->server_key, sizeof(a->server_key), &n);
+		if (n != STORE_KEYLEN)
+			a->iterations = 0;
+		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		store_fail("code lookup");
+		found = -1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+/* 0 or -1 */
+int
+store_code_del(int kind, const char *folded)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_CODE_DEL)) == NULL)
+		return -1;
+	if (code_key(st, kind, folded)) {
+		store_fail("code delete");
+		return -1;
+	}
+	return q_done(st, "code delete");
+}
+
+/* Every code expired at now: 0 or -1. */
+int
+store_code_expire(time_t now)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_CODE_EXPIRE)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now)) {
+		store_fail("code expiry");
+		return -1;
+	}
+	return q_done(st, "code expiry");
+}
+
+/* HistServ EXPORT: fn per saved row account sent,
+ * oldest first; count, or -1 (logged) */
+int
+store_hist_export(const char *account,
+    void (*fn)(void *, const struct store_hrow *), void *arg)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_HIST_EXPORT)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC)) {
+		store_fail("history export");
+		return -1;
+	}
+	return hist_rows(st, fn, arg);
 }

@@ -241,6 +241,10 @@ int	 store_hist_load_ring(int64_t channel, int64_t account,
 int64_t	 store_hist_max_seq(void);		/* 0 if none; -1 (logged) */
 /* at most limit rows older than before_ms: how many, or -1 (not logged) */
 int	 store_hist_expire(int64_t before_ms, unsigned limit);
+/* HistServ EXPORT: fn per saved row the account sent, oldest first;
+ * count, or -1 (logged) */
+int	 store_hist_export(const char *account,
+	    void (*fn)(void *, const struct store_hrow *), void *arg);
 /* REDACT: msgid's rows saved by channel's or account's ring (other 0);
  * 0, or -1 (logged) */
 int	 store_hist_redact(int64_t channel, int64_t account, const char *msgid);
@@ -252,6 +256,22 @@ int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
  * trim to STORE_MARKERS_MAX per account */
 int	 store_marker_set(int64_t account, const char *target, int64_t ms,
 	    int64_t now_ms);
+
+/*
+ * Codes sent by mail (irc_mail.c): kind 'v', a registration waiting for
+ * VERIFY (a's name, email and credentials), 'r', a password reset of
+ * account a->id. code: what to compare (a hash). put: 0, 1 if a live
+ * one is there, -1; get: 1, 0 none or expired, -1; del, expire: 0, -1.
+ */
+#define STORE_CODE_MAX		64
+int	 store_code_put(int kind, const char *folded,
+	    const struct store_account *a, const char *code, time_t now,
+	    time_t expires);
+int	 store_code_get(int kind, const char *folded, time_t now,
+	    struct store_account *a, char *code, size_t codesz,
+	    time_t *created);
+int	 store_code_del(int kind, const char *folded);
+int	 store_code_expire(time_t now);
 
 /* draft/metadata-2 keys of an account (lower-case keys) */
 int	 store_md_list(int64_t account,

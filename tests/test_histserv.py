@@ -120,3 +120,102 @@ def test_forget_drops_an_accounts_messages_kept_and_saved():
         o = oper(srv)
         o.send("HISTSERV FORGET nosuch")
         hist_expect(o, "Could not look up account name, proceeding anyway")
+
+
+def export(o, account, shown=None):
+    """HISTSERV EXPORT as oper o: the file's path and its JSON objects."""
+    import json
+    o.send("HISTSERV EXPORT %s" % account)
+    l = o.expect(HIST % re.escape(o.nick) + r"(Started exporting data for "
+                 r"account \S+ to file (\S+)|Error.*)$")
+    m = re.search(r"to file (\S+)$", l)
+    assert m, l
+    path = m.group(1)
+    hist_expect(o, "Data export for %s completed and written to %s"
+                % (shown or account, path))
+    return path, [json.loads(x) for x in open_rel(o.srv, path)]
+
+
+def open_rel(srv, path):
+    import os
+    with open(os.path.join(srv.dir, path)) as f:
+        return f.read().splitlines()
+
+
+def test_export_writes_an_accounts_messages_as_json_once_each():
+    import os
+    with server(PERSIST) as srv:
+        a = srv.client("ann")
+        a.send("NS REGISTER pw")
+        a.expect(NS % "ann" + "Account created")
+        b = srv.client("ben")
+        joined(a, "#e")
+        a.send("CS REGISTER #e")
+        a.expect(r"successfully registered")
+        joined(b, "#e")
+        say(a, "#e", 'said "quoted" \\ and \x01ACTION waves\x01')
+        say(b, "#e", "ben is not exported")
+        say(a, "ben", "a direct message")
+        a.send("NOTICE #e :a notice")
+        b.expect(r"NOTICE #e :a notice$")
+        # not an oper, an oper without the history capability
+        a.send("HISTSERV EXPORT ann")
+        hist_expect(a, "Command restricted")
+        hp = oper(srv, "hp", "helper")
+        hp.send("HISTSERV EXPORT ann")
+        hist_expect(hp, "Command restricted")
+        o = oper(srv)
+        o.srv = srv
+        path, rows = export(o, "ANN", "ann")
+        assert re.match(r"^[0-9a-f]{32}-\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\."
+                        r"\d{3}Z\.json$", path), path
+        assert oct(os.stat(os.path.join(srv.dir, path)).st_mode & 0o777) \
+            == "0o600"
+        texts = [r["Message"]["Message"] for r in rows]
+        assert texts == ['said "quoted" \\ and \x01ACTION waves\x01',
+                         "a direct message", "a notice"], rows
+        assert [r["Type"] for r in rows] == ["PRIVMSG", "PRIVMSG",
+                                             "NOTICE"], rows
+        assert all(r["AccountName"] == "ann" for r in rows), rows
+        assert rows[0]["Target"] == "#e" and rows[1]["Target"] == "ben"
+        assert rows[0]["Nick"].startswith("ann!"), rows
+        assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$",
+                        rows[0]["Message"]["Time"]), rows
+        assert len({r["Message"]["Msgid"] for r in rows}) == 3
+        # after a restart the saved ones come from the datastore, once
+        srv.stop()
+        srv.start()
+        o = oper(srv)
+        o.srv = srv
+        _, again = export(o, "ann")
+        assert [r["Message"]["Message"] for r in again][0] == texts[0], \
+            again
+        assert len(again) == len({r["Message"]["Msgid"] for r in again})
+        # an account that sent nothing: an empty file
+        _, none = export(o, "nobody")
+        assert none == []
+
+
+def test_export_to_output_path_and_a_failure_to_open():
+    import os
+    srv2 = server()
+    srv2.stop()
+    out = os.path.join(srv2.dir, "exports")
+    os.mkdir(out)
+    srv2.extra_server = "output-path %s" % out
+    srv2.write_config()
+    srv2.start()
+    c = srv2.client("cy")
+    say(c, "#x", "nothing")
+    o = oper(srv2)
+    o.send("HISTSERV EXPORT cy")
+    l = hist_expect(o, "Started exporting data for account cy to file "
+                    "%s/" % out)
+    hist_expect(o, "Data export for cy completed")
+    assert len(os.listdir(out)) == 1
+    os.rename(out, out + ".gone")	# (root would write a 0500 one)
+    o.send("HISTSERV EXPORT cy")
+    hist_expect(o, "Error opening export file: No such file or directory")
+    srv2.wait_log(r"warn opers HistServ EXPORT of cy: \S+/exports/")
+    o.send("HISTSERV HELP EXPORT")
+    hist_expect(o, "EXPORT <account>")

@@ -481,3 +481,37 @@ channels:
             assert re.search(want, p.stdout), (want, p.stdout)
     finally:
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_importconf_carries_email_verification_and_output_path():
+    p, d = convert("""\
+network: {name: Net}
+server:
+    name: irc.example.org
+    output-path: "/var/lib/ergo/out"
+accounts:
+    registration:
+        verify-timeout: "32h"
+        email-verification:
+            enabled: true
+            sender: "admin@my.network"
+            require-tls: true
+            timeout: 30s
+            password-reset: {enabled: true, cooldown: 2h, timeout: 1d}
+""")
+    assert p.returncode == 0, p.stderr
+    want = ("\t\tverify-timeout 115200s\n\t\temail-verification {\n"
+            "\t\t\tenabled yes\n\t\t\tsender admin@my.network\n"
+            "\t\t\ttimeout 30s\n\t\t\tpassword-reset {\n"
+            "\t\t\t\tenabled yes\n\t\t\t\tcooldown 7200s\n"
+            "\t\t\t\ttimeout 86400s\n")
+    assert want in p.stdout, p.stdout
+    assert "\toutput-path /var/lib/ergo/out\n" in p.stdout, p.stdout
+    # Ergo's SMTP client's keys have no use with a sendmail program
+    assert re.search(r":\d+: accounts\.registration\.email-verification\."
+                     r"require-tls: not supported", p.stderr), p.stderr
+    conf = os.path.join(d, "ergo.conf")
+    with open(conf, "w") as f:
+        f.write(p.stdout)
+    r = run_ergo("checkconfig", "--config", conf, cwd=d)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -745,6 +745,7 @@ session_attach(struct client *c, struct client *u)
 		m.cmd = "NAMES";
 		h_names(u, &m);
 	}
+	irc_metadata_registered(u);	/* its keys, its channels' */
 	/* SET AUTOREPLAY-MISSED: what came while nobody was attached */
 	if (missed)
 		irc_hist_missed(u, u->last_seen_ms, u->account_arl >= 0 ?

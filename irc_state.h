@@ -269,6 +269,7 @@ struct chan {
 	unsigned char	 history;	/* ChanServ SET history (CHAN_HIST_*) */
 	struct mdkv	*meta;		/* draft/metadata-2 (irc_metadata.c) */
 	unsigned	 nmeta;
+	int64_t		 md_reg;	/* the reg_id its keys were loaded for */
 };
 /* Ergo's HistoryStatus: a registered channel's own history setting */
 #define CHAN_HIST_DEFAULT	0
@@ -357,6 +358,8 @@ struct irc_hooks {
 	const char *(*user_server)(const struct client *, const char **info);
 	/* STATS z (opers): each feature's 249 line about what it holds */
 	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
+	/* WHOIS u asked by c: each feature's lines before 317 */
+	void	(*whois[IRC_HOOKS_MAX])(struct client *c, struct client *u);
 	/* history: a message found (and removed) by REDACT; a registered
 	 * channel's or an account's rows about to be deleted (ids reused:
 	 * queued rows are written first) and then gone */

@@ -214,6 +214,14 @@ static const char *const migrations[] = {
 	"    purged_at INTEGER NOT NULL);"
 	"ALTER TABLE accounts ADD COLUMN vhost TEXT;"
 	"ALTER TABLE accounts ADD COLUMN vhost_on INTEGER;",
+	/* 13 -> 14: draft/metadata-2 keys of a registered channel
+	 * (METADATA #chan SET), dropped with its registration */
+	"CREATE TABLE channel_metadata ("
+	"    channel INTEGER NOT NULL REFERENCES channels(id)"
+	"        ON DELETE CASCADE,"
+	"    key TEXT NOT NULL,"			/* lower case */
+	"    value TEXT NOT NULL,"
+	"    PRIMARY KEY (channel, key));",
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -236,6 +244,7 @@ enum {
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	    Q_MARKER_TRIM,
 	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
+	Q_CHMD_LIST, Q_CHMD_SET, Q_CHMD_DEL, Q_CHMD_CLEAR,
 	Q_COUNT
 };
 
@@ -396,6 +405,14 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MD_DEL] = "DELETE FROM account_metadata WHERE account = ?1 AND "
 	    "key = ?2",
 	[Q_MD_CLEAR] = "DELETE FROM account_metadata WHERE account = ?1",
+	[Q_CHMD_LIST] = "SELECT key, value FROM channel_metadata WHERE "
+	    "channel = ?1 ORDER BY key",
+	[Q_CHMD_SET] = "INSERT INTO channel_metadata (channel, key, value) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (channel, key) DO UPDATE SET "
+	    "value = excluded.value",
+	[Q_CHMD_DEL] = "DELETE FROM channel_metadata WHERE channel = ?1 AND "
+	    "key = ?2",
+	[Q_CHMD_CLEAR] = "DELETE FROM channel_metadata WHERE channel = ?1",
 };
 
 static sqlite3		*db;
@@ -2421,18 +2438,21 @@ store_marker_set(int64_t account, const char *target, int64_t ms,
 
 /* ---- draft/metadata-2 of accounts ---- */
 
-/* fn(arg, key, value) for each key of account, by key; count or -1 */
-int
-store_md_list(int64_t account,
+/*
+ * draft/metadata-2 keys of an account or (chan) a registered channel:
+ * fn on each, by key; the count or -1.
+ */
+static int
+md_list(bool chan, int64_t id,
     void (*fn)(void *, const char *, const char *), void *arg)
 {
 	sqlite3_stmt	*st;
 	const unsigned char *k, *v;
 	int		 rc, n = 0;
 
-	if ((st = q(Q_MD_LIST)) == NULL)
+	if ((st = q(chan ? Q_CHMD_LIST : Q_MD_LIST)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account) != SQLITE_OK) {
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
 		store_fail("metadata list");
 		return -1;
 	}
@@ -2451,14 +2471,15 @@ store_md_list(int64_t account,
 }
 
 /* Sets key to value (NULL: deletes it), committed; 0 or -1. */
-int
-store_md_set(int64_t account, const char *key, const char *value)
+static int
+md_set(bool chan, int64_t id, const char *key, const char *value)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(value != NULL ? Q_MD_SET : Q_MD_DEL)) == NULL)
+	if ((st = q(value != NULL ? (chan ? Q_CHMD_SET : Q_MD_SET) :
+	    (chan ? Q_CHMD_DEL : Q_MD_DEL))) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account) ||
+	if (sqlite3_bind_int64(st, 1, id) ||
 	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) ||
 	    (value != NULL &&
 	    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC))) {
@@ -2468,17 +2489,55 @@ store_md_set(int64_t account, const char *key, const char *value)
 	return q_done(st, "metadata set");
 }
 
-/* Deletes every key of account; 0 or -1. */
-int
-store_md_clear(int64_t account)
+/* Deletes every key; 0 or -1. */
+static int
+md_clear(bool chan, int64_t id)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_MD_CLEAR)) == NULL)
+	if ((st = q(chan ? Q_CHMD_CLEAR : Q_MD_CLEAR)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account)) {
+	if (sqlite3_bind_int64(st, 1, id)) {
 		store_fail("metadata clear");
 		return -1;
 	}
 	return q_done(st, "metadata clear");
+}
+
+int
+store_md_list(int64_t account,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	return md_list(false, account, fn, arg);
+}
+
+int
+store_md_set(int64_t account, const char *key, const char *value)
+{
+	return md_set(false, account, key, value);
+}
+
+int
+store_md_clear(int64_t account)
+{
+	return md_clear(false, account);
+}
+
+int
+store_chan_md_list(int64_t channel,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	return md_list(true, channel, fn, arg);
+}
+
+int
+store_chan_md_set(int64_t channel, const char *key, const char *value)
+{
+	return md_set(true, channel, key, value);
+}
+
+int
+store_chan_md_clear(int64_t channel)
+{
+	return md_clear(true, channel);
 }

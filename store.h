@@ -232,5 +232,11 @@ int	 store_md_list(int64_t account,
 	    void (*fn)(void *, const char *key, const char *value), void *arg);
 int	 store_md_set(int64_t account, const char *key, const char *value);
 int	 store_md_clear(int64_t account);			/* 0 or -1 */
+/* ...and of a registered channel (its row's id), gone with the row */
+int	 store_chan_md_list(int64_t channel,
+	    void (*fn)(void *, const char *key, const char *value), void *arg);
+int	 store_chan_md_set(int64_t channel, const char *key,
+	    const char *value);
+int	 store_chan_md_clear(int64_t channel);			/* 0 or -1 */
 
 #endif

@@ -12,7 +12,7 @@ import sqlite3
 
 from ergotest import Server, run_ergo
 
-SCHEMA = 13     # store.c's STORE_VERSION
+SCHEMA = 14     # store.c's STORE_VERSION
 OLD = 6
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = r":NickServ!NickServ@localhost NOTICE %s :"

@@ -584,6 +584,14 @@ static const struct key channel_keys[] = {
 	  NULL },
 	{ "registration", K_BLOCK, 0, 0, 0, &chanreg_block, NULL,
 	  "Registering channels (ChanServ REGISTER).", NULL },
+	{ "rename-redirect", K_SECS, C(chan_rename_redirect), 0, 30 * DAY,
+	  NULL, "1h", "How long after RENAME a JOIN of the old name is sent\n"
+	  "to the new one (FAIL JOIN CHANNEL_RENAMED to clients with\n"
+	  "draft/channel-rename, 470 and the JOIN to the others); 0s = not.",
+	  NULL },
+	{ "max-rename-redirects", K_UINT, C(chan_rename_max), 0, 100000, NULL,
+	  "1000", "Most old channel names redirected at once; past it the\n"
+	  "oldest redirection goes.", NULL },
 	/* Ergo's name of max-per-user; no default of its own, so
 	 * defaultconfig leaves it out */
 	{ "max-channels-per-client", K_UINT, C(chan_max_per_user), 1, 100000,
@@ -3197,7 +3205,7 @@ done:
 
 /* ---- the annotated default config ---- */
 
-static char	 deftext[16384];
+static char	 deftext[32768];
 static size_t	 deflen;
 
 static void

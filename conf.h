@@ -159,6 +159,8 @@ struct conf {
 	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */
 	unsigned	 chan_max_reg;	/* registered channels per account */
 	bool		 chan_reg_enabled;	/* ChanServ REGISTER */
+	unsigned	 chan_rename_redirect;	/* seconds; 0 none */
+	unsigned	 chan_rename_max;	/* old names redirected at once */
 	bool		 suppress_lusers;	/* LUSERS for opers only */
 	int		 lookup_hostnames;	/* always 0: no resolver */
 	struct {

@@ -1627,6 +1627,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_hist_init();
 	irc_markread_init();
 	irc_metadata_init();
+	irc_rename_init();
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();

@@ -1063,6 +1063,27 @@ tag_add(char *line, size_t sz, size_t *n, const char *fmt, ...)
 }
 
 /*
+ * An event line as kept, but for a channel renamed since (RENAME): its
+ * channel, the word after the command (JOIN PART KICK TOPIC MODE), shows
+ * the name the channel has now, as its messages do.
+ */
+static size_t
+event_format(char *body, size_t sz, const struct hmsg *m, const char *chname)
+{
+	const char *p, *q;
+	size_t tl = strlen(m->target);
+
+	if (chname != NULL && strcmp(chname, m->target) != 0 &&
+	    (p = strchr(m->text, ' ')) != NULL &&
+	    (q = strchr(p + 1, ' ')) != NULL &&
+	    strncmp(q + 1, m->target, tl) == 0 &&
+	    (q[1 + tl] == ' ' || q[1 + tl] == '\0'))
+		return line_format(body, sz, "%.*s%s%s",
+		    (int)(q + 1 - m->text), m->text, chname, q + 1 + tl);
+	return line_format(body, sz, "%s", m->text);
+}
+
+/*
  * One history line to c, with the tags c negotiated: batch, time, msgid
  * and client-only tags. The body is cut to 512 bytes like any line; the
  * tags are outside that budget (IRCv3 message-tags).
@@ -1075,7 +1096,7 @@ replay_one(struct client *c, const struct hmsg *m, const char *ref,
 	size_t n = 0, bl;
 
 	if (m->kind == HK_EVENT)
-		bl = line_format(body, sizeof(body), "%s", m->text);
+		bl = event_format(body, sizeof(body), m, chname);
 	else if (m->kind == HK_TAGMSG)
 		bl = line_format(body, sizeof(body), ":%s TAGMSG %s",
 		    m->source, chname != NULL ? chname : m->target);

@@ -344,6 +344,10 @@ struct irc_hooks {
 	void	(*chan_changed[IRC_HOOKS_MAX])(struct chan *);
 	/* ch was renamed (RENAME); old is its name before */
 	void	(*chan_renamed[IRC_HOOKS_MAX])(struct chan *, const char *old);
+	/* a JOIN of name, no such channel: 0 go on; 1 refused (c was told);
+	 * 2 go to channel to instead (c was told): name was renamed */
+	int	(*join_renamed)(struct client *, const char *name, char *to,
+		    size_t sz);
 	/* what a JOIN of ch shows c after its JOIN line: the topic and
 	 * NAMES (irc_chan.c), to c's current session */
 	void	(*chan_greet)(struct client *, struct chan *);

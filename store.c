@@ -243,6 +243,7 @@ enum {
 	Q_HIST_LOAD_CHAN, Q_HIST_LOAD_ACCT, Q_HIST_MAXSEQ,
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	    Q_MARKER_TRIM,
+	Q_MARKER_RENAME,
 	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
 	Q_CHMD_LIST, Q_CHMD_SET, Q_CHMD_DEL, Q_CHMD_CLEAR,
 	Q_COUNT
@@ -397,6 +398,10 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MARKER_TRIM] = "DELETE FROM read_markers WHERE account = ?1 AND "
 	    "target IN (SELECT target FROM read_markers WHERE account = ?1 "
 	    "ORDER BY set_at DESC, rowid DESC LIMIT -1 OFFSET ?2)",
+	/* RENAME: a marker of the new name is older than the channel now
+	 * named so (the name was free), so the old name's replaces it */
+	[Q_MARKER_RENAME] = "UPDATE OR REPLACE read_markers SET target = ?2 "
+	    "WHERE target = ?1",
 	[Q_MD_LIST] = "SELECT key, value FROM account_metadata WHERE "
 	    "account = ?1 ORDER BY key",
 	[Q_MD_SET] = "INSERT INTO account_metadata (account, key, value) "
@@ -2434,6 +2439,22 @@ store_marker_set(int64_t account, const char *target, int64_t ms,
 		return -1;
 	}
 	return tx_commit();
+}
+
+/* Every account's marker of target from goes to target to; 0 or -1. */
+int
+store_marker_rename(const char *from, const char *to)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_MARKER_RENAME)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC)) {
+		store_fail("read marker rename");
+		return -1;
+	}
+	return q_done(st, "read marker rename");
 }
 
 /* ---- draft/metadata-2 of accounts ---- */

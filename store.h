@@ -226,6 +226,8 @@ int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
  * trim to STORE_MARKERS_MAX per account */
 int	 store_marker_set(int64_t account, const char *target, int64_t ms,
 	    int64_t now_ms);
+/* RENAME: every account's marker of folded from becomes to's */
+int	 store_marker_rename(const char *from, const char *to);	/* 0 -1 */
 
 /* draft/metadata-2 keys of an account (lower-case keys) */
 int	 store_md_list(int64_t account,

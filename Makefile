@@ -37,7 +37,7 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_tls.h net_proxy.h net_ws.h store.h e
 	  irc_account.h irc_alwayson.h irc_bans.h irc_chan.h irc_chghost.h \
 	  irc_cloak.h irc_help.h irc_hist.h irc_link.h irc_link_int.h \
 	  irc_markread.h irc_metadata.h irc_monitor.h irc_multiline.h \
-	  irc_oper.h irc_persistence.h irc_precis.h irc_precis_tab.h \
+	  irc_oper.h irc_persistence.h irc_precis.h irc_precis_tab.h irc_precis_nfc.h \
 	  irc_query.h irc_redact.h irc_register.h irc_rename.h irc_sasl.h \
 	  irc_sasl_parse.h irc_serv.h irc_serv_int.h irc_throttle.h irc_userinput.h irc_webirc.h pwhash.h \
 	  json.h ergo_import.h conf_yaml.h

@@ -1147,9 +1147,13 @@ cap_req(struct client *c, char *list)
 		else
 			add |= caps[i].bit;
 	}
+	add &= ~irc_sess(c)->caps;		/* newly enabled */
 	irc_sess(c)->caps = (irc_sess(c)->caps | add) & ~del;
 	irc_send(c, ":%s CAP %s ACK :%s", conf->server_name,
 	    c->nick[0] ? c->nick : "*", list);
+	/* draft/metadata-2 after 001: its keys now, as at 001 */
+	if ((c->flags & CF_REG) && (add & CAP_METADATA))
+		irc_metadata_registered(c);
 }
 
 /* Appends " word" (or "word") to a CAP NEW/DEL list, if it fits. */

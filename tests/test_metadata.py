@@ -554,3 +554,18 @@ def test_a_registered_channels_keys_survive_a_restart_and_its_drop():
         n = con.execute("SELECT count(*) FROM channel_metadata").fetchone()
         con.close()
         assert n == (0,), n
+
+
+def test_the_cap_asked_for_after_registration_brings_ones_own_keys():
+    with Server() as srv:
+        c = client(srv, "latecap", caps=())
+        c.send("METADATA * SET display-name :Late Cap")
+        c.expect(r" 761 latecap \* display-name ")
+        c.send("CAP REQ :%s batch" % CAP)
+        c.expect(r" CAP latecap ACK ")
+        assert batch_lines(c) == [
+            ":irc.test METADATA latecap display-name * :Late Cap"]
+        # asked again: nothing more
+        c.send("CAP REQ :%s" % CAP)
+        c.expect(r" CAP latecap ACK ")
+        no_metadata(c)

@@ -92,6 +92,8 @@ void	 lk_user_init(void);
 /* A local user's UID (made on first use; NULL: no server.sid), or a
  * remote user's. */
 const char *lk_client_uid(struct client *);
+/* c's QUIT or KILL went to the links already: not sent again. */
+void	 lk_user_told(struct client *);
 
 /* irc_link_svc.c: accounts and services across the network */
 void	 lk_svc_init(void);

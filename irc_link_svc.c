@@ -342,6 +342,54 @@ login_apply(struct client *c, const char *acct)
 	applying = false;
 }
 
+/*
+ * The services server renames our user t: done as if t had sent NICK
+ * (its peers and the network are told). A user holding the nick is
+ * killed first, as charybdis does: the services own the nick (REGAIN
+ * renames the holder and the owner at once, and the holder's new nick
+ * may not have reached us yet).
+ */
+static void
+rename_forced(struct client *t, const char *nick)
+{
+	static const char why[] = "Nickname regained by services";
+	struct client *o;
+	const char *uid, *ouid;
+
+	if (lk_user_server(t) != &lk_me || !(t->flags & CF_REG) ||
+	    (t->flags & CF_CLOSING) || (uid = lk_client_uid(t)) == NULL ||
+	    strcmp(t->nick, nick) == 0)
+		return;
+	if (!irc_nick_valid(nick)) {
+		log_info("link", "services' rename of %s to %s: invalid nick",
+		    t->nick, nick);
+		return;
+	}
+	if ((o = irc_client_find(nick)) != NULL && o != t &&
+	    (ouid = lk_client_uid(o)) != NULL) {
+		log_info("link", "%s killed: %s (for %s)", o->nick, why,
+		    t->nick);
+		/* the network hears of it before the NICK, or collides */
+		if (lk_user_server(o) != &lk_me)
+			lk_send_all(NULL, ":%s KILL %s :%s (%s)", lk_me.sid,
+			    ouid, lk_me.name, why);
+		else
+			lk_send_all(NULL, ":%s QUIT :%s", ouid, why);
+		lk_user_told(o);
+		irc_user_kill(o, why, why);
+		irc_nick_unset(o);		/* free for t now */
+	}
+	log_info("link", "%s renamed to %s by the services (%s)", t->nick,
+	    nick, lk_cur != NULL ? lk_cur->name : "?");
+	if (irc_user_rename(t, nick) == -1) {
+		irc_user_kill(t, "Out of memory", "Out of memory");
+		return;
+	}
+	/* inside a link's line the rename is not told by the link hooks */
+	lk_send_all(NULL, ":%s NICK %s :%lld", uid, t->nick,
+	    (long long)ergo_now);
+}
+
 /* ---- SASL: our clients, the services elsewhere ---- */
 
 static struct xsasl *
@@ -814,6 +862,13 @@ lk_svc_encap(struct link *l, struct server *from, struct client *u,
 		    lk_user_server(t) == &lk_me)
 			login_apply(t, strcmp(m->param[6], "*") != 0 ?
 			    m->param[6] : NULL);
+		return true;
+	}
+	if (strcmp(cmd, "RSFNC") == 0) {
+		/* :services ENCAP us RSFNC uid newnick newts oldts: the
+		 * services rename our user (nick enforcement, REGAIN) */
+		if (m->nparam >= 4 && (t = lk_user_uid(m->param[2])) != NULL)
+			rename_forced(t, m->param[3]);
 		return true;
 	}
 	if (strcmp(cmd, "SASL") == 0) {

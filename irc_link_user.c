@@ -118,6 +118,13 @@ lk_client_uid(struct client *c)
 	return uid_of(c);
 }
 
+void
+lk_user_told(struct client *c)
+{
+	if (c->lk != NULL)
+		c->lk->gone = true;
+}
+
 /* ---- introducing users ---- */
 
 static void

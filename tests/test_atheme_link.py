@@ -32,6 +32,7 @@ loadmodule "modules/nickserv/identify";
 loadmodule "modules/nickserv/logout";
 loadmodule "modules/nickserv/info";
 loadmodule "modules/nickserv/help";
+loadmodule "modules/nickserv/enforce";
 loadmodule "modules/chanserv/main";
 loadmodule "modules/saslserv/main";
 loadmodule "modules/saslserv/plain";
@@ -231,6 +232,39 @@ def test_register_with_atheme_and_sasl_on_the_leaf():
         # and IDENTIFY from the leaf through the hub works
         d.send("NS IDENTIFY alice alice-pass-1")
         d.expect(r" 900 bob bob!\S+ alice ", timeout=15)
+    except Exception:
+        print(ath.log()[-6000:])
+        raise
+    finally:
+        ath.stop()
+
+
+def test_atheme_regain_renames_users_on_our_servers():
+    net, ath = network()
+    try:
+        a = net.srv[0].client("owner")
+        a.send("PRIVMSG NickServ :REGISTER owner-pass-1 o@example.org")
+        a.expect(r" 900 owner ", timeout=15)
+        a.send("NICK owner2")
+        a.expect(r"NICK :?owner2")
+        # a user of the leaf takes the account's nick
+        m = net.srv[1].client("owner")
+        # Atheme has seen it once it answers it
+        m.send("PRIVMSG NickServ :HELP")
+        m.expect(r"NickServ!\S+ NOTICE owner :", timeout=15)
+        a.send("PRIVMSG NickServ :REGAIN owner")
+        # Atheme's RSFNC: the leaf renames its user, the hub ours; the
+        # hub may get its own before the leaf's NICK: then, as charybdis
+        # does, the holder is killed
+        m.expect(r"^:owner!\S+ NICK :?Guest\d+|^ERROR ", timeout=15)
+        a.expect(r"^:owner2!\S+ NICK :?owner$", timeout=15)
+        w = net.srv[1].client("w3")
+
+        def known():
+            w.send("WHOIS owner")
+            return any(re.search(r" 312 w3 owner a\.test ", l)
+                       for l in w.lines_until(r" 318 "))
+        wait_for(known, 10, "the leaf to see owner on a.test")
     except Exception:
         print(ath.log()[-6000:])
         raise

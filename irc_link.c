@@ -25,7 +25,8 @@
 #include "irc_num.h"
 
 #define LK_TS_CURRENT	6
-#define LK_CAPAB	"QS EX IE KLN UNKLN ENCAP TB SERVICES EUID EOPMOD"
+/* ERGO: another of ours (Ergo's channel modes, ranks and extbans) */
+#define LK_CAPAB	"QS EX IE KLN UNKLN ENCAP TB SERVICES EUID EOPMOD HOPS ERGO"
 #define LK_RETRY_MAX	32	/* back-off stops doubling at this factor */
 
 struct server	 lk_me;
@@ -377,7 +378,8 @@ s_capab(struct link *l, struct server *from, struct client *u,
 	static const struct { const char *name; unsigned bit; } known[] = {
 		{ "EUID", LKCAP_EUID }, { "TB", LKCAP_TB },
 		{ "ENCAP", LKCAP_ENCAP }, { "EX", LKCAP_EX },
-		{ "IE", LKCAP_IE },
+		{ "IE", LKCAP_IE }, { "HOPS", LKCAP_HOPS },
+		{ "ERGO", LKCAP_ERGO },
 	};
 	char *save = NULL, *w;
 	size_t i;

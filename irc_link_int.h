@@ -1,5 +1,5 @@
 /*
- * irc_link_int.h: what the link family's two files share: the server
+ * irc_link_int.h: what the link family's files share: the server
  * tree and the links (irc_link.c), and the users, channels and burst
  * carried over them (irc_link_user.c). Nothing outside the family
  * includes this.
@@ -22,6 +22,9 @@
 #define LKCAP_ENCAP	0x04
 #define LKCAP_EX	0x08
 #define LKCAP_IE	0x10
+#define LKCAP_HOPS	0x20	/* halfops: +h, % */
+#define LKCAP_ERGO	0x40	/* another of ours: Ergo's modes, ranks, extbans */
+#define LKCAP_STAG	0x80	/* message tags on lines (Solanum's STAG) */
 
 struct link;
 
@@ -74,6 +77,15 @@ void	 lk_send_all(struct link *except, const char *fmt, ...)
 /* ERROR :reason, the link closed and what was behind it split off. */
 void	 lk_drop(struct link *, const char *reason);
 
+struct lk_user {
+	struct hent	 h;		/* by UID */
+	char		 uid[LK_UIDLEN + 1];
+	struct server	*server;	/* &lk_me: ours */
+	time_t		 ts;		/* nick TS */
+	char		 ip[64];	/* a remote user's, as told */
+	bool		 gone;		/* its end came from a link: told */
+};
+
 /* irc_link_user.c */
 /* A server command's handler: from is the server or NULL, u the user
  * it came from or NULL (one of them is set). */
@@ -86,8 +98,22 @@ lk_fn	 lk_away, lk_encap, lk_euid, lk_join, lk_kick, lk_kill, lk_mode,
 struct client *lk_user_uid(const char *uid);
 struct server *lk_user_server(const struct client *);	/* &lk_me: ours */
 void	 lk_burst(struct link *);	/* users and channels */
+struct client *lk_user_ref(const char *uid_or_nick);
+bool	 lk_is_remote(const struct client *);
+/* Our UID for a local user, made once (NULL: linking off, ENOMEM). */
+const char *lk_uid_of(struct client *);
+/* A local user's change is told by the hooks, unless a link's handler
+ * is running (it tells the other links itself). */
+bool	 lk_told(const struct client *);
 /* Every user on s (gone) quits, told to local peers only. */
 void	 lk_users_split(struct server *s);
 void	 lk_user_init(void);
+
+/* irc_link_chan.c */
+void	 lk_burst_chan(struct link *, struct chan *);
+void	 lk_chan_init(void);
+
+/* irc_link_msg.c */
+void	 lk_msg_init(void);
 
 #endif

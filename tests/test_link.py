@@ -477,3 +477,85 @@ def test_hostile_peer_cannot_crash_or_desync():
     s.close()
     net.srv[0].wait_log(r"sent FROBNICATE, which is not implemented")
     assert net.srv[0].logtext().count("sent FROBNICATE") == 1
+
+
+# ---- Ergo's ranks and modes between our servers ----
+
+def founder(srv, nick, chan):
+    """nick registers an account and chan: ChanServ makes it +q."""
+    c = srv.client(nick)
+    c.send("NS REGISTER pw-%s" % nick)
+    c.expect(r"NOTICE %s :Account created" % nick)
+    joined(c, chan)
+    c.send("CS REGISTER " + chan)
+    c.expect(r"^:ChanServ!\S+ MODE %s \+q %s$" % (chan, nick))
+    return c
+
+
+def names_of(c, chan):
+    c.send("NAMES " + chan)
+    lines = c.lines_until(r" 366 ")
+    return " ".join(l.split(" :", 1)[1] for l in lines if " 353 " in l)
+
+
+def test_ranks_modes_and_extbans_converge_on_a_chain():
+    net = Net(3, [(1, 0), (1, 2)])
+    for i in range(3):
+        net.wait_linked(i, ["a.test", "b.test", "c.test"])
+    fo = founder(net.srv[0], "fo", "#r")
+    users = {}
+    for n in ("ad", "ha", "vo"):
+        users[n] = net.srv[2].client(n)
+        sees(users[n], "#r", "fo")
+        joined(users[n], "#r")
+        fo.expect(r"^:%s!\S+ JOIN #r" % n)
+    fo.send("MODE #r +ahv ad ha vo")
+    for c in users.values():
+        c.expect(r"^:fo!\S+ MODE #r \+ahv ad ha vo$")
+    fo.send("JOIN #elsewhere")
+    fo.expect(r" 366 ")
+    fo.send("MODE #r +CMRUuf #elsewhere")
+    users["ha"].expect(r"^:fo!\S+ MODE #r \+CMRUuf #elsewhere$")
+    fo.send("MODE #r +b m:muted!*@*")
+    users["vo"].expect(r"^:fo!\S+ MODE #r \+b m:muted!\*@\*$")
+    # every server has the same picture
+    for i in range(3):
+        w = net.srv[i].client("w%d" % i)
+        names = names_of(w, "#r")
+        for want in ("&ad", "%ha", "+vo"):
+            assert want in names.split(), (i, names)
+        w.send("MODE #r")
+        mline = w.expect(r" 324 ")
+        assert re.search(r" \+CMRU?\S*f\S* #elsewhere", mline) or \
+            all(x in mline.split()[4] for x in "CMRUuf"), (i, mline)
+        w.send("MODE #r b")
+        w.expect(r" 367 w%d #r m:muted!\*@\* " % i)
+    # ranks set on the far leaf come back to the founder's server
+    users["ad"].send("MODE #r +o ha")
+    fo.expect(r"^:ad!\S+ MODE #r \+o ha$")
+    users["ad"].send("MODE #r -h ha")
+    fo.expect(r"^:ad!\S+ MODE #r -h ha$")
+    assert "@ha" in names_of(fo, "#r").split()
+
+
+def test_burst_carries_ranks_and_ergo_modes():
+    net = Net(2, [(0, 1)], auto=False)
+    fo = founder(net.srv[0], "fo", "#rb")
+    ad = net.srv[0].client("ad")
+    joined(ad, "#rb")
+    fo.send("MODE #rb +aR ad")
+    fo.expect(r"MODE #rb \+aR ad")
+    fo.send("MODE #rb +b a:spammer")
+    fo.expect(r"MODE #rb \+b a:spammer")
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("CONNECT b.test")
+    net.wait_linked(1, ["a.test", "b.test"])
+    net.srv[1].wait_log(r"end of burst from a\.test")
+    w = net.srv[1].client("w")
+    names = names_of(w, "#rb").split()
+    assert "~fo" in names and "&ad" in names, names
+    w.send("MODE #rb")
+    w.expect(r" 324 w #rb \+\S*R")
+    w.send("MODE #rb b")
+    w.expect(r" 367 w #rb a:spammer ")

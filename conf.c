@@ -774,9 +774,11 @@ static const struct key link_keys[] = {
 	{ "port", K_UINT, LK(port), 1, 65535, NULL, "6900",
 	  "Its port for servers.", NULL },
 	{ "tls", K_BOOL, LK(tls), 0, 0, NULL, "no",
-	  "Connect with TLS (not implemented yet: refused).", NULL },
+	  "Over TLS: we connect with TLS, and it must come in on a\n"
+	  "listener with server yes and tls.", NULL },
 	{ "certfp", K_WORD, LK(certfp), 1, 95, NULL, NULL,
-	  "SHA-256 fingerprint the peer's TLS certificate must have.",
+	  "SHA-256 fingerprint the peer's TLS certificate must have\n"
+	  "(ergo mkcerts prints its certificate's); needs tls yes.",
 	  NULL },
 	{ "send-password", K_WORD, LK(send_password), 1, 256, NULL, NULL,
 	  "The password we send (its receive password): one word.", NULL },
@@ -2460,9 +2462,8 @@ parse_link(struct parser *p, const struct key *k, const struct tok *kt)
 	if (l->autoconnect && l->host == NULL)
 		conf_err(p, &kw, "link \"%s\": autoconnect needs a host",
 		    shown);
-	if (l->tls)
-		conf_err(p, &kw, "link \"%s\": tls yes is not implemented "
-		    "yet; link over a private network or a tunnel", shown);
+	if (l->certfp != NULL && !l->tls)
+		conf_err(p, &kw, "link \"%s\": certfp needs tls yes", shown);
 }
 
 /* webirc NAME { password ... }: a WEBIRC gateway (irc_webirc.c). */

@@ -26,7 +26,7 @@
 
 #define LK_TS_CURRENT	6
 /* ERGO: another of ours (Ergo's channel modes, ranks and extbans) */
-#define LK_CAPAB	"QS EX IE KLN UNKLN ENCAP TB SERVICES EUID EOPMOD HOPS ERGO"
+#define LK_CAPAB	"QS EX IE KLN UNKLN ENCAP TB SERVICES EUID EOPMOD HOPS STAG ERGO"
 #define LK_RETRY_MAX	32	/* back-off stops doubling at this factor */
 
 struct server	 lk_me;
@@ -165,6 +165,23 @@ lk_send(struct link *l, const char *fmt, ...)
 }
 
 void
+lk_send_tagged(struct link *l, const char *tags, const char *line)
+{
+	char buf[IRC_TAGS_MAX + IRC_LINE_MAX + 1];
+	size_t n;
+
+	if (l->conn == NULL || l->dead)
+		return;
+	n = (size_t)snprintf(buf, sizeof(buf), "%s%.*s\r\n", tags,
+	    IRC_LINE_MAX - 2, line);
+	if (n >= sizeof(buf))
+		return;
+	if (log_wants(LL_DEBUG, "link"))
+		log_debug("link", "%s -> %.*s", l->name, (int)(n - 2), buf);
+	net_conn_send(l->conn, buf, n);
+}
+
+void
 lk_send_all(struct link *except, const char *fmt, ...)
 {
 	struct link *l;
@@ -275,15 +292,16 @@ link_connect(const struct link_conf *lc)
 	if ((l = link_new(NULL, true, lc->name)) == NULL)
 		return NULL;
 	snprintf(l->ip, sizeof(l->ip), "%s", lc->host);
-	if ((conn = net_connect(lc->host, lc->port, l)) == NULL) {
+	if ((conn = net_connect(lc->host, lc->port, lc->tls, l)) == NULL) {
 		l->dead = true;
 		return NULL;
 	}
 	l->conn = conn;
 	net_conn_set_sendq(conn, lc->sendq);
-	log_info("link", "connecting to %s (%s port %u)", lc->name, lc->host,
-	    lc->port);
-	send_hello(l, lc);
+	log_info("link", "connecting to %s (%s port %u%s)", lc->name,
+	    lc->host, lc->port, lc->tls ? ", TLS" : "");
+	if (!lc->tls)		/* over TLS: once its certificate is known */
+		send_hello(l, lc);
 	return l;
 }
 
@@ -333,6 +351,53 @@ irc_link_toolong(void *handle)
 
 /* ---- the handshake ---- */
 
+/*
+ * A TLS link's certificate against the link block: true if it may go
+ * on; else the link is dropped (logged). Our password goes only to a
+ * peer that passed.
+ */
+static bool
+tls_check(struct link *l, const struct link_conf *lc)
+{
+	const char *fp;
+
+	if (!lc->tls)
+		return true;
+	if (l->conn == NULL || !net_conn_tls(l->conn)) {
+		log_warnx("link", "%s from %s: not over TLS, but its link "
+		    "block says tls yes", lc->name, l->ip);
+		lk_drop(l, "TLS required");
+		return false;
+	}
+	fp = net_conn_peer_certfp(l->conn);
+	if (lc->certfp == NULL)
+		return true;
+	if (fp == NULL || strcmp(fp, lc->certfp) != 0) {
+		log_warnx("link", "%s (%s): certificate fingerprint %s, not "
+		    "the link block's %s", lc->name, l->ip, fp != NULL ? fp :
+		    "(none)", lc->certfp);
+		lk_drop(l, "Certificate fingerprint mismatch");
+		return false;
+	}
+	return true;
+}
+
+/* An outgoing TLS link whose handshake is done: checked, then hello. */
+static void
+tls_outbound_ready(struct link *l)
+{
+	const struct link_conf *lc = link_conf_find(l->name);
+
+	if (lc == NULL) {
+		lk_drop(l, "Link removed from the configuration");
+		return;
+	}
+	if (net_conn_peer_certfp(l->conn) == NULL)
+		return;		/* handshake not done yet */
+	if (tls_check(l, lc))
+		send_hello(l, lc);
+}
+
 /* The servers behind parent that l does not know yet, nearest first. */
 static void
 burst_servers(struct link *l, struct server *parent)
@@ -379,7 +444,7 @@ s_capab(struct link *l, struct server *from, struct client *u,
 		{ "EUID", LKCAP_EUID }, { "TB", LKCAP_TB },
 		{ "ENCAP", LKCAP_ENCAP }, { "EX", LKCAP_EX },
 		{ "IE", LKCAP_IE }, { "HOPS", LKCAP_HOPS },
-		{ "ERGO", LKCAP_ERGO },
+		{ "ERGO", LKCAP_ERGO }, { "STAG", LKCAP_STAG },
 	};
 	char *save = NULL, *w;
 	size_t i;
@@ -441,12 +506,8 @@ s_server(struct link *l, struct server *from, struct client *u,
 	}
 	free(l->pass);
 	l->pass = NULL;
-	if (lc->certfp != NULL) {
-		/* TLS links are not there yet: a pinned peer cannot prove
-		 * itself, so it is refused rather than trusted */
-		lk_drop(l, "Certificate fingerprint required (no TLS)");
+	if (!tls_check(l, lc))
 		return;
-	}
 	if (!(l->caps & LKCAP_ENCAP)) {
 		lk_drop(l, "The peer must support ENCAP (CAPAB)");
 		return;
@@ -660,6 +721,7 @@ static const struct scmd scmds[] = {
 	{ "JOIN",	lk_join,	2, SC_UP },
 	{ "KICK",	lk_kick,	2, SC_UP },
 	{ "KILL",	lk_kill,	1, SC_UP },
+	{ "KLINE",	lk_kline,	5, SC_UP },
 	{ "MODE",	lk_mode,	2, SC_UP },
 	{ "NICK",	lk_nick,	1, SC_UP },
 	{ "NOTICE",	lk_notice,	2, SC_UP },
@@ -679,6 +741,7 @@ static const struct scmd scmds[] = {
 	{ "TMODE",	lk_tmode,	3, SC_UP },
 	{ "TOPIC",	lk_topic,	1, SC_UP },
 	{ "UID",	lk_uid,		9, SC_UP },
+	{ "UNKLINE",	lk_unkline,	3, SC_UP },
 	{ "WHOIS",	lk_whois,	2, SC_UP },
 };
 
@@ -813,6 +876,9 @@ irc_link_tick(void)
 		if (l->state == LS_HANDSHAKE) {
 			if (ergo_now_ms - l->since_ms > lim)
 				lk_drop(l, "Handshake timed out");
+			else if (l->outbound && !l->sent_hello &&
+			    l->conn != NULL)
+				tls_outbound_ready(l);
 			continue;
 		}
 		if (!l->pinged && ergo_now_ms - l->last_recv_ms > lim) {

@@ -72,6 +72,8 @@ struct server *lk_server_name(const char *name);
 /* One line to one link (CRLF appended); to every link up but except. */
 void	 lk_send(struct link *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* tags ("@a=b " or "") then line, which has no CRLF. */
+void	 lk_send_tagged(struct link *, const char *tags, const char *line);
 void	 lk_send_all(struct link *except, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* ERROR :reason, the link closed and what was behind it split off. */
@@ -115,5 +117,12 @@ void	 lk_chan_init(void);
 
 /* irc_link_msg.c */
 void	 lk_msg_init(void);
+
+/* irc_link_ban.c: an ENCAP K/D-line (true: it was one, applied if for
+ * us); KLINE and UNKLINE without ENCAP */
+bool	 lk_encap_ban(struct link *, struct server *, struct client *,
+	    struct msg *);
+lk_fn	 lk_kline, lk_unkline;
+void	 lk_ban_init(void);
 
 #endif

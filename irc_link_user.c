@@ -460,6 +460,8 @@ lk_encap(struct link *l, struct server *from, struct client *u,
 		n += (size_t)snprintf(fwd + n, sizeof(fwd) - n, " %s%s",
 		    i == m->nparam - 1 ? ":" : "", m->param[i]);
 	lk_send_all(l, "%s", fwd);
+	if (lk_encap_ban(l, from, u, m))
+		return;
 	if (!irc_match(m->param[0], lk_me.name))
 		return;
 	if (strcmp(m->param[1], "SU") == 0 && m->nparam >= 3 &&
@@ -606,4 +608,5 @@ lk_user_init(void)
 	IRC_HOOK_ADD(peers_sent, on_peers_sent);
 	lk_chan_init();
 	lk_msg_init();
+	lk_ban_init();
 }

@@ -355,6 +355,17 @@ struct irc_hooks {
 	/* links: the server a user is on, its name and description, or
 	 * NULL (this one); for WHOIS and WHO */
 	const char *(*user_server)(const struct client *, const char **info);
+	/* K- and D-lines across links: an oper here set one (kind 'k' or
+	 * 'd', mask user@host or an address/CIDR, secs 0: permanent) or
+	 * removed one, for target (a server mask, "*": all); and the bans
+	 * family's entry for one a peer sent: 0, or -1 (refused, logged) */
+	void	(*ban_set[IRC_HOOKS_MAX])(struct client *by, int kind,
+		    const char *mask, long long secs, const char *reason,
+		    const char *target);
+	void	(*ban_unset[IRC_HOOKS_MAX])(struct client *by, int kind,
+		    const char *mask, const char *target);
+	int	(*ban_remote)(int kind, bool add, const char *mask,
+		    long long secs, const char *reason, const char *setter);
 	/* STATS z (opers): each feature's 249 line about what it holds */
 	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
 	/* history: a message found (and removed) by REDACT; a registered

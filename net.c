@@ -1477,6 +1477,13 @@ net_conn_certfp(const struct conn *c)
 	return c->tls != NULL ? tls_conn_certfp(c->tls) : NULL;
 }
 
+const char *
+net_conn_peer_certfp(const struct conn *c)
+{
+	return c->tls != NULL && tls_conn_shook(c->tls) ?
+	    tls_conn_certfp(c->tls) : NULL;
+}
+
 size_t
 net_conn_sendq(const struct conn *c)
 {
@@ -1863,7 +1870,9 @@ conn_connected(struct conn *c)
 	}
 	c->flags &= ~CONN_CONNECTING;
 	pfd[c->slot].events = POLLIN;
-	if (c->olen > c->ooff && !(c->flags & CONN_OUTQ)) {
+	/* a TLS link's ClientHello waits in the engine */
+	if ((c->olen > c->ooff || (c->tls != NULL &&
+	    tls_conn_want_write(c->tls))) && !(c->flags & CONN_OUTQ)) {
 		c->flags |= CONN_OUTQ;
 		c->outq = outq_head;
 		outq_head = c;
@@ -1871,8 +1880,25 @@ conn_connected(struct conn *c)
 	}
 }
 
+/* Our certificate for a TLS link we open: a server listener's, else any
+ * TLS listener's; NULL if none (the peer then cannot pin us). */
+static struct tls_cred *
+link_cred(void)
+{
+	struct listener *l, *any = NULL;
+
+	for (l = listeners; l != NULL; l = l->next)
+		if (l->cred != NULL) {
+			if (l->server)
+				return l->cred;
+			if (any == NULL)
+				any = l;
+		}
+	return any != NULL ? any->cred : NULL;
+}
+
 struct conn *
-net_connect(const char *host, unsigned port, void *handle)
+net_connect(const char *host, unsigned port, bool tls, void *handle)
 {
 	struct addrinfo hints, *res;
 	struct conn *c;
@@ -1913,6 +1939,23 @@ net_connect(const char *host, unsigned port, void *handle)
 		close(fd);
 		return NULL;
 	}
+	if (tls) {
+		struct tls_cred *cr = link_cred();
+		char err[128];
+
+		if (cr == NULL)
+			log_warnx("link", "TLS link to %s: no TLS listener, so "
+			    "no certificate of ours to show", host);
+		if ((c->tls = tls_conn_new_client(cr, err, sizeof(err))) ==
+		    NULL) {
+			log_warnx("link", "TLS link to %s: %s", host, err);
+			c->ipc->n++;	/* ip_put's count */
+			ip_put(c->ipc);
+			free(c);
+			close(fd);
+			return NULL;
+		}
+	}
 	c->ipc->n++;
 	c->fd = fd;
 	snprintf(c->ip, sizeof(c->ip), "%s", host);
@@ -1921,6 +1964,7 @@ net_connect(const char *host, unsigned port, void *handle)
 	c->client = handle;
 	if (slot_add(fd, POLLOUT, PE_CONN, c, NULL, &c->slot) == -1) {
 		ip_put(c->ipc);
+		tls_conn_free(c->tls);
 		free(c);
 		close(fd);
 		return NULL;

@@ -501,6 +501,8 @@ static const struct cmd cmds[] = {
 	{ "REGISTER",	h_register,	3, 0, NULL },
 	{ "REHASH",	h_rehash,	0, CMD_REG | CMD_OPER, "rehash" },
 	{ "RENAME",	h_rename,	2, CMD_REG, NULL },
+	{ "SAJOIN",	h_sajoin,	1, CMD_REG | CMD_OPER, "sajoin" },
+	{ "SAMODE",	h_samode,	1, CMD_REG | CMD_OPER, "samode" },
 	{ "SANICK",	h_sanick,	2, CMD_REG | CMD_OPER, "samode" },
 	{ "SETNAME",	h_setname,	1, CMD_REG, NULL },
 	{ "SQUIT",	h_squit,	1, CMD_REG | CMD_OPER, NULL },

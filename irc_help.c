@@ -345,6 +345,16 @@ static const struct help helps[] = {
 	  "Renames a channel you are an operator of (its founder's, if "
 	  "registered); it keeps its members, modes and history "
 	  "(draft/channel-rename)." },
+	{ "SAJOIN", "sajoin", NULL,
+	  "SAJOIN [nick] #channel{,#channel}\n"
+	  "Forcibly joins a user to a channel, ignoring restrictions like "
+	  "bans, user limits and channel keys. If [nick] is omitted, it "
+	  "defaults to the operator. Needs the sajoin capability." },
+	{ "SAMODE", "samode", NULL,
+	  "SAMODE <target> [<modestring> [<mode arguments>...]]\n"
+	  "Forcibly sets and removes modes from the given target, a channel "
+	  "(regardless of your channel privileges) or a user. Needs the "
+	  "samode capability." },
 	{ "SANICK", "samode", NULL,
 	  "SANICK <nick> <newnick>\n"
 	  "Changes another user's nick. Needs the samode capability." },

@@ -32,7 +32,9 @@ import tempfile
 import time
 
 __all__ = ["Server", "Client", "ErgoTestError", "Skip", "ERGO_BIN",
-           "ALLOW_ROOT", "run_ergo", "wait_for"]
+           "ALLOW_ROOT", "run_ergo", "wait_for", "OPER_PASSWORD",
+           "oper_hash", "services_conf", "services_server", "oper_client",
+           "account_client"]
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ERGO_BIN = os.path.abspath(os.environ.get("ERGO_BIN") or
@@ -629,6 +631,61 @@ class Client:
     def __exit__(self, exc_type, exc, tb):
         self.close()
         return False
+
+
+# ---- operators and accounts (the services and oper tests share them) ----
+
+OPER_PASSWORD = "ergotest oper password"
+# what the "admin" oper of services_server() may do; "helper" only kills
+ADMIN_CAPS = "kill ban chanreg vhosts history samode sajoin"
+_oper_hash = None
+
+
+def oper_hash():
+    """The `ergo genpasswd` hash of OPER_PASSWORD, made once a process
+    (it takes a while: the hash is slow on purpose)."""
+    global _oper_hash
+    if _oper_hash is None:
+        p = run_ergo("genpasswd", input=OPER_PASSWORD + "\n", timeout=60)
+        if p.returncode != 0:
+            raise ErgoTestError("ergo genpasswd failed: %s" % p.stderr)
+        _oper_hash = [l for l in p.stdout.splitlines()
+                      if l.strip()][-1].strip()
+    return _oper_hash
+
+
+def services_conf(caps=ADMIN_CAPS):
+    """Config text for two opers with OPER_PASSWORD: "admin" (class
+    server-admin, capabilities caps) and "helper" (only kill)."""
+    h = oper_hash()
+    return ('oper-class helper { capabilities "kill" }\n'
+            'oper-class server-admin { capabilities "%s" }\n'
+            'oper admin { class server-admin  password "%s" }\n'
+            'oper helper { class helper  password "%s" }\n'
+            % (caps, h, h))
+
+
+def services_server(extra="", caps=ADMIN_CAPS, **kw):
+    """A Server with services_conf(caps) and extra config text."""
+    return Server(conf=services_conf(caps) + extra, **kw)
+
+
+def oper_client(srv, nick="oo", name="admin"):
+    """A client registered as nick and opered up as oper block name."""
+    c = srv.client(nick)
+    c.send("OPER %s :%s" % (name, OPER_PASSWORD))
+    c.expect(r" 381 ")
+    return c
+
+
+def account_client(srv, nick, password="pw"):
+    """A client registered as nick that registered the account nick
+    with NickServ (and so is logged in to it)."""
+    c = srv.client(nick)
+    c.send("NS REGISTER " + password)
+    c.expect(r"^:NickServ!NickServ@localhost NOTICE %s :Account created"
+             % re.escape(nick))
+    return c
 
 
 def cleanup(failed=False, scope="test"):

@@ -5,36 +5,10 @@ the wrong privilege."""
 
 import re
 
-from ergotest import Server, run_ergo
+from ergotest import oper_client as oper, services_server as server
 
-PASSWORD = "histserv oper password"
-HASH = None
 NS = r"^:NickServ!NickServ@localhost NOTICE %s :"
 HIST = r"^:HistServ!HistServ@localhost NOTICE %s :"
-
-
-def setup_module():
-    global HASH
-    p = run_ergo("genpasswd", input=PASSWORD + "\n", timeout=60)
-    assert p.returncode == 0, p.stderr
-    HASH = [l for l in p.stdout.splitlines() if l.strip()][-1].strip()
-
-
-def server(extra=""):
-    """admin: every capability this file needs; helper: only kill."""
-    return Server(conf='oper-class helper { capabilities "kill" }\n'
-                  'oper-class server-admin { capabilities "kill ban '
-                  'chanreg vhosts history samode" }\n'
-                  'oper admin { class server-admin  password "%s" }\n'
-                  'oper helper { class helper  password "%s" }\n'
-                  % (HASH, HASH) + extra)
-
-
-def oper(srv, nick="oo", name="admin"):
-    c = srv.client(nick)
-    c.send("OPER %s :%s" % (name, PASSWORD))
-    c.expect(r" 381 ")
-    return c
 
 
 def hist_expect(c, text):

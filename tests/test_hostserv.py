@@ -5,47 +5,15 @@ lines, with CHGHOST to clients that have the cap."""
 
 import re
 
-from ergotest import Server, run_ergo
+from ergotest import account_client as account, oper_client as oper
+from ergotest import services_server as server
 
-PASSWORD = "hostserv oper password"
-HASH = None
 NS = r"^:NickServ!NickServ@localhost NOTICE %s :"
 HS = r"^:HostServ!HostServ@localhost NOTICE %s :"
 
 
-def setup_module():
-    global HASH
-    p = run_ergo("genpasswd", input=PASSWORD + "\n", timeout=60)
-    assert p.returncode == 0, p.stderr
-    HASH = [l for l in p.stdout.splitlines() if l.strip()][-1].strip()
-
-
-def server(extra=""):
-    """admin: every capability this file needs; helper: only kill."""
-    return Server(conf='oper-class helper { capabilities "kill" }\n'
-                  'oper-class server-admin { capabilities "kill ban '
-                  'chanreg vhosts history samode" }\n'
-                  'oper admin { class server-admin  password "%s" }\n'
-                  'oper helper { class helper  password "%s" }\n'
-                  % (HASH, HASH) + extra)
-
-
-def oper(srv, nick="oo", name="admin"):
-    c = srv.client(nick)
-    c.send("OPER %s :%s" % (name, PASSWORD))
-    c.expect(r" 381 ")
-    return c
-
-
 def hs_expect(c, text):
     return c.expect(HS % re.escape(c.nick) + re.escape(text))
-
-
-def account(srv, nick):
-    c = srv.client(nick)
-    c.send("NS REGISTER pw")
-    c.expect(NS % nick + "Account created")
-    return c
 
 
 def test_set_needs_an_oper_and_shows_the_vhost_everywhere():

@@ -252,7 +252,13 @@ send_hello(struct link *l, const struct link_conf *lc)
 	lk_send(l, "PASS %s TS %d :%s", lc->send_password, LK_TS_CURRENT,
 	    lk_me.sid);
 	lk_send(l, "CAPAB :%s", LK_CAPAB);
-	lk_send(l, "SERVER %s 1 :%s", lk_me.name, lk_me.info);
+	/* with our SID and flags, which ircd-hybrid 8.2 requires; to a
+	 * peer that named itself the older way, the older way */
+	if (l->old_server)
+		lk_send(l, "SERVER %s 1 :%s", lk_me.name, lk_me.info);
+	else
+		lk_send(l, "SERVER %s 1 %s + :%s", lk_me.name, lk_me.sid,
+		    lk_me.info);
 }
 
 void
@@ -422,8 +428,11 @@ s_pass(struct link *l, struct server *from, struct client *u, struct msg *m)
 	(void)u;
 	if (l->state != LS_HANDSHAKE || l->got_pass)
 		return;
-	if (m->nparam < 4 || strcmp(m->param[1], "TS") != 0 ||
-	    atoi(m->param[2]) < LK_TS_CURRENT || !sid_valid(m->param[3])) {
+	/* PASS password TS 6 :SID, or (ircd-hybrid 8.2's) PASS password
+	 * with the SID in SERVER */
+	if (m->nparam != 1 && (m->nparam < 4 ||
+	    strcmp(m->param[1], "TS") != 0 ||
+	    atoi(m->param[2]) < LK_TS_CURRENT || !sid_valid(m->param[3]))) {
 		lk_drop(l, "Not a TS6 server (PASS password TS 6 :SID)");
 		return;
 	}
@@ -432,7 +441,8 @@ s_pass(struct link *l, struct server *from, struct client *u, struct msg *m)
 		lk_drop(l, "Out of memory");
 		return;
 	}
-	snprintf(l->peer_sid, sizeof(l->peer_sid), "%s", m->param[3]);
+	snprintf(l->peer_sid, sizeof(l->peer_sid), "%s", m->nparam >= 4 ?
+	    m->param[3] : "");
 	l->got_pass = true;
 }
 
@@ -444,6 +454,8 @@ s_capab(struct link *l, struct server *from, struct client *u,
 		{ "EUID", LKCAP_EUID }, { "TB", LKCAP_TB },
 		{ "ENCAP", LKCAP_ENCAP }, { "EX", LKCAP_EX },
 		{ "IE", LKCAP_IE }, { "HOPS", LKCAP_HOPS },
+		{ "HOP", LKCAP_HOPS }, { "TBURST", LKCAP_TBURST },
+		{ "RHOST", LKCAP_HYBRID },
 		{ "ERGO", LKCAP_ERGO }, { "STAG", LKCAP_STAG },
 	};
 	char *save = NULL, *w;
@@ -479,6 +491,15 @@ s_server(struct link *l, struct server *from, struct client *u,
 	}
 	if (m->nparam < 3 || !l->got_pass) {
 		lk_drop(l, "Expected PASS, CAPAB, then SERVER");
+		return;
+	}
+	/* SERVER name hops sid +flags :info names the SID (hybrid 8.2) */
+	if (m->nparam >= 5 && sid_valid(m->param[2]))
+		snprintf(l->peer_sid, sizeof(l->peer_sid), "%s", m->param[2]);
+	else
+		l->old_server = true;
+	if (l->peer_sid[0] == '\0') {
+		lk_drop(l, "Not a TS6 server (no SID in PASS or SERVER)");
 		return;
 	}
 	name = m->param[0];
@@ -738,6 +759,7 @@ static const struct scmd scmds[] = {
 	{ "SVINFO",	s_svinfo,	4, 0 },
 	{ "TAGMSG",	lk_tagmsg,	1, SC_UP },
 	{ "TB",		lk_tb,		3, SC_UP },
+	{ "TBURST",	lk_tburst,	5, SC_UP },
 	{ "TMODE",	lk_tmode,	3, SC_UP },
 	{ "TOPIC",	lk_topic,	1, SC_UP },
 	{ "UID",	lk_uid,		9, SC_UP },
@@ -814,6 +836,9 @@ irc_link_line(void *handle, char *line, size_t len)
 		return NET_MORE;
 	}
 	if ((sc->flags & SC_UP) && l->state != LS_UP) {
+		/* ircd-hybrid greets with "NOTICE * :*** Looking up..." */
+		if (strcmp(m.cmd, "NOTICE") == 0)
+			return NET_MORE;
 		lk_drop(l, "Command before the handshake ended");
 		return NET_STOP;
 	}

@@ -158,6 +158,11 @@ lk_burst_chan(struct link *l, struct chan *ch)
 		lk_send(l, ":%s TB %s %lld %s :%s", lk_me.sid, ch->name,
 		    (long long)ch->topic_time, ch->topic_by != NULL ?
 		    ch->topic_by : lk_me.name, ch->topic);
+	else if (ch->topic != NULL && (l->caps & LKCAP_TBURST))
+		lk_send(l, ":%s TBURST %lld %s %lld %s :%s", lk_me.sid,
+		    (long long)ch->created, ch->name,
+		    (long long)ch->topic_time, ch->topic_by != NULL ?
+		    ch->topic_by : lk_me.name, ch->topic);
 }
 
 /* ---- channels ---- */
@@ -770,6 +775,24 @@ tmode_send(struct link *except, const char *src, struct chan *ch, time_t ts,
 		lk_send(l, ":%s TMODE %lld %s %s%s", src, (long long)ts,
 		    ch->name, letters, argtext);
 	}
+}
+
+/* :sid TBURST chants #chan topicts setter :topic (ircd-hybrid): TB's */
+void
+lk_tburst(struct link *l, struct server *from, struct client *u,
+    struct msg *m)
+{
+	struct msg tb = *m;
+	struct chan *ch;
+	int i;
+
+	if ((ch = irc_chan_find(m->param[1])) == NULL ||
+	    strtoll(m->param[0], NULL, 10) > (long long)ch->created)
+		return;
+	for (i = 1; i < m->nparam; i++)
+		tb.param[i - 1] = m->param[i];
+	tb.nparam = m->nparam - 1;
+	lk_tb(l, from, u, &tb);
 }
 
 /* :src TMODE ts #chan modes [args] */

@@ -25,6 +25,8 @@
 #define LKCAP_HOPS	0x20	/* halfops: +h, % */
 #define LKCAP_ERGO	0x40	/* another of ours: Ergo's modes, ranks, extbans */
 #define LKCAP_STAG	0x80	/* message tags on lines (Solanum's STAG) */
+#define LKCAP_TBURST	0x100	/* topics as TBURST (ircd-hybrid) */
+#define LKCAP_HYBRID	0x200	/* RHOST: ircd-hybrid 8.2 (UID with account) */
 
 struct link;
 
@@ -51,6 +53,7 @@ struct link {
 	bool		 dead;		/* dropped: freed at the next tick */
 	bool		 sent_hello;	/* our PASS CAPAB SERVER went out */
 	bool		 got_pass, got_svinfo, eob;
+	bool		 old_server;	/* its SERVER had no SID: ours neither */
 	unsigned	 caps;		/* LKCAP_* */
 	char		 name[64];	/* configured, or announced */
 	char		 peer_sid[LK_SIDLEN + 1];
@@ -96,7 +99,7 @@ typedef void lk_fn(struct link *, struct server *from, struct client *u,
     struct msg *);
 lk_fn	 lk_away, lk_encap, lk_euid, lk_join, lk_kick, lk_kill, lk_mode,
 	 lk_nick, lk_notice, lk_part, lk_privmsg, lk_quit, lk_sjoin,
-	 lk_tagmsg, lk_tb, lk_tmode, lk_topic, lk_uid, lk_bmask, lk_whois;
+	 lk_tagmsg, lk_tb, lk_tburst, lk_tmode, lk_topic, lk_uid, lk_bmask, lk_whois;
 struct client *lk_user_uid(const char *uid);
 struct server *lk_user_server(const struct client *);	/* &lk_me: ours */
 void	 lk_burst(struct link *);	/* users and channels */

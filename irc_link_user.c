@@ -140,6 +140,12 @@ introduce(struct link *l, bool all, struct client *c)
 			    c->lk->uid, s == &lk_me ? ip : "*",
 			    c->account != NULL ? c->account : "*",
 			    c->realname != NULL ? c->realname : "");
+		else if (o->caps & LKCAP_HYBRID)	/* realhost, account */
+			lk_send(o, ":%s UID %s %u %lld %s %s %s %s %s %s %s :%s",
+			    s->sid, c->nick, s->hops + 1,
+			    (long long)c->lk->ts, um, c->user, c->host, ip, ip,
+			    c->lk->uid, c->account != NULL ? c->account : "*",
+			    c->realname != NULL ? c->realname : "");
 		else
 			lk_send(o, ":%s UID %s %u %lld %s %s %s %s %s :%s",
 			    s->sid, c->nick, s->hops + 1,
@@ -216,11 +222,21 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 {
 	const char *nick = m->param[0], *uid = m->param[7];
 	time_t ts = (time_t)strtoll(m->param[2], NULL, 10);
-	const char *um = m->param[3], *account = NULL;
+	const char *um = m->param[3], *account = NULL, *ip = m->param[6];
 	struct client *c, *old;
 
 	if (from == NULL)
 		return;
+	/* ircd-hybrid's UID: nick hops ts umodes user host ip uid account
+	 * :gecos, or with RHOST nick hops ts umodes user host realhost ip
+	 * uid account :gecos */
+	if (!euid && m->nparam == 11) {
+		ip = m->param[7];
+		uid = m->param[8];
+		if (strcmp(m->param[9], "*") != 0)
+			account = m->param[9];
+	} else if (!euid && m->nparam == 10 && strcmp(m->param[8], "*") != 0)
+		account = m->param[8];
 	if (strlen(uid) != LK_UIDLEN || strncmp(uid, from->sid, LK_SIDLEN) ||
 	    lk_user_uid(uid) != NULL || strlen(nick) > NICKLEN_MAX ||
 	    nick[0] == '\0' || strpbrk(nick, "!@*?,. ") != NULL) {
@@ -249,7 +265,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		free(c);
 		goto nomem;
 	}
-	snprintf(c->lk->ip, sizeof(c->lk->ip), "%s", m->param[6]);
+	snprintf(c->lk->ip, sizeof(c->lk->ip), "%s", ip);
 	c->flags = CF_NICK | CF_USER | CF_REG;
 	c->signon = ts;
 	c->last_msg = ergo_now;

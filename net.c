@@ -1404,21 +1404,16 @@ conn_connected(struct conn *c)
 	}
 }
 
-/* Our certificate for a TLS link we open: a server listener's, else any
- * TLS listener's; NULL if none (the peer then cannot pin us). */
-static struct tls_cred *
-link_cred(void)
-{
-	struct listener *l, *any = NULL;
+/* Our certificate for TLS links we open (net_listen.c picks it), held. */
+static struct tls_cred	*link_cred_held;
 
-	for (l = listeners; l != NULL; l = l->next)
-		if (l->cred != NULL) {
-			if (l->server)
-				return l->cred;
-			if (any == NULL)
-				any = l;
-		}
-	return any != NULL ? any->cred : NULL;
+void
+net_set_link_cred(struct tls_cred *cr)
+{
+	if (cr != NULL)
+		tls_cred_ref(cr);
+	tls_cred_unref(link_cred_held);
+	link_cred_held = cr;
 }
 
 struct conn *
@@ -1464,7 +1459,7 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 		return NULL;
 	}
 	if (tls) {
-		struct tls_cred *cr = link_cred();
+		struct tls_cred *cr = link_cred_held;
 		char err[128];
 
 		if (cr == NULL)

@@ -109,9 +109,10 @@ tags_take(struct irc_ev *ev, const char *tags, char *ctags, size_t csz)
 		return;
 	for (p = tags; *p != '\0'; p = *end == ';' ? end + 1 : end) {
 		end = p + strcspn(p, ";");
-		eq = memchr(p, '=', (size_t)(end - p));
-		kl = (size_t)((eq != NULL ? eq : end) - p);
-		vl = eq != NULL ? (size_t)(end - eq - 1) : 0;
+		if ((eq = memchr(p, '=', (size_t)(end - p))) == NULL)
+			continue;	/* no value: not one of ours */
+		kl = (size_t)(eq - p);
+		vl = (size_t)(end - eq - 1);
 		if (kl == 5 && strncmp(p, "msgid", 5) == 0 &&
 		    msgid_valid(eq + 1, vl))
 			snprintf(ev->msgid, sizeof(ev->msgid), "%.*s", (int)vl,

@@ -771,6 +771,8 @@ def refused(srv, nick, src="127.0.0.1"):
         return False
     except ErgoTestError as e:
         return " 465 " in str(e) or "ERROR" in str(e)
+    except OSError:     # a D-line: refused before a line is read
+        return True
 
 
 def test_klines_and_dlines_propagate_on_a_chain():

@@ -205,7 +205,8 @@ lk_privmsg(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
 	(void)from;
-	message_in(l, u, m, "PRIVMSG");
+	if (!lk_svc_message(l, u, m, false))
+		message_in(l, u, m, "PRIVMSG");
 }
 
 void
@@ -213,7 +214,8 @@ lk_notice(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
 	(void)from;
-	message_in(l, u, m, "NOTICE");
+	if (!lk_svc_message(l, u, m, true))
+		message_in(l, u, m, "NOTICE");
 }
 
 void

@@ -11,7 +11,8 @@
 #         service managers and tools tests/test_init.py drives: OpenRC,
 #         runit, s6, logrotate, busybox (syslogd), shellcheck; and
 #         ircd-hybrid (a real TS6 peer: tests/test_link_hybrid.py runs
-#         it on its own ports, never as the service). Installed
+#         it on its own ports, never as the service) and
+#         atheme-services (tests/test_atheme_link.py). Installed
 #         with --no-install-recommends: plain `runit` would pull in
 #         runit-run (runsvdir at boot); runit-init is never installed.
 # Silent when everything is there. Otherwise, as root with apt-get (Debian,
@@ -123,6 +124,11 @@ EOF
 		[ -x /usr/sbin/ircd-hybrid ] ||
 			need "ircd-hybrid (TS6 peer, for tests)" ircd-hybrid \
 			    ircd-hybrid
+		# Atheme as the services server of linked servers
+		# (tests/test_atheme_link.py); not started as a service
+		command -v atheme-services >/dev/null 2>&1 ||
+			need "atheme-services (IRC services, for tests)" \
+			    atheme-services atheme
 	fi
 }
 
@@ -166,7 +172,7 @@ else
 	# The test clients are not in every Alpine release (nor is
 	# weechat-headless there: the weechat package may lack it): install
 	# each on its own, and let their tests skip themselves.
-	optional="ii py3-irc weechat py3-websockets chromium ircd-hybrid"
+	optional="ii py3-irc weechat py3-websockets chromium ircd-hybrid atheme"
 	rest=
 	for p in $apk; do
 		case " $optional " in *" $p "*) ;; *) rest="$rest $p" ;; esac
@@ -190,7 +196,8 @@ if [ -n "$missing" ]; then
 		    -e 's/ weechat-headless (IRC client, for tests)//' \
 		    -e 's/ python3-websockets (WebSocket library, for tests)//' \
 		    -e 's/ chromium (headless browser, for tests)//' \
-		    -e 's/ ircd-hybrid (TS6 peer, for tests)//')
+		    -e 's/ ircd-hybrid (TS6 peer, for tests)//' \
+		    -e 's/ atheme-services (IRC services, for tests)//')
 		[ -z "$rest" ] && exit 0
 	fi
 	echo "deps.sh: still missing after install:$missing" >&2

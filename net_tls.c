@@ -933,6 +933,7 @@ tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
  * would: both begin with the engine context, which is all that the
  * reading and writing below touch.
  */
+#ifndef ERGO_NO_TLS_LINKS
 _Static_assert(sizeof(br_ssl_client_context) <= sizeof(br_ssl_server_context),
     "a client engine fits in a tls_conn");
 
@@ -999,6 +1000,17 @@ tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 	}
 	return t;
 }
+#else
+/* ergo-static (scripts/static.sh) leaves BearSSL's client out: 1 MiB */
+struct tls_conn *
+tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
+{
+	(void)cr;
+	snprintf(err, errsz, "this binary has no TLS links (built without "
+	    "BearSSL's client: the static build)");
+	return NULL;
+}
+#endif
 
 /*
  * The engine holds the keys; the buffers only records and IRC lines

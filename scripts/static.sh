@@ -63,8 +63,9 @@ SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 # ends the command.
 SIZE_CFLAGS="-Os -ffunction-sections -fdata-sections"
 SIZE_CFLAGS="$SIZE_CFLAGS -fno-asynchronous-unwind-tables -fno-unwind-tables"
+# No TLS links we open (BearSSL's client, 11 KB): the 1 MiB budget.
 ERGO_CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
-	$SIZE_CFLAGS"
+	-DERGO_NO_TLS_LINKS $SIZE_CFLAGS"
 LINK_FLAGS="-static -Wl,--gc-sections -s"
 
 say() { echo "static.sh: $*"; }

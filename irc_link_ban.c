@@ -42,7 +42,8 @@ on_ban_set(struct client *by, int kind, const char *mask, long long secs,
 {
 	const char *at;
 
-	if (lk_links == NULL || lk_cur != NULL || only_us(target))
+	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
+	    (kind != 'k' && kind != 'd'))	/* UBAN REQUIRE-SASL: ours */
 		return;
 	if (kind == 'k') {
 		if ((at = strchr(mask, '@')) == NULL)
@@ -61,7 +62,8 @@ on_ban_unset(struct client *by, int kind, const char *mask,
 {
 	const char *at;
 
-	if (lk_links == NULL || lk_cur != NULL || only_us(target))
+	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
+	    (kind != 'k' && kind != 'd'))
 		return;
 	if (kind == 'k') {
 		if ((at = strchr(mask, '@')) == NULL)

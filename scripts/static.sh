@@ -63,10 +63,14 @@ SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 # ends the command.
 SIZE_CFLAGS="-Os -ffunction-sections -fdata-sections"
 SIZE_CFLAGS="$SIZE_CFLAGS -fno-asynchronous-unwind-tables -fno-unwind-tables"
-# No TLS links we open (BearSSL's client, 11 KB): the 1 MiB budget.
+# ergo's own objects also with link-time optimisation (-flto: about 4
+# KiB less); the link packs code and data without a page of padding
+# between them (noseparate-code: 8 KiB) and drops the build-id note.
+# No TLS links it opens (BearSSL's client): the 1 MiB budget.
 ERGO_CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
-	-DERGO_NO_TLS_LINKS $SIZE_CFLAGS"
-LINK_FLAGS="-static -Wl,--gc-sections -s"
+	-DERGO_NO_TLS_LINKS $SIZE_CFLAGS -flto"
+LINK_FLAGS="-static -Os -flto -Wl,--gc-sections -s -Wl,-z,noseparate-code
+	-Wl,--build-id=none"
 
 say() { echo "static.sh: $*"; }
 die() { echo "static.sh: $*" >&2; exit 1; }

@@ -1016,13 +1016,13 @@ tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 	return t;
 }
 #else
-/* ergo-static (scripts/static.sh) leaves BearSSL's client out: 1 MiB */
+/* a build with -DERGO_NO_TLS_LINKS leaves BearSSL's client out (size) */
 struct tls_conn *
 tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 {
 	(void)cr;
-	snprintf(err, errsz, "this binary has no TLS links (built without "
-	    "BearSSL's client: the static build)");
+	snprintf(err, errsz, "this binary has no TLS links (built with "
+	    "ERGO_NO_TLS_LINKS)");
 	return NULL;
 }
 #endif

@@ -276,9 +276,8 @@ chan_add(struct imp *im, const struct chan_in *in, struct store_chan *ch)
 }
 
 /*
- * An AMODE: Atheme and Anope give q, a, o, h or v; here only o and v
- * exist. q and a (founder-like and admin) become o, h becomes v: never
- * more than the account had.
+ * An AMODE: Ergo, Atheme and Anope give q, a, o, h or v, and each is a
+ * rank here too (PREFIX=(qaohv)~&@%+): kept as it is.
  */
 static void
 amode_add(struct imp *im, const struct store_chan *ch, const char *acct,
@@ -289,8 +288,7 @@ amode_add(struct imp *im, const struct store_chan *ch, const char *acct,
 	int m;
 
 	switch (mode) {
-	case 'q': case 'a': case 'o': m = 'o'; break;
-	case 'h': case 'v': m = 'v'; break;
+	case 'q': case 'a': case 'o': case 'h': case 'v': m = mode; break;
 	default:
 		warn(im, "channel %s: AMODE +%c for %s is not a mode here; "
 		    "dropped", ch->name, mode, acct);
@@ -304,9 +302,6 @@ amode_add(struct imp *im, const struct store_chan *ch, const char *acct,
 	}
 	if (a.id == ch->founder)
 		return;		/* the founder is op by being founder */
-	if (m != mode)
-		warn(im, "channel %s: AMODE +%c of %s kept as +%c", ch->name,
-		    mode, acct, m);
 	if (store_amode_set(ch->id, a.id, m) == -1)
 		warn(im, "channel %s: AMODE of %s not kept: %s", ch->name, acct,
 		    store_error());

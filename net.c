@@ -1,9 +1,10 @@
 /*
- * net.c: listeners (TCP, TLS, Unix), connections, the dense pollfd
- * array, per-connection input/output buffers and per-IP limits; the
- * PROXY header's reading and the WebSocket upgrade (net_proxy.c and
- * net_ws.c parse them), and where WebSocket frames meet lines. It
- * splits input into lines and hands them to irc.c; it never parses IRC.
+ * net.c: connections, the dense pollfd array and the poll() pass,
+ * per-connection input/output buffers and per-IP counts; the PROXY
+ * header's reading and the WebSocket upgrade (net_proxy.c and net_ws.c
+ * parse them), and where WebSocket frames meet lines. It splits input
+ * into lines and hands them to irc.c; it never parses IRC. Listeners
+ * and accept are net_listen.c's, which hands sockets to net_accepted.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE	/* accept4: glibc declares it only so */
@@ -11,8 +12,6 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netdb.h>
@@ -28,6 +27,7 @@
 
 #include "ergo.h"
 #include "net.h"
+#include "net_conn.h"
 #include "log.h"
 #include "conf.h"
 #include "util.h"
@@ -38,7 +38,6 @@
 /* Lines handed to irc per connection per pass, so no client starves others */
 #define LINES_PER_PASS	16
 #define IPTAB_SIZE	4096
-#define ACCEPT_PAUSE_S	1
 
 enum { PE_LISTENER, PE_CONN, PE_FD };
 
@@ -63,52 +62,9 @@ struct ipcount {
 	char		 ip[NET_ADDRKEY_LEN];	/* net_addr_key's */
 };
 
-struct listener {
-	struct listener	*next;
-	int		 fd;
-	unsigned	 slot;
-	bool		 keep;		/* mark during net_listen_apply */
-	bool		 ready;		/* poll_once: connections to accept */
-	bool		 server;	/* for server links: srv's handlers */
-	int		 nodelay;	/* accepted sockets inherit TCP_NODELAY:
-					 * 1 yes, -1 no, 0 not known yet */
-	char		*text;
-	bool		 proxy;		/* a PROXY header first, always */
-	bool		 websocket;	/* then a WebSocket upgrade */
-	struct sockaddr_storage ss;
-	socklen_t	 sslen;
-	/* TLS only: the pair in use, where it came from, when to look again */
-	struct tls_cred	*cred;
-	char		*cert, *key;
-	int		 tls_min;
-	unsigned	 reload_s;
-	unsigned	 sess_cache, sess_life;	/* for a reloaded pair */
-	time_t		 next_check;
-	/* mtime to the nanosecond, size and inode: a same-size renewal
-	 * written within one second, or renamed into place, still shows */
-	struct filestamp {
-		long long	 sec, nsec, size, ino;
-	} cstamp, kstamp;
-};
-
-/* Certificates loaded by net_listen_prepare for the next apply. */
-static struct staged {
-	const struct listen_conf *lc;
-	struct tls_cred		 *cred;
-} staged[64];
 /* irc's calls, given at net_init: net never names them */
 static const struct net_handlers *up, *srv;
-/* Limits net enforces, copied by net_listen_apply from the config it
- * applies: net reads no config of its own. */
-static struct {
-	unsigned	 max_clients, max_per_ip, cidr_v4, cidr_v6;
-	unsigned	 reg_timeout, unix_mode;
-	size_t		 max_sendq, max_recvq;
-	size_t		 nproxy_from;
-	struct util_net	 proxy_from[UTIL_NETS_MAX];	/* proxy-allowed-from */
-	char		*ws_origins;	/* allowed-origins, or NULL: any */
-} lim;
-static size_t		 nstaged;
+struct net_lim		 net_lim;
 
 struct conn {
 	int		 fd;
@@ -138,7 +94,6 @@ struct conn {
  * A connection irc has not heard of yet: its PROXY header is still to
  * come. Only while it lasts; on pre_head's list for the deadline sweep.
  */
-enum { PRE_PROXY, PRE_PROXY_OPT, PRE_WS };
 struct conn_pre {
 	struct conn	*prev, *next;
 	time_t		 deadline;
@@ -159,13 +114,10 @@ struct pent {
 static struct pollfd	*pfd;
 static struct pent	*pent;
 static unsigned		 npfd, cappfd;
-static struct listener	*listeners;
 static struct ipcount	*iptab[IPTAB_SIZE];
 static struct conn	*inq_head, *outq_head, *goneq_head, *pre_head;
 static unsigned		 noutq;		/* connections on outq */
 static unsigned		 nconns;
-static time_t		 accept_paused_until;
-static bool		 accept_logged;
 /* + 1: a WebSocket chunk decodes to at most its length and one LF */
 static char		 rbuf[READ_CHUNK + RECVQ_MAX + 1];
 
@@ -292,23 +244,70 @@ slot_add(int fd, short events, int type, void *p, void (*cb)(int, void *),
 	return 0;
 }
 
+/* A listener's slot (net_listen.c's struct is not ours to look in). */
+struct lslot {
+	void	(*ready)(int, void *);
+	void	*arg;
+	unsigned *slotp;
+};
+static struct lslot	**lready;	/* ready in this pass */
+static unsigned		 nlisten, nlready;
+
 static void
 slot_del(unsigned slot)
 {
 	unsigned last = --npfd;
 
+	if (pent[slot].type == PE_LISTENER) {
+		free(pent[slot].p);
+		nlisten--;
+	}
 	if (slot != last) {
 		pfd[slot] = pfd[last];
 		pent[slot] = pent[last];
 		if (pent[slot].type == PE_CONN)
 			((struct conn *)pent[slot].p)->slot = slot;
 		else if (pent[slot].type == PE_LISTENER)
-			((struct listener *)pent[slot].p)->slot = slot;
+			*((struct lslot *)pent[slot].p)->slotp = slot;
 	}
 }
 
-static int
-set_nonblock(int fd)
+void
+net_slot_del(unsigned slot)
+{
+	slot_del(slot);
+}
+
+void
+net_slot_events(unsigned slot, short events)
+{
+	pfd[slot].events = events;
+}
+
+int
+net_slot_add_listener(int fd, void (*ready)(int, void *), void *arg,
+    unsigned *slot)
+{
+	struct lslot *ls, **nr;
+
+	if ((nr = realloc(lready, (nlisten + 1) * sizeof(*nr))) == NULL)
+		return -1;
+	lready = nr;
+	if ((ls = malloc(sizeof(*ls))) == NULL)
+		return -1;
+	ls->ready = ready;
+	ls->arg = arg;
+	ls->slotp = slot;
+	if (slot_add(fd, POLLIN, PE_LISTENER, ls, NULL, slot) == -1) {
+		free(ls);
+		return -1;
+	}
+	nlisten++;
+	return 0;
+}
+
+int
+net_set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -373,10 +372,16 @@ ip_put(struct ipcount *e)
 		}
 }
 
-/* ---- listeners ---- */
+unsigned
+net_ip_count(const char *key)
+{
+	struct ipcount *e = ip_get(key, false);
 
-static const char *
-sa_ntop(const struct sockaddr_storage *ss, char *buf, size_t sz)
+	return e != NULL ? e->n : 0;
+}
+
+const char *
+net_sa_ntop(const struct sockaddr_storage *ss, char *buf, size_t sz)
 {
 	const void *a;
 
@@ -396,386 +401,9 @@ sa_ntop(const struct sockaddr_storage *ss, char *buf, size_t sz)
 	return buf;
 }
 
-/*
- * A Unix socket: a stale file left by a server that died is replaced;
- * one a live server answers on is not. Mode unix-bind-mode.
- */
-static int
-listener_open_unix(struct listener *l)
-{
-	const struct sockaddr_un *sun = (const void *)&l->ss;
-	struct stat sb;
-	int fd;
-
-	if (lstat(sun->sun_path, &sb) == 0 && S_ISSOCK(sb.st_mode)) {
-		if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) != -1) {
-			if (connect(fd, (const struct sockaddr *)sun,
-			    l->sslen) == 0) {
-				log_warnx("server", "listen %s: a server is "
-				    "listening there already", l->text);
-				close(fd);
-				return -1;
-			}
-			close(fd);
-		}
-		(void)unlink(sun->sun_path);
-	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1) {
-		log_warn("server", "listen %s: socket", l->text);
-		return -1;
-	}
-	if (set_nonblock(fd) == -1 ||
-	    bind(fd, (const struct sockaddr *)sun, l->sslen) == -1) {
-		log_warn("server", "listen %s", l->text);
-		close(fd);
-		return -1;
-	}
-	if (chmod(sun->sun_path, (mode_t)lim.unix_mode) == -1 ||
-	    listen(fd, SOMAXCONN) == -1 ||
-	    slot_add(fd, POLLIN, PE_LISTENER, l, NULL, &l->slot) == -1) {
-		log_warn("server", "listen %s", l->text);
-		(void)unlink(sun->sun_path);
-		close(fd);
-		return -1;
-	}
-	l->fd = fd;
-	l->nodelay = 1;		/* no TCP options to set */
-	log_info("server", "listening on %s (mode %04o)", l->text,
-	    lim.unix_mode);
-	return 0;
-}
-
-static int
-listener_open(struct listener *l)
-{
-	int fd, one = 1;
-
-	if (l->ss.ss_family == AF_UNIX)
-		return listener_open_unix(l);
-	if ((fd = socket(l->ss.ss_family, SOCK_STREAM, 0)) == -1) {
-		log_warn("server", "listen %s: socket", l->text);
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Linux hands this on to accepted sockets: one call less for each
-	 * (conn_accept checks the first and sets it itself if not). */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	l->nodelay = 0;
-#ifdef TCP_DEFER_ACCEPT
-	/* Linux: a connection is accepted once its first bytes are in
-	 * (IRC and TLS clients speak first), so accept, read and the
-	 * welcome take one wake-up, not two polls over every connection;
-	 * one that stays silent is accepted after a second all the same. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
-#endif
-	if (l->ss.ss_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
-	if (set_nonblock(fd) == -1 ||
-	    bind(fd, (struct sockaddr *)&l->ss, l->sslen) == -1 ||
-	    listen(fd, SOMAXCONN) == -1) {
-		log_warn("server", "listen %s", l->text);
-		close(fd);
-		return -1;
-	}
-	if (slot_add(fd, POLLIN, PE_LISTENER, l, NULL, &l->slot) == -1) {
-		log_warn("server", "listen %s", l->text);
-		close(fd);
-		return -1;
-	}
-	l->fd = fd;
-	log_info("server", "listening on %s", l->text);
-	return 0;
-}
-
-static void
-listener_close(struct listener *l)
-{
-	log_info("server", "no longer listening on %s", l->text);
-	slot_del(l->slot);
-	close(l->fd);
-	if (l->ss.ss_family == AF_UNIX)
-		(void)unlink(((const struct sockaddr_un *)(void *)&l->ss)->
-		    sun_path);
-	free(l->text);
-	free(l->cert);
-	free(l->key);
-	tls_cred_unref(l->cred);	/* live engines keep their own ref */
-	free(l);
-}
-
-static void
-stamp_of(const char *path, struct filestamp *st)
-{
-	struct stat sb;
-
-	if (stat(path, &sb) == 0) {
-		st->sec = (long long)sb.st_mtim.tv_sec;
-		st->nsec = (long long)sb.st_mtim.tv_nsec;
-		st->size = (long long)sb.st_size;
-		st->ino = (long long)sb.st_ino;
-	} else
-		st->sec = st->nsec = st->size = st->ino = -1;
-}
-
-/* Swaps cr in as l's pair for new handshakes (takes the reference). */
-static int
-listener_set_tls(struct listener *l, const struct listen_conf *lc,
-    struct tls_cred *cr)
-{
-	char *cert = strdup(lc->cert), *key = strdup(lc->key);
-
-	if (cert == NULL || key == NULL) {
-		free(cert);
-		free(key);
-		tls_cred_unref(cr);
-		log_warn("tls", "listen %s", lc->text);
-		return -1;
-	}
-	free(l->cert);
-	free(l->key);
-	tls_cred_unref(l->cred);
-	l->cert = cert;
-	l->key = key;
-	l->cred = cr;
-	l->tls_min = lc->tls_min;
-	l->reload_s = lc->reload_s;
-	l->sess_cache = lc->sess_cache;
-	l->sess_life = lc->sess_life;
-	l->next_check = ergo_now + (time_t)lc->reload_s;
-	stamp_of(cert, &l->cstamp);
-	stamp_of(key, &l->kstamp);
-	return 0;
-}
-
-static void
-staged_clear(void)
-{
-	while (nstaged > 0)
-		tls_cred_unref(staged[--nstaged].cred);
-}
-
-/* Appends one line to a malloc'd error text. */
-static void
-errs_add(char **errs, const char *line)
-{
-	size_t have = *errs ? strlen(*errs) : 0, n = strlen(line);
-	char *ne;
-
-	if ((ne = realloc(*errs, have + n + 2)) == NULL)
-		return;
-	memcpy(ne + have, line, n);
-	ne[have + n] = '\n';
-	ne[have + n + 1] = '\0';
-	*errs = ne;
-}
-
-/* A private key any local user can read is worth a warning, each load. */
-static void
-key_mode_check(const char *path)
-{
-	struct stat sb;
-
-	if (stat(path, &sb) == 0 && (sb.st_mode & S_IROTH))
-		log_warnx("tls", "%s is readable by every user (mode %03o): "
-		    "chmod o-r it", path, (unsigned)(sb.st_mode & 0777));
-}
-
-int
-net_listen_prepare(const struct conf *c, char **errs)
-{
-	const struct listen_conf *lc;
-	struct tls_cred *cr;
-	char err[600], line[700 + 4096];
-	int rc = 0;
-
-	*errs = NULL;
-	staged_clear();
-	for (lc = c->listens; lc != NULL; lc = lc->next) {
-		if (!lc->tls)
-			continue;
-		if (nstaged == sizeof(staged) / sizeof(staged[0])) {
-			errs_add(errs, "too many TLS listeners");
-			rc = -1;
-			break;
-		}
-		if ((cr = tls_cred_load(lc->cert, lc->key, err,
-		    sizeof(err))) == NULL) {
-			/* FILE:LINE of the listen that names it */
-			if (lc->line != 0 && c->path != NULL)
-				snprintf(line, sizeof(line), "%s:%u: listen %s: "
-				    "%s", c->path, lc->line, lc->text, err);
-			else
-				snprintf(line, sizeof(line), "listen %s: %s",
-				    lc->text, err);
-			errs_add(errs, line);
-			rc = -1;
-			continue;
-		}
-		key_mode_check(lc->key);
-		if (tls_cred_set_cache(cr, lc->sess_cache, lc->sess_life) == -1)
-			log_warn("tls", "listen %s: no session cache", lc->text);
-		staged[nstaged].lc = lc;
-		staged[nstaged++].cred = cr;
-	}
-	if (rc == -1)
-		staged_clear();
-	return rc;
-}
-
-void
-net_listen_unprepare(void)
-{
-	staged_clear();
-}
-
-static struct tls_cred *
-staged_take(const struct listen_conf *lc)
-{
-	struct tls_cred *cr;
-	size_t i;
-
-	for (i = 0; i < nstaged; i++)
-		if (staged[i].lc == lc) {
-			cr = staged[i].cred;
-			staged[i] = staged[--nstaged];
-			return cr;
-		}
-	return NULL;
-}
-
-/*
- * Opens the listeners of c that are not open yet and closes those no longer
- * configured; connections accepted on a closed listener stay. Returns -1
- * if any listener could not be opened (each failure logged).
- */
-/* Where l is linked from, to unlink it. */
-static struct listener **
-pp_of(struct listener *l)
-{
-	struct listener **pp;
-
-	for (pp = &listeners; *pp != l; pp = &(*pp)->next)
-		;
-	return pp;
-}
-
-int
-net_listen_apply(const struct conf *c)
-{
-	const struct listen_conf *lc;
-	struct listener *l, **pp;
-	int rc = 0;
-
-	/* the connection limits net enforces, from the config being applied */
-	lim.max_clients = c->max_clients;
-	lim.max_per_ip = c->max_per_ip;
-	lim.cidr_v4 = c->cidr_v4;
-	lim.cidr_v6 = c->cidr_v6;
-	lim.max_sendq = c->max_sendq;
-	lim.max_recvq = c->fakelag.max_recvq;
-	lim.reg_timeout = c->reg_timeout;
-	lim.unix_mode = c->unix_mode;
-	free(lim.ws_origins);
-	lim.ws_origins = c->ws_origins != NULL ? strdup(c->ws_origins) : NULL;
-	lim.nproxy_from = 0;
-	if (c->proxy_allowed_from != NULL) {
-		const char *bad;
-		int n = util_nets_parse(c->proxy_allowed_from, lim.proxy_from,
-		    UTIL_NETS_MAX, &bad);
-
-		lim.nproxy_from = n > 0 ? (size_t)n : 0;	/* conf checked */
-	}
-	net_addr_cidr(c->cidr_v4, c->cidr_v6);
-
-	for (l = listeners; l != NULL; l = l->next)
-		l->keep = false;
-	for (lc = c->listens; lc != NULL; lc = lc->next) {
-		struct tls_cred *cr = NULL;
-
-		if (lc->tls && (cr = staged_take(lc)) == NULL) {
-			log_warnx("tls", "listen %s: no certificate loaded",
-			    lc->text);
-			rc = -1;
-			continue;
-		}
-		for (l = listeners; l != NULL; l = l->next)
-			if (l->sslen == lc->sslen &&
-			    memcmp(&l->ss, &lc->ss, lc->sslen) == 0)
-				break;
-		if (l != NULL) {
-			/* Same address: plain stays plain; TLS gets the new
-			 * pair for new handshakes. A listener switching
-			 * between plain and TLS is reopened. */
-			if ((l->cred != NULL) == lc->tls) {
-				l->keep = true;
-				l->proxy = lc->proxy;	/* for new connections */
-				l->websocket = lc->websocket;
-				l->server = lc->server;
-				if (cr != NULL)
-					(void)listener_set_tls(l, lc, cr);
-				continue;
-			}
-			l->keep = false;
-			*pp_of(l) = l->next;
-			listener_close(l);
-		}
-		if ((l = calloc(1, sizeof(*l))) == NULL ||
-		    (l->text = strdup(lc->text)) == NULL) {
-			free(l);
-			log_warn("server", "listen %s", lc->text);
-			rc = -1;
-			continue;
-		}
-		l->ss = lc->ss;
-		l->sslen = lc->sslen;
-		l->server = lc->server;
-		l->keep = true;
-		l->proxy = lc->proxy;
-		l->websocket = lc->websocket;
-		if (cr != NULL && listener_set_tls(l, lc, cr) == -1) {
-			free(l->text);
-			free(l);
-			rc = -1;
-			continue;
-		}
-		if (listener_open(l) == -1) {
-			free(l->text);
-			free(l->cert);
-			free(l->key);
-			tls_cred_unref(l->cred);
-			free(l);
-			rc = -1;
-			continue;
-		}
-		l->next = listeners;
-		listeners = l;
-	}
-	for (pp = &listeners; *pp != NULL;) {
-		l = *pp;
-		if (l->keep)
-			pp = &l->next;
-		else {
-			*pp = l->next;
-			listener_close(l);
-		}
-	}
-	staged_clear();
-	return rc;
-}
-
-static void
-accept_pause(bool pause)
-{
-	struct listener *l;
-
-	for (l = listeners; l != NULL; l = l->next)
-		pfd[l->slot].events = pause ? 0 : POLLIN;
-}
-
 /* Best-effort refusal line on a socket we will not keep. */
-static void
-refuse(int fd, const char *msg)
+void
+net_refuse(int fd, const char *msg)
 {
 	char line[256];
 	int n = snprintf(line, sizeof(line), "ERROR :%s\r\n", msg);
@@ -786,157 +414,53 @@ refuse(int fd, const char *msg)
 	close(fd);
 }
 
-/*
- * accept(2) of a non-blocking, close-on-exec socket: one system call
- * where accept4 exists, else three.
- */
-static int
-accept_nb(int lfd, struct sockaddr_storage *ss, socklen_t *sl)
-{
-	int fd;
-
-#ifdef SOCK_NONBLOCK
-	fd = accept4(lfd, (struct sockaddr *)ss, sl, SOCK_NONBLOCK |
-	    SOCK_CLOEXEC);
-#else
-	if ((fd = accept(lfd, (struct sockaddr *)ss, sl)) != -1 &&
-	    set_nonblock(fd) == -1) {
-		close(fd);
-		errno = ECONNABORTED;	/* taken as "try the next one" */
-		fd = -1;
-	}
-#endif
-	return fd;
-}
-
 static void conn_read(struct conn *);
 static int pre_start(struct conn *, int step, bool ws);
 static void goneq_tell(void);
 
-static void
-conn_accept(struct listener *l)
+void
+net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
+    bool server, int step, bool ws)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl;
 	struct conn *c;
-	char ip[INET6_ADDRSTRLEN], key[NET_ADDRKEY_LEN];
-	int fd, one = 1, step;
 
-	/* New clients' lines are read below, in this pass: connections
-	 * seen to close earlier in the pass let go of their nicks first,
-	 * as they did when those lines waited for the next pass. */
-	goneq_tell();
-	for (;;) {
-		sl = sizeof(ss);
-		if ((fd = accept_nb(l->fd, &ss, &sl)) == -1) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			if (errno == EMFILE || errno == ENFILE ||
-			    errno == ENOBUFS || errno == ENOMEM) {
-				/* Stop polling listeners for a moment so a
-				 * full fd table doesn't spin the loop. */
-				if (!accept_logged)
-					log_warn("server", "accept (pausing "
-					    "new connections for %ds)",
-					    ACCEPT_PAUSE_S);
-				accept_logged = true;
-				accept_pause(true);
-				accept_paused_until = ergo_now + ACCEPT_PAUSE_S;
-			} else if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("server", "accept on %s", l->text);
-			return;
-		}
-		accept_logged = false;
-		if (l->nodelay == 0) {
-			int v = 0;
-			socklen_t vl = sizeof(v);
-
-			l->nodelay = getsockopt(fd, IPPROTO_TCP, TCP_NODELAY,
-			    &v, &vl) == 0 && v != 0 ? 1 : -1;
-		}
-		if (l->nodelay < 0)
-			(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-			    sizeof(one));
-		sa_ntop(&ss, ip, sizeof(ip));
-		if (lim.max_clients && nconns >= lim.max_clients) {
-			log_info("connect", "refused %s: server full", ip);
-			refuse(fd, "Too many connections");
-			continue;
-		}
-		/* A proxy's connections count under the address its header
-		 * gives (pre_proxy), not the proxy's own. */
-		step = -1;
-		if (lim.nproxy_from > 0 && util_nets_contain(lim.proxy_from,
-		    lim.nproxy_from, ip))
-			step = l->proxy ? PRE_PROXY : PRE_PROXY_OPT;
-		else if (l->proxy && lim.nproxy_from == 0)
-			step = PRE_PROXY;
-		else if (l->proxy) {
-			log_info("connect", "refused %s on %s: not in "
-			    "proxy-allowed-from", ip, l->text);
-			refuse(fd, "Your address may not send a PROXY header");
-			continue;
-		} else if (l->websocket)
-			step = PRE_WS;
-		net_ip_key(ip, key, sizeof(key));
-		if (lim.max_per_ip && step == -1) {
-			struct ipcount *e = ip_get(key, false);
-			if (e != NULL && e->n >= lim.max_per_ip) {
-				log_info("connect", "refused %s: too many "
-				    "connections from %s", ip, key);
-				refuse(fd, "Too many connections from your IP");
-				continue;
-			}
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL ||
-		    (c->ipc = ip_get(key, true)) == NULL) {
-			log_warn("connect", "accept %s", ip);
-			free(c);
-			refuse(fd, "Server out of memory");
-			continue;
-		}
-		c->fd = fd;
-		memcpy(c->ip, ip, sizeof(ip));
-		c->ipc->n++;
-		if (slot_add(fd, POLLIN, PE_CONN, c, NULL, &c->slot) == -1) {
-			ip_put(c->ipc);
-			free(c);
-			refuse(fd, "Server out of memory");
-			continue;
-		}
-		if (l->cred != NULL) {
-			char err[200];
-
-			if ((c->tls = tls_conn_new(l->cred, (unsigned)l->tls_min,
-			    err, sizeof(err))) == NULL) {
-				log_warnx("tls", "refused %s: %s", ip, err);
-				slot_del(c->slot);
-				ip_put(c->ipc);
-				free(c);
-				refuse(fd, "TLS is not available");
-				continue;
-			}
-		}
-		nconns++;
-		log_debug("connect", "accepted %s on %s", ip, l->text);
-		c->h = l->server ? srv : up;
-		if (step != -1) {
-			if (pre_start(c, step, l->websocket) == -1)
-				conn_kill(c, "Out of memory");
-			else
-				conn_read(c);	/* the header may be in */
-			continue;
-		}
-		c->flags |= CONN_FRESH;
-		if ((c->client = c->h->open(c)) == NULL) {
-			conn_kill(c, "Connection refused");
-			continue;
-		}
-		/* A client often sent NICK and USER before we got here: read
-		 * them now, and its welcome leaves in this pass, not after
-		 * another poll() over every connection. */
-		conn_read(c);
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->ipc = ip_get(key, true)) == NULL) {
+		log_warn("connect", "accept %s", ip);
+		free(c);
+		tls_conn_free(tls);
+		net_refuse(fd, "Server out of memory");
+		return;
 	}
+	c->fd = fd;
+	snprintf(c->ip, sizeof(c->ip), "%s", ip);
+	c->ipc->n++;
+	if (slot_add(fd, POLLIN, PE_CONN, c, NULL, &c->slot) == -1) {
+		ip_put(c->ipc);
+		free(c);
+		tls_conn_free(tls);
+		net_refuse(fd, "Server out of memory");
+		return;
+	}
+	c->tls = tls;
+	nconns++;
+	c->h = server ? srv : up;
+	if (step != -1) {
+		if (pre_start(c, step, ws) == -1)
+			conn_kill(c, "Out of memory");
+		else
+			conn_read(c);	/* the header may be in */
+		return;
+	}
+	c->flags |= CONN_FRESH;
+	if ((c->client = c->h->open(c)) == NULL) {
+		conn_kill(c, "Connection refused");
+		return;
+	}
+	/* A client often sent NICK and USER before we got here: read them
+	 * now, and its welcome leaves in this pass, not after another
+	 * poll() over every connection. */
+	conn_read(c);
 }
 
 /* ---- connections ---- */
@@ -1017,7 +541,7 @@ pre_start(struct conn *c, int step, bool ws)
 		return -1;
 	p->step = step;
 	p->ws = ws;
-	p->deadline = ergo_now + (time_t)lim.reg_timeout;
+	p->deadline = ergo_now + (time_t)net_lim.reg_timeout;
 	p->next = pre_head;
 	if (pre_head != NULL)
 		pre_head->pre->prev = c;
@@ -1084,8 +608,8 @@ conn_readdr(struct conn *c, const char *ip)
 
 	net_ip_key(ip, key, sizeof(key));
 	e = ip_get(key, false);
-	if (e != c->ipc && e != NULL && lim.max_per_ip &&
-	    e->n >= lim.max_per_ip)
+	if (e != c->ipc && e != NULL && net_lim.max_per_ip &&
+	    e->n >= net_lim.max_per_ip)
 		return -1;
 	if (e == NULL && (e = ip_get(key, true)) == NULL)
 		return -1;
@@ -1161,7 +685,7 @@ pre_proxy(struct conn *c)
 	if (rc == PROXY_MORE || (size_t)n < take)
 		return;
 	if (h.src.ss_family != AF_UNSPEC) {
-		sa_ntop(&h.src, ip, sizeof(ip));
+		net_sa_ntop(&h.src, ip, sizeof(ip));
 		if (conn_readdr(c, ip) == -1) {
 			log_info("connect", "refused %s (through %s): too "
 			    "many connections from it", ip, c->ip);
@@ -1218,7 +742,7 @@ pre_ws(struct conn *c)
 	p->req = nr;
 	p->reqlen += (size_t)n;
 	rc = ws_handshake(p->req, p->reqlen > WS_REQ_MAX ? WS_REQ_MAX :
-	    p->reqlen, lim.ws_origins, resp, sizeof(resp), &binary, &why);
+	    p->reqlen, net_lim.ws_origins, resp, sizeof(resp), &binary, &why);
 	if (rc == 0)
 		return;
 	conn_send_raw(c, resp, strlen(resp));
@@ -1404,7 +928,7 @@ conn_send_raw(struct conn *c, const char *buf, size_t len)
 
 	if (c->flags & CONN_DEAD)
 		return;
-	if (c->olen - c->ooff + len > (c->sendq ? c->sendq : lim.max_sendq) &&
+	if (c->olen - c->ooff + len > (c->sendq ? c->sendq : net_lim.max_sendq) &&
 	    !(c->flags & CONN_CLOSING)) {
 		/* Drop what is queued: the ERROR is all it will get. */
 		c->olen = c->ooff = 0;
@@ -1759,7 +1283,7 @@ conn_read(struct conn *c)
 
 		n = conn_recv(c, tmp, READ_CHUNK, &why);
 		if (n > 0) {
-			if (c->ilen + (size_t)n > lim.max_recvq) {
+			if (c->ilen + (size_t)n > net_lim.max_recvq) {
 				conn_kill_error(c, "Excess Flood");
 				return;
 			}
@@ -1792,7 +1316,7 @@ conn_read(struct conn *c)
 			off = conn_lines(c, buf, have);
 			/* Held back by fakelag beyond the cap: same as above. */
 			if ((c->flags & CONN_PAUSED) &&
-			    have - off > lim.max_recvq) {
+			    have - off > net_lim.max_recvq) {
 				conn_kill_error(c, "Excess Flood");
 				return;
 			}
@@ -1889,7 +1413,7 @@ net_connect(const char *host, unsigned port, void *handle)
 		return NULL;
 	}
 	if ((fd = socket(res->ai_family, SOCK_STREAM, 0)) == -1 ||
-	    set_nonblock(fd) == -1) {
+	    net_set_nonblock(fd) == -1) {
 		log_warn("connect", "connect to %s port %u", host, port);
 		if (fd != -1)
 			close(fd);
@@ -1939,10 +1463,8 @@ net_conn_set_sendq(struct conn *c, size_t max)
 static bool
 poll_once(int timeout_ms)
 {
-	struct listener *l;
 	unsigned i, n;
 	int rc;
-	bool accepts = false;
 
 	if ((rc = poll(pfd, npfd, timeout_ms)) == -1) {
 		if (errno != EINTR)
@@ -1960,8 +1482,7 @@ poll_once(int timeout_ms)
 		rc--;
 		switch (pent[i].type) {
 		case PE_LISTENER:
-			((struct listener *)pent[i].p)->ready = true;
-			accepts = true;
+			lready[nlready++] = pent[i].p;
 			break;
 		case PE_FD:
 			pent[i].cb(pfd[i].fd, pent[i].p);
@@ -1994,13 +1515,12 @@ poll_once(int timeout_ms)
 	 * (a bouncer on the same host) has its old connection's end seen, and
 	 * irc told so its nick is free, before the new one's NICK is read.
 	 */
-	if (accepts) {
+	if (nlready > 0) {
 		goneq_tell();
-		for (l = listeners; l != NULL; l = l->next)
-			if (l->ready) {
-				l->ready = false;
-				conn_accept(l);
-			}
+		for (i = 0; i < nlready; i++)
+			lready[i]->ready(pfd[*lready[i]->slotp].fd,
+			    lready[i]->arg);
+		nlready = 0;
 	}
 	process_inq();
 	return true;
@@ -2143,59 +1663,15 @@ net_flush(void)
 	}
 }
 
-/*
- * tls { reload-interval }: a renewed pair on disk (another container's
- * certbot, say, which cannot signal us) is loaded for new handshakes.
- * Only a pair that loads and matches is swapped in; a half-written one
- * is retried when the files change again.
- */
-static void
-tls_reload_check(struct listener *l)
-{
-	struct filestamp cs, ks;
-	struct tls_cred *cr;
-	char err[600];
-
-	l->next_check = ergo_now + (time_t)l->reload_s;
-	stamp_of(l->cert, &cs);
-	stamp_of(l->key, &ks);
-	if (memcmp(&cs, &l->cstamp, sizeof(cs)) == 0 &&
-	    memcmp(&ks, &l->kstamp, sizeof(ks)) == 0)
-		return;
-	l->cstamp = cs;
-	l->kstamp = ks;
-	if ((cr = tls_cred_load(l->cert, l->key, err, sizeof(err))) == NULL) {
-		log_warnx("tls", "listen %s: renewed certificate not loaded, "
-		    "keeping the old one: %s", l->text, err);
-		return;
-	}
-	if (tls_cred_set_cache(cr, l->sess_cache, l->sess_life) == -1)
-		log_warn("tls", "listen %s: no session cache", l->text);
-	tls_cred_unref(l->cred);
-	l->cred = cr;
-	log_info("tls", "%s: reloaded for %s (fingerprint %s)", l->cert,
-	    l->text, tls_cred_fingerprint(cr));
-}
-
 void
-net_tick(void)
+net_conn_tick(void)
 {
-	struct listener *l;
-
 	kept_sweep();
 	pre_sweep();
-	for (l = listeners; l != NULL; l = l->next)
-		if (l->cred != NULL && l->reload_s > 0 &&
-		    ergo_now >= l->next_check)
-			tls_reload_check(l);
-	if (accept_paused_until != 0 && ergo_now >= accept_paused_until) {
-		accept_paused_until = 0;
-		accept_pause(false);
-	}
 }
 
 void
-net_shutdown(const char *line)
+net_conn_close_all(const char *line)
 {
 	unsigned i;
 
@@ -2203,11 +1679,6 @@ net_shutdown(const char *line)
 		if (pent[i].type == PE_CONN)
 			net_conn_close(pent[i].p, line);
 	net_flush();
-	while (listeners != NULL) {
-		struct listener *l = listeners;
-		listeners = l->next;
-		listener_close(l);
-	}
 }
 
 void

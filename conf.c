@@ -722,6 +722,20 @@ static const struct key metadata_keys[] = {
 };
 static const struct block metadata_block = { "metadata", metadata_keys };
 
+static const struct key services_keys[] = {
+	{ "enabled", K_BOOL, C(services.enabled), 0, 0, NULL, "yes",
+	  "Whether this server runs the services (NickServ, ChanServ,\n"
+	  "HostServ, HistServ) and answers SASL from its own accounts. On\n"
+	  "a network of linked servers exactly one server does (ours, or\n"
+	  "Atheme): the others say no, and forward SASL and messages to\n"
+	  "NickServ and ChanServ to it (see doc/linking.md).", NULL },
+	{ "max-sasl-exchanges", K_UINT, C(services.sasl_max), 1, 100000,
+	  NULL, "256", "SASL exchanges run at once for users of other\n"
+	  "servers; past it the oldest is failed.", NULL },
+	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
+};
+static const struct block services_block = { "services", services_keys };
+
 static const struct key oper_keys[] = {
 	{ "class", K_WORD, O(class), 1, 64, NULL, NULL,
 	  "The operator's class, e.g. server-admin.", NULL },
@@ -846,6 +860,8 @@ static const struct key top_keys[] = {
 	  "Message history in memory (CHATHISTORY).", NULL },
 	{ "metadata", K_BLOCK, 0, 0, 0, &metadata_block, NULL,
 	  "User and channel metadata (draft/metadata-2).", NULL },
+	{ "services", K_BLOCK, 0, 0, 0, &services_block, NULL,
+	  "Services and SASL on a network of linked servers.", NULL },
 	{ "oper-class", K_OPERCLASS, 0, 0, 0, &operclass_block, NULL,
 	  "Operator classes (repeatable; Ergo's oper-classes): what the opers\n"
 	  "of each class may do. With none, every oper may do everything.",
@@ -3214,7 +3230,7 @@ done:
 
 /* ---- the annotated default config ---- */
 
-static char	 deftext[32768];
+static char	 deftext[32768];	/* the text is about 17k */
 static size_t	 deflen;
 
 static void

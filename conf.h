@@ -191,6 +191,10 @@ struct conf {
 		bool	 throttle;		/* client-throttle: SETs per window */
 		unsigned throttle_secs, throttle_max;
 	} metadata;
+	struct {
+		bool	 enabled;	/* NickServ, ChanServ, SASL here */
+		unsigned sasl_max;	/* SASL exchanges run for other servers */
+	} services;
 	struct oper_conf *opers;
 	struct operclass_conf *operclasses;
 	char		*sid;		/* TS6 server id, or NULL: no linking */

@@ -151,6 +151,13 @@ ao_save(struct client *c)
 static bool
 ao_wanted(const struct client *c)
 {
+	const char *info;
+
+	/* a user of another server logged in here (its NickServ) is
+	 * always-on there or not at all */
+	if (irc_hooks.user_server != NULL &&
+	    irc_hooks.user_server(c, &info) != NULL)
+		return false;
 	return c->account_id != 0 && (c->flags & CF_REG) &&
 	    !(c->flags & CF_CLOSING) && irc_account_always_on(c->account_ao);
 }

@@ -478,6 +478,7 @@ s_server(struct link *l, struct server *from, struct client *u,
 	    l->srv->info);
 	burst_servers(l, &lk_me);
 	lk_burst(l);
+	lk_svc_burst(l);	/* our services, if we run them */
 	/* its PONG tells us it has taken the whole burst */
 	lk_send(l, ":%s PING %s :%s", lk_me.sid, lk_me.name, l->peer_sid);
 }
@@ -847,6 +848,7 @@ irc_link_rehashed(void)
 	struct link *l;
 
 	me_set();
+	lk_svc_rehashed();
 	/* a link whose block went is ended */
 	for (l = lk_links; l != NULL; l = l->next)
 		if (!l->dead && l->state == LS_UP &&
@@ -859,6 +861,7 @@ irc_link_init(void)
 {
 	me_set();
 	lk_user_init();
+	lk_svc_init();
 }
 
 /* ---- operators' commands ---- */

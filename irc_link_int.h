@@ -89,5 +89,23 @@ void	 lk_burst(struct link *);	/* users and channels */
 /* Every user on s (gone) quits, told to local peers only. */
 void	 lk_users_split(struct server *s);
 void	 lk_user_init(void);
+/* A local user's UID (made on first use; NULL: no server.sid), or a
+ * remote user's. */
+const char *lk_client_uid(struct client *);
+/* c's QUIT or KILL went to the links already: not sent again. */
+void	 lk_user_told(struct client *);
+
+/* irc_link_svc.c: accounts and services across the network */
+void	 lk_svc_init(void);
+void	 lk_svc_burst(struct link *);	/* our services, if we run them */
+void	 lk_svc_rehashed(void);
+/* A PRIVMSG/NOTICE from a link for our services: true if taken. */
+bool	 lk_svc_message(struct link *, struct client *u, struct msg *,
+	    bool notice);
+/* A user came from a link (EUID): its account, as the services see it. */
+void	 lk_svc_user_added(struct client *);
+/* An ENCAP for us: SU, SVSLOGIN, SASL (true if taken). */
+bool	 lk_svc_encap(struct link *, struct server *from, struct client *u,
+	    struct msg *);
 
 #endif

@@ -112,6 +112,19 @@ uid_of(struct client *c)
 	return c->lk->uid;
 }
 
+const char *
+lk_client_uid(struct client *c)
+{
+	return uid_of(c);
+}
+
+void
+lk_user_told(struct client *c)
+{
+	if (c->lk != NULL)
+		c->lk->gone = true;
+}
+
 /* ---- introducing users ---- */
 
 static void
@@ -365,6 +378,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		irc.max_users = irc.nusers;
 	from->nusers++;
 	introduce(l, true, c);
+	lk_svc_user_added(c);	/* its account, if the services are ours */
 	return;
 nomem:
 	log_warnx("link", "out of memory adding %s from %s", nick, l->name);
@@ -597,7 +611,8 @@ lk_privmsg(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
 	(void)from;
-	message_in(l, u, m, "PRIVMSG");
+	if (!lk_svc_message(l, u, m, false))
+		message_in(l, u, m, "PRIVMSG");
 }
 
 void
@@ -605,7 +620,8 @@ lk_notice(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
 	(void)from;
-	message_in(l, u, m, "NOTICE");
+	if (!lk_svc_message(l, u, m, true))
+		message_in(l, u, m, "NOTICE");
 }
 
 void
@@ -1217,6 +1233,7 @@ lk_encap(struct link *l, struct server *from, struct client *u,
 {
 	char fwd[IRC_LINE_MAX];
 	struct client *t;
+	struct server *s;
 	size_t n;
 	int i;
 
@@ -1225,25 +1242,18 @@ lk_encap(struct link *l, struct server *from, struct client *u,
 	for (i = 0; i < m->nparam && n < sizeof(fwd); i++)
 		n += (size_t)snprintf(fwd + n, sizeof(fwd) - n, " %s%s",
 		    i == m->nparam - 1 ? ":" : "", m->param[i]);
-	lk_send_all(l, "%s", fwd);
-	if (!irc_match(m->param[0], lk_me.name))
+	/* for one other server (SASL's secrets): only towards it */
+	if (strpbrk(m->param[0], "*?") == NULL &&
+	    (s = lk_server_name(m->param[0])) != NULL && s != &lk_me) {
+		if (s->via != NULL && s->via != l)
+			lk_send(s->via, "%s", fwd);
 		return;
-	if (strcmp(m->param[1], "SU") == 0 && m->nparam >= 3 &&
-	    (t = user_ref(m->param[2])) != NULL && is_remote(t)) {
-		const char *acct = m->nparam >= 4 && m->param[3][0] != '\0' ?
-		    m->param[3] : NULL;
-		char *a = acct != NULL ? xstrdup(acct) : NULL;
-
-		if (acct != NULL && a == NULL)
-			return;
-		free(t->account);
-		t->account = a;
-		if (a != NULL)
-			t->umodes |= UMODE_REGISTERED;
-		else
-			t->umodes &= ~UMODE_REGISTERED;
-		irc_user_account_notify(t);
-	} else if (strcmp(m->param[1], "CHGHOST") == 0 && m->nparam >= 4 &&
+	}
+	lk_send_all(l, "%s", fwd);
+	if (!irc_match(m->param[0], lk_me.name) ||
+	    lk_svc_encap(l, from, u, m))	/* SU, SVSLOGIN, SASL */
+		return;
+	if (strcmp(m->param[1], "CHGHOST") == 0 && m->nparam >= 4 &&
 	    (t = user_ref(m->param[2])) != NULL && is_remote(t))
 		irc_user_chghost(t, NULL, m->param[3]);
 }

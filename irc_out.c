@@ -360,6 +360,8 @@ reply(struct client *c, const char *line, size_t len, unsigned fl)
 
 	if (c->cur != NULL)
 		deliver(c->cur, line, len, fl);
+	else if (c->sess == NULL && irc_hooks.remote_reply != NULL)
+		irc_hooks.remote_reply(c, line, len);	/* another server's */
 	else
 		for (s = c->sess; s != NULL; s = s->next)
 			deliver(s, line, len, fl);

@@ -49,7 +49,8 @@ bool
 irc_register_cap(const struct conf *k, char *buf, size_t sz,
     const char **value)
 {
-	bool on = cap_value(k, buf, sz);
+	/* no accounts here when another server runs the services */
+	bool on = cap_value(k, buf, sz) && k->services.enabled;
 
 	*value = buf[0] != '\0' ? buf : NULL;
 	return on;
@@ -104,7 +105,7 @@ h_register(struct client *c, struct msg *m)
 	char fn[NICKLEN_MAX + 1], fw[NICKLEN_MAX + 1];
 	bool weak;
 
-	if (!conf->accounts.registration) {
+	if (!conf->accounts.registration || !conf->services.enabled) {
 		irc_fail(c, "FAIL", "REGISTER", "TEMPORARILY_UNAVAILABLE",
 		    "%s :Account registration is disabled", param_safe(want));
 		return;
@@ -199,7 +200,7 @@ h_verify(struct client *c, struct msg *m)
 {
 	const char *acct = param_safe(m->param[0]);
 
-	if (!conf->accounts.registration) {
+	if (!conf->accounts.registration || !conf->services.enabled) {
 		irc_fail(c, "FAIL", "VERIFY", "TEMPORARILY_UNAVAILABLE",
 		    "%s :Account registration is disabled", acct);
 		return;

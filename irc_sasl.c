@@ -459,6 +459,9 @@ h_authenticate(struct client *c, struct msg *m)
 	const char *arg = m->param[0];
 	int mech;
 
+	/* the services server is another one (services.enabled no) */
+	if (irc_hooks.sasl_remote != NULL && irc_hooks.sasl_remote(c, arg))
+		return;
 	if (strcmp(arg, "*") == 0) {
 		irc_numeric(c, ERR_SASLABORTED, ":SASL authentication aborted");
 		sasl_end(c);
@@ -507,6 +510,8 @@ h_authenticate(struct client *c, struct msg *m)
 void
 irc_sasl_abort(struct client *c)
 {
+	if (irc_hooks.sasl_remote != NULL)
+		(void)irc_hooks.sasl_remote(c, NULL);
 	if (irc_sess(c)->sasl == NULL)
 		return;
 	irc_numeric(c, ERR_SASLABORTED, ":SASL authentication aborted");

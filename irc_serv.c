@@ -25,6 +25,7 @@
 #include "irc_alwayson.h"
 #include "irc_user.h"
 #include "irc_serv_int.h"
+#include "irc_num.h"
 
 
 static void ns_help(struct client *, int, char **);
@@ -61,6 +62,14 @@ serv_command(struct client *c, const struct service *sv, const char *text)
 	int argc = 0;
 	size_t i;
 
+	/* services run on another server: NS, CS... are messages to it */
+	if (!conf->services.enabled) {
+		if (irc_hooks.service_remote == NULL ||
+		    !irc_hooks.service_remote(c, sv->nick, text))
+			irc_numeric(c, ERR_NOSUCHNICK, "%s :No such nick/channel",
+			    sv->nick);
+		return;
+	}
 	snprintf(buf, sizeof(buf), "%s", text);
 	for (w = strtok_r(buf, " ", &save); w != NULL &&
 	    argc <= SERV_ARGS_MAX; w = strtok_r(NULL, " ", &save))
@@ -776,6 +785,8 @@ irc_serv_message(struct client *c, const char *target, const char *text,
 {
 	void (*fn)(struct client *, const char *);
 
+	if (!conf->services.enabled)
+		return false;	/* another server's: a message like any */
 	if (strcasecmp(target, "NickServ") == 0)
 		fn = ns_command;
 	else if (strcasecmp(target, "ChanServ") == 0)

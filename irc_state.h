@@ -362,6 +362,16 @@ struct irc_hooks {
 	/* links: the server a user is on, its name and description, or
 	 * NULL (this one); for WHOIS and WHO */
 	const char *(*user_server)(const struct client *, const char **info);
+	/* links: a reply (irc_send, irc_numeric) to a user with no session
+	 * here (a user of another server gets services' replies there);
+	 * with services on another server (services.enabled no): an
+	 * AUTHENTICATE (arg NULL: registration completes, an exchange
+	 * still open is aborted) and a NICKSERV or CHANSERV command, each
+	 * true if taken (irc_link_svc.c) */
+	void	(*remote_reply)(struct client *, const char *line, size_t len);
+	bool	(*sasl_remote)(struct client *, const char *arg);
+	bool	(*service_remote)(struct client *, const char *svc,
+		    const char *text);
 	/* STATS z (opers): each feature's 249 line about what it holds */
 	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
 	/* history: a message found (and removed) by REDACT; a registered

@@ -9,7 +9,8 @@
 #         clang too when CC=clang; bmake (BSD make: tests/test_install.py
 #         builds with it, the Makefile being POSIX make); and the
 #         service managers and tools tests/test_init.py drives: OpenRC,
-#         runit, s6, logrotate, busybox (syslogd), shellcheck. Installed
+#         runit, s6, logrotate, busybox (syslogd), shellcheck; and
+#         atheme-services (tests/test_atheme_link.py). Installed
 #         with --no-install-recommends: plain `runit` would pull in
 #         runit-run (runsvdir at boot); runit-init is never installed.
 # Silent when everything is there. Otherwise, as root with apt-get (Debian,
@@ -116,6 +117,11 @@ EOF
 		command -v chromium >/dev/null 2>&1 ||
 			need "chromium (headless browser, for tests)" chromium \
 			    chromium
+		# Atheme as the services server of linked servers
+		# (tests/test_atheme_link.py); not started as a service
+		command -v atheme-services >/dev/null 2>&1 ||
+			need "atheme-services (IRC services, for tests)" \
+			    atheme-services atheme
 	fi
 }
 
@@ -159,7 +165,7 @@ else
 	# The test clients are not in every Alpine release (nor is
 	# weechat-headless there: the weechat package may lack it): install
 	# each on its own, and let their tests skip themselves.
-	optional="ii py3-irc weechat py3-websockets chromium"
+	optional="ii py3-irc weechat py3-websockets chromium atheme"
 	rest=
 	for p in $apk; do
 		case " $optional " in *" $p "*) ;; *) rest="$rest $p" ;; esac
@@ -182,7 +188,8 @@ if [ -n "$missing" ]; then
 		    -e 's/ python3-irc (IRC library, for tests)//' \
 		    -e 's/ weechat-headless (IRC client, for tests)//' \
 		    -e 's/ python3-websockets (WebSocket library, for tests)//' \
-		    -e 's/ chromium (headless browser, for tests)//')
+		    -e 's/ chromium (headless browser, for tests)//' \
+		    -e 's/ atheme-services (IRC services, for tests)//')
 		[ -z "$rest" ] && exit 0
 	fi
 	echo "deps.sh: still missing after install:$missing" >&2

@@ -1,0 +1,243 @@
+"""Accounts and services across linked servers (irc_link_svc.c): one
+server runs the services (services { enabled yes }), the others forward
+SASL to it (ENCAP SASL), reach its NickServ and ChanServ as remote users
+and learn logins by ENCAP SU / SVSLOGIN. A chain of our servers here;
+Atheme from Debian as the services server in test_atheme_link.py."""
+
+import base64
+import re
+
+import test_link
+from test_link import Net
+from ergotest import wait_for
+
+NOSVC = "services { enabled no }\n"
+
+
+def setup_module():
+    test_link.setup_module()
+
+
+def hub_and_leaf():
+    """a.test (hub, runs the services) <- b.test (leaf, services off)."""
+    net = Net(2, [(1, 0)], top={1: NOSVC})
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.wait_linked(1, ["a.test", "b.test"])
+    return net
+
+
+def wait_user(srv, nick):
+    """Until srv knows nick (WHOIS answers 311)."""
+    w = srv.client("whois%d" % (id(srv) % 1000))
+    def seen():
+        w.send("WHOIS %s" % nick)
+        return any(" 311 " in l for l in w.lines_until(r" 318 "))
+    wait_for(seen, 10, "%s to be known" % nick)
+    w.close()
+
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def sasl_plain(c, account, pw, nick, caps="sasl"):
+    """CAP REQ, NICK, USER, AUTHENTICATE PLAIN: returns the reply lines
+    up to 903/904, registration left pending (CAP END not sent)."""
+    c.send("CAP LS 302")
+    c.send("NICK %s" % nick)
+    c.send("USER %s 0 * :x" % nick)
+    c.expect(r"CAP \* LS")
+    c.send("CAP REQ :%s" % caps)
+    c.expect(r"CAP \S+ ACK")
+    c.send("AUTHENTICATE PLAIN")
+    c.expect(r"^AUTHENTICATE \+")
+    c.send("AUTHENTICATE %s" % b64("%s\0%s\0%s" % (account, account, pw)))
+    return c.lines_until(r" 90[3-7] ", timeout=10)
+
+
+def ns_register(srv, nick, pw):
+    """A user of srv registers nick with NickServ (wherever it runs)."""
+    c = srv.client(nick)
+    c.send("PRIVMSG NickServ :REGISTER %s" % pw)
+    c.expect(r"NickServ!NickServ@\S+ NOTICE %s :Account created" % nick,
+             timeout=10)
+    return c
+
+
+def test_leaf_sees_the_hubs_services_as_users():
+    net = hub_and_leaf()
+    wait_user(net.srv[1], "NickServ")
+    c = net.srv[1].client("looker")
+    c.send("WHOIS ChanServ")
+    lines = c.lines_until(r" 318 ")
+    assert any(re.search(r" 312 looker ChanServ a\.test ", l)
+               for l in lines), lines
+    # the hub's own users still reach them locally, not as users
+    h = net.srv[0].client("hubuser")
+    h.send("PRIVMSG NickServ :HELP")
+    h.expect(r"^:NickServ!NickServ@localhost NOTICE hubuser ")
+
+
+def test_nickserv_register_and_identify_from_the_leaf():
+    net = hub_and_leaf()
+    wait_user(net.srv[1], "NickServ")
+    c = ns_register(net.srv[1], "leafy", "leafy-pass-1")
+    # the leaf says 900 and +r itself, from the hub's ENCAP SU
+    c.expect(r" 900 leafy leafy!\S+ leafy :You are now logged in as leafy",
+             timeout=10)
+    c.expect(r"MODE leafy :\+r")
+    c.expect(r"NickServ!NickServ@localhost NOTICE leafy :You're now "
+             r"logged in as leafy")
+    # the account is the hub's: a hub user sees it in WHOIS
+    h = net.srv[0].client("hubwatch")
+    h.send("WHOIS leafy")
+    assert any(re.search(r" 330 hubwatch leafy leafy :", l)
+               for l in h.lines_until(r" 318 "))
+    # and a second leaf user identifies with it
+    d = net.srv[1].client("other")
+    d.send("NS IDENTIFY leafy wrong-password")
+    d.expect(r"NOTICE other :Could not login", timeout=10)
+    d.send("NS IDENTIFY leafy leafy-pass-1")
+    d.expect(r" 900 other other!\S+ leafy ", timeout=10)
+    d.expect(r"NOTICE other :You're now logged in as leafy")
+
+
+def test_sasl_on_the_leaf_uses_the_hubs_accounts():
+    net = hub_and_leaf()
+    ns_register(net.srv[0], "acct1", "sasl-pass-1").close()
+    wait_user(net.srv[1], "NickServ")
+    c = net.srv[1].client()
+    lines = sasl_plain(c, "acct1", "wrong", "sasluser")
+    assert re.search(r" 904 sasluser :SASL authentication failed",
+                     lines[-1]), lines
+    c.send("AUTHENTICATE PLAIN")
+    c.expect(r"^AUTHENTICATE \+")
+    c.send("AUTHENTICATE %s" % b64("acct1\0acct1\0sasl-pass-1"))
+    lines = c.lines_until(r" 90[3-7] ", timeout=10)
+    assert any(re.search(r" 900 sasluser \S+ acct1 :You are now logged "
+                         r"in as acct1", l) for l in lines), lines
+    assert " 903 sasluser :SASL authentication successful" in lines[-1]
+    c.send("CAP END")
+    c.expect(r" 001 sasluser ")
+    c.expect(r" 376 | 422 ")
+    # both servers show the account
+    for i, who in ((0, "w0"), (1, "w1")):
+        w = net.srv[i].client(who)
+        def shown():
+            w.send("WHOIS sasluser")
+            return any(re.search(r" 330 %s sasluser acct1 " % who, l)
+                       for l in w.lines_until(r" 318 "))
+        wait_for(shown, 10, "WHOIS 330 on %s" % net.names[i])
+
+
+def test_account_notify_and_extended_join_across_the_link():
+    net = hub_and_leaf()
+    wait_user(net.srv[1], "NickServ")
+    # a hub user with account-notify and extended-join watches #room
+    h = net.srv[0].client()
+    h.send("CAP REQ :account-notify extended-join account-tag")
+    h.send("CAP END")
+    h.register("watcher")
+    h.send("JOIN #room")
+    h.expect(r" 366 watcher #room ")
+    c = net.srv[1].client("mover")
+    c.send("JOIN #room")
+    h.expect(r":mover!\S+ JOIN #room \* :", timeout=10)
+    c.send("PRIVMSG NickServ :REGISTER mover-pass-1")
+    c.expect(r" 900 mover ", timeout=10)
+    h.expect(r":mover!\S+ ACCOUNT mover$", timeout=10)
+    c.send("PRIVMSG #room :hello")
+    h.expect(r"^@.*account=mover.* :mover!\S+ PRIVMSG #room :hello",
+             timeout=10)
+    # a later join shows the account (extended-join)
+    c.send("PART #room")
+    h.expect(r":mover!\S+ PART #room", timeout=10)
+    c.send("JOIN #room")
+    h.expect(r":mover!\S+ JOIN #room mover :", timeout=10)
+
+
+def test_logout_propagates():
+    net = hub_and_leaf()
+    wait_user(net.srv[1], "NickServ")
+    h = net.srv[0].client()
+    h.send("CAP REQ :account-notify")
+    h.send("CAP END")
+    h.register("watch2")
+    h.send("JOIN #lo")
+    c = ns_register(net.srv[1], "quitter", "quitter-pass-1")
+    c.expect(r" 900 quitter ", timeout=10)
+    c.send("JOIN #lo")
+    h.expect(r":quitter!\S+ JOIN #lo", timeout=10)
+    # the hub's NickServ drops the account: logged out everywhere
+    c.send("NS DROP quitter-pass-1")
+    c.expect(r"NOTICE quitter :Successfully unregistered account quitter",
+             timeout=10)
+    c.expect(r" 901 quitter \S+ :You are now logged out", timeout=10)
+    c.expect(r"MODE quitter :-r")
+    h.expect(r":quitter!\S+ ACCOUNT \*$", timeout=10)
+
+
+def test_hub_login_reaches_the_leaf_and_burst_carries_accounts():
+    net = Net(2, [(1, 0)], auto=False, top={1: NOSVC})
+    # logged in on the hub before the link: the burst (EUID) says so
+    h = ns_register(net.srv[0], "early", "early-pass-1")
+    net.srv[1].client().close()
+    op = net.srv[1].client("op1")
+    test_link.oper(op)
+    op.send("CONNECT a.test")
+    net.wait_linked(1, ["a.test", "b.test"])
+    w = net.srv[1].client("w2")
+    def shown():
+        w.send("WHOIS early")
+        return any(re.search(r" 330 w2 early early ", l)
+                   for l in w.lines_until(r" 318 "))
+    wait_for(shown, 10, "the burst's account")
+    # a login on the hub later: ENCAP SU
+    g = net.srv[0].client("late")
+    g.send("NS REGISTER late-pass-1")
+    g.expect(r" 900 late ", timeout=10)
+    def shown2():
+        w.send("WHOIS late")
+        return any(re.search(r" 330 w2 late late ", l)
+                   for l in w.lines_until(r" 318 "))
+    wait_for(shown2, 10, "SU from the hub")
+    h.close()
+
+
+def test_leaf_without_services_has_no_local_nickserv():
+    net = Net(1, [], top={0: NOSVC})
+    c = net.srv[0].client("alone")
+    c.send("PRIVMSG NickServ :HELP")
+    c.expect(r" 401 alone NickServ :No such nick")
+    c.send("NS HELP")
+    c.expect(r" 401 alone NickServ :No such nick")
+    d = net.srv[0].client()
+    d.send("CAP REQ :sasl")
+    d.expect(r"CAP \S+ ACK")
+    d.send("NICK lone")
+    d.send("USER lone 0 * :x")
+    d.send("AUTHENTICATE PLAIN")
+    d.expect(r" 904 lone :SASL authentication failed")
+
+
+def test_chanserv_from_the_leaf_after_sasl():
+    net = hub_and_leaf()
+    ns_register(net.srv[0], "founder", "founder-pass-1").close()
+    wait_user(net.srv[1], "ChanServ")
+    c = net.srv[1].client()
+    lines = sasl_plain(c, "founder", "founder-pass-1", "fnick")
+    assert " 903 fnick " in lines[-1], lines
+    c.send("CAP END")
+    c.expect(r" (376|422) fnick ")
+    c.send("JOIN #mine")
+    c.expect(r" 366 fnick #mine ")
+    # the hub has the account's row for the leaf's user (from the EUID):
+    # ChanServ makes it the founder
+    def registered():
+        c.send("CS REGISTER #mine")
+        line = c.expect(r"ChanServ!ChanServ@localhost NOTICE fnick :",
+                        timeout=10)
+        return "successfully registered" in line
+    wait_for(registered, 10, "ChanServ REGISTER from the leaf")
+    c.send("PRIVMSG ChanServ :INFO #mine")
+    c.expect(r"NOTICE fnick :.*[Ff]ounder.*founder", timeout=10)

@@ -585,20 +585,36 @@ ev_format(const struct irc_ev *ev, uint32_t key, char *buf, size_t sz)
 	return n + blen;
 }
 
+/*
+ * A variant to one session: by reference to the shared line when it goes
+ * as it is (no label to wrap it in, no output logging), else as deliver.
+ */
+static HOT_INLINE void
+ev_deliver(struct irc_ev *ev, unsigned i, struct session *s, unsigned fl)
+{
+	if (ev->v[i].nl != NULL && !log_output && (s->flags & SF_CLOSING) == 0 &&
+	    (s->label == NULL || (fl & OUT_NOLABEL)))
+		net_conn_send_line(s->conn, ev->v[i].nl);
+	else
+		deliver(s, ev->v[i].line, ev->v[i].len, fl | OUT_EVENT);
+}
+
 /* ev_send for the first recipient of a variant: format and keep it. */
 static SLOW_PATH void
 ev_send_new(struct irc_ev *ev, struct session *s, uint32_t key, unsigned fl)
 {
 	char buf[IRC_OUT_MAX];
+	struct net_line *nl;
 	size_t n;
 
 	if ((n = ev_format(ev, key, buf, sizeof(buf))) == 0)
 		return;
-	if (ev->nv < IRC_EV_VARIANTS &&
-	    (ev->v[ev->nv].line = malloc(n)) != NULL) {
-		memcpy(ev->v[ev->nv].line, buf, n);
-		ev->v[ev->nv].len = n;
+	if (ev->nv < IRC_EV_VARIANTS && (nl = net_line_new(buf, n)) != NULL) {
+		ev->v[ev->nv].nl = nl;
+		ev->v[ev->nv].line = net_line_data(nl, &ev->v[ev->nv].len);
 		ev->v[ev->nv++].key = key;
+		ev_deliver(ev, ev->nv - 1, s, fl);
+		return;
 	}
 	deliver(s, buf, n, fl | OUT_EVENT);
 }
@@ -614,8 +630,7 @@ ev_send_session(struct irc_ev *ev, struct session *s, unsigned fl)
 		return;
 	for (i = 0; i < ev->nv; i++)
 		if (ev->v[i].key == key) {
-			deliver(s, ev->v[i].line, ev->v[i].len,
-			    fl | OUT_EVENT);
+			ev_deliver(ev, i, s, fl);
 			return;
 		}
 	ev_send_new(ev, s, key, fl);
@@ -680,14 +695,62 @@ irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
 	ev_send(ev, to, OUT_NOLABEL);
 }
 
+/*
+ * A channel's members, with what the next ones need fetched ahead: each
+ * delivery reads a member, its user, its session, the connection and its
+ * queue, five places in memory that a large channel no longer holds in
+ * the cache, and fan-out to 5,000 members spent most of its time
+ * waiting on them in turn. Each step of the walk asks for the member
+ * five ahead, the user four ahead, ... so they are there when reached.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p)	__builtin_prefetch(p)
+#else
+#define PREFETCH(p)	((void)(p))
+#endif
+
+#define CHAN_PREFETCH_MIN	256
+
+static inline void
+chan_prefetch(struct member *const w[6])
+{
+	struct session *s;
+
+	if (w[5] != NULL)
+		PREFETCH(w[5]);
+	if (w[4] != NULL)
+		PREFETCH(w[4]->c);
+	if (w[3] != NULL)
+		PREFETCH(w[3]->c->sess);
+	if (w[2] != NULL && (s = w[2]->c->sess) != NULL && s->conn != NULL)
+		net_conn_prefetch(s->conn, false);
+	if (w[1] != NULL && (s = w[1]->c->sess) != NULL && s->conn != NULL)
+		net_conn_prefetch(s->conn, true);
+}
+
 void
 irc_ev_chan(struct irc_ev *ev, struct chan *ch, struct client *except)
 {
-	struct member *m;
+	struct member *w[6];	/* w[0]: this member, w[k]: k ahead */
+	unsigned k;
 
-	for (m = ch->members; m != NULL; m = m->cnext)
-		if (m->c != except)
-			ev_send(ev, m->c, 0);
+	if (ch->nmembers < CHAN_PREFETCH_MIN) {	/* in the cache anyway */
+		for (w[0] = ch->members; w[0] != NULL; w[0] = w[0]->cnext)
+			if (w[0]->c != except)
+				ev_send(ev, w[0]->c, 0);
+		return;
+	}
+	w[0] = ch->members;
+	for (k = 1; k < 6; k++)
+		w[k] = w[k - 1] != NULL ? w[k - 1]->cnext : NULL;
+	while (w[0] != NULL) {
+		chan_prefetch(w);
+		if (w[0]->c != except)
+			ev_send(ev, w[0]->c, 0);
+		for (k = 0; k < 5; k++)
+			w[k] = w[k + 1];
+		w[5] = w[4] != NULL ? w[4]->cnext : NULL;
+	}
 }
 
 /* To the members but except holding one of the prefix modes in (STATUSMSG). */
@@ -782,7 +845,7 @@ void
 irc_ev_done(struct irc_ev *ev)
 {
 	while (ev->nv > 0)
-		free(ev->v[--ev->nv].line);
+		net_line_unref(ev->v[--ev->nv].nl);
 }
 
 void

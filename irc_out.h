@@ -60,6 +60,7 @@ void	 irc_fail(struct client *, const char *kind, const char *cmd,
  * irc_ev_done frees what irc_ev_send cached.
  */
 #define IRC_EV_VARIANTS	16
+struct net_line;
 struct irc_ev {
 	struct client	*from;		/* NULL: the server */
 	uint32_t	 need;		/* recipients need all of these caps */
@@ -74,7 +75,8 @@ struct irc_ev {
 	struct {
 		uint32_t key;
 		size_t	 len;
-		char	*line;
+		const char *line;	/* nl's bytes */
+		struct net_line *nl;	/* shared by its recipients */
 	} v[IRC_EV_VARIANTS];
 };
 /* from may be NULL; msgid: give the event a fresh msgid. */

@@ -79,6 +79,7 @@ struct conn {
 	size_t		 skipped;	/* of an overlong line (CONN_SKIP) */
 	char		*obuf;		/* pending output, only while non-empty */
 	size_t		 olen, ooff, ocap;
+	struct oq	*oq;		/* shared lines queued (see below) */
 	struct conn	*inq, *outq, *goneq;
 	struct conn	*kprev, *knext;	/* on kept_head's list */
 	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
@@ -152,6 +153,126 @@ kept_unlink(struct conn *c)
 	c->flags &= ~CONN_KEPT;
 }
 
+/*
+ * Shared lines: a line fanned out to many connections (a channel
+ * message) is made once (net_line_new) and queued on each by reference;
+ * writev sends it from that one copy, which stays in the cache, instead
+ * of a copy into every member's buffer (those copies, and the kernel
+ * reading them back from cold buffers, were a third of a fan-out).
+ * While a connection's oq holds segments, they describe all its pending
+ * output in order: a segment is a shared line, or (l NULL) the next len
+ * bytes of its own obuf, which stays the FIFO of the bytes it was given
+ * by copy. With no segments, obuf alone is the output, as before.
+ */
+struct net_line {
+	unsigned	 refs;
+	unsigned	 len;
+	char		 data[];
+};
+
+struct oseg {
+	struct net_line	*l;		/* NULL: bytes of obuf */
+	size_t		 len;
+};
+
+struct oq {
+	unsigned	 head, n, cap;	/* a ring of cap (a power of 2) */
+	size_t		 off;		/* of the head segment, sent */
+	size_t		 bytes;		/* shared bytes not yet sent */
+	struct oseg	 seg[];
+};
+
+struct net_line *
+net_line_new(const char *buf, size_t len)
+{
+	struct net_line *l;
+
+	if (len > UINT32_MAX || (l = malloc(sizeof(*l) + len)) == NULL)
+		return NULL;
+	l->refs = 1;
+	l->len = (unsigned)len;
+	memcpy(l->data, buf, len);
+	return l;
+}
+
+void
+net_line_unref(struct net_line *l)
+{
+	if (l != NULL && --l->refs == 0)
+		free(l);
+}
+
+const char *
+net_line_data(const struct net_line *l, size_t *len)
+{
+	*len = l->len;
+	return l->data;
+}
+
+/* Drops every queued segment (the connection's output is discarded). */
+static void
+oq_clear(struct conn *c)
+{
+	struct oq *q = c->oq;
+
+	if (q == NULL)
+		return;
+	while (q->n > 0) {
+		net_line_unref(q->seg[q->head].l);
+		q->head = (q->head + 1) & (q->cap - 1);
+		q->n--;
+	}
+	q->head = 0;
+	q->off = q->bytes = 0;
+}
+
+/* Appends a segment; false if out of memory. */
+static bool
+oq_push(struct conn *c, struct net_line *l, size_t len)
+{
+	struct oq *q = c->oq, *nq;
+	unsigned ncap, i;
+
+	if (q != NULL && q->n > 0) {
+		struct oseg *t = &q->seg[(q->head + q->n - 1) & (q->cap - 1)];
+
+		if (l == NULL && t->l == NULL) {	/* more of obuf */
+			t->len += len;
+			return true;
+		}
+	}
+	if (q == NULL || q->n == q->cap) {
+		ncap = q != NULL ? q->cap * 2 : 16;
+		if ((nq = malloc(sizeof(*nq) + ncap * sizeof(nq->seg[0]))) ==
+		    NULL)
+			return false;
+		if (q != NULL) {	/* unwrapped into the new ring */
+			for (i = 0; i < q->n; i++)
+				nq->seg[i] = q->seg[(q->head + i) & (q->cap - 1)];
+			nq->n = q->n;
+			nq->off = q->off;
+			nq->bytes = q->bytes;
+			free(q);
+		} else
+			nq->n = 0, nq->off = nq->bytes = 0;
+		nq->head = 0;
+		nq->cap = ncap;
+		c->oq = q = nq;
+	}
+	q->seg[(q->head + q->n++) & (q->cap - 1)] = (struct oseg){ l, len };
+	if (l != NULL) {
+		l->refs++;
+		q->bytes += len;
+	}
+	return true;
+}
+
+static inline size_t
+conn_pending(const struct conn *c)
+{
+	return c->olen - c->ooff + (c->oq != NULL ? c->oq->bytes : 0);
+}
+
 static void
 obuf_release(struct conn *c)
 {
@@ -159,6 +280,9 @@ obuf_release(struct conn *c)
 	free(c->obuf);
 	c->obuf = NULL;
 	c->olen = c->ooff = c->ocap = 0;
+	oq_clear(c);
+	free(c->oq);
+	c->oq = NULL;
 }
 
 /*
@@ -171,6 +295,7 @@ obuf_release(struct conn *c)
  * of RSS per idle client at 10,000 instead of 0.8).
  */
 #define OBUF_KEEP_PASSES	16
+#define OQ_KEEP_MAX		4096	/* segments: 64 KiB, like obuf */
 static uint32_t		 flush_pass = 1;	/* net_flush calls, from 1 */
 
 static void
@@ -182,7 +307,8 @@ obuf_emptied(struct conn *c)
 	c->olen = c->ooff = 0;
 	c->oempty_ms = now;
 	c->oempty_pass = flush_pass;
-	if (c->obuf == NULL || c->ocap > OBUF_KEEP_MAX ||
+	if ((c->obuf == NULL && c->oq == NULL) || c->ocap > OBUF_KEEP_MAX ||
+	    (c->oq != NULL && c->oq->cap > OQ_KEEP_MAX) ||
 	    (c->flags & (CONN_CLOSING | CONN_DEAD)) || pass == 0 ||
 	    (now - ms > 1000 && flush_pass - pass > OBUF_KEEP_PASSES)) {
 		obuf_release(c);
@@ -206,7 +332,7 @@ kept_sweep(void)
 
 	for (c = kept_head; c != NULL; c = next) {
 		next = c->knext;
-		if (c->olen == 0 && !(c->flags & CONN_OUSED))
+		if (conn_pending(c) == 0 && !(c->flags & CONN_OUSED))
 			obuf_release(c);
 		else
 			c->flags &= ~CONN_OUSED;
@@ -921,42 +1047,109 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 		conn_send_raw(c, buf, len);
 }
 
-static void
-conn_send_raw(struct conn *c, const char *buf, size_t len)
+static inline void
+outq_add(struct conn *c)
 {
-	char frame[64];
-
-	if (c->flags & CONN_DEAD)
-		return;
-	if (c->olen - c->ooff + len > (c->sendq ? c->sendq : net_lim.max_sendq) &&
-	    !(c->flags & CONN_CLOSING)) {
-		/* Drop what is queued: the ERROR is all it will get. */
-		c->olen = c->ooff = 0;
-		c->flags |= CONN_DEAD;
-		c->reason = "SendQ exceeded";
-		pfd[c->slot].events = 0;
-		goneq_add(c);
-		buf = "ERROR :SendQ exceeded\r\n";
-		len = strlen(buf);
-		if (c->ws != NULL) {
-			len = ws_frame_line(c->ws, frame, buf, len);
-			len += ws_frame_close(frame + len, 1008,
-			    "SendQ exceeded");
-			ws_set_close_sent(c->ws);
-			buf = frame;
-		}
-	}
-	c->flags |= CONN_OUSED;
-	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
-		return;
-	memcpy(c->obuf + c->olen, buf, len);
-	c->olen += len;
 	if (!(c->flags & CONN_OUTQ)) {
 		c->flags |= CONN_OUTQ;
 		c->outq = outq_head;
 		outq_head = c;
 		noutq++;
 	}
+}
+
+/* Over max-sendq: what is queued is dropped, ERROR is all it gets. */
+static __attribute__((noinline)) void
+conn_sendq_exceeded(struct conn *c)
+{
+	char frame[64];
+	const char *buf = "ERROR :SendQ exceeded\r\n";
+	size_t len = strlen(buf);
+
+	c->olen = c->ooff = 0;
+	oq_clear(c);
+	c->flags |= CONN_DEAD;
+	c->reason = "SendQ exceeded";
+	pfd[c->slot].events = 0;
+	goneq_add(c);
+	if (c->ws != NULL) {
+		len = ws_frame_line(c->ws, frame, buf, len);
+		len += ws_frame_close(frame + len, 1008, "SendQ exceeded");
+		ws_set_close_sent(c->ws);
+		buf = frame;
+	}
+	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
+		return;
+	memcpy(c->obuf + c->olen, buf, len);
+	c->olen += len;
+	outq_add(c);
+}
+
+static void
+conn_send_raw(struct conn *c, const char *buf, size_t len)
+{
+	if (c->flags & CONN_DEAD)
+		return;
+	if (conn_pending(c) + len > (c->sendq ? c->sendq : net_lim.max_sendq) &&
+	    !(c->flags & CONN_CLOSING)) {
+		conn_sendq_exceeded(c);
+		return;
+	}
+	c->flags |= CONN_OUSED;
+	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
+		return;
+	if (c->oq != NULL && c->oq->n > 0 && !oq_push(c, NULL, len)) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	memcpy(c->obuf + c->olen, buf, len);
+	c->olen += len;
+	outq_add(c);
+}
+
+void
+net_conn_prefetch(const struct conn *c, bool queue)
+{
+#if defined(__GNUC__) || defined(__clang__)
+	if (!queue)
+		__builtin_prefetch(c);
+	else if (c->oq != NULL)
+		__builtin_prefetch(c->oq);
+#else
+	(void)c;
+	(void)queue;
+#endif
+}
+
+/*
+ * A shared line, queued by reference on a plain TCP connection; copied
+ * for TLS (the engine takes the bytes) and WebSocket (framed per line).
+ */
+void
+net_conn_send_line(struct conn *c, struct net_line *l)
+{
+	if (c->tls != NULL || c->ws != NULL ||
+	    (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_CONNECTING))) {
+		net_conn_send(c, l->data, l->len);
+		return;
+	}
+	if (conn_pending(c) + l->len > (c->sendq ? c->sendq :
+	    net_lim.max_sendq)) {
+		conn_sendq_exceeded(c);
+		return;
+	}
+	c->flags |= CONN_OUSED;
+	/* what obuf holds so far goes first */
+	if ((c->oq == NULL || c->oq->n == 0) && c->olen > c->ooff &&
+	    !oq_push(c, NULL, c->olen - c->ooff)) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	if (!oq_push(c, l, l->len)) {
+		conn_kill(c, "Out of memory");
+		return;
+	}
+	outq_add(c);
 }
 
 void
@@ -1004,7 +1197,7 @@ net_conn_certfp(const struct conn *c)
 size_t
 net_conn_sendq(const struct conn *c)
 {
-	return c->olen - c->ooff;
+	return conn_pending(c);
 }
 
 unsigned
@@ -1387,7 +1580,7 @@ conn_connected(struct conn *c)
 	}
 	c->flags &= ~CONN_CONNECTING;
 	pfd[c->slot].events = POLLIN;
-	if (c->olen > c->ooff && !(c->flags & CONN_OUTQ)) {
+	if (conn_pending(c) > 0 && !(c->flags & CONN_OUTQ)) {
 		c->flags |= CONN_OUTQ;
 		c->outq = outq_head;
 		outq_head = c;
@@ -1499,7 +1692,7 @@ poll_once(int timeout_ms)
 			if (re & (POLLIN | POLLHUP | POLLERR))
 				conn_read(c);
 			if ((re & POLLOUT) && !(c->flags & CONN_OUTQ) &&
-			    (c->olen > c->ooff || (c->tls != NULL &&
+			    (conn_pending(c) > 0 || (c->tls != NULL &&
 			    tls_conn_want_write(c->tls)))) {
 				c->flags |= CONN_OUTQ;
 				c->outq = outq_head;
@@ -1575,6 +1768,91 @@ conn_write_tls(struct conn *c)
 		pfd[c->slot].events &= ~POLLOUT;
 }
 
+/*
+ * Output with shared lines: the segments are gathered into one scratch
+ * buffer, which stays in the cache from one connection to the next, and
+ * sent with one send(2). Handing the kernel the segments themselves
+ * (sendmsg, an iovec each) cost as much again: it copies each short
+ * line on its own, and a member gathers a hundred a pass.
+ */
+static char	 oq_scratch[65536];
+
+static void
+conn_writev(struct conn *c)
+{
+	struct oq *q = c->oq;
+	struct oseg *sg;
+	size_t pos, want, rem, skip, len;
+	ssize_t n;
+	unsigned i;
+
+	while (q->n > 0) {
+		pos = c->ooff;
+		want = 0;
+		for (i = 0; i < q->n; i++) {
+			sg = &q->seg[(q->head + i) & (q->cap - 1)];
+			skip = i == 0 ? q->off : 0;
+			len = sg->len - skip;
+			if (want + len > sizeof(oq_scratch)) {
+				if (want == 0)	/* never: lines are short */
+					len = sizeof(oq_scratch);
+				else
+					break;
+			}
+			if (sg->l == NULL) {
+				memcpy(oq_scratch + want, c->obuf + pos, len);
+				pos += sg->len - skip;
+			} else
+				memcpy(oq_scratch + want, sg->l->data + skip, len);
+			want += len;
+		}
+		n = send(c->fd, oq_scratch, want, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EINTR) {
+				pfd[c->slot].events |= POLLOUT;
+				return;
+			}
+			c->olen = c->ooff = 0;
+			oq_clear(c);
+			conn_kill(c, "Write error");
+			break;
+		}
+		/* what was sent leaves the queue */
+		for (rem = (size_t)n; rem > 0 && q->n > 0;) {
+			sg = &q->seg[q->head];
+			if (rem < sg->len - q->off) {
+				q->off += rem;
+				if (sg->l == NULL)
+					c->ooff += rem;
+				else
+					q->bytes -= rem;
+				break;
+			}
+			rem -= sg->len - q->off;
+			if (sg->l == NULL)
+				c->ooff += sg->len - q->off;
+			else {
+				q->bytes -= sg->len - q->off;
+				net_line_unref(sg->l);
+			}
+			q->off = 0;
+			q->head = (q->head + 1) & (q->cap - 1);
+			q->n--;
+		}
+		if ((size_t)n < want) {
+			if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
+				pfd[c->slot].events |= POLLOUT;
+			return;
+		}
+	}
+	/* obuf's bytes all went with the segments */
+	q->head = 0;
+	obuf_emptied(c);
+	if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
+		pfd[c->slot].events &= ~POLLOUT;
+}
+
 static void
 conn_write(struct conn *c)
 {
@@ -1586,6 +1864,10 @@ conn_write(struct conn *c)
 	}
 	if (c->tls != NULL) {
 		conn_write_tls(c);
+		return;
+	}
+	if (c->oq != NULL && c->oq->n > 0) {
+		conn_writev(c);
 		return;
 	}
 	if (c->olen == c->ooff)

@@ -56,6 +56,19 @@ void	 net_raise_nofile(void);
 
 /* For irc.c: */
 void	 net_conn_send(struct conn *, const char *buf, size_t len);
+/*
+ * A line many connections are sent (a channel message): made once with a
+ * reference for its maker, queued on each connection by reference and
+ * written from this one copy; freed when the last reference goes.
+ */
+struct net_line;
+struct net_line *net_line_new(const char *buf, size_t len);	/* or NULL */
+void	 net_line_unref(struct net_line *);
+const char *net_line_data(const struct net_line *, size_t *len);
+void	 net_conn_send_line(struct conn *, struct net_line *);
+/* Fan-out asks for a connection's memory ahead of sending to it: the
+ * connection, or (queue, once that is in) its queue of lines. */
+void	 net_conn_prefetch(const struct conn *, bool queue);
 void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
 void	 net_conn_resume(struct conn *);	/* irc may take lines again */
 /*

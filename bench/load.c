@@ -723,6 +723,8 @@ scen_connect(int n, int inflight, int bg)
 		nlat = 0;	/* latency of the measured ones only */
 		n += bg;
 	}
+	if (hook != NULL && system(hook) != 0)
+		fprintf(stderr, "load: hook failed: %s\n", hook);
 	c0 = cpu_ns();
 	s0 = cpu_stat_ns();
 	t0 = now_us();

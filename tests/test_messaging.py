@@ -410,3 +410,34 @@ def test_long_utf8_message_relayed_whole():
     assert len(line) > 512 and line.endswith(b"\r\n"), len(line)
     body = line[:-2]
     assert body.decode("utf-8").endswith(" :" + text), body
+
+
+def test_channel_lines_and_replies_keep_their_order():
+    # A channel message is queued on each member by reference to one
+    # shared copy, a reply by copy; a member that gets both in one pass
+    # gets them in the order they were made.
+    srv = Server()
+    a = srv.client()
+    a.send("CAP REQ :echo-message")
+    a.send("NICK %s" % nick("ord"))
+    a.send("USER o 0 * :o")
+    a.expect(r" CAP \S+ ACK ")
+    a.send("CAP END")
+    a.expect(r" (376|422) ")
+    b = srv.client(nick("ord"))
+    join(a, "#order")
+    join(b, "#order")
+    burst = "".join("PRIVMSG #order :m%d\r\nPING :p%d\r\n" % (i, i)
+                    for i in range(40))
+    a.send_raw(burst.encode())
+    a.expect(r" PONG \S+ :?p39$")
+    order = []
+    for l in a.received:
+        m = re.search(r" (?:PRIVMSG #order :m|PONG \S+ :?p)(\d+)$", l)
+        if m:
+            order.append(l.split(" :")[-1] if " PRIVMSG " in l else
+                         "p" + m.group(1))
+    want = [x for i in range(40) for x in ("m%d" % i, "p%d" % i)]
+    assert order == want, order
+    for i in range(40):
+        b.expect(r" PRIVMSG #order :m%d$" % i)

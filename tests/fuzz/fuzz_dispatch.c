@@ -293,6 +293,53 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 	c->sendq += len;
 }
 
+/* Shared lines: a counted copy, sent through net_conn_send's checks. */
+struct net_line {
+	unsigned	 refs;
+	size_t		 len;
+	char		 data[];
+};
+
+struct net_line *
+net_line_new(const char *buf, size_t len)
+{
+	struct net_line *l = malloc(sizeof(*l) + len);
+
+	if (l == NULL)
+		return NULL;
+	l->refs = 1;
+	l->len = len;
+	memcpy(l->data, buf, len);
+	return l;
+}
+
+void
+net_line_unref(struct net_line *l)
+{
+	if (l != NULL && --l->refs == 0)
+		free(l);
+}
+
+const char *
+net_line_data(const struct net_line *l, size_t *len)
+{
+	*len = l->len;
+	return l->data;
+}
+
+void
+net_conn_prefetch(const struct conn *c, bool queue)
+{
+	(void)c;
+	(void)queue;
+}
+
+void
+net_conn_send_line(struct conn *c, struct net_line *l)
+{
+	net_conn_send(c, l->data, l->len);
+}
+
 void
 net_conn_close(struct conn *c, const char *error)
 {

@@ -47,7 +47,7 @@ LIBSRCS	= net.c net_listen.c net_proxy.c net_ws.c irc.c irc_util.c irc_chan.c ir
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_precis.c irc_redact.c irc_rename.c \
 	  irc_chghost.c irc_link.c irc_link_user.c irc_link_svc.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
-	  irc_sasl_parse.c irc_serv.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
+	  irc_sasl_parse.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_metadata.c irc_register.c irc_throttle.c \
 	  irc_webirc.c net_addr.c util.c irc_out.c irc_state.c irc_user.c \

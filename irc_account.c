@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "irc_account.h"
 #include "ergo.h"
@@ -320,6 +321,7 @@ irc_account_login_quiet(struct client *c, const struct store_account *a)
 	c->account_arm = a->autoreplay_missed;
 	c->account_arl = a->autoreplay_lines;
 	c->account_rj = a->replay_joins;
+	c->account_dmh = a->dm_history;
 	sessions_link(c);
 	irc_user_changed(c);	/* always-on, if its account says so */
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
@@ -406,6 +408,18 @@ irc_account_always_on(int setting)
 	    persist(conf->accounts.always_on, setting);
 }
 
+int
+irc_account_dm_history(int setting)
+{
+	if (!conf->history.enabled)
+		return DMH_OFF;
+	if (setting == DMH_ON && !conf->history.persistent)
+		return DMH_EPHEMERAL;
+	if (setting != DMH_DEFAULT)
+		return setting;
+	return conf->history.persistent ? DMH_ON : DMH_EPHEMERAL;
+}
+
 bool
 irc_account_auto_away(int setting)
 {
@@ -423,7 +437,85 @@ irc_account_end_users(int64_t id, const char *reason)
 	struct client *u;
 
 	for (u = irc_account_sessions(id); u != NULL; u = u->acnext)
-		irc_user_kill(u, reason, reason);
+		if (!(u->flags & CF_CLOSING))
+			irc_user_kill(u, reason, reason);
+}
+
+/* ---- suspension (NickServ SUSPEND, UBAN of an account) ---- */
+
+bool
+irc_account_suspended(const struct store_account *a)
+{
+	return a->suspend_expires == 0 || a->suspend_expires > ergo_now;
+}
+
+/* Go's time.Duration text, as Ergo shows a suspension's: "1h0m0s". */
+static void
+go_duration(char *dst, size_t sz, long long s)
+{
+	if (s >= 3600)
+		snprintf(dst, sz, "%lldh%lldm%llds", s / 3600, s / 60 % 60,
+		    s % 60);
+	else if (s >= 60)
+		snprintf(dst, sz, "%lldm%llds", s / 60, s % 60);
+	else
+		snprintf(dst, sz, "%llds", s);
+}
+
+void
+irc_account_suspension_text(char *dst, size_t sz, const char *name,
+    const struct store_ban *b)
+{
+	char when[64], dur[48], reason[STORE_BAN_REASON_MAX + 16];
+	struct tm tm;
+
+	gmtime_r(&b->set_at, &tm);
+	strftime(when, sizeof(when), "%a, %d %b %Y %H:%M:%S UTC", &tm);
+	if (b->expires == 0)
+		snprintf(dur, sizeof(dur), "indefinite");
+	else
+		go_duration(dur, sizeof(dur), (long long)(b->expires -
+		    b->set_at));
+	if (b->reason[0] != '\0')
+		snprintf(reason, sizeof(reason), "Reason: %s", b->reason);
+	else
+		snprintf(reason, sizeof(reason), "No reason given.");
+	snprintf(dst, sz, "Account %s suspended at %s. Duration: %s. %s", name,
+	    when, dur, reason);
+}
+
+int
+irc_account_suspend(const struct client *by, const struct store_account *a,
+    long long secs, const char *reason)
+{
+	struct store_ban b;
+	char text[IRC_LINE_MAX];
+
+	memset(&b, 0, sizeof(b));
+	b.kind = 'a';
+	irc_fold(b.mask, a->name, sizeof(b.mask));
+	snprintf(b.reason, sizeof(b.reason), "%s", reason);
+	irc_utf8_trunc(b.reason, STORE_BAN_REASON_MAX);
+	snprintf(b.setter, sizeof(b.setter), "%s", by->oper_name != NULL ?
+	    by->oper_name : by->nick);
+	b.set_at = ergo_now;
+	b.expires = secs > 0 ? ergo_now + (time_t)secs : 0;
+	if (store_ban_set(&b) == -1)
+		return -1;
+	log_info("accounts", "%s suspended account %s%s%s", irc_prefix(by),
+	    a->name, reason[0] != '\0' ? ": " : "", reason);
+	irc_account_suspension_text(text, sizeof(text), a->name, &b);
+	irc_account_end_users(a->id, text);
+	return 0;
+}
+
+int
+irc_account_unsuspend(const struct store_account *a)
+{
+	char fz[NICKLEN_MAX + 1];
+
+	irc_fold(fz, a->name, sizeof(fz));
+	return store_ban_del('a', fz);
 }
 
 /* client_free hook: c leaves the index; its account name goes. */
@@ -499,6 +591,9 @@ irc_account_register(struct client *c, const char *name, const char *email,
 	    k->accounts.reg_throttle_max, window))
 		return REG_THROTTLED;
 	if ((rc = store_nick_owner(fz, &o)) != 0)
+		return rc == 1 ? REG_EXISTS : REG_FAILED;
+	/* an UNREGISTERed name stays reserved until an oper ERASEs it */
+	if ((rc = store_unregistered_get(fz)) != 0)
 		return rc == 1 ? REG_EXISTS : REG_FAILED;
 	/* counted before the PBKDF2 work that a flood would cost us; said
 	 * once a window, when the limit is reached, not per refusal */

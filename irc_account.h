@@ -11,6 +11,7 @@
 #include "irc_state.h"
 
 struct store_account;
+struct store_ban;
 
 #define AUTH_FAIL_MAX		5	/* failed logins per window ... */
 #define AUTH_FAIL_WINDOW_MS	60000	/* ... per IP and per account */
@@ -52,9 +53,25 @@ int	 irc_account_restore(struct client *, int64_t id, const char *name,
  * always-on / auto-away under the config (accounts.multiclient). */
 bool	 irc_account_always_on(int setting);
 bool	 irc_account_auto_away(int setting);
+/* Where an account with this SET DM-HISTORY (DMH_*) keeps its direct
+ * messages under the config: DMH_OFF, DMH_EPHEMERAL or DMH_ON. */
+int	 irc_account_dm_history(int setting);
 /* Ends every user of account id (always-on ones too): QUIT and ERROR
  * say reason. For oper SUSPEND and SADROP. */
 void	 irc_account_end_users(int64_t id, const char *reason);
+/*
+ * Suspension (a ban of kind 'a'): whether a's is in force (no login by
+ * any means); suspend stores one (secs 0: indefinitely) and ends the
+ * account's users, always-on ones too, with its text (Ergo's "Account
+ * NAME suspended at TIME. Duration: D. Reason: R"): 0 or -1
+ * (store_error()); unsuspend: 0, 1 if there was none, -1.
+ */
+bool	 irc_account_suspended(const struct store_account *a);
+int	 irc_account_suspend(const struct client *by,
+	    const struct store_account *a, long long secs, const char *reason);
+int	 irc_account_unsuspend(const struct store_account *a);
+void	 irc_account_suspension_text(char *dst, size_t sz, const char *name,
+	    const struct store_ban *b);
 /* Whether name may be a new account's: a nick, not a service's or a
  * GuestNNNNN (what nick enforcement renames to). */
 bool	 irc_account_name_ok(const char *name);

@@ -300,8 +300,10 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	unsigned char modes;
 	unsigned *n = arg;
 
+	/* a suspended account's user stays gone */
 	if (!conf->accounts.mc_enabled || !irc_account_always_on(u->always_on)
-	    || !irc_nick_valid(u->nick)) {
+	    || !irc_nick_valid(u->nick) || (u->suspend_expires == 0 ||
+	    u->suspend_expires > ergo_now)) {
 		(void)store_alwayson_delete(u->account);
 		return;
 	}
@@ -342,6 +344,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	c->account_arm = u->autoreplay_missed;
 	c->account_arl = u->autoreplay_lines;
 	c->account_rj = u->replay_joins;
+	c->account_dmh = u->dm_history;
 	ao_on(c);
 	irc.nusers++;
 	if (irc.nusers > irc.max_users)

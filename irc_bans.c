@@ -22,8 +22,8 @@
 #include "irc_num.h"
 #include "irc_user.h"
 #include "irc_oper.h"
+#include "irc_account.h"
 
-#define BAN_DURATION_MAX	(10LL * 366 * 86400)	/* ten years */
 
 struct ban {
 	struct ban	*next;
@@ -36,11 +36,21 @@ struct ban {
 	char		*host;		/* K-line: after '@' in b.mask */
 };
 
+/* What a client of a REQUIRE-SASL network without a login is told. */
+#define SASL_REQUIRED	"You must log in with SASL to join this server"
+
 static struct ban	*bans;
 static unsigned		 nbans;
 static bool		 loaded;
 
 static void bans_load(void);
+
+static const char *
+kind_name(int kind)
+{
+	return kind == 'k' ? "K-Line" : kind == 's' ? "D-Line (REQUIRE-SASL)" :
+	    "D-Line";
+}
 
 /* ---- addresses ---- */
 
@@ -159,7 +169,7 @@ ban_new(const struct store_ban *sb)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	b->b = *sb;
-	if (sb->kind == 'd')
+	if (sb->kind == 'd' || sb->kind == 's')
 		b->has_net = net_parse(sb->mask, &b->fam, b->addr, &b->bits);
 	else if ((at = strchr(sb->mask, '@')) != NULL) {
 		if ((b->host = xstrdup(at + 1)) == NULL) {
@@ -207,6 +217,8 @@ static void
 ban_load_one(void *arg, const struct store_ban *sb)
 {
 	(void)arg;
+	if (sb->kind == 'a')	/* suspensions: irc_account.c asks the store */
+		return;
 	if (nbans < IRC_BANS_MAX && ban_put(sb) == -1)
 		log_warnx("server", "out of memory loading bans");
 }
@@ -232,7 +244,7 @@ irc_bans_tick(void)
 	for (pp = &bans; (b = *pp) != NULL; )
 		if (ban_expired(b)) {
 			log_info("opers", "%s expired for %s",
-			    b->b.kind == 'k' ? "K-Line" : "D-Line", b->b.mask);
+			    kind_name(b->b.kind), b->b.mask);
 			*pp = b->next;
 			ban_free(b);
 			nbans--;
@@ -256,6 +268,8 @@ ban_matches(const struct ban *b, const struct client *c, const char *ip)
 		return false;
 	if (b->b.kind == 'd')
 		return net_contains(b, ip);
+	if (b->b.kind == 's')	/* UBAN REQUIRE-SASL: the logged-in pass */
+		return c->account == NULL && net_contains(b, ip);
 	if (c->user == NULL || b->host == NULL ||
 	    (at = strchr(b->b.mask, '@')) == NULL)
 		return false;
@@ -291,12 +305,16 @@ ban_exit(struct client *c, const struct ban *b)
 {
 	char quit[IRC_LINE_MAX], err[IRC_LINE_MAX];
 
+	log_info("connect", "%s: %s %s", irc_prefix(c), kind_name(b->b.kind),
+	    b->b.mask);
+	if (b->b.kind == 's') {
+		irc_user_kill(c, SASL_REQUIRED, SASL_REQUIRED);
+		return;
+	}
 	snprintf(quit, sizeof(quit), "%s: %s", b->b.kind == 'k' ?
 	    "K-Lined" : "D-Lined", b->b.reason);
 	snprintf(err, sizeof(err), "You are banned from this server (%s)",
 	    b->b.reason);
-	log_info("connect", "%s: %s %s", irc_prefix(c), b->b.kind == 'k' ?
-	    "K-Line" : "D-Line", b->b.mask);
 	irc_user_kill(c, quit, err);
 }
 
@@ -349,6 +367,12 @@ irc_bans_check(struct client *c)
 	}
 	if ((b = ban_of(c, 0)) == NULL)
 		return false;
+	if (b->b.kind == 's') {	/* Ergo's answer to an anonymous client */
+		irc_fail(c, "FAIL", "*", "ACCOUNT_REQUIRED", ":%s",
+		    SASL_REQUIRED);
+		ban_exit(c, b);
+		return true;
+	}
 	irc_numeric(c, ERR_YOUREBANNEDCREEP, ":You are banned from this "
 	    "server (%s)", b->b.reason);
 	ban_exit(c, b);
@@ -394,51 +418,6 @@ ban_notice(struct client *c, const char *fmt, ...)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	irc_send(c, ":%s NOTICE %s :%s", conf->server_name, c->nick, text);
-}
-
-/*
- * "0", "none", "perm", "permanent": 0 (permanent); bare digits: minutes,
- * as in ircd-hybrid; else units, "1w2d3h4m5s". Seconds, or -1.
- */
-static long long
-dur_parse(const char *s)
-{
-	long long total = 0, v;
-	bool any = false;
-
-	if (strcasecmp(s, "none") == 0 || strcasecmp(s, "perm") == 0 ||
-	    strcasecmp(s, "permanent") == 0)
-		return 0;
-	if (*s < '0' || *s > '9')
-		return -1;
-	while (*s != '\0') {
-		if (*s < '0' || *s > '9')
-			return -1;
-		for (v = 0; *s >= '0' && *s <= '9'; s++) {
-			v = v * 10 + (*s - '0');
-			if (v > BAN_DURATION_MAX)
-				return -1;
-		}
-		switch (*s) {
-		case '\0':
-			if (any)
-				return -1;	/* "1h30": 30 what? */
-			v *= 60;
-			break;
-		case 'w': v *= 7 * 86400; s++; break;
-		case 'd': v *= 86400; s++; break;
-		case 'h': v *= 3600; s++; break;
-		case 'm': v *= 60; s++; break;
-		case 's': s++; break;
-		default:
-			return -1;
-		}
-		total += v;
-		any = true;
-		if (total > BAN_DURATION_MAX)
-			return -1;
-	}
-	return total;
 }
 
 /* "1d2h", "30m", "2s": what dur_parse reads back. */
@@ -504,11 +483,6 @@ dline_mask(char *dst, size_t sz, const char *in)
 	return true;
 }
 
-static const char *
-kind_name(int kind)
-{
-	return kind == 'k' ? "K-Line" : "D-Line";
-}
 
 static int	ban_commit(struct client *, struct store_ban *, long long,
 		    bool, bool);
@@ -531,7 +505,7 @@ ban_add(struct client *c, struct msg *m, int kind)
 			myself = true;
 		else if (strcasecmp(m->param[i], "ANDKILL") != 0)
 			break;	/* matching clients always go */
-	if (m->nparam - i >= 2 && (secs = dur_parse(m->param[i])) >= 0)
+	if (m->nparam - i >= 2 && (secs = irc_duration_parse(m->param[i])) >= 0)
 		i++;
 	else
 		secs = 0;
@@ -772,8 +746,9 @@ uban_show(struct client *c, const struct ban *b)
 		dur_format(d, sizeof(d), (long long)(b->b.expires - ergo_now));
 		snprintf(rest, sizeof(rest), " [expires in %s]", d);
 	}
-	ban_notice(c, "Ban - %s - added by %s - %s%s", b->b.mask, b->b.setter,
-	    b->b.reason, rest);
+	ban_notice(c, "Ban - %s - added by %s - %s%s%s", b->b.mask,
+	    b->b.setter, b->b.reason, rest, b->b.kind == 's' ?
+	    " [requires SASL]" : "");
 }
 
 /* The users matching b (counted, and their nicks into buf). */
@@ -801,11 +776,167 @@ uban_affected(const struct ban *b, char *buf, size_t sz)
 	return n;
 }
 
+static void
+uban_suspension_count(void *arg, const struct store_ban *b)
+{
+	*(unsigned *)arg += b->kind == 'a';
+}
+
+static void
+uban_suspension_line(void *arg, const struct store_ban *b)
+{
+	struct store_account a;
+	char text[IRC_LINE_MAX];
+
+	if (b->kind != 'a')
+		return;
+	irc_account_suspension_text(text, sizeof(text),
+	    store_account_get(b->mask, &a) == 1 ? a.name : b->mask, b);
+	ban_notice(arg, "%s", text);
+}
+
+/* UBAN LIST: D-lines (REQUIRE-SASL ones too), K-lines, suspensions. */
+static void
+uban_list(struct client *c)
+{
+	const struct ban *b;
+	unsigned n;
+
+	irc_bans_tick();
+	for (n = 0, b = bans; b != NULL; b = b->next)
+		n += b->b.kind == 'd' || b->b.kind == 's';
+	ban_notice(c, "There are %u active IP/network ban(s) (DLINEs)", n);
+	for (b = bans; b != NULL; b = b->next)
+		if (b->b.kind == 'd' || b->b.kind == 's')
+			uban_show(c, b);
+	for (n = 0, b = bans; b != NULL; b = b->next)
+		n += b->b.kind == 'k';
+	ban_notice(c, "There are %u active ban(s) on nick-user-host masks "
+	    "(KLINEs)", n);
+	for (b = bans; b != NULL; b = b->next)
+		if (b->b.kind == 'k')
+			uban_show(c, b);
+	n = 0;
+	if (store_ban_list(ergo_now, uban_suspension_count, &n) == -1)
+		return;		/* logged */
+	ban_notice(c, "There are %u active account suspensions.", n);
+	(void)store_ban_list(ergo_now, uban_suspension_line, c);
+}
+
+/* Drops the in-memory ban of kind and mask; whether there was one. */
+static bool
+ban_drop(int kind, const char *mask)
+{
+	struct ban **pp, *b;
+
+	if ((pp = ban_find(kind, mask)) == NULL)
+		return false;
+	b = *pp;
+	*pp = b->next;
+	ban_free(b);
+	nbans--;
+	return true;
+}
+
 /*
- * UBAN <ADD|DEL|LIST|INFO> [target] [DURATION <duration>] [reason]:
- * Ergo's unified bans over the same K- and D-lines: an IP or CIDR is a
- * D-line, a mask with ! or @ a K-line (its nick part dropped, as
- * KLINE's), a bare name an account (suspension: not implemented).
+ * UBAN on an account (Ergo's): ADD suspends it (NickServ SUSPEND's
+ * effect: no login by any means, its users end), DEL lifts that, INFO
+ * tells who uses the nick and the account's standing.
+ */
+static void
+uban_account(struct client *c, const char *sub, const char *t,
+    long long secs, const char *reason)
+{
+	struct store_account a;
+	struct store_ban sb;
+	struct client *u, *x;
+	struct session *s;
+	char fz[NICKLEN_MAX + 1], text[IRC_LINE_MAX];
+	unsigned n = 0;
+	int rc;
+
+	irc_fold(fz, t, sizeof(fz));
+	if (strcasecmp(sub, "INFO") == 0) {
+		u = irc_client_find(t);
+		if (u == NULL || !(u->flags & CF_REG))
+			ban_notice(c, "No client is currently using that "
+			    "nickname");
+		else if (u->account == NULL)
+			ban_notice(c, "Client %s is unauthenticated and "
+			    "connected from %s", u->nick, irc_client_ip(u) !=
+			    NULL ? irc_client_ip(u) : u->host);
+		else
+			ban_notice(c, "Client %s is logged into account %s and "
+			    "has %u active clients (see /NICKSERV CLIENTS LIST "
+			    "%s for more info", u->nick, u->account,
+			    irc_user_sessions(u), u->nick);
+		if ((rc = store_account_get(fz, &a)) == -1)
+			ban_notice(c, "Couldn't load account: %s",
+			    store_error());
+		else if (rc == 0)
+			ban_notice(c, "There is no account registered for %s",
+			    t);
+		else if (!irc_account_suspended(&a) ||
+		    store_ban_get('a', fz, ergo_now, &sb) != 1)
+			ban_notice(c, "Account %s is in good standing; see "
+			    "/NICKSERV INFO %s for more details", t, t);
+		else {
+			irc_account_suspension_text(text, sizeof(text), a.name,
+			    &sb);
+			ban_notice(c, "Account %s has been suspended: %s", t,
+			    text);
+		}
+		return;
+	}
+	if ((rc = store_account_get(fz, &a)) != 1) {
+		if (rc == -1)
+			ban_notice(c, "An error occurred");
+		else if (strcasecmp(sub, "ADD") == 0)
+			ban_notice(c, "No such account");
+		else
+			ban_notice(c, "Could not remove ban: Account does not "
+			    "exist");
+		return;
+	}
+	if (strcasecmp(sub, "ADD") != 0) {	/* DEL */
+		if ((rc = irc_account_unsuspend(&a)) == 0) {
+			log_info("opers", "%s unsuspended account %s",
+			    irc_prefix(c), a.name);
+			ban_notice(c, "Successfully removed ban on %s", t);
+		} else
+			ban_notice(c, "Could not remove ban: %s", rc == 1 ?
+			    "Action was a no-op" : store_error());
+		return;
+	}
+	/* the addresses of the clients about to go, for the reply */
+	text[0] = '\0';
+	for (u = irc_account_sessions(a.id); u != NULL; u = u->acnext)
+		for (s = u->sess; s != NULL; s = s->next)
+			n++;
+	if (irc_account_suspend(c, &a, secs, reason) == -1) {
+		ban_notice(c, "An error occurred");
+		return;
+	}
+	irc_sno('x', "%s [%s] suspended account %s with UBAN", c->nick,
+	    c->oper_name != NULL ? c->oper_name : "?", a.name);
+	ban_notice(c, "Successfully suspended account %s", t);
+	if (n == 0)
+		return;
+	ban_notice(c, "Disconnected %u client(s) associated with the account, "
+	    "using the following IPs:", n);
+	n = 0;
+	for (x = irc_account_sessions(a.id); x != NULL; x = x->acnext)
+		for (s = x->sess; s != NULL; s = s->next)
+			ban_notice(c, "%u. %s", ++n, s->conn != NULL ?
+			    net_conn_ip(s->conn) : "-");
+}
+
+/*
+ * UBAN <ADD|DEL|LIST|INFO> [target] [DURATION <duration>] [REQUIRE-SASL]
+ * [reason]: Ergo's unified bans over the same K- and D-lines: an IP or
+ * CIDR is a D-line (with REQUIRE-SASL only clients that log in with
+ * SASL may connect from it), a mask with ! or @ a K-line (its nick part
+ * dropped, as KLINE's), a bare name an account (its suspension).
  */
 void
 h_uban(struct client *c, struct msg *m)
@@ -815,27 +946,14 @@ h_uban(struct client *c, struct msg *m)
 	char text[IRC_LINE_MAX], nicks[400];
 	const char *sub = m->param[0], *t;
 	long long secs = 0;
+	bool sasl = false, had;
 	size_t off = 0;
 	unsigned n;
 	int i, kind, w;
 
 	bans_load();
 	if (strcasecmp(sub, "LIST") == 0) {
-		irc_bans_tick();
-		for (n = 0, b = bans; b != NULL; b = b->next)
-			n += b->b.kind == 'd';
-		ban_notice(c, "There are %u active IP/network ban(s) (DLINEs)",
-		    n);
-		for (b = bans; b != NULL; b = b->next)
-			if (b->b.kind == 'd')
-				uban_show(c, b);
-		for (n = 0, b = bans; b != NULL; b = b->next)
-			n += b->b.kind == 'k';
-		ban_notice(c, "There are %u active ban(s) on nick-user-host "
-		    "masks (KLINEs)", n);
-		for (b = bans; b != NULL; b = b->next)
-			if (b->b.kind == 'k')
-				uban_show(c, b);
+		uban_list(c);
 		return;
 	}
 	if (strcasecmp(sub, "ADD") != 0 && strcasecmp(sub, "DEL") != 0 &&
@@ -864,36 +982,43 @@ h_uban(struct client *c, struct msg *m)
 		    "ban target");
 		return;
 	}
-	sb.kind = (char)kind;
+	/* ADD: DURATION <d> and REQUIRE-SASL in any order, then a reason */
+	for (i = 2; strcasecmp(sub, "ADD") == 0 && i < m->nparam; i++) {
+		if (strcasecmp(m->param[i], "DURATION") == 0 &&
+		    i + 1 < m->nparam) {
+			if ((secs = irc_duration_parse(m->param[i + 1])) < 0) {
+				ban_notice(c, "Invalid time duration for UBAN");
+				return;
+			}
+			i++;
+		} else if (strcasecmp(m->param[i], "REQUIRE-SASL") == 0)
+			sasl = true;
+		else
+			break;
+	}
+	text[0] = '\0';
+	for (; i < m->nparam; i++) {
+		w = snprintf(text + off, sizeof(text) - off, "%s%s",
+		    off ? " " : "", m->param[i]);
+		if (w < 0 || (size_t)w >= sizeof(text) - off)
+			break;
+		off += (size_t)w;
+	}
+	irc_utf8_trunc(text, STORE_BAN_REASON_MAX);
 	if (kind == 'a') {
-		struct client *u = irc_client_find(t);
-
-		if (strcasecmp(sub, "INFO") == 0) {
-			if (u == NULL || !(u->flags & CF_REG))
-				ban_notice(c, "No client is currently using "
-				    "that nickname");
-			else if (u->account == NULL)
-				ban_notice(c, "Client %s is unauthenticated "
-				    "and connected from %s", u->nick,
-				    irc_client_ip(u) != NULL ?
-				    irc_client_ip(u) : u->host);
-			else
-				ban_notice(c, "Client %s is logged into "
-				    "account %s", u->nick, u->account);
-			return;
-		}
-		ban_notice(c, "Account suspension is not implemented yet; ban "
-		    "the client's address or mask instead");
+		uban_account(c, sub, t, secs, text);
 		return;
 	}
 	if (strcasecmp(sub, "INFO") == 0) {
-		if ((pp = ban_find(kind, sb.mask)) != NULL)
+		if ((pp = ban_find(kind, sb.mask)) != NULL ||
+		    (kind == 'd' && (pp = ban_find('s', sb.mask)) != NULL))
 			uban_show(c, *pp);
 		else if (kind == 'd')
 			ban_notice(c, "There is no active IP ban against %s",
 			    sb.mask);
 		else
 			ban_notice(c, "No ban exists for %s", sb.mask);
+		sb.kind = (char)kind;
 		if ((b = ban_new(&sb)) == NULL)
 			return;
 		n = uban_affected(b, nicks, sizeof(nicks));
@@ -907,20 +1032,20 @@ h_uban(struct client *c, struct msg *m)
 			    "clients", n);
 		return;
 	}
-	if (strcasecmp(sub, "ADD") != 0) {	/* DEL */
-		if (store_ban_del(kind, sb.mask) == -1) {
+	if (strcasecmp(sub, "ADD") != 0) {	/* DEL: a D-line either kind */
+		if (store_ban_del(kind, sb.mask) == -1 || (kind == 'd' &&
+		    store_ban_del('s', sb.mask) == -1)) {
 			ban_notice(c, "Could not remove ban: the database "
 			    "failed (%s)", store_error());
 			return;
 		}
-		if ((pp = ban_find(kind, sb.mask)) == NULL) {
+		had = ban_drop(kind, sb.mask);
+		if (kind == 'd' && ban_drop('s', sb.mask))
+			had = true;
+		if (!had) {
 			ban_notice(c, "Could not remove ban: no such ban");
 			return;
 		}
-		b = *pp;
-		*pp = b->next;
-		ban_free(b);
-		nbans--;
 		log_info("opers", "%s removed %s for %s", irc_prefix(c),
 		    kind_name(kind), sb.mask);
 		irc_sno('x', "Operator %s removed %s UBAN against %s",
@@ -929,34 +1054,17 @@ h_uban(struct client *c, struct msg *m)
 		ban_notice(c, "Successfully removed ban on %s", sb.mask);
 		return;
 	}
-	/* ADD: DURATION <d> and REQUIRE-SASL in any order, then a reason */
-	for (i = 2; i < m->nparam; i++) {
-		if (strcasecmp(m->param[i], "DURATION") == 0 &&
-		    i + 1 < m->nparam) {
-			if ((secs = dur_parse(m->param[i + 1])) < 0) {
-				ban_notice(c, "Invalid time duration for UBAN");
-				return;
-			}
-			i++;
-		} else if (strcasecmp(m->param[i], "REQUIRE-SASL") == 0) {
-			ban_notice(c, "REQUIRE-SASL is not implemented yet");
-			return;
-		} else
-			break;
-	}
-	text[0] = '\0';
-	for (; i < m->nparam; i++) {
-		w = snprintf(text + off, sizeof(text) - off, "%s%s",
-		    off ? " " : "", m->param[i]);
-		if (w < 0 || (size_t)w >= sizeof(text) - off)
-			break;
-		off += (size_t)w;
-	}
-	if (text[0] == '\0')
-		snprintf(text, sizeof(text), "No reason given");
-	irc_utf8_trunc(text, STORE_BAN_REASON_MAX);
+	/* one ban per network: REQUIRE-SASL replaces a D-line, and back */
+	if (kind == 'd' && sasl) {
+		kind = 's';
+		if (store_ban_del('d', sb.mask) != -1)
+			(void)ban_drop('d', sb.mask);
+	} else if (kind == 'd' && store_ban_del('s', sb.mask) != -1)
+		(void)ban_drop('s', sb.mask);
+	sb.kind = (char)kind;
 	snprintf(sb.reason, sizeof(sb.reason), "%.*s",
-	    (int)STORE_BAN_REASON_MAX, text);
+	    (int)STORE_BAN_REASON_MAX, text[0] != '\0' ? text :
+	    "No reason given");
 	(void)ban_commit(c, &sb, secs, false, true);
 }
 

@@ -271,6 +271,15 @@ static const struct help helps[] = {
 	{ "NICKSERV DROP", NULL, "Deletes your account",
 	  "DROP <password>\n"
 	  "Deletes your account." },
+	{ "NICKSERV ERASE", "accreg", "Erases all records of an account",
+	  "ERASE <account> [code]\n"
+	  "Deletes an account and forgets its name, so it may be registered "
+	  "again (UNREGISTER keeps the name reserved). Without the code, "
+	  "says the command that carries it. Needs the accreg capability." },
+	{ "NICKSERV GET", NULL, "Shows one of your account's settings",
+	  "GET <setting>\n"
+	  "Shows a setting of your account (see HELP SET) as stored and as "
+	  "in effect under the server's settings." },
 	{ "NICKSERV GHOST", NULL, "Disconnects a session using your nick",
 	  "GHOST <nick>\n"
 	  "Disconnects the client using your account's nick." },
@@ -282,23 +291,62 @@ static const struct help helps[] = {
 	  "Logs you in to an account." },
 	{ "NICKSERV INFO", NULL, "Shows an account",
 	  "INFO [account]\n"
-	  "Shows an account's registration time; its owner and operators "
-	  "also see its details." },
+	  "Shows an account's registration time and suspension; its owner "
+	  "and operators with accreg also see its details and certificate "
+	  "fingerprints." },
+	{ "NICKSERV LIST", "accreg", "Lists registered accounts",
+	  "LIST [mask]\n"
+	  "Lists the registered accounts, or those matching a mask with * "
+	  "and ? (Ergo takes a regular expression). Needs the accreg "
+	  "capability." },
 	{ "NICKSERV PASSWD", NULL, "Changes your password",
-	  "PASSWD <current> <new>\n"
-	  "Changes your password." },
+	  "PASSWD <current> <new> [new again] | PASSWD <account> <new>\n"
+	  "Changes your password. An operator with the accreg capability "
+	  "sets another account's password with the second form." },
 	{ "NICKSERV REGISTER", NULL, "Registers your nick",
 	  "REGISTER <password> [email]\n"
 	  "Registers your current nick as an account." },
+	{ "NICKSERV RENAME", "accreg", "Renames an account",
+	  "RENAME <account> <newname>\n"
+	  "Changes how an account's name is written; only its casing may "
+	  "change (Alice to alice). Needs the accreg capability." },
+	{ "NICKSERV SADROP", "accreg", "Deletes another's account",
+	  "SADROP <account>\n"
+	  "Deletes an account, as its owner's DROP does, and disconnects "
+	  "its users (always-on ones too). Needs the accreg capability." },
+	{ "NICKSERV SAGET", "accreg", "Shows another account's settings",
+	  "SAGET <account> <setting>\n"
+	  "GET for someone else's account. Needs the accreg capability." },
+	{ "NICKSERV SAREGISTER", "accreg", "Registers an account for someone",
+	  "SAREGISTER <account> <password>\n"
+	  "Registers an account on someone else's behalf. Needs the accreg "
+	  "capability." },
+	{ "NICKSERV SASET", "accreg", "Changes another account's settings",
+	  "SASET <account> <setting> <value>\n"
+	  "SET for someone else's account; SASET <account> PASSWORD <new> "
+	  "sets its password. Needs the accreg capability." },
 	{ "NICKSERV SET", NULL, "Changes your account's settings",
 	  "SET <ENFORCE <none|timeout|strict|default> | MULTICLIENT "
 	  "<on|off|default> | ALWAYS-ON <on|off|default> | AUTO-AWAY "
 	  "<on|off|default> | AUTOREPLAY-MISSED <on|off> | AUTOREPLAY-LINES "
-	  "<n|default> | REPLAY-JOINS <commands-only|always|never>>\n"
+	  "<n|default> | REPLAY-JOINS <commands-only|always|never> | "
+	  "DM-HISTORY <off|ephemeral|on|default>>\n"
 	  "How your nick is protected; whether more clients may attach to "
 	  "it; whether it stays online with no client (always-on) and is "
 	  "away then; what a client attaching to it is sent of what it "
-	  "missed." },
+	  "missed; where your direct messages are kept (nowhere, in memory, "
+	  "or also on disk)." },
+	{ "NICKSERV SUSPEND", "ban", "Manages account suspensions",
+	  "SUSPEND ADD <account> [DURATION <duration>] [reason] | SUSPEND "
+	  "DEL <account> | SUSPEND LIST\n"
+	  "A suspended account cannot log in by any means, and its users "
+	  "(always-on ones too) are disconnected. DEL lifts a suspension. "
+	  "Needs the ban capability." },
+	{ "NICKSERV UNREGISTER", NULL, "Deletes an account for good",
+	  "UNREGISTER <account> [code]\n"
+	  "Deletes your account (or anyone's, for an operator with accreg); "
+	  "its name stays reserved. Without the code, says the command "
+	  "that carries it." },
 	{ "NOTICE", NULL, NULL,
 	  "NOTICE <target>[,target...] <text>\n"
 	  "Sends a notice, which no automatic reply may answer." },

@@ -49,6 +49,7 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_num.h"
+#include "irc_account.h"
 
 /* Rings grow by doubling from this, up to the configured length. */
 #define HIST_RING_MIN		16
@@ -59,6 +60,13 @@
 #define HIST_EXPIRE_MS		60000	/* expired rows deleted this often */
 #define HIST_EXPIRE_BATCH	2000	/* at most this many rows a pass */
 
+struct hist;
+struct hmsg;
+static size_t	 missed_peer(struct hist *, int64_t, int64_t, size_t, bool,
+		    const char *, struct hmsg ***);
+struct znc_play;
+static bool	 znc_join(struct client *, struct chan *);
+static void	 znc_session_free(struct session *);
 static void	 hist_play(struct chan *, struct client *, const char *,
 		    unsigned, void (*)(void *, const struct hist_info *,
 		    const char *), void *);
@@ -522,14 +530,18 @@ chan_hist(struct chan *ch)
 	return &ch->hist;
 }
 
-/* c's direct messages: its account's ring when persistent, else its own. */
+/*
+ * c's direct messages: its account's ring when persistent, else its own
+ * (NickServ SET DM-HISTORY ephemeral keeps them in its own too).
+ */
 static struct hist **
 dm_hist(struct client *c)
 {
 	struct pring *p;
 	char key[24];
 
-	if (c->account_id == 0 || !persisting())
+	if (c->account_id == 0 || !persisting() ||
+	    irc_account_dm_history(c->account_dmh) != DMH_ON)
 		return &c->hist;
 	pring_key(key, sizeof(key), 'a', c->account_id);
 	if ((p = pring_get(key, true)) == NULL)
@@ -579,11 +591,21 @@ chan_push(struct chan *ch, struct hmsg *m)
 		queue_row(m, *hp, ch->reg_id, 0);
 }
 
-/* Pushes m to c's direct-message ring, queued if that is an account's. */
+/*
+ * Pushes m to c's direct-message ring, queued if that is an account's;
+ * NickServ SET DM-HISTORY off: kept nowhere.
+ */
 static void
 dm_push(struct client *c, struct hmsg *m)
 {
-	struct hist **hp = dm_hist(c);
+	struct hist **hp;
+
+	if (c->account_id != 0 &&
+	    irc_account_dm_history(c->account_dmh) == DMH_OFF) {
+		hmsg_free(m);		/* the ring owns what it keeps */
+		return;
+	}
+	hp = dm_hist(c);
 
 	if (hist_push(hp, m, conf->history.client_length,
 	    conf->history.client_bytes) &&
@@ -778,6 +800,7 @@ irc_hist_init(void)
 	IRC_HOOK_ADD(quit, irc_hist_client_free);
 	IRC_HOOK_ADD(chan_free, irc_hist_chan_free);
 	IRC_HOOK_ADD(joined, irc_hist_join);
+	IRC_HOOK_ADD(session_free, znc_session_free);
 	IRC_HOOK_ADD(dropping, hist_dropping);
 	IRC_HOOK_ADD(dropped, irc_hist_forget);
 	IRC_HOOK_ADD(stats_z, hist_stats_z);
@@ -1638,6 +1661,10 @@ irc_hist_join(struct client *c, struct chan *ch)
 	size_t n = 0, i, want = c->account != NULL && c->account_arl >= 0 ?
 	    (size_t)c->account_arl : conf->history.autoreplay;
 
+	/* a PLAY just before this JOIN says what it wants (Textual) */
+	if (has(c, CAP_ZNC_PLAYBACK) && conf->history.enabled &&
+	    znc_join(c, ch))
+		return;
 	if (want == 0 || h == NULL || has(c, CAP_CHATHISTORY) ||
 	    has(c, CAP_ZNC_PLAYBACK) ||	/* it will PLAY what it wants */
 	    !conf->history.enabled)
@@ -1672,9 +1699,26 @@ irc_hist_join(struct client *c, struct chan *ch)
  * sends (messages; events too if events), at most max of the newest,
  * oldest first, into a malloc'd *vp. The count (0: none or ENOMEM).
  */
+static bool
+missed_match(const struct hmsg *m, bool events, const char *peer)
+{
+	if (peer != NULL && (m->peer == NULL || irc_casecmp(m->peer, peer) != 0))
+		return false;
+	return m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
+	    (events && m->kind == HK_EVENT);
+}
+
 static size_t
 missed_of(struct hist *h, int64_t since_ms, int64_t until_ms, size_t max,
     bool events, struct hmsg ***vp)
+{
+	return missed_peer(h, since_ms, until_ms, max, events, NULL, vp);
+}
+
+/* The same, of the direct messages with peer only (NULL: all). */
+static size_t
+missed_peer(struct hist *h, int64_t since_ms, int64_t until_ms, size_t max,
+    bool events, const char *peer, struct hmsg ***vp)
 {
 	struct hmsg **v;
 	size_t n = 0, i, first, last;
@@ -1693,8 +1737,7 @@ missed_of(struct hist *h, int64_t since_ms, int64_t until_ms, size_t max,
 		 * a line twice beats a line lost */
 		if (m->ms < since_ms)
 			break;
-		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
-		    (events && m->kind == HK_EVENT))
+		if (missed_match(m, events, peer))
 			n++;
 	}
 	if (n == 0 || (v = calloc(n, sizeof(*v))) == NULL)
@@ -1702,8 +1745,7 @@ missed_of(struct hist *h, int64_t since_ms, int64_t until_ms, size_t max,
 	for (n = 0, i = first; i < last; i++) {
 		struct hmsg *m = slot_at(h, i);
 
-		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE ||
-		    (events && m->kind == HK_EVENT))
+		if (missed_match(m, events, peer))
 			v[n++] = m;
 	}
 	*vp = v;
@@ -1748,6 +1790,63 @@ irc_hist_missed(struct client *c, int64_t since_ms, size_t lines,
 	free(v);
 }
 
+/*
+ * A PLAY's window, kept for the JOINs that follow it for ZNC_WINDOW_MS
+ * (Ergo's: Textual sends PLAY, then its JOINs): per session, freed with
+ * it. targets: the names asked for, NULL for *.
+ */
+#define ZNC_WINDOW_MS	30000
+struct znc_play {
+	int64_t		 after, before, set_ms;
+	char		*targets;
+};
+
+static void
+znc_session_free(struct session *s)
+{
+	if (s->znc == NULL)
+		return;
+	free(s->znc->targets);
+	free(s->znc);
+	s->znc = NULL;
+}
+
+/* Whether name is in the comma list (NULL: everything). */
+static bool
+znc_named(const char *list, const char *name)
+{
+	char buf[IRC_LINE_MAX], *save = NULL, *x;
+
+	if (list == NULL)
+		return true;
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (x = strtok_r(buf, ",", &save); x != NULL;
+	    x = strtok_r(NULL, ",", &save))
+		if (irc_casecmp(x, name) == 0)
+			return true;
+	return false;
+}
+
+/* ch's messages of the window of c's PLAY, replayed on its JOIN. */
+static bool
+znc_join(struct client *c, struct chan *ch)
+{
+	struct znc_play *z = irc_sess(c) != NULL ? irc_sess(c)->znc : NULL;
+	struct hmsg **v;
+	int64_t cutoff;
+	size_t n;
+
+	if (z == NULL || ergo_now_ms - (uint64_t)z->set_ms > ZNC_WINDOW_MS ||
+	    !znc_named(z->targets, ch->name))
+		return false;
+	cutoff = chan_cutoff_ms(ch, c);
+	if ((n = missed_of(*chan_hist(ch), z->after > cutoff ? z->after :
+	    cutoff, z->before, conf->history.channel_length, false, &v)) > 0)
+		replay(c, ch->name, v, 0, n, true);
+	free(v);
+	return true;
+}
+
 /* ZNC's time: seconds since the epoch, a fraction for milliseconds. */
 static int64_t
 znc_time_ms(const char *s)
@@ -1760,17 +1859,73 @@ znc_time_ms(const char *s)
 	return (int64_t)(v * 1000.0);
 }
 
+/* The newest message of h (with peer, if not NULL): its ms, or 0. */
+static int64_t
+newest_ms(struct hist *h, const char *peer)
+{
+	size_t i;
+
+	for (i = h != NULL ? h->n : 0; i > 0; i--)
+		if (missed_match(slot_at(h, i - 1), false, peer))
+			return slot_at(h, i - 1)->ms;
+	return 0;
+}
+
+static void
+znc_list_line(struct client *c, const char *target, int64_t ms)
+{
+	irc_send(c, ":*playback!znc@znc.in PRIVMSG %s :%s 0 %lld.%03d",
+	    c->nick, target, (long long)(ms / 1000), (int)(ms % 1000));
+}
+
+/*
+ * LIST (Ergo's emulation of ZNC's): each channel the user is in and each
+ * peer of its direct messages that history holds, with the time of the
+ * newest message: "<target> 0 <seconds.ms>", newest DM peers first.
+ */
+static void
+znc_list(struct client *c)
+{
+	struct member *mb;
+	struct hist *h = *dm_hist(c);
+	const char *seen[64];
+	size_t i, k, nseen = 0;
+	int64_t ms;
+
+	for (mb = c->chans; mb != NULL; mb = mb->unext)
+		if ((ms = newest_ms(*chan_hist(mb->ch), NULL)) > 0)
+			znc_list_line(c, mb->ch->name, ms);
+	for (i = h != NULL ? h->n : 0; i > 0 && nseen < 64; i--) {
+		struct hmsg *m = slot_at(h, i - 1);
+
+		if (m->peer == NULL || !missed_match(m, false, NULL))
+			continue;
+		for (k = 0; k < nseen; k++)
+			if (irc_casecmp(seen[k], m->peer) == 0)
+				break;
+		if (k < nseen)
+			continue;
+		seen[nseen++] = m->peer;
+		znc_list_line(c, m->peer, m->ms);
+	}
+}
+
 /*
  * znc.in/playback, as Ergo emulates it: PRIVMSG *playback :PLAY
- * <targets> [after] [before] replays the messages of each target (a
- * comma list of channels the user is in; * for every channel and the
- * direct messages) newer than after and not newer than before, in a
- * chathistory batch each. Anything else to *playback is ignored.
+ * <targets> [after] [before] replays the messages of each target newer
+ * than after (all of them without it: the newest that history keeps)
+ * and not newer than before, in a chathistory batch each. targets: a
+ * comma list of channels the user is in and nicks (its direct messages
+ * with them), or * for every channel and every direct message. The
+ * window also holds for the channels the session JOINs in the next 30
+ * seconds (clients such as Textual send PLAY first). LIST: see above.
+ * Anything else to *playback is ignored.
  */
 void
 irc_hist_playback(struct client *c, const char *text)
 {
-	char buf[IRC_LINE_MAX], *w[4], *save = NULL, *t;
+	char buf[IRC_LINE_MAX], list[IRC_LINE_MAX], *w[4], *save = NULL, *t;
+	struct session *ss = irc_sess(c);
 	struct member *mb;
 	struct hmsg **v;
 	int64_t after = 0, before = 0, cutoff;
@@ -1781,25 +1936,36 @@ irc_hist_playback(struct client *c, const char *text)
 	for (t = strtok_r(buf, " ", &save); t != NULL && nw < 4;
 	    t = strtok_r(NULL, " ", &save))
 		w[nw++] = t;
-	if (nw < 2 || strcasecmp(w[0], "PLAY") != 0 ||
-	    !conf->history.enabled)
+	if (nw < 1 || !conf->history.enabled)
+		return;
+	if (strcasecmp(w[0], "LIST") == 0) {
+		znc_list(c);
+		return;
+	}
+	if (nw < 2 || strcasecmp(w[0], "PLAY") != 0)
 		return;
 	if ((nw > 2 && (after = znc_time_ms(w[2])) < 0) ||
 	    (nw > 3 && (before = znc_time_ms(w[3])) < 0))
 		return;
+	if (after > 0)
+		after++;	/* newer than the time given, not at it */
 	all = strcmp(w[1], "*") == 0;
-	for (mb = c->chans; mb != NULL; mb = mb->unext) {
-		if (!all) {	/* is it one of the names asked for? */
-			char list[IRC_LINE_MAX], *s2 = NULL, *x;
-			bool found = false;
-
-			snprintf(list, sizeof(list), "%s", w[1]);
-			for (x = strtok_r(list, ",", &s2); x != NULL && !found;
-			    x = strtok_r(NULL, ",", &s2))
-				found = irc_casecmp(x, mb->ch->name) == 0;
-			if (!found)
-				continue;
+	if (ss != NULL) {
+		znc_session_free(ss);
+		if ((ss->znc = calloc(1, sizeof(*ss->znc))) != NULL &&
+		    !all && (ss->znc->targets = xstrdup(w[1])) == NULL) {
+			free(ss->znc);
+			ss->znc = NULL;
 		}
+		if (ss->znc != NULL) {
+			ss->znc->after = after;
+			ss->znc->before = before;
+			ss->znc->set_ms = (int64_t)ergo_now_ms;
+		}
+	}
+	for (mb = c->chans; mb != NULL; mb = mb->unext) {
+		if (!all && !znc_named(w[1], mb->ch->name))
+			continue;
 		cutoff = chan_cutoff_ms(mb->ch, c);
 		if ((n = missed_of(*chan_hist(mb->ch), after > cutoff ? after :
 		    cutoff, before, conf->history.channel_length, false,
@@ -1807,9 +1973,22 @@ irc_hist_playback(struct client *c, const char *text)
 			replay(c, mb->ch->name, v, 0, n, true);
 		free(v);
 	}
-	if (all && (n = missed_of(*dm_hist(c), after, before,
-	    conf->history.client_length, false, &v)) > 0) {
-		replay(c, c->nick, v, 0, n, true);
+	if (all) {
+		if ((n = missed_of(*dm_hist(c), after, before,
+		    conf->history.client_length, false, &v)) > 0)
+			replay(c, c->nick, v, 0, n, true);
+		free(v);
+		return;
+	}
+	/* nicks: the direct messages with each */
+	snprintf(list, sizeof(list), "%s", w[1]);
+	for (t = strtok_r(list, ",", &save); t != NULL;
+	    t = strtok_r(NULL, ",", &save)) {
+		if (t[0] == '#' || t[0] == '&' || !irc_nick_valid(t))
+			continue;
+		if ((n = missed_peer(*dm_hist(c), after, before,
+		    conf->history.client_length, false, t, &v)) > 0)
+			replay(c, t, v, 0, n, true);
 		free(v);
 	}
 }

@@ -160,6 +160,20 @@ sasl_end(struct client *c)
 	irc_sasl_free(c);
 }
 
+/* 904 for a suspended account, after its credentials were right. */
+static bool
+sasl_suspended(struct client *c, const struct store_account *a)
+{
+	if (!irc_account_suspended(a))
+		return false;
+	log_info("accounts", "%s: login to suspended account %s refused",
+	    c->host, a->name);
+	irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed: Account "
+	    "has been suspended");
+	sasl_end(c);
+	return true;
+}
+
 static void
 sasl_fail(struct client *c, const char *folded)
 {
@@ -246,6 +260,8 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, irc_sess(c)->sasl->folded);
 		return;
 	}
+	if (sasl_suspended(c, &a))
+		return;
 	irc_account_rehash(c, &a, p.passwd);
 	sasl_success(c, &a);
 }
@@ -277,6 +293,8 @@ sasl_external(struct client *c, const char *msg, size_t len)
 			return;
 		}
 	}
+	if (sasl_suspended(c, &a))
+		return;
 	sasl_success(c, &a);
 }
 
@@ -357,6 +375,12 @@ scram_final(struct client *c, char *msg, size_t len)
 	if (!conf_passwd_equal(stored, s->acct.stored_key, 32)) {
 		free(am);
 		sasl_fail(c, s->folded);
+		return;
+	}
+	/* the proof was right: only now may it be told */
+	if (irc_account_suspended(&s->acct)) {
+		free(am);
+		(void)sasl_suspended(c, &s->acct);
 		return;
 	}
 	conf_passwd_hmac(s->acct.server_key, 32, am, amlen, sig);

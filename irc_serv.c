@@ -24,6 +24,7 @@
 #include "irc_account.h"
 #include "irc_alwayson.h"
 #include "irc_user.h"
+#include "irc_oper.h"
 #include "irc_serv_int.h"
 #include "irc_num.h"
 
@@ -267,6 +268,13 @@ ns_identify(struct client *c, int argc, char **argv)
 		    "supplied username/password");
 		return;
 	}
+	if (irc_account_suspended(&a)) {
+		log_info("accounts", "%s: login to suspended account %s "
+		    "refused", c->host, a.name);
+		ns_reply(c, "Authentication failed: Account has been "
+		    "suspended");
+		return;
+	}
 	if (pw != NULL)
 		irc_account_rehash(c, &a, pw);
 	irc_account_login(c, &a);
@@ -312,17 +320,31 @@ ns_drop(struct client *c, int argc, char **argv)
 		irc_account_logout(s);
 }
 
-/* PASSWD <current> <new> */
+/* PASSWD <current> <new> [new again]; PASSWD <account> <new> (oper) */
 static void
 ns_passwd(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
 	char fz[NICKLEN_MAX + 1];
 
+	/* Ergo's: two words from an oper with accreg name an account (and
+	 * from anyone not logged in, who may not) */
+	if (argc == 2 && (irc_oper_can(c, "accreg") || c->account == NULL)) {
+		if (irc_oper_can(c, "accreg"))
+			ns_sapasswd(c, argv[0], argv[1]);
+		else
+			ns_reply(c, "Insufficient privileges");
+		return;
+	}
 	if (!ns_my_account(c, &a))
 		return;
 	if (argc < 2) {
-		ns_reply(c, "Syntax: PASSWD <current password> <new password>");
+		ns_reply(c, "Syntax: PASSWD <current password> <new password> "
+		    "[new password again]");
+		return;
+	}
+	if (argc > 2 && strcmp(argv[1], argv[2]) != 0) {
+		ns_reply(c, "Passwords do not match");
 		return;
 	}
 	irc_fold(fz, a.name, sizeof(fz));
@@ -345,7 +367,7 @@ ns_passwd(struct client *c, int argc, char **argv)
 	ns_reply(c, "Password changed");
 }
 
-static const char *
+const char *
 enforce_name(int e)
 {
 	switch (e) {
@@ -404,6 +426,12 @@ ns_clients(struct client *c, int argc, char **argv)
 		ns_reply(c, "No such client");
 }
 
+static void
+info_certfp(void *arg, const char *fp)
+{
+	ns_reply(arg, "Certificate fingerprint: %s", fp);
+}
+
 /* INFO [account] */
 static void
 ns_info(struct client *c, int argc, char **argv)
@@ -435,12 +463,15 @@ ns_info(struct client *c, int argc, char **argv)
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	ns_reply(c, "Account: %s", a.name);
 	ns_reply(c, "Registered at: %s", when);
-	/* private details: the owner and opers only */
-	if (c->account_id == a.id || (c->umodes & UMODE_OPER)) {
+	/* private details: the owner and opers with accreg only */
+	if (c->account_id == a.id || irc_oper_can(c, "accreg")) {
 		if (a.email[0] != '\0')
 			ns_reply(c, "Email address: %s", a.email);
 		ns_reply(c, "Enforcement: %s", enforce_name(a.enforce));
+		if (store_certfp_list(a.id, info_certfp, c) == -1)
+			ns_store_failed(c, "Lookup");
 	}
+	ns_info_suspension(c, &a);
 }
 
 /* GHOST <nick>: disconnects a session using one's own reserved nick. */
@@ -702,27 +733,83 @@ ns_set_replay(struct client *c, const struct store_account *a,
 	    "replay-joins", shown);
 }
 
+/*
+ * SET DM-HISTORY off|ephemeral|on|default (Ergo's): where the account's
+ * direct messages are kept: nowhere, in memory only, or also in the
+ * database (history.persistent); default: the latter if the server
+ * persists history, else memory (irc_hist.c reads c->account_dmh).
+ */
+static void
+ns_set_dmh(struct client *c, const struct store_account *a, const char *v)
+{
+	struct client *u;
+	int d;
+
+	for (d = DMH_DEFAULT; d <= DMH_ON; d++)
+		if (strcasecmp(v, ns_dmh_name(d)) == 0)
+			break;
+	if (d > DMH_ON) {
+		ns_reply(c, "Invalid parameters");
+		return;
+	}
+	if (store_account_dm_history(a->id, d) == -1) {
+		ns_store_failed(c, "Setting change");
+		return;
+	}
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
+		u->account_dmh = d;
+	ns_reply(c, "Your setting for dm-history is now %s", ns_dmh_name(d));
+}
+
+const char *
+ns_dmh_name(int d)
+{
+	static const char *const names[] = { "default", "off", "ephemeral",
+	    "on" };
+
+	return d >= DMH_DEFAULT && d <= DMH_ON ? names[d] : "default";
+}
+
 static void
 ns_set(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
-	int e;
 
 	if (!ns_my_account(c, &a))
 		return;
+	if (argc >= 1 && (strcasecmp(argv[0], "PASSWORD") == 0 ||
+	    strcasecmp(argv[0], "PASS") == 0)) {
+		ns_reply(c, "To change a password, use the PASSWD command. For "
+		    "details, /msg NickServ HELP PASSWD");
+		return;
+	}
+	ns_set_account(c, &a, argc, argv);
+}
+
+/* SET and SASET: setting argv[0] of account a to argv[1]. */
+void
+ns_set_account(struct client *c, const struct store_account *a, int argc,
+    char **argv)
+{
+	int e;
+
 	if (argc >= 2 && strcasecmp(argv[0], "MULTICLIENT") == 0) {
-		ns_set_multiclient(c, &a, argv[1]);
+		ns_set_multiclient(c, a, argv[1]);
 		return;
 	}
 	if (argc >= 2 && (strcasecmp(argv[0], "ALWAYS-ON") == 0 ||
 	    strcasecmp(argv[0], "AUTO-AWAY") == 0)) {
-		ns_set_persist(c, &a, argv[0], argv[1]);
+		ns_set_persist(c, a, argv[0], argv[1]);
 		return;
 	}
 	if (argc >= 2 && (strcasecmp(argv[0], "AUTOREPLAY-MISSED") == 0 ||
 	    strcasecmp(argv[0], "AUTOREPLAY-LINES") == 0 ||
 	    strcasecmp(argv[0], "REPLAY-JOINS") == 0)) {
-		ns_set_replay(c, &a, argv[0], argv[1]);
+		ns_set_replay(c, a, argv[0], argv[1]);
+		return;
+	}
+	if (argc >= 2 && strcasecmp(argv[0], "DM-HISTORY") == 0) {
+		ns_set_dmh(c, a, argv[1]);
 		return;
 	}
 	if (argc < 2 || strcasecmp(argv[0], "ENFORCE") != 0) {
@@ -732,7 +819,8 @@ ns_set(struct client *c, int argc, char **argv)
 		    "| SET AUTO-AWAY <on|off|default> "
 		    "| SET AUTOREPLAY-MISSED <on|off> "
 		    "| SET AUTOREPLAY-LINES <n|default> "
-		    "| SET REPLAY-JOINS <commands-only|always|never>");
+		    "| SET REPLAY-JOINS <commands-only|always|never> "
+		    "| SET DM-HISTORY <off|ephemeral|on|default>");
 		return;
 	}
 	for (e = ENFORCE_DEFAULT; e <= ENFORCE_STRICT; e++)
@@ -742,7 +830,7 @@ ns_set(struct client *c, int argc, char **argv)
 		ns_reply(c, "Invalid parameters");
 		return;
 	}
-	if (store_account_enforce(a.id, e) == -1) {
+	if (store_account_enforce(a->id, e) == -1) {
 		ns_store_failed(c, "Setting change");
 		return;
 	}
@@ -753,13 +841,23 @@ static const struct ns_cmd ns_cmds[] = {
 	{ "CERT", ns_cert },
 	{ "CLIENTS", ns_clients },
 	{ "DROP", ns_drop },
+	{ "ERASE", ns_erase },
+	{ "GET", ns_get },
 	{ "GHOST", ns_ghost },
 	{ "HELP", ns_help },
 	{ "IDENTIFY", ns_identify },
 	{ "INFO", ns_info },
+	{ "LIST", ns_list },
 	{ "PASSWD", ns_passwd },
 	{ "REGISTER", ns_register },
+	{ "RENAME", ns_rename },
+	{ "SADROP", ns_sadrop },
+	{ "SAGET", ns_saget },
+	{ "SAREGISTER", ns_saregister },
+	{ "SASET", ns_saset },
 	{ "SET", ns_set },
+	{ "SUSPEND", ns_suspend },
+	{ "UNREGISTER", ns_unregister },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 

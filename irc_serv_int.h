@@ -1,6 +1,6 @@
 /*
  * irc_serv_int.h: what the services' files (irc_serv.c, irc_chanserv.c,
- * irc_hostserv.c, irc_histserv.c) share among themselves: a service's command table, its replies and
+ * irc_hostserv.c, irc_histserv.c, irc_nsadmin.c) share among themselves: a service's command table, its replies and
  * its dispatch. Nothing outside the services includes it.
  */
 #ifndef IRC_SERV_INT_H
@@ -10,7 +10,7 @@
 
 #include "irc_state.h"
 
-#define SERV_ARGS_MAX	4	/* words after a service command */
+#define SERV_ARGS_MAX	16	/* words after a service command */
 
 /* A service's subcommand; its help text is irc_help.c's
  * "SERVICE NAME" entry. */
@@ -44,5 +44,28 @@ void	 serv_words(const struct msg *, char *text, size_t sz);
 void	 cs_command(struct client *, const char *text);
 void	 hs_command(struct client *, const char *text);
 void	 hist_command(struct client *, const char *text);	/* HistServ */
+
+struct store_account;
+/* NickServ (irc_serv.c) for its oper commands: SET on account a, the
+ * names of SET ENFORCE and DM-HISTORY values */
+void	 ns_set_account(struct client *, const struct store_account *a,
+	    int argc, char **argv);
+const char *enforce_name(int);
+const char *ns_dmh_name(int);
+/* NickServ's oper commands (irc_nsadmin.c), Ergo's */
+void	 ns_saregister(struct client *, int, char **);
+void	 ns_sadrop(struct client *, int, char **);
+void	 ns_unregister(struct client *, int, char **);
+void	 ns_erase(struct client *, int, char **);
+void	 ns_saset(struct client *, int, char **);
+void	 ns_saget(struct client *, int, char **);
+void	 ns_get(struct client *, int, char **);
+void	 ns_suspend(struct client *, int, char **);
+void	 ns_rename(struct client *, int, char **);
+void	 ns_list(struct client *, int, char **);
+/* PASSWD <account> <new> by an oper with accreg */
+void	 ns_sapasswd(struct client *, const char *name, const char *pw);
+/* INFO: the suspension line of a, if it is suspended */
+void	 ns_info_suspension(struct client *, const struct store_account *a);
 
 #endif

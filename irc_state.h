@@ -111,6 +111,7 @@ struct session {
 	struct ml	*ml;		/* open draft/multiline batch */
 	struct label	*label;		/* labeled command running (irc_out.c) */
 	struct mdsub	*mdsubs;	/* METADATA SUB keys (irc_metadata.c) */
+	struct znc_play	*znc;		/* its last *playback PLAY (irc_hist.c) */
 	unsigned	 nmdsubs;
 	struct session	*dnext;		/* irc.dead_sessions */
 	char		*error;		/* ERROR text once dead, or NULL */
@@ -173,6 +174,7 @@ struct client {
 	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
 	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
 	int		 account_rj;		/* REPLAY-JOINS */
+	int		 account_dmh;		/* DM-HISTORY (DMH_*) */
 	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
 	bool		 auto_away;	/* its away is auto-away's */
 	bool		 changed;	/* on irc.changed */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "irc_util.h"
 #include "ergo.h"
@@ -772,4 +773,49 @@ irc_chars_ok(const char *set, const char *s)
 		if (!char_in(set, (unsigned char)*s))
 			return false;
 	return true;
+}
+
+/*
+ * "0", "none", "perm", "permanent": 0 (permanent); bare digits: minutes,
+ * as in ircd-hybrid; else units, "1w2d3h4m5s". Seconds, or -1.
+ */
+long long
+irc_duration_parse(const char *s)
+{
+	long long total = 0, v;
+	bool any = false;
+
+	if (strcasecmp(s, "none") == 0 || strcasecmp(s, "perm") == 0 ||
+	    strcasecmp(s, "permanent") == 0)
+		return 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	while (*s != '\0') {
+		if (*s < '0' || *s > '9')
+			return -1;
+		for (v = 0; *s >= '0' && *s <= '9'; s++) {
+			v = v * 10 + (*s - '0');
+			if (v > IRC_DURATION_MAX)
+				return -1;
+		}
+		switch (*s) {
+		case '\0':
+			if (any)
+				return -1;	/* "1h30": 30 what? */
+			v *= 60;
+			break;
+		case 'w': v *= 7 * 86400; s++; break;
+		case 'd': v *= 86400; s++; break;
+		case 'h': v *= 3600; s++; break;
+		case 'm': v *= 60; s++; break;
+		case 's': s++; break;
+		default:
+			return -1;
+		}
+		total += v;
+		any = true;
+		if (total > IRC_DURATION_MAX)
+			return -1;
+	}
+	return total;
 }

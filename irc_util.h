@@ -89,5 +89,12 @@ int64_t	 irc_time_now_ms(void);
 /* Whether every byte of s (non-empty) is in set, a list of characters
  * and ranges ("0-9A-Za-z._/-": a '-' first or last is itself). */
 bool	 irc_chars_ok(const char *set, const char *s);
+/*
+ * A ban's or suspension's duration: "0", "none", "perm", "permanent": 0;
+ * bare digits: minutes (ircd-hybrid's); else "1w2d3h4m5s". Seconds, or
+ * -1 if malformed or over IRC_DURATION_MAX.
+ */
+#define IRC_DURATION_MAX	(10LL * 366 * 86400)	/* ten years */
+long long irc_duration_parse(const char *s);
 
 #endif

@@ -214,7 +214,17 @@ static const char *const migrations[] = {
 	"    purged_at INTEGER NOT NULL);"
 	"ALTER TABLE accounts ADD COLUMN vhost TEXT;"
 	"ALTER TABLE accounts ADD COLUMN vhost_on INTEGER;",
-	/* 13 -> 14: a registered channel's +f target (NULL none) and its
+	/* 13 -> 14: NickServ SET DM-HISTORY (DMH_*; NULL or 0 follows the
+	 * config), and the names of accounts an oper UNREGISTERed, which
+	 * stay reserved (Ergo's); ERASE forgets them. A suspension is a
+	 * ban of kind 'a' whose mask is the casefolded account name, and
+	 * a D-line that only requires SASL one of kind 's'. */
+	"ALTER TABLE accounts ADD COLUMN dm_history INTEGER;"
+	"CREATE TABLE unregistered_accounts ("
+	"    name TEXT PRIMARY KEY,"			/* casefolded */
+	"    display TEXT NOT NULL,"
+	"    unregistered INTEGER NOT NULL);",		/* unix time */
+	/* 14 -> 15: a registered channel's +f target (NULL none) and its
 	 * +b +e +I lists (list 'b' 'e' 'I'), in the order they were set */
 	"ALTER TABLE channels ADD COLUMN forward TEXT;"
 	"CREATE TABLE channel_masks ("
@@ -249,6 +259,8 @@ enum {
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	    Q_MARKER_TRIM,
 	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
+	Q_ACCOUNT_DMH, Q_ACCOUNT_RENAME, Q_ACCOUNT_LIST, Q_BAN_GET,
+	Q_SUSPENSION_DEL, Q_UNREG_ADD, Q_UNREG_DEL, Q_UNREG_GET,
 	Q_COUNT
 };
 
@@ -256,7 +268,9 @@ enum {
 			"a.stored_key, a.server_key, a.email, a.registered, " \
 			"a.enforce, a.legacy_hash, a.multiclient, " \
 			"a.always_on, a.auto_away, a.autoreplay_missed, " \
-			"a.autoreplay_lines, a.replay_joins, a.vhost, a.vhost_on"
+			"a.autoreplay_lines, a.replay_joins, a.vhost, a.vhost_on, " \
+			"a.dm_history, ifnull((SELECT b.expires FROM bans b " \
+			"WHERE b.kind = 'a' AND b.mask = a.name), -1)"
 
 static const char *const queries[Q_COUNT] = {
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
@@ -300,7 +314,8 @@ static const char *const queries[Q_COUNT] = {
 	    "a.always_on, a.auto_away, o.nick, o.username, o.host, "
 	    "o.realname, o.umodes, o.away, o.channels, o.last_seen, "
 	    "a.autoreplay_missed, ifnull(a.autoreplay_lines, -1), "
-	    "a.replay_joins "
+	    "a.replay_joins, a.dm_history, ifnull((SELECT b.expires FROM "
+	    "bans b WHERE b.kind = 'a' AND b.mask = a.name), -1) "
 	    "FROM always_on o JOIN accounts a ON a.id = o.account "
 	    "ORDER BY o.account",
 	[Q_ACCOUNT_VHOST] = "UPDATE accounts SET vhost = ?2, vhost_on = ?3 "
@@ -414,6 +429,21 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MD_DEL] = "DELETE FROM account_metadata WHERE account = ?1 AND "
 	    "key = ?2",
 	[Q_MD_CLEAR] = "DELETE FROM account_metadata WHERE account = ?1",
+	[Q_ACCOUNT_DMH] = "UPDATE accounts SET dm_history = ?2 WHERE id = ?1",
+	/* only the casing may change: the folded name is the same */
+	[Q_ACCOUNT_RENAME] = "UPDATE accounts SET display = ?2 WHERE id = ?1",
+	[Q_ACCOUNT_LIST] = "SELECT display FROM accounts ORDER BY name",
+	[Q_BAN_GET] = "SELECT kind, mask, reason, setter, set_at, expires "
+	    "FROM bans WHERE kind = ?1 AND mask = ?2 AND "
+	    "(expires = 0 OR expires > ?3)",
+	/* an account's suspension goes with it */
+	[Q_SUSPENSION_DEL] = "DELETE FROM bans WHERE kind = 'a' AND "
+	    "mask = (SELECT name FROM accounts WHERE id = ?1)",
+	[Q_UNREG_ADD] = "INSERT OR REPLACE INTO unregistered_accounts (name, "
+	    "display, unregistered) VALUES (?1, ?2, ?3)",
+	[Q_UNREG_DEL] = "DELETE FROM unregistered_accounts WHERE name = ?1",
+	[Q_UNREG_GET] = "SELECT display FROM unregistered_accounts "
+	    "WHERE name = ?1",
 };
 
 static sqlite3		*db;
@@ -1020,6 +1050,8 @@ account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
 	if ((t = sqlite3_column_text(st, 16)) != NULL)
 		snprintf(a->vhost, sizeof(a->vhost), "%s", (const char *)t);
 	a->vhost_on = sqlite3_column_int(st, 17) != 0;
+	a->dm_history = sqlite3_column_int(st, 18);
+	a->suspend_expires = (time_t)sqlite3_column_int64(st, 19);
 	sqlite3_reset(st);
 	return 1;
 }
@@ -1236,19 +1268,37 @@ store_nick_reserve(int64_t id, const char *folded, time_t when)
 	return 0;
 }
 
-/* Deletes an account; its certfps and nicks go with it (ON DELETE). */
+/*
+ * Deletes an account; its certfps and nicks go with it (ON DELETE), its
+ * suspension in the same transaction.
+ */
 int
 store_account_delete(int64_t id)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_ACCOUNT_DELETE)) == NULL)
+	if (tx_begin() == -1)
 		return -1;
+	if ((st = q(Q_SUSPENSION_DEL)) == NULL)
+		goto fail;
 	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
 		store_fail("account delete");
-		return -1;
+		goto fail;
 	}
-	return q_done(st, "account delete");
+	if (q_done(st, "account delete") == -1)
+		goto fail;
+	if ((st = q(Q_ACCOUNT_DELETE)) == NULL)
+		goto fail;
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
+		store_fail("account delete");
+		goto fail;
+	}
+	if (q_done(st, "account delete") == -1)
+		goto fail;
+	return tx_commit();
+fail:
+	tx_rollback();
+	return -1;
 }
 
 /* Replaces a's credentials with the ones in a. */
@@ -1407,6 +1457,8 @@ store_alwayson_list(void (*fn)(void *, const struct store_alwayson *),
 		u.autoreplay_missed = sqlite3_column_int(st, 13);
 		u.autoreplay_lines = sqlite3_column_int(st, 14);
 		u.replay_joins = sqlite3_column_int(st, 15);
+		u.dm_history = sqlite3_column_int(st, 16);
+		u.suspend_expires = (time_t)sqlite3_column_int64(st, 17);
 		fn(arg, &u);
 	}
 	if (rc != SQLITE_DONE) {
@@ -1416,6 +1468,105 @@ store_alwayson_list(void (*fn)(void *, const struct store_alwayson *),
 	}
 	sqlite3_reset(st);
 	return 0;
+}
+
+int
+store_account_dm_history(int64_t id, int v)
+{
+	return account_set(Q_ACCOUNT_DMH, id, v, "set dm-history");
+}
+
+/* A new display name for account id (the same casefolded name). */
+int
+store_account_rename(int64_t id, const char *display)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_ACCOUNT_RENAME)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, id) ||
+	    sqlite3_bind_text(st, 2, display, -1, SQLITE_STATIC)) {
+		store_fail("account rename");
+		return -1;
+	}
+	return q_done(st, "account rename");
+}
+
+/* fn(arg, display name) per account, by name; count, or -1. */
+int
+store_account_list(void (*fn)(void *, const char *), void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc, n = 0;
+
+	if ((st = q(Q_ACCOUNT_LIST)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(arg, col_str(st, 0));
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_fail("account list");
+		return -1;
+	}
+	return n;
+}
+
+/* UNREGISTER: the name stays reserved (add), ERASE forgets it (del). */
+int
+store_unregistered_add(const char *folded, const char *display, time_t when)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_UNREG_ADD)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, display, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)when)) {
+		store_fail("unregister");
+		return -1;
+	}
+	return q_done(st, "unregister");
+}
+
+int
+store_unregistered_del(const char *folded)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_UNREG_DEL)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
+		store_fail("erase");
+		return -1;
+	}
+	if (q_done(st, "erase") == -1)
+		return -1;
+	return sqlite3_changes(db) > 0 ? 0 : 1;
+}
+
+/* 1 (the name was unregistered), 0, or -1. */
+int
+store_unregistered_get(const char *folded)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = q(Q_UNREG_GET)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
+		store_fail("account lookup");
+		return -1;
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_fail("account lookup");
+	return -1;
 }
 
 int
@@ -2043,7 +2194,7 @@ store_ban_list(time_t now, void (*fn)(void *, const struct store_ban *),
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&b, 0, sizeof(b));
 		if ((t = sqlite3_column_text(st, 0)) == NULL ||
-		    (t[0] != 'k' && t[0] != 'd'))
+		    strchr("kdsa", t[0]) == NULL || t[0] == '\0')
 			continue;
 		b.kind = (char)t[0];
 		if ((t = sqlite3_column_text(st, 1)) == NULL)
@@ -2066,6 +2217,43 @@ store_ban_list(time_t now, void (*fn)(void *, const struct store_ban *),
 	}
 	sqlite3_reset(st);
 	return n;
+}
+
+/* The ban of kind and mask not expired at now into *b: 1, 0, -1. */
+int
+store_ban_get(int kind, const char *mask, time_t now, struct store_ban *b)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *t;
+	char		 k[2] = { (char)kind, '\0' };
+	int		 rc;
+
+	if ((st = q(Q_BAN_GET)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, k, 1, SQLITE_TRANSIENT) ||
+	    sqlite3_bind_text(st, 2, mask, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now)) {
+		store_fail("ban lookup");
+		return -1;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		store_fail("ban lookup");
+		return -1;
+	}
+	memset(b, 0, sizeof(*b));
+	b->kind = (char)kind;
+	snprintf(b->mask, sizeof(b->mask), "%s", col_str(st, 1));
+	snprintf(b->reason, sizeof(b->reason), "%s", col_str(st, 2));
+	snprintf(b->setter, sizeof(b->setter), "%s", col_str(st, 3));
+	b->set_at = (time_t)sqlite3_column_int64(st, 4);
+	b->expires = (time_t)sqlite3_column_int64(st, 5);
+	if ((t = sqlite3_column_text(st, 0)) == NULL || t[0] != kind)
+		rc = 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : 0;
 }
 
 /* Deletes the bans expired at now; 0 or -1. */

@@ -27,6 +27,8 @@ enum { MC_DEFAULT, MC_ON, MC_OFF };
 enum { SET_DEFAULT, SET_ON, SET_OFF };
 /* NickServ SET REPLAY-JOINS (Ergo's values; commands-only is 0) */
 enum { RJ_COMMANDS_ONLY, RJ_ALWAYS, RJ_NEVER };
+/* NickServ SET DM-HISTORY (Ergo's values) */
+enum { DMH_DEFAULT, DMH_OFF, DMH_EPHEMERAL, DMH_ON };
 
 /* One account row; SCRAM-SHA-256 credentials, never the password. */
 struct store_account {
@@ -50,6 +52,10 @@ struct store_account {
 	char		 legacy[STORE_LEGACY_MAX + 1];
 	char		 vhost[STORE_VHOST_MAX + 1];	/* HostServ; "" none */
 	bool		 vhost_on;
+	int		 dm_history;			/* DMH_* */
+	/* its suspension (a ban of kind 'a'): -1 none, 0 indefinite,
+	 * else when it ends (it may have ended already) */
+	time_t		 suspend_expires;
 };
 
 /*
@@ -93,6 +99,17 @@ int	 store_account_auto_away(int64_t id, int v);		/* 0 or -1 */
 int	 store_account_autoreplay_missed(int64_t id, int v);	/* 0 or -1 */
 int	 store_account_autoreplay_lines(int64_t id, int v);	/* 0 or -1 */
 int	 store_account_replay_joins(int64_t id, int v);		/* 0 or -1 */
+int	 store_account_dm_history(int64_t id, int v);		/* 0 or -1 */
+/* NickServ RENAME: another casing of the same name; 0 or -1 */
+int	 store_account_rename(int64_t id, const char *display);
+/* fn(arg, display name) per account, by name; count or -1 */
+int	 store_account_list(void (*fn)(void *, const char *), void *arg);
+/* UNREGISTER keeps a name reserved, ERASE forgets it (0, 1 none, -1);
+ * get: 1 it was unregistered, 0, -1 */
+int	 store_unregistered_add(const char *folded, const char *display,
+	    time_t when);
+int	 store_unregistered_del(const char *folded);
+int	 store_unregistered_get(const char *folded);
 
 /*
  * An always-on user (irc_alwayson.c): what a restart brings back with
@@ -104,6 +121,8 @@ struct store_alwayson {
 	char		 account_name[NICKLEN_MAX + 1];	/* listing only */
 	int		 multiclient, always_on, auto_away; /* listing only */
 	int		 autoreplay_missed, autoreplay_lines, replay_joins;
+	int		 dm_history;				/* listing only */
+	time_t		 suspend_expires;	/* listing only; as an account's */
 	const char	*nick, *user, *host, *realname, *away;	/* away: NULL */
 	const char	*channels;
 	unsigned	 umodes;
@@ -181,7 +200,11 @@ int	 store_account_vhost(int64_t id, const char *vhost, bool on);
 /* HistServ FORGET: the saved messages account sent; 0 or -1 */
 int	 store_hist_forget(const char *account);
 
-/* A K-line (kind 'k', mask user@host) or D-line ('d', IP or CIDR). */
+/*
+ * A K-line (kind 'k', mask user@host), a D-line ('d', IP or CIDR), a
+ * network that must log in with SASL ('s', UBAN REQUIRE-SASL), or a
+ * suspended account ('a', its casefolded name).
+ */
 #define STORE_BAN_MASK_MAX	128
 #define STORE_BAN_REASON_MAX	390
 struct store_ban {
@@ -194,6 +217,9 @@ struct store_ban {
 };
 int	 store_ban_set(const struct store_ban *);	/* add/replace: 0, -1 */
 int	 store_ban_del(int kind, const char *mask);	/* 0, 1 none, -1 */
+/* the ban of kind and mask not expired at now: 1 (*b), 0, -1 */
+int	 store_ban_get(int kind, const char *mask, time_t now,
+	    struct store_ban *b);
 /* fn(arg, ban) per ban not expired at now; count, or -1 */
 int	 store_ban_list(time_t now,
 	    void (*fn)(void *, const struct store_ban *), void *arg);

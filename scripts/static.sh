@@ -63,9 +63,13 @@ SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 # ends the command.
 SIZE_CFLAGS="-Os -ffunction-sections -fdata-sections"
 SIZE_CFLAGS="$SIZE_CFLAGS -fno-asynchronous-unwind-tables -fno-unwind-tables"
+# ergo's own objects also with link-time optimisation (-flto: about 4
+# KiB less); the link packs code and data without a page of padding
+# between them (noseparate-code: 8 KiB) and drops the build-id note.
 ERGO_CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
-	$SIZE_CFLAGS"
-LINK_FLAGS="-static -Wl,--gc-sections -s"
+	$SIZE_CFLAGS -flto"
+LINK_FLAGS="-static -Os -flto -Wl,--gc-sections -s -Wl,-z,noseparate-code
+	-Wl,--build-id=none"
 
 say() { echo "static.sh: $*"; }
 die() { echo "static.sh: $*" >&2; exit 1; }

@@ -125,15 +125,94 @@ def test_uban_mask_kills_matching_clients_and_keeps_them_out():
         c.close()
 
 
-def test_uban_account_target_says_suspension_is_not_there():
+def test_uban_account_suspends_it_and_del_lifts_it():
     with Server(conf=conf()) as s, s.client("opX") as o, \
-            s.client("victimX"):
+            s.client("victimX") as v:
         oper_up(o)
         o.send("UBAN INFO victimX")
         notice(o, r"Client victimX is unauthenticated and connected from "
                r"127\.0\.0\.1$")
-        o.send("UBAN ADD victimX")
-        notice(o, r"Account suspension is not implemented yet")
+        notice(o, r"There is no account registered for victimX$")
+        o.send("UBAN ADD nosuchX")
+        notice(o, r"No such account$")
+        v.send("NS REGISTER pw-victimX")
+        v.expect(r"NOTICE victimX :Account created")
+        o.send("UBAN INFO victimX")
+        notice(o, r"Client victimX is logged into account victimX and has "
+               r"1 active clients ")
+        notice(o, r"Account victimX is in good standing; see /NICKSERV "
+               r"INFO victimX for more details$")
+        o.send("UBAN ADD victimX DURATION 2h flooding")
+        notice(o, r"Successfully suspended account victimX$")
+        notice(o, r"Disconnected 1 client\(s\) associated with the "
+               r"account, using the following IPs:$")
+        notice(o, r"1\. 127\.0\.0\.1$")
+        v.expect(r"^ERROR :Account victimX suspended at .* Duration: "
+                 r"2h0m0s\. Reason: flooding$")
+        c = Client(s.port)
+        c.send("CAP REQ :sasl")
+        c.send("NICK victimX")
+        c.send("USER v 0 * :x")
+        c.send("AUTHENTICATE PLAIN")
+        c.expect(r"^AUTHENTICATE \+$")
+        c.send("AUTHENTICATE " + base64.b64encode(
+            b"\0victimX\0pw-victimX").decode())
+        c.expect(r" 904 victimX :SASL authentication failed: Account has "
+                 r"been suspended$")
+        o.send("UBAN INFO victimX")
+        notice(o, r"No client is currently using that nickname$")
+        notice(o, r"Account victimX has been suspended: Account victimX "
+               r"suspended at ")
+        o.send("UBAN LIST")
+        notice(o, r"There are 1 active account suspensions\.$")
+        notice(o, r"Account victimX suspended at .*Reason: flooding$")
+        o.send("UBAN DEL victimX")
+        notice(o, r"Successfully removed ban on victimX$")
+        o.send("UBAN DEL victimX")
+        notice(o, r"Could not remove ban: Action was a no-op$")
+        c.send("AUTHENTICATE PLAIN")
+        c.expect(r"^AUTHENTICATE \+$")
+        c.send("AUTHENTICATE " + base64.b64encode(
+            b"\0victimX\0pw-victimX").decode())
+        c.expect(r" 903 ")
+
+
+def test_uban_require_sasl_lets_only_logged_in_clients_connect():
+    with Server(conf=conf()) as s, s.client("opR") as o, \
+            s.client("anonR") as anon:
+        registered(s, "acctR").close()
+        h = s.client("helpR")
+        oper_up(h, "h")
+        h.send("UBAN ADD 127.0.0.0/8 REQUIRE-SASL")
+        h.expect(r" 481 helpR :Permission Denied$")
+        oper_up(o)
+        # an oper that is not logged in would lock itself out
+        o.send("UBAN ADD 127.0.0.0/8 REQUIRE-SASL")
+        notice(o, r"This ban matches you\. ")
+        o.send("NS REGISTER pw-opR")
+        o.expect(r"NOTICE opR :Account created")
+        o.send("UBAN ADD 127.0.0.0/8 REQUIRE-SASL DURATION 1h spam")
+        notice(o, r"Successfully added UBAN for 127\.0\.0\.0/8$")
+        # who is here without a login goes; the logged-in stay
+        anon.expect(r"^ERROR :You must log in with SASL to join this "
+                    r"server$")
+        h.expect(r"^ERROR :You must log in with SASL")
+        c = Client(s.port)
+        c.send("NICK anonR2")
+        c.send("USER a 0 * :x")
+        c.expect(r"^:\S+ FAIL \* ACCOUNT_REQUIRED :You must log in with "
+                 r"SASL to join this server$")
+        c.expect(r"^ERROR :You must log in with SASL")
+        sasl_client(s, "acctR").close()
+        o.send("UBAN LIST")
+        notice(o, r"There are 1 active IP/network ban\(s\) \(DLINEs\)$")
+        notice(o, r"Ban - 127\.0\.0\.0/8 - added by .* - spam \[expires "
+               r"in .*\] \[requires SASL\]$")
+        o.send("UBAN INFO 127.0.0.0/8")
+        notice(o, r"Ban - 127\.0\.0\.0/8 - ")
+        o.send("UBAN DEL 127.0.0.0/8")
+        notice(o, r"Successfully removed ban on 127\.0\.0\.0/8$")
+        s.client("anonR3").close()
 
 
 def test_defcon_needs_the_capability_and_shows_the_level():

@@ -26,8 +26,38 @@
 #include "ergo_check.h"
 #include "ergo_wait.h"
 #include "irc.h"
+#ifndef ERGO_NO_IMPORT
 #include "ergo_import.h"
 #include "conf_yaml.h"
+#else
+/*
+ * ergo-static leaves Ergo's importers out (scripts/static.sh): with them
+ * the binary would not fit its 1 MiB. They read files a regular build
+ * reads as well, and what they write (a database, a config) is the same.
+ */
+static int
+no_import(const char *cmd)
+{
+	fprintf(stderr, "ergo: %s is not in this build (ergo-static leaves "
+	    "Ergo's importers out); run `ergo %s` from a regular build and "
+	    "copy what it writes\n", cmd, cmd);
+	return -1;
+}
+
+static int
+ergo_import_db(const char *src, const char *db)
+{
+	(void)src, (void)db;
+	return no_import("importdb");
+}
+
+static int
+conf_yaml_convert(const char *path, FILE *out)
+{
+	(void)path, (void)out;
+	return no_import("importconf");
+}
+#endif
 
 static int	 sigpipe_fd[2] = { -1, -1 };
 static volatile sig_atomic_t got_sig;	/* only for the pipe-full case */

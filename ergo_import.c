@@ -689,18 +689,28 @@ days_from_civil(int64_t y, unsigned m, unsigned d)
 static time_t
 rfc3339(const char *s)
 {
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, n = 0;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0;
 	const char *z;
 	int64_t t;
 
-	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d,
-	    &h, &mi, &sec, &n) != 6 || n == 0 || mo < 1 || mo > 12 || d < 1 ||
-	    d > 31)
+	if (s == NULL || strlen(s) < 19 || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':')
 		return 0;
-	for (z = s + n; *z == '.' || (*z >= '0' && *z <= '9'); z++)
+	y = util_digits(s, 4);
+	mo = util_digits(s + 5, 2);
+	d = util_digits(s + 8, 2);
+	h = util_digits(s + 11, 2);
+	mi = util_digits(s + 14, 2);
+	sec = util_digits(s + 17, 2);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
+	    mi < 0 || sec < 0)
+		return 0;
+	for (z = s + 19; *z == '.' || (*z >= '0' && *z <= '9'); z++)
 		;
 	if (*z == '+' || *z == '-') {
-		if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2)
+		oh = util_digits(z + 1, 2);
+		om = util_digits(z + 4, 2);
+		if (oh < 0 || z[3] != ':' || om < 0)
 			return 0;
 		if (*z == '-')
 			oh = -oh, om = -om;

@@ -21,6 +21,7 @@
 #include "ergo.h"
 #include "ergo_priv.h"
 #include "ergo_wait.h"
+#include "util.h"
 
 /* The PID in file, or 0 (missing, empty, not a number). */
 static long
@@ -104,7 +105,7 @@ ergo_waitready(int argc, char *argv[])
 		if (strcmp(argv[i], "--socket") == 0)
 			sock = argv[++i];
 		else if (strcmp(argv[i], "--timeout") == 0)
-			timeout = atof(argv[++i]);
+			timeout = util_milli(argv[++i]) / 1000.0;
 		else if (strcmp(argv[i], "--user") == 0)
 			user = argv[++i];
 		else if (strcmp(argv[i], "--pid-file") == 0)

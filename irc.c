@@ -1053,6 +1053,10 @@ cap_offer(const struct conf *k, size_t i, const char **v, char *buf,
 	*v = caps[i].value;
 	switch (caps[i].bit) {
 	case CAP_SASL:
+		/* the services elsewhere: the mechanisms they announced */
+		if (!k->services.enabled && irc_hooks.sasl_mechs != NULL &&
+		    irc_hooks.sasl_mechs() != NULL)
+			*v = irc_hooks.sasl_mechs();
 		return k->accounts.auth_enabled;
 	case CAP_CHATHISTORY:
 	case CAP_EVENT_PLAYBACK:

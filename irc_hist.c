@@ -1851,12 +1851,9 @@ znc_join(struct client *c, struct chan *ch)
 static int64_t
 znc_time_ms(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end);
+	int64_t ms = util_milli(s);
 
-	if (end == s || *end != '\0' || !(v >= 0) || v > 1e13)
-		return -1;
-	return (int64_t)(v * 1000.0);
+	return ms > INT64_C(10000000000000000) ? -1 : ms;
 }
 
 /* The newest message of h (with peer, if not NULL): its ms, or 0. */

@@ -48,7 +48,10 @@ static const struct svc {
 };
 #define NSVCS	(sizeof(svcs) / sizeof(svcs[0]))
 
+#define SVC_MECHS	"PLAIN,EXTERNAL"	/* what we check for others */
+
 static bool	 svc_shown;	/* introduced to the links that are up */
+static char	 mechs[128];	/* the services server's (MECHLIST) */
 static time_t	 svc_ts;
 /* a login learned from a link is being applied: not told back */
 static bool	 applying;
@@ -116,6 +119,14 @@ lk_svc_burst(struct link *l)
 		svc_ts = irc.started != 0 ? irc.started : ergo_now;
 	svc_shown = true;
 	svc_introduce(l);
+	lk_send(l, ":%s ENCAP * MECHLIST :%s", lk_me.sid, SVC_MECHS);
+}
+
+/* CAP's sasl= with the services elsewhere (irc_hooks.sasl_mechs). */
+static const char *
+on_sasl_mechs(void)
+{
+	return mechs[0] != '\0' ? mechs : NULL;
 }
 
 /* services.enabled changed by a rehash: the network is told. */
@@ -365,8 +376,9 @@ rename_forced(struct client *t, const char *nick)
 		    t->nick, nick);
 		return;
 	}
-	if ((o = irc_client_find(nick)) != NULL && o != t &&
-	    (ouid = lk_client_uid(o)) != NULL) {
+	if ((o = irc_client_find(nick)) != NULL && o != t) {
+		if ((ouid = lk_client_uid(o)) == NULL)
+			return;
 		log_info("link", "%s killed: %s (for %s)", o->nick, why,
 		    t->nick);
 		/* the network hears of it before the NICK, or collides */
@@ -491,7 +503,14 @@ on_sasl_remote(struct client *c, const char *arg)
 		return true;
 	}
 	if (x != NULL) {
-		if (strlen(arg) > XS_CHUNK) {
+		if (arg[0] == '\0' || strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "abcdefghijklmnopqrstuvwxyz0123456789+/=") != strlen(arg)) {
+			/* not base64: nothing the services could take */
+			irc_numeric(c, ERR_SASLFAIL,
+			    ":SASL authentication failed");
+			(void)x_up(x, "D", "A");
+			x_free(&waiting, x);
+		} else if (strlen(arg) > XS_CHUNK) {
 			irc_numeric(c, ERR_SASLTOOLONG,
 			    ":SASL message too long");
 			(void)x_up(x, "D", "A");
@@ -779,7 +798,7 @@ sasl_serve(struct link *l, struct msg *m)
 			snprintf(x->certfp, sizeof(x->certfp), "%s", ext);
 		if ((!x->external && strcasecmp(data, "PLAIN") != 0) ||
 		    (x->external && x->certfp[0] == '\0')) {
-			x_down(x, "M", "PLAIN,EXTERNAL");
+			x_down(x, "M", SVC_MECHS);
 			x_done(x, NULL);
 			return;
 		}
@@ -864,6 +883,14 @@ lk_svc_encap(struct link *l, struct server *from, struct client *u,
 			    m->param[6] : NULL);
 		return true;
 	}
+	if (strcmp(cmd, "MECHLIST") == 0) {
+		/* :services ENCAP * MECHLIST :PLAIN,EXTERNAL (Atheme too) */
+		if (m->nparam >= 3 && strlen(m->param[2]) < sizeof(mechs) &&
+		    strspn(m->param[2], "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		    "0123456789-_,") == strlen(m->param[2]))
+			snprintf(mechs, sizeof(mechs), "%s", m->param[2]);
+		return true;
+	}
 	if (strcmp(cmd, "RSFNC") == 0) {
 		/* :services ENCAP us RSFNC uid newnick newts oldts: the
 		 * services rename our user (nick enforcement, REGAIN) */
@@ -891,6 +918,7 @@ lk_svc_init(void)
 	irc_hooks.remote_reply = on_remote_reply;
 	irc_hooks.sasl_remote = on_sasl_remote;
 	irc_hooks.service_remote = on_service_remote;
+	irc_hooks.sasl_mechs = on_sasl_mechs;
 	IRC_HOOK_ADD(logged_in, on_logged);
 	IRC_HOOK_ADD(logged_out, on_logged);
 	IRC_HOOK_ADD(session_free, on_session_free);

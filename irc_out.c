@@ -701,7 +701,9 @@ irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
  * queue, five places in memory that a large channel no longer holds in
  * the cache, and fan-out to 5,000 members spent most of its time
  * waiting on them in turn. Each step of the walk asks for the member
- * five ahead, the user four ahead, ... so they are there when reached.
+ * five ahead, the user four ahead, ... so they are there when reached
+ * (channels of 32 members or more; channels, 1,000 clients in 100
+ * channels of ~100, gained a few per cent).
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p)	__builtin_prefetch(p)
@@ -709,7 +711,7 @@ irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
 #define PREFETCH(p)	((void)(p))
 #endif
 
-#define CHAN_PREFETCH_MIN	256
+#define CHAN_PREFETCH_MIN	32
 
 static inline void
 chan_prefetch(struct member *const w[6])

@@ -60,7 +60,7 @@ fake_secret(void)
 	static bool have;
 	char hex[2 * sizeof(secret) + 1];
 	size_t i;
-	unsigned v;
+	int v;
 	int rc;
 
 	if (have)
@@ -68,7 +68,7 @@ fake_secret(void)
 	rc = store_meta_get(FAKE_SECRET_KEY, hex, sizeof(hex));
 	if (rc == 1 && strlen(hex) == 2 * sizeof(secret)) {
 		for (i = 0; i < sizeof(secret); i++) {
-			if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			if ((v = util_hexbyte(hex + 2 * i)) < 0)
 				break;
 			secret[i] = (unsigned char)v;
 		}

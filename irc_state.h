@@ -374,6 +374,10 @@ struct irc_hooks {
 	bool	(*sasl_remote)(struct client *, const char *arg);
 	bool	(*service_remote)(struct client *, const char *svc,
 		    const char *text);
+	/* the SASL mechanisms the services server announced (ENCAP
+	 * MECHLIST), for CAP's sasl= while services.enabled is no; NULL:
+	 * none heard */
+	const char *(*sasl_mechs)(void);
 	/* STATS z (opers): each feature's 249 line about what it holds */
 	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
 	/* history: a message found (and removed) by REDACT; a registered

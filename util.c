@@ -328,3 +328,67 @@ util_nets_contain(const struct util_net *n, size_t cnt, const char *ip)
 	}
 	return false;
 }
+
+int64_t
+util_milli(const char *s)
+{
+	int64_t v = 0;
+	int frac = -1, any = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s == '.' && frac == -1) {
+			frac = 0;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return -1;
+		any = 1;
+		if (frac >= 3)
+			continue;
+		if (v >= INT64_C(100000000000000000))
+			return -1;
+		v = v * 10 + (*s - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	if (!any)
+		return -1;
+	for (frac = frac < 0 ? 0 : frac; frac < 3; frac++) {
+		if (v >= INT64_C(100000000000000000))
+			return -1;
+		v *= 10;
+	}
+	return v < INT64_C(1000000000000000000) ? v : -1;
+}
+
+int
+util_digits(const char *s, int n)
+{
+	int v = 0;
+
+	while (n-- > 0) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s++ - '0');
+	}
+	return v;
+}
+
+int
+util_hexbyte(const char *s)
+{
+	int i, v = 0, d;
+
+	for (i = 0; i < 2; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			d = s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			d = s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			d = s[i] - 'A' + 10;
+		else
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}

@@ -26,6 +26,18 @@ size_t	 util_b64_decode(void *dst, size_t dstsz, const char *src,
 char	*xstrdup(const char *);		/* NULL on ENOMEM */
 
 /*
+ * Decimal numbers without scanf or strtod (they would pull musl's float
+ * scanner into the static binary): "12", "12.5", ".25" as thousandths
+ * ("12.5" -> 12500; digits past the third are dropped). -1 unless the
+ * whole string is such a number below 10^15.
+ */
+int64_t	 util_milli(const char *s);
+/* n decimal digits at s as a number, or -1 if any is not a digit */
+int	 util_digits(const char *s, int n);
+/* two hex digits at s as a byte, or -1 */
+int	 util_hexbyte(const char *s);
+
+/*
  * Address lists (proxy-allowed-from, webirc hosts): words of "192.0.2.7",
  * "192.0.2.0/24", "2001:db8::/32" or "localhost" (127.0.0.0/8 and ::1).
  * util_nets_parse fills up to max entries and returns how many, or -1

@@ -41,13 +41,18 @@ SQLITE_SHA256=aaa776260ab4dc976db34aa7891819484c8676b5b2783123ebc6301e2ca5d655
 # ergo does not load extensions, use threads, the UTF-16 API, decltype,
 # progress callbacks, shared cache or deprecated calls. SQLITE_DQS=0: a
 # double-quoted string literal is an error (SQL must use 'strings').
-# (Not OMIT_VIRTUALTABLE: its grammar holds ALTER TABLE.) These change
+# (Not OMIT_VIRTUALTABLE: its grammar holds ALTER TABLE; not OMIT_TEMPDB:
+# ALTER TABLE reads sqlite_temp_schema; not OMIT_TRIGGER: foreign-key
+# cascades are triggers. tests/test_static.py runs the store's tests
+# against the result.) These change
 # SQL's grammar, so lemon must see them when sqlite3.c is
 # generated from the canonical sources (OPTS below), not only the compiler.
 SQLITE_GRAMMAR="-DSQLITE_OMIT_EXPLAIN -DSQLITE_OMIT_WINDOWFUNC
 	-DSQLITE_OMIT_AUTHORIZATION -DSQLITE_OMIT_ANALYZE -DSQLITE_OMIT_REINDEX
 	-DSQLITE_OMIT_CTE
-	-DSQLITE_OMIT_GENERATED_COLUMNS -DSQLITE_OMIT_CHECK"
+	-DSQLITE_OMIT_GENERATED_COLUMNS -DSQLITE_OMIT_CHECK
+	-DSQLITE_OMIT_VIEW -DSQLITE_OMIT_COMPOUND_SELECT
+	-DSQLITE_OMIT_CAST"
 SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 	-DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_OMIT_DEPRECATED
 	-DSQLITE_OMIT_SHARED_CACHE -DSQLITE_OMIT_PROGRESS_CALLBACK
@@ -57,19 +62,26 @@ SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 	-DSQLITE_USE_ALLOCA -DSQLITE_OMIT_JSON -DSQLITE_OMIT_TRACE
 	-DSQLITE_OMIT_DESERIALIZE -DSQLITE_OMIT_COMPILEOPTION_DIAGS
 	-DSQLITE_OMIT_INCRBLOB -DSQLITE_OMIT_AUTOVACUUM
-	-DSQLITE_OMIT_INTEGRITY_CHECK -DSQLITE_OMIT_LOCALTIME $SQLITE_GRAMMAR"
+	-DSQLITE_OMIT_INTEGRITY_CHECK -DSQLITE_OMIT_LOCALTIME
+	-DSQLITE_OMIT_SCHEMA_PRAGMAS -DSQLITE_OMIT_INTROSPECTION_PRAGMAS
+	-DSQLITE_OMIT_AUTOMATIC_INDEX -DSQLITE_OMIT_XFER_OPT
+	-DSQLITE_OMIT_BLOB_LITERAL -DSQLITE_OMIT_TRUNCATE_OPTIMIZATION
+	-DSQLITE_OMIT_BTREECOUNT $SQLITE_GRAMMAR"
 # No unwind tables: C has no exceptions, and they are a tenth of the size.
 # One line: BearSSL's make puts CFLAGS into recipes, where a newline
 # ends the command.
 SIZE_CFLAGS="-Os -ffunction-sections -fdata-sections"
 SIZE_CFLAGS="$SIZE_CFLAGS -fno-asynchronous-unwind-tables -fno-unwind-tables"
+# Ergo's importers (importdb, importconf: 40 KiB with their YAML and JSON
+# readers) stay out, so the server with everything else fits 1 MiB; the
+# binary says so when asked for them (ERGO_NO_IMPORT in ergo.c).
+NO_SRCS="-e ergo_import.c -e conf_yaml.c -e json.c"
 # ergo's own objects also with link-time optimisation (-flto: about 4
-# KiB less); the link packs code and data without a page of padding
-# between them (noseparate-code: 8 KiB) and drops the build-id note.
+# KiB less); the link drops the build-id note. (Not -z noseparate-code:
+# it would save a page or two by making read-only data executable.)
 ERGO_CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Wpedantic
-	$SIZE_CFLAGS -flto"
-LINK_FLAGS="-static -Os -flto -Wl,--gc-sections -s -Wl,-z,noseparate-code
-	-Wl,--build-id=none"
+	$SIZE_CFLAGS -flto -DERGO_NO_IMPORT"
+LINK_FLAGS="-static -Os -flto -Wl,--gc-sections -s -Wl,--build-id=none"
 
 say() { echo "static.sh: $*"; }
 die() { echo "static.sh: $*" >&2; exit 1; }
@@ -143,7 +155,8 @@ install_pkgs() {
 ergo_srcs() {
 	printf 'ergo-static-srcs:\n\t@echo "SRCS: $(SRCS)"\n' |
 	    ${MAKE:-make} -s -f Makefile -f - ergo-static-srcs |
-	    sed -n 's/^SRCS: //p'
+	    sed -n 's/^SRCS: //p' | tr ' ' '\n' | grep -v -x -e '' $NO_SRCS |
+	    tr '\n' ' '
 }
 
 sha256_of() {

@@ -5,17 +5,38 @@ and learn logins by ENCAP SU / SVSLOGIN. A chain of our servers here;
 Atheme from Debian as the services server in test_atheme_link.py."""
 
 import base64
+import hashlib
+import os
 import re
+import shutil
+import ssl
+import tempfile
 
 import test_link
+import test_sasl
 from test_link import Net
-from ergotest import wait_for
+from ergotest import wait_for, run_ergo, free_port
 
 NOSVC = "services { enabled no }\n"
 
 
+CERTS = []
+
+
 def setup_module():
     test_link.setup_module()
+    d = tempfile.mkdtemp(prefix="ergo-linksvc-")
+    CERTS.append(d)
+    for name in ("server", "client"):
+        p = run_ergo("mkcerts", "--cert", name + ".crt", "--key",
+                     name + ".key", "--host", "localhost", cwd=d)
+        assert p.returncode == 0, p.stderr
+    test_sasl.D = d             # TLSClient's certificates
+
+
+def teardown_module():
+    for d in CERTS:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def hub_and_leaf():
@@ -76,6 +97,15 @@ def test_leaf_sees_the_hubs_services_as_users():
     h = net.srv[0].client("hubuser")
     h.send("PRIVMSG NickServ :HELP")
     h.expect(r"^:NickServ!NickServ@localhost NOTICE hubuser ")
+
+
+def test_leaf_offers_the_services_servers_sasl_mechanisms():
+    net = hub_and_leaf()
+    wait_user(net.srv[1], "NickServ")
+    c = net.srv[1].client()
+    c.send("CAP LS 302")
+    lines = c.lines_until(r"CAP \* LS :")
+    assert any(" sasl=PLAIN,EXTERNAL " in l + " " for l in lines), lines
 
 
 def test_nickserv_register_and_identify_from_the_leaf():
@@ -241,3 +271,40 @@ def test_chanserv_from_the_leaf_after_sasl():
     wait_for(registered, 10, "ChanServ REGISTER from the leaf")
     c.send("PRIVMSG ChanServ :INFO #mine")
     c.expect(r"NOTICE fnick :.*[Ff]ounder.*founder", timeout=10)
+
+
+def test_sasl_external_on_the_leaf_with_the_hubs_certificate_list():
+    d = CERTS[0]
+    tls = free_port()
+    listen = 'listen 127.0.0.1:%d { tls { cert "%s"  key "%s" } }\n' % (
+        tls, os.path.join(d, "server.crt"), os.path.join(d, "server.key"))
+    net = Net(2, [(1, 0)], top={1: NOSVC}, extra={1: listen})
+    net.wait_linked(1, ["a.test", "b.test"])
+    with open(os.path.join(d, "client.crt")) as f:
+        fp = hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+    h = ns_register(net.srv[0], "certy", "certy-pass-1")
+    h.send("NS CERT ADD %s" % fp)
+    h.expect(r"Certificate fingerprint successfully added")
+    wait_user(net.srv[1], "NickServ")
+    c = test_sasl.TLSClient(tls, cert="client")
+    c.send("CAP REQ :sasl")
+    c.expect(r"CAP \S+ ACK")
+    c.send("NICK certnick")
+    c.send("USER certnick 0 * :x")
+    c.send("AUTHENTICATE EXTERNAL")
+    c.expect(r"^AUTHENTICATE \+", timeout=10)
+    c.send("AUTHENTICATE +")
+    lines = c.lines_until(r" 90[3-7] ", timeout=10)
+    assert any(re.search(r" 900 certnick \S+ certy :You are now logged in "
+                         r"as certy", l) for l in lines), lines
+    assert " 903 certnick " in lines[-1], lines
+    # without a certificate: 904
+    e = test_sasl.TLSClient(tls)
+    e.send("CAP REQ :sasl")
+    e.expect(r"CAP \S+ ACK")
+    e.send("NICK nocert")
+    e.send("USER nocert 0 * :x")
+    e.send("AUTHENTICATE EXTERNAL")
+    if e.expect(r"^AUTHENTICATE \+| 904 ", timeout=10).startswith("AUTH"):
+        e.send("AUTHENTICATE +")
+        e.expect(r" 904 nocert ", timeout=10)

@@ -297,3 +297,34 @@ def test_static_makes_a_certificate_and_serves_tls_in_an_empty_chroot():
                 buf += t.recv(65536)
             assert b" 001 tlsstatic " in buf, buf
     assert jail.stop() == 0, jail.logtext()
+
+
+def test_static_says_it_has_no_importers():
+    """ergo-static leaves Ergo's importers out (doc/static.md): asked for
+    one, it says so and where to run it, and fails."""
+    for cmd in ("importconf", "importdb"):
+        p = subprocess.run([STATIC_BIN, cmd, "/nonexistent/ircd.yaml"],
+                           stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=30)
+        assert p.returncode == 1, (cmd, p.returncode, p.stderr)
+        assert ("ergo: %s is not in this build" % cmd) in p.stderr, p.stderr
+        assert ("run `ergo %s` from a regular build" % cmd) in p.stderr
+
+
+def test_static_sqlite_keeps_what_the_store_uses():
+    """scripts/static.sh builds SQLite without much of its grammar and
+    library; what the store needs (ALTER TABLE in migrations, foreign-key
+    cascades when an account or channel is dropped, upserts, history and
+    metadata rows) must still be there. The store's own test modules run
+    against ./ergo-static, as a child test run, and must all pass."""
+    mods = ["tests/test_store.py", "tests/test_store_ids.py",
+            "tests/test_history_persist.py", "tests/test_metadata.py"]
+    env = dict(os.environ, ERGO_BIN=STATIC_BIN)
+    p = subprocess.run([sys.executable, "tests/run.py"] + mods, cwd=ROOT,
+                       env=env, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=110, text=True, errors="replace")
+    last = p.stdout.rstrip().splitlines()[-1] if p.stdout.strip() else ""
+    print("store tests against ergo-static: %s" % last)
+    assert p.returncode == 0 and last.endswith(" 0 failed"), \
+        "the store's tests fail against ergo-static:\n%s" % p.stdout[-8000:]

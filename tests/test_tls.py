@@ -202,6 +202,30 @@ def test_python_client_registers_over_tls_with_an_ec_certificate():
     c.expect(r"PONG \S+ :?overtls$")
 
 
+def test_aes_gcm_is_chosen_on_a_cpu_with_aes_instructions():
+    # AES-GCM first where the CPU has AES-NI and PCLMULQDQ (BearSSL's
+    # AES-GCM is cheaper there), ChaCha20-Poly1305 first elsewhere; the
+    # client offers both, ChaCha20 first, and the server's order wins.
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    s = tls_server()
+    ctx = context()
+    ctx.set_ciphers("ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256")
+    c = TLSClient(s.tls_port, ctx).register("aesgcm")
+    cipher = c.sock.cipher()[0]
+    if {"aes", "pclmulqdq"} <= flags and os.uname().machine == "x86_64":
+        assert cipher == "ECDHE-ECDSA-AES128-GCM-SHA256", cipher
+    else:
+        assert "CHACHA20" in cipher, cipher
+
+
 def test_rsa_certificate_with_a_pkcs1_key():
     s = tls_server("rsa.crt", "rsa1.key")
     c = TLSClient(s.tls_port, context("rsa.crt")).register("rsatls")

@@ -796,6 +796,35 @@ t_sessionless(void)
 	report("sessionless_user");
 }
 
+/* ---- util_milli, util_digits, util_hexbyte (scanf-free parsing) ---- */
+
+static void
+t_util_numbers(void)
+{
+	static const struct { const char *in; int64_t want; } m[] = {
+		{ "0", 0 }, { "12", 12000 }, { "12.5", 12500 }, { ".25", 250 },
+		{ "1.2345", 1234 }, { "1700000000.123", INT64_C(1700000000123) },
+		{ "5.", 5000 }, { "", -1 }, { ".", -1 }, { "-1", -1 },
+		{ "1e3", -1 }, { " 1", -1 }, { "1.2.3", -1 },
+		{ "999999999999999", INT64_C(999999999999999000) },
+		{ "1000000000000000", -1 }, { "99999999999999999999", -1 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		CHECK(util_milli(m[i].in) == m[i].want, "util_milli(\"%s\") = "
+		    "%lld, want %lld", m[i].in, (long long)util_milli(m[i].in),
+		    (long long)m[i].want);
+	CHECK(util_digits("2026x", 4) == 2026, "util_digits 2026");
+	CHECK(util_digits("20a6", 4) == -1, "util_digits 20a6");
+	CHECK(util_digits("0", 0) == 0, "util_digits empty");
+	CHECK(util_hexbyte("ff") == 255 && util_hexbyte("0A") == 10,
+	    "util_hexbyte ff/0A");
+	CHECK(util_hexbyte("g0") == -1 && util_hexbyte("1") == -1,
+	    "util_hexbyte g0/1");
+	report("util_numbers");
+}
+
 int
 main(void)
 {
@@ -820,6 +849,7 @@ main(void)
 	t_htab();
 	t_vformat();
 	t_sessionless();
+	t_util_numbers();
 	conf_free(conf);
 	return nfail ? 1 : 0;
 }

@@ -130,6 +130,12 @@ static const struct key network_keys[] = {
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Ergo's history.restrictions.query-cutoff (irc_state.h CHAN_CUTOFF_*) */
+static const struct enumval cutoff_vals[] = {
+	{ "none", 1 }, { "registration-time", 2 }, { "join-time", 3 },
+	{ NULL, 0 }
+};
+
 static const struct enumval tlsver_vals[] = {
 	{ "1.2", 0x0303 }, { "1.1", 0x0302 }, { "1.0", 0x0301 }, { NULL, 0 }
 };
@@ -649,6 +655,17 @@ static const struct key history_keys[] = {
 	  "shows what is held.", NULL },
 	{ "expire-time", K_SECS, C(history.expire), 0, 3650 * DAY, NULL,
 	  "7d", "Messages older than this are dropped; 0 = never.", NULL },
+	{ "query-cutoff", K_ENUM, C(history.query_cutoff), 0, 0, cutoff_vals,
+	  "none", "What of a channel's history its members may read (Ergo's\n"
+	  "history.restrictions.query-cutoff; a registered channel's\n"
+	  "ChanServ SET query-cutoff overrides it): none, everything;\n"
+	  "registration-time, nothing from before the reader's account was\n"
+	  "registered (or, not logged in, before it connected), less\n"
+	  "grace-period; join-time, nothing from before the reader joined\n"
+	  "(the founder and ops read everything).", NULL },
+	{ "grace-period", K_SECS, C(history.grace), 0, 3650 * DAY, NULL,
+	  "1h", "How much history from before its registration a reader\n"
+	  "sees under query-cutoff registration-time.", NULL },
 	{ "autoreplay-on-join", K_UINT, C(history.autoreplay), 0, 1000, NULL,
 	  "0", "Messages replayed to a client joining a channel (not to\n"
 	  "clients with draft/chathistory); 0 = none.", NULL },
@@ -3214,7 +3231,7 @@ done:
 
 /* ---- the annotated default config ---- */
 
-static char	 deftext[24576];	/* the text is about 16k */
+static char	 deftext[32768];	/* the text is about 17k */
 static size_t	 deflen;
 
 static void

@@ -234,6 +234,7 @@ struct member {
 	struct client	*c;
 	struct chan	*ch;
 	unsigned char	 modes;			/* MEMB_* */
+	int64_t		 joined_ms;		/* its JOIN (query-cutoff) */
 	struct member	*cnext, *cprev;		/* in ch->members */
 	struct member	*unext, *uprev;		/* in c->chans */
 };
@@ -269,6 +270,7 @@ struct chan {
 	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
 	int64_t		 founder;	/* its founder's account id, or 0 */
 	unsigned char	 history;	/* ChanServ SET history (CHAN_HIST_*) */
+	unsigned char	 query_cutoff;	/* SET query-cutoff (CHAN_CUTOFF_*) */
 	struct mdkv	*meta;		/* draft/metadata-2 (irc_metadata.c) */
 	unsigned	 nmeta;
 };
@@ -277,6 +279,11 @@ struct chan {
 #define CHAN_HIST_OFF		1
 #define CHAN_HIST_EPHEMERAL	2
 #define CHAN_HIST_ON		3
+/* Ergo's HistoryCutoff: what of a channel's history a member may read */
+#define CHAN_CUTOFF_DEFAULT	0	/* history.query-cutoff's */
+#define CHAN_CUTOFF_NONE	1
+#define CHAN_CUTOFF_REGTIME	2	/* not before its account's registration */
+#define CHAN_CUTOFF_JOINTIME	3	/* not before it joined (but ops) */
 
 /* ---- server-wide state (irc.c) ---- */
 struct ircstate {

@@ -45,7 +45,8 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_conn.h net_tls.h net_proxy.h net_ws.
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.
 LIBSRCS	= net.c net_listen.c net_proxy.c net_ws.c irc.c irc_util.c irc_chan.c irc_chan_mode.c irc_query.c conf.c \
 	  irc_monitor.c irc_hist.c irc_multiline.c irc_precis.c irc_redact.c irc_rename.c \
-	  irc_chghost.c irc_link.c irc_link_user.c irc_link_svc.c \
+	  irc_chghost.c irc_link.c irc_link_user.c irc_link_chan.c irc_link_msg.c \
+	  irc_link_ban.c irc_link_svc.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \

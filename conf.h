@@ -176,6 +176,8 @@ struct conf {
 		unsigned channel_length;	/* messages per channel */
 		unsigned client_length;	/* direct messages per client */
 		unsigned expire;	/* seconds; 0: kept until pushed out */
+		int	 query_cutoff;	/* CHAN_CUTOFF_*: channels' default */
+		unsigned grace;		/* seconds before registration-time */
 		unsigned autoreplay;	/* lines replayed on JOIN; 0: none */
 		unsigned maxmessages;	/* CHATHISTORY= limit per command */
 		char	*tagmsg_tags;	/* "+draft/react +react": TAGMSGs kept */

@@ -154,8 +154,19 @@ struct store_chan {
 	char		 topic_by[IRC_LINE_MAX];	/* nick!user@host */
 	time_t		 topic_time;
 	int		 history, query_cutoff;	/* ChanServ SET; 0 default */
+	char		 forward[CHANLEN_MAX + 1];	/* +f target, or "" */
 };
 int	 store_chan_get(const char *folded, struct store_chan *ch); /* 1 0 -1 */
+/* A registered channel's +b +e +I entries (list 'b', 'e' or 'I'). */
+struct store_mask {
+	char		 list;
+	const char	*mask, *setter;
+	time_t		 when;
+};
+int	 store_chan_masks(int64_t chan, void (*fn)(void *, char list,
+	    const char *mask, const char *setter, time_t when), void *arg);
+int	 store_chan_masks_save(int64_t chan, const struct store_mask *v,
+	    size_t n);				/* replaces them; 0 or -1 */
 int	 store_chan_create(const char *folded, struct store_chan *ch); /* 0 1 -1 */
 int	 store_chan_delete(int64_t id);				/* 0 or -1 */
 int	 store_chan_count(int64_t account);		/* founded; n or -1 */

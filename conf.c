@@ -130,6 +130,12 @@ static const struct key network_keys[] = {
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
+/* Ergo's history.restrictions.query-cutoff (irc_state.h CHAN_CUTOFF_*) */
+static const struct enumval cutoff_vals[] = {
+	{ "none", 1 }, { "registration-time", 2 }, { "join-time", 3 },
+	{ NULL, 0 }
+};
+
 static const struct enumval tlsver_vals[] = {
 	{ "1.2", 0x0303 }, { "1.1", 0x0302 }, { "1.0", 0x0301 }, { NULL, 0 }
 };
@@ -640,6 +646,14 @@ static const struct key channel_keys[] = {
 	  NULL },
 	{ "registration", K_BLOCK, 0, 0, 0, &chanreg_block, NULL,
 	  "Registering channels (ChanServ REGISTER).", NULL },
+	{ "rename-redirect", K_SECS, C(chan_rename_redirect), 0, 30 * DAY,
+	  NULL, "1h", "How long after RENAME a JOIN of the old name is sent\n"
+	  "to the new one (FAIL JOIN CHANNEL_RENAMED to clients with\n"
+	  "draft/channel-rename, 470 and the JOIN to the others); 0s = not.",
+	  NULL },
+	{ "max-rename-redirects", K_UINT, C(chan_rename_max), 0, 100000, NULL,
+	  "1000", "Most old channel names redirected at once; past it the\n"
+	  "oldest redirection goes.", NULL },
 	/* Ergo's name of max-per-user; no default of its own, so
 	 * defaultconfig leaves it out */
 	{ "max-channels-per-client", K_UINT, C(chan_max_per_user), 1, 100000,
@@ -705,6 +719,17 @@ static const struct key history_keys[] = {
 	  "shows what is held.", NULL },
 	{ "expire-time", K_SECS, C(history.expire), 0, 3650 * DAY, NULL,
 	  "7d", "Messages older than this are dropped; 0 = never.", NULL },
+	{ "query-cutoff", K_ENUM, C(history.query_cutoff), 0, 0, cutoff_vals,
+	  "none", "What of a channel's history its members may read (Ergo's\n"
+	  "history.restrictions.query-cutoff; a registered channel's\n"
+	  "ChanServ SET query-cutoff overrides it): none, everything;\n"
+	  "registration-time, nothing from before the reader's account was\n"
+	  "registered (or, not logged in, before it connected), less\n"
+	  "grace-period; join-time, nothing from before the reader joined\n"
+	  "(the founder and ops read everything).", NULL },
+	{ "grace-period", K_SECS, C(history.grace), 0, 3650 * DAY, NULL,
+	  "1h", "How much history from before its registration a reader\n"
+	  "sees under query-cutoff registration-time.", NULL },
 	{ "autoreplay-on-join", K_UINT, C(history.autoreplay), 0, 1000, NULL,
 	  "0", "Messages replayed to a client joining a channel (not to\n"
 	  "clients with draft/chathistory); 0 = none.", NULL },
@@ -844,9 +869,11 @@ static const struct key link_keys[] = {
 	{ "port", K_UINT, LK(port), 1, 65535, NULL, "6900",
 	  "Its port for servers.", NULL },
 	{ "tls", K_BOOL, LK(tls), 0, 0, NULL, "no",
-	  "Connect with TLS (not implemented yet: refused).", NULL },
+	  "Over TLS: we connect with TLS, and it must come in on a\n"
+	  "listener with server yes and tls.", NULL },
 	{ "certfp", K_WORD, LK(certfp), 1, 95, NULL, NULL,
-	  "SHA-256 fingerprint the peer's TLS certificate must have.",
+	  "SHA-256 fingerprint the peer's TLS certificate must have\n"
+	  "(ergo mkcerts prints its certificate's); needs tls yes.",
 	  NULL },
 	{ "send-password", K_WORD, LK(send_password), 1, 256, NULL, NULL,
 	  "The password we send (its receive password): one word.", NULL },
@@ -2532,9 +2559,8 @@ parse_link(struct parser *p, const struct key *k, const struct tok *kt)
 	if (l->autoconnect && l->host == NULL)
 		conf_err(p, &kw, "link \"%s\": autoconnect needs a host",
 		    shown);
-	if (l->tls)
-		conf_err(p, &kw, "link \"%s\": tls yes is not implemented "
-		    "yet; link over a private network or a tunnel", shown);
+	if (l->certfp != NULL && !l->tls)
+		conf_err(p, &kw, "link \"%s\": certfp needs tls yes", shown);
 }
 
 /* webirc NAME { password ... }: a WEBIRC gateway (irc_webirc.c). */

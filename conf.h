@@ -160,6 +160,8 @@ struct conf {
 	unsigned	 chan_max_list;	/* +b/+e/+I entries per list */
 	unsigned	 chan_max_reg;	/* registered channels per account */
 	bool		 chan_reg_enabled;	/* ChanServ REGISTER */
+	unsigned	 chan_rename_redirect;	/* seconds; 0 none */
+	unsigned	 chan_rename_max;	/* old names redirected at once */
 	bool		 suppress_lusers;	/* LUSERS for opers only */
 	int		 lookup_hostnames;	/* always 0: no resolver */
 	struct {
@@ -175,6 +177,8 @@ struct conf {
 		unsigned channel_length;	/* messages per channel */
 		unsigned client_length;	/* direct messages per client */
 		unsigned expire;	/* seconds; 0: kept until pushed out */
+		int	 query_cutoff;	/* CHAN_CUTOFF_*: channels' default */
+		unsigned grace;		/* seconds before registration-time */
 		unsigned autoreplay;	/* lines replayed on JOIN; 0: none */
 		unsigned maxmessages;	/* CHATHISTORY= limit per command */
 		char	*tagmsg_tags;	/* "+draft/react +react": TAGMSGs kept */

@@ -626,6 +626,10 @@ static const struct map {
 	  "chathistory-maxmessages", CV_UINT },
 	{ "history.restrictions.expire-time", "history", "expire-time",
 	  CV_DUR },
+	{ "history.restrictions.query-cutoff", "history", "query-cutoff",
+	  CV_WORD },
+	{ "history.restrictions.grace-period", "history", "grace-period",
+	  CV_DUR },
 	{ "history.persistent.enabled", "history", "persistent", CV_BOOL },
 };
 

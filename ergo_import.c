@@ -29,6 +29,7 @@ struct imp {
 	const char	*file;
 	const char	*dbpath;	/* opened once the file has parsed */
 	unsigned	 accounts, channels, legacy, unsupported, bans;
+	unsigned	 chan_masks;	/* +b +e +I entries of channels */
 	unsigned	 warnings, skipped;
 };
 
@@ -276,9 +277,8 @@ chan_add(struct imp *im, const struct chan_in *in, struct store_chan *ch)
 }
 
 /*
- * An AMODE: Atheme and Anope give q, a, o, h or v; here only o and v
- * exist. q and a (founder-like and admin) become o, h becomes v: never
- * more than the account had.
+ * An AMODE: Ergo, Atheme and Anope give q, a, o, h or v, and each is a
+ * rank here too (PREFIX=(qaohv)~&@%+): kept as it is.
  */
 static void
 amode_add(struct imp *im, const struct store_chan *ch, const char *acct,
@@ -289,8 +289,7 @@ amode_add(struct imp *im, const struct store_chan *ch, const char *acct,
 	int m;
 
 	switch (mode) {
-	case 'q': case 'a': case 'o': m = 'o'; break;
-	case 'h': case 'v': m = 'v'; break;
+	case 'q': case 'a': case 'o': case 'h': case 'v': m = mode; break;
 	default:
 		warn(im, "channel %s: AMODE +%c for %s is not a mode here; "
 		    "dropped", ch->name, mode, acct);
@@ -304,9 +303,6 @@ amode_add(struct imp *im, const struct store_chan *ch, const char *acct,
 	}
 	if (a.id == ch->founder)
 		return;		/* the founder is op by being founder */
-	if (m != mode)
-		warn(im, "channel %s: AMODE +%c of %s kept as +%c", ch->name,
-		    mode, acct, m);
 	if (store_amode_set(ch->id, a.id, m) == -1)
 		warn(im, "channel %s: AMODE of %s not kept: %s", ch->name, acct,
 		    store_error());
@@ -879,15 +875,72 @@ list_count(const struct json *j)
 	return n;
 }
 
+/*
+ * Ergo's ban, exception and invite lists of a channel (each an object
+ * of mask -> MaskInfo: TimeCreated, CreatorNickmask), kept as its +b +e
+ * +I lists, each up to channels.max-list-entries.
+ */
+static void
+chan_lists_add(struct imp *im, const struct store_chan *ch,
+    const struct json *bans, const struct json *excepts,
+    const struct json *invites)
+{
+	/* in the order store_chan_masks gives them back: I, b, e */
+	const struct json *lists[3] = { invites, bans, excepts };
+	static const char letters[] = "Ibe";
+	const struct json *e, *w;
+	struct store_mask *v;
+	size_t n = 0, total = 0, k, in;
+	int64_t t;
+
+	for (k = 0; k < 3; k++)
+		total += list_count(lists[k]);
+	if (total == 0)
+		return;
+	if ((v = calloc(total, sizeof(*v))) == NULL) {
+		warn(im, "channel %s: out of memory; its lists not imported",
+		    ch->name);
+		return;
+	}
+	for (k = 0; k < 3; k++) {
+		if (lists[k] == NULL || lists[k]->type != JSON_OBJ)
+			continue;
+		for (in = 0, e = lists[k]->child; e != NULL; e = e->next) {
+			if (e->key == NULL || !irc_mask_valid(e->key) ||
+			    in >= conf->chan_max_list) {
+				warn(im, "channel %s: +%c %s not imported",
+				    ch->name, letters[k], e->key != NULL ?
+				    e->key : "?");
+				continue;
+			}
+			v[n].list = letters[k];
+			v[n].mask = e->key;
+			w = json_get(e, "CreatorNickmask");
+			v[n].setter = w != NULL && w->type == JSON_STR &&
+			    w->s[0] != '\0' ? w->s : "ergo-import";
+			w = json_get(e, "TimeCreated");
+			t = w != NULL && w->type == JSON_STR ? rfc3339(w->s) : 0;
+			v[n].when = t > 0 ? (time_t)t : ergo_now;
+			n++;
+			in++;
+		}
+	}
+	if (n > 0 && store_chan_masks_save(ch->id, v, n) == -1)
+		warn(im, "channel %s: lists not kept: %s", ch->name,
+		    store_error());
+	else
+		im->chan_masks += n;
+	free(v);
+}
+
 /* The channel kept as "channel.FIELD CF" keys (Ergo before 2.12). */
 static void
 bunt_channel_old(struct imp *im, const struct bunt *b, const char *cf)
 {
 	struct chan_in in;
 	struct store_chan ch;
-	struct json *j;
+	struct json *j, *e, *iv;
 	const char *v;
-	unsigned n;
 
 	memset(&in, 0, sizeof(in));
 	in.name = (v = bget(b, "channel.name %s", cf)) != NULL ? v : cf;
@@ -908,10 +961,12 @@ bunt_channel_old(struct imp *im, const struct bunt *b, const char *cf)
 	bunt_amodes(im, &ch, j);
 	json_free(j);
 	j = bjson(im, in.name, bget(b, "channel.banlist %s", cf));
-	if ((n = list_count(j)) > 0)
-		warn(im, "channel %s: %u bans not imported: registered channels "
-		    "keep no ban lists here", in.name, n);
+	e = bjson(im, in.name, bget(b, "channel.exceptlist %s", cf));
+	iv = bjson(im, in.name, bget(b, "channel.invitelist %s", cf));
+	chan_lists_add(im, &ch, j, e, iv);
 	json_free(j);
+	json_free(e);
+	json_free(iv);
 }
 
 /* The channel as one JSON row of Ergo's datastore table 1 (2.12 on). */
@@ -925,7 +980,6 @@ bunt_channel_new(struct imp *im, const char *uuid, const char *v)
 	char modes[64], what[80];
 	size_t n = 0;
 	int64_t r;
-	unsigned nb;
 
 	snprintf(what, sizeof(what), "channel row %.40s", uuid);
 	if ((j = bjson(im, what, v)) == NULL)
@@ -951,9 +1005,8 @@ bunt_channel_new(struct imp *im, const char *uuid, const char *v)
 		im->skipped++;
 	} else if (chan_add(im, &in, &ch) == 0) {
 		bunt_amodes(im, &ch, json_get(j, "AccountToUMode"));
-		if ((nb = list_count(json_get(j, "Bans"))) > 0)
-			warn(im, "channel %s: %u bans not imported: registered "
-			    "channels keep no ban lists here", in.name, nb);
+		chan_lists_add(im, &ch, json_get(j, "Bans"),
+		    json_get(j, "Excepts"), json_get(j, "Invites"));
 	}
 	json_free(j);
 }
@@ -1180,9 +1233,9 @@ ergo_import_db(const char *file, const char *dbpath)
 	if (rc == 0)
 		fprintf(stderr, "ergo: importdb: %s: %u accounts (%u with an "
 		    "imported password hash, %u of them of a scheme not "
-		    "supported), %u channels, %u K/D-lines imported; %u "
-		    "records skipped, %u warnings\n", file, im.accounts,
-		    im.legacy, im.unsupported, im.channels, im.bans, im.skipped,
-		    im.warnings);
+		    "supported), %u channels, %u K/D-lines, %u channel list "
+		    "entries imported; %u records skipped, %u warnings\n", file,
+		    im.accounts, im.legacy, im.unsupported, im.channels, im.bans,
+		    im.chan_masks, im.skipped, im.warnings);
 	return rc;
 }

@@ -748,6 +748,7 @@ session_attach(struct client *c, struct client *u)
 		m.cmd = "NAMES";
 		h_names(u, &m);
 	}
+	irc_metadata_registered(u);	/* its keys, its channels' */
 	/* SET AUTOREPLAY-MISSED: what came while nobody was attached */
 	if (missed)
 		irc_hist_missed(u, u->last_seen_ms, u->account_arl >= 0 ?
@@ -1151,9 +1152,13 @@ cap_req(struct client *c, char *list)
 		else
 			add |= caps[i].bit;
 	}
+	add &= ~irc_sess(c)->caps;		/* newly enabled */
 	irc_sess(c)->caps = (irc_sess(c)->caps | add) & ~del;
 	irc_send(c, ":%s CAP %s ACK :%s", conf->server_name,
 	    c->nick[0] ? c->nick : "*", list);
+	/* draft/metadata-2 after 001: its keys now, as at 001 */
+	if ((c->flags & CF_REG) && (add & CAP_METADATA))
+		irc_metadata_registered(c);
 }
 
 /* Appends " word" (or "word") to a CAP NEW/DEL list, if it fits. */
@@ -1636,6 +1641,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_hist_init();
 	irc_markread_init();
 	irc_metadata_init();
+	irc_rename_init();
 	irc_ml_init();
 	irc_sasl_init();
 	irc_account_init();

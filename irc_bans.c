@@ -379,6 +379,16 @@ irc_bans_check(struct client *c)
 	return true;
 }
 
+/* A user on another server (links): its own server applies the ban. */
+static bool
+remote(const struct client *u)
+{
+	const char *info;
+
+	return irc_hooks.user_server != NULL &&
+	    irc_hooks.user_server(u, &info) != NULL;
+}
+
 /* A new ban reaches the clients already here: QUIT with its reason. */
 static unsigned
 ban_apply(const struct ban *b)
@@ -393,7 +403,7 @@ ban_apply(const struct ban *b)
 			next = e->next;		/* u leaves the table */
 			u = (struct client *)(void *)((char *)e -
 			    offsetof(struct client, h));
-			if ((u->flags & CF_CLOSING) ||
+			if ((u->flags & CF_CLOSING) || remote(u) ||
 			    !ban_matches(b, u, irc_client_ip(u)))
 				continue;
 			ban_exit(u, b);
@@ -485,7 +495,7 @@ dline_mask(char *dst, size_t sz, const char *in)
 
 
 static int	ban_commit(struct client *, struct store_ban *, long long,
-		    bool, bool);
+		    bool, bool, const char *);
 
 /* KLINE|DLINE [ANDKILL] [MYSELF] [duration] <mask> [ON server] [reason] */
 static void
@@ -494,6 +504,7 @@ ban_add(struct client *c, struct msg *m, int kind)
 	struct store_ban sb;
 	char text[IRC_LINE_MAX];
 	const char *cmd = kind == 'k' ? "KLINE" : "DLINE";
+	const char *target = "*";
 	long long secs = 0;
 	bool myself = false;
 	size_t off = 0;
@@ -524,8 +535,10 @@ ban_add(struct client *c, struct msg *m, int kind)
 		return;
 	}
 	i++;
-	if (i + 1 < m->nparam && strcasecmp(m->param[i], "ON") == 0)
-		i += 2;		/* one server: this one */
+	if (i + 1 < m->nparam && strcasecmp(m->param[i], "ON") == 0) {
+		target = m->param[i + 1];	/* a server mask (links) */
+		i += 2;
+	}
 	text[0] = '\0';
 	for (; i < m->nparam; i++) {
 		n = snprintf(text + off, sizeof(text) - off, "%s%s",
@@ -539,7 +552,7 @@ ban_add(struct client *c, struct msg *m, int kind)
 	irc_utf8_trunc(text, STORE_BAN_REASON_MAX);	/* cut on a character */
 	snprintf(sb.reason, sizeof(sb.reason), "%.*s",
 	    (int)STORE_BAN_REASON_MAX, text);
-	(void)ban_commit(c, &sb, secs, myself, false);
+	(void)ban_commit(c, &sb, secs, myself, false, target);
 }
 
 /*
@@ -549,7 +562,7 @@ ban_add(struct client *c, struct msg *m, int kind)
  */
 static int
 ban_commit(struct client *c, struct store_ban *sb, long long secs,
-    bool myself, bool uban)
+    bool myself, bool uban, const char *target)
 {
 	struct ban *b, **pp;
 	char dur[32];
@@ -601,6 +614,7 @@ ban_commit(struct client *c, struct store_ban *sb, long long secs,
 	    c->oper_name != NULL ? c->oper_name : "?", secs > 0 ?
 	    "temporary (" : "", dur, secs > 0 ? ") " : "", uban ? "UBAN " : "",
 	    kind_name(kind), sb->mask);
+	IRC_HOOK_RUN(ban_set, c, kind, sb->mask, secs, sb->reason, target);
 	if ((pp = ban_find(kind, sb->mask)) != NULL &&
 	    (n = (int)ban_apply(*pp)) > 0)
 		ban_notice(c, uban ? "Killed %d active client(s)" :
@@ -647,6 +661,7 @@ ban_remove(struct client *c, struct msg *m, int kind)
 	log_info("opers", "%s removed %s for %s", irc_prefix(c),
 	    kind_name(kind), mask);
 	ban_notice(c, "Removed %s for %s", kind_name(kind), mask);
+	IRC_HOOK_RUN(ban_unset, c, kind, mask, "*");
 }
 
 void
@@ -1052,6 +1067,7 @@ h_uban(struct client *c, struct msg *m)
 		    c->oper_name != NULL ? c->oper_name : c->nick,
 		    kind == 'd' ? "an IP-based" : "a NUH-mask", sb.mask);
 		ban_notice(c, "Successfully removed ban on %s", sb.mask);
+		IRC_HOOK_RUN(ban_unset, c, kind, sb.mask, "*");
 		return;
 	}
 	/* one ban per network: REQUIRE-SASL replaces a D-line, and back */
@@ -1065,7 +1081,7 @@ h_uban(struct client *c, struct msg *m)
 	snprintf(sb.reason, sizeof(sb.reason), "%.*s",
 	    (int)STORE_BAN_REASON_MAX, text[0] != '\0' ? text :
 	    "No reason given");
-	(void)ban_commit(c, &sb, secs, false, true);
+	(void)ban_commit(c, &sb, secs, false, true, "*");
 }
 
 /*
@@ -1128,9 +1144,70 @@ h_sanick(struct client *c, struct msg *m)
 	    u->nick);
 }
 
+/*
+ * A K- or D-line a peer server sent (irc_hooks.ban_remote): kept and
+ * applied like an oper's here, to this server's users.
+ */
+static int
+ban_remote(int kind, bool add, const char *mask, long long secs,
+    const char *reason, const char *setter)
+{
+	struct store_ban sb;
+	struct ban **pp, *b;
+	unsigned n;
+
+	bans_load();
+	memset(&sb, 0, sizeof(sb));
+	sb.kind = (char)kind;
+	if ((kind != 'k' && kind != 'd') || secs < 0 ||
+	    !(kind == 'k' ? kline_mask(sb.mask, sizeof(sb.mask), mask) :
+	    dline_mask(sb.mask, sizeof(sb.mask), mask))) {
+		log_warnx("opers", "%s from %s: bad mask %s: ignored",
+		    kind == 'k' ? "K-Line" : "D-Line", setter, mask);
+		return -1;
+	}
+	if (!add) {
+		if (store_ban_del(kind, sb.mask) == -1)
+			return -1;
+		if ((pp = ban_find(kind, sb.mask)) != NULL) {
+			b = *pp;
+			*pp = b->next;
+			ban_free(b);
+			nbans--;
+			log_info("opers", "%s removed %s for %s", setter,
+			    kind_name(kind), sb.mask);
+		}
+		return 0;
+	}
+	if (ban_find(kind, sb.mask) == NULL && nbans >= IRC_BANS_MAX) {
+		log_warnx("opers", "%s from %s for %s: there are %u bans "
+		    "already", kind_name(kind), setter, sb.mask, IRC_BANS_MAX);
+		return -1;
+	}
+	snprintf(sb.reason, sizeof(sb.reason), "%s", reason[0] != '\0' ?
+	    reason : "No reason given");
+	irc_utf8_trunc(sb.reason, STORE_BAN_REASON_MAX);
+	snprintf(sb.setter, sizeof(sb.setter), "%s", setter);
+	sb.set_at = ergo_now;
+	sb.expires = secs > 0 ? ergo_now + (time_t)secs : 0;
+	if (store_ban_set(&sb) == -1 || ban_put(&sb) == -1) {
+		log_warnx("opers", "%s from %s for %s not kept", kind_name(kind),
+		    setter, sb.mask);
+		return -1;
+	}
+	log_info("opers", "%s added %s%s for %s: %s", setter, secs > 0 ?
+	    "temporary " : "", kind_name(kind), sb.mask, sb.reason);
+	if ((pp = ban_find(kind, sb.mask)) != NULL &&
+	    (n = ban_apply(*pp)) > 0)
+		log_info("opers", "%u client%s removed by the %s", n,
+		    n == 1 ? "" : "s", kind_name(kind));
+	return 0;
+}
+
 /* The hook of K- and D-lines (irc_state.h). */
 void
 irc_bans_init(void)
 {
 	irc_hooks.banned = irc_bans_check;
+	irc_hooks.ban_remote = ban_remote;
 }

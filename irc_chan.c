@@ -281,6 +281,12 @@ chan_join(struct client *c, const char *name, const char *key, bool fwd,
 		return 0;
 	}
 	if (ch == NULL) {
+		/* a name RENAME left: the channel is under its new one */
+		if (fwd && irc_hooks.join_renamed != NULL &&
+		    (reg = irc_hooks.join_renamed(c, name, target,
+		    sizeof(target))) != 0)
+			return reg == 2 ?
+			    chan_join(c, target, key, false, NULL) : 0;
 		/* DEFCON 2: no new channels but by operators */
 		if (irc.defcon <= 2 && !(to->umodes & UMODE_OPER)) {
 			irc_numeric(to, ERR_NOSUCHCHANNEL, "%s :No such channel",

@@ -316,6 +316,7 @@ cs_drop(struct client *c, int argc, char **argv)
 		ch->reg_id = 0;
 		ch->founder = 0;
 		ch->history = CHAN_HIST_DEFAULT;
+		ch->query_cutoff = CHAN_CUTOFF_DEFAULT;
 	}
 	IRC_HOOK_RUN(dropped, sc.id, 0);
 	log_info("accounts", "%s unregistered channel %s", irc_prefix(c),
@@ -645,6 +646,8 @@ cs_transfer(struct client *c, int argc, char **argv)
 	    "acceptance", sc.name, a.name);
 }
 
+static void	cs_masks_sync(const struct chan *, int64_t);
+
 /* CLEAR #chan users|access: the founder or an oper (Ergo). */
 static void
 cs_clear(struct client *c, int argc, char **argv)
@@ -672,6 +675,7 @@ cs_clear(struct client *c, int argc, char **argv)
 		irc_masks_free(ch->invex);
 		ch->bans = ch->excepts = ch->invex = NULL;
 		ch->nbans = ch->nexcepts = ch->ninvex = 0;
+		cs_masks_sync(ch, sc.id);
 		cs_reply(c, "Successfully reset channel access");
 	} else if (strcasecmp(argv[1], "users") == 0)
 		cs_kick_all(c, ch, c);
@@ -928,7 +932,8 @@ cs_setting_show(struct client *c, const char *name,
 		cs_reply(c, "Given current server settings, the channel "
 		    "history setting is: %s", hist_names[eff]);
 	} else if (strcasecmp(name, "query-cutoff") == 0) {
-		eff = sc->query_cutoff == 0 ? 1 : sc->query_cutoff;
+		eff = sc->query_cutoff == CHAN_CUTOFF_DEFAULT ?
+		    conf->history.query_cutoff : sc->query_cutoff;
 		cs_reply(c, "The stored channel history query cutoff setting "
 		    "is: %s", cutoff_names[sc->query_cutoff & 3]);
 		cs_reply(c, "Given current server settings, the channel "
@@ -980,8 +985,10 @@ cs_set(struct client *c, int argc, char **argv)
 		cs_store_failed(c, "Settings");
 		return;
 	}
-	if ((ch = irc_chan_find(sc.name)) != NULL)
+	if ((ch = irc_chan_find(sc.name)) != NULL) {
 		ch->history = (unsigned char)sc.history;
+		ch->query_cutoff = (unsigned char)sc.query_cutoff;
+	}
 	cs_reply(c, "Successfully changed the channel settings");
 	cs_setting_show(c, argv[1], &sc);
 }
@@ -1039,6 +1046,118 @@ cs_state_of(const struct chan *ch, struct store_chan *sc)
 	snprintf(sc->topic_by, sizeof(sc->topic_by), "%s",
 	    ch->topic != NULL && ch->topic_by != NULL ? ch->topic_by : "");
 	sc->topic_time = ch->topic != NULL ? ch->topic_time : 0;
+	snprintf(sc->forward, sizeof(sc->forward), "%s",
+	    ch->forward != NULL ? ch->forward : "");
+}
+
+/* The lists kept, in the order store_chan_masks gives them back. */
+static const char cs_lists[] = "Ibe";
+
+static struct mask *
+cs_list_head(const struct chan *ch, char list)
+{
+	return list == 'b' ? ch->bans : list == 'e' ? ch->excepts : ch->invex;
+}
+
+/* ch's +I +b +e entries as store_chan_masks_save takes them (pointing
+ * into ch's lists), in a malloc'd array; NULL with *np 0 when none or
+ * out of memory (*oom). */
+static struct store_mask *
+cs_masks_of(const struct chan *ch, size_t *np, bool *oom)
+{
+	struct store_mask *v;
+	const struct mask *mk;
+	size_t n = ch->nbans + ch->nexcepts + ch->ninvex, i = 0;
+	const char *l;
+
+	*np = 0;
+	*oom = false;
+	if (n == 0)
+		return NULL;
+	if ((v = calloc(n, sizeof(*v))) == NULL) {
+		*oom = true;
+		return NULL;
+	}
+	for (l = cs_lists; *l != '\0'; l++)
+		for (mk = cs_list_head(ch, *l); mk != NULL && i < n;
+		    mk = mk->next) {
+			v[i].list = *l;
+			v[i].mask = mk->mask;
+			v[i].setter = mk->setter != NULL ? mk->setter : "";
+			v[i].when = mk->when;
+			i++;
+		}
+	*np = i;
+	return v;
+}
+
+struct cs_masks_cmp {
+	const struct store_mask	*v;
+	size_t			 n, i;
+	bool			 differ;
+};
+
+static void
+cs_masks_cmp_one(void *arg, char list, const char *mask, const char *setter,
+    time_t when)
+{
+	struct cs_masks_cmp *w = arg;
+
+	if (w->i >= w->n || w->v[w->i].list != list ||
+	    strcmp(w->v[w->i].mask, mask) != 0 ||
+	    strcmp(w->v[w->i].setter, setter) != 0 || w->v[w->i].when != when)
+		w->differ = true;
+	w->i++;
+}
+
+/* A registered channel's lists follow ch's, written only if they differ
+ * from what is kept (a failure is logged). */
+static void
+cs_masks_sync(const struct chan *ch, int64_t id)
+{
+	struct cs_masks_cmp w;
+	bool oom;
+
+	memset(&w, 0, sizeof(w));
+	w.v = cs_masks_of(ch, &w.n, &oom);
+	if (oom) {
+		log_warnx("channels", "out of memory saving the lists of %s",
+		    ch->name);
+		return;
+	}
+	if (store_chan_masks(id, cs_masks_cmp_one, &w) == 0 &&
+	    (w.differ || w.i != w.n))
+		(void)store_chan_masks_save(id, w.v, w.n);
+	free((void *)w.v);
+}
+
+/* One kept entry back on a re-created channel's list (at its end). */
+static void
+cs_masks_restore_one(void *arg, char list, const char *mask,
+    const char *setter, time_t when)
+{
+	struct chan *ch = arg;
+	struct mask **pp, *mk;
+	unsigned *n;
+
+	pp = list == 'b' ? &ch->bans : list == 'e' ? &ch->excepts : &ch->invex;
+	n = list == 'b' ? &ch->nbans : list == 'e' ? &ch->nexcepts :
+	    &ch->ninvex;
+	if (list != 'b' && list != 'e' && list != 'I')
+		return;
+	while (*pp != NULL)
+		pp = &(*pp)->next;
+	if ((mk = calloc(1, sizeof(*mk))) == NULL ||
+	    (mk->mask = xstrdup(mask)) == NULL ||
+	    (mk->setter = xstrdup(setter)) == NULL) {
+		irc_masks_free(mk);
+		log_warnx("channels", "out of memory restoring the lists of %s",
+		    ch->name);
+		return;
+	}
+	mk->when = when;
+	*pp = mk;
+	(*n)++;
 }
 
 /*
@@ -1056,10 +1175,12 @@ irc_serv_chan_changed(struct chan *ch)
 		return;		/* not registered; an error is logged */
 	now = sc;
 	cs_state_of(ch, &now);
+	cs_masks_sync(ch, sc.id);
 	if (strcmp(now.modes, sc.modes) == 0 && strcmp(now.key, sc.key) == 0 &&
 	    now.limit == sc.limit && strcmp(now.topic, sc.topic) == 0 &&
 	    strcmp(now.topic_by, sc.topic_by) == 0 &&
-	    now.topic_time == sc.topic_time)
+	    now.topic_time == sc.topic_time &&
+	    strcmp(now.forward, sc.forward) == 0)
 		return;
 	(void)store_chan_state(&now);	/* a failure is logged */
 }
@@ -1074,7 +1195,7 @@ int
 irc_serv_chan_restore(struct chan *ch, struct client *c)
 {
 	struct store_chan sc;
-	char fz[CHANLEN_MAX + 1], *k = NULL, *t = NULL, *by = NULL;
+	char fz[CHANLEN_MAX + 1], *k = NULL, *t = NULL, *by = NULL, *f = NULL;
 	const char *p;
 	size_t i;
 
@@ -1088,11 +1209,14 @@ irc_serv_chan_restore(struct chan *ch, struct client *c)
 	ch->reg_id = sc.id;	/* its history is kept (irc_hist.c) */
 	ch->founder = sc.founder;
 	ch->history = (unsigned char)sc.history;
+	ch->query_cutoff = (unsigned char)sc.query_cutoff;
 	if ((sc.key[0] != '\0' && (k = xstrdup(sc.key)) == NULL) ||
+	    (sc.forward[0] != '\0' && (f = xstrdup(sc.forward)) == NULL) ||
 	    (sc.topic[0] != '\0' && ((t = xstrdup(sc.topic)) == NULL ||
 	    (by = xstrdup(sc.topic_by[0] != '\0' ? sc.topic_by :
 	    "ChanServ")) == NULL))) {
 		free(k);
+		free(f);
 		free(t);
 		log_warnx("channels", "out of memory restoring %s", ch->name);
 		goto done;
@@ -1110,6 +1234,14 @@ irc_serv_chan_restore(struct chan *ch, struct client *c)
 	ch->topic = t;
 	ch->topic_by = by;
 	ch->topic_time = t != NULL ? sc.topic_time : 0;
+	free(ch->forward);
+	ch->forward = f;
+	irc_masks_free(ch->bans);
+	irc_masks_free(ch->excepts);
+	irc_masks_free(ch->invex);
+	ch->bans = ch->excepts = ch->invex = NULL;
+	ch->nbans = ch->nexcepts = ch->ninvex = 0;
+	(void)store_chan_masks(sc.id, cs_masks_restore_one, ch);
 done:
 	return c->account != NULL && c->account_id == sc.founder ? 1 : 2;
 }

@@ -992,14 +992,17 @@ irc_hist_event(struct chan *ch, const struct irc_ev *ev)
 		chan_push(ch, m);
 }
 
-/* An event of c (QUIT, NICK) that went to its channels: one entry each. */
+/* An event of c (QUIT, NICK) that went to its channels: one entry each
+ * (none in a +u channel where c is a plain member). */
 void
 irc_hist_peers_event(struct client *c, const struct irc_ev *ev)
 {
 	struct member *mb;
 
 	for (mb = c->chans; mb != NULL; mb = mb->unext)
-		irc_hist_event(mb->ch, ev);
+		/* +u keeps a plain member's QUIT and NICK out, as its JOIN */
+		if (!(mb->ch->modes & CMODE_AUDITORIUM) || mb->modes != 0)
+			irc_hist_event(mb->ch, ev);
 }
 
 /* A registered channel's ring is parked for when it comes back. */
@@ -1088,6 +1091,27 @@ tag_add(char *line, size_t sz, size_t *n, const char *fmt, ...)
 }
 
 /*
+ * An event line as kept, but for a channel renamed since (RENAME): its
+ * channel, the word after the command (JOIN PART KICK TOPIC MODE), shows
+ * the name the channel has now, as its messages do.
+ */
+static size_t
+event_format(char *body, size_t sz, const struct hmsg *m, const char *chname)
+{
+	const char *p, *q;
+	size_t tl = strlen(m->target);
+
+	if (chname != NULL && strcmp(chname, m->target) != 0 &&
+	    (p = strchr(m->text, ' ')) != NULL &&
+	    (q = strchr(p + 1, ' ')) != NULL &&
+	    strncmp(q + 1, m->target, tl) == 0 &&
+	    (q[1 + tl] == ' ' || q[1 + tl] == '\0'))
+		return line_format(body, sz, "%.*s%s%s",
+		    (int)(q + 1 - m->text), m->text, chname, q + 1 + tl);
+	return line_format(body, sz, "%s", m->text);
+}
+
+/*
  * One history line to c, with the tags c negotiated: batch, time, msgid
  * and client-only tags. The body is cut to 512 bytes like any line; the
  * tags are outside that budget (IRCv3 message-tags).
@@ -1100,7 +1124,7 @@ replay_one(struct client *c, const struct hmsg *m, const char *ref,
 	size_t n = 0, bl;
 
 	if (m->kind == HK_EVENT)
-		bl = line_format(body, sizeof(body), "%s", m->text);
+		bl = event_format(body, sizeof(body), m, chname);
 	else if (m->kind == HK_TAGMSG)
 		bl = line_format(body, sizeof(body), ":%s TAGMSG %s",
 		    m->source, chname != NULL ? chname : m->target);
@@ -1318,6 +1342,44 @@ last_message(const struct hist *h)
 }
 
 /*
+ * Ergo's query-cutoff for c reading ch's history: the wall-clock ms
+ * before which c may read nothing of it, or 0. ch's ChanServ SET
+ * query-cutoff, else history.query-cutoff. registration-time: when c's
+ * account was registered (c's connection, not logged in), less
+ * history.grace-period; join-time: c's JOIN, but nothing for the
+ * founder and ops (q a o), as Ergo's joinTimeCutoff.
+ */
+static int64_t
+chan_cutoff_ms(const struct chan *ch, const struct client *c)
+{
+	struct store_account a;
+	char folded[NICKLEN_MAX + 1];
+	const struct member *me;
+	int how = ch->query_cutoff != CHAN_CUTOFF_DEFAULT ? ch->query_cutoff :
+	    conf->history.query_cutoff;
+	int64_t t;
+
+	switch (how) {
+	case CHAN_CUTOFF_REGTIME:
+		t = (int64_t)c->signon;
+		if (c->account != NULL) {
+			irc_fold(folded, c->account, sizeof(folded));
+			if (store_account_get(folded, &a) == 1)
+				t = (int64_t)a.registered;
+		}
+		t -= (int64_t)conf->history.grace;
+		return t > 0 ? t * 1000 : 0;
+	case CHAN_CUTOFF_JOINTIME:
+		if ((me = irc_member_find(ch, c)) == NULL ||
+		    irc_chan_is_at_least(ch, c, MEMB_OP))
+			return 0;
+		return me->joined_ms;
+	default:
+		return 0;
+	}
+}
+
+/*
  * The messages of target that c may read, oldest first, in a malloc'd
  * array (*vp, *np); NULL target: none. false: not c's to read.
  */
@@ -1327,6 +1389,7 @@ gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
 {
 	struct hist *h = NULL;
 	struct hmsg **v = NULL;
+	int64_t cutoff = 0;
 	bool all = false;
 	size_t i, n = 0;
 
@@ -1338,6 +1401,7 @@ gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
 
 		if (ch == NULL || irc_member_find(ch, c) == NULL)
 			return false;
+		cutoff = chan_cutoff_ms(ch, c);
 		h = *chan_hist(ch);
 		if (h != NULL)
 			hist_trim(h, conf->history.channel_length);
@@ -1360,6 +1424,8 @@ gather(struct client *c, const char *target, struct hmsg ***vp, size_t *np,
 		struct hmsg *m = slot_at(h, i);
 
 		if (m->peer != NULL && !all && irc_casecmp(m->peer, target) != 0)
+			continue;
+		if (m->ms < cutoff)
 			continue;
 		if (wanted(c, m))
 			v[n++] = m;
@@ -1613,6 +1679,7 @@ irc_hist_join(struct client *c, struct chan *ch)
 {
 	struct hist *h = *chan_hist(ch);
 	struct hmsg **v;
+	int64_t cutoff;
 	/* NickServ SET AUTOREPLAY-LINES, else the config's */
 	size_t n = 0, i, want = c->account != NULL && c->account_arl >= 0 ?
 	    (size_t)c->account_arl : conf->history.autoreplay;
@@ -1630,9 +1697,12 @@ irc_hist_join(struct client *c, struct chan *ch)
 	    sizeof(*v))) == NULL)
 		return;
 	/* the newest messages (no events), collected newest first */
+	cutoff = chan_cutoff_ms(ch, c);
 	for (i = h->n; i > 0 && n < want; i--) {
 		struct hmsg *m = slot_at(h, i - 1);
 
+		if (m->ms < cutoff)
+			break;
 		if (m->kind == HK_PRIVMSG || m->kind == HK_NOTICE)
 			v[n++] = m;
 	}
@@ -1720,6 +1790,7 @@ irc_hist_missed(struct client *c, int64_t since_ms, size_t lines,
 {
 	struct member *mb;
 	struct hmsg **v;
+	int64_t cutoff;
 	size_t n;
 
 	if (!conf->history.enabled || has(c, CAP_CHATHISTORY) ||
@@ -1729,8 +1800,9 @@ irc_hist_missed(struct client *c, int64_t since_ms, size_t lines,
 		if (*chan_hist(mb->ch) != NULL)
 			hist_trim(*chan_hist(mb->ch),
 			    conf->history.channel_length);
-		if ((n = missed_of(*chan_hist(mb->ch), since_ms, 0, lines,
-		    events, &v)) > 0)
+		cutoff = chan_cutoff_ms(mb->ch, c);
+		if ((n = missed_of(*chan_hist(mb->ch), since_ms > cutoff ?
+		    since_ms : cutoff, 0, lines, events, &v)) > 0)
 			replay(c, mb->ch->name, v, 0, n, true);
 		free(v);
 	}
@@ -1784,13 +1856,15 @@ znc_join(struct client *c, struct chan *ch)
 {
 	struct znc_play *z = irc_sess(c) != NULL ? irc_sess(c)->znc : NULL;
 	struct hmsg **v;
+	int64_t cutoff;
 	size_t n;
 
 	if (z == NULL || ergo_now_ms - (uint64_t)z->set_ms > ZNC_WINDOW_MS ||
 	    !znc_named(z->targets, ch->name))
 		return false;
-	if ((n = missed_of(*chan_hist(ch), z->after, z->before,
-	    conf->history.channel_length, false, &v)) > 0)
+	cutoff = chan_cutoff_ms(ch, c);
+	if ((n = missed_of(*chan_hist(ch), z->after > cutoff ? z->after :
+	    cutoff, z->before, conf->history.channel_length, false, &v)) > 0)
 		replay(c, ch->name, v, 0, n, true);
 	free(v);
 	return true;
@@ -1874,7 +1948,7 @@ irc_hist_playback(struct client *c, const char *text)
 	struct session *ss = irc_sess(c);
 	struct member *mb;
 	struct hmsg **v;
-	int64_t after = 0, before = 0;
+	int64_t after = 0, before = 0, cutoff;
 	size_t n, nw = 0;
 	bool all;
 
@@ -1912,8 +1986,10 @@ irc_hist_playback(struct client *c, const char *text)
 	for (mb = c->chans; mb != NULL; mb = mb->unext) {
 		if (!all && !znc_named(w[1], mb->ch->name))
 			continue;
-		if ((n = missed_of(*chan_hist(mb->ch), after, before,
-		    conf->history.channel_length, false, &v)) > 0)
+		cutoff = chan_cutoff_ms(mb->ch, c);
+		if ((n = missed_of(*chan_hist(mb->ch), after > cutoff ? after :
+		    cutoff, before, conf->history.channel_length, false,
+		    &v)) > 0)
 			replay(c, mb->ch->name, v, 0, n, true);
 		free(v);
 	}
@@ -2010,13 +2086,17 @@ hist_play(struct chan *ch, struct client *c, const char *peer,
 	struct hist *h = ch != NULL ? *chan_hist(ch) : *dm_hist(c);
 	struct hist_info hi;
 	struct hmsg *m;
+	int64_t cutoff = ch != NULL ? chan_cutoff_ms(ch, c) : 0;
 	size_t i, n = 0;
 
 	if (h == NULL)
 		return;
-	for (i = h->n; i > 0 && n < limit; i--)
+	for (i = h->n; i > 0 && n < limit; i--) {
+		if (slot_at(h, i - 1)->ms < cutoff)
+			break;
 		if (play_match(slot_at(h, i - 1), ch, peer))
 			n++;
+	}
 	for (; i < h->n; i++) {
 		m = slot_at(h, i);
 		if (!play_match(m, ch, peer))

@@ -25,7 +25,8 @@
 #include "irc_num.h"
 
 #define LK_TS_CURRENT	6
-#define LK_CAPAB	"QS EX IE KLN UNKLN ENCAP TB SERVICES EUID EOPMOD"
+/* ERGO: another of ours (Ergo's channel modes, ranks and extbans) */
+#define LK_CAPAB	"QS EX IE KLN UNKLN ENCAP TB SERVICES EUID EOPMOD HOPS STAG ERGO"
 #define LK_RETRY_MAX	32	/* back-off stops doubling at this factor */
 
 struct server	 lk_me;
@@ -164,6 +165,23 @@ lk_send(struct link *l, const char *fmt, ...)
 }
 
 void
+lk_send_tagged(struct link *l, const char *tags, const char *line)
+{
+	char buf[IRC_TAGS_MAX + IRC_LINE_MAX + 1];
+	size_t n;
+
+	if (l->conn == NULL || l->dead)
+		return;
+	n = (size_t)snprintf(buf, sizeof(buf), "%s%.*s\r\n", tags,
+	    IRC_LINE_MAX - 2, line);
+	if (n >= sizeof(buf))
+		return;
+	if (log_wants(LL_DEBUG, "link"))
+		log_debug("link", "%s -> %.*s", l->name, (int)(n - 2), buf);
+	net_conn_send(l->conn, buf, n);
+}
+
+void
 lk_send_all(struct link *except, const char *fmt, ...)
 {
 	struct link *l;
@@ -234,7 +252,13 @@ send_hello(struct link *l, const struct link_conf *lc)
 	lk_send(l, "PASS %s TS %d :%s", lc->send_password, LK_TS_CURRENT,
 	    lk_me.sid);
 	lk_send(l, "CAPAB :%s", LK_CAPAB);
-	lk_send(l, "SERVER %s 1 :%s", lk_me.name, lk_me.info);
+	/* with our SID and flags, which ircd-hybrid 8.2 requires; to a
+	 * peer that named itself the older way, the older way */
+	if (l->old_server)
+		lk_send(l, "SERVER %s 1 :%s", lk_me.name, lk_me.info);
+	else
+		lk_send(l, "SERVER %s 1 %s + :%s", lk_me.name, lk_me.sid,
+		    lk_me.info);
 }
 
 void
@@ -274,15 +298,16 @@ link_connect(const struct link_conf *lc)
 	if ((l = link_new(NULL, true, lc->name)) == NULL)
 		return NULL;
 	snprintf(l->ip, sizeof(l->ip), "%s", lc->host);
-	if ((conn = net_connect(lc->host, lc->port, l)) == NULL) {
+	if ((conn = net_connect(lc->host, lc->port, lc->tls, l)) == NULL) {
 		l->dead = true;
 		return NULL;
 	}
 	l->conn = conn;
 	net_conn_set_sendq(conn, lc->sendq);
-	log_info("link", "connecting to %s (%s port %u)", lc->name, lc->host,
-	    lc->port);
-	send_hello(l, lc);
+	log_info("link", "connecting to %s (%s port %u%s)", lc->name,
+	    lc->host, lc->port, lc->tls ? ", TLS" : "");
+	if (!lc->tls)		/* over TLS: once its certificate is known */
+		send_hello(l, lc);
 	return l;
 }
 
@@ -332,6 +357,53 @@ irc_link_toolong(void *handle)
 
 /* ---- the handshake ---- */
 
+/*
+ * A TLS link's certificate against the link block: true if it may go
+ * on; else the link is dropped (logged). Our password goes only to a
+ * peer that passed.
+ */
+static bool
+tls_check(struct link *l, const struct link_conf *lc)
+{
+	const char *fp;
+
+	if (!lc->tls)
+		return true;
+	if (l->conn == NULL || !net_conn_tls(l->conn)) {
+		log_warnx("link", "%s from %s: not over TLS, but its link "
+		    "block says tls yes", lc->name, l->ip);
+		lk_drop(l, "TLS required");
+		return false;
+	}
+	fp = net_conn_peer_certfp(l->conn);
+	if (lc->certfp == NULL)
+		return true;
+	if (fp == NULL || strcmp(fp, lc->certfp) != 0) {
+		log_warnx("link", "%s (%s): certificate fingerprint %s, not "
+		    "the link block's %s", lc->name, l->ip, fp != NULL ? fp :
+		    "(none)", lc->certfp);
+		lk_drop(l, "Certificate fingerprint mismatch");
+		return false;
+	}
+	return true;
+}
+
+/* An outgoing TLS link whose handshake is done: checked, then hello. */
+static void
+tls_outbound_ready(struct link *l)
+{
+	const struct link_conf *lc = link_conf_find(l->name);
+
+	if (lc == NULL) {
+		lk_drop(l, "Link removed from the configuration");
+		return;
+	}
+	if (net_conn_peer_certfp(l->conn) == NULL)
+		return;		/* handshake not done yet */
+	if (tls_check(l, lc))
+		send_hello(l, lc);
+}
+
 /* The servers behind parent that l does not know yet, nearest first. */
 static void
 burst_servers(struct link *l, struct server *parent)
@@ -356,8 +428,11 @@ s_pass(struct link *l, struct server *from, struct client *u, struct msg *m)
 	(void)u;
 	if (l->state != LS_HANDSHAKE || l->got_pass)
 		return;
-	if (m->nparam < 4 || strcmp(m->param[1], "TS") != 0 ||
-	    atoi(m->param[2]) < LK_TS_CURRENT || !sid_valid(m->param[3])) {
+	/* PASS password TS 6 :SID, or (ircd-hybrid 8.2's) PASS password
+	 * with the SID in SERVER */
+	if (m->nparam != 1 && (m->nparam < 4 ||
+	    strcmp(m->param[1], "TS") != 0 ||
+	    atoi(m->param[2]) < LK_TS_CURRENT || !sid_valid(m->param[3]))) {
 		lk_drop(l, "Not a TS6 server (PASS password TS 6 :SID)");
 		return;
 	}
@@ -366,7 +441,8 @@ s_pass(struct link *l, struct server *from, struct client *u, struct msg *m)
 		lk_drop(l, "Out of memory");
 		return;
 	}
-	snprintf(l->peer_sid, sizeof(l->peer_sid), "%s", m->param[3]);
+	snprintf(l->peer_sid, sizeof(l->peer_sid), "%s", m->nparam >= 4 ?
+	    m->param[3] : "");
 	l->got_pass = true;
 }
 
@@ -377,7 +453,10 @@ s_capab(struct link *l, struct server *from, struct client *u,
 	static const struct { const char *name; unsigned bit; } known[] = {
 		{ "EUID", LKCAP_EUID }, { "TB", LKCAP_TB },
 		{ "ENCAP", LKCAP_ENCAP }, { "EX", LKCAP_EX },
-		{ "IE", LKCAP_IE },
+		{ "IE", LKCAP_IE }, { "HOPS", LKCAP_HOPS },
+		{ "HOP", LKCAP_HOPS }, { "TBURST", LKCAP_TBURST },
+		{ "RHOST", LKCAP_HYBRID },
+		{ "ERGO", LKCAP_ERGO }, { "STAG", LKCAP_STAG },
 	};
 	char *save = NULL, *w;
 	size_t i;
@@ -414,6 +493,15 @@ s_server(struct link *l, struct server *from, struct client *u,
 		lk_drop(l, "Expected PASS, CAPAB, then SERVER");
 		return;
 	}
+	/* SERVER name hops sid +flags :info names the SID (hybrid 8.2) */
+	if (m->nparam >= 5 && sid_valid(m->param[2]))
+		snprintf(l->peer_sid, sizeof(l->peer_sid), "%s", m->param[2]);
+	else
+		l->old_server = true;
+	if (l->peer_sid[0] == '\0') {
+		lk_drop(l, "Not a TS6 server (no SID in PASS or SERVER)");
+		return;
+	}
 	name = m->param[0];
 	if (!servername_valid(name)) {
 		lk_drop(l, "Bad server name");
@@ -439,12 +527,8 @@ s_server(struct link *l, struct server *from, struct client *u,
 	}
 	free(l->pass);
 	l->pass = NULL;
-	if (lc->certfp != NULL) {
-		/* TLS links are not there yet: a pinned peer cannot prove
-		 * itself, so it is refused rather than trusted */
-		lk_drop(l, "Certificate fingerprint required (no TLS)");
+	if (!tls_check(l, lc))
 		return;
-	}
 	if (!(l->caps & LKCAP_ENCAP)) {
 		lk_drop(l, "The peer must support ENCAP (CAPAB)");
 		return;
@@ -659,6 +743,7 @@ static const struct scmd scmds[] = {
 	{ "JOIN",	lk_join,	2, SC_UP },
 	{ "KICK",	lk_kick,	2, SC_UP },
 	{ "KILL",	lk_kill,	1, SC_UP },
+	{ "KLINE",	lk_kline,	5, SC_UP },
 	{ "MODE",	lk_mode,	2, SC_UP },
 	{ "NICK",	lk_nick,	1, SC_UP },
 	{ "NOTICE",	lk_notice,	2, SC_UP },
@@ -675,9 +760,11 @@ static const struct scmd scmds[] = {
 	{ "SVINFO",	s_svinfo,	4, 0 },
 	{ "TAGMSG",	lk_tagmsg,	1, SC_UP },
 	{ "TB",		lk_tb,		3, SC_UP },
+	{ "TBURST",	lk_tburst,	5, SC_UP },
 	{ "TMODE",	lk_tmode,	3, SC_UP },
 	{ "TOPIC",	lk_topic,	1, SC_UP },
 	{ "UID",	lk_uid,		9, SC_UP },
+	{ "UNKLINE",	lk_unkline,	3, SC_UP },
 	{ "WHOIS",	lk_whois,	2, SC_UP },
 };
 
@@ -750,6 +837,9 @@ irc_link_line(void *handle, char *line, size_t len)
 		return NET_MORE;
 	}
 	if ((sc->flags & SC_UP) && l->state != LS_UP) {
+		/* ircd-hybrid greets with "NOTICE * :*** Looking up..." */
+		if (strcmp(m.cmd, "NOTICE") == 0)
+			return NET_MORE;
 		lk_drop(l, "Command before the handshake ended");
 		return NET_STOP;
 	}
@@ -812,6 +902,9 @@ irc_link_tick(void)
 		if (l->state == LS_HANDSHAKE) {
 			if (ergo_now_ms - l->since_ms > lim)
 				lk_drop(l, "Handshake timed out");
+			else if (l->outbound && !l->sent_hello &&
+			    l->conn != NULL)
+				tls_outbound_ready(l);
 			continue;
 		}
 		if (!l->pinged && ergo_now_ms - l->last_recv_ms > lim) {

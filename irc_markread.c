@@ -225,6 +225,51 @@ irc_markread_join(struct client *c, struct chan *ch)
 	mark_send(c, ch->name, ms);
 }
 
+/*
+ * RENAME: the markers of the old name are the channel's, so they take
+ * its new name, the accounts' in the datastore and the connections' of
+ * clients without one (a marker of the new name is of an older channel
+ * that had it: the old name's replaces it).
+ */
+static void
+mr_chan_renamed(struct chan *ch, const char *old)
+{
+	char from[CHANLEN_MAX + 1], to[CHANLEN_MAX + 1];
+	struct mark **mp, *m, *n;
+	struct client *c;
+	struct hent *e;
+	size_t i, len;
+
+	irc_fold(from, old, sizeof(from));
+	irc_fold(to, ch->name, sizeof(to));
+	if (strcmp(from, to) == 0)
+		return;		/* only the case changed */
+	(void)store_marker_rename(from, to);	/* logged */
+	len = strlen(to) + 1;
+	for (i = 0; i < irc.nicks.nb; i++)
+		for (e = irc.nicks.b[i]; e != NULL; e = e->next) {
+			c = (struct client *)(void *)e;
+			if (*(mp = conn_find(c, from)) == NULL ||
+			    (n = malloc(sizeof(*n) + len)) == NULL)
+				continue;	/* none, or it stays as it is */
+			m = *mp;
+			n->ms = m->ms;
+			n->next = m->next;
+			memcpy(n->target, to, len);
+			*mp = n;
+			free(m);
+			/* one of the new name before the rename: gone */
+			for (mp = &c->marks; *mp != NULL; mp = &(*mp)->next)
+				if (*mp != n && strcmp((*mp)->target, to) == 0) {
+					m = *mp;
+					*mp = m->next;
+					free(m);
+					c->nmarks--;
+					break;
+				}
+		}
+}
+
 void
 irc_markread_client_free(struct client *c)
 {
@@ -243,4 +288,5 @@ irc_markread_init(void)
 {
 	IRC_HOOK_ADD(join_names, irc_markread_join);
 	IRC_HOOK_ADD(client_free, irc_markread_client_free);
+	IRC_HOOK_ADD(chan_renamed, mr_chan_renamed);
 }

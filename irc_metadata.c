@@ -8,7 +8,8 @@
  * Who hears of a change: a user's keys go to the sessions of users who
  * share a channel with it or MONITOR it and to its own other sessions; a
  * channel's to its members; in each case only to sessions with the cap
- * that subscribed to the key, never to the session that made it.
+ * that subscribed to the key, never to the session that made it. A
+ * registered channel's keys are its row's, loaded when first needed.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -332,10 +333,13 @@ target_find(struct client *c, const char *name, struct target *t)
 	return true;
 }
 
+static void chan_load(struct chan *);
+
 static struct mdkv **
 t_list(const struct target *t, unsigned **n)
 {
 	if (t->ch != NULL) {
+		chan_load(t->ch);
 		*n = &t->ch->nmeta;
 		return &t->ch->meta;
 	}
@@ -452,6 +456,8 @@ md_set(struct client *c, struct msg *m, const struct target *t)
 	}
 	if (rc == 1 && t_account(t) != 0)
 		(void)store_md_set(t_account(t), key, value);	/* logged */
+	if (rc == 1 && t->ch != NULL && t->ch->reg_id != 0)
+		(void)store_chan_md_set(t->ch->reg_id, key, value);
 	if (value != NULL)
 		irc_numeric(c, RPL_KEYVALUE, "%s %s * :%s", t->name, key,
 		    value);
@@ -540,6 +546,8 @@ md_clear(struct client *c, const struct target *t)
 	}
 	if (*list != NULL && t_account(t) != 0)
 		(void)store_md_clear(t_account(t));	/* logged */
+	if (*list != NULL && t->ch != NULL && t->ch->reg_id != 0)
+		(void)store_chan_md_clear(t->ch->reg_id);
 	batch_start(c, ref, sizeof(ref));
 	while ((kv = *list) != NULL) {
 		md_line(c, ref, ":%s %03d %s %s %s *", conf->server_name,
@@ -591,12 +599,76 @@ words_add(struct words *w, const char *word)
 	    "%s%s", w->len > 0 ? " " : "", word);
 }
 
+/* Whether key is one of the subscriptions from sub on. */
+static bool
+among(const struct mdsub *sub, const char *key)
+{
+	for (; sub != NULL; sub = sub->next)
+		if (strcmp(sub->key, key) == 0)
+			return true;
+	return false;
+}
+
+/* name's keys among those from sub on, as METADATA lines to c in a
+ * metadata batch, opened by the first of them (ref). */
+static void
+values_of(struct client *c, char *ref, size_t sz, const char *name,
+    const struct mdkv *kv, const struct mdsub *sub)
+{
+	for (; kv != NULL; kv = kv->next) {
+		if (!among(sub, kv->key))
+			continue;
+		if (ref[0] == '\0')	/* stays "" without batch */
+			batch_start(c, ref, sz);
+		md_line(c, ref, ":%s METADATA %s %s * :%s", conf->server_name,
+		    name, kv->key, kv->value);
+	}
+}
+
+/*
+ * SUB added the keys from sub on: their values now, as the spec says a
+ * client should get them, for everyone c hears of changes from (itself,
+ * its channels and their members) in one batch (none if no value);
+ * a channel of more than MD_JOIN_SYNC_MAX members gets 774 for its
+ * members' keys, as at JOIN.
+ */
+static void
+sub_values(struct client *c, const struct mdsub *sub)
+{
+	struct member *mb, *o;
+	char ref[32] = "";
+
+	if (sub == NULL || !(c->flags & CF_REG) ||
+	    !(irc_sess(c)->caps & CAP_METADATA))
+		return;		/* before-connect: 001 brings c's own */
+	md_gen++;
+	c->md_mark = md_gen;
+	values_of(c, ref, sizeof(ref), c->nick, c->meta, sub);
+	for (mb = c->chans; mb != NULL; mb = mb->unext) {
+		chan_load(mb->ch);
+		values_of(c, ref, sizeof(ref), mb->ch->name, mb->ch->meta, sub);
+		if (mb->ch->nmembers > MD_JOIN_SYNC_MAX)
+			continue;
+		for (o = mb->ch->members; o != NULL; o = o->cnext)
+			if (o->c->md_mark != md_gen) {
+				o->c->md_mark = md_gen;
+				values_of(c, ref, sizeof(ref), o->c->nick,
+				    o->c->meta, sub);
+			}
+	}
+	batch_end(c, ref);
+	for (mb = c->chans; mb != NULL; mb = mb->unext)
+		if (mb->ch->nmembers > MD_JOIN_SYNC_MAX)
+			irc_numeric(c, ERR_METADATASYNCLATER, "%s",
+			    mb->ch->name);
+}
+
 static void
 md_sub(struct client *c, struct msg *m)
 {
 	struct session *s = irc_sess(c);
 	char key[MD_KEY_MAX + 1];
-	struct mdsub *sub, **p;
+	struct mdsub *sub, **p, *added = NULL;
 	struct words ok;
 	size_t kl;
 	int i;
@@ -634,10 +706,13 @@ md_sub(struct client *c, struct msg *m)
 			sub->next = NULL;
 			*p = sub;
 			s->nmdsubs++;
+			if (added == NULL)
+				added = sub;	/* it and those after it */
 		}
 		words_add(&ok, key);
 	}
 	words_flush(&ok);
+	sub_values(c, added);
 }
 
 static void
@@ -709,6 +784,7 @@ md_sync(struct client *c, const struct target *t)
 	if (t->u != NULL)
 		sync_keys(c, ref, t->u->nick[0] ? t->u->nick : "*", t->u->meta);
 	else {
+		chan_load(t->ch);
 		sync_keys(c, ref, t->ch->name, t->ch->meta);
 		for (o = t->ch->members; o != NULL; o = o->cnext)
 			if (o->c != c)
@@ -791,11 +867,30 @@ irc_metadata_cap(const struct conf *k, char *buf, size_t sz,
 
 /* ---- hooks ---- */
 
-/* After registration: the session's own keys in a metadata batch (an
- * empty one if none), as the spec asks of a client with the cap. */
+/* c's session joined ch (or, attached, found c in it): the channel's
+ * and its members' subscribed keys, or 774 for a big channel. */
+static void
+chan_sync(struct client *c, struct chan *ch)
+{
+	struct target t = { NULL, ch, ch->name };
+
+	chan_load(ch);
+	if (ch->nmembers > MD_JOIN_SYNC_MAX)
+		irc_numeric(c, ERR_METADATASYNCLATER, "%s", ch->name);
+	else if (ch->meta != NULL || ch->nmembers > 1)
+		md_sync(c, &t);
+}
+
+/*
+ * After registration, or a session's attach to its user: the user's own
+ * keys in a metadata batch (an empty one if none), as the spec asks of a
+ * client with the cap, then, if it subscribed before (before-connect),
+ * each of the user's channels synced as at JOIN.
+ */
 void
 irc_metadata_registered(struct client *c)
 {
+	struct member *mb;
 	struct mdkv *kv;
 	char ref[32];
 
@@ -806,6 +901,9 @@ irc_metadata_registered(struct client *c)
 		md_line(c, ref, ":%s METADATA %s %s * :%s", conf->server_name,
 		    c->nick, kv->key, kv->value);
 	batch_end(c, ref);
+	if (irc_sess(c)->mdsubs != NULL)
+		for (mb = c->chans; mb != NULL; mb = mb->unext)
+			chan_sync(c, mb->ch);
 }
 
 struct loaded {
@@ -856,14 +954,8 @@ md_joined(struct client *c, struct chan *ch)
 
 	if (!conf->metadata.enabled)
 		return;
-	if (irc_sess(c)->caps & CAP_METADATA) {
-		struct target t = { NULL, ch, ch->name };
-
-		if (ch->nmembers > MD_JOIN_SYNC_MAX)
-			irc_numeric(c, ERR_METADATASYNCLATER, "%s", ch->name);
-		else if (ch->meta != NULL || ch->nmembers > 1)
-			md_sync(c, &t);
-	}
+	if (irc_sess(c)->caps & CAP_METADATA)
+		chan_sync(c, ch);
 	for (kv = c->meta; kv != NULL; kv = kv->next) {
 		struct notice n = { c->nick, kv->key, kv->value, NULL };
 
@@ -872,6 +964,57 @@ md_joined(struct client *c, struct chan *ch)
 		for (o = ch->members; o != NULL; o = o->cnext)
 			notify_user(o->c, &n);
 	}
+}
+
+static void
+chan_load_one(void *arg, const char *key, const char *value)
+{
+	struct chan *ch = arg;
+	char k[MD_KEY_MAX + 1];
+	bool full;
+
+	snprintf(k, sizeof(k), "%s", key);
+	if (key_norm(k) && *kv_find(&ch->meta, k) == NULL)
+		(void)kv_set(&ch->meta, &ch->nmeta, k, value,
+		    conf->metadata.max_keys, &full);
+}
+
+/*
+ * A registered channel's keys are its row's: once per registration (a
+ * JOIN brought it back, or ChanServ REGISTER made it one), the keys it
+ * has go to the row and the row's others come to it.
+ */
+static void
+chan_load(struct chan *ch)
+{
+	struct mdkv *kv;
+
+	if (ch->reg_id == 0 || ch->md_reg == ch->reg_id)
+		return;
+	ch->md_reg = ch->reg_id;
+	for (kv = ch->meta; kv != NULL; kv = kv->next)
+		(void)store_chan_md_set(ch->reg_id, kv->key, kv->value);
+	(void)store_chan_md_list(ch->reg_id, chan_load_one, ch); /* logged */
+}
+
+/* The keys WHOIS shows (760), in this order: the spec asks for a subset
+ * chosen for people to read (an avatar's URL is not). */
+static const char *const whois_keys[] = {
+	"display-name", "pronouns", "status", "homepage", "url",
+};
+
+static void
+md_whois(struct client *c, struct client *u)
+{
+	struct mdkv *kv;
+	size_t i;
+
+	if (!conf->metadata.enabled)
+		return;
+	for (i = 0; i < sizeof(whois_keys) / sizeof(whois_keys[0]); i++)
+		if ((kv = *kv_find(&u->meta, whois_keys[i])) != NULL)
+			irc_numeric(c, RPL_WHOISKEYVALUE, "%s %s * :%s",
+			    u->nick, kv->key, kv->value);
 }
 
 static void
@@ -893,4 +1036,5 @@ irc_metadata_init(void)
 	IRC_HOOK_ADD(joined, md_joined);
 	IRC_HOOK_ADD(client_free, md_client_free);
 	IRC_HOOK_ADD(chan_free, md_chan_free);
+	IRC_HOOK_ADD(whois, md_whois);
 }

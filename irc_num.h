@@ -130,7 +130,8 @@
 #define RPL_MONLIST		732
 #define RPL_ENDOFMONLIST	733
 #define ERR_MONLISTFULL		734
-#define RPL_KEYVALUE		761	/* draft/metadata-2 */
+#define RPL_WHOISKEYVALUE	760	/* draft/metadata-2 */
+#define RPL_KEYVALUE		761
 #define ERR_NOMATCHINGKEY	766
 #define ERR_KEYNOTSET		768
 #define RPL_METADATASUBOK	770

@@ -783,6 +783,18 @@ irc_ev_message(const struct irc_ev *ev, struct client *from, struct chan *ch,
 	IRC_HOOK_RUN(message, from, ch, to, cmd, text, ev);
 }
 
+/*
+ * Whether member m of um's channel hears of um's user (QUIT, NICK, AWAY,
+ * CHGHOST...): in a +u channel a plain member's events reach only the
+ * voices and up (Ergo's auditoriumFriends), as its JOIN and PART do.
+ */
+static bool
+peer_sees(const struct member *um, const struct member *m)
+{
+	return !(um->ch->modes & CMODE_AUDITORIUM) || um->modes != 0 ||
+	    m->modes != 0;
+}
+
 void
 irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
 {
@@ -796,7 +808,7 @@ irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
 		ev_send(ev, c, 0);
 	for (um = c->chans; um != NULL; um = um->unext)
 		for (m = um->ch->members; m != NULL; m = m->cnext)
-			if (m->c->mark != mark_gen) {
+			if (m->c->mark != mark_gen && peer_sees(um, m)) {
 				m->c->mark = mark_gen;
 				ev_send(ev, m->c, 0);
 			}
@@ -815,7 +827,7 @@ irc_ev_peers_lacking(struct irc_ev *ev, struct client *c, uint32_t cap)
 	c->mark = mark_gen;
 	for (um = c->chans; um != NULL; um = um->unext)
 		for (m = um->ch->members; m != NULL; m = m->cnext)
-			if (m->c->mark != mark_gen) {
+			if (m->c->mark != mark_gen && peer_sees(um, m)) {
 				m->c->mark = mark_gen;
 				for (s = m->c->sess; s != NULL; s = s->next)
 					if (!(s->caps & cap))

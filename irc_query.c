@@ -511,6 +511,7 @@ whois_one(struct client *c, const char *nick)
 	if (u->umodes & UMODE_TLS)
 		irc_numeric(c, RPL_WHOISSECURE,
 		    "%s :is using a secure connection", u->nick);
+	IRC_HOOK_RUN(whois, c, u);	/* metadata's 760 */
 	last = u->last_msg != 0 ? u->last_msg : u->signon;
 	irc_numeric(c, RPL_WHOISIDLE, "%s %lld %lld :seconds idle, signon time",
 	    u->nick, ergo_now > last ? (long long)(ergo_now - last) : 0LL,

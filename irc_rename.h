@@ -7,5 +7,6 @@
 #include "irc_state.h"
 
 cmd_fn	 h_rename;
+void	 irc_rename_init(void);	/* its hook: JOINs of old names */
 
 #endif

@@ -423,6 +423,7 @@ irc_member_add(struct chan *ch, struct client *c, unsigned char modes)
 	mb->c = c;
 	mb->ch = ch;
 	mb->modes = modes;
+	mb->joined_ms = irc_time_now_ms();
 	if ((mb->cnext = ch->members) != NULL)
 		mb->cnext->cprev = mb;
 	ch->members = mb;

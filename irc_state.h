@@ -234,6 +234,7 @@ struct member {
 	struct client	*c;
 	struct chan	*ch;
 	unsigned char	 modes;			/* MEMB_* */
+	int64_t		 joined_ms;		/* its JOIN (query-cutoff) */
 	struct member	*cnext, *cprev;		/* in ch->members */
 	struct member	*unext, *uprev;		/* in c->chans */
 };
@@ -269,14 +270,21 @@ struct chan {
 	int64_t		 reg_id;	/* ChanServ's row (irc_serv.c), or 0 */
 	int64_t		 founder;	/* its founder's account id, or 0 */
 	unsigned char	 history;	/* ChanServ SET history (CHAN_HIST_*) */
+	unsigned char	 query_cutoff;	/* SET query-cutoff (CHAN_CUTOFF_*) */
 	struct mdkv	*meta;		/* draft/metadata-2 (irc_metadata.c) */
 	unsigned	 nmeta;
+	int64_t		 md_reg;	/* the reg_id its keys were loaded for */
 };
 /* Ergo's HistoryStatus: a registered channel's own history setting */
 #define CHAN_HIST_DEFAULT	0
 #define CHAN_HIST_OFF		1
 #define CHAN_HIST_EPHEMERAL	2
 #define CHAN_HIST_ON		3
+/* Ergo's HistoryCutoff: what of a channel's history a member may read */
+#define CHAN_CUTOFF_DEFAULT	0	/* history.query-cutoff's */
+#define CHAN_CUTOFF_NONE	1
+#define CHAN_CUTOFF_REGTIME	2	/* not before its account's registration */
+#define CHAN_CUTOFF_JOINTIME	3	/* not before it joined (but ops) */
 
 /* ---- server-wide state (irc.c) ---- */
 struct ircstate {
@@ -346,6 +354,10 @@ struct irc_hooks {
 	void	(*chan_changed[IRC_HOOKS_MAX])(struct chan *);
 	/* ch was renamed (RENAME); old is its name before */
 	void	(*chan_renamed[IRC_HOOKS_MAX])(struct chan *, const char *old);
+	/* a JOIN of name, no such channel: 0 go on; 1 refused (c was told);
+	 * 2 go to channel to instead (c was told): name was renamed */
+	int	(*join_renamed)(struct client *, const char *name, char *to,
+		    size_t sz);
 	/* what a JOIN of ch shows c after its JOIN line: the topic and
 	 * NAMES (irc_chan.c), to c's current session */
 	void	(*chan_greet)(struct client *, struct chan *);
@@ -358,6 +370,17 @@ struct irc_hooks {
 	/* links: the server a user is on, its name and description, or
 	 * NULL (this one); for WHOIS and WHO */
 	const char *(*user_server)(const struct client *, const char **info);
+	/* K- and D-lines across links: an oper here set one (kind 'k' or
+	 * 'd', mask user@host or an address/CIDR, secs 0: permanent) or
+	 * removed one, for target (a server mask, "*": all); and the bans
+	 * family's entry for one a peer sent: 0, or -1 (refused, logged) */
+	void	(*ban_set[IRC_HOOKS_MAX])(struct client *by, int kind,
+		    const char *mask, long long secs, const char *reason,
+		    const char *target);
+	void	(*ban_unset[IRC_HOOKS_MAX])(struct client *by, int kind,
+		    const char *mask, const char *target);
+	int	(*ban_remote)(int kind, bool add, const char *mask,
+		    long long secs, const char *reason, const char *setter);
 	/* links: a reply (irc_send, irc_numeric) to a user with no session
 	 * here (a user of another server gets services' replies there);
 	 * with services on another server (services.enabled no): an
@@ -374,6 +397,8 @@ struct irc_hooks {
 	const char *(*sasl_mechs)(void);
 	/* STATS z (opers): each feature's 249 line about what it holds */
 	void	(*stats_z[IRC_HOOKS_MAX])(struct client *);
+	/* WHOIS u asked by c: each feature's lines before 317 */
+	void	(*whois[IRC_HOOKS_MAX])(struct client *c, struct client *u);
 	/* history: a message found (and removed) by REDACT; a registered
 	 * channel's or an account's rows about to be deleted (ids reused:
 	 * queued rows are written first) and then gone */

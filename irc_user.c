@@ -154,7 +154,8 @@ static void
 join_send(struct client *c, struct chan *ch, const uint32_t *only)
 {
 	struct irc_ev ev, aw;
-	struct member *mb;
+	struct member *mb, *me;
+	int64_t ms;
 	bool hidden;
 
 	irc_ev_init(&ev, c, false, ":%s JOIN %s", irc_prefix(c), ch->name);
@@ -170,6 +171,10 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 	 * and history keeps none of it (Ergo's respectAuditorium) */
 	hidden = (ch->modes & CMODE_AUDITORIUM) &&
 	    irc_member_rank(irc_member_find(ch, c)) == 0;
+	/* query-cutoff join-time: the JOIN's time as its events have it */
+	if (only == NULL && (me = irc_member_find(ch, c)) != NULL &&
+	    irc_time_parse(ev.time, &ms))
+		me->joined_ms = ms;
 	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
 		if (only != NULL && (mb->c == c || (irc_user_caps(mb->c) & *only)))
 			continue;

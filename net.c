@@ -1194,6 +1194,13 @@ net_conn_certfp(const struct conn *c)
 	return c->tls != NULL ? tls_conn_certfp(c->tls) : NULL;
 }
 
+const char *
+net_conn_peer_certfp(const struct conn *c)
+{
+	return c->tls != NULL && tls_conn_shook(c->tls) ?
+	    tls_conn_certfp(c->tls) : NULL;
+}
+
 size_t
 net_conn_sendq(const struct conn *c)
 {
@@ -1580,7 +1587,9 @@ conn_connected(struct conn *c)
 	}
 	c->flags &= ~CONN_CONNECTING;
 	pfd[c->slot].events = POLLIN;
-	if (conn_pending(c) > 0 && !(c->flags & CONN_OUTQ)) {
+	/* a TLS link's ClientHello waits in the engine */
+	if ((conn_pending(c) > 0 || (c->tls != NULL &&
+	    tls_conn_want_write(c->tls))) && !(c->flags & CONN_OUTQ)) {
 		c->flags |= CONN_OUTQ;
 		c->outq = outq_head;
 		outq_head = c;
@@ -1588,8 +1597,20 @@ conn_connected(struct conn *c)
 	}
 }
 
+/* Our certificate for TLS links we open (net_listen.c picks it), held. */
+static struct tls_cred	*link_cred_held;
+
+void
+net_set_link_cred(struct tls_cred *cr)
+{
+	if (cr != NULL)
+		tls_cred_ref(cr);
+	tls_cred_unref(link_cred_held);
+	link_cred_held = cr;
+}
+
 struct conn *
-net_connect(const char *host, unsigned port, void *handle)
+net_connect(const char *host, unsigned port, bool tls, void *handle)
 {
 	struct addrinfo hints, *res;
 	struct conn *c;
@@ -1630,6 +1651,23 @@ net_connect(const char *host, unsigned port, void *handle)
 		close(fd);
 		return NULL;
 	}
+	if (tls) {
+		struct tls_cred *cr = link_cred_held;
+		char err[128];
+
+		if (cr == NULL)
+			log_warnx("link", "TLS link to %s: no TLS listener, so "
+			    "no certificate of ours to show", host);
+		if ((c->tls = tls_conn_new_client(cr, err, sizeof(err))) ==
+		    NULL) {
+			log_warnx("link", "TLS link to %s: %s", host, err);
+			c->ipc->n++;	/* ip_put's count */
+			ip_put(c->ipc);
+			free(c);
+			close(fd);
+			return NULL;
+		}
+	}
 	c->ipc->n++;
 	c->fd = fd;
 	snprintf(c->ip, sizeof(c->ip), "%s", host);
@@ -1638,6 +1676,7 @@ net_connect(const char *host, unsigned port, void *handle)
 	c->client = handle;
 	if (slot_add(fd, POLLOUT, PE_CONN, c, NULL, &c->slot) == -1) {
 		ip_put(c->ipc);
+		tls_conn_free(c->tls);
 		free(c);
 		close(fd);
 		return NULL;

@@ -75,8 +75,11 @@ void	 net_conn_resume(struct conn *);	/* irc may take lines again */
  * An outgoing server link to a numeric host: its lines go to the
  * servers' handlers with handle (open is not called); NULL, logged, if
  * it cannot start. A failed connect ends like any connection (closed).
+ * tls: over TLS, showing a TLS listener's certificate (a server one's
+ * first); the peer's is net_conn_peer_certfp's once the handshake is done.
  */
-struct conn *net_connect(const char *host, unsigned port, void *handle);
+struct conn *net_connect(const char *host, unsigned port, bool tls,
+	    void *handle);
 void	 net_conn_set_sendq(struct conn *, size_t max);	/* its own cap */
 const char *net_conn_ip(const struct conn *);
 /* WEBIRC: the connection's address becomes ip (the per-IP count moves);
@@ -94,6 +97,8 @@ void	 net_ip_key(const char *ip, char *buf, size_t sz);	/* by cidr */
 void	 net_addr_cidr(unsigned v4len, unsigned v6len);	/* the prefixes */
 bool	 net_conn_tls(const struct conn *);
 const char *net_conn_certfp(const struct conn *); /* client cert, or NULL */
+/* The peer's certificate (either end) once the TLS handshake is done. */
+const char *net_conn_peer_certfp(const struct conn *);
 size_t	 net_conn_sendq(const struct conn *);
 unsigned net_nconns(void);
 

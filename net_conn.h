@@ -14,6 +14,7 @@
 #include "util.h"
 
 struct tls_conn;
+struct tls_cred;
 
 /* Limits net enforces, copied by net_listen_apply from the config it
  * applies: net reads no config of its own. */
@@ -51,6 +52,8 @@ void	 net_refuse(int fd, const char *msg);	/* ERROR :msg, close */
 void	 net_accepted(int fd, const char *ip, const char *key,
 	    struct tls_conn *tls, bool server, int step, bool ws);
 void	 net_conn_tick(void);	/* once a second: buffers, deadlines */
+/* The certificate TLS links we open show (NULL: none); net holds a ref. */
+void	 net_set_link_cred(struct tls_cred *);
 void	 net_conn_close_all(const char *line);	/* net_shutdown's first half */
 
 #endif

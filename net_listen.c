@@ -77,6 +77,23 @@ static void	 listener_ready(int fd, void *l);
 
 /* ---- listeners ---- */
 
+/* Our certificate for a TLS link we open: a server listener's, else any
+ * TLS listener's; NULL if none (the peer then cannot pin us). */
+static struct tls_cred *
+link_cred(void)
+{
+	struct listener *l, *any = NULL;
+
+	for (l = listeners; l != NULL; l = l->next)
+		if (l->cred != NULL) {
+			if (l->server)
+				return l->cred;
+			if (any == NULL)
+				any = l;
+		}
+	return any != NULL ? any->cred : NULL;
+}
+
 /*
  * A Unix socket: a stale file left by a server that died is replaced;
  * one a live server answers on is not. Mode unix-bind-mode.
@@ -442,6 +459,7 @@ net_listen_apply(const struct conf *c)
 		}
 	}
 	staged_clear();
+	net_set_link_cred(link_cred());
 	return rc;
 }
 
@@ -600,6 +618,7 @@ tls_reload_check(struct listener *l)
 	l->cred = cr;
 	log_info("tls", "%s: reloaded for %s (fingerprint %s)", l->cert,
 	    l->text, tls_cred_fingerprint(cr));
+	net_set_link_cred(link_cred());
 }
 
 void
@@ -622,6 +641,7 @@ void
 net_shutdown(const char *line)
 {
 	net_conn_close_all(line);
+	net_set_link_cred(NULL);
 	while (listeners != NULL) {
 		struct listener *l = listeners;
 		listeners = l->next;

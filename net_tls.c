@@ -838,12 +838,8 @@ impl_init(void)
  * SHA-1 for the CBC suites' HMAC.
  */
 static void
-engine_setup(struct tls_conn *t, const struct tls_cred *cr,
-    unsigned min_version)
+engine_common(br_ssl_engine_context *eng, unsigned min_version)
 {
-	br_ssl_engine_context *eng = &t->sc.eng;
-
-	br_ssl_server_zero(&t->sc);
 	br_ssl_engine_set_versions(eng, min_version, BR_TLS12);
 	br_ssl_engine_set_suites(eng, suites, sizeof(suites) /
 	    sizeof(suites[0]));
@@ -871,6 +867,14 @@ engine_setup(struct tls_conn *t, const struct tls_cred *cr,
 	br_ssl_engine_set_ec(eng, impl.ec);
 	br_ssl_engine_set_ecdsa(eng, impl.ecdsa_vrfy);
 	br_ssl_engine_set_rsavrfy(eng, impl.rsa_vrfy);
+}
+
+static void
+engine_setup(struct tls_conn *t, const struct tls_cred *cr,
+    unsigned min_version)
+{
+	br_ssl_server_zero(&t->sc);
+	engine_common(&t->sc.eng, min_version);
 	if (cr->key_type == BR_KEYTYPE_RSA)
 		br_ssl_server_set_single_rsa(&t->sc, cr->chain, cr->nchain,
 		    br_skey_decoder_get_rsa(&cr->sk), BR_KEYTYPE_SIGN,
@@ -938,6 +942,90 @@ tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
 	}
 	return t;
 }
+
+/*
+ * A client engine (server links we open) lives where a server engine
+ * would: both begin with the engine context, which is all that the
+ * reading and writing below touch.
+ */
+#ifndef ERGO_NO_TLS_LINKS
+_Static_assert(sizeof(br_ssl_client_context) <= sizeof(br_ssl_server_context),
+    "a client engine fits in a tls_conn");
+
+struct tls_conn *
+tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
+{
+	struct tls_conn *t;
+	br_ssl_client_context *cc;
+	br_ssl_engine_context *eng;
+	unsigned char seed[32];
+
+	if (ergo_random(seed, sizeof(seed)) == -1) {
+		snprintf(err, errsz, "no entropy source for TLS: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	if (!impl.done)
+		impl_init();
+	if ((t = slot_get()) == NULL ||
+	    (t->x = calloc(1, sizeof(*t->x))) == NULL) {
+		if (t != NULL)
+			slot_put(t);
+		explicit_wipe(seed, sizeof(seed));
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	cc = (br_ssl_client_context *)(void *)&t->sc;
+	br_ssl_client_zero(cc);
+	eng = &cc->eng;
+	engine_common(eng, BR_TLS12);
+	br_ssl_client_set_rsapub(cc, br_rsa_public_get_default());
+	/* our certificate, for the peer to pin (its certfp of us) */
+	if (cr != NULL && cr->key_type == BR_KEYTYPE_RSA)
+		br_ssl_client_set_single_rsa(cc, cr->chain, cr->nchain,
+		    br_skey_decoder_get_rsa(&cr->sk), impl.rsa_sign);
+	else if (cr != NULL)
+		br_ssl_client_set_single_ec(cc, cr->chain, cr->nchain,
+		    br_skey_decoder_get_ec(&cr->sk), BR_KEYTYPE_SIGN,
+		    cr->issuer_type, impl.ec, impl.ecdsa_sign);
+	t->have_fp = false;
+	t->shook = false;
+	t->from_cache = false;
+	t->first = -1;
+	t->fp[0] = '\0';
+	t->cred = cr;
+	if (cr != NULL)
+		tls_cred_ref(cr);
+	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+	/* the peer's chain is not checked against authorities: the link's
+	 * certfp pins its leaf (checked by the caller) */
+	t->x->vtable = &anycert_vtable;
+	t->x->t = t;
+	br_ssl_engine_set_x509(eng, &t->x->vtable);
+	br_ssl_engine_set_buffers_bidi(eng, t->ibuf, TLS_IBUF, t->obuf,
+	    TLS_OBUF);
+	br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));
+	explicit_wipe(seed, sizeof(seed));
+	eng->rng_os_rand_done = 1;
+	if (!br_ssl_client_reset(cc, NULL, 0)) {
+		snprintf(err, errsz, "TLS engine reset failed (BearSSL error "
+		    "%d)", br_ssl_engine_last_error(eng));
+		tls_conn_free(t);
+		return NULL;
+	}
+	return t;
+}
+#else
+/* a build with -DERGO_NO_TLS_LINKS leaves BearSSL's client out (size) */
+struct tls_conn *
+tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
+{
+	(void)cr;
+	snprintf(err, errsz, "this binary has no TLS links (built with "
+	    "ERGO_NO_TLS_LINKS)");
+	return NULL;
+}
+#endif
 
 /*
  * The engine holds the keys; the buffers only records and IRC lines

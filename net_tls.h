@@ -34,6 +34,11 @@ int		 tls_cred_set_cache(struct tls_cred *, unsigned entries,
 /* TLS 1.0 .. 1.2 as BearSSL numbers them, for tls { min-version }. */
 struct tls_conn	*tls_conn_new(struct tls_cred *, unsigned min_version,
 		    char *err, size_t errsz);
+/* A client engine (a server link we open), presenting cr (NULL: no
+ * certificate); any server certificate is taken, its SHA-256 is
+ * tls_conn_certfp's for the caller to pin. */
+struct tls_conn	*tls_conn_new_client(struct tls_cred *cr, char *err,
+		    size_t errsz);
 void		 tls_conn_free(struct tls_conn *);
 
 /*

@@ -224,7 +224,27 @@ static const char *const migrations[] = {
 	"    name TEXT PRIMARY KEY,"			/* casefolded */
 	"    display TEXT NOT NULL,"
 	"    unregistered INTEGER NOT NULL);",		/* unix time */
-	/* 14 -> 15: codes sent by mail (irc_mail.c): kind 'v', a
+	/* 14 -> 15: a registered channel's +f target (NULL none) and its
+	 * +b +e +I lists (list 'b' 'e' 'I'), in the order they were set */
+	"ALTER TABLE channels ADD COLUMN forward TEXT;"
+	"CREATE TABLE channel_masks ("
+	"    channel INTEGER NOT NULL REFERENCES channels(id)"
+	"        ON DELETE CASCADE,"
+	"    list TEXT NOT NULL,"
+	"    pos INTEGER NOT NULL,"
+	"    mask TEXT NOT NULL,"
+	"    setter TEXT NOT NULL,"
+	"    set_at INTEGER NOT NULL,"
+	"    PRIMARY KEY (channel, list, pos));",
+	/* 15 -> 16: draft/metadata-2 keys of a registered channel
+	 * (METADATA #chan SET), dropped with its registration */
+	"CREATE TABLE channel_metadata ("
+	"    channel INTEGER NOT NULL REFERENCES channels(id)"
+	"        ON DELETE CASCADE,"
+	"    key TEXT NOT NULL,"			/* lower case */
+	"    value TEXT NOT NULL,"
+	"    PRIMARY KEY (channel, key));",
+	/* 16 -> 17: codes sent by mail (irc_mail.c): kind 'v', a
 	 * registration waiting for VERIFY (not an account yet, so no login
 	 * sees it; its credentials wait here), kind 'r', a password reset
 	 * of account; the code as the hex SHA-256 of what was mailed */
@@ -257,17 +277,20 @@ enum {
 	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST, Q_AMODE_CLEAR,
 	Q_CHAN_LIST, Q_CHAN_SETTINGS, Q_PURGE_ADD, Q_PURGE_DEL, Q_PURGE_GET,
 	Q_PURGE_LIST, Q_ACCOUNT_VHOST, Q_HIST_FORGET,
-	Q_CHAN_STATE, Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
+	Q_CHAN_STATE, Q_CHAN_MASKS, Q_CHAN_MASKS_CLEAR, Q_CHAN_MASK_ADD,
+	Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
 	Q_META_GET, Q_META_SET,
 	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
 	Q_HIST_LOAD_CHAN, Q_HIST_LOAD_ACCT, Q_HIST_MAXSEQ,
 	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
 	    Q_MARKER_TRIM,
+	Q_MARKER_RENAME,
 	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
 	Q_ACCOUNT_DMH, Q_ACCOUNT_RENAME, Q_ACCOUNT_LIST, Q_BAN_GET,
 	Q_SUSPENSION_DEL, Q_UNREG_ADD, Q_UNREG_DEL, Q_UNREG_GET,
 	Q_CODE_PURGE, Q_CODE_INSERT, Q_CODE_GET, Q_CODE_DEL, Q_CODE_EXPIRE,
 	Q_HIST_EXPORT,
+	Q_CHMD_LIST, Q_CHMD_SET, Q_CHMD_DEL, Q_CHMD_CLEAR,
 	Q_COUNT
 };
 
@@ -335,7 +358,7 @@ static const char *const queries[Q_COUNT] = {
 	    "WHERE account = ?1 ORDER BY certfp",
 	[Q_CHAN_GET] = "SELECT c.id, c.display, c.founder, a.display, "
 	    "c.registered, c.modes, c.chan_key, c.chan_limit, c.topic, "
-	    "c.topic_by, c.topic_time, c.history, c.query_cutoff "
+	    "c.topic_by, c.topic_time, c.history, c.query_cutoff, c.forward "
 	    "FROM channels c "
 	    "JOIN accounts a ON a.id = c.founder WHERE c.name = ?1",
 	[Q_CHAN_INSERT] = "INSERT INTO channels (name, display, founder, "
@@ -368,8 +391,13 @@ static const char *const queries[Q_COUNT] = {
 	[Q_HIST_FORGET] = "DELETE FROM history WHERE acct_tag = ?1 "
 	    "COLLATE NOCASE",
 	[Q_CHAN_STATE] = "UPDATE channels SET modes = ?2, chan_key = ?3, "
-	    "chan_limit = ?4, topic = ?5, topic_by = ?6, topic_time = ?7 "
-	    "WHERE id = ?1",
+	    "chan_limit = ?4, topic = ?5, topic_by = ?6, topic_time = ?7, "
+	    "forward = ?8 WHERE id = ?1",
+	[Q_CHAN_MASKS] = "SELECT list, mask, setter, set_at FROM channel_masks "
+	    "WHERE channel = ?1 ORDER BY list, pos",
+	[Q_CHAN_MASKS_CLEAR] = "DELETE FROM channel_masks WHERE channel = ?1",
+	[Q_CHAN_MASK_ADD] = "INSERT INTO channel_masks (channel, list, pos, "
+	    "mask, setter, set_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[Q_BAN_SET] = "INSERT INTO bans (kind, mask, reason, setter, set_at, "
 	    "expires) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 	    "ON CONFLICT (kind, mask) DO UPDATE SET reason = excluded.reason, "
@@ -423,6 +451,10 @@ static const char *const queries[Q_COUNT] = {
 	[Q_MARKER_TRIM] = "DELETE FROM read_markers WHERE account = ?1 AND "
 	    "target IN (SELECT target FROM read_markers WHERE account = ?1 "
 	    "ORDER BY set_at DESC, rowid DESC LIMIT -1 OFFSET ?2)",
+	/* RENAME: a marker of the new name is older than the channel now
+	 * named so (the name was free), so the old name's replaces it */
+	[Q_MARKER_RENAME] = "UPDATE OR REPLACE read_markers SET target = ?2 "
+	    "WHERE target = ?1",
 	[Q_MD_LIST] = "SELECT key, value FROM account_metadata WHERE "
 	    "account = ?1 ORDER BY key",
 	[Q_MD_SET] = "INSERT INTO account_metadata (account, key, value) "
@@ -464,6 +496,14 @@ static const char *const queries[Q_COUNT] = {
 	    "msgid, time, source, target, peer, text, ctags, acct_tag "
 	    "FROM history WHERE acct_tag = ?1 COLLATE NOCASE "
 	    "ORDER BY ms, id",
+	[Q_CHMD_LIST] = "SELECT key, value FROM channel_metadata WHERE "
+	    "channel = ?1 ORDER BY key",
+	[Q_CHMD_SET] = "INSERT INTO channel_metadata (channel, key, value) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (channel, key) DO UPDATE SET "
+	    "value = excluded.value",
+	[Q_CHMD_DEL] = "DELETE FROM channel_metadata WHERE channel = ?1 AND "
+	    "key = ?2",
+	[Q_CHMD_CLEAR] = "DELETE FROM channel_metadata WHERE channel = ?1",
 };
 
 static sqlite3		*db;
@@ -1705,6 +1745,9 @@ store_chan_get(const char *folded, struct store_chan *ch)
 		ch->topic_time = (time_t)sqlite3_column_int64(st, 10);
 		ch->history = sqlite3_column_int(st, 11);
 		ch->query_cutoff = sqlite3_column_int(st, 12);
+		if ((t = sqlite3_column_text(st, 13)) != NULL)
+			snprintf(ch->forward, sizeof(ch->forward), "%s",
+			    (const char *)t);
 	} else if (rc != SQLITE_DONE)
 		store_fail("channel lookup");
 	sqlite3_reset(st);
@@ -2069,11 +2112,85 @@ store_chan_state(const struct store_chan *ch)
 	    sqlite3_bind_int64(st, 4, (sqlite3_int64)ch->limit) ||
 	    bind_text_or_null(st, 5, ch->topic) ||
 	    bind_text_or_null(st, 6, ch->topic_by) ||
-	    sqlite3_bind_int64(st, 7, (sqlite3_int64)ch->topic_time)) {
+	    sqlite3_bind_int64(st, 7, (sqlite3_int64)ch->topic_time) ||
+	    bind_text_or_null(st, 8, ch->forward)) {
 		store_fail("channel state");
 		return -1;
 	}
 	return q_done(st, "channel state");
+}
+
+/*
+ * Calls fn for each +b +e +I entry kept for channel chan, list by list
+ * ('I', 'b', 'e'), each in the order it was set. 0 or -1.
+ */
+int
+store_chan_masks(int64_t chan, void (*fn)(void *, char list,
+    const char *mask, const char *setter, time_t when), void *arg)
+{
+	sqlite3_stmt	*st;
+	const unsigned char *l, *m, *w;
+	int		 rc;
+
+	if ((st = q(Q_CHAN_MASKS)) == NULL)
+		return -1;
+	if (sqlite3_bind_int64(st, 1, chan) != SQLITE_OK) {
+		store_fail("channel lists");
+		return -1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		l = sqlite3_column_text(st, 0);
+		m = sqlite3_column_text(st, 1);
+		w = sqlite3_column_text(st, 2);
+		if (l != NULL && m != NULL && w != NULL)
+			fn(arg, (char)l[0], (const char *)m, (const char *)w,
+			    (time_t)sqlite3_column_int64(st, 3));
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_fail("channel lists");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Replaces the +b +e +I entries kept for channel chan with the n of v
+ * (each list's in the order given), in one transaction. 0 or -1.
+ */
+int
+store_chan_masks_save(int64_t chan, const struct store_mask *v, size_t n)
+{
+	sqlite3_stmt	*st;
+	char		 l[2] = { '\0', '\0' };
+	size_t		 i;
+
+	if (tx_begin() == -1)
+		return -1;
+	if (id_update(Q_CHAN_MASKS_CLEAR, chan, 0, false, "channel lists") ==
+	    -1)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		if ((st = q(Q_CHAN_MASK_ADD)) == NULL)
+			goto fail;
+		l[0] = v[i].list;
+		if (sqlite3_bind_int64(st, 1, chan) ||
+		    sqlite3_bind_text(st, 2, l, 1, SQLITE_TRANSIENT) ||
+		    sqlite3_bind_int64(st, 3, (sqlite3_int64)i) ||
+		    sqlite3_bind_text(st, 4, v[i].mask, -1, SQLITE_STATIC) ||
+		    sqlite3_bind_text(st, 5, v[i].setter, -1, SQLITE_STATIC) ||
+		    sqlite3_bind_int64(st, 6, (sqlite3_int64)v[i].when)) {
+			store_fail("channel lists");
+			sqlite3_reset(st);
+			goto fail;
+		}
+		if (q_done(st, "channel lists") == -1)
+			goto fail;
+	}
+	return tx_commit();
+fail:
+	tx_rollback();
+	return -1;
 }
 
 /* ---- K-lines and D-lines ---- */
@@ -2645,20 +2762,39 @@ store_marker_set(int64_t account, const char *target, int64_t ms,
 	return tx_commit();
 }
 
+/* Every account's marker of target from goes to target to; 0 or -1. */
+int
+store_marker_rename(const char *from, const char *to)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(Q_MARKER_RENAME)) == NULL)
+		return -1;
+	if (sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC) ||
+	    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC)) {
+		store_fail("read marker rename");
+		return -1;
+	}
+	return q_done(st, "read marker rename");
+}
+
 /* ---- draft/metadata-2 of accounts ---- */
 
-/* fn(arg, key, value) for each key of account, by key; count or -1 */
-int
-store_md_list(int64_t account,
+/*
+ * draft/metadata-2 keys of an account or (chan) a registered channel:
+ * fn on each, by key; the count or -1.
+ */
+static int
+md_list(bool chan, int64_t id,
     void (*fn)(void *, const char *, const char *), void *arg)
 {
 	sqlite3_stmt	*st;
 	const unsigned char *k, *v;
 	int		 rc, n = 0;
 
-	if ((st = q(Q_MD_LIST)) == NULL)
+	if ((st = q(chan ? Q_CHMD_LIST : Q_MD_LIST)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account) != SQLITE_OK) {
+	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
 		store_fail("metadata list");
 		return -1;
 	}
@@ -2677,14 +2813,15 @@ store_md_list(int64_t account,
 }
 
 /* Sets key to value (NULL: deletes it), committed; 0 or -1. */
-int
-store_md_set(int64_t account, const char *key, const char *value)
+static int
+md_set(bool chan, int64_t id, const char *key, const char *value)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(value != NULL ? Q_MD_SET : Q_MD_DEL)) == NULL)
+	if ((st = q(value != NULL ? (chan ? Q_CHMD_SET : Q_MD_SET) :
+	    (chan ? Q_CHMD_DEL : Q_MD_DEL))) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account) ||
+	if (sqlite3_bind_int64(st, 1, id) ||
 	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) ||
 	    (value != NULL &&
 	    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC))) {
@@ -2694,19 +2831,57 @@ store_md_set(int64_t account, const char *key, const char *value)
 	return q_done(st, "metadata set");
 }
 
-/* Deletes every key of account; 0 or -1. */
-int
-store_md_clear(int64_t account)
+/* Deletes every key; 0 or -1. */
+static int
+md_clear(bool chan, int64_t id)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_MD_CLEAR)) == NULL)
+	if ((st = q(chan ? Q_CHMD_CLEAR : Q_MD_CLEAR)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account)) {
+	if (sqlite3_bind_int64(st, 1, id)) {
 		store_fail("metadata clear");
 		return -1;
 	}
 	return q_done(st, "metadata clear");
+}
+
+int
+store_md_list(int64_t account,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	return md_list(false, account, fn, arg);
+}
+
+int
+store_md_set(int64_t account, const char *key, const char *value)
+{
+	return md_set(false, account, key, value);
+}
+
+int
+store_md_clear(int64_t account)
+{
+	return md_clear(false, account);
+}
+
+int
+store_chan_md_list(int64_t channel,
+    void (*fn)(void *, const char *, const char *), void *arg)
+{
+	return md_list(true, channel, fn, arg);
+}
+
+int
+store_chan_md_set(int64_t channel, const char *key, const char *value)
+{
+	return md_set(true, channel, key, value);
+}
+
+int
+store_chan_md_clear(int64_t channel)
+{
+	return md_clear(true, channel);
 }
 
 /* ---- codes sent by mail (irc_mail.c) ---- */

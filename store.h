@@ -154,8 +154,19 @@ struct store_chan {
 	char		 topic_by[IRC_LINE_MAX];	/* nick!user@host */
 	time_t		 topic_time;
 	int		 history, query_cutoff;	/* ChanServ SET; 0 default */
+	char		 forward[CHANLEN_MAX + 1];	/* +f target, or "" */
 };
 int	 store_chan_get(const char *folded, struct store_chan *ch); /* 1 0 -1 */
+/* A registered channel's +b +e +I entries (list 'b', 'e' or 'I'). */
+struct store_mask {
+	char		 list;
+	const char	*mask, *setter;
+	time_t		 when;
+};
+int	 store_chan_masks(int64_t chan, void (*fn)(void *, char list,
+	    const char *mask, const char *setter, time_t when), void *arg);
+int	 store_chan_masks_save(int64_t chan, const struct store_mask *v,
+	    size_t n);				/* replaces them; 0 or -1 */
 int	 store_chan_create(const char *folded, struct store_chan *ch); /* 0 1 -1 */
 int	 store_chan_delete(int64_t id);				/* 0 or -1 */
 int	 store_chan_count(int64_t account);		/* founded; n or -1 */
@@ -256,6 +267,8 @@ int	 store_marker_get(int64_t account, const char *target, int64_t *ms);
  * trim to STORE_MARKERS_MAX per account */
 int	 store_marker_set(int64_t account, const char *target, int64_t ms,
 	    int64_t now_ms);
+/* RENAME: every account's marker of folded from becomes to's */
+int	 store_marker_rename(const char *from, const char *to);	/* 0 -1 */
 
 /*
  * Codes sent by mail (irc_mail.c): kind 'v', a registration waiting for
@@ -278,5 +291,11 @@ int	 store_md_list(int64_t account,
 	    void (*fn)(void *, const char *key, const char *value), void *arg);
 int	 store_md_set(int64_t account, const char *key, const char *value);
 int	 store_md_clear(int64_t account);			/* 0 or -1 */
+/* ...and of a registered channel (its row's id), gone with the row */
+int	 store_chan_md_list(int64_t channel,
+	    void (*fn)(void *, const char *key, const char *value), void *arg);
+int	 store_chan_md_set(int64_t channel, const char *key,
+	    const char *value);
+int	 store_chan_md_clear(int64_t channel);			/* 0 or -1 */
 
 #endif

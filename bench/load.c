@@ -21,6 +21,10 @@
  *   channels  -c clients (1000) each in -k (10) of -C channels (100),
  *             -S senders each sending round-robin to its own channels.
  *
+ * -q PORT2 connects the senders to a second server (a linked one:
+ * bench/link.py) and -Q PID2 gives its PID: RESULT adds its CPU
+ * (cpu2_s_per_M) beside the first's.
+ *
  * -O NAME:PASSWORD has the senders of fanout and channels OPER up before
  * they send (ergo: an oper block with nofakelag lifts fakelag for them
  * alone, so the server runs with flood control on for everyone else).
@@ -91,7 +95,9 @@ struct conn {
 static struct conn	*conns;
 static struct pollfd	*pfds;
 static int		 nconns;	/* slots used */
-static struct sockaddr_in srv;
+static struct sockaddr_in srv, srv2;	/* srv2: -q, the senders' */
+static int have_srv2;
+static pid_t spid2;			/* -Q */
 static int		 nsrc = 100;	/* source addresses 127.0.0.2.. */
 static char		 scratch[65536];
 static char		 nickpfx = 'b';
@@ -151,9 +157,17 @@ die(const char *fmt, ...)
 	exit(2);
 }
 
+static int64_t	cpu_ns_of(pid_t);
+
 /* Server CPU in ns: schedstat of every thread, else utime+stime. */
 static int64_t
 cpu_ns(void)
+{
+	return cpu_ns_of(spid);
+}
+
+static int64_t
+cpu_ns_of(pid_t spid)
 {
 	char path[64], buf[512];
 	DIR *d;
@@ -420,7 +434,8 @@ conn_open(int id)
 	pfds[c - conns].fd = fd;
 	pfds[c - conns].events = POLLIN | POLLOUT;
 	pfds[c - conns].revents = 0;
-	if (connect(fd, (struct sockaddr *)&srv, sizeof(srv)) == -1 &&
+	if (connect(fd, (struct sockaddr *)(have_srv2 && id < nsenders ?
+	    &srv2 : &srv), sizeof(srv)) == -1 &&
 	    errno != EINPROGRESS) {
 		conn_kill(c);
 		return -1;
@@ -829,7 +844,7 @@ static void
 scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
     int inflight)
 {
-	int64_t t0, t1, c0, c1, s0, s1, expected = 0;
+	int64_t t0, t1, c0, c1, s0, s1, d0 = 0, d1 = 0, expected = 0;
 	int i, k, s;
 	double dt;
 
@@ -908,6 +923,8 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 		fprintf(stderr, "load: hook failed: %s\n", hook);
 	nlat = 0;		/* registration latencies are not wanted */
 	c0 = cpu_ns();
+	if (spid2 > 0)
+		d0 = cpu_ns_of(spid2);
 	s0 = cpu_stat_ns();
 	t0 = now_us();
 	if (rate <= 0) {
@@ -948,6 +965,8 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	}
 	t1 = now_us();
 	c1 = cpu_ns();
+	if (spid2 > 0)
+		d1 = cpu_ns_of(spid2);
 	s1 = cpu_stat_ns();
 	settle(200);	/* late or duplicate lines are counted too */
 	/* what every message sent should have reached, as in send_one() */
@@ -960,13 +979,15 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	printf("RESULT scenario=%s clients=%d senders=%d sent=%d "
 	    "deliveries=%ld expected=%lld lost=%lld reordered=%ld "
 	    "unexpected=%ld deliv_per_s=%.0f p50_ms=%.3f p99_ms=%.3f "
-	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f wall_s=%.3f pinned=%d "
-	    "ok=%d\n",
+	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f cpu2_s_per_M=%.3f "
+	    "wall_s=%.3f pinned=%d ok=%d\n",
 	    name, nclients, nsenders, sent[0] + sent[1] + sent[2] + sent[3],
 	    n_deliv, (long long)expected, (long long)expected - n_deliv,
 	    n_reorder, n_unexpected, n_deliv / dt, lat_pct(50), lat_pct(99),
 	    n_deliv ? (double)(c1 - c0) / 1e9 / (n_deliv / 1e6) : -1.0,
-	    n_deliv ? (double)(s1 - s0) / 1e9 / (n_deliv / 1e6) : -1.0, dt,
+	    n_deliv ? (double)(s1 - s0) / 1e9 / (n_deliv / 1e6) : -1.0,
+	    n_deliv && spid2 > 0 ? (double)(d1 - d0) / 1e9 /
+	    (n_deliv / 1e6) : -1.0, dt,
 	    pinned,
 	    n_deliv == expected && n_reorder == 0 && n_unexpected == 0 &&
 	    n_errors == 0 && n_deliv > 0);
@@ -1072,6 +1093,7 @@ usage(void)
 	    "            [-r msg/s per sender -d seconds]\n"
 	    "  channels: -c clients(1000) -C channels(100) -k per-client(10)\n"
 	    "            -S -m -w as fanout\n"
+	    "  fanout, channels: -q port2 (the senders') -Q server2-pid\n"
 	    "  common:   -T time-limit-s(120) -a source-addresses(100) -l textlen(100)\n"
 	    "            -A pin the server and this process to two CPUs\n"
 	    "            -O name:password  senders OPER before sending\n");
@@ -1082,17 +1104,19 @@ int
 main(int argc, char **argv)
 {
 	const char *scen = NULL, *host = "127.0.0.1", *nstr = NULL;
-	int port = 0, inflight = 50, bgn = 0, clients = -1, msgs = 2000, rate = 0;
+	int port = 0, port2 = 0, inflight = 50, bgn = 0, clients = -1, msgs = 2000, rate = 0;
 	double dur = 10, tlimit = 120;
 	int o, pin = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((o = getopt(argc, argv, "AO:p:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:b:"))
+	while ((o = getopt(argc, argv, "AO:p:q:Q:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:b:"))
 	    != -1) {
 		switch (o) {
 		case 'A': pin = 1; break;
 		case 'O': oper = optarg; break;
 		case 'p': port = atoi(optarg); break;
+		case 'q': port2 = atoi(optarg); break;
+		case 'Q': spid2 = (pid_t)atoi(optarg); break;
 		case 'h': host = optarg; break;
 		case 'P': spid = (pid_t)atoi(optarg); break;
 		case 's': scen = optarg; break;
@@ -1122,6 +1146,11 @@ main(int argc, char **argv)
 	if (inet_pton(AF_INET, host, &srv.sin_addr) != 1 ||
 	    (ntohl(srv.sin_addr.s_addr) >> 24) != 127)
 		die("host must be an address in 127.0.0.0/8");
+	if (port2 > 0 && port2 <= 65535) {
+		srv2 = srv;
+		srv2.sin_port = htons((uint16_t)port2);
+		have_srv2 = 1;
+	}
 	if (nsrc < 0 || nsrc > 250)
 		die("-a: 0..250 source addresses");
 	if (oper != NULL && (strchr(oper, ':') == NULL || oper[0] == ':' ||

@@ -10,6 +10,8 @@
 #         builds with it, the Makefile being POSIX make); and the
 #         service managers and tools tests/test_init.py drives: OpenRC,
 #         runit, s6, logrotate, busybox (syslogd), shellcheck; and
+#         ircd-hybrid (a real TS6 peer: tests/test_link_hybrid.py runs
+#         it on its own ports, never as the service) and
 #         atheme-services (tests/test_atheme_link.py). Installed
 #         with --no-install-recommends: plain `runit` would pull in
 #         runit-run (runsvdir at boot); runit-init is never installed.
@@ -117,6 +119,11 @@ EOF
 		command -v chromium >/dev/null 2>&1 ||
 			need "chromium (headless browser, for tests)" chromium \
 			    chromium
+		# a real TS6 peer (tests/test_link_hybrid.py); run by the
+		# test on its own ports, never as the system service
+		[ -x /usr/sbin/ircd-hybrid ] ||
+			need "ircd-hybrid (TS6 peer, for tests)" ircd-hybrid \
+			    ircd-hybrid
 		# Atheme as the services server of linked servers
 		# (tests/test_atheme_link.py); not started as a service
 		command -v atheme-services >/dev/null 2>&1 ||
@@ -165,7 +172,7 @@ else
 	# The test clients are not in every Alpine release (nor is
 	# weechat-headless there: the weechat package may lack it): install
 	# each on its own, and let their tests skip themselves.
-	optional="ii py3-irc weechat py3-websockets chromium atheme"
+	optional="ii py3-irc weechat py3-websockets chromium ircd-hybrid atheme"
 	rest=
 	for p in $apk; do
 		case " $optional " in *" $p "*) ;; *) rest="$rest $p" ;; esac
@@ -189,6 +196,7 @@ if [ -n "$missing" ]; then
 		    -e 's/ weechat-headless (IRC client, for tests)//' \
 		    -e 's/ python3-websockets (WebSocket library, for tests)//' \
 		    -e 's/ chromium (headless browser, for tests)//' \
+		    -e 's/ ircd-hybrid (TS6 peer, for tests)//' \
 		    -e 's/ atheme-services (IRC services, for tests)//')
 		[ -z "$rest" ] && exit 0
 	fi

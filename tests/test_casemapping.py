@@ -1,6 +1,6 @@
 """server { casemapping }: ascii (the default) keeps nicknames ASCII;
 precis (Ergo's) takes UTF-8 nicknames folded as RFC 8265's
-UsernameCaseMapped (lower case and width mapping; a subset, see
+UsernameCaseMapped (lower case, width mapping and NFC; a subset, see
 doc/ircv3.md), refuses a nickname that looks like another user's (the
 same UTS #39 confusable skeleton) with 433, folds channel names the same
 way, and says so in 005 as Ergo does (CASEMAPPING=ascii,
@@ -109,7 +109,8 @@ def test_precis_refuses_what_is_not_a_letter_or_digit():
     with Server(server=PRECIS) as srv:
         c = srv.client()
         c.send("USER x 0 * :x")
-        for bad in ("☃snow", "a☃", "e\u0301t\u00e9", "1abc", "\uff11abc",
+        for bad in ("☃snow", "a☃", "x\u0301yz", "\u0301abc", "1abc",
+                    "\uff11abc",
                     "tab\u200bzero", "a\u00a0b"):
             c.send("NICK " + bad)
             c.expect(r" 432 \* .+ :Erroneous nickname$")
@@ -125,3 +126,31 @@ def test_precis_channel_names_fold_too():
         b.send("JOIN #üNÏCODE")
         b.expect(r" 353 ben [=@*] #Ünïcode :")
         a.expect(r"^:ben!\S+ JOIN #Ünïcode$")
+
+
+def test_combining_marks_compose_to_the_precomposed_letter():
+    with Server(server=PRECIS) as srv:
+        z = srv.client()
+        z.register("Jos\u00e9")            # é precomposed
+        c = srv.client()
+        c.send("USER x 0 * :x")
+        # e + COMBINING ACUTE ACCENT is the same nick (NFC)
+        c.send("NICK jose\u0301")
+        c.expect(r" 433 \* jose\u0301 :Nickname is already in use$")
+        c.register("bob")
+        c.send("PRIVMSG JOSE\u0301 :hola")
+        z.expect(r"^:bob!\S+ PRIVMSG Jos\u00e9 :hola$")
+        # marks in either order: a + circumflex + dot below is U+1EAD
+        v = srv.client()
+        v.register("a\u0302\u0323n")
+        c.send("WHOIS \u1eadN")
+        c.expect(r" 311 bob a\u0302\u0323n ")
+        d = srv.client()
+        d.send("USER x 0 * :x")
+        d.send("NICK \u00e2\u0323n")
+        d.expect(r" 433 \* \S+ :Nickname is already in use$")
+        # a channel name too
+        z.send("JOIN #caf\u00e9")
+        z.expect(r" 366 ")
+        c.send("JOIN #CAFE\u0301")
+        c.expect(r" 353 bob [=@*] #caf\u00e9 :")

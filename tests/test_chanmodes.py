@@ -275,6 +275,36 @@ def test_plus_u_plain_joins_and_parts_reach_the_ranks_only():
         cs["pl"].expect(r"^:vo!\S+ PART #r$")
 
 
+def test_plus_u_plain_quit_and_nick_reach_the_ranks_only():
+    with Server() as srv:
+        cs = ranked(srv)
+        mode(cs["op"], "#r", "+u")
+        p2 = srv.client("p2")			# a second plain member
+        join(p2, "#r")
+        cs["pl"].send("NICK plain")
+        cs["pl"].expect(r"^:pl!\S+ NICK :plain$")
+        for n in ("fo", "ad", "op", "ha", "vo"):
+            cs[n].expect(r"^:pl!\S+ NICK :plain$")
+        assert not [l for l in p2.sync() if " NICK " in l]
+        cs["pl"].send("QUIT :bye")
+        for n in ("fo", "ad", "op", "ha", "vo"):
+            cs[n].expect(r"^:plain!\S+ QUIT :Quit: bye$")
+        assert not [l for l in p2.sync() if " QUIT " in l]
+        # a plain member who shares another channel (not +u) hears it
+        join(p2, "#open")
+        o2 = srv.client("o2")
+        join(o2, "#r")
+        join(o2, "#open")
+        p2.sync()
+        o2.send("QUIT :seen")
+        p2.expect(r"^:o2!\S+ QUIT :Quit: seen$")
+        # the ranks' QUIT and NICK reach everyone
+        cs["vo"].send("NICK voiced")
+        p2.expect(r"^:vo!\S+ NICK :voiced$")
+        cs["ha"].send("QUIT :off")
+        p2.expect(r"^:ha!\S+ QUIT :Quit: off$")
+
+
 def test_plus_U_plain_messages_reach_halfops_and_up():
     with Server() as srv:
         cs = ranked(srv)

@@ -1,6 +1,7 @@
 """ChanServ on the real binary: the CS alias, founder ops and AMODEs at
 JOIN, and a registered channel's founder, topic (setter, time), modes,
-key and limit kept in the database across a restart."""
+key, limit, +f target and +b +e +I lists kept in the database across a
+restart."""
 
 import re
 import sqlite3
@@ -156,6 +157,62 @@ def test_channel_state_survives_restart():
         x.expect(r"^:ChanServ!\S+ MODE #keep \+q kim$")
         x.send("CS INFO #keep")
         cs_expect(x, "Founder: kim")
+
+
+def test_forward_and_ban_lists_survive_restart_in_order():
+    with Server() as srv:
+        f = account(srv, "kim")
+        registered_channel(srv, f, "#fl")
+        f.send("JOIN #spill")
+        f.expect(r" 366 kim #spill ")
+        f.send("MODE #fl +f #spill")
+        f.expect(r" MODE #fl \+f #spill$")
+        f.send("MODE #fl +bbeI z!*@* a:spam *!*@trusted.example a:friend")
+        f.expect(r" MODE #fl \+bbeI ")
+        f.send("MODE #fl +b a!*@*")
+        f.expect(r" MODE #fl \+b a!\*@\*$")
+        f.send("MODE #fl -b a:spam")
+        f.expect(r" MODE #fl -b a:spam$")
+        f.send("MODE #fl +b")
+        before = [l.split()[4:] for l in f.lines_until(r" 368 kim #fl ")
+                  if " 367 " in l]
+        assert [b[0] for b in before] == ["z!*@*", "a!*@*"], before
+        srv.stop()
+        srv.start()
+        f = login(srv, "kim", "kim")
+        f.send("JOIN #fl")
+        f.expect(r" 366 kim #fl ")
+        f.send("MODE #fl")
+        f.expect(r" 324 kim #fl \+fnt #spill$")
+        f.send("MODE #fl +b")
+        after = [l.split()[4:] for l in f.lines_until(r" 368 kim #fl ")
+                 if " 367 " in l]
+        assert after == before, (before, after)	# masks, setters, times
+        f.send("MODE #fl +e")
+        f.expect(r" 348 kim #fl \*!\*@trusted\.example kim!")
+        f.send("MODE #fl +I")
+        f.expect(r" 346 kim #fl a:friend kim!")
+        # the lists still hold: a banned user is kept out, +f forwards
+        z = srv.client("z")
+        z.send("JOIN #fl")
+        z.expect(r" 474 z #fl :Cannot join channel \(\+b\)$")
+        f.send("MODE #fl +l 1")
+        f.expect(r" MODE #fl \+l 1$")
+        y = srv.client("y")
+        y.send("JOIN #fl")
+        y.expect(r" 470 y #fl #spill :Forwarding to another channel$")
+        y.expect(r"^:y!\S+ JOIN #spill$")
+        # CS CLEAR access empties them for good
+        f.send("CS CLEAR #fl access")
+        cs_expect(f, "Successfully reset channel access")
+        srv.stop()
+        srv.start()
+        f = login(srv, "kim", "kim")
+        f.send("JOIN #fl")
+        f.expect(r" 366 kim #fl ")
+        f.send("MODE #fl +b")
+        assert not [l for l in f.lines_until(r" 368 kim #fl ")
+                    if " 367 " in l]
 
 
 def test_founder_recreates_keyed_channel_without_the_key():

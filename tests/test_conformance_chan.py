@@ -74,6 +74,27 @@ def test_whois_of_invisible_user_lists_only_shared_channels():
         assert chans == ["#both", "#sec"], l319
 
 
+def test_whois_shows_private_and_secret_channels_only_to_members():
+    with Server() as srv:
+        a = srv.client("asker")
+        b = srv.client("target")
+        for ch in ("#open", "#priv", "#hidden"):
+            b.send("JOIN " + ch)
+        b.send("MODE #priv +p")
+        b.send("MODE #hidden +s")
+        b.sync()
+        a.send("WHOIS target")
+        l319 = nums(a.lines_until(r" 318 "), "319")
+        chans = " ".join(l.split(" :", 1)[1] for l in l319).replace("@", "")
+        assert chans.split() == ["#open"], l319
+        a.send("JOIN #priv")
+        a.expect(r" 366 asker #priv ")
+        a.send("WHOIS target")
+        l319 = nums(a.lines_until(r" 318 "), "319")
+        chans = " ".join(l.split(" :", 1)[1] for l in l319).replace("@", "")
+        assert sorted(chans.split()) == ["#open", "#priv"], l319
+
+
 def test_invite_lets_the_invited_user_past_ban_limit_and_invite_only():
     with Server() as srv:
         a = srv.client("alice")

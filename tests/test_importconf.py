@@ -292,6 +292,7 @@ def test_importconf_default_yaml_structure_converts_reports_and_serves():
                  r"\tmax-list-entries 100\n",
                  r"\tmultiline-max-bytes 4096\n",
                  r"\texpire-time 604800s\n",
+                 r"\tquery-cutoff none\n\tgrace-period 3600s\n",
                  r"datastore \{\n\tpath ircd\.sqlite\n\tautoupgrade yes\n\}",
                  r"logging \{\n\tmethod file\n\tpath ircd\.log\n\tlevel debug",
                  r"# oper admin \{"):

@@ -1,11 +1,18 @@
 """TS6 server links between our own servers (irc_link.c, irc_link_user.c):
 config, handshake, LINKS, CONNECT/SQUIT, burst and live traffic."""
 
+import base64
+import hashlib
+import os
 import re
+import shutil
 import socket
+import ssl
+import tempfile
 import time
 
-from ergotest import Server, run_ergo, wait_for, ErgoTestError
+import ergotest
+from ergotest import Client, Server, run_ergo, wait_for, ErgoTestError
 from ergotest import free_port
 
 LINKPW = "link-secret"
@@ -477,3 +484,335 @@ def test_hostile_peer_cannot_crash_or_desync():
     s.close()
     net.srv[0].wait_log(r"sent FROBNICATE, which is not implemented")
     assert net.srv[0].logtext().count("sent FROBNICATE") == 1
+
+
+# ---- Ergo's ranks and modes between our servers ----
+
+def founder(srv, nick, chan):
+    """nick registers an account and chan: ChanServ makes it +q."""
+    c = srv.client(nick)
+    c.send("NS REGISTER pw-%s" % nick)
+    c.expect(r"NOTICE %s :Account created" % nick)
+    joined(c, chan)
+    c.send("CS REGISTER " + chan)
+    c.expect(r"^:ChanServ!\S+ MODE %s \+q %s$" % (chan, nick))
+    return c
+
+
+def names_of(c, chan):
+    c.send("NAMES " + chan)
+    lines = c.lines_until(r" 366 ")
+    return " ".join(l.split(" :", 1)[1] for l in lines if " 353 " in l)
+
+
+def test_ranks_modes_and_extbans_converge_on_a_chain():
+    net = Net(3, [(1, 0), (1, 2)])
+    for i in range(3):
+        net.wait_linked(i, ["a.test", "b.test", "c.test"])
+    fo = founder(net.srv[0], "fo", "#r")
+    users = {}
+    for n in ("ad", "ha", "vo"):
+        users[n] = net.srv[2].client(n)
+        sees(users[n], "#r", "fo")
+        joined(users[n], "#r")
+        fo.expect(r"^:%s!\S+ JOIN #r" % n)
+    fo.send("MODE #r +ahv ad ha vo")
+    for c in users.values():
+        c.expect(r"^:fo!\S+ MODE #r \+ahv ad ha vo$")
+    fo.send("JOIN #elsewhere")
+    fo.expect(r" 366 ")
+    fo.send("MODE #r +CMRUuf #elsewhere")
+    users["ha"].expect(r"^:fo!\S+ MODE #r \+CMRUuf #elsewhere$")
+    fo.send("MODE #r +b m:muted!*@*")
+    users["vo"].expect(r"^:fo!\S+ MODE #r \+b m:muted!\*@\*$")
+    # every server has the same picture
+    for i in range(3):
+        w = net.srv[i].client("w%d" % i)
+        names = names_of(w, "#r")
+        for want in ("&ad", "%ha", "+vo"):
+            assert want in names.split(), (i, names)
+        w.send("MODE #r")
+        mline = w.expect(r" 324 ")
+        assert re.search(r" \+CMRU?\S*f\S* #elsewhere", mline) or \
+            all(x in mline.split()[4] for x in "CMRUuf"), (i, mline)
+        w.send("MODE #r b")
+        w.expect(r" 367 w%d #r m:muted!\*@\* " % i)
+    # ranks set on the far leaf come back to the founder's server
+    users["ad"].send("MODE #r +o ha")
+    fo.expect(r"^:ad!\S+ MODE #r \+o ha$")
+    users["ad"].send("MODE #r -h ha")
+    fo.expect(r"^:ad!\S+ MODE #r -h ha$")
+    assert "@ha" in names_of(fo, "#r").split()
+
+
+def test_burst_carries_ranks_and_ergo_modes():
+    net = Net(2, [(0, 1)], auto=False)
+    fo = founder(net.srv[0], "fo", "#rb")
+    ad = net.srv[0].client("ad")
+    joined(ad, "#rb")
+    fo.send("MODE #rb +aR ad")
+    fo.expect(r"MODE #rb \+aR ad")
+    fo.send("MODE #rb +b a:spammer")
+    fo.expect(r"MODE #rb \+b a:spammer")
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("CONNECT b.test")
+    net.wait_linked(1, ["a.test", "b.test"])
+    net.srv[1].wait_log(r"end of burst from a\.test")
+    w = net.srv[1].client("w")
+    names = names_of(w, "#rb").split()
+    assert "~fo" in names and "&ad" in names, names
+    w.send("MODE #rb")
+    w.expect(r" 324 w #rb \+\S*R")
+    w.send("MODE #rb b")
+    w.expect(r" 367 w #rb a:spammer ")
+
+
+# ---- IRCv3 tags across links ----
+
+def capped(srv, nick, caps, account=None):
+    """A client with caps, logged in with SASL PLAIN first if account."""
+    c = srv.client()
+    c.send("CAP LS 302")
+    c.expect(r" CAP \* LS ")
+    c.send("NICK %s" % nick)
+    c.send("USER %s 0 * :tags" % nick)
+    want = caps + (" sasl" if account else "")
+    c.send("CAP REQ :%s" % want)
+    c.expect(r" CAP \S+ ACK ")
+    if account:
+        c.send("AUTHENTICATE PLAIN")
+        c.expect(r"AUTHENTICATE \+$")
+        c.send("AUTHENTICATE " + base64.b64encode(
+            ("\0%s\0pw-%s" % (account, account)).encode()).decode())
+        c.expect(r" 903 ")
+    c.send("CAP END")
+    c.expect(r" (376|422) ")
+    c.nick = nick
+    return c
+
+
+def tag(line, key):
+    m = re.match(r"^@(\S+) ", line)
+    assert m, line
+    for kv in m.group(1).split(";"):
+        k, _, v = kv.partition("=")
+        if k == key:
+            return v
+    return None
+
+
+def test_msgid_time_account_and_client_tags_cross_a_chain():
+    net = Net(3, [(1, 0), (1, 2)])
+    for i in range(3):
+        net.wait_linked(i, ["a.test", "b.test", "c.test"])
+    reg = net.srv[0].client("acct")
+    reg.send("NS REGISTER pw-acct")
+    reg.expect(r"Account created")
+    reg.send("QUIT")
+    caps = "message-tags server-time account-tag echo-message"
+    s = capped(net.srv[0], "sender", caps, account="acct")
+    near = capped(net.srv[0], "near", caps)
+    mid = capped(net.srv[1], "mid", caps)
+    far = capped(net.srv[2], "far", caps)
+    plain = net.srv[2].client("plain")
+    for c in (s, near, mid, far, plain):
+        joined(c, "#tags")
+    for c in (mid, far, plain):
+        sees(c, "#tags", "sender")
+    for c in (near, mid):
+        sees(c, "#tags", "far")
+    s.send("@+example.com/x=1 PRIVMSG #tags :hello everyone")
+    got = [c.expect(r"PRIVMSG #tags :hello everyone$")
+           for c in (s, near, mid, far)]
+    ids = set(tag(l, "msgid") for l in got)
+    times = set(tag(l, "time") for l in got)
+    assert len(ids) == 1 and None not in ids, got
+    assert len(times) == 1 and None not in times, got
+    for l in got[1:]:
+        assert tag(l, "+example.com/x") == "1", l
+        assert tag(l, "account") == "acct", l
+    assert plain.expect(r"PRIVMSG #tags :hello everyone$").startswith(":")
+    # a TAGMSG crosses with its client-only tags
+    s.send("@+typing=active TAGMSG #tags")
+    l = far.expect(r" TAGMSG #tags$")
+    assert tag(l, "+typing") == "active", l
+    # private, two hops away: the echo and the delivery share the msgid
+    s.send("PRIVMSG far :just you")
+    echo = s.expect(r"PRIVMSG far :just you$")
+    l = far.expect(r"PRIVMSG far :just you$")
+    assert tag(l, "msgid") == tag(echo, "msgid"), (echo, l)
+    assert tag(l, "account") == "acct", l
+    # and back the other way
+    far.send("PRIVMSG #tags :from the far leaf")
+    got = [c.expect(r"PRIVMSG #tags :from the far leaf$")
+           for c in (far, mid, near, s)]
+    assert len(set(tag(l, "msgid") for l in got)) == 1, got
+
+
+# ---- TLS links with certificate pinning ----
+
+def mkcert(d, name):
+    cert, key = os.path.join(d, name + ".crt"), os.path.join(d, name + ".key")
+    p = run_ergo("mkcerts", "--cert", cert, "--key", key, "--host", name)
+    assert p.returncode == 0, p.stdout + p.stderr
+    with open(cert) as f:
+        der = ssl.PEM_cert_to_DER_cert(f.read())
+    return cert, key, hashlib.sha256(der).hexdigest()
+
+
+def tls_net(tmp, pins=None):
+    """a.test connects to b.test over TLS; each pins the other's
+    certificate (or pins[i] instead)."""
+    certs = [mkcert(tmp, n) for n in ("a.test", "b.test")]
+    tports = [free_port(), free_port()]
+    extra, top = {}, {}
+    for i in range(2):
+        o = 1 - i
+        extra[i] = (' listen 127.0.0.1:%d { server yes  tls { cert "%s"  '
+                    'key "%s" } }\n' % (tports[i], certs[i][0], certs[i][1]))
+        top[i] = ('link %s.test {\n host 127.0.0.1  port %d\n tls yes  '
+                  'certfp %s\n send-password "%s"\n receive-password '
+                  '"%s"\n autoconnect %s\n}\n'
+                  % ("ab"[o], tports[o], (pins or {}).get(i, certs[o][2]),
+                     LINKPW, HASHES["link"], "yes" if i == 0 else "no"))
+    return Net(2, [], extra=extra, top=top)
+
+
+def test_tls_link_with_pinned_certificates():
+    tmp = tempfile.mkdtemp(prefix="ergo-linktls-")
+    try:
+        net = tls_net(tmp)
+        net.wait_linked(0, ["a.test", "b.test"])
+        net.wait_linked(1, ["a.test", "b.test"])
+        net.srv[0].wait_log(r"connecting to b\.test \(127\.0\.0\.1 port "
+                            r"\d+, TLS\)")
+        alice = net.srv[0].client("alice")
+        bob = net.srv[1].client("bob")
+        joined(alice, "#tls")
+        sees(bob, "#tls", "alice")
+        bob.send("PRIVMSG #tls :over tls")
+        joined(bob, "#tls")
+        bob.send("PRIVMSG #tls :over tls")
+        alice.expect(r"^:bob!\S+ PRIVMSG #tls :over tls$")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_tls_link_with_a_wrong_fingerprint_is_ended():
+    tmp = tempfile.mkdtemp(prefix="ergo-linktls-")
+    try:
+        # a pins the wrong certificate for b: a ends it before PASS
+        net = tls_net(tmp, pins={0: "ab" * 32})
+        net.srv[0].wait_log(r"b\.test \(127\.0\.0\.1\): certificate "
+                            r"fingerprint [0-9a-f]{64}, not the link "
+                            r"block's (ab){32}")
+        net.srv[0].wait_log(r"link with b\.test .* ended: Certificate "
+                            r"fingerprint mismatch")
+        assert net.links(1) == ["b.test"]
+        assert LINKPW not in net.srv[1].logtext()
+        # b pins the wrong one for a: b refuses a's SERVER
+        os.mkdir(os.path.join(tmp, "2"))
+        net = tls_net(os.path.join(tmp, "2"), pins={1: "cd" * 32})
+        net.srv[1].wait_log(r"a\.test \(127\.0\.0\.1\): certificate "
+                            r"fingerprint [0-9a-f]{64}, not the link "
+                            r"block's (cd){32}")
+        net.srv[0].wait_log(r"ERROR from b\.test: Certificate fingerprint "
+                            r"mismatch")
+        assert net.links(0) == ["a.test"]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_tls_link_refuses_a_plain_connection():
+    tmp = tempfile.mkdtemp(prefix="ergo-linktls-")
+    try:
+        net = tls_net(tmp)
+        net.wait_linked(1, ["a.test", "b.test"])
+        # a plain-text connection to b's plain server port naming a.test
+        s = socket.create_connection(("127.0.0.1", net.lports[1]),
+                                     timeout=5)
+        s.sendall(("PASS %s TS 6 :9ZZ\r\nCAPAB :QS EX IE ENCAP TB EUID\r\n"
+                   "SERVER a.test 1 :fake\r\n" % LINKPW).encode())
+        data = b""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and b"ERROR" not in data:
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+        s.close()
+        assert b"ERROR :TLS required" in data, data
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- K-lines and D-lines across the network ----
+
+def client_from(srv, src, nick):
+    """A client of srv connected from the source address src."""
+    orig = socket.create_connection
+
+    def cc(addr, timeout=None, source_address=None):
+        return orig(addr, timeout=timeout, source_address=(src, 0))
+    ergotest.socket.create_connection = cc
+    try:
+        c = Client(srv.port)
+    finally:
+        ergotest.socket.create_connection = orig
+    c.register(nick)
+    return c
+
+
+def refused(srv, nick, src="127.0.0.1"):
+    """Whether a new client from src is refused as banned (465)."""
+    try:
+        client_from(srv, src, nick).close()
+        return False
+    except ErgoTestError as e:
+        return " 465 " in str(e) or "ERROR" in str(e)
+    except OSError:     # a D-line: refused before a line is read
+        return True
+
+
+def test_klines_and_dlines_propagate_on_a_chain():
+    net = Net(3, [(1, 0), (1, 2)])
+    for i in range(3):
+        net.wait_linked(i, ["a.test", "b.test", "c.test"])
+    op = net.srv[0].client("op")
+    oper(op)
+    victim = net.srv[2].client("victim")
+    op.send("KLINE 1h *victim@127.0.0.1 :go away")
+    op.expect(r"NOTICE op :Added temporary \(1h0m0s\) K-Line for "
+              r"\*victim@127\.0\.0\.1|NOTICE op :Added .*K-Line")
+    victim.expect(r"^ERROR :.*go away")
+    for i in (1, 2):
+        net.srv[i].wait_log(r"added temporary K-Line for "
+                            r"\*victim@127\.0\.0\.1: go away")
+    wait_for(lambda: refused(net.srv[1], "victim"), 10,
+             "the K-line on b.test")
+    op.send("UNKLINE *victim@127.0.0.1")
+    op.expect(r"Removed K-Line")
+    net.srv[2].wait_log(r"removed K-Line for \*victim@127\.0\.0\.1")
+    net.srv[2].client("victim").close()
+    # a D-line of one address, set on the hub
+    hubop = net.srv[1].client("hubop")
+    oper(hubop)
+    far = client_from(net.srv[2], "127.0.0.2", "faraway")
+    hubop.send("DLINE 127.0.0.2 :no more")
+    hubop.expect(r"Added D-Line for 127\.0\.0\.2")
+    far.expect(r"^ERROR :.*no more")
+    for i in (0, 2):
+        net.srv[i].wait_log(r"added D-Line for 127\.0\.0\.2: no more")
+    assert refused(net.srv[0], "again", "127.0.0.2")
+    hubop.send("UNDLINE 127.0.0.2")
+    hubop.expect(r"Removed D-Line")
+    net.srv[0].wait_log(r"removed D-Line for 127\.0\.0\.2")
+    client_from(net.srv[0], "127.0.0.2", "back").close()
+    # UBAN's address bans are D-lines and go the same way
+    op.send("UBAN ADD 127.0.0.3 no thanks")
+    op.expect(r"Successfully added UBAN for 127\.0\.0\.3")
+    net.srv[2].wait_log(r"added D-Line for 127\.0\.0\.3: no thanks")
+    op.send("UBAN DEL 127.0.0.3")
+    op.expect(r"Successfully removed ban on 127\.0\.0\.3")
+    net.srv[2].wait_log(r"removed D-Line for 127\.0\.0\.3")

@@ -386,3 +386,186 @@ def test_an_accounts_keys_survive_a_restart_and_go_with_the_account():
         n = con.execute("SELECT count(*) FROM account_metadata").fetchone()
         con.close()
         assert n == (0,), n
+
+
+def test_whois_shows_the_readable_keys_with_760():
+    with Server() as srv:
+        a = client(srv, "shown")
+        for key, value in (("avatar", "https://a.example/a.png"),
+                           ("pronouns", "they/them"),
+                           ("display-name", "Shown Person")):
+            a.send("METADATA * SET %s :%s" % (key, value))
+            a.expect(r" 761 shown \* %s " % key)
+        b = client(srv, "asker", caps=())
+        b.send("WHOIS shown")
+        lines = b.lines_until(r" 318 asker shown ")
+        kv = [l for l in lines if " 760 " in l]
+        assert kv == [
+            ":irc.test 760 asker shown display-name * :Shown Person",
+            ":irc.test 760 asker shown pronouns * :they/them"], lines
+        # before 317, after 311
+        nums = [l.split()[1] for l in lines]
+        assert nums.index("311") < nums.index("760") < nums.index("317"), \
+            nums
+        c = client(srv, "bare")
+        b.send("WHOIS bare")
+        lines = b.lines_until(r" 318 asker bare ")
+        assert not any(" 760 " in l for l in lines), lines
+
+
+def test_sub_sends_the_current_values_of_the_new_keys():
+    with Server() as srv:
+        a = client(srv, "owner")
+        a.send("JOIN #vals")
+        a.expect(r" 366 ")
+        a.send("METADATA #vals SET url :https://vals.example/")
+        a.expect(r" 761 ")
+        a.send("METADATA * SET display-name :Owner Person")
+        a.expect(r" 761 ")
+        a.send("METADATA * SET avatar :https://vals.example/o.png")
+        a.expect(r" 761 ")
+        far = client(srv, "stranger")
+        far.send("METADATA * SET display-name :Not Shared")
+        far.expect(r" 761 ")
+        s = client(srv, "subber")
+        s.send("METADATA * SET display-name :Myself")
+        s.expect(r" 761 ")
+        s.send("JOIN #vals")
+        s.expect(r" 366 subber #vals ")
+        assert batch_lines(s) == []     # subscribed to nothing yet
+        s.send("METADATA * SUB display-name url")
+        s.expect(r"^:irc\.test 770 subber :display-name url$")
+        body = batch_lines(s)
+        assert sorted(body) == sorted([
+            ":irc.test METADATA subber display-name * :Myself",
+            ":irc.test METADATA #vals url * :https://vals.example/",
+            ":irc.test METADATA owner display-name * :Owner Person"]), body
+        # a key subscribed already brings nothing again; a new one its own
+        s.send("METADATA * SUB url avatar")
+        s.expect(r"^:irc\.test 770 subber :url avatar$")
+        assert batch_lines(s) == [
+            ":irc.test METADATA owner avatar * :https://vals.example/o.png"]
+        # nothing set for a new key: no batch at all
+        s.send("METADATA * SUB homepage")
+        s.expect(r"^:irc\.test 770 subber :homepage$")
+        no_metadata(s)
+        # without batch: the same lines, bare
+        nb = client(srv, "nobatch", caps=(CAP,))
+        nb.send("JOIN #vals")
+        nb.expect(r" 366 nobatch #vals ")
+        nb.send("METADATA * SUB url")
+        nb.expect(r"^:irc\.test 770 nobatch :url$")
+        nb.expect(r"^:irc\.test METADATA #vals url \* "
+                  r":https://vals\.example/$")
+
+
+def test_an_attached_session_gets_its_keys_and_its_channels_keys():
+    with Server() as srv:
+        a = client(srv, "multi")
+        a.send("PRIVMSG NickServ :REGISTER pw")
+        a.expect(NS % "multi" + "Account created")
+        a.send("METADATA * SET display-name :Multi One")
+        a.expect(r" 761 ")
+        a.send("JOIN #both")
+        a.expect(r" 366 ")
+        p = client(srv, "peer")
+        p.send("JOIN #both")
+        p.expect(r" 366 ")
+        p.send("METADATA * SET display-name :The Peer")
+        p.expect(r" 761 ")
+        # a second device subscribes before connecting, then attaches
+        d = srv.client()
+        d.send("CAP REQ :%s batch sasl" % CAP)
+        d.expect(r" ACK ")
+        d.send("METADATA * SUB display-name")
+        d.expect(r"^:irc\.test 770 \* :display-name$")
+        d.send("NICK multi")
+        d.send("USER m 0 * :m")
+        d.send("AUTHENTICATE PLAIN")
+        d.expect(r"^AUTHENTICATE \+$")
+        d.send("AUTHENTICATE " + b64("\0multi\0pw"))
+        d.expect(r" 903 ")
+        d.send("CAP END")
+        d.expect(r" 001 multi ")
+        d.expect(r" 366 multi #both ")
+        assert batch_lines(d) == [
+            ":irc.test METADATA multi display-name * :Multi One"]
+        # its channels as at JOIN (its own keys came in the batch before)
+        assert batch_lines(d) == [
+            ":irc.test METADATA peer display-name * :The Peer"]
+
+
+def test_a_registered_channels_keys_survive_a_restart_and_its_drop():
+    with Server() as srv:
+        f = client(srv, "chfounder")
+        f.send("PRIVMSG NickServ :REGISTER pw")
+        f.expect(NS % "chfounder" + "Account created")
+        f.send("JOIN #kept")
+        f.expect(r" 366 ")
+        # set before the registration: saved by it
+        f.send("METADATA #kept SET url :https://kept.example/")
+        f.expect(r" 761 ")
+        f.send("PRIVMSG ChanServ :REGISTER #kept")
+        f.expect(r"NOTICE chfounder :Channel #kept successfully registered")
+        f.send("METADATA #kept SET avatar :https://kept.example/k.png")
+        f.expect(r" 761 ")
+        f.send("METADATA #kept SET url")
+        f.expect(r" 761 chfounder #kept url \*$")
+        f.send("METADATA #kept SET display-name :Kept Channel")
+        f.expect(r" 761 ")
+        # an unregistered channel's keys are not kept
+        f.send("JOIN #fleeting")
+        f.expect(r" 366 chfounder #fleeting ")
+        f.send("METADATA #fleeting SET url :https://gone.example/")
+        f.expect(r" 761 ")
+        f.close()
+        assert srv.stop() == 0
+        db = os.path.join(srv.dir, "ircd.db")
+        con = sqlite3.connect(db)
+        rows = con.execute("SELECT key, value FROM channel_metadata "
+                           "ORDER BY key").fetchall()
+        con.close()
+        assert rows == [("avatar", "https://kept.example/k.png"),
+                        ("display-name", "Kept Channel")], rows
+        srv.start()
+        x = client(srv, "visitor", subs=("avatar",))
+        x.send("JOIN #kept")
+        x.expect(r" 366 visitor #kept ")
+        assert batch_lines(x) == [
+            ":irc.test METADATA #kept avatar * :https://kept.example/k.png"]
+        x.send("METADATA #kept LIST")
+        assert batch_lines(x) == [
+            ":irc.test 761 visitor #kept avatar * "
+            ":https://kept.example/k.png",
+            ":irc.test 761 visitor #kept display-name * :Kept Channel"]
+        x.send("JOIN #fleeting")
+        x.expect(r" 366 visitor #fleeting ")
+        x.send("METADATA #fleeting LIST")
+        assert batch_lines(x) == []
+        # CLEAR empties the row's keys; DROP takes them with it
+        g = client(srv, "chfounder2")
+        g.send("PRIVMSG NickServ :IDENTIFY chfounder pw")
+        g.expect(r"You're now logged in")
+        g.send("PRIVMSG ChanServ :DROP #kept")
+        line = g.expect(r"run this command: /CS UNREGISTER #kept \S+$")
+        g.send("PRIVMSG ChanServ :DROP #kept " + line.split()[-1])
+        g.expect(r"NOTICE chfounder2 :Channel #kept is now unregistered")
+        con = sqlite3.connect(db)
+        n = con.execute("SELECT count(*) FROM channel_metadata").fetchone()
+        con.close()
+        assert n == (0,), n
+
+
+def test_the_cap_asked_for_after_registration_brings_ones_own_keys():
+    with Server() as srv:
+        c = client(srv, "latecap", caps=())
+        c.send("METADATA * SET display-name :Late Cap")
+        c.expect(r" 761 latecap \* display-name ")
+        c.send("CAP REQ :%s batch" % CAP)
+        c.expect(r" CAP latecap ACK ")
+        assert batch_lines(c) == [
+            ":irc.test METADATA latecap display-name * :Late Cap"]
+        # asked again: nothing more
+        c.send("CAP REQ :%s" % CAP)
+        c.expect(r" CAP latecap ACK ")
+        no_metadata(c)

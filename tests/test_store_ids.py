@@ -12,7 +12,7 @@ import sqlite3
 
 from ergotest import Server, run_ergo
 
-SCHEMA = 15     # store.c's STORE_VERSION
+SCHEMA = 17     # store.c's STORE_VERSION
 OLD = 6
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = r":NickServ!NickServ@localhost NOTICE %s :"
@@ -21,11 +21,11 @@ TABLES = ("meta", "accounts", "account_certfps", "nick_reservations",
           "channels", "channel_amodes", "bans", "history", "read_markers")
 # columns later migrations add (7 -> 8: an imported password hash; 8 -> 9
 # and later: NickServ SET settings, ChanServ's settings, HostServ's
-# vhosts, NickServ SET DM-HISTORY); an upgrade from 6 leaves them NULL, and the rows compare without them
+# vhosts, NickServ SET DM-HISTORY, a registered channel's +f); an upgrade from 6 leaves them NULL, and the rows compare without them
 LATER = {"accounts": ("legacy_hash", "multiclient", "always_on",
                       "auto_away", "autoreplay_missed", "autoreplay_lines",
                       "replay_joins", "vhost", "vhost_on", "dm_history"),
-         "channels": ("history", "query_cutoff")}
+         "channels": ("history", "query_cutoff", "forward")}
 
 
 def migrations():

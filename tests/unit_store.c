@@ -20,7 +20,7 @@
 #include "util.h"
 #include "store.h"
 
-#define SCHEMA	"15"	/* store.c's STORE_VERSION */
+#define SCHEMA	"17"	/* store.c's STORE_VERSION */
 
 struct conf	*conf;		/* store.c reads datastore.autoupgrade */
 static int	 nfail;

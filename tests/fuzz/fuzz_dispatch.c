@@ -405,12 +405,19 @@ net_conn_sendq(const struct conn *c)
 
 /* server links (irc_link.c): no outgoing connections here */
 struct conn *
-net_connect(const char *host, unsigned port, void *handle)
+net_connect(const char *host, unsigned port, bool tls, void *handle)
 {
 	(void)host;
 	(void)port;
+	(void)tls;
 	(void)handle;
 	return NULL;
+}
+
+const char *
+net_conn_peer_certfp(const struct conn *c)
+{
+	return c->certfp;
 }
 
 void

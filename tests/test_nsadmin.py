@@ -533,6 +533,7 @@ def test_playback_list_nick_targets_and_play_before_join():
         s = peer(srv, "zsend", "#zl")
         s.send("PRIVMSG #zl :in the channel")
         s.send("PRIVMSG zed :to zed")
+        u.expect(r"PRIVMSG zed :to zed")
         o = srv.client("zother")
         o.send("PRIVMSG zed :from another")
         u.expect(r"PRIVMSG zed :from another")

@@ -87,25 +87,11 @@ cs_privs(struct client *c, const struct store_chan *sc)
 	return false;
 }
 
-/*
- * A code a destructive command must be given back, as Ergo's
- * utils.ConfirmationCode: the same for the same name and time, so a
- * second command can carry it, and hard to type by accident.
- */
+/* The confirmation code (serv_confirm_code), as ChanServ writes it. */
 static void
 cs_code(char *buf, size_t sz, const char *name, time_t t)
 {
-	char fz[CHANLEN_MAX + 1];
-	uint32_t h = 2166136261U;
-	const char *p;
-	int i;
-
-	irc_fold(fz, name, sizeof(fz));
-	for (p = fz; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619U;
-	for (i = 0; i < 8; i++)
-		h = (h ^ (unsigned char)((uint64_t)t >> (i * 8))) * 16777619U;
-	snprintf(buf, sz, "%u", (unsigned)h);
+	snprintf(buf, sz, "%u", (unsigned)serv_confirm_code(name, t));
 }
 
 /* Every member but keep KICKed by c: CLEAR users, PURGE ADD. */

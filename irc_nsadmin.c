@@ -79,21 +79,11 @@ nsa_account(struct client *c, const char *name, struct store_account *a,
 	return rc;
 }
 
-/* Ergo's confirmation code: the same for the same name and time. */
+/* Ergo's confirmation code, as NickServ writes it (hex). */
 static void
 nsa_code(char *buf, size_t sz, const char *name, time_t t)
 {
-	char fz[NICKLEN_MAX + 1];
-	uint32_t h = 2166136261U;
-	const char *p;
-	int i;
-
-	irc_fold(fz, name, sizeof(fz));
-	for (p = fz; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619U;
-	for (i = 0; i < 8; i++)
-		h = (h ^ (unsigned char)((uint64_t)t >> (i * 8))) * 16777619U;
-	snprintf(buf, sz, "%08x", (unsigned)h);
+	snprintf(buf, sz, "%08x", (unsigned)serv_confirm_code(name, t));
 }
 
 /*

@@ -373,6 +373,27 @@ ns_passwd(struct client *c, int argc, char **argv)
 	ns_reply(c, "Password changed");
 }
 
+/*
+ * The code a destructive command must be given back, as Ergo's
+ * utils.ConfirmationCode: the same for the same name and time, so a
+ * second command can carry it, and hard to type by accident.
+ */
+uint32_t
+serv_confirm_code(const char *name, time_t t)
+{
+	char fz[CHANLEN_MAX + 1];
+	uint32_t h = 2166136261U;
+	const char *p;
+	int i;
+
+	irc_fold(fz, name, sizeof(fz));
+	for (p = fz; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619U;
+	for (i = 0; i < 8; i++)
+		h = (h ^ (unsigned char)((uint64_t)t >> (i * 8))) * 16777619U;
+	return h;
+}
+
 const char *
 enforce_name(int e)
 {

@@ -7,6 +7,8 @@
 #define IRC_SERV_INT_H
 
 #include <stdarg.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "irc_state.h"
 
@@ -50,6 +52,8 @@ struct store_account;
  * names of SET ENFORCE and DM-HISTORY values */
 void	 ns_set_account(struct client *, const struct store_account *a,
 	    int argc, char **argv);
+/* destructive commands' confirmation code (FNV-1a of name and t) */
+uint32_t serv_confirm_code(const char *name, time_t t);
 const char *enforce_name(int);
 const char *ns_dmh_name(int);
 /* NickServ's oper commands (irc_nsadmin.c), Ergo's */

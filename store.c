@@ -1018,6 +1018,29 @@ q_done(sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+/*
+ * Steps an INSERT that a UNIQUE or foreign key may refuse: 0 done, 1
+ * refused (nothing logged: the caller says what it means), -1 after
+ * store_fail.
+ */
+static int
+q_unique(sqlite3_stmt *st, const char *what)
+{
+	int	 rc, e;
+
+	errno = 0;
+	rc = sqlite3_step(st);
+	e = errno;
+	sqlite3_reset(st);
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return 1;
+	if (rc != SQLITE_DONE) {
+		store_fail_errno(what, e);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 tx_begin(void)
 {
@@ -1266,16 +1289,12 @@ store_account_create(const char *folded, struct store_account *a)
 		store_fail("account create");
 		goto fail;
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+	if ((rc = q_unique(st, "account create")) == 1) {
 		tx_rollback();
 		return 1;
 	}
-	if (rc != SQLITE_DONE) {
-		store_fail("account create");
+	if (rc == -1)
 		goto fail;
-	}
 	a->id = sqlite3_last_insert_rowid(db);
 	/* the account's own name is its first reserved nick */
 	if ((st = q(Q_NICK_INSERT)) == NULL)
@@ -1286,16 +1305,12 @@ store_account_create(const char *folded, struct store_account *a)
 		store_fail("nick reserve");
 		goto fail;
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+	if ((rc = q_unique(st, "nick reserve")) == 1) {
 		tx_rollback();
 		return 1;
 	}
-	if (rc != SQLITE_DONE) {
-		store_fail("nick reserve");
+	if (rc == -1)
 		goto fail;
-	}
 	return tx_commit();
 fail:
 	tx_rollback();
@@ -1307,7 +1322,6 @@ int
 store_nick_reserve(int64_t id, const char *folded, time_t when)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = q(Q_NICK_INSERT)) == NULL)
 		return -1;
@@ -1317,15 +1331,7 @@ store_nick_reserve(int64_t id, const char *folded, time_t when)
 		store_fail("nick reserve");
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return 1;
-	if (rc != SQLITE_DONE) {
-		store_fail("nick reserve");
-		return -1;
-	}
-	return 0;
+	return q_unique(st, "nick reserve");
 }
 
 /*
@@ -1639,7 +1645,6 @@ int
 store_certfp_add(int64_t id, const char *certfp)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	if ((st = q(Q_CERTFP_INSERT)) == NULL)
 		return -1;
@@ -1648,15 +1653,7 @@ store_certfp_add(int64_t id, const char *certfp)
 		store_fail("certfp add");
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return 1;
-	if (rc != SQLITE_DONE) {
-		store_fail("certfp add");
-		return -1;
-	}
-	return 0;
+	return q_unique(st, "certfp add");
 }
 
 int
@@ -1769,14 +1766,8 @@ store_chan_create(const char *folded, struct store_chan *ch)
 		store_fail("channel register");
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return 1;
-	if (rc != SQLITE_DONE) {
-		store_fail("channel register");
-		return -1;
-	}
+	if ((rc = q_unique(st, "channel register")) != 0)
+		return rc;
 	ch->id = sqlite3_last_insert_rowid(db);
 	return 0;
 }
@@ -2907,7 +2898,6 @@ store_code_put(int kind, const char *folded, const struct store_account *a,
 {
 	sqlite3_stmt	*st;
 	bool		 cred = kind == 'v';
-	int		 rc;
 
 	if ((st = q(Q_CODE_PURGE)) == NULL)
 		return -1;
@@ -2935,15 +2925,7 @@ store_code_put(int kind, const char *folded, const struct store_account *a,
 		store_fail("code");
 		return -1;
 	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return 1;
-	if (rc != SQLITE_DONE) {
-		store_fail("code");
-		return -1;
-	}
-	return 0;
+	return q_unique(st, "code");
 }
 
 /*

@@ -83,23 +83,18 @@ static struct label	 label_slot;
 enum { LAB_NONE, LAB_HELD, LAB_BATCH, LAB_PLAIN };
 static unsigned long	 batch_seq;
 
-/* "2026-12-01T19:20:07.123Z", the wall clock, refreshed once a pass. */
+/* "2026-12-01T19:20:07.123Z": irc_time_now_ms, the same all pass. */
 static const char *
 now_time(void)
 {
-	static char buf[96];
-	static uint64_t at;
-	struct timespec ts;
-	struct tm tm;
+	static char buf[32];
+	static int64_t at = -1;
+	int64_t ms = irc_time_now_ms();
 
-	if (buf[0] != '\0' && at == ergo_now_ms)
-		return buf;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000L);
-	at = ergo_now_ms;
+	if (ms != at) {
+		irc_time_format(buf, sizeof(buf), ms);
+		at = ms;
+	}
 	return buf;
 }
 

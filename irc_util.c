@@ -655,14 +655,32 @@ irc_param_safe(const char *s)
 
 /* ---- time: wall clock in ms, and the IRCv3 timestamp format ---- */
 
+/*
+ * Read once per pass (per ergo_now_ms) and never going back: every stamp
+ * of one pass is the same (server-time tags, history, when the last
+ * session left), so a message of a later pass is never older than
+ * something this pass recorded, even when the wall clock steps back.
+ */
 int64_t
 irc_time_now_ms(void)
 {
-	struct timespec ts;
+	static int64_t	 last;
+	static uint64_t	 at;
+	static bool	 read_once;
+	struct timespec	 ts;
+	int64_t		 v;
 
+	if (read_once && at == ergo_now_ms)
+		return last;
 	if (clock_gettime(CLOCK_REALTIME, &ts) == -1)
-		return (int64_t)ergo_now * 1000;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+		v = (int64_t)ergo_now * 1000;
+	else
+		v = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (v > last)
+		last = v;
+	at = ergo_now_ms;
+	read_once = true;
+	return last;
 }
 
 void

@@ -112,7 +112,7 @@ cs_kick_all(struct client *c, struct chan *ch, const struct client *keep)
 	}
 }
 
-/* Sets or clears a member's rank as ChanServ, told to the channel. */
+/* Sets or clears a member's +o/+v as ChanServ, told to the channel. */
 static void
 cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
 {
@@ -127,10 +127,7 @@ cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
 	else
 		m->modes &= (unsigned char)~bit;
 	irc_user_changed(t);
-	/* an event of the channel, as a user's MODE: history and the links
-	 * get it too (other servers would otherwise keep the old rank) */
-	irc_chan_event(ch, NULL, NULL,
-	    ":ChanServ!ChanServ@localhost MODE %s %c%c %s",
+	irc_chan_send(ch, NULL, ":ChanServ!ChanServ@localhost MODE %s %c%c %s",
 	    ch->name, on ? '+' : '-', mode, t->nick);
 }
 

@@ -308,28 +308,3 @@ def test_sasl_external_on_the_leaf_with_the_hubs_certificate_list():
     if e.expect(r"^AUTHENTICATE \+| 904 ", timeout=10).startswith("AUTH"):
         e.send("AUTHENTICATE +")
         e.expect(r" 904 nocert ", timeout=10)
-
-
-def test_chanserv_ranks_given_at_join_reach_the_other_server():
-    """The founder's ~ that ChanServ gives at JOIN on the services server
-    is a MODE of the channel: the leaf's members see it and its NAMES
-    shows it."""
-    net = hub_and_leaf()
-    wait_user(net.srv[1], "NickServ")
-    f = ns_register(net.srv[0], "fonda", "fonda-pass-1")
-    f.send("JOIN #ranked")
-    f.expect(r" 366 fonda #ranked ")
-    f.send("PRIVMSG ChanServ :REGISTER #ranked")
-    f.expect(r"NOTICE fonda :Channel #ranked successfully registered")
-    l = net.srv[1].client("leafer")
-    l.send("JOIN #ranked")
-    l.expect(r" 366 leafer #ranked ")
-    f.send("PART #ranked")
-    f.expect(r"PART #ranked")
-    l.expect(r":fonda!\S+ PART #ranked")
-    f.send("JOIN #ranked")
-    l.expect(r":fonda!\S+ JOIN #ranked")
-    l.expect(r" MODE #ranked \+q fonda$", timeout=10)
-    l.send("NAMES #ranked")
-    names = l.expect(r" 353 leafer \S #ranked :")
-    assert "~fonda" in names.split(":", 2)[2].split(), names

@@ -143,14 +143,25 @@ def run_ergo(*args, cwd=None, env=None, input=None, timeout=30):
 ALLOW_ROOT = ["--allow-root"] if os.geteuid() == 0 else []
 
 
+_given_ports = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-    finally:
-        s.close()
+    """A TCP port on 127.0.0.1 that was free a moment ago, and not one
+    this process was given before (the kernel can hand a just-closed
+    port out again, and a test that asks twice before binding either,
+    as a linked pair of servers does, would get one port twice)."""
+    for _ in range(100):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        finally:
+            s.close()
+        if port not in _given_ports:
+            _given_ports.add(port)
+            return port
+    raise ErgoTestError("no fresh free port in 100 tries")
 
 
 class Server:

@@ -171,7 +171,7 @@ def test_history_goes_on_in_order_with_limits_across_a_restart():
         join(a, "#ord")
         # events count against channel-length too: the JOIN pushed m2 out
         got = history(a, "CHATHISTORY LATEST #ord * 50")
-        assert [m[3] for m in got] == ["m%d" % i for i in range(3, 8)]
+        assert [m[3] for m in got] == ["m%d" % i for i in range(3, 8)], got
         assert [(m[0], m[1]) for m in got] == \
             [(s[0], s[1]) for s in first[3:]]
         more = say(a, "#ord", ["n0", "n1"])

@@ -221,7 +221,7 @@ def sees(c, chan, nick):
     def check():
         c.send("NAMES %s" % chan)
         lines = c.lines_until(r" 366 ")
-        return any(re.search(r" 353 .*[:@+ ]%s( |$)" % nick, l)
+        return any(re.search(r" 353 .*[:~&@%%+ ]%s( |$)" % nick, l)
                    for l in lines)
     wait_for(check, 10, "%s in %s" % (nick, chan))
 

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ergo.h"
@@ -37,14 +38,19 @@
 
 /*
  * Lines handed to irc per connection per pass, so no client starves
- * others. Fakelag holds an ordinary client to a few lines long before
- * this; it bounds those exempt (opers with nofakelag, `fakelag no`). A
- * pass's lines share its writes: at 16, four busy senders gave a pass
- * at most 64 lines to fan out, and channels (1,000 clients in 100
- * channels) paid one send(2) per 13 deliveries; at 64, one per 20,
- * with a third less CPU per delivery (bench/RESULTS.md).
+ * others: LINES_PER_PASS always, up to LINES_PER_PASS_MAX while the
+ * pass has run less than PASS_BUSY_US. Fakelag holds an ordinary client
+ * to a few lines long before this; it bounds those exempt (opers with
+ * nofakelag, `fakelag no`). A pass's lines share its writes: at 16,
+ * four busy senders gave a pass at most 64 lines to fan out, and
+ * channels (1,000 clients in 100 channels) paid one send(2) per 13
+ * deliveries; at 64, one per 20, with a third less CPU per delivery
+ * (bench/RESULTS.md). The time bound keeps dear lines (a database write
+ * each, ~10 ms on a busy disk) at 16 a pass, as before.
  */
-#define LINES_PER_PASS	64
+#define LINES_PER_PASS		16
+#define LINES_PER_PASS_MAX	64
+#define PASS_BUSY_US		5000
 #define IPTAB_SIZE	4096
 
 enum { PE_LISTENER, PE_CONN, PE_FD };
@@ -1255,10 +1261,30 @@ conn_readq(struct conn *c)
 	goneq_add(c);
 }
 
+static uint64_t	 pass_t0_us;	/* when this pass's poll returned */
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Whether the pass has time for more lines of one connection. */
+static bool
+pass_young(void)
+{
+	return mono_us() - pass_t0_us < PASS_BUSY_US;
+}
+
 /*
- * Hands complete lines in buf to irc, at most LINES_PER_PASS, stopping
- * early if irc pauses. Returns the bytes consumed. An overlong line is
- * 417 once and skipped to its end; one past READQ_MAX ends the client.
+ * Hands complete lines in buf to irc, as many as the pass allows (see
+ * LINES_PER_PASS), stopping early if irc pauses. Returns the bytes
+ * consumed. An overlong line is 417 once and skipped to its end; one past
+ * READQ_MAX ends the client.
  */
 static size_t
 conn_lines(struct conn *c, char *buf, size_t len)
@@ -1267,8 +1293,9 @@ conn_lines(struct conn *c, char *buf, size_t len)
 	char *eol, saved;
 	int lines = 0, rc;
 
-	while (off < len && lines < (c->h == srv ? LINES_PER_PASS_SERVER :
-	    LINES_PER_PASS) &&
+	while (off < len && (lines < LINES_PER_PASS || (c->h == srv ?
+	    lines < LINES_PER_PASS_SERVER : lines < LINES_PER_PASS_MAX &&
+	    pass_young())) &&
 	    !(c->flags & (CONN_PAUSED | CONN_CLOSING | CONN_DEAD))) {
 		if ((eol = find_eol(buf + off, len - off)) == NULL)
 			break;
@@ -1718,6 +1745,7 @@ poll_once(int timeout_ms)
 		return false;
 	}
 	ergo_clock();
+	pass_t0_us = mono_us();
 	n = npfd;
 	for (i = n; rc > 0 && i-- > 0;) {
 		short re;

@@ -329,6 +329,12 @@ struct irc_hooks {
 	void	(*message[IRC_HOOKS_MAX])(struct client *from, struct chan *ch,
 		    struct client *to, const char *cmd, const char *text,
 		    const struct irc_ev *);
+	/* a STATUSMSG (status: its prefix, @ of @#chan...; '\0': a plain
+	 * member's message in a +U channel) delivered to ch's members
+	 * holding a rank in need: no message history keeps; the links */
+	void	(*status_message[IRC_HOOKS_MAX])(struct client *from,
+		    struct chan *ch, char status, unsigned char need,
+		    const char *cmd, const char *text, const struct irc_ev *);
 	/* users: a registered user renamed (oldprefix: nick!user@host
 	 * before); a registered user left (peers were told); a client's
 	 * memory goes (registered or not); a session's memory goes (ended
@@ -362,6 +368,13 @@ struct irc_hooks {
 	 * NAMES (irc_chan.c), to c's current session */
 	void	(*chan_greet)(struct client *, struct chan *);
 	void	(*chan_free[IRC_HOOKS_MAX])(struct chan *);
+	/* the services changed a member's rank (ChanServ: a founder's +q,
+	 * AMODE, OP): not a channel event, history keeps none; the links
+	 * tell the other servers (TMODE). A user of another server joined
+	 * ch (a link's JOIN or SJOIN): the services' ranks at JOIN */
+	void	(*member_ranked[IRC_HOOKS_MAX])(struct chan *,
+		    struct client *, char letter, bool on);
+	void	(*remote_joined[IRC_HOOKS_MAX])(struct client *, struct chan *);
 	/* services: a message to a service's nick (true: taken); a K- or
 	 * D-line on a client not registered yet (true: 465 sent, killed) */
 	bool	(*service_message)(struct client *, const char *target,

@@ -3,7 +3,8 @@
  * charybdis carry them: ENCAP target KLINE secs user host :reason,
  * ENCAP target UNKLINE user host, ENCAP target DLINE secs host :reason,
  * ENCAP target UNDLINE host (and KLINE/UNKLINE without ENCAP, which
- * peers with KLN/UNKLN such as ircd-hybrid send). An oper's here go out
+ * peers with KLN/UNKLN such as ircd-hybrid send, and the only form
+ * ircd-hybrid takes: it ignores ENCAP KLINE). An oper's here go out
  * through irc_hooks.ban_set/ban_unset (UBAN's bans of masks and
  * addresses are K- and D-lines too); a peer's are kept and applied to
  * this server's users through irc_hooks.ban_remote (the bans family's)
@@ -36,10 +37,51 @@ source_of(struct client *by)
 	    by->lk->uid : lk_me.sid;
 }
 
+/*
+ * sub (KLINE UNKLINE DLINE UNDLINE) for target, with the rest of its
+ * parameters, from src to every link up but except: a K-line without
+ * ENCAP to a peer of another kind that says KLN, as ratbox's and
+ * hybrid's KLN servers take it; as ENCAP to ours and the rest.
+ */
+static void
+ban_out(struct link *except, const char *src, const char *target,
+    const char *sub, const char *rest)
+{
+	bool k = strcmp(sub, "KLINE") == 0 || strcmp(sub, "UNKLINE") == 0;
+	struct link *l;
+
+	for (l = lk_links; l != NULL; l = l->next) {
+		if (l == except || l->state != LS_UP || l->dead)
+			continue;
+		if (k && (l->caps & LKCAP_KLN) && !(l->caps & LKCAP_ERGO))
+			lk_send(l, ":%s %s %s %s", src, sub, target, rest);
+		else
+			lk_send(l, ":%s ENCAP %s %s %s", src, target, sub, rest);
+	}
+}
+
+/* p[0..n) as a line's last parameters (the last after ':'). */
+static bool
+params(char *buf, size_t sz, char **p, int n)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		len += (size_t)snprintf(buf + len, sz - len, "%s%s%s",
+		    i > 0 ? " " : "", i == n - 1 ? ":" : "", p[i]);
+		if (len >= sz)
+			return false;
+	}
+	return true;
+}
+
 static void
 on_ban_set(struct client *by, int kind, const char *mask, long long secs,
     const char *reason, const char *target)
 {
+	char rest[IRC_LINE_MAX];
 	const char *at;
 
 	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
@@ -48,18 +90,20 @@ on_ban_set(struct client *by, int kind, const char *mask, long long secs,
 	if (kind == 'k') {
 		if ((at = strchr(mask, '@')) == NULL)
 			return;
-		lk_send_all(NULL, ":%s ENCAP %s KLINE %lld %.*s %s :%s",
-		    source_of(by), target, secs, (int)(at - mask), mask,
-		    at + 1, reason);
-	} else
-		lk_send_all(NULL, ":%s ENCAP %s DLINE %lld %s :%s",
-		    source_of(by), target, secs, mask, reason);
+		snprintf(rest, sizeof(rest), "%lld %.*s %s :%s", secs,
+		    (int)(at - mask), mask, at + 1, reason);
+		ban_out(NULL, source_of(by), target, "KLINE", rest);
+	} else {
+		snprintf(rest, sizeof(rest), "%lld %s :%s", secs, mask, reason);
+		ban_out(NULL, source_of(by), target, "DLINE", rest);
+	}
 }
 
 static void
 on_ban_unset(struct client *by, int kind, const char *mask,
     const char *target)
 {
+	char rest[IRC_LINE_MAX];
 	const char *at;
 
 	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
@@ -68,11 +112,11 @@ on_ban_unset(struct client *by, int kind, const char *mask,
 	if (kind == 'k') {
 		if ((at = strchr(mask, '@')) == NULL)
 			return;
-		lk_send_all(NULL, ":%s ENCAP %s UNKLINE %.*s %s",
-		    source_of(by), target, (int)(at - mask), mask, at + 1);
+		snprintf(rest, sizeof(rest), "%.*s %s", (int)(at - mask), mask,
+		    at + 1);
+		ban_out(NULL, source_of(by), target, "UNKLINE", rest);
 	} else
-		lk_send_all(NULL, ":%s ENCAP %s UNDLINE %s", source_of(by),
-		    target, mask);
+		ban_out(NULL, source_of(by), target, "UNDLINE", mask);
 }
 
 /*
@@ -123,36 +167,38 @@ ban_in(struct link *l, struct server *from, struct client *u,
 	return true;
 }
 
-/* ENCAP's: lk_encap passed it on already; applied if it is for us. */
+/* ENCAP's: passed on (each peer in its form), applied if it is for us. */
 bool
 lk_encap_ban(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
-	if (m->nparam < 2 || !irc_match(m->param[0], lk_me.name))
-		return strcmp(m->param[1], "KLINE") == 0 ||
-		    strcmp(m->param[1], "UNKLINE") == 0 ||
-		    strcmp(m->param[1], "DLINE") == 0 ||
-		    strcmp(m->param[1], "UNDLINE") == 0;
-	return ban_in(l, from, u, m->param[1], m->param + 2, m->nparam - 2);
+	char rest[IRC_LINE_MAX];
+
+	if (m->nparam < 2 || (strcmp(m->param[1], "KLINE") != 0 &&
+	    strcmp(m->param[1], "UNKLINE") != 0 &&
+	    strcmp(m->param[1], "DLINE") != 0 &&
+	    strcmp(m->param[1], "UNDLINE") != 0))
+		return false;
+	if (params(rest, sizeof(rest), m->param + 2, m->nparam - 2))
+		ban_out(l, u != NULL ? u->lk->uid : from->sid, m->param[0],
+		    m->param[1], rest);
+	if (irc_match(m->param[0], lk_me.name))
+		(void)ban_in(l, from, u, m->param[1], m->param + 2,
+		    m->nparam - 2);
+	return true;
 }
 
 /* :src KLINE target secs user host :reason, :src UNKLINE target user
- * host (KLN, UNKLN): passed on as ENCAP, applied if for us. */
+ * host (KLN, UNKLN): passed on, applied if for us. */
 static void
 kline_plain(struct link *l, struct server *from, struct client *u,
     struct msg *m, const char *cmd)
 {
-	char fwd[IRC_LINE_MAX];
-	size_t n;
-	int i;
+	char rest[IRC_LINE_MAX];
 
-	n = (size_t)snprintf(fwd, sizeof(fwd), ":%s ENCAP %s %s", u != NULL ?
-	    u->lk->uid : from->sid, m->param[0], cmd);
-	for (i = 1; i < m->nparam && n < sizeof(fwd); i++)
-		n += (size_t)snprintf(fwd + n, sizeof(fwd) - n, " %s%s",
-		    i == m->nparam - 1 ? ":" : "", m->param[i]);
-	if (n < sizeof(fwd))
-		lk_send_all(l, "%s", fwd);
+	if (params(rest, sizeof(rest), m->param + 1, m->nparam - 1))
+		ban_out(l, u != NULL ? u->lk->uid : from->sid, m->param[0], cmd,
+		    rest);
 	if (irc_match(m->param[0], lk_me.name))
 		(void)ban_in(l, from, u, cmd, m->param + 1, m->nparam - 1);
 }

@@ -108,6 +108,10 @@ svc_introduce(struct link *l)
 			lk_send(l, ":%s EUID %s 1 %lld +S %s localhost 0 %s * * "
 			    ":%s", lk_me.sid, svcs[i].nick, (long long)svc_ts,
 			    svcs[i].nick, uid, svcs[i].info);
+		else if (l->caps & LKCAP_HYBRID)	/* its UID has 11 */
+			lk_send(l, ":%s UID %s 1 %lld +S %s localhost localhost "
+			    "0 %s * :%s", lk_me.sid, svcs[i].nick,
+			    (long long)svc_ts, svcs[i].nick, uid, svcs[i].info);
 		else
 			lk_send(l, ":%s UID %s 1 %lld +S %s localhost 0 %s :%s",
 			    lk_me.sid, svcs[i].nick, (long long)svc_ts,

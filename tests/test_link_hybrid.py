@@ -42,7 +42,7 @@ listen { flags = server; host = "127.0.0.1"; port = %(sport)d; };
 %(listen)s
 auth { user = "*@*"; class = "users"; flags = exceed_limit, can_flood; };
 connect {
-	name = "a.test"; host = "127.0.0.1"; port = 1;
+	name = "a.test"; host = "127.0.0.1"; port = %(aport)d;
 	send_password = "%(to_us)s"; accept_password = "%(to_hy)s";
 	encrypted = no; hub_mask = "*"; class = "server";
 %(connect)s};
@@ -94,7 +94,7 @@ class Hybrid:
     the user nobody when we are root (it refuses to run as root)."""
 
     def __init__(self, serverinfo="", listen="", connect="", blocks="",
-                 files=()):
+                 files=(), aport=1):
         """The strings go into its config (serverinfo {} and connect {}
         for a.test, more listen and blocks), with {dir} and {tport} (a
         free port for a TLS server listener) filled in; files are copied
@@ -104,6 +104,7 @@ class Hybrid:
                                     if os.geteuid() == 0 else None)
         self.cport, self.sport = free_port(), free_port()
         self.tport = free_port()
+        # aport: where it connects to a.test (1: it does not)
         for f in files:
             shutil.copy(f, self.dir)
         def fill(t):
@@ -113,7 +114,7 @@ class Hybrid:
         with open(path, "w") as f:
             f.write(HYCONF % {"cport": self.cport, "sport": self.sport,
                               "to_us": TO_US, "to_hy": TO_HY,
-                              "serverinfo": fill(serverinfo),
+                              "aport": aport, "serverinfo": fill(serverinfo),
                               "listen": fill(listen),
                               "connect": fill(connect),
                               "blocks": fill(blocks)})
@@ -286,20 +287,28 @@ def test_ours_and_ircd_hybrid_chat_merge_and_split():
 
 # ---- TLS, with each end pinning the other's certificate ----
 
+HYOPER = "hybrid oper secret"
+HYOPER_BLOCK = """operator { name = "hyop"; user = "*@127.0.0.1"; password = "%s";
+	encrypted = no; class = "users";
+	flags = kline, unkline, remoteban, connect; };
+""" % HYOPER
+
+
 def tls_pair(tmp, pin=None, hypin=None):
     """hybrid with a TLS server listener pinning our certificate (or
     hypin), and ours connecting to it over TLS pinning hybrid's (or
     pin)."""
     hcert, hkey, hfp = mkcert(tmp, "hybrid.test")
     ocert, okey, ofp = mkcert(tmp, "a.test")
-    hy = Hybrid(serverinfo='\trsa_private_key_file = "{dir}/hybrid.test.key";'
+    otport = free_port()        # our TLS server listener, for hybrid
+    hy = Hybrid(aport=otport, blocks=HYOPER_BLOCK,serverinfo='\trsa_private_key_file = "{dir}/hybrid.test.key";'
                 '\n\ttls_certificate_file = "{dir}/hybrid.test.crt";\n',
                 listen='listen { flags = server, tls; host = "127.0.0.1"; '
                 'port = {tport}; };\n',
-                connect='\ttls_certificate_fingerprint = "%s";\n'
+                connect='\ttls_certificate_fingerprint = "%s";\n\tflags = tls;\n'
                 % (hypin or ofp.upper()), files=(hcert, hkey))
     listen = (' listen 127.0.0.1:%d { server yes  tls { cert "%s"  key "%s"'
-              ' } }\n' % (free_port(), ocert, okey))
+              ' } }\n' % (otport, ocert, okey))
     link = " tls yes  certfp %s\n" % (pin or hfp)
     try:
         ours = Server(config=ours_conf(hy.tport, listen, link))
@@ -331,6 +340,20 @@ def test_tls_link_with_ircd_hybrid_pinned_both_ways():
         eru.expect(r"^:hyuser!\S+ PRIVMSG #tls :over tls from hybrid$")
         eru.send("PRIVMSG hyuser :over tls from ergo")
         hyu.expect(r"^:eruser!\S+ PRIVMSG hyuser :over tls from ergo$")
+        # the other way, hybrid connecting to our TLS server listener
+        # (its connect {} says flags = tls), it shows no client
+        # certificate (GnuTLS, with this P-256 one and with an RSA one
+        # alike): our pin cannot be checked and the link is refused
+        op.send("SQUIT hybrid.test :the other way")
+        eru.expect(r"^:hyuser!\S+ QUIT :\*\.net \*\.split$")
+        hop = hy.client("hop")
+        hop.send("OPER hyop :%s" % HYOPER)
+        hop.expect(r" 381 ")
+        hop.send("CONNECT a.test")
+        ours.wait_log(r"hybrid\.test \(127\.0\.0\.1\): certificate "
+                      r"fingerprint \(none\), not the link block's", timeout=15)
+        ours.wait_log(r"ended: Certificate fingerprint mismatch")
+        assert not linked(op)
     except Exception as e:
         raise ErgoTestError("%s\n--- ircd-hybrid's log:\n%s"
                             % (e, hy.log() if hy else ""))
@@ -375,15 +398,11 @@ def test_tls_link_with_ircd_hybrid_refuses_a_wrong_fingerprint():
 
 # ---- K-lines both ways ----
 
-HYOPER = "hybrid oper secret"
 # hybrid sends its opers' K-lines to a.test (cluster) and takes a.test's
 # opers' (shared)
 KLINE_BLOCKS = """cluster { name = "a.test"; type = kline, unkline; };
 shared { name = "a.test"; user = "*@*"; type = kline, unkline; };
-operator { name = "hyop"; user = "*@127.0.0.1"; password = "%s";
-	encrypted = no; class = "users";
-	flags = kline, unkline, remoteban, connect; };
-""" % HYOPER
+""" + HYOPER_BLOCK
 
 
 def refused_by(port, nick):

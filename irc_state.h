@@ -329,6 +329,12 @@ struct irc_hooks {
 	void	(*message[IRC_HOOKS_MAX])(struct client *from, struct chan *ch,
 		    struct client *to, const char *cmd, const char *text,
 		    const struct irc_ev *);
+	/* a STATUSMSG (status: its prefix, @ of @#chan...; '\0': a plain
+	 * member's message in a +U channel) delivered to ch's members
+	 * holding a rank in need: no message history keeps; the links */
+	void	(*status_message[IRC_HOOKS_MAX])(struct client *from,
+		    struct chan *ch, char status, unsigned char need,
+		    const char *cmd, const char *text, const struct irc_ev *);
 	/* users: a registered user renamed (oldprefix: nick!user@host
 	 * before); a registered user left (peers were told); a client's
 	 * memory goes (registered or not); a session's memory goes (ended

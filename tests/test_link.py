@@ -221,7 +221,7 @@ def sees(c, chan, nick):
     def check():
         c.send("NAMES %s" % chan)
         lines = c.lines_until(r" 366 ")
-        return any(re.search(r" 353 .*[:@+ ]%s( |$)" % nick, l)
+        return any(re.search(r" 353 .*[:~&@%%+ ]%s( |$)" % nick, l)
                    for l in lines)
     wait_for(check, 10, "%s in %s" % (nick, chan))
 
@@ -816,3 +816,57 @@ def test_klines_and_dlines_propagate_on_a_chain():
     op.send("UBAN DEL 127.0.0.3")
     op.expect(r"Successfully removed ban on 127\.0\.0\.3")
     net.srv[2].wait_log(r"removed D-Line for 127\.0\.0\.3")
+
+
+def test_statusmsg_reaches_the_ranks_on_every_server():
+    """PRIVMSG @#chan / +#chan cross the link (as TS6 sends them) to the
+    members of that rank and up there, not to lower ranks; so does a
+    plain member's message in a +U channel (to halfops and up)."""
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.wait_linked(1, ["a.test", "b.test"])
+    op = net.srv[0].client("opa")
+    joined(op, "#st")
+    far = {}
+    for n in ("opb", "vob", "plb"):
+        far[n] = net.srv[1].client(n)
+        sees(far[n], "#st", "opa")
+        joined(far[n], "#st")
+        op.expect(r"^:%s!\S+ JOIN #st" % n)
+    op.send("MODE #st +ov opb vob")
+    for c in far.values():
+        c.expect(r"^:opa!\S+ MODE #st \+ov opb vob$")
+
+    def marker(text):
+        """A plain message to everyone: what came before it is all."""
+        op.send("PRIVMSG #st :%s" % text)
+        return {n: c.lines_until(r"PRIVMSG #st :%s$" % text, timeout=10)
+                for n, c in far.items()}
+
+    op.send("PRIVMSG @#st :for ops")
+    far["opb"].expect(r"^:opa!\S+ PRIVMSG @#st :for ops$", timeout=10)
+    got = marker("m1")
+    assert not any("for ops" in l for l in got["vob"] + got["plb"]), got
+    op.send("NOTICE +#st :for voices")
+    far["opb"].expect(r"^:opa!\S+ NOTICE \+#st :for voices$", timeout=10)
+    far["vob"].expect(r"^:opa!\S+ NOTICE \+#st :for voices$", timeout=10)
+    got = marker("m2")
+    assert not any("for voices" in l for l in got["plb"]), got
+    # the other way: from the leaf's op to the hub's op, not its plain
+    pla = net.srv[0].client("pla")
+    joined(pla, "#st")
+    far["opb"].expect(r"^:pla!\S+ JOIN #st", timeout=10)
+    far["opb"].send("PRIVMSG @#st :back to ops")
+    op.expect(r"^:opb!\S+ PRIVMSG @#st :back to ops$", timeout=10)
+    far["opb"].send("PRIVMSG #st :m3")
+    lines = pla.lines_until(r"PRIVMSG #st :m3$", timeout=10)
+    assert not any("back to ops" in l for l in lines), lines
+    # +U: the leaf's plain member reaches the hub's op, not its plain one
+    op.send("MODE #st +U")
+    far["plb"].expect(r"^:opa!\S+ MODE #st \+U$", timeout=10)
+    far["plb"].send("PRIVMSG #st :moderated words")
+    op.expect(r"^:plb!\S+ PRIVMSG #st :moderated words$", timeout=10)
+    far["opb"].expect(r"^:plb!\S+ PRIVMSG #st :moderated words$")
+    far["opb"].send("PRIVMSG #st :m4")
+    lines = pla.lines_until(r"PRIVMSG #st :m4$", timeout=10)
+    assert not any("moderated words" in l for l in lines), lines

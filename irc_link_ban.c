@@ -43,11 +43,21 @@ source_of(struct client *by)
  * ENCAP to a peer of another kind that says KLN, as ratbox's and
  * hybrid's KLN servers take it; as ENCAP to ours and the rest.
  */
+/* 'k' (KLINE, UNKLINE), 'd' (DLINE, UNDLINE), or 0. */
+static int
+ban_kind(const char *sub)
+{
+	if (strncmp(sub, "UN", 2) == 0)
+		sub += 2;
+	return strcmp(sub, "KLINE") == 0 ? 'k' : strcmp(sub, "DLINE") == 0 ?
+	    'd' : 0;
+}
+
 static void
 ban_out(struct link *except, const char *src, const char *target,
     const char *sub, const char *rest)
 {
-	bool k = strcmp(sub, "KLINE") == 0 || strcmp(sub, "UNKLINE") == 0;
+	bool k = ban_kind(sub) == 'k';
 	struct link *l;
 
 	for (l = lk_links; l != NULL; l = l->next) {
@@ -77,46 +87,47 @@ params(char *buf, size_t sz, char **p, int n)
 	return true;
 }
 
+/*
+ * An oper's K- or D-line here (reason NULL: its removal) to the links:
+ * the mask as user and host for a K-line.
+ */
+static void
+ban_send(struct client *by, int kind, const char *mask, long long secs,
+    const char *reason, const char *target)
+{
+	static const char *const subs[] = { "KLINE", "UNKLINE", "DLINE",
+	    "UNDLINE" };
+	char rest[IRC_LINE_MAX], when[32];
+	const char *at = NULL;
+	int n;
+
+	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
+	    (kind != 'k' && kind != 'd') ||	/* UBAN REQUIRE-SASL: ours */
+	    (kind == 'k' && (at = strchr(mask, '@')) == NULL))
+		return;
+	when[0] = '\0';
+	if (reason != NULL)
+		snprintf(when, sizeof(when), "%lld ", secs);
+	n = at != NULL ? (int)(at - mask) : (int)strlen(mask);
+	snprintf(rest, sizeof(rest), "%s%.*s%s%s%s%s", when, n, mask,
+	    at != NULL ? " " : "", at != NULL ? at + 1 : "",
+	    reason != NULL ? " :" : "", reason != NULL ? reason : "");
+	ban_out(NULL, source_of(by), target,
+	    subs[(kind == 'd') * 2 + (reason == NULL)], rest);
+}
+
 static void
 on_ban_set(struct client *by, int kind, const char *mask, long long secs,
     const char *reason, const char *target)
 {
-	char rest[IRC_LINE_MAX];
-	const char *at;
-
-	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
-	    (kind != 'k' && kind != 'd'))	/* UBAN REQUIRE-SASL: ours */
-		return;
-	if (kind == 'k') {
-		if ((at = strchr(mask, '@')) == NULL)
-			return;
-		snprintf(rest, sizeof(rest), "%lld %.*s %s :%s", secs,
-		    (int)(at - mask), mask, at + 1, reason);
-		ban_out(NULL, source_of(by), target, "KLINE", rest);
-	} else {
-		snprintf(rest, sizeof(rest), "%lld %s :%s", secs, mask, reason);
-		ban_out(NULL, source_of(by), target, "DLINE", rest);
-	}
+	ban_send(by, kind, mask, secs, reason != NULL ? reason : "", target);
 }
 
 static void
 on_ban_unset(struct client *by, int kind, const char *mask,
     const char *target)
 {
-	char rest[IRC_LINE_MAX];
-	const char *at;
-
-	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
-	    (kind != 'k' && kind != 'd'))
-		return;
-	if (kind == 'k') {
-		if ((at = strchr(mask, '@')) == NULL)
-			return;
-		snprintf(rest, sizeof(rest), "%.*s %s", (int)(at - mask), mask,
-		    at + 1);
-		ban_out(NULL, source_of(by), target, "UNKLINE", rest);
-	} else
-		ban_out(NULL, source_of(by), target, "UNDLINE", mask);
+	ban_send(by, kind, mask, 0, NULL, target);
 }
 
 /*
@@ -133,11 +144,7 @@ ban_in(struct link *l, struct server *from, struct client *u,
 	bool add;
 	int kind;
 
-	if (strcmp(sub, "KLINE") == 0 || strcmp(sub, "UNKLINE") == 0)
-		kind = 'k';
-	else if (strcmp(sub, "DLINE") == 0 || strcmp(sub, "UNDLINE") == 0)
-		kind = 'd';
-	else
+	if ((kind = ban_kind(sub)) == 0)
 		return false;
 	add = sub[0] != 'U';
 	if (n < (add ? 2 : 0) + (kind == 'k' ? 2 : 1)) {
@@ -174,10 +181,7 @@ lk_encap_ban(struct link *l, struct server *from, struct client *u,
 {
 	char rest[IRC_LINE_MAX];
 
-	if (m->nparam < 2 || (strcmp(m->param[1], "KLINE") != 0 &&
-	    strcmp(m->param[1], "UNKLINE") != 0 &&
-	    strcmp(m->param[1], "DLINE") != 0 &&
-	    strcmp(m->param[1], "UNDLINE") != 0))
+	if (m->nparam < 2 || ban_kind(m->param[1]) == 0)
 		return false;
 	if (params(rest, sizeof(rest), m->param + 2, m->nparam - 2))
 		ban_out(l, u != NULL ? u->lk->uid : from->sid, m->param[0],

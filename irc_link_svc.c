@@ -434,6 +434,18 @@ x_find(struct xsasl *list, const char *uid, const struct session *ss)
 	return NULL;
 }
 
+/* The base64 collected so far goes (wiped). */
+static void
+x_buf_clear(struct xsasl *x)
+{
+	if (x->buf != NULL) {
+		conf_passwd_wipe(x->buf, x->len);
+		free(x->buf);
+		x->buf = NULL;
+		x->len = 0;
+	}
+}
+
 static void
 x_free(struct xsasl **list, struct xsasl *x)
 {
@@ -446,10 +458,7 @@ x_free(struct xsasl **list, struct xsasl *x)
 		}
 	if (list == &serving)
 		nserving--;
-	if (x->buf != NULL) {
-		conf_passwd_wipe(x->buf, x->len);
-		free(x->buf);
-	}
+	x_buf_clear(x);
 	irc_scram_clear(&x->scram);
 	free(x);
 }
@@ -636,9 +645,10 @@ on_session_free(struct session *ss)
 
 /* ---- SASL: other servers' clients, the services here ---- */
 
-/* A line of x's exchange back to the client's server. */
+/* A line of x's exchange back to the client's server: len bytes of
+ * data (-1: all of it, as printf takes a negative precision). */
 static void
-x_down(struct xsasl *x, const char *mode, const char *data)
+x_down_n(struct xsasl *x, const char *mode, const char *data, int len)
 {
 	char sid[LK_SIDLEN + 1];
 	struct server *s;
@@ -646,8 +656,14 @@ x_down(struct xsasl *x, const char *mode, const char *data)
 	sid_of(sid, x->uid);
 	if ((s = lk_server_sid(sid)) == NULL || s->via == NULL)
 		return;
-	lk_send(s->via, ":%s ENCAP %s SASL %s %s %s %s", lk_me.sid, s->name,
-	    x->agent, x->uid, mode, data);
+	lk_send(s->via, ":%s ENCAP %s SASL %s %s %s %.*s", lk_me.sid, s->name,
+	    x->agent, x->uid, mode, len, data);
+}
+
+static void
+x_down(struct xsasl *x, const char *mode, const char *data)
+{
+	x_down_n(x, mode, data, -1);
 }
 
 /* A whole server message of x's exchange, as C lines of 400 bytes of
@@ -655,21 +671,16 @@ x_down(struct xsasl *x, const char *mode, const char *data)
 static void
 x_down_msg(struct xsasl *x, const char *msg, size_t len)
 {
-	char b64[XS_MSG_MAX * 4 / 3 + 8], chunk[XS_CHUNK + 1];
-	size_t n, off, k;
+	char b64[XS_MSG_MAX * 4 / 3 + 8];
+	size_t n, off;
 
 	if (len == 0 || (n = util_b64_encode(b64, sizeof(b64), msg, len,
-	    true)) == (size_t)-1) {
-		x_down(x, "C", "+");
-		return;
-	}
-	for (off = 0; off < n; off += k) {
-		k = n - off < XS_CHUNK ? n - off : XS_CHUNK;
-		memcpy(chunk, b64 + off, k);
-		chunk[k] = '\0';
-		x_down(x, "C", chunk);
-	}
-	if (n % XS_CHUNK == 0)
+	    true)) == (size_t)-1)
+		n = 0;
+	for (off = 0; off < n; off += XS_CHUNK)
+		x_down_n(x, "C", b64 + off, (int)(n - off < XS_CHUNK ?
+		    n - off : XS_CHUNK));
+	if (n % XS_CHUNK == 0)	/* nothing more follows */
 		x_down(x, "C", "+");
 }
 
@@ -737,12 +748,15 @@ x_client(struct xsasl *x, struct client *tc)
 	    x->host;
 }
 
+/* a is suspended: the exchange fails (true). */
 static bool
-fold_name(char *dst, size_t sz, const char *name)
+x_suspended(struct xsasl *x, const struct store_account *a)
 {
-	if (!irc_nick_valid(name))
+	if (!irc_account_suspended(a))
 		return false;
-	irc_fold(dst, name, sz);
+	log_info("accounts", "%s (%s): login to suspended account %s refused",
+	    x->uid, x->ip, a->name);
+	x_done(x, NULL);
 	return true;
 }
 
@@ -750,13 +764,8 @@ fold_name(char *dst, size_t sz, const char *name)
 static void
 x_login(struct xsasl *x, const struct store_account *a)
 {
-	if (irc_account_suspended(a)) {
-		log_info("accounts", "%s (%s): login to suspended account %s "
-		    "refused", x->uid, x->ip, a->name);
-		x_done(x, NULL);
-		return;
-	}
-	x_done(x, a->name);
+	if (!x_suspended(x, a))
+		x_done(x, a->name);
 }
 
 /* SCRAM-SHA-256, one client message: its step answered. */
@@ -791,14 +800,12 @@ x_scram(struct xsasl *x, struct client *tc, const char *msg)
 		rc = irc_scram_final(sc, msg, out, sizeof(out), &n);
 		if (rc == 0)
 			irc_auth_failed(tc, sc->folded);
-		if (rc != 1 || irc_account_suspended(&sc->acct)) {
-			if (rc == 1)
-				log_info("accounts", "%s (%s): login to "
-				    "suspended account %s refused", x->uid,
-				    x->ip, sc->acct.name);
+		if (rc != 1) {
 			x_done(x, NULL);
 			return;
 		}
+		if (x_suspended(x, &sc->acct))	/* only now may it be told */
+			return;
 		x->step = XSCRAM_DONE;
 		x_down_msg(x, out, n);
 		return;
@@ -842,7 +849,7 @@ x_check(struct xsasl *x, const char *msg, size_t len)
 			return;
 		}
 		irc_fold(folded, a.name, sizeof(folded));
-		if (len > 0 && (!fold_name(fz, sizeof(fz), msg) ||
+		if (len > 0 && (!irc_scram_fold(fz, sizeof(fz), msg) ||
 		    strcmp(fz, folded) != 0)) {
 			x_done(x, NULL);
 			return;
@@ -851,8 +858,8 @@ x_check(struct xsasl *x, const char *msg, size_t len)
 		return;
 	}
 	if (irc_sasl_plain_parse(msg, len, &p) == -1 ||
-	    !fold_name(folded, sizeof(folded), p.authcid) ||
-	    (*p.authzid != '\0' && (!fold_name(fz, sizeof(fz), p.authzid) ||
+	    !irc_scram_fold(folded, sizeof(folded), p.authcid) ||
+	    (*p.authzid != '\0' && (!irc_scram_fold(fz, sizeof(fz), p.authzid) ||
 	    strcmp(fz, folded) != 0)) || irc_auth_throttled(&tc, folded)) {
 		x_done(x, NULL);
 		return;
@@ -896,12 +903,7 @@ sasl_serve(struct link *l, struct msg *m)
 	case 'S':
 		if ((x = x_serving(uid, m->param[3])) == NULL)
 			return;
-		if (x->buf != NULL) {
-			conf_passwd_wipe(x->buf, x->len);
-			free(x->buf);
-			x->buf = NULL;
-			x->len = 0;
-		}
+		x_buf_clear(x);
 		if (x->mech != XM_NONE) {	/* a second S: begins again */
 			irc_scram_clear(&x->scram);
 			x->step = XSCRAM_FIRST;
@@ -950,12 +952,7 @@ sasl_serve(struct link *l, struct msg *m)
 		}
 		dlen = x->len == 0 ? 0 : util_b64_decode(msg, XS_MSG_MAX,
 		    x->buf, x->len);
-		if (x->buf != NULL) {	/* SCRAM's next message starts anew */
-			conf_passwd_wipe(x->buf, x->len);
-			free(x->buf);
-			x->buf = NULL;
-			x->len = 0;
-		}
+		x_buf_clear(x);	/* SCRAM's next message starts anew */
 		if (dlen == (size_t)-1) {
 			free(msg);
 			x_done(x, NULL);

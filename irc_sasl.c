@@ -139,16 +139,6 @@ sasl_send(struct client *c, const char *msg, size_t len)
 		irc_send(c, "AUTHENTICATE +");	/* nothing more follows */
 }
 
-/* Folds an account name as nicks are folded; false if it cannot be one. */
-static bool
-account_fold(char *dst, size_t dstsz, const char *name)
-{
-	if (!irc_nick_valid(name))
-		return false;
-	irc_fold(dst, name, dstsz);
-	return true;
-}
-
 /* "authzid NUL authcid NUL password" */
 static void
 sasl_plain(struct client *c, const char *msg, size_t len)
@@ -163,9 +153,10 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, NULL);
 		return;
 	}
-	if (!account_fold(irc_sess(c)->sasl->folded, sizeof(irc_sess(c)->sasl->folded),
-	    p.authcid) || (*p.authzid != '\0' &&
-	    (!account_fold(fz, sizeof(fz), p.authzid) ||
+	if (!irc_scram_fold(irc_sess(c)->sasl->folded,
+	    sizeof(irc_sess(c)->sasl->folded), p.authcid) ||
+	    (*p.authzid != '\0' &&
+	    (!irc_scram_fold(fz, sizeof(fz), p.authzid) ||
 	    strcmp(fz, irc_sess(c)->sasl->folded) != 0))) {
 		sasl_fail(c, NULL);
 		return;
@@ -214,7 +205,7 @@ sasl_external(struct client *c, const char *msg, size_t len)
 	if (len > 0) {
 		irc_fold(irc_sess(c)->sasl->folded, a.name,
 		    sizeof(irc_sess(c)->sasl->folded));
-		if (!account_fold(fz, sizeof(fz), msg) ||
+		if (!irc_scram_fold(fz, sizeof(fz), msg) ||
 		    strcmp(fz, irc_sess(c)->sasl->folded) != 0) {
 			sasl_fail(c, NULL);
 			return;

@@ -84,8 +84,8 @@ irc_scram_fake(const char *folded, struct store_account *a)
 	memcpy(a->server_key, a->stored_key, sizeof(a->server_key));
 }
 
-static bool
-fold(char *dst, size_t dstsz, const char *name)
+bool
+irc_scram_fold(char *dst, size_t dstsz, const char *name)
 {
 	if (!irc_nick_valid(name))
 		return false;
@@ -101,9 +101,9 @@ irc_scram_first(struct irc_scram *s, const char *msg)
 
 	if (s->gs2 != NULL || irc_scram_first_parse(msg, &f) == -1)
 		return -1;
-	if (!fold(s->folded, sizeof(s->folded), f.user) ||
-	    (f.authzid[0] != '\0' && (!fold(fz, sizeof(fz), f.authzid) ||
-	    strcmp(fz, s->folded) != 0)))
+	if (!irc_scram_fold(s->folded, sizeof(s->folded), f.user) ||
+	    (f.authzid[0] != '\0' && (!irc_scram_fold(fz, sizeof(fz),
+	    f.authzid) || strcmp(fz, s->folded) != 0)))
 		return -1;
 	if ((s->gs2 = malloc(f.gs2len + 1)) == NULL)
 		return -1;

@@ -8,6 +8,7 @@
 #ifndef IRC_SCRAM_H
 #define IRC_SCRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store.h"
@@ -34,6 +35,8 @@ int	 irc_scram_challenge(struct irc_scram *, char *out, size_t outsz);
 int	 irc_scram_final(struct irc_scram *, const char *msg, char *out,
 	    size_t outsz, size_t *outlen);
 void	 irc_scram_clear(struct irc_scram *);
+/* An account name folded as nicks are; false if it cannot be one. */
+bool	 irc_scram_fold(char *dst, size_t dstsz, const char *name);
 /*
  * Credentials standing in for the account folded that does not exist:
  * the same PBKDF2 cost, a salt that stays the same for the name across

@@ -343,6 +343,9 @@ struct irc_hooks {
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*registered[IRC_HOOKS_MAX])(struct client *);	/* 001 sent */
+	/* a user of another server came (a link's UID or EUID, in a burst
+	 * or later): it is online (MONITOR) */
+	void	(*remote_user[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	void	(*session_free[IRC_HOOKS_MAX])(struct session *);
 	/* a client logged in to an account (after 900), logged out (901) */

@@ -870,3 +870,42 @@ def test_statusmsg_reaches_the_ranks_on_every_server():
     far["opb"].send("PRIVMSG #st :m4")
     lines = pla.lines_until(r"PRIVMSG #st :m4$", timeout=10)
     assert not any("moderated words" in l for l in lines), lines
+
+
+def test_monitor_sees_remote_users_come_rename_and_go():
+    """MONITOR on one server: another server's user coming (UID live and
+    in a burst), renaming, quitting and split off gives 730/731, and
+    MONITOR + and S answer for it."""
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.wait_linked(1, ["a.test", "b.test"])
+    w = net.srv[0].client("watcher")
+    w.send("MONITOR + farnick,newnick,early")
+    w.expect(r" 731 watcher :farnick,newnick,early$|"
+             r" 731 watcher :\S*farnick")
+    f = net.srv[1].client("farnick")
+    w.expect(r"^:a\.test 730 watcher :farnick!~farnick@127\.0\.0\.1$",
+             timeout=10)
+    w.send("MONITOR S")
+    w.expect(r" 730 watcher :farnick!~farnick@127\.0\.0\.1$")
+    w.expect(r" 731 watcher :newnick,early$")
+    f.send("NICK newnick")
+    w.expect(r" 731 watcher :farnick$", timeout=10)
+    w.expect(r" 730 watcher :newnick!~farnick@127\.0\.0\.1$", timeout=10)
+    f.send("QUIT :bye")
+    w.expect(r" 731 watcher :newnick$", timeout=10)
+    # a new watcher's MONITOR + answers online for a remote user
+    e = net.srv[1].client("early")
+    w.expect(r" 730 watcher :early!", timeout=10)
+    w2 = net.srv[0].client("watcher2")
+    w2.send("MONITOR + early")
+    w2.expect(r" 730 watcher2 :early!~early@127\.0\.0\.1$")
+    # a netsplit: offline; the relink's burst: online again
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("SQUIT b.test :split test")
+    w.expect(r" 731 watcher :early$", timeout=10)
+    w2.expect(r" 731 watcher2 :early$", timeout=10)
+    op.send("CONNECT b.test")
+    w.expect(r" 730 watcher :early!~early@127\.0\.0\.1$", timeout=15)
+    e.close()

@@ -39,7 +39,7 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_conn.h net_tls.h net_proxy.h net_ws.
 	  irc_markread.h irc_metadata.h irc_monitor.h irc_multiline.h \
 	  irc_oper.h irc_persistence.h irc_precis.h irc_precis_tab.h irc_precis_nfc.h \
 	  irc_query.h irc_redact.h irc_register.h irc_mail.h irc_rename.h irc_sasl.h \
-	  irc_sasl_parse.h irc_serv.h irc_serv_int.h irc_throttle.h irc_userinput.h irc_webirc.h pwhash.h \
+	  irc_sasl_parse.h irc_scram.h irc_serv.h irc_serv_int.h irc_throttle.h irc_userinput.h irc_webirc.h pwhash.h \
 	  json.h ergo_import.h conf_yaml.h
 # Everything but main(): the unit tests and fuzz targets link against
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.
@@ -48,7 +48,7 @@ LIBSRCS	= net.c net_listen.c net_proxy.c net_ws.c irc.c irc_util.c irc_chan.c ir
 	  irc_chghost.c irc_link.c irc_link_user.c irc_link_chan.c irc_link_msg.c \
 	  irc_link_ban.c irc_link_svc.c \
 	  conf_passwd.c log.c store.c net_tls.c net_mkcert.c irc_sasl.c \
-	  irc_sasl_parse.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
+	  irc_sasl_parse.c irc_scram.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_metadata.c irc_register.c irc_mail.c irc_throttle.c \
 	  irc_webirc.c net_addr.c util.c irc_out.c irc_state.c irc_user.c \

@@ -26,7 +26,7 @@
 
 #define LK_TS_CURRENT	6
 /* ERGO: another of ours (Ergo's channel modes, ranks and extbans) */
-#define LK_CAPAB	"QS EX IE KLN UNKLN ENCAP TB SERVICES EUID EOPMOD HOPS STAG ERGO"
+#define LK_CAPAB	"QS EX IE KLN UNKLN CLUSTER ENCAP TB SERVICES EUID EOPMOD HOPS STAG ERGO"
 #define LK_RETRY_MAX	32	/* back-off stops doubling at this factor */
 
 struct server	 lk_me;
@@ -455,7 +455,7 @@ s_capab(struct link *l, struct server *from, struct client *u,
 		{ "ENCAP", LKCAP_ENCAP }, { "EX", LKCAP_EX },
 		{ "IE", LKCAP_IE }, { "HOPS", LKCAP_HOPS },
 		{ "HOP", LKCAP_HOPS }, { "TBURST", LKCAP_TBURST },
-		{ "RHOST", LKCAP_HYBRID },
+		{ "RHOST", LKCAP_HYBRID }, { "KLN", LKCAP_KLN },
 		{ "ERGO", LKCAP_ERGO }, { "STAG", LKCAP_STAG },
 	};
 	char *save = NULL, *w;

@@ -3,7 +3,8 @@
  * charybdis carry them: ENCAP target KLINE secs user host :reason,
  * ENCAP target UNKLINE user host, ENCAP target DLINE secs host :reason,
  * ENCAP target UNDLINE host (and KLINE/UNKLINE without ENCAP, which
- * peers with KLN/UNKLN such as ircd-hybrid send). An oper's here go out
+ * peers with KLN/UNKLN such as ircd-hybrid send, and the only form
+ * ircd-hybrid takes: it ignores ENCAP KLINE). An oper's here go out
  * through irc_hooks.ban_set/ban_unset (UBAN's bans of masks and
  * addresses are K- and D-lines too); a peer's are kept and applied to
  * this server's users through irc_hooks.ban_remote (the bans family's)
@@ -36,43 +37,97 @@ source_of(struct client *by)
 	    by->lk->uid : lk_me.sid;
 }
 
+/*
+ * sub (KLINE UNKLINE DLINE UNDLINE) for target, with the rest of its
+ * parameters, from src to every link up but except: a K-line without
+ * ENCAP to a peer of another kind that says KLN, as ratbox's and
+ * hybrid's KLN servers take it; as ENCAP to ours and the rest.
+ */
+/* 'k' (KLINE, UNKLINE), 'd' (DLINE, UNDLINE), or 0. */
+static int
+ban_kind(const char *sub)
+{
+	if (strncmp(sub, "UN", 2) == 0)
+		sub += 2;
+	return strcmp(sub, "KLINE") == 0 ? 'k' : strcmp(sub, "DLINE") == 0 ?
+	    'd' : 0;
+}
+
+static void
+ban_out(struct link *except, const char *src, const char *target,
+    const char *sub, const char *rest)
+{
+	bool k = ban_kind(sub) == 'k';
+	struct link *l;
+
+	for (l = lk_links; l != NULL; l = l->next) {
+		if (l == except || l->state != LS_UP || l->dead)
+			continue;
+		if (k && (l->caps & LKCAP_KLN) && !(l->caps & LKCAP_ERGO))
+			lk_send(l, ":%s %s %s %s", src, sub, target, rest);
+		else
+			lk_send(l, ":%s ENCAP %s %s %s", src, target, sub, rest);
+	}
+}
+
+/* p[0..n) as a line's last parameters (the last after ':'). */
+static bool
+params(char *buf, size_t sz, char **p, int n)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		len += (size_t)snprintf(buf + len, sz - len, "%s%s%s",
+		    i > 0 ? " " : "", i == n - 1 ? ":" : "", p[i]);
+		if (len >= sz)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An oper's K- or D-line here (reason NULL: its removal) to the links:
+ * the mask as user and host for a K-line.
+ */
+static void
+ban_send(struct client *by, int kind, const char *mask, long long secs,
+    const char *reason, const char *target)
+{
+	static const char *const subs[] = { "KLINE", "UNKLINE", "DLINE",
+	    "UNDLINE" };
+	char rest[IRC_LINE_MAX], when[32];
+	const char *at = NULL;
+	int n;
+
+	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
+	    (kind != 'k' && kind != 'd') ||	/* UBAN REQUIRE-SASL: ours */
+	    (kind == 'k' && (at = strchr(mask, '@')) == NULL))
+		return;
+	when[0] = '\0';
+	if (reason != NULL)
+		snprintf(when, sizeof(when), "%lld ", secs);
+	n = at != NULL ? (int)(at - mask) : (int)strlen(mask);
+	snprintf(rest, sizeof(rest), "%s%.*s%s%s%s%s", when, n, mask,
+	    at != NULL ? " " : "", at != NULL ? at + 1 : "",
+	    reason != NULL ? " :" : "", reason != NULL ? reason : "");
+	ban_out(NULL, source_of(by), target,
+	    subs[(kind == 'd') * 2 + (reason == NULL)], rest);
+}
+
 static void
 on_ban_set(struct client *by, int kind, const char *mask, long long secs,
     const char *reason, const char *target)
 {
-	const char *at;
-
-	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
-	    (kind != 'k' && kind != 'd'))	/* UBAN REQUIRE-SASL: ours */
-		return;
-	if (kind == 'k') {
-		if ((at = strchr(mask, '@')) == NULL)
-			return;
-		lk_send_all(NULL, ":%s ENCAP %s KLINE %lld %.*s %s :%s",
-		    source_of(by), target, secs, (int)(at - mask), mask,
-		    at + 1, reason);
-	} else
-		lk_send_all(NULL, ":%s ENCAP %s DLINE %lld %s :%s",
-		    source_of(by), target, secs, mask, reason);
+	ban_send(by, kind, mask, secs, reason != NULL ? reason : "", target);
 }
 
 static void
 on_ban_unset(struct client *by, int kind, const char *mask,
     const char *target)
 {
-	const char *at;
-
-	if (lk_links == NULL || lk_cur != NULL || only_us(target) ||
-	    (kind != 'k' && kind != 'd'))
-		return;
-	if (kind == 'k') {
-		if ((at = strchr(mask, '@')) == NULL)
-			return;
-		lk_send_all(NULL, ":%s ENCAP %s UNKLINE %.*s %s",
-		    source_of(by), target, (int)(at - mask), mask, at + 1);
-	} else
-		lk_send_all(NULL, ":%s ENCAP %s UNDLINE %s", source_of(by),
-		    target, mask);
+	ban_send(by, kind, mask, 0, NULL, target);
 }
 
 /*
@@ -89,11 +144,7 @@ ban_in(struct link *l, struct server *from, struct client *u,
 	bool add;
 	int kind;
 
-	if (strcmp(sub, "KLINE") == 0 || strcmp(sub, "UNKLINE") == 0)
-		kind = 'k';
-	else if (strcmp(sub, "DLINE") == 0 || strcmp(sub, "UNDLINE") == 0)
-		kind = 'd';
-	else
+	if ((kind = ban_kind(sub)) == 0)
 		return false;
 	add = sub[0] != 'U';
 	if (n < (add ? 2 : 0) + (kind == 'k' ? 2 : 1)) {
@@ -123,36 +174,35 @@ ban_in(struct link *l, struct server *from, struct client *u,
 	return true;
 }
 
-/* ENCAP's: lk_encap passed it on already; applied if it is for us. */
+/* ENCAP's: passed on (each peer in its form), applied if it is for us. */
 bool
 lk_encap_ban(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
-	if (m->nparam < 2 || !irc_match(m->param[0], lk_me.name))
-		return strcmp(m->param[1], "KLINE") == 0 ||
-		    strcmp(m->param[1], "UNKLINE") == 0 ||
-		    strcmp(m->param[1], "DLINE") == 0 ||
-		    strcmp(m->param[1], "UNDLINE") == 0;
-	return ban_in(l, from, u, m->param[1], m->param + 2, m->nparam - 2);
+	char rest[IRC_LINE_MAX];
+
+	if (m->nparam < 2 || ban_kind(m->param[1]) == 0)
+		return false;
+	if (params(rest, sizeof(rest), m->param + 2, m->nparam - 2))
+		ban_out(l, u != NULL ? u->lk->uid : from->sid, m->param[0],
+		    m->param[1], rest);
+	if (irc_match(m->param[0], lk_me.name))
+		(void)ban_in(l, from, u, m->param[1], m->param + 2,
+		    m->nparam - 2);
+	return true;
 }
 
 /* :src KLINE target secs user host :reason, :src UNKLINE target user
- * host (KLN, UNKLN): passed on as ENCAP, applied if for us. */
+ * host (KLN, UNKLN): passed on, applied if for us. */
 static void
 kline_plain(struct link *l, struct server *from, struct client *u,
     struct msg *m, const char *cmd)
 {
-	char fwd[IRC_LINE_MAX];
-	size_t n;
-	int i;
+	char rest[IRC_LINE_MAX];
 
-	n = (size_t)snprintf(fwd, sizeof(fwd), ":%s ENCAP %s %s", u != NULL ?
-	    u->lk->uid : from->sid, m->param[0], cmd);
-	for (i = 1; i < m->nparam && n < sizeof(fwd); i++)
-		n += (size_t)snprintf(fwd + n, sizeof(fwd) - n, " %s%s",
-		    i == m->nparam - 1 ? ":" : "", m->param[i]);
-	if (n < sizeof(fwd))
-		lk_send_all(l, "%s", fwd);
+	if (params(rest, sizeof(rest), m->param + 1, m->nparam - 1))
+		ban_out(l, u != NULL ? u->lk->uid : from->sid, m->param[0], cmd,
+		    rest);
 	if (irc_match(m->param[0], lk_me.name))
 		(void)ban_in(l, from, u, cmd, m->param + 1, m->nparam - 1);
 }

@@ -27,6 +27,7 @@
 #define LKCAP_STAG	0x80	/* message tags on lines (Solanum's STAG) */
 #define LKCAP_TBURST	0x100	/* topics as TBURST (ircd-hybrid) */
 #define LKCAP_HYBRID	0x200	/* RHOST: ircd-hybrid 8.2 (UID with account) */
+#define LKCAP_KLN	0x400	/* KLINE/UNKLINE without ENCAP (KLN) */
 
 struct link;
 
@@ -143,8 +144,8 @@ void	 lk_chan_init(void);
 /* irc_link_msg.c */
 void	 lk_msg_init(void);
 
-/* irc_link_ban.c: an ENCAP K/D-line (true: it was one, applied if for
- * us); KLINE and UNKLINE without ENCAP */
+/* irc_link_ban.c: an ENCAP K/D-line (true: it was one, passed on and
+ * applied if for us); KLINE and UNKLINE without ENCAP */
 bool	 lk_encap_ban(struct link *, struct server *, struct client *,
 	    struct msg *);
 lk_fn	 lk_kline, lk_unkline;

@@ -30,6 +30,7 @@
 #include "irc_num.h"
 #include "irc_account.h"
 #include "irc_sasl_parse.h"
+#include "irc_scram.h"
 
 #define XS_CHUNK	400	/* AUTHENTICATE payload per line (SASL 3.1) */
 #define XS_MSG_MAX	4096	/* one decoded SASL message */
@@ -48,7 +49,7 @@ static const struct svc {
 };
 #define NSVCS	(sizeof(svcs) / sizeof(svcs[0]))
 
-#define SVC_MECHS	"PLAIN,EXTERNAL"	/* what we check for others */
+#define SVC_MECHS	"PLAIN,SCRAM-SHA-256,EXTERNAL"	/* what we check for others */
 
 static bool	 svc_shown;	/* introduced to the links that are up */
 static char	 mechs[128];	/* the services server's (MECHLIST) */
@@ -65,12 +66,16 @@ struct xsasl {
 	char		 server[64];		/* the services server */
 	uint64_t	 started_ms;
 	struct session	*ss;			/* our client's session */
-	bool		 external;		/* here: the mechanism */
-	bool		 mech;			/* here: S was seen */
+	int		 mech;			/* here: XM_*, once S was seen */
+	int		 step;			/* here: SCRAM's XSCRAM_* */
+	struct irc_scram scram;			/* here: SCRAM's state */
 	char		*buf;			/* here: base64 so far */
 	size_t		 len;
 	char		 host[64], ip[64], certfp[96];
 };
+enum { XM_NONE, XM_PLAIN, XM_EXTERNAL, XM_SCRAM };
+enum { XSCRAM_FIRST, XSCRAM_FINAL, XSCRAM_DONE };
+
 static struct xsasl	*waiting;	/* our clients' */
 static struct xsasl	*serving;	/* other servers' clients' */
 static unsigned		 nserving;
@@ -103,6 +108,10 @@ svc_introduce(struct link *l)
 			lk_send(l, ":%s EUID %s 1 %lld +S %s localhost 0 %s * * "
 			    ":%s", lk_me.sid, svcs[i].nick, (long long)svc_ts,
 			    svcs[i].nick, uid, svcs[i].info);
+		else if (l->caps & LKCAP_HYBRID)	/* its UID has 11 */
+			lk_send(l, ":%s UID %s 1 %lld +S %s localhost localhost "
+			    "0 %s * :%s", lk_me.sid, svcs[i].nick,
+			    (long long)svc_ts, svcs[i].nick, uid, svcs[i].info);
 		else
 			lk_send(l, ":%s UID %s 1 %lld +S %s localhost 0 %s :%s",
 			    lk_me.sid, svcs[i].nick, (long long)svc_ts,
@@ -443,6 +452,18 @@ x_find(struct xsasl *list, const char *uid, const struct session *ss)
 	return NULL;
 }
 
+/* The base64 collected so far goes (wiped). */
+static void
+x_buf_clear(struct xsasl *x)
+{
+	if (x->buf != NULL) {
+		conf_passwd_wipe(x->buf, x->len);
+		free(x->buf);
+		x->buf = NULL;
+		x->len = 0;
+	}
+}
+
 static void
 x_free(struct xsasl **list, struct xsasl *x)
 {
@@ -455,10 +476,8 @@ x_free(struct xsasl **list, struct xsasl *x)
 		}
 	if (list == &serving)
 		nserving--;
-	if (x->buf != NULL) {
-		conf_passwd_wipe(x->buf, x->len);
-		free(x->buf);
-	}
+	x_buf_clear(x);
+	irc_scram_clear(&x->scram);
 	free(x);
 }
 
@@ -644,9 +663,10 @@ on_session_free(struct session *ss)
 
 /* ---- SASL: other servers' clients, the services here ---- */
 
-/* A line of x's exchange back to the client's server. */
+/* A line of x's exchange back to the client's server: len bytes of
+ * data (-1: all of it, as printf takes a negative precision). */
 static void
-x_down(struct xsasl *x, const char *mode, const char *data)
+x_down_n(struct xsasl *x, const char *mode, const char *data, int len)
 {
 	char sid[LK_SIDLEN + 1];
 	struct server *s;
@@ -654,8 +674,32 @@ x_down(struct xsasl *x, const char *mode, const char *data)
 	sid_of(sid, x->uid);
 	if ((s = lk_server_sid(sid)) == NULL || s->via == NULL)
 		return;
-	lk_send(s->via, ":%s ENCAP %s SASL %s %s %s %s", lk_me.sid, s->name,
-	    x->agent, x->uid, mode, data);
+	lk_send(s->via, ":%s ENCAP %s SASL %s %s %s %.*s", lk_me.sid, s->name,
+	    x->agent, x->uid, mode, len, data);
+}
+
+static void
+x_down(struct xsasl *x, const char *mode, const char *data)
+{
+	x_down_n(x, mode, data, -1);
+}
+
+/* A whole server message of x's exchange, as C lines of 400 bytes of
+ * base64 ("+" after an exact multiple), as Atheme sends them. */
+static void
+x_down_msg(struct xsasl *x, const char *msg, size_t len)
+{
+	char b64[XS_MSG_MAX * 4 / 3 + 8];
+	size_t n, off;
+
+	if (len == 0 || (n = util_b64_encode(b64, sizeof(b64), msg, len,
+	    true)) == (size_t)-1)
+		n = 0;
+	for (off = 0; off < n; off += XS_CHUNK)
+		x_down_n(x, "C", b64 + off, (int)(n - off < XS_CHUNK ?
+		    n - off : XS_CHUNK));
+	if (n % XS_CHUNK == 0)	/* nothing more follows */
+		x_down(x, "C", "+");
 }
 
 static void
@@ -722,13 +766,74 @@ x_client(struct xsasl *x, struct client *tc)
 	    x->host;
 }
 
+/* a is suspended: the exchange fails (true). */
 static bool
-fold_name(char *dst, size_t sz, const char *name)
+x_suspended(struct xsasl *x, const struct store_account *a)
 {
-	if (!irc_nick_valid(name))
+	if (!irc_account_suspended(a))
 		return false;
-	irc_fold(dst, name, sz);
+	log_info("accounts", "%s (%s): login to suspended account %s refused",
+	    x->uid, x->ip, a->name);
+	x_done(x, NULL);
 	return true;
+}
+
+/* A right login to a, unless a is suspended (then a failure). */
+static void
+x_login(struct xsasl *x, const struct store_account *a)
+{
+	if (!x_suspended(x, a))
+		x_done(x, a->name);
+}
+
+/* SCRAM-SHA-256, one client message: its step answered. */
+static void
+x_scram(struct xsasl *x, struct client *tc, const char *msg)
+{
+	struct irc_scram *sc = &x->scram;
+	struct store_account a;
+	char out[512];
+	size_t n;
+	int rc;
+
+	switch (x->step) {
+	case XSCRAM_FIRST:
+		if (irc_scram_first(sc, msg) == -1 ||
+		    irc_auth_throttled(tc, sc->folded) ||
+		    (rc = store_account_get(sc->folded, &sc->acct)) == -1 ||
+		    (rc == 1 && sc->acct.iterations == 0)) {
+			x_done(x, NULL);
+			return;
+		}
+		if (rc == 0)	/* carry on: the client-final will fail */
+			irc_scram_fake(sc->folded, &sc->acct);
+		if ((rc = irc_scram_challenge(sc, out, sizeof(out))) == -1) {
+			x_done(x, NULL);
+			return;
+		}
+		x->step = XSCRAM_FINAL;
+		x_down_msg(x, out, (size_t)rc);
+		return;
+	case XSCRAM_FINAL:
+		rc = irc_scram_final(sc, msg, out, sizeof(out), &n);
+		if (rc == 0)
+			irc_auth_failed(tc, sc->folded);
+		if (rc != 1) {
+			x_done(x, NULL);
+			return;
+		}
+		if (x_suspended(x, &sc->acct))	/* only now may it be told */
+			return;
+		x->step = XSCRAM_DONE;
+		x_down_msg(x, out, n);
+		return;
+	default:
+		/* the client checked v= and sent its empty reply */
+		a = sc->acct;
+		x_done(x, a.name);
+		conf_passwd_wipe(&a, sizeof(a));
+		return;
+	}
 }
 
 /* The whole client message of x's exchange: checked, answered. */
@@ -744,7 +849,11 @@ x_check(struct xsasl *x, const char *msg, size_t len)
 	int rc;
 
 	x_client(x, &tc);
-	if (x->external) {
+	if (x->mech == XM_SCRAM) {
+		x_scram(x, &tc, msg);
+		return;
+	}
+	if (x->mech == XM_EXTERNAL) {
 		/* the fingerprint as its server saw it: hex, any case */
 		for (i = 0; x->certfp[i] != '\0' && n < sizeof(fp) - 1; i++)
 			if (x->certfp[i] != ':')
@@ -758,35 +867,31 @@ x_check(struct xsasl *x, const char *msg, size_t len)
 			return;
 		}
 		irc_fold(folded, a.name, sizeof(folded));
-		if (len > 0 && (!fold_name(fz, sizeof(fz), msg) ||
+		if (len > 0 && (!irc_scram_fold(fz, sizeof(fz), msg) ||
 		    strcmp(fz, folded) != 0)) {
 			x_done(x, NULL);
 			return;
 		}
-		x_done(x, a.name);
+		x_login(x, &a);
 		return;
 	}
 	if (irc_sasl_plain_parse(msg, len, &p) == -1 ||
-	    !fold_name(folded, sizeof(folded), p.authcid) ||
-	    (*p.authzid != '\0' && (!fold_name(fz, sizeof(fz), p.authzid) ||
+	    !irc_scram_fold(folded, sizeof(folded), p.authcid) ||
+	    (*p.authzid != '\0' && (!irc_scram_fold(fz, sizeof(fz), p.authzid) ||
 	    strcmp(fz, folded) != 0)) || irc_auth_throttled(&tc, folded)) {
 		x_done(x, NULL);
 		return;
 	}
-	if ((rc = store_account_get(folded, &a)) == 0) {
+	if ((rc = store_account_get(folded, &a)) == 0)
 		/* the same PBKDF2 time as a real account's check */
-		memset(&a, 0, sizeof(a));
-		a.saltlen = ACCOUNT_SALTLEN;
-		a.iterations = conf->accounts.iterations;
-		(void)irc_account_password_ok(&a, p.passwd);
-	}
+		irc_scram_fake(folded, &a);
 	if (rc != 1 || !irc_account_password_ok(&a, p.passwd)) {
 		if (rc != -1)
 			irc_auth_failed(&tc, folded);
 		x_done(x, NULL);
 		return;
 	}
-	x_done(x, a.name);
+	x_login(x, &a);
 }
 
 /* :server ENCAP us SASL uid agent mode data [ext]: a client's step. */
@@ -816,26 +921,28 @@ sasl_serve(struct link *l, struct msg *m)
 	case 'S':
 		if ((x = x_serving(uid, m->param[3])) == NULL)
 			return;
-		if (x->buf != NULL) {
-			conf_passwd_wipe(x->buf, x->len);
-			free(x->buf);
-			x->buf = NULL;
-			x->len = 0;
+		x_buf_clear(x);
+		if (x->mech != XM_NONE) {	/* a second S: begins again */
+			irc_scram_clear(&x->scram);
+			x->step = XSCRAM_FIRST;
 		}
-		x->external = strcasecmp(data, "EXTERNAL") == 0;
-		if (x->external && ext != NULL)
+		if (strcasecmp(data, "PLAIN") == 0)
+			x->mech = XM_PLAIN;
+		else if (strcasecmp(data, "SCRAM-SHA-256") == 0)
+			x->mech = XM_SCRAM;
+		else if (strcasecmp(data, "EXTERNAL") == 0 && ext != NULL &&
+		    ext[0] != '\0') {
+			x->mech = XM_EXTERNAL;
 			snprintf(x->certfp, sizeof(x->certfp), "%s", ext);
-		if ((!x->external && strcasecmp(data, "PLAIN") != 0) ||
-		    (x->external && x->certfp[0] == '\0')) {
+		} else {
 			x_down(x, "M", SVC_MECHS);
 			x_done(x, NULL);
 			return;
 		}
-		x->mech = true;
 		x_down(x, "C", "+");
 		return;
 	case 'C':
-		if (x == NULL || !x->mech) {
+		if (x == NULL || x->mech == XM_NONE) {
 			if (x != NULL)
 				x_done(x, NULL);
 			return;
@@ -863,13 +970,14 @@ sasl_serve(struct link *l, struct msg *m)
 		}
 		dlen = x->len == 0 ? 0 : util_b64_decode(msg, XS_MSG_MAX,
 		    x->buf, x->len);
+		x_buf_clear(x);	/* SCRAM's next message starts anew */
 		if (dlen == (size_t)-1) {
 			free(msg);
 			x_done(x, NULL);
 			return;
 		}
 		msg[dlen] = '\0';
-		x_check(x, msg, dlen);	/* x is gone after it */
+		x_check(x, msg, dlen);	/* x may be gone after it */
 		conf_passwd_wipe(msg, dlen);
 		free(msg);
 		return;

@@ -499,9 +499,9 @@ lk_encap(struct link *l, struct server *from, struct client *u,
 			lk_send(s->via, "%s", fwd);
 		return;
 	}
-	lk_send_all(l, "%s", fwd);
-	if (lk_encap_ban(l, from, u, m))	/* K/D-lines */
+	if (lk_encap_ban(l, from, u, m))	/* K/D-lines: passed on there */
 		return;
+	lk_send_all(l, "%s", fwd);
 	if (!irc_match(m->param[0], lk_me.name) ||
 	    lk_svc_encap(l, from, u, m))	/* SU, SVSLOGIN, SASL */
 		return;

@@ -1,6 +1,7 @@
 /*
  * irc_sasl.c: logging in: AUTHENTICATE (IRCv3 SASL 3.2: PLAIN,
- * SCRAM-SHA-256, EXTERNAL) and the fake credentials of unknown accounts.
+ * SCRAM-SHA-256, EXTERNAL) for our clients. SCRAM itself and the fake
+ * credentials of unknown accounts are irc_scram.c's.
  * Credentials, the failed-login throttle and the login state are
  * irc_account.c's; the syntax of the messages is irc_sasl_parse.c's. Rows
  * come from store.c; no SQL here.
@@ -9,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#include <bearssl.h>
 
 #include "irc_sasl.h"
 #include "ergo.h"
@@ -23,13 +22,12 @@
 #include "irc_state.h"
 #include "irc_out.h"
 #include "irc_sasl_parse.h"
+#include "irc_scram.h"
 #include "irc_account.h"
 #include "irc_num.h"
 
 enum { MECH_PLAIN, MECH_SCRAM, MECH_EXTERNAL };
 enum { SCRAM_FIRST, SCRAM_FINAL, SCRAM_DONE };
-
-#define SCRAM_NONCE_RAW	18	/* random bytes in our half of the nonce */
 
 /* One AUTHENTICATE exchange; freed when it ends. */
 struct sasl {
@@ -37,78 +35,9 @@ struct sasl {
 	int		 step;		/* SCRAM_* */
 	char		*buf;		/* base64 received so far */
 	size_t		 len;
-	struct store_account acct;	/* SCRAM: found at client-first */
-	char		*gs2;		/* SCRAM: "n,," as sent */
-	char		*first_bare;	/* SCRAM: client-first-message-bare */
-	char		*server_first;
+	struct irc_scram scram;		/* SCRAM: its state */
 	char		 folded[NICKLEN_MAX + 1];
 };
-
-#define FAKE_SECRET_KEY	"scram-fake-secret"
-
-/*
- * The key of the fake salts, kept in the database's meta table so they
- * stay the same across restarts as real salts do (else a restart shows
- * which names are accounts). Made on first use. If the database cannot
- * give or keep one, a random key for this run, logged: the salts then
- * change at the next restart, which only tells what a restart told before.
- */
-static const unsigned char *
-fake_secret(void)
-{
-	static unsigned char secret[32];
-	static bool have;
-	char hex[2 * sizeof(secret) + 1];
-	size_t i;
-	int v;
-	int rc;
-
-	if (have)
-		return secret;
-	rc = store_meta_get(FAKE_SECRET_KEY, hex, sizeof(hex));
-	if (rc == 1 && strlen(hex) == 2 * sizeof(secret)) {
-		for (i = 0; i < sizeof(secret); i++) {
-			if ((v = util_hexbyte(hex + 2 * i)) < 0)
-				break;
-			secret[i] = (unsigned char)v;
-		}
-		if (i == sizeof(secret)) {
-			have = true;
-			return secret;
-		}
-	}
-	if (ergo_random(secret, sizeof(secret)) == -1)
-		fatal("random");	/* never a guessable key */
-	for (i = 0; i < sizeof(secret); i++)
-		snprintf(hex + 2 * i, 3, "%02x", secret[i]);
-	if (rc == -1 || store_meta_set(FAKE_SECRET_KEY, hex) == -1)
-		log_warnx("accounts", "the key of unknown accounts' SCRAM "
-		    "salts is not in the database: it changes at a restart");
-	have = true;
-	return secret;
-}
-
-/*
- * Stands in for an account that does not exist, so a login for it costs
- * the same PBKDF2 and SCRAM shows a salt that stays the same for the
- * name, across restarts too: neither the time nor the reply tells which
- * accounts exist. No password matches its random keys.
- */
-static void
-account_fake(const char *folded, struct store_account *a)
-{
-	const unsigned char *secret = fake_secret();
-	unsigned char h[32];
-
-	memset(a, 0, sizeof(*a));
-	conf_passwd_hmac(secret, 32, folded, strlen(folded), h);
-	memcpy(a->salt, h, ACCOUNT_SALTLEN);
-	a->saltlen = ACCOUNT_SALTLEN;
-	a->iterations = conf->accounts.iterations;
-	if (ergo_random(a->stored_key, sizeof(a->stored_key)) == -1)
-		memset(a->stored_key, 0xa5, sizeof(a->stored_key));
-	memcpy(a->server_key, a->stored_key, sizeof(a->server_key));
-}
 
 /* ---- AUTHENTICATE ---- */
 
@@ -124,9 +53,7 @@ sasl_session_free(struct session *ss)
 		conf_passwd_wipe(s->buf, s->len);	/* may hold a PLAIN password */
 		free(s->buf);
 	}
-	free(s->gs2);
-	free(s->first_bare);
-	free(s->server_first);
+	irc_scram_clear(&s->scram);
 	conf_passwd_wipe(s, sizeof(*s));
 	free(s);
 	ss->sasl = NULL;
@@ -149,7 +76,7 @@ irc_sasl_scram_server_first(const struct client *c)
 {
 	if (irc_sess(c)->sasl == NULL || irc_sess(c)->sasl->mech != MECH_SCRAM)
 		return NULL;
-	return irc_sess(c)->sasl->server_first;
+	return irc_sess(c)->sasl->scram.server_first;
 }
 
 
@@ -212,16 +139,6 @@ sasl_send(struct client *c, const char *msg, size_t len)
 		irc_send(c, "AUTHENTICATE +");	/* nothing more follows */
 }
 
-/* Folds an account name as nicks are folded; false if it cannot be one. */
-static bool
-account_fold(char *dst, size_t dstsz, const char *name)
-{
-	if (!irc_nick_valid(name))
-		return false;
-	irc_fold(dst, name, dstsz);
-	return true;
-}
-
 /* "authzid NUL authcid NUL password" */
 static void
 sasl_plain(struct client *c, const char *msg, size_t len)
@@ -236,9 +153,10 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, NULL);
 		return;
 	}
-	if (!account_fold(irc_sess(c)->sasl->folded, sizeof(irc_sess(c)->sasl->folded),
-	    p.authcid) || (*p.authzid != '\0' &&
-	    (!account_fold(fz, sizeof(fz), p.authzid) ||
+	if (!irc_scram_fold(irc_sess(c)->sasl->folded,
+	    sizeof(irc_sess(c)->sasl->folded), p.authcid) ||
+	    (*p.authzid != '\0' &&
+	    (!irc_scram_fold(fz, sizeof(fz), p.authzid) ||
 	    strcmp(fz, irc_sess(c)->sasl->folded) != 0))) {
 		sasl_fail(c, NULL);
 		return;
@@ -255,7 +173,7 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		return;
 	}
 	if (rc == 0)
-		account_fake(irc_sess(c)->sasl->folded, &a);
+		irc_scram_fake(irc_sess(c)->sasl->folded, &a);
 	if (rc == 0 || !irc_account_password_ok(&a, p.passwd)) {
 		sasl_fail(c, irc_sess(c)->sasl->folded);
 		return;
@@ -287,7 +205,7 @@ sasl_external(struct client *c, const char *msg, size_t len)
 	if (len > 0) {
 		irc_fold(irc_sess(c)->sasl->folded, a.name,
 		    sizeof(irc_sess(c)->sasl->folded));
-		if (!account_fold(fz, sizeof(fz), msg) ||
+		if (!irc_scram_fold(fz, sizeof(fz), msg) ||
 		    strcmp(fz, irc_sess(c)->sasl->folded) != 0) {
 			sasl_fail(c, NULL);
 			return;
@@ -300,47 +218,27 @@ sasl_external(struct client *c, const char *msg, size_t len)
 
 /* client-first: its syntax is irc_scram_first_parse's */
 static void
-scram_first(struct client *c, char *msg, size_t len)
+scram_first(struct client *c, char *msg)
 {
 	struct sasl *s = irc_sess(c)->sasl;
-	struct scram_first f;
-	char fz[NICKLEN_MAX + 1];
-	unsigned char raw[SCRAM_NONCE_RAW];
-	char snonce[SCRAM_NONCE_RAW * 2], salt64[STORE_SALTMAX * 2], sf[512];
+	struct irc_scram *x = &s->scram;
+	char sf[512];
 	int rc, n;
 
-	(void)len;
-	if (irc_scram_first_parse(msg, &f) == -1)
+	if (irc_scram_first(x, msg) == -1)
 		goto bad;
-	if (!account_fold(s->folded, sizeof(s->folded), f.user) ||
-	    (f.authzid[0] != '\0' && (!account_fold(fz, sizeof(fz),
-	    f.authzid) || strcmp(fz, s->folded) != 0)))
-		goto bad;
+	memcpy(s->folded, x->folded, sizeof(s->folded));
 	if (irc_auth_throttled(c, s->folded))
 		goto bad;
-	if ((rc = store_account_get(s->folded, &s->acct)) == -1 ||
-	    (rc == 1 && s->acct.iterations == 0)) {
+	if ((rc = store_account_get(s->folded, &x->acct)) == -1 ||
+	    (rc == 1 && x->acct.iterations == 0)) {
 		sasl_fail(c, NULL);
 		return;
 	}
 	if (rc == 0)	/* carry on: the client-final will fail */
-		account_fake(s->folded, &s->acct);
-	if (ergo_random(raw, sizeof(raw)) == -1 ||
-	    util_b64_encode(snonce, sizeof(snonce), raw, sizeof(raw), true) ==
-	    (size_t)-1 ||
-	    util_b64_encode(salt64, sizeof(salt64), s->acct.salt,
-	    s->acct.saltlen, true) == (size_t)-1)
+		irc_scram_fake(s->folded, &x->acct);
+	if ((n = irc_scram_challenge(x, sf, sizeof(sf))) == -1)
 		goto bad;
-	n = snprintf(sf, sizeof(sf), "r=%.*s%s,s=%s,i=%u", (int)f.noncelen,
-	    f.nonce, snonce, salt64, s->acct.iterations);
-	if (n < 0 || (size_t)n >= sizeof(sf))
-		goto bad;
-	if ((s->gs2 = malloc(f.gs2len + 1)) == NULL ||
-	    (s->first_bare = xstrdup(f.bare)) == NULL ||
-	    (s->server_first = xstrdup(sf)) == NULL)
-		goto bad;
-	memcpy(s->gs2, msg, f.gs2len);
-	s->gs2[f.gs2len] = '\0';
 	s->step = SCRAM_FINAL;
 	sasl_send(c, sf, (size_t)n);
 	return;
@@ -350,50 +248,25 @@ bad:
 
 /* client-final: its syntax is irc_scram_final_parse's; answer v= */
 static void
-scram_final(struct client *c, char *msg, size_t len)
+scram_final(struct client *c, char *msg)
 {
 	struct sasl *s = irc_sess(c)->sasl;
-	char *am = NULL, v[64], reply[80];
-	unsigned char proof[SCRAM_PROOF_LEN], sig[32], key[32], stored[32];
-	const char *snonce = s->server_first + 2;	/* "r=" */
-	size_t amlen, i, n, wp;
+	char reply[80];
+	size_t n;
 
-	(void)len;
-	if (irc_scram_final_parse(msg, s->gs2, snonce, strcspn(snonce, ","),
-	    proof, &wp) == -1)
-		goto bad;
-	/* AuthMessage = client-first-bare "," server-first "," final-no-proof */
-	amlen = strlen(s->first_bare) + 1 + strlen(s->server_first) + 1 + wp;
-	if ((am = malloc(amlen + 1)) == NULL)
-		goto bad;
-	snprintf(am, amlen + 1, "%s,%s,%.*s", s->first_bare, s->server_first,
-	    (int)wp, msg);
-	conf_passwd_hmac(s->acct.stored_key, 32, am, amlen, sig);
-	for (i = 0; i < 32; i++)
-		key[i] = proof[i] ^ sig[i];
-	conf_passwd_sha256(key, sizeof(key), stored);
-	if (!conf_passwd_equal(stored, s->acct.stored_key, 32)) {
-		free(am);
+	switch (irc_scram_final(&s->scram, msg, reply, sizeof(reply), &n)) {
+	case 0:
 		sasl_fail(c, s->folded);
+		return;
+	case -1:
+		sasl_fail(c, NULL);
 		return;
 	}
 	/* the proof was right: only now may it be told */
-	if (irc_account_suspended(&s->acct)) {
-		free(am);
-		(void)sasl_suspended(c, &s->acct);
+	if (sasl_suspended(c, &s->scram.acct))
 		return;
-	}
-	conf_passwd_hmac(s->acct.server_key, 32, am, amlen, sig);
-	free(am);
-	if (util_b64_encode(v, sizeof(v), sig, sizeof(sig), true) ==
-	    (size_t)-1)
-		goto bad;
-	n = (size_t)snprintf(reply, sizeof(reply), "v=%s", v);
 	s->step = SCRAM_DONE;
 	sasl_send(c, reply, n);
-	return;
-bad:
-	sasl_fail(c, NULL);
 }
 
 /* A whole client message (decoded, NUL-terminated) for the mechanism. */
@@ -411,12 +284,12 @@ sasl_message(struct client *c, char *msg, size_t len)
 		break;
 	case MECH_SCRAM:
 		if (s->step == SCRAM_FIRST)
-			scram_first(c, msg, len);
+			scram_first(c, msg);
 		else if (s->step == SCRAM_FINAL)
-			scram_final(c, msg, len);
+			scram_final(c, msg);
 		else {
 			/* the client checked v= and sent its empty reply */
-			struct store_account a = s->acct;
+			struct store_account a = s->scram.acct;
 
 			sasl_success(c, &a);
 			conf_passwd_wipe(&a, sizeof(a));

@@ -204,6 +204,14 @@ def test_register_with_atheme_and_sasl_on_the_leaf():
         assert any(re.search(r" sasl=PLAIN( |$)", l) for l in lines), lines
         d.send("CAP REQ :sasl")
         d.expect(r"CAP \S+ ACK")
+        # Debian's Atheme 7.2.12 has no SCRAM module (its saslserv has
+        # plain, external, authcookie, ecdsa-nist256p-challenge): it
+        # answers with its mechanisms (908) and a failure
+        d.send("AUTHENTICATE SCRAM-SHA-256")
+        lines = d.lines_until(r" 90[3-7] ", timeout=15)
+        assert any(re.search(r" 908 bob PLAIN :are available SASL "
+                             r"mechanisms", l) for l in lines), lines
+        assert " 904 bob " in lines[-1], lines
         d.send("AUTHENTICATE PLAIN")
         d.expect(r"^AUTHENTICATE \+", timeout=10)
         d.send("AUTHENTICATE %s" % b64("alice\0alice\0wrong-pass"))

@@ -107,7 +107,8 @@ def test_leaf_offers_the_services_servers_sasl_mechanisms():
     c = net.srv[1].client()
     c.send("CAP LS 302")
     lines = c.lines_until(r"CAP \* LS :")
-    assert any(" sasl=PLAIN,EXTERNAL " in l + " " for l in lines), lines
+    assert any(" sasl=PLAIN,SCRAM-SHA-256,EXTERNAL " in l + " "
+               for l in lines), lines
 
 
 def test_nickserv_register_and_identify_from_the_leaf():
@@ -160,6 +161,51 @@ def test_sasl_on_the_leaf_uses_the_hubs_accounts():
             return any(re.search(r" 330 %s sasluser acct1 " % who, l)
                        for l in w.lines_until(r" 318 "))
         wait_for(shown, 10, "WHOIS 330 on %s" % net.names[i])
+
+
+def test_sasl_scram_on_the_leaf_uses_the_hubs_accounts():
+    net = hub_and_leaf()
+    ns_register(net.srv[0], "scrammer", "scram-pass-1").close()
+    wait_user(net.srv[1], "NickServ")
+    c = net.srv[1].client()
+    test_sasl.sasl_start(c, "scramuser")
+    # a wrong password, and an account that does not exist: the hub
+    # answers the client-first alike, then the client-final with 904
+    assert not test_sasl.scram(c, "scrammer", "wrong-pass")
+    assert not test_sasl.scram(c, "nosuchacct", "scram-pass-1")
+    # a 256-byte nonce: the client-final (448 bytes of base64) and the
+    # hub's server-first cross the link in two 400-byte chunks each
+    nonce = (test_sasl.b64(os.urandom(192)).replace("+", "-")
+             .replace("/", "_"))
+    assert len(nonce) == 256
+    assert test_sasl.scram(c, "scrammer", "scram-pass-1", cnonce=nonce)
+    test_sasl.finish(c, "scramuser")
+    c.send("WHOIS scramuser")
+    assert any(re.search(r" 330 scramuser scramuser scrammer ", l)
+               for l in c.lines_until(r" 318 ")), "no 330 on the leaf"
+    w = net.srv[0].client("w0")
+    def shown():
+        w.send("WHOIS scramuser")
+        return any(re.search(r" 330 w0 scramuser scrammer ", l)
+                   for l in w.lines_until(r" 318 "))
+    wait_for(shown, 10, "WHOIS 330 on the hub")
+    # a short one after login: 907, as for a local login
+    c.send("AUTHENTICATE SCRAM-SHA-256")
+    c.expect(r" 907 scramuser ")
+
+
+def test_sasl_on_the_leaf_refuses_a_suspended_account():
+    net = hub_and_leaf()
+    ns_register(net.srv[0], "susp", "susp-pass-1").close()
+    a = net.srv[0].client("adm")
+    test_link.oper(a)
+    a.send("NS SUSPEND ADD susp")
+    a.expect(r"NOTICE adm :Successfully suspended account susp")
+    wait_user(net.srv[1], "NickServ")
+    c = net.srv[1].client()
+    lines = sasl_plain(c, "susp", "susp-pass-1", "suspuser")
+    assert " 904 suspuser " in lines[-1], lines
+    assert not test_sasl.scram(c, "susp", "susp-pass-1")
 
 
 def test_account_notify_and_extended_join_across_the_link():

@@ -83,12 +83,13 @@ def server_message(c):
             return base64.b64decode(data).decode()
 
 
-def scram(c, account, pw, tamper_proof=False):
+def scram(c, account, pw, tamper_proof=False, cnonce=None):
     """SCRAM-SHA-256 (RFC 5802/7677) as a client; returns True once the
-    server's signature was checked and 903 arrived."""
+    server's signature was checked and 903 arrived. A long cnonce makes
+    the client-final and the server-first longer than one chunk."""
     c.send("AUTHENTICATE SCRAM-SHA-256")
     c.expect(r"^AUTHENTICATE \+$")
-    cnonce = b64(os.urandom(18))
+    cnonce = cnonce or b64(os.urandom(18))
     first_bare = "n=%s,r=%s" % (account, cnonce)
     authenticate(c, "n,," + first_bare)
     server_first = server_message(c)

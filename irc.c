@@ -1639,6 +1639,11 @@ irc_init(int (*rehash)(char **errs))
 	/* each feature's hooks: the order here is the order they run;
 	 * links first, so a JOIN reaches them before ChanServ's MODE */
 	irc_link_init();
+	irc_link_user_init();
+	irc_link_chan_init();
+	irc_link_msg_init();
+	irc_link_ban_init();
+	irc_link_svc_init();
 	irc_chan_init();
 	irc_serv_init();
 	irc_monitor_init();

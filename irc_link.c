@@ -33,6 +33,7 @@ struct server	 lk_me;
 struct link	*lk_links;
 struct server	*lk_servers;
 struct link	*lk_cur;
+struct lk_hooks	 lk_hooks;
 
 /* autoconnect state per configured link, by name */
 struct retry {
@@ -127,7 +128,8 @@ server_remove(struct server *s, const char *why)
 		server_remove(o, why);
 	}
 	log_info("link", "server %s (%s) split: %s", s->name, s->sid, why);
-	lk_users_split(s);
+	if (lk_hooks.split != NULL)
+		lk_hooks.split(s);
 	for (pp = &lk_servers; *pp != NULL; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
@@ -482,6 +484,7 @@ s_server(struct link *l, struct server *from, struct client *u,
 	char why[160];
 	struct retry *r;
 	struct link *o;
+	size_t i;
 
 	(void)from;
 	(void)u;
@@ -561,8 +564,8 @@ s_server(struct link *l, struct server *from, struct client *u,
 	lk_send_all(l, ":%s SID %s 2 %s :%s", lk_me.sid, name, l->peer_sid,
 	    l->srv->info);
 	burst_servers(l, &lk_me);
-	lk_burst(l);
-	lk_svc_burst(l);	/* our services, if we run them */
+	for (i = 0; i < lk_hooks.nburst; i++)	/* users, channels, services */
+		lk_hooks.burst[i](l);
 	/* its PONG tells us it has taken the whole burst */
 	lk_send(l, ":%s PING %s :%s", lk_me.sid, lk_me.name, l->peer_sid);
 }
@@ -724,55 +727,55 @@ s_squit(struct link *l, struct server *from, struct client *u,
 
 /* ---- the server command table: sorted, searched with bsearch ---- */
 
-#define SC_UP	0x01	/* only once the handshake is done */
+#define LK_CMDS_MAX	64
 
-struct scmd {
-	const char	*name;
-	lk_fn		*fn;
-	int		 min;
-	int		 flags;
-};
-
-static const struct scmd scmds[] = {
-	{ "AWAY",	lk_away,	0, SC_UP },
-	{ "BMASK",	lk_bmask,	4, SC_UP },
-	{ "CAPAB",	s_capab,	1, 0 },
-	{ "ENCAP",	lk_encap,	2, SC_UP },
-	{ "ERROR",	s_error,	0, 0 },
-	{ "EUID",	lk_euid,	11, SC_UP },
-	{ "JOIN",	lk_join,	2, SC_UP },
-	{ "KICK",	lk_kick,	2, SC_UP },
-	{ "KILL",	lk_kill,	1, SC_UP },
-	{ "KLINE",	lk_kline,	5, SC_UP },
-	{ "MODE",	lk_mode,	2, SC_UP },
-	{ "NICK",	lk_nick,	1, SC_UP },
-	{ "NOTICE",	lk_notice,	2, SC_UP },
-	{ "PART",	lk_part,	1, SC_UP },
-	{ "PASS",	s_pass,		1, 0 },
-	{ "PING",	s_ping,		1, 0 },
-	{ "PONG",	s_pong,		1, SC_UP },
-	{ "PRIVMSG",	lk_privmsg,	2, SC_UP },
-	{ "QUIT",	lk_quit,	0, SC_UP },
-	{ "SERVER",	s_server,	3, 0 },
-	{ "SID",	s_sid,		4, SC_UP },
-	{ "SJOIN",	lk_sjoin,	4, SC_UP },
-	{ "SQUIT",	s_squit,	1, SC_UP },
-	{ "SVINFO",	s_svinfo,	4, 0 },
-	{ "TAGMSG",	lk_tagmsg,	1, SC_UP },
-	{ "TB",		lk_tb,		3, SC_UP },
-	{ "TBURST",	lk_tburst,	5, SC_UP },
-	{ "TMODE",	lk_tmode,	3, SC_UP },
-	{ "TOPIC",	lk_topic,	1, SC_UP },
-	{ "UID",	lk_uid,		9, SC_UP },
-	{ "UNKLINE",	lk_unkline,	3, SC_UP },
-	{ "WHOIS",	lk_whois,	2, SC_UP },
-};
+/* every file's commands, sorted as they are added */
+static struct lk_cmd	 cmds[LK_CMDS_MAX];
+static size_t		 ncmds;
 
 static int
-scmd_cmp(const void *key, const void *elem)
+cmd_cmp(const void *key, const void *elem)
 {
-	return strcmp(key, ((const struct scmd *)elem)->name);
+	return strcmp(key, ((const struct lk_cmd *)elem)->name);
 }
+
+void
+lk_cmds_add(const struct lk_cmd *add, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		if (ncmds == LK_CMDS_MAX)
+			fatalx("link commands: more than %d", LK_CMDS_MAX);
+		for (j = ncmds; j > 0 && strcmp(cmds[j - 1].name,
+		    add[i].name) >= 0; j--)
+			if (strcmp(cmds[j - 1].name, add[i].name) == 0)
+				fatalx("link commands: %s twice", add[i].name);
+		memmove(cmds + j + 1, cmds + j, (ncmds - j) * sizeof(cmds[0]));
+		cmds[j] = add[i];
+		ncmds++;
+	}
+}
+
+void
+lk_burst_add(void (*fn)(struct link *))
+{
+	if (lk_hooks.nburst == LK_BURST_MAX)
+		fatalx("link burst: more than %d parts", LK_BURST_MAX);
+	lk_hooks.burst[lk_hooks.nburst++] = fn;
+}
+
+static const struct lk_cmd core_cmds[] = {
+	{ "CAPAB",	s_capab,	1, 0 },
+	{ "ERROR",	s_error,	0, 0 },
+	{ "PASS",	s_pass,		1, 0 },
+	{ "PING",	s_ping,		1, 0 },
+	{ "PONG",	s_pong,		1, LK_UP },
+	{ "SERVER",	s_server,	3, 0 },
+	{ "SID",	s_sid,		4, LK_UP },
+	{ "SQUIT",	s_squit,	1, LK_UP },
+	{ "SVINFO",	s_svinfo,	4, 0 },
+};
 
 /* Commands we do not know, each logged once (the first few kinds). */
 static void
@@ -795,7 +798,7 @@ int
 irc_link_line(void *handle, char *line, size_t len)
 {
 	struct link *l = handle;
-	const struct scmd *sc;
+	const struct lk_cmd *sc;
 	struct server *from = NULL;
 	struct client *u = NULL;
 	struct msg m;
@@ -815,28 +818,28 @@ irc_link_line(void *handle, char *line, size_t len)
 		if (strlen(m.source) == LK_SIDLEN)
 			from = lk_server_sid(m.source);
 		else if (strlen(m.source) == LK_UIDLEN)
-			u = lk_user_uid(m.source);
+			u = lk_hooks.user_uid != NULL ?
+			    lk_hooks.user_uid(m.source) : NULL;
 		else
 			from = lk_server_name(m.source);
 		if (from == NULL && u == NULL)
 			return NET_MORE;	/* gone meanwhile (a race) */
 		/* a source must be behind the link it came on */
 		if ((from != NULL && from->via != l) ||
-		    (u != NULL && lk_user_server(u)->via != l)) {
+		    (u != NULL && u->lk->server->via != l)) {
 			log_info("link", "%s sent a line from %s, which is not "
 			    "behind it: ignored", l->name, m.source);
 			return NET_MORE;
 		}
 	} else if (l->state == LS_UP)
 		from = l->srv;
-	sc = bsearch(m.cmd, scmds, sizeof(scmds) / sizeof(scmds[0]),
-	    sizeof(scmds[0]), scmd_cmp);
+	sc = bsearch(m.cmd, cmds, ncmds, sizeof(cmds[0]), cmd_cmp);
 	if (sc == NULL) {
 		if (!(m.cmd[0] >= '0' && m.cmd[0] <= '9'))
 			unknown_log(l, m.cmd);
 		return NET_MORE;
 	}
-	if ((sc->flags & SC_UP) && l->state != LS_UP) {
+	if ((sc->flags & LK_UP) && l->state != LS_UP) {
 		/* ircd-hybrid greets with "NOTICE * :*** Looking up..." */
 		if (strcmp(m.cmd, "NOTICE") == 0)
 			return NET_MORE;
@@ -941,7 +944,8 @@ irc_link_rehashed(void)
 	struct link *l;
 
 	me_set();
-	lk_svc_rehashed();
+	if (lk_hooks.rehashed != NULL)
+		lk_hooks.rehashed();
 	/* a link whose block went is ended */
 	for (l = lk_links; l != NULL; l = l->next)
 		if (!l->dead && l->state == LS_UP &&
@@ -953,8 +957,7 @@ void
 irc_link_init(void)
 {
 	me_set();
-	lk_user_init();
-	lk_svc_init();
+	lk_cmds_add(core_cmds, sizeof(core_cmds) / sizeof(core_cmds[0]));
 }
 
 /* ---- operators' commands ---- */

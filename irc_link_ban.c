@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "irc_link_int.h"
+#include "irc_link.h"
 #include "ergo.h"
 #include "log.h"
 #include "irc_util.h"
@@ -175,7 +176,7 @@ ban_in(struct link *l, struct server *from, struct client *u,
 }
 
 /* ENCAP's: passed on (each peer in its form), applied if it is for us. */
-bool
+static bool
 lk_encap_ban(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -207,23 +208,30 @@ kline_plain(struct link *l, struct server *from, struct client *u,
 		(void)ban_in(l, from, u, cmd, m->param + 1, m->nparam - 1);
 }
 
-void
+static void
 lk_kline(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
 	kline_plain(l, from, u, m, "KLINE");
 }
 
-void
+static void
 lk_unkline(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
 	kline_plain(l, from, u, m, "UNKLINE");
 }
 
+static const struct lk_cmd ban_cmds[] = {
+	{ "KLINE",	lk_kline,	5, LK_UP },
+	{ "UNKLINE",	lk_unkline,	3, LK_UP },
+};
+
 void
-lk_ban_init(void)
+irc_link_ban_init(void)
 {
+	lk_hooks.encap_relay = lk_encap_ban;
+	lk_cmds_add(ban_cmds, sizeof(ban_cmds) / sizeof(ban_cmds[0]));
 	IRC_HOOK_ADD(ban_set, on_ban_set);
 	IRC_HOOK_ADD(ban_unset, on_ban_unset);
 }

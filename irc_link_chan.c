@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "irc_link_int.h"
+#include "irc_link.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -104,7 +105,7 @@ chan_modes_text(const struct link *l, const struct chan *ch, char *buf,
 }
 
 /* One channel's SJOIN lines (members not behind l), masks and topic. */
-void
+static void
 lk_burst_chan(struct link *l, struct chan *ch)
 {
 	static const struct { char letter; size_t off; } lists[] = {
@@ -483,7 +484,7 @@ sjoin_send(struct link *except, struct server *from, struct chan *ch,
 }
 
 /* :sid SJOIN ts #chan +modes [args] :[~&@%+]uid ... */
-void
+static void
 lk_sjoin(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -545,7 +546,7 @@ lk_sjoin(struct link *l, struct server *from, struct client *u,
 }
 
 /* :uid JOIN ts #chan + (or JOIN 0) */
-void
+static void
 lk_join(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -581,7 +582,7 @@ lk_join(struct link *l, struct server *from, struct client *u,
 }
 
 /* :uid PART #chan[,#chan] [:reason] */
-void
+static void
 lk_part(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -613,7 +614,7 @@ lk_part(struct link *l, struct server *from, struct client *u,
 }
 
 /* :src KICK #chan uid [:reason] */
-void
+static void
 lk_kick(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -654,7 +655,7 @@ topic_set(struct chan *ch, const char *topic, const char *by, time_t when)
 }
 
 /* :uid TOPIC #chan :topic */
-void
+static void
 lk_topic(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -671,7 +672,7 @@ lk_topic(struct link *l, struct server *from, struct client *u,
 }
 
 /* :sid TB #chan topicts [setter] :topic: a burst's topic, if older. */
-void
+static void
 lk_tb(struct link *l, struct server *from, struct client *u, struct msg *m)
 {
 	time_t ts = (time_t)strtoll(m->param[1], NULL, 10);
@@ -789,7 +790,7 @@ tmode_send(struct link *except, const char *src, struct chan *ch, time_t ts,
 }
 
 /* :sid TBURST chants #chan topicts setter :topic (ircd-hybrid): TB's */
-void
+static void
 lk_tburst(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -807,7 +808,7 @@ lk_tburst(struct link *l, struct server *from, struct client *u,
 }
 
 /* :src TMODE ts #chan modes [args] */
-void
+static void
 lk_tmode(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -825,7 +826,7 @@ lk_tmode(struct link *l, struct server *from, struct client *u,
 }
 
 /* :sid BMASK ts #chan type :masks */
-void
+static void
 lk_bmask(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -926,9 +927,35 @@ on_member_ranked(struct chan *ch, struct client *t, char letter, bool on)
 	    false);
 }
 
-void
-lk_chan_init(void)
+/* The channels (the burst's second part, after the users). */
+static void
+burst_chans(struct link *l)
 {
+	struct hent *e;
+	size_t i;
+
+	for (i = 0; i < irc.chans.nb; i++)
+		for (e = irc.chans.b[i]; e != NULL; e = e->next)
+			lk_burst_chan(l, (struct chan *)(void *)e);
+}
+
+static const struct lk_cmd chan_cmds[] = {
+	{ "BMASK",	lk_bmask,	4, LK_UP },
+	{ "JOIN",	lk_join,	2, LK_UP },
+	{ "KICK",	lk_kick,	2, LK_UP },
+	{ "PART",	lk_part,	1, LK_UP },
+	{ "SJOIN",	lk_sjoin,	4, LK_UP },
+	{ "TB",		lk_tb,		3, LK_UP },
+	{ "TBURST",	lk_tburst,	5, LK_UP },
+	{ "TMODE",	lk_tmode,	3, LK_UP },
+	{ "TOPIC",	lk_topic,	1, LK_UP },
+};
+
+void
+irc_link_chan_init(void)
+{
+	lk_burst_add(burst_chans);
+	lk_cmds_add(chan_cmds, sizeof(chan_cmds) / sizeof(chan_cmds[0]));
 	IRC_HOOK_ADD(joined, on_joined);
 	IRC_HOOK_ADD(chan_event, on_chan_event);
 	IRC_HOOK_ADD(member_ranked, on_member_ranked);

@@ -1,8 +1,11 @@
 /*
  * irc_link_int.h: what the link family's files share: the server
- * tree and the links (irc_link.c), and the users, channels and burst
- * carried over them (irc_link_user.c). Nothing outside the family
- * includes this.
+ * tree and the links (irc_link.c, the core), and the users, channels and
+ * burst carried over them (irc_link_user.c and above). Nothing outside
+ * the family includes this. The files call only downward: irc_link.c
+ * <- irc_link_user.c <- irc_link_ban.c, irc_link_svc.c <-
+ * irc_link_chan.c, irc_link_msg.c; what goes up goes through lk_hooks.
+ * Each file adds its own server commands (lk_cmds_add) at its init.
  */
 #ifndef IRC_LINK_INT_H
 #define IRC_LINK_INT_H
@@ -73,6 +76,49 @@ extern struct link	*lk_cur;
 
 struct server *lk_server_sid(const char *sid);
 struct server *lk_server_name(const char *name);
+/* A server command's handler: from is the server or NULL, u the user
+ * it came from or NULL (one of them is set). */
+struct msg;
+typedef void lk_fn(struct link *, struct server *from, struct client *u,
+    struct msg *);
+
+#define LK_UP	0x01	/* only once the handshake is done */
+
+/* A server command: the core's table holds every file's (sorted). */
+struct lk_cmd {
+	const char	*name;
+	lk_fn		*fn;
+	int		 min;		/* parameters, at least */
+	int		 flags;		/* LK_UP */
+};
+/* At a file's init; a name twice or past the table is fatal. */
+void	 lk_cmds_add(const struct lk_cmd *, size_t);
+
+#define LK_BURST_MAX	4
+
+/*
+ * The calls that go up the family, set by the files above at their
+ * init. The core runs burst (in the order they were added: users,
+ * channels, services), split, rehashed and user_uid; irc_link_user.c's
+ * ENCAP runs encap_relay (K/D-lines: true if it was one, passed on
+ * and applied) before passing an ENCAP on, and encap_here (true:
+ * taken) for one for us after; its EUID/UID runs user_added.
+ */
+struct lk_hooks {
+	struct client	*(*user_uid)(const char *uid);
+	void		 (*split)(struct server *);	/* its users quit */
+	void		 (*burst[LK_BURST_MAX])(struct link *);
+	size_t		 nburst;
+	void		 (*rehashed)(void);
+	bool		 (*encap_relay)(struct link *, struct server *,
+			    struct client *, struct msg *);
+	bool		 (*encap_here)(struct link *, struct server *,
+			    struct client *, struct msg *);
+	void		 (*user_added)(struct client *);
+};
+extern struct lk_hooks	 lk_hooks;
+void	 lk_burst_add(void (*)(struct link *));
+
 /* One line to one link (CRLF appended); to every link up but except. */
 void	 lk_send(struct link *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
@@ -94,17 +140,8 @@ struct lk_user {
 };
 
 /* irc_link_user.c */
-/* A server command's handler: from is the server or NULL, u the user
- * it came from or NULL (one of them is set). */
-struct msg;
-typedef void lk_fn(struct link *, struct server *from, struct client *u,
-    struct msg *);
-lk_fn	 lk_away, lk_encap, lk_euid, lk_join, lk_kick, lk_kill, lk_mode,
-	 lk_nick, lk_notice, lk_part, lk_privmsg, lk_quit, lk_sjoin,
-	 lk_tagmsg, lk_tb, lk_tburst, lk_tmode, lk_topic, lk_uid, lk_bmask, lk_whois;
 struct client *lk_user_uid(const char *uid);
 struct server *lk_user_server(const struct client *);	/* &lk_me: ours */
-void	 lk_burst(struct link *);	/* users and channels */
 struct client *lk_user_ref(const char *uid_or_nick);
 bool	 lk_is_remote(const struct client *);
 /* Our UID for a local user, made once (NULL: linking off, ENOMEM). */
@@ -112,9 +149,6 @@ const char *lk_uid_of(struct client *);
 /* A local user's change is told by the hooks, unless a link's handler
  * is running (it tells the other links itself). */
 bool	 lk_told(const struct client *);
-/* Every user on s (gone) quits, told to local peers only. */
-void	 lk_users_split(struct server *s);
-void	 lk_user_init(void);
 /* A local user's UID (made on first use; NULL: no server.sid), or a
  * remote user's. */
 const char *lk_client_uid(struct client *);
@@ -122,33 +156,11 @@ const char *lk_client_uid(struct client *);
 void	 lk_user_told(struct client *);
 
 /* irc_link_svc.c: accounts and services across the network */
-void	 lk_svc_init(void);
-void	 lk_svc_burst(struct link *);	/* our services, if we run them */
-void	 lk_svc_rehashed(void);
 /* A PRIVMSG/NOTICE from a link for our services: true if taken. */
 bool	 lk_svc_message(struct link *, struct client *u, struct msg *,
 	    bool notice);
 /* The source of a change our ChanServ made: its UID if the network
  * knows it, else our SID. */
 const char *lk_svc_chanserv(void);
-/* A user came from a link (EUID): its account, as the services see it. */
-void	 lk_svc_user_added(struct client *);
-/* An ENCAP for us: SU, SVSLOGIN, SASL (true if taken). */
-bool	 lk_svc_encap(struct link *, struct server *from, struct client *u,
-	    struct msg *);
-
-/* irc_link_chan.c */
-void	 lk_burst_chan(struct link *, struct chan *);
-void	 lk_chan_init(void);
-
-/* irc_link_msg.c */
-void	 lk_msg_init(void);
-
-/* irc_link_ban.c: an ENCAP K/D-line (true: it was one, passed on and
- * applied if for us); KLINE and UNKLINE without ENCAP */
-bool	 lk_encap_ban(struct link *, struct server *, struct client *,
-	    struct msg *);
-lk_fn	 lk_kline, lk_unkline;
-void	 lk_ban_init(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "irc_link_int.h"
+#include "irc_link.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -255,7 +256,7 @@ message_in(struct link *l, struct client *u, struct msg *m, const char *cmd)
 	irc_ev_done(&ev);
 }
 
-void
+static void
 lk_privmsg(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -264,7 +265,7 @@ lk_privmsg(struct link *l, struct server *from, struct client *u,
 		message_in(l, u, m, "PRIVMSG");
 }
 
-void
+static void
 lk_notice(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -273,7 +274,7 @@ lk_notice(struct link *l, struct server *from, struct client *u,
 		message_in(l, u, m, "NOTICE");
 }
 
-void
+static void
 lk_tagmsg(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -328,9 +329,16 @@ on_status_message(struct client *from, struct chan *ch, char status,
 	    text != NULL ? text : "", tags);
 }
 
+static const struct lk_cmd msg_cmds[] = {
+	{ "NOTICE",	lk_notice,	2, LK_UP },
+	{ "PRIVMSG",	lk_privmsg,	2, LK_UP },
+	{ "TAGMSG",	lk_tagmsg,	1, LK_UP },
+};
+
 void
-lk_msg_init(void)
+irc_link_msg_init(void)
 {
+	lk_cmds_add(msg_cmds, sizeof(msg_cmds) / sizeof(msg_cmds[0]));
 	IRC_HOOK_ADD(message, on_message);
 	IRC_HOOK_ADD(status_message, on_status_message);
 }

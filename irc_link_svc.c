@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "irc_link_int.h"
+#include "irc_link.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -119,7 +120,7 @@ svc_introduce(struct link *l)
 	}
 }
 
-void
+static void
 lk_svc_burst(struct link *l)
 {
 	if (!conf->services.enabled || lk_me.sid[0] == '\0')
@@ -139,7 +140,7 @@ on_sasl_mechs(void)
 }
 
 /* services.enabled changed by a rehash: the network is told. */
-void
+static void
 lk_svc_rehashed(void)
 {
 	char uid[LK_UIDLEN + 1];
@@ -307,7 +308,8 @@ account_attach(struct client *c, const char *acct)
 	return true;
 }
 
-void
+/* A user came from a link (EUID): its account, as the services see it. */
+static void
 lk_svc_user_added(struct client *c)
 {
 	char *acct;
@@ -1025,7 +1027,7 @@ from_services(struct server *src, const char *cmd)
  * RSFNC, MECHLIST and SASL are ours, the services' commands only from
  * the services server. true: taken (or refused).
  */
-bool
+static bool
 lk_svc_encap(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -1090,8 +1092,12 @@ lk_svc_encap(struct link *l, struct server *from, struct client *u,
 }
 
 void
-lk_svc_init(void)
+irc_link_svc_init(void)
 {
+	lk_burst_add(lk_svc_burst);	/* our services, if we run them */
+	lk_hooks.rehashed = lk_svc_rehashed;
+	lk_hooks.user_added = lk_svc_user_added;
+	lk_hooks.encap_here = lk_svc_encap;
 	irc_hooks.remote_reply = on_remote_reply;
 	irc_hooks.sasl_remote = on_sasl_remote;
 	irc_hooks.service_remote = on_service_remote;

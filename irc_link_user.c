@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "irc_link_int.h"
+#include "irc_link.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -180,8 +181,9 @@ on_registered(struct client *c)
 
 /* ---- the burst ---- */
 
-void
-lk_burst(struct link *l)
+/* The users (the first part of the burst; the channels follow). */
+static void
+burst_users(struct link *l)
 {
 	struct hent *e;
 	size_t i;
@@ -194,9 +196,6 @@ lk_burst(struct link *l)
 			    lk_user_server(c)->via != l)
 				introduce(l, false, c);
 		}
-	for (i = 0; i < irc.chans.nb; i++)
-		for (e = irc.chans.b[i]; e != NULL; e = e->next)
-			lk_burst_chan(l, (struct chan *)(void *)e);
 }
 
 /* ---- remote users ---- */
@@ -302,7 +301,8 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		irc.max_users = irc.nusers;
 	from->nusers++;
 	introduce(l, true, c);
-	lk_svc_user_added(c);	/* its account, if the services are ours */
+	if (lk_hooks.user_added != NULL)	/* its account, if ours run */
+		lk_hooks.user_added(c);
 	IRC_HOOK_RUN(remote_user, c);	/* MONITOR */
 	return;
 nomem:
@@ -310,14 +310,14 @@ nomem:
 	lk_drop(l, "Out of memory");
 }
 
-void
+static void
 lk_uid(struct link *l, struct server *from, struct client *u, struct msg *m)
 {
 	(void)u;
 	add_user(l, from, m, false);
 }
 
-void
+static void
 lk_euid(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -325,8 +325,9 @@ lk_euid(struct link *l, struct server *from, struct client *u,
 	add_user(l, from, m, true);
 }
 
-void
-lk_users_split(struct server *s)
+/* Every user on s (gone) quits, told to local peers only. */
+static void
+users_split(struct server *s)
 {
 	struct hent *e;
 	size_t i;
@@ -346,7 +347,7 @@ lk_users_split(struct server *s)
 }
 
 /* :uid QUIT :reason */
-void
+static void
 lk_quit(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -361,7 +362,7 @@ lk_quit(struct link *l, struct server *from, struct client *u,
 }
 
 /* :src KILL uid :path (reason) */
-void
+static void
 lk_kill(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -382,7 +383,7 @@ lk_kill(struct link *l, struct server *from, struct client *u,
 }
 
 /* :uid NICK newnick :ts */
-void
+static void
 lk_nick(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -411,7 +412,7 @@ lk_nick(struct link *l, struct server *from, struct client *u,
 }
 
 /* :uid AWAY [:text] */
-void
+static void
 lk_away(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -446,7 +447,7 @@ lk_user_ref(const char *s)
 }
 
 /* :uid MODE uid :+modes (user modes) */
-void
+static void
 lk_mode(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -477,7 +478,7 @@ lk_mode(struct link *l, struct server *from, struct client *u,
 }
 
 /* :src ENCAP target subcommand params: passed on; SU and CHGHOST used. */
-void
+static void
 lk_encap(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -499,11 +500,13 @@ lk_encap(struct link *l, struct server *from, struct client *u,
 			lk_send(s->via, "%s", fwd);
 		return;
 	}
-	if (lk_encap_ban(l, from, u, m))	/* K/D-lines: passed on there */
+	if (lk_hooks.encap_relay != NULL &&
+	    lk_hooks.encap_relay(l, from, u, m))	/* K/D-lines: passed on there */
 		return;
 	lk_send_all(l, "%s", fwd);
 	if (!irc_match(m->param[0], lk_me.name) ||
-	    lk_svc_encap(l, from, u, m))	/* SU, SVSLOGIN, SASL */
+	    (lk_hooks.encap_here != NULL &&
+	    lk_hooks.encap_here(l, from, u, m)))	/* SU, SVSLOGIN, SASL */
 		return;
 	if (strcmp(m->param[1], "CHGHOST") == 0 && m->nparam >= 4 &&
 	    (t = lk_user_ref(m->param[2])) != NULL && lk_is_remote(t))
@@ -511,7 +514,7 @@ lk_encap(struct link *l, struct server *from, struct client *u,
 }
 
 /* :uid WHOIS target :nick: a remote WHOIS of one of ours. */
-void
+static void
 lk_whois(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
@@ -622,8 +625,20 @@ on_user_server(const struct client *c, const char **info)
 	return c->lk->server->name;
 }
 
+static const struct lk_cmd user_cmds[] = {
+	{ "AWAY",	lk_away,	0, LK_UP },
+	{ "ENCAP",	lk_encap,	2, LK_UP },
+	{ "EUID",	lk_euid,	11, LK_UP },
+	{ "KILL",	lk_kill,	1, LK_UP },
+	{ "MODE",	lk_mode,	2, LK_UP },
+	{ "NICK",	lk_nick,	1, LK_UP },
+	{ "QUIT",	lk_quit,	0, LK_UP },
+	{ "UID",	lk_uid,		9, LK_UP },
+	{ "WHOIS",	lk_whois,	2, LK_UP },
+};
+
 void
-lk_user_init(void)
+irc_link_user_init(void)
 {
 	irc_hooks.user_server = on_user_server;
 	htab_init(&uids);
@@ -632,7 +647,8 @@ lk_user_init(void)
 	IRC_HOOK_ADD(client_free, on_client_free);
 	IRC_HOOK_ADD(nick_changed, on_nick_changed);
 	IRC_HOOK_ADD(peers_sent, on_peers_sent);
-	lk_chan_init();
-	lk_msg_init();
-	lk_ban_init();
+	lk_hooks.user_uid = lk_user_uid;
+	lk_hooks.split = users_split;
+	lk_burst_add(burst_users);
+	lk_cmds_add(user_cmds, sizeof(user_cmds) / sizeof(user_cmds[0]));
 }

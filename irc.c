@@ -243,7 +243,8 @@ session_close(struct session *s, const char *error)
 static void
 client_exit(struct client *c)
 {
-	const char *quitmsg = c->quitmsg != NULL ? c->quitmsg :
+	const struct client_ext *x = irc_cxr(c);
+	const char *quitmsg = x->quitmsg != NULL ? x->quitmsg :
 	    "Client exited";
 	struct session *s;
 
@@ -264,10 +265,10 @@ client_exit(struct client *c)
 		irc.nunknown--;
 	irc_nick_unset(c);
 	/* "ERROR :" + error + CRLF in 512 bytes, cut between characters */
-	if (c->error != NULL)
-		irc_utf8_trunc(c->error, IRC_LINE_MAX - 9);
+	if (x->error != NULL)
+		irc_utf8_trunc(x->error, IRC_LINE_MAX - 9);
 	for (s = c->sess; s != NULL; s = s->next)
-		session_close(s, c->error);
+		session_close(s, x->error);
 	c->gnext = graveyard;
 	graveyard = c;
 }
@@ -289,7 +290,7 @@ session_detach(struct session *s)
 		;
 	if (*pp == NULL)
 		return;
-	if (s == c->sess && s->next == NULL && !c->always_on) {
+	if (s == c->sess && s->next == NULL && !irc_cxr(c)->always_on) {
 		irc_user_kill(c, "Client exited", s->error);	/* its last */
 		return;
 	}
@@ -351,12 +352,15 @@ client_free(struct client *c)
 	free(c->user);
 	free(c->host);
 	free(c->realname);
-	free(c->away);
-	free(c->oper_class);
-	free(c->oper_name);
 	irc_oper_free(c);
-	free(c->quitmsg);
-	free(c->error);
+	if (c->ext != NULL) {
+		free(c->ext->away);
+		free(c->ext->oper_class);
+		free(c->ext->oper_name);
+		free(c->ext->quitmsg);
+		free(c->ext->error);
+		free(c->ext);
+	}
 	while ((s = c->sess) != NULL) {
 		c->sess = s->next;
 		session_free(s);
@@ -686,6 +690,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 	rc = session_line(s, line, len);
 	c->cur = NULL;
 	s->user->cur = NULL;	/* s may have attached to another user */
+	irc_cx_trim(s->user);	/* what the command used and let go of */
 	return rc;
 }
 
@@ -695,8 +700,10 @@ irc_conn_line(void *arg, char *line, size_t len)
 static bool
 multiclient_target(const struct client *o)
 {
-	return conf->accounts.mc_enabled && (o->account_mc == MC_ON ||
-	    (o->account_mc == MC_DEFAULT && conf->accounts.mc_default)) &&
+	int mc = irc_cxr(o)->account_mc;
+
+	return conf->accounts.mc_enabled && (mc == MC_ON ||
+	    (mc == MC_DEFAULT && conf->accounts.mc_default)) &&
 	    (o->flags & CF_REG) && !(o->flags & CF_CLOSING) &&
 	    o->account != NULL;
 }
@@ -713,8 +720,8 @@ session_attach(struct client *c, struct client *u)
 	struct session *s = c->sess;
 	struct member *mb;
 	struct msg m;
-	bool missed = u->sess == NULL && u->always_on &&
-	    u->account_arm == SET_ON;
+	bool missed = u->sess == NULL && irc_cxr(u)->always_on &&
+	    irc_cxr(u)->account_arm == SET_ON;
 
 	tlist_del(&t_unreg, s);
 	throttle_del(s);
@@ -751,9 +758,9 @@ session_attach(struct client *c, struct client *u)
 	irc_metadata_registered(u);	/* its keys, its channels' */
 	/* SET AUTOREPLAY-MISSED: what came while nobody was attached */
 	if (missed)
-		irc_hist_missed(u, u->last_seen_ms, u->account_arl >= 0 ?
-		    (size_t)u->account_arl : conf->history.maxmessages,
-		    u->account_rj == RJ_ALWAYS);
+		irc_hist_missed(u, u->ext->last_seen_ms,
+		    u->ext->account_arl >= 0 ? (size_t)u->ext->account_arl :
+		    conf->history.maxmessages, u->ext->account_rj == RJ_ALWAYS);
 	irc_alwayson_attached(u);	/* back from auto-away */
 }
 
@@ -1449,8 +1456,9 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		irc_ev_echo(&ev, c);
 		irc_ev_message(&ev, c, NULL, to, cmd, text);
 		irc_ev_done(&ev);
-		if (kind == MSG_PRIVMSG && to->away != NULL)
-			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
+		if (kind == MSG_PRIVMSG && irc_cxr(to)->away != NULL)
+			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick,
+			    to->ext->away);
 	}
 }
 

@@ -164,8 +164,8 @@ introduce(struct link *l, bool all, struct client *c)
 			    s->sid, c->nick, s->hops + 1,
 			    (long long)c->lk->ts, um, c->user, c->host, ip,
 			    c->lk->uid, c->realname != NULL ? c->realname : "");
-		if (c->away != NULL)
-			lk_send(o, ":%s AWAY :%s", c->lk->uid, c->away);
+		if (irc_cxr(c)->away != NULL)
+			lk_send(o, ":%s AWAY :%s", c->lk->uid, c->ext->away);
 	}
 }
 
@@ -419,10 +419,12 @@ lk_away(struct link *l, struct server *from, struct client *u,
 	if (u == NULL)
 		return;
 	if (m->nparam > 0 && m->param[0][0] != '\0' &&
-	    (p = xstrdup(m->param[0])) == NULL)
+	    (irc_cx(u) == NULL || (p = xstrdup(m->param[0])) == NULL))
 		return;
-	free(u->away);
-	u->away = p;
+	if (u->ext != NULL) {
+		free(u->ext->away);
+		u->ext->away = p;
+	}
 	if (p != NULL) {
 		lk_send_all(l, ":%s AWAY :%s", u->lk->uid, p);
 		irc_peers_cap_send(u, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",
@@ -529,9 +531,9 @@ lk_whois(struct link *l, struct server *from, struct client *u,
 	    t->nick, t->user, t->host, t->realname != NULL ? t->realname : "");
 	lk_send(l, ":%s 312 %s %s %s :%s", lk_me.sid, u->lk->uid, t->nick,
 	    lk_me.name, lk_me.info);
-	if (t->away != NULL)
+	if (irc_cxr(t)->away != NULL)
 		lk_send(l, ":%s 301 %s %s :%s", lk_me.sid, u->lk->uid, t->nick,
-		    t->away);
+		    t->ext->away);
 	if (t->account != NULL)
 		lk_send(l, ":%s 330 %s %s %s :is logged in as", lk_me.sid,
 		    u->lk->uid, t->nick, t->account);
@@ -560,10 +562,11 @@ on_quit(struct client *c)
 	c->lk->gone = true;
 	if (lk_is_remote(c))	/* an oper here killed it */
 		lk_send_all(NULL, ":%s KILL %s :%s", lk_me.sid, c->lk->uid,
-		    c->quitmsg != NULL ? c->quitmsg : "Killed");
+		    irc_cxr(c)->quitmsg != NULL ? c->ext->quitmsg : "Killed");
 	else
 		lk_send_all(NULL, ":%s QUIT :%s", c->lk->uid,
-		    c->quitmsg != NULL ? c->quitmsg : "Client exited");
+		    irc_cxr(c)->quitmsg != NULL ? c->ext->quitmsg :
+		    "Client exited");
 }
 
 static void
@@ -605,8 +608,8 @@ on_peers_sent(struct irc_ev *ev, struct client *c)
 		return;
 	if ((p = strchr(ev->body, ' ')) == NULL || strncmp(p, " AWAY", 5))
 		return;
-	if (c->away != NULL)
-		lk_send_all(NULL, ":%s AWAY :%s", c->lk->uid, c->away);
+	if (irc_cxr(c)->away != NULL)
+		lk_send_all(NULL, ":%s AWAY :%s", c->lk->uid, c->ext->away);
 	else
 		lk_send_all(NULL, ":%s AWAY", c->lk->uid);
 }

@@ -120,9 +120,64 @@ struct session {
 };
 
 /*
+ * What a user rarely needs, apart from struct client so that an idle
+ * registered user (the common case, tens of thousands of them) pays
+ * for none of it: away text, oper state, snomasks, MONITOR, ACCEPT,
+ * direct-message history, account settings, always-on, read markers,
+ * metadata, nick enforcement, the precis skeleton, why it quit.
+ * Allocated on first use (irc_cx) and freed once every field is back
+ * to zero (irc_cx_trim, after each command of its user); read through
+ * irc_cxr, which answers all-zero for a user that has none.
+ */
+struct client_ext {
+	struct hent	 sk;		/* by skeleton (casemapping precis) */
+	struct client	*sk_user;	/* whose skeleton sk is */
+	char		*away;		/* NULL when present */
+	char		*oper_class;	/* NULL unless +o */
+	char		*oper_name;	/* its oper block, NULL unless +o */
+	uint32_t	 snomask;	/* SNO_* (irc_oper.c) */
+	struct client	*snonext, *snoprev;	/* on the snomask list */
+	char		*quitmsg, *error;	/* why, once dead (or NULL) */
+	/* MONITOR list (irc_monitor.c), direct-message history (irc_hist.c) */
+	struct mon_link	*monitors;
+	unsigned	 nmonitors;
+	struct hist	*hist;
+	/* ACCEPT (user mode +R): whom c accepts, who accepts c */
+	struct accept	*accepts, *accepted_by;
+	unsigned	 naccepts;
+	/* accounts (irc_sasl.c, irc_serv.c) */
+	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
+	struct client	*acnext, *acprev;	/* sessions of the account */
+	bool		 ac_listed;
+	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
+	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
+	int		 account_rj;		/* REPLAY-JOINS */
+	int		 account_dmh;		/* DM-HISTORY (DMH_*) */
+	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
+	bool		 auto_away;	/* its away is auto-away's */
+	uint64_t	 ao_saved;	/* hash of the state last written */
+	int64_t		 ao_account;	/* the account its row is under */
+	time_t		 last_seen;	/* its last session left */
+	int64_t		 last_seen_ms;	/* the same, wall clock ms */
+	struct mark	*marks;		/* read markers without an account */
+	unsigned	 nmarks;
+	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
+	struct mdkv	*meta;
+	unsigned	 nmeta;
+	uint64_t	 md_win_ms;
+	unsigned	 md_count;
+	/* nick enforcement (irc_serv.c): on its list while pending */
+	struct client	*nrnext, *nrprev;
+	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
+	bool		 nr_listed;
+	bool		 nr_told;	/* the warning was sent */
+};
+
+/*
  * A user: what other clients see (nick, ident, host, account, modes,
- * channels, away) and what outlives a connection. Its sessions hang
- * from sess: one per connection (multiclient links more), or none.
+ * channels) and what outlives a connection. Its sessions hang from
+ * sess: one per connection (multiclient links more), or none. The
+ * rest is in ext (above), NULL for most users.
  *
  * The invariant of a user with no session (sess == NULL): it has no
  * local connection: an always-on user whose every device is away, or
@@ -136,70 +191,51 @@ struct session {
  */
 struct client {
 	struct hent	 h;		/* by folded nick, once NICK is set */
-	struct hent	 sk;		/* by skeleton (casemapping precis) */
 	struct session	*sess;		/* its sessions, or NULL (see above) */
 	struct session	*cur;		/* the one whose command runs, or NULL */
 	char		 nick[NICKLEN_MAX + 1];
+	bool		 changed;	/* on irc.changed */
 	char		*user;		/* ident from USER, '~'-prefixed */
 	char		*host;		/* shown host (IP for now) */
 	char		*realname;
-	char		*away;		/* NULL when present */
-	char		*oper_class;	/* NULL unless +o */
-	char		*oper_name;	/* its oper block, NULL unless +o */
-	uint32_t	 snomask;	/* SNO_* (irc_oper.c) */
-	struct client	*snonext, *snoprev;	/* on the snomask list */
 	unsigned	 flags;		/* CF_* */
 	unsigned	 umodes;	/* UMODE_* */
 	struct member	*chans;		/* memberships, via unext */
 	unsigned	 nchans;
+	uint32_t	 mark;		/* fan-out dedup generation */
+	uint32_t	 md_mark;	/* the same of irc_metadata.c */
 	time_t		 signon;	/* connect time (317) */
 	time_t		 last_msg;	/* last PRIVMSG/NOTICE (idle, 317) */
-	uint32_t	 mark;		/* fan-out dedup generation */
 	struct client	*gnext;		/* graveyard: freed next tick */
 	struct client	*dnext;		/* irc.dead: ended after the command */
-	char		*quitmsg, *error;	/* why, once dead (or NULL) */
-	/* MONITOR list (irc_monitor.c), direct-message history (irc_hist.c) */
-	struct mon_link	*monitors;
-	unsigned	 nmonitors;
-	struct hist	*hist;
-	/* ACCEPT (user mode +R): whom c accepts, who accepts c */
-	struct accept	*accepts, *accepted_by;
-	unsigned	 naccepts;
-	/* accounts (irc_sasl.c, irc_serv.c) */
+	struct client	*chnext;	/* irc.changed */
 	char		*account;	/* account name when logged in */
 	int64_t		 account_id;
-	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
-	struct client	*acnext, *acprev;	/* sessions of the account */
-	bool		 ac_listed;
-	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
-	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
-	int		 account_rj;		/* REPLAY-JOINS */
-	int		 account_dmh;		/* DM-HISTORY (DMH_*) */
-	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
-	bool		 auto_away;	/* its away is auto-away's */
-	bool		 changed;	/* on irc.changed */
-	struct client	*chnext;
-	uint64_t	 ao_saved;	/* hash of the state last written */
-	int64_t		 ao_account;	/* the account its row is under */
-	time_t		 last_seen;	/* its last session left */
-	int64_t		 last_seen_ms;	/* the same, wall clock ms */
-	struct mark	*marks;		/* read markers without an account */
-	unsigned	 nmarks;
-	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
-	struct mdkv	*meta;
-	unsigned	 nmeta;
-	uint64_t	 md_win_ms;
-	unsigned	 md_count;
-	uint32_t	 md_mark;	/* its notices' dedup generation */
-	/* nick enforcement (irc_serv.c): on its list while pending */
-	struct client	*nrnext, *nrprev;
-	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
-	bool		 nr_listed;
-	bool		 nr_told;	/* the warning was sent */
 	/* server links (irc_link_user.c): UID, nick TS, and for a remote
 	 * user (no sessions here) the server it is on; NULL until used */
 	struct lk_user	*lk;
+	struct client_ext *ext;		/* NULL until needed (above) */
 };
+
+/* c's rare part to read: all zero if it has none. */
+extern const struct client_ext irc_cx_none;
+static inline const struct client_ext *
+irc_cxr(const struct client *c)
+{
+	return c->ext != NULL ? c->ext : &irc_cx_none;
+}
+/* The name of c's oper block, or none if it is not an operator. */
+static inline const char *
+irc_oper_name_or(const struct client *c, const char *none)
+{
+	return c->ext != NULL && c->ext->oper_name != NULL ?
+	    c->ext->oper_name : none;
+}
+/* c's rare part to write, made if needed; NULL on ENOMEM (logged). */
+struct client_ext *irc_cx(struct client *);
+/* Frees c's rare part if nothing in it is in use (irc.c, after each
+ * command of c, and when c goes). */
+void	 irc_cx_trim(struct client *);
 
 /* ---- channels ---- */
 #define CMODE_INVITE	0x01	/* +i */

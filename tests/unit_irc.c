@@ -2,7 +2,8 @@
  * unit_irc.c: the pure parts of the protocol core: the message parser,
  * casemapping, wildcard matching, nick/channel syntax, ban-mask
  * normalisation, the hash table, the UTF-8-safe line formatter, and
- * the model's promise about a user with no session (irc_state.h).
+ * the model's promise about a user with no session (irc_state.h), a
+ * user's rare part made and freed as used.
  * Prints "ok NAME" or "FAIL NAME: why" per case; links against libergo.a.
  */
 
@@ -796,6 +797,46 @@ t_sessionless(void)
 	report("sessionless_user");
 }
 
+/*
+ * A user's rare part (irc_state.h): none until a field is written,
+ * read as all zero meanwhile, and freed once nothing in it is in use,
+ * including fields that outlive their use (a nick enforcement over).
+ */
+static void
+t_client_ext(void)
+{
+	struct client u, v;
+
+	memset(&u, 0, sizeof(u));
+	memset(&v, 0, sizeof(v));
+	snprintf(u.nick, sizeof(u.nick), "u");
+	snprintf(v.nick, sizeof(v.nick), "v");
+	CHECK(irc_cxr(&u)->away == NULL && irc_cxr(&u)->naccepts == 0,
+	    "a user with no rare part reads as zero");
+	irc_cx_trim(&u);
+	CHECK(u.ext == NULL, "trim of none");
+	if (irc_cx(&u) == NULL) {
+		bad("out of memory");
+		report("client_ext");
+		return;
+	}
+	u.ext->nr_told = true;		/* stays set once the warning went */
+	u.ext->nr_due_ms = 1;
+	irc_cx_trim(&u);
+	CHECK(u.ext == NULL, "a finished nick enforcement keeps the part");
+	CHECK(irc_accept_add(&u, &v) == 0, "accept_add");
+	CHECK(u.ext != NULL && v.ext != NULL && irc_accept_has(&u, &v),
+	    "accept: both have the part");
+	irc_cx_trim(&u);
+	irc_cx_trim(&v);
+	CHECK(u.ext != NULL && v.ext != NULL, "trim of a part in use");
+	CHECK(irc_accept_del(&u, &v), "accept_del");
+	irc_cx_trim(&u);
+	irc_cx_trim(&v);
+	CHECK(u.ext == NULL && v.ext == NULL, "trim once the accept went");
+	report("client_ext");
+}
+
 /* ---- util_milli, util_digits, util_hexbyte (scanf-free parsing) ---- */
 
 static void
@@ -849,6 +890,7 @@ main(void)
 	t_htab();
 	t_vformat();
 	t_sessionless();
+	t_client_ext();
 	t_util_numbers();
 	conf_free(conf);
 	return nfail ? 1 : 0;

@@ -112,7 +112,9 @@ cs_kick_all(struct client *c, struct chan *ch, const struct client *keep)
 	}
 }
 
-/* Sets or clears a member's +o/+v as ChanServ, told to the channel. */
+/* Sets or clears a member's rank as ChanServ, told to the channel's
+ * members here and to the other servers (not a channel event: history
+ * keeps none). */
 static void
 cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
 {
@@ -129,6 +131,7 @@ cs_member_mode(struct chan *ch, struct client *t, int mode, bool on)
 	irc_user_changed(t);
 	irc_chan_send(ch, NULL, ":ChanServ!ChanServ@localhost MODE %s %c%c %s",
 	    ch->name, on ? '+' : '-', mode, t->nick);
+	IRC_HOOK_RUN(member_ranked, ch, t, (char)mode, on);	/* the links */
 }
 
 /* REGISTER #chan: a chanop logged in to an account becomes founder. */
@@ -980,8 +983,9 @@ cs_set(struct client *c, int argc, char **argv)
 }
 
 /*
- * c has joined ch: the founder gets +o, an account's AMODE its mode.
- * For irc_chan.c's JOIN, after the JOIN and NAMES lines went out.
+ * c has joined ch: the founder gets +q, an account's AMODE its mode.
+ * For irc_chan.c's JOIN, after the JOIN and NAMES lines went out, and
+ * for another server's user's JOIN (remote_joined).
  */
 void
 irc_serv_joined(struct client *c, struct chan *ch)
@@ -990,7 +994,9 @@ irc_serv_joined(struct client *c, struct chan *ch)
 	char fz[CHANLEN_MAX + 1];
 	int mode;
 
-	if (c->account == NULL)
+	/* account_id 0: an account known by its name only (the services
+	 * are on another server), none of ours */
+	if (c->account == NULL || c->account_id == 0)
 		return;
 	irc_fold(fz, ch->name, sizeof(fz));
 	if (store_chan_get(fz, &sc) != 1)

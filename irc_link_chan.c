@@ -251,8 +251,14 @@ mout_flush(struct mout *o)
 		return;
 	o->modes[o->nm] = '\0';
 	o->args[o->na] = '\0';
-	irc_chan_event(o->ch, o->from, NULL, ":%s MODE %s %s%s", o->src,
-	    o->ch->name, o->modes, o->args);
+	/* a service's change is no event of the channel (history keeps
+	 * none), as our own ChanServ's is not */
+	if (o->from != NULL && o->from->lk != NULL && o->from->lk->service)
+		irc_chan_send(o->ch, NULL, ":%s MODE %s %s%s", o->src,
+		    o->ch->name, o->modes, o->args);
+	else
+		irc_chan_event(o->ch, o->from, NULL, ":%s MODE %s %s%s",
+		    o->src, o->ch->name, o->modes, o->args);
 	o->nm = o->na = 0;
 	o->nparams = 0;
 	o->sign = '\0';
@@ -489,7 +495,7 @@ lk_sjoin(struct link *l, struct server *from, struct client *u,
 	struct client *t;
 	struct mout o;
 	bool theirs, fresh;
-	size_t n = 0;
+	size_t n = 0, i;
 
 	(void)u;
 	if (from == NULL || ts <= 0)
@@ -532,6 +538,10 @@ lk_sjoin(struct link *l, struct server *from, struct client *u,
 		return;
 	}
 	sjoin_send(l, from, ch, added, n);
+	/* ChanServ's ranks, once every server knows the members */
+	for (i = 0; i < n; i++)
+		if (irc_member_find(ch, added[i]->c) == added[i])
+			IRC_HOOK_RUN(remote_joined, added[i]->c, ch);
 }
 
 /* :uid JOIN ts #chan + (or JOIN 0) */
@@ -567,6 +577,7 @@ lk_join(struct link *l, struct server *from, struct client *u,
 	irc_user_join_send(u, ch);
 	lk_send_all(l, ":%s JOIN %lld %s +", u->lk->uid,
 	    (long long)ch->created, ch->name);
+	IRC_HOOK_RUN(remote_joined, u, ch);	/* ChanServ's ranks */
 }
 
 /* :uid PART #chan[,#chan] [:reason] */
@@ -899,10 +910,26 @@ on_chan_event(struct chan *ch, const struct irc_ev *ev)
 		    m.param + 2, m.nparam - 2, true);
 }
 
+/* Our ChanServ changed a member's rank (irc_hooks.member_ranked): a
+ * TMODE from it to every link, the member's own server's too (a JOIN
+ * from a link gets its founder's or AMODE's rank here). */
+static void
+on_member_ranked(struct chan *ch, struct client *t, char letter, bool on)
+{
+	char modes[3] = { on ? '+' : '-', letter, '\0' };
+	char uid[LK_UIDLEN + 1], *args[1] = { uid };
+
+	if (lk_links == NULL || lk_uid_of(t) == NULL)
+		return;
+	snprintf(uid, sizeof(uid), "%s", t->lk->uid);
+	tmode_send(NULL, lk_svc_chanserv(), ch, ch->created, modes, args, 1,
+	    false);
+}
 
 void
 lk_chan_init(void)
 {
 	IRC_HOOK_ADD(joined, on_joined);
 	IRC_HOOK_ADD(chan_event, on_chan_event);
+	IRC_HOOK_ADD(member_ranked, on_member_ranked);
 }

@@ -89,6 +89,7 @@ struct lk_user {
 	time_t		 ts;		/* nick TS */
 	char		 ip[64];	/* a remote user's, as told */
 	bool		 gone;		/* its end came from a link: told */
+	bool		 service;	/* +S: a service (ChanServ...) */
 };
 
 /* irc_link_user.c */
@@ -126,6 +127,9 @@ void	 lk_svc_rehashed(void);
 /* A PRIVMSG/NOTICE from a link for our services: true if taken. */
 bool	 lk_svc_message(struct link *, struct client *u, struct msg *,
 	    bool notice);
+/* The source of a change our ChanServ made: its UID if the network
+ * knows it, else our SID. */
+const char *lk_svc_chanserv(void);
 /* A user came from a link (EUID): its account, as the services see it. */
 void	 lk_svc_user_added(struct client *);
 /* An ENCAP for us: SU, SVSLOGIN, SASL (true if taken). */

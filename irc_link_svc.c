@@ -153,6 +153,17 @@ lk_svc_rehashed(void)
 	svc_shown = true;
 }
 
+const char *
+lk_svc_chanserv(void)
+{
+	static char uid[LK_UIDLEN + 1];
+
+	if (!svc_shown)
+		return lk_me.sid;
+	svc_uid(1, uid);
+	return uid;
+}
+
 /* The service a message from a link is for, or -1. */
 static int
 svc_target(const char *target)

@@ -294,6 +294,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		c->umodes |= UMODE_WALLOPS;
 	if (strchr(um, 'B') != NULL)
 		c->umodes |= UMODE_BOT;
+	c->lk->service = strchr(um, 'S') != NULL;
 	if (account != NULL)
 		c->umodes |= UMODE_REGISTERED;
 	irc.nusers++;

@@ -1140,6 +1140,7 @@ irc_serv_init(void)
 	irc_hooks.chan_restore = irc_serv_chan_restore;
 	irc_hooks.service_message = irc_serv_message;
 	IRC_HOOK_ADD(joined, irc_serv_joined);
+	IRC_HOOK_ADD(remote_joined, irc_serv_joined);
 	IRC_HOOK_ADD(chan_changed, irc_serv_chan_changed);
 	IRC_HOOK_ADD(nick_changed, serv_nick_changed);
 	IRC_HOOK_ADD(client_free, irc_serv_forget);

@@ -398,6 +398,13 @@ struct irc_hooks {
 	 * NAMES (irc_chan.c), to c's current session */
 	void	(*chan_greet)(struct client *, struct chan *);
 	void	(*chan_free[IRC_HOOKS_MAX])(struct chan *);
+	/* the services changed a member's rank (ChanServ: a founder's +q,
+	 * AMODE, OP): not a channel event, history keeps none; the links
+	 * tell the other servers (TMODE). A user of another server joined
+	 * ch (a link's JOIN or SJOIN): the services' ranks at JOIN */
+	void	(*member_ranked[IRC_HOOKS_MAX])(struct chan *,
+		    struct client *, char letter, bool on);
+	void	(*remote_joined[IRC_HOOKS_MAX])(struct client *, struct chan *);
 	/* services: a message to a service's nick (true: taken); a K- or
 	 * D-line on a client not registered yet (true: 465 sent, killed) */
 	bool	(*service_message)(struct client *, const char *target,

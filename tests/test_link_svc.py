@@ -308,3 +308,78 @@ def test_sasl_external_on_the_leaf_with_the_hubs_certificate_list():
     if e.expect(r"^AUTHENTICATE \+| 904 ", timeout=10).startswith("AUTH"):
         e.send("AUTHENTICATE +")
         e.expect(r" 904 nocert ", timeout=10)
+
+
+def names_of(c, chan):
+    """The NAMES of chan as c's server shows them (with prefixes)."""
+    c.send("NAMES %s" % chan)
+    out = []
+    for l in c.lines_until(r" 366 "):
+        if " 353 " in l:
+            out += l.split(" :", 1)[1].split()
+    return out
+
+
+def wait_rank(c, chan, entry):
+    """Until c's server shows entry (say ~fonda) in chan's NAMES."""
+    wait_for(lambda: entry in names_of(c, chan), 10,
+             "%s in %s's NAMES" % (entry, chan))
+
+
+def test_chanserv_ranks_reach_every_server_without_history():
+    """ChanServ's ranks (a founder's +q at REGISTER and at JOIN, an
+    AMODE's at JOIN) cross the link as TMODE from ChanServ, for users of
+    either server; they are no channel event (history keeps none)."""
+    net = hub_and_leaf()
+    wait_user(net.srv[1], "ChanServ")
+    # the founder is a user of the leaf
+    f = ns_register(net.srv[1], "fonda", "fonda-pass-1")
+    f.expect(r" 900 fonda ", timeout=10)
+    f.send("JOIN #ranked")
+    f.expect(r" 366 fonda #ranked ")
+    h = net.srv[0].client("hubby")
+    test_link.sees(h, "#ranked", "fonda")
+    h.send("JOIN #ranked")
+    h.expect(r" 366 hubby #ranked ")
+    f.expect(r":hubby!\S+ JOIN #ranked", timeout=10)
+    f.send("PRIVMSG ChanServ :REGISTER #ranked")
+    f.expect(r"NOTICE fonda :Channel #ranked successfully registered",
+             timeout=10)
+    # the registration's +q, on both servers, from ChanServ
+    f.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked \+q fonda$",
+             timeout=10)
+    h.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked \+q fonda$",
+             timeout=10)
+    # the founder comes back through the leaf: +q again everywhere
+    f.send("PART #ranked")
+    h.expect(r":fonda!\S+ PART #ranked", timeout=10)
+    f.send("JOIN #ranked")
+    h.expect(r":fonda!\S+ JOIN #ranked", timeout=10)
+    h.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked \+q fonda$",
+             timeout=10)
+    f.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked \+q fonda$",
+             timeout=10)
+    assert "~fonda" in names_of(h, "#ranked")
+    wait_rank(f, "#ranked", "~fonda")
+    # an AMODE'd account of the leaf joins there: its rank everywhere
+    v = ns_register(net.srv[1], "vic", "vic-pass-1")
+    v.expect(r" 900 vic ", timeout=10)
+    f.send("PRIVMSG ChanServ :AMODE #ranked +o vic")
+    f.expect(r"NOTICE fonda :.*vic", timeout=10)
+    v.send("JOIN #ranked")
+    v.expect(r" 366 vic #ranked ")
+    v.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked \+o vic$",
+             timeout=10)
+    wait_rank(h, "#ranked", "@vic")
+    wait_rank(v, "#ranked", "@vic")
+    # none of ChanServ's MODEs is in either server's history
+    for c in (h, f):
+        c.send("CAP REQ :batch draft/chathistory draft/event-playback "
+               "server-time message-tags")
+        c.expect(r"CAP \S+ ACK")
+        c.send("CHATHISTORY LATEST #ranked * 50")
+        lines = c.lines_until(r"BATCH -")
+        assert any(re.search(r":vic!\S+ JOIN #ranked", l)
+                   for l in lines), lines
+        assert not any("ChanServ" in l and " MODE " in l
+                       for l in lines), lines

@@ -198,7 +198,7 @@ irc_conn_open(struct conn *conn)
 		snprintf(host, sizeof(host), "%s%s", ip[0] == ':' ? "0" : "",
 		    ip);
 	/* a user and its one session; the session is net's handle */
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	if ((c = irc_client_new()) == NULL ||
 	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
 	    (c->host = xstrdup(host)) == NULL) {
 		if (c != NULL)
@@ -243,7 +243,7 @@ session_close(struct session *s, const char *error)
 static void
 client_exit(struct client *c)
 {
-	const struct client_ext *x = irc_cxr(c);
+	const struct client_ext *x = c->ext;
 	const char *quitmsg = x->quitmsg != NULL ? x->quitmsg :
 	    "Client exited";
 	struct session *s;
@@ -290,7 +290,7 @@ session_detach(struct session *s)
 		;
 	if (*pp == NULL)
 		return;
-	if (s == c->sess && s->next == NULL && !irc_cxr(c)->always_on) {
+	if (s == c->sess && s->next == NULL && !c->ext->always_on) {
 		irc_user_kill(c, "Client exited", s->error);	/* its last */
 		return;
 	}
@@ -353,7 +353,7 @@ client_free(struct client *c)
 	free(c->host);
 	free(c->realname);
 	irc_oper_free(c);
-	if (c->ext != NULL) {
+	if (c->ext != IRC_CX_NONE) {
 		free(c->ext->away);
 		free(c->ext->oper_class);
 		free(c->ext->oper_name);
@@ -700,7 +700,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 static bool
 multiclient_target(const struct client *o)
 {
-	int mc = irc_cxr(o)->account_mc;
+	int mc = o->ext->account_mc;
 
 	return conf->accounts.mc_enabled && (mc == MC_ON ||
 	    (mc == MC_DEFAULT && conf->accounts.mc_default)) &&
@@ -720,8 +720,8 @@ session_attach(struct client *c, struct client *u)
 	struct session *s = c->sess;
 	struct member *mb;
 	struct msg m;
-	bool missed = u->sess == NULL && irc_cxr(u)->always_on &&
-	    irc_cxr(u)->account_arm == SET_ON;
+	bool missed = u->sess == NULL && u->ext->always_on &&
+	    u->ext->account_arm == SET_ON;
 
 	tlist_del(&t_unreg, s);
 	throttle_del(s);
@@ -1456,7 +1456,7 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		irc_ev_echo(&ev, c);
 		irc_ev_message(&ev, c, NULL, to, cmd, text);
 		irc_ev_done(&ev);
-		if (kind == MSG_PRIVMSG && irc_cxr(to)->away != NULL)
+		if (kind == MSG_PRIVMSG && to->ext->away != NULL)
 			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick,
 			    to->ext->away);
 	}

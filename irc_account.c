@@ -76,7 +76,7 @@ sessions_unlink(struct client *c)
 	struct client_ext *x = c->ext;
 	struct acct_sessions *as;
 
-	if (x == NULL || !x->ac_listed)
+	if (!x->ac_listed)
 		return;
 	x->ac_listed = false;
 	if (x->acnext != NULL)

@@ -100,7 +100,7 @@ state_hash(const struct client *c, const char *chans)
 	uint64_t h = 14695981039346656037ULL;
 	unsigned um = c->umodes & AO_UMODES;
 	bool sess = c->sess != NULL;
-	const char *away = irc_cxr(c)->away;
+	const char *away = c->ext->away;
 
 	h = fnv(h, c->nick, strlen(c->nick) + 1);
 	h = fnv(h, c->user, strlen(c->user) + 1);
@@ -161,7 +161,7 @@ ao_wanted(const struct client *c)
 		return false;
 	return c->account_id != 0 && (c->flags & CF_REG) &&
 	    !(c->flags & CF_CLOSING) &&
-	    irc_account_always_on(irc_cxr(c)->account_ao);
+	    irc_account_always_on(c->ext->account_ao);
 }
 
 /* (c has its rare part: ao_wanted read its account's setting there) */
@@ -177,7 +177,7 @@ ao_on(struct client *c)
 static void
 ao_off(struct client *c)
 {
-	if (!irc_cxr(c)->always_on)
+	if (!c->ext->always_on)
 		return;
 	c->ext->always_on = false;
 	c->ext->ao_saved = 0;
@@ -211,7 +211,7 @@ irc_alwayson_sync(void)
 				ao_on(c);
 			}
 			ao_save(c);
-		} else if (irc_cxr(c)->always_on) {
+		} else if (c->ext->always_on) {
 			ao_off(c);
 			/* only what always-on kept: not a user of another
 			 * server, which has no session here either */
@@ -224,7 +224,7 @@ irc_alwayson_sync(void)
 bool
 irc_alwayson_room(const struct client *c)
 {
-	return irc_cxr(c)->always_on ||
+	return c->ext->always_on ||
 	    ao_count < conf->accounts.max_always_on;
 }
 
@@ -271,7 +271,7 @@ away_set(struct client *c, const char *text)
 void
 irc_alwayson_detached(struct client *c)
 {
-	if (c->sess != NULL || !irc_cxr(c)->always_on)
+	if (c->sess != NULL || !c->ext->always_on)
 		return;
 	c->ext->last_seen = ergo_now;
 	c->ext->last_seen_ms = irc_time_now_ms();
@@ -287,7 +287,7 @@ void
 irc_alwayson_attached(struct client *c)
 {
 	irc_user_changed(c);
-	if (irc_cxr(c)->auto_away) {
+	if (c->ext->auto_away) {
 		c->ext->auto_away = false;
 		if (c->ext->away != NULL)
 			away_set(c, NULL);
@@ -321,7 +321,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 		    u->account_name);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL || irc_cx(c) == NULL ||
+	if ((c = irc_client_new()) == NULL || irc_cx(c) == NULL ||
 	    (c->user = xstrdup(u->user)) == NULL ||
 	    (c->host = xstrdup(u->host)) == NULL ||
 	    (c->realname = xstrdup(u->realname)) == NULL ||
@@ -337,9 +337,9 @@ ao_restore(void *arg, const struct store_alwayson *u)
 			free(c->user);
 			free(c->host);
 			free(c->realname);
-			if (c->ext != NULL)
-				free(c->ext->away);
-			free(c->ext);
+			free(c->ext->away);
+			if (c->ext != IRC_CX_NONE)
+				free(c->ext);
 			free(c);
 		}
 		return;
@@ -433,7 +433,7 @@ irc_alwayson_tick(void)
 			    ((char *)e - offsetof(struct client, h));
 
 			next = e->next;
-			if (irc_cxr(c)->always_on && c->sess == NULL &&
+			if (c->ext->always_on && c->sess == NULL &&
 			    c->ext->last_seen + max <= ergo_now)
 				irc_user_kill(c, "Always-on expired", NULL);
 		}

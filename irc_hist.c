@@ -539,13 +539,13 @@ static struct hist **
 dm_hist(struct client *c)
 {
 	static struct hist *none;	/* c has no rare part: no ring */
-	struct hist **own = c->ext != NULL ? &c->ext->hist : &none;
+	struct hist **own = c->ext != IRC_CX_NONE ? &c->ext->hist : &none;
 	struct pring *p;
 	char key[24];
 
 	none = NULL;
 	if (c->account_id == 0 || !persisting() ||
-	    irc_account_dm_history(irc_cxr(c)->account_dmh) != DMH_ON)
+	    irc_account_dm_history(c->ext->account_dmh) != DMH_ON)
 		return own;
 	pring_key(key, sizeof(key), 'a', c->account_id);
 	if ((p = pring_get(key, true)) == NULL)
@@ -605,7 +605,7 @@ dm_push(struct client *c, struct hmsg *m)
 	struct hist **hp;
 
 	if ((c->account_id != 0 &&
-	    irc_account_dm_history(irc_cxr(c)->account_dmh) == DMH_OFF) ||
+	    irc_account_dm_history(c->ext->account_dmh) == DMH_OFF) ||
 	    irc_cx(c) == NULL) {	/* (out of memory: logged) */
 		hmsg_free(m);		/* the ring owns what it keeps */
 		return;
@@ -1032,7 +1032,7 @@ irc_hist_chan_free(struct chan *ch)
 void
 irc_hist_client_free(struct client *c)
 {
-	if (c->ext == NULL)
+	if (c->ext == IRC_CX_NONE)
 		return;
 	hist_free(c->ext->hist);
 	c->ext->hist = NULL;
@@ -1687,7 +1687,7 @@ irc_hist_join(struct client *c, struct chan *ch)
 	struct hmsg **v;
 	int64_t cutoff;
 	/* NickServ SET AUTOREPLAY-LINES, else the config's */
-	int arl = irc_cxr(c)->account_arl;
+	int arl = c->ext->account_arl;
 	size_t n = 0, i, want = c->account != NULL && arl >= 0 ?
 	    (size_t)arl : conf->history.autoreplay;
 
@@ -2068,7 +2068,7 @@ irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
 	h->n = k;
 	/* a saved ring: the queue first, so no queued copy comes back */
 	if (persisting() && (ch != NULL ? ch->reg_id != 0 :
-	    h != irc_cxr(c)->hist)) {
+	    h != c->ext->hist)) {
 		irc_hist_flush();
 		(void)store_hist_redact(ch != NULL ? ch->reg_id : 0,
 		    ch != NULL ? 0 : c->account_id, msgid);

@@ -164,7 +164,7 @@ introduce(struct link *l, bool all, struct client *c)
 			    s->sid, c->nick, s->hops + 1,
 			    (long long)c->lk->ts, um, c->user, c->host, ip,
 			    c->lk->uid, c->realname != NULL ? c->realname : "");
-		if (irc_cxr(c)->away != NULL)
+		if (c->ext->away != NULL)
 			lk_send(o, ":%s AWAY :%s", c->lk->uid, c->ext->away);
 	}
 }
@@ -262,7 +262,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		return;
 	if (euid && strcmp(m->param[9], "*") != 0)
 		account = m->param[9];
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = irc_client_new()) == NULL)
 		goto nomem;
 	if ((c->user = xstrdup(m->param[4])) == NULL ||
 	    (c->host = xstrdup(m->param[5])) == NULL ||
@@ -422,7 +422,7 @@ lk_away(struct link *l, struct server *from, struct client *u,
 	if (m->nparam > 0 && m->param[0][0] != '\0' &&
 	    (irc_cx(u) == NULL || (p = xstrdup(m->param[0])) == NULL))
 		return;
-	if (u->ext != NULL) {
+	if (u->ext != IRC_CX_NONE) {
 		free(u->ext->away);
 		u->ext->away = p;
 	}
@@ -532,7 +532,7 @@ lk_whois(struct link *l, struct server *from, struct client *u,
 	    t->nick, t->user, t->host, t->realname != NULL ? t->realname : "");
 	lk_send(l, ":%s 312 %s %s %s :%s", lk_me.sid, u->lk->uid, t->nick,
 	    lk_me.name, lk_me.info);
-	if (irc_cxr(t)->away != NULL)
+	if (t->ext->away != NULL)
 		lk_send(l, ":%s 301 %s %s :%s", lk_me.sid, u->lk->uid, t->nick,
 		    t->ext->away);
 	if (t->account != NULL)
@@ -563,10 +563,10 @@ on_quit(struct client *c)
 	c->lk->gone = true;
 	if (lk_is_remote(c))	/* an oper here killed it */
 		lk_send_all(NULL, ":%s KILL %s :%s", lk_me.sid, c->lk->uid,
-		    irc_cxr(c)->quitmsg != NULL ? c->ext->quitmsg : "Killed");
+		    c->ext->quitmsg != NULL ? c->ext->quitmsg : "Killed");
 	else
 		lk_send_all(NULL, ":%s QUIT :%s", c->lk->uid,
-		    irc_cxr(c)->quitmsg != NULL ? c->ext->quitmsg :
+		    c->ext->quitmsg != NULL ? c->ext->quitmsg :
 		    "Client exited");
 }
 
@@ -609,7 +609,7 @@ on_peers_sent(struct irc_ev *ev, struct client *c)
 		return;
 	if ((p = strchr(ev->body, ' ')) == NULL || strncmp(p, " AWAY", 5))
 		return;
-	if (irc_cxr(c)->away != NULL)
+	if (c->ext->away != NULL)
 		lk_send_all(NULL, ":%s AWAY :%s", c->lk->uid, c->ext->away);
 	else
 		lk_send_all(NULL, ":%s AWAY", c->lk->uid);

@@ -69,7 +69,7 @@ conn_find(struct client *c, const char *folded)
 	static struct mark *none;
 	struct mark **mp;
 
-	if (c->ext == NULL)
+	if (c->ext == IRC_CX_NONE)
 		return &none;
 	for (mp = &c->ext->marks; *mp != NULL; mp = &(*mp)->next)
 		if (strcmp((*mp)->target, folded) == 0)
@@ -283,7 +283,7 @@ irc_markread_client_free(struct client *c)
 {
 	struct mark *m;
 
-	if (c->ext == NULL)
+	if (c->ext == IRC_CX_NONE)
 		return;
 	while ((m = c->ext->marks) != NULL) {
 		c->ext->marks = m->next;

@@ -347,7 +347,7 @@ t_list(const struct target *t, unsigned **n)
 		*n = &t->ch->nmeta;
 		return &t->ch->meta;
 	}
-	if (t->u->ext == NULL) {
+	if (t->u->ext == IRC_CX_NONE) {
 		none = NULL;
 		nnone = 0;
 		*n = &nnone;
@@ -659,7 +659,7 @@ sub_values(struct client *c, const struct mdsub *sub)
 		return;		/* before-connect: 001 brings c's own */
 	md_gen++;
 	c->md_mark = md_gen;
-	values_of(c, ref, sizeof(ref), c->nick, irc_cxr(c)->meta, sub);
+	values_of(c, ref, sizeof(ref), c->nick, c->ext->meta, sub);
 	for (mb = c->chans; mb != NULL; mb = mb->unext) {
 		chan_load(mb->ch);
 		values_of(c, ref, sizeof(ref), mb->ch->name, mb->ch->meta, sub);
@@ -669,7 +669,7 @@ sub_values(struct client *c, const struct mdsub *sub)
 			if (o->c->md_mark != md_gen) {
 				o->c->md_mark = md_gen;
 				values_of(c, ref, sizeof(ref), o->c->nick,
-				    irc_cxr(o->c)->meta, sub);
+				    o->c->ext->meta, sub);
 			}
 	}
 	batch_end(c, ref);
@@ -799,14 +799,14 @@ md_sync(struct client *c, const struct target *t)
 	batch_start(c, ref, sizeof(ref));
 	if (t->u != NULL)
 		sync_keys(c, ref, t->u->nick[0] ? t->u->nick : "*",
-		    irc_cxr(t->u)->meta);
+		    t->u->ext->meta);
 	else {
 		chan_load(t->ch);
 		sync_keys(c, ref, t->ch->name, t->ch->meta);
 		for (o = t->ch->members; o != NULL; o = o->cnext)
 			if (o->c != c)
 				sync_keys(c, ref, o->c->nick,
-				    irc_cxr(o->c)->meta);
+				    o->c->ext->meta);
 	}
 	batch_end(c, ref);
 }
@@ -915,7 +915,7 @@ irc_metadata_registered(struct client *c)
 	if (!(irc_sess(c)->caps & CAP_METADATA) || !conf->metadata.enabled)
 		return;
 	batch_start(c, ref, sizeof(ref));
-	for (kv = irc_cxr(c)->meta; kv != NULL; kv = kv->next)
+	for (kv = c->ext->meta; kv != NULL; kv = kv->next)
 		md_line(c, ref, ":%s METADATA %s %s * :%s", conf->server_name,
 		    c->nick, kv->key, kv->value);
 	batch_end(c, ref);
@@ -957,7 +957,7 @@ md_logged_in(struct client *c)
 
 	if (c->account_id == 0)
 		return;
-	for (kv = irc_cxr(c)->meta; kv != NULL; kv = kv->next)
+	for (kv = c->ext->meta; kv != NULL; kv = kv->next)
 		(void)store_md_set(c->account_id, kv->key, kv->value);
 	(void)store_md_list(c->account_id, load_one, &l);	/* logged */
 }
@@ -975,7 +975,7 @@ md_joined(struct client *c, struct chan *ch)
 		return;
 	if (irc_sess(c)->caps & CAP_METADATA)
 		chan_sync(c, ch);
-	for (kv = irc_cxr(c)->meta; kv != NULL; kv = kv->next) {
+	for (kv = c->ext->meta; kv != NULL; kv = kv->next) {
 		struct notice n = { c->nick, kv->key, kv->value, NULL };
 
 		md_gen++;
@@ -1025,7 +1025,7 @@ static const char *const whois_keys[] = {
 static void
 md_whois(struct client *c, struct client *u)
 {
-	struct mdkv *kv, *list = irc_cxr(u)->meta;
+	struct mdkv *kv, *list = u->ext->meta;
 	size_t i;
 
 	if (!conf->metadata.enabled)
@@ -1039,7 +1039,7 @@ md_whois(struct client *c, struct client *u)
 static void
 md_client_free(struct client *c)
 {
-	if (c->ext != NULL)
+	if (c->ext != IRC_CX_NONE)
 		kv_free(&c->ext->meta, &c->ext->nmeta);
 }
 

@@ -58,7 +58,7 @@ link_find(const struct client *c, const char *folded)
 {
 	struct mon_link *l;
 
-	for (l = irc_cxr(c)->monitors; l != NULL; l = l->cnext)
+	for (l = c->ext->monitors; l != NULL; l = l->cnext)
 		if (strcmp(l->t->h.key, folded) == 0)
 			return l;
 	return NULL;
@@ -233,7 +233,7 @@ monitor_add(struct client *c, char *list)
 	struct namelist dups_on, dups_off;
 	struct client *u;
 
-	for (tail = irc_cxr(c)->monitors; tail != NULL && tail->cnext != NULL;
+	for (tail = c->ext->monitors; tail != NULL && tail->cnext != NULL;
 	    tail = tail->cnext)
 		;
 	last = tail;		/* what follows it is new */
@@ -254,12 +254,12 @@ monitor_add(struct client *c, char *list)
 				namelist_add(&dups_off, dup->name);
 			continue;
 		}
-		if (irc_cxr(c)->nmonitors >= monitor_max()) {
+		if (c->ext->nmonitors >= monitor_max()) {
 			/* this target and the ones after it were not added */
 			if (comma != NULL)
 				*comma = ',';
 			status_send(c, last != NULL ? last->cnext :
-			    irc_cxr(c)->monitors, NULL);
+			    c->ext->monitors, NULL);
 			namelist_flush(&dups_on);
 			namelist_flush(&dups_off);
 			irc_numeric(c, ERR_MONLISTFULL, "%u %s :Monitor list "
@@ -272,7 +272,7 @@ monitor_add(struct client *c, char *list)
 			break;
 		}
 	}
-	status_send(c, last != NULL ? last->cnext : irc_cxr(c)->monitors, NULL);
+	status_send(c, last != NULL ? last->cnext : c->ext->monitors, NULL);
 	namelist_flush(&dups_on);
 	namelist_flush(&dups_off);
 }
@@ -294,8 +294,8 @@ monitor_del(struct client *c, char *list)
 static void
 monitor_clear(struct client *c)
 {
-	while (irc_cxr(c)->monitors != NULL)
-		link_del(irc_cxr(c)->monitors);
+	while (c->ext->monitors != NULL)
+		link_del(c->ext->monitors);
 }
 
 static void
@@ -305,7 +305,7 @@ monitor_list(struct client *c)
 	struct mon_link *l;
 
 	namelist_init(&nl, c, RPL_MONLIST);
-	for (l = irc_cxr(c)->monitors; l != NULL; l = l->cnext)
+	for (l = c->ext->monitors; l != NULL; l = l->cnext)
 		namelist_add(&nl, l->name);
 	namelist_flush(&nl);
 	irc_numeric(c, RPL_ENDOFMONLIST, ":End of MONITOR list");
@@ -342,7 +342,7 @@ h_monitor(struct client *c, struct msg *m)
 		return;
 	case 'S':
 	case 's':
-		status_send(c, irc_cxr(c)->monitors, NULL);
+		status_send(c, c->ext->monitors, NULL);
 		return;
 	}
 unknown:

@@ -636,7 +636,7 @@ ml_close(struct client *c)
 	    to, need == 0, echo, &st))
 		goto nomem;
 	free(rcpt);
-	if (to != NULL && !notice && irc_cxr(to)->away != NULL)
+	if (to != NULL && !notice && to->ext->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->ext->away);
 	return;
 nomem:

@@ -35,7 +35,7 @@ irc_oper_block(const struct client *c)
 {
 	const struct oper_conf *o;
 
-	if (!(c->umodes & UMODE_OPER) || irc_cxr(c)->oper_name == NULL)
+	if (!(c->umodes & UMODE_OPER) || c->ext->oper_name == NULL)
 		return NULL;
 	for (o = conf->opers; o != NULL; o = o->next)
 		if (strcmp(o->name, c->ext->oper_name) == 0)
@@ -59,7 +59,7 @@ sno_unlink(struct client *c)
 {
 	struct client_ext *x = c->ext;
 
-	if (x == NULL || x->snomask == 0)
+	if (x->snomask == 0)
 		return;
 	if (x->snoprev != NULL)
 		x->snoprev->ext->snonext = x->snonext;
@@ -108,7 +108,7 @@ irc_sno_string(const struct client *c, char *buf, size_t sz)
 	size_t i, n = 0;
 
 	for (i = 0; SNO_LETTERS[i] != '\0' && n + 1 < sz; i++)
-		if (irc_cxr(c)->snomask & (1U << i))
+		if (c->ext->snomask & (1U << i))
 			buf[n++] = SNO_LETTERS[i];
 	if (sz > 0)
 		buf[n] = '\0';
@@ -117,7 +117,7 @@ irc_sno_string(const struct client *c, char *buf, size_t sz)
 void
 irc_sno_change(struct client *c, const char *change, char *buf, size_t sz)
 {
-	uint32_t mask = irc_cxr(c)->snomask;
+	uint32_t mask = c->ext->snomask;
 	char sign = '+';
 
 	for (; *change != '\0'; change++)
@@ -196,7 +196,7 @@ oper_modes(struct client *c, const struct oper_conf *o)
 	}
 	if (n > 0)
 		irc_send(c, ":%s MODE %s :+%s", c->nick, c->nick, out);
-	if (irc_cxr(c)->snomask != 0) {
+	if (c->ext->snomask != 0) {
 		irc_sno_string(c, snos, sizeof(snos));
 		irc_numeric(c, RPL_SNOMASK, "+%s :Server notice masks", snos);
 	}
@@ -245,7 +245,7 @@ irc_oper_down(struct client *c)
 	c->flags &= ~CF_FLOODOK;	/* fakelag again */
 	if (irc.nopers > 0)
 		irc.nopers--;
-	if (c->ext != NULL) {
+	if (c->ext != IRC_CX_NONE) {
 		free(c->ext->oper_class);
 		c->ext->oper_class = NULL;
 		free(c->ext->oper_name);

@@ -282,7 +282,7 @@ irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
 	if (HAS('n'))
 		ADD(" %s", u->nick);
 	if (HAS('f'))
-		ADD(" %c%s%s", irc_cxr(u)->away != NULL ? 'G' : 'H',
+		ADD(" %c%s%s", u->ext->away != NULL ? 'G' : 'H',
 		    irc_oper_visible(c, u) ? "*" : "",
 		    mb != NULL ? irc_member_prefix(mb, c) : "");
 	if (HAS('d'))
@@ -316,7 +316,7 @@ who_reply(struct client *c, const char *chname, struct client *u,
 	irc_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s%s :0 %s",
 	    chname, u->user != NULL ? u->user : "*",
 	    u->host != NULL ? u->host : "*", user_server(u, NULL), u->nick,
-	    irc_cxr(u)->away != NULL ? 'G' : 'H',
+	    u->ext->away != NULL ? 'G' : 'H',
 	    irc_oper_visible(c, u) ? "*" : "",
 	    (u->umodes & UMODE_BOT) ? "B" : "",
 	    m != NULL ? irc_member_prefix(m, c) : "",
@@ -484,7 +484,7 @@ whois_one(struct client *c, const char *nick)
 	sname = user_server(u, &info);
 	irc_numeric(c, RPL_WHOISSERVER, "%s %s :%s", u->nick, sname,
 	    info != NULL ? info : "");
-	if (irc_cxr(u)->away != NULL)
+	if (u->ext->away != NULL)
 		irc_numeric(c, RPL_AWAY, "%s :%s", u->nick, u->ext->away);
 	if (irc_oper_visible(c, u))
 		irc_numeric(c, RPL_WHOISOPERATOR, "%s :%s", u->nick,
@@ -621,7 +621,7 @@ h_away(struct client *c, struct msg *m)
 		return;
 	}
 	if (text[0] == '\0') {
-		if (c->ext != NULL) {
+		if (c->ext != IRC_CX_NONE) {
 			free(c->ext->away);
 			c->ext->away = NULL;
 		}
@@ -702,7 +702,7 @@ h_userhost(struct client *c, struct msg *m)
 			w = snprintf(buf + len, sizeof(buf) - len,
 			    "%s%s%s=%c%s@%s", len > 0 ? " " : "", u->nick,
 			    irc_oper_visible(c, u) ? "*" : "",
-			    irc_cxr(u)->away != NULL ? '-' : '+',
+			    u->ext->away != NULL ? '-' : '+',
 			    u->user != NULL ? u->user : "*",
 			    u->host != NULL ? u->host : "*");
 			if (w < 0 || len + (size_t)w > room) {
@@ -1034,7 +1034,7 @@ h_oper(struct client *c, struct msg *m)
 	}
 	irc_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
 	log_info("opers", "%s is now an operator (%s, class %s%s)",
-	    irc_prefix(c), o->name, irc_cxr(c)->oper_class,
+	    irc_prefix(c), o->name, c->ext->oper_class,
 	    (c->flags & CF_FLOODOK) ? ", no fakelag" : "");
 	irc_sno('o', "Client opered up [%s, %s]", irc_prefix(c), o->name);
 }

@@ -972,7 +972,7 @@ irc_serv_forget(struct client *c)
 {
 	struct client_ext *x = c->ext;
 
-	if (x == NULL || !x->nr_listed)
+	if (!x->nr_listed)
 		return;
 	if (x->nrprev != NULL)
 		x->nrprev->ext->nrnext = x->nrnext;

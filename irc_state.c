@@ -26,12 +26,28 @@ struct irc_hooks irc_hooks;
 
 const struct client_ext irc_cx_none;
 
+struct client *
+irc_client_new(void)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (c != NULL)
+		c->ext = IRC_CX_NONE;
+	return c;
+}
+
 struct client_ext *
 irc_cx(struct client *c)
 {
-	if (c->ext == NULL && (c->ext = calloc(1, sizeof(*c->ext))) == NULL)
-		log_warn("memory", "%s: extended user state", c->nick);
-	return c->ext;
+	struct client_ext *x;
+
+	if (c->ext != IRC_CX_NONE)
+		return c->ext;
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		log_warn("irc", "out of memory: state of %s", c->nick);
+		return NULL;
+	}
+	return c->ext = x;
 }
 
 /*
@@ -45,7 +61,7 @@ irc_cx_trim(struct client *c)
 {
 	struct client_ext *x = c->ext;
 
-	if (x == NULL)
+	if (x == IRC_CX_NONE)
 		return;
 	if (!x->nr_listed) {
 		x->nr_told = false;
@@ -68,7 +84,7 @@ irc_cx_trim(struct client *c)
 	if (memcmp(x, &irc_cx_none, sizeof(*x)) != 0)
 		return;
 	free(x);
-	c->ext = NULL;
+	c->ext = IRC_CX_NONE;
 }
 
 struct client *
@@ -106,7 +122,7 @@ skel_unset(struct client *c)
 {
 	struct client_ext *x = c->ext;
 
-	if (x == NULL || x->sk.key == NULL)
+	if (x->sk.key == NULL)
 		return;
 	htab_del(&skels, &x->sk);
 	free(x->sk.key);
@@ -594,7 +610,7 @@ irc_accept_has(const struct client *by, const struct client *who)
 {
 	const struct accept *a;
 
-	for (a = irc_cxr(by)->accepts; a != NULL; a = a->bnext)
+	for (a = by->ext->accepts; a != NULL; a = a->bnext)
 		if (a->who == who)
 			return true;
 	return false;
@@ -646,7 +662,7 @@ irc_accept_del(struct client *by, struct client *who)
 {
 	struct accept *a;
 
-	for (a = irc_cxr(by)->accepts; a != NULL; a = a->bnext)
+	for (a = by->ext->accepts; a != NULL; a = a->bnext)
 		if (a->who == who) {
 			accept_free(a);
 			return true;
@@ -657,8 +673,6 @@ irc_accept_del(struct client *by, struct client *who)
 void
 irc_accept_forget(struct client *c)
 {
-	if (c->ext == NULL)
-		return;
 	while (c->ext->accepts != NULL)
 		accept_free(c->ext->accepts);
 	while (c->ext->accepted_by != NULL)

@@ -125,9 +125,10 @@ struct session {
  * for none of it: away text, oper state, snomasks, MONITOR, ACCEPT,
  * direct-message history, account settings, always-on, read markers,
  * metadata, nick enforcement, the precis skeleton, why it quit.
- * Allocated on first use (irc_cx) and freed once every field is back
- * to zero (irc_cx_trim, after each command of its user); read through
- * irc_cxr, which answers all-zero for a user that has none.
+ * A user that has none points at IRC_CX_NONE, one shared read-only
+ * part, all zero: c->ext->field reads as zero, and a write through it
+ * faults. Made on first write (irc_cx) and freed once every field is
+ * back to zero (irc_cx_trim, after each command of its user).
  */
 struct client_ext {
 	struct hent	 sk;		/* by skeleton (casemapping precis) */
@@ -214,22 +215,19 @@ struct client {
 	/* server links (irc_link_user.c): UID, nick TS, and for a remote
 	 * user (no sessions here) the server it is on; NULL until used */
 	struct lk_user	*lk;
-	struct client_ext *ext;		/* NULL until needed (above) */
+	struct client_ext *ext;		/* IRC_CX_NONE until needed (above) */
 };
 
-/* c's rare part to read: all zero if it has none. */
 extern const struct client_ext irc_cx_none;
-static inline const struct client_ext *
-irc_cxr(const struct client *c)
-{
-	return c->ext != NULL ? c->ext : &irc_cx_none;
-}
+#define IRC_CX_NONE	((struct client_ext *)(uintptr_t)&irc_cx_none)
+/* A new user: all zero but ext (IRC_CX_NONE); NULL on ENOMEM. A struct
+ * client made otherwise (on the stack) sets ext so itself. */
+struct client *irc_client_new(void);
 /* The name of c's oper block, or none if it is not an operator. */
 static inline const char *
 irc_oper_name_or(const struct client *c, const char *none)
 {
-	return c->ext != NULL && c->ext->oper_name != NULL ?
-	    c->ext->oper_name : none;
+	return c->ext->oper_name != NULL ? c->ext->oper_name : none;
 }
 /* c's rare part to write, made if needed; NULL on ENOMEM (logged). */
 struct client_ext *irc_cx(struct client *);

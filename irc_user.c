@@ -86,7 +86,7 @@ irc_session_kill(struct session *s, const char *quitmsg, const char *error)
 	for (o = c->sess; o != NULL; o = o->next)
 		if (o != s && !(o->flags & SF_DEAD))
 			break;
-	if (o == NULL && !irc_cxr(c)->always_on) {	/* its last: it goes */
+	if (o == NULL && !c->ext->always_on) {	/* its last: it goes */
 		irc_user_kill(c, quitmsg, error);
 		return;
 	}
@@ -164,7 +164,7 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 	irc_ev_alt(&ev, CAP_EXTENDED_JOIN, ":%s JOIN %s %s :%s",
 	    irc_prefix(c), ch->name, c->account != NULL ? c->account : "*",
 	    c->realname != NULL ? c->realname : "");
-	if (irc_cxr(c)->away != NULL) {
+	if (c->ext->away != NULL) {
 		irc_ev_init(&aw, c, false, ":%s AWAY :%s", irc_prefix(c),
 		    c->ext->away);
 		aw.need = CAP_AWAY_NOTIFY;
@@ -183,13 +183,13 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 		if (hidden && mb->c != c && mb->modes == 0)
 			continue;
 		irc_ev_send(&ev, mb->c);
-		if (irc_cxr(c)->away != NULL && mb->c != c)
+		if (c->ext->away != NULL && mb->c != c)
 			irc_ev_send(&aw, mb->c);
 	}
 	if (only == NULL && !hidden)	/* not chghost's rejoin */
 		IRC_HOOK_RUN(chan_event, ch, &ev);	/* history */
 	irc_ev_done(&ev);
-	if (irc_cxr(c)->away != NULL)
+	if (c->ext->away != NULL)
 		irc_ev_done(&aw);
 }
 
@@ -307,7 +307,7 @@ irc_user_may_send_user(struct client *c, struct client *to, const char *text,
 	}
 	/* Ergo #1688: a +R user's own message accepts the replies */
 	if ((c->umodes & UMODE_REGONLY) && to->account == NULL && to != c &&
-	    irc_cxr(c)->naccepts < conf->limits.monitor &&
+	    c->ext->naccepts < conf->limits.monitor &&
 	    irc_accept_add(c, to) == -1)
 		log_warnx("irc", "out of memory: ACCEPT of %s by %s", to->nick,
 		    c->nick);

@@ -748,6 +748,7 @@ t_sessionless(void)
 	memset(&u, 0, sizeof(u));
 	memset(&v, 0, sizeof(v));
 	memset(&vs, 0, sizeof(vs));
+	u.ext = v.ext = IRC_CX_NONE;
 	snprintf(u.nick, sizeof(u.nick), "u");
 	snprintf(v.nick, sizeof(v.nick), "v");
 	u.user = v.user = "~x";
@@ -809,12 +810,13 @@ t_client_ext(void)
 
 	memset(&u, 0, sizeof(u));
 	memset(&v, 0, sizeof(v));
+	u.ext = v.ext = IRC_CX_NONE;
 	snprintf(u.nick, sizeof(u.nick), "u");
 	snprintf(v.nick, sizeof(v.nick), "v");
-	CHECK(irc_cxr(&u)->away == NULL && irc_cxr(&u)->naccepts == 0,
+	CHECK(u.ext->away == NULL && u.ext->naccepts == 0,
 	    "a user with no rare part reads as zero");
 	irc_cx_trim(&u);
-	CHECK(u.ext == NULL, "trim of none");
+	CHECK(u.ext == IRC_CX_NONE, "trim of none");
 	if (irc_cx(&u) == NULL) {
 		bad("out of memory");
 		report("client_ext");
@@ -823,17 +825,21 @@ t_client_ext(void)
 	u.ext->nr_told = true;		/* stays set once the warning went */
 	u.ext->nr_due_ms = 1;
 	irc_cx_trim(&u);
-	CHECK(u.ext == NULL, "a finished nick enforcement keeps the part");
+	CHECK(u.ext == IRC_CX_NONE,
+	    "a finished nick enforcement keeps the part");
 	CHECK(irc_accept_add(&u, &v) == 0, "accept_add");
-	CHECK(u.ext != NULL && v.ext != NULL && irc_accept_has(&u, &v),
+	CHECK(u.ext != IRC_CX_NONE && v.ext != IRC_CX_NONE &&
+	    irc_accept_has(&u, &v),
 	    "accept: both have the part");
 	irc_cx_trim(&u);
 	irc_cx_trim(&v);
-	CHECK(u.ext != NULL && v.ext != NULL, "trim of a part in use");
+	CHECK(u.ext != IRC_CX_NONE && v.ext != IRC_CX_NONE,
+	    "trim of a part in use");
 	CHECK(irc_accept_del(&u, &v), "accept_del");
 	irc_cx_trim(&u);
 	irc_cx_trim(&v);
-	CHECK(u.ext == NULL && v.ext == NULL, "trim once the accept went");
+	CHECK(u.ext == IRC_CX_NONE && v.ext == IRC_CX_NONE,
+	    "trim once the accept went");
 	report("client_ext");
 }
 

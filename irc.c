@@ -1419,6 +1419,10 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 			irc_ev_echo(&ev, c);
 			if (need == 0)
 				irc_ev_message(&ev, c, ch, NULL, cmd, text);
+			else	/* to the other servers' members of need */
+				IRC_HOOK_RUN(status_message, c, ch,
+				    name != t ? *t : '\0', need, cmd, text,
+				    &ev);
 			irc_ev_done(&ev);
 			continue;
 		}

@@ -56,19 +56,46 @@ msg_send(struct link *l, const char *tags, bool tagmsg, const char *line)
 		lk_send_tagged(l, tags, line);
 }
 
-/* ch's line to each link with a member behind it, but l, once. */
+/* The prefix of a STATUSMSG as l reads it: Ergo's ~&@%+ for our own
+ * kind; TS6's @ and + for others (~ & as @, % as @ where the peer has
+ * no halfops: never wider than asked). '\0': none. */
+static char
+status_for(const struct link *l, char status, unsigned char need)
+{
+	char sym[8];
+
+	if (status == '\0' && need != 0 && !(l->caps & LKCAP_ERGO)) {
+		/* +U's widening, which only our kind applies itself */
+		(void)irc_memb_symbols(need & (unsigned char)-need, false,
+		    sym, sizeof(sym));
+		status = sym[0];
+	}
+	if (status == '\0' || (l->caps & LKCAP_ERGO))
+		return status;
+	if (status == '~' || status == '&' ||
+	    (status == '%' && !(l->caps & LKCAP_HOPS)))
+		return '@';
+	return status;
+}
+
+/*
+ * A message from uid to ch, to each link with a member behind it (of a
+ * rank in need, if set) but l, once: "PRIVMSG [status]#chan :text".
+ */
 static void
-chan_route(struct link *l, struct chan *ch, const char *tags, bool tagmsg,
-    const char *line)
+chan_route(struct link *l, struct chan *ch, char status, unsigned char need,
+    const char *uid, const char *cmd, const char *text, const char *tags)
 {
 	struct link *seen[64];
 	struct member *mb;
+	char line[IRC_LINE_MAX + 1], st[2] = "";
+	bool tagmsg = strcmp(cmd, "TAGMSG") == 0;
 	size_t n = 0, i;
 
 	for (mb = ch->members; mb != NULL; mb = mb->cnext) {
 		struct link *v = lk_user_server(mb->c)->via;
 
-		if (v == NULL || v == l)
+		if (v == NULL || v == l || (need != 0 && !(mb->modes & need)))
 			continue;
 		for (i = 0; i < n && seen[i] != v; i++)
 			;
@@ -76,6 +103,13 @@ chan_route(struct link *l, struct chan *ch, const char *tags, bool tagmsg,
 			continue;
 		if (n < sizeof(seen) / sizeof(seen[0]))
 			seen[n++] = v;
+		st[0] = status_for(v, status, need);
+		if (tagmsg)
+			snprintf(line, sizeof(line), ":%s TAGMSG %s%s", uid,
+			    st, ch->name);
+		else
+			snprintf(line, sizeof(line), ":%s %s %s%s :%s", uid,
+			    cmd, st, ch->name, text);
 		msg_send(v, tags, tagmsg, line);
 	}
 }
@@ -126,6 +160,15 @@ tags_take(struct irc_ev *ev, const char *tags, char *ctags, size_t csz)
 		ev->ctags = ctags;
 }
 
+/* status as a string ("" for none) */
+static const char *
+st_of(char *st, char status)
+{
+	st[0] = status;
+	st[1] = '\0';
+	return st;
+}
+
 static void
 message_in(struct link *l, struct client *u, struct msg *m, const char *cmd)
 {
@@ -133,36 +176,48 @@ message_in(struct link *l, struct client *u, struct msg *m, const char *cmd)
 	    m->param[1] : "";
 	bool tagmsg = strcmp(cmd, "TAGMSG") == 0;
 	char ctags[IRC_CLIENT_TAGS_MAX + 1], tags[IRC_TAGS_MAX];
-	char line[IRC_LINE_MAX + 1];
+	char line[IRC_LINE_MAX + 1], st[2], status;
+	unsigned char need = 0;
 	struct irc_ev ev;
 	struct chan *ch;
 	struct client *to;
 
 	if (u == NULL)
 		return;		/* server notices: not shown yet */
+	if ((status = irc_memb_symbol(target[0]) != 0 ? target[0] : '\0') !=
+	    '\0' && (target[1] == '#' || target[1] == '&')) {
+		need = MEMB_ATLEAST(irc_memb_symbol(status));
+		target++;	/* STATUSMSG: @#chan, +#chan... */
+	} else
+		status = '\0';
 	if (target[0] == '#' || target[0] == '&') {
 		if ((ch = irc_chan_find(target)) == NULL)
 			return;
+		/* +U: a plain member's message reaches halfops and up, as
+		 * in irc_user_may_send_chan */
+		if ((ch->modes & CMODE_OPMOD) &&
+		    irc_member_rank(irc_member_find(ch, u)) == 0 &&
+		    (need == 0 || (need & MEMB_VOICE)))
+			need = MEMB_ATLEAST(MEMB_HALFOP);
 		if (tagmsg)
-			irc_ev_init(&ev, u, true, ":%s TAGMSG %s",
-			    irc_prefix(u), ch->name);
+			irc_ev_init(&ev, u, true, ":%s TAGMSG %s%s",
+			    irc_prefix(u), st_of(st, status), ch->name);
 		else
-			irc_ev_init(&ev, u, true, ":%s %s %s :%s",
-			    irc_prefix(u), cmd, ch->name, text);
+			irc_ev_init(&ev, u, true, ":%s %s %s%s :%s",
+			    irc_prefix(u), cmd, st_of(st, status), ch->name,
+			    text);
 		tags_take(&ev, (l->caps & LKCAP_STAG) ? m->tags : NULL, ctags,
 		    sizeof(ctags));
 		if (tagmsg)
 			ev.need = CAP_MESSAGE_TAGS;
-		irc_ev_chan(&ev, ch, u);
-		irc_ev_message(&ev, u, ch, NULL, cmd, text);
+		if (need != 0)	/* not a message history keeps */
+			irc_ev_chan_status(&ev, ch, u, need);
+		else {
+			irc_ev_chan(&ev, ch, u);
+			irc_ev_message(&ev, u, ch, NULL, cmd, text);
+		}
 		tags_text(&ev, tags, sizeof(tags));
-		if (tagmsg)
-			snprintf(line, sizeof(line), ":%s TAGMSG %s",
-			    u->lk->uid, ch->name);
-		else
-			snprintf(line, sizeof(line), ":%s %s %s :%s",
-			    u->lk->uid, cmd, ch->name, text);
-		chan_route(l, ch, tags, tagmsg, line);
+		chan_route(l, ch, status, need, u->lk->uid, cmd, text, tags);
 		irc_ev_done(&ev);
 		return;
 	}
@@ -243,20 +298,39 @@ on_message(struct client *from, struct chan *ch, struct client *to,
 		tags_text(ev, tags, sizeof(tags));
 	else
 		tags[0] = '\0';
+	if (ch != NULL) {
+		chan_route(NULL, ch, '\0', 0, from->lk->uid, cmd, text, tags);
+		return;
+	}
 	if (tagmsg)
 		snprintf(line, sizeof(line), ":%s TAGMSG %s", from->lk->uid,
-		    ch != NULL ? ch->name : to->lk->uid);
+		    to->lk->uid);
 	else
 		snprintf(line, sizeof(line), ":%s %s %s :%s", from->lk->uid,
-		    cmd, ch != NULL ? ch->name : to->lk->uid, text);
-	if (ch != NULL)
-		chan_route(NULL, ch, tags, tagmsg, line);
-	else
-		msg_send(to->lk->server->via, tags, tagmsg, line);
+		    cmd, to->lk->uid, text);
+	msg_send(to->lk->server->via, tags, tagmsg, line);
+}
+
+/* A local user's STATUSMSG (irc_hooks.status_message): to the links
+ * with members of its ranks, as TS6 sends it (PRIVMSG @#chan). */
+static void
+on_status_message(struct client *from, struct chan *ch, char status,
+    unsigned char need, const char *cmd, const char *text,
+    const struct irc_ev *ev)
+{
+	char tags[IRC_TAGS_MAX];
+
+	if (from == NULL || lk_is_remote(from) || lk_links == NULL ||
+	    lk_uid_of(from) == NULL)
+		return;
+	tags_text(ev, tags, sizeof(tags));
+	chan_route(NULL, ch, status, need, from->lk->uid, cmd,
+	    text != NULL ? text : "", tags);
 }
 
 void
 lk_msg_init(void)
 {
 	IRC_HOOK_ADD(message, on_message);
+	IRC_HOOK_ADD(status_message, on_status_message);
 }

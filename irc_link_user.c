@@ -303,6 +303,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 	from->nusers++;
 	introduce(l, true, c);
 	lk_svc_user_added(c);	/* its account, if the services are ours */
+	IRC_HOOK_RUN(remote_user, c);	/* MONITOR */
 	return;
 nomem:
 	log_warnx("link", "out of memory adding %s from %s", nick, l->name);

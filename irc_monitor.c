@@ -444,6 +444,7 @@ irc_monitor_init(void)
 	IRC_HOOK_ADD(peers_sent, irc_monitor_ev);
 	IRC_HOOK_ADD(nick_changed, irc_monitor_nick);
 	IRC_HOOK_ADD(quit, irc_monitor_quit);
+	IRC_HOOK_ADD(remote_user, irc_monitor_online);	/* server links */
 }
 
 void

@@ -363,6 +363,12 @@ struct irc_hooks {
 	void	(*message[IRC_HOOKS_MAX])(struct client *from, struct chan *ch,
 		    struct client *to, const char *cmd, const char *text,
 		    const struct irc_ev *);
+	/* a STATUSMSG (status: its prefix, @ of @#chan...; '\0': a plain
+	 * member's message in a +U channel) delivered to ch's members
+	 * holding a rank in need: no message history keeps; the links */
+	void	(*status_message[IRC_HOOKS_MAX])(struct client *from,
+		    struct chan *ch, char status, unsigned char need,
+		    const char *cmd, const char *text, const struct irc_ev *);
 	/* users: a registered user renamed (oldprefix: nick!user@host
 	 * before); a registered user left (peers were told); a client's
 	 * memory goes (registered or not); a session's memory goes (ended
@@ -371,6 +377,9 @@ struct irc_hooks {
 		    const char *oldprefix);
 	void	(*quit[IRC_HOOKS_MAX])(struct client *);
 	void	(*registered[IRC_HOOKS_MAX])(struct client *);	/* 001 sent */
+	/* a user of another server came (a link's UID or EUID, in a burst
+	 * or later): it is online (MONITOR) */
+	void	(*remote_user[IRC_HOOKS_MAX])(struct client *);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	void	(*session_free[IRC_HOOKS_MAX])(struct session *);
 	/* a client logged in to an account (after 900), logged out (901) */

@@ -221,7 +221,7 @@ def sees(c, chan, nick):
     def check():
         c.send("NAMES %s" % chan)
         lines = c.lines_until(r" 366 ")
-        return any(re.search(r" 353 .*[:@+ ]%s( |$)" % nick, l)
+        return any(re.search(r" 353 .*[:~&@%%+ ]%s( |$)" % nick, l)
                    for l in lines)
     wait_for(check, 10, "%s in %s" % (nick, chan))
 
@@ -816,3 +816,96 @@ def test_klines_and_dlines_propagate_on_a_chain():
     op.send("UBAN DEL 127.0.0.3")
     op.expect(r"Successfully removed ban on 127\.0\.0\.3")
     net.srv[2].wait_log(r"removed D-Line for 127\.0\.0\.3")
+
+
+def test_statusmsg_reaches_the_ranks_on_every_server():
+    """PRIVMSG @#chan / +#chan cross the link (as TS6 sends them) to the
+    members of that rank and up there, not to lower ranks; so does a
+    plain member's message in a +U channel (to halfops and up)."""
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.wait_linked(1, ["a.test", "b.test"])
+    op = net.srv[0].client("opa")
+    joined(op, "#st")
+    far = {}
+    for n in ("opb", "vob", "plb"):
+        far[n] = net.srv[1].client(n)
+        sees(far[n], "#st", "opa")
+        joined(far[n], "#st")
+        op.expect(r"^:%s!\S+ JOIN #st" % n)
+    op.send("MODE #st +ov opb vob")
+    for c in far.values():
+        c.expect(r"^:opa!\S+ MODE #st \+ov opb vob$")
+
+    def marker(text):
+        """A plain message to everyone: what came before it is all."""
+        op.send("PRIVMSG #st :%s" % text)
+        return {n: c.lines_until(r"PRIVMSG #st :%s$" % text, timeout=10)
+                for n, c in far.items()}
+
+    op.send("PRIVMSG @#st :for ops")
+    far["opb"].expect(r"^:opa!\S+ PRIVMSG @#st :for ops$", timeout=10)
+    got = marker("m1")
+    assert not any("for ops" in l for l in got["vob"] + got["plb"]), got
+    op.send("NOTICE +#st :for voices")
+    far["opb"].expect(r"^:opa!\S+ NOTICE \+#st :for voices$", timeout=10)
+    far["vob"].expect(r"^:opa!\S+ NOTICE \+#st :for voices$", timeout=10)
+    got = marker("m2")
+    assert not any("for voices" in l for l in got["plb"]), got
+    # the other way: from the leaf's op to the hub's op, not its plain
+    pla = net.srv[0].client("pla")
+    joined(pla, "#st")
+    far["opb"].expect(r"^:pla!\S+ JOIN #st", timeout=10)
+    far["opb"].send("PRIVMSG @#st :back to ops")
+    op.expect(r"^:opb!\S+ PRIVMSG @#st :back to ops$", timeout=10)
+    far["opb"].send("PRIVMSG #st :m3")
+    lines = pla.lines_until(r"PRIVMSG #st :m3$", timeout=10)
+    assert not any("back to ops" in l for l in lines), lines
+    # +U: the leaf's plain member reaches the hub's op, not its plain one
+    op.send("MODE #st +U")
+    far["plb"].expect(r"^:opa!\S+ MODE #st \+U$", timeout=10)
+    far["plb"].send("PRIVMSG #st :moderated words")
+    op.expect(r"^:plb!\S+ PRIVMSG #st :moderated words$", timeout=10)
+    far["opb"].expect(r"^:plb!\S+ PRIVMSG #st :moderated words$")
+    far["opb"].send("PRIVMSG #st :m4")
+    lines = pla.lines_until(r"PRIVMSG #st :m4$", timeout=10)
+    assert not any("moderated words" in l for l in lines), lines
+
+
+def test_monitor_sees_remote_users_come_rename_and_go():
+    """MONITOR on one server: another server's user coming (UID live and
+    in a burst), renaming, quitting and split off gives 730/731, and
+    MONITOR + and S answer for it."""
+    net = Net(2, [(0, 1)])
+    net.wait_linked(0, ["a.test", "b.test"])
+    net.wait_linked(1, ["a.test", "b.test"])
+    w = net.srv[0].client("watcher")
+    w.send("MONITOR + farnick,newnick,early")
+    w.expect(r" 731 watcher :farnick,newnick,early$|"
+             r" 731 watcher :\S*farnick")
+    f = net.srv[1].client("farnick")
+    w.expect(r"^:a\.test 730 watcher :farnick!~farnick@127\.0\.0\.1$",
+             timeout=10)
+    w.send("MONITOR S")
+    w.expect(r" 730 watcher :farnick!~farnick@127\.0\.0\.1$")
+    w.expect(r" 731 watcher :newnick,early$")
+    f.send("NICK newnick")
+    w.expect(r" 731 watcher :farnick$", timeout=10)
+    w.expect(r" 730 watcher :newnick!~farnick@127\.0\.0\.1$", timeout=10)
+    f.send("QUIT :bye")
+    w.expect(r" 731 watcher :newnick$", timeout=10)
+    # a new watcher's MONITOR + answers online for a remote user
+    e = net.srv[1].client("early")
+    w.expect(r" 730 watcher :early!", timeout=10)
+    w2 = net.srv[0].client("watcher2")
+    w2.send("MONITOR + early")
+    w2.expect(r" 730 watcher2 :early!~early@127\.0\.0\.1$")
+    # a netsplit: offline; the relink's burst: online again
+    op = net.srv[0].client("op")
+    oper(op)
+    op.send("SQUIT b.test :split test")
+    w.expect(r" 731 watcher :early$", timeout=10)
+    w2.expect(r" 731 watcher2 :early$", timeout=10)
+    op.send("CONNECT b.test")
+    w.expect(r" 730 watcher :early!~early@127\.0\.0\.1$", timeout=15)
+    e.close()

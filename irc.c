@@ -290,7 +290,7 @@ session_detach(struct session *s)
 		;
 	if (*pp == NULL)
 		return;
-	if (s == c->sess && s->next == NULL && !c->ext->always_on) {
+	if (s == c->sess && s->next == NULL && !c->always_on) {
 		irc_user_kill(c, "Client exited", s->error);	/* its last */
 		return;
 	}
@@ -720,7 +720,7 @@ session_attach(struct client *c, struct client *u)
 	struct session *s = c->sess;
 	struct member *mb;
 	struct msg m;
-	bool missed = u->sess == NULL && u->ext->always_on &&
+	bool missed = u->sess == NULL && u->always_on &&
 	    u->ext->account_arm == SET_ON;
 
 	tlist_del(&t_unreg, s);

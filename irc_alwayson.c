@@ -168,7 +168,7 @@ ao_wanted(const struct client *c)
 static void
 ao_on(struct client *c)
 {
-	c->ext->always_on = true;
+	c->always_on = true;
 	c->ext->ao_account = c->account_id;
 	c->ext->ao_saved = 0;
 	ao_count++;
@@ -177,9 +177,9 @@ ao_on(struct client *c)
 static void
 ao_off(struct client *c)
 {
-	if (!c->ext->always_on)
+	if (!c->always_on)
 		return;
-	c->ext->always_on = false;
+	c->always_on = false;
 	c->ext->ao_saved = 0;
 	ao_count--;
 	(void)store_alwayson_delete(c->ext->ao_account);	/* logged */
@@ -205,13 +205,13 @@ irc_alwayson_sync(void)
 		if (c->flags & CF_CLOSING)
 			continue;
 		if (ao_wanted(c) && irc_alwayson_room(c)) {
-			if (!c->ext->always_on ||
+			if (!c->always_on ||
 			    c->ext->ao_account != c->account_id) {
 				ao_off(c);
 				ao_on(c);
 			}
 			ao_save(c);
-		} else if (c->ext->always_on) {
+		} else if (c->always_on) {
 			ao_off(c);
 			/* only what always-on kept: not a user of another
 			 * server, which has no session here either */
@@ -224,7 +224,7 @@ irc_alwayson_sync(void)
 bool
 irc_alwayson_room(const struct client *c)
 {
-	return c->ext->always_on ||
+	return c->always_on ||
 	    ao_count < conf->accounts.max_always_on;
 }
 
@@ -235,7 +235,7 @@ irc_alwayson_user(int64_t account)
 
 	for (u = irc_account_sessions(account); u != NULL;
 	    u = u->ext->acnext)
-		if (u->ext->always_on && (u->flags & CF_REG) &&
+		if (u->always_on && (u->flags & CF_REG) &&
 		    !(u->flags & CF_CLOSING))
 			return u;
 	return NULL;
@@ -271,14 +271,14 @@ away_set(struct client *c, const char *text)
 void
 irc_alwayson_detached(struct client *c)
 {
-	if (c->sess != NULL || !c->ext->always_on)
+	if (c->sess != NULL || !c->always_on)
 		return;
 	c->ext->last_seen = ergo_now;
 	c->ext->last_seen_ms = irc_time_now_ms();
 	irc_user_changed(c);
 	if (c->ext->away == NULL &&
 	    irc_account_auto_away(c->ext->account_aa)) {
-		c->ext->auto_away = true;
+		c->auto_away = true;
 		away_set(c, AUTO_AWAY_TEXT);
 	}
 }
@@ -287,8 +287,8 @@ void
 irc_alwayson_attached(struct client *c)
 {
 	irc_user_changed(c);
-	if (c->ext->auto_away) {
-		c->ext->auto_away = false;
+	if (c->auto_away) {
+		c->auto_away = false;
 		if (c->ext->away != NULL)
 			away_set(c, NULL);
 	}
@@ -389,9 +389,9 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	/* auto-away as when its last session left, if it was not away */
 	if (x->away == NULL && irc_account_auto_away(x->account_aa)) {
 		x->away = xstrdup(AUTO_AWAY_TEXT);
-		x->auto_away = x->away != NULL;
+		c->auto_away = x->away != NULL;
 	} else if (x->away != NULL && strcmp(x->away, AUTO_AWAY_TEXT) == 0)
-		x->auto_away = true;
+		c->auto_away = true;
 	/* what the row holds (auto-away is made again at each start):
 	 * no write per user at start, which would cost a sync each */
 	if ((list = chans_text(c)) != NULL) {
@@ -433,7 +433,7 @@ irc_alwayson_tick(void)
 			    ((char *)e - offsetof(struct client, h));
 
 			next = e->next;
-			if (c->ext->always_on && c->sess == NULL &&
+			if (c->always_on && c->sess == NULL &&
 			    c->ext->last_seen + max <= ergo_now)
 				irc_user_kill(c, "Always-on expired", NULL);
 		}

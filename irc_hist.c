@@ -538,12 +538,10 @@ chan_hist(struct chan *ch)
 static struct hist **
 dm_hist(struct client *c)
 {
-	static struct hist *none;	/* c has no rare part: no ring */
-	struct hist **own = c->ext != IRC_CX_NONE ? &c->ext->hist : &none;
+	struct hist **own = &c->ext->hist;	/* (dm_push makes c's) */
 	struct pring *p;
 	char key[24];
 
-	none = NULL;
 	if (c->account_id == 0 || !persisting() ||
 	    irc_account_dm_history(c->ext->account_dmh) != DMH_ON)
 		return own;

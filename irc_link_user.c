@@ -418,15 +418,14 @@ lk_away(struct link *l, struct server *from, struct client *u,
 	char *p = NULL;
 
 	(void)from;
-	if (u == NULL)
+	if (u == NULL || irc_cx(u) == NULL)
 		return;
 	if (m->nparam > 0 && m->param[0][0] != '\0' &&
-	    (irc_cx(u) == NULL || (p = xstrdup(m->param[0])) == NULL))
+	    (p = xstrdup(m->param[0])) == NULL)
 		return;
-	if (u->ext != IRC_CX_NONE) {
-		free(u->ext->away);
-		u->ext->away = p;
-	}
+	free(u->ext->away);
+	u->ext->away = p;
+	irc_cx_trim(u);		/* back, and nothing else in it */
 	if (p != NULL) {
 		lk_send_all(l, ":%s AWAY :%s", u->lk->uid, p);
 		irc_peers_cap_send(u, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",

@@ -62,15 +62,12 @@ mark_send(struct client *c, const char *target, int64_t ms)
 	irc_send(c, ":%s MARKREAD %s %s", conf->server_name, target, v);
 }
 
-/* (c with no rare part: a pointer to an empty list) */
+/* (c with no rare part: IRC_CX_NONE's empty list; mark_set makes c's) */
 static struct mark **
 conn_find(struct client *c, const char *folded)
 {
-	static struct mark *none;
 	struct mark **mp;
 
-	if (c->ext == IRC_CX_NONE)
-		return &none;
 	for (mp = &c->ext->marks; *mp != NULL; mp = &(*mp)->next)
 		if (strcmp((*mp)->target, folded) == 0)
 			break;

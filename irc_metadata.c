@@ -335,23 +335,14 @@ target_find(struct client *c, const char *name, struct target *t)
 
 static void chan_load(struct chan *);
 
-/* (a user with no rare part: an empty list, to read; md_set makes it) */
+/* (a user's with no rare part is IRC_CX_NONE's, empty: md_set makes it) */
 static struct mdkv **
 t_list(const struct target *t, unsigned **n)
 {
-	static struct mdkv *none;
-	static unsigned nnone;
-
 	if (t->ch != NULL) {
 		chan_load(t->ch);
 		*n = &t->ch->nmeta;
 		return &t->ch->meta;
-	}
-	if (t->u->ext == IRC_CX_NONE) {
-		none = NULL;
-		nnone = 0;
-		*n = &nnone;
-		return &none;
 	}
 	*n = &t->u->ext->nmeta;
 	return &t->u->ext->meta;

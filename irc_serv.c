@@ -981,7 +981,8 @@ irc_serv_forget(struct client *c)
 	if (x->nrnext != NULL)
 		x->nrnext->ext->nrprev = x->nrprev;
 	x->nrnext = x->nrprev = NULL;
-	x->nr_listed = false;
+	x->nr_listed = x->nr_told = false;
+	x->nr_due_ms = 0;
 }
 
 /* How the owner of nick wants it protected from c: ENFORCE_*. */

@@ -63,24 +63,13 @@ irc_cx_trim(struct client *c)
 
 	if (x == IRC_CX_NONE)
 		return;
-	if (!x->nr_listed) {
-		x->nr_told = false;
-		x->nr_due_ms = 0;
-	}
 	if (x->md_win_ms + (uint64_t)conf->metadata.throttle_secs * 1000 <=
-	    ergo_now_ms) {
-		x->md_win_ms = 0;
-		x->md_count = 0;
-	}
-	if (!x->ac_listed && c->account == NULL && !x->always_on &&
-	    x->ao_account == 0) {
-		x->account_mc = x->account_ao = x->account_aa = 0;
-		x->account_arm = x->account_arl = x->account_rj = 0;
-		x->account_dmh = 0;
-		x->ao_saved = 0;
-		x->last_seen = 0;
-		x->last_seen_ms = 0;
-	}
+	    ergo_now_ms)
+		x->md_win_ms = x->md_count = 0;
+	if (!x->ac_listed && c->account == NULL && !c->always_on &&
+	    x->ao_account == 0)
+		memset(&x->account_mc, 0, (size_t)((char *)&x->ao_account -
+		    (char *)&x->account_mc));
 	if (memcmp(x, &irc_cx_none, sizeof(*x)) != 0)
 		return;
 	free(x);

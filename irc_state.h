@@ -131,8 +131,6 @@ struct session {
  * back to zero (irc_cx_trim, after each command of its user).
  */
 struct client_ext {
-	struct hent	 sk;		/* by skeleton (casemapping precis) */
-	struct client	*sk_user;	/* whose skeleton sk is */
 	char		*away;		/* NULL when present */
 	char		*oper_class;	/* NULL unless +o */
 	char		*oper_name;	/* its oper block, NULL unless +o */
@@ -147,19 +145,20 @@ struct client_ext {
 	struct accept	*accepts, *accepted_by;
 	unsigned	 naccepts;
 	/* accounts (irc_sasl.c, irc_serv.c) */
-	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
 	struct client	*acnext, *acprev;	/* sessions of the account */
 	bool		 ac_listed;
+	/* its account's settings, from account_mc to ao_account: zero
+	 * again once it is logged out and not always-on (irc_cx_trim) */
+	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
 	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
 	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
 	int		 account_rj;		/* REPLAY-JOINS */
 	int		 account_dmh;		/* DM-HISTORY (DMH_*) */
-	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
-	bool		 auto_away;	/* its away is auto-away's */
+	/* always-on (irc_alwayson.c) */
 	uint64_t	 ao_saved;	/* hash of the state last written */
-	int64_t		 ao_account;	/* the account its row is under */
 	time_t		 last_seen;	/* its last session left */
 	int64_t		 last_seen_ms;	/* the same, wall clock ms */
+	int64_t		 ao_account;	/* the account its row is under */
 	struct mark	*marks;		/* read markers without an account */
 	unsigned	 nmarks;
 	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
@@ -167,11 +166,14 @@ struct client_ext {
 	unsigned	 nmeta;
 	uint64_t	 md_win_ms;
 	unsigned	 md_count;
-	/* nick enforcement (irc_serv.c): on its list while pending */
+	/* nick enforcement (irc_serv.c): on its list while pending; the
+	 * fields are zero again once it is off */
 	struct client	*nrnext, *nrprev;
 	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
 	bool		 nr_listed;
 	bool		 nr_told;	/* the warning was sent */
+	struct hent	 sk;		/* by skeleton (casemapping precis) */
+	struct client	*sk_user;	/* whose skeleton sk is */
 };
 
 /*
@@ -192,10 +194,9 @@ struct client_ext {
  */
 struct client {
 	struct hent	 h;		/* by folded nick, once NICK is set */
+	struct client_ext *ext;		/* IRC_CX_NONE until needed (above) */
 	struct session	*sess;		/* its sessions, or NULL (see above) */
 	struct session	*cur;		/* the one whose command runs, or NULL */
-	char		 nick[NICKLEN_MAX + 1];
-	bool		 changed;	/* on irc.changed */
 	char		*user;		/* ident from USER, '~'-prefixed */
 	char		*host;		/* shown host (IP for now) */
 	char		*realname;
@@ -215,7 +216,11 @@ struct client {
 	/* server links (irc_link_user.c): UID, nick TS, and for a remote
 	 * user (no sessions here) the server it is on; NULL until used */
 	struct lk_user	*lk;
-	struct client_ext *ext;		/* IRC_CX_NONE until needed (above) */
+	bool		 changed;	/* on irc.changed */
+	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
+	bool		 auto_away;	/* its away is auto-away's */
+	/* last: the fields above are at short offsets (smaller code) */
+	char		 nick[NICKLEN_MAX + 1];
 };
 
 extern const struct client_ext irc_cx_none;

@@ -86,7 +86,7 @@ irc_session_kill(struct session *s, const char *quitmsg, const char *error)
 	for (o = c->sess; o != NULL; o = o->next)
 		if (o != s && !(o->flags & SF_DEAD))
 			break;
-	if (o == NULL && !c->ext->always_on) {	/* its last: it goes */
+	if (o == NULL && !c->always_on) {	/* its last: it goes */
 		irc_user_kill(c, quitmsg, error);
 		return;
 	}

@@ -822,11 +822,11 @@ t_client_ext(void)
 		report("client_ext");
 		return;
 	}
-	u.ext->nr_told = true;		/* stays set once the warning went */
-	u.ext->nr_due_ms = 1;
+	u.ext->account_mc = 1;		/* stays set after a logout */
+	u.ext->last_seen = 1;
 	irc_cx_trim(&u);
 	CHECK(u.ext == IRC_CX_NONE,
-	    "a finished nick enforcement keeps the part");
+	    "a logged-out user's account settings keep the part");
 	CHECK(irc_accept_add(&u, &v) == 0, "accept_add");
 	CHECK(u.ext != IRC_CX_NONE && v.ext != IRC_CX_NONE &&
 	    irc_accept_has(&u, &v),

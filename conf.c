@@ -796,6 +796,13 @@ static const struct key services_keys[] = {
 	{ "max-sasl-exchanges", K_UINT, C(services.sasl_max), 1, 100000,
 	  NULL, "256", "SASL exchanges run at once for users of other\n"
 	  "servers; past it the oldest is failed.", NULL },
+	{ "server", K_HOST, C(services.server), 1, 63, NULL, NULL,
+	  "The name of the network's services server (this one's, if\n"
+	  "enabled is yes; else ours that runs them, or Atheme's): only its\n"
+	  "logins, renames and SASL answers (ENCAP SU, SVSLOGIN, RSFNC,\n"
+	  "SASL, MECHLIST) are taken, any other server's are refused and\n"
+	  "logged. Unset: taken from any server; set it on every server.",
+	  "server services.example.org" },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block services_block = { "services", services_keys };
@@ -3101,6 +3108,12 @@ validate(struct parser *p)
 		conf_err(p, &lw, "link blocks need server.sid, this "
 		    "server's TS6 id, like: sid 0AB");
 	}
+	if (p->c->services.enabled && p->c->services.server != NULL &&
+	    p->c->server_name != NULL &&
+	    strcasecmp(p->c->services.server, p->c->server_name) != 0)
+		conf_err(p, NULL, "services.server is %s but services.enabled "
+		    "is yes here (%s): a network has one services server",
+		    p->c->services.server, p->c->server_name);
 	if (p->c->accounts.ev_enabled && (p->c->accounts.ev_sender == NULL ||
 	    strchr(p->c->accounts.ev_sender, '@') == NULL ||
 	    strpbrk(p->c->accounts.ev_sender, "<>\"") != NULL))

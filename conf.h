@@ -197,6 +197,8 @@ struct conf {
 	struct {
 		bool	 enabled;	/* NickServ, ChanServ, SASL here */
 		unsigned sasl_max;	/* SASL exchanges run for other servers */
+		char	*server;	/* the network's services server, or
+					   NULL: any server's are taken */
 	} services;
 	struct oper_conf *opers;
 	struct operclass_conf *operclasses;

@@ -866,18 +866,55 @@ sasl_serve(struct link *l, struct msg *m)
 /* ---- ENCAP ---- */
 
 /*
- * An ENCAP for this server (lk_encap has passed it on): SU, SVSLOGIN
- * and SASL are ours. true: taken.
+ * Whether the services command cmd from src (a server, or a user's
+ * server) may be taken: only from services.server when it is set (as
+ * charybdis's service{}). A refusal is logged once per server and
+ * command (the first few kinds).
+ */
+static bool
+from_services(struct server *src, const char *cmd)
+{
+	static char seen[16][80];
+	char key[80];
+	size_t i;
+
+	if (conf->services.server == NULL || (src != NULL &&
+	    strcasecmp(src->name, conf->services.server) == 0))
+		return true;
+	snprintf(key, sizeof(key), "%s %s", src != NULL ? src->name : "?",
+	    cmd);
+	for (i = 0; i < 16 && seen[i][0] != '\0'; i++)
+		if (strcmp(seen[i], key) == 0)
+			return false;
+	if (i < 16) {
+		snprintf(seen[i], sizeof(seen[i]), "%s", key);
+		log_warnx("link", "ENCAP %s from %s refused: not the services "
+		    "server (services.server %s); ignored (logged once)", cmd,
+		    src != NULL ? src->name : "?", conf->services.server);
+	}
+	return false;
+}
+
+/*
+ * An ENCAP for this server (lk_encap has passed it on): SU, SVSLOGIN,
+ * RSFNC, MECHLIST and SASL are ours, the services' commands only from
+ * the services server. true: taken (or refused).
  */
 bool
 lk_svc_encap(struct link *l, struct server *from, struct client *u,
     struct msg *m)
 {
 	const char *cmd = m->param[1];
+	struct server *src = u != NULL ? lk_user_server(u) : from;
 	struct client *t;
+	struct xsasl *x;
 
-	(void)from;
-	(void)u;
+	if ((strcmp(cmd, "SU") == 0 || strcmp(cmd, "SVSLOGIN") == 0 ||
+	    strcmp(cmd, "RSFNC") == 0 || strcmp(cmd, "MECHLIST") == 0 ||
+	    (strcmp(cmd, "SASL") == 0 && m->nparam >= 4 &&
+	    x_find(waiting, m->param[3], NULL) != NULL)) &&
+	    !from_services(src, cmd))
+		return true;	/* refused: ignored */
 	if (strcmp(cmd, "SU") == 0) {
 		/* :server ENCAP * SU uid [account] */
 		if (m->nparam >= 3 && ((t = lk_user_uid(m->param[2])) != NULL ||
@@ -915,8 +952,11 @@ lk_svc_encap(struct link *l, struct server *from, struct client *u,
 			return true;
 		/* SASL client agent ... to the services, SASL agent client
 		 * ... back from them */
-		if (x_find(waiting, m->param[3], NULL) != NULL)
-			sasl_answer(m);		/* for a client of ours */
+		if ((x = x_find(waiting, m->param[3], NULL)) != NULL) {
+			/* for a client of ours: from the server asked */
+			if (src != NULL && strcasecmp(src->name, x->server) == 0)
+				sasl_answer(m);
+		}
 		else if (conf->services.enabled)
 			sasl_serve(l, m);	/* for the services here */
 		return true;

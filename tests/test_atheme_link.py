@@ -108,7 +108,7 @@ general {
 logfile "%(dir)s/atheme.log" { all; };
 """
 
-OURS = """services { enabled no }
+OURS = """services { enabled no  server services.test }
 link services.test {
  send-password "%s"
  receive-password "%s"
@@ -163,7 +163,8 @@ class Atheme:
 def network():
     """a.test (hub, Atheme linked to it) <- b.test (leaf)."""
     ours = OURS % (RECVPW, STATE["hash"])
-    net = Net(2, [(1, 0)], top={0: ours, 1: "services { enabled no }\n"})
+    net = Net(2, [(1, 0)], top={0: ours, 1: "services { enabled no  "
+                                        "server services.test }\n"})
     net.wait_linked(1, ["a.test", "b.test"])
     ath = Atheme(net.lports[0])
     try:

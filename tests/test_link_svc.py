@@ -9,13 +9,15 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import ssl
 import tempfile
+import time
 
 import test_link
 import test_sasl
 from test_link import Net
-from ergotest import wait_for, run_ergo, free_port
+from ergotest import wait_for, run_ergo, free_port, Server
 
 NOSVC = "services { enabled no }\n"
 
@@ -383,3 +385,89 @@ def test_chanserv_ranks_reach_every_server_without_history():
                    for l in lines), lines
         assert not any("ChanServ" in l and " MODE " in l
                        for l in lines), lines
+
+
+class FakePeer:
+    """A TS6 peer on a raw socket (a server that is not the services
+    server), linked to srv's server port as fake.test, SID 9ZZ."""
+
+    BLOCK = ("link fake.test {\n send-password x\n receive-password "
+             "\"%s\"\n}\n")
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.f = self.s.makefile("rwb", buffering=0)
+        self.send("PASS %s TS 6 :9ZZ" % test_link.LINKPW)
+        self.send("CAPAB :QS EX IE ENCAP TB EUID")
+        self.send("SERVER fake.test 1 :not the services")
+        self.expect(r"^SVINFO 6 6 0 :\d+$")
+        self.send("SVINFO 6 6 0 :%d" % int(time.time()))
+
+    def send(self, line):
+        self.f.write(line.encode() + b"\r\n")
+
+    def expect(self, rx, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.f.readline().decode(errors="replace").rstrip("\r\n")
+            if not line:
+                break
+            if re.search(rx, line):
+                return line
+        raise AssertionError("fake peer: no line matching %r" % rx)
+
+    def close(self):
+        self.s.close()
+
+
+def test_services_commands_only_from_the_services_server():
+    """With services.server set, ENCAP SU, SVSLOGIN, RSFNC and MECHLIST
+    from another server are refused (logged once) and ignored; the
+    services server's still work."""
+    fake = FakePeer.BLOCK % test_link.HASHES["link"]
+    net = Net(2, [(1, 0)],
+              top={0: "services { server a.test }\n",
+                   1: "services { enabled no  server a.test }\n" + fake})
+    net.wait_linked(1, ["a.test", "b.test"])
+    wait_user(net.srv[1], "NickServ")
+    v = net.srv[1].client("victim")
+    p = FakePeer(net.lports[1])
+    # :0AB EUID nick hops ts modes user host ip uid realhost account :gecos
+    uid = p.expect(r" EUID victim ").split()[9]
+    assert uid.startswith("0AB"), uid
+    for _ in range(2):
+        p.send(":9ZZ ENCAP * SU %s stolen" % uid)
+        p.send(":9ZZ ENCAP b.test SVSLOGIN %s * * * stolen" % uid)
+        p.send(":9ZZ ENCAP b.test RSFNC %s renamed %d %d"
+               % (uid, int(time.time()), 1))
+        p.send(":9ZZ ENCAP * MECHLIST :BOGUS")
+    net.srv[1].wait_log(r"ENCAP MECHLIST from fake\.test refused")
+    for cmd in ("SU", "SVSLOGIN", "RSFNC", "MECHLIST"):
+        assert net.srv[1].logtext().count(
+            "ENCAP %s from fake.test refused" % cmd) == 1, cmd
+    # the hub refuses the SU the leaf passed on, too
+    net.srv[0].wait_log(r"ENCAP SU from fake\.test refused")
+    w = net.srv[1].client("w1")
+    w.send("WHOIS victim")
+    lines = w.lines_until(r" 318 ")
+    assert not any(" 330 " in l for l in lines), lines
+    assert any(" 311 w1 victim " in l for l in lines), lines
+    w.send("CAP LS 302")
+    assert not any("BOGUS" in l for l in w.lines_until(r"CAP \S+ LS :"))
+    v.send("PING :still-here")
+    lines = v.lines_until(r"PONG .*still-here")
+    assert not any(" 900 " in l or " NICK " in l for l in lines), lines
+    # the services server's SU is taken
+    v.send("NS REGISTER victim-pass-1")
+    v.expect(r" 900 victim victim!\S+ victim :You are now logged in",
+             timeout=10)
+    p.close()
+
+
+def test_services_server_must_be_this_one_when_enabled():
+    bad = Server(config="server { name x.test\n listen 127.0.0.1:{port} }\n"
+                 "services { server other.test }\n", start=False)
+    pr = run_ergo("checkconfig", "--config", bad.conf_path)
+    assert pr.returncode != 0
+    assert "services.server is other.test but services.enabled is yes" \
+        in pr.stdout + pr.stderr, pr.stdout + pr.stderr

@@ -51,28 +51,18 @@ irc_cx(struct client *c)
 }
 
 /*
- * Frees c's rare part once nothing in it is in use. Some fields keep a
- * value after their use ends (settings of an account logged out of, a
- * throttle window gone by, a nick enforcement over): those are put back
- * to zero first, as a user that never had them reads them.
+ * Frees c's rare part once every field is back to zero. A few keep a
+ * value after their use ends and so keep the part: the settings of an
+ * account logged out of, a METADATA throttle window (rare: the first
+ * stays set while logged in, the second while it has keys).
  */
 void
 irc_cx_trim(struct client *c)
 {
-	struct client_ext *x = c->ext;
-
-	if (x == IRC_CX_NONE)
+	if (c->ext == IRC_CX_NONE ||
+	    memcmp(c->ext, &irc_cx_none, sizeof(*c->ext)) != 0)
 		return;
-	if (x->md_win_ms + (uint64_t)conf->metadata.throttle_secs * 1000 <=
-	    ergo_now_ms)
-		x->md_win_ms = x->md_count = 0;
-	if (!x->ac_listed && c->account == NULL && !c->always_on &&
-	    x->ao_account == 0)
-		memset(&x->account_mc, 0, (size_t)((char *)&x->ao_account -
-		    (char *)&x->account_mc));
-	if (memcmp(x, &irc_cx_none, sizeof(*x)) != 0)
-		return;
-	free(x);
+	free(c->ext);
 	c->ext = IRC_CX_NONE;
 }
 

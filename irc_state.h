@@ -147,8 +147,7 @@ struct client_ext {
 	/* accounts (irc_sasl.c, irc_serv.c) */
 	struct client	*acnext, *acprev;	/* sessions of the account */
 	bool		 ac_listed;
-	/* its account's settings, from account_mc to ao_account: zero
-	 * again once it is logged out and not always-on (irc_cx_trim) */
+	/* its account's settings (kept after a logout) */
 	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
 	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
 	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */

@@ -822,11 +822,12 @@ t_client_ext(void)
 		report("client_ext");
 		return;
 	}
-	u.ext->account_mc = 1;		/* stays set after a logout */
-	u.ext->last_seen = 1;
+	u.ext->snomask = 1;
 	irc_cx_trim(&u);
-	CHECK(u.ext == IRC_CX_NONE,
-	    "a logged-out user's account settings keep the part");
+	CHECK(u.ext != IRC_CX_NONE, "a part in use is kept");
+	u.ext->snomask = 0;
+	irc_cx_trim(&u);
+	CHECK(u.ext == IRC_CX_NONE, "a part no longer used goes");
 	CHECK(irc_accept_add(&u, &v) == 0, "accept_add");
 	CHECK(u.ext != IRC_CX_NONE && v.ext != IRC_CX_NONE &&
 	    irc_accept_has(&u, &v),

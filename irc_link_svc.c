@@ -413,6 +413,24 @@ rename_forced(struct client *t, const char *nick)
 	    (long long)ergo_now);
 }
 
+/*
+ * Our NickServ renames t, another server's user (nick enforcement):
+ * its server is asked with RSFNC, as Atheme does, and renames it (the
+ * NICK comes back to everyone). false: t is ours, renamed here.
+ */
+static bool
+on_rename_remote(struct client *t, const char *nick)
+{
+	struct server *s;
+
+	if (!lk_is_remote(t) || (s = lk_user_server(t))->via == NULL)
+		return false;
+	lk_send(s->via, ":%s ENCAP %s RSFNC %s %s %lld %lld", lk_me.sid,
+	    s->name, t->lk->uid, nick, (long long)ergo_now,
+	    (long long)t->lk->ts);
+	return true;
+}
+
 /* ---- SASL: our clients, the services elsewhere ---- */
 
 static struct xsasl *
@@ -971,6 +989,7 @@ lk_svc_init(void)
 	irc_hooks.sasl_remote = on_sasl_remote;
 	irc_hooks.service_remote = on_service_remote;
 	irc_hooks.sasl_mechs = on_sasl_mechs;
+	irc_hooks.rename_remote = on_rename_remote;
 	IRC_HOOK_ADD(logged_in, on_logged);
 	IRC_HOOK_ADD(logged_out, on_logged);
 	IRC_HOOK_ADD(session_free, on_session_free);

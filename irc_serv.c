@@ -1039,6 +1039,16 @@ serv_nick_changed(struct client *c, const char *oldprefix)
 	irc_serv_nick_check(c);
 }
 
+/* Whether c is a user of another server (TS6 links). */
+static bool
+serv_remote(const struct client *c)
+{
+	const char *info;
+
+	return irc_hooks.user_server != NULL &&
+	    irc_hooks.user_server(c, &info) != NULL;
+}
+
 void
 irc_serv_nick_check(struct client *c)
 {
@@ -1047,6 +1057,11 @@ irc_serv_nick_check(struct client *c)
 
 	irc_serv_forget(c);
 	if (!(c->flags & CF_REG) || (c->flags & CF_CLOSING))
+		return;
+	/* another server's users: only the services server enforces, and a
+	 * service's own nick (the services server's NickServ) is its own */
+	if (serv_remote(c) && (!conf->services.enabled ||
+	    irc_nick_reserved(c->nick)))
 		return;
 	if ((e = nick_enforcement(c)) == ENFORCE_NONE)
 		return;
@@ -1083,6 +1098,12 @@ nick_rename_guest(struct client *c)
 	}
 	if (i == 20)
 		return;
+	if (irc_hooks.rename_remote != NULL && irc_hooks.rename_remote(c,
+	    nick)) {
+		log_info("accounts", "%s: reserved nick, its server is asked "
+		    "to rename it to %s", irc_prefix(c), nick);
+		return;
+	}
 	log_info("accounts", "%s: reserved nick, renamed to %s",
 	    irc_prefix(c), nick);
 	if (irc_user_rename(c, nick) == -1)
@@ -1145,5 +1166,6 @@ irc_serv_init(void)
 	IRC_HOOK_ADD(chan_changed, irc_serv_chan_changed);
 	IRC_HOOK_ADD(nick_changed, serv_nick_changed);
 	IRC_HOOK_ADD(client_free, irc_serv_forget);
+	IRC_HOOK_ADD(remote_user, irc_serv_nick_check);
 	irc_hostserv_init();
 }

@@ -384,6 +384,10 @@ struct irc_hooks {
 	/* a user of another server came (a link's UID or EUID, in a burst
 	 * or later): it is online (MONITOR) */
 	void	(*remote_user[IRC_HOOKS_MAX])(struct client *);
+	/* the services rename c to nick (nick enforcement): true if c is a
+	 * user of another server, asked to rename it (TS6 RSFNC; the
+	 * network hears its NICK), false to rename it here */
+	bool	(*rename_remote)(struct client *, const char *nick);
 	void	(*client_free[IRC_HOOKS_MAX])(struct client *);
 	void	(*session_free[IRC_HOOKS_MAX])(struct session *);
 	/* a client logged in to an account (after 900), logged out (901) */

@@ -1001,6 +1001,63 @@ q(int id)
 	return st;
 }
 
+/*
+ * A statement's parameters, bound in order from 1 by q_bind:
+ * Q_ARGS(QI(id), QT(name)). Text and blobs are bound SQLITE_STATIC:
+ * every statement is stepped before its function returns.
+ */
+enum qtype { QA_INT, QA_ID, QA_TEXT, QA_OPT_TEXT, QA_TEXT_EMPTY, QA_BLOB,
+    QA_NULL };
+struct qarg {
+	enum qtype	 type;
+	sqlite3_int64	 i;
+	const void	*p;
+	int		 n;		/* text or blob length; -1: to NUL */
+};
+#define QI(x)		{ QA_INT, (x), NULL, 0 }
+#define QIZ(x)		{ QA_ID, (x), NULL, 0 }	/* 0: NULL */
+#define QT(s)		{ QA_TEXT, 0, (s), -1 }
+#define QTL(s, l)	{ QA_TEXT, 0, (s), (l) }
+#define QTN(s)		{ QA_OPT_TEXT, 0, (s), -1 }	/* NULL: NULL */
+#define QTE(s)		{ QA_TEXT_EMPTY, 0, (s), -1 }	/* NULL, "": NULL */
+#define QB(b, l)	{ QA_BLOB, 0, (b), (l) }
+#define QN		{ QA_NULL, 0, NULL, 0 }
+#define Q_ARGS(...)	(const struct qarg[]){ __VA_ARGS__ }, \
+	(int)(sizeof((const struct qarg[]){ __VA_ARGS__ }) / \
+	sizeof(struct qarg))
+
+/* Binds a[0..n) to st's parameters 1..n; 0, or -1 after store_fail. */
+static int
+q_bind(sqlite3_stmt *st, const char *what, const struct qarg *a, int n)
+{
+	int	 i, rc;
+
+	for (i = 0; i < n; i++) {
+		const struct qarg *x = &a[i];
+		bool null = x->type == QA_NULL ||
+		    (x->type == QA_ID && x->i == 0) ||
+		    (x->type == QA_OPT_TEXT && x->p == NULL) ||
+		    (x->type == QA_TEXT_EMPTY && (x->p == NULL ||
+		    ((const char *)x->p)[0] == '\0'));
+
+		if (null)
+			rc = sqlite3_bind_null(st, i + 1);
+		else if (x->type == QA_INT || x->type == QA_ID)
+			rc = sqlite3_bind_int64(st, i + 1, x->i);
+		else if (x->type == QA_BLOB)
+			rc = sqlite3_bind_blob(st, i + 1, x->p, x->n,
+			    SQLITE_STATIC);
+		else
+			rc = sqlite3_bind_text(st, i + 1, x->p, x->n,
+			    SQLITE_STATIC);
+		if (rc != SQLITE_OK) {
+			store_fail(what);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Steps a statement that returns no rows; 0, or -1 after store_fail. */
 static int
 q_done(sqlite3_stmt *st, const char *what)
@@ -1016,6 +1073,17 @@ q_done(sqlite3_stmt *st, const char *what)
 		return -1;
 	}
 	return 0;
+}
+
+/* One statement that returns no rows: q, q_bind, q_done. */
+static int
+q_exec(int id, const char *what, const struct qarg *a, int n)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = q(id)) == NULL || q_bind(st, what, a, n) == -1)
+		return -1;
+	return q_done(st, what);
 }
 
 /*
@@ -1145,12 +1213,9 @@ account_lookup(int id, const char *key, struct store_account *a,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(id)) == NULL)
+	if ((st = q(id)) == NULL ||
+	    q_bind(st, what, Q_ARGS(QT(key))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
-		store_fail(what);
-		return -1;
-	}
 	return account_row(st, a, what);
 }
 
@@ -1267,28 +1332,13 @@ store_account_create(const char *folded, struct store_account *a)
 
 	if (tx_begin() == -1)
 		return -1;
-	if ((st = q(Q_ACCOUNT_INSERT)) == NULL)
+	if ((st = q(Q_ACCOUNT_INSERT)) == NULL ||
+	    q_bind(st, "account create", Q_ARGS(QT(folded), QT(a->name),
+	    QB(a->salt, (int)a->saltlen), QI((int)a->iterations),
+	    QB(a->stored_key, STORE_KEYLEN), QB(a->server_key, STORE_KEYLEN),
+	    QTE(a->email), QI((sqlite3_int64)a->registered), QI(a->enforce),
+	    QTE(a->legacy))) == -1)
 		goto fail;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, a->name, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_blob(st, 3, a->salt, (int)a->saltlen,
-	    SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 4, (int)a->iterations) ||
-	    sqlite3_bind_blob(st, 5, a->stored_key, STORE_KEYLEN,
-	    SQLITE_STATIC) ||
-	    sqlite3_bind_blob(st, 6, a->server_key, STORE_KEYLEN,
-	    SQLITE_STATIC) ||
-	    (a->email[0] != '\0' ?
-	    sqlite3_bind_text(st, 7, a->email, -1, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, 7)) ||
-	    sqlite3_bind_int64(st, 8, (sqlite3_int64)a->registered) ||
-	    sqlite3_bind_int(st, 9, a->enforce) ||
-	    (a->legacy[0] != '\0' ?
-	    sqlite3_bind_text(st, 10, a->legacy, -1, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, 10))) {
-		store_fail("account create");
-		goto fail;
-	}
 	if ((rc = q_unique(st, "account create")) == 1) {
 		tx_rollback();
 		return 1;
@@ -1297,14 +1347,10 @@ store_account_create(const char *folded, struct store_account *a)
 		goto fail;
 	a->id = sqlite3_last_insert_rowid(db);
 	/* the account's own name is its first reserved nick */
-	if ((st = q(Q_NICK_INSERT)) == NULL)
+	if ((st = q(Q_NICK_INSERT)) == NULL ||
+	    q_bind(st, "nick reserve", Q_ARGS(QT(folded), QI(a->id),
+	    QI((sqlite3_int64)a->registered))) == -1)
 		goto fail;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 2, a->id) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)a->registered)) {
-		store_fail("nick reserve");
-		goto fail;
-	}
 	if ((rc = q_unique(st, "nick reserve")) == 1) {
 		tx_rollback();
 		return 1;
@@ -1323,14 +1369,10 @@ store_nick_reserve(int64_t id, const char *folded, time_t when)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_NICK_INSERT)) == NULL)
+	if ((st = q(Q_NICK_INSERT)) == NULL ||
+	    q_bind(st, "nick reserve", Q_ARGS(QT(folded), QI(id),
+	    QI((sqlite3_int64)when))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 2, id) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)when)) {
-		store_fail("nick reserve");
-		return -1;
-	}
 	return q_unique(st, "nick reserve");
 }
 
@@ -1345,20 +1387,14 @@ store_account_delete(int64_t id)
 
 	if (tx_begin() == -1)
 		return -1;
-	if ((st = q(Q_SUSPENSION_DEL)) == NULL)
+	if ((st = q(Q_SUSPENSION_DEL)) == NULL ||
+	    q_bind(st, "account delete", Q_ARGS(QI(id))) == -1)
 		goto fail;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		store_fail("account delete");
-		goto fail;
-	}
 	if (q_done(st, "account delete") == -1)
 		goto fail;
-	if ((st = q(Q_ACCOUNT_DELETE)) == NULL)
+	if ((st = q(Q_ACCOUNT_DELETE)) == NULL ||
+	    q_bind(st, "account delete", Q_ARGS(QI(id))) == -1)
 		goto fail;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		store_fail("account delete");
-		goto fail;
-	}
 	if (q_done(st, "account delete") == -1)
 		goto fail;
 	return tx_commit();
@@ -1373,19 +1409,12 @@ store_account_passwd(const struct store_account *a)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_ACCOUNT_PASSWD)) == NULL)
+	if ((st = q(Q_ACCOUNT_PASSWD)) == NULL ||
+	    q_bind(st, "password change", Q_ARGS(QI(a->id),
+	    QB(a->salt, (int)a->saltlen), QI((int)a->iterations),
+	    QB(a->stored_key, STORE_KEYLEN),
+	    QB(a->server_key, STORE_KEYLEN))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, a->id) ||
-	    sqlite3_bind_blob(st, 2, a->salt, (int)a->saltlen,
-	    SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 3, (int)a->iterations) ||
-	    sqlite3_bind_blob(st, 4, a->stored_key, STORE_KEYLEN,
-	    SQLITE_STATIC) ||
-	    sqlite3_bind_blob(st, 5, a->server_key, STORE_KEYLEN,
-	    SQLITE_STATIC)) {
-		store_fail("password change");
-		return -1;
-	}
 	return q_done(st, "password change");
 }
 
@@ -1393,15 +1422,7 @@ store_account_passwd(const struct store_account *a)
 static int
 account_set(int qi, int64_t id, int v, const char *what)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(qi)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int(st, 2, v)) {
-		store_fail(what);
-		return -1;
-	}
-	return q_done(st, what);
+	return q_exec(qi, what, Q_ARGS(QI(id), QI(v)));
 }
 
 int
@@ -1456,38 +1477,17 @@ col_str(sqlite3_stmt *st, int i)
 int
 store_alwayson_put(const struct store_alwayson *u)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_AO_PUT)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, u->account) ||
-	    sqlite3_bind_text(st, 2, u->nick, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, u->user, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 4, u->host, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 5, u->realname, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 6, (int)u->umodes) ||
-	    (u->away != NULL ? sqlite3_bind_text(st, 7, u->away, -1,
-	    SQLITE_STATIC) : sqlite3_bind_null(st, 7)) ||
-	    sqlite3_bind_text(st, 8, u->channels, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 9, (sqlite3_int64)u->last_seen)) {
-		store_fail("save always-on user");
-		return -1;
-	}
-	return q_done(st, "save always-on user");
+	return q_exec(Q_AO_PUT, "save always-on user", Q_ARGS(QI(u->account),
+	    QT(u->nick), QT(u->user), QT(u->host), QT(u->realname),
+	    QI((int)u->umodes), QTN(u->away), QT(u->channels),
+	    QI((sqlite3_int64)u->last_seen)));
 }
 
 int
 store_alwayson_delete(int64_t account)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_AO_DELETE)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, account)) {
-		store_fail("forget always-on user");
-		return -1;
-	}
-	return q_done(st, "forget always-on user");
+	return q_exec(Q_AO_DELETE, "forget always-on user",
+	    Q_ARGS(QI(account)));
 }
 
 /* Calls fn for each always-on user; 0, or -1 (logged). */
@@ -1546,16 +1546,8 @@ store_account_dm_history(int64_t id, int v)
 int
 store_account_rename(int64_t id, const char *display)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_ACCOUNT_RENAME)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, id) ||
-	    sqlite3_bind_text(st, 2, display, -1, SQLITE_STATIC)) {
-		store_fail("account rename");
-		return -1;
-	}
-	return q_done(st, "account rename");
+	return q_exec(Q_ACCOUNT_RENAME, "account rename", Q_ARGS(QI(id),
+	    QT(display)));
 }
 
 /* fn(arg, display name) per account, by name; count, or -1. */
@@ -1583,17 +1575,8 @@ store_account_list(void (*fn)(void *, const char *), void *arg)
 int
 store_unregistered_add(const char *folded, const char *display, time_t when)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_UNREG_ADD)) == NULL)
-		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, display, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)when)) {
-		store_fail("unregister");
-		return -1;
-	}
-	return q_done(st, "unregister");
+	return q_exec(Q_UNREG_ADD, "unregister", Q_ARGS(QT(folded),
+	    QT(display), QI((sqlite3_int64)when)));
 }
 
 int
@@ -1601,12 +1584,9 @@ store_unregistered_del(const char *folded)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_UNREG_DEL)) == NULL)
+	if ((st = q(Q_UNREG_DEL)) == NULL ||
+	    q_bind(st, "erase", Q_ARGS(QT(folded))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
-		store_fail("erase");
-		return -1;
-	}
 	if (q_done(st, "erase") == -1)
 		return -1;
 	return sqlite3_changes(db) > 0 ? 0 : 1;
@@ -1619,12 +1599,9 @@ store_unregistered_get(const char *folded)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = q(Q_UNREG_GET)) == NULL)
+	if ((st = q(Q_UNREG_GET)) == NULL ||
+	    q_bind(st, "account lookup", Q_ARGS(QT(folded))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
-		store_fail("account lookup");
-		return -1;
-	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -1646,13 +1623,9 @@ store_certfp_add(int64_t id, const char *certfp)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_CERTFP_INSERT)) == NULL)
+	if ((st = q(Q_CERTFP_INSERT)) == NULL ||
+	    q_bind(st, "certfp add", Q_ARGS(QT(certfp), QI(id))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, certfp, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 2, id)) {
-		store_fail("certfp add");
-		return -1;
-	}
 	return q_unique(st, "certfp add");
 }
 
@@ -1661,13 +1634,9 @@ store_certfp_del(int64_t id, const char *certfp)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_CERTFP_DELETE)) == NULL)
+	if ((st = q(Q_CERTFP_DELETE)) == NULL ||
+	    q_bind(st, "certfp delete", Q_ARGS(QT(certfp), QI(id))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, certfp, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 2, id)) {
-		store_fail("certfp delete");
-		return -1;
-	}
 	if (q_done(st, "certfp delete") == -1)
 		return -1;
 	return sqlite3_changes(db) > 0 ? 0 : 1;
@@ -1680,12 +1649,9 @@ store_certfp_list(int64_t id, void (*fn)(void *, const char *), void *arg)
 	const unsigned char *t;
 	int		 rc, n = 0;
 
-	if ((st = q(Q_CERTFP_LIST)) == NULL)
+	if ((st = q(Q_CERTFP_LIST)) == NULL ||
+	    q_bind(st, "certfp list", Q_ARGS(QI(id))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		store_fail("certfp list");
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((t = sqlite3_column_text(st, 0)) != NULL) {
 			fn(arg, (const char *)t);
@@ -1708,12 +1674,9 @@ store_chan_get(const char *folded, struct store_chan *ch)
 	const unsigned char *t;
 	int		 rc;
 
-	if ((st = q(Q_CHAN_GET)) == NULL)
+	if ((st = q(Q_CHAN_GET)) == NULL ||
+	    q_bind(st, "channel lookup", Q_ARGS(QT(folded))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) != SQLITE_OK) {
-		store_fail("channel lookup");
-		return -1;
-	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		memset(ch, 0, sizeof(*ch));
@@ -1757,15 +1720,10 @@ store_chan_create(const char *folded, struct store_chan *ch)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = q(Q_CHAN_INSERT)) == NULL)
+	if ((st = q(Q_CHAN_INSERT)) == NULL ||
+	    q_bind(st, "channel register", Q_ARGS(QT(folded), QT(ch->name),
+	    QI(ch->founder), QI((sqlite3_int64)ch->registered))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, ch->name, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, ch->founder) ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)ch->registered)) {
-		store_fail("channel register");
-		return -1;
-	}
 	if ((rc = q_unique(st, "channel register")) != 0)
 		return rc;
 	ch->id = sqlite3_last_insert_rowid(db);
@@ -1794,13 +1752,9 @@ id_update3(int id, int64_t a, int64_t b, int64_t c, const char *what)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(id)) == NULL)
+	if ((st = q(id)) == NULL ||
+	    q_bind(st, what, Q_ARGS(QI(a), QI(b), QI(c))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, a) || sqlite3_bind_int64(st, 2, b) ||
-	    sqlite3_bind_int64(st, 3, c)) {
-		store_fail(what);
-		return -1;
-	}
 	return q_done(st, what);
 }
 
@@ -1817,12 +1771,9 @@ store_chan_count(int64_t account)
 	sqlite3_stmt	*st;
 	int		 rc, n = -1;
 
-	if ((st = q(Q_CHAN_COUNT)) == NULL)
+	if ((st = q(Q_CHAN_COUNT)) == NULL ||
+	    q_bind(st, "channel count", Q_ARGS(QI(account))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account) != SQLITE_OK) {
-		store_fail("channel count");
-		return -1;
-	}
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		n = sqlite3_column_int(st, 0);
 	else
@@ -1842,17 +1793,8 @@ store_chan_founder(int64_t id, int64_t account)
 int
 store_chan_rename(int64_t id, const char *folded, const char *display)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_CHAN_RENAME)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, id) ||
-	    sqlite3_bind_text(st, 2, folded, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, display, -1, SQLITE_STATIC)) {
-		store_fail("channel rename");
-		return -1;
-	}
-	return q_done(st, "channel rename");
+	return q_exec(Q_CHAN_RENAME, "channel rename", Q_ARGS(QI(id),
+	    QT(folded), QT(display)));
 }
 
 int
@@ -1864,14 +1806,9 @@ store_amode_set(int64_t chan, int64_t account, int mode)
 	if (mode == 0)
 		return id_update(Q_AMODE_DELETE, chan, account, true,
 		    "amode");
-	if ((st = q(Q_AMODE_SET)) == NULL)
+	if ((st = q(Q_AMODE_SET)) == NULL ||
+	    q_bind(st, "amode", Q_ARGS(QI(chan), QI(account), QTL(m, 1))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, chan) ||
-	    sqlite3_bind_int64(st, 2, account) ||
-	    sqlite3_bind_text(st, 3, m, 1, SQLITE_TRANSIENT)) {
-		store_fail("amode");
-		return -1;
-	}
 	return q_done(st, "amode");
 }
 
@@ -1882,13 +1819,9 @@ store_amode_get(int64_t chan, int64_t account)
 	const unsigned char *t;
 	int		 rc, mode = 0;
 
-	if ((st = q(Q_AMODE_GET)) == NULL)
+	if ((st = q(Q_AMODE_GET)) == NULL ||
+	    q_bind(st, "amode lookup", Q_ARGS(QI(chan), QI(account))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, chan) ||
-	    sqlite3_bind_int64(st, 2, account)) {
-		store_fail("amode lookup");
-		return -1;
-	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && (t = sqlite3_column_text(st, 0)) != NULL)
 		mode = t[0];
@@ -1908,12 +1841,9 @@ store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
 	const unsigned char *name, *mode;
 	int		 rc, n = 0;
 
-	if ((st = q(Q_AMODE_LIST)) == NULL)
+	if ((st = q(Q_AMODE_LIST)) == NULL ||
+	    q_bind(st, "amode list", Q_ARGS(QI(chan))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, chan) != SQLITE_OK) {
-		store_fail("amode list");
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((name = sqlite3_column_text(st, 0)) != NULL &&
 		    (mode = sqlite3_column_text(st, 1)) != NULL) {
@@ -1980,19 +1910,8 @@ store_purge_list(void (*fn)(void *, const char *), void *arg)
 int
 store_purge_add(const char *folded, const struct store_purge *p)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_PURGE_ADD)) == NULL)
-		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, p->oper, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 4, p->reason, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 5, (sqlite3_int64)p->when)) {
-		store_fail("purge");
-		return -1;
-	}
-	return q_done(st, "purge");
+	return q_exec(Q_PURGE_ADD, "purge", Q_ARGS(QT(folded), QT(p->name),
+	    QT(p->oper), QT(p->reason), QI((sqlite3_int64)p->when)));
 }
 
 /* 1 removed, 0 there was none, -1 error */
@@ -2001,12 +1920,9 @@ store_purge_del(const char *folded)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_PURGE_DEL)) == NULL)
+	if ((st = q(Q_PURGE_DEL)) == NULL ||
+	    q_bind(st, "unpurge", Q_ARGS(QT(folded))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
-		store_fail("unpurge");
-		return -1;
-	}
 	if (q_done(st, "unpurge") == -1)
 		return -1;
 	return sqlite3_changes(db) > 0;
@@ -2019,12 +1935,9 @@ store_purge_get(const char *folded, struct store_purge *p)
 	const unsigned char *t;
 	int		 rc, found = 0;
 
-	if ((st = q(Q_PURGE_GET)) == NULL)
+	if ((st = q(Q_PURGE_GET)) == NULL ||
+	    q_bind(st, "purge lookup", Q_ARGS(QT(folded))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, folded, -1, SQLITE_STATIC)) {
-		store_fail("purge lookup");
-		return -1;
-	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		memset(p, 0, sizeof(*p));
@@ -2053,12 +1966,9 @@ store_hist_forget(const char *account)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_HIST_FORGET)) == NULL)
+	if ((st = q(Q_HIST_FORGET)) == NULL ||
+	    q_bind(st, "history forget", Q_ARGS(QT(account))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC)) {
-		store_fail("history forget");
-		return -1;
-	}
 	return q_done(st, "history forget");
 }
 
@@ -2066,49 +1976,18 @@ store_hist_forget(const char *account)
 int
 store_account_vhost(int64_t id, const char *vhost, bool on)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_ACCOUNT_VHOST)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, id) ||
-	    (vhost != NULL && vhost[0] != '\0' ?
-	    sqlite3_bind_text(st, 2, vhost, -1, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, 2)) ||
-	    sqlite3_bind_int(st, 3, on)) {
-		store_fail("vhost");
-		return -1;
-	}
-	return q_done(st, "vhost");
-}
-
-/* Binds s as text, or NULL when it is empty. */
-static int
-bind_text_or_null(sqlite3_stmt *st, int col, const char *s)
-{
-	return s[0] != '\0' ? sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, col);
+	return q_exec(Q_ACCOUNT_VHOST, "vhost", Q_ARGS(QI(id), QTE(vhost),
+	    QI(on)));
 }
 
 /* Saves ch's modes, key, limit and topic (ch->id names the row). */
 int
 store_chan_state(const struct store_chan *ch)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_CHAN_STATE)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, ch->id) ||
-	    sqlite3_bind_text(st, 2, ch->modes, -1, SQLITE_STATIC) ||
-	    bind_text_or_null(st, 3, ch->key) ||
-	    sqlite3_bind_int64(st, 4, (sqlite3_int64)ch->limit) ||
-	    bind_text_or_null(st, 5, ch->topic) ||
-	    bind_text_or_null(st, 6, ch->topic_by) ||
-	    sqlite3_bind_int64(st, 7, (sqlite3_int64)ch->topic_time) ||
-	    bind_text_or_null(st, 8, ch->forward)) {
-		store_fail("channel state");
-		return -1;
-	}
-	return q_done(st, "channel state");
+	return q_exec(Q_CHAN_STATE, "channel state", Q_ARGS(QI(ch->id),
+	    QT(ch->modes), QTE(ch->key), QI((sqlite3_int64)ch->limit),
+	    QTE(ch->topic), QTE(ch->topic_by),
+	    QI((sqlite3_int64)ch->topic_time), QTE(ch->forward)));
 }
 
 /*
@@ -2123,12 +2002,9 @@ store_chan_masks(int64_t chan, void (*fn)(void *, char list,
 	const unsigned char *l, *m, *w;
 	int		 rc;
 
-	if ((st = q(Q_CHAN_MASKS)) == NULL)
+	if ((st = q(Q_CHAN_MASKS)) == NULL ||
+	    q_bind(st, "channel lists", Q_ARGS(QI(chan))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, chan) != SQLITE_OK) {
-		store_fail("channel lists");
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		l = sqlite3_column_text(st, 0);
 		m = sqlite3_column_text(st, 1);
@@ -2193,17 +2069,11 @@ store_ban_set(const struct store_ban *b)
 	sqlite3_stmt	*st;
 	char		 k[2] = { b->kind, '\0' };
 
-	if ((st = q(Q_BAN_SET)) == NULL)
+	if ((st = q(Q_BAN_SET)) == NULL ||
+	    q_bind(st, "ban add", Q_ARGS(QTL(k, 1), QT(b->mask), QT(b->reason),
+	    QT(b->setter), QI((sqlite3_int64)b->set_at),
+	    QI((sqlite3_int64)b->expires))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, k, 1, SQLITE_TRANSIENT) ||
-	    sqlite3_bind_text(st, 2, b->mask, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 3, b->reason, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 4, b->setter, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 5, (sqlite3_int64)b->set_at) ||
-	    sqlite3_bind_int64(st, 6, (sqlite3_int64)b->expires)) {
-		store_fail("ban add");
-		return -1;
-	}
 	return q_done(st, "ban add");
 }
 
@@ -2214,13 +2084,9 @@ store_ban_del(int kind, const char *mask)
 	sqlite3_stmt	*st;
 	char		 k[2] = { (char)kind, '\0' };
 
-	if ((st = q(Q_BAN_DELETE)) == NULL)
+	if ((st = q(Q_BAN_DELETE)) == NULL ||
+	    q_bind(st, "ban remove", Q_ARGS(QTL(k, 1), QT(mask))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, k, 1, SQLITE_TRANSIENT) ||
-	    sqlite3_bind_text(st, 2, mask, -1, SQLITE_STATIC)) {
-		store_fail("ban remove");
-		return -1;
-	}
 	if (q_done(st, "ban remove") == -1)
 		return -1;
 	return sqlite3_changes(db) > 0 ? 0 : 1;
@@ -2236,12 +2102,9 @@ store_ban_list(time_t now, void (*fn)(void *, const struct store_ban *),
 	const unsigned char *t;
 	int		 rc, n = 0;
 
-	if ((st = q(Q_BAN_LIST)) == NULL)
+	if ((st = q(Q_BAN_LIST)) == NULL ||
+	    q_bind(st, "ban list", Q_ARGS(QI((sqlite3_int64)now))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now) != SQLITE_OK) {
-		store_fail("ban list");
-		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&b, 0, sizeof(b));
 		if ((t = sqlite3_column_text(st, 0)) == NULL ||
@@ -2279,14 +2142,10 @@ store_ban_get(int kind, const char *mask, time_t now, struct store_ban *b)
 	char		 k[2] = { (char)kind, '\0' };
 	int		 rc;
 
-	if ((st = q(Q_BAN_GET)) == NULL)
+	if ((st = q(Q_BAN_GET)) == NULL ||
+	    q_bind(st, "ban lookup", Q_ARGS(QTL(k, 1), QT(mask),
+	    QI((sqlite3_int64)now))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, k, 1, SQLITE_TRANSIENT) ||
-	    sqlite3_bind_text(st, 2, mask, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now)) {
-		store_fail("ban lookup");
-		return -1;
-	}
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_reset(st);
 		if (rc == SQLITE_DONE)
@@ -2324,12 +2183,9 @@ store_meta_get(const char *key, char *buf, size_t sz)
 	const unsigned char *t;
 	int rc, found = 0;
 
-	if ((st = q(Q_META_GET)) == NULL)
+	if ((st = q(Q_META_GET)) == NULL ||
+	    q_bind(st, "meta", Q_ARGS(QT(key))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK) {
-		store_fail("meta");
-		return -1;
-	}
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((t = sqlite3_column_text(st, 0)) != NULL) {
 			snprintf(buf, sz, "%s", (const char *)t);
@@ -2349,13 +2205,9 @@ store_meta_set(const char *key, const char *value)
 {
 	sqlite3_stmt *st;
 
-	if ((st = q(Q_META_SET)) == NULL)
+	if ((st = q(Q_META_SET)) == NULL ||
+	    q_bind(st, "meta", Q_ARGS(QT(key), QT(value))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC) != SQLITE_OK) {
-		store_fail("meta");
-		return -1;
-	}
 	return q_done(st, "meta");
 }
 
@@ -2601,12 +2453,9 @@ store_hist_load(int64_t since_ms, void (*fn)(void *, const struct store_hrow *),
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_HIST_LOAD)) == NULL)
+	if ((st = q(Q_HIST_LOAD)) == NULL ||
+	    q_bind(st, "history load", Q_ARGS(QI(since_ms))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, since_ms) != SQLITE_OK) {
-		store_fail("history load");
-		return -1;
-	}
 	return hist_rows(st, fn, arg);
 }
 
@@ -2623,12 +2472,10 @@ store_hist_load_ring(int64_t channel, int64_t account, int64_t since_ms,
 	if ((st = q(channel != 0 ? Q_HIST_LOAD_CHAN : Q_HIST_LOAD_ACCT)) ==
 	    NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, channel != 0 ? channel : account) ||
-	    sqlite3_bind_int64(st, 2, since_ms) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)limit)) {
-		store_fail("history load");
+	if (q_bind(st, "history load",
+	    Q_ARGS(QI(channel != 0 ? channel : account), QI(since_ms),
+	    QI((sqlite3_int64)limit))) == -1)
 		return -1;
-	}
 	return hist_rows(st, fn, arg);
 }
 
@@ -2686,14 +2533,10 @@ store_hist_redact(int64_t channel, int64_t account, const char *msgid)
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_HIST_REDACT)) == NULL)
+	if ((st = q(Q_HIST_REDACT)) == NULL ||
+	    q_bind(st, "history redact", Q_ARGS(QIZ(channel), QIZ(account),
+	    QT(msgid))) == -1)
 		return -1;
-	if (bind_id_or_null(st, 1, channel) != SQLITE_OK ||
-	    bind_id_or_null(st, 2, account) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 3, msgid, -1, SQLITE_STATIC) != SQLITE_OK) {
-		store_fail("history redact");
-		return -1;
-	}
 	return q_done(st, "history redact");
 }
 
@@ -2706,13 +2549,9 @@ store_marker_get(int64_t account, const char *target, int64_t *ms)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = q(Q_MARKER_GET)) == NULL)
+	if ((st = q(Q_MARKER_GET)) == NULL ||
+	    q_bind(st, "read marker", Q_ARGS(QI(account), QT(target))) == -1)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, account) ||
-	    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC)) {
-		store_fail("read marker");
-		return -1;
-	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*ms = sqlite3_column_int64(st, 0);
@@ -2757,16 +2596,8 @@ store_marker_set(int64_t account, const char *target, int64_t ms,
 int
 store_marker_rename(const char *from, const char *to)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_MARKER_RENAME)) == NULL)
-		return -1;
-	if (sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC)) {
-		store_fail("read marker rename");
-		return -1;
-	}
-	return q_done(st, "read marker rename");
+	return q_exec(Q_MARKER_RENAME, "read marker rename", Q_ARGS(QT(from),
+	    QT(to)));
 }
 
 /* ---- draft/metadata-2 of accounts ---- */
@@ -2785,10 +2616,8 @@ md_list(bool chan, int64_t id,
 
 	if ((st = q(chan ? Q_CHMD_LIST : Q_MD_LIST)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, id) != SQLITE_OK) {
-		store_fail("metadata list");
+	if (q_bind(st, "metadata list", Q_ARGS(QI(id))) == -1)
 		return -1;
-	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((k = sqlite3_column_text(st, 0)) != NULL &&
 		    (v = sqlite3_column_text(st, 1)) != NULL) {
@@ -2830,10 +2659,8 @@ md_clear(bool chan, int64_t id)
 
 	if ((st = q(chan ? Q_CHMD_CLEAR : Q_MD_CLEAR)) == NULL)
 		return -1;
-	if (sqlite3_bind_int64(st, 1, id)) {
-		store_fail("metadata clear");
+	if (q_bind(st, "metadata clear", Q_ARGS(QI(id))) == -1)
 		return -1;
-	}
 	return q_done(st, "metadata clear");
 }
 
@@ -3000,15 +2827,8 @@ store_code_del(int kind, const char *folded)
 int
 store_code_expire(time_t now)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_CODE_EXPIRE)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)now)) {
-		store_fail("code expiry");
-		return -1;
-	}
-	return q_done(st, "code expiry");
+	return q_exec(Q_CODE_EXPIRE, "code expiry",
+	    Q_ARGS(QI((sqlite3_int64)now)));
 }
 
 /* HistServ EXPORT: fn per saved row account sent,
@@ -3019,11 +2839,8 @@ store_hist_export(const char *account,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = q(Q_HIST_EXPORT)) == NULL)
+	if ((st = q(Q_HIST_EXPORT)) == NULL ||
+	    q_bind(st, "history export", Q_ARGS(QT(account))) == -1)
 		return -1;
-	if (sqlite3_bind_text(st, 1, account, -1, SQLITE_STATIC)) {
-		store_fail("history export");
-		return -1;
-	}
 	return hist_rows(st, fn, arg);
 }

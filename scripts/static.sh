@@ -10,8 +10,9 @@
 #   machine's deb entries; /etc/apt is only read), checked against the
 #   sha256 pinned below for the upstream tarballs, and unpacked with
 #   dpkg-source, which applies Debian's patches (security fixes included).
-#   The built libraries and headers are cached in build/deps/ and reused
-#   while the pins and flags are unchanged: `rm -rf build/deps` rebuilds.
+#   The built libraries and headers are cached in build/deps/KEY/, KEY a
+#   checksum of the pins and flags, so trees (branches) built with other
+#   flags keep their own caches side by side: `rm -rf build/deps` rebuilds.
 # Alpine: the system's musl toolchain with the static libraries of
 #   bearssl-dev, sqlite-dev and sqlite-static.
 #
@@ -29,7 +30,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 build=$top/build
-deps=${ERGO_DEPS_DIR:-$build/deps}	# cached: include/, lib/, stamp
+deps_base=${ERGO_DEPS_DIR:-$build/deps}	# KEY/: include/, lib/, stamp
+deps=$deps_base
 work=$build/static		# scratch: apt state, sources, objects, logs
 out=ergo-static
 
@@ -39,7 +41,10 @@ SQLITE_ORIG=sqlite3_3.40.1.orig.tar.xz
 SQLITE_SHA256=aaa776260ab4dc976db34aa7891819484c8676b5b2783123ebc6301e2ca5d655
 
 # ergo does not load extensions, use threads, the UTF-16 API, decltype,
-# progress callbacks, shared cache or deprecated calls. SQLITE_DQS=0: a
+# progress callbacks, shared cache or deprecated calls. (Not
+# OMIT_DATETIME_FUNCS: schema migration 1 stamps created-at with
+# strftime(); not OMIT_VACUUM or OMIT_ATTACH: 3.40.1 does not link without
+# them.) SQLITE_DQS=0: a
 # double-quoted string literal is an error (SQL must use 'strings').
 # (Not OMIT_VIRTUALTABLE: its grammar holds ALTER TABLE; not OMIT_TEMPDB:
 # ALTER TABLE reads sqlite_temp_schema; not OMIT_TRIGGER: foreign-key
@@ -66,7 +71,8 @@ SQLITE_DEFS="-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION
 	-DSQLITE_OMIT_SCHEMA_PRAGMAS -DSQLITE_OMIT_INTROSPECTION_PRAGMAS
 	-DSQLITE_OMIT_AUTOMATIC_INDEX -DSQLITE_OMIT_XFER_OPT
 	-DSQLITE_OMIT_BLOB_LITERAL -DSQLITE_OMIT_TRUNCATE_OPTIMIZATION
-	-DSQLITE_OMIT_BTREECOUNT $SQLITE_GRAMMAR"
+	-DSQLITE_OMIT_BTREECOUNT -DSQLITE_UNTESTABLE -DSQLITE_OMIT_BETWEEN_OPTIMIZATION
+	-DSQLITE_OMIT_LIKE_OPTIMIZATION $SQLITE_GRAMMAR"
 # No unwind tables: C has no exceptions, and they are a tenth of the size.
 # One line: BearSSL's make puts CFLAGS into recipes, where a newline
 # ends the command.
@@ -310,9 +316,9 @@ build_bearssl() {
 	    CFLAGS="-W -Wall $SIZE_CFLAGS" BUILD="$work/bearssl-build") \
 	    >>"$work/log/bearssl.log" 2>&1 ||
 		{ cat "$work/log/bearssl.log" >&2; return 1; }
-	cp "$work/unpack/bearssl/inc"/*.h "$deps/new/include/" &&
-	    cp "$work/bearssl-build/libbearssl.a" "$deps/new/lib/" &&
-	    echo "bearssl $(basename "$dsc" .dsc)" >"$deps/new/bearssl.version"
+	cp "$work/unpack/bearssl/inc"/*.h "$newdeps/include/" &&
+	    cp "$work/bearssl-build/libbearssl.a" "$newdeps/lib/" &&
+	    echo "bearssl $(basename "$dsc" .dsc)" >"$newdeps/bearssl.version"
 }
 
 build_sqlite() {
@@ -332,13 +338,13 @@ build_sqlite() {
 	    rm -f libsqlite3.a && ar rcs libsqlite3.a sqlite3.o) \
 	    >>"$work/log/sqlite3.log" 2>&1 ||
 		{ cat "$work/log/sqlite3.log" >&2; return 1; }
-	cp "$work/sqlite3-build/sqlite3.h" "$deps/new/include/" &&
-	    cp "$work/sqlite3-build/libsqlite3.a" "$deps/new/lib/" &&
-	    echo "sqlite3 $(basename "$dsc" .dsc)" >"$deps/new/sqlite3.version"
+	cp "$work/sqlite3-build/sqlite3.h" "$newdeps/include/" &&
+	    cp "$work/sqlite3-build/libsqlite3.a" "$newdeps/lib/" &&
+	    echo "sqlite3 $(basename "$dsc" .dsc)" >"$newdeps/sqlite3.version"
 }
 
 # What the cache in build/deps was built from: when any of it changes,
-# the libraries are rebuilt.
+# the libraries are rebuilt (into another KEY directory).
 deps_stamp() {
 	echo "$BEARSSL_ORIG $BEARSSL_SHA256"
 	echo "$SQLITE_ORIG $SQLITE_SHA256"
@@ -350,6 +356,7 @@ deps_stamp() {
 
 debian_deps() {
 	stamp=$(deps_stamp)
+	deps=$deps_base/$(echo "$stamp" | cksum | awk '{ print $1 }')
 	if [ -f "$deps/stamp" ] && [ "$(cat "$deps/stamp")" = "$stamp" ] &&
 	    [ -f "$deps/lib/libbearssl.a" ] && [ -f "$deps/lib/libsqlite3.a" ] &&
 	    [ -f "$deps/include/bearssl.h" ] &&
@@ -366,8 +373,11 @@ debian_deps() {
 	verify "$work/src/$BEARSSL_ORIG" "$BEARSSL_SHA256"
 	verify "$work/src/$SQLITE_ORIG" "$SQLITE_SHA256"
 	say "pinned sha256 of $BEARSSL_ORIG and $SQLITE_ORIG: ok"
-	rm -rf "$deps/new"
-	mkdir -p "$deps/new/include" "$deps/new/lib" || exit 1
+	# Built aside and renamed into place whole: a cache shared by
+	# several trees (ERGO_DEPS_DIR) is never seen half-written.
+	newdeps=$deps_base/new.$$
+	rm -rf "$newdeps"
+	mkdir -p "$newdeps/include" "$newdeps/lib" || exit 1
 	say "building BearSSL and SQLite with musl-gcc (logs in" \
 	    "build/static/log)"
 	build_bearssl &
@@ -376,14 +386,16 @@ debian_deps() {
 	src_rc=$?
 	wait "$bpid"
 	bssl_rc=$?
-	[ "$bssl_rc" = 0 ] || die "BearSSL build failed"
-	[ "$src_rc" = 0 ] || die "SQLite build failed"
-	echo "$stamp" >"$deps/new/stamp"
-	for d in include lib bearssl.version sqlite3.version stamp; do
-		rm -rf "${deps:?}/$d"
-		mv "$deps/new/$d" "$deps/$d" || exit 1
-	done
-	rmdir "$deps/new"
+	[ "$bssl_rc" = 0 ] || { rm -rf "$newdeps"; die "BearSSL build failed"; }
+	[ "$src_rc" = 0 ] || { rm -rf "$newdeps"; die "SQLite build failed"; }
+	echo "$stamp" >"$newdeps/stamp"
+	# Another tree may have finished the same KEY first: keep its copy.
+	if [ -f "$deps/stamp" ]; then
+		rm -rf "$newdeps"
+	else
+		rm -rf "$deps"
+		mv "$newdeps" "$deps" || exit 1
+	fi
 	# The unpacked trees (and the copies of the orig tarballs that
 	# dpkg-source leaves beside them) are large; src/ has it all.
 	rm -rf "$work/unpack" "$work/bearssl-build" "$work/sqlite3-build"
@@ -474,7 +486,7 @@ lock() {
 
 alpine=
 [ -f /etc/alpine-release ] && alpine=1
-mkdir -p "$work" "$deps" || exit 1
+mkdir -p "$work" "$deps_base" || exit 1
 lock
 start=$(date +%s)
 
@@ -487,7 +499,7 @@ else
 	need_tools "musl-gcc:musl-tools:"
 	debian_deps
 	# musl-gcc searches the musl headers and never /usr/include, so
-	# <bearssl.h> and <sqlite3.h> come from build/deps only.
+	# <bearssl.h> and <sqlite3.h> come from build/deps/KEY only.
 	compile_ergo musl-gcc "-I$deps/include"
 	link_ergo musl-gcc -L"$deps/lib" -lbearssl -lsqlite3
 fi

@@ -471,3 +471,48 @@ def test_services_server_must_be_this_one_when_enabled():
     assert pr.returncode != 0
     assert "services.server is other.test but services.enabled is yes" \
         in pr.stdout + pr.stderr, pr.stdout + pr.stderr
+
+
+def test_nickserv_enforces_reserved_nicks_on_the_leaf_with_rsfnc():
+    """The hub's NickServ enforces a reserved nick held by a leaf's user
+    (at its introduction and after a NICK): a warning there, then RSFNC
+    to the leaf, which renames it to a Guest nick everywhere. GHOST
+    ends a leaf's user holding one's nick."""
+    net = Net(2, [(1, 0)],
+              top={0: "services { server a.test }\n"
+                      "accounts { nick-reservation { grace 2s } }\n",
+                   1: "services { enabled no  server a.test }\n"})
+    net.wait_linked(1, ["a.test", "b.test"])
+    wait_user(net.srv[1], "NickServ")
+    o = ns_register(net.srv[0], "owner", "owner-pass-1")
+    o.send("NS SET ENFORCE timeout")
+    o.expect(r"Enforcement method set to timeout")
+    o.send("NICK ownerhere")
+    o.expect(r"NICK :?ownerhere")
+    h = net.srv[0].client("hubwatch")
+    h.send("JOIN #enf")
+    h.expect(r" 366 ")
+    t = net.srv[1].client("owner")
+    t.expect(r"^:NickServ!NickServ@\S+ NOTICE owner :This nickname is "
+             r"reserved by another account; log in to it or change your "
+             r"nick within 2 seconds", timeout=10)
+    t.send("JOIN #enf")
+    h.expect(r":owner!\S+ JOIN #enf", timeout=10)
+    line = t.expect(r"^:owner!\S+ NICK :?Guest\d{5}$", timeout=10)
+    guest = line.rsplit(" ", 1)[1].lstrip(":")
+    h.expect(r"^:owner!\S+ NICK :?%s$" % guest, timeout=10)
+    net.srv[0].wait_log(r"reserved nick, its server is asked to rename "
+                        r"it to %s" % guest)
+    net.srv[1].wait_log(r"owner renamed to %s by the services" % guest)
+    # taking the nick again later (NICK): enforced again
+    t.send("NICK owner")
+    t.expect(r"NICK :?owner$")
+    line = t.expect(r"^:owner!\S+ NICK :?Guest\d{5}$", timeout=10)
+    # the owner GHOSTs a leaf's user on its nick: killed everywhere
+    t.send("NICK owner")
+    t.expect(r"NICK :?owner$")
+    h.expect(r" NICK :?owner$", timeout=10)
+    o.send("NS GHOST owner")
+    o.expect(r"NOTICE ownerhere :Ghosted owner", timeout=10)
+    t.expect(r"^ERROR |GHOSTed by ownerhere", timeout=10)
+    test_link.gone(net.srv[1].client("w9"), "owner")

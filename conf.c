@@ -2315,39 +2315,62 @@ oper_modes_ok(const char *s)
 
 static void	defaults_apply(struct parser *, const struct block *, void *);
 
-static void
-parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
+/*
+ * The start of a named block (oper NAME {, link NAME { ...): reads the
+ * name and the brace and allocates the block's struct of size bytes,
+ * with its name in *name; NULL after saying what is wrong (the statement
+ * skipped). noun and example make the message: "expected a NOUN after
+ * KEY, like: EXAMPLE".
+ */
+static void *
+named_open(struct parser *p, const struct key *k, struct tok *t,
+    const char *noun, const char *example, size_t size, char **name)
 {
-	struct tok t = *peek(p);
-	struct where w = tok_where(&t), kw = tok_where(kt);
-	struct oper_conf *o, **pp;
-	char shown[64];
-	unsigned first, nerr;
-	size_t i;
+	struct where w;
+	void *o;
 
-	if (t.type != T_WORD && t.type != T_STRING) {
-		if (t.type == T_ERR)
+	*t = *peek(p);
+	w = tok_where(t);
+	if (t->type != T_WORD && t->type != T_STRING) {
+		if (t->type == T_ERR)
 			next(p);
 		else
-			conf_err(p, &w, "expected a name after oper, like: "
-			    "oper admin { class server-admin  password "
-			    "\"...\" }");
+			conf_err(p, &w, "expected a %s after %s, like: %s",
+			    noun, k->name, example);
 		skip_statement(p);
-		return;
+		return NULL;
 	}
 	next(p);
 	if (!expect_open(p, k, true))
-		return;
-	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		return NULL;
+	if ((o = calloc(1, size)) == NULL) {
 		nomem(p);
 		skip_statement(p);
-		return;
+		return NULL;
 	}
-	if ((o->name = xstrndup(p, t.s, t.n)) == NULL) {
+	if ((*name = xstrndup(p, t->s, t->n)) == NULL) {
 		free(o);
 		skip_statement(p);
-		return;
+		return NULL;
 	}
+	return o;
+}
+
+static void
+parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
+{
+	struct tok t;
+	struct where w, kw = tok_where(kt);
+	struct oper_conf *o, **pp;
+	char shown[64], *name;
+	unsigned first, nerr;
+	size_t i;
+
+	if ((o = named_open(p, k, &t, "name", "oper admin { class "
+	    "server-admin  password \"...\" }", sizeof(*o), &name)) == NULL)
+		return;
+	o->name = name;
+	w = tok_where(&t);
 	defaults_apply(p, k->aux, o);
 	show(shown, sizeof(shown), t.s, t.n);
 	for (i = 0; i < t.n; i++)
@@ -2387,37 +2410,19 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 static void
 parse_operclass(struct parser *p, const struct key *k, const struct tok *kt)
 {
-	struct tok t = *peek(p);
-	struct where w = tok_where(&t), kw = tok_where(kt);
+	struct tok t;
+	struct where w, kw = tok_where(kt);
 	struct operclass_conf *oc, **pp;
 	const char *c;
-	char shown[64];
+	char shown[64], *name;
 	unsigned nerr;
 	size_t n;
 
-	if (t.type != T_WORD && t.type != T_STRING) {
-		if (t.type == T_ERR)
-			next(p);
-		else
-			conf_err(p, &w, "expected a name after oper-class, "
-			    "like: oper-class server-admin { capabilities "
-			    "\"kill ban\" }");
-		skip_statement(p);
+	if ((oc = named_open(p, k, &t, "name", "oper-class server-admin { "
+	    "capabilities \"kill ban\" }", sizeof(*oc), &name)) == NULL)
 		return;
-	}
-	next(p);
-	if (!expect_open(p, k, true))
-		return;
-	if ((oc = calloc(1, sizeof(*oc))) == NULL) {
-		nomem(p);
-		skip_statement(p);
-		return;
-	}
-	if ((oc->name = xstrndup(p, t.s, t.n)) == NULL) {
-		free(oc);
-		skip_statement(p);
-		return;
-	}
+	oc->name = name;
+	w = tok_where(&t);
 	show(shown, sizeof(shown), t.s, t.n);
 	if (t.n == 0 || t.n > 64 || strcspn(oc->name, " \t") != t.n)
 		conf_err(p, &w, "an oper-class name is one word of at most 64 "
@@ -2511,35 +2516,17 @@ operclass_resolve(struct parser *p)
 static void
 parse_link(struct parser *p, const struct key *k, const struct tok *kt)
 {
-	struct tok t = *peek(p);
-	struct where w = tok_where(&t), kw = tok_where(kt);
+	struct tok t;
+	struct where w, kw = tok_where(kt);
 	struct link_conf *l, **pp;
-	char shown[64];
+	char shown[64], *name;
 	unsigned first, nerr;
 
-	if (t.type != T_WORD && t.type != T_STRING) {
-		if (t.type == T_ERR)
-			next(p);
-		else
-			conf_err(p, &w, "expected a server name after link, "
-			    "like: link hub.example.org { host 192.0.2.1 "
-			    "... }");
-		skip_statement(p);
+	if ((l = named_open(p, k, &t, "server name", "link hub.example.org "
+	    "{ host 192.0.2.1 ... }", sizeof(*l), &name)) == NULL)
 		return;
-	}
-	next(p);
-	if (!expect_open(p, k, true))
-		return;
-	if ((l = calloc(1, sizeof(*l))) == NULL) {
-		nomem(p);
-		skip_statement(p);
-		return;
-	}
-	if ((l->name = xstrndup(p, t.s, t.n)) == NULL) {
-		free(l);
-		skip_statement(p);
-		return;
-	}
+	l->name = name;
+	w = tok_where(&t);
 	defaults_apply(p, k->aux, l);
 	show(shown, sizeof(shown), t.s, t.n);
 	if (!valid_hostname(l->name))
@@ -2574,35 +2561,17 @@ parse_link(struct parser *p, const struct key *k, const struct tok *kt)
 static void
 parse_webirc(struct parser *p, const struct key *k, const struct tok *kt)
 {
-	struct tok t = *peek(p);
-	struct where w = tok_where(&t), kw = tok_where(kt);
+	struct tok t;
+	struct where w, kw = tok_where(kt);
 	struct webirc_conf *g, **pp;
-	char shown[64];
+	char shown[64], *name;
 	unsigned first, nerr;
 
-	if (t.type != T_WORD && t.type != T_STRING) {
-		if (t.type == T_ERR)
-			next(p);
-		else
-			conf_err(p, &w, "expected a name after webirc, like: "
-			    "webirc gamja { password \"...\"  hosts "
-			    "localhost }");
-		skip_statement(p);
+	if ((g = named_open(p, k, &t, "name", "webirc gamja { password "
+	    "\"...\"  hosts localhost }", sizeof(*g), &name)) == NULL)
 		return;
-	}
-	next(p);
-	if (!expect_open(p, k, true))
-		return;
-	if ((g = calloc(1, sizeof(*g))) == NULL) {
-		nomem(p);
-		skip_statement(p);
-		return;
-	}
-	if ((g->name = xstrndup(p, t.s, t.n)) == NULL) {
-		free(g);
-		skip_statement(p);
-		return;
-	}
+	g->name = name;
+	w = tok_where(&t);
 	show(shown, sizeof(shown), t.s, t.n);
 	for (pp = &p->c->webircs; *pp != NULL; pp = &(*pp)->next)
 		if (strcmp((*pp)->name, g->name) == 0) {

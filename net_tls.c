@@ -889,16 +889,16 @@ engine_setup(struct tls_conn *t, const struct tls_cred *cr,
 		    cr->issuer_type, impl.ec, impl.ecdsa_sign);
 }
 
-struct tls_conn *
-tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
-    size_t errsz)
+/*
+ * A connection's slot, seeded: seed gets 32 random bytes for its engine
+ * (never run an engine unseeded). NULL after writing err.
+ */
+static struct tls_conn *
+conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 {
 	struct tls_conn *t;
-	br_ssl_engine_context *eng;
-	unsigned char seed[32];
 
-	if (ergo_random(seed, sizeof(seed)) == -1) {
-		/* Never run an engine unseeded. */
+	if (ergo_random(seed, 32) == -1) {
 		snprintf(err, errsz, "no entropy source for TLS: %s",
 		    strerror(errno));
 		return NULL;
@@ -909,42 +909,71 @@ tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
 	    (t->x = calloc(1, sizeof(*t->x))) == NULL) {
 		if (t != NULL)
 			slot_put(t);
-		explicit_wipe(seed, sizeof(seed));
+		explicit_wipe(seed, 32);
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	engine_setup(t, cr, min_version);	/* zeroes sc, not slab */
+	return t;
+}
+
+/*
+ * What server and client engines share once set up: cr held, any
+ * certificate accepted (checked by the caller: certfp), the buffers,
+ * and the seed, after which BearSSL's own OS seeding at reset (cpuid
+ * and rdrand, traps in a virtual machine) is skipped.
+ */
+static void
+conn_common(struct tls_conn *t, br_ssl_engine_context *eng,
+    struct tls_cred *cr, unsigned char seed[32])
+{
 	t->have_fp = false;
 	t->shook = false;
 	t->from_cache = false;
 	t->first = -1;
 	t->fp[0] = '\0';
 	t->cred = cr;
-	tls_cred_ref(cr);
-	eng = &t->sc.eng;
-	br_ssl_engine_add_flags(eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
-	    BR_OPT_NO_RENEGOTIATION | BR_OPT_TOLERATE_NO_CLIENT_AUTH);
-	/* Client certificates: asked for, optional, any accepted. */
+	if (cr != NULL)
+		tls_cred_ref(cr);
 	t->x->vtable = &anycert_vtable;
 	t->x->t = t;
 	br_ssl_engine_set_x509(eng, &t->x->vtable);
+	br_ssl_engine_set_buffers_bidi(eng, t->ibuf, TLS_IBUF, t->obuf,
+	    TLS_OBUF);
+	br_ssl_engine_inject_entropy(eng, seed, 32);
+	explicit_wipe(seed, 32);
+	eng->rng_os_rand_done = 1;
+}
+
+/* reset's result: t, or NULL (t freed) after writing err */
+static struct tls_conn *
+conn_reset_done(struct tls_conn *t, int ok, char *err, size_t errsz)
+{
+	if (ok)
+		return t;
+	snprintf(err, errsz, "TLS engine reset failed (BearSSL error %d)",
+	    br_ssl_engine_last_error(&t->sc.eng));
+	tls_conn_free(t);
+	return NULL;
+}
+
+struct tls_conn *
+tls_conn_new(struct tls_cred *cr, unsigned min_version, char *err,
+    size_t errsz)
+{
+	struct tls_conn *t;
+	unsigned char seed[32];
+
+	if ((t = conn_alloc(seed, err, errsz)) == NULL)
+		return NULL;
+	engine_setup(t, cr, min_version);	/* zeroes sc, not slab */
+	br_ssl_engine_add_flags(&t->sc.eng, BR_OPT_ENFORCE_SERVER_PREFERENCES |
+	    BR_OPT_NO_RENEGOTIATION | BR_OPT_TOLERATE_NO_CLIENT_AUTH);
+	/* Client certificates: asked for, optional, any accepted. */
+	conn_common(t, &t->sc.eng, cr, seed);
 	br_ssl_server_set_trust_anchor_names(&t->sc, ta_names, 1);
 	if (cr->cache != NULL)
 		br_ssl_server_set_cache(&t->sc, &cr->cache->vtable);
-	br_ssl_engine_set_buffers_bidi(eng, t->ibuf, TLS_IBUF, t->obuf,
-	    TLS_OBUF);
-	br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));
-	explicit_wipe(seed, sizeof(seed));
-	/* Seeded from getrandom() above: skip BearSSL's own OS seeding at
-	 * reset (cpuid and rdrand, traps in a virtual machine). */
-	eng->rng_os_rand_done = 1;
-	if (!br_ssl_server_reset(&t->sc)) {
-		snprintf(err, errsz, "TLS engine reset failed (BearSSL error "
-		    "%d)", br_ssl_engine_last_error(eng));
-		tls_conn_free(t);
-		return NULL;
-	}
-	return t;
+	return conn_reset_done(t, br_ssl_server_reset(&t->sc), err, errsz);
 }
 
 /*
@@ -961,28 +990,13 @@ tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 {
 	struct tls_conn *t;
 	br_ssl_client_context *cc;
-	br_ssl_engine_context *eng;
 	unsigned char seed[32];
 
-	if (ergo_random(seed, sizeof(seed)) == -1) {
-		snprintf(err, errsz, "no entropy source for TLS: %s",
-		    strerror(errno));
+	if ((t = conn_alloc(seed, err, errsz)) == NULL)
 		return NULL;
-	}
-	if (!impl.done)
-		impl_init();
-	if ((t = slot_get()) == NULL ||
-	    (t->x = calloc(1, sizeof(*t->x))) == NULL) {
-		if (t != NULL)
-			slot_put(t);
-		explicit_wipe(seed, sizeof(seed));
-		snprintf(err, errsz, "out of memory");
-		return NULL;
-	}
 	cc = (br_ssl_client_context *)(void *)&t->sc;
 	br_ssl_client_zero(cc);
-	eng = &cc->eng;
-	engine_common(eng, BR_TLS12);
+	engine_common(&cc->eng, BR_TLS12);
 	br_ssl_client_set_rsapub(cc, br_rsa_public_get_default());
 	/* our certificate, for the peer to pin (its certfp of us) */
 	if (cr != NULL && cr->key_type == BR_KEYTYPE_RSA)
@@ -992,32 +1006,12 @@ tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 		br_ssl_client_set_single_ec(cc, cr->chain, cr->nchain,
 		    br_skey_decoder_get_ec(&cr->sk), BR_KEYTYPE_SIGN,
 		    cr->issuer_type, impl.ec, impl.ecdsa_sign);
-	t->have_fp = false;
-	t->shook = false;
-	t->from_cache = false;
-	t->first = -1;
-	t->fp[0] = '\0';
-	t->cred = cr;
-	if (cr != NULL)
-		tls_cred_ref(cr);
-	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
+	br_ssl_engine_add_flags(&cc->eng, BR_OPT_NO_RENEGOTIATION);
 	/* the peer's chain is not checked against authorities: the link's
 	 * certfp pins its leaf (checked by the caller) */
-	t->x->vtable = &anycert_vtable;
-	t->x->t = t;
-	br_ssl_engine_set_x509(eng, &t->x->vtable);
-	br_ssl_engine_set_buffers_bidi(eng, t->ibuf, TLS_IBUF, t->obuf,
-	    TLS_OBUF);
-	br_ssl_engine_inject_entropy(eng, seed, sizeof(seed));
-	explicit_wipe(seed, sizeof(seed));
-	eng->rng_os_rand_done = 1;
-	if (!br_ssl_client_reset(cc, NULL, 0)) {
-		snprintf(err, errsz, "TLS engine reset failed (BearSSL error "
-		    "%d)", br_ssl_engine_last_error(eng));
-		tls_conn_free(t);
-		return NULL;
-	}
-	return t;
+	conn_common(t, &cc->eng, cr, seed);
+	return conn_reset_done(t, br_ssl_client_reset(cc, NULL, 0), err,
+	    errsz);
 }
 #else
 /* a build with -DERGO_NO_TLS_LINKS leaves BearSSL's client out (size) */

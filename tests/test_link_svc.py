@@ -374,6 +374,16 @@ def test_chanserv_ranks_reach_every_server_without_history():
              timeout=10)
     wait_rank(h, "#ranked", "@vic")
     wait_rank(v, "#ranked", "@vic")
+    # ChanServ's DEOP and VOICE from the leaf's founder: everywhere too
+    f.send("PRIVMSG ChanServ :DEOP #ranked vic")
+    h.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked -o vic$",
+             timeout=10)
+    v.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked -o vic$",
+             timeout=10)
+    f.send("PRIVMSG ChanServ :VOICE #ranked vic")
+    h.expect(r"^:ChanServ!ChanServ@localhost MODE #ranked \+v vic$",
+             timeout=10)
+    wait_rank(v, "#ranked", "+vic")
     # none of ChanServ's MODEs is in either server's history
     for c in (h, f):
         c.send("CAP REQ :batch draft/chathistory draft/event-playback "
@@ -516,3 +526,32 @@ def test_nickserv_enforces_reserved_nicks_on_the_leaf_with_rsfnc():
     o.expect(r"NOTICE ownerhere :Ghosted owner", timeout=10)
     t.expect(r"^ERROR |GHOSTed by ownerhere", timeout=10)
     test_link.gone(net.srv[1].client("w9"), "owner")
+
+
+def test_strict_nick_reservation_renames_a_leafs_user_at_once():
+    net = Net(2, [(1, 0)],
+              top={0: "services { server a.test }\n"
+                      "accounts { nick-reservation { method strict } }\n",
+                   1: "services { enabled no  server a.test }\n"})
+    net.wait_linked(1, ["a.test", "b.test"])
+    wait_user(net.srv[1], "NickServ")
+    o = ns_register(net.srv[0], "strictly", "strictly-pass-1")
+    o.send("NICK elsewhere")
+    o.expect(r"NICK :?elsewhere")
+    t = net.srv[1].client("strictly")
+    t.expect(r"NOTICE strictly :This nickname is reserved by another "
+             r"account; you are being renamed", timeout=10)
+    t.expect(r"^:strictly!\S+ NICK :?Guest\d{5}$", timeout=10)
+    # logged in to the account on the leaf, the nick is its own
+    t.send("NS IDENTIFY strictly strictly-pass-1")
+    t.expect(r" 900 Guest\d{5} ", timeout=10)
+    t.send("NICK strictly")
+    t.expect(r"NICK :?strictly$")
+    # the hub has seen the NICK (its tick would rename at once): none
+    wait_user(net.srv[0], "strictly")
+    lines = []
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        t.send("PING :again")
+        lines += t.lines_until(r"PONG .*again")
+    assert not any(re.search(r" NICK :?Guest", l) for l in lines), lines

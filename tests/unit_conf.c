@@ -683,6 +683,15 @@ test_errors(void)
 	    "oper { class a }\n",
 	    "t.conf:1:6: expected a name after oper, like: oper admin { class "
 	    "server-admin  password \"...\" }\n");
+	expect_errs("err_named_blocks_without_name",
+	    "link { host 127.0.0.1 }\nserver { webirc { hosts localhost } }\n"
+	    "oper-class { capabilities kill }\n",
+	    "t.conf:1:6: expected a server name after link, like: link "
+	    "hub.example.org { host 192.0.2.1 ... }\n"
+	    "t.conf:2:17: expected a name after webirc, like: webirc gamja { "
+	    "password \"...\"  hosts localhost }\n"
+	    "t.conf:3:12: expected a name after oper-class, like: oper-class "
+	    "server-admin { capabilities \"kill ban\" }\n");
 	expect_errs("err_oper_duplicate",
 	    "oper a { class c  password \"$pbkdf2-sha256$1$AAAAAAAAAAAAAAAAAAA"
 	    "AAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\" }\n"

@@ -695,10 +695,11 @@ irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
  * delivery reads a member, its user, its session, the connection and its
  * queue, five places in memory that a large channel no longer holds in
  * the cache, and fan-out to 5,000 members spent most of its time
- * waiting on them in turn. Each step of the walk asks for the member
- * five ahead, the user four ahead, ... so they are there when reached
- * (channels of 32 members or more; channels, 1,000 clients in 100
- * channels of ~100, gained a few per cent).
+ * waiting on them in turn. The walk goes over ch->mv, an array, so each
+ * level is asked for a few steps before the next level needs it: the
+ * member PF_STEP * 4 ahead, its user PF_STEP * 3 ahead, and so on.
+ * (A walk of the member list could only ask for the next member once
+ * the one before had arrived: 80% of the walk's time was that wait.)
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p)	__builtin_prefetch(p)
@@ -707,46 +708,42 @@ irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
 #endif
 
 #define CHAN_PREFETCH_MIN	32
+#define PF_STEP			4
 
 static inline void
-chan_prefetch(struct member *const w[6])
+chan_prefetch(struct member *const *mv, unsigned i, unsigned n)
 {
 	struct session *s;
+	unsigned k;
 
-	if (w[5] != NULL)
-		PREFETCH(w[5]);
-	if (w[4] != NULL)
-		PREFETCH(w[4]->c);
-	if (w[3] != NULL)
-		PREFETCH(w[3]->c->sess);
-	if (w[2] != NULL && (s = w[2]->c->sess) != NULL && s->conn != NULL)
-		net_conn_prefetch(s->conn, false);
-	if (w[1] != NULL && (s = w[1]->c->sess) != NULL && s->conn != NULL)
-		net_conn_prefetch(s->conn, true);
+	if ((k = i + 5 * PF_STEP) < n)
+		PREFETCH(mv[k]);
+	if ((k = i + 4 * PF_STEP) < n)
+		PREFETCH(mv[k]->c);
+	if ((k = i + 3 * PF_STEP) < n)
+		PREFETCH(mv[k]->c->sess);
+	for (k = 3; k > 0; k--)		/* connection, queue, its tail */
+		if (i + k * PF_STEP < n &&
+		    (s = mv[i + k * PF_STEP]->c->sess) != NULL && s->conn != NULL)
+			net_conn_prefetch(s->conn, 3 - k);
 }
 
 void
 irc_ev_chan(struct irc_ev *ev, struct chan *ch, struct client *except)
 {
-	struct member *w[6];	/* w[0]: this member, w[k]: k ahead */
-	unsigned k;
+	struct member *const *mv = ch->mv;
+	unsigned i, n = ch->nmembers;
 
-	if (ch->nmembers < CHAN_PREFETCH_MIN) {	/* in the cache anyway */
-		for (w[0] = ch->members; w[0] != NULL; w[0] = w[0]->cnext)
-			if (w[0]->c != except)
-				ev_send(ev, w[0]->c, 0);
+	if (n < CHAN_PREFETCH_MIN) {	/* in the cache anyway */
+		for (i = 0; i < n; i++)
+			if (mv[i]->c != except)
+				ev_send(ev, mv[i]->c, 0);
 		return;
 	}
-	w[0] = ch->members;
-	for (k = 1; k < 6; k++)
-		w[k] = w[k - 1] != NULL ? w[k - 1]->cnext : NULL;
-	while (w[0] != NULL) {
-		chan_prefetch(w);
-		if (w[0]->c != except)
-			ev_send(ev, w[0]->c, 0);
-		for (k = 0; k < 5; k++)
-			w[k] = w[k + 1];
-		w[5] = w[4] != NULL ? w[4]->cnext : NULL;
+	for (i = 0; i < n; i++) {
+		chan_prefetch(mv, i, n);
+		if (mv[i]->c != except)
+			ev_send(ev, mv[i]->c, 0);
 	}
 }
 

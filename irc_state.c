@@ -460,6 +460,7 @@ irc_chan_destroy(struct chan *ch)
 	free(ch->topic_by);
 	free(ch->name);
 	free(ch->h.key);
+	free(ch->mv);
 	free(ch);
 }
 
@@ -468,8 +469,19 @@ irc_member_add(struct chan *ch, struct client *c, unsigned char modes)
 {
 	struct member *mb;
 
+	if (ch->nmembers == ch->mvcap) {
+		unsigned ncap = ch->mvcap ? ch->mvcap * 2 : 4;
+		struct member **nv = realloc(ch->mv, ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return NULL;
+		ch->mv = nv;
+		ch->mvcap = ncap;
+	}
 	if ((mb = calloc(1, sizeof(*mb))) == NULL)
 		return NULL;
+	mb->ci = ch->nmembers;
+	ch->mv[mb->ci] = mb;
 	mb->c = c;
 	mb->ch = ch;
 	mb->modes = modes;
@@ -505,6 +517,8 @@ irc_member_del(struct member *mb)
 		c->chans = mb->unext;
 	if (mb->unext != NULL)
 		mb->unext->uprev = mb->uprev;
+	ch->mv[mb->ci] = ch->mv[ch->nmembers - 1];
+	ch->mv[mb->ci]->ci = mb->ci;
 	ch->nmembers--;
 	c->nchans--;
 	irc_user_changed(c);

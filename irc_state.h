@@ -272,6 +272,7 @@ struct member {
 	struct client	*c;
 	struct chan	*ch;
 	unsigned char	 modes;			/* MEMB_* */
+	unsigned	 ci;			/* its index in ch->mv */
 	int64_t		 joined_ms;		/* its JOIN (query-cutoff) */
 	struct member	*cnext, *cprev;		/* in ch->members */
 	struct member	*unext, *uprev;		/* in c->chans */
@@ -294,6 +295,13 @@ struct chan {
 	char		*name;
 	struct member	*members;
 	unsigned	 nmembers;
+	/*
+	 * The same members in an array (in no order; swap-removal) for
+	 * fan-out, which can then fetch members ahead at any distance: a
+	 * list walk waits on each member's memory in turn.
+	 */
+	struct member	**mv;
+	unsigned	 mvcap;
 	unsigned	 modes;		/* CMODE_* */
 	char		*key;		/* +k */
 	unsigned	 limit;		/* +l, 0 = none */

@@ -66,9 +66,10 @@ struct net_line *net_line_new(const char *buf, size_t len);	/* or NULL */
 void	 net_line_unref(struct net_line *);
 const char *net_line_data(const struct net_line *, size_t *len);
 void	 net_conn_send_line(struct conn *, struct net_line *);
-/* Fan-out asks for a connection's memory ahead of sending to it: the
- * connection, or (queue, once that is in) its queue of lines. */
-void	 net_conn_prefetch(const struct conn *, bool queue);
+/* Fan-out asks for a connection's memory ahead of sending to it, in
+ * steps each needing the one before in the cache: 0 the connection,
+ * 1 its queue of lines, 2 the queue's next free slot. */
+void	 net_conn_prefetch(const struct conn *, unsigned step);
 void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
 void	 net_conn_resume(struct conn *);	/* irc may take lines again */
 /*

@@ -328,10 +328,10 @@ net_line_data(const struct net_line *l, size_t *len)
 }
 
 void
-net_conn_prefetch(const struct conn *c, bool queue)
+net_conn_prefetch(const struct conn *c, unsigned step)
 {
 	(void)c;
-	(void)queue;
+	(void)step;
 }
 
 void

@@ -96,15 +96,16 @@ struct session {
 	struct conn	*conn;		/* NULL once net is done with it */
 	unsigned	 flags;		/* SF_* */
 	uint32_t	 caps;		/* CAP_* enabled */
-	unsigned	 capver;	/* 301 or 302 */
+	uint16_t	 capver;	/* 301 or 302 */
+	bool		 fl_throttled;	/* burst used up: lines spaced out */
+	bool		 fl_granted;	/* the held line may now run */
+	unsigned	 fl_count;	/* lines in the current burst (fakelag) */
+	unsigned	 nmdsubs;
 	uint64_t	 last_recv_ms;	/* last line of any kind */
 	struct session	*tnext, *tprev;	/* timeout list, by last_recv_ms */
 	uint64_t	 tstamp_ms;	/* key of the timeout list it is on */
 	/* fakelag (irc.c), Ergo's algorithm */
 	uint64_t	 fl_last;	/* last touch (may be in the future) */
-	unsigned	 fl_count;	/* lines in the current burst */
-	bool		 fl_throttled;	/* burst used up: lines spaced out */
-	bool		 fl_granted;	/* the held line may now run */
 	uint64_t	 fl_next_ms;	/* when the held line may run */
 	struct session	*flnext, *flprev;	/* throttled list */
 	struct sasl	*sasl;		/* AUTHENTICATE in progress */
@@ -112,7 +113,6 @@ struct session {
 	struct label	*label;		/* labeled command running (irc_out.c) */
 	struct mdsub	*mdsubs;	/* METADATA SUB keys (irc_metadata.c) */
 	struct znc_play	*znc;		/* its last *playback PLAY (irc_hist.c) */
-	unsigned	 nmdsubs;
 	struct session	*dnext;		/* irc.dead_sessions */
 	char		*error;		/* ERROR text once dead, or NULL */
 	uint64_t	 id;		/* for NickServ CLIENTS */

@@ -898,8 +898,14 @@ def test_monitor_sees_remote_users_come_rename_and_go():
     e = net.srv[1].client("early")
     w.expect(r" 730 watcher :early!", timeout=10)
     w2 = net.srv[0].client("watcher2")
+    w2.send("CAP REQ :extended-monitor away-notify")
+    w2.expect(r"CAP \S+ ACK")
     w2.send("MONITOR + early")
     w2.expect(r" 730 watcher2 :early!~early@127\.0\.0\.1$")
+    # extended-monitor: the remote user's AWAY, with no shared channel
+    e.send("AWAY :out for lunch")
+    w2.expect(r"^:early!~early@127\.0\.0\.1 AWAY :out for lunch$",
+              timeout=10)
     # a netsplit: offline; the relink's burst: online again
     op = net.srv[0].client("op")
     oper(op)

@@ -12,6 +12,7 @@
  * not resumed, so CertFP never silently vanishes.
  */
 #include <sys/types.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -102,6 +103,8 @@ struct tls_conn {
 	bool			 from_cache;	/* fp from the session cache */
 	int			 first;		/* first byte read, or -1 */
 	char			 fp[65];
+	unsigned char		*pend;		/* records the socket did not */
+	size_t			 plen, poff;	/* take yet (see gather) */
 	unsigned char		 obuf[TLS_OBUF];
 	unsigned char		 ibuf[TLS_IBUF];
 };
@@ -928,6 +931,8 @@ conn_common(struct tls_conn *t, br_ssl_engine_context *eng,
 {
 	t->have_fp = false;
 	t->shook = false;
+	t->pend = NULL;
+	t->plen = t->poff = 0;
 	t->from_cache = false;
 	t->first = -1;
 	t->fp[0] = '\0';
@@ -1038,6 +1043,7 @@ tls_conn_free(struct tls_conn *t)
 		return;
 	tls_cred_unref(t->cred);
 	free(t->x);
+	free(t->pend);
 	explicit_wipe(&t->sc, sizeof(t->sc));
 	explicit_wipe(t->obuf, sizeof(t->obuf));
 	slot_put(t);
@@ -1161,35 +1167,100 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 	}
 }
 
+/*
+ * Records are gathered and sent together: the engine makes one record
+ * per 2 KiB of output (TLS_OBUF), and a member of a busy channel is
+ * given several a pass; one send(2) each cost TLS fan-out 3.7 system
+ * calls for every one of plain TCP's (bench/RESULTS.md). What the socket
+ * does not take waits in t->pend (at most a gather's worth), before
+ * anything else is written.
+ */
+static unsigned char	 gather[16384];
+
+/* 1: all of buf[0..len) sent; 0: the rest kept in t->pend; -1: error. */
+static int
+gather_send(struct tls_conn *t, int fd, const unsigned char *buf, size_t len,
+    const char **why)
+{
+	ssize_t n = len > 0 ? send(fd, buf, len, MSG_NOSIGNAL) : 0;
+
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			*why = errno == EPIPE || errno == ECONNRESET ?
+			    "Connection reset by peer" : "Write error";
+			return -1;
+		}
+		n = 0;
+	}
+	if ((size_t)n == len)
+		return 1;
+	if ((t->pend = malloc(len - (size_t)n)) == NULL) {
+		*why = "Out of memory";
+		return -1;
+	}
+	memcpy(t->pend, buf + n, len - (size_t)n);
+	t->plen = len - (size_t)n;
+	t->poff = 0;
+	return 0;
+}
+
+/* Sends what t->pend holds: 1 when it is all gone, else as gather_send. */
+static int
+pend_send(struct tls_conn *t, int fd, const char **why)
+{
+	ssize_t n = send(fd, t->pend + t->poff, t->plen - t->poff,
+	    MSG_NOSIGNAL);
+
+	if (n == -1) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		*why = errno == EPIPE || errno == ECONNRESET ?
+		    "Connection reset by peer" : "Write error";
+		return -1;
+	}
+	if ((t->poff += (size_t)n) < t->plen)
+		return 0;
+	free(t->pend);
+	t->pend = NULL;
+	t->plen = t->poff = 0;
+	return 1;
+}
+
 ssize_t
 tls_conn_write(struct tls_conn *t, int fd, const char *buf, size_t len,
     const char **why)
 {
 	br_ssl_engine_context *eng = &t->sc.eng;
 	unsigned char *b;
-	size_t taken = 0, blen;
+	size_t taken = 0, blen, glen = 0;
 	unsigned st;
-	ssize_t n;
+	int rc;
 
+	if (t->pend != NULL && (rc = pend_send(t, fd, why)) != 1)
+		return rc;
 	for (;;) {
 		st = br_ssl_engine_current_state(eng);
 		t->shook |= (st & BR_SSL_SENDAPP) != 0;
 		if (st & BR_SSL_CLOSED) {
+			/* a close_notify may be gathered: best effort */
+			if (glen > 0)
+				(void)send(fd, gather, glen, MSG_NOSIGNAL);
 			*why = closed_why(t, eng);
 			return -1;
 		}
 		if (st & BR_SSL_SENDREC) {
 			b = br_ssl_engine_sendrec_buf(eng, &blen);
-			n = write(fd, b, blen);
-			if (n == -1) {
-				if (errno == EAGAIN || errno == EWOULDBLOCK ||
-				    errno == EINTR)
-					return (ssize_t)taken;
-				*why = errno == EPIPE || errno == ECONNRESET ?
-				    "Connection reset by peer" : "Write error";
-				return -1;
+			if (glen + blen > sizeof(gather)) {
+				if ((rc = gather_send(t, fd, gather, glen,
+				    why)) != 1)
+					return rc == -1 ? -1 : (ssize_t)taken;
+				glen = 0;
+				if (blen > sizeof(gather))	/* never */
+					blen = sizeof(gather);
 			}
-			br_ssl_engine_sendrec_ack(eng, (size_t)n);
+			memcpy(gather + glen, b, blen);
+			glen += blen;
+			br_ssl_engine_sendrec_ack(eng, blen);
 			continue;
 		}
 		if ((st & BR_SSL_SENDAPP) && taken < len) {
@@ -1203,15 +1274,18 @@ tls_conn_write(struct tls_conn *t, int fd, const char *buf, size_t len,
 				br_ssl_engine_flush(eng, 0);
 			continue;
 		}
-		return (ssize_t)taken;
+		break;
 	}
+	if (glen > 0 && gather_send(t, fd, gather, glen, why) == -1)
+		return -1;
+	return (ssize_t)taken;
 }
 
 bool
 tls_conn_want_write(struct tls_conn *t)
 {
-	return (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDREC) !=
-	    0;
+	return t->pend != NULL ||
+	    (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_SENDREC) != 0;
 }
 
 bool

@@ -191,6 +191,40 @@ def closed_soon(sock, timeout=5):
 
 # ---- handshakes ----
 
+def test_a_tls_member_that_stops_reading_gets_every_line_in_order_later():
+    """A busy channel's TLS member whose socket fills: the records the
+    server could not send yet wait (net_tls.c gathers a pass's records
+    into one send and keeps what the socket did not take), and every
+    line arrives once and in order when the client reads again."""
+    s = tls_server(server="max-sendq 16m")
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(10)
+    raw.connect(("127.0.0.1", s.tls_port))
+    r = TLSClient.__new__(TLSClient)
+    r.sock = context().wrap_socket(raw, server_hostname="localhost")
+    r.buf, r.received = b"", []
+    r.register("slowtls")
+    r.send("JOIN #big")
+    r.expect(r" 366 ")
+    w = s.client("writer")
+    w.send("JOIN #big")
+    w.expect(r" 366 ")
+    # ~5 MB: more than the server's socket can hold (its send buffer
+    # grows to tcp_wmem's 4 MiB), so some records wait in the server
+    n, pad = 10000, "x" * 440
+    w.send_raw(b"".join(b"PRIVMSG #big :%d %s\r\n" % (i, pad.encode())
+                        for i in range(n)))
+    w.send("PING :sent")
+    w.expect(r"PONG \S+ :?sent$", timeout=60)   # all taken, r unread
+    r.expect(r"PRIVMSG #big :%d " % (n - 1), timeout=60)
+    got = [int(l.split(" :", 1)[1].split()[0]) for l in r.received
+           if " PRIVMSG #big :" in l]
+    assert got == list(range(n)), (len(got), got[:5], got[-5:])
+    r.send("PING :after")
+    r.expect(r"PONG \S+ :?after$")
+
+
 def test_python_client_registers_over_tls_with_an_ec_certificate():
     s = tls_server()
     c = TLSClient(s.tls_port, context()).register("ectls")

@@ -214,6 +214,7 @@ def test_temporary_kline_expires():
 def test_temporary_dline_expires():
     with server() as srv:
         o = oper(srv)
+        sent = time.monotonic()
         o.send("DLINE 2s 127.0.0.30 :soon")
         notice(o, "Added temporary (2s) D-Line for 127.0.0.30")
         assert "soon" in refused(client_from(srv, "127.0.0.30"))
@@ -228,6 +229,9 @@ def test_temporary_dline_expires():
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+        # a ban of 2s lasts at least 2 s, whatever the second it was
+        # set in (the server's clock is whole seconds)
+        assert time.monotonic() - sent >= 2.0
 
 
 def test_bans_survive_restart_and_durations():

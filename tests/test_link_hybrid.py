@@ -231,6 +231,18 @@ def test_ours_and_ircd_hybrid_chat_merge_and_split():
         eru.expect(r"^:hyuser!\S+ PRIVMSG eruser :and back$")
         eru.send("TOPIC #merge :set on ergo")
         hyu.expect(r"^:eruser!\S+ TOPIC #merge :set on ergo$")
+        # STATUSMSG: @#merge is for ops (none on hybrid's side), +#merge
+        # reaches hybrid's voiced user
+        eru.send("PRIVMSG @#merge :ops only")
+        eru.send("MODE #merge +v hyuser")
+        hyu.expect(r"^:eruser!\S+ MODE #merge \+v hyuser$")
+        eru.send("PRIVMSG +#merge :voices too")
+        lines = hyu.lines_until(r"PRIVMSG \+#merge :voices too$",
+                                timeout=10)
+        assert not any("ops only" in l for l in lines), lines
+        hyu.send("PRIVMSG @#merge :to the ops")
+        eru.expect(r"^:hyuser!\S+ PRIVMSG @#merge :to the ops$",
+                   timeout=10)
         # netsplit: each side's users quit on the other
         op.send("SQUIT hybrid.test :splitting")
         eru.expect(r"^:hyuser!\S+ QUIT :\*\.net \*\.split$")

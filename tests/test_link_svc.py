@@ -517,11 +517,17 @@ def test_nickserv_enforces_reserved_nicks_on_the_leaf_with_rsfnc():
     # taking the nick again later (NICK): enforced again
     t.send("NICK owner")
     t.expect(r"NICK :?owner$")
+    h.expect(r"^:%s!\S+ NICK :?owner$" % guest, timeout=10)
     line = t.expect(r"^:owner!\S+ NICK :?Guest\d{5}$", timeout=10)
+    guest = line.rsplit(" ", 1)[1].lstrip(":")
+    h.expect(r"^:owner!\S+ NICK :?%s$" % guest, timeout=10)
     # the owner GHOSTs a leaf's user on its nick: killed everywhere
+    # (enforcement off first, so no rename races the GHOST)
+    o.send("NS SET ENFORCE none")
+    o.expect(r"Enforcement method set to none")
     t.send("NICK owner")
     t.expect(r"NICK :?owner$")
-    h.expect(r" NICK :?owner$", timeout=10)
+    h.expect(r"^:%s!\S+ NICK :?owner$" % guest, timeout=10)
     o.send("NS GHOST owner")
     o.expect(r"NOTICE ownerhere :Ghosted owner", timeout=10)
     t.expect(r"^ERROR |GHOSTed by ownerhere", timeout=10)

@@ -198,7 +198,7 @@ irc_conn_open(struct conn *conn)
 		snprintf(host, sizeof(host), "%s%s", ip[0] == ':' ? "0" : "",
 		    ip);
 	/* a user and its one session; the session is net's handle */
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	if ((c = irc_client_new()) == NULL ||
 	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
 	    (c->host = xstrdup(host)) == NULL) {
 		if (c != NULL)
@@ -243,7 +243,8 @@ session_close(struct session *s, const char *error)
 static void
 client_exit(struct client *c)
 {
-	const char *quitmsg = c->quitmsg != NULL ? c->quitmsg :
+	const struct client_ext *x = c->ext;
+	const char *quitmsg = x->quitmsg != NULL ? x->quitmsg :
 	    "Client exited";
 	struct session *s;
 
@@ -264,10 +265,10 @@ client_exit(struct client *c)
 		irc.nunknown--;
 	irc_nick_unset(c);
 	/* "ERROR :" + error + CRLF in 512 bytes, cut between characters */
-	if (c->error != NULL)
-		irc_utf8_trunc(c->error, IRC_LINE_MAX - 9);
+	if (x->error != NULL)
+		irc_utf8_trunc(x->error, IRC_LINE_MAX - 9);
 	for (s = c->sess; s != NULL; s = s->next)
-		session_close(s, c->error);
+		session_close(s, x->error);
 	c->gnext = graveyard;
 	graveyard = c;
 }
@@ -351,12 +352,15 @@ client_free(struct client *c)
 	free(c->user);
 	free(c->host);
 	free(c->realname);
-	free(c->away);
-	free(c->oper_class);
-	free(c->oper_name);
 	irc_oper_free(c);
-	free(c->quitmsg);
-	free(c->error);
+	if (c->ext != IRC_CX_NONE) {
+		free(c->ext->away);
+		free(c->ext->oper_class);
+		free(c->ext->oper_name);
+		free(c->ext->quitmsg);
+		free(c->ext->error);
+		free(c->ext);
+	}
 	while ((s = c->sess) != NULL) {
 		c->sess = s->next;
 		session_free(s);
@@ -686,6 +690,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 	rc = session_line(s, line, len);
 	c->cur = NULL;
 	s->user->cur = NULL;	/* s may have attached to another user */
+	irc_cx_trim(s->user);	/* what the command used and let go of */
 	return rc;
 }
 
@@ -695,8 +700,10 @@ irc_conn_line(void *arg, char *line, size_t len)
 static bool
 multiclient_target(const struct client *o)
 {
-	return conf->accounts.mc_enabled && (o->account_mc == MC_ON ||
-	    (o->account_mc == MC_DEFAULT && conf->accounts.mc_default)) &&
+	int mc = o->ext->account_mc;
+
+	return conf->accounts.mc_enabled && (mc == MC_ON ||
+	    (mc == MC_DEFAULT && conf->accounts.mc_default)) &&
 	    (o->flags & CF_REG) && !(o->flags & CF_CLOSING) &&
 	    o->account != NULL;
 }
@@ -714,7 +721,7 @@ session_attach(struct client *c, struct client *u)
 	struct member *mb;
 	struct msg m;
 	bool missed = u->sess == NULL && u->always_on &&
-	    u->account_arm == SET_ON;
+	    u->ext->account_arm == SET_ON;
 
 	tlist_del(&t_unreg, s);
 	throttle_del(s);
@@ -751,9 +758,9 @@ session_attach(struct client *c, struct client *u)
 	irc_metadata_registered(u);	/* its keys, its channels' */
 	/* SET AUTOREPLAY-MISSED: what came while nobody was attached */
 	if (missed)
-		irc_hist_missed(u, u->last_seen_ms, u->account_arl >= 0 ?
-		    (size_t)u->account_arl : conf->history.maxmessages,
-		    u->account_rj == RJ_ALWAYS);
+		irc_hist_missed(u, u->ext->last_seen_ms,
+		    u->ext->account_arl >= 0 ? (size_t)u->ext->account_arl :
+		    conf->history.maxmessages, u->ext->account_rj == RJ_ALWAYS);
 	irc_alwayson_attached(u);	/* back from auto-away */
 }
 
@@ -1453,8 +1460,9 @@ message(struct client *c, struct msg *m, const char *cmd, int kind)
 		irc_ev_echo(&ev, c);
 		irc_ev_message(&ev, c, NULL, to, cmd, text);
 		irc_ev_done(&ev);
-		if (kind == MSG_PRIVMSG && to->away != NULL)
-			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
+		if (kind == MSG_PRIVMSG && to->ext->away != NULL)
+			irc_numeric(c, RPL_AWAY, "%s :%s", to->nick,
+			    to->ext->away);
 	}
 }
 

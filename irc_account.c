@@ -73,39 +73,42 @@ irc_account_sessions(int64_t id)
 static void
 sessions_unlink(struct client *c)
 {
+	struct client_ext *x = c->ext;
 	struct acct_sessions *as;
 
-	if (!c->ac_listed)
+	if (!x->ac_listed)
 		return;
-	c->ac_listed = false;
-	if (c->acnext != NULL)
-		c->acnext->acprev = c->acprev;
-	if (c->acprev != NULL)
-		c->acprev->acnext = c->acnext;
+	x->ac_listed = false;
+	if (x->acnext != NULL)
+		x->acnext->ext->acprev = x->acprev;
+	if (x->acprev != NULL)
+		x->acprev->ext->acnext = x->acnext;
 	else if ((as = sessions_get(c->account_id, false)) != NULL &&
-	    (as->head = c->acnext) == NULL) {
+	    (as->head = x->acnext) == NULL) {
 		htab_del(&sessions, &as->h);
 		free(as);
 	}
-	c->acnext = c->acprev = NULL;
+	x->acnext = x->acprev = NULL;
 }
 
 /* Out of memory, c is left out of the index (logged): no MARKREAD sync. */
 static void
 sessions_link(struct client *c)
 {
+	struct client_ext *x;
 	struct acct_sessions *as;
 
-	if ((as = sessions_get(c->account_id, true)) == NULL) {
+	if ((x = irc_cx(c)) == NULL ||
+	    (as = sessions_get(c->account_id, true)) == NULL) {
 		log_warnx("accounts", "out of memory: %s not in the session "
 		    "index", c->nick);
 		return;
 	}
-	c->acprev = NULL;
-	if ((c->acnext = as->head) != NULL)
-		as->head->acprev = c;
+	x->acprev = NULL;
+	if ((x->acnext = as->head) != NULL)
+		as->head->ext->acprev = c;
 	as->head = c;
-	c->ac_listed = true;
+	x->ac_listed = true;
 }
 
 /* ---- SCRAM credentials ---- */
@@ -305,9 +308,10 @@ irc_oper_failed(const struct client *c, const char *name)
 void
 irc_account_login_quiet(struct client *c, const struct store_account *a)
 {
+	struct client_ext *x;
 	char *name;
 
-	if ((name = xstrdup(a->name)) == NULL) {
+	if ((x = irc_cx(c)) == NULL || (name = xstrdup(a->name)) == NULL) {
 		irc_user_kill(c, "Out of memory", "Out of memory");
 		return;
 	}
@@ -315,13 +319,13 @@ irc_account_login_quiet(struct client *c, const struct store_account *a)
 	free(c->account);
 	c->account = name;
 	c->account_id = a->id;
-	c->account_mc = a->multiclient;
-	c->account_ao = a->always_on;
-	c->account_aa = a->auto_away;
-	c->account_arm = a->autoreplay_missed;
-	c->account_arl = a->autoreplay_lines;
-	c->account_rj = a->replay_joins;
-	c->account_dmh = a->dm_history;
+	x->account_mc = a->multiclient;
+	x->account_ao = a->always_on;
+	x->account_aa = a->auto_away;
+	x->account_arm = a->autoreplay_missed;
+	x->account_arl = a->autoreplay_lines;
+	x->account_rj = a->replay_joins;
+	x->account_dmh = a->dm_history;
 	sessions_link(c);
 	irc_user_changed(c);	/* always-on, if its account says so */
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
@@ -377,10 +381,10 @@ irc_account_logout(struct client *c)
 int
 irc_account_restore(struct client *c, int64_t id, const char *name, int mc)
 {
-	if ((c->account = xstrdup(name)) == NULL)
+	if (irc_cx(c) == NULL || (c->account = xstrdup(name)) == NULL)
 		return -1;
 	c->account_id = id;
-	c->account_mc = mc;
+	c->ext->account_mc = mc;
 	sessions_link(c);
 	return 0;
 }
@@ -436,7 +440,7 @@ irc_account_end_users(int64_t id, const char *reason)
 {
 	struct client *u;
 
-	for (u = irc_account_sessions(id); u != NULL; u = u->acnext)
+	for (u = irc_account_sessions(id); u != NULL; u = u->ext->acnext)
 		if (!(u->flags & CF_CLOSING))
 			irc_user_kill(u, reason, reason);
 }
@@ -496,8 +500,8 @@ irc_account_suspend(const struct client *by, const struct store_account *a,
 	irc_fold(b.mask, a->name, sizeof(b.mask));
 	snprintf(b.reason, sizeof(b.reason), "%s", reason);
 	irc_utf8_trunc(b.reason, STORE_BAN_REASON_MAX);
-	snprintf(b.setter, sizeof(b.setter), "%s", by->oper_name != NULL ?
-	    by->oper_name : by->nick);
+	snprintf(b.setter, sizeof(b.setter), "%s",
+	    irc_oper_name_or(by, by->nick));
 	b.set_at = ergo_now;
 	b.expires = secs > 0 ? ergo_now + (time_t)secs : 0;
 	if (store_ban_set(&b) == -1)

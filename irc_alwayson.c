@@ -100,13 +100,14 @@ state_hash(const struct client *c, const char *chans)
 	uint64_t h = 14695981039346656037ULL;
 	unsigned um = c->umodes & AO_UMODES;
 	bool sess = c->sess != NULL;
+	const char *away = c->ext->away;
 
 	h = fnv(h, c->nick, strlen(c->nick) + 1);
 	h = fnv(h, c->user, strlen(c->user) + 1);
 	h = fnv(h, c->host, strlen(c->host) + 1);
 	h = fnv(h, c->realname, strlen(c->realname) + 1);
-	h = fnv(h, c->away != NULL ? c->away : "\1", c->away != NULL ?
-	    strlen(c->away) + 1 : 1);
+	h = fnv(h, away != NULL ? away : "\1", away != NULL ?
+	    strlen(away) + 1 : 1);
 	h = fnv(h, chans, strlen(chans) + 1);
 	h = fnv(h, &um, sizeof(um));
 	h = fnv(h, &sess, sizeof(sess));	/* last_seen matters then */
@@ -128,7 +129,7 @@ ao_save(struct client *c)
 		    c->nick);
 		return;
 	}
-	if ((h = state_hash(c, chans)) != c->ao_saved) {
+	if ((h = state_hash(c, chans)) != c->ext->ao_saved) {
 		memset(&u, 0, sizeof(u));
 		u.account = c->account_id;
 		u.nick = c->nick;
@@ -136,11 +137,11 @@ ao_save(struct client *c)
 		u.host = c->host;
 		u.realname = c->realname;
 		u.umodes = c->umodes & AO_UMODES;
-		u.away = c->away;
+		u.away = c->ext->away;
 		u.channels = chans;
-		u.last_seen = c->sess != NULL ? ergo_now : c->last_seen;
+		u.last_seen = c->sess != NULL ? ergo_now : c->ext->last_seen;
 		if (store_alwayson_put(&u) == 0)	/* else logged; retried */
-			c->ao_saved = h;		/* at the next change */
+			c->ext->ao_saved = h;		/* at the next change */
 	}
 	free(chans);
 }
@@ -159,15 +160,17 @@ ao_wanted(const struct client *c)
 	    irc_hooks.user_server(c, &info) != NULL)
 		return false;
 	return c->account_id != 0 && (c->flags & CF_REG) &&
-	    !(c->flags & CF_CLOSING) && irc_account_always_on(c->account_ao);
+	    !(c->flags & CF_CLOSING) &&
+	    irc_account_always_on(c->ext->account_ao);
 }
 
+/* (c has its rare part: ao_wanted read its account's setting there) */
 static void
 ao_on(struct client *c)
 {
 	c->always_on = true;
-	c->ao_account = c->account_id;
-	c->ao_saved = 0;
+	c->ext->ao_account = c->account_id;
+	c->ext->ao_saved = 0;
 	ao_count++;
 }
 
@@ -177,10 +180,10 @@ ao_off(struct client *c)
 	if (!c->always_on)
 		return;
 	c->always_on = false;
-	c->ao_saved = 0;
+	c->ext->ao_saved = 0;
 	ao_count--;
-	(void)store_alwayson_delete(c->ao_account);	/* logged */
-	c->ao_account = 0;
+	(void)store_alwayson_delete(c->ext->ao_account);	/* logged */
+	c->ext->ao_account = 0;
 }
 
 /*
@@ -202,7 +205,8 @@ irc_alwayson_sync(void)
 		if (c->flags & CF_CLOSING)
 			continue;
 		if (ao_wanted(c) && irc_alwayson_room(c)) {
-			if (!c->always_on || c->ao_account != c->account_id) {
+			if (!c->always_on ||
+			    c->ext->ao_account != c->account_id) {
 				ao_off(c);
 				ao_on(c);
 			}
@@ -220,7 +224,8 @@ irc_alwayson_sync(void)
 bool
 irc_alwayson_room(const struct client *c)
 {
-	return c->always_on || ao_count < conf->accounts.max_always_on;
+	return c->always_on ||
+	    ao_count < conf->accounts.max_always_on;
 }
 
 struct client *
@@ -228,7 +233,8 @@ irc_alwayson_user(int64_t account)
 {
 	struct client *u;
 
-	for (u = irc_account_sessions(account); u != NULL; u = u->acnext)
+	for (u = irc_account_sessions(account); u != NULL;
+	    u = u->ext->acnext)
 		if (u->always_on && (u->flags & CF_REG) &&
 		    !(u->flags & CF_CLOSING))
 			return u;
@@ -251,8 +257,8 @@ away_set(struct client *c, const char *text)
 
 	if (text != NULL && (p = xstrdup(text)) == NULL)
 		return;
-	free(c->away);
-	c->away = p;
+	free(c->ext->away);
+	c->ext->away = p;
 	irc_user_changed(c);
 	if (p != NULL)
 		irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",
@@ -267,10 +273,11 @@ irc_alwayson_detached(struct client *c)
 {
 	if (c->sess != NULL || !c->always_on)
 		return;
-	c->last_seen = ergo_now;
-	c->last_seen_ms = irc_time_now_ms();
+	c->ext->last_seen = ergo_now;
+	c->ext->last_seen_ms = irc_time_now_ms();
 	irc_user_changed(c);
-	if (c->away == NULL && irc_account_auto_away(c->account_aa)) {
+	if (c->ext->away == NULL &&
+	    irc_account_auto_away(c->ext->account_aa)) {
 		c->auto_away = true;
 		away_set(c, AUTO_AWAY_TEXT);
 	}
@@ -282,7 +289,7 @@ irc_alwayson_attached(struct client *c)
 	irc_user_changed(c);
 	if (c->auto_away) {
 		c->auto_away = false;
-		if (c->away != NULL)
+		if (c->ext->away != NULL)
 			away_set(c, NULL);
 	}
 }
@@ -294,6 +301,7 @@ static void
 ao_restore(void *arg, const struct store_alwayson *u)
 {
 	struct client *c, *o;
+	struct client_ext *x;
 	struct chan *ch;
 	struct member *mb;
 	char *list, *save = NULL, *t;
@@ -313,11 +321,12 @@ ao_restore(void *arg, const struct store_alwayson *u)
 		    u->account_name);
 		return;
 	}
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	if ((c = irc_client_new()) == NULL || irc_cx(c) == NULL ||
 	    (c->user = xstrdup(u->user)) == NULL ||
 	    (c->host = xstrdup(u->host)) == NULL ||
 	    (c->realname = xstrdup(u->realname)) == NULL ||
-	    (u->away != NULL && (c->away = xstrdup(u->away)) == NULL) ||
+	    (u->away != NULL &&
+	    (c->ext->away = xstrdup(u->away)) == NULL) ||
 	    irc_nick_set(c, u->nick) == -1 ||
 	    irc_account_restore(c, u->account, u->account_name,
 	    u->multiclient) == -1) {
@@ -328,7 +337,9 @@ ao_restore(void *arg, const struct store_alwayson *u)
 			free(c->user);
 			free(c->host);
 			free(c->realname);
-			free(c->away);
+			free(c->ext->away);
+			if (c->ext != IRC_CX_NONE)
+				free(c->ext);
 			free(c);
 		}
 		return;
@@ -337,14 +348,15 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	c->umodes = (u->umodes & AO_UMODES) | UMODE_REGISTERED;
 	c->signon = ergo_now;
 	c->last_msg = u->last_seen;
-	c->last_seen = u->last_seen;
-	c->last_seen_ms = (int64_t)u->last_seen * 1000;
-	c->account_ao = u->always_on;
-	c->account_aa = u->auto_away;
-	c->account_arm = u->autoreplay_missed;
-	c->account_arl = u->autoreplay_lines;
-	c->account_rj = u->replay_joins;
-	c->account_dmh = u->dm_history;
+	x = c->ext;
+	x->last_seen = u->last_seen;
+	x->last_seen_ms = (int64_t)u->last_seen * 1000;
+	x->account_ao = u->always_on;
+	x->account_aa = u->auto_away;
+	x->account_arm = u->autoreplay_missed;
+	x->account_arl = u->autoreplay_lines;
+	x->account_rj = u->replay_joins;
+	x->account_dmh = u->dm_history;
 	ao_on(c);
 	irc.nusers++;
 	if (irc.nusers > irc.max_users)
@@ -375,15 +387,15 @@ ao_restore(void *arg, const struct store_alwayson *u)
 		free(list);
 	}
 	/* auto-away as when its last session left, if it was not away */
-	if (c->away == NULL && irc_account_auto_away(c->account_aa)) {
-		c->away = xstrdup(AUTO_AWAY_TEXT);
-		c->auto_away = c->away != NULL;
-	} else if (c->away != NULL && strcmp(c->away, AUTO_AWAY_TEXT) == 0)
+	if (x->away == NULL && irc_account_auto_away(x->account_aa)) {
+		x->away = xstrdup(AUTO_AWAY_TEXT);
+		c->auto_away = x->away != NULL;
+	} else if (x->away != NULL && strcmp(x->away, AUTO_AWAY_TEXT) == 0)
 		c->auto_away = true;
 	/* what the row holds (auto-away is made again at each start):
 	 * no write per user at start, which would cost a sync each */
 	if ((list = chans_text(c)) != NULL) {
-		c->ao_saved = state_hash(c, list);
+		x->ao_saved = state_hash(c, list);
 		free(list);
 	}
 	(*n)++;
@@ -422,7 +434,7 @@ irc_alwayson_tick(void)
 
 			next = e->next;
 			if (c->always_on && c->sess == NULL &&
-			    c->last_seen + max <= ergo_now)
+			    c->ext->last_seen + max <= ergo_now)
 				irc_user_kill(c, "Always-on expired", NULL);
 		}
 }

@@ -623,7 +623,7 @@ ban_commit(struct client *c, struct store_ban *sb, long long secs,
 	    secs > 0 ? "temporary " : "", kind_name(kind), sb->mask,
 	    sb->reason);
 	irc_sno('x', "%s [%s] added %s%s%s%s%s for %s", c->nick,
-	    c->oper_name != NULL ? c->oper_name : "?", secs > 0 ?
+	    irc_oper_name_or(c, "?"), secs > 0 ?
 	    "temporary (" : "", dur, secs > 0 ? ") " : "", uban ? "UBAN " : "",
 	    kind_name(kind), sb->mask);
 	IRC_HOOK_RUN(ban_set, c, kind, sb->mask, secs, sb->reason, target);
@@ -937,7 +937,7 @@ uban_account(struct client *c, const char *sub, const char *t,
 	}
 	/* the addresses of the clients about to go, for the reply */
 	text[0] = '\0';
-	for (u = irc_account_sessions(a.id); u != NULL; u = u->acnext)
+	for (u = irc_account_sessions(a.id); u != NULL; u = u->ext->acnext)
 		for (s = u->sess; s != NULL; s = s->next)
 			n++;
 	if (irc_account_suspend(c, &a, secs, reason) == -1) {
@@ -945,14 +945,14 @@ uban_account(struct client *c, const char *sub, const char *t,
 		return;
 	}
 	irc_sno('x', "%s [%s] suspended account %s with UBAN", c->nick,
-	    c->oper_name != NULL ? c->oper_name : "?", a.name);
+	    irc_oper_name_or(c, "?"), a.name);
 	ban_notice(c, "Successfully suspended account %s", t);
 	if (n == 0)
 		return;
 	ban_notice(c, "Disconnected %u client(s) associated with the account, "
 	    "using the following IPs:", n);
 	n = 0;
-	for (x = irc_account_sessions(a.id); x != NULL; x = x->acnext)
+	for (x = irc_account_sessions(a.id); x != NULL; x = x->ext->acnext)
 		for (s = x->sess; s != NULL; s = s->next)
 			ban_notice(c, "%u. %s", ++n, s->conn != NULL ?
 			    net_conn_ip(s->conn) : "-");
@@ -1076,7 +1076,7 @@ h_uban(struct client *c, struct msg *m)
 		log_info("opers", "%s removed %s for %s", irc_prefix(c),
 		    kind_name(kind), sb.mask);
 		irc_sno('x', "Operator %s removed %s UBAN against %s",
-		    c->oper_name != NULL ? c->oper_name : c->nick,
+		    irc_oper_name_or(c, c->nick),
 		    kind == 'd' ? "an IP-based" : "a NUH-mask", sb.mask);
 		ban_notice(c, "Successfully removed ban on %s", sb.mask);
 		IRC_HOOK_RUN(ban_unset, c, kind, sb.mask, "*");
@@ -1118,7 +1118,7 @@ h_defcon(struct client *c, struct msg *m)
 		log_warnx("opers", "%s set DEFCON level to %u", irc_prefix(c),
 		    irc.defcon);
 		irc_sno('a', "Operator %s set DEFCON level to %u",
-		    c->oper_name != NULL ? c->oper_name : c->nick, irc.defcon);
+		    irc_oper_name_or(c, c->nick), irc.defcon);
 	}
 	ban_notice(c, "Current DEFCON level is %u", irc.defcon);
 }

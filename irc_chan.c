@@ -779,8 +779,8 @@ h_invite(struct client *c, struct msg *m)
 		    is_op(ch, om->c)))
 			irc_ev_send(&ev, om->c);
 	irc_ev_done(&ev);
-	if (t->away != NULL)
-		irc_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->away);
+	if (t->ext->away != NULL)
+		irc_numeric(c, RPL_AWAY, "%s :%s", t->nick, t->ext->away);
 }
 
 /* ---- ACCEPT ---- */
@@ -808,7 +808,7 @@ h_accept(struct client *c, struct msg *m)
 		}
 		if (del)
 			(void)irc_accept_del(c, t);
-		else if (c->naccepts >= conf->limits.monitor &&
+		else if (c->ext->naccepts >= conf->limits.monitor &&
 		    !irc_accept_has(c, t))
 			irc_fail(c, "FAIL", "ACCEPT", "LIMIT_REACHED", "%s :Your "
 			    "ACCEPT list is full", t->nick);

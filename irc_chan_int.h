@@ -63,7 +63,7 @@ not_op(struct client *c, const struct chan *ch)
 static inline const char *
 oper_name(const struct client *c)
 {
-	return c->oper_name != NULL ? c->oper_name : c->nick;
+	return irc_oper_name_or(c, c->nick);
 }
 
 /* "p0 p1 ...", the parameters of an SA command, for its notice. */

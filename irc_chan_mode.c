@@ -172,7 +172,7 @@ mode_user(struct client *c, struct msg *m, bool sa)
 				    ":Permission Denied");
 				break;
 			}
-			if (sign == '-' && t->snomask == 0)
+			if (sign == '-' && t->ext->snomask == 0)
 				break;
 			irc_sno_change(t, sign == '-' ? "-*" : sparam != NULL ?
 			    sparam : "+*", sno, sizeof(sno));

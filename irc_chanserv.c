@@ -511,7 +511,7 @@ cs_offer_tell(int64_t account, const char *chname)
 {
 	struct client *u;
 
-	for (u = irc_account_sessions(account); u != NULL; u = u->acnext)
+	for (u = irc_account_sessions(account); u != NULL; u = u->ext->acnext)
 		cs_reply(u, "You have been offered ownership of channel %s. To "
 		    "accept, /CS TRANSFER ACCEPT %s", chname, chname);
 }

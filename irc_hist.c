@@ -538,15 +538,16 @@ chan_hist(struct chan *ch)
 static struct hist **
 dm_hist(struct client *c)
 {
+	struct hist **own = &c->ext->hist;	/* (dm_push makes c's) */
 	struct pring *p;
 	char key[24];
 
 	if (c->account_id == 0 || !persisting() ||
-	    irc_account_dm_history(c->account_dmh) != DMH_ON)
-		return &c->hist;
+	    irc_account_dm_history(c->ext->account_dmh) != DMH_ON)
+		return own;
 	pring_key(key, sizeof(key), 'a', c->account_id);
 	if ((p = pring_get(key, true)) == NULL)
-		return &c->hist;
+		return own;
 	if (!p->loaded)
 		ring_load(p, 0, c->account_id);
 	return &p->hist;
@@ -601,8 +602,9 @@ dm_push(struct client *c, struct hmsg *m)
 {
 	struct hist **hp;
 
-	if (c->account_id != 0 &&
-	    irc_account_dm_history(c->account_dmh) == DMH_OFF) {
+	if ((c->account_id != 0 &&
+	    irc_account_dm_history(c->ext->account_dmh) == DMH_OFF) ||
+	    irc_cx(c) == NULL) {	/* (out of memory: logged) */
 		hmsg_free(m);		/* the ring owns what it keeps */
 		return;
 	}
@@ -610,7 +612,7 @@ dm_push(struct client *c, struct hmsg *m)
 
 	if (hist_push(hp, m, conf->history.client_length,
 	    conf->history.client_bytes) &&
-	    hp != &c->hist && persisting())
+	    hp != &c->ext->hist && persisting())
 		queue_row(m, *hp, 0, c->account_id);
 }
 
@@ -1028,8 +1030,10 @@ irc_hist_chan_free(struct chan *ch)
 void
 irc_hist_client_free(struct client *c)
 {
-	hist_free(c->hist);
-	c->hist = NULL;
+	if (c->ext == IRC_CX_NONE)
+		return;
+	hist_free(c->ext->hist);
+	c->ext->hist = NULL;
 }
 
 /* ---- replay ---- */
@@ -1681,8 +1685,9 @@ irc_hist_join(struct client *c, struct chan *ch)
 	struct hmsg **v;
 	int64_t cutoff;
 	/* NickServ SET AUTOREPLAY-LINES, else the config's */
-	size_t n = 0, i, want = c->account != NULL && c->account_arl >= 0 ?
-	    (size_t)c->account_arl : conf->history.autoreplay;
+	int arl = c->ext->account_arl;
+	size_t n = 0, i, want = c->account != NULL && arl >= 0 ?
+	    (size_t)arl : conf->history.autoreplay;
 
 	/* a PLAY just before this JOIN says what it wants (Textual) */
 	if (has(c, CAP_ZNC_PLAYBACK) && conf->history.enabled &&
@@ -2061,7 +2066,7 @@ irc_hist_redact(struct chan *ch, struct client *c, const char *peer,
 	h->n = k;
 	/* a saved ring: the queue first, so no queued copy comes back */
 	if (persisting() && (ch != NULL ? ch->reg_id != 0 :
-	    h != c->hist)) {
+	    h != c->ext->hist)) {
 		irc_hist_flush();
 		(void)store_hist_redact(ch != NULL ? ch->reg_id : 0,
 		    ch != NULL ? 0 : c->account_id, msgid);

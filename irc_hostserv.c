@@ -81,7 +81,7 @@ hs_apply(const struct store_account *a)
 {
 	struct client *u;
 
-	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext)
 		hs_show(u, conf->accounts.vh_enabled && a->vhost_on &&
 		    a->vhost[0] != '\0' ? a->vhost : NULL);
 }

@@ -764,6 +764,7 @@ static void
 x_client(struct xsasl *x, struct client *tc)
 {
 	memset(tc, 0, sizeof(*tc));
+	tc->ext = IRC_CX_NONE;
 	tc->host = x->ip[0] != '\0' && strcmp(x->ip, "0") != 0 ? x->ip :
 	    x->host;
 }

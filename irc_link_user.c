@@ -165,8 +165,8 @@ introduce(struct link *l, bool all, struct client *c)
 			    s->sid, c->nick, s->hops + 1,
 			    (long long)c->lk->ts, um, c->user, c->host, ip,
 			    c->lk->uid, c->realname != NULL ? c->realname : "");
-		if (c->away != NULL)
-			lk_send(o, ":%s AWAY :%s", c->lk->uid, c->away);
+		if (c->ext->away != NULL)
+			lk_send(o, ":%s AWAY :%s", c->lk->uid, c->ext->away);
 	}
 }
 
@@ -261,7 +261,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		return;
 	if (euid && strcmp(m->param[9], "*") != 0)
 		account = m->param[9];
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = irc_client_new()) == NULL)
 		goto nomem;
 	if ((c->user = xstrdup(m->param[4])) == NULL ||
 	    (c->host = xstrdup(m->param[5])) == NULL ||
@@ -419,13 +419,14 @@ lk_away(struct link *l, struct server *from, struct client *u,
 	char *p = NULL;
 
 	(void)from;
-	if (u == NULL)
+	if (u == NULL || irc_cx(u) == NULL)
 		return;
 	if (m->nparam > 0 && m->param[0][0] != '\0' &&
 	    (p = xstrdup(m->param[0])) == NULL)
 		return;
-	free(u->away);
-	u->away = p;
+	free(u->ext->away);
+	u->ext->away = p;
+	irc_cx_trim(u);		/* back, and nothing else in it */
 	if (p != NULL) {
 		lk_send_all(l, ":%s AWAY :%s", u->lk->uid, p);
 		irc_peers_cap_send(u, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",
@@ -534,9 +535,9 @@ lk_whois(struct link *l, struct server *from, struct client *u,
 	    t->nick, t->user, t->host, t->realname != NULL ? t->realname : "");
 	lk_send(l, ":%s 312 %s %s %s :%s", lk_me.sid, u->lk->uid, t->nick,
 	    lk_me.name, lk_me.info);
-	if (t->away != NULL)
+	if (t->ext->away != NULL)
 		lk_send(l, ":%s 301 %s %s :%s", lk_me.sid, u->lk->uid, t->nick,
-		    t->away);
+		    t->ext->away);
 	if (t->account != NULL)
 		lk_send(l, ":%s 330 %s %s %s :is logged in as", lk_me.sid,
 		    u->lk->uid, t->nick, t->account);
@@ -565,10 +566,11 @@ on_quit(struct client *c)
 	c->lk->gone = true;
 	if (lk_is_remote(c))	/* an oper here killed it */
 		lk_send_all(NULL, ":%s KILL %s :%s", lk_me.sid, c->lk->uid,
-		    c->quitmsg != NULL ? c->quitmsg : "Killed");
+		    c->ext->quitmsg != NULL ? c->ext->quitmsg : "Killed");
 	else
 		lk_send_all(NULL, ":%s QUIT :%s", c->lk->uid,
-		    c->quitmsg != NULL ? c->quitmsg : "Client exited");
+		    c->ext->quitmsg != NULL ? c->ext->quitmsg :
+		    "Client exited");
 }
 
 static void
@@ -610,8 +612,8 @@ on_peers_sent(struct irc_ev *ev, struct client *c)
 		return;
 	if ((p = strchr(ev->body, ' ')) == NULL || strncmp(p, " AWAY", 5))
 		return;
-	if (c->away != NULL)
-		lk_send_all(NULL, ":%s AWAY :%s", c->lk->uid, c->away);
+	if (c->ext->away != NULL)
+		lk_send_all(NULL, ":%s AWAY :%s", c->lk->uid, c->ext->away);
 	else
 		lk_send_all(NULL, ":%s AWAY", c->lk->uid);
 }

@@ -62,12 +62,13 @@ mark_send(struct client *c, const char *target, int64_t ms)
 	irc_send(c, ":%s MARKREAD %s %s", conf->server_name, target, v);
 }
 
+/* (c with no rare part: IRC_CX_NONE's empty list; mark_set makes c's) */
 static struct mark **
 conn_find(struct client *c, const char *folded)
 {
 	struct mark **mp;
 
-	for (mp = &c->marks; *mp != NULL; mp = &(*mp)->next)
+	for (mp = &c->ext->marks; *mp != NULL; mp = &(*mp)->next)
 		if (strcmp((*mp)->target, folded) == 0)
 			break;
 	return mp;
@@ -94,35 +95,38 @@ mark_get(struct client *c, const char *folded)
 static int
 mark_set(struct client *c, const char *folded, int64_t ms)
 {
+	struct client_ext *x;
 	struct mark **mp, *m;
 	size_t len = strlen(folded) + 1;
 
 	if (c->account_id != 0)
 		return store_marker_set(c->account_id, folded, ms,
 		    irc_time_now_ms());
+	if ((x = irc_cx(c)) == NULL)
+		return -1;
 	mp = conn_find(c, folded);
 	if ((m = *mp) != NULL) {
 		if (ms > m->ms)
 			m->ms = ms;
 		*mp = m->next;		/* to the front: the last one set */
 	} else {
-		if (c->nmarks >= IRC_MARKS_MAX) {
+		if (x->nmarks >= IRC_MARKS_MAX) {
 			/* forget the one set longest ago */
-			for (mp = &c->marks; (*mp)->next != NULL;
+			for (mp = &x->marks; (*mp)->next != NULL;
 			    mp = &(*mp)->next)
 				;
 			free(*mp);
 			*mp = NULL;
-			c->nmarks--;
+			x->nmarks--;
 		}
 		if ((m = malloc(sizeof(*m) + len)) == NULL)
 			return -1;
 		memcpy(m->target, folded, len);
 		m->ms = ms;
-		c->nmarks++;
+		x->nmarks++;
 	}
-	m->next = c->marks;
-	c->marks = m;
+	m->next = x->marks;
+	x->marks = m;
 	return 0;
 }
 
@@ -202,7 +206,7 @@ h_markread(struct client *c, struct msg *m)
 	/* every other session of the account, its own user's too */
 	mark_text(v, sizeof(v), ms);
 	for (u = irc_account_sessions(c->account_id); u != NULL;
-	    u = u->acnext)
+	    u = u->ext->acnext)
 		for (s = u->sess; s != NULL; s = s->next)
 			if (s != irc_sess(c) && (s->caps & CAP_READ_MARKER) &&
 			    (u->flags & CF_REG))
@@ -259,12 +263,13 @@ mr_chan_renamed(struct chan *ch, const char *old)
 			*mp = n;
 			free(m);
 			/* one of the new name before the rename: gone */
-			for (mp = &c->marks; *mp != NULL; mp = &(*mp)->next)
+			for (mp = &c->ext->marks; *mp != NULL;
+			    mp = &(*mp)->next)
 				if (*mp != n && strcmp((*mp)->target, to) == 0) {
 					m = *mp;
 					*mp = m->next;
 					free(m);
-					c->nmarks--;
+					c->ext->nmarks--;
 					break;
 				}
 		}
@@ -275,11 +280,13 @@ irc_markread_client_free(struct client *c)
 {
 	struct mark *m;
 
-	while ((m = c->marks) != NULL) {
-		c->marks = m->next;
+	if (c->ext == IRC_CX_NONE)
+		return;
+	while ((m = c->ext->marks) != NULL) {
+		c->ext->marks = m->next;
 		free(m);
 	}
-	c->nmarks = 0;
+	c->ext->nmarks = 0;
 }
 
 /* The hooks of draft/read-marker (irc_state.h). */

@@ -335,6 +335,7 @@ target_find(struct client *c, const char *name, struct target *t)
 
 static void chan_load(struct chan *);
 
+/* (a user's with no rare part is IRC_CX_NONE's, empty: md_set makes it) */
 static struct mdkv **
 t_list(const struct target *t, unsigned **n)
 {
@@ -343,8 +344,8 @@ t_list(const struct target *t, unsigned **n)
 		*n = &t->ch->nmeta;
 		return &t->ch->meta;
 	}
-	*n = &t->u->nmeta;
-	return &t->u->meta;
+	*n = &t->u->ext->nmeta;
+	return &t->u->ext->meta;
 }
 
 /* Users: oneself, or an oper; channels: their ops, or an oper (Ergo). */
@@ -372,19 +373,21 @@ static bool
 throttle_ok(struct client *c, unsigned *retry)
 {
 	uint64_t win = (uint64_t)conf->metadata.throttle_secs * 1000;
+	struct client_ext *x;
 
-	if (!conf->metadata.throttle || (c->umodes & UMODE_OPER))
+	if (!conf->metadata.throttle || (c->umodes & UMODE_OPER) ||
+	    (x = irc_cx(c)) == NULL)	/* (out of memory: logged) */
 		return true;
-	if (ergo_now_ms >= c->md_win_ms + win) {
-		c->md_win_ms = ergo_now_ms;
-		c->md_count = 0;
+	if (ergo_now_ms >= x->md_win_ms + win) {
+		x->md_win_ms = ergo_now_ms;
+		x->md_count = 0;
 	}
-	if (c->md_count >= conf->metadata.throttle_max) {
-		*retry = (unsigned)((c->md_win_ms + win - ergo_now_ms + 999) /
+	if (x->md_count >= conf->metadata.throttle_max) {
+		*retry = (unsigned)((x->md_win_ms + win - ergo_now_ms + 999) /
 		    1000);
 		return false;
 	}
-	c->md_count++;
+	x->md_count++;
 	return true;
 }
 
@@ -427,6 +430,10 @@ md_set(struct client *c, struct msg *m, const struct target *t)
 	if (value != NULL && (strlen(value) > conf->metadata.max_value_bytes ||
 	    strlen(key) + strlen(value) > MD_KV_MAX)) {
 		md_fail(c, "VALUE_INVALID", ":Value is too long");
+		return;
+	}
+	if (t->u != NULL && value != NULL && irc_cx(t->u) == NULL) {
+		md_fail(c, "INTERNAL_ERROR", "%s :Out of memory", t->name);
 		return;
 	}
 	list = t_list(t, &n);
@@ -643,7 +650,7 @@ sub_values(struct client *c, const struct mdsub *sub)
 		return;		/* before-connect: 001 brings c's own */
 	md_gen++;
 	c->md_mark = md_gen;
-	values_of(c, ref, sizeof(ref), c->nick, c->meta, sub);
+	values_of(c, ref, sizeof(ref), c->nick, c->ext->meta, sub);
 	for (mb = c->chans; mb != NULL; mb = mb->unext) {
 		chan_load(mb->ch);
 		values_of(c, ref, sizeof(ref), mb->ch->name, mb->ch->meta, sub);
@@ -653,7 +660,7 @@ sub_values(struct client *c, const struct mdsub *sub)
 			if (o->c->md_mark != md_gen) {
 				o->c->md_mark = md_gen;
 				values_of(c, ref, sizeof(ref), o->c->nick,
-				    o->c->meta, sub);
+				    o->c->ext->meta, sub);
 			}
 	}
 	batch_end(c, ref);
@@ -782,13 +789,15 @@ md_sync(struct client *c, const struct target *t)
 
 	batch_start(c, ref, sizeof(ref));
 	if (t->u != NULL)
-		sync_keys(c, ref, t->u->nick[0] ? t->u->nick : "*", t->u->meta);
+		sync_keys(c, ref, t->u->nick[0] ? t->u->nick : "*",
+		    t->u->ext->meta);
 	else {
 		chan_load(t->ch);
 		sync_keys(c, ref, t->ch->name, t->ch->meta);
 		for (o = t->ch->members; o != NULL; o = o->cnext)
 			if (o->c != c)
-				sync_keys(c, ref, o->c->nick, o->c->meta);
+				sync_keys(c, ref, o->c->nick,
+				    o->c->ext->meta);
 	}
 	batch_end(c, ref);
 }
@@ -897,7 +906,7 @@ irc_metadata_registered(struct client *c)
 	if (!(irc_sess(c)->caps & CAP_METADATA) || !conf->metadata.enabled)
 		return;
 	batch_start(c, ref, sizeof(ref));
-	for (kv = c->meta; kv != NULL; kv = kv->next)
+	for (kv = c->ext->meta; kv != NULL; kv = kv->next)
 		md_line(c, ref, ":%s METADATA %s %s * :%s", conf->server_name,
 		    c->nick, kv->key, kv->value);
 	batch_end(c, ref);
@@ -919,9 +928,10 @@ load_one(void *arg, const char *key, const char *value)
 	char k[MD_KEY_MAX + 1];
 
 	snprintf(k, sizeof(k), "%s", key);
-	if (!key_norm(k) || *kv_find(&l->c->meta, k) != NULL)
+	if (!key_norm(k) || irc_cx(l->c) == NULL ||
+	    *kv_find(&l->c->ext->meta, k) != NULL)
 		return;		/* set before the login: that one stands */
-	if (kv_set(&l->c->meta, &l->c->nmeta, k, value,
+	if (kv_set(&l->c->ext->meta, &l->c->ext->nmeta, k, value,
 	    conf->metadata.max_keys, &full) == 1)
 		notify_client(l->c, NULL, k, value);
 }
@@ -938,7 +948,7 @@ md_logged_in(struct client *c)
 
 	if (c->account_id == 0)
 		return;
-	for (kv = c->meta; kv != NULL; kv = kv->next)
+	for (kv = c->ext->meta; kv != NULL; kv = kv->next)
 		(void)store_md_set(c->account_id, kv->key, kv->value);
 	(void)store_md_list(c->account_id, load_one, &l);	/* logged */
 }
@@ -956,7 +966,7 @@ md_joined(struct client *c, struct chan *ch)
 		return;
 	if (irc_sess(c)->caps & CAP_METADATA)
 		chan_sync(c, ch);
-	for (kv = c->meta; kv != NULL; kv = kv->next) {
+	for (kv = c->ext->meta; kv != NULL; kv = kv->next) {
 		struct notice n = { c->nick, kv->key, kv->value, NULL };
 
 		md_gen++;
@@ -1006,13 +1016,13 @@ static const char *const whois_keys[] = {
 static void
 md_whois(struct client *c, struct client *u)
 {
-	struct mdkv *kv;
+	struct mdkv *kv, *list = u->ext->meta;
 	size_t i;
 
 	if (!conf->metadata.enabled)
 		return;
 	for (i = 0; i < sizeof(whois_keys) / sizeof(whois_keys[0]); i++)
-		if ((kv = *kv_find(&u->meta, whois_keys[i])) != NULL)
+		if ((kv = *kv_find(&list, whois_keys[i])) != NULL)
 			irc_numeric(c, RPL_WHOISKEYVALUE, "%s %s * :%s",
 			    u->nick, kv->key, kv->value);
 }
@@ -1020,7 +1030,8 @@ md_whois(struct client *c, struct client *u)
 static void
 md_client_free(struct client *c)
 {
-	kv_free(&c->meta, &c->nmeta);
+	if (c->ext != IRC_CX_NONE)
+		kv_free(&c->ext->meta, &c->ext->nmeta);
 }
 
 static void

@@ -58,7 +58,7 @@ link_find(const struct client *c, const char *folded)
 {
 	struct mon_link *l;
 
-	for (l = c->monitors; l != NULL; l = l->cnext)
+	for (l = c->ext->monitors; l != NULL; l = l->cnext)
 		if (strcmp(l->t->h.key, folded) == 0)
 			return l;
 	return NULL;
@@ -79,10 +79,10 @@ link_del(struct mon_link *l)
 	if (l->cprev != NULL)
 		l->cprev->cnext = l->cnext;
 	else
-		c->monitors = l->cnext;
+		c->ext->monitors = l->cnext;
 	if (l->cnext != NULL)
 		l->cnext->cprev = l->cprev;
-	c->nmonitors--;
+	c->ext->nmonitors--;
 	free(l);
 	if (t->watchers == NULL) {
 		htab_del(&targets, &t->h);
@@ -109,7 +109,7 @@ link_add(struct client *c, const char *nick, const char *folded,
 		htab_init(&targets);
 		targets_ready = true;
 	}
-	if ((l = malloc(sizeof(*l) + n)) == NULL)
+	if (irc_cx(c) == NULL || (l = malloc(sizeof(*l) + n)) == NULL)
 		return -1;
 	memcpy(l->name, nick, n);
 	if ((t = target_get(folded)) == NULL) {
@@ -136,9 +136,9 @@ link_add(struct client *c, const char *nick, const char *folded,
 	if (*tail != NULL)
 		(*tail)->cnext = l;
 	else
-		c->monitors = l;
+		c->ext->monitors = l;
 	*tail = l;
-	c->nmonitors++;
+	c->ext->nmonitors++;
 	return 0;
 }
 
@@ -233,7 +233,7 @@ monitor_add(struct client *c, char *list)
 	struct namelist dups_on, dups_off;
 	struct client *u;
 
-	for (tail = c->monitors; tail != NULL && tail->cnext != NULL;
+	for (tail = c->ext->monitors; tail != NULL && tail->cnext != NULL;
 	    tail = tail->cnext)
 		;
 	last = tail;		/* what follows it is new */
@@ -254,12 +254,12 @@ monitor_add(struct client *c, char *list)
 				namelist_add(&dups_off, dup->name);
 			continue;
 		}
-		if (c->nmonitors >= monitor_max()) {
+		if (c->ext->nmonitors >= monitor_max()) {
 			/* this target and the ones after it were not added */
 			if (comma != NULL)
 				*comma = ',';
 			status_send(c, last != NULL ? last->cnext :
-			    c->monitors, NULL);
+			    c->ext->monitors, NULL);
 			namelist_flush(&dups_on);
 			namelist_flush(&dups_off);
 			irc_numeric(c, ERR_MONLISTFULL, "%u %s :Monitor list "
@@ -272,7 +272,7 @@ monitor_add(struct client *c, char *list)
 			break;
 		}
 	}
-	status_send(c, last != NULL ? last->cnext : c->monitors, NULL);
+	status_send(c, last != NULL ? last->cnext : c->ext->monitors, NULL);
 	namelist_flush(&dups_on);
 	namelist_flush(&dups_off);
 }
@@ -294,8 +294,8 @@ monitor_del(struct client *c, char *list)
 static void
 monitor_clear(struct client *c)
 {
-	while (c->monitors != NULL)
-		link_del(c->monitors);
+	while (c->ext->monitors != NULL)
+		link_del(c->ext->monitors);
 }
 
 static void
@@ -305,7 +305,7 @@ monitor_list(struct client *c)
 	struct mon_link *l;
 
 	namelist_init(&nl, c, RPL_MONLIST);
-	for (l = c->monitors; l != NULL; l = l->cnext)
+	for (l = c->ext->monitors; l != NULL; l = l->cnext)
 		namelist_add(&nl, l->name);
 	namelist_flush(&nl);
 	irc_numeric(c, RPL_ENDOFMONLIST, ":End of MONITOR list");
@@ -342,7 +342,7 @@ h_monitor(struct client *c, struct msg *m)
 		return;
 	case 'S':
 	case 's':
-		status_send(c, c->monitors, NULL);
+		status_send(c, c->ext->monitors, NULL);
 		return;
 	}
 unknown:

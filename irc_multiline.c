@@ -636,8 +636,8 @@ ml_close(struct client *c)
 	    to, need == 0, echo, &st))
 		goto nomem;
 	free(rcpt);
-	if (to != NULL && !notice && to->away != NULL)
-		irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->away);
+	if (to != NULL && !notice && to->ext->away != NULL)
+		irc_numeric(c, RPL_AWAY, "%s :%s", to->nick, to->ext->away);
 	return;
 nomem:
 	free(rcpt);

@@ -138,7 +138,7 @@ ns_saregister(struct client *c, int argc, char **argv)
 	case REG_OK:
 		nsa_reply(c, "Successfully registered account %s", a.name);
 		irc_sno('u', "Operator %s registered account %s with "
-		    "SAREGISTER", c->oper_name != NULL ? c->oper_name : c->nick,
+		    "SAREGISTER", irc_oper_name_or(c, c->nick),
 		    a.name);
 		break;
 	case REG_EXISTS:
@@ -168,7 +168,7 @@ ns_sadrop(struct client *c, int argc, char **argv)
 	log_info("accounts", "%s dropped account %s (SADROP)", irc_prefix(c),
 	    a.name);
 	irc_sno('u', "Operator %s dropped account %s with SADROP",
-	    c->oper_name != NULL ? c->oper_name : c->nick, a.name);
+	    irc_oper_name_or(c, c->nick), a.name);
 	nsa_reply(c, "Successfully unregistered account %s", a.name);
 	nsa_end(&a);
 }
@@ -291,9 +291,9 @@ ns_sapasswd(struct client *c, const char *name, const char *pw)
 		return;
 	}
 	log_info("opers", "Operator %s ran NS PASSWD for account %s",
-	    c->oper_name != NULL ? c->oper_name : c->nick, a.name);
+	    irc_oper_name_or(c, c->nick), a.name);
 	irc_sno('o', "Operator %s ran NS PASSWD for account %s",
-	    c->oper_name != NULL ? c->oper_name : c->nick, a.name);
+	    irc_oper_name_or(c, c->nick), a.name);
 	nsa_reply(c, "Password changed");
 }
 
@@ -543,7 +543,7 @@ ns_suspend(struct client *c, int argc, char **argv)
 		return;
 	}
 	irc_sno('u', "Operator %s suspended account %s",
-	    c->oper_name != NULL ? c->oper_name : c->nick, a.name);
+	    irc_oper_name_or(c, c->nick), a.name);
 	nsa_reply(c, "Successfully suspended account %s", a.name);
 }
 
@@ -592,7 +592,7 @@ ns_rename(struct client *c, int argc, char **argv)
 		nsa_store_failed(c, "Rename");
 		return;
 	}
-	for (u = irc_account_sessions(a.id); u != NULL; u = u->acnext)
+	for (u = irc_account_sessions(a.id); u != NULL; u = u->ext->acnext)
 		if ((name = xstrdup(argv[1])) != NULL) {
 			free(u->account);
 			u->account = name;

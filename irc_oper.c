@@ -35,10 +35,10 @@ irc_oper_block(const struct client *c)
 {
 	const struct oper_conf *o;
 
-	if (!(c->umodes & UMODE_OPER) || c->oper_name == NULL)
+	if (!(c->umodes & UMODE_OPER) || c->ext->oper_name == NULL)
 		return NULL;
 	for (o = conf->opers; o != NULL; o = o->next)
-		if (strcmp(o->name, c->oper_name) == 0)
+		if (strcmp(o->name, c->ext->oper_name) == 0)
 			return o;
 	return NULL;
 }
@@ -57,33 +57,40 @@ irc_oper_can(const struct client *c, const char *cap)
 static void
 sno_unlink(struct client *c)
 {
-	if (c->snomask == 0)
+	struct client_ext *x = c->ext;
+
+	if (x->snomask == 0)
 		return;
-	if (c->snoprev != NULL)
-		c->snoprev->snonext = c->snonext;
+	if (x->snoprev != NULL)
+		x->snoprev->ext->snonext = x->snonext;
 	else
-		sno_list = c->snonext;
-	if (c->snonext != NULL)
-		c->snonext->snoprev = c->snoprev;
-	c->snonext = c->snoprev = NULL;
-	c->snomask = 0;
+		sno_list = x->snonext;
+	if (x->snonext != NULL)
+		x->snonext->ext->snoprev = x->snoprev;
+	x->snonext = x->snoprev = NULL;
+	x->snomask = 0;
 }
 
+/* (out of memory: c keeps the mask it had, logged) */
 static void
 sno_set(struct client *c, uint32_t mask)
 {
+	struct client_ext *x;
+
 	if (mask == 0) {
 		sno_unlink(c);
 		return;
 	}
-	if (c->snomask == 0) {
-		c->snoprev = NULL;
-		c->snonext = sno_list;
+	if ((x = irc_cx(c)) == NULL)
+		return;
+	if (x->snomask == 0) {
+		x->snoprev = NULL;
+		x->snonext = sno_list;
 		if (sno_list != NULL)
-			sno_list->snoprev = c;
+			sno_list->ext->snoprev = c;
 		sno_list = c;
 	}
-	c->snomask = mask;
+	x->snomask = mask;
 }
 
 static uint32_t
@@ -101,7 +108,7 @@ irc_sno_string(const struct client *c, char *buf, size_t sz)
 	size_t i, n = 0;
 
 	for (i = 0; SNO_LETTERS[i] != '\0' && n + 1 < sz; i++)
-		if (c->snomask & (1U << i))
+		if (c->ext->snomask & (1U << i))
 			buf[n++] = SNO_LETTERS[i];
 	if (sz > 0)
 		buf[n] = '\0';
@@ -110,7 +117,7 @@ irc_sno_string(const struct client *c, char *buf, size_t sz)
 void
 irc_sno_change(struct client *c, const char *change, char *buf, size_t sz)
 {
-	uint32_t mask = c->snomask;
+	uint32_t mask = c->ext->snomask;
 	char sign = '+';
 
 	for (; *change != '\0'; change++)
@@ -144,8 +151,8 @@ irc_sno(char letter, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	for (c = sno_list; c != NULL; c = c->snonext)
-		if ((c->snomask & bit) && !(c->flags & CF_CLOSING))
+	for (c = sno_list; c != NULL; c = c->ext->snonext)
+		if ((c->ext->snomask & bit) && !(c->flags & CF_CLOSING))
 			irc_send(c, ":%s NOTICE %s :\00314-\017%s\00314-\003 %s",
 			    conf->server_name, c->nick, name, text);
 }
@@ -189,7 +196,7 @@ oper_modes(struct client *c, const struct oper_conf *o)
 	}
 	if (n > 0)
 		irc_send(c, ":%s MODE %s :+%s", c->nick, c->nick, out);
-	if (c->snomask != 0) {
+	if (c->ext->snomask != 0) {
 		irc_sno_string(c, snos, sizeof(snos));
 		irc_numeric(c, RPL_SNOMASK, "+%s :Server notice masks", snos);
 	}
@@ -198,20 +205,21 @@ oper_modes(struct client *c, const struct oper_conf *o)
 bool
 irc_oper_up(struct client *c, const struct oper_conf *o)
 {
+	struct client_ext *x = irc_cx(c);
 	char *class, *name;
 
 	class = xstrdup(o->class != NULL ? o->class : o->name);
 	name = xstrdup(o->name);
-	if (class == NULL || name == NULL) {
+	if (x == NULL || class == NULL || name == NULL) {
 		free(class);
 		free(name);
 		log_warn("opers", "OPER for %s", c->nick);
 		return false;
 	}
-	free(c->oper_class);
-	c->oper_class = class;
-	free(c->oper_name);
-	c->oper_name = name;
+	free(x->oper_class);
+	x->oper_class = class;
+	free(x->oper_name);
+	x->oper_name = name;
 	/* re-OPER under another block takes that block's say */
 	if (o->nofakelag && (o->caps & OPCAP_NOFAKELAG))
 		c->flags |= CF_FLOODOK;
@@ -237,10 +245,12 @@ irc_oper_down(struct client *c)
 	c->flags &= ~CF_FLOODOK;	/* fakelag again */
 	if (irc.nopers > 0)
 		irc.nopers--;
-	free(c->oper_class);
-	c->oper_class = NULL;
-	free(c->oper_name);
-	c->oper_name = NULL;
+	if (c->ext != IRC_CX_NONE) {
+		free(c->ext->oper_class);
+		c->ext->oper_class = NULL;
+		free(c->ext->oper_name);
+		c->ext->oper_name = NULL;
+	}
 	sno_unlink(c);
 }
 

@@ -282,7 +282,7 @@ irc_whox_reply(struct client *c, const struct whox *w, const char *chname,
 	if (HAS('n'))
 		ADD(" %s", u->nick);
 	if (HAS('f'))
-		ADD(" %c%s%s", u->away != NULL ? 'G' : 'H',
+		ADD(" %c%s%s", u->ext->away != NULL ? 'G' : 'H',
 		    irc_oper_visible(c, u) ? "*" : "",
 		    mb != NULL ? irc_member_prefix(mb, c) : "");
 	if (HAS('d'))
@@ -316,7 +316,8 @@ who_reply(struct client *c, const char *chname, struct client *u,
 	irc_numeric(c, RPL_WHOREPLY, "%s %s %s %s %s %c%s%s%s :0 %s",
 	    chname, u->user != NULL ? u->user : "*",
 	    u->host != NULL ? u->host : "*", user_server(u, NULL), u->nick,
-	    u->away != NULL ? 'G' : 'H', irc_oper_visible(c, u) ? "*" : "",
+	    u->ext->away != NULL ? 'G' : 'H',
+	    irc_oper_visible(c, u) ? "*" : "",
 	    (u->umodes & UMODE_BOT) ? "B" : "",
 	    m != NULL ? irc_member_prefix(m, c) : "",
 	    u->realname != NULL ? u->realname : "");
@@ -483,8 +484,8 @@ whois_one(struct client *c, const char *nick)
 	sname = user_server(u, &info);
 	irc_numeric(c, RPL_WHOISSERVER, "%s %s :%s", u->nick, sname,
 	    info != NULL ? info : "");
-	if (u->away != NULL)
-		irc_numeric(c, RPL_AWAY, "%s :%s", u->nick, u->away);
+	if (u->ext->away != NULL)
+		irc_numeric(c, RPL_AWAY, "%s :%s", u->nick, u->ext->away);
 	if (irc_oper_visible(c, u))
 		irc_numeric(c, RPL_WHOISOPERATOR, "%s :%s", u->nick,
 		    irc_oper_whois_line(u));
@@ -620,8 +621,10 @@ h_away(struct client *c, struct msg *m)
 		return;
 	}
 	if (text[0] == '\0') {
-		free(c->away);
-		c->away = NULL;
+		if (c->ext != IRC_CX_NONE) {
+			free(c->ext->away);
+			c->ext->away = NULL;
+		}
 		irc_numeric(c, RPL_UNAWAY,
 		    ":You are no longer marked as being away");
 		if (c->flags & CF_REG)
@@ -630,18 +633,18 @@ h_away(struct client *c, struct msg *m)
 		return;
 	}
 	n = irc_utf8_cut(text, strlen(text), conf->limits.awaylen);
-	if ((p = malloc(n + 1)) == NULL) {
+	if (irc_cx(c) == NULL || (p = malloc(n + 1)) == NULL) {
 		log_warn("irc", "away message for %s", c->nick);
 		return;
 	}
 	memcpy(p, text, n);
 	p[n] = '\0';
-	free(c->away);
-	c->away = p;
+	free(c->ext->away);
+	c->ext->away = p;
 	irc_numeric(c, RPL_NOWAWAY, ":You have been marked as being away");
 	if (c->flags & CF_REG)
 		irc_peers_cap_send(c, false, CAP_AWAY_NOTIFY, ":%s AWAY :%s",
-		    irc_prefix(c), c->away);
+		    irc_prefix(c), p);
 }
 
 /* ISON nick [nick...]: nicks may also come space-separated in one param. */
@@ -699,7 +702,7 @@ h_userhost(struct client *c, struct msg *m)
 			w = snprintf(buf + len, sizeof(buf) - len,
 			    "%s%s%s=%c%s@%s", len > 0 ? " " : "", u->nick,
 			    irc_oper_visible(c, u) ? "*" : "",
-			    u->away != NULL ? '-' : '+',
+			    u->ext->away != NULL ? '-' : '+',
 			    u->user != NULL ? u->user : "*",
 			    u->host != NULL ? u->host : "*");
 			if (w < 0 || len + (size_t)w > room) {
@@ -1031,7 +1034,7 @@ h_oper(struct client *c, struct msg *m)
 	}
 	irc_numeric(c, RPL_YOUREOPER, ":You are now an IRC operator");
 	log_info("opers", "%s is now an operator (%s, class %s%s)",
-	    irc_prefix(c), o->name, c->oper_class,
+	    irc_prefix(c), o->name, c->ext->oper_class,
 	    (c->flags & CF_FLOODOK) ? ", no fakelag" : "");
 	irc_sno('o', "Client opered up [%s, %s]", irc_prefix(c), o->name);
 }
@@ -1050,7 +1053,7 @@ h_deoper(struct client *c, struct msg *m)
 		return;
 	}
 	log_info("opers", "%s is no longer an operator (%s)", irc_prefix(c),
-	    c->oper_name != NULL ? c->oper_name : "?");
+	    irc_oper_name_or(c, "?"));
 	irc_oper_down(c);
 	irc_send(c, ":%s MODE %s :-o", c->nick, c->nick);
 }

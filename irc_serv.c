@@ -643,8 +643,8 @@ ns_set_multiclient(struct client *c, const struct store_account *a,
 		ns_store_failed(c, "Setting change");
 		return;
 	}
-	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
-		u->account_mc = mc;
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext)
+		u->ext->account_mc = mc;
 	ns_reply(c, "Your setting for multiclient is now %s", names[mc]);
 }
 
@@ -689,11 +689,11 @@ ns_set_persist(struct client *c, const struct store_account *a,
 		ns_store_failed(c, "Setting change");
 		return;
 	}
-	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext) {
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext) {
 		if (ao)
-			u->account_ao = set;
+			u->ext->account_ao = set;
 		else
-			u->account_aa = set;
+			u->ext->account_aa = set;
 		irc_user_changed(u);
 	}
 	ns_reply(c, "Your setting for %s is now %s", ao ? "always-on" :
@@ -747,9 +747,9 @@ ns_set_replay(struct client *c, const struct store_account *a,
 		ns_store_failed(c, "Setting change");
 		return;
 	}
-	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
-		*(which == 0 ? &u->account_arm : which == 1 ?
-		    &u->account_arl : &u->account_rj) = val;
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext)
+		*(which == 0 ? &u->ext->account_arm : which == 1 ?
+		    &u->ext->account_arl : &u->ext->account_rj) = val;
 	if (which == 1 && val >= 0)
 		snprintf(shown, sizeof(shown), "%d", val);
 	else
@@ -783,8 +783,8 @@ ns_set_dmh(struct client *c, const struct store_account *a, const char *v)
 		ns_store_failed(c, "Setting change");
 		return;
 	}
-	for (u = irc_account_sessions(a->id); u != NULL; u = u->acnext)
-		u->account_dmh = d;
+	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext)
+		u->ext->account_dmh = d;
 	ns_reply(c, "Your setting for dm-history is now %s", ns_dmh_name(d));
 }
 
@@ -970,16 +970,19 @@ static struct client	*nr_head;
 void
 irc_serv_forget(struct client *c)
 {
-	if (!c->nr_listed)
+	struct client_ext *x = c->ext;
+
+	if (!x->nr_listed)
 		return;
-	if (c->nrprev != NULL)
-		c->nrprev->nrnext = c->nrnext;
+	if (x->nrprev != NULL)
+		x->nrprev->ext->nrnext = x->nrnext;
 	else
-		nr_head = c->nrnext;
-	if (c->nrnext != NULL)
-		c->nrnext->nrprev = c->nrprev;
-	c->nrnext = c->nrprev = NULL;
-	c->nr_listed = false;
+		nr_head = x->nrnext;
+	if (x->nrnext != NULL)
+		x->nrnext->ext->nrprev = x->nrprev;
+	x->nrnext = x->nrprev = NULL;
+	x->nr_listed = x->nr_told = false;
+	x->nr_due_ms = 0;
 }
 
 /* How the owner of nick wants it protected from c: ENFORCE_*. */
@@ -1049,6 +1052,7 @@ serv_remote(const struct client *c)
 void
 irc_serv_nick_check(struct client *c)
 {
+	struct client_ext *x;
 	int e;
 
 	irc_serv_forget(c);
@@ -1061,16 +1065,18 @@ irc_serv_nick_check(struct client *c)
 		return;
 	if ((e = nick_enforcement(c)) == ENFORCE_NONE)
 		return;
+	if ((x = irc_cx(c)) == NULL)
+		return;		/* logged: not enforced */
 	/* the warning waits for the tick: registration may not be done */
-	c->nr_due_ms = ergo_now_ms + (e == ENFORCE_STRICT ? 0 :
+	x->nr_due_ms = ergo_now_ms + (e == ENFORCE_STRICT ? 0 :
 	    conf->accounts.nr_grace * 1000ULL);
-	c->nr_told = false;
-	c->nrprev = NULL;
-	c->nrnext = nr_head;
+	x->nr_told = false;
+	x->nrprev = NULL;
+	x->nrnext = nr_head;
 	if (nr_head != NULL)
-		nr_head->nrprev = c;
+		nr_head->ext->nrprev = c;
 	nr_head = c;
-	c->nr_listed = true;
+	x->nr_listed = true;
 }
 
 /* Renames c to a free GuestNNNNN, as if it had sent NICK. */
@@ -1110,10 +1116,10 @@ irc_serv_tick(void)
 	struct client *c, *next;
 
 	for (c = nr_head; c != NULL; c = next) {
-		next = c->nrnext;
-		if (!c->nr_told && !(c->flags & CF_CLOSING)) {
-			c->nr_told = true;
-			if (c->nr_due_ms <= ergo_now_ms)
+		next = c->ext->nrnext;
+		if (!c->ext->nr_told && !(c->flags & CF_CLOSING)) {
+			c->ext->nr_told = true;
+			if (c->ext->nr_due_ms <= ergo_now_ms)
 				ns_reply(c, "This nickname is reserved by another "
 				    "account; you are being renamed");
 			else
@@ -1122,7 +1128,7 @@ irc_serv_tick(void)
 				    "within %u seconds, or you will be renamed",
 				    conf->accounts.nr_grace);
 		}
-		if (c->nr_due_ms > ergo_now_ms)
+		if (c->ext->nr_due_ms > ergo_now_ms)
 			continue;
 		irc_serv_forget(c);
 		/* logged in meanwhile, or gone: nothing to do */

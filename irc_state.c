@@ -22,6 +22,50 @@
 struct ircstate	 irc;
 struct irc_hooks irc_hooks;
 
+/* ---- a user's rare part ---- */
+
+const struct client_ext irc_cx_none;
+
+struct client *
+irc_client_new(void)
+{
+	struct client *c = calloc(1, sizeof(*c));
+
+	if (c != NULL)
+		c->ext = IRC_CX_NONE;
+	return c;
+}
+
+struct client_ext *
+irc_cx(struct client *c)
+{
+	struct client_ext *x;
+
+	if (c->ext != IRC_CX_NONE)
+		return c->ext;
+	if ((x = calloc(1, sizeof(*x))) == NULL) {
+		log_warn("irc", "out of memory: state of %s", c->nick);
+		return NULL;
+	}
+	return c->ext = x;
+}
+
+/*
+ * Frees c's rare part once every field is back to zero. A few keep a
+ * value after their use ends and so keep the part: the settings of an
+ * account logged out of, a METADATA throttle window (rare: the first
+ * stays set while logged in, the second while it has keys).
+ */
+void
+irc_cx_trim(struct client *c)
+{
+	if (c->ext == IRC_CX_NONE ||
+	    memcmp(c->ext, &irc_cx_none, sizeof(*c->ext)) != 0)
+		return;
+	free(c->ext);
+	c->ext = IRC_CX_NONE;
+}
+
 struct client *
 irc_client_find(const char *nick)
 {
@@ -48,17 +92,21 @@ irc_client_confusable(const char *nick)
 	irc_precis_skeleton(key, nick, sizeof(key));
 	if ((e = htab_get(&skels, key)) == NULL)
 		return NULL;
-	return (struct client *)((char *)e - offsetof(struct client, sk));
+	return ((struct client_ext *)((char *)e -
+	    offsetof(struct client_ext, sk)))->sk_user;
 }
 
 static void
 skel_unset(struct client *c)
 {
-	if (c->sk.key == NULL)
+	struct client_ext *x = c->ext;
+
+	if (x->sk.key == NULL)
 		return;
-	htab_del(&skels, &c->sk);
-	free(c->sk.key);
-	c->sk.key = NULL;
+	htab_del(&skels, &x->sk);
+	free(x->sk.key);
+	x->sk.key = NULL;
+	x->sk_user = NULL;
 	if (skels.n == 0)
 		htab_free(&skels);
 }
@@ -68,18 +116,20 @@ static int
 skel_set(struct client *c, const char *nick)
 {
 	char key[IRC_LINE_MAX];
+	struct client_ext *x;
 
 	skel_unset(c);
 	if (conf->casemapping != CASEMAP_PRECIS)
 		return 0;
 	irc_precis_skeleton(key, nick, sizeof(key));
-	if ((c->sk.key = xstrdup(key)) == NULL)
+	if ((x = irc_cx(c)) == NULL || (x->sk.key = xstrdup(key)) == NULL)
 		return -1;
-	if (htab_put(&skels, &c->sk) == -1) {
-		free(c->sk.key);
-		c->sk.key = NULL;
+	if (htab_put(&skels, &x->sk) == -1) {
+		free(x->sk.key);
+		x->sk.key = NULL;
 		return -1;
 	}
+	x->sk_user = c;
 	return 0;
 }
 
@@ -553,7 +603,7 @@ irc_accept_has(const struct client *by, const struct client *who)
 {
 	const struct accept *a;
 
-	for (a = by->accepts; a != NULL; a = a->bnext)
+	for (a = by->ext->accepts; a != NULL; a = a->bnext)
 		if (a->who == who)
 			return true;
 	return false;
@@ -566,17 +616,18 @@ irc_accept_add(struct client *by, struct client *who)
 
 	if (irc_accept_has(by, who))
 		return 1;
-	if ((a = calloc(1, sizeof(*a))) == NULL)
+	if (irc_cx(by) == NULL || irc_cx(who) == NULL ||
+	    (a = calloc(1, sizeof(*a))) == NULL)
 		return -1;
 	a->by = by;
 	a->who = who;
-	if ((a->bnext = by->accepts) != NULL)
+	if ((a->bnext = by->ext->accepts) != NULL)
 		a->bnext->bprev = a;
-	by->accepts = a;
-	if ((a->wnext = who->accepted_by) != NULL)
+	by->ext->accepts = a;
+	if ((a->wnext = who->ext->accepted_by) != NULL)
 		a->wnext->wprev = a;
-	who->accepted_by = a;
-	by->naccepts++;
+	who->ext->accepted_by = a;
+	by->ext->naccepts++;
 	return 0;
 }
 
@@ -586,16 +637,16 @@ accept_free(struct accept *a)
 	if (a->bprev != NULL)
 		a->bprev->bnext = a->bnext;
 	else
-		a->by->accepts = a->bnext;
+		a->by->ext->accepts = a->bnext;
 	if (a->bnext != NULL)
 		a->bnext->bprev = a->bprev;
 	if (a->wprev != NULL)
 		a->wprev->wnext = a->wnext;
 	else
-		a->who->accepted_by = a->wnext;
+		a->who->ext->accepted_by = a->wnext;
 	if (a->wnext != NULL)
 		a->wnext->wprev = a->wprev;
-	a->by->naccepts--;
+	a->by->ext->naccepts--;
 	free(a);
 }
 
@@ -604,7 +655,7 @@ irc_accept_del(struct client *by, struct client *who)
 {
 	struct accept *a;
 
-	for (a = by->accepts; a != NULL; a = a->bnext)
+	for (a = by->ext->accepts; a != NULL; a = a->bnext)
 		if (a->who == who) {
 			accept_free(a);
 			return true;
@@ -615,10 +666,10 @@ irc_accept_del(struct client *by, struct client *who)
 void
 irc_accept_forget(struct client *c)
 {
-	while (c->accepts != NULL)
-		accept_free(c->accepts);
-	while (c->accepted_by != NULL)
-		accept_free(c->accepted_by);
+	while (c->ext->accepts != NULL)
+		accept_free(c->ext->accepts);
+	while (c->ext->accepted_by != NULL)
+		accept_free(c->ext->accepted_by);
 }
 
 /* ---- ranks (Ergo's modes.ChannelUserModes) ---- */

@@ -96,15 +96,16 @@ struct session {
 	struct conn	*conn;		/* NULL once net is done with it */
 	unsigned	 flags;		/* SF_* */
 	uint32_t	 caps;		/* CAP_* enabled */
-	unsigned	 capver;	/* 301 or 302 */
+	uint16_t	 capver;	/* 301 or 302 */
+	bool		 fl_throttled;	/* burst used up: lines spaced out */
+	bool		 fl_granted;	/* the held line may now run */
+	unsigned	 fl_count;	/* lines in the current burst (fakelag) */
+	unsigned	 nmdsubs;
 	uint64_t	 last_recv_ms;	/* last line of any kind */
 	struct session	*tnext, *tprev;	/* timeout list, by last_recv_ms */
 	uint64_t	 tstamp_ms;	/* key of the timeout list it is on */
 	/* fakelag (irc.c), Ergo's algorithm */
 	uint64_t	 fl_last;	/* last touch (may be in the future) */
-	unsigned	 fl_count;	/* lines in the current burst */
-	bool		 fl_throttled;	/* burst used up: lines spaced out */
-	bool		 fl_granted;	/* the held line may now run */
 	uint64_t	 fl_next_ms;	/* when the held line may run */
 	struct session	*flnext, *flprev;	/* throttled list */
 	struct sasl	*sasl;		/* AUTHENTICATE in progress */
@@ -112,7 +113,6 @@ struct session {
 	struct label	*label;		/* labeled command running (irc_out.c) */
 	struct mdsub	*mdsubs;	/* METADATA SUB keys (irc_metadata.c) */
 	struct znc_play	*znc;		/* its last *playback PLAY (irc_hist.c) */
-	unsigned	 nmdsubs;
 	struct session	*dnext;		/* irc.dead_sessions */
 	char		*error;		/* ERROR text once dead, or NULL */
 	uint64_t	 id;		/* for NickServ CLIENTS */
@@ -120,9 +120,66 @@ struct session {
 };
 
 /*
+ * What a user rarely needs, apart from struct client so that an idle
+ * registered user (the common case, tens of thousands of them) pays
+ * for none of it: away text, oper state, snomasks, MONITOR, ACCEPT,
+ * direct-message history, account settings, always-on, read markers,
+ * metadata, nick enforcement, the precis skeleton, why it quit.
+ * A user that has none points at IRC_CX_NONE, one shared read-only
+ * part, all zero: c->ext->field reads as zero, and a write through it
+ * faults. Made on first write (irc_cx) and freed once every field is
+ * back to zero (irc_cx_trim, after each command of its user).
+ */
+struct client_ext {
+	char		*away;		/* NULL when present */
+	char		*oper_class;	/* NULL unless +o */
+	char		*oper_name;	/* its oper block, NULL unless +o */
+	uint32_t	 snomask;	/* SNO_* (irc_oper.c) */
+	struct client	*snonext, *snoprev;	/* on the snomask list */
+	char		*quitmsg, *error;	/* why, once dead (or NULL) */
+	/* MONITOR list (irc_monitor.c), direct-message history (irc_hist.c) */
+	struct mon_link	*monitors;
+	unsigned	 nmonitors;
+	struct hist	*hist;
+	/* ACCEPT (user mode +R): whom c accepts, who accepts c */
+	struct accept	*accepts, *accepted_by;
+	unsigned	 naccepts;
+	/* accounts (irc_sasl.c, irc_serv.c) */
+	struct client	*acnext, *acprev;	/* sessions of the account */
+	bool		 ac_listed;
+	/* its account's settings (kept after a logout) */
+	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
+	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
+	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
+	int		 account_rj;		/* REPLAY-JOINS */
+	int		 account_dmh;		/* DM-HISTORY (DMH_*) */
+	/* always-on (irc_alwayson.c) */
+	uint64_t	 ao_saved;	/* hash of the state last written */
+	time_t		 last_seen;	/* its last session left */
+	int64_t		 last_seen_ms;	/* the same, wall clock ms */
+	int64_t		 ao_account;	/* the account its row is under */
+	struct mark	*marks;		/* read markers without an account */
+	unsigned	 nmarks;
+	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
+	struct mdkv	*meta;
+	unsigned	 nmeta;
+	uint64_t	 md_win_ms;
+	unsigned	 md_count;
+	/* nick enforcement (irc_serv.c): on its list while pending; the
+	 * fields are zero again once it is off */
+	struct client	*nrnext, *nrprev;
+	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
+	bool		 nr_listed;
+	bool		 nr_told;	/* the warning was sent */
+	struct hent	 sk;		/* by skeleton (casemapping precis) */
+	struct client	*sk_user;	/* whose skeleton sk is */
+};
+
+/*
  * A user: what other clients see (nick, ident, host, account, modes,
- * channels, away) and what outlives a connection. Its sessions hang
- * from sess: one per connection (multiclient links more), or none.
+ * channels) and what outlives a connection. Its sessions hang from
+ * sess: one per connection (multiclient links more), or none. The
+ * rest is in ext (above), NULL for most users.
  *
  * The invariant of a user with no session (sess == NULL): it has no
  * local connection: an always-on user whose every device is away, or
@@ -136,70 +193,51 @@ struct session {
  */
 struct client {
 	struct hent	 h;		/* by folded nick, once NICK is set */
-	struct hent	 sk;		/* by skeleton (casemapping precis) */
+	struct client_ext *ext;		/* IRC_CX_NONE until needed (above) */
 	struct session	*sess;		/* its sessions, or NULL (see above) */
 	struct session	*cur;		/* the one whose command runs, or NULL */
-	char		 nick[NICKLEN_MAX + 1];
 	char		*user;		/* ident from USER, '~'-prefixed */
 	char		*host;		/* shown host (IP for now) */
 	char		*realname;
-	char		*away;		/* NULL when present */
-	char		*oper_class;	/* NULL unless +o */
-	char		*oper_name;	/* its oper block, NULL unless +o */
-	uint32_t	 snomask;	/* SNO_* (irc_oper.c) */
-	struct client	*snonext, *snoprev;	/* on the snomask list */
 	unsigned	 flags;		/* CF_* */
 	unsigned	 umodes;	/* UMODE_* */
 	struct member	*chans;		/* memberships, via unext */
 	unsigned	 nchans;
+	uint32_t	 mark;		/* fan-out dedup generation */
+	uint32_t	 md_mark;	/* the same of irc_metadata.c */
 	time_t		 signon;	/* connect time (317) */
 	time_t		 last_msg;	/* last PRIVMSG/NOTICE (idle, 317) */
-	uint32_t	 mark;		/* fan-out dedup generation */
 	struct client	*gnext;		/* graveyard: freed next tick */
 	struct client	*dnext;		/* irc.dead: ended after the command */
-	char		*quitmsg, *error;	/* why, once dead (or NULL) */
-	/* MONITOR list (irc_monitor.c), direct-message history (irc_hist.c) */
-	struct mon_link	*monitors;
-	unsigned	 nmonitors;
-	struct hist	*hist;
-	/* ACCEPT (user mode +R): whom c accepts, who accepts c */
-	struct accept	*accepts, *accepted_by;
-	unsigned	 naccepts;
-	/* accounts (irc_sasl.c, irc_serv.c) */
+	struct client	*chnext;	/* irc.changed */
 	char		*account;	/* account name when logged in */
 	int64_t		 account_id;
-	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
-	struct client	*acnext, *acprev;	/* sessions of the account */
-	bool		 ac_listed;
-	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
-	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
-	int		 account_rj;		/* REPLAY-JOINS */
-	int		 account_dmh;		/* DM-HISTORY (DMH_*) */
-	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
-	bool		 auto_away;	/* its away is auto-away's */
-	bool		 changed;	/* on irc.changed */
-	struct client	*chnext;
-	uint64_t	 ao_saved;	/* hash of the state last written */
-	int64_t		 ao_account;	/* the account its row is under */
-	time_t		 last_seen;	/* its last session left */
-	int64_t		 last_seen_ms;	/* the same, wall clock ms */
-	struct mark	*marks;		/* read markers without an account */
-	unsigned	 nmarks;
-	/* draft/metadata-2 (irc_metadata.c): its keys, its SET throttle */
-	struct mdkv	*meta;
-	unsigned	 nmeta;
-	uint64_t	 md_win_ms;
-	unsigned	 md_count;
-	uint32_t	 md_mark;	/* its notices' dedup generation */
-	/* nick enforcement (irc_serv.c): on its list while pending */
-	struct client	*nrnext, *nrprev;
-	uint64_t	 nr_due_ms;	/* rename then, unless logged in */
-	bool		 nr_listed;
-	bool		 nr_told;	/* the warning was sent */
 	/* server links (irc_link_user.c): UID, nick TS, and for a remote
 	 * user (no sessions here) the server it is on; NULL until used */
 	struct lk_user	*lk;
+	bool		 changed;	/* on irc.changed */
+	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
+	bool		 auto_away;	/* its away is auto-away's */
+	/* last: the fields above are at short offsets (smaller code) */
+	char		 nick[NICKLEN_MAX + 1];
 };
+
+extern const struct client_ext irc_cx_none;
+#define IRC_CX_NONE	((struct client_ext *)(uintptr_t)&irc_cx_none)
+/* A new user: all zero but ext (IRC_CX_NONE); NULL on ENOMEM. A struct
+ * client made otherwise (on the stack) sets ext so itself. */
+struct client *irc_client_new(void);
+/* The name of c's oper block, or none if it is not an operator. */
+static inline const char *
+irc_oper_name_or(const struct client *c, const char *none)
+{
+	return c->ext->oper_name != NULL ? c->ext->oper_name : none;
+}
+/* c's rare part to write, made if needed; NULL on ENOMEM (logged). */
+struct client_ext *irc_cx(struct client *);
+/* Frees c's rare part if nothing in it is in use (irc.c, after each
+ * command of c, and when c goes). */
+void	 irc_cx_trim(struct client *);
 
 /* ---- channels ---- */
 #define CMODE_INVITE	0x01	/* +i */

@@ -64,8 +64,10 @@ irc_user_kill(struct client *c, const char *quitmsg, const char *error)
 	for (s = c->sess; s != NULL; s = s->next)
 		s->flags |= SF_CLOSING;	/* what irc_out looks at */
 	/* out of memory: irc.c says "Client exited", and ERROR without text */
-	c->quitmsg = xstrdup(quitmsg);
-	c->error = error != NULL ? xstrdup(error) : NULL;
+	if (irc_cx(c) != NULL) {
+		c->ext->quitmsg = xstrdup(quitmsg);
+		c->ext->error = error != NULL ? xstrdup(error) : NULL;
+	}
 	c->dnext = irc.dead;
 	irc.dead = c;
 }
@@ -84,7 +86,7 @@ irc_session_kill(struct session *s, const char *quitmsg, const char *error)
 	for (o = c->sess; o != NULL; o = o->next)
 		if (o != s && !(o->flags & SF_DEAD))
 			break;
-	if (o == NULL && !c->always_on) {	/* its last: the user goes */
+	if (o == NULL && !c->always_on) {	/* its last: it goes */
 		irc_user_kill(c, quitmsg, error);
 		return;
 	}
@@ -162,9 +164,9 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 	irc_ev_alt(&ev, CAP_EXTENDED_JOIN, ":%s JOIN %s %s :%s",
 	    irc_prefix(c), ch->name, c->account != NULL ? c->account : "*",
 	    c->realname != NULL ? c->realname : "");
-	if (c->away != NULL) {
+	if (c->ext->away != NULL) {
 		irc_ev_init(&aw, c, false, ":%s AWAY :%s", irc_prefix(c),
-		    c->away);
+		    c->ext->away);
 		aw.need = CAP_AWAY_NOTIFY;
 	}
 	/* +u (auditorium): a plain member's JOIN reaches the ranks only,
@@ -181,13 +183,13 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 		if (hidden && mb->c != c && mb->modes == 0)
 			continue;
 		irc_ev_send(&ev, mb->c);
-		if (c->away != NULL && mb->c != c)
+		if (c->ext->away != NULL && mb->c != c)
 			irc_ev_send(&aw, mb->c);
 	}
 	if (only == NULL && !hidden)	/* not chghost's rejoin */
 		IRC_HOOK_RUN(chan_event, ch, &ev);	/* history */
 	irc_ev_done(&ev);
-	if (c->away != NULL)
+	if (c->ext->away != NULL)
 		irc_ev_done(&aw);
 }
 
@@ -305,7 +307,8 @@ irc_user_may_send_user(struct client *c, struct client *to, const char *text,
 	}
 	/* Ergo #1688: a +R user's own message accepts the replies */
 	if ((c->umodes & UMODE_REGONLY) && to->account == NULL && to != c &&
-	    c->naccepts < conf->limits.monitor && irc_accept_add(c, to) == -1)
+	    c->ext->naccepts < conf->limits.monitor &&
+	    irc_accept_add(c, to) == -1)
 		log_warnx("irc", "out of memory: ACCEPT of %s by %s", to->nick,
 		    c->nick);
 	return true;

@@ -67,6 +67,9 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 #define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
 #define CONN_FRESH	0x400	/* nothing read yet (irc has it) */
 #define CONN_PTLS	0x800	/* the PROXY header said: client spoke TLS */
+/* An address's text and its NUL: 8 groups of 4 hex digits and 7 colons
+ * (inet_ntop writes an IPv4 inside IPv6 as ::ffff:a.b.c.d, shorter) */
+#define CONN_IP_LEN	40
 /* A server link's burst is thousands of lines: taken in larger bites. */
 #define LINES_PER_PASS_SERVER	512
 
@@ -80,17 +83,21 @@ struct ipcount {
 static const struct net_handlers *up, *srv;
 struct net_lim		 net_lim;
 
+/*
+ * One per client: 216 bytes (a 224-byte malloc chunk), every one of
+ * them held by an idle client, so the counts are 32 bits (input is
+ * bounded by max-recvq, a skipped line by READQ_MAX, a sendq by 1 GiB)
+ * and the address is as long as an address's text gets.
+ */
 struct conn {
 	int		 fd;
 	unsigned	 slot;
 	unsigned	 flags;
+	uint32_t	 ilen;		/* bytes in ibuf */
 	void		*client;
 	const struct net_handlers *h;	/* up, or srv for server links */
-	size_t		 sendq;		/* its cap; 0: max-sendq */
 	struct ipcount	*ipc;
 	char		*ibuf;		/* pending input, only while non-empty */
-	size_t		 ilen;
-	size_t		 skipped;	/* of an overlong line (CONN_SKIP) */
 	char		*obuf;		/* pending output, only while non-empty */
 	size_t		 olen, ooff, ocap;
 	struct oq	*oq;		/* shared lines queued (see below) */
@@ -98,11 +105,13 @@ struct conn {
 	struct conn	*kprev, *knext;	/* on kept_head's list */
 	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
 	uint32_t	 oempty_pass;	/* flush_pass then; 0: never */
+	uint32_t	 sendq;		/* its cap; 0: max-sendq */
+	uint32_t	 skipped;	/* of an overlong line (CONN_SKIP) */
 	struct tls_conn	*tls;		/* NULL: plain text */
 	struct conn_pre	*pre;		/* irc not told yet: a header to come */
 	struct ws	*ws;		/* a WebSocket: lines are frames */
 	const char	*reason;	/* why it died (static string) */
-	char		 ip[INET6_ADDRSTRLEN];
+	char		 ip[CONN_IP_LEN];
 };
 
 /*
@@ -120,10 +129,10 @@ struct conn_pre {
 	size_t		 reqlen;
 };
 
+/* 16 bytes a descriptor: a PE_FD's callback is in its struct lslot */
 struct pent {
-	int	 type;
 	void	*p;
-	void	(*cb)(int, void *);
+	int	 type;
 };
 
 static struct pollfd	*pfd;
@@ -358,8 +367,7 @@ static void conn_kill(struct conn *, const char *reason);
 /* ---- pollfd array: dense, O(1) add and swap-removal ---- */
 
 static int
-slot_add(int fd, short events, int type, void *p, void (*cb)(int, void *),
-    unsigned *slotp)
+slot_add(int fd, short events, int type, void *p, unsigned *slotp)
 {
 	if (npfd == cappfd) {
 		unsigned ncap = cappfd ? cappfd * 2 : 64;
@@ -379,12 +387,12 @@ slot_add(int fd, short events, int type, void *p, void (*cb)(int, void *),
 	pfd[npfd].revents = 0;
 	pent[npfd].type = type;
 	pent[npfd].p = p;
-	pent[npfd].cb = cb;
 	*slotp = npfd++;
 	return 0;
 }
 
-/* A listener's slot (net_listen.c's struct is not ours to look in). */
+/* A listener's slot (net_listen.c's struct is not ours to look in), or
+ * a PE_FD's callback (slotp NULL: such a slot is never taken away). */
 struct lslot {
 	void	(*ready)(int, void *);
 	void	*arg;
@@ -438,7 +446,7 @@ net_slot_add_listener(int fd, void (*ready)(int, void *), void *arg,
 	ls->ready = ready;
 	ls->arg = arg;
 	ls->slotp = slot;
-	if (slot_add(fd, POLLIN, PE_LISTENER, ls, NULL, slot) == -1) {
+	if (slot_add(fd, POLLIN, PE_LISTENER, ls, slot) == -1) {
 		free(ls);
 		return -1;
 	}
@@ -459,9 +467,18 @@ net_set_nonblock(int fd)
 int
 net_add_fd(int fd, void (*cb)(int, void *), void *arg)
 {
+	struct lslot *f;
 	unsigned slot;
 
-	return slot_add(fd, POLLIN, PE_FD, arg, cb, &slot);
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->ready = cb;
+	f->arg = arg;
+	if (slot_add(fd, POLLIN, PE_FD, f, &slot) == -1) {
+		free(f);
+		return -1;
+	}
+	return 0;
 }
 
 /*
@@ -575,7 +592,7 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 	c->fd = fd;
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	c->ipc->n++;
-	if (slot_add(fd, POLLIN, PE_CONN, c, NULL, &c->slot) == -1) {
+	if (slot_add(fd, POLLIN, PE_CONN, c, &c->slot) == -1) {
 		ip_put(c->ipc);
 		free(c);
 		tls_conn_free(tls);
@@ -1715,7 +1732,7 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 	c->flags = CONN_CONNECTING;
 	c->h = srv;
 	c->client = handle;
-	if (slot_add(fd, POLLOUT, PE_CONN, c, NULL, &c->slot) == -1) {
+	if (slot_add(fd, POLLOUT, PE_CONN, c, &c->slot) == -1) {
 		ip_put(c->ipc);
 		tls_conn_free(c->tls);
 		free(c);
@@ -1729,7 +1746,7 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 void
 net_conn_set_sendq(struct conn *c, size_t max)
 {
-	c->sendq = max;
+	c->sendq = (uint32_t)max;	/* at most 1 GiB (conf.c) */
 }
 
 /* One poll(2) and its events; false if poll failed. */
@@ -1758,9 +1775,12 @@ poll_once(int timeout_ms)
 		case PE_LISTENER:
 			lready[nlready++] = pent[i].p;
 			break;
-		case PE_FD:
-			pent[i].cb(pfd[i].fd, pent[i].p);
+		case PE_FD: {
+			struct lslot *f = pent[i].p;
+
+			f->ready(pfd[i].fd, f->arg);
 			break;
+		}
 		case PE_CONN: {
 			struct conn *c = pent[i].p;
 

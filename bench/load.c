@@ -783,6 +783,9 @@ scen_idle(const char *steps, int inflight)
 		settle(1000);	/* the welcome burst read, buffers released */
 		rss[i] = rss_kib();
 	}
+	/* -H: e.g. a look at the server's heap with every client still on */
+	if (hook != NULL && system(hook) != 0)
+		fprintf(stderr, "load: hook failed: %s\n", hook);
 	printf("RESULT scenario=idle base_kib=%ld", base);
 	for (i = 0; i < ns; i++)
 		printf(" rss_%d_kib=%ld bytes_per_client_%d=%.0f", st[i],

@@ -2,7 +2,8 @@
  * unit_irc.c: the pure parts of the protocol core: the message parser,
  * casemapping, wildcard matching, nick/channel syntax, ban-mask
  * normalisation, the hash table, the UTF-8-safe line formatter, and
- * the model's promise about a user with no session (irc_state.h).
+ * the model's promise about a user with no session (irc_state.h), a
+ * user's rare part made and freed as used.
  * Prints "ok NAME" or "FAIL NAME: why" per case; links against libergo.a.
  */
 
@@ -747,6 +748,7 @@ t_sessionless(void)
 	memset(&u, 0, sizeof(u));
 	memset(&v, 0, sizeof(v));
 	memset(&vs, 0, sizeof(vs));
+	u.ext = v.ext = IRC_CX_NONE;
 	snprintf(u.nick, sizeof(u.nick), "u");
 	snprintf(v.nick, sizeof(v.nick), "v");
 	u.user = v.user = "~x";
@@ -794,6 +796,52 @@ t_sessionless(void)
 		irc_member_del(v.chans);
 	CHECK(irc_chan_find("#c") == NULL, "the emptied channel went");
 	report("sessionless_user");
+}
+
+/*
+ * A user's rare part (irc_state.h): none until a field is written,
+ * read as all zero meanwhile, and freed once nothing in it is in use,
+ * including fields that outlive their use (a nick enforcement over).
+ */
+static void
+t_client_ext(void)
+{
+	struct client u, v;
+
+	memset(&u, 0, sizeof(u));
+	memset(&v, 0, sizeof(v));
+	u.ext = v.ext = IRC_CX_NONE;
+	snprintf(u.nick, sizeof(u.nick), "u");
+	snprintf(v.nick, sizeof(v.nick), "v");
+	CHECK(u.ext->away == NULL && u.ext->naccepts == 0,
+	    "a user with no rare part reads as zero");
+	irc_cx_trim(&u);
+	CHECK(u.ext == IRC_CX_NONE, "trim of none");
+	if (irc_cx(&u) == NULL) {
+		bad("out of memory");
+		report("client_ext");
+		return;
+	}
+	u.ext->snomask = 1;
+	irc_cx_trim(&u);
+	CHECK(u.ext != IRC_CX_NONE, "a part in use is kept");
+	u.ext->snomask = 0;
+	irc_cx_trim(&u);
+	CHECK(u.ext == IRC_CX_NONE, "a part no longer used goes");
+	CHECK(irc_accept_add(&u, &v) == 0, "accept_add");
+	CHECK(u.ext != IRC_CX_NONE && v.ext != IRC_CX_NONE &&
+	    irc_accept_has(&u, &v),
+	    "accept: both have the part");
+	irc_cx_trim(&u);
+	irc_cx_trim(&v);
+	CHECK(u.ext != IRC_CX_NONE && v.ext != IRC_CX_NONE,
+	    "trim of a part in use");
+	CHECK(irc_accept_del(&u, &v), "accept_del");
+	irc_cx_trim(&u);
+	irc_cx_trim(&v);
+	CHECK(u.ext == IRC_CX_NONE && v.ext == IRC_CX_NONE,
+	    "trim once the accept went");
+	report("client_ext");
 }
 
 /* ---- util_milli, util_digits, util_hexbyte (scanf-free parsing) ---- */
@@ -849,6 +897,7 @@ main(void)
 	t_htab();
 	t_vformat();
 	t_sessionless();
+	t_client_ext();
 	t_util_numbers();
 	conf_free(conf);
 	return nfail ? 1 : 0;

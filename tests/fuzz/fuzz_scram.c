@@ -98,7 +98,7 @@ contains(const char *s, size_t len, const char *w)
 static void
 client_new(void)
 {
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	if ((c = irc_client_new()) == NULL ||
 	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
 	    (c->host = strdup("127.0.0.1")) == NULL)
 		abort();
@@ -115,6 +115,8 @@ client_free(void)
 	IRC_HOOK_RUN(client_free, c);
 	free(c->host);
 	free(c->sess);
+	if (c->ext != IRC_CX_NONE)
+		free(c->ext);
 	free(c);
 	c = NULL;
 }

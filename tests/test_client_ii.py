@@ -23,6 +23,7 @@ class II:
                                     "`sh scripts/deps.sh test` as root "
                                     "(apt-get install ii)")
             raise Skip("ii is not installed and not packaged here")
+        self.fifos = {}         # path -> our write end, kept open
         self.prefix = tempfile.mkdtemp(prefix="ergotest-ii-")
         self.srvdir = os.path.join(self.prefix, "127.0.0.1")
         self.stderr = open(os.path.join(self.prefix, "ii.stderr"), "wb")
@@ -52,23 +53,25 @@ class II:
 
     def write(self, line, *where):
         """Writes line to the in FIFO of the server (no where) or of a
-        channel/query directory; waits until ii has it open."""
+        channel/query directory; waits until ii has it open. The FIFO
+        stays open for writing until close(): ii reopens a FIFO at EOF,
+        and a line written between its EOF and its close was lost (the
+        second JOIN of test_ii_channel_chat_part_quit, once in CI)."""
         fifo = self.path(*(where + ("in",)))
         data = (line + "\n").encode()
 
         def attempt():
             self.alive()
-            try:
-                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            except OSError as e:
-                # ENOENT: not made yet; ENXIO: ii is not reading yet
-                if e.errno in (errno.ENOENT, errno.ENXIO):
-                    return False
-                raise
-            try:
-                os.write(fd, data)      # < PIPE_BUF: one atomic write
-            finally:
-                os.close(fd)
+            if fifo not in self.fifos:
+                try:
+                    self.fifos[fifo] = os.open(fifo,
+                                               os.O_WRONLY | os.O_NONBLOCK)
+                except OSError as e:
+                    # ENOENT: not made yet; ENXIO: ii is not reading yet
+                    if e.errno in (errno.ENOENT, errno.ENXIO):
+                        return False
+                    raise
+            os.write(self.fifos[fifo], data)   # < PIPE_BUF: atomic
             return True
         wait_for(attempt, 5, "ii's FIFO %s" % fifo)
 
@@ -87,6 +90,9 @@ class II:
         return self.read(out)
 
     def close(self):
+        for fd in self.fifos.values():
+            os.close(fd)
+        self.fifos.clear()
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -227,7 +227,8 @@ asan:
 # BENCH_RUNS, BENCH_INSTALL as in bench/README.md; results in
 # bench/RESULTS.md). On demand, never part of test.
 bench: ergo
-	$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o bench/load bench/load.c
+	$(CC) $(ERGO_CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o bench/load bench/load.c \
+	    bench/load_tls.c -lbearssl
 	bash bench/run.sh
 
 # install: the binary (stripped: INSTALL_STRIP=no keeps its symbols),

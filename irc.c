@@ -47,6 +47,10 @@
 #include "irc_register.h"
 #include "irc_sasl.h"
 #include "irc_serv.h"
+#include "irc_chanserv.h"
+#include "irc_hostserv.h"
+#include "irc_histserv.h"
+#include "irc_nsadmin.h"
 #include "irc_user.h"
 #include "irc_webirc.h"
 
@@ -1662,6 +1666,10 @@ irc_init(int (*rehash)(char **errs))
 	irc_link_svc_init();
 	irc_chan_init();
 	irc_serv_init();
+	irc_chanserv_init();
+	irc_hostserv_init();
+	irc_histserv_init();
+	irc_nsadmin_init();
 	irc_monitor_init();
 	irc_hist_init();
 	irc_markread_init();

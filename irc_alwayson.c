@@ -311,7 +311,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	/* a suspended account's user stays gone */
 	if (!conf->accounts.mc_enabled || !irc_account_always_on(u->always_on)
 	    || !irc_nick_valid(u->nick) || (u->suspend_expires == 0 ||
-	    u->suspend_expires > ergo_now)) {
+	    u->suspend_expires >= ergo_now)) {
 		(void)store_alwayson_delete(u->account);
 		return;
 	}

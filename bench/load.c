@@ -36,6 +36,11 @@
  * they send (ergo: an oper block with nofakelag lifts fakelag for them
  * alone, so the server runs with flood control on for everyone else).
  *
+ * -t speaks TLS to the port (bench/load_tls.c, BearSSL's client engine,
+ * the server's certificate not checked): the same scenarios over TLS.
+ * Every client reads and writes through its own engine; what is measured
+ * is still the server's CPU.
+ *
  * -A pins the server (each of its threads) to one CPU and this process
  * to another (Linux; elsewhere, or with one CPU, it does nothing): on a
  * small machine the two otherwise meet on one core now and then, and a
@@ -77,6 +82,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "load_tls.h"
+
 #define INCAP		4096	/* unparsed input kept per connection */
 #define MAXSEND		16	/* senders */
 #define RING		8192	/* in-flight message slots per sender */
@@ -97,6 +104,7 @@ struct conn {
 	size_t		 olen, ocap;
 	int32_t		 last[MAXSEND];	/* last seq seen from each sender */
 	uint16_t	*chans;		/* channels scenario: its channels */
+	struct ltls	*tls;		/* -t: its engine */
 };
 
 static struct conn	*conns;
@@ -134,6 +142,7 @@ static const char *hook;	/* -H: shell command run before measuring */
 static pid_t	 spid;
 static int	 pinned;	/* -A took effect */
 static const char *oper;	/* -O name:password for the senders */
+static int	 use_tls;	/* -t */
 
 static int64_t
 now_us(void)
@@ -391,6 +400,8 @@ conn_kill(struct conn *c)
 		n_errors++;
 	c->state = C_DEAD;
 	close(c->fd);
+	ltls_free(c->tls);
+	c->tls = NULL;
 	pfds[c - conns].fd = -1;
 	free(c->out);
 	c->out = NULL;
@@ -433,6 +444,8 @@ conn_open(int id)
 		}
 	}
 	c->fd = fd;
+	if (use_tls && (c->tls = ltls_new()) == NULL)
+		die("out of memory");
 	c->t0 = now_us();
 	c->state = C_CONNECTING;
 	if ((c->in = malloc(INCAP)) == NULL)
@@ -551,6 +564,20 @@ handle_line(struct conn *c, char *line)
 	}
 }
 
+/*
+ * -t: POLLOUT while the engine has records the socket did not take, or
+ * has lines to encrypt once its handshake is done; never while it waits
+ * for the server's handshake (poll would spin).
+ */
+static void
+tls_events(struct conn *c)
+{
+	if (c->state == C_DEAD)
+		return;
+	pfds[c - conns].events = POLLIN | (ltls_want_write(c->tls) ||
+	    (c->olen > 0 && ltls_ready(c->tls)) ? POLLOUT : 0);
+}
+
 static void
 conn_read(struct conn *c)
 {
@@ -559,7 +586,14 @@ conn_read(struct conn *c)
 	char *nl;
 
 	memcpy(scratch, c->in, c->inlen);
-	n = read(c->fd, scratch + c->inlen, sizeof(scratch) - c->inlen - 1);
+	if (c->tls != NULL)
+		n = ltls_read(c->tls, c->fd, scratch + c->inlen,
+		    sizeof(scratch) - c->inlen - 1);
+	else
+		n = read(c->fd, scratch + c->inlen,
+		    sizeof(scratch) - c->inlen - 1);
+	if (c->tls != NULL)
+		tls_events(c);
 	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR)) {
 		conn_kill(c);
 		return;
@@ -605,15 +639,25 @@ conn_flush(struct conn *c)
 		c->state = C_REGISTERING;
 	}
 	while (c->olen > 0) {
-		n = write(c->fd, c->out, c->olen);
+		n = c->tls != NULL ? ltls_write(c->tls, c->fd, c->out, c->olen) :
+		    write(c->fd, c->out, c->olen);
 		if (n == -1) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (errno == EAGAIN || errno == EINTR) {
+				if (c->tls != NULL)
+					tls_events(c);
 				return;
+			}
 			conn_kill(c);
 			return;
 		}
 		memmove(c->out, c->out + n, c->olen - (size_t)n);
 		c->olen -= (size_t)n;
+	}
+	if (c->tls != NULL) {	/* records still waiting for the socket */
+		if (ltls_write(c->tls, c->fd, NULL, 0) == -1)
+			conn_kill(c);
+		tls_events(c);
+		return;
 	}
 	pfds[c - conns].events &= ~POLLOUT;
 }
@@ -699,6 +743,8 @@ free_all(void)
 	for (int i = 0; i < nconns; i++)
 		if (conns[i].state != C_DEAD && conns[i].state != C_FREE) {
 			close(conns[i].fd);
+			ltls_free(conns[i].tls);
+			conns[i].tls = NULL;
 			conns[i].state = C_FREE;
 		}
 }
@@ -943,6 +989,8 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 
 	if (hook != NULL && system(hook) != 0)
 		fprintf(stderr, "load: hook failed: %s\n", hook);
+	if (use_tls)
+		fprintf(stderr, "load: TLS, %s\n", ltls_suite(conns[0].tls));
 	nlat = 0;		/* registration latencies are not wanted */
 	c0 = cpu_ns();
 	if (spid2 > 0)
@@ -1017,7 +1065,7 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	    "unexpected=%ld warm=%d measured=%ld deliv_per_s=%.0f "
 	    "p50_ms=%.3f p99_ms=%.3f "
 	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f cpu2_s_per_M=%.3f "
-	    "wall_s=%.3f pinned=%d ok=%d\n",
+	    "wall_s=%.3f pinned=%d tls=%d ok=%d\n",
 	    name, nclients, nsenders, sent[0] + sent[1] + sent[2] + sent[3],
 	    n_deliv, (long long)expected, (long long)expected - n_deliv,
 	    n_reorder, n_unexpected, nd0 > 0 ? warm : 0, nd, nd / dt,
@@ -1026,7 +1074,7 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	    nd ? (double)(s1 - s0) / 1e9 / (nd / 1e6) : -1.0,
 	    nd && spid2 > 0 ? (double)(d1 - d0) / 1e9 /
 	    (nd / 1e6) : -1.0, dt,
-	    pinned,
+	    pinned, use_tls,
 	    n_deliv == expected && n_reorder == 0 && n_unexpected == 0 &&
 	    n_errors == 0 && n_deliv > 0);
 	free_all();
@@ -1124,7 +1172,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: load -p port [-h 127.0.0.1] [-P server-pid] [-A] -s scenario\n"
+	    "usage: load -p port [-h 127.0.0.1] [-P server-pid] [-A] [-t] -s scenario\n"
 	    "  connect:  -n clients(2000) -f inflight(50) [-b connected-first]\n"
 	    "  idle:     -n steps(1000,5000,10000)\n"
 	    "  fanout:   -c clients(200) -S senders(4) -m msgs(2000) -w window(64)\n"
@@ -1134,6 +1182,7 @@ usage(void)
 	    "  fanout, channels: -q port2 (the senders') -Q server2-pid\n"
 	    "  common:   -T time-limit-s(120) -a source-addresses(100) -l textlen(100)\n"
 	    "            -A pin the server and this process to two CPUs\n"
+	    "            -t TLS (BearSSL; the certificate is not checked)\n"
 	    "            -O name:password  senders OPER before sending\n");
 	exit(2);
 }
@@ -1147,10 +1196,11 @@ main(int argc, char **argv)
 	int o, pin = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((o = getopt(argc, argv, "AO:p:q:Q:h:P:s:n:f:c:S:m:w:W:r:d:C:k:T:a:l:H:b:"))
+	while ((o = getopt(argc, argv, "AtO:p:q:Q:h:P:s:n:f:c:S:m:w:W:r:d:C:k:T:a:l:H:b:"))
 	    != -1) {
 		switch (o) {
 		case 'A': pin = 1; break;
+		case 't': use_tls = 1; break;
 		case 'O': oper = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'q': port2 = atoi(optarg); break;

@@ -11,10 +11,11 @@
 #                      bench/.cache (Debian's ngircd conflicts with
 #                      ircd-hybrid, so it is never installed system-wide)
 #   BENCH_SERVERS="ergo inspircd ngircd"   which servers to run
-#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls tlsconnect"
+#   BENCH_SCENARIOS="startup connect50 connect500 idle fanout paced channels tls tlsconnect tlsfanout"
 #                      (tls: bench/tls.py, ergo only; tlsconnect:
 #                      bench/tls_connect.py, ergo against openssl s_server;
-#                      both need python3, openssl)
+#                      both need python3, openssl; tlsfanout: ergo only,
+#                      the fanout over plain TCP then over TLS, load -t)
 #   BENCH_PIN="paced"  scenarios run with load -A: the server on one CPU,
 #                      the load generator on another (Linux, 2+ CPUs), so
 #                      latency does not measure the two meeting on a core
@@ -30,7 +31,7 @@ cache=$here/.cache
 runs=${BENCH_RUNS:-3}
 quick=${BENCH_QUICK:-0}
 servers=${BENCH_SERVERS:-"ergo inspircd ngircd"}
-scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls tlsconnect"}
+scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls tlsconnect tlsfanout"}
 pin_scenarios=${BENCH_PIN-paced}
 benchuser=ergobench
 ergo_bin=${ERGO_BIN:-$top/ergo}
@@ -61,9 +62,11 @@ fi
 
 # -- the load generator --
 CC=${CC:-cc}
-if [ ! -x "$here/load" ] || [ "$here/load.c" -nt "$here/load" ]; then
+if [ ! -x "$here/load" ] || [ "$here/load.c" -nt "$here/load" ] ||
+    [ "$here/load_tls.c" -nt "$here/load" ]; then
 	$CC -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -O2 \
-	    -o "$here/load" "$here/load.c" || exit 1
+	    -o "$here/load" "$here/load.c" "$here/load_tls.c" -lbearssl ||
+	    exit 1
 fi
 [ -x "$ergo_bin" ] || { say "bench: no $ergo_bin; run make first"; exit 1; }
 
@@ -147,10 +150,14 @@ write_conf() {
 	local srv=$1 d=$2 port=$3
 	case $srv in
 	ergo)
+		# tlsfanout: a TLS listener beside the plain one
+		local tls_listen=
+		[ -z "${tls_port:-}" ] || tls_listen="listen 127.0.0.1:$tls_port { tls { cert \"$tmp/tls.crt\"  key \"$tmp/tls.key\" } }"
 		cat >"$d/ergo.conf" <<EOF
 server {
 	name ergo.bench
 	listen 127.0.0.1:$port
+	$tls_listen
 	max-clients 0
 	max-sendq 1m
 	connection-limits { max-per-ip 0  throttle no }
@@ -333,6 +340,40 @@ sweep_start() {
 	echo "$line ok=$ok"
 }
 
+# tls_fanout: one ergo with a plain and a TLS listener (the ECDSA P-256
+# key `ergo mkcerts` makes), the fanout scenario over plain TCP then over
+# TLS (load -t: BearSSL's client engine) against the same server, each
+# with fresh clients and every delivery checked; server CPU per 1M
+# deliveries of each (message phase only) and TLS / plain of the round.
+tls_fanout() {
+	local args o_p o_t p t tp ok=1
+	if [ ! -s "$tmp/tls.key" ]; then
+		"$ergo_bin" mkcerts --cert "$tmp/tls.crt" --key "$tmp/tls.key" \
+		    >/dev/null 2>>"$tmp/load.err" ||
+		    { echo "RESULT scenario=tlsfanout ok=0"; return; }
+		chmod 644 "$tmp/tls.crt" "$tmp/tls.key"
+	fi
+	args="-O bench:$oper_pass -f 500 -s fanout -c 200 -S 4 -m $FAN_M -w 64"
+	case " $pin_scenarios " in *" tlsfanout "*) args="-A $args" ;; esac
+	tp=$(free_port)
+	tls_port=$tp start_server ergo || return 1
+	# shellcheck disable=SC2086
+	o_p=$("$here/load" -p "$port" -P "$spid" -T "$TLIMIT" $args \
+	    2>>"$tmp/load.err" | grep '^RESULT' | tail -1)
+	# shellcheck disable=SC2086
+	o_t=$("$here/load" -t -p "$tp" -P "$spid" -T "$TLIMIT" $args \
+	    2>>"$tmp/load.err" | grep '^RESULT' | tail -1)
+	stop_server
+	p=$(kv "$o_p" cpu_s_per_M); t=$(kv "$o_t" cpu_s_per_M)
+	[ "$(kv "$o_p" ok)" = 1 ] && [ "$(kv "$o_t" ok)" = 1 ] || ok=0
+	echo "RESULT scenario=tlsfanout plain_cpu_s_per_M=$p" \
+	    "tls_cpu_s_per_M=$t ratio=$(awk -v p="$p" -v t="$t" \
+	    'BEGIN { if (p > 0 && t > 0) printf "%.2f", t / p }')" \
+	    "plain_deliv_per_s=$(kv "$o_p" deliv_per_s)" \
+	    "tls_deliv_per_s=$(kv "$o_t" deliv_per_s)" \
+	    "plain_lost=$(kv "$o_p" lost) tls_lost=$(kv "$o_t" lost) ok=$ok"
+}
+
 # run_one SERVER SCENARIO RUN
 run_one() {
 	local srv=$1 sc=$2 r=$3 args out fillf
@@ -355,6 +396,9 @@ run_one() {
 		out=$(ERGO_BIN=$ergo_bin timeout 900 python3 "$here/history.py" \
 		    -r "$HIST_ROWS" -c "$HIST_CH" 2>>"$tmp/load.err" |
 		    tee -a "$tmp/history.txt")
+	elif [ "$sc" = tlsfanout ]; then	# ergo: plain then TLS, same server
+		[ "$srv" = ergo ] || return 0
+		out=$(tls_fanout)
 	elif [ "$sc" = tlsconnect ]; then	# ergo against openssl s_server
 		[ "$srv" = ergo ] || return 0
 		command -v python3 >/dev/null && command -v openssl >/dev/null ||
@@ -561,7 +605,7 @@ echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 
 echo
 case " $scenarios " in
 *" startup "* | *" connect50 "* | *" connect500 "* | *" idle "* | *" fanout "* | \
-*" paced "* | *" channels "* | *" tls "* | *" tlsconnect "*)
+*" paced "* | *" channels "* | *" tls "* | *" tlsconnect "* | *" tlsfanout "*)
 printf '| %-40s | %10s | %10s | %10s | %7s | %8s |\n' scenario ergo inspircd ngircd \
     e/insp e/ngircd
 printf '|%s|%s|%s|%s|%s|%s|\n' ------------------------------------------ \
@@ -604,6 +648,11 @@ row "  resumed handshake CPU, us" tlsconnect resumed_us %.0f
 row "  openssl resumed, us" tlsconnect ossl_resumed_us %.0f
 row "  TCP connect+close alone, us" tlsconnect tcp_us %.0f
 okrow "  every resumption resumed" tlsconnect
+row "tls-fanout 200x4x$FAN_M: plain, s per 1M" tlsfanout plain_cpu_s_per_M %.3f
+row "  TLS (load -t), s per 1M deliveries" tlsfanout tls_cpu_s_per_M %.3f
+row "  TLS / plain, median of rounds" tlsfanout ratio %.2f noratio
+row "  TLS deliveries/s" tlsfanout tls_deliv_per_s %.0f
+okrow "  all delivered, in order (both)" tlsfanout
 # sweep_table SCENARIO KEYPREFIX "LABEL" "SIZES" FORMAT [SIZELABEL]:
 # medians per size and server, and each one's ratio to its smallest size
 sweep_table() {

@@ -2,7 +2,8 @@
 binary at small counts: it builds warning-free, and each scenario it
 drives ends with a RESULT line saying every client registered and every
 message arrived in order (no figure is asserted: timing lives in
-`make bench`, not here). -A pins the server and itself to two CPUs."""
+`make bench`, not here). -A pins the server and itself to two CPUs; -t
+speaks TLS (bench/load_tls.c, BearSSL's client engine)."""
 
 import atexit
 import os
@@ -11,10 +12,11 @@ import shutil
 import subprocess
 import tempfile
 
-from ergotest import Server, Skip
+from ergotest import Server, Skip, free_port, run_ergo
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SRC = os.path.join(TOP, "bench", "load.c")
+SRC = [os.path.join(TOP, "bench", "load.c"),
+       os.path.join(TOP, "bench", "load_tls.c")]
 _load = []
 
 
@@ -26,7 +28,7 @@ def load_bin():
         p = subprocess.run(
             [os.environ.get("CC", "cc"), "-std=c11",
              "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra", "-Wpedantic",
-             "-Werror", "-O2", "-o", out, SRC],
+             "-Werror", "-O2", "-o", out] + SRC + ["-lbearssl"],
             capture_output=True, text=True)
         assert p.returncode == 0, p.stderr
         _load.append(out)
@@ -39,8 +41,9 @@ def bench_server():
                          "throttle no }")
 
 
-def run_load(s, *args):
-    p = subprocess.run([load_bin(), "-p", str(s.port), "-P", str(s.pid),
+def run_load(s, *args, port=None):
+    p = subprocess.run([load_bin(), "-p", str(port or s.port),
+                        "-P", str(s.pid),
                         "-T", "60", "-a", "4"] + list(args),
                        capture_output=True, text=True, timeout=90)
     lines = [l for l in p.stdout.splitlines() if l.startswith("RESULT ")]
@@ -81,3 +84,25 @@ def test_pinning_puts_server_and_load_on_two_cpus():
             m = re.search(r"^Cpus_allowed_list:\s*(\S+)$", f.read(), re.M)
         cpus.add(m.group(1))
     assert len(cpus) == 1 and re.fullmatch(r"\d+", cpus.pop()), cpus
+
+
+def test_tls_fanout_delivers_every_line_in_order():
+    """load -t: the same fan-out to members on ergo's TLS listener (the
+    key `ergo mkcerts` makes), every line checked as over plain TCP, and
+    then over the plain listener of the same server."""
+    d = tempfile.mkdtemp(prefix="ergo-load-tls-")
+    atexit.register(shutil.rmtree, d, True)
+    cert, key = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    r = run_ergo("mkcerts", "--cert", cert, "--key", key)
+    assert r.returncode == 0, r.stderr
+    tls_port = free_port()
+    s = Server(server='max-clients 0\nconnection-limits { max-per-ip 0 '
+                      'throttle no }\nlisten 127.0.0.1:%d { tls { cert "%s"  '
+                      'key "%s" } }' % (tls_port, cert, key))
+    r = run_load(s, "-t", "-s", "fanout", "-c", "30", "-S", "4", "-m", "200",
+                 port=tls_port)
+    assert r["ok"] == "1" and r["tls"] == "1", r
+    assert r["deliveries"] == r["expected"] == str(4 * 200 * 29), r
+    assert r["lost"] == r["reordered"] == r["unexpected"] == "0", r
+    r = run_load(s, "-s", "fanout", "-c", "30", "-S", "4", "-m", "200")
+    assert r["ok"] == "1" and r["tls"] == "0", r

@@ -39,7 +39,7 @@ HDRS	= ergo.h log.h conf.h util.h net.h net_conn.h net_tls.h net_proxy.h net_ws.
 	  irc_markread.h irc_metadata.h irc_monitor.h irc_multiline.h \
 	  irc_oper.h irc_persistence.h irc_precis.h irc_precis_tab.h irc_precis_nfc.h \
 	  irc_query.h irc_redact.h irc_register.h irc_mail.h irc_rename.h irc_sasl.h \
-	  irc_sasl_parse.h irc_scram.h irc_serv.h irc_serv_int.h irc_throttle.h irc_userinput.h irc_webirc.h pwhash.h \
+	  irc_sasl_parse.h irc_scram.h irc_serv.h irc_serv_int.h irc_chanserv.h irc_hostserv.h irc_histserv.h irc_nsadmin.h irc_throttle.h irc_userinput.h irc_webirc.h pwhash.h \
 	  json.h ergo_import.h conf_yaml.h
 # Everything but main(): the unit tests and fuzz targets link against
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.

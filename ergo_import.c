@@ -1103,7 +1103,7 @@ bunt_ban(struct imp *im, int kind, const char *mask, const char *v)
 	    json_get(info, "RequireSASL")->b)
 		warn(im, "%s: a soft ban (SASL required) in Ergo; imported as "
 		    "a full one", what);
-	if (sb.expires != 0 && sb.expires <= ergo_now)
+	if (sb.expires != 0 && sb.expires < ergo_now)
 		goto done;	/* expired meanwhile */
 	if (store_ban_set(&sb) == -1)
 		warn(im, "%s: not kept: %s", what, store_error());

@@ -47,6 +47,10 @@
 #include "irc_register.h"
 #include "irc_sasl.h"
 #include "irc_serv.h"
+#include "irc_chanserv.h"
+#include "irc_hostserv.h"
+#include "irc_histserv.h"
+#include "irc_nsadmin.h"
 #include "irc_user.h"
 #include "irc_webirc.h"
 
@@ -200,7 +204,7 @@ irc_conn_open(struct conn *conn)
 	/* a user and its one session; the session is net's handle */
 	if ((c = irc_client_new()) == NULL ||
 	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
-	    (c->host = xstrdup(host)) == NULL) {
+	    irc_user_set_names(c, NULL, NULL, host, NULL) == -1) {
 		if (c != NULL)
 			free(c->sess);
 		free(c);
@@ -349,9 +353,7 @@ client_free(struct client *c)
 		IRC_HOOK_RUN(client_free, c);
 	irc_user_unchanged(c);
 	irc_accept_forget(c);
-	free(c->user);
-	free(c->host);
-	free(c->realname);
+	irc_user_free_names(c);
 	irc_oper_free(c);
 	if (c->ext != IRC_CX_NONE) {
 		free(c->ext->away);
@@ -720,6 +722,7 @@ session_attach(struct client *c, struct client *u)
 	struct session *s = c->sess;
 	struct member *mb;
 	struct msg m;
+	char nick[NICKLEN_MAX + 1];
 	bool missed = u->sess == NULL && u->always_on &&
 	    u->ext->account_arm == SET_ON;
 
@@ -742,7 +745,8 @@ session_attach(struct client *c, struct client *u)
 	irc_send_welcome(u);
 	memset(&m, 0, sizeof(m));	/* its modes: 221, as MODE nick says */
 	m.cmd = "MODE";
-	m.param[0] = u->nick;
+	snprintf(nick, sizeof(nick), "%s", u->nick);
+	m.param[0] = nick;
 	m.nparam = 1;
 	h_mode(u, &m);
 	for (mb = u->chans; mb != NULL; mb = mb->unext) {
@@ -784,6 +788,8 @@ try_register(struct client *c)
 {
 	struct client *o;
 	char nick[NICKLEN_MAX + 1];
+	const char *shown;
+	bool refused;
 
 	if ((c->flags & CF_REG) || !(c->flags & CF_NICK) ||
 	    !(c->flags & CF_USER) || (irc_sess(c)->flags & SF_CAPNEG))
@@ -825,8 +831,10 @@ try_register(struct client *c)
 				session_attach(c, o);
 				return;
 			}
-			c->nick[0] = '\0';	/* waits for another NICK */
-			c->flags &= ~CF_NICK;
+			c->flags &= ~CF_NICK;	/* waits for another NICK */
+			if (irc_user_set_names(c, "", NULL, NULL, NULL) == -1)
+				irc_user_kill(c, "Out of memory",
+				    "Out of memory");
 			irc_numeric(c, ERR_NICKNAMEINUSE,
 			    "%s :Nickname is already in use", nick);
 			return;
@@ -839,13 +847,15 @@ try_register(struct client *c)
 	/* strict nick enforcement, once SASL said who c is: 433 says *
 	 * as the current nick, and c waits for another NICK */
 	snprintf(nick, sizeof(nick), "%s", c->nick);
-	c->nick[0] = '\0';
-	if (irc_serv_nick_refused(c, nick)) {
+	shown = c->nick;	/* c's names block: nothing below changes it */
+	c->nick = "";
+	refused = irc_serv_nick_refused(c, nick);
+	c->nick = shown;
+	if (refused) {
 		irc_nick_unset(c);
 		c->flags &= ~CF_NICK;
 		return;
 	}
-	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	/* accounts { default-user-modes +i } */
 	if (conf->accounts.default_umodes && !(c->umodes & UMODE_INVISIBLE)) {
 		c->umodes |= UMODE_INVISIBLE;
@@ -909,9 +919,12 @@ h_nick(struct client *c, struct msg *m)
 		if (!(c->flags & CF_REG) && multiclient_target(o)) {
 			/* perhaps its own account's user: registration
 			 * decides, once SASL has said who c is */
-			irc_nick_unset(c);
-			snprintf(c->nick, sizeof(c->nick), "%s", nick);
-			c->flags |= CF_NICK | CF_ATTACH;
+			if (irc_user_set_names(c, nick, NULL, NULL, NULL) ==
+			    -1)
+				irc_user_kill(c, "Out of memory",
+				    "Out of memory");
+			else
+				c->flags |= CF_NICK | CF_ATTACH;
 			return;
 		}
 		irc_numeric(c, ERR_NICKNAMEINUSE,
@@ -938,15 +951,16 @@ h_nick(struct client *c, struct msg *m)
 		irc_user_kill(c, "Out of memory", "Out of memory");
 }
 
-/* Keeps the characters a user@host part may hold. */
-static char *
-user_clean(const char *in)
+#define IDENT_BUF	64
+
+/* Keeps the characters a user@host part may hold, into buf. */
+static void
+user_clean(char buf[IDENT_BUF], const char *in)
 {
-	char buf[64];
 	size_t i, n = 0, max = conf->limits.identlen;
 
-	if (max > sizeof(buf) - 2)
-		max = sizeof(buf) - 2;
+	if (max > IDENT_BUF - 2)
+		max = IDENT_BUF - 2;
 	buf[n++] = '~';
 	for (i = 0; in[i] != '\0' && n < max + 1; i++) {
 		char ch = in[i];
@@ -957,12 +971,13 @@ user_clean(const char *in)
 	if (n == 1)
 		buf[n++] = 'u';
 	buf[n] = '\0';
-	return xstrdup(buf);
 }
 
 static void
 h_user(struct client *c, struct msg *m)
 {
+	char user[IDENT_BUF];
+
 	if (c->flags & (CF_REG | CF_USER)) {
 		irc_numeric(c, ERR_ALREADYREGISTERED,
 		    ":You may not reregister");
@@ -973,8 +988,8 @@ h_user(struct client *c, struct msg *m)
 		return;
 	}
 	irc_utf8_trunc(m->param[3], conf->limits.realnamelen);
-	if ((c->user = user_clean(m->param[0])) == NULL ||
-	    (c->realname = xstrdup(m->param[3])) == NULL) {
+	user_clean(user, m->param[0]);
+	if (irc_user_set_names(c, NULL, user, NULL, m->param[3]) == -1) {
 		irc_user_kill(c, "Out of memory", "Out of memory");
 		return;
 	}
@@ -1489,20 +1504,17 @@ static void
 h_setname(struct client *c, struct msg *m)
 {
 	const char *text = m->param[0];
-	char *p;
 
 	if (text[0] == '\0' || strlen(text) > conf->limits.realnamelen) {
 		irc_fail(c, "FAIL", "SETNAME", "INVALID_REALNAME",
 		    ":Realname is not valid");
 		return;
 	}
-	if ((p = xstrdup(text)) == NULL) {
+	if (irc_user_set_names(c, NULL, NULL, NULL, text) == -1) {
 		irc_fail(c, "FAIL", "SETNAME", "CANNOT_CHANGE_REALNAME",
 		    ":Out of memory");
 		return;
 	}
-	free(c->realname);
-	c->realname = p;
 	irc_peers_cap_send(c, true, CAP_SETNAME, ":%s SETNAME :%s",
 	    irc_prefix(c), c->realname);
 }
@@ -1654,6 +1666,10 @@ irc_init(int (*rehash)(char **errs))
 	irc_link_svc_init();
 	irc_chan_init();
 	irc_serv_init();
+	irc_chanserv_init();
+	irc_hostserv_init();
+	irc_histserv_init();
+	irc_nsadmin_init();
 	irc_monitor_init();
 	irc_hist_init();
 	irc_markread_init();

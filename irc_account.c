@@ -450,7 +450,7 @@ irc_account_end_users(int64_t id, const char *reason)
 bool
 irc_account_suspended(const struct store_account *a)
 {
-	return a->suspend_expires == 0 || a->suspend_expires > ergo_now;
+	return a->suspend_expires == 0 || a->suspend_expires >= ergo_now;
 }
 
 /* Go's time.Duration text, as Ergo shows a suspension's: "1h0m0s". */

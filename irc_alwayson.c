@@ -311,7 +311,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	/* a suspended account's user stays gone */
 	if (!conf->accounts.mc_enabled || !irc_account_always_on(u->always_on)
 	    || !irc_nick_valid(u->nick) || (u->suspend_expires == 0 ||
-	    u->suspend_expires > ergo_now)) {
+	    u->suspend_expires >= ergo_now)) {
 		(void)store_alwayson_delete(u->account);
 		return;
 	}
@@ -322,9 +322,8 @@ ao_restore(void *arg, const struct store_alwayson *u)
 		return;
 	}
 	if ((c = irc_client_new()) == NULL || irc_cx(c) == NULL ||
-	    (c->user = xstrdup(u->user)) == NULL ||
-	    (c->host = xstrdup(u->host)) == NULL ||
-	    (c->realname = xstrdup(u->realname)) == NULL ||
+	    irc_user_set_names(c, NULL, u->user, u->host, u->realname) ==
+	    -1 ||
 	    (u->away != NULL &&
 	    (c->ext->away = xstrdup(u->away)) == NULL) ||
 	    irc_nick_set(c, u->nick) == -1 ||
@@ -334,9 +333,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 		    u->nick);
 		if (c != NULL) {
 			irc_nick_unset(c);
-			free(c->user);
-			free(c->host);
-			free(c->realname);
+			irc_user_free_names(c);
 			free(c->ext->away);
 			if (c->ext != IRC_CX_NONE)
 				free(c->ext);

@@ -146,22 +146,11 @@ net_contains(const struct ban *n, const char *ip)
 
 /* ---- the list in memory ---- */
 
-/*
- * The clock bans expire by. A ban of N seconds lasts at least N:
- * ergo_now is whole seconds read when the pass began, so the second a
- * ban was set in may be nearly over (under load a "2s" D-line set at
- * x.99 went at x+1.00); a ban goes once that whole second has passed.
- */
-static time_t
-ban_clock(void)
-{
-	return ergo_now - 1;
-}
-
+/* As store.c's: a ban lasts through the second it expires in. */
 static bool
 ban_expired(const struct ban *b)
 {
-	return b->b.expires != 0 && b->b.expires <= ban_clock();
+	return b->b.expires != 0 && b->b.expires < ergo_now;
 }
 
 static void
@@ -241,8 +230,8 @@ bans_load(void)
 	if (loaded)
 		return;
 	loaded = true;
-	(void)store_ban_expire(ban_clock());	/* a failure is logged */
-	(void)store_ban_list(ban_clock(), ban_load_one, NULL);
+	(void)store_ban_expire(ergo_now);	/* a failure is logged */
+	(void)store_ban_list(ergo_now, ban_load_one, NULL);
 }
 
 /* Drops expired bans from the list and from the database. */
@@ -264,7 +253,7 @@ irc_bans_tick(void)
 		} else
 			pp = &b->next;
 	if (gone)
-		(void)store_ban_expire(ban_clock());
+		(void)store_ban_expire(ergo_now);
 }
 
 /* ---- matching ---- */
@@ -844,10 +833,10 @@ uban_list(struct client *c)
 		if (b->b.kind == 'k')
 			uban_show(c, b);
 	n = 0;
-	if (store_ban_list(ban_clock(), uban_suspension_count, &n) == -1)
+	if (store_ban_list(ergo_now, uban_suspension_count, &n) == -1)
 		return;		/* logged */
 	ban_notice(c, "There are %u active account suspensions.", n);
-	(void)store_ban_list(ban_clock(), uban_suspension_line, c);
+	(void)store_ban_list(ergo_now, uban_suspension_line, c);
 }
 
 /* Drops the in-memory ban of kind and mask; whether there was one. */
@@ -904,7 +893,7 @@ uban_account(struct client *c, const char *sub, const char *t,
 			ban_notice(c, "There is no account registered for %s",
 			    t);
 		else if (!irc_account_suspended(&a) ||
-		    store_ban_get('a', fz, ban_clock(), &sb) != 1)
+		    store_ban_get('a', fz, ergo_now, &sb) != 1)
 			ban_notice(c, "Account %s is in good standing; see "
 			    "/NICKSERV INFO %s for more details", t, t);
 		else {

@@ -10,7 +10,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "irc_serv.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -23,6 +22,9 @@
 #include "irc_account.h"
 #include "irc_oper.h"
 #include "irc_serv_int.h"
+#include "irc_chanserv.h"
+
+static void cs_chan_changed(struct chan *);
 
 static void cs_reply(struct client *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
@@ -195,7 +197,7 @@ cs_register(struct client *c, int argc, char **argv)
 	    ch->name);
 	cs_reply(c, "Channel %s successfully registered", ch->name);
 	cs_member_mode(ch, c, 'q', true);	/* Ergo: founder privs */
-	irc_serv_chan_changed(ch);	/* its topic and modes as they are */
+	cs_chan_changed(ch);	/* its topic and modes as they are */
 }
 
 /* INFO #chan: whether it is registered, by whom, since when; purges. */
@@ -987,8 +989,8 @@ cs_set(struct client *c, int argc, char **argv)
  * For irc_chan.c's JOIN, after the JOIN and NAMES lines went out, and
  * for another server's user's JOIN (remote_joined).
  */
-void
-irc_serv_joined(struct client *c, struct chan *ch)
+static void
+cs_joined(struct client *c, struct chan *ch)
 {
 	struct store_chan sc;
 	char fz[CHANLEN_MAX + 1];
@@ -1156,8 +1158,8 @@ cs_masks_restore_one(void *arg, char list, const char *mask,
  * ch's topic or modes may have changed (TOPIC, MODE in irc_chan.c): a
  * registered channel's row follows, written only when it differs.
  */
-void
-irc_serv_chan_changed(struct chan *ch)
+static void
+cs_chan_changed(struct chan *ch)
 {
 	struct store_chan sc, now;
 	char fz[CHANLEN_MAX + 1];
@@ -1183,8 +1185,8 @@ irc_serv_chan_changed(struct chan *ch)
  * registered, 1 if c is its founder, 2 if c is someone else (who gets no
  * ops for creating it and must pass its +k/+l/+i).
  */
-int
-irc_serv_chan_restore(struct chan *ch, struct client *c)
+static int
+cs_chan_restore(struct chan *ch, struct client *c)
 {
 	struct store_chan sc;
 	char fz[CHANLEN_MAX + 1], *k = NULL, *t = NULL, *by = NULL, *f = NULL;
@@ -1261,8 +1263,8 @@ static const struct ns_cmd cs_cmds[] = {
 };
 #define CS_NCMDS	(sizeof(cs_cmds) / sizeof(cs_cmds[0]))
 
-static const struct service chanserv = {
-	"ChanServ", "CS", cs_cmds, CS_NCMDS
+static struct service chanserv = {
+	"ChanServ", "CS", cs_cmds, CS_NCMDS, NULL, 0
 };
 
 static void
@@ -1271,11 +1273,6 @@ cs_help(struct client *c, int argc, char **argv)
 	serv_help(c, &chanserv, argc, argv);
 }
 
-void
-cs_command(struct client *c, const char *text)
-{
-	serv_command(c, &chanserv, text);
-}
 
 /* CHANSERV / CS */
 void
@@ -1284,6 +1281,15 @@ h_chanserv(struct client *c, struct msg *m)
 	char text[IRC_LINE_MAX];
 
 	serv_words(m, text, sizeof(text));
-	cs_command(c, text);
+	serv_command(c, &chanserv, text);
 }
 
+void
+irc_chanserv_init(void)
+{
+	irc_hooks.chan_restore = cs_chan_restore;
+	IRC_HOOK_ADD(joined, cs_joined);
+	IRC_HOOK_ADD(remote_joined, cs_joined);
+	IRC_HOOK_ADD(chan_changed, cs_chan_changed);
+	serv_register(&chanserv);
+}

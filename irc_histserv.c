@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "irc_serv.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -27,6 +26,7 @@
 #include "irc_hist.h"
 #include "irc_oper.h"
 #include "irc_serv_int.h"
+#include "irc_histserv.h"
 
 #define HIST_PLAY_DEFAULT	100	/* Ergo's PLAY without a limit */
 
@@ -359,9 +359,9 @@ static const struct ns_cmd hist_cmds[] = {
 	{ "PLAY", hist_play },
 };
 
-static const struct service histserv = {
+static struct service histserv = {
 	"HistServ", "HISTSERV", hist_cmds, sizeof(hist_cmds) /
-	    sizeof(hist_cmds[0])
+	    sizeof(hist_cmds[0]), NULL, 0
 };
 
 static void
@@ -370,11 +370,6 @@ hist_help(struct client *c, int argc, char **argv)
 	serv_help(c, &histserv, argc, argv);
 }
 
-void
-hist_command(struct client *c, const char *text)
-{
-	serv_command(c, &histserv, text);
-}
 
 /* HISTSERV */
 void
@@ -383,5 +378,11 @@ h_histserv(struct client *c, struct msg *m)
 	char text[IRC_LINE_MAX];
 
 	serv_words(m, text, sizeof(text));
-	hist_command(c, text);
+	serv_command(c, &histserv, text);
+}
+
+void
+irc_histserv_init(void)
+{
+	serv_register(&histserv);
 }

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "irc_serv.h"
 #include "ergo.h"
 #include "log.h"
 #include "conf.h"
@@ -23,6 +22,7 @@
 #include "irc_cloak.h"
 #include "irc_oper.h"
 #include "irc_serv_int.h"
+#include "irc_hostserv.h"
 
 static void hs_reply(struct client *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
@@ -279,8 +279,8 @@ static const struct ns_cmd hs_cmds[] = {
 	{ "STATUS", hs_status },
 };
 
-static const struct service hostserv = {
-	"HostServ", "HS", hs_cmds, sizeof(hs_cmds) / sizeof(hs_cmds[0])
+static struct service hostserv = {
+	"HostServ", "HS", hs_cmds, sizeof(hs_cmds) / sizeof(hs_cmds[0]), NULL, 0
 };
 
 static void
@@ -289,11 +289,6 @@ hs_help(struct client *c, int argc, char **argv)
 	serv_help(c, &hostserv, argc, argv);
 }
 
-void
-hs_command(struct client *c, const char *text)
-{
-	serv_command(c, &hostserv, text);
-}
 
 /* HOSTSERV / HS */
 void
@@ -302,7 +297,7 @@ h_hostserv(struct client *c, struct msg *m)
 	char text[IRC_LINE_MAX];
 
 	serv_words(m, text, sizeof(text));
-	hs_command(c, text);
+	serv_command(c, &hostserv, text);
 }
 
 void
@@ -310,4 +305,5 @@ irc_hostserv_init(void)
 {
 	IRC_HOOK_ADD(logged_in, hs_logged_in);
 	IRC_HOOK_ADD(logged_out, hs_logged_in);
+	serv_register(&hostserv);
 }

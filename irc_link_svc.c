@@ -765,6 +765,7 @@ x_client(struct xsasl *x, struct client *tc)
 {
 	memset(tc, 0, sizeof(*tc));
 	tc->ext = IRC_CX_NONE;
+	tc->nick = "";		/* never freed: no irc_user_set_names */
 	tc->host = x->ip[0] != '\0' && strcmp(x->ip, "0") != 0 ? x->ip :
 	    x->host;
 }

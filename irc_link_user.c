@@ -263,16 +263,13 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		account = m->param[9];
 	if ((c = irc_client_new()) == NULL)
 		goto nomem;
-	if ((c->user = xstrdup(m->param[4])) == NULL ||
-	    (c->host = xstrdup(m->param[5])) == NULL ||
-	    (c->realname = xstrdup(m->param[m->nparam - 1])) == NULL ||
+	if (irc_user_set_names(c, NULL, m->param[4], m->param[5],
+	    m->param[m->nparam - 1]) == -1 ||
 	    (account != NULL && (c->account = xstrdup(account)) == NULL) ||
 	    irc_nick_set(c, nick) == -1 ||
 	    lk_new(c, uid, from, ts) == NULL) {
 		irc_nick_unset(c);
-		free(c->user);
-		free(c->host);
-		free(c->realname);
+		irc_user_free_names(c);
 		free(c->account);
 		free(c);
 		goto nomem;

@@ -25,29 +25,10 @@
 #include "irc_oper.h"
 #include "irc_user.h"
 #include "irc_serv_int.h"
+#include "irc_nsadmin.h"
 
 /* What an account's users are told when it is deleted (Ergo's). */
 #define NSA_GONE	"You are no longer authorized to be on this server"
-
-static void nsa_reply(struct client *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-nsa_reply(struct client *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	serv_vreply(c, "NickServ", fmt, ap);
-	va_end(ap);
-}
-
-static void
-nsa_store_failed(struct client *c, const char *what)
-{
-	nsa_reply(c, "%s: the account database failed (%s); nothing was "
-	    "saved", what, store_error());
-}
 
 /* The oper capability cap, or "Command restricted" (Ergo's). */
 static bool
@@ -55,28 +36,8 @@ nsa_can(struct client *c, const char *cap)
 {
 	if (irc_oper_can(c, cap))
 		return true;
-	nsa_reply(c, "Command restricted");
+	ns_reply(c, "Command restricted");
 	return false;
-}
-
-/* Account name's row: 1, or 0/-1 after "No such account"/the failure. */
-static int
-nsa_account(struct client *c, const char *name, struct store_account *a,
-    const char *none)
-{
-	char fz[NICKLEN_MAX + 1];
-	int rc;
-
-	if (!irc_nick_valid(name)) {
-		nsa_reply(c, "%s", none);
-		return 0;
-	}
-	irc_fold(fz, name, sizeof(fz));
-	if ((rc = store_account_get(fz, a)) == -1)
-		nsa_store_failed(c, "Lookup");
-	else if (rc == 0)
-		nsa_reply(c, "%s", none);
-	return rc;
 }
 
 /* Ergo's confirmation code, as NickServ writes it (hex). */
@@ -96,7 +57,7 @@ nsa_delete(struct client *c, const struct store_account *a)
 {
 	IRC_HOOK_RUN(dropping, 0, a->id);
 	if (store_account_delete(a->id) == -1) {
-		nsa_store_failed(c, "Unregistration");
+		ns_store_failed(c, "Unregistration");
 		return -1;
 	}
 	IRC_HOOK_RUN(dropped, 0, a->id);
@@ -111,7 +72,7 @@ nsa_end(const struct store_account *a)
 }
 
 /* SAREGISTER <account> <password>: an account on someone's behalf. */
-void
+static void
 ns_saregister(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
@@ -121,37 +82,37 @@ ns_saregister(struct client *c, int argc, char **argv)
 	if (!nsa_can(c, "accreg"))
 		return;
 	if (argc < 2) {
-		nsa_reply(c, "Syntax: SAREGISTER <account> <password>");
+		ns_reply(c, "Syntax: SAREGISTER <account> <password>");
 		return;
 	}
 	if (!irc_account_name_ok(argv[0])) {
-		nsa_reply(c, "Erroneous nickname");
+		ns_reply(c, "Erroneous nickname");
 		return;
 	}
 	if ((why = irc_account_password_bad(argv[0], argv[1], &weak)) !=
 	    NULL) {
-		nsa_reply(c, "Passphrase contains forbidden characters or is "
+		ns_reply(c, "Passphrase contains forbidden characters or is "
 		    "otherwise invalid (%s)", why);
 		return;
 	}
 	switch (irc_account_register(c, argv[0], "", argv[1], &a)) {
 	case REG_OK:
-		nsa_reply(c, "Successfully registered account %s", a.name);
+		ns_reply(c, "Successfully registered account %s", a.name);
 		irc_sno('u', "Operator %s registered account %s with "
 		    "SAREGISTER", irc_oper_name_or(c, c->nick),
 		    a.name);
 		break;
 	case REG_EXISTS:
-		nsa_reply(c, "Account already exists");
+		ns_reply(c, "Account already exists");
 		break;
 	default:
-		nsa_store_failed(c, "Registration");
+		ns_store_failed(c, "Registration");
 		break;
 	}
 }
 
 /* SADROP <account>: an oper's DROP: the account is deleted. */
-void
+static void
 ns_sadrop(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
@@ -159,17 +120,17 @@ ns_sadrop(struct client *c, int argc, char **argv)
 	if (!nsa_can(c, "accreg"))
 		return;
 	if (argc < 1) {
-		nsa_reply(c, "Syntax: SADROP <account>");
+		ns_reply(c, "Syntax: SADROP <account>");
 		return;
 	}
-	if (nsa_account(c, argv[0], &a, "Account does not exist") != 1 ||
+	if (ns_account_named(c, argv[0], &a, "Account does not exist") != 1 ||
 	    nsa_delete(c, &a) == -1)
 		return;
 	log_info("accounts", "%s dropped account %s (SADROP)", irc_prefix(c),
 	    a.name);
 	irc_sno('u', "Operator %s dropped account %s with SADROP",
 	    irc_oper_name_or(c, c->nick), a.name);
-	nsa_reply(c, "Successfully unregistered account %s", a.name);
+	ns_reply(c, "Successfully unregistered account %s", a.name);
 	nsa_end(&a);
 }
 
@@ -190,63 +151,63 @@ nsa_unregister(struct client *c, int argc, char **argv, bool erase)
 	if (erase && !nsa_can(c, "accreg"))
 		return;
 	if (argc < 1 || !irc_nick_valid(argv[0])) {
-		nsa_reply(c, "You must specify an account");
+		ns_reply(c, "You must specify an account");
 		return;
 	}
 	irc_fold(fz, argv[0], sizeof(fz));
 	if ((rc = store_account_get(fz, &a)) == -1) {
-		nsa_store_failed(c, "Lookup");
+		ns_store_failed(c, "Lookup");
 		return;
 	}
 	if (rc == 0 && !erase) {
-		nsa_reply(c, "Invalid account name");
+		ns_reply(c, "Invalid account name");
 		return;
 	}
 	snprintf(name, sizeof(name), "%s", rc == 1 ? a.name : argv[0]);
 	if (!erase && c->account_id != a.id && !irc_oper_can(c, "accreg")) {
-		nsa_reply(c, "Insufficient oper privs");
+		ns_reply(c, "Insufficient oper privs");
 		return;
 	}
 	/* ERASE's code changes at each start, as Ergo's */
 	nsa_code(code, sizeof(code), name, erase ? irc.started : a.registered);
 	if (argc < 2 || strcmp(argv[1], code) != 0) {
 		if (erase)
-			nsa_reply(c, "\002Warning: erasing this account will "
+			ns_reply(c, "\002Warning: erasing this account will "
 			    "allow it to be re-registered; consider UNREGISTER "
 			    "instead.\002");
 		else {
-			nsa_reply(c, "\002Warning: unregistering this account "
+			ns_reply(c, "\002Warning: unregistering this account "
 			    "will remove its stored privileges.\002");
-			nsa_reply(c, "\002Note that an unregistered account "
+			ns_reply(c, "\002Note that an unregistered account "
 			    "name remains reserved and cannot be "
 			    "re-registered.\002");
-			nsa_reply(c, "\002If you are having problems with your "
+			ns_reply(c, "\002If you are having problems with your "
 			    "account, contact an administrator.\002");
-			nsa_reply(c, "\002Unregistering your account will "
+			ns_reply(c, "\002Unregistering your account will "
 			    "unregister all channels you founded.\002");
-			nsa_reply(c, "\002To prevent this, transfer your "
+			ns_reply(c, "\002To prevent this, transfer your "
 			    "channels first with CS TRANSFER.\002");
 		}
-		nsa_reply(c, "To confirm, run this command: /NS %s %s %s", cmd,
+		ns_reply(c, "To confirm, run this command: /NS %s %s %s", cmd,
 		    name, code);
 		return;
 	}
 	if (erase) {
 		if ((gone = store_unregistered_del(fz)) == -1) {
-			nsa_store_failed(c, "Unregistration");
+			ns_store_failed(c, "Unregistration");
 			return;
 		}
 		if (rc == 0 && gone == 1) {
-			nsa_reply(c, "Account does not exist");
+			ns_reply(c, "Account does not exist");
 			return;
 		}
 	} else if (store_unregistered_add(fz, a.name, ergo_now) == -1) {
-		nsa_store_failed(c, "Unregistration");
+		ns_store_failed(c, "Unregistration");
 		return;
 	}
 	if (rc == 1 && nsa_delete(c, &a) == -1)
 		return;
-	nsa_reply(c, "Successfully unregistered account %s", name);
+	ns_reply(c, "Successfully unregistered account %s", name);
 	log_info("accounts", "%s %s account %s", irc_prefix(c), erase ?
 	    "erased" : "unregistered", name);
 	irc_sno('u', "Client %s %s account %s", irc_prefix(c), erase ?
@@ -255,50 +216,21 @@ nsa_unregister(struct client *c, int argc, char **argv, bool erase)
 		nsa_end(&a);
 }
 
-void
+static void
 ns_unregister(struct client *c, int argc, char **argv)
 {
 	nsa_unregister(c, argc, argv, false);
 }
 
-void
+static void
 ns_erase(struct client *c, int argc, char **argv)
 {
 	nsa_unregister(c, argc, argv, true);
 }
 
-/*
- * PASSWD <account> <new> from an oper with accreg (Ergo's oper form):
- * the account's new password; its sessions stay logged in.
- */
-void
-ns_sapasswd(struct client *c, const char *name, const char *pw)
-{
-	struct store_account a;
-	const char *why;
-	bool weak;
-
-	if (nsa_account(c, name, &a, "Account does not exist") != 1)
-		return;
-	if ((why = irc_account_password_bad(a.name, pw, &weak)) != NULL) {
-		nsa_reply(c, "Invalid password: %s", why);
-		return;
-	}
-	irc_account_creds(&a, pw);
-	a.legacy[0] = '\0';
-	if (store_account_passwd(&a) == -1) {
-		nsa_store_failed(c, "Password change");
-		return;
-	}
-	log_info("opers", "Operator %s ran NS PASSWD for account %s",
-	    irc_oper_name_or(c, c->nick), a.name);
-	irc_sno('o', "Operator %s ran NS PASSWD for account %s",
-	    irc_oper_name_or(c, c->nick), a.name);
-	nsa_reply(c, "Password changed");
-}
 
 /* SASET <account> <setting> <value>: SET on another's account. */
-void
+static void
 ns_saset(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
@@ -306,10 +238,10 @@ ns_saset(struct client *c, int argc, char **argv)
 	if (!nsa_can(c, "accreg"))
 		return;
 	if (argc < 3) {
-		nsa_reply(c, "Syntax: SASET <account> <setting> <value>");
+		ns_reply(c, "Syntax: SASET <account> <setting> <value>");
 		return;
 	}
-	if (nsa_account(c, argv[0], &a, "No such account") != 1)
+	if (ns_account_named(c, argv[0], &a, "No such account") != 1)
 		return;
 	/* ours: an oper resets a forgotten password with SASET too */
 	if (strcasecmp(argv[1], "PASSWORD") == 0 ||
@@ -336,103 +268,103 @@ nsa_show(struct client *c, const struct store_account *a, const char *key)
 	int eff;
 
 	if (strcasecmp(key, "ENFORCE") == 0) {
-		nsa_reply(c, "Your stored nickname enforcement setting is: %s",
+		ns_reply(c, "Your stored nickname enforcement setting is: %s",
 		    enforce_name(a->enforce));
 		eff = conf->accounts.nr_method == NICKRES_STRICT ?
 		    ENFORCE_STRICT : a->enforce == ENFORCE_DEFAULT ?
 		    ENFORCE_NONE : a->enforce;
-		nsa_reply(c, "Given current server settings, your nickname is "
+		ns_reply(c, "Given current server settings, your nickname is "
 		    "enforced with: %s", enforce_name(eff));
 	} else if (strcasecmp(key, "AUTOREPLAY-LINES") == 0) {
 		if (a->autoreplay_lines < 0)
-			nsa_reply(c, "You will receive the server default of "
+			ns_reply(c, "You will receive the server default of "
 			    "%u lines of autoreplayed history",
 			    conf->history.autoreplay);
 		else
-			nsa_reply(c, "You will receive %d lines of "
+			ns_reply(c, "You will receive %d lines of "
 			    "autoreplayed history", a->autoreplay_lines);
 	} else if (strcasecmp(key, "REPLAY-JOINS") == 0) {
-		nsa_reply(c, a->replay_joins == RJ_ALWAYS ? "You will see JOINs "
+		ns_reply(c, a->replay_joins == RJ_ALWAYS ? "You will see JOINs "
 		    "and PARTs in /HISTORY output and in autoreplay" :
 		    a->replay_joins == RJ_NEVER ? "You will not see JOINs and "
 		    "PARTs in autoreplay" : "You will see JOINs and PARTs in "
 		    "/HISTORY output, but not in autoreplay");
 	} else if (strcasecmp(key, "MULTICLIENT") == 0) {
 		if (!conf->accounts.mc_enabled)
-			nsa_reply(c, "This feature has been disabled by the "
+			ns_reply(c, "This feature has been disabled by the "
 			    "server administrators");
 		else if (a->multiclient == MC_DEFAULT)
-			nsa_reply(c, "Multiclient functionality is currently "
+			ns_reply(c, "Multiclient functionality is currently "
 			    "%s for your account, but you can opt %s",
 			    conf->accounts.mc_default ? "enabled" : "disabled",
 			    conf->accounts.mc_default ? "out" : "in");
 		else
-			nsa_reply(c, "Multiclient functionality is currently "
+			ns_reply(c, "Multiclient functionality is currently "
 			    "%s for your account", a->multiclient == MC_ON ?
 			    "enabled" : "disabled");
 	} else if (strcasecmp(key, "ALWAYS-ON") == 0) {
-		nsa_reply(c, "Your stored always-on setting is: %s",
+		ns_reply(c, "Your stored always-on setting is: %s",
 		    nsa_persist_name(a->always_on));
-		nsa_reply(c, "Given current server settings, your client is %s"
+		ns_reply(c, "Given current server settings, your client is %s"
 		    "always-on", ao ? "" : "not ");
 	} else if (strcasecmp(key, "AUTOREPLAY-MISSED") == 0) {
 		if (a->autoreplay_missed != SET_ON)
-			nsa_reply(c, "Your account is not configured to receive "
+			ns_reply(c, "Your account is not configured to receive "
 			    "autoreplayed missed messages");
 		else if (ao)
-			nsa_reply(c, "Autoreplay of missed messages is enabled");
+			ns_reply(c, "Autoreplay of missed messages is enabled");
 		else
-			nsa_reply(c, "You have enabled autoreplay of missed "
+			ns_reply(c, "You have enabled autoreplay of missed "
 			    "messages, but you can't receive them because your "
 			    "client isn't set to always-on");
 	} else if (strcasecmp(key, "AUTO-AWAY") == 0) {
-		nsa_reply(c, "Your stored auto-away setting is: %s",
+		ns_reply(c, "Your stored auto-away setting is: %s",
 		    nsa_persist_name(a->auto_away));
 		if (!irc_account_auto_away(a->auto_away))
-			nsa_reply(c, "Given current server settings, auto-away "
+			ns_reply(c, "Given current server settings, auto-away "
 			    "is disabled for your client");
 		else if (!ao)
-			nsa_reply(c, "Because your client is not always-on, "
+			ns_reply(c, "Because your client is not always-on, "
 			    "auto-away is disabled");
 		else
-			nsa_reply(c, "Given current server settings, auto-away "
+			ns_reply(c, "Given current server settings, auto-away "
 			    "is enabled for your client");
 	} else if (strcasecmp(key, "DM-HISTORY") == 0) {
-		nsa_reply(c, "Your stored direct message history setting is: "
+		ns_reply(c, "Your stored direct message history setting is: "
 		    "%s", ns_dmh_name(a->dm_history));
-		nsa_reply(c, "Given current server settings, your direct "
+		ns_reply(c, "Given current server settings, your direct "
 		    "message history setting is: %s",
 		    ns_dmh_name(irc_account_dm_history(a->dm_history)));
 	} else if (strcasecmp(key, "EMAIL") == 0) {
 		if (a->email[0] != '\0')
-			nsa_reply(c, "Your stored e-mail address is: %s",
+			ns_reply(c, "Your stored e-mail address is: %s",
 			    a->email);
 		else
-			nsa_reply(c, "You have no stored e-mail address");
+			ns_reply(c, "You have no stored e-mail address");
 	} else
-		nsa_reply(c, "No such setting");
+		ns_reply(c, "No such setting");
 }
 
 /* GET <setting>: one's own account's. */
-void
+static void
 ns_get(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
 
 	if (c->account == NULL) {
-		nsa_reply(c, "You're not logged into an account");
+		ns_reply(c, "You're not logged into an account");
 		return;
 	}
 	if (argc < 1) {
-		nsa_reply(c, "Syntax: GET <setting>");
+		ns_reply(c, "Syntax: GET <setting>");
 		return;
 	}
-	if (nsa_account(c, c->account, &a, "No such account") == 1)
+	if (ns_account_named(c, c->account, &a, "No such account") == 1)
 		nsa_show(c, &a, argv[0]);
 }
 
 /* SAGET <account> <setting>: another's. */
-void
+static void
 ns_saget(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
@@ -440,10 +372,10 @@ ns_saget(struct client *c, int argc, char **argv)
 	if (!nsa_can(c, "accreg"))
 		return;
 	if (argc < 2) {
-		nsa_reply(c, "Syntax: SAGET <account> <setting>");
+		ns_reply(c, "Syntax: SAGET <account> <setting>");
 		return;
 	}
-	if (nsa_account(c, argv[0], &a, "No such account") == 1)
+	if (ns_account_named(c, argv[0], &a, "No such account") == 1)
 		nsa_show(c, &a, argv[1]);
 }
 
@@ -460,7 +392,7 @@ nsa_suspension_line(void *arg, const struct store_ban *b)
 	/* its display name; the folded one if the lookup fails */
 	irc_account_suspension_text(text, sizeof(text),
 	    store_account_get(b->mask, &a) == 1 ? a.name : b->mask, b);
-	nsa_reply(c, "%s", text);
+	ns_reply(c, "%s", text);
 }
 
 static void
@@ -474,7 +406,7 @@ nsa_suspension_count(void *arg, const struct store_ban *b)
  * LIST: Ergo's, with the ban capability. A suspended account cannot log
  * in by any means and its users (always-on ones too) end at once.
  */
-void
+static void
 ns_suspend(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
@@ -488,42 +420,42 @@ ns_suspend(struct client *c, int argc, char **argv)
 		return;
 	if (argc >= 1 && strcasecmp(argv[0], "LIST") == 0) {
 		if (store_ban_list(ergo_now, nsa_suspension_count, &n) == -1) {
-			nsa_store_failed(c, "Lookup");
+			ns_store_failed(c, "Lookup");
 			return;
 		}
-		nsa_reply(c, "There are %u active account suspensions.", n);
+		ns_reply(c, "There are %u active account suspensions.", n);
 		(void)store_ban_list(ergo_now, nsa_suspension_line, c);
 		return;
 	}
 	if (argc < 2) {
-		nsa_reply(c, "Invalid parameters");
+		ns_reply(c, "Invalid parameters");
 		return;
 	}
 	if (strcasecmp(argv[0], "DEL") == 0 ||
 	    strcasecmp(argv[0], "DELETE") == 0 ||
 	    strcasecmp(argv[0], "REMOVE") == 0) {
-		if (nsa_account(c, argv[1], &a, "No such account") != 1)
+		if (ns_account_named(c, argv[1], &a, "No such account") != 1)
 			return;
 		if ((rc = irc_account_unsuspend(&a)) == -1)
-			nsa_store_failed(c, "Unsuspension");
+			ns_store_failed(c, "Unsuspension");
 		else if (rc == 1)
-			nsa_reply(c, "Account was not suspended");
+			ns_reply(c, "Account was not suspended");
 		else {
 			log_info("accounts", "%s unsuspended account %s",
 			    irc_prefix(c), a.name);
-			nsa_reply(c, "Successfully un-suspended account %s",
+			ns_reply(c, "Successfully un-suspended account %s",
 			    a.name);
 		}
 		return;
 	}
 	if (strcasecmp(argv[0], "ADD") != 0) {
-		nsa_reply(c, "Invalid parameters");
+		ns_reply(c, "Invalid parameters");
 		return;
 	}
 	i = 2;
 	if (argc >= 4 && strcasecmp(argv[2], "DURATION") == 0) {
 		if ((secs = irc_duration_parse(argv[3])) < 0) {
-			nsa_reply(c, "Invalid time duration for NS SUSPEND");
+			ns_reply(c, "Invalid time duration for NS SUSPEND");
 			return;
 		}
 		i = 4;
@@ -536,38 +468,23 @@ ns_suspend(struct client *c, int argc, char **argv)
 			break;
 		off += (size_t)w;
 	}
-	if (nsa_account(c, argv[1], &a, "No such account") != 1)
+	if (ns_account_named(c, argv[1], &a, "No such account") != 1)
 		return;
 	if (irc_account_suspend(c, &a, secs, reason) == -1) {
-		nsa_store_failed(c, "Suspension");
+		ns_store_failed(c, "Suspension");
 		return;
 	}
 	irc_sno('u', "Operator %s suspended account %s",
 	    irc_oper_name_or(c, c->nick), a.name);
-	nsa_reply(c, "Successfully suspended account %s", a.name);
+	ns_reply(c, "Successfully suspended account %s", a.name);
 }
 
-/* INFO's line for a suspended account (everyone sees it, as Ergo). */
-void
-ns_info_suspension(struct client *c, const struct store_account *a)
-{
-	struct store_ban b;
-	char fz[NICKLEN_MAX + 1], text[IRC_LINE_MAX];
-
-	if (!irc_account_suspended(a))
-		return;
-	irc_fold(fz, a->name, sizeof(fz));
-	if (store_ban_get('a', fz, ergo_now, &b) != 1)
-		return;
-	irc_account_suspension_text(text, sizeof(text), a->name, &b);
-	nsa_reply(c, "%s", text);
-}
 
 /*
  * RENAME <account> <newname>: as Ergo, only the casing may change
  * ("Alice" to "alice"); the users logged in to it take the new name.
  */
-void
+static void
 ns_rename(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
@@ -577,19 +494,19 @@ ns_rename(struct client *c, int argc, char **argv)
 	if (!nsa_can(c, "accreg"))
 		return;
 	if (argc < 2) {
-		nsa_reply(c, "Syntax: RENAME <account> <newname>");
+		ns_reply(c, "Syntax: RENAME <account> <newname>");
 		return;
 	}
-	if (nsa_account(c, argv[0], &a, "Couldn't rename account: Account "
+	if (ns_account_named(c, argv[0], &a, "Couldn't rename account: Account "
 	    "does not exist") != 1)
 		return;
 	if (!irc_nick_valid(argv[1]) || irc_casecmp(a.name, argv[1]) != 0) {
-		nsa_reply(c, "Couldn't rename account: Account renames can only "
+		ns_reply(c, "Couldn't rename account: Account renames can only "
 		    "change the casefolding of the account name");
 		return;
 	}
 	if (store_account_rename(a.id, argv[1]) == -1) {
-		nsa_store_failed(c, "Rename");
+		ns_store_failed(c, "Rename");
 		return;
 	}
 	for (u = irc_account_sessions(a.id); u != NULL; u = u->ext->acnext)
@@ -599,7 +516,7 @@ ns_rename(struct client *c, int argc, char **argv)
 		}
 	log_info("accounts", "%s renamed account %s to %s", irc_prefix(c),
 	    a.name, argv[1]);
-	nsa_reply(c, "Successfully renamed account");
+	ns_reply(c, "Successfully renamed account");
 }
 
 struct nsa_list {
@@ -613,19 +530,39 @@ nsa_list_one(void *arg, const char *name)
 	struct nsa_list *l = arg;
 
 	if (l->mask == NULL || irc_match(l->mask, name))
-		nsa_reply(l->c, "    %s", name);
+		ns_reply(l->c, "    %s", name);
 }
 
 /* LIST [mask]: the registered accounts (a glob, not Ergo's regexp). */
-void
+static void
 ns_list(struct client *c, int argc, char **argv)
 {
 	struct nsa_list l = { c, argc > 0 ? argv[0] : NULL };
 
 	if (!nsa_can(c, "accreg"))
 		return;
-	nsa_reply(c, "*** \002NickServ LIST\002 ***");
+	ns_reply(c, "*** \002NickServ LIST\002 ***");
 	if (store_account_list(nsa_list_one, &l) == -1)
-		nsa_store_failed(c, "Lookup");
-	nsa_reply(c, "*** \002End of NickServ LIST\002 ***");
+		ns_store_failed(c, "Lookup");
+	ns_reply(c, "*** \002End of NickServ LIST\002 ***");
+}
+
+/* NickServ's oper commands, besides its own (irc_serv.c). */
+static const struct ns_cmd nsa_cmds[] = {
+	{ "ERASE", ns_erase },
+	{ "GET", ns_get },
+	{ "LIST", ns_list },
+	{ "RENAME", ns_rename },
+	{ "SADROP", ns_sadrop },
+	{ "SAGET", ns_saget },
+	{ "SAREGISTER", ns_saregister },
+	{ "SASET", ns_saset },
+	{ "SUSPEND", ns_suspend },
+	{ "UNREGISTER", ns_unregister },
+};
+
+void
+irc_nsadmin_init(void)
+{
+	serv_extend("NickServ", nsa_cmds, sizeof(nsa_cmds) / sizeof(nsa_cmds[0]));
 }

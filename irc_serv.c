@@ -32,8 +32,6 @@
 
 static void ns_help(struct client *, int, char **);
 
-static void ns_reply(struct client *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /* A NOTICE from service svc to c. */
 void
@@ -85,6 +83,11 @@ serv_command(struct client *c, const struct service *sv, const char *text)
 			sv->cmds[i].fn(c, argc - 1, argv + 1);
 			return;
 		}
+	for (i = 0; i < sv->nxcmds; i++)
+		if (strcasecmp(argv[0], sv->xcmds[i].name) == 0) {
+			sv->xcmds[i].fn(c, argc - 1, argv + 1);
+			return;
+		}
 	serv_reply(c, sv, "Unknown command. To see the available commands, "
 	    "run: /%s HELP", sv->alias);
 }
@@ -99,7 +102,7 @@ serv_reply(struct client *c, const struct service *sv, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+void
 ns_reply(struct client *c, const char *fmt, ...)
 {
 	va_list ap;
@@ -109,11 +112,30 @@ ns_reply(struct client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
+void
 ns_store_failed(struct client *c, const char *what)
 {
 	ns_reply(c, "%s: the account database failed (%s); nothing was "
 	    "saved", what, store_error());
+}
+
+int
+ns_account_named(struct client *c, const char *name, struct store_account *a,
+    const char *none)
+{
+	char fz[NICKLEN_MAX + 1];
+	int rc;
+
+	if (!irc_nick_valid(name)) {
+		ns_reply(c, "%s", none);
+		return 0;
+	}
+	irc_fold(fz, name, sizeof(fz));
+	if ((rc = store_account_get(fz, a)) == -1)
+		ns_store_failed(c, "Lookup");
+	else if (rc == 0)
+		ns_reply(c, "%s", none);
+	return rc;
 }
 
 static bool
@@ -465,27 +487,15 @@ ns_info(struct client *c, int argc, char **argv)
 {
 	struct store_account a;
 	const char *name = argc > 0 ? argv[0] : c->account;
-	char fz[NICKLEN_MAX + 1], when[64];
+	char when[64];
 	struct tm tm;
-	int rc;
 
 	if (name == NULL) {
 		ns_reply(c, "Syntax: INFO [account]");
 		return;
 	}
-	if (!irc_nick_valid(name)) {
-		ns_reply(c, "No such account");
+	if (ns_account_named(c, name, &a, "No such account") != 1)
 		return;
-	}
-	irc_fold(fz, name, sizeof(fz));
-	if ((rc = store_account_get(fz, &a)) == -1) {
-		ns_store_failed(c, "Lookup");
-		return;
-	}
-	if (rc == 0) {
-		ns_reply(c, "No such account");
-		return;
-	}
 	gmtime_r(&a.registered, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	ns_reply(c, "Account: %s", a.name);
@@ -499,6 +509,52 @@ ns_info(struct client *c, int argc, char **argv)
 			ns_store_failed(c, "Lookup");
 	}
 	ns_info_suspension(c, &a);
+}
+
+/*
+ * PASSWD <account> <new> from an oper with accreg (Ergo's oper form):
+ * the account's new password; its sessions stay logged in.
+ */
+void
+ns_sapasswd(struct client *c, const char *name, const char *pw)
+{
+	struct store_account a;
+	const char *why;
+	bool weak;
+
+	if (ns_account_named(c, name, &a, "Account does not exist") != 1)
+		return;
+	if ((why = irc_account_password_bad(a.name, pw, &weak)) != NULL) {
+		ns_reply(c, "Invalid password: %s", why);
+		return;
+	}
+	irc_account_creds(&a, pw);
+	a.legacy[0] = '\0';
+	if (store_account_passwd(&a) == -1) {
+		ns_store_failed(c, "Password change");
+		return;
+	}
+	log_info("opers", "Operator %s ran NS PASSWD for account %s",
+	    irc_oper_name_or(c, c->nick), a.name);
+	irc_sno('o', "Operator %s ran NS PASSWD for account %s",
+	    irc_oper_name_or(c, c->nick), a.name);
+	ns_reply(c, "Password changed");
+}
+
+/* INFO's line for a suspended account (everyone sees it, as Ergo). */
+void
+ns_info_suspension(struct client *c, const struct store_account *a)
+{
+	struct store_ban b;
+	char fz[NICKLEN_MAX + 1], text[IRC_LINE_MAX];
+
+	if (!irc_account_suspended(a))
+		return;
+	irc_fold(fz, a->name, sizeof(fz));
+	if (store_ban_get('a', fz, ergo_now, &b) != 1)
+		return;
+	irc_account_suspension_text(text, sizeof(text), a->name, &b);
+	ns_reply(c, "%s", text);
 }
 
 /* GHOST <nick>: disconnects a session using one's own reserved nick. */
@@ -868,32 +924,46 @@ static const struct ns_cmd ns_cmds[] = {
 	{ "CERT", ns_cert },
 	{ "CLIENTS", ns_clients },
 	{ "DROP", ns_drop },
-	{ "ERASE", ns_erase },
-	{ "GET", ns_get },
 	{ "GHOST", ns_ghost },
 	{ "HELP", ns_help },
 	{ "IDENTIFY", ns_identify },
 	{ "INFO", ns_info },
-	{ "LIST", ns_list },
 	{ "PASSWD", ns_passwd },
 	{ "REGISTER", ns_register },
-	{ "RENAME", ns_rename },
 	{ "RESETPASS", irc_mail_ns_resetpass },
-	{ "SADROP", ns_sadrop },
-	{ "SAGET", ns_saget },
-	{ "SAREGISTER", ns_saregister },
-	{ "SASET", ns_saset },
 	{ "SENDPASS", irc_mail_ns_sendpass },
 	{ "SET", ns_set },
-	{ "SUSPEND", ns_suspend },
-	{ "UNREGISTER", ns_unregister },
 	{ "VERIFY", irc_mail_ns_verify },
 };
 #define NS_NCMDS	(sizeof(ns_cmds) / sizeof(ns_cmds[0]))
 
-static const struct service nickserv = {
-	"NickServ", "NS", ns_cmds, NS_NCMDS
+static struct service nickserv = {
+	"NickServ", "NS", ns_cmds, NS_NCMDS, NULL, 0
 };
+
+/* The services PRIVMSG reaches: NickServ and those that registered. */
+#define SERV_MAX	8
+static struct service	*services[SERV_MAX];
+static size_t		 nservices;
+
+void
+serv_register(struct service *sv)
+{
+	if (nservices < SERV_MAX)
+		services[nservices++] = sv;
+}
+
+void
+serv_extend(const char *nick, const struct ns_cmd *cmds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < nservices; i++)
+		if (strcmp(services[i]->nick, nick) == 0) {
+			services[i]->xcmds = cmds;
+			services[i]->nxcmds = n;
+		}
+}
 
 static void
 ns_help(struct client *c, int argc, char **argv)
@@ -911,23 +981,17 @@ bool
 irc_serv_message(struct client *c, const char *target, const char *text,
     bool notice)
 {
-	void (*fn)(struct client *, const char *);
+	size_t i;
 
 	if (!conf->services.enabled)
 		return false;	/* another server's: a message like any */
-	if (strcasecmp(target, "NickServ") == 0)
-		fn = ns_command;
-	else if (strcasecmp(target, "ChanServ") == 0)
-		fn = cs_command;
-	else if (strcasecmp(target, "HostServ") == 0)
-		fn = hs_command;
-	else if (strcasecmp(target, "HistServ") == 0)
-		fn = hist_command;
-	else
-		return false;
-	if (!notice)	/* a NOTICE never draws a reply */
-		fn(c, text);
-	return true;
+	for (i = 0; i < nservices; i++)
+		if (strcasecmp(target, services[i]->nick) == 0) {
+			if (!notice)	/* a NOTICE never draws a reply */
+				serv_command(c, services[i], text);
+			return true;
+		}
+	return false;
 }
 
 /* The parameters of m joined by spaces, as a PRIVMSG's text. */
@@ -1159,13 +1223,9 @@ void
 irc_serv_init(void)
 {
 	IRC_HOOK_ADD(chan_renamed, serv_chan_renamed);
-	irc_hooks.chan_restore = irc_serv_chan_restore;
 	irc_hooks.service_message = irc_serv_message;
-	IRC_HOOK_ADD(joined, irc_serv_joined);
-	IRC_HOOK_ADD(remote_joined, irc_serv_joined);
-	IRC_HOOK_ADD(chan_changed, irc_serv_chan_changed);
 	IRC_HOOK_ADD(nick_changed, serv_nick_changed);
 	IRC_HOOK_ADD(client_free, irc_serv_forget);
 	IRC_HOOK_ADD(remote_user, irc_serv_nick_check);
-	irc_hostserv_init();
+	serv_register(&nickserv);
 }

@@ -1,7 +1,10 @@
 /*
- * irc_serv_int.h: what the services' files (irc_serv.c, irc_chanserv.c,
- * irc_hostserv.c, irc_histserv.c, irc_nsadmin.c) share among themselves: a service's command table, its replies and
- * its dispatch. Nothing outside the services includes it.
+ * irc_serv_int.h: what irc_serv.c, the services' core, gives the other
+ * services' files (irc_chanserv.c, irc_hostserv.c, irc_histserv.c,
+ * irc_nsadmin.c): a service's command table, its replies, its dispatch
+ * and the registry PRIVMSG reaches them through. Calls go from those
+ * files to irc_serv.c only, never back: each registers itself from its
+ * _init. Nothing outside the services includes it.
  */
 #ifndef IRC_SERV_INT_H
 #define IRC_SERV_INT_H
@@ -21,14 +24,31 @@ struct ns_cmd {
 	void		(*fn)(struct client *, int, char **);
 };
 
-/* A service: its nick, the alias users are told of, its commands. */
+/* A service: its nick, the alias users are told of, its commands, and
+ * more commands another file added (serv_extend). */
 struct service {
 	const char		*nick;
 	const char		*alias;
 	const struct ns_cmd	*cmds;
 	size_t			 ncmds;
+	const struct ns_cmd	*xcmds;
+	size_t			 nxcmds;
 };
 
+/* sv answers PRIVMSG/NOTICE to its nick from now on (at _init). */
+void	 serv_register(struct service *sv);
+/* Registered service nick (a constant) takes cmds besides its own. */
+void	 serv_extend(const char *nick, const struct ns_cmd *cmds, size_t n);
+
+/* A NOTICE from NickServ to c; "<what>: the account database failed" */
+void	 ns_reply(struct client *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 ns_store_failed(struct client *, const char *what);
+/* Account name's row: 1, or 0/-1 after NickServ said none (a text such
+ * as "No such account") or the failure. */
+struct store_account;
+int	 ns_account_named(struct client *, const char *name,
+	    struct store_account *, const char *none);
 /* A NOTICE from service svc (a nick) to c. */
 void	 serv_vreply(struct client *, const char *svc, const char *fmt,
 	    va_list) __attribute__((format(printf, 3, 0)));
@@ -42,12 +62,7 @@ void	 serv_command(struct client *, const struct service *,
 	    const char *text);
 /* The parameters of m joined by spaces, as a PRIVMSG's text. */
 void	 serv_words(const struct msg *, char *text, size_t sz);
-/* ChanServ (irc_chanserv.c), HostServ (irc_hostserv.c): a command line */
-void	 cs_command(struct client *, const char *text);
-void	 hs_command(struct client *, const char *text);
-void	 hist_command(struct client *, const char *text);	/* HistServ */
 
-struct store_account;
 /* NickServ (irc_serv.c) for its oper commands: SET on account a, the
  * names of SET ENFORCE and DM-HISTORY values */
 void	 ns_set_account(struct client *, const struct store_account *a,
@@ -56,17 +71,6 @@ void	 ns_set_account(struct client *, const struct store_account *a,
 uint32_t serv_confirm_code(const char *name, time_t t);
 const char *enforce_name(int);
 const char *ns_dmh_name(int);
-/* NickServ's oper commands (irc_nsadmin.c), Ergo's */
-void	 ns_saregister(struct client *, int, char **);
-void	 ns_sadrop(struct client *, int, char **);
-void	 ns_unregister(struct client *, int, char **);
-void	 ns_erase(struct client *, int, char **);
-void	 ns_saset(struct client *, int, char **);
-void	 ns_saget(struct client *, int, char **);
-void	 ns_get(struct client *, int, char **);
-void	 ns_suspend(struct client *, int, char **);
-void	 ns_rename(struct client *, int, char **);
-void	 ns_list(struct client *, int, char **);
 /* PASSWD <account> <new> by an oper with accreg */
 void	 ns_sapasswd(struct client *, const char *name, const char *pw);
 /* INFO: the suspension line of a, if it is suspended */

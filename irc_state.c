@@ -26,13 +26,22 @@ struct irc_hooks irc_hooks;
 
 const struct client_ext irc_cx_none;
 
+/*
+ * c's names (irc_state.h): one block, "nick\0key\0user\0host\0real\0"
+ * with key, user, host and real there only when set; c->nick is its
+ * start, or irc_nonick when c has none.
+ */
+static const char irc_nonick[1];
+
 struct client *
 irc_client_new(void)
 {
 	struct client *c = calloc(1, sizeof(*c));
 
-	if (c != NULL)
+	if (c != NULL) {
 		c->ext = IRC_CX_NONE;
+		c->nick = irc_nonick;
+	}
 	return c;
 }
 
@@ -220,31 +229,75 @@ irc_nick_unset(struct client *c)
 	if (c->h.key == NULL)
 		return;
 	htab_del(&irc.nicks, &c->h);
-	free(c->h.key);
+	c->h.key = NULL;	/* its bytes stay in c's names */
+}
+
+/* Sets c's names to these (NULL: none), key the folded nick to keep in
+ * the block (NULL: none); they may point into the old block. */
+static int
+names_build(struct client *c, const char *nick, const char *key,
+    const char *user, const char *host, const char *real)
+{
+	const char *v[5] = { nick, key, user, host, real };
+	char *b, *p[5], *o;
+	size_t l[5], n = 0, i;
+
+	for (i = 0; i < 5; i++)
+		n += l[i] = v[i] != NULL ? strlen(v[i]) + 1 : 0;
+	if ((b = malloc(n)) == NULL)
+		return -1;
+	for (n = 0, i = 0; i < 5; n += l[i], i++)
+		p[i] = v[i] != NULL ? memcpy(b + n, v[i], l[i]) : NULL;
+	o = c->nick != irc_nonick ? (char *)(uintptr_t)c->nick : NULL;
+	c->nick = b;
+	c->h.key = p[1];
+	c->user = p[2];
+	c->host = p[3];
+	c->realname = p[4];
+	free(o);
+	return 0;
+}
+
+int
+irc_user_set_names(struct client *c, const char *nick, const char *user,
+    const char *host, const char *realname)
+{
+	if (nick != NULL)
+		irc_nick_unset(c);
+	return names_build(c, nick != NULL ? nick : c->nick,
+	    nick != NULL ? NULL : c->h.key, user != NULL ? user : c->user,
+	    host != NULL ? host : c->host,
+	    realname != NULL ? realname : c->realname);
+}
+
+void
+irc_user_free_names(struct client *c)
+{
+	if (c->nick != irc_nonick)
+		free((char *)(uintptr_t)c->nick);
+	c->nick = irc_nonick;
 	c->h.key = NULL;
+	c->user = c->host = c->realname = NULL;
 }
 
 /* Sets c's nick and its hash entry; 0, or -1 on ENOMEM. */
 int
 irc_nick_set(struct client *c, const char *nick)
 {
-	char key[NICKLEN_MAX + 1], *k;
+	char key[NICKLEN_MAX + 1];
 
 	irc_fold(key, nick, sizeof(key));
-	if ((k = xstrdup(key)) == NULL)
-		return -1;
 	irc_nick_unset(c);
-	c->h.key = k;
+	if (names_build(c, nick, key, c->user, c->host, c->realname) == -1)
+		return -1;
 	if (htab_put(&irc.nicks, &c->h) == -1) {
-		free(k);
 		c->h.key = NULL;
 		return -1;
 	}
-	if (skel_set(c, nick) == -1) {
+	if (skel_set(c, c->nick) == -1) {	/* nick may be the old block's */
 		irc_nick_unset(c);
 		return -1;
 	}
-	snprintf(c->nick, sizeof(c->nick), "%s", nick);
 	irc_user_changed(c);
 	return 0;
 }

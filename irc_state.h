@@ -196,15 +196,27 @@ struct client {
 	struct client_ext *ext;		/* IRC_CX_NONE until needed (above) */
 	struct session	*sess;		/* its sessions, or NULL (see above) */
 	struct session	*cur;		/* the one whose command runs, or NULL */
-	char		*user;		/* ident from USER, '~'-prefixed */
-	char		*host;		/* shown host (IP for now) */
-	char		*realname;
+	/*
+	 * Its names, in one allocation (irc_user_set_names): nick ("" until
+	 * NICK, never NULL), ident from USER ('~'-prefixed), shown host,
+	 * realname (each NULL until set); h.key points at the folded nick
+	 * in the same block while c is in the nick table. A change makes a
+	 * new block, so a pointer read before it is stale after: copy what
+	 * must outlive a rename or a host change.
+	 */
+	const char	*nick;
+	const char	*user;
+	const char	*host;
+	const char	*realname;
 	unsigned	 flags;		/* CF_* */
 	unsigned	 umodes;	/* UMODE_* */
 	struct member	*chans;		/* memberships, via unext */
 	unsigned	 nchans;
 	uint32_t	 mark;		/* fan-out dedup generation */
 	uint32_t	 md_mark;	/* the same of irc_metadata.c */
+	bool		 changed;	/* on irc.changed */
+	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
+	bool		 auto_away;	/* its away is auto-away's */
 	time_t		 signon;	/* connect time (317) */
 	time_t		 last_msg;	/* last PRIVMSG/NOTICE (idle, 317) */
 	struct client	*gnext;		/* graveyard: freed next tick */
@@ -215,11 +227,6 @@ struct client {
 	/* server links (irc_link_user.c): UID, nick TS, and for a remote
 	 * user (no sessions here) the server it is on; NULL until used */
 	struct lk_user	*lk;
-	bool		 changed;	/* on irc.changed */
-	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
-	bool		 auto_away;	/* its away is auto-away's */
-	/* last: the fields above are at short offsets (smaller code) */
-	char		 nick[NICKLEN_MAX + 1];
 };
 
 extern const struct client_ext irc_cx_none;
@@ -227,6 +234,17 @@ extern const struct client_ext irc_cx_none;
 /* A new user: all zero but ext (IRC_CX_NONE); NULL on ENOMEM. A struct
  * client made otherwise (on the stack) sets ext so itself. */
 struct client *irc_client_new(void);
+/*
+ * Sets c's names: each argument not NULL replaces its field (nick ""
+ * for none), the others are kept; the arguments may point into c's own
+ * names. A nick set so is shown but not in the nick table (c leaves it
+ * if it was in): irc_nick_set puts it there. 0, or -1 on ENOMEM
+ * (c keeps its names).
+ */
+int	 irc_user_set_names(struct client *, const char *nick,
+	    const char *user, const char *host, const char *realname);
+/* Frees c's names (c is out of the nick table): nick "", the rest NULL. */
+void	 irc_user_free_names(struct client *);
 /* The name of c's oper block, or none if it is not an operator. */
 static inline const char *
 irc_oper_name_or(const struct client *c, const char *none)

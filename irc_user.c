@@ -38,6 +38,7 @@ irc_user_rename(struct client *c, const char *nick)
 	irc_fold(oldkey, c->nick, sizeof(oldkey));
 	if (irc_nick_set(c, nick) == -1)
 		return -1;
+	nick = c->nick;		/* the argument may have been c's old names */
 	irc_chan_nick_changed(c, oldkey);
 	log_info("connect", "%s is now known as %s", oldprefix, nick);
 	irc_sno('n', "%.*s changed nickname to %s",
@@ -114,24 +115,13 @@ irc_user_account_notify(struct client *c)
 void
 irc_user_chghost(struct client *c, const char *user, const char *host)
 {
-	char old[NICKLEN_MAX + 256], *nu = NULL, *nh = NULL;
+	char old[NICKLEN_MAX + 256];
 	struct member *um;
 	struct irc_ev ev;
 
-	if ((user != NULL && (nu = xstrdup(user)) == NULL) ||
-	    (host != NULL && (nh = xstrdup(host)) == NULL)) {
-		free(nu);
-		return;
-	}
 	snprintf(old, sizeof(old), "%s", irc_prefix(c));
-	if (nu != NULL) {
-		free(c->user);
-		c->user = nu;
-	}
-	if (nh != NULL) {
-		free(c->host);
-		c->host = nh;
-	}
+	if (irc_user_set_names(c, NULL, user, host, NULL) == -1)
+		return;
 	if (!(c->flags & CF_REG))
 		return;
 	irc_user_changed(c);

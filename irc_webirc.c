@@ -71,7 +71,7 @@ h_webirc(struct client *c, struct msg *m)
 	const char *fp, *ip = m->param[3], *why = NULL;
 	unsigned char a[16];
 	char gw[64];
-	char host[IRC_HOST_CLOAK], key[NET_ADDRKEY_LEN + 3], *nh;
+	char host[IRC_HOST_CLOAK], key[NET_ADDRKEY_LEN + 3];
 	bool secure = false;
 
 	if (c->flags & CF_REG) {
@@ -138,10 +138,7 @@ h_webirc(struct client *c, struct msg *m)
 	else
 		snprintf(host, sizeof(host), "%s%s", ip[0] == ':' ? "0" : "",
 		    ip);
-	if ((nh = xstrdup(host)) != NULL) {
-		free(c->host);
-		c->host = nh;
-	}
+	(void)irc_user_set_names(c, NULL, NULL, host, NULL);
 	/* "secure" is believed only from a gateway that came over TLS */
 	if (m->nparam > 4) {
 		const char *f = m->param[4];

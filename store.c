@@ -405,9 +405,9 @@ static const char *const queries[Q_COUNT] = {
 	    "expires = excluded.expires",
 	[Q_BAN_DELETE] = "DELETE FROM bans WHERE kind = ?1 AND mask = ?2",
 	[Q_BAN_LIST] = "SELECT kind, mask, reason, setter, set_at, expires "
-	    "FROM bans WHERE expires = 0 OR expires > ?1 ORDER BY kind, set_at",
+	    "FROM bans WHERE expires = 0 OR expires >= ?1 ORDER BY kind, set_at",
 	[Q_BAN_EXPIRE] = "DELETE FROM bans WHERE expires != 0 AND "
-	    "expires <= ?1",
+	    "expires < ?1",
 	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[Q_META_SET] = "INSERT OR REPLACE INTO meta (key, value) "
 	    "VALUES (?1, ?2)",
@@ -469,7 +469,7 @@ static const char *const queries[Q_COUNT] = {
 	[Q_ACCOUNT_LIST] = "SELECT display FROM accounts ORDER BY name",
 	[Q_BAN_GET] = "SELECT kind, mask, reason, setter, set_at, expires "
 	    "FROM bans WHERE kind = ?1 AND mask = ?2 AND "
-	    "(expires = 0 OR expires > ?3)",
+	    "(expires = 0 OR expires >= ?3)",
 	/* an account's suspension goes with it */
 	[Q_SUSPENSION_DEL] = "DELETE FROM bans WHERE kind = 'a' AND "
 	    "mask = (SELECT name FROM accounts WHERE id = ?1)",
@@ -2092,6 +2092,13 @@ store_ban_del(int kind, const char *mask)
 	return sqlite3_changes(db) > 0 ? 0 : 1;
 }
 
+/*
+ * A ban lasts through the second it expires in: ergo_now is whole
+ * seconds read when the loop's pass began, so the second a ban was set
+ * in may be nearly over (under load a "2s" D-line set at x.99 went at
+ * x+1.00); with "expires >= now" a ban of N seconds lasts at least N,
+ * and every caller passing ergo_now agrees on when it ends.
+ */
 /* fn(arg, ban) for each ban not expired at now; count, or -1. */
 int
 store_ban_list(time_t now, void (*fn)(void *, const struct store_ban *),

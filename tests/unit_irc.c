@@ -749,8 +749,8 @@ t_sessionless(void)
 	memset(&v, 0, sizeof(v));
 	memset(&vs, 0, sizeof(vs));
 	u.ext = v.ext = IRC_CX_NONE;
-	snprintf(u.nick, sizeof(u.nick), "u");
-	snprintf(v.nick, sizeof(v.nick), "v");
+	u.nick = "u";
+	v.nick = "v";
 	u.user = v.user = "~x";
 	u.host = v.host = "h";
 	u.flags = v.flags = CF_REG;
@@ -811,8 +811,8 @@ t_client_ext(void)
 	memset(&u, 0, sizeof(u));
 	memset(&v, 0, sizeof(v));
 	u.ext = v.ext = IRC_CX_NONE;
-	snprintf(u.nick, sizeof(u.nick), "u");
-	snprintf(v.nick, sizeof(v.nick), "v");
+	u.nick = "u";
+	v.nick = "v";
 	CHECK(u.ext->away == NULL && u.ext->naccepts == 0,
 	    "a user with no rare part reads as zero");
 	irc_cx_trim(&u);

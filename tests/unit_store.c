@@ -410,11 +410,25 @@ test_bans(void)
 	    strcmp(listed[0], "d 10.0.0.0/8 temp") ||
 	    strcmp(listed[1], "k *@bad.host second"))
 		return "list before expiry differs";
+	/* a ban lasts through the second it expires in */
 	nlisted = 0;
-	if (store_ban_list(2000, ban_seen, NULL) != 1 ||
+	if (store_ban_list(2000, ban_seen, NULL) != 2 || nlisted != 2)
+		return "ban gone in its last second";
+	if (store_ban_get('d', "10.0.0.0/8", 2000, &b) != 1 ||
+	    store_ban_get('d', "10.0.0.0/8", 2001, &b) != 0)
+		return "get at the expiry second differs";
+	nlisted = 0;
+	if (store_ban_list(2001, ban_seen, NULL) != 1 ||
 	    strcmp(listed[0], "k *@bad.host second"))
 		return "expired ban listed";
-	if (store_ban_expire(2000) != 0)
+	if (store_ban_expire(2000) != 0 ||
+	    store_ban_del('d', "10.0.0.0/8") != 0)
+		return "ban expired in its last second";
+	snprintf(b.reason, sizeof(b.reason), "temp");
+	b.kind = 'd';
+	b.expires = 2000;
+	snprintf(b.mask, sizeof(b.mask), "10.0.0.0/8");
+	if (store_ban_set(&b) != 0 || store_ban_expire(2001) != 0)
 		return "expire failed";
 	if (store_ban_del('d', "10.0.0.0/8") != 1)
 		return "expired ban still stored";

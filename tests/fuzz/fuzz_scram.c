@@ -100,7 +100,7 @@ client_new(void)
 {
 	if ((c = irc_client_new()) == NULL ||
 	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
-	    (c->host = strdup("127.0.0.1")) == NULL)
+	    irc_user_set_names(c, NULL, NULL, "127.0.0.1", NULL) == -1)
 		abort();
 	c->sess->user = c;
 	c->sess->caps = CAP_SASL;
@@ -113,7 +113,7 @@ client_free(void)
 {
 	IRC_HOOK_RUN(session_free, c->sess);	/* its SASL exchange */
 	IRC_HOOK_RUN(client_free, c);
-	free(c->host);
+	irc_user_free_names(c);
 	free(c->sess);
 	if (c->ext != IRC_CX_NONE)
 		free(c->ext);
@@ -257,7 +257,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 				break;
 			case 'R':
 				c->flags |= CF_REG | CF_NICK | CF_USER;
-				snprintf(c->nick, sizeof(c->nick), "fz");
+				if (irc_user_set_names(c, "fz", NULL, NULL,
+				    NULL) == -1)
+					abort();
 				break;
 			case 'X':
 				client_free();

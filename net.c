@@ -1144,9 +1144,13 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 #if defined(__GNUC__) || defined(__clang__)
 	const struct oq *q;
 
-	if (step == 0)
+	if (step == 0) {
+		/* each line of it a delivery reads */
 		__builtin_prefetch(c);
-	else if ((q = c->oq) == NULL)
+		__builtin_prefetch(&c->oq);
+		__builtin_prefetch(&c->tls);
+		__builtin_prefetch(&c->ws);
+	} else if ((q = c->oq) == NULL)
 		return;
 	else if (step == 1)
 		__builtin_prefetch(q);

@@ -107,46 +107,56 @@ tlist_add(struct tlist *l, struct session *s, uint64_t stamp)
 static void
 throttle_del(struct session *s)
 {
+	struct session_ext *x;
+
 	if (!(s->flags & SF_THROTTLED))
 		return;
 	s->flags &= ~SF_THROTTLED;
-	if (s->flprev != NULL)
-		s->flprev->flnext = s->flnext;
+	x = s->x;		/* a part of its own: it was on the list */
+	if (x->flprev != NULL)
+		x->flprev->x->flnext = x->flnext;
 	else
-		throttled = s->flnext;
-	if (s->flnext != NULL)
-		s->flnext->flprev = s->flprev;
+		throttled = x->flnext;
+	if (x->flnext != NULL)
+		x->flnext->x->flprev = x->flprev;
 	else
-		throttled_tail = s->flprev;
-	s->flnext = s->flprev = NULL;
+		throttled_tail = x->flprev;
+	x->flnext = x->flprev = NULL;
+	x->fl_next_ms = 0;
+	irc_sx_trim(s);
 }
 
 /*
  * Holds s's input until fl_next_ms. Every wait is at most one fakelag
  * interval from now, so a new entry belongs at or near the tail: the
  * walk back is short, and the timers only ever look at the head.
+ * false if out of memory: the line runs now.
  */
-static void
+static bool
 throttle_add(struct session *s, uint64_t next_ms)
 {
 	struct session *p;
+	struct session_ext *x;
 
 	throttle_del(s);
-	s->fl_next_ms = next_ms;
-	for (p = throttled_tail; p != NULL && p->fl_next_ms > next_ms;
-	    p = p->flprev)
+	if ((x = irc_sx(s)) == NULL)	/* its line runs now */
+		return false;
+	x->fl_next_ms = next_ms;
+	for (p = throttled_tail; p != NULL && p->x->fl_next_ms > next_ms;
+	    p = p->x->flprev)
 		;
-	s->flprev = p;
-	s->flnext = p != NULL ? p->flnext : throttled;
-	if (s->flnext != NULL)
-		s->flnext->flprev = s;
+	x->flprev = p;
+	x->flnext = p != NULL ? p->x->flnext : throttled;
+	if (x->flnext != NULL)
+		x->flnext->x->flprev = s;
 	else
 		throttled_tail = s;
 	if (p != NULL)
-		p->flnext = s;
+		p->x->flnext = s;
 	else
 		throttled = s;
 	s->flags |= SF_THROTTLED;
+	return true;
 }
 
 /* ---- clients ---- */
@@ -211,6 +221,7 @@ irc_conn_open(struct conn *conn)
 		return NULL;
 	}
 	c->sess->user = c;
+	c->sess->x = IRC_SX_NONE;
 	c->sess->conn = conn;
 	c->sess->id = ++irc.session_ids;
 	c->sess->signon = ergo_now;
@@ -295,7 +306,8 @@ session_detach(struct session *s)
 	if (*pp == NULL)
 		return;
 	if (s == c->sess && s->next == NULL && !c->always_on) {
-		irc_user_kill(c, "Client exited", s->error);	/* its last */
+		/* its last */
+		irc_user_kill(c, "Client exited", s->x->error);
 		return;
 	}
 	*pp = s->next;
@@ -303,7 +315,7 @@ session_detach(struct session *s)
 		c->cur = NULL;
 	log_info("connect", "%s: a session left (%u left)", irc_prefix(c),
 	    irc_user_sessions(c));
-	session_close(s, s->error);
+	session_close(s, s->x->error);
 	s->next = sgraveyard;
 	sgraveyard = s;
 	if (c->sess == NULL)		/* always-on: it stays, unseen */
@@ -318,7 +330,7 @@ reap(void)
 	struct client *c;
 
 	while ((s = irc.dead_sessions) != NULL) {
-		irc.dead_sessions = s->dnext;
+		irc.dead_sessions = s->x->dnext;
 		session_detach(s);
 	}
 	while ((c = irc.dead) != NULL) {
@@ -332,7 +344,10 @@ session_free(struct session *s)
 {
 	IRC_HOOK_RUN(session_free, s);	/* its SASL exchange, batch, ... */
 	irc_metadata_session_free(s);
-	free(s->error);
+	if (s->x != IRC_SX_NONE) {
+		free(s->x->error);
+		free(s->x);
+	}
 	free(s);
 }
 
@@ -608,10 +623,9 @@ session_line(struct session *s, char *line, size_t len)
 	if ((c->flags & CF_REG) && conf->fakelag.enabled &&
 	    !(c->flags & CF_FLOODOK) &&
 	    (s->fl_granted || !irc_ml_fakelag_exempt(c, line)) &&
-	    (wait = fakelag_touch(s)) > 0) {
-		throttle_add(s, ergo_now_ms + wait);
+	    (wait = fakelag_touch(s)) > 0 &&
+	    throttle_add(s, ergo_now_ms + wait))
 		return NET_DEFER;
-	}
 	/* Any line proves the client is alive. */
 	s->last_recv_ms = ergo_now_ms;
 	/* Opt-in, debug only; passwords and SASL payloads hidden. */
@@ -693,6 +707,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 	c->cur = NULL;
 	s->user->cur = NULL;	/* s may have attached to another user */
 	irc_cx_trim(s->user);	/* what the command used and let go of */
+	irc_sx_trim(s);
 	return rc;
 }
 
@@ -1556,7 +1571,7 @@ irc_tick(void)
 		sgraveyard = s->next;
 		session_free(s);
 	}
-	while ((s = throttled) != NULL && s->fl_next_ms <= now) {
+	while ((s = throttled) != NULL && s->x->fl_next_ms <= now) {
 		throttle_del(s);
 		s->fl_granted = true;
 		if (s->conn != NULL)
@@ -1596,7 +1611,7 @@ irc_next_timer_ms(void)
 		h = m;
 	if (throttled == NULL)
 		return h;
-	best = throttled->fl_next_ms;
+	best = throttled->x->fl_next_ms;
 	t = best <= ergo_now_ms ? 0 : (int)(best - ergo_now_ms);
 	return h >= 0 && h < t ? h : t;
 }

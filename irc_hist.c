@@ -1832,11 +1832,11 @@ struct znc_play {
 static void
 znc_session_free(struct session *s)
 {
-	if (s->znc == NULL)
+	if (s->x->znc == NULL)
 		return;
-	free(s->znc->targets);
-	free(s->znc);
-	s->znc = NULL;
+	free(s->x->znc->targets);
+	free(s->x->znc);
+	s->x->znc = NULL;
 }
 
 /* Whether name is in the comma list (NULL: everything). */
@@ -1859,7 +1859,7 @@ znc_named(const char *list, const char *name)
 static bool
 znc_join(struct client *c, struct chan *ch)
 {
-	struct znc_play *z = irc_sess(c) != NULL ? irc_sess(c)->znc : NULL;
+	struct znc_play *z = irc_sess(c) != NULL ? irc_sess(c)->x->znc : NULL;
 	struct hmsg **v;
 	int64_t cutoff;
 	size_t n;
@@ -1951,6 +1951,7 @@ irc_hist_playback(struct client *c, const char *text)
 {
 	char buf[IRC_LINE_MAX], list[IRC_LINE_MAX], *w[4], *save = NULL, *t;
 	struct session *ss = irc_sess(c);
+	struct session_ext *sx;
 	struct member *mb;
 	struct hmsg **v;
 	int64_t after = 0, before = 0, cutoff;
@@ -1975,17 +1976,17 @@ irc_hist_playback(struct client *c, const char *text)
 	if (after > 0)
 		after++;	/* newer than the time given, not at it */
 	all = strcmp(w[1], "*") == 0;
-	if (ss != NULL) {
+	if (ss != NULL && (sx = irc_sx(ss)) != NULL) {
 		znc_session_free(ss);
-		if ((ss->znc = calloc(1, sizeof(*ss->znc))) != NULL &&
-		    !all && (ss->znc->targets = xstrdup(w[1])) == NULL) {
-			free(ss->znc);
-			ss->znc = NULL;
+		if ((sx->znc = calloc(1, sizeof(*sx->znc))) != NULL &&
+		    !all && (sx->znc->targets = xstrdup(w[1])) == NULL) {
+			free(sx->znc);
+			sx->znc = NULL;
 		}
-		if (ss->znc != NULL) {
-			ss->znc->after = after;
-			ss->znc->before = before;
-			ss->znc->set_ms = (int64_t)ergo_now_ms;
+		if (sx->znc != NULL) {
+			sx->znc->after = after;
+			sx->znc->before = before;
+			sx->znc->set_ms = (int64_t)ergo_now_ms;
 		}
 	}
 	for (mb = c->chans; mb != NULL; mb = mb->unext) {

@@ -156,7 +156,7 @@ subscribed(const struct session *s, const char *key)
 
 	if (!(s->caps & CAP_METADATA))
 		return false;
-	for (m = s->mdsubs; m != NULL; m = m->next)
+	for (m = s->x->mdsubs; m != NULL; m = m->next)
 		if (strcmp(m->key, key) == 0)
 			return true;
 	return false;
@@ -167,11 +167,12 @@ irc_metadata_session_free(struct session *s)
 {
 	struct mdsub *m;
 
-	while ((m = s->mdsubs) != NULL) {
-		s->mdsubs = m->next;
+	while ((m = s->x->mdsubs) != NULL) {
+		s->x->mdsubs = m->next;
 		free(m);
 	}
-	s->nmdsubs = 0;
+	if (s->x != IRC_SX_NONE)
+		s->x->nmdsubs = 0;
 }
 
 /* ---- output ---- */
@@ -673,7 +674,7 @@ sub_values(struct client *c, const struct mdsub *sub)
 static void
 md_sub(struct client *c, struct msg *m)
 {
-	struct session *s = irc_sess(c);
+	struct session_ext *s = irc_sx(irc_sess(c));
 	char key[MD_KEY_MAX + 1];
 	struct mdsub *sub, **p, *added = NULL;
 	struct words ok;
@@ -683,6 +684,10 @@ md_sub(struct client *c, struct msg *m)
 	if (m->nparam < 3) {
 		irc_numeric(c, ERR_NEEDMOREPARAMS,
 		    "METADATA :Not enough parameters");
+		return;
+	}
+	if (s == NULL) {
+		md_fail(c, "INTERNAL_ERROR", "* :Out of memory");
 		return;
 	}
 	words_init(&ok, c, RPL_METADATASUBOK);
@@ -725,7 +730,7 @@ md_sub(struct client *c, struct msg *m)
 static void
 md_unsub(struct client *c, struct msg *m)
 {
-	struct session *s = irc_sess(c);
+	struct session_ext *s = irc_sess(c)->x;
 	char key[MD_KEY_MAX + 1];
 	struct mdsub *sub, **p;
 	struct words ok;
@@ -765,7 +770,7 @@ md_subs(struct client *c)
 	struct words w;
 
 	words_init(&w, c, RPL_METADATASUBS);
-	for (sub = irc_sess(c)->mdsubs; sub != NULL; sub = sub->next)
+	for (sub = irc_sess(c)->x->mdsubs; sub != NULL; sub = sub->next)
 		words_add(&w, sub->key);
 	words_flush(&w);
 }
@@ -910,7 +915,7 @@ irc_metadata_registered(struct client *c)
 		md_line(c, ref, ":%s METADATA %s %s * :%s", conf->server_name,
 		    c->nick, kv->key, kv->value);
 	batch_end(c, ref);
-	if (irc_sess(c)->mdsubs != NULL)
+	if (irc_sess(c)->x->mdsubs != NULL)
 		for (mb = c->chans; mb != NULL; mb = mb->unext)
 			chan_sync(c, mb->ch);
 }

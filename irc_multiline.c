@@ -126,7 +126,7 @@ irc_ml_limits(const struct conf *k, unsigned *bytes, unsigned *lines)
 static void
 ml_session_free(struct session *s)
 {
-	struct ml *ml = s->ml;
+	struct ml *ml = s->x->ml;
 
 	if (ml == NULL)
 		return;
@@ -136,7 +136,7 @@ ml_session_free(struct session *s)
 	free(ml->text);
 	free(ml->lines);
 	free(ml);
-	s->ml = NULL;
+	s->x->ml = NULL;
 }
 
 void
@@ -162,22 +162,22 @@ irc_ml_fakelag_exempt(struct client *c, const char *line)
 	const char *sp;
 	size_t n;
 
-	if (irc_sess(c)->ml == NULL || irc_sess(c)->ml->exempt == 0 || line[0] != '@' ||
+	if (irc_sess(c)->x->ml == NULL || irc_sess(c)->x->ml->exempt == 0 || line[0] != '@' ||
 	    (sp = strchr(line, ' ')) == NULL ||
 	    (n = (size_t)(sp - line) - 1) >= sizeof(tags))
 		return false;
 	memcpy(tags, line + 1, n);
 	tags[n] = '\0';
 	if (!irc_tag_get(tags, "batch", ref, sizeof(ref)) ||
-	    strcmp(ref, irc_sess(c)->ml->ref) != 0)
+	    strcmp(ref, irc_sess(c)->x->ml->ref) != 0)
 		return false;
-	irc_sess(c)->ml->exempt--;
-	if (irc_sess(c)->ml->failed)
+	irc_sess(c)->x->ml->exempt--;
+	if (irc_sess(c)->x->ml->failed)
 		return true;
-	irc_sess(c)->ml->flbytes += strlen(line);
-	if (irc_sess(c)->ml->flbytes < ML_FAKELAG_BYTES)
+	irc_sess(c)->x->ml->flbytes += strlen(line);
+	if (irc_sess(c)->x->ml->flbytes < ML_FAKELAG_BYTES)
 		return true;
-	irc_sess(c)->ml->flbytes -= ML_FAKELAG_BYTES;
+	irc_sess(c)->x->ml->flbytes -= ML_FAKELAG_BYTES;
 	return false;
 }
 
@@ -197,14 +197,14 @@ ml_fail(struct client *c, const char *code, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	irc_fail(c, "FAIL", "BATCH", code, "%s", buf);
-	if (irc_sess(c)->ml != NULL) {
-		irc_sess(c)->ml->failed = true;
-		ml_held -= ml_size(irc_sess(c)->ml);
-		free(irc_sess(c)->ml->text);
-		irc_sess(c)->ml->text = NULL;
-		free(irc_sess(c)->ml->lines);
-		irc_sess(c)->ml->lines = NULL;
-		ml_held += ml_size(irc_sess(c)->ml);
+	if (irc_sess(c)->x->ml != NULL) {
+		irc_sess(c)->x->ml->failed = true;
+		ml_held -= ml_size(irc_sess(c)->x->ml);
+		free(irc_sess(c)->x->ml->text);
+		irc_sess(c)->x->ml->text = NULL;
+		free(irc_sess(c)->x->ml->lines);
+		irc_sess(c)->x->ml->lines = NULL;
+		ml_held += ml_size(irc_sess(c)->x->ml);
 	}
 }
 
@@ -226,7 +226,8 @@ ref_valid(const char *r)
 static void
 ml_open(struct client *c, struct msg *m, const char *ref)
 {
-	struct ml *ml;
+	struct ml *ml = NULL;
+	struct session_ext *sx;
 	char ctags[IRC_TAGS_MAX + 1];
 	unsigned maxbytes, maxlines;
 
@@ -235,7 +236,7 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 		    ":draft/multiline and batch are not both enabled");
 		return;
 	}
-	if (irc_sess(c)->ml != NULL) {
+	if (irc_sess(c)->x->ml != NULL) {
 		irc_ml_free(c);
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":A multiline batch was already open; both dropped");
@@ -250,7 +251,8 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 		return;
 	}
 	irc_ml_limits(conf, &maxbytes, &maxlines);
-	if ((ml = calloc(1, sizeof(*ml))) == NULL ||
+	if ((sx = irc_sx(irc_sess(c))) == NULL ||
+	    (ml = calloc(1, sizeof(*ml))) == NULL ||
 	    (ml->text = malloc(maxbytes)) == NULL ||
 	    (ml->lines = calloc(maxlines, sizeof(*ml->lines))) == NULL)
 		goto nomem;
@@ -267,7 +269,7 @@ ml_open(struct client *c, struct msg *m, const char *ref)
 		goto nomem;
 	/* the tags are paid for by the lines (irc_ml_fakelag_exempt) */
 	ml->flbytes = ml->ctags != NULL ? strlen(ml->ctags) : 0;
-	irc_sess(c)->ml = ml;
+	sx->ml = ml;
 	ml_held += ml_size(ml);
 	ml_nopen++;
 	return;
@@ -285,7 +287,7 @@ nomem:
 static void
 ml_add(struct client *c, struct msg *m)
 {
-	struct ml *ml = irc_sess(c)->ml;
+	struct ml *ml = irc_sess(c)->x->ml;
 	const char *text;
 	char v[8];
 	bool concat;
@@ -344,11 +346,11 @@ irc_ml_line(struct client *c, struct msg *m)
 	    sizeof(ref)))
 		return false;
 	msg = strcmp(m->cmd, "PRIVMSG") == 0 || strcmp(m->cmd, "NOTICE") == 0;
-	if (!msg && (irc_sess(c)->ml == NULL || strcmp(ref, irc_sess(c)->ml->ref) != 0))
+	if (!msg && (irc_sess(c)->x->ml == NULL || strcmp(ref, irc_sess(c)->x->ml->ref) != 0))
 		return false;	/* a tag on some other command: ignored */
 	/* lines of a batch have no reply of their own */
 	(void)irc_label_take(c, drop, sizeof(drop));
-	if (irc_sess(c)->ml == NULL || strcmp(ref, irc_sess(c)->ml->ref) != 0) {
+	if (irc_sess(c)->x->ml == NULL || strcmp(ref, irc_sess(c)->x->ml->ref) != 0) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID", ":No "
 		    "multiline batch %s is open", ref);
 		return true;
@@ -362,9 +364,9 @@ irc_ml_reject(struct client *c, struct msg *m)
 {
 	char ref[IRC_ML_REF_MAX * 2 + 1];
 
-	if (irc_sess(c)->ml == NULL || irc_sess(c)->ml->failed || m->tags == NULL ||
+	if (irc_sess(c)->x->ml == NULL || irc_sess(c)->x->ml->failed || m->tags == NULL ||
 	    !irc_tag_get(m->tags, "batch", ref, sizeof(ref)) ||
-	    strcmp(ref, irc_sess(c)->ml->ref) != 0)
+	    strcmp(ref, irc_sess(c)->x->ml->ref) != 0)
 		return;
 	ml_fail(c, "MULTILINE_INVALID", ":Invalid multiline batch: a line "
 	    "was refused");
@@ -557,7 +559,7 @@ ml_service(struct client *c, struct ml *ml, bool notice)
 static void
 ml_close(struct client *c)
 {
-	struct ml *ml = irc_sess(c)->ml;
+	struct ml *ml = irc_sess(c)->x->ml;
 	bool notice = strcmp(ml->cmd, "NOTICE") == 0;
 	const char *name = ml->target;
 	unsigned char need = 0;
@@ -655,13 +657,13 @@ h_batch(struct client *c, struct msg *m)
 		ml_open(c, m, p + 1);
 		return;
 	}
-	if (*p != '-' || irc_sess(c)->ml == NULL ||
-	    strcmp(p + 1, irc_sess(c)->ml->ref) != 0) {
+	if (*p != '-' || irc_sess(c)->x->ml == NULL ||
+	    strcmp(p + 1, irc_sess(c)->x->ml->ref) != 0) {
 		irc_fail(c, "FAIL", "BATCH", "MULTILINE_INVALID",
 		    ":No such multiline batch is open");
 		return;
 	}
-	if (!irc_sess(c)->ml->failed)
+	if (!irc_sess(c)->x->ml->failed)
 		ml_close(c);
 	irc_ml_free(c);
 }

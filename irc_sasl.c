@@ -45,7 +45,7 @@ struct sasl {
 static void
 sasl_session_free(struct session *ss)
 {
-	struct sasl *s = ss->sasl;
+	struct sasl *s = ss->x->sasl;
 
 	if (s == NULL)
 		return;
@@ -56,7 +56,7 @@ sasl_session_free(struct session *ss)
 	irc_scram_clear(&s->scram);
 	conf_passwd_wipe(s, sizeof(*s));
 	free(s);
-	ss->sasl = NULL;
+	ss->x->sasl = NULL;
 }
 
 void
@@ -74,9 +74,9 @@ irc_sasl_free(struct client *c)
 const char *
 irc_sasl_scram_server_first(const struct client *c)
 {
-	if (irc_sess(c)->sasl == NULL || irc_sess(c)->sasl->mech != MECH_SCRAM)
+	if (irc_sess(c)->x->sasl == NULL || irc_sess(c)->x->sasl->mech != MECH_SCRAM)
 		return NULL;
-	return irc_sess(c)->sasl->scram.server_first;
+	return irc_sess(c)->x->sasl->scram.server_first;
 }
 
 
@@ -153,19 +153,19 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		sasl_fail(c, NULL);
 		return;
 	}
-	if (!irc_scram_fold(irc_sess(c)->sasl->folded,
-	    sizeof(irc_sess(c)->sasl->folded), p.authcid) ||
+	if (!irc_scram_fold(irc_sess(c)->x->sasl->folded,
+	    sizeof(irc_sess(c)->x->sasl->folded), p.authcid) ||
 	    (*p.authzid != '\0' &&
 	    (!irc_scram_fold(fz, sizeof(fz), p.authzid) ||
-	    strcmp(fz, irc_sess(c)->sasl->folded) != 0))) {
+	    strcmp(fz, irc_sess(c)->x->sasl->folded) != 0))) {
 		sasl_fail(c, NULL);
 		return;
 	}
-	if (irc_auth_throttled(c, irc_sess(c)->sasl->folded)) {
+	if (irc_auth_throttled(c, irc_sess(c)->x->sasl->folded)) {
 		sasl_fail(c, NULL);
 		return;
 	}
-	rc = store_account_get(irc_sess(c)->sasl->folded, &a);
+	rc = store_account_get(irc_sess(c)->x->sasl->folded, &a);
 	if (rc == -1) {
 		irc_send(c, ":%s NOTICE %s :Login failed: %s", conf->server_name,
 		    c->nick[0] ? c->nick : "*", store_error());
@@ -173,9 +173,9 @@ sasl_plain(struct client *c, const char *msg, size_t len)
 		return;
 	}
 	if (rc == 0)
-		irc_scram_fake(irc_sess(c)->sasl->folded, &a);
+		irc_scram_fake(irc_sess(c)->x->sasl->folded, &a);
 	if (rc == 0 || !irc_account_password_ok(&a, p.passwd)) {
-		sasl_fail(c, irc_sess(c)->sasl->folded);
+		sasl_fail(c, irc_sess(c)->x->sasl->folded);
 		return;
 	}
 	if (sasl_suspended(c, &a))
@@ -203,10 +203,10 @@ sasl_external(struct client *c, const char *msg, size_t len)
 	}
 	/* an authzid, if given, must be the certificate's account */
 	if (len > 0) {
-		irc_fold(irc_sess(c)->sasl->folded, a.name,
-		    sizeof(irc_sess(c)->sasl->folded));
+		irc_fold(irc_sess(c)->x->sasl->folded, a.name,
+		    sizeof(irc_sess(c)->x->sasl->folded));
 		if (!irc_scram_fold(fz, sizeof(fz), msg) ||
-		    strcmp(fz, irc_sess(c)->sasl->folded) != 0) {
+		    strcmp(fz, irc_sess(c)->x->sasl->folded) != 0) {
 			sasl_fail(c, NULL);
 			return;
 		}
@@ -220,7 +220,7 @@ sasl_external(struct client *c, const char *msg, size_t len)
 static void
 scram_first(struct client *c, char *msg)
 {
-	struct sasl *s = irc_sess(c)->sasl;
+	struct sasl *s = irc_sess(c)->x->sasl;
 	struct irc_scram *x = &s->scram;
 	char sf[512];
 	int rc, n;
@@ -250,7 +250,7 @@ bad:
 static void
 scram_final(struct client *c, char *msg)
 {
-	struct sasl *s = irc_sess(c)->sasl;
+	struct sasl *s = irc_sess(c)->x->sasl;
 	char reply[80];
 	size_t n;
 
@@ -273,7 +273,7 @@ scram_final(struct client *c, char *msg)
 static void
 sasl_message(struct client *c, char *msg, size_t len)
 {
-	struct sasl *s = irc_sess(c)->sasl;
+	struct sasl *s = irc_sess(c)->x->sasl;
 
 	switch (s->mech) {
 	case MECH_PLAIN:
@@ -302,7 +302,7 @@ sasl_message(struct client *c, char *msg, size_t len)
 static void
 sasl_data(struct client *c, const char *arg)
 {
-	struct sasl *s = irc_sess(c)->sasl;
+	struct sasl *s = irc_sess(c)->x->sasl;
 	size_t n = strcmp(arg, "+") == 0 ? 0 : strlen(arg), dlen;
 	char *nb, *msg;
 
@@ -354,6 +354,7 @@ void
 h_authenticate(struct client *c, struct msg *m)
 {
 	const char *arg = m->param[0];
+	struct session_ext *sx;
 	int mech;
 
 	/* the services server is another one (services.enabled no) */
@@ -364,7 +365,7 @@ h_authenticate(struct client *c, struct msg *m)
 		sasl_end(c);
 		return;
 	}
-	if (irc_sess(c)->sasl != NULL) {
+	if (irc_sess(c)->x->sasl != NULL) {
 		sasl_data(c, arg);
 		return;
 	}
@@ -392,11 +393,12 @@ h_authenticate(struct client *c, struct msg *m)
 		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
 		return;
 	}
-	if ((irc_sess(c)->sasl = calloc(1, sizeof(*irc_sess(c)->sasl))) == NULL) {
+	if ((sx = irc_sx(irc_sess(c))) == NULL ||
+	    (sx->sasl = calloc(1, sizeof(*sx->sasl))) == NULL) {
 		irc_numeric(c, ERR_SASLFAIL, ":SASL authentication failed");
 		return;
 	}
-	irc_sess(c)->sasl->mech = mech;
+	irc_sess(c)->x->sasl->mech = mech;
 	irc_send(c, "AUTHENTICATE +");
 }
 
@@ -409,7 +411,7 @@ irc_sasl_abort(struct client *c)
 {
 	if (irc_hooks.sasl_remote != NULL)
 		(void)irc_hooks.sasl_remote(c, NULL);
-	if (irc_sess(c)->sasl == NULL)
+	if (irc_sess(c)->x->sasl == NULL)
 		return;
 	irc_numeric(c, ERR_SASLABORTED, ":SASL authentication aborted");
 	sasl_end(c);

@@ -33,6 +33,30 @@ const struct client_ext irc_cx_none;
  */
 static const char irc_nonick[1];
 
+const struct session_ext irc_sx_none;
+
+struct session_ext *
+irc_sx(struct session *s)
+{
+	struct session_ext *x;
+
+	if (s->x != IRC_SX_NONE)
+		return s->x;
+	if ((x = calloc(1, sizeof(*x))) != NULL)
+		s->x = x;
+	return x;
+}
+
+void
+irc_sx_trim(struct session *s)
+{
+	if (s->x == IRC_SX_NONE ||
+	    memcmp(s->x, &irc_sx_none, sizeof(*s->x)) != 0)
+		return;
+	free(s->x);
+	s->x = IRC_SX_NONE;
+}
+
 struct client *
 irc_client_new(void)
 {

@@ -100,24 +100,42 @@ struct session {
 	bool		 fl_throttled;	/* burst used up: lines spaced out */
 	bool		 fl_granted;	/* the held line may now run */
 	unsigned	 fl_count;	/* lines in the current burst (fakelag) */
-	unsigned	 nmdsubs;
 	uint64_t	 last_recv_ms;	/* last line of any kind */
 	struct session	*tnext, *tprev;	/* timeout list, by last_recv_ms */
 	uint64_t	 tstamp_ms;	/* key of the timeout list it is on */
-	/* fakelag (irc.c), Ergo's algorithm */
-	uint64_t	 fl_last;	/* last touch (may be in the future) */
-	uint64_t	 fl_next_ms;	/* when the held line may run */
-	struct session	*flnext, *flprev;	/* throttled list */
-	struct sasl	*sasl;		/* AUTHENTICATE in progress */
-	struct ml	*ml;		/* open draft/multiline batch */
+	uint64_t	 fl_last;	/* fakelag (irc.c): last touch (may be
+					 * in the future) */
 	struct label	*label;		/* labeled command running (irc_out.c) */
-	struct mdsub	*mdsubs;	/* METADATA SUB keys (irc_metadata.c) */
-	struct znc_play	*znc;		/* its last *playback PLAY (irc_hist.c) */
-	struct session	*dnext;		/* irc.dead_sessions */
-	char		*error;		/* ERROR text once dead, or NULL */
+	struct session_ext *x;		/* IRC_SX_NONE until needed (below) */
 	uint64_t	 id;		/* for NickServ CLIENTS */
 	time_t		 signon;
 };
+
+/*
+ * What a session rarely needs, apart (as struct client_ext below): it
+ * points at IRC_SX_NONE, shared, read-only and all zero, until a field
+ * is written through irc_sx(s); irc_sx_trim frees it once every field
+ * is zero again (after each command of the session, and when it leaves
+ * the throttled list).
+ */
+struct session_ext {
+	struct session	*flnext, *flprev;	/* throttled list (fakelag) */
+	uint64_t	 fl_next_ms;	/* when the held line may run */
+	struct sasl	*sasl;		/* AUTHENTICATE in progress */
+	struct ml	*ml;		/* open draft/multiline batch */
+	struct znc_play	*znc;		/* its last *playback PLAY (irc_hist.c) */
+	struct mdsub	*mdsubs;	/* METADATA SUB keys (irc_metadata.c) */
+	unsigned	 nmdsubs;
+	struct session	*dnext;		/* irc.dead_sessions */
+	char		*error;		/* ERROR text once dead, or NULL */
+};
+
+extern const struct session_ext irc_sx_none;
+#define IRC_SX_NONE	((struct session_ext *)(uintptr_t)&irc_sx_none)
+/* s's rare part to write, made if needed; NULL on ENOMEM. */
+struct session_ext *irc_sx(struct session *);
+/* Frees s's rare part if nothing in it is in use. */
+void	 irc_sx_trim(struct session *);
 
 /*
  * What a user rarely needs, apart from struct client so that an idle

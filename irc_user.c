@@ -83,6 +83,7 @@ irc_session_kill(struct session *s, const char *quitmsg, const char *error)
 {
 	struct client *c = s->user;
 	struct session *o;
+	struct session_ext *x;
 
 	for (o = c->sess; o != NULL; o = o->next)
 		if (o != s && !(o->flags & SF_DEAD))
@@ -93,9 +94,13 @@ irc_session_kill(struct session *s, const char *quitmsg, const char *error)
 	}
 	if (s->flags & (SF_DEAD | SF_CLOSING))
 		return;
+	if ((x = irc_sx(s)) == NULL) {
+		irc_user_kill(c, quitmsg, error);
+		return;
+	}
 	s->flags |= SF_DEAD | SF_CLOSING;
-	s->error = error != NULL ? xstrdup(error) : NULL;
-	s->dnext = irc.dead_sessions;
+	x->error = error != NULL ? xstrdup(error) : NULL;
+	x->dnext = irc.dead_sessions;
 	irc.dead_sessions = s;
 }
 

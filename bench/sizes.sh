@@ -7,7 +7,8 @@
 bin=${1:-$(dirname "$0")/../ergo}
 command -v gdb >/dev/null 2>&1 || { echo "sizes.sh: no gdb" >&2; exit 1; }
 for t in "client:every user" "client_ext:a user's rare part, if used" \
-    "session:one per connection of a user" "conn:net's, one per connection" \
+    "session:one per connection of a user" \
+    "session_ext:a session's rare part, if used" "conn:net's, one per connection" \
     "pollfd:poll array slot" "pent:net's entry beside it" \
     "member:per channel joined"; do
 	name=${t%%:*}

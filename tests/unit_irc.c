@@ -748,6 +748,7 @@ t_sessionless(void)
 	memset(&u, 0, sizeof(u));
 	memset(&v, 0, sizeof(v));
 	memset(&vs, 0, sizeof(vs));
+	vs.x = IRC_SX_NONE;
 	u.ext = v.ext = IRC_CX_NONE;
 	u.nick = "u";
 	v.nick = "v";

@@ -103,6 +103,7 @@ client_new(void)
 	    irc_user_set_names(c, NULL, NULL, "127.0.0.1", NULL) == -1)
 		abort();
 	c->sess->user = c;
+	c->sess->x = IRC_SX_NONE;
 	c->sess->caps = CAP_SASL;
 	first[0] = '\0';
 	showed_password = false;
@@ -114,6 +115,8 @@ client_free(void)
 	IRC_HOOK_RUN(session_free, c->sess);	/* its SASL exchange */
 	IRC_HOOK_RUN(client_free, c);
 	irc_user_free_names(c);
+	if (c->sess->x != IRC_SX_NONE)
+		free(c->sess->x);
 	free(c->sess);
 	if (c->ext != IRC_CX_NONE)
 		free(c->ext);

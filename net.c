@@ -67,6 +67,9 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 #define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
 #define CONN_FRESH	0x400	/* nothing read yet (irc has it) */
 #define CONN_PTLS	0x800	/* the PROXY header said: client spoke TLS */
+#define CONN_OWNLINE	0x1000	/* WebSocket or its own sendq: a shared line
+				 * looks at ws and sendq (else it need not
+				 * read that part of the struct) */
 /* An address's text and its NUL: 8 groups of 4 hex digits and 7 colons
  * (inet_ntop writes an IPv4 inside IPv6 as ::ffff:a.b.c.d, shorter) */
 #define CONN_IP_LEN	40
@@ -909,6 +912,7 @@ pre_ws(struct conn *c)
 		conn_kill(c, why);
 		return;
 	}
+	c->flags |= CONN_OWNLINE;
 	if ((c->ws = ws_new(binary)) == NULL) {
 		conn_kill(c, "Out of memory");
 		return;
@@ -1145,11 +1149,10 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 	const struct oq *q;
 
 	if (step == 0) {
-		/* each line of it a delivery reads */
+		/* what a delivery reads of it (see net_conn_send_line) */
 		__builtin_prefetch(c);
 		__builtin_prefetch(&c->oq);
-		__builtin_prefetch(&c->tls);
-		__builtin_prefetch(&c->ws);
+		__builtin_prefetch(&c->outq);
 	} else if ((q = c->oq) == NULL)
 		return;
 	else if (step == 1)
@@ -1163,19 +1166,30 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 }
 
 /*
- * A shared line, queued by reference on a plain TCP connection; copied
- * for TLS (the engine takes the bytes) and WebSocket (framed per line).
+ * A shared line, queued by reference on a plain TCP or TLS connection
+ * (TLS: conn_writev hands the gathered lines to the engine, which copies
+ * them into its record: one copy, not one into obuf and one more into
+ * the engine); copied for WebSocket (framed per line).
  */
 void
 net_conn_send_line(struct conn *c, struct net_line *l)
 {
-	if (c->tls != NULL || c->ws != NULL ||
-	    (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_CONNECTING))) {
-		net_conn_send(c, l->data, l->len);
-		return;
+	size_t cap = net_lim.max_sendq;
+
+	/* A plain or TLS connection with the default sendq (the many
+	 * members of a large channel) is answered from its flags, olen,
+	 * ooff and oq alone. */
+	if (c->flags & (CONN_OWNLINE | CONN_DEAD | CONN_CLOSING |
+	    CONN_CONNECTING)) {
+		if (c->ws != NULL ||
+		    (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_CONNECTING))) {
+			net_conn_send(c, l->data, l->len);
+			return;
+		}
+		if (c->sendq != 0)
+			cap = c->sendq;
 	}
-	if (conn_pending(c) + l->len > (c->sendq ? c->sendq :
-	    net_lim.max_sendq)) {
+	if (conn_pending(c) + l->len > cap) {
 		conn_sendq_exceeded(c);
 		return;
 	}
@@ -1447,7 +1461,7 @@ conn_recv_raw(struct conn *c, char *buf, size_t len, const char **why)
 	/* The engine may owe the client handshake records, or may just
 	 * have become able to take the output queued before it was. */
 	if (!(c->flags & CONN_OUTQ) && (tls_conn_want_write(c->tls) ||
-	    (c->olen > c->ooff && tls_conn_ready(c->tls)))) {
+	    (conn_pending(c) > 0 && tls_conn_ready(c->tls)))) {
 		c->flags |= CONN_OUTQ;
 		c->outq = outq_head;
 		outq_head = c;
@@ -1751,6 +1765,8 @@ void
 net_conn_set_sendq(struct conn *c, size_t max)
 {
 	c->sendq = (uint32_t)max;	/* at most 1 GiB (conf.c) */
+	if (max != 0)
+		c->flags |= CONN_OWNLINE;
 }
 
 /* One poll(2) and its events; false if poll failed. */
@@ -1876,7 +1892,8 @@ conn_write_tls(struct conn *c)
 /*
  * Output with shared lines: the segments are gathered into one scratch
  * buffer, which stays in the cache from one connection to the next, and
- * sent with one send(2). Handing the kernel the segments themselves
+ * sent with one send(2) (TLS: handed to the engine, whose records
+ * net_tls.c sends). Handing the kernel the segments themselves
  * (sendmsg, an iovec each) cost as much again: it copies each short
  * line on its own, and a member gathers a hundred a pass.
  */
@@ -1917,7 +1934,18 @@ conn_writev(struct conn *c)
 				memcpy(oq_scratch + want, sg->l->data + skip, len);
 			want += len;
 		}
-		n = send(c->fd, oq_scratch, want, MSG_NOSIGNAL);
+		if (c->tls != NULL) {
+			const char *why;
+
+			if ((n = tls_conn_write(c->tls, c->fd, oq_scratch, want,
+			    &why)) == -1) {
+				c->olen = c->ooff = 0;
+				oq_clear(c);
+				conn_kill_tls(c, why);
+				break;
+			}
+		} else
+			n = send(c->fd, oq_scratch, want, MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR) {
@@ -1952,7 +1980,8 @@ conn_writev(struct conn *c)
 			q->n--;
 		}
 		if ((size_t)n < want) {
-			if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
+			if (!(c->flags & (CONN_CLOSING | CONN_DEAD)) &&
+			    (c->tls == NULL || tls_conn_want_write(c->tls)))
 				pfd[c->slot].events |= POLLOUT;
 			return;
 		}
@@ -1960,8 +1989,12 @@ conn_writev(struct conn *c)
 	/* obuf's bytes all went with the segments */
 	q->head = 0;
 	obuf_emptied(c);
-	if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
-		pfd[c->slot].events &= ~POLLOUT;
+	if (!(c->flags & (CONN_CLOSING | CONN_DEAD))) {
+		if (c->tls != NULL && tls_conn_want_write(c->tls))
+			pfd[c->slot].events |= POLLOUT;
+		else
+			pfd[c->slot].events &= ~POLLOUT;
+	}
 }
 
 static void
@@ -1973,12 +2006,12 @@ conn_write(struct conn *c)
 		pfd[c->slot].events |= POLLOUT;
 		return;
 	}
-	if (c->tls != NULL) {
-		conn_write_tls(c);
-		return;
-	}
 	if (c->oq != NULL && c->oq->n > 0) {
 		conn_writev(c);
+		return;
+	}
+	if (c->tls != NULL) {
+		conn_write_tls(c);
 		return;
 	}
 	if (c->olen == c->ooff)

@@ -67,6 +67,9 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 #define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
 #define CONN_FRESH	0x400	/* nothing read yet (irc has it) */
 #define CONN_PTLS	0x800	/* the PROXY header said: client spoke TLS */
+#define CONN_OWNLINE	0x1000	/* WebSocket or its own sendq: a shared line
+				 * looks at ws and sendq (else it need not
+				 * read that part of the struct) */
 /* An address's text and its NUL: 8 groups of 4 hex digits and 7 colons
  * (inet_ntop writes an IPv4 inside IPv6 as ::ffff:a.b.c.d, shorter) */
 #define CONN_IP_LEN	40
@@ -909,6 +912,7 @@ pre_ws(struct conn *c)
 		conn_kill(c, why);
 		return;
 	}
+	c->flags |= CONN_OWNLINE;
 	if ((c->ws = ws_new(binary)) == NULL) {
 		conn_kill(c, "Out of memory");
 		return;
@@ -1145,11 +1149,10 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 	const struct oq *q;
 
 	if (step == 0) {
-		/* each line of it a delivery reads */
+		/* what a delivery reads of it (see net_conn_send_line) */
 		__builtin_prefetch(c);
 		__builtin_prefetch(&c->oq);
-		__builtin_prefetch(&c->tls);
-		__builtin_prefetch(&c->ws);
+		__builtin_prefetch(&c->outq);
 	} else if ((q = c->oq) == NULL)
 		return;
 	else if (step == 1)
@@ -1171,13 +1174,22 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 void
 net_conn_send_line(struct conn *c, struct net_line *l)
 {
-	if (c->ws != NULL ||
-	    (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_CONNECTING))) {
-		net_conn_send(c, l->data, l->len);
-		return;
+	size_t cap = net_lim.max_sendq;
+
+	/* A plain or TLS connection with the default sendq (the many
+	 * members of a large channel) is answered from its flags, olen,
+	 * ooff and oq alone. */
+	if (c->flags & (CONN_OWNLINE | CONN_DEAD | CONN_CLOSING |
+	    CONN_CONNECTING)) {
+		if (c->ws != NULL ||
+		    (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_CONNECTING))) {
+			net_conn_send(c, l->data, l->len);
+			return;
+		}
+		if (c->sendq != 0)
+			cap = c->sendq;
 	}
-	if (conn_pending(c) + l->len > (c->sendq ? c->sendq :
-	    net_lim.max_sendq)) {
+	if (conn_pending(c) + l->len > cap) {
 		conn_sendq_exceeded(c);
 		return;
 	}
@@ -1753,6 +1765,8 @@ void
 net_conn_set_sendq(struct conn *c, size_t max)
 {
 	c->sendq = (uint32_t)max;	/* at most 1 GiB (conf.c) */
+	if (max != 0)
+		c->flags |= CONN_OWNLINE;
 }
 
 /* One poll(2) and its events; false if poll failed. */

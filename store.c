@@ -1335,24 +1335,14 @@ store_nick_reserve(int64_t id, const char *folded, time_t when)
 int
 store_account_delete(int64_t id)
 {
-	sqlite3_stmt	*st;
-
 	if (tx_begin() == -1)
 		return -1;
-	if ((st = q(Q_SUSPENSION_DEL)) == NULL ||
-	    q_bind(st, "account delete", Q_ARGS(QI(id))) == -1)
-		goto fail;
-	if (q_done(st, "account delete") == -1)
-		goto fail;
-	if ((st = q(Q_ACCOUNT_DELETE)) == NULL ||
-	    q_bind(st, "account delete", Q_ARGS(QI(id))) == -1)
-		goto fail;
-	if (q_done(st, "account delete") == -1)
-		goto fail;
+	if (q_exec(Q_SUSPENSION_DEL, "account delete", Q_ARGS(QI(id))) == -1 ||
+	    q_exec(Q_ACCOUNT_DELETE, "account delete", Q_ARGS(QI(id))) == -1) {
+		tx_rollback();
+		return -1;
+	}
 	return tx_commit();
-fail:
-	tx_rollback();
-	return -1;
 }
 
 /* Replaces a's credentials with the ones in a. */

@@ -10,14 +10,21 @@
  *   connect   -n clients (2000), -f in flight (50): registrations/s,
  *             connect-to-001 latency p50/p99, server CPU per registration,
  *             how many got 001. -b N registers N idle clients first (not
- *             measured): what a registration costs with N connected.
+ *             measured): what a registration costs with N connected;
+ *             they stay connected but this process does not poll them
+ *             while the others register (see pump_from).
  *   idle      -n list of steps ("1000,5000,10000"): registers up to each
  *             step, lets the server settle, reads its VmRSS; bytes per
  *             client against the RSS before the first connection.
  *   fanout    -c clients (200) in one channel, -S senders (4) x -m
  *             messages (2000), closed loop (-w 64 undelivered per sender);
  *             with -r RATE the senders are paced at RATE msg/s each for
- *             -d seconds instead.
+ *             -d seconds instead. -W N (closed loop): the first N
+ *             messages of each sender are a warm-up, not measured: CPU,
+ *             deliveries and latency are taken from the moment every
+ *             sender has N acknowledged (all delivered) to the end, so a
+ *             run measures the steady state and not the first window,
+ *             which leaves every sender at once (bench/run.sh's sweeps).
  *   channels  -c clients (1000) each in -k (10) of -C channels (100),
  *             -S senders each sending round-robin to its own channels.
  *
@@ -122,6 +129,7 @@ static size_t	 nlat, caplat;
 /* messaging state */
 static int	 nsenders = 4;
 static int	 window = 64;
+static int	 warm;		/* -W: messages per sender not measured */
 static int32_t	 sent[MAXSEND], acked[MAXSEND];
 static int32_t	 pending[MAXSEND][RING];	/* receivers still to get it */
 static int	*chan_members;			/* channels scenario */
@@ -654,20 +662,28 @@ conn_flush(struct conn *c)
 	pfds[c - conns].events &= ~POLLOUT;
 }
 
+/*
+ * connect -b: the clients below pump_from are connected and idle, not
+ * polled while the measured ones register. A poll() over 15,000 of them
+ * took this process ~10 ms, so it answered the server in one batch per
+ * such poll, and the run measured its loop as much as the server's.
+ */
+static int	 pump_from;
+
 /* One poll() and the work it reports; at most timeout ms. */
 static void
 pump(int timeout)
 {
 	int n, i;
 
-	for (i = 0; i < nconns; i++)	/* write what handlers queued */
+	for (i = pump_from; i < nconns; i++)	/* write what handlers queued */
 		if (conns[i].olen > 0 && conns[i].state != C_CONNECTING &&
 		    conns[i].state != C_DEAD)
 			conn_flush(&conns[i]);
-	n = poll(pfds, (nfds_t)nconns, timeout);
+	n = poll(pfds + pump_from, (nfds_t)(nconns - pump_from), timeout);
 	if (n <= 0)
 		return;
-	for (i = 0; i < nconns && n > 0; i++) {
+	for (i = pump_from; i < nconns && n > 0; i++) {
 		struct conn *c = &conns[i];
 		short r = pfds[i].revents;
 
@@ -783,6 +799,7 @@ scen_connect(int n, int inflight, int bg)
 			    n_registered, bg);
 		nlat = 0;	/* latency of the measured ones only */
 		n += bg;
+		pump_from = bg;	/* see pump_from */
 	}
 	if (hook != NULL && system(hook) != 0)
 		fprintf(stderr, "load: hook failed: %s\n", hook);
@@ -796,6 +813,7 @@ scen_connect(int n, int inflight, int bg)
 	dt = (double)(t1 - t0) / 1e6;
 	n -= bg;
 	n_registered -= bg;
+	pump_from = 0;
 	printf("RESULT scenario=connect clients=%d background=%d inflight=%d "
 	    "registered=%ld failed=%ld regs_per_s=%.0f p50_ms=%.2f "
 	    "p99_ms=%.2f cpu_us_per_reg=%.1f stat_cpu_us_per_reg=%.1f "
@@ -894,7 +912,8 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
     int inflight)
 {
 	int64_t t0, t1, c0, c1, s0, s1, d0 = 0, d1 = 0, expected = 0;
-	int i, k, s;
+	long nd0 = 0, nd;
+	int i, k, s, warming = rate <= 0 && warm > 0;
 	double dt;
 
 	alloc_conns(nclients);
@@ -991,6 +1010,18 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 			if (!more)
 				break;
 			pump(100);
+			for (s = 0; warming && s < nsenders; s++)
+				warming = acked[s] < warm;
+			if (warm > 0 && !warming && nd0 == 0) {
+				/* warmed up: the measurement starts here */
+				nd0 = n_deliv;
+				nlat = 0;
+				c0 = cpu_ns();
+				if (spid2 > 0)
+					d0 = cpu_ns_of(spid2);
+				s0 = cpu_stat_ns();
+				t0 = now_us();
+			}
 		}
 	} else {
 		int64_t gap = 1000000 / rate, next = t0;
@@ -1027,18 +1058,22 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 			    chan_members[conns[s].chans[k % kper]] - 1 :
 			    nclients - 1;
 	dt = (double)(t1 - t0) / 1e6;
+	/* deliveries measured: those after the warm-up (-W), else all */
+	nd = n_deliv - nd0;
 	printf("RESULT scenario=%s clients=%d senders=%d sent=%d "
 	    "deliveries=%ld expected=%lld lost=%lld reordered=%ld "
-	    "unexpected=%ld deliv_per_s=%.0f p50_ms=%.3f p99_ms=%.3f "
+	    "unexpected=%ld warm=%d measured=%ld deliv_per_s=%.0f "
+	    "p50_ms=%.3f p99_ms=%.3f "
 	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f cpu2_s_per_M=%.3f "
 	    "wall_s=%.3f pinned=%d tls=%d ok=%d\n",
 	    name, nclients, nsenders, sent[0] + sent[1] + sent[2] + sent[3],
 	    n_deliv, (long long)expected, (long long)expected - n_deliv,
-	    n_reorder, n_unexpected, n_deliv / dt, lat_pct(50), lat_pct(99),
-	    n_deliv ? (double)(c1 - c0) / 1e9 / (n_deliv / 1e6) : -1.0,
-	    n_deliv ? (double)(s1 - s0) / 1e9 / (n_deliv / 1e6) : -1.0,
-	    n_deliv && spid2 > 0 ? (double)(d1 - d0) / 1e9 /
-	    (n_deliv / 1e6) : -1.0, dt,
+	    n_reorder, n_unexpected, nd0 > 0 ? warm : 0, nd, nd / dt,
+	    lat_pct(50), lat_pct(99),
+	    nd ? (double)(c1 - c0) / 1e9 / (nd / 1e6) : -1.0,
+	    nd ? (double)(s1 - s0) / 1e9 / (nd / 1e6) : -1.0,
+	    nd && spid2 > 0 ? (double)(d1 - d0) / 1e9 /
+	    (nd / 1e6) : -1.0, dt,
 	    pinned, use_tls,
 	    n_deliv == expected && n_reorder == 0 && n_unexpected == 0 &&
 	    n_errors == 0 && n_deliv > 0);
@@ -1141,7 +1176,7 @@ usage(void)
 	    "  connect:  -n clients(2000) -f inflight(50) [-b connected-first]\n"
 	    "  idle:     -n steps(1000,5000,10000)\n"
 	    "  fanout:   -c clients(200) -S senders(4) -m msgs(2000) -w window(64)\n"
-	    "            [-r msg/s per sender -d seconds]\n"
+	    "            [-W warm-up msgs per sender] [-r msg/s per sender -d seconds]\n"
 	    "  channels: -c clients(1000) -C channels(100) -k per-client(10)\n"
 	    "            -S -m -w as fanout\n"
 	    "  fanout, channels: -q port2 (the senders') -Q server2-pid\n"
@@ -1161,7 +1196,7 @@ main(int argc, char **argv)
 	int o, pin = 0;
 
 	signal(SIGPIPE, SIG_IGN);
-	while ((o = getopt(argc, argv, "AtO:p:q:Q:h:P:s:n:f:c:S:m:w:r:d:C:k:T:a:l:H:b:"))
+	while ((o = getopt(argc, argv, "AtO:p:q:Q:h:P:s:n:f:c:S:m:w:W:r:d:C:k:T:a:l:H:b:"))
 	    != -1) {
 		switch (o) {
 		case 'A': pin = 1; break;
@@ -1179,6 +1214,7 @@ main(int argc, char **argv)
 		case 'S': nsenders = atoi(optarg); break;
 		case 'm': msgs = atoi(optarg); break;
 		case 'w': window = atoi(optarg); break;
+		case 'W': warm = atoi(optarg); break;
 		case 'r': rate = atoi(optarg); break;
 		case 'd': dur = atof(optarg); break;
 		case 'C': nchan = atoi(optarg); break;
@@ -1212,6 +1248,7 @@ main(int argc, char **argv)
 	if (nsenders < 1 || nsenders > 4)
 		die("-S: 1..4 senders");
 	if (window < 1 || window > RING || msgs < 1 || msgs > 10000000 ||
+	    warm < 0 || (warm > 0 && warm >= msgs) ||
 	    msglen < 0 || msglen > 400 || tlimit <= 0 || tlimit > 3600 ||
 	    dur <= 0 || dur > 600 || rate < 0 || rate > 100000)
 		die("an option is out of range");

@@ -187,13 +187,14 @@ struct oseg {
 /*
  * A connection's output, made when output is first queued and freed
  * once it is all written (or, kept, at the sweep): an idle client holds
- * none. The ring and the counts a delivery reads come first.
+ * none. What a delivery reads is the first 32 bytes (32-bit counts: a
+ * sendq is at most 64 MiB, conf.c).
  */
 struct cout {
 	unsigned	 head, n, cap;	/* a ring of cap (0 or a power of 2) */
-	size_t		 off;		/* of the head segment, sent */
-	size_t		 bytes;		/* shared bytes not yet sent */
-	size_t		 olen, ooff, ocap;
+	uint32_t	 off;		/* of the head segment, sent */
+	uint32_t	 bytes;		/* shared bytes not yet sent */
+	uint32_t	 olen, ooff, ocap;	/* obuf's */
 	char		*obuf;		/* the bytes given by copy, or NULL */
 	struct conn	*kprev, *knext;	/* on kept_head's list (CONN_KEPT) */
 	struct oseg	 seg[];
@@ -1063,12 +1064,13 @@ obuf_room(struct conn *c, size_t len)
 	while (ncap < o->olen + len)
 		ncap *= 2;
 	if (ncap > o->ocap) {
-		if ((nb = realloc(o->obuf, ncap)) == NULL) {
+		if (ncap > UINT32_MAX ||
+		    (nb = realloc(o->obuf, ncap)) == NULL) {
 			conn_kill(c, "Out of memory");
 			return -1;
 		}
 		o->obuf = nb;
-		o->ocap = ncap;
+		o->ocap = (uint32_t)ncap;
 	}
 	return 0;
 }
@@ -1188,8 +1190,10 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 		__builtin_prefetch(&c->ws);
 	} else if ((q = c->out) == NULL)
 		return;
-	else if (step == 1)
+	else if (step == 1) {
 		__builtin_prefetch(q);
+		__builtin_prefetch(&q->ocap);	/* the line after, if across */
+	}
 	else
 		__builtin_prefetch(&q->seg[(q->head + q->n) & (q->cap - 1)], 1);
 #else
@@ -1905,7 +1909,7 @@ conn_write_tls(struct conn *c)
 	else if (n == -1)
 		o->olen = o->ooff = 0;
 	else
-		o->ooff += (size_t)n;
+		o->ooff += (uint32_t)n;
 	if (n == -1)
 		conn_kill_tls(c, why);
 	if (o == NULL || o->ooff == o->olen)
@@ -2039,7 +2043,7 @@ conn_write(struct conn *c)
 		conn_kill(c, "Write error");
 		goto empty;
 	}
-	o->ooff += (size_t)n;
+	o->ooff += (uint32_t)n;
 	if (o->ooff < o->olen) {
 		if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
 			pfd[c->slot].events |= POLLOUT;

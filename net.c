@@ -67,6 +67,8 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 #define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
 #define CONN_FRESH	0x400	/* nothing read yet (irc has it) */
 #define CONN_PTLS	0x800	/* the PROXY header said: client spoke TLS */
+#define CONN_SRV	0x1000	/* a server link's: irc's srv handlers */
+#define CONN_EMPTIED	0x2000	/* its output has emptied once (oempty_ms) */
 /* An address's text and its NUL: 8 groups of 4 hex digits and 7 colons
  * (inet_ntop writes an IPv4 inside IPv6 as ::ffff:a.b.c.d, shorter) */
 #define CONN_IP_LEN	40
@@ -84,12 +86,13 @@ static const struct net_handlers *up, *srv;
 struct net_lim		 net_lim;
 
 /*
- * One per client: 168 bytes (a 176-byte malloc chunk), every one of
+ * One per client: 152 bytes (a 160-byte malloc chunk), every one of
  * them held by an idle client, so the counts are 32 bits (input is
  * bounded by max-recvq, a skipped line by READQ_MAX, a sendq by 1 GiB),
  * the address is as long as an address's text gets, and the output
  * state is a part of its own (struct cout) only while output is pending
- * or kept. What a fan-out delivery reads comes first, in one cache line
+ * or kept; its descriptor is its poll slot's and its handlers are
+ * irc's up or srv (CONN_SRV). What a fan-out delivery reads comes first
  * (net_conn_send_line, net_conn_prefetch, net_flush's walk).
  */
 struct conn {
@@ -99,12 +102,9 @@ struct conn {
 	struct conn	*outq;		/* on outq_head's list (CONN_OUTQ) */
 	struct tls_conn	*tls;		/* NULL: plain text */
 	struct ws	*ws;		/* a WebSocket: lines are frames */
-	int		 fd;
-	unsigned	 slot;
+	unsigned	 slot;		/* its socket is pfd[slot].fd */
 	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
-	uint32_t	 oempty_pass;	/* flush_pass then; 0: never */
 	void		*client;
-	const struct net_handlers *h;	/* up, or srv for server links */
 	struct ipcount	*ipc;
 	char		*ibuf;		/* pending input, only while non-empty */
 	uint32_t	 ilen;		/* bytes in ibuf */
@@ -137,6 +137,8 @@ struct pent {
 };
 
 static struct pollfd	*pfd;
+#define CONN_FD(c)	(pfd[(c)->slot].fd)
+#define CONN_H(c)	((c)->flags & CONN_SRV ? srv : up)
 static struct pent	*pent;
 static unsigned		 npfd, cappfd;
 static struct ipcount	*iptab[IPTAB_SIZE];
@@ -195,6 +197,7 @@ struct cout {
 	uint32_t	 off;		/* of the head segment, sent */
 	uint32_t	 bytes;		/* shared bytes not yet sent */
 	uint32_t	 olen, ooff, ocap;	/* obuf's */
+	uint32_t	 oempty_pass;	/* flush_pass when it last emptied */
 	char		*obuf;		/* the bytes given by copy, or NULL */
 	struct conn	*kprev, *knext;	/* on kept_head's list (CONN_KEPT) */
 	struct oseg	 seg[];
@@ -343,18 +346,22 @@ static uint32_t		 flush_pass = 1;	/* net_flush calls, from 1 */
 static void
 obuf_emptied(struct conn *c)
 {
-	uint32_t now = (uint32_t)ergo_now_ms, ms = c->oempty_ms,
-	    pass = c->oempty_pass;
+	uint32_t now = (uint32_t)ergo_now_ms, ms = c->oempty_ms, pass;
+	unsigned before = c->flags & CONN_EMPTIED;
 	struct cout *o = c->out;
 
 	c->oempty_ms = now;
-	c->oempty_pass = flush_pass;
+	c->flags |= CONN_EMPTIED;
 	if (o == NULL)
 		return;
+	/* the pass of the last emptying is known while the part lasted */
+	pass = o->oempty_pass;
+	o->oempty_pass = flush_pass;
 	o->olen = o->ooff = 0;
 	if (o->ocap > OBUF_KEEP_MAX || o->cap > OQ_KEEP_MAX ||
-	    (c->flags & (CONN_CLOSING | CONN_DEAD)) || pass == 0 ||
-	    (now - ms > 1000 && flush_pass - pass > OBUF_KEEP_PASSES)) {
+	    (c->flags & (CONN_CLOSING | CONN_DEAD)) || !before ||
+	    (now - ms > 1000 && (pass == 0 ||
+	    flush_pass - pass > OBUF_KEEP_PASSES))) {
 		obuf_release(c);
 		return;
 	}
@@ -610,7 +617,6 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 		net_refuse(fd, "Server out of memory");
 		return;
 	}
-	c->fd = fd;
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	c->ipc->n++;
 	if (slot_add(fd, POLLIN, PE_CONN, c, &c->slot) == -1) {
@@ -622,7 +628,8 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 	}
 	c->tls = tls;
 	nconns++;
-	c->h = server ? srv : up;
+	if (server)
+		c->flags |= CONN_SRV;
 	if (step != -1) {
 		if (pre_start(c, step, ws) == -1)
 			conn_kill(c, "Out of memory");
@@ -631,7 +638,7 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 		return;
 	}
 	c->flags |= CONN_FRESH;
-	if ((c->client = c->h->open(c)) == NULL) {
+	if ((c->client = CONN_H(c)->open(c)) == NULL) {
 		conn_kill(c, "Connection refused");
 		return;
 	}
@@ -664,7 +671,7 @@ goneq_tell(void)
 			void *cl = c->client;
 
 			c->client = NULL;
-			c->h->closed(cl, c->reason);
+			CONN_H(c)->closed(cl, c->reason);
 		}
 }
 
@@ -755,7 +762,7 @@ pre_refuse(struct conn *c, const char *why, const char *error)
 	/* what was only peeked, taken: unread input would turn our close
 	 * into a reset that can discard the ERROR before it is read */
 	if (c->tls == NULL) {
-		if (recv(c->fd, rbuf, READ_CHUNK, 0) < 0) {
+		if (recv(CONN_FD(c), rbuf, READ_CHUNK, 0) < 0) {
 			/* nothing was left: fine */
 		}
 		conn_kill_error(c, error);
@@ -770,7 +777,7 @@ conn_open(struct conn *c)
 	pre_end(c);
 	if (c->ws == NULL)
 		c->flags |= CONN_FRESH;
-	if ((c->client = c->h->open(c)) == NULL)
+	if ((c->client = CONN_H(c)->open(c)) == NULL)
 		conn_kill(c, "Connection refused");
 }
 
@@ -817,7 +824,7 @@ pre_proxy(struct conn *c)
 
 	if (p->len > 0)
 		memcpy(buf, p->buf, p->len);
-	n = recv(c->fd, buf + p->len, sizeof(buf) - p->len, MSG_PEEK);
+	n = recv(CONN_FD(c), buf + p->len, sizeof(buf) - p->len, MSG_PEEK);
 	if (n == 0) {
 		conn_kill(c, "Connection closed");
 		return;
@@ -855,7 +862,7 @@ pre_proxy(struct conn *c)
 		return;
 	}
 	p->buf = nb;
-	if ((n = recv(c->fd, p->buf + p->len, take, 0)) <= 0) {
+	if ((n = recv(CONN_FD(c), p->buf + p->len, take, 0)) <= 0) {
 		conn_kill(c, "Read error");
 		return;
 	}
@@ -1356,7 +1363,7 @@ conn_lines(struct conn *c, char *buf, size_t len)
 	char *eol, saved;
 	int lines = 0, rc;
 
-	while (off < len && (lines < LINES_PER_PASS || (c->h == srv ?
+	while (off < len && (lines < LINES_PER_PASS || ((c->flags & CONN_SRV) ?
 	    lines < LINES_PER_PASS_SERVER : lines < LINES_PER_PASS_MAX &&
 	    pass_young())) &&
 	    !(c->flags & (CONN_PAUSED | CONN_CLOSING | CONN_DEAD))) {
@@ -1385,8 +1392,8 @@ conn_lines(struct conn *c, char *buf, size_t len)
 			conn_readq(c);
 			return len;
 		} else if (n > maxlen)
-			c->h->toolong(c->client);
-		else if ((rc = c->h->line(c->client, buf + off, n)) ==
+			CONN_H(c)->toolong(c->client);
+		else if ((rc = CONN_H(c)->line(c->client, buf + off, n)) ==
 		    NET_DEFER) {
 			*eol = saved;	/* offered again after resume */
 			c->flags |= CONN_PAUSED;
@@ -1404,7 +1411,7 @@ conn_lines(struct conn *c, char *buf, size_t len)
 			conn_readq(c);
 			return len;
 		}
-		c->h->toolong(c->client);
+		CONN_H(c)->toolong(c->client);
 		c->flags |= CONN_SKIP;
 		c->skipped = len - off;
 		off = len;
@@ -1484,8 +1491,8 @@ conn_recv_raw(struct conn *c, char *buf, size_t len, const char **why)
 
 	*why = NULL;
 	if (c->tls == NULL)
-		return recv(c->fd, buf, len, 0);
-	n = tls_conn_read(c->tls, c->fd, buf, len, why);
+		return recv(CONN_FD(c), buf, len, 0);
+	n = tls_conn_read(c->tls, CONN_FD(c), buf, len, why);
 	/* The engine may owe the client handshake records, or may just
 	 * have become able to take the output queued before it was. */
 	if (!(c->flags & CONN_OUTQ) && (tls_conn_want_write(c->tls) ||
@@ -1677,7 +1684,7 @@ conn_connected(struct conn *c)
 	int err = 0;
 	socklen_t el = sizeof(err);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
+	if (getsockopt(CONN_FD(c), SOL_SOCKET, SO_ERROR, &err, &el) == -1)
 		err = errno;
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
@@ -1773,10 +1780,8 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 		}
 	}
 	c->ipc->n++;
-	c->fd = fd;
 	snprintf(c->ip, sizeof(c->ip), "%s", host);
-	c->flags = CONN_CONNECTING;
-	c->h = srv;
+	c->flags = CONN_CONNECTING | CONN_SRV;
 	c->client = handle;
 	if (slot_add(fd, POLLOUT, PE_CONN, c, &c->slot) == -1) {
 		ip_put(c->ipc);
@@ -1900,10 +1905,10 @@ conn_write_tls(struct conn *c)
 
 	/* no output part when only handshake records are due */
 	if (o != NULL && o->obuf != NULL)
-		n = tls_conn_write(c->tls, c->fd, o->obuf + o->ooff,
+		n = tls_conn_write(c->tls, CONN_FD(c), o->obuf + o->ooff,
 		    o->olen - o->ooff, &why);
 	else
-		n = tls_conn_write(c->tls, c->fd, NULL, 0, &why);
+		n = tls_conn_write(c->tls, CONN_FD(c), NULL, 0, &why);
 	if (o == NULL)
 		;
 	else if (n == -1)
@@ -1966,7 +1971,7 @@ conn_writev(struct conn *c)
 				memcpy(oq_scratch + want, sg->l->data + skip, len);
 			want += len;
 		}
-		n = send(c->fd, oq_scratch, want, MSG_NOSIGNAL);
+		n = send(CONN_FD(c), oq_scratch, want, MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR) {
@@ -2033,7 +2038,7 @@ conn_write(struct conn *c)
 	}
 	if (o == NULL || o->olen == o->ooff)
 		goto empty;
-	n = send(c->fd, o->obuf + o->ooff, o->olen - o->ooff, MSG_NOSIGNAL);
+	n = send(CONN_FD(c), o->obuf + o->ooff, o->olen - o->ooff, MSG_NOSIGNAL);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			pfd[c->slot].events |= POLLOUT;
@@ -2059,14 +2064,16 @@ empty:
 static void
 conn_free(struct conn *c)
 {
+	int fd = CONN_FD(c);	/* the slot goes first */
+
 	if (c->tls != NULL) {
-		tls_conn_close(c->tls, c->fd);	/* close_notify, best effort */
+		tls_conn_close(c->tls, fd);	/* close_notify, best effort */
 		tls_conn_free(c->tls);
 	}
 	pre_end(c);
 	ws_free(c->ws);
 	slot_del(c->slot);
-	close(c->fd);
+	close(fd);
 	ip_put(c->ipc);
 	free(c->ibuf);
 	obuf_release(c);

@@ -1037,9 +1037,11 @@ print_block(FILE *f, const struct cv *cv, const char *path, int depth)
 		{
 			char sub[96];
 
-			snprintf(sub, sizeof(sub), "%s%s%s", path,
-			    pl > 0 ? "." : "", child);
-			print_block(f, cv, sub, depth + 1);
+			/* the schema's paths are short: a longer one is no
+			 * block of ours */
+			if (snprintf(sub, sizeof(sub), "%s%s%s", path,
+			    pl > 0 ? "." : "", child) < (int)sizeof(sub))
+				print_block(f, cv, sub, depth + 1);
 		}
 		for (k = 0; f != NULL && k < depth; k++)
 			fputc('\t', f);

@@ -115,6 +115,10 @@ struct lk_hooks {
 	bool		 (*encap_here)(struct link *, struct server *,
 			    struct client *, struct msg *);
 	void		 (*user_added)(struct client *);
+	/* a UID/EUID nick with umodes um from l: may it come in? (false:
+	 * l has been dropped) */
+	bool		 (*user_ok)(struct link *, const char *nick,
+			    const char *um);
 };
 extern struct lk_hooks	 lk_hooks;
 void	 lk_burst_add(void (*)(struct link *));

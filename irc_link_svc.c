@@ -308,6 +308,34 @@ account_attach(struct client *c, const char *acct)
 	return true;
 }
 
+/*
+ * A network has one services server. Another one introducing a service
+ * under our services' nick while ours run would split the accounts in
+ * two (each side's users would talk to their own NickServ, with their
+ * own database): the link is refused, both ends saying why.
+ */
+static bool
+lk_svc_user_ok(struct link *l, const char *nick, const char *um)
+{
+	char why[200];
+	size_t i;
+
+	if (!conf->services.enabled || strchr(um, 'S') == NULL)
+		return true;
+	for (i = 0; i < NSVCS; i++)
+		if (strcasecmp(nick, svcs[i].nick) == 0)
+			break;
+	if (i == NSVCS)
+		return true;
+	log_warnx("link", "%s runs services too (it introduced %s): a "
+	    "network has one services server; set services { enabled no } "
+	    "on all but one", l->name, nick);
+	snprintf(why, sizeof(why), "Services on both servers (%s and %s): "
+	    "set services { enabled no } on one", l->name, lk_me.name);
+	lk_drop(l, why);
+	return false;
+}
+
 /* A user came from a link (EUID): its account, as the services see it. */
 static void
 lk_svc_user_added(struct client *c)
@@ -1099,6 +1127,7 @@ irc_link_svc_init(void)
 	lk_burst_add(lk_svc_burst);	/* our services, if we run them */
 	lk_hooks.rehashed = lk_svc_rehashed;
 	lk_hooks.user_added = lk_svc_user_added;
+	lk_hooks.user_ok = lk_svc_user_ok;
 	lk_hooks.encap_here = lk_svc_encap;
 	irc_hooks.remote_reply = on_remote_reply;
 	irc_hooks.sasl_remote = on_sasl_remote;

@@ -256,6 +256,8 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		    l->name, uid, nick);
 		return;
 	}
+	if (lk_hooks.user_ok != NULL && !lk_hooks.user_ok(l, nick, um))
+		return;
 	if ((old = irc_client_find(nick)) != NULL &&
 	    !collide(l, old, uid, ts))
 		return;

@@ -1210,15 +1210,17 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 }
 
 /*
- * A shared line, queued by reference on a plain TCP connection; copied
- * for TLS (the engine takes the bytes) and WebSocket (framed per line).
+ * A shared line, queued by reference on a plain TCP or TLS connection
+ * (TLS: conn_writev hands the gathered lines to the engine, which copies
+ * them into its record: one copy, not one into obuf and one more into
+ * the engine); copied for WebSocket (framed per line).
  */
 void
 net_conn_send_line(struct conn *c, struct net_line *l)
 {
 	const struct cout *o;
 
-	if (c->tls != NULL || c->ws != NULL ||
+	if (c->ws != NULL ||
 	    (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_CONNECTING))) {
 		net_conn_send(c, l->data, l->len);
 		return;
@@ -1930,7 +1932,8 @@ conn_write_tls(struct conn *c)
 /*
  * Output with shared lines: the segments are gathered into one scratch
  * buffer, which stays in the cache from one connection to the next, and
- * sent with one send(2). Handing the kernel the segments themselves
+ * sent with one send(2) (TLS: handed to the engine, whose records
+ * net_tls.c sends). Handing the kernel the segments themselves
  * (sendmsg, an iovec each) cost as much again: it copies each short
  * line on its own, and a member gathers a hundred a pass.
  */
@@ -1971,7 +1974,18 @@ conn_writev(struct conn *c)
 				memcpy(oq_scratch + want, sg->l->data + skip, len);
 			want += len;
 		}
-		n = send(CONN_FD(c), oq_scratch, want, MSG_NOSIGNAL);
+		if (c->tls != NULL) {
+			const char *why;
+
+			if ((n = tls_conn_write(c->tls, CONN_FD(c), oq_scratch,
+			    want, &why)) == -1) {
+				q->olen = q->ooff = 0;
+				oq_clear(c);
+				conn_kill_tls(c, why);
+				break;
+			}
+		} else
+			n = send(CONN_FD(c), oq_scratch, want, MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR) {
@@ -2006,7 +2020,8 @@ conn_writev(struct conn *c)
 			q->n--;
 		}
 		if ((size_t)n < want) {
-			if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
+			if (!(c->flags & (CONN_CLOSING | CONN_DEAD)) &&
+			    (c->tls == NULL || tls_conn_want_write(c->tls)))
 				pfd[c->slot].events |= POLLOUT;
 			return;
 		}
@@ -2014,8 +2029,12 @@ conn_writev(struct conn *c)
 	/* obuf's bytes all went with the segments */
 	q->head = 0;
 	obuf_emptied(c);
-	if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
-		pfd[c->slot].events &= ~POLLOUT;
+	if (!(c->flags & (CONN_CLOSING | CONN_DEAD))) {
+		if (c->tls != NULL && tls_conn_want_write(c->tls))
+			pfd[c->slot].events |= POLLOUT;
+		else
+			pfd[c->slot].events &= ~POLLOUT;
+	}
 }
 
 static void
@@ -2028,12 +2047,12 @@ conn_write(struct conn *c)
 		pfd[c->slot].events |= POLLOUT;
 		return;
 	}
-	if (c->tls != NULL) {
-		conn_write_tls(c);
-		return;
-	}
 	if (o != NULL && o->n > 0) {
 		conn_writev(c);
+		return;
+	}
+	if (c->tls != NULL) {
+		conn_write_tls(c);
 		return;
 	}
 	if (o == NULL || o->olen == o->ooff)

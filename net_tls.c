@@ -1171,11 +1171,13 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
  * Records are gathered and sent together: the engine makes one record
  * per 2 KiB of output (TLS_OBUF), and a member of a busy channel is
  * given several a pass; one send(2) each cost TLS fan-out 3.7 system
- * calls for every one of plain TCP's (bench/RESULTS.md). What the socket
- * does not take waits in t->pend (at most a gather's worth), before
- * anything else is written.
+ * calls for every one of plain TCP's (bench/RESULTS.md). The gather
+ * holds the records of as much as net.c hands over at once (its 64 KiB
+ * oq_scratch), so a pass's lines leave in one send, as over plain TCP.
+ * What the socket does not take waits in t->pend (at most a gather's
+ * worth), before anything else is written.
  */
-static unsigned char	 gather[16384];
+static unsigned char	 gather[65536 + 32 * (TLS_OBUF - 2048)];
 
 /* 1: all of buf[0..len) sent; 0: the rest kept in t->pend; -1: error. */
 static int

@@ -60,7 +60,9 @@ LINK = """link %(name)s {
 class Net:
     seq = 0
     """Servers named a.test, b.test, ... with SIDs 0AA, 0AB, ...; edges
-    (x, y) link x to y, x connecting (autoconnect) unless told not to."""
+    (x, y) link x to y, x connecting (autoconnect) unless told not to.
+    a.test runs the services; the others have them off unless top[i]
+    has a services block of its own."""
 
     def __init__(self, n, edges, auto=True, pw=None, extra=None,
                  ping="60s", level="info", top=None):
@@ -79,6 +81,9 @@ class Net:
                     "hash": HASHES["link"],
                     "auto": "yes" if auto and i == x else "no"}
             links += (top or {}).get(i, "")
+            # one services server a network: a.test's, unless told
+            if i > 0 and "services" not in (top or {}).get(i, ""):
+                links += "services { enabled no }\n"
             text = CONF % {"name": name, "sid": "0A%s" % chr(65 + i),
                            "lport": self.lports[i], "oper": HASHES["oper"],
                            "links": links, "ping": ping, "level": level,

@@ -607,3 +607,20 @@ def test_strict_nick_reservation_renames_a_leafs_user_at_once():
         t.send("PING :again")
         lines += t.lines_until(r"PONG .*again")
     assert not any(re.search(r" NICK :?Guest", l) for l in lines), lines
+
+
+def test_a_second_services_server_is_refused_with_the_reason():
+    # b.test left with the default (services on): two NickServs would
+    # split the accounts in two, so neither end takes the link
+    net = Net(2, [(1, 0)], top={1: "services { enabled yes }\n"})
+    for i, other in ((0, "b"), (1, "a")):
+        net.srv[i].wait_log(r"%s\.test runs services too \(it introduced "
+                            r"(NickServ|ChanServ)\): a network has one "
+                            r"services server; set services \{ enabled no "
+                            r"\} on all but one" % other)
+    wait_for(lambda: net.links(0) == ["a.test"], 10, "a.test alone")
+    assert net.links(1) == ["b.test"]
+    # each server's own NickServ still answers its users
+    c = net.srv[1].client("carol")
+    c.send("PRIVMSG NickServ :HELP")
+    c.expect(r"^:NickServ!\S+ NOTICE carol :")

@@ -225,6 +225,39 @@ def test_a_tls_member_that_stops_reading_gets_every_line_in_order_later():
     r.expect(r"PONG \S+ :?after$")
 
 
+def test_a_tls_member_gets_channel_and_private_lines_in_the_order_sent():
+    """Channel lines reach a TLS member by reference (one shared copy,
+    handed to each member's engine when its output is written) and lines
+    to it alone by copy: interleaved in one pass they arrive once each,
+    in the order sent, and a plain member of the same channel gets the
+    same channel lines."""
+    s = tls_server(server="max-sendq 16m")
+    r = TLSClient(s.tls_port, context()).register("tlsmix")
+    r.send("JOIN #mix")
+    r.expect(r" 366 ")
+    p = s.client("plainmix")
+    p.send("JOIN #mix")
+    p.expect(r" 366 ")
+    w = s.client("writer")
+    w.send("JOIN #mix")
+    w.expect(r" 366 ")
+    n, pad = 3000, b"y" * 200
+    w.send_raw(b"".join(
+        b"NOTICE tlsmix :%d\r\n" % i if i % 3 == 1 else
+        b"PRIVMSG #mix :%d %s\r\n" % (i, pad) for i in range(n)))
+    r.expect(r"^:writer\S* NOTICE tlsmix :%d$" % (n - 2), timeout=60)
+    r.expect(r"^:writer\S* PRIVMSG #mix :%d " % (n - 1), timeout=60)
+    got = [int(l.split(" :", 1)[1].split()[0]) for l in r.received
+           if re.match(r":writer\S* (PRIVMSG #mix|NOTICE tlsmix) :", l)]
+    assert got == list(range(n)), (len(got), got[:5], got[-5:])
+    p.expect(r"PRIVMSG #mix :%d " % (n - 1), timeout=60)
+    got = [int(l.split(" :", 1)[1].split()[0]) for l in p.received
+           if " PRIVMSG #mix :" in l]
+    assert got == [i for i in range(n) if i % 3 != 1], len(got)
+    r.send("PING :after")
+    r.expect(r"PONG \S+ :?after$")
+
+
 def test_python_client_registers_over_tls_with_an_ec_certificate():
     s = tls_server()
     c = TLSClient(s.tls_port, context()).register("ectls")

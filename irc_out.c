@@ -80,6 +80,12 @@ struct label {
 	char		 held[IRC_OUT_MAX + 64];
 };
 static struct label	 label_slot;
+/*
+ * The session whose s->label is &label_slot (there is one slot, so at
+ * most one): fan-out asks "is s labeled?" as s == label_owner without
+ * reading s->label, a cache line of its own in a large channel's walk.
+ */
+static const struct session	*label_owner;
 enum { LAB_NONE, LAB_HELD, LAB_BATCH, LAB_PLAIN };
 static unsigned long	 batch_seq;
 
@@ -244,6 +250,7 @@ irc_label_begin(struct client *c, const char *tags)
 		return;		/* none, or none a reply may carry */
 	irc_tag_escape(esc, sizeof(esc), v, strlen(v));
 	s->label = &label_slot;
+	label_owner = s;
 	snprintf(label_slot.tag, sizeof(label_slot.tag), "label=%s", esc);
 	label_slot.state = LAB_NONE;
 }
@@ -258,6 +265,7 @@ irc_label_end(struct client *c)
 	if (lab == NULL)
 		return;
 	s->label = NULL;
+	label_owner = NULL;
 	switch (lab->state) {
 	case LAB_NONE:
 		out_server(s, lab->tag, ":%s ACK", conf->server_name);
@@ -281,6 +289,7 @@ irc_label_take(struct client *c, char *tag, size_t sz)
 		return false;
 	snprintf(tag, sz, "%s", s->label->tag);
 	s->label = NULL;
+	label_owner = NULL;
 	return true;
 }
 
@@ -292,6 +301,7 @@ irc_label_resume(struct client *c, const char *tag)
 	if (s == NULL || s->label != NULL || tag[0] == '\0')
 		return;
 	s->label = &label_slot;
+	label_owner = s;
 	snprintf(label_slot.tag, sizeof(label_slot.tag), "%s", tag);
 	label_slot.state = LAB_NONE;
 }
@@ -588,7 +598,7 @@ static HOT_INLINE void
 ev_deliver(struct irc_ev *ev, unsigned i, struct session *s, unsigned fl)
 {
 	if (ev->v[i].nl != NULL && !log_output && (s->flags & SF_CLOSING) == 0 &&
-	    (s->label == NULL || (fl & OUT_NOLABEL)))
+	    (s != label_owner || s->label == NULL || (fl & OUT_NOLABEL)))
 		net_conn_send_line(s->conn, ev->v[i].nl);
 	else
 		deliver(s, ev->v[i].line, ev->v[i].len, fl | OUT_EVENT);
@@ -700,8 +710,8 @@ irc_ev_send_unlabeled(struct irc_ev *ev, struct client *to)
  * member PF_STEP * 6 ahead, its user * 5, its session * 4, and so on,
  * each level read one step after it was asked for (the session's
  * connection used to be read in the step that asked for the session,
- * a stall per delivery). A session or connection spans more than one
- * cache line: every line a delivery reads is asked for.
+ * a stall per delivery). What a delivery reads of a session and of a
+ * connection is kept to their first lines (label_owner, CONN_OWNLINE).
  * (A walk of the member list could only ask for the next member once
  * the one before had arrived: 80% of the walk's time was that wait.)
  */
@@ -724,10 +734,8 @@ chan_prefetch(struct member *const *mv, unsigned i, unsigned n)
 		PREFETCH(mv[k]);
 	if ((k = i + 5 * PF_STEP) < n)
 		PREFETCH(mv[k]->c);
-	if ((k = i + 4 * PF_STEP) < n && (s = mv[k]->c->sess) != NULL) {
-		PREFETCH(s);
-		PREFETCH(&s->label);	/* a line further on */
-	}
+	if ((k = i + 4 * PF_STEP) < n)
+		PREFETCH(mv[k]->c->sess);
 	for (k = 3; k > 0; k--)		/* connection, queue, its tail */
 		if (i + k * PF_STEP < n &&
 		    (s = mv[i + k * PF_STEP]->c->sess) != NULL && s->conn != NULL)

@@ -16,9 +16,10 @@
 #                      bench/tls_connect.py, ergo against openssl s_server;
 #                      both need python3, openssl; tlsfanout: ergo only,
 #                      the fanout over plain TCP then over TLS, load -t)
-#   BENCH_PIN="paced"  scenarios run with load -A: the server on one CPU,
-#                      the load generator on another (Linux, 2+ CPUs), so
-#                      latency does not measure the two meeting on a core
+#   BENCH_PIN="paced tlsfanout"  scenarios run with load -A: the server
+#                      on one CPU, the load generator on another (Linux,
+#                      2+ CPUs), so latency does not measure the two
+#                      meeting on a core (tlsfanout: nor does its ratio)
 #   BENCH_KEEP=1       keep the temp directory (configs, logs, raw results)
 #   BENCH_TABLE_FROM=FILE  run nothing: print the table of a kept results file
 #
@@ -32,7 +33,7 @@ runs=${BENCH_RUNS:-3}
 quick=${BENCH_QUICK:-0}
 servers=${BENCH_SERVERS:-"ergo inspircd ngircd"}
 scenarios=${BENCH_SCENARIOS:-"startup connect50 connect500 idle fanout paced channels tls tlsconnect tlsfanout"}
-pin_scenarios=${BENCH_PIN-paced}
+pin_scenarios=${BENCH_PIN-paced tlsfanout}
 benchuser=ergobench
 ergo_bin=${ERGO_BIN:-$top/ergo}
 

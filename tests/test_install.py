@@ -434,7 +434,7 @@ def test_ergo_conf_5_describes_every_key_of_defaultconfig():
 
 
 def _conf_table_keys():
-    """Every key of the config key table (conf.c's `struct key` arrays,
+    """Every key of the config key table (conf_keys.c's `struct key` arrays,
     each named by its `struct block`, whose name is the block's path:
     "server.listen.tls"), as dotted paths such as server.listen.tls.cert.
     The table is read from the source, the one place that lists the keys
@@ -448,7 +448,7 @@ def _conf_table_keys():
     for name, body in re.findall(
             r"static const struct key (\w+)\[\] = \{(.*?)\n\};", text, re.S):
         arrays[name] = re.findall(r'\{\s*"([\w-]+)",\s*K_\w+,', body)
-    blocks = re.findall(r"static const struct block \w+ = \{\s*"
+    blocks = re.findall(r"(?:static )?const struct block \w+ = \{\s*"
                         r"(?:\"([\w.-]*)\"|NULL),\s*(\w+)\s*\}", text)
     assert "top_keys" in arrays, "no top_keys table in conf*.c"
     assert sorted(a for _, a in blocks) == sorted(arrays), (blocks, arrays)
@@ -513,11 +513,11 @@ def test_ergo_conf_5_documents_exactly_the_keys_of_the_config_table():
             "accounts.registration.throttling.max-attempts"} <= table, table
     undocumented = sorted(table - page)
     assert undocumented == [], \
-        "keys of conf.c's table that ergo.conf.5 does not describe " \
+        "keys of conf_keys.c's table that ergo.conf.5 does not describe " \
         "(BLOCKS AND KEYS): %s" % undocumented
     unknown = sorted(page - table)
     assert unknown == [], \
-        "keys ergo.conf.5 describes that conf.c's table does not " \
+        "keys ergo.conf.5 describes that conf_keys.c's table does not " \
         "have: %s" % unknown
     # what the binary prints is in the table, nested the same way
     printed = _defaultconfig_keys()

@@ -148,3 +148,33 @@ def test_invalid_utf8_fail_carries_the_label():
     assert l.startswith("@label=xyz :irc.test FAIL PRIVMSG INVALID_UTF8 :"), l
     assert not any("PRIVMSG" in x for x in a.sync()), a.received
     assert not any("PRIVMSG" in x for x in b.sync()), b.received
+
+
+def test_labeled_event_to_a_large_channel_labels_only_its_sender():
+    # A channel of 40 takes fan-out's prefetching walk, which asks
+    # whether a member's session is labeled without reading its label
+    # (irc_out.c, label_owner): the sender's TOPIC comes back labeled,
+    # every other member's copy is the plain shared line, and the next
+    # event, unlabeled, reaches the sender plain too.
+    srv = Server(server="connection-limits { max-per-ip 64  throttle no }")
+    a = capclient(srv, "alice", ["labeled-response"])
+    a.send("JOIN #big")
+    a.expect(r" 366 alice #big ")
+    others = []
+    for i in range(39):
+        c = capclient(srv, "m%d" % i, ["labeled-response"])
+        c.send("JOIN #big")
+        c.expect(r" 366 m%d #big " % i)
+        others.append(c)
+    a.send("@label=t1 TOPIC #big :labeled topic")
+    l = a.expect(r" TOPIC #big ")
+    assert l.startswith("@label=t1 :alice!") and l.endswith(
+        " TOPIC #big :labeled topic"), l
+    for c in others:
+        l = c.expect(r" TOPIC #big ")
+        assert l.startswith(":alice!"), l  # no tags at all
+    a.send("TOPIC #big :plain topic")
+    l = a.expect(r" TOPIC #big :plain topic")
+    assert l.startswith(":alice!"), l
+    for c in others:
+        c.expect(r" TOPIC #big :plain topic")

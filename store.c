@@ -1,7 +1,9 @@
 /*
- * store.c: the only file that speaks SQL. Owns the SQLite handle, the
- * schema and its forward migrations, and one function per query (every
- * parameter bound, never spliced in); keeps no protocol state.
+ * store.c: the only file that speaks SQL, with store_chan.c and
+ * store_hist.c (store_int.h). Owns the SQLite handle, the schema and its
+ * forward migrations, the statements, and one function per query of
+ * accounts, nicks and always-on users (every parameter bound, never
+ * spliced in); keeps no protocol state.
  */
 
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include "store.h"
 #include "log.h"
 #include "conf.h"
+#include "store_int.h"
 
 #define STORE_BUSY_MS	5000	/* another process (ergo initdb, sqlite3) */
 #define BACKUP_TRIES	100	/* x 50 ms while a writer holds the lock */
@@ -265,34 +268,7 @@ static const char *const migrations[] = {
 };
 #define STORE_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-/* Statements prepared once after the schema is current. */
-enum {
-	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
-	Q_ACCOUNT_GET, Q_ACCOUNT_BY_CERTFP, Q_NICK_OWNER,
-	Q_ACCOUNT_INSERT, Q_NICK_INSERT, Q_ACCOUNT_DELETE, Q_ACCOUNT_PASSWD,
-	Q_ACCOUNT_ENFORCE, Q_ACCOUNT_MC, Q_ACCOUNT_AO, Q_ACCOUNT_AA,
-	Q_ACCOUNT_ARM, Q_ACCOUNT_ARL, Q_ACCOUNT_RJ,
-	Q_AO_PUT, Q_AO_DELETE, Q_AO_LIST, Q_CERTFP_INSERT, Q_CERTFP_DELETE, Q_CERTFP_LIST,
-	Q_CHAN_GET, Q_CHAN_INSERT, Q_CHAN_DELETE, Q_CHAN_FOUNDER, Q_CHAN_RENAME, Q_CHAN_COUNT,
-	Q_AMODE_SET, Q_AMODE_DELETE, Q_AMODE_GET, Q_AMODE_LIST, Q_AMODE_CLEAR,
-	Q_CHAN_LIST, Q_CHAN_SETTINGS, Q_PURGE_ADD, Q_PURGE_DEL, Q_PURGE_GET,
-	Q_PURGE_LIST, Q_ACCOUNT_VHOST, Q_HIST_FORGET,
-	Q_CHAN_STATE, Q_CHAN_MASKS, Q_CHAN_MASKS_CLEAR, Q_CHAN_MASK_ADD,
-	Q_BAN_SET, Q_BAN_DELETE, Q_BAN_LIST, Q_BAN_EXPIRE,
-	Q_META_GET, Q_META_SET,
-	Q_HIST_INSERT, Q_HIST_PRUNE_CHAN, Q_HIST_PRUNE_ACCT, Q_HIST_LOAD,
-	Q_HIST_LOAD_CHAN, Q_HIST_LOAD_ACCT, Q_HIST_MAXSEQ,
-	Q_HIST_EXPIRE, Q_HIST_REDACT, Q_MARKER_GET, Q_MARKER_SET,
-	    Q_MARKER_TRIM,
-	Q_MARKER_RENAME,
-	Q_MD_LIST, Q_MD_SET, Q_MD_DEL, Q_MD_CLEAR,
-	Q_ACCOUNT_DMH, Q_ACCOUNT_RENAME, Q_ACCOUNT_LIST, Q_BAN_GET,
-	Q_SUSPENSION_DEL, Q_UNREG_ADD, Q_UNREG_DEL, Q_UNREG_GET,
-	Q_CODE_PURGE, Q_CODE_INSERT, Q_CODE_GET, Q_CODE_DEL, Q_CODE_EXPIRE,
-	Q_HIST_EXPORT,
-	Q_CHMD_LIST, Q_CHMD_SET, Q_CHMD_DEL, Q_CHMD_CLEAR,
-	Q_COUNT
-};
+/* The statements' ids (Q_*) are store_int.h's. */
 
 #define ACCOUNT_COLS	"a.id, a.display, a.salt, a.iterations, " \
 			"a.stored_key, a.server_key, a.email, a.registered, " \
@@ -506,14 +482,13 @@ static const char *const queries[Q_COUNT] = {
 	[Q_CHMD_CLEAR] = "DELETE FROM channel_metadata WHERE channel = ?1",
 };
 
-static sqlite3		*db;
+sqlite3			*store_db;
 static char		*db_path;	/* for messages */
 static sqlite3_stmt	*stmts[Q_COUNT];
-static char		 errbuf[256];	/* store_error() */
+char			 store_errbuf[256];	/* store_error() */
 
 enum { OPEN_RUN, OPEN_INIT, OPEN_UPGRADE };
 
-static int	 store_exec(const char *);
 static void	 owned_hook(void *, int, const char *, const char *,
 		    sqlite3_int64);
 /* the nick-owner filter (store_nick_owner): rebuild, trusted, or off */
@@ -528,21 +503,21 @@ static int	 store_copy(sqlite3 *, const char *);
  * of the filesystem, with e (errno just after the step), the reason
  * SQLite's message does not give (a read-only file, a full disk).
  */
-static void
+void
 store_fail_errno(const char *what, int e)
 {
-	int rc = sqlite3_errcode(db) & 0xff;
+	int rc = sqlite3_errcode(store_db) & 0xff;
 
 	if (e != 0 && (rc == SQLITE_IOERR || rc == SQLITE_FULL ||
 	    rc == SQLITE_READONLY || rc == SQLITE_CANTOPEN))
-		snprintf(errbuf, sizeof(errbuf), "%s: %s", sqlite3_errmsg(db),
+		snprintf(store_errbuf, sizeof(store_errbuf), "%s: %s", sqlite3_errmsg(store_db),
 		    strerror(e));
 	else
-		snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
-	log_warnx("store", "%s: %s: %s", db_path, what, errbuf);
+		snprintf(store_errbuf, sizeof(store_errbuf), "%s", sqlite3_errmsg(store_db));
+	log_warnx("store", "%s: %s: %s", db_path, what, store_errbuf);
 }
 
-static void
+void
 store_fail(const char *what)
 {
 	store_fail_errno(what, 0);
@@ -551,7 +526,7 @@ store_fail(const char *what)
 const char *
 store_error(void)
 {
-	return errbuf[0] != '\0' ? errbuf : "database error";
+	return store_errbuf[0] != '\0' ? store_errbuf : "database error";
 }
 
 static int	 lock_fd = -1;	/* PATH.lock, held while the server runs */
@@ -614,7 +589,7 @@ store_open_mode(const char *path, int mode)
 	char		 bak[4096 + 64];
 	int		 fd, version;
 
-	if (db != NULL)
+	if (store_db != NULL)
 		store_close();
 	if ((db_path = strdup(path)) == NULL) {
 		log_error("store", "%s: %s", path, strerror(errno));
@@ -646,20 +621,20 @@ store_open_mode(const char *path, int mode)
 		log_info("store", "%s: created", path);
 	}
 
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) !=
+	if (sqlite3_open_v2(path, &store_db, SQLITE_OPEN_READWRITE, NULL) !=
 	    SQLITE_OK) {
-		log_error("store", "%s: %s", path, db != NULL ?
-		    sqlite3_errmsg(db) : "out of memory");
+		log_error("store", "%s: %s", path, store_db != NULL ?
+		    sqlite3_errmsg(store_db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_extended_result_codes(db, 1);
-	sqlite3_update_hook(db, owned_hook, NULL);
+	sqlite3_extended_result_codes(store_db, 1);
+	sqlite3_update_hook(store_db, owned_hook, NULL);
 	owned_state = OWNED_STALE;
-	if (sqlite3_busy_timeout(db, STORE_BUSY_MS) != SQLITE_OK)
+	if (sqlite3_busy_timeout(store_db, STORE_BUSY_MS) != SQLITE_OK)
 		goto fail_msg;
 
 	/* journal_mode answers with the mode it ended up in */
-	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st,
+	if (sqlite3_prepare_v2(store_db, "PRAGMA journal_mode=WAL", -1, &st,
 	    NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
 		goto fail_msg;
 	jm = (const char *)sqlite3_column_text(st, 0);
@@ -678,7 +653,7 @@ store_open_mode(const char *path, int mode)
 	    store_version_get(&version) == -1)
 		goto fail;
 	/* sqlite falls back to read-only quietly; we would fail at COMMIT */
-	if (sqlite3_db_readonly(db, "main") == 1) {
+	if (sqlite3_db_readonly(store_db, "main") == 1) {
 		log_error("store", "%s: the database is read-only", path);
 		goto fail;
 	}
@@ -703,7 +678,7 @@ store_open_mode(const char *path, int mode)
 		/* a consistent copy before the first irreversible step */
 		snprintf(bak, sizeof(bak), "%s.v%d-%lld.bak", path, version,
 		    (long long)time(NULL));
-		if (store_copy(db, bak) == -1)
+		if (store_copy(store_db, bak) == -1)
 			goto fail;
 		log_info("store", "%s: backup of schema version %d in %s",
 		    path, version, bak);
@@ -718,7 +693,7 @@ store_open_mode(const char *path, int mode)
 	return 0;
 
 fail_msg:
-	log_error("store", "%s: %s", path, sqlite3_errmsg(db));
+	log_error("store", "%s: %s", path, sqlite3_errmsg(store_db));
 fail:
 	sqlite3_finalize(st);
 	store_close();
@@ -777,25 +752,25 @@ store_close(void)
 		close(lock_fd);
 		lock_fd = -1;
 	}
-	if (db == NULL)
+	if (store_db == NULL)
 		return;
-	if (sqlite3_close(db) != SQLITE_OK)
+	if (sqlite3_close(store_db) != SQLITE_OK)
 		log_warnx("store", "%s: close: %s", db_path,
-		    sqlite3_errmsg(db));
-	db = NULL;
+		    sqlite3_errmsg(store_db));
+	store_db = NULL;
 	free(db_path);
 	db_path = NULL;
 }
 
 /* Runs SQL without results; logs and returns -1 on error. */
-static int
+int
 store_exec(const char *sql)
 {
 	char	*err = NULL;
 
-	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+	if (sqlite3_exec(store_db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("store", "%s: %s", db_path,
-		    err != NULL ? err : sqlite3_errmsg(db));
+		    err != NULL ? err : sqlite3_errmsg(store_db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -808,16 +783,16 @@ store_version_get(int *version)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
+	if (sqlite3_prepare_v2(store_db, "PRAGMA user_version", -1, &st, NULL) !=
 	    SQLITE_OK) {
-		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(db));
+		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(store_db));
 		return -1;
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*version = sqlite3_column_int(st, 0);
 	else
-		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(db));
+		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(store_db));
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -832,9 +807,9 @@ store_fk_check(void)
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &st,
+	if (sqlite3_prepare_v2(store_db, "PRAGMA foreign_key_check", -1, &st,
 	    NULL) != SQLITE_OK) {
-		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(db));
+		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(store_db));
 		return -1;
 	}
 	rc = sqlite3_step(st);
@@ -844,7 +819,7 @@ store_fk_check(void)
 		    (long long)sqlite3_column_int64(st, 1),
 		    sqlite3_column_text(st, 2));
 	else if (rc != SQLITE_DONE)
-		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(db));
+		log_warnx("store", "%s: %s", db_path, sqlite3_errmsg(store_db));
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -895,10 +870,10 @@ store_prepare(void)
 	size_t	 i;
 
 	for (i = 0; i < Q_COUNT; i++)
-		if (sqlite3_prepare_v3(db, queries[i], -1,
+		if (sqlite3_prepare_v3(store_db, queries[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &stmts[i], NULL) != SQLITE_OK) {
 			log_warnx("store", "%s: %s", db_path,
-			    sqlite3_errmsg(db));
+			    sqlite3_errmsg(store_db));
 			return -1;
 		}
 	return 0;
@@ -987,13 +962,13 @@ done:
 /* ---- queries: one function each, every parameter bound ---- */
 
 /* A prepared statement, reset with its bindings cleared. */
-static sqlite3_stmt *
+sqlite3_stmt *
 q(int id)
 {
 	sqlite3_stmt	*st = stmts[id];
 
 	if (st == NULL) {
-		snprintf(errbuf, sizeof(errbuf), "database not open");
+		snprintf(store_errbuf, sizeof(store_errbuf), "database not open");
 		return NULL;
 	}
 	sqlite3_reset(st);
@@ -1001,33 +976,10 @@ q(int id)
 	return st;
 }
 
-/*
- * A statement's parameters, bound in order from 1 by q_bind:
- * Q_ARGS(QI(id), QT(name)). Text and blobs are bound SQLITE_STATIC:
- * every statement is stepped before its function returns.
- */
-enum qtype { QA_INT, QA_ID, QA_TEXT, QA_OPT_TEXT, QA_TEXT_EMPTY, QA_BLOB,
-    QA_NULL };
-struct qarg {
-	enum qtype	 type;
-	sqlite3_int64	 i;
-	const void	*p;
-	int		 n;		/* text or blob length; -1: to NUL */
-};
-#define QI(x)		{ QA_INT, (x), NULL, 0 }
-#define QIZ(x)		{ QA_ID, (x), NULL, 0 }	/* 0: NULL */
-#define QT(s)		{ QA_TEXT, 0, (s), -1 }
-#define QTL(s, l)	{ QA_TEXT, 0, (s), (l) }
-#define QTN(s)		{ QA_OPT_TEXT, 0, (s), -1 }	/* NULL: NULL */
-#define QTE(s)		{ QA_TEXT_EMPTY, 0, (s), -1 }	/* NULL, "": NULL */
-#define QB(b, l)	{ QA_BLOB, 0, (b), (l) }
-#define QN		{ QA_NULL, 0, NULL, 0 }
-#define Q_ARGS(...)	(const struct qarg[]){ __VA_ARGS__ }, \
-	(int)(sizeof((const struct qarg[]){ __VA_ARGS__ }) / \
-	sizeof(struct qarg))
+/* Q_ARGS and its binders are store_int.h's. */
 
 /* Binds a[0..n) to st's parameters 1..n; 0, or -1 after store_fail. */
-static int
+int
 q_bind(sqlite3_stmt *st, const char *what, const struct qarg *a, int n)
 {
 	int	 i, rc;
@@ -1059,7 +1011,7 @@ q_bind(sqlite3_stmt *st, const char *what, const struct qarg *a, int n)
 }
 
 /* Steps a statement that returns no rows; 0, or -1 after store_fail. */
-static int
+int
 q_done(sqlite3_stmt *st, const char *what)
 {
 	int	 rc, e;
@@ -1076,7 +1028,7 @@ q_done(sqlite3_stmt *st, const char *what)
 }
 
 /* One statement that returns no rows: q, q_bind, q_done. */
-static int
+int
 q_exec(int id, const char *what, const struct qarg *a, int n)
 {
 	sqlite3_stmt	*st;
@@ -1091,7 +1043,7 @@ q_exec(int id, const char *what, const struct qarg *a, int n)
  * refused (nothing logged: the caller says what it means), -1 after
  * store_fail.
  */
-static int
+int
 q_unique(sqlite3_stmt *st, const char *what)
 {
 	int	 rc, e;
@@ -1109,7 +1061,7 @@ q_unique(sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
-static int
+int
 tx_begin(void)
 {
 	sqlite3_stmt	*st;
@@ -1120,28 +1072,28 @@ tx_begin(void)
 }
 
 /* COMMIT; on failure the transaction is rolled back. */
-static int
+int
 tx_commit(void)
 {
 	sqlite3_stmt	*st;
 
 	if ((st = q(Q_COMMIT)) != NULL && q_done(st, "commit") == 0)
 		return 0;
-	if (!sqlite3_get_autocommit(db) && (st = q(Q_ROLLBACK)) != NULL)
+	if (!sqlite3_get_autocommit(store_db) && (st = q(Q_ROLLBACK)) != NULL)
 		(void)q_done(st, "rollback");
 	return -1;
 }
 
-static void
+void
 tx_rollback(void)
 {
 	sqlite3_stmt	*st;
 
-	if (!sqlite3_get_autocommit(db) && (st = q(Q_ROLLBACK)) != NULL)
+	if (!sqlite3_get_autocommit(store_db) && (st = q(Q_ROLLBACK)) != NULL)
 		(void)q_done(st, "rollback");
 }
 
-static void
+void
 blob_copy(sqlite3_stmt *st, int col, unsigned char *dst, size_t dstsz,
     size_t *len)
 {
@@ -1287,7 +1239,7 @@ owned_build(void)
 
 	owned_state = OWNED_OFF;
 	memset(owned_bits, 0, sizeof(owned_bits));
-	if (sqlite3_prepare_v2(db, "SELECT nick FROM nick_reservations", -1,
+	if (sqlite3_prepare_v2(store_db, "SELECT nick FROM nick_reservations", -1,
 	    &st, NULL) != SQLITE_OK) {
 		store_fail("nick filter");
 		return;
@@ -1345,7 +1297,7 @@ store_account_create(const char *folded, struct store_account *a)
 	}
 	if (rc == -1)
 		goto fail;
-	a->id = sqlite3_last_insert_rowid(db);
+	a->id = sqlite3_last_insert_rowid(store_db);
 	/* the account's own name is its first reserved nick */
 	if ((st = q(Q_NICK_INSERT)) == NULL ||
 	    q_bind(st, "nick reserve", Q_ARGS(QT(folded), QI(a->id),
@@ -1462,7 +1414,7 @@ store_account_replay_joins(int64_t id, int v)
 }
 
 /* Text column i of st, or "" for NULL. */
-static const char *
+const char *
 col_str(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -1589,7 +1541,7 @@ store_unregistered_del(const char *folded)
 		return -1;
 	if (q_done(st, "erase") == -1)
 		return -1;
-	return sqlite3_changes(db) > 0 ? 0 : 1;
+	return sqlite3_changes(store_db) > 0 ? 0 : 1;
 }
 
 /* 1 (the name was unregistered), 0, or -1. */
@@ -1639,7 +1591,7 @@ store_certfp_del(int64_t id, const char *certfp)
 		return -1;
 	if (q_done(st, "certfp delete") == -1)
 		return -1;
-	return sqlite3_changes(db) > 0 ? 0 : 1;
+	return sqlite3_changes(store_db) > 0 ? 0 : 1;
 }
 
 int
@@ -1663,1191 +1615,4 @@ store_certfp_list(int64_t id, void (*fn)(void *, const char *), void *arg)
 	}
 	sqlite3_reset(st);
 	return n;
-}
-
-/* ---- registered channels ---- */
-
-int
-store_chan_get(const char *folded, struct store_chan *ch)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *t;
-	int		 rc;
-
-	if ((st = q(Q_CHAN_GET)) == NULL ||
-	    q_bind(st, "channel lookup", Q_ARGS(QT(folded))) == -1)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(ch, 0, sizeof(*ch));
-		ch->id = sqlite3_column_int64(st, 0);
-		if ((t = sqlite3_column_text(st, 1)) != NULL)
-			snprintf(ch->name, sizeof(ch->name), "%s",
-			    (const char *)t);
-		ch->founder = sqlite3_column_int64(st, 2);
-		if ((t = sqlite3_column_text(st, 3)) != NULL)
-			snprintf(ch->founder_name, sizeof(ch->founder_name),
-			    "%s", (const char *)t);
-		ch->registered = (time_t)sqlite3_column_int64(st, 4);
-		if ((t = sqlite3_column_text(st, 5)) != NULL)
-			snprintf(ch->modes, sizeof(ch->modes), "%s",
-			    (const char *)t);
-		if ((t = sqlite3_column_text(st, 6)) != NULL)
-			snprintf(ch->key, sizeof(ch->key), "%s",
-			    (const char *)t);
-		ch->limit = (unsigned)sqlite3_column_int64(st, 7);
-		if ((t = sqlite3_column_text(st, 8)) != NULL)
-			snprintf(ch->topic, sizeof(ch->topic), "%s",
-			    (const char *)t);
-		if ((t = sqlite3_column_text(st, 9)) != NULL)
-			snprintf(ch->topic_by, sizeof(ch->topic_by), "%s",
-			    (const char *)t);
-		ch->topic_time = (time_t)sqlite3_column_int64(st, 10);
-		ch->history = sqlite3_column_int(st, 11);
-		ch->query_cutoff = sqlite3_column_int(st, 12);
-		if ((t = sqlite3_column_text(st, 13)) != NULL)
-			snprintf(ch->forward, sizeof(ch->forward), "%s",
-			    (const char *)t);
-	} else if (rc != SQLITE_DONE)
-		store_fail("channel lookup");
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-store_chan_create(const char *folded, struct store_chan *ch)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = q(Q_CHAN_INSERT)) == NULL ||
-	    q_bind(st, "channel register", Q_ARGS(QT(folded), QT(ch->name),
-	    QI(ch->founder), QI((sqlite3_int64)ch->registered))) == -1)
-		return -1;
-	if ((rc = q_unique(st, "channel register")) != 0)
-		return rc;
-	ch->id = sqlite3_last_insert_rowid(db);
-	return 0;
-}
-
-/* One id-keyed UPDATE/DELETE with an optional second integer. */
-static int
-id_update(int id, int64_t a, int64_t b, bool two, const char *what)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(id)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, a) ||
-	    (two && sqlite3_bind_int64(st, 2, b))) {
-		store_fail(what);
-		return -1;
-	}
-	return q_done(st, what);
-}
-
-/* The same with three integers (id, then two values). */
-static int
-id_update3(int id, int64_t a, int64_t b, int64_t c, const char *what)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(id)) == NULL ||
-	    q_bind(st, what, Q_ARGS(QI(a), QI(b), QI(c))) == -1)
-		return -1;
-	return q_done(st, what);
-}
-
-int
-store_chan_delete(int64_t id)
-{
-	return id_update(Q_CHAN_DELETE, id, 0, false, "channel drop");
-}
-
-/* How many channels account founded, or -1. */
-int
-store_chan_count(int64_t account)
-{
-	sqlite3_stmt	*st;
-	int		 rc, n = -1;
-
-	if ((st = q(Q_CHAN_COUNT)) == NULL ||
-	    q_bind(st, "channel count", Q_ARGS(QI(account))) == -1)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		n = sqlite3_column_int(st, 0);
-	else
-		store_fail("channel count");
-	sqlite3_reset(st);
-	return n;
-}
-
-int
-store_chan_founder(int64_t id, int64_t account)
-{
-	return id_update(Q_CHAN_FOUNDER, id, account, true,
-	    "channel transfer");
-}
-
-/* RENAME: registered channel id is now folded (shown as display). */
-int
-store_chan_rename(int64_t id, const char *folded, const char *display)
-{
-	return q_exec(Q_CHAN_RENAME, "channel rename", Q_ARGS(QI(id),
-	    QT(folded), QT(display)));
-}
-
-int
-store_amode_set(int64_t chan, int64_t account, int mode)
-{
-	sqlite3_stmt	*st;
-	char		 m[2] = { (char)mode, '\0' };
-
-	if (mode == 0)
-		return id_update(Q_AMODE_DELETE, chan, account, true,
-		    "amode");
-	if ((st = q(Q_AMODE_SET)) == NULL ||
-	    q_bind(st, "amode", Q_ARGS(QI(chan), QI(account), QTL(m, 1))) == -1)
-		return -1;
-	return q_done(st, "amode");
-}
-
-int
-store_amode_get(int64_t chan, int64_t account)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *t;
-	int		 rc, mode = 0;
-
-	if ((st = q(Q_AMODE_GET)) == NULL ||
-	    q_bind(st, "amode lookup", Q_ARGS(QI(chan), QI(account))) == -1)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && (t = sqlite3_column_text(st, 0)) != NULL)
-		mode = t[0];
-	else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		store_fail("amode lookup");
-		mode = -1;
-	}
-	sqlite3_reset(st);
-	return mode;
-}
-
-int
-store_amode_list(int64_t chan, void (*fn)(void *, const char *, int),
-    void *arg)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *name, *mode;
-	int		 rc, n = 0;
-
-	if ((st = q(Q_AMODE_LIST)) == NULL ||
-	    q_bind(st, "amode list", Q_ARGS(QI(chan))) == -1)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((name = sqlite3_column_text(st, 0)) != NULL &&
-		    (mode = sqlite3_column_text(st, 1)) != NULL) {
-			fn(arg, (const char *)name, mode[0]);
-			n++;
-		}
-	if (rc != SQLITE_DONE) {
-		store_fail("amode list");
-		n = -1;
-	}
-	sqlite3_reset(st);
-	return n;
-}
-
-int
-store_amode_clear(int64_t chan)
-{
-	return id_update(Q_AMODE_CLEAR, chan, 0, false, "amode clear");
-}
-
-int
-store_chan_settings(int64_t id, int history, int cutoff)
-{
-	return id_update3(Q_CHAN_SETTINGS, id, history, cutoff,
-	    "channel settings");
-}
-
-/* fn(arg, first column) for each row of a one-text-column query. */
-static int
-names_list(int id, void (*fn)(void *, const char *), void *arg,
-    const char *what)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *t;
-	int		 rc, n = 0;
-
-	if ((st = q(id)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((t = sqlite3_column_text(st, 0)) != NULL) {
-			fn(arg, (const char *)t);
-			n++;
-		}
-	if (rc != SQLITE_DONE) {
-		store_fail(what);
-		n = -1;
-	}
-	sqlite3_reset(st);
-	return n;
-}
-
-int
-store_chan_list(void (*fn)(void *, const char *), void *arg)
-{
-	return names_list(Q_CHAN_LIST, fn, arg, "channel list");
-}
-
-int
-store_purge_list(void (*fn)(void *, const char *), void *arg)
-{
-	return names_list(Q_PURGE_LIST, fn, arg, "purge list");
-}
-
-int
-store_purge_add(const char *folded, const struct store_purge *p)
-{
-	return q_exec(Q_PURGE_ADD, "purge", Q_ARGS(QT(folded), QT(p->name),
-	    QT(p->oper), QT(p->reason), QI((sqlite3_int64)p->when)));
-}
-
-/* 1 removed, 0 there was none, -1 error */
-int
-store_purge_del(const char *folded)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_PURGE_DEL)) == NULL ||
-	    q_bind(st, "unpurge", Q_ARGS(QT(folded))) == -1)
-		return -1;
-	if (q_done(st, "unpurge") == -1)
-		return -1;
-	return sqlite3_changes(db) > 0;
-}
-
-int
-store_purge_get(const char *folded, struct store_purge *p)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *t;
-	int		 rc, found = 0;
-
-	if ((st = q(Q_PURGE_GET)) == NULL ||
-	    q_bind(st, "purge lookup", Q_ARGS(QT(folded))) == -1)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(p, 0, sizeof(*p));
-		if ((t = sqlite3_column_text(st, 0)) != NULL)
-			snprintf(p->name, sizeof(p->name), "%s",
-			    (const char *)t);
-		if ((t = sqlite3_column_text(st, 1)) != NULL)
-			snprintf(p->oper, sizeof(p->oper), "%s",
-			    (const char *)t);
-		if ((t = sqlite3_column_text(st, 2)) != NULL)
-			snprintf(p->reason, sizeof(p->reason), "%s",
-			    (const char *)t);
-		p->when = (time_t)sqlite3_column_int64(st, 3);
-		found = 1;
-	} else if (rc != SQLITE_DONE) {
-		store_fail("purge lookup");
-		found = -1;
-	}
-	sqlite3_reset(st);
-	return found;
-}
-
-/* HistServ FORGET: every saved message the account sent. */
-int
-store_hist_forget(const char *account)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_HIST_FORGET)) == NULL ||
-	    q_bind(st, "history forget", Q_ARGS(QT(account))) == -1)
-		return -1;
-	return q_done(st, "history forget");
-}
-
-/* An account's vhost (NULL or "" for none) and whether it is on. */
-int
-store_account_vhost(int64_t id, const char *vhost, bool on)
-{
-	return q_exec(Q_ACCOUNT_VHOST, "vhost", Q_ARGS(QI(id), QTE(vhost),
-	    QI(on)));
-}
-
-/* Saves ch's modes, key, limit and topic (ch->id names the row). */
-int
-store_chan_state(const struct store_chan *ch)
-{
-	return q_exec(Q_CHAN_STATE, "channel state", Q_ARGS(QI(ch->id),
-	    QT(ch->modes), QTE(ch->key), QI((sqlite3_int64)ch->limit),
-	    QTE(ch->topic), QTE(ch->topic_by),
-	    QI((sqlite3_int64)ch->topic_time), QTE(ch->forward)));
-}
-
-/*
- * Calls fn for each +b +e +I entry kept for channel chan, list by list
- * ('I', 'b', 'e'), each in the order it was set. 0 or -1.
- */
-int
-store_chan_masks(int64_t chan, void (*fn)(void *, char list,
-    const char *mask, const char *setter, time_t when), void *arg)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *l, *m, *w;
-	int		 rc;
-
-	if ((st = q(Q_CHAN_MASKS)) == NULL ||
-	    q_bind(st, "channel lists", Q_ARGS(QI(chan))) == -1)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		l = sqlite3_column_text(st, 0);
-		m = sqlite3_column_text(st, 1);
-		w = sqlite3_column_text(st, 2);
-		if (l != NULL && m != NULL && w != NULL)
-			fn(arg, (char)l[0], (const char *)m, (const char *)w,
-			    (time_t)sqlite3_column_int64(st, 3));
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_fail("channel lists");
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Replaces the +b +e +I entries kept for channel chan with the n of v
- * (each list's in the order given), in one transaction. 0 or -1.
- */
-int
-store_chan_masks_save(int64_t chan, const struct store_mask *v, size_t n)
-{
-	sqlite3_stmt	*st;
-	char		 l[2] = { '\0', '\0' };
-	size_t		 i;
-
-	if (tx_begin() == -1)
-		return -1;
-	if (id_update(Q_CHAN_MASKS_CLEAR, chan, 0, false, "channel lists") ==
-	    -1)
-		goto fail;
-	for (i = 0; i < n; i++) {
-		if ((st = q(Q_CHAN_MASK_ADD)) == NULL)
-			goto fail;
-		l[0] = v[i].list;
-		if (sqlite3_bind_int64(st, 1, chan) ||
-		    sqlite3_bind_text(st, 2, l, 1, SQLITE_TRANSIENT) ||
-		    sqlite3_bind_int64(st, 3, (sqlite3_int64)i) ||
-		    sqlite3_bind_text(st, 4, v[i].mask, -1, SQLITE_STATIC) ||
-		    sqlite3_bind_text(st, 5, v[i].setter, -1, SQLITE_STATIC) ||
-		    sqlite3_bind_int64(st, 6, (sqlite3_int64)v[i].when)) {
-			store_fail("channel lists");
-			sqlite3_reset(st);
-			goto fail;
-		}
-		if (q_done(st, "channel lists") == -1)
-			goto fail;
-	}
-	return tx_commit();
-fail:
-	tx_rollback();
-	return -1;
-}
-
-/* ---- K-lines and D-lines ---- */
-
-/* Adds b, or replaces the ban of the same kind and mask. 0 or -1. */
-int
-store_ban_set(const struct store_ban *b)
-{
-	sqlite3_stmt	*st;
-	char		 k[2] = { b->kind, '\0' };
-
-	if ((st = q(Q_BAN_SET)) == NULL ||
-	    q_bind(st, "ban add", Q_ARGS(QTL(k, 1), QT(b->mask), QT(b->reason),
-	    QT(b->setter), QI((sqlite3_int64)b->set_at),
-	    QI((sqlite3_int64)b->expires))) == -1)
-		return -1;
-	return q_done(st, "ban add");
-}
-
-/* 0 removed, 1 there was none, -1 error. */
-int
-store_ban_del(int kind, const char *mask)
-{
-	sqlite3_stmt	*st;
-	char		 k[2] = { (char)kind, '\0' };
-
-	if ((st = q(Q_BAN_DELETE)) == NULL ||
-	    q_bind(st, "ban remove", Q_ARGS(QTL(k, 1), QT(mask))) == -1)
-		return -1;
-	if (q_done(st, "ban remove") == -1)
-		return -1;
-	return sqlite3_changes(db) > 0 ? 0 : 1;
-}
-
-/*
- * A ban lasts through the second it expires in: ergo_now is whole
- * seconds read when the loop's pass began, so the second a ban was set
- * in may be nearly over (under load a "2s" D-line set at x.99 went at
- * x+1.00); with "expires >= now" a ban of N seconds lasts at least N,
- * and every caller passing ergo_now agrees on when it ends.
- */
-/* fn(arg, ban) for each ban not expired at now; count, or -1. */
-int
-store_ban_list(time_t now, void (*fn)(void *, const struct store_ban *),
-    void *arg)
-{
-	sqlite3_stmt	*st;
-	struct store_ban b;
-	const unsigned char *t;
-	int		 rc, n = 0;
-
-	if ((st = q(Q_BAN_LIST)) == NULL ||
-	    q_bind(st, "ban list", Q_ARGS(QI((sqlite3_int64)now))) == -1)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&b, 0, sizeof(b));
-		if ((t = sqlite3_column_text(st, 0)) == NULL ||
-		    strchr("kdsa", t[0]) == NULL || t[0] == '\0')
-			continue;
-		b.kind = (char)t[0];
-		if ((t = sqlite3_column_text(st, 1)) == NULL)
-			continue;
-		snprintf(b.mask, sizeof(b.mask), "%s", (const char *)t);
-		if ((t = sqlite3_column_text(st, 2)) != NULL)
-			snprintf(b.reason, sizeof(b.reason), "%s",
-			    (const char *)t);
-		if ((t = sqlite3_column_text(st, 3)) != NULL)
-			snprintf(b.setter, sizeof(b.setter), "%s",
-			    (const char *)t);
-		b.set_at = (time_t)sqlite3_column_int64(st, 4);
-		b.expires = (time_t)sqlite3_column_int64(st, 5);
-		fn(arg, &b);
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		store_fail("ban list");
-		n = -1;
-	}
-	sqlite3_reset(st);
-	return n;
-}
-
-/* The ban of kind and mask not expired at now into *b: 1, 0, -1. */
-int
-store_ban_get(int kind, const char *mask, time_t now, struct store_ban *b)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *t;
-	char		 k[2] = { (char)kind, '\0' };
-	int		 rc;
-
-	if ((st = q(Q_BAN_GET)) == NULL ||
-	    q_bind(st, "ban lookup", Q_ARGS(QTL(k, 1), QT(mask),
-	    QI((sqlite3_int64)now))) == -1)
-		return -1;
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
-			return 0;
-		store_fail("ban lookup");
-		return -1;
-	}
-	memset(b, 0, sizeof(*b));
-	b->kind = (char)kind;
-	snprintf(b->mask, sizeof(b->mask), "%s", col_str(st, 1));
-	snprintf(b->reason, sizeof(b->reason), "%s", col_str(st, 2));
-	snprintf(b->setter, sizeof(b->setter), "%s", col_str(st, 3));
-	b->set_at = (time_t)sqlite3_column_int64(st, 4);
-	b->expires = (time_t)sqlite3_column_int64(st, 5);
-	if ((t = sqlite3_column_text(st, 0)) == NULL || t[0] != kind)
-		rc = 0;
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : 0;
-}
-
-/* Deletes the bans expired at now; 0 or -1. */
-int
-store_ban_expire(time_t now)
-{
-	return id_update(Q_BAN_EXPIRE, (int64_t)now, 0, false, "ban expiry");
-}
-
-/* ---- meta: small server-wide values (the cloak secret) ---- */
-
-/* The value of key in meta into buf: 1, 0 if there is none, -1 (logged). */
-int
-store_meta_get(const char *key, char *buf, size_t sz)
-{
-	sqlite3_stmt *st;
-	const unsigned char *t;
-	int rc, found = 0;
-
-	if ((st = q(Q_META_GET)) == NULL ||
-	    q_bind(st, "meta", Q_ARGS(QT(key))) == -1)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if ((t = sqlite3_column_text(st, 0)) != NULL) {
-			snprintf(buf, sz, "%s", (const char *)t);
-			found = 1;
-		}
-	} else if (rc != SQLITE_DONE) {
-		store_fail("meta");
-		found = -1;
-	}
-	sqlite3_reset(st);
-	return found;
-}
-
-/* Sets key in meta to value, committed; 0 or -1 (logged). */
-int
-store_meta_set(const char *key, const char *value)
-{
-	sqlite3_stmt *st;
-
-	if ((st = q(Q_META_SET)) == NULL ||
-	    q_bind(st, "meta", Q_ARGS(QT(key), QT(value))) == -1)
-		return -1;
-	return q_done(st, "meta");
-}
-
-/* ---- persistent history (irc_hist.c batches the writes) ---- */
-
-/* Like store_fail, but silent: irc_hist.c logs a failing batch once. */
-static void
-hist_fail(void)
-{
-	snprintf(errbuf, sizeof(errbuf), "%s", sqlite3_errmsg(db));
-}
-
-static int
-bind_id_or_null(sqlite3_stmt *st, int col, int64_t id)
-{
-	return id != 0 ? sqlite3_bind_int64(st, col, id) :
-	    sqlite3_bind_null(st, col);
-}
-
-static int
-bind_opt_text(sqlite3_stmt *st, int col, const char *s)
-{
-	return s != NULL ? sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC) :
-	    sqlite3_bind_null(st, col);
-}
-
-static int	hist_write_tx(const struct store_hrow *, size_t);
-
-/* One row. */
-static int
-hist_row_write(const struct store_hrow *r)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = q(Q_HIST_INSERT)) == NULL)
-		return -1;
-	if (bind_id_or_null(st, 1, r->channel) ||
-	    bind_id_or_null(st, 2, r->account) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)r->seq) ||
-	    sqlite3_bind_int64(st, 4, r->ms) ||
-	    sqlite3_bind_int(st, 5, r->kind) ||
-	    sqlite3_bind_int(st, 6, r->bot) ||
-	    sqlite3_bind_text(st, 7, r->msgid, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 8, r->time, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 9, r->source, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 10, r->target, -1, SQLITE_STATIC) ||
-	    bind_opt_text(st, 11, r->peer) ||
-	    sqlite3_bind_text(st, 12, r->text, -1, SQLITE_STATIC) ||
-	    bind_opt_text(st, 13, r->ctags) ||
-	    bind_opt_text(st, 14, r->acct_tag)) {
-		hist_fail();
-		return -1;
-	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return 0;	/* its channel or account was dropped since */
-	if (rc != SQLITE_DONE) {
-		hist_fail();
-		return -1;
-	}
-	return 0;
-}
-
-/* The rows of r's owner older than its ring's oldest (r->floor). */
-static int
-hist_prune(const struct store_hrow *r)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(r->channel != 0 ? Q_HIST_PRUNE_CHAN : Q_HIST_PRUNE_ACCT)) ==
-	    NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, r->channel != 0 ? r->channel :
-	    r->account) ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)r->floor)) {
-		hist_fail();
-		return -1;
-	}
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		hist_fail();
-		return -1;
-	}
-	sqlite3_reset(st);
-	return 0;
-}
-
-/* Orders rows by owner, then position: the last of each owner last. */
-static const struct store_hrow *sort_rows;
-
-static int
-owner_cmp(const void *a, const void *b)
-{
-	const struct store_hrow *x = &sort_rows[*(const size_t *)a];
-	const struct store_hrow *y = &sort_rows[*(const size_t *)b];
-
-	if (x->channel != y->channel)
-		return x->channel < y->channel ? -1 : 1;
-	if (x->account != y->account)
-		return x->account < y->account ? -1 : 1;
-	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
-}
-
-/*
- * Writes n history rows in one transaction (each also prunes its
- * owner's rows older than r->floor). 0 once committed; -1 with nothing
- * written and the reason in store_error(), not logged: the caller logs
- * a failing run of batches once.
- */
-int
-store_hist_write(const struct store_hrow *rows, size_t n)
-{
-	int		 rc;
-
-	/*
-	 * History is not worth an fsync in the loop at every batch: in WAL
-	 * mode a NORMAL commit is atomic and only not yet durable; the next
-	 * FULL commit (any account or channel change) or checkpoint makes
-	 * it so. A power cut can lose the last batches, never corrupt.
-	 */
-	if (store_exec("PRAGMA synchronous=NORMAL") == -1)
-		return -1;
-	rc = hist_write_tx(rows, n);
-	if (store_exec("PRAGMA synchronous=FULL") == -1)
-		rc = -1;
-	return rc;
-}
-
-static int
-hist_write_tx(const struct store_hrow *rows, size_t n)
-{
-	sqlite3_stmt	*st;
-	size_t		 i, *order;
-
-	if ((st = q(Q_BEGIN)) == NULL)
-		return -1;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		hist_fail();
-		return -1;
-	}
-	sqlite3_reset(st);
-	for (i = 0; i < n; i++)
-		if (hist_row_write(&rows[i]) == -1)
-			goto fail;
-	/*
-	 * One prune per owner with its last row's floor (floors only rise
-	 * along a ring): the same rows go as with one per row, for a
-	 * statement per channel or account instead of one per message.
-	 */
-	if ((order = malloc(n * sizeof(*order))) == NULL) {
-		for (i = 0; i < n; i++)
-			if (hist_prune(&rows[i]) == -1)
-				goto fail;
-	} else {
-		for (i = 0; i < n; i++)
-			order[i] = i;
-		sort_rows = rows;
-		qsort(order, n, sizeof(*order), owner_cmp);
-		for (i = 0; i < n; i++) {
-			const struct store_hrow *r = &rows[order[i]];
-			const struct store_hrow *nx = i + 1 < n ?
-			    &rows[order[i + 1]] : NULL;
-
-			if (nx != NULL && nx->channel == r->channel &&
-			    nx->account == r->account)
-				continue;
-			if (hist_prune(r) == -1) {
-				free(order);
-				goto fail;
-			}
-		}
-		free(order);
-	}
-	if ((st = q(Q_COMMIT)) == NULL)
-		goto fail;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		sqlite3_reset(st);
-		hist_fail();
-		goto fail;
-	}
-	sqlite3_reset(st);
-	return 0;
-fail:
-	if (!sqlite3_get_autocommit(db) && (st = q(Q_ROLLBACK)) != NULL) {
-		(void)sqlite3_step(st);
-		sqlite3_reset(st);
-	}
-	return -1;
-}
-
-static const char *
-col_text(sqlite3_stmt *st, int col)
-{
-	return (const char *)sqlite3_column_text(st, col);
-}
-
-/* fn(arg, row) for each row st yields; count or -1. */
-static int
-hist_rows(sqlite3_stmt *st, void (*fn)(void *, const struct store_hrow *),
-    void *arg)
-{
-	struct store_hrow r;
-	int		 rc, n = 0;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof(r));
-		r.channel = sqlite3_column_int64(st, 0);
-		r.account = sqlite3_column_int64(st, 1);
-		r.seq = (uint64_t)sqlite3_column_int64(st, 2);
-		r.ms = sqlite3_column_int64(st, 3);
-		r.kind = sqlite3_column_int(st, 4);
-		r.bot = sqlite3_column_int(st, 5) != 0;
-		r.msgid = col_text(st, 6);
-		r.time = col_text(st, 7);
-		r.source = col_text(st, 8);
-		r.target = col_text(st, 9);
-		r.peer = col_text(st, 10);
-		r.text = col_text(st, 11);
-		r.ctags = col_text(st, 12);
-		r.acct_tag = col_text(st, 13);
-		if (r.msgid == NULL || r.time == NULL || r.source == NULL ||
-		    r.target == NULL || r.text == NULL ||
-		    (r.channel == 0) == (r.account == 0))
-			continue;	/* a damaged row is left out */
-		fn(arg, &r);
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		store_fail("history load");
-		n = -1;
-	}
-	sqlite3_reset(st);
-	return n;
-}
-
-/* fn(arg, row) for each row from since_ms on, oldest first; count or -1. */
-int
-store_hist_load(int64_t since_ms, void (*fn)(void *, const struct store_hrow *),
-    void *arg)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_HIST_LOAD)) == NULL ||
-	    q_bind(st, "history load", Q_ARGS(QI(since_ms))) == -1)
-		return -1;
-	return hist_rows(st, fn, arg);
-}
-
-/*
- * The newest limit rows of one ring (channel's, or account's when
- * channel is 0) from since_ms on, oldest first: one index range.
- */
-int
-store_hist_load_ring(int64_t channel, int64_t account, int64_t since_ms,
-    unsigned limit, void (*fn)(void *, const struct store_hrow *), void *arg)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(channel != 0 ? Q_HIST_LOAD_CHAN : Q_HIST_LOAD_ACCT)) ==
-	    NULL)
-		return -1;
-	if (q_bind(st, "history load",
-	    Q_ARGS(QI(channel != 0 ? channel : account), QI(since_ms),
-	    QI((sqlite3_int64)limit))) == -1)
-		return -1;
-	return hist_rows(st, fn, arg);
-}
-
-/* The largest seq stored (0 when none), or -1 (logged). */
-int64_t
-store_hist_max_seq(void)
-{
-	sqlite3_stmt	*st;
-	int64_t		 v = -1;
-	int		 rc;
-
-	if ((st = q(Q_HIST_MAXSEQ)) == NULL)
-		return -1;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);	/* NULL: 0 */
-	else
-		store_fail("history");
-	sqlite3_reset(st);
-	return v;
-}
-
-/*
- * Deletes at most limit history rows older than before_ms: the number
- * deleted (limit: call again), or -1 (not logged).
- */
-int
-store_hist_expire(int64_t before_ms, unsigned limit)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = q(Q_HIST_EXPIRE)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, before_ms) != SQLITE_OK ||
-	    sqlite3_bind_int64(st, 2, (sqlite3_int64)limit) != SQLITE_OK) {
-		hist_fail();
-		return -1;
-	}
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		hist_fail();
-		return -1;
-	}
-	return sqlite3_changes(db);
-}
-
-/*
- * Deletes the rows of msgid (REDACT: every line of a multiline message)
- * that channel's or account's ring saved (the other id 0); 0, or -1
- * (logged).
- */
-int
-store_hist_redact(int64_t channel, int64_t account, const char *msgid)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_HIST_REDACT)) == NULL ||
-	    q_bind(st, "history redact", Q_ARGS(QIZ(channel), QIZ(account),
-	    QT(msgid))) == -1)
-		return -1;
-	return q_done(st, "history redact");
-}
-
-/* ---- read markers (draft/read-marker, irc_markread.c) ---- */
-
-/* The read marker of account for folded target: 1 and *ms, 0 none, -1. */
-int
-store_marker_get(int64_t account, const char *target, int64_t *ms)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	if ((st = q(Q_MARKER_GET)) == NULL ||
-	    q_bind(st, "read marker", Q_ARGS(QI(account), QT(target))) == -1)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*ms = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		store_fail("read marker");
-	sqlite3_reset(st);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-/*
- * Moves the marker forward to ms (never back), committed; 0 or -1. An
- * account keeps STORE_MARKERS_MAX markers, those set last: a flood of
- * MARKREADs to made-up targets cannot grow the database.
- */
-int
-store_marker_set(int64_t account, const char *target, int64_t ms,
-    int64_t now_ms)
-{
-	sqlite3_stmt	*st, *tr;
-
-	if ((st = q(Q_MARKER_SET)) == NULL || (tr = q(Q_MARKER_TRIM)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, account) ||
-	    sqlite3_bind_text(st, 2, target, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 3, ms) ||
-	    sqlite3_bind_int64(st, 4, now_ms) ||
-	    sqlite3_bind_int64(tr, 1, account) ||
-	    sqlite3_bind_int(tr, 2, STORE_MARKERS_MAX)) {
-		store_fail("read marker");
-		return -1;
-	}
-	if (tx_begin() == -1)
-		return -1;
-	if (q_done(st, "read marker") == -1 || q_done(tr, "read marker") == -1) {
-		tx_rollback();
-		return -1;
-	}
-	return tx_commit();
-}
-
-/* Every account's marker of target from goes to target to; 0 or -1. */
-int
-store_marker_rename(const char *from, const char *to)
-{
-	return q_exec(Q_MARKER_RENAME, "read marker rename", Q_ARGS(QT(from),
-	    QT(to)));
-}
-
-/* ---- draft/metadata-2 of accounts ---- */
-
-/*
- * draft/metadata-2 keys of an account or (chan) a registered channel:
- * fn on each, by key; the count or -1.
- */
-static int
-md_list(bool chan, int64_t id,
-    void (*fn)(void *, const char *, const char *), void *arg)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *k, *v;
-	int		 rc, n = 0;
-
-	if ((st = q(chan ? Q_CHMD_LIST : Q_MD_LIST)) == NULL)
-		return -1;
-	if (q_bind(st, "metadata list", Q_ARGS(QI(id))) == -1)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((k = sqlite3_column_text(st, 0)) != NULL &&
-		    (v = sqlite3_column_text(st, 1)) != NULL) {
-			fn(arg, (const char *)k, (const char *)v);
-			n++;
-		}
-	if (rc != SQLITE_DONE) {
-		store_fail("metadata list");
-		n = -1;
-	}
-	sqlite3_reset(st);
-	return n;
-}
-
-/* Sets key to value (NULL: deletes it), committed; 0 or -1. */
-static int
-md_set(bool chan, int64_t id, const char *key, const char *value)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(value != NULL ? (chan ? Q_CHMD_SET : Q_MD_SET) :
-	    (chan ? Q_CHMD_DEL : Q_MD_DEL))) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, id) ||
-	    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC) ||
-	    (value != NULL &&
-	    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC))) {
-		store_fail("metadata set");
-		return -1;
-	}
-	return q_done(st, "metadata set");
-}
-
-/* Deletes every key; 0 or -1. */
-static int
-md_clear(bool chan, int64_t id)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(chan ? Q_CHMD_CLEAR : Q_MD_CLEAR)) == NULL)
-		return -1;
-	if (q_bind(st, "metadata clear", Q_ARGS(QI(id))) == -1)
-		return -1;
-	return q_done(st, "metadata clear");
-}
-
-int
-store_md_list(int64_t account,
-    void (*fn)(void *, const char *, const char *), void *arg)
-{
-	return md_list(false, account, fn, arg);
-}
-
-int
-store_md_set(int64_t account, const char *key, const char *value)
-{
-	return md_set(false, account, key, value);
-}
-
-int
-store_md_clear(int64_t account)
-{
-	return md_clear(false, account);
-}
-
-int
-store_chan_md_list(int64_t channel,
-    void (*fn)(void *, const char *, const char *), void *arg)
-{
-	return md_list(true, channel, fn, arg);
-}
-
-int
-store_chan_md_set(int64_t channel, const char *key, const char *value)
-{
-	return md_set(true, channel, key, value);
-}
-
-int
-store_chan_md_clear(int64_t channel)
-{
-	return md_clear(true, channel);
-}
-
-/* ---- codes sent by mail (irc_mail.c) ---- */
-
-static int
-code_key(sqlite3_stmt *st, int kind, const char *folded)
-{
-	char k[2] = { (char)kind, '\0' };
-
-	return sqlite3_bind_text(st, 1, k, -1, SQLITE_TRANSIENT) ||
-	    sqlite3_bind_text(st, 2, folded, -1, SQLITE_STATIC);
-}
-
-/*
- * A code of kind ('v': a registration waiting for VERIFY, with a's
- * credentials; 'r': a reset of account a->id) for the casefolded name:
- * 0 once committed, 1 if a live one is there already, -1 on error.
- * An expired one of the same name is replaced.
- */
-int
-store_code_put(int kind, const char *folded, const struct store_account *a,
-    const char *code, time_t now, time_t expires)
-{
-	sqlite3_stmt	*st;
-	bool		 cred = kind == 'v';
-
-	if ((st = q(Q_CODE_PURGE)) == NULL)
-		return -1;
-	if (code_key(st, kind, folded) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now)) {
-		store_fail("code");
-		return -1;
-	}
-	if (q_done(st, "code") == -1 || (st = q(Q_CODE_INSERT)) == NULL)
-		return -1;
-	if (code_key(st, kind, folded) ||
-	    sqlite3_bind_text(st, 3, a->name, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 4, cred ? 0 : a->id) ||
-	    sqlite3_bind_text(st, 5, a->email, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_text(st, 6, code, -1, SQLITE_STATIC) ||
-	    sqlite3_bind_int64(st, 7, (sqlite3_int64)now) ||
-	    sqlite3_bind_int64(st, 8, (sqlite3_int64)expires) ||
-	    (cred ? sqlite3_bind_blob(st, 9, a->salt, (int)a->saltlen,
-	    SQLITE_STATIC) ||
-	    sqlite3_bind_int(st, 10, (int)a->iterations) ||
-	    sqlite3_bind_blob(st, 11, a->stored_key, STORE_KEYLEN,
-	    SQLITE_STATIC) ||
-	    sqlite3_bind_blob(st, 12, a->server_key, STORE_KEYLEN,
-	    SQLITE_STATIC) : 0)) {
-		store_fail("code");
-		return -1;
-	}
-	return q_unique(st, "code");
-}
-
-/*
- * The live code of kind for folded into code (hex, 65 bytes) and a
- * (display name, email, account id for 'r', credentials for 'v'),
- * *created when it was made: 1, 0 none (or expired), -1 on error.
- */
-int
-store_code_get(int kind, const char *folded, time_t now,
-    struct store_account *a, char *code, size_t codesz, time_t *created)
-{
-	sqlite3_stmt	*st;
-	const unsigned char *t;
-	size_t		 n;
-	int		 rc, found = 0;
-
-	if ((st = q(Q_CODE_GET)) == NULL)
-		return -1;
-	if (code_key(st, kind, folded) ||
-	    sqlite3_bind_int64(st, 3, (sqlite3_int64)now)) {
-		store_fail("code lookup");
-		return -1;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		memset(a, 0, sizeof(*a));
-		a->autoreplay_lines = -1;
-		if ((t = sqlite3_column_text(st, 0)) != NULL)
-			snprintf(a->name, sizeof(a->name), "%s",
-			    (const char *)t);
-		a->id = sqlite3_column_int64(st, 1);
-		if ((t = sqlite3_column_text(st, 2)) != NULL)
-			snprintf(a->email, sizeof(a->email), "%s",
-			    (const char *)t);
-		code[0] = '\0';
-		if ((t = sqlite3_column_text(st, 3)) != NULL)
-			snprintf(code, codesz, "%s", (const char *)t);
-		*created = (time_t)sqlite3_column_int64(st, 4);
-		blob_copy(st, 5, a->salt, sizeof(a->salt), &a->saltlen);
-		a->iterations = (unsigned)sqlite3_column_int(st, 6);
-		blob_copy(st, 7, a->stored_key, sizeof(a->stored_key), &n);
-		if (n != STORE_KEYLEN)
-			a->iterations = 0;	/* never verifies */
-		blob_copy(st, 8, a->server_key, sizeof(a->server_key), &n);
-		if (n != STORE_KEYLEN)
-			a->iterations = 0;
-		found = 1;
-	} else if (rc != SQLITE_DONE) {
-		store_fail("code lookup");
-		found = -1;
-	}
-	sqlite3_reset(st);
-	return found;
-}
-
-/* 0 or -1 */
-int
-store_code_del(int kind, const char *folded)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_CODE_DEL)) == NULL)
-		return -1;
-	if (code_key(st, kind, folded)) {
-		store_fail("code delete");
-		return -1;
-	}
-	return q_done(st, "code delete");
-}
-
-/* Every code expired at now: 0 or -1. */
-int
-store_code_expire(time_t now)
-{
-	return q_exec(Q_CODE_EXPIRE, "code expiry",
-	    Q_ARGS(QI((sqlite3_int64)now)));
-}
-
-/* HistServ EXPORT: fn per saved row account sent,
- * oldest first; count, or -1 (logged) */
-int
-store_hist_export(const char *account,
-    void (*fn)(void *, const struct store_hrow *), void *arg)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_HIST_EXPORT)) == NULL ||
-	    q_bind(st, "history export", Q_ARGS(QT(account))) == -1)
-		return -1;
-	return hist_rows(st, fn, arg);
 }

@@ -28,8 +28,9 @@ const struct client_ext irc_cx_none;
 
 /*
  * c's names (irc_state.h): one block, "nick\0key\0user\0host\0real\0"
- * with key, user, host and real there only when set; c->nick is its
- * start, or irc_nonick when c has none.
+ * with key, user, host and real there only when set (key not at all when
+ * it is the nick itself: h.key is then c->nick); c->nick is its start,
+ * or irc_nonick when c has none.
  */
 static const char irc_nonick[1];
 
@@ -265,7 +266,10 @@ names_build(struct client *c, const char *nick, const char *key,
 	const char *v[5] = { nick, key, user, host, real };
 	char *b, *p[5], *o;
 	size_t l[5], n = 0, i;
+	bool same = key != NULL && strcmp(key, nick) == 0;
 
+	if (same)	/* a nick that is its own folded form: once */
+		v[1] = NULL;
 	for (i = 0; i < 5; i++)
 		n += l[i] = v[i] != NULL ? strlen(v[i]) + 1 : 0;
 	if ((b = malloc(n)) == NULL)
@@ -274,7 +278,7 @@ names_build(struct client *c, const char *nick, const char *key,
 		p[i] = v[i] != NULL ? memcpy(b + n, v[i], l[i]) : NULL;
 	o = c->nick != irc_nonick ? (char *)(uintptr_t)c->nick : NULL;
 	c->nick = b;
-	c->h.key = p[1];
+	c->h.key = same ? b : p[1];
 	c->user = p[2];
 	c->host = p[3];
 	c->realname = p[4];

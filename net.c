@@ -67,7 +67,9 @@ enum { PE_LISTENER, PE_CONN, PE_FD };
 #define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
 #define CONN_FRESH	0x400	/* nothing read yet (irc has it) */
 #define CONN_PTLS	0x800	/* the PROXY header said: client spoke TLS */
-#define CONN_OWNLINE	0x1000	/* WebSocket or its own sendq: a shared line
+#define CONN_SRV	0x1000	/* a server link's: irc's srv handlers */
+#define CONN_EMPTIED	0x2000	/* its output has emptied once (oempty_ms) */
+#define CONN_OWNLINE	0x4000	/* WebSocket or its own sendq: a shared line
 				 * looks at ws and sendq (else it need not
 				 * read that part of the struct) */
 /* An address's text and its NUL: 8 groups of 4 hex digits and 7 colons
@@ -87,32 +89,31 @@ static const struct net_handlers *up, *srv;
 struct net_lim		 net_lim;
 
 /*
- * One per client: 216 bytes (a 224-byte malloc chunk), every one of
+ * One per client: 152 bytes (a 160-byte malloc chunk), every one of
  * them held by an idle client, so the counts are 32 bits (input is
- * bounded by max-recvq, a skipped line by READQ_MAX, a sendq by 1 GiB)
- * and the address is as long as an address's text gets.
+ * bounded by max-recvq, a skipped line by READQ_MAX, a sendq by 1 GiB),
+ * the address is as long as an address's text gets, and the output
+ * state is a part of its own (struct cout) only while output is pending
+ * or kept; its descriptor is its poll slot's and its handlers are
+ * irc's up or srv (CONN_SRV). What a fan-out delivery reads comes first
+ * (net_conn_send_line, net_conn_prefetch, net_flush's walk).
  */
 struct conn {
-	int		 fd;
-	unsigned	 slot;
 	unsigned	 flags;
-	uint32_t	 ilen;		/* bytes in ibuf */
+	uint32_t	 sendq;		/* its cap; 0: max-sendq */
+	struct cout	*out;		/* output, or NULL (see below) */
+	struct conn	*outq;		/* on outq_head's list (CONN_OUTQ) */
+	struct tls_conn	*tls;		/* NULL: plain text */
+	struct ws	*ws;		/* a WebSocket: lines are frames */
+	unsigned	 slot;		/* its socket is pfd[slot].fd */
+	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
 	void		*client;
-	const struct net_handlers *h;	/* up, or srv for server links */
 	struct ipcount	*ipc;
 	char		*ibuf;		/* pending input, only while non-empty */
-	char		*obuf;		/* pending output, only while non-empty */
-	size_t		 olen, ooff, ocap;
-	struct oq	*oq;		/* shared lines queued (see below) */
-	struct conn	*inq, *outq, *goneq;
-	struct conn	*kprev, *knext;	/* on kept_head's list */
-	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
-	uint32_t	 oempty_pass;	/* flush_pass then; 0: never */
-	uint32_t	 sendq;		/* its cap; 0: max-sendq */
+	uint32_t	 ilen;		/* bytes in ibuf */
 	uint32_t	 skipped;	/* of an overlong line (CONN_SKIP) */
-	struct tls_conn	*tls;		/* NULL: plain text */
+	struct conn	*inq, *goneq;
 	struct conn_pre	*pre;		/* irc not told yet: a header to come */
-	struct ws	*ws;		/* a WebSocket: lines are frames */
 	const char	*reason;	/* why it died (static string) */
 	char		 ip[CONN_IP_LEN];
 };
@@ -139,6 +140,8 @@ struct pent {
 };
 
 static struct pollfd	*pfd;
+#define CONN_FD(c)	(pfd[(c)->slot].fd)
+#define CONN_H(c)	((c)->flags & CONN_SRV ? srv : up)
 static struct pent	*pent;
 static unsigned		 npfd, cappfd;
 static struct ipcount	*iptab[IPTAB_SIZE];
@@ -164,31 +167,16 @@ static char		 rbuf[READ_CHUNK + RECVQ_MAX + 1];
 #define OBUF_KEEP_MAX	65536
 static struct conn	*kept_head;	/* conns holding an empty buffer */
 
-static void
-kept_unlink(struct conn *c)
-{
-	if (!(c->flags & CONN_KEPT))
-		return;
-	if (c->kprev != NULL)
-		c->kprev->knext = c->knext;
-	else
-		kept_head = c->knext;
-	if (c->knext != NULL)
-		c->knext->kprev = c->kprev;
-	c->kprev = c->knext = NULL;
-	c->flags &= ~CONN_KEPT;
-}
-
 /*
  * Shared lines: a line fanned out to many connections (a channel
  * message) is made once (net_line_new) and queued on each by reference;
  * writev sends it from that one copy, which stays in the cache, instead
  * of a copy into every member's buffer (those copies, and the kernel
  * reading them back from cold buffers, were a third of a fan-out).
- * While a connection's oq holds segments, they describe all its pending
- * output in order: a segment is a shared line, or (l NULL) the next len
- * bytes of its own obuf, which stays the FIFO of the bytes it was given
- * by copy. With no segments, obuf alone is the output, as before.
+ * While a connection's ring holds segments, they describe all its
+ * pending output in order: a segment is a shared line, or (l NULL) the
+ * next len bytes of its own obuf, which stays the FIFO of the bytes it
+ * was given by copy. With no segments, obuf alone is the output.
  */
 struct net_line {
 	unsigned	 refs;
@@ -201,12 +189,40 @@ struct oseg {
 	size_t		 len;
 };
 
-struct oq {
-	unsigned	 head, n, cap;	/* a ring of cap (a power of 2) */
-	size_t		 off;		/* of the head segment, sent */
-	size_t		 bytes;		/* shared bytes not yet sent */
+/*
+ * A connection's output, made when output is first queued and freed
+ * once it is all written (or, kept, at the sweep): an idle client holds
+ * none. What a delivery reads is the first 32 bytes (32-bit counts: a
+ * sendq is at most 64 MiB, conf.c).
+ */
+struct cout {
+	unsigned	 head, n, cap;	/* a ring of cap (0 or a power of 2) */
+	uint32_t	 off;		/* of the head segment, sent */
+	uint32_t	 bytes;		/* shared bytes not yet sent */
+	uint32_t	 olen, ooff, ocap;	/* obuf's */
+	uint32_t	 oempty_pass;	/* flush_pass when it last emptied */
+	char		*obuf;		/* the bytes given by copy, or NULL */
+	struct conn	*kprev, *knext;	/* on kept_head's list (CONN_KEPT) */
 	struct oseg	 seg[];
 };
+
+static void
+kept_unlink(struct conn *c)
+{
+	struct cout *o;
+
+	if (!(c->flags & CONN_KEPT))
+		return;
+	o = c->out;		/* kept: it has one */
+	if (o->kprev != NULL)
+		o->kprev->out->knext = o->knext;
+	else
+		kept_head = o->knext;
+	if (o->knext != NULL)
+		o->knext->out->kprev = o->kprev;
+	o->kprev = o->knext = NULL;
+	c->flags &= ~CONN_KEPT;
+}
 
 struct net_line *
 net_line_new(const char *buf, size_t len)
@@ -239,7 +255,7 @@ net_line_data(const struct net_line *l, size_t *len)
 static void
 oq_clear(struct conn *c)
 {
-	struct oq *q = c->oq;
+	struct cout *q = c->out;
 
 	if (q == NULL)
 		return;
@@ -252,12 +268,21 @@ oq_clear(struct conn *c)
 	q->off = q->bytes = 0;
 }
 
-/* Appends a segment; false if out of memory. */
+/* c's output part, made if needed; NULL if out of memory. */
+static struct cout *
+out_get(struct conn *c)
+{
+	if (c->out == NULL)
+		c->out = calloc(1, sizeof(*c->out));
+	return c->out;
+}
+
+/* Appends a segment; false if out of memory. The part may move. */
 static bool
 oq_push(struct conn *c, struct net_line *l, size_t len)
 {
-	struct oq *q = c->oq, *nq;
-	unsigned ncap, i;
+	struct cout *q = c->out;
+	unsigned ncap;
 
 	if (q != NULL && q->n > 0) {
 		struct oseg *t = &q->seg[(q->head + q->n - 1) & (q->cap - 1)];
@@ -268,22 +293,17 @@ oq_push(struct conn *c, struct net_line *l, size_t len)
 		}
 	}
 	if (q == NULL || q->n == q->cap) {
-		ncap = q != NULL ? q->cap * 2 : 16;
-		if ((nq = malloc(sizeof(*nq) + ncap * sizeof(nq->seg[0]))) ==
+		ncap = q != NULL && q->cap > 0 ? q->cap * 2 : 16;
+		if ((q = realloc(q, sizeof(*q) + ncap * sizeof(q->seg[0]))) ==
 		    NULL)
 			return false;
-		if (q != NULL) {	/* unwrapped into the new ring */
-			for (i = 0; i < q->n; i++)
-				nq->seg[i] = q->seg[(q->head + i) & (q->cap - 1)];
-			nq->n = q->n;
-			nq->off = q->off;
-			nq->bytes = q->bytes;
-			free(q);
-		} else
-			nq->n = 0, nq->off = nq->bytes = 0;
-		nq->head = 0;
-		nq->cap = ncap;
-		c->oq = q = nq;
+		if (c->out == NULL)
+			memset(q, 0, sizeof(*q));
+		else if (q->n > 0 && q->head + q->n > q->cap)	/* unwrapped */
+			memcpy(&q->seg[q->cap], &q->seg[0],
+			    (q->head + q->n - q->cap) * sizeof(q->seg[0]));
+		q->cap = ncap;
+		c->out = q;	/* the kept list links conns: nothing to fix */
 	}
 	q->seg[(q->head + q->n++) & (q->cap - 1)] = (struct oseg){ l, len };
 	if (l != NULL) {
@@ -296,19 +316,21 @@ oq_push(struct conn *c, struct net_line *l, size_t len)
 static inline size_t
 conn_pending(const struct conn *c)
 {
-	return c->olen - c->ooff + (c->oq != NULL ? c->oq->bytes : 0);
+	const struct cout *o = c->out;
+
+	return o != NULL ? o->olen - o->ooff + o->bytes : 0;
 }
 
 static void
 obuf_release(struct conn *c)
 {
 	kept_unlink(c);
-	free(c->obuf);
-	c->obuf = NULL;
-	c->olen = c->ooff = c->ocap = 0;
+	if (c->out == NULL)
+		return;
 	oq_clear(c);
-	free(c->oq);
-	c->oq = NULL;
+	free(c->out->obuf);
+	free(c->out);
+	c->out = NULL;
 }
 
 /*
@@ -327,25 +349,31 @@ static uint32_t		 flush_pass = 1;	/* net_flush calls, from 1 */
 static void
 obuf_emptied(struct conn *c)
 {
-	uint32_t now = (uint32_t)ergo_now_ms, ms = c->oempty_ms,
-	    pass = c->oempty_pass;
+	uint32_t now = (uint32_t)ergo_now_ms, ms = c->oempty_ms, pass;
+	unsigned before = c->flags & CONN_EMPTIED;
+	struct cout *o = c->out;
 
-	c->olen = c->ooff = 0;
 	c->oempty_ms = now;
-	c->oempty_pass = flush_pass;
-	if ((c->obuf == NULL && c->oq == NULL) || c->ocap > OBUF_KEEP_MAX ||
-	    (c->oq != NULL && c->oq->cap > OQ_KEEP_MAX) ||
-	    (c->flags & (CONN_CLOSING | CONN_DEAD)) || pass == 0 ||
-	    (now - ms > 1000 && flush_pass - pass > OBUF_KEEP_PASSES)) {
+	c->flags |= CONN_EMPTIED;
+	if (o == NULL)
+		return;
+	/* the pass of the last emptying is known while the part lasted */
+	pass = o->oempty_pass;
+	o->oempty_pass = flush_pass;
+	o->olen = o->ooff = 0;
+	if (o->ocap > OBUF_KEEP_MAX || o->cap > OQ_KEEP_MAX ||
+	    (c->flags & (CONN_CLOSING | CONN_DEAD)) || !before ||
+	    (now - ms > 1000 && (pass == 0 ||
+	    flush_pass - pass > OBUF_KEEP_PASSES))) {
 		obuf_release(c);
 		return;
 	}
 	if (!(c->flags & CONN_KEPT)) {
 		c->flags |= CONN_KEPT;
-		c->kprev = NULL;
-		c->knext = kept_head;
+		o->kprev = NULL;
+		o->knext = kept_head;
 		if (kept_head != NULL)
-			kept_head->kprev = c;
+			kept_head->out->kprev = c;
 		kept_head = c;
 	}
 }
@@ -357,7 +385,7 @@ kept_sweep(void)
 	struct conn *c, *next;
 
 	for (c = kept_head; c != NULL; c = next) {
-		next = c->knext;
+		next = c->out->knext;
 		if (conn_pending(c) == 0 && !(c->flags & CONN_OUSED))
 			obuf_release(c);
 		else
@@ -592,7 +620,6 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 		net_refuse(fd, "Server out of memory");
 		return;
 	}
-	c->fd = fd;
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	c->ipc->n++;
 	if (slot_add(fd, POLLIN, PE_CONN, c, &c->slot) == -1) {
@@ -604,7 +631,8 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 	}
 	c->tls = tls;
 	nconns++;
-	c->h = server ? srv : up;
+	if (server)
+		c->flags |= CONN_SRV;
 	if (step != -1) {
 		if (pre_start(c, step, ws) == -1)
 			conn_kill(c, "Out of memory");
@@ -613,7 +641,7 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 		return;
 	}
 	c->flags |= CONN_FRESH;
-	if ((c->client = c->h->open(c)) == NULL) {
+	if ((c->client = CONN_H(c)->open(c)) == NULL) {
 		conn_kill(c, "Connection refused");
 		return;
 	}
@@ -646,7 +674,7 @@ goneq_tell(void)
 			void *cl = c->client;
 
 			c->client = NULL;
-			c->h->closed(cl, c->reason);
+			CONN_H(c)->closed(cl, c->reason);
 		}
 }
 
@@ -737,7 +765,7 @@ pre_refuse(struct conn *c, const char *why, const char *error)
 	/* what was only peeked, taken: unread input would turn our close
 	 * into a reset that can discard the ERROR before it is read */
 	if (c->tls == NULL) {
-		if (recv(c->fd, rbuf, READ_CHUNK, 0) < 0) {
+		if (recv(CONN_FD(c), rbuf, READ_CHUNK, 0) < 0) {
 			/* nothing was left: fine */
 		}
 		conn_kill_error(c, error);
@@ -752,7 +780,7 @@ conn_open(struct conn *c)
 	pre_end(c);
 	if (c->ws == NULL)
 		c->flags |= CONN_FRESH;
-	if ((c->client = c->h->open(c)) == NULL)
+	if ((c->client = CONN_H(c)->open(c)) == NULL)
 		conn_kill(c, "Connection refused");
 }
 
@@ -799,7 +827,7 @@ pre_proxy(struct conn *c)
 
 	if (p->len > 0)
 		memcpy(buf, p->buf, p->len);
-	n = recv(c->fd, buf + p->len, sizeof(buf) - p->len, MSG_PEEK);
+	n = recv(CONN_FD(c), buf + p->len, sizeof(buf) - p->len, MSG_PEEK);
 	if (n == 0) {
 		conn_kill(c, "Connection closed");
 		return;
@@ -837,7 +865,7 @@ pre_proxy(struct conn *c)
 		return;
 	}
 	p->buf = nb;
-	if ((n = recv(c->fd, p->buf + p->len, take, 0)) <= 0) {
+	if ((n = recv(CONN_FD(c), p->buf + p->len, take, 0)) <= 0) {
 		conn_kill(c, "Read error");
 		return;
 	}
@@ -1030,23 +1058,30 @@ net_conn_close(struct conn *c, const char *error)
 static __attribute__((noinline)) int
 obuf_room(struct conn *c, size_t len)
 {
-	size_t ncap = c->ocap ? c->ocap : 512;
+	struct cout *o;
+	size_t ncap;
 	char *nb;
 
-	if (c->ooff > 0) {
-		memmove(c->obuf, c->obuf + c->ooff, c->olen - c->ooff);
-		c->olen -= c->ooff;
-		c->ooff = 0;
+	if ((o = out_get(c)) == NULL) {
+		conn_kill(c, "Out of memory");
+		return -1;
 	}
-	while (ncap < c->olen + len)
+	ncap = o->ocap ? o->ocap : 512;
+	if (o->ooff > 0) {
+		memmove(o->obuf, o->obuf + o->ooff, o->olen - o->ooff);
+		o->olen -= o->ooff;
+		o->ooff = 0;
+	}
+	while (ncap < o->olen + len)
 		ncap *= 2;
-	if (ncap > c->ocap) {
-		if ((nb = realloc(c->obuf, ncap)) == NULL) {
+	if (ncap > o->ocap) {
+		if (ncap > UINT32_MAX ||
+		    (nb = realloc(o->obuf, ncap)) == NULL) {
 			conn_kill(c, "Out of memory");
 			return -1;
 		}
-		c->obuf = nb;
-		c->ocap = ncap;
+		o->obuf = nb;
+		o->ocap = (uint32_t)ncap;
 	}
 	return 0;
 }
@@ -1100,8 +1135,10 @@ conn_sendq_exceeded(struct conn *c)
 	char frame[64];
 	const char *buf = "ERROR :SendQ exceeded\r\n";
 	size_t len = strlen(buf);
+	struct cout *o;
 
-	c->olen = c->ooff = 0;
+	if ((o = c->out) != NULL)
+		o->olen = o->ooff = 0;
 	oq_clear(c);
 	c->flags |= CONN_DEAD;
 	c->reason = "SendQ exceeded";
@@ -1113,16 +1150,20 @@ conn_sendq_exceeded(struct conn *c)
 		ws_set_close_sent(c->ws);
 		buf = frame;
 	}
-	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
+	if (((o = c->out) == NULL || o->olen + len > o->ocap) &&
+	    obuf_room(c, len) == -1)
 		return;
-	memcpy(c->obuf + c->olen, buf, len);
-	c->olen += len;
+	o = c->out;
+	memcpy(o->obuf + o->olen, buf, len);
+	o->olen += len;
 	outq_add(c);
 }
 
 static void
 conn_send_raw(struct conn *c, const char *buf, size_t len)
 {
+	struct cout *o;
+
 	if (c->flags & CONN_DEAD)
 		return;
 	if (conn_pending(c) + len > (c->sendq ? c->sendq : net_lim.max_sendq) &&
@@ -1131,14 +1172,16 @@ conn_send_raw(struct conn *c, const char *buf, size_t len)
 		return;
 	}
 	c->flags |= CONN_OUSED;
-	if (c->olen + len > c->ocap && obuf_room(c, len) == -1)
+	if (((o = c->out) == NULL || o->olen + len > o->ocap) &&
+	    obuf_room(c, len) == -1)
 		return;
-	if (c->oq != NULL && c->oq->n > 0 && !oq_push(c, NULL, len)) {
+	if (c->out->n > 0 && !oq_push(c, NULL, len)) {
 		conn_kill(c, "Out of memory");
 		return;
 	}
-	memcpy(c->obuf + c->olen, buf, len);
-	c->olen += len;
+	o = c->out;	/* oq_push may have moved it */
+	memcpy(o->obuf + o->olen, buf, len);
+	o->olen += len;
 	outq_add(c);
 }
 
@@ -1146,17 +1189,22 @@ void
 net_conn_prefetch(const struct conn *c, unsigned step)
 {
 #if defined(__GNUC__) || defined(__clang__)
-	const struct oq *q;
+	const struct cout *q;
 
 	if (step == 0) {
-		/* what a delivery reads of it (see net_conn_send_line) */
+		/*
+		 * What a delivery reads is the struct's first 24 bytes (40
+		 * with CONN_OWNLINE): one cache line, or two when malloc's
+		 * 16-byte alignment puts them across a boundary.
+		 */
 		__builtin_prefetch(c);
-		__builtin_prefetch(&c->oq);
 		__builtin_prefetch(&c->outq);
-	} else if ((q = c->oq) == NULL)
+	} else if ((q = c->out) == NULL)
 		return;
-	else if (step == 1)
+	else if (step == 1) {
 		__builtin_prefetch(q);
+		__builtin_prefetch(&q->ocap);	/* the line after, if across */
+	}
 	else
 		__builtin_prefetch(&q->seg[(q->head + q->n) & (q->cap - 1)], 1);
 #else
@@ -1175,10 +1223,11 @@ void
 net_conn_send_line(struct conn *c, struct net_line *l)
 {
 	size_t cap = net_lim.max_sendq;
+	const struct cout *o;
 
 	/* A plain or TLS connection with the default sendq (the many
-	 * members of a large channel) is answered from its flags, olen,
-	 * ooff and oq alone. */
+	 * members of a large channel) is answered from its flags and its
+	 * output part alone. */
 	if (c->flags & (CONN_OWNLINE | CONN_DEAD | CONN_CLOSING |
 	    CONN_CONNECTING)) {
 		if (c->ws != NULL ||
@@ -1195,8 +1244,8 @@ net_conn_send_line(struct conn *c, struct net_line *l)
 	}
 	c->flags |= CONN_OUSED;
 	/* what obuf holds so far goes first */
-	if ((c->oq == NULL || c->oq->n == 0) && c->olen > c->ooff &&
-	    !oq_push(c, NULL, c->olen - c->ooff)) {
+	if ((o = c->out) != NULL && o->n == 0 && o->olen > o->ooff &&
+	    !oq_push(c, NULL, o->olen - o->ooff)) {
 		conn_kill(c, "Out of memory");
 		return;
 	}
@@ -1328,7 +1377,7 @@ conn_lines(struct conn *c, char *buf, size_t len)
 	char *eol, saved;
 	int lines = 0, rc;
 
-	while (off < len && (lines < LINES_PER_PASS || (c->h == srv ?
+	while (off < len && (lines < LINES_PER_PASS || ((c->flags & CONN_SRV) ?
 	    lines < LINES_PER_PASS_SERVER : lines < LINES_PER_PASS_MAX &&
 	    pass_young())) &&
 	    !(c->flags & (CONN_PAUSED | CONN_CLOSING | CONN_DEAD))) {
@@ -1357,8 +1406,8 @@ conn_lines(struct conn *c, char *buf, size_t len)
 			conn_readq(c);
 			return len;
 		} else if (n > maxlen)
-			c->h->toolong(c->client);
-		else if ((rc = c->h->line(c->client, buf + off, n)) ==
+			CONN_H(c)->toolong(c->client);
+		else if ((rc = CONN_H(c)->line(c->client, buf + off, n)) ==
 		    NET_DEFER) {
 			*eol = saved;	/* offered again after resume */
 			c->flags |= CONN_PAUSED;
@@ -1376,7 +1425,7 @@ conn_lines(struct conn *c, char *buf, size_t len)
 			conn_readq(c);
 			return len;
 		}
-		c->h->toolong(c->client);
+		CONN_H(c)->toolong(c->client);
 		c->flags |= CONN_SKIP;
 		c->skipped = len - off;
 		off = len;
@@ -1456,8 +1505,8 @@ conn_recv_raw(struct conn *c, char *buf, size_t len, const char **why)
 
 	*why = NULL;
 	if (c->tls == NULL)
-		return recv(c->fd, buf, len, 0);
-	n = tls_conn_read(c->tls, c->fd, buf, len, why);
+		return recv(CONN_FD(c), buf, len, 0);
+	n = tls_conn_read(c->tls, CONN_FD(c), buf, len, why);
 	/* The engine may owe the client handshake records, or may just
 	 * have become able to take the output queued before it was. */
 	if (!(c->flags & CONN_OUTQ) && (tls_conn_want_write(c->tls) ||
@@ -1649,7 +1698,7 @@ conn_connected(struct conn *c)
 	int err = 0;
 	socklen_t el = sizeof(err);
 
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) == -1)
+	if (getsockopt(CONN_FD(c), SOL_SOCKET, SO_ERROR, &err, &el) == -1)
 		err = errno;
 	if (err == EINPROGRESS || err == EALREADY)
 		return;
@@ -1745,10 +1794,8 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 		}
 	}
 	c->ipc->n++;
-	c->fd = fd;
 	snprintf(c->ip, sizeof(c->ip), "%s", host);
-	c->flags = CONN_CONNECTING;
-	c->h = srv;
+	c->flags = CONN_CONNECTING | CONN_SRV;
 	c->client = handle;
 	if (slot_add(fd, POLLOUT, PE_CONN, c, &c->slot) == -1) {
 		ip_put(c->ipc);
@@ -1868,18 +1915,25 @@ net_poll(int timeout_ms)
 static void
 conn_write_tls(struct conn *c)
 {
+	struct cout *o = c->out;
 	const char *why;
 	ssize_t n;
 
-	/* obuf is NULL when only handshake records are due */
-	n = tls_conn_write(c->tls, c->fd, c->obuf != NULL ? c->obuf + c->ooff :
-	    NULL, c->olen - c->ooff, &why);
-	if (n == -1) {
-		c->olen = c->ooff = 0;
+	/* no output part when only handshake records are due */
+	if (o != NULL && o->obuf != NULL)
+		n = tls_conn_write(c->tls, CONN_FD(c), o->obuf + o->ooff,
+		    o->olen - o->ooff, &why);
+	else
+		n = tls_conn_write(c->tls, CONN_FD(c), NULL, 0, &why);
+	if (o == NULL)
+		;
+	else if (n == -1)
+		o->olen = o->ooff = 0;
+	else
+		o->ooff += (uint32_t)n;
+	if (n == -1)
 		conn_kill_tls(c, why);
-	} else
-		c->ooff += (size_t)n;
-	if (c->ooff == c->olen)
+	if (o == NULL || o->ooff == o->olen)
 		obuf_emptied(c);
 	if (c->flags & (CONN_CLOSING | CONN_DEAD))
 		return;
@@ -1908,14 +1962,14 @@ static char	 oq_scratch[65536];
 static void
 conn_writev(struct conn *c)
 {
-	struct oq *q = c->oq;
+	struct cout *q = c->out;
 	struct oseg *sg;
 	size_t pos, want, rem, skip, len;
 	ssize_t n;
 	unsigned i;
 
 	while (q->n > 0) {
-		pos = c->ooff;
+		pos = q->ooff;
 		want = 0;
 		for (i = 0; i < q->n; i++) {
 			sg = &q->seg[(q->head + i) & (q->cap - 1)];
@@ -1928,7 +1982,7 @@ conn_writev(struct conn *c)
 					break;
 			}
 			if (sg->l == NULL) {
-				memcpy(oq_scratch + want, c->obuf + pos, len);
+				memcpy(oq_scratch + want, q->obuf + pos, len);
 				pos += sg->len - skip;
 			} else
 				memcpy(oq_scratch + want, sg->l->data + skip, len);
@@ -1937,22 +1991,22 @@ conn_writev(struct conn *c)
 		if (c->tls != NULL) {
 			const char *why;
 
-			if ((n = tls_conn_write(c->tls, c->fd, oq_scratch, want,
-			    &why)) == -1) {
-				c->olen = c->ooff = 0;
+			if ((n = tls_conn_write(c->tls, CONN_FD(c), oq_scratch,
+			    want, &why)) == -1) {
+				q->olen = q->ooff = 0;
 				oq_clear(c);
 				conn_kill_tls(c, why);
 				break;
 			}
 		} else
-			n = send(c->fd, oq_scratch, want, MSG_NOSIGNAL);
+			n = send(CONN_FD(c), oq_scratch, want, MSG_NOSIGNAL);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == EINTR) {
 				pfd[c->slot].events |= POLLOUT;
 				return;
 			}
-			c->olen = c->ooff = 0;
+			q->olen = q->ooff = 0;
 			oq_clear(c);
 			conn_kill(c, "Write error");
 			break;
@@ -1963,14 +2017,14 @@ conn_writev(struct conn *c)
 			if (rem < sg->len - q->off) {
 				q->off += rem;
 				if (sg->l == NULL)
-					c->ooff += rem;
+					q->ooff += rem;
 				else
 					q->bytes -= rem;
 				break;
 			}
 			rem -= sg->len - q->off;
 			if (sg->l == NULL)
-				c->ooff += sg->len - q->off;
+				q->ooff += sg->len - q->off;
 			else {
 				q->bytes -= sg->len - q->off;
 				net_line_unref(sg->l);
@@ -2000,13 +2054,14 @@ conn_writev(struct conn *c)
 static void
 conn_write(struct conn *c)
 {
+	struct cout *o = c->out;
 	ssize_t n;
 
 	if (c->flags & CONN_CONNECTING) {	/* written once connected */
 		pfd[c->slot].events |= POLLOUT;
 		return;
 	}
-	if (c->oq != NULL && c->oq->n > 0) {
+	if (o != NULL && o->n > 0) {
 		conn_writev(c);
 		return;
 	}
@@ -2014,20 +2069,20 @@ conn_write(struct conn *c)
 		conn_write_tls(c);
 		return;
 	}
-	if (c->olen == c->ooff)
+	if (o == NULL || o->olen == o->ooff)
 		goto empty;
-	n = send(c->fd, c->obuf + c->ooff, c->olen - c->ooff, MSG_NOSIGNAL);
+	n = send(CONN_FD(c), o->obuf + o->ooff, o->olen - o->ooff, MSG_NOSIGNAL);
 	if (n == -1) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			pfd[c->slot].events |= POLLOUT;
 			return;
 		}
-		c->olen = c->ooff = 0;
+		o->olen = o->ooff = 0;
 		conn_kill(c, "Write error");
 		goto empty;
 	}
-	c->ooff += (size_t)n;
-	if (c->ooff < c->olen) {
+	o->ooff += (uint32_t)n;
+	if (o->ooff < o->olen) {
 		if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
 			pfd[c->slot].events |= POLLOUT;
 		return;
@@ -2042,14 +2097,16 @@ empty:
 static void
 conn_free(struct conn *c)
 {
+	int fd = CONN_FD(c);	/* the slot goes first */
+
 	if (c->tls != NULL) {
-		tls_conn_close(c->tls, c->fd);	/* close_notify, best effort */
+		tls_conn_close(c->tls, fd);	/* close_notify, best effort */
 		tls_conn_free(c->tls);
 	}
 	pre_end(c);
 	ws_free(c->ws);
 	slot_del(c->slot);
-	close(c->fd);
+	close(fd);
 	ip_put(c->ipc);
 	free(c->ibuf);
 	obuf_release(c);
@@ -2077,7 +2134,7 @@ net_flush(void)
 		 * each two cache misses otherwise. list was fetched a step ago.
 		 */
 		if (list != NULL) {
-			PREFETCH(list->oq);
+			PREFETCH(list->out);
 			PREFETCH(list->outq);
 		}
 		c->flags &= ~CONN_OUTQ;

@@ -1682,12 +1682,6 @@ process_inq(void)
 	}
 }
 
-bool
-net_has_pending_input(void)
-{
-	return inq_head != NULL;
-}
-
 /*
  * An outgoing connection (net_connect) finished connect(2): it becomes
  * like any other, or dies with the reason (irc told as usual).

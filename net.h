@@ -51,7 +51,6 @@ void	 net_poll(int timeout_ms);	/* one poll() and its dispatch */
  */
 void	 net_flush(void);
 void	 net_tick(void);		/* once a second: resume accepting */
-bool	 net_has_pending_input(void);	/* lines left to process next pass */
 void	 net_raise_nofile(void);
 
 /* For irc.c: */

@@ -1687,6 +1687,7 @@ irc_init(int (*rehash)(char **errs))
 	irc_nsadmin_init();
 	irc_monitor_init();
 	irc_hist_init();
+	irc_chathistory_init();
 	irc_markread_init();
 	irc_metadata_init();
 	irc_rename_init();

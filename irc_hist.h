@@ -48,6 +48,9 @@ void	 irc_hist_client_free(struct client *);
  * shutdown); the once-a-pass timer; a dropped channel's or account's
  * ring (one id 0) forgotten. */
 void	 irc_hist_init(void);		/* its hooks */
+/* irc_chathistory.c's hooks (the JOIN replay, HistServ PLAY), after
+ * irc_hist_init */
+void	 irc_chathistory_init(void);
 void	 irc_hist_load(void);
 void	 irc_hist_flush(void);
 void	 irc_hist_tick(void);

@@ -267,11 +267,13 @@ nfc_buf(uint32_t *buf, size_t n)
 }
 
 /*
- * src in NFC into buf, of its code points folded first if dofold (RFC
- * 8265's case mapping comes before normalisation), and again after, as
- * NFC may make letters the table did not fold (OHM SIGN is an upper-case
- * omega), normalised again then: the count, or 0 if src is not UTF-8
- * or too long.
+ * src in NFC into buf, then if dofold its code points folded and the
+ * result normalised again (folding may make a pair NFC composes): the
+ * count, or 0 if src is not UTF-8 or too long. NFC comes first, unlike
+ * RFC 8265's order, because this subset allows a mark only where it
+ * composes: folding first would keep "I" + U+0307 apart as "i" + U+0307,
+ * which is no nickname, while its NFC, U+0130, folds to "i" as the
+ * precomposed letter does (a valid nickname's fold must be one).
  */
 static size_t
 nfc(const char *src, uint32_t *buf, bool dofold)
@@ -284,7 +286,7 @@ nfc(const char *src, uint32_t *buf, bool dofold)
 	while (i < len) {
 		if ((l = u8_next(s + i, len - i, &c)) == 0 || n >= NFC_MAX)
 			return 0;
-		buf[n++] = dofold ? fold(c) : c;
+		buf[n++] = c;
 		i += l;
 	}
 	if ((n = nfc_buf(buf, n)) == 0 || !dofold)

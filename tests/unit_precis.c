@@ -76,6 +76,10 @@ main(void)
 	/* nothing composes with x: the mark stays */
 	fold_is("no_composite", "x\xcc\x81", "x\xcc\x81");
 	fold_is("ascii_untouched", "Plain-Nick", "plain-nick");
+	/* NFC before folding: I + U+0307 is U+0130, which folds to "i";
+	 * folded first it stayed "i" + U+0307, no nickname (fuzz_match) */
+	fold_is("dotted_capital_i_decomposed", "I\xcc\x87", "i");
+	fold_is("dotted_capital_i", "\xc4\xb0", "i");
 	/* not UTF-8: bytes as they are, nothing normalised */
 	fold_is("not_utf8", "a\xff\xcc\x81", "a\xff\xcc\x81");
 

@@ -378,7 +378,6 @@ store_chan_masks(int64_t chan, void (*fn)(void *, char list,
 int
 store_chan_masks_save(int64_t chan, const struct store_mask *v, size_t n)
 {
-	sqlite3_stmt	*st;
 	char		 l[2] = { '\0', '\0' };
 	size_t		 i;
 
@@ -388,20 +387,10 @@ store_chan_masks_save(int64_t chan, const struct store_mask *v, size_t n)
 	    -1)
 		goto fail;
 	for (i = 0; i < n; i++) {
-		if ((st = q(Q_CHAN_MASK_ADD)) == NULL)
-			goto fail;
 		l[0] = v[i].list;
-		if (sqlite3_bind_int64(st, 1, chan) ||
-		    sqlite3_bind_text(st, 2, l, 1, SQLITE_TRANSIENT) ||
-		    sqlite3_bind_int64(st, 3, (sqlite3_int64)i) ||
-		    sqlite3_bind_text(st, 4, v[i].mask, -1, SQLITE_STATIC) ||
-		    sqlite3_bind_text(st, 5, v[i].setter, -1, SQLITE_STATIC) ||
-		    sqlite3_bind_int64(st, 6, (sqlite3_int64)v[i].when)) {
-			store_fail("channel lists");
-			sqlite3_reset(st);
-			goto fail;
-		}
-		if (q_done(st, "channel lists") == -1)
+		if (q_exec(Q_CHAN_MASK_ADD, "channel lists", Q_ARGS(QI(chan),
+		    QTL(l, 1), QI((sqlite3_int64)i), QT(v[i].mask),
+		    QT(v[i].setter), QI((sqlite3_int64)v[i].when))) == -1)
 			goto fail;
 	}
 	return tx_commit();

@@ -103,6 +103,7 @@ struct anycert {
 struct tls_conn {
 	br_ssl_server_context	 sc;		/* first: the cache casts */
 	struct slab		*slab, *bslab;	/* where it and bufs were carved */
+	struct slab		*xslab;		/* and x */
 	unsigned char		*bufs;		/* TLS_OBUF, then TLS_IBUF */
 	struct tls_conn		*bprev, *bnext;	/* the busy list (busy) */
 	uint32_t		 last;		/* second of the last read/write */
@@ -119,6 +120,7 @@ struct tls_conn {
 };
 #define TLS_CONN_SLOT	((sizeof(struct tls_conn) + 63) / 64 * 64)
 #define TLS_BUFS_SLOT	((TLS_OBUF + TLS_IBUF + PAGE - 1) / PAGE * PAGE)
+#define ANYCERT_SLOT	((sizeof(struct anycert) + 63) / 64 * 64)
 
 /*
  * Both kinds are carved from slabs of slots, each slab a mapping of its
@@ -146,6 +148,9 @@ struct slab {
 
 static struct pool	 conns = { TLS_CONN_SLOT, NULL };
 static struct pool	 bufs = { TLS_BUFS_SLOT, NULL };
+/* validators too: from the heap, each handshake's 1.3 KiB, freed as the
+ * client's own allocations came, left holes (~0.25 KiB per TLS client) */
+static struct pool	 certs = { ANYCERT_SLOT, NULL };
 
 static size_t
 slab_len(const struct pool *p)
@@ -993,7 +998,7 @@ static struct tls_conn *
 conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 {
 	struct tls_conn *t;
-	struct slab *sl, *bsl = NULL;
+	struct slab *sl, *bsl = NULL, *xsl;
 	unsigned char *b = NULL;
 
 	if (ergo_random(seed, 32) == -1) {
@@ -1005,7 +1010,7 @@ conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 		impl_init();
 	if ((t = slot_get(&conns, &sl)) == NULL ||
 	    (b = slot_get(&bufs, &bsl)) == NULL ||
-	    (t->x = calloc(1, sizeof(*t->x))) == NULL) {
+	    (t->x = slot_get(&certs, &xsl)) == NULL) {
 		if (b != NULL)
 			slot_put(bsl, b);
 		if (t != NULL)
@@ -1014,8 +1019,10 @@ conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
+	memset(t->x, 0, sizeof(*t->x));
 	t->slab = sl;
 	t->bslab = bsl;
+	t->xslab = xsl;
 	t->bufs = b;
 	t->bprev = t->bnext = NULL;
 	t->busy = false;
@@ -1152,7 +1159,8 @@ tls_conn_free(struct tls_conn *t)
 		explicit_wipe(t->bufs, TLS_OBUF);
 	}	/* else swept since: given back, or closed or mid-handshake */
 	tls_cred_unref(t->cred);
-	free(t->x);
+	if (t->x != NULL)
+		slot_put(t->xslab, t->x);
 	free(t->pend);
 	explicit_wipe(&t->sc, sizeof(t->sc));
 	slot_put(t->bslab, t->bufs);
@@ -1278,7 +1286,7 @@ static void
 x509_release(struct tls_conn *t, unsigned st)
 {
 	if (t->x != NULL && (st & BR_SSL_SENDAPP)) {
-		free(t->x);
+		slot_put(t->xslab, t->x);
 		t->x = NULL;
 	}
 }

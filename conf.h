@@ -143,6 +143,7 @@ struct conf {
 	unsigned	 reg_timeout;	/* seconds: server.timeouts.registration */
 	unsigned	 idle_timeout;	/* seconds idle before we PING */
 	unsigned	 ping_timeout;	/* seconds after PING before we drop */
+	unsigned	 tls_idle;	/* seconds: server.timeouts.tls-buffers */
 	struct {
 		bool	 enabled;
 		unsigned window_ms;

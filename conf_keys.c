@@ -127,6 +127,10 @@ static const struct key timeout_keys[] = {
 	  "Silence from a client after which the server sends PING.", NULL },
 	{ "ping", K_SECS, C(ping_timeout), 1, DAY, NULL, "60s",
 	  "Time to answer that PING before being disconnected.", NULL },
+	{ "tls-buffers", K_SECS, C(tls_idle), 0, DAY, NULL, "10s",
+	  "Silence on a TLS connection after which the memory of its\n"
+	  "record buffers is given back (an idle TLS client then holds\n"
+	  "about 5 KiB instead of 9); 0 = keep it.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 static const struct block timeout_block = { "server.timeouts", timeout_keys };

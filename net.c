@@ -2161,6 +2161,7 @@ net_conn_tick(void)
 {
 	kept_sweep();
 	pre_sweep();
+	tls_conn_sweep(net_lim.tls_idle);
 }
 
 void

@@ -21,6 +21,7 @@ struct tls_cred;
 struct net_lim {
 	unsigned	 max_clients, max_per_ip, cidr_v4, cidr_v6;
 	unsigned	 reg_timeout, unix_mode;
+	unsigned	 tls_idle;	/* tls_conn_sweep's */
 	size_t		 max_sendq, max_recvq;
 	size_t		 nproxy_from;
 	struct util_net	 proxy_from[UTIL_NETS_MAX];	/* proxy-allowed-from */

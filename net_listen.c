@@ -373,6 +373,7 @@ net_listen_apply(const struct conf *c)
 	net_lim.max_sendq = c->max_sendq;
 	net_lim.max_recvq = c->fakelag.max_recvq;
 	net_lim.reg_timeout = c->reg_timeout;
+	net_lim.tls_idle = c->tls_idle;
 	net_lim.unix_mode = c->unix_mode;
 	free(net_lim.ws_origins);
 	net_lim.ws_origins = c->ws_origins != NULL ? strdup(c->ws_origins) : NULL;

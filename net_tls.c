@@ -11,7 +11,12 @@
  * fingerprint beside it, and a session whose fingerprint is not there is
  * not resumed, so CertFP never silently vanishes.
  */
+#if !defined(_DEFAULT_SOURCE)
+#define _DEFAULT_SOURCE	/* MAP_ANONYMOUS, madvise: glibc and musl declare
+			 * them only so */
+#endif
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -25,6 +30,7 @@
 #include <bearssl.h>
 
 #include "ergo.h"
+#include "log.h"
 #include "util.h"
 #include "net_tls.h"
 
@@ -88,45 +94,64 @@ struct anycert {
 };
 
 /*
- * Page-aligned, and laid out so that what an idle connection touches
- * (the 4 KiB engine, these fields, the output buffer and the head of the
- * input buffer, where small records land) is two pages; the rest of the
- * input buffer is touched only by a client that sends large records.
+ * One connection: the engine and these fields, ~4.3 KiB, packed in
+ * slots of one pool, every byte of them resident while it lives; its
+ * record buffers apart (bufs: the output buffer, then the input one),
+ * in page-aligned slots of another, so that the pages of an idle
+ * connection's buffers can be given back (see bufs_release).
  */
 struct tls_conn {
 	br_ssl_server_context	 sc;		/* first: the cache casts */
-	struct slab		*slab;		/* where it was carved */
-	struct anycert		*x;		/* freed after the handshake */
-	struct tls_cred		*cred;
+	struct slab		*slab, *bslab;	/* where it and bufs were carved */
+	unsigned char		*bufs;		/* TLS_OBUF, then TLS_IBUF */
+	struct tls_conn		*bprev, *bnext;	/* the busy list (busy) */
+	uint32_t		 last;		/* second of the last read/write */
+	bool			 busy;		/* on the busy list */
 	bool			 have_fp;
 	bool			 shook;		/* the handshake was done */
 	bool			 from_cache;	/* fp from the session cache */
 	int			 first;		/* first byte read, or -1 */
-	char			 fp[65];
+	struct anycert		*x;		/* freed after the handshake */
+	struct tls_cred		*cred;
 	unsigned char		*pend;		/* records the socket did not */
 	size_t			 plen, poff;	/* take yet (see gather) */
-	unsigned char		 obuf[TLS_OBUF];
-	unsigned char		 ibuf[TLS_IBUF];
+	char			 fp[65];
 };
-#define TLS_CONN_ALLOC	((sizeof(struct tls_conn) + PAGE - 1) / PAGE * PAGE)
+#define TLS_CONN_SLOT	((sizeof(struct tls_conn) + 63) / 64 * 64)
+#define TLS_BUFS_SLOT	((TLS_OBUF + TLS_IBUF + PAGE - 1) / PAGE * PAGE)
 
 /*
- * Engines are carved from slabs of page-aligned slots, each slab one
- * large allocation (malloc maps those apart from its heap). Page-aligned
- * engines from the heap itself left a ~4 KiB hole before each, which
- * small allocations then spread over: a third resident page per client.
- * A slab whose slots are all free is given back, unless it is the only
- * one with room.
+ * Both kinds are carved from slabs of slots, each slab a mapping of its
+ * own (from the heap, page-aligned slots left a ~4 KiB hole before
+ * each, which small allocations then spread over: a third resident page
+ * per client; and only pages ergo mapped itself may be replaced, below).
+ * A free slot's index waits on its slab's stack, not in the slot (whose
+ * pages may have been given back). A slab whose slots are all free is
+ * unmapped, unless it is the only one with room.
  */
-#define SLAB_SLOTS	32
+#define SLAB_SLOTS	64
+
+struct pool {
+	size_t		 size;		/* of a slot */
+	struct slab	*room;		/* slabs with a free slot */
+};
 
 struct slab {
-	struct slab	*next, *prev;	/* slabs with a free slot */
-	unsigned	 used;
-	void		*free;		/* free slots, linked by first word */
+	struct slab	*next, *prev;	/* on its pool's room list */
+	struct pool	*pool;
 	unsigned char	*mem;
+	unsigned	 nfree;
+	unsigned char	 freeidx[SLAB_SLOTS];
 };
-static struct slab *slabs_room;
+
+static struct pool	 conns = { TLS_CONN_SLOT, NULL };
+static struct pool	 bufs = { TLS_BUFS_SLOT, NULL };
+
+static size_t
+slab_len(const struct pool *p)
+{
+	return (p->size * SLAB_SLOTS + PAGE - 1) / PAGE * PAGE;
+}
 
 static void
 slab_unlink(struct slab *sl)
@@ -134,7 +159,7 @@ slab_unlink(struct slab *sl)
 	if (sl->prev != NULL)
 		sl->prev->next = sl->next;
 	else
-		slabs_room = sl->next;
+		sl->pool->room = sl->next;
 	if (sl->next != NULL)
 		sl->next->prev = sl->prev;
 	sl->next = sl->prev = NULL;
@@ -144,59 +169,127 @@ static void
 slab_link(struct slab *sl)
 {
 	sl->prev = NULL;
-	sl->next = slabs_room;
-	if (slabs_room != NULL)
-		slabs_room->prev = sl;
-	slabs_room = sl;
+	sl->next = sl->pool->room;
+	if (sl->pool->room != NULL)
+		sl->pool->room->prev = sl;
+	sl->pool->room = sl;
 }
 
-static struct tls_conn *
-slot_get(void)
+/*
+ * Gives back the pages of [p, p+len), ours: the memory reads as zeros
+ * again and no longer counts as resident. Linux: MADV_DONTNEED, which
+ * defines exactly that for private anonymous memory; elsewhere fresh
+ * pages mapped over them (MAP_FIXED, on a mapping of our own). Only
+ * Linux's way was run here.
+ */
+static bool
+pages_drop(void *p, size_t len)
 {
-	struct slab *sl = slabs_room;
-	struct tls_conn *t;
+#if defined(__linux__) && defined(MADV_DONTNEED)
+	return madvise(p, len, MADV_DONTNEED) == 0;
+#else
+	return mmap(p, len, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED;
+#endif
+}
+
+static void *
+slot_get(struct pool *p, struct slab **slp)
+{
+	struct slab *sl = p->room;
+	void *mem;
 	unsigned i;
 
 	if (sl == NULL) {
 		if ((sl = calloc(1, sizeof(*sl))) == NULL)
 			return NULL;
-		if ((sl->mem = aligned_alloc(PAGE, SLAB_SLOTS *
-		    TLS_CONN_ALLOC)) == NULL) {
+		if ((mem = mmap(NULL, slab_len(p), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
 			free(sl);
 			return NULL;
 		}
-		for (i = SLAB_SLOTS; i-- > 0; ) {
-			void **slot = (void **)(void *)(sl->mem +
-			    (size_t)i * TLS_CONN_ALLOC);
-
-			*slot = sl->free;
-			sl->free = slot;
-		}
+		sl->mem = mem;
+		sl->pool = p;
+		for (i = 0; i < SLAB_SLOTS; i++)	/* slot 0 first */
+			sl->freeidx[i] = (unsigned char)(SLAB_SLOTS - 1 - i);
+		sl->nfree = SLAB_SLOTS;
 		slab_link(sl);
 	}
-	t = sl->free;
-	sl->free = *(void **)sl->free;
-	if (++sl->used == SLAB_SLOTS)
+	i = sl->freeidx[--sl->nfree];
+	if (sl->nfree == 0)
 		slab_unlink(sl);
-	t->slab = sl;
-	return t;
+	*slp = sl;
+	return sl->mem + (size_t)i * p->size;
 }
 
 static void
-slot_put(struct tls_conn *t)
+slot_put(struct slab *sl, void *slot)
 {
-	struct slab *sl = t->slab;
-	void **slot = (void **)(void *)t;
+	struct pool *p = sl->pool;
 
-	if (sl->used-- == SLAB_SLOTS)
+	if (sl->nfree == 0)
 		slab_link(sl);
-	*slot = sl->free;
-	sl->free = slot;
-	if (sl->used == 0 && (sl->next != NULL || sl->prev != NULL)) {
+	sl->freeidx[sl->nfree++] = (unsigned char)(((unsigned char *)slot -
+	    sl->mem) / p->size);
+	if (sl->nfree == SLAB_SLOTS && (sl->next != NULL ||
+	    sl->prev != NULL)) {
 		slab_unlink(sl);
-		free(sl->mem);
+		munmap(sl->mem, slab_len(p));
 		free(sl);
 	}
+}
+
+/*
+ * The busy list: connections whose buffers may hold resident pages,
+ * oldest read or write first (moved to the end at most once a second
+ * each). tls_conn_sweep gives back the buffers of those idle long
+ * enough.
+ */
+static struct tls_conn	*busy_head, *busy_tail;
+
+static uint32_t
+now_s(void)
+{
+	return (uint32_t)(ergo_now_ms / 1000);
+}
+
+static void
+busy_unlink(struct tls_conn *t)
+{
+	if (t->bprev != NULL)
+		t->bprev->bnext = t->bnext;
+	else
+		busy_head = t->bnext;
+	if (t->bnext != NULL)
+		t->bnext->bprev = t->bprev;
+	else
+		busy_tail = t->bprev;
+	t->bprev = t->bnext = NULL;
+	t->busy = false;
+}
+
+/* Before the engine touches its buffers: t is busy as of now. */
+static void
+busy_touch(struct tls_conn *t)
+{
+	uint32_t now = now_s();
+
+	if (t->busy) {
+		if (t->last == now || busy_tail == t) {
+			t->last = now;
+			return;
+		}
+		busy_unlink(t);
+	}
+	t->last = now;
+	t->busy = true;
+	t->bnext = NULL;
+	t->bprev = busy_tail;
+	if (busy_tail != NULL)
+		busy_tail->bnext = t;
+	else
+		busy_head = t;
+	busy_tail = t;
 }
 
 /* CN=ergo: BearSSL requests a client certificate only if it has names. */
@@ -900,6 +993,8 @@ static struct tls_conn *
 conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 {
 	struct tls_conn *t;
+	struct slab *sl, *bsl = NULL;
+	unsigned char *b = NULL;
 
 	if (ergo_random(seed, 32) == -1) {
 		snprintf(err, errsz, "no entropy source for TLS: %s",
@@ -908,14 +1003,23 @@ conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 	}
 	if (!impl.done)
 		impl_init();
-	if ((t = slot_get()) == NULL ||
+	if ((t = slot_get(&conns, &sl)) == NULL ||
+	    (b = slot_get(&bufs, &bsl)) == NULL ||
 	    (t->x = calloc(1, sizeof(*t->x))) == NULL) {
+		if (b != NULL)
+			slot_put(bsl, b);
 		if (t != NULL)
-			slot_put(t);
+			slot_put(sl, t);
 		explicit_wipe(seed, 32);
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
+	t->slab = sl;
+	t->bslab = bsl;
+	t->bufs = b;
+	t->bprev = t->bnext = NULL;
+	t->busy = false;
+	t->last = 0;
 	return t;
 }
 
@@ -942,8 +1046,8 @@ conn_common(struct tls_conn *t, br_ssl_engine_context *eng,
 	t->x->vtable = &anycert_vtable;
 	t->x->t = t;
 	br_ssl_engine_set_x509(eng, &t->x->vtable);
-	br_ssl_engine_set_buffers_bidi(eng, t->ibuf, TLS_IBUF, t->obuf,
-	    TLS_OBUF);
+	br_ssl_engine_set_buffers_bidi(eng, t->bufs + TLS_OBUF, TLS_IBUF,
+	    t->bufs, TLS_OBUF);
 	br_ssl_engine_inject_entropy(eng, seed, 32);
 	explicit_wipe(seed, 32);
 	eng->rng_os_rand_done = 1;
@@ -1031,28 +1135,111 @@ tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 #endif
 
 /*
- * The engine holds the keys; the buffers only records and IRC lines
- * that net.c has copied out anyway, and wiping all of them would touch
- * (and make resident) the 16 KiB input buffer's pages a connection
- * never used.
+ * The engine holds the keys: wiped. The buffers hold only records and
+ * lines net.c has copied out: the output buffer is wiped if used since
+ * the last sweep, and the pages stay for the next connection (giving
+ * them back and faulting them in again costs ~30 us of CPU on the bench
+ * VM, a resumed handshake ~150), as wiping all 20 KiB would touch pages
+ * a connection never used.
  */
 void
 tls_conn_free(struct tls_conn *t)
 {
 	if (t == NULL)
 		return;
+	if (t->busy) {
+		busy_unlink(t);
+		explicit_wipe(t->bufs, TLS_OBUF);
+	}	/* else swept since: given back, or closed or mid-handshake */
 	tls_cred_unref(t->cred);
 	free(t->x);
 	free(t->pend);
 	explicit_wipe(&t->sc, sizeof(t->sc));
-	explicit_wipe(t->obuf, sizeof(t->obuf));
-	slot_put(t);
+	slot_put(t->bslab, t->bufs);
+	slot_put(t->slab, t);
 }
 
 size_t
 tls_conn_size(void)
 {
-	return sizeof(struct tls_conn);
+	return TLS_CONN_SLOT + TLS_BUFS_SLOT;
+}
+
+/*
+ * Where the live bytes of t's buffers end (an offset in bufs; 0: none),
+ * from the engine's registers (ssl_engine.c, BearSSL 0.6; the public
+ * API's state flags cannot tell a record part-way from none). Input:
+ * ibuf[0, ixb) holds a record's header and body received so far, or
+ * decrypted data not yet taken (ixa..ixb); ixb is 0 only between
+ * records. Output: oxa == oxc < oxb means an empty record being
+ * gathered; otherwise obuf holds payload bytes not yet sealed (oxc..
+ * oxa) or a record not yet sent (oxa..oxc).
+ */
+static size_t
+bufs_live(const struct tls_conn *t)
+{
+	const br_ssl_engine_context *eng = &t->sc.eng;
+	size_t in = 0, out = 0;
+
+	if (eng->ixb > 0)
+		in = (size_t)(eng->ibuf - t->bufs) + eng->ixb;
+	if (eng->oxa != eng->oxc || eng->oxa >= eng->oxb)
+		out = (size_t)(eng->obuf - t->bufs) +
+		    (eng->oxa > eng->oxc ? eng->oxa : eng->oxc);
+	return in > out ? in : out;
+}
+
+/*
+ * Gives back the pages of t's buffers past their live bytes; returns
+ * how many. Only once the handshake is done (with renegotiation off
+ * the engine then keeps nothing else in them: the handshake code's
+ * pointers into them are set afresh each time it runs) and while the
+ * engine is open. The engine keeps its pointers: the next record's
+ * bytes land in fresh zero pages, whose old content was dead anyway.
+ */
+static unsigned
+bufs_release(struct tls_conn *t)
+{
+	size_t from;
+
+	if (!t->shook ||
+	    (br_ssl_engine_current_state(&t->sc.eng) & BR_SSL_CLOSED))
+		return 0;
+	from = (bufs_live(t) + PAGE - 1) / PAGE * PAGE;
+	if (from >= TLS_BUFS_SLOT ||
+	    !pages_drop(t->bufs + from, TLS_BUFS_SLOT - from))
+		return 0;
+	return (unsigned)((TLS_BUFS_SLOT - from) / PAGE);
+}
+
+/*
+ * Once a second: the buffers of connections without a read or a write
+ * for idle seconds (whole seconds of ergo_now_ms, so idle to idle + 1)
+ * are given back (0: never), at most SWEEP_MAX a call so that a crowd
+ * gone quiet together costs no long pause.
+ */
+#define SWEEP_MAX	1024
+
+void
+tls_conn_sweep(unsigned idle)
+{
+	struct tls_conn *t;
+	uint32_t now = now_s();
+	unsigned n = 0, k, conns_n = 0, pages = 0;
+
+	if (idle == 0)
+		return;
+	while ((t = busy_head) != NULL && now - t->last > idle &&
+	    n++ < SWEEP_MAX) {
+		busy_unlink(t);
+		if ((k = bufs_release(t)) > 0) {
+			pages += k;
+			conns_n++;
+		}
+	}
+	if (pages > 0)
+		log_debug("tls", "gave back %u pages of the record buffers "
+		    "of %u idle connections", pages, conns_n);
 }
 
 /*
@@ -1118,6 +1305,7 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 	ssize_t n;
 	bool drained = false;
 
+	busy_touch(t);
 	for (;;) {
 		st = br_ssl_engine_current_state(eng);
 		t->shook |= (st & BR_SSL_SENDAPP) != 0;
@@ -1238,6 +1426,7 @@ tls_conn_write(struct tls_conn *t, int fd, const char *buf, size_t len,
 	unsigned st;
 	int rc;
 
+	busy_touch(t);
 	if (t->pend != NULL && (rc = pend_send(t, fd, why)) != 1)
 		return rc;
 	for (;;) {

@@ -66,5 +66,12 @@ void		 tls_conn_close(struct tls_conn *, int fd);
 /* SHA-256 of the client certificate's DER, lowercase hex; or NULL. */
 const char	*tls_conn_certfp(const struct tls_conn *);
 size_t		 tls_conn_size(void);		/* bytes per connection */
+/*
+ * Once a second: gives back the pages of the record buffers of engines
+ * that read and wrote nothing for idle seconds (0: never), past any
+ * bytes still live in them; an idle connection then keeps only its
+ * engine (~4.3 KiB) resident.
+ */
+void		 tls_conn_sweep(unsigned idle);
 
 #endif

@@ -666,22 +666,23 @@ def mkcert(d, name):
     return cert, key, hashlib.sha256(der).hexdigest()
 
 
-def tls_net(tmp, pins=None):
+def tls_net(tmp, pins=None, more="", level="info"):
     """a.test connects to b.test over TLS; each pins the other's
-    certificate (or pins[i] instead)."""
+    certificate (or pins[i] instead); more: in both server blocks."""
     certs = [mkcert(tmp, n) for n in ("a.test", "b.test")]
     tports = [free_port(), free_port()]
     extra, top = {}, {}
     for i in range(2):
         o = 1 - i
         extra[i] = (' listen 127.0.0.1:%d { server yes  tls { cert "%s"  '
-                    'key "%s" } }\n' % (tports[i], certs[i][0], certs[i][1]))
+                    'key "%s" } }\n' % (tports[i], certs[i][0], certs[i][1])
+                    + more)
         top[i] = ('link %s.test {\n host 127.0.0.1  port %d\n tls yes  '
                   'certfp %s\n send-password "%s"\n receive-password '
                   '"%s"\n autoconnect %s\n}\n'
                   % ("ab"[o], tports[o], (pins or {}).get(i, certs[o][2]),
                      LINKPW, HASHES["link"], "yes" if i == 0 else "no"))
-    return Net(2, [], extra=extra, top=top)
+    return Net(2, [], extra=extra, top=top, level=level)
 
 
 def test_tls_link_with_pinned_certificates():
@@ -700,6 +701,40 @@ def test_tls_link_with_pinned_certificates():
         joined(bob, "#tls")
         bob.send("PRIVMSG #tls :over tls")
         alice.expect(r"^:bob!\S+ PRIVMSG #tls :over tls$")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_tls_link_idle_past_tls_buffers_still_carries_everything():
+    """Both ends' engines (a.test's a client engine, b.test's a server
+    one) give their record buffers back while the link is quiet
+    (net_tls.c); what crosses it afterwards arrives whole and in order."""
+    tmp = tempfile.mkdtemp(prefix="ergo-linktls-")
+    gave = r"debug tls gave back \d+ pages of the record buffers"
+    try:
+        net = tls_net(tmp, more=" timeouts { tls-buffers 1s }\n",
+                      level="debug")
+        net.wait_linked(0, ["a.test", "b.test"])
+        alice = net.srv[0].client("alice")
+        bob = net.srv[1].client("bob")
+        joined(alice, "#quiet")
+        joined(bob, "#quiet")
+        sees(bob, "#quiet", "alice")
+        # counted at once: the link's last bytes (bob's JOIN) crossed
+        # just now, and a release needs a second of silence
+        ns = [len(re.findall(gave, s.logtext())) for s in net.srv]
+        for s, n in zip(net.srv, ns):
+            wait_for(lambda: len(re.findall(gave, s.logtext())) > n, 10,
+                     "%s to give back its link's buffers" % s)
+        pad = "q" * 400
+        bob.send_raw("".join("PRIVMSG #quiet :%d %s\r\n" % (i, pad)
+                             for i in range(300)))
+        alice.expect(r"PRIVMSG #quiet :299 ", timeout=30)
+        got = [int(l.split(" :", 1)[1].split()[0]) for l in alice.received
+               if re.search(r" PRIVMSG #quiet :\d+ q{400}$", l)]
+        assert got == list(range(300)), (len(got), got[:5], got[-5:])
+        alice.send("PRIVMSG #quiet :and back")
+        bob.expect(r"PRIVMSG #quiet :and back$")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

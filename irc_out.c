@@ -92,11 +92,12 @@ enum { LAB_NONE, LAB_HELD, LAB_BATCH, LAB_PLAIN };
  * A large channel's messages of this pass, held back and fanned out
  * together (run_flush): each member is then visited once for the lot,
  * not once a message, so its connection and queue are read once while
- * in the cache. Only one channel's at a time, only plain messages
- * (PRIVMSG, NOTICE: no cap needed, no alternative line), only while
- * client lines are being read (irc_out_hold), never during a labeled
- * command or with output logged; anything else sent, and any change to
- * a delivery array (joins, parts, sessions, caps), sends them first, so
+ * in the cache. Only one channel's at a time, only events that need
+ * no cap and have no alternative line (PRIVMSG, NOTICE, KICK, TOPIC,
+ * MODE...), only while client lines are being read (irc_out_hold),
+ * never during a labeled command or with output logged; anything else
+ * sent, and any change to a delivery array (joins, parts, sessions,
+ * caps), sends them first, so
  * every connection still gets its lines in the order they were made.
  * The end of the read phase (irc_out_release, before net_flush) sends
  * what is left: no line waits longer than it did.

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "conf.h"
 #include "util.h"
+#include "pool.h"
 #include "net.h"
 #include "store.h"
 #include "ergo_priv.h"
@@ -382,6 +383,7 @@ run(const char *path, bool allow_root)
 		if (ergo_now_ms - last_tick >= 1000) {
 			last_tick = ergo_now_ms;
 			net_tick();
+			pool_heap_tick();
 		}
 		net_flush();
 		irc_tick_late();

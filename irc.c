@@ -213,15 +213,14 @@ irc_conn_open(struct conn *conn)
 		    ip);
 	/* a user and its one session; the session is net's handle */
 	if ((c = irc_client_new()) == NULL ||
-	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
+	    (c->sess = irc_session_new()) == NULL ||
 	    irc_user_set_names(c, NULL, NULL, host, NULL) == -1) {
 		if (c != NULL)
-			free(c->sess);
-		free(c);
+			irc_session_del(c->sess);
+		irc_client_del(c);
 		return NULL;
 	}
 	c->sess->user = c;
-	c->sess->x = IRC_SX_NONE;
 	c->sess->conn = conn;
 	c->sess->id = ++irc.session_ids;
 	c->sess->signon = ergo_now;
@@ -350,7 +349,7 @@ session_free(struct session *s)
 		free(s->x->error);
 		free(s->x);
 	}
-	free(s);
+	irc_session_del(s);
 }
 
 /* The roof's own kills (timeouts, bad password): at once. */
@@ -384,7 +383,7 @@ client_free(struct client *c)
 		c->sess = s->next;
 		session_free(s);
 	}
-	free(c);
+	irc_client_del(c);
 }
 
 static void

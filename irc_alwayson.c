@@ -337,7 +337,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 			free(c->ext->away);
 			if (c->ext != IRC_CX_NONE)
 				free(c->ext);
-			free(c);
+			irc_client_del(c);
 		}
 		return;
 	}

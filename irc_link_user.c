@@ -273,7 +273,7 @@ add_user(struct link *l, struct server *from, struct msg *m, bool euid)
 		irc_nick_unset(c);
 		irc_user_free_names(c);
 		free(c->account);
-		free(c);
+		irc_client_del(c);
 		goto nomem;
 	}
 	snprintf(c->lk->ip, sizeof(c->lk->ip), "%s", ip);

@@ -18,6 +18,7 @@
 #include "net.h"
 #include "irc_util.h"
 #include "irc_num.h"
+#include "pool.h"
 
 struct ircstate	 irc;
 struct irc_hooks irc_hooks;
@@ -58,16 +59,45 @@ irc_sx_trim(struct session *s)
 	s->x = IRC_SX_NONE;
 }
 
+/*
+ * What every client holds as long as it lasts comes from pools (pool.h),
+ * not from malloc's heap between the short-lived memory of registrations.
+ */
+static struct pool client_pool = POOL_INIT(sizeof(struct client));
+static struct pool session_pool = POOL_INIT(sizeof(struct session));
+
 struct client *
 irc_client_new(void)
 {
-	struct client *c = calloc(1, sizeof(*c));
+	struct client *c = pool_alloc(&client_pool);
 
 	if (c != NULL) {
 		c->ext = IRC_CX_NONE;
 		c->nick = irc_nonick;
 	}
 	return c;
+}
+
+void
+irc_client_del(struct client *c)
+{
+	pool_free(&client_pool, c);
+}
+
+struct session *
+irc_session_new(void)
+{
+	struct session *s = pool_alloc(&session_pool);
+
+	if (s != NULL)
+		s->x = IRC_SX_NONE;
+	return s;
+}
+
+void
+irc_session_del(struct session *s)
+{
+	pool_free(&session_pool, s);
 }
 
 struct client_ext *
@@ -257,6 +287,39 @@ irc_nick_unset(struct client *c)
 	c->h.key = NULL;	/* its bytes stay in c's names */
 }
 
+/*
+ * Names blocks by size, in steps of 8 bytes up to NAMES_POOLED (nearly
+ * every user's: ~40 bytes), from pools; a longer one from malloc.
+ * c->namecl says which: the block's size / 8, or 0.
+ */
+#define NAMES_POOLED	128
+static struct pool names_pool[NAMES_POOLED / 8];
+
+static char *
+names_alloc(size_t n, uint8_t *cl)
+{
+	struct pool *p;
+
+	if (n > NAMES_POOLED) {
+		*cl = 0;
+		return malloc(n);
+	}
+	*cl = (uint8_t)((n + 7) / 8);
+	p = &names_pool[*cl - 1];
+	if (p->size == 0)
+		p->size = (size_t)*cl * 8;
+	return pool_alloc(p);
+}
+
+static void
+names_free(char *b, uint8_t cl)
+{
+	if (cl == 0)
+		free(b);
+	else
+		pool_free(&names_pool[cl - 1], b);
+}
+
 /* Sets c's names to these (NULL: none), key the folded nick to keep in
  * the block (NULL: none); they may point into the old block. */
 static int
@@ -266,13 +329,14 @@ names_build(struct client *c, const char *nick, const char *key,
 	const char *v[5] = { nick, key, user, host, real };
 	char *b, *p[5], *o;
 	size_t l[5], n = 0, i;
+	uint8_t cl, ocl = c->namecl;
 	bool same = key != NULL && strcmp(key, nick) == 0;
 
 	if (same)	/* a nick that is its own folded form: once */
 		v[1] = NULL;
 	for (i = 0; i < 5; i++)
 		n += l[i] = v[i] != NULL ? strlen(v[i]) + 1 : 0;
-	if ((b = malloc(n)) == NULL)
+	if ((b = names_alloc(n, &cl)) == NULL)
 		return -1;
 	for (n = 0, i = 0; i < 5; n += l[i], i++)
 		p[i] = v[i] != NULL ? memcpy(b + n, v[i], l[i]) : NULL;
@@ -282,7 +346,9 @@ names_build(struct client *c, const char *nick, const char *key,
 	c->user = p[2];
 	c->host = p[3];
 	c->realname = p[4];
-	free(o);
+	c->namecl = cl;
+	if (o != NULL)
+		names_free(o, ocl);
 	return 0;
 }
 
@@ -302,8 +368,9 @@ void
 irc_user_free_names(struct client *c)
 {
 	if (c->nick != irc_nonick)
-		free((char *)(uintptr_t)c->nick);
+		names_free((char *)(uintptr_t)c->nick, c->namecl);
 	c->nick = irc_nonick;
+	c->namecl = 0;
 	c->h.key = NULL;
 	c->user = c->host = c->realname = NULL;
 }

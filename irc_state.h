@@ -236,6 +236,7 @@ struct client {
 	bool		 changed;	/* on irc.changed */
 	bool		 always_on;	/* stays with no session (irc_alwayson.c) */
 	bool		 auto_away;	/* its away is auto-away's */
+	uint8_t		 namecl;	/* its names' pool (irc_state.c) */
 	time_t		 signon;	/* connect time (317) */
 	time_t		 last_msg;	/* last PRIVMSG/NOTICE (idle, 317) */
 	struct client	*gnext;		/* graveyard: freed next tick */
@@ -253,6 +254,13 @@ extern const struct client_ext irc_cx_none;
 /* A new user: all zero but ext (IRC_CX_NONE); NULL on ENOMEM. A struct
  * client made otherwise (on the stack) sets ext so itself. */
 struct client *irc_client_new(void);
+/* Gives back the memory of a client from irc_client_new (or NULL) whose
+ * names, sessions and rare part are already freed. */
+void	 irc_client_del(struct client *);
+/* A new session, all zero but x (IRC_SX_NONE); NULL on ENOMEM. */
+struct session *irc_session_new(void);
+/* Gives back the memory of a session from irc_session_new (or NULL). */
+void	 irc_session_del(struct session *);
 /*
  * Sets c's names: each argument not NULL replaces its field (nick ""
  * for none), the others are kept; the arguments may point into c's own

@@ -35,6 +35,7 @@
 #include "net_tls.h"
 #include "net_proxy.h"
 #include "net_ws.h"
+#include "pool.h"
 
 /*
  * Lines handed to irc per connection per pass, so no client starves
@@ -117,6 +118,9 @@ struct conn {
 	const char	*reason;	/* why it died (static string) */
 	char		 ip[CONN_IP_LEN];
 };
+/* lives as long as its client: not between registrations' short-lived
+ * memory in malloc's heap (pool.h) */
+static struct pool conn_pool = POOL_INIT(sizeof(struct conn));
 
 /*
  * A connection irc has not heard of yet: its PROXY header is still to
@@ -619,10 +623,10 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 {
 	struct conn *c;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	if ((c = pool_alloc(&conn_pool)) == NULL ||
 	    (c->ipc = ip_get(key, true)) == NULL) {
 		log_warn("connect", "accept %s", ip);
-		free(c);
+		pool_free(&conn_pool, c);
 		tls_conn_free(tls);
 		net_refuse(fd, "Server out of memory");
 		return;
@@ -631,7 +635,7 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 	c->ipc->n++;
 	if (slot_add(fd, POLLIN, PE_CONN, c, &c->slot) == -1) {
 		ip_put(c->ipc);
-		free(c);
+		pool_free(&conn_pool, c);
 		tls_conn_free(tls);
 		net_refuse(fd, "Server out of memory");
 		return;
@@ -1770,10 +1774,10 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 	}
 	net_addr_key(res->ai_addr, 128, 128, key, sizeof(key));
 	freeaddrinfo(res);
-	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	if ((c = pool_alloc(&conn_pool)) == NULL ||
 	    (c->ipc = ip_get(key, true)) == NULL) {
 		log_warn("connect", "connect to %s", host);
-		free(c);
+		pool_free(&conn_pool, c);
 		close(fd);
 		return NULL;
 	}
@@ -1789,7 +1793,7 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 			log_warnx("link", "TLS link to %s: %s", host, err);
 			c->ipc->n++;	/* ip_put's count */
 			ip_put(c->ipc);
-			free(c);
+			pool_free(&conn_pool, c);
 			close(fd);
 			return NULL;
 		}
@@ -1801,7 +1805,7 @@ net_connect(const char *host, unsigned port, bool tls, void *handle)
 	if (slot_add(fd, POLLOUT, PE_CONN, c, &c->slot) == -1) {
 		ip_put(c->ipc);
 		tls_conn_free(c->tls);
-		free(c);
+		pool_free(&conn_pool, c);
 		close(fd);
 		return NULL;
 	}
@@ -2111,7 +2115,7 @@ conn_free(struct conn *c)
 	ip_put(c->ipc);
 	free(c->ibuf);
 	obuf_release(c);
-	free(c);
+	pool_free(&conn_pool, c);
 	nconns--;
 }
 

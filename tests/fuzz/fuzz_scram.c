@@ -99,11 +99,10 @@ static void
 client_new(void)
 {
 	if ((c = irc_client_new()) == NULL ||
-	    (c->sess = calloc(1, sizeof(*c->sess))) == NULL ||
+	    (c->sess = irc_session_new()) == NULL ||
 	    irc_user_set_names(c, NULL, NULL, "127.0.0.1", NULL) == -1)
 		abort();
 	c->sess->user = c;
-	c->sess->x = IRC_SX_NONE;
 	c->sess->caps = CAP_SASL;
 	first[0] = '\0';
 	showed_password = false;
@@ -117,10 +116,10 @@ client_free(void)
 	irc_user_free_names(c);
 	if (c->sess->x != IRC_SX_NONE)
 		free(c->sess->x);
-	free(c->sess);
+	irc_session_del(c->sess);
 	if (c->ext != IRC_CX_NONE)
 		free(c->ext);
-	free(c);
+	irc_client_del(c);
 	c = NULL;
 }
 

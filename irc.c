@@ -377,7 +377,7 @@ client_free(struct client *c)
 		free(c->ext->oper_name);
 		free(c->ext->quitmsg);
 		free(c->ext->error);
-		free(c->ext);
+		irc_cx_del(c->ext);
 	}
 	while ((s = c->sess) != NULL) {
 		c->sess = s->next;

@@ -65,6 +65,9 @@ irc_sx_trim(struct session *s)
  */
 static struct pool client_pool = POOL_INIT(sizeof(struct client));
 static struct pool session_pool = POOL_INIT(sizeof(struct session));
+/* a rare part lives as long as its user when used at all (always-on,
+ * opers, away) */
+static struct pool cx_pool = POOL_INIT(sizeof(struct client_ext));
 
 struct client *
 irc_client_new(void)
@@ -76,6 +79,12 @@ irc_client_new(void)
 		c->nick = irc_nonick;
 	}
 	return c;
+}
+
+void
+irc_cx_del(struct client_ext *x)
+{
+	pool_free(&cx_pool, x);
 }
 
 void
@@ -107,7 +116,7 @@ irc_cx(struct client *c)
 
 	if (c->ext != IRC_CX_NONE)
 		return c->ext;
-	if ((x = calloc(1, sizeof(*x))) == NULL) {
+	if ((x = pool_alloc(&cx_pool)) == NULL) {
 		log_warn("irc", "out of memory: state of %s", c->nick);
 		return NULL;
 	}
@@ -126,7 +135,7 @@ irc_cx_trim(struct client *c)
 	if (c->ext == IRC_CX_NONE ||
 	    memcmp(c->ext, &irc_cx_none, sizeof(*c->ext)) != 0)
 		return;
-	free(c->ext);
+	irc_cx_del(c->ext);
 	c->ext = IRC_CX_NONE;
 }
 

@@ -283,6 +283,8 @@ struct client_ext *irc_cx(struct client *);
 /* Frees c's rare part if nothing in it is in use (irc.c, after each
  * command of c, and when c goes). */
 void	 irc_cx_trim(struct client *);
+/* Gives back the memory of a rare part from irc_cx (its strings freed). */
+void	 irc_cx_del(struct client_ext *);
 
 /* ---- channels ---- */
 #define CMODE_INVITE	0x01	/* +i */

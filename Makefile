@@ -27,7 +27,8 @@ HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now
 ERGO_CPPFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L
 
 # Sanitizer build: separate binary and object directory.
-ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g
+ASAN_FLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -O1 -g \
+	-DERGO_DV_CHECK
 ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

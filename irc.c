@@ -249,6 +249,7 @@ session_close(struct session *s, const char *error)
 	tlist_del(tlist_of(s), s);
 	throttle_del(s);
 	if (s->conn != NULL) {
+		irc_user_dv_stale(s->user);	/* held lines go out first */
 		net_conn_close(s->conn, error);
 		s->conn = NULL;
 	}
@@ -310,6 +311,7 @@ session_detach(struct session *s)
 		return;
 	}
 	*pp = s->next;
+	irc_user_dv_stale(c);
 	if (c->cur == s)
 		c->cur = NULL;
 	log_info("connect", "%s: a session left (%u left)", irc_prefix(c),
@@ -375,7 +377,7 @@ client_free(struct client *c)
 		free(c->ext->oper_name);
 		free(c->ext->quitmsg);
 		free(c->ext->error);
-		free(c->ext);
+		irc_cx_del(c->ext);
 	}
 	while ((s = c->sess) != NULL) {
 		c->sess = s->next;
@@ -390,6 +392,7 @@ irc_conn_closed(void *arg, const char *reason)
 	struct session *s = arg;
 
 	s->conn = NULL;		/* net is done with it */
+	irc_user_dv_stale(s->user);
 	irc_session_kill(s, reason, NULL);
 	reap();
 }
@@ -701,6 +704,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 	struct client *c = s->user;
 	int rc;
 
+	irc_out_hold();		/* until irc_tick: see irc_out.c's run */
 	c->cur = s;
 	rc = session_line(s, line, len);
 	c->cur = NULL;
@@ -752,6 +756,7 @@ session_attach(struct client *c, struct client *u)
 	s->user = u;
 	s->next = u->sess;
 	u->sess = s;
+	irc_user_dv_stale(u);
 	u->cur = s;
 	tlist_add(&t_active, s, ergo_now_ms);
 	log_info("connect", "%s: a session attached (%u sessions)",
@@ -1190,6 +1195,7 @@ cap_req(struct client *c, char *list)
 	}
 	add &= ~irc_sess(c)->caps;		/* newly enabled */
 	irc_sess(c)->caps = (irc_sess(c)->caps | add) & ~del;
+	irc_user_dv_stale(c);
 	irc_send(c, ":%s CAP %s ACK :%s", conf->server_name,
 	    c->nick[0] ? c->nick : "*", list);
 	/* draft/metadata-2 after 001: its keys now, as at 001 */
@@ -1245,6 +1251,7 @@ cap_notify_session(struct client *c, struct session *s,
 		else if (had && !has) {
 			cap_list_add(db, sizeof(db), &dn, caps[j].name, NULL);
 			s->caps &= ~caps[j].bit;
+			irc_user_dv_stale(c);
 		}
 	}
 	had = sts_value(old, tls, ov, sizeof(ov));
@@ -1291,6 +1298,7 @@ h_cap(struct client *c, struct msg *m)
 		if (m->nparam > 1 && atoi(m->param[1]) >= 302) {
 			irc_sess(c)->capver = 302;
 			irc_sess(c)->caps |= CAP_CAP_NOTIFY; /* implied by 302 */
+			irc_user_dv_stale(c);
 		}
 		cap_ls(c, false, "LS");
 	} else if (strcasecmp(sub, "LIST") == 0)
@@ -1554,6 +1562,7 @@ irc_tick(void)
 	uint64_t now = ergo_now_ms;
 	char reason[64];
 
+	irc_out_release();	/* what fan-out held back, before anything */
 	irc_serv_tick();	/* reserved nicks; before the graveyard goes */
 	irc_bans_tick();	/* K/D-lines that expired */
 	irc_link_tick();	/* server links: PINGs, autoconnect */

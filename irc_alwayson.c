@@ -336,7 +336,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 			irc_user_free_names(c);
 			free(c->ext->away);
 			if (c->ext != IRC_CX_NONE)
-				free(c->ext);
+				irc_cx_del(c->ext);
 			irc_client_del(c);
 		}
 		return;

@@ -58,6 +58,8 @@
 #define HIST_FLUSH_ROWS		512	/* or a batch this large */
 #define HIST_EXPIRE_MS		60000	/* expired rows deleted this often */
 #define HIST_EXPIRE_BATCH	2000	/* at most this many rows a pass */
+#define HMSG_SPARE		32	/* freed entries kept for the next */
+#define HMSG_SLACK(sz)		((sz) / 4 + 32)	/* most a reuse wastes */
 
 static size_t	 hist_forget_account(const char *);
 static size_t	 hist_export_account(const char *,
@@ -82,15 +84,23 @@ struct pring {
 static struct htab	 prings;
 static bool		 prings_init;
 
-/* Rows waiting for the next batch; each holds a copy of its entry. */
-struct qrow {
-	struct qrow	*next;
-	int64_t		 channel, account;
-	uint64_t	 floor;
-	struct hmsg	*m;
-};
-static struct qrow	*q_head, **q_tail = &q_head;
-static size_t		 q_len;
+/*
+ * Rows waiting for the next batch, each pointing into its entry, which
+ * it holds a reference to (q_msgs): entries do not change once kept,
+ * and one that leaves its ring lives on until its row is written.
+ * The two arrays stay between batches.
+ */
+static struct store_hrow *q_rows;
+static struct hmsg	**q_msgs;
+static size_t		 q_len, q_cap;
+
+/*
+ * Blocks of entries freed lately, reused by the next ones: a full ring
+ * drops its oldest entry for every one it keeps, so in the steady state
+ * an entry costs no malloc or free.
+ */
+static struct hmsg	*spare[HMSG_SPARE];
+static size_t		 nspare, spare_next;
 static uint64_t		 q_last_ms, expire_last_ms;
 static bool		 q_failing;	/* logged; quiet until a batch works */
 static unsigned long	 q_lost;	/* rows dropped while failing */
@@ -151,10 +161,36 @@ tags_put(struct htags *t)
 static void
 hmsg_free(struct hmsg *m)
 {
-	if (m == NULL)
+	if (m == NULL || --m->refs > 0)
 		return;
 	tags_put(m->tags);
-	free(m);
+	if (nspare < HMSG_SPARE) {
+		spare[nspare++] = m;
+		return;
+	}
+	/* full: it takes the place of an older spare, in turn */
+	spare_next = (spare_next + 1) % HMSG_SPARE;
+	free(spare[spare_next]);
+	spare[spare_next] = m;
+}
+
+/* A block of at least sz bytes, a spare if one fits; *cap its size. */
+static struct hmsg *
+hmsg_alloc(size_t sz, size_t *cap)
+{
+	struct hmsg *m;
+	size_t i;
+
+	for (i = nspare; i-- > 0; ) {
+		m = spare[i];
+		if (m->size >= sz && m->size <= sz + HMSG_SLACK(sz)) {
+			spare[i] = spare[--nspare];
+			*cap = m->size;
+			return m;
+		}
+	}
+	*cap = sz;
+	return malloc(sz);
 }
 
 struct hmsg *
@@ -334,40 +370,34 @@ fail:
 	return false;
 }
 
-/*
- * A copy of tmpl with the strings; acct: the sender's account tag. The
- * tags are share's (a queued copy of a kept entry), or ctags's.
- */
+/* A copy of tmpl with the strings; acct: the sender's account tag. */
 static struct hmsg *
 hmsg_build(const struct hmsg *tmpl, const char *acct, const char *source,
-    const char *target, const char *peer, const char *text, const char *ctags,
-    struct htags *share)
+    const char *target, const char *peer, const char *text, const char *ctags)
 {
 	size_t ls = strlen(source) + 1, lt = strlen(target) + 1,
 	    lp = peer != NULL ? strlen(peer) + 1 : 0, lx = strlen(text) + 1,
-	    la = acct != NULL ? strlen(acct) + 1 : 0, sz;
+	    la = acct != NULL ? strlen(acct) + 1 : 0, sz, cap;
 	struct htags *t = NULL;
 	struct hmsg *m;
 	bool made = false;
 	char *p;
 
-	if (share != NULL) {
-		t = share;
-		t->refs++;
-	} else if (ctags != NULL && (t = tags_get(ctags, &made)) == NULL)
+	if (ctags != NULL && (t = tags_get(ctags, &made)) == NULL)
 		return NULL;
 	sz = sizeof(*m) + ls + lt + lp + lx + la;
-	if ((m = malloc(sz)) == NULL) {
+	if ((m = hmsg_alloc(sz, &cap)) == NULL) {
 		tags_put(t);
 		return NULL;
 	}
 	*m = *tmpl;
+	m->refs = 1;
 	m->tags = t;
 	m->ctags = t != NULL ? t->s : NULL;
 	m->ring = NULL;
 	m->gprev = m->gnext = NULL;
-	m->size = sz;
-	m->charge = sz + (made ? t->size : 0);
+	m->size = cap;
+	m->charge = cap + (made ? t->size : 0);
 	p = m->data;
 	m->source = memcpy(p, source, ls);
 	p += ls;
@@ -393,7 +423,7 @@ hmsg_new(const struct hmsg *tmpl, const struct client *from,
 	struct hmsg *m;
 
 	m = hmsg_build(tmpl, from != NULL ? from->account : NULL, source,
-	    target, peer, text, ctags, NULL);
+	    target, peer, text, ctags);
 	if (m != NULL)
 		m->bot = from != NULL && (from->umodes & UMODE_BOT);
 	return m;
@@ -499,26 +529,50 @@ hist_dm(struct client *c)
 	return &p->hist;
 }
 
-/* Queues a copy of m for the datastore; h is the ring that kept it. */
+/* Queues m for the datastore; h is the ring that kept it. */
 static void
-queue_row(const struct hmsg *m, const struct hist *h, int64_t channel,
+queue_row(struct hmsg *m, const struct hist *h, int64_t channel,
     int64_t account)
 {
-	struct qrow *r;
+	struct store_hrow *r;
 
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->m = hmsg_build(m, m->account, m->source, m->target, m->peer,
-	    m->text, m->ctags, m->tags)) == NULL) {
-		free(r);
-		log_warnx("irc", "out of memory: history entry not saved");
-		return;
+	if (q_len == q_cap) {
+		size_t ncap = q_cap == 0 ? HIST_FLUSH_ROWS : q_cap * 2;
+		struct store_hrow *nr;
+		struct hmsg **nm;
+
+		if ((nr = realloc(q_rows, ncap * sizeof(*nr))) == NULL) {
+			log_warnx("irc", "out of memory: history entry not "
+			    "saved");
+			return;
+		}
+		q_rows = nr;
+		if ((nm = realloc(q_msgs, ncap * sizeof(*nm))) == NULL) {
+			log_warnx("irc", "out of memory: history entry not "
+			    "saved");
+			return;
+		}
+		q_msgs = nm;
+		q_cap = ncap;
 	}
+	m->refs++;
+	q_msgs[q_len] = m;
+	r = &q_rows[q_len++];
 	r->channel = channel;
 	r->account = account;
+	r->seq = m->seq;
 	r->floor = hist_slot_at(h, 0)->seq;
-	*q_tail = r;
-	q_tail = &r->next;
-	q_len++;
+	r->ms = m->ms;
+	r->kind = m->kind;
+	r->bot = m->bot;
+	r->msgid = m->msgid;
+	r->time = m->time;
+	r->source = m->source;
+	r->target = m->target;
+	r->peer = m->peer;
+	r->text = m->text;
+	r->ctags = m->ctags;
+	r->acct_tag = m->account;
 }
 
 /* Pushes m to ch's ring, and queues it if ch is registered. */
@@ -565,14 +619,10 @@ dm_push(struct client *c, struct hmsg *m)
 static void
 queue_free(void)
 {
-	struct qrow *r;
+	size_t i;
 
-	while ((r = q_head) != NULL) {
-		q_head = r->next;
-		hmsg_free(r->m);
-		free(r);
-	}
-	q_tail = &q_head;
+	for (i = 0; i < q_len; i++)
+		hmsg_free(q_msgs[i]);
 	q_len = 0;
 }
 
@@ -584,39 +634,10 @@ queue_free(void)
 void
 irc_hist_flush(void)
 {
-	struct store_hrow *rows;
-	struct qrow *r;
-	size_t i = 0;
-
 	q_last_ms = ergo_now_ms;
 	if (q_len == 0)
 		return;
-	if ((rows = calloc(q_len, sizeof(*rows))) == NULL) {
-		log_warnx("irc", "out of memory: %zu history entries not saved",
-		    q_len);
-		queue_free();
-		return;
-	}
-	for (r = q_head; r != NULL; r = r->next, i++) {
-		const struct hmsg *m = r->m;
-
-		rows[i].channel = r->channel;
-		rows[i].account = r->account;
-		rows[i].seq = m->seq;
-		rows[i].floor = r->floor;
-		rows[i].ms = m->ms;
-		rows[i].kind = m->kind;
-		rows[i].bot = m->bot;
-		rows[i].msgid = m->msgid;
-		rows[i].time = m->time;
-		rows[i].source = m->source;
-		rows[i].target = m->target;
-		rows[i].peer = m->peer;
-		rows[i].text = m->text;
-		rows[i].ctags = m->ctags;
-		rows[i].acct_tag = m->account;
-	}
-	if (store_hist_write(rows, q_len) == -1) {
+	if (store_hist_write(q_rows, q_len) == -1) {
 		if (!q_failing)
 			log_warnx("store", "history: %zu messages not saved: %s "
 			    "(not logged again until saving works)", q_len,
@@ -629,15 +650,14 @@ irc_hist_flush(void)
 		q_failing = false;
 		q_lost = 0;
 	}
-	free(rows);
 	queue_free();
 }
 
 /*
  * Once a pass: the queue after HIST_FLUSH_MS; expired rows each minute,
- * HIST_EXPIRE_BATCH at a time, the next batch in the next pass while
- * there are more (a day of backlog is many short deletes, not one long
- * one that holds up the loop).
+ * from the HIST_EXPIRE_BATCH oldest, the next batch in the next pass
+ * while one deletes any (a day of backlog is many short deletes, not
+ * one long one that holds up the loop).
  */
 void
 irc_hist_tick(void)
@@ -658,8 +678,8 @@ irc_hist_tick(void)
 	if (n == -1 && !q_failing)
 		log_warnx("store", "history: expired messages not deleted: %s",
 		    store_error());
-	else if (n == HIST_EXPIRE_BATCH)
-		expire_last_ms = ergo_now_ms - HIST_EXPIRE_MS;	/* more */
+	else if (n > 0)
+		expire_last_ms = ergo_now_ms - HIST_EXPIRE_MS;	/* more? */
 }
 
 int
@@ -689,7 +709,7 @@ load_row(void *arg, const struct store_hrow *r)
 	if (r->seq > seq)
 		seq = r->seq;
 	if ((m = hmsg_build(&tmpl, r->acct_tag, r->source, r->target,
-	    r->peer, r->text, r->ctags, NULL)) == NULL) {
+	    r->peer, r->text, r->ctags)) == NULL) {
 		log_warnx("irc", "out of memory: history entry not loaded");
 		return;
 	}
@@ -850,6 +870,17 @@ tagmsg_kept(const char *ctags)
 	return false;
 }
 
+/* s into buf of sz, cut to fit: snprintf's "%s" for every message was
+ * a tenth of what history costs a message */
+static void
+copy_cut(char *buf, size_t sz, const char *s)
+{
+	size_t n = strnlen(s, sz - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
 /* The msgid and time of ev into tmpl, made here where ev has none. */
 static void
 stamp(struct hmsg *tmpl, const struct irc_ev *ev)
@@ -857,13 +888,13 @@ stamp(struct hmsg *tmpl, const struct irc_ev *ev)
 	tmpl->seq = ++seq;
 	if (ev != NULL && ev->time[0] != '\0' &&
 	    irc_time_parse(ev->time, &tmpl->ms))
-		snprintf(tmpl->time, sizeof(tmpl->time), "%s", ev->time);
+		copy_cut(tmpl->time, sizeof(tmpl->time), ev->time);
 	else {
 		tmpl->ms = irc_time_now_ms();
 		irc_time_format(tmpl->time, sizeof(tmpl->time), tmpl->ms);
 	}
 	if (ev != NULL && ev->msgid[0] != '\0')
-		snprintf(tmpl->msgid, sizeof(tmpl->msgid), "%s", ev->msgid);
+		copy_cut(tmpl->msgid, sizeof(tmpl->msgid), ev->msgid);
 	else
 		msgid_make(tmpl->msgid, sizeof(tmpl->msgid));
 }
@@ -896,7 +927,7 @@ irc_hist_add(struct client *c, struct chan *ch, struct client *to,
 	stamp(&tmpl, ev);
 	if (ev != NULL)
 		ctags = ev->ctags;
-	snprintf(src, sizeof(src), "%s", irc_prefix(c));
+	copy_cut(src, sizeof(src), irc_prefix(c));
 	if (ch != NULL) {
 		if ((m = hmsg_new(&tmpl, c, src, ch->name, NULL, text,
 		    ctags)) != NULL)

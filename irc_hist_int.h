@@ -33,6 +33,7 @@ struct hmsg {
 	char		 time[HIST_TIME_LEN + 1];
 	unsigned char	 kind;		/* HK_* */
 	bool		 bot;		/* the sender was +B (bot tag) */
+	unsigned short	 refs;		/* its ring, a queued row */
 	const char	*source;	/* nick!user@host when it was sent */
 	const char	*target;	/* #chan, or the recipient's nick */
 	const char	*peer;		/* DMs: the other party's nick */
@@ -42,7 +43,7 @@ struct hmsg {
 	struct htags	*tags;		/* holds ctags, or NULL */
 	struct hist	*ring;		/* the ring that keeps it, or NULL */
 	struct hmsg	*gprev, *gnext;	/* all kept entries, oldest first */
-	size_t		 size;		/* of this allocation */
+	size_t		 size;		/* of its block (reused: maybe more) */
 	size_t		 charge;	/* to its ring: size, + tags it made */
 	char		 data[];
 };

@@ -85,6 +85,11 @@ void	 irc_ev_init(struct irc_ev *, struct client *from, bool msgid,
 void	 irc_ev_alt(struct irc_ev *, uint32_t cap, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 irc_ev_send(struct irc_ev *, struct client *to);
+/* Client lines are being read: a large channel's messages may be held
+ * back and fanned out together; release sends them (before the write
+ * phase) and stops holding. */
+void	 irc_out_hold(void);
+void	 irc_out_release(void);
 /* A message c sent, to its own sessions: the others, and the sender's
  * if it has echo-message. */
 void	 irc_ev_echo(struct irc_ev *, struct client *c);

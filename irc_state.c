@@ -65,6 +65,9 @@ irc_sx_trim(struct session *s)
  */
 static struct pool client_pool = POOL_INIT(sizeof(struct client));
 static struct pool session_pool = POOL_INIT(sizeof(struct session));
+/* a rare part lives as long as its user when used at all (always-on,
+ * opers, away) */
+static struct pool cx_pool = POOL_INIT(sizeof(struct client_ext));
 
 struct client *
 irc_client_new(void)
@@ -76,6 +79,12 @@ irc_client_new(void)
 		c->nick = irc_nonick;
 	}
 	return c;
+}
+
+void
+irc_cx_del(struct client_ext *x)
+{
+	pool_free(&cx_pool, x);
 }
 
 void
@@ -107,7 +116,7 @@ irc_cx(struct client *c)
 
 	if (c->ext != IRC_CX_NONE)
 		return c->ext;
-	if ((x = calloc(1, sizeof(*x))) == NULL) {
+	if ((x = pool_alloc(&cx_pool)) == NULL) {
 		log_warn("irc", "out of memory: state of %s", c->nick);
 		return NULL;
 	}
@@ -126,7 +135,7 @@ irc_cx_trim(struct client *c)
 	if (c->ext == IRC_CX_NONE ||
 	    memcmp(c->ext, &irc_cx_none, sizeof(*c->ext)) != 0)
 		return;
-	free(c->ext);
+	irc_cx_del(c->ext);
 	c->ext = IRC_CX_NONE;
 }
 
@@ -609,7 +618,147 @@ irc_chan_destroy(struct chan *ch)
 	free(ch->name);
 	free(ch->h.key);
 	free(ch->mv);
+	free(ch->dv);
 	free(ch);
+}
+
+/* ---- fan-out's delivery arrays ---- */
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p)	__builtin_prefetch(p)
+#else
+#define PREFETCH(p)	((void)(p))
+#endif
+
+/* Room for n entries; false on ENOMEM (the array is then stale). */
+static bool
+dv_room(struct chan *ch, unsigned n)
+{
+	struct deliv *nv;
+	unsigned ncap;
+
+	if (n <= ch->dvcap)
+		return true;
+	ncap = n + n / 8 + 4;
+	if ((nv = realloc(ch->dv, ncap * sizeof(*nv))) == NULL) {
+		ch->dv_ok = false;
+		return false;
+	}
+	ch->dv = nv;
+	ch->dvcap = ncap;
+	return true;
+}
+
+/* c's sessions that hear anything, appended to ch's array. */
+static bool
+dv_add(struct chan *ch, const struct client *c)
+{
+	struct session *s;
+
+	for (s = c->sess; s != NULL; s = s->next) {
+		if (s->conn == NULL || (s->flags & SF_CLOSING))
+			continue;	/* sent nothing (irc_out) */
+		if (!dv_room(ch, ch->ndv + 1))
+			return false;
+		ch->dvkeys |= (unsigned char)(1u << IRC_TAGKEY(s->caps));
+		ch->dv[ch->ndv].conn = s->conn;
+		ch->dv[ch->ndv].s = s;
+		ch->dv[ch->ndv++].caps = s->caps;
+	}
+	return true;
+}
+
+/*
+ * The array from the members: the walk fan-out did before, once per
+ * change instead of once per message, each level fetched ahead as
+ * irc_out's walk does.
+ */
+static bool
+dv_build(struct chan *ch)
+{
+	struct member *const *mv = ch->mv;
+	unsigned i, k, n = ch->nmembers;
+
+	ch->ndv = 0;
+	ch->dvkeys = 0;
+	if (!dv_room(ch, n))
+		return false;
+	for (i = 0; i < n; i++) {
+		if ((k = i + 12) < n)
+			PREFETCH(mv[k]);
+		if ((k = i + 8) < n)
+			PREFETCH(mv[k]->c);
+		if ((k = i + 4) < n)
+			PREFETCH(mv[k]->c->sess);
+		if (!dv_add(ch, mv[i]->c))
+			return false;
+	}
+	/* a channel that shrank gives back what it no longer needs */
+	if (ch->dvcap > 2 * ch->ndv + 64) {
+		struct deliv *nv = realloc(ch->dv, (ch->ndv + 4) * sizeof(*nv));
+
+		if (nv != NULL) {
+			ch->dv = nv;
+			ch->dvcap = ch->ndv + 4;
+		}
+	}
+	ch->dv_ok = true;
+	return true;
+}
+
+#ifdef ERGO_DV_CHECK
+/* The array in use must be what a build now makes: else a change did
+ * not mark it stale, and fan-out would miss or mistag someone. */
+static void
+dv_check(struct chan *ch)
+{
+	struct deliv *old;
+	unsigned i, on = ch->ndv;
+
+	if ((old = malloc((on + 1) * sizeof(*old))) == NULL)
+		return;
+	if (on > 0)
+		memcpy(old, ch->dv, on * sizeof(*old));
+	if (dv_build(ch)) {
+		if (ch->ndv != on) {
+			fprintf(stderr, "%s: delivery array stale: %u "
+			    "entries, %u now\n", ch->name, on, ch->ndv);
+			abort();
+		}
+		for (i = 0; i < on; i++)
+			if (old[i].conn != ch->dv[i].conn ||
+			    old[i].s != ch->dv[i].s ||
+			    old[i].caps != ch->dv[i].caps) {
+				fprintf(stderr, "%s: delivery array stale "
+				    "at %u\n", ch->name, i);
+				abort();
+			}
+	}
+	free(old);
+}
+#endif
+
+const struct deliv *
+irc_chan_dv(struct chan *ch, unsigned *n)
+{
+#ifdef ERGO_DV_CHECK
+	if (ch->dv_ok)
+		dv_check(ch);
+#endif
+	if (!ch->dv_ok && !dv_build(ch))
+		return NULL;
+	*n = ch->ndv;
+	return ch->dv;
+}
+
+void
+irc_user_dv_stale(struct client *c)
+{
+	struct member *mb;
+
+	IRC_HOOK_RUN(dv_change, NULL);
+	for (mb = c->chans; mb != NULL; mb = mb->unext)
+		mb->ch->dv_ok = false;
 }
 
 struct member *
@@ -617,6 +766,7 @@ irc_member_add(struct chan *ch, struct client *c, unsigned char modes)
 {
 	struct member *mb;
 
+	IRC_HOOK_RUN(dv_change, ch);
 	if (ch->nmembers == ch->mvcap) {
 		unsigned ncap = ch->mvcap ? ch->mvcap * 2 : 4;
 		struct member **nv = realloc(ch->mv, ncap * sizeof(*nv));
@@ -642,6 +792,9 @@ irc_member_add(struct chan *ch, struct client *c, unsigned char modes)
 		mb->unext->uprev = mb;
 	c->chans = mb;
 	c->nchans++;
+	/* a joining member goes last in mv, and so in the array */
+	if (ch->dv_ok)
+		dv_add(ch, c);
 	irc_user_changed(c);
 	return mb;
 }
@@ -653,6 +806,7 @@ irc_member_del(struct member *mb)
 	struct chan *ch = mb->ch;
 	struct client *c = mb->c;
 
+	IRC_HOOK_RUN(dv_change, ch);
 	if (mb->cprev != NULL)
 		mb->cprev->cnext = mb->cnext;
 	else
@@ -669,6 +823,12 @@ irc_member_del(struct member *mb)
 	ch->mv[mb->ci]->ci = mb->ci;
 	ch->nmembers--;
 	c->nchans--;
+	ch->dv_ok = false;	/* mv's order changed */
+	if (ch->nmembers < IRC_DV_MIN && ch->dv != NULL) {
+		free(ch->dv);
+		ch->dv = NULL;
+		ch->ndv = ch->dvcap = 0;
+	}
 	irc_user_changed(c);
 	free(mb);
 	if (ch->nmembers == 0)

@@ -76,6 +76,7 @@
 
 struct member;
 struct lk_user;
+struct conn;
 
 /*
  * A session: one connection's side of a user: what it negotiated (CAP),
@@ -282,6 +283,8 @@ struct client_ext *irc_cx(struct client *);
 /* Frees c's rare part if nothing in it is in use (irc.c, after each
  * command of c, and when c goes). */
 void	 irc_cx_trim(struct client *);
+/* Gives back the memory of a rare part from irc_cx (its strings freed). */
+void	 irc_cx_del(struct client_ext *);
 
 /* ---- channels ---- */
 #define CMODE_INVITE	0x01	/* +i */
@@ -322,6 +325,34 @@ struct member {
 	struct member	*unext, *uprev;		/* in c->chans */
 };
 
+/*
+ * One session's part of a channel's fan-out (struct chan's dv): its
+ * connection, itself, and its caps as they were when the array was
+ * built. Whatever changes one of these, or which sessions a member has,
+ * marks the arrays of the user's channels stale (irc_user_dv_stale):
+ * a join or part, a session attached or detached, closing or losing
+ * its connection, a CAP REQ or DEL.
+ */
+struct deliv {
+	struct conn	*conn;
+	struct session	*s;
+	uint32_t	 caps;
+};
+/*
+ * Channels this large fan out through the array; a smaller one's
+ * members stay in the cache and are walked as they are. ERGO_DV_CHECK
+ * (the ASan build) uses it for every channel and checks it against a
+ * fresh build at each use.
+ */
+/* A session's tagging caps (CAP_TAGGING) as 0..7. */
+#define IRC_TAGKEY(caps)	(((caps) & CAP_MESSAGE_TAGS ? 1u : 0u) | \
+	((caps) & CAP_SERVER_TIME ? 2u : 0u) | ((caps) & CAP_ACCOUNT_TAG ? 4u : 0u))
+#ifdef ERGO_DV_CHECK
+#define IRC_DV_MIN	1
+#else
+#define IRC_DV_MIN	32
+#endif
+
 struct mask {
 	struct mask	*next;
 	char		*mask;		/* normalised nick!user@host */
@@ -346,6 +377,17 @@ struct chan {
 	 */
 	struct member	**mv;
 	unsigned	 mvcap;
+	/*
+	 * What fan-out needs of the members' sessions, dense and in mv's
+	 * order (irc_chan_dv; channels of IRC_DV_MIN members or more, once
+	 * a message needs it): a delivery reads one entry instead of the
+	 * member, its user and its session. dv_ok false: stale, rebuilt at
+	 * the next message.
+	 */
+	bool		 dv_ok;
+	unsigned char	 dvkeys;	/* 1 << IRC_TAGKEY of each entry */
+	unsigned	 ndv, dvcap;
+	struct deliv	*dv;
 	unsigned	 modes;		/* CMODE_* */
 	char		*key;		/* +k */
 	unsigned	 limit;		/* +l, 0 = none */
@@ -416,6 +458,9 @@ struct irc_hooks {
 	void	(*peers_event[IRC_HOOKS_MAX])(struct client *,
 		    const struct irc_ev *);
 	void	(*peers_sent[IRC_HOOKS_MAX])(struct irc_ev *, struct client *);
+	/* ch's delivery array (every one of a user's channels: NULL) is
+	 * about to change: irc_out sends what it holds back first */
+	void	(*dv_change[IRC_HOOKS_MAX])(const struct chan *);
 	void	(*message[IRC_HOOKS_MAX])(struct client *from, struct chan *ch,
 		    struct client *to, const char *cmd, const char *text,
 		    const struct irc_ev *);
@@ -589,6 +634,12 @@ int	 irc_chan_rename(struct chan *, const char *name);
 struct member *irc_member_add(struct chan *, struct client *,
 	    unsigned char modes);			/* NULL: ENOMEM */
 void	 irc_member_del(struct member *);	/* an emptied channel goes */
+/* ch's delivery array (struct deliv), rebuilt if stale, its length in
+ * *n; NULL when out of memory (walk the members instead). */
+const struct deliv *irc_chan_dv(struct chan *, unsigned *n);
+/* c's sessions, their caps or connections changed: its channels'
+ * delivery arrays are stale. */
+void	 irc_user_dv_stale(struct client *);
 void	 irc_masks_free(struct mask *);
 /* Whether a mask of the list matches c (also by its real IP if cloaked) */
 bool	 irc_masks_match(const struct mask *, const struct client *);

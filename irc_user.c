@@ -64,6 +64,7 @@ irc_user_kill(struct client *c, const char *quitmsg, const char *error)
 	c->flags |= CF_DEAD | CF_CLOSING;
 	for (s = c->sess; s != NULL; s = s->next)
 		s->flags |= SF_CLOSING;	/* what irc_out looks at */
+	irc_user_dv_stale(c);
 	/* out of memory: irc.c says "Client exited", and ERROR without text */
 	if (irc_cx(c) != NULL) {
 		c->ext->quitmsg = xstrdup(quitmsg);
@@ -99,6 +100,7 @@ irc_session_kill(struct session *s, const char *quitmsg, const char *error)
 		return;
 	}
 	s->flags |= SF_DEAD | SF_CLOSING;
+	irc_user_dv_stale(c);
 	x->error = error != NULL ? xstrdup(error) : NULL;
 	x->dnext = irc.dead_sessions;
 	irc.dead_sessions = s;

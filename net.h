@@ -63,6 +63,7 @@ void	 net_conn_send(struct conn *, const char *buf, size_t len);
 struct net_line;
 struct net_line *net_line_new(const char *buf, size_t len);	/* or NULL */
 void	 net_line_unref(struct net_line *);
+struct net_line *net_line_ref(struct net_line *);	/* one more holder */
 const char *net_line_data(const struct net_line *, size_t *len);
 void	 net_conn_send_line(struct conn *, struct net_line *);
 /* Fan-out asks for a connection's memory ahead of sending to it, in

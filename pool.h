@@ -17,8 +17,8 @@
  * from the slab's free list, else from its never-used end, so a slab's
  * untouched pages are never resident. An empty slab is unmapped unless
  * it is its pool's last one with room. Built with AddressSanitizer (or
- * -DPOOL_MALLOC, for valgrind), a pool is calloc and free, so the
- * checker keeps seeing each object.
+ * -DPOOL_MALLOC), or run under valgrind, a pool is calloc and free, so
+ * the checker keeps seeing each object and its leaks.
  */
 #ifndef POOL_H
 #define POOL_H

@@ -250,7 +250,8 @@ int	 store_hist_load_ring(int64_t channel, int64_t account,
 	    int64_t since_ms, unsigned limit,
 	    void (*fn)(void *, const struct store_hrow *), void *arg);
 int64_t	 store_hist_max_seq(void);		/* 0 if none; -1 (logged) */
-/* at most limit rows older than before_ms: how many, or -1 (not logged) */
+/* the rows older than before_ms among the limit oldest written: how
+ * many (more than 0: call again), or -1 (not logged) */
 int	 store_hist_expire(int64_t before_ms, unsigned limit);
 /* HistServ EXPORT: fn per saved row the account sent, oldest first;
  * count, or -1 (logged) */

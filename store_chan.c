@@ -84,28 +84,16 @@ store_chan_create(const char *folded, struct store_chan *ch)
 static int
 id_update(int id, int64_t a, int64_t b, bool two, const char *what)
 {
-	sqlite3_stmt	*st;
+	const struct qarg args[] = { QI(a), QI(b) };
 
-	if ((st = q(id)) == NULL)
-		return -1;
-	if (sqlite3_bind_int64(st, 1, a) ||
-	    (two && sqlite3_bind_int64(st, 2, b))) {
-		store_fail(what);
-		return -1;
-	}
-	return q_done(st, what);
+	return q_exec(id, what, args, two ? 2 : 1);
 }
 
 /* The same with three integers (id, then two values). */
 static int
 id_update3(int id, int64_t a, int64_t b, int64_t c, const char *what)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(id)) == NULL ||
-	    q_bind(st, what, Q_ARGS(QI(a), QI(b), QI(c))) == -1)
-		return -1;
-	return q_done(st, what);
+	return q_exec(id, what, Q_ARGS(QI(a), QI(b), QI(c)));
 }
 
 int

@@ -20,14 +20,35 @@ channel-length of 2048), starts ergo on it and prints:
   million persisted, and the database's growth per million messages;
 - the database file size per million stored rows.
 Every CHATHISTORY batch is checked for its count and order. Loopback
-only; every process it starts is stopped by its PID."""
+only; every process it starts is stopped by its PID.
+
+    python3 bench/history.py --writes-only [-m MSGS] [--rounds N]
+        [--rate R] [--keep-all]
+
+measures the writes alone, without the million rows: N rounds, each a
+fresh server and database with persistence on, then off (same load,
+bench/load in C: one process, four senders, 10 members, closed loop
+with 64 in flight, the first 64 of each sender a warm-up left out;
+--rate R paces each sender at R msg/s instead, -A pinned, so the
+latency compares the send path with and without the writes, not two
+queue lengths). Per run: messages/s, server CPU per million messages
+(schedstat), p50/p99 send-to-delivery latency, the server's and the
+load generator's share of one core over the run (which side was the
+limit), and the rows written: the table's largest id grows by exactly
+the rows inserted (rows are only ever deleted from the old end), and
+with --keep-all (channel-length above MSGS, so nothing is pruned)
+every message must be there once, counted per sender. Medians at the
+end, on/off side by side, and the CPU the writes cost per million
+messages persisted (on - off)."""
 
 import argparse
 import os
 import random
 import re
+import resource
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -78,6 +99,164 @@ def pct(v, p):
     return v[min(len(v) - 1, int(len(v) * p / 100))]
 
 
+def server_conf(conf, port, db, history):
+    with open(conf, "w") as f:
+        f.write("server {\n name irc.bench\n listen 127.0.0.1:%d\n"
+                " max-clients 0\n connection-limits { max-per-ip 0  "
+                "throttle no }\n fakelag { enabled no }\n}\n"
+                "datastore { path %s }\nlogging { method stderr  level "
+                "warn }\nhistory { %s }\n" % (port, db, history))
+
+
+def wait_port(port):
+    for _ in range(500):
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return
+        except OSError:
+            time.sleep(0.01)
+
+
+def write_run(persist, msgs, rate, keep_all, window):
+    """One fresh server and database: the write test; a dict."""
+    d = tempfile.mkdtemp(prefix="ergo-bench-histw-")
+    db = os.path.join(d, "ircd.db")
+    conf = os.path.join(d, "ergo.conf")
+    port = free_port()
+    hist = "persistent %s" % ("yes" if persist else "no")
+    if keep_all:
+        hist += (" channel-length %d  channel-max-bytes 900m  "
+                 "total-max-bytes 900m" % (msgs + 1000))
+    server_conf(conf, port, db, hist)
+    with open(conf) as f:
+        text = f.read()
+    with open(conf, "w") as f:	# a deep window: room in every sendq
+        f.write(text.replace(" max-clients 0\n", " max-clients 0\n"
+                             " max-sendq 4m\n"))
+    allow = ["--allow-root"] if os.geteuid() == 0 else []
+    subprocess.run([ERGO_BIN, "initdb", "--config", conf], check=True,
+                   capture_output=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "mkdb.py"), db, "1",
+                    "0", "1"], check=True)
+    con = sqlite3.connect(db)
+    id0 = con.execute("SELECT ifnull(max(id), 0) FROM history").fetchone()[0]
+    con.close()
+    p = subprocess.Popen([ERGO_BIN, "run", "--config", conf] + allow,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=open(os.path.join(d, "log"), "w"))
+    load = os.path.join(HERE, "load")
+    per = msgs // 4
+    args = [load, "-p", str(port), "-P", str(p.pid), "-T", "300", "-s",
+            "fanout", "-c", "10", "-S", "4"]
+    if rate > 0:
+        args += ["-r", str(rate), "-d", "%.1f" % (per / rate), "-A"]
+    else:
+        args += ["-m", str(per), "-w", str(window), "-W", str(window)]
+    try:
+        wait_port(port)
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.monotonic()
+        out = subprocess.run(args, capture_output=True, text=True).stdout
+        wall = time.monotonic() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    finally:
+        p.terminate()
+        p.wait()
+    m = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
+    res = {"ok": m.get("ok") == "1", "sent": int(m.get("sent", 0))}
+    if not res["ok"]:
+        print(out, file=sys.stderr)
+    # 10 members: a message is 9 deliveries (load sends no echo-message)
+    res["msgs_s"] = float(m.get("deliv_per_s", 0)) / 9
+    res["cpu_per_M"] = float(m.get("cpu_s_per_M", 0)) * 9
+    res["p50"] = float(m.get("p50_ms", 0))
+    res["p99"] = float(m.get("p99_ms", 0))
+    # shares of one core over the message phase (server) and the whole
+    # load run (the load generator: registration and joins included)
+    res["srv_busy"] = (float(m.get("cpu_s_per_M", 0)) *
+                       int(m.get("measured", 0)) / 1e6 /
+                       max(float(m.get("wall_s", 1)), 1e-9))
+    res["load_busy"] = ((r1.ru_utime + r1.ru_stime) -
+                        (r0.ru_utime + r0.ru_stime)) / wall
+    con = sqlite3.connect(db)
+    id1 = con.execute("SELECT ifnull(max(id), 0) FROM history").fetchone()[0]
+    res["rows"] = id1 - id0
+    res["complete"] = True
+    if persist:
+        # every message sent is a row (events, JOIN and QUIT, besides)
+        res["complete"] = res["rows"] >= res["sent"]
+        if keep_all:
+            got = {}
+            for (t,) in con.execute("SELECT text FROM history WHERE "
+                                    "text LIKE 'x%'"):
+                snd, seq = t.split()[:2]
+                got.setdefault(snd, set()).add(int(seq))
+            res["complete"] = (sum(len(v) for v in got.values()) ==
+                               res["sent"] and all(
+                                   v == set(range(len(v)))
+                                   for v in got.values()))
+    con.close()
+    res["db_mb"] = sum(os.path.getsize(db + x) for x in ("", "-wal")
+                       if os.path.exists(db + x)) / 1e6
+    shutil.rmtree(d, ignore_errors=True)
+    return res
+
+
+def writes_only(a):
+    runs = {True: [], False: []}
+    print("writes: %d messages, 4 senders to #bench (10 members), %s, %s; "
+          "load average %s at %s UTC"
+          % (a.m, "paced %d msg/s per sender" % a.rate if a.rate else
+             "closed loop, %d in flight and warm-up" % a.w,
+             "every row kept" if a.keep_all else "ring of 2048 (pruned)",
+             " ".join(open("/proc/loadavg").read().split()[:3]),
+             time.strftime("%H:%M:%S", time.gmtime())))
+    print("| run | persistent | msgs/s | CPU s per 1M msgs | msgs/s a "
+          "core | p50 ms | p99 ms | server busy | load busy | rows written "
+          "| complete |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for i in range(a.rounds):
+        for persist in (True, False):
+            r = write_run(persist, a.m, a.rate, a.keep_all, a.w)
+            runs[persist].append(r)
+            print("| %d | %s | %.0f | %.2f | %.0f | %.2f | %.2f | %.0f%% | "
+                  "%.0f%% | %d | %s |" % (i + 1, "yes" if persist else "no",
+                                   r["msgs_s"], r["cpu_per_M"],
+                                   1e6 / max(r["cpu_per_M"], 1e-9), r["p50"],
+                                   r["p99"], r["srv_busy"] * 100,
+                                   r["load_busy"] * 100, r["rows"],
+                                   "yes" if r["ok"] and r["complete"]
+                                   else "NO"), flush=True)
+
+    def med(persist, k):
+        return statistics.median(r[k] for r in runs[persist])
+    ok = all(r["ok"] and r["complete"] for v in runs.values() for r in v)
+    print("medians: persistent %.0f msg/s, %.2f s CPU per 1M (%.0f msg/s "
+          "for a core's worth), p50 %.2f / "
+          "p99 %.2f ms; in memory only %.0f msg/s, %.2f s, p50 %.2f / p99 "
+          "%.2f ms; the writes cost %.2f s CPU per 1M persisted; %s; "
+          "every run delivered and wrote every message: %s"
+          % (med(True, "msgs_s"), med(True, "cpu_per_M"),
+             1e6 / max(med(True, "cpu_per_M"), 1e-9), med(True, "p50"),
+             med(True, "p99"), med(False, "msgs_s"), med(False, "cpu_per_M"),
+             med(False, "p50"), med(False, "p99"),
+             med(True, "cpu_per_M") - med(False, "cpu_per_M"),
+             "the database (with its WAL) %.0f MB per 1M rows kept"
+             % statistics.median(r["db_mb"] / max(r["rows"], 1) * 1e6
+                                 for r in runs[True]) if a.keep_all else
+             "rows pruned to the ring as they go",
+             "yes" if ok else "NO"))
+    print("RESULT scenario=historywrites msgs=%d rate=%d keep_all=%d "
+          "msgs_per_s=%.0f cpu_s_per_M=%.2f p50_ms=%.2f p99_ms=%.2f "
+          "off_msgs_per_s=%.0f off_cpu_s_per_M=%.2f off_p50_ms=%.2f "
+          "off_p99_ms=%.2f persist_cpu_s_per_M=%.2f ok=%d"
+          % (a.m, a.rate, int(a.keep_all), med(True, "msgs_s"),
+             med(True, "cpu_per_M"), med(True, "p50"), med(True, "p99"),
+             med(False, "msgs_s"), med(False, "cpu_per_M"),
+             med(False, "p50"), med(False, "p99"),
+             med(True, "cpu_per_M") - med(False, "cpu_per_M"), int(ok)))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-r", type=int, default=1000000)
@@ -87,7 +266,20 @@ def main():
                     help="messages written in the write test")
     ap.add_argument("--from-db", help="copy this database (made by an "
                     "earlier run with the same -r and -c) instead")
+    ap.add_argument("--writes-only", action="store_true",
+                    help="the write test alone, on against off, --rounds")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("-w", type=int, default=64, help="writes-only: "
+                    "messages in flight per sender (closed loop)")
+    ap.add_argument("--rate", type=int, default=0,
+                    help="writes-only: pace each sender at this msg/s")
+    ap.add_argument("--keep-all", action="store_true",
+                    help="writes-only: channel-length above -m, so every "
+                    "row stays and is counted")
     a = ap.parse_args()
+    if a.writes_only:
+        writes_only(a)
+        return
     d = tempfile.mkdtemp(prefix="ergo-bench-hist-")
     db = os.path.join(d, "ircd.db")
     conf = os.path.join(d, "ergo.conf")

@@ -28,7 +28,7 @@ command -v valgrind >/dev/null 2>&1 || {
 CC=${CC:-cc}
 mkdir -p "$out"
 $CC -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -O2 \
-    -o "$out/load" "$here/load.c" || exit 1
+    -o "$out/load" "$here/load.c" "$here/load_tls.c" -lbearssl || exit 1
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 tmp=$(mktemp -d /tmp/ergo-prof.XXXXXX) || exit 1

@@ -288,6 +288,7 @@ sweep() {
 			start_server "$srv" || return 1
 			o=$("$here/load" -p "$port" -P "$spid" -T "$TLIMIT" $f \
 			    $( [ "$srv" = ergo ] && echo "-O bench:$oper_pass" ) \
+			    $(case " $pin_scenarios " in *" sweepfanout "*) echo -A ;; esac) \
 			    -s fanout -c "$n" -S 4 -m "$m" -w 64 -W 64 \
 			    2>>"$tmp/load.err" |
 			    grep '^RESULT' | tail -1)

@@ -2,9 +2,10 @@
 # bench/sizes.sh [BINARY]: the sizes of what every connected client
 # holds (struct client, its session, net's connection, a poll slot),
 # from the binary's debug information (make builds with -g), and what
-# each takes: in a pool (pool.c: client, session, conn) its size rounded
-# up to 8; from malloc, glibc's chunk (the request plus 8, rounded up to
-# 16, at least 32). Needs gdb; on demand, like the rest of bench/.
+# each takes: in a pool (pool.c: client and its rare part, session,
+# conn) its size rounded up to 8; from malloc, glibc's chunk (the
+# request plus 8, rounded up to 16, at least 32). Needs gdb; on
+# demand, like the rest of bench/.
 bin=${1:-$(dirname "$0")/../ergo}
 command -v gdb >/dev/null 2>&1 || { echo "sizes.sh: no gdb" >&2; exit 1; }
 for t in "client:every user" "client_ext:a user's rare part, if used" \
@@ -21,7 +22,7 @@ for t in "client:every user" "client_ext:a user's rare part, if used" \
 		w='malloc chunk'
 		case $name in
 		pollfd|pent) c='(array)' ;;
-		client|session|conn) w='pool slot   '; c=$(( (n + 7) / 8 * 8 )) ;;
+		client|client_ext|session|conn) w='pool slot   '; c=$(( (n + 7) / 8 * 8 )) ;;
 		esac
 		printf '%-18s %5s bytes, %s %7s  (%s)\n' \
 		    "struct $name" "$n" "$w" "$c" "${t#*:}" ;;

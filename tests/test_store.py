@@ -18,7 +18,7 @@ import threading
 from ergotest import (ALLOW_ROOT, Server, run_ergo, ERGO_BIN, wait_for,
                       free_port)
 
-SCHEMA = 17     # store.c's STORE_VERSION
+SCHEMA = 18     # store.c's STORE_VERSION
 
 
 def db_of(srv):

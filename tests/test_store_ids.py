@@ -12,7 +12,7 @@ import sqlite3
 
 from ergotest import Server, run_ergo
 
-SCHEMA = 17     # store.c's STORE_VERSION
+SCHEMA = 18     # store.c's STORE_VERSION
 OLD = 6
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NS = r":NickServ!NickServ@localhost NOTICE %s :"
@@ -167,7 +167,15 @@ def check_upgraded(path, before, old_schema):
                     (t,))[0][0]
         assert "AUTOINCREMENT" in sql, sql
     # the same indexes, foreign keys, columns and (no) triggers as before
-    assert schema_of(path) == old_schema
+    idx, fks, cols, trig = schema_of(path)
+    assert (fks, cols, trig) == old_schema[1:]
+    # but history's indexes as 17 -> 18 remade them: partial, none by time
+    hist = dict((k, v) for k, v in idx.items() if k.startswith("history_"))
+    assert sorted(hist) == ["history_account", "history_channel"], hist
+    assert all(" WHERE " in v for v in hist.values()), hist
+    assert dict((k, v) for k, v in idx.items() if k not in hist) == \
+        dict((k, v) for k, v in old_schema[0].items()
+             if not k.startswith("history_"))
     # the ids in use are known to sqlite_sequence: none handed out again
     seq = dict(query(path, "SELECT name, seq FROM sqlite_sequence"))
     assert seq["accounts"] == max(r[0] for r in before["accounts"]), seq

@@ -1,7 +1,7 @@
 /*
  * unit_store.c: store_open creates the database (mode 0600, WAL, schema
  * version SCHEMA with meta.created-at), reopens it, and refuses newer schemas
- * and non-databases. Prints "ok NAME" or "FAIL NAME: why" per case.
+ * and non-databases; history batches. Prints "ok NAME" or "FAIL NAME: why" per case.
  */
 
 #include <errno.h>
@@ -20,7 +20,7 @@
 #include "util.h"
 #include "store.h"
 
-#define SCHEMA	"17"	/* store.c's STORE_VERSION */
+#define SCHEMA	"18"	/* store.c's STORE_VERSION */
 
 struct conf	*conf;		/* store.c reads datastore.autoupgrade */
 static int	 nfail;
@@ -442,6 +442,87 @@ test_bans(void)
 	return NULL;
 }
 
+static struct store_hrow
+hrow(int64_t channel, int64_t account, uint64_t seq, uint64_t floor,
+    int64_t ms, const char *text)
+{
+	struct store_hrow r;
+
+	memset(&r, 0, sizeof(r));
+	r.channel = channel;
+	r.account = account;
+	r.seq = seq;
+	r.floor = floor;
+	r.ms = ms;
+	r.kind = 1;
+	r.msgid = text;
+	r.time = "2026-12-07T00:00:00.000Z";
+	r.source = "fo!~fo@host";
+	r.target = channel != 0 ? "#chan" : "fo";
+	r.text = text;
+	return r;
+}
+
+/*
+ * History batches: a row of an owner dropped since it was queued is
+ * left out and the rest written; each owner pruned below its floor;
+ * foreign keys on again after the batch (a drop cascades); expiry takes
+ * the expired among the oldest rows.
+ */
+static const char *
+test_hist_write(void)
+{
+	const char	*db = path("hist.db");
+	struct store_account a;
+	struct store_chan c;
+	struct store_hrow rows[6];
+	char		 v[64];
+
+	if (store_open(db) != 0)
+		return "store_open failed";
+	memset(&a, 0, sizeof(a));
+	snprintf(a.name, sizeof(a.name), "Fo");
+	a.saltlen = 16;
+	a.iterations = 4096;
+	if (store_account_create("fo", &a) != 0)
+		return "account create failed";
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "#Chan");
+	c.founder = a.id;
+	c.registered = 1700000000;
+	if (store_chan_create("#chan", &c) != 0)
+		return "channel create failed";
+	rows[0] = hrow(c.id, 0, 1, 1, 1000, "c1");
+	rows[1] = hrow(c.id + 100, 0, 2, 2, 1000, "gone1");
+	rows[2] = hrow(0, a.id, 3, 3, 1000, "a1");
+	rows[3] = hrow(c.id, 0, 4, 1, 5000, "c2");
+	rows[4] = hrow(c.id + 100, 0, 5, 2, 5000, "gone2");
+	rows[5] = hrow(0, a.id, 6, 6, 5000, "a2");	/* a1 pruned */
+	if (store_hist_write(rows, 6) != 0)
+		return "batch failed";
+	store_close();
+	if (query(db, "SELECT group_concat(text, ' ') FROM (SELECT text "
+	    "FROM history ORDER BY id)", v, sizeof(v)) != 0 ||
+	    strcmp(v, "c1 c2 a2") != 0)
+		return "rows written differ";
+	if (store_open(db) != 0)
+		return "reopen failed";
+	rows[0] = hrow(c.id, 0, 7, 1, 9000, "c3");
+	if (store_hist_write(rows, 1) != 0)
+		return "second batch failed";
+	/* expired: before 5000 among the 2 oldest, then none */
+	if (store_hist_expire(5000, 2) != 1 || store_hist_expire(5000, 2) != 0)
+		return "expiry count differs";
+	if (store_chan_delete(c.id) != 0)
+		return "channel drop failed";
+	store_close();
+	if (query(db, "SELECT group_concat(text, ' ') FROM (SELECT text "
+	    "FROM history ORDER BY id)", v, sizeof(v)) != 0 ||
+	    strcmp(v, "a2") != 0)
+		return "expiry or drop left rows";
+	return NULL;
+}
+
 int
 main(void)
 {
@@ -468,6 +549,7 @@ main(void)
 	result("v1_upgrade", test_v1_upgrade());
 	result("chan_state", test_chan_state());
 	result("bans", test_bans());
+	result("hist_write", test_hist_write());
 	log_init(LL_INFO);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

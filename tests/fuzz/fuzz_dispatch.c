@@ -313,6 +313,13 @@ net_line_new(const char *buf, size_t len)
 	return l;
 }
 
+struct net_line *
+net_line_ref(struct net_line *l)
+{
+	l->refs++;
+	return l;
+}
+
 void
 net_line_unref(struct net_line *l)
 {

@@ -118,7 +118,7 @@ client_free(void)
 		free(c->sess->x);
 	irc_session_del(c->sess);
 	if (c->ext != IRC_CX_NONE)
-		free(c->ext);
+		irc_cx_del(c->ext);
 	irc_client_del(c);
 	c = NULL;
 }

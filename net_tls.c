@@ -107,6 +107,8 @@ struct tls_conn {
 	unsigned char		*bufs;		/* TLS_OBUF, then TLS_IBUF */
 	struct tls_conn		*bprev, *bnext;	/* the busy list (busy) */
 	uint32_t		 last;		/* second of the last read/write */
+	uint16_t		 ihi;		/* input bytes read into bufs'
+						 * resident pages (wiped at close) */
 	bool			 busy;		/* on the busy list */
 	bool			 have_fp;
 	bool			 shook;		/* the handshake was done */
@@ -1027,6 +1029,7 @@ conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 	t->bprev = t->bnext = NULL;
 	t->busy = false;
 	t->last = 0;
+	t->ihi = 0;
 	return t;
 }
 
@@ -1143,11 +1146,14 @@ tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 
 /*
  * The engine holds the keys: wiped. The buffers hold only records and
- * lines net.c has copied out: the output buffer is wiped if used since
- * the last sweep, and the pages stay for the next connection (giving
- * them back and faulting them in again costs ~30 us of CPU on the bench
- * VM, a resumed handshake ~150), as wiping all 20 KiB would touch pages
- * a connection never used.
+ * lines net.c has copied out, but records are decrypted in place, so
+ * the input buffer holds the client's last lines (a NickServ password,
+ * say) in the clear: wiped as far as reads reached into pages still
+ * resident (ihi), and the output buffer if used since the last sweep.
+ * The pages stay for the next connection (giving them back and
+ * faulting them in again costs ~30 us of CPU on the bench VM, a
+ * resumed handshake ~150), as wiping all 20 KiB would touch pages a
+ * connection never used.
  */
 void
 tls_conn_free(struct tls_conn *t)
@@ -1158,6 +1164,7 @@ tls_conn_free(struct tls_conn *t)
 		busy_unlink(t);
 		explicit_wipe(t->bufs, TLS_OBUF);
 	}	/* else swept since: given back, or closed or mid-handshake */
+	explicit_wipe(t->bufs + TLS_OBUF, t->ihi);
 	tls_cred_unref(t->cred);
 	if (t->x != NULL)
 		slot_put(t->xslab, t->x);
@@ -1217,6 +1224,10 @@ bufs_idle(struct tls_conn *t, unsigned char **p, size_t *len)
 	from = (bufs_live(t) + PAGE - 1) / PAGE * PAGE;
 	if (from >= TLS_BUFS_SLOT)
 		return false;
+	/* what is left of the input buffer below from is all that can
+	 * still hold its plaintext */
+	if (t->ihi > (from > TLS_OBUF ? from - TLS_OBUF : 0))
+		t->ihi = (uint16_t)(from > TLS_OBUF ? from - TLS_OBUF : 0);
 	*p = t->bufs + from;
 	*len = TLS_BUFS_SLOT - from;
 	return true;
@@ -1386,6 +1397,8 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 		}
 		if (t->first == -1)
 			t->first = b[0];
+		if ((size_t)(b - eng->ibuf) + (size_t)n > t->ihi)
+			t->ihi = (uint16_t)((size_t)(b - eng->ibuf) + (size_t)n);
 		br_ssl_engine_recvrec_ack(eng, (size_t)n);
 		drained = (size_t)n < len;
 	}

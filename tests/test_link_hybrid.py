@@ -348,6 +348,11 @@ def test_tls_link_with_ircd_hybrid_pinned_both_ways():
         joined(eru, "#tls")
         joined(hyu, "#tls")
         eru.expect(r"^:hyuser!\S+ JOIN #tls", timeout=10)
+        # hyuser's JOIN reaching us does not mean hybrid has read our
+        # SJOIN of eruser yet: until it has, hybrid's #tls has no member
+        # across the link and a message there stays on hybrid
+        wait_for(lambda: "eruser" in names(hyu, "#tls").replace("@", "")
+                 .split(), 10, "hybrid to see eruser in #tls")
         hyu.send("PRIVMSG #tls :over tls from hybrid")
         eru.expect(r"^:hyuser!\S+ PRIVMSG #tls :over tls from hybrid$")
         eru.send("PRIVMSG hyuser :over tls from ergo")

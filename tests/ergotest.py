@@ -150,7 +150,10 @@ def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago, and not one
     this process was given before (the kernel can hand a just-closed
     port out again, and a test that asks twice before binding either,
-    as a linked pair of servers does, would get one port twice)."""
+    as a linked pair of servers does, would get one port twice), nor
+    one another worker of the same run took (run.py's ERGOTEST_PORTS:
+    a file per port taken)."""
+    claims = os.environ.get("ERGOTEST_PORTS")
     for _ in range(100):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
@@ -158,9 +161,18 @@ def free_port():
             port = s.getsockname()[1]
         finally:
             s.close()
-        if port not in _given_ports:
-            _given_ports.add(port)
-            return port
+        if port in _given_ports:
+            continue
+        _given_ports.add(port)
+        if claims:
+            try:
+                os.close(os.open(os.path.join(claims, str(port)),
+                                 os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            except OSError:
+                pass    # the run's directory is gone: as without it
+        return port
     raise ErgoTestError("no fresh free port in 100 tries")
 
 

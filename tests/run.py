@@ -250,6 +250,10 @@ def run_modules(files, jobs, name_filter):
     passed = failed = skipped = 0
     queue = list(files)
     running = []        # (proc, path, outfile, last_size, last_change)
+    # ports the workers' tests have taken, one file each (ergotest's
+    # free_port): two workers asking the kernel for a free port at the
+    # same moment can both be given the same one
+    ports = tempfile.mkdtemp(prefix="ergotest-ports-")
 
     def start(path):
         out = tempfile.TemporaryFile()
@@ -259,7 +263,7 @@ def run_modules(files, jobs, name_filter):
         # everything the worker's tests put in TMPDIR goes here, removed
         # when the worker ends, even if it had to be killed
         tmp = tempfile.mkdtemp(prefix="ergotest-run-")
-        env = dict(os.environ, TMPDIR=tmp)
+        env = dict(os.environ, TMPDIR=tmp, ERGOTEST_PORTS=ports)
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out,
                                 stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
@@ -330,6 +334,8 @@ def run_modules(files, jobs, name_filter):
             kill_group(entry[0])
             shutil.rmtree(entry[5], ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(ports, ignore_errors=True)
     return passed, failed, skipped
 
 

@@ -37,8 +37,9 @@
 #define PEM_FILE_MAX	(1024 * 1024)	/* no chain or key is this big */
 #define CHAIN_MAX	16
 /*
- * Input must hold a whole 16 KiB record; output records may be small.
- * 2 KiB of output costs ~1.5% in record overhead on bulk output.
+ * Input must hold a whole 16 KiB record. The engine's own output buffer
+ * takes the handshake's records and alerts: application data is sealed
+ * in the shared gather (see out_at), in records of up to 16 KiB.
  */
 #define TLS_IBUF	BR_SSL_BUFSIZE_INPUT
 #define TLS_OBUF	(2048 + 85)

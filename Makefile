@@ -90,7 +90,8 @@ run:
 	./ergo run `[ "$$(id -u)" = 0 ] && echo --allow-root`
 
 # Builds each tests/unit_X.c into tests/unit_X (no POSIX make wildcard, so
-# a shell loop; they are small and rebuilt every time).
+# a shell loop; they are small and rebuilt every time, so a change to
+# tests/unit.h, which they all include, is always picked up).
 unit-build: libergo.a
 	@for f in tests/unit_*.c; do \
 		[ -f "$$f" ] || continue; \

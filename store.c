@@ -407,9 +407,6 @@ static const char *const queries[Q_COUNT] = {
 	    "seq < ?2",
 	[Q_HIST_PRUNE_ACCT] = "DELETE FROM history WHERE account = ?1 AND "
 	    "seq < ?2",
-	[Q_HIST_LOAD] = "SELECT channel, account, seq, ms, kind, bot, msgid, "
-	    "time, source, target, peer, text, ctags, acct_tag FROM history "
-	    "WHERE ms >= ?1 ORDER BY seq, id",
 	/* one ring's newest rows, by its index, oldest first */
 	[Q_HIST_LOAD_CHAN] = "SELECT * FROM (SELECT channel, account, seq, "
 	    "ms, kind, bot, msgid, time, source, target, peer, text, ctags, "

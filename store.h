@@ -242,9 +242,6 @@ struct store_hrow {
 };
 /* One transaction for n rows: 0, or -1 (store_error(); not logged). */
 int	 store_hist_write(const struct store_hrow *rows, size_t n);
-/* fn(arg, row) per row from since_ms on, oldest first; count, or -1 */
-int	 store_hist_load(int64_t since_ms,
-	    void (*fn)(void *, const struct store_hrow *), void *arg);
 /* the newest limit rows of one ring (channel's, else account's) */
 int	 store_hist_load_ring(int64_t channel, int64_t account,
 	    int64_t since_ms, unsigned limit,

@@ -6,6 +6,7 @@
  * it sends through irc_out and never ends a client.
  */
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +30,7 @@
 
 static const struct {
 	const char	*name;
-	uint32_t	 bit;
+	uint64_t	 bit;
 	const char	*value;		/* CAP LS 302 shows name=value */
 } caps[] = {
 	{ "account-notify",	CAP_ACCOUNT_NOTIFY,	NULL },
@@ -66,6 +67,9 @@ static const struct {
 	{ "znc.in/self-message", CAP_ZNC_SELF,		NULL },
 };
 #define NCAPS	(sizeof(caps) / sizeof(caps[0]))
+/* a set of caps is a uint64_t (irc_state.h): one bit each */
+_Static_assert(NCAPS <= sizeof(uint64_t) * CHAR_BIT,
+    "more caps than bits in a uint64_t");
 
 /*
  * Bytes of cap list per CAP LS/LIST line before a 302 continuation:
@@ -176,7 +180,7 @@ static void
 cap_req(struct client *c, char *list)
 {
 	char copy[IRC_LINE_MAX], *tok, *save = NULL, vb[96];
-	uint32_t add = 0, del = 0;
+	uint64_t add = 0, del = 0;
 	const char *v;
 	size_t i;
 

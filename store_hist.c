@@ -534,7 +534,7 @@ store_code_get(int kind, const char *folded, time_t now,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		memset(a, 0, sizeof(*a));
-		a->autoreplay_lines = -1;
+		a->set.autoreplay_lines = -1;
 		if ((t = sqlite3_column_text(st, 0)) != NULL)
 			snprintf(a->name, sizeof(a->name), "%s",
 			    (const char *)t);

@@ -242,6 +242,9 @@ struct store_hrow {
 };
 /* One transaction for n rows: 0, or -1 (store_error(); not logged). */
 int	 store_hist_write(const struct store_hrow *rows, size_t n);
+/* The checkpoint process is at work: a batch that can wait should (so
+ * the WAL restarts after it; store_ckpt.c) */
+bool	 store_ckpt_busy(void);
 /* fn(arg, row) per row from since_ms on, oldest first; count, or -1 */
 int	 store_hist_load(int64_t since_ms,
 	    void (*fn)(void *, const struct store_hrow *), void *arg);

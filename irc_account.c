@@ -304,6 +304,23 @@ irc_oper_failed(const struct client *c, const char *name)
 
 /* ---- login state ---- */
 
+/*
+ * x's copy of its account's settings, at a login or a restore: what the
+ * rest reads (client_ext account_*), kept after a logout; NickServ SET
+ * changes it on each session of the account.
+ */
+static void
+settings_take(struct client_ext *x, const struct store_settings *set)
+{
+	x->account_mc = set->multiclient;
+	x->account_ao = set->always_on;
+	x->account_aa = set->auto_away;
+	x->account_arm = set->autoreplay_missed;
+	x->account_arl = set->autoreplay_lines;
+	x->account_rj = set->replay_joins;
+	x->account_dmh = set->dm_history;
+}
+
 /* Logs c in with 900 and account-notify; +r is for the caller to send. */
 void
 irc_account_login_quiet(struct client *c, const struct store_account *a)
@@ -319,13 +336,7 @@ irc_account_login_quiet(struct client *c, const struct store_account *a)
 	free(c->account);
 	c->account = name;
 	c->account_id = a->id;
-	x->account_mc = a->multiclient;
-	x->account_ao = a->always_on;
-	x->account_aa = a->auto_away;
-	x->account_arm = a->autoreplay_missed;
-	x->account_arl = a->autoreplay_lines;
-	x->account_rj = a->replay_joins;
-	x->account_dmh = a->dm_history;
+	settings_take(x, &a->set);
 	sessions_link(c);
 	irc_user_changed(c);	/* always-on, if its account says so */
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
@@ -376,15 +387,17 @@ irc_account_logout(struct client *c)
 
 /*
  * A user brought back with no session (irc_alwayson.c): logged in to
- * account id as it was, quietly (nobody to tell). 0, or -1 on ENOMEM.
+ * account id as it was, with its settings, quietly (nobody to tell). 0,
+ * or -1 on ENOMEM.
  */
 int
-irc_account_restore(struct client *c, int64_t id, const char *name, int mc)
+irc_account_restore(struct client *c, int64_t id, const char *name,
+    const struct store_settings *set)
 {
 	if (irc_cx(c) == NULL || (c->account = xstrdup(name)) == NULL)
 		return -1;
 	c->account_id = id;
-	c->ext->account_mc = mc;
+	settings_take(c->ext, set);
 	sessions_link(c);
 	return 0;
 }
@@ -622,7 +635,7 @@ irc_account_register(struct client *c, const char *name, const char *email,
 	if ((rc = irc_account_reg_admit(c, fz)) != REG_OK)
 		return rc;
 	memset(a, 0, sizeof(*a));
-	a->autoreplay_lines = -1;	/* the config's, as the row says */
+	a->set.autoreplay_lines = -1;	/* the config's, as the row says */
 	snprintf(a->name, sizeof(a->name), "%s", name);
 	snprintf(a->email, sizeof(a->email), "%s", email);
 	a->registered = ergo_now;

@@ -12,6 +12,7 @@
 
 struct store_account;
 struct store_ban;
+struct store_settings;
 
 #define AUTH_FAIL_MAX		5	/* failed logins per window ... */
 #define AUTH_FAIL_WINDOW_MS	60000	/* ... per IP and per account */
@@ -48,7 +49,7 @@ void	 irc_account_login_mode(struct client *);
 void	 irc_account_logout(struct client *);
 /* Logs a restored always-on user in without a word: 0, -1 (ENOMEM). */
 int	 irc_account_restore(struct client *, int64_t id, const char *name,
-	    int mc);
+	    const struct store_settings *);
 /* Whether an account with this SET ALWAYS-ON / AUTO-AWAY (SET_*) is
  * always-on / auto-away under the config (accounts.multiclient). */
 bool	 irc_account_always_on(int setting);

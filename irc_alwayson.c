@@ -309,8 +309,9 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	unsigned *n = arg;
 
 	/* a suspended account's user stays gone */
-	if (!conf->accounts.mc_enabled || !irc_account_always_on(u->always_on)
-	    || !irc_nick_valid(u->nick) || (u->suspend_expires == 0 ||
+	if (!conf->accounts.mc_enabled ||
+	    !irc_account_always_on(u->set.always_on) ||
+	    !irc_nick_valid(u->nick) || (u->suspend_expires == 0 ||
 	    u->suspend_expires >= ergo_now)) {
 		(void)store_alwayson_delete(u->account);
 		return;
@@ -327,8 +328,8 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	    (u->away != NULL &&
 	    (c->ext->away = xstrdup(u->away)) == NULL) ||
 	    irc_nick_set(c, u->nick) == -1 ||
-	    irc_account_restore(c, u->account, u->account_name,
-	    u->multiclient) == -1) {
+	    irc_account_restore(c, u->account, u->account_name, &u->set) ==
+	    -1) {
 		log_warnx("accounts", "out of memory restoring always-on %s",
 		    u->nick);
 		if (c != NULL) {
@@ -348,12 +349,6 @@ ao_restore(void *arg, const struct store_alwayson *u)
 	x = c->ext;
 	x->last_seen = u->last_seen;
 	x->last_seen_ms = (int64_t)u->last_seen * 1000;
-	x->account_ao = u->always_on;
-	x->account_aa = u->auto_away;
-	x->account_arm = u->autoreplay_missed;
-	x->account_arl = u->autoreplay_lines;
-	x->account_rj = u->replay_joins;
-	x->account_dmh = u->dm_history;
 	ao_on(c);
 	irc.nusers++;
 	if (irc.nusers > irc.max_users)

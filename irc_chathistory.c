@@ -56,7 +56,7 @@ line_format(char *buf, size_t sz, const char *fmt, ...)
 }
 
 static bool
-has(const struct client *c, uint32_t cap)
+has(const struct client *c, uint64_t cap)
 {
 	return (irc_sess(c)->caps & cap) != 0;
 }

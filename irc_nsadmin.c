@@ -264,7 +264,7 @@ nsa_persist_name(int v)
 static void
 nsa_show(struct client *c, const struct store_account *a, const char *key)
 {
-	bool ao = irc_account_always_on(a->always_on);
+	bool ao = irc_account_always_on(a->set.always_on);
 	int eff;
 
 	if (strcasecmp(key, "ENFORCE") == 0) {
@@ -276,39 +276,39 @@ nsa_show(struct client *c, const struct store_account *a, const char *key)
 		ns_reply(c, "Given current server settings, your nickname is "
 		    "enforced with: %s", enforce_name(eff));
 	} else if (strcasecmp(key, "AUTOREPLAY-LINES") == 0) {
-		if (a->autoreplay_lines < 0)
+		if (a->set.autoreplay_lines < 0)
 			ns_reply(c, "You will receive the server default of "
 			    "%u lines of autoreplayed history",
 			    conf->history.autoreplay);
 		else
 			ns_reply(c, "You will receive %d lines of "
-			    "autoreplayed history", a->autoreplay_lines);
+			    "autoreplayed history", a->set.autoreplay_lines);
 	} else if (strcasecmp(key, "REPLAY-JOINS") == 0) {
-		ns_reply(c, a->replay_joins == RJ_ALWAYS ? "You will see JOINs "
+		ns_reply(c, a->set.replay_joins == RJ_ALWAYS ? "You will see JOINs "
 		    "and PARTs in /HISTORY output and in autoreplay" :
-		    a->replay_joins == RJ_NEVER ? "You will not see JOINs and "
+		    a->set.replay_joins == RJ_NEVER ? "You will not see JOINs and "
 		    "PARTs in autoreplay" : "You will see JOINs and PARTs in "
 		    "/HISTORY output, but not in autoreplay");
 	} else if (strcasecmp(key, "MULTICLIENT") == 0) {
 		if (!conf->accounts.mc_enabled)
 			ns_reply(c, "This feature has been disabled by the "
 			    "server administrators");
-		else if (a->multiclient == MC_DEFAULT)
+		else if (a->set.multiclient == MC_DEFAULT)
 			ns_reply(c, "Multiclient functionality is currently "
 			    "%s for your account, but you can opt %s",
 			    conf->accounts.mc_default ? "enabled" : "disabled",
 			    conf->accounts.mc_default ? "out" : "in");
 		else
 			ns_reply(c, "Multiclient functionality is currently "
-			    "%s for your account", a->multiclient == MC_ON ?
+			    "%s for your account", a->set.multiclient == MC_ON ?
 			    "enabled" : "disabled");
 	} else if (strcasecmp(key, "ALWAYS-ON") == 0) {
 		ns_reply(c, "Your stored always-on setting is: %s",
-		    nsa_persist_name(a->always_on));
+		    nsa_persist_name(a->set.always_on));
 		ns_reply(c, "Given current server settings, your client is %s"
 		    "always-on", ao ? "" : "not ");
 	} else if (strcasecmp(key, "AUTOREPLAY-MISSED") == 0) {
-		if (a->autoreplay_missed != SET_ON)
+		if (a->set.autoreplay_missed != SET_ON)
 			ns_reply(c, "Your account is not configured to receive "
 			    "autoreplayed missed messages");
 		else if (ao)
@@ -319,8 +319,8 @@ nsa_show(struct client *c, const struct store_account *a, const char *key)
 			    "client isn't set to always-on");
 	} else if (strcasecmp(key, "AUTO-AWAY") == 0) {
 		ns_reply(c, "Your stored auto-away setting is: %s",
-		    nsa_persist_name(a->auto_away));
-		if (!irc_account_auto_away(a->auto_away))
+		    nsa_persist_name(a->set.auto_away));
+		if (!irc_account_auto_away(a->set.auto_away))
 			ns_reply(c, "Given current server settings, auto-away "
 			    "is disabled for your client");
 		else if (!ao)
@@ -331,10 +331,10 @@ nsa_show(struct client *c, const struct store_account *a, const char *key)
 			    "is enabled for your client");
 	} else if (strcasecmp(key, "DM-HISTORY") == 0) {
 		ns_reply(c, "Your stored direct message history setting is: "
-		    "%s", ns_dmh_name(a->dm_history));
+		    "%s", ns_dmh_name(a->set.dm_history));
 		ns_reply(c, "Given current server settings, your direct "
 		    "message history setting is: %s",
-		    ns_dmh_name(irc_account_dm_history(a->dm_history)));
+		    ns_dmh_name(irc_account_dm_history(a->set.dm_history)));
 	} else if (strcasecmp(key, "EMAIL") == 0) {
 		if (a->email[0] != '\0')
 			ns_reply(c, "Your stored e-mail address is: %s",

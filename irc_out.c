@@ -568,7 +568,7 @@ irc_ev_init(struct irc_ev *ev, struct client *from, bool msgid,
 }
 
 void
-irc_ev_alt(struct irc_ev *ev, uint32_t cap, const char *fmt, ...)
+irc_ev_alt(struct irc_ev *ev, uint64_t cap, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -580,7 +580,7 @@ irc_ev_alt(struct irc_ev *ev, uint32_t cap, const char *fmt, ...)
 
 /* The line for recipients whose relevant caps are key, into buf. */
 static size_t
-ev_format(const struct irc_ev *ev, uint32_t key, char *buf, size_t sz)
+ev_format(const struct irc_ev *ev, uint64_t key, char *buf, size_t sz)
 {
 	const char *body = (key & ev->altcap) && ev->alen ? ev->alt : ev->body;
 	size_t blen = (key & ev->altcap) && ev->alen ? ev->alen : ev->blen;
@@ -637,7 +637,7 @@ ev_deliver(struct irc_ev *ev, unsigned i, struct session *s, unsigned fl)
 
 /* ev_send for the first recipient of a variant: format and keep it. */
 static SLOW_PATH void
-ev_send_new(struct irc_ev *ev, struct session *s, uint32_t key, unsigned fl)
+ev_send_new(struct irc_ev *ev, struct session *s, uint64_t key, unsigned fl)
 {
 	char buf[IRC_OUT_MAX];
 	struct net_line *nl;
@@ -659,7 +659,7 @@ ev_send_new(struct irc_ev *ev, struct session *s, uint32_t key, unsigned fl)
 static void
 ev_send_session(struct irc_ev *ev, struct session *s, unsigned fl)
 {
-	uint32_t key = s->caps & (CAP_TAGGING | ev->altcap);
+	uint64_t key = s->caps & (CAP_TAGGING | ev->altcap);
 	unsigned i;
 
 	if ((s->caps & ev->need) != ev->need || s->conn == NULL)
@@ -771,7 +771,7 @@ dv_prefetch(const struct deliv *dv, unsigned i, unsigned n)
 static HOT_INLINE void
 dv_deliver(struct irc_ev *ev, const struct deliv *e)
 {
-	uint32_t key = e->caps & (CAP_TAGGING | ev->altcap);
+	uint64_t key = e->caps & (CAP_TAGGING | ev->altcap);
 	unsigned i;
 
 	if ((e->caps & ev->need) != ev->need)
@@ -828,7 +828,7 @@ run_flush(void)
 static struct net_line *
 ev_variant(struct irc_ev *ev, unsigned k)
 {
-	uint32_t key = (k & 1 ? CAP_MESSAGE_TAGS : 0) |
+	uint64_t key = (k & 1 ? CAP_MESSAGE_TAGS : 0) |
 	    (k & 2 ? CAP_SERVER_TIME : 0) | (k & 4 ? CAP_ACCOUNT_TAG : 0);
 	char buf[IRC_OUT_MAX];
 	struct net_line *nl;
@@ -987,7 +987,7 @@ irc_ev_peers(struct irc_ev *ev, struct client *c, bool self)
 
 /* ev to each peer of c (not c) that lacks cap, once (chghost's QUIT). */
 void
-irc_ev_peers_lacking(struct irc_ev *ev, struct client *c, uint32_t cap)
+irc_ev_peers_lacking(struct irc_ev *ev, struct client *c, uint64_t cap)
 {
 	struct member *um, *m;
 	struct session *s;
@@ -1062,7 +1062,7 @@ irc_peers_event(struct client *c, bool self, const char *fmt, ...)
 }
 
 void
-irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
+irc_peers_cap_send(struct client *c, bool self, uint64_t cap,
     const char *fmt, ...)
 {
 	struct irc_ev ev;

@@ -63,8 +63,8 @@ void	 irc_fail(struct client *, const char *kind, const char *cmd,
 struct net_line;
 struct irc_ev {
 	struct client	*from;		/* NULL: the server */
-	uint32_t	 need;		/* recipients need all of these caps */
-	uint32_t	 altcap;	/* recipients with it get alt */
+	uint64_t	 need;		/* recipients need all of these caps */
+	uint64_t	 altcap;	/* recipients with it get alt */
 	/* a relayed line: a client's 512 bytes plus the source */
 	char		 body[IRC_RELAY_MAX + 1], alt[IRC_RELAY_MAX + 1];
 	size_t		 blen, alen;	/* CRLF included; alen 0: no alt */
@@ -73,7 +73,7 @@ struct irc_ev {
 	const char	*ctags;		/* escaped client-only tags, or NULL */
 	unsigned	 nv;
 	struct {
-		uint32_t key;
+		uint64_t key;
 		size_t	 len;
 		const char *line;	/* nl's bytes */
 		struct net_line *nl;	/* shared by its recipients */
@@ -82,7 +82,7 @@ struct irc_ev {
 /* from may be NULL; msgid: give the event a fresh msgid. */
 void	 irc_ev_init(struct irc_ev *, struct client *from, bool msgid,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void	 irc_ev_alt(struct irc_ev *, uint32_t cap, const char *fmt, ...)
+void	 irc_ev_alt(struct irc_ev *, uint64_t cap, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	 irc_ev_send(struct irc_ev *, struct client *to);
 /* Client lines are being read: a large channel's messages may be held
@@ -108,7 +108,7 @@ void	 irc_ev_message(const struct irc_ev *, struct client *from,
 	    const char *text);
 void	 irc_ev_peers(struct irc_ev *, struct client *c, bool self);
 /* To each of c's peers (not c) without cap, once. */
-void	 irc_ev_peers_lacking(struct irc_ev *, struct client *c, uint32_t cap);
+void	 irc_ev_peers_lacking(struct irc_ev *, struct client *c, uint64_t cap);
 void	 irc_ev_done(struct irc_ev *);
 /* The line ev would be to `to` (its tags for to's caps); 0 if none. */
 size_t	 irc_ev_format(struct irc_ev *, const struct client *to, char *buf,
@@ -128,7 +128,7 @@ void	 irc_label_resume(struct client *, const char *tag);
 void	 irc_out_init(void);		/* msgid base; log settings */
 void	 irc_out_rehashed(void);	/* log settings, ISUPPORT */
 /* Event lines from c to its peers (and itself) holding cap only. */
-void	 irc_peers_cap_send(struct client *c, bool self, uint32_t cap,
+void	 irc_peers_cap_send(struct client *c, bool self, uint64_t cap,
 	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* 005: the tokens of the running config, built once per rehash. */

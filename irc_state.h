@@ -36,40 +36,43 @@
 #define CF_SHELL	0x800	/* attached to another user: only its memory
 				 * is left, freed at the next tick */
 
-/* capability bits (CAP), see irc.c cap table */
-#define CAP_MULTI_PREFIX	0x0001
-#define CAP_USERHOST_NAMES	0x0002
-#define CAP_CAP_NOTIFY		0x0004
-#define CAP_AWAY_NOTIFY		0x0008
-#define CAP_SASL		0x0010
-#define CAP_MESSAGE_TAGS	0x0020
-#define CAP_SERVER_TIME		0x0040
-#define CAP_ECHO_MESSAGE	0x0080
-#define CAP_BATCH		0x0100
-#define CAP_LABELED		0x0200
-#define CAP_ACCOUNT_TAG		0x0400
-#define CAP_ACCOUNT_NOTIFY	0x0800
-#define CAP_EXTENDED_JOIN	0x1000
-#define CAP_CHGHOST		0x2000
-#define CAP_SETNAME		0x4000
-#define CAP_INVITE_NOTIFY	0x8000
-#define CAP_STANDARD_REPLIES	0x10000
-#define CAP_NO_IMPLICIT_NAMES	0x20000
-#define CAP_PERSISTENCE		0x40000		/* draft/persistence */
-#define CAP_ZNC_PLAYBACK	0x80000		/* znc.in/playback */
-/* 0x100000 and up: free for irc_monitor.c / irc_hist.c caps */
-#define CAP_CHATHISTORY		0x100000	/* draft/chathistory */
-#define CAP_EXTENDED_MONITOR	0x200000
-#define CAP_EVENT_PLAYBACK	0x400000	/* draft/event-playback */
-#define CAP_READ_MARKER		0x800000	/* draft/read-marker */
-#define CAP_METADATA		0x1000000	/* draft/metadata-2 */
-#define CAP_CHANNEL_RENAME	0x2000000	/* draft/channel-rename */
-#define CAP_ZNC_SELF		0x4000000	/* znc.in/self-message */
-/* drafts, from the top bit down (irc_multiline.c, irc_redact.c) */
-#define CAP_MULTILINE		0x80000000U	/* draft/multiline */
-#define CAP_REDACTION		0x40000000U	/* draft/message-redaction */
-#define CAP_PRE_AWAY		0x20000000U	/* draft/pre-away */
-#define CAP_ACCOUNT_REGISTRATION 0x10000000U	/* irc_register.c */
+/*
+ * Capability bits (CAP), see irc_cap.c's table. A set of them is a
+ * uint64_t wherever it is kept (irc_cap.c checks that the table fits),
+ * and each bit is 64 bits wide, so ~CAP_X clears that bit alone.
+ */
+#define CAP_MULTI_PREFIX	UINT64_C(0x0001)
+#define CAP_USERHOST_NAMES	UINT64_C(0x0002)
+#define CAP_CAP_NOTIFY		UINT64_C(0x0004)
+#define CAP_AWAY_NOTIFY		UINT64_C(0x0008)
+#define CAP_SASL		UINT64_C(0x0010)
+#define CAP_MESSAGE_TAGS	UINT64_C(0x0020)
+#define CAP_SERVER_TIME		UINT64_C(0x0040)
+#define CAP_ECHO_MESSAGE	UINT64_C(0x0080)
+#define CAP_BATCH		UINT64_C(0x0100)
+#define CAP_LABELED		UINT64_C(0x0200)
+#define CAP_ACCOUNT_TAG		UINT64_C(0x0400)
+#define CAP_ACCOUNT_NOTIFY	UINT64_C(0x0800)
+#define CAP_EXTENDED_JOIN	UINT64_C(0x1000)
+#define CAP_CHGHOST		UINT64_C(0x2000)
+#define CAP_SETNAME		UINT64_C(0x4000)
+#define CAP_INVITE_NOTIFY	UINT64_C(0x8000)
+#define CAP_STANDARD_REPLIES	UINT64_C(0x10000)
+#define CAP_NO_IMPLICIT_NAMES	UINT64_C(0x20000)
+#define CAP_PERSISTENCE		UINT64_C(0x40000)	/* draft/persistence */
+#define CAP_ZNC_PLAYBACK	UINT64_C(0x80000)	/* znc.in/playback */
+#define CAP_CHATHISTORY		UINT64_C(0x100000)	/* draft/chathistory */
+#define CAP_EXTENDED_MONITOR	UINT64_C(0x200000)
+#define CAP_EVENT_PLAYBACK	UINT64_C(0x400000)	/* draft/... */
+#define CAP_READ_MARKER		UINT64_C(0x800000)	/* draft/... */
+#define CAP_METADATA		UINT64_C(0x1000000)	/* draft/metadata-2 */
+#define CAP_CHANNEL_RENAME	UINT64_C(0x2000000)	/* draft/... */
+#define CAP_ZNC_SELF		UINT64_C(0x4000000)	/* znc.in/... */
+/* 0x8000000 is free, and so is 0x100000000 and up */
+#define CAP_ACCOUNT_REGISTRATION UINT64_C(0x10000000)	/* draft/... */
+#define CAP_PRE_AWAY		UINT64_C(0x20000000)	/* draft/pre-away */
+#define CAP_REDACTION		UINT64_C(0x40000000)	/* draft/... */
+#define CAP_MULTILINE		UINT64_C(0x80000000)	/* draft/multiline */
 
 /* Caps that change how a relayed line is tagged (see struct irc_ev). */
 #define CAP_TAGGING	(CAP_MESSAGE_TAGS | CAP_SERVER_TIME | CAP_ACCOUNT_TAG)
@@ -96,7 +99,7 @@ struct session {
 	struct client	*user;		/* whose session it is */
 	struct conn	*conn;		/* NULL once net is done with it */
 	unsigned	 flags;		/* SF_* */
-	uint32_t	 caps;		/* CAP_* enabled */
+	uint64_t	 caps;		/* CAP_* enabled */
 	uint16_t	 capver;	/* 301 or 302 */
 	bool		 fl_throttled;	/* burst used up: lines spaced out */
 	bool		 fl_granted;	/* the held line may now run */
@@ -336,7 +339,7 @@ struct member {
 struct deliv {
 	struct conn	*conn;
 	struct session	*s;
-	uint32_t	 caps;
+	uint64_t	 caps;
 };
 /*
  * Channels this large fan out through the array; a smaller one's
@@ -683,7 +686,7 @@ irc_sess(const struct client *c)
 }
 /* The capabilities of irc_sess(c), 0 for a user with no session: what
  * to ask about a user that is not the one whose command runs. */
-static inline uint32_t
+static inline uint64_t
 irc_user_caps(const struct client *c)
 {
 	const struct session *s = irc_sess(c);

@@ -150,7 +150,7 @@ irc_user_chghost(struct client *c, const char *user, const char *host)
  * set, limits it to members without that cap (chghost's fallback).
  */
 static void
-join_send(struct client *c, struct chan *ch, const uint32_t *only)
+join_send(struct client *c, struct chan *ch, const uint64_t *only)
 {
 	struct irc_ev ev, aw;
 	struct member *mb, *me;
@@ -194,7 +194,7 @@ join_send(struct client *c, struct chan *ch, const uint32_t *only)
 static void
 rejoin(struct client *c, struct chan *ch)
 {
-	uint32_t cap = CAP_CHGHOST;
+	uint64_t cap = CAP_CHGHOST;
 	struct member *me = irc_member_find(ch, c), *mb;
 	struct irc_ev ev;
 	char modes[8] = "+", nicks[6 * (NICKLEN_MAX + 1)], *p = modes + 1;

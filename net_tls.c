@@ -37,8 +37,9 @@
 #define PEM_FILE_MAX	(1024 * 1024)	/* no chain or key is this big */
 #define CHAIN_MAX	16
 /*
- * Input must hold a whole 16 KiB record; output records may be small.
- * 2 KiB of output costs ~1.5% in record overhead on bulk output.
+ * Input must hold a whole 16 KiB record. The engine's own output buffer
+ * takes the handshake's records and alerts: application data is sealed
+ * in the shared gather (see out_at), in records of up to 16 KiB.
  */
 #define TLS_IBUF	BR_SSL_BUFSIZE_INPUT
 #define TLS_OBUF	(2048 + 85)
@@ -113,6 +114,7 @@ struct tls_conn {
 	bool			 have_fp;
 	bool			 shook;		/* the handshake was done */
 	bool			 from_cache;	/* fp from the session cache */
+	bool			 client;	/* a client engine (see out_at) */
 	int			 first;		/* first byte read, or -1 */
 	struct anycert		*x;		/* freed after the handshake */
 	struct tls_cred		*cred;
@@ -1028,6 +1030,7 @@ conn_alloc(unsigned char seed[32], char *err, size_t errsz)
 	t->bufs = b;
 	t->bprev = t->bnext = NULL;
 	t->busy = false;
+	t->client = false;
 	t->last = 0;
 	t->ihi = 0;
 	return t;
@@ -1115,6 +1118,7 @@ tls_conn_new_client(struct tls_cred *cr, char *err, size_t errsz)
 		return NULL;
 	cc = (br_ssl_client_context *)(void *)&t->sc;
 	br_ssl_client_zero(cc);
+	t->client = true;
 	engine_common(&cc->eng, BR_TLS12);
 	br_ssl_client_set_rsapub(cc, br_rsa_public_get_default());
 	/* our certificate, for the peer to pin (its certfp of us) */
@@ -1405,16 +1409,28 @@ tls_conn_read(struct tls_conn *t, int fd, char *out, size_t outsz,
 }
 
 /*
- * Records are gathered and sent together: the engine makes one record
- * per 2 KiB of output (TLS_OBUF), and a member of a busy channel is
- * given several a pass; one send(2) each cost TLS fan-out 3.7 system
- * calls for every one of plain TCP's (bench/RESULTS.md). The gather
- * holds the records of as much as net.c hands over at once (its 64 KiB
- * oq_scratch), so a pass's lines leave in one send, as over plain TCP.
- * What the socket does not take waits in t->pend (at most a gather's
- * worth), before anything else is written.
+ * Records are gathered and sent together: a member of a busy channel is
+ * given many lines a pass, and one send(2) per record cost TLS fan-out
+ * 3.7 system calls for every one of plain TCP's (bench/RESULTS.md). The
+ * gather holds the records of as much as net.c hands over at once (its
+ * 64 KiB oq_scratch), so a pass's lines leave in one send, as over plain
+ * TCP. What the socket does not take waits in t->pend (at most a
+ * gather's worth), before anything else is written.
+ *
+ * Application data is sealed in the gather itself (see out_at): the
+ * engine's own 2 KiB output buffer, one per connection and cold by the
+ * time a pass comes back to it, is used only for handshake records,
+ * alerts and output that could not go at once. Records are up to 16 KiB
+ * (the protocol's limit, unless the client negotiated a smaller one),
+ * so a pass's lines for a member are one or a few records, not one per
+ * 2 KiB: a quarter of the records' fixed costs (header, nonce, tag, the
+ * GHASH and AES-CTR set-up, the engine's calls), and no copy of each
+ * record from the engine's buffer into the gather.
  */
-static unsigned char	 gather[65536 + 32 * (TLS_OBUF - 2048)];
+#define GATHER_MAX	65536
+static unsigned char	 gather[GATHER_MAX + 32 * (TLS_OBUF - 2048)];
+/* room for less than this: the gather is sent before the next record */
+#define GATHER_MIN	1024
 
 /* 1: all of buf[0..len) sent; 0: the rest kept in t->pend; -1: error. */
 static int
@@ -1465,6 +1481,97 @@ pend_send(struct tls_conn *t, int fd, const char **why)
 	return 1;
 }
 
+/*
+ * Whether the engine's output is empty: no payload gathered, no record
+ * waiting (ssl_engine.c's registers, BearSSL 0.6: oxa == oxc < oxb is
+ * an empty record being gathered; see bufs_live).
+ */
+static bool
+out_empty(const br_ssl_engine_context *eng)
+{
+	return eng->oxa == eng->oxc && eng->oxa < eng->oxb;
+}
+
+/*
+ * Has t's engine build its next record in buf[0..len), len > 5 + the
+ * record's overhead. Only while its output is empty (out_empty): what
+ * the engine itself does when a record has been sent (make_ready_out in
+ * ssl_engine.c), with the cipher's own max_plaintext, except that a
+ * server engine's payload may be up to 16 KiB, the protocol's limit,
+ * unless the client negotiated a smaller one (peer_log_max_frag_len;
+ * the engine's own max_frag_len is what fits its 2 KiB buffer, which buf
+ * is not). A client engine (a link we open) offered the server its
+ * max_frag_len and does not note whether the server took it: it keeps
+ * to it.
+ */
+static void
+out_at(struct tls_conn *t, unsigned char *buf, size_t len)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	size_t a = 5, b = len - 5;
+	size_t max = t->client || eng->peer_log_max_frag_len ?
+	    eng->max_frag_len : 16384;
+
+	eng->obuf = buf;
+	eng->obuf_len = len;
+	eng->out.vtable->max_plaintext(&eng->out.vtable, &a, &b);
+	if (b - a > max)
+		b = a + max;
+	eng->oxa = eng->oxc = a;
+	eng->oxb = b;
+}
+
+/*
+ * Application data, the engine's output empty (out_empty): sealed into
+ * the gather in place, the records sent together. Returns the bytes of
+ * buf taken, or -1; the engine's output is its own buffer again after,
+ * empty. Nothing here runs the handshake code (records of application
+ * data only), so the engine stays open.
+ */
+static ssize_t
+write_gathered(struct tls_conn *t, int fd, const char *buf, size_t len,
+    const char **why)
+{
+	br_ssl_engine_context *eng = &t->sc.eng;
+	unsigned char *b;
+	size_t taken = 0, blen, glen = 0;
+	int rc = 1;
+
+	out_at(t, gather, sizeof(gather));
+	for (;;) {
+		if ((b = br_ssl_engine_sendrec_buf(eng, &blen)) != NULL) {
+			/* sealed where its payload was put: at glen (moved
+			 * for a cipher that would put it elsewhere: none of
+			 * ours does) */
+			if (b != gather + glen)
+				memmove(gather + glen, b, blen);
+			glen += blen;
+			br_ssl_engine_sendrec_ack(eng, blen);
+			if (sizeof(gather) - glen < GATHER_MIN) {
+				rc = gather_send(t, fd, gather, glen, why);
+				glen = 0;
+				if (rc != 1)
+					break;
+			}
+			out_at(t, gather + glen, sizeof(gather) - glen);
+			continue;
+		}
+		if (taken == len ||
+		    (b = br_ssl_engine_sendapp_buf(eng, &blen)) == NULL)
+			break;
+		if (blen > len - taken)
+			blen = len - taken;
+		memcpy(b, buf + taken, blen);
+		br_ssl_engine_sendapp_ack(eng, blen);	/* sealed if full */
+		if ((taken += blen) == len)
+			br_ssl_engine_flush(eng, 0);
+	}
+	out_at(t, t->bufs, TLS_OBUF);
+	if (rc == 1 && glen > 0)
+		rc = gather_send(t, fd, gather, glen, why);
+	return rc == -1 ? -1 : (ssize_t)taken;
+}
+
 ssize_t
 tls_conn_write(struct tls_conn *t, int fd, const char *buf, size_t len,
     const char **why)
@@ -1503,6 +1610,10 @@ tls_conn_write(struct tls_conn *t, int fd, const char *buf, size_t len,
 			br_ssl_engine_sendrec_ack(eng, blen);
 			continue;
 		}
+		/* the usual case: straight into the gather */
+		if (glen == 0 && (st & BR_SSL_SENDAPP) && taken < len &&
+		    out_empty(eng))
+			return write_gathered(t, fd, buf, len, why);
 		if ((st & BR_SSL_SENDAPP) && taken < len) {
 			b = br_ssl_engine_sendapp_buf(eng, &blen);
 			if (blen > len - taken)

@@ -407,9 +407,6 @@ static const char *const queries[Q_COUNT] = {
 	    "seq < ?2",
 	[Q_HIST_PRUNE_ACCT] = "DELETE FROM history WHERE account = ?1 AND "
 	    "seq < ?2",
-	[Q_HIST_LOAD] = "SELECT channel, account, seq, ms, kind, bot, msgid, "
-	    "time, source, target, peer, text, ctags, acct_tag FROM history "
-	    "WHERE ms >= ?1 ORDER BY seq, id",
 	/* one ring's newest rows, by its index, oldest first */
 	[Q_HIST_LOAD_CHAN] = "SELECT * FROM (SELECT channel, account, seq, "
 	    "ms, kind, bot, msgid, time, source, target, peer, text, ctags, "
@@ -1170,17 +1167,17 @@ account_row(sqlite3_stmt *st, struct store_account *a, const char *what)
 	a->enforce = sqlite3_column_int(st, 8);
 	if ((t = sqlite3_column_text(st, 9)) != NULL)
 		snprintf(a->legacy, sizeof(a->legacy), "%s", (const char *)t);
-	a->multiclient = sqlite3_column_int(st, 10);
-	a->always_on = sqlite3_column_int(st, 11);
-	a->auto_away = sqlite3_column_int(st, 12);
-	a->autoreplay_missed = sqlite3_column_int(st, 13);
-	a->autoreplay_lines = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 :
+	a->set.multiclient = sqlite3_column_int(st, 10);
+	a->set.always_on = sqlite3_column_int(st, 11);
+	a->set.auto_away = sqlite3_column_int(st, 12);
+	a->set.autoreplay_missed = sqlite3_column_int(st, 13);
+	a->set.autoreplay_lines = sqlite3_column_type(st, 14) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int(st, 14);
-	a->replay_joins = sqlite3_column_int(st, 15);
+	a->set.replay_joins = sqlite3_column_int(st, 15);
 	if ((t = sqlite3_column_text(st, 16)) != NULL)
 		snprintf(a->vhost, sizeof(a->vhost), "%s", (const char *)t);
 	a->vhost_on = sqlite3_column_int(st, 17) != 0;
-	a->dm_history = sqlite3_column_int(st, 18);
+	a->set.dm_history = sqlite3_column_int(st, 18);
 	a->suspend_expires = (time_t)sqlite3_column_int64(st, 19);
 	sqlite3_reset(st);
 	return 1;
@@ -1476,9 +1473,9 @@ store_alwayson_list(void (*fn)(void *, const struct store_alwayson *),
 		u.account = sqlite3_column_int64(st, 0);
 		snprintf(u.account_name, sizeof(u.account_name), "%s",
 		    col_str(st, 1));
-		u.multiclient = sqlite3_column_int(st, 2);
-		u.always_on = sqlite3_column_int(st, 3);
-		u.auto_away = sqlite3_column_int(st, 4);
+		u.set.multiclient = sqlite3_column_int(st, 2);
+		u.set.always_on = sqlite3_column_int(st, 3);
+		u.set.auto_away = sqlite3_column_int(st, 4);
 		u.nick = col_str(st, 5);
 		u.user = col_str(st, 6);
 		u.host = col_str(st, 7);
@@ -1489,10 +1486,10 @@ store_alwayson_list(void (*fn)(void *, const struct store_alwayson *),
 		u.away = away;
 		u.channels = col_str(st, 11);
 		u.last_seen = (time_t)sqlite3_column_int64(st, 12);
-		u.autoreplay_missed = sqlite3_column_int(st, 13);
-		u.autoreplay_lines = sqlite3_column_int(st, 14);
-		u.replay_joins = sqlite3_column_int(st, 15);
-		u.dm_history = sqlite3_column_int(st, 16);
+		u.set.autoreplay_missed = sqlite3_column_int(st, 13);
+		u.set.autoreplay_lines = sqlite3_column_int(st, 14);
+		u.set.replay_joins = sqlite3_column_int(st, 15);
+		u.set.dm_history = sqlite3_column_int(st, 16);
 		u.suspend_expires = (time_t)sqlite3_column_int64(st, 17);
 		fn(arg, &u);
 	}

@@ -30,6 +30,17 @@ enum { RJ_COMMANDS_ONLY, RJ_ALWAYS, RJ_NEVER };
 /* NickServ SET DM-HISTORY (Ergo's values) */
 enum { DMH_DEFAULT, DMH_OFF, DMH_EPHEMERAL, DMH_ON };
 
+/* An account's NickServ SET choices, which its users carry along
+ * (irc_account.c copies them into client_ext at login). */
+struct store_settings {
+	int		 multiclient;			/* MC_* */
+	int		 always_on, auto_away;		/* SET_* */
+	int		 autoreplay_missed;		/* SET_* */
+	int		 autoreplay_lines;		/* -1: the config's */
+	int		 replay_joins;			/* RJ_* */
+	int		 dm_history;			/* DMH_* */
+};
+
 /* One account row; SCRAM-SHA-256 credentials, never the password. */
 struct store_account {
 	int64_t		 id;
@@ -42,17 +53,12 @@ struct store_account {
 	char		 email[STORE_EMAIL_MAX + 1];	/* "" if none */
 	time_t		 registered;
 	int		 enforce;			/* ENFORCE_* */
-	int		 multiclient;			/* MC_* */
-	int		 always_on, auto_away;		/* SET_* */
-	int		 autoreplay_missed;		/* SET_* */
-	int		 autoreplay_lines;		/* -1: the config's */
-	int		 replay_joins;			/* RJ_* */
+	struct store_settings set;
 	/* an imported hash (pwhash.h) until the first login replaces it
 	 * with SCRAM credentials; "" if none */
 	char		 legacy[STORE_LEGACY_MAX + 1];
 	char		 vhost[STORE_VHOST_MAX + 1];	/* HostServ; "" none */
 	bool		 vhost_on;
-	int		 dm_history;			/* DMH_* */
 	/* its suspension (a ban of kind 'a'): -1 none, 0 indefinite,
 	 * else when it ends (it may have ended already) */
 	time_t		 suspend_expires;
@@ -119,9 +125,7 @@ int	 store_unregistered_get(const char *folded);
 struct store_alwayson {
 	int64_t		 account;
 	char		 account_name[NICKLEN_MAX + 1];	/* listing only */
-	int		 multiclient, always_on, auto_away; /* listing only */
-	int		 autoreplay_missed, autoreplay_lines, replay_joins;
-	int		 dm_history;				/* listing only */
+	struct store_settings set;			/* listing only */
 	time_t		 suspend_expires;	/* listing only; as an account's */
 	const char	*nick, *user, *host, *realname, *away;	/* away: NULL */
 	const char	*channels;
@@ -245,9 +249,6 @@ int	 store_hist_write(const struct store_hrow *rows, size_t n);
 /* The checkpoint process is at work: a batch that can wait should (so
  * the WAL restarts after it; store_ckpt.c) */
 bool	 store_ckpt_busy(void);
-/* fn(arg, row) per row from since_ms on, oldest first; count, or -1 */
-int	 store_hist_load(int64_t since_ms,
-	    void (*fn)(void *, const struct store_hrow *), void *arg);
 /* the newest limit rows of one ring (channel's, else account's) */
 int	 store_hist_load_ring(int64_t channel, int64_t account,
 	    int64_t since_ms, unsigned limit,

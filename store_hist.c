@@ -257,19 +257,6 @@ hist_rows(sqlite3_stmt *st, void (*fn)(void *, const struct store_hrow *),
 	return n;
 }
 
-/* fn(arg, row) for each row from since_ms on, oldest first; count or -1. */
-int
-store_hist_load(int64_t since_ms, void (*fn)(void *, const struct store_hrow *),
-    void *arg)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = q(Q_HIST_LOAD)) == NULL ||
-	    q_bind(st, "history load", Q_ARGS(QI(since_ms))) == -1)
-		return -1;
-	return hist_rows(st, fn, arg);
-}
-
 /*
  * The newest limit rows of one ring (channel's, or account's when
  * channel is 0) from since_ms on, oldest first: one index range.
@@ -451,13 +438,8 @@ md_set(bool chan, int64_t id, const char *key, const char *value)
 static int
 md_clear(bool chan, int64_t id)
 {
-	sqlite3_stmt	*st;
-
-	if ((st = q(chan ? Q_CHMD_CLEAR : Q_MD_CLEAR)) == NULL)
-		return -1;
-	if (q_bind(st, "metadata clear", Q_ARGS(QI(id))) == -1)
-		return -1;
-	return q_done(st, "metadata clear");
+	return q_exec(chan ? Q_CHMD_CLEAR : Q_MD_CLEAR, "metadata clear",
+	    Q_ARGS(QI(id)));
 }
 
 int
@@ -552,7 +534,7 @@ store_code_get(int kind, const char *folded, time_t now,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		memset(a, 0, sizeof(*a));
-		a->autoreplay_lines = -1;
+		a->set.autoreplay_lines = -1;
 		if ((t = sqlite3_column_text(st, 0)) != NULL)
 			snprintf(a->name, sizeof(a->name), "%s",
 			    (const char *)t);

@@ -4,9 +4,11 @@
 # figure to compare before and after a change. Only the message phase is
 # counted in fanout and channels (instrumentation is switched on by load's
 # -H hook once every client has registered, joined and answered a PING);
-# connect counts every registration of 2000 clients.
+# connect counts every registration of 2000 clients. tlsfanout is fanout
+# over TLS (load -t) against a TLS listener with the key `ergo mkcerts`
+# makes: compare it with fanout, same binary and counts, per delivery.
 #
-#   bash bench/profile.sh [connect|fanout|channels ...]
+#   bash bench/profile.sh [connect|fanout|channels|tlsfanout ...]
 #   PROFILE_MSGS=500   messages per sender (default 500)
 #   PROFILE_TOP=15     functions listed per scenario
 #   ERGO_BIN=./ergo    the binary profiled (a private copy is run)
@@ -37,10 +39,17 @@ cp "${ERGO_BIN:-$top/ergo}" "$tmp/ergo" || exit 1
 
 for s in $scen; do
 	port=$(( RANDOM % 20000 + 30000 ))
+	tls=
+	if [ "$s" = tlsfanout ]; then
+		"$tmp/ergo" mkcerts --cert "$tmp/tls.crt" --key "$tmp/tls.key" \
+		    >/dev/null || exit 1
+		tls="listen 127.0.0.1:$((port + 1)) { tls { cert \"$tmp/tls.crt\"  key \"$tmp/tls.key\" } }"
+	fi
 	cat >"$tmp/ergo.conf" <<EOF
 server {
 	name ergo.bench
 	listen 127.0.0.1:$port
+	$tls
 	max-clients 0
 	max-sendq 4m
 	connection-limits { max-per-ip 0  throttle no }
@@ -67,6 +76,10 @@ EOF
 		callgrind_control -i on "$pid" >/dev/null
 		hook=true args="-s connect -n 2000 -f 50" ;;
 	fanout) args="-s fanout -c 200 -S 4 -m $msgs -w 64" ;;
+	tlsfanout)
+		# the TLS listener is the only one load speaks to
+		port=$((port + 1))
+		args="-t -s fanout -c 200 -S 4 -m $msgs -w 64" ;;
 	channels) args="-s channels -c 1000 -C 100 -k 10 -S 4 -m $msgs -w 64" ;;
 	*) echo "profile: unknown scenario $s" >&2; kill "$pid"; continue ;;
 	esac

@@ -20,6 +20,7 @@ directory).
 """
 
 import atexit
+import base64
 import errno
 import os
 import re
@@ -34,7 +35,7 @@ import time
 __all__ = ["Server", "Client", "ErgoTestError", "Skip", "ERGO_BIN",
            "ALLOW_ROOT", "run_ergo", "wait_for", "OPER_PASSWORD",
            "oper_hash", "services_conf", "services_server", "oper_client",
-           "account_client"]
+           "ACCOUNT_PASSWORD", "account_client", "attach_client"]
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ERGO_BIN = os.path.abspath(os.environ.get("ERGO_BIN") or
@@ -522,32 +523,52 @@ class Client:
 
     # -- receiving --
 
-    def _read(self, deadline):
-        """Reads what is available, waiting until deadline for something.
-        Returns False on timeout or EOF."""
-        if self.eof:
-            return False
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        r, _, _ = select.select([self.sock], [], [], left)
-        if not r:
-            return False
+    # A subclass with another transport (TLS, WebSocket) overrides
+    # _buffered(), _recv() or _feed(): the waiting in _read() and all
+    # that reads lines stay the same.
+
+    def _buffered(self):
+        """Whether received bytes wait in the transport, where select()
+        does not see them."""
+        return False
+
+    def _recv(self):
+        """The bytes of one recv() from the socket: b"" at the end of the
+        connection, None if what came carries nothing yet (part of a
+        record)."""
         try:
-            data = self.sock.recv(65536)
+            return self.sock.recv(65536)
         except (ConnectionResetError, ConnectionAbortedError):
-            data = b""
-        if not data:
-            self.eof = True
-            if self.buf:        # a last line without CRLF
-                self._add(self.buf)
-                self.buf = b""
-            return False
+            return b""
+
+    def _feed(self, data):
+        """Received bytes into lines."""
         self.buf += data
         while b"\n" in self.buf:
             raw, self.buf = self.buf.split(b"\n", 1)
             self._add(raw.rstrip(b"\r"))
-        return True
+
+    def _read(self, deadline):
+        """Reads what is available, waiting until deadline for something.
+        Returns False on timeout or EOF."""
+        while not self.eof:
+            if not self._buffered():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                r, _, _ = select.select([self.sock], [], [], left)
+                if not r:
+                    return False
+            data = self._recv()
+            if data:
+                self._feed(data)
+                return True
+            if data is not None:
+                self.eof = True
+        if self.buf:            # a last line without CRLF
+            self._add(self.buf)
+            self.buf = b""
+        return False
 
     def _add(self, raw):
         line = raw.decode("utf-8", "replace")
@@ -659,6 +680,7 @@ class Client:
 # ---- operators and accounts (the services and oper tests share them) ----
 
 OPER_PASSWORD = "ergotest oper password"
+ACCOUNT_PASSWORD = "pw"         # account_client's and attach_client's
 # what the "admin" oper of services_server() may do; "helper" only kills
 ADMIN_CAPS = "kill ban chanreg vhosts history samode sajoin"
 _oper_hash = None
@@ -701,13 +723,50 @@ def oper_client(srv, nick="oo", name="admin"):
     return c
 
 
-def account_client(srv, nick, password="pw"):
-    """A client registered as nick that registered the account nick
-    with NickServ (and so is logged in to it)."""
-    c = srv.client(nick)
+def account_client(srv, nick, password=ACCOUNT_PASSWORD, caps=None,
+                   always_on=False):
+    """A client registered as nick (asking for caps first, if any) that
+    registered the account nick with NickServ (and so is logged in to
+    it); with NickServ SET ALWAYS-ON on if always_on."""
+    c = srv.client()
+    if caps:
+        c.send("CAP REQ :" + caps)
+        c.send("CAP END")
+    c.register(nick)
     c.send("NS REGISTER " + password)
-    c.expect(r"^:NickServ!NickServ@localhost NOTICE %s :Account created"
+    c.expect(r"NickServ!NickServ@localhost NOTICE %s :Account created"
              % re.escape(nick))
+    if always_on:
+        c.send("NS SET ALWAYS-ON on")
+        c.expect(r" NOTICE %s :Your setting for always-on is now on"
+                 % re.escape(nick))
+    return c
+
+
+def attach_client(srv, nick, password=ACCOUNT_PASSWORD, caps="sasl",
+                  account=None, client=None):
+    """A connection (client, else a new plain one) that asks for nick,
+    logs in with SASL, then ends CAP negotiation: with multiclient, one
+    more session of the account's user (a second device). It logs in as
+    account (nick if None) with PLAIN and password, or with EXTERNAL (the
+    client's TLS certificate) if password is None. Its welcome is left
+    for the test to expect."""
+    c = client or srv.client()
+    c.send("CAP LS 302")
+    c.expect(r" CAP \* LS :")
+    c.send("NICK " + nick)
+    c.send("USER %s 0 * :second device" % nick)
+    c.send("CAP REQ :" + caps)
+    c.expect(r" CAP \S+ ACK :")
+    c.send("AUTHENTICATE " + ("EXTERNAL" if password is None else "PLAIN"))
+    c.expect(r"(^| )AUTHENTICATE \+$")     # after tags with server-time
+    if password is None:
+        c.send("AUTHENTICATE +")
+    else:
+        plain = "\0%s\0%s" % (account or nick, password)
+        c.send("AUTHENTICATE " + base64.b64encode(plain.encode()).decode())
+    c.expect(r" 903 ")
+    c.send("CAP END")
     return c
 
 

@@ -8,18 +8,17 @@ attaches. Connections attach by SASL PLAIN or EXTERNAL, two and three at
 once. One server serves the module; the restart, expiration and limit
 tests start their own."""
 
-import base64
 import os
 import shutil
 import signal
 import sqlite3
 import tempfile
 
-from ergotest import Server, run_ergo, wait_for
+from ergotest import (ACCOUNT_PASSWORD, Server, account_client,
+                      attach_client, run_ergo, wait_for)
 from test_sasl import TLSClient
 import test_sasl
 
-PW = "pw-" + "x" * 8
 SRV = None
 CERTS = None
 
@@ -51,56 +50,10 @@ def tls_server(conf=""):
     return srv
 
 
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
 def account(srv, nick, always_on=True, caps=None):
-    """Registers account nick; its first client, always-on if asked."""
-    c = srv.client()
-    if caps:
-        c.send("CAP REQ :" + caps)
-        c.send("CAP END")
-    c.register(nick)
-    c.send("PRIVMSG NickServ :REGISTER %s" % PW)
-    c.expect(r"NOTICE %s :Account created" % nick)
-    if always_on:
-        c.send("PRIVMSG NickServ :SET ALWAYS-ON on")
-        c.expect(r"NOTICE %s :Your setting for always-on is now on" % nick)
-    return c
-
-
-def sasl_begin(c, nick, caps):
-    c.send("CAP LS 302")
-    c.expect(r" CAP \* LS :")
-    c.send("NICK " + nick)
-    c.send("USER u 0 * :device")
-    c.send("CAP REQ :" + caps)
-    c.expect(r" CAP \S+ ACK :")
-
-
-def attach(srv, acct, nick=None, caps="sasl"):
-    """A new connection logging in to acct with SASL PLAIN, asking for
-    nick (the account's name if None), then CAP END."""
-    c = srv.client()
-    sasl_begin(c, nick or acct, caps)
-    c.send("AUTHENTICATE PLAIN")
-    c.expect(r"AUTHENTICATE \+$")
-    c.send("AUTHENTICATE " + b64("\0%s\0%s" % (acct, PW)))
-    c.expect(r" 903 ")
-    c.send("CAP END")
-    return c
-
-
-def attach_external(srv, nick):
-    c = TLSClient(srv.tls_port, cert="client")
-    sasl_begin(c, nick, "sasl")
-    c.send("AUTHENTICATE EXTERNAL")
-    c.expect(r"^AUTHENTICATE \+$")
-    c.send("AUTHENTICATE +")
-    c.expect(r" 903 ")
-    c.send("CAP END")
-    return c
+    """Registers account nick; its first client, always-on unless asked
+    not to."""
+    return account_client(srv, nick, caps=caps, always_on=always_on)
 
 
 def peer(srv, nick, chans):
@@ -177,7 +130,7 @@ def test_attach_by_account_gets_the_channels_and_clears_auto_away():
     quit_and_wait(a)
     bob.expect(r"^:cid!\S+ AWAY :")
     # asks for another nick: SASL to an always-on account attaches anyway
-    b = attach(SRV, "cid", nick="cid_phone")
+    b = attach_client(SRV, "cid_phone", account="cid")
     b.expect(r"^:\S+ 001 cid :Welcome")
     b.expect(r"^:cid!\S+ JOIN #ao2$")
     b.expect(r" 366 cid #ao2 ")
@@ -197,7 +150,7 @@ def test_an_away_set_by_the_user_stays_when_it_leaves_and_returns():
     a.expect(r" 306 ")
     bob.expect(r"^:dee!\S+ AWAY :at lunch")
     quit_and_wait(a)
-    b = attach(SRV, "dee")
+    b = attach_client(SRV, "dee")
     b.expect(r" 366 dee #ao3 ")
     bob.send("WHOIS dee")
     lines = bob.lines_until(r" 318 ")
@@ -220,15 +173,16 @@ def test_auto_away_off_keeps_it_present():
 def test_two_and_three_connections_plain_and_external_one_quit_at_the_end():
     a = TLSClient(SRV.tls_port, cert="client")
     a.register("fay")
-    a.send("PRIVMSG NickServ :REGISTER %s" % PW)
+    a.send("PRIVMSG NickServ :REGISTER %s" % ACCOUNT_PASSWORD)
     a.expect(r"Account created")
     a.send("PRIVMSG NickServ :CERT ADD")
     a.expect(r"Certificate fingerprint successfully added")
     join(a, "fay", "#ao5")
     bob = peer(SRV, "bob5", ["#ao5"])
-    b = attach(SRV, "fay", caps="sasl echo-message")
+    b = attach_client(SRV, "fay", caps="sasl echo-message")
     b.expect(r" 366 fay #ao5 ")
-    c = attach_external(SRV, "fay")
+    c = attach_client(SRV, "fay", password=None,
+                      client=TLSClient(SRV.tls_port, cert="client"))
     c.expect(r" 366 fay #ao5 ")
     a.send("PRIVMSG NickServ :CLIENTS LIST")
     a.expect(r"has 3 attached clients")
@@ -236,7 +190,7 @@ def test_two_and_three_connections_plain_and_external_one_quit_at_the_end():
     for x in (a, c, b, bob):        # b by echo-message
         x.expect(r"^:fay!\S+ PRIVMSG #ao5 :from b")
     # a fourth is over max-sessions 3
-    d = attach(SRV, "fay")
+    d = attach_client(SRV, "fay")
     d.expect(r"FAIL NICK TOO_MANY_SESSIONS ")
     d.closed()
     # not always-on: sessions leave unseen; the last one is the QUIT
@@ -267,7 +221,7 @@ def test_drop_ends_the_always_on_user():
     bob = peer(SRV, "bob7", ["#ao7"])
     assert db_rows(SRV, "SELECT nick, channels FROM always_on "
                    "WHERE nick = 'hal'") == [("hal", "o,#ao7")]
-    a.send("PRIVMSG NickServ :DROP %s" % PW)
+    a.send("PRIVMSG NickServ :DROP %s" % ACCOUNT_PASSWORD)
     a.expect(r"Successfully unregistered account hal")
     assert db_rows(SRV, "SELECT nick FROM always_on WHERE nick = 'hal'") \
         == []
@@ -306,7 +260,7 @@ def test_restart_with_sigterm_brings_it_back_in_its_channels():
         assert any(" 301 bob jon :User is currently disconnected" in l
                    for l in lines), lines
         assert any(" 330 bob jon jon " in l for l in lines), lines
-        b = attach(srv, "jon")
+        b = attach_client(srv, "jon")
         b.expect(r"^:\S+ 001 jon ")
         b.expect(r"^:jon!\S+ JOIN #r")
         b.expect(r" 366 jon #r")
@@ -349,7 +303,7 @@ def test_restart_after_kill_9_keeps_the_last_confirmed_change():
         assert not any(" 353 bob = #k2 " in l and "kim" in l
                        for l in bob.received), bob.received
         # a session still attached when killed: back with none
-        b = attach(srv, "kim")
+        b = attach_client(srv, "kim")
         b.expect(r" 366 kim #k3 |366 kim #k1 ")
         b.send("NICK kim2")
         b.expect(r"^:kim!\S+ NICK :kim2")
@@ -421,7 +375,8 @@ def test_missed_channel_and_direct_messages_replayed_with_their_time():
     p.send("PRIVMSG nia :a direct one")
     p.expect(r" 301 pnia nia ")
     sync(p)
-    b = attach(SRV, "nia", caps="sasl server-time batch message-tags")
+    b = attach_client(SRV, "nia",
+                      caps="sasl server-time batch message-tags")
     b.expect(r" 366 nia #mm1 ")
     start = b.expect(r"^(@\S+ )?:\S+ BATCH \+(\S+) chathistory #mm1$")
     ref = start.split("BATCH +")[1].split()[0]
@@ -446,7 +401,7 @@ def test_a_client_with_chathistory_is_not_flooded():
     p = away_user(SRV, "oli", "#mm2")
     p.send("PRIVMSG #mm2 :you missed this")
     sync(p)
-    b = attach(SRV, "oli", caps="sasl batch draft/chathistory")
+    b = attach_client(SRV, "oli", caps="sasl batch draft/chathistory")
     b.expect(r" 366 oli #mm2 ")
     lines = sync(b)
     assert not any("you missed this" in l for l in lines), lines
@@ -458,7 +413,7 @@ def test_autoreplay_missed_off_replays_nothing_and_lines_caps_it():
     p = away_user(SRV, "pam", "#mm3", ("AUTOREPLAY-MISSED off",))
     p.send("PRIVMSG #mm3 :not replayed")
     sync(p)
-    b = attach(SRV, "pam")
+    b = attach_client(SRV, "pam")
     b.expect(r" 366 pam #mm3 ")
     assert not any("not replayed" in l for l in sync(b))
     b.send("PRIVMSG NickServ :SET AUTOREPLAY-MISSED on")
@@ -471,7 +426,7 @@ def test_autoreplay_missed_off_replays_nothing_and_lines_caps_it():
     p.send("PRIVMSG #mm3 :older")
     p.send("PRIVMSG #mm3 :newest")
     sync(p)
-    c = attach(SRV, "pam")
+    c = attach_client(SRV, "pam")
     c.expect(r" 366 pam #mm3 ")
     got = [l for l in sync(c) if "PRIVMSG #mm3" in l]
     assert len(got) == 1 and got[0].endswith(":newest"), got
@@ -485,7 +440,7 @@ def test_replay_joins_always_includes_who_came_and_went():
     q.expect(r"PART #mm4")
     p.send("PRIVMSG #mm4 :hello")
     sync(p)
-    b = attach(SRV, "quin", caps="sasl batch")
+    b = attach_client(SRV, "quin", caps="sasl batch")
     b.expect(r" 366 quin #mm4 ")
     lines = sync(b)
     assert any(":qvisitor!" in l and " JOIN #mm4" in l for l in lines), lines
@@ -499,11 +454,11 @@ def test_persistence_get_and_set_reach_every_session_with_the_cap():
     a = account(SRV, "rex", always_on=False)
     a.send("PERSISTENCE GET")
     a.expect(r"FAIL PERSISTENCE|PERSISTENCE STATUS DEFAULT OFF$")
-    b = attach(SRV, "rex", caps="sasl draft/persistence")
+    b = attach_client(SRV, "rex", caps="sasl draft/persistence")
     b.expect(r" 001 rex ")
     b.send("PERSISTENCE GET")
     b.expect(r"^:\S+ PERSISTENCE STATUS DEFAULT OFF$")
-    c = attach(SRV, "rex", caps="sasl draft/persistence")
+    c = attach_client(SRV, "rex", caps="sasl draft/persistence")
     c.expect(r" 001 rex ")
     b.send("PERSISTENCE SET ON")
     b.expect(r"^:\S+ PERSISTENCE STATUS ON ON$")
@@ -533,8 +488,9 @@ def test_znc_playback_plays_channels_and_direct_messages_after_a_time():
     p.send("PRIVMSG #zp1 :after the mark")
     p.send("PRIVMSG sid :a direct one after")
     sync(p)
-    b = attach(SRV, "sid",
-               caps="sasl znc.in/playback znc.in/self-message server-time")
+    b = attach_client(
+        SRV, "sid",
+        caps="sasl znc.in/playback znc.in/self-message server-time")
     b.expect(r" 366 sid #zp1 ")
     b.send("PRIVMSG *playback :PLAY * %.3f" % (mark + 0.01))
     lines = sync(b)
@@ -566,10 +522,10 @@ def test_a_multiline_message_reaches_the_users_other_sessions():
     join(a, "tim", "#ml1")
     bob = SRV.client("bobml")
     join(bob, "bobml", "#ml1")
-    b = attach(SRV, "tim", caps="sasl batch draft/multiline")
+    b = attach_client(SRV, "tim", caps="sasl batch draft/multiline")
     b.expect(r" 366 tim #ml1 ")
-    d = attach(SRV, "tim",
-               caps="sasl batch draft/multiline echo-message")
+    d = attach_client(SRV, "tim",
+                      caps="sasl batch draft/multiline echo-message")
     d.expect(r" 366 tim #ml1 ")
     d.send("BATCH +m1 draft/multiline #ml1")
     d.send("@batch=m1 PRIVMSG #ml1 :line one")
@@ -595,9 +551,10 @@ def test_cap_notify_at_a_rehash_goes_to_each_session_as_it_negotiated():
     each session of one user what it loses, by its own caps."""
     with Server() as srv:
         a = account(srv, "una", always_on=False)
-        b = attach(srv, "una", caps="sasl cap-notify draft/chathistory")
+        b = attach_client(srv, "una",
+                          caps="sasl cap-notify draft/chathistory")
         b.expect(r" 001 una ")
-        c = attach(srv, "una", caps="sasl cap-notify")
+        c = attach_client(srv, "una", caps="sasl cap-notify")
         c.expect(r" 001 una ")
         n = srv.logtext().count("configuration reloaded")
         srv.extra_conf = "history { enabled no }"

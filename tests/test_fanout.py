@@ -7,11 +7,8 @@ or gone, a part, a kick, a join, a connection that drops, an always-on
 user with no session. (The ASan build uses the array for every channel
 and checks it against a fresh build at each message.)"""
 
-import base64
+from ergotest import Server, account_client, attach_client
 
-from ergotest import Server
-
-PW = "pw-" + "x" * 8
 CROWD = 32              # bystanders: with two more, above the threshold
 SRV = None
 BY = []
@@ -63,36 +60,6 @@ def said(c, text):
     """The lines ending in text that c received (consumed), after a PING
     round trip: call it once the sender's line was handled (say)."""
     return [l for l in c.sync() if l.endswith(" :" + text)]
-
-
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
-def account(nick, always_on=False):
-    c = SRV.client(nick)
-    c.send("PRIVMSG NickServ :REGISTER %s" % PW)
-    c.expect(r"NOTICE %s :Account created" % nick)
-    if always_on:
-        c.send("PRIVMSG NickServ :SET ALWAYS-ON on")
-        c.expect(r"NOTICE %s :Your setting for always-on is now on" % nick)
-    return c
-
-
-def attach(nick, caps="sasl"):
-    c = SRV.client()
-    c.send("CAP LS 302")
-    c.expect(r" CAP \* LS :")
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :second device" % nick)
-    c.send("CAP REQ :" + caps)
-    c.expect(r" CAP \S+ ACK :")
-    c.send("AUTHENTICATE PLAIN")
-    c.expect(r"^AUTHENTICATE \+$")
-    c.send("AUTHENTICATE " + b64("\0%s\0%s" % (nick, PW)))
-    c.expect(r" 903 ")
-    c.send("CAP END")
-    return c
 
 
 def test_caps_asked_for_after_joining_change_the_next_line():
@@ -156,13 +123,13 @@ def test_parted_kicked_and_joining_members():
 
 
 def test_sessions_attached_and_detached_between_messages():
-    a1 = account("falice")
+    a1 = account_client(SRV, "falice")
     join(a1, "falice", "#fmulti")
     crowd("#fmulti")
     s = member("fs3", "#fmulti")
     s.send("PRIVMSG #fmulti :one")
     a1.expect(r"PRIVMSG #fmulti :one$")
-    a2 = attach("falice")
+    a2 = attach_client(SRV, "falice")
     a2.expect(r" 366 falice #fmulti ")
     s.send("PRIVMSG #fmulti :two")
     a1.expect(r"PRIVMSG #fmulti :two$")
@@ -182,7 +149,7 @@ def test_sessions_attached_and_detached_between_messages():
 
 
 def test_a_dropped_connection_and_an_always_on_user_without_sessions():
-    ao = account("fbob", always_on=True)
+    ao = account_client(SRV, "fbob", always_on=True)
     join(ao, "fbob", "#fao")
     crowd("#fao")
     s = member("fs4", "#fao")
@@ -202,7 +169,7 @@ def test_a_dropped_connection_and_an_always_on_user_without_sessions():
     names = [n.lstrip("~&@%+") for n in
              s.expect(r" 353 fs4 \S #fao :").split(":", 2)[2].split()]
     assert "fbob" in names and "fdrop" not in names, names
-    b = attach("fbob")
+    b = attach_client(SRV, "fbob")
     b.expect(r" 366 fbob #fao ")
     s.send("PRIVMSG #fao :back")
     lines = b.lines_until(r"PRIVMSG #fao :back$")

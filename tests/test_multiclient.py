@@ -3,49 +3,19 @@ with SASL to an account whose user is online under the nick it asks for
 attaches to that user as one more session: one nick, one set of
 channels, on several connections at once. Peers see one user."""
 
-import base64
 import os
 import shutil
 import subprocess
 import tempfile
 
-from ergotest import Server, Skip, wait_for
+from ergotest import Server, Skip, account_client, attach_client, wait_for
 
 WEECHAT = shutil.which("weechat-headless")
 
 
-def b64(s):
-    return base64.b64encode(s.encode()).decode()
-
-
-def account(srv, nick, pw="pw-" + "x" * 8):
-    """Registers account nick and returns its first, registered client."""
-    c = srv.client(nick)
-    c.send("PRIVMSG NickServ :REGISTER %s" % pw)
-    c.expect(r"NOTICE %s :Account created" % nick)
-    return c
-
-
-def attach(srv, nick, pw="pw-" + "x" * 8, caps="sasl"):
-    """A new connection: SASL PLAIN as nick, NICK nick, then CAP END."""
-    c = srv.client()
-    c.send("CAP LS 302")
-    c.expect(r" CAP \* LS :")
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :second device" % nick)
-    c.send("CAP REQ :" + caps)
-    c.expect(r" CAP \S+ ACK :")
-    c.send("AUTHENTICATE PLAIN")
-    c.expect(r"^AUTHENTICATE \+$")
-    c.send("AUTHENTICATE " + b64("\0%s\0%s" % (nick, pw)))
-    c.expect(r" 903 ")
-    c.send("CAP END")
-    return c
-
-
 def test_a_second_login_attaches_with_the_users_nick_and_channels():
     with Server() as srv:
-        a = account(srv, "alice")
+        a = account_client(srv, "alice")
         bob = srv.client("bob")
         a.send("JOIN #room")
         a.expect(r" 366 alice #room ")
@@ -53,7 +23,7 @@ def test_a_second_login_attaches_with_the_users_nick_and_channels():
         a.expect(r" TOPIC #room :the topic")
         bob.send("JOIN #room")
         bob.expect(r" 366 bob #room ")
-        b = attach(srv, "alice")
+        b = attach_client(srv, "alice")
         b.expect(r"^:\S+ 001 alice :Welcome .* alice!")
         b.expect(r"^:alice!\S+ JOIN #room$")
         b.expect(r" 332 alice #room :the topic")
@@ -72,12 +42,12 @@ def test_a_second_login_attaches_with_the_users_nick_and_channels():
 
 def test_every_session_sees_what_the_user_says_and_receives():
     with Server() as srv:
-        a = account(srv, "carol")
+        a = account_client(srv, "carol")
         bob = srv.client("bob")
         for c, n in ((a, "carol"), (bob, "bob")):
             c.send("JOIN #c")
             c.expect(r" 366 %s #c " % n)
-        b = attach(srv, "carol")
+        b = attach_client(srv, "carol")
         b.expect(r" 366 carol #c ")
         bob.send("PRIVMSG #c :to the channel")
         a.expect(r"^:bob!\S+ PRIVMSG #c :to the channel$")
@@ -99,9 +69,9 @@ def test_every_session_sees_what_the_user_says_and_receives():
 
 def test_replies_go_only_to_the_session_that_asked():
     with Server() as srv:
-        a = account(srv, "dora")
+        a = account_client(srv, "dora")
         srv.client("bob")
-        b = attach(srv, "dora")
+        b = attach_client(srv, "dora")
         b.expect(r" 001 dora ")
         b.sync()
         a.send("WHOIS bob")
@@ -114,12 +84,12 @@ def test_replies_go_only_to_the_session_that_asked():
 
 def test_one_quit_when_the_last_session_leaves():
     with Server() as srv:
-        a = account(srv, "erin")
+        a = account_client(srv, "erin")
         bob = srv.client("bob")
         for c, n in ((a, "erin"), (bob, "bob")):
             c.send("JOIN #q")
             c.expect(r" 366 %s #q " % n)
-        b = attach(srv, "erin")
+        b = attach_client(srv, "erin")
         b.expect(r" 366 erin #q ")
         a.send("QUIT :laptop closed")
         a.expect(r"^ERROR ")
@@ -136,12 +106,12 @@ def test_one_quit_when_the_last_session_leaves():
 
 def test_a_dropped_connection_ends_only_its_session():
     with Server() as srv:
-        a = account(srv, "fay")
+        a = account_client(srv, "fay")
         bob = srv.client("bob")
         for c, n in ((a, "fay"), (bob, "bob")):
             c.send("JOIN #d")
             c.expect(r" 366 %s #d " % n)
-        b = attach(srv, "fay")
+        b = attach_client(srv, "fay")
         b.expect(r" 366 fay #d ")
         b.close()
         a.send("PRIVMSG #d :after the drop")
@@ -152,8 +122,8 @@ def test_a_dropped_connection_ends_only_its_session():
 
 def test_nickserv_clients_lists_and_logs_out_sessions():
     with Server() as srv:
-        a = account(srv, "gus")
-        b = attach(srv, "gus")
+        a = account_client(srv, "gus")
+        b = attach_client(srv, "gus")
         b.expect(r" 001 gus ")
         a.send("NS CLIENTS LIST")
         a.expect(r"NOTICE gus :Nickname gus has 2 attached clients\(s\)")
@@ -169,38 +139,21 @@ def test_nickserv_clients_lists_and_logs_out_sessions():
 
 def test_another_account_or_no_login_still_gets_433():
     with Server() as srv:
-        account(srv, "hal")
-        account(srv, "ivy").close()
-        c = attach(srv, "ivy")      # logged in as ivy, asks for ivy: fine
+        account_client(srv, "hal")
+        account_client(srv, "ivy").close()
+        c = attach_client(srv, "ivy")   # logged in as ivy, asks for ivy: fine
         c.expect(r" 001 ivy ")
         d = srv.client()
         d.send("NICK hal")
         d.send("USER x 0 * :x")
         d.expect(r" 433 \* hal ")
-        e = attach_other(srv, "hal", "ivy")
+        e = attach_client(srv, "hal", account="ivy")
         e.expect(r" 433 \S+ hal ")
-
-
-def attach_other(srv, nick, acct, pw="pw-" + "x" * 8):
-    """Logs in as acct while asking for nick (someone else's)."""
-    c = srv.client()
-    c.send("CAP LS 302")
-    c.expect(r" CAP \* LS :")
-    c.send("NICK " + nick)
-    c.send("USER x 0 * :x")
-    c.send("CAP REQ :sasl")
-    c.expect(r" CAP \S+ ACK :")
-    c.send("AUTHENTICATE PLAIN")
-    c.expect(r"^AUTHENTICATE \+$")
-    c.send("AUTHENTICATE " + b64("\0%s\0%s" % (acct, pw)))
-    c.expect(r" 903 ")
-    c.send("CAP END")
-    return c
 
 
 def test_multiclient_off_keeps_the_nick_taken():
     with Server(conf="accounts { multiclient { enabled no } }") as srv:
-        account(srv, "jon")
+        account_client(srv, "jon")
         c = srv.client()
         c.send("NICK jon")
         c.send("USER jon 0 * :x")
@@ -209,12 +162,12 @@ def test_multiclient_off_keeps_the_nick_taken():
 
 def test_a_read_marker_set_on_one_device_reaches_the_other():
     with Server() as srv:
-        a = account(srv, "kim")
+        a = account_client(srv, "kim")
         a.send("CAP REQ :draft/read-marker")
         a.expect(r" CAP \S+ ACK :draft/read-marker")
         a.send("JOIN #m")
         a.expect(r" 366 kim #m ")
-        b = attach(srv, "kim", caps="sasl draft/read-marker")
+        b = attach_client(srv, "kim", caps="sasl draft/read-marker")
         b.expect(r" 366 kim #m ")
         a.send("MARKREAD #m timestamp=2026-01-02T03:04:05.678Z")
         a.expect(r"MARKREAD #m timestamp=2026-01-02T03:04:05\.678Z")
@@ -232,7 +185,7 @@ def test_weechat_attaches_to_a_user_online_elsewhere_and_sees_both_sides():
                    "weechat-headless)")
     pw = "pw-" + "x" * 8
     with Server() as srv:
-        raw = account(srv, "wee", pw)
+        raw = account_client(srv, "wee", pw)
         bob = srv.client("bob")
         for c, n in ((raw, "wee"), (bob, "bob")):
             c.send("JOIN #mc")
@@ -297,25 +250,25 @@ def nick_taken(srv, nick):
 
 def test_ns_set_multiclient_off_and_on_per_account():
     with Server() as srv:
-        a = account(srv, "lou")
+        a = account_client(srv, "lou")
         a.send("NS SET MULTICLIENT off")
         a.expect(r"NOTICE lou :Your setting for multiclient is now off")
         nick_taken(srv, "lou")
         a.send("NS SET MULTICLIENT default")
         a.expect(r"NOTICE lou :Your setting for multiclient is now default")
-        c = attach(srv, "lou")
+        c = attach_client(srv, "lou")
         c.expect(r" 001 lou ")
     # on: wins over allowed-by-default no, and is kept in the database
     with Server(conf="accounts { multiclient { allowed-by-default no } }"
                 ) as srv:
-        a = account(srv, "max")
+        a = account_client(srv, "max")
         nick_taken(srv, "max")
         a.send("NS SET MULTICLIENT on")
         a.expect(r"NOTICE max :Your setting for multiclient is now on")
         a.close()
         srv.stop()
         srv.start()
-        a = attach(srv, "max")      # logs in; nobody holds the nick
+        a = attach_client(srv, "max")      # logs in; nobody holds the nick
         a.expect(r" 001 max ")
-        c = attach(srv, "max")
+        c = attach_client(srv, "max")
         c.expect(r" 001 max ")

@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import os
 import re
-import select
 import shutil
 import socket
 import ssl
@@ -313,28 +312,15 @@ class TLSClient(Client):
                                     session=session)
         self.sock.settimeout(10)
 
-    def _read(self, deadline):
-        # buffered TLS records are not seen by select()
-        if not self.eof and self.sock.pending() == 0:
-            import time
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                return False
+    def _buffered(self):
+        # a decrypted record's rest, which select() does not see
+        return self.sock.pending() > 0
+
+    def _recv(self):
         try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, ssl.SSLError):
-            data = b""
-        if not data:
-            self.eof = True
-            return False
-        self.buf += data
-        while b"\n" in self.buf:
-            raw, self.buf = self.buf.split(b"\n", 1)
-            self._add(raw.rstrip(b"\r"))
-        return True
+            return super()._recv()
+        except ssl.SSLError:
+            return b""
 
 
 def tls_server():

@@ -7,6 +7,7 @@ stalled and concurrent handshakes."""
 import hashlib
 import os
 import re
+import select
 import shutil
 import signal
 import socket
@@ -332,6 +333,59 @@ def test_openssl_s_client_connects_and_registers():
         text = out.decode("utf-8", "replace")
         assert " 001 sclient " in text, text
         assert re.search(r"PONG \S+ :?from-s-client", text), text
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_client_that_negotiated_512_byte_records_gets_a_burst_whole():
+    """Channel lines are sealed in records of up to 16 KiB, except for a
+    client that negotiated a smaller maximum fragment length (RFC 6066):
+    openssl s_client -maxfraglen 512 refuses any longer record, and gets
+    every line of a 100 KB burst, in order."""
+    s = tls_server(server="max-sendq 16m")
+    proc = subprocess.Popen(
+        ["openssl", "s_client", "-connect", "127.0.0.1:%d" % s.tls_port,
+         "-CAfile", p("ec.crt"), "-verify_return_error", "-quiet",
+         "-servername", "localhost", "-maxfraglen", "512"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    out = b""
+
+    def until(marker, timeout=30):
+        nonlocal out
+        deadline = time.monotonic() + timeout
+        while marker not in out:
+            left = deadline - time.monotonic()
+            r, _, _ = select.select([proc.stdout], [], [], max(0, left))
+            chunk = os.read(proc.stdout.fileno(), 65536) if r else b""
+            if not chunk:
+                raise ErgoTestError("s_client: no %r (exit %s); got:\n%s"
+                                    "\n%s" % (marker, proc.poll(),
+                                               out[-2000:].decode(
+                                                   "utf-8", "replace"),
+                                               proc.stderr.read1(4096)
+                                               if proc.poll() is not None
+                                               else b""))
+            out += chunk
+
+    try:
+        proc.stdin.write(b"NICK fragc\r\nUSER fragc 0 * :s_client\r\n"
+                         b"JOIN #frag\r\n")
+        proc.stdin.flush()
+        until(b" 366 fragc ")
+        w = s.client("writer")
+        w.send("JOIN #frag")
+        w.expect(r" 366 ")
+        n, pad = 400, b"z" * 250
+        w.send_raw(b"".join(b"PRIVMSG #frag :%d %s\r\n" % (i, pad)
+                            for i in range(n)))
+        until(b"PRIVMSG #frag :%d " % (n - 1))
+        got = [int(m) for m in re.findall(rb"PRIVMSG #frag :(\d+) ", out)]
+        assert got == list(range(n)), (len(got), got[:5], got[-5:])
+        proc.stdin.write(b"PING :after\r\n")
+        proc.stdin.flush()
+        until(b"after")
     finally:
         proc.kill()
         proc.wait()

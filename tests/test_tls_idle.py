@@ -13,12 +13,10 @@ the buffers was live."""
 
 import os
 import re
-import select
 import shutil
 import socket
 import ssl
 import tempfile
-import time
 
 import ergotest
 from ergotest import Client, ErgoTestError, Server, free_port, run_ergo
@@ -131,29 +129,12 @@ class BioClient(Client):
                 self.eof = True
                 return out
 
-    def _read(self, deadline):
-        data = self._plain()
-        while not data and not self.eof:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                return False
-            try:
-                raw = self.sock.recv(65536)
-            except (ConnectionResetError, ConnectionAbortedError):
-                raw = b""
-            if not raw:
-                self.eof = True
-                break
-            self.inc.write(raw)
-            data = self._plain()
-        self.buf += data
-        while b"\n" in self.buf:
-            line, self.buf = self.buf.split(b"\n", 1)
-            self._add(line.rstrip(b"\r"))
-        return bool(data)
+    def _recv(self):
+        raw = super()._recv()
+        if not raw:
+            return b""
+        self.inc.write(raw)
+        return self._plain() or None    # None: the record is not whole
 
 
 def lines_16k(chan, first):

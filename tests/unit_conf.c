@@ -20,6 +20,8 @@
 #include "util.h"
 #include "store.h"
 
+#include "unit.h"
+
 /* conf_passwd.c, until ergo.h declares them (NEEDS-HEADER there). */
 bool	 conf_passwd_check(const char *hash);
 void	 conf_passwd_pbkdf2(const void *pw, size_t pwlen, const void *salt,
@@ -31,22 +33,8 @@ size_t	 util_b64_decode(void *dst, size_t dstsz, const char *src,
 
 extern char **environ;
 
-static int	 nfail;
 static char	 dir[] = "/tmp/unit_conf.XXXXXX";
-static char	 why[4096];
 static char	*hash_pw;	/* conf_passwd_hash("secret", 1) */
-
-static void
-result(const char *name, const char *w)
-{
-	if (w == NULL)
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: %s\n", name, w);
-		nfail++;
-	}
-	fflush(stdout);
-}
 
 static void
 write_file(const char *name, const char *text)
@@ -115,13 +103,6 @@ streq(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), "line %d: %s", __LINE__, #cond); \
-		return why;						\
-	}								\
-} while (0)
-
 /* NULL if a and b hold the same settings (path aside), else why not. */
 static const char *
 conf_diff(const struct conf *a, const struct conf *b)
@@ -129,53 +110,53 @@ conf_diff(const struct conf *a, const struct conf *b)
 	const struct listen_conf *la, *lb;
 	const struct oper_conf *oa, *ob;
 
-	CHECK(streq(a->network_name, b->network_name));
-	CHECK(streq(a->server_name, b->server_name));
-	CHECK(streq(a->server_info, b->server_info));
-	CHECK(streq(a->motd, b->motd));
-	CHECK(streq(a->password, b->password));
-	CHECK(a->casemapping == b->casemapping);
-	CHECK(a->max_sendq == b->max_sendq);
-	CHECK(a->max_clients == b->max_clients);
-	CHECK(a->max_per_ip == b->max_per_ip);
-	CHECK(a->reg_timeout == b->reg_timeout);
-	CHECK(a->idle_timeout == b->idle_timeout);
-	CHECK(a->ping_timeout == b->ping_timeout);
-	CHECK(a->fakelag.enabled == b->fakelag.enabled);
-	CHECK(a->fakelag.window_ms == b->fakelag.window_ms);
-	CHECK(a->fakelag.burst_limit == b->fakelag.burst_limit);
-	CHECK(a->fakelag.messages_per_window ==
+	REQUIRE(streq(a->network_name, b->network_name));
+	REQUIRE(streq(a->server_name, b->server_name));
+	REQUIRE(streq(a->server_info, b->server_info));
+	REQUIRE(streq(a->motd, b->motd));
+	REQUIRE(streq(a->password, b->password));
+	REQUIRE(a->casemapping == b->casemapping);
+	REQUIRE(a->max_sendq == b->max_sendq);
+	REQUIRE(a->max_clients == b->max_clients);
+	REQUIRE(a->max_per_ip == b->max_per_ip);
+	REQUIRE(a->reg_timeout == b->reg_timeout);
+	REQUIRE(a->idle_timeout == b->idle_timeout);
+	REQUIRE(a->ping_timeout == b->ping_timeout);
+	REQUIRE(a->fakelag.enabled == b->fakelag.enabled);
+	REQUIRE(a->fakelag.window_ms == b->fakelag.window_ms);
+	REQUIRE(a->fakelag.burst_limit == b->fakelag.burst_limit);
+	REQUIRE(a->fakelag.messages_per_window ==
 	    b->fakelag.messages_per_window);
-	CHECK(a->fakelag.cooldown_ms == b->fakelag.cooldown_ms);
-	CHECK(a->fakelag.max_recvq == b->fakelag.max_recvq);
-	CHECK(streq(a->default_modes, b->default_modes));
-	CHECK(a->chan_max_per_user == b->chan_max_per_user);
-	CHECK(a->chan_max_list == b->chan_max_list);
-	CHECK(memcmp(&a->limits, &b->limits, sizeof(a->limits)) == 0);
-	CHECK(a->logs->method == b->logs->method);
-	CHECK(streq(a->logs->path, b->logs->path));
-	CHECK(a->logs->level == b->logs->level);
-	CHECK(streq(a->datastore_path, b->datastore_path));
-	CHECK(streq(a->admin_loc1, b->admin_loc1));
-	CHECK(streq(a->admin_loc2, b->admin_loc2));
-	CHECK(streq(a->admin_email, b->admin_email));
+	REQUIRE(a->fakelag.cooldown_ms == b->fakelag.cooldown_ms);
+	REQUIRE(a->fakelag.max_recvq == b->fakelag.max_recvq);
+	REQUIRE(streq(a->default_modes, b->default_modes));
+	REQUIRE(a->chan_max_per_user == b->chan_max_per_user);
+	REQUIRE(a->chan_max_list == b->chan_max_list);
+	REQUIRE(memcmp(&a->limits, &b->limits, sizeof(a->limits)) == 0);
+	REQUIRE(a->logs->method == b->logs->method);
+	REQUIRE(streq(a->logs->path, b->logs->path));
+	REQUIRE(a->logs->level == b->logs->level);
+	REQUIRE(streq(a->datastore_path, b->datastore_path));
+	REQUIRE(streq(a->admin_loc1, b->admin_loc1));
+	REQUIRE(streq(a->admin_loc2, b->admin_loc2));
+	REQUIRE(streq(a->admin_email, b->admin_email));
 	for (la = a->listens, lb = b->listens; la && lb;
 	    la = la->next, lb = lb->next) {
-		CHECK(streq(la->text, lb->text));
-		CHECK(la->sslen == lb->sslen);
-		CHECK(memcmp(&la->ss, &lb->ss, la->sslen) == 0);
-		CHECK(la->tls == lb->tls);
-		CHECK(streq(la->cert, lb->cert));
-		CHECK(streq(la->key, lb->key));
+		REQUIRE(streq(la->text, lb->text));
+		REQUIRE(la->sslen == lb->sslen);
+		REQUIRE(memcmp(&la->ss, &lb->ss, la->sslen) == 0);
+		REQUIRE(la->tls == lb->tls);
+		REQUIRE(streq(la->cert, lb->cert));
+		REQUIRE(streq(la->key, lb->key));
 	}
-	CHECK(la == NULL && lb == NULL);
+	REQUIRE(la == NULL && lb == NULL);
 	for (oa = a->opers, ob = b->opers; oa && ob;
 	    oa = oa->next, ob = ob->next) {
-		CHECK(streq(oa->name, ob->name));
-		CHECK(streq(oa->class, ob->class));
-		CHECK(streq(oa->password, ob->password));
+		REQUIRE(streq(oa->name, ob->name));
+		REQUIRE(streq(oa->class, ob->class));
+		REQUIRE(streq(oa->password, ob->password));
 	}
-	CHECK(oa == NULL && ob == NULL);
+	REQUIRE(oa == NULL && ob == NULL);
 	return NULL;
 }
 
@@ -205,41 +186,41 @@ listen_nth(const struct conf *c, unsigned i)
 static const char *
 check_builtin_defaults(const struct conf *c)
 {
-	CHECK(c->path == NULL);
-	CHECK(streq(c->network_name, "ErgoNet"));
-	CHECK(streq(c->server_name, "ergo.test"));
-	CHECK(streq(c->server_info, "ergo IRC server"));
-	CHECK(nlisten(c) == 2);
-	CHECK(streq(listen_nth(c, 0)->text, "127.0.0.1:6667"));
-	CHECK(listen_nth(c, 0)->ss.ss_family == AF_INET);
-	CHECK(streq(listen_nth(c, 1)->text, "[::1]:6667"));
-	CHECK(listen_nth(c, 1)->ss.ss_family == AF_INET6);
-	CHECK(!listen_nth(c, 0)->tls && !listen_nth(c, 1)->tls);
-	CHECK(c->motd == NULL && c->password == NULL);
-	CHECK(c->casemapping == CASEMAP_ASCII);
-	CHECK(c->max_sendq == 96 * 1024);
-	CHECK(c->max_clients == 10000 && c->max_per_ip == 16);
-	CHECK(c->reg_timeout == 60 && c->idle_timeout == 90 &&
+	REQUIRE(c->path == NULL);
+	REQUIRE(streq(c->network_name, "ErgoNet"));
+	REQUIRE(streq(c->server_name, "ergo.test"));
+	REQUIRE(streq(c->server_info, "ergo IRC server"));
+	REQUIRE(nlisten(c) == 2);
+	REQUIRE(streq(listen_nth(c, 0)->text, "127.0.0.1:6667"));
+	REQUIRE(listen_nth(c, 0)->ss.ss_family == AF_INET);
+	REQUIRE(streq(listen_nth(c, 1)->text, "[::1]:6667"));
+	REQUIRE(listen_nth(c, 1)->ss.ss_family == AF_INET6);
+	REQUIRE(!listen_nth(c, 0)->tls && !listen_nth(c, 1)->tls);
+	REQUIRE(c->motd == NULL && c->password == NULL);
+	REQUIRE(c->casemapping == CASEMAP_ASCII);
+	REQUIRE(c->max_sendq == 96 * 1024);
+	REQUIRE(c->max_clients == 10000 && c->max_per_ip == 16);
+	REQUIRE(c->reg_timeout == 60 && c->idle_timeout == 90 &&
 	    c->ping_timeout == 60);
-	CHECK(c->fakelag.enabled && c->fakelag.window_ms == 1000 &&
+	REQUIRE(c->fakelag.enabled && c->fakelag.window_ms == 1000 &&
 	    c->fakelag.burst_limit == 5 &&
 	    c->fakelag.messages_per_window == 2 &&
 	    c->fakelag.cooldown_ms == 2000 &&
 	    c->fakelag.max_recvq == 16 * 1024);
-	CHECK(streq(c->default_modes, "+nt"));
-	CHECK(c->chan_max_per_user == 100 && c->chan_max_list == 100);
-	CHECK(c->limits.nicklen == 32 && c->limits.identlen == 20 &&
+	REQUIRE(streq(c->default_modes, "+nt"));
+	REQUIRE(c->chan_max_per_user == 100 && c->chan_max_list == 100);
+	REQUIRE(c->limits.nicklen == 32 && c->limits.identlen == 20 &&
 	    c->limits.channellen == 64 && c->limits.topiclen == 390 &&
 	    c->limits.awaylen == 390 && c->limits.kicklen == 390 &&
 	    c->limits.realnamelen == 150 && c->limits.whowas == 100 &&
 	    c->limits.targmax == 4);
-	CHECK(c->opers == NULL);
-	CHECK(c->logs->method == LOGM_STDERR && c->logs->path == NULL &&
+	REQUIRE(c->opers == NULL);
+	REQUIRE(c->logs->method == LOGM_STDERR && c->logs->path == NULL &&
 	    c->logs->level == LL_INFO);
-	CHECK(streq(c->datastore_path, "ircd.db"));
-	CHECK(streq(c->admin_loc1, "ergo server"));
-	CHECK(streq(c->admin_loc2, ""));
-	CHECK(streq(c->admin_email, "root@localhost"));
+	REQUIRE(streq(c->datastore_path, "ircd.db"));
+	REQUIRE(streq(c->admin_loc1, "ergo server"));
+	REQUIRE(streq(c->admin_loc2, ""));
+	REQUIRE(streq(c->admin_email, "root@localhost"));
 	return NULL;
 }
 
@@ -319,55 +300,55 @@ check_every_type(const struct conf *c)
 	const struct listen_conf *l;
 	const struct oper_conf *o;
 
-	CHECK(streq(c->network_name, "TestNet"));
-	CHECK(streq(c->server_name, "irc.example.org"));
-	CHECK(streq(c->server_info, "My \"best\" server \\ # here"));
-	CHECK(nlisten(c) == 5);
+	REQUIRE(streq(c->network_name, "TestNet"));
+	REQUIRE(streq(c->server_name, "irc.example.org"));
+	REQUIRE(streq(c->server_info, "My \"best\" server \\ # here"));
+	REQUIRE(nlisten(c) == 5);
 	l = listen_nth(c, 0);
-	CHECK(streq(l->text, "127.0.0.1:0") && l->ss.ss_family == AF_INET);
+	REQUIRE(streq(l->text, "127.0.0.1:0") && l->ss.ss_family == AF_INET);
 	l = listen_nth(c, 1);
-	CHECK(streq(l->text, "[::1]:7000") && l->ss.ss_family == AF_INET6);
+	REQUIRE(streq(l->text, "[::1]:7000") && l->ss.ss_family == AF_INET6);
 	l = listen_nth(c, 2);
-	CHECK(streq(l->text, "0.0.0.0:7001") && l->ss.ss_family == AF_INET);
+	REQUIRE(streq(l->text, "0.0.0.0:7001") && l->ss.ss_family == AF_INET);
 	l = listen_nth(c, 3);
-	CHECK(streq(l->text, "[::]:7001") && l->ss.ss_family == AF_INET6);
+	REQUIRE(streq(l->text, "[::]:7001") && l->ss.ss_family == AF_INET6);
 	l = listen_nth(c, 4);
-	CHECK(streq(l->text, "127.0.0.1:6697") && l->tls);
-	CHECK(streq(l->cert, "sub/certs/full.pem"));
-	CHECK(streq(l->key, "/abs/key.pem"));
-	CHECK(!listen_nth(c, 0)->tls && listen_nth(c, 0)->cert == NULL);
-	CHECK(streq(c->motd, "sub/ergo.motd"));
-	CHECK(streq(c->password, hash_pw));
-	CHECK(c->casemapping == CASEMAP_RFC1459);
-	CHECK(c->max_sendq == 1024 * 1024);
-	CHECK(c->max_clients == 0 && c->max_per_ip == 0);
-	CHECK(c->reg_timeout == 90 && c->idle_timeout == 7200 &&
+	REQUIRE(streq(l->text, "127.0.0.1:6697") && l->tls);
+	REQUIRE(streq(l->cert, "sub/certs/full.pem"));
+	REQUIRE(streq(l->key, "/abs/key.pem"));
+	REQUIRE(!listen_nth(c, 0)->tls && listen_nth(c, 0)->cert == NULL);
+	REQUIRE(streq(c->motd, "sub/ergo.motd"));
+	REQUIRE(streq(c->password, hash_pw));
+	REQUIRE(c->casemapping == CASEMAP_RFC1459);
+	REQUIRE(c->max_sendq == 1024 * 1024);
+	REQUIRE(c->max_clients == 0 && c->max_per_ip == 0);
+	REQUIRE(c->reg_timeout == 90 && c->idle_timeout == 7200 &&
 	    c->ping_timeout == 45);
-	CHECK(!c->fakelag.enabled && c->fakelag.window_ms == 500 &&
+	REQUIRE(!c->fakelag.enabled && c->fakelag.window_ms == 500 &&
 	    c->fakelag.burst_limit == 10 &&
 	    c->fakelag.messages_per_window == 3 &&
 	    c->fakelag.cooldown_ms == 60000 &&
 	    c->fakelag.max_recvq == 2048);
-	CHECK(streq(c->admin_loc1, "Somewhere"));
-	CHECK(streq(c->admin_loc2, ""));
-	CHECK(streq(c->admin_email, "ops@example.org"));
-	CHECK(streq(c->datastore_path, "data/ircd.db"));	/* cwd-relative */
-	CHECK(c->logs->method == LOGM_FILE && c->logs->level == LL_DEBUG);
-	CHECK(streq(c->logs->path, "log/ergo.log"));		/* cwd-relative */
-	CHECK(streq(c->default_modes, "+nst"));
-	CHECK(c->chan_max_per_user == 20 && c->chan_max_list == 50);
-	CHECK(c->limits.nicklen == 30 && c->limits.identlen == 10 &&
+	REQUIRE(streq(c->admin_loc1, "Somewhere"));
+	REQUIRE(streq(c->admin_loc2, ""));
+	REQUIRE(streq(c->admin_email, "ops@example.org"));
+	REQUIRE(streq(c->datastore_path, "data/ircd.db"));	/* cwd-relative */
+	REQUIRE(c->logs->method == LOGM_FILE && c->logs->level == LL_DEBUG);
+	REQUIRE(streq(c->logs->path, "log/ergo.log"));		/* cwd-relative */
+	REQUIRE(streq(c->default_modes, "+nst"));
+	REQUIRE(c->chan_max_per_user == 20 && c->chan_max_list == 50);
+	REQUIRE(c->limits.nicklen == 30 && c->limits.identlen == 10 &&
 	    c->limits.channellen == 50 && c->limits.topiclen == 300 &&
 	    c->limits.awaylen == 200 && c->limits.kicklen == 250 &&
 	    c->limits.realnamelen == 100 && c->limits.whowas == 0 &&
 	    c->limits.targmax == 8);
 	o = c->opers;
-	CHECK(o != NULL && streq(o->name, "admin") &&
+	REQUIRE(o != NULL && streq(o->name, "admin") &&
 	    streq(o->class, "server-admin") && streq(o->password, hash_pw));
 	o = o->next;
-	CHECK(o != NULL && streq(o->name, "root") &&
+	REQUIRE(o != NULL && streq(o->name, "root") &&
 	    streq(o->class, "netadmin") && streq(o->password, hash_pw));
-	CHECK(o->next == NULL);
+	REQUIRE(o->next == NULL);
 	return NULL;
 }
 

@@ -21,37 +21,7 @@
 #include "irc_out.h"
 #include "irc_throttle.h"
 
-static int	 nfail;
-static char	 why[1024];
-
-/* Records the first failure of the current case; returns 0 to chain. */
-static int
-bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why[0] != '\0')
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-static void
-report(const char *name)
-{
-	if (why[0] == '\0')
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: %s\n", name, why);
-		nfail++;
-	}
-	why[0] = '\0';
-	fflush(stdout);
-}
-
-#define CHECK(cond, ...)	do { if (!(cond)) bad(__VA_ARGS__); } while (0)
+#include "unit.h"
 
 static const char *
 s_or_null(const char *s)

@@ -19,21 +19,10 @@
 #include "util.h"
 #include "store.h"
 
-static int	 nfail;
+#include "unit.h"
+
 static char	 dir[] = "/tmp/unit_log.XXXXXX";
 static char	 buf[65536];
-
-static void
-result(const char *name, const char *why)
-{
-	if (why == NULL)
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: %s\n", name, why);
-		nfail++;
-	}
-	fflush(stdout);
-}
 
 static const char *
 path(const char *name)

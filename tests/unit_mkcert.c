@@ -12,27 +12,7 @@
 
 #include "net_mkcert.c"
 
-static int	 nfail;
-static char	 why[512];
-
-#define CHECK(cond) do {						\
-	if (!(cond)) {							\
-		snprintf(why, sizeof(why), "line %d: %s", __LINE__, #cond); \
-		return why;						\
-	}								\
-} while (0)
-
-static void
-result(const char *name, const char *w)
-{
-	if (w == NULL)
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: %s\n", name, w);
-		nfail++;
-	}
-	fflush(stdout);
-}
+#include "unit.h"
 
 /* Whether needle occurs in hay. */
 static bool
@@ -64,13 +44,13 @@ seq_header_is(size_t n, const unsigned char *want, size_t wantlen)
 static const char *
 test_der_length_forms(void)
 {
-	CHECK(seq_header_is(0, (const unsigned char *)"\x30\x00", 2));
-	CHECK(seq_header_is(127, (const unsigned char *)"\x30\x7f", 2));
-	CHECK(seq_header_is(128, (const unsigned char *)"\x30\x81\x80", 3));
-	CHECK(seq_header_is(255, (const unsigned char *)"\x30\x81\xff", 3));
-	CHECK(seq_header_is(256, (const unsigned char *)"\x30\x82\x01\x00",
+	REQUIRE(seq_header_is(0, (const unsigned char *)"\x30\x00", 2));
+	REQUIRE(seq_header_is(127, (const unsigned char *)"\x30\x7f", 2));
+	REQUIRE(seq_header_is(128, (const unsigned char *)"\x30\x81\x80", 3));
+	REQUIRE(seq_header_is(255, (const unsigned char *)"\x30\x81\xff", 3));
+	REQUIRE(seq_header_is(256, (const unsigned char *)"\x30\x82\x01\x00",
 	    4));
-	CHECK(seq_header_is(65536,
+	REQUIRE(seq_header_is(65536,
 	    (const unsigned char *)"\x30\x83\x01\x00\x00", 5));
 	return NULL;
 }
@@ -90,10 +70,10 @@ test_der_nested_long_lengths(void)
 	der_raw(&d, zero, sizeof(zero));
 	der_close(&d, inner);
 	der_close(&d, outer);
-	CHECK(!d.full);
+	REQUIRE(!d.full);
 	/* 30 81 cd | 05 00 | 04 81 c8 <200 zeros> */
-	CHECK(d.len == 3 + 2 + 3 + 200);
-	CHECK(memcmp(buf, "\x30\x81\xcd\x05\x00\x04\x81\xc8", 8) == 0);
+	REQUIRE(d.len == 3 + 2 + 3 + 200);
+	REQUIRE(memcmp(buf, "\x30\x81\xcd\x05\x00\x04\x81\xc8", 8) == 0);
 	return NULL;
 }
 
@@ -107,7 +87,7 @@ test_der_full_buffer_reported(void)
 	s = der_open(&d, DER_SEQUENCE);
 	der_tlv(&d, DER_UTF8STRING, "too long for it", 15);
 	der_close(&d, s);
-	CHECK(d.full);
+	REQUIRE(d.full);
 	return NULL;
 }
 
@@ -127,13 +107,13 @@ time_is(int64_t t, unsigned char want_tag, const char *want)
 static const char *
 test_time_utc_before_2050_generalized_after(void)
 {
-	CHECK(time_is(0, DER_UTCTIME, "700101000000Z"));
-	CHECK(time_is(951827696, DER_UTCTIME, "000229123456Z"));
-	CHECK(time_is(2524607999LL, DER_UTCTIME, "491231235959Z"));
-	CHECK(time_is(2524608000LL, DER_GENTIME, "20500101000000Z"));
-	CHECK(time_is(4107542400LL, DER_GENTIME, "21000301000000Z"));
-	CHECK(time_is(-1, DER_UTCTIME, "691231235959Z"));
-	CHECK(time_is(-631152001LL, DER_GENTIME, "19491231235959Z"));
+	REQUIRE(time_is(0, DER_UTCTIME, "700101000000Z"));
+	REQUIRE(time_is(951827696, DER_UTCTIME, "000229123456Z"));
+	REQUIRE(time_is(2524607999LL, DER_UTCTIME, "491231235959Z"));
+	REQUIRE(time_is(2524608000LL, DER_GENTIME, "20500101000000Z"));
+	REQUIRE(time_is(4107542400LL, DER_GENTIME, "21000301000000Z"));
+	REQUIRE(time_is(-1, DER_UTCTIME, "691231235959Z"));
+	REQUIRE(time_is(-631152001LL, DER_GENTIME, "19491231235959Z"));
 	return NULL;
 }
 
@@ -144,21 +124,21 @@ test_host_parse(void)
 	size_t iplen;
 	char longname[MKCERT_HOST_MAX + 2];
 
-	CHECK(mkcert_host_parse("irc.example.org", ip, &iplen) && iplen == 0);
-	CHECK(mkcert_host_parse("*.example.org", ip, &iplen) && iplen == 0);
-	CHECK(mkcert_host_parse("127.0.0.1", ip, &iplen) && iplen == 4 &&
+	REQUIRE(mkcert_host_parse("irc.example.org", ip, &iplen) && iplen == 0);
+	REQUIRE(mkcert_host_parse("*.example.org", ip, &iplen) && iplen == 0);
+	REQUIRE(mkcert_host_parse("127.0.0.1", ip, &iplen) && iplen == 4 &&
 	    memcmp(ip, "\x7f\x00\x00\x01", 4) == 0);
-	CHECK(mkcert_host_parse("::1", ip, &iplen) && iplen == 16 &&
+	REQUIRE(mkcert_host_parse("::1", ip, &iplen) && iplen == 16 &&
 	    ip[15] == 1 && ip[0] == 0);
-	CHECK(!mkcert_host_parse("", ip, &iplen));
-	CHECK(!mkcert_host_parse("two words", ip, &iplen));
-	CHECK(!mkcert_host_parse("a/b", ip, &iplen));
-	CHECK(!mkcert_host_parse("[::1]", ip, &iplen));
+	REQUIRE(!mkcert_host_parse("", ip, &iplen));
+	REQUIRE(!mkcert_host_parse("two words", ip, &iplen));
+	REQUIRE(!mkcert_host_parse("a/b", ip, &iplen));
+	REQUIRE(!mkcert_host_parse("[::1]", ip, &iplen));
 	memset(longname, 'a', sizeof(longname) - 1);
 	longname[sizeof(longname) - 1] = '\0';
-	CHECK(!mkcert_host_parse(longname, ip, &iplen));
+	REQUIRE(!mkcert_host_parse(longname, ip, &iplen));
 	longname[MKCERT_HOST_MAX] = '\0';
-	CHECK(mkcert_host_parse(longname, ip, &iplen));
+	REQUIRE(mkcert_host_parse(longname, ip, &iplen));
 	return NULL;
 }
 
@@ -217,27 +197,27 @@ test_cert_2045_not_after_generalized_and_signed(void)
 	/* 2045-06-01T00:00:00Z: notAfter falls in 2055. */
 	n = build(der, sizeof(der), "irc.example.org", 2379888000LL, &pk,
 	    pbuf);
-	CHECK(n > 0);
-	CHECK(der[0] == DER_SEQUENCE && der_len_at(der, &hl) + hl == n);
-	CHECK(has(der, n, "\x17\x0d" "450531230000Z", 15));
-	CHECK(has(der, n, "\x18\x0f" "20550602000000Z", 17) ||
+	REQUIRE(n > 0);
+	REQUIRE(der[0] == DER_SEQUENCE && der_len_at(der, &hl) + hl == n);
+	REQUIRE(has(der, n, "\x17\x0d" "450531230000Z", 15));
+	REQUIRE(has(der, n, "\x18\x0f" "20550602000000Z", 17) ||
 	    has(der, n, "\x18\x0f" "20550601000000Z", 17));
-	CHECK(has(der, n, "\x82\x0f" "irc.example.org", 17));
+	REQUIRE(has(der, n, "\x82\x0f" "irc.example.org", 17));
 
 	/* Certificate = SEQ { tbs, sigalg, BIT STRING { 0, sig } }. */
 	tbs = der + hl;
 	tbslen = der_len_at(tbs, &tbshl) + tbshl;
 	p = tbs + tbslen;
 	end = der + n;
-	CHECK(p < end && p[0] == DER_SEQUENCE);
+	REQUIRE(p < end && p[0] == DER_SEQUENCE);
 	p += der_len_at(p, &hl) + hl;
-	CHECK(p < end && p[0] == DER_BITSTRING);
+	REQUIRE(p < end && p[0] == DER_BITSTRING);
 	siglen = der_len_at(p, &hl);
-	CHECK(p + hl + siglen == end && p[hl] == 0);
+	REQUIRE(p + hl + siglen == end && p[hl] == 0);
 	br_sha256_init(&sha);
 	br_sha256_update(&sha, tbs, tbslen);
 	br_sha256_out(&sha, hash);
-	CHECK(br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), hash,
+	REQUIRE(br_ecdsa_vrfy_asn1_get_default()(br_ec_get_default(), hash,
 	    sizeof(hash), &pk, p + hl + 1, siglen - 1) == 1);
 	return NULL;
 }
@@ -255,11 +235,11 @@ test_cert_long_host_has_no_cn_but_san(void)
 	memcpy(host + MKCERT_HOST_MAX - 4, ".org", 4);
 	host[MKCERT_HOST_MAX] = '\0';
 	n = build(der, sizeof(der), host, 1800000000, &pk, pbuf);
-	CHECK(n > 0);
-	CHECK(!has(der, n, cn, sizeof(cn)));
-	CHECK(has(der, n, host, strlen(host)));
+	REQUIRE(n > 0);
+	REQUIRE(!has(der, n, cn, sizeof(cn)));
+	REQUIRE(has(der, n, host, strlen(host)));
 	n = build(der, sizeof(der), "short.example", 1800000000, &pk, pbuf);
-	CHECK(n > 0 && has(der, n, cn, sizeof(cn)));
+	REQUIRE(n > 0 && has(der, n, cn, sizeof(cn)));
 	return NULL;
 }
 
@@ -269,7 +249,7 @@ test_cert_too_big_for_buffer_fails(void)
 	unsigned char der[300], pbuf[BR_EC_KBUF_PUB_MAX_SIZE];
 	br_ec_public_key pk;
 
-	CHECK(build(der, sizeof(der), "irc.example.org", 1800000000, &pk,
+	REQUIRE(build(der, sizeof(der), "irc.example.org", 1800000000, &pk,
 	    pbuf) == 0);
 	return NULL;
 }

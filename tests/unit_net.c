@@ -21,36 +21,7 @@
 #include "irc_state.h"
 #include "irc_throttle.h"
 
-static int	 nfail;
-static char	 why[1024];
-
-static int
-bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why[0] != '\0')
-		return 0;
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	return 0;
-}
-
-static void
-report(const char *name)
-{
-	if (why[0] == '\0')
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: %s\n", name, why);
-		nfail++;
-	}
-	why[0] = '\0';
-	fflush(stdout);
-}
-
-#define CHECK(cond, ...)	do { if (!(cond)) bad(__VA_ARGS__); } while (0)
+#include "unit.h"
 
 /* The key of address text a (v4 or v6) at v4len/v6len, from a sockaddr. */
 static const char *

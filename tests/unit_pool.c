@@ -12,19 +12,7 @@
 
 #include "pool.h"
 
-static int	 nfail;
-
-static void
-result(const char *name, const char *why)
-{
-	if (why == NULL)
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: %s\n", name, why);
-		nfail++;
-	}
-	fflush(stdout);
-}
+#include "unit.h"
 
 #define N	5000	/* objects: a dozen slabs of 168-byte ones */
 

@@ -13,17 +13,14 @@
 
 #include "irc_precis.h"
 
-static int	 nfail;
+#include "unit.h"
 
 static void
 check(const char *name, int ok, const char *got)
 {
-	if (ok)
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: got \"%s\"\n", name, got);
-		nfail++;
-	}
+	if (!ok)
+		bad("got \"%s\"", got);
+	report(name);
 }
 
 /* a folds to exactly want. */

@@ -9,17 +9,12 @@
 
 #include "pwhash.h"
 
-static int	 nfail;
+#include "unit.h"
 
 static void
 check(const char *name, int ok)
 {
-	if (ok)
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: wrong answer\n", name);
-		nfail++;
-	}
+	result(name, ok ? NULL : "wrong answer");
 }
 
 static int

@@ -20,24 +20,13 @@
 #include "util.h"
 #include "store.h"
 
+#include "unit.h"
+
 #define SCHEMA	"18"	/* store.c's STORE_VERSION */
 
 struct conf	*conf;		/* store.c reads datastore.autoupgrade */
-static int	 nfail;
 static char	 dir[] = "/tmp/unit_store.XXXXXX";
 static char	 logpath[300];
-
-static void
-result(const char *name, const char *why)
-{
-	if (why == NULL)
-		printf("ok %s\n", name);
-	else {
-		printf("FAIL %s: %s\n", name, why);
-		nfail++;
-	}
-	fflush(stdout);
-}
 
 static const char *
 path(const char *name)

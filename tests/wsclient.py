@@ -6,7 +6,6 @@ work on the lines its messages carry."""
 import base64
 import hashlib
 import os
-import select
 import socket
 import struct
 import time
@@ -76,7 +75,7 @@ class WSClient(Client):
         self.sock.sendall(req)
         deadline = time.monotonic() + 5
         while b"\r\n\r\n" not in self.raw:
-            if not self._recv(deadline):
+            if not self._read(deadline):
                 raise ErgoTestError("no upgrade answer: %r" % self.raw)
         head, self.raw = self.raw.split(b"\r\n\r\n", 1)
         lines = head.decode().split("\r\n")
@@ -89,6 +88,7 @@ class WSClient(Client):
                 (key + GUID).encode()).digest()).decode()
             assert self.headers["sec-websocket-accept"] == want, \
                 self.headers
+            self._frames()      # any that came with the answer
 
     def send(self, line):
         self.send_raw(frame(0x1, line))
@@ -98,23 +98,15 @@ class WSClient(Client):
             data = data.encode()
         self.sock.sendall(data)
 
-    def _recv(self, deadline):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        if not (hasattr(self.sock, "pending") and self.sock.pending()):
-            r, _, _ = select.select([self.sock], [], [], left)
-            if not r:
-                return False
-        try:
-            data = self.sock.recv(65536)
-        except (ConnectionResetError, ConnectionAbortedError):
-            data = b""
-        if not data:
-            self.eof = True
-            return False
+    def _buffered(self):
+        # over TLS (wrap): a decrypted record's rest, unseen by select()
+        return hasattr(self.sock, "pending") and self.sock.pending() > 0
+
+    def _feed(self, data):
+        # the upgrade's answer, then (once upgraded) frames
         self.raw += data
-        return True
+        if self.status == 101:
+            self._frames()
 
     def _frames(self):
         while len(self.raw) >= 2:
@@ -147,13 +139,6 @@ class WSClient(Client):
                     payload.decode("utf-8")     # must be valid
                 self.opcodes.append(op)
                 self._add(payload)
-
-    def _read(self, deadline):
-        if self.eof:
-            return False
-        got = self._recv(deadline)
-        self._frames()
-        return got
 
     def wait_close(self, timeout=5):
         """Waits for the server's close frame and the end of the

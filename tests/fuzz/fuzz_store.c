@@ -341,7 +341,6 @@ load_all(const struct names *acc, const struct names *fps,
 	size_t i;
 
 	(void)store_ban_list(ergo_now, on_ban, NULL);
-	(void)store_hist_load(0, on_hist, NULL);
 	(void)store_meta_get("cloak-secret", buf, sizeof(buf));
 	(void)store_meta_get("scram-fake-secret", buf, sizeof(buf));
 	for (i = 0; i < acc->n; i++)
@@ -350,6 +349,8 @@ load_all(const struct names *acc, const struct names *fps,
 			(void)store_certfp_list(a.id, on_str, NULL);
 			(void)store_chan_count(a.id);
 			(void)store_marker_get(a.id, "#x", &ms);
+			(void)store_hist_load_ring(0, a.id, 0, 1000, on_hist,
+			    NULL);
 		}
 	for (i = 0; i < fps->n; i++)
 		if (store_account_by_certfp(fps->v[i], &a) == 1)
@@ -365,6 +366,8 @@ load_all(const struct names *acc, const struct names *fps,
 			    strlen(sc.modes) >= sizeof(sc.modes))
 				abort();
 			(void)store_amode_list(sc.id, on_amode, NULL);
+			(void)store_hist_load_ring(sc.id, 0, 0, 1000, on_hist,
+			    NULL);
 		}
 }
 

@@ -41,14 +41,14 @@ HDRS	= ergo.h log.h conf.h util.h pool.h net.h net_conn.h net_tls.h net_proxy.h 
 	  irc_oper.h irc_persistence.h irc_precis.h irc_precis_tab.h irc_precis_nfc.h \
 	  irc_query.h irc_redact.h irc_register.h irc_mail.h irc_rename.h irc_sasl.h \
 	  irc_sasl_parse.h irc_scram.h irc_serv.h irc_serv_int.h irc_chanserv.h irc_hostserv.h irc_histserv.h irc_nsadmin.h irc_throttle.h irc_userinput.h irc_webirc.h pwhash.h \
-	  json.h ergo_import.h conf_yaml.h conf_int.h store_int.h irc_hist_int.h
+	  json.h ergo_import.h conf_yaml.h conf_int.h store_int.h store_ckpt.h irc_hist_int.h
 # Everything but main(): the unit tests and fuzz targets link against
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.
 LIBSRCS	= net.c pool.c net_listen.c net_proxy.c net_ws.c irc.c irc_cap.c irc_util.c irc_chan.c irc_chan_mode.c irc_query.c conf.c conf_keys.c conf_text.c \
 	  irc_monitor.c irc_hist.c irc_chathistory.c irc_multiline.c irc_precis.c irc_redact.c irc_rename.c \
 	  irc_chghost.c irc_link.c irc_link_user.c irc_link_chan.c irc_link_msg.c \
 	  irc_link_ban.c irc_link_svc.c \
-	  conf_passwd.c log.c store.c store_chan.c store_hist.c net_tls.c net_mkcert.c irc_sasl.c \
+	  conf_passwd.c log.c store.c store_chan.c store_hist.c store_ckpt.c net_tls.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_scram.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_metadata.c irc_register.c irc_mail.c irc_throttle.c \

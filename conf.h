@@ -211,6 +211,7 @@ struct conf {
 	struct log_conf	*logs;		/* never NULL after conf_load */
 	char		*datastore_path;
 	bool		 datastore_autoupgrade;	/* run migrates an old schema */
+	bool		 datastore_ckpt;	/* checkpoint-process (start only) */
 	struct {
 		bool	 registration;		/* REGISTER, NickServ REGISTER */
 		bool	 reg_before_connect;	/* REGISTER before CAP END */

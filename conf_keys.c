@@ -317,6 +317,9 @@ static const struct key datastore_keys[] = {
 	{ "autoupgrade", K_BOOL, C(datastore_autoupgrade), 0, 0, NULL, "no",
 	  "Let ergo run migrate an older schema (after a backup copy);\n"
 	  "no: it stops and says to run ergo upgradedb.", NULL },
+	{ "checkpoint-process", K_BOOL, C(datastore_ckpt), 0, 0, NULL, "yes",
+	  "SQLite's checkpoints (syncs to disk) in a second process, not in\n"
+	  "the server's loop; no: in the loop. Read at start only.", NULL },
 	{ NULL, K_BLOCK, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

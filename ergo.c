@@ -23,6 +23,7 @@
 #include "pool.h"
 #include "net.h"
 #include "store.h"
+#include "store_ckpt.h"
 #include "ergo_priv.h"
 #include "ergo_check.h"
 #include "ergo_wait.h"
@@ -273,6 +274,11 @@ ergo_rehash(char **errs)
 		free(nc->chroot);
 		nc->chroot = old->chroot != NULL ? strdup(old->chroot) : NULL;
 	}
+	if (nc->datastore_ckpt != old->datastore_ckpt) {
+		log_warnx("rehash", "datastore.checkpoint-process cannot change "
+		    "while running; restart to apply it");
+		nc->datastore_ckpt = old->datastore_ckpt;
+	}
 	if (nc->casemapping != old->casemapping) {
 		log_warnx("rehash", "server.casemapping cannot change while "
 		    "running; restart to apply it");
@@ -289,6 +295,15 @@ ergo_rehash(char **errs)
 }
 
 /* ---- the loop ---- */
+
+/* The checkpoint process answered, or is gone. */
+static void
+ckpt_ready(int fd, void *arg)
+{
+	(void)arg;
+	if (store_ckpt_read() == -1)
+		net_del_fd(fd);
+}
 
 /* A fatal start-up error, at level error (so on stderr too): exit 1. */
 static int
@@ -308,6 +323,7 @@ static int
 run(const char *path, bool allow_root)
 {
 	char *errs = NULL, db[4096 + 2];
+	const char *dbp;
 	uint64_t last_tick;
 	int timeout, t;
 
@@ -348,9 +364,13 @@ run(const char *path, bool allow_root)
 		return not_started("%s", "see the error above");
 	/* absolute in every message (the path stays as written in conf,
 	 * which a rehash compares) */
-	if (store_open(ergo_check_abspath(conf->datastore_path, db,
-	    sizeof(db))) == -1)
-		return not_started("the database %s cannot be used", db);
+	dbp = ergo_check_abspath(conf->datastore_path, db, sizeof(db));
+	/* as the server's user, in its chroot, before SQLite is used */
+	if (conf->datastore_ckpt && (t = store_ckpt_start(dbp)) != -1 &&
+	    net_add_fd(t, ckpt_ready, NULL) == -1)
+		return not_started("out of memory");
+	if (store_open(dbp) == -1)
+		return not_started("the database %s cannot be used", dbp);
 	irc_init(ergo_rehash);
 	log_info("server", "%s ready: %s", ERGO_VERSION, conf->server_name);
 	notify("READY=1\nSTATUS=accepting connections");

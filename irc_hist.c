@@ -56,6 +56,7 @@
 #define HIST_RING_MIN		16
 #define HIST_FLUSH_MS		1000	/* most a queued row waits */
 #define HIST_FLUSH_ROWS		512	/* or a batch this large */
+#define HIST_HOLD_ROWS		2048	/* ...while a checkpoint runs */
 #define HIST_EXPIRE_MS		60000	/* expired rows deleted this often */
 #define HIST_EXPIRE_BATCH	2000	/* at most this many rows a pass */
 #define HMSG_SPARE		32	/* freed entries kept for the next */
@@ -654,7 +655,10 @@ irc_hist_flush(void)
 }
 
 /*
- * Once a pass: the queue after HIST_FLUSH_MS; expired rows each minute,
+ * Once a pass: the queue after HIST_FLUSH_MS, or at HIST_FLUSH_ROWS
+ * (HIST_HOLD_ROWS while a checkpoint runs: the first write after it
+ * restarts the WAL, one during it does not; more would be a batch that
+ * holds up the loop as long as a sync); expired rows each minute,
  * from the HIST_EXPIRE_BATCH oldest, the next batch in the next pass
  * while one deletes any (a day of backlog is many short deletes, not
  * one long one that holds up the loop).
@@ -664,8 +668,8 @@ irc_hist_tick(void)
 {
 	int n;
 
-	if (q_len > 0 && (q_len >= HIST_FLUSH_ROWS ||
-	    ergo_now_ms - q_last_ms >= HIST_FLUSH_MS))
+	if (q_len > 0 && ((q_len >= HIST_FLUSH_ROWS && (!store_ckpt_busy() ||
+	    q_len >= HIST_HOLD_ROWS)) || ergo_now_ms - q_last_ms >= HIST_FLUSH_MS))
 		irc_hist_flush();
 	else if (q_len == 0)
 		q_last_ms = ergo_now_ms;

@@ -16,7 +16,7 @@ struct store_account;
 
 cmd_fn	 h_register, h_verify;		/* draft/account-registration */
 /* Whether conf offers the cap, and its value (NULL: none) made in buf;
- * irc.c's cap_offer, so CAP LS and cap-notify at rehash agree. */
+ * irc_cap.c's cap_offer, so CAP LS and cap-notify at rehash agree. */
 bool	 irc_register_cap(const struct conf *, char *buf, size_t sz,
 	    const char **value);
 

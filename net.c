@@ -434,7 +434,7 @@ slot_add(int fd, short events, int type, void *p, unsigned *slotp)
 }
 
 /* A listener's slot (net_listen.c's struct is not ours to look in), or
- * a PE_FD's callback (slotp NULL: such a slot is never taken away). */
+ * a PE_FD's callback (slotp NULL: net_del_fd finds it by its fd). */
 struct lslot {
 	void	(*ready)(int, void *);
 	void	*arg;
@@ -521,6 +521,21 @@ net_add_fd(int fd, void (*cb)(int, void *), void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+/* The slot that takes this one's place was dispatched already (net_poll
+ * goes from the end). */
+void
+net_del_fd(int fd)
+{
+	unsigned i;
+
+	for (i = 0; i < npfd; i++)
+		if (pent[i].type == PE_FD && pfd[i].fd == fd) {
+			free(pent[i].p);
+			slot_del(i);
+			return;
+		}
 }
 
 /*

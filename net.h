@@ -44,6 +44,7 @@ void	 net_init(const struct net_handlers *h,
 	    const struct net_handlers *servers);
 void	 net_shutdown(const char *line);	/* send line to all, flush, close */
 int	 net_add_fd(int fd, void (*cb)(int fd, void *arg), void *arg);
+void	 net_del_fd(int fd);	/* out of the poll set; its cb may call it */
 void	 net_poll(int timeout_ms);	/* one poll() and its dispatch */
 /*
  * End of a loop pass: tell irc about connections that died, write once to

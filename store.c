@@ -664,6 +664,8 @@ store_open_mode(const char *path, int mode)
 		    jm != NULL ? jm : "unknown");
 	sqlite3_finalize(st);
 	st = NULL;
+	if (store_ckpt_attach(store_db) == -1)
+		goto fail;
 
 	/*
 	 * synchronous=FULL: a COMMIT is on disk before we answer, so a
@@ -765,6 +767,7 @@ store_close(void)
 {
 	size_t	 i;
 
+	store_ckpt_stop();
 	for (i = 0; i < Q_COUNT; i++) {
 		sqlite3_finalize(stmts[i]);
 		stmts[i] = NULL;

@@ -246,6 +246,9 @@ struct store_hrow {
 };
 /* One transaction for n rows: 0, or -1 (store_error(); not logged). */
 int	 store_hist_write(const struct store_hrow *rows, size_t n);
+/* The checkpoint process is at work: a batch that can wait should (so
+ * the WAL restarts after it; store_ckpt.c) */
+bool	 store_ckpt_busy(void);
 /* the newest limit rows of one ring (channel's, else account's) */
 int	 store_hist_load_ring(int64_t channel, int64_t account,
 	    int64_t since_ms, unsigned limit,

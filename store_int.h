@@ -86,6 +86,10 @@ void	 tx_rollback(void);
 void	 store_fail(const char *what);
 void	 store_fail_errno(const char *what, int e);
 int	 store_exec(const char *sql);
+/* store_ckpt.c: the server's connection checkpoints through the child
+ * (0, or -1 logged); at store_close, the child finishes and is reaped */
+int	 store_ckpt_attach(sqlite3 *);
+void	 store_ckpt_stop(void);
 /* Blob column col into dst (at most dstsz; *len its length, 0 if larger) */
 void	 blob_copy(sqlite3_stmt *, int col, unsigned char *dst, size_t dstsz,
 	    size_t *len);

@@ -23,7 +23,7 @@ Every CHATHISTORY batch is checked for its count and order. Loopback
 only; every process it starts is stopped by its PID.
 
     python3 bench/history.py --writes-only [-m MSGS] [--rounds N]
-        [--rate R] [--keep-all]
+        [--rate R] [--keep-all] [--strace]
 
 measures the writes alone, without the million rows: N rounds, each a
 fresh server and database with persistence on, then off (same load,
@@ -32,14 +32,18 @@ with 64 in flight, the first 64 of each sender a warm-up left out;
 --rate R paces each sender at R msg/s instead, -A pinned, so the
 latency compares the send path with and without the writes, not two
 queue lengths). Per run: messages/s, server CPU per million messages
-(schedstat), p50/p99 send-to-delivery latency, the server's and the
+(schedstat), p50/p99/p99.9/max send-to-delivery latency, the server's and the
 load generator's share of one core over the run (which side was the
 limit), and the rows written: the table's largest id grows by exactly
 the rows inserted (rows are only ever deleted from the old end), and
 with --keep-all (channel-length above MSGS, so nothing is pruned)
 every message must be there once, counted per sender. Medians at the
 end, on/off side by side, and the CPU the writes cost per million
-messages persisted (on - off)."""
+messages persisted (on - off). With --strace (Linux, strace with
+--seccomp-bpf), the server runs under strace, which stops it only at
+fdatasync and fsync: their count, total and longest time over the
+message phase, in the server's own process (its loop) and in its
+children (the checkpoint process)."""
 
 import argparse
 import os
@@ -117,7 +121,25 @@ def wait_port(port):
             time.sleep(0.01)
 
 
-def write_run(persist, msgs, rate, keep_all, window):
+SYNC_RE = re.compile(r"^(\d+)\s+([\d.]+)\s+(?:<\.\.\. )?f(?:data)?sync"
+                     r"(?:\(| resumed).*<([\d.]+)>$")
+
+
+def syncs(trace, pid, t0, t1):
+    """fdatasync/fsync calls in strace's trace between t0 and t1 (wall
+    clock): of the server's process pid, and of the others (its
+    children): (count, total ms, longest ms) each."""
+    mine, others = [], []
+    with open(trace) as f:
+        for line in f:
+            m = SYNC_RE.match(line.strip())
+            if m and t0 <= float(m.group(2)) <= t1:
+                (mine if int(m.group(1)) == pid else others).append(
+                    float(m.group(3)) * 1000)
+    return [(len(v), sum(v), max(v, default=0)) for v in (mine, others)]
+
+
+def write_run(persist, msgs, rate, keep_all, window, trace_syncs=False):
     """One fresh server and database: the write test; a dict."""
     d = tempfile.mkdtemp(prefix="ergo-bench-histw-")
     db = os.path.join(d, "ircd.db")
@@ -141,26 +163,38 @@ def write_run(persist, msgs, rate, keep_all, window):
     con = sqlite3.connect(db)
     id0 = con.execute("SELECT ifnull(max(id), 0) FROM history").fetchone()[0]
     con.close()
-    p = subprocess.Popen([ERGO_BIN, "run", "--config", conf] + allow,
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+    cmd = [ERGO_BIN, "run", "--config", conf] + allow
+    trace = os.path.join(d, "trace")
+    if trace_syncs:     # a seccomp filter: only these calls stop
+        cmd = ["strace", "-f", "--seccomp-bpf", "-qq", "-ttt", "-T", "-e",
+               "trace=fdatasync,fsync", "-o", trace] + cmd
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL,
                          stderr=open(os.path.join(d, "log"), "w"))
+    spid = p.pid
+    wait_port(port)
+    if trace_syncs:     # strace's one child by now
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            spid = int(f.read().split()[0])
     load = os.path.join(HERE, "load")
     per = msgs // 4
-    args = [load, "-p", str(port), "-P", str(p.pid), "-T", "300", "-s",
+    args = [load, "-p", str(port), "-P", str(spid), "-T", "300", "-s",
             "fanout", "-c", "10", "-S", "4"]
     if rate > 0:
         args += ["-r", str(rate), "-d", "%.1f" % (per / rate), "-A"]
     else:
         args += ["-m", str(per), "-w", str(window), "-W", str(window)]
     try:
-        wait_port(port)
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.monotonic()
+        t0, w0 = time.monotonic(), time.time()
         out = subprocess.run(args, capture_output=True, text=True).stdout
-        wall = time.monotonic() - t0
+        wall, w1 = time.monotonic() - t0, time.time()
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     finally:
-        p.terminate()
+        try:
+            os.kill(spid, 15)   # strace ends with it
+        except ProcessLookupError:
+            pass
         p.wait()
     m = dict(kv.split("=", 1) for kv in out.split() if "=" in kv)
     res = {"ok": m.get("ok") == "1", "sent": int(m.get("sent", 0))}
@@ -171,6 +205,9 @@ def write_run(persist, msgs, rate, keep_all, window):
     res["cpu_per_M"] = float(m.get("cpu_s_per_M", 0)) * 9
     res["p50"] = float(m.get("p50_ms", 0))
     res["p99"] = float(m.get("p99_ms", 0))
+    res["p999"] = float(m.get("p999_ms", 0))
+    res["max"] = float(m.get("max_ms", 0))
+    res["syncs"] = syncs(trace, spid, w0, w1) if trace_syncs else None
     # shares of one core over the message phase (server) and the whole
     # load run (the load generator: registration and joins included)
     res["srv_busy"] = (float(m.get("cpu_s_per_M", 0)) *
@@ -212,21 +249,27 @@ def writes_only(a):
              " ".join(open("/proc/loadavg").read().split()[:3]),
              time.strftime("%H:%M:%S", time.gmtime())))
     print("| run | persistent | msgs/s | CPU s per 1M msgs | msgs/s a "
-          "core | p50 ms | p99 ms | server busy | load busy | rows written "
-          "| complete |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "core | p50 ms | p99 ms | p99.9 / max ms | server busy | load "
+          "busy | rows written | complete |%s" % (
+              " server's fdatasyncs: n, ms, longest | its children's: n, "
+              "ms |" if a.strace else ""))
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|%s"
+          % ("---|---|" if a.strace else ""))
     for i in range(a.rounds):
         for persist in (True, False):
-            r = write_run(persist, a.m, a.rate, a.keep_all, a.w)
+            r = write_run(persist, a.m, a.rate, a.keep_all, a.w, a.strace)
             runs[persist].append(r)
-            print("| %d | %s | %.0f | %.2f | %.0f | %.2f | %.2f | %.0f%% | "
-                  "%.0f%% | %d | %s |" % (i + 1, "yes" if persist else "no",
-                                   r["msgs_s"], r["cpu_per_M"],
-                                   1e6 / max(r["cpu_per_M"], 1e-9), r["p50"],
-                                   r["p99"], r["srv_busy"] * 100,
-                                   r["load_busy"] * 100, r["rows"],
-                                   "yes" if r["ok"] and r["complete"]
-                                   else "NO"), flush=True)
+            print("| %d | %s | %.0f | %.2f | %.0f | %.2f | %.2f | %.1f / "
+                  "%.1f | %.0f%% | %.0f%% | %d | %s |%s"
+                  % (i + 1, "yes" if persist else "no",
+                     r["msgs_s"], r["cpu_per_M"],
+                     1e6 / max(r["cpu_per_M"], 1e-9), r["p50"],
+                     r["p99"], r["p999"], r["max"], r["srv_busy"] * 100,
+                     r["load_busy"] * 100, r["rows"],
+                     "yes" if r["ok"] and r["complete"] else "NO",
+                     " %d, %.0f, %.1f | %d, %.0f |" % (r["syncs"][0] +
+                                                     r["syncs"][1][:2])
+                     if r["syncs"] else ""), flush=True)
 
     def med(persist, k):
         return statistics.median(r[k] for r in runs[persist])
@@ -273,6 +316,10 @@ def main():
                     "messages in flight per sender (closed loop)")
     ap.add_argument("--rate", type=int, default=0,
                     help="writes-only: pace each sender at this msg/s")
+    ap.add_argument("--strace", action="store_true",
+                    help="writes-only: count the fdatasync/fsync calls of "
+                    "the server's process and of its children over the "
+                    "message phase (strace, Linux)")
     ap.add_argument("--keep-all", action="store_true",
                     help="writes-only: channel-length above -m, so every "
                     "row stays and is counted")

@@ -1130,13 +1130,13 @@ scen_msgs(const char *name, int nclients, int msgs, int rate, double dur,
 	printf("RESULT scenario=%s clients=%d senders=%d sent=%d "
 	    "deliveries=%ld expected=%lld lost=%lld reordered=%ld "
 	    "unexpected=%ld warm=%d measured=%ld deliv_per_s=%.0f "
-	    "p50_ms=%.3f p99_ms=%.3f "
+	    "p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f "
 	    "cpu_s_per_M=%.3f stat_cpu_s_per_M=%.3f cpu2_s_per_M=%.3f "
 	    "wall_s=%.3f pinned=%d tls=%d ok=%d\n",
 	    name, nclients, nsenders, sent[0] + sent[1] + sent[2] + sent[3],
 	    n_deliv, (long long)expected, (long long)expected - n_deliv,
 	    n_reorder, n_unexpected, nd0 > 0 ? warm : 0, nd, nd / dt,
-	    lat_pct(50), lat_pct(99),
+	    lat_pct(50), lat_pct(99), lat_pct(99.9), lat_pct(100),
 	    nd ? (double)(c1 - c0) / 1e9 / (nd / 1e6) : -1.0,
 	    nd ? (double)(s1 - s0) / 1e9 / (nd / 1e6) : -1.0,
 	    nd && spid2 > 0 ? (double)(d1 - d0) / 1e9 /

@@ -77,13 +77,14 @@ def files(srv):
             os.path.getsize(wal) if os.path.exists(wal) else None)
 
 
-def checkpointed(srv, n):
-    """n rows are more than the WAL holds: they went on into the
-    database file, and the WAL started over (it stayed small)."""
+def checkpointed(srv, n, pages=4000):
+    """n rows are more than the WAL holds (pages of 4 KiB and their
+    frame headers): they went on into the database file, and the WAL
+    started over (it stayed smaller)."""
     size, wal = files(srv)
-    assert n * len(PAD) > 4000 * 4200
+    assert n * len(PAD) > pages * 4200
     assert size + wal > n * len(PAD), (size, wal)
-    assert wal < 4000 * 4200, (size, wal)
+    assert wal < pages * 4200, (size, wal)
 
 
 def all_written(srv, n):
@@ -97,17 +98,18 @@ def test_the_child_checkpoints_the_wal_and_every_row_is_kept():
         kids = children(srv.pid)
         assert kids is None or kids == [pid], kids
         s = sender(srv)
-        n = 50000
+        n = 60000
         flood(s, 0, n)
         all_written(srv, n)
         done = [(int(a), int(b)) for a, b in
                 re.findall(DONE % pid, srv.logtext())]
         # the child did them, and the WAL started over after them (a
         # flood writes on during one, up to 2,048 rows, so that may take
-        # a few; below the ceiling, where the server would checkpoint)
-        assert len(done) >= 5, srv.logtail()
-        assert all(d >= 1000 and l < 4000 for d, l in done), done
-        checkpointed(srv, n)
+        # a few; on a busy machine the server may join in at the ceiling,
+        # and a checkpoint of the child then finds it busy: -1)
+        assert len([d for d, _ in done if d >= 1000]) >= 3, done
+        assert any(b[1] < a[1] for a, b in zip(done, done[1:])), done
+        checkpointed(srv, n, 5000)
         # and CHATHISTORY finds the first and the last after a restart
         # (read back from the database)
         assert srv.stop() == 0
@@ -142,7 +144,7 @@ def test_a_killed_child_is_said_once_and_the_server_checkpoints_itself():
         log = srv.logtext()
         assert log.count("checkpoint process pid %d ended" % pid) == 1
         assert len(re.findall(DONE % pid, log)) == before
-        checkpointed(srv, 50000)       # by the server
+        checkpointed(srv, 50000, 2000)         # by the server
         assert srv.stop() == 0
         assert not os.path.exists(os.path.join(srv.dir, "ircd.db-wal"))
         assert db_rows(srv) == [(50000,)]
@@ -200,7 +202,7 @@ def test_checkpoint_process_no_forks_none_and_checkpoints_in_the_server():
         flood(s, 0, 50000)
         all_written(srv, 50000)
         assert "checkpoint process" not in srv.logtext()
-        checkpointed(srv, 50000)
+        checkpointed(srv, 50000, 2000)
         assert children(srv.pid) in (None, [])
         assert srv.stop() == 0
         assert not os.path.exists(os.path.join(srv.dir, "ircd.db-wal"))

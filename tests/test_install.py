@@ -589,7 +589,10 @@ def test_make_run_serves_on_builtin_defaults_even_as_root():
         text = read(out).decode()
         if os.geteuid() == 0:       # it got past the refusal
             assert "warn server running as root" in text, text
-        assert os.path.exists(os.path.join(src, "ircd.db"))
+        # created just after the listeners open (and the checkpoint
+        # process is forked), so a moment after the port accepts
+        wait_for(lambda: os.path.exists(os.path.join(src, "ircd.db")), 10,
+                 "ircd.db created")
     finally:
         os.killpg(p.pid, signal.SIGTERM)    # make and its ergo, ours
         p.wait(15)

@@ -1,10 +1,11 @@
 /*
  * net.c: connections, the dense pollfd array and the poll() pass,
- * per-connection input/output buffers and per-IP counts; the PROXY
- * header's reading and the WebSocket upgrade (net_proxy.c and net_ws.c
- * parse them), and where WebSocket frames meet lines. It splits input
- * into lines and hands them to irc.c; it never parses IRC. Listeners
- * and accept are net_listen.c's, which hands sockets to net_accepted.
+ * per-connection input buffers and per-IP counts (net_out.c queues and
+ * writes output); the PROXY header's reading and the WebSocket upgrade
+ * (net_proxy.c and net_ws.c parse them), and where WebSocket frames
+ * meet lines. It splits input into lines and hands them to irc.c; it
+ * never parses IRC. Listeners and accept are net_listen.c's, which
+ * hands sockets to net_accepted.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE	/* accept4: glibc declares it only so */
@@ -29,6 +30,7 @@
 #include "ergo.h"
 #include "net.h"
 #include "net_conn.h"
+#include "net_int.h"
 #include "log.h"
 #include "conf.h"
 #include "util.h"
@@ -56,26 +58,6 @@
 
 enum { PE_LISTENER, PE_CONN, PE_FD };
 
-#define CONN_CLOSING	0x01	/* flush, then close (irc already told) */
-#define CONN_DEAD	0x02	/* close; irc not yet told */
-#define CONN_PAUSED	0x04	/* irc asked us to hold its lines */
-#define CONN_INQ	0x08	/* on the pending-input list */
-#define CONN_OUTQ	0x10	/* on the pending-output list */
-#define CONN_GONEQ	0x20	/* on the close list */
-#define CONN_SKIP	0x40	/* discarding an overlong line up to LF */
-#define CONN_KEPT	0x80	/* empty output buffer kept, on kept list */
-#define CONN_OUSED	0x100	/* output queued since the last sweep */
-#define CONN_CONNECTING	0x200	/* net_connect: waiting for connect(2) */
-#define CONN_FRESH	0x400	/* nothing read yet (irc has it) */
-#define CONN_PTLS	0x800	/* the PROXY header said: client spoke TLS */
-#define CONN_SRV	0x1000	/* a server link's: irc's srv handlers */
-#define CONN_EMPTIED	0x2000	/* its output has emptied once (oempty_ms) */
-#define CONN_OWNLINE	0x4000	/* WebSocket or its own sendq: a shared line
-				 * looks at ws and sendq (else it need not
-				 * read that part of the struct) */
-/* An address's text and its NUL: 8 groups of 4 hex digits and 7 colons
- * (inet_ntop writes an IPv4 inside IPv6 as ::ffff:a.b.c.d, shorter) */
-#define CONN_IP_LEN	40
 /* A server link's burst is thousands of lines: taken in larger bites. */
 #define LINES_PER_PASS_SERVER	512
 
@@ -89,35 +71,6 @@ struct ipcount {
 static const struct net_handlers *up, *srv;
 struct net_lim		 net_lim;
 
-/*
- * One per client: 152 bytes (a 160-byte malloc chunk), every one of
- * them held by an idle client, so the counts are 32 bits (input is
- * bounded by max-recvq, a skipped line by READQ_MAX, a sendq by 1 GiB),
- * the address is as long as an address's text gets, and the output
- * state is a part of its own (struct cout) only while output is pending
- * or kept; its descriptor is its poll slot's and its handlers are
- * irc's up or srv (CONN_SRV). What a fan-out delivery reads comes first
- * (net_conn_send_line, net_conn_prefetch, net_flush's walk).
- */
-struct conn {
-	unsigned	 flags;
-	uint32_t	 sendq;		/* its cap; 0: max-sendq */
-	struct cout	*out;		/* output, or NULL (see below) */
-	struct conn	*outq;		/* on outq_head's list (CONN_OUTQ) */
-	struct tls_conn	*tls;		/* NULL: plain text */
-	struct ws	*ws;		/* a WebSocket: lines are frames */
-	unsigned	 slot;		/* its socket is pfd[slot].fd */
-	uint32_t	 oempty_ms;	/* ergo_now_ms when output last emptied */
-	void		*client;
-	struct ipcount	*ipc;
-	char		*ibuf;		/* pending input, only while non-empty */
-	uint32_t	 ilen;		/* bytes in ibuf */
-	uint32_t	 skipped;	/* of an overlong line (CONN_SKIP) */
-	struct conn	*inq, *goneq;
-	struct conn_pre	*pre;		/* irc not told yet: a header to come */
-	const char	*reason;	/* why it died (static string) */
-	char		 ip[CONN_IP_LEN];
-};
 /* lives as long as its client: not between registrations' short-lived
  * memory in malloc's heap (pool.h) */
 static struct pool conn_pool = POOL_INIT(sizeof(struct conn));
@@ -143,268 +96,17 @@ struct pent {
 	int	 type;
 };
 
-static struct pollfd	*pfd;
-#define CONN_FD(c)	(pfd[(c)->slot].fd)
+struct pollfd		*pfd;
 #define CONN_H(c)	((c)->flags & CONN_SRV ? srv : up)
 static struct pent	*pent;
 static unsigned		 npfd, cappfd;
 static struct ipcount	*iptab[IPTAB_SIZE];
-static struct conn	*inq_head, *outq_head, *goneq_head, *pre_head;
-static unsigned		 noutq;		/* connections on outq */
+static struct conn	*inq_head, *goneq_head, *pre_head;
+struct conn		*outq_head;
+unsigned		 noutq;		/* connections on outq */
 static unsigned		 nconns;
 /* + 1: a WebSocket chunk decodes to at most its length and one LF */
 static char		 rbuf[READ_CHUNK + RECVQ_MAX + 1];
-
-/*
- * An output buffer that empties is kept until the next once-a-second
- * sweep finds it still empty and unused: a busy client no longer pays a
- * malloc and a chain of reallocs every loop pass (half the instructions
- * of a channel fan-out in bench/profile.sh), and a client idle for a
- * second or two still holds no output memory. Only buffers up to
- * OBUF_KEEP_MAX are kept; a larger one (a burst) is freed at once. The
- * cap is above what a busy channel member gathers in one pass (a few
- * hundred lines when the socket took only part of the last write):
- * at 16 KiB such buffers were freed and regrown by doubling every few
- * passes, and those realloc copies were a third of a fan-out's
- * instructions. max-sendq still bounds every buffer.
- */
-#define OBUF_KEEP_MAX	65536
-static struct conn	*kept_head;	/* conns holding an empty buffer */
-
-/*
- * Shared lines: a line fanned out to many connections (a channel
- * message) is made once (net_line_new) and queued on each by reference;
- * writev sends it from that one copy, which stays in the cache, instead
- * of a copy into every member's buffer (those copies, and the kernel
- * reading them back from cold buffers, were a third of a fan-out).
- * While a connection's ring holds segments, they describe all its
- * pending output in order: a segment is a shared line, or (l NULL) the
- * next len bytes of its own obuf, which stays the FIFO of the bytes it
- * was given by copy. With no segments, obuf alone is the output.
- */
-struct net_line {
-	unsigned	 refs;
-	unsigned	 len;
-	char		 data[];
-};
-
-struct oseg {
-	struct net_line	*l;		/* NULL: bytes of obuf */
-	size_t		 len;
-};
-
-/*
- * A connection's output, made when output is first queued and freed
- * once it is all written (or, kept, at the sweep): an idle client holds
- * none. What a delivery reads is the first 32 bytes (32-bit counts: a
- * sendq is at most 64 MiB, conf.c).
- */
-struct cout {
-	unsigned	 head, n, cap;	/* a ring of cap (0 or a power of 2) */
-	uint32_t	 off;		/* of the head segment, sent */
-	uint32_t	 bytes;		/* shared bytes not yet sent */
-	uint32_t	 olen, ooff, ocap;	/* obuf's */
-	uint32_t	 oempty_pass;	/* flush_pass when it last emptied */
-	char		*obuf;		/* the bytes given by copy, or NULL */
-	struct conn	*kprev, *knext;	/* on kept_head's list (CONN_KEPT) */
-	struct oseg	 seg[];
-};
-
-static void
-kept_unlink(struct conn *c)
-{
-	struct cout *o;
-
-	if (!(c->flags & CONN_KEPT))
-		return;
-	o = c->out;		/* kept: it has one */
-	if (o->kprev != NULL)
-		o->kprev->out->knext = o->knext;
-	else
-		kept_head = o->knext;
-	if (o->knext != NULL)
-		o->knext->out->kprev = o->kprev;
-	o->kprev = o->knext = NULL;
-	c->flags &= ~CONN_KEPT;
-}
-
-struct net_line *
-net_line_new(const char *buf, size_t len)
-{
-	struct net_line *l;
-
-	if (len > UINT32_MAX || (l = malloc(sizeof(*l) + len)) == NULL)
-		return NULL;
-	l->refs = 1;
-	l->len = (unsigned)len;
-	memcpy(l->data, buf, len);
-	return l;
-}
-
-struct net_line *
-net_line_ref(struct net_line *l)
-{
-	l->refs++;
-	return l;
-}
-
-void
-net_line_unref(struct net_line *l)
-{
-	if (l != NULL && --l->refs == 0)
-		free(l);
-}
-
-const char *
-net_line_data(const struct net_line *l, size_t *len)
-{
-	*len = l->len;
-	return l->data;
-}
-
-/* Drops every queued segment (the connection's output is discarded). */
-static void
-oq_clear(struct conn *c)
-{
-	struct cout *q = c->out;
-
-	if (q == NULL)
-		return;
-	while (q->n > 0) {
-		net_line_unref(q->seg[q->head].l);
-		q->head = (q->head + 1) & (q->cap - 1);
-		q->n--;
-	}
-	q->head = 0;
-	q->off = q->bytes = 0;
-}
-
-/* c's output part, made if needed; NULL if out of memory. */
-static struct cout *
-out_get(struct conn *c)
-{
-	if (c->out == NULL)
-		c->out = calloc(1, sizeof(*c->out));
-	return c->out;
-}
-
-/* Appends a segment; false if out of memory. The part may move. */
-static bool
-oq_push(struct conn *c, struct net_line *l, size_t len)
-{
-	struct cout *q = c->out;
-	unsigned ncap;
-
-	if (q != NULL && q->n > 0) {
-		struct oseg *t = &q->seg[(q->head + q->n - 1) & (q->cap - 1)];
-
-		if (l == NULL && t->l == NULL) {	/* more of obuf */
-			t->len += len;
-			return true;
-		}
-	}
-	if (q == NULL || q->n == q->cap) {
-		ncap = q != NULL && q->cap > 0 ? q->cap * 2 : 16;
-		if ((q = realloc(q, sizeof(*q) + ncap * sizeof(q->seg[0]))) ==
-		    NULL)
-			return false;
-		if (c->out == NULL)
-			memset(q, 0, sizeof(*q));
-		else if (q->n > 0 && q->head + q->n > q->cap)	/* unwrapped */
-			memcpy(&q->seg[q->cap], &q->seg[0],
-			    (q->head + q->n - q->cap) * sizeof(q->seg[0]));
-		q->cap = ncap;
-		c->out = q;	/* the kept list links conns: nothing to fix */
-	}
-	q->seg[(q->head + q->n++) & (q->cap - 1)] = (struct oseg){ l, len };
-	if (l != NULL) {
-		l->refs++;
-		q->bytes += len;
-	}
-	return true;
-}
-
-static inline size_t
-conn_pending(const struct conn *c)
-{
-	const struct cout *o = c->out;
-
-	return o != NULL ? o->olen - o->ooff + o->bytes : 0;
-}
-
-static void
-obuf_release(struct conn *c)
-{
-	kept_unlink(c);
-	if (c->out == NULL)
-		return;
-	oq_clear(c);
-	free(c->out->obuf);
-	free(c->out);
-	c->out = NULL;
-}
-
-/*
- * All output written: keep the buffer for now (see above), or free it.
- * Only a connection whose output also emptied a moment ago (within the
- * last second or the last OBUF_KEEP_PASSES loop passes) keeps it: a
- * welcome burst, or the odd reply to an idle client, frees its buffer
- * at once as before, so thousands of clients registering together do
- * not each hold one until the sweep (that fragmented the heap: 1.2 KB
- * of RSS per idle client at 10,000 instead of 0.8).
- */
-#define OBUF_KEEP_PASSES	16
-#define OQ_KEEP_MAX		4096	/* segments: 64 KiB, like obuf */
-static uint32_t		 flush_pass = 1;	/* net_flush calls, from 1 */
-
-static void
-obuf_emptied(struct conn *c)
-{
-	uint32_t now = (uint32_t)ergo_now_ms, ms = c->oempty_ms, pass;
-	unsigned before = c->flags & CONN_EMPTIED;
-	struct cout *o = c->out;
-
-	c->oempty_ms = now;
-	c->flags |= CONN_EMPTIED;
-	if (o == NULL)
-		return;
-	/* the pass of the last emptying is known while the part lasted */
-	pass = o->oempty_pass;
-	o->oempty_pass = flush_pass;
-	o->olen = o->ooff = 0;
-	if (o->ocap > OBUF_KEEP_MAX || o->cap > OQ_KEEP_MAX ||
-	    (c->flags & (CONN_CLOSING | CONN_DEAD)) || !before ||
-	    (now - ms > 1000 && (pass == 0 ||
-	    flush_pass - pass > OBUF_KEEP_PASSES))) {
-		obuf_release(c);
-		return;
-	}
-	if (!(c->flags & CONN_KEPT)) {
-		c->flags |= CONN_KEPT;
-		o->kprev = NULL;
-		o->knext = kept_head;
-		if (kept_head != NULL)
-			kept_head->out->kprev = c;
-		kept_head = c;
-	}
-}
-
-/* Once a second: free the kept buffers nobody wrote to since last time. */
-static void
-kept_sweep(void)
-{
-	struct conn *c, *next;
-
-	for (c = kept_head; c != NULL; c = next) {
-		next = c->out->knext;
-		if (conn_pending(c) == 0 && !(c->flags & CONN_OUSED))
-			obuf_release(c);
-		else
-			c->flags &= ~CONN_OUSED;
-	}
-}
-
-static void conn_kill(struct conn *, const char *reason);
 
 /* ---- pollfd array: dense, O(1) add and swap-removal ---- */
 
@@ -679,7 +381,7 @@ net_accepted(int fd, const char *ip, const char *key, struct tls_conn *tls,
 
 /* ---- connections ---- */
 
-static void
+void
 goneq_add(struct conn *c)
 {
 	if (c->flags & CONN_GONEQ)
@@ -705,7 +407,7 @@ goneq_tell(void)
 }
 
 /* The connection failed under us: irc is told at the end of the pass. */
-static void
+void
 conn_kill(struct conn *c, const char *reason)
 {
 	if (c->flags & (CONN_CLOSING | CONN_DEAD))
@@ -722,7 +424,7 @@ conn_kill(struct conn *c, const char *reason)
  * (a scan, plaintext, an old or TLS 1.3-only client), whichever path
  * finds it first.
  */
-static void
+void
 conn_kill_tls(struct conn *c, const char *why)
 {
 	if (!(c->flags & (CONN_CLOSING | CONN_DEAD)) &&
@@ -918,7 +620,6 @@ pre_proxy(struct conn *c)
 }
 
 static ssize_t conn_recv_raw(struct conn *, char *, size_t, const char **);
-static void conn_send_raw(struct conn *, const char *, size_t);
 static ssize_t conn_ws_input(struct conn *, const char *, size_t, char *);
 
 /*
@@ -1074,212 +775,6 @@ net_conn_close(struct conn *c, const char *error)
 	c->client = NULL;
 	pfd[c->slot].events = 0;
 	goneq_add(c);
-}
-
-/*
- * Makes room for len more bytes of output: 0, or -1 with c killed.
- * Apart from net_conn_send, which runs once per recipient of every line
- * and so stays small (this is its rare case).
- */
-static __attribute__((noinline)) int
-obuf_room(struct conn *c, size_t len)
-{
-	struct cout *o;
-	size_t ncap;
-	char *nb;
-
-	if ((o = out_get(c)) == NULL) {
-		conn_kill(c, "Out of memory");
-		return -1;
-	}
-	ncap = o->ocap ? o->ocap : 512;
-	if (o->ooff > 0) {
-		memmove(o->obuf, o->obuf + o->ooff, o->olen - o->ooff);
-		o->olen -= o->ooff;
-		o->ooff = 0;
-	}
-	while (ncap < o->olen + len)
-		ncap *= 2;
-	if (ncap > o->ocap) {
-		if (ncap > UINT32_MAX ||
-		    (nb = realloc(o->obuf, ncap)) == NULL) {
-			conn_kill(c, "Out of memory");
-			return -1;
-		}
-		o->obuf = nb;
-		o->ocap = (uint32_t)ncap;
-	}
-	return 0;
-}
-
-/*
- * WebSocket output: each line of buf a frame (net_ws.c's ws_frame_line,
- * the one place lines become frames), queued as raw bytes.
- */
-static void
-conn_send_ws(struct conn *c, const char *buf, size_t len)
-{
-	static char frame[WS_FRAME_HDR + 3 * (RECVQ_MAX + IRC_LINE_MAX)];
-	const char *lf;
-	size_t n;
-
-	while (len > 0 && !(c->flags & CONN_DEAD)) {
-		lf = memchr(buf, '\n', len);
-		n = lf != NULL ? (size_t)(lf - buf) + 1 : len;
-		if (n > RECVQ_MAX + IRC_LINE_MAX)	/* never from irc */
-			n = RECVQ_MAX + IRC_LINE_MAX;
-		conn_send_raw(c, frame, ws_frame_line(c->ws, frame, buf, n));
-		buf += n;
-		len -= n;
-	}
-}
-
-void
-net_conn_send(struct conn *c, const char *buf, size_t len)
-{
-	if (c->ws != NULL)
-		conn_send_ws(c, buf, len);
-	else
-		conn_send_raw(c, buf, len);
-}
-
-static inline void
-outq_add(struct conn *c)
-{
-	if (!(c->flags & CONN_OUTQ)) {
-		c->flags |= CONN_OUTQ;
-		c->outq = outq_head;
-		outq_head = c;
-		noutq++;
-	}
-}
-
-/* Over max-sendq: what is queued is dropped, ERROR is all it gets. */
-static __attribute__((noinline)) void
-conn_sendq_exceeded(struct conn *c)
-{
-	char frame[64];
-	const char *buf = "ERROR :SendQ exceeded\r\n";
-	size_t len = strlen(buf);
-	struct cout *o;
-
-	if ((o = c->out) != NULL)
-		o->olen = o->ooff = 0;
-	oq_clear(c);
-	c->flags |= CONN_DEAD;
-	c->reason = "SendQ exceeded";
-	pfd[c->slot].events = 0;
-	goneq_add(c);
-	if (c->ws != NULL) {
-		len = ws_frame_line(c->ws, frame, buf, len);
-		len += ws_frame_close(frame + len, 1008, "SendQ exceeded");
-		ws_set_close_sent(c->ws);
-		buf = frame;
-	}
-	if (((o = c->out) == NULL || o->olen + len > o->ocap) &&
-	    obuf_room(c, len) == -1)
-		return;
-	o = c->out;
-	memcpy(o->obuf + o->olen, buf, len);
-	o->olen += len;
-	outq_add(c);
-}
-
-static void
-conn_send_raw(struct conn *c, const char *buf, size_t len)
-{
-	struct cout *o;
-
-	if (c->flags & CONN_DEAD)
-		return;
-	if (conn_pending(c) + len > (c->sendq ? c->sendq : net_lim.max_sendq) &&
-	    !(c->flags & CONN_CLOSING)) {
-		conn_sendq_exceeded(c);
-		return;
-	}
-	c->flags |= CONN_OUSED;
-	if (((o = c->out) == NULL || o->olen + len > o->ocap) &&
-	    obuf_room(c, len) == -1)
-		return;
-	if (c->out->n > 0 && !oq_push(c, NULL, len)) {
-		conn_kill(c, "Out of memory");
-		return;
-	}
-	o = c->out;	/* oq_push may have moved it */
-	memcpy(o->obuf + o->olen, buf, len);
-	o->olen += len;
-	outq_add(c);
-}
-
-void
-net_conn_prefetch(const struct conn *c, unsigned step)
-{
-#if defined(__GNUC__) || defined(__clang__)
-	const struct cout *q;
-
-	if (step == 0) {
-		/*
-		 * What a delivery reads is the struct's first 24 bytes (40
-		 * with CONN_OWNLINE): one cache line, or two when malloc's
-		 * 16-byte alignment puts them across a boundary.
-		 */
-		__builtin_prefetch(c);
-		__builtin_prefetch(&c->outq);
-	} else if ((q = c->out) == NULL)
-		return;
-	else if (step == 1) {
-		__builtin_prefetch(q);
-		__builtin_prefetch(&q->ocap);	/* the line after, if across */
-	}
-	else
-		__builtin_prefetch(&q->seg[(q->head + q->n) & (q->cap - 1)], 1);
-#else
-	(void)c;
-	(void)step;
-#endif
-}
-
-/*
- * A shared line, queued by reference on a plain TCP or TLS connection
- * (TLS: conn_writev hands the gathered lines to the engine, which copies
- * them into its record: one copy, not one into obuf and one more into
- * the engine); copied for WebSocket (framed per line).
- */
-void
-net_conn_send_line(struct conn *c, struct net_line *l)
-{
-	size_t cap = net_lim.max_sendq;
-	const struct cout *o;
-
-	/* A plain or TLS connection with the default sendq (the many
-	 * members of a large channel) is answered from its flags and its
-	 * output part alone. */
-	if (c->flags & (CONN_OWNLINE | CONN_DEAD | CONN_CLOSING |
-	    CONN_CONNECTING)) {
-		if (c->ws != NULL ||
-		    (c->flags & (CONN_DEAD | CONN_CLOSING | CONN_CONNECTING))) {
-			net_conn_send(c, l->data, l->len);
-			return;
-		}
-		if (c->sendq != 0)
-			cap = c->sendq;
-	}
-	if (conn_pending(c) + l->len > cap) {
-		conn_sendq_exceeded(c);
-		return;
-	}
-	c->flags |= CONN_OUSED;
-	/* what obuf holds so far goes first */
-	if ((o = c->out) != NULL && o->n == 0 && o->olen > o->ooff &&
-	    !oq_push(c, NULL, o->olen - o->ooff)) {
-		conn_kill(c, "Out of memory");
-		return;
-	}
-	if (!oq_push(c, l, l->len)) {
-		conn_kill(c, "Out of memory");
-		return;
-	}
-	outq_add(c);
 }
 
 void
@@ -1925,193 +1420,6 @@ net_poll(int timeout_ms)
 	if (poll_once(timeout_ms) && noutq > 0 &&
 	    noutq * OUTQ_PER_REPOLL >= npfd)
 		(void)poll_once(0);
-}
-
-/*
- * TLS: plaintext goes into the engine, records out to the socket. POLLOUT
- * only while records wait: plaintext the engine cannot take yet (before
- * the handshake ends) waits for a read to move the handshake on.
- */
-static void
-conn_write_tls(struct conn *c)
-{
-	struct cout *o = c->out;
-	const char *why;
-	ssize_t n;
-
-	/* no output part when only handshake records are due */
-	if (o != NULL && o->obuf != NULL)
-		n = tls_conn_write(c->tls, CONN_FD(c), o->obuf + o->ooff,
-		    o->olen - o->ooff, &why);
-	else
-		n = tls_conn_write(c->tls, CONN_FD(c), NULL, 0, &why);
-	if (o == NULL)
-		;
-	else if (n == -1)
-		o->olen = o->ooff = 0;
-	else
-		o->ooff += (uint32_t)n;
-	if (n == -1)
-		conn_kill_tls(c, why);
-	if (o == NULL || o->ooff == o->olen)
-		obuf_emptied(c);
-	if (c->flags & (CONN_CLOSING | CONN_DEAD))
-		return;
-	if (n != -1 && tls_conn_want_write(c->tls))
-		pfd[c->slot].events |= POLLOUT;
-	else
-		pfd[c->slot].events &= ~POLLOUT;
-}
-
-/*
- * Output with shared lines: the segments are gathered into one scratch
- * buffer, which stays in the cache from one connection to the next, and
- * sent with one send(2) (TLS: handed to the engine, whose records
- * net_tls.c sends). Handing the kernel the segments themselves
- * (sendmsg, an iovec each) cost as much again: it copies each short
- * line on its own, and a member gathers a hundred a pass.
- */
-static char	 oq_scratch[65536];
-
-#if defined(__GNUC__) || defined(__clang__)
-#define PREFETCH(p)	__builtin_prefetch(p)
-#else
-#define PREFETCH(p)	((void)(p))
-#endif
-
-static void
-conn_writev(struct conn *c)
-{
-	struct cout *q = c->out;
-	struct oseg *sg;
-	size_t pos, want, rem, skip, len;
-	ssize_t n;
-	unsigned i;
-
-	while (q->n > 0) {
-		pos = q->ooff;
-		want = 0;
-		for (i = 0; i < q->n; i++) {
-			sg = &q->seg[(q->head + i) & (q->cap - 1)];
-			skip = i == 0 ? q->off : 0;
-			len = sg->len - skip;
-			if (want + len > sizeof(oq_scratch)) {
-				if (want == 0)	/* never: lines are short */
-					len = sizeof(oq_scratch);
-				else
-					break;
-			}
-			if (sg->l == NULL) {
-				memcpy(oq_scratch + want, q->obuf + pos, len);
-				pos += sg->len - skip;
-			} else
-				memcpy(oq_scratch + want, sg->l->data + skip, len);
-			want += len;
-		}
-		if (c->tls != NULL) {
-			const char *why;
-
-			if ((n = tls_conn_write(c->tls, CONN_FD(c), oq_scratch,
-			    want, &why)) == -1) {
-				q->olen = q->ooff = 0;
-				oq_clear(c);
-				conn_kill_tls(c, why);
-				break;
-			}
-		} else
-			n = send(CONN_FD(c), oq_scratch, want, MSG_NOSIGNAL);
-		if (n == -1) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EINTR) {
-				pfd[c->slot].events |= POLLOUT;
-				return;
-			}
-			q->olen = q->ooff = 0;
-			oq_clear(c);
-			conn_kill(c, "Write error");
-			break;
-		}
-		/* what was sent leaves the queue */
-		for (rem = (size_t)n; rem > 0 && q->n > 0;) {
-			sg = &q->seg[q->head];
-			if (rem < sg->len - q->off) {
-				q->off += rem;
-				if (sg->l == NULL)
-					q->ooff += rem;
-				else
-					q->bytes -= rem;
-				break;
-			}
-			rem -= sg->len - q->off;
-			if (sg->l == NULL)
-				q->ooff += sg->len - q->off;
-			else {
-				q->bytes -= sg->len - q->off;
-				net_line_unref(sg->l);
-			}
-			q->off = 0;
-			q->head = (q->head + 1) & (q->cap - 1);
-			q->n--;
-		}
-		if ((size_t)n < want) {
-			if (!(c->flags & (CONN_CLOSING | CONN_DEAD)) &&
-			    (c->tls == NULL || tls_conn_want_write(c->tls)))
-				pfd[c->slot].events |= POLLOUT;
-			return;
-		}
-	}
-	/* obuf's bytes all went with the segments */
-	q->head = 0;
-	obuf_emptied(c);
-	if (!(c->flags & (CONN_CLOSING | CONN_DEAD))) {
-		if (c->tls != NULL && tls_conn_want_write(c->tls))
-			pfd[c->slot].events |= POLLOUT;
-		else
-			pfd[c->slot].events &= ~POLLOUT;
-	}
-}
-
-static void
-conn_write(struct conn *c)
-{
-	struct cout *o = c->out;
-	ssize_t n;
-
-	if (c->flags & CONN_CONNECTING) {	/* written once connected */
-		pfd[c->slot].events |= POLLOUT;
-		return;
-	}
-	if (o != NULL && o->n > 0) {
-		conn_writev(c);
-		return;
-	}
-	if (c->tls != NULL) {
-		conn_write_tls(c);
-		return;
-	}
-	if (o == NULL || o->olen == o->ooff)
-		goto empty;
-	n = send(CONN_FD(c), o->obuf + o->ooff, o->olen - o->ooff, MSG_NOSIGNAL);
-	if (n == -1) {
-		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-			pfd[c->slot].events |= POLLOUT;
-			return;
-		}
-		o->olen = o->ooff = 0;
-		conn_kill(c, "Write error");
-		goto empty;
-	}
-	o->ooff += (uint32_t)n;
-	if (o->ooff < o->olen) {
-		if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
-			pfd[c->slot].events |= POLLOUT;
-		return;
-	}
-empty:
-	/* An idle connection soon holds no output memory. */
-	obuf_emptied(c);
-	if (!(c->flags & (CONN_CLOSING | CONN_DEAD)))
-		pfd[c->slot].events &= ~POLLOUT;
 }
 
 static void

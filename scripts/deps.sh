@@ -9,7 +9,8 @@
 #         clang too when CC=clang; bmake (BSD make: tests/test_install.py
 #         builds with it, the Makefile being POSIX make); and the
 #         service managers and tools tests/test_init.py drives: OpenRC,
-#         runit, s6, logrotate, busybox (syslogd), shellcheck; and
+#         runit, s6, logrotate, busybox (syslogd), shellcheck, strace
+#         (tests/test_checkpoint.py: which process syncs); and
 #         ircd-hybrid (a real TS6 peer: tests/test_link_hybrid.py runs
 #         it on its own ports, never as the service) and
 #         atheme-services (tests/test_atheme_link.py). Installed
@@ -103,6 +104,9 @@ EOF
 			need "busybox (syslogd)" busybox busybox
 		command -v shellcheck >/dev/null 2>&1 ||
 			need shellcheck shellcheck shellcheck
+		# which process syncs the database (tests/test_checkpoint.py)
+		command -v strace >/dev/null 2>&1 ||
+			need "strace (for tests)" strace strace
 		# certificates for the TLS tests, and their s_client test
 		command -v openssl >/dev/null 2>&1 ||
 			need "openssl (command line)" openssl openssl

@@ -6,14 +6,17 @@ loop does not wait for the syncs; the WAL still restarts from its start
 a killed child is said once and the server checkpoints itself from then
 on; a stopped (stuck) one past the ceiling too; an orderly stop leaves
 neither a child nor a -wal file; `checkpoint-process no` forks none; a
-rehash cannot change it."""
+rehash cannot change it; the server's own process no longer syncs the
+database file (strace), only the WAL's new header."""
 
 import os
 import re
+import shutil
 import signal
+import subprocess
 import sys
 
-from ergotest import Server, Skip, wait_for
+from ergotest import ErgoTestError, Server, Skip, wait_for
 from test_history_persist import client, register_chan, db_rows, history
 
 CONF = ("history { persistent yes  channel-length 100000  "
@@ -232,3 +235,56 @@ def test_a_rehash_does_not_change_it():
                  what="the second rehash refused")
         assert len(re.findall(STARTED, srv.logtext())) == 1
         assert children(srv.pid) in (None, [])
+
+
+def server_syncs(srv, first, n):
+    """The files the server's own process (not its children) fdatasyncs
+    or fsyncs while n messages from first on are written, under strace
+    attached to it (Linux; from scripts/deps.sh's test set)."""
+    if not sys.platform.startswith("linux") or not shutil.which("strace"):
+        raise Skip("strace (Linux) is not installed")
+    out = os.path.join(srv.dir, "strace.out")
+    err = open(os.path.join(srv.dir, "strace.err"), "w+")
+    st = subprocess.Popen(["strace", "-y", "-e", "trace=fdatasync,fsync",
+                           "-o", out, "-p", str(srv.pid)],
+                          stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    try:
+        try:
+            wait_for(lambda: "attached" in open(err.name).read() or
+                     st.poll() is not None, what="strace attached")
+        except ErgoTestError:
+            raise Skip("strace did not attach")
+        if st.poll() is not None:
+            raise Skip("strace cannot attach here: %s"
+                       % open(err.name).read().strip())
+        s = sender(srv)
+        flood(s, first, n)
+        all_written(srv, first + n)
+    finally:
+        if st.poll() is None:
+            st.send_signal(signal.SIGINT)     # detaches; ours, by PID
+        st.wait(10)
+        err.close()
+    with open(out) as f:
+        return re.findall(r"f(?:data)?sync\(\d+<([^>]*)>\)", f.read())
+
+
+def test_the_server_itself_no_longer_syncs_the_database_file():
+    """With the checkpoint process, the server's own process syncs only
+    the WAL (the new header SQLite writes when the WAL starts over); the
+    database file, which checkpoints write, is synced by the child.
+    Without it, the server syncs both."""
+    with Server(conf=CONF) as srv:
+        pid = child_pid(srv)
+        files_synced = server_syncs(srv, 0, 20000)
+        assert len(re.findall(DONE % pid, srv.logtext())) >= 2
+        assert not [f for f in files_synced if f.endswith("ircd.db")], \
+            files_synced
+        assert all(f.endswith("ircd.db-wal") for f in files_synced), \
+            files_synced
+    srv = Server(conf=CONF, start=False)
+    srv.write_config(no_child_conf(srv))
+    with srv.start():
+        files_synced = server_syncs(srv, 0, 20000)
+        assert [f for f in files_synced if f.endswith("ircd.db")], \
+            files_synced

@@ -1,11 +1,11 @@
 /*
  * net.c: connections, the dense pollfd array and the poll() pass,
  * per-connection input buffers and per-IP counts (net_out.c queues and
- * writes output); the PROXY header's reading and the WebSocket upgrade
- * (net_proxy.c and net_ws.c parse them), and where WebSocket frames
- * meet lines. It splits input into lines and hands them to irc.c; it
- * never parses IRC. Listeners and accept are net_listen.c's, which
- * hands sockets to net_accepted.
+ * writes output; net_pre.c reads a PROXY header and a WebSocket upgrade
+ * before irc hears of a connection), and where WebSocket frames meet
+ * lines. It splits input into lines and hands them to irc.c; it never
+ * parses IRC. Listeners and accept are net_listen.c's, which hands
+ * sockets to net_accepted.
  */
 #if defined(__linux__) && !defined(_GNU_SOURCE)
 #define _GNU_SOURCE	/* accept4: glibc declares it only so */
@@ -35,7 +35,6 @@
 #include "conf.h"
 #include "util.h"
 #include "net_tls.h"
-#include "net_proxy.h"
 #include "net_ws.h"
 #include "pool.h"
 
@@ -75,21 +74,6 @@ struct net_lim		 net_lim;
  * memory in malloc's heap (pool.h) */
 static struct pool conn_pool = POOL_INIT(sizeof(struct conn));
 
-/*
- * A connection irc has not heard of yet: its PROXY header is still to
- * come. Only while it lasts; on pre_head's list for the deadline sweep.
- */
-struct conn_pre {
-	struct conn	*prev, *next;
-	time_t		 deadline;
-	int		 step;		/* PRE_* */
-	bool		 ws;		/* a WebSocket upgrade after the header */
-	size_t		 len;		/* header bytes taken so far */
-	unsigned char	*buf;		/* those bytes, only while some came */
-	char		*req;		/* the upgrade request so far */
-	size_t		 reqlen;
-};
-
 /* 16 bytes a descriptor: a PE_FD's callback is in its struct lslot */
 struct pent {
 	void	*p;
@@ -101,12 +85,12 @@ struct pollfd		*pfd;
 static struct pent	*pent;
 static unsigned		 npfd, cappfd;
 static struct ipcount	*iptab[IPTAB_SIZE];
-static struct conn	*inq_head, *goneq_head, *pre_head;
+static struct conn	*inq_head, *goneq_head;
 struct conn		*outq_head;
 unsigned		 noutq;		/* connections on outq */
 static unsigned		 nconns;
 /* + 1: a WebSocket chunk decodes to at most its length and one LF */
-static char		 rbuf[READ_CHUNK + RECVQ_MAX + 1];
+char			 rbuf[READ_CHUNK + RECVQ_MAX + 1];
 
 /* ---- pollfd array: dense, O(1) add and swap-removal ---- */
 
@@ -331,7 +315,6 @@ net_refuse(int fd, const char *msg)
 }
 
 static void conn_read(struct conn *);
-static int pre_start(struct conn *, int step, bool ws);
 static void goneq_tell(void);
 
 void
@@ -434,7 +417,7 @@ conn_kill_tls(struct conn *c, const char *why)
 }
 
 /* conn_kill, with "ERROR :reason" written first: the client did this. */
-static void
+void
 conn_kill_error(struct conn *c, const char *reason)
 {
 	char line[128];
@@ -446,63 +429,8 @@ conn_kill_error(struct conn *c, const char *reason)
 	conn_kill(c, reason);
 }
 
-/* ---- before irc hears of a connection: the PROXY header ---- */
-
-static int
-pre_start(struct conn *c, int step, bool ws)
-{
-	struct conn_pre *p;
-
-	if ((p = calloc(1, sizeof(*p))) == NULL)
-		return -1;
-	p->step = step;
-	p->ws = ws;
-	p->deadline = ergo_now + (time_t)net_lim.reg_timeout;
-	p->next = pre_head;
-	if (pre_head != NULL)
-		pre_head->pre->prev = c;
-	pre_head = c;
-	c->pre = p;
-	return 0;
-}
-
-static void
-pre_end(struct conn *c)
-{
-	struct conn_pre *p = c->pre;
-
-	if (p == NULL)
-		return;
-	if (p->prev != NULL)
-		p->prev->pre->next = p->next;
-	else
-		pre_head = p->next;
-	if (p->next != NULL)
-		p->next->pre->prev = p->prev;
-	free(p->req);
-	free(p->buf);
-	free(p);
-	c->pre = NULL;
-}
-
-/* Refused before irc knew of it: logged, ERROR if plain text, closed. */
-static void
-pre_refuse(struct conn *c, const char *why, const char *error)
-{
-	log_info("connect", "refused %s: %s", c->ip, why);
-	/* what was only peeked, taken: unread input would turn our close
-	 * into a reset that can discard the ERROR before it is read */
-	if (c->tls == NULL) {
-		if (recv(CONN_FD(c), rbuf, READ_CHUNK, 0) < 0) {
-			/* nothing was left: fine */
-		}
-		conn_kill_error(c, error);
-	} else
-		conn_kill(c, why);
-}
-
 /* irc hears of c now: its address is final. */
-static void
+void
 conn_open(struct conn *c)
 {
 	pre_end(c);
@@ -516,7 +444,7 @@ conn_open(struct conn *c)
  * c's address becomes ip (a PROXY header, WEBIRC): the per-IP count
  * moves to it. -1 if that address has max-per-ip connections already.
  */
-static int
+int
 conn_readdr(struct conn *c, const char *ip)
 {
 	char key[NET_ADDRKEY_LEN];
@@ -534,206 +462,6 @@ conn_readdr(struct conn *c, const char *ip)
 	c->ipc = e;
 	snprintf(c->ip, sizeof(c->ip), "%s", ip);
 	return 0;
-}
-
-/*
- * Reads the PROXY header straight from the socket (a TLS client's
- * records come after it): what is peeked is taken only up to the
- * header's end, the rest left for the TLS engine or the line reader.
- */
-static void
-pre_proxy(struct conn *c)
-{
-	struct conn_pre *p = c->pre;
-	unsigned char buf[PROXY_HDR_MAX], *nb;
-	struct proxy_hdr h;
-	const char *why;
-	char ip[INET6_ADDRSTRLEN];
-	ssize_t n;
-	size_t take;
-	int rc;
-
-	if (p->len > 0)
-		memcpy(buf, p->buf, p->len);
-	n = recv(CONN_FD(c), buf + p->len, sizeof(buf) - p->len, MSG_PEEK);
-	if (n == 0) {
-		conn_kill(c, "Connection closed");
-		return;
-	}
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-			conn_kill(c, "Read error");
-		return;
-	}
-	rc = proxy_parse(buf, p->len + (size_t)n, &h, &why);
-	if (rc == PROXY_NONE && p->step == PRE_PROXY_OPT && (p->len == 0 ||
-	    c->tls == NULL)) {
-		/* an ordinary client from that address; what looked like
-		 * the start of a header ("PR") is its first line's */
-		if (p->len > 0) {
-			if ((c->ibuf = malloc(p->len)) == NULL) {
-				conn_kill(c, "Out of memory");
-				return;
-			}
-			memcpy(c->ibuf, p->buf, p->len);
-			c->ilen = p->len;
-		}
-		conn_open(c);
-		return;
-	}
-	if (rc == PROXY_NONE || rc == PROXY_BAD) {
-		pre_refuse(c, why != NULL ? why : "no PROXY header",
-		    "Bad PROXY header");
-		return;
-	}
-	/* all of it is header, or the header ends within it */
-	take = rc == PROXY_MORE ? (size_t)n : (size_t)rc - p->len;
-	if ((nb = realloc(p->buf, p->len + take)) == NULL) {
-		conn_kill(c, "Out of memory");
-		return;
-	}
-	p->buf = nb;
-	if ((n = recv(CONN_FD(c), p->buf + p->len, take, 0)) <= 0) {
-		conn_kill(c, "Read error");
-		return;
-	}
-	p->len += (size_t)n;
-	if (rc == PROXY_MORE || (size_t)n < take)
-		return;
-	if (h.src.ss_family != AF_UNSPEC) {
-		net_sa_ntop(&h.src, ip, sizeof(ip));
-		if (conn_readdr(c, ip) == -1) {
-			log_info("connect", "refused %s (through %s): too "
-			    "many connections from it", ip, c->ip);
-			conn_kill_error(c, "Too many connections from your IP");
-			return;
-		}
-	}
-	if (h.tls)
-		c->flags |= CONN_PTLS;
-	if (p->ws) {
-		p->len = 0;
-		p->step = PRE_WS;	/* the upgrade comes next */
-		return;
-	}
-	conn_open(c);
-}
-
-static ssize_t conn_recv_raw(struct conn *, char *, size_t, const char **);
-static ssize_t conn_ws_input(struct conn *, const char *, size_t, char *);
-
-/*
- * The WebSocket upgrade: the HTTP request is gathered (bounded by
- * WS_REQ_MAX) and answered; an error answer ends the connection. Bytes
- * a client sent after its request, without waiting, are frames.
- */
-static void
-pre_ws(struct conn *c)
-{
-	struct conn_pre *p = c->pre;
-	char resp[WS_RESP_MAX], *nr;
-	const char *why;
-	bool binary;
-	ssize_t n;
-	int rc;
-
-	n = conn_recv_raw(c, rbuf, READ_CHUNK, &why);
-	if (n <= 0) {
-		if (why != NULL)
-			conn_kill(c, why);
-		else if (n == 0)
-			conn_kill(c, "Connection closed");
-		else if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != EINTR)
-			conn_kill(c, "Read error");
-		return;
-	}
-	if (p->reqlen + (size_t)n > WS_REQ_MAX + READ_CHUNK ||
-	    (nr = realloc(p->req, p->reqlen + (size_t)n)) == NULL) {
-		conn_kill(c, "Out of memory");
-		return;
-	}
-	memcpy(nr + p->reqlen, rbuf, (size_t)n);
-	p->req = nr;
-	p->reqlen += (size_t)n;
-	rc = ws_handshake(p->req, p->reqlen > WS_REQ_MAX ? WS_REQ_MAX :
-	    p->reqlen, net_lim.ws_origins, resp, sizeof(resp), &binary, &why);
-	if (rc == 0)
-		return;
-	conn_send_raw(c, resp, strlen(resp));
-	if (rc < 0) {
-		log_info("connect", "refused %s: WebSocket upgrade: %s", c->ip,
-		    why);
-		conn_kill(c, why);
-		return;
-	}
-	c->flags |= CONN_OWNLINE;
-	if ((c->ws = ws_new(binary)) == NULL) {
-		conn_kill(c, "Out of memory");
-		return;
-	}
-	if (p->reqlen > (size_t)rc) {
-		/* frames right behind the request: decoded into ibuf */
-		size_t extra = p->reqlen - (size_t)rc;
-
-		if ((c->ibuf = malloc(extra + 1)) == NULL) {
-			conn_kill(c, "Out of memory");
-			return;
-		}
-		if ((n = conn_ws_input(c, p->req + rc, extra, c->ibuf)) < 0)
-			return;
-		c->ilen = (size_t)n;
-		if (n == 0) {
-			free(c->ibuf);
-			c->ibuf = NULL;
-		}
-	}
-	conn_open(c);
-	if (c->ilen > 0)
-		net_conn_resume(c);	/* onto the input list */
-}
-
-/* Once a second: connections whose header is overdue. */
-static void
-pre_sweep(void)
-{
-	struct conn *c, *next;
-
-	for (c = pre_head; c != NULL; c = next) {
-		next = c->pre->next;
-		if (ergo_now < c->pre->deadline ||
-		    (c->flags & (CONN_CLOSING | CONN_DEAD)))
-			continue;
-		if (c->pre->step == PRE_PROXY_OPT)	/* a silent client */
-			conn_kill_error(c, "Registration timed out");
-		else if (c->pre->step == PRE_WS) {
-			log_info("connect", "refused %s: no WebSocket upgrade "
-			    "in time", c->ip);
-			conn_kill(c, "Registration timed out");
-		}
-		else
-			pre_refuse(c, "no PROXY header in time",
-			    "Registration timed out");
-	}
-}
-
-/*
- * The first bytes of an ordinary connection: a PROXY header from an
- * address proxy-allowed-from does not list is refused, and logged.
- */
-static bool
-conn_proxy_refused(struct conn *c, const char *buf, size_t len)
-{
-	static const char v2sig[] = "\r\n\r\n\0\r\nQUIT\n";
-
-	if ((len >= 6 && memcmp(buf, "PROXY ", 6) == 0) ||
-	    (len >= 12 && memcmp(buf, v2sig, 12) == 0)) {
-		log_info("connect", "refused %s: a PROXY header, and the "
-		    "address is not in proxy-allowed-from", c->ip);
-		conn_kill_error(c, "Your address may not send a PROXY header");
-		return true;
-	}
-	return false;
 }
 
 void
@@ -1019,7 +747,7 @@ conn_want_input(struct conn *c)
  * means nothing yet (a TLS record may be half in); 0 or -1 with *why set
  * means the connection is over.
  */
-static ssize_t
+ssize_t
 conn_recv_raw(struct conn *c, char *buf, size_t len, const char **why)
 {
 	ssize_t n;
@@ -1056,7 +784,7 @@ ws_send_cb(void *arg, const char *frame, size_t len)
  * Frames in[0..len) into out (len + 1 bytes): the lines they carry.
  * -1: the connection is over (its close frame queued, c killed).
  */
-static ssize_t
+ssize_t
 conn_ws_input(struct conn *c, const char *in, size_t len, char *out)
 {
 	const char *why;

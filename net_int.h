@@ -1,19 +1,23 @@
 /*
- * net_int.h: what net.c and net_out.c share and nothing else includes:
- * struct conn and its flags, the output part's layout, the poll slots'
- * array, the pending-output list, and the calls each makes of the other.
+ * net_int.h: what net.c, net_out.c and net_pre.c share and nothing else
+ * includes: struct conn and its flags, the output part's layout and a
+ * connection's state before irc hears of it, the poll slots' array, the
+ * pending-output list, and the calls each makes of the others.
  */
 #ifndef NET_INT_H
 #define NET_INT_H
 
+#include <sys/types.h>
+
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 struct tls_conn;
 struct ws;
 struct ipcount;
-struct conn_pre;
 
 #define CONN_CLOSING	0x01	/* flush, then close (irc already told) */
 #define CONN_DEAD	0x02	/* close; irc not yet told */
@@ -113,6 +117,21 @@ conn_pending(const struct conn *c)
 	return o != NULL ? o->olen - o->ooff + o->bytes : 0;
 }
 
+/*
+ * A connection irc has not heard of yet: its PROXY header is still to
+ * come. Only while it lasts; on pre_head's list for the deadline sweep.
+ */
+struct conn_pre {
+	struct conn	*prev, *next;
+	time_t		 deadline;
+	int		 step;		/* PRE_* */
+	bool		 ws;		/* a WebSocket upgrade after the header */
+	size_t		 len;		/* header bytes taken so far */
+	unsigned char	*buf;		/* those bytes, only while some came */
+	char		*req;		/* the upgrade request so far */
+	size_t		 reqlen;
+};
+
 #if defined(__GNUC__) || defined(__clang__)
 #define PREFETCH(p)	__builtin_prefetch(p)
 #else
@@ -127,6 +146,12 @@ extern unsigned		 noutq;		/* connections on outq */
 void	 goneq_add(struct conn *);
 void	 conn_kill(struct conn *, const char *reason);
 void	 conn_kill_tls(struct conn *, const char *why);
+void	 conn_kill_error(struct conn *, const char *reason);
+extern char		 rbuf[];	/* the read scratch buffer */
+void	 conn_open(struct conn *);
+int	 conn_readdr(struct conn *, const char *ip);
+ssize_t	 conn_recv_raw(struct conn *, char *, size_t, const char **);
+ssize_t	 conn_ws_input(struct conn *, const char *, size_t, char *);
 
 /* net_out.c's: the output queue */
 extern uint32_t		 flush_pass;	/* net_flush calls, from 1 */
@@ -134,5 +159,13 @@ void	 obuf_release(struct conn *);
 void	 kept_sweep(void);
 void	 conn_send_raw(struct conn *, const char *, size_t);
 void	 conn_write(struct conn *);
+
+/* net_pre.c's: before irc hears of a connection */
+int	 pre_start(struct conn *, int step, bool ws);
+void	 pre_end(struct conn *);
+void	 pre_proxy(struct conn *);
+void	 pre_ws(struct conn *);
+void	 pre_sweep(void);
+bool	 conn_proxy_refused(struct conn *, const char *, size_t);
 
 #endif

@@ -656,12 +656,12 @@ irc_hist_flush(void)
 
 /*
  * Once a pass: the queue after HIST_FLUSH_MS, or at HIST_FLUSH_ROWS
- * (HIST_HOLD_ROWS while a checkpoint runs: the first write after it
- * restarts the WAL, one during it does not; more would be a batch that
- * holds up the loop as long as a sync); expired rows each minute,
- * from the HIST_EXPIRE_BATCH oldest, the next batch in the next pass
- * while one deletes any (a day of backlog is many short deletes, not
- * one long one that holds up the loop).
+ * (HIST_HOLD_ROWS while a checkpoint runs: the checkpoint process
+ * restarts the WAL after it, a write during it prevents that; more
+ * would be a batch that holds up the loop as long as a sync); expired
+ * rows each minute, from the HIST_EXPIRE_BATCH oldest, the next batch
+ * in the next pass while one deletes any (a day of backlog is many
+ * short deletes, not one long one that holds up the loop).
  */
 void
 irc_hist_tick(void)

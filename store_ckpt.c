@@ -30,6 +30,7 @@
 #define CKPT_CEILING	(4 * CKPT_PAGES) /* the server checkpoints too */
 #define CKPT_STOP_MS	5000	/* shutdown waits this long for the child */
 #define CKPT_FD_MAX	65536	/* the child closes descriptors below it */
+#define CKPT_BUSY_MS	1000	/* the child waits out a write of the server's */
 
 /* The child's answer to a request byte. */
 struct ckpt_reply {
@@ -52,6 +53,38 @@ ms_now(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * After a complete checkpoint: the WAL started over here, with one
+ * write of page 1 as it is (the schema version, unchanged), so that the
+ * sync SQLite gives a restarted WAL's new header (its guard against
+ * writes reordered across a power cut) is the child's and not the
+ * loop's; the server's next commit appends to it. The server holds its
+ * history while it waits for the reply; should it be writing anyway
+ * (an account change), the child does not wait for it (no busy
+ * timeout) and the server restarts the WAL itself, as before.
+ */
+static void
+ckpt_restart(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	char sql[48];
+	int v = -1;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (v >= 0) {
+		(void)snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", v);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+			return;
+	}
+	(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /*
@@ -88,13 +121,17 @@ ckpt_child(int fd, const char *path)
 		r.log = r.done = -1;
 		/* opened at the first request: the server made the file */
 		if (db == NULL && (r.rc = sqlite3_open_v2(path, &db,
-		    SQLITE_OPEN_READWRITE, NULL)) == SQLITE_OK)
+		    SQLITE_OPEN_READWRITE, NULL)) == SQLITE_OK &&
+		    (r.rc = sqlite3_busy_timeout(db, CKPT_BUSY_MS)) == SQLITE_OK)
 			r.rc = sqlite3_exec(db, "PRAGMA cache_size=8; "
-			    "PRAGMA user_version", NULL, NULL, NULL);
-		if (db != NULL && r.rc == SQLITE_OK)
+			    "PRAGMA synchronous=NORMAL; PRAGMA user_version",
+			    NULL, NULL, NULL);
+		if (db != NULL && r.rc == SQLITE_OK) {
 			r.rc = sqlite3_wal_checkpoint_v2(db, NULL,
 			    SQLITE_CHECKPOINT_PASSIVE, &r.log, &r.done);
-		else if (db != NULL) {
+			if (r.rc == SQLITE_OK && r.log > 0 && r.done == r.log)
+				ckpt_restart(db);
+		} else if (db != NULL) {
 			sqlite3_close(db);	/* again at the next request */
 			db = NULL;
 		}
@@ -191,9 +228,10 @@ store_ckpt_read(void)
 }
 
 /*
- * History batches wait while the child checkpoints (no longer than their
- * oldest row may): written after it, the first restarts the WAL from its
- * start, which a write in the middle of a checkpoint prevents.
+ * History batches wait while the child checkpoints and starts the WAL
+ * over (no longer than their oldest row may): a write in the middle of a
+ * checkpoint keeps the WAL from starting over; one between its end and
+ * the child's restart starts it over here, with the header's sync.
  */
 bool
 store_ckpt_busy(void)

@@ -180,6 +180,8 @@ store_ckpt_read(void)
 	    errno == EINTR))
 		return 0;
 	ckpt_asked = false;
+	if (n == -1)	/* EOF is its exit; a broken socket, its end */
+		(void)kill((pid_t)ckpt_pid, SIGKILL);
 	ckpt_reap(why, sizeof(why));
 	log_warnx("store", "checkpoint process pid %ld ended (%s); "
 	    "checkpointing in the server from now on", ckpt_pid, why);

@@ -33,7 +33,7 @@ ASAN_ENV = ERGO_BIN=./ergo-asan \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-HDRS	= ergo.h log.h conf.h util.h pool.h net.h net_conn.h net_int.h net_tls.h net_proxy.h net_ws.h store.h ergo_priv.h ergo_check.h ergo_wait.h \
+HDRS	= ergo.h log.h conf.h util.h pool.h net.h net_conn.h net_int.h net_tls.h net_tls_int.h net_proxy.h net_ws.h store.h ergo_priv.h ergo_check.h ergo_wait.h \
 	  irc.h irc_cap.h irc_util.h irc_state.h irc_out.h irc_num.h irc_user.h \
 	  irc_account.h irc_alwayson.h irc_bans.h irc_chan.h irc_chan_int.h irc_chghost.h \
 	  irc_cloak.h irc_help.h irc_hist.h irc_link.h irc_link_int.h \
@@ -48,7 +48,7 @@ LIBSRCS	= net.c net_out.c net_pre.c pool.c net_listen.c net_proxy.c net_ws.c irc
 	  irc_monitor.c irc_hist.c irc_chathistory.c irc_multiline.c irc_precis.c irc_redact.c irc_rename.c \
 	  irc_chghost.c irc_link.c irc_link_user.c irc_link_chan.c irc_link_msg.c \
 	  irc_link_ban.c irc_link_svc.c \
-	  conf_passwd.c log.c store.c store_chan.c store_hist.c store_ckpt.c net_tls.c net_mkcert.c irc_sasl.c \
+	  conf_passwd.c log.c store.c store_chan.c store_hist.c store_ckpt.c net_tls.c net_tls_cred.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_scram.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_metadata.c irc_register.c irc_mail.c irc_throttle.c \

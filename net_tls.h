@@ -1,6 +1,7 @@
 /*
- * net_tls.h: the TLS layer under net.c (net_tls.c). Private to net*.c:
- * irc.c sees TLS only as net_conn_tls() and net_conn_certfp().
+ * net_tls.h: the TLS layer under net.c (net_tls.c; the tls_cred_*
+ * calls are net_tls_cred.c's). Private to net*.c: irc.c sees TLS only
+ * as net_conn_tls() and net_conn_certfp().
  */
 #ifndef NET_TLS_H
 #define NET_TLS_H

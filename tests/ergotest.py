@@ -449,7 +449,7 @@ class Server:
 
     def client(self, nick=None, **kw):
         """A Client connected to this server; registered if nick given
-        (extra keywords go to register())."""
+        (extra keywords go to register(): caps= negotiates them first)."""
         c = Client(self.port)
         if nick is not None:
             c.register(nick, **kw)
@@ -623,20 +623,46 @@ class Client:
             num = "%03d" % num
         return self.expect(r"^:\S+ %s " % re.escape(num), timeout)
 
-    def register(self, nick, user=None, realname="Real Name", timeout=5):
+    def register(self, nick, user=None, realname="Real Name", timeout=5,
+                 caps=None, capver=None):
         """NICK + USER; waits for the end of the MOTD (376 or 422).
-        Returns the lines received. Raises if the server refuses."""
+        Returns the lines received. Raises if the server refuses.
+        With caps (names, a str or a sequence; may be empty), CAP
+        negotiation comes first: CAP LS (CAP LS capver if given: 302
+        implies cap-notify), CAP REQ of caps and their ACK (a NAK
+        raises), CAP END."""
+        if caps is not None:
+            self.negotiate(caps, capver, timeout)
+            self.send("CAP END")
         self.send("NICK %s" % nick)
         self.send("USER %s 0 * :%s" % (user or nick, realname))
         lines = self.lines_until(
-            r"^:\S+ (376|422|43[1-6]|46[1-5]) |^ERROR ", timeout)
+            r"^(@\S+ )?:\S+ (376|422|43[1-6]|46[1-5]) |^ERROR ", timeout)
         last = lines[-1]
-        if not re.match(r"^:\S+ (376|422) ", last):
+        if not re.match(r"^(@\S+ )?:\S+ (376|422) ", last):
             raise ErgoTestError("registration as %s failed: %s\n"
                                 "received:\n%s"
                                 % (nick, last, self._describe()))
         self.nick = nick
         return lines
+
+    def negotiate(self, caps, capver=None, timeout=5):
+        """CAP LS [capver] (every line of it), then CAP REQ of caps (a str
+        or a sequence of names; none: no REQ) and its ACK, which must
+        list exactly caps (a NAK raises). Registration waits for CAP END,
+        which is the caller's."""
+        if isinstance(caps, str):
+            caps = caps.split()
+        self.send("CAP LS" if capver is None else "CAP LS %s" % capver)
+        self.expect(r" CAP \S+ LS :", timeout)
+        if not caps:
+            return
+        self.send("CAP REQ :" + " ".join(caps))
+        l = self.expect(r" CAP \S+ (ACK|NAK) :", timeout)
+        if split_line(l)[3][1:] != ["ACK", " ".join(caps)]:
+            raise ErgoTestError("CAP REQ :%s not acknowledged: %s\n"
+                                "received:\n%s"
+                                % (" ".join(caps), l, self._describe()))
 
     def sync(self, timeout=5):
         """PING/PONG round trip: returns the lines received before the
@@ -728,11 +754,7 @@ def account_client(srv, nick, password=ACCOUNT_PASSWORD, caps=None,
     """A client registered as nick (asking for caps first, if any) that
     registered the account nick with NickServ (and so is logged in to
     it); with NickServ SET ALWAYS-ON on if always_on."""
-    c = srv.client()
-    if caps:
-        c.send("CAP REQ :" + caps)
-        c.send("CAP END")
-    c.register(nick)
+    c = srv.client(nick, caps=caps or None)
     c.send("NS REGISTER " + password)
     c.expect(r"NickServ!NickServ@localhost NOTICE %s :Account created"
              % re.escape(nick))

@@ -145,10 +145,52 @@ ALLOW_ROOT = ["--allow-root"] if os.geteuid() == 0 else []
 
 
 _given_ports = set()
+_ipv6_loopback = None
+
+
+def _loopbacks():
+    """The loopback addresses a test may listen on: 127.0.0.1, and ::1
+    where the machine has it (asked once)."""
+    global _ipv6_loopback
+    if _ipv6_loopback is None:
+        try:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            try:
+                s.bind(("::1", 0))
+                _ipv6_loopback = True
+            finally:
+                s.close()
+        except OSError:
+            _ipv6_loopback = False
+    return [(socket.AF_INET, "127.0.0.1")] + \
+        ([(socket.AF_INET6, "::1")] if _ipv6_loopback else [])
+
+
+def _bind_all(port):
+    """Binds port on every loopback address at once; returns the sockets
+    (the caller closes them), or None if one of them is in use. Port 0:
+    the kernel's choice on 127.0.0.1, the same on the others."""
+    socks = []
+    try:
+        for family, addr in _loopbacks():
+            s = socket.socket(family, socket.SOCK_STREAM)
+            socks.append(s)
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, port))
+            port = s.getsockname()[1]
+        return socks
+    except OSError as e:
+        for s in socks:
+            s.close()
+        if e.errno == errno.EADDRINUSE:
+            return None
+        raise
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago, and not one
+    """A TCP port that was free a moment ago on 127.0.0.1 and, where the
+    machine has it, on ::1 too (a test may listen on [::1]), and not one
     this process was given before (the kernel can hand a just-closed
     port out again, and a test that asks twice before binding either,
     as a linked pair of servers does, would get one port twice), nor
@@ -156,11 +198,11 @@ def free_port():
     a file per port taken)."""
     claims = os.environ.get("ERGOTEST_PORTS")
     for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        finally:
+        socks = _bind_all(0)
+        if socks is None:
+            continue            # free on 127.0.0.1, not on ::1
+        port = socks[0].getsockname()[1]
+        for s in socks:
             s.close()
         if port in _given_ports:
             continue
@@ -287,14 +329,13 @@ class Server:
         return self
 
     def _port_taken(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            s.bind(("127.0.0.1", self.port))
+            socks = _bind_all(self.port)
+        except OSError:
             return False
-        except OSError as e:
-            return e.errno == errno.EADDRINUSE
-        finally:
+        for s in socks or ():
             s.close()
+        return socks is None
 
     def _spawn(self):
         env = dict(os.environ)

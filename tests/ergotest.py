@@ -145,10 +145,52 @@ ALLOW_ROOT = ["--allow-root"] if os.geteuid() == 0 else []
 
 
 _given_ports = set()
+_ipv6_loopback = None
+
+
+def _loopbacks():
+    """The loopback addresses a test may listen on: 127.0.0.1, and ::1
+    where the machine has it (asked once)."""
+    global _ipv6_loopback
+    if _ipv6_loopback is None:
+        try:
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            try:
+                s.bind(("::1", 0))
+                _ipv6_loopback = True
+            finally:
+                s.close()
+        except OSError:
+            _ipv6_loopback = False
+    return [(socket.AF_INET, "127.0.0.1")] + \
+        ([(socket.AF_INET6, "::1")] if _ipv6_loopback else [])
+
+
+def _bind_all(port):
+    """Binds port on every loopback address at once; returns the sockets
+    (the caller closes them), or None if one of them is in use. Port 0:
+    the kernel's choice on 127.0.0.1, the same on the others."""
+    socks = []
+    try:
+        for family, addr in _loopbacks():
+            s = socket.socket(family, socket.SOCK_STREAM)
+            socks.append(s)
+            if family == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            s.bind((addr, port))
+            port = s.getsockname()[1]
+        return socks
+    except OSError as e:
+        for s in socks:
+            s.close()
+        if e.errno == errno.EADDRINUSE:
+            return None
+        raise
 
 
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago, and not one
+    """A TCP port that was free a moment ago on 127.0.0.1 and, where the
+    machine has it, on ::1 too (a test may listen on [::1]), and not one
     this process was given before (the kernel can hand a just-closed
     port out again, and a test that asks twice before binding either,
     as a linked pair of servers does, would get one port twice), nor
@@ -156,11 +198,11 @@ def free_port():
     a file per port taken)."""
     claims = os.environ.get("ERGOTEST_PORTS")
     for _ in range(100):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        finally:
+        socks = _bind_all(0)
+        if socks is None:
+            continue            # free on 127.0.0.1, not on ::1
+        port = socks[0].getsockname()[1]
+        for s in socks:
             s.close()
         if port in _given_ports:
             continue
@@ -287,14 +329,13 @@ class Server:
         return self
 
     def _port_taken(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
-            s.bind(("127.0.0.1", self.port))
+            socks = _bind_all(self.port)
+        except OSError:
             return False
-        except OSError as e:
-            return e.errno == errno.EADDRINUSE
-        finally:
+        for s in socks or ():
             s.close()
+        return socks is None
 
     def _spawn(self):
         env = dict(os.environ)
@@ -449,7 +490,7 @@ class Server:
 
     def client(self, nick=None, **kw):
         """A Client connected to this server; registered if nick given
-        (extra keywords go to register())."""
+        (extra keywords go to register(): caps= negotiates them first)."""
         c = Client(self.port)
         if nick is not None:
             c.register(nick, **kw)
@@ -623,20 +664,46 @@ class Client:
             num = "%03d" % num
         return self.expect(r"^:\S+ %s " % re.escape(num), timeout)
 
-    def register(self, nick, user=None, realname="Real Name", timeout=5):
+    def register(self, nick, user=None, realname="Real Name", timeout=5,
+                 caps=None, capver=None):
         """NICK + USER; waits for the end of the MOTD (376 or 422).
-        Returns the lines received. Raises if the server refuses."""
+        Returns the lines received. Raises if the server refuses.
+        With caps (names, a str or a sequence; may be empty), CAP
+        negotiation comes first: CAP LS (CAP LS capver if given: 302
+        implies cap-notify), CAP REQ of caps and their ACK (a NAK
+        raises), CAP END."""
+        if caps is not None:
+            self.negotiate(caps, capver, timeout)
+            self.send("CAP END")
         self.send("NICK %s" % nick)
         self.send("USER %s 0 * :%s" % (user or nick, realname))
         lines = self.lines_until(
-            r"^:\S+ (376|422|43[1-6]|46[1-5]) |^ERROR ", timeout)
+            r"^(@\S+ )?:\S+ (376|422|43[1-6]|46[1-5]) |^ERROR ", timeout)
         last = lines[-1]
-        if not re.match(r"^:\S+ (376|422) ", last):
+        if not re.match(r"^(@\S+ )?:\S+ (376|422) ", last):
             raise ErgoTestError("registration as %s failed: %s\n"
                                 "received:\n%s"
                                 % (nick, last, self._describe()))
         self.nick = nick
         return lines
+
+    def negotiate(self, caps, capver=None, timeout=5):
+        """CAP LS [capver] (every line of it), then CAP REQ of caps (a str
+        or a sequence of names; none: no REQ) and its ACK, which must
+        list exactly caps (a NAK raises). Registration waits for CAP END,
+        which is the caller's."""
+        if isinstance(caps, str):
+            caps = caps.split()
+        self.send("CAP LS" if capver is None else "CAP LS %s" % capver)
+        self.expect(r" CAP \S+ LS :", timeout)
+        if not caps:
+            return
+        self.send("CAP REQ :" + " ".join(caps))
+        l = self.expect(r" CAP \S+ (ACK|NAK) :", timeout)
+        if split_line(l)[3][1:] != ["ACK", " ".join(caps)]:
+            raise ErgoTestError("CAP REQ :%s not acknowledged: %s\n"
+                                "received:\n%s"
+                                % (" ".join(caps), l, self._describe()))
 
     def sync(self, timeout=5):
         """PING/PONG round trip: returns the lines received before the
@@ -728,11 +795,7 @@ def account_client(srv, nick, password=ACCOUNT_PASSWORD, caps=None,
     """A client registered as nick (asking for caps first, if any) that
     registered the account nick with NickServ (and so is logged in to
     it); with NickServ SET ALWAYS-ON on if always_on."""
-    c = srv.client()
-    if caps:
-        c.send("CAP REQ :" + caps)
-        c.send("CAP END")
-    c.register(nick)
+    c = srv.client(nick, caps=caps or None)
     c.send("NS REGISTER " + password)
     c.expect(r"NickServ!NickServ@localhost NOTICE %s :Account created"
              % re.escape(nick))

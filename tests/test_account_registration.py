@@ -146,12 +146,7 @@ def test_cap_not_offered_and_commands_fail_when_registration_is_off():
 
 def test_rehash_turning_registration_off_and_on_says_cap_del_and_new():
     srv = Server()
-    c = srv.client()
-    ls(c)
-    c.send("CAP REQ :%s" % CAP)
-    c.expect(r" ACK :%s$" % CAP)
-    c.send("CAP END")
-    c.register("rhea")
+    c = srv.client("rhea", caps=CAP, capver=302)
     base = srv.config_text()
     srv.write_config(base + "accounts { registration no }\n")
     srv.signal(signal.SIGHUP)
@@ -169,12 +164,8 @@ def test_rehash_turning_registration_off_and_on_says_cap_del_and_new():
 
 def test_register_after_connecting_logs_in_like_sasl():
     srv = Server()
-    peer = srv.client()
-    ls(peer)
-    peer.send("CAP REQ :account-notify account-tag extended-join")
-    peer.expect(" ACK ")
-    peer.send("CAP END")
-    peer.register("pete")
+    peer = srv.client("pete", caps="account-notify account-tag "
+                      "extended-join", capver=302)
     c = srv.client("alice")
     c.send("JOIN #reg")
     peer.send("JOIN #reg")

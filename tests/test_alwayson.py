@@ -57,10 +57,7 @@ def account(srv, nick, always_on=True, caps=None):
 
 
 def peer(srv, nick, chans):
-    c = srv.client()
-    c.send("CAP REQ :away-notify")
-    c.send("CAP END")
-    c.register(nick)
+    c = srv.client(nick, caps="away-notify")
     for ch in chans:
         c.send("JOIN " + ch)
         c.expect(r" 366 %s %s " % (nick, ch))
@@ -291,10 +288,7 @@ def test_restart_after_kill_9_keeps_the_last_confirmed_change():
         bob.send("NAMES &k4")
         line = bob.expect(r" 353 bob \S &k4 :")
         assert "@+kim" in line or "@kim" in line, line
-        b0 = srv.client()
-        b0.send("CAP REQ :multi-prefix")
-        b0.send("CAP END")
-        b0.register("bob0")
+        b0 = srv.client("bob0", caps="multi-prefix")
         b0.send("NAMES &k4")
         line = b0.expect(r" 353 bob0 \S &k4 :")
         assert "@+kim" in line, line

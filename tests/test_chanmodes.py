@@ -69,11 +69,7 @@ def test_prefixes_in_names_highest_only_and_multi_prefix():
             assert want in got, got
         mode(cs["fo"], "#r", "+ov ad ad")
         assert "&ad" in names(cs["pl"], "#r").split()
-        m = srv.client()
-        m.send("CAP REQ :multi-prefix")
-        m.expect(r"CAP \* ACK")
-        m.send("CAP END")
-        m.register("mp")
+        m = srv.client("mp", caps="multi-prefix")
         assert "~&@+ad" not in names(m, "#r").split()
         assert "&@+ad" in names(m, "#r").split(), names(m, "#r")
 

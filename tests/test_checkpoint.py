@@ -87,6 +87,15 @@ def flood(s, first, n, rate=None):
     s.sync(timeout=30)
 
 
+def checkpointed_by(srv, pid):
+    """sender(srv), once its first 10,000 rows had the child pid run a
+    checkpoint."""
+    s = sender(srv)
+    flood(s, 0, 10000)
+    srv.wait_log(DONE % pid)
+    return s
+
+
 def files(srv):
     db = os.path.join(srv.dir, "ircd.db")
     wal = db + "-wal"
@@ -146,9 +155,7 @@ def test_the_child_checkpoints_the_wal_and_every_row_is_kept():
 def test_a_killed_child_is_said_once_and_the_server_checkpoints_itself():
     with Server(conf=CONF) as srv:
         pid = child_pid(srv)
-        s = sender(srv)
-        flood(s, 0, 10000)
-        srv.wait_log(DONE % pid)
+        s = checkpointed_by(srv, pid)
         os.kill(pid, signal.SIGKILL)
         srv.wait_log(r"warn store checkpoint process pid %d ended \(killed "
                      r"by signal %d\); checkpointing in the server from now "
@@ -193,9 +200,7 @@ def test_a_stuck_child_past_the_ceiling_has_the_server_checkpoint_too():
 def test_an_orderly_stop_leaves_neither_child_nor_wal():
     with Server(conf=CONF) as srv:
         pid = child_pid(srv)
-        s = sender(srv)
-        flood(s, 0, 10000)
-        srv.wait_log(DONE % pid)
+        s = checkpointed_by(srv, pid)
         s.send("PRIVMSG #f :the last one")
         s.sync()
         assert srv.stop() == 0
@@ -234,9 +239,7 @@ def test_a_rehash_does_not_change_it():
                      r"change while running; restart to apply it")
         srv.wait_log(r"info rehash configuration reloaded")
         assert not gone(pid)
-        s = sender(srv)
-        flood(s, 0, 10000)
-        srv.wait_log(DONE % pid)
+        checkpointed_by(srv, pid)
         # and the other way: started without one, none comes
         assert srv.stop() == 0
         assert gone(pid)

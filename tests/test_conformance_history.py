@@ -13,13 +13,7 @@ T1 = "timestamp=2099-01-01T00:00:00.000Z"
 
 
 def client(srv, nick="alice", caps=CAPS):
-    c = srv.client()
-    c.send("CAP REQ :" + caps)
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :%s" % (nick, nick))
-    c.send("CAP END")
-    c.expect(r" (376|422) ")
-    return c
+    return srv.client(nick, realname=nick, caps=caps)
 
 
 def history(c, query):

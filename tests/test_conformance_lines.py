@@ -9,15 +9,6 @@ import re
 from ergotest import Server, split_line
 
 
-def capped(srv, nick, caps):
-    c = srv.client()
-    c.send("CAP REQ :" + caps)
-    c.expect(r" CAP \S+ ACK ")
-    c.send("CAP END")
-    c.register(nick)
-    return c
-
-
 def fill(head):
     """Text that makes head + text exactly 510 bytes (512 with CRLF)."""
     return ("0123456789" * 60)[:510 - len(head)]
@@ -45,8 +36,8 @@ def test_512_byte_privmsg_and_notice_relayed_whole_with_the_prefix():
 
 def test_multiline_lines_relayed_whole_with_and_without_the_cap():
     with Server() as srv:
-        a = capped(srv, "alice", "batch draft/multiline")
-        b = capped(srv, "bob", "batch draft/multiline")
+        a = srv.client("alice", caps="batch draft/multiline")
+        b = srv.client("bob", caps="batch draft/multiline")
         f = srv.client("fred")
         a.send("JOIN #c")
         b.send("JOIN #c")
@@ -70,8 +61,8 @@ def test_multiline_lines_relayed_whole_with_and_without_the_cap():
 
 def test_client_tags_over_4094_bytes_are_417_and_not_relayed():
     with Server() as srv:
-        a = capped(srv, "alice", "message-tags echo-message")
-        b = capped(srv, "bob", "message-tags")
+        a = srv.client("alice", caps="message-tags echo-message")
+        b = srv.client("bob", caps="message-tags")
         over = "+a=" + "y" * (4095 - 3)          # 4095 bytes of tag data
         a.send("@%s TAGMSG bob" % over)
         a.expect(r"^:irc\.test 417 alice :Input line was too long$")
@@ -107,8 +98,8 @@ def test_16k_line_without_crlf_is_disconnected_input_line_too_long():
 
 def test_multiline_opening_client_only_tag_relayed_on_recipients_batch():
     with Server() as srv:
-        a = capped(srv, "alice", "batch draft/multiline message-tags")
-        b = capped(srv, "bob", "batch draft/multiline message-tags")
+        a = srv.client("alice", caps="batch draft/multiline message-tags")
+        b = srv.client("bob", caps="batch draft/multiline message-tags")
         a.send("@+client-only-tag=x BATCH +m1 draft/multiline bob")
         a.send("@batch=m1 PRIVMSG bob :hello")
         a.send("BATCH -m1")
@@ -119,8 +110,8 @@ def test_multiline_opening_client_only_tag_relayed_on_recipients_batch():
 
 def test_multiline_blank_lines_kept_in_batch_and_all_blank_refused():
     with Server() as srv:
-        a = capped(srv, "alice", "batch draft/multiline")
-        b = capped(srv, "bob", "batch draft/multiline")
+        a = srv.client("alice", caps="batch draft/multiline")
+        b = srv.client("bob", caps="batch draft/multiline")
         f = srv.client("fred")
         a.send("BATCH +m1 draft/multiline bob")
         a.send("@batch=m1 PRIVMSG bob :one")
@@ -149,8 +140,8 @@ def test_multiline_blank_lines_kept_in_batch_and_all_blank_refused():
 
 def test_multiline_max_lines_is_enforced_with_a_fail_not_silence():
     with Server() as srv:
-        a = capped(srv, "alice", "batch draft/multiline")
-        b = capped(srv, "bob", "batch draft/multiline")
+        a = srv.client("alice", caps="batch draft/multiline")
+        b = srv.client("bob", caps="batch draft/multiline")
         a.send("CAP LS 302")
         ls = " ".join(a.lines_until(r" CAP alice LS :"))
         mx = int(re.search(r"draft/multiline=\S*max-lines=(\d+)",

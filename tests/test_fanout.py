@@ -40,11 +40,7 @@ def join(c, nick, ch):
 
 
 def member(nick, ch, caps=None):
-    c = SRV.client()
-    if caps:
-        c.send("CAP REQ :" + caps)
-        c.send("CAP END")
-    c.register(nick)
+    c = SRV.client(nick, caps=caps)
     join(c, nick, ch)
     return c
 
@@ -183,11 +179,7 @@ def test_echo_and_labels_in_a_large_channel():
     op = member("fop5", "#flabel", caps="labeled-response batch")
     crowd("#flabel")
     caps = "echo-message labeled-response batch message-tags"
-    e = SRV.client()
-    e.send("CAP REQ :" + caps)
-    e.expect(r" CAP \* ACK :")
-    e.send("CAP END")
-    e.register("fecho")
+    e = SRV.client("fecho", caps=caps)
     e.send("@label=j1 JOIN #flabel")
     lines = e.lines_until(r" 366 fecho #flabel ")
     joins = [l for l in lines if " JOIN #flabel" in l]

@@ -26,14 +26,7 @@ CS = r" :ChanServ!ChanServ@localhost NOTICE %s :"
 def client(srv, nick, register=None, identify=None, pw="pw"):
     """A registered client with CAPS; NickServ REGISTER (a new account)
     or IDENTIFY (an existing one) if asked."""
-    c = srv.client()
-    c.send("CAP REQ :" + CAPS)
-    c.expect(r" CAP \S+ ACK ")
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :%s" % (nick, nick))
-    c.send("CAP END")
-    c.expect(r" (376|422) ")
-    c.nick = nick
+    c = srv.client(nick, realname=nick, caps=CAPS)
     if register:
         c.send("NS REGISTER " + pw)
         c.expect(NS % nick + "Account created")

@@ -143,13 +143,8 @@ def tags_and_rest(line):
 def talker(srv, nick, chan, n):
     """A client that says n lines in chan; returns it and the time= of
     each echo, in order."""
-    c = srv.client()
-    c.send("CAP REQ :echo-message server-time message-tags")
-    c.expect(r" CAP \* ACK ")
-    c.send("NICK %s" % nick)
-    c.send("USER %s 0 * :%s" % (nick, nick))
-    c.send("CAP END")
-    c.expect(r" (376|422) %s " % nick)
+    c = srv.client(nick, realname=nick,
+                   caps="echo-message server-time message-tags")
     c.send("JOIN %s" % chan)
     c.expect(r" 366 ")
     times = []

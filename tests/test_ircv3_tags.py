@@ -20,18 +20,7 @@ TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
 
 def capclient(srv, nick, caps, realname="Real Name"):
     """Registers nick with caps negotiated first."""
-    c = srv.client()
-    c.send("CAP LS 302")
-    c.send("NICK %s" % nick)
-    c.send("USER %s 0 * :%s" % (nick, realname))
-    c.expect(r" CAP \* LS :")
-    if caps:
-        c.send("CAP REQ :%s" % " ".join(caps))
-        c.expect(r" CAP \S+ ACK ")
-    c.send("CAP END")
-    c.expect(r" (376|422) %s " % nick)
-    c.nick = nick
-    return c
+    return srv.client(nick, realname=realname, caps=caps, capver=302)
 
 
 def tsync(c):

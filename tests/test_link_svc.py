@@ -212,10 +212,8 @@ def test_account_notify_and_extended_join_across_the_link():
     net = hub_and_leaf()
     wait_user(net.srv[1], "NickServ")
     # a hub user with account-notify and extended-join watches #room
-    h = net.srv[0].client()
-    h.send("CAP REQ :account-notify extended-join account-tag")
-    h.send("CAP END")
-    h.register("watcher")
+    h = net.srv[0].client("watcher",
+                          caps="account-notify extended-join account-tag")
     h.send("JOIN #room")
     h.expect(r" 366 watcher #room ")
     c = net.srv[1].client("mover")
@@ -237,10 +235,7 @@ def test_account_notify_and_extended_join_across_the_link():
 def test_logout_propagates():
     net = hub_and_leaf()
     wait_user(net.srv[1], "NickServ")
-    h = net.srv[0].client()
-    h.send("CAP REQ :account-notify")
-    h.send("CAP END")
-    h.register("watch2")
+    h = net.srv[0].client("watch2", caps="account-notify")
     h.send("JOIN #lo")
     c = ns_register(net.srv[1], "quitter", "quitter-pass-1")
     c.expect(r" 900 quitter ", timeout=10)

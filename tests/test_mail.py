@@ -493,11 +493,7 @@ def test_config_refuses_a_sender_that_is_no_address():
 
 def test_labeled_register_is_acked_and_answered_when_mail_is_sent():
     srv = mail_server()
-    c = srv.client()
-    c.send("CAP REQ :labeled-response batch")
-    c.expect(r" ACK ")
-    c.send("CAP END")
-    c.register("tia")
+    c = srv.client("tia", caps="labeled-response batch")
     c.send("@label=r1 REGISTER * tia@example.org correct-horse")
     c.expect(r"^@label=r1 :irc\.test ACK$")
     l = c.expect(r" REGISTER VERIFICATION_REQUIRED tia ")

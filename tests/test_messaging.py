@@ -417,13 +417,7 @@ def test_channel_lines_and_replies_keep_their_order():
     # shared copy, a reply by copy; a member that gets both in one pass
     # gets them in the order they were made.
     srv = Server()
-    a = srv.client()
-    a.send("CAP REQ :echo-message")
-    a.send("NICK %s" % nick("ord"))
-    a.send("USER o 0 * :o")
-    a.expect(r" CAP \S+ ACK ")
-    a.send("CAP END")
-    a.expect(r" (376|422) ")
+    a = srv.client(nick("ord"), user="o", realname="o", caps="echo-message")
     b = srv.client(nick("ord"))
     join(a, "#order")
     join(b, "#order")

@@ -18,16 +18,7 @@ NS = r"NOTICE %s :"
 
 
 def client(srv, nick, caps=(CAP, "batch"), subs=()):
-    c = srv.client()
-    if caps:
-        c.send("CAP REQ :" + " ".join(caps))
-        c.expect(r" CAP \S+ ACK ")
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :%s" % (nick, nick))
-    if caps:
-        c.send("CAP END")
-    c.expect(r" (376|422) ")
-    c.nick = nick
+    c = srv.client(nick, realname=nick, caps=caps or None)
     if CAP in caps and "batch" in caps:
         assert batch_lines(c) == []     # its own keys: none yet
     if subs:

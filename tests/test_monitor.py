@@ -229,13 +229,7 @@ def test_monitor_watchers_freed_on_quit():
 
 def capped(name, caps):
     """A client that negotiated caps (none of them tag lines)."""
-    c = srv.client()
-    c.send("CAP LS 302")
-    c.send("CAP REQ :%s" % caps)
-    c.expect(r" CAP \S+ ACK ")
-    c.send("CAP END")
-    c.register(name)
-    return c
+    return srv.client(name, caps=caps, capver=302)
 
 
 def test_extended_monitor_in_cap_ls():

@@ -505,10 +505,7 @@ def test_dm_history_off_ephemeral_on():
 
 def test_dm_history_ephemeral_is_read_back_off_is_not():
     with server() as srv:
-        u = srv.client()
-        u.send("CAP REQ :draft/chathistory batch")
-        u.send("CAP END")
-        u.register("dmv")
+        u = srv.client("dmv", caps="draft/chathistory batch")
         ns(u, "REGISTER pw-dmv")
         ns_expect(u, "Account created")
         s = srv.client("sender")

@@ -17,16 +17,7 @@ T0 = "2018-12-31T23:59:59.999Z"
 
 
 def client(srv, nick, caps=(CAP,), register=False, identify=None):
-    c = srv.client()
-    if caps:
-        c.send("CAP REQ :" + " ".join(caps))
-        c.expect(r" CAP \S+ ACK ")
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :%s" % (nick, nick))
-    if caps:
-        c.send("CAP END")
-    c.expect(r" (376|422) ")
-    c.nick = nick
+    c = srv.client(nick, realname=nick, caps=caps or None)
     if register:
         c.send("NS REGISTER pw")
         c.expect(NS % nick + "Account created")

@@ -16,16 +16,7 @@ NS = r"^:NickServ!NickServ@localhost NOTICE %s :"
 
 
 def client(srv, nick, caps=(CAP,)):
-    c = srv.client()
-    if caps:
-        c.send("CAP REQ :" + " ".join(caps))
-        c.expect(r" CAP \S+ ACK ")
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :%s" % (nick, nick))
-    if caps:
-        c.send("CAP END")
-    c.expect(r" (376|422) ")
-    c.nick = nick
+    c = srv.client(nick, realname=nick, caps=caps or None)
     return c
 
 

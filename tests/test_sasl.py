@@ -435,11 +435,7 @@ def test_scram_for_a_missing_account_looks_like_a_real_one():
 def test_account_notify_and_extended_join_carry_the_login():
     with Server() as srv:
         ns_register(srv, "pam", "pw")
-        w = srv.client()
-        w.send("CAP REQ :account-notify extended-join")
-        w.expect("ACK")
-        w.send("CAP END")
-        w.register("watcher")
+        w = srv.client("watcher", caps="account-notify extended-join")
         w.send("JOIN #x")
         w.expect(r" 366 ")
         c = srv.client("pam2")

@@ -170,12 +170,8 @@ def test_line_over_512_bytes_gets_417_like_tcp():
 def test_caps_labels_and_echo_work_over_websocket():
     srv = ws_server()
     w = WSClient(srv.wport)
-    w.send("CAP LS 302")
-    w.expect(r"CAP \* LS")
-    w.send("CAP REQ :echo-message labeled-response batch")
-    w.expect(r"CAP \* ACK")
-    w.send("CAP END")
-    w.register("capws")
+    w.register("capws", caps="echo-message labeled-response batch",
+               capver=302)
     w.send("@label=L1 PRIVMSG capws :echoed")
     w.expect(r"^@.*label=L1.* :capws!\S+ PRIVMSG capws :echoed$")
 

@@ -301,28 +301,37 @@ test_v1_upgrade(void)
 	return NULL;
 }
 
+/* Opens db with account Fo (into a) and its channel #Chan (into c). */
+static const char *
+open_chan(const char *db, struct store_account *a, struct store_chan *c)
+{
+	if (store_open(db) != 0)
+		return "store_open failed";
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "Fo");
+	a->saltlen = 16;
+	a->iterations = 4096;
+	if (store_account_create("fo", a) != 0)
+		return "account create failed";
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "#Chan");
+	c->founder = a->id;
+	c->registered = 1700000000;
+	if (store_chan_create("#chan", c) != 0)
+		return "channel create failed";
+	return NULL;
+}
+
 /* A registered channel's modes, key, limit and topic, read back. */
 static const char *
 test_chan_state(void)
 {
-	const char	*db = path("chan.db");
+	const char	*db = path("chan.db"), *err;
 	struct store_account a;
 	struct store_chan c, r;
 
-	if (store_open(db) != 0)
-		return "store_open failed";
-	memset(&a, 0, sizeof(a));
-	snprintf(a.name, sizeof(a.name), "Fo");
-	a.saltlen = 16;
-	a.iterations = 4096;
-	if (store_account_create("fo", &a) != 0)
-		return "account create failed";
-	memset(&c, 0, sizeof(c));
-	snprintf(c.name, sizeof(c.name), "#Chan");
-	c.founder = a.id;
-	c.registered = 1700000000;
-	if (store_chan_create("#chan", &c) != 0)
-		return "channel create failed";
+	if ((err = open_chan(db, &a, &c)) != NULL)
+		return err;
 	if (store_chan_get("#chan", &r) != 1 || r.modes[0] != '\0' ||
 	    r.key[0] != '\0' || r.limit != 0 || r.topic[0] != '\0' ||
 	    r.topic_time != 0)
@@ -461,26 +470,14 @@ hrow(int64_t channel, int64_t account, uint64_t seq, uint64_t floor,
 static const char *
 test_hist_write(void)
 {
-	const char	*db = path("hist.db");
+	const char	*db = path("hist.db"), *err;
 	struct store_account a;
 	struct store_chan c;
 	struct store_hrow rows[6];
 	char		 v[64];
 
-	if (store_open(db) != 0)
-		return "store_open failed";
-	memset(&a, 0, sizeof(a));
-	snprintf(a.name, sizeof(a.name), "Fo");
-	a.saltlen = 16;
-	a.iterations = 4096;
-	if (store_account_create("fo", &a) != 0)
-		return "account create failed";
-	memset(&c, 0, sizeof(c));
-	snprintf(c.name, sizeof(c.name), "#Chan");
-	c.founder = a.id;
-	c.registered = 1700000000;
-	if (store_chan_create("#chan", &c) != 0)
-		return "channel create failed";
+	if ((err = open_chan(db, &a, &c)) != NULL)
+		return err;
 	rows[0] = hrow(c.id, 0, 1, 1, 1000, "c1");
 	rows[1] = hrow(c.id + 100, 0, 2, 2, 1000, "gone1");
 	rows[2] = hrow(0, a.id, 3, 3, 1000, "a1");

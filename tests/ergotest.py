@@ -21,6 +21,7 @@ directory).
 
 import atexit
 import base64
+import contextlib
 import errno
 import os
 import re
@@ -107,6 +108,36 @@ def wait_for(cond, timeout=5.0, what="condition"):
             raise ErgoTestError("timed out after %.1fs waiting for %s"
                                 % (timeout, what))
         time.sleep(POLL)
+
+
+@contextlib.contextmanager
+def strace(pid, trace, out):
+    """strace -e trace=TRACE attached to process pid while the block
+    runs, its lines in the file out (Linux; strace is in scripts/deps.sh's
+    test set). Skip if it cannot attach here; detached (SIGINT to it, by
+    its PID) when the block ends."""
+    import sys
+    if not sys.platform.startswith("linux") or not shutil.which("strace"):
+        raise Skip("strace (Linux) is not installed")
+    err = open(out + ".err", "w+")
+    st = subprocess.Popen(["strace", "-y", "-e", "trace=" + trace,
+                           "-o", out, "-p", str(pid)],
+                          stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+    try:
+        try:
+            wait_for(lambda: "attached" in open(err.name).read() or
+                     st.poll() is not None, what="strace attached")
+        except ErgoTestError:
+            raise Skip("strace did not attach")
+        if st.poll() is not None:
+            raise Skip("strace cannot attach here: %s"
+                       % open(err.name).read().strip())
+        yield
+    finally:
+        if st.poll() is None:
+            st.send_signal(signal.SIGINT)
+        st.wait(10)
+        err.close()
 
 
 def sanitizer_report(text):

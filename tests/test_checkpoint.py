@@ -11,13 +11,11 @@ history alone is written (strace): the child restarts the WAL too."""
 
 import os
 import re
-import shutil
 import signal
-import subprocess
 import sys
 import time
 
-from ergotest import ErgoTestError, Server, Skip, wait_for
+from ergotest import Server, strace, wait_for
 from test_history_persist import client, register_chan, db_rows, history
 
 CONF = ("history { persistent yes  channel-length 100000  "
@@ -264,33 +262,14 @@ def server_syncs(srv, first, n, until=None):
     under strace attached to it (Linux; from scripts/deps.sh's test set).
     The rows are counted in the database only after: a reader of its own
     may hold the WAL from starting over at the end of a checkpoint."""
-    if not sys.platform.startswith("linux") or not shutil.which("strace"):
-        raise Skip("strace (Linux) is not installed")
     # registered first: an account or channel change is a FULL commit,
     # synced by the server itself, as it must be
     s = sender(srv)
     out = os.path.join(srv.dir, "strace.out")
-    err = open(os.path.join(srv.dir, "strace.err"), "w+")
-    st = subprocess.Popen(["strace", "-y", "-e", "trace=fdatasync,fsync",
-                           "-o", out, "-p", str(srv.pid)],
-                          stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-    try:
-        try:
-            wait_for(lambda: "attached" in open(err.name).read() or
-                     st.poll() is not None, what="strace attached")
-        except ErgoTestError:
-            raise Skip("strace did not attach")
-        if st.poll() is not None:
-            raise Skip("strace cannot attach here: %s"
-                       % open(err.name).read().strip())
+    with strace(srv.pid, "fdatasync,fsync", out):
         flood(s, first, n, rate=RATE)
         if until is not None:
             wait_for(until, timeout=30, what="checkpoints")
-    finally:
-        if st.poll() is None:
-            st.send_signal(signal.SIGINT)     # detaches; ours, by PID
-        st.wait(10)
-        err.close()
     all_written(srv, first + n)
     with open(out) as f:
         return re.findall(r"f(?:data)?sync\(\d+<([^>]*)>\)", f.read())

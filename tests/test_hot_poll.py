@@ -12,15 +12,14 @@ and all of them in others."""
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
-import time
 
-from ergotest import Client, ErgoTestError, Server, Skip, wait_for
+from ergotest import Client, ErgoTestError, Server, strace, wait_for
+from test_registration import reconnect_gets_nick_back
 
 FILL = 1100             # idle connections: past net.c's HOT_MIN (1,024)
 CONF = ("connection-limits { max-per-ip 0 }\n"
@@ -142,23 +141,7 @@ def test_reconnect_at_once_gets_its_nick_back_while_busy():
         busy.start()
         try:
             for i in range(30):
-                n = "back%d" % i
-                f.srv.client(n).close()
-                s = socket.create_connection(("127.0.0.1", f.srv.port),
-                                             timeout=5)
-                try:
-                    s.sendall(("NICK %s\r\nUSER u 0 * :r\r\n" % n).encode())
-                    got = b""
-                    deadline = time.monotonic() + 5
-                    while not re.search(rb" (001|433) ", got):
-                        assert time.monotonic() < deadline, got
-                        data = s.recv(4096)
-                        assert data, got
-                        got += data
-                    assert re.search(rb"^:irc\.test 001 %s " % n.encode(),
-                                     got, re.M), got
-                finally:
-                    s.close()
+                reconnect_gets_nick_back(f.srv, "back%d" % i)
         finally:
             busy.finish()
 
@@ -196,34 +179,16 @@ def test_sighup_rehash_is_seen():
 
 
 def test_strace_sees_polls_of_the_busy_part_and_of_all():
-    if not sys.platform.startswith("linux") or not shutil.which("strace"):
-        raise Skip("strace (Linux) is not installed")
     with Filled() as f:
         busy = Busy(f.srv.port)
         busy.start()
         out = os.path.join(f.srv.dir, "strace.out")
-        err = open(os.path.join(f.srv.dir, "strace.err"), "w+")
-        st = subprocess.Popen(["strace", "-e", "trace=poll", "-o", out,
-                               "-p", str(f.srv.pid)],
-                              stdin=subprocess.DEVNULL, stdout=err,
-                              stderr=err)
         try:
-            try:
-                wait_for(lambda: "attached" in open(err.name).read() or
-                         st.poll() is not None, what="strace attached")
-            except ErgoTestError:
-                raise Skip("strace did not attach")
-            if st.poll() is not None:
-                raise Skip("strace cannot attach here: %s"
-                           % open(err.name).read().strip())
-            start = busy.pongs
-            wait_for(lambda: busy.pongs > start + 2000, 30,
-                     "PONGs under strace")
+            with strace(f.srv.pid, "poll", out):
+                start = busy.pongs
+                wait_for(lambda: busy.pongs > start + 2000, 30,
+                         "PONGs under strace")
         finally:
-            if st.poll() is None:
-                st.send_signal(signal.SIGINT)     # detaches; ours, by PID
-            st.wait(10)
-            err.close()
             busy.finish()
         with open(out) as fo:
             counts = [int(n) for n in

@@ -489,22 +489,27 @@ def test_reconnect_at_once_gets_its_nick_back():
     # bouncer on the same host): the old connection's end is seen before
     # the new one's NICK, even when NICK arrives with the connect.
     for _ in range(30):
-        n = nick("back")
-        srv.client(n).close()
-        s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
-        try:
-            s.sendall(("NICK %s\r\nUSER u 0 * :r\r\n" % n).encode())
-            got = b""
-            deadline = time.monotonic() + 5
-            while not re.search(rb" (001|433) ", got):
-                assert time.monotonic() < deadline, got
-                data = s.recv(4096)
-                assert data, got
-                got += data
-            assert re.search(rb"^:irc\.test 001 %s " % n.encode(), got,
-                             re.M), got
-        finally:
-            s.close()
+        reconnect_gets_nick_back(srv, nick("back"))
+
+
+def reconnect_gets_nick_back(srv, n):
+    """n registers and closes; a new connection at once sends NICK n with
+    its first bytes and is welcomed as n (not 433)."""
+    srv.client(n).close()
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
+    try:
+        s.sendall(("NICK %s\r\nUSER u 0 * :r\r\n" % n).encode())
+        got = b""
+        deadline = time.monotonic() + 5
+        while not re.search(rb" (001|433) ", got):
+            assert time.monotonic() < deadline, got
+            data = s.recv(4096)
+            assert data, got
+            got += data
+        assert re.search(rb"^:irc\.test 001 %s " % n.encode(), got,
+                         re.M), got
+    finally:
+        s.close()
 
 
 def test_nick_rfc1459_collision():

@@ -1,8 +1,9 @@
 /*
- * net_int.h: what net.c, net_out.c and net_pre.c share and nothing else
- * includes: struct conn and its flags, the output part's layout and a
- * connection's state before irc hears of it, the poll slots' array, the
- * pending-output list, and the calls each makes of the others.
+ * net_int.h: what net.c, net_out.c, net_line.c and net_pre.c share and
+ * nothing else includes: struct conn and its flags, the output part's
+ * layout (and the shared line's) and a connection's state before irc
+ * hears of it, the poll slots' array, the pending-output list, and the
+ * calls each makes of the others.
  */
 #ifndef NET_INT_H
 #define NET_INT_H

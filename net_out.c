@@ -55,40 +55,6 @@ kept_unlink(struct conn *c)
 	c->flags &= ~CONN_KEPT;
 }
 
-struct net_line *
-net_line_new(const char *buf, size_t len)
-{
-	struct net_line *l;
-
-	if (len > UINT32_MAX || (l = malloc(sizeof(*l) + len)) == NULL)
-		return NULL;
-	l->refs = 1;
-	l->len = (unsigned)len;
-	memcpy(l->data, buf, len);
-	return l;
-}
-
-struct net_line *
-net_line_ref(struct net_line *l)
-{
-	l->refs++;
-	return l;
-}
-
-void
-net_line_unref(struct net_line *l)
-{
-	if (l != NULL && --l->refs == 0)
-		free(l);
-}
-
-const char *
-net_line_data(const struct net_line *l, size_t *len)
-{
-	*len = l->len;
-	return l->data;
-}
-
 /* Drops every queued segment (the connection's output is discarded). */
 static void
 oq_clear(struct conn *c)

@@ -5,8 +5,9 @@
  * fakelag and the timers. It enters irc only through irc_net_handlers
  * and irc_tick, as net.c does, and gives irc a fake net: this file
  * defines struct conn and every net_conn_* irc calls, so the linker
- * never takes net.o from the library (if some new net symbol made it,
- * the duplicate definitions would fail the link, not pass silently).
+ * never takes net.o or net_out.o from the library, only net_line.o's
+ * shared lines (if some new net symbol made it take more, the duplicate
+ * definitions would fail the link, not pass silently).
  *
  * The input is one operation a line ('\n'; a '\r' ends a line too):
  *
@@ -293,47 +294,6 @@ net_conn_send(struct conn *c, const char *buf, size_t len)
 	c->sendq += len;
 }
 
-/* Shared lines: a counted copy, sent through net_conn_send's checks. */
-struct net_line {
-	unsigned	 refs;
-	size_t		 len;
-	char		 data[];
-};
-
-struct net_line *
-net_line_new(const char *buf, size_t len)
-{
-	struct net_line *l = malloc(sizeof(*l) + len);
-
-	if (l == NULL)
-		return NULL;
-	l->refs = 1;
-	l->len = len;
-	memcpy(l->data, buf, len);
-	return l;
-}
-
-struct net_line *
-net_line_ref(struct net_line *l)
-{
-	l->refs++;
-	return l;
-}
-
-void
-net_line_unref(struct net_line *l)
-{
-	if (l != NULL && --l->refs == 0)
-		free(l);
-}
-
-const char *
-net_line_data(const struct net_line *l, size_t *len)
-{
-	*len = l->len;
-	return l->data;
-}
-
 void
 net_conn_prefetch(const struct conn *c, unsigned step)
 {
@@ -341,10 +301,15 @@ net_conn_prefetch(const struct conn *c, unsigned step)
 	(void)step;
 }
 
+/* Shared lines are net_line.o's (the library's): sent through the checks. */
 void
 net_conn_send_line(struct conn *c, struct net_line *l)
 {
-	net_conn_send(c, l->data, l->len);
+	const char *data;
+	size_t len;
+
+	data = net_line_data(l, &len);
+	net_conn_send(c, data, len);
 }
 
 void

@@ -44,7 +44,7 @@ HDRS	= ergo.h log.h conf.h util.h pool.h net.h net_conn.h net_int.h net_tls.h ne
 	  json.h ergo_import.h conf_yaml.h conf_int.h store_int.h store_ckpt.h irc_hist_int.h
 # Everything but main(): the unit tests and fuzz targets link against
 # these (libergo.a). A new .c file goes here; ergo.c stays apart.
-LIBSRCS	= net.c net_out.c net_line.c net_pre.c pool.c net_listen.c net_proxy.c net_ws.c irc.c irc_cap.c irc_util.c irc_chan.c irc_chan_mode.c irc_query.c conf.c conf_keys.c conf_text.c \
+LIBSRCS	= net.c net_out.c net_line.c net_pre.c pool.c net_listen.c net_proxy.c net_ws.c irc.c irc_cap.c irc_util.c irc_chan.c irc_chan_mode.c irc_query.c conf.c conf_value.c conf_apply.c conf_keys.c conf_text.c \
 	  irc_monitor.c irc_hist.c irc_chathistory.c irc_multiline.c irc_precis.c irc_redact.c irc_rename.c \
 	  irc_chghost.c irc_link.c irc_link_user.c irc_link_chan.c irc_link_msg.c \
 	  irc_link_ban.c irc_link_svc.c \

@@ -1,20 +1,19 @@
 /*
  * conf.c: the config file: a hand-written lexer and a table-driven parser,
- * the built-in defaults, validation and ERGO__SECTION__KEY environment
- * overrides. Touches no sockets. The tables of keys are conf_keys.c's,
+ * its errors, the named blocks (oper, oper-class, link, webirc, logging,
+ * listen), loading and freeing. Touches no sockets. Each value's
+ * conversion and check and the listen addresses are conf_value.c's; the
+ * built-in defaults, ERGO__SECTION__KEY environment overrides and the
+ * checks across keys conf_apply.c's; the tables of keys conf_keys.c's,
  * the annotated `ergo defaultconfig` text conf_text.c's (conf_int.h).
  */
 
 #include <sys/types.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <netdb.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,75 +24,12 @@
 #include "conf.h"
 #include "conf_int.h"
 #include "log.h"
-#include "util.h"
 
 struct conf	*conf;
-
-extern char **environ;
 
 #define CONF_FILE_MAX	(1024 * 1024)	/* no real config is this big */
 #define CONF_ERRS_MAX	100		/* errors reported per load */
 #define KEYS_MAX	32		/* keys in one block */
-#define ENV_PREFIX	"ERGO__"
-
-
-
-/* ---- the parser's state ---- */
-
-enum { T_EOF, T_NL, T_LBRACE, T_RBRACE, T_WORD, T_STRING, T_ERR };
-
-struct tok {
-	int		 type;
-	char		*s;		/* into the file buffer; no NUL */
-	size_t		 n;
-	unsigned	 line, col;
-};
-
-struct where {
-	unsigned	 line, col;	/* in the file; 0: not from the file */
-	const char	*env;		/* the variable of an override */
-};
-
-/* Where a listen or oper was defined, for "first at line N". */
-struct objpos {
-	struct objpos	*next;
-	const void	*obj;
-	unsigned	 line;
-};
-
-struct parser {
-	const char	*file;		/* as given, for messages */
-	char		*dir;		/* for relative K_PATH values, or NULL */
-	char		*buf;		/* the whole file; strings unescaped in place */
-	size_t		 len, off;
-	unsigned	 line, col;	/* of buf[off] */
-	struct tok	 la;		/* lookahead */
-	bool		 have_la;
-	struct conf	*c;
-	bool		 listen_set;	/* a listen statement or override seen */
-	unsigned	 nlogs;
-	struct where	 method_at;	/* of the block being parsed */
-	struct where	 env_log;	/* an override set the first logging */
-	char		 env_log_name[128];
-	struct objpos	*pos;
-	char		*errs;
-	size_t		 errlen, errsz;
-	unsigned	 nerr;
-	bool		 nomem;
-	/*
-	 * The first key inside a block that is the name of a top-level
-	 * block (`datastore` inside `server`): where a missing '}' starts
-	 * a cascade of "unknown key" errors, dropped if the block turns
-	 * out unterminated. errlen and nerr then, and the key.
-	 */
-	bool		 cascade;
-	size_t		 cascade_len;
-	unsigned	 cascade_nerr, cascade_line, cascade_depth;
-	unsigned	 depth;		/* of open blocks */
-	char		 cascade_key[64];
-};
-
-static const struct where default_where = { 0, 0, "built-in default" };
 
 /* ---- errors ---- */
 
@@ -119,7 +55,7 @@ err_append(struct parser *p, const char *s)
 }
 
 /* One "FILE:LINE:COL: message" (or "ERGO__X__Y: message") line. */
-static void __attribute__((format(printf, 3, 4)))
+void __attribute__((format(printf, 3, 4)))
 conf_err(struct parser *p, const struct where *w, const char *fmt, ...)
 {
 	char msg[512], line[768];
@@ -157,8 +93,8 @@ tok_where(const struct tok *t)
  * Operator text for a message: cut at 40 bytes, control characters
  * shown as '?', so an error line stays one short line.
  */
-static const char *
-show(char *buf, size_t sz, const char *s, size_t n)
+const char *
+conf_show(char *buf, size_t sz, const char *s, size_t n)
 {
 	size_t i, o = 0, lim = sz > 44 ? 40 : sz - 4;
 
@@ -175,19 +111,19 @@ show(char *buf, size_t sz, const char *s, size_t n)
 	return buf;
 }
 
-static void
-nomem(struct parser *p)
+void
+conf_nomem(struct parser *p)
 {
 	p->nomem = true;
 }
 
-static char *
-xstrndup(struct parser *p, const char *s, size_t n)
+char *
+conf_xstrndup(struct parser *p, const char *s, size_t n)
 {
 	char *d;
 
 	if ((d = malloc(n + 1)) == NULL) {
-		nomem(p);
+		conf_nomem(p);
 		return NULL;
 	}
 	memcpy(d, s, n);
@@ -195,13 +131,13 @@ xstrndup(struct parser *p, const char *s, size_t n)
 	return d;
 }
 
-static void
-pos_add(struct parser *p, const void *obj, unsigned line)
+void
+conf_pos_add(struct parser *p, const void *obj, unsigned line)
 {
 	struct objpos *op;
 
 	if ((op = malloc(sizeof(*op))) == NULL) {
-		nomem(p);
+		conf_nomem(p);
 		return;
 	}
 	op->obj = obj;
@@ -210,8 +146,8 @@ pos_add(struct parser *p, const void *obj, unsigned line)
 	p->pos = op;
 }
 
-static void
-pos_del(struct parser *p, const void *obj)
+void
+conf_pos_del(struct parser *p, const void *obj)
 {
 	struct objpos **pp, *op;
 
@@ -223,8 +159,8 @@ pos_del(struct parser *p, const void *obj)
 			pp = &op->next;
 }
 
-static unsigned
-pos_line(const struct parser *p, const void *obj)
+unsigned
+conf_pos_line(const struct parser *p, const void *obj)
 {
 	const struct objpos *op;
 
@@ -424,756 +360,10 @@ skip_statement(struct parser *p)
 	}
 }
 
-/* ---- values ---- */
-
-static bool
-is_digit(char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static char
-lower(char ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
-}
-
-static bool
-eq_nocase(const char *a, const char *b)
-{
-	for (; *a != '\0' && lower(*a) == lower(*b); a++, b++)
-		;
-	return *a == '\0' && *b == '\0';
-}
-
-/* Plain decimal: digits only, no sign, no overflow. */
-static int
-parse_uint(const char *s, unsigned long long *out)
-{
-	unsigned long long v = 0;
-
-	if (*s == '\0')
-		return -1;
-	for (; is_digit(*s); s++) {
-		if (v > (ULLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned long long)(*s - '0');
-	}
-	if (*s != '\0')
-		return -1;
-	*out = v;
-	return 0;
-}
-
-/* 512, 96k, 1m, 2g (1024-based). */
-static int
-parse_size(const char *s, unsigned long long *out)
-{
-	unsigned long long v = 0, mul = 1;
-
-	if (!is_digit(*s))
-		return -1;
-	for (; is_digit(*s); s++) {
-		if (v > (ULLONG_MAX - 9) / 10)
-			return -1;
-		v = v * 10 + (unsigned long long)(*s - '0');
-	}
-	switch (lower(*s)) {
-	case '\0':
-		break;
-	case 'k':
-		mul = KB;
-		break;
-	case 'm':
-		mul = MB;
-		break;
-	case 'g':
-		mul = KB * MB;
-		break;
-	default:
-		return -1;
-	}
-	if (*s != '\0' && s[1] != '\0')
-		return -1;
-	if (v > ULLONG_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
-}
-
-/* In milliseconds: 90 (seconds), 30s, 500ms, 1h30m, 2d, 1w. */
-static int
-parse_duration(const char *s, unsigned long long *out)
-{
-	unsigned long long total = 0, v, mul;
-
-	if (parse_uint(s, &v) == 0) {
-		if (v > ULLONG_MAX / 1000)
-			return -1;
-		*out = v * 1000;
-		return 0;
-	}
-	if (*s == '\0')
-		return -1;
-	while (*s != '\0') {
-		if (!is_digit(*s))
-			return -1;
-		for (v = 0; is_digit(*s); s++) {
-			if (v > (ULLONG_MAX - 9) / 10)
-				return -1;
-			v = v * 10 + (unsigned long long)(*s - '0');
-		}
-		if (s[0] == 'm' && s[1] == 's') {
-			mul = 1;
-			s++;
-		} else if (*s == 's')
-			mul = 1000;
-		else if (*s == 'm')
-			mul = 60 * 1000ULL;
-		else if (*s == 'h')
-			mul = HOUR_MS;
-		else if (*s == 'd')
-			mul = 24 * HOUR_MS;
-		else if (*s == 'w')
-			mul = 7 * 24 * HOUR_MS;
-		else
-			return -1;
-		s++;
-		if (v > ULLONG_MAX / mul || total > ULLONG_MAX - v * mul)
-			return -1;
-		total += v * mul;
-	}
-	*out = total;
-	return 0;
-}
-
-/* Letters, digits, '-' and '.', with a dot; labels not empty or -edged. */
-static bool
-valid_hostname(const char *s)
-{
-	size_t i, n = strlen(s), lab = 0;
-	bool dot = false;
-	char ch;
-
-	if (n == 0 || n > 63)
-		return false;
-	for (i = 0; i < n; i++) {
-		ch = s[i];
-		if (ch == '.') {
-			if (lab == 0 || s[i - 1] == '-')
-				return false;
-			dot = true;
-			lab = 0;
-		} else if ((ch >= 'a' && ch <= 'z') ||
-		    (ch >= 'A' && ch <= 'Z') || is_digit(ch) ||
-		    (ch == '-' && lab > 0))
-			lab++;
-		else
-			return false;
-	}
-	return dot && lab > 0 && s[n - 1] != '-';
-}
-
-/* "+draft/react +react": client-only tag names, spaces between. */
-static bool
-valid_tags(const char *s)
-{
-	bool inword = false;
-
-	for (; *s != '\0'; s++) {
-		if (*s == ' ') {
-			if (inword && s[-1] == '+')
-				return false;
-			inword = false;
-		} else if (!inword) {
-			if (*s != '+')
-				return false;
-			inword = true;
-		} else if (!((*s >= 'a' && *s <= 'z') ||
-		    (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-		    strchr("-./", *s) != NULL))
-			return false;
-	}
-	return !inword || s[-1] != '+';
-}
-
-static bool
-valid_modes(const char *s)
-{
-	if (*s++ != '+')
-		return false;
-	for (; *s != '\0'; s++)
-		if (strchr("imnpst", *s) == NULL)
-			return false;
-	return true;
-}
-
-static void
-fmt_size(char *buf, size_t sz, unsigned long long v)
-{
-	if (v >= MB && v % MB == 0)
-		snprintf(buf, sz, "%llum", v / MB);
-	else if (v >= KB && v % KB == 0)
-		snprintf(buf, sz, "%lluk", v / KB);
-	else
-		snprintf(buf, sz, "%llu", v);
-}
-
-static void
-fmt_ms(char *buf, size_t sz, unsigned long long v)
-{
-	if (v >= HOUR_MS && v % HOUR_MS == 0)
-		snprintf(buf, sz, "%lluh", v / HOUR_MS);
-	else if (v >= 1000 && v % 1000 == 0)
-		snprintf(buf, sz, "%llus", v / 1000);
-	else
-		snprintf(buf, sz, "%llums", v);
-}
-
-/* a/b/c: dir "a/b", so values are read relative to the config file. */
-static char *
-path_resolve(struct parser *p, const char *v)
-{
-	size_t dl, vl;
-	char *r;
-
-	if (v[0] == '/' || p->dir == NULL)
-		return xstrndup(p, v, strlen(v));
-	dl = strlen(p->dir);
-	vl = strlen(v);
-	if ((r = malloc(dl + 1 + vl + 1)) == NULL) {
-		nomem(p);
-		return NULL;
-	}
-	memcpy(r, p->dir, dl);
-	r[dl] = '/';
-	memcpy(r + dl + 1, v, vl + 1);
-	return r;
-}
-
-static int
-set_string(struct parser *p, const struct key *k, void *base, char *v,
-    size_t n, const struct where *w)
-{
-	char **dst = (char **)(void *)((char *)base + k->off), *r;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
-			conf_err(p, w, "control characters are not allowed "
-			    "in %s", k->name);
-			return -1;
-		}
-	if (n < k->min) {
-		conf_err(p, w, "%s must not be empty", k->name);
-		return -1;
-	}
-	if (n > k->max) {
-		conf_err(p, w, "%s is longer than %llu characters", k->name,
-		    k->max);
-		return -1;
-	}
-	switch (k->type) {
-	case K_WORD:
-		if (strchr(v, ' ') != NULL) {
-			conf_err(p, w, "%s must be one word, without spaces",
-			    k->name);
-			return -1;
-		}
-		break;
-	case K_HOST:
-		if (!valid_hostname(v)) {
-			conf_err(p, w, "expected a hostname with a dot, like "
-			    "irc.example.org (letters, digits, '-' and '.'; "
-			    "at most 63 characters)");
-			return -1;
-		}
-		break;
-	case K_SID:
-		if (n != 3 || !is_digit(v[0]) ||
-		    strspn(v + 1, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 2) {
-			conf_err(p, w, "expected a server id: a digit then two "
-			    "digits or capital letters, like 0AB");
-			return -1;
-		}
-		break;
-	case K_HASH:
-		if (!conf_passwd_check(v)) {
-			conf_err(p, w, "expected a password hash from `ergo "
-			    "genpasswd`, like \"$pbkdf2-sha256$32768$...\"");
-			return -1;
-		}
-		break;
-	case K_MODES:
-		if (!valid_modes(v)) {
-			conf_err(p, w, "expected channel modes like +nt: a '+'"
-			    " then letters from imnpst");
-			return -1;
-		}
-		break;
-	case K_NETS: {
-		struct util_net nets[UTIL_NETS_MAX];
-		const char *bad;
-		int cnt = util_nets_parse(v, nets, UTIL_NETS_MAX, &bad);
-
-		if (cnt == -1 && bad != NULL)
-			conf_err(p, w, "expected addresses or CIDR blocks like "
-			    "\"localhost 192.0.2.0/24\" (at most %d), not "
-			    "\"%.*s\"", UTIL_NETS_MAX, (int)strcspn(bad, " \t,"),
-			    bad);
-		if (cnt <= 0) {
-			if (cnt == 0)
-				conf_err(p, w, "%s needs at least one address",
-				    k->name);
-			return -1;
-		}
-		break;
-	}
-	case K_TAGS:
-		if (!valid_tags(v)) {
-			conf_err(p, w, "expected client-only tag names "
-			    "separated by spaces, each a '+' then letters, "
-			    "digits and -./ like \"+draft/react +react\"");
-			return -1;
-		}
-		break;
-	default:
-		break;
-	}
-	if (k->type == K_PATH) {
-		if ((r = path_resolve(p, v)) == NULL)
-			return -1;
-		free(v);
-	} else
-		r = v;
-	free(*dst);
-	*dst = r;
-	return 0;
-}
-
-/*
- * "* -userinput", "server connect": space-separated words. Starts from
- * nothing, or from everything when the first word is an exclusion.
- */
-static int
-types_parse(struct parser *p, const char *s, uint32_t *out,
-    const struct where *w)
-{
-	char shown[64];
-	uint32_t v = 0, b;
-	size_t n;
-	bool first = true, neg;
-
-	for (;;) {
-		s += strspn(s, " \t");
-		if (*s == '\0')
-			break;
-		n = strcspn(s, " \t");
-		if ((neg = *s == '-')) {
-			if (first)
-				v = LOG_TYPES_ALL;
-			s++;
-			n--;
-		}
-		if (n == 1 && *s == '*' && !neg)
-			b = LOG_TYPES_ALL;
-		else if ((b = log_category(s, n)) == 0) {
-			conf_err(p, w, "unknown log type \"%s\"; expected * or"
-			    " some of: server connect channels opers rehash "
-			    "store userinput useroutput log irc accounts tls "
-			    "link, each may start with -", show(shown,
-			    sizeof(shown), s, n));
-			return -1;
-		}
-		v = neg ? v & ~b : v | b;
-		first = false;
-		s += n;
-	}
-	if (first) {
-		conf_err(p, w, "types needs at least one name, like: types *");
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * Sets key k of the struct at base from the text s (n bytes; from the
- * file, an override or a table default). Returns 0, or -1 (reported).
- */
-static int
-set_value(struct parser *p, const struct key *k, void *base, const char *s,
-    size_t n, const struct where *w)
-{
-	void *dst = (char *)base + k->off;
-	const struct enumval *ev;
-	unsigned long long v = 0;
-	char lo[32], hi[32], list[128], *t;
-	size_t len;
-	int rc = -1;
-
-	if ((t = xstrndup(p, s, n)) == NULL)
-		return -1;
-	switch (k->type) {
-	case K_STR:
-	case K_WORD:
-	case K_HOST:
-	case K_SID:
-	case K_PATH:
-	case K_HASH:
-	case K_MODES:
-	case K_TAGS:
-	case K_NETS:
-		if (set_string(p, k, base, t, n, w) == 0)
-			return 0;
-		break;
-	case K_BOOL:
-		if (eq_nocase(t, "yes") || eq_nocase(t, "true") ||
-		    eq_nocase(t, "on"))
-			*(bool *)dst = true;
-		else if (eq_nocase(t, "no") || eq_nocase(t, "false") ||
-		    eq_nocase(t, "off"))
-			*(bool *)dst = false;
-		else {
-			conf_err(p, w, "expected yes or no");
-			break;
-		}
-		rc = 0;
-		break;
-	case K_ENUM:
-		for (ev = k->aux; ev->name != NULL; ev++)
-			if (eq_nocase(t, ev->name))
-				break;
-		if (ev->name == NULL) {
-			list[0] = '\0';
-			for (ev = k->aux; ev->name != NULL; ev++) {
-				len = strlen(list);
-				snprintf(list + len, sizeof(list) - len, "%s%s",
-				    len ? ", " : "", ev->name);
-			}
-			conf_err(p, w, "expected one of: %s", list);
-			break;
-		}
-		*(int *)dst = ev->val;
-		if (k->aux == method_vals)
-			p->method_at = *w;
-		rc = 0;
-		break;
-	case K_UINT:
-	case K_SIZE:
-	case K_SECS:
-	case K_MSECS:
-		if (k->type == K_UINT && parse_uint(t, &v) == -1) {
-			conf_err(p, w, "expected a whole number");
-			break;
-		}
-		if (k->type == K_SIZE && parse_size(t, &v) == -1) {
-			conf_err(p, w, "expected a size like 96k");
-			break;
-		}
-		if ((k->type == K_SECS || k->type == K_MSECS) &&
-		    parse_duration(t, &v) == -1) {
-			conf_err(p, w, "expected a duration like 30s, 2m or "
-			    "1h30m");
-			break;
-		}
-		if (k->type == K_SECS) {
-			if (v % 1000 != 0) {
-				conf_err(p, w, "%s takes whole seconds, like "
-				    "60s", k->name);
-				break;
-			}
-			v /= 1000;
-		}
-		if (v < k->min || v > k->max) {
-			if (k->type == K_SIZE) {
-				fmt_size(lo, sizeof(lo), k->min);
-				fmt_size(hi, sizeof(hi), k->max);
-			} else if (k->type == K_MSECS) {
-				fmt_ms(lo, sizeof(lo), k->min);
-				fmt_ms(hi, sizeof(hi), k->max);
-			} else if (k->type == K_SECS) {
-				fmt_ms(lo, sizeof(lo), k->min * 1000);
-				fmt_ms(hi, sizeof(hi), k->max * 1000);
-			} else {
-				snprintf(lo, sizeof(lo), "%llu", k->min);
-				snprintf(hi, sizeof(hi), "%llu", k->max);
-			}
-			conf_err(p, w, "%s must be between %s and %s",
-			    k->name, lo, hi);
-			break;
-		}
-		if (k->type == K_SIZE)
-			*(size_t *)dst = (size_t)v;
-		else
-			*(unsigned *)dst = (unsigned)v;
-		rc = 0;
-		break;
-	case K_FMODE:
-		if (n == 0 || n > 4 || strspn(t, "01234567") != n ||
-		    (v = strtoul(t, NULL, 8)) > k->max) {
-			conf_err(p, w, "expected a file mode in octal, like "
-			    "0770");
-			break;
-		}
-		*(unsigned *)dst = (unsigned)v;
-		rc = 0;
-		break;
-	case K_TYPES:
-		rc = types_parse(p, t, (uint32_t *)dst, w);
-		break;
-	default:
-		break;
-	}
-	free(t);
-	return rc;
-}
-
-/* ---- listen addresses ---- */
-
-static void
-listen_free(struct listen_conf *l)
-{
-	if (l == NULL)
-		return;
-	free(l->text);
-	free(l->cert);
-	free(l->key);
-	free(l);
-}
-
-static int
-listen_resolve(const char *host, const char *port, int family,
-    struct listen_conf *l)
-{
-	struct addrinfo hints, *res;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = family;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return -1;
-	if (res->ai_addrlen > sizeof(l->ss)) {
-		freeaddrinfo(res);
-		return -1;
-	}
-	memset(&l->ss, 0, sizeof(l->ss));
-	memcpy(&l->ss, res->ai_addr, res->ai_addrlen);
-	l->sslen = (socklen_t)res->ai_addrlen;
-	freeaddrinfo(res);
-	return 0;
-}
-
-/* A Unix socket's path: out[0]. */
-static int
-listen_unix(struct parser *p, const char *path, const struct where *w,
-    struct listen_conf *out[2])
-{
-	struct sockaddr_un *sun;
-
-	if (strlen(path) >= sizeof(sun->sun_path)) {
-		conf_err(p, w, "a Unix socket path is at most %zu bytes",
-		    sizeof(sun->sun_path) - 1);
-		return -1;
-	}
-	if ((out[0] = calloc(1, sizeof(*out[0]))) == NULL ||
-	    (out[0]->text = xstrndup(p, path, strlen(path))) == NULL) {
-		if (out[0] == NULL)
-			nomem(p);
-		free(out[0]);
-		out[0] = NULL;
-		return -1;
-	}
-	out[0]->line = w->env == NULL ? w->line : 0;
-	sun = (struct sockaddr_un *)(void *)&out[0]->ss;
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, path, strlen(path) + 1);
-	out[0]->sslen = (socklen_t)sizeof(*sun);
-	return 1;
-}
-
-/*
- * host:port, [v6]:port or :port (two entries: 0.0.0.0 and [::], each
- * its own socket, since one dual-stack socket is not portable). Fills
- * out[0] (and out[1]); returns how many, or -1 (reported).
- */
-static int
-listen_parse(struct parser *p, const char *s, size_t n,
-    const struct where *w, struct listen_conf *out[2])
-{
-	char v[128], shown[64], text[96], *host, *port, *q;
-	int family = AF_INET, i, cnt = 1;
-	bool any = false;
-
-	out[0] = out[1] = NULL;
-	if (n == 0 || n >= sizeof(v)) {
-		conf_err(p, w, "expected an address like 127.0.0.1:6667, "
-		    "[::1]:6667 or :6667");
-		return -1;
-	}
-	memcpy(v, s, n);
-	v[n] = '\0';
-	if (v[0] == '/')
-		return listen_unix(p, v, w, out);
-	if (v[0] == '[') {
-		if ((q = strchr(v, ']')) == NULL || q[1] != ':') {
-			conf_err(p, w, "expected [IPv6-address]:port, like "
-			    "[::1]:6667");
-			return -1;
-		}
-		*q = '\0';
-		host = v + 1;
-		port = q + 2;
-		family = AF_INET6;
-	} else {
-		if ((q = strrchr(v, ':')) == NULL) {
-			conf_err(p, w, "expected host:port, like 127.0.0.1:6667"
-			    " or :6667");
-			return -1;
-		}
-		*q = '\0';
-		host = v;
-		port = q + 1;
-		if (strchr(host, ':') != NULL) {
-			conf_err(p, w, "an IPv6 address needs brackets, like "
-			    "[::1]:6667");
-			return -1;
-		}
-		any = host[0] == '\0';
-	}
-	if (port[0] == '\0' || strlen(port) > 5 ||
-	    strspn(port, "0123456789") != strlen(port) ||
-	    strtoul(port, NULL, 10) > 65535) {
-		conf_err(p, w, "expected a port number (0-65535) after ':' in "
-		    "%s", show(shown, sizeof(shown), s, n));
-		return -1;
-	}
-	if (any)
-		cnt = 2;
-	for (i = 0; i < cnt; i++) {
-		if ((out[i] = calloc(1, sizeof(*out[i]))) == NULL)
-			goto nomem;
-		if (any) {
-			snprintf(text, sizeof(text), i == 0 ? "0.0.0.0:%s" :
-			    "[::]:%s", port);
-			host = i == 0 ? "0.0.0.0" : "::";
-			family = i == 0 ? AF_INET : AF_INET6;
-			out[i]->text = xstrndup(p, text, strlen(text));
-		} else
-			out[i]->text = xstrndup(p, s, n);
-		if (out[i]->text == NULL)
-			goto fail;
-		out[i]->line = w->env == NULL ? w->line : 0;
-		if (listen_resolve(host, port, family, out[i]) == -1) {
-			show(shown, sizeof(shown), host, strlen(host));
-			if (family == AF_INET && strspn(host, "0123456789.") !=
-			    strlen(host))
-				conf_err(p, w, "expected a numeric address, "
-				    "not a hostname: %s", shown);
-			else
-				conf_err(p, w, "expected a numeric %s address,"
-				    " not %s", family == AF_INET ? "IPv4" :
-				    "IPv6", shown);
-			goto fail;
-		}
-	}
-	return cnt;
-nomem:
-	nomem(p);
-fail:
-	listen_free(out[0]);
-	listen_free(out[1]);
-	out[0] = out[1] = NULL;
-	return -1;
-}
-
-static bool
-listen_same(const struct listen_conf *a, const struct listen_conf *b)
-{
-	const struct sockaddr_in *a4, *b4;
-	const struct sockaddr_in6 *a6, *b6;
-
-	if (a->ss.ss_family != b->ss.ss_family)
-		return false;
-	if (a->ss.ss_family == AF_UNIX)
-		return strcmp(a->text, b->text) == 0;
-	if (a->ss.ss_family == AF_INET) {
-		a4 = (const struct sockaddr_in *)(const void *)&a->ss;
-		b4 = (const struct sockaddr_in *)(const void *)&b->ss;
-		/* port 0 lets the kernel pick: never the same socket */
-		return a4->sin_port != 0 && a4->sin_port == b4->sin_port &&
-		    a4->sin_addr.s_addr == b4->sin_addr.s_addr;
-	}
-	a6 = (const struct sockaddr_in6 *)(const void *)&a->ss;
-	b6 = (const struct sockaddr_in6 *)(const void *)&b->ss;
-	return a6->sin6_port != 0 && a6->sin6_port == b6->sin6_port &&
-	    a6->sin6_scope_id == b6->sin6_scope_id &&
-	    memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr)) == 0;
-}
-
-/* Appends l to the listen list, unless its address is there already. */
-static void
-listen_add(struct parser *p, struct listen_conf *l, const struct where *w)
-{
-	struct listen_conf **pp;
-	unsigned first;
-
-	for (pp = &p->c->listens; *pp != NULL; pp = &(*pp)->next)
-		if (listen_same(*pp, l)) {
-			if ((first = pos_line(p, *pp)) != 0)
-				conf_err(p, w, "duplicate listen address %s "
-				    "(first at line %u)", l->text, first);
-			else
-				conf_err(p, w, "duplicate listen address %s",
-				    l->text);
-			listen_free(l);
-			return;
-		}
-	*pp = l;
-	pos_add(p, l, w->line);
-}
-
-/*
- * A whole listen list from one string ("127.0.0.1:6667 [::1]:6667"),
- * replacing the current one: for overrides and the defaults.
- */
-static void
-listen_set_list(struct parser *p, const char *s, const struct where *w)
-{
-	struct listen_conf *l, *out[2];
-	size_t n;
-	int i, cnt, total = 0;
-
-	while ((l = p->c->listens) != NULL) {
-		p->c->listens = l->next;
-		pos_del(p, l);
-		listen_free(l);
-	}
-	p->listen_set = true;
-	for (;;) {
-		s += strspn(s, " \t,");
-		if (*s == '\0')
-			break;
-		n = strcspn(s, " \t,");
-		if ((cnt = listen_parse(p, s, n, w, out)) > 0)
-			for (i = 0; i < cnt; i++) {
-				listen_add(p, out[i], w);
-				total++;
-			}
-		else
-			total++;	/* reported; not "none given" too */
-		s += n;
-	}
-	if (total == 0)
-		conf_err(p, w, "expected at least one listen address, like "
-		    "127.0.0.1:6667");
-}
-
 /* ---- the parser ---- */
 
-static const struct key *
-key_find(const struct block *b, const char *s, size_t n)
+const struct key *
+conf_key_find(const struct block *b, const char *s, size_t n)
 {
 	const struct key *k;
 
@@ -1201,7 +391,7 @@ edit_distance(const char *a, size_t an, const char *b, size_t bn)
 	for (i = 1; i <= an; i++)
 		for (j = 1; j <= bn; j++) {
 			best = d[i - 1][j - 1] +
-			    (lower(a[i - 1]) != lower(b[j - 1]));
+			    (conf_lower(a[i - 1]) != conf_lower(b[j - 1]));
 			if (d[i - 1][j] + 1 < best)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
@@ -1214,8 +404,8 @@ edit_distance(const char *a, size_t an, const char *b, size_t bn)
 	return d[an][bn];
 }
 
-static const char *
-block_where(const struct block *b, char *buf, size_t sz)
+const char *
+conf_block_where(const struct block *b, char *buf, size_t sz)
 {
 	if (b->name == NULL)
 		snprintf(buf, sz, "at top level");
@@ -1241,8 +431,8 @@ unknown_key(struct parser *p, const struct block *b, const struct tok *t)
 				p->cascade_nerr = p->nerr;
 				p->cascade_line = t->line;
 				p->cascade_depth = p->depth;
-				show(p->cascade_key, sizeof(p->cascade_key),
-				    t->s, t->n);
+				conf_show(p->cascade_key,
+				    sizeof(p->cascade_key), t->s, t->n);
 				break;
 			}
 
@@ -1257,8 +447,8 @@ unknown_key(struct parser *p, const struct block *b, const struct tok *t)
 		snprintf(hint, sizeof(hint), "; did you mean \"%s\"?",
 		    best->name);
 	conf_err(p, &w, "unknown key \"%s\" %s%s",
-	    show(shown, sizeof(shown), t->s, t->n),
-	    block_where(b, in, sizeof(in)), hint);
+	    conf_show(shown, sizeof(shown), t->s, t->n),
+	    conf_block_where(b, in, sizeof(in)), hint);
 }
 
 static void parse_body(struct parser *, const struct block *, void *,
@@ -1283,7 +473,7 @@ end_statement(struct parser *p, const struct block *b, const struct key *k)
 		return;
 	case T_STRING:
 	case T_WORD:
-		if (t->type == T_WORD && key_find(b, t->s, t->n) != NULL)
+		if (t->type == T_WORD && conf_key_find(b, t->s, t->n) != NULL)
 			return;
 		if (t->type == T_WORD && k->type != K_STR &&
 		    k->type != K_PATH && k->type != K_TAGS)
@@ -1291,7 +481,8 @@ end_statement(struct parser *p, const struct block *b, const struct key *k)
 		else
 			conf_err(p, &w, "unexpected \"%s\" after the value of "
 			    "%s; quote a value that contains spaces",
-			    show(shown, sizeof(shown), t->s, t->n), k->name);
+			    conf_show(shown, sizeof(shown), t->s, t->n),
+			    k->name);
 		skip_statement(p);
 		return;
 	case T_LBRACE:
@@ -1344,9 +535,9 @@ certfp_normalize(char *s)
 		if (s[i] == ':')
 			continue;
 		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (lower(s[i]) >= 'a' && lower(s[i]) <= 'f')))
+		    (conf_lower(s[i]) >= 'a' && conf_lower(s[i]) <= 'f')))
 			return -1;
-		s[n++] = lower(s[i]);
+		s[n++] = conf_lower(s[i]);
 	}
 	s[n] = '\0';
 	return n == 64 ? 0 : -1;
@@ -1372,8 +563,6 @@ oper_modes_ok(const char *s)
 	s += strspn(s, " ");
 	return strspn(s, "acjknoqtuvx") == strlen(s);
 }
-
-static void	defaults_apply(struct parser *, const struct block *, void *);
 
 /*
  * The start of a named block (oper NAME {, link NAME { ...): reads the
@@ -1404,11 +593,11 @@ named_open(struct parser *p, const struct key *k, struct tok *t,
 	if (!expect_open(p, k, true))
 		return NULL;
 	if ((o = calloc(1, size)) == NULL) {
-		nomem(p);
+		conf_nomem(p);
 		skip_statement(p);
 		return NULL;
 	}
-	if ((*name = xstrndup(p, t->s, t->n)) == NULL) {
+	if ((*name = conf_xstrndup(p, t->s, t->n)) == NULL) {
 		free(o);
 		skip_statement(p);
 		return NULL;
@@ -1431,8 +620,8 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 		return;
 	o->name = name;
 	w = tok_where(&t);
-	defaults_apply(p, k->aux, o);
-	show(shown, sizeof(shown), t.s, t.n);
+	conf_defaults_apply(p, k->aux, o);
+	conf_show(shown, sizeof(shown), t.s, t.n);
 	for (i = 0; i < t.n; i++)
 		if ((unsigned char)t.s[i] <= 0x20 || t.s[i] == 0x7f)
 			break;
@@ -1441,12 +630,12 @@ parse_oper(struct parser *p, const struct key *k, const struct tok *kt)
 		    "characters, not \"%s\"", shown);
 	for (pp = &p->c->opers; *pp != NULL; pp = &(*pp)->next)
 		if (strcmp((*pp)->name, o->name) == 0) {
-			first = pos_line(p, *pp);
+			first = conf_pos_line(p, *pp);
 			conf_err(p, &w, "duplicate oper \"%s\" (first at line "
 			    "%u)", shown, first);
 		}
 	*pp = o;
-	pos_add(p, o, kw.line);
+	conf_pos_add(p, o, kw.line);
 	nerr = p->nerr;
 	parse_body(p, k->aux, o, kt);
 	if (p->nerr != nerr)
@@ -1483,16 +672,16 @@ parse_operclass(struct parser *p, const struct key *k, const struct tok *kt)
 		return;
 	oc->name = name;
 	w = tok_where(&t);
-	show(shown, sizeof(shown), t.s, t.n);
+	conf_show(shown, sizeof(shown), t.s, t.n);
 	if (t.n == 0 || t.n > 64 || strcspn(oc->name, " \t") != t.n)
 		conf_err(p, &w, "an oper-class name is one word of at most 64 "
 		    "characters, not \"%s\"", shown);
 	for (pp = &p->c->operclasses; *pp != NULL; pp = &(*pp)->next)
 		if (strcmp((*pp)->name, oc->name) == 0)
 			conf_err(p, &w, "duplicate oper-class \"%s\" (first at "
-			    "line %u)", shown, pos_line(p, *pp));
+			    "line %u)", shown, conf_pos_line(p, *pp));
 	*pp = oc;
-	pos_add(p, oc, kw.line);
+	conf_pos_add(p, oc, kw.line);
 	nerr = p->nerr;
 	parse_body(p, k->aux, oc, kt);
 	if (p->nerr != nerr || oc->capabilities == NULL)
@@ -1509,7 +698,8 @@ parse_operclass(struct parser *p, const struct key *k, const struct tok *kt)
 			    "\"%s\"; expected some of: kill ban nofakelag "
 			    "roleplay relaymsg vhosts sajoin samode snomasks "
 			    "rehash accreg chanreg history defcon massmessage "
-			    "die", shown, show(shown, sizeof(shown), c, n));
+			    "die", shown,
+			    conf_show(shown, sizeof(shown), c, n));
 		oc->caps |= b;
 	}
 }
@@ -1520,8 +710,8 @@ parse_operclass(struct parser *p, const struct key *k, const struct tok *kt)
  * every capability: configs older than oper-class keep working as they
  * did, when the class was only a label.
  */
-static void
-operclass_resolve(struct parser *p)
+void
+conf_operclass_resolve(struct parser *p)
 {
 	struct operclass_conf *oc, *e, *x;
 	struct oper_conf *o;
@@ -1531,7 +721,7 @@ operclass_resolve(struct parser *p)
 	for (oc = p->c->operclasses; oc != NULL; oc = oc->next)
 		nclass++;
 	for (oc = p->c->operclasses; oc != NULL; oc = oc->next) {
-		w.line = pos_line(p, oc);
+		w.line = conf_pos_line(p, oc);
 		caps = oc->caps;
 		for (e = oc, depth = 0; e->extends != NULL; e = x) {
 			for (x = p->c->operclasses; x != NULL; x = x->next)
@@ -1561,7 +751,7 @@ operclass_resolve(struct parser *p)
 			if (o->class != NULL && strcmp(oc->name, o->class) == 0)
 				break;
 		if (oc == NULL) {
-			w.line = pos_line(p, o);
+			w.line = conf_pos_line(p, o);
 			conf_err(p, &w, "oper \"%s\": class \"%s\" is not an "
 			    "oper-class", o->name, o->class != NULL ?
 			    o->class : "");
@@ -1587,19 +777,19 @@ parse_link(struct parser *p, const struct key *k, const struct tok *kt)
 		return;
 	l->name = name;
 	w = tok_where(&t);
-	defaults_apply(p, k->aux, l);
-	show(shown, sizeof(shown), t.s, t.n);
-	if (!valid_hostname(l->name))
+	conf_defaults_apply(p, k->aux, l);
+	conf_show(shown, sizeof(shown), t.s, t.n);
+	if (!conf_valid_hostname(l->name))
 		conf_err(p, &w, "a link's name is the peer's server name, a "
 		    "hostname with a dot, not \"%s\"", shown);
 	for (pp = &p->c->links; *pp != NULL; pp = &(*pp)->next)
 		if (strcasecmp((*pp)->name, l->name) == 0) {
-			first = pos_line(p, *pp);
+			first = conf_pos_line(p, *pp);
 			conf_err(p, &w, "duplicate link \"%s\" (first at line "
 			    "%u)", shown, first);
 		}
 	*pp = l;
-	pos_add(p, l, kw.line);
+	conf_pos_add(p, l, kw.line);
 	nerr = p->nerr;
 	parse_body(p, k->aux, l, kt);
 	if (p->nerr != nerr)
@@ -1632,15 +822,15 @@ parse_webirc(struct parser *p, const struct key *k, const struct tok *kt)
 		return;
 	g->name = name;
 	w = tok_where(&t);
-	show(shown, sizeof(shown), t.s, t.n);
+	conf_show(shown, sizeof(shown), t.s, t.n);
 	for (pp = &p->c->webircs; *pp != NULL; pp = &(*pp)->next)
 		if (strcmp((*pp)->name, g->name) == 0) {
-			first = pos_line(p, *pp);
+			first = conf_pos_line(p, *pp);
 			conf_err(p, &w, "duplicate webirc \"%s\" (first at "
 			    "line %u)", shown, first);
 		}
 	*pp = g;
-	pos_add(p, g, kw.line);
+	conf_pos_add(p, g, kw.line);
 	nerr = p->nerr;
 	parse_body(p, k->aux, g, kt);
 	if (p->nerr != nerr)
@@ -1657,16 +847,16 @@ parse_webirc(struct parser *p, const struct key *k, const struct tok *kt)
 }
 
 /* New logging block: the table's defaults, appended to the list. */
-static struct log_conf *
-log_new(struct parser *p)
+struct log_conf *
+conf_log_new(struct parser *p)
 {
 	struct log_conf *lc, **pp;
 
 	if ((lc = calloc(1, sizeof(*lc))) == NULL) {
-		nomem(p);
+		conf_nomem(p);
 		return NULL;
 	}
-	defaults_apply(p, &logging_block, lc);
+	conf_defaults_apply(p, &logging_block, lc);
 	for (pp = &p->c->logs; *pp != NULL; pp = &(*pp)->next)
 		;
 	*pp = lc;
@@ -1674,8 +864,9 @@ log_new(struct parser *p)
 	return lc;
 }
 
-static void
-log_check(struct parser *p, const struct log_conf *lc, const struct where *w)
+void
+conf_log_check(struct parser *p, const struct log_conf *lc,
+    const struct where *w)
 {
 	if (lc->method == LOGM_FILE && lc->path == NULL)
 		conf_err(p, w, "logging method file needs a path, like: "
@@ -1696,7 +887,7 @@ parse_logging(struct parser *p, const struct key *k, const struct tok *kt)
 		skip_statement(p);
 		return;
 	}
-	if ((lc = log_new(p)) == NULL) {
+	if ((lc = conf_log_new(p)) == NULL) {
 		skip_statement(p);
 		return;
 	}
@@ -1704,7 +895,8 @@ parse_logging(struct parser *p, const struct key *k, const struct tok *kt)
 	memset(&p->method_at, 0, sizeof(p->method_at));
 	parse_body(p, k->aux, lc, kt);
 	if (p->nerr == nerr)
-		log_check(p, lc, p->method_at.line != 0 ? &p->method_at : &kw);
+		conf_log_check(p, lc,
+		    p->method_at.line != 0 ? &p->method_at : &kw);
 }
 
 static void
@@ -1727,7 +919,7 @@ parse_listen(struct parser *p, const struct block *b, const struct key *k,
 		return;
 	}
 	next(p);
-	cnt = listen_parse(p, t.s, t.n, &w, out);
+	cnt = conf_listen_parse(p, t.s, t.n, &w, out);
 	if (peek(p)->type == T_LBRACE) {
 		next(p);
 		memset(&scratch, 0, sizeof(scratch));
@@ -1742,15 +934,15 @@ parse_listen(struct parser *p, const struct block *b, const struct key *k,
 			out[1]->websocket = l->websocket;
 			out[1]->server = l->server;
 			if (l->cert != NULL)
-				out[1]->cert = xstrndup(p, l->cert,
+				out[1]->cert = conf_xstrndup(p, l->cert,
 				    strlen(l->cert));
 			if (l->key != NULL)
-				out[1]->key = xstrndup(p, l->key,
+				out[1]->key = conf_xstrndup(p, l->key,
 				    strlen(l->key));
 		}
 	}
 	for (i = 0; i < cnt; i++)
-		listen_add(p, out[i], &w);
+		conf_listen_add(p, out[i], &w);
 	end_statement(p, b, k);
 }
 
@@ -1767,7 +959,7 @@ parse_types(struct parser *p, const struct block *b, void *base,
 
 	list[0] = '\0';
 	while ((t = peek(p))->type == T_WORD || t->type == T_STRING) {
-		if (t->type == T_WORD && key_find(b, t->s, t->n) != NULL)
+		if (t->type == T_WORD && conf_key_find(b, t->s, t->n) != NULL)
 			break;		/* the next statement on this line */
 		n = snprintf(list + len, sizeof(list) - len, "%s%.*s",
 		    len ? " " : "", (int)t->n, t->s);
@@ -1784,7 +976,7 @@ parse_types(struct parser *p, const struct block *b, void *base,
 		skip_statement(p);
 		return;
 	}
-	(void)set_value(p, k, base, list, len, &w);
+	(void)conf_set_value(p, k, base, list, len, &w);
 	end_statement(p, b, k);
 }
 
@@ -1801,7 +993,7 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 	size_t idx;
 
 	next(p);
-	if ((k = key_find(b, kt.s, kt.n)) == NULL) {
+	if ((k = conf_key_find(b, kt.s, kt.n)) == NULL) {
 		unknown_key(p, b, &kt);
 		skip_statement(p);
 		return;
@@ -1815,7 +1007,8 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 			    "line %u)", k->type == K_BLOCK ||
 			    k->type == K_SWITCH || k->type == K_TLS ? "block" :
 			    "key", k->name,
-			    block_where(b, in, sizeof(in)), seen[idx].line);
+			    conf_block_where(b, in, sizeof(in)),
+			    seen[idx].line);
 		else
 			seen[idx] = kw;
 	}
@@ -1824,8 +1017,9 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 		if (t.type == T_WORD || t.type == T_STRING) {
 			next(p);
 			w = tok_where(&t);
-			(void)set_value(p, ((const struct block *)k->aux)->keys,
-			    base, t.s, t.n, &w);
+			(void)conf_set_value(p,
+			    ((const struct block *)k->aux)->keys, base, t.s,
+			    t.n, &w);
 			end_statement(p, b, k);
 			return;
 		}
@@ -1838,7 +1032,8 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 			return;
 		if (k->type == K_TLS) {
 			*(bool *)(void *)((char *)base + k->off) = true;
-			defaults_apply(p, k->aux, base);	/* min-version */
+			/* min-version */
+			conf_defaults_apply(p, k->aux, base);
 		}
 		nerr = p->nerr;
 		parse_body(p, k->aux, base, &kt);
@@ -1885,7 +1080,7 @@ parse_statement(struct parser *p, const struct block *b, void *base,
 		return;
 	}
 	next(p);
-	(void)set_value(p, k, base, t.s, t.n, &w);
+	(void)conf_set_value(p, k, base, t.s, t.n, &w);
 	end_statement(p, b, k);
 }
 
@@ -1916,7 +1111,7 @@ unterminated(struct parser *p, const struct tok *open, size_t at)
 	}
 	n = p->errlen;
 	conf_err(p, &w, "unterminated block \"%s\" opened here: missing "
-	    "'}'%s", show(shown, sizeof(shown), open->s, open->n), hint);
+	    "'}'%s", conf_show(shown, sizeof(shown), open->s, open->n), hint);
 	/* move the line just added to offset at */
 	if (p->errs == NULL || p->errlen == n || n <= at)
 		return;
@@ -1988,174 +1183,6 @@ parse_body(struct parser *p, const struct block *b, void *base,
 	}
 }
 
-/* ---- defaults, overrides, validation ---- */
-
-static void
-defaults_apply(struct parser *p, const struct block *b, void *base)
-{
-	const struct key *k;
-
-	for (k = b->keys; k->name != NULL; k++)
-		if (k->type == K_BLOCK || k->type == K_SWITCH)
-			defaults_apply(p, k->aux, base);
-		else if (k->def != NULL && k->type != K_LISTEN &&
-		    k->type != K_OPER && k->type != K_OPERCLASS &&
-		    k->type != K_LOG && k->type != K_LINK &&
-		    k->type != K_WEBIRC)
-			(void)set_value(p, k, base, k->def, strlen(k->def),
-			    &default_where);
-}
-
-/* "MAX_SENDQ" names "max-sendq": upper case, '_' for '-'. */
-static const struct key *
-env_key_find(const struct block *b, const char *s, size_t n)
-{
-	const struct key *k;
-	size_t i;
-
-	for (k = b->keys; k->name != NULL; k++) {
-		if (strlen(k->name) != n)
-			continue;
-		for (i = 0; i < n; i++)
-			if (lower(s[i]) != (k->name[i] == '-' ? '_' :
-			    k->name[i]))
-				break;
-		if (i == n)
-			return k;
-	}
-	return NULL;
-}
-
-/* "max-sendq" as it is spelled in a variable: "MAX_SENDQ". */
-static void
-env_name(char *buf, size_t sz, const char *key)
-{
-	size_t i;
-
-	for (i = 0; key[i] != '\0' && i + 1 < sz; i++)
-		buf[i] = key[i] == '-' ? '_' : key[i] >= 'a' &&
-		    key[i] <= 'z' ? (char)(key[i] - 'a' + 'A') : key[i];
-	buf[i] = '\0';
-}
-
-/* ERGO__SECTION__KEY=value, applied as if written in that block. */
-static void
-env_apply_one(struct parser *p, const char *var)
-{
-	const char *eq = strchr(var, '='), *comp, *end, *val;
-	const struct block *b = &top_block;
-	const struct key *k = NULL;
-	char name[128], shown[64], in[64];
-	struct where w = { 0, 0, name };
-	void *base = p->c;
-	size_t n;
-
-	if (eq == NULL)
-		return;
-	n = (size_t)(eq - var);
-	show(name, sizeof(name), var, n);
-	val = eq + 1;
-	for (comp = var + strlen(ENV_PREFIX);; comp = end + 2) {
-		if ((end = strstr(comp, "__")) == NULL || end > eq)
-			end = eq;
-		if (end == comp) {
-			conf_err(p, &w, "expected ERGO__SECTION__KEY=value");
-			return;
-		}
-		if ((k = env_key_find(b, comp, (size_t)(end - comp))) ==
-		    NULL) {
-			show(shown, sizeof(shown), comp, (size_t)(end - comp));
-			conf_err(p, &w, "unknown key %s %s", shown,
-			    block_where(b, in, sizeof(in)));
-			return;
-		}
-		if (k->type == K_OPER || k->type == K_OPERCLASS ||
-		    k->type == K_LINK || k->type == K_WEBIRC) {
-			conf_err(p, &w, "%s blocks cannot be set from the "
-			    "environment", k->name);
-			return;
-		}
-		if (end == eq)
-			break;
-		if (k->type != K_BLOCK && k->type != K_SWITCH &&
-		    k->type != K_LOG) {
-			conf_err(p, &w, "%s is not a block", k->name);
-			return;
-		}
-		if (k->type == K_LOG) {	/* the first logging block */
-			if (p->c->logs == NULL && log_new(p) == NULL)
-				return;
-			base = p->c->logs;
-			memcpy(p->env_log_name, name, sizeof(name));
-			p->env_log.env = p->env_log_name;
-		}
-		b = k->aux;
-	}
-	switch (k->type) {
-	case K_SWITCH:	/* ERGO__ACCOUNTS__REGISTRATION=no */
-		(void)set_value(p, ((const struct block *)k->aux)->keys, base,
-		    val, strlen(val), &w);
-		break;
-	case K_BLOCK:
-	case K_LOG:
-		env_name(shown, sizeof(shown),
-		    ((const struct block *)k->aux)->keys[0].name);
-		conf_err(p, &w, "%s is a block: name one of its keys, like "
-		    "%s__%s", k->name, name, shown);
-		break;
-	case K_LISTEN:
-		listen_set_list(p, val, &w);
-		break;
-	default:
-		(void)set_value(p, k, base, val, strlen(val), &w);
-		break;
-	}
-}
-
-static void
-env_apply(struct parser *p)
-{
-	char **e;
-
-	for (e = environ; e != NULL && *e != NULL; e++)
-		if (strncmp(*e, ENV_PREFIX, strlen(ENV_PREFIX)) == 0)
-			env_apply_one(p, *e);
-}
-
-static void
-validate(struct parser *p)
-{
-	const struct key *k;
-
-	if (!p->listen_set) {
-		k = key_find(&server_block, "listen", 6);
-		listen_set_list(p, k->def, &default_where);
-	}
-	if (p->c->links != NULL && p->c->sid == NULL) {
-		struct where lw = { pos_line(p, p->c->links), 1, NULL };
-
-		conf_err(p, &lw, "link blocks need server.sid, this "
-		    "server's TS6 id, like: sid 0AB");
-	}
-	if (p->c->services.enabled && p->c->services.server != NULL &&
-	    p->c->server_name != NULL &&
-	    strcasecmp(p->c->services.server, p->c->server_name) != 0)
-		conf_err(p, NULL, "services.server is %s but services.enabled "
-		    "is yes here (%s): a network has one services server",
-		    p->c->services.server, p->c->server_name);
-	if (p->c->accounts.ev_enabled && (p->c->accounts.ev_sender == NULL ||
-	    strchr(p->c->accounts.ev_sender, '@') == NULL ||
-	    strpbrk(p->c->accounts.ev_sender, "<>\"") != NULL))
-		conf_err(p, NULL, "accounts.registration."
-		    "email-verification.sender must be an address like "
-		    "admin@example.org");
-	if (p->c->logs == NULL)
-		(void)log_new(p);	/* none configured: stderr, info */
-	else if (p->env_log.env != NULL)
-		log_check(p, p->c->logs, &p->env_log);	/* an override */
-	operclass_resolve(p);
-}
-
 static int
 file_read(struct parser *p, const char *path)
 {
@@ -2178,7 +1205,7 @@ file_read(struct parser *p, const char *path)
 			}
 			sz = sz ? sz * 2 : 8192;
 			if ((nb = realloc(p->buf, sz)) == NULL) {
-				nomem(p);
+				conf_nomem(p);
 				close(fd);
 				return -1;
 			}
@@ -2246,7 +1273,7 @@ conf_free(struct conf *c)
 		return;
 	while ((l = c->listens) != NULL) {
 		c->listens = l->next;
-		listen_free(l);
+		conf_listen_free(l);
 	}
 	while ((o = c->opers) != NULL) {
 		c->opers = o->next;
@@ -2301,23 +1328,23 @@ conf_load(const char *path, char **errs)
 	p.line = 1;
 	p.col = 1;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		nomem(&p);
+		conf_nomem(&p);
 		goto done;
 	}
 	p.c = c;
-	defaults_apply(&p, &top_block, c);
+	conf_defaults_apply(&p, &top_block, c);
 	if (path != NULL) {
-		if ((c->path = xstrndup(&p, path, strlen(path))) == NULL)
+		if ((c->path = conf_xstrndup(&p, path, strlen(path))) == NULL)
 			goto done;
 		if ((slash = strrchr(path, '/')) != NULL &&
-		    (p.dir = xstrndup(&p, path, slash == path ? 1 :
+		    (p.dir = conf_xstrndup(&p, path, slash == path ? 1 :
 		    (size_t)(slash - path))) == NULL)
 			goto done;
 		if (file_read(&p, path) == 0)
 			parse_body(&p, &top_block, c, NULL);
 	}
-	env_apply(&p);
-	validate(&p);
+	conf_env_apply(&p);
+	conf_validate(&p);
 done:
 	while ((op = p.pos) != NULL) {
 		p.pos = op->next;
@@ -2332,7 +1359,7 @@ done:
 	conf_free(c);
 	if (p.nomem) {
 		free(p.errs);
-		p.errs = xstrndup(&p, "out of memory\n", 14);
+		p.errs = conf_xstrndup(&p, "out of memory\n", 14);
 	}
 	if (errs != NULL)
 		*errs = p.errs;

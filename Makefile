@@ -48,7 +48,7 @@ LIBSRCS	= net.c net_out.c net_line.c net_pre.c pool.c net_listen.c net_proxy.c n
 	  irc_monitor.c irc_hist.c irc_chathistory.c irc_multiline.c irc_precis.c irc_redact.c irc_rename.c \
 	  irc_chghost.c irc_link.c irc_link_user.c irc_link_chan.c irc_link_msg.c \
 	  irc_link_ban.c irc_link_svc.c \
-	  conf_passwd.c log.c store.c store_chan.c store_hist.c store_ckpt.c net_tls.c net_tls_cred.c net_mkcert.c irc_sasl.c \
+	  conf_passwd.c log.c store.c store_account.c store_chan.c store_hist.c store_ckpt.c net_tls.c net_tls_cred.c net_mkcert.c irc_sasl.c \
 	  irc_sasl_parse.c irc_scram.c irc_serv.c irc_nsadmin.c irc_chanserv.c irc_hostserv.c irc_histserv.c irc_bans.c ergo_priv.c ergo_check.c ergo_wait.c \
 	  irc_cloak.c \
 	  irc_userinput.c irc_markread.c irc_metadata.c irc_register.c irc_mail.c irc_throttle.c \

@@ -1,7 +1,8 @@
 /*
- * store_int.h: what the store's files (store.c, store_chan.c,
- * store_hist.c) share: the SQLite handle, the prepared statements and
- * their binders, the error they report. Nothing else includes it.
+ * store_int.h: what the store's files (store.c, store_account.c,
+ * store_chan.c, store_hist.c, store_ckpt.c) share: the SQLite handle,
+ * the prepared statements and their binders, the error they report.
+ * Nothing else includes it.
  */
 #ifndef STORE_INT_H
 #define STORE_INT_H

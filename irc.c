@@ -612,6 +612,36 @@ client_tags_len(const char *p, const char *end)
 	return n;
 }
 
+/*
+ * A registering client's NICK that another client holds whose
+ * connection has input net has not read yet, perhaps its end: the line
+ * waits for the next poll over every descriptor (net_conn_retry, once),
+ * so a client that closes and at once reconnects gets its nick back
+ * though its old connection was quiet, outside the polls of a busy
+ * server's passes, when the new one came. rest is the line after its
+ * tags, parsed from a copy: a line deferred is offered again as it was.
+ */
+static bool
+nick_wait(struct session *s, const char *rest)
+{
+	char buf[IRC_LINE_MAX];
+	struct client *o;
+	struct session *os;
+	struct msg m;
+
+	if (s->conn == NULL || (s->user->flags & CF_REG) ||
+	    strncasecmp(rest, "NICK ", 5) != 0)
+		return false;
+	snprintf(buf, sizeof(buf), "%s", rest);
+	if (irc_parse(buf, &m) == -1 || m.nparam < 1 ||
+	    (o = irc_client_find(m.param[0])) == NULL || o == s->user)
+		return false;
+	for (os = o->sess; os != NULL; os = os->next)
+		if (os->conn != NULL && net_conn_unread(os->conn))
+			return net_conn_retry(s->conn);
+	return false;
+}
+
 static int
 session_line(struct session *s, char *line, size_t len)
 {
@@ -669,6 +699,8 @@ session_line(struct session *s, char *line, size_t len)
 		session_toolong(s);
 		return NET_MORE;
 	}
+	if (nick_wait(s, rest))
+		return NET_DEFER;
 	/* the tags too: a batch reference or a client tag's value is
 	 * echoed in replies and relayed to others */
 	utf8 = irc_utf8_valid(line, len);

@@ -78,12 +78,36 @@ static struct pool conn_pool = POOL_INIT(sizeof(struct conn));
 struct pent {
 	void	*p;
 	int	 type;
+	unsigned act;		/* pollseq when it was last ready (hot part) */
 };
+
+/*
+ * The hot part. A poll() costs ~0.5 us for each descriptor it is given,
+ * asleep or not, so with thousands of quiet clients one poll over every
+ * slot in every pass was most of a busy server's CPU (bench/RESULTS.md,
+ * connect CPU per registration). Slots [0, nhot) are the listeners, the
+ * server's own descriptors, new connections and those ready in the last
+ * HOT_POLLS polls or waiting to write; the others are quiet. For
+ * FULL_GAP_NS a slot after a poll over all of them, passes poll the hot
+ * part only (asleep too); then all again. So a quiet client's input
+ * waits at most ~1 us a descriptor (15 ms with 15,000), and the polls
+ * over every slot cost at most about a third of the CPU however busy
+ * the server is: a registration or a line no longer pays for one over
+ * thousands of quiet clients. Below HOT_MIN slots every poll is over
+ * all of them.
+ */
+#define HOT_MIN		1024
+#define HOT_POLLS	4
+#define FULL_GAP_NS	1000
 
 struct pollfd		*pfd;
 #define CONN_H(c)	((c)->flags & CONN_SRV ? srv : up)
 static struct pent	*pent;
 static unsigned		 npfd, cappfd;
+static unsigned		 nhot, pollseq;
+static uint64_t		 full_due_us;	/* a poll over all from then on */
+static bool		 in_dispatch;	/* poll_once's walk: no slot moves */
+static struct conn	*retry_head;	/* on the inq link: net_conn_retry */
 static struct ipcount	*iptab[IPTAB_SIZE];
 static struct conn	*inq_head, *goneq_head;
 struct conn		*outq_head;
@@ -93,6 +117,56 @@ static unsigned		 nconns;
 char			 rbuf[READ_CHUNK + RECVQ_MAX + 1];
 
 /* ---- pollfd array: dense, O(1) add and swap-removal ---- */
+
+/* A listener's slot (net_listen.c's struct is not ours to look in), or
+ * a PE_FD's callback (slotp NULL: net_del_fd finds it by its fd). */
+struct lslot {
+	void	(*ready)(int, void *);
+	void	*arg;
+	unsigned *slotp;
+};
+
+/* The slot's owner learns where it moved. */
+static void
+slot_fix(unsigned s)
+{
+	if (pent[s].type == PE_CONN)
+		((struct conn *)pent[s].p)->slot = s;
+	else if (pent[s].type == PE_LISTENER)
+		*((struct lslot *)pent[s].p)->slotp = s;
+}
+
+static void
+slot_move(unsigned to, unsigned from)
+{
+	pfd[to] = pfd[from];
+	pent[to] = pent[from];
+	slot_fix(to);
+}
+
+static void
+slot_swap(unsigned a, unsigned b)
+{
+	struct pollfd tp = pfd[a];
+	struct pent te = pent[a];
+
+	slot_move(a, b);
+	pfd[b] = tp;
+	pent[b] = te;
+	slot_fix(b);
+}
+
+/* s joins the hot part (it may move: its owner is told). */
+static void
+slot_heat(unsigned s)
+{
+	pent[s].act = pollseq;
+	if (s < nhot)
+		return;
+	if (s != nhot)
+		slot_swap(s, nhot);
+	nhot++;
+}
 
 static int
 slot_add(int fd, short events, int type, void *p, unsigned *slotp)
@@ -115,17 +189,14 @@ slot_add(int fd, short events, int type, void *p, unsigned *slotp)
 	pfd[npfd].revents = 0;
 	pent[npfd].type = type;
 	pent[npfd].p = p;
+	pent[npfd].act = pollseq;
 	*slotp = npfd++;
+	/* not while poll_once walks the slots: then at its end */
+	if (!in_dispatch)
+		slot_heat(*slotp);
 	return 0;
 }
 
-/* A listener's slot (net_listen.c's struct is not ours to look in), or
- * a PE_FD's callback (slotp NULL: net_del_fd finds it by its fd). */
-struct lslot {
-	void	(*ready)(int, void *);
-	void	*arg;
-	unsigned *slotp;
-};
 static struct lslot	**lready;	/* ready in this pass */
 static unsigned		 nlisten, nlready;
 
@@ -138,14 +209,14 @@ slot_del(unsigned slot)
 		free(pent[slot].p);
 		nlisten--;
 	}
-	if (slot != last) {
-		pfd[slot] = pfd[last];
-		pent[slot] = pent[last];
-		if (pent[slot].type == PE_CONN)
-			((struct conn *)pent[slot].p)->slot = slot;
-		else if (pent[slot].type == PE_LISTENER)
-			*((struct lslot *)pent[slot].p)->slotp = slot;
+	/* the hot part's last fills a hot hole, the array's last that */
+	if (slot < nhot) {
+		if (slot != --nhot)
+			slot_move(slot, nhot);
+		slot = nhot;
 	}
+	if (slot != last)
+		slot_move(slot, last);
 }
 
 void
@@ -508,8 +579,8 @@ net_conn_close(struct conn *c, const char *error)
 void
 net_conn_resume(struct conn *c)
 {
-	if (c->flags & (CONN_CLOSING | CONN_DEAD))
-		return;
+	if (c->flags & (CONN_CLOSING | CONN_DEAD | CONN_RETRY))
+		return;		/* a retry is resumed by its full poll */
 	c->flags &= ~CONN_PAUSED;
 	if (c->ilen > 0 && !(c->flags & CONN_INQ)) {
 		c->flags |= CONN_INQ;
@@ -1059,28 +1130,98 @@ net_conn_set_sendq(struct conn *c, size_t max)
 		c->flags |= CONN_OWNLINE;
 }
 
-/* One poll(2) and its events; false if poll failed. */
-static bool
-poll_once(int timeout_ms)
+/*
+ * A poll over every slot found quiet ones ready: they join the hot part
+ * before poll_once's walk, which must not see slots move.
+ */
+static void
+slots_heat_ready(int rc)
 {
-	unsigned i, n;
-	int rc;
+	unsigned i;
 
-	if ((rc = poll(pfd, npfd, timeout_ms)) == -1) {
+	for (i = 0; i < nhot; i++)
+		if (pfd[i].revents != 0)
+			rc--;
+	for (i = nhot; rc > 0 && i < npfd; i++)
+		if (pfd[i].revents != 0) {
+			slot_heat(i);
+			rc--;
+		}
+}
+
+/* Connections not ready for HOT_POLLS polls nor waiting to write cool. */
+static void
+slots_cool(void)
+{
+	unsigned i;
+
+	if (npfd < HOT_MIN) {
+		nhot = npfd;
+		return;
+	}
+	for (i = nhot; i-- > 0;)
+		if (pent[i].type == PE_CONN &&
+		    pollseq - pent[i].act > HOT_POLLS &&
+		    !(pfd[i].events & POLLOUT) && i != --nhot)
+			slot_swap(i, nhot);
+}
+
+/* The retries of the passes before this one, after its ends were told. */
+static void
+retry_resume(struct conn *list)
+{
+	struct conn *c;
+
+	if (list == NULL)
+		return;
+	goneq_tell();
+	while ((c = list) != NULL) {
+		list = c->inq;
+		c->inq = NULL;
+		c->flags &= ~CONN_RETRY;
+		net_conn_resume(c);
+	}
+}
+
+/*
+ * One poll(2) over every slot (all) or the hot part, and its events;
+ * poll's count, -1 if it failed.
+ */
+static int
+poll_once(bool all, int timeout_ms)
+{
+	struct conn *retry = NULL;
+	unsigned i, n = all ? npfd : nhot;
+	int rc, ready;
+
+	if (all) {
+		retry = retry_head;
+		retry_head = NULL;	/* deferred in this pass: the next */
+	}
+	pollseq++;
+	if ((rc = poll(pfd, n, timeout_ms)) == -1) {
+		retry_head = retry;
 		if (errno != EINTR)
 			log_warn("server", "poll");
-		return false;
+		return -1;
 	}
 	ergo_clock();
 	pass_t0_us = mono_us();
-	n = npfd;
-	for (i = n; rc > 0 && i-- > 0;) {
+	if (all) {
+		full_due_us = pass_t0_us + (uint64_t)npfd * FULL_GAP_NS / 1000;
+		if (rc > 0 && nhot < npfd)
+			slots_heat_ready(rc);
+		n = nhot;	/* every ready slot is hot now */
+	}
+	in_dispatch = true;
+	for (i = n, ready = rc; ready > 0 && i-- > 0;) {
 		short re;
 
 		if (i >= npfd || (re = pfd[i].revents) == 0)
 			continue;
 		pfd[i].revents = 0;
-		rc--;
+		pent[i].act = pollseq;
+		ready--;
 		switch (pent[i].type) {
 		case PE_LISTENER:
 			lready[nlready++] = pent[i].p;
@@ -1114,6 +1255,7 @@ poll_once(int timeout_ms)
 		}
 		}
 	}
+	in_dispatch = false;
 	/*
 	 * New connections last: a client that closed and at once reconnects
 	 * (a bouncer on the same host) has its old connection's end seen, and
@@ -1126,8 +1268,10 @@ poll_once(int timeout_ms)
 			    lready[i]->arg);
 		nlready = 0;
 	}
+	retry_resume(retry);
 	process_inq();
-	return true;
+	slots_cool();
+	return rc;
 }
 
 /*
@@ -1135,7 +1279,7 @@ poll_once(int timeout_ms)
  * few lines it carries. The first event of a pass wakes us, so a pass
  * often holds the input of one or two senders; one more poll, without
  * waiting, takes what arrived since then into the same writes. It scans
- * every descriptor again, so only when that is small next to the writes
+ * the slots again, so only when that is small next to the writes
  * it can save: at least one connection in OUTQ_PER_REPOLL has output.
  */
 #define OUTQ_PER_REPOLL	64
@@ -1143,17 +1287,79 @@ poll_once(int timeout_ms)
 void
 net_poll(int timeout_ms)
 {
+	uint64_t now;
+	bool all = true;
+	int left, rc;
+
 	if (inq_head != NULL || goneq_head != NULL)
 		timeout_ms = 0;
-	if (poll_once(timeout_ms) && noutq > 0 &&
-	    noutq * OUTQ_PER_REPOLL >= npfd)
-		(void)poll_once(0);
+	/* the hot part until the gap ends (a retry waits for a full poll) */
+	if (npfd >= HOT_MIN && retry_head == NULL &&
+	    (now = mono_us()) < full_due_us) {
+		left = (int)((full_due_us - now + 999) / 1000);
+		if (timeout_ms >= 0 && timeout_ms <= left) {
+			rc = poll_once(false, timeout_ms);
+			all = false;
+		} else if ((rc = poll_once(false, left)) != 0)
+			all = false;
+		else if (timeout_ms > 0)
+			timeout_ms -= left;
+	}
+	if (all)
+		rc = poll_once(true, timeout_ms);
+	if (rc >= 0 && noutq > 0 &&
+	    noutq * OUTQ_PER_REPOLL >= (all ? npfd : nhot))
+		(void)poll_once(all, 0);
+}
+
+/*
+ * Whether c's socket holds input or its end that net has not read yet:
+ * a poll() of it alone, without waiting.
+ */
+bool
+net_conn_unread(const struct conn *c)
+{
+	struct pollfd p;
+
+	if (c->flags & (CONN_CLOSING | CONN_DEAD | CONN_CONNECTING))
+		return false;
+	p.fd = CONN_FD(c);
+	p.events = POLLIN;
+	p.revents = 0;
+	return poll(&p, 1, 0) == 1;
+}
+
+/*
+ * The line irc is about to answer NET_DEFER to is offered again after
+ * the next poll over every slot, once per connection (false if it was
+ * already: answer it now). A registering NICK that a client holds whose
+ * socket has unread input, perhaps its end, waits for it: a bouncer that
+ * closes and at once reconnects gets its nick back though its old, quiet
+ * connection was outside the hot part when the new one came.
+ */
+bool
+net_conn_retry(struct conn *c)
+{
+	if (c->flags & (CONN_RETRIED | CONN_CLOSING | CONN_DEAD | CONN_INQ))
+		return false;
+	c->flags |= CONN_RETRY | CONN_RETRIED;
+	c->inq = retry_head;
+	retry_head = c;
+	return true;
 }
 
 static void
 conn_free(struct conn *c)
 {
 	int fd = CONN_FD(c);	/* the slot goes first */
+	struct conn **pp;
+
+	if (c->flags & CONN_RETRY)	/* gone before its retry */
+		for (pp = &retry_head; *pp != NULL; pp = &(*pp)->inq)
+			if (*pp == c) {
+				*pp = c->inq;
+				break;
+			}
 
 	if (c->tls != NULL) {
 		tls_conn_close(c->tls, fd);	/* close_notify, best effort */
@@ -1195,6 +1401,9 @@ net_flush(void)
 		}
 		c->flags &= ~CONN_OUTQ;
 		conn_write(c);
+		/* a quiet slot waiting to write is polled in every pass */
+		if (c->slot >= nhot && (pfd[c->slot].events & POLLOUT))
+			slot_heat(c->slot);
 	}
 	list = goneq_head;
 	goneq_head = NULL;

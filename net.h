@@ -73,6 +73,8 @@ void	 net_conn_send_line(struct conn *, struct net_line *);
 void	 net_conn_prefetch(const struct conn *, unsigned step);
 void	 net_conn_close(struct conn *, const char *error);	/* ERROR :error */
 void	 net_conn_resume(struct conn *);	/* irc may take lines again */
+bool	 net_conn_retry(struct conn *);	/* NET_DEFER till a full poll */
+bool	 net_conn_unread(const struct conn *);	/* input or end not read */
 /*
  * An outgoing server link to a numeric host: its lines go to the
  * servers' handlers with handle (open is not called); NULL, logged, if

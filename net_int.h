@@ -36,6 +36,8 @@ struct ipcount;
 #define CONN_OWNLINE	0x4000	/* WebSocket or its own sendq: a shared line
 				 * looks at ws and sendq (else it need not
 				 * read that part of the struct) */
+#define CONN_RETRY	0x8000	/* a line offered again after a full poll */
+#define CONN_RETRIED	0x10000	/* once: net_conn_retry says no after */
 /* An address's text and its NUL: 8 groups of 4 hex digits and 7 colons
  * (inet_ntop writes an IPv4 inside IPv6 as ::ffff:a.b.c.d, shorter) */
 #define CONN_IP_LEN	40

@@ -110,11 +110,7 @@ def test_sasl_success_sends_900_then_903_then_user_mode_r():
         c.send("CAP END")
         c.expect(r" 001 al ")
         # after registration: 900, 903, then MODE +r
-        d = srv.client()
-        d.send("CAP LS 302")
-        d.send("CAP REQ :sasl")
-        d.send("CAP END")
-        d.register("al2")
+        d = srv.client("al2", caps="sasl", capver=302)
         d.send("AUTHENTICATE PLAIN")
         d.expect(r"^AUTHENTICATE \+$")
         d.send("AUTHENTICATE " + b64("\0alice\0pw12345678"))

@@ -27,14 +27,7 @@ def join(c, chan):
 
 
 def hist_client(srv, nick):
-    c = srv.client()
-    c.send("CAP REQ :" + CAPS)
-    c.send("NICK " + nick)
-    c.send("USER %s 0 * :%s" % (nick, nick))
-    c.send("CAP END")
-    c.expect(r" (376|422) %s " % nick)	# server-time tags: no ^:
-    c.nick = nick
-    return c
+    return srv.client(nick, realname=nick, caps=CAPS)
 
 
 def untagged(line):

@@ -377,6 +377,21 @@ net_conn_resume(struct conn *c)
 		c->paused = false;
 }
 
+/* one process: no socket ever has input the harness has not handed up */
+bool
+net_conn_unread(const struct conn *c)
+{
+	(void)c;
+	return false;
+}
+
+bool
+net_conn_retry(struct conn *c)
+{
+	(void)c;
+	return false;
+}
+
 const char *
 net_conn_ip(const struct conn *c)
 {

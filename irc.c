@@ -754,7 +754,7 @@ irc_conn_line(void *arg, char *line, size_t len)
 static bool
 multiclient_target(const struct client *o)
 {
-	int mc = o->ext->account_mc;
+	int mc = o->ext->acset.multiclient;
 
 	return conf->accounts.mc_enabled && (mc == MC_ON ||
 	    (mc == MC_DEFAULT && conf->accounts.mc_default)) &&
@@ -776,7 +776,7 @@ session_attach(struct client *c, struct client *u)
 	struct msg m;
 	char nick[NICKLEN_MAX + 1];
 	bool missed = u->sess == NULL && u->always_on &&
-	    u->ext->account_arm == SET_ON;
+	    u->ext->acset.autoreplay_missed == SET_ON;
 
 	tlist_del(&t_unreg, s);
 	throttle_del(s);
@@ -816,8 +816,10 @@ session_attach(struct client *c, struct client *u)
 	/* SET AUTOREPLAY-MISSED: what came while nobody was attached */
 	if (missed)
 		irc_hist_missed(u, u->ext->last_seen_ms,
-		    u->ext->account_arl >= 0 ? (size_t)u->ext->account_arl :
-		    conf->history.maxmessages, u->ext->account_rj == RJ_ALWAYS);
+		    u->ext->acset.autoreplay_lines >= 0 ?
+		    (size_t)u->ext->acset.autoreplay_lines :
+		    conf->history.maxmessages,
+		    u->ext->acset.replay_joins == RJ_ALWAYS);
 	irc_alwayson_attached(u);	/* back from auto-away */
 }
 

@@ -304,23 +304,6 @@ irc_oper_failed(const struct client *c, const char *name)
 
 /* ---- login state ---- */
 
-/*
- * x's copy of its account's settings, at a login or a restore: what the
- * rest reads (client_ext account_*), kept after a logout; NickServ SET
- * changes it on each session of the account.
- */
-static void
-settings_take(struct client_ext *x, const struct store_settings *set)
-{
-	x->account_mc = set->multiclient;
-	x->account_ao = set->always_on;
-	x->account_aa = set->auto_away;
-	x->account_arm = set->autoreplay_missed;
-	x->account_arl = set->autoreplay_lines;
-	x->account_rj = set->replay_joins;
-	x->account_dmh = set->dm_history;
-}
-
 /* Logs c in with 900 and account-notify; +r is for the caller to send. */
 void
 irc_account_login_quiet(struct client *c, const struct store_account *a)
@@ -336,7 +319,7 @@ irc_account_login_quiet(struct client *c, const struct store_account *a)
 	free(c->account);
 	c->account = name;
 	c->account_id = a->id;
-	settings_take(x, &a->set);
+	x->acset = a->set;	/* NickServ SET changes each copy */
 	sessions_link(c);
 	irc_user_changed(c);	/* always-on, if its account says so */
 	irc_numeric(c, RPL_LOGGEDIN, "%s %s :You are now logged in as %s",
@@ -397,7 +380,7 @@ irc_account_restore(struct client *c, int64_t id, const char *name,
 	if (irc_cx(c) == NULL || (c->account = xstrdup(name)) == NULL)
 		return -1;
 	c->account_id = id;
-	settings_take(c->ext, set);
+	c->ext->acset = *set;
 	sessions_link(c);
 	return 0;
 }

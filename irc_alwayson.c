@@ -161,7 +161,7 @@ ao_wanted(const struct client *c)
 		return false;
 	return c->account_id != 0 && (c->flags & CF_REG) &&
 	    !(c->flags & CF_CLOSING) &&
-	    irc_account_always_on(c->ext->account_ao);
+	    irc_account_always_on(c->ext->acset.always_on);
 }
 
 /* (c has its rare part: ao_wanted read its account's setting there) */
@@ -277,7 +277,7 @@ irc_alwayson_detached(struct client *c)
 	c->ext->last_seen_ms = irc_time_now_ms();
 	irc_user_changed(c);
 	if (c->ext->away == NULL &&
-	    irc_account_auto_away(c->ext->account_aa)) {
+	    irc_account_auto_away(c->ext->acset.auto_away)) {
 		c->auto_away = true;
 		away_set(c, AUTO_AWAY_TEXT);
 	}
@@ -379,7 +379,7 @@ ao_restore(void *arg, const struct store_alwayson *u)
 		free(list);
 	}
 	/* auto-away as when its last session left, if it was not away */
-	if (x->away == NULL && irc_account_auto_away(x->account_aa)) {
+	if (x->away == NULL && irc_account_auto_away(x->acset.auto_away)) {
 		x->away = xstrdup(AUTO_AWAY_TEXT);
 		c->auto_away = x->away != NULL;
 	} else if (x->away != NULL && strcmp(x->away, AUTO_AWAY_TEXT) == 0)

@@ -690,7 +690,7 @@ irc_hist_join(struct client *c, struct chan *ch)
 	struct hmsg **v;
 	int64_t cutoff;
 	/* NickServ SET AUTOREPLAY-LINES, else the config's */
-	int arl = c->ext->account_arl;
+	int arl = c->ext->acset.autoreplay_lines;
 	size_t n = 0, i, want = c->account != NULL && arl >= 0 ?
 	    (size_t)arl : conf->history.autoreplay;
 

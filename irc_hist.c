@@ -520,7 +520,7 @@ hist_dm(struct client *c)
 	char key[24];
 
 	if (c->account_id == 0 || !persisting() ||
-	    irc_account_dm_history(c->ext->account_dmh) != DMH_ON)
+	    irc_account_dm_history(c->ext->acset.dm_history) != DMH_ON)
 		return own;
 	pring_key(key, sizeof(key), 'a', c->account_id);
 	if ((p = pring_get(key, true)) == NULL)
@@ -604,7 +604,7 @@ dm_push(struct client *c, struct hmsg *m)
 	struct hist **hp;
 
 	if ((c->account_id != 0 &&
-	    irc_account_dm_history(c->ext->account_dmh) == DMH_OFF) ||
+	    irc_account_dm_history(c->ext->acset.dm_history) == DMH_OFF) ||
 	    irc_cx(c) == NULL) {	/* (out of memory: logged) */
 		hmsg_free(m);		/* the ring owns what it keeps */
 		return;

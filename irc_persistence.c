@@ -42,7 +42,7 @@ h_persistence(struct client *c, struct msg *m)
 		return;
 	}
 	if (strcasecmp(m->param[0], "GET") == 0) {
-		status_send(me, c->ext->account_ao);
+		status_send(me, c->ext->acset.always_on);
 		return;
 	}
 	if (strcasecmp(m->param[0], "SET") != 0 || m->nparam < 2)
@@ -57,7 +57,7 @@ h_persistence(struct client *c, struct msg *m)
 		    ":This server has as many always-on users as it allows");
 		return;
 	}
-	if (set != c->ext->account_ao &&
+	if (set != c->ext->acset.always_on &&
 	    store_account_always_on(c->account_id, set) == -1) {
 		irc_fail(c, "FAIL", "PERSISTENCE", "UNKNOWN_ERROR",
 		    ":An error occurred");
@@ -65,7 +65,7 @@ h_persistence(struct client *c, struct msg *m)
 	}
 	for (u = irc_account_sessions(c->account_id); u != NULL;
 	    u = u->ext->acnext) {
-		u->ext->account_ao = set;
+		u->ext->acset.always_on = set;
 		irc_user_changed(u);	/* irc_alwayson.c, after the command */
 	}
 	status_send(me, set);

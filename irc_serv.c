@@ -700,7 +700,7 @@ ns_set_multiclient(struct client *c, const struct store_account *a,
 		return;
 	}
 	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext)
-		u->ext->account_mc = mc;
+		u->ext->acset.multiclient = mc;
 	ns_reply(c, "Your setting for multiclient is now %s", names[mc]);
 }
 
@@ -747,9 +747,9 @@ ns_set_persist(struct client *c, const struct store_account *a,
 	}
 	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext) {
 		if (ao)
-			u->ext->account_ao = set;
+			u->ext->acset.always_on = set;
 		else
-			u->ext->account_aa = set;
+			u->ext->acset.auto_away = set;
 		irc_user_changed(u);
 	}
 	ns_reply(c, "Your setting for %s is now %s", ao ? "always-on" :
@@ -804,8 +804,9 @@ ns_set_replay(struct client *c, const struct store_account *a,
 		return;
 	}
 	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext)
-		*(which == 0 ? &u->ext->account_arm : which == 1 ?
-		    &u->ext->account_arl : &u->ext->account_rj) = val;
+		*(which == 0 ? &u->ext->acset.autoreplay_missed :
+		    which == 1 ? &u->ext->acset.autoreplay_lines :
+		    &u->ext->acset.replay_joins) = val;
 	if (which == 1 && val >= 0)
 		snprintf(shown, sizeof(shown), "%d", val);
 	else
@@ -820,7 +821,7 @@ ns_set_replay(struct client *c, const struct store_account *a,
  * SET DM-HISTORY off|ephemeral|on|default (Ergo's): where the account's
  * direct messages are kept: nowhere, in memory only, or also in the
  * database (history.persistent); default: the latter if the server
- * persists history, else memory (irc_hist.c reads c->account_dmh).
+ * persists history, else memory (irc_hist.c reads its ext->acset).
  */
 static void
 ns_set_dmh(struct client *c, const struct store_account *a, const char *v)
@@ -840,7 +841,7 @@ ns_set_dmh(struct client *c, const struct store_account *a, const char *v)
 		return;
 	}
 	for (u = irc_account_sessions(a->id); u != NULL; u = u->ext->acnext)
-		u->ext->account_dmh = d;
+		u->ext->acset.dm_history = d;
 	ns_reply(c, "Your setting for dm-history is now %s", ns_dmh_name(d));
 }
 

@@ -13,6 +13,7 @@
 
 #include "ergo.h"
 #include "irc_util.h"
+#include "store.h"
 
 /* ---- users ---- */
 #define UMODE_INVISIBLE	0x01	/* +i */
@@ -169,12 +170,9 @@ struct client_ext {
 	/* accounts (irc_sasl.c, irc_serv.c) */
 	struct client	*acnext, *acprev;	/* sessions of the account */
 	bool		 ac_listed;
-	/* its account's settings (kept after a logout) */
-	int		 account_mc;	/* its NickServ SET MULTICLIENT (MC_*) */
-	int		 account_ao, account_aa;	/* SET ALWAYS-ON, AUTO-AWAY */
-	int		 account_arm, account_arl;	/* AUTOREPLAY-MISSED, -LINES */
-	int		 account_rj;		/* REPLAY-JOINS */
-	int		 account_dmh;		/* DM-HISTORY (DMH_*) */
+	/* its account's NickServ SET settings: a copy taken at a login or
+	 * a restore, kept after a logout; SET changes every session's */
+	struct store_settings acset;
 	/* always-on (irc_alwayson.c) */
 	uint64_t	 ao_saved;	/* hash of the state last written */
 	time_t		 last_seen;	/* its last session left */

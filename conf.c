@@ -1241,20 +1241,12 @@ fields_free(const struct block *b, void *base)
 		case K_TLS:
 			fields_free(k->aux, base);
 			break;
-		case K_STR:
-		case K_WORD:
-		case K_HOST:
-		case K_SID:
-		case K_PATH:
-		case K_HASH:
-		case K_MODES:
-		case K_TAGS:
-		case K_NETS:
+		default:
+			if (!conf_key_is_string(k->type))
+				break;
 			s = (char **)(void *)((char *)base + k->off);
 			free(*s);
 			*s = NULL;
-			break;
-		default:
 			break;
 		}
 }

@@ -40,6 +40,27 @@ enum ktype {
 	K_ENUM		/* int from aux, a struct enumval list */
 };
 
+/* A key whose value is a char * in its struct, set by set_string and
+ * freed with the conf: one list for both, so a new one is in each. */
+static inline bool
+conf_key_is_string(enum ktype t)
+{
+	switch (t) {
+	case K_STR:
+	case K_WORD:
+	case K_HOST:
+	case K_SID:
+	case K_PATH:
+	case K_HASH:
+	case K_MODES:
+	case K_TAGS:
+	case K_NETS:
+		return true;
+	default:
+		return false;
+	}
+}
+
 struct enumval {
 	const char	*name;
 	int		 val;

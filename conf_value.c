@@ -414,18 +414,6 @@ conf_set_value(struct parser *p, const struct key *k, void *base, const char *s,
 	if ((t = conf_xstrndup(p, s, n)) == NULL)
 		return -1;
 	switch (k->type) {
-	case K_STR:
-	case K_WORD:
-	case K_HOST:
-	case K_SID:
-	case K_PATH:
-	case K_HASH:
-	case K_MODES:
-	case K_TAGS:
-	case K_NETS:
-		if (set_string(p, k, base, t, n, w) == 0)
-			return 0;
-		break;
 	case K_BOOL:
 		if (eq_nocase(t, "yes") || eq_nocase(t, "true") ||
 		    eq_nocase(t, "on"))
@@ -522,6 +510,9 @@ conf_set_value(struct parser *p, const struct key *k, void *base, const char *s,
 		rc = types_parse(p, t, (uint32_t *)dst, w);
 		break;
 	default:
+		if (conf_key_is_string(k->type) &&
+		    set_string(p, k, base, t, n, w) == 0)
+			return 0;
 		break;
 	}
 	free(t);
